@@ -1,0 +1,54 @@
+/**
+ * Errors meant for the user: one line on stderr, a chosen exit code, no stack.
+ * Anything else that escapes a command is a bug and is reported as an internal error.
+ */
+export class NsxError extends Error {
+  readonly exitCode: number
+
+  constructor(message: string, exitCode = 1) {
+    super(message)
+    this.name = 'NsxError'
+    this.exitCode = exitCode
+  }
+}
+
+/** Exit codes shared by enter/unshare/run, as nsenter and docker use them. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  nsxFailure: 125,
+  cannotExecute: 126,
+  notFound: 127,
+} as const
+
+export function debugEnabled(): boolean {
+  const v = process.env.NSX_DEBUG
+  return v !== undefined && v !== '' && v !== '0'
+}
+
+interface OclifLikeError {
+  message?: string
+  oclif?: {exit?: number}
+  code?: string
+}
+
+/** Turn any thrown value into one line and an exit code. */
+export function describeError(err: unknown, failureExitCode = 1): {line: string; exitCode: number} {
+  if (err instanceof NsxError) return {line: err.message, exitCode: err.exitCode}
+  const e = (err ?? {}) as OclifLikeError
+  const message = typeof e.message === 'string' ? e.message : String(err)
+  // oclif's parse errors are several lines ("... See more help with --help"); the first one says it.
+  const first = message.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error'
+  const oclifExit = e.oclif?.exit
+  // Usage errors from oclif (unknown flag, missing argument): the command's failure code.
+  if (typeof oclifExit === 'number') return {line: first, exitCode: oclifExit === 0 ? 0 : failureExitCode}
+  return {line: `internal error: ${first} (set NSX_DEBUG=1 for a stack trace)`, exitCode: failureExitCode}
+}
+
+/** Print one line for err and set the exit code; a stack only when debugging. */
+export function reportError(err: unknown, prefix = 'nsx', failureExitCode = 1): number {
+  const {line, exitCode} = describeError(err, failureExitCode)
+  if (line) process.stderr.write(`${prefix}: ${line.replace(/^Error: /, '')}\n`)
+  if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
+  return exitCode
+}

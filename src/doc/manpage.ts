@@ -1,0 +1,128 @@
+/**
+ * Render troff man pages from oclif command definitions, so man/ never drifts from --help.
+ * Deterministic output: no dates, sorted flags, so a test can compare byte for byte.
+ */
+export interface ManFlag {
+  name: string
+  char?: string
+  description?: string
+  type: 'boolean' | 'option'
+  helpValue?: string | string[]
+  options?: readonly string[]
+  default?: unknown
+  hidden?: boolean
+}
+
+export interface ManArg {
+  name: string
+  description?: string
+  required?: boolean
+}
+
+export interface ManCommand {
+  id: string
+  summary?: string
+  description?: string
+  usage?: string | string[]
+  examples?: (string | {command: string; description: string})[]
+  flags: Record<string, ManFlag>
+  args: Record<string, ManArg>
+  hidden?: boolean
+}
+
+const esc = (s: string) =>
+  s
+    .replace(/\\/g, '\\e')
+    .replace(/^([.'])/gm, '\\&$1')
+    .replace(/-/g, '\\-')
+
+function flagSynopsis(f: ManFlag): string {
+  const long = `\\fB\\-\\-${f.name.replace(/-/g, '\\-')}\\fR`
+  const short = f.char ? `\\fB\\-${f.char}\\fR, ` : ''
+  if (f.type === 'boolean') return short + long
+  const hv = Array.isArray(f.helpValue) ? f.helpValue.join(' ') : f.helpValue
+  const value = hv ?? (f.options ? f.options.join('|') : 'VALUE')
+  return `${short}${long}=\\fI${esc(value)}\\fR`
+}
+
+function paragraphs(text: string): string {
+  return text
+    .trim()
+    .split(/\n\s*\n/)
+    .map((p) => esc(p.trim()))
+    .join('\n.PP\n')
+}
+
+export function renderManPage(cmd: ManCommand, bin: string, version: string): string {
+  const name = `${bin}-${cmd.id.replace(/:/g, '-')}`
+  const words = cmd.id.replace(/:/g, ' ')
+  const out: string[] = []
+  out.push(`.TH ${name.toUpperCase().replace(/-/g, '\\-')} 1 "" "${bin} ${version}" "User Commands"`)
+  out.push('.SH NAME')
+  out.push(`${esc(name)} \\- ${esc(cmd.summary ?? (cmd.description ?? '').split('\n')[0])}`)
+  out.push('.SH SYNOPSIS')
+  const usage = cmd.usage ? (Array.isArray(cmd.usage) ? cmd.usage : [cmd.usage]) : [defaultUsage(cmd)]
+  for (const u of usage) out.push(`.B ${esc(bin)} ${esc(u.startsWith(words) ? u : `${words} ${u}`.trim())}`, '.br')
+  if (cmd.description) out.push('.SH DESCRIPTION', paragraphs(cmd.description))
+  const args = Object.values(cmd.args)
+  if (args.length > 0) {
+    out.push('.SH ARGUMENTS')
+    for (const a of args) out.push('.TP', `\\fI${esc(a.name.toUpperCase())}\\fR`, esc(a.description ?? ''))
+  }
+  const flags = Object.values(cmd.flags)
+    .filter((f) => !f.hidden)
+    .sort((a, b) => a.name.localeCompare(b.name))
+  if (flags.length > 0) {
+    out.push('.SH OPTIONS')
+    for (const f of flags) {
+      let d = f.description ?? ''
+      if (f.options && f.options.length > 0) d += ` One of: ${f.options.join(', ')}.`
+      if (f.default !== undefined && f.type === 'option' && typeof f.default !== 'function') d += ` Default: ${String(f.default)}.`
+      out.push('.TP', flagSynopsis(f), esc(d.trim()))
+    }
+  }
+  if (cmd.examples && cmd.examples.length > 0) {
+    out.push('.SH EXAMPLES')
+    for (const ex of cmd.examples) {
+      const e = typeof ex === 'string' ? {command: ex, description: ''} : ex
+      const command = e.command.replace(/<%= config.bin %>/g, bin).replace(/<%= command.id %>/g, words)
+      if (e.description) out.push('.PP', esc(e.description))
+      out.push('.PP', '.nf', `.RS 4`, esc(command), '.RE', '.fi')
+    }
+  }
+  out.push('.SH SEE ALSO', `\\fB${bin}\\fR(1)`)
+  return out.join('\n') + '\n'
+}
+
+function defaultUsage(cmd: ManCommand): string {
+  const words = cmd.id.replace(/:/g, ' ')
+  const args = Object.values(cmd.args).map((a) => (a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}]`))
+  return [words, '[OPTIONS]', ...args].join(' ')
+}
+
+export function renderIndexPage(cmds: ManCommand[], bin: string, version: string, description: string): string {
+  const out: string[] = []
+  out.push(`.TH ${bin.toUpperCase()} 1 "" "${bin} ${version}" "User Commands"`)
+  out.push('.SH NAME', `${bin} \\- ${esc(description)}`)
+  out.push('.SH SYNOPSIS', `.B ${bin}`, '\\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]')
+  out.push('.SH COMMANDS')
+  for (const c of [...cmds].sort((a, b) => a.id.localeCompare(b.id))) {
+    out.push('.TP', `\\fB${esc(c.id.replace(/:/g, ' '))}\\fR`, `${esc(c.summary ?? '')} See \\fB${bin}\\-${esc(c.id.replace(/:/g, '-'))}\\fR(1).`)
+  }
+  out.push(
+    '.SH ENVIRONMENT',
+    '.TP',
+    '\\fBNO_COLOR\\fR',
+    'Disable colour even on a terminal.',
+    '.TP',
+    '\\fBNSX_DEBUG\\fR',
+    'Show a stack trace with errors.',
+  )
+  out.push(
+    '.SH EXIT STATUS',
+    'Inspection commands exit 0 on success and 1 on failure. \\fBenter\\fR, \\fBunshare\\fR and \\fBrun\\fR exit with the command\'s status, 125 when nsx itself fails, 126 when the command cannot be executed and 127 when it is not found.',
+  )
+  const see = [...cmds].sort((a, b) => a.id.localeCompare(b.id)).map((c) => `\\fB${bin}\\-${esc(c.id.replace(/:/g, '-'))}\\fR(1)`)
+  out.push('.SH SEE ALSO', see.join(',\n'))
+  return out.join('\n') + '\n'
+}

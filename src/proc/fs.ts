@@ -1,0 +1,82 @@
+import {readFileSync, readlinkSync, readdirSync} from 'node:fs'
+
+/**
+ * Reading /proc, which is racy: a process may exit between readdir and open.
+ * "Gone" (ENOENT, ESRCH) reads as undefined; "not allowed" (EACCES, EPERM) is
+ * counted by the caller's AccessLog and also reads as undefined; anything else throws.
+ */
+
+/** Where /proc and /sys are; tests point these at fixture trees. */
+export const PROC_ROOT = process.env.NSX_PROC_ROOT ?? '/proc'
+export const SYS_ROOT = process.env.NSX_SYS_ROOT ?? '/sys'
+
+export class AccessLog {
+  readonly denied = new Map<string, number>()
+
+  record(what: string): void {
+    this.denied.set(what, (this.denied.get(what) ?? 0) + 1)
+  }
+
+  get total(): number {
+    let n = 0
+    for (const v of this.denied.values()) n += v
+    return n
+  }
+
+  /** One line for stderr, or undefined when nothing was denied. */
+  summary(): string | undefined {
+    if (this.total === 0) return undefined
+    const parts = [...this.denied.entries()].map(([what, n]) => `${n} ${what}`)
+    return `permission denied reading ${parts.join(', ')} (run as root to see everything)`
+  }
+}
+
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR'
+}
+
+function isDenied(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'EACCES' || code === 'EPERM'
+}
+
+function guarded<T>(fn: () => T, log: AccessLog | undefined, what: string): T | undefined {
+  try {
+    return fn()
+  } catch (err) {
+    if (isGone(err)) return undefined
+    if (isDenied(err)) {
+      log?.record(what)
+      return undefined
+    }
+    // EINVAL on readlink of a non-link, ENXIO etc.: treat as unreadable, not fatal.
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EINVAL' || code === 'ENXIO' || code === 'EIO') return undefined
+    throw err
+  }
+}
+
+export function readText(path: string, log?: AccessLog, what = 'files'): string | undefined {
+  return guarded(() => readFileSync(path, 'utf8'), log, what)
+}
+
+export function readLink(path: string, log?: AccessLog, what = 'links'): string | undefined {
+  return guarded(() => readlinkSync(path), log, what)
+}
+
+export function listDir(path: string, log?: AccessLog, what = 'directories'): string[] | undefined {
+  return guarded(() => readdirSync(path), log, what)
+}
+
+/** Numeric entries of a directory (pids in /proc, tids in /proc/PID/task, fds), ascending. */
+export function listNumeric(path: string, log?: AccessLog, what?: string): number[] | undefined {
+  const names = listDir(path, log, what)
+  if (names === undefined) return undefined
+  const out: number[] = []
+  for (const n of names) {
+    const c = n.charCodeAt(0)
+    if (c >= 48 && c <= 57) out.push(Number(n))
+  }
+  return out.sort((a, b) => a - b)
+}

@@ -1,0 +1,42 @@
+import {existsSync} from 'node:fs'
+import {NsxError} from '../cli/errors.js'
+import {PROC_ROOT} from './fs.js'
+import {ProcStatus, readStatus} from './process.js'
+
+/** Validate a pid argument: a positive decimal integer, nothing else. */
+export function parsePid(arg: string | undefined, what = 'pid'): number {
+  if (arg === undefined || arg === '') throw new NsxError(`missing ${what}`)
+  if (!/^\d+$/.test(arg)) throw new NsxError(`invalid ${what} '${arg}': expected a positive integer`)
+  const pid = Number(arg)
+  if (pid <= 0 || !Number.isSafeInteger(pid) || pid > 4194304) {
+    throw new NsxError(`invalid ${what} '${arg}': expected a positive integer up to 4194304`)
+  }
+  return pid
+}
+
+export interface ResolvedProcess {
+  pid: number
+  status: ProcStatus
+}
+
+/**
+ * A pid that names a live user-space process the caller may read.
+ * Kernel threads have no namespaces of their own worth inspecting and are refused.
+ */
+export function requireProcess(pid: number, opts: {allowKernelThread?: boolean} = {}, root = PROC_ROOT): ResolvedProcess {
+  let status: ProcStatus | undefined
+  try {
+    status = readStatus(pid, undefined, root)
+  } catch (err) {
+    throw new NsxError(`cannot read process ${pid}: ${(err as Error).message}`)
+  }
+  if (status === undefined) {
+    if (existsSync(`${root}/${pid}`)) throw new NsxError(`process ${pid}: permission denied`)
+    throw new NsxError(`no such process: ${pid}`)
+  }
+  if (status.tgid !== pid) throw new NsxError(`${pid} is a thread of process ${status.tgid}, not a process`)
+  if (status.kernelThread && !opts.allowKernelThread) {
+    throw new NsxError(`process ${pid} (${status.name}) is a kernel thread: it has no namespaces of its own to inspect`)
+  }
+  return {pid, status}
+}

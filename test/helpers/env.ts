@@ -1,0 +1,78 @@
+import {spawnSync, SpawnSyncOptions} from 'node:child_process'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import type {TestContext} from 'node:test'
+import assert from 'node:assert/strict'
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const NSX_BIN = join(REPO, 'bin', 'nsx')
+export const IN_CI = process.env.CI === 'true' || process.env.CI === '1'
+
+/**
+ * Skip a test that cannot run here, except under CI, where a skip would hide a
+ * missing package or privilege: there it fails instead.
+ */
+export function skipOrFail(t: TestContext, reason: string): boolean {
+  if (IN_CI) assert.fail(`cannot run under CI: ${reason}`)
+  t.skip(reason)
+  return true
+}
+
+/** True when the test may go on; otherwise the test is skipped (or failed under CI). */
+export function needRoot(t: TestContext): boolean {
+  if (process.getuid?.() === 0) return true
+  skipOrFail(t, 'needs root')
+  return false
+}
+
+export function haveCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], {stdio: 'ignore'}).status === 0
+}
+
+/** e.g. needCommand(t, 'pstree', 'psmisc'). */
+export function needCommand(t: TestContext, cmd: string, debianPackage: string): boolean {
+  if (haveCommand(cmd)) return true
+  skipOrFail(t, `needs ${cmd} (Debian package ${debianPackage})`)
+  return false
+}
+
+export interface RunResult {
+  status: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+export function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): RunResult {
+  const r = spawnSync(cmd, args, {encoding: 'utf8', maxBuffer: 64 << 20, ...opts})
+  if (r.error) throw r.error
+  return {status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '')}
+}
+
+/** Run bin/nsx with NO_COLOR, so output is plain whatever the terminal. */
+export function nsx(args: string[], opts: SpawnSyncOptions = {}): RunResult {
+  return run(process.execPath, [NSX_BIN, ...args], {
+    ...opts,
+    env: {...process.env, NO_COLOR: '1', ...(opts.env ?? {})},
+  })
+}
+
+/** Parse JSON output, failing the test with the output shown when it is not JSON. */
+export function nsxJson<T = unknown>(args: string[], opts: SpawnSyncOptions = {}): T {
+  const r = nsx([...args, '--json'], opts)
+  assert.equal(r.status, 0, `nsx ${args.join(' ')} --json failed: ${r.stderr}`)
+  try {
+    return JSON.parse(r.stdout) as T
+  } catch {
+    assert.fail(`not JSON: ${r.stdout.slice(0, 500)}`)
+  }
+}
+
+/** A bad-input run: one line on stderr, no stack trace, the expected exit code. */
+export function assertOneLineError(r: RunResult, exitCode: number, pattern?: RegExp): void {
+  assert.equal(r.status, exitCode, `exit status ${r.status}, stderr: ${r.stderr}`)
+  const lines = r.stderr.trimEnd().split('\n')
+  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`)
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'stack trace on stderr')
+  if (pattern) assert.match(lines[0], pattern)
+}

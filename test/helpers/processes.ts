@@ -1,0 +1,74 @@
+import {ChildProcess, spawn, SpawnOptions} from 'node:child_process'
+import {existsSync, readFileSync} from 'node:fs'
+
+/**
+ * Processes a test starts, ended by pid when the test finishes, even on failure.
+ * Register cleanup with t.after(() => procs.killAll()).
+ */
+export class TestProcesses {
+  private readonly children: ChildProcess[] = []
+
+  spawn(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+    const child = spawn(cmd, args, {stdio: ['ignore', 'pipe', 'pipe'], ...opts})
+    this.children.push(child)
+    return child
+  }
+
+  /** Start a process and wait until its first line of stdout (e.g. a pid it prints). */
+  async spawnUntilLine(cmd: string, args: string[], opts: SpawnOptions = {}, timeoutMs = 10000): Promise<{child: ChildProcess; line: string}> {
+    const child = this.spawn(cmd, args, opts)
+    const line = await new Promise<string>((resolve, reject) => {
+      let buf = ''
+      let err = ''
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for output of ${cmd} ${args.join(' ')}: ${err}`)), timeoutMs)
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()))
+      child.stdout?.on('data', (d: Buffer) => {
+        buf += d.toString()
+        const nl = buf.indexOf('\n')
+        if (nl >= 0) {
+          clearTimeout(timer)
+          resolve(buf.slice(0, nl))
+        }
+      })
+      child.on('exit', (code) => {
+        clearTimeout(timer)
+        reject(new Error(`${cmd} exited with ${code} before printing a line: ${err}`))
+      })
+    })
+    return {child, line}
+  }
+
+  async killAll(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return resolve()
+            c.once('exit', () => resolve())
+            try {
+              process.kill(c.pid, 'SIGKILL')
+            } catch {
+              resolve()
+            }
+          }),
+      ),
+    )
+    this.children.length = 0
+  }
+}
+
+/** Wait until cond() holds, polling; for "the namespace exists now" style checks. */
+export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** The children of pid (from /proc/PID/task/PID/children). */
+export function childrenOf(pid: number): number[] {
+  const p = `/proc/${pid}/task/${pid}/children`
+  if (!existsSync(p)) return []
+  return readFileSync(p, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+}

@@ -1,0 +1,40 @@
+// Runs the test suites with node's built-in runner (tsx loads TypeScript).
+// `node test/run.mjs [unit|integration] [more node --test args]`.
+// Integration tests run one file at a time: they compare host-wide views (lsns, pstree)
+// that a concurrent test would disturb.
+import {spawnSync} from 'node:child_process'
+import {readdirSync, statSync} from 'node:fs'
+import {dirname, join, relative} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const suites = ['unit', 'integration']
+const args = process.argv.slice(2)
+const chosen = args[0] && suites.includes(args[0]) ? [args.shift()] : suites
+
+function collect(dir) {
+  const out = []
+  let entries = []
+  try {
+    entries = readdirSync(dir)
+  } catch {
+    return out
+  }
+  for (const e of entries.sort()) {
+    const p = join(dir, e)
+    if (e === 'fixtures' || e === 'node_modules') continue
+    if (statSync(p).isDirectory()) out.push(...collect(p))
+    else if (e.endsWith('.test.ts')) out.push(p)
+  }
+  return out
+}
+
+const files = chosen.flatMap((s) => collect(join(here, s))).map((f) => relative(process.cwd(), f))
+if (files.length === 0) {
+  console.error('no test files found')
+  process.exit(1)
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...args, ...files], {
+  stdio: 'inherit',
+})
+process.exit(r.status ?? 1)

@@ -1,0 +1,50 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {layoutFromMountInfo, parseMountInfo} from '../../src/cgroup/hierarchy.js'
+import {locateMemberships, parseProcCgroup} from '../../src/cgroup/membership.js'
+
+const HYBRID = `25 30 0:23 / /sys/fs/cgroup rw,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755
+26 25 0:24 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate
+27 25 0:25 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:11 - cgroup cgroup rw,xattr,name=systemd
+28 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:12 - cgroup cgroup rw,cpu,cpuacct
+29 25 0:27 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:13 - cgroup cgroup rw,memory
+`
+const V2 = `30 1 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot
+`
+const V1 = `28 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:12 - cgroup cgroup rw,cpu,cpuacct
+29 25 0:27 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:13 - cgroup cgroup rw,memory
+`
+
+test('a host with v1 controllers and a cgroup2 tree is hybrid', () => {
+  const l = layoutFromMountInfo(parseMountInfo(HYBRID), '/sys')
+  assert.equal(l.mode, 'hybrid')
+  assert.equal(l.v2, '/sys/fs/cgroup/unified')
+  assert.deepEqual(
+    l.v1.map((h) => h.controllers.join(',')),
+    ['name=systemd', 'cpu,cpuacct', 'memory'],
+  )
+})
+
+test('only a cgroup2 mount is v2; only cgroup mounts is v1', () => {
+  assert.equal(layoutFromMountInfo(parseMountInfo(V2), '/sys').mode, 'v2')
+  assert.equal(layoutFromMountInfo(parseMountInfo(V1), '/sys').mode, 'v1')
+})
+
+test('/proc/PID/cgroup lines are located in their hierarchies', () => {
+  const members = parseProcCgroup('4:memory:/svc/a\n2:cpu,cpuacct:/svc\n1:name=systemd:/\n0::/svc/a\n')
+  const located = locateMemberships(members, layoutFromMountInfo(parseMountInfo(HYBRID), '/sys'))
+  assert.deepEqual(
+    located.map((m) => [m.version, m.controllers.join(','), m.directory]),
+    [
+      [1, 'memory', '/sys/fs/cgroup/memory/svc/a'],
+      [1, 'cpu,cpuacct', '/sys/fs/cgroup/cpu,cpuacct/svc'],
+      [1, 'name=systemd', '/sys/fs/cgroup/systemd'],
+      [2, '', '/sys/fs/cgroup/unified/svc/a'],
+    ],
+  )
+})
+
+test('mountinfo escapes in mount points are decoded', () => {
+  const [e] = parseMountInfo('40 25 0:30 / /mnt/with\\040space rw - tmpfs tmpfs rw\n')
+  assert.equal(e.mountpoint, '/mnt/with space')
+})
