@@ -1,16 +1,20 @@
 // Runs the test suites with node's built-in runner (tsx loads TypeScript).
 // `node test/run.mjs [unit|integration] [more node --test args]`.
 // Integration tests run one file at a time: they compare host-wide views (lsns, pstree)
-// that a concurrent test would disturb.
+// that a concurrent test would disturb. Afterwards, a leak check: anything the tests left
+// (mounts, network namespaces, cgroups, temp entries, processes) fails the run under CI
+// and is reported otherwise (other people's work on a shared machine makes it noisy there).
 import {spawnSync} from 'node:child_process'
 import {readdirSync, statSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {becomeSubreaper, leftovers, snapshot} from './leaks.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const suites = ['unit', 'integration']
 const args = process.argv.slice(2)
 const chosen = args[0] && suites.includes(args[0]) ? [args.shift()] : suites
+const inCI = process.env.CI === 'true' || process.env.CI === '1'
 
 function collect(dir) {
   const out = []
@@ -34,7 +38,18 @@ if (files.length === 0) {
   console.error('no test files found')
   process.exit(1)
 }
+becomeSubreaper()
+const before = snapshot()
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...args, ...files], {
   stdio: 'inherit',
 })
+// Give killed children a moment to be re-parented and reaped before looking.
+await new Promise((res) => setTimeout(res, 300))
+const left = leftovers(before, process.pid)
+if (left.length > 0) {
+  console.error(`\nleak check: the tests left ${left.length} thing(s) behind:`)
+  for (const l of left) console.error(`  ${l}`)
+  if (inCI) process.exit(1)
+  console.error('(reported, not failed: outside CI other work on this machine can cause these)')
+}
 process.exit(r.status ?? 1)
