@@ -1,0 +1,325 @@
+import {readFileSync, readdirSync, readlinkSync, statSync} from 'node:fs'
+import {AccessLog, PROC_ROOT} from '../proc/fs.js'
+import {parseNsfsMounts} from './bind-mounts.js'
+import {kernelRelations, RelationSource, resolveRelations} from './relations.js'
+import {NS_TYPES, NsType, isNsType} from './types.js'
+
+/**
+ * Finds every namespace on the host and what keeps it alive, from four sources:
+ * processes (/proc/PID/ns), threads whose namespaces differ from their process's
+ * (/proc/PID/task/TID/ns), open nsfs file descriptors (/proc/PID/fd) and nsfs bind
+ * mounts (/proc/PID/mountinfo, once per mount namespace); then the NS_GET_PARENT and
+ * NS_GET_USERNS ioctls add parents and owners, including namespaces nothing visible holds.
+ */
+
+export type NsHolder =
+  | {kind: 'process'; pid: number}
+  | {kind: 'thread'; pid: number; tid: number}
+  | {kind: 'fd'; pid: number; fd: number}
+  | {kind: 'bind-mount'; path: string; mountPid?: number}
+  | {kind: 'parent'; of: number} // only known as the parent (NS_GET_PARENT) of namespace inode `of`
+  | {kind: 'owner'; of: number} // only known as the owning user ns (NS_GET_USERNS) of inode `of`
+
+export interface NamespaceRecord {
+  inode: number
+  type: NsType
+  /** processes whose /proc/PID/ns/<type> is this namespace, ascending */
+  pids: number[]
+  holders: NsHolder[]
+  /** parent namespace inode (pid and user namespaces), if known */
+  parent?: number
+  /** owning user namespace inode */
+  owner?: number
+}
+
+export interface Discovery {
+  namespaces: NamespaceRecord[]
+  get(type: NsType, inode: number): NamespaceRecord | undefined
+  log: AccessLog
+}
+
+export interface DiscoverOptions {
+  types?: readonly NsType[]
+  /** Where /proc is (fixture trees in tests). */
+  procRoot?: string
+  /** How parents and owners are found; false skips that phase (and its ghosts). */
+  relations?: RelationSource | false
+}
+
+/**
+ * A namespace as the scan builds it. `holders` is derived on first read: one entry per
+ * process would cost an allocation per process and namespace on the hot path.
+ */
+export class NsRecord implements NamespaceRecord {
+  readonly pids: number[] = []
+  /** Holders other than processes, in discovery order. */
+  readonly others: NsHolder[] = []
+  parent?: number
+  owner?: number
+  private cached?: NsHolder[]
+
+  constructor(
+    readonly inode: number,
+    readonly type: NsType,
+  ) {}
+
+  get holders(): NsHolder[] {
+    if (this.cached === undefined || this.cached.length !== this.pids.length + this.others.length) {
+      const h: NsHolder[] = this.pids.map((pid) => ({kind: 'process', pid}) as NsHolder)
+      for (const o of this.others) h.push(o)
+      this.cached = h
+    }
+    return this.cached
+  }
+
+  toJSON(): NamespaceRecord {
+    const {inode, type, pids, holders, parent, owner} = this
+    return {inode, type, pids, holders, parent, owner}
+  }
+}
+
+export class NsIndex implements Discovery {
+  readonly byInode = new Map<number, NsRecord>()
+  readonly log = new AccessLog()
+  private sorted?: NsRecord[]
+
+  constructor(readonly wanted: ReadonlySet<NsType>) {}
+
+  /** The record for inode, created when first seen. */
+  record(type: NsType, inode: number): NsRecord {
+    let r = this.byInode.get(inode)
+    if (r === undefined) {
+      r = new NsRecord(inode, type)
+      this.byInode.set(inode, r)
+      this.sorted = undefined
+    }
+    return r
+  }
+
+  get namespaces(): NsRecord[] {
+    // Ascending inode, as lsns orders them.
+    this.sorted ??= [...this.byInode.values()].sort((a, b) => a.inode - b.inode)
+    return this.sorted
+  }
+
+  get(type: NsType, inode: number): NsRecord | undefined {
+    const r = this.byInode.get(inode)
+    return r !== undefined && r.type === type ? r : undefined
+  }
+}
+
+/**
+ * Types that one thread can hold apart from the rest of its process. A user namespace
+ * cannot (unshare and setns refuse CLONE_NEWUSER in a multithreaded process), and
+ * /proc/TID/ns/pid and ns/time name the thread group's namespace (setns changes only
+ * the *_for_children ones), so reading those per thread would only cost time.
+ */
+const THREAD_VARIABLE: ReadonlySet<NsType> = new Set(['mnt', 'net', 'uts', 'ipc', 'cgroup'])
+
+/** "net:[4026531840]" -> 4026531840, or -1 when the link is not a namespace of that type. */
+function linkInode(link: string, type: string): number {
+  const n = type.length
+  if (link.length < n + 4 || link.charCodeAt(n) !== 58 /* : */ || !link.startsWith(type)) return -1
+  return Number(link.slice(n + 2, -1))
+}
+
+/** An nsfs fd's link ("net:[4026531840]"): type and inode, or undefined for any other file. */
+function fdNamespace(link: string): {type: NsType; inode: number} | undefined {
+  const colon = link.indexOf(':[')
+  // /dev/..., socket:[..], pipe:[..], anon_inode:[..]: the cheap checks reject them first.
+  if (colon < 3 || colon > 6 || link.charCodeAt(link.length - 1) !== 93 /* ] */) return undefined
+  const type = link.slice(0, colon)
+  if (!isNsType(type)) return undefined
+  return {type, inode: Number(link.slice(colon + 2, -1))}
+}
+
+function errCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException).code
+}
+
+const isDenied = (code: string | undefined) => code === 'EACCES' || code === 'EPERM'
+
+export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
+  const root = opts.procRoot ?? PROC_ROOT
+  const wanted = new Set<NsType>(opts.types && opts.types.length > 0 ? opts.types : NS_TYPES)
+  const index = new NsIndex(wanted)
+  const log = index.log
+  // mnt is read even when not wanted: one process per mount namespace gives its nsfs mounts.
+  const readTypes = NS_TYPES.filter((t) => wanted.has(t) || t === 'mnt')
+  const threadTypes = readTypes.filter((t) => THREAD_VARIABLE.has(t))
+  const nTypes = readTypes.length
+  // Inodes of the process being read, by position in readTypes (reused: no allocation per process).
+  const inodes = new Array<number>(nTypes).fill(-1)
+  /** mnt namespace inode -> a pid in it, for reading its mount table once. */
+  const mountTables = new Map<number, number>()
+
+  let pids: string[]
+  try {
+    pids = readdirSync(root)
+  } catch (err) {
+    throw new Error(`cannot list ${root}: ${(err as Error).message}`)
+  }
+
+  for (const name of pids) {
+    const c = name.charCodeAt(0)
+    if (c < 48 || c > 57) continue
+    const pid = Number(name)
+    const dir = `${root}/${name}`
+    const got = readLinks(dir, readTypes, inodes)
+    if (got === 'denied') {
+      // The same ptrace rule guards its threads, fds and mounts: count the process once.
+      log.record('processes')
+      continue
+    }
+    if (got === 'ok') {
+      for (let i = 0; i < nTypes; i++) {
+        const ino = inodes[i]
+        if (ino < 0) continue
+        const type = readTypes[i]
+        if (type === 'mnt' && !mountTables.has(ino)) mountTables.set(ino, pid)
+        if (wanted.has(type)) index.record(type, ino).pids.push(pid)
+      }
+    }
+    // Threads: only when there is more than one. nlink of task/ is 2 + threads (procfs), so
+    // one stat spares the common single-threaded process a readdir.
+    if (threadTypes.length > 0) scanThreads(index, dir, pid, got === 'ok' ? inodes : undefined, readTypes, threadTypes)
+    scanFds(index, dir, pid)
+  }
+
+  for (const [, pid] of mountTables) scanMounts(index, `${root}/${pid}`, pid)
+
+  // /proc is read in ascending pid order, but a fixture or an odd readdir may not be.
+  for (const r of index.byInode.values()) {
+    const p = r.pids
+    for (let i = 1; i < p.length; i++) {
+      if (p[i - 1] > p[i]) {
+        p.sort((a, b) => a - b)
+        break
+      }
+    }
+  }
+
+  if (opts.relations !== false) resolveRelations(index, opts.relations ?? kernelRelations(root))
+  return index
+}
+
+/**
+ * Fill inodes[] from DIR/ns/<type> for each type. 'gone' when the process has exited
+ * (or is a zombie: its namespaces are released), 'denied' when ptrace rules forbid it.
+ */
+function readLinks(dir: string, types: readonly NsType[], inodes: number[]): 'ok' | 'gone' | 'denied' {
+  let found = false
+  let denied = false
+  for (let i = 0; i < types.length; i++) {
+    inodes[i] = -1
+    let link: string
+    try {
+      link = readlinkSync(`${dir}/ns/${types[i]}`)
+    } catch (err) {
+      const code = errCode(err)
+      if (isDenied(code)) {
+        denied = true
+        // The same rule denies every link of this process: stop here.
+        break
+      }
+      // ENOENT: gone, or a type this kernel lacks (time before 5.6): try the next type.
+      if (code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR' || code === 'EINVAL') continue
+      throw err
+    }
+    const ino = linkInode(link, types[i])
+    if (ino >= 0) {
+      inodes[i] = ino
+      found = true
+    }
+  }
+  if (found) return 'ok'
+  return denied ? 'denied' : 'gone'
+}
+
+function scanThreads(
+  index: NsIndex,
+  dir: string,
+  pid: number,
+  processInodes: number[] | undefined,
+  readTypes: readonly NsType[],
+  threadTypes: readonly NsType[],
+): void {
+  let nlink: number
+  try {
+    nlink = statSync(`${dir}/task`).nlink
+  } catch {
+    return // gone, or not allowed: the process's own links already said so
+  }
+  if (nlink === 3) return // exactly one thread (a filesystem that does not count subdirectories reports 1)
+  let tids: string[]
+  try {
+    tids = readdirSync(`${dir}/task`)
+  } catch (err) {
+    if (isDenied(errCode(err))) index.log.record('thread lists')
+    return
+  }
+  // A zombie thread-group leader has no namespaces left: then every type is read per thread.
+  const types = processInodes === undefined ? readTypes : threadTypes
+  for (const t of tids) {
+    const tid = Number(t)
+    if (tid === pid || !(tid > 0)) continue
+    const tdir = `${dir}/task/${t}`
+    for (const type of types) {
+      if (!index.wanted.has(type)) continue
+      let link: string
+      try {
+        link = readlinkSync(`${tdir}/ns/${type}`)
+      } catch (err) {
+        const code = errCode(err)
+        if (isDenied(code)) {
+          index.log.record('threads')
+          break
+        }
+        if (code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR' || code === 'EINVAL') continue
+        throw err
+      }
+      const ino = linkInode(link, type)
+      if (ino < 0) continue
+      if (processInodes !== undefined && processInodes[readTypes.indexOf(type)] === ino) continue
+      index.record(type, ino).others.push({kind: 'thread', pid, tid})
+    }
+  }
+}
+
+function scanFds(index: NsIndex, dir: string, pid: number): void {
+  let fds: string[]
+  try {
+    fds = readdirSync(`${dir}/fd`)
+  } catch (err) {
+    if (isDenied(errCode(err))) index.log.record('fd tables')
+    return
+  }
+  for (const f of fds) {
+    let link: string
+    try {
+      link = readlinkSync(`${dir}/fd/${f}`)
+    } catch {
+      continue // closed meanwhile, or the process is gone
+    }
+    const ns = fdNamespace(link)
+    if (ns === undefined || !index.wanted.has(ns.type)) continue
+    index.record(ns.type, ns.inode).others.push({kind: 'fd', pid, fd: Number(f)})
+  }
+}
+
+function scanMounts(index: NsIndex, dir: string, pid: number): void {
+  let text: string
+  try {
+    text = readFileSync(`${dir}/mountinfo`, 'utf8')
+  } catch (err) {
+    if (isDenied(errCode(err))) index.log.record('mount tables')
+    return
+  }
+  for (const m of parseNsfsMounts(text)) {
+    if (!isNsType(m.type) || !index.wanted.has(m.type)) continue
+    const r = index.record(m.type, m.inode)
+    // The same mount shows in every mount namespace it propagated to: one holder per path.
+    if (r.others.some((h) => h.kind === 'bind-mount' && h.path === m.path)) continue
+    r.others.push({kind: 'bind-mount', path: m.path, mountPid: pid})
+  }
+}

@@ -1,0 +1,162 @@
+import {closeSync, fstatSync, openSync} from 'node:fs'
+import {NS_GET_PARENT, NS_GET_USERNS, nsRelated} from '../ffi/libc.js'
+import {PROC_ROOT} from '../proc/fs.js'
+import type {NsHolder, NsIndex, NsRecord} from './discover.js'
+import {HIERARCHICAL} from './types.js'
+
+/**
+ * Parents (NS_GET_PARENT, pid and user namespaces) and owners (NS_GET_USERNS) of the
+ * namespaces the scan found. A parent or owner that no process, thread, fd or mount
+ * holds is still alive, because its child or owned namespace pins it: such a "ghost"
+ * is added to the listing, held only as the parent/owner of what pins it.
+ */
+
+/** An open namespace: its inode, and its relatives opened from it. */
+export interface NsHandle {
+  readonly inode: number
+  parent(): NsHandle | undefined
+  owner(): NsHandle | undefined
+  close(): void
+}
+
+/** Where relations come from: the kernel (ioctls), or a table in tests. */
+export interface RelationSource {
+  /** Open the namespace through one of its holders; undefined when none can be opened now. */
+  open(record: NsRecord): NsHandle | undefined
+}
+
+class FdHandle implements NsHandle {
+  constructor(
+    readonly fd: number,
+    readonly inode: number,
+  ) {}
+
+  private related(request: number): NsHandle | undefined {
+    // EPERM: the relative lies outside our user namespace (or is the initial one); ENOTTY/EINVAL: none.
+    const r = nsRelated(this.fd, request)
+    if (r.fd === undefined) return undefined
+    try {
+      return new FdHandle(r.fd, fstatSync(r.fd).ino)
+    } catch {
+      closeSync(r.fd)
+      return undefined
+    }
+  }
+
+  parent(): NsHandle | undefined {
+    return this.related(NS_GET_PARENT)
+  }
+
+  owner(): NsHandle | undefined {
+    return this.related(NS_GET_USERNS)
+  }
+
+  close(): void {
+    closeSync(this.fd)
+  }
+}
+
+/** The path through which a holder reaches its namespace, for open(2). */
+export function holderPath(h: NsHolder, type: string, root = PROC_ROOT): string | undefined {
+  switch (h.kind) {
+    case 'process':
+      return `${root}/${h.pid}/ns/${type}`
+    case 'thread':
+      return `${root}/${h.pid}/task/${h.tid}/ns/${type}`
+    case 'fd':
+      return `${root}/${h.pid}/fd/${h.fd}`
+    case 'bind-mount':
+      // Through the holding mount namespace's root, which is right from any mount namespace.
+      return h.mountPid === undefined ? h.path : `${root}/${h.mountPid}/root${h.path}`
+    default:
+      return undefined
+  }
+}
+
+/** Relations from the kernel: open a holder's path, check it is still the same namespace, ioctl. */
+export function kernelRelations(root = PROC_ROOT): RelationSource {
+  return {
+    open(record: NsRecord): NsHandle | undefined {
+      // Processes first (the common case), then the other holders, until one opens.
+      const tryPath = (path: string | undefined): NsHandle | undefined => {
+        if (path === undefined) return undefined
+        let fd: number
+        try {
+          fd = openSync(path, 'r')
+        } catch {
+          return undefined // gone since the scan, or not allowed: try the next holder
+        }
+        try {
+          const ino = fstatSync(fd).ino
+          // A pid reused since the scan would name another namespace: not this one.
+          if (ino === record.inode) return new FdHandle(fd, ino)
+        } catch {
+          // fall through to close
+        }
+        closeSync(fd)
+        return undefined
+      }
+      for (const pid of record.pids) {
+        const h = tryPath(`${root}/${pid}/ns/${record.type}`)
+        if (h) return h
+      }
+      for (const o of record.others) {
+        const h = tryPath(holderPath(o, record.type, root))
+        if (h) return h
+      }
+      return undefined
+    },
+  }
+}
+
+/** Held only as a parent or owner: the relation is then what keeps it, and is listed. */
+function isGhost(r: NsRecord): boolean {
+  return r.pids.length === 0 && r.others.every((h) => h.kind === 'parent' || h.kind === 'owner')
+}
+
+export function resolveRelations(index: NsIndex, source: RelationSource): void {
+  const done = new Set<number>()
+
+  const relate = (r: NsRecord, kind: 'parent' | 'owner', rel: NsHandle | undefined): void => {
+    if (rel === undefined) return
+    if (kind === 'parent') r.parent = rel.inode
+    else r.owner = rel.inode
+    const type = kind === 'owner' ? 'user' : r.type
+    let other = index.byInode.get(rel.inode)
+    if (other === undefined && index.wanted.has(type)) other = index.record(type, rel.inode)
+    if (other !== undefined && isGhost(other)) {
+      if (!other.others.some((x) => x.kind === kind && x.of === r.inode)) other.others.push({kind, of: r.inode})
+      // A ghost is reachable only through this handle: follow its own relations now.
+      if (!done.has(other.inode)) {
+        visit(other, rel)
+        return
+      }
+    }
+    rel.close()
+  }
+
+  const visit = (r: NsRecord, h: NsHandle): void => {
+    done.add(r.inode)
+    try {
+      if (r.type === 'user') {
+        // A user namespace's owner is its parent: one ioctl, one holder kind.
+        const p = h.parent()
+        if (p !== undefined) r.owner = p.inode
+        relate(r, 'parent', p)
+      } else {
+        relate(r, 'owner', h.owner())
+        if (HIERARCHICAL.includes(r.type)) relate(r, 'parent', h.parent())
+      }
+    } finally {
+      h.close()
+    }
+  }
+
+  // Snapshot: ghosts added on the way are visited through the handle that found them.
+  for (const r of [...index.byInode.values()]) {
+    if (done.has(r.inode)) continue
+    const h = source.open(r)
+    if (h === undefined) continue
+    visit(r, h)
+  }
+}
