@@ -1,0 +1,68 @@
+/*
+ * nsx-exec: shared declarations of the plan executor. The plan format and the op
+ * table are documented at the top of exec.c; ops live in ops-*.c files by domain.
+ */
+#ifndef NSX_EXEC_H
+#define NSX_EXEC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Exit codes, as nsenter, docker and the README define them. */
+#define EXIT_NSX_FAILURE 125
+#define EXIT_CANNOT_EXECUTE 126
+#define EXIT_NOT_FOUND 127
+
+#define NS_COUNT 8
+#define MAX_CGROUP_FDS 32
+
+/* Everything one op leaves for a later one: fds opened early, flags, the pinned target. */
+struct exec_state {
+	pid_t pid;              /* pinned target, 0 when none */
+	int pidfd;              /* pidfd of the target, -1 when none */
+	int ns_fd[NS_COUNT];    /* namespace fds from files (nsfd), -1 when from the pidfd */
+	bool ns_done[NS_COUNT]; /* entered already (by setns-try) */
+	char *ns_src[NS_COUNT]; /* what ns_fd came from, for error messages */
+	int root_fd;            /* directory to chroot into (open-root) */
+	int wd_fd;              /* directory to chdir into (open-wd) */
+	int cgroup_fd[MAX_CGROUP_FDS];
+	int cgroup_count;
+	bool groups_try_failed; /* setgroups-try failed: a later setgroups must succeed */
+	int sync_fd;            /* parent/child pipe for ops that need both sides (maps) */
+	pid_t child;            /* pid of the forked child, in the parent */
+	bool forked_child;      /* true in the child after fork */
+};
+
+struct op {
+	const char *name;
+	int nargs;              /* fixed arity; -1 takes the rest of argv (exec) */
+	void (*run)(struct exec_state *st, char **args, int nargs);
+	const char *summary;    /* one line, for `nsx-exec --ops` */
+};
+
+/* Error reporting: one line "PREFIX: message[: strerror]", then exit. */
+extern const char *nsx_prefix;
+void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+void die_errno(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+void warnx_nsx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parsing helpers shared by ops: a bad plan is nsx's own failure (125). */
+long parse_long(const char *s, const char *what, long min, long max);
+int ns_index(const char *name);        /* "mnt" -> index, or die */
+const char *ns_name(int index);
+int ns_clone_flag(int index);
+int ns_flags_from_list(const char *list); /* "mnt,uts" -> CLONE_NEW* mask */
+
+/* Where a namespace is taken from, for messages: "pid 1234" or the file path. */
+const char *ns_source(struct exec_state *st, int index);
+
+/* Wait for the child and leave with its status: exit code, or the same signal. */
+void wait_and_propagate(pid_t child) __attribute__((noreturn));
+
+/* The op tables of each domain file, terminated by a {NULL} entry. */
+extern const struct op ops_core[];
+extern const struct op ops_ns[];
+extern const struct op ops_fs[];
+extern const struct op ops_cred[];
+
+#endif

@@ -1,0 +1,231 @@
+/*
+ * Namespace ops: pin the target, open namespace files, setns, unshare.
+ *
+ * Pinning. pidfd_open(2) returns an fd with O_CLOEXEC, so a pidfd opened in Node
+ * would not survive the execve into this program; instead TypeScript resolves the
+ * target to (pid, start time from /proc/PID/stat field 22) and `pin` here opens the
+ * pidfd and then re-reads the start time. If it still matches, the process that
+ * held the pid when the pidfd was opened is the one TypeScript resolved (a process
+ * alive before and after cannot have been replaced in between), so every later
+ * setns(pidfd, ...) enters that process's namespaces or fails with ESRCH: a reused
+ * pid can never redirect us. `pin-check` re-asserts liveness after /proc/PID paths
+ * were opened by path, so those opens provably referred to the same process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/nsfs.h>
+
+#include "exec.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+/* Field 22 of /proc/PID/stat, or 0 when the process is gone. */
+static unsigned long long read_start_time(pid_t pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and parens: count fields after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p += 2; /* field 3 */
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+static void test_pause(const char *fifo)
+{
+	int fd = open(fifo, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno(EXIT_NSX_FAILURE, "test hook: open(%s)", fifo);
+	char c;
+	if (read(fd, &c, 1) < 0)
+		die_errno(EXIT_NSX_FAILURE, "test hook: read(%s)", fifo);
+	close(fd);
+}
+
+static void op_pin(struct exec_state *st, char **args, int nargs)
+{
+	(void)nargs;
+	pid_t pid = (pid_t)parse_long(args[0], "pid", 1, 4194304);
+	unsigned long long want = (unsigned long long)parse_long(args[1], "start time", 0, __LONG_MAX__);
+	const char *fifo = getenv("NSX_TEST_PAUSE_BEFORE_PIN");
+	if (fifo && *fifo)
+		test_pause(fifo);
+	st->pid = pid;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0) {
+		if (errno == ESRCH)
+			die(EXIT_NSX_FAILURE, "process %d has exited", (int)pid);
+		die_errno(EXIT_NSX_FAILURE, "pidfd_open(%d)", (int)pid);
+	}
+	unsigned long long now = read_start_time(pid);
+	if (now == 0)
+		die(EXIT_NSX_FAILURE, "process %d has exited", (int)pid);
+	if (now != want)
+		die(EXIT_NSX_FAILURE, "process %d has exited and its pid was reused by another process: refusing to enter", (int)pid);
+	st->pidfd = fd;
+}
+
+static void op_pin_check(struct exec_state *st, char **args, int nargs)
+{
+	(void)args, (void)nargs;
+	if (st->pidfd < 0)
+		die(EXIT_NSX_FAILURE, "invalid plan: pin-check without pin");
+	if (syscall(SYS_pidfd_send_signal, st->pidfd, 0, NULL, 0) < 0) {
+		if (errno == ESRCH)
+			die(EXIT_NSX_FAILURE, "process %d has exited", (int)st->pid);
+		/* EPERM: alive, but not ours to signal; liveness is all we asked. */
+		if (errno != EPERM)
+			die_errno(EXIT_NSX_FAILURE, "pidfd_send_signal(%d)", (int)st->pid);
+	}
+}
+
+static const char *type_of_fd(int fd)
+{
+	int t = ioctl(fd, NS_GET_NSTYPE);
+	if (t < 0)
+		return NULL;
+	for (int i = 0; i < NS_COUNT; i++)
+		if (ns_clone_flag(i) == t)
+			return ns_name(i);
+	return "unknown";
+}
+
+static void op_nsfd(struct exec_state *st, char **args, int nargs)
+{
+	(void)nargs;
+	int idx = ns_index(args[0]);
+	int fd = open(args[1], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno(EXIT_NSX_FAILURE, "open %s namespace file %s", args[0], args[1]);
+	const char *type = type_of_fd(fd);
+	if (!type)
+		die(EXIT_NSX_FAILURE, "%s is not a namespace file", args[1]);
+	if (strcmp(type, args[0]) != 0)
+		die(EXIT_NSX_FAILURE, "%s is a %s namespace, not a %s namespace", args[1], type, args[0]);
+	if (st->ns_fd[idx] >= 0)
+		close(st->ns_fd[idx]);
+	st->ns_fd[idx] = fd;
+	free(st->ns_src[idx]);
+	st->ns_src[idx] = strdup(args[1]);
+}
+
+/* --user-parent: the owner (parent) of the user namespace we would otherwise enter. */
+static void op_user_parent(struct exec_state *st, char **args, int nargs)
+{
+	(void)args, (void)nargs;
+	int u = ns_index("user");
+	int fd = st->ns_fd[u];
+	bool local = false;
+	if (fd < 0) {
+		char path[64];
+		if (st->pid <= 0)
+			die(EXIT_NSX_FAILURE, "invalid plan: user-parent without a target");
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)st->pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			die_errno(EXIT_NSX_FAILURE, "open %s", path);
+		local = true;
+	}
+	int parent = ioctl(fd, NS_GET_USERNS);
+	if (parent < 0)
+		die_errno(EXIT_NSX_FAILURE, "parent user namespace of %s", ns_source(st, u));
+	char src[128];
+	snprintf(src, sizeof(src), "the parent user namespace of %s", ns_source(st, u));
+	if (local)
+		close(fd);
+	else
+		close(st->ns_fd[u]);
+	st->ns_fd[u] = parent;
+	free(st->ns_src[u]);
+	st->ns_src[u] = strdup(src);
+}
+
+static void do_setns(struct exec_state *st, const char *type, bool fatal)
+{
+	int idx = ns_index(type);
+	if (st->ns_done[idx])
+		return;
+	int fd = st->ns_fd[idx] >= 0 ? st->ns_fd[idx] : st->pidfd;
+	if (fd < 0)
+		die(EXIT_NSX_FAILURE, "invalid plan: setns(%s) with neither a namespace file nor a target", type);
+	if (setns(fd, ns_clone_flag(idx)) < 0) {
+		if (!fatal)
+			return;
+		if (errno == ESRCH && fd == st->pidfd)
+			die(EXIT_NSX_FAILURE, "setns(%s) into pid %d: the process has exited", type, (int)st->pid);
+		die_errno(EXIT_NSX_FAILURE, "setns(%s) into %s", type, ns_source(st, idx));
+	}
+	st->ns_done[idx] = true;
+}
+
+static void op_setns(struct exec_state *st, char **args, int nargs)
+{
+	(void)nargs;
+	do_setns(st, args[0], true);
+}
+
+static void op_setns_try(struct exec_state *st, char **args, int nargs)
+{
+	(void)nargs;
+	do_setns(st, args[0], false);
+}
+
+static void op_unshare(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	if (unshare(ns_flags_from_list(args[0])) < 0)
+		die_errno(EXIT_NSX_FAILURE, "unshare(%s)", args[0]);
+}
+
+/* Nothing of the target stays open in the command (or in a waiting parent). */
+static void op_release_target(struct exec_state *st, char **args, int nargs)
+{
+	(void)args, (void)nargs;
+	if (st->pidfd >= 0)
+		close(st->pidfd);
+	st->pidfd = -1;
+	for (int i = 0; i < NS_COUNT; i++) {
+		if (st->ns_fd[i] >= 0)
+			close(st->ns_fd[i]);
+		st->ns_fd[i] = -1;
+	}
+}
+
+const struct op ops_ns[] = {
+	{"pin", 2, op_pin, "PID START: pidfd_open PID and check its start time (field 22 of stat)"},
+	{"pin-check", 0, op_pin_check, "fail if the pinned process has exited"},
+	{"nsfd", 2, op_nsfd, "TYPE PATH: open a namespace file and check its type"},
+	{"user-parent", 0, op_user_parent, "enter the parent of the target's user namespace instead"},
+	{"setns", 1, op_setns, "TYPE: enter from the nsfd or the pinned pidfd; fatal on failure"},
+	{"setns-try", 1, op_setns_try, "TYPE: the same, a failure ignored (retried by a later setns)"},
+	{"unshare", 1, op_unshare, "TYPES: unshare(2) comma-separated namespace types"},
+	{"release-target", 0, op_release_target, "close the pidfd and namespace fds"},
+	{NULL, 0, NULL, NULL},
+};
