@@ -1,0 +1,70 @@
+import {Args, Flags} from '@oclif/core'
+import {NsxCommand} from '../src/cli/command.js'
+import {NsxError} from '../src/cli/errors.js'
+import {SORT_KEYS, SortKey} from '../src/cgroup/arrange.js'
+import {runBatch} from '../src/cgroup/batch.js'
+import {readCgroupLayout} from '../src/cgroup/hierarchy.js'
+import {Collector} from '../src/cgroup/sample.js'
+import {normaliseCgroupPath, parseDelay} from '../src/cgroup/options.js'
+
+export default class Top extends NsxCommand {
+  static override summary = 'Live dashboard of cgroup usage: CPU, memory, pids, IO and pressure per cgroup'
+  static override description = `One row per cgroup (merged across v1 hierarchies and the cgroup2 tree on hybrid hosts): tasks, CPU% (100 = one core), memory usage and working set (usage minus inactive file cache) against the limit, pids against pids.max, IO read and write bytes per second, and on cgroup2 the PSI "some avg10" for cpu, memory and io.
+
+On a terminal, an interactive dashboard: arrows or j/k move, enter expands or collapses, s cycles the sort (cpu, memory, io, pids, name), / filters by path, f switches tree and flat list, p pauses, ? shows help, q quits. The selected cgroup shows CPU and memory history, a memory gauge and its processes with their non-host namespaces.
+
+With --batch (or when stdout is not a terminal), prints snapshots with the raw counters (microseconds, bytes) and the rates over each interval, like systemd-cgtop -b; with --json, one JSON object per line per iteration.`
+
+  static override enableJsonFlag = true
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %>', description: 'The dashboard.'},
+    {command: '<%= config.bin %> <%= command.id %> --batch --iterations 3 --delay 2', description: 'Three snapshots, two seconds apart.'},
+    {command: '<%= config.bin %> <%= command.id %> --json --iterations 5 /system.slice', description: 'Five JSON lines for one subtree.'},
+  ]
+
+  static override args = {
+    cgroup: Args.string({description: 'Show only this cgroup and its descendants (a path such as /system.slice)', required: false}),
+  }
+
+  static override flags = {
+    batch: Flags.boolean({char: 'b', description: 'Print snapshots instead of the dashboard (the default when stdout is not a terminal)'}),
+    iterations: Flags.integer({char: 'n', description: 'Number of snapshots; implies --batch (default: until interrupted; 1 with --json)', min: 1}),
+    delay: Flags.string({char: 'd', description: 'Seconds between refreshes (fractions allowed, at least 0.1)', default: '1'}),
+    sort: Flags.option({char: 's', description: 'Sort key', options: SORT_KEYS, default: 'cpu' as SortKey})(),
+    flat: Flags.boolean({description: 'A flat list instead of the cgroup tree'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {args, flags} = await this.parse(Top)
+    const delaySeconds = parseDelay(flags.delay)
+    const json = this.jsonEnabled()
+    const layout = readCgroupLayout()
+    if (layout.mode === 'none') throw new NsxError('no cgroup hierarchy is mounted (looked in /proc/self/mountinfo)')
+    const base = args.cgroup === undefined ? '/' : normaliseCgroupPath(args.cgroup)
+    const collector = new Collector(layout, {base})
+    try {
+      if (collector.baseExistsIn().length === 0) {
+        throw new NsxError(`no such cgroup: ${base} (not in any of the hierarchies ${collector.hierarchies.map((h) => h.id).join(', ')})`)
+      }
+      const batch = flags.batch || json || flags.iterations !== undefined || !process.stdout.isTTY || !process.stdin.isTTY
+      if (batch) {
+        await runBatch(collector, {
+          iterations: flags.iterations ?? (json ? 1 : undefined),
+          delaySeconds,
+          sort: flags.sort,
+          flat: flags.flat,
+          json,
+          write: (s) => process.stdout.write(s),
+        })
+        // JSON lines were streamed as they came; nothing left for oclif to print.
+        return undefined
+      }
+      const {runDashboard} = await import('../src/tui/dashboard.js')
+      await runDashboard(collector, {delaySeconds, sort: flags.sort, flat: flags.flat})
+      return undefined
+    } finally {
+      collector.close()
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+import {arrange, SortKey} from './arrange.js'
+import {deriveAll} from './rates.js'
+import {cgroupJson, renderBatch} from './report.js'
+import {Collector, Snapshot, describeSources} from './sample.js'
+
+export interface BatchOptions {
+  /** undefined: until interrupted. */
+  iterations?: number
+  delaySeconds: number
+  sort: SortKey
+  flat: boolean
+  json: boolean
+  write(chunk: string): void
+}
+
+/**
+ * `nsx top --batch`: a baseline sample, then one snapshot per delay, each printed with the
+ * raw counters and the rates over the interval just ended (so even the first has CPU%).
+ * JSON: one object per line per iteration.
+ */
+export async function runBatch(collector: Collector, opts: BatchOptions): Promise<void> {
+  let prev: Snapshot = collector.sample()
+  for (let i = 1; opts.iterations === undefined || i <= opts.iterations; i++) {
+    await sleep(opts.delaySeconds * 1000)
+    const cur = collector.sample()
+    const rows = arrange(deriveAll(cur, prev), {sort: opts.sort, flat: opts.flat})
+    const seconds = Number(((cur.at - prev.at) / 1000).toFixed(6))
+    if (opts.json) {
+      opts.write(
+        `${JSON.stringify({
+          iteration: i,
+          time: cur.time,
+          intervalSeconds: seconds,
+          mode: cur.mode,
+          sources: describeSources(collector.sources),
+          cgroups: rows.map((r) => cgroupJson(r.stats)),
+        })}\n`,
+      )
+    } else {
+      opts.write(`${i > 1 ? '\n' : ''}${renderBatch(rows, `# iteration ${i} at ${cur.time}, interval ${seconds.toFixed(3)} s, cgroup ${cur.mode}; CPU% 100 = one core`)}`)
+    }
+    prev = cur
+  }
+}

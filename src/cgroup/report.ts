@@ -1,0 +1,97 @@
+import {Column, renderTable} from '../render/table.js'
+import {ArrangedRow} from './arrange.js'
+import {CgroupStats} from './rates.js'
+
+/** The --json shape of one cgroup (documented in README.md, "nsx top"). */
+export interface CgroupJson {
+  path: string
+  hierarchies: string[]
+  tasks: number | null
+  procs: number | null
+  cpu: {usageUsec: number | null; percent: number | null; quotaUsec: number | null; periodUsec: number | null; limitPercent: number | null}
+  memory: {usageBytes: number | null; inactiveFileBytes: number | null; workingSetBytes: number | null; limitBytes: number | null}
+  pids: {current: number | null; max: number | null}
+  io: {readBytes: number | null; writeBytes: number | null; readBytesPerSec: number | null; writeBytesPerSec: number | null}
+  pressure: {cpuSomeAvg10: number | null; memorySomeAvg10: number | null; ioSomeAvg10: number | null} | null
+}
+
+const n = <T>(v: T | undefined): T | null => (v === undefined ? null : v)
+const round = (v: number | null, digits: number): number | null => (v === null ? null : Number(v.toFixed(digits)))
+
+export function cgroupJson(s: CgroupStats): CgroupJson {
+  return {
+    path: s.path,
+    hierarchies: s.hierarchies,
+    tasks: n(s.tasks),
+    procs: n(s.procs),
+    cpu: {
+      usageUsec: n(s.cpuUsageUsec),
+      percent: round(s.cpuPercent, 2),
+      quotaUsec: n(s.cpuQuotaUsec),
+      periodUsec: n(s.cpuPeriodUsec),
+      limitPercent: round(s.cpuLimitPercent, 2),
+    },
+    memory: {
+      usageBytes: n(s.memoryBytes),
+      inactiveFileBytes: n(s.inactiveFileBytes),
+      workingSetBytes: s.workingSetBytes,
+      limitBytes: n(s.memoryLimitBytes),
+    },
+    pids: {current: n(s.pidsCurrent), max: n(s.pidsMax)},
+    io: {
+      readBytes: n(s.ioReadBytes),
+      writeBytes: n(s.ioWriteBytes),
+      readBytesPerSec: round(s.ioReadBytesPerSec, 0),
+      writeBytesPerSec: round(s.ioWriteBytesPerSec, 0),
+    },
+    pressure: s.pressure
+      ? {cpuSomeAvg10: n(s.pressure.cpu), memorySomeAvg10: n(s.pressure.memory), ioSomeAvg10: n(s.pressure.io)}
+      : null,
+  }
+}
+
+/** Human sizes as cgtop and ps print them: 1024-based, one decimal below 10. */
+export function formatBytes(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '-'
+  const units = ['B', 'K', 'M', 'G', 'T', 'P']
+  let x = v
+  let i = 0
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024
+    i++
+  }
+  return i === 0 ? `${x}B` : `${x < 10 ? x.toFixed(1) : Math.round(x)}${units[i]}`
+}
+
+export function formatPercent(v: number | null | undefined): string {
+  return v === null || v === undefined ? '-' : v.toFixed(1)
+}
+
+const dash = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : String(v))
+const limit = (v: number | null | undefined): string => (v === undefined ? '-' : v === null ? 'max' : String(v))
+const rate = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : String(Math.round(v)))
+
+/** Batch columns: raw counters exactly as the kernel gives them (µs, bytes), and the rates. */
+const BATCH_COLUMNS: Column<CgroupStats>[] = [
+  {header: 'PATH', value: (s) => s.path},
+  {header: 'TASKS', align: 'right', value: (s) => dash(s.tasks)},
+  {header: 'CPU%', align: 'right', value: (s) => formatPercent(s.cpuPercent)},
+  {header: 'CPU_USEC', align: 'right', value: (s) => dash(s.cpuUsageUsec)},
+  {header: 'CPU_QUOTA', align: 'right', value: (s) => (s.cpuQuotaUsec === undefined ? '-' : s.cpuQuotaUsec === null ? 'max' : `${s.cpuQuotaUsec}/${s.cpuPeriodUsec}`)},
+  {header: 'MEM_BYTES', align: 'right', value: (s) => dash(s.memoryBytes)},
+  {header: 'WSET_BYTES', align: 'right', value: (s) => dash(s.workingSetBytes)},
+  {header: 'MEM_MAX', align: 'right', value: (s) => limit(s.memoryLimitBytes)},
+  {header: 'PIDS', align: 'right', value: (s) => dash(s.pidsCurrent)},
+  {header: 'PIDS_MAX', align: 'right', value: (s) => limit(s.pidsMax)},
+  {header: 'READ_BYTES', align: 'right', value: (s) => dash(s.ioReadBytes)},
+  {header: 'WRITE_BYTES', align: 'right', value: (s) => dash(s.ioWriteBytes)},
+  {header: 'READ/S', align: 'right', value: (s) => rate(s.ioReadBytesPerSec)},
+  {header: 'WRITE/S', align: 'right', value: (s) => rate(s.ioWriteBytesPerSec)},
+  {header: 'PSI_CPU', align: 'right', value: (s) => formatPercent(s.pressure?.cpu)},
+  {header: 'PSI_MEM', align: 'right', value: (s) => formatPercent(s.pressure?.memory)},
+  {header: 'PSI_IO', align: 'right', value: (s) => formatPercent(s.pressure?.io)},
+]
+
+export function renderBatch(rows: ArrangedRow[], header: string): string {
+  return `${header}\n${renderTable(BATCH_COLUMNS, rows.map((r) => r.stats))}`
+}
