@@ -27,7 +27,9 @@ export class AccessLog {
   summary(): string | undefined {
     if (this.total === 0) return undefined
     const parts = [...this.denied.entries()].map(([what, n]) => `${n} ${what}`)
-    return `permission denied reading ${parts.join(', ')} (run as root to see everything)`
+    // As root, the denials come from elsewhere (ptrace rules, LSMs): "run as root" would mislead.
+    const hint = process.getuid?.() === 0 ? '' : ' (run as root to see everything)'
+    return `permission denied reading ${parts.join(', ')}${hint}`
   }
 }
 
