@@ -1,0 +1,172 @@
+import {NsxError} from '../cli/errors.js'
+import {Palette} from '../render/colour.js'
+import {Column, renderTable} from '../render/table.js'
+import {ListedNamespace, describeHolders, isGhost} from './listing.js'
+
+/** The columns of `nsx ls`: lsns's, by the same names, plus HOLDERS. */
+export const COLUMN_NAMES = ['NS', 'TYPE', 'PATH', 'NPROCS', 'PID', 'PPID', 'COMMAND', 'UID', 'USER', 'NETNSID', 'NSFS', 'PNS', 'ONS', 'HOLDERS'] as const
+export type ColumnName = (typeof COLUMN_NAMES)[number]
+
+/** lsns's default columns, with HOLDERS before the (long) command line. */
+export const DEFAULT_COLUMNS: readonly ColumnName[] = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'HOLDERS', 'COMMAND']
+
+export const COLUMN_HELP: Record<ColumnName, string> = {
+  NS: 'namespace identifier (inode number)',
+  TYPE: 'kind of namespace',
+  PATH: 'path to the namespace',
+  NPROCS: 'number of processes in the namespace',
+  PID: 'lowest PID in the namespace',
+  PPID: 'PPID of the PID',
+  COMMAND: 'command line of the PID',
+  UID: 'UID of the PID',
+  USER: 'username of the PID',
+  NETNSID: 'namespace ID as used by network subsystem',
+  NSFS: 'nsfs mountpoint (bind mounts that hold it)',
+  PNS: 'parent namespace identifier (inode number)',
+  ONS: 'owner namespace identifier (inode number)',
+  HOLDERS: 'what keeps it alive: processes, threads, fds, bind mounts, or being a parent/owner',
+}
+
+const RIGHT: ReadonlySet<ColumnName> = new Set(['NS', 'NPROCS', 'PID', 'PPID', 'UID', 'NETNSID', 'PNS', 'ONS'])
+/** Long free-text columns, cut to the terminal width unless --notruncate. */
+const TRUNCATABLE: ReadonlySet<ColumnName> = new Set(['COMMAND', 'HOLDERS', 'PATH', 'NSFS'])
+
+const num = (n: number | undefined) => (n === undefined ? '' : String(n))
+
+export function cellText(name: ColumnName, row: ListedNamespace): string {
+  switch (name) {
+    case 'NS':
+      return String(row.ns)
+    case 'TYPE':
+      return row.type
+    case 'PATH':
+      return row.path ?? ''
+    case 'NPROCS':
+      return String(row.nprocs)
+    case 'PID':
+      return num(row.pid)
+    case 'PPID':
+      return num(row.ppid)
+    case 'COMMAND':
+      return row.command ?? ''
+    case 'UID':
+      return num(row.uid)
+    case 'USER':
+      return row.user ?? ''
+    case 'NETNSID':
+      return row.netnsid === undefined ? '' : row.netnsid === null ? 'unassigned' : String(row.netnsid)
+    case 'NSFS':
+      return row.nsfs.join(',')
+    case 'PNS':
+      return num(row.pns)
+    case 'ONS':
+      return num(row.ons)
+    case 'HOLDERS':
+      return describeHolders(row.holders)
+  }
+}
+
+/**
+ * Parse -o as lsns does: a comma-separated list replaces the defaults, one starting with
+ * "+" appends to them. Names are case-insensitive; an unknown one is an error that lists the valid ones.
+ */
+export function parseColumns(spec: string | undefined, all = false): ColumnName[] {
+  if (all) return [...COLUMN_NAMES]
+  if (spec === undefined) return [...DEFAULT_COLUMNS]
+  let list = spec.trim()
+  const append = list.startsWith('+')
+  if (append) list = list.slice(1)
+  const names = list.split(',').map((s) => s.trim())
+  if (names.length === 0 || names.some((n) => n === '')) {
+    throw new NsxError(`invalid column list '${spec}': expected names separated by commas (valid: ${COLUMN_NAMES.join(', ')})`)
+  }
+  const chosen: ColumnName[] = append ? [...DEFAULT_COLUMNS] : []
+  for (const n of names) {
+    const upper = n.toUpperCase()
+    const col = COLUMN_NAMES.find((c) => c === upper)
+    if (col === undefined) throw new NsxError(`unknown column '${n}' (valid: ${COLUMN_NAMES.join(', ')})`)
+    chosen.push(col)
+  }
+  return chosen
+}
+
+/** A row as the table prints it: the namespace and the tree branches drawn before one of its cells. */
+export interface DisplayRow {
+  row: ListedNamespace
+  prefix: string
+}
+
+export interface RenderOptions {
+  columns: readonly ColumnName[]
+  /** The column that carries the tree branches (COMMAND for --tree=process, NS otherwise). */
+  treeColumn?: ColumnName
+  noHeadings?: boolean
+  /** lsns -r: one space between cells, no padding, blanks in values escaped as \x20. */
+  raw?: boolean
+  /** Cut long text columns so lines fit this many characters (a terminal's width). */
+  width?: number
+  palette: Palette
+}
+
+/** libsmartcols' raw-mode escaping: characters that would break a space-separated line. */
+function rawEscape(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\s\\\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+function cut(s: string, width: number): string {
+  if (s.length <= width) return s
+  return width <= 1 ? s.slice(0, width) : `${s.slice(0, width - 1)}…`
+}
+
+export function renderListing(rows: readonly DisplayRow[], opts: RenderOptions): string {
+  const cols = opts.columns
+  const treeCol = opts.treeColumn !== undefined && cols.includes(opts.treeColumn) ? opts.treeColumn : opts.treeColumn ? cols[0] : undefined
+  const cells = rows.map((d) => cols.map((c) => (c === treeCol ? d.prefix : '') + cellText(c, d.row)))
+
+  if (opts.raw) {
+    const lines = opts.noHeadings ? [] : [cols.join(' ')]
+    for (const r of cells) lines.push(r.map((v) => rawEscape(v)).join(' '))
+    return lines.length > 0 ? lines.join('\n') + '\n' : ''
+  }
+
+  if (opts.width !== undefined && opts.width > 0) fitToWidth(cells, cols, opts.width, opts.noHeadings === true)
+
+  const p = opts.palette
+  const columns: Column<number>[] = cols.map((c, i) => ({
+    header: c,
+    // A tree drawn in NS reads left to right, as lsns prints it.
+    align: RIGHT.has(c) && c !== treeCol ? 'right' : 'left',
+    value: (r: number) => {
+      const v = cells[r][i]
+      // Held only as a parent/owner: dim on a terminal, so ghosts stand apart.
+      return isGhost(rows[r].row) ? (v === '' ? v : p.dim(v)) : v
+    },
+  }))
+  const text = renderTable(
+    columns,
+    rows.map((_, i) => i),
+    {noHeadings: opts.noHeadings},
+  )
+  if (opts.noHeadings || text === '') return text
+  const nl = text.indexOf('\n')
+  return p.bold(text.slice(0, nl)) + text.slice(nl)
+}
+
+/** Shrink the truncatable cells, widest first, until a line fits `width`. */
+function fitToWidth(cells: string[][], cols: readonly ColumnName[], width: number, noHeadings: boolean): void {
+  const widths = cols.map((c, i) => Math.max(noHeadings ? 0 : c.length, ...cells.map((r) => r[i].length)))
+  let total = widths.reduce((a, b) => a + b, 0) + cols.length - 1
+  if (total <= width) return
+  const cuttable = cols.map((c, i) => (TRUNCATABLE.has(c) ? i : -1)).filter((i) => i >= 0)
+  while (total > width) {
+    let widest = -1
+    for (const i of cuttable) if (widest < 0 || widths[i] > widths[widest]) widest = i
+    const floor = Math.max(cols[widest]?.length ?? 0, 10)
+    if (widest < 0 || widths[widest] <= floor) return // nothing left to cut: let the terminal wrap
+    const target = Math.max(floor, widths[widest] - (total - width))
+    total -= widths[widest] - target
+    widths[widest] = target
+  }
+  for (const r of cells) for (const i of cuttable) r[i] = cut(r[i], widths[i])
+}

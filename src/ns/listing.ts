@@ -1,0 +1,210 @@
+import {readFileSync, statSync} from 'node:fs'
+import {PROC_ROOT} from '../proc/fs.js'
+import {userName} from '../proc/users.js'
+import type {Discovery, NamespaceRecord, NsHolder} from './discover.js'
+import {holderPath} from './relations.js'
+import type {NsType} from './types.js'
+
+/**
+ * One line of `nsx ls`: a namespace, its representative process (the lowest pid in it,
+ * as lsns picks), and what holds it. Fields lsns would leave empty stay undefined.
+ */
+export interface ListedNamespace {
+  ns: number
+  type: NsType
+  /** A path that opens it: /proc/PID/ns/TYPE of the representative, else a thread, fd or mount. */
+  path?: string
+  nprocs: number
+  pid?: number
+  ppid?: number
+  command?: string
+  uid?: number
+  user?: string
+  /** nsid of a net namespace as seen from nsx's own (RTM_GETNSID); null when none is assigned. */
+  netnsid?: number | null
+  /** nsfs mount points (bind mounts) of this namespace. */
+  nsfs: string[]
+  pns?: number
+  ons?: number
+  holders: NsHolder[]
+}
+
+/** What a process says of itself, read once per representative. */
+export interface ProcessFacts {
+  ppid?: number
+  command?: string
+  uid?: number
+}
+
+/**
+ * PPID from stat, UID as the owner of /proc/PID (what lsns shows: it stats that directory),
+ * and the command line with NULs as spaces, or the bare comm for kernel threads (as lsns).
+ */
+export function readProcessFacts(pid: number, root = PROC_ROOT): ProcessFacts | undefined {
+  const facts: ProcessFacts = {}
+  try {
+    const stat = readFileSync(`${root}/${pid}/stat`, 'latin1')
+    const close = stat.lastIndexOf(')')
+    const rest = stat.slice(close + 2)
+    const sp = rest.indexOf(' ')
+    facts.ppid = Number(rest.slice(sp + 1, rest.indexOf(' ', sp + 1)))
+    facts.uid = statSync(`${root}/${pid}`).uid
+    const cmdline = readFileSync(`${root}/${pid}/cmdline`, 'utf8')
+    facts.command =
+      cmdline.length > 0
+        ? cmdline.replace(/\0+$/, '').replace(/\0/g, ' ')
+        : stat.slice(stat.indexOf('(') + 1, close)
+  } catch {
+    // Exited since the scan: the row keeps its pid and counts, without these facts.
+    return facts.ppid === undefined ? undefined : facts
+  }
+  return facts
+}
+
+export interface ListOptions {
+  procRoot?: string
+  /** Only namespaces this process holds (as a process, a thread or an fd), like lsns -p. */
+  pid?: number
+  /** Only the namespace with this inode (lsns's <namespace> argument). */
+  inode?: number
+  /** nsid of a net namespace, when the caller can ask the kernel for it. */
+  netnsid?: (record: NamespaceRecord) => number | null | undefined
+  /** Read representatives' ppid/command/uid (skip when no column needs them). */
+  facts?: boolean
+}
+
+export function holdsNamespace(record: NamespaceRecord, pid: number): boolean {
+  if (record.pids.includes(pid)) return true
+  return record.holders.some((h) => (h.kind === 'thread' || h.kind === 'fd') && h.pid === pid)
+}
+
+export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): ListedNamespace[] {
+  const root = opts.procRoot ?? PROC_ROOT
+  const factsCache = new Map<number, ProcessFacts | undefined>()
+  const facts = (pid: number) => {
+    if (!factsCache.has(pid)) factsCache.set(pid, readProcessFacts(pid, root))
+    return factsCache.get(pid)
+  }
+  const out: ListedNamespace[] = []
+  for (const r of discovery.namespaces) {
+    if (opts.inode !== undefined && r.inode !== opts.inode) continue
+    if (opts.pid !== undefined && !holdsNamespace(r, opts.pid)) continue
+    const holders = r.holders
+    const nsfs: string[] = []
+    for (const h of holders) if (h.kind === 'bind-mount') nsfs.push(h.path)
+    const row: ListedNamespace = {ns: r.inode, type: r.type, nprocs: r.pids.length, nsfs, holders}
+    const pid = r.pids[0]
+    if (pid !== undefined) {
+      row.pid = pid
+      row.path = `${root}/${pid}/ns/${r.type}`
+      const f = opts.facts === false ? undefined : facts(pid)
+      if (f) {
+        row.ppid = f.ppid
+        row.command = f.command
+        row.uid = f.uid
+        if (f.uid !== undefined) row.user = userName(f.uid) ?? String(f.uid)
+      }
+    } else {
+      // Held without a process: the first holder that has a path (a ghost has none).
+      for (const h of holders) {
+        const p = holderPath(h, r.type, root)
+        if (p !== undefined) {
+          row.path = h.kind === 'bind-mount' ? h.path : p
+          break
+        }
+      }
+    }
+    if (r.type === 'net' && opts.netnsid) {
+      const id = opts.netnsid(r)
+      if (id !== undefined) row.netnsid = id
+    }
+    if (r.parent !== undefined) row.pns = r.parent
+    if (r.owner !== undefined) row.ons = r.owner
+    out.push(row)
+  }
+  return out
+}
+
+/** HOLDERS: processes counted, everything else named. */
+export function describeHolders(holders: readonly NsHolder[]): string {
+  let procs = 0
+  const parts: string[] = []
+  for (const h of holders) {
+    switch (h.kind) {
+      case 'process':
+        procs++
+        break
+      case 'thread':
+        parts.push(`thread ${h.tid} of ${h.pid}`)
+        break
+      case 'fd':
+        parts.push(`fd ${h.fd} of ${h.pid}`)
+        break
+      case 'bind-mount':
+        parts.push(`mount ${h.path}`)
+        break
+      case 'parent':
+        parts.push(`parent of ${h.of}`)
+        break
+      case 'owner':
+        parts.push(`owner of ${h.of}`)
+        break
+    }
+  }
+  if (procs > 0) parts.unshift(procs === 1 ? '1 process' : `${procs} processes`)
+  return parts.join(', ')
+}
+
+/** True when nothing but a relation keeps it: no process, thread, fd or mount. */
+export function isGhost(row: ListedNamespace): boolean {
+  return row.holders.every((h) => h.kind === 'parent' || h.kind === 'owner')
+}
+
+/** The --json shape of one namespace: every field present, null when empty (as lsns -J). */
+export interface NamespaceJson {
+  ns: number
+  type: NsType
+  path: string | null
+  nprocs: number
+  pid: number | null
+  ppid: number | null
+  command: string | null
+  uid: number | null
+  user: string | null
+  netnsid: number | null
+  nsfs: string[]
+  pns: number | null
+  ons: number | null
+  holders: NsHolder[]
+}
+
+export function toJson(r: ListedNamespace): NamespaceJson {
+  return {
+    ns: r.ns,
+    type: r.type,
+    path: r.path ?? null,
+    nprocs: r.nprocs,
+    pid: r.pid ?? null,
+    ppid: r.ppid ?? null,
+    command: r.command ?? null,
+    uid: r.uid ?? null,
+    user: r.user ?? null,
+    netnsid: r.netnsid ?? null,
+    nsfs: r.nsfs,
+    pns: r.pns ?? null,
+    ons: r.ons ?? null,
+    holders: r.holders,
+  }
+}
+
+/** PPID from /proc/PID/stat (the field after the state, past a comm that may hold spaces). */
+export function readPpid(pid: number, root = PROC_ROOT): number | undefined {
+  try {
+    const stat = readFileSync(`${root}/${pid}/stat`, 'latin1')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 2)
+    const ppid = Number(fields[1])
+    return Number.isInteger(ppid) ? ppid : undefined
+  } catch {
+    return undefined
+  }
+}
