@@ -74,8 +74,8 @@ const NSIO = 0xb7
 export const NS_GET_USERNS = (NSIO << 8) | 0x1
 export const NS_GET_PARENT = (NSIO << 8) | 0x2
 export const NS_GET_NSTYPE = (NSIO << 8) | 0x3
-// _IOR(0xb7, 0x4, uid_t): direction read (2) << 30 | size 4 << 16.
-export const NS_GET_OWNER_UID = (2 << 30) | (4 << 16) | (NSIO << 8) | 0x4
+// <linux/nsfs.h> defines it as _IO(0xb7, 0x4) (0xb704), not _IOR: any other value gets ENOTTY.
+export const NS_GET_OWNER_UID = (NSIO << 8) | 0x4
 
 /** ioctl(fd, request) with no argument; returns the result, or throws SyscallError. */
 export function ioctlNoArg(fd: number, request: number, what: string): number {
@@ -114,4 +114,121 @@ export function pidfdOpen(pid: number): number {
   const r = c.syscall(SYS_PIDFD_OPEN, 'int', pid, 'unsigned int', 0)
   if (r < 0) throw new SyscallError(`pidfd_open(${pid})`, c.errno())
   return r
+}
+
+// --- Filesystem calls Node's fs lacks (used by the layer extractor and the image store) ---
+
+interface FsCalls {
+  mknod: KoffiFn
+  lsetxattr: KoffiFn
+  lgetxattr: KoffiFn
+  flock: KoffiFn
+}
+let fsCalls: FsCalls | undefined
+
+function loadFsCalls(): FsCalls {
+  if (fsCalls) return fsCalls
+  const {lib} = loadLibc()
+  fsCalls = {
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)'),
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)'),
+    flock: lib.func('int flock(int fd, int op)'),
+  }
+  return fsCalls
+}
+
+/** glibc's makedev: 12 bits of major and 20 of minor in the classic layout, the rest above. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major)
+  const mi = BigInt(minor)
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n)
+}
+
+export const S_IFCHR = 0o020000
+export const S_IFBLK = 0o060000
+export const S_IFIFO = 0o010000
+
+/** mknod(2): device nodes, fifos, and overlayfs whiteouts (char 0/0). */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  const f = loadFsCalls()
+  if (f.mknod(path, mode, makedev(major, minor)) < 0) throw new SyscallError(`mknod ${path}`, loadLibc().errno())
+}
+
+/** lsetxattr(2): never follows a final symlink. */
+export function lsetxattr(path: string, name: string, value: Buffer): void {
+  const f = loadFsCalls()
+  if (f.lsetxattr(path, name, value, value.length, 0) < 0) throw new SyscallError(`setxattr ${name} on ${path}`, loadLibc().errno())
+}
+
+/** lgetxattr(2): the value, or undefined when the attribute is absent (ENODATA). */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const f = loadFsCalls()
+  const buf = Buffer.alloc(65536)
+  const n = Number(f.lgetxattr(path, name, buf, buf.length))
+  if (n < 0) {
+    const errno = loadLibc().errno()
+    if (errnoName(errno) === 'ENODATA') return undefined
+    throw new SyscallError(`getxattr ${name} on ${path}`, errno)
+  }
+  return Buffer.from(buf.subarray(0, n))
+}
+
+export const LOCK_SH = 1
+export const LOCK_EX = 2
+export const LOCK_NB = 4
+
+/** flock(2); false when LOCK_NB was given and the lock is held elsewhere. */
+export function flock(fd: number, op: number): boolean {
+  const f = loadFsCalls()
+  if (f.flock(fd, op) === 0) return true
+  const errno = loadLibc().errno()
+  if (errnoName(errno) === 'EWOULDBLOCK' || errnoName(errno) === 'EAGAIN') return false
+  throw new SyscallError('flock', errno)
+}
+
+// Bound on first use (not in loadLibc) so commands that never need them do not declare them.
+let setnsFn: KoffiFn | undefined
+let hostnameFns: {gethostname: KoffiFn; getdomainname: KoffiFn} | undefined
+
+/**
+ * setns(2) for the calling thread. From Node this is only sound for uts, net, ipc and cgroup,
+ * and only on the main thread with the change undone at once (DESIGN.md: it moves one thread).
+ */
+export function setns(fd: number, nstype: number): void {
+  const c = loadLibc()
+  setnsFn ??= c.lib.func('int setns(int fd, int nstype)') as KoffiFn
+  if (setnsFn(fd, nstype) < 0) throw new SyscallError('setns', c.errno())
+}
+
+/** The calling thread's hostname and NIS domain name (those of its uts namespace). */
+export function utsNames(): {hostname: string; domainname: string} {
+  const c = loadLibc()
+  hostnameFns ??= {
+    gethostname: c.lib.func('int gethostname(_Out_ uint8_t *name, size_t len)') as KoffiFn,
+    getdomainname: c.lib.func('int getdomainname(_Out_ uint8_t *name, size_t len)') as KoffiFn,
+  }
+  // 64 bytes is the kernel's limit for both (__NEW_UTS_LEN) plus the terminating NUL.
+  const read = (fn: KoffiFn, what: string) => {
+    const buf = Buffer.alloc(65)
+    if (fn(buf, buf.length) < 0) throw new SyscallError(what, c.errno())
+    const nul = buf.indexOf(0)
+    return buf.toString('utf8', 0, nul < 0 ? buf.length : nul)
+  }
+  return {hostname: read(hostnameFns.gethostname, 'gethostname'), domainname: read(hostnameFns.getdomainname, 'getdomainname')}
+}
+
+/**
+ * execve(2): replace the Node process with path. Returns only on failure (throws).
+ * Used to hand over to native/build/nsx-exec, so no Node process stays between the
+ * user and their command (terminal, signals and exit status as with nsenter).
+ */
+export function execve(path: string, argv: readonly string[], env: NodeJS.ProcessEnv): never {
+  const c = loadLibc()
+  const fn = c.lib.func('int execve(const char *path, const char **argv, const char **envp)')
+  const envp: (string | null)[] = []
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) envp.push(`${k}=${v}`)
+  envp.push(null)
+  fn(path, [...argv, null], envp)
+  throw new SyscallError(`execve(${path})`, c.errno())
 }
