@@ -114,6 +114,12 @@ export class Collector {
     return {at: performance.now(), time: new Date().toISOString(), mode: this.layout.mode, cgroups}
   }
 
+  /** cgroup.procs of a row, in the hierarchy its process count comes from. */
+  procsFileOf(path: string): string | undefined {
+    const h = this.sources.procs.find((x) => this.watches.get(x.id)?.has(path))
+    return h && `${dirOf(h, path)}/cgroup.procs`
+  }
+
   close(): void {
     this.files.closeAll()
   }

@@ -1,0 +1,332 @@
+import {createRequire} from 'node:module'
+import type {Widgets} from 'blessed'
+import {NsxError} from '../cli/errors.js'
+import {SortKey} from '../cgroup/arrange.js'
+import {ProcessSampler, CgroupProcess} from '../cgroup/processes.js'
+import {CgroupStats, deriveAll} from '../cgroup/rates.js'
+import {formatBytes, formatPercent} from '../cgroup/report.js'
+import {Collector, Snapshot} from '../cgroup/sample.js'
+import {glyphsFor, UNICODE_GLYPHS} from '../render/tree.js'
+import {ASCII_MARKS, UNICODE_MARKS, fitColumns, headerLine, rowLine, ellipsizeLeft} from './rows.js'
+import {DashboardState} from './state.js'
+import {chooseTerminal} from './terminal.js'
+
+export interface DashboardOptions {
+  delaySeconds: number
+  sort: SortKey
+  flat: boolean
+}
+
+export const MIN_WIDTH = 70
+export const MIN_HEIGHT = 18
+const HISTORY = 60
+
+/** blessed-contrib widgets, loaded after the first screen is drawn (they cost ~15 ms). */
+interface LineChart extends Widgets.BoxElement {
+  setData(series: {title: string; x: string[]; y: number[]; style?: {line: string}}[]): void
+}
+interface Gauge extends Widgets.BoxElement {
+  setPercent(p: number): void
+  setLabel(s: string): void
+}
+
+const HELP = `nsx top keys
+
+  up/down, k/j    move the selection
+  pgup/pgdn       move a page
+  enter, space    expand or collapse the selected cgroup
+  s               cycle the sort: cpu, memory, io, pids, name
+  f               tree or flat list
+  /               filter by path (enter keeps it, escape drops it)
+  escape          clear the filter
+  p               pause or resume refreshing
+  ?               this help (any key closes it)
+  q, ctrl-c       quit
+
+CPU% counts one core as 100%. WSET is memory usage minus
+inactive file cache. PSI columns are cgroup2 "some avg10".`
+
+export async function runDashboard(collector: Collector, opts: DashboardOptions): Promise<void> {
+  const terminal = chooseTerminal(process.env.TERM)
+  if ('error' in terminal) throw new NsxError(terminal.error)
+  const require = createRequire(import.meta.url)
+  const blessed = require('blessed') as typeof import('blessed')
+  const unicode = glyphsFor() === UNICODE_GLYPHS
+  const marks = unicode ? UNICODE_MARKS : ASCII_MARKS
+
+  const screen = blessed.screen({
+    terminal: terminal.file,
+    smartCSR: true,
+    warnings: false,
+    fullUnicode: false,
+    autoPadding: false,
+    title: 'nsx top',
+    input: process.stdin,
+    output: process.stdout,
+  })
+  // blessed was given a file path; its feature checks (program.term('xterm')) want the name.
+  ;(screen.program as unknown as {_terminal: string})._terminal = terminal.name
+
+  const state = new DashboardState({sort: opts.sort, flat: opts.flat})
+  const sampler = new ProcessSampler()
+  const history = new Map<string, {cpu: number[]; mem: number[]}>()
+  let stats: CgroupStats[] = []
+  let processes: CgroupProcess[] = []
+  let processesOf: string | undefined
+  let prev: Snapshot | undefined
+  let lastSample: Snapshot | undefined
+
+  const header = blessed.box({parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true})
+  const table = blessed.box({parent: screen, top: 1, left: 0, width: '100%', height: 10, tags: true, wrap: false})
+  const cpuBox = blessed.box({parent: screen, left: 0, width: '33%', height: 8, border: 'line', label: ' CPU % ', tags: true})
+  const memBox = blessed.box({parent: screen, left: '33%', width: '33%', height: 8, border: 'line', label: ' Memory ', tags: true})
+  const procBox = blessed.box({parent: screen, left: '66%', width: '34%', height: 8, border: 'line', label: ' Processes ', tags: true})
+  const footer = blessed.box({parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true})
+  const help = blessed.box({
+    parent: screen,
+    top: 'center',
+    left: 'center',
+    width: 62,
+    height: 19,
+    border: 'line',
+    label: ' help ',
+    content: HELP,
+    hidden: true,
+    style: {border: {fg: 'cyan'}},
+  })
+  const tooSmall = blessed.box({parent: screen, top: 0, left: 0, width: '100%', height: '100%', hidden: true, align: 'center', valign: 'middle'})
+
+  let cpuChart: LineChart | undefined
+  let memChart: LineChart | undefined
+  let gauge: Gauge | undefined
+
+  const detailHeight = () => Math.max(9, Math.min(16, Math.floor((screen.height as number) * 0.4)))
+
+  const layout = () => {
+    const h = screen.height as number
+    const dh = detailHeight()
+    table.height = Math.max(1, h - 2 - dh)
+    for (const b of [cpuBox, memBox, procBox]) {
+      b.top = h - 1 - dh
+      b.height = dh
+    }
+    if (cpuChart && memChart && gauge) {
+      cpuChart.top = memChart.top = h - 1 - dh
+      cpuChart.height = memChart.height = dh
+      gauge.top = h - 1 - dh
+    }
+  }
+
+  const esc = (s: string) => blessed.escape(s)
+
+  const renderProcesses = (row: CgroupStats | undefined, width: number, height: number) => {
+    if (!row) return ''
+    const lines: string[] = []
+    const limit = row.memoryLimitBytes
+    const memLine = `mem ${formatBytes(row.memoryBytes)} wset ${formatBytes(row.workingSetBytes)} / ${limit === undefined ? '-' : limit === null ? 'max' : formatBytes(limit)}`
+    if (!gauge) lines.push(esc(memLine))
+    lines.push(`{bold}${'PID'.padStart(7)} ${'CPU%'.padStart(5)} ${'RSS'.padStart(6)} NS/COMMAND{/bold}`)
+    for (const p of processes.slice(0, Math.max(0, height - lines.length))) {
+      const ns = p.namespaces.length > 0 ? `[${p.namespaces.join(',')}] ` : ''
+      const left = `${String(p.pid).padStart(7)} ${formatPercent(p.cpuPercent).padStart(5)} ${formatBytes(p.rssBytes).padStart(6)} `
+      const rest = ellipsizeRight(`${ns}${p.command}`, Math.max(4, width - left.length))
+      lines.push(`${esc(left)}${p.namespaces.length > 0 ? '{yellow-fg}' : ''}${esc(rest)}${p.namespaces.length > 0 ? '{/yellow-fg}' : ''}`)
+    }
+    if (processes.length === 0) lines.push(row.tasks === 0 ? '(no processes)' : '')
+    return lines.join('\n')
+  }
+
+  const render = () => {
+    const w = screen.width as number
+    const h = screen.height as number
+    const small = w < MIN_WIDTH || h < MIN_HEIGHT
+    for (const el of [header, table, cpuBox, memBox, procBox, footer]) el.hidden = small
+    for (const el of [cpuChart, memChart, gauge]) if (el) el.hidden = small
+    tooSmall.hidden = !small
+    if (small) {
+      tooSmall.setContent(`terminal too small: ${w}x${h}\nnsx top needs at least ${MIN_WIDTH}x${MIN_HEIGHT}\n(q quits)`)
+      help.hidden = true
+      screen.render()
+      return
+    }
+    layout()
+    const sel = state.selected()
+    const flags = [
+      `sort: ${state.sort}`,
+      state.flat ? 'flat' : 'tree',
+      state.paused ? '{red-fg}PAUSED{/red-fg}' : `every ${opts.delaySeconds}s`,
+      state.filter ? `filter: ${esc(state.filter)}` : '',
+    ].filter(Boolean)
+    header.setContent(
+      `{bold}nsx top{/bold}  cgroup ${collector.layout.mode}  ${stats.length} cgroups  CPU% 100 = one core  ${flags.join('  ')}`,
+    )
+    // One column short of the edge: a line filling the last column makes some terminals wrap.
+    const tl = fitColumns(w - 1)
+    const bodyHeight = (table.height as number) - 1
+    const rows = state.visibleRows(bodyHeight)
+    const lines = [`{bold}${esc(headerLine(tl))}{/bold}`]
+    for (const r of rows) {
+      const text = esc(rowLine(r, tl, state.flat, marks))
+      lines.push(r.stats.path === state.selectedPath ? `{inverse}${text}{/inverse}` : text)
+    }
+    if (state.rows.length === 0) lines.push(state.filter || state.filterDraft ? '(no cgroup matches the filter)' : '(no cgroups)')
+    table.setContent(lines.join('\n'))
+
+    const path = sel?.stats.path
+    const hist = path ? history.get(path) : undefined
+    const label = path ? ellipsizeLeft(path, Math.max(10, Math.floor(w / 3) - 12)) : ''
+    if (cpuChart && memChart && gauge && hist) {
+      const xs = hist.cpu.map((_, i) => String(i - hist.cpu.length + 1))
+      cpuChart.setLabel(` CPU % ${esc(label)} `)
+      cpuChart.setData([{title: 'cpu', x: xs, y: hist.cpu, style: {line: 'yellow'}}])
+      memChart.setLabel(` Memory MiB ${esc(label)} `)
+      memChart.setData([{title: 'mem', x: xs, y: hist.mem.map((b) => b / 1048576), style: {line: 'cyan'}}])
+    } else {
+      cpuBox.setContent(hist ? esc(hist.cpu.map((v) => v.toFixed(0)).join(' ')) : '')
+    }
+    const limit = sel?.stats.memoryLimitBytes
+    if (gauge && sel) {
+      const pct = limit && sel.stats.workingSetBytes !== null ? Math.min(100, (sel.stats.workingSetBytes / limit) * 100) : 0
+      gauge.setLabel(` wset ${formatBytes(sel.stats.workingSetBytes)} / ${limit === undefined ? '-' : limit === null ? 'no limit' : formatBytes(limit)} `)
+      gauge.setPercent(Math.round(pct))
+    }
+    const procTop = gauge ? 4 : 0
+    procBox.top = h - 1 - detailHeight() + procTop
+    procBox.height = detailHeight() - procTop
+    procBox.setLabel(` Processes (${sel?.stats.tasks ?? 0}) `)
+    procBox.setContent(renderProcesses(sel?.stats, (procBox.width as number) - 2, (procBox.height as number) - 2))
+
+    footer.setContent(
+      state.filterDraft !== undefined
+        ? `filter: ${esc(state.filterDraft)}_   (enter keeps, escape cancels)`
+        : '{bold}↑↓/jk{/bold} move  {bold}enter{/bold} expand  {bold}s{/bold} sort  {bold}/{/bold} filter  {bold}f{/bold} flat  {bold}p{/bold} pause  {bold}?{/bold} help  {bold}q{/bold} quit',
+    )
+    help.hidden = !state.helpShown
+    if (state.helpShown) help.setFront()
+    screen.render()
+  }
+
+  const refreshProcesses = () => {
+    const path = state.selectedPath
+    if (path !== processesOf) {
+      sampler.reset()
+      processesOf = path
+    }
+    const file = path ? collector.procsFileOf(path) : undefined
+    processes = file ? sampler.sample(file) : []
+  }
+
+  const refresh = () => {
+    const cur = collector.sample()
+    stats = deriveAll(cur, prev)
+    prev = cur
+    lastSample = cur
+    const alive = new Set<string>()
+    for (const s of stats) {
+      alive.add(s.path)
+      let h = history.get(s.path)
+      if (!h) history.set(s.path, (h = {cpu: [], mem: []}))
+      if (s.cpuPercent !== null) h.cpu.push(s.cpuPercent)
+      if (s.memoryBytes !== undefined) h.mem.push(s.memoryBytes)
+      if (h.cpu.length > HISTORY) h.cpu.shift()
+      if (h.mem.length > HISTORY) h.mem.shift()
+    }
+    for (const p of history.keys()) if (!alive.has(p)) history.delete(p)
+    state.update(stats)
+    refreshProcesses()
+  }
+
+  const loadCharts = () => {
+    const line = require('blessed-contrib/lib/widget/charts/line.js') as (o: object) => LineChart
+    const gaugeW = require('blessed-contrib/lib/widget/gauge.js') as (o: object) => Gauge
+    const common = {showLegend: false, minY: 0, xLabelPadding: 2, xPadding: 2, numYLabels: 4, wholeNumbersOnly: false, border: 'line'}
+    // Canvas widgets create their drawing context on 'attach': append them after construction.
+    cpuChart = line({...common, left: 0, width: '33%', label: ' CPU % ', style: {line: 'yellow', text: 'white', baseline: 'white'}})
+    memChart = line({...common, left: '33%', width: '33%', label: ' Memory MiB ', style: {line: 'cyan', text: 'white', baseline: 'white'}})
+    gauge = gaugeW({left: '66%', width: '34%', height: 4, label: ' memory ', stroke: 'green', fill: 'white', border: 'line'})
+    screen.append(cpuChart)
+    screen.append(memChart)
+    screen.append(gauge)
+    cpuBox.hidden = true
+    memBox.hidden = true
+    cpuBox.detach()
+    memBox.detach()
+  }
+
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined
+    let done = false
+    const finish = (err?: unknown) => {
+      if (done) return
+      done = true
+      if (timer) clearTimeout(timer)
+      screen.destroy()
+      process.stdin.pause()
+      process.off('SIGTERM', onSignal)
+      process.off('SIGHUP', onSignal)
+      if (err) reject(err)
+      else resolve()
+    }
+    const onSignal = () => finish()
+    process.on('SIGTERM', onSignal)
+    process.on('SIGHUP', onSignal)
+
+    const tick = (ms: number) => {
+      timer = setTimeout(() => {
+        try {
+          if (!state.paused) {
+            refresh()
+            render()
+          }
+          tick(opts.delaySeconds * 1000)
+        } catch (err) {
+          finish(err)
+        }
+      }, ms)
+    }
+
+    screen.on('keypress', (ch: string | undefined, key: {name?: string; full?: string; ctrl?: boolean} | undefined) => {
+      try {
+        if (key?.ctrl && key.name === 'c') return finish()
+        const before = state.selectedPath
+        const pageSize = Math.max(1, (table.height as number) - 2)
+        const r = state.key(key?.name, ch, pageSize)
+        if (r === 'quit') return finish()
+        if (r === 'none') return
+        if (state.selectedPath !== before && lastSample) refreshProcesses()
+        render()
+      } catch (err) {
+        finish(err)
+      }
+    })
+    screen.on('resize', () => {
+      try {
+        render()
+      } catch (err) {
+        finish(err)
+      }
+    })
+
+    try {
+      refresh()
+      render()
+      // Charts after the first screen is up; then a quick second sample so CPU% appears soon.
+      setImmediate(() => {
+        if (done) return
+        try {
+          loadCharts()
+          render()
+        } catch (err) {
+          finish(err)
+        }
+      })
+      tick(Math.min(opts.delaySeconds * 1000, 500))
+    } catch (err) {
+      finish(err)
+    }
+  })
+}
+
+function ellipsizeRight(s: string, w: number): string {
+  return s.length <= w ? s : `${s.slice(0, Math.max(0, w - 1))}…`
+}
