@@ -223,9 +223,14 @@ export function utsNames(): {hostname: string; domainname: string} {
  * Used to hand over to native/build/nsx-exec, so no Node process stays between the
  * user and their command (terminal, signals and exit status as with nsenter).
  */
-export function execve(path: string, argv: readonly string[], env: NodeJS.ProcessEnv): never {
+export function execve(path: string, argv: readonly string[], env: NodeJS.ProcessEnv, inherit: readonly number[] = [0, 1, 2]): never {
   const c = loadLibc()
   const fn = c.lib.func('int execve(const char *path, const char **argv, const char **envp)')
+  // libuv marks the fds Node inherited close-on-exec at start-up (uv_disable_stdio_inheritance);
+  // the fds in `inherit` must reach the command, so clear the flag on them.
+  const fcntl = c.lib.func('int fcntl(int fd, int cmd, int arg)')
+  const F_SETFD = 2
+  for (const fd of inherit) fcntl(fd, F_SETFD, 0)
   const envp: (string | null)[] = []
   for (const [k, v] of Object.entries(env)) if (v !== undefined) envp.push(`${k}=${v}`)
   envp.push(null)

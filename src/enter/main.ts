@@ -1,0 +1,77 @@
+import {readFileSync} from 'node:fs'
+import {NsxError, reportError} from '../cli/errors.js'
+import {encodeOp} from '../plan/encode.js'
+import {describePlan} from '../plan/describe.js'
+import {buildEnterPlan} from '../plan/enter.js'
+import {execPlan, executorPath} from '../plan/executor.js'
+import type {Plan} from '../plan/ops.js'
+import {validatePlan} from '../plan/validate.js'
+import {gatherEnterFacts} from './facts.js'
+import {parseEnterArgs} from './options.js'
+import {isTargetSpec, resolveTarget} from './target.js'
+
+/** What the caller should do when runEnter returns instead of exec'ing. */
+export type EnterOutcome = {kind: 'help'} | {kind: 'done'; exitCode: number}
+
+/**
+ * `nsx enter ARGS`: parse like nsenter, resolve the target, build the plan, then either
+ * print it (--dry-run) or execve into the executor. Shared by bin/nsx's fast path
+ * (no oclif loaded) and commands/enter.ts. Every failure is one line and exit 125.
+ */
+export async function runEnter(argv: readonly string[]): Promise<EnterOutcome> {
+  try {
+    const o = parseEnterArgs(argv)
+    if (o.help) return {kind: 'help'}
+    if (o.version) {
+      process.stdout.write(`nsx enter ${packageVersion()}\n`)
+      return {kind: 'done', exitCode: 0}
+    }
+    if (o.target === undefined && o.command.length > 0 && (await isTargetSpec(o.command[0]))) {
+      o.target = o.command.shift()
+    }
+    const target = o.target === undefined ? undefined : await resolveTarget(o.target)
+    const facts = await gatherEnterFacts(o, target)
+    const plan = validatePlan(buildEnterPlan(o, facts))
+    if (o.dryRun) {
+      process.stdout.write(o.json ? `${JSON.stringify(dryRunJson(plan), null, 2)}\n` : renderDryRun(plan))
+      return {kind: 'done', exitCode: 0}
+    }
+    return await execPlan(plan)
+  } catch (err) {
+    // Everything that fails before the executor runs is nsx's own failure: 125.
+    const e = err instanceof NsxError ? new NsxError(err.message, 125) : err
+    return {kind: 'done', exitCode: reportError(e, 'nsx enter', 125)}
+  }
+}
+
+function packageVersion(): string {
+  try {
+    const url = new URL('../../../package.json', import.meta.url)
+    return (JSON.parse(readFileSync(url, 'utf8')) as {version: string}).version
+  } catch {
+    return 'unknown'
+  }
+}
+
+/** --dry-run --json: the steps and the executor's exact argv. */
+export function dryRunJson(plan: Plan): {command: string; executor: string; steps: ReturnType<typeof describePlan>} {
+  let executor = 'native/build/nsx-exec'
+  try {
+    executor = executorPath()
+  } catch {
+    // not built: the plan is still worth showing
+  }
+  return {command: plan.command, executor, steps: describePlan(plan, encodeOp)}
+}
+
+export function renderDryRun(plan: Plan): string {
+  const steps = describePlan(plan, encodeOp)
+  const w = String(steps.length).length
+  const opWidth = Math.max(...steps.map((s) => [s.op, ...s.args].join(' ').length))
+  const lines = steps.map((s) => {
+    const op = [s.op, ...s.args].join(' ')
+    const head = `${String(s.step).padStart(w)}  ${op.padEnd(Math.min(opWidth, 28))}  ${s.action}`
+    return s.needs === '-' ? head : `${head}\n${' '.repeat(w + 2)}${''.padEnd(Math.min(opWidth, 28))}  needs: ${s.needs}`
+  })
+  return `${plan.command}: ${steps.length} operations, run in this order by the native executor\n${lines.join('\n')}\n`
+}

@@ -1,0 +1,102 @@
+import type {Op, Plan} from './ops.js'
+import type {NsType} from '../ns/types.js'
+
+/** One step of a plan as --dry-run shows it: what it does and the privilege it needs. */
+export interface StepDescription {
+  step: number
+  op: string
+  /** The encoded op, as the executor receives it. */
+  args: string[]
+  action: string
+  needs: string
+}
+
+const OWNER = 'CAP_SYS_ADMIN in the user namespace that owns it'
+
+function setnsNeeds(ns: NsType): string {
+  if (ns === 'user') return 'CAP_SYS_ADMIN in the user namespace entered (not re-entering our own)'
+  if (ns === 'mnt') return `${OWNER}; CAP_SYS_CHROOT and CAP_SYS_ADMIN in our own`
+  return OWNER
+}
+
+/** Walks the plan keeping track of where namespaces come from, so each line names its target. */
+export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDescription[] {
+  let target = 'the target'
+  const files = new Map<NsType, string>()
+  return plan.ops.map((op, i) => {
+    const [name, ...args] = encode(op)
+    const d = describeOp(op)
+    return {step: i + 1, op: name, args, ...d}
+  })
+
+  function source(ns: NsType): string {
+    return files.get(ns) ?? target
+  }
+
+  function describeOp(op: Op): {action: string; needs: string} {
+    switch (op.op) {
+      case 'pin':
+        target = `pid ${op.pid}`
+        return {action: `pin process ${op.pid} with a pidfd; refuse if its start time is no longer ${op.startTime}`, needs: '-'}
+      case 'pin-check':
+        return {action: `check that process ${target.replace('pid ', '')} is still alive (its /proc paths were its own)`, needs: '-'}
+      case 'nsfd':
+        files.set(op.ns, op.path)
+        return {action: `open ${op.path}, which must be a ${op.ns} namespace`, needs: 'read access to the file'}
+      case 'user-parent':
+        files.set('user', `the parent user namespace of ${source('user')}`)
+        return {action: `take the parent of the user namespace of ${source('user')} instead`, needs: 'the parent visible from our user namespace'}
+      case 'setns':
+        return {action: `enter the ${op.ns} namespace of ${source(op.ns)} (unless entered already)`, needs: setnsNeeds(op.ns)}
+      case 'setns-try':
+        return {action: `try to enter the ${op.ns} namespace of ${source(op.ns)}; if refused, retried after the user namespace`, needs: setnsNeeds(op.ns)}
+      case 'unshare':
+        return {
+          action: `unshare new ${op.ns.join(', ')} namespace${op.ns.length > 1 ? 's' : ''}`,
+          needs: op.ns.length === 1 && op.ns[0] === 'user' ? '- (unprivileged user namespaces)' : 'CAP_SYS_ADMIN (or a new user namespace first)',
+        }
+      case 'release-target':
+        return {action: 'close the pidfd and namespace files: the command keeps nothing of nsx', needs: '-'}
+      case 'open-root':
+        return {action: `open ${op.path} as the future root directory`, needs: 'ptrace-read access to the target for /proc/PID/root'}
+      case 'open-wd':
+        return {action: `open ${op.path} as the future working directory`, needs: 'ptrace-read access to the target for /proc/PID/cwd'}
+      case 'chroot':
+        return {action: 'chroot into that root directory, then chdir /', needs: 'CAP_SYS_CHROOT'}
+      case 'chdir-fd':
+        return {action: 'chdir into that working directory', needs: 'search permission'}
+      case 'chdir':
+        return {action: `chdir ${op.path} (inside the namespaces and root)`, needs: 'search permission'}
+      case 'propagation':
+        return {action: `make every mount under ${op.path} ${op.mode} (recursively)`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+      case 'mount-proc':
+        return {action: `mount a new proc filesystem on ${op.path}, showing the current pid namespace`, needs: 'CAP_SYS_ADMIN over the mount and pid namespaces'}
+      case 'setgroups-try':
+        return {action: 'drop supplementary groups (a refusal is tolerated until the second try)', needs: 'CAP_SETGID'}
+      case 'setgroups':
+        return {action: 'drop supplementary groups', needs: 'CAP_SETGID'}
+      case 'setgid':
+        return {action: `set the gid to ${op.gid}`, needs: 'CAP_SETGID'}
+      case 'setuid':
+        return {action: `set the uid to ${op.uid}`, needs: 'CAP_SETUID'}
+      case 'keep-caps':
+        return {action: 'raise the permitted capabilities to inheritable and ambient, so the command keeps them', needs: '-'}
+      case 'cgroup-open':
+        return {action: `open ${op.path}`, needs: 'write access to the cgroup'}
+      case 'cgroup-join':
+        return {action: 'move this process into the cgroup(s) opened', needs: 'write access to cgroup.procs'}
+      case 'env-from':
+        return {action: `replace the environment with ${op.path}`, needs: 'ptrace-read access to the target'}
+      case 'setenv':
+        return {action: `set ${op.name}=${op.value}`, needs: '-'}
+      case 'unsetenv':
+        return {action: `unset ${op.name}`, needs: '-'}
+      case 'fork':
+        return {action: 'fork: the child joins the pid namespace; the parent waits and passes on its exit status', needs: '-'}
+      case 'exec':
+        return {action: `exec ${op.argv.join(' ')}`, needs: 'execute permission'}
+      case 'exec-shell':
+        return {action: 'exec $SHELL (or /bin/sh) as a login shell', needs: 'execute permission'}
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import {NsxError} from '../cli/errors.js'
+import type {EnterOptions} from '../enter/options.js'
+import type {NsLinks} from '../ns/links.js'
+import type {NsType} from '../ns/types.js'
+import type {Op, Plan} from './ops.js'
+
+/**
+ * nsenter's namespace order. The user namespace comes first or last: every other
+ * namespace is tried before it (a privileged caller keeps its power over namespaces
+ * the target's user namespace does not own), and whatever was refused is entered
+ * after it (an unprivileged caller gains the power it needs by entering it first).
+ */
+export const ENTER_ORDER: readonly NsType[] = ['user', 'cgroup', 'ipc', 'uts', 'net', 'pid', 'mnt', 'time']
+
+/** What the builder needs to know about the machine and the target; gathered by src/enter/facts.ts. */
+export interface EnterFacts {
+  target?: {
+    pid: number
+    startTime: number
+    /** Owner of /proc/PID, for -S follow / -G follow (what nsenter uses). */
+    uid?: number
+    gid?: number
+    ns?: NsLinks
+  }
+  /** Our own namespaces (those of the Node process, the same as the executor's). */
+  self: NsLinks
+  /** cgroup.procs files of the target's cgroups, for --join-cgroup. */
+  cgroupProcs?: string[]
+}
+
+const fail = (msg: string): never => {
+  throw new NsxError(msg, 125)
+}
+
+/** The namespaces to enter, each with its file or undefined for the target's. */
+export function chooseNamespaces(o: EnterOptions, facts: EnterFacts): Map<NsType, string | undefined> {
+  const chosen = new Map(o.namespaces)
+  // No namespace named: all of them, as -a (nsenter would refuse; entering everything is what people mean).
+  const all = o.all || (chosen.size === 0 && !o.userParent)
+  if (all) {
+    if (!facts.target) fail('no target process specified (-t PID, or nsx enter PID)')
+    for (const t of ENTER_ORDER) {
+      if (chosen.has(t)) continue
+      if (facts.self[t] === undefined) continue // this kernel lacks the type
+      // setns(2) refuses to re-enter one's own user namespace.
+      if (t === 'user') {
+        const theirs = facts.target?.ns?.user
+        if (theirs === undefined) fail(`cannot read the user namespace of process ${facts.target?.pid}: permission denied`)
+        if (theirs === facts.self.user) continue
+      }
+      chosen.set(t, undefined)
+    }
+  }
+  if (o.userParent && !chosen.has('user')) chosen.set('user', undefined)
+  return chosen
+}
+
+export function buildEnterPlan(o: EnterOptions, facts: EnterFacts): Plan {
+  const ops: Op[] = []
+  const t = facts.target
+  const chosen = chooseNamespaces(o, facts)
+  if (chosen.size === 0) fail('no namespace specified')
+  const needsTarget = [...chosen.values()].some((f) => f === undefined) || o.userParent
+  const need = (what: string) => {
+    if (!t) fail(`${what} needs a target process (-t PID)`)
+  }
+  if (needsTarget) need('entering a namespace without a file')
+  if (o.root && o.root.path === undefined) need('--root without a directory')
+  if (o.wd && o.wd.path === undefined) need('--wd without a directory')
+  if (o.env) need('--env')
+  if (o.setuid === 'follow' || o.setgid === 'follow') need('follow')
+  if (o.joinCgroup) need('--join-cgroup')
+  if (o.mountProc) {
+    if (!chosen.has('pid')) fail('--mount-proc needs the target\'s pid namespace (-p, or -a)')
+    if (o.noFork) fail('--mount-proc needs the fork into the pid namespace: drop --no-fork')
+  }
+  const entersUser = chosen.has('user')
+
+  // 1. Pin the target, then open by path everything that lives under /proc/PID or
+  //    outside the namespaces, before any namespace changes what paths mean.
+  if (t) ops.push({op: 'pin', pid: t.pid, startTime: t.startTime})
+  for (const ns of ENTER_ORDER) {
+    const file = chosen.get(ns)
+    if (file !== undefined) ops.push({op: 'nsfd', ns, path: file})
+  }
+  if (o.userParent) ops.push({op: 'user-parent'})
+  const proc = t ? `/proc/${t.pid}` : ''
+  if (o.root) ops.push({op: 'open-root', path: o.root.path ?? `${proc}/root`})
+  if (o.wd) ops.push({op: 'open-wd', path: o.wd.path ?? `${proc}/cwd`})
+  // chroot moves the cwd to the new root: nsenter returns to the directory it started in.
+  else if (o.root && o.wdns === undefined) ops.push({op: 'open-wd', path: '.'})
+  if (o.env) ops.push({op: 'env-from', path: `${proc}/environ`})
+  for (const path of o.joinCgroup ? facts.cgroupProcs ?? [] : []) ops.push({op: 'cgroup-open', path})
+  if (t) ops.push({op: 'pin-check'})
+
+  // 2. Credentials the user namespace will not need, then the two passes.
+  const forceIds = entersUser && !o.preserveCredentials
+  if (forceIds) ops.push({op: 'setgroups-try'})
+  for (const ns of ENTER_ORDER) if (ns !== 'user' && chosen.has(ns)) ops.push({op: 'setns-try', ns})
+  for (const ns of ENTER_ORDER) if (chosen.has(ns)) ops.push({op: 'setns', ns})
+  ops.push({op: 'release-target'})
+
+  // 3. Root, working directory, cgroup, as nsenter orders them.
+  if (o.root) ops.push({op: 'chroot'})
+  if (o.wdns !== undefined) ops.push({op: 'chdir', path: o.wdns})
+  else if (o.wd || o.root) ops.push({op: 'chdir-fd'})
+  if (o.joinCgroup) ops.push({op: 'cgroup-join'})
+
+  // 4. A pid namespace is joined by children only: fork unless told not to.
+  if (chosen.has('pid') && !o.noFork) ops.push({op: 'fork'})
+  if (o.mountProc) {
+    // A mount namespace of our own, so the target's /proc stays as it is.
+    ops.push({op: 'unshare', ns: ['mnt']}, {op: 'propagation', mode: 'private', path: '/'}, {op: 'mount-proc', path: '/proc'})
+  }
+
+  // 5. Credentials: in a new user namespace ids become 0 unless preserved.
+  const uid = o.setuid === 'follow' ? t?.uid : o.setuid
+  const gid = o.setgid === 'follow' ? t?.gid : o.setgid
+  if ((o.setuid === 'follow' && uid === undefined) || (o.setgid === 'follow' && gid === undefined)) {
+    fail(`cannot read the owner of /proc/${t?.pid} for follow`)
+  }
+  const setGid = forceIds || o.setgid !== undefined
+  const setUid = forceIds || o.setuid !== undefined
+  if (setGid) ops.push({op: 'setgroups'}, {op: 'setgid', gid: gid ?? 0})
+  if (setUid) ops.push({op: 'setuid', uid: uid ?? 0})
+  if (o.keepCaps && entersUser) ops.push({op: 'keep-caps'})
+
+  ops.push(o.command.length > 0 ? {op: 'exec', argv: o.command} : {op: 'exec-shell'})
+  return {command: 'nsx enter', ops}
+}
