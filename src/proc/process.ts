@@ -3,6 +3,8 @@ import {AccessLog, PROC_ROOT, listNumeric, readLink, readText} from './fs.js'
 /** The parts of /proc/PID/status nsx uses. */
 export interface ProcStatus {
   name: string
+  /** State letter: R, S, D, Z (zombie), T, ... */
+  state: string
   pid: number
   tgid: number
   ppid: number
@@ -23,7 +25,7 @@ export interface ProcStatus {
   /** 0 disabled, 1 strict, 2 filter */
   seccomp: number
   seccompFilters: number
-  /** Kernel threads have no memory map: VmSize is absent. */
+  /** From the Kthread field (Linux 6.x); older kernels: no VmSize and not a zombie (zombies lose VmSize too). */
   kernelThread: boolean
 }
 
@@ -43,8 +45,11 @@ export function parseStatus(text: string): ProcStatus {
   const hex = (k: string) => BigInt(`0x${fields.get(k) ?? '0'}`)
   const pid = Number(fields.get('Pid') ?? -1)
   const nspid = nums(fields.get('NSpid'))
+  const state = (fields.get('State') ?? '?').charAt(0)
+  const kthread = fields.get('Kthread')
   return {
     name: fields.get('Name') ?? '',
+    state,
     pid,
     tgid: Number(fields.get('Tgid') ?? pid),
     ppid: Number(fields.get('PPid') ?? 0),
@@ -62,7 +67,7 @@ export function parseStatus(text: string): ProcStatus {
     noNewPrivs: fields.get('NoNewPrivs') === '1',
     seccomp: Number(fields.get('Seccomp') ?? 0),
     seccompFilters: Number(fields.get('Seccomp_filters') ?? 0),
-    kernelThread: !fields.has('VmSize'),
+    kernelThread: kthread !== undefined ? kthread === '1' : !fields.has('VmSize') && state !== 'Z',
   }
 }
 

@@ -1,0 +1,80 @@
+import {Args, Flags} from '@oclif/core'
+import {NsxCommand} from '../src/cli/command.js'
+import {NsxError} from '../src/cli/errors.js'
+import {palette} from '../src/render/colour.js'
+import {ASCII_GLYPHS, glyphsFor} from '../src/render/tree.js'
+import {parsePid, requireProcess} from '../src/proc/target.js'
+import {ProcSnapshot} from '../src/pidns/snapshot.js'
+import {ProcessTree, buildTree, parsePidNsArg} from '../src/pidns/tree.js'
+import {describeByIoctl} from '../src/pidns/relations.js'
+import {renderProcessTree} from '../src/pidns/render.js'
+
+export default class Pstree extends NsxCommand {
+  static override summary = 'Process trees per pid namespace, with every pid as seen inside its own namespace'
+  static override description = `Like pstree -S -p, but every pid namespace is a boundary line (its inode, its level below nsx's own namespace, its owning user namespace and that namespace's owner uid), and the processes living in it hang below that line. Each process shows its pids in every pid namespace, outermost first, as the NSpid line of /proc/PID/status has them: sh(5653/1) is host pid 5653, pid 1 in its namespace.
+
+Marks after a process: [mnt,net,uts] lists the other namespace types that differ from its parent's (as pstree -S does; pid changes are the boundary lines), <defunct> marks a zombie, {N threads} counts the threads of a multithreaded process (list them with --threads).
+
+Without PID, the whole host from pid 1, plus any other top-level process (one that joined from outside, e.g. by nsenter, has no parent in view). Kernel threads are not shown: they all live in the initial namespaces, and pstree hides them too. Children are in pid order.`
+
+  static override examples = [
+    {description: 'The whole host, one boundary per pid namespace.', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'One process and what it started, with full command lines.', command: '<%= config.bin %> <%= command.id %> -a 1234'},
+    {description: 'How a container process descends from pid 1.', command: '<%= config.bin %> <%= command.id %> -s 1234'},
+    {description: 'Every process of one pid namespace (inode as lsns prints it).', command: '<%= config.bin %> <%= command.id %> --ns 4026532201'},
+    {description: 'In-namespace pids of every process, for a script.', command: "<%= config.bin %> <%= command.id %> --json | jq '..|objects|select(.nspid?)|{pid,nspid}'"},
+  ]
+
+  static override enableJsonFlag = true
+
+  static override args = {
+    pid: Args.string({description: 'show the subtree of this process (default: the whole host)', required: false}),
+  }
+
+  static override flags = {
+    ns: Flags.string({
+      description: 'show the processes of the pid namespace with this inode (4026532201 or pid:[4026532201]) and what they started',
+      helpValue: 'INODE',
+    }),
+    arguments: Flags.boolean({char: 'a', description: 'show command lines, as pstree -a does'}),
+    'uid-changes': Flags.boolean({char: 'u', description: 'show the user where it differs from the parent\'s, as pstree -u does'}),
+    'show-parents': Flags.boolean({char: 's', description: 'with PID: also show its ancestors, as pstree -s does'}),
+    threads: Flags.boolean({description: 'list each thread as {name}(tids); by default a multithreaded process shows only a count'}),
+    ascii: Flags.boolean({char: 'A', description: 'draw the tree with ASCII characters'}),
+  }
+
+  async run(): Promise<ProcessTree> {
+    const {args, flags} = await this.parse(Pstree)
+    if (args.pid !== undefined && flags.ns !== undefined) throw new NsxError('give a PID or --ns, not both')
+    if (flags['show-parents'] && args.pid === undefined) throw new NsxError('--show-parents needs a PID')
+    const pid = args.pid === undefined ? undefined : requireProcess(parsePid(args.pid)).pid
+    const ns = flags.ns === undefined ? undefined : parsePidNsArg(flags.ns)
+
+    const snap = ProcSnapshot.read()
+    if (pid !== undefined && (snap.nsLinks(pid) === undefined || snap.denied(pid))) {
+      if (!snap.processes.has(pid)) throw new NsxError(`no such process: ${pid}`)
+      throw new NsxError(`process ${pid}: permission denied reading its namespaces (run as root or as its owner)`)
+    }
+    const tree = buildTree(snap, {
+      pid,
+      ns,
+      showParents: flags['show-parents'],
+      args: flags.arguments || this.jsonEnabled(),
+      threads: flags.threads,
+      describe: describeByIoctl(snap.root),
+    })
+    const denied = snap.log.summary()
+    if (denied) process.stderr.write(`nsx pstree: ${denied}\n`)
+    if (!this.jsonEnabled()) {
+      process.stdout.write(
+        renderProcessTree(tree, {
+          palette: palette(process.stdout),
+          glyphs: flags.ascii ? ASCII_GLYPHS : glyphsFor(),
+          uidChanges: flags['uid-changes'],
+          args: flags.arguments,
+        }),
+      )
+    }
+    return tree
+  }
+}
