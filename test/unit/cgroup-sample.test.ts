@@ -1,0 +1,167 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {layoutFromMountInfo, parseMountInfo} from '../../src/cgroup/hierarchy.js'
+import {Collector} from '../../src/cgroup/sample.js'
+import {deriveAll, deriveStats} from '../../src/cgroup/rates.js'
+import {cgroupJson} from '../../src/cgroup/report.js'
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
+
+function collectorFor(root: string, base = '/'): Collector {
+  const layout = layoutFromMountInfo(parseMountInfo(readFileSync(join(root, 'proc/self/mountinfo'), 'utf8')), join(root, 'sys'))
+  return new Collector(layout, {base})
+}
+
+/** A writable copy of a fixture tree, removed when the test ends. */
+function copyFixture(t: {after(fn: () => void): void}, name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nsx-top-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  cpSync(join(FIXTURES, name), dir, {recursive: true})
+  return dir
+}
+
+test('v2: every cgroup of the unified tree is read from its v2 files', (t) => {
+  const c = collectorFor(join(FIXTURES, 'cgroup-v2'))
+  t.after(() => c.close())
+  assert.equal(c.layout.mode, 'v2')
+  const snap = c.sample()
+  assert.deepEqual([...snap.cgroups.keys()].sort(), ['/', '/system.slice', '/system.slice/cron.service', '/system.slice/nginx.service', '/user.slice'])
+  const nginx = snap.cgroups.get('/system.slice/nginx.service')!
+  assert.equal(nginx.cpuUsageUsec, 123456789)
+  assert.equal(nginx.memoryBytes, 268435456)
+  assert.equal(nginx.inactiveFileBytes, 67108864)
+  assert.equal(nginx.memoryLimitBytes, 536870912)
+  assert.equal(nginx.pidsCurrent, 5)
+  assert.equal(nginx.pidsMax, 100)
+  assert.equal(nginx.ioReadBytes, 4096 + 1000)
+  assert.equal(nginx.ioWriteBytes, 8192 + 2000)
+  assert.equal(nginx.cpuQuotaUsec, 150000)
+  assert.equal(nginx.cpuPeriodUsec, 100000)
+  assert.deepEqual(nginx.pressure, {cpu: 2.5, memory: 0.3, io: 0})
+  assert.equal(nginx.procs, 3)
+  const slice = snap.cgroups.get('/system.slice')!
+  assert.equal(slice.memoryLimitBytes, null, 'memory.max "max" is no limit')
+  assert.equal(slice.cpuQuotaUsec, null)
+  assert.equal(slice.procs, 0)
+  assert.equal(slice.tasks, 4, 'tasks count the processes of descendants')
+  assert.equal(snap.cgroups.get('/')!.tasks, 7)
+  const stats = deriveStats(nginx, undefined)
+  assert.equal(stats.workingSetBytes, 268435456 - 67108864)
+  assert.equal(stats.cpuLimitPercent, 150)
+  assert.equal(stats.cpuPercent, null, 'no rate without a previous sample')
+})
+
+test('v1: figures come from cpuacct (ns), memory (total_inactive_file), pids and blkio hierarchies', (t) => {
+  const c = collectorFor(join(FIXTURES, 'cgroup-v1'))
+  t.after(() => c.close())
+  assert.equal(c.layout.mode, 'v1')
+  assert.equal(c.sources.pressure, undefined, 'no PSI without cgroup2')
+  const snap = c.sample()
+  assert.deepEqual([...snap.cgroups.keys()].sort(), ['/', '/docker', '/docker/abc123', '/system.slice'])
+  const ctr = snap.cgroups.get('/docker/abc123')!
+  assert.equal(ctr.cpuUsageUsec, 250000123, 'cpuacct.usage nanoseconds become microseconds')
+  assert.equal(ctr.cpuQuotaUsec, 50000)
+  assert.equal(ctr.memoryBytes, 314572800)
+  assert.equal(ctr.inactiveFileBytes, 10485760, 'total_inactive_file, not the local inactive_file')
+  assert.equal(ctr.memoryLimitBytes, 536870912)
+  assert.equal(ctr.pidsCurrent, 7)
+  assert.equal(ctr.pidsMax, 512)
+  assert.equal(ctr.ioReadBytes, 4096 + 100)
+  assert.equal(ctr.ioWriteBytes, 12288)
+  assert.equal(ctr.pressure, undefined)
+  assert.equal(ctr.procsHierarchy, 'name=systemd')
+  assert.equal(ctr.tasks, 4)
+  const root = snap.cgroups.get('/')!
+  assert.equal(root.memoryLimitBytes, null, "v1's 9223372036854771712 is no limit")
+  assert.equal(root.pidsCurrent, undefined, 'the v1 root has no pids.current')
+  assert.equal(root.tasks, 8)
+  assert.deepEqual(cgroupJson(deriveStats(ctr, undefined)).memory, {
+    usageBytes: 314572800,
+    inactiveFileBytes: 10485760,
+    workingSetBytes: 314572800 - 10485760,
+    limitBytes: 536870912,
+  })
+})
+
+test('a subtree base shows only that cgroup and its descendants', (t) => {
+  const c = collectorFor(join(FIXTURES, 'cgroup-v2'), '/system.slice')
+  t.after(() => c.close())
+  assert.deepEqual(c.baseExistsIn(), ['v2'])
+  assert.deepEqual([...c.sample().cgroups.keys()].sort(), ['/system.slice', '/system.slice/cron.service', '/system.slice/nginx.service'])
+  const missing = collectorFor(join(FIXTURES, 'cgroup-v2'), '/no/such')
+  t.after(() => missing.close())
+  assert.deepEqual(missing.baseExistsIn(), [])
+})
+
+test('CPU% is the counter delta over the measured interval between reads; 100 = one core', async (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const c = collectorFor(root)
+  t.after(() => c.close())
+  const first = c.sample()
+  await new Promise((r) => setTimeout(r, 60))
+  writeFileSync(join(root, 'sys/fs/cgroup/system.slice/nginx.service/cpu.stat'), `usage_usec ${123456789 + 150000}\n`)
+  const second = c.sample()
+  const a = first.cgroups.get('/system.slice/nginx.service')!
+  const b = second.cgroups.get('/system.slice/nginx.service')!
+  const seconds = (b.cpuReadAt! - a.cpuReadAt!) / 1000
+  assert.ok(seconds >= 0.05, `interval measured: ${seconds}`)
+  const rate = deriveAll(second, first).find((x) => x.path === '/system.slice/nginx.service')!
+  // 150000 µs of CPU time over `seconds` of wall time.
+  assert.ok(Math.abs(rate.cpuPercent! - 150000 / 1e4 / seconds) < 1e-9)
+  assert.equal(rate.intervalSeconds, seconds)
+  const idle = deriveAll(second, first).find((x) => x.path === '/system.slice/cron.service')!
+  assert.equal(idle.cpuPercent, 0, 'an unchanged counter is 0%, not missing')
+})
+
+test('a counter that went backwards gives no figure rather than a bogus one', () => {
+  const prev = {path: '/a', identity: '1:1', hierarchies: ['v2'], cpuReadAt: 1000, cpuUsageUsec: 5_000_000, ioReadBytes: 100, ioWriteBytes: 100}
+  const cur = {...prev, cpuReadAt: 2000, cpuUsageUsec: 1_000, ioReadBytes: 50, ioWriteBytes: 300}
+  const s = deriveStats(cur, prev)
+  assert.equal(s.cpuPercent, null)
+  assert.equal(s.ioReadBytesPerSec, null)
+  assert.equal(s.ioWriteBytesPerSec, 200)
+})
+
+test('a re-created cgroup (new directory inode) starts afresh: no rate across the two instances', (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const c = collectorFor(root)
+  t.after(() => c.close())
+  const first = c.sample()
+  const dir = join(root, 'sys/fs/cgroup/user.slice')
+  const saved = mkdtempSync(join(tmpdir(), 'nsx-top-save-'))
+  t.after(() => rmSync(saved, {recursive: true, force: true}))
+  cpSync(dir, saved, {recursive: true})
+  // The old directory still exists while the new one is made, so the inode cannot be reused.
+  renameSync(dir, `${dir}.old`)
+  cpSync(saved, dir, {recursive: true})
+  rmSync(`${dir}.old`, {recursive: true})
+  writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 99999999999\n')
+  const second = c.sample()
+  const a = first.cgroups.get('/user.slice')!
+  const b = second.cgroups.get('/user.slice')!
+  assert.notEqual(a.identity, b.identity, 'the identity follows the directory inode')
+  const rate = deriveAll(second, first).find((x) => x.path === '/user.slice')!
+  assert.equal(rate.cpuPercent, null)
+  assert.equal(b.cpuUsageUsec, 99999999999, 'the new instance is read from its new files')
+})
+
+test('new cgroups appear and removed ones disappear between refreshes', (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const c = collectorFor(root)
+  t.after(() => c.close())
+  assert.equal(c.sample().cgroups.size, 5)
+  const added = join(root, 'sys/fs/cgroup/user.slice/user-1000.slice')
+  mkdirSync(added)
+  writeFileSync(join(added, 'cpu.stat'), 'usage_usec 42\n')
+  writeFileSync(join(added, 'cgroup.procs'), '900\n')
+  rmSync(join(root, 'sys/fs/cgroup/system.slice/cron.service'), {recursive: true})
+  const snap = c.sample()
+  assert.ok(snap.cgroups.has('/user.slice/user-1000.slice'))
+  assert.equal(snap.cgroups.get('/user.slice/user-1000.slice')!.cpuUsageUsec, 42)
+  assert.ok(!snap.cgroups.has('/system.slice/cron.service'))
+  assert.equal(snap.cgroups.get('/user.slice')!.tasks, 3)
+})

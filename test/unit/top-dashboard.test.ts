@@ -1,0 +1,176 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {arrange} from '../../src/cgroup/arrange.js'
+import {CgroupStats} from '../../src/cgroup/rates.js'
+import {differingNamespaces, pageSizeFrom, parseVmRss} from '../../src/cgroup/processes.js'
+import {parseDelay, normaliseCgroupPath} from '../../src/cgroup/options.js'
+import {fitColumns, headerLine, rowLine, ellipsizeLeft, TUI_COLUMNS, MIN_NAME_WIDTH, ASCII_MARKS} from '../../src/tui/rows.js'
+import {DashboardState} from '../../src/tui/state.js'
+import {chooseTerminal} from '../../src/tui/terminal.js'
+
+function stat(path: string, cpu: number | null, mem: number, tasks = 1, io = 0): CgroupStats {
+  return {
+    path,
+    identity: '1:1',
+    hierarchies: ['v2'],
+    tasks,
+    procs: tasks,
+    memoryBytes: mem,
+    cpuPercent: cpu,
+    ioReadBytesPerSec: io,
+    ioWriteBytesPerSec: 0,
+    workingSetBytes: mem,
+    cpuLimitPercent: null,
+    intervalSeconds: 1,
+  }
+}
+
+const STATS = [
+  stat('/', 150, 1000, 10),
+  stat('/a', 10, 900, 2, 5),
+  stat('/a/x', 9, 100, 1),
+  stat('/b', 120, 50, 7, 1),
+  stat('/b/y', 100, 40, 3),
+  stat('/b/z', 20, 10, 4),
+]
+
+test('tree order: children under their parent, siblings sorted by the key', () => {
+  const paths = (k: 'cpu' | 'memory' | 'name' | 'pids' | 'io') => arrange(STATS, {sort: k}).map((r) => r.stats.path)
+  assert.deepEqual(paths('cpu'), ['/', '/b', '/b/y', '/b/z', '/a', '/a/x'])
+  assert.deepEqual(paths('memory'), ['/', '/a', '/a/x', '/b', '/b/y', '/b/z'])
+  assert.deepEqual(paths('name'), ['/', '/a', '/a/x', '/b', '/b/y', '/b/z'])
+  assert.deepEqual(paths('pids'), ['/', '/b', '/b/z', '/b/y', '/a', '/a/x'])
+  assert.deepEqual(paths('io'), ['/', '/a', '/a/x', '/b', '/b/y', '/b/z'])
+  assert.deepEqual(arrange(STATS, {sort: 'cpu'}).map((r) => r.depth), [0, 1, 2, 2, 1, 2])
+})
+
+test('flat list sorts every cgroup together; a missing CPU% sorts last', () => {
+  const withUnknown = [...STATS, stat('/c', null, 1)]
+  assert.deepEqual(
+    arrange(withUnknown, {sort: 'cpu', flat: true}).map((r) => r.stats.path),
+    ['/', '/b', '/b/y', '/b/z', '/a', '/a/x', '/c'],
+  )
+})
+
+test('a collapsed cgroup hides its descendants; a filter keeps matches and their ancestors', () => {
+  const rows = arrange(STATS, {sort: 'name', collapsed: new Set(['/b'])})
+  assert.deepEqual(rows.map((r) => r.stats.path), ['/', '/a', '/a/x', '/b'])
+  assert.equal(rows[3].collapsed, true)
+  assert.equal(rows[3].hasChildren, true)
+  assert.deepEqual(arrange(STATS, {sort: 'name', filter: 'Y'}).map((r) => r.stats.path), ['/', '/b', '/b/y'])
+  assert.deepEqual(arrange(STATS, {sort: 'name', filter: 'y', flat: true}).map((r) => r.stats.path), ['/b/y'])
+})
+
+test('keys: j/k and arrows move, the selection follows its cgroup across re-sorts', () => {
+  const st = new DashboardState({sort: 'cpu', flat: false})
+  st.update(STATS)
+  assert.equal(st.selectedPath, '/')
+  assert.equal(st.key('j', 'j'), 'selection')
+  assert.equal(st.key('down', undefined), 'selection')
+  assert.equal(st.selectedPath, '/b/y')
+  assert.equal(st.key('k', 'k'), 'selection')
+  assert.equal(st.selectedPath, '/b')
+  assert.equal(st.key('s', 's'), 'render')
+  assert.equal(st.sort, 'memory')
+  assert.equal(st.selectedPath, '/b', 'still the same cgroup after re-sorting')
+  assert.equal(st.selectedIndex(), 3)
+  assert.equal(st.key('up', undefined), 'selection')
+  assert.equal(st.key('home', undefined), 'selection')
+  assert.equal(st.key('up', undefined), 'none', 'no movement above the first row')
+})
+
+test('keys: s cycles cpu, memory, io, pids, name; enter collapses and expands', () => {
+  const st = new DashboardState({sort: 'cpu', flat: false})
+  st.update(STATS)
+  const seen: string[] = []
+  for (let i = 0; i < 5; i++) {
+    st.key('s', 's')
+    seen.push(st.sort)
+  }
+  assert.deepEqual(seen, ['memory', 'io', 'pids', 'name', 'cpu'])
+  st.key('j', 'j') // /b
+  assert.equal(st.selectedPath, '/b')
+  st.key('enter', '\r')
+  assert.deepEqual(st.rows.map((r) => r.stats.path), ['/', '/b', '/a', '/a/x'])
+  st.key('enter', '\r')
+  assert.equal(st.rows.length, 6)
+})
+
+test('keys: / edits a filter (enter keeps, escape cancels), p pauses, ? help, q quits', () => {
+  const st = new DashboardState({sort: 'name', flat: false})
+  st.update(STATS)
+  st.key('/', '/')
+  for (const ch of 'zz') st.key(ch, ch)
+  st.key('backspace', '\b')
+  assert.deepEqual(st.rows.map((r) => r.stats.path), ['/', '/b', '/b/z'], 'filters while typing')
+  st.key('enter', '\r')
+  assert.equal(st.filter, 'z')
+  assert.equal(st.key('q', 'q'), 'quit')
+  st.key('/', '/')
+  st.key('a', 'a')
+  st.key('escape', undefined)
+  assert.equal(st.filter, 'z', 'escape while editing keeps the previous filter')
+  st.key('escape', undefined)
+  assert.equal(st.filter, '')
+  assert.equal(st.rows.length, 6)
+  st.key('p', 'p')
+  assert.equal(st.paused, true)
+  st.key('?', '?')
+  assert.equal(st.helpShown, true)
+  assert.equal(st.key('j', 'j'), 'render', 'any key closes the help')
+  assert.equal(st.helpShown, false)
+  st.key('f', 'f')
+  assert.equal(st.flat, true)
+})
+
+test('columns that do not fit are dropped least useful first, the name keeps its minimum', () => {
+  const wide = fitColumns(200)
+  assert.equal(wide.columns.length, TUI_COLUMNS.length)
+  const narrow = fitColumns(70)
+  assert.ok(narrow.nameWidth >= MIN_NAME_WIDTH)
+  const headers = narrow.columns.map((c) => c.header)
+  for (const h of ['TASKS', 'CPU%', 'MEMORY']) assert.ok(headers.includes(h), `${h} kept`)
+  assert.ok(!headers.includes('CPU-LIM'))
+  assert.ok(headerLine(narrow).length <= 70)
+  const rows = arrange(STATS, {sort: 'cpu'})
+  for (const r of rows) assert.equal(rowLine(r, narrow, false).length, headerLine(narrow).length)
+  assert.match(rowLine(rows[1], wide, false, ASCII_MARKS), /^ {2}- b +7 +120\.0/)
+  assert.equal(ellipsizeLeft('/system.slice/very-long.service', 12), '…ong.service')
+})
+
+test('TERM families map to terminfo entries blessed can parse, keeping 256 colours', () => {
+  for (const t of ['xterm-256color', 'tmux-256color', 'screen-256color', 'rxvt-unicode-256color']) {
+    const c = chooseTerminal(t, '')
+    assert.ok(!('error' in c))
+    assert.equal(c.name, 'xterm-256color', t)
+    assert.equal(c.colours, 256)
+    assert.match(c.file, /blessed\/usr\/xterm-256color$/)
+  }
+  const linux = chooseTerminal('linux', '')
+  assert.ok(!('error' in linux) && linux.name === 'linux')
+  const plain = chooseTerminal('screen', '')
+  assert.ok(!('error' in plain) && plain.name === 'xterm' && plain.colours === 8)
+  const truecolor = chooseTerminal('xterm', 'truecolor')
+  assert.ok(!('error' in truecolor) && truecolor.colours === 256)
+  assert.ok('error' in chooseTerminal('dumb', ''))
+  assert.ok('error' in chooseTerminal(undefined, ''))
+})
+
+test('process helpers: VmRSS in bytes, page size from status/statm, namespaces differing from the host', () => {
+  assert.equal(parseVmRss('Name:\tx\nVmRSS:\t   2048 kB\n'), 2048 * 1024)
+  assert.equal(parseVmRss('Name:\tkthreadd\n'), null)
+  assert.equal(pageSizeFrom('Name:\tx\nVmRSS:\t 4000 kB\n', '5000 1001 300 1 0 200 0\n'), 4096)
+  assert.equal(pageSizeFrom(undefined, undefined), 4096)
+  assert.deepEqual(differingNamespaces({mnt: 1, pid: 2, net: 3, user: 4}, {mnt: 1, pid: 9, net: 8, user: 4}), ['net', 'pid'])
+  assert.deepEqual(differingNamespaces(undefined, {mnt: 1}), [])
+})
+
+test('--delay and the cgroup argument are validated', () => {
+  assert.equal(parseDelay('0.5'), 0.5)
+  assert.equal(parseDelay('2'), 2)
+  for (const bad of ['0', '-1', 'abc', '1e3', '', '0.05']) assert.throws(() => parseDelay(bad), /invalid delay/)
+  assert.equal(normaliseCgroupPath('system.slice/'), '/system.slice')
+  assert.equal(normaliseCgroupPath('//a//b/'), '/a/b')
+  assert.equal(normaliseCgroupPath('/'), '/')
+  assert.throws(() => normaliseCgroupPath('/a/../b'), /not allowed/)
+})
