@@ -5,60 +5,14 @@ import {NsxError} from '../src/cli/errors.js'
 import {COLUMN_HELP, COLUMN_NAMES, ColumnName, parseColumns, renderListing} from '../src/ns/columns.js'
 import {discoverNamespaces} from '../src/ns/discover.js'
 import {TREE_MODES, TreeMode, arrangeTree, flatRows} from '../src/ns/hierarchy-tree.js'
+import {normaliseTreeArgs, parseInode, parseTypes} from '../src/ns/ls-options.js'
 import {formatJson} from '../src/ns/json-output.js'
 import {listNamespaces, readPpid, toJson} from '../src/ns/listing.js'
-import {NS_TYPES, NsType, parseNsType} from '../src/ns/types.js'
+import {NsType} from '../src/ns/types.js'
 import {PROC_ROOT} from '../src/proc/fs.js'
 import {parsePid, requireProcess} from '../src/proc/target.js'
 import {palette} from '../src/render/colour.js'
 import {glyphsFor} from '../src/render/tree.js'
-
-/** lsns's --tree takes an optional value (--tree, --tree=parent, -Tparent); oclif options need one. */
-export function normaliseTreeArgs(argv: readonly string[]): string[] {
-  const out: string[] = []
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    if (a === '--') {
-      out.push(...argv.slice(i))
-      break
-    }
-    if (a === '--tree' || a === '-T') {
-      const next = argv[i + 1]
-      if (next !== undefined && (TREE_MODES as readonly string[]).includes(next)) {
-        out.push(`--tree=${next}`)
-        i++
-      } else {
-        out.push('--tree=process')
-      }
-    } else if (a.startsWith('-T') && !a.startsWith('-T=')) {
-      out.push(`--tree=${a.slice(2)}`)
-    } else if (a.startsWith('-T=')) {
-      out.push(`--tree=${a.slice(3)}`)
-    } else {
-      out.push(a)
-    }
-  }
-  return out
-}
-
-function parseTypes(values: readonly string[] | undefined): NsType[] | undefined {
-  if (values === undefined || values.length === 0) return undefined
-  const types: NsType[] = []
-  for (const v of values.flatMap((s) => s.split(','))) {
-    const t = parseNsType(v.trim())
-    if (t === undefined) throw new NsxError(`unknown namespace type '${v}' (valid: ${NS_TYPES.join(', ')})`)
-    if (!types.includes(t)) types.push(t)
-  }
-  return types
-}
-
-function parseInode(arg: string | undefined): number | undefined {
-  if (arg === undefined) return undefined
-  if (!/^\d+$/.test(arg) || !Number.isSafeInteger(Number(arg)) || Number(arg) === 0) {
-    throw new NsxError(`invalid namespace '${arg}': expected an inode number such as 4026531836`)
-  }
-  return Number(arg)
-}
 
 /** -p: a live process whose namespaces nsx may read (a kernel thread is fine, as with lsns). */
 function checkTask(arg: string | undefined, type: NsType): number | undefined {

@@ -26,6 +26,9 @@ export interface ListedNamespace {
   nsfs: string[]
   pns?: number
   ons?: number
+  /** Processes in it, ascending. */
+  pids: number[]
+  /** Everything that holds it, processes included. */
   holders: NsHolder[]
 }
 
@@ -92,7 +95,7 @@ export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): Li
     const holders = r.holders
     const nsfs: string[] = []
     for (const h of holders) if (h.kind === 'bind-mount') nsfs.push(h.path)
-    const row: ListedNamespace = {ns: r.inode, type: r.type, nprocs: r.pids.length, nsfs, holders}
+    const row: ListedNamespace = {ns: r.inode, type: r.type, nprocs: r.pids.length, nsfs, pids: r.pids, holders}
     const pid = r.pids[0]
     if (pid !== undefined) {
       row.pid = pid
@@ -175,6 +178,9 @@ export interface NamespaceJson {
   nsfs: string[]
   pns: number | null
   ons: number | null
+  /** The processes in it, ascending (pid is the first). */
+  pids: number[]
+  /** What else holds it: threads, fds, bind mounts, or being a parent/owner (processes are in pids). */
   holders: NsHolder[]
 }
 
@@ -193,7 +199,9 @@ export function toJson(r: ListedNamespace): NamespaceJson {
     nsfs: r.nsfs,
     pns: r.pns ?? null,
     ons: r.ons ?? null,
-    holders: r.holders,
+    pids: r.pids,
+    // One object per process would make the document ten times larger for no information.
+    holders: r.holders.filter((h) => h.kind !== 'process'),
   }
 }
 

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# nsx ls --json against lsns -J, in the same run, on a host loaded with about 1,000
+# processes in about 250 extra namespaces (GROUPS groups of one pid, mnt, uts, ipc and
+# net namespace each, with PER_GROUP processes in each group). Needs root and hyperfine.
+# Prints both tools' times without and with the load, the ratio, and the cost per process.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GROUPS_N=${GROUPS_N:-50}
+PER_GROUP=${PER_GROUP:-19}
+RUNS=${RUNS:-20}
+NSX="node bin/nsx"
+[ "$(id -u)" = 0 ] || { echo "bench/ls.sh: needs root" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "bench/ls.sh: needs hyperfine (Debian package hyperfine)" >&2; exit 1; }
+[ -f dist/commands/ls.js ] || { echo "bench/ls.sh: build first (npm run build)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+holders=()
+cleanup() {
+  # --kill-child: killing each unshare takes its pid namespace (and every process in it) down.
+  for p in "${holders[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  for p in "${holders[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+measure() { # label -> mean seconds of each tool, in $tmp/$label.json
+  hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/$1.json" "$NSX ls --json" "lsns -J" >/dev/null
+}
+mean() { node -e 'const r=require(process.argv[1]).results; console.log(r[Number(process.argv[2])].mean)' "$tmp/$1.json" "$2"; }
+nprocs() { ls /proc | grep -c '^[0-9]'; }
+
+base_procs=$(nprocs)
+measure base
+
+for ((g = 0; g < GROUPS_N; g++)); do
+  unshare --fork --kill-child=SIGKILL --pid --mount --uts --ipc --net \
+    sh -c "for i in \$(seq $PER_GROUP); do sleep 100000 & done; wait" &
+  holders+=($!)
+done
+# Wait until every group's processes exist.
+want=$((base_procs + GROUPS_N * (PER_GROUP + 2)))
+for _ in $(seq 200); do [ "$(nprocs)" -ge "$want" ] && break; sleep 0.05; done
+load_procs=$(nprocs)
+load_ns=$(lsns -J -l | grep -c '"ns":')
+measure load
+
+node - "$base_procs" "$load_procs" "$load_ns" "$(mean base 0)" "$(mean base 1)" "$(mean load 0)" "$(mean load 1)" <<'JS'
+const [bp, lp, ns, nb, lb, nl, ll] = process.argv.slice(2).map(Number)
+const ms = (s) => (s * 1000).toFixed(1) + ' ms'
+const per = (a, b) => (((b - a) / (lp - bp)) * 1e6).toFixed(1) + ' µs'
+console.log(`processes: ${bp} without the load, ${lp} with it (${ns} namespaces)`)
+console.log(`nsx ls --json : ${ms(nb)} -> ${ms(nl)}  (${per(nb, nl)} per process)`)
+console.log(`lsns -J       : ${ms(lb)} -> ${ms(ll)}  (${per(lb, ll)} per process)`)
+console.log(`ratio nsx/lsns under load: ${(nl / ll).toFixed(2)} (below 1: nsx is faster)`)
+JS

@@ -1,0 +1,124 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {join} from 'node:path'
+import {REPO} from '../helpers/env.js'
+import {discoverNamespaces, NsRecord} from '../../src/ns/discover.js'
+import {parseNsfsMounts} from '../../src/ns/bind-mounts.js'
+import type {NsType} from '../../src/ns/types.js'
+
+const PROC = join(REPO, 'test/unit/fixtures/proc-ls')
+const scan = (types?: NsType[]) => discoverNamespaces({procRoot: PROC, relations: false, types})
+
+test('every process namespace is listed once, ascending by inode, with its processes ascending', () => {
+  const d = scan()
+  const inodes = d.namespaces.map((r) => r.inode)
+  assert.deepEqual(inodes, [...inodes].sort((a, b) => a - b))
+  assert.equal(new Set(inodes).size, inodes.length)
+  const initPid = d.get('pid', 4026531836)
+  assert.ok(initPid)
+  assert.deepEqual(initPid.pids, [1, 2])
+  const containerMnt = d.get('mnt', 4026532500)
+  assert.deepEqual(containerMnt?.pids, [100, 150])
+  // The user namespace is shared by everyone.
+  assert.deepEqual(d.get('user', 4026531837)?.pids, [1, 2, 100, 150])
+})
+
+test('get() answers only for the right type', () => {
+  const d = scan()
+  assert.equal(d.get('net', 4026531836), undefined)
+  assert.equal(d.get('pid', 4026531836)?.type, 'pid')
+})
+
+test('a zombie (no namespace links) and non-pid entries of /proc are skipped silently', () => {
+  const d = scan()
+  for (const r of d.namespaces) assert.ok(!r.pids.includes(200), `zombie in ${r.type}:${r.inode}`)
+  assert.equal(d.log.total, 0)
+})
+
+test('a thread in its own net namespace appears as a thread holder; its shared namespaces do not', () => {
+  const d = scan()
+  const threadNet = d.get('net', 4026532600)
+  assert.ok(threadNet, 'thread-level netns missing')
+  assert.deepEqual(threadNet.pids, [])
+  assert.deepEqual(threadNet.holders, [{kind: 'thread', pid: 100, tid: 101}])
+  // 101 shares mnt, uts, ipc... with 100: no thread holder there.
+  for (const r of d.namespaces) {
+    if (r.inode === 4026532600) continue
+    assert.ok(!r.holders.some((h) => h.kind === 'thread'), `unexpected thread holder on ${r.type}:${r.inode}`)
+  }
+})
+
+test('nsfs file descriptors hold namespaces: each (pid, fd) is a holder, sockets and pipes are not', () => {
+  const d = scan()
+  const r = d.get('net', 4026532300)
+  assert.ok(r)
+  assert.deepEqual(r.pids, [])
+  assert.deepEqual(r.holders, [
+    {kind: 'fd', pid: 1, fd: 5},
+    {kind: 'fd', pid: 150, fd: 4},
+  ])
+  assert.equal(d.namespaces.some((x) => x.inode === 12345 || x.inode === 999), false)
+})
+
+test('nsfs bind mounts hold namespaces, with the mount path unescaped and the pid whose mount table has it', () => {
+  const d = scan()
+  assert.deepEqual(d.get('net', 4026532400)?.holders, [{kind: 'bind-mount', path: '/run/netns/blue', mountPid: 1}])
+  assert.deepEqual(d.get('net', 4026532401)?.holders, [{kind: 'bind-mount', path: '/run/netns/with space', mountPid: 1}])
+})
+
+test('holders list the processes first, then the other holders', () => {
+  const d = scan()
+  const r = d.get('net', 4026532504)
+  assert.deepEqual(r?.holders, [
+    {kind: 'process', pid: 100},
+    {kind: 'process', pid: 150},
+  ])
+})
+
+test('a type filter keeps only that type, from every source', () => {
+  const d = scan(['net'])
+  assert.ok(d.namespaces.length > 0)
+  assert.ok(d.namespaces.every((r) => r.type === 'net'))
+  assert.deepEqual(
+    d.namespaces.map((r) => r.inode),
+    [4026531992, 4026532300, 4026532400, 4026532401, 4026532504, 4026532600],
+  )
+})
+
+test('a filter without mnt still finds bind mounts (mount tables are read per mount namespace)', () => {
+  const d = scan(['net'])
+  assert.ok(d.get('net', 4026532400))
+  assert.equal(d.namespaces.some((r) => r.type === 'mnt'), false)
+})
+
+test('records serialise to the documented NamespaceRecord shape', () => {
+  const d = scan()
+  const r = d.get('net', 4026532300) as NsRecord
+  assert.deepEqual(JSON.parse(JSON.stringify(r)), {
+    inode: 4026532300,
+    type: 'net',
+    pids: [],
+    holders: [
+      {kind: 'fd', pid: 1, fd: 5},
+      {kind: 'fd', pid: 150, fd: 4},
+    ],
+  })
+})
+
+test('a missing /proc is an error, not an empty listing', () => {
+  assert.throws(() => discoverNamespaces({procRoot: join(PROC, 'no-such-dir'), relations: false}), /cannot list/)
+})
+
+test('parseNsfsMounts reads nsfs mounts only, and decodes octal escapes', () => {
+  const text = [
+    '22 1 0:21 / / rw - ext4 /dev/vda rw',
+    '30 22 0:4 net:[4026532400] /run/netns/a\\134b rw shared:5 - nsfs nsfs rw',
+    '31 22 0:4 pid:[4026532401] /tmp/p\\011q rw - nsfs nsfs rw',
+    '32 22 0:4 / /mnt/nsfs-name-but-not-type rw - tmpfs nsfs rw',
+  ].join('\n')
+  assert.deepEqual(parseNsfsMounts(text), [
+    {path: '/run/netns/a\\b', type: 'net', inode: 4026532400},
+    {path: '/tmp/p\tq', type: 'pid', inode: 4026532401},
+  ])
+  assert.deepEqual(parseNsfsMounts('22 1 0:21 / / rw - ext4 /dev/vda rw\n'), [])
+})
