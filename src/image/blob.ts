@@ -1,0 +1,163 @@
+import {spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {closeSync, createReadStream, openSync, readSync} from 'node:fs'
+import {Readable} from 'node:stream'
+import {createGunzip} from 'node:zlib'
+import {NsxError} from '../cli/errors.js'
+
+/**
+ * A layer blob (a file, or a byte range of one, as inside a docker archive), read once:
+ * hashed as stored (the manifest's digest), decompressed by its magic bytes, hashed
+ * again uncompressed (the config's diff_id), and handed to a consumer chunk by chunk.
+ */
+
+export interface BlobRange {
+  /** The file holding the blob. */
+  file: string
+  /** Byte offset and length within it; the whole file when absent. */
+  start?: number
+  length?: number
+  /** How the user would name it in an error: a path, or archive:member. */
+  label: string
+}
+
+export type Compression = 'none' | 'gzip' | 'zstd'
+
+export interface BlobDigests {
+  /** sha256 of the bytes as stored. */
+  blob: string
+  /** sha256 of the uncompressed tar stream. */
+  diffId: string
+  compression: Compression
+  storedBytes: number
+  tarBytes: number
+}
+
+export function sniffCompression(head: Buffer): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip'
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd'
+  return 'none'
+}
+
+function readHead(r: BlobRange): Buffer {
+  const fd = openSync(r.file, 'r')
+  try {
+    const want = Math.min(512, r.length ?? 512)
+    const buf = Buffer.alloc(want)
+    const n = readSync(fd, buf, 0, want, r.start ?? 0)
+    return buf.subarray(0, n)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/
+
+export function checkDigestSyntax(d: string, what: string): string {
+  // Digests become path names in the store: only the exact sha256 form is accepted.
+  if (!DIGEST_RE.test(d)) throw new NsxError(`${what}: unsupported or malformed digest '${d}' (expected sha256:<64 hex digits>)`)
+  return d
+}
+
+export interface StreamOptions {
+  /** Called with the count of stored bytes read so far, for progress. */
+  onProgress?(storedBytes: number): void
+}
+
+/**
+ * Stream the uncompressed tar of a blob into consume(chunk), and return its digests.
+ * Decompression errors (truncated gzip, corrupt zstd) become one NsxError naming the blob.
+ */
+export async function streamBlob(r: BlobRange, consume: (chunk: Buffer) => void, opts: StreamOptions = {}): Promise<BlobDigests> {
+  const compression = sniffCompression(readHead(r))
+  const blobHash = createHash('sha256')
+  const tarHash = createHash('sha256')
+  let storedBytes = 0
+  let tarBytes = 0
+  const end = r.length !== undefined ? (r.start ?? 0) + r.length - 1 : undefined
+  const src = createReadStream(r.file, {start: r.start, end, highWaterMark: 1 << 20})
+  if (r.length === 0) src.destroy()
+  async function* hashed(): AsyncGenerator<Buffer> {
+    for await (const c of src as AsyncIterable<Buffer>) {
+      blobHash.update(c)
+      storedBytes += c.length
+      opts.onProgress?.(storedBytes)
+      yield c
+    }
+  }
+  const take = (c: Buffer) => {
+    tarHash.update(c)
+    tarBytes += c.length
+    consume(c)
+  }
+  try {
+    if (compression === 'none') {
+      for await (const c of hashed()) take(c)
+    } else if (compression === 'gzip') {
+      const gunzip = createGunzip({chunkSize: 1 << 18})
+      const input = Readable.from(hashed())
+      input.on('error', (e) => gunzip.destroy(e))
+      input.pipe(gunzip)
+      for await (const c of gunzip as AsyncIterable<Buffer>) take(c)
+    } else {
+      await unzstd(hashed(), take, r.label)
+    }
+  } catch (err) {
+    src.destroy()
+    if (err instanceof NsxError) throw err
+    const code = (err as NodeJS.ErrnoException).code ?? ''
+    if (code.startsWith('Z_') || code === 'ERR_ZLIB') throw new NsxError(`${r.label}: corrupt or truncated ${compression} stream (${(err as Error).message})`)
+    throw err
+  }
+  return {
+    blob: `sha256:${blobHash.digest('hex')}`,
+    diffId: `sha256:${tarHash.digest('hex')}`,
+    compression,
+    storedBytes,
+    tarBytes,
+  }
+}
+
+/** Node 20 has no zstd: Debian's zstd program decompresses, fed by us so the stored bytes are still hashed here. */
+async function unzstd(input: AsyncIterable<Buffer>, take: (c: Buffer) => void, label: string): Promise<void> {
+  const child = spawn('zstd', ['-d', '-c', '-q'], {stdio: ['pipe', 'pipe', 'pipe']})
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const exited = new Promise<{code: number | null; err?: Error}>((resolve) => {
+    child.on('error', (err) => resolve({code: null, err}))
+    child.on('close', (code) => resolve({code}))
+  })
+  child.stdin.on('error', () => {}) // EPIPE when zstd stops early: its exit status says why
+  const feeding = (async () => {
+    for await (const c of input) {
+      if (child.stdin.destroyed) return
+      if (!child.stdin.write(c))
+        await new Promise((res) => {
+          child.stdin.once('drain', res)
+          child.stdin.once('close', res)
+        })
+    }
+    child.stdin.end()
+  })()
+  let consumeErr: unknown
+  try {
+    for await (const c of child.stdout as AsyncIterable<Buffer>) take(c)
+  } catch (err) {
+    consumeErr = err
+    child.kill('SIGKILL')
+  }
+  const [res] = await Promise.all([exited, feeding.catch((e) => (consumeErr ??= e))])
+  if (consumeErr) throw consumeErr
+  if (res.err) {
+    if ((res.err as NodeJS.ErrnoException).code === 'ENOENT') throw new NsxError(`${label}: zstd-compressed layers need the zstd program (Debian package zstd)`)
+    throw res.err
+  }
+  if (res.code !== 0) throw new NsxError(`${label}: corrupt or truncated zstd stream (${stderr.trim().split('\n').pop() ?? `zstd exit ${res.code}`})`)
+}
+
+/** Read a small blob (manifest, config) whole, checking its digest when one is given. */
+export function verifyBytes(data: Buffer, expected: string | undefined, label: string): string {
+  const got = `sha256:${createHash('sha256').update(data).digest('hex')}`
+  if (expected !== undefined && got !== expected) throw new NsxError(`${label}: digest mismatch (expected ${expected}, got ${got})`)
+  return got
+}

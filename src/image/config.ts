@@ -1,0 +1,65 @@
+import {NsxError} from '../cli/errors.js'
+import {checkDigestSyntax} from './blob.js'
+
+/**
+ * The image configuration (OCI image-spec config.md, the same JSON docker writes):
+ * the runtime defaults a container starts with, and the diff_ids its layers must match.
+ */
+
+export interface ImageDefaults {
+  entrypoint: string[]
+  cmd: string[]
+  /** "NAME=value" strings, in order. */
+  env: string[]
+  /** "" means the root directory. */
+  workingDir: string
+  /** "" means root; otherwise user, uid, user:group or uid:gid, resolved inside the rootfs. */
+  user: string
+}
+
+export interface ImageConfig {
+  architecture: string
+  os: string
+  created?: string
+  diffIds: string[]
+  defaults: ImageDefaults
+}
+
+function strings(v: unknown, what: string, label: string): string[] {
+  if (v === undefined || v === null) return []
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new NsxError(`${label}: config field ${what} is not a list of strings`)
+  return v as string[]
+}
+
+function str(v: unknown, what: string, label: string): string {
+  if (v === undefined || v === null) return ''
+  if (typeof v !== 'string') throw new NsxError(`${label}: config field ${what} is not a string`)
+  return v
+}
+
+export function parseImageConfig(bytes: Buffer, label: string): ImageConfig {
+  let j: Record<string, unknown>
+  try {
+    j = JSON.parse(bytes.toString('utf8'))
+  } catch (err) {
+    throw new NsxError(`${label}: image config is not JSON (${(err as Error).message})`)
+  }
+  if (typeof j !== 'object' || j === null) throw new NsxError(`${label}: image config is not a JSON object`)
+  const rootfs = j.rootfs as {type?: string; diff_ids?: unknown} | undefined
+  if (!rootfs || rootfs.type !== 'layers') throw new NsxError(`${label}: image config has no rootfs of type "layers"`)
+  const diffIds = strings(rootfs.diff_ids, 'rootfs.diff_ids', label).map((d) => checkDigestSyntax(d, `${label}: rootfs.diff_ids`))
+  const c = (j.config ?? {}) as Record<string, unknown>
+  return {
+    architecture: str(j.architecture, 'architecture', label),
+    os: str(j.os, 'os', label),
+    created: typeof j.created === 'string' ? j.created : undefined,
+    diffIds,
+    defaults: {
+      entrypoint: strings(c.Entrypoint, 'Entrypoint', label),
+      cmd: strings(c.Cmd, 'Cmd', label),
+      env: strings(c.Env, 'Env', label),
+      workingDir: str(c.WorkingDir, 'WorkingDir', label),
+      user: str(c.User, 'User', label),
+    },
+  }
+}

@@ -1,0 +1,86 @@
+import {closeSync, openSync, readSync} from 'node:fs'
+import {NsxError} from '../cli/errors.js'
+import {sniffCompression, verifyBytes} from './blob.js'
+import {parseImageConfig} from './config.js'
+import {ImageSource, splitName} from './source.js'
+import {indexTar, memberName, readMember, TarMember} from './tar-index.js'
+
+/**
+ * docker-archive: what `docker save` and `skopeo copy ... docker-archive:` write. A tar
+ * holding manifest.json ([{Config, RepoTags, Layers}]), the config JSON and one tar per
+ * layer (legacy "<id>/layer.tar", or "blobs/sha256/<hex>" since docker 25). Layers are
+ * checked against the config's diff_ids, the only digests the format has for them.
+ */
+
+interface ManifestEntry {
+  Config?: unknown
+  RepoTags?: unknown
+  Layers?: unknown
+}
+
+export function isDockerArchive(file: string): boolean {
+  const fd = openSync(file, 'r')
+  try {
+    const h = Buffer.alloc(512)
+    const n = readSync(fd, h, 0, 512, 0)
+    return n === 512 && h.toString('latin1', 257, 262) === 'ustar'
+  } finally {
+    closeSync(fd)
+  }
+}
+
+export function readDockerArchive(file: string, tag: string | undefined, label = tag ? `${file}:${tag}` : file): ImageSource {
+  const head = Buffer.alloc(4)
+  const fd = openSync(file, 'r')
+  try {
+    readSync(fd, head, 0, 4, 0)
+  } finally {
+    closeSync(fd)
+  }
+  const c = sniffCompression(head)
+  if (c !== 'none') throw new NsxError(`${label}: ${c}-compressed docker archive; decompress it first (docker load reads only plain tars too)`)
+  const members = indexTar(file, label)
+  const member = (name: string, what: string): TarMember => {
+    const m = members.get(memberName(name))
+    if (!m || (m.type !== '0' && m.type !== '7')) throw new NsxError(`${label}: ${what} ${name} is missing from the archive`)
+    return m
+  }
+  let entries: ManifestEntry[]
+  try {
+    entries = JSON.parse(readMember(file, member('manifest.json', 'file')).toString('utf8'))
+  } catch (err) {
+    if (err instanceof NsxError) throw new NsxError(`${label}: not a docker archive (no manifest.json)`)
+    throw new NsxError(`${label}: manifest.json is not valid JSON`)
+  }
+  if (!Array.isArray(entries) || entries.length === 0) throw new NsxError(`${label}: manifest.json lists no image`)
+  const tagsOf = (e: ManifestEntry): string[] => (Array.isArray(e.RepoTags) ? e.RepoTags.filter((t): t is string => typeof t === 'string') : [])
+  const allTags = entries.flatMap(tagsOf)
+  let chosen: ManifestEntry
+  if (tag !== undefined) {
+    // TAG may be a full "name:tag" or just the tag part.
+    const m = entries.filter((e) => tagsOf(e).some((t) => t === tag || splitName(t).tag === tag))
+    if (m.length === 0) throw new NsxError(`unknown tag '${tag}' in ${file} (tags: ${allTags.join(', ') || 'none'})`)
+    if (m.length > 1) throw new NsxError(`tag '${tag}' is ambiguous in ${file} (tags: ${allTags.join(', ')})`)
+    chosen = m[0]
+  } else if (entries.length === 1) {
+    chosen = entries[0]
+  } else {
+    throw new NsxError(`${file} holds ${entries.length} images; name one as ${file}:TAG (tags: ${allTags.join(', ') || 'none'})`)
+  }
+  if (typeof chosen.Config !== 'string' || !Array.isArray(chosen.Layers) || chosen.Layers.some((l) => typeof l !== 'string'))
+    throw new NsxError(`${label}: malformed manifest.json entry`)
+  const configBytes = readMember(file, member(chosen.Config, 'config'))
+  const id = verifyBytes(configBytes, undefined, label)
+  // Configs named by their digest ("<hex>.json", "blobs/sha256/<hex>") are checked against it.
+  const named = /([0-9a-f]{64})(\.json)?$/.exec(chosen.Config)
+  if (named) verifyBytes(configBytes, `sha256:${named[1]}`, `${label}: config`)
+  const config = parseImageConfig(configBytes, label)
+  const layerNames = chosen.Layers as string[]
+  if (layerNames.length !== config.diffIds.length)
+    throw new NsxError(`${label}: manifest.json lists ${layerNames.length} layers but the config has ${config.diffIds.length} diff_ids`)
+  const layers = layerNames.map((name, i) => {
+    const m = member(name, 'layer')
+    return {blob: {file, start: m.start, length: m.size, label: `${file}:${memberName(name)}`}, diffId: config.diffIds[i]}
+  })
+  return {label, format: 'docker-archive', names: tagsOf(chosen), configBytes, id, config, layers}
+}

@@ -1,0 +1,86 @@
+import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
+import {NsxError} from '../cli/errors.js'
+import {decodeHeader, parsePax, TarFormatError} from './tar.js'
+
+/**
+ * The members of an uncompressed tar file and where their data lies, found by reading
+ * headers only and seeking over the data: a docker archive's layers are then read in
+ * place as byte ranges, never copied out.
+ */
+
+export interface TarMember {
+  name: string
+  type: string
+  start: number
+  size: number
+}
+
+const BLOCK = 512
+const padded = (n: number) => Math.ceil(n / BLOCK) * BLOCK
+
+/** Member names as docker writes them: "./" prefixes and trailing slashes removed. */
+export function memberName(n: string): string {
+  return n.replace(/^(\.\/)+/, '').replace(/\/+$/, '')
+}
+
+export function indexTar(file: string, label = file): Map<string, TarMember> {
+  const fd = openSync(file, 'r')
+  try {
+    const total = fstatSync(fd).size
+    const out = new Map<string, TarMember>()
+    const h = Buffer.alloc(BLOCK)
+    let pos = 0
+    let longName: string | undefined
+    let paxPath: string | undefined
+    for (;;) {
+      if (pos + BLOCK > total) throw new NsxError(`${label}: truncated tar archive (no end-of-archive marker)`)
+      readSync(fd, h, 0, BLOCK, pos)
+      pos += BLOCK
+      if (h.every((b) => b === 0)) break
+      let raw
+      try {
+        raw = decodeHeader(h)
+      } catch (err) {
+        if (err instanceof TarFormatError) throw new NsxError(`${label}: ${err.message}`)
+        throw err
+      }
+      const dataStart = pos
+      if (dataStart + raw.size > total) throw new NsxError(`${label}: truncated tar archive (member ${raw.name} ends past the end of the file)`)
+      pos += padded(raw.size)
+      if (raw.typeflag === 'x' || raw.typeflag === 'L') {
+        if (raw.size > 1 << 20) throw new NsxError(`${label}: tar extended header too large`)
+        const buf = Buffer.alloc(raw.size)
+        readSync(fd, buf, 0, raw.size, dataStart)
+        if (raw.typeflag === 'L') longName = buf.toString('utf8').replace(/\0.*$/s, '')
+        else {
+          const p = parsePax(buf).path
+          paxPath = p?.toString('utf8')
+        }
+        continue
+      }
+      if (raw.typeflag === 'g') continue
+      const name = memberName(paxPath ?? longName ?? raw.name)
+      paxPath = longName = undefined
+      out.set(name, {name, type: raw.typeflag === '\0' ? '0' : raw.typeflag, start: dataStart, size: raw.size})
+    }
+    return out
+  } finally {
+    closeSync(fd)
+  }
+}
+
+export function readMember(file: string, m: TarMember): Buffer {
+  const fd = openSync(file, 'r')
+  try {
+    const buf = Buffer.alloc(m.size)
+    let off = 0
+    while (off < m.size) {
+      const n = readSync(fd, buf, off, m.size - off, m.start + off)
+      if (n === 0) break
+      off += n
+    }
+    return buf
+  } finally {
+    closeSync(fd)
+  }
+}

@@ -1,0 +1,134 @@
+import {readdirSync} from 'node:fs'
+import {join} from 'node:path'
+import {NsxError} from '../cli/errors.js'
+import {findImage, listImages, namesOf, readImage, readRepositories, updateRepositories} from './images.js'
+import {readLayerMeta} from './layers.js'
+import {listPins, unpin} from './pins.js'
+import {diskUsage, exists, removeTree, Store} from './store.js'
+
+/**
+ * Removal: rmi (untag, then delete the image and the layers nothing else uses) and gc
+ * (mark and sweep). Roots of the mark: every stored image's layers, and the layers pinned
+ * by live containers (pins.ts). Both run under the exclusive store lock, so no import can
+ * be between "layer stored" and "image recorded" while they sweep.
+ */
+
+export interface Freed {
+  untagged: string[]
+  images: string[]
+  layers: string[]
+  /** Leftovers of interrupted imports or deletes removed from tmp/. */
+  temporaries: number
+  /** Bytes on disk released. */
+  bytes: number
+}
+
+const emptyFreed = (): Freed => ({untagged: [], images: [], layers: [], temporaries: 0, bytes: 0})
+
+/** Layers referenced by stored images and live containers; stale pins are dropped. */
+export function markLayers(store: Store, opts: {dropStalePins: boolean}): {layers: Set<string>; pinnedImages: Set<string>} {
+  const layers = new Set<string>()
+  const pinnedImages = new Set<string>()
+  for (const img of listImages(store)) for (const l of img.layers) layers.add(l)
+  const {live, stale} = listPins(store)
+  for (const p of live) {
+    for (const l of p.layers) layers.add(l)
+    for (const i of p.images) pinnedImages.add(i)
+  }
+  if (opts.dropStalePins) for (const p of stale) unpin(store, p.id)
+  return {layers, pinnedImages}
+}
+
+function deleteLayer(store: Store, diffId: string, freed: Freed): void {
+  const dir = store.layerDir(diffId)
+  if (!exists(dir)) return
+  freed.bytes += diskUsage(dir)
+  store.retire(dir)
+  freed.layers.push(diffId)
+}
+
+export function removeImages(store: Store, refs: string[], opts: {force: boolean}): Freed {
+  const freed = emptyFreed()
+  // Resolve every reference first: a typo in the last one removes nothing.
+  const targets = refs.map((r) => ({ref: r, ...findImage(store, r)}))
+  const {pinnedImages} = markLayers(store, {dropStalePins: false})
+  for (const t of targets) {
+    const names = namesOf(readRepositories(store), t.id)
+    if (t.byName && names.length > 1) {
+      // Like docker rmi: a name shared with other names is only untagged.
+      updateRepositories(store, (repos) => delete repos[t.byName!])
+      freed.untagged.push(t.byName)
+      continue
+    }
+    if (!t.byName && names.length > 1 && !opts.force)
+      throw new NsxError(`image ${t.ref} is tagged ${names.join(', ')}; remove those names, or use --force to remove the image and all its names`)
+    if (pinnedImages.has(t.id)) throw new NsxError(`image ${t.ref} is in use by a running container`)
+    const rec = readImage(store, t.id)
+    updateRepositories(store, (repos) => {
+      for (const n of namesOf(repos, t.id)) {
+        delete repos[n]
+        freed.untagged.push(n)
+      }
+    })
+    const dir = store.imageDir(t.id)
+    if (exists(dir)) {
+      freed.bytes += diskUsage(dir)
+      store.retire(dir)
+      freed.images.push(t.id)
+    }
+    // Its layers go too, unless another image or a live container still uses them.
+    const {layers: used} = markLayers(store, {dropStalePins: false})
+    for (const l of rec?.layers ?? []) if (!used.has(l) && !freed.layers.includes(l)) deleteLayer(store, l, freed)
+  }
+  return freed
+}
+
+export function collectGarbage(store: Store, opts: {dryRun: boolean}): Freed {
+  const freed = emptyFreed()
+  const {layers: used} = markLayers(store, {dropStalePins: !opts.dryRun})
+  // Names pointing at images that are gone (a crash between the two writes) are dropped.
+  const images = new Set(store.listDigests('images'))
+  if (!opts.dryRun)
+    updateRepositories(store, (repos) => {
+      for (const [n, id] of Object.entries(repos))
+        if (!images.has(id)) {
+          delete repos[n]
+          freed.untagged.push(n)
+        }
+    })
+  let names: string[] = []
+  try {
+    names = readdirSync(join(store.root, 'layers', 'sha256'))
+  } catch {
+    /* empty store */
+  }
+  for (const hex of names) {
+    const d = `sha256:${hex}`
+    if (used.has(d) && readLayerMeta(store, d)) continue
+    if (opts.dryRun) {
+      freed.bytes += diskUsage(store.layerDir(d))
+      freed.layers.push(d)
+    } else deleteLayer(store, d, freed)
+  }
+  // Under the exclusive lock no import runs: everything in tmp/ is a leftover.
+  for (const t of safeList(store.tmpDir)) {
+    const p = join(store.tmpDir, t)
+    freed.bytes += diskUsage(p)
+    freed.temporaries++
+    if (!opts.dryRun) removeTree(p)
+  }
+  // The --layer cache entries of deleted layers.
+  for (const f of safeList(join(store.root, 'sources'))) {
+    const c = store.readJson<{diffId?: string}>(join(store.root, 'sources', f))
+    if (!opts.dryRun && (!c?.diffId || !readLayerMeta(store, c.diffId))) removeTree(join(store.root, 'sources', f))
+  }
+  return freed
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}

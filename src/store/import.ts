@@ -1,0 +1,163 @@
+import {createHash} from 'node:crypto'
+import {mkdirSync, realpathSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {NsxError} from '../cli/errors.js'
+import type {ImageDefaults} from '../image/config.js'
+import {isDockerArchive, readDockerArchive} from '../image/docker-archive.js'
+import {isOciLayout, readOciLayout} from '../image/oci-layout.js'
+import {Progress} from '../image/progress.js'
+import {ImageSource, parseImageRef} from '../image/source.js'
+import {findImage, ImageRecord, namesOf, readImage, readRepositories, updateRepositories, writeImage} from './images.js'
+import {readLayerMeta, storeLayer} from './layers.js'
+import {exists, Store} from './store.js'
+
+/**
+ * The import path of `nsx load` and, later, `nsx run --image/--layer`: image files and
+ * layer files into the store, and stored images back out as an ordered list of overlay
+ * lower directories plus the config defaults.
+ */
+
+export interface LoadedLayer {
+  diffId: string
+  /** true when the store had it already and nothing was extracted. */
+  reused: boolean
+  size: number
+}
+
+export interface LoadResult {
+  id: string
+  names: string[]
+  /** Names that pointed to another image before and now point to this one. */
+  retagged: string[]
+  format: ImageSource['format']
+  layers: LoadedLayer[]
+}
+
+/** Open PATH[:TAG] as an OCI layout or docker archive, without storing anything. */
+export function openImage(arg: string): ImageSource {
+  const ref = parseImageRef(arg)
+  const st = statSync(ref.path)
+  if (st.isDirectory()) {
+    if (!isOciLayout(ref.path)) throw new NsxError(`${ref.path}: a directory but not an OCI image layout (no oci-layout file)`)
+    return readOciLayout(ref.path, ref.tag)
+  }
+  if (!st.isFile()) throw new NsxError(`${ref.path}: not a file or directory`)
+  if (!isDockerArchive(ref.path)) throw new NsxError(`${ref.path}: neither an OCI image layout nor a docker archive (for a single layer use --layer)`)
+  return readDockerArchive(ref.path, ref.tag)
+}
+
+function progressFor(src: ImageSource): Progress | undefined {
+  const sizes = new Map(src.layers.map((l) => [l.blob.label, l.blob.length ?? fileSize(l.blob.file)]))
+  return Progress.forTerminal((label) => sizes.get(label) ?? 0)
+}
+
+function fileSize(f: string): number {
+  try {
+    return statSync(f).size
+  } catch {
+    return 0
+  }
+}
+
+/** Store an image and its layers; the caller holds the store lock (shared). */
+export async function loadImage(store: Store, arg: string): Promise<LoadResult> {
+  const src = openImage(arg)
+  const progress = progressFor(src)
+  const layers: LoadedLayer[] = []
+  for (const l of src.layers) {
+    const stored = await storeLayer(store, l.blob, {blob: l.digest, diffId: l.diffId}, progress)
+    layers.push({diffId: stored.meta.diffId, reused: stored.reused, size: stored.meta.stats.bytes})
+  }
+  const record: ImageRecord = {
+    id: src.id,
+    layers: src.config.diffIds,
+    architecture: src.config.architecture,
+    os: src.config.os,
+    created: src.config.created,
+    defaults: src.config.defaults,
+    format: src.format,
+    source: src.label,
+    loadedAt: new Date().toISOString(),
+  }
+  writeImage(store, record, src.configBytes)
+  const retagged = updateRepositories(store, (repos) => {
+    const moved: string[] = []
+    for (const n of src.names) {
+      if (repos[n] !== undefined && repos[n] !== src.id) moved.push(n)
+      repos[n] = src.id
+    }
+    return moved
+  })
+  return {id: src.id, names: src.names, retagged, format: src.format, layers}
+}
+
+/** A --layer argument, resolved: a directory used in place, or a stored layer. */
+export type ResolvedLayer = {kind: 'dir'; path: string} | {kind: 'stored'; diffId: string; path: string; reused: boolean}
+
+/**
+ * A --layer PATH: a directory is used as it is (an overlay lower directory needs no copy);
+ * a tar, tar.gz or tar.zst is extracted into the store once. A small cache, keyed by the
+ * file's identity (device, inode, size, mtime), lets a second run skip reading it again.
+ */
+export async function importLayer(store: Store, path: string): Promise<ResolvedLayer> {
+  let st
+  try {
+    st = statSync(path)
+  } catch {
+    throw new NsxError(`no such layer: ${path}`)
+  }
+  if (st.isDirectory()) return {kind: 'dir', path: realpathSync(path)}
+  if (!st.isFile()) throw new NsxError(`${path}: a layer must be a directory or a tar, tar.gz or tar.zst file`)
+  const real = realpathSync(path)
+  const key = createHash('sha256').update(`${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${real}`).digest('hex')
+  const cacheFile = join(store.root, 'sources', `${key}.json`)
+  const cached = store.readJson<{diffId: string}>(cacheFile)
+  if (cached && readLayerMeta(store, cached.diffId)) return {kind: 'stored', diffId: cached.diffId, path: store.layerRoot(cached.diffId), reused: true}
+  const progress = Progress.forTerminal(() => st.size)
+  const stored = await storeLayer(store, {file: real, label: path}, {}, progress)
+  mkdirSync(join(store.root, 'sources'), {recursive: true, mode: 0o700})
+  store.writeJsonAtomic(cacheFile, {diffId: stored.meta.diffId, path: real})
+  return {kind: 'stored', diffId: stored.meta.diffId, path: stored.root, reused: stored.reused}
+}
+
+/** What the runtime needs to build a container's root: lower directories lowest first, and the image defaults. */
+export interface RootfsPlan {
+  lowerDirs: string[]
+  /** Stored layers used (to pin while the container runs). */
+  layers: string[]
+  image?: {id: string; names: string[]; defaults: ImageDefaults}
+}
+
+/**
+ * --image (a PATH[:TAG] to load, or the name or id of a stored image) and --layer
+ * arguments (stacked on top, in order) to a rootfs plan. Call with the store lock held.
+ */
+export async function prepareRootfs(store: Store, opts: {image?: string; layers: string[]}): Promise<RootfsPlan> {
+  const plan: RootfsPlan = {lowerDirs: [], layers: []}
+  if (opts.image !== undefined) {
+    let id: string
+    if (looksLikePath(opts.image)) id = (await loadImage(store, opts.image)).id
+    else id = findImage(store, opts.image).id
+    const rec = readImage(store, id)
+    if (!rec) throw new NsxError(`image ${id} vanished from the store`)
+    for (const d of rec.layers) {
+      if (!readLayerMeta(store, d)) throw new NsxError(`image ${opts.image}: layer ${d} is missing from the store (load the image again)`)
+      plan.lowerDirs.push(store.layerRoot(d))
+      plan.layers.push(d)
+    }
+    plan.image = {id, names: namesOf(readRepositories(store), id), defaults: rec.defaults}
+  }
+  for (const l of opts.layers) {
+    const r = await importLayer(store, l)
+    plan.lowerDirs.push(r.path)
+    if (r.kind === 'stored') plan.layers.push(r.diffId)
+  }
+  return plan
+}
+
+/** An existing path, or PATH:TAG of one, is a file to load; anything else names a stored image. */
+function looksLikePath(arg: string): boolean {
+  if (exists(arg)) return true
+  const i = arg.lastIndexOf(':')
+  return i > 0 && exists(arg.slice(0, i))
+}

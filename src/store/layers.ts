@@ -1,0 +1,117 @@
+import {mkdirSync, mkdtempSync, renameSync} from 'node:fs'
+import {join} from 'node:path'
+import {NsxError} from '../cli/errors.js'
+import {BlobRange, Compression, streamBlob} from '../image/blob.js'
+import {ExtractStats, LayerExtractor, opaqueXattr} from '../image/extract.js'
+import {Progress} from '../image/progress.js'
+import {TarParser} from '../image/tar.js'
+import {exists, removeTree, Store} from './store.js'
+
+/** What the store knows about an extracted layer (layers/sha256/<hex>/meta.json). */
+export interface LayerMeta {
+  diffId: string
+  /** Digest of the blob it came from, when known (compressed form in an OCI image). */
+  blobDigest: string
+  compression: Compression
+  /** Bytes of the blob as stored, and of its uncompressed tar. */
+  storedBytes: number
+  tarBytes: number
+  stats: ExtractStats
+  /** 'trusted' when extracted as root; 'user' for rootless (overlay mounted with userxattr). */
+  overlayXattrs: 'trusted' | 'user'
+  /** false when extracted rootless: every file belongs to the extracting user. */
+  ownershipKept: boolean
+  extractedAt: string
+  /** Where it was first imported from. */
+  source: string
+}
+
+export interface Expected {
+  /** Digest of the blob as stored (the manifest's layer digest). */
+  blob?: string
+  /** Digest of the uncompressed tar (the config's rootfs.diff_ids entry). */
+  diffId?: string
+}
+
+export interface StoredLayer {
+  meta: LayerMeta
+  root: string
+  /** true when the layer was already in the store and nothing was extracted. */
+  reused: boolean
+}
+
+export function readLayerMeta(store: Store, diffId: string): LayerMeta | undefined {
+  return store.readJson<LayerMeta>(join(store.layerDir(diffId), 'meta.json'))
+}
+
+/**
+ * Extract a layer blob into the store, once: into a private directory under tmp/,
+ * checked against its digests, then renamed into place. Nothing outside the store is
+ * written, and nothing half-extracted is ever published. The caller holds the store lock.
+ */
+export async function storeLayer(store: Store, blob: BlobRange, expected: Expected = {}, progress?: Progress): Promise<StoredLayer> {
+  if (expected.diffId) {
+    const meta = readLayerMeta(store, expected.diffId)
+    if (meta) return {meta, root: store.layerRoot(expected.diffId), reused: true}
+  }
+  const work = mkdtempSync(join(store.tmpDir, 'layer-'))
+  try {
+    const root = join(work, 'root')
+    mkdirSync(root, {mode: 0o755})
+    const extractor = new LayerExtractor(root, {privileged: store.privileged})
+    const parser = new TarParser(extractor)
+    progress?.begin(blob.label)
+    let digests
+    try {
+      digests = await streamBlob(blob, (c) => parser.write(c), {onProgress: (n) => progress?.update(n)})
+      parser.end()
+    } catch (err) {
+      extractor.abort()
+      throw prefixed(err, blob.label)
+    } finally {
+      progress?.done()
+    }
+    if (expected.blob && digests.blob !== expected.blob)
+      throw new NsxError(`${blob.label}: digest mismatch (expected ${expected.blob}, got ${digests.blob})`)
+    if (expected.diffId && digests.diffId !== expected.diffId)
+      throw new NsxError(`${blob.label}: uncompressed digest mismatch (config says ${expected.diffId}, got ${digests.diffId})`)
+    extractor.finish()
+    const meta: LayerMeta = {
+      diffId: digests.diffId,
+      blobDigest: digests.blob,
+      compression: digests.compression,
+      storedBytes: digests.storedBytes,
+      tarBytes: digests.tarBytes,
+      stats: extractor.stats,
+      overlayXattrs: opaqueXattr(store.privileged).startsWith('trusted') ? 'trusted' : 'user',
+      ownershipKept: store.privileged,
+      extractedAt: new Date().toISOString(),
+      source: blob.label,
+    }
+    store.writeJsonAtomic(join(work, 'meta.json'), meta)
+    const dest = store.layerDir(meta.diffId)
+    if (exists(join(dest, 'meta.json'))) return {meta: readLayerMeta(store, meta.diffId) ?? meta, root: join(dest, 'root'), reused: true}
+    if (exists(dest)) store.retire(dest) // a directory without meta.json is not a layer: an interrupted delete
+    try {
+      renameSync(work, dest)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      // Another nsx published the same layer meanwhile: theirs is as good as ours.
+      if ((code === 'ENOTEMPTY' || code === 'EEXIST') && exists(join(dest, 'meta.json')))
+        return {meta: readLayerMeta(store, meta.diffId) ?? meta, root: join(dest, 'root'), reused: true}
+      throw err
+    }
+    return {meta, root: join(dest, 'root'), reused: false}
+  } finally {
+    if (exists(work)) removeTree(work)
+  }
+}
+
+/** Name the layer in errors from deep inside extraction (tar format, unsafe entries, I/O). */
+function prefixed(err: unknown, label: string): unknown {
+  if (err instanceof NsxError) return err.message.startsWith(label) ? err : new NsxError(`${label}: ${err.message}`, err.exitCode)
+  const e = err as NodeJS.ErrnoException
+  if (e.code === 'ENOSPC') return new NsxError(`${label}: no space left in the image store`)
+  if (e.code === 'ENOENT' && e.path) return new NsxError(`${label}: ${e.message}`)
+  return err
+}

@@ -1,0 +1,149 @@
+import {cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import type {TestContext} from 'node:test'
+import assert from 'node:assert/strict'
+import {run} from './env.js'
+
+/**
+ * Fixtures for the image store tests: a tiny tar writer for hand-made (and malicious)
+ * layers, and real images built with umoci and skopeo from busybox-static.
+ */
+
+export interface TarSpec {
+  name: string
+  type?: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo'
+  data?: string | Buffer
+  mode?: number
+  uid?: number
+  gid?: number
+  mtime?: number
+  linkname?: string
+  devmajor?: number
+  devminor?: number
+  /** Extra pax records (e.g. SCHILY.xattr.user.x); a pax header is also written for long names. */
+  pax?: Record<string, string | Buffer>
+}
+
+const TYPEFLAG = {file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6'} as const
+
+function octal(n: number, width: number): string {
+  return n.toString(8).padStart(width - 1, '0') + '\0'
+}
+
+function header(name: string, typeflag: string, size: number, s: TarSpec): Buffer {
+  const h = Buffer.alloc(512)
+  h.write(name.slice(0, 100), 0, 'utf8')
+  h.write(octal(s.mode ?? (typeflag === '5' ? 0o755 : 0o644), 8), 100, 'latin1')
+  h.write(octal(s.uid ?? 0, 8), 108, 'latin1')
+  h.write(octal(s.gid ?? 0, 8), 116, 'latin1')
+  h.write(octal(size, 12), 124, 'latin1')
+  h.write(octal(s.mtime ?? 1700000000, 12), 136, 'latin1')
+  h.write(typeflag, 156, 'latin1')
+  h.write((s.linkname ?? '').slice(0, 100), 157, 'utf8')
+  h.write('ustar\x0000', 257, 'latin1')
+  h.write(octal(s.devmajor ?? 0, 8), 329, 'latin1')
+  h.write(octal(s.devminor ?? 0, 8), 337, 'latin1')
+  h.fill(0x20, 148, 156)
+  let sum = 0
+  for (const b of h) sum += b
+  h.write(octal(sum, 7) + ' ', 148, 'latin1')
+  return h
+}
+
+const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)])
+
+function paxRecord(key: string, value: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')])
+  let len = body.length + 1
+  while (String(len).length + body.length !== len) len++
+  return Buffer.concat([Buffer.from(String(len)), body])
+}
+
+/** A complete tar (with its end-of-archive marker) of the given entries, in order. */
+export function buildTar(entries: TarSpec[], opts: {endMarker?: boolean} = {}): Buffer {
+  const parts: Buffer[] = []
+  for (const e of entries) {
+    const type = e.type ?? (e.name.endsWith('/') ? 'dir' : 'file')
+    const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data)
+    const pax: Record<string, Buffer> = {}
+    for (const [k, v] of Object.entries(e.pax ?? {})) pax[k] = Buffer.from(v)
+    if (Buffer.byteLength(e.name) > 100) pax.path = Buffer.from(e.name)
+    if (e.linkname && Buffer.byteLength(e.linkname) > 100) pax.linkpath = Buffer.from(e.linkname)
+    if (Object.keys(pax).length > 0) {
+      const body = Buffer.concat(Object.entries(pax).map(([k, v]) => paxRecord(k, v)))
+      parts.push(header('PaxHeaders/x', 'x', body.length, {name: ''}), pad(body))
+    }
+    parts.push(header(e.name, TYPEFLAG[type], type === 'file' ? data.length : 0, e))
+    if (type === 'file' && data.length > 0) parts.push(pad(data))
+  }
+  if (opts.endMarker !== false) parts.push(Buffer.alloc(1024))
+  return Buffer.concat(parts)
+}
+
+/** A temp dir removed when the test ends, pass or fail. */
+export function tempDir(t: TestContext, prefix = 'nsx-img-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix))
+  t.after(() => rmSync(d, {recursive: true, force: true}))
+  return d
+}
+
+function must(cmd: string, args: string[], opts: {cwd?: string} = {}): string {
+  const r = run(cmd, args, opts)
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed: ${r.stderr}`)
+  return r.stdout
+}
+
+const BUSYBOX = '/usr/bin/busybox' // busybox-static: no shared libraries to copy
+
+/**
+ * An OCI layout built by umoci from busybox-static, tag "latest", three layers:
+ * 1. /bin/busybox, /bin/sh -> busybox, /etc/motd, /etc/old/{a,b}, a hard link /bin/ash
+ * 2. /etc/motd deleted (a whiteout), /etc/old made opaque (deleted and re-created with c)
+ * 3. /etc/hostname added
+ * Config: Cmd ["/bin/sh"], Env FOO=bar, WorkingDir /etc, User 0:0.
+ */
+export function buildBusyboxOci(dir: string, opts: {tag?: string} = {}): string {
+  const tag = opts.tag ?? 'latest'
+  const layout = join(dir, 'oci')
+  const img = `${layout}:${tag}`
+  must('umoci', ['init', '--layout', layout])
+  must('umoci', ['new', '--image', img])
+  const bundle = (n: number) => join(dir, `bundle${n}`)
+  must('umoci', ['unpack', '--image', img, bundle(1)])
+  const r1 = join(bundle(1), 'rootfs')
+  mkdirSync(join(r1, 'bin'), {recursive: true})
+  mkdirSync(join(r1, 'etc', 'old'), {recursive: true})
+  cpSync(BUSYBOX, join(r1, 'bin', 'busybox'))
+  symlinkSync('busybox', join(r1, 'bin', 'sh'))
+  must('ln', [join(r1, 'bin', 'busybox'), join(r1, 'bin', 'ash')])
+  writeFileSync(join(r1, 'etc', 'motd'), 'hello from layer 1\n')
+  writeFileSync(join(r1, 'etc', 'old', 'a'), 'a\n')
+  writeFileSync(join(r1, 'etc', 'old', 'b'), 'b\n')
+  must('umoci', ['repack', '--image', img, bundle(1)])
+  must('umoci', ['unpack', '--image', img, bundle(2)])
+  const r2 = join(bundle(2), 'rootfs')
+  unlinkSync(join(r2, 'etc', 'motd'))
+  rmSync(join(r2, 'etc', 'old'), {recursive: true})
+  mkdirSync(join(r2, 'etc', 'old'))
+  writeFileSync(join(r2, 'etc', 'old', 'c'), 'c\n')
+  must('umoci', ['repack', '--image', img, bundle(2)])
+  must('umoci', ['unpack', '--image', img, bundle(3)])
+  writeFileSync(join(bundle(3), 'rootfs', 'etc', 'hostname'), 'probe\n')
+  must('umoci', ['repack', '--image', img, bundle(3)])
+  must('umoci', ['config', '--image', img, '--config.cmd', '/bin/sh', '--config.env', 'FOO=bar', '--config.workingdir', '/etc', '--config.user', '0:0'])
+  for (let n = 1; n <= 3; n++) rmSync(bundle(n), {recursive: true, force: true})
+  return layout
+}
+
+/** The same image as a docker archive, written by skopeo, named NAME. */
+export function toDockerArchive(layout: string, tag: string, file: string, name: string): string {
+  must('skopeo', ['copy', '-q', `oci:${layout}:${tag}`, `docker-archive:${file}:${name}`])
+  return file
+}
+
+/** Unpack with umoci (the peer) for comparison. */
+export function umociUnpack(layout: string, tag: string, bundle: string): string {
+  must('umoci', ['unpack', '--image', `${layout}:${tag}`, bundle])
+  return join(bundle, 'rootfs')
+}
