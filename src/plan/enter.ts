@@ -87,8 +87,6 @@ export function buildEnterPlan(o: EnterOptions, facts: EnterFacts): Plan {
   const proc = t ? `/proc/${t.pid}` : ''
   if (o.root) ops.push({op: 'open-root', path: o.root.path ?? `${proc}/root`})
   if (o.wd) ops.push({op: 'open-wd', path: o.wd.path ?? `${proc}/cwd`})
-  // chroot moves the cwd to the new root: nsenter returns to the directory it started in.
-  else if (o.root && o.wdns === undefined) ops.push({op: 'open-wd', path: '.'})
   if (o.env) ops.push({op: 'env-from', path: `${proc}/environ`})
   for (const path of o.joinCgroup ? facts.cgroupProcs ?? [] : []) ops.push({op: 'cgroup-open', path})
   if (t) ops.push({op: 'pin-check'})
@@ -99,6 +97,9 @@ export function buildEnterPlan(o: EnterOptions, facts: EnterFacts): Plan {
   for (const ns of ENTER_ORDER) if (ns !== 'user' && chosen.has(ns)) ops.push({op: 'setns-try', ns})
   for (const ns of ENTER_ORDER) if (chosen.has(ns)) ops.push({op: 'setns', ns})
   ops.push({op: 'release-target'})
+  // chroot moves the cwd to the new root; nsenter comes back to the directory it is in
+  // now, after the setns calls (which put it at the root of an entered mount namespace).
+  if (o.root && !o.wd && o.wdns === undefined) ops.push({op: 'open-wd', path: '.'})
 
   // 3. Root, working directory, cgroup, as nsenter orders them.
   if (o.root) ops.push({op: 'chroot'})
