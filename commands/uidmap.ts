@@ -1,0 +1,37 @@
+import {Args, Flags} from '@oclif/core'
+import {NsxCommand} from '../src/cli/command.js'
+import {gatherUidmap, UidmapReport} from '../src/inspect/uidmap.js'
+import {renderUidmap} from '../src/inspect/render-uidmap.js'
+import {palette} from '../src/render/colour.js'
+
+export default class Uidmap extends NsxCommand {
+  static override summary = 'User-namespace id maps of a process, and translation of ids through them'
+  static override description = `Shows the user-namespace chain of a process, from its own user namespace up to the initial one, with uid_map, gid_map and setgroups at each level. Each level's maps are read through a process that lives in it; a level no visible process lives in says so. Maps are shown relative to each level's parent, as they were written.
+
+With --uid or --gid, translates an id inside the process's user namespace to the host through every level; with --to-inside, a host id into the process's namespace. An id no map line covers is unmapped: it has no id on the other side, and the kernel shows it there as the overflow id (/proc/sys/kernel/overflowuid, usually 65534).`
+
+  static override enableJsonFlag = true
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> 1234', description: 'The maps of every user namespace above process 1234.'},
+    {command: '<%= config.bin %> <%= command.id %> 1234 --uid 0', description: 'Which host uid root inside process 1234\'s namespace is.'},
+    {command: '<%= config.bin %> <%= command.id %> 1234 --uid 100000 --to-inside', description: 'Which uid host uid 100000 is inside it.'},
+  ]
+
+  static override args = {
+    pid: Args.string({description: 'The process whose user namespaces to show', required: true}),
+  }
+
+  static override flags = {
+    uid: Flags.string({description: 'Translate this uid (inside the process\'s user namespace; with --to-inside, on the host)', helpValue: 'N'}),
+    gid: Flags.string({description: 'Translate this gid, as --uid does', helpValue: 'N'}),
+    'to-inside': Flags.boolean({description: 'Translate from the host into the process\'s user namespace instead'}),
+  }
+
+  async run(): Promise<UidmapReport> {
+    const {args, flags} = await this.parse(Uidmap)
+    const report = gatherUidmap(args.pid, {uid: flags.uid, gid: flags.gid, toInside: flags['to-inside']})
+    if (!this.jsonEnabled()) process.stdout.write(renderUidmap(report, palette()))
+    return report
+  }
+}

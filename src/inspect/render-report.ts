@@ -1,0 +1,109 @@
+import {Palette} from '../render/colour.js'
+import {Column, renderTable} from '../render/table.js'
+import {CapabilitySet} from '../proc/capabilities.js'
+import {groupName} from '../proc/users.js'
+import type {NamespaceEntry} from './namespaces.js'
+import type {InspectReport} from './report.js'
+import {renderChain} from './render-userns.js'
+import {INITIAL_INODES} from './host.js'
+
+const yesNo = (b: boolean | null) => (b === null ? '?' : b ? 'yes' : 'no')
+
+function hostBasisLine(r: InspectReport): string {
+  const ref = r.hostReference
+  const compared = r.namespaces.filter((n) => n.hostBasis === 'reference-process').map((n) => n.type)
+  let s = "HOST = the kernel's initial namespace, known by its fixed inode"
+  if (compared.length > 0 && ref) s += `; ${compared.join(', ')} compared with ${ref.name} (pid ${ref.pid})`
+  return s
+}
+
+function idLine(r: InspectReport): string {
+  const u = r.uids
+  const g = r.gids
+  const user = r.user ? `${r.user} ` : ''
+  let s = `${user}uid ${u.real}`
+  if (u.effective !== u.real || u.saved !== u.real || u.filesystem !== u.real) s += ` (effective ${u.effective}, saved ${u.saved}, fs ${u.filesystem})`
+  s += `, gid ${g.real}`
+  if (g.effective !== g.real || g.saved !== g.real || g.filesystem !== g.real) s += ` (effective ${g.effective}, saved ${g.saved}, fs ${g.filesystem})`
+  if (r.groups.length > 0) s += `, groups ${r.groups.map((x) => (groupName(x) ? `${x}(${groupName(x)})` : String(x))).join(' ')}`
+  return s
+}
+
+function capLine(c: CapabilitySet): string {
+  return c.summary
+}
+
+export function renderReport(r: InspectReport, p: Palette): string {
+  const out: string[] = []
+  const field = (k: string, v: string) => out.push(`${k.padEnd(13)}${v}`)
+  out.push(`${p.bold(`pid ${r.pid}`)} (${r.name})${r.command ? `  ${r.command}` : ''}`)
+  const verdict = r.isolated.length === 0 ? p.yellow(r.verdict) : p.green(r.verdict)
+  field('verdict', verdict)
+  field('parent', `pid ${r.ppid}`)
+  field('user', idLine(r))
+  if (r.uts) field('hostname', r.uts.domainname && r.uts.domainname !== '(none)' ? `${r.uts.hostname} (domain ${r.uts.domainname})` : r.uts.hostname)
+  else field('hostname', `unknown (${r.utsError ?? 'not read'})`)
+  field('root', r.root ?? 'unknown')
+  field('cwd', r.cwd ?? 'unknown')
+  out.push('')
+
+  out.push(p.bold('NAMESPACES'), p.dim(hostBasisLine(r)))
+  const cols: Column<NamespaceEntry>[] = [
+    {header: 'TYPE', value: (n) => n.type},
+    {header: 'INODE', align: 'right', value: (n) => String(n.inode)},
+    {header: 'HOST', value: (n) => yesNo(n.host)},
+    {header: 'PROCS', align: 'right', value: (n) => (n.processes === null ? '-' : String(n.processes))},
+    {header: 'OTHER', align: 'right', value: (n) => String(n.otherHolders)},
+    {header: 'OWNER', value: (n) => (n.owner === null ? '-' : `user:[${n.owner}]`)},
+  ]
+  out.push(renderTable(cols, r.namespaces).trimEnd())
+  if (r.forChildren.pid !== undefined) out.push(`children get pid:[${r.forChildren.pid}] (pid_for_children differs)`)
+  if (r.forChildren.time !== undefined) out.push(`children get time:[${r.forChildren.time}] (time_for_children differs)`)
+  out.push('')
+
+  out.push(p.bold('PIDS'), p.dim('the pid in each pid namespace, outermost first (NSpid)'))
+  for (const l of r.nspid) {
+    const ns = l.pidns === null ? 'pid:[?]' : `pid:[${l.pidns}]`
+    const host = l.pidns === INITIAL_INODES.pid ? ' (host)' : ''
+    out.push(`  ${String(l.pid).padStart(7)}  in ${ns}${host}`)
+  }
+  out.push('')
+
+  out.push(p.bold('USER NAMESPACES'), p.dim('innermost first; map ids outside are the parent namespace\'s'))
+  out.push(renderChain(r.userns, p, '  ').trimEnd())
+  out.push('')
+
+  out.push(p.bold(`CGROUPS (${r.cgroups.mode})`))
+  if (r.cgroups.memberships.length === 0) out.push('  none readable')
+  else {
+    out.push(
+      renderTable(
+        [
+          {header: 'VER', value: (m) => `v${m.version}`},
+          {header: 'ID', align: 'right', value: (m) => String(m.hierarchyId)},
+          {header: 'CONTROLLERS', value: (m) => (m.controllers.length > 0 ? m.controllers.join(',') : '-')},
+          {header: 'PATH', value: (m) => m.path},
+          {header: 'DIRECTORY', value: (m) => m.directory ?? '(not mounted here)'},
+        ],
+        r.cgroups.memberships,
+      ).trimEnd(),
+    )
+  }
+  out.push('')
+
+  out.push(p.bold('SECURITY'), p.dim(`capabilities count over user:[${r.capabilities.userns}]`))
+  field('effective', capLine(r.capabilities.effective))
+  field('permitted', capLine(r.capabilities.permitted))
+  field('bounding', capLine(r.capabilities.bounding))
+  if (r.capabilities.inheritable.names.length > 0) field('inheritable', capLine(r.capabilities.inheritable))
+  if (r.capabilities.ambient.names.length > 0) field('ambient', capLine(r.capabilities.ambient))
+  const filters = r.seccomp.mode === 'filter' ? ` (${r.seccomp.filters} filter${r.seccomp.filters === 1 ? '' : 's'})` : ''
+  field('seccomp', `${r.seccomp.mode}${filters}`)
+  field('no_new_privs', yesNo(r.noNewPrivs))
+
+  if (r.notes.length > 0) {
+    out.push('', p.bold('NOTES'))
+    for (const n of r.notes) out.push(`  - ${n}`)
+  }
+  return out.join('\n') + '\n'
+}

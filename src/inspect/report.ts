@@ -1,0 +1,225 @@
+import {NsxError} from '../cli/errors.js'
+import {AccessLog, PROC_ROOT, SYS_ROOT} from '../proc/fs.js'
+import {readCommandLine, readCwd, readRoot, readStat, readStatus} from '../proc/process.js'
+import {parsePid, requireProcess} from '../proc/target.js'
+import {userName} from '../proc/users.js'
+import {CapabilitySet, describeCapabilities, readLastCap} from '../proc/capabilities.js'
+import {NsLinks, readNsLinks} from '../ns/links.js'
+import {NsType} from '../ns/types.js'
+import {discoverNamespaces, Discovery} from '../ns/discover.js'
+import {readCgroupLayout, CgroupMode} from '../cgroup/hierarchy.js'
+import {CgroupMembership, locateMemberships, readProcCgroup} from '../cgroup/membership.js'
+import {UsernsChain, buildUsernsChain, linkInode, procReader, readOverflowId, translateId, usernsAncestry} from '../userns/chain.js'
+import {findHostReference} from './host.js'
+import {NamespaceEntry, PidLevel, namespaceEntries, pairNspid, pidnsAncestry} from './namespaces.js'
+import {readUtsNames} from './uts.js'
+import {verdictFor} from './verdict.js'
+
+export interface IdSet {
+  real: number
+  effective: number
+  saved: number
+  filesystem: number
+}
+
+export interface InspectReport {
+  pid: number
+  name: string
+  command: string | null
+  ppid: number
+  /** Name of the effective user, from /etc/passwd as nsx sees it. */
+  user: string | null
+  uids: IdSet
+  gids: IdSet
+  groups: number[]
+  /** One line: "host process" or "isolated: pid, net, mnt, uts, ipc". */
+  verdict: string
+  /** Types whose namespace is not the host's, in verdict order. */
+  isolated: NsType[]
+  /** Facts an auditor checks next (root in the host user namespace, all capabilities, ...). */
+  notes: string[]
+  /** The kernel thread (or pid 1) net and mnt were compared with; null when none was readable. */
+  hostReference: {pid: number; name: string; why: string} | null
+  namespaces: NamespaceEntry[]
+  /** Namespaces the process's future children get, when they differ from its own (after unshare(2) without fork). */
+  forChildren: {pid?: number; time?: number}
+  /** The pid in each pid namespace, outermost (nsx's) first. */
+  nspid: PidLevel[]
+  cgroups: {mode: CgroupMode; memberships: CgroupMembership[]}
+  userns: UsernsChain
+  capabilities: {
+    /** Capabilities are held in, and only count over, this user namespace. */
+    userns: number
+    effective: CapabilitySet
+    permitted: CapabilitySet
+    bounding: CapabilitySet
+    inheritable: CapabilitySet
+    ambient: CapabilitySet
+  }
+  seccomp: {mode: 'disabled' | 'strict' | 'filter'; filters: number}
+  noNewPrivs: boolean
+  /** readlink /proc/PID/root and cwd, as nsx's mount namespace resolves them. */
+  root: string | null
+  cwd: string | null
+  /** Hostname and domain name of its uts namespace; null when they could not be read (see utsError). */
+  uts: {hostname: string; domainname: string} | null
+  utsError?: string
+  /** What could not be read for lack of permission, in one line; null when nothing. */
+  denied: string | null
+}
+
+export interface GatherOptions {
+  procRoot?: string
+  sysRoot?: string
+  /** Count the processes sharing each namespace (a scan of /proc). Default true. */
+  shares?: boolean
+  /** Read the hostname through setns. Default: only on the real /proc. */
+  uts?: boolean
+}
+
+const SECCOMP_MODES = ['disabled', 'strict', 'filter'] as const
+
+/** Everything about one process's isolation. Throws NsxError for a pid that cannot be inspected. */
+export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectReport {
+  const root = opts.procRoot ?? PROC_ROOT
+  const sysRoot = opts.sysRoot ?? SYS_ROOT
+  const pid = parsePid(pidArg)
+  const {status} = requireProcess(pid, {}, root)
+  const started = readStat(pid, root)?.starttime
+  const log = new AccessLog()
+
+  const links = readNsLinks(`${root}/${pid}`, log)
+  if (links === undefined) {
+    if (log.total > 0) {
+      throw new NsxError(`process ${pid} (${status.name}): permission denied reading its namespaces (ptrace access is needed: run as root or as its owner)`)
+    }
+    throw new NsxError(`no such process: ${pid} (it exited)`)
+  }
+
+  const own = readNsLinks(`${root}/self`)
+  const ref = findHostReference(root)
+  const discovery: Discovery | undefined = opts.shares === false ? undefined : discoverNamespaces({procRoot: root, relations: false})
+
+  let ancestry
+  try {
+    ancestry = usernsAncestry(pid, root)
+  } catch (err) {
+    throw new NsxError(`process ${pid}: cannot open its user namespace: ${(err as Error).message}`)
+  }
+  const viewerInode = linkInode(`${root}/self/ns/user`)
+  const userns = buildUsernsChain(pid, ancestry, viewerInode, procReader(firstProcessIn(discovery, 'user'), root))
+  const userParent = userns.levels[1]?.inode ?? null
+
+  const namespaces = namespaceEntries(pid, links, ref, own, discovery, userParent, root)
+  const verdict = verdictFor(namespaces)
+
+  const forChildren: InspectReport['forChildren'] = {}
+  for (const [type, file] of [['pid', 'pid_for_children'], ['time', 'time_for_children']] as const) {
+    const ino = linkInode(`${root}/${pid}/ns/${file}`)
+    if (ino !== undefined && ino !== links[type]) forChildren[type] = ino
+  }
+
+  const nspid = pairNspid(status.nspid, pidnsAncestry(pid, links.pid, root))
+
+  const layout = readCgroupLayout(root, sysRoot)
+  const memberships = locateMemberships(readProcCgroup(pid, log, root) ?? [], layout)
+
+  const lastCap = readLastCap(root)
+  const capabilities = {
+    userns: links.user ?? 0,
+    effective: describeCapabilities(status.capEff, lastCap),
+    permitted: describeCapabilities(status.capPrm, lastCap),
+    bounding: describeCapabilities(status.capBnd, lastCap),
+    inheritable: describeCapabilities(status.capInh, lastCap),
+    ambient: describeCapabilities(status.capAmb, lastCap),
+  }
+
+  let uts: InspectReport['uts'] = null
+  let utsError: string | undefined
+  if (opts.uts ?? root === '/proc') {
+    try {
+      uts = readUtsNames(pid, root)
+    } catch (err) {
+      utsError = (err as Error).message
+    }
+  } else utsError = 'not read from a fixture tree'
+
+  const report: InspectReport = {
+    pid,
+    name: status.name,
+    command: readCommandLine(pid, root) ?? null,
+    ppid: status.ppid,
+    user: userName(status.uid[1]) ?? null,
+    uids: idSet(status.uid),
+    gids: idSet(status.gid),
+    groups: status.groups,
+    verdict: verdict.line,
+    isolated: verdict.isolated,
+    notes: [],
+    hostReference: ref ? {pid: ref.pid, name: ref.name, why: ref.why} : null,
+    namespaces,
+    forChildren,
+    nspid,
+    cgroups: {mode: layout.mode, memberships},
+    userns,
+    capabilities,
+    seccomp: {mode: SECCOMP_MODES[status.seccomp] ?? 'disabled', filters: status.seccompFilters},
+    noNewPrivs: status.noNewPrivs,
+    root: readRoot(pid, log, root) ?? null,
+    cwd: readCwd(pid, log, root) ?? null,
+    uts,
+    denied: null,
+  }
+  if (utsError !== undefined) report.utsError = utsError
+  report.notes = notesFor(report, root)
+
+  // Never describe two processes as one: a pid reused meanwhile has another start time.
+  const after = readStatus(pid, undefined, root)
+  if (after === undefined || readStat(pid, root)?.starttime !== started) {
+    throw new NsxError(`process ${pid} exited while it was being inspected`)
+  }
+  // Processes the share count could not read are part of the same story: one line for both.
+  for (const [what, n] of discovery?.log.denied ?? []) log.denied.set(what, (log.denied.get(what) ?? 0) + n)
+  report.denied = log.summary() ?? null
+  return report
+}
+
+function idSet(q: [number, number, number, number]): IdSet {
+  return {real: q[0], effective: q[1], saved: q[2], filesystem: q[3]}
+}
+
+/** A pid in the namespace of this type and inode, from the scan (lowest first). */
+function firstProcessIn(discovery: Discovery | undefined, type: NsType): (inode: number) => number | undefined {
+  return (inode) => discovery?.get(type, inode)?.pids[0]
+}
+
+/** Short facts for an auditor: who the process is on the host, and what it may do. */
+function notesFor(r: InspectReport, root: string): string[] {
+  const notes: string[] = []
+  const user = r.namespaces.find((n) => n.type === 'user')
+  const euid = r.uids.effective
+  if (user?.host === true) {
+    if (euid === 0) notes.push('runs as root in the host user namespace: root inside is root on the host')
+  } else if (user?.host === false) {
+    try {
+      const t = translateId(r.userns, 'uid', euid, 'to-host', readOverflowId('uid', root))
+      const top = r.userns.levels.find((l) => l.viewer)
+      const where = top?.initial ? 'on the host' : `in nsx's user namespace user:[${top?.inode}]`
+      if (t.result === null) notes.push(`effective uid ${euid} is not mapped ${where}`)
+      else notes.push(`effective uid ${euid} inside is uid ${t.result}${userLabel(t.result, top?.initial === true)} ${where}`)
+    } catch {
+      // maps unreadable: the chain itself says so
+    }
+  }
+  if (r.capabilities.effective.full) {
+    const scope = user?.host === true ? 'the host' : `user:[${r.capabilities.userns}] only`
+    notes.push(`every capability is effective, over ${scope}`)
+  }
+  if (r.seccomp.mode === 'disabled') notes.push('no seccomp filter')
+  return notes
+}
+
+function userLabel(uid: number, host: boolean): string {
+  const name = host ? userName(uid) : undefined
+  return name ? ` (${name})` : ''
+}
