@@ -1,10 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {NsxError, reportError} from '../cli/errors.js'
-import {encodeOp} from '../plan/encode.js'
-import {describePlan} from '../plan/describe.js'
 import {buildEnterPlan} from '../plan/enter.js'
-import {execPlan, executorPath} from '../plan/executor.js'
-import type {Plan} from '../plan/ops.js'
+import {execPlan} from '../plan/executor.js'
 import {validatePlan} from '../plan/validate.js'
 import {gatherEnterFacts} from './facts.js'
 import {parseEnterArgs} from './options.js'
@@ -33,6 +30,8 @@ export async function runEnter(argv: readonly string[]): Promise<EnterOutcome> {
     const facts = await gatherEnterFacts(o, target)
     const plan = validatePlan(buildEnterPlan(o, facts))
     if (o.dryRun) {
+      // Loaded here only: the describer is not needed on the way to exec.
+      const {renderDryRun, dryRunJson} = await import('./dry-run.js')
       process.stdout.write(o.json ? `${JSON.stringify(dryRunJson(plan), null, 2)}\n` : renderDryRun(plan))
       return {kind: 'done', exitCode: 0}
     }
@@ -53,25 +52,3 @@ function packageVersion(): string {
   }
 }
 
-/** --dry-run --json: the steps and the executor's exact argv. */
-export function dryRunJson(plan: Plan): {command: string; executor: string; steps: ReturnType<typeof describePlan>} {
-  let executor = 'native/build/nsx-exec'
-  try {
-    executor = executorPath()
-  } catch {
-    // not built: the plan is still worth showing
-  }
-  return {command: plan.command, executor, steps: describePlan(plan, encodeOp)}
-}
-
-export function renderDryRun(plan: Plan): string {
-  const steps = describePlan(plan, encodeOp)
-  const w = String(steps.length).length
-  const opWidth = Math.max(...steps.map((s) => [s.op, ...s.args].join(' ').length))
-  const lines = steps.map((s) => {
-    const op = [s.op, ...s.args].join(' ')
-    const head = `${String(s.step).padStart(w)}  ${op.padEnd(Math.min(opWidth, 28))}  ${s.action}`
-    return s.needs === '-' ? head : `${head}\n${' '.repeat(w + 2)}${''.padEnd(Math.min(opWidth, 28))}  needs: ${s.needs}`
-  })
-  return `${plan.command}: ${steps.length} operations, run in this order by the native executor\n${lines.join('\n')}\n`
-}
