@@ -49,6 +49,11 @@ export class HierarchyWatch {
       const st = statSync(node.dir, {throwIfNoEntry: false})
       if (st === undefined || !st.isDirectory()) {
         this.drop(node.rel, change)
+        // A sibling made in the same interval leaves the parent's link count unchanged:
+        // list the parent again to find it.
+        const parent = parentRel(node.rel)
+        const pn = parent === undefined ? undefined : this.nodes.get(parent)
+        if (pn) this.relist(pn, pn.nlink, change)
         continue
       }
       if (st.ino !== node.ino) {

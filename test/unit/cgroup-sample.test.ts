@@ -158,8 +158,11 @@ test('new cgroups appear and removed ones disappear between refreshes', (t) => {
   mkdirSync(added)
   writeFileSync(join(added, 'cpu.stat'), 'usage_usec 42\n')
   writeFileSync(join(added, 'cgroup.procs'), '900\n')
+  // A removal and a creation under the same parent leave its link count as it was.
   rmSync(join(root, 'sys/fs/cgroup/system.slice/cron.service'), {recursive: true})
+  mkdirSync(join(root, 'sys/fs/cgroup/system.slice/atd.service'))
   const snap = c.sample()
+  assert.ok(snap.cgroups.has('/system.slice/atd.service'), 'a sibling made as another was removed is found')
   assert.ok(snap.cgroups.has('/user.slice/user-1000.slice'))
   assert.equal(snap.cgroups.get('/user.slice/user-1000.slice')!.cpuUsageUsec, 42)
   assert.ok(!snap.cgroups.has('/system.slice/cron.service'))

@@ -1,0 +1,61 @@
+import {mkdirSync, rmdirSync} from 'node:fs'
+import {readCgroupLayout} from '../../src/cgroup/hierarchy.js'
+import {locateMemberships, readProcCgroup} from '../../src/cgroup/membership.js'
+
+/**
+ * A test cgroup made below this process's own cgroup in each hierarchy asked for
+ * ("memory", "cpuacct", "v2", ...), so tests never touch cgroups they do not own.
+ * Remove it (after killing its processes) with remove(), from t.after.
+ */
+export class TestCgroup {
+  /** hierarchy key -> {dir, rel}; rel is the path relative to the hierarchy root. */
+  readonly places = new Map<string, {dir: string; rel: string}>()
+
+  constructor(name: string, controllers: string[]) {
+    const layout = readCgroupLayout()
+    const members = locateMemberships(readProcCgroup('self') ?? [], layout)
+    for (const c of controllers) {
+      const m = c === 'v2' ? members.find((x) => x.version === 2) : members.find((x) => x.version === 1 && x.controllers.includes(c))
+      if (!m?.directory) throw new Error(`no ${c} hierarchy is mounted`)
+      const rel = `${m.path === '/' ? '' : m.path}/${name}`
+      const dir = `${m.directory}/${name}`
+      mkdirSync(dir)
+      this.places.set(c, {dir, rel})
+    }
+  }
+
+  dir(c: string): string {
+    const p = this.places.get(c)
+    if (!p) throw new Error(`test cgroup not made in ${c}`)
+    return p.dir
+  }
+
+  rel(c: string): string {
+    const p = this.places.get(c)
+    if (!p) throw new Error(`test cgroup not made in ${c}`)
+    return p.rel
+  }
+
+  /** A shell prefix that moves the shell into the cgroup in every hierarchy, before it execs. */
+  joinScript(): string {
+    return [...this.places.values()].map((p) => `echo $$ > '${p.dir}/cgroup.procs' || exit 97;`).join(' ')
+  }
+
+  /** rmdir in every hierarchy; a cgroup whose last process just died may be busy for a moment. */
+  async remove(): Promise<void> {
+    for (const p of this.places.values()) {
+      for (let i = 0; ; i++) {
+        try {
+          rmdirSync(p.dir)
+          break
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code
+          if (code === 'ENOENT') break
+          if (code !== 'EBUSY' || i > 100) throw err
+          await new Promise((r) => setTimeout(r, 20))
+        }
+      }
+    }
+    this.places.clear()
+  }
+}

@@ -1,0 +1,239 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {mkdirSync, readFileSync, rmdirSync, writeFileSync} from 'node:fs'
+import {assertOneLineError, needCommand, needRoot, nsx, NSX_BIN, run} from '../helpers/env.js'
+import {TestCgroup} from '../helpers/cgroups.js'
+import {TestProcesses} from '../helpers/processes.js'
+import type {CgroupJson} from '../../src/cgroup/report.js'
+
+interface Iteration {
+  iteration: number
+  time: string
+  intervalSeconds: number
+  mode: string
+  sources: Record<string, string>
+  cgroups: CgroupJson[]
+}
+
+const MiB = 1024 * 1024
+const unique = () => `nsx-top-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+
+function runAsync(cmd: string, args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('error', reject)
+    child.on('close', (status) => resolve({status, stdout, stderr}))
+  })
+}
+
+function batchJson(args: string[]): Iteration[] {
+  const r = nsx(['top', '--json', ...args])
+  assert.equal(r.status, 0, `nsx top failed: ${r.stderr}`)
+  assert.equal(r.stderr, '', 'nothing on stderr')
+  const lines = r.stdout.trimEnd().split('\n')
+  return lines.map((l) => JSON.parse(l) as Iteration)
+}
+
+/** A cgroup in cpuacct (and cpu) running `n` busy loops, cleaned up when the test ends. */
+async function busyCgroup(t: {after(fn: () => Promise<void> | void): void}, n: number): Promise<TestCgroup> {
+  const cg = new TestCgroup(unique(), ['cpu', 'cpuacct'])
+  const procs = new TestProcesses()
+  t.after(async () => {
+    await procs.killAll()
+    await cg.remove()
+  })
+  // Other work on the machine must not take cores from the loops, or the test would measure
+  // the machine's load rather than nsx: the test cgroup gets the top CPU weight.
+  writeFileSync(`${cg.dir('cpu')}/cpu.shares`, '8192')
+  for (let i = 0; i < n; i++) {
+    await procs.spawnUntilLine('sh', ['-c', `${cg.joinScript()} echo ready; while :; do :; done`])
+  }
+  return cg
+}
+
+test('batch JSON: one line per iteration, every cgroup with its path and the sources it was read from', (t) => {
+  if (!needRoot(t)) return
+  const its = batchJson(['--iterations', '2', '--delay', '0.3'])
+  assert.equal(its.length, 2)
+  assert.deepEqual(its.map((i) => i.iteration), [1, 2])
+  const layoutMode = its[0].mode
+  assert.ok(['v1', 'v2', 'hybrid'].includes(layoutMode))
+  for (const it of its) {
+    assert.ok(it.intervalSeconds >= 0.29 && it.intervalSeconds < 5, `interval ${it.intervalSeconds}`)
+    const root = it.cgroups.find((c) => c.path === '/')
+    assert.ok(root, 'the root cgroup is listed')
+    assert.ok(root.cpu.usageUsec! > 0)
+    assert.ok(root.cpu.percent !== null && root.cpu.percent >= 0, 'every snapshot, even the first, carries a CPU%')
+    for (const c of it.cgroups) assert.match(c.path, /^\//)
+  }
+})
+
+test('one busy process reads 100% +-5 of a core, like its own cpuacct counter says', async (t) => {
+  if (!needRoot(t)) return
+  const cg = await busyCgroup(t, 1)
+  const before = Number(readFileSync(`${cg.dir('cpuacct')}/cpuacct.usage`, 'utf8'))
+  const its = batchJson(['--iterations', '2', '--delay', '1', cg.rel('cpuacct')])
+  const after = Number(readFileSync(`${cg.dir('cpuacct')}/cpuacct.usage`, 'utf8'))
+  const row = its[1].cgroups.find((c) => c.path === cg.rel('cpuacct'))
+  assert.ok(row, `no row for ${cg.rel('cpuacct')}`)
+  assert.equal(row.tasks, 1)
+  assert.ok(row.cpu.percent! >= 95 && row.cpu.percent! <= 105, `CPU% ${row.cpu.percent}`)
+  // The raw counter is the kernel's, in microseconds.
+  assert.ok(row.cpu.usageUsec! >= Math.floor(before / 1000) && row.cpu.usageUsec! <= Math.ceil(after / 1000))
+})
+
+test('two busy processes read 200% +-10', async (t) => {
+  if (!needRoot(t)) return
+  const cg = await busyCgroup(t, 2)
+  const its = batchJson(['--iterations', '2', '--delay', '1', cg.rel('cpuacct')])
+  const row = its[1].cgroups.find((c) => c.path === cg.rel('cpuacct'))
+  assert.ok(row)
+  assert.equal(row.tasks, 2)
+  assert.ok(row.cpu.percent! >= 190 && row.cpu.percent! <= 210, `CPU% ${row.cpu.percent}`)
+})
+
+test('a CFS quota shows as the CPU limit, and caps the CPU% under it', async (t) => {
+  if (!needRoot(t)) return
+  const cg = await busyCgroup(t, 2)
+  // 50% of one core.
+  run('sh', ['-c', `echo 50000 > '${cg.dir('cpu')}/cpu.cfs_quota_us'`])
+  const its = batchJson(['--iterations', '2', '--delay', '1', cg.rel('cpu')])
+  const row = its[1].cgroups.find((c) => c.path === cg.rel('cpu'))
+  assert.ok(row)
+  assert.equal(row.cpu.quotaUsec, 50000)
+  assert.equal(row.cpu.periodUsec, 100000)
+  assert.equal(row.cpu.limitPercent, 50)
+  if (cg.rel('cpu') === cg.rel('cpuacct')) assert.ok(row.cpu.percent! <= 55, `CPU% ${row.cpu.percent} under a 50% quota`)
+})
+
+test('a process holding 64 MiB shows at least 64 MiB in its memory cgroup, as memory.usage reports', async (t) => {
+  if (!needRoot(t)) return
+  const hier = readFileSync('/proc/self/cgroup', 'utf8').includes(':memory:') ? 'memory' : 'v2'
+  const cg = new TestCgroup(unique(), [hier])
+  const procs = new TestProcesses()
+  t.after(async () => {
+    await procs.killAll()
+    await cg.remove()
+  })
+  // Fill the buffer so every page is really faulted in and charged.
+  const holder = `const b = Buffer.alloc(${64 * MiB}, 1); console.log('ready', b.length); setInterval(() => b[0]++, 1000)`
+  await procs.spawnUntilLine('sh', ['-c', `${cg.joinScript()} exec '${process.execPath}' -e "${holder}"`])
+  const its = batchJson(['--iterations', '1', '--delay', '0.2', cg.rel(hier)])
+  const row = its[0].cgroups.find((c) => c.path === cg.rel(hier))
+  assert.ok(row)
+  assert.ok(row.memory.usageBytes! >= 64 * MiB, `memory ${row.memory.usageBytes}`)
+  assert.ok(row.memory.workingSetBytes! >= 64 * MiB, `working set ${row.memory.workingSetBytes}`)
+  assert.equal(row.memory.limitBytes, null)
+  const kernel = Number(readFileSync(`${cg.dir(hier)}/${hier === 'v2' ? 'memory.current' : 'memory.usage_in_bytes'}`, 'utf8'))
+  assert.ok(Math.abs(kernel - row.memory.usageBytes!) < 8 * MiB, `kernel ${kernel} vs nsx ${row.memory.usageBytes}`)
+})
+
+test('systemd-cgtop agrees on a quiet cgroup\'s memory and a busy one\'s CPU', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'systemd-cgtop', 'systemd')) return
+  const cg = new TestCgroup(unique(), ['cpu', 'cpuacct', 'memory'])
+  const procs = new TestProcesses()
+  t.after(async () => {
+    await procs.killAll()
+    await cg.remove()
+  })
+  writeFileSync(`${cg.dir('cpu')}/cpu.shares`, '8192')
+  await procs.spawnUntilLine('sh', ['-c', `${cg.joinScript()} exec '${process.execPath}' -e "const b = Buffer.alloc(${32 * MiB}, 1); console.log('ready'); for (;;) b[0]++"`])
+  // Both at once, so that they measure (nearly) the same second.
+  const [cgtop, oursRun] = await Promise.all([
+    runAsync('systemd-cgtop', ['--batch', '--raw', '--iterations=2', '--delay=1', '--depth=20', '--order=path']),
+    runAsync(process.execPath, [NSX_BIN, 'top', '--json', '--iterations', '1', '--delay', '1']),
+  ])
+  assert.equal(oursRun.status, 0, oursRun.stderr)
+  const ours = oursRun.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Iteration)
+  const cgtopRows = new Map<string, string[]>()
+  // The second iteration carries CPU%; rows are "PATH TASKS CPU MEMORY IN OUT".
+  const blocks = cgtop.stdout.trim().split(/\n\s*\n/)
+  for (const line of blocks[blocks.length - 1].split('\n')) {
+    const f = line.trim().split(/\s+/)
+    if (f.length >= 6) cgtopRows.set(f[0], f)
+  }
+  const memRow = ours[0].cgroups.find((c) => c.path === cg.rel('memory'))!
+  const theirsMem = cgtopRows.get(cg.rel('memory'))
+  assert.ok(theirsMem, `systemd-cgtop lists ${cg.rel('memory')}`)
+  assert.ok(Math.abs(Number(theirsMem[3]) - memRow.memory.usageBytes!) < 4 * MiB, `cgtop ${theirsMem[3]} vs nsx ${memRow.memory.usageBytes}`)
+  const cpuRow = ours[0].cgroups.find((c) => c.path === cg.rel('cpuacct'))!
+  const theirsCpu = cgtopRows.get(cg.rel('cpuacct'))
+  assert.ok(theirsCpu, `systemd-cgtop lists ${cg.rel('cpuacct')}`)
+  assert.ok(Math.abs(Number(theirsCpu[2]) - cpuRow.cpu.percent!) < 10, `cgtop ${theirsCpu[2]}% vs nsx ${cpuRow.cpu.percent}%`)
+  // Every cgroup systemd-cgtop shows, nsx top shows too.
+  const ourPaths = new Set(ours[0].cgroups.map((c) => c.path))
+  for (const p of cgtopRows.keys()) assert.ok(ourPaths.has(p), `nsx top lacks ${p}`)
+})
+
+test('cgroups made during a run appear, removed ones just disappear, with nothing on stderr', async (t) => {
+  if (!needRoot(t)) return
+  const parent = new TestCgroup(unique(), ['cpuacct'])
+  const made: string[] = []
+  t.after(async () => {
+    for (const d of made.reverse()) {
+      try {
+        rmdirSync(d)
+      } catch {
+        /* already gone */
+      }
+    }
+    await parent.remove()
+  })
+  const doomed = `${parent.dir('cpuacct')}/doomed`
+  mkdirSync(doomed)
+  made.push(doomed)
+  const child = spawn(process.execPath, [NSX_BIN, 'top', '--json', '--iterations', '4', '--delay', '0.4', parent.rel('cpuacct')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  await new Promise((r) => setTimeout(r, 900))
+  rmdirSync(doomed)
+  const born = `${parent.dir('cpuacct')}/born`
+  mkdirSync(born)
+  made.push(born)
+  assert.equal(await exited, 0, err)
+  assert.equal(err, '')
+  const its = out.trimEnd().split('\n').map((l) => JSON.parse(l) as Iteration)
+  assert.equal(its.length, 4)
+  const has = (i: Iteration, name: string) => i.cgroups.some((c) => c.path === `${parent.rel('cpuacct')}/${name}`)
+  assert.ok(has(its[0], 'doomed'))
+  assert.ok(!has(its[3], 'doomed'), 'a removed cgroup leaves the list')
+  assert.ok(has(its[3], 'born'), 'a new cgroup joins the list')
+})
+
+test('text batch prints the raw counters and rates per iteration', (t) => {
+  if (!needRoot(t)) return
+  const r = nsx(['top', '--batch', '--iterations', '2', '--delay', '0.2', '--sort', 'name'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stderr, '')
+  const blocks = r.stdout.trim().split(/\n\n/)
+  assert.equal(blocks.length, 2)
+  for (const [i, b] of blocks.entries()) {
+    const lines = b.split('\n')
+    assert.match(lines[0], new RegExp(`^# iteration ${i + 1} at .*CPU% 100 = one core`))
+    assert.match(lines[1], /^PATH +TASKS +CPU% +CPU_USEC .*MEM_BYTES .*READ\/S +WRITE\/S/)
+    assert.match(lines[2], /^\/ +\d+ +\d+\.\d +\d+ /)
+  }
+})
+
+test('bad input: one line on stderr and exit status 1', (t) => {
+  assertOneLineError(nsx(['top', '--batch', '--delay', '0']), 1, /invalid delay '0'/)
+  assertOneLineError(nsx(['top', '--batch', '--delay', 'soon']), 1, /invalid delay 'soon'/)
+  assertOneLineError(nsx(['top', '--batch', '--sort', 'size']), 1, /cpu, memory, io, pids, name/)
+  assertOneLineError(nsx(['top', '--batch', '--iterations', '0']), 1)
+  if (!needRoot(t)) return
+  assertOneLineError(nsx(['top', '--batch', '-n', '1', '/no/such/cgroup']), 1, /no such cgroup: \/no\/such\/cgroup/)
+  assertOneLineError(nsx(['top', '--batch', '-n', '1', '/a/../b']), 1, /not allowed/)
+})
