@@ -1,0 +1,436 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {readlinkSync, statSync, writeFileSync} from 'node:fs'
+import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run, REPO} from '../helpers/env.js'
+import {childrenOf, TestProcesses, waitFor} from '../helpers/processes.js'
+
+/** The --json shape (README: nsx ls). */
+interface Holder {
+  kind: string
+  pid?: number
+  tid?: number
+  fd?: number
+  path?: string
+  of?: number
+}
+interface NsRow {
+  ns: number
+  type: string
+  path: string | null
+  nprocs: number
+  pid: number | null
+  ppid: number | null
+  command: string | null
+  uid: number | null
+  user: string | null
+  netnsid: number | null
+  nsfs: string[]
+  pns: number | null
+  ons: number | null
+  pids: number[]
+  holders: Holder[]
+}
+
+interface LsnsRow {
+  ns: number
+  type: string
+  nprocs: number
+  pid: number | null
+  pns?: number
+  ons?: number
+  children?: LsnsRow[]
+}
+
+/** lsns -J nests rows (tree by process, or --tree=...): flatten. */
+function lsns(args: string[] = []): LsnsRow[] {
+  const r = run('lsns', ['-J', ...args])
+  assert.equal(r.status, 0, `lsns failed: ${r.stderr}`)
+  const out: LsnsRow[] = []
+  const walk = (rows: LsnsRow[]) => {
+    for (const row of rows) {
+      out.push(row)
+      if (row.children) walk(row.children)
+    }
+  }
+  walk((JSON.parse(r.stdout) as {namespaces: LsnsRow[]}).namespaces)
+  return out
+}
+
+const ls = (args: string[] = []) => nsxJson<{namespaces: NsRow[]}>(['ls', ...args]).namespaces
+const inodeOf = (pid: number | string, type: string) => statSync(`/proc/${pid}/ns/${type}`).ino
+const find = (rows: NsRow[], ns: number) => rows.find((r) => r.ns === ns)
+const key = (r: {ns: number; type: string; nprocs: number; pid: number | null}) => `${r.ns} ${r.type} ${r.nprocs} ${r.pid}`
+
+/** Python helpers (python3 is on every Debian machine the tests run on). */
+const HOLD_FD = 'import os,sys,time\nfd=os.open(sys.argv[1],os.O_RDONLY)\nprint(fd,flush=True)\ntime.sleep(100000)'
+const THREAD_UNSHARE = `import ctypes,threading,time
+libc=ctypes.CDLL(None,use_errno=True)
+def run():
+    if libc.unshare(0x40000000|0x04000000)!=0:
+        print('unshare failed',ctypes.get_errno(),flush=True);return
+    print(threading.get_native_id(),flush=True)
+    time.sleep(100000)
+threading.Thread(target=run,daemon=True).start()
+time.sleep(100000)`
+
+function killPid(pid: number | undefined): void {
+  if (pid === undefined) return
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+
+test('every namespace lsns -J reports (stable across two lsns runs) is in nsx ls --json with the same ns, type, nprocs and pid', (t) => {
+  if (!needRoot(t) || !needCommand(t, 'lsns', 'util-linux')) return
+  // Other tests on the machine create and destroy namespaces: retry on churn, but a real
+  // mismatch fails every attempt.
+  let last = 'the initial namespaces were never stable across two lsns runs'
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const before = lsns()
+    const mine = ls()
+    const after = lsns()
+    const afterKeys = new Set(after.map(key))
+    const stable = before.filter((r) => afterKeys.has(key(r)))
+    // Processes come and go in the initial namespaces too: then nothing to compare, try again.
+    if (stable.length < 8) continue
+    const byNs = new Map(mine.map((r) => [r.ns, r]))
+    const missing = stable.filter((r) => {
+      const m = byNs.get(r.ns)
+      return m === undefined || key(m) !== key(r)
+    })
+    if (missing.length === 0) {
+      // ...and never fewer: nsx may find more (threads, fds, mounts, ghosts).
+      assert.ok(mine.length >= stable.length)
+      return
+    }
+    last = missing.map((r) => `lsns: ${key(r)}  nsx: ${byNs.get(r.ns) ? key(byNs.get(r.ns)!) : 'missing'}`).join('\n')
+  }
+  assert.fail(`nsx disagrees with lsns on stable namespaces:\n${last}`)
+})
+
+test('-t filters like lsns -t', (t) => {
+  if (!needRoot(t) || !needCommand(t, 'lsns', 'util-linux')) return
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const before = lsns(['-t', 'net']).map(key)
+    const mine = ls(['-t', 'net'])
+    const after = new Set(lsns(['-t', 'net']).map(key))
+    assert.ok(mine.every((r) => r.type === 'net'))
+    const mineKeys = new Set(mine.map(key))
+    if (before.filter((k) => after.has(k)).every((k) => mineKeys.has(k))) return
+  }
+  assert.fail('nsx ls -t net disagrees with lsns -t net')
+})
+
+test('unshare --fork --pid --mount-proc: the pid namespace holds the child only, the mount namespace unshare and child, as lsns says', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  const u = procs.spawn('unshare', ['--fork', '--pid', '--mount-proc', '--kill-child', 'sleep', '100000'])
+  const upid = u.pid!
+  await waitFor(() => childrenOf(upid).length === 1 && readlinkSync(`/proc/${childrenOf(upid)[0]}/ns/pid`) !== readlinkSync(`/proc/${upid}/ns/pid`), 5000, 'the child in its pid namespace')
+  const child = childrenOf(upid)[0]
+  const pidNs = inodeOf(child, 'pid')
+  const mntNs = inodeOf(child, 'mnt')
+  const rows = ls()
+  const p = find(rows, pidNs)
+  assert.ok(p, 'pid namespace missing')
+  assert.equal(p.type, 'pid')
+  assert.deepEqual(p.pids, [child])
+  assert.equal(p.pns, inodeOf('self', 'pid'), 'parent of the new pid namespace is ours')
+  assert.equal(p.ppid, upid)
+  assert.match(p.command ?? '', /^sleep 100000$/)
+  const m = find(rows, mntNs)
+  assert.deepEqual(m?.pids, [upid, child].sort((a, b) => a - b))
+  const l = lsns(['-o', 'NS,TYPE,NPROCS,PID,PNS,ONS'])
+  const lp = l.find((r) => r.ns === pidNs)
+  assert.ok(lp)
+  assert.equal(key(p), key(lp))
+  assert.equal(p.pns, lp.pns)
+  assert.equal(p.ons, lp.ons)
+})
+
+test('a user namespace whose maps were written from outside owns the net namespace made inside it', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  // Started as uid 100000; the shell waits on stdin until root has written its maps, then,
+  // root inside (100000 outside), makes a net namespace owned by the new user namespace.
+  const c = procs.spawn('unshare', ['-U', 'sh', '-c', 'read x; exec unshare -n sleep 100000'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    uid: 100000,
+    gid: 100000,
+  })
+  const pid = c.pid!
+  const differs = (type: string) => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/${type}`) !== readlinkSync(`/proc/self/ns/${type}`)
+    } catch {
+      return false
+    }
+  }
+  await waitFor(() => differs('user'), 5000, 'the new user namespace')
+  writeFileSync(`/proc/${pid}/uid_map`, '0 100000 1\n')
+  writeFileSync(`/proc/${pid}/gid_map`, '0 100000 1\n')
+  c.stdin!.write('go\n')
+  await waitFor(() => differs('net'), 5000, 'the net namespace made inside')
+  const userNs = inodeOf(pid, 'user')
+  const netNs = inodeOf(pid, 'net')
+  const rows = ls()
+  const u = find(rows, userNs)
+  assert.ok(u)
+  assert.deepEqual(u.pids, [pid])
+  assert.equal(u.pns, inodeOf('self', 'user'))
+  assert.equal(u.ons, inodeOf('self', 'user'))
+  const n = find(rows, netNs)
+  assert.equal(n?.ons, userNs, 'the net namespace is owned by the new user namespace')
+  // Root inside, uid 100000 outside: nsx, like lsns, shows the uid as seen from here.
+  assert.equal(n?.uid, 100000)
+  const l = lsns(['-o', 'NS,TYPE,NPROCS,PID,PNS,ONS'])
+  assert.equal(l.find((r) => r.ns === netNs)?.ons, userNs)
+  assert.equal(key(l.find((r) => r.ns === userNs)!), key(u))
+})
+
+test('ip netns add: a namespace held only by a bind mount, with its path as holder, NSFS and PATH', (t) => {
+  if (!needRoot(t) || !needCommand(t, 'ip', 'iproute2')) return
+  const name = `nsx-ls-test-${process.pid}`
+  const add = run('ip', ['netns', 'add', name])
+  assert.equal(add.status, 0, add.stderr)
+  t.after(() => {
+    run('ip', ['netns', 'delete', name])
+  })
+  const path = `/run/netns/${name}`
+  const ino = statSync(path).ino
+  const row = find(ls(['-t', 'net']), ino)
+  assert.ok(row, 'bind-mounted netns missing')
+  assert.equal(row.nprocs, 0)
+  assert.equal(row.pid, null)
+  assert.equal(row.path, path)
+  assert.deepEqual(row.nsfs, [path])
+  assert.deepEqual(
+    row.holders.map((h) => [h.kind, h.path]),
+    [['bind-mount', path]],
+  )
+  // lsns (2.38) lists only namespaces with processes: this is one nsx finds and it does not.
+  assert.equal(lsns().some((r) => r.ns === ino), false)
+  const table = nsx(['ls', '-l', '-t', 'net', '-o', 'NS,NPROCS,NSFS,HOLDERS'])
+  assert.match(table.stdout, new RegExp(`^${ino}\\s+0 ${path} mount ${path}$`, 'm'))
+})
+
+test('a namespace held only by an fd, after its creator exited, shows the holding pid and fd', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux') || !needCommand(t, 'python3', 'python3')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  const creator = procs.spawn('unshare', ['-n', 'sleep', '100000'])
+  await waitFor(() => readlinkSync(`/proc/${creator.pid}/ns/net`) !== readlinkSync('/proc/self/ns/net'), 5000, 'the new netns')
+  const netNs = inodeOf(creator.pid!, 'net')
+  const {child: holder, line} = await procs.spawnUntilLine('python3', ['-c', HOLD_FD, `/proc/${creator.pid}/ns/net`])
+  const fd = Number(line)
+  creator.kill('SIGKILL')
+  await new Promise((r) => creator.once('exit', r))
+  const row = find(ls(), netNs)
+  assert.ok(row, 'fd-held netns missing')
+  assert.equal(row.nprocs, 0)
+  assert.deepEqual(row.holders, [{kind: 'fd', pid: holder.pid, fd}])
+  assert.equal(row.path, `/proc/${holder.pid}/fd/${fd}`)
+  assert.equal(lsns().some((r) => r.ns === netNs), false, 'lsns 2.38 does not see fd-held namespaces')
+  // -p names what a process holds, fds included.
+  assert.ok(ls(['-p', String(holder.pid)]).some((r) => r.ns === netNs))
+})
+
+test('a thread that unshared its net and uts namespaces: they appear, held by that thread (lsns misses them)', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'python3', 'python3')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  const {child, line} = await procs.spawnUntilLine('python3', ['-c', THREAD_UNSHARE])
+  const tid = Number(line)
+  assert.ok(tid > 0, line)
+  const pid = child.pid!
+  const netNs = statSync(`/proc/${pid}/task/${tid}/ns/net`).ino
+  const utsNs = statSync(`/proc/${pid}/task/${tid}/ns/uts`).ino
+  assert.notEqual(netNs, inodeOf(pid, 'net'))
+  const rows = ls()
+  for (const ns of [netNs, utsNs]) {
+    const row = find(rows, ns)
+    assert.ok(row, `thread-level namespace ${ns} missing`)
+    assert.equal(row.nprocs, 0)
+    assert.deepEqual(row.holders, [{kind: 'thread', pid, tid}])
+  }
+  // The thread's other namespaces are its process's: no thread holder there.
+  assert.ok(!find(rows, inodeOf(pid, 'mnt'))?.holders.some((h) => h.kind === 'thread'))
+  assert.equal(lsns().some((r) => r.ns === netNs), false)
+})
+
+test('nested pid namespaces: each level names its parent; once all processes exit, an fd keeps the inner one and the outer is a ghost held as its parent', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux') || !needCommand(t, 'python3', 'python3')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  const outer = procs.spawn('unshare', ['--fork', '--pid', '--kill-child', 'unshare', '--fork', '--pid', '--kill-child', 'sleep', '100000'])
+  const hostPid = inodeOf('self', 'pid')
+  let sleeper = 0
+  await waitFor(
+    () => {
+      // outer unshare -> inner unshare (pid ns 1) -> sleep (pid ns 2)
+      const inner = childrenOf(outer.pid!)[0]
+      const s = inner === undefined ? undefined : childrenOf(inner)[0]
+      if (s === undefined) return false
+      try {
+        if (readlinkSync(`/proc/${s}/ns/pid`) === readlinkSync(`/proc/${inner}/ns/pid`)) return false
+      } catch {
+        return false
+      }
+      sleeper = s
+      return true
+    },
+    5000,
+    'the nested pid namespaces',
+  )
+  const inner = childrenOf(outer.pid!)[0]
+  const p1 = inodeOf(inner, 'pid')
+  const p2 = inodeOf(sleeper, 'pid')
+  let rows = ls(['-t', 'pid'])
+  assert.equal(find(rows, p1)?.pns, hostPid)
+  assert.equal(find(rows, p2)?.pns, p1)
+  // As lsns counts: a process is in the pid namespace its ns/pid names, the innermost.
+  assert.deepEqual(find(rows, p1)?.pids, [inner])
+  assert.deepEqual(find(rows, p2)?.pids, [sleeper])
+
+  const {child: holder, line} = await procs.spawnUntilLine('python3', ['-c', HOLD_FD, `/proc/${sleeper}/ns/pid`])
+  const fd = Number(line)
+  outer.kill('SIGKILL') // --kill-child: the first level's init dies, and every process in it
+  // Until reaped, a dead init still names its pid namespace: wait until both are gone.
+  const gone = (pid: number) => {
+    try {
+      statSync(`/proc/${pid}`)
+      return false
+    } catch {
+      return true
+    }
+  }
+  await waitFor(() => gone(sleeper) && gone(inner), 5000, 'the nested processes to exit')
+  rows = ls(['-t', 'pid'])
+  const inner2 = find(rows, p2)
+  assert.ok(inner2, 'fd-held inner pid namespace missing')
+  assert.deepEqual(inner2.holders, [{kind: 'fd', pid: holder.pid, fd}])
+  assert.equal(inner2.pns, p1)
+  const ghost = find(rows, p1)
+  assert.ok(ghost, 'the outer pid namespace, held only as a parent, is missing')
+  assert.equal(ghost.nprocs, 0)
+  assert.deepEqual(ghost.holders, [{kind: 'parent', of: p2}])
+  assert.equal(ghost.pns, hostPid)
+  assert.equal(ghost.path, null)
+  // The tree by parent draws host -> ghost -> inner.
+  const tree = nsx(['ls', '--tree=parent', '-t', 'pid', '-o', 'NS,NPROCS,HOLDERS'])
+  assert.equal(tree.status, 0, tree.stderr)
+  assert.match(tree.stdout, new RegExp(`^${hostPid} .*\\n(.*\\n)*[├└]─${p1} +0 parent of ${p2}\\n *[│ ] └─${p2} +0 fd ${fd} of ${holder.pid}$`, 'm'))
+})
+
+test('a user namespace whose creator exited, kept only by its child user namespace, is listed as lsns --tree=parent lists it', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  // The outer shell (root in U1) starts a process in U2 and exits; nothing is in U1 any more.
+  const started = run('unshare', ['-U', '-r', 'sh', '-c', 'unshare -U sleep 100000 </dev/null >/dev/null 2>&1 & echo $!'])
+  const sleeper = Number(started.stdout.trim())
+  assert.ok(sleeper > 0, started.stderr)
+  t.after(() => killPid(sleeper))
+  await waitFor(() => {
+    try {
+      return readlinkSync(`/proc/${sleeper}/exe`).endsWith('/sleep')
+    } catch {
+      return false
+    }
+  }, 5000, 'sleep in the nested user namespace')
+  const u2 = inodeOf(sleeper, 'user')
+  const row2 = find(ls(['-t', 'user']), u2)
+  assert.ok(row2)
+  const u1 = row2.pns
+  assert.ok(u1 !== null && u1 !== inodeOf('self', 'user'))
+  const ghost = find(ls(['-t', 'user']), u1)
+  assert.ok(ghost, 'ghost user namespace missing')
+  assert.equal(ghost.nprocs, 0)
+  assert.deepEqual(ghost.holders, [{kind: 'parent', of: u2}])
+  assert.equal(ghost.ons, inodeOf('self', 'user'))
+  const peer = lsns(['--tree=parent', '-t', 'user', '-o', 'NS,TYPE,NPROCS,PID,PNS']).find((r) => r.ns === u1)
+  assert.ok(peer, 'lsns --tree=parent shows it too')
+  assert.equal(peer.nprocs, 0)
+})
+
+test('processes that exit during the scan are skipped silently', async (t) => {
+  if (!needRoot(t)) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  // A shell that forks short-lived processes as fast as it can.
+  procs.spawn('sh', ['-c', 'while :; do /bin/true; done'])
+  for (let i = 0; i < 5; i++) {
+    const r = nsx(['ls', '--json'])
+    assert.equal(r.status, 0, r.stderr)
+    JSON.parse(r.stdout)
+    assert.doesNotMatch(r.stderr, /ENOENT|ESRCH|at /, r.stderr)
+    // At most the summary of what nsx may not read.
+    assert.ok(r.stderr === '' || /^nsx ls: permission denied reading [^\n]+\n$/.test(r.stderr), r.stderr)
+  }
+})
+
+test('without privileges, what cannot be read is summarised in one stderr line, and the rest is listed', (t) => {
+  if (!needRoot(t) || !needCommand(t, 'setpriv', 'util-linux')) return
+  const r = run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, `${REPO}/bin/nsx`, 'ls', '--json'], {
+    // HOME elsewhere: oclif would warn that nobody cannot read root's data directory.
+    env: {...process.env, NO_COLOR: '1', HOME: '/nonexistent'},
+  })
+  assert.equal(r.status, 0, r.stderr)
+  const lines = r.stderr.trimEnd().split('\n')
+  assert.equal(lines.length, 1, r.stderr)
+  assert.match(lines[0], /^nsx ls: permission denied reading \d+ processes/)
+  assert.match(lines[0], /run as root/, 'not root: the hint belongs there')
+  const rows = (JSON.parse(r.stdout) as {namespaces: NsRow[]}).namespaces
+  assert.ok(rows.length > 0)
+})
+
+test('the default table is a tree by process with lsns\'s columns plus HOLDERS; -l -n -o chooses', (t) => {
+  if (!needRoot(t)) return
+  const r = nsx(['ls'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stdout.split('\n')[0], /^\s+NS TYPE\s+NPROCS\s+PID USER\s+HOLDERS\s+COMMAND$/)
+  const l = nsx(['ls', '-l', '-n', '-o', 'ns,type', '-t', 'pid'])
+  assert.equal(l.status, 0, l.stderr)
+  const self = inodeOf('self', 'pid')
+  assert.match(l.stdout, new RegExp(`^${self} pid$`, 'm'))
+  assert.doesNotMatch(l.stdout, /NS|mnt|net/)
+  // No colour when stdout is not a terminal.
+  assert.doesNotMatch(nsx(['ls'], {env: {...process.env, NO_COLOR: ''}}).stdout, /\u001b\[/)
+})
+
+test('a reader that goes away (nsx ls | head -1) ends nsx quietly', (t) => {
+  if (!needRoot(t)) return
+  const r = run('sh', ['-c', `"${process.execPath}" "${REPO}/bin/nsx" ls --json | head -c 10 >/dev/null; "${process.execPath}" "${REPO}/bin/nsx" ls -l | head -1 >/dev/null`])
+  assert.equal(r.status, 0)
+  assert.doesNotMatch(r.stderr, /EPIPE|Error|at /)
+})
+
+test('bad input: one line on stderr naming the problem (and the valid names), exit 1', async (t) => {
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  const gone = procs.spawn('true', [])
+  await new Promise((r) => gone.once('exit', r))
+  const cases: [string[], RegExp][] = [
+    [['-p', 'abc'], /invalid pid 'abc'/],
+    [['-p', '-5'], /invalid pid|expected/],
+    [['-p', '0'], /invalid pid '0'/],
+    [['-p', '4194304'], /no such process: 4194304/],
+    [['-p', String(gone.pid)], new RegExp(`no such process: ${gone.pid}`)],
+    [['-t', 'bogus'], /unknown namespace type 'bogus' \(valid: mnt, net, pid, user, uts, ipc, cgroup, time\)/],
+    [['-o', 'NS,BOGUS'], /unknown column 'BOGUS' \(valid: NS, TYPE, PATH, NPROCS, PID, PPID, COMMAND, UID, USER, NETNSID, NSFS, PNS, ONS, HOLDERS\)/],
+    [['--tree=sideways'], /unknown tree 'sideways' \(valid: process, parent, owner\)/],
+    [['not-an-inode'], /invalid namespace 'not-an-inode'/],
+    [['12345'], /no namespace with inode 12345/],
+    [['-l', '--tree=parent'], /--tree cannot be combined with --list/],
+    [['--bogus-flag'], /bogus-flag/],
+  ]
+  for (const [args, pattern] of cases) {
+    const r = nsx(['ls', ...args])
+    assertOneLineError(r, 1, pattern)
+    assert.equal(r.stdout, '', `stdout for ${args.join(' ')}`)
+  }
+})
