@@ -9,7 +9,7 @@ export function renderFreed(f: Freed, dryRun: boolean): string {
   for (const i of f.images) out.push(`${verb} image: ${i}`)
   for (const l of f.layers) out.push(`${verb} layer: ${l}`)
   if (f.temporaries > 0) out.push(`${verb} ${f.temporaries} leftover(s) of interrupted imports`)
-  const total = `${dryRun ? 'Would free' : 'Freed'} ${formatBytes(f.bytes)}`
-  out.push(out.length === 0 ? `Nothing to remove; ${total.toLowerCase()}` : total)
+  if (out.length === 0) out.push('Nothing to remove')
+  else out.push(`${dryRun ? 'Would free' : 'Freed'} ${formatBytes(f.bytes)}`)
   return out.join('\n') + '\n'
 }

@@ -1,0 +1,331 @@
+import {after, test, TestContext} from 'node:test'
+import assert from 'node:assert/strict'
+import {chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
+import {TestProcesses} from '../helpers/processes.js'
+import {buildBusyboxOci, buildTar, toDockerArchive, umociUnpack} from '../helpers/images.js'
+import {Store} from '../../src/store/store.js'
+import {pinLayers} from '../../src/store/pins.js'
+
+/**
+ * The image store against real images: built by umoci from busybox-static, converted by
+ * skopeo, compared with umoci's own unpacking through a real overlayfs mount (in a private
+ * mount namespace), and broken in the ways the issue lists.
+ */
+
+const work = mkdtempSync(join(tmpdir(), 'nsx-imgstore-'))
+after(() => rmSync(work, {recursive: true, force: true}))
+
+let fixture: {layout: string; archive: string} | undefined
+function images(t: TestContext): {layout: string; archive: string} | undefined {
+  if (!needRoot(t) || !needCommand(t, 'umoci', 'umoci') || !needCommand(t, 'skopeo', 'skopeo') || !needCommand(t, 'busybox', 'busybox-static')) return undefined
+  if (!fixture) {
+    const dir = join(work, 'fixture')
+    mkdirSync(dir)
+    const layout = buildBusyboxOci(dir)
+    const archive = toDockerArchive(layout, 'latest', join(dir, 'busybox.tar'), 'probe/busybox:1.0')
+    // Readable by the rootless test's user too.
+    run('chmod', ['-R', 'a+rX', dir])
+    fixture = {layout, archive}
+  }
+  return fixture
+}
+
+/** A fresh store for one test, removed after it. */
+function storeEnv(t: TestContext): {root: string; env: NodeJS.ProcessEnv} {
+  const root = mkdtempSync(join(work, 'store-'))
+  t.after(() => rmSync(root, {recursive: true, force: true}))
+  return {root, env: {...process.env, NSX_ROOT: root}}
+}
+
+interface LoadJson {
+  image: {id: string; names: string[]; layers: {diffId: string; reused: boolean; size: number}[]}
+  layers: {kind: string; diffId?: string; reused?: boolean}[]
+}
+
+interface ListJson {
+  images: {id: string; names: string[]; size: number; layers: string[]; defaults: {cmd: string[]; env: string[]; workingDir: string; user: string; entrypoint: string[]}}[]
+  layers: {diffId: string; whiteouts: number; usedBy: string[]; pinnedBy: string[]; size: number}[]
+}
+
+function storeIsClean(root: string): void {
+  assert.deepEqual(readdirSync(join(root, 'tmp')), [], 'tmp/ holds leftovers')
+}
+
+/** `find` listing of a tree: type, path, mode, owner, size (the fields both unpackers must agree on). */
+const FIND_FORMAT = '%y %P %m %U:%G %s %l\\n'
+
+test('an OCI layout made by umoci loads with its tags, config defaults and three layers', (t) => {
+  const f = images(t)
+  if (!f) return
+  const {env} = storeEnv(t)
+  const r = nsxJson<LoadJson>(['load', `${f.layout}:latest`], {env})
+  assert.equal(r.image.layers.length, 3)
+  assert.ok(r.image.layers.every((l) => !l.reused))
+  assert.deepEqual(r.image.names, ['oci:latest'])
+  const list = nsxJson<ListJson>(['images'], {env})
+  assert.equal(list.images.length, 1)
+  const img = list.images[0]
+  assert.equal(img.id, r.image.id)
+  assert.deepEqual(img.defaults.cmd, ['/bin/sh'])
+  assert.ok(img.defaults.env.includes('FOO=bar'))
+  assert.equal(img.defaults.workingDir, '/etc')
+  assert.equal(img.defaults.user, '0:0')
+  assert.equal(list.layers.length, 3)
+  assert.ok(img.size >= statSync('/usr/bin/busybox').size)
+  // Layer 2 deleted /etc/motd (a whiteout) and replaced /etc/old (opaque, or whiteouts of a and b).
+  assert.ok(list.layers.some((l) => l.whiteouts >= 1))
+  const table = nsx(['images'], {env})
+  assert.equal(table.status, 0)
+  assert.match(table.stdout, /^REPOSITORY +TAG +IMAGE ID +CREATED +LAYERS +SIZE\noci +latest +[0-9a-f]{12} /)
+})
+
+test('the stored layers, stacked by overlayfs in a private mount namespace, give the tree umoci unpacks', (t) => {
+  const f = images(t)
+  if (!f || !needCommand(t, 'unshare', 'util-linux')) return
+  const {root, env} = storeEnv(t)
+  const loaded = nsxJson<LoadJson>(['load', f.layout], {env})
+  const lowers = loaded.image.layers.map((l) => join(root, 'layers', 'sha256', l.diffId.slice(7), 'root')).reverse() // overlayfs: topmost first
+  const mnt = mkdtempSync(join(work, 'mnt-'))
+  t.after(() => rmSync(mnt, {recursive: true, force: true}))
+  // unshare -m makes the mount namespace private: nothing here is visible on the host, and it goes when sh exits.
+  const script = `mount -t overlay overlay -o lowerdir=${lowers.join(':')} ${mnt} && find ${mnt} -mindepth 1 -printf '${FIND_FORMAT}' | sort && echo --- && chroot ${mnt} /bin/sh -c 'busybox cat /etc/hostname; busybox ls /etc/old; test -e /etc/motd || echo motd-gone'`
+  const r = run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script])
+  assert.equal(r.status, 0, r.stderr)
+  const [ours, inside] = r.stdout.split('---\n')
+  const bundle = join(work, `umoci-bundle-${process.pid}`)
+  t.after(() => rmSync(bundle, {recursive: true, force: true}))
+  const rootfs = umociUnpack(f.layout, 'latest', bundle)
+  const theirs = run('sh', ['-c', `find ${rootfs} -mindepth 1 -printf '${FIND_FORMAT}' | sort`]).stdout
+  assert.equal(ours, theirs)
+  assert.equal(inside, 'probe\nc\nmotd-gone\n')
+})
+
+test('a docker archive written by skopeo loads its RepoTags and reuses the layers already stored', (t) => {
+  const f = images(t)
+  if (!f) return
+  const {env} = storeEnv(t)
+  nsxJson<LoadJson>(['load', f.layout], {env})
+  const r = nsxJson<LoadJson>(['load', f.archive], {env})
+  assert.deepEqual(r.image.names, ['docker.io/probe/busybox:1.0'])
+  assert.equal(r.image.layers.length, 3)
+  assert.ok(r.image.layers.every((l) => l.reused), 'same diff_ids: nothing extracted twice')
+  const tagged = nsxJson<LoadJson>(['load', `${f.archive}:1.0`], {env})
+  assert.equal(tagged.image.id, r.image.id)
+  const list = nsxJson<ListJson>(['images'], {env})
+  assert.equal(list.layers.length, 3)
+  assert.ok(list.layers.every((l) => l.usedBy.length === list.images.length))
+})
+
+function copyLayout(t: TestContext, layout: string): string {
+  const dir = mkdtempSync(join(work, 'broken-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  cpSync(layout, join(dir, 'oci'), {recursive: true})
+  return join(dir, 'oci')
+}
+
+function largestBlob(layout: string): string {
+  const dir = join(layout, 'blobs', 'sha256')
+  return readdirSync(dir)
+    .map((n) => join(dir, n))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0]
+}
+
+test('bad input fails with one line, exit 1, and leaves nothing in the store', async (t) => {
+  const f = images(t)
+  if (!f) return
+  const {root, env} = storeEnv(t)
+  await t.test('a layer blob with a flipped byte: digest mismatch', () => {
+    const layout = copyLayout(t, f.layout)
+    const blob = largestBlob(layout)
+    const data = readFileSync(blob)
+    data[data.length - 100] ^= 0xff // in the gzip trailer region: may still decompress, the digest must catch it
+    writeFileSync(blob, data)
+    assertOneLineError(nsx(['load', layout], {env}), 1, /digest mismatch|corrupt or truncated gzip/)
+  })
+  await t.test('a truncated layer blob', () => {
+    const layout = copyLayout(t, f.layout)
+    const blob = largestBlob(layout)
+    truncateSync(blob, Math.floor(statSync(blob).size / 2))
+    assertOneLineError(nsx(['load', layout], {env}), 1, /is truncated \(\d+ bytes, descriptor says \d+\)/)
+  })
+  await t.test('a missing blob', () => {
+    const layout = copyLayout(t, f.layout)
+    rmSync(largestBlob(layout))
+    assertOneLineError(nsx(['load', layout], {env}), 1, /layer blob sha256:[0-9a-f]{64} is missing/)
+  })
+  await t.test('an unknown tag lists the tags there are', () => {
+    assertOneLineError(nsx(['load', `${f.layout}:nope`], {env}), 1, /unknown tag 'nope' in .*\(tags: latest\)/)
+    assertOneLineError(nsx(['load', `${f.archive}:nope`], {env}), 1, /unknown tag 'nope' in .*\(tags: docker.io\/probe\/busybox:1.0\)/)
+  })
+  await t.test('a file that is not an image', () => {
+    const junk = join(work, 'junk.bin')
+    writeFileSync(junk, 'not an image\n'.repeat(100))
+    assertOneLineError(nsx(['load', junk], {env}), 1, /neither an OCI image layout nor a docker archive/)
+    assertOneLineError(nsx(['load', '/nonexistent/image'], {env}), 1, /no such image: \/nonexistent\/image/)
+    assertOneLineError(nsx(['load', '--layer', junk], {env}), 1, /not a tar archive/)
+  })
+  await t.test('a truncated zstd layer', (t2) => {
+    if (!needCommand(t2, 'zstd', 'zstd')) return
+    const tar = join(work, 'z.tar')
+    writeFileSync(tar, buildTar([{name: 'big', data: Buffer.alloc(200000, 3)}]))
+    run('zstd', ['-q', '-f', tar, '-o', `${tar}.zst`])
+    truncateSync(`${tar}.zst`, Math.floor(statSync(`${tar}.zst`).size / 2))
+    assertOneLineError(nsx(['load', '--layer', `${tar}.zst`], {env}), 1, /corrupt or truncated zstd stream/)
+  })
+  await t.test('a layer that escapes through a symlink', () => {
+    const outside = mkdtempSync(join(work, 'outside-'))
+    const evil = join(work, 'evil.tar')
+    writeFileSync(evil, buildTar([{name: 'x', type: 'symlink', linkname: outside}, {name: 'x/pwned', data: 'x'}]))
+    assertOneLineError(nsx(['load', '--layer', evil], {env}), 1, /refusing entry 'x\/pwned': path goes through symlink 'x'/)
+    assert.deepEqual(readdirSync(outside), [])
+  })
+  assert.deepEqual(readdirSync(join(root, 'layers', 'sha256')), [], 'no layer published')
+  storeIsClean(root)
+})
+
+test('a tar, tar.gz and tar.zst of the same layer are one stored layer (keyed by the uncompressed digest)', (t) => {
+  if (!needRoot(t) || !needCommand(t, 'zstd', 'zstd') || !needCommand(t, 'gzip', 'gzip')) return
+  const {env} = storeEnv(t)
+  const dir = mkdtempSync(join(work, 'layers-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  const tar = join(dir, 'l.tar')
+  writeFileSync(tar, buildTar([{name: 'bin/', type: 'dir'}, {name: 'bin/busybox', data: readFileSync('/usr/bin/busybox'), mode: 0o755}]))
+  run('gzip', ['-k', tar])
+  run('zstd', ['-q', tar, '-o', `${tar}.zst`])
+  const r = nsxJson<LoadJson>(['load', '--layer', tar, '--layer', `${tar}.gz`, '--layer', `${tar}.zst`], {env})
+  const ids = new Set(r.layers.map((l) => l.diffId))
+  assert.equal(ids.size, 1)
+  assert.deepEqual(r.layers.map((l) => l.reused), [false, true, true])
+  const expected = `sha256:${run('sha256sum', [tar]).stdout.split(' ')[0]}`
+  assert.equal([...ids][0], expected)
+  // A directory layer is used in place, not copied.
+  const d = nsxJson<LoadJson>(['load', '--layer', dir], {env})
+  assert.deepEqual(d.layers, [{kind: 'dir', path: dir}])
+})
+
+test('rmi untags a shared name, then removes the image and the layers only it used, reporting the space freed', (t) => {
+  const f = images(t)
+  if (!f) return
+  const {root, env} = storeEnv(t)
+  nsxJson(['load', f.layout], {env})
+  nsxJson(['load', f.archive], {env})
+  const before = nsxJson<ListJson>(['images'], {env})
+  assertOneLineError(nsx(['rmi', 'nosuch:tag'], {env}), 1, /no such image: nosuch:tag \(stored: .*oci:latest/)
+  const sameImage = before.images.length === 1
+  const first = nsxJson<{untagged: string[]; images: string[]; layers: string[]; bytes: number}>(['rmi', 'oci:latest'], {env})
+  assert.deepEqual(first.untagged, ['oci:latest'])
+  if (sameImage) assert.deepEqual(first.layers, [], 'layers still used by the other name')
+  const second = nsx(['rmi', 'docker.io/probe/busybox:1.0'], {env})
+  assert.equal(second.status, 0, second.stderr)
+  assert.match(second.stdout, /Untagged: docker.io\/probe\/busybox:1.0\nDeleted image: sha256:/)
+  assert.match(second.stdout, /Deleted layer: sha256:[0-9a-f]{64}\n/)
+  assert.match(second.stdout, /Freed \d+(\.\d+)?[kM]B\n$/)
+  assert.deepEqual(readdirSync(join(root, 'layers', 'sha256')), [])
+  assert.deepEqual(readdirSync(join(root, 'images', 'sha256')), [])
+  assert.deepEqual(nsxJson<ListJson>(['images'], {env}).images, [])
+  storeIsClean(root)
+})
+
+test('gc removes unused layers and import leftovers, but keeps layers pinned by a live container until it exits', async (t) => {
+  if (!needRoot(t)) return
+  const {root, env} = storeEnv(t)
+  const dir = mkdtempSync(join(work, 'gc-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  const tar = join(dir, 'l.tar')
+  writeFileSync(tar, buildTar([{name: 'file', data: 'x'.repeat(10000)}]))
+  const loaded = nsxJson<LoadJson>(['load', '--layer', tar], {env})
+  const diffId = loaded.layers[0].diffId!
+  mkdirSync(join(root, 'tmp', 'layer-crashed', 'root'), {recursive: true}) // what a killed import leaves
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  const sleeper = procs.spawn('sleep', ['600'])
+  pinLayers(new Store(root), 'c1', sleeper.pid!, [diffId])
+  const dry = nsxJson<{layers: string[]; temporaries: number; dryRun: boolean}>(['gc', '--dry-run'], {env})
+  assert.deepEqual(dry.layers, [])
+  assert.equal(dry.temporaries, 1)
+  assert.ok(existsSync(join(root, 'tmp', 'layer-crashed')), 'dry run removes nothing')
+  const listed = nsxJson<ListJson>(['images'], {env})
+  assert.deepEqual(listed.layers[0].pinnedBy, ['c1'])
+  const kept = nsxJson<{layers: string[]; temporaries: number}>(['gc'], {env})
+  assert.deepEqual(kept.layers, [])
+  assert.equal(kept.temporaries, 1)
+  await procs.killAll()
+  const swept = nsx(['gc'], {env})
+  assert.equal(swept.status, 0, swept.stderr)
+  assert.match(swept.stdout, new RegExp(`Deleted layer: ${diffId}\\nFreed `))
+  assert.deepEqual(readdirSync(join(root, 'layers', 'sha256')), [])
+  assert.deepEqual(readdirSync(join(root, 'containers')), [], 'the stale pin is dropped')
+  storeIsClean(root)
+  assert.equal(nsx(['gc'], {env}).stdout, 'Nothing to remove\n')
+})
+
+test('rootless: images load with the user.overlay.opaque form and flattened owners; device nodes are refused with nothing left behind', (t) => {
+  const f = images(t)
+  if (!f || !needCommand(t, 'setpriv', 'util-linux')) return
+  const root = mkdtempSync(join(work, 'rootless-'))
+  t.after(() => rmSync(root, {recursive: true, force: true}))
+  chownSync(root, 65534, 65534)
+  chmodSync(work, 0o755)
+  const asNobody = (args: string[]) =>
+    run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(process.cwd(), 'bin', 'nsx'), ...args], {
+      env: {...process.env, NSX_ROOT: join(root, 'store'), NO_COLOR: '1', HOME: root},
+    })
+  const ok = asNobody(['load', f.layout, '--json'])
+  assert.equal(ok.status, 0, ok.stderr)
+  const loaded = JSON.parse(ok.stdout) as LoadJson
+  const metas = loaded.image.layers.map((l) => JSON.parse(readFileSync(join(root, 'store', 'layers', 'sha256', l.diffId.slice(7), 'meta.json'), 'utf8')))
+  assert.ok(metas.every((m) => m.overlayXattrs === 'user' && m.ownershipKept === false))
+  const devTar = join(root, 'dev.tar')
+  writeFileSync(devTar, buildTar([{name: 'dev/', type: 'dir'}, {name: 'dev/null', type: 'char', mode: 0o666, devmajor: 1, devminor: 3}]))
+  chmodSync(devTar, 0o644)
+  assertOneLineError(asNobody(['load', '--layer', devTar]), 1, /device node 'dev\/null' \(char 1:3\); device nodes can only be created as root/)
+  storeIsClean(join(root, 'store'))
+  // gc as the same user can remove read-only directories it extracted.
+  const gc = asNobody(['rmi', 'oci:latest', '--json'])
+  assert.equal(gc.status, 0, gc.stderr)
+  assert.deepEqual(readdirSync(join(root, 'store', 'layers', 'sha256')), [])
+})
+
+test('a copied docker archive layer with a changed byte fails its diff_id check', (t) => {
+  const f = images(t)
+  if (!f) return
+  const {root, env} = storeEnv(t)
+  const copy = join(work, 'tampered.tar')
+  copyFileSync(f.archive, copy)
+  t.after(() => rmSync(copy, {force: true}))
+  // Flip a byte inside busybox's data in the first layer: still a valid tar, wrong digest.
+  const data = readFileSync(copy)
+  const at = data.indexOf(Buffer.from('BusyBox is copyrighted'))
+  assert.ok(at > 0)
+  data[at] ^= 0x20
+  writeFileSync(copy, data)
+  assertOneLineError(nsx(['load', copy], {env}), 1, /uncompressed digest mismatch \(config says sha256:[0-9a-f]{64}, got sha256:[0-9a-f]{64}\)/)
+  assert.deepEqual(readdirSync(join(root, 'layers', 'sha256')), [])
+  storeIsClean(root)
+})
+
+for (const mode of ['root', 'rootless'] as const) {
+  test(`stored whiteouts and opaque directories hide lower files in a real overlay mount (${mode}${mode === 'rootless' ? ': userxattr, in a user namespace' : ''})`, (t) => {
+    if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux') || !needCommand(t, 'setpriv', 'util-linux')) return
+    const dir = mkdtempSync(join(work, `overlay-${mode}-`))
+    t.after(() => rmSync(dir, {recursive: true, force: true}))
+    chmodSync(work, 0o755)
+    writeFileSync(join(dir, 'l1.tar'), buildTar([{name: 'd/a', data: 'a'}, {name: 'd/b', data: 'b'}, {name: 'gone', data: 'g'}, {name: 'kept', data: 'k'}]))
+    writeFileSync(join(dir, 'l2.tar'), buildTar([{name: 'd/.wh..wh..opq', data: ''}, {name: 'd/c', data: 'c'}, {name: '.wh.gone', data: ''}]))
+    mkdirSync(join(dir, 'mnt'))
+    const user = mode === 'rootless' ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
+    if (mode === 'rootless') run('chown', ['-R', '65534:65534', dir])
+    const env = {...process.env, NSX_ROOT: join(dir, 'store'), HOME: dir, NO_COLOR: '1'}
+    const load = run(user[0] ?? process.execPath, [...user.slice(1), ...(user.length ? [process.execPath] : []), join(process.cwd(), 'bin', 'nsx'), 'load', '--layer', join(dir, 'l1.tar'), '--layer', join(dir, 'l2.tar'), '--json'], {env})
+    assert.equal(load.status, 0, load.stderr)
+    const [l1, l2] = (JSON.parse(load.stdout) as LoadJson).layers.map((l) => join(dir, 'store', 'layers', 'sha256', l.diffId!.slice(7), 'root'))
+    const opts = `${mode === 'rootless' ? 'userxattr,' : ''}lowerdir=${l2}:${l1}`
+    const ns = mode === 'rootless' ? ['unshare', '-Urm'] : ['unshare', '-m', '--propagation', 'private']
+    const mounted = run(user[0] ?? ns[0], [...user.slice(1), ...(user.length ? ns : ns.slice(1)), 'sh', '-c', `mount -t overlay overlay -o ${opts} ${dir}/mnt && cd ${dir}/mnt && ls -A . d`])
+    assert.equal(mounted.status, 0, mounted.stderr)
+    assert.equal(mounted.stdout, '.:\nd\nkept\n\nd:\nc\n')
+  })
+}
