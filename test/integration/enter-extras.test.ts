@@ -1,0 +1,117 @@
+import {test, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync, existsSync} from 'node:fs'
+import {needCommand, needRoot, nsx} from '../helpers/env.js'
+import {TestProcesses, childrenOf, waitFor} from '../helpers/processes.js'
+
+/** What util-linux 2.38 (on this machine) lacks, checked against the kernel directly. */
+
+const procs = new TestProcesses()
+const cleanups: (() => void)[] = []
+after(async () => {
+  await procs.killAll()
+  for (const c of cleanups.reverse()) c()
+})
+
+async function unshared(args: string[], cmd: string[] = ['sleep', '600'], waitExec = true): Promise<number> {
+  const c = procs.spawn('unshare', ['--fork', '--kill-child', ...args, ...cmd])
+  await waitFor(() => c.pid !== undefined && childrenOf(c.pid).length === 1, 5000, 'unshare to fork')
+  const kid = childrenOf(c.pid!)[0]
+  if (!waitExec) return kid
+  // Wait for the exec: until then the child is still unshare, not the command.
+  await waitFor(() => readlinkSync(`/proc/${kid}/exe`) !== readlinkSync(`/proc/${c.pid}/exe`), 5000, 'the target to exec')
+  return kid
+}
+
+const line = (text: string, key: string) => text.split('\n').find((l) => l.startsWith(key))?.split(/\s+/)[1]
+
+test('--mount-proc: ps sees only the target\'s pid namespace, and the target\'s mounts are left alone', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux') || !needCommand(t, 'ps', 'procps')) return
+  // A pid namespace whose mount namespace still has the host's /proc: plain ps there shows the host.
+  const target = await unshared(['--pid', '--mount'])
+  const mountsBefore = readFileSync(`/proc/${target}/mountinfo`, 'utf8')
+  const plain = nsx(['enter', '-t', String(target), '-a', 'ps', '-e', '-o', 'pid=,comm='])
+  assert.ok(plain.stdout.trim().split('\n').length > 2, 'without --mount-proc ps sees the host')
+  const r = nsx(['enter', '-t', String(target), '-a', '--mount-proc', 'ps', '-e', '-o', 'pid=,comm='])
+  assert.equal(r.status, 0, r.stderr)
+  const rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/))
+  assert.deepEqual(rows.map((x) => x[1]).sort(), ['ps', 'sleep'])
+  assert.deepEqual(rows.find((x) => x[1] === 'sleep')?.[0], '1', 'the target is pid 1 of its namespace')
+  assert.equal(readFileSync(`/proc/${target}/mountinfo`, 'utf8'), mountsBefore)
+})
+
+test('-e gives the command the target\'s environment, not ours', async (t) => {
+  if (!needRoot(t)) return
+  const c = procs.spawn('sleep', ['600'], {env: {PATH: process.env.PATH, NSX_TARGET_MARK: 'from-target'}})
+  await waitFor(() => c.pid !== undefined)
+  const r = nsx(['enter', '-t', String(c.pid), '-n', '-e', 'sh', '-c', 'echo "$NSX_TARGET_MARK/${NSX_OURS:-unset}"'], {env: {NSX_OURS: 'ours'}})
+  assert.equal(r.stdout.trim(), 'from-target/unset', r.stderr)
+})
+
+test('-S follow and -G follow take the target\'s owner', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'setpriv', 'util-linux')) return
+  const c = procs.spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sleep', '600'])
+  await waitFor(() => c.pid !== undefined && readFileSync(`/proc/${c.pid}/status`, 'utf8').includes('65534'))
+  const r = nsx(['enter', '-t', String(c.pid), '-n', '-S', 'follow', '-G', 'follow', 'sh', '-c', 'echo $(id -u) $(id -g)'])
+  assert.equal(r.stdout.trim(), '65534 65534', r.stderr)
+})
+
+test('--keep-caps leaves the user namespace\'s capabilities as ambient ones; without it there are none', async (t) => {
+  if (!needRoot(t)) return
+  const target = await unshared(['--user', '--map-root-user'])
+  const amb = (extra: string[]) => line(nsx(['enter', '-t', String(target), '-U', ...extra, 'cat', '/proc/self/status']).stdout, 'CapAmb:')
+  assert.equal(amb([]), '0000000000000000')
+  const kept = amb(['--keep-caps'])
+  assert.ok(kept !== undefined && BigInt(`0x${kept}`) > 0n, `CapAmb ${kept}`)
+  assert.equal(kept, line(readFileSync(`/proc/${target}/status`, 'utf8'), 'CapEff:'))
+})
+
+test('--user-parent enters the parent of the target\'s user namespace', async (t) => {
+  if (!needRoot(t)) return
+  // P0 makes user namespace A; its child P1 makes B (nested in A) and forks P2, the target, in B.
+  const p1 = await unshared(['--user', '--map-root-user'], ['unshare', '--user', '--map-root-user', '--fork', '--kill-child', 'sleep', '600'], false)
+  const p0 = Number(readFileSync(`/proc/${p1}/stat`, 'utf8').split(') ')[1].split(' ')[1])
+  await waitFor(() => childrenOf(p1).length === 1, 5000, 'the nested unshare to fork')
+  const p2 = childrenOf(p1)[0]
+  const a = readlinkSync(`/proc/${p0}/ns/user`)
+  await waitFor(() => readlinkSync(`/proc/${p2}/ns/user`) !== a, 5000, 'the nested user namespace')
+  const r = nsx(['enter', '-t', String(p2), '--user-parent', 'readlink', '/proc/self/ns/user'])
+  assert.equal(r.stdout.trim(), a, r.stderr)
+  assert.notEqual(a, readlinkSync('/proc/self/ns/user'))
+})
+
+test('-c joins the target\'s cgroup, below our own, on this v1/hybrid layout too', async (t) => {
+  if (!needRoot(t)) return
+  const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:pids:/.test(l))
+  if (!own) {
+    t.skip('no v1 pids hierarchy here')
+    return
+  }
+  const dir = `/sys/fs/cgroup/pids${own.split(':')[2].replace(/\/$/, '')}/nsx-enter-test-${process.pid}`
+  mkdirSync(dir)
+  const c = procs.spawn('sleep', ['600'])
+  cleanups.push(() => existsSync(dir) && rmdirSync(dir))
+  await waitFor(() => c.pid !== undefined)
+  writeFileSync(`${dir}/cgroup.procs`, String(c.pid))
+  const r = nsx(['enter', '-t', String(c.pid), '-n', '-c', 'cat', '/proc/self/cgroup'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, readFileSync(`/proc/${c.pid}/cgroup`, 'utf8'))
+  await procs.killAll()
+})
+
+test('--dry-run prints each operation in order with what it needs, and enters nothing', async (t) => {
+  if (!needRoot(t)) return
+  const c = procs.spawn('sleep', ['600'])
+  await waitFor(() => c.pid !== undefined)
+  const r = nsx(['enter', '--dry-run', String(c.pid), 'touch', '/nonexistent-dir/x'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stdout, new RegExp(`^ 1  pin ${c.pid} \\d+ +pin process ${c.pid}`, 'm'))
+  assert.match(r.stdout, /setns mnt .*\n.*needs: CAP_SYS_ADMIN in the user namespace that owns it; CAP_SYS_CHROOT/)
+  const j = nsx(['enter', '--dry-run', '--json', String(c.pid), 'true'])
+  assert.equal(j.status, 0, j.stderr)
+  const plan = JSON.parse(j.stdout) as {steps: {op: string; args: string[]; needs: string}[]}
+  const ops = plan.steps.map((s) => s.op)
+  assert.equal(ops[0], 'pin')
+  assert.deepEqual(ops.slice(-3), ['release-target', 'fork', 'exec'])
+  assert.ok(ops.indexOf('setns-try') < ops.indexOf('setns'))
+})
