@@ -8,6 +8,7 @@ import {TREE_MODES, TreeMode, arrangeTree, flatRows} from '../src/ns/hierarchy-t
 import {normaliseTreeArgs, parseInode, parseTypes} from '../src/ns/ls-options.js'
 import {formatJson} from '../src/ns/json-output.js'
 import {listNamespaces, readPpid, toJson} from '../src/ns/listing.js'
+import {NetnsIds} from '../src/ns/netnsid.js'
 import {NsType} from '../src/ns/types.js'
 import {PROC_ROOT} from '../src/proc/fs.js'
 import {parsePid, requireProcess} from '../src/proc/target.js'
@@ -86,7 +87,14 @@ Columns (for -o; "+COL,..." appends to the defaults): ${COLUMN_NAMES.map((c) => 
 
     const discovery = discoverNamespaces({types})
     const needFacts = json || tree === 'process' || columns.some((c) => c === 'PPID' || c === 'COMMAND' || c === 'UID' || c === 'USER')
-    const rows = listNamespaces(discovery, {pid, inode, facts: needFacts})
+    // NETNSID costs a netlink round trip per net namespace: only when it is shown.
+    const netnsIds = json || columns.includes('NETNSID') ? new NetnsIds() : undefined
+    let rows
+    try {
+      rows = listNamespaces(discovery, {pid, inode, facts: needFacts, netnsid: netnsIds && ((r) => netnsIds.idOf(r))})
+    } finally {
+      netnsIds?.close()
+    }
     if (inode !== undefined && rows.length === 0) {
       throw new NsxError(`no namespace with inode ${inode}${types ? ` of type ${types.join(' or ')}` : ''}`)
     }

@@ -237,3 +237,37 @@ export function execve(path: string, argv: readonly string[], env: NodeJS.Proces
   fn(path, [...argv, null], envp)
   throw new SyscallError(`execve(${path})`, c.errno())
 }
+
+// Sockets: nsx ls asks rtnetlink for network namespace ids (RTM_GETNSID), as lsns does.
+let socketFns: {socket: KoffiFn; send: KoffiFn; recv: KoffiFn} | undefined
+
+function loadSocketFns(): {socket: KoffiFn; send: KoffiFn; recv: KoffiFn} {
+  const c = loadLibc()
+  socketFns ??= {
+    socket: c.lib.func('int socket(int domain, int type, int protocol)') as KoffiFn,
+    send: c.lib.func('intptr_t send(int fd, const uint8_t *buf, size_t len, int flags)') as KoffiFn,
+    recv: c.lib.func('intptr_t recv(int fd, _Out_ uint8_t *buf, size_t len, int flags)') as KoffiFn,
+  }
+  return socketFns
+}
+
+/** socket(2); close it with fs.closeSync. */
+export function socketOpen(domain: number, type: number, protocol: number): number {
+  const r = loadSocketFns().socket(domain, type, protocol)
+  if (r < 0) throw new SyscallError('socket', loadLibc().errno())
+  return r
+}
+
+/** send(2) of a whole buffer; returns the bytes sent. */
+export function socketSend(fd: number, data: Uint8Array): number {
+  const r = loadSocketFns().send(fd, data, data.length, 0)
+  if (r < 0) throw new SyscallError('send', loadLibc().errno())
+  return r
+}
+
+/** recv(2) into buf; returns the bytes received. */
+export function socketRecv(fd: number, buf: Uint8Array): number {
+  const r = loadSocketFns().recv(fd, buf, buf.length, 0)
+  if (r < 0) throw new SyscallError('recv', loadLibc().errno())
+  return r
+}

@@ -1,7 +1,7 @@
 import {closeSync, fstatSync, openSync} from 'node:fs'
 import {NS_GET_PARENT, NS_GET_USERNS, nsRelated} from '../ffi/libc.js'
 import {PROC_ROOT} from '../proc/fs.js'
-import type {NsHolder, NsIndex, NsRecord} from './discover.js'
+import type {NamespaceRecord, NsHolder, NsIndex, NsRecord} from './discover.js'
 import {HIERARCHICAL} from './types.js'
 
 /**
@@ -73,38 +73,45 @@ export function holderPath(h: NsHolder, type: string, root = PROC_ROOT): string 
   }
 }
 
-/** Relations from the kernel: open a holder's path, check it is still the same namespace, ioctl. */
+/**
+ * An fd on the namespace, opened through one of its holders (processes first), checked to be
+ * the same inode: a pid reused since the scan would name another namespace. Close it yourself.
+ */
+export function openNamespaceFd(record: NamespaceRecord, root = PROC_ROOT): number | undefined {
+  const tryPath = (path: string | undefined): number | undefined => {
+    if (path === undefined) return undefined
+    let fd: number
+    try {
+      fd = openSync(path, 'r')
+    } catch {
+      return undefined // gone since the scan, or not allowed: try the next holder
+    }
+    try {
+      if (fstatSync(fd).ino === record.inode) return fd
+    } catch {
+      // fall through to close
+    }
+    closeSync(fd)
+    return undefined
+  }
+  for (const pid of record.pids) {
+    const fd = tryPath(`${root}/${pid}/ns/${record.type}`)
+    if (fd !== undefined) return fd
+  }
+  for (const h of record.holders) {
+    if (h.kind === 'process') continue
+    const fd = tryPath(holderPath(h, record.type, root))
+    if (fd !== undefined) return fd
+  }
+  return undefined
+}
+
+/** Relations from the kernel: open a holder's path, then ioctl. */
 export function kernelRelations(root = PROC_ROOT): RelationSource {
   return {
     open(record: NsRecord): NsHandle | undefined {
-      // Processes first (the common case), then the other holders, until one opens.
-      const tryPath = (path: string | undefined): NsHandle | undefined => {
-        if (path === undefined) return undefined
-        let fd: number
-        try {
-          fd = openSync(path, 'r')
-        } catch {
-          return undefined // gone since the scan, or not allowed: try the next holder
-        }
-        try {
-          const ino = fstatSync(fd).ino
-          // A pid reused since the scan would name another namespace: not this one.
-          if (ino === record.inode) return new FdHandle(fd, ino)
-        } catch {
-          // fall through to close
-        }
-        closeSync(fd)
-        return undefined
-      }
-      for (const pid of record.pids) {
-        const h = tryPath(`${root}/${pid}/ns/${record.type}`)
-        if (h) return h
-      }
-      for (const o of record.others) {
-        const h = tryPath(holderPath(o, record.type, root))
-        if (h) return h
-      }
-      return undefined
+      const fd = openNamespaceFd(record, root)
+      return fd === undefined ? undefined : new FdHandle(fd, record.inode)
     },
   }
 }

@@ -218,6 +218,38 @@ test('ip netns add: a namespace held only by a bind mount, with its path as hold
   assert.match(table.stdout, new RegExp(`^${ino}\\s+0 ${path} mount ${path}$`, 'm'))
 })
 
+test('NETNSID: the id set with ip netns set, "unassigned" where none is, as lsns shows for namespaces with processes', (t) => {
+  if (!needRoot(t) || !needCommand(t, 'ip', 'iproute2') || !needCommand(t, 'lsns', 'util-linux')) return
+  const name = `nsx-ls-nsid-${process.pid}`
+  assert.equal(run('ip', ['netns', 'add', name]).status, 0)
+  t.after(() => {
+    run('ip', ['netns', 'delete', name])
+  })
+  // Any free id will do; ids are per network namespace, so pick one nobody else is likely to use.
+  let id = 0
+  for (const candidate of [4000 + (process.pid % 1000), 5000 + (process.pid % 1000), 6000 + (process.pid % 1000)]) {
+    if (run('ip', ['netns', 'set', name, String(candidate)]).status === 0) {
+      id = candidate
+      break
+    }
+  }
+  assert.ok(id > 0, 'could not assign an nsid')
+  const ino = statSync(`/run/netns/${name}`).ino
+  const rows = ls(['-t', 'net'])
+  assert.equal(find(rows, ino)?.netnsid, id)
+  assert.equal(find(rows, inodeOf('self', 'net'))?.netnsid, null, 'our own namespace has no id for itself')
+  const table = nsx(['ls', '-l', '-n', '-t', 'net', '-o', 'NS,NETNSID'])
+  assert.match(table.stdout, new RegExp(`^${ino}\\s+${id}$`, 'm'))
+  assert.match(table.stdout, new RegExp(`^${inodeOf('self', 'net')}\\s+unassigned$`, 'm'))
+  // lsns -J gives it as a string ("unassigned" or the number) for namespaces with processes.
+  const peer = JSON.parse(run('lsns', ['-J', '-t', 'net', '-o', 'NS,NETNSID']).stdout).namespaces as {ns: number; netnsid: string | null}[]
+  for (const p of peer) {
+    const mine = find(rows, p.ns)
+    if (mine === undefined || p.netnsid === null) continue // came or went meanwhile
+    assert.equal(mine.netnsid === null ? 'unassigned' : String(mine.netnsid), String(p.netnsid), `netns ${p.ns}`)
+  }
+})
+
 test('a namespace held only by an fd, after its creator exited, shows the holding pid and fd', async (t) => {
   if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux') || !needCommand(t, 'python3', 'python3')) return
   const procs = new TestProcesses()
