@@ -1,0 +1,212 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import {mkdirSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {gzipSync} from 'node:zlib'
+import {readDockerArchive} from '../../src/image/docker-archive.js'
+import {readOciLayout} from '../../src/image/oci-layout.js'
+import {goArch, parseImageRef, splitName} from '../../src/image/source.js'
+import {streamBlob} from '../../src/image/blob.js'
+import {Progress} from '../../src/image/progress.js'
+import {formatBytes} from '../../src/image/size.js'
+import {defaultStoreRoot, Store} from '../../src/store/store.js'
+import {storeLayer} from '../../src/store/layers.js'
+import {findImage, updateRepositories, writeImage} from '../../src/store/images.js'
+import {buildTar, tempDir} from '../helpers/images.js'
+
+const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`
+
+function config(diffIds: string[], extra: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      architecture: goArch(),
+      os: 'linux',
+      rootfs: {type: 'layers', diff_ids: diffIds},
+      config: {Entrypoint: ['/init'], Cmd: ['-v'], Env: ['PATH=/bin'], WorkingDir: '/srv', User: 'nobody'},
+      ...extra,
+    }),
+  )
+}
+
+test('reads a legacy docker archive (<id>/layer.tar) and a docker 25 one (blobs/sha256), layers as byte ranges with their diff_ids', async (t) => {
+  const d = tempDir(t)
+  const layer = buildTar([{name: 'hello', data: 'world'}])
+  const cfg = config([sha(layer)])
+  const cfgHex = sha(cfg).slice(7)
+  for (const style of ['legacy', 'blobs'] as const) {
+    const layerName = style === 'legacy' ? 'abc123/layer.tar' : `blobs/sha256/${sha(layer).slice(7)}`
+    const cfgName = style === 'legacy' ? `${cfgHex}.json` : `blobs/sha256/${cfgHex}`
+    const manifest = JSON.stringify([{Config: cfgName, RepoTags: ['probe/app:1', 'probe/app:stable'], Layers: [layerName]}])
+    const file = join(d, `${style}.tar`)
+    writeFileSync(file, buildTar([{name: 'manifest.json', data: manifest}, {name: cfgName, data: cfg}, {name: layerName, data: layer}]))
+    const src = readDockerArchive(file, undefined)
+    assert.equal(src.id, sha(cfg))
+    assert.deepEqual(src.names, ['probe/app:1', 'probe/app:stable'])
+    assert.deepEqual(src.config.defaults, {entrypoint: ['/init'], cmd: ['-v'], env: ['PATH=/bin'], workingDir: '/srv', user: 'nobody'})
+    let bytes = 0
+    const digests = await streamBlob(src.layers[0].blob, (c) => (bytes += c.length))
+    assert.equal(digests.diffId, src.layers[0].diffId)
+    assert.equal(bytes, layer.length)
+    assert.equal(readDockerArchive(file, 'stable').id, src.id, 'a tag may be given without the name')
+    assert.throws(() => readDockerArchive(file, 'nope'), /unknown tag 'nope' in .* \(tags: probe\/app:1, probe\/app:stable\)/)
+  }
+})
+
+test('a docker archive whose config does not match its file name is refused', (t) => {
+  const d = tempDir(t)
+  const layer = buildTar([{name: 'x', data: 'x'}])
+  const cfg = config([sha(layer)])
+  const wrong = 'f'.repeat(64)
+  const file = join(d, 'bad.tar')
+  writeFileSync(file, buildTar([{name: 'manifest.json', data: JSON.stringify([{Config: `${wrong}.json`, RepoTags: null, Layers: ['l.tar']}])}, {name: `${wrong}.json`, data: cfg}, {name: 'l.tar', data: layer}]))
+  assert.throws(() => readDockerArchive(file, undefined), /config: digest mismatch/)
+})
+
+function writeBlob(layout: string, data: Buffer): {digest: string; size: number} {
+  const digest = sha(data)
+  writeFileSync(join(layout, 'blobs', 'sha256', digest.slice(7)), data)
+  return {digest, size: data.length}
+}
+
+test('an OCI layout with a multi-platform index resolves to this machine\'s architecture; tags select among images', (t) => {
+  const layout = join(tempDir(t), 'oci')
+  mkdirSync(join(layout, 'blobs', 'sha256'), {recursive: true})
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
+  const mk = (content: string) => {
+    const tar = buildTar([{name: 'which', data: content}])
+    const gz = gzipSync(tar)
+    const layer = writeBlob(layout, gz)
+    const cfg = writeBlob(layout, config([sha(tar)]))
+    const manifest = writeBlob(
+      layout,
+      Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: {mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg}, layers: [{mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer}]})),
+    )
+    return {manifest, cfg}
+  }
+  const native = mk('native')
+  const other = mk('other')
+  const otherArch = goArch() === 'arm64' ? 'amd64' : 'arm64'
+  const index = writeBlob(
+    layout,
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          {mediaType: 'application/vnd.oci.image.manifest.v1+json', ...other.manifest, platform: {os: 'linux', architecture: otherArch}},
+          {mediaType: 'application/vnd.oci.image.manifest.v1+json', ...native.manifest, platform: {os: 'linux', architecture: goArch()}},
+        ],
+      }),
+    ),
+  )
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {mediaType: 'application/vnd.oci.image.index.v1+json', ...index, annotations: {'org.opencontainers.image.ref.name': 'multi'}},
+        {mediaType: 'application/vnd.oci.image.manifest.v1+json', ...other.manifest, annotations: {'org.opencontainers.image.ref.name': 'registry.example:5000/team/app:2.1'}},
+      ],
+    }),
+  )
+  const multi = readOciLayout(layout, 'multi')
+  assert.equal(multi.id, native.cfg.digest)
+  assert.deepEqual(multi.names, ['oci:multi'], 'a bare tag is named after the layout directory')
+  assert.equal(readOciLayout(layout, 'registry.example:5000/team/app:2.1').names[0], 'registry.example:5000/team/app:2.1')
+  assert.throws(() => readOciLayout(layout, undefined), /holds 2 images; name one as .*:TAG \(tags: multi, registry.example:5000\/team\/app:2.1\)/)
+  // A manifest blob that does not match its descriptor is refused before anything is read from it.
+  writeFileSync(join(layout, 'blobs', 'sha256', index.digest.slice(7)), readFileSync(join(layout, 'blobs', 'sha256', index.digest.slice(7))).toString().replace('arm64', 'armXX').replace('amd64', 'amdXX'))
+  assert.throws(() => readOciLayout(layout, 'multi'), /manifest blob: digest mismatch/)
+})
+
+test('descriptors with digests that are not sha256 hex (path tricks) are refused', (t) => {
+  const layout = join(tempDir(t), 'oci')
+  mkdirSync(join(layout, 'blobs', 'sha256'), {recursive: true})
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
+  writeFileSync(join(layout, 'index.json'), JSON.stringify({schemaVersion: 2, manifests: [{digest: 'sha256:../../../../etc/passwd', size: 1}]}))
+  assert.throws(() => readOciLayout(layout, undefined), /malformed digest 'sha256:\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd'/)
+})
+
+test('PATH:TAG parsing prefers an existing path, and names default to the latest tag', (t) => {
+  const d = tempDir(t)
+  mkdirSync(join(d, 'odd:name'))
+  assert.deepEqual(parseImageRef(join(d, 'odd:name')), {path: join(d, 'odd:name')})
+  assert.deepEqual(parseImageRef(`${join(d, 'odd:name')}:v1`), {path: join(d, 'odd:name'), tag: 'v1'})
+  assert.throws(() => parseImageRef(join(d, 'missing:v1')), /no such image/)
+  assert.deepEqual(splitName('busybox'), {name: 'busybox', tag: 'latest'})
+  assert.deepEqual(splitName('localhost:5000/app'), {name: 'localhost:5000/app', tag: 'latest'})
+  assert.deepEqual(splitName('localhost:5000/app:v2'), {name: 'localhost:5000/app', tag: 'v2'})
+})
+
+test('the store root is NSX_ROOT, else /var/lib/nsx for root, else under XDG_DATA_HOME or ~/.local/share', () => {
+  assert.equal(defaultStoreRoot({NSX_ROOT: '/x'}, 0), '/x')
+  assert.equal(defaultStoreRoot({}, 0), '/var/lib/nsx')
+  assert.equal(defaultStoreRoot({XDG_DATA_HOME: '/data'}, 1000), '/data/nsx')
+  assert.equal(defaultStoreRoot({HOME: '/home/u'}, 1000), '/home/u/.local/share/nsx')
+})
+
+test('a layer is published only when complete: a failed extraction leaves no layer and no temporary directory', async (t) => {
+  const root = join(tempDir(t), 'store')
+  const store = Store.open(root)
+  const good = join(root, '..', 'good.tar')
+  writeFileSync(good, buildTar([{name: 'a', data: 'a'}]))
+  const bad = join(root, '..', 'bad.tar')
+  writeFileSync(bad, buildTar([{name: 'a', data: 'a'}, {name: '../b', data: 'b'}]))
+  await assert.rejects(storeLayer(store, {file: bad, label: 'bad.tar'}), /^NsxError: bad.tar: refusing entry '\.\.\/b'/)
+  assert.deepEqual(store.listDigests('layers'), [])
+  const first = await storeLayer(store, {file: good, label: 'good.tar'})
+  assert.equal(first.reused, false)
+  const again = await storeLayer(store, {file: good, label: 'good.tar'}, {diffId: first.meta.diffId})
+  assert.equal(again.reused, true)
+  await assert.rejects(storeLayer(store, {file: good, label: 'good.tar'}, {blob: sha('other')}), /good.tar: digest mismatch/)
+  assert.deepEqual(store.listDigests('layers'), [first.meta.diffId])
+  assert.deepEqual(readdirSync(join(root, 'tmp')), [])
+})
+
+test('stored images are found by name (tag defaulting to latest), id and unique id prefix; unknown names list the stored ones', (t) => {
+  const store = Store.open(join(tempDir(t), 'store'))
+  const mkImage = (n: number) => {
+    const cfg = config([], {n})
+    const id = sha(cfg)
+    writeImage(store, {id, layers: [], architecture: 'amd64', os: 'linux', defaults: {entrypoint: [], cmd: [], env: [], workingDir: '', user: ''}, format: 'oci-layout', source: 'test', loadedAt: ''}, cfg)
+    return id
+  }
+  const a = mkImage(1)
+  const b = mkImage(2)
+  updateRepositories(store, (r) => {
+    r['app:latest'] = a
+    r['app:v2'] = b
+  })
+  assert.equal(findImage(store, 'app').id, a)
+  assert.equal(findImage(store, 'app:v2').id, b)
+  assert.equal(findImage(store, a).id, a)
+  assert.equal(findImage(store, a.slice(7, 19)).id, a)
+  assert.throws(() => findImage(store, 'nope'), /no such image: nope \(stored: app:latest, app:v2\)/)
+})
+
+test('progress is drawn only after half a second, throttled, and erased at the end', () => {
+  let now = 0
+  const realNow = Date.now
+  Date.now = () => now
+  try {
+    const out: string[] = []
+    const stream = {write: (s: string) => out.push(s), columns: 200} as unknown as NodeJS.WriteStream
+    const p = new Progress(stream, () => 1000000)
+    p.begin('layer.tar')
+    p.update(1000)
+    assert.deepEqual(out, [], 'quick extractions stay silent')
+    now = 600
+    p.update(500000)
+    now = 650
+    p.update(510000)
+    assert.equal(out.length, 1)
+    assert.match(out[0], /^\rextracting layer.tar 50% \(500kB of 1.00MB\)/)
+    p.done()
+    assert.equal(out[1], '\r\u001b[K')
+  } finally {
+    Date.now = realNow
+  }
+  assert.equal(formatBytes(999), '999B')
+  assert.equal(formatBytes(1982256), '1.98MB')
+})
