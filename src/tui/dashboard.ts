@@ -76,7 +76,8 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   let prev: Snapshot | undefined
   let lastSample: Snapshot | undefined
 
-  const header = blessed.box({parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true})
+  // A 256-colour grey where the terminal has them (blessed maps it down to 8 colours elsewhere).
+  const header = blessed.box({parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: {bg: 236, fg: 'white'}})
   const table = blessed.box({parent: screen, top: 1, left: 0, width: '100%', height: 10, tags: true, wrap: false})
   const cpuBox = blessed.box({parent: screen, left: 0, width: '33%', height: 8, border: 'line', label: ' CPU % ', tags: true})
   const memBox = blessed.box({parent: screen, left: '33%', width: '33%', height: 8, border: 'line', label: ' Memory ', tags: true})

@@ -89,8 +89,8 @@ export class DashboardState {
         return this.move(-this.rows.length)
       case 'end':
         return this.move(this.rows.length)
+      // blessed reports a carriage return twice, as 'return' then 'enter': act on 'enter' only.
       case 'enter':
-      case 'return':
       case 'space': {
         const row = this.selected()
         if (!row || !row.hasChildren) return 'none'
@@ -135,7 +135,8 @@ export class DashboardState {
 
   private filterKey(name: string | undefined, ch: string | undefined): KeyResult {
     const draft = this.filterDraft ?? ''
-    if (name === 'enter' || name === 'return') {
+    if (name === 'return') return 'none'
+    if (name === 'enter') {
       this.filter = draft
       this.filterDraft = undefined
     } else if (name === 'escape') {

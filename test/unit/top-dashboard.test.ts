@@ -90,6 +90,8 @@ test('keys: s cycles cpu, memory, io, pids, name; enter collapses and expands', 
   assert.deepEqual(seen, ['memory', 'io', 'pids', 'name', 'cpu'])
   st.key('j', 'j') // /b
   assert.equal(st.selectedPath, '/b')
+  // A terminal's carriage return arrives from blessed as 'return' and then 'enter'.
+  st.key('return', '\r')
   st.key('enter', '\r')
   assert.deepEqual(st.rows.map((r) => r.stats.path), ['/', '/b', '/a', '/a/x'])
   st.key('enter', '\r')
@@ -103,8 +105,10 @@ test('keys: / edits a filter (enter keeps, escape cancels), p pauses, ? help, q 
   for (const ch of 'zz') st.key(ch, ch)
   st.key('backspace', '\b')
   assert.deepEqual(st.rows.map((r) => r.stats.path), ['/', '/b', '/b/z'], 'filters while typing')
+  st.key('return', '\r')
   st.key('enter', '\r')
   assert.equal(st.filter, 'z')
+  assert.equal(st.rows.length, 3, 'the enter that ends the filter does not also collapse a row')
   assert.equal(st.key('q', 'q'), 'quit')
   st.key('/', '/')
   st.key('a', 'a')

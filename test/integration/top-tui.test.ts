@@ -1,0 +1,219 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync, existsSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {needCommand, needRoot, NSX_BIN, run} from '../helpers/env.js'
+import {TestCgroup} from '../helpers/cgroups.js'
+import {TestProcesses} from '../helpers/processes.js'
+
+/**
+ * The dashboard in a real terminal: tmux (on a private server socket, killed afterwards)
+ * runs `nsx top` on a test cgroup tree; send-keys drives it and capture-pane reads the screen.
+ */
+class Tmux {
+  readonly socket = `nsx-top-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+  readonly session = 'top'
+
+  /** The server's socket goes in `tmp` (TMUX_TMPDIR), which the test removes. */
+  constructor(private readonly tmp: string) {}
+
+  private get env(): NodeJS.ProcessEnv {
+    const env = {...process.env, TMUX_TMPDIR: this.tmp}
+    delete env.TMUX
+    return env
+  }
+
+  tmux(...args: string[]): string {
+    const r = run('tmux', ['-L', this.socket, ...args], {env: this.env})
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`)
+    return r.stdout
+  }
+
+  start(command: string, width: number, height: number): void {
+    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', this.session, '-x', String(width), '-y', String(height), command)
+  }
+
+  /** The screen's text; with escapes, its colours too. */
+  capture(escapes = false): string {
+    try {
+      return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', this.session)
+    } catch {
+      return ''
+    }
+  }
+
+  keys(...keys: string[]): void {
+    this.tmux('send-keys', '-t', this.session, ...keys)
+  }
+
+  resize(width: number, height: number): void {
+    this.tmux('resize-window', '-t', this.session, '-x', String(width), '-y', String(height))
+  }
+
+  async waitFor(what: string, cond: (screen: string) => boolean, timeoutMs = 15000): Promise<string> {
+    const end = Date.now() + timeoutMs
+    let screen = ''
+    while (Date.now() < end) {
+      screen = this.capture()
+      if (cond(screen)) return screen
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    assert.fail(`timed out waiting for ${what}; the screen was:\n${screen}`)
+  }
+
+  kill(): void {
+    run('tmux', ['-L', this.socket, 'kill-server'], {env: this.env})
+  }
+}
+
+interface Fixture {
+  base: string
+  tmp: string
+}
+
+/** A cgroup with two children, "alpha" (idle) and "beta" (one busy loop), in cpu and cpuacct. */
+async function fixture(t: {after(fn: () => Promise<void> | void): void}): Promise<{cg: TestCgroup; tmp: string}> {
+  const cg = new TestCgroup(`nsx-top-tui-${process.pid}-${Math.random().toString(36).slice(2, 6)}`, ['cpu', 'cpuacct'])
+  const children: string[] = []
+  const procs = new TestProcesses()
+  const tmp = mkdtempSync(join(tmpdir(), 'nsx-top-tui-'))
+  t.after(async () => {
+    await procs.killAll()
+    for (const d of children.reverse()) {
+      for (let i = 0; i < 100 && existsSync(d); i++) {
+        try {
+          rmdirSync(d)
+        } catch {
+          await new Promise((r) => setTimeout(r, 20))
+        }
+      }
+    }
+    await cg.remove()
+    rmSync(tmp, {recursive: true, force: true})
+  })
+  for (const name of ['alpha', 'beta']) {
+    for (const h of ['cpu', 'cpuacct']) {
+      const d = `${cg.dir(h)}/${name}`
+      mkdirSync(d)
+      children.push(d)
+    }
+  }
+  const join1 = ['cpu', 'cpuacct'].map((h) => `echo $$ > '${cg.dir(h)}/beta/cgroup.procs';`).join(' ')
+  await procs.spawnUntilLine('sh', ['-c', `${join1} echo ready; while :; do :; done`])
+  return {cg, tmp}
+}
+
+function startTop(tm: Tmux, term: string, base: string, tmp: string, width = 150, height = 45): {stderr: string; status: string} {
+  const stderr = join(tmp, `stderr-${term}`)
+  const status = join(tmp, `status-${term}`)
+  writeFileSync(stderr, '')
+  const cmd = `env TERM=${term} LANG=C.UTF-8 '${process.execPath}' '${NSX_BIN}' top --sort name --delay 0.5 '${base}' 2>'${stderr}'; echo $? > '${status}'; sleep 5`
+  tm.start(cmd, width, height)
+  return {stderr, status}
+}
+
+async function waitExit(status: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    if (existsSync(status)) {
+      const s = readFileSync(status, 'utf8').trim()
+      if (s !== '') return s
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  assert.fail('nsx top did not exit after q')
+}
+
+/** Row lines of the table: they start with the tree mark and a name. */
+function rowOrder(screen: string, names: string[]): string[] {
+  const lines = screen.split('\n')
+  const found: {name: string; at: number}[] = []
+  for (const n of names) {
+    const at = lines.findIndex((l) => new RegExp(`^\\s*[▾▸ -+]?\\s*${n}\\s`).test(l))
+    if (at >= 0) found.push({name: n, at})
+  }
+  return found.sort((a, b) => a.at - b.at).map((f) => f.name)
+}
+
+test('the dashboard shows the tree, moves, sorts, collapses, filters, helps, resizes and quits, stderr empty', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux')) return
+  const {cg, tmp} = await fixture(t)
+  const base = cg.rel('cpuacct')
+  const leaf = base.slice(base.lastIndexOf('/') + 1)
+  const tm = new Tmux(tmp)
+  t.after(() => tm.kill())
+  const {stderr, status} = startTop(tm, 'xterm-256color', base, tmp)
+
+  let screen = await tm.waitFor('the table', (s) => s.includes('CGROUP') && s.includes('beta') && s.includes('alpha'))
+  assert.match(screen, /sort: name/)
+  assert.match(screen, /CPU% 100 = one core/)
+  assert.deepEqual(rowOrder(screen, [leaf, 'alpha', 'beta']), [leaf, 'alpha', 'beta'])
+
+  // s: name -> cpu; the busy child comes first once CPU% is known.
+  tm.keys('s')
+  screen = await tm.waitFor('sort by cpu with beta first', (s) => s.includes('sort: cpu') && rowOrder(s, ['alpha', 'beta'])[0] === 'beta')
+  const betaLine = screen.split('\n').find((l) => /^\s*\S?\s*beta\s/.test(l))!
+  const cpu = Number(betaLine.trim().split(/\s+/)[2])
+  assert.ok(cpu > 20, `beta's CPU% on screen: ${betaLine}`)
+
+  // j moves the selection to beta: the charts follow it.
+  tm.keys('j')
+  await tm.waitFor('the CPU chart of beta', (s) => new RegExp(`CPU % \\S*${leaf}/beta`).test(s))
+  tm.keys('k')
+  await tm.waitFor('the CPU chart of the base', (s) => new RegExp(`CPU % \\S*${leaf} `).test(s))
+
+  // enter collapses the selected cgroup, and expands it again.
+  tm.keys('Enter')
+  await tm.waitFor('the children hidden', (s) => !s.includes('alpha') && !s.includes(' beta '))
+  tm.keys('Enter')
+  await tm.waitFor('the children shown again', (s) => rowOrder(s, ['alpha', 'beta']).length === 2)
+
+  // / filters by path.
+  tm.keys('/', 'a', 'l', 'p', 'Enter')
+  screen = await tm.waitFor('the filter applied', (s) => s.includes('filter: alp') && !/^\s*\S?\s*beta\s/m.test(s))
+  assert.deepEqual(rowOrder(screen, [leaf, 'alpha', 'beta']), [leaf, 'alpha'])
+  tm.keys('Escape')
+  await tm.waitFor('the filter cleared', (s) => rowOrder(s, ['alpha', 'beta']).length === 2)
+
+  // ? shows the help; any key closes it.
+  tm.keys('?')
+  await tm.waitFor('the help', (s) => s.includes('nsx top keys'))
+  tm.keys('x')
+  await tm.waitFor('the help closed', (s) => !s.includes('nsx top keys'))
+
+  // p pauses.
+  tm.keys('p')
+  await tm.waitFor('paused', (s) => s.includes('PAUSED'))
+  tm.keys('p')
+  await tm.waitFor('resumed', (s) => !s.includes('PAUSED'))
+
+  // Too small a terminal says so; growing it back redraws the table.
+  tm.resize(40, 10)
+  await tm.waitFor('the too-small notice', (s) => s.includes('terminal too small'))
+  tm.resize(150, 45)
+  await tm.waitFor('the table again', (s) => s.includes('CGROUP') && s.includes('alpha'))
+
+  tm.keys('q')
+  assert.equal(await waitExit(status), '0')
+  assert.equal(readFileSync(stderr, 'utf8'), '', 'nothing on stderr')
+})
+
+for (const term of ['tmux-256color', 'screen-256color', 'linux', 'xterm-256color']) {
+  test(`under TERM=${term} the dashboard draws, takes keys and quits with nothing on stderr`, async (t) => {
+    if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux')) return
+    const {cg, tmp} = await fixture(t)
+    const tm = new Tmux(tmp)
+    t.after(() => tm.kill())
+    const {stderr, status} = startTop(tm, term, cg.rel('cpuacct'), tmp, 120, 35)
+    await tm.waitFor('the table', (s) => s.includes('CGROUP') && s.includes('beta') && s.includes('Processes'))
+    tm.keys('s')
+    await tm.waitFor('sort by cpu', (s) => s.includes('sort: cpu'))
+    // The header bar is drawn in a 256-colour grey: blessed must not fall back to 8 colours.
+    const coloured = tm.capture(true)
+    if (term.endsWith('256color')) assert.match(coloured, /\[[0-9;]*48;5;\d+/, '256-colour background in use')
+    else assert.doesNotMatch(coloured, /48;5;/, `no 256-colour sequences for TERM=${term}`)
+    tm.keys('q')
+    assert.equal(await waitExit(status), '0')
+    assert.equal(readFileSync(stderr, 'utf8'), '', `nothing on stderr under TERM=${term}`)
+  })
+}
