@@ -21,7 +21,7 @@ export default class Gc extends NsxCommand {
 
   async run(): Promise<Freed & {dryRun: boolean}> {
     const {flags} = await this.parse(Gc)
-    const store = Store.open()
+    const store = Store.open(undefined, {create: false})
     store.lock('exclusive')
     const freed = collectGarbage(store, {dryRun: flags['dry-run']})
     if (!this.jsonEnabled()) process.stdout.write(renderFreed(freed, flags['dry-run']))

@@ -25,7 +25,7 @@ export default class Images extends NsxCommand {
 
   async run(): Promise<ImageListing> {
     const {flags} = await this.parse(Images)
-    const store = Store.open()
+    const store = Store.open(undefined, {create: false})
     const listing = listStore(store)
     if (this.jsonEnabled()) return listing
     if (flags.quiet) {

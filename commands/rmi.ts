@@ -18,7 +18,7 @@ export default class Rmi extends NsxCommand {
   ]
 
   static override args = {
-    image: Args.string({description: 'Image name[:tag], id or id prefix; several may be given', required: true}),
+    image: Args.string({description: 'Image name[:tag], id or id prefix; several may be given'}),
   }
 
   static override flags = {
@@ -28,8 +28,8 @@ export default class Rmi extends NsxCommand {
   async run(): Promise<Freed> {
     const {argv, flags} = await this.parse(Rmi)
     const refs = argv as string[]
-    if (refs.length === 0) throw new NsxError('no image given')
-    const store = Store.open()
+    if (refs.length === 0) throw new NsxError('no image given: name an image as name[:tag], id or id prefix (see nsx images)')
+    const store = Store.open(undefined, {create: false})
     store.lock('exclusive')
     const freed = removeImages(store, refs, {force: flags.force})
     if (!this.jsonEnabled()) process.stdout.write(renderFreed(freed, false))

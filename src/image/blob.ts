@@ -132,9 +132,14 @@ async function unzstd(input: AsyncIterable<Buffer>, take: (c: Buffer) => void, l
     for await (const c of input) {
       if (child.stdin.destroyed) return
       if (!child.stdin.write(c))
-        await new Promise((res) => {
-          child.stdin.once('drain', res)
-          child.stdin.once('close', res)
+        await new Promise<void>((res) => {
+          const done = () => {
+            child.stdin.off('drain', done)
+            child.stdin.off('close', done)
+            res()
+          }
+          child.stdin.on('drain', done)
+          child.stdin.on('close', done)
         })
     }
     child.stdin.end()

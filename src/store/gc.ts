@@ -85,6 +85,7 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
 
 export function collectGarbage(store: Store, opts: {dryRun: boolean}): Freed {
   const freed = emptyFreed()
+  if (!store.exists) return freed
   const {layers: used} = markLayers(store, {dropStalePins: !opts.dryRun})
   // Names pointing at images that are gone (a crash between the two writes) are dropped.
   const images = new Set(store.listDigests('images'))

@@ -34,11 +34,18 @@ export class Store {
 
   constructor(readonly root: string) {}
 
-  /** The store at its default place, created (0700) if missing. */
-  static open(root = defaultStoreRoot()): Store {
+  /**
+   * The store at its default place. Importing creates it (0700) if missing; listing and
+   * removing do not, so `nsx images` never creates /var/lib/nsx as a side effect.
+   */
+  static open(root = defaultStoreRoot(), opts: {create?: boolean} = {}): Store {
     const s = new Store(root)
-    s.ensureLayout()
+    if (opts.create !== false) s.ensureLayout()
     return s
+  }
+
+  get exists(): boolean {
+    return exists(join(this.root, 'layers'))
   }
 
   ensureLayout(): void {
@@ -71,7 +78,7 @@ export class Store {
    * rmi and gc take it exclusively so they never sweep a layer an import is about to use.
    */
   lock(mode: 'shared' | 'exclusive'): void {
-    if (this.lockFd !== undefined) return
+    if (this.lockFd !== undefined || !this.exists) return
     const fd = openSync(join(this.root, 'lock'), 'a', 0o600)
     const op = mode === 'shared' ? LOCK_SH : LOCK_EX
     if (!flock(fd, op | LOCK_NB)) {

@@ -329,3 +329,13 @@ for (const mode of ['root', 'rootless'] as const) {
     assert.equal(mounted.stdout, '.:\nd\nkept\n\nd:\nc\n')
   })
 }
+
+test('listing, gc and rmi on a store that does not exist create nothing', (t) => {
+  const root = join(work, `never-created-${process.pid}`)
+  const env = {...process.env, NSX_ROOT: root}
+  assert.deepEqual(nsxJson<ListJson>(['images'], {env}), {store: root, images: [], layers: []})
+  assert.equal(nsx(['gc'], {env}).stdout, 'Nothing to remove\n')
+  assertOneLineError(nsx(['rmi', 'busybox'], {env}), 1, /no such image: busybox \(stored: none; load one with nsx load\)/)
+  assertOneLineError(nsx(['rmi'], {env}), 1, /no image given/)
+  assert.ok(!existsSync(root))
+})
