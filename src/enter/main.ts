@@ -44,11 +44,15 @@ export async function runEnter(argv: readonly string[]): Promise<EnterOutcome> {
 }
 
 function packageVersion(): string {
-  try {
-    const url = new URL('../../../package.json', import.meta.url)
-    return (JSON.parse(readFileSync(url, 'utf8')) as {version: string}).version
-  } catch {
-    return 'unknown'
+  // From dist/src/enter (tsc) or dist/fast (the bundle bin/nsx loads).
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {name?: string; version: string}
+      if (pkg.name === 'nsx') return pkg.version
+    } catch {
+      // try the other layout
+    }
   }
+  return 'unknown'
 }
 

@@ -7,7 +7,7 @@ import {validatePlan} from './validate.js'
 
 /**
  * native/build/nsx-exec, found from this module whether it runs from dist/src/plan
- * (the built CLI) or src/plan (tests under tsx).
+ * (the built CLI), dist/fast (the bundle bin/nsx loads) or src/plan (tests under tsx).
  */
 export function executorPath(): string {
   const candidates = ['../../../native/build/nsx-exec', '../../native/build/nsx-exec'].map((p) =>
