@@ -42,6 +42,8 @@
  *   cgroup-join 0         write our pid to every cgroup-open file
  *   env-from 1 PATH       replace the environment by PATH's NUL-separated entries
  *   setenv 2 NAME VALUE, unsetenv 1 NAME                                          [ops-cred.c]
+ *   helper-*, map-write, setgroups-write, timens-offset, persist, fork-wait,
+ *   proc-private: nsx unshare's ops (outside helper, id maps, persistence)    [ops-unshare.c]
  *
  * ERRORS AND EXIT CODES
  *   A failing op prints "PREFIX: what(target): strerror" and exits 125. exec gives 126/127.
@@ -236,7 +238,7 @@ const struct op ops_core[] = {
 	{NULL, 0, NULL, NULL},
 };
 
-static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred};
+static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_unshare};
 
 static const struct op *find_op(const char *name)
 {

@@ -64,5 +64,6 @@ extern const struct op ops_core[];
 extern const struct op ops_ns[];
 extern const struct op ops_fs[];
 extern const struct op ops_cred[];
+extern const struct op ops_unshare[];
 
 #endif
