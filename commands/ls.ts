@@ -1,34 +1,8 @@
-import {readlinkSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {NsxError} from '../src/cli/errors.js'
-import {COLUMN_HELP, COLUMN_NAMES, ColumnName, parseColumns, renderListing} from '../src/ns/columns.js'
-import {discoverNamespaces} from '../src/ns/discover.js'
-import {TREE_MODES, TreeMode, arrangeTree, flatRows} from '../src/ns/hierarchy-tree.js'
-import {normaliseTreeArgs, parseInode, parseTypes} from '../src/ns/ls-options.js'
-import {formatJson} from '../src/ns/json-output.js'
-import {listNamespaces, readPpid, toJson} from '../src/ns/listing.js'
-import {NetnsIds} from '../src/ns/netnsid.js'
-import {NsType} from '../src/ns/types.js'
-import {PROC_ROOT} from '../src/proc/fs.js'
-import {parsePid, requireProcess} from '../src/proc/target.js'
-import {palette} from '../src/render/colour.js'
-import {glyphsFor} from '../src/render/tree.js'
-
-/** -p: a live process whose namespaces nsx may read (a kernel thread is fine, as with lsns). */
-function checkTask(arg: string | undefined, type: NsType): number | undefined {
-  if (arg === undefined) return undefined
-  const pid = parsePid(arg, 'pid')
-  requireProcess(pid, {allowKernelThread: true})
-  try {
-    readlinkSync(`${PROC_ROOT}/${pid}/ns/${type}`)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EACCES' || code === 'EPERM') throw new NsxError(`cannot read the namespaces of process ${pid}: permission denied`)
-    throw new NsxError(`no such process: ${pid} (it has exited)`)
-  }
-  return pid
-}
+import {COLUMN_HELP, COLUMN_NAMES} from '../src/ns/columns.js'
+import {normaliseTreeArgs} from '../src/ns/ls-options.js'
+import {executeLs, jsonText, writeStdout} from '../src/ns/ls-run.js'
 
 export default class Ls extends NsxCommand {
   static override summary = 'List every namespace on the host, and what holds it'
@@ -69,72 +43,26 @@ Columns (for -o; "+COL,..." appends to the defaults): ${COLUMN_NAMES.map((c) => 
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(Ls, normaliseTreeArgs(this.argv))
-    const types = parseTypes(flags.type)
-    const columns: ColumnName[] = parseColumns(flags.output, flags['output-all'])
-    let tree: TreeMode | undefined
-    if (flags.tree !== undefined && (flags.list || flags.raw)) throw new NsxError(`--tree cannot be combined with --${flags.list ? 'list' : 'raw'}`)
-    if (flags.tree !== undefined) {
-      if (!(TREE_MODES as readonly string[]).includes(flags.tree)) {
-        throw new NsxError(`unknown tree '${flags.tree}' (valid: ${TREE_MODES.join(', ')})`)
-      }
-      tree = flags.tree as TreeMode
-    } else if (!flags.list && !flags.raw) {
-      tree = 'process'
-    }
-    const inode = parseInode(args.namespace)
-    const pid = checkTask(flags.task, types?.[0] ?? 'mnt')
-    const json = this.jsonEnabled()
-
-    const discovery = discoverNamespaces({types})
-    const needFacts = json || tree === 'process' || columns.some((c) => c === 'PPID' || c === 'COMMAND' || c === 'UID' || c === 'USER')
-    // NETNSID costs a netlink round trip per net namespace: only when it is shown.
-    const netnsIds = json || columns.includes('NETNSID') ? new NetnsIds() : undefined
-    let rows
-    try {
-      rows = listNamespaces(discovery, {pid, inode, facts: needFacts, netnsid: netnsIds && ((r) => netnsIds.idOf(r))})
-    } finally {
-      netnsIds?.close()
-    }
-    if (inode !== undefined && rows.length === 0) {
-      throw new NsxError(`no namespace with inode ${inode}${types ? ` of type ${types.join(' or ')}` : ''}`)
-    }
-    // After the last possible error, so that a failure stays one line.
-    const denied = discovery.log.summary()
-    if (denied) process.stderr.write(`nsx ls: ${denied}\n`)
-
-    if (json) return {namespaces: rows.map(toJson)}
-
-    const ppids = new Map<number, number | undefined>()
-    const ppidOf = (p: number) => {
-      if (!ppids.has(p)) ppids.set(p, readPpid(p))
-      return ppids.get(p)
-    }
-    // Representatives' ppids are known already; ancestors are read as the walk needs them.
-    for (const r of rows) if (r.pid !== undefined && r.ppid !== undefined) ppids.set(r.pid, r.ppid)
-    const display = tree === undefined ? flatRows(rows) : arrangeTree(rows, tree, glyphsFor(), ppidOf)
-    const out = renderListing(display, {
-      columns,
-      treeColumn: tree === undefined ? undefined : tree === 'process' ? 'COMMAND' : 'NS',
-      noHeadings: flags.noheadings,
+    const out = executeLs({
+      output: flags.output,
+      outputAll: flags['output-all'],
+      type: flags.type,
+      task: flags.task,
+      tree: flags.tree,
+      list: flags.list,
+      noheadings: flags.noheadings,
       raw: flags.raw,
-      width: process.stdout.isTTY && !flags.notruncate ? process.stdout.columns : undefined,
-      palette: palette(process.stdout),
+      notruncate: flags.notruncate,
+      json: this.jsonEnabled(),
+      namespace: args.namespace,
     })
-    writeStdout(out)
+    if ('json' in out) return out.json
+    writeStdout(out.text)
     return undefined
   }
 
   /** oclif's logJson colourises token by token, which is slow on thousands of holders. */
   override logJson(json: unknown): void {
-    writeStdout(`${formatJson(json)}\n`)
+    writeStdout(jsonText(json))
   }
-}
-
-/** Write, and end quietly when the reader has gone (nsx ls | head). */
-function writeStdout(text: string): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0)
-    throw err
-  })
-  process.stdout.write(text)
 }

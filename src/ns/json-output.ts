@@ -8,6 +8,8 @@ export function formatJson(value: unknown, indent = '  '): string {
     const inner = pad + indent
     if (Array.isArray(v)) {
       if (v.length === 0) return '[]'
+      // Long pid lists: numbers need no escaping.
+      if (v.every((x) => typeof x === 'number' && Number.isFinite(x))) return `[${v.join(', ')}]`
       if (v.every(isPlain)) return `[${v.map((x) => JSON.stringify(x)).join(', ')}]`
       return `[\n${v.map((x) => inner + walk(x, inner)).join(',\n')}\n${pad}]`
     }

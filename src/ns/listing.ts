@@ -1,7 +1,7 @@
-import {readFileSync, statSync} from 'node:fs'
-import {PROC_ROOT} from '../proc/fs.js'
+import {statSync} from 'node:fs'
+import {PROC_ROOT, readProcFile} from '../proc/fs.js'
 import {userName} from '../proc/users.js'
-import type {Discovery, NamespaceRecord, NsHolder} from './discover.js'
+import {Discovery, NamespaceRecord, NsHolder, NsRecord} from './discover.js'
 import {holderPath} from './relations.js'
 import type {NsType} from './types.js'
 
@@ -28,7 +28,7 @@ export interface ListedNamespace {
   ons?: number
   /** Processes in it, ascending. */
   pids: number[]
-  /** Everything that holds it, processes included. */
+  /** What else holds it: threads, fds, bind mounts, parent/owner relations (processes are in pids). */
   holders: NsHolder[]
 }
 
@@ -46,13 +46,13 @@ export interface ProcessFacts {
 export function readProcessFacts(pid: number, root = PROC_ROOT): ProcessFacts | undefined {
   const facts: ProcessFacts = {}
   try {
-    const stat = readFileSync(`${root}/${pid}/stat`, 'latin1')
+    const stat = readProcFile(`${root}/${pid}/stat`)
     const close = stat.lastIndexOf(')')
     const rest = stat.slice(close + 2)
     const sp = rest.indexOf(' ')
     facts.ppid = Number(rest.slice(sp + 1, rest.indexOf(' ', sp + 1)))
     facts.uid = statSync(`${root}/${pid}`).uid
-    const cmdline = readFileSync(`${root}/${pid}/cmdline`, 'utf8')
+    const cmdline = readProcFile(`${root}/${pid}/cmdline`, 'utf8')
     facts.command =
       cmdline.length > 0
         ? cmdline.replace(/\0+$/, '').replace(/\0/g, ' ')
@@ -76,9 +76,14 @@ export interface ListOptions {
   facts?: boolean
 }
 
+/** Holders other than processes, without building one object per process when the scan kept them apart. */
+function otherHolders(record: NamespaceRecord): NsHolder[] {
+  return record instanceof NsRecord ? record.others : record.holders.filter((h) => h.kind !== 'process')
+}
+
 export function holdsNamespace(record: NamespaceRecord, pid: number): boolean {
   if (record.pids.includes(pid)) return true
-  return record.holders.some((h) => (h.kind === 'thread' || h.kind === 'fd') && h.pid === pid)
+  return otherHolders(record).some((h) => (h.kind === 'thread' || h.kind === 'fd') && h.pid === pid)
 }
 
 export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): ListedNamespace[] {
@@ -92,7 +97,7 @@ export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): Li
   for (const r of discovery.namespaces) {
     if (opts.inode !== undefined && r.inode !== opts.inode) continue
     if (opts.pid !== undefined && !holdsNamespace(r, opts.pid)) continue
-    const holders = r.holders
+    const holders = otherHolders(r)
     const nsfs: string[] = []
     for (const h of holders) if (h.kind === 'bind-mount') nsfs.push(h.path)
     const row: ListedNamespace = {ns: r.inode, type: r.type, nprocs: r.pids.length, nsfs, pids: r.pids, holders}
@@ -128,9 +133,9 @@ export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): Li
   return out
 }
 
-/** HOLDERS: processes counted, everything else named. */
-export function describeHolders(holders: readonly NsHolder[]): string {
-  let procs = 0
+/** HOLDERS: processes counted (entries of kind process, plus `processes` more), everything else named. */
+export function describeHolders(holders: readonly NsHolder[], processes = 0): string {
+  let procs = processes
   const parts: string[] = []
   for (const h of holders) {
     switch (h.kind) {
@@ -160,7 +165,7 @@ export function describeHolders(holders: readonly NsHolder[]): string {
 
 /** True when nothing but a relation keeps it: no process, thread, fd or mount. */
 export function isGhost(row: ListedNamespace): boolean {
-  return row.holders.every((h) => h.kind === 'parent' || h.kind === 'owner')
+  return row.nprocs === 0 && row.holders.every((h) => h.kind === 'parent' || h.kind === 'owner')
 }
 
 /** The --json shape of one namespace: every field present, null when empty (as lsns -J). */
@@ -200,15 +205,15 @@ export function toJson(r: ListedNamespace): NamespaceJson {
     pns: r.pns ?? null,
     ons: r.ons ?? null,
     pids: r.pids,
-    // One object per process would make the document ten times larger for no information.
-    holders: r.holders.filter((h) => h.kind !== 'process'),
+    // Processes are in pids: one object per process would make the document ten times larger.
+    holders: r.holders,
   }
 }
 
 /** PPID from /proc/PID/stat (the field after the state, past a comm that may hold spaces). */
 export function readPpid(pid: number, root = PROC_ROOT): number | undefined {
   try {
-    const stat = readFileSync(`${root}/${pid}/stat`, 'latin1')
+    const stat = readProcFile(`${root}/${pid}/stat`)
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 2)
     const ppid = Number(fields[1])
     return Number.isInteger(ppid) ? ppid : undefined

@@ -1,4 +1,4 @@
-import {readFileSync, readlinkSync, readdirSync} from 'node:fs'
+import {closeSync, openSync, readFileSync, readSync, readlinkSync, readdirSync} from 'node:fs'
 
 /**
  * Reading /proc, which is racy: a process may exit between readdir and open.
@@ -81,4 +81,27 @@ export function listNumeric(path: string, log?: AccessLog, what?: string): numbe
     if (c >= 48 && c <= 57) out.push(Number(n))
   }
   return out.sort((a, b) => a - b)
+}
+
+/**
+ * A small /proc file (stat, cmdline, ...) read through one reused buffer. readFileSync
+ * allocates 64 KiB per call for files whose size procfs reports as 0, which costs more
+ * than the read when done for hundreds of processes. Throws like readFileSync (ENOENT: gone).
+ */
+const smallBuffer = Buffer.allocUnsafe(16384)
+
+export function readProcFile(path: string, encoding: BufferEncoding = 'latin1'): string {
+  const fd = openSync(path, 'r')
+  try {
+    let n = 0
+    while (n < smallBuffer.length) {
+      const r = readSync(fd, smallBuffer, n, smallBuffer.length - n, null)
+      if (r === 0) return smallBuffer.toString(encoding, 0, n)
+      n += r
+    }
+  } finally {
+    closeSync(fd)
+  }
+  // Longer than the buffer (a huge command line): read it whole.
+  return readFileSync(path, encoding)
 }

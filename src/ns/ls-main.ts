@@ -1,0 +1,93 @@
+import {NsxError, describeError} from '../cli/errors.js'
+import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
+import {LsOptions, executeLs, jsonText, writeStdout} from './ls-run.js'
+import {normaliseTreeArgs} from './ls-options.js'
+
+/**
+ * The fast path of `nsx ls` (bin/nsx calls it before loading oclif, which costs more than
+ * the scan itself): the same options as commands/ls.ts, parsed with getopt. --help goes
+ * to oclif. Resolves to the exit code.
+ */
+export const LS_OPTIONS: readonly OptionSpec[] = [
+  {key: 'output', long: 'output', short: 'o', arg: 'required'},
+  {key: 'output-all', long: 'output-all', arg: 'none'},
+  {key: 'type', long: 'type', short: 't', arg: 'required'},
+  {key: 'task', long: 'task', short: 'p', arg: 'required'},
+  {key: 'tree', long: 'tree', short: 'T', arg: 'optional'},
+  {key: 'list', long: 'list', short: 'l', arg: 'none'},
+  {key: 'noheadings', long: 'noheadings', short: 'n', arg: 'none'},
+  {key: 'raw', long: 'raw', short: 'r', arg: 'none'},
+  {key: 'notruncate', long: 'notruncate', short: 'u', arg: 'none'},
+  {key: 'nowrap', long: 'nowrap', short: 'W', arg: 'none'},
+  {key: 'json', long: 'json', arg: 'none'},
+  {key: 'help', long: 'help', short: 'h', arg: 'none'},
+]
+
+/** Options anywhere on the line (as oclif takes them), words as the namespace argument. */
+export function parseLsArgs(argv: readonly string[]): LsOptions | 'help' {
+  const words = normaliseTreeArgs(argv)
+  const dash = words.indexOf('--')
+  let rest = dash < 0 ? words : words.slice(0, dash)
+  const positional = dash < 0 ? [] : words.slice(dash + 1)
+  const o: LsOptions = {}
+  for (;;) {
+    const r = getopt(rest, LS_OPTIONS)
+    for (const opt of r.options) {
+      switch (opt.key) {
+        case 'help':
+          return 'help'
+        case 'output':
+          o.output = opt.value
+          break
+        case 'output-all':
+          o.outputAll = true
+          break
+        case 'type':
+          ;(o.type ??= []).push(opt.value ?? '')
+          break
+        case 'task':
+          o.task = opt.value
+          break
+        case 'tree':
+          o.tree = opt.value ?? 'process'
+          break
+        case 'list':
+        case 'noheadings':
+        case 'raw':
+        case 'notruncate':
+        case 'json':
+          o[opt.key] = true
+          break
+        // nowrap: accepted, nothing to do (nsx never wraps)
+      }
+    }
+    if (r.rest.length === 0) break
+    positional.push(r.rest[0])
+    rest = r.rest.slice(1)
+  }
+  if (positional.length > 1) throw new GetoptError(`unexpected argument: ${positional[1]}`)
+  o.namespace = positional[0]
+  return o
+}
+
+export async function runLs(argv: readonly string[]): Promise<{kind: 'help'} | {kind: 'done'; exitCode: number}> {
+  try {
+    let o: LsOptions | 'help'
+    try {
+      o = parseLsArgs(argv)
+    } catch (err) {
+      // A usage error, not nsx's failure: one line, exit 1, as oclif's would be.
+      if (err instanceof GetoptError) throw new NsxError(err.message)
+      throw err
+    }
+    if (o === 'help') return {kind: 'help'}
+    const out = executeLs(o)
+    writeStdout('json' in out ? jsonText(out.json) : out.text)
+    return {kind: 'done', exitCode: 0}
+  } catch (err) {
+    const {line, exitCode} = describeError(err, 1)
+    process.stderr.write(`nsx ls: ${line}\n`)
+    if (process.env.NSX_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
+    return {kind: 'done', exitCode}
+  }
+}
