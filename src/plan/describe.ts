@@ -49,7 +49,7 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
       case 'setns':
         return {action: `enter the ${op.ns} namespace of ${source(op.ns)} (unless entered already)`, needs: setnsNeeds(op.ns)}
       case 'setns-try':
-        return {action: `try to enter the ${op.ns} namespace of ${source(op.ns)}; if refused, retried after the user namespace`, needs: setnsNeeds(op.ns)}
+        return {action: `try to enter the ${op.ns} namespace of ${source(op.ns)}; a refusal is not fatal (retried after the user namespace, or one we are in already)`, needs: setnsNeeds(op.ns)}
       case 'unshare':
         return {
           action: `unshare new ${op.ns.join(', ')} namespace${op.ns.length > 1 ? 's' : ''}`,

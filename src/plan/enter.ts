@@ -33,11 +33,14 @@ const fail = (msg: string): never => {
 }
 
 /** The namespaces to enter, each with its file or undefined for the target's. */
+/** -a, or no namespace named: all of them (nsenter would refuse; entering everything is what people mean). */
+export function entersAll(o: EnterOptions): boolean {
+  return o.all || (o.namespaces.size === 0 && !o.userParent)
+}
+
 export function chooseNamespaces(o: EnterOptions, facts: EnterFacts): Map<NsType, string | undefined> {
   const chosen = new Map(o.namespaces)
-  // No namespace named: all of them, as -a (nsenter would refuse; entering everything is what people mean).
-  const all = o.all || (chosen.size === 0 && !o.userParent)
-  if (all) {
+  if (entersAll(o)) {
     if (!facts.target) fail('no target process specified (-t PID, or nsx enter PID)')
     for (const t of ENTER_ORDER) {
       if (chosen.has(t)) continue
@@ -75,6 +78,7 @@ export function buildEnterPlan(o: EnterOptions, facts: EnterFacts): Plan {
     if (o.noFork) fail('--mount-proc needs the fork into the pid namespace: drop --no-fork')
   }
   const entersUser = chosen.has('user')
+  const all = entersAll(o)
 
   // 1. Pin the target, then open by path everything that lives under /proc/PID or
   //    outside the namespaces, before any namespace changes what paths mean.
@@ -95,7 +99,14 @@ export function buildEnterPlan(o: EnterOptions, facts: EnterFacts): Plan {
   const forceIds = entersUser && !o.preserveCredentials
   if (forceIds) ops.push({op: 'setgroups-try'})
   for (const ns of ENTER_ORDER) if (ns !== 'user' && chosen.has(ns)) ops.push({op: 'setns-try', ns})
-  for (const ns of ENTER_ORDER) if (chosen.has(ns)) ops.push({op: 'setns', ns})
+  for (const ns of ENTER_ORDER) {
+    if (!chosen.has(ns)) continue
+    // With -a, a namespace the target shares with us may be refused (an unprivileged
+    // user's rootless container keeps the host's cgroup namespace): we are in it already,
+    // so the refusal changes nothing. nsenter fails there; nsx goes on.
+    const shared = all && chosen.get(ns) === undefined && ns !== 'user' && t?.ns?.[ns] !== undefined && t.ns[ns] === facts.self[ns]
+    ops.push({op: shared ? 'setns-try' : 'setns', ns})
+  }
   ops.push({op: 'release-target'})
   // chroot moves the cwd to the new root; nsenter comes back to the directory it is in
   // now, after the setns calls (which put it at the root of an entered mount namespace).

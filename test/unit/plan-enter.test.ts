@@ -39,6 +39,16 @@ test('-a into another user namespace: groups dropped first, user namespace first
   ])
 })
 
+test('-a tolerates a refusal to enter a namespace the target shares with us (a rootless container keeps the host\'s cgroup namespace)', () => {
+  const shared: EnterFacts = {self, target: {pid: 42, startTime: 777, ns: {...other, cgroup: self.cgroup, time: self.time}}}
+  const p = plan(['-t', '42', '-a', 'true'], shared)
+  const pass2 = p.slice(p.indexOf('setns user'))
+  assert.deepEqual(pass2.slice(0, 4), ['setns user', 'setns-try cgroup', 'setns ipc', 'setns uts'])
+  assert.ok(pass2.includes('setns-try time'))
+  // Named explicitly, the namespace must be entered, as nsenter requires.
+  assert.ok(plan(['-t', '42', '-C', 'true'], shared).includes('setns cgroup'))
+})
+
 test('a leading PID without -t is the target, and naming no namespace means all of them', () => {
   assert.deepEqual(plan(['42', 'true'], facts({}, true)), plan(['-t', '42', '-a', 'true'], facts({}, true)))
 })
