@@ -300,7 +300,15 @@ export class LayerExtractor implements TarHandler {
   }
 
   private setOpaque(dir: string): void {
-    lsetxattr(this.abs(dir), opaqueXattr(this.opts.privileged), Buffer.from('y'))
+    const name = opaqueXattr(this.opts.privileged)
+    try {
+      lsetxattr(this.abs(dir), name, Buffer.from('y'))
+    } catch (err) {
+      const code = (err as SyscallError).code
+      if (code === 'EOPNOTSUPP' || code === 'ENOTSUP' || code === 'EPERM')
+        throw new NsxError(`cannot mark '${printable(dir)}' opaque: the store's filesystem does not allow the ${name} xattr (${code}); put NSX_ROOT on ext4, xfs, btrfs or tmpfs`)
+      throw err
+    }
     this.stats.opaques++
   }
 

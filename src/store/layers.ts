@@ -1,6 +1,7 @@
 import {mkdirSync, mkdtempSync, renameSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
+import {SyscallError} from '../ffi/libc.js'
 import {BlobRange, Compression, streamBlob} from '../image/blob.js'
 import {ExtractStats, LayerExtractor, opaqueXattr} from '../image/extract.js'
 import {Progress} from '../image/progress.js'
@@ -112,6 +113,8 @@ function prefixed(err: unknown, label: string): unknown {
   if (err instanceof NsxError) return err.message.startsWith(label) ? err : new NsxError(`${label}: ${err.message}`, err.exitCode)
   const e = err as NodeJS.ErrnoException
   if (e.code === 'ENOSPC') return new NsxError(`${label}: no space left in the image store`)
-  if (e.code === 'ENOENT' && e.path) return new NsxError(`${label}: ${e.message}`)
+  if (e.code === 'EDQUOT') return new NsxError(`${label}: disk quota exceeded in the image store`)
+  // A failed system call while writing the layer (fs or libc): the user's problem to see, not a bug.
+  if (err instanceof SyscallError || (typeof e.code === 'string' && typeof e.syscall === 'string')) return new NsxError(`${label}: ${e.message}`)
   return err
 }

@@ -28,8 +28,22 @@ export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env, uid = pro
 export const hexOf = (digest: string) => digest.slice('sha256:'.length)
 export const shortId = (digest: string) => hexOf(digest).slice(0, 12)
 
+/**
+ * Root in the initial user namespace: only then can extraction chown to any id, create
+ * device nodes and set trusted.* xattrs. Root inside a user namespace (unshare -r) cannot.
+ */
+export function fullyPrivileged(): boolean {
+  if ((process.geteuid?.() ?? 0) !== 0) return false
+  try {
+    const map = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/)
+    return map[0] === '0' && map[1] === '0' && map[2] === '4294967295'
+  } catch {
+    return true
+  }
+}
+
 export class Store {
-  readonly privileged = (process.geteuid?.() ?? 0) === 0
+  readonly privileged = fullyPrivileged()
   private lockFd: number | undefined
 
   constructor(readonly root: string) {}

@@ -2,9 +2,10 @@ import {after, test, TestContext} from 'node:test'
 import assert from 'node:assert/strict'
 import {chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
+import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
-import {TestProcesses} from '../helpers/processes.js'
+import {childrenOf, TestProcesses} from '../helpers/processes.js'
 import {buildBusyboxOci, buildTar, toDockerArchive, umociUnpack} from '../helpers/images.js'
 import {Store} from '../../src/store/store.js'
 import {pinLayers} from '../../src/store/pins.js'
@@ -338,4 +339,47 @@ test('listing, gc and rmi on a store that does not exist create nothing', (t) =>
   assertOneLineError(nsx(['rmi', 'busybox'], {env}), 1, /no such image: busybox \(stored: none; load one with nsx load\)/)
   assertOneLineError(nsx(['rmi'], {env}), 1, /no image given/)
   assert.ok(!existsSync(root))
+})
+
+function nsxAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{status: number | null; stdout: string; stderr: string}> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'nsx'), ...args], {env: {...env, NO_COLOR: '1'}})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('close', (status) => resolve({status, stdout, stderr}))
+  })
+}
+
+test('two loads of the same image at once store each layer once and leave no leftovers', async (t) => {
+  const f = images(t)
+  if (!f) return
+  const {root, env} = storeEnv(t)
+  const [a, b] = await Promise.all([nsxAsync(['load', f.layout, '--json'], env), nsxAsync(['load', f.archive, '--json'], env)])
+  assert.equal(a.status, 0, a.stderr)
+  assert.equal(b.status, 0, b.stderr)
+  assert.equal(readdirSync(join(root, 'layers', 'sha256')).length, 3)
+  storeIsClean(root)
+})
+
+test('gc waits for an import that holds the store lock, and says so', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'flock', 'util-linux')) return
+  const {root, env} = storeEnv(t)
+  nsxJson(['images'], {env})
+  mkdirSync(join(root, 'layers', 'sha256'), {recursive: true})
+  writeFileSync(join(root, 'lock'), '')
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  // flock(1) stands in for an import: it holds the lock shared, as nsx load does, until it prints.
+  // -o: the lock stays with flock itself, not with the sleep it runs; killing both releases it.
+  const holder = await procs.spawnUntilLine('flock', ['-o', '-s', join(root, 'lock'), 'sh', '-c', 'echo locked; exec sleep 30'])
+  const sleeper = childrenOf(holder.child.pid!)
+  const gc = nsxAsync(['gc'], env)
+  await new Promise((r) => setTimeout(r, 700))
+  for (const pid of sleeper) process.kill(pid, 'SIGKILL')
+  process.kill(holder.child.pid!, 'SIGKILL')
+  const r = await gc
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stderr, /^nsx: waiting for another nsx using the image store at /)
 })
