@@ -22,3 +22,12 @@ export function groupName(gid: number): string | undefined {
   group ??= load('/etc/group')
   return group.get(gid)
 }
+
+/** user or group name -> id, from /etc/passwd or /etc/group (the first line that names it). */
+export function idByName(name: string, kind: 'user' | 'group'): number | undefined {
+  for (const line of (readText(kind === 'user' ? '/etc/passwd' : '/etc/group') ?? '').split('\n')) {
+    const f = line.split(':')
+    if (f.length >= 3 && f[0] === name && /^\d+$/.test(f[2])) return Number(f[2])
+  }
+  return undefined
+}
