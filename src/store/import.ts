@@ -97,7 +97,8 @@ export type ResolvedLayer = {kind: 'dir'; path: string} | {kind: 'stored'; diffI
 /**
  * A --layer PATH: a directory is used as it is (an overlay lower directory needs no copy);
  * a tar, tar.gz or tar.zst is extracted into the store once. A small cache, keyed by the
- * file's identity (device, inode, size, mtime), lets a second run skip reading it again.
+ * file's identity (device, inode, size, mtime and ctime, which no one can set back), lets a
+ * second run skip reading it again.
  */
 export async function importLayer(store: Store, path: string): Promise<ResolvedLayer> {
   let st
@@ -109,7 +110,7 @@ export async function importLayer(store: Store, path: string): Promise<ResolvedL
   if (st.isDirectory()) return {kind: 'dir', path: realpathSync(path)}
   if (!st.isFile()) throw new NsxError(`${path}: a layer must be a directory or a tar, tar.gz or tar.zst file`)
   const real = realpathSync(path)
-  const key = createHash('sha256').update(`${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${real}`).digest('hex')
+  const key = createHash('sha256').update(`${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${real}`).digest('hex')
   const cacheFile = join(store.root, 'sources', `${key}.json`)
   const cached = store.readJson<{diffId: string}>(cacheFile)
   if (cached && readLayerMeta(store, cached.diffId)) return {kind: 'stored', diffId: cached.diffId, path: store.layerRoot(cached.diffId), reused: true}

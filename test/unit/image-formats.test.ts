@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {mkdirSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {readDockerArchive} from '../../src/image/docker-archive.js'
@@ -12,6 +12,7 @@ import {Progress} from '../../src/image/progress.js'
 import {formatBytes} from '../../src/image/size.js'
 import {defaultStoreRoot, Store} from '../../src/store/store.js'
 import {storeLayer} from '../../src/store/layers.js'
+import {importLayer} from '../../src/store/import.js'
 import {findImage, updateRepositories, writeImage} from '../../src/store/images.js'
 import {buildTar, tempDir} from '../helpers/images.js'
 
@@ -209,4 +210,28 @@ test('progress is drawn only after half a second, throttled, and erased at the e
   }
   assert.equal(formatBytes(999), '999B')
   assert.equal(formatBytes(1982256), '1.98MB')
+})
+
+test('a --layer file is extracted once and then found by its identity; a rewritten file is read again even with its mtime set back', async (t) => {
+  const d = tempDir(t)
+  const store = Store.open(join(d, 'store'))
+  const file = join(d, 'l.tar')
+  writeFileSync(file, buildTar([{name: 'a', data: 'one'}]))
+  utimesSync(file, 1000, 1000)
+  const first = await importLayer(store, file)
+  assert.equal(first.kind, 'stored')
+  assert.equal(first.kind === 'stored' && first.reused, false)
+  const second = await importLayer(store, file)
+  assert.deepEqual(second, {...first, reused: true})
+  assert.equal(readdirSync(join(store.root, 'sources')).length, 1, 'remembered by identity')
+  // Other bytes of the same size, with the mtime set back: the ctime still tells.
+  writeFileSync(file, buildTar([{name: 'a', data: 'two'}]))
+  utimesSync(file, 1000, 1000)
+  const third = await importLayer(store, file)
+  assert.equal(third.kind, 'stored')
+  assert.notEqual(third.kind === 'stored' && third.diffId, first.kind === 'stored' && first.diffId)
+  assert.equal(readFileSync(join(third.path, 'a'), 'utf8'), 'two')
+  await assert.rejects(importLayer(store, join(d, 'missing.tar')), /no such layer: .*missing.tar/)
+  const dir = await importLayer(store, d)
+  assert.deepEqual(dir, {kind: 'dir', path: d})
 })
