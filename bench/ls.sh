@@ -24,7 +24,8 @@ cleanup() {
 trap cleanup EXIT
 
 measure() { # label -> mean seconds of each tool, in $tmp/$label.json
-  hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/$1.json" "$NSX ls --json" "lsns -J" >/dev/null
+  # -i: on a busy machine either tool may lose a race with an exiting process now and then.
+  hyperfine -N -i --warmup 3 --runs "$RUNS" --export-json "$tmp/$1.json" "$NSX ls --json" "lsns -J" >/dev/null 2>&1
 }
 mean() { node -e 'const r=require(process.argv[1]).results; console.log(r[Number(process.argv[2])].mean)' "$tmp/$1.json" "$2"; }
 nprocs() { ls /proc | grep -c '^[0-9]'; }
@@ -36,6 +37,7 @@ for ((g = 0; g < GROUPS_N; g++)); do
   unshare --fork --kill-child=SIGKILL --pid --mount --uts --ipc --net \
     sh -c "for i in \$(seq $PER_GROUP); do sleep 100000 & done; wait" &
   holders+=($!)
+  disown $! # no "Killed" line from bash at cleanup
 done
 # Wait until every group's processes exist.
 want=$((base_procs + GROUPS_N * (PER_GROUP + 2)))
@@ -52,4 +54,7 @@ console.log(`processes: ${bp} without the load, ${lp} with it (${ns} namespaces)
 console.log(`nsx ls --json : ${ms(nb)} -> ${ms(nl)}  (${per(nb, nl)} per process)`)
 console.log(`lsns -J       : ${ms(lb)} -> ${ms(ll)}  (${per(lb, ll)} per process)`)
 console.log(`ratio nsx/lsns under load: ${(nl / ll).toFixed(2)} (below 1: nsx is faster)`)
+// Fixed costs differ (Node's start-up against a C binary): where the lines cross, if they do.
+const slope = (ll - lb - (nl - nb)) / (lp - bp)
+if (slope > 0) console.log(`same speed at about ${Math.round(bp + (nb - lb) / slope)} processes (at this per-process cost)`)
 JS
