@@ -103,7 +103,7 @@ const BUSYBOX = '/usr/bin/busybox' // busybox-static: no shared libraries to cop
  * 3. /etc/hostname added
  * Config: Cmd ["/bin/sh"], Env FOO=bar, WorkingDir /etc, User 0:0.
  */
-export function buildBusyboxOci(dir: string, opts: {tag?: string} = {}): string {
+export function buildBusyboxOci(dir: string, opts: {tag?: string; extraFiles?: Record<string, string>} = {}): string {
   const tag = opts.tag ?? 'latest'
   const layout = join(dir, 'oci')
   const img = `${layout}:${tag}`
@@ -120,6 +120,11 @@ export function buildBusyboxOci(dir: string, opts: {tag?: string} = {}): string 
   writeFileSync(join(r1, 'etc', 'motd'), 'hello from layer 1\n')
   writeFileSync(join(r1, 'etc', 'old', 'a'), 'a\n')
   writeFileSync(join(r1, 'etc', 'old', 'b'), 'b\n')
+  // Extra files for layer 1 (path in the image -> host file), e.g. a static probe program.
+  for (const [inImage, host] of Object.entries(opts.extraFiles ?? {})) {
+    mkdirSync(join(r1, inImage, '..'), {recursive: true})
+    cpSync(host, join(r1, inImage))
+  }
   must('umoci', ['repack', '--image', img, bundle(1)])
   must('umoci', ['unpack', '--image', img, bundle(2)])
   const r2 = join(bundle(2), 'rootfs')
@@ -134,6 +139,15 @@ export function buildBusyboxOci(dir: string, opts: {tag?: string} = {}): string 
   must('umoci', ['config', '--image', img, '--config.cmd', '/bin/sh', '--config.env', 'FOO=bar', '--config.workingdir', '/etc', '--config.user', '0:0'])
   for (let n = 1; n <= 3; n++) rmSync(bundle(n), {recursive: true, force: true})
   return layout
+}
+
+/** A static probe program compiled from C (needs gcc and libc6-dev): prints "probe" and its arguments. */
+export function buildStaticProbe(dir: string): string {
+  const src = join(dir, 'probe.c')
+  writeFileSync(src, '#include <stdio.h>\nint main(int argc, char **argv) { printf("probe"); for (int i = 1; i < argc; i++) printf(" %s", argv[i]); printf("\\n"); return 0; }\n')
+  const out = join(dir, 'probe')
+  must('gcc', ['-static', '-O2', '-o', out, src])
+  return out
 }
 
 /** The same image as a docker archive, written by skopeo, named NAME. */

@@ -6,7 +6,7 @@ import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
 import {childrenOf, TestProcesses} from '../helpers/processes.js'
-import {buildBusyboxOci, buildTar, toDockerArchive, umociUnpack} from '../helpers/images.js'
+import {buildBusyboxOci, buildStaticProbe, buildTar, toDockerArchive, umociUnpack} from '../helpers/images.js'
 import {Store} from '../../src/store/store.js'
 import {pinLayers} from '../../src/store/pins.js'
 
@@ -21,11 +21,13 @@ after(() => rmSync(work, {recursive: true, force: true}))
 
 let fixture: {layout: string; archive: string} | undefined
 function images(t: TestContext): {layout: string; archive: string} | undefined {
-  if (!needRoot(t) || !needCommand(t, 'umoci', 'umoci') || !needCommand(t, 'skopeo', 'skopeo') || !needCommand(t, 'busybox', 'busybox-static')) return undefined
+  if (!needRoot(t) || !needCommand(t, 'umoci', 'umoci') || !needCommand(t, 'skopeo', 'skopeo') || !needCommand(t, 'busybox', 'busybox-static') || !needCommand(t, 'gcc', 'gcc'))
+    return undefined
   if (!fixture) {
     const dir = join(work, 'fixture')
     mkdirSync(dir)
-    const layout = buildBusyboxOci(dir)
+    const probe = buildStaticProbe(dir)
+    const layout = buildBusyboxOci(dir, {extraFiles: {'usr/local/bin/probe': probe}})
     const archive = toDockerArchive(layout, 'latest', join(dir, 'busybox.tar'), 'probe/busybox:1.0')
     // Readable by the rootless test's user too.
     run('chmod', ['-R', 'a+rX', dir])
@@ -92,7 +94,7 @@ test('the stored layers, stacked by overlayfs in a private mount namespace, give
   const mnt = mkdtempSync(join(work, 'mnt-'))
   t.after(() => rmSync(mnt, {recursive: true, force: true}))
   // unshare -m makes the mount namespace private: nothing here is visible on the host, and it goes when sh exits.
-  const script = `mount -t overlay overlay -o lowerdir=${lowers.join(':')} ${mnt} && find ${mnt} -mindepth 1 -printf '${FIND_FORMAT}' | sort && echo --- && chroot ${mnt} /bin/sh -c 'busybox cat /etc/hostname; busybox ls /etc/old; test -e /etc/motd || echo motd-gone'`
+  const script = `mount -t overlay overlay -o lowerdir=${lowers.join(':')} ${mnt} && find ${mnt} -mindepth 1 -printf '${FIND_FORMAT}' | sort && echo --- && chroot ${mnt} /bin/sh -c 'busybox cat /etc/hostname; busybox ls /etc/old; test -e /etc/motd || echo motd-gone; /usr/local/bin/probe from the image'`
   const r = run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script])
   assert.equal(r.status, 0, r.stderr)
   const [ours, inside] = r.stdout.split('---\n')
@@ -101,7 +103,7 @@ test('the stored layers, stacked by overlayfs in a private mount namespace, give
   const rootfs = umociUnpack(f.layout, 'latest', bundle)
   const theirs = run('sh', ['-c', `find ${rootfs} -mindepth 1 -printf '${FIND_FORMAT}' | sort`]).stdout
   assert.equal(ours, theirs)
-  assert.equal(inside, 'probe\nc\nmotd-gone\n')
+  assert.equal(inside, 'probe\nc\nmotd-gone\nprobe from the image\n')
 })
 
 test('a docker archive written by skopeo loads its RepoTags and reuses the layers already stored', (t) => {
