@@ -14,7 +14,7 @@ export default class Enter extends NsxCommand {
   static override summary = "Run a command or a shell in another process's namespaces (nsenter's flags, letter for letter)"
   static override description = `Enters the namespaces of a target process, then runs COMMAND (default: $SHELL, or /bin/sh, as a login shell). The options are util-linux nsenter's, with its rules: the user namespace is entered first when that is what grants the privilege to enter the others, and last otherwise; one's own user namespace is never re-entered; in a new user namespace the uid and gid become 0 unless --preserve-credentials; entering a pid namespace forks, since only children join it.
 
-Without -t, a leading PID names the target (nsx enter 1234 ps). When no namespace is named, all of the target's are entered, as with -a. A namespace option with a FILE (-n=/run/netns/x, --net=/run/netns/x) enters the namespace that file holds instead of the target's.
+Options come first: as with nsenter, the first word that is not an option ends them, and -m/path or --mount=/path (never -m /path) gives an optional value. Without -t, a leading PID names the target (nsx enter 1234 ps). When no namespace is named, all of the target's are entered, as with -a; with -a, a namespace the target shares with us that we may not enter (an unprivileged user's rootless container keeps the host's cgroup namespace) is skipped instead of failing as nsenter does. A namespace option with a FILE (-n=/run/netns/x, --net=/run/netns/x) enters the namespace that file holds instead of the target's.
 
 The target is pinned with a pidfd from the moment nsx resolves it to the last setns: if it exits, or its pid is reused by another process, nsx fails and never enters another process's namespaces.
 
@@ -40,13 +40,13 @@ Exit status: the command's own; 125 when nsx fails (bad usage included), 126 whe
     all: Flags.boolean({char: 'a', description: 'Enter all namespaces of the target (except our own user namespace); the default when none is named'}),
     target: Flags.string({char: 't', description: 'The target process whose namespaces to enter', helpValue: 'PID'}),
     mount: Flags.string({char: 'm', description: 'Enter the mount namespace of the target; with =FILE (-m=FILE, --mount=FILE) the one FILE holds', helpValue: 'FILE'}),
-    uts: Flags.string({char: 'u', description: 'Enter the UTS namespace (hostname, domain name)', helpValue: 'FILE'}),
-    ipc: Flags.string({char: 'i', description: 'Enter the System V IPC namespace', helpValue: 'FILE'}),
-    net: Flags.string({char: 'n', description: 'Enter the network namespace', helpValue: 'FILE'}),
-    pid: Flags.string({char: 'p', description: 'Enter the pid namespace (the command runs as a child, in it)', helpValue: 'FILE'}),
-    cgroup: Flags.string({char: 'C', description: 'Enter the cgroup namespace', helpValue: 'FILE'}),
-    user: Flags.string({char: 'U', description: 'Enter the user namespace', helpValue: 'FILE'}),
-    time: Flags.string({char: 'T', description: 'Enter the time namespace', helpValue: 'FILE'}),
+    uts: Flags.string({char: 'u', description: 'Enter the UTS namespace (hostname, domain name); =FILE: the one FILE holds', helpValue: 'FILE'}),
+    ipc: Flags.string({char: 'i', description: 'Enter the System V IPC namespace; =FILE: the one FILE holds', helpValue: 'FILE'}),
+    net: Flags.string({char: 'n', description: 'Enter the network namespace; =FILE: the one FILE holds', helpValue: 'FILE'}),
+    pid: Flags.string({char: 'p', description: 'Enter the pid namespace (the command runs as a child, in it); =FILE: the one FILE holds', helpValue: 'FILE'}),
+    cgroup: Flags.string({char: 'C', description: 'Enter the cgroup namespace; =FILE: the one FILE holds', helpValue: 'FILE'}),
+    user: Flags.string({char: 'U', description: 'Enter the user namespace; =FILE: the one FILE holds', helpValue: 'FILE'}),
+    time: Flags.string({char: 'T', description: 'Enter the time namespace; =FILE: the one FILE holds', helpValue: 'FILE'}),
     'user-parent': Flags.boolean({description: 'Enter the parent of the user namespace instead'}),
     setuid: Flags.string({char: 'S', description: 'Set the uid in the entered namespaces; follow: the target\'s', helpValue: 'UID|follow'}),
     setgid: Flags.string({char: 'G', description: 'Set the gid in the entered namespaces; follow: the target\'s', helpValue: 'GID|follow'}),
