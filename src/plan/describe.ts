@@ -1,5 +1,6 @@
 import type {Op, Plan} from './ops.js'
 import type {NsType} from '../ns/types.js'
+import {describeUnshareOp} from '../unshare/ops.js'
 
 /** One step of a plan as --dry-run shows it: what it does and the privilege it needs. */
 export interface StepDescription {
@@ -97,6 +98,16 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
         return {action: `exec ${op.argv.join(' ')}`, needs: 'execute permission'}
       case 'exec-shell':
         return {action: 'exec $SHELL (or /bin/sh) as a login shell', needs: 'execute permission'}
+      case 'helper-start':
+      case 'helper-map':
+      case 'map-write':
+      case 'setgroups-write':
+      case 'timens-offset':
+      case 'persist':
+      case 'helper-commit':
+      case 'fork-wait':
+      case 'proc-private':
+        return describeUnshareOp(op)
     }
   }
 }

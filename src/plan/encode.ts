@@ -1,4 +1,5 @@
 import type {Op, OpName, Plan} from './ops.js'
+import {UNSHARE_ENCODERS} from '../unshare/ops.js'
 
 type Encoder<N extends OpName> = (op: Extract<Op, {op: N}>) => string[]
 
@@ -32,6 +33,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   fork: () => [],
   exec: (o) => o.argv,
   'exec-shell': () => [],
+  ...UNSHARE_ENCODERS,
 }
 
 /** Number of arguments each op takes (exec: -1, the rest); must match native/exec.c's table. */

@@ -1,4 +1,5 @@
 import type {NsType} from '../ns/types.js'
+import type {UnshareOp} from '../unshare/ops.js'
 
 /**
  * A plan: the ordered operations native/build/nsx-exec performs before it execs the
@@ -44,6 +45,8 @@ export type Op =
   | {op: 'fork'}
   | {op: 'exec'; argv: string[]}
   | {op: 'exec-shell'}
+  /** nsx unshare's own ops (src/unshare/ops.ts, native/ops-unshare.c). */
+  | UnshareOp
 
 export type Propagation = 'private' | 'slave' | 'shared'
 
