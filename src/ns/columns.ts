@@ -62,7 +62,7 @@ export function cellText(name: ColumnName, row: ListedNamespace): string {
     case 'ONS':
       return num(row.ons)
     case 'HOLDERS':
-      return describeHolders(row.holders, row.nprocs)
+      return describeHolders(row.holders, row.nprocs, row.type)
   }
 }
 

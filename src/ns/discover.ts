@@ -19,6 +19,9 @@ export type NsHolder =
   | {kind: 'bind-mount'; path: string; mountPid?: number}
   | {kind: 'parent'; of: number} // only known as the parent (NS_GET_PARENT) of namespace inode `of`
   | {kind: 'owner'; of: number} // only known as the owning user ns (NS_GET_USERNS) of inode `of`
+  // the namespace pid's next children will be in (/proc/PID/ns/pid_for_children or time_for_children),
+  // listed only when pid itself is not in it: `unshare --pid` without --fork makes one
+  | {kind: 'for-children'; pid: number}
 
 export interface NamespaceRecord {
   inode: number
@@ -150,6 +153,8 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
   const nTypes = readTypes.length
   // Inodes of the process being read, by position in readTypes (reused: no allocation per process).
   const inodes = new Array<number>(nTypes).fill(-1)
+  const pidAt = wanted.has('pid') ? readTypes.indexOf('pid') : -1
+  const timeAt = wanted.has('time') ? readTypes.indexOf('time') : -1
   /** mnt namespace inode -> a pid in it, for reading its mount table once. */
   const mountTables = new Map<number, number>()
 
@@ -179,6 +184,8 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
         if (type === 'mnt' && !mountTables.has(ino)) mountTables.set(ino, pid)
         if (wanted.has(type)) index.record(type, ino).pids.push(pid)
       }
+      if (pidAt >= 0) forChildren(index, dir, pid, 'pid', inodes[pidAt])
+      if (timeAt >= 0) forChildren(index, dir, pid, 'time', inodes[timeAt])
     }
     // Threads: only when there is more than one. nlink of task/ is 2 + threads (procfs), so
     // one stat spares the common single-threaded process a readdir.
@@ -234,6 +241,18 @@ function readLinks(dir: string, types: readonly NsType[], inodes: number[]): 'ok
   }
   if (found) return 'ok'
   return denied ? 'denied' : 'gone'
+}
+
+/** A pid or time namespace for the process's future children, when it differs from its own. */
+function forChildren(index: NsIndex, dir: string, pid: number, type: 'pid' | 'time', own: number): void {
+  let link: string
+  try {
+    link = readlinkSync(`${dir}/ns/${type}_for_children`)
+  } catch {
+    return // gone, or a kernel without it
+  }
+  const ino = linkInode(link, type)
+  if (ino >= 0 && ino !== own) index.record(type, ino).others.push({kind: 'for-children', pid})
 }
 
 function scanThreads(

@@ -8,7 +8,7 @@ import type {ListedNamespace} from './listing.js'
  * - owner: every namespace under the user namespace that owns it;
  * - process: under the namespace of the nearest ancestor process that represents one
  *   (so a container's namespaces sit under the namespaces of what started it); a namespace
- *   with no process sits under the process that holds it by a thread or an fd.
+ *   with no process sits under the process that holds it by a thread, an fd or as *_for_children.
  */
 export const TREE_MODES = ['process', 'parent', 'owner'] as const
 export type TreeMode = (typeof TREE_MODES)[number]
@@ -39,8 +39,8 @@ function parentIndexes(rows: readonly ListedNamespace[], mode: TreeMode, ppidOf:
     if (r.pid !== undefined) {
       start = ppidOf(r.pid)
     } else {
-      const h = r.holders.find((x) => x.kind === 'fd' || x.kind === 'thread')
-      start = h && (h.kind === 'fd' || h.kind === 'thread') ? h.pid : undefined
+      const h = r.holders.find((x) => x.kind === 'fd' || x.kind === 'thread' || x.kind === 'for-children')
+      start = h && (h.kind === 'fd' || h.kind === 'thread' || h.kind === 'for-children') ? h.pid : undefined
     }
     // Walk up until an ancestor represents a row; pid 0 is above init.
     const seen = new Set<number>()

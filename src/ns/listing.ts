@@ -83,7 +83,7 @@ function otherHolders(record: NamespaceRecord): NsHolder[] {
 
 export function holdsNamespace(record: NamespaceRecord, pid: number): boolean {
   if (record.pids.includes(pid)) return true
-  return otherHolders(record).some((h) => (h.kind === 'thread' || h.kind === 'fd') && h.pid === pid)
+  return otherHolders(record).some((h) => (h.kind === 'thread' || h.kind === 'fd' || h.kind === 'for-children') && h.pid === pid)
 }
 
 export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): ListedNamespace[] {
@@ -134,7 +134,7 @@ export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): Li
 }
 
 /** HOLDERS: processes counted (entries of kind process, plus `processes` more), everything else named. */
-export function describeHolders(holders: readonly NsHolder[], processes = 0): string {
+export function describeHolders(holders: readonly NsHolder[], processes = 0, type = 'pid'): string {
   let procs = processes
   const parts: string[] = []
   for (const h of holders) {
@@ -147,6 +147,9 @@ export function describeHolders(holders: readonly NsHolder[], processes = 0): st
         break
       case 'fd':
         parts.push(`fd ${h.fd} of ${h.pid}`)
+        break
+      case 'for-children':
+        parts.push(`${type}_for_children of ${h.pid}`)
         break
       case 'bind-mount':
         parts.push(`mount ${h.path}`)

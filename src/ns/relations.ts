@@ -65,6 +65,8 @@ export function holderPath(h: NsHolder, type: string, root = PROC_ROOT): string 
       return `${root}/${h.pid}/task/${h.tid}/ns/${type}`
     case 'fd':
       return `${root}/${h.pid}/fd/${h.fd}`
+    case 'for-children':
+      return `${root}/${h.pid}/ns/${type}_for_children`
     case 'bind-mount':
       // Through the holding mount namespace's root, which is right from any mount namespace.
       return h.mountPid === undefined ? h.path : `${root}/${h.mountPid}/root${h.path}`

@@ -294,6 +294,33 @@ test('a thread that unshared its net and uts namespaces: they appear, held by th
   assert.equal(lsns().some((r) => r.ns === netNs), false)
 })
 
+test('unshare --pid without --fork: once its first child (the init) exited, the pid namespace has no process and is held as pid_for_children', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  // The kernel shows pid_for_children only once an init was forked into it; true is that init.
+  const c = procs.spawn('unshare', ['--pid', 'sh', '-c', '/bin/true; exec sleep 100000'])
+  const pid = c.pid!
+  const forChildren = () => {
+    try {
+      return statSync(`/proc/${pid}/ns/pid_for_children`).ino
+    } catch {
+      return 0
+    }
+  }
+  await waitFor(() => forChildren() !== 0 && forChildren() !== inodeOf(pid, 'pid'), 5000, 'the pid namespace for children')
+  const ino = forChildren()
+  const row = find(ls(['-t', 'pid']), ino)
+  assert.ok(row, 'pid_for_children namespace missing')
+  assert.equal(row.nprocs, 0)
+  assert.deepEqual(row.holders, [{kind: 'for-children', pid}])
+  assert.equal(row.path, `/proc/${pid}/ns/pid_for_children`)
+  assert.equal(row.pns, inodeOf('self', 'pid'))
+  assert.equal(lsns().some((r) => r.ns === ino), false, 'lsns 2.38 does not see it')
+  const table = nsx(['ls', '-l', '-n', '-t', 'pid', '-o', 'NS,HOLDERS'])
+  assert.match(table.stdout, new RegExp(`^${ino} pid_for_children of ${pid}$`, 'm'))
+})
+
 test('nested pid namespaces: each level names its parent; once all processes exit, an fd keeps the inner one and the outer is a ghost held as its parent', async (t) => {
   if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux') || !needCommand(t, 'python3', 'python3')) return
   const procs = new TestProcesses()

@@ -66,6 +66,17 @@ test('nsfs bind mounts hold namespaces, with the mount path unescaped and the pi
   assert.deepEqual(d.get('net', 4026532401)?.holders, [{kind: 'bind-mount', path: '/run/netns/with space', mountPid: 1}])
 })
 
+test('a pid namespace a process made for its children (unshare without fork) is held as for-children; an unchanged one is not', () => {
+  const d = scan()
+  const r = d.get('pid', 4026532900)
+  assert.ok(r, 'pid_for_children namespace missing')
+  assert.deepEqual(r.pids, [])
+  assert.deepEqual(r.holders, [{kind: 'for-children', pid: 150}])
+  // 150's time_for_children and 1's pid_for_children are their own namespaces: nothing added.
+  assert.ok(!d.namespaces.some((x) => x.holders.some((h) => h.kind === 'for-children' && h.pid === 1)))
+  assert.deepEqual(d.get('time', 4026531834)?.holders.filter((h) => h.kind !== 'process'), [])
+})
+
 test('holders list the processes first, then the other holders', () => {
   const d = scan()
   const r = d.get('net', 4026532504)

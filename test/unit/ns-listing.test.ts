@@ -68,6 +68,8 @@ test('-p keeps the namespaces a process holds, by membership, thread or fd', () 
   assert.ok(!inodes.includes(4026532300))
   const rows150 = listing({pid: 150})
   assert.ok(rows150.some((r) => r.ns === 4026532300), 'fd-held netns of 150 missing')
+  assert.ok(rows150.some((r) => r.ns === 4026532900), 'pid_for_children of 150 missing')
+  assert.equal(byNs(listing(), 4026532900).path, `${PROC}/150/ns/pid_for_children`)
 })
 
 test('a namespace argument keeps that inode only', () => {
@@ -110,9 +112,12 @@ test('HOLDERS counts processes and names the rest', () => {
       {kind: 'bind-mount', path: '/run/netns/x', mountPid: 1},
       {kind: 'parent', of: 7},
       {kind: 'owner', of: 8},
+      {kind: 'for-children', pid: 9},
     ]),
-    '2 processes, thread 4 of 3, fd 6 of 5, mount /run/netns/x, parent of 7, owner of 8',
+    '2 processes, thread 4 of 3, fd 6 of 5, mount /run/netns/x, parent of 7, owner of 8, pid_for_children of 9',
   )
+  assert.equal(describeHolders([{kind: 'for-children', pid: 9}], 0, 'time'), 'time_for_children of 9')
+  assert.equal(describeHolders([], 3), '3 processes')
   assert.equal(describeHolders([{kind: 'process', pid: 1}]), '1 process')
 })
 

@@ -50,7 +50,7 @@ function table(): TableSource {
     [GHOST_USER]: {parent: INIT_USER},
   }
   // Everything else found in the fixture is owned by the initial user namespace.
-  for (const ino of [4026531840, 4026531992, INIT_PID, 4026531838, 4026531839, 4026531835, 4026531834, 4026532500, 4026532501, 4026532502, 4026532300, 4026532400, 4026532401, 4026532600]) {
+  for (const ino of [4026532900, 4026531840, 4026531992, INIT_PID, 4026531838, 4026531839, 4026531835, 4026531834, 4026532500, 4026532501, 4026532502, 4026532300, 4026532400, 4026532401, 4026532600]) {
     t[ino] = {owner: INIT_USER}
   }
   return new TableSource(t)
@@ -131,5 +131,6 @@ test('holderPath opens processes, threads and fds through /proc, and mounts thro
   assert.equal(holderPath({kind: 'thread', pid: 7, tid: 9}, 'uts', '/proc'), '/proc/7/task/9/ns/uts')
   assert.equal(holderPath({kind: 'fd', pid: 7, fd: 3}, 'net', '/proc'), '/proc/7/fd/3')
   assert.equal(holderPath({kind: 'bind-mount', path: '/run/netns/a', mountPid: 7}, 'net', '/proc'), '/proc/7/root/run/netns/a')
+  assert.equal(holderPath({kind: 'for-children', pid: 7}, 'time', '/proc'), '/proc/7/ns/time_for_children')
   assert.equal(holderPath({kind: 'parent', of: 1}, 'pid', '/proc'), undefined)
 })
