@@ -29,7 +29,9 @@ export function isDockerArchive(file: string): boolean {
   }
 }
 
-export function readDockerArchive(file: string, tag: string | undefined, label = tag ? `${file}:${tag}` : file): ImageSource {
+/** display: how to name the archive in messages (the user's path when file is a decompressed copy). */
+export function readDockerArchive(file: string, tag: string | undefined, display = file): ImageSource {
+  const label = tag ? `${display}:${tag}` : display
   const head = Buffer.alloc(4)
   const fd = openSync(file, 'r')
   try {
@@ -38,7 +40,7 @@ export function readDockerArchive(file: string, tag: string | undefined, label =
     closeSync(fd)
   }
   const c = sniffCompression(head)
-  if (c !== 'none') throw new NsxError(`${label}: ${c}-compressed docker archive; decompress it first (docker load reads only plain tars too)`)
+  if (c !== 'none') throw new NsxError(`${label}: ${c}-compressed docker archive; decompress it first`)
   const members = indexTar(file, label)
   const member = (name: string, what: string): TarMember => {
     const m = members.get(memberName(name))
@@ -59,13 +61,13 @@ export function readDockerArchive(file: string, tag: string | undefined, label =
   if (tag !== undefined) {
     // TAG may be a full "name:tag" or just the tag part.
     const m = entries.filter((e) => tagsOf(e).some((t) => t === tag || splitName(t).tag === tag))
-    if (m.length === 0) throw new NsxError(`unknown tag '${tag}' in ${file} (tags: ${allTags.join(', ') || 'none'})`)
-    if (m.length > 1) throw new NsxError(`tag '${tag}' is ambiguous in ${file} (tags: ${allTags.join(', ')})`)
+    if (m.length === 0) throw new NsxError(`unknown tag '${tag}' in ${display} (tags: ${allTags.join(', ') || 'none'})`)
+    if (m.length > 1) throw new NsxError(`tag '${tag}' is ambiguous in ${display} (tags: ${allTags.join(', ')})`)
     chosen = m[0]
   } else if (entries.length === 1) {
     chosen = entries[0]
   } else {
-    throw new NsxError(`${file} holds ${entries.length} images; name one as ${file}:TAG (tags: ${allTags.join(', ') || 'none'})`)
+    throw new NsxError(`${display} holds ${entries.length} images; name one as ${display}:TAG (tags: ${allTags.join(', ') || 'none'})`)
   }
   if (typeof chosen.Config !== 'string' || !Array.isArray(chosen.Layers) || chosen.Layers.some((l) => typeof l !== 'string'))
     throw new NsxError(`${label}: malformed manifest.json entry`)
@@ -80,7 +82,7 @@ export function readDockerArchive(file: string, tag: string | undefined, label =
     throw new NsxError(`${label}: manifest.json lists ${layerNames.length} layers but the config has ${config.diffIds.length} diff_ids`)
   const layers = layerNames.map((name, i) => {
     const m = member(name, 'layer')
-    return {blob: {file, start: m.start, length: m.size, label: `${file}:${memberName(name)}`}, diffId: config.diffIds[i]}
+    return {blob: {file, start: m.start, length: m.size, label: `${display}:${memberName(name)}`}, diffId: config.diffIds[i]}
   })
   return {label, format: 'docker-archive', names: tagsOf(chosen), configBytes, id, config, layers}
 }

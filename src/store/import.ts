@@ -1,15 +1,17 @@
 import {createHash} from 'node:crypto'
-import {mkdirSync, realpathSync, statSync} from 'node:fs'
+import {closeSync, mkdirSync, mkdtempSync, openSync, readSync, realpathSync, statSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import type {ImageDefaults} from '../image/config.js'
+import {sniffCompression, streamBlob} from '../image/blob.js'
 import {isDockerArchive, readDockerArchive} from '../image/docker-archive.js'
 import {isOciLayout, readOciLayout} from '../image/oci-layout.js'
 import {Progress} from '../image/progress.js'
 import {ImageSource, parseImageRef} from '../image/source.js'
 import {findImage, ImageRecord, namesOf, readImage, readRepositories, updateRepositories, writeImage} from './images.js'
 import {readLayerMeta, storeLayer} from './layers.js'
-import {exists, Store} from './store.js'
+import {removeOnInterrupt} from './interrupt.js'
+import {exists, removeTree, Store} from './store.js'
 
 /**
  * The import path of `nsx load` and, later, `nsx run --image/--layer`: image files and
@@ -33,17 +35,58 @@ export interface LoadResult {
   layers: LoadedLayer[]
 }
 
-/** Open PATH[:TAG] as an OCI layout or docker archive, without storing anything. */
-export function openImage(arg: string): ImageSource {
+/**
+ * Open PATH[:TAG] as an OCI layout or docker archive. A gzip- or zstd-compressed docker
+ * archive (docker save | gzip) is first decompressed into the store's tmp/, since its
+ * layers are read in place by offset; call cleanup() when done with the source.
+ */
+export async function openImage(store: Store, arg: string): Promise<{src: ImageSource; cleanup(): void}> {
   const ref = parseImageRef(arg)
   const st = statSync(ref.path)
+  const none = () => {}
   if (st.isDirectory()) {
     if (!isOciLayout(ref.path)) throw new NsxError(`${ref.path}: a directory but not an OCI image layout (no oci-layout file)`)
-    return readOciLayout(ref.path, ref.tag)
+    return {src: readOciLayout(ref.path, ref.tag), cleanup: none}
   }
   if (!st.isFile()) throw new NsxError(`${ref.path}: not a file or directory`)
-  if (!isDockerArchive(ref.path)) throw new NsxError(`${ref.path}: neither an OCI image layout nor a docker archive (for a single layer use --layer)`)
-  return readDockerArchive(ref.path, ref.tag)
+  const compression = sniffCompression(readHead(ref.path))
+  if (compression === 'none') {
+    if (!isDockerArchive(ref.path)) throw new NsxError(`${ref.path}: neither an OCI image layout nor a docker archive (for a single layer use --layer)`)
+    return {src: readDockerArchive(ref.path, ref.tag), cleanup: none}
+  }
+  const tmp = mkdtempSync(join(store.tmpDir, 'archive-'))
+  const untrack = removeOnInterrupt(tmp)
+  const cleanup = () => {
+    removeTree(tmp)
+    untrack()
+  }
+  try {
+    const plain = join(tmp, 'archive.tar')
+    const fd = openSync(plain, 'w', 0o600)
+    try {
+      await streamBlob({file: ref.path, label: ref.path}, (c) => {
+        let off = 0
+        while (off < c.length) off += writeSync(fd, c, off)
+      })
+    } finally {
+      closeSync(fd)
+    }
+    if (!isDockerArchive(plain)) throw new NsxError(`${ref.path}: a ${compression}-compressed file that is not a docker archive (for a single layer use --layer)`)
+    return {src: readDockerArchive(plain, ref.tag, ref.path), cleanup}
+  } catch (err) {
+    cleanup()
+    throw err
+  }
+}
+
+function readHead(file: string): Buffer {
+  const fd = openSync(file, 'r')
+  try {
+    const b = Buffer.alloc(4)
+    return b.subarray(0, readSync(fd, b, 0, 4, 0))
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function progressFor(src: ImageSource): Progress | undefined {
@@ -61,12 +104,16 @@ function fileSize(f: string): number {
 
 /** Store an image and its layers; the caller holds the store lock (shared). */
 export async function loadImage(store: Store, arg: string): Promise<LoadResult> {
-  const src = openImage(arg)
+  const {src, cleanup} = await openImage(store, arg)
   const progress = progressFor(src)
   const layers: LoadedLayer[] = []
-  for (const l of src.layers) {
-    const stored = await storeLayer(store, l.blob, {blob: l.digest, diffId: l.diffId}, progress)
-    layers.push({diffId: stored.meta.diffId, reused: stored.reused, size: stored.meta.stats.bytes})
+  try {
+    for (const l of src.layers) {
+      const stored = await storeLayer(store, l.blob, {blob: l.digest, diffId: l.diffId}, progress)
+      layers.push({diffId: stored.meta.diffId, reused: stored.reused, size: stored.meta.stats.bytes})
+    }
+  } finally {
+    cleanup()
   }
   const record: ImageRecord = {
     id: src.id,

@@ -6,6 +6,7 @@ import {BlobRange, Compression, streamBlob} from '../image/blob.js'
 import {ExtractStats, LayerExtractor, opaqueXattr} from '../image/extract.js'
 import {Progress} from '../image/progress.js'
 import {TarParser} from '../image/tar.js'
+import {removeOnInterrupt} from './interrupt.js'
 import {exists, removeTree, Store} from './store.js'
 
 /** What the store knows about an extracted layer (layers/sha256/<hex>/meta.json). */
@@ -56,6 +57,7 @@ export async function storeLayer(store: Store, blob: BlobRange, expected: Expect
     if (meta) return {meta, root: store.layerRoot(expected.diffId), reused: true}
   }
   const work = mkdtempSync(join(store.tmpDir, 'layer-'))
+  const untrack = removeOnInterrupt(work)
   try {
     const root = join(work, 'root')
     mkdirSync(root, {mode: 0o755})
@@ -105,6 +107,7 @@ export async function storeLayer(store: Store, blob: BlobRange, expected: Expect
     return {meta, root: join(dest, 'root'), reused: false}
   } finally {
     if (exists(work)) removeTree(work)
+    untrack()
   }
 }
 

@@ -385,3 +385,45 @@ test('gc waits for an import that holds the store lock, and says so', async (t) 
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stderr, /^nsx: waiting for another nsx using the image store at /)
 })
+
+test('a gzip-compressed docker archive (docker save | gzip) loads like the plain one, leaving no decompressed copy', (t) => {
+  const f = images(t)
+  if (!f || !needCommand(t, 'gzip', 'gzip')) return
+  const {root, env} = storeEnv(t)
+  const gz = join(work, `archive-${process.pid}.tar.gz`)
+  t.after(() => rmSync(gz, {force: true}))
+  assert.equal(run('sh', ['-c', 'gzip -c "$1" > "$2"', 'sh', f.archive, gz]).status, 0)
+  const plain = nsxJson<LoadJson>(['load', f.archive], {env})
+  const r = nsxJson<LoadJson>(['load', `${gz}:1.0`], {env})
+  assert.equal(r.image.id, plain.image.id)
+  assert.deepEqual(r.image.names, plain.image.names)
+  storeIsClean(root)
+  assertOneLineError(nsx(['load', `${gz}:nope`], {env}), 1, new RegExp(`unknown tag 'nope' in ${gz.replace(/[.]/g, '\\.')} `))
+  storeIsClean(root)
+})
+
+test('an interrupted load (SIGINT mid-extraction) dies of the signal and leaves nothing in tmp/', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'tar', 'tar')) return
+  const {root, env} = storeEnv(t)
+  const dir = mkdtempSync(join(work, 'interrupt-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  // 300 MB of zeros: a small gzip that takes a while to write out.
+  run('truncate', ['-s', '300M', join(dir, 'zeros')])
+  assert.equal(run('tar', ['-C', dir, '-czf', join(dir, 'big.tar.gz'), 'zeros']).status, 0)
+  rmSync(join(dir, 'zeros'))
+  const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'nsx'), 'load', '--layer', join(dir, 'big.tar.gz')], {env, stdio: 'ignore'})
+  const exited = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, sig) => res(sig)))
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  const tmp = join(root, 'tmp')
+  const deadline = Date.now() + 20000
+  while (!(existsSync(tmp) && readdirSync(tmp).some((n) => n.startsWith('layer-')))) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, 'extraction never started (or ended before it could be interrupted)')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  child.kill('SIGINT')
+  assert.equal(await exited, 'SIGINT')
+  assert.deepEqual(readdirSync(tmp), [])
+  assert.deepEqual(readdirSync(join(root, 'layers', 'sha256')), [])
+})
