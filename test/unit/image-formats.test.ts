@@ -12,7 +12,7 @@ import {Progress} from '../../src/image/progress.js'
 import {formatBytes} from '../../src/image/size.js'
 import {defaultStoreRoot, Store} from '../../src/store/store.js'
 import {storeLayer} from '../../src/store/layers.js'
-import {importLayer} from '../../src/store/import.js'
+import {importLayer, prepareRootfs} from '../../src/store/import.js'
 import {findImage, updateRepositories, writeImage} from '../../src/store/images.js'
 import {buildTar, tempDir} from '../helpers/images.js'
 
@@ -234,4 +234,27 @@ test('a --layer file is extracted once and then found by its identity; a rewritt
   await assert.rejects(importLayer(store, join(d, 'missing.tar')), /no such layer: .*missing.tar/)
   const dir = await importLayer(store, d)
   assert.deepEqual(dir, {kind: 'dir', path: d})
+})
+
+test('prepareRootfs stacks an image\'s layers lowest first, then --layer arguments, and hands over the config defaults', async (t) => {
+  const d = tempDir(t)
+  const store = Store.open(join(d, 'store'))
+  const base = buildTar([{name: 'etc/os', data: 'base'}])
+  const top = buildTar([{name: 'etc/.wh.os', data: ''}, {name: 'etc/top', data: 'top'}])
+  const cfg = config([sha(base), sha(top)])
+  const archive = join(d, 'img.tar')
+  const manifest = JSON.stringify([{Config: 'config.json', RepoTags: ['probe/app:1'], Layers: ['base.tar', 'top.tar']}])
+  writeFileSync(archive, buildTar([{name: 'manifest.json', data: manifest}, {name: 'config.json', data: cfg}, {name: 'base.tar', data: base}, {name: 'top.tar', data: top}]))
+  const extra = join(d, 'extra')
+  mkdirSync(extra)
+  const byPath = await prepareRootfs(store, {image: `${archive}:1`, layers: [extra]})
+  assert.deepEqual(byPath.lowerDirs, [store.layerRoot(sha(base)), store.layerRoot(sha(top)), extra])
+  assert.deepEqual(byPath.layers, [sha(base), sha(top)])
+  assert.equal(byPath.image?.id, sha(cfg))
+  assert.deepEqual(byPath.image?.names, ['probe/app:1'])
+  assert.deepEqual(byPath.image?.defaults.entrypoint, ['/init'])
+  assert.equal(readFileSync(join(byPath.lowerDirs[1], 'etc/top'), 'utf8'), 'top')
+  const byName = await prepareRootfs(store, {image: 'probe/app:1', layers: []})
+  assert.deepEqual(byName.lowerDirs, byPath.lowerDirs.slice(0, 2))
+  await assert.rejects(prepareRootfs(store, {image: 'probe/app:2', layers: []}), /no such image: probe\/app:2 \(stored: probe\/app:1\)/)
 })
