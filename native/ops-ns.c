@@ -32,7 +32,7 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
-/* Field 22 of /proc/PID/stat, or 0 when the process is gone. */
+/* Field 22 of /proc/PID/stat, or 0 when the process is gone (or a zombie: nothing to enter). */
 static unsigned long long read_start_time(pid_t pid)
 {
 	char path[64], buf[4096];
@@ -49,7 +49,9 @@ static unsigned long long read_start_time(pid_t pid)
 	char *p = strrchr(buf, ')');
 	if (!p)
 		return 0;
-	p += 2; /* field 3 */
+	p += 2; /* field 3, the state */
+	if (*p == 'Z')
+		return 0;
 	for (int field = 3; field < 22 && p; field++) {
 		p = strchr(p, ' ');
 		if (p)

@@ -29,6 +29,8 @@ const pidResolver: TargetResolver = {
     requireProcess(pid, {allowKernelThread: true})
     const stat = readStat(pid)
     if (stat === undefined) throw new NsxError(`no such process: ${pid}`)
+    // A zombie keeps its pid until reaped but has no namespaces left to enter.
+    if (stat.state === 'Z') throw new NsxError(`process ${pid} has exited (a zombie its parent has not reaped)`)
     return {pid, startTime: stat.starttime, label: `process ${pid}`}
   },
 }

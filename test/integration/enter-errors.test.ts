@@ -30,12 +30,18 @@ test('bad usage and bad targets: one line, exit 125, no stack trace', async () =
   assertOneLineError(nsx(['enter', '-t', '1', '-w', '-W', '/']), 125, /mutually exclusive/)
 })
 
-test('a pid that does not exist: one line naming it', async () => {
+test('a pid that does not exist, or a zombie: one line naming it', async () => {
   // A pid we started and reaped cannot be alive again this soon.
-  const r = run('sh', ['-c', 'true & echo $!'])
-  const pid = r.stdout.trim()
+  const c = procs.spawn('true', [])
+  await new Promise((r) => c.on('exit', r))
+  const pid = String(c.pid)
   assertOneLineError(nsx(['enter', '-t', pid, '-n', 'true']), 125, new RegExp(`no such process: ${pid}$`))
   assertOneLineError(nsx(['enter', pid, 'true']), 125, new RegExp(`no such process: ${pid}$`))
+  // sh's child exits at once and stays a zombie: sh does not reap it while it sleeps.
+  const z = procs.spawn('sh', ['-c', 'true & exec sleep 600'])
+  await waitFor(() => childrenOf(z.pid!).some((k) => readFileSync(`/proc/${k}/stat`, 'utf8').split(') ')[1][0] === 'Z'), 5000, 'a zombie')
+  const zombie = childrenOf(z.pid!)[0]
+  assertOneLineError(nsx(['enter', '-t', String(zombie), '-n', 'true']), 125, new RegExp(`process ${zombie} has exited \\(a zombie`))
 })
 
 test('namespace files that are missing, not namespaces, or of the wrong type are refused before anything is entered', (t) => {
@@ -134,4 +140,27 @@ test('nothing is left behind: no stray process after failures', async () => {
   nsx(['enter', '--net=/etc/passwd', 'true'])
   nsx(['enter', '-t', 'abc'])
   assert.equal(childrenOf(process.pid).length, before)
+})
+
+test('--help goes to oclif\'s help for enter; -V prints the version; both exit 0', () => {
+  const h = nsx(['enter', '--help'])
+  assert.equal(h.status, 0, h.stderr)
+  assert.match(h.stdout, /USAGE\n\s+\$ nsx enter/)
+  assert.match(h.stdout, /--mount-proc/)
+  const v = nsx(['enter', '-V'])
+  assert.equal(v.status, 0)
+  assert.match(v.stdout, /^nsx enter \d+\.\d+\.\d+\n$/)
+  // After the target, -h is the command's own flag, not nsx's.
+  const c = nsx(['enter', '--dry-run', '1', 'ls', '-h'])
+  assert.doesNotMatch(c.stdout, /USAGE/)
+})
+
+test('through oclif (no fast path) enter runs the same code: same plan, same errors', async () => {
+  const pid = await sleeper()
+  const viaOclif = (args: string[]) =>
+    run(process.execPath, ['--input-type=module', '-e', `import {run} from '@oclif/core'; await run(${JSON.stringify(['enter', ...args])}, ${JSON.stringify(REPO + '/package.json')})`], {cwd: REPO, env: {...process.env, NO_COLOR: '1'}})
+  const fast = nsx(['enter', '--dry-run', String(pid), 'true'])
+  const slow = viaOclif(['--dry-run', String(pid), 'true'])
+  assert.equal(slow.stdout, fast.stdout)
+  assertOneLineError(viaOclif(['--bogus']), 125, /^nsx enter: unrecognized option '--bogus'/)
 })
