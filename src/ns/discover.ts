@@ -20,7 +20,8 @@ export type NsHolder =
   | {kind: 'parent'; of: number} // only known as the parent (NS_GET_PARENT) of namespace inode `of`
   | {kind: 'owner'; of: number} // only known as the owning user ns (NS_GET_USERNS) of inode `of`
   // the namespace pid's next children will be in (/proc/PID/ns/pid_for_children or time_for_children),
-  // listed only when pid itself is not in it: `unshare --pid` without --fork makes one
+  // when pid itself is not in it (`unshare --pid` without --fork), listed only for a namespace
+  // that has no process of its own
   | {kind: 'for-children'; pid: number}
 
 export interface NamespaceRecord {
@@ -195,8 +196,15 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
 
   for (const [, pid] of mountTables) scanMounts(index, `${root}/${pid}`, pid)
 
-  // /proc is read in ascending pid order, but a fixture or an odd readdir may not be.
   for (const r of index.byInode.values()) {
+    // Every `unshare --fork --pid` parent holds its child's namespace as pid_for_children:
+    // worth naming only where no process of its own keeps the namespace.
+    if (r.pids.length > 0 && r.others.length > 0 && r.others.some((h) => h.kind === 'for-children')) {
+      const keep = r.others.filter((h) => h.kind !== 'for-children')
+      r.others.length = 0
+      r.others.push(...keep)
+    }
+    // /proc is read in ascending pid order, but a fixture or an odd readdir may not be.
     const p = r.pids
     for (let i = 1; i < p.length; i++) {
       if (p[i - 1] > p[i]) {

@@ -72,9 +72,13 @@ test('a pid namespace a process made for its children (unshare without fork) is 
   assert.ok(r, 'pid_for_children namespace missing')
   assert.deepEqual(r.pids, [])
   assert.deepEqual(r.holders, [{kind: 'for-children', pid: 150}])
-  // 150's time_for_children and 1's pid_for_children are their own namespaces: nothing added.
-  assert.ok(!d.namespaces.some((x) => x.holders.some((h) => h.kind === 'for-children' && h.pid === 1)))
+  // 150's time_for_children is its own namespace: nothing added.
   assert.deepEqual(d.get('time', 4026531834)?.holders.filter((h) => h.kind !== 'process'), [])
+  // 1's pid_for_children is the container's pid namespace, which has processes: not named there.
+  assert.deepEqual(d.get('pid', 4026532503)?.holders, [
+    {kind: 'process', pid: 100},
+    {kind: 'process', pid: 150},
+  ])
 })
 
 test('holders list the processes first, then the other holders', () => {
