@@ -42,6 +42,8 @@
  *   cgroup-join 0         write our pid to every cgroup-open file
  *   env-from 1 PATH       replace the environment by PATH's NUL-separated entries
  *   setenv 2 NAME VALUE, unsetenv 1 NAME                                          [ops-cred.c]
+ *   ctr-*, cap-bound, cap-set, no-new-privs, close-fds: nsx run's container ops
+ *                         (supervisor, overlay root, pivot_root, init), see there  [ops-container.c]
  *   helper-*, map-write, setgroups-write, timens-offset, persist, fork-wait,
  *   proc-private: nsx unshare's ops (outside helper, id maps, persistence)    [ops-unshare.c]
  *
@@ -68,6 +70,8 @@
 #include "exec.h"
 
 const char *nsx_prefix = "nsx";
+char **nsx_argv;
+int nsx_argc;
 
 static void vreport(const char *fmt, va_list ap, int err)
 {
@@ -238,7 +242,7 @@ const struct op ops_core[] = {
 	{NULL, 0, NULL, NULL},
 };
 
-static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_unshare};
+static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_container, ops_unshare};
 
 static const struct op *find_op(const char *name)
 {
@@ -268,6 +272,8 @@ static void reset_signals(void)
 
 int main(int argc, char **argv)
 {
+	nsx_argv = argv;
+	nsx_argc = argc;
 	if (argc > 0 && argv[0][0] && !strchr(argv[0], '/'))
 		nsx_prefix = argv[0];
 	if (argc == 2 && strcmp(argv[1], "--ops") == 0) {

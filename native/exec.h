@@ -42,6 +42,9 @@ struct op {
 
 /* Error reporting: one line "PREFIX: message[: strerror]", then exit. */
 extern const char *nsx_prefix;
+/* The executor's own argv (a container's init overwrites it, so ps shows no plan). */
+extern char **nsx_argv;
+extern int nsx_argc;
 void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 void die_errno(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 void warnx_nsx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -65,5 +68,6 @@ extern const struct op ops_ns[];
 extern const struct op ops_fs[];
 extern const struct op ops_cred[];
 extern const struct op ops_unshare[];
+extern const struct op ops_container[]; /* ops-container.c: nsx run */
 
 #endif

@@ -271,3 +271,33 @@ export function socketRecv(fd: number, buf: Uint8Array): number {
   if (r < 0) throw new SyscallError('recv', loadLibc().errno())
   return r
 }
+
+// --- nsx run: the executor runs from a sealed memfd copy (CVE-2019-5736) ---
+
+export const MFD_ALLOW_SEALING = 0x2
+export const F_ADD_SEALS = 1033
+export const F_SEAL_SEAL = 0x1
+export const F_SEAL_SHRINK = 0x2
+export const F_SEAL_GROW = 0x4
+export const F_SEAL_WRITE = 0x8
+
+let memfdFns: {memfd_create: KoffiFn; fcntl: KoffiFn} | undefined
+
+/** memfd_create(2) without MFD_CLOEXEC: the fd is meant to be exec'd through /proc/self/fd. */
+export function memfdCreate(name: string, flags: number): number {
+  const c = loadLibc()
+  memfdFns ??= {
+    memfd_create: c.lib.func('int memfd_create(const char *name, unsigned int flags)') as KoffiFn,
+    fcntl: c.lib.func('int fcntl(int fd, int cmd, int arg)') as KoffiFn,
+  }
+  const fd = memfdFns.memfd_create(name, flags)
+  if (fd < 0) throw new SyscallError('memfd_create', c.errno())
+  return fd
+}
+
+/** fcntl(F_ADD_SEALS): once F_SEAL_WRITE is set nobody, root included, can change the file. */
+export function addSeals(fd: number, seals: number): void {
+  const c = loadLibc()
+  if (!memfdFns) throw new Error('addSeals before memfdCreate')
+  if (memfdFns.fcntl(fd, F_ADD_SEALS, seals) < 0) throw new SyscallError('fcntl(F_ADD_SEALS)', c.errno())
+}

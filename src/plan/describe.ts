@@ -1,4 +1,5 @@
 import type {Op, Plan} from './ops.js'
+import {describeContainerOp} from './describe-container.js'
 import type {NsType} from '../ns/types.js'
 import {describeUnshareOp} from '../unshare/ops.js'
 
@@ -108,6 +109,8 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
       case 'fork-wait':
       case 'proc-private':
         return describeUnshareOp(op)
+      default:
+        return describeContainerOp(op)
     }
   }
 }

@@ -34,11 +34,42 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   exec: (o) => o.argv,
   'exec-shell': () => [],
   ...UNSHARE_ENCODERS,
+  'ctr-cleanup-cgroup': (o) => [o.path],
+  'ctr-cleanup-path': (o) => [o.path],
+  'ctr-ready-fd': (o) => [String(o.fd)],
+  'ctr-supervise': (o) => [o.pidsFile],
+  // overlayfs takes lowerdir top first.
+  'ctr-rootfs': (o) => [[...o.lowerDirs].reverse().join(':'), o.upper, o.work, o.target],
+  'ctr-bind': (o) => [o.source, o.target, o.readOnly ? 'ro' : 'rw'],
+  'ctr-proc': () => [],
+  'ctr-sys': () => [],
+  'ctr-dev': () => [],
+  'ctr-hostname': (o) => [o.name],
+  'ctr-loopback': () => [],
+  'ctr-pivot': () => [],
+  'ctr-mask': (o) => [o.path],
+  'ctr-readonly': (o) => [o.path],
+  'ctr-init': () => [],
+  'ctr-stdin-null': () => [],
+  'ctr-workdir': (o) => [o.path],
+  'cap-bound': (o) => [capMask(o.caps)],
+  'cap-set': (o) => [capMask(o.caps)],
+  'ctr-groups': (o) => [o.gids.join(',')],
+  'no-new-privs': () => [],
+  'close-fds': () => [],
+  'ctr-exec': (o) => o.argv,
+}
+
+/** Capability numbers as the executor's 64-bit hex mask. */
+export function capMask(caps: readonly number[]): string {
+  let m = 0n
+  for (const c of caps) m |= 1n << BigInt(c)
+  return m.toString(16)
 }
 
 /** Number of arguments each op takes (exec: -1, the rest); must match native/exec.c's table. */
 export function opArity(op: Op): number {
-  return op.op === 'exec' ? -1 : encodeOp(op).length - 1
+  return op.op === 'exec' || op.op === 'ctr-exec' ? -1 : encodeOp(op).length - 1
 }
 
 export function encodeOp(op: Op): string[] {

@@ -47,6 +47,38 @@ export type Op =
   | {op: 'exec-shell'}
   /** nsx unshare's own ops (src/unshare/ops.ts, native/ops-unshare.c). */
   | UnshareOp
+  // Container ops (nsx run; native/ops-container.c, built by src/container/plan.ts).
+  /** After the container ends, the supervisor removes this cgroup directory. */
+  | {op: 'ctr-cleanup-cgroup'; path: string}
+  /** After the container ends, the supervisor removes this tree. */
+  | {op: 'ctr-cleanup-path'; path: string}
+  /** Detached start: an fd (a pipe to the starter) that closes when the command is exec'd. */
+  | {op: 'ctr-ready-fd'; fd: number}
+  /** Fork the container's init; the parent supervises, cleans up and passes on the status. */
+  | {op: 'ctr-supervise'; pidsFile: string}
+  /** Mount the overlay root; lowerDirs lowest first (as --layer), reversed when encoded. */
+  | {op: 'ctr-rootfs'; lowerDirs: string[]; upper: string; work: string; target: string}
+  | {op: 'ctr-bind'; source: string; target: string; readOnly: boolean}
+  | {op: 'ctr-proc'}
+  | {op: 'ctr-sys'}
+  | {op: 'ctr-dev'}
+  | {op: 'ctr-hostname'; name: string}
+  | {op: 'ctr-loopback'}
+  | {op: 'ctr-pivot'}
+  | {op: 'ctr-mask'; path: string}
+  | {op: 'ctr-readonly'; path: string}
+  | {op: 'ctr-init'}
+  | {op: 'ctr-stdin-null'}
+  | {op: 'ctr-workdir'; path: string}
+  /** Capability numbers to keep in the bounding set. */
+  | {op: 'cap-bound'; caps: number[]}
+  /** Capability numbers for the effective and permitted sets. */
+  | {op: 'cap-set'; caps: number[]}
+  | {op: 'ctr-groups'; gids: number[]}
+  | {op: 'no-new-privs'}
+  | {op: 'close-fds'}
+  /** exec (execvp, 126/127) that also reports a failure to a detached starter (ctr-ready-fd). */
+  | {op: 'ctr-exec'; argv: string[]}
 
 export type Propagation = 'private' | 'slave' | 'shared'
 

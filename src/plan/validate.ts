@@ -12,15 +12,16 @@ export function validatePlan(plan: Plan): Plan {
   const ops = plan.ops
   if (ops.length === 0) fail('empty')
   const last = ops[ops.length - 1]
-  if (last.op !== 'exec' && last.op !== 'exec-shell') fail('it must end with exec or exec-shell')
+  const isExec = (op: Op) => op.op === 'exec' || op.op === 'exec-shell' || op.op === 'ctr-exec'
+  if (!isExec(last)) fail('it must end with exec or exec-shell')
   let pinned = false
   let released = false
   const files = new Set<string>()
   let root = false
   let wd = false
   ops.forEach((op: Op, i) => {
-    if ((op.op === 'exec' || op.op === 'exec-shell') && i !== ops.length - 1) fail(`${op.op} before the end`)
-    if (op.op === 'exec' && op.argv.length === 0) fail('exec without a command')
+    if (isExec(op) && i !== ops.length - 1) fail(`${op.op} before the end`)
+    if ((op.op === 'exec' || op.op === 'ctr-exec') && op.argv.length === 0) fail('exec without a command')
     for (const v of Object.values(op)) {
       const strings = Array.isArray(v) ? v : [v]
       for (const s of strings) if (typeof s === 'string' && s.includes('\0')) fail(`${op.op}: an argument holds a NUL byte`)

@@ -1,0 +1,75 @@
+import {Args, Flags} from '@oclif/core'
+import {NsxCommand} from '../src/cli/command.js'
+import {runRun} from '../src/container/main.js'
+
+/**
+ * `nsx run`. bin/nsx runs it on a fast path that never loads oclif (src/container/main.ts,
+ * parsed by src/cli/getopt.ts with docker run's flags); this class gives it --help, its man
+ * page and its place in the command list, and runs the same code.
+ */
+export default class Run extends NsxCommand {
+  static override failureExitCode = 125
+  static override strict = false
+
+  static override summary = 'Run a command in a new container built from image layers (overlayfs, all namespaces, docker-like defaults)'
+  static override description = `Builds the container's root from read-only layers (--image, an OCI layout or docker archive, or a stored image, whose Entrypoint, Cmd, Env, WorkingDir and User are the defaults; and/or --layer directories or tar files, lowest first) with an overlayfs whose upper directory belongs to this container and is removed with it. The command runs in new mount, pid, uts, ipc, network (loopback up; --network host keeps the host's) and cgroup namespaces, after pivot_root into that root with the old root detached, with a fresh /proc, a read-only /sys, a minimal /dev (null, zero, full, random, urandom, tty, devpts with ptmx, shm, mqueue), runc's masked paths (/proc/kcore, /proc/keys, /proc/timer_list, /sys/firmware, ...) and read-only paths (/proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs), docker's default capabilities (--cap-add, --cap-drop, --privileged), no_new_privs, an empty inheritable set, and no inherited file descriptor but stdin, stdout and stderr.
+
+Limits (--memory, --cpus, --pids-limit, --cpuset-cpus) are written to the container's own cgroups, made below nsx's cgroup (or --cgroup-parent) on cgroup v1, v2 and hybrid hosts before its first process starts, and removed after its last one ends.
+
+nsx itself becomes the supervisor: the native executor (not Node) stays, forwards signals, waits and cleans up; the container's PID 1 is a small init that reaps zombies and forwards signals to the command. The exit status is the command's: 125 when nsx fails, 126 when the command cannot be executed, 127 when it is not in the image, and nsx dies of the command's signal (137 after an OOM kill). If nsx is killed, the container dies with it, and what it left (cgroups, upper directory, state) is removed by the next nsx run, nsx ps or nsx gc.
+
+With -d the container runs in the background and its name is printed; nsx ps lists running containers, nsx stop NAME stops one, nsx enter NAME runs a command inside it.`
+
+  static override usage = ['run [OPTIONS] (--image PATH[:TAG]|NAME | --layer DIR|TAR...) [--] [COMMAND [ARG...]]']
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> --layer ./rootfs -- /bin/sh -c "echo hi"', description: 'A command in a container made of one directory.'},
+    {command: '<%= config.bin %> <%= command.id %> --image ./busybox-oci:latest', description: "The image's own command (Entrypoint and Cmd), its Env, WorkingDir and User."},
+    {command: '<%= config.bin %> <%= command.id %> --image busybox -m 64m --pids-limit 100 --cpus 0.5 -- sh', description: 'With limits.'},
+    {command: '<%= config.bin %> <%= command.id %> -d --name web --image busybox -- httpd -f && <%= config.bin %> enter web sh', description: 'In the background; then a shell inside it.'},
+    {command: '<%= config.bin %> <%= command.id %> --dry-run --image busybox -- true', description: 'Every operation of the plan, in order, with the privilege it needs.'},
+  ]
+
+  static override args = {
+    command: Args.string({description: 'The command and its arguments (default: the image\'s Entrypoint and Cmd)', required: false}),
+  }
+
+  static override flags = {
+    image: Flags.string({description: 'An image: PATH[:TAG] of an OCI layout or docker archive (loaded into the store), or the name or id of a stored image', helpValue: 'PATH[:TAG]|NAME'}),
+    layer: Flags.string({description: 'A layer: a directory (used in place) or a tar, tar.gz or tar.zst (stored); repeatable, lowest first, stacked above the image', multiple: true, helpValue: 'DIR|TAR'}),
+    name: Flags.string({description: 'The container\'s name (default: 12 hex digits of its id); also its default hostname', helpValue: 'NAME'}),
+    hostname: Flags.string({char: 'h', description: 'The container\'s hostname (default: its name)', helpValue: 'NAME'}),
+    env: Flags.string({char: 'e', description: 'Set a variable; NAME alone takes nsx\'s value (repeatable)', multiple: true, helpValue: 'NAME=VALUE'}),
+    'env-file': Flags.string({description: 'Read variables from a file, one NAME=VALUE per line (repeatable)', multiple: true, helpValue: 'FILE'}),
+    workdir: Flags.string({char: 'w', description: 'Working directory inside the container (created if missing)', helpValue: 'DIR'}),
+    user: Flags.string({char: 'u', description: 'User to run as: name, uid, name:group or uid:gid, looked up in the image', helpValue: 'USER[:GROUP]'}),
+    volume: Flags.string({char: 'v', description: 'Bind a host path into the container, read-only with :ro (repeatable)', multiple: true, helpValue: 'HOST:CTR[:ro]'}),
+    entrypoint: Flags.string({description: 'Replace the image\'s Entrypoint (and drop its Cmd)', helpValue: 'CMD'}),
+    interactive: Flags.boolean({char: 'i', description: 'Keep stdin attached (otherwise it is /dev/null)'}),
+    tty: Flags.boolean({char: 't', description: 'Allocate a pseudo-terminal (not implemented yet)'}),
+    detach: Flags.boolean({char: 'd', description: 'Run in the background and print the container\'s name'}),
+    rm: Flags.boolean({description: 'Remove the container\'s upper directory when it ends (always done; accepted for docker compatibility)'}),
+    memory: Flags.string({char: 'm', description: 'Memory limit (b, k, m, g; at least 6m); past it the command is OOM-killed (status 137)', helpValue: 'SIZE'}),
+    cpus: Flags.string({description: 'CPU limit, in CPUs (0.5: half of one)', helpValue: 'N'}),
+    'pids-limit': Flags.string({description: 'Maximum number of processes and threads (-1: none)', helpValue: 'N'}),
+    'cpuset-cpus': Flags.string({description: 'CPUs the container may use, e.g. 0-1,3', helpValue: 'LIST'}),
+    'cgroup-parent': Flags.string({description: 'Make the container\'s cgroups below this path (from each hierarchy\'s root) instead of below nsx\'s own', helpValue: 'PATH'}),
+    'cap-add': Flags.string({description: 'Add a capability to docker\'s default set (ALL for all; repeatable)', multiple: true, helpValue: 'CAP'}),
+    'cap-drop': Flags.string({description: 'Drop a capability from it (ALL for all; repeatable)', multiple: true, helpValue: 'CAP'}),
+    privileged: Flags.boolean({description: 'All capabilities, no masked or read-only paths'}),
+    network: Flags.string({description: 'none: a network namespace of its own with lo up (the default); host: the host\'s', helpValue: 'none|host'}),
+    'dry-run': Flags.boolean({description: 'Print the plan, each operation in order and the privilege it needs, and do nothing'}),
+    json: Flags.boolean({description: 'With --dry-run: print the plan and the container spec as JSON'}),
+  }
+
+  async run(): Promise<void> {
+    const outcome = await runRun(this.argv)
+    if (outcome.kind === 'help') {
+      const {loadHelpClass} = await import('@oclif/core')
+      const Help = await loadHelpClass(this.config)
+      await new Help(this.config).showHelp(['run'])
+      return
+    }
+    process.exitCode = outcome.exitCode
+  }
+}

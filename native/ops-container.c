@@ -1,0 +1,785 @@
+/*
+ * Container ops for `nsx run`: the supervisor that stays in the host, the container's
+ * root (overlayfs, bind mounts, /proc, /sys, /dev, pivot_root, masked and read-only
+ * paths), the container's PID 1 (reaper and signal forwarder), and the last steps of
+ * the payload (capabilities, no_new_privs, closing inherited fds).
+ *
+ * Three processes, as in runc/crun with an init:
+ *   S  supervisor: nsx's own pid (Node exec'd into us). Stays in the host namespaces,
+ *      forwards signals, waits, removes the cgroups and the container directory, and
+ *      leaves with the command's status. If S is SIGKILLed, C dies of PDEATHSIG and the
+ *      kernel tears down the pid and mount namespaces; `nsx run`/`nsx gc` sweep the rest.
+ *   C  PID 1 of the container (after ctr-supervise): sets up the root, then ctr-init
+ *      forks the payload and becomes a minimal init (reaps zombies, forwards signals).
+ *   G  the payload: drops privileges and execs the command.
+ *
+ * Every mount happens inside C's mount namespace, never in the host's. Mount targets
+ * inside the container root are resolved with openat2(RESOLVE_IN_ROOT) and mounted on
+ * through /proc/self/fd, so a symlink in an image (e.g. /proc -> /etc, or a volume
+ * target pointing at /) cannot redirect a mount to the host.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+
+#include "exec.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+#define MAX_CLEANUP 32
+
+static struct {
+	char *cleanup_cgroups[MAX_CLEANUP];
+	int ncgroups;
+	char *cleanup_paths[MAX_CLEANUP];
+	int npaths;
+	int rootfd;      /* O_PATH fd of the container root (before pivot) */
+	int status_fd;   /* in C: write end of the pipe to S, for the payload's wait status */
+	pid_t payload;   /* in C: the payload's pid */
+	int ready_fd;    /* detached runs: closed at exec, so the starter knows the command started */
+} ctr = {.rootfd = -1, .status_fd = -1, .ready_fd = -1};
+
+/* Signals the supervisor and the init pass on to the command. */
+static const int FORWARDED[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
+
+static void forwarded_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(FORWARDED) / sizeof(FORWARDED[0]); i++)
+		sigaddset(set, FORWARDED[i]);
+	sigaddset(set, SIGCHLD);
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		die(EXIT_NSX_FAILURE, "out of memory");
+	return d;
+}
+
+/* ---- supervisor side ---- */
+
+static void op_cleanup_cgroup(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	if (ctr.ncgroups >= MAX_CLEANUP)
+		die(EXIT_NSX_FAILURE, "invalid plan: too many ctr-cleanup-cgroup");
+	ctr.cleanup_cgroups[ctr.ncgroups++] = xstrdup(args[0]);
+}
+
+static void op_cleanup_path(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	if (ctr.npaths >= MAX_CLEANUP)
+		die(EXIT_NSX_FAILURE, "invalid plan: too many ctr-cleanup-path");
+	ctr.cleanup_paths[ctr.npaths++] = xstrdup(args[0]);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	if (remove(path) < 0 && errno != ENOENT)
+		warnx_nsx("cleanup: remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* What a container leaves in the host: its cgroups (empty once its pid namespace is gone) and its directory. */
+static void cleanup(void)
+{
+	for (int i = ctr.ncgroups - 1; i >= 0; i--) {
+		for (int tries = 0;; tries++) {
+			if (rmdir(ctr.cleanup_cgroups[i]) == 0 || errno == ENOENT)
+				break;
+			if (errno != EBUSY || tries >= 200) {
+				warnx_nsx("cleanup: rmdir %s: %s", ctr.cleanup_cgroups[i], strerror(errno));
+				break;
+			}
+			sleep_ms(10);
+		}
+	}
+	for (int i = 0; i < ctr.npaths; i++)
+		nftw(ctr.cleanup_paths[i], rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* Field 22 of /proc/PID/stat. */
+static unsigned long long start_time_of(pid_t pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p += 2;
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+/* "SUPERVISOR START INIT START": the container's identity for ps, stop and enter (written atomically). */
+static void write_pids(const char *file, pid_t init)
+{
+	char tmp[PATH_MAX], line[128];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp))
+		die(EXIT_NSX_FAILURE, "path too long: %s", file);
+	int len = snprintf(line, sizeof(line), "%d %llu %d %llu\n", (int)getpid(), start_time_of(getpid()), (int)init, start_time_of(init));
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, line, (size_t)len) != len || close(fd) < 0 || rename(tmp, file) < 0)
+		warnx_nsx("cannot record the container's pids in %s: %s", file, strerror(errno));
+}
+
+/* Leave with a wait status: the exit code, or die of the same signal (a shell then sees 128+N). */
+static void propagate_status(int status) __attribute__((noreturn));
+static void propagate_status(int status)
+{
+	if (WIFEXITED(status))
+		exit(WEXITSTATUS(status));
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		struct rlimit nocore = {0, 0};
+		setrlimit(RLIMIT_CORE, &nocore);
+		signal(sig, SIG_DFL);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		kill(getpid(), sig);
+		exit(128 + sig);
+	}
+	exit(EXIT_NSX_FAILURE);
+}
+
+static void supervise(pid_t child, int status_rd)
+{
+	sigset_t set;
+	forwarded_set(&set);
+	int status = 0;
+	for (;;) {
+		siginfo_t info;
+		int sig = sigwaitinfo(&set, &info);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		pid_t r = waitpid(child, &status, WNOHANG);
+		if (r == child)
+			break;
+	}
+	/* The init reports the payload's own wait status, so a signal death is passed on as one. */
+	int payload_status;
+	if (read(status_rd, &payload_status, sizeof(payload_status)) == (ssize_t)sizeof(payload_status))
+		status = payload_status;
+	cleanup();
+	propagate_status(status);
+}
+
+/*
+ * Fork the container's first process (PID 1 of the pid namespace unshared before).
+ * The parent becomes the supervisor and never returns; the child continues the plan.
+ */
+static void op_supervise(struct exec_state *st, char **args, int nargs)
+{
+	(void)nargs;
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		die_errno(EXIT_NSX_FAILURE, "pipe");
+	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	sigset_t set;
+	forwarded_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0)
+		die_errno(EXIT_NSX_FAILURE, "fork the container's init");
+	if (child > 0) {
+		close(pfd[1]);
+		if (self >= 0)
+			close(self);
+		/* Only the command holds the ready fd: its exec (or exit) is what the starter waits for. */
+		if (ctr.ready_fd >= 0)
+			close(ctr.ready_fd);
+		st->child = child;
+		write_pids(args[0], child);
+		supervise(child, pfd[0]);
+	}
+	st->forked_child = true;
+	/* Die with the supervisor: nothing of the container outlives an nsx killed by SIGKILL. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (self >= 0) {
+		struct pollfd p = {self, POLLIN, 0};
+		if (poll(&p, 1, 0) > 0)
+			_exit(EXIT_NSX_FAILURE);
+		close(self);
+	}
+	/* Not dumpable: the container cannot open /proc/1/exe or ptrace its init (CVE-2019-5736). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	close(pfd[0]);
+	ctr.status_fd = pfd[1];
+	/* Out of the terminal's process group: signals reach the command once, through us. */
+	setsid();
+}
+
+/* ---- the container's root ---- */
+
+static int open_in_root(const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	return (int)syscall(SYS_openat2, ctr.rootfd, path, &how, sizeof(how));
+}
+
+/*
+ * An O_PATH fd of PATH inside the container root, creating it (a directory, or an empty
+ * file when kind is 'f') and its missing parents. Symlinks resolve inside the root.
+ */
+static int mount_target(const char *path, char kind)
+{
+	if (ctr.rootfd < 0)
+		die(EXIT_NSX_FAILURE, "invalid plan: a container mount before ctr-rootfs");
+	int fd = open_in_root(path, O_PATH);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", path);
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		die(EXIT_NSX_FAILURE, "path too long: %s", path);
+	char *p = buf;
+	while (*p == '/')
+		p++;
+	for (;;) {
+		char *slash = strchr(p, '/');
+		bool last = slash == NULL;
+		if (slash)
+			*slash = '\0';
+		int probe = open_in_root(buf, O_PATH);
+		if (probe >= 0) {
+			close(probe);
+		} else {
+			if (errno != ENOENT)
+				die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", buf);
+			char *name = strrchr(buf, '/');
+			char parent_path[PATH_MAX];
+			snprintf(parent_path, sizeof(parent_path), "%.*s", name ? (int)(name - buf) : 0, buf);
+			name = name ? name + 1 : buf;
+			int parent = open_in_root(parent_path, O_PATH | O_DIRECTORY);
+			if (parent < 0)
+				die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", parent_path[0] ? parent_path : "/");
+			if (last && kind == 'f') {
+				int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (f < 0 && errno != EEXIST)
+					die_errno(EXIT_NSX_FAILURE, "create %s in the container", path);
+				if (f >= 0)
+					close(f);
+			} else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
+				die_errno(EXIT_NSX_FAILURE, "create %s in the container", buf);
+			}
+			close(parent);
+		}
+		if (last)
+			break;
+		*slash = '/';
+		p = slash + 1;
+	}
+	fd = open_in_root(path, O_PATH);
+	if (fd < 0)
+		die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", path);
+	return fd;
+}
+
+static const char *fd_path(int fd)
+{
+	static char buf[2][64];
+	static int which;
+	which ^= 1;
+	snprintf(buf[which], sizeof(buf[which]), "/proc/self/fd/%d", fd);
+	return buf[which];
+}
+
+static void mount_in_root(const char *src, const char *path, const char *fstype, unsigned long flags, const char *data, const char *what)
+{
+	int fd = mount_target(path, 'd');
+	if (mount(src, fd_path(fd), fstype, flags, data) < 0)
+		die_errno(EXIT_NSX_FAILURE, "mount %s on %s", what, path);
+	close(fd);
+}
+
+/* The overlay root, mounted in the container's mount namespace only. LOWERS is top first, ':'-separated. */
+static void op_rootfs(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	char opts[4096];
+	int n = snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", args[0], args[1], args[2]);
+	if (n >= (int)sizeof(opts))
+		die(EXIT_NSX_FAILURE, "too many layers: the overlay options exceed %zu bytes", sizeof(opts));
+	if (mount("overlay", args[3], "overlay", 0, opts) < 0)
+		die_errno(EXIT_NSX_FAILURE, "mount the overlay root on %s", args[3]);
+	ctr.rootfd = open(args[3], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctr.rootfd < 0)
+		die_errno(EXIT_NSX_FAILURE, "open %s", args[3]);
+}
+
+/* -v SRC:DST[:ro]: a host path bound into the container (recursively), read-only on request. */
+static void op_bind(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	struct stat sb;
+	if (stat(args[0], &sb) < 0)
+		die_errno(EXIT_NSX_FAILURE, "volume source %s", args[0]);
+	int fd = mount_target(args[1], S_ISDIR(sb.st_mode) ? 'd' : 'f');
+	if (mount(args[0], fd_path(fd), NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_errno(EXIT_NSX_FAILURE, "bind %s on %s", args[0], args[1]);
+	close(fd);
+	if (strcmp(args[2], "ro") == 0) {
+		fd = open_in_root(args[1], O_PATH);
+		if (fd < 0)
+			die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", args[1]);
+		if (mount(NULL, fd_path(fd), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
+			die_errno(EXIT_NSX_FAILURE, "make %s read-only", args[1]);
+		close(fd);
+	}
+}
+
+static void op_proc(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	mount_in_root("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "proc");
+}
+
+static void op_sys(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	int fd = mount_target("/sys", 'd');
+	unsigned long ro = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+	if (mount("sysfs", fd_path(fd), "sysfs", ro, NULL) < 0) {
+		/* sysfs of a network namespace we do not own (--network host in a user namespace): bind the host's. */
+		if (errno != EPERM)
+			die_errno(EXIT_NSX_FAILURE, "mount sysfs on /sys");
+		if (mount("/sys", fd_path(fd), NULL, MS_BIND | MS_REC, NULL) < 0)
+			die_errno(EXIT_NSX_FAILURE, "bind /sys");
+		close(fd);
+		fd = open_in_root("/sys", O_PATH);
+		if (fd < 0 || mount(NULL, fd_path(fd), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			die_errno(EXIT_NSX_FAILURE, "make /sys read-only");
+	}
+	close(fd);
+}
+
+/* A minimal /dev: a tmpfs with the usual nodes, its own devpts, shm and mqueue. */
+static void op_dev(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	mount_in_root("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", "tmpfs");
+	int dev = open_in_root("/dev", O_PATH | O_DIRECTORY);
+	if (dev < 0)
+		die_errno(EXIT_NSX_FAILURE, "open /dev in the container");
+	static const struct {
+		const char *name;
+		unsigned ma, mi;
+	} nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].ma, nodes[i].mi)) < 0)
+			die_errno(EXIT_NSX_FAILURE, "mknod /dev/%s", nodes[i].name);
+		if (fchmodat(dev, nodes[i].name, 0666, 0) < 0)
+			die_errno(EXIT_NSX_FAILURE, "chmod /dev/%s", nodes[i].name);
+	}
+	static const struct {
+		const char *name, *target;
+	} links[] = {{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+		     {"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"}, {"ptmx", "pts/ptmx"}};
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlinkat(links[i].target, dev, links[i].name) < 0)
+			die_errno(EXIT_NSX_FAILURE, "symlink /dev/%s", links[i].name);
+	close(dev);
+	mount_in_root("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5", "devpts");
+	mount_in_root("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", "tmpfs");
+	mount_in_root("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "mqueue");
+}
+
+static void op_hostname(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	if (sethostname(args[0], strlen(args[0])) < 0)
+		die_errno(EXIT_NSX_FAILURE, "sethostname(%s)", args[0]);
+}
+
+static void op_loopback(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		die_errno(EXIT_NSX_FAILURE, "socket");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		die_errno(EXIT_NSX_FAILURE, "read the flags of lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		die_errno(EXIT_NSX_FAILURE, "bring lo up");
+	close(s);
+}
+
+/* pivot_root(".", ".") then detach the old root stacked on top: no path leads back to the host. */
+static void op_pivot(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	if (ctr.rootfd < 0)
+		die(EXIT_NSX_FAILURE, "invalid plan: ctr-pivot before ctr-rootfs");
+	if (fchdir(ctr.rootfd) < 0)
+		die_errno(EXIT_NSX_FAILURE, "chdir to the container root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die_errno(EXIT_NSX_FAILURE, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		die_errno(EXIT_NSX_FAILURE, "detach the old root");
+	if (chdir("/") < 0)
+		die_errno(EXIT_NSX_FAILURE, "chdir /");
+	close(ctr.rootfd);
+	ctr.rootfd = -1;
+}
+
+/* runc's maskPath: /dev/null over a file, an empty read-only tmpfs over a directory; absent is fine. */
+static void op_mask(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	if (mount("/dev/null", args[0], NULL, MS_BIND, NULL) == 0)
+		return;
+	if (errno == ENOENT)
+		return;
+	if (errno != ENOTDIR)
+		die_errno(EXIT_NSX_FAILURE, "mask %s", args[0]);
+	if (mount("tmpfs", args[0], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+		die_errno(EXIT_NSX_FAILURE, "mask %s", args[0]);
+}
+
+static void op_readonly(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	if (mount(args[0], args[0], NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (errno == ENOENT)
+			return;
+		die_errno(EXIT_NSX_FAILURE, "make %s read-only", args[0]);
+	}
+	struct statvfs sv;
+	unsigned long keep = 0;
+	if (statvfs(args[0], &sv) == 0)
+		keep = sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	if (mount(NULL, args[0], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep, NULL) < 0)
+		die_errno(EXIT_NSX_FAILURE, "make %s read-only", args[0]);
+}
+
+/* ---- PID 1 ---- */
+
+static void write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, value, strlen(value)) < 0) {
+		/* best effort */
+	}
+	close(fd);
+}
+
+/*
+ * Fork the payload; this process stays as the container's init: it reaps every
+ * zombie, forwards signals to the payload, and when the payload ends, reports its
+ * wait status to the supervisor and exits (the kernel then kills what is left).
+ */
+static void op_init(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	sigset_t set;
+	forwarded_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	char adj[16] = "0";
+	int afd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+	if (afd >= 0) {
+		ssize_t n = read(afd, adj, sizeof(adj) - 1);
+		adj[n > 0 ? n : 0] = '\0';
+		close(afd);
+	}
+	/* The OOM killer picks the payload, not the init: the payload's death is then reported as such. */
+	write_file("/proc/self/oom_score_adj", "-1000");
+	fflush(NULL);
+	pid_t g = fork();
+	if (g < 0)
+		die_errno(EXIT_NSX_FAILURE, "fork the command");
+	if (g == 0) {
+		write_file("/proc/self/oom_score_adj", adj);
+		if (ctr.status_fd >= 0)
+			close(ctr.status_fd);
+		ctr.status_fd = -1;
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		return;
+	}
+	ctr.payload = g;
+	/* ps in the container shows "nsx-init", not the plan (with the host's paths) that started it. */
+	prctl(PR_SET_NAME, "nsx-init", 0, 0, 0);
+	if (nsx_argc > 0) {
+		char *start = nsx_argv[0];
+		char *end = nsx_argv[nsx_argc - 1] + strlen(nsx_argv[nsx_argc - 1]);
+		if (end > start) {
+			memset(start, 0, (size_t)(end - start));
+			snprintf(start, (size_t)(end - start) + 1, "nsx-init");
+		}
+	}
+	/* The init holds nothing of the host but its status pipe. */
+	int keep = ctr.status_fd;
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		close(devnull);
+	}
+	if (keep > 3)
+		syscall(SYS_close_range, 3, keep - 1, 0);
+	syscall(SYS_close_range, keep >= 3 ? keep + 1 : 3, ~0U, 0);
+	for (;;) {
+		siginfo_t info;
+		int sig = sigwaitinfo(&set, &info);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(g, sig);
+			continue;
+		}
+		int status;
+		pid_t r;
+		while ((r = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (r != g)
+				continue;
+			if (keep >= 0 && write(keep, &status, sizeof(status)) < 0) {
+				/* the supervisor is gone: nothing to report to */
+			}
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
+	}
+}
+
+/* ---- the payload's last steps ---- */
+
+static void op_stdin_null(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, 0) < 0)
+		die_errno(EXIT_NSX_FAILURE, "open /dev/null for stdin");
+	close(fd);
+}
+
+/* -w: created if missing (as docker does), inside the container's root. */
+static void op_workdir(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	if (chdir(args[0]) == 0)
+		return;
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", args[0]);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(buf, 0755);
+		*p = '/';
+	}
+	mkdir(buf, 0755);
+	if (chdir(args[0]) < 0)
+		die_errno(EXIT_NSX_FAILURE, "working directory %s", args[0]);
+}
+
+static uint64_t parse_mask(const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 16);
+	if (errno || end == s || *end)
+		die(EXIT_NSX_FAILURE, "invalid plan: bad capability mask '%s'", s);
+	return (uint64_t)v;
+}
+
+/* Drop every capability outside MASK from the bounding set (needs CAP_SETPCAP: before setuid). */
+static void op_cap_bound(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	uint64_t mask = parse_mask(args[0]);
+	for (int cap = 0; cap < 64; cap++) {
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
+			break; /* past the kernel's last capability */
+		if (mask & (1ULL << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			die_errno(EXIT_NSX_FAILURE, "drop capability %d from the bounding set", cap);
+	}
+}
+
+/* Effective = permitted = MASK (what is left of it after setuid), inheritable and ambient empty. */
+static void op_cap_set(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	uint64_t mask = parse_mask(args[0]);
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		die_errno(EXIT_NSX_FAILURE, "capget");
+	for (int i = 0; i < 2; i++) {
+		uint32_t m = (uint32_t)(mask >> (32 * i));
+		data[i].permitted &= m;
+		data[i].effective = data[i].permitted;
+		data[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		die_errno(EXIT_NSX_FAILURE, "capset");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		die_errno(EXIT_NSX_FAILURE, "clear the ambient capabilities");
+}
+
+static void op_groups(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	gid_t list[64];
+	size_t n = 0;
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s", args[0]);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (n >= sizeof(list) / sizeof(list[0]))
+			die(EXIT_NSX_FAILURE, "too many supplementary groups");
+		list[n++] = (gid_t)parse_long(t, "gid", 0, 4294967294L);
+	}
+	if (setgroups(n, list) < 0)
+		die_errno(EXIT_NSX_FAILURE, "setgroups");
+}
+
+static void op_no_new_privs(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die_errno(EXIT_NSX_FAILURE, "set no_new_privs");
+}
+
+/* Nothing but stdin, stdout and stderr reaches the command (CVE-2024-21626: leaked fds). */
+static void op_close_fds(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	int keep = ctr.ready_fd;
+	if (keep >= 3) {
+		if (keep > 3)
+			syscall(SYS_close_range, 3, keep - 1, 0);
+		syscall(SYS_close_range, keep + 1, ~0U, 0);
+		/* closed by the exec itself: the starter reads EOF once the command runs */
+		fcntl(keep, F_SETFD, FD_CLOEXEC);
+	} else if (syscall(SYS_close_range, 3, ~0U, 0) < 0) {
+		die_errno(EXIT_NSX_FAILURE, "close_range");
+	}
+}
+
+/* Detached runs: FD is a pipe to the starter, kept open until the command is exec'd. */
+static void op_ready_fd(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	ctr.ready_fd = (int)parse_long(args[0], "fd", 3, 1023);
+	if (fcntl(ctr.ready_fd, F_GETFD) < 0)
+		die_errno(EXIT_NSX_FAILURE, "ready fd %d", ctr.ready_fd);
+}
+
+/* exec as the exec op does (execvp: 126 cannot execute, 127 not found), telling a detached starter which. */
+static void op_exec_payload(struct exec_state *st, char **args, int nargs)
+{
+	(void)st;
+	if (nargs < 1)
+		die(EXIT_NSX_FAILURE, "invalid plan: ctr-exec needs a command");
+	execvp(args[0], args);
+	int err = errno;
+	int code = err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+	if (ctr.ready_fd >= 0) {
+		unsigned char c = (unsigned char)code;
+		if (write(ctr.ready_fd, &c, 1) < 0) {
+			/* the starter is gone */
+		}
+	}
+	errno = err;
+	die_errno(code, "failed to execute %s", args[0]);
+}
+
+const struct op ops_container[] = {
+	{"ctr-cleanup-cgroup", 1, op_cleanup_cgroup, "DIR: rmdir this cgroup after the container ends"},
+	{"ctr-cleanup-path", 1, op_cleanup_path, "PATH: remove this tree after the container ends"},
+	{"ctr-ready-fd", 1, op_ready_fd, "FD: kept open until the command is exec'd (detached start)"},
+	{"ctr-supervise", 1, op_supervise, "PIDSFILE: fork the init; the parent supervises, cleans up, passes on the status"},
+	{"ctr-rootfs", 4, op_rootfs, "LOWERS UPPER WORK TARGET: mount the overlay root (lowers top first, ':'-separated)"},
+	{"ctr-bind", 3, op_bind, "SRC DST rw|ro: bind a host path into the container root"},
+	{"ctr-proc", 0, op_proc, "mount a fresh procfs on the root's /proc"},
+	{"ctr-sys", 0, op_sys, "mount sysfs read-only on the root's /sys"},
+	{"ctr-dev", 0, op_dev, "a tmpfs /dev with null zero full random urandom tty, devpts, shm, mqueue"},
+	{"ctr-hostname", 1, op_hostname, "NAME: sethostname"},
+	{"ctr-loopback", 0, op_loopback, "bring lo up"},
+	{"ctr-pivot", 0, op_pivot, "pivot_root into the container root and detach the old root"},
+	{"ctr-mask", 1, op_mask, "PATH: hide (/dev/null or an empty read-only tmpfs over it)"},
+	{"ctr-readonly", 1, op_readonly, "PATH: bind read-only"},
+	{"ctr-init", 0, op_init, "fork the command; stay as PID 1: reap, forward signals, report its status"},
+	{"ctr-stdin-null", 0, op_stdin_null, "stdin from /dev/null"},
+	{"ctr-workdir", 1, op_workdir, "PATH: chdir, creating it if missing"},
+	{"cap-bound", 1, op_cap_bound, "HEXMASK: drop the other capabilities from the bounding set"},
+	{"cap-set", 1, op_cap_set, "HEXMASK: effective and permitted to the mask, inheritable and ambient empty"},
+	{"ctr-groups", 1, op_groups, "GIDS: set the supplementary groups (comma-separated, may be empty)"},
+	{"no-new-privs", 0, op_no_new_privs, "prctl(PR_SET_NO_NEW_PRIVS)"},
+	{"close-fds", 0, op_close_fds, "close every fd above 2"},
+	{"ctr-exec", -1, op_exec_payload, "ARGV...: execvp the command (126/127), reported to a detached starter"},
+	{NULL, 0, NULL, NULL},
+};

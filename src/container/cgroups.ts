@@ -1,0 +1,195 @@
+import {mkdirSync, readFileSync, rmdirSync, writeFileSync} from 'node:fs'
+import {NsxError} from '../cli/errors.js'
+import type {CgroupLayout} from '../cgroup/hierarchy.js'
+import type {CgroupMembership} from '../cgroup/membership.js'
+import {CFS_PERIOD_US, cpuQuotaUs, Limits} from './limits.js'
+
+/**
+ * A container's cgroups on v1, v2 and hybrid hosts: one directory per mounted hierarchy
+ * (every v1 hierarchy with a controller, and the cgroup2 tree), made below a parent
+ * (nsx's own cgroup in that hierarchy, or --cgroup-parent), with the limits written
+ * before the container's first process joins. Planned as data (unit-tested over
+ * fixture layouts), then applied; removed by the supervisor after the container ends.
+ */
+
+export interface CgroupPlace {
+  /** "memory", "cpu,cpuacct", "v2": the hierarchy, for messages. */
+  hierarchy: string
+  version: 1 | 2
+  parentDir: string
+  dir: string
+}
+
+export interface CgroupWrite {
+  dir: string
+  file: string
+  /** The value, or `copy` to copy the parent's (v1 cpuset: a child starts empty). */
+  value: string | {copy: true}
+  /** Written only when the file exists (memsw needs swap accounting; swap.max swap). */
+  optional?: boolean
+}
+
+export interface CgroupSetup {
+  places: CgroupPlace[]
+  /** v2: controllers to enable in each parent's cgroup.subtree_control first. */
+  enable: {dir: string; controllers: string[]}[]
+  writes: CgroupWrite[]
+}
+
+const fail = (msg: string): never => {
+  throw new NsxError(msg, 125)
+}
+
+function join(base: string, rel: string): string {
+  const r = rel.replace(/^\/+|\/+$/g, '')
+  return r === '' ? base : `${base}/${r}`
+}
+
+/** Where a controller is: a v1 hierarchy, the v2 tree, or nowhere. */
+function placeOf(controller: string, layout: CgroupLayout, places: CgroupPlace[]): CgroupPlace | undefined {
+  const v1 = layout.v1.find((h) => h.controllers.includes(controller))
+  if (v1) return places.find((p) => p.version === 1 && p.hierarchy === v1.controllers.join(','))
+  if (layout.v2Controllers.includes(controller)) return places.find((p) => p.version === 2)
+  return undefined
+}
+
+/**
+ * @param own this process's memberships, located (directory set where mounted)
+ * @param parent --cgroup-parent: a path from each hierarchy's root, instead of our own cgroup
+ */
+export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name: string, limits: Limits, parent?: string): CgroupSetup {
+  const leaf = `nsx-${name}`
+  const places: CgroupPlace[] = []
+  for (const h of layout.v1) {
+    if (!h.controllers.some((c) => !c.startsWith('name='))) continue
+    const key = h.controllers.join(',')
+    let parentDir: string | undefined
+    if (parent !== undefined) parentDir = join(h.mountpoint, rootRelative(parent, h.root))
+    else parentDir = own.find((m) => m.version === 1 && m.controllers.join(',') === key)?.directory
+    if (parentDir === undefined) continue
+    places.push({hierarchy: key, version: 1, parentDir, dir: join(parentDir, leaf)})
+  }
+  if (layout.v2) {
+    const parentDir = parent !== undefined ? join(layout.v2, rootRelative(parent, layout.v2Root ?? '/')) : own.find((m) => m.version === 2)?.directory
+    if (parentDir !== undefined) places.push({hierarchy: 'v2', version: 2, parentDir, dir: join(parentDir, leaf)})
+  }
+  const setup: CgroupSetup = {places, enable: [], writes: []}
+  const need = (controller: string, flag: string): CgroupPlace => {
+    const p = placeOf(controller, layout, places)
+    if (!p) return fail(`${flag} needs the ${controller} cgroup controller, which is not mounted here (cgroup mode ${layout.mode})`)
+    if (p.version === 2) {
+      const e = setup.enable.find((x) => x.dir === p.parentDir)
+      if (e) e.controllers.push(controller)
+      else setup.enable.push({dir: p.parentDir, controllers: [controller]})
+    }
+    return p
+  }
+  // A v1 cpuset child has no CPUs or memory nodes until given some: nothing could join it.
+  const cpuset = placeOf('cpuset', layout, places)
+  if (cpuset?.version === 1) {
+    setup.writes.push({dir: cpuset.dir, file: 'cpuset.cpus', value: {copy: true}}, {dir: cpuset.dir, file: 'cpuset.mems', value: {copy: true}})
+  }
+  if (limits.memory !== undefined) {
+    const p = need('memory', '--memory')
+    const v = String(limits.memory)
+    if (p.version === 1) {
+      setup.writes.push({dir: p.dir, file: 'memory.limit_in_bytes', value: v})
+      // Without this the kernel swaps instead of killing: the limit would not hold.
+      setup.writes.push({dir: p.dir, file: 'memory.memsw.limit_in_bytes', value: v, optional: true})
+    } else {
+      setup.writes.push({dir: p.dir, file: 'memory.max', value: v}, {dir: p.dir, file: 'memory.swap.max', value: '0', optional: true})
+    }
+  }
+  if (limits.pids !== undefined) {
+    const p = need('pids', '--pids-limit')
+    setup.writes.push({dir: p.dir, file: 'pids.max', value: String(limits.pids)})
+  }
+  if (limits.cpus !== undefined) {
+    const p = need('cpu', '--cpus')
+    const q = cpuQuotaUs(limits.cpus)
+    if (p.version === 1) {
+      setup.writes.push({dir: p.dir, file: 'cpu.cfs_period_us', value: String(CFS_PERIOD_US)}, {dir: p.dir, file: 'cpu.cfs_quota_us', value: String(q)})
+    } else {
+      setup.writes.push({dir: p.dir, file: 'cpu.max', value: `${q} ${CFS_PERIOD_US}`})
+    }
+  }
+  if (limits.cpusetCpus !== undefined) {
+    const p = need('cpuset', '--cpuset-cpus')
+    setup.writes.push({dir: p.dir, file: 'cpuset.cpus', value: limits.cpusetCpus})
+  }
+  return setup
+}
+
+/** --cgroup-parent is a path from the hierarchy root; a mount exposing a subtree hides what is above it. */
+function rootRelative(path: string, mountRoot: string): string {
+  const p = `/${path.replace(/^\/+/, '')}`
+  if (mountRoot === '/' || mountRoot === '') return p
+  if (p === mountRoot || p.startsWith(`${mountRoot}/`)) return p.slice(mountRoot.length)
+  return fail(`--cgroup-parent ${path} is outside the part of the hierarchy mounted here (${mountRoot})`)
+}
+
+function errText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException
+  const map: Record<string, string> = {EINVAL: 'Invalid argument', EACCES: 'Permission denied', EPERM: 'Operation not permitted', EBUSY: 'Device or resource busy', ENOENT: 'No such file or directory', ENOSPC: 'No space left on device'}
+  return (e.code && map[e.code]) ?? e.message
+}
+
+/** Make the directories and write the limits; on any failure remove what was made and throw one line. */
+export function applyCgroups(setup: CgroupSetup): void {
+  const made: string[] = []
+  try {
+    for (const e of setup.enable) {
+      const file = `${e.dir}/cgroup.subtree_control`
+      let have: string[] = []
+      try {
+        have = readFileSync(file, 'utf8').trim().split(/\s+/)
+      } catch (err) {
+        fail(`cannot read ${file}: ${errText(err)}`)
+      }
+      const missing = e.controllers.filter((c) => !have.includes(c))
+      if (missing.length === 0) continue
+      try {
+        writeFileSync(file, missing.map((c) => `+${c}`).join(' '))
+      } catch (err) {
+        const hint = (err as NodeJS.ErrnoException).code === 'EBUSY' ? ' (the parent holds processes: choose another with --cgroup-parent)' : ''
+        fail(`cannot enable ${missing.join(', ')} in ${file}: ${errText(err)}${hint}`)
+      }
+    }
+    for (const p of setup.places) {
+      try {
+        mkdirSync(p.dir)
+      } catch (err) {
+        fail(`cannot create the cgroup ${p.dir}: ${errText(err)}`)
+      }
+      made.push(p.dir)
+    }
+    for (const w of setup.writes) {
+      const file = `${w.dir}/${w.file}`
+      let value: string
+      if (typeof w.value === 'string') value = w.value
+      else value = readFileSync(`${w.dir.slice(0, w.dir.lastIndexOf('/'))}/${w.file}`, 'utf8').trim()
+      try {
+        writeFileSync(file, value)
+      } catch (err) {
+        if (w.optional && (err as NodeJS.ErrnoException).code === 'ENOENT') continue
+        fail(`cannot set ${w.file} to ${value} in ${w.dir}: ${errText(err)}`)
+      }
+    }
+  } catch (err) {
+    removeCgroups(made)
+    throw err
+  }
+}
+
+/** rmdir, deepest last made first; cgroups that are gone already are fine. */
+export function removeCgroups(dirs: string[]): string[] {
+  const left: string[] = []
+  for (const d of [...dirs].reverse()) {
+    try {
+      rmdirSync(d)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left.push(d)
+    }
+  }
+  return left
+}

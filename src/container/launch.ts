@@ -1,0 +1,93 @@
+import {spawn} from 'node:child_process'
+import {closeSync, openSync, readFileSync, writeSync} from 'node:fs'
+import {NsxError} from '../cli/errors.js'
+import {encodePlan} from '../plan/encode.js'
+import {executorPath, inheritedFds} from '../plan/executor.js'
+import type {Plan} from '../plan/ops.js'
+import {validatePlan} from '../plan/validate.js'
+
+/**
+ * Starting the executor for a container. It runs from a sealed memfd copy of
+ * native/build/nsx-exec, as runc does since CVE-2019-5736: /proc/PID/exe of every
+ * process nsx starts in the container then names a file nobody can write, so a
+ * container cannot overwrite the host's binary through it.
+ */
+async function sealedExecutor(): Promise<number> {
+  const path = executorPath()
+  const libc = await import('../ffi/libc.js')
+  const fd = libc.memfdCreate('nsx-exec', libc.MFD_ALLOW_SEALING)
+  const bytes = readFileSync(path)
+  let off = 0
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+  libc.addSeals(fd, libc.F_SEAL_SEAL | libc.F_SEAL_SHRINK | libc.F_SEAL_GROW | libc.F_SEAL_WRITE)
+  return fd
+}
+
+/** Foreground: execve into the executor (same pid: nsx becomes the supervisor). Never returns. */
+export async function execForeground(plan: Plan): Promise<never> {
+  validatePlan(plan)
+  const fd = await sealedExecutor()
+  const {execve} = await import('../ffi/libc.js')
+  try {
+    return execve(`/proc/self/fd/${fd}`, encodePlan(plan), process.env, inheritedFds())
+  } catch (err) {
+    throw new NsxError(`cannot start the executor: ${(err as Error).message}`, 125)
+  }
+}
+
+/** fd number the detached executor gets its ready pipe on. */
+export const READY_FD = 3
+
+export interface DetachedStart {
+  /** The supervisor's pid. */
+  pid: number
+  /** null when the command was exec'd; else the executor's exit status (126/127/125). */
+  failed: number | null
+}
+
+/**
+ * Detached: spawn the executor in its own session, stdout and stderr to LOG, and wait
+ * until the command has been exec'd (the ready pipe closes with no byte) or failed
+ * (a byte: 126/127, or the executor's own exit).
+ */
+export async function startDetached(plan: Plan, log: string, onSpawn: (pid: number) => void): Promise<DetachedStart> {
+  validatePlan(plan)
+  const fd = await sealedExecutor()
+  const argv = encodePlan(plan)
+  const out = openSync(log, 'a', 0o600)
+  try {
+    const child = spawn(`/proc/${process.pid}/fd/${fd}`, argv.slice(1), {
+      argv0: argv[0],
+      detached: true,
+      stdio: ['ignore', out, out, 'pipe'],
+    })
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid!))
+      child.once('error', (err) => reject(new NsxError(`cannot start the executor: ${err.message}`, 125)))
+    })
+    onSpawn(pid)
+    const ready = child.stdio[3] as NodeJS.ReadableStream
+    const result = await new Promise<DetachedStart>((resolve) => {
+      let byte: number | undefined
+      let settled = false
+      const finish = (failed: number | null) => {
+        if (settled) return
+        settled = true
+        resolve({pid, failed})
+      }
+      ready.on('data', (d: Buffer) => (byte ??= d[0]))
+      ready.on('end', () => finish(byte ?? null))
+      ready.on('error', () => finish(byte ?? null))
+      child.once('exit', (code, signal) => {
+        // The executor ended before the command ran: its own failure (or the command's, already reported).
+        if (byte === undefined) finish(code ?? (signal ? 128 : 125))
+      })
+    })
+    child.unref()
+    ;(child.stdio[3] as unknown as {destroy(): void}).destroy()
+    return result
+  } finally {
+    closeSync(out)
+    closeSync(fd)
+  }
+}

@@ -1,0 +1,152 @@
+import {randomBytes} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {NsxError, reportError} from '../cli/errors.js'
+import type {Plan} from '../plan/ops.js'
+import {readStat} from '../proc/process.js'
+import type {Limits} from './limits.js'
+import type {CgroupSetup} from './cgroups.js'
+import type {RunOptions} from './options.js'
+import type {RunSpec} from './spec.js'
+
+export type RunOutcome = {kind: 'help'} | {kind: 'done'; exitCode: number}
+
+/**
+ * `nsx run ARGS`: parse (docker's flags), prepare the root from the image store, take the
+ * name, make the cgroups, then hand over to the native executor, which stays as the
+ * supervisor. Shared by bin/nsx's fast path (no oclif) and commands/run.ts. Everything
+ * that fails before the executor runs is nsx's own failure: one line, 125, nothing left.
+ */
+export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
+  const undo: Array<() => void> = []
+  try {
+    const {parseRunArgs} = await import('./options.js')
+    const o = parseRunArgs(argv)
+    if (o.help) return {kind: 'help'}
+    const r = await prepare(o, undo)
+    if (o.dryRun) {
+      const {renderDryRun, dryRunJson} = await import('../enter/dry-run.js')
+      process.stdout.write(o.json ? `${JSON.stringify({...dryRunJson(r.plan), spec: r.spec}, null, 2)}\n` : renderDryRun(r.plan))
+      return {kind: 'done', exitCode: 0}
+    }
+    const {claimContainer} = await import('./state.js')
+    const {applyCgroups, removeCgroups} = await import('./cgroups.js')
+    const {pinLayers, unpin} = await import('../store/pins.js')
+    const {encodeEnv} = await import('./plan.js')
+    const self = readStat(process.pid)
+    const dir = claimContainer(
+      r.store,
+      {
+        version: 1,
+        name: r.spec.name,
+        id: r.id,
+        created: new Date().toISOString(),
+        command: r.spec.argv,
+        image: o.image,
+        layers: r.lowerDirs.length,
+        hostname: r.spec.hostname,
+        detached: o.detach,
+        cgroups: r.cgroups.places.map((p) => p.dir),
+        creator: {pid: process.pid, startTime: self?.starttime ?? 0},
+      },
+      {env: encodeEnv(r.spec.env)},
+    )
+    undo.push(() => r.store.retire(dir))
+    applyCgroups(r.cgroups)
+    undo.push(() => removeCgroups(r.cgroups.places.map((p) => p.dir)))
+    undo.push(() => unpin(r.store, r.spec.name))
+    if (!o.detach) {
+      // The supervisor keeps this pid (execve), so the pin names it from now on.
+      pinLayers(r.store, r.spec.name, process.pid, r.layers, r.imageIds)
+      // The pin keeps gc away from the layers; the lock must not pass to the supervisor.
+      r.store.unlock()
+      const {execForeground} = await import('./launch.js')
+      return await execForeground(r.plan)
+    }
+    const {startDetached} = await import('./launch.js')
+    const started = await startDetached(r.plan, join(dir, 'log'), (pid) => pinLayers(r.store, r.spec.name, pid, r.layers, r.imageIds))
+    undo.length = 0 // the supervisor owns the cleanup now
+    if (started.failed !== null && started.failed !== 0) {
+      const log = readLog(join(dir, 'log'))
+      throw new NsxError(log || `the container exited with status ${started.failed} before its command ran`, started.failed)
+    }
+    process.stdout.write(`${r.spec.name}\n`)
+    return {kind: 'done', exitCode: 0}
+  } catch (err) {
+    for (const u of undo.reverse()) {
+      try {
+        u()
+      } catch {
+        // best effort: the next sweep removes the rest
+      }
+    }
+    const e = err instanceof NsxError ? err : err
+    return {kind: 'done', exitCode: reportError(e, 'nsx run', 125)}
+  }
+}
+
+function readLog(path: string): string {
+  try {
+    const lines = readFileSync(path, 'utf8').trim().split('\n')
+    return lines[lines.length - 1].replace(/^nsx run: /, '')
+  } catch {
+    return ''
+  }
+}
+
+interface Prepared {
+  store: import('../store/store.js').Store
+  spec: RunSpec
+  id: string
+  plan: Plan
+  lowerDirs: string[]
+  layers: string[]
+  imageIds: string[]
+  cgroups: CgroupSetup
+}
+
+async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared> {
+  const [{Store}, {prepareRootfs}, {sweepStale, containerDir}, spec, cg, limits, {buildRunPlan, containerPaths}] = await Promise.all([
+    import('../store/store.js'),
+    import('../store/import.js'),
+    import('./state.js'),
+    import('./spec.js'),
+    import('./cgroups.js'),
+    import('./limits.js'),
+    import('./plan.js'),
+  ])
+  if (o.layers.length === 0 && o.image === undefined) throw new NsxError('nothing to run: give --image PATH[:TAG] (or a stored image) and/or --layer DIR|TAR', 125)
+  if ((process.geteuid?.() ?? 0) !== 0) throw new NsxError('nsx run needs root for now (rootless containers with --userns are not implemented yet)', 125)
+  // Validate every flag before touching the store.
+  const lim: Limits = {}
+  const cpuOnline = readFileSync('/sys/devices/system/cpu/online', 'utf8')
+  if (o.memory !== undefined) lim.memory = limits.parseMemory(o.memory)
+  if (o.cpus !== undefined) lim.cpus = limits.parseCpus(o.cpus, limits.parseCpuList(cpuOnline, 'online CPU list').size)
+  if (o.pidsLimit !== undefined) lim.pids = limits.parsePidsLimit(o.pidsLimit)
+  if (o.cpusetCpus !== undefined) lim.cpusetCpus = limits.parseCpuset(o.cpusetCpus, cpuOnline)
+  const id = randomBytes(16).toString('hex')
+  const name = spec.checkName(o.name ?? id.slice(0, 12))
+  if (o.hostname !== undefined) spec.checkHostname(o.hostname)
+  for (const v of o.volumes) spec.parseVolume(v)
+  const {readLastCap} = await import('../proc/capabilities.js')
+  const lastCap = readLastCap()
+  spec.resolveCaps(o, lastCap)
+
+  const store = Store.open()
+  store.lock('shared')
+  undo.push(() => store.unlock())
+  sweepStale(store)
+  const rootfs = await prepareRootfs(store, {image: o.image, layers: o.layers})
+  for (const d of rootfs.lowerDirs) if (/[:,\\]/.test(d)) throw new NsxError(`layer path ${d} holds ':' ',' or '\\', which overlayfs options cannot carry`, 125)
+  const s = spec.buildSpec(o, rootfs.lowerDirs, rootfs.image?.defaults, name, lastCap)
+
+  const {readCgroupLayout} = await import('../cgroup/hierarchy.js')
+  const {locateMemberships, readProcCgroup} = await import('../cgroup/membership.js')
+  const layout = readCgroupLayout()
+  const own = locateMemberships(readProcCgroup('self') ?? [], layout)
+  const cgroups = cg.planCgroups(layout, own, name, lim, o.cgroupParent)
+  const dir = containerDir(store, name)
+  const paths = containerPaths(dir, join(store.root, 'containers', `${name}.json`))
+  const plan = buildRunPlan(s, rootfs.lowerDirs, paths, cgroups, o.detach ? {readyFd: 3} : {})
+  return {store, spec: s, id, plan, lowerDirs: rootfs.lowerDirs, layers: rootfs.layers, imageIds: rootfs.image ? [rootfs.image.id] : [], cgroups}
+}

@@ -1,0 +1,164 @@
+import {readFileSync} from 'node:fs'
+import {NsxError} from '../cli/errors.js'
+import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
+
+/** What `nsx run` was asked, after parsing (docker run's flags) and before looking at images. */
+export interface RunOptions {
+  layers: string[]
+  image?: string
+  name?: string
+  hostname?: string
+  /** -e NAME=VALUE or -e NAME (taken from nsx's environment, skipped when unset). */
+  env: string[]
+  envFiles: string[]
+  workdir?: string
+  user?: string
+  volumes: string[]
+  entrypoint?: string
+  interactive: boolean
+  tty: boolean
+  detach: boolean
+  memory?: string
+  cpus?: string
+  pidsLimit?: string
+  cpusetCpus?: string
+  cgroupParent?: string
+  capAdd: string[]
+  capDrop: string[]
+  privileged: boolean
+  network: 'none' | 'host'
+  dryRun: boolean
+  json: boolean
+  help: boolean
+  command: string[]
+}
+
+export const RUN_OPTIONS: readonly OptionSpec[] = [
+  {key: 'layer', long: 'layer', arg: 'required'},
+  {key: 'image', long: 'image', arg: 'required'},
+  {key: 'name', long: 'name', arg: 'required'},
+  {key: 'hostname', long: 'hostname', short: 'h', arg: 'required'},
+  {key: 'env', long: 'env', short: 'e', arg: 'required'},
+  {key: 'env-file', long: 'env-file', arg: 'required'},
+  {key: 'workdir', long: 'workdir', short: 'w', arg: 'required'},
+  {key: 'user', long: 'user', short: 'u', arg: 'required'},
+  {key: 'volume', long: 'volume', short: 'v', arg: 'required'},
+  {key: 'entrypoint', long: 'entrypoint', arg: 'required'},
+  {key: 'interactive', long: 'interactive', short: 'i', arg: 'none'},
+  {key: 'tty', long: 'tty', short: 't', arg: 'none'},
+  {key: 'detach', long: 'detach', short: 'd', arg: 'none'},
+  {key: 'rm', long: 'rm', arg: 'none'},
+  {key: 'memory', long: 'memory', short: 'm', arg: 'required'},
+  {key: 'cpus', long: 'cpus', arg: 'required'},
+  {key: 'pids-limit', long: 'pids-limit', arg: 'required'},
+  {key: 'cpuset-cpus', long: 'cpuset-cpus', arg: 'required'},
+  {key: 'cgroup-parent', long: 'cgroup-parent', arg: 'required'},
+  {key: 'cap-add', long: 'cap-add', arg: 'required'},
+  {key: 'cap-drop', long: 'cap-drop', arg: 'required'},
+  {key: 'privileged', long: 'privileged', arg: 'none'},
+  {key: 'network', long: 'network', arg: 'required'},
+  {key: 'dry-run', long: 'dry-run', arg: 'none'},
+  {key: 'json', long: 'json', arg: 'none'},
+  {key: 'help', long: 'help', arg: 'none'},
+]
+
+const bad = (msg: string): never => {
+  throw new NsxError(msg, 125)
+}
+
+export function parseRunArgs(argv: readonly string[]): RunOptions {
+  let parsed
+  try {
+    parsed = getopt(argv, RUN_OPTIONS)
+  } catch (err) {
+    if (err instanceof GetoptError) bad(`${err.message} (see nsx run --help)`)
+    throw err
+  }
+  const o: RunOptions = {
+    layers: [],
+    env: [],
+    envFiles: [],
+    volumes: [],
+    capAdd: [],
+    capDrop: [],
+    interactive: false,
+    tty: false,
+    detach: false,
+    privileged: false,
+    network: 'none',
+    dryRun: false,
+    json: false,
+    help: false,
+    command: [],
+  }
+  const once = (key: string, given: string, prev: string | undefined, value: string) => {
+    if (prev !== undefined) bad(`option ${given} may be given only once`)
+    if (value === '') bad(`option ${given}: empty value`)
+    return value
+  }
+  for (const {key, given, value = ''} of parsed!.options) {
+    switch (key) {
+      case 'layer': o.layers.push(value); break
+      case 'image': o.image = once(key, given, o.image, value); break
+      case 'name': o.name = once(key, given, o.name, value); break
+      case 'hostname': o.hostname = once(key, given, o.hostname, value); break
+      case 'env': o.env.push(value); break
+      case 'env-file': o.envFiles.push(value); break
+      case 'workdir': o.workdir = once(key, given, o.workdir, value); break
+      case 'user': o.user = once(key, given, o.user, value); break
+      case 'volume': o.volumes.push(value); break
+      case 'entrypoint': o.entrypoint = value; break
+      case 'interactive': o.interactive = true; break
+      case 'tty': o.tty = true; break
+      case 'detach': o.detach = true; break
+      case 'rm': break // always: a container's upper directory goes with it
+      case 'memory': o.memory = value; break
+      case 'cpus': o.cpus = value; break
+      case 'pids-limit': o.pidsLimit = value; break
+      case 'cpuset-cpus': o.cpusetCpus = value; break
+      case 'cgroup-parent': o.cgroupParent = value; break
+      case 'cap-add': o.capAdd.push(...value.split(',')); break
+      case 'cap-drop': o.capDrop.push(...value.split(',')); break
+      case 'privileged': o.privileged = true; break
+      case 'network':
+        if (value !== 'none' && value !== 'host') bad(`invalid --network '${value}': expected none (a private network namespace with lo only, the default) or host`)
+        o.network = value as 'none' | 'host'
+        break
+      case 'dry-run': o.dryRun = true; break
+      case 'json': o.json = true; break
+      case 'help': o.help = true; break
+    }
+  }
+  if (o.json && !o.dryRun) bad('--json only goes with --dry-run (nsx run prints nothing of its own otherwise; see nsx ps --json)')
+  if (o.detach && o.tty) bad('-t with -d: a detached container has no terminal to attach (use nsx enter NAME for a shell in it)')
+  o.command = [...parsed!.rest]
+  return o
+}
+
+/** --env-file: NAME=VALUE lines; blank lines and # comments skipped; a bare NAME takes nsx's value. */
+export function readEnvFile(path: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    return bad(`cannot read --env-file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+  }
+  const out: string[] = []
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '').replace(/^\s+/, '')
+    if (line === '' || line.startsWith('#')) return
+    const entry = expandEnv(line, env)
+    if (entry === undefined) return
+    if (entry.startsWith('=') || /\s/.test(entry.slice(0, entry.indexOf('=') < 0 ? entry.length : entry.indexOf('='))))
+      bad(`--env-file ${path} line ${i + 1}: invalid variable name in '${line}'`)
+    out.push(entry)
+  })
+  return out
+}
+
+/** NAME=VALUE as given; a bare NAME takes nsx's own value and is dropped when nsx has none (docker's rule). */
+export function expandEnv(entry: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (entry.includes('=')) return entry
+  const v = env[entry]
+  return v === undefined ? undefined : `${entry}=${v}`
+}

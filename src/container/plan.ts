@@ -1,0 +1,68 @@
+import type {Op, Plan} from '../plan/ops.js'
+import type {CgroupSetup} from './cgroups.js'
+import {MASKED_PATHS, READONLY_PATHS, RunSpec} from './spec.js'
+
+/** Where a container's files are (ROOT/run/<name>/...), and what the supervisor removes. */
+export interface ContainerPaths {
+  dir: string
+  upper: string
+  work: string
+  rootfs: string
+  env: string
+  pids: string
+  /** The layer pin, removed with the container. */
+  pin: string
+}
+
+export function containerPaths(dir: string, pin: string): ContainerPaths {
+  return {dir, upper: `${dir}/upper`, work: `${dir}/work`, rootfs: `${dir}/rootfs`, env: `${dir}/env`, pids: `${dir}/pids`, pin}
+}
+
+/**
+ * nsx run's plan, in the order runc and crun set a container up:
+ *   supervisor (host): open the cgroups, register the cleanup, unshare pid, fork the init;
+ *   init (PID 1): join the cgroups, then new mnt/uts/ipc/net/cgroup namespaces (the cgroup
+ *     namespace after joining, so its root is the container's cgroup), private propagation,
+ *     overlay root, volumes, /proc, /dev, /sys, hostname, lo, environment, pivot_root,
+ *     masked and read-only paths, then fork the command and stay as its init;
+ *   command: stdin, working directory, bounding set, ids, capabilities, no_new_privs,
+ *     fds closed, exec.
+ */
+export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number} = {}): Plan {
+  const ops: Op[] = []
+  for (const p of cgroups.places) ops.push({op: 'cgroup-open', path: `${p.dir}/cgroup.procs`})
+  for (const p of cgroups.places) ops.push({op: 'ctr-cleanup-cgroup', path: p.dir})
+  ops.push({op: 'ctr-cleanup-path', path: paths.dir}, {op: 'ctr-cleanup-path', path: paths.pin})
+  if (opts.readyFd !== undefined) ops.push({op: 'ctr-ready-fd', fd: opts.readyFd})
+  ops.push({op: 'unshare', ns: ['pid']}, {op: 'ctr-supervise', pidsFile: paths.pids})
+
+  if (cgroups.places.length > 0) ops.push({op: 'cgroup-join'})
+  ops.push({op: 'unshare', ns: spec.network === 'host' ? ['mnt', 'uts', 'ipc', 'cgroup'] : ['mnt', 'uts', 'ipc', 'net', 'cgroup']})
+  ops.push({op: 'propagation', mode: 'private', path: '/'})
+  ops.push({op: 'ctr-rootfs', lowerDirs, upper: paths.upper, work: paths.work, target: paths.rootfs})
+  for (const v of spec.volumes) ops.push({op: 'ctr-bind', source: v.source, target: v.target, readOnly: v.readOnly})
+  ops.push({op: 'ctr-proc'}, {op: 'ctr-dev'}, {op: 'ctr-sys'})
+  ops.push({op: 'ctr-hostname', name: spec.hostname})
+  if (spec.network === 'none') ops.push({op: 'ctr-loopback'})
+  ops.push({op: 'env-from', path: paths.env})
+  ops.push({op: 'ctr-pivot'})
+  if (!spec.privileged) {
+    for (const p of MASKED_PATHS) ops.push({op: 'ctr-mask', path: p})
+    for (const p of READONLY_PATHS) ops.push({op: 'ctr-readonly', path: p})
+  }
+  ops.push({op: 'ctr-init'})
+
+  if (!spec.interactive && !spec.tty) ops.push({op: 'ctr-stdin-null'})
+  ops.push({op: 'ctr-workdir', path: spec.workdir})
+  ops.push({op: 'cap-bound', caps: spec.caps})
+  ops.push({op: 'ctr-groups', gids: spec.groups}, {op: 'setgid', gid: spec.gid}, {op: 'setuid', uid: spec.uid})
+  ops.push({op: 'cap-set', caps: spec.caps})
+  ops.push({op: 'no-new-privs'}, {op: 'close-fds'})
+  ops.push({op: 'ctr-exec', argv: spec.argv})
+  return {command: 'nsx run', ops}
+}
+
+/** The environment file the executor reads with env-from: NUL-separated entries. */
+export function encodeEnv(env: readonly string[]): string {
+  return env.map((e) => `${e}\0`).join('')
+}

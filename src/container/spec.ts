@@ -1,0 +1,260 @@
+import {lstatSync, readFileSync} from 'node:fs'
+import {isAbsolute, join, normalize} from 'node:path'
+import {NsxError} from '../cli/errors.js'
+import type {ImageDefaults} from '../image/config.js'
+import {CAPABILITIES, parseCapability} from '../proc/capabilities.js'
+import {expandEnv, readEnvFile, RunOptions} from './options.js'
+
+/**
+ * The container to run, from the flags and the image's config: what nsx run's plan
+ * is built from. Pure apart from reading the image's /etc/passwd and /etc/group.
+ */
+export interface RunSpec {
+  name: string
+  hostname: string
+  argv: string[]
+  /** NAME=VALUE, in the order docker applies them: image, --env-file, -e. */
+  env: string[]
+  workdir: string
+  uid: number
+  gid: number
+  groups: number[]
+  caps: number[]
+  privileged: boolean
+  network: 'none' | 'host'
+  volumes: Volume[]
+  interactive: boolean
+  tty: boolean
+  detach: boolean
+}
+
+export interface Volume {
+  source: string
+  target: string
+  readOnly: boolean
+}
+
+const bad = (msg: string): never => {
+  throw new NsxError(msg, 125)
+}
+
+/** docker's default capability set (moby oci/caps/defaults.go). */
+export const DEFAULT_CAPS = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
+]
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+/** runc's default masked paths: hidden from the container. */
+export const MASKED_PATHS = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+]
+
+/** runc's default read-only paths. */
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
+
+/** docker's container name rule; also a valid pin id and directory name. */
+export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
+
+export function checkName(name: string): string {
+  if (!NAME_RE.test(name)) bad(`invalid container name '${name}': use letters, digits, '_', '.' and '-', starting with a letter or digit, at most 63 characters`)
+  return name
+}
+
+export function checkHostname(h: string): string {
+  if (h.length > 64 || !/^[a-zA-Z0-9]([a-zA-Z0-9-.]*[a-zA-Z0-9])?$/.test(h)) bad(`invalid hostname '${h}': letters, digits, '-' and '.', at most 64 characters`)
+  return h
+}
+
+/** Capability numbers: the default set (or all with --privileged), then --cap-drop, then --cap-add ("ALL" allowed in both). */
+export function resolveCaps(o: Pick<RunOptions, 'capAdd' | 'capDrop' | 'privileged'>, lastCap: number): number[] {
+  const all = Array.from({length: lastCap + 1}, (_, i) => i)
+  const parse = (s: string, flag: string): number[] => {
+    if (s.toUpperCase() === 'ALL') return all
+    const n = parseCapability(s)
+    if (n === undefined || n > lastCap || /^\d+$/.test(s))
+      return bad(`unknown capability '${s}' for ${flag} (valid: ${CAPABILITIES.slice(0, lastCap + 1).map((c) => c.slice(4)).join(', ')}, ALL)`)
+    return [n]
+  }
+  const set = new Set(o.privileged ? all : DEFAULT_CAPS.map((c) => parseCapability(c)!))
+  const drop = o.capDrop.flatMap((c) => parse(c, '--cap-drop'))
+  const add = o.capAdd.flatMap((c) => parse(c, '--cap-add'))
+  for (const c of drop) set.delete(c)
+  for (const c of add) set.add(c)
+  return [...set].sort((a, b) => a - b)
+}
+
+/** -v HOST:CTR[:ro|rw]; HOST must exist and CTR be absolute. */
+export function parseVolume(v: string): Volume {
+  const parts = v.split(':')
+  let mode = 'rw'
+  if (parts.length === 3) mode = parts.pop()!
+  if (parts.length !== 2 || parts[0] === '' || parts[1] === '') bad(`invalid volume '${v}': expected HOST:CONTAINER[:ro]`)
+  if (mode !== 'ro' && mode !== 'rw') bad(`invalid volume '${v}': mode must be ro or rw`)
+  const [source, target] = parts
+  if (!isAbsolute(source)) bad(`invalid volume '${v}': the host path must be absolute`)
+  if (!isAbsolute(target)) bad(`invalid volume '${v}': the container path must be absolute`)
+  if (normalize(target) === '/') bad(`invalid volume '${v}': cannot mount over the container's root`)
+  try {
+    lstatSync(source)
+  } catch {
+    bad(`invalid volume '${v}': ${source} does not exist`)
+  }
+  return {source, target: normalize(target), readOnly: mode === 'ro'}
+}
+
+/** A file of the image, from the topmost layer that has it (lowerDirs lowest first); undefined when absent. */
+export function readImageFile(lowerDirs: readonly string[], path: string): string | undefined {
+  for (let i = lowerDirs.length - 1; i >= 0; i--) {
+    const p = join(lowerDirs[i], path)
+    try {
+      const st = lstatSync(p)
+      // A whiteout (char 0/0) deletes the file in this and the lower layers.
+      if (st.isCharacterDevice()) return undefined
+      if (!st.isFile()) return undefined
+      return readFileSync(p, 'utf8')
+    } catch {
+      // not in this layer
+    }
+  }
+  return undefined
+}
+
+interface PasswdEntry {
+  name: string
+  uid: number
+  gid: number
+}
+
+function parsePasswd(text: string | undefined): PasswdEntry[] {
+  return (text ?? '')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 4 && /^\d+$/.test(f[2]) && /^\d+$/.test(f[3]))
+    .map((f) => ({name: f[0], uid: Number(f[2]), gid: Number(f[3])}))
+}
+
+function parseGroup(text: string | undefined): {name: string; gid: number; members: string[]}[] {
+  return (text ?? '')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
+    .map((f) => ({name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean)}))
+}
+
+/** -u / the image's User: "", user, uid, user:group or uid:gid, names looked up in the image. */
+export function resolveUser(spec: string, passwdText: string | undefined, groupText: string | undefined): {uid: number; gid: number; groups: number[]} {
+  if (spec === '') return {uid: 0, gid: 0, groups: []}
+  const [u, g] = spec.split(':', 2)
+  const passwd = parsePasswd(passwdText)
+  const groups = parseGroup(groupText)
+  const idOk = (s: string) => /^\d+$/.test(s) && Number(s) <= 4294967294
+  let uid: number
+  let gid: number | undefined
+  let userName: string | undefined
+  if (idOk(u)) {
+    uid = Number(u)
+    const e = passwd.find((p) => p.uid === uid)
+    gid = e?.gid
+    userName = e?.name
+  } else {
+    const e = passwd.find((p) => p.name === u)
+    if (!e) return bad(`unable to find user ${u}: no matching entries in the image's /etc/passwd`)
+    uid = e.uid
+    gid = e.gid
+    userName = e.name
+  }
+  if (g !== undefined && g !== '') {
+    if (idOk(g)) gid = Number(g)
+    else {
+      const e = groups.find((x) => x.name === g)
+      if (!e) return bad(`unable to find group ${g}: no matching entries in the image's /etc/group`)
+      gid = e.gid
+    }
+  }
+  const supplementary = userName === undefined || (g !== undefined && g !== '') ? [] : groups.filter((x) => x.members.includes(userName!)).map((x) => x.gid)
+  return {uid, gid: gid ?? 0, groups: [...new Set(supplementary)]}
+}
+
+/** docker's rule: the command replaces Cmd; --entrypoint replaces Entrypoint (and drops Cmd). */
+export function resolveCommand(o: Pick<RunOptions, 'entrypoint' | 'command'>, d: ImageDefaults | undefined): string[] {
+  const entrypoint = o.entrypoint !== undefined ? (o.entrypoint === '' ? [] : [o.entrypoint]) : d?.entrypoint ?? []
+  const cmd = o.command.length > 0 ? o.command : o.entrypoint !== undefined ? [] : d?.cmd ?? []
+  const argv = [...entrypoint, ...cmd]
+  if (argv.length === 0) bad('no command: give one after the options (nsx run --layer DIR -- CMD), or use an image that defines Cmd or Entrypoint')
+  return argv
+}
+
+export function buildEnv(o: Pick<RunOptions, 'env' | 'envFiles' | 'tty'>, d: ImageDefaults | undefined, hostname: string, hostEnv: NodeJS.ProcessEnv = process.env): string[] {
+  const vars = new Map<string, string>()
+  const put = (entry: string) => {
+    const eq = entry.indexOf('=')
+    if (eq <= 0) bad(`invalid environment variable '${entry}': expected NAME=VALUE`)
+    if (entry.includes('\0')) bad('invalid environment variable: it holds a NUL byte')
+    vars.set(entry.slice(0, eq), entry.slice(eq + 1))
+  }
+  put(`PATH=${DEFAULT_PATH}`)
+  put(`HOSTNAME=${hostname}`)
+  if (o.tty) put('TERM=xterm')
+  for (const e of d?.env ?? []) put(e)
+  for (const f of o.envFiles) for (const e of readEnvFile(f, hostEnv)) put(e)
+  for (const e of o.env) {
+    const x = expandEnv(e, hostEnv)
+    if (x !== undefined) put(x)
+  }
+  if (!vars.has('HOME')) vars.set('HOME', '/root')
+  return [...vars].map(([k, v]) => `${k}=${v}`)
+}
+
+export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageDefaults | undefined, name: string, lastCap: number): RunSpec {
+  const hostname = checkHostname(o.hostname ?? name.slice(0, 64).replace(/[_.]/g, '-').replace(/-+$/, '') ?? 'nsx')
+  const workdir = o.workdir ?? (d?.workingDir || '/')
+  if (!isAbsolute(workdir)) bad(`invalid working directory '${workdir}': it must be absolute`)
+  const user = resolveUser(o.user ?? d?.user ?? '', readImageFile(lowerDirs, 'etc/passwd'), readImageFile(lowerDirs, 'etc/group'))
+  const env = buildEnv(o, d, hostname)
+  if (user.uid !== 0) {
+    // HOME of a non-root user, when the image's passwd knows it and nothing set it.
+    const home = (readImageFile(lowerDirs, 'etc/passwd') ?? '').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(user.uid))?.[5]
+    const i = env.findIndex((e) => e.startsWith('HOME='))
+    if (home && i >= 0 && env[i] === 'HOME=/root' && !(d?.env ?? []).some((e) => e.startsWith('HOME='))) env[i] = `HOME=${home}`
+  }
+  return {
+    name,
+    hostname,
+    argv: resolveCommand(o, d),
+    env,
+    workdir: normalize(workdir),
+    ...user,
+    caps: resolveCaps(o, lastCap),
+    privileged: o.privileged,
+    network: o.network,
+    volumes: o.volumes.map(parseVolume),
+    interactive: o.interactive,
+    tty: o.tty,
+    detach: o.detach,
+  }
+}

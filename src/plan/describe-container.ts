@@ -1,0 +1,61 @@
+import {capabilityName} from '../proc/capabilities.js'
+import type {Op} from './ops.js'
+
+type ContainerOp = Extract<Op, {op: `ctr-${string}` | `cap-${string}` | 'no-new-privs' | 'close-fds'}>
+
+const caps = (list: number[]) => (list.length === 0 ? 'none' : list.map((c) => capabilityName(c).replace(/^CAP_/, '').toLowerCase()).join(','))
+
+/** --dry-run lines of nsx run's container ops (native/ops-container.c). */
+export function describeContainerOp(op: ContainerOp): {action: string; needs: string} {
+  switch (op.op) {
+    case 'ctr-cleanup-cgroup':
+      return {action: `after the container ends, remove the cgroup ${op.path}`, needs: '-'}
+    case 'ctr-cleanup-path':
+      return {action: `after the container ends, remove ${op.path}`, needs: '-'}
+    case 'ctr-ready-fd':
+      return {action: `keep fd ${op.fd} open until the command is exec'd (tells the starter it runs)`, needs: '-'}
+    case 'ctr-supervise':
+      return {
+        action: `fork the container's init (PID 1 of the new pid namespace, killed if nsx dies); this process supervises: forwards signals, cleans up, exits with the command's status; pids in ${op.pidsFile}`,
+        needs: '-',
+      }
+    case 'ctr-rootfs':
+      return {action: `mount an overlay of ${op.lowerDirs.length} read-only layer(s), upper ${op.upper}, on ${op.target}`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'ctr-bind':
+      return {action: `bind ${op.source} on ${op.target} in the container${op.readOnly ? ', read-only' : ''} (resolved inside its root)`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'ctr-proc':
+      return {action: "mount a fresh procfs on the container's /proc", needs: 'CAP_SYS_ADMIN over the mount and pid namespaces'}
+    case 'ctr-sys':
+      return {action: "mount sysfs read-only on the container's /sys", needs: 'CAP_SYS_ADMIN over the network namespace'}
+    case 'ctr-dev':
+      return {action: 'a tmpfs /dev: null zero full random urandom tty, devpts (ptmx), shm, mqueue', needs: 'CAP_MKNOD'}
+    case 'ctr-hostname':
+      return {action: `set the hostname to ${op.name}`, needs: 'CAP_SYS_ADMIN over the uts namespace'}
+    case 'ctr-loopback':
+      return {action: 'bring lo up in the new network namespace', needs: 'CAP_NET_ADMIN'}
+    case 'ctr-pivot':
+      return {action: 'pivot_root into the container root and detach the old root', needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'ctr-mask':
+      return {action: `hide ${op.path}`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'ctr-readonly':
+      return {action: `make ${op.path} read-only`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'ctr-init':
+      return {action: 'fork the command; stay as PID 1: reap zombies, forward signals, report its status', needs: '-'}
+    case 'ctr-stdin-null':
+      return {action: 'stdin from /dev/null (no -i)', needs: '-'}
+    case 'ctr-workdir':
+      return {action: `chdir ${op.path} (created if missing)`, needs: '-'}
+    case 'cap-bound':
+      return {action: `bounding set: ${caps(op.caps)}`, needs: 'CAP_SETPCAP'}
+    case 'cap-set':
+      return {action: `effective and permitted: ${caps(op.caps)}; inheritable and ambient empty`, needs: '-'}
+    case 'ctr-groups':
+      return {action: `supplementary groups: ${op.gids.length > 0 ? op.gids.join(',') : 'none'}`, needs: 'CAP_SETGID'}
+    case 'no-new-privs':
+      return {action: 'set no_new_privs: setuid binaries and file capabilities grant nothing', needs: '-'}
+    case 'close-fds':
+      return {action: 'close every fd above 2', needs: '-'}
+    case 'ctr-exec':
+      return {action: `exec ${op.argv.join(' ')} (searched in the container's PATH)`, needs: 'execute permission'}
+  }
+}
