@@ -54,6 +54,9 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
   const {pinnedImages} = markLayers(store, {dropStalePins: false})
   for (const t of targets) {
     const names = namesOf(readRepositories(store), t.id)
+    // Already untagged or removed by an earlier reference in the same call (rmi a a).
+    if (t.byName && !names.includes(t.byName)) continue
+    if (!t.byName && !readImage(store, t.id)) continue
     if (t.byName && names.length > 1) {
       // Like docker rmi: a name shared with other names is only untagged.
       updateRepositories(store, (repos) => delete repos[t.byName!])

@@ -14,6 +14,7 @@ import {defaultStoreRoot, Store} from '../../src/store/store.js'
 import {storeLayer} from '../../src/store/layers.js'
 import {importLayer, prepareRootfs} from '../../src/store/import.js'
 import {findImage, updateRepositories, writeImage} from '../../src/store/images.js'
+import {removeImages} from '../../src/store/gc.js'
 import {buildTar, tempDir} from '../helpers/images.js'
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`
@@ -257,4 +258,24 @@ test('prepareRootfs stacks an image\'s layers lowest first, then --layer argumen
   const byName = await prepareRootfs(store, {image: 'probe/app:1', layers: []})
   assert.deepEqual(byName.lowerDirs, byPath.lowerDirs.slice(0, 2))
   await assert.rejects(prepareRootfs(store, {image: 'probe/app:2', layers: []}), /no such image: probe\/app:2 \(stored: probe\/app:1\)/)
+})
+
+test('rmi given the same name twice untags it once and keeps the image its other name holds', (t) => {
+  const store = Store.open(join(tempDir(t), 'store'))
+  const cfg = config([])
+  const id = sha(cfg)
+  writeImage(store, {id, layers: [], architecture: 'amd64', os: 'linux', defaults: {entrypoint: [], cmd: [], env: [], workingDir: '', user: ''}, format: 'oci-layout', source: 'test', loadedAt: ''}, cfg)
+  updateRepositories(store, (r) => {
+    r['a:latest'] = id
+    r['b:latest'] = id
+  })
+  const freed = removeImages(store, ['a', 'a'], {force: false})
+  assert.deepEqual(freed.untagged, ['a:latest'])
+  assert.deepEqual(freed.images, [])
+  assert.equal(findImage(store, 'b').id, id)
+  assert.throws(() => removeImages(store, [id.slice(7, 19), 'nosuch'], {force: false}), /no such image: nosuch/)
+  assert.equal(findImage(store, 'b').id, id, 'a bad reference anywhere removes nothing')
+  const all = removeImages(store, [id.slice(7, 19), id.slice(7, 19)], {force: false})
+  assert.deepEqual(all.images, [id])
+  assert.deepEqual(all.untagged, ['b:latest'])
 })
