@@ -98,3 +98,12 @@ test('a plan from namespace files under valgrind: no memory error (valgrind 3.19
   assert.equal(r.status, 0, r.stderr)
   assert.equal(r.stdout.trim(), readlinkSync(`/proc/${target}/ns/net`))
 })
+
+test('building without a C compiler is one clear error, and leaves the built executor alone', (t) => {
+  if (!needCommand(t, 'make', 'make')) return
+  const before = readFileSync(EXEC)
+  const r = run('make', ['-s', '-C', join(REPO, 'native'), 'CC=nsx-no-such-cc'])
+  assert.notEqual(r.status, 0)
+  assert.match(r.stderr, /^nsx: building native\/ needs a C compiler \(nsx-no-such-cc not found\): install gcc/m)
+  assert.ok(readFileSync(EXEC).equals(before))
+})
