@@ -121,7 +121,14 @@ export class LayerExtractor implements TarHandler {
     if (wh.kind === 'whiteout') {
       const target = parent === '' ? wh.name : `${parent}/${wh.name}`
       this.removeExisting(target)
-      mknod(this.abs(target), S_IFCHR, 0, 0)
+      try {
+        mknod(this.abs(target), S_IFCHR, 0, 0)
+      } catch (err) {
+        // Unprivileged 0/0 whiteouts are allowed since Linux 5.8 (vfs: allow unprivileged whiteout creation).
+        if ((err as SyscallError).code === 'EPERM')
+          throw new NsxError(`cannot create the whiteout for '${printable(e.path)}': ${this.opts.privileged ? 'mknod not permitted' : 'rootless whiteouts need Linux 5.8 or later'}`)
+        throw err
+      }
       this.nodes.set(target, 'other')
       this.stats.whiteouts++
       return
