@@ -221,3 +221,21 @@ test('cells: NETNSID shows unassigned for a net namespace without an id, PNS/ONS
   assert.equal(cellText('PNS', r), '')
   assert.equal(cellText('ONS', {...r, ons: 7}), '7')
 })
+
+test('on a terminal the header is bold and a ghost row is dim; without one, no escapes at all', () => {
+  const rows = [row(1, {nprocs: 3, pid: 5}), row(2, {nprocs: 0, holders: [{kind: 'parent', of: 1}]})]
+  const saved = process.env.NO_COLOR
+  delete process.env.NO_COLOR
+  try {
+    const colour = palette({isTTY: true})
+    const text = renderListing(flatRows(rows), {columns: ['NS', 'HOLDERS'], palette: palette({isTTY: true})})
+    const [header, live, ghost] = text.trimEnd().split('\n')
+    assert.equal(header, colour.bold('NS HOLDERS'))
+    assert.doesNotMatch(live, /\u001b/)
+    // NS is right-aligned under its two-letter header.
+    assert.equal(ghost, ` ${colour.dim('2')} ${colour.dim('parent of 1')}`)
+  } finally {
+    if (saved !== undefined) process.env.NO_COLOR = saved
+  }
+  assert.doesNotMatch(renderListing(flatRows(rows), {columns: ['NS', 'HOLDERS'], palette: plain}), /\u001b/)
+})
