@@ -1,4 +1,5 @@
 import {readFileSync, readdirSync, readlinkSync, statSync} from 'node:fs'
+import {NsxError} from '../cli/errors.js'
 import {AccessLog, PROC_ROOT} from '../proc/fs.js'
 import {parseNsfsMounts} from './bind-mounts.js'
 import {kernelRelations, RelationSource, resolveRelations} from './relations.js'
@@ -163,7 +164,7 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
   try {
     pids = readdirSync(root)
   } catch (err) {
-    throw new Error(`cannot list ${root}: ${(err as Error).message}`)
+    throw new NsxError(`cannot list ${root}: ${(err as Error).message}`)
   }
 
   for (const name of pids) {

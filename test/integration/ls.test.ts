@@ -36,6 +36,10 @@ interface LsnsRow {
   type: string
   nprocs: number
   pid: number | null
+  ppid?: number | null
+  command?: string | null
+  uid?: number | null
+  user?: string | null
   pns?: number
   ons?: number
   children?: LsnsRow[]
@@ -82,32 +86,49 @@ function killPid(pid: number | undefined): void {
   }
 }
 
-test('every namespace lsns -J reports (stable across two lsns runs) is in nsx ls --json with the same ns, type, nprocs and pid', (t) => {
+/** The representative process's fields too: lsns and nsx must pick the same process and describe it alike. */
+const LSNS_ALL = ['-o', 'NS,TYPE,NPROCS,PID,PPID,COMMAND,UID,USER']
+const fullKey = (r: {ns: number; type: string; nprocs: number; pid: number | null; ppid?: number | null; command?: string | null; uid?: number | null; user?: string | null}) =>
+  JSON.stringify([r.ns, r.type, r.nprocs, r.pid, r.ppid ?? null, r.command ?? null, r.uid ?? null, r.user ?? null])
+
+test('every namespace lsns -J reports (stable across two lsns runs) is in nsx ls --json with the same ns, type, nprocs, pid, ppid, command, uid and user', (t) => {
   if (!needRoot(t) || !needCommand(t, 'lsns', 'util-linux')) return
   // Other tests on the machine create and destroy namespaces: retry on churn, but a real
   // mismatch fails every attempt.
   let last = 'the initial namespaces were never stable across two lsns runs'
   for (let attempt = 0; attempt < 8; attempt++) {
-    const before = lsns()
+    const before = lsns(LSNS_ALL)
     const mine = ls()
-    const after = lsns()
-    const afterKeys = new Set(after.map(key))
-    const stable = before.filter((r) => afterKeys.has(key(r)))
+    const after = lsns(LSNS_ALL)
+    const afterKeys = new Set(after.map(fullKey))
+    const stable = before.filter((r) => afterKeys.has(fullKey(r)))
     // Processes come and go in the initial namespaces too: then nothing to compare, try again.
     if (stable.length < 8) continue
     const byNs = new Map(mine.map((r) => [r.ns, r]))
     const missing = stable.filter((r) => {
       const m = byNs.get(r.ns)
-      return m === undefined || key(m) !== key(r)
+      return m === undefined || fullKey(m) !== fullKey(r)
     })
     if (missing.length === 0) {
       // ...and never fewer: nsx may find more (threads, fds, mounts, ghosts).
       assert.ok(mine.length >= stable.length)
       return
     }
-    last = missing.map((r) => `lsns: ${key(r)}  nsx: ${byNs.get(r.ns) ? key(byNs.get(r.ns)!) : 'missing'}`).join('\n')
+    last = missing.map((r) => `lsns: ${fullKey(r)}\n nsx: ${byNs.get(r.ns) ? fullKey(byNs.get(r.ns)!) : 'missing'}`).join('\n')
   }
   assert.fail(`nsx disagrees with lsns on stable namespaces:\n${last}`)
+})
+
+test('-p PID lists the namespaces lsns -p lists for that process, with the same counts', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'lsns', 'util-linux') || !needCommand(t, 'unshare', 'util-linux')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  const c = procs.spawn('unshare', ['--net', '--uts', 'sleep', '100000'])
+  await waitFor(() => readlinkSync(`/proc/${c.pid}/ns/uts`) !== readlinkSync('/proc/self/ns/uts'), 5000, 'the new namespaces')
+  const peer = lsns(['-p', String(c.pid)]).map((r) => r.ns).sort()
+  const mine = ls(['-p', String(c.pid)])
+  assert.deepEqual(mine.map((r) => r.ns).sort(), peer)
+  assert.deepEqual(mine.find((r) => r.type === 'net')?.pids, [c.pid])
 })
 
 test('-t filters like lsns -t', (t) => {
