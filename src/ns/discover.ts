@@ -186,8 +186,10 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
         if (type === 'mnt' && !mountTables.has(ino)) mountTables.set(ino, pid)
         if (wanted.has(type)) index.record(type, ino).pids.push(pid)
       }
-      if (pidAt >= 0) forChildren(index, dir, pid, 'pid', inodes[pidAt])
-      if (timeAt >= 0) forChildren(index, dir, pid, 'time', inodes[timeAt])
+      if (!nsproxyGone) {
+        if (pidAt >= 0) forChildren(index, dir, pid, 'pid', inodes[pidAt])
+        if (timeAt >= 0) forChildren(index, dir, pid, 'time', inodes[timeAt])
+      }
     }
     // Threads: only when there is more than one. nlink of task/ is 2 + threads (procfs), so
     // one stat spares the common single-threaded process a readdir.
@@ -219,18 +221,27 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
   return index
 }
 
+/** Links that name the task's nsproxy: a zombie or exiting task has none left (its pid and user links remain). */
+const NSPROXY_TYPES: ReadonlySet<NsType> = new Set(['mnt', 'net', 'uts', 'ipc', 'cgroup', 'time'])
+
+/** Set by readLinks: the last process read had no nsproxy (a zombie: lsns still counts its pid and user). */
+let nsproxyGone = false
+
 /**
- * Fill inodes[] from DIR/ns/<type> for each type. 'gone' when the process has exited
- * (or is a zombie: its namespaces are released), 'denied' when ptrace rules forbid it.
+ * Fill inodes[] from DIR/ns/<type> for each type (mnt first). 'gone' when the process has
+ * exited, 'denied' when ptrace rules forbid it. A zombie keeps only its pid and user links.
  */
 function readLinks(dir: string, types: readonly NsType[], inodes: number[]): 'ok' | 'gone' | 'denied' {
   let found = false
   let denied = false
+  nsproxyGone = false
+  inodes.fill(-1)
   for (let i = 0; i < types.length; i++) {
-    inodes[i] = -1
+    const type = types[i]
+    if (nsproxyGone && NSPROXY_TYPES.has(type)) continue // would throw ENOENT: exceptions are dear
     let link: string
     try {
-      link = readlinkSync(`${dir}/ns/${types[i]}`)
+      link = readlinkSync(`${dir}/ns/${type}`)
     } catch (err) {
       const code = errCode(err)
       if (isDenied(code)) {
@@ -238,11 +249,14 @@ function readLinks(dir: string, types: readonly NsType[], inodes: number[]): 'ok
         // The same rule denies every link of this process: stop here.
         break
       }
-      // ENOENT: gone, or a type this kernel lacks (time before 5.6): try the next type.
-      if (code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR' || code === 'EINVAL') continue
+      // ENOENT: gone, a zombie, or a type this kernel lacks (time before 5.6): try the next type.
+      if (code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR' || code === 'EINVAL') {
+        if (type === 'mnt') nsproxyGone = true
+        continue
+      }
       throw err
     }
-    const ino = linkInode(link, types[i])
+    const ino = linkInode(link, type)
     if (ino >= 0) {
       inodes[i] = ino
       found = true

@@ -19,8 +19,8 @@ test('every process namespace is listed once, ascending by inode, with its proce
   assert.deepEqual(initPid.pids, [1, 2])
   const containerMnt = d.get('mnt', 4026532500)
   assert.deepEqual(containerMnt?.pids, [100, 150])
-  // The user namespace is shared by everyone.
-  assert.deepEqual(d.get('user', 4026531837)?.pids, [1, 2, 100, 150])
+  // The user namespace is shared by everyone (201 is a zombie: see below).
+  assert.deepEqual(d.get('user', 4026531837)?.pids, [1, 2, 100, 150, 201])
 })
 
 test('get() answers only for the right type', () => {
@@ -33,6 +33,13 @@ test('a zombie (no namespace links) and non-pid entries of /proc are skipped sil
   const d = scan()
   for (const r of d.namespaces) assert.ok(!r.pids.includes(200), `zombie in ${r.type}:${r.inode}`)
   assert.equal(d.log.total, 0)
+})
+
+test('a zombie still counts in its pid and user namespaces (as lsns counts it), in no other', () => {
+  const d = scan()
+  assert.deepEqual(d.get('pid', 4026532503)?.pids, [100, 150, 201])
+  assert.deepEqual(d.get('user', 4026531837)?.pids, [1, 2, 100, 150, 201])
+  for (const r of d.namespaces) if (r.type !== 'pid' && r.type !== 'user') assert.ok(!r.pids.includes(201), `${r.type}:${r.inode}`)
 })
 
 test('a thread in its own net namespace appears as a thread holder; its shared namespaces do not', () => {
@@ -78,6 +85,7 @@ test('a pid namespace a process made for its children (unshare without fork) is 
   assert.deepEqual(d.get('pid', 4026532503)?.holders, [
     {kind: 'process', pid: 100},
     {kind: 'process', pid: 150},
+    {kind: 'process', pid: 201},
   ])
 })
 

@@ -123,7 +123,7 @@ test('with a type filter, relations are still recorded but ghosts of other types
 test('a namespace that can no longer be opened keeps its scan data and no relations', () => {
   const d = discoverNamespaces({procRoot: PROC, relations: {open: () => undefined}})
   assert.equal(d.get('pid', 4026532503)?.parent, undefined)
-  assert.equal(d.get('pid', 4026532503)?.pids.length, 2)
+  assert.equal(d.get('pid', 4026532503)?.pids.length, 3)
 })
 
 test('holderPath opens processes, threads and fds through /proc, and mounts through the holding mount namespace', () => {
