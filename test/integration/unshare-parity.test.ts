@@ -1,0 +1,166 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {mkdtempSync, readlinkSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {needCommand, needRoot, nsx, run, RunResult} from '../helpers/env.js'
+
+/**
+ * The same command under util-linux unshare (2.38 here) and `nsx unshare`, side by side:
+ * which namespaces are new, ids and maps, setgroups, capabilities, mount propagation,
+ * time offsets, root, cwd, hostname and the exit status must agree. Where nsx does
+ * better than 2.38 (ranges as root, -S/-G under setgroups deny) the kernel's view is
+ * checked instead.
+ */
+
+const TYPES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'] as const
+const HOST_ENV = Object.fromEntries(TYPES.map((t) => [`HOST_${t}`, readlinkSync(`/proc/self/ns/${t}`)]))
+
+// One fact per line. pid_for_children / time_for_children: what the command's children get.
+const PROBE = `for n in ${TYPES.join(' ')}; do
+  link=$(readlink /proc/self/ns/$n); eval host=\\$HOST_$n
+  [ "$link" = "$host" ] && echo "$n=same" || echo "$n=new"; done
+  for n in pid time; do link=$(readlink /proc/self/ns/\${n}_for_children); eval host=\\$HOST_$n
+  [ "$link" = "$host" ] && echo "\${n}_children=same" || echo "\${n}_children=new"; done
+  echo "uid_map=$(awk '{ printf "%s %s %s;", $1, $2, $3 }' /proc/self/uid_map)"
+  echo "gid_map=$(awk '{ printf "%s %s %s;", $1, $2, $3 }' /proc/self/gid_map)"
+  echo "setgroups=$(cat /proc/self/setgroups)"
+  echo "ids=$(id -u) $(id -g) $(id -G)"
+  grep -E '^Cap(Eff|Amb)' /proc/self/status | tr -d '\\t'
+  echo "propagation=$(awk '$5 == "/" { for (i = 7; $i != "-"; i++) printf "%s ", $i }' /proc/self/mountinfo | sed 's/:[0-9]*//g')"
+  echo "offsets=$(tr -s ' ' < /proc/self/timens_offsets | tr '\\n' ';')"
+  echo "pid1=$( [ $$ = 1 ] && echo yes || echo no) ppid_is_zero=$( [ "$PPID" = 0 ] && echo yes || echo no)"
+  echo "root=$(readlink /proc/self/root) cwd=$(pwd) host=$(hostname)"`
+
+function both(args: string[], script = PROBE): {ul: RunResult; nsx: RunResult} {
+  const opts = {env: {...process.env, ...HOST_ENV}, cwd: '/tmp'}
+  return {ul: run('unshare', [...args, 'sh', '-c', script], opts), nsx: nsx(['unshare', ...args, 'sh', '-c', script], opts)}
+}
+
+function facts(r: RunResult): Record<string, string> {
+  return Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]).filter(([k]) => k !== ''))
+}
+
+/** Same status, signal, stdout and stderr (with the program name swapped) under both tools. */
+function parity(t: import('node:test').TestContext, args: string[], script?: string): Record<string, string> {
+  const r = both(args, script)
+  assert.equal(r.nsx.stderr, r.ul.stderr.replace(/^unshare: /gm, 'nsx unshare: '), `stderr of ${args.join(' ')}`)
+  assert.deepEqual(
+    {status: r.nsx.status, signal: r.nsx.signal, stdout: r.nsx.stdout},
+    {status: r.ul.status, signal: r.ul.signal, stdout: r.ul.stdout},
+    `nsx unshare ${args.join(' ')} differs from unshare`,
+  )
+  t.diagnostic(`${args.join(' ')}: ${r.nsx.stdout.trim().split('\n').filter((l) => /=new|map|ids/.test(l)).join(' ')}`)
+  return facts(r.nsx)
+}
+
+const guard = (t: import('node:test').TestContext) => needRoot(t) && needCommand(t, 'unshare', 'util-linux')
+const newOnes = (f: Record<string, string>) => TYPES.filter((n) => f[n] === 'new')
+
+test('each namespace option makes exactly that namespace new, as util-linux unshare does', (t) => {
+  if (!guard(t)) return
+  const cases: [string, string[]][] = [['-m', ['mnt']], ['-u', ['uts']], ['-i', ['ipc']], ['-n', ['net']], ['-C', ['cgroup']], ['-U', ['user']]]
+  for (const [flag, expect] of cases) assert.deepEqual(newOnes(parity(t, [flag])), expect, flag)
+  // pid and time: the command's children are in them (and the command too after exec for time).
+  // Without --fork only the command's children join the new pid namespace (the command stays
+  // in ours), and pid_for_children has no namespace to show until one is forked.
+  const argv = ['-p', 'sh', '-c', 'exec readlink /proc/$$/ns/pid /proc/$$/ns/pid_for_children']
+  const [a, b] = [run('unshare', argv), nsx(['unshare', ...argv])]
+  assert.deepEqual([b.status, b.stdout], [a.status, a.stdout], '-p')
+  assert.equal(b.stdout.trim().split('\n')[0], HOST_ENV.HOST_pid)
+  const tm = parity(t, ['-T'])
+  assert.deepEqual(newOnes(tm), ['time'])
+})
+
+test('all namespaces at once with --fork: the command is pid 1 of the new pid namespace', (t) => {
+  if (!guard(t)) return
+  const f = parity(t, ['-muinpCTU', '-f'])
+  assert.deepEqual(newOnes(f), [...TYPES])
+  assert.equal(f.pid1, 'yes ppid_is_zero=yes')
+})
+
+test('--mount-proc shows the new pid namespace\'s processes only', (t) => {
+  if (!guard(t)) return
+  parity(t, ['-pf', '--mount-proc'], 'ls /proc | grep -c "^[0-9]"; readlink /proc/1/exe')
+  const r = nsx(['unshare', '-pf', '--mount-proc', 'ls', '/proc'])
+  assert.deepEqual(r.stdout.split('\n').filter((e) => /^\d+$/.test(e)), ['1'], 'only ls itself, as pid 1')
+})
+
+test('-r, -c, --map-user/--map-group write the same single-id maps and setgroups as util-linux', (t) => {
+  if (!guard(t)) return
+  const r = parity(t, ['-r'])
+  assert.deepEqual([r.uid_map, r.setgroups, r.ids], ['0 0 1;', 'deny', '0 0 0'])
+  parity(t, ['-c'])
+  const m = parity(t, ['--map-user=1234', '--map-group=5678'])
+  assert.deepEqual([m.uid_map, m.gid_map], ['1234 0 1;', '5678 0 1;'])
+  parity(t, ['--map-user=nobody', '--map-group=nogroup'])
+})
+
+test('--setgroups allow|deny in a new user namespace', (t) => {
+  if (!guard(t)) return
+  assert.equal(parity(t, ['-U', '--setgroups=deny']).setgroups, 'deny')
+  assert.equal(parity(t, ['-U', '--setgroups', 'allow']).setgroups, 'allow')
+})
+
+test('--propagation private (default), slave, shared and unchanged give the root mount the same propagation', (t) => {
+  if (!guard(t)) return
+  const seen = new Set<string>()
+  for (const p of [[], ['--propagation=private'], ['--propagation=slave'], ['--propagation=shared'], ['--propagation=unchanged']]) {
+    seen.add(parity(t, ['-m', ...p]).propagation)
+  }
+  assert.ok(seen.size >= 2, `propagation modes differ: ${[...seen].join(' | ')}`)
+})
+
+test('--keep-caps keeps the user namespace\'s capabilities as ambient ones; without it a non-root command has none', (t) => {
+  if (!guard(t)) return
+  const k = parity(t, ['-r', '--keep-caps'])
+  assert.notEqual(k.CapAmb, '0000000000000000')
+  parity(t, ['-r'])
+})
+
+test('--monotonic and --boottime offsets are in the new time namespace before the command starts', (t) => {
+  if (!guard(t)) return
+  const f = parity(t, ['-T', '--monotonic', '1000', '--boottime=-5'])
+  assert.equal(f.offsets, 'monotonic 1000 0;boottime -5 0;')
+  const r = nsx(['unshare', '-T', '--boottime', '86400', 'cat', '/proc/uptime'])
+  const host = Number(run('cat', ['/proc/uptime']).stdout.split(' ')[0])
+  assert.ok(Number(r.stdout.split(' ')[0]) - host > 86000, `uptime ${r.stdout} vs ${host}`)
+})
+
+test('-R and -w: root and working directory, -w resolved inside the new root', (t) => {
+  if (!guard(t)) return
+  const dir = mkdtempSync(join(tmpdir(), 'nsx-unshare-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  parity(t, ['-w', '/etc'])
+  parity(t, ['-R', '/', '-w', '/usr'])
+  parity(t, ['-R', '/'])
+  const missing = both(['-w', join(dir, 'nope')])
+  assert.equal(missing.nsx.status, 125)
+  assert.equal(missing.nsx.stderr.trim().split('\n').length, 1)
+})
+
+test('-S and -G set ids in the new namespaces; under setgroups deny nsx still sets the gid (util-linux fails)', (t) => {
+  if (!guard(t)) return
+  assert.equal(parity(t, ['-S', '65534', '-G', '65534']).ids, '65534 65534 65534')
+  const r = nsx(['unshare', '-r', '-S', '0', '-G', '0', 'id', '-u'])
+  assert.deepEqual([r.status, r.stdout.trim()], [0, '0'])
+})
+
+test('ranges as root are written directly, without newuidmap (util-linux 2.38 runs newuidmap and fails for root)', (t) => {
+  if (!guard(t)) return
+  const f = facts(nsx(['unshare', '--map-users=0:100000:65536', '--map-groups=100000,0,65536', 'sh', '-c', PROBE], {env: {...process.env, ...HOST_ENV}}))
+  assert.deepEqual([f.uid_map, f.gid_map], ['0 100000 65536;', '0 100000 65536;'])
+  const c = facts(nsx(['unshare', '--map-users=0:100000:65536', '-c', 'sh', '-c', PROBE], {env: {...process.env, ...HOST_ENV}}))
+  assert.equal(c.uid_map, '0 0 1;1 100000 65535;')
+})
+
+test('exit status and death by signal pass through --fork as with util-linux', (t) => {
+  if (!guard(t)) return
+  for (const script of ['exit 3', 'kill -USR1 $$', 'kill -TERM $$', 'exit 0']) parity(t, ['-f'], script)
+  parity(t, [], 'exit 4')
+  const notFound = both(['-f'], '')
+  assert.equal(notFound.nsx.status, notFound.ul.status)
+  const r = nsx(['unshare', '-f', 'no-such-command-nsx'])
+  const u = run('unshare', ['-f', 'no-such-command-nsx'])
+  assert.deepEqual([r.status, u.status], [127, 127])
+})
