@@ -179,7 +179,10 @@ static bool helper_bind(const char *src, const char *dst)
 	}
 	if (mount(src, dst, NULL, MS_BIND, NULL) < 0) {
 		int err = errno;
-		if (err == EINVAL)
+		size_t l = strlen(src);
+		if (err == EINVAL && l > 4 && strcmp(src + l - 4, "/mnt") == 0)
+			/* The kernel's loop check: the target mount propagates into the new namespace, or
+			 * the new namespace's id looks older than ours (ids come from per-CPU batches). */
 			warnx_nsx("bind-mount %s on %s: %s (a mount namespace can be kept only on a mount that does not propagate into it: "
 				  "use --propagation private or slave, or a private mount)", src, dst, strerror(err));
 		else
