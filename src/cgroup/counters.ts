@@ -1,19 +1,26 @@
 /**
  * Parsers for cgroup control files, v1 and v2. They run for every cgroup on every refresh,
- * so they scan with indexOf/charCodeAt instead of splitting whole files or using regexes.
+ * so they scan bytes (the buffer a file was read into) without making strings, splitting
+ * or using regexes. Strings are accepted too, for callers holding text.
  * A value that is absent or unparsable reads as undefined, never as 0: a missing figure
  * must not look like an idle cgroup.
  */
+export type Bytes = Uint8Array | string
 
-/** Parse a decimal integer starting at `from`, stopping at the first non-digit. */
-function intAt(text: string, from: number): number | undefined {
+const bytes = (b: Bytes): Uint8Array => (typeof b === 'string' ? Buffer.from(b, 'latin1') : b)
+
+const NL = 10
+const SPACE = 32
+
+/** Parse a decimal integer at `from`, stopping at the first non-digit. */
+function intAt(b: Uint8Array, from: number): number | undefined {
   let n = 0
   let i = from
   let any = false
-  const neg = text.charCodeAt(i) === 45 // '-'
+  const neg = b[i] === 45 // '-'
   if (neg) i++
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i)
+  for (; i < b.length; i++) {
+    const c = b[i]
     if (c < 48 || c > 57) break
     n = n * 10 + (c - 48)
     any = true
@@ -22,25 +29,45 @@ function intAt(text: string, from: number): number | undefined {
   return neg ? -n : n
 }
 
+/** Index of `needle` in `b` at or after `from`, or -1. */
+function indexOf(b: Uint8Array, needle: Uint8Array, from: number): number {
+  const first = needle[0]
+  const last = b.length - needle.length
+  outer: for (let i = from; i <= last; i++) {
+    if (b[i] !== first) continue
+    for (let j = 1; j < needle.length; j++) if (b[i + j] !== needle[j]) continue outer
+    return i
+  }
+  return -1
+}
+
+const keyCache = new Map<string, Uint8Array>()
+const keyBytes = (k: string): Uint8Array => {
+  let v = keyCache.get(k)
+  if (!v) keyCache.set(k, (v = Buffer.from(k, 'latin1')))
+  return v
+}
+
 /** A file holding one integer (cpuacct.usage, memory.current, pids.current, ...). */
-export function parseSingleInt(text: string | undefined): number | undefined {
+export function parseSingleInt(text: Bytes | undefined): number | undefined {
   if (text === undefined) return undefined
-  return intAt(text, 0)
+  return intAt(bytes(text), 0)
 }
 
 /**
  * The value of `key` in a flat-keyed file ("key value\n" lines: cpu.stat, memory.stat).
  * Matches the key only at the start of a line, so "inactive_file" does not match "total_inactive_file".
  */
-export function keyedValue(text: string | undefined, key: string): number | undefined {
+export function keyedValue(text: Bytes | undefined, key: string): number | undefined {
   if (text === undefined) return undefined
+  const b = bytes(text)
+  const k = keyBytes(key)
   let at = 0
   for (;;) {
-    const i = text.indexOf(key, at)
+    const i = indexOf(b, k, at)
     if (i < 0) return undefined
-    const startOfLine = i === 0 || text.charCodeAt(i - 1) === 10
-    const after = i + key.length
-    if (startOfLine && text.charCodeAt(after) === 32) return intAt(text, after + 1)
+    const after = i + k.length
+    if ((i === 0 || b[i - 1] === NL) && b[after] === SPACE) return intAt(b, after + 1)
     at = after
   }
 }
@@ -49,10 +76,11 @@ export function keyedValue(text: string | undefined, key: string): number | unde
  * A limit file: "max" (v2) means unlimited, as does v1's huge "no limit" value
  * (PAGE_COUNTER_MAX rounded to pages, e.g. 9223372036854771712). Unlimited is null.
  */
-export function parseLimit(text: string | undefined): number | null | undefined {
+export function parseLimit(text: Bytes | undefined): number | null | undefined {
   if (text === undefined) return undefined
-  if (text.startsWith('max')) return null
-  const n = intAt(text, 0)
+  const b = bytes(text)
+  if (b[0] === 109 && b[1] === 97 && b[2] === 120) return null // "max"
+  const n = intAt(b, 0)
   if (n === undefined) return undefined
   // v1 writes ~2^63 for "no limit"; anything above 2^60 bytes (an exbibyte) is not a real limit.
   if (n >= 2 ** 60 || n < 0) return null
@@ -66,19 +94,20 @@ export interface CpuLimit {
 }
 
 /** v2 cpu.max: "max 100000" or "50000 100000". */
-export function parseCpuMax(text: string | undefined): CpuLimit | undefined {
+export function parseCpuMax(text: Bytes | undefined): CpuLimit | undefined {
   if (text === undefined) return undefined
-  const sp = text.indexOf(' ')
+  const b = bytes(text)
+  const sp = b.indexOf(SPACE)
   if (sp < 0) return undefined
-  const period = intAt(text, sp + 1)
+  const period = intAt(b, sp + 1)
   if (period === undefined || period <= 0) return undefined
-  if (text.startsWith('max')) return {quotaUsec: null, periodUsec: period}
-  const quota = intAt(text, 0)
+  if (b[0] === 109) return {quotaUsec: null, periodUsec: period} // "max"
+  const quota = intAt(b, 0)
   return quota === undefined ? undefined : {quotaUsec: quota, periodUsec: period}
 }
 
 /** v1 cpu.cfs_quota_us (-1 = unlimited) and cpu.cfs_period_us. */
-export function parseCfs(quotaText: string | undefined, periodText: string | undefined): CpuLimit | undefined {
+export function parseCfs(quotaText: Bytes | undefined, periodText: Bytes | undefined): CpuLimit | undefined {
   const quota = parseSingleInt(quotaText)
   const period = parseSingleInt(periodText)
   if (quota === undefined || period === undefined || period <= 0) return undefined
@@ -94,18 +123,21 @@ export interface IoBytes {
  * v2 io.stat: one line per device, "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0".
  * Summed over devices.
  */
-export function parseIoStat(text: string | undefined): IoBytes | undefined {
+export function parseIoStat(text: Bytes | undefined): IoBytes | undefined {
   if (text === undefined) return undefined
+  const b = bytes(text)
+  const rk = keyBytes('rbytes=')
+  const wk = keyBytes('wbytes=')
   let readBytes = 0
   let writeBytes = 0
   let at = 0
   for (;;) {
-    const r = text.indexOf('rbytes=', at)
+    const r = indexOf(b, rk, at)
     if (r < 0) break
-    readBytes += intAt(text, r + 7) ?? 0
-    const w = text.indexOf('wbytes=', r)
+    readBytes += intAt(b, r + 7) ?? 0
+    const w = indexOf(b, wk, r)
     if (w < 0) break
-    writeBytes += intAt(text, w + 7) ?? 0
+    writeBytes += intAt(b, w + 7) ?? 0
     at = w + 7
   }
   return {readBytes, writeBytes}
@@ -115,22 +147,24 @@ export function parseIoStat(text: string | undefined): IoBytes | undefined {
  * v1 blkio.throttle.io_service_bytes(_recursive): "8:0 Read 123" lines per device and
  * operation, then "Total N". Sums the per-device Read and Write lines.
  */
-export function parseBlkioServiceBytes(text: string | undefined): IoBytes | undefined {
+export function parseBlkioServiceBytes(text: Bytes | undefined): IoBytes | undefined {
   if (text === undefined) return undefined
+  const b = bytes(text)
   let readBytes = 0
   let writeBytes = 0
   let start = 0
-  while (start < text.length) {
-    let end = text.indexOf('\n', start)
-    if (end < 0) end = text.length
-    const sp = text.indexOf(' ', start)
+  while (start < b.length) {
+    let end = b.indexOf(NL, start)
+    if (end < 0) end = b.length
+    const sp = b.indexOf(SPACE, start)
     if (sp > start && sp < end) {
       // "MAJ:MIN Op Value": the op is the second word.
-      const sp2 = text.indexOf(' ', sp + 1)
+      const op = b[sp + 1]
+      const sp2 = b.indexOf(SPACE, sp + 1)
       if (sp2 > sp && sp2 < end) {
-        const op = text.slice(sp + 1, sp2)
-        if (op === 'Read') readBytes += intAt(text, sp2 + 1) ?? 0
-        else if (op === 'Write') writeBytes += intAt(text, sp2 + 1) ?? 0
+        const len = sp2 - sp - 1
+        if (op === 82 && len === 4) readBytes += intAt(b, sp2 + 1) ?? 0 // "Read"
+        else if (op === 87 && len === 5) writeBytes += intAt(b, sp2 + 1) ?? 0 // "Write"
       }
     }
     start = end + 1
@@ -139,39 +173,49 @@ export function parseBlkioServiceBytes(text: string | undefined): IoBytes | unde
 }
 
 /** "some avg10=1.52 avg60=..." in a v2 *.pressure file: the some avg10 percentage. */
-export function parsePressureSomeAvg10(text: string | undefined): number | undefined {
-  if (text === undefined || !text.startsWith('some ')) return undefined
-  const i = text.indexOf('avg10=')
-  if (i < 0) return undefined
-  const end = text.indexOf(' ', i)
-  const v = Number(text.slice(i + 6, end < 0 ? undefined : end))
-  return Number.isFinite(v) ? v : undefined
+export function parsePressureSomeAvg10(text: Bytes | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const b = bytes(text)
+  // "some avg10=" is 11 bytes; the value is "12.34".
+  if (b[0] !== 115 || b[5] !== 97 || b[10] !== 61) return undefined
+  const whole = intAt(b, 11)
+  if (whole === undefined) return undefined
+  let i = 11
+  while (b[i] >= 48 && b[i] <= 57) i++
+  if (b[i] !== 46) return whole
+  let frac = 0
+  let scale = 1
+  for (i++; b[i] >= 48 && b[i] <= 57; i++) {
+    frac = frac * 10 + (b[i] - 48)
+    scale *= 10
+  }
+  return whole + frac / scale
 }
 
-/** Number of lines holding a pid in cgroup.procs. */
-export function countLines(text: string | undefined): number | undefined {
+/** Number of non-empty lines (pids in cgroup.procs). */
+export function countLines(text: Bytes | undefined): number | undefined {
   if (text === undefined) return undefined
+  const b = bytes(text)
   let n = 0
-  let at = 0
-  for (;;) {
-    const i = text.indexOf('\n', at)
-    if (i < 0) break
-    if (i > at) n++
-    at = i + 1
+  let prev = NL
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === NL && prev !== NL) n++
+    prev = b[i]
   }
-  if (at < text.length) n++
+  if (b.length > 0 && prev !== NL) n++
   return n
 }
 
 /** The pids listed in cgroup.procs. */
-export function parsePidList(text: string | undefined): number[] {
+export function parsePidList(text: Bytes | undefined): number[] {
   if (text === undefined) return []
+  const b = bytes(text)
   const out: number[] = []
   let at = 0
-  while (at < text.length) {
-    const v = intAt(text, at)
+  while (at < b.length) {
+    const v = intAt(b, at)
     if (v !== undefined) out.push(v)
-    const nl = text.indexOf('\n', at)
+    const nl = b.indexOf(NL, at)
     if (nl < 0) break
     at = nl + 1
   }

@@ -3,66 +3,82 @@ import {closeSync, openSync, readSync} from 'node:fs'
 /**
  * Reads cgroup control files on every refresh through descriptors kept open: one pread at
  * offset 0 regenerates a kernfs file's contents, so a refresh costs one syscall per file
- * instead of open+read+close. A file that went away (its cgroup was removed: ENODEV, ENOENT)
- * reads as undefined and its descriptor is closed.
+ * instead of open+read+close. Callers hold a ControlFile per file (made once per cgroup), so
+ * a read builds no path string and looks nothing up. A file that went away (its cgroup was
+ * removed: ENODEV, ENOENT) reads as undefined and its descriptor is closed.
  */
+export interface ControlFile {
+  readonly path: string
+  fd: number
+  /** Refresh at which opening last failed with ENOENT; the open is retried later. */
+  missingAt: number
+}
+
 export class ControlFiles {
-  private readonly fds = new Map<string, number>()
-  /** Files that did not exist when last tried; retried every `retryAfter` refreshes. */
-  private readonly missing = new Map<string, number>()
+  private readonly openFiles = new Set<ControlFile>()
   private buf = Buffer.allocUnsafe(16 * 1024)
   private generation = 0
-  /** Paths that failed in a way meaning "the cgroup is gone" during this refresh. */
-  readonly vanished = new Set<string>()
+  /** Reads this refresh that failed because the cgroup is gone. */
+  vanished = 0
 
   constructor(
     /** Beyond this many open descriptors, files are opened and closed per read. */
     private readonly maxOpen = 8192,
+    /** A missing file is tried again after this many refreshes (a controller may be enabled). */
     private readonly retryAfter = 10,
   ) {}
 
-  /** Call once per refresh: ages the negative cache. */
+  /** Call once per refresh. */
   nextRefresh(): void {
     this.generation++
-    this.vanished.clear()
+    this.vanished = 0
   }
 
   get openCount(): number {
-    return this.fds.size
+    return this.openFiles.size
   }
 
-  read(path: string): string | undefined {
-    let fd = this.fds.get(path)
+  handle(path: string): ControlFile {
+    return {path, fd: -1, missingAt: Number.NEGATIVE_INFINITY}
+  }
+
+  read(f: ControlFile): string | undefined {
+    const b = this.readBytes(f)
+    return b === undefined ? undefined : b.toString('latin1')
+  }
+
+  /**
+   * The file's bytes, in a buffer reused by the next read: parse them at once. Avoiding a
+   * string per file per refresh keeps the garbage collector out of the refresh.
+   */
+  readBytes(f: ControlFile): Buffer | undefined {
+    let fd = f.fd
     let transient = false
-    if (fd === undefined) {
-      const missedAt = this.missing.get(path)
-      if (missedAt !== undefined && this.generation - missedAt < this.retryAfter) return undefined
+    if (fd < 0) {
+      if (this.generation - f.missingAt < this.retryAfter) return undefined
       try {
-        fd = openSync(path, 'r')
+        fd = openSync(f.path, 'r')
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
         if (code === 'ENOENT' || code === 'ENODEV' || code === 'ENOTDIR') {
-          this.missing.set(path, this.generation)
+          f.missingAt = this.generation
           return undefined
         }
-        if (code === 'EACCES' || code === 'EPERM') return undefined
-        if (code === 'EMFILE' || code === 'ENFILE') return undefined
+        // Not allowed, or out of descriptors: no figure this time, try again next refresh.
+        if (code === 'EACCES' || code === 'EPERM' || code === 'EMFILE' || code === 'ENFILE') return undefined
         throw err
       }
-      this.missing.delete(path)
-      if (this.fds.size < this.maxOpen) this.fds.set(path, fd)
-      else transient = true
+      if (this.openFiles.size < this.maxOpen) {
+        f.fd = fd
+        this.openFiles.add(f)
+      } else transient = true
     }
     try {
       return this.preadAll(fd)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      this.forget(path, fd, transient)
-      transient = false
-      if (code === 'ENODEV' || code === 'ENOENT' || code === 'ESRCH') {
-        this.vanished.add(path)
-        return undefined
-      }
+      if (!transient) this.close(f)
+      if (code === 'ENODEV' || code === 'ENOENT' || code === 'ESRCH') this.vanished++
       // EOPNOTSUPP, EINVAL, EACCES: not a readable figure, but not fatal either.
       return undefined
     } finally {
@@ -70,7 +86,7 @@ export class ControlFiles {
     }
   }
 
-  private preadAll(fd: number): string {
+  private preadAll(fd: number): Buffer {
     let total = 0
     for (;;) {
       const n = readSync(fd, this.buf, total, this.buf.length - total, total)
@@ -81,45 +97,21 @@ export class ControlFiles {
       this.buf.copy(bigger, 0, 0, total)
       this.buf = bigger
     }
-    return this.buf.toString('latin1', 0, total)
+    return this.buf.subarray(0, total)
   }
 
-  private forget(path: string, fd: number, transient: boolean): void {
-    if (!transient) {
-      this.fds.delete(path)
-      try {
-        closeSync(fd)
-      } catch {
-        /* already closed */
-      }
+  close(f: ControlFile | undefined): void {
+    if (!f || f.fd < 0) return
+    try {
+      closeSync(f.fd)
+    } catch {
+      /* already closed */
     }
-  }
-
-  /** Close every descriptor of files in `dir` (a cgroup that was removed or re-created). */
-  closeDir(dir: string): void {
-    const prefix = `${dir}/`
-    for (const [path, fd] of this.fds) {
-      if (path.startsWith(prefix) && path.indexOf('/', prefix.length) < 0) {
-        this.fds.delete(path)
-        try {
-          closeSync(fd)
-        } catch {
-          /* already closed */
-        }
-      }
-    }
-    for (const path of this.missing.keys()) if (path.startsWith(prefix)) this.missing.delete(path)
+    f.fd = -1
+    this.openFiles.delete(f)
   }
 
   closeAll(): void {
-    for (const fd of this.fds.values()) {
-      try {
-        closeSync(fd)
-      } catch {
-        /* already closed */
-      }
-    }
-    this.fds.clear()
-    this.missing.clear()
+    for (const f of [...this.openFiles]) this.close(f)
   }
 }

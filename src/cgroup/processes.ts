@@ -4,6 +4,7 @@ import {parseStat, readCommandLine} from '../proc/process.js'
 import {NsLinks, readNsLinks} from '../ns/links.js'
 import {NS_TYPES, NsType} from '../ns/types.js'
 import {parsePidList} from './counters.js'
+import {ControlFile, ControlFiles} from './files.js'
 
 /** /proc/PID/stat times are in USER_HZ, which the kernel ABI fixes at 100 on Linux. */
 const USER_HZ = 100
@@ -37,6 +38,8 @@ export function differingNamespaces(mine: NsLinks | undefined, host: NsLinks | u
  * so a container reads as one. Processes that exit meanwhile are skipped.
  */
 interface Seen {
+  /** /proc/PID/stat, kept open: one pread per refresh. */
+  stat: ControlFile
   ticks: number
   at: number
   start: number
@@ -55,6 +58,7 @@ export function pageSizeFrom(statusText: string | undefined, statmText: string |
 
 export class ProcessSampler {
   private last = new Map<number, Seen>()
+  private readonly files = new ControlFiles(4096, 0)
   private host: NsLinks | undefined
   private readonly pageSize: number
 
@@ -68,12 +72,18 @@ export class ProcessSampler {
     const seen = new Map<number, Seen>()
     const out: CgroupProcess[] = []
     for (const pid of pids) {
-      const statText = readText(`${this.procRoot}/${pid}/stat`)
-      if (statText === undefined) continue
+      let prev = this.last.get(pid)
+      const stat = prev?.stat ?? this.files.handle(`${this.procRoot}/${pid}/stat`)
+      const statText = this.files.read(stat)
+      if (statText === undefined) {
+        this.files.close(stat)
+        continue
+      }
       const at = performance.now()
       const st = parseStat(statText)
       const ticks = st.utime + st.stime
-      const prev = this.last.get(pid)
+      // A reused pid is another process: its open stat file shows the new one, the start time tells.
+      if (prev && prev.start !== st.starttime) prev = undefined
       let cpuPercent: number | null = null
       // Same pid and same start time: the same process, not a reused pid.
       if (prev && prev.start === st.starttime && at > prev.at && ticks >= prev.ticks) {
@@ -88,9 +98,10 @@ export class ProcessSampler {
         command = cmd && cmd.length > 0 ? cmd : `[${st.comm}]`
         namespaces = differingNamespaces(readNsLinks(`${this.procRoot}/${pid}`), this.host)
       }
-      seen.set(pid, {ticks, at, start: st.starttime, command, namespaces})
+      seen.set(pid, {stat, ticks, at, start: st.starttime, command, namespaces})
       out.push({pid, command, cpuPercent, rssBytes: st.rss * this.pageSize, namespaces})
     }
+    for (const [pid, p] of this.last) if (!seen.has(pid)) this.files.close(p.stat)
     this.last = seen
     out.sort((a, b) => (b.cpuPercent ?? -1) - (a.cpuPercent ?? -1) || (b.rssBytes ?? 0) - (a.rssBytes ?? 0) || a.pid - b.pid)
     return out.slice(0, limit)
@@ -98,6 +109,11 @@ export class ProcessSampler {
 
   /** Forget CPU baselines (the selection moved to another cgroup). */
   reset(): void {
+    this.files.closeAll()
     this.last.clear()
+  }
+
+  close(): void {
+    this.reset()
   }
 }

@@ -1,19 +1,19 @@
 import {performance} from 'node:perf_hooks'
 import {CgroupLayout, CgroupMode} from './hierarchy.js'
 import {
+  countLines,
   keyedValue,
   parseBlkioServiceBytes,
-  parseCfs,
   parseCpuMax,
   parseIoStat,
   parseLimit,
   parsePressureSomeAvg10,
   parseSingleInt,
-  countLines,
   IoBytes,
 } from './counters.js'
-import {ControlFiles} from './files.js'
-import {HierarchyWatch, parentRel} from './discover.js'
+import {ControlFile, ControlFiles} from './files.js'
+import type {SortKey} from './arrange.js'
+import {HierarchyWatch, WatchOptions, parentRel} from './discover.js'
 import {Hierarchy, MetricSources, dirOf, metricSources, usedHierarchies} from './sources.js'
 
 /** Raw counters of one cgroup at one moment, as the kernel reports them (µs, bytes). */
@@ -26,6 +26,8 @@ export interface CgroupSample {
   hierarchies: string[]
   /** Monotonic time (ms) at which the CPU counter was read. */
   cpuReadAt?: number
+  /** Monotonic time (ms) at which the IO counters were read. */
+  ioReadAt?: number
   /** Processes directly in the cgroup, and in it and its descendants, from procsHierarchy. */
   procs?: number
   tasks?: number
@@ -55,23 +57,100 @@ export interface Snapshot {
   cgroups: Map<string, CgroupSample>
 }
 
-export interface CollectorOptions {
+/** What a dashboard shows: these rows get every figure; the rest only their sort key's. */
+export interface SampleView {
+  detail: ReadonlySet<string>
+  sort: SortKey
+}
+
+export interface CollectorOptions extends WatchOptions {
   /** Only this subtree (a relative cgroup path); "/" for everything. */
   base?: string
+  /**
+   * Limits (memory, pids, CPU quota) change rarely: they are read on the first refresh and
+   * then once every this many refreshes, and carried over in between.
+   */
+  limitsEvery?: number
+  /**
+   * When sample() is given a view, rows off screen are read in full (and processes counted)
+   * once every this many refreshes; in between only their sort key's counter is read.
+   */
+  fullEvery?: number
+}
+
+interface Limits {
+  identity: string
+  cpuQuotaUsec?: number | null
+  cpuPeriodUsec?: number
+  memoryLimitBytes?: number | null
+  pidsMax?: number | null
+}
+
+/** A sample with every field present, so that all samples share one object shape. */
+function emptySample(path: string, identity: string, hierarchies: string[]): CgroupSample {
+  return {
+    path,
+    identity,
+    hierarchies,
+    cpuReadAt: undefined,
+    ioReadAt: undefined,
+    procs: undefined,
+    tasks: undefined,
+    procsHierarchy: undefined,
+    cpuUsageUsec: undefined,
+    cpuQuotaUsec: undefined,
+    cpuPeriodUsec: undefined,
+    memoryBytes: undefined,
+    inactiveFileBytes: undefined,
+    memoryLimitBytes: undefined,
+    pidsCurrent: undefined,
+    pidsMax: undefined,
+    ioReadBytes: undefined,
+    ioWriteBytes: undefined,
+    pressure: undefined,
+  }
+}
+
+/** The control files of one cgroup (one relative path), opened once and read every refresh. */
+interface Row {
+  path: string
+  hierarchies: string[]
+  identity: string
+  cpu?: ControlFile
+  memUsage?: ControlFile
+  memStat?: ControlFile
+  memLimit?: ControlFile
+  pidsCurrent?: ControlFile
+  pidsMax?: ControlFile
+  io?: ControlFile
+  ioFallback?: ControlFile
+  psiCpu?: ControlFile
+  psiMemory?: ControlFile
+  psiIo?: ControlFile
+  cpuQuota?: ControlFile
+  cpuPeriod?: ControlFile
+  cpuMax?: ControlFile
+  /** cgroup.procs per hierarchy id. */
+  procs: Map<string, ControlFile>
 }
 
 /**
  * Samples every cgroup below a base path, merged across hierarchies. Keeps control files
- * open between refreshes and lists only directories that changed, so a refresh costs a
- * few syscalls per cgroup.
+ * open between refreshes (one pread each), learns of new and removed cgroups from inotify,
+ * and parses counters from bytes, so that a refresh costs a few microseconds per file.
  */
 export class Collector {
   readonly sources: MetricSources
   readonly hierarchies: Hierarchy[]
   private readonly watches = new Map<string, HierarchyWatch>()
   private readonly files = new ControlFiles()
+  private rows = new Map<string, Row>()
   private paths: string[] = []
-  private v1MemoryStatKey: string
+  private limits = new Map<string, Limits>()
+  private last = new Map<string, CgroupSample>()
+  private refreshes = 0
+  private readonly limitsEvery: number
+  private readonly fullEvery: number
 
   constructor(
     readonly layout: CgroupLayout,
@@ -79,8 +158,9 @@ export class Collector {
   ) {
     this.sources = metricSources(layout)
     this.hierarchies = usedHierarchies(this.sources)
-    for (const h of this.hierarchies) this.watches.set(h.id, new HierarchyWatch(h, options.base ?? '/'))
-    this.v1MemoryStatKey = 'total_inactive_file'
+    this.limitsEvery = options.limitsEvery ?? 5
+    this.fullEvery = options.fullEvery ?? 10
+    for (const h of this.hierarchies) this.watches.set(h.id, new HierarchyWatch(h, options.base ?? '/', options))
   }
 
   /** Hierarchies in which the base path exists (empty: no such cgroup). */
@@ -93,24 +173,36 @@ export class Collector {
     return out
   }
 
-  sample(): Snapshot {
+  /**
+   * Read every cgroup. With a `view` (a dashboard's rows on screen and its sort key), rows
+   * off screen get only the counter they are sorted by, and everything else once every
+   * `fullEvery` refreshes; their other figures are carried over meanwhile. Without a view,
+   * everything is read every time.
+   */
+  sample(view?: SampleView): Snapshot {
+    const detail = view?.detail
     this.files.nextRefresh()
+    const n = this.refreshes++
+    const readLimits = n % this.limitsEvery === 0
     let changed = this.paths.length === 0
     for (const w of this.watches.values()) {
       const c = w.refresh()
-      for (const rel of c.removed) this.files.closeDir(dirOf(w.hierarchy, rel))
       if (c.added.length > 0 || c.removed.length > 0) changed = true
     }
-    if (changed) this.paths = this.mergedPaths()
+    if (changed) this.merge()
+    const full = detail === undefined || changed || n % this.fullEvery === 0
 
     const cgroups = new Map<string, CgroupSample>()
     for (const path of this.paths) {
-      const before = this.files.vanished.size
-      const s = this.sampleOne(path)
+      const row = this.rows.get(path)!
+      const before = this.files.vanished
+      const s = this.sampleOne(row, readLimits, full, full || detail.has(path) ? undefined : view!.sort)
       // Removed while we read it (its files failed with ENODEV): the row just disappears.
-      if (s && this.files.vanished.size === before) cgroups.set(path, s)
+      if (this.files.vanished === before) cgroups.set(path, s)
     }
-    this.countProcesses(cgroups)
+    if (full) this.countProcesses(cgroups)
+    if (changed) for (const p of this.limits.keys()) if (!cgroups.has(p)) this.limits.delete(p)
+    this.last = cgroups
     return {at: performance.now(), time: new Date().toISOString(), mode: this.layout.mode, cgroups}
   }
 
@@ -122,88 +214,189 @@ export class Collector {
 
   close(): void {
     this.files.closeAll()
+    for (const w of this.watches.values()) w.close()
   }
 
   get openFiles(): number {
     return this.files.openCount
   }
 
-  private mergedPaths(): string[] {
-    const set = new Set<string>()
-    for (const w of this.watches.values()) for (const rel of w.nodes.keys()) set.add(rel)
-    return [...set].sort()
+  /** Directories are stat()ed each refresh instead of watched (inotify unavailable). */
+  get polling(): boolean {
+    return [...this.watches.values()].some((w) => w.isPolling)
   }
 
-  private read(h: Hierarchy | undefined, path: string, file: string): string | undefined {
-    if (!h) return undefined
-    const w = this.watches.get(h.id)
-    if (!w || !w.has(path)) return undefined
-    return this.files.read(`${dirOf(h, path)}/${file}`)
+  /** Rebuild the rows after cgroups came or went; unchanged cgroups keep their open files. */
+  private merge(): void {
+    const map = new Map<string, string[]>()
+    for (const [id, w] of this.watches) {
+      for (const rel of w.nodes.keys()) {
+        let list = map.get(rel)
+        if (!list) map.set(rel, (list = []))
+        list.push(id)
+      }
+    }
+    const rows = new Map<string, Row>()
+    for (const [path, hierarchies] of map) {
+      const identity = hierarchies.map((id) => this.watches.get(id)!.inodeOf(path)).join(':')
+      const old = this.rows.get(path)
+      if (old && old.identity === identity) rows.set(path, old)
+      else rows.set(path, this.makeRow(path, hierarchies, identity))
+    }
+    for (const [path, old] of this.rows) if (rows.get(path) !== old) this.closeRow(old)
+    this.rows = rows
+    this.paths = [...map.keys()].sort()
   }
 
-  private sampleOne(path: string): CgroupSample | undefined {
+  private makeRow(path: string, hierarchies: string[], identity: string): Row {
     const src = this.sources
-    const hierarchies: string[] = []
-    for (const [id, w] of this.watches) if (w.has(path)) hierarchies.push(id)
-    if (hierarchies.length === 0) return undefined
-    const ino = (h: Hierarchy | undefined) => (h ? (this.watches.get(h.id)?.inodeOf(path) ?? 0) : 0)
-    const s: CgroupSample = {path, identity: `${ino(src.cpu)}:${ino(src.io)}`, hierarchies}
-
-    if (src.cpu) {
-      s.cpuReadAt = performance.now()
-      if (src.cpu.version === 1) {
-        const ns = parseSingleInt(this.read(src.cpu, path, 'cpuacct.usage'))
-        if (ns !== undefined) s.cpuUsageUsec = Math.floor(ns / 1000)
-      } else {
-        s.cpuUsageUsec = keyedValue(this.read(src.cpu, path, 'cpu.stat'), 'usage_usec')
-      }
+    const has = (h: Hierarchy | undefined): h is Hierarchy => h !== undefined && hierarchies.includes(h.id)
+    const f = (h: Hierarchy, file: string) => this.files.handle(`${dirOf(h, path)}/${file}`)
+    const row: Row = {path, hierarchies, identity, procs: new Map()}
+    if (has(src.cpu)) row.cpu = f(src.cpu, src.cpu.version === 1 ? 'cpuacct.usage' : 'cpu.stat')
+    if (has(src.memory)) {
+      const v1 = src.memory.version === 1
+      row.memUsage = f(src.memory, v1 ? 'memory.usage_in_bytes' : 'memory.current')
+      row.memStat = f(src.memory, 'memory.stat')
+      row.memLimit = f(src.memory, v1 ? 'memory.limit_in_bytes' : 'memory.max')
     }
-    if (src.cpuLimit) {
-      const limit =
-        src.cpuLimit.version === 1
-          ? parseCfs(this.read(src.cpuLimit, path, 'cpu.cfs_quota_us'), this.read(src.cpuLimit, path, 'cpu.cfs_period_us'))
-          : parseCpuMax(this.read(src.cpuLimit, path, 'cpu.max'))
-      if (limit) {
-        s.cpuQuotaUsec = limit.quotaUsec
-        s.cpuPeriodUsec = limit.periodUsec
-      }
+    if (has(src.pids)) {
+      row.pidsCurrent = f(src.pids, 'pids.current')
+      row.pidsMax = f(src.pids, 'pids.max')
     }
-    if (src.memory) {
-      if (src.memory.version === 1) {
-        s.memoryBytes = parseSingleInt(this.read(src.memory, path, 'memory.usage_in_bytes'))
-        s.inactiveFileBytes = keyedValue(this.read(src.memory, path, 'memory.stat'), this.v1MemoryStatKey)
-        s.memoryLimitBytes = parseLimit(this.read(src.memory, path, 'memory.limit_in_bytes'))
-      } else {
-        s.memoryBytes = parseSingleInt(this.read(src.memory, path, 'memory.current'))
-        s.inactiveFileBytes = keyedValue(this.read(src.memory, path, 'memory.stat'), 'inactive_file')
-        s.memoryLimitBytes = parseLimit(this.read(src.memory, path, 'memory.max'))
-      }
-    }
-    if (src.pids) {
-      s.pidsCurrent = parseSingleInt(this.read(src.pids, path, 'pids.current'))
-      s.pidsMax = parseLimit(this.read(src.pids, path, 'pids.max'))
-    }
-    if (src.io) {
-      let io: IoBytes | undefined
+    if (has(src.io)) {
       if (src.io.version === 1) {
-        io =
-          parseBlkioServiceBytes(this.read(src.io, path, 'blkio.throttle.io_service_bytes_recursive')) ??
-          parseBlkioServiceBytes(this.read(src.io, path, 'blkio.throttle.io_service_bytes'))
-      } else {
-        io = parseIoStat(this.read(src.io, path, 'io.stat'))
-      }
-      if (io) {
-        s.ioReadBytes = io.readBytes
-        s.ioWriteBytes = io.writeBytes
-      }
+        row.io = f(src.io, 'blkio.throttle.io_service_bytes_recursive')
+        row.ioFallback = f(src.io, 'blkio.throttle.io_service_bytes')
+      } else row.io = f(src.io, 'io.stat')
     }
-    if (src.pressure && this.watches.get(src.pressure.id)?.has(path)) {
-      const cpu = parsePressureSomeAvg10(this.read(src.pressure, path, 'cpu.pressure'))
-      const memory = parsePressureSomeAvg10(this.read(src.pressure, path, 'memory.pressure'))
-      const io = parsePressureSomeAvg10(this.read(src.pressure, path, 'io.pressure'))
+    if (has(src.pressure)) {
+      row.psiCpu = f(src.pressure, 'cpu.pressure')
+      row.psiMemory = f(src.pressure, 'memory.pressure')
+      row.psiIo = f(src.pressure, 'io.pressure')
+    }
+    if (has(src.cpuLimit)) {
+      if (src.cpuLimit.version === 1) {
+        row.cpuQuota = f(src.cpuLimit, 'cpu.cfs_quota_us')
+        row.cpuPeriod = f(src.cpuLimit, 'cpu.cfs_period_us')
+      } else row.cpuMax = f(src.cpuLimit, 'cpu.max')
+    }
+    for (const h of src.procs) if (has(h)) row.procs.set(h.id, f(h, 'cgroup.procs'))
+    return row
+  }
+
+  private closeRow(row: Row): void {
+    const fl = this.files
+    for (const f of [row.cpu, row.memUsage, row.memStat, row.memLimit, row.pidsCurrent, row.pidsMax, row.io, row.ioFallback]) fl.close(f)
+    for (const f of [row.psiCpu, row.psiMemory, row.psiIo, row.cpuQuota, row.cpuPeriod, row.cpuMax]) fl.close(f)
+    for (const f of row.procs.values()) fl.close(f)
+  }
+
+  private bytes(f: ControlFile | undefined): Buffer | undefined {
+    return f === undefined ? undefined : this.files.readBytes(f)
+  }
+
+  /**
+   * `full`: a refresh that counts processes. `only`: read just the counter this sort key
+   * needs (a row off screen) and carry the rest over from the last sample of the same cgroup.
+   */
+  private sampleOne(row: Row, readLimits: boolean, full: boolean, only: SortKey | undefined): CgroupSample {
+    const s = emptySample(row.path, row.identity, row.hierarchies)
+    let prev = this.last.get(row.path)
+    if (prev && prev.identity !== s.identity) prev = undefined
+    if (!full) {
+      s.procs = prev?.procs
+      s.tasks = prev?.tasks
+      s.procsHierarchy = prev?.procsHierarchy
+    }
+    if (only !== undefined && prev) {
+      // Carried readings keep their time (cpuReadAt), so the next real reading gives a rate
+      // over the whole time since.
+      s.cpuReadAt = prev.cpuReadAt
+      s.cpuUsageUsec = prev.cpuUsageUsec
+      s.memoryBytes = prev.memoryBytes
+      s.inactiveFileBytes = prev.inactiveFileBytes
+      s.pidsCurrent = prev.pidsCurrent
+      s.ioReadAt = prev.ioReadAt
+      s.ioReadBytes = prev.ioReadBytes
+      s.ioWriteBytes = prev.ioWriteBytes
+      s.pressure = prev.pressure
+      s.cpuQuotaUsec = prev.cpuQuotaUsec
+      s.cpuPeriodUsec = prev.cpuPeriodUsec
+      s.memoryLimitBytes = prev.memoryLimitBytes
+      s.pidsMax = prev.pidsMax
+      if (only === 'cpu') this.readCpu(row, s)
+      else if (only === 'memory' && row.memUsage) s.memoryBytes = parseSingleInt(this.bytes(row.memUsage))
+      else if (only === 'io') this.readIo(row, s)
+      else if (only === 'pids' && row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
+      return s
+    }
+    this.readCpu(row, s)
+    if (row.memUsage) {
+      s.memoryBytes = parseSingleInt(this.bytes(row.memUsage))
+      s.inactiveFileBytes = keyedValue(this.bytes(row.memStat), this.sources.memory!.version === 1 ? 'total_inactive_file' : 'inactive_file')
+    }
+    if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
+    this.readIo(row, s)
+    if (row.psiCpu) {
+      const cpu = parsePressureSomeAvg10(this.bytes(row.psiCpu))
+      const memory = parsePressureSomeAvg10(this.bytes(row.psiMemory))
+      const io = parsePressureSomeAvg10(this.bytes(row.psiIo))
       if (cpu !== undefined || memory !== undefined || io !== undefined) s.pressure = {cpu, memory, io}
     }
+    let lim = this.limits.get(row.path)
+    if (readLimits || !lim || lim.identity !== s.identity) {
+      lim = this.readLimits(row)
+      this.limits.set(row.path, lim)
+    }
+    s.cpuQuotaUsec = lim.cpuQuotaUsec
+    s.cpuPeriodUsec = lim.cpuPeriodUsec
+    s.memoryLimitBytes = lim.memoryLimitBytes
+    s.pidsMax = lim.pidsMax
     return s
+  }
+
+  private readCpu(row: Row, s: CgroupSample): void {
+    if (!row.cpu) return
+    s.cpuReadAt = performance.now()
+    if (this.sources.cpu!.version === 1) {
+      const ns = parseSingleInt(this.bytes(row.cpu))
+      s.cpuUsageUsec = ns === undefined ? undefined : Math.floor(ns / 1000)
+    } else {
+      s.cpuUsageUsec = keyedValue(this.bytes(row.cpu), 'usage_usec')
+    }
+  }
+
+  private readIo(row: Row, s: CgroupSample): void {
+    if (!row.io) return
+    s.ioReadAt = performance.now()
+    let io: IoBytes | undefined
+    if (row.ioFallback) io = parseBlkioServiceBytes(this.bytes(row.io)) ?? parseBlkioServiceBytes(this.bytes(row.ioFallback))
+    else io = parseIoStat(this.bytes(row.io))
+    s.ioReadBytes = io?.readBytes
+    s.ioWriteBytes = io?.writeBytes
+  }
+
+  private readLimits(row: Row): Limits {
+    const lim: Limits = {identity: row.identity, cpuQuotaUsec: undefined, cpuPeriodUsec: undefined, memoryLimitBytes: undefined, pidsMax: undefined}
+    if (row.cpuQuota) {
+      // Parse each file as soon as it is read: the next read reuses the buffer.
+      const quota = parseSingleInt(this.bytes(row.cpuQuota))
+      const period = parseSingleInt(this.bytes(row.cpuPeriod))
+      if (quota !== undefined && period !== undefined && period > 0) {
+        lim.cpuQuotaUsec = quota < 0 ? null : quota
+        lim.cpuPeriodUsec = period
+      }
+    } else if (row.cpuMax) {
+      const max = parseCpuMax(this.bytes(row.cpuMax))
+      if (max) {
+        lim.cpuQuotaUsec = max.quotaUsec
+        lim.cpuPeriodUsec = max.periodUsec
+      }
+    }
+    if (row.memLimit) lim.memoryLimitBytes = parseLimit(this.bytes(row.memLimit))
+    if (row.pidsMax) lim.pidsMax = parseLimit(this.bytes(row.pidsMax))
+    return lim
   }
 
   /**
@@ -220,21 +413,24 @@ export class Collector {
     for (const h of this.sources.procs) {
       const w = this.watches.get(h.id)
       if (!w) continue
-      const needed = new Set<string>()
-      const direct = new Map<string, number>()
+      const needed: string[] = []
+      const isNeeded = new Set<string>()
       for (const rel of w.nodes.keys()) {
         const parent = parentRel(rel)
-        if (choice.get(rel) === h.id || (parent !== undefined && needed.has(parent))) needed.add(rel)
+        if (choice.get(rel) === h.id || (parent !== undefined && isNeeded.has(parent))) {
+          needed.push(rel)
+          isNeeded.add(rel)
+        }
       }
-      if (needed.size === 0) continue
-      for (const rel of needed) direct.set(rel, countLines(this.files.read(`${dirOf(h, rel)}/cgroup.procs`)) ?? 0)
+      if (needed.length === 0) continue
+      const direct = new Map<string, number>()
+      for (const rel of needed) direct.set(rel, countLines(this.bytes(this.rows.get(rel)?.procs.get(h.id))) ?? 0)
       // Sum bottom-up: children come after their parents in the watch's order.
       const total = new Map(direct)
-      const order = [...needed]
-      for (let i = order.length - 1; i >= 0; i--) {
-        const rel = order[i]
+      for (let i = needed.length - 1; i >= 0; i--) {
+        const rel = needed[i]
         const parent = parentRel(rel)
-        if (parent !== undefined && total.has(parent)) total.set(parent, (total.get(parent) ?? 0) + (total.get(rel) ?? 0))
+        if (parent !== undefined && total.has(parent)) total.set(parent, total.get(parent)! + total.get(rel)!)
       }
       for (const rel of needed) {
         if (choice.get(rel) !== h.id) continue

@@ -165,6 +165,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const tl = fitColumns(w - 1)
     const bodyHeight = (table.height as number) - 1
     const rows = state.visibleRows(bodyHeight)
+    onScreen = new Set(rows.map((r) => r.stats.path))
     const lines = [`{bold}${esc(headerLine(tl))}{/bold}`]
     for (const r of rows) {
       const text = esc(rowLine(r, tl, state.flat, marks))
@@ -217,9 +218,15 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     processes = file ? sampler.sample(file) : []
   }
 
+  /** Rows drawn at the last render (and the selection): they get every figure each refresh. */
+  let onScreen = new Set<string>()
+
+  let lastStats = new Map<string, CgroupStats>()
+
   const refresh = () => {
-    const cur = collector.sample()
-    stats = deriveAll(cur, prev)
+    const cur = collector.sample({detail: onScreen, sort: state.sort})
+    stats = deriveAll(cur, prev, lastStats)
+    lastStats = new Map(stats.map((s) => [s.path, s]))
     prev = cur
     lastSample = cur
     const alive = new Set<string>()
@@ -261,6 +268,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       if (done) return
       done = true
       if (timer) clearTimeout(timer)
+      sampler.close()
       screen.destroy()
       process.stdin.pause()
       process.off('SIGTERM', onSignal)

@@ -6,15 +6,18 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {layoutFromMountInfo, parseMountInfo} from '../../src/cgroup/hierarchy.js'
 import {Collector} from '../../src/cgroup/sample.js'
-import {deriveAll, deriveStats} from '../../src/cgroup/rates.js'
+import {CgroupStats, deriveAll, deriveStats} from '../../src/cgroup/rates.js'
 import {cgroupJson} from '../../src/cgroup/report.js'
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
 
-function collectorFor(root: string, base = '/'): Collector {
+function collectorFor(root: string, base = '/', inotify = true): Collector {
   const layout = layoutFromMountInfo(parseMountInfo(readFileSync(join(root, 'proc/self/mountinfo'), 'utf8')), join(root, 'sys'))
-  return new Collector(layout, {base})
+  return new Collector(layout, {base, inotify})
 }
+
+/** Let inotify events reach the collector (they arrive through the event loop). */
+const settle = () => new Promise((r) => setTimeout(r, 50))
 
 /** A writable copy of a fixture tree, removed when the test ends. */
 function copyFixture(t: {after(fn: () => void): void}, name: string): string {
@@ -118,17 +121,20 @@ test('CPU% is the counter delta over the measured interval between reads; 100 = 
 })
 
 test('a counter that went backwards gives no figure rather than a bogus one', () => {
-  const prev = {path: '/a', identity: '1:1', hierarchies: ['v2'], cpuReadAt: 1000, cpuUsageUsec: 5_000_000, ioReadBytes: 100, ioWriteBytes: 100}
-  const cur = {...prev, cpuReadAt: 2000, cpuUsageUsec: 1_000, ioReadBytes: 50, ioWriteBytes: 300}
+  const prev = {path: '/a', identity: '1:1', hierarchies: ['v2'], cpuReadAt: 1000, ioReadAt: 1000, cpuUsageUsec: 5_000_000, ioReadBytes: 100, ioWriteBytes: 100}
+  const cur = {...prev, cpuReadAt: 2000, ioReadAt: 2000, cpuUsageUsec: 1_000, ioReadBytes: 50, ioWriteBytes: 300}
   const s = deriveStats(cur, prev)
   assert.equal(s.cpuPercent, null)
   assert.equal(s.ioReadBytesPerSec, null)
   assert.equal(s.ioWriteBytesPerSec, 200)
 })
 
-test('a re-created cgroup (new directory inode) starts afresh: no rate across the two instances', (t) => {
+for (const inotify of [true, false]) {
+const how = inotify ? 'watching with inotify' : 'polling with stat'
+
+test(`a re-created cgroup (new directory inode) starts afresh: no rate across the two instances (${how})`, async (t) => {
   const root = copyFixture(t, 'cgroup-v2')
-  const c = collectorFor(root)
+  const c = collectorFor(root, '/', inotify)
   t.after(() => c.close())
   const first = c.sample()
   const dir = join(root, 'sys/fs/cgroup/user.slice')
@@ -140,6 +146,7 @@ test('a re-created cgroup (new directory inode) starts afresh: no rate across th
   cpSync(saved, dir, {recursive: true})
   rmSync(`${dir}.old`, {recursive: true})
   writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 99999999999\n')
+  await settle()
   const second = c.sample()
   const a = first.cgroups.get('/user.slice')!
   const b = second.cgroups.get('/user.slice')!
@@ -149,9 +156,10 @@ test('a re-created cgroup (new directory inode) starts afresh: no rate across th
   assert.equal(b.cpuUsageUsec, 99999999999, 'the new instance is read from its new files')
 })
 
-test('new cgroups appear and removed ones disappear between refreshes', (t) => {
+test(`new cgroups appear and removed ones disappear between refreshes (${how})`, async (t) => {
   const root = copyFixture(t, 'cgroup-v2')
-  const c = collectorFor(root)
+  const c = collectorFor(root, '/', inotify)
+  assert.equal(c.polling, !inotify)
   t.after(() => c.close())
   assert.equal(c.sample().cgroups.size, 5)
   const added = join(root, 'sys/fs/cgroup/user.slice/user-1000.slice')
@@ -161,10 +169,44 @@ test('new cgroups appear and removed ones disappear between refreshes', (t) => {
   // A removal and a creation under the same parent leave its link count as it was.
   rmSync(join(root, 'sys/fs/cgroup/system.slice/cron.service'), {recursive: true})
   mkdirSync(join(root, 'sys/fs/cgroup/system.slice/atd.service'))
+  await settle()
   const snap = c.sample()
   assert.ok(snap.cgroups.has('/system.slice/atd.service'), 'a sibling made as another was removed is found')
   assert.ok(snap.cgroups.has('/user.slice/user-1000.slice'))
   assert.equal(snap.cgroups.get('/user.slice/user-1000.slice')!.cpuUsageUsec, 42)
   assert.ok(!snap.cgroups.has('/system.slice/cron.service'))
   assert.equal(snap.cgroups.get('/user.slice')!.tasks, 3)
+})
+}
+
+test('dashboard view: rows off screen read only their sort key, keep their rates, and are read in full every 10th refresh', async (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const c = collectorFor(root)
+  t.after(() => c.close())
+  const nginx = '/system.slice/nginx.service'
+  const view = {detail: new Set(['/', '/system.slice']), sort: 'cpu' as const}
+  const s0 = c.sample(view)
+  await new Promise((r) => setTimeout(r, 20))
+  const dir = join(root, 'sys/fs/cgroup/system.slice/nginx.service')
+  writeFileSync(join(dir, 'cpu.stat'), `usage_usec ${123456789 + 10000}\n`)
+  writeFileSync(join(dir, 'memory.current'), '999\n')
+  writeFileSync(join(dir, 'cgroup.procs'), '200\n')
+  const s1 = c.sample(view)
+  const off = s1.cgroups.get(nginx)!
+  assert.equal(off.cpuUsageUsec, 123456789 + 10000, 'the sort key (CPU) is read off screen')
+  assert.equal(off.memoryBytes, 268435456, 'other figures are carried over')
+  assert.equal(off.procs, 3, 'process counts wait for a full refresh')
+  const stats1 = deriveAll(s1, s0)
+  assert.ok(stats1.find((x) => x.path === nginx)!.cpuPercent! > 0)
+  const on = s1.cgroups.get('/system.slice')!
+  assert.equal(on.tasks, 4, 'rows on screen keep their task counts between full refreshes')
+  // The IO rate of an off-screen row is carried from the last stats, not shown as 0.
+  const last = new Map<string, CgroupStats>(stats1.map((x) => [x.path, {...x, ioReadBytesPerSec: 4242}]))
+  const s2 = c.sample(view)
+  const carried = deriveAll(s2, s1, last).find((x) => x.path === nginx)!
+  assert.equal(carried.ioReadBytesPerSec, 4242)
+  for (let i = 3; i < 10; i++) c.sample(view)
+  const full = c.sample(view)
+  assert.equal(full.cgroups.get(nginx)!.memoryBytes, 999, 'the 10th refresh reads everything')
+  assert.equal(full.cgroups.get(nginx)!.procs, 1)
 })
