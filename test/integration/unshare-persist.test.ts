@@ -1,10 +1,9 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {needCommand, needRoot, NSX_BIN, run, RunResult} from '../helpers/env.js'
-import {childrenOf, TestProcesses, waitFor} from '../helpers/processes.js'
 
 /**
  * Persistent namespaces (--TYPE=FILE) and --kill-child, side by side with util-linux
@@ -142,36 +141,32 @@ test('a mount namespace is kept even on a shared mount (nsx sets propagation fir
   assert.equal(lines.length, 4)
 })
 
-test('--kill-child=SIGNAL: when nsx dies the command gets SIGNAL, as with util-linux; without it the command lives on', async (t) => {
+test('--kill-child=SIGNAL: when nsx dies the command gets SIGNAL, as with util-linux; without it the command lives on', (t) => {
   if (!guard(t)) return
   const dir = tempDir(t)
-  const procs = new TestProcesses()
-  t.after(() => procs.killAll())
-  const script = (mark: string) => `trap 'echo TERM > ${mark}; exit 0' TERM; echo ready; while :; do sleep 0.05; done`
-  for (const [tool, argv] of [
-    ['unshare', ['unshare', '--kill-child=SIGTERM']],
-    ['nsx', [process.execPath, NSX_BIN, 'unshare', '--kill-child=SIGTERM']],
-  ] as const) {
-    const mark = join(dir, `${tool}-killed`)
-    const {child} = await procs.spawnUntilLine(argv[0], [...argv.slice(1), 'sh', '-c', script(mark)])
-    const kids = childrenOf(child.pid!)
-    assert.equal(kids.length, 1, `${tool}: one forked child`)
-    process.kill(child.pid!, 'SIGKILL')
-    await waitFor(() => existsSync(mark), 5000, `${tool}'s child to get SIGTERM`)
-    assert.equal(readFileSync(mark, 'utf8'), 'TERM\n')
-  }
-  // Without --kill-child the forked command survives nsx's death; we end it ourselves, by pid.
-  const {child} = await procs.spawnUntilLine(process.execPath, [NSX_BIN, 'unshare', '-f', 'sh', '-c', 'echo ready; exec sleep 30'])
-  const [orphan] = childrenOf(child.pid!)
-  process.kill(child.pid!, 'SIGKILL')
-  await new Promise((r) => setTimeout(r, 200))
-  try {
-    assert.equal(readFileSync(`/proc/${orphan}/comm`, 'utf8').trim(), 'sleep')
-  } finally {
-    try {
-      process.kill(orphan, 'SIGKILL')
-    } catch {
-      // gone already
-    }
-  }
+  // In a pid namespace of its own, whose init (the sh below) inherits the orphans this test makes
+  // on purpose: they are reaped with it, not left to the test runner.
+  const r = run('unshare', ['-pf', '--kill-child', '--mount-proc', 'sh', '-euc', `
+    await() { i=0; while [ ! -e "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; }
+    for tool in ul nsx; do
+      mark=$D/$tool-killed; ready=$D/$tool-ready
+      body="trap 'echo TERM > $mark; exit 0' TERM; touch $ready; while :; do sleep 0.05; done"
+      if [ $tool = ul ]; then unshare --kill-child=SIGTERM sh -c "$body" & else $NSX unshare --kill-child=SIGTERM sh -c "$body" & fi
+      p=$!
+      await $ready
+      kids=$(cat /proc/$p/task/$p/children)
+      kill -KILL $p; wait $p || true
+      await $mark
+      echo "$tool kids=$(echo $kids | wc -w) got=$(cat $mark)"
+    done
+    $NSX unshare -f sh -c "touch $D/plain-ready; exec sleep 30" &
+    p=$!
+    await $D/plain-ready
+    kid=$(tr -d " " < /proc/$p/task/$p/children)
+    kill -KILL $p; wait $p || true
+    sleep 0.2
+    echo "without=$(cat /proc/$kid/comm)"
+    kill -KILL $kid`], {env: {...process.env, NO_COLOR: '1', NSX: `${process.execPath} ${NSX_BIN}`, D: dir}, cwd: '/'})
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, 'ul kids=1 got=TERM\nnsx kids=1 got=TERM\nwithout=sleep\n')
 })
