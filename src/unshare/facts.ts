@@ -4,7 +4,7 @@ import {NsxError} from '../cli/errors.js'
 import type {NsType} from '../ns/types.js'
 import {parseStatus} from '../proc/process.js'
 import {idByName, userName} from '../proc/users.js'
-import type {UnshareOptions} from './options.js'
+import {CURRENT, UnshareOptions} from './options.js'
 
 /** What buildUnsharePlan needs to know about the machine and the caller; read by gatherUnshareFacts. */
 export interface UnshareFacts {
@@ -80,8 +80,8 @@ export async function gatherUnshareFacts(o: UnshareOptions): Promise<UnshareFact
     egid,
     userName: userName(euid),
     capEff: status.capEff,
-    mapUid: o.mapUser === undefined ? undefined : resolveId(o.mapUser, 'user', '--map-user'),
-    mapGid: o.mapGroup === undefined ? undefined : resolveId(o.mapGroup, 'group', '--map-group'),
+    mapUid: o.mapUser === undefined ? undefined : o.mapUser === CURRENT ? euid : resolveId(o.mapUser, 'user', '--map-user'),
+    mapGid: o.mapGroup === undefined ? undefined : o.mapGroup === CURRENT ? egid : resolveId(o.mapGroup, 'group', '--map-group'),
     uidMap: readOr('/proc/self/uid_map') ?? '',
     gidMap: readOr('/proc/self/gid_map') ?? '',
     subuid: needsSubids || (ranges && euid !== 0) ? readOr(SUBUID) : undefined,

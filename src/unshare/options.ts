@@ -5,6 +5,9 @@ import type {NsType} from '../ns/types.js'
 import type {Propagation} from '../plan/ops.js'
 import {MapSpecError, parseRangeSpec, RangeSpec} from '../userns/map-spec.js'
 
+/** -c: map to our own id, whatever it is when the plan is built. */
+export const CURRENT = Symbol('current id')
+
 /** What `nsx unshare` was asked to do, after parsing and before looking at the system. */
 export interface UnshareOptions {
   /** Namespaces to unshare, each with its persistence file when one was given (--net=FILE). */
@@ -14,11 +17,9 @@ export interface UnshareOptions {
   killChild?: number
   /** --mount-proc: the directory (default /proc). */
   mountProc?: string
-  /** Single mappings: --map-user/-r/-c (uid) and --map-group/-r/-c (gid), names unresolved. */
-  mapUser?: string
-  mapGroup?: string
-  /** -c was given: map to our own ids, resolved with the facts. */
-  mapCurrent: boolean
+  /** Single mappings: --map-user/-r/-c (uid) and --map-group/-r/-c (gid); names unresolved, CURRENT for -c. */
+  mapUser?: string | typeof CURRENT
+  mapGroup?: string | typeof CURRENT
   mapUsers: RangeSpec[]
   mapGroups: RangeSpec[]
   setgroups?: 'allow' | 'deny'
@@ -157,7 +158,6 @@ export function parseUnshareArgs(argv: readonly string[]): UnshareOptions {
   const o: UnshareOptions = {
     namespaces: new Map(),
     fork: false,
-    mapCurrent: false,
     mapUsers: [],
     mapGroups: [],
     propagation: 'private',
@@ -198,8 +198,8 @@ export function parseUnshareArgs(argv: readonly string[]): UnshareOptions {
         break
       case 'map-user': o.mapUser = value; break
       case 'map-group': o.mapGroup = value; break
-      case 'map-root-user': o.mapUser = '0'; o.mapGroup = '0'; o.mapCurrent = false; break
-      case 'map-current-user': o.mapCurrent = true; o.mapUser = undefined; o.mapGroup = undefined; break
+      case 'map-root-user': o.mapUser = '0'; o.mapGroup = '0'; break
+      case 'map-current-user': o.mapUser = CURRENT; o.mapGroup = CURRENT; break
       case 'map-users': ranges(value ?? '', o.mapUsers); break
       case 'map-groups': ranges(value ?? '', o.mapGroups); break
       case 'map-auto': o.mapUsers.push({kind: 'auto'}); o.mapGroups.push({kind: 'auto'}); break
@@ -226,7 +226,7 @@ export function parseUnshareArgs(argv: readonly string[]): UnshareOptions {
     }
   }
   // Every mapping option implies a user namespace (util-linux: "implies --user").
-  if (o.mapUser !== undefined || o.mapGroup !== undefined || o.mapCurrent || o.mapUsers.length > 0 || o.mapGroups.length > 0) {
+  if (o.mapUser !== undefined || o.mapGroup !== undefined || o.mapUsers.length > 0 || o.mapGroups.length > 0) {
     if (!o.namespaces.has('user')) o.namespaces.set('user', undefined)
   }
   if ((o.monotonic !== undefined || o.boottime !== undefined) && !o.namespaces.has('time')) {

@@ -38,7 +38,7 @@ export function decideMaps(o: UnshareOptions, f: UnshareFacts): MapDecision[] {
     const isUid = kind === 'uid'
     const specs = isUid ? o.mapUsers : o.mapGroups
     const own = isUid ? f.euid : f.egid
-    const single = o.mapCurrent ? own : isUid ? f.mapUid : f.mapGid
+    const single = isUid ? f.mapUid : f.mapGid
     const option = isUid ? '--map-users' : '--map-groups'
     const privileged = hasCap(f, isUid ? CAP_SETUID : CAP_SETGID)
     let map: IdMap

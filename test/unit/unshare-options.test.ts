@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {parseSignal, parseUnshareArgs} from '../../src/unshare/options.js'
+import {CURRENT, parseSignal, parseUnshareArgs} from '../../src/unshare/options.js'
 import {NsxError} from '../../src/cli/errors.js'
 
 const ns = (argv: string[]) => Object.fromEntries(parseUnshareArgs(argv).namespaces)
@@ -37,7 +37,11 @@ test('every mapping option implies a user namespace, as in util-linux', () => {
   const r = parseUnshareArgs(['-r'])
   assert.equal(r.mapUser, '0')
   assert.equal(r.mapGroup, '0')
-  assert.equal(parseUnshareArgs(['-c']).mapCurrent, true)
+  assert.equal(parseUnshareArgs(['-c']).mapUser, CURRENT)
+  // The last option wins for each id, as in util-linux: -c then --map-user=5 maps uid 5, our gid.
+  const mixed = parseUnshareArgs(['-c', '--map-user=5'])
+  assert.deepEqual([mixed.mapUser, mixed.mapGroup], ['5', CURRENT])
+  assert.equal(parseUnshareArgs(['-c', '-r']).mapUser, '0')
   assert.deepEqual(parseUnshareArgs(['--map-auto']).mapUsers, [{kind: 'auto'}])
   assert.deepEqual(parseUnshareArgs(['--map-users', '1:2:3', '--map-users', '10,20,30']).mapUsers, [
     {kind: 'range', extent: {inside: 1, outside: 2, count: 3}},

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {REPO, run} from '../helpers/env.js'
-import {parseUnshareArgs} from '../../src/unshare/options.js'
+import {CURRENT, parseUnshareArgs} from '../../src/unshare/options.js'
 import {buildUnsharePlan} from '../../src/unshare/plan.js'
 import type {UnshareFacts} from '../../src/unshare/facts.js'
 import {encodeOp, opArity} from '../../src/plan/encode.js'
@@ -22,7 +22,9 @@ const root: UnshareFacts = {...user, euid: 0, egid: 0, userName: 'root', capEff:
 /** The plan as the executor receives it, one string per op. */
 function plan(argv: string[], f: UnshareFacts = user, persist: Record<string, string> = {}): string[] {
   const o = parseUnshareArgs(argv)
-  const p = validatePlan(buildUnsharePlan({...o}, {...f, mapUid: o.mapUser === undefined ? undefined : Number(o.mapUser), mapGid: o.mapGroup === undefined ? undefined : Number(o.mapGroup)}, new Map(Object.entries(persist)) as Map<NsType, string>))
+  const id = (v: string | typeof CURRENT | undefined, own: number) => (v === undefined ? undefined : v === CURRENT ? own : Number(v))
+  const facts = {...f, mapUid: id(o.mapUser, f.euid), mapGid: id(o.mapGroup, f.egid)}
+  const p = validatePlan(buildUnsharePlan(o, facts, new Map(Object.entries(persist)) as Map<NsType, string>))
   return p.ops.map((op) => encodeOp(op).join(' '))
 }
 
@@ -37,6 +39,11 @@ test('the user namespace is unshared together with the others, so it is created 
     'unshare mnt,net,pid,user,uts,ipc,cgroup,time', 'setgroups-write deny', 'map-write uid 0 1000 1\n', 'map-write gid 0 1000 1\n',
     'fork-wait 0', 'propagation private /', 'mount-proc /proc', 'exec sh',
   ])
+})
+
+test('-c maps our own ids; with --map-user after it the uid is that one and the gid still ours', () => {
+  assert.deepEqual(plan(['-c', 'true']).slice(2, 4), ['map-write uid 1000 1000 1\n', 'map-write gid 1000 1000 1\n'])
+  assert.deepEqual(plan(['-c', '--map-user=5', 'true']).slice(2, 4), ['map-write uid 5 1000 1\n', 'map-write gid 1000 1000 1\n'])
 })
 
 test('an ordinary user without a user namespace is told what privilege is missing and how to get it', () => {
