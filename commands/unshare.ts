@@ -18,7 +18,7 @@ Persistence: --net=FILE (and --mount=, --pid=, ...; nsx also accepts -n=FILE) ke
 
 Id maps: -r, -c, --map-user and --map-group map one id (ours); --map-users and --map-groups take INNER:OUTER:COUNT (util-linux 2.39 and later) or OUTER,INNER,COUNT (2.38), auto (the first range of /etc/subuid, from 0), subids (the same range, mapped to itself) or all (every id we have, unchanged); --map-auto is --map-users=auto --map-groups=auto. Ranges are written from outside: directly by root, else by newuidmap and newgidmap (package uidmap). Maps are checked before anything runs: malformed or overlapping ranges, and ids that are not ours to map (not in /etc/subuid, or not in our own map), are one-line errors.
 
---fork forks before running the command; with --kill-child[=SIGNAL] (default KILL) the command gets SIGNAL when nsx dies. --mount-proc[=DIR] mounts a new procfs (after --root and --wd, as util-linux does). --propagation sets the mount propagation of the new mount namespace (default private). --monotonic and --boottime offset the clocks of a new time namespace (-T), written before any process enters it. --dry-run prints every operation in order with the privilege it needs.
+--fork forks before running the command; with --kill-child[=SIGNAL] (default KILL) the command gets SIGNAL when nsx dies; nsx ignores SIGINT and SIGTERM while the command runs (it gets them from the terminal), or passes them on with --forward-signals. --mount-proc[=DIR] mounts a new procfs (after --root and --wd, as util-linux does). --propagation sets the mount propagation of the new mount namespace (default private). --monotonic and --boottime offset the clocks of a new time namespace (-T), written before any process enters it. --dry-run prints every operation in order with the privilege it needs.
 
 Exit status: the command's own; 125 when nsx fails (bad usage included), 126 when the command cannot be executed, 127 when it is not found. A command killed by a signal makes nsx die of the same signal.`
 
@@ -48,6 +48,9 @@ Exit status: the command's own; 125 when nsx fails (bad usage included), 126 whe
     time: Flags.string({char: 'T', description: 'Unshare the time namespace', helpValue: '[FILE]'}),
     fork: Flags.boolean({char: 'f', description: 'Fork before running the command; nsx waits and passes on its status'}),
     'kill-child': Flags.string({description: 'When nsx dies, send SIGNAL (default KILL) to the command (implies --fork)', helpValue: '[SIGNAL]'}),
+    'forward-signals': Flags.boolean({description: 'Pass SIGINT and SIGTERM on to the command instead of ignoring them while it runs (implies --fork)'}),
+    'clear-env': Flags.boolean({description: 'Run the command with an empty environment'}),
+    'whitelist-env': Flags.string({description: 'Run the command with only these variables of the environment', helpValue: 'NAME,...'}),
     'mount-proc': Flags.string({description: 'Mount a new procfs on DIR (default /proc; implies --mount)', helpValue: '[DIR]'}),
     'map-root-user': Flags.boolean({char: 'r', description: 'Map the current user and group to root (implies --user)'}),
     'map-current-user': Flags.boolean({char: 'c', description: 'Map the current user and group to themselves (implies --user)'}),

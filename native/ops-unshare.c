@@ -426,6 +426,47 @@ static void op_helper_commit(struct exec_state *st, char **args, int nargs)
 }
 
 static int child_status_fd = -1;
+static bool forward_signals;
+static volatile pid_t forward_to;
+
+static void forward_signal(int sig)
+{
+	if (forward_to > 0)
+		kill(forward_to, sig);
+}
+
+/* --forward-signals: the fork parent passes SIGINT and SIGTERM on instead of blocking them. */
+static void op_forward_signals(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	forward_signals = true;
+}
+
+/* env-keep NAMES: clear the environment but for the comma-separated NAMES (empty: clear all). */
+static void op_env_keep(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	char *names = strdup(args[0]);
+	char *kept[256];
+	int n = 0;
+	for (char *save = NULL, *t = strtok_r(names, ",", &save); t && n < 256; t = strtok_r(NULL, ",", &save)) {
+		const char *v = getenv(t);
+		if (!v)
+			continue;
+		size_t len = strlen(t) + strlen(v) + 2;
+		kept[n] = malloc(len);
+		if (!kept[n])
+			die(EXIT_NSX_FAILURE, "out of memory");
+		snprintf(kept[n], len, "%s=%s", t, v);
+		n++;
+	}
+	clearenv();
+	/* The strings stay allocated: putenv keeps pointers to them until exec. */
+	for (int i = 0; i < n; i++)
+		if (putenv(kept[i]) != 0)
+			die_errno(EXIT_NSX_FAILURE, "putenv");
+	free(names);
+}
 
 /* In the forked child: any exit before exec tells the parent not to persist anything. */
 static void child_atexit(void)
@@ -442,7 +483,8 @@ static void child_atexit(void)
  * fork-wait SIG: fork; the child goes on with the plan (with PR_SET_PDEATHSIG SIG
  * when SIG > 0: --kill-child), the parent persists what was queued once the child
  * has exec'd, then waits and passes on its exit status or signal. SIGINT and SIGTERM
- * are blocked in the parent, as util-linux unshare does, so it outlives the child.
+ * are blocked in the parent, as util-linux unshare does, so it outlives the child,
+ * or passed on to the child after forward-signals.
  */
 static void op_fork_wait(struct exec_state *st, char **args, int nargs)
 {
@@ -460,16 +502,30 @@ static void op_fork_wait(struct exec_state *st, char **args, int nargs)
 		die_errno(EXIT_NSX_FAILURE, "pipe");
 	sigset_t block, old;
 	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
+	if (!forward_signals) {
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+	}
 	sigprocmask(SIG_BLOCK, &block, &old);
 	signal(SIGCHLD, SIG_DFL);
+	struct sigaction old_int, old_term;
+	if (forward_signals) {
+		/* Installed before fork so that no signal falls between; a no-op until the child exists. */
+		struct sigaction sa = {.sa_handler = forward_signal};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+	}
 	fflush(NULL);
 	pid_t child = fork();
 	if (child < 0)
 		die_errno(EXIT_NSX_FAILURE, "fork");
 	if (child == 0) {
 		st->forked_child = true;
+		if (forward_signals) {
+			sigaction(SIGINT, &old_int, NULL);
+			sigaction(SIGTERM, &old_term, NULL);
+		}
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		/* The helper belongs to the parent. */
 		if (helper_fd >= 0)
@@ -493,6 +549,7 @@ static void op_fork_wait(struct exec_state *st, char **args, int nargs)
 		return;
 	}
 	st->child = child;
+	forward_to = child;
 	if (parent_pidfd >= 0)
 		close(parent_pidfd);
 	if (watch) {
@@ -534,6 +591,8 @@ const struct op ops_unshare[] = {
 	{"persist", 2, op_persist, "TYPE PATH: queue a bind mount of our TYPE namespace on PATH (done at commit or after fork)"},
 	{"helper-commit", 0, op_helper_commit, "bind the queued namespace files, then end the helper"},
 	{"fork-wait", 1, op_fork_wait, "SIG: fork; child gets PR_SET_PDEATHSIG SIG (0: none); parent persists, waits, passes status on"},
+	{"forward-signals", 0, op_forward_signals, "make a later fork-wait pass SIGINT and SIGTERM on to the child"},
+	{"env-keep", 1, op_env_keep, "NAMES: clear the environment but for the comma-separated NAMES"},
 	{"proc-private", 1, op_proc_private, "PATH: make PATH's mounts private (EINVAL tolerated) before mount-proc"},
 	{NULL, 0, NULL, NULL},
 };

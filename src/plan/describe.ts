@@ -108,6 +108,8 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
       case 'helper-commit':
       case 'fork-wait':
       case 'proc-private':
+      case 'forward-signals':
+      case 'env-keep':
         return describeUnshareOp(op)
       default:
         return describeContainerOp(op)

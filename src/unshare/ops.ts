@@ -20,6 +20,10 @@ export type UnshareOp =
   /** Fork; the child carries on (PR_SET_PDEATHSIG signal when > 0), the parent persists and waits. */
   | {op: 'fork-wait'; killSignal: number}
   | {op: 'proc-private'; path: string}
+  /** A later fork-wait passes SIGINT and SIGTERM on to the child instead of blocking them. */
+  | {op: 'forward-signals'}
+  /** Clear the environment but for these variables (none: clear it all). */
+  | {op: 'env-keep'; names: string[]}
 
 export type UnshareOpName = UnshareOp['op']
 
@@ -35,6 +39,8 @@ export const UNSHARE_ENCODERS: {[N in UnshareOpName]: Encoder<N>} = {
   'helper-commit': () => [],
   'fork-wait': (o) => [String(o.killSignal)],
   'proc-private': (o) => [o.path],
+  'forward-signals': () => [],
+  'env-keep': (o) => [o.names.join(',')],
 }
 
 const oneLine = (text: string) => text.trim().split('\n').join(', ')
@@ -65,5 +71,9 @@ export function describeUnshareOp(op: UnshareOp): {action: string; needs: string
       }
     case 'proc-private':
       return {action: `make ${op.path} private, so the new proc mount does not propagate out`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'forward-signals':
+      return {action: 'after the fork, pass SIGINT and SIGTERM on to the child (instead of ignoring them while it runs)', needs: '-'}
+    case 'env-keep':
+      return {action: op.names.length > 0 ? `clear the environment but for ${op.names.join(', ')}` : 'clear the environment', needs: '-'}
   }
 }

@@ -13,6 +13,10 @@ export interface UnshareOptions {
   /** Namespaces to unshare, each with its persistence file when one was given (--net=FILE). */
   namespaces: Map<NsType, string | undefined>
   fork: boolean
+  /** --forward-signals: the fork parent passes SIGINT and SIGTERM on. */
+  forwardSignals: boolean
+  /** --clear-env (empty list) or --whitelist-env NAMES: the variables kept. */
+  keepEnv?: string[]
   /** --kill-child: the signal number (SIGKILL when given bare). */
   killChild?: number
   /** --mount-proc: the directory (default /proc). */
@@ -50,6 +54,9 @@ export const UNSHARE_OPTIONS: readonly OptionSpec[] = [
   ]),
   {key: 'fork', long: 'fork', short: 'f', arg: 'none'},
   {key: 'kill-child', long: 'kill-child', arg: 'optional'},
+  {key: 'forward-signals', long: 'forward-signals', arg: 'none'},
+  {key: 'clear-env', long: 'clear-env', arg: 'none'},
+  {key: 'whitelist-env', long: 'whitelist-env', arg: 'required'},
   {key: 'mount-proc', long: 'mount-proc', arg: 'optional'},
   {key: 'map-user', long: 'map-user', arg: 'required'},
   {key: 'map-users', long: 'map-users', arg: 'required'},
@@ -140,7 +147,7 @@ function expandShortFileForms(argv: readonly string[]): string[] {
     }
     out.push(w)
     // Skip the argument of an option that takes the next word, so it is not rewritten.
-    if (/^-[^-]*[RwSG]$/.test(w) || /^--(map-users?|map-groups?|propagation|setgroups|setuid|setgid|root|wd|monotonic|boottime)$/.test(w)) {
+    if (/^-[^-]*[RwSG]$/.test(w) || /^--(map-users?|map-groups?|propagation|setgroups|setuid|setgid|root|wd|monotonic|boottime|whitelist-env)$/.test(w)) {
       if (i + 1 < argv.length) out.push(argv[++i])
     }
   }
@@ -158,6 +165,7 @@ export function parseUnshareArgs(argv: readonly string[]): UnshareOptions {
   const o: UnshareOptions = {
     namespaces: new Map(),
     fork: false,
+    forwardSignals: false,
     mapUsers: [],
     mapGroups: [],
     propagation: 'private',
@@ -190,6 +198,15 @@ export function parseUnshareArgs(argv: readonly string[]): UnshareOptions {
         if (sig === undefined) fail(`unknown signal '${value}' for --kill-child; valid: a number 1-64 or one of ${signalNames()}`)
         o.killChild = sig
         o.fork = true
+        break
+      }
+      case 'forward-signals': o.forwardSignals = true; o.fork = true; break
+      case 'clear-env': o.keepEnv ??= []; break
+      case 'whitelist-env': {
+        const names = (value ?? '').split(',').filter((n) => n !== '')
+        const bad = names.find((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+        if (bad !== undefined || names.length === 0) fail(`--whitelist-env: '${bad ?? value}' is not a list of variable names (NAME,NAME,...)`)
+        o.keepEnv = [...(o.keepEnv ?? []), ...names]
         break
       }
       case 'mount-proc':

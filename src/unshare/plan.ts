@@ -89,7 +89,7 @@ export function decideMaps(o: UnshareOptions, f: UnshareFacts): MapDecision[] {
  * util-linux unshare's sequence, as a plan for the native executor:
  *   helper (when maps or persistence need one) -> unshare -> setgroups -> id maps ->
  *   time offsets -> [persist, queued] -> fork -> propagation -> root, wd -> /proc ->
- *   gid, uid -> capabilities -> bind mounts for persistence -> exec.
+ *   gid, uid -> capabilities -> environment -> bind mounts for persistence -> exec.
  * The user namespace is created in the same unshare(2) call as the others, so the
  * kernel creates it first and the others are owned by it: that is what lets an
  * unprivileged user unshare everything (`nsx unshare -r ...`).
@@ -142,6 +142,7 @@ export function buildUnsharePlan(o: UnshareOptions, f: UnshareFacts, persistPath
     if (path !== undefined) ops.push({op: 'persist', ns: t, path})
   }
 
+  if (o.forwardSignals) ops.push({op: 'forward-signals'})
   if (o.fork) ops.push({op: 'fork-wait', killSignal: o.killChild ?? 0})
 
   // Mount propagation first, so nothing done below propagates back to the host.
@@ -156,6 +157,7 @@ export function buildUnsharePlan(o: UnshareOptions, f: UnshareFacts, persistPath
   if (o.setgid !== undefined) ops.push({op: 'setgroups'}, {op: 'setgid', gid: o.setgid})
   if (o.setuid !== undefined) ops.push({op: 'setuid', uid: o.setuid})
   if (o.keepCaps) ops.push({op: 'keep-caps'})
+  if (o.keepEnv !== undefined) ops.push({op: 'env-keep', names: [...new Set(o.keepEnv)]})
   if (helper && !o.fork) ops.push({op: 'helper-commit'})
   ops.push(o.command.length > 0 ? {op: 'exec', argv: o.command} : {op: 'exec-shell'})
   return {command: 'nsx unshare', ops}

@@ -164,3 +164,21 @@ test('exit status and death by signal pass through --fork as with util-linux', (
   const u = run('unshare', ['-f', 'no-such-command-nsx'])
   assert.deepEqual([r.status, u.status], [127, 127])
 })
+
+test('--forward-signals passes SIGTERM to the command; without it the fork parent ignores SIGTERM while the command runs', (t) => {
+  if (!guard(t)) return
+  // The command signals its parent (nsx's fork parent) and reports what came of it.
+  const script = 'trap "echo forwarded; exit 3" TERM; kill -TERM $PPID; sleep 0.3; echo ignored'
+  const fwd = nsx(['unshare', '--forward-signals', 'sh', '-c', script])
+  assert.deepEqual([fwd.status, fwd.stdout], [3, 'forwarded\n'])
+  const plain = both(['-f'], script)
+  assert.deepEqual([plain.nsx.status, plain.nsx.stdout], [plain.ul.status, plain.ul.stdout])
+  assert.equal(plain.nsx.stdout, 'ignored\n')
+})
+
+test('--clear-env and --whitelist-env leave the command only the variables named', (t) => {
+  if (!guard(t)) return
+  const env = {...process.env, NSX_A: 'a', NSX_B: 'b'}
+  assert.equal(nsx(['unshare', '--clear-env', 'env'], {env}).stdout, '')
+  assert.equal(nsx(['unshare', '--whitelist-env=NSX_B,NSX_NONE', 'env'], {env}).stdout, 'NSX_B=b\n')
+})

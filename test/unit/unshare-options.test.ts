@@ -95,3 +95,11 @@ test('bad values are one NsxError with exit code 125 that lists the valid choice
     assert.throws(() => parseUnshareArgs(argv), (e: Error) => e instanceof NsxError && e.exitCode === 125 && why.test(e.message), argv.join(' '))
   }
 })
+
+test('--forward-signals implies --fork; --clear-env keeps nothing, --whitelist-env the names listed', () => {
+  const f = parseUnshareArgs(['--forward-signals'])
+  assert.deepEqual([f.fork, f.forwardSignals], [true, true])
+  assert.deepEqual(parseUnshareArgs(['--clear-env']).keepEnv, [])
+  assert.deepEqual(parseUnshareArgs(['--whitelist-env', 'PATH,TERM', '--whitelist-env=HOME']).keepEnv, ['PATH', 'TERM', 'HOME'])
+  assert.throws(() => parseUnshareArgs(['--whitelist-env=A=B']), /--whitelist-env: 'A=B' is not a list of variable names/)
+})

@@ -110,6 +110,12 @@ test('with a propagation other than private, /proc is made private before the ne
   assert.deepEqual(plan(['-m'], root), ['unshare mnt', 'propagation private /', 'exec-shell'])
 })
 
+test('--forward-signals comes before the fork, the environment is cleared last before exec', () => {
+  assert.deepEqual(plan(['-r', '--forward-signals', '--whitelist-env=PATH', 'id']), [
+    'unshare user', 'setgroups-write deny', 'map-write uid 0 1000 1\n', 'map-write gid 0 1000 1\n', 'forward-signals', 'fork-wait 0', 'env-keep PATH', 'exec id',
+  ])
+})
+
 test('--keep-caps needs a user namespace', () => {
   assert.throws(() => plan(['-n', '--keep-caps', 'true'], root), /--keep-caps needs a new user namespace/)
 })
@@ -122,6 +128,7 @@ test('every unshare op has the arity the executor\'s op table declares (nsx-exec
     {op: 'helper-start'}, {op: 'helper-map', kind: 'uid', mode: 'write', text: '0 0 1\n'}, {op: 'map-write', kind: 'gid', text: '0 0 1\n'},
     {op: 'setgroups-write', mode: 'deny'}, {op: 'timens-offset', clock: 'monotonic', seconds: -3n}, {op: 'persist', ns: 'net', path: '/x'},
     {op: 'helper-commit'}, {op: 'fork-wait', killSignal: 9}, {op: 'proc-private', path: '/proc'},
+    {op: 'forward-signals'}, {op: 'env-keep', names: ['PATH', 'HOME']},
   ]
   assert.deepEqual(new Set(every.map((o) => o.op)), new Set(Object.keys(UNSHARE_ENCODERS)), 'a new unshare op must be added here')
   for (const op of every) assert.equal(table.get(op.op), opArity(op), `arity of ${op.op}`)
