@@ -285,58 +285,88 @@ static int open_in_root(const char *path, int flags)
 
 /*
  * An O_PATH fd of PATH inside the container root, creating it (a directory, or an empty
- * file when kind is 'f') and its missing parents. Symlinks resolve inside the root.
+ * file when kind is 'f') and its missing parents, as runc's securejoin + MkdirAll: each
+ * component is looked up without following symlinks; a symlink's target is spliced into
+ * the rest of the path and resolved inside the root (".." stops at the root), so even a
+ * dangling symlink to a host path creates the target inside the container.
  */
 static int mount_target(const char *path, char kind)
 {
 	if (ctr.rootfd < 0)
 		die(EXIT_NSX_FAILURE, "invalid plan: a container mount before ctr-rootfs");
-	int fd = open_in_root(path, O_PATH);
-	if (fd >= 0)
-		return fd;
-	if (errno != ENOENT)
-		die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", path);
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+	char rem[2 * PATH_MAX], res[PATH_MAX] = "";
+	if (snprintf(rem, sizeof(rem), "%s", path) >= (int)sizeof(rem))
 		die(EXIT_NSX_FAILURE, "path too long: %s", path);
-	char *p = buf;
-	while (*p == '/')
-		p++;
+	int links = 0;
+	char *p = rem;
 	for (;;) {
-		char *slash = strchr(p, '/');
-		bool last = slash == NULL;
-		if (slash)
-			*slash = '\0';
-		int probe = open_in_root(buf, O_PATH);
-		if (probe >= 0) {
-			close(probe);
-		} else {
-			if (errno != ENOENT)
-				die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", buf);
-			char *name = strrchr(buf, '/');
-			char parent_path[PATH_MAX];
-			snprintf(parent_path, sizeof(parent_path), "%.*s", name ? (int)(name - buf) : 0, buf);
-			name = name ? name + 1 : buf;
-			int parent = open_in_root(parent_path, O_PATH | O_DIRECTORY);
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		char *end = strchrnul(p, '/');
+		char comp[NAME_MAX + 1];
+		if (end - p > NAME_MAX)
+			die(EXIT_NSX_FAILURE, "path component too long in %s", path);
+		memcpy(comp, p, (size_t)(end - p));
+		comp[end - p] = '\0';
+		p = end;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			char *slash = strrchr(res, '/');
+			if (slash)
+				*slash = '\0';
+			else
+				res[0] = '\0';
+			continue;
+		}
+		char cur[PATH_MAX];
+		if (snprintf(cur, sizeof(cur), "%s%s%s", res, res[0] ? "/" : "", comp) >= (int)sizeof(cur))
+			die(EXIT_NSX_FAILURE, "path too long: %s", path);
+		int fd = open_in_root(cur, O_PATH | O_NOFOLLOW);
+		if (fd < 0) {
+			if (errno != ENOENT || !kind)
+				die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", path);
+			int parent = open_in_root(res, O_PATH | O_DIRECTORY);
 			if (parent < 0)
-				die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", parent_path[0] ? parent_path : "/");
+				die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", path);
+			bool last = *p == '\0' || strspn(p, "/") == strlen(p);
 			if (last && kind == 'f') {
-				int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-				if (f < 0 && errno != EEXIST)
+				int f = openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (f < 0)
 					die_errno(EXIT_NSX_FAILURE, "create %s in the container", path);
-				if (f >= 0)
-					close(f);
-			} else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
-				die_errno(EXIT_NSX_FAILURE, "create %s in the container", buf);
+				close(f);
+			} else if (mkdirat(parent, comp, 0755) < 0) {
+				die_errno(EXIT_NSX_FAILURE, "create %s in the container", path);
 			}
 			close(parent);
+			snprintf(res, sizeof(res), "%s", cur);
+			continue;
 		}
-		if (last)
-			break;
-		*slash = '/';
-		p = slash + 1;
+		struct stat sb;
+		if (fstat(fd, &sb) < 0)
+			die_errno(EXIT_NSX_FAILURE, "stat %s in the container", cur);
+		if (S_ISLNK(sb.st_mode)) {
+			if (++links > 40)
+				die(EXIT_NSX_FAILURE, "resolve %s in the container: too many levels of symbolic links", path);
+			char target[PATH_MAX], rest[2 * PATH_MAX];
+			ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+			if (n < 0)
+				die_errno(EXIT_NSX_FAILURE, "readlink %s in the container", cur);
+			target[n] = '\0';
+			if (target[0] == '/')
+				res[0] = '\0';
+			if (snprintf(rest, sizeof(rest), "%s/%s", target, p) >= (int)sizeof(rest))
+				die(EXIT_NSX_FAILURE, "path too long: %s", path);
+			memcpy(rem, rest, strlen(rest) + 1);
+			p = rem;
+		} else {
+			snprintf(res, sizeof(res), "%s", cur);
+		}
+		close(fd);
 	}
-	fd = open_in_root(path, O_PATH);
+	int fd = open_in_root(res, O_PATH);
 	if (fd < 0)
 		die_errno(EXIT_NSX_FAILURE, "resolve %s in the container", path);
 	return fd;

@@ -5,7 +5,7 @@ import type {CgroupMembership} from '../cgroup/membership.js'
 import {CFS_PERIOD_US, cpuQuotaUs, Limits} from './limits.js'
 
 /**
- * A container's cgroups on v1, v2 and hybrid hosts: one directory per mounted hierarchy
+ * A container's cgroups on v1, v2 and hybrid hosts: one directory, nsx-NAME-ID8, per mounted hierarchy
  * (every v1 hierarchy with a controller, and the cgroup2 tree), made below a parent
  * (nsx's own cgroup in that hierarchy, or --cgroup-parent), with the limits written
  * before the container's first process joins. Planned as data (unit-tested over
@@ -57,8 +57,9 @@ function placeOf(controller: string, layout: CgroupLayout, places: CgroupPlace[]
  * @param own this process's memberships, located (directory set where mounted)
  * @param parent --cgroup-parent: a path from each hierarchy's root, instead of our own cgroup
  */
-export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name: string, limits: Limits, parent?: string): CgroupSetup {
-  const leaf = `nsx-${name}`
+export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name: string, id: string, limits: Limits, parent?: string): CgroupSetup {
+  // The id keeps two stores (NSX_ROOT) with a container of the same name apart.
+  const leaf = `nsx-${name}-${id.slice(0, 8)}`
   const places: CgroupPlace[] = []
   for (const h of layout.v1) {
     if (!h.controllers.some((c) => !c.startsWith('name='))) continue
@@ -130,7 +131,7 @@ function rootRelative(path: string, mountRoot: string): string {
 
 function errText(err: unknown): string {
   const e = err as NodeJS.ErrnoException
-  const map: Record<string, string> = {EINVAL: 'Invalid argument', EACCES: 'Permission denied', EPERM: 'Operation not permitted', EBUSY: 'Device or resource busy', ENOENT: 'No such file or directory', ENOSPC: 'No space left on device'}
+  const map: Record<string, string> = {EINVAL: 'Invalid argument', EACCES: 'Permission denied', EPERM: 'Operation not permitted', EBUSY: 'Device or resource busy', ENOENT: 'No such file or directory', ENOSPC: 'No space left on device', EEXIST: 'File exists'}
   return (e.code && map[e.code]) ?? e.message
 }
 

@@ -80,7 +80,8 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
         // best effort: the next sweep removes the rest
       }
     }
-    const e = err instanceof NsxError ? err : err
+    // The store's errors carry the inspection commands' 1; before the executor runs, nsx run fails with 125.
+    const e = err instanceof NsxError && err.exitCode === 1 ? new NsxError(err.message, 125) : err
     return {kind: 'done', exitCode: reportError(e, 'nsx run', 125)}
   }
 }
@@ -144,7 +145,7 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   const {locateMemberships, readProcCgroup} = await import('../cgroup/membership.js')
   const layout = readCgroupLayout()
   const own = locateMemberships(readProcCgroup('self') ?? [], layout)
-  const cgroups = cg.planCgroups(layout, own, name, lim, o.cgroupParent)
+  const cgroups = cg.planCgroups(layout, own, name, id, lim, o.cgroupParent)
   const dir = containerDir(store, name)
   const paths = containerPaths(dir, join(store.root, 'containers', `${name}.json`))
   const plan = buildRunPlan(s, rootfs.lowerDirs, paths, cgroups, o.detach ? {readyFd: 3} : {})

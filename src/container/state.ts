@@ -59,7 +59,8 @@ export const containerDir = (store: Store, name: string) => join(runDir(store), 
 function alive(p: {pid: number; startTime: number} | undefined): boolean {
   if (!p || p.pid <= 0) return false
   const st = readStat(p.pid)
-  return st !== undefined && st.starttime === p.startTime
+  // A zombie has released its namespaces and cgroups already: it only waits to be reaped.
+  return st !== undefined && st.starttime === p.startTime && st.state !== 'Z' && st.state !== 'X'
 }
 
 export function parsePids(text: string): Pids | undefined {
@@ -121,10 +122,11 @@ export function sweepStale(store: Store): string[] {
   const swept: string[] = []
   for (const c of listContainers(store)) {
     if (c.liveness === 'orphaned' && c.pids) {
+      // Its supervisor died and PDEATHSIG is on its way, or was lost: make sure, then wait a moment.
       killIfSame(c.pids.init, 'SIGKILL')
-      continue // its pid namespace is being torn down: the next sweep removes the rest
-    }
-    if (c.liveness !== 'dead') continue
+      const init = c.pids.init
+      if (!waitUntil(() => !alive(init), 2000)) continue // the next sweep removes the rest
+    } else if (c.liveness !== 'dead') continue
     removeContainer(store, c)
     swept.push(c.state.name)
   }
@@ -136,6 +138,16 @@ export function removeContainer(store: Store, c: Container): void {
   removeCgroups(c.state.cgroups ?? [])
   store.retire(c.dir)
   unpin(store, c.state.name)
+}
+
+function waitUntil(cond: () => boolean, ms: number): boolean {
+  const end = Date.now() + ms
+  const cell = new Int32Array(new SharedArrayBuffer(4))
+  while (!cond()) {
+    if (Date.now() > end) return false
+    Atomics.wait(cell, 0, 0, 10)
+  }
+  return true
 }
 
 /** Signal a process only if it is still the one recorded (pid and start time). */

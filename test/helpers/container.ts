@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import type {TestContext} from 'node:test'
+import {haveCommand, nsx, REPO, run, RunResult, skipOrFail} from './env.js'
+
+/**
+ * Fixtures for nsx run tests: the static probe (test/helpers/probe.c) compiled once per
+ * file, and layers built from it and busybox-static, in a temp dir with its own store
+ * (NSX_ROOT), so the tests never touch /var/lib/nsx and remove all they made.
+ */
+
+export const BUSYBOX = '/usr/bin/busybox'
+const APPLETS = ['sh', 'ls', 'cat', 'echo', 'ps', 'id', 'hostname', 'mount', 'sleep', 'true', 'false', 'touch', 'mkdir', 'rm', 'readlink', 'grep', 'env', 'pwd', 'head', 'wc', 'stat', 'ip', 'kill', 'tr', 'sed', 'od', 'chmod']
+
+/** Whether the tools a container test needs are here (failing under CI, skipping elsewhere). */
+export function needContainerTools(t: TestContext): boolean {
+  if (process.getuid?.() !== 0) return !skipOrFail(t, 'needs root')
+  if (!existsSync(BUSYBOX)) return !skipOrFail(t, 'needs busybox (Debian package busybox-static)')
+  if (!haveCommand('gcc')) return !skipOrFail(t, 'needs gcc (Debian packages gcc, libc6-dev)')
+  return true
+}
+
+/** The same, without a test context: whether to build the file's fixture at all. */
+export function containerToolsPresent(): boolean {
+  return process.getuid?.() === 0 && existsSync(BUSYBOX) && haveCommand('gcc')
+}
+
+export interface Fixture {
+  /** The temp dir holding everything. */
+  dir: string
+  /** NSX_ROOT for nsx run. */
+  store: string
+  probe: string
+  /** Layer 1: busybox, its applets, the probe, /etc/passwd and /etc/group. */
+  base: string
+  env: NodeJS.ProcessEnv
+  nsx(args: string[], opts?: {input?: string; env?: NodeJS.ProcessEnv; timeout?: number}): RunResult
+}
+
+export function compileProbe(out: string): string {
+  const r = run('gcc', ['-static', '-O2', '-o', out, join(REPO, 'test', 'helpers', 'probe.c')])
+  assert.equal(r.status, 0, `cannot compile the probe: ${r.stderr}`)
+  return out
+}
+
+export function busyboxLayer(dir: string, probe: string): string {
+  mkdirSync(join(dir, 'bin'), {recursive: true})
+  mkdirSync(join(dir, 'etc'), {recursive: true})
+  mkdirSync(join(dir, 'tmp'), {recursive: true, mode: 0o1777})
+  copyFileSync(BUSYBOX, join(dir, 'bin', 'busybox'))
+  copyFileSync(probe, join(dir, 'bin', 'probe'))
+  for (const a of APPLETS) symlinkSync('busybox', join(dir, 'bin', a))
+  writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n')
+  writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\nextra:x:2000:app\n')
+  writeFileSync(join(dir, 'etc', 'motd'), 'from the base layer\n')
+  return dir
+}
+
+/** A fixture in a fresh temp dir; removed (with a sweep of the store) when the test file ends. */
+export function makeFixture(after: (fn: () => void | Promise<void>) => void, prefix = 'nsx-run-'): Fixture {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  const store = join(dir, 'store')
+  const probe = compileProbe(join(dir, 'probe'))
+  const base = busyboxLayer(join(dir, 'base'), probe)
+  const env = {...process.env, NSX_ROOT: store}
+  after(() => {
+    // Whatever a failed test left running is swept by nsx gc; then the dir goes.
+    nsx(['gc'], {env})
+    rmSync(dir, {recursive: true, force: true})
+  })
+  return {
+    dir,
+    store,
+    probe,
+    base,
+    env,
+    nsx: (args, opts = {}) => nsx(args, {env: {...env, ...(opts.env ?? {})}, input: opts.input, timeout: opts.timeout ?? 60000}),
+  }
+}
+
+/** Cgroup directories of container NAME (nsx-NAME-ID8) below /sys/fs/cgroup (a few levels deep is enough for ours). */
+export function cgroupsNamed(name: string): string[] {
+  const out: string[] = []
+  const walk = (d: string, depth: number) => {
+    let entries: string[] = []
+    try {
+      entries = readdirSync(d, {withFileTypes: true}).filter((e) => e.isDirectory()).map((e) => e.name)
+    } catch {
+      return
+    }
+    for (const e of entries) {
+      if (new RegExp(`^nsx-${name.replace(/\./g, '\\.')}-[0-9a-f]{8}$`).test(e)) out.push(join(d, e))
+      else if (depth < 4) walk(join(d, e), depth + 1)
+    }
+  }
+  walk('/sys/fs/cgroup', 0)
+  return out
+}
+
+/** Mounts in our (the host's) mount namespace whose mount point or options mention s. */
+export function hostMountsMentioning(s: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(s))
+}
+
+/** Processes whose command line mentions s (e.g. a container's unique marker). */
+export function processesMentioning(s: string): number[] {
+  const out: number[] = []
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8')
+      if (cmd.includes(s)) out.push(Number(e))
+    } catch {
+      // gone
+    }
+  }
+  return out
+}
