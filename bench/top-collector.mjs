@@ -1,7 +1,7 @@
 // The collector's cost per cgroup per refresh, without the terminal: the same Collector
 // nsx top uses, sampled REFRESHES times after a warm-up, both as batch mode reads
 // (everything, every refresh) and as the dashboard reads (full figures for the VISIBLE
-// rows on screen, the rest's secondary figures every 5th refresh). Prints one JSON line.
+// rows on screen, the rest's sort key only, and everything every 10th refresh). Prints one JSON line.
 // Usage: node bench/top-collector.mjs [REFRESHES] [BASE] [VISIBLE]
 import {performance} from 'node:perf_hooks'
 import {readCgroupLayout} from '../dist/src/cgroup/hierarchy.js'
@@ -18,12 +18,15 @@ function measure(detailFor) {
   let prev = collector.sample()
   const firstMs = performance.now() - t0
   const detail = detailFor(prev)
-  for (let i = 0; i < 5; i++) prev = collector.sample(detail)
+  // As the dashboard does: rows on screen in full, the rest by their sort key, and
+  // everything once every 10 refreshes.
+  const view = (i) => (detail === undefined ? undefined : {detail, sort: 'cpu', full: i % 10 === 0})
+  for (let i = 0; i < 5; i++) prev = collector.sample(view(i))
   const cpu0 = process.cpuUsage()
   const start = performance.now()
   let rows = 0
   for (let i = 0; i < refreshes; i++) {
-    const cur = collector.sample(detail)
+    const cur = collector.sample(view(i))
     rows = deriveAll(cur, prev).length
     prev = cur
   }

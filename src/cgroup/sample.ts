@@ -61,6 +61,8 @@ export interface Snapshot {
 export interface SampleView {
   detail: ReadonlySet<string>
   sort: SortKey
+  /** Read every row in full and count processes this time (the dashboard does so now and then). */
+  full?: boolean
 }
 
 export interface CollectorOptions extends WatchOptions {
@@ -71,11 +73,6 @@ export interface CollectorOptions extends WatchOptions {
    * then once every this many refreshes, and carried over in between.
    */
   limitsEvery?: number
-  /**
-   * When sample() is given a view, rows off screen are read in full (and processes counted)
-   * once every this many refreshes; in between only their sort key's counter is read.
-   */
-  fullEvery?: number
 }
 
 interface Limits {
@@ -150,7 +147,6 @@ export class Collector {
   private last = new Map<string, CgroupSample>()
   private refreshes = 0
   private readonly limitsEvery: number
-  private readonly fullEvery: number
 
   constructor(
     readonly layout: CgroupLayout,
@@ -159,7 +155,6 @@ export class Collector {
     this.sources = metricSources(layout)
     this.hierarchies = usedHierarchies(this.sources)
     this.limitsEvery = options.limitsEvery ?? 5
-    this.fullEvery = options.fullEvery ?? 10
     for (const h of this.hierarchies) this.watches.set(h.id, new HierarchyWatch(h, options.base ?? '/', options))
   }
 
@@ -175,9 +170,8 @@ export class Collector {
 
   /**
    * Read every cgroup. With a `view` (a dashboard's rows on screen and its sort key), rows
-   * off screen get only the counter they are sorted by, and everything else once every
-   * `fullEvery` refreshes; their other figures are carried over meanwhile. Without a view,
-   * everything is read every time.
+   * off screen get only the counter they are sorted by, their other figures carried over
+   * from the last full refresh (`view.full`). Without a view, everything is read every time.
    */
   sample(view?: SampleView): Snapshot {
     const detail = view?.detail
@@ -190,13 +184,13 @@ export class Collector {
       if (c.added.length > 0 || c.removed.length > 0) changed = true
     }
     if (changed) this.merge()
-    const full = detail === undefined || changed || n % this.fullEvery === 0
+    const full = view === undefined || view.full === true
 
     const cgroups = new Map<string, CgroupSample>()
     for (const path of this.paths) {
       const row = this.rows.get(path)!
       const before = this.files.vanished
-      const s = this.sampleOne(row, readLimits, full, full || detail.has(path) ? undefined : view!.sort)
+      const s = this.sampleOne(row, readLimits, full, full || detail!.has(path) ? undefined : view!.sort)
       // Removed while we read it (its files failed with ENODEV): the row just disappears.
       if (this.files.vanished === before) cgroups.set(path, s)
     }
@@ -309,28 +303,37 @@ export class Collector {
       s.tasks = prev?.tasks
       s.procsHierarchy = prev?.procsHierarchy
     }
-    if (only !== undefined && prev) {
+    if (only !== undefined) {
       // Carried readings keep their time (cpuReadAt), so the next real reading gives a rate
-      // over the whole time since.
-      s.cpuReadAt = prev.cpuReadAt
-      s.cpuUsageUsec = prev.cpuUsageUsec
-      s.memoryBytes = prev.memoryBytes
-      s.inactiveFileBytes = prev.inactiveFileBytes
-      s.pidsCurrent = prev.pidsCurrent
-      s.ioReadAt = prev.ioReadAt
-      s.ioReadBytes = prev.ioReadBytes
-      s.ioWriteBytes = prev.ioWriteBytes
-      s.pressure = prev.pressure
-      s.cpuQuotaUsec = prev.cpuQuotaUsec
-      s.cpuPeriodUsec = prev.cpuPeriodUsec
-      s.memoryLimitBytes = prev.memoryLimitBytes
-      s.pidsMax = prev.pidsMax
+      // over the whole time since. A row not seen before has only its sort key until then.
+      if (prev) this.carry(prev, s)
       if (only === 'cpu') this.readCpu(row, s)
       else if (only === 'memory' && row.memUsage) s.memoryBytes = parseSingleInt(this.bytes(row.memUsage))
       else if (only === 'io') this.readIo(row, s)
       else if (only === 'pids' && row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
       return s
     }
+    this.readAll(row, s, readLimits)
+    return s
+  }
+
+  private carry(prev: CgroupSample, s: CgroupSample): void {
+    s.cpuReadAt = prev.cpuReadAt
+    s.cpuUsageUsec = prev.cpuUsageUsec
+    s.memoryBytes = prev.memoryBytes
+    s.inactiveFileBytes = prev.inactiveFileBytes
+    s.pidsCurrent = prev.pidsCurrent
+    s.ioReadAt = prev.ioReadAt
+    s.ioReadBytes = prev.ioReadBytes
+    s.ioWriteBytes = prev.ioWriteBytes
+    s.pressure = prev.pressure
+    s.cpuQuotaUsec = prev.cpuQuotaUsec
+    s.cpuPeriodUsec = prev.cpuPeriodUsec
+    s.memoryLimitBytes = prev.memoryLimitBytes
+    s.pidsMax = prev.pidsMax
+  }
+
+  private readAll(row: Row, s: CgroupSample, readLimits: boolean): void {
     this.readCpu(row, s)
     if (row.memUsage) {
       s.memoryBytes = parseSingleInt(this.bytes(row.memUsage))
@@ -353,7 +356,6 @@ export class Collector {
     s.cpuPeriodUsec = lim.cpuPeriodUsec
     s.memoryLimitBytes = lim.memoryLimitBytes
     s.pidsMax = lim.pidsMax
-    return s
   }
 
   private readCpu(row: Row, s: CgroupSample): void {

@@ -222,16 +222,21 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   let onScreen = new Set<string>()
 
   let lastStats = new Map<string, CgroupStats>()
+  let refreshes = 0
 
-  const refresh = () => {
-    const cur = collector.sample({detail: onScreen, sort: state.sort})
-    stats = deriveAll(cur, prev, lastStats)
+  /** The rows the table can show now, and the selection: they are read in full. */
+  const visiblePaths = (): Set<string> => {
+    layout()
+    const set = new Set(state.visibleRows(Math.max(1, (table.height as number) - 1)).map((r) => r.stats.path))
+    if (state.selectedPath) set.add(state.selectedPath)
+    return set
+  }
+
+  const remember = () => {
     lastStats = new Map(stats.map((s) => [s.path, s]))
-    prev = cur
-    lastSample = cur
-    const alive = new Set<string>()
+    // History only for rows on screen: an off-screen row's figures are carried, not measured.
     for (const s of stats) {
-      alive.add(s.path)
+      if (!onScreen.has(s.path)) continue
       let h = history.get(s.path)
       if (!h) history.set(s.path, (h = {cpu: [], mem: []}))
       if (s.cpuPercent !== null) h.cpu.push(s.cpuPercent)
@@ -239,8 +244,35 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       if (h.cpu.length > HISTORY) h.cpu.shift()
       if (h.mem.length > HISTORY) h.mem.shift()
     }
-    for (const p of history.keys()) if (!alive.has(p)) history.delete(p)
+    for (const p of history.keys()) if (!lastStats.has(p)) history.delete(p)
+  }
+
+  /**
+   * The first screen: every row's sort key, then full figures for the rows that fit on
+   * screen, and no rates yet (two readings milliseconds apart would only give noise).
+   */
+  const firstRefresh = () => {
+    refreshes++
+    const s0 = collector.sample({detail: new Set(), sort: state.sort})
+    state.update(deriveAll(s0, undefined))
+    onScreen = visiblePaths()
+    const s1 = collector.sample({detail: onScreen, sort: state.sort})
+    stats = deriveAll(s1, undefined)
+    prev = s1
+    lastSample = s1
     state.update(stats)
+    remember()
+  }
+
+  const refresh = () => {
+    const n = refreshes++
+    // Off-screen rows are read in full on the second refresh and every 10th after.
+    const cur = collector.sample({detail: onScreen, sort: state.sort, full: n === 1 || n % 10 === 0})
+    stats = deriveAll(cur, prev, lastStats)
+    prev = cur
+    lastSample = cur
+    state.update(stats)
+    remember()
     refreshProcesses()
   }
 
@@ -317,13 +349,15 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     })
 
     try {
-      refresh()
+      firstRefresh()
       render()
-      // Charts after the first screen is up; then a quick second sample so CPU% appears soon.
+      // Charts and the process list after the first screen is up; then a quick second
+      // sample so that CPU% appears soon.
       setImmediate(() => {
         if (done) return
         try {
           loadCharts()
+          refreshProcesses()
           render()
         } catch (err) {
           finish(err)
