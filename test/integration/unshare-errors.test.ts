@@ -79,3 +79,20 @@ test('an ordinary user asking for namespaces without a user namespace is told wh
   assertOneLineError(p, 125, /keeping a namespace \(--TYPE=FILE\) needs CAP_SYS_ADMIN/)
   assert.equal(existsSync(`${tmpdir()}/nsx-never`), false)
 })
+
+test('--dry-run --json prints the plan (every step with the executor\'s exact argv) and does nothing', (t) => {
+  if (!needRoot(t)) return
+  const dir = mkdtempSync(join(tmpdir(), 'nsx-unshare-err-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  const keep = join(dir, 'net')
+  const r = nsx(['unshare', '--dry-run', '--json', `--net=${keep}`, '-rpf', '--mount-proc', 'id'])
+  assert.equal(r.status, 0, r.stderr)
+  const plan = JSON.parse(r.stdout) as {command: string; executor: string; steps: {step: number; op: string; args: string[]; action: string; needs: string}[]}
+  assert.equal(plan.command, 'nsx unshare')
+  assert.deepEqual(plan.steps.map((s) => s.op), [
+    'helper-start', 'unshare', 'setgroups-write', 'map-write', 'map-write', 'persist', 'fork-wait', 'propagation', 'mount-proc', 'exec',
+  ])
+  assert.deepEqual(plan.steps[5].args, ['net', keep])
+  assert.deepEqual(plan.steps.map((s) => s.step), plan.steps.map((_, i) => i + 1))
+  assert.equal(existsSync(keep), false, 'a dry run creates nothing')
+})
