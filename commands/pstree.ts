@@ -1,13 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {NsxError} from '../src/cli/errors.js'
-import {palette} from '../src/render/colour.js'
-import {ASCII_GLYPHS, glyphsFor} from '../src/render/tree.js'
-import {parsePid, requireProcess} from '../src/proc/target.js'
-import {ProcSnapshot} from '../src/pidns/snapshot.js'
-import {ProcessTree, buildTree, parsePidNsArg} from '../src/pidns/tree.js'
-import {describeByIoctl} from '../src/pidns/relations.js'
-import {renderProcessTree} from '../src/pidns/render.js'
+import {executePstree, writeOut} from '../src/pidns/run.js'
+import type {ProcessTree} from '../src/pidns/tree.js'
 
 export default class Pstree extends NsxCommand {
   static override summary = 'Process trees per pid namespace, with every pid as seen inside its own namespace'
@@ -44,37 +38,21 @@ Without PID, the whole host from pid 1, plus any other top-level process (one th
   }
 
   async run(): Promise<ProcessTree> {
+    // bin/nsx normally runs src/pidns/main.ts without oclif; this is the same code, for --help and the unbundled build.
     const {args, flags} = await this.parse(Pstree)
-    if (args.pid !== undefined && flags.ns !== undefined) throw new NsxError('give a PID or --ns, not both')
-    if (flags['show-parents'] && args.pid === undefined) throw new NsxError('--show-parents needs a PID')
-    const pid = args.pid === undefined ? undefined : requireProcess(parsePid(args.pid)).pid
-    const ns = flags.ns === undefined ? undefined : parsePidNsArg(flags.ns)
-
-    const snap = ProcSnapshot.read()
-    if (pid !== undefined && (snap.nsLinks(pid) === undefined || snap.denied(pid))) {
-      if (!snap.processes.has(pid)) throw new NsxError(`no such process: ${pid}`)
-      throw new NsxError(`process ${pid}: permission denied reading its namespaces (run as root or as its owner)`)
-    }
-    const tree = buildTree(snap, {
-      pid,
-      ns,
+    const out = executePstree({
+      pid: args.pid,
+      ns: flags.ns,
+      arguments: flags.arguments,
+      uidChanges: flags['uid-changes'],
       showParents: flags['show-parents'],
-      args: flags.arguments || this.jsonEnabled(),
       threads: flags.threads,
-      describe: describeByIoctl(snap.root),
+      ascii: flags.ascii,
+      json: this.jsonEnabled(),
     })
-    const denied = snap.log.summary()
-    if (denied) process.stderr.write(`nsx pstree: ${denied}\n`)
-    if (!this.jsonEnabled()) {
-      process.stdout.write(
-        renderProcessTree(tree, {
-          palette: palette(process.stdout),
-          glyphs: flags.ascii ? ASCII_GLYPHS : glyphsFor(),
-          uidChanges: flags['uid-changes'],
-          args: flags.arguments,
-        }),
-      )
-    }
-    return tree
+    // oclif prints the returned tree itself under --json.
+    if (!this.jsonEnabled()) await writeOut(out.stdout)
+    if (out.warning) process.stderr.write(`nsx pstree: ${out.warning}\n`)
+    return out.tree
   }
 }

@@ -92,7 +92,8 @@ class Renderer {
     if (changes.length > 0) s += ` ${p.yellow(`[${changes.join(',')}]`)}`
     if (n.state === 'Z') s += ` ${p.red('<defunct>')}`
     if (n.threads > 1 && !n.threadList) s += ` ${p.dim(`{${n.threads} threads}`)}`
-    if (this.opts.args && n.args && n.args.length > 0) s += ` ${commandLine(n)}`
+    const cmd = this.opts.args ? commandLine(n) : ''
+    if (cmd !== '') s += ` ${cmd}`
     return s
   }
 }
@@ -101,7 +102,8 @@ class Renderer {
 export function commandLine(n: Pick<ProcessNode, 'name' | 'args'>): string {
   const args = n.args ?? []
   const first = args[0] ?? ''
-  const base = first.slice(first.lastIndexOf('/') + 1)
+  // A login shell's argv[0] is "-bash".
+  const base = first.slice(first.lastIndexOf('/') + 1).replace(/^-/, '')
   // comm is argv[0]'s base name cut to 15 characters.
   const rest = base === n.name || (n.name.length === 15 && base.startsWith(n.name)) ? args.slice(1) : args
   return rest.map(quoteArg).join(' ')

@@ -131,7 +131,9 @@ class Builder {
       if (inode === ns) members.push(pid)
     }
     if (members.length === 0) {
-      const list = [...known].sort((a, b) => a - b).join(', ')
+      // A busy host has hundreds: name a dozen, and count the rest.
+      const sorted = [...known].sort((a, b) => a - b)
+      const list = sorted.slice(0, 12).join(', ') + (sorted.length > 12 ? `, and ${sorted.length - 12} more` : '')
       const other = otherTypeOf(snap, ns)
       const what = other ? `${ns} is a ${other} namespace, not a pid namespace` : `no process lives in pid namespace ${ns}`
       throw new NsxError(`${what}${known.size > 0 ? ` (pid namespaces: ${list})` : ''}`)
@@ -180,13 +182,20 @@ class Builder {
     for (const c of node.children) this.registerAll(c, node)
   }
 
+  /** For a top process (subtree, --ns), the namespace of its real parent, when that is one level up. */
+  private outerParentNs(node: ProcessNode): number | null {
+    const status = this.snap.processes.get(node.ppid)?.status
+    if (!status || status.nspid.length !== node.level) return null
+    return this.snap.pidNsOf(node.ppid) ?? null
+  }
+
   private register(node: ProcessNode, parent: ProcessNode | undefined): void {
     const key = node.pidns !== null ? String(node.pidns) : `level ${node.level}`
     let ns = this.namespaces.get(key)
     if (!ns) {
       // Without the ioctl, a parent one level up in the process tree is the parent namespace:
       // a child's pid namespace is always its parent's or a descendant of it.
-      const inferred = parent && parent.level === node.level - 1 ? parent.pidns : null
+      const inferred = parent ? (parent.level === node.level - 1 ? parent.pidns : null) : this.outerParentNs(node)
       ns = {inode: node.pidns, level: node.level, parent: inferred, owner: null, init: null, processes: 0}
       this.namespaces.set(key, ns)
       this.attempts.set(key, 0)

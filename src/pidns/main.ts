@@ -1,0 +1,89 @@
+import {NsxError, debugEnabled, describeError} from '../cli/errors.js'
+import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
+import {PstreeOptions, executePstree, writeOut} from './run.js'
+
+/**
+ * The fast path of `nsx pstree` (bin/nsx calls it before loading oclif, which costs several
+ * times the work itself): the same flags as commands/pstree.ts, parsed with getopt; --help
+ * goes to oclif.
+ */
+export const PSTREE_OPTIONS: readonly OptionSpec[] = [
+  {key: 'ns', long: 'ns', arg: 'required'},
+  {key: 'arguments', long: 'arguments', short: 'a', arg: 'none'},
+  {key: 'uid-changes', long: 'uid-changes', short: 'u', arg: 'none'},
+  {key: 'show-parents', long: 'show-parents', short: 's', arg: 'none'},
+  {key: 'threads', long: 'threads', arg: 'none'},
+  {key: 'ascii', long: 'ascii', short: 'A', arg: 'none'},
+  {key: 'json', long: 'json', arg: 'none'},
+  {key: 'help', long: 'help', short: 'h', arg: 'none'},
+]
+
+/** Options anywhere on the line, as oclif takes them. */
+export function parsePstreeArgs(argv: readonly string[]): PstreeOptions | 'help' {
+  const dash = argv.indexOf('--')
+  const positional: string[] = []
+  // "-5" is a (bad) pid to refuse with a clear message, not a cluster of unknown short options.
+  let rest: string[] = []
+  for (const w of dash < 0 ? argv : argv.slice(0, dash)) (/^-\d+$/.test(w) ? positional : rest).push(w)
+  if (dash >= 0) positional.push(...argv.slice(dash + 1))
+  const o: PstreeOptions = {}
+  for (;;) {
+    const r = getopt(rest, PSTREE_OPTIONS)
+    for (const opt of r.options) {
+      switch (opt.key) {
+        case 'help':
+          return 'help'
+        case 'ns':
+          o.ns = opt.value
+          break
+        case 'arguments':
+          o.arguments = true
+          break
+        case 'uid-changes':
+          o.uidChanges = true
+          break
+        case 'show-parents':
+          o.showParents = true
+          break
+        case 'threads':
+          o.threads = true
+          break
+        case 'ascii':
+          o.ascii = true
+          break
+        case 'json':
+          o.json = true
+          break
+      }
+    }
+    if (r.rest.length === 0) break
+    positional.push(r.rest[0])
+    rest = r.rest.slice(1)
+  }
+  if (positional.length > 1) throw new GetoptError(`unexpected argument: ${positional[1]}`)
+  o.pid = positional[0]
+  return o
+}
+
+export async function runPstree(argv: readonly string[]): Promise<{kind: 'help'} | {kind: 'done'; exitCode: number}> {
+  try {
+    let o: PstreeOptions | 'help'
+    try {
+      o = parsePstreeArgs(argv)
+    } catch (err) {
+      // A usage error: one line, exit 1, as oclif's would be.
+      if (err instanceof GetoptError) throw new NsxError(err.message)
+      throw err
+    }
+    if (o === 'help') return {kind: 'help'}
+    const out = executePstree(o)
+    await writeOut(out.stdout)
+    if (out.warning) process.stderr.write(`nsx pstree: ${out.warning}\n`)
+    return {kind: 'done', exitCode: 0}
+  } catch (err) {
+    const {line, exitCode} = describeError(err, 1)
+    process.stderr.write(`nsx pstree: ${line}\n`)
+    if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
+    return {kind: 'done', exitCode}
+  }
+}
