@@ -1,0 +1,72 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {join} from 'node:path'
+import {REPO, run} from '../helpers/env.js'
+import {buildRunPlan, containerPaths, encodeEnv} from '../../src/container/plan.js'
+import type {RunSpec} from '../../src/container/spec.js'
+import {encodeOp, encodePlan, opArity} from '../../src/plan/encode.js'
+import {describePlan} from '../../src/plan/describe.js'
+import {validatePlan} from '../../src/plan/validate.js'
+
+const spec: RunSpec = {
+  name: 'web',
+  hostname: 'web',
+  argv: ['sh', '-c', 'echo hi'],
+  env: ['PATH=/bin'],
+  workdir: '/srv',
+  uid: 1000,
+  gid: 1000,
+  groups: [2000],
+  caps: [0, 1, 21],
+  privileged: false,
+  network: 'none',
+  volumes: [{source: '/data', target: '/mnt', readOnly: true}],
+  interactive: false,
+  tty: false,
+  detach: false,
+}
+const cgroups = {places: [{hierarchy: 'memory', version: 1 as const, parentDir: '/sys/fs/cgroup/memory', dir: '/sys/fs/cgroup/memory/nsx-web-12345678'}], enable: [], writes: []}
+const paths = containerPaths('/store/run/web', '/store/containers/web.json')
+
+test('the plan: supervisor, then the init sets up the root, then the command drops privileges and execs', () => {
+  const plan = validatePlan(buildRunPlan(spec, ['/l/low', '/l/high'], paths, cgroups))
+  const names = plan.ops.map((o) => o.op)
+  const at = (n: string) => names.indexOf(n as never)
+  // The cgroup is opened by the supervisor and joined by the init before any namespace or mount.
+  assert.deepEqual(names.slice(0, 6), ['cgroup-open', 'ctr-cleanup-cgroup', 'ctr-cleanup-path', 'ctr-cleanup-path', 'unshare', 'ctr-supervise'])
+  const order = ['cgroup-join', 'propagation', 'ctr-rootfs', 'ctr-bind', 'ctr-proc', 'ctr-dev', 'ctr-sys', 'ctr-hostname', 'ctr-loopback', 'env-from', 'ctr-pivot', 'ctr-mask', 'ctr-readonly', 'ctr-init', 'ctr-stdin-null', 'ctr-workdir', 'cap-bound', 'ctr-groups', 'setgid', 'setuid', 'cap-set', 'no-new-privs', 'close-fds', 'ctr-exec']
+  const idx = order.map(at)
+  assert.ok(idx.every((v) => v >= 0), `missing: ${order.filter((_, i) => idx[i] < 0)}`)
+  assert.deepEqual([...idx].sort((a, b) => a - b), idx, 'ops out of order')
+  const argv = encodePlan(plan)
+  // overlayfs wants lowerdir top first; --layer is lowest first.
+  assert.deepEqual(argv.slice(argv.indexOf('ctr-rootfs'), argv.indexOf('ctr-rootfs') + 5), ['ctr-rootfs', '/l/high:/l/low', '/store/run/web/upper', '/store/run/web/work', '/store/run/web/rootfs'])
+  assert.deepEqual(argv.slice(argv.indexOf('cap-bound'), argv.indexOf('cap-bound') + 2), ['cap-bound', '200003'])
+  assert.deepEqual(argv.slice(-4), ['ctr-exec', 'sh', '-c', 'echo hi'])
+  assert.ok(argv.includes('/proc/kcore') && argv.includes('/proc/sys'), 'masked and read-only paths')
+})
+
+test('--network host keeps the net namespace and lo alone; --privileged drops the masks; -i keeps stdin; -d passes the ready fd', () => {
+  const plan = buildRunPlan({...spec, network: 'host', privileged: true, interactive: true}, ['/l'], paths, cgroups, {readyFd: 3})
+  const names = plan.ops.map((o) => o.op)
+  const unshares = plan.ops.filter((o) => o.op === 'unshare').map((o) => (o as {ns: string[]}).ns.join(','))
+  assert.deepEqual(unshares, ['pid', 'mnt,uts,ipc,cgroup'])
+  for (const n of ['ctr-loopback', 'ctr-mask', 'ctr-readonly', 'ctr-stdin-null']) assert.ok(!names.includes(n as never), n)
+  assert.ok(names.indexOf('ctr-ready-fd') < names.indexOf('ctr-supervise'))
+})
+
+test("every container op has the arity the executor's op table declares, and a --dry-run line", () => {
+  const table = new Map(
+    run(join(REPO, 'native', 'build', 'nsx-exec'), ['--ops']).stdout.trim().split('\n').map((l) => {
+      const [name, arity] = l.split('\t')
+      return [name, Number(arity)] as const
+    }),
+  )
+  const plan = buildRunPlan(spec, ['/l'], paths, cgroups, {readyFd: 3})
+  for (const op of plan.ops) assert.equal(table.get(op.op), opArity(op), `arity of ${op.op}`)
+  for (const d of describePlan(plan, encodeOp)) assert.ok(d.action.length > 0, d.op)
+})
+
+test('the environment file is NUL-separated, so values may hold newlines', () => {
+  assert.equal(encodeEnv(['A=1', 'B=x\ny']), 'A=1\0B=x\ny\0')
+})

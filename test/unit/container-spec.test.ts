@@ -1,0 +1,87 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {parseCpus, parseCpuset, parseMemory, parsePidsLimit} from '../../src/container/limits.js'
+import {buildEnv, parseVolume, resolveCaps, resolveCommand, resolveUser} from '../../src/container/spec.js'
+import {expandEnv, parseRunArgs} from '../../src/container/options.js'
+import type {ImageDefaults} from '../../src/image/config.js'
+
+const image = (d: Partial<ImageDefaults> = {}): ImageDefaults => ({entrypoint: [], cmd: [], env: [], workingDir: '', user: '', ...d})
+
+test('--memory takes docker units and refuses nonsense and less than 6m', () => {
+  assert.equal(parseMemory('512m'), 512 * 1024 * 1024)
+  assert.equal(parseMemory('1g'), 1024 ** 3)
+  assert.equal(parseMemory('1.5G'), 1.5 * 1024 ** 3)
+  assert.equal(parseMemory('10485760'), 10485760)
+  assert.equal(parseMemory('64MiB'), 64 << 20)
+  assert.throws(() => parseMemory('lots'), /invalid --memory 'lots': expected a size/)
+  assert.throws(() => parseMemory('-5m'), /invalid --memory/)
+  assert.throws(() => parseMemory('1m'), /the minimum is 6m/)
+})
+
+test('--cpus, --pids-limit and --cpuset-cpus are checked against the machine', () => {
+  assert.equal(parseCpus('0.5', 2), 0.5)
+  assert.throws(() => parseCpus('3', 2), /the range is 0.01 to 2/)
+  assert.throws(() => parseCpus('half', 2), /expected a number of CPUs/)
+  assert.equal(parsePidsLimit('100'), 100)
+  assert.equal(parsePidsLimit('-1'), undefined)
+  assert.throws(() => parsePidsLimit('many'), /invalid --pids-limit/)
+  assert.equal(parseCpuset('0-1', '0-1\n'), '0-1')
+  assert.throws(() => parseCpuset('0,4', '0-1\n'), /CPU 4 not online \(online: 0-1\)/)
+  assert.throws(() => parseCpuset('1-0', '0-1\n'), /empty range/)
+})
+
+test("capabilities: docker's default set, then --cap-drop, then --cap-add; ALL; unknown names list the valid ones", () => {
+  const names = (caps: number[]) => caps.join(',')
+  assert.equal(names(resolveCaps({capAdd: [], capDrop: [], privileged: false}, 40)), '0,1,3,4,5,6,7,8,10,13,18,27,29,31')
+  assert.equal(names(resolveCaps({capAdd: ['sys_admin'], capDrop: ['ALL'], privileged: false}, 40)), '21')
+  assert.equal(names(resolveCaps({capAdd: [], capDrop: ['CAP_NET_RAW', 'mknod'], privileged: false}, 40)), '0,1,3,4,5,6,7,8,10,18,29,31')
+  assert.equal(resolveCaps({capAdd: [], capDrop: [], privileged: true}, 40).length, 41)
+  assert.throws(() => resolveCaps({capAdd: ['FLY'], capDrop: [], privileged: false}, 40), /unknown capability 'FLY' for --cap-add \(valid: CHOWN, .*, ALL\)/)
+  assert.throws(() => resolveCaps({capAdd: ['21'], capDrop: [], privileged: false}, 40), /unknown capability '21'/)
+})
+
+test("the command: arguments replace Cmd; --entrypoint replaces Entrypoint and drops Cmd; none at all is an error", () => {
+  const d = image({entrypoint: ['/init'], cmd: ['serve', '--port', '80']})
+  assert.deepEqual(resolveCommand({command: []}, d), ['/init', 'serve', '--port', '80'])
+  assert.deepEqual(resolveCommand({command: ['sh']}, d), ['/init', 'sh'])
+  assert.deepEqual(resolveCommand({command: [], entrypoint: 'probe'}, d), ['probe'])
+  assert.deepEqual(resolveCommand({command: ['-x'], entrypoint: 'probe'}, d), ['probe', '-x'])
+  assert.throws(() => resolveCommand({command: []}, image()), /no command/)
+})
+
+test('the environment: defaults, the image, --env-file, then -e; NAME alone takes our value or nothing', () => {
+  const env = buildEnv({env: ['A=flag', 'FROM_HOST', 'NOT_SET'], envFiles: [], tty: false}, image({env: ['A=image', 'PATH=/img/bin']}), 'h1', {FROM_HOST: 'x'})
+  assert.deepEqual(env, ['PATH=/img/bin', 'HOSTNAME=h1', 'A=flag', 'FROM_HOST=x', 'HOME=/root'])
+  assert.equal(expandEnv('X', {}), undefined)
+  assert.throws(() => buildEnv({env: ['=x'], envFiles: [], tty: false}, undefined, 'h'), /invalid environment variable '=x'/)
+})
+
+test('users: names and ids looked up in the image, with supplementary groups; unknown names refused', () => {
+  const passwd = 'root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n'
+  const group = 'root:x:0:\napp:x:1001:\nwheel:x:10:app,other\n'
+  assert.deepEqual(resolveUser('', passwd, group), {uid: 0, gid: 0, groups: []})
+  assert.deepEqual(resolveUser('app', passwd, group), {uid: 1000, gid: 1001, groups: [10]})
+  assert.deepEqual(resolveUser('1000', passwd, group), {uid: 1000, gid: 1001, groups: [10]})
+  assert.deepEqual(resolveUser('app:wheel', passwd, group), {uid: 1000, gid: 10, groups: []})
+  assert.deepEqual(resolveUser('42:43', undefined, undefined), {uid: 42, gid: 43, groups: []})
+  assert.throws(() => resolveUser('ghost', passwd, group), /unable to find user ghost/)
+  assert.throws(() => resolveUser('app:ghosts', passwd, group), /unable to find group ghosts/)
+})
+
+test('volumes: HOST:CTR[:ro], both absolute, the host path existing, never over /', () => {
+  assert.deepEqual(parseVolume('/tmp:/data'), {source: '/tmp', target: '/data', readOnly: false})
+  assert.deepEqual(parseVolume('/tmp:/data/./x/:ro'), {source: '/tmp', target: '/data/x/', readOnly: true})
+  assert.throws(() => parseVolume('/tmp'), /expected HOST:CONTAINER/)
+  assert.throws(() => parseVolume('/tmp:/x:rx'), /mode must be ro or rw/)
+  assert.throws(() => parseVolume('/tmp:/'), /cannot mount over the container's root/)
+  assert.throws(() => parseVolume('/tmp:rel'), /container path must be absolute/)
+})
+
+test('options parse like docker run: clustered short flags, repeatable ones, the command after the first non-option', () => {
+  const o = parseRunArgs(['-it', '--layer', 'a', '--layer=b', '-e', 'A=1', '-eB=2', '-v', '/x:/y', '-m', '64m', '--name', 'n', 'sh', '-c', 'echo -e'])
+  assert.deepEqual([o.interactive, o.tty, o.layers, o.env, o.volumes, o.memory, o.name, o.command], [true, true, ['a', 'b'], ['A=1', 'B=2'], ['/x:/y'], '64m', 'n', ['sh', '-c', 'echo -e']])
+  assert.throws(() => parseRunArgs(['--name', 'a', '--name', 'b']), /option --name may be given only once/)
+  assert.throws(() => parseRunArgs(['-d', '-t', 'sh']), /-t with -d/)
+  assert.throws(() => parseRunArgs(['--json', 'sh']), /--json only goes with --dry-run/)
+  assert.throws(() => parseRunArgs(['--network', 'bridge']), /expected none .* or host/)
+})
