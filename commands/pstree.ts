@@ -9,7 +9,11 @@ export default class Pstree extends NsxCommand {
 
 Marks after a process: [mnt,net,uts] lists the other namespace types that differ from its parent's (as pstree -S does; pid changes are the boundary lines), <defunct> marks a zombie, {N threads} counts the threads of a multithreaded process (list them with --threads).
 
-Without PID, the whole host from pid 1, plus any other top-level process (one that joined from outside, e.g. by nsenter, has no parent in view). Kernel threads are not shown: they all live in the initial namespaces, and pstree hides them too. Children are in pid order.`
+Without PID, the whole host from pid 1, plus any other top-level process (one that joined from outside, e.g. by nsenter, has no parent in view). Kernel threads are not shown: they all live in the initial namespaces, and pstree hides them too. With --ns, each top process of that namespace (its init, and any process that joined it with setns) and everything below. Children are in pid order; lines are never cut to the terminal width.
+
+As an ordinary user, other users' namespace links cannot be read: such a process takes its pid namespace from a parent or child at the same level where it can, and one line on stderr counts what could not be read.
+
+Exit status: 0, or 1 with one line on stderr for a PID that is invalid, gone, a kernel thread, a thread or not readable, and for an --ns that is not an inode, not a pid namespace, or has no process.`
 
   static override examples = [
     {description: 'The whole host, one boundary per pid namespace.', command: '<%= config.bin %> <%= command.id %>'},
