@@ -77,6 +77,18 @@ static void helper_undo(void)
 	nbinds = 0;
 }
 
+/* Map text comes comma-separated in the plan (one argv word): one line per range for the kernel. */
+static char *map_lines(const char *arg)
+{
+	char *text = strdup(arg);
+	if (!text)
+		die(EXIT_NSX_FAILURE, "out of memory");
+	for (char *c = text; *c; c++)
+		if (*c == ',')
+			*c = '\n';
+	return text;
+}
+
 static bool write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -90,13 +102,13 @@ static bool write_file(const char *path, const char *text)
 	return n == (ssize_t)len;
 }
 
-/* "0 100000 65536\n1 1000 1\n" on one line, for messages. */
+/* Map text on one line, for messages: "0 1000 1, 1 100000 65535". */
 static const char *one_line(const char *text)
 {
 	static char buf[256];
 	size_t j = 0;
 	for (size_t i = 0; text[i] && j + 4 < sizeof(buf); i++) {
-		if (text[i] == '\n') {
+		if (text[i] == '\n' || text[i] == ',') {
 			if (text[i + 1]) {
 				buf[j++] = ',';
 				buf[j++] = ' ';
@@ -113,12 +125,13 @@ static bool helper_map_write(const char *kind, const char *text)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/%s_map", (int)subject_pid, kind);
-	if (!write_file(path, text)) {
-		int err = errno;
+	char *lines = map_lines(text);
+	bool ok = write_file(path, lines);
+	int err = errno;
+	free(lines);
+	if (!ok)
 		warnx_nsx("write %s map '%s' to %s: %s", kind, one_line(text), path, strerror(err));
-		return false;
-	}
-	return true;
+	return ok;
 }
 
 /* newuidmap PID inner outer count ...: the setuid helper checks /etc/subuid for us. */
@@ -132,8 +145,8 @@ static bool helper_map_newidmap(const char *kind, const char *text)
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)subject_pid);
 	argv[n++] = (char *)prog;
 	argv[n++] = pidbuf;
-	for (char *save = NULL, *t = strtok_r(copy, " \n", &save); t && n < (int)(sizeof(argv) / sizeof(argv[0])) - 1;
-	     t = strtok_r(NULL, " \n", &save))
+	for (char *save = NULL, *t = strtok_r(copy, " \n,", &save); t && n < (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	     t = strtok_r(NULL, " \n,", &save))
 		argv[n++] = t;
 	argv[n] = NULL;
 	pid_t pid = fork();
@@ -353,8 +366,10 @@ static void op_map_write(struct exec_state *st, char **args, int nargs)
 	check_kind(args[0]);
 	char path[32];
 	snprintf(path, sizeof(path), "/proc/self/%s_map", args[0]);
-	if (!write_file(path, args[1]))
+	char *lines = map_lines(args[1]);
+	if (!write_file(path, lines))
 		die_errno(EXIT_NSX_FAILURE, "write %s map '%s' to %s", args[0], one_line(args[1]), path);
+	free(lines);
 }
 
 static void op_setgroups_write(struct exec_state *st, char **args, int nargs)

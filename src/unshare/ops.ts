@@ -27,12 +27,15 @@ export type UnshareOp =
 
 export type UnshareOpName = UnshareOp['op']
 
+const mapArg = (text: string) => text.trim().split('\n').join(',')
+
 type Encoder<N extends UnshareOpName> = (op: Extract<UnshareOp, {op: N}>) => string[]
 
 export const UNSHARE_ENCODERS: {[N in UnshareOpName]: Encoder<N>} = {
   'helper-start': () => [],
-  'helper-map': (o) => [o.kind, o.mode, o.text],
-  'map-write': (o) => [o.kind, o.text],
+  // Map lines travel comma-separated (one argv word, one line in --dry-run); the executor restores them.
+  'helper-map': (o) => [o.kind, o.mode, mapArg(o.text)],
+  'map-write': (o) => [o.kind, mapArg(o.text)],
   'setgroups-write': (o) => [o.mode],
   'timens-offset': (o) => [o.clock, String(o.seconds)],
   persist: (o) => [o.ns, o.path],

@@ -30,20 +30,20 @@ function plan(argv: string[], f: UnshareFacts = user, persist: Record<string, st
 
 test('-r as an ordinary user: one unshare, setgroups denied before our own single-id maps, then the command', () => {
   assert.deepEqual(plan(['-r', 'id', '-u']), [
-    'unshare user', 'setgroups-write deny', 'map-write uid 0 1000 1\n', 'map-write gid 0 1000 1\n', 'exec id -u',
+    'unshare user', 'setgroups-write deny', 'map-write uid 0 1000 1', 'map-write gid 0 1000 1', 'exec id -u',
   ])
 })
 
 test('the user namespace is unshared together with the others, so it is created first and owns them', () => {
   assert.deepEqual(plan(['-rmunipCT', '-f', '--mount-proc', 'sh']), [
-    'unshare mnt,net,pid,user,uts,ipc,cgroup,time', 'setgroups-write deny', 'map-write uid 0 1000 1\n', 'map-write gid 0 1000 1\n',
+    'unshare mnt,net,pid,user,uts,ipc,cgroup,time', 'setgroups-write deny', 'map-write uid 0 1000 1', 'map-write gid 0 1000 1',
     'fork-wait 0', 'propagation private /', 'mount-proc /proc', 'exec sh',
   ])
 })
 
 test('-c maps our own ids; with --map-user after it the uid is that one and the gid still ours', () => {
-  assert.deepEqual(plan(['-c', 'true']).slice(2, 4), ['map-write uid 1000 1000 1\n', 'map-write gid 1000 1000 1\n'])
-  assert.deepEqual(plan(['-c', '--map-user=5', 'true']).slice(2, 4), ['map-write uid 5 1000 1\n', 'map-write gid 1000 1000 1\n'])
+  assert.deepEqual(plan(['-c', 'true']).slice(2, 4), ['map-write uid 1000 1000 1', 'map-write gid 1000 1000 1'])
+  assert.deepEqual(plan(['-c', '--map-user=5', 'true']).slice(2, 4), ['map-write uid 5 1000 1', 'map-write gid 1000 1000 1'])
 })
 
 test('an ordinary user without a user namespace is told what privilege is missing and how to get it', () => {
@@ -53,13 +53,13 @@ test('an ordinary user without a user namespace is told what privilege is missin
 
 test('root with ranges: a helper started before unshare writes both maps from outside', () => {
   assert.deepEqual(plan(['--map-users=0:100000:65536', '--map-groups=100000,0,65536', 'true'], root), [
-    'helper-start', 'unshare user', 'helper-map uid write 0 100000 65536\n', 'helper-map gid write 0 100000 65536\n', 'helper-commit', 'exec true',
+    'helper-start', 'unshare user', 'helper-map uid write 0 100000 65536', 'helper-map gid write 0 100000 65536', 'helper-commit', 'exec true',
   ])
 })
 
 test('an ordinary user with --map-auto -r: newuidmap and newgidmap get our id as root and the subids from 1', () => {
   assert.deepEqual(plan(['--map-auto', '-r', 'true']), [
-    'helper-start', 'unshare user', 'helper-map uid newidmap 0 1000 1\n1 100000 65535\n', 'helper-map gid newidmap 0 1000 1\n1 100000 65535\n', 'helper-commit', 'exec true',
+    'helper-start', 'unshare user', 'helper-map uid newidmap 0 1000 1,1 100000 65535', 'helper-map gid newidmap 0 1000 1,1 100000 65535', 'helper-commit', 'exec true',
   ])
 })
 
@@ -76,7 +76,7 @@ test('root may map only ids its own user namespace has', () => {
 test('--setgroups allow with a single gid map: refused for an ordinary user (the kernel would), written from outside for root', () => {
   assert.throws(() => plan(['-r', '--setgroups=allow', 'true']), /--setgroups allow and --map-group \(or -r, -c\) go together only for root/)
   assert.deepEqual(plan(['-r', '--setgroups=allow', 'true'], root), [
-    'helper-start', 'unshare user', 'setgroups-write allow', 'map-write uid 0 0 1\n', 'helper-map gid write 0 0 1\n', 'helper-commit', 'exec true',
+    'helper-start', 'unshare user', 'setgroups-write allow', 'map-write uid 0 0 1', 'helper-map gid write 0 0 1', 'helper-commit', 'exec true',
   ])
   assert.throws(() => plan(['--setgroups=deny', '-n', 'true'], root), /--setgroups needs a new user namespace/)
 })
@@ -98,7 +98,7 @@ test('a pid namespace kept or given a /proc without --fork is refused, as is per
 
 test('setup after the fork follows util-linux: propagation, root, wd, /proc (inside the new root), gid, uid, capabilities', () => {
   assert.deepEqual(plan(['-r', '--kill-child=TERM', '-m', '-R', '/srv/root', '-w', '/tmp', '--mount-proc', '-S', '0', '-G', '0', '--keep-caps', 'id']), [
-    'unshare mnt,user', 'setgroups-write deny', 'map-write uid 0 1000 1\n', 'map-write gid 0 1000 1\n', 'fork-wait 15',
+    'unshare mnt,user', 'setgroups-write deny', 'map-write uid 0 1000 1', 'map-write gid 0 1000 1', 'fork-wait 15',
     'propagation private /', 'open-root /srv/root', 'chroot', 'chdir /tmp', 'mount-proc /proc',
     'setgroups', 'setgid 0', 'setuid 0', 'keep-caps', 'exec id',
   ])
@@ -112,7 +112,7 @@ test('with a propagation other than private, /proc is made private before the ne
 
 test('--forward-signals comes before the fork, the environment is cleared last before exec', () => {
   assert.deepEqual(plan(['-r', '--forward-signals', '--whitelist-env=PATH', 'id']), [
-    'unshare user', 'setgroups-write deny', 'map-write uid 0 1000 1\n', 'map-write gid 0 1000 1\n', 'forward-signals', 'fork-wait 0', 'env-keep PATH', 'exec id',
+    'unshare user', 'setgroups-write deny', 'map-write uid 0 1000 1', 'map-write gid 0 1000 1', 'forward-signals', 'fork-wait 0', 'env-keep PATH', 'exec id',
   ])
 })
 
