@@ -17,11 +17,30 @@ before(() => {
   if (process.getuid?.() !== 0) return
   const r = run('useradd', ['-M', '-s', '/usr/sbin/nologin', NAME])
   if (r.status !== 0) throw new Error(`useradd ${NAME}: ${r.stderr}`)
-  const line = readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith(`${NAME}:`))
-  if (!line) throw new Error(`useradd gave ${NAME} no /etc/subuid range`)
-  const [, start, count] = line.split(':')
-  sub = {start: Number(start), count: Number(count)}
   ready = true
+  const lineOf = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${NAME}:`))
+    } catch {
+      return undefined
+    }
+  }
+  if (!lineOf('/etc/subuid') || !lineOf('/etc/subgid')) {
+    // useradd gives subordinate ids only when /etc/subuid exists: add a range above every other one.
+    const ends = ['/etc/subuid', '/etc/subgid'].flatMap((f) => {
+      try {
+        return readFileSync(f, 'utf8').split('\n').map((l) => l.split(':')).filter((p) => p.length === 3).map((p) => Number(p[1]) + Number(p[2]))
+      } catch {
+        return []
+      }
+    })
+    const start = Math.max(100000, ...ends)
+    const range = `${start}-${start + 65535}`
+    const r2 = run('usermod', ['--add-subuids', range, '--add-subgids', range, NAME])
+    if (r2.status !== 0) throw new Error(`usermod --add-subuids ${range} ${NAME}: ${r2.stderr}`)
+  }
+  const [, start, count] = (lineOf('/etc/subuid') ?? '').split(':')
+  sub = {start: Number(start), count: Number(count)}
 })
 
 after(() => {
