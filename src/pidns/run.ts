@@ -35,6 +35,7 @@ export function executePstree(o: PstreeOptions): PstreeOutcome {
   const ns = o.ns === undefined ? undefined : parsePidNsArg(o.ns)
 
   const snap = ProcSnapshot.read()
+  if (snap.processes.size === 0) throw new NsxError(`no processes in ${snap.root}: is procfs mounted there?`)
   if (pid !== undefined && (snap.nsLinks(pid) === undefined || snap.denied(pid))) {
     if (!snap.processes.has(pid)) throw new NsxError(`no such process: ${pid}`)
     const hint = process.geteuid?.() === 0 ? '' : ' (run as root or as its owner)'

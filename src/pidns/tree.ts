@@ -182,11 +182,19 @@ class Builder {
     for (const c of node.children) this.registerAll(c, node)
   }
 
-  /** For a top process (subtree, --ns), the namespace of its real parent, when that is one level up. */
+  /** For a top process (subtree, --ns): the namespace of the nearest real ancestor one level up. */
   private outerParentNs(node: ProcessNode): number | null {
-    const status = this.snap.processes.get(node.ppid)?.status
-    if (!status || status.nspid.length !== node.level) return null
-    return this.snap.pidNsOf(node.ppid) ?? null
+    let pid = node.ppid
+    for (let hops = 0; hops < 4096; hops++) {
+      const status = this.snap.processes.get(pid)?.status
+      if (!status) return null
+      const level = status.nspid.length - 1
+      if (level === node.level - 1) return this.snap.pidNsOf(pid) ?? null
+      // Below the namespace's own processes there is only a jump (setns) of several levels: unknown.
+      if (level !== node.level) return null
+      pid = status.ppid
+    }
+    return null
   }
 
   private register(node: ProcessNode, parent: ProcessNode | undefined): void {

@@ -1,10 +1,12 @@
 import {test, TestContext} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync, readdirSync, readlinkSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
 import {TestProcesses, childrenOf, waitFor} from '../helpers/processes.js'
 import type {ProcessNode, ProcessTree} from '../../src/pidns/tree.js'
+import {describeByIoctl} from '../../src/pidns/relations.js'
 
 // Real nested pid namespaces, compared with pstree -S -p (psmisc) and with what the kernel says
 // in /proc/PID/status (NSpid) and /proc/PID/ns/pid. Every test compares only processes it started.
@@ -340,4 +342,35 @@ test('a reader that goes away early (nsx pstree | head) ends nsx quietly with st
   const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   assert.equal(stderr, '')
   assert.equal(status, 0)
+})
+
+test('the owner and parent questions go to the namespace asked about, never to a reused pid', (t) => {
+  if (!ready(t)) return
+  const describe = describeByIoctl()
+  const own = describe(process.pid, nsInode(process.pid))
+  assert.deepEqual(own.owner, {inode: nsInode(process.pid, 'user'), uid: 0})
+  // The link says one namespace, the pid now holds another (as after pid reuse): no answer.
+  assert.deepEqual(describe(process.pid, nsInode(process.pid) + 1), {})
+  assert.deepEqual(describe(4194303, 4026531836), {}, 'a pid that does not exist')
+})
+
+test('the CLI reads the /proc it is pointed at (NSX_PROC_ROOT): fixture tree in, the same tree out', (t) => {
+  if (!ready(t)) return
+  const env = {NSX_PROC_ROOT: join(process.cwd(), 'test/unit/fixtures/pstree-nested/proc')}
+  const r = nsx(['pstree', '63'], {env})
+  assert.equal(r.status, 0, r.stderr)
+  // The fixture's links are not nsfs files: no owner, and the parent comes from the tree.
+  assert.equal(
+    r.stdout,
+    `pid:[4026532300] level 1, parent pid:[4026531836]
+└─unshare(63/3) [mnt,user]
+  └─pid:[4026532400] level 2
+    └─sh(64/4/1)
+      └─sleep(65/5/2) <defunct>
+`,
+  )
+  assertOneLineError(nsx(['pstree', '3'], {env}), 1, /process 3 \(kworker\/0:1\) is a kernel thread/)
+  const empty = mkdtempSync(join(tmpdir(), 'nsx-pstree-'))
+  t.after(() => rmSync(empty, {recursive: true, force: true}))
+  assertOneLineError(nsx(['pstree'], {env: {NSX_PROC_ROOT: empty}}), 1, /no processes in .*: is procfs mounted there\?/)
 })

@@ -231,3 +231,9 @@ test('--ns accepts an inode as lsns prints it or a link as readlink prints it, a
     assert.throws(() => parsePidNsArg(bad), (e: unknown) => e instanceof NsxError && /invalid pid namespace/.test(e.message), bad)
   }
 })
+
+test('a subtree starting inside a namespace still names the parent namespace, from its real ancestors', () => {
+  const tree = buildTree(snapshot(), {pid: 63})
+  assert.equal(tree.namespaces.find((n) => n.inode === X)!.parent, HOST)
+  assert.equal(tree.namespaces.find((n) => n.inode === Y)!.parent, X)
+})
