@@ -43,6 +43,8 @@ export interface DetachedStart {
   pid: number
   /** null when the command was exec'd; else the executor's exit status (126/127/125). */
   failed: number | null
+  /** On failure, the last line the executor wrote (its error). */
+  message?: string
 }
 
 /**
@@ -55,6 +57,8 @@ export async function startDetached(plan: Plan, log: string, onSpawn: (pid: numb
   const fd = await sealedExecutor()
   const argv = encodePlan(plan)
   const out = openSync(log, 'a', 0o600)
+  // Read through our own fd: on failure the supervisor removes the log with the container.
+  const rd = openSync(log, 'r')
   try {
     const child = spawn(`/proc/${process.pid}/fd/${fd}`, argv.slice(1), {
       argv0: argv[0],
@@ -67,6 +71,7 @@ export async function startDetached(plan: Plan, log: string, onSpawn: (pid: numb
     })
     onSpawn(pid)
     const ready = child.stdio[3] as NodeJS.ReadableStream
+    const exited = new Promise<void>((res) => (child.exitCode !== null || child.signalCode !== null ? res() : child.once('exit', () => res())))
     const result = await new Promise<DetachedStart>((resolve) => {
       let byte: number | undefined
       let settled = false
@@ -83,11 +88,18 @@ export async function startDetached(plan: Plan, log: string, onSpawn: (pid: numb
         if (byte === undefined) finish(code ?? (signal ? 128 : 125))
       })
     })
+    // A failed start: the supervisor is cleaning up; report once it is done, so nothing is left.
+    if (result.failed !== null && result.failed !== 0) {
+      await exited
+      const text = readFileSync(rd, 'utf8').trim().split('\n')
+      result.message = text[text.length - 1]?.replace(/^nsx run: /, '')
+    }
     child.unref()
     ;(child.stdio[3] as unknown as {destroy(): void}).destroy()
     return result
   } finally {
     closeSync(out)
+    closeSync(rd)
     closeSync(fd)
   }
 }

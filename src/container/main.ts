@@ -67,8 +67,7 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
     const started = await startDetached(r.plan, join(dir, 'log'), (pid) => pinLayers(r.store, r.spec.name, pid, r.layers, r.imageIds))
     undo.length = 0 // the supervisor owns the cleanup now
     if (started.failed !== null && started.failed !== 0) {
-      const log = readLog(join(dir, 'log'))
-      throw new NsxError(log || `the container exited with status ${started.failed} before its command ran`, started.failed)
+      throw new NsxError(started.message || `the container exited with status ${started.failed} before its command ran`, started.failed)
     }
     process.stdout.write(`${r.spec.name}\n`)
     return {kind: 'done', exitCode: 0}
@@ -83,15 +82,6 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
     // The store's errors carry the inspection commands' 1; before the executor runs, nsx run fails with 125.
     const e = err instanceof NsxError && err.exitCode === 1 ? new NsxError(err.message, 125) : err
     return {kind: 'done', exitCode: reportError(e, 'nsx run', 125)}
-  }
-}
-
-function readLog(path: string): string {
-  try {
-    const lines = readFileSync(path, 'utf8').trim().split('\n')
-    return lines[lines.length - 1].replace(/^nsx run: /, '')
-  } catch {
-    return ''
   }
 }
 

@@ -204,5 +204,5 @@ export function liveNames(store: Store): string {
   const names = listContainers(store)
     .filter((c) => c.liveness === 'running')
     .map((c) => c.state.name)
-  return names.length > 0 ? names.join(', ') : 'none running'
+  return names.length > 0 ? names.join(', ') : 'none'
 }

@@ -40,7 +40,7 @@ const pidResolver: TargetResolver = {
  * `() => import('../container/target.js').then((m) => m.containerResolver)`.
  * Loaders are imported only when a spec is not a pid, so `nsx enter PID` stays fast.
  */
-export const NAMED_TARGET_LOADERS: Array<() => Promise<TargetResolver>> = []
+export const NAMED_TARGET_LOADERS: Array<() => Promise<TargetResolver>> = [() => import('../container/target.js').then((m) => m.containerResolver)]
 
 /** Whether a leading argument (`nsx enter SPEC cmd`) names a target rather than the command. */
 export async function isTargetSpec(spec: string): Promise<boolean> {
