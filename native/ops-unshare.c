@@ -318,11 +318,8 @@ static void op_helper_start(struct exec_state *st, char **args, int nargs)
 	if (pid < 0)
 		die_errno(EXIT_NSX_FAILURE, "fork the outside helper");
 	if (pid == 0) {
+		/* No PR_SET_PDEATHSIG: if we die, the helper sees EOF, undoes its bind mounts and exits. */
 		close(sv[0]);
-		/* Dies with us: a helper never outlives the nsx that started it. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != subject_pid)
-			_exit(0);
 		helper_loop(sv[1]);
 	}
 	close(sv[1]);
