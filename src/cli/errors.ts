@@ -38,7 +38,10 @@ export function describeError(err: unknown, failureExitCode = 1): {line: string;
   const e = (err ?? {}) as OclifLikeError
   const message = typeof e.message === 'string' ? e.message : String(err)
   // oclif's parse errors are several lines ("... See more help with --help"); the first one says it.
-  const first = message.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error'
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
+  let first = lines[0] ?? 'unknown error'
+  // oclif's "Missing 1 required arg:" names the argument on the next line ("pid  description").
+  if (first.endsWith(':') && lines[1] !== undefined) first = `${first} ${lines[1].split(/\s{2,}/)[0]}`
   const oclifExit = e.oclif?.exit
   // Usage errors from oclif (unknown flag, missing argument): the command's failure code.
   if (typeof oclifExit === 'number') return {line: first, exitCode: oclifExit === 0 ? 0 : failureExitCode}

@@ -2,6 +2,7 @@ import {NsxError} from '../cli/errors.js'
 import {AccessLog, PROC_ROOT, SYS_ROOT} from '../proc/fs.js'
 import {readCommandLine, readCwd, readRoot, readStat, readStatus} from '../proc/process.js'
 import {parsePid, requireProcess} from '../proc/target.js'
+import {refuseZombie} from './target.js'
 import {userName} from '../proc/users.js'
 import {CapabilitySet, describeCapabilities, readLastCap} from '../proc/capabilities.js'
 import {NsLinks, readNsLinks} from '../ns/links.js'
@@ -85,6 +86,7 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
   const sysRoot = opts.sysRoot ?? SYS_ROOT
   const pid = parsePid(pidArg)
   const {status} = requireProcess(pid, {}, root)
+  refuseZombie(pid, status)
   const started = readStat(pid, root)?.starttime
   const log = new AccessLog()
 
@@ -107,7 +109,7 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
     throw new NsxError(`process ${pid}: cannot open its user namespace: ${(err as Error).message}`)
   }
   const viewerInode = linkInode(`${root}/self/ns/user`)
-  const userns = buildUsernsChain(pid, ancestry, viewerInode, procReader(firstProcessIn(discovery, 'user'), root))
+  const userns = buildUsernsChain(pid, ancestry, viewerInode, procReader(firstProcessIn(discovery, 'user'), viewerInode, root))
   const userParent = userns.levels[1]?.inode ?? null
 
   const namespaces = namespaceEntries(pid, links, ref, own, discovery, userParent, root)
@@ -201,12 +203,13 @@ function notesFor(r: InspectReport, root: string): string[] {
   if (user?.host === true) {
     if (euid === 0) notes.push('runs as root in the host user namespace: root inside is root on the host')
   } else if (user?.host === false) {
+    // /proc/PID/status shows ids as nsx's user namespace sees them: translate inward.
     try {
-      const t = translateId(r.userns, 'uid', euid, 'to-host', readOverflowId('uid', root))
+      const t = translateId(r.userns, 'uid', euid, 'to-inside', readOverflowId('uid', root))
       const top = r.userns.levels.find((l) => l.viewer)
       const where = top?.initial ? 'on the host' : `in nsx's user namespace user:[${top?.inode}]`
-      if (t.result === null) notes.push(`effective uid ${euid} is not mapped ${where}`)
-      else notes.push(`effective uid ${euid} inside is uid ${t.result}${userLabel(t.result, top?.initial === true)} ${where}`)
+      if (t.result === null) notes.push(`runs as uid ${euid} ${where}, which its user namespace does not map (it sees itself as ${t.overflowId})`)
+      else notes.push(`runs as uid ${euid}${userLabel(euid, top?.initial === true)} ${where}, uid ${t.result} inside its user namespace`)
     } catch {
       // maps unreadable: the chain itself says so
     }

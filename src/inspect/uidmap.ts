@@ -1,7 +1,8 @@
 import {NsxError} from '../cli/errors.js'
-import {PROC_ROOT, readLink} from '../proc/fs.js'
+import {PROC_ROOT} from '../proc/fs.js'
 import {readStat} from '../proc/process.js'
 import {parsePid, requireProcess} from '../proc/target.js'
+import {refuseZombie} from './target.js'
 import {discoverNamespaces, Discovery} from '../ns/discover.js'
 import {
   Direction,
@@ -48,6 +49,7 @@ export function gatherUidmap(pidArg: string, req: UidmapRequest = {}): UidmapRep
   if (req.gid !== undefined) wanted.push(['gid', parseId(req.gid, 'gid')])
   if (req.toInside && wanted.length === 0) throw new NsxError('--to-inside translates the id given with --uid or --gid: give one')
   const {status} = requireProcess(pid, {}, root)
+  refuseZombie(pid, status)
   const started = readStat(pid, root)?.starttime
 
   let ancestry
@@ -65,11 +67,10 @@ export function gatherUidmap(pidArg: string, req: UidmapRequest = {}): UidmapRep
   // Only levels above the process's own and below nsx's need another process to read through.
   let discovery: Discovery | undefined
   const processIn = (inode: number) => {
-    if (inode === viewerInode) return selfPid(root)
     discovery ??= discoverNamespaces({types: ['user'], procRoot: root, relations: false})
     return discovery.get('user', inode)?.pids[0]
   }
-  const chain = buildUsernsChain(pid, ancestry, viewerInode, procReader(processIn, root))
+  const chain = buildUsernsChain(pid, ancestry, viewerInode, procReader(processIn, viewerInode, root))
   const overflowUid = readOverflowId('uid', root)
   const overflowGid = readOverflowId('gid', root)
   const direction: Direction = req.toInside ? 'to-inside' : 'to-host'
@@ -83,10 +84,4 @@ export function gatherUidmap(pidArg: string, req: UidmapRequest = {}): UidmapRep
   })
   if (readStat(pid, root)?.starttime !== started) throw new NsxError(`process ${pid} exited while it was being inspected`)
   return {...chain, name: status.name, overflowUid, overflowGid, translations}
-}
-
-/** nsx's own pid as /proc at root names it (the fixture's "self" link, or the real one). */
-function selfPid(root: string): number | undefined {
-  const n = Number(readLink(`${root}/self`))
-  return Number.isInteger(n) && n > 0 ? n : undefined
 }

@@ -117,9 +117,19 @@ export interface ChainReader {
   read(pid: number, file: 'uid_map' | 'gid_map' | 'setgroups'): string | undefined
 }
 
-export function procReader(members: (inode: number) => number | undefined, root = PROC_ROOT): ChainReader {
+/** nsx's own pid as /proc at root names it (a fixture tree's "self" link, or the real one). */
+export function selfPid(root = PROC_ROOT): number | undefined {
+  const n = Number(readLink(`${root}/self`))
+  return Number.isInteger(n) && n > 0 ? n : undefined
+}
+
+/**
+ * Read levels through /proc: nsx's own level through nsx itself (always there), the others
+ * through a member found by `members` (a scan of /proc).
+ */
+export function procReader(members: (inode: number) => number | undefined, viewerInode: number | undefined, root = PROC_ROOT): ChainReader {
   return {
-    processIn: members,
+    processIn: (inode) => (inode === viewerInode ? (selfPid(root) ?? members(inode)) : members(inode)),
     read: (pid, file) => readText(`${root}/${pid}/${file}`),
   }
 }
