@@ -182,3 +182,15 @@ test('--clear-env and --whitelist-env leave the command only the variables named
   assert.equal(nsx(['unshare', '--clear-env', 'env'], {env}).stdout, '')
   assert.equal(nsx(['unshare', '--whitelist-env=NSX_B,NSX_NONE', 'env'], {env}).stdout, 'NSX_B=b\n')
 })
+
+test('--mount-proc=DIR mounts the new procfs on DIR only; the command\'s /proc stays the old one', (t) => {
+  if (!guard(t)) return
+  const dir = mkdtempSync(join(tmpdir(), 'nsx-unshare-proc-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  const script = `ls ${dir} | grep -c '^[0-9]'; readlink ${dir}/self; [ -e /proc/1/comm ] && echo host-proc-kept`
+  const f = both(['-pf', `--mount-proc=${dir}`], script)
+  assert.deepEqual([f.nsx.status, f.nsx.stdout], [f.ul.status, f.ul.stdout])
+  // Only the new namespace's few processes (sh, ls, grep, readlink: small pids) under DIR.
+  assert.match(f.nsx.stdout, /^[1-5]\n[1-9]\nhost-proc-kept\n$/)
+  assert.equal(run('sh', ['-c', `ls ${dir} | wc -l`]).stdout.trim(), '0', 'nothing mounted on the host')
+})
