@@ -62,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -281,6 +282,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	reset_signals();
+	/* Started from a memfd (/proc/self/fd/N), the kernel names us "N": name us for ps. */
+	prctl(PR_SET_NAME, "nsx-exec", 0, 0, 0);
 
 	/* Validate the whole plan before running any of it: a bad plan changes nothing. */
 	for (int i = 1; i < argc;) {

@@ -1,4 +1,4 @@
-import {accessSync, constants, readdirSync, readlinkSync} from 'node:fs'
+import {accessSync, closeSync, constants, readFileSync, readdirSync, readlinkSync, writeSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {NsxError} from '../cli/errors.js'
 import {encodePlan} from './encode.js'
@@ -24,15 +24,39 @@ export function executorPath(): string {
   throw new NsxError('the native executor is not built: run `npm run build:native` (needs a C compiler: apt-get install gcc make)', 125)
 }
 
-/** Validate, encode and execve into the executor. Never returns; throws if execve fails. */
+/**
+ * A sealed, close-on-exec memfd copy of the executor. `enter` execs a command from the
+ * target's filesystem: had a container replaced it by a `#!/proc/self/exe` script, the
+ * kernel would start our executor again in there, and its /proc/PID/exe would hand the
+ * container the host's binary to overwrite (CVE-2019-5736, the runc bug; nsenter has it
+ * too). A sealed copy cannot be written by anyone, root included.
+ */
+export async function sealedExecutor(): Promise<number> {
+  const bytes = readFileSync(executorPath())
+  const libc = await import('../ffi/libc.js')
+  const MFD_CLOEXEC = 0x1
+  const fd = libc.memfdCreate('nsx-exec', libc.MFD_ALLOW_SEALING | MFD_CLOEXEC)
+  try {
+    let off = 0
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+    libc.addSeals(fd, libc.F_SEAL_SEAL | libc.F_SEAL_SHRINK | libc.F_SEAL_GROW | libc.F_SEAL_WRITE)
+  } catch (err) {
+    closeSync(fd)
+    throw err
+  }
+  return fd
+}
+
+/** Validate, encode and execve into (a sealed copy of) the executor. Never returns; throws if execve fails. */
 export async function execPlan(plan: Plan): Promise<never> {
   validatePlan(plan)
-  const path = executorPath()
+  const fd = await sealedExecutor()
   const {execve} = await import('../ffi/libc.js')
   try {
-    return execve(path, encodePlan(plan), process.env, inheritedFds())
+    // An ELF binary runs from a close-on-exec fd: the kernel opens it before closing the fds.
+    return execve(`/proc/self/fd/${fd}`, encodePlan(plan), process.env, inheritedFds().filter((f) => f !== fd))
   } catch (err) {
-    throw new NsxError(`cannot start the executor ${path}: ${(err as Error).message}`, 125)
+    throw new NsxError(`cannot start the executor ${executorPath()}: ${(err as Error).message}`, 125)
   }
 }
 

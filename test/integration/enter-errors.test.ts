@@ -6,7 +6,6 @@ import {join} from 'node:path'
 import {assertOneLineError, NSX_BIN, REPO, needCommand, needRoot, nsx, run} from '../helpers/env.js'
 import {TestProcesses, childrenOf, waitFor} from '../helpers/processes.js'
 
-const EXEC = join(REPO, 'native', 'build', 'nsx-exec')
 const procs = new TestProcesses()
 const tmp = mkdtempSync(join(tmpdir(), 'nsx-enter-'))
 after(async () => {
@@ -84,7 +83,8 @@ async function pausedEnter(args: string[], fifo: string): Promise<{done: Promise
   const done = new Promise<{code: number | null; stderr: string}>((resolve) => child.on('exit', (code) => resolve({code, stderr})))
   await waitFor(() => {
     try {
-      return run('readlink', [`/proc/${child.pid}/exe`]).stdout.trim() === EXEC
+      // The executor runs from a sealed memfd copy: /proc/PID/exe reads /memfd:nsx-exec (deleted).
+      return /nsx-exec/.test(run('readlink', [`/proc/${child.pid}/exe`]).stdout)
     } catch {
       return false
     }
@@ -119,7 +119,8 @@ test('pinning: when the pid is reused by another process in between, nsx refuses
     sleep 600 & T=$!
     NSX_TEST_PAUSE_BEFORE_PIN=${fifo} "${process.execPath}" "${NSX_BIN}" enter -t $T -n touch ${marker} 2>${tmp}/reuse.err &
     N=$!
-    while [ "$(readlink /proc/$N/exe)" != "${EXEC}" ]; do sleep 0.02; done
+    i=0
+    until readlink /proc/$N/exe | grep -q nsx-exec; do i=$((i + 1)); [ $i -lt 500 ] || { echo "nsx enter never reached the executor"; kill -9 $N $T; exit 98; }; sleep 0.02; done
     kill -9 $T; wait $T 2>/dev/null
     echo $((T - 1)) > /proc/sys/kernel/ns_last_pid
     sleep 600 & R=$!
@@ -127,7 +128,8 @@ test('pinning: when the pid is reused by another process in between, nsx refuses
     echo go > ${fifo}
     wait $N; echo "status=$? pid=$T"
     kill $R`
-  const r = run('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', 'sh', '-c', script], {timeout: 30000})
+  // unshare ignores SIGTERM while it waits for its child: a timeout must kill.
+  const r = run('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', 'sh', '-c', script], {timeout: 30000, killSignal: 'SIGKILL'})
   const m = /status=(\d+) pid=(\d+)/.exec(r.stdout)
   assert.ok(m, `scenario failed: ${r.stdout} ${r.stderr}`)
   assert.equal(m[1], '125')

@@ -1,7 +1,7 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync, existsSync} from 'node:fs'
-import {needCommand, needRoot, nsx} from '../helpers/env.js'
+import {closeSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmdirSync, writeFileSync, writeSync, existsSync} from 'node:fs'
+import {NSX_BIN, needCommand, needRoot, nsx} from '../helpers/env.js'
 import {TestProcesses, childrenOf, waitFor} from '../helpers/processes.js'
 
 /** What util-linux 2.38 (on this machine) lacks, checked against the kernel directly. */
@@ -103,15 +103,52 @@ test('--dry-run prints each operation in order with what it needs, and enters no
   if (!needRoot(t)) return
   const c = procs.spawn('sleep', ['600'])
   await waitFor(() => c.pid !== undefined)
-  const r = nsx(['enter', '--dry-run', String(c.pid), 'touch', '/nonexistent-dir/x'])
+  const r = nsx(['enter', '--dry-run', '-t', String(c.pid), '-m', '-p', 'touch', '/nonexistent-dir/x'])
   assert.equal(r.status, 0, r.stderr)
-  assert.match(r.stdout, new RegExp(`^ 1  pin ${c.pid} \\d+ +pin process ${c.pid}`, 'm'))
+  assert.match(r.stdout, new RegExp(`^1  pin ${c.pid} \\d+ +pin process ${c.pid}`, 'm'))
   assert.match(r.stdout, /setns mnt .*\n.*needs: CAP_SYS_ADMIN in the user namespace that owns it; CAP_SYS_CHROOT/)
-  const j = nsx(['enter', '--dry-run', '--json', String(c.pid), 'true'])
+  const j = nsx(['enter', '--dry-run', '--json', '-t', String(c.pid), '-m', '-p', 'true'])
   assert.equal(j.status, 0, j.stderr)
   const plan = JSON.parse(j.stdout) as {steps: {op: string; args: string[]; needs: string}[]}
   const ops = plan.steps.map((s) => s.op)
   assert.equal(ops[0], 'pin')
   assert.deepEqual(ops.slice(-3), ['release-target', 'fork', 'exec'])
   assert.ok(ops.indexOf('setns-try') < ops.indexOf('setns'))
+})
+
+test('the executor runs from a sealed memfd copy: its /proc/PID/exe cannot be written, not even by root (CVE-2019-5736)', async (t) => {
+  if (!needRoot(t)) return
+  const target = procs.spawn('sleep', ['600'])
+  await waitFor(() => target.pid !== undefined)
+  // -p forks: the executor stays as the waiting parent of the command.
+  const c = procs.spawn(process.execPath, [NSX_BIN, 'enter', '-t', String(target.pid), '-p', 'sleep', '600'])
+  await waitFor(() => childrenOf(c.pid!).length === 1, 10000, 'the executor to fork the command')
+  const kid = childrenOf(c.pid!)[0]
+  // Killing the executor would orphan the command, which holds the test's pipes: kill it first.
+  t.after(() => {
+    try {
+      process.kill(kid, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+  })
+  assert.equal(readlinkSync(`/proc/${c.pid}/exe`), '/memfd:nsx-exec (deleted)')
+  assert.equal(readFileSync(`/proc/${c.pid}/comm`, 'utf8'), 'nsx-exec\n')
+  // Nothing of it reaches the command: no memfd among the command's fds.
+  for (const fd of readdirSync(`/proc/${kid}/fd`)) assert.doesNotMatch(readlinkSync(`/proc/${kid}/fd/${fd}`), /memfd/)
+  // The attack: hold the executor's binary open, and write it once it no longer runs.
+  const held = openSync(`/proc/${c.pid}/exe`, 'r')
+  try {
+    process.kill(kid, 'SIGKILL')
+    await procs.killAll()
+    const w = openSync(`/proc/self/fd/${held}`, 'r+')
+    try {
+      // The regular file of the CVE would take the write; the sealed copy refuses it.
+      assert.throws(() => writeSync(w, 'overwritten'), (e: NodeJS.ErrnoException) => e.code === 'EPERM')
+    } finally {
+      closeSync(w)
+    }
+  } finally {
+    closeSync(held)
+  }
 })
