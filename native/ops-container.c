@@ -45,6 +45,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
 
 #include "exec.h"
 
@@ -69,7 +70,8 @@ static struct {
 	int status_fd;   /* in C: write end of the pipe to S, for the payload's wait status */
 	pid_t payload;   /* in C: the payload's pid */
 	int ready_fd;    /* detached runs: closed at exec, so the starter knows the command started */
-} ctr = {.rootfd = -1, .status_fd = -1, .ready_fd = -1};
+	int cgroup_fd;   /* a v2 cgroup directory the init is born in */
+} ctr = {.rootfd = -1, .status_fd = -1, .ready_fd = -1, .cgroup_fd = -1};
 
 /* Signals the supervisor and the init pass on to the command. */
 static const int FORWARDED[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
@@ -91,6 +93,16 @@ static char *xstrdup(const char *s)
 }
 
 /* ---- supervisor side ---- */
+
+static void op_cgroup_fd(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	if (ctr.cgroup_fd >= 0)
+		close(ctr.cgroup_fd);
+	ctr.cgroup_fd = open(args[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ctr.cgroup_fd < 0)
+		die_errno(EXIT_NSX_FAILURE, "open the cgroup %s", args[0]);
+}
 
 static void op_cleanup_cgroup(struct exec_state *st, char **args, int nargs)
 {
@@ -240,9 +252,24 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	forwarded_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	fflush(NULL);
-	pid_t child = fork();
+	pid_t child;
+	if (ctr.cgroup_fd >= 0) {
+		/* Born in its cgroup: no migration (a write to cgroup.procs waits for an RCU grace period). */
+		struct clone_args ca;
+		memset(&ca, 0, sizeof(ca));
+		ca.flags = CLONE_INTO_CGROUP;
+		ca.exit_signal = SIGCHLD;
+		ca.cgroup = (uint64_t)ctr.cgroup_fd;
+		child = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	} else {
+		child = fork();
+	}
 	if (child < 0)
 		die_errno(EXIT_NSX_FAILURE, "fork the container's init");
+	if (ctr.cgroup_fd >= 0) {
+		close(ctr.cgroup_fd);
+		ctr.cgroup_fd = -1;
+	}
 	if (child > 0) {
 		close(pfd[1]);
 		if (self >= 0)
@@ -788,6 +815,7 @@ static void op_exec_payload(struct exec_state *st, char **args, int nargs)
 }
 
 const struct op ops_container[] = {
+	{"ctr-cgroup-fd", 1, op_cgroup_fd, "DIR: a v2 cgroup the init is born in (clone3 CLONE_INTO_CGROUP)"},
 	{"ctr-cleanup-cgroup", 1, op_cleanup_cgroup, "DIR: rmdir this cgroup after the container ends"},
 	{"ctr-cleanup-path", 1, op_cleanup_path, "PATH: remove this tree after the container ends"},
 	{"ctr-ready-fd", 1, op_ready_fd, "FD: kept open until the command is exec'd (detached start)"},

@@ -61,8 +61,17 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
   // The id keeps two stores (NSX_ROOT) with a container of the same name apart.
   const leaf = `nsx-${name}-${id.slice(0, 8)}`
   const places: CgroupPlace[] = []
+  // With a cgroup2 tree the container is born in its v2 cgroup (clone3 CLONE_INTO_CGROUP); a v1
+  // hierarchy is added only for a limit it enforces, since every v1 join (a write to
+  // cgroup.procs) costs the kernel an RCU grace period (~15 ms here). On a v1-only host, all.
+  const wanted = new Set<string>()
+  if (limits.memory !== undefined) wanted.add('memory')
+  if (limits.pids !== undefined) wanted.add('pids')
+  if (limits.cpus !== undefined) wanted.add('cpu')
+  if (limits.cpusetCpus !== undefined) wanted.add('cpuset')
   for (const h of layout.v1) {
     if (!h.controllers.some((c) => !c.startsWith('name='))) continue
+    if (layout.v2 && !h.controllers.some((c) => wanted.has(c))) continue
     const key = h.controllers.join(',')
     let parentDir: string | undefined
     if (parent !== undefined) parentDir = join(h.mountpoint, rootRelative(parent, h.root))

@@ -20,8 +20,9 @@ export function containerPaths(dir: string, pin: string): ContainerPaths {
 
 /**
  * nsx run's plan, in the order runc and crun set a container up:
- *   supervisor (host): open the cgroups, register the cleanup, unshare pid, fork the init;
- *   init (PID 1): join the cgroups, then new mnt/uts/ipc/net/cgroup namespaces (the cgroup
+ *   supervisor (host): open the cgroups, register the cleanup, unshare pid, fork the init
+ *     (born in its v2 cgroup when there is one: clone3 CLONE_INTO_CGROUP);
+ *   init (PID 1): join the v1 cgroups, then new mnt/uts/ipc/net/cgroup namespaces (the cgroup
  *     namespace after joining, so its root is the container's cgroup), private propagation,
  *     overlay root, volumes, /proc, /dev, /sys, hostname, lo, environment, pivot_root,
  *     masked and read-only paths, then fork the command and stay as its init;
@@ -30,13 +31,16 @@ export function containerPaths(dir: string, pin: string): ContainerPaths {
  */
 export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number} = {}): Plan {
   const ops: Op[] = []
-  for (const p of cgroups.places) ops.push({op: 'cgroup-open', path: `${p.dir}/cgroup.procs`})
+  const v1 = cgroups.places.filter((p) => p.version === 1)
+  const v2 = cgroups.places.find((p) => p.version === 2)
+  for (const p of v1) ops.push({op: 'cgroup-open', path: `${p.dir}/cgroup.procs`})
+  if (v2) ops.push({op: 'ctr-cgroup-fd', path: v2.dir})
   for (const p of cgroups.places) ops.push({op: 'ctr-cleanup-cgroup', path: p.dir})
   ops.push({op: 'ctr-cleanup-path', path: paths.dir}, {op: 'ctr-cleanup-path', path: paths.pin})
   if (opts.readyFd !== undefined) ops.push({op: 'ctr-ready-fd', fd: opts.readyFd})
   ops.push({op: 'unshare', ns: ['pid']}, {op: 'ctr-supervise', pidsFile: paths.pids})
 
-  if (cgroups.places.length > 0) ops.push({op: 'cgroup-join'})
+  if (v1.length > 0) ops.push({op: 'cgroup-join'})
   ops.push({op: 'unshare', ns: spec.network === 'host' ? ['mnt', 'uts', 'ipc', 'cgroup'] : ['mnt', 'uts', 'ipc', 'net', 'cgroup']})
   ops.push({op: 'propagation', mode: 'private', path: '/'})
   ops.push({op: 'ctr-rootfs', lowerDirs, upper: paths.upper, work: paths.work, target: paths.rootfs})

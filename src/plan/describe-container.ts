@@ -8,6 +8,8 @@ const caps = (list: number[]) => (list.length === 0 ? 'none' : list.map((c) => c
 /** --dry-run lines of nsx run's container ops (native/ops-container.c). */
 export function describeContainerOp(op: ContainerOp): {action: string; needs: string} {
   switch (op.op) {
+    case 'ctr-cgroup-fd':
+      return {action: `open the cgroup ${op.path}: the init is born in it (clone3 CLONE_INTO_CGROUP)`, needs: 'write access to the cgroup'}
     case 'ctr-cleanup-cgroup':
       return {action: `after the container ends, remove the cgroup ${op.path}`, needs: '-'}
     case 'ctr-cleanup-path':

@@ -34,6 +34,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   exec: (o) => o.argv,
   'exec-shell': () => [],
   ...UNSHARE_ENCODERS,
+  'ctr-cgroup-fd': (o) => [o.path],
   'ctr-cleanup-cgroup': (o) => [o.path],
   'ctr-cleanup-path': (o) => [o.path],
   'ctr-ready-fd': (o) => [String(o.fd)],

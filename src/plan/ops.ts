@@ -48,6 +48,8 @@ export type Op =
   /** nsx unshare's own ops (src/unshare/ops.ts, native/ops-unshare.c). */
   | UnshareOp
   // Container ops (nsx run; native/ops-container.c, built by src/container/plan.ts).
+  /** A v2 cgroup directory the init is born in (clone3 CLONE_INTO_CGROUP: no migration). */
+  | {op: 'ctr-cgroup-fd'; path: string}
   /** After the container ends, the supervisor removes this cgroup directory. */
   | {op: 'ctr-cleanup-cgroup'; path: string}
   /** After the container ends, the supervisor removes this tree. */

@@ -29,25 +29,38 @@ function setup(mountinfo: string, self: string, v2Controllers: string[] = []) {
   return {layout, own: locateMemberships(parseProcCgroup(self), layout)}
 }
 
-test('hybrid: one cgroup per v1 hierarchy with a controller and one in the unified tree, below our own', () => {
+test('hybrid without limits: only a cgroup in the unified tree, below our own (no v1 migration)', () => {
   const {layout, own} = setup(HYBRID, HYBRID_SELF)
   const s = planCgroups(layout, own, 'web', '0123456789abcdef', {})
+  assert.deepEqual(s.places.map((p) => p.dir), ['/sys/fs/cgroup/unified/user.slice/nsx-web-01234567'])
+  assert.deepEqual(s.writes, [])
+  assert.deepEqual(s.enable, [])
+})
+
+test('hybrid with limits: the v1 hierarchies that enforce them too, below our own cgroup in each', () => {
+  const {layout, own} = setup(HYBRID, HYBRID_SELF)
+  const s = planCgroups(layout, own, 'web', '0123456789abcdef', {memory: 64 << 20, cpusetCpus: '0'})
   assert.deepEqual(
     s.places.map((p) => p.dir),
     [
-      '/sys/fs/cgroup/cpu,cpuacct/user.slice/nsx-web-01234567',
       '/sys/fs/cgroup/cpuset/nsx-web-01234567',
       '/sys/fs/cgroup/memory/process_api/abc/nsx-web-01234567',
-      '/sys/fs/cgroup/pids/user.slice/nsx-web-01234567',
       '/sys/fs/cgroup/unified/user.slice/nsx-web-01234567',
     ],
   )
-  // v1 cpuset children start with no CPUs or memory nodes: copied from the parent.
-  assert.deepEqual(s.writes, [
+  // v1 cpuset children start with no CPUs or memory nodes: copied from the parent first.
+  assert.deepEqual(s.writes.slice(0, 2), [
     {dir: '/sys/fs/cgroup/cpuset/nsx-web-01234567', file: 'cpuset.cpus', value: {copy: true}},
     {dir: '/sys/fs/cgroup/cpuset/nsx-web-01234567', file: 'cpuset.mems', value: {copy: true}},
   ])
-  assert.deepEqual(s.enable, [])
+})
+
+test('v1 only: every hierarchy with a controller (there is no cgroup2 tree to be born in)', () => {
+  const v1only = HYBRID.split('\n').filter((l) => !l.includes('cgroup2')).join('\n')
+  const {layout, own} = setup(v1only, HYBRID_SELF)
+  const s = planCgroups(layout, own, 'web', '0123456789abcdef', {})
+  assert.equal(layout.mode, 'v1')
+  assert.deepEqual(s.places.map((p) => p.hierarchy), ['cpu,cpuacct', 'cpuset', 'memory', 'pids'])
 })
 
 test('hybrid: limits go to the v1 files (memsw too, when swap accounting has it)', () => {

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# nsx run --rm of /bin/true on a two-layer image, against runc run, crun run and bwrap on
+# the same root filesystem (the two layers merged into one directory for them), and
+# `node -e 0`, in one hyperfine run each. Prints means, medians and ratios. Targets: the
+# whole nsx run within 1.8x of node -e 0; the native part (the executor's start to the
+# exec, measured by running native/build/nsx-exec with nsx run's own plan) no slower
+# than crun.
+#
+# crun refuses hybrid cgroup hosts (v1 controllers plus a unified tree with controllers),
+# so the native comparison runs in a private mount namespace whose /sys/fs/cgroup is the
+# cgroup2 tree alone, with crun's cgroup manager disabled (it cannot use the eBPF device
+# controller without CAP_SYS_RESOURCE here). nsx still makes its cgroup there; crun makes none.
+# Needs root, hyperfine, runc, crun and bubblewrap (Debian packages of the same names).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-30}
+[ "$(id -u)" = 0 ] || { echo "bench/run.sh: needs root" >&2; exit 1; }
+for c in hyperfine runc crun bwrap busybox; do
+  command -v $c >/dev/null || { echo "bench/run.sh: needs $c" >&2; exit 1; }
+done
+[ -f dist/src/container/main.js ] && [ -x native/build/nsx-exec ] || { echo "bench/run.sh: build first (npm run build)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+cleanup() {
+  NSX_ROOT="$tmp/store" node bin/nsx gc >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+export NSX_ROOT="$tmp/store"
+repo=$PWD
+
+# Two layers: busybox and its applets; then a file and a changed /etc.
+mkdir -p "$tmp/l1/bin" "$tmp/l1/etc" "$tmp/l2/etc"
+cp "$(command -v busybox)" "$tmp/l1/bin/busybox"
+for a in sh true cat; do ln -s busybox "$tmp/l1/bin/$a"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$tmp/l1/etc/passwd"
+echo 'from layer 2' > "$tmp/l2/etc/motd"
+mkdir -p "$tmp/bundle/rootfs"
+cp -a "$tmp/l1/." "$tmp/bundle/rootfs/"
+cp -a "$tmp/l2/." "$tmp/bundle/rootfs/"
+(cd "$tmp/bundle" && runc spec)
+node -e '
+const f = process.argv[1], c = JSON.parse(require("fs").readFileSync(f))
+c.process.terminal = false
+c.process.args = ["/bin/true"]
+delete c.process.rlimits
+c.root.readonly = false
+require("fs").writeFileSync(f, JSON.stringify(c))' "$tmp/bundle/config.json"
+
+NSX="node $repo/bin/nsx run --rm --layer $tmp/l1 --layer $tmp/l2 -- /bin/true"
+BWRAP="bwrap --bind $tmp/bundle/rootfs / --proc /proc --dev /dev --unshare-all --die-with-parent --new-session /bin/true"
+$NSX || { echo "bench/run.sh: nsx run failed" >&2; exit 1; }
+
+echo "== the whole command (host mount namespace, hybrid cgroups) =="
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/whole.json" \
+  "node -e 0" "$NSX" "runc run -b $tmp/bundle nsx-bench-runc" "$BWRAP"
+
+# The native part: nsx run's plan (from --dry-run --json), run by the executor directly;
+# --prepare remakes the container directory and cgroups the supervisor removes each time.
+cat > "$tmp/native.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+mapfile -d '' plan < "$tmp/plan.argv"
+exec -a "nsx run" "$repo/native/build/nsx-exec" "\${plan[@]}"
+EOF
+cat > "$tmp/prepare.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+d=$tmp/store/run/nsx-bench
+mkdir -p \$d/upper \$d/work \$d/rootfs
+rm -rf \$d/upper/* \$d/work/*
+printf 'PATH=/bin\0' > \$d/env
+while IFS= read -r -d '' cg; do mkdir -p "\$cg"; done < "$tmp/cgroups.argv"
+EOF
+cat > "$tmp/native-bench.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+mount -t cgroup2 none /sys/fs/cgroup
+node $repo/bin/nsx run --dry-run --json --name nsx-bench --layer $tmp/l1 --layer $tmp/l2 -- /bin/true > $tmp/plan.json
+node -e '
+const j = JSON.parse(require("fs").readFileSync(process.argv[1]))
+const argv = j.steps.flatMap((s) => [s.op, ...s.args])
+require("fs").writeFileSync(process.argv[2], argv.map((a) => a + "\0").join(""))
+const cg = j.steps.filter((s) => s.op === "ctr-cleanup-cgroup").map((s) => s.args[0] + "\0").join("")
+require("fs").writeFileSync(process.argv[3], cg)' $tmp/plan.json $tmp/plan.argv $tmp/cgroups.argv
+bash $tmp/prepare.sh
+bash $tmp/native.sh || { echo "bench/run.sh: the native plan failed" >&2; exit 1; }
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/native.json" --prepare "bash $tmp/prepare.sh" \
+  "bash -c 'exec crun --cgroup-manager=disabled run -b $tmp/bundle nsx-bench-crun'" "bash $tmp/native.sh" "bash -c 'exec $BWRAP'"
+EOF
+echo
+echo "== the native part (private mount namespace, cgroup2 only) =="
+unshare -m --propagation private bash "$tmp/native-bench.sh"
+
+node - "$tmp/whole.json" "$tmp/native.json" <<'JS'
+const [whole, native] = process.argv.slice(2).map((f) => require(f).results)
+const ms = (s) => (s * 1000).toFixed(1) + ' ms'
+const row = (name, x) => console.log(`${name.padEnd(34)} mean ${ms(x.mean).padStart(9)}  median ${ms(x.median).padStart(9)}`)
+const [node, nsx, runc, bwrap] = whole
+console.log('\nwhole command')
+row('node -e 0', node)
+row('nsx run --rm (2 layers) /bin/true', nsx)
+row('runc run /bin/true', runc)
+row('bwrap --unshare-all /bin/true', bwrap)
+console.log(`nsx run / node -e 0               mean ${(nsx.mean / node.mean).toFixed(2)}x  median ${(nsx.median / node.median).toFixed(2)}x  (target: <= 1.8x)`)
+console.log(`nsx run / runc run                mean ${(nsx.mean / runc.mean).toFixed(2)}x`)
+console.log(`nsx run / bwrap                   mean ${(nsx.mean / bwrap.mean).toFixed(2)}x`)
+const [crun, exec, bw2] = native
+console.log('\nnative part (each through bash -c exec, the same for all)')
+row('crun run (no cgroup manager)', crun)
+row('nsx-exec with nsx run\'s plan', exec)
+row('bwrap', bw2)
+console.log(`nsx-exec / crun                   mean ${(exec.mean / crun.mean).toFixed(2)}x  median ${(exec.median / crun.median).toFixed(2)}x  (target: <= 1.0x)`)
+console.log(`nsx-exec / bwrap                  mean ${(exec.mean / bw2.mean).toFixed(2)}x`)
+JS
