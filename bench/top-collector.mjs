@@ -17,6 +17,7 @@ function measure(detailFor) {
   const t0 = performance.now()
   let prev = collector.sample()
   const firstMs = performance.now() - t0
+  collector.watch()
   const detail = detailFor(prev)
   // As the dashboard does: rows on screen in full, the rest by their sort key, and
   // everything once every 10 refreshes.

@@ -47,6 +47,10 @@ for d in $(own_dirs); do
 done
 echo "made $((PARENTS + PARENTS * per_parent + 1)) cgroups in each of $(own_dirs | wc -l) hierarchies"
 
+# One session lives for the whole run, so that the server does not exit (and race with the
+# next new-session) each time a measured session ends.
+tmux -L "$sock" new-session -d -s keeper -x 80 -y 24 "sleep 100000"
+
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 pane_pid() { tmux -L "$sock" display-message -p -t "$1" '#{pane_pid}'; }
@@ -80,12 +84,12 @@ first_screen_ms() { # command...
     t0=$(date +%s%N)
     tmux -L "$sock" new-session -d -s "$s" -x 200 -y 50 "exec $*"
     for _ in $(seq 2000); do
-      if tmux -L "$sock" capture-pane -p -t "$s" | grep -q 'CGROUP\|Control Group'; then break; fi
+      if tmux -L "$sock" capture-pane -p -t "$s" 2>/dev/null | grep -q 'CGROUP\|Control Group'; then break; fi
       sleep 0.005
     done
     local t1
     t1=$(date +%s%N)
-    tmux -L "$sock" kill-session -t "$s"
+    tmux -L "$sock" kill-session -t "$s" 2>/dev/null
     echo $(((t1 - t0) / 1000000))
   done | sort -n | sed -n 3p # the median of five
 }

@@ -13,7 +13,7 @@ export default class Top extends NsxCommand {
 
 On a terminal, an interactive dashboard: arrows or j/k move, enter expands or collapses, s cycles the sort (cpu, memory, io, pids, name), / filters by path, f switches tree and flat list, p pauses, ? shows help, q quits. The selected cgroup shows CPU and memory history, a memory gauge and its processes with their non-host namespaces.
 
-With --batch (or when stdout is not a terminal), prints snapshots with the raw counters (microseconds, bytes) and the rates over each interval, like systemd-cgtop -b; with --json, one JSON object per line per iteration.`
+With --batch (or when stdout or stdin is not a terminal), prints snapshots with the raw counters (microseconds, bytes) and the rates over each interval, like systemd-cgtop -b; with --json, one JSON object per line per iteration.`
 
   static override enableJsonFlag = true
 
@@ -28,11 +28,11 @@ With --batch (or when stdout is not a terminal), prints snapshots with the raw c
   }
 
   static override flags = {
-    batch: Flags.boolean({char: 'b', description: 'Print snapshots instead of the dashboard (the default when stdout is not a terminal)'}),
-    iterations: Flags.integer({char: 'n', description: 'Number of snapshots; implies --batch (default: until interrupted; 1 with --json)', min: 1}),
-    delay: Flags.string({char: 'd', description: 'Seconds between refreshes (fractions allowed, at least 0.1)', default: '1'}),
-    sort: Flags.option({char: 's', description: 'Sort key', options: SORT_KEYS, default: 'cpu' as SortKey})(),
-    flat: Flags.boolean({description: 'A flat list instead of the cgroup tree'}),
+    batch: Flags.boolean({char: 'b', description: 'Print snapshots instead of the dashboard (the default when stdout or stdin is not a terminal).'}),
+    iterations: Flags.integer({char: 'n', description: 'Number of snapshots; implies --batch (default: until interrupted; 1 with --json).', min: 1, helpValue: 'N'}),
+    delay: Flags.string({char: 'd', description: 'Seconds between refreshes (fractions allowed, at least 0.1).', default: '1', helpValue: 'SECONDS'}),
+    sort: Flags.option({char: 's', description: 'Sort key (siblings in the tree, all rows with --flat).', options: SORT_KEYS, default: 'cpu' as SortKey})(),
+    flat: Flags.boolean({description: 'A flat list instead of the cgroup tree.'}),
   }
 
   async run(): Promise<unknown> {

@@ -21,6 +21,7 @@ export interface BatchOptions {
  */
 export async function runBatch(collector: Collector, opts: BatchOptions): Promise<void> {
   let prev: Snapshot = collector.sample()
+  collector.watch()
   for (let i = 1; opts.iterations === undefined || i <= opts.iterations; i++) {
     await sleep(opts.delaySeconds * 1000)
     const cur = collector.sample()

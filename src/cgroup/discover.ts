@@ -35,6 +35,8 @@ export class HierarchyWatch {
   readonly nodes = new Map<string, DirNode>()
   private readonly dirty = new Set<string>()
   private polling: boolean
+  /** Watches are set up by watch(), after the first screen: until then, refreshes stat. */
+  private armed = false
   private refreshes = 0
   private readonly verifyEvery: number
 
@@ -65,7 +67,7 @@ export class HierarchyWatch {
     this.refreshes++
     if (this.nodes.size === 0) {
       this.scan(this.base, change)
-    } else if (this.polling || this.refreshes % this.verifyEvery === 0) {
+    } else if (this.polling || !this.armed || this.refreshes % this.verifyEvery === 0) {
       this.statAll(change)
     } else if (this.dirty.size > 0) {
       const dirty = [...this.dirty]
@@ -81,6 +83,21 @@ export class HierarchyWatch {
 
   close(): void {
     for (const n of this.nodes.values()) n.watcher?.close()
+  }
+
+  /**
+   * Start watching every directory with inotify. Separate from the first scan, which must be
+   * quick: a dashboard draws its first screen before setting up thousands of watches. The
+   * refresh after this one still checks every directory by stat, to catch what changed before.
+   */
+  watch(): void {
+    if (this.armed || this.polling) return
+    this.armed = true
+    for (const n of this.nodes.values()) {
+      this.watchNode(n)
+      if (this.polling) break
+    }
+    this.refreshes = -1 // the next refresh is a stat sweep
   }
 
   /** Every directory, parents before children (insertion order). */
@@ -123,7 +140,7 @@ export class HierarchyWatch {
   }
 
   private watchNode(node: DirNode): void {
-    if (this.polling) return
+    if (this.polling || !this.armed || node.watcher) return
     try {
       // Not persistent: watching must never keep the process alive.
       node.watcher = watch(node.dir, {persistent: false}, (event) => {
@@ -149,6 +166,9 @@ export class HierarchyWatch {
    */
   private relist(node: DirNode, nlink: number, change: TreeChange, verifyChildren: boolean): void {
     node.nlink = nlink
+    // A link count of exactly 2 means no subdirectories: most cgroups are leaves, and
+    // listing their dozens of control files would be most of the cost of a scan.
+    if (nlink === 2 && node.children.size === 0) return
     let entries
     try {
       entries = readdirSync(node.dir, {withFileTypes: true})

@@ -200,6 +200,15 @@ export class Collector {
     return {at: performance.now(), time: new Date().toISOString(), mode: this.layout.mode, cgroups}
   }
 
+  /**
+   * Learn of new and removed cgroups from inotify from now on (until then, and where inotify
+   * is unavailable, every refresh checks each directory with stat). Call after the first
+   * sample, so that the first one stays quick.
+   */
+  watch(): void {
+    for (const w of this.watches.values()) w.watch()
+  }
+
   /** cgroup.procs of a row, in the hierarchy its process count comes from. */
   procsFileOf(path: string): string | undefined {
     const h = this.sources.procs.find((x) => this.watches.get(x.id)?.has(path))

@@ -308,7 +308,15 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       if (err) reject(err)
       else resolve()
     }
-    const onSignal = () => finish()
+    // A hangup (terminal closed) or TERM: put the terminal back, then die of the signal as
+    // top does, whatever else still holds the event loop.
+    const onSignal = (sig: NodeJS.Signals) => {
+      try {
+        finish()
+      } finally {
+        process.kill(process.pid, sig)
+      }
+    }
     process.on('SIGTERM', onSignal)
     process.on('SIGHUP', onSignal)
 
@@ -359,6 +367,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
           loadCharts()
           refreshProcesses()
           render()
+          collector.watch()
         } catch (err) {
           finish(err)
         }

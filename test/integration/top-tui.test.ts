@@ -217,3 +217,19 @@ for (const term of ['tmux-256color', 'screen-256color', 'linux', 'xterm-256color
     assert.equal(readFileSync(stderr, 'utf8'), '', `nothing on stderr under TERM=${term}`)
   })
 }
+
+test('closing the terminal (SIGHUP) ends nsx top instead of leaving it running', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux')) return
+  const {cg, tmp} = await fixture(t)
+  const tm = new Tmux(tmp)
+  t.after(() => tm.kill())
+  startTop(tm, 'xterm-256color', cg.rel('cpuacct'), tmp, 120, 35)
+  await tm.waitFor('the table', (s) => s.includes('CGROUP') && s.includes('beta'))
+  const pids = run('pgrep', ['-f', `nsx top --sort name --delay 0.5 ${cg.rel('cpuacct')}`]).stdout.trim().split('\n').filter(Boolean).map(Number)
+  assert.ok(pids.length > 0, 'nsx top is running')
+  tm.kill()
+  const gone = () => pids.every((p) => !existsSync(`/proc/${p}`) || readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.startsWith('Z'))
+  for (let i = 0; i < 50 && !gone(); i++) await new Promise((r) => setTimeout(r, 100))
+  for (const p of pids) if (existsSync(`/proc/${p}`) && !gone()) process.kill(p, 'SIGKILL')
+  assert.ok(gone(), 'nsx top exited when its terminal went away')
+})
