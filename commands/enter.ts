@@ -43,6 +43,7 @@ Exit status: the command's own; 125 when nsx fails (bad usage included), 126 whe
     uts: Flags.string({char: 'u', description: 'Enter the UTS namespace (hostname, domain name); =FILE: the one FILE holds', helpValue: 'FILE'}),
     ipc: Flags.string({char: 'i', description: 'Enter the System V IPC namespace; =FILE: the one FILE holds', helpValue: 'FILE'}),
     net: Flags.string({char: 'n', description: 'Enter the network namespace; =FILE: the one FILE holds', helpValue: 'FILE'}),
+    'net-socket': Flags.string({char: 'N', description: 'Enter the network namespace of the target\'s socket FD (needs -t)', helpValue: 'FD'}),
     pid: Flags.string({char: 'p', description: 'Enter the pid namespace (the command runs as a child, in it); =FILE: the one FILE holds', helpValue: 'FILE'}),
     cgroup: Flags.string({char: 'C', description: 'Enter the cgroup namespace; =FILE: the one FILE holds', helpValue: 'FILE'}),
     user: Flags.string({char: 'U', description: 'Enter the user namespace; =FILE: the one FILE holds', helpValue: 'FILE'}),

@@ -21,6 +21,7 @@
  *   pin 2 PID START       pidfd_open(PID), then check /proc/PID/stat starttime == START
  *   pin-check 0           fail if the pinned process exited since pin
  *   nsfd 2 TYPE PATH      open a namespace file; it must be a TYPE namespace
+ *   net-socket 1 FD       take the network namespace of the pinned target's socket FD
  *   user-parent 0         replace the user namespace to enter by its parent
  *   setns 1 TYPE          enter TYPE from its nsfd or the pinned pidfd (skipped if
  *                         setns-try entered it already); failure is fatal

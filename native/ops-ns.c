@@ -22,11 +22,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
+#include <linux/sockios.h>
 
 #include "exec.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
 #endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
@@ -138,6 +142,33 @@ static void op_nsfd(struct exec_state *st, char **args, int nargs)
 	st->ns_src[idx] = strdup(args[1]);
 }
 
+/* -N/--net-socket FD: the network namespace of a socket the pinned target holds as fd FD. */
+static void op_net_socket(struct exec_state *st, char **args, int nargs)
+{
+	(void)nargs;
+	int target_fd = (int)parse_long(args[0], "file descriptor", 0, 1 << 30);
+	if (st->pidfd < 0)
+		die(EXIT_NSX_FAILURE, "invalid plan: net-socket without pin");
+	int sk = (int)syscall(SYS_pidfd_getfd, st->pidfd, target_fd, 0);
+	if (sk < 0)
+		die_errno(EXIT_NSX_FAILURE, "get fd %d of pid %d", target_fd, (int)st->pid);
+	int ns = ioctl(sk, SIOCGSKNS);
+	if (ns < 0) {
+		if (errno == ENOTTY || errno == EINVAL || errno == ENOTSOCK)
+			die(EXIT_NSX_FAILURE, "fd %d of pid %d is not a socket", target_fd, (int)st->pid);
+		die_errno(EXIT_NSX_FAILURE, "network namespace of socket fd %d of pid %d", target_fd, (int)st->pid);
+	}
+	close(sk);
+	int idx = ns_index("net");
+	if (st->ns_fd[idx] >= 0)
+		close(st->ns_fd[idx]);
+	st->ns_fd[idx] = ns;
+	char src[96];
+	snprintf(src, sizeof(src), "socket fd %d of pid %d", target_fd, (int)st->pid);
+	free(st->ns_src[idx]);
+	st->ns_src[idx] = strdup(src);
+}
+
 /* --user-parent: the owner (parent) of the user namespace we would otherwise enter. */
 static void op_user_parent(struct exec_state *st, char **args, int nargs)
 {
@@ -224,6 +255,7 @@ const struct op ops_ns[] = {
 	{"pin", 2, op_pin, "PID START: pidfd_open PID and check its start time (field 22 of stat)"},
 	{"pin-check", 0, op_pin_check, "fail if the pinned process has exited"},
 	{"nsfd", 2, op_nsfd, "TYPE PATH: open a namespace file and check its type"},
+	{"net-socket", 1, op_net_socket, "FD: enter the network namespace of the target's socket FD (pidfd_getfd)"},
 	{"user-parent", 0, op_user_parent, "enter the parent of the target's user namespace instead"},
 	{"setns", 1, op_setns, "TYPE: enter from the nsfd or the pinned pidfd; fatal on failure"},
 	{"setns-try", 1, op_setns_try, "TYPE: the same, a failure ignored (retried by a later setns)"},

@@ -23,6 +23,8 @@ export interface EnterOptions {
   noFork: boolean
   joinCgroup: boolean
   userParent: boolean
+  /** -N/--net-socket: the network namespace of the target's socket with this fd. */
+  netSocket?: number
   mountProc: boolean
   dryRun: boolean
   json: boolean
@@ -39,6 +41,7 @@ export const ENTER_OPTIONS: readonly OptionSpec[] = [
   {key: 'uts', long: 'uts', short: 'u', arg: 'optional'},
   {key: 'ipc', long: 'ipc', short: 'i', arg: 'optional'},
   {key: 'net', long: 'net', short: 'n', arg: 'optional'},
+  {key: 'net-socket', long: 'net-socket', short: 'N', arg: 'required'},
   {key: 'pid', long: 'pid', short: 'p', arg: 'optional'},
   {key: 'cgroup', long: 'cgroup', short: 'C', arg: 'optional'},
   {key: 'user', long: 'user', short: 'U', arg: 'optional'},
@@ -119,6 +122,10 @@ export function parseEnterArgs(argv: readonly string[]): EnterOptions {
       case 'preserve-credentials': o.preserveCredentials = true; break
       case 'keep-caps': o.keepCaps = true; break
       case 'user-parent': o.userParent = true; break
+      case 'net-socket':
+        if (!/^\d+$/.test(value ?? '') || Number(value) > 2 ** 30) throw new NsxError(`failed to parse file descriptor: '${value}'`, 125)
+        o.netSocket = Number(value)
+        break
       case 'root': o.root = {path: nonEmpty(stripEq(value), given)}; break
       case 'wd': o.wd = {path: nonEmpty(stripEq(value), given)}; break
       case 'wdns': o.wdns = nonEmpty(stripEq(value), given); break

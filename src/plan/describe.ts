@@ -45,6 +45,9 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
       case 'nsfd':
         files.set(op.ns, op.path)
         return {action: `open ${op.path}, which must be a ${op.ns} namespace`, needs: 'read access to the file'}
+      case 'net-socket':
+        files.set('net', `socket fd ${op.fd} of ${target}`)
+        return {action: `take the network namespace of socket fd ${op.fd} of ${target}`, needs: 'ptrace-attach access to the target (pidfd_getfd)'}
       case 'user-parent':
         files.set('user', `the parent user namespace of ${source('user')}`)
         return {action: `take the parent of the user namespace of ${source('user')} instead`, needs: 'the parent visible from our user namespace'}

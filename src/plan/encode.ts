@@ -8,6 +8,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   pin: (o) => [String(o.pid), String(o.startTime)],
   'pin-check': () => [],
   nsfd: (o) => [o.ns, o.path],
+  'net-socket': (o) => [String(o.fd)],
   'user-parent': () => [],
   setns: (o) => [o.ns],
   'setns-try': (o) => [o.ns],

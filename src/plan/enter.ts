@@ -35,7 +35,7 @@ const fail = (msg: string): never => {
 /** The namespaces to enter, each with its file or undefined for the target's. */
 /** -a, or no namespace named: all of them (nsenter would refuse; entering everything is what people mean). */
 export function entersAll(o: EnterOptions): boolean {
-  return o.all || (o.namespaces.size === 0 && !o.userParent)
+  return o.all || (o.namespaces.size === 0 && !o.userParent && o.netSocket === undefined)
 }
 
 export function chooseNamespaces(o: EnterOptions, facts: EnterFacts): Map<NsType, string | undefined> {
@@ -55,6 +55,10 @@ export function chooseNamespaces(o: EnterOptions, facts: EnterFacts): Map<NsType
     }
   }
   if (o.userParent && !chosen.has('user')) chosen.set('user', undefined)
+  if (o.netSocket !== undefined) {
+    if (chosen.get('net') !== undefined) fail('--net-socket and --net=FILE both name the network namespace')
+    chosen.set('net', undefined)
+  }
   return chosen
 }
 
@@ -63,7 +67,7 @@ export function buildEnterPlan(o: EnterOptions, facts: EnterFacts): Plan {
   const t = facts.target
   const chosen = chooseNamespaces(o, facts)
   if (chosen.size === 0) fail('no namespace specified')
-  const needsTarget = [...chosen.values()].some((f) => f === undefined) || o.userParent
+  const needsTarget = [...chosen.values()].some((f) => f === undefined) || o.userParent || o.netSocket !== undefined
   const need = (what: string) => {
     if (!t) fail(`${what} needs a target process (-t PID)`)
   }
@@ -87,6 +91,7 @@ export function buildEnterPlan(o: EnterOptions, facts: EnterFacts): Plan {
     const file = chosen.get(ns)
     if (file !== undefined) ops.push({op: 'nsfd', ns, path: file})
   }
+  if (o.netSocket !== undefined) ops.push({op: 'net-socket', fd: o.netSocket})
   if (o.userParent) ops.push({op: 'user-parent'})
   const proc = t ? `/proc/${t.pid}` : ''
   if (o.root) ops.push({op: 'open-root', path: o.root.path ?? `${proc}/root`})
@@ -104,7 +109,8 @@ export function buildEnterPlan(o: EnterOptions, facts: EnterFacts): Plan {
     // With -a, a namespace the target shares with us may be refused (an unprivileged
     // user's rootless container keeps the host's cgroup namespace): we are in it already,
     // so the refusal changes nothing. nsenter fails there; nsx goes on.
-    const shared = all && chosen.get(ns) === undefined && ns !== 'user' && t?.ns?.[ns] !== undefined && t.ns[ns] === facts.self[ns]
+    const fromTarget = chosen.get(ns) === undefined && !(ns === 'net' && o.netSocket !== undefined)
+    const shared = all && fromTarget && ns !== 'user' && t?.ns?.[ns] !== undefined && t.ns[ns] === facts.self[ns]
     ops.push({op: shared ? 'setns-try' : 'setns', ns})
   }
   ops.push({op: 'release-target'})

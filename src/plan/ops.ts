@@ -18,6 +18,8 @@ export type Op =
   | {op: 'pin-check'}
   /** Open a namespace file now; setns(ns) will use it instead of the pidfd. */
   | {op: 'nsfd'; ns: NsType; path: string}
+  /** The network namespace of a socket the pinned target holds (-N/--net-socket). */
+  | {op: 'net-socket'; fd: number}
   /** Enter the parent of the target's (or the nsfd's) user namespace. */
   | {op: 'user-parent'}
   | {op: 'setns'; ns: NsType}

@@ -42,6 +42,10 @@ export function validatePlan(plan: Plan): Plan {
         if (released) fail(`${op.op} ${op.ns} after release-target`)
         if (!pinned && !files.has(op.ns)) fail(`${op.op} ${op.ns} with neither a target nor a namespace file`)
         break
+      case 'net-socket':
+        if (!pinned) fail('net-socket without a target')
+        files.add('net')
+        break
       case 'user-parent':
         if (!pinned && !files.has('user')) fail('user-parent without a target')
         files.add('user')

@@ -152,3 +152,20 @@ test('the executor runs from a sealed memfd copy: its /proc/PID/exe cannot be wr
     closeSync(held)
   }
 })
+
+test('-N: the network namespace of a socket the target holds (util-linux 2.42; 2.38 here lacks it)', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
+  const script = "const s = require('net').createServer().listen(0, '127.0.0.1', () => console.log(s._handle.fd))"
+  const {child, line} = await procs.spawnUntilLine('unshare', ['--net', process.execPath, '-e', script])
+  const fd = line.trim()
+  assert.match(fd, /^\d+$/)
+  const r = nsx(['enter', '-t', String(child.pid), '-N', fd, 'readlink', '/proc/self/ns/net'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout.trim(), readlinkSync(`/proc/${child.pid}/ns/net`))
+  assert.notEqual(r.stdout.trim(), readlinkSync('/proc/self/ns/net'))
+  const notSocket = nsx(['enter', '-t', String(child.pid), '-N', '0', 'true'])
+  assert.equal(notSocket.status, 125)
+  assert.equal(notSocket.stderr, `nsx enter: fd 0 of pid ${child.pid} is not a socket\n`)
+  const noFd = nsx(['enter', '-t', String(child.pid), '-N', '999', 'true'])
+  assert.equal(noFd.stderr, `nsx enter: get fd 999 of pid ${child.pid}: Bad file descriptor\n`)
+})

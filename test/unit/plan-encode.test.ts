@@ -13,6 +13,7 @@ const EVERY_OP: Op[] = [
   {op: 'pin', pid: 42, startTime: 7},
   {op: 'pin-check'},
   {op: 'nsfd', ns: 'net', path: '/run/netns/x'},
+  {op: 'net-socket', fd: 3},
   {op: 'user-parent'},
   {op: 'setns-try', ns: 'mnt'},
   {op: 'setns', ns: 'user'},

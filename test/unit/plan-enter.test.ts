@@ -89,6 +89,14 @@ test('-e reads the target\'s environment before entering; --user-parent enters t
   assert.ok(p.includes('setns user'))
 })
 
+test('-N takes the network namespace from the target\'s socket, opened before entering', () => {
+  const p = plan(['-t', '42', '-N', '5', 'ip', 'link'])
+  assert.deepEqual(p, ['pin 42 777', 'net-socket 5', 'pin-check', 'setns-try net', 'setns net', 'release-target', 'exec ip link'])
+  rejects(['-t', '42', '-N', 'x'], /failed to parse file descriptor: 'x'/)
+  rejects(['-t', '42', '-N', '3', '--net=/x'], /--net-socket and --net=FILE/)
+  rejects(['-N', '3', 'true'], /needs a target process/, {self})
+})
+
 test('-F skips the fork for a pid namespace; --keep-caps raises ambient caps only with a user namespace', () => {
   assert.ok(!plan(['-t', '42', '-p', '-F', 'true']).includes('fork'))
   assert.ok(plan(['-t', '42', '-U', '--keep-caps', 'true']).includes('keep-caps'))
