@@ -20,7 +20,9 @@ function levelFacts(l: UsernsLevel): string {
   if (l.initial) facts.push('initial')
   else if (l.viewer) facts.push("nsx's own user namespace")
   if (l.ownerUid !== null) facts.push(`owner uid ${l.ownerUid}`)
-  facts.push(l.readVia === null ? 'maps unknown: no visible process lives in it' : `read through pid ${l.readVia}`)
+  // nsx's own level is read through nsx itself: its passing pid would only puzzle.
+  if (l.viewer) facts.push('read through nsx itself')
+  else facts.push(l.readVia === null ? 'maps unknown: no visible process lives in it' : `read through pid ${l.readVia}`)
   if (l.setgroups !== null) facts.push(`setgroups ${l.setgroups}`)
   return facts.join(', ')
 }

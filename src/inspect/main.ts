@@ -1,0 +1,109 @@
+import {NsxError, debugEnabled, describeError} from '../cli/errors.js'
+import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
+import {palette} from '../render/colour.js'
+import {writeOut} from '../pidns/run.js'
+import {gatherReport} from './report.js'
+import {renderReport} from './render-report.js'
+import {gatherUidmap} from './uidmap.js'
+import {renderUidmap} from './render-uidmap.js'
+
+/**
+ * The fast paths of `nsx inspect` and `nsx uidmap`: bin/nsx calls these before loading oclif,
+ * which would cost several times the work itself. Same flags and output as
+ * commands/inspect.ts and commands/uidmap.ts; --help goes to oclif.
+ */
+type Outcome = {kind: 'help'} | {kind: 'done'; exitCode: number}
+
+const INSPECT_OPTIONS: readonly OptionSpec[] = [
+  {key: 'json', long: 'json', arg: 'none'},
+  {key: 'help', long: 'help', short: 'h', arg: 'none'},
+]
+
+const UIDMAP_OPTIONS: readonly OptionSpec[] = [
+  {key: 'uid', long: 'uid', arg: 'required'},
+  {key: 'gid', long: 'gid', arg: 'required'},
+  {key: 'to-inside', long: 'to-inside', arg: 'none'},
+  ...INSPECT_OPTIONS,
+]
+
+export interface ParsedArgs {
+  help: boolean
+  positional: string[]
+  values: Map<string, string | true>
+}
+
+/** Options anywhere on the line, as oclif takes them. */
+export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], usage: string): ParsedArgs {
+  const dash = argv.indexOf('--')
+  const positional: string[] = []
+  let rest: string[] = []
+  const takesValue = new Set(specs.filter((o) => o.arg === 'required' && o.long).map((o) => `--${o.long}`))
+  const words = dash < 0 ? argv : argv.slice(0, dash)
+  words.forEach((w, i) => {
+    // "-5" is a pid (to refuse with a clear message), unless it is the value of --uid/--gid.
+    if (/^-\d+$/.test(w) && !takesValue.has(words[i - 1] ?? '')) positional.push(w)
+    else rest.push(w)
+  })
+  if (dash >= 0) positional.push(...argv.slice(dash + 1))
+  const values = new Map<string, string | true>()
+  for (;;) {
+    let r
+    try {
+      r = getopt(rest, specs)
+    } catch (err) {
+      if (err instanceof GetoptError) throw new NsxError(err.message)
+      throw err
+    }
+    for (const o of r.options) {
+      if (o.key === 'help') return {help: true, positional, values}
+      values.set(o.key, o.value ?? true)
+    }
+    if (r.rest.length === 0) break
+    positional.push(r.rest[0])
+    rest = r.rest.slice(1)
+  }
+  if (positional.length === 0) throw new NsxError(`missing pid (usage: ${usage})`)
+  if (positional.length > 1) throw new NsxError(`unexpected argument: ${positional[1]}`)
+  return {help: false, positional, values}
+}
+
+async function fast(command: string, body: () => Promise<void> | void): Promise<Outcome> {
+  try {
+    await body()
+    return {kind: 'done', exitCode: 0}
+  } catch (err) {
+    if (err === HELP) return {kind: 'help'}
+    const {line, exitCode} = describeError(err, 1)
+    process.stderr.write(`nsx ${command}: ${line}\n`)
+    if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
+    return {kind: 'done', exitCode}
+  }
+}
+
+const HELP = Symbol('help')
+
+/** JSON as oclif's enableJsonFlag prints it: two-space indentation and a newline. */
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+
+export function runInspect(argv: readonly string[]): Promise<Outcome> {
+  return fast('inspect', async () => {
+    const a = parseArgs(argv, INSPECT_OPTIONS, 'nsx inspect PID [--json]')
+    if (a.help) throw HELP
+    const report = gatherReport(a.positional[0])
+    await writeOut(a.values.has('json') ? json(report) : renderReport(report, palette(process.stdout)))
+    if (report.denied) process.stderr.write(`nsx inspect: ${report.denied}\n`)
+  })
+}
+
+export function runUidmap(argv: readonly string[]): Promise<Outcome> {
+  return fast('uidmap', async () => {
+    const a = parseArgs(argv, UIDMAP_OPTIONS, 'nsx uidmap PID [--uid N] [--gid N] [--to-inside] [--json]')
+    if (a.help) throw HELP
+    const str = (k: string) => {
+      const v = a.values.get(k)
+      return typeof v === 'string' ? v : undefined
+    }
+    const report = gatherUidmap(a.positional[0], {uid: str('uid'), gid: str('gid'), toInside: a.values.has('to-inside')})
+    await writeOut(a.values.has('json') ? json(report) : renderUidmap(report, palette(process.stdout)))
+  })
+}
