@@ -2,6 +2,7 @@ import {performance} from 'node:perf_hooks'
 import {PROC_ROOT, readText} from '../proc/fs.js'
 import {parseStat, readCommandLine} from '../proc/process.js'
 import {NsLinks, readNsLinks} from '../ns/links.js'
+import {HostReference, decideHost, findHostReference} from '../inspect/host.js'
 import {NS_TYPES, NsType} from '../ns/types.js'
 import {parsePidList} from './counters.js'
 import {ControlFile, ControlFiles} from './files.js'
@@ -15,7 +16,7 @@ export interface CgroupProcess {
   /** 100 = one core; null on the first sight of a process. */
   cpuPercent: number | null
   rssBytes: number | null
-  /** Namespace types in which the process differs from pid 1 (the host), e.g. ["mnt","pid","net"]. */
+  /** Namespace types in which the process is not in the host's namespaces, e.g. ["mnt","pid","net"]. */
   namespaces: NsType[]
 }
 
@@ -27,9 +28,14 @@ export function parseVmRss(status: string): number | null {
   return Number.isFinite(v) ? v * 1024 : null
 }
 
-export function differingNamespaces(mine: NsLinks | undefined, host: NsLinks | undefined): NsType[] {
-  if (!mine || !host) return []
-  return NS_TYPES.filter((t) => mine[t] !== undefined && host[t] !== undefined && mine[t] !== host[t])
+/**
+ * The namespace types in which a process is not in the host's (the kernel's initial)
+ * namespace, as `nsx inspect` decides it: by the kernel's fixed inodes, else by a kernel
+ * thread's namespaces (pid 1 may be unreadable, or a container's init).
+ */
+export function differingNamespaces(mine: NsLinks | undefined, ref: HostReference | undefined, own: NsLinks | undefined): NsType[] {
+  if (!mine) return []
+  return NS_TYPES.filter((t) => mine[t] !== undefined && decideHost(t, mine[t]!, ref, own).host === false)
 }
 
 /**
@@ -59,11 +65,13 @@ export function pageSizeFrom(statusText: string | undefined, statmText: string |
 export class ProcessSampler {
   private last = new Map<number, Seen>()
   private readonly files = new ControlFiles(4096, 0)
-  private host: NsLinks | undefined
+  private readonly host: HostReference | undefined
+  private readonly own: NsLinks | undefined
   private readonly pageSize: number
 
   constructor(private readonly procRoot = PROC_ROOT) {
-    this.host = readNsLinks(`${procRoot}/1`)
+    this.host = findHostReference(procRoot)
+    this.own = readNsLinks(`${procRoot}/self`)
     this.pageSize = pageSizeFrom(readText(`${procRoot}/self/status`), readText(`${procRoot}/self/statm`))
   }
 
@@ -96,7 +104,7 @@ export class ProcessSampler {
       if (command === undefined || namespaces === undefined) {
         const cmd = readCommandLine(pid, this.procRoot)
         command = cmd && cmd.length > 0 ? cmd : `[${st.comm}]`
-        namespaces = differingNamespaces(readNsLinks(`${this.procRoot}/${pid}`), this.host)
+        namespaces = differingNamespaces(readNsLinks(`${this.procRoot}/${pid}`), this.host, this.own)
       }
       seen.set(pid, {stat, ticks, at, start: st.starttime, command, namespaces})
       out.push({pid, command, cpuPercent, rssBytes: st.rss * this.pageSize, namespaces})

@@ -195,7 +195,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const procTop = gauge ? 4 : 0
     procBox.top = h - 1 - detailHeight() + procTop
     procBox.height = detailHeight() - procTop
-    procBox.setLabel(` Processes (${sel?.stats.tasks ?? 0}) `)
+    procBox.setLabel(` Processes (${processes.length}) `)
     procBox.setContent(renderProcesses(sel?.stats, (procBox.width as number) - 2, (procBox.height as number) - 2))
 
     footer.setContent(

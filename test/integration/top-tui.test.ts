@@ -233,3 +233,30 @@ test('closing the terminal (SIGHUP) ends nsx top instead of leaving it running',
   for (const p of pids) if (existsSync(`/proc/${p}`) && !gone()) process.kill(p, 'SIGKILL')
   assert.ok(gone(), 'nsx top exited when its terminal went away')
 })
+
+test('the selected cgroup lists its processes, a containerised one with its own namespaces', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux') || !needCommand(t, 'unshare', 'util-linux')) return
+  const cg = new TestCgroup(`nsx-top-ns-${process.pid}-${Math.random().toString(36).slice(2, 6)}`, ['cpuacct'])
+  const procs = new TestProcesses()
+  const tmp = mkdtempSync(join(tmpdir(), 'nsx-top-tui-'))
+  t.after(async () => {
+    await procs.killAll()
+    await cg.remove()
+    rmSync(tmp, {recursive: true, force: true})
+  })
+  // unshare moves itself into new mount, uts, ipc and net namespaces; only its child (the
+  // "container") is in the new pid namespace too. --kill-child: killing unshare (by pid, at
+  // cleanup) takes the child down.
+  const {line} = await procs.spawnUntilLine('sh', [
+    '-c',
+    `${cg.joinScript()} exec unshare --mount --uts --ipc --net --pid --fork --kill-child sh -c 'echo ready; exec sleep 100000'`,
+  ])
+  assert.equal(line, 'ready')
+  const tm = new Tmux(tmp)
+  t.after(() => tm.kill())
+  startTop(tm, 'xterm-256color', cg.rel('cpuacct'), tmp, 240, 40)
+  const screen = await tm.waitFor('the process list', (s) => /\[mnt,net,pid,uts,ipc\] sleep 100000/.test(s) && /\bunshare --mount/.test(s))
+  assert.match(screen, /\[mnt,net,uts,ipc\] unshare --mount/, 'unshare: new mnt, net, uts, ipc, but the host pid namespace')
+  assert.match(screen, /Processes \(2\)/)
+  tm.keys('q')
+})

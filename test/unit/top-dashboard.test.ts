@@ -160,13 +160,19 @@ test('TERM families map to terminfo entries blessed can parse, keeping 256 colou
   assert.ok('error' in chooseTerminal(undefined, ''))
 })
 
-test('process helpers: VmRSS in bytes, page size from status/statm, namespaces differing from the host', () => {
+test("process helpers: VmRSS in bytes, page size from status/statm, namespaces that are not the host's", () => {
   assert.equal(parseVmRss('Name:\tx\nVmRSS:\t   2048 kB\n'), 2048 * 1024)
   assert.equal(parseVmRss('Name:\tkthreadd\n'), null)
   assert.equal(pageSizeFrom('Name:\tx\nVmRSS:\t 4000 kB\n', '5000 1001 300 1 0 200 0\n'), 4096)
   assert.equal(pageSizeFrom(undefined, undefined), 4096)
-  assert.deepEqual(differingNamespaces({mnt: 1, pid: 2, net: 3, user: 4}, {mnt: 1, pid: 9, net: 8, user: 4}), ['net', 'pid'])
-  assert.deepEqual(differingNamespaces(undefined, {mnt: 1}), [])
+  // The kernel's fixed inodes of the initial namespaces decide, even when no reference process is readable.
+  const host = {mnt: 0xeffffff8, net: 0xeffffff9, pid: 0xeffffffc, user: 0xeffffffd, uts: 0xeffffffe, ipc: 0xefffffff}
+  assert.deepEqual(differingNamespaces({...host, pid: 0xf0000123, net: 0xf0000456}, undefined, host), ['net', 'pid'])
+  assert.deepEqual(differingNamespaces(host, undefined, host), [])
+  // Without fixed inodes for net and mnt (older kernels), a reference process (kthreadd) decides.
+  const ref = {pid: 2, name: 'kthreadd', why: '', links: {mnt: 4026531840, net: 4026531992}}
+  assert.deepEqual(differingNamespaces({mnt: 4026531840, net: 4026532999, uts: 0xeffffffe}, ref, {mnt: 4026531840}), ['net'])
+  assert.deepEqual(differingNamespaces(undefined, ref, undefined), [])
 })
 
 test('--delay and the cgroup argument are validated', () => {
