@@ -13,7 +13,7 @@ interface LoadOutput {
 
 export default class Load extends NsxCommand {
   static override summary = 'Load an image (OCI layout or docker archive) or single layers into the layer store'
-  static override description = `Reads an OCI image layout directory (what umoci and skopeo copy oci: write) or a docker-archive tarball (what docker save and skopeo copy docker-archive: write), checks every blob against its digest, and extracts each layer once into the content-addressed store, where images share the layers they have in common. Extraction converts whiteouts and opaque directories to the form overlayfs reads, keeps hard links, symlinks, modes, ownership (as root) and extended attributes, and refuses entries that would land outside the layer (absolute names, "..", paths through symlinks) and device nodes when not root.
+  static override description = `Reads an OCI image layout directory (what umoci and skopeo copy oci: write) or a docker-archive tarball (what docker save and skopeo copy docker-archive: write; also gzip- or zstd-compressed), checks every blob against its digest, and extracts each layer once into the content-addressed store, where images share the layers they have in common. Extraction converts whiteouts and opaque directories to the form overlayfs reads, keeps hard links, symlinks, modes, ownership (as root) and extended attributes, and refuses entries that would land outside the layer (absolute names, "..", paths through symlinks) and device nodes when not root. An interrupted load leaves nothing behind.
 
 With --layer, loads single layer files (tar, tar.gz, tar.zst) instead; nsx run --layer does the same on the fly. The store is $NSX_ROOT, else /var/lib/nsx as root and $XDG_DATA_HOME/nsx otherwise.`
 
