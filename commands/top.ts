@@ -1,11 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {NsxError} from '../src/cli/errors.js'
 import {SORT_KEYS, SortKey} from '../src/cgroup/arrange.js'
-import {runBatch} from '../src/cgroup/batch.js'
-import {readCgroupLayout} from '../src/cgroup/hierarchy.js'
-import {Collector} from '../src/cgroup/sample.js'
-import {normaliseCgroupPath, parseDelay} from '../src/cgroup/options.js'
+import {executeTop} from '../src/tui/top.js'
 
 export default class Top extends NsxCommand {
   static override summary = 'Live dashboard of cgroup usage: CPU, memory, pids, IO and pressure per cgroup'
@@ -37,34 +33,8 @@ With --batch (or when stdout or stdin is not a terminal), prints snapshots with 
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(Top)
-    const delaySeconds = parseDelay(flags.delay)
-    const json = this.jsonEnabled()
-    const layout = readCgroupLayout()
-    if (layout.mode === 'none') throw new NsxError('no cgroup hierarchy is mounted (looked in /proc/self/mountinfo)')
-    const base = args.cgroup === undefined ? '/' : normaliseCgroupPath(args.cgroup)
-    const collector = new Collector(layout, {base})
-    try {
-      if (collector.baseExistsIn().length === 0) {
-        throw new NsxError(`no such cgroup: ${base} (not in any of the hierarchies ${collector.hierarchies.map((h) => h.id).join(', ')})`)
-      }
-      const batch = flags.batch || json || flags.iterations !== undefined || !process.stdout.isTTY || !process.stdin.isTTY
-      if (batch) {
-        await runBatch(collector, {
-          iterations: flags.iterations ?? (json ? 1 : undefined),
-          delaySeconds,
-          sort: flags.sort,
-          flat: flags.flat,
-          json,
-          write: (s) => process.stdout.write(s),
-        })
-        // JSON lines were streamed as they came; nothing left for oclif to print.
-        return undefined
-      }
-      const {runDashboard} = await import('../src/tui/dashboard.js')
-      await runDashboard(collector, {delaySeconds, sort: flags.sort, flat: flags.flat})
-      return undefined
-    } finally {
-      collector.close()
-    }
+    await executeTop({...flags, cgroup: args.cgroup, json: this.jsonEnabled()})
+    // JSON lines were streamed as they came; nothing left for oclif to print.
+    return undefined
   }
 }

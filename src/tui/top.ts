@@ -1,0 +1,48 @@
+import {NsxError} from '../cli/errors.js'
+import {SortKey} from '../cgroup/arrange.js'
+import {runBatch} from '../cgroup/batch.js'
+import {readCgroupLayout} from '../cgroup/hierarchy.js'
+import {normaliseCgroupPath, parseDelay} from '../cgroup/options.js'
+import {Collector} from '../cgroup/sample.js'
+
+/** `nsx top` once its arguments are parsed, by oclif (commands/top.ts) or the fast path (main.ts). */
+export interface TopOptions {
+  cgroup?: string
+  batch: boolean
+  iterations?: number
+  /** As typed: seconds, fractions allowed. */
+  delay: string
+  sort: SortKey
+  flat: boolean
+  json: boolean
+}
+
+export async function executeTop(o: TopOptions): Promise<void> {
+  const delaySeconds = parseDelay(o.delay)
+  const layout = readCgroupLayout()
+  if (layout.mode === 'none') throw new NsxError('no cgroup hierarchy is mounted (looked in /proc/self/mountinfo)')
+  const base = o.cgroup === undefined ? '/' : normaliseCgroupPath(o.cgroup)
+  const collector = new Collector(layout, {base})
+  try {
+    if (collector.baseExistsIn().length === 0) {
+      throw new NsxError(`no such cgroup: ${base} (not in any of the hierarchies ${collector.hierarchies.map((h) => h.id).join(', ')})`)
+    }
+    const batch = o.batch || o.json || o.iterations !== undefined || !process.stdout.isTTY || !process.stdin.isTTY
+    if (batch) {
+      await runBatch(collector, {
+        iterations: o.iterations ?? (o.json ? 1 : undefined),
+        delaySeconds,
+        sort: o.sort,
+        flat: o.flat,
+        json: o.json,
+        write: (s) => process.stdout.write(s),
+      })
+      return
+    }
+    // blessed only for the dashboard: batch mode never loads it.
+    const {runDashboard} = await import('./dashboard.js')
+    await runDashboard(collector, {delaySeconds, sort: o.sort, flat: o.flat})
+  } finally {
+    collector.close()
+  }
+}
