@@ -160,6 +160,16 @@ async function unzstd(input: AsyncIterable<Buffer>, take: (c: Buffer) => void, l
   if (res.code !== 0) throw new NsxError(`${label}: corrupt or truncated zstd stream (${stderr.trim().split('\n').pop() ?? `zstd exit ${res.code}`})`)
 }
 
+/**
+ * Manifests, indexes and configs are read whole, so their size is bounded first: a
+ * multi-gigabyte "index.json" is an attack on memory (containerd CVE-2023-25153), not an image.
+ */
+export const MAX_METADATA_BYTES = 8 << 20
+
+export function checkMetadataSize(size: number, what: string): void {
+  if (size > MAX_METADATA_BYTES) throw new NsxError(`${what} is ${size} bytes, more than the ${MAX_METADATA_BYTES} allowed for image metadata`)
+}
+
 /** Read a small blob (manifest, config) whole, checking its digest when one is given. */
 export function verifyBytes(data: Buffer, expected: string | undefined, label: string): string {
   const got = `sha256:${createHash('sha256').update(data).digest('hex')}`

@@ -1,6 +1,6 @@
 import {closeSync, openSync, readSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
-import {sniffCompression, verifyBytes} from './blob.js'
+import {checkMetadataSize, sniffCompression, verifyBytes} from './blob.js'
 import {parseImageConfig} from './config.js'
 import {ImageSource, splitName} from './source.js'
 import {indexTar, memberName, readMember, TarMember} from './tar-index.js'
@@ -47,11 +47,16 @@ export function readDockerArchive(file: string, tag: string | undefined, display
     if (!m || (m.type !== '0' && m.type !== '7')) throw new NsxError(`${label}: ${what} ${name} is missing from the archive`)
     return m
   }
+  const metadata = (name: string, what: string): Buffer => {
+    const m = member(name, what)
+    checkMetadataSize(m.size, `${label}: ${name}`)
+    return readMember(file, m)
+  }
   let entries: ManifestEntry[]
   try {
-    entries = JSON.parse(readMember(file, member('manifest.json', 'file')).toString('utf8'))
+    entries = JSON.parse(metadata('manifest.json', 'file').toString('utf8'))
   } catch (err) {
-    if (err instanceof NsxError) throw new NsxError(`${label}: not a docker archive (no manifest.json)`)
+    if (err instanceof NsxError) throw err.message.includes('missing') ? new NsxError(`${label}: not a docker archive (no manifest.json)`) : err
     throw new NsxError(`${label}: manifest.json is not valid JSON`)
   }
   if (!Array.isArray(entries) || entries.length === 0) throw new NsxError(`${label}: manifest.json lists no image`)
@@ -71,7 +76,7 @@ export function readDockerArchive(file: string, tag: string | undefined, display
   }
   if (typeof chosen.Config !== 'string' || !Array.isArray(chosen.Layers) || chosen.Layers.some((l) => typeof l !== 'string'))
     throw new NsxError(`${label}: malformed manifest.json entry`)
-  const configBytes = readMember(file, member(chosen.Config, 'config'))
+  const configBytes = metadata(chosen.Config, 'config')
   const id = verifyBytes(configBytes, undefined, label)
   // Configs named by their digest ("<hex>.json", "blobs/sha256/<hex>") are checked against it.
   const named = /([0-9a-f]{64})(\.json)?$/.exec(chosen.Config)

@@ -1,7 +1,7 @@
 import {readFileSync, statSync} from 'node:fs'
 import {basename, join, resolve} from 'node:path'
 import {NsxError} from '../cli/errors.js'
-import {checkDigestSyntax, verifyBytes} from './blob.js'
+import {checkDigestSyntax, checkMetadataSize, verifyBytes} from './blob.js'
 import {parseImageConfig} from './config.js'
 import {goArch, ImageSource, LayerSource} from './source.js'
 
@@ -33,8 +33,10 @@ export function isOciLayout(dir: string): boolean {
 function readJsonFile(path: string, label: string): unknown {
   let text: string
   try {
+    checkMetadataSize(statSync(path).size, `${label}: ${basename(path)}`)
     text = readFileSync(path, 'utf8')
   } catch (err) {
+    if (err instanceof NsxError) throw err
     throw new NsxError(`${label}: cannot read ${basename(path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
   try {
@@ -59,10 +61,14 @@ function blobPath(dir: string, digest: string): string {
 
 /** A small blob (manifest, index, config), read whole and checked. */
 function readBlob(dir: string, d: Descriptor, what: string, label: string): Buffer {
+  checkMetadataSize(d.size, `${label}: ${what} blob ${d.digest}`)
   let data: Buffer
   try {
-    data = readFileSync(blobPath(dir, d.digest))
-  } catch {
+    const path = blobPath(dir, d.digest)
+    checkMetadataSize(statSync(path).size, `${label}: ${what} blob ${d.digest}`)
+    data = readFileSync(path)
+  } catch (err) {
+    if (err instanceof NsxError) throw err
     throw new NsxError(`${label}: ${what} blob ${d.digest} is missing`)
   }
   if (data.length !== d.size) throw new NsxError(`${label}: ${what} blob ${d.digest} has ${data.length} bytes, descriptor says ${d.size}`)

@@ -1,6 +1,6 @@
 import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
-import {decodeHeader, parsePax, TarFormatError} from './tar.js'
+import {decodeHeader, MAX_EXTENDED_HEADER, parsePax, TarFormatError} from './tar.js'
 
 /**
  * The members of an uncompressed tar file and where their data lies, found by reading
@@ -48,7 +48,7 @@ export function indexTar(file: string, label = file): Map<string, TarMember> {
       if (dataStart + raw.size > total) throw new NsxError(`${label}: truncated tar archive (member ${raw.name} ends past the end of the file)`)
       pos += padded(raw.size)
       if (raw.typeflag === 'x' || raw.typeflag === 'L') {
-        if (raw.size > 1 << 20) throw new NsxError(`${label}: tar extended header too large`)
+        if (raw.size > MAX_EXTENDED_HEADER) throw new NsxError(`${label}: tar extended header of ${raw.size} bytes (more than ${MAX_EXTENDED_HEADER})`)
         const buf = Buffer.alloc(raw.size)
         readSync(fd, buf, 0, raw.size, dataStart)
         if (raw.typeflag === 'L') longName = buf.toString('utf8').replace(/\0.*$/s, '')

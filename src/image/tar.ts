@@ -40,6 +40,7 @@ export interface TarHandler {
 export class TarFormatError extends NsxError {}
 
 const BLOCK = 512
+export const MAX_EXTENDED_HEADER = 1 << 20
 
 const TYPES: Record<string, EntryType> = {
   '0': 'file',
@@ -289,7 +290,8 @@ export class TarParser {
     const raw = decodeHeader(h)
     const t = raw.typeflag
     if (t === 'x' || t === 'g' || t === 'L' || t === 'K') {
-      if (raw.size > 16 << 20) throw new TarFormatError('tar extended header larger than 16 MiB')
+      // Bounded as Go's archive/tar does since CVE-2022-2879: a huge pax header is an attack, not metadata.
+      if (raw.size > MAX_EXTENDED_HEADER) throw new TarFormatError(`tar extended header of ${raw.size} bytes (more than ${MAX_EXTENDED_HEADER})`)
       this.state = {kind: 'meta', typeflag: t, buf: Buffer.alloc(raw.size), filled: 0, pad: padded(raw.size) - raw.size}
       if (raw.size === 0) {
         this.onMeta(t, this.state.buf)

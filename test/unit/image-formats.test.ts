@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, readdirSync, truncateSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {readDockerArchive} from '../../src/image/docker-archive.js'
@@ -278,4 +278,19 @@ test('rmi given the same name twice untags it once and keeps the image its other
   const all = removeImages(store, [id.slice(7, 19), id.slice(7, 19)], {force: false})
   assert.deepEqual(all.images, [id])
   assert.deepEqual(all.untagged, ['b:latest'])
+})
+
+test('oversized metadata is refused before it is read: index.json, a manifest descriptor, a docker manifest.json (containerd CVE-2023-25153)', (t) => {
+  const d = tempDir(t)
+  const layout = join(d, 'oci')
+  mkdirSync(join(layout, 'blobs', 'sha256'), {recursive: true})
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
+  writeFileSync(join(layout, 'index.json'), '')
+  truncateSync(join(layout, 'index.json'), 9 << 20) // sparse: costs no disk
+  assert.throws(() => readOciLayout(layout, undefined), /index.json is 9437184 bytes, more than the 8388608 allowed for image metadata/)
+  writeFileSync(join(layout, 'index.json'), JSON.stringify({schemaVersion: 2, manifests: [{digest: `sha256:${'a'.repeat(64)}`, size: 10 * 2 ** 30}]}))
+  assert.throws(() => readOciLayout(layout, undefined), /manifest blob sha256:a{64} is 10737418240 bytes, more than/)
+  const archive = join(d, 'big.tar')
+  writeFileSync(archive, buildTar([{name: 'manifest.json', data: Buffer.alloc(9 << 20, 0x20)}]))
+  assert.throws(() => readDockerArchive(archive, undefined), /manifest.json is 9437184 bytes, more than/)
 })

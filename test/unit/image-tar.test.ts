@@ -118,3 +118,8 @@ test('refuses sparse files rather than extracting them wrong', () => {
   const tar = buildTar([{name: 'f', data: 'x', pax: {'GNU.sparse.major': '1'}}])
   assert.throws(() => parse(tar), /sparse file f/)
 })
+
+test('a pax header larger than 1 MiB is refused instead of buffered (Go CVE-2022-2879)', () => {
+  const tar = buildTar([{name: 'f', data: 'x', pax: {comment: 'c'.repeat(2 << 20)}}])
+  assert.throws(() => parse(tar), /tar extended header of \d+ bytes \(more than 1048576\)/)
+})
