@@ -11,7 +11,8 @@ export interface BatchOptions {
   sort: SortKey
   flat: boolean
   json: boolean
-  write(chunk: string): void
+  /** Resolves once the chunk is handed to the kernel (a pipe is written asynchronously). */
+  write(chunk: string): Promise<void>
 }
 
 /**
@@ -28,7 +29,7 @@ export async function runBatch(collector: Collector, opts: BatchOptions): Promis
     const rows = arrange(deriveAll(cur, prev), {sort: opts.sort, flat: opts.flat})
     const seconds = Number(((cur.at - prev.at) / 1000).toFixed(6))
     if (opts.json) {
-      opts.write(
+      await opts.write(
         `${JSON.stringify({
           iteration: i,
           time: cur.time,
@@ -39,7 +40,7 @@ export async function runBatch(collector: Collector, opts: BatchOptions): Promis
         })}\n`,
       )
     } else {
-      opts.write(`${i > 1 ? '\n' : ''}${renderBatch(rows, `# iteration ${i} at ${cur.time}, interval ${seconds.toFixed(3)} s, cgroup ${cur.mode}; CPU% 100 = one core`)}`)
+      await opts.write(`${i > 1 ? '\n' : ''}${renderBatch(rows, `# iteration ${i} at ${cur.time}, interval ${seconds.toFixed(3)} s, cgroup ${cur.mode}; CPU% 100 = one core`)}`)
     }
     prev = cur
   }

@@ -29,14 +29,19 @@ export async function executeTop(o: TopOptions): Promise<void> {
     }
     const batch = o.batch || o.json || o.iterations !== undefined || !process.stdout.isTTY || !process.stdin.isTTY
     if (batch) {
-      await runBatch(collector, {
-        iterations: o.iterations ?? (o.json ? 1 : undefined),
-        delaySeconds,
-        sort: o.sort,
-        flat: o.flat,
-        json: o.json,
-        write: (s) => process.stdout.write(s),
-      })
+      try {
+        await runBatch(collector, {
+          iterations: o.iterations ?? (o.json ? 1 : undefined),
+          delaySeconds,
+          sort: o.sort,
+          flat: o.flat,
+          json: o.json,
+          write: writeStdout,
+        })
+      } catch (err) {
+        // The reader went away (`nsx top -b | head`): stop quietly, as top does.
+        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err
+      }
       return
     }
     // blessed only for the dashboard: batch mode never loads it.
@@ -45,4 +50,17 @@ export async function executeTop(o: TopOptions): Promise<void> {
   } finally {
     collector.close()
   }
+}
+
+/**
+ * Write to stdout and wait until it is written: a pipe is written asynchronously, and the
+ * fast path exits as soon as the command returns, which would cut the output short.
+ */
+function writeStdout(chunk: string): Promise<void> {
+  // The stream also emits the failure as an 'error' event, after the callback: without a
+  // listener that would be an uncaught exception. The callback's error is the one acted on.
+  if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => undefined)
+  return new Promise((resolve, reject) => {
+    process.stdout.write(chunk, (err) => (err ? reject(err) : resolve()))
+  })
 }

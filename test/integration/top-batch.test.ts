@@ -237,3 +237,22 @@ test('bad input: one line on stderr and exit status 1', (t) => {
   assertOneLineError(nsx(['top', '--batch', '-n', '1', '/no/such/cgroup']), 1, /no such cgroup: \/no\/such\/cgroup/)
   assertOneLineError(nsx(['top', '--batch', '-n', '1', '/a/../b']), 1, /not allowed/)
 })
+
+test('a reader that stops early (nsx top -b | head -1) ends nsx top quietly, and a long JSON stream is never cut short', async (t) => {
+  if (!needRoot(t)) return
+  const child = spawn(process.execPath, [NSX_BIN, 'top', '--batch', '--delay', '0.1'], {stdio: ['ignore', 'pipe', 'pipe']})
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let err = ''
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // Like head -1: read the first line, then close the pipe.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()))
+  child.stdout.destroy()
+  assert.equal(await exited, 0, err)
+  assert.equal(err, '', 'no EPIPE trace on stderr')
+  // All of a long JSON stream arrives through a pipe, however soon nsx exits after it.
+  const its = batchJson(['--iterations', '3', '--delay', '0.1'])
+  assert.equal(its.length, 3)
+})
