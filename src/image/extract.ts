@@ -209,14 +209,15 @@ export class LayerExtractor implements TarHandler {
     this.fd = undefined
     this.current = undefined
     try {
-      // chown before chmod: chown clears setuid/setgid bits.
+      // Order matters: chown clears setuid/setgid bits and security.capability, so it comes
+      // first; xattrs come before chmod, since user.* needs write access to a read-only file.
       if (this.opts.privileged) fchownSync(fd, e.uid, e.gid)
+      this.setXattrs(abs, e)
       fchmodSync(fd, e.mode)
       futimesSync(fd, e.mtime, e.mtime)
     } finally {
       closeSync(fd)
     }
-    this.setXattrs(abs, e)
   }
 
   /** Apply directory metadata, deepest first (so setting a child does not touch a parent's mtime after it). */

@@ -9,6 +9,7 @@ import {childrenOf, TestProcesses} from '../helpers/processes.js'
 import {buildBusyboxOci, buildStaticProbe, buildTar, toDockerArchive, umociUnpack} from '../helpers/images.js'
 import {Store} from '../../src/store/store.js'
 import {pinLayers} from '../../src/store/pins.js'
+import {lgetxattr} from '../../src/ffi/libc.js'
 
 /**
  * The image store against real images: built by umoci from busybox-static, converted by
@@ -288,9 +289,19 @@ test('rootless: images load with the user.overlay.opaque form and flattened owne
   chmodSync(devTar, 0o644)
   assertOneLineError(asNobody(['load', '--layer', devTar]), 1, /device node 'dev\/null' \(char 1:3\); device nodes can only be created as root/)
   storeIsClean(join(root, 'store'))
+  // A read-only file's user xattr: set while the file is still writable (not as root, DAC applies).
+  const roTar = join(root, 'ro.tar')
+  writeFileSync(roTar, buildTar([{name: 'ro', data: 'x', mode: 0o444, pax: {'SCHILY.xattr.user.note': 'kept'}}]))
+  chmodSync(roTar, 0o644)
+  const ro = asNobody(['load', '--layer', roTar, '--json'])
+  assert.equal(ro.status, 0, ro.stderr)
+  const roLayer = (JSON.parse(ro.stdout) as LoadJson).layers[0]
+  assert.equal(lgetxattr(join(root, 'store', 'layers', 'sha256', roLayer.diffId!.slice(7), 'root', 'ro'), 'user.note')?.toString(), 'kept')
   // gc as the same user can remove read-only directories it extracted.
   const gc = asNobody(['rmi', 'oci:latest', '--json'])
   assert.equal(gc.status, 0, gc.stderr)
+  assert.deepEqual(readdirSync(join(root, 'store', 'layers', 'sha256')), [roLayer.diffId!.slice(7)])
+  assert.equal(asNobody(['gc']).status, 0)
   assert.deepEqual(readdirSync(join(root, 'store', 'layers', 'sha256')), [])
 })
 

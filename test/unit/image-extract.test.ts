@@ -179,6 +179,19 @@ test('overlay xattrs carried in the tar are never applied; user xattrs are', (t)
   assert.equal(x.stats.xattrsSkipped, 2)
 })
 
+test('xattrs of read-only files are kept rootless too, and file capabilities survive the chown as root', (t) => {
+  const {layer} = setup(t)
+  const x = extract(buildTar([{name: 'ro', data: 'x', mode: 0o444, pax: {'SCHILY.xattr.user.note': 'kept'}}]), layer, false)
+  assert.equal(lgetxattr(join(layer, 'ro'), 'user.note')?.toString(), 'kept')
+  assert.equal(x.stats.xattrsSkipped, 0)
+  if (process.getuid?.() !== 0) return
+  // A v2 file capability (cap_net_raw+ep), as ping carries it: chown after setting it would drop it.
+  const cap = Buffer.from('0100000200200000000000000000000000000000', 'hex')
+  const {layer: l2} = setup(t)
+  extract(buildTar([{name: 'ping', data: 'x', mode: 0o755, uid: 0, gid: 0, pax: {'SCHILY.xattr.security.capability': cap}}]), l2, true)
+  assert.deepEqual(lgetxattr(join(l2, 'ping'), 'security.capability'), cap)
+})
+
 test('read-only directories still receive their entries; modes, setuid bits, owners and mtimes are kept', (t) => {
   if (!needRoot(t)) return
   const {layer} = setup(t)
