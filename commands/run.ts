@@ -46,7 +46,7 @@ With -d the container runs in the background and its name is printed; nsx ps lis
     volume: Flags.string({char: 'v', description: 'Bind a host path into the container, read-only with :ro (repeatable)', multiple: true, helpValue: 'HOST:CTR[:ro]'}),
     entrypoint: Flags.string({description: 'Replace the image\'s Entrypoint (and drop its Cmd)', helpValue: 'CMD'}),
     interactive: Flags.boolean({char: 'i', description: 'Keep stdin attached (otherwise it is /dev/null)'}),
-    tty: Flags.boolean({char: 't', description: 'Allocate a pseudo-terminal (not implemented yet)'}),
+    tty: Flags.boolean({char: 't', description: 'Give the command a pseudo-terminal of the container (job control, ^C, ^Z and window size work); with -i, relay stdin to it'}),
     detach: Flags.boolean({char: 'd', description: 'Run in the background and print the container\'s name'}),
     rm: Flags.boolean({description: 'Remove the container\'s upper directory when it ends (always done; accepted for docker compatibility)'}),
     memory: Flags.string({char: 'm', description: 'Memory limit (b, k, m, g; at least 6m); past it the command is OOM-killed (status 137)', helpValue: 'SIZE'}),

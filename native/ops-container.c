@@ -40,7 +40,9 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -71,7 +73,12 @@ static struct {
 	pid_t payload;   /* in C: the payload's pid */
 	int ready_fd;    /* detached runs: closed at exec, so the starter knows the command started */
 	int cgroup_fd;   /* a v2 cgroup directory the init is born in */
-} ctr = {.rootfd = -1, .status_fd = -1, .ready_fd = -1, .cgroup_fd = -1};
+	bool tty;        /* -t: a pseudo-terminal from the container's own devpts */
+	int pty_sock[2]; /* socketpair: the init sends the pty master to the supervisor */
+	char pty_slave[64];
+} ctr = {.rootfd = -1, .status_fd = -1, .ready_fd = -1, .cgroup_fd = -1, .pty_sock = {-1, -1}};
+
+static bool tty_stdin; /* -i with -t: the supervisor relays its stdin to the terminal */
 
 /* Signals the supervisor and the init pass on to the command. */
 static const int FORWARDED[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
@@ -211,24 +218,153 @@ static void propagate_status(int status)
 	exit(EXIT_NSX_FAILURE);
 }
 
+/* The pty master, sent by the init over the socketpair (SCM_RIGHTS). */
+static int receive_fd(int sock)
+{
+	char byte;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	ssize_t n;
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
+}
+
+static bool write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+static struct termios saved_termios;
+static bool termios_saved;
+
+static void restore_terminal(void)
+{
+	if (termios_saved)
+		tcsetattr(0, TCSADRAIN, &saved_termios);
+	termios_saved = false;
+}
+
+static void copy_winsize(int master)
+{
+	struct winsize ws;
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/*
+ * Forward signals, relay the terminal (with -t), wait for the init, clean up, and leave
+ * with the command's status. Signals arrive through a signalfd, so one poll serves all.
+ */
 static void supervise(pid_t child, int status_rd)
 {
 	sigset_t set;
 	forwarded_set(&set);
-	int status = 0;
-	for (;;) {
-		siginfo_t info;
-		int sig = sigwaitinfo(&set, &info);
-		if (sig < 0)
-			continue;
-		if (sig != SIGCHLD) {
-			kill(child, sig);
-			continue;
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		die_errno(EXIT_NSX_FAILURE, "signalfd");
+	int master = -1;
+	if (ctr.tty) {
+		master = receive_fd(ctr.pty_sock[0]);
+		close(ctr.pty_sock[0]);
+		if (master >= 0) {
+			copy_winsize(master);
+			/* Raw mode: every key, ^C and ^Z included, goes to the container's terminal. */
+			if (isatty(0) && tcgetattr(0, &saved_termios) == 0) {
+				struct termios raw = saved_termios;
+				cfmakeraw(&raw);
+				if (tcsetattr(0, TCSADRAIN, &raw) == 0)
+					termios_saved = true;
+			}
 		}
-		pid_t r = waitpid(child, &status, WNOHANG);
-		if (r == child)
-			break;
 	}
+	bool stdin_open = master >= 0 && tty_stdin;
+	int status = 0;
+	bool exited = false;
+	char buf[16384];
+	while (!exited || master >= 0) {
+		struct pollfd p[3] = {{sfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
+		if (exited) {
+			/* Drain what the command wrote before it ended; the master reads EIO once no slave is left. */
+			p[0].fd = -1;
+			p[2].fd = -1;
+		}
+		int n = poll(p, 3, exited ? 200 : -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (n == 0 && exited)
+			break;
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				int sig = (int)si.ssi_signo;
+				if (sig == SIGCHLD) {
+					if (waitpid(child, &status, WNOHANG) == child)
+						exited = true;
+				} else if (sig == SIGWINCH && master >= 0) {
+					copy_winsize(master); /* the kernel tells the container's foreground */
+				} else {
+					kill(child, sig);
+				}
+			}
+		}
+		if (master >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t r = read(master, buf, sizeof(buf));
+			if (r > 0)
+				write_all(1, buf, (size_t)r);
+			else if (r < 0 && errno == EINTR)
+				continue;
+			else {
+				close(master);
+				master = -1;
+			}
+		}
+		if (stdin_open && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t r = read(0, buf, sizeof(buf));
+			if (r > 0) {
+				if (master >= 0)
+					write_all(master, buf, (size_t)r);
+			} else if (r == 0 || errno != EINTR) {
+				stdin_open = false;
+				/* End of input: the terminal's EOF character, as a user's ^D would send. */
+				if (master >= 0) {
+					struct termios t;
+					char eof = tcgetattr(master, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
+					write_all(master, &eof, 1);
+				}
+			}
+		}
+		if (master < 0 && !exited) {
+			/* No terminal (or it closed): just wait for the init. */
+			if (waitpid(child, &status, WNOHANG) == child)
+				exited = true;
+		}
+	}
+	if (!exited)
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+	restore_terminal();
 	/* The init reports the payload's own wait status, so a signal death is passed on as one. */
 	int payload_status;
 	if (read(status_rd, &payload_status, sizeof(payload_status)) == (ssize_t)sizeof(payload_status))
@@ -248,6 +384,8 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		die_errno(EXIT_NSX_FAILURE, "pipe");
 	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (ctr.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctr.pty_sock) < 0)
+		die_errno(EXIT_NSX_FAILURE, "socketpair");
 	sigset_t set;
 	forwarded_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -277,6 +415,8 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 		/* Only the command holds the ready fd: its exec (or exit) is what the starter waits for. */
 		if (ctr.ready_fd >= 0)
 			close(ctr.ready_fd);
+		if (ctr.pty_sock[1] >= 0)
+			close(ctr.pty_sock[1]);
 		st->child = child;
 		write_pids(args[0], child);
 		supervise(child, pfd[0]);
@@ -294,6 +434,10 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	close(pfd[0]);
 	ctr.status_fd = pfd[1];
+	if (ctr.pty_sock[0] >= 0) {
+		close(ctr.pty_sock[0]);
+		ctr.pty_sock[0] = -1;
+	}
 	/* Out of the terminal's process group: signals reach the command once, through us. */
 	setsid();
 }
@@ -580,6 +724,64 @@ static void op_readonly(struct exec_state *st, char **args, int nargs)
 		die_errno(EXIT_NSX_FAILURE, "make %s read-only", args[0]);
 }
 
+/* ---- the terminal (-t) ---- */
+
+static void op_tty(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	ctr.tty = true;
+	tty_stdin = strcmp(args[0], "stdin") == 0;
+}
+
+/* A pty of the container's own devpts (so `tty` names /dev/pts/0 inside); its master goes to the supervisor. */
+static void op_pty(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	if (ctr.pty_sock[1] < 0)
+		die(EXIT_NSX_FAILURE, "invalid plan: ctr-pty without ctr-tty before ctr-supervise");
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		die_errno(EXIT_NSX_FAILURE, "open /dev/ptmx in the container");
+	int unlock = 0, n;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
+		die_errno(EXIT_NSX_FAILURE, "set up the pseudo-terminal");
+	snprintf(ctr.pty_slave, sizeof(ctr.pty_slave), "/dev/pts/%d", n);
+	char byte = 0;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof(cbuf));
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	if (sendmsg(ctr.pty_sock[1], &msg, 0) < 0)
+		die_errno(EXIT_NSX_FAILURE, "send the terminal to the supervisor");
+	close(master);
+	close(ctr.pty_sock[1]);
+	ctr.pty_sock[1] = -1;
+}
+
+/* The command's session, controlling terminal and stdio: the container's pty. */
+static void op_pty_attach(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	if (!ctr.pty_slave[0])
+		die(EXIT_NSX_FAILURE, "invalid plan: ctr-pty-attach without ctr-pty");
+	if (setsid() < 0)
+		die_errno(EXIT_NSX_FAILURE, "setsid");
+	int fd = open(ctr.pty_slave, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die_errno(EXIT_NSX_FAILURE, "open %s", ctr.pty_slave);
+	if (ioctl(fd, TIOCSCTTY, 0) < 0)
+		die_errno(EXIT_NSX_FAILURE, "make %s the controlling terminal", ctr.pty_slave);
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			die_errno(EXIT_NSX_FAILURE, "dup2");
+	close(fd);
+}
+
 /* ---- PID 1 ---- */
 
 static void write_file(const char *path, const char *value)
@@ -830,6 +1032,9 @@ const struct op ops_container[] = {
 	{"ctr-pivot", 0, op_pivot, "pivot_root into the container root and detach the old root"},
 	{"ctr-mask", 1, op_mask, "PATH: hide (/dev/null or an empty read-only tmpfs over it)"},
 	{"ctr-readonly", 1, op_readonly, "PATH: bind read-only"},
+	{"ctr-tty", 1, op_tty, "stdin|nostdin: -t, the supervisor relays a pseudo-terminal the init creates (and its stdin with -i)"},
+	{"ctr-pty", 0, op_pty, "open a pty of the container's devpts; its master goes to the supervisor"},
+	{"ctr-pty-attach", 0, op_pty_attach, "setsid, the pty as controlling terminal and stdin/stdout/stderr"},
 	{"ctr-init", 0, op_init, "fork the command; stay as PID 1: reap, forward signals, report its status"},
 	{"ctr-stdin-null", 0, op_stdin_null, "stdin from /dev/null"},
 	{"ctr-workdir", 1, op_workdir, "PATH: chdir, creating it if missing"},

@@ -38,6 +38,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   for (const p of cgroups.places) ops.push({op: 'ctr-cleanup-cgroup', path: p.dir})
   ops.push({op: 'ctr-cleanup-path', path: paths.dir}, {op: 'ctr-cleanup-path', path: paths.pin})
   if (opts.readyFd !== undefined) ops.push({op: 'ctr-ready-fd', fd: opts.readyFd})
+  if (spec.tty) ops.push({op: 'ctr-tty', stdin: spec.interactive})
   ops.push({op: 'unshare', ns: ['pid']}, {op: 'ctr-supervise', pidsFile: paths.pids})
 
   if (v1.length > 0) ops.push({op: 'cgroup-join'})
@@ -54,9 +55,11 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
     for (const p of MASKED_PATHS) ops.push({op: 'ctr-mask', path: p})
     for (const p of READONLY_PATHS) ops.push({op: 'ctr-readonly', path: p})
   }
+  if (spec.tty) ops.push({op: 'ctr-pty'})
   ops.push({op: 'ctr-init'})
 
-  if (!spec.interactive && !spec.tty) ops.push({op: 'ctr-stdin-null'})
+  if (spec.tty) ops.push({op: 'ctr-pty-attach'})
+  else if (!spec.interactive) ops.push({op: 'ctr-stdin-null'})
   ops.push({op: 'ctr-workdir', path: spec.workdir})
   ops.push({op: 'cap-bound', caps: spec.caps})
   ops.push({op: 'ctr-groups', gids: spec.groups}, {op: 'setgid', gid: spec.gid}, {op: 'setuid', uid: spec.uid})

@@ -41,6 +41,12 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: `hide ${op.path}`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
     case 'ctr-readonly':
       return {action: `make ${op.path} read-only`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'ctr-tty':
+      return {action: `the supervisor will relay a pseudo-terminal${op.stdin ? ' and its stdin' : ''} (its terminal in raw mode, window size kept)`, needs: '-'}
+    case 'ctr-pty':
+      return {action: "open a pseudo-terminal of the container's devpts; send its master to the supervisor", needs: '-'}
+    case 'ctr-pty-attach':
+      return {action: 'new session; the pseudo-terminal becomes the controlling terminal, stdin, stdout and stderr', needs: '-'}
     case 'ctr-init':
       return {action: 'fork the command; stay as PID 1: reap zombies, forward signals, report its status', needs: '-'}
     case 'ctr-stdin-null':

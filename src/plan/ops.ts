@@ -71,6 +71,10 @@ export type Op =
   | {op: 'ctr-pivot'}
   | {op: 'ctr-mask'; path: string}
   | {op: 'ctr-readonly'; path: string}
+  /** -t: the supervisor relays a pty the init creates; with stdin: true (-i) also its stdin. */
+  | {op: 'ctr-tty'; stdin: boolean}
+  | {op: 'ctr-pty'}
+  | {op: 'ctr-pty-attach'}
   | {op: 'ctr-init'}
   | {op: 'ctr-stdin-null'}
   | {op: 'ctr-workdir'; path: string}
