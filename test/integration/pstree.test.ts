@@ -141,13 +141,13 @@ test('the text view nests each process below the boundary line of its own pid na
   const boundaries: {indent: number; inode: number; level: number}[] = []
   let seen = 0
   for (const line of r.stdout.trimEnd().split('\n')) {
-    const b = /^([ │├└─]*)pid:\[(\d+)\] level (\d+)/.exec(line)
+    const b = /^([ │├└─|`-]*)pid:\[(\d+)\] level (\d+)/.exec(line)
     if (b) {
       while (boundaries.length > 0 && boundaries[boundaries.length - 1].indent >= b[1].length) boundaries.pop()
       boundaries.push({indent: b[1].length, inode: Number(b[2]), level: Number(b[3])})
       continue
     }
-    const p = /^([ │├└─]*)[^(]+\(([\d/]+)\)/.exec(line)
+    const p = /^([ │├└─|`-]*)[^(]+\(([\d/]+)\)/.exec(line)
     assert.ok(p, `unexpected line: ${line}`)
     while (boundaries.length > 0 && boundaries[boundaries.length - 1].indent >= p[1].length) boundaries.pop()
     const pids = p[2].split('/').map(Number)
@@ -318,7 +318,7 @@ test('--help goes through oclif; the oclif command gives the same tree as the fa
   assert.match(help.stdout, /USAGE\n\s+\$ nsx pstree \[PID\]/)
   const procs = new TestProcesses()
   t.after(() => procs.killAll())
-  const {child} = await procs.spawnUntilLine('sh', ['-c', 'sleep 1000 & echo up; wait'])
+  const {child} = await procs.spawnUntilLine('sh', ['-c', 'echo up; exec sleep 1000'])
   const fast = nsxJson<ProcessTree>(['pstree', '-s', String(child.pid)])
   const viaOclif = run(process.execPath, ['--input-type=module', '-e', `
     import {run, flush} from '@oclif/core'
@@ -356,7 +356,7 @@ test('the owner and parent questions go to the namespace asked about, never to a
 
 test('the CLI reads the /proc it is pointed at (NSX_PROC_ROOT): fixture tree in, the same tree out', (t) => {
   if (!ready(t)) return
-  const env = {NSX_PROC_ROOT: join(process.cwd(), 'test/unit/fixtures/pstree-nested/proc')}
+  const env = {NSX_PROC_ROOT: join(process.cwd(), 'test/unit/fixtures/pstree-nested/proc'), LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', LC_CTYPE: ''}
   const r = nsx(['pstree', '63'], {env})
   assert.equal(r.status, 0, r.stderr)
   // The fixture's links are not nsfs files: no owner, and the parent comes from the tree.
