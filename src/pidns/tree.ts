@@ -80,6 +80,7 @@ class Builder {
   /** With -s: ancestor -> the one child on the way down to the chosen process. */
   private pathTo: Map<number, number> | undefined
   private readonly attempts = new Map<string, number>()
+  private readonly visited = new Set<number>()
 
   constructor(
     private readonly snap: ProcSnapshot,
@@ -139,11 +140,15 @@ class Builder {
       throw new NsxError(`${what}${known.size > 0 ? ` (pid namespaces: ${list})` : ''}`)
     }
     // Its top processes: the init, and any process joined from outside (nsenter) whose parent is elsewhere.
-    return members.filter((pid) => snap.pidNsOf(snap.processes.get(pid)!.status.ppid) !== ns)
+    const tops = members.filter((pid) => snap.pidNsOf(snap.processes.get(pid)!.status.ppid) !== ns)
+    // A member below an unreadable process is already in the subtree of a top above that one.
+    const topSet = new Set(tops)
+    return tops.filter((pid) => !hasAncestorIn(snap, pid, topSet))
   }
 
   private node(pid: number, parent?: ProcessNode): ProcessNode {
     const {snap, opts} = this
+    this.visited.add(pid)
     const status = snap.processes.get(pid)!.status
     const ns = snap.nsLinks(pid) ?? null
     const level = status.nspid.length - 1
@@ -172,7 +177,8 @@ class Builder {
     const only = this.pathTo?.get(pid)
     const kids = only !== undefined ? [only] : snap.childrenOf(pid)
     for (const c of kids) {
-      if (snap.processes.has(c)) node.children.push(this.node(c, node))
+      // /proc is read over time: a reused pid could close a loop, which must not recurse forever.
+      if (snap.processes.has(c) && !this.visited.has(c)) node.children.push(this.node(c, node))
     }
     return node
   }
@@ -242,6 +248,17 @@ export function inferPidNs(root: ProcessNode): void {
   }
   up(root)
   down(root)
+}
+
+function hasAncestorIn(snap: ProcSnapshot, pid: number, set: Set<number>): boolean {
+  const seen = new Set([pid])
+  let cur = snap.processes.get(pid)?.status.ppid
+  while (cur !== undefined && snap.processes.has(cur) && !seen.has(cur)) {
+    if (set.has(cur)) return true
+    seen.add(cur)
+    cur = snap.processes.get(cur)?.status.ppid
+  }
+  return false
 }
 
 /** child -> next pid on the way from top down to target. */

@@ -27,6 +27,14 @@ function edges(nodes: ProcessNode[], out = new Map<number, number[]>()): Map<num
   return out
 }
 
+function flatten(nodes: ProcessNode[], out: ProcessNode[] = []): ProcessNode[] {
+  for (const n of nodes) {
+    out.push(n)
+    flatten(n.children, out)
+  }
+  return out
+}
+
 function find(nodes: ProcessNode[], pid: number): ProcessNode | undefined {
   for (const n of nodes) {
     if (n.pid === pid) return n
@@ -48,14 +56,15 @@ test('parseStatus tells a zombie (no VmSize) from a kernel thread, using the Kth
 
 test('the snapshot leaves kernel threads out but keeps zombies and remembers kernel thread pids', () => {
   const snap = snapshot()
-  assert.deepEqual([...snap.processes.keys()], [1, 50, 51, 60, 61, 62, 63, 64, 65, 66, 67, 80, 90, 91])
+  assert.deepEqual([...snap.processes.keys()], [1, 50, 51, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 80, 90, 91, 95, 96])
   assert.deepEqual([...snap.kernelThreads], [2, 3])
   assert.equal(snap.processes.get(65)?.status.state, 'Z')
-  assert.deepEqual(snap.childrenOf(61), [62, 63])
+  assert.deepEqual(snap.childrenOf(61), [62, 63, 68])
 })
 
 test('the default tree starts at pid 1 and hides the usermode helper under kthreadd, as pstree does', () => {
   const tree = buildTree(snapshot())
+  // 95 and 96 name each other as parent: neither is a top process.
   assert.deepEqual(tree.processes.map((p) => p.pid), [1])
   assert.deepEqual(
     [...edges(tree.processes).entries()],
@@ -66,11 +75,13 @@ test('the default tree starts at pid 1 and hides the usermode helper under kthre
       [66, [67]],
       [67, []],
       [60, [61]],
-      [61, [62, 63]],
+      [61, [62, 63, 68]],
       [62, []],
       [63, [64]],
       [64, [65]],
       [65, []],
+      [68, [69]],
+      [69, []],
       [90, [91]],
       [91, []],
     ],
@@ -114,7 +125,7 @@ test('each pid namespace is listed once with its level, init, process count and 
   const tree = buildTree(snapshot())
   const byInode = new Map(tree.namespaces.map((n) => [n.inode, n]))
   assert.deepEqual([...byInode.keys()].sort(), [HOST, X, Y].sort())
-  assert.deepEqual(byInode.get(X), {inode: X, level: 1, parent: HOST, owner: null, init: 61, processes: 4})
+  assert.deepEqual(byInode.get(X), {inode: X, level: 1, parent: HOST, owner: null, init: 61, processes: 6})
   assert.deepEqual(byInode.get(Y), {inode: Y, level: 2, parent: X, owner: null, init: 64, processes: 2})
   assert.equal(byInode.get(HOST)?.init, 1)
   assert.equal(byInode.get(HOST)?.processes, 7)
@@ -187,7 +198,9 @@ test('a pid not in the snapshot is refused with one clear line', () => {
 
 test('--ns shows the namespace from each of its top processes: the init and the process joined by nsenter', () => {
   const tree = buildTree(snapshot(), {ns: X})
+  // 69's parent 68 has unreadable links, but 69 is below the init already: not a top of its own.
   assert.deepEqual(tree.processes.map((p) => p.pid), [61, 67])
+  assert.equal(flatten(tree.processes).filter((n) => n.pid === 69).length, 1)
   assert.ok(find(tree.processes, 65), 'nested namespaces below are part of the view')
   const y = buildTree(snapshot(), {ns: Y})
   assert.deepEqual(y.processes.map((p) => p.pid), [64])
@@ -236,4 +249,9 @@ test('a subtree starting inside a namespace still names the parent namespace, fr
   const tree = buildTree(snapshot(), {pid: 63})
   assert.equal(tree.namespaces.find((n) => n.inode === X)!.parent, HOST)
   assert.equal(tree.namespaces.find((n) => n.inode === Y)!.parent, X)
+})
+
+test('a parent loop (a pid reused between reads) ends the walk instead of recursing forever', () => {
+  const tree = buildTree(snapshot(), {pid: 95})
+  assert.deepEqual([...edges(tree.processes).entries()], [[95, [96]], [96, []]])
 })

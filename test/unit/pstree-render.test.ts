@@ -36,10 +36,12 @@ test('the host view: one boundary per pid namespace, processes below it, pids ou
   │ └─pid:[4026532300] level 1, owner user:[4026531837] uid 0
   │   └─sh(61/1) [mnt,net,uts,ipc]
   │     ├─sleep(62/2)
-  │     └─unshare(63/3) [mnt,user]
-  │       └─pid:[4026532400] level 2, owner user:[4026532402] uid 65534
-  │         └─sh(64/4/1)
-  │           └─sleep(65/5/2) <defunct>
+  │     ├─unshare(63/3) [mnt,user]
+  │     │ └─pid:[4026532400] level 2, owner user:[4026532402] uid 65534
+  │     │   └─sh(64/4/1)
+  │     │     └─sleep(65/5/2) <defunct>
+  │     └─runner(68/8)
+  │       └─job(69/9)
   └─agent(90)
     └─agent-worker(91)
 `,
@@ -60,10 +62,12 @@ test('-u shows the user where it changes; -a the command line without a repeated
   | |-pid:[4026532300] level 1, owner user:[4026531837] uid 0
   | | \`-sh(61/1) [mnt,net,uts,ipc] -c 'echo '\\''hi there'\\''; sleep 1d'
   | |   |-sleep(62/2,nobody) 1d
-  | |   \`-unshare(63/3) [mnt,user] -Urpf --mount-proc sh
-  | |     \`-pid:[4026532400] level 2, owner user:[4026532402] uid 65534
-  | |       \`-sh(64/4/1)
-  | |         \`-sleep(65/5/2) <defunct>
+  | |   |-unshare(63/3) [mnt,user] -Urpf --mount-proc sh
+  | |   | \`-pid:[4026532400] level 2, owner user:[4026532402] uid 65534
+  | |   |   \`-sh(64/4/1)
+  | |   |     \`-sleep(65/5/2) <defunct>
+  | |   \`-runner(68/8)
+  | |     \`-job(69/9)
   | |-{containerd-shim}(600)
   | \`-{gc worker}(601)
   \`-agent(90) 'tab\\x09here'
@@ -88,10 +92,12 @@ test('--ns view: every top process of the namespace under one boundary', () => {
     `pid:[4026532300] level 1, owner user:[4026531837] uid 0, parent pid:[4026531836]
 ├─sh(61/1) [mnt,net,uts,ipc]
 │ ├─sleep(62/2)
-│ └─unshare(63/3) [mnt,user]
-│   └─pid:[4026532400] level 2, owner user:[4026532402] uid 65534
-│     └─sh(64/4/1)
-│       └─sleep(65/5/2) <defunct>
+│ ├─unshare(63/3) [mnt,user]
+│ │ └─pid:[4026532400] level 2, owner user:[4026532402] uid 65534
+│ │   └─sh(64/4/1)
+│ │     └─sleep(65/5/2) <defunct>
+│ └─runner(68/8)
+│   └─job(69/9)
 └─bash(67/7) [mnt,net,uts,ipc]
 `,
   )
