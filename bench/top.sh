@@ -69,10 +69,12 @@ watch_tool() { # name command...
   sleep "$DURATION"
   t1=$(ticks "$pid")
   s1=$(date +%s.%N)
-  local rss
+  local rss pss
   rss=$(hwm_kb "$pid")
+  # PSS counts shared pages (the node binary, libraries) by share: what this process costs.
+  pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")
   tmux -L "$sock" kill-session -t "$name"
-  node -e 'const [t0,t1,s0,s1,hz,rss]=process.argv.slice(1).map(Number); console.log(((t1-t0)/hz/(s1-s0)*100).toFixed(2), (rss/1024).toFixed(1))' "$t0" "$t1" "$s0" "$s1" "$HZ" "$rss"
+  node -e 'const [t0,t1,s0,s1,hz,rss,pss]=process.argv.slice(1).map(Number); console.log(((t1-t0)/hz/(s1-s0)*100).toFixed(2), (rss/1024).toFixed(1), (pss/1024).toFixed(1))' "$t0" "$t1" "$s0" "$s1" "$HZ" "$rss" "$pss"
 }
 
 # Time from launch to the first screen showing the table (polled every 5 ms).
@@ -95,12 +97,12 @@ first_screen_ms() { # command...
 }
 
 export TERM=xterm-256color
-read -r nsx_cpu nsx_rss < <(watch_tool nsx "$NSX top --delay 1")
+read -r nsx_cpu nsx_rss nsx_pss < <(watch_tool nsx "$NSX top --delay 1")
 nsx_first=$(first_screen_ms "$NSX top --delay 1")
 collector=$(node bench/top-collector.mjs 100)
-cgtop_cpu=- cgtop_rss=- cgtop_first=-
+cgtop_cpu=- cgtop_rss=- cgtop_pss=- cgtop_first=-
 if [ $have_cgtop = 1 ]; then
-  read -r cgtop_cpu cgtop_rss < <(watch_tool cgtop "systemd-cgtop --delay=1 --depth=20")
+  read -r cgtop_cpu cgtop_rss cgtop_pss < <(watch_tool cgtop "systemd-cgtop --delay=1 --depth=20")
   cgtop_first=$(first_screen_ms "systemd-cgtop --delay=1 --depth=20")
   hyperfine -N --warmup 2 --runs 10 --export-json "$tmp/snap.json" \
     "$NSX top --batch --iterations 1 --delay 0.1" "systemd-cgtop --batch --iterations=2 --delay=0.1 --depth=20" >/dev/null
@@ -108,15 +110,16 @@ else
   hyperfine -N --warmup 2 --runs 10 --export-json "$tmp/snap.json" "$NSX top --batch --iterations 1 --delay 0.1" >/dev/null
 fi
 
-node - "$nsx_cpu" "$nsx_rss" "$nsx_first" "$cgtop_cpu" "$cgtop_rss" "$cgtop_first" "$collector" "$tmp/snap.json" "$DURATION" <<'JS'
-const [nc, nr, nf, cc, cr, cf, coll, snapFile, dur] = process.argv.slice(2)
+node - "$nsx_cpu" "$nsx_rss" "$nsx_first" "$cgtop_cpu" "$cgtop_rss" "$cgtop_first" "$collector" "$tmp/snap.json" "$DURATION" "$nsx_pss" "$cgtop_pss" <<'JS'
+const [nc, nr, nf, cc, cr, cf, coll, snapFile, dur, np, cp] = process.argv.slice(2)
 const c = JSON.parse(coll)
 const snap = JSON.parse(require('node:fs').readFileSync(snapFile, 'utf8')).results
 const ok = (v, max) => (Number(v) <= max ? 'ok' : 'OVER TARGET')
 console.log(`cgroups seen by nsx top: ${c.cgroups} rows over ${c.hierarchies.length} hierarchies (${c.hierarchies.join(' ')}), ${c.openFiles} control files kept open`)
 console.log(`own CPU at a 1 s refresh over ${dur} s: nsx top ${nc}% of a core [${ok(nc, 1)}]   systemd-cgtop ${cc}%`)
-console.log(`peak RSS:                           nsx top ${nr} MB [${ok(nr, 80)}]   systemd-cgtop ${cr} MB`)
-console.log(`collector per cgroup per refresh:   ${c.usPerCgroupCpu} µs CPU, ${c.usPerCgroupWall} µs wall [${ok(c.usPerCgroupWall, 50)}] (${c.refreshMs} ms per refresh; first sample ${c.firstSampleMs} ms)`)
+console.log(`peak RSS:                           nsx top ${nr} MB [${ok(nr, 80)}]   systemd-cgtop ${cr} MB   (PSS at the end: ${np} MB and ${cp} MB)`)
+console.log(`collector per cgroup per refresh:   batch (everything) ${c.usPerCgroupCpu} µs CPU, ${c.usPerCgroupWall} µs wall [${ok(c.usPerCgroupWall, 50)}] (${c.refreshMs} ms per refresh; first sample ${c.firstSampleMs} ms)`)
+console.log(`                                    dashboard (40 rows on screen) ${c.dashboard.usPerCgroupCpu} µs CPU, ${c.dashboard.usPerCgroupWall} µs wall [${ok(c.dashboard.usPerCgroupWall, 50)}] (${c.dashboard.refreshMs} ms per refresh)`)
 if (cc !== '-') console.log(`  systemd-cgtop, from its CPU: ${((Number(cc) / 100) * 1e6 / c.cgroups).toFixed(2)} µs per cgroup per refresh (CPU time per second / cgroups)`)
 console.log(`first screen (median of 5, tmux poll): nsx top ${nf} ms [${ok(nf, 300)}]   systemd-cgtop ${cf} ms`)
 console.log(`one batch snapshot (hyperfine, includes the 0.1 s delay): nsx top ${(snap[0].mean * 1000).toFixed(0)} ms` + (snap[1] ? `   systemd-cgtop ${(snap[1].mean * 1000).toFixed(0)} ms (2 iterations: its first has no CPU%)` : ''))

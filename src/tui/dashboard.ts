@@ -7,6 +7,7 @@ import {CgroupStats, deriveAll} from '../cgroup/rates.js'
 import {formatBytes, formatPercent} from '../cgroup/report.js'
 import {Collector, Snapshot} from '../cgroup/sample.js'
 import {glyphsFor, UNICODE_GLYPHS} from '../render/tree.js'
+import {colourEnabled} from '../render/colour.js'
 import {ASCII_MARKS, UNICODE_MARKS, fitColumns, headerLine, rowLine, ellipsizeLeft} from './rows.js'
 import {DashboardState} from './state.js'
 import {chooseTerminal} from './terminal.js'
@@ -52,6 +53,10 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   const require = createRequire(import.meta.url)
   const blessed = require('blessed') as typeof import('blessed')
   const unicode = glyphsFor() === UNICODE_GLYPHS
+  // NO_COLOR: attributes (bold, inverse) only; charts drawn in the terminal's own colour; the
+  // memory gauge, drawn with a background colour, becomes a line of text.
+  const colour = colourEnabled(process.stdout)
+  const ink = (name: string) => (colour ? name : 'normal')
   const marks = unicode ? UNICODE_MARKS : ASCII_MARKS
 
   const screen = blessed.screen({
@@ -77,7 +82,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   let lastSample: Snapshot | undefined
 
   // A 256-colour grey where the terminal has them (blessed maps it down to 8 colours elsewhere).
-  const header = blessed.box({parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: {bg: 236, fg: 'white'}})
+  const header = blessed.box({parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: colour ? {bg: 236, fg: 'white'} : {inverse: true}})
   const table = blessed.box({parent: screen, top: 1, left: 0, width: '100%', height: 10, tags: true, wrap: false})
   const cpuBox = blessed.box({parent: screen, left: 0, width: '33%', height: 8, border: 'line', label: ' CPU % ', tags: true})
   const memBox = blessed.box({parent: screen, left: '33%', width: '33%', height: 8, border: 'line', label: ' Memory ', tags: true})
@@ -93,7 +98,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     label: ' help ',
     content: HELP,
     hidden: true,
-    style: {border: {fg: 'cyan'}},
+    style: colour ? {border: {fg: 'cyan'}} : {},
   })
   const tooSmall = blessed.box({parent: screen, top: 0, left: 0, width: '100%', height: '100%', hidden: true, align: 'center', valign: 'middle'})
 
@@ -111,11 +116,11 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       b.top = h - 1 - dh
       b.height = dh
     }
-    if (cpuChart && memChart && gauge) {
+    if (cpuChart && memChart) {
       cpuChart.top = memChart.top = h - 1 - dh
       cpuChart.height = memChart.height = dh
-      gauge.top = h - 1 - dh
     }
+    if (gauge) gauge.top = h - 1 - dh
   }
 
   const esc = (s: string) => blessed.escape(s)
@@ -131,7 +136,8 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       const ns = p.namespaces.length > 0 ? `[${p.namespaces.join(',')}] ` : ''
       const left = `${String(p.pid).padStart(7)} ${formatPercent(p.cpuPercent).padStart(5)} ${formatBytes(p.rssBytes).padStart(6)} `
       const rest = ellipsizeRight(`${ns}${p.command}`, Math.max(4, width - left.length))
-      lines.push(`${esc(left)}${p.namespaces.length > 0 ? '{yellow-fg}' : ''}${esc(rest)}${p.namespaces.length > 0 ? '{/yellow-fg}' : ''}`)
+      const mark = colour && p.namespaces.length > 0
+      lines.push(`${esc(left)}${mark ? '{yellow-fg}' : ''}${esc(rest)}${mark ? '{/yellow-fg}' : ''}`)
     }
     if (processes.length === 0) lines.push(row.tasks === 0 ? '(no processes)' : '')
     return lines.join('\n')
@@ -155,7 +161,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const flags = [
       `sort: ${state.sort}`,
       state.flat ? 'flat' : 'tree',
-      state.paused ? '{red-fg}PAUSED{/red-fg}' : `every ${opts.delaySeconds}s`,
+      state.paused ? (colour ? '{red-fg}PAUSED{/red-fg}' : '{bold}PAUSED{/bold}') : `every ${opts.delaySeconds}s`,
       state.filter ? `filter: ${esc(state.filter)}` : '',
     ].filter(Boolean)
     header.setContent(
@@ -177,12 +183,12 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const path = sel?.stats.path
     const hist = path ? history.get(path) : undefined
     const label = path ? ellipsizeLeft(path, Math.max(10, Math.floor(w / 3) - 12)) : ''
-    if (cpuChart && memChart && gauge && hist) {
+    if (cpuChart && memChart && hist) {
       const xs = hist.cpu.map((_, i) => String(i - hist.cpu.length + 1))
       cpuChart.setLabel(` CPU % ${esc(label)} `)
-      cpuChart.setData([{title: 'cpu', x: xs, y: hist.cpu, style: {line: 'yellow'}}])
+      cpuChart.setData([{title: 'cpu', x: xs, y: hist.cpu, style: {line: ink('yellow')}}])
       memChart.setLabel(` Memory MiB ${esc(label)} `)
-      memChart.setData([{title: 'mem', x: xs, y: hist.mem.map((b) => b / 1048576), style: {line: 'cyan'}}])
+      memChart.setData([{title: 'mem', x: xs, y: hist.mem.map((b) => b / 1048576), style: {line: ink('cyan')}}])
     } else {
       cpuBox.setContent(hist ? esc(hist.cpu.map((v) => v.toFixed(0)).join(' ')) : '')
     }
@@ -281,12 +287,15 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const gaugeW = require('blessed-contrib/lib/widget/gauge.js') as (o: object) => Gauge
     const common = {showLegend: false, minY: 0, xLabelPadding: 2, xPadding: 2, numYLabels: 4, wholeNumbersOnly: false, border: 'line'}
     // Canvas widgets create their drawing context on 'attach': append them after construction.
-    cpuChart = line({...common, left: 0, width: '33%', label: ' CPU % ', style: {line: 'yellow', text: 'white', baseline: 'white'}})
-    memChart = line({...common, left: '33%', width: '33%', label: ' Memory MiB ', style: {line: 'cyan', text: 'white', baseline: 'white'}})
-    gauge = gaugeW({left: '66%', width: '34%', height: 4, label: ' memory ', stroke: 'green', fill: 'white', border: 'line'})
+    const axes = {text: ink('white'), baseline: ink('white')}
+    cpuChart = line({...common, left: 0, width: '33%', label: ' CPU % ', style: {line: ink('yellow'), ...axes}})
+    memChart = line({...common, left: '33%', width: '33%', label: ' Memory MiB ', style: {line: ink('cyan'), ...axes}})
     screen.append(cpuChart)
     screen.append(memChart)
-    screen.append(gauge)
+    if (colour) {
+      gauge = gaugeW({left: '66%', width: '34%', height: 4, label: ' memory ', stroke: 'green', fill: 'white', border: 'line'})
+      screen.append(gauge)
+    }
     cpuBox.hidden = true
     memBox.hidden = true
     cpuBox.detach()

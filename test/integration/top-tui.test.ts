@@ -104,11 +104,11 @@ async function fixture(t: {after(fn: () => Promise<void> | void): void}): Promis
   return {cg, tmp}
 }
 
-function startTop(tm: Tmux, term: string, base: string, tmp: string, width = 150, height = 45): {stderr: string; status: string} {
+function startTop(tm: Tmux, term: string, base: string, tmp: string, width = 150, height = 45, extraEnv = ''): {stderr: string; status: string} {
   const stderr = join(tmp, `stderr-${term}`)
   const status = join(tmp, `status-${term}`)
   writeFileSync(stderr, '')
-  const cmd = `env TERM=${term} LANG=C.UTF-8 '${process.execPath}' '${NSX_BIN}' top --sort name --delay 0.5 '${base}' 2>'${stderr}'; echo $? > '${status}'; sleep 5`
+  const cmd = `env ${extraEnv} TERM=${term} LANG=C.UTF-8 '${process.execPath}' '${NSX_BIN}' top --sort name --delay 0.5 '${base}' 2>'${stderr}'; echo $? > '${status}'; sleep 5`
   tm.start(cmd, width, height)
   return {stderr, status}
 }
@@ -259,4 +259,24 @@ test('the selected cgroup lists its processes, a containerised one with its own 
   assert.match(screen, /\[mnt,net,uts,ipc\] unshare --mount/, 'unshare: new mnt, net, uts, ipc, but the host pid namespace')
   assert.match(screen, /Processes \(2\)/)
   tm.keys('q')
+})
+
+test('with NO_COLOR the dashboard uses no colour at all, only bold and inverse', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux')) return
+  const {cg, tmp} = await fixture(t)
+  const tm = new Tmux(tmp)
+  t.after(() => tm.kill())
+  const {stderr, status} = startTop(tm, 'xterm-256color', cg.rel('cpuacct'), tmp, 150, 40, 'NO_COLOR=1')
+  await tm.waitFor('the charts and processes', (s) => s.includes('Processes (') && s.includes('CPU % ') && s.includes('wset '))
+  const screen = tm.capture(true)
+  // SGR parameters that set a colour: 30-37, 38;5;N, 40-47, 48;5;N, 90-97, 100-107.
+  for (const m of screen.matchAll(/\x1b\[([0-9;]*)m/g)) {
+    const params = m[1].split(';').map(Number)
+    const coloured = params.some((p) => (p >= 30 && p <= 38) || (p >= 40 && p <= 48) || (p >= 90 && p <= 107))
+    assert.ok(!coloured, `a colour escape under NO_COLOR: ${JSON.stringify(m[0])}`)
+  }
+  assert.match(screen, /wset .* \/ /, 'the memory gauge becomes a line of text')
+  tm.keys('q')
+  assert.equal(await waitExit(status), '0')
+  assert.equal(readFileSync(stderr, 'utf8'), '')
 })

@@ -184,3 +184,22 @@ test('--delay and the cgroup argument are validated', () => {
   assert.equal(normaliseCgroupPath('/'), '/')
   assert.throws(() => normaliseCgroupPath('/a/../b'), /not allowed/)
 })
+
+test('the fast path parses the same flags as the oclif command, options anywhere on the line', async () => {
+  const {parseTopArgs} = await import('../../src/tui/main.js')
+  assert.deepEqual(parseTopArgs(['-b', '-n', '3', '--delay=0.5', '/system.slice', '--sort', 'memory', '--flat']), {
+    batch: true,
+    iterations: 3,
+    delay: '0.5',
+    sort: 'memory',
+    flat: true,
+    json: false,
+    cgroup: '/system.slice',
+  })
+  assert.equal(parseTopArgs(['--json', '--help']), 'help')
+  assert.equal((parseTopArgs(['--json']) as {json: boolean}).json, true)
+  assert.throws(() => parseTopArgs(['-s', 'size']), /invalid sort key 'size': expected one of cpu, memory, io, pids, name/)
+  assert.throws(() => parseTopArgs(['-n', '0']), /invalid iterations '0'/)
+  assert.throws(() => parseTopArgs(['/a', '/b']), /unexpected argument: \/b/)
+  assert.throws(() => parseTopArgs(['--bogus']), /bogus/)
+})
