@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {closeSync, createReadStream, openSync, readSync} from 'node:fs'
+import {closeSync, createReadStream, openSync, readSync, statSync} from 'node:fs'
 import {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
 import {NsxError} from '../cli/errors.js'
@@ -60,8 +60,12 @@ export function checkDigestSyntax(d: string, what: string): string {
 }
 
 export interface StreamOptions {
-  /** Called with the count of stored bytes read so far, for progress. */
-  onProgress?(storedBytes: number): void
+  /**
+   * Called as the tar is consumed, with the bytes so far and the expected total (0 when
+   * unknown). The count is taken where the extractor consumes data, not where the file is
+   * read: a small gzip is read at once, long before it is written out.
+   */
+  onProgress?(tarBytes: number, expectedTarBytes: number): void
 }
 
 /**
@@ -81,14 +85,15 @@ export async function streamBlob(r: BlobRange, consume: (chunk: Buffer) => void,
     for await (const c of src as AsyncIterable<Buffer>) {
       blobHash.update(c)
       storedBytes += c.length
-      opts.onProgress?.(storedBytes)
       yield c
     }
   }
+  const expected = opts.onProgress ? expectedTarSize(r, compression) : 0
   const take = (c: Buffer) => {
     tarHash.update(c)
     tarBytes += c.length
     consume(c)
+    opts.onProgress?.(tarBytes, expected)
   }
   try {
     if (compression === 'none') {
@@ -115,6 +120,44 @@ export async function streamBlob(r: BlobRange, consume: (chunk: Buffer) => void,
     compression,
     storedBytes,
     tarBytes,
+  }
+}
+
+function readAt(r: BlobRange, offset: number, length: number): Buffer {
+  const fd = openSync(r.file, 'r')
+  try {
+    const buf = Buffer.alloc(length)
+    return buf.subarray(0, readSync(fd, buf, 0, length, (r.start ?? 0) + offset))
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * The uncompressed size, for a progress percentage only: the blob's size when plain, gzip's
+ * ISIZE trailer (the size modulo 2^32), or the content size in a zstd frame header (zstd
+ * writes it when compressing a file); 0 when not known.
+ */
+export function expectedTarSize(r: BlobRange, compression: Compression): number {
+  try {
+    const size = r.length ?? statSync(r.file).size
+    if (compression === 'none') return size
+    if (compression === 'gzip') return size >= 18 ? readAt(r, size - 4, 4).readUInt32LE(0) : 0
+    const h = readAt(r, 0, 18)
+    if (h.length < 6) return 0
+    const fhd = h[4]
+    const single = (fhd >> 5) & 1
+    const fcsFlag = fhd >> 6
+    const dictBytes = [0, 1, 2, 4][fhd & 3]
+    const fcsBytes = [single ? 1 : 0, 2, 4, 8][fcsFlag]
+    const at = 5 + (single ? 0 : 1) + dictBytes
+    if (fcsBytes === 0 || h.length < at + fcsBytes) return 0
+    if (fcsBytes === 1) return h[at]
+    if (fcsBytes === 2) return h.readUInt16LE(at) + 256
+    if (fcsBytes === 4) return h.readUInt32LE(at)
+    return Number(h.readBigUInt64LE(at))
+  } catch {
+    return 0
   }
 }
 

@@ -7,37 +7,34 @@ import {formatBytes} from './size.js'
  */
 export class Progress {
   private label = ''
-  private total = 0
   private started = 0
   private lastDraw = 0
   private shown = false
 
-  constructor(
-    private readonly stream: NodeJS.WriteStream = process.stderr,
-    private readonly totals: (label: string) => number = () => 0,
-  ) {}
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
 
-  static forTerminal(totals: (label: string) => number): Progress | undefined {
-    return process.stderr.isTTY ? new Progress(process.stderr, totals) : undefined
+  static forTerminal(): Progress | undefined {
+    return process.stderr.isTTY ? new Progress(process.stderr) : undefined
   }
 
   begin(label: string): void {
     this.label = label
-    this.total = this.totals(label)
     this.started = Date.now()
     this.lastDraw = 0
     this.shown = false
   }
 
-  update(bytes: number): void {
+  /** bytes of the tar extracted so far, of total (0: unknown; estimates may be short, so capped at 99%). */
+  update(bytes: number, total: number): void {
     const now = Date.now()
     if (now - this.started < 500 || now - this.lastDraw < 100) return
     this.lastDraw = now
     this.shown = true
-    const pct = this.total > 0 ? ` ${Math.min(100, Math.floor((bytes / this.total) * 100))}%` : ''
-    const of = this.total > 0 ? ` of ${formatBytes(this.total)}` : ''
+    const pct = total > 0 ? ` ${Math.min(99, Math.floor((bytes / total) * 100))}%` : ''
+    const of = total > 0 ? ` of ${formatBytes(total)}` : ''
     const cols = this.stream.columns ?? 80
-    const line = `extracting ${this.label}${pct} (${formatBytes(bytes)}${of})`
+    // The numbers first: on a narrow terminal the (long) label is what gets cut.
+    const line = `extracting${pct} (${formatBytes(bytes)}${of}) ${this.label}`
     this.stream.write(`\r${line.slice(0, cols - 1)}\u001b[K`)
   }
 

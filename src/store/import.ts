@@ -89,23 +89,10 @@ function readHead(file: string): Buffer {
   }
 }
 
-function progressFor(src: ImageSource): Progress | undefined {
-  const sizes = new Map(src.layers.map((l) => [l.blob.label, l.blob.length ?? fileSize(l.blob.file)]))
-  return Progress.forTerminal((label) => sizes.get(label) ?? 0)
-}
-
-function fileSize(f: string): number {
-  try {
-    return statSync(f).size
-  } catch {
-    return 0
-  }
-}
-
 /** Store an image and its layers; the caller holds the store lock (shared). */
 export async function loadImage(store: Store, arg: string): Promise<LoadResult> {
   const {src, cleanup} = await openImage(store, arg)
-  const progress = progressFor(src)
+  const progress = Progress.forTerminal()
   const layers: LoadedLayer[] = []
   try {
     for (const l of src.layers) {
@@ -161,7 +148,7 @@ export async function importLayer(store: Store, path: string): Promise<ResolvedL
   const cacheFile = join(store.root, 'sources', `${key}.json`)
   const cached = store.readJson<{diffId: string}>(cacheFile)
   if (cached && readLayerMeta(store, cached.diffId)) return {kind: 'stored', diffId: cached.diffId, path: store.layerRoot(cached.diffId), reused: true}
-  const progress = Progress.forTerminal(() => st.size)
+  const progress = Progress.forTerminal()
   const stored = await storeLayer(store, {file: real, label: path}, {}, progress)
   mkdirSync(join(store.root, 'sources'), {recursive: true, mode: 0o700})
   store.writeJsonAtomic(cacheFile, {diffId: stored.meta.diffId, path: real})

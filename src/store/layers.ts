@@ -66,7 +66,7 @@ export async function storeLayer(store: Store, blob: BlobRange, expected: Expect
     progress?.begin(blob.label)
     let digests
     try {
-      digests = await streamBlob(blob, (c) => parser.write(c), {onProgress: (n) => progress?.update(n)})
+      digests = await streamBlob(blob, (c) => parser.write(c), {onProgress: progress ? (n, total) => progress.update(n, total) : undefined})
       parser.end()
     } catch (err) {
       extractor.abort()

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {spawn} from 'node:child_process'
+import {gzipSync} from 'node:zlib'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
 import {childrenOf, TestProcesses} from '../helpers/processes.js'
@@ -439,4 +440,23 @@ test('an interrupted load (SIGINT mid-extraction) dies of the signal and leaves 
   assert.equal(await exited, 'SIGINT')
   assert.deepEqual(readdirSync(tmp), [])
   assert.deepEqual(readdirSync(join(root, 'layers', 'sha256')), [])
+})
+
+test('a long extraction shows progress on a terminal (under script(1)), and nothing when stderr is not one', (t) => {
+  if (!needRoot(t) || !needCommand(t, 'script', 'bsdutils') || !needCommand(t, 'tar', 'tar')) return
+  const {env} = storeEnv(t)
+  const dir = mkdtempSync(join(work, 'progress-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  // Many small files: slow enough per byte to take well over the half second before progress shows.
+  const entries: Parameters<typeof buildTar>[0] = []
+  for (let i = 0; i < 20000; i++) entries.push({name: `d${i % 100}/f${i}`, data: 'x'.repeat(100)})
+  writeFileSync(join(dir, 'big.tar.gz'), gzipSync(buildTar(entries)))
+  const nsxCmd = `${process.execPath} ${join(process.cwd(), 'bin', 'nsx')} load --layer ${join(dir, 'big.tar.gz')}`
+  const tty = run('script', ['-qec', nsxCmd, '/dev/null'], {env})
+  assert.equal(tty.status, 0, tty.stdout)
+  assert.match(tty.stdout, /\rextracting \d+% \([\d.]+[kM]?B of 20.5MB\) [^\r]+\u001b\[K/)
+  assert.match(tty.stdout, /\r\u001b\[KLoaded layer sha256:[0-9a-f]{64}/, 'the progress line is erased before the result')
+  const plain = nsx(['load', '--layer', join(dir, 'big.tar.gz')], {env})
+  assert.equal(plain.status, 0)
+  assert.equal(plain.stderr, '')
 })

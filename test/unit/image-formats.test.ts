@@ -7,7 +7,7 @@ import {gzipSync} from 'node:zlib'
 import {readDockerArchive} from '../../src/image/docker-archive.js'
 import {readOciLayout} from '../../src/image/oci-layout.js'
 import {goArch, parseImageRef, splitName} from '../../src/image/source.js'
-import {streamBlob} from '../../src/image/blob.js'
+import {expectedTarSize, streamBlob} from '../../src/image/blob.js'
 import {Progress} from '../../src/image/progress.js'
 import {formatBytes} from '../../src/image/size.js'
 import {defaultStoreRoot, Store} from '../../src/store/store.js'
@@ -16,6 +16,7 @@ import {importLayer, prepareRootfs} from '../../src/store/import.js'
 import {findImage, updateRepositories, writeImage} from '../../src/store/images.js'
 import {removeImages} from '../../src/store/gc.js'
 import {buildTar, tempDir} from '../helpers/images.js'
+import {needCommand, run} from '../helpers/env.js'
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`
 
@@ -194,18 +195,24 @@ test('progress is drawn only after half a second, throttled, and erased at the e
   try {
     const out: string[] = []
     const stream = {write: (s: string) => out.push(s), columns: 200} as unknown as NodeJS.WriteStream
-    const p = new Progress(stream, () => 1000000)
+    const p = new Progress(stream)
     p.begin('layer.tar')
-    p.update(1000)
+    p.update(1000, 1000000)
     assert.deepEqual(out, [], 'quick extractions stay silent')
     now = 600
-    p.update(500000)
+    p.update(500000, 1000000)
     now = 650
-    p.update(510000)
+    p.update(510000, 1000000)
     assert.equal(out.length, 1)
-    assert.match(out[0], /^\rextracting layer.tar 50% \(500kB of 1.00MB\)/)
+    assert.match(out[0], /^\rextracting 50% \(500kB of 1.00MB\) layer.tar\u001b\[K$/)
+    now = 800
+    p.update(2000000, 1000000)
+    assert.match(out[1], /^\rextracting 99% \(2.00MB of 1.00MB\) layer.tar/, 'a short estimate never shows 100% before the end')
+    now = 900
+    p.update(3000000, 0)
+    assert.match(out[2], /^\rextracting \(3.00MB\) layer.tar\u001b\[K$/, 'no percentage when the size is unknown')
     p.done()
-    assert.equal(out[1], '\r\u001b[K')
+    assert.equal(out[3], '\r\u001b[K')
   } finally {
     Date.now = realNow
   }
@@ -293,4 +300,22 @@ test('oversized metadata is refused before it is read: index.json, a manifest de
   const archive = join(d, 'big.tar')
   writeFileSync(archive, buildTar([{name: 'manifest.json', data: Buffer.alloc(9 << 20, 0x20)}]))
   assert.throws(() => readDockerArchive(archive, undefined), /manifest.json is 9437184 bytes, more than/)
+})
+
+test('the expected uncompressed size comes from the gzip trailer and the zstd frame header', (t) => {
+  const d = tempDir(t)
+  const tar = buildTar([{name: 'f', data: Buffer.alloc(300000, 1)}])
+  writeFileSync(join(d, 'l.tar'), tar)
+  writeFileSync(join(d, 'l.tar.gz'), gzipSync(tar))
+  assert.equal(expectedTarSize({file: join(d, 'l.tar'), label: ''}, 'none'), tar.length)
+  assert.equal(expectedTarSize({file: join(d, 'l.tar.gz'), label: ''}, 'gzip'), tar.length)
+  // Inside a larger file (a docker archive member): the range's own trailer.
+  const padded = Buffer.concat([Buffer.alloc(1000, 9), gzipSync(tar), Buffer.alloc(500, 9)])
+  writeFileSync(join(d, 'range'), padded)
+  assert.equal(expectedTarSize({file: join(d, 'range'), start: 1000, length: padded.length - 1500, label: ''}, 'gzip'), tar.length)
+  if (!needCommand(t, 'zstd', 'zstd')) return
+  assert.equal(run('zstd', ['-q', join(d, 'l.tar'), '-o', join(d, 'l.tar.zst')]).status, 0)
+  assert.equal(expectedTarSize({file: join(d, 'l.tar.zst'), label: ''}, 'zstd'), tar.length)
+  assert.equal(run('sh', ['-c', `zstd -q -c < ${join(d, 'l.tar')} > ${join(d, 'piped.zst')}`]).status, 0)
+  assert.equal(expectedTarSize({file: join(d, 'piped.zst'), label: ''}, 'zstd'), 0, 'zstd from a pipe records no size')
 })
