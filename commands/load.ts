@@ -30,21 +30,24 @@ With --layer, loads single layer files (tar, tar.gz, tar.zst) instead; nsx run -
   }
 
   static override flags = {
+    input: Flags.string({char: 'i', description: 'The image PATH[:TAG], as docker load -i takes it (same as the argument)', helpValue: 'PATH[:TAG]', }),
     layer: Flags.string({description: 'A layer file (tar, tar.gz or tar.zst) to store; repeatable', multiple: true, helpValue: 'PATH'}),
   }
 
   async run(): Promise<LoadOutput> {
     const {args, flags} = await this.parse(Load)
     const layerArgs = flags.layer ?? []
-    if (args.image === undefined && layerArgs.length === 0) throw new NsxError('nothing to load: give an image PATH[:TAG] or --layer PATH')
+    if (args.image !== undefined && flags.input !== undefined) throw new NsxError('give the image once: as an argument or with -i, not both')
+    const image = args.image ?? flags.input
+    if (image === undefined && layerArgs.length === 0) throw new NsxError('nothing to load: give an image PATH[:TAG] or --layer PATH')
     const store = Store.open()
     store.lock('shared')
     const out: LoadOutput = {store: store.root, image: null, layers: []}
     const say = (s: string) => {
       if (!this.jsonEnabled()) process.stdout.write(s)
     }
-    if (args.image !== undefined) {
-      const r = await loadImage(store, args.image)
+    if (image !== undefined) {
+      const r = await loadImage(store, image)
       out.image = r
       for (const l of r.layers) say(`layer ${shortId(l.diffId)}: ${l.reused ? 'already stored' : `extracted, ${formatBytes(l.size)}`}\n`)
       say(`Loaded image ${r.names.length > 0 ? r.names.join(', ') : '<untagged>'} (${r.id})\n`)

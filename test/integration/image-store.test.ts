@@ -117,7 +117,7 @@ test('a docker archive written by skopeo loads its RepoTags and reuses the layer
   assert.deepEqual(r.image.names, ['docker.io/probe/busybox:1.0'])
   assert.equal(r.image.layers.length, 3)
   assert.ok(r.image.layers.every((l) => l.reused), 'same diff_ids: nothing extracted twice')
-  const tagged = nsxJson<LoadJson>(['load', `${f.archive}:1.0`], {env})
+  const tagged = nsxJson<LoadJson>(['load', '-i', `${f.archive}:1.0`], {env}) // docker load -i muscle memory
   assert.equal(tagged.image.id, r.image.id)
   const list = nsxJson<ListJson>(['images'], {env})
   assert.equal(list.layers.length, 3)
