@@ -57,6 +57,8 @@ export function decideMaps(o: UnshareOptions, f: UnshareFacts): MapDecision[] {
       if (err instanceof MapSpecError) fail(err.message)
       throw err
     }
+    // The kernel takes a map in one write of less than a page.
+    if (mapText(map).length >= 4096) fail(`${option}: the map is ${mapText(map).length} bytes written out; the kernel takes less than 4096`)
     const needsHelper = specs.length > 0 || (!isUid && o.setgroups === 'allow')
     if (!needsHelper) {
       out.push({kind, map, by: 'self'})

@@ -69,6 +69,11 @@ test('ranges an ordinary user does not own, or without newuidmap, fail before an
   assert.throws(() => plan(['--map-auto', 'true'], {...user, subuid: ''}), /no line for user alice in \/etc\/subuid/)
 })
 
+test('a map longer than the kernel takes in one write (a page) is refused up front', () => {
+  const many = Array.from({length: 300}, (_, i) => `--map-users=${1000000 + i * 10}:${3000000000 + i * 10}:1`)
+  assert.throws(() => plan([...many, 'true'], root), /--map-users: the map is \d+ bytes written out; the kernel takes less than 4096/)
+})
+
 test('root may map only ids its own user namespace has', () => {
   assert.throws(() => plan(['--map-users=0:70000:10', 'true'], {...root, uidMap: '0 100000 65536\n'}), /outer uids 70000-70009 do not exist in this user namespace/)
 })
