@@ -25,8 +25,10 @@ interface Descriptor {
 export function isOciLayout(dir: string): boolean {
   try {
     return statSync(join(dir, 'oci-layout')).isFile()
-  } catch {
-    return false
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false
+    throw new NsxError(`${dir}: ${(err as Error).message}`)
   }
 }
 
@@ -55,6 +57,14 @@ function descriptors(v: unknown, what: string, label: string): Descriptor[] {
   return v as Descriptor[]
 }
 
+/** "is missing" for ENOENT; otherwise what the system said (EACCES on a root-only blob, ...). */
+function missingOr(err: unknown, what: string): NsxError {
+  if (err instanceof NsxError) return err
+  const e = err as NodeJS.ErrnoException
+  if (e.code === 'ENOENT') return new NsxError(`${what} is missing`)
+  return new NsxError(`${what}: ${e.code ?? e.message}`)
+}
+
 function blobPath(dir: string, digest: string): string {
   return join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length))
 }
@@ -68,8 +78,7 @@ function readBlob(dir: string, d: Descriptor, what: string, label: string): Buff
     checkMetadataSize(statSync(path).size, `${label}: ${what} blob ${d.digest}`)
     data = readFileSync(path)
   } catch (err) {
-    if (err instanceof NsxError) throw err
-    throw new NsxError(`${label}: ${what} blob ${d.digest} is missing`)
+    throw missingOr(err, `${label}: ${what} blob ${d.digest}`)
   }
   if (data.length !== d.size) throw new NsxError(`${label}: ${what} blob ${d.digest} has ${data.length} bytes, descriptor says ${d.size}`)
   verifyBytes(data, d.digest, `${label}: ${what} blob`)
@@ -118,8 +127,8 @@ export function readOciLayout(dir: string, tag: string | undefined, label = tag 
     let size: number
     try {
       size = statSync(file).size
-    } catch {
-      throw new NsxError(`${label}: layer blob ${d.digest} is missing`)
+    } catch (err) {
+      throw missingOr(err, `${label}: layer blob ${d.digest}`)
     }
     if (size !== d.size) throw new NsxError(`${label}: layer blob ${d.digest} is ${size < d.size ? 'truncated' : 'too long'} (${size} bytes, descriptor says ${d.size})`)
     return {blob: {file, label: `${label} layer ${i + 1} (${d.digest.slice(0, 19)})`}, digest: d.digest, diffId: config.diffIds[i]}

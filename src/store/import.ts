@@ -89,9 +89,18 @@ function readHead(file: string): Buffer {
   }
 }
 
+/** A file the user named cannot be read (EACCES, EISDIR, ...): their problem to see, in one line, not a bug. */
+function userFsError(err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException
+  if (!(err instanceof NsxError) && typeof e?.code === 'string' && typeof e.syscall === 'string') return new NsxError(e.message)
+  return err
+}
+
 /** Store an image and its layers; the caller holds the store lock (shared). */
 export async function loadImage(store: Store, arg: string): Promise<LoadResult> {
-  const {src, cleanup} = await openImage(store, arg)
+  const {src, cleanup} = await openImage(store, arg).catch((err) => {
+    throw userFsError(err)
+  })
   const progress = Progress.forTerminal()
   const layers: LoadedLayer[] = []
   try {

@@ -280,6 +280,16 @@ test('rootless: images load with the user.overlay.opaque form and flattened owne
     run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(process.cwd(), 'bin', 'nsx'), ...args], {
       env: {...process.env, NSX_ROOT: join(root, 'store'), NO_COLOR: '1', HOME: root},
     })
+  // Unreadable input (umoci writes blobs 0600): one line naming the errno, not an internal error.
+  const unreadable = join(root, 'oci-root-only')
+  cpSync(f.layout, unreadable, {recursive: true})
+  chmodSync(unreadable, 0o755)
+  run('chmod', ['-R', 'go-rwx', join(unreadable, 'blobs')])
+  assertOneLineError(asNobody(['load', unreadable]), 1, /(manifest|config|layer) blob sha256:[0-9a-f]{64}: EACCES/)
+  const unreadableFile = join(root, 'root-only.tar')
+  copyFileSync(f.archive, unreadableFile)
+  chmodSync(unreadableFile, 0o600)
+  assertOneLineError(asNobody(['load', unreadableFile]), 1, /^nsx load: EACCES: permission denied, open /)
   const ok = asNobody(['load', f.layout, '--json'])
   assert.equal(ok.status, 0, ok.stderr)
   const loaded = JSON.parse(ok.stdout) as LoadJson
