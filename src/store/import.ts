@@ -147,8 +147,9 @@ export async function importLayer(store: Store, path: string): Promise<ResolvedL
   let st
   try {
     st = statSync(path)
-  } catch {
-    throw new NsxError(`no such layer: ${path}`)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NsxError(`no such layer: ${path}`)
+    throw userFsError(err)
   }
   if (st.isDirectory()) return {kind: 'dir', path: realpathSync(path)}
   if (!st.isFile()) throw new NsxError(`${path}: a layer must be a directory or a tar, tar.gz or tar.zst file`)
