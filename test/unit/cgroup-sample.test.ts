@@ -130,57 +130,57 @@ test('a counter that went backwards gives no figure rather than a bogus one', ()
 })
 
 for (const inotify of [true, false]) {
-const how = inotify ? 'watching with inotify' : 'polling with stat'
+  const how = inotify ? 'watching with inotify' : 'polling with stat'
 
-test(`a re-created cgroup (new directory inode) starts afresh: no rate across the two instances (${how})`, async (t) => {
-  const root = copyFixture(t, 'cgroup-v2')
-  const c = collectorFor(root, '/', inotify)
-  t.after(() => c.close())
-  const first = c.sample()
-  c.watch()
-  c.sample()
-  const dir = join(root, 'sys/fs/cgroup/user.slice')
-  const saved = mkdtempSync(join(tmpdir(), 'nsx-top-save-'))
-  t.after(() => rmSync(saved, {recursive: true, force: true}))
-  cpSync(dir, saved, {recursive: true})
-  // The old directory still exists while the new one is made, so the inode cannot be reused.
-  renameSync(dir, `${dir}.old`)
-  cpSync(saved, dir, {recursive: true})
-  rmSync(`${dir}.old`, {recursive: true})
-  writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 99999999999\n')
-  await settle()
-  const second = c.sample()
-  const a = first.cgroups.get('/user.slice')!
-  const b = second.cgroups.get('/user.slice')!
-  assert.notEqual(a.identity, b.identity, 'the identity follows the directory inode')
-  const rate = deriveAll(second, first).find((x) => x.path === '/user.slice')!
-  assert.equal(rate.cpuPercent, null)
-  assert.equal(b.cpuUsageUsec, 99999999999, 'the new instance is read from its new files')
-})
+  test(`a re-created cgroup (new directory inode) starts afresh: no rate across the two instances (${how})`, async (t) => {
+    const root = copyFixture(t, 'cgroup-v2')
+    const c = collectorFor(root, '/', inotify)
+    t.after(() => c.close())
+    const first = c.sample()
+    c.watch()
+    c.sample()
+    const dir = join(root, 'sys/fs/cgroup/user.slice')
+    const saved = mkdtempSync(join(tmpdir(), 'nsx-top-save-'))
+    t.after(() => rmSync(saved, {recursive: true, force: true}))
+    cpSync(dir, saved, {recursive: true})
+    // The old directory still exists while the new one is made, so the inode cannot be reused.
+    renameSync(dir, `${dir}.old`)
+    cpSync(saved, dir, {recursive: true})
+    rmSync(`${dir}.old`, {recursive: true})
+    writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 99999999999\n')
+    await settle()
+    const second = c.sample()
+    const a = first.cgroups.get('/user.slice')!
+    const b = second.cgroups.get('/user.slice')!
+    assert.notEqual(a.identity, b.identity, 'the identity follows the directory inode')
+    const rate = deriveAll(second, first).find((x) => x.path === '/user.slice')!
+    assert.equal(rate.cpuPercent, null)
+    assert.equal(b.cpuUsageUsec, 99999999999, 'the new instance is read from its new files')
+  })
 
-test(`new cgroups appear and removed ones disappear between refreshes (${how})`, async (t) => {
-  const root = copyFixture(t, 'cgroup-v2')
-  const c = collectorFor(root, '/', inotify)
-  assert.equal(c.polling, !inotify)
-  t.after(() => c.close())
-  assert.equal(c.sample().cgroups.size, 5)
-  c.watch()
-  c.sample()
-  const added = join(root, 'sys/fs/cgroup/user.slice/user-1000.slice')
-  mkdirSync(added)
-  writeFileSync(join(added, 'cpu.stat'), 'usage_usec 42\n')
-  writeFileSync(join(added, 'cgroup.procs'), '900\n')
-  // A removal and a creation under the same parent leave its link count as it was.
-  rmSync(join(root, 'sys/fs/cgroup/system.slice/cron.service'), {recursive: true})
-  mkdirSync(join(root, 'sys/fs/cgroup/system.slice/atd.service'))
-  await settle()
-  const snap = c.sample()
-  assert.ok(snap.cgroups.has('/system.slice/atd.service'), 'a sibling made as another was removed is found')
-  assert.ok(snap.cgroups.has('/user.slice/user-1000.slice'))
-  assert.equal(snap.cgroups.get('/user.slice/user-1000.slice')!.cpuUsageUsec, 42)
-  assert.ok(!snap.cgroups.has('/system.slice/cron.service'))
-  assert.equal(snap.cgroups.get('/user.slice')!.tasks, 3)
-})
+  test(`new cgroups appear and removed ones disappear between refreshes (${how})`, async (t) => {
+    const root = copyFixture(t, 'cgroup-v2')
+    const c = collectorFor(root, '/', inotify)
+    assert.equal(c.polling, !inotify)
+    t.after(() => c.close())
+    assert.equal(c.sample().cgroups.size, 5)
+    c.watch()
+    c.sample()
+    const added = join(root, 'sys/fs/cgroup/user.slice/user-1000.slice')
+    mkdirSync(added)
+    writeFileSync(join(added, 'cpu.stat'), 'usage_usec 42\n')
+    writeFileSync(join(added, 'cgroup.procs'), '900\n')
+    // A removal and a creation under the same parent leave its link count as it was.
+    rmSync(join(root, 'sys/fs/cgroup/system.slice/cron.service'), {recursive: true})
+    mkdirSync(join(root, 'sys/fs/cgroup/system.slice/atd.service'))
+    await settle()
+    const snap = c.sample()
+    assert.ok(snap.cgroups.has('/system.slice/atd.service'), 'a sibling made as another was removed is found')
+    assert.ok(snap.cgroups.has('/user.slice/user-1000.slice'))
+    assert.equal(snap.cgroups.get('/user.slice/user-1000.slice')!.cpuUsageUsec, 42)
+    assert.ok(!snap.cgroups.has('/system.slice/cron.service'))
+    assert.equal(snap.cgroups.get('/user.slice')!.tasks, 3)
+  })
 }
 
 test('dashboard view: rows off screen read only their sort key and keep their rates until a full refresh', async (t) => {
