@@ -124,7 +124,9 @@ export class Store {
     try {
       return JSON.parse(readFileSync(path, 'utf8')) as T
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') return undefined
+      if (code === 'EACCES' || code === 'EPERM') throw new NsxError(`cannot read ${path}: permission denied (the image store at ${this.root} belongs to another user; set NSX_ROOT)`)
       throw new NsxError(`corrupt store file ${path}: ${(err as Error).message}`)
     }
   }
