@@ -54,6 +54,7 @@ interface PstreeProc {
 /**
  * Parse `pstree -S -p -a -c -l -T PID`: one process per line ("  |-name,pid,mnt,net args"),
  * so indentation gives the parent, -c stops compaction, -l truncation, -T hides threads.
+ * A name may hold spaces (npm sets its title to "npm test").
  */
 function pstree(args: string[]): Map<number, PstreeProc> {
   const r = run('pstree', ['-S', '-p', '-a', '-c', '-l', '-T', ...args], {env: {...process.env, LANG: 'C', LC_ALL: 'C'}})
@@ -61,7 +62,7 @@ function pstree(args: string[]): Map<number, PstreeProc> {
   const procs = new Map<number, PstreeProc>()
   const stack: {indent: number; pid: number}[] = []
   for (const line of r.stdout.split('\n')) {
-    const m = /^([ |`-]*)([^ ,]+),(\d+)((?:,[a-z]+)*)/.exec(line)
+    const m = /^([ |`-]*)(.+?),(\d+)((?:,[a-z]+)*)(?: |$)/.exec(line)
     if (!m) continue
     const indent = m[1].length
     const pid = Number(m[3])
