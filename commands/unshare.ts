@@ -60,6 +60,7 @@ Exit status: the command's own; 125 when nsx fails (bad usage included), 126 whe
     'map-groups': Flags.string({description: 'The same for gids', helpValue: 'INNER:OUTER:COUNT'}),
     'map-auto': Flags.boolean({description: 'Map the first /etc/subuid and /etc/subgid ranges from 0 (implies --user)'}),
     'map-subids': Flags.boolean({description: 'Map the first /etc/subuid and /etc/subgid ranges to themselves (implies --user)'}),
+    owner: Flags.string({description: 'Make the new user namespace owned by UID:GID (nsx becomes them first; needs root; implies --user)', helpValue: 'UID:GID'}),
     setgroups: Flags.string({description: 'Allow or deny setgroups(2) in the new user namespace', helpValue: 'allow|deny'}),
     propagation: Flags.string({description: 'Mount propagation in the new mount namespace (default private)', helpValue: 'slave|shared|private|unchanged'}),
     'keep-caps': Flags.boolean({description: 'Keep the capabilities of the new user namespace across exec (as ambient capabilities)'}),

@@ -26,6 +26,8 @@ export interface UnshareOptions {
   mapGroup?: string | typeof CURRENT
   mapUsers: RangeSpec[]
   mapGroups: RangeSpec[]
+  /** --owner UID:GID: become these ids before unsharing, so the new user namespace is theirs. */
+  owner?: {uid: number; gid: number}
   setgroups?: 'allow' | 'deny'
   propagation: Propagation | 'unchanged'
   keepCaps: boolean
@@ -66,6 +68,7 @@ export const UNSHARE_OPTIONS: readonly OptionSpec[] = [
   {key: 'map-current-user', long: 'map-current-user', short: 'c', arg: 'none'},
   {key: 'map-auto', long: 'map-auto', arg: 'none'},
   {key: 'map-subids', long: 'map-subids', arg: 'none'},
+  {key: 'owner', long: 'owner', arg: 'required'},
   {key: 'propagation', long: 'propagation', arg: 'required'},
   {key: 'setgroups', long: 'setgroups', arg: 'required'},
   {key: 'keep-caps', long: 'keep-caps', arg: 'none'},
@@ -147,7 +150,7 @@ function expandShortFileForms(argv: readonly string[]): string[] {
     }
     out.push(w)
     // Skip the argument of an option that takes the next word, so it is not rewritten.
-    if (/^-[^-]*[RwSG]$/.test(w) || /^--(map-users?|map-groups?|propagation|setgroups|setuid|setgid|root|wd|monotonic|boottime|whitelist-env)$/.test(w)) {
+    if (/^-[^-]*[RwSG]$/.test(w) || /^--(map-users?|map-groups?|owner|propagation|setgroups|setuid|setgid|root|wd|monotonic|boottime|whitelist-env)$/.test(w)) {
       if (i + 1 < argv.length) out.push(argv[++i])
     }
   }
@@ -221,6 +224,12 @@ export function parseUnshareArgs(argv: readonly string[]): UnshareOptions {
       case 'map-groups': ranges(value ?? '', o.mapGroups); break
       case 'map-auto': o.mapUsers.push({kind: 'auto'}); o.mapGroups.push({kind: 'auto'}); break
       case 'map-subids': o.mapUsers.push({kind: 'subids'}); o.mapGroups.push({kind: 'subids'}); break
+      case 'owner': {
+        const m = /^(\d+):(\d+)$/.exec(value ?? '')
+        if (!m || Number(m[1]) > 4294967294 || Number(m[2]) > 4294967294) fail(`--owner: '${value}' is not UID:GID`)
+        o.owner = {uid: Number(m![1]), gid: Number(m![2])}
+        break
+      }
       case 'propagation':
         if (!(PROPAGATIONS as readonly string[]).includes(value ?? '')) fail(`unsupported propagation mode '${value}'; valid: ${PROPAGATIONS.join(', ')}`)
         o.propagation = value as UnshareOptions['propagation']
@@ -243,7 +252,7 @@ export function parseUnshareArgs(argv: readonly string[]): UnshareOptions {
     }
   }
   // Every mapping option implies a user namespace (util-linux: "implies --user").
-  if (o.mapUser !== undefined || o.mapGroup !== undefined || o.mapUsers.length > 0 || o.mapGroups.length > 0) {
+  if (o.mapUser !== undefined || o.mapGroup !== undefined || o.mapUsers.length > 0 || o.mapGroups.length > 0 || o.owner) {
     if (!o.namespaces.has('user')) o.namespaces.set('user', undefined)
   }
   if ((o.monotonic !== undefined || o.boottime !== undefined) && !o.namespaces.has('time')) {

@@ -59,7 +59,8 @@ export function decideMaps(o: UnshareOptions, f: UnshareFacts): MapDecision[] {
     }
     // The kernel takes a map in one write of less than a page.
     if (mapText(map).length >= 4096) fail(`${option}: the map is ${mapText(map).length} bytes written out; the kernel takes less than 4096`)
-    const needsHelper = specs.length > 0 || (!isUid && o.setgroups === 'allow')
+    // With --owner we are no longer ourselves when the maps are written: the helper writes them.
+    const needsHelper = specs.length > 0 || (!isUid && o.setgroups === 'allow') || o.owner !== undefined
     if (!needsHelper) {
       out.push({kind, map, by: 'self'})
       continue
@@ -89,7 +90,7 @@ export function decideMaps(o: UnshareOptions, f: UnshareFacts): MapDecision[] {
 
 /**
  * util-linux unshare's sequence, as a plan for the native executor:
- *   helper (when maps or persistence need one) -> unshare -> setgroups -> id maps ->
+ *   helper (when maps or persistence need one) -> owner ids -> unshare -> setgroups -> id maps ->
  *   time offsets -> [persist, queued] -> fork -> propagation -> root, wd -> /proc ->
  *   gid, uid -> capabilities -> environment -> bind mounts for persistence -> exec.
  * The user namespace is created in the same unshare(2) call as the others, so the
@@ -117,9 +118,14 @@ export function buildUnsharePlan(o: UnshareOptions, f: UnshareFacts, persistPath
   if (o.setgroups !== undefined && !user) fail('--setgroups needs a new user namespace (-U, -r, -c or --map-*)')
   if (o.keepCaps && !user) fail('--keep-caps needs a new user namespace (-U, -r, -c or --map-*)')
 
+  if (o.owner && !(hasCap(f, CAP_SETUID) && hasCap(f, CAP_SETGID))) {
+    fail('--owner needs CAP_SETUID and CAP_SETGID (root): nsx becomes the owner before it makes the user namespace')
+  }
   const maps = user ? decideMaps(o, f) : []
   const helper = persistPaths.size > 0 || maps.some((m) => m.by !== 'self')
   if (helper) ops.push({op: 'helper-start'})
+  // The helper, started first, keeps our ids for the maps and bind mounts.
+  if (o.owner) ops.push({op: 'setgroups'}, {op: 'setgid', gid: o.owner.gid}, {op: 'setuid', uid: o.owner.uid})
 
   const types = NS_TYPES.filter((t) => ns.has(t))
   if (types.length > 0) ops.push({op: 'unshare', ns: [...types]})

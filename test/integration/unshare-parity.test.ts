@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mkdtempSync, readlinkSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {needCommand, needRoot, nsx, run, RunResult} from '../helpers/env.js'
+import {needCommand, needRoot, nsx, NSX_BIN, run, RunResult} from '../helpers/env.js'
 
 /**
  * The same command under util-linux unshare (2.38 here) and `nsx unshare`, side by side:
@@ -193,4 +193,14 @@ test('--mount-proc=DIR mounts the new procfs on DIR only; the command\'s /proc s
   // Only the new namespace's few processes (sh, ls, grep, readlink: small pids) under DIR.
   assert.match(f.nsx.stdout, /^[1-5]\n[1-9]\nhost-proc-kept\n$/)
   assert.equal(run('sh', ['-c', `ls ${dir} | wc -l`]).stdout.trim(), '0', 'nothing mounted on the host')
+})
+
+test('--owner UID:GID: the new user namespace belongs to UID (lsns shows it); maps are still written from outside', async (t) => {
+  if (!guard(t) || !needCommand(t, 'lsns', 'util-linux')) return
+  const {spawn} = await import('node:child_process')
+  const child = spawn(process.execPath, [NSX_BIN, 'unshare', '--owner', '65534:65534', '--map-users=0:100000:10', 'sh', '-c', 'cat /proc/self/uid_map; exec sleep 5'], {stdio: ['ignore', 'pipe', 'pipe']})
+  t.after(() => child.kill('SIGKILL'))
+  const map = await new Promise<string>((res) => child.stdout!.once('data', (d: Buffer) => res(d.toString())))
+  assert.equal(map.trim().split(/\s+/).join(' '), '0 100000 10')
+  assert.equal(run('lsns', ['-t', 'user', '-p', String(child.pid), '-n', '-o', 'UID']).stdout.trim(), '65534')
 })

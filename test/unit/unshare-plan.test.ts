@@ -121,6 +121,15 @@ test('--forward-signals comes before the fork, the environment is cleared last b
   ])
 })
 
+test('--owner: the helper starts first (it keeps root for the maps), then nsx becomes the owner and unshares', () => {
+  assert.deepEqual(plan(['--owner=1234:5678', '-r', 'true'], root), [
+    'helper-start', 'setgroups', 'setgid 5678', 'setuid 1234', 'unshare user', 'helper-map uid write 0 0 1', 'helper-map gid write 0 0 1', 'helper-commit', 'exec true',
+  ])
+  assert.deepEqual(plan(['--owner=1234:5678', 'true'], root), ['setgroups', 'setgid 5678', 'setuid 1234', 'unshare user', 'exec true'])
+  assert.throws(() => plan(['--owner=1:1', 'true']), /--owner needs CAP_SETUID and CAP_SETGID/)
+  assert.throws(() => parseUnshareArgs(['--owner=1']), /--owner: '1' is not UID:GID/)
+})
+
 test('--keep-caps needs a user namespace', () => {
   assert.throws(() => plan(['-n', '--keep-caps', 'true'], root), /--keep-caps needs a new user namespace/)
 })
