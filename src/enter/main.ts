@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {NsxError, reportError} from '../cli/errors.js'
 import {buildEnterPlan} from '../plan/enter.js'
-import {execPlan} from '../plan/executor.js'
+import {execPlan, inheritedFds} from '../plan/executor.js'
 import {validatePlan} from '../plan/validate.js'
 import {gatherEnterFacts} from './facts.js'
 import {parseEnterArgs} from './options.js'
@@ -16,6 +16,8 @@ export type EnterOutcome = {kind: 'help'} | {kind: 'done'; exitCode: number}
  * (no oclif loaded) and commands/enter.ts. Every failure is one line and exit 125.
  */
 export async function runEnter(argv: readonly string[]): Promise<EnterOutcome> {
+  // Before anything of ours opens a file (a container's state, the store): only these reach the command.
+  const inherit = inheritedFds()
   try {
     const o = parseEnterArgs(argv)
     if (o.help) return {kind: 'help'}
@@ -35,7 +37,7 @@ export async function runEnter(argv: readonly string[]): Promise<EnterOutcome> {
       process.stdout.write(o.json ? `${JSON.stringify(dryRunJson(plan), null, 2)}\n` : renderDryRun(plan))
       return {kind: 'done', exitCode: 0}
     }
-    return await execPlan(plan)
+    return await execPlan(plan, inherit)
   } catch (err) {
     // Everything that fails before the executor runs is nsx's own failure: 125.
     const e = err instanceof NsxError ? new NsxError(err.message, 125) : err

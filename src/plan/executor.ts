@@ -47,14 +47,18 @@ export async function sealedExecutor(): Promise<number> {
   return fd
 }
 
-/** Validate, encode and execve into (a sealed copy of) the executor. Never returns; throws if execve fails. */
-export async function execPlan(plan: Plan): Promise<never> {
+/**
+ * Validate, encode and execve into (a sealed copy of) the executor. Never returns; throws
+ * if execve fails. `inherit`: the fds the command gets, best taken by inheritedFds() when
+ * nsx starts, before its own code opens anything.
+ */
+export async function execPlan(plan: Plan, inherit: readonly number[] = inheritedFds()): Promise<never> {
   validatePlan(plan)
   const fd = await sealedExecutor()
   const {execve} = await import('../ffi/libc.js')
   try {
     // An ELF binary runs from a close-on-exec fd: the kernel opens it before closing the fds.
-    return execve(`/proc/self/fd/${fd}`, encodePlan(plan), process.env, inheritedFds().filter((f) => f !== fd))
+    return execve(`/proc/self/fd/${fd}`, encodePlan(plan), process.env, inherit.filter((f) => f !== fd))
   } catch (err) {
     throw new NsxError(`cannot start the executor ${executorPath()}: ${(err as Error).message}`, 125)
   }
