@@ -289,3 +289,70 @@ test('extracts a tar made by GNU tar to the same tree GNU tar extracts (modes, o
   assert.ok(tree.some((l) => l.startsWith('p etc/fifo')))
   assert.ok(tree.some((l) => l.startsWith('l etc/dangling') && l.includes('-> /nonexistent/abs')))
 })
+
+/** Every path under dir with its type, mode, size and link target: what "unchanged" means. */
+function snapshotTree(dir: string): string[] {
+  const out: string[] = []
+  const walk = (p: string) => {
+    for (const name of readdirSync(p).sort()) {
+      const q = join(p, name)
+      const st = lstatSync(q)
+      out.push(`${q} ${st.mode.toString(8)} ${st.size} ${st.isSymbolicLink() ? readlinkSync(q) : ''} ${st.isFile() ? readFileSync(q, 'utf8') : ''}`)
+      if (st.isDirectory()) walk(q)
+    }
+  }
+  walk(dir)
+  return out
+}
+
+test('random archives built from hostile pieces never change anything outside the layer (300 archives, seeded)', (t) => {
+  const {d, outside} = setup(t)
+  const before = snapshotTree(outside)
+  // A small alphabet, so names collide and later entries replace, traverse and link to earlier ones.
+  const parts = [...'abcxabcxabcxabcxabcxabcx', '.', '', '.', '', '..']
+  const targets = [outside, `${outside}/secret`, '/', '../outside', '../../outside/secret', 'a', 'b', 'x', 'a/b', 'b/c', '.', '..', 'c/../..']
+  // mulberry32: a seeded generator, so a failure names an archive that can be rebuilt.
+  let seed = 42
+  const rand = (n: number) => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) % n
+  }
+  const name = () => {
+    const n = 1 + rand(3)
+    const comps = Array.from({length: n}, () => parts[rand(parts.length)])
+    if (comps[0] === '') comps[0] = '.' // a leading empty component would make every other name absolute
+    return (rand(20) === 0 ? '/' : '') + comps.join('/')
+  }
+  const types = ['file', 'file', 'file', 'dir', 'dir', 'dir', 'symlink', 'symlink', 'hardlink', 'fifo'] as const
+  let refused = 0
+  const reasons = new Map<string, number>()
+  const N = 300
+  for (let i = 0; i < N; i++) {
+    const entries: TarSpec[] = []
+    for (let j = 0, n = 2 + rand(6); j < n; j++) {
+      const type = types[rand(types.length)]
+      const e: TarSpec = {name: name(), type, data: type === 'file' ? `pwned ${i}` : undefined, mode: [0o777, 0o4755, 0o000, 0o644][rand(4)]}
+      if (type === 'symlink' || type === 'hardlink') e.linkname = targets[rand(targets.length)]
+      if (e.name === '' && type !== 'dir') e.name = '.'
+      entries.push(e)
+    }
+    const dir = join(d, `layer-${i}`)
+    try {
+      extract(buildTar(entries), dir, i % 2 === 0)
+    } catch (err) {
+      refused++
+      const why = (err as Error).message.replace(/'[^']*'/g, '…')
+      reasons.set(why, (reasons.get(why) ?? 0) + 1)
+      assert.ok((err as Error).name === 'UnsafeEntryError' || (err as Error).name === 'NsxError', `archive ${i}: unexpected ${(err as Error).stack}\n${JSON.stringify(entries)}`)
+    }
+    assert.deepEqual(snapshotTree(outside), before, `archive ${i} changed the outside: ${JSON.stringify(entries)}`)
+    assert.deepEqual(readdirSync(d).filter((n) => !n.startsWith('layer-') && n !== 'outside'), [], `archive ${i} wrote next to the layer`)
+  }
+  assert.ok(refused > N / 5 && refused < N * 0.8, `a mix of refused (${refused}) and extracted archives`)
+  t.diagnostic(`${refused} of ${N} refused: ${[...reasons.entries()].sort((a, b) => b[1] - a[1]).map(([w, n]) => `${n}× ${w}`).join('; ')}`)
+  // The attacks that matter did happen, and were stopped:
+  assert.ok([...reasons.keys()].some((w) => w.includes('goes through symlink')))
+  assert.ok([...reasons.keys()].some((w) => w.includes('in place of the layer root')))
+})
