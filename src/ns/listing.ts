@@ -1,4 +1,4 @@
-import {statSync} from 'node:fs'
+import {readlinkSync, statSync} from 'node:fs'
 import {PROC_ROOT, readProcFile} from '../proc/fs.js'
 import {userName} from '../proc/users.js'
 import {Discovery, NamespaceRecord, NsHolder, NsRecord} from './discover.js'
@@ -93,6 +93,19 @@ export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): Li
     if (!factsCache.has(pid)) factsCache.set(pid, readProcessFacts(pid, root))
     return factsCache.get(pid)
   }
+  let ownMnt: string | undefined
+  const mntOf = (pid: number | 'self') => {
+    try {
+      return readlinkSync(`${root}/${pid}/ns/mnt`)
+    } catch {
+      return undefined
+    }
+  }
+  const sameMountNs = (pid: number | undefined) => {
+    if (pid === undefined) return true
+    ownMnt ??= mntOf('self')
+    return ownMnt !== undefined && mntOf(pid) === ownMnt
+  }
   const out: ListedNamespace[] = []
   for (const r of discovery.namespaces) {
     if (opts.inode !== undefined && r.inode !== opts.inode) continue
@@ -117,7 +130,8 @@ export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): Li
       for (const h of holders) {
         const p = holderPath(h, r.type, root)
         if (p !== undefined) {
-          row.path = h.kind === 'bind-mount' ? h.path : p
+          // A mount in nsx's own mount namespace opens by its own path; another's, through /proc.
+          row.path = h.kind === 'bind-mount' && sameMountNs(h.mountPid) ? h.path : p
           break
         }
       }

@@ -1,6 +1,8 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {readlinkSync, statSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run, REPO} from '../helpers/env.js'
 import {childrenOf, TestProcesses, waitFor} from '../helpers/processes.js'
 
@@ -242,6 +244,31 @@ test('ip netns add: a namespace held only by a bind mount, with its path as hold
   assert.equal(lsns().some((r) => r.ns === ino), false)
   const table = nsx(['ls', '-l', '-t', 'net', '-o', 'NS,NPROCS,NSFS,HOLDERS'])
   assert.match(table.stdout, new RegExp(`^${ino}\\s+0 ${path} mount ${path}$`, 'm'))
+})
+
+test('a bind mount in another mount namespace holds a namespace: found from that mount table, opened through /proc/PID/root', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  const dir = mkdtempSync(join(tmpdir(), 'nsx-ls-bind-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  const file = join(dir, 'netns')
+  writeFileSync(file, '')
+  // In a private mount namespace: make a net namespace, bind-mount it, let its process exit.
+  const script = `unshare -n sleep 100000 & p=$!
+while [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.02; done
+mount --bind /proc/$p/ns/net ${file} && kill -9 $p && wait $p 2>/dev/null; echo ready; exec sleep 100000`
+  const {child, line} = await procs.spawnUntilLine('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script])
+  assert.equal(line, 'ready')
+  const holder = child.pid!
+  const ino = statSync(`/proc/${holder}/root${file}`).ino
+  const row = find(ls(['-t', 'net']), ino)
+  assert.ok(row, 'netns bind-mounted in another mount namespace missing')
+  assert.equal(row.nprocs, 0)
+  assert.deepEqual(row.holders, [{kind: 'bind-mount', path: file, mountPid: holder}])
+  assert.deepEqual(row.nsfs, [file])
+  assert.equal(row.path, `/proc/${holder}/root${file}`, 'the path must open it from nsx\'s mount namespace')
+  assert.ok(row.ons !== null, 'opened for its owner through that path')
 })
 
 test('NETNSID: the id set with ip netns set, "unassigned" where none is, as lsns shows for namespaces with processes', (t) => {
