@@ -72,6 +72,11 @@ export function capMask(caps: readonly number[]): string {
   return m.toString(16)
 }
 
+/** Every op TypeScript can encode, for the test that holds them against the executor's table. */
+export function encodedOpNames(): string[] {
+  return Object.keys(ENCODERS)
+}
+
 /** Number of arguments each op takes (exec: -1, the rest); must match native/exec.c's table. */
 export function opArity(op: Op): number {
   return op.op === 'exec' || op.op === 'ctr-exec' ? -1 : encodeOp(op).length - 1

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {REPO, run} from '../helpers/env.js'
-import {encodeOp, encodePlan, opArity} from '../../src/plan/encode.js'
+import {encodedOpNames, encodeOp, encodePlan, opArity} from '../../src/plan/encode.js'
 import {describePlan} from '../../src/plan/describe.js'
 import {validatePlan} from '../../src/plan/validate.js'
 import type {Op} from '../../src/plan/ops.js'
@@ -52,6 +52,13 @@ test('every op the encoder knows has the arity the executor\'s op table declares
   for (const op of [...EVERY_OP, {op: 'exec-shell'} as Op]) {
     assert.equal(table.get(op.op), opArity(op), `arity of ${op.op}`)
   }
+})
+
+test('TypeScript and the executor know the same ops: none encoded that C lacks, none in C that no plan can use', () => {
+  const bin = join(REPO, 'native', 'build', 'nsx-exec')
+  assert.ok(existsSync(bin), 'native/build/nsx-exec is not built: run npm run build:native')
+  const c = run(bin, ['--ops']).stdout.trim().split('\n').map((l) => l.split('\t')[0]).sort()
+  assert.deepEqual(encodedOpNames().sort(), c)
 })
 
 test('a plan encodes as argv[0] then each op followed by its arguments, exec taking the rest verbatim', () => {
