@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import type {TestContext} from 'node:test'
 import assert from 'node:assert/strict'
 import {run} from './env.js'
+import {lsetxattr} from '../../src/ffi/libc.js'
 
 /**
  * Fixtures for the image store tests: a tiny tar writer for hand-made (and malicious)
@@ -100,7 +101,7 @@ const BUSYBOX = '/usr/bin/busybox' // busybox-static: no shared libraries to cop
  * An OCI layout built by umoci from busybox-static, tag "latest", three layers:
  * 1. /bin/busybox, /bin/sh -> busybox, /etc/motd, /etc/old/{a,b}, a hard link /bin/ash
  * 2. /etc/motd deleted (a whiteout), /etc/old made opaque (deleted and re-created with c)
- * 3. /etc/hostname added
+ * 3. /etc/hostname added, with the xattr user.nsx-test=kept
  * Config: Cmd ["/bin/sh"], Env FOO=bar, WorkingDir /etc, User 0:0.
  */
 export function buildBusyboxOci(dir: string, opts: {tag?: string; extraFiles?: Record<string, string>} = {}): string {
@@ -135,6 +136,7 @@ export function buildBusyboxOci(dir: string, opts: {tag?: string; extraFiles?: R
   must('umoci', ['repack', '--image', img, bundle(2)])
   must('umoci', ['unpack', '--image', img, bundle(3)])
   writeFileSync(join(bundle(3), 'rootfs', 'etc', 'hostname'), 'probe\n')
+  lsetxattr(join(bundle(3), 'rootfs', 'etc', 'hostname'), 'user.nsx-test', Buffer.from('kept')) // umoci writes it as SCHILY.xattr
   must('umoci', ['repack', '--image', img, bundle(3)])
   must('umoci', ['config', '--image', img, '--config.cmd', '/bin/sh', '--config.env', 'FOO=bar', '--config.workingdir', '/etc', '--config.user', '0:0'])
   for (let n = 1; n <= 3; n++) rmSync(bundle(n), {recursive: true, force: true})

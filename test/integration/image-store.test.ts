@@ -106,6 +106,9 @@ test('the stored layers, stacked by overlayfs in a private mount namespace, give
   const theirs = run('sh', ['-c', `find ${rootfs} -mindepth 1 -printf '${FIND_FORMAT}' | sort`]).stdout
   assert.equal(ours, theirs)
   assert.equal(inside, 'probe\nc\nmotd-gone\nprobe from the image\n')
+  // xattrs (pax SCHILY.xattr) come through as umoci's own unpacking keeps them.
+  assert.equal(lgetxattr(join(rootfs, 'etc', 'hostname'), 'user.nsx-test')?.toString(), 'kept')
+  assert.equal(lgetxattr(join(lowers[0], 'etc', 'hostname'), 'user.nsx-test')?.toString(), 'kept')
 })
 
 test('a docker archive written by skopeo loads its RepoTags and reuses the layers already stored', (t) => {
