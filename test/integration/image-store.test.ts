@@ -111,7 +111,7 @@ test('the stored layers, stacked by overlayfs in a private mount namespace, give
   assert.equal(lgetxattr(join(lowers[0], 'etc', 'hostname'), 'user.nsx-test')?.toString(), 'kept')
 })
 
-test('a docker archive written by skopeo loads its RepoTags and reuses the layers already stored', (t) => {
+test('a docker archive written by skopeo (and an OCI layout skopeo makes of it) loads its RepoTags and reuses the layers already stored', (t) => {
   const f = images(t)
   if (!f) return
   const {env} = storeEnv(t)
@@ -122,6 +122,13 @@ test('a docker archive written by skopeo loads its RepoTags and reuses the layer
   assert.ok(r.image.layers.every((l) => l.reused), 'same diff_ids: nothing extracted twice')
   const tagged = nsxJson<LoadJson>(['load', '-i', `${f.archive}:1.0`], {env}) // docker load -i muscle memory
   assert.equal(tagged.image.id, r.image.id)
+  // And back to an OCI layout by skopeo (its own manifest and compression): the same three layers.
+  const skopeoOci = join(work, `skopeo-oci-${process.pid}`)
+  t.after(() => rmSync(skopeoOci, {recursive: true, force: true}))
+  assert.equal(run('skopeo', ['copy', '-q', `docker-archive:${f.archive}`, `oci:${skopeoOci}:sk`]).status, 0)
+  const fromSkopeo = nsxJson<LoadJson>(['load', `${skopeoOci}:sk`], {env})
+  assert.deepEqual(fromSkopeo.image.layers.map((l) => l.diffId), r.image.layers.map((l) => l.diffId))
+  assert.ok(fromSkopeo.image.layers.every((l) => l.reused))
   const list = nsxJson<ListJson>(['images'], {env})
   assert.equal(list.layers.length, 3)
   assert.ok(list.layers.every((l) => l.usedBy.length === list.images.length))
