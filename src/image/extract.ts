@@ -313,8 +313,10 @@ export class LayerExtractor implements TarHandler {
       lsetxattr(this.abs(dir), name, Buffer.from('y'))
     } catch (err) {
       const code = (err as SyscallError).code
-      if (code === 'EOPNOTSUPP' || code === 'ENOTSUP' || code === 'EPERM')
-        throw new NsxError(`cannot mark '${printable(dir)}' opaque: the store's filesystem does not allow the ${name} xattr (${code}); put NSX_ROOT on ext4, xfs, btrfs or tmpfs`)
+      if (code === 'EPERM')
+        throw new NsxError(`cannot mark '${printable(dir)}' opaque: setting ${name} is not permitted (trusted.* xattrs need CAP_SYS_ADMIN)`)
+      if (code === 'EOPNOTSUPP' || code === 'ENOTSUP')
+        throw new NsxError(`cannot mark '${printable(dir)}' opaque: the store's filesystem does not support the ${name} xattr; put NSX_ROOT on ext4, xfs, btrfs or tmpfs`)
       throw err
     }
     this.stats.opaques++
