@@ -15,6 +15,7 @@ import {storeLayer} from '../../src/store/layers.js'
 import {importLayer, prepareRootfs} from '../../src/store/import.js'
 import {findImage, updateRepositories, writeImage} from '../../src/store/images.js'
 import {removeImages} from '../../src/store/gc.js'
+import {pinLayers} from '../../src/store/pins.js'
 import {buildTar, tempDir} from '../helpers/images.js'
 import {needCommand, run} from '../helpers/env.js'
 
@@ -318,4 +319,27 @@ test('the expected uncompressed size comes from the gzip trailer and the zstd fr
   assert.equal(expectedTarSize({file: join(d, 'l.tar.zst'), label: ''}, 'zstd'), tar.length)
   assert.equal(run('sh', ['-c', `zstd -q -c < ${join(d, 'l.tar')} > ${join(d, 'piped.zst')}`]).status, 0)
   assert.equal(expectedTarSize({file: join(d, 'piped.zst'), label: ''}, 'zstd'), 0, 'zstd from a pipe records no size')
+})
+
+test('rmi refuses an image a live container was started from, and gc keeps its layers; a dead pin counts for nothing', async (t) => {
+  const d = tempDir(t)
+  const store = Store.open(join(d, 'store'))
+  const layerFile = join(d, 'l.tar')
+  writeFileSync(layerFile, buildTar([{name: 'a', data: 'a'}]))
+  const layer = await storeLayer(store, {file: layerFile, label: 'l.tar'})
+  const cfg = config([layer.meta.diffId])
+  const id = sha(cfg)
+  writeImage(store, {id, layers: [layer.meta.diffId], architecture: 'amd64', os: 'linux', defaults: {entrypoint: [], cmd: [], env: [], workingDir: '', user: ''}, format: 'oci-layout', source: 'test', loadedAt: ''}, cfg)
+  updateRepositories(store, (r) => {
+    r['app:latest'] = id
+  })
+  pinLayers(store, 'c1', process.pid, [layer.meta.diffId], [id]) // this test process stands in for a container
+  assert.throws(() => removeImages(store, ['app'], {force: false}), /image app is in use by a running container/)
+  assert.equal(findImage(store, 'app').id, id)
+  // A pin whose process is gone (same pid, other start time: pid reuse) does not hold anything.
+  const stale = JSON.parse(readFileSync(join(store.root, 'containers', 'c1.json'), 'utf8'))
+  writeFileSync(join(store.root, 'containers', 'c1.json'), JSON.stringify({...stale, startTime: stale.startTime + 1}))
+  const freed = removeImages(store, ['app'], {force: false})
+  assert.deepEqual(freed.images, [id])
+  assert.deepEqual(freed.layers, [layer.meta.diffId])
 })
