@@ -145,17 +145,22 @@ static void sleep_ms(long ms)
 /* What a container leaves in the host: its cgroups (empty once its pid namespace is gone) and its directory. */
 static void cleanup(void)
 {
+	bool left = false;
 	for (int i = ctr.ncgroups - 1; i >= 0; i--) {
 		for (int tries = 0;; tries++) {
 			if (rmdir(ctr.cleanup_cgroups[i]) == 0 || errno == ENOENT)
 				break;
-			if (errno != EBUSY || tries >= 200) {
+			if (errno != EBUSY || tries >= 500) {
 				warnx_nsx("cleanup: rmdir %s: %s", ctr.cleanup_cgroups[i], strerror(errno));
+				left = true;
 				break;
 			}
 			sleep_ms(10);
 		}
 	}
+	/* A cgroup that would not go: keep the state that names it, for the next sweep (nsx run, ps, gc). */
+	if (left)
+		return;
 	for (int i = 0; i < ctr.npaths; i++)
 		nftw(ctr.cleanup_paths[i], rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }

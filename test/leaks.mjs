@@ -95,7 +95,11 @@ function orphans(selfPid) {
     if (!/^\d+$/.test(e)) continue
     try {
       const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      const [state, ppidText] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const ppid = Number(ppidText)
+      // A zombie has ended (e.g. a detached container's supervisor, orphaned to us when nsx run -d
+      // returned): only reaping is left, which this runner does not do. Not a leak.
+      if (state === 'Z') continue
       if (ppid === selfPid) out.push({pid: Number(e), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))})
     } catch {
       /* gone */

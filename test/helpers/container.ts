@@ -66,7 +66,10 @@ export function makeFixture(after: (fn: () => void | Promise<void>) => void, pre
   const base = busyboxLayer(join(dir, 'base'), probe)
   const env = {...process.env, NSX_ROOT: store}
   after(() => {
-    // Whatever a failed test left running is swept by nsx gc; then the dir goes.
+    // Whatever a failed test left running is stopped, what is left swept by nsx gc; then the dir goes.
+    const ps = nsx(['ps', '--json'], {env})
+    const running = ps.status === 0 ? (JSON.parse(ps.stdout) as {name: string}[]).map((c) => c.name) : []
+    if (running.length > 0) nsx(['stop', '-t', '0', ...running], {env})
     nsx(['gc'], {env})
     rmSync(dir, {recursive: true, force: true})
   })
