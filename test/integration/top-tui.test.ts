@@ -73,12 +73,15 @@ interface Fixture {
 }
 
 /** A cgroup with two children, "alpha" (idle) and "beta" (one busy loop), in cpu and cpuacct. */
-async function fixture(t: {after(fn: () => Promise<void> | void): void}): Promise<{cg: TestCgroup; tmp: string}> {
+async function fixture(t: {after(fn: () => Promise<void> | void): void}): Promise<{cg: TestCgroup; tmp: string; tm: Tmux}> {
   const cg = new TestCgroup(`nsx-top-tui-${process.pid}-${Math.random().toString(36).slice(2, 6)}`, ['cpu', 'cpuacct'])
   const children: string[] = []
   const procs = new TestProcesses()
   const tmp = mkdtempSync(join(tmpdir(), 'nsx-top-tui-'))
+  const tm = new Tmux(tmp)
   t.after(async () => {
+    // The tmux server first: its socket lives in tmp, and a failed test leaves nsx top running in it.
+    tm.kill()
     await procs.killAll()
     for (const d of children.reverse()) {
       for (let i = 0; i < 100 && existsSync(d); i++) {
@@ -101,7 +104,7 @@ async function fixture(t: {after(fn: () => Promise<void> | void): void}): Promis
   }
   const join1 = ['cpu', 'cpuacct'].map((h) => `echo $$ > '${cg.dir(h)}/beta/cgroup.procs';`).join(' ')
   await procs.spawnUntilLine('sh', ['-c', `${join1} echo ready; while :; do :; done`])
-  return {cg, tmp}
+  return {cg, tmp, tm}
 }
 
 function startTop(tm: Tmux, term: string, base: string, tmp: string, width = 150, height = 45, extraEnv = ''): {stderr: string; status: string} {
@@ -137,11 +140,9 @@ function rowOrder(screen: string, names: string[]): string[] {
 
 test('the dashboard shows the tree, moves, sorts, collapses, filters, helps, resizes and quits, stderr empty', async (t) => {
   if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux')) return
-  const {cg, tmp} = await fixture(t)
+  const {cg, tmp, tm} = await fixture(t)
   const base = cg.rel('cpuacct')
   const leaf = base.slice(base.lastIndexOf('/') + 1)
-  const tm = new Tmux(tmp)
-  t.after(() => tm.kill())
   const {stderr, status} = startTop(tm, 'xterm-256color', base, tmp)
 
   let screen = await tm.waitFor('the table', (s) => s.includes('CGROUP') && s.includes('beta') && s.includes('alpha'))
@@ -201,9 +202,7 @@ test('the dashboard shows the tree, moves, sorts, collapses, filters, helps, res
 for (const term of ['tmux-256color', 'screen-256color', 'linux', 'xterm-256color']) {
   test(`under TERM=${term} the dashboard draws, takes keys and quits with nothing on stderr`, async (t) => {
     if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux')) return
-    const {cg, tmp} = await fixture(t)
-    const tm = new Tmux(tmp)
-    t.after(() => tm.kill())
+    const {cg, tmp, tm} = await fixture(t)
     const {stderr, status} = startTop(tm, term, cg.rel('cpuacct'), tmp, 120, 35)
     await tm.waitFor('the table', (s) => s.includes('CGROUP') && s.includes('beta') && s.includes('Processes'))
     tm.keys('s')
@@ -220,9 +219,7 @@ for (const term of ['tmux-256color', 'screen-256color', 'linux', 'xterm-256color
 
 test('closing the terminal (SIGHUP) ends nsx top instead of leaving it running', async (t) => {
   if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux')) return
-  const {cg, tmp} = await fixture(t)
-  const tm = new Tmux(tmp)
-  t.after(() => tm.kill())
+  const {cg, tmp, tm} = await fixture(t)
   startTop(tm, 'xterm-256color', cg.rel('cpuacct'), tmp, 120, 35)
   await tm.waitFor('the table', (s) => s.includes('CGROUP') && s.includes('beta'))
   const pids = run('pgrep', ['-f', `nsx top --sort name --delay 0.5 ${cg.rel('cpuacct')}`]).stdout.trim().split('\n').filter(Boolean).map(Number)
@@ -239,7 +236,10 @@ test('the selected cgroup lists its processes, a containerised one with its own 
   const cg = new TestCgroup(`nsx-top-ns-${process.pid}-${Math.random().toString(36).slice(2, 6)}`, ['cpuacct'])
   const procs = new TestProcesses()
   const tmp = mkdtempSync(join(tmpdir(), 'nsx-top-tui-'))
+  const tm = new Tmux(tmp)
   t.after(async () => {
+    // The tmux server first: its socket lives in tmp, and a failed test leaves nsx top running in it.
+    tm.kill()
     await procs.killAll()
     await cg.remove()
     rmSync(tmp, {recursive: true, force: true})
@@ -252,8 +252,6 @@ test('the selected cgroup lists its processes, a containerised one with its own 
     `${cg.joinScript()} exec unshare --mount --uts --ipc --net --pid --fork --kill-child sh -c 'echo ready; exec sleep 100000'`,
   ])
   assert.equal(line, 'ready')
-  const tm = new Tmux(tmp)
-  t.after(() => tm.kill())
   startTop(tm, 'xterm-256color', cg.rel('cpuacct'), tmp, 240, 40)
   const screen = await tm.waitFor('the process list', (s) => /\[mnt,net,pid,uts,ipc\] sleep 100000/.test(s) && /\bunshare --mount/.test(s))
   assert.match(screen, /\[mnt,net,uts,ipc\] unshare --mount/, 'unshare: new mnt, net, uts, ipc, but the host pid namespace')
@@ -263,9 +261,7 @@ test('the selected cgroup lists its processes, a containerised one with its own 
 
 test('with NO_COLOR the dashboard uses no colour at all, only bold and inverse', async (t) => {
   if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux')) return
-  const {cg, tmp} = await fixture(t)
-  const tm = new Tmux(tmp)
-  t.after(() => tm.kill())
+  const {cg, tmp, tm} = await fixture(t)
   const {stderr, status} = startTop(tm, 'xterm-256color', cg.rel('cpuacct'), tmp, 150, 40, 'NO_COLOR=1')
   await tm.waitFor('the charts and processes', (s) => s.includes('Processes (') && s.includes('CPU % ') && s.includes('wset '))
   const screen = tm.capture(true)
