@@ -19,6 +19,7 @@
  *   fork 0                fork; the parent waits and exits with the child's status,
  *                         or dies of the child's signal; stops are passed up     [exec.c]
  *   pin 2 PID START       pidfd_open(PID), then check /proc/PID/stat starttime == START
+ *   pin-thread 2 TID START  the same for a thread (PIDFD_THREAD): setns enters its namespaces
  *   pin-check 0           fail if the pinned process exited since pin
  *   nsfd 2 TYPE PATH      open a namespace file; it must be a TYPE namespace
  *   net-socket 1 FD       take the network namespace of the pinned target's socket FD

@@ -98,6 +98,36 @@ static void op_pin(struct exec_state *st, char **args, int nargs)
 	st->pidfd = fd;
 }
 
+/*
+ * A thread as the target (a thread can hold namespaces of its own after setns/unshare):
+ * a thread pidfd (PIDFD_THREAD, Linux 6.9) pins it, and setns through it enters that
+ * thread's namespaces, not its process's.
+ */
+static void op_pin_thread(struct exec_state *st, char **args, int nargs)
+{
+	(void)nargs;
+	pid_t tid = (pid_t)parse_long(args[0], "tid", 1, 4194304);
+	unsigned long long want = (unsigned long long)parse_long(args[1], "start time", 0, __LONG_MAX__);
+	const char *fifo = getenv("NSX_TEST_PAUSE_BEFORE_PIN");
+	if (fifo && *fifo)
+		test_pause(fifo);
+	st->pid = tid;
+	int fd = (int)syscall(SYS_pidfd_open, tid, O_EXCL /* PIDFD_THREAD */);
+	if (fd < 0) {
+		if (errno == ESRCH)
+			die(EXIT_NSX_FAILURE, "thread %d has exited", (int)tid);
+		if (errno == EINVAL)
+			die(EXIT_NSX_FAILURE, "entering a thread's namespaces needs Linux 6.9 (thread pidfds)");
+		die_errno(EXIT_NSX_FAILURE, "pidfd_open(thread %d)", (int)tid);
+	}
+	unsigned long long now = read_start_time(tid);
+	if (now == 0)
+		die(EXIT_NSX_FAILURE, "thread %d has exited", (int)tid);
+	if (now != want)
+		die(EXIT_NSX_FAILURE, "thread %d has exited and its id was reused: refusing to enter", (int)tid);
+	st->pidfd = fd;
+}
+
 static void op_pin_check(struct exec_state *st, char **args, int nargs)
 {
 	(void)args, (void)nargs;
@@ -253,6 +283,7 @@ static void op_release_target(struct exec_state *st, char **args, int nargs)
 
 const struct op ops_ns[] = {
 	{"pin", 2, op_pin, "PID START: pidfd_open PID and check its start time (field 22 of stat)"},
+	{"pin-thread", 2, op_pin_thread, "TID START: pin a thread (a thread pidfd), to enter its own namespaces"},
 	{"pin-check", 0, op_pin_check, "fail if the pinned process has exited"},
 	{"nsfd", 2, op_nsfd, "TYPE PATH: open a namespace file and check its type"},
 	{"net-socket", 1, op_net_socket, "FD: enter the network namespace of the target's socket FD (pidfd_getfd)"},

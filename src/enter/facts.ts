@@ -9,7 +9,7 @@ import type {Target} from './target.js'
 export async function gatherEnterFacts(o: EnterOptions, target: Target | undefined): Promise<EnterFacts> {
   const self = readNsLinks('/proc/self') ?? {}
   if (!target) return {self}
-  const facts: EnterFacts = {self, target: {pid: target.pid, startTime: target.startTime}}
+  const facts: EnterFacts = {self, target: {pid: target.pid, startTime: target.startTime, thread: target.thread}}
   const t = facts.target!
   t.ns = readNsLinks(`/proc/${target.pid}`)
   if (o.setuid === 'follow' || o.setgid === 'follow') {

@@ -1,6 +1,6 @@
 import {NsxError} from '../cli/errors.js'
 import {parsePid, requireProcess} from '../proc/target.js'
-import {readStat} from '../proc/process.js'
+import {readStat, readStatus} from '../proc/process.js'
 
 /**
  * Resolving what the user named (`nsx enter 1234`, later `nsx enter web`) to a process.
@@ -13,6 +13,8 @@ export interface Target {
   startTime: number
   /** For messages: "process 1234", "container web". */
   label: string
+  /** pid is a thread's tid: its own namespaces are entered (a thread may have left its process's). */
+  thread?: boolean
 }
 
 export interface TargetResolver {
@@ -26,11 +28,15 @@ const pidResolver: TargetResolver = {
   claims: (spec) => /^\d+$/.test(spec),
   resolve(spec) {
     const pid = parsePid(spec)
-    requireProcess(pid, {allowKernelThread: true})
+    // A tid (not listed in /proc, but /proc/TID is there) names that thread and its namespaces.
+    const status = readStatus(pid)
+    const thread = status !== undefined && status.tgid !== pid
+    if (!thread) requireProcess(pid, {allowKernelThread: true})
     const stat = readStat(pid)
     if (stat === undefined) throw new NsxError(`no such process: ${pid}`)
     // A zombie keeps its pid until reaped but has no namespaces left to enter.
     if (stat.state === 'Z') throw new NsxError(`process ${pid} has exited (a zombie its parent has not reaped)`)
+    if (thread) return {pid, startTime: stat.starttime, label: `thread ${pid} of process ${status.tgid}`, thread}
     return {pid, startTime: stat.starttime, label: `process ${pid}`}
   },
 }

@@ -40,8 +40,11 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
       case 'pin':
         target = `pid ${op.pid}`
         return {action: `pin process ${op.pid} with a pidfd; refuse if its start time is no longer ${op.startTime}`, needs: '-'}
+      case 'pin-thread':
+        target = `thread ${op.tid}`
+        return {action: `pin thread ${op.tid} with a thread pidfd; refuse if its start time is no longer ${op.startTime}`, needs: 'Linux 6.9 (PIDFD_THREAD)'}
       case 'pin-check':
-        return {action: `check that process ${target.replace('pid ', '')} is still alive (its /proc paths were its own)`, needs: '-'}
+        return {action: `check that ${target.replace(/^pid /, 'process ')} is still alive (its /proc paths were its own)`, needs: '-'}
       case 'nsfd':
         files.set(op.ns, op.path)
         return {action: `open ${op.path}, which must be a ${op.ns} namespace`, needs: 'read access to the file'}

@@ -6,6 +6,7 @@ type Encoder<N extends OpName> = (op: Extract<Op, {op: N}>) => string[]
 /** Arguments of each op, in the order the executor's op table takes them. */
 const ENCODERS: {[N in OpName]: Encoder<N>} = {
   pin: (o) => [String(o.pid), String(o.startTime)],
+  'pin-thread': (o) => [String(o.tid), String(o.startTime)],
   'pin-check': () => [],
   nsfd: (o) => [o.ns, o.path],
   'net-socket': (o) => [String(o.fd)],

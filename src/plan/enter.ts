@@ -17,6 +17,8 @@ export interface EnterFacts {
   target?: {
     pid: number
     startTime: number
+    /** The target is a thread (pid is its tid), entered through a thread pidfd. */
+    thread?: boolean
     /** Owner of /proc/PID, for -S follow / -G follow (what nsenter uses). */
     uid?: number
     gid?: number
@@ -86,7 +88,7 @@ export function buildEnterPlan(o: EnterOptions, facts: EnterFacts): Plan {
 
   // 1. Pin the target, then open by path everything that lives under /proc/PID or
   //    outside the namespaces, before any namespace changes what paths mean.
-  if (t) ops.push({op: 'pin', pid: t.pid, startTime: t.startTime})
+  if (t) ops.push(t.thread ? {op: 'pin-thread', tid: t.pid, startTime: t.startTime} : {op: 'pin', pid: t.pid, startTime: t.startTime})
   for (const ns of ENTER_ORDER) {
     const file = chosen.get(ns)
     if (file !== undefined) ops.push({op: 'nsfd', ns, path: file})

@@ -14,6 +14,8 @@ import type {UnshareOp} from '../unshare/ops.js'
 export type Op =
   /** pidfd_open(pid) and check /proc/PID/stat starttime: pins the target until release-target. */
   | {op: 'pin'; pid: number; startTime: number}
+  /** pin for a thread: its own namespaces (a thread may have left its process's), Linux 6.9+. */
+  | {op: 'pin-thread'; tid: number; startTime: number}
   /** The pinned process is still alive (so /proc/PID paths opened so far were its own). */
   | {op: 'pin-check'}
   /** Open a namespace file now; setns(ns) will use it instead of the pidfd. */

@@ -28,6 +28,7 @@ export function validatePlan(plan: Plan): Plan {
     }
     switch (op.op) {
       case 'pin':
+      case 'pin-thread':
         if (pinned) fail('pinned twice')
         pinned = true
         break

@@ -1,7 +1,7 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {closeSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmdirSync, writeFileSync, writeSync, existsSync} from 'node:fs'
-import {NSX_BIN, needCommand, needRoot, nsx} from '../helpers/env.js'
+import {NSX_BIN, needCommand, needRoot, nsx, run} from '../helpers/env.js'
 import {TestProcesses, childrenOf, waitFor} from '../helpers/processes.js'
 
 /** What util-linux 2.38 (on this machine) lacks, checked against the kernel directly. */
@@ -168,4 +168,30 @@ test('-N: the network namespace of a socket the target holds (util-linux 2.42; 2
   assert.equal(notSocket.stderr, `nsx enter: fd 0 of pid ${child.pid} is not a socket\n`)
   const noFd = nsx(['enter', '-t', String(child.pid), '-N', '999', 'true'])
   assert.equal(noFd.stderr, `nsx enter: get fd 999 of pid ${child.pid}: Bad file descriptor\n`)
+})
+
+test('a thread as the target: its own namespaces (it unshared net and uts), pinned by a thread pidfd, as nsenter -t TID', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'python3', 'python3') || !needCommand(t, 'nsenter', 'util-linux')) return
+  const script = `import ctypes,threading,time
+libc=ctypes.CDLL(None,use_errno=True)
+def run():
+    if libc.unshare(0x40000000|0x04000000)!=0:
+        print('unshare failed',ctypes.get_errno(),flush=True);return
+    libc.sethostname(b"nsx-thread", 10)
+    print(threading.get_native_id(),flush=True)
+    time.sleep(600)
+threading.Thread(target=run,daemon=True).start()
+time.sleep(600)`
+  const {child, line} = await procs.spawnUntilLine('python3', ['-c', script])
+  const tid = Number(line)
+  assert.ok(tid > 0 && tid !== child.pid, line)
+  const probe = ['sh', '-c', 'readlink /proc/self/ns/net; hostname']
+  const ours = nsx(['enter', '-t', String(tid), '-n', '-u', ...probe])
+  const peer = run('nsenter', ['-t', String(tid), '-n', '-u', ...probe])
+  assert.equal(ours.status, 0, ours.stderr)
+  assert.equal(ours.stdout, peer.stdout)
+  assert.equal(ours.stdout, `${readlinkSync(`/proc/${child.pid}/task/${tid}/ns/net`)}\nnsx-thread\n`)
+  assert.notEqual(readlinkSync(`/proc/${child.pid}/task/${tid}/ns/net`), readlinkSync(`/proc/${child.pid}/ns/net`))
+  const plan = nsx(['enter', '--dry-run', String(tid), 'true'])
+  assert.match(plan.stdout, new RegExp(`pin-thread ${tid} \\d+`))
 })

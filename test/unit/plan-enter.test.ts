@@ -97,6 +97,11 @@ test('-N takes the network namespace from the target\'s socket, opened before en
   rejects(['-N', '3', 'true'], /needs a target process/, {self})
 })
 
+test('a thread as the target is pinned by a thread pidfd; the rest of the plan is the same', () => {
+  const p = plan(['-t', '42', '-n', 'true'], {self, target: {pid: 42, startTime: 777, ns: other, thread: true}})
+  assert.deepEqual(p, ['pin-thread 42 777', 'pin-check', 'setns-try net', 'setns net', 'release-target', 'exec true'])
+})
+
 test('-F skips the fork for a pid namespace; --keep-caps raises ambient caps only with a user namespace', () => {
   assert.ok(!plan(['-t', '42', '-p', '-F', 'true']).includes('fork'))
   assert.ok(plan(['-t', '42', '-U', '--keep-caps', 'true']).includes('keep-caps'))
