@@ -276,3 +276,11 @@ test('with NO_COLOR the dashboard uses no colour at all, only bold and inverse',
   assert.equal(await waitExit(status), '0')
   assert.equal(readFileSync(stderr, 'utf8'), '')
 })
+
+test('a terminal that cannot move the cursor (TERM=dumb) gets one line pointing to --batch, exit 1', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux')) return
+  const {cg, tmp, tm} = await fixture(t)
+  const {stderr, status} = startTop(tm, 'dumb', cg.rel('cpuacct'), tmp, 100, 30)
+  assert.equal(await waitExit(status), '1')
+  assert.match(readFileSync(stderr, 'utf8'), /^nsx top: the dashboard needs a terminal that can move the cursor \(TERM is 'dumb'\); use --batch\n$/)
+})
