@@ -1,4 +1,4 @@
-import {closeSync, openSync, readSync} from 'node:fs'
+import {closeSync, openSync, readFileSync, readSync} from 'node:fs'
 
 /**
  * Reads cgroup control files on every refresh through descriptors kept open: one pread at
@@ -14,6 +14,22 @@ export interface ControlFile {
   missingAt: number
 }
 
+/**
+ * How many descriptors to keep open: well below the soft RLIMIT_NOFILE ("Max open files" in
+ * /proc/self/limits), which may be as low as 1024, leaving room for everything else.
+ */
+export function openFileBudget(limitsText: string | undefined, cap = 8192): number {
+  const line = limitsText?.split('\n').find((l) => l.startsWith('Max open files'))
+  const soft = line === undefined ? Number.NaN : Number(line.slice('Max open files'.length).trim().split(/\s+/)[0])
+  if (!Number.isFinite(soft)) return Math.min(cap, 512) // "unlimited" or unreadable: stay modest
+  return Math.max(64, Math.min(cap, soft - 512))
+}
+
+/** The budget for this process, from its own limits. */
+export function defaultOpenFileBudget(): number {
+  return openFileBudget(readLimits())
+}
+
 export class ControlFiles {
   private readonly openFiles = new Set<ControlFile>()
   private buf = Buffer.allocUnsafe(16 * 1024)
@@ -23,7 +39,7 @@ export class ControlFiles {
 
   constructor(
     /** Beyond this many open descriptors, files are opened and closed per read. */
-    private readonly maxOpen = 8192,
+    private maxOpen = defaultOpenFileBudget(),
     /** A missing file is tried again after this many refreshes (a controller may be enabled). */
     private readonly retryAfter = 10,
   ) {}
@@ -64,6 +80,8 @@ export class ControlFiles {
           f.missingAt = this.generation
           return undefined
         }
+        // Out of descriptors: keep no more open from now on (files are opened per read).
+        if (code === 'EMFILE' || code === 'ENFILE') this.maxOpen = Math.min(this.maxOpen, this.openFiles.size)
         // Not allowed, or out of descriptors: no figure this time, try again next refresh.
         if (code === 'EACCES' || code === 'EPERM' || code === 'EMFILE' || code === 'ENFILE') return undefined
         throw err
@@ -113,5 +131,13 @@ export class ControlFiles {
 
   closeAll(): void {
     for (const f of [...this.openFiles]) this.close(f)
+  }
+}
+
+function readLimits(): string | undefined {
+  try {
+    return readFileSync('/proc/self/limits', 'latin1')
+  } catch {
+    return undefined
   }
 }

@@ -5,7 +5,7 @@ import {NsLinks, readNsLinks} from '../ns/links.js'
 import {HostReference, decideHost, findHostReference} from '../inspect/host.js'
 import {NS_TYPES, NsType} from '../ns/types.js'
 import {parsePidList} from './counters.js'
-import {ControlFile, ControlFiles} from './files.js'
+import {ControlFile, ControlFiles, defaultOpenFileBudget} from './files.js'
 
 /** /proc/PID/stat times are in USER_HZ, which the kernel ABI fixes at 100 on Linux. */
 const USER_HZ = 100
@@ -64,7 +64,8 @@ export function pageSizeFrom(statusText: string | undefined, statmText: string |
 
 export class ProcessSampler {
   private last = new Map<number, Seen>()
-  private readonly files = new ControlFiles(4096, 0)
+  // A quarter of the descriptor budget: the collector keeps most of it.
+  private readonly files = new ControlFiles(Math.floor(defaultOpenFileBudget() / 4), 0)
   private readonly host: HostReference | undefined
   private readonly own: NsLinks | undefined
   private readonly pageSize: number

@@ -92,3 +92,14 @@ test('hybrid: each figure comes from the v1 hierarchy holding its controller, pr
     ['name=systemd', 'pids', 'cpuacct', 'cpu', 'memory', 'blkio', 'v2'],
   )
 })
+
+test('the descriptors kept open stay well below the soft open-file limit', async () => {
+  const {openFileBudget} = await import('../../src/cgroup/files.js')
+  const limits = (soft: string, hard: string) =>
+    `Limit                     Soft Limit           Hard Limit           Units\nMax cpu time              unlimited            unlimited            seconds\nMax open files            ${soft}                 ${hard}                 files\n`
+  assert.equal(openFileBudget(limits('1024', '524288')), 512)
+  assert.equal(openFileBudget(limits('20000', '20000')), 8192)
+  assert.equal(openFileBudget(limits('256', '256')), 64)
+  assert.equal(openFileBudget(limits('unlimited', 'unlimited')), 512)
+  assert.equal(openFileBudget(undefined), 512)
+})
