@@ -10,7 +10,7 @@ import {Progress} from '../image/progress.js'
 import {ImageSource, parseImageRef} from '../image/source.js'
 import {findImage, ImageRecord, namesOf, readImage, readRepositories, updateRepositories, writeImage} from './images.js'
 import {readLayerMeta, storeLayer} from './layers.js'
-import {removeOnInterrupt} from './interrupt.js'
+import {armInterruptCleanup, removeOnInterrupt} from './interrupt.js'
 import {exists, removeTree, Store} from './store.js'
 
 /**
@@ -54,6 +54,7 @@ export async function openImage(store: Store, arg: string): Promise<{src: ImageS
     if (!isDockerArchive(ref.path)) throw new NsxError(`${ref.path}: neither an OCI image layout nor a docker archive (for a single layer use --layer)`)
     return {src: readDockerArchive(ref.path, ref.tag), cleanup: none}
   }
+  armInterruptCleanup()
   const tmp = mkdtempSync(join(store.tmpDir, 'archive-'))
   const untrack = removeOnInterrupt(tmp)
   const cleanup = () => {

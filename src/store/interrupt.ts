@@ -21,12 +21,19 @@ function onSignal(sig: NodeJS.Signals): void {
   process.kill(process.pid, sig)
 }
 
+/**
+ * Install the handlers. Call it before creating a directory to register: a signal that
+ * arrives in between then waits for the event loop, by which time the directory is listed.
+ */
+export function armInterruptCleanup(): void {
+  if (installed) return
+  installed = true
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, onSignal)
+}
+
 /** Remove dir if interrupted before the returned function is called. */
 export function removeOnInterrupt(dir: string): () => void {
-  if (!installed) {
-    installed = true
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, onSignal)
-  }
+  armInterruptCleanup()
   pending.add(dir)
   return () => pending.delete(dir)
 }

@@ -6,7 +6,7 @@ import {BlobRange, Compression, streamBlob} from '../image/blob.js'
 import {ExtractStats, LayerExtractor, opaqueXattr} from '../image/extract.js'
 import {Progress} from '../image/progress.js'
 import {TarParser} from '../image/tar.js'
-import {removeOnInterrupt} from './interrupt.js'
+import {armInterruptCleanup, removeOnInterrupt} from './interrupt.js'
 import {exists, removeTree, Store} from './store.js'
 
 /** What the store knows about an extracted layer (layers/sha256/<hex>/meta.json). */
@@ -56,6 +56,7 @@ export async function storeLayer(store: Store, blob: BlobRange, expected: Expect
     const meta = readLayerMeta(store, expected.diffId)
     if (meta) return {meta, root: store.layerRoot(expected.diffId), reused: true}
   }
+  armInterruptCleanup()
   const work = mkdtempSync(join(store.tmpDir, 'layer-'))
   const untrack = removeOnInterrupt(work)
   try {
