@@ -18,6 +18,8 @@ Limits (--memory, --cpus, --pids-limit, --cpuset-cpus) are written to the contai
 
 nsx itself becomes the supervisor: the native executor (not Node) stays, forwards signals, waits and cleans up; the container's PID 1 is a small init that reaps zombies and forwards signals to the command. The exit status is the command's: 125 when nsx fails, 126 when the command cannot be executed, 127 when it is not in the image, and nsx dies of the command's signal (137 after an OOM kill). If nsx is killed, the container dies with it, and what it left (cgroups, upper directory, state) is removed by the next nsx run, nsx ps or nsx gc.
 
+Run by an ordinary user, the container gets a user namespace mapping its root to that user's uid (rootless: no cgroups, so no limits).
+
 With -d the container runs in the background and its name is printed; nsx ps lists running containers, nsx stop NAME stops one, nsx enter NAME runs a command inside it.`
 
   static override usage = ['run [OPTIONS] (--image PATH[:TAG]|NAME | --layer DIR|TAR...) [--] [COMMAND [ARG...]]']
@@ -58,6 +60,7 @@ With -d the container runs in the background and its name is printed; nsx ps lis
     'cap-drop': Flags.string({description: 'Drop a capability from it (ALL for all; repeatable)', multiple: true, helpValue: 'CAP'}),
     privileged: Flags.boolean({description: 'All capabilities, no masked or read-only paths'}),
     network: Flags.string({description: 'none: a network namespace of its own with lo up (the default); host: the host\'s', helpValue: 'none|host'}),
+    userns: Flags.string({description: 'Map container ids to a host range (root; not implemented yet: refused). Run as an ordinary user, nsx run maps container root to your own uid', helpValue: 'CTR:HOST:COUNT'}),
     'dry-run': Flags.boolean({description: 'Print the plan, each operation in order and the privilege it needs, and do nothing'}),
     json: Flags.boolean({description: 'With --dry-run: print the plan and the container spec as JSON'}),
   }

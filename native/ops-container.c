@@ -73,6 +73,9 @@ static struct {
 	pid_t payload;   /* in C: the payload's pid */
 	int ready_fd;    /* detached runs: closed at exec, so the starter knows the command started */
 	int cgroup_fd;   /* a v2 cgroup directory the init is born in */
+	bool userns;     /* a new user namespace, created with the pid namespace by clone3 */
+	bool rootless;   /* no privilege on the host: overlay with userxattr, device nodes bound */
+	char uid_map[256], gid_map[256], setgroups[8];
 	bool tty;        /* -t: a pseudo-terminal from the container's own devpts */
 	int pty_sock[2]; /* socketpair: the init sends the pty master to the supervisor */
 	char pty_slave[64];
@@ -109,6 +112,46 @@ static void op_cgroup_fd(struct exec_state *st, char **args, int nargs)
 	ctr.cgroup_fd = open(args[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ctr.cgroup_fd < 0)
 		die_errno(EXIT_NSX_FAILURE, "open the cgroup %s", args[0]);
+}
+
+/* "0 1000 1,1 100000 65536" -> one mapping per line, as uid_map takes them. */
+static void copy_map(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+	for (char *p = dst; *p; p++)
+		if (*p == ',')
+			*p = '\n';
+}
+
+static void op_userns(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	ctr.userns = true;
+	copy_map(ctr.uid_map, sizeof(ctr.uid_map), args[0]);
+	copy_map(ctr.gid_map, sizeof(ctr.gid_map), args[1]);
+	if (strcmp(args[2], "allow") != 0 && strcmp(args[2], "deny") != 0)
+		die(EXIT_NSX_FAILURE, "invalid plan: setgroups must be allow or deny, not '%s'", args[2]);
+	snprintf(ctr.setgroups, sizeof(ctr.setgroups), "%s", args[2]);
+}
+
+static void op_rootless(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	ctr.rootless = true;
+}
+
+static void write_proc(pid_t pid, const char *file, const char *value)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value)) {
+		int err = errno;
+		kill(pid, SIGKILL);
+		errno = err;
+		die_errno(EXIT_NSX_FAILURE, "write %s of the container's user namespace (%s)", file, value);
+	}
+	close(fd);
 }
 
 static void op_cleanup_cgroup(struct exec_state *st, char **args, int nargs)
@@ -395,20 +438,46 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	forwarded_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	fflush(NULL);
+	int upipe[2] = {-1, -1};
+	if (ctr.userns && pipe2(upipe, O_CLOEXEC) < 0)
+		die_errno(EXIT_NSX_FAILURE, "pipe");
 	pid_t child;
-	if (ctr.cgroup_fd >= 0) {
-		/* Born in its cgroup: no migration (a write to cgroup.procs waits for an RCU grace period). */
+	if (ctr.cgroup_fd >= 0 || ctr.userns) {
+		/* Born in its cgroup (no migration: a write to cgroup.procs waits for an RCU grace
+		 * period), and with a user namespace, in new user and pid namespaces at once, so
+		 * the pid namespace belongs to the user namespace (as /proc needs). */
 		struct clone_args ca;
 		memset(&ca, 0, sizeof(ca));
-		ca.flags = CLONE_INTO_CGROUP;
 		ca.exit_signal = SIGCHLD;
-		ca.cgroup = (uint64_t)ctr.cgroup_fd;
+		if (ctr.cgroup_fd >= 0) {
+			ca.flags |= CLONE_INTO_CGROUP;
+			ca.cgroup = (uint64_t)ctr.cgroup_fd;
+		}
+		if (ctr.userns)
+			ca.flags |= CLONE_NEWUSER | CLONE_NEWPID;
 		child = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	} else {
 		child = fork();
 	}
 	if (child < 0)
 		die_errno(EXIT_NSX_FAILURE, "fork the container's init");
+	if (child > 0 && ctr.userns) {
+		/* The maps are written from outside, by the parent, before the child goes on. */
+		close(upipe[0]);
+		write_proc(child, "setgroups", ctr.setgroups);
+		write_proc(child, "uid_map", ctr.uid_map);
+		write_proc(child, "gid_map", ctr.gid_map);
+		if (write(upipe[1], "m", 1) != 1)
+			die_errno(EXIT_NSX_FAILURE, "start the container's init");
+		close(upipe[1]);
+	}
+	if (child == 0 && ctr.userns) {
+		close(upipe[1]);
+		char c;
+		if (read(upipe[0], &c, 1) != 1)
+			_exit(EXIT_NSX_FAILURE);
+		close(upipe[0]);
+	}
 	if (ctr.cgroup_fd >= 0) {
 		close(ctr.cgroup_fd);
 		ctr.cgroup_fd = -1;
@@ -570,7 +639,8 @@ static void op_rootfs(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)nargs;
 	char opts[4096];
-	int n = snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", args[0], args[1], args[2]);
+	/* In a user namespace overlayfs may use only user.overlay.* xattrs (rootless layers carry those). */
+	int n = snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s%s", args[0], args[1], args[2], ctr.userns ? ",userxattr" : "");
 	if (n >= (int)sizeof(opts))
 		die(EXIT_NSX_FAILURE, "too many layers: the overlay options exceed %zu bytes", sizeof(opts));
 	if (mount("overlay", args[3], "overlay", 0, opts) < 0)
@@ -639,6 +709,21 @@ static void op_dev(struct exec_state *st, char **args, int nargs)
 		unsigned ma, mi;
 	} nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		if (ctr.rootless) {
+			/* No mknod in a user namespace: bind the host's node over an empty file, as rootless runc does. */
+			int f = openat(dev, nodes[i].name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+			if (f < 0)
+				die_errno(EXIT_NSX_FAILURE, "create /dev/%s", nodes[i].name);
+			char host[32], target[64];
+			snprintf(host, sizeof(host), "/dev/%s", nodes[i].name);
+			int t = openat(dev, nodes[i].name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			close(f);
+			snprintf(target, sizeof(target), "/proc/self/fd/%d", t);
+			if (t < 0 || mount(host, target, NULL, MS_BIND, NULL) < 0)
+				die_errno(EXIT_NSX_FAILURE, "bind %s", host);
+			close(t);
+			continue;
+		}
 		if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].ma, nodes[i].mi)) < 0)
 			die_errno(EXIT_NSX_FAILURE, "mknod /dev/%s", nodes[i].name);
 		if (fchmodat(dev, nodes[i].name, 0666, 0) < 0)
@@ -652,7 +737,8 @@ static void op_dev(struct exec_state *st, char **args, int nargs)
 		if (symlinkat(links[i].target, dev, links[i].name) < 0)
 			die_errno(EXIT_NSX_FAILURE, "symlink /dev/%s", links[i].name);
 	close(dev);
-	mount_in_root("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5", "devpts");
+	/* gid 5 (tty) is not mapped in a rootless user namespace: there the ptys keep the owner's group. */
+	mount_in_root("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, ctr.rootless ? "newinstance,ptmxmode=0666,mode=0620" : "newinstance,ptmxmode=0666,mode=0620,gid=5", "devpts");
 	mount_in_root("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", "tmpfs");
 	mount_in_root("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "mqueue");
 }
@@ -1026,6 +1112,8 @@ const struct op ops_container[] = {
 	{"ctr-cleanup-cgroup", 1, op_cleanup_cgroup, "DIR: rmdir this cgroup after the container ends"},
 	{"ctr-cleanup-path", 1, op_cleanup_path, "PATH: remove this tree after the container ends"},
 	{"ctr-ready-fd", 1, op_ready_fd, "FD: kept open until the command is exec'd (detached start)"},
+	{"ctr-userns", 3, op_userns, "UIDMAP GIDMAP allow|deny: the init gets a new user namespace (maps ','-separated, written by the supervisor)"},
+	{"ctr-rootless", 0, op_rootless, "no host privilege: overlay with userxattr, device nodes bound from the host"},
 	{"ctr-supervise", 1, op_supervise, "PIDSFILE: fork the init; the parent supervises, cleans up, passes on the status"},
 	{"ctr-rootfs", 4, op_rootfs, "LOWERS UPPER WORK TARGET: mount the overlay root (lowers top first, ':'-separated)"},
 	{"ctr-bind", 3, op_bind, "SRC DST rw|ro: bind a host path into the container root"},

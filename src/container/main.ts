@@ -107,7 +107,21 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
     import('./plan.js'),
   ])
   if (o.layers.length === 0 && o.image === undefined) throw new NsxError('nothing to run: give --image PATH[:TAG] (or a stored image) and/or --layer DIR|TAR', 125)
-  if ((process.geteuid?.() ?? 0) !== 0) throw new NsxError('nsx run needs root for now (rootless containers with --userns are not implemented yet)', 125)
+  const euid = process.geteuid?.() ?? 0
+  const rootless = euid !== 0
+  let userns: import('./spec.js').UsernsSpec | undefined
+  if (rootless) {
+    // An ordinary user: container root is the user's own uid and gid, nothing else is mapped.
+    if (o.userns !== undefined) throw new NsxError('--userns needs root (rootless, container root is your own uid, and only it is mapped)', 125)
+    if (o.memory ?? o.cpus ?? o.pidsLimit ?? o.cpusetCpus ?? o.cgroupParent) throw new NsxError('limits need root: a rootless container gets no cgroup of its own', 125)
+    const gid = process.getegid?.() ?? 0
+    userns = {uidMap: [{inside: 0, outside: euid, count: 1}], gidMap: [{inside: 0, outside: gid, count: 1}], setgroups: 'deny', rootless: true}
+  } else if (o.userns !== undefined) {
+    spec.parseUserns(o.userns)
+    // The executor can write such maps, but overlayfs refuses a mounter whose own host uid is
+    // unmapped in its user namespace, and the layers would need idmapped mounts: not done yet.
+    throw new NsxError('--userns with a host range is not implemented yet (as an ordinary user, nsx run maps container root to your own uid)', 125)
+  }
   // Validate every flag before touching the store.
   const lim: Limits = {}
   const cpuOnline = readFileSync('/sys/devices/system/cpu/online', 'utf8')
@@ -129,13 +143,13 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   sweepStale(store)
   const rootfs = await prepareRootfs(store, {image: o.image, layers: o.layers})
   for (const d of rootfs.lowerDirs) if (/[:,\\]/.test(d)) throw new NsxError(`layer path ${d} holds ':' ',' or '\\', which overlayfs options cannot carry`, 125)
-  const s = spec.buildSpec(o, rootfs.lowerDirs, rootfs.image?.defaults, name, lastCap)
+  const s = spec.buildSpec(o, rootfs.lowerDirs, rootfs.image?.defaults, name, lastCap, userns)
 
   const {readCgroupLayout} = await import('../cgroup/hierarchy.js')
   const {locateMemberships, readProcCgroup} = await import('../cgroup/membership.js')
   const layout = readCgroupLayout()
   const own = locateMemberships(readProcCgroup('self') ?? [], layout)
-  const cgroups = cg.planCgroups(layout, own, name, id, lim, o.cgroupParent)
+  const cgroups = rootless ? {places: [], enable: [], writes: []} : cg.planCgroups(layout, own, name, id, lim, o.cgroupParent)
   const dir = containerDir(store, name)
   const paths = containerPaths(dir, join(store.root, 'containers', `${name}.json`))
   const plan = buildRunPlan(s, rootfs.lowerDirs, paths, cgroups, o.detach ? {readyFd: 3} : {})

@@ -27,6 +27,8 @@ export interface RunOptions {
   capDrop: string[]
   privileged: boolean
   network: 'none' | 'host'
+  /** --userns MAP: CONTAINER:HOST:COUNT[,...] for uids and gids (root only). */
+  userns?: string
   dryRun: boolean
   json: boolean
   help: boolean
@@ -57,6 +59,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'cap-drop', long: 'cap-drop', arg: 'required'},
   {key: 'privileged', long: 'privileged', arg: 'none'},
   {key: 'network', long: 'network', arg: 'required'},
+  {key: 'userns', long: 'userns', arg: 'required'},
   {key: 'dry-run', long: 'dry-run', arg: 'none'},
   {key: 'json', long: 'json', arg: 'none'},
   {key: 'help', long: 'help', arg: 'none'},
@@ -124,6 +127,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         if (value !== 'none' && value !== 'host') bad(`invalid --network '${value}': expected none (a private network namespace with lo only, the default) or host`)
         o.network = value as 'none' | 'host'
         break
+      case 'userns': o.userns = once(key, given, o.userns, value); break
       case 'dry-run': o.dryRun = true; break
       case 'json': o.json = true; break
       case 'help': o.help = true; break

@@ -39,7 +39,14 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push({op: 'ctr-cleanup-path', path: paths.dir}, {op: 'ctr-cleanup-path', path: paths.pin})
   if (opts.readyFd !== undefined) ops.push({op: 'ctr-ready-fd', fd: opts.readyFd})
   if (spec.tty) ops.push({op: 'ctr-tty', stdin: spec.interactive})
-  ops.push({op: 'unshare', ns: ['pid']}, {op: 'ctr-supervise', pidsFile: paths.pids})
+  if (spec.userns) {
+    // The user and pid namespaces come with the init's clone, the pid one owned by the user one.
+    if (spec.userns.rootless) ops.push({op: 'ctr-rootless'})
+    ops.push({op: 'ctr-userns', uidMap: spec.userns.uidMap, gidMap: spec.userns.gidMap, setgroups: spec.userns.setgroups})
+  } else {
+    ops.push({op: 'unshare', ns: ['pid']})
+  }
+  ops.push({op: 'ctr-supervise', pidsFile: paths.pids})
 
   if (v1.length > 0) ops.push({op: 'cgroup-join'})
   ops.push({op: 'unshare', ns: spec.network === 'host' ? ['mnt', 'uts', 'ipc', 'cgroup'] : ['mnt', 'uts', 'ipc', 'net', 'cgroup']})
@@ -62,7 +69,9 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   else if (!spec.interactive) ops.push({op: 'ctr-stdin-null'})
   ops.push({op: 'ctr-workdir', path: spec.workdir})
   ops.push({op: 'cap-bound', caps: spec.caps})
-  ops.push({op: 'ctr-groups', gids: spec.groups}, {op: 'setgid', gid: spec.gid}, {op: 'setuid', uid: spec.uid})
+  // setgroups is denied in a rootless user namespace (the kernel's rule for unprivileged maps).
+  if (spec.userns?.setgroups !== 'deny') ops.push({op: 'ctr-groups', gids: spec.groups})
+  ops.push({op: 'setgid', gid: spec.gid}, {op: 'setuid', uid: spec.uid})
   ops.push({op: 'cap-set', caps: spec.caps})
   ops.push({op: 'no-new-privs'}, {op: 'close-fds'})
   ops.push({op: 'ctr-exec', argv: spec.argv})

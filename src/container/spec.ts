@@ -4,6 +4,7 @@ import {NsxError} from '../cli/errors.js'
 import type {ImageDefaults} from '../image/config.js'
 import {CAPABILITIES, parseCapability} from '../proc/capabilities.js'
 import {expandEnv, readEnvFile, RunOptions} from './options.js'
+import type {IdMapping} from '../plan/ops.js'
 
 /**
  * The container to run, from the flags and the image's config: what nsx run's plan
@@ -26,6 +27,31 @@ export interface RunSpec {
   interactive: boolean
   tty: boolean
   detach: boolean
+  userns?: UsernsSpec
+}
+
+/** The container's user namespace: maps written by the supervisor; rootless = no host privilege. */
+export interface UsernsSpec {
+  uidMap: IdMapping[]
+  gidMap: IdMapping[]
+  setgroups: 'allow' | 'deny'
+  rootless: boolean
+}
+
+/** --userns CONTAINER:HOST:COUNT[,CONTAINER:HOST:COUNT...]: the same map for uids and gids. */
+export function parseUserns(s: string): IdMapping[] {
+  const out: IdMapping[] = []
+  for (const part of s.split(',')) {
+    const m = /^(\d+):(\d+):(\d+)$/.exec(part)
+    if (!m) return bad(`invalid --userns '${s}': expected CONTAINER:HOST:COUNT, e.g. 0:100000:65536`)
+    const [inside, outside, count] = [Number(m[1]), Number(m[2]), Number(m[3])]
+    if (count < 1 || inside + count > 4294967295 || outside + count > 4294967295) return bad(`invalid --userns '${s}': the range ${part} is empty or too large`)
+    for (const o of out)
+      if (inside < o.inside + o.count && o.inside < inside + count) return bad(`invalid --userns '${s}': container ids overlap`)
+    out.push({inside, outside, count})
+  }
+  if (!out.some((x) => x.inside === 0)) return bad(`invalid --userns '${s}': container root (id 0) must be mapped`)
+  return out
 }
 
 export interface Volume {
@@ -230,7 +256,7 @@ export function buildEnv(o: Pick<RunOptions, 'env' | 'envFiles' | 'tty'>, d: Ima
   return [...vars].map(([k, v]) => `${k}=${v}`)
 }
 
-export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageDefaults | undefined, name: string, lastCap: number): RunSpec {
+export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageDefaults | undefined, name: string, lastCap: number, userns?: UsernsSpec): RunSpec {
   const hostname = checkHostname(o.hostname ?? name.slice(0, 64).replace(/[_.]/g, '-').replace(/-+$/, '') ?? 'nsx')
   const workdir = o.workdir ?? (d?.workingDir || '/')
   if (!isAbsolute(workdir)) bad(`invalid working directory '${workdir}': it must be absolute`)
@@ -256,5 +282,6 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
     interactive: o.interactive,
     tty: o.tty,
     detach: o.detach,
+    userns,
   }
 }

@@ -16,6 +16,12 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: `after the container ends, remove ${op.path}`, needs: '-'}
     case 'ctr-ready-fd':
       return {action: `keep fd ${op.fd} open until the command is exec'd (tells the starter it runs)`, needs: '-'}
+    case 'ctr-userns': {
+      const m = (x: {inside: number; outside: number; count: number}[]) => x.map((y) => `${y.inside}:${y.outside}:${y.count}`).join(',')
+      return {action: `the init gets new user and pid namespaces; uid map ${m(op.uidMap)}, gid map ${m(op.gidMap)}, setgroups ${op.setgroups}`, needs: 'root for a range; anyone for their own ids'}
+    }
+    case 'ctr-rootless':
+      return {action: 'rootless: overlay with userxattr, device nodes bound from the host', needs: '-'}
     case 'ctr-supervise':
       return {
         action: `fork the container's init (PID 1 of the new pid namespace, killed if nsx dies); this process supervises: forwards signals, cleans up, exits with the command's status; pids in ${op.pidsFile}`,

@@ -1,4 +1,4 @@
-import type {Op, OpName, Plan} from './ops.js'
+import type {IdMapping, Op, OpName, Plan} from './ops.js'
 import {UNSHARE_ENCODERS} from '../unshare/ops.js'
 
 type Encoder<N extends OpName> = (op: Extract<Op, {op: N}>) => string[]
@@ -40,6 +40,8 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'ctr-cleanup-cgroup': (o) => [o.path],
   'ctr-cleanup-path': (o) => [o.path],
   'ctr-ready-fd': (o) => [String(o.fd)],
+  'ctr-userns': (o) => [mapText(o.uidMap), mapText(o.gidMap), o.setgroups],
+  'ctr-rootless': () => [],
   'ctr-supervise': (o) => [o.pidsFile],
   // overlayfs takes lowerdir top first.
   'ctr-rootfs': (o) => [[...o.lowerDirs].reverse().join(':'), o.upper, o.work, o.target],
@@ -64,6 +66,11 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'no-new-privs': () => [],
   'close-fds': () => [],
   'ctr-exec': (o) => o.argv,
+}
+
+/** uid_map lines, ','-separated for one argv word: "0 1000 1,1 100000 65536". */
+function mapText(m: IdMapping[]): string {
+  return m.map((x) => `${x.inside} ${x.outside} ${x.count}`).join(',')
 }
 
 /** Capability numbers as the executor's 64-bit hex mask. */

@@ -60,6 +60,10 @@ export type Op =
   | {op: 'ctr-cleanup-path'; path: string}
   /** Detached start: an fd (a pipe to the starter) that closes when the command is exec'd. */
   | {op: 'ctr-ready-fd'; fd: number}
+  /** The init is cloned into new user and pid namespaces; the supervisor writes these maps (ContainerId HostId Count). */
+  | {op: 'ctr-userns'; uidMap: IdMapping[]; gidMap: IdMapping[]; setgroups: 'allow' | 'deny'}
+  /** No privilege on the host: overlay with userxattr, /dev nodes bound from the host. */
+  | {op: 'ctr-rootless'}
   /** Fork the container's init; the parent supervises, cleans up and passes on the status. */
   | {op: 'ctr-supervise'; pidsFile: string}
   /** Mount the overlay root; lowerDirs lowest first (as --layer), reversed when encoded. */
@@ -91,6 +95,13 @@ export type Op =
   | {op: 'ctr-exec'; argv: string[]}
 
 export type Propagation = 'private' | 'slave' | 'shared'
+
+/** One line of a uid_map or gid_map: ids [inside, inside+count) are [outside, outside+count) outside. */
+export interface IdMapping {
+  inside: number
+  outside: number
+  count: number
+}
 
 export type OpName = Op['op']
 

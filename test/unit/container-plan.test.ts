@@ -70,3 +70,15 @@ test("every container op has the arity the executor's op table declares, and a -
 test('the environment file is NUL-separated, so values may hold newlines', () => {
   assert.equal(encodeEnv(['A=1', 'B=x\ny']), 'A=1\0B=x\ny\0')
 })
+
+test('rootless: the init is cloned into new user and pid namespaces with the maps; no setgroups; overlay with userxattr', () => {
+  const userns = {uidMap: [{inside: 0, outside: 1000, count: 1}], gidMap: [{inside: 0, outside: 1000, count: 1}], setgroups: 'deny' as const, rootless: true}
+  const plan = buildRunPlan({...spec, uid: 0, gid: 0, groups: [], userns}, ['/l'], paths, {places: [], enable: [], writes: []})
+  const names = plan.ops.map((o) => o.op)
+  assert.ok(!names.some((n, i) => n === 'unshare' && i < names.indexOf('ctr-supervise')), 'no unshare pid: the clone makes it')
+  assert.ok(names.indexOf('ctr-rootless') < names.indexOf('ctr-userns') && names.indexOf('ctr-userns') < names.indexOf('ctr-supervise'))
+  assert.ok(!names.includes('ctr-groups'), 'setgroups is denied')
+  assert.ok(!names.includes('cgroup-open') && !names.includes('ctr-cgroup-fd'))
+  const argv = encodePlan(plan)
+  assert.deepEqual(argv.slice(argv.indexOf('ctr-userns'), argv.indexOf('ctr-userns') + 4), ['ctr-userns', '0 1000 1', '0 1000 1', 'deny'])
+})

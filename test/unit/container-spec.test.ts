@@ -85,3 +85,13 @@ test('options parse like docker run: clustered short flags, repeatable ones, the
   assert.throws(() => parseRunArgs(['--json', 'sh']), /--json only goes with --dry-run/)
   assert.throws(() => parseRunArgs(['--network', 'bridge']), /expected none .* or host/)
 })
+
+test('--userns CONTAINER:HOST:COUNT[,...]: container root mapped, no overlap', async () => {
+  const {parseUserns} = await import('../../src/container/spec.js')
+  assert.deepEqual(parseUserns('0:100000:65536'), [{inside: 0, outside: 100000, count: 65536}])
+  assert.deepEqual(parseUserns('0:1000:1,1:100000:65535').length, 2)
+  assert.throws(() => parseUserns('0:100000'), /expected CONTAINER:HOST:COUNT/)
+  assert.throws(() => parseUserns('1:100000:10'), /container root \(id 0\) must be mapped/)
+  assert.throws(() => parseUserns('0:1:10,5:100:10'), /overlap/)
+  assert.throws(() => parseUserns('0:1:0'), /empty or too large/)
+})

@@ -1,0 +1,47 @@
+import {test, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {chownSync, cpSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {assertOneLineError, needCommand, NSX_BIN, run} from '../helpers/env.js'
+import {containerToolsPresent, Fixture, hostMountsMentioning, makeFixture, needContainerTools} from '../helpers/container.js'
+
+const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-run-rl-') : undefined
+
+/** nsx run as an ordinary user (uid/gid 65534, via setpriv) with a store and a layer of its own. */
+function asUser(dir: string, args: string[]) {
+  return run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'env', `NSX_ROOT=${dir}/store`, `HOME=${dir}`, 'NO_COLOR=1', process.execPath, NSX_BIN, 'run', ...args])
+}
+
+function userDir(f: Fixture): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nsx-rootless-'))
+  after(() => rmSync(dir, {recursive: true, force: true}))
+  cpSync(f.base, join(dir, 'layer'), {recursive: true, verbatimSymlinks: true})
+  run('chown', ['-R', '65534:65534', dir])
+  chownSync(dir, 65534, 65534)
+  return dir
+}
+
+test('rootless: an ordinary user runs a container whose root is their own uid, in new namespaces, and nothing is left', (t) => {
+  if (!needContainerTools(t) || !needCommand(t, 'setpriv', 'util-linux')) return
+  const dir = userDir(fx!)
+  const r = asUser(dir, ['--name', 'rl', '--layer', join(dir, 'layer'), '--', 'sh', '-c', 'id -u; cat /proc/self/uid_map; hostname; ps -o pid,comm | grep -c .; probe mount; echo w > /written && cat /written; cat /dev/null; echo ok'])
+  assert.equal(r.status, 0, r.stderr)
+  const lines = r.stdout.trim().split('\n')
+  assert.equal(lines[0], '0', 'root inside')
+  assert.deepEqual(lines[1].trim().split(/\s+/), ['0', '65534', '1'], 'mapped to the user only')
+  assert.equal(lines[2], 'rl')
+  assert.equal(lines[3], '5', 'the header, the init, the shell, ps and grep: no host process')
+  assert.equal(lines[4], 'mount errno=EPERM', 'no CAP_SYS_ADMIN (dropped from the bounding set)')
+  assert.deepEqual(lines.slice(5), ['w', 'ok'])
+  assert.deepEqual(readdirSync(join(dir, 'store', 'run')), [])
+  assert.deepEqual(hostMountsMentioning(dir), [])
+})
+
+test('rootless: limits and --userns need root; said in one line', (t) => {
+  if (!needContainerTools(t) || !needCommand(t, 'setpriv', 'util-linux')) return
+  const dir = userDir(fx!)
+  assertOneLineError(asUser(dir, ['-m', '64m', '--layer', join(dir, 'layer'), '--', 'true']), 125, /limits need root/)
+  assertOneLineError(asUser(dir, ['--userns', '0:100000:65536', '--layer', join(dir, 'layer'), '--', 'true']), 125, /--userns needs root/)
+  assertOneLineError(fx!.nsx(['run', '--userns', '0:100000', '--layer', fx!.base, '--', 'true']), 125, /invalid --userns '0:100000'/)
+})
