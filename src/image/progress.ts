@@ -6,6 +6,8 @@ import {formatBytes} from './size.js'
  * (quick ones stay silent), erased when it is done.
  */
 export class Progress {
+  /** How long an extraction runs before progress shows; NSX_PROGRESS_DELAY_MS overrides (tests use 0). */
+  private readonly delayMs = progressDelay()
   private label = ''
   private started = 0
   private lastDraw = 0
@@ -27,7 +29,7 @@ export class Progress {
   /** bytes of the tar extracted so far, of total (0: unknown; estimates may be short, so capped at 99%). */
   update(bytes: number, total: number): void {
     const now = Date.now()
-    if (now - this.started < 500 || now - this.lastDraw < 100) return
+    if (now - this.started < this.delayMs || now - this.lastDraw < 100) return
     this.lastDraw = now
     this.shown = true
     const pct = total > 0 ? ` ${Math.min(99, Math.floor((bytes / total) * 100))}%` : ''
@@ -42,4 +44,9 @@ export class Progress {
     if (this.shown) this.stream.write('\r\u001b[K')
     this.shown = false
   }
+}
+
+function progressDelay(): number {
+  const v = Number(process.env.NSX_PROGRESS_DELAY_MS)
+  return process.env.NSX_PROGRESS_DELAY_MS !== undefined && Number.isFinite(v) && v >= 0 ? v : 500
 }
