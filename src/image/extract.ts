@@ -91,8 +91,6 @@ export class LayerExtractor implements TarHandler {
   private readonly dirMeta = new Map<string, DirMeta>()
   private fd: number | undefined
   private current: {abs: string; e: TarEntry} | undefined
-  private readonly uid = process.getuid?.() ?? 0
-  private readonly gid = process.getgid?.() ?? 0
 
   constructor(
     private readonly root: string,
