@@ -79,8 +79,8 @@ export async function streamBlob(r: BlobRange, consume: (chunk: Buffer) => void,
   let storedBytes = 0
   let tarBytes = 0
   const end = r.length !== undefined ? (r.start ?? 0) + r.length - 1 : undefined
-  const src = createReadStream(r.file, {start: r.start, end, highWaterMark: 1 << 20})
-  if (r.length === 0) src.destroy()
+  // An empty range (a zero-byte layer member) reads nothing; createReadStream cannot express it.
+  const src = r.length === 0 ? Readable.from([]) : createReadStream(r.file, {start: r.start, end, highWaterMark: 1 << 20})
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const c of src as AsyncIterable<Buffer>) {
       blobHash.update(c)

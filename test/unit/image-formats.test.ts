@@ -343,3 +343,13 @@ test('rmi refuses an image a live container was started from, and gc keeps its l
   assert.deepEqual(freed.images, [id])
   assert.deepEqual(freed.layers, [layer.meta.diffId])
 })
+
+test('a zero-byte layer member in a docker archive is "not a tar", not a crash', async (t) => {
+  const d = tempDir(t)
+  const store = Store.open(join(d, 'store'))
+  const cfg = config([sha('')])
+  const file = join(d, 'empty-layer.tar')
+  writeFileSync(file, buildTar([{name: 'manifest.json', data: JSON.stringify([{Config: 'c.json', RepoTags: ['e:1'], Layers: ['l.tar']}])}, {name: 'c.json', data: cfg}, {name: 'l.tar', data: ''}]))
+  const src = readDockerArchive(file, undefined)
+  await assert.rejects(storeLayer(store, src.layers[0].blob, {diffId: src.layers[0].diffId}), /empty-layer.tar:l.tar: not a tar archive \(empty input\)/)
+})
