@@ -60,7 +60,7 @@ export function readDockerArchive(file: string, tag: string | undefined, display
     throw new NsxError(`${label}: manifest.json is not valid JSON`)
   }
   if (!Array.isArray(entries) || entries.length === 0) throw new NsxError(`${label}: manifest.json lists no image`)
-  const tagsOf = (e: ManifestEntry): string[] => (Array.isArray(e.RepoTags) ? e.RepoTags.filter((t): t is string => typeof t === 'string') : [])
+  const tagsOf = (e: ManifestEntry): string[] => (typeof e === 'object' && e !== null && Array.isArray(e.RepoTags) ? e.RepoTags.filter((t): t is string => typeof t === 'string') : [])
   const allTags = entries.flatMap(tagsOf)
   let chosen: ManifestEntry
   if (tag !== undefined) {
@@ -74,7 +74,7 @@ export function readDockerArchive(file: string, tag: string | undefined, display
   } else {
     throw new NsxError(`${display} holds ${entries.length} images; name one as ${display}:TAG (tags: ${allTags.join(', ') || 'none'})`)
   }
-  if (typeof chosen.Config !== 'string' || !Array.isArray(chosen.Layers) || chosen.Layers.some((l) => typeof l !== 'string'))
+  if (typeof chosen !== 'object' || chosen === null || typeof chosen.Config !== 'string' || !Array.isArray(chosen.Layers) || chosen.Layers.some((l) => typeof l !== 'string'))
     throw new NsxError(`${label}: malformed manifest.json entry`)
   const configBytes = metadata(chosen.Config, 'config')
   const id = verifyBytes(configBytes, undefined, label)

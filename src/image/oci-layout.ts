@@ -94,9 +94,9 @@ export function ociTags(dir: string): string[] {
 }
 
 export function readOciLayout(dir: string, tag: string | undefined, label = tag ? `${dir}:${tag}` : dir): ImageSource {
-  const layout = readJsonFile(join(dir, 'oci-layout'), label) as {imageLayoutVersion?: unknown}
+  const layout = (readJsonFile(join(dir, 'oci-layout'), label) ?? {}) as {imageLayoutVersion?: unknown}
   if (typeof layout?.imageLayoutVersion !== 'string') throw new NsxError(`${label}: oci-layout has no imageLayoutVersion`)
-  const index = readJsonFile(join(dir, 'index.json'), label) as {manifests?: unknown}
+  const index = (readJsonFile(join(dir, 'index.json'), label) ?? {}) as {manifests?: unknown}
   const all = descriptors(index.manifests, 'index.json', label)
   if (all.length === 0) throw new NsxError(`${label}: the layout holds no image`)
   const tags = all.map((d) => d.annotations?.[REF_NAME]).filter((t): t is string => typeof t === 'string')
@@ -151,7 +151,14 @@ interface Manifest {
 
 function resolveManifest(dir: string, d: Descriptor, label: string, depth: number): Manifest {
   if (depth > 4) throw new NsxError(`${label}: image indexes nested too deeply`)
-  const m = JSON.parse(readBlob(dir, d, 'manifest', label).toString('utf8')) as Manifest
+  let m: Manifest
+  try {
+    m = JSON.parse(readBlob(dir, d, 'manifest', label).toString('utf8')) as Manifest
+  } catch (err) {
+    if (err instanceof NsxError) throw err
+    throw new NsxError(`${label}: manifest ${d.digest} is not valid JSON`)
+  }
+  if (typeof m !== 'object' || m === null) throw new NsxError(`${label}: manifest ${d.digest} is not a JSON object`)
   const isIndex = INDEX_TYPES.has(d.mediaType ?? '') || INDEX_TYPES.has(m.mediaType ?? '') || (m.manifests !== undefined && m.layers === undefined)
   if (!isIndex) return m
   const arch = goArch()

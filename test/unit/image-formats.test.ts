@@ -5,6 +5,7 @@ import {mkdirSync, readFileSync, readdirSync, truncateSync, utimesSync, writeFil
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {readDockerArchive} from '../../src/image/docker-archive.js'
+import {NsxError} from '../../src/cli/errors.js'
 import {readOciLayout} from '../../src/image/oci-layout.js'
 import {goArch, parseImageRef, splitName} from '../../src/image/source.js'
 import {expectedTarSize, streamBlob} from '../../src/image/blob.js'
@@ -352,4 +353,46 @@ test('a zero-byte layer member in a docker archive is "not a tar", not a crash',
   writeFileSync(file, buildTar([{name: 'manifest.json', data: JSON.stringify([{Config: 'c.json', RepoTags: ['e:1'], Layers: ['l.tar']}])}, {name: 'c.json', data: cfg}, {name: 'l.tar', data: ''}]))
   const src = readDockerArchive(file, undefined)
   await assert.rejects(storeLayer(store, src.layers[0].blob, {diffId: src.layers[0].diffId}), /empty-layer.tar:l.tar: not a tar archive \(empty input\)/)
+})
+
+test('malformed JSON anywhere in an image is a one-line NsxError, never a TypeError', (t) => {
+  const d = tempDir(t)
+  const expectUserError = (fn: () => unknown, what: string) => {
+    try {
+      fn()
+    } catch (err) {
+      assert.ok(err instanceof NsxError, `${what}: ${(err as Error).stack}`)
+      assert.ok(!(err as Error).message.includes('\n'), what)
+      return
+    }
+    assert.fail(`${what}: accepted`)
+  }
+  // OCI layout: index.json, then a manifest blob, then a config blob, each replaced by junk.
+  const layout = join(d, 'oci')
+  mkdirSync(join(layout, 'blobs', 'sha256'), {recursive: true})
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
+  const junk = ['null', '[]', '"x"', '{}', '{"manifests": null}', '{"manifests": [null]}', '{"manifests": [{"digest": 5, "size": 1}]}', 'not json']
+  for (const j of junk) {
+    writeFileSync(join(layout, 'index.json'), j)
+    expectUserError(() => readOciLayout(layout, undefined), `index.json ${j}`)
+  }
+  const manifests = ['null', '"x"', '{}', '{"config": null}', '{"config": {"digest": "sha256:x", "size": 1}}', '{', '[1]']
+  for (const m of manifests) {
+    const blob = writeBlob(layout, Buffer.from(m))
+    writeFileSync(join(layout, 'index.json'), JSON.stringify({schemaVersion: 2, manifests: [blob]}))
+    expectUserError(() => readOciLayout(layout, undefined), `manifest ${m}`)
+  }
+  const configs = ['null', '{}', '{"rootfs": null}', '{"rootfs": {"type": "layers", "diff_ids": [1]}}', '{"rootfs": {"type": "layers", "diff_ids": ["sha256:../x"]}}', '{"rootfs": {"type": "layers", "diff_ids": []}, "config": {"Cmd": "sh"}}', '{"rootfs": {"type": "layers", "diff_ids": []}, "config": {"User": 0}}']
+  for (const c of configs) {
+    const cfg = writeBlob(layout, Buffer.from(c))
+    const manifest = writeBlob(layout, Buffer.from(JSON.stringify({schemaVersion: 2, config: cfg, layers: []})))
+    writeFileSync(join(layout, 'index.json'), JSON.stringify({schemaVersion: 2, manifests: [manifest]}))
+    expectUserError(() => readOciLayout(layout, undefined), `config ${c}`)
+  }
+  // docker-archive manifest.json junk.
+  const archive = join(d, 'a.tar')
+  for (const m of ['null', '{}', '[null]', '[{"Config": 1}]', '[{"Config": "c.json", "Layers": [1]}]', '[{"Config": "missing.json", "Layers": []}]', '[1, 2]']) {
+    writeFileSync(archive, buildTar([{name: 'manifest.json', data: m}, {name: 'c.json', data: config([])}]))
+    expectUserError(() => readDockerArchive(archive, undefined), `manifest.json ${m}`)
+  }
 })
