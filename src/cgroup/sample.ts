@@ -12,6 +12,7 @@ import {
   IoBytes,
 } from './counters.js'
 import {ControlFile, ControlFiles} from './files.js'
+import {PROC_ROOT} from '../proc/fs.js'
 import type {SortKey} from './arrange.js'
 import {HierarchyWatch, WatchOptions, parentRel} from './discover.js'
 import {Hierarchy, MetricSources, dirOf, metricSources, usedHierarchies} from './sources.js'
@@ -66,6 +67,8 @@ export interface SampleView {
 }
 
 export interface CollectorOptions extends WatchOptions {
+  /** Where /proc is (tests use fixture trees). */
+  procRoot?: string
   /** Only this subtree (a relative cgroup path); "/" for everything. */
   base?: string
   /**
@@ -127,6 +130,8 @@ interface Row {
   cpuQuota?: ControlFile
   cpuPeriod?: ControlFile
   cpuMax?: ControlFile
+  /** /proc/meminfo, for the cgroup2 root, which has no memory.current. */
+  meminfo?: ControlFile
   /** cgroup.procs per hierarchy id. */
   procs: Map<string, ControlFile>
 }
@@ -147,6 +152,7 @@ export class Collector {
   private last = new Map<string, CgroupSample>()
   private refreshes = 0
   private readonly limitsEvery: number
+  private readonly procRoot: string
 
   constructor(
     readonly layout: CgroupLayout,
@@ -155,6 +161,7 @@ export class Collector {
     this.sources = metricSources(layout)
     this.hierarchies = usedHierarchies(this.sources)
     this.limitsEvery = options.limitsEvery ?? 5
+    this.procRoot = options.procRoot ?? PROC_ROOT
     for (const h of this.hierarchies) this.watches.set(h.id, new HierarchyWatch(h, options.base ?? '/', options))
   }
 
@@ -259,6 +266,7 @@ export class Collector {
     if (has(src.cpu)) row.cpu = f(src.cpu, src.cpu.version === 1 ? 'cpuacct.usage' : 'cpu.stat')
     if (has(src.memory)) {
       const v1 = src.memory.version === 1
+      if (!v1 && path === '/') row.meminfo = this.files.handle(`${this.procRoot}/meminfo`)
       row.memUsage = f(src.memory, v1 ? 'memory.usage_in_bytes' : 'memory.current')
       row.memStat = f(src.memory, 'memory.stat')
       row.memLimit = f(src.memory, v1 ? 'memory.limit_in_bytes' : 'memory.max')
@@ -291,7 +299,7 @@ export class Collector {
   private closeRow(row: Row): void {
     const fl = this.files
     for (const f of [row.cpu, row.memUsage, row.memStat, row.memLimit, row.pidsCurrent, row.pidsMax, row.io, row.ioFallback]) fl.close(f)
-    for (const f of [row.psiCpu, row.psiMemory, row.psiIo, row.cpuQuota, row.cpuPeriod, row.cpuMax]) fl.close(f)
+    for (const f of [row.psiCpu, row.psiMemory, row.psiIo, row.cpuQuota, row.cpuPeriod, row.cpuMax, row.meminfo]) fl.close(f)
     for (const f of row.procs.values()) fl.close(f)
   }
 
@@ -317,7 +325,7 @@ export class Collector {
       // over the whole time since. A row not seen before has only its sort key until then.
       if (prev) this.carry(prev, s)
       if (only === 'cpu') this.readCpu(row, s)
-      else if (only === 'memory' && row.memUsage) s.memoryBytes = parseSingleInt(this.bytes(row.memUsage))
+      else if (only === 'memory') this.readMemory(row, s, false)
       else if (only === 'io') this.readIo(row, s)
       else if (only === 'pids' && row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
       return s
@@ -344,10 +352,7 @@ export class Collector {
 
   private readAll(row: Row, s: CgroupSample, readLimits: boolean): void {
     this.readCpu(row, s)
-    if (row.memUsage) {
-      s.memoryBytes = parseSingleInt(this.bytes(row.memUsage))
-      s.inactiveFileBytes = keyedValue(this.bytes(row.memStat), this.sources.memory!.version === 1 ? 'total_inactive_file' : 'inactive_file')
-    }
+    this.readMemory(row, s, true)
     if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
     this.readIo(row, s)
     if (row.psiCpu) {
@@ -365,6 +370,22 @@ export class Collector {
     s.cpuPeriodUsec = lim.cpuPeriodUsec
     s.memoryLimitBytes = lim.memoryLimitBytes
     s.pidsMax = lim.pidsMax
+  }
+
+  private readMemory(row: Row, s: CgroupSample, withStat: boolean): void {
+    if (row.meminfo) {
+      // The cgroup2 root: what the whole machine uses, as systemd-cgtop shows it there
+      // (MemTotal - MemAvailable, which already leaves out reclaimable cache).
+      const b = this.bytes(row.meminfo)
+      const total = keyedMeminfo(b, 'MemTotal:')
+      const available = total === undefined ? undefined : keyedMeminfo(b, 'MemAvailable:')
+      s.memoryBytes = total === undefined || available === undefined ? undefined : (total - available) * 1024
+      if (withStat) s.inactiveFileBytes = s.memoryBytes === undefined ? undefined : 0
+      return
+    }
+    if (!row.memUsage) return
+    s.memoryBytes = parseSingleInt(this.bytes(row.memUsage))
+    if (withStat) s.inactiveFileBytes = keyedValue(this.bytes(row.memStat), this.sources.memory!.version === 1 ? 'total_inactive_file' : 'inactive_file')
   }
 
   private readCpu(row: Row, s: CgroupSample): void {
@@ -465,4 +486,14 @@ export function describeSources(sources: MetricSources): Record<string, string |
     io: sources.io?.id,
     pressure: sources.pressure?.id,
   }
+}
+
+/** "MemTotal:       16318504 kB" in /proc/meminfo: the number of kB. */
+function keyedMeminfo(b: Buffer | undefined, key: string): number | undefined {
+  if (b === undefined) return undefined
+  const i = b.indexOf(key)
+  if (i < 0) return undefined
+  let j = i + key.length
+  while (b[j] === 32) j++
+  return parseSingleInt(b.subarray(j))
 }

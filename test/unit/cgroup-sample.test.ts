@@ -13,7 +13,7 @@ const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
 
 function collectorFor(root: string, base = '/', inotify = true): Collector {
   const layout = layoutFromMountInfo(parseMountInfo(readFileSync(join(root, 'proc/self/mountinfo'), 'utf8')), join(root, 'sys'))
-  return new Collector(layout, {base, inotify})
+  return new Collector(layout, {base, inotify, procRoot: join(root, 'proc')})
 }
 
 /** Let inotify events reach the collector (they arrive through the event loop). */
@@ -52,6 +52,8 @@ test('v2: every cgroup of the unified tree is read from its v2 files', (t) => {
   assert.equal(slice.procs, 0)
   assert.equal(slice.tasks, 4, 'tasks count the processes of descendants')
   assert.equal(snap.cgroups.get('/')!.tasks, 7)
+  // The cgroup2 root has no memory.current: the machine's use, MemTotal - MemAvailable, as systemd-cgtop shows it.
+  assert.equal(snap.cgroups.get('/')!.memoryBytes, (8000000 - 6000000) * 1024)
   const stats = deriveStats(nginx, undefined)
   assert.equal(stats.workingSetBytes, 268435456 - 67108864)
   assert.equal(stats.cpuLimitPercent, 150)
