@@ -19,7 +19,8 @@ export class TestCgroup {
       if (!m?.directory) throw new Error(`no ${c} hierarchy is mounted`)
       const rel = `${m.path === '/' ? '' : m.path}/${name}`
       const dir = `${m.directory}/${name}`
-      mkdirSync(dir)
+      // Co-mounted controllers (cpu,cpuacct on Debian) share one hierarchy: one directory.
+      if (![...this.places.values()].some((p) => p.dir === dir)) mkdirSync(dir)
       this.places.set(c, {dir, rel})
     }
   }
@@ -38,15 +39,20 @@ export class TestCgroup {
 
   /** A shell prefix that moves the shell into the cgroup in every hierarchy, before it execs. */
   joinScript(): string {
-    return [...this.places.values()].map((p) => `echo $$ > '${p.dir}/cgroup.procs' || exit 97;`).join(' ')
+    return [...new Set([...this.places.values()].map((p) => p.dir))].map((d) => `echo $$ > '${d}/cgroup.procs' || exit 97;`).join(' ')
+  }
+
+  /** The distinct directories (one per hierarchy). */
+  dirs(): string[] {
+    return [...new Set([...this.places.values()].map((p) => p.dir))]
   }
 
   /** rmdir in every hierarchy; a cgroup whose last process just died may be busy for a moment. */
   async remove(): Promise<void> {
-    for (const p of this.places.values()) {
+    for (const dir of this.dirs()) {
       for (let i = 0; ; i++) {
         try {
-          rmdirSync(p.dir)
+          rmdirSync(dir)
           break
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code

@@ -96,13 +96,13 @@ async function fixture(t: {after(fn: () => Promise<void> | void): void}): Promis
     rmSync(tmp, {recursive: true, force: true})
   })
   for (const name of ['alpha', 'beta']) {
-    for (const h of ['cpu', 'cpuacct']) {
-      const d = `${cg.dir(h)}/${name}`
+    for (const dir of cg.dirs()) {
+      const d = `${dir}/${name}`
       mkdirSync(d)
       children.push(d)
     }
   }
-  const join1 = ['cpu', 'cpuacct'].map((h) => `echo $$ > '${cg.dir(h)}/beta/cgroup.procs';`).join(' ')
+  const join1 = cg.dirs().map((dir) => `echo $$ > '${dir}/beta/cgroup.procs';`).join(' ')
   await procs.spawnUntilLine('sh', ['-c', `${join1} echo ready; while :; do :; done`])
   return {cg, tmp, tm}
 }
