@@ -22,19 +22,18 @@ export interface RenderOptions {
 }
 
 export function renderProcessTree(tree: ProcessTree, opts: RenderOptions): string {
-  const byInode = new Map<string, PidNamespace>()
-  for (const ns of tree.namespaces) byInode.set(nsKey(ns.inode, ns.level), ns)
+  const byInode = new Map<number, PidNamespace>()
+  for (const ns of tree.namespaces) if (ns.inode !== null) byInode.set(ns.inode, ns)
   const r = new Renderer(opts, byInode)
   const top = r.grouped(tree.processes, undefined, true)
   return renderTree(top, opts.glyphs ?? UNICODE_GLYPHS)
 }
 
-const nsKey = (inode: number | null, level: number) => (inode !== null ? String(inode) : `level ${level}`)
 
 class Renderer {
   constructor(
     private readonly opts: RenderOptions,
-    private readonly namespaces: Map<string, PidNamespace>,
+    private readonly namespaces: Map<number, PidNamespace>,
   ) {}
 
   /**
@@ -50,10 +49,11 @@ class Renderer {
         out.push(this.process(n))
         continue
       }
-      const key = nsKey(n.pidns, n.level)
+      // An unreadable namespace gets a boundary per process: siblings are usually in different ones.
+      const key = n.pidns !== null ? String(n.pidns) : `? ${n.pid}`
       let boundary = groups.get(key)
       if (!boundary) {
-        boundary = {label: this.boundary(key, n, top), children: []}
+        boundary = {label: this.boundary(n, top), children: []}
         groups.set(key, boundary)
         out.push(boundary)
       }
@@ -62,16 +62,16 @@ class Renderer {
     return out
   }
 
-  private boundary(key: string, first: ProcessNode, top: boolean): string {
+  private boundary(first: ProcessNode, top: boolean): string {
     const p = this.opts.palette
-    const ns = this.namespaces.get(key)
+    const ns = first.pidns !== null ? this.namespaces.get(first.pidns) : undefined
     const parts: string[] = []
     parts.push(`${first.pidns !== null ? `pid:[${first.pidns}]` : 'pid:[?]'} level ${first.level}`)
     if (ns?.owner) parts.push(`owner user:[${ns.owner.inode}]${ns.owner.uid !== null ? ` uid ${ns.owner.uid}` : ''}`)
     // Nesting already shows the parent below the top; a subtree's top boundary names it.
     if (top && ns?.parent) parts.push(`parent pid:[${ns.parent}]`)
-    if (first.pidns === null) parts.push('(namespace links not readable)')
-    return p.bold(p.cyan(parts.join(', ')))
+    const text = parts.join(', ') + (first.pidns === null ? ' (namespace links not readable)' : '')
+    return p.bold(p.cyan(text))
   }
 
   private process(n: ProcessNode): TreeNode {

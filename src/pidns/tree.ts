@@ -81,6 +81,7 @@ class Builder {
   private pathTo: Map<number, number> | undefined
   private readonly attempts = new Map<string, number>()
   private readonly visited = new Set<number>()
+  private readonly keys = new Map<ProcessNode, string>()
 
   constructor(
     private readonly snap: ProcSnapshot,
@@ -204,7 +205,14 @@ class Builder {
   }
 
   private register(node: ProcessNode, parent: ProcessNode | undefined): void {
-    const key = node.pidns !== null ? String(node.pidns) : `level ${node.level}`
+    // An unreadable namespace continues down from a parent at the same level, else starts a new one.
+    const key =
+      node.pidns !== null
+        ? String(node.pidns)
+        : parent && parent.pidns === null && parent.level === node.level
+          ? this.keys.get(parent)!
+          : `? ${node.pid}`
+    this.keys.set(node, key)
     let ns = this.namespaces.get(key)
     if (!ns) {
       // Without the ioctl, a parent one level up in the process tree is the parent namespace:

@@ -56,7 +56,7 @@ test('parseStatus tells a zombie (no VmSize) from a kernel thread, using the Kth
 
 test('the snapshot leaves kernel threads out but keeps zombies and remembers kernel thread pids', () => {
   const snap = snapshot()
-  assert.deepEqual([...snap.processes.keys()], [1, 50, 51, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 80, 90, 91, 95, 96])
+  assert.deepEqual([...snap.processes.keys()], [1, 50, 51, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 80, 90, 91, 95, 96])
   assert.deepEqual([...snap.kernelThreads], [2, 3])
   assert.equal(snap.processes.get(65)?.status.state, 'Z')
   assert.deepEqual(snap.childrenOf(61), [62, 63, 68])
@@ -69,7 +69,7 @@ test('the default tree starts at pid 1 and hides the usermode helper under kthre
   assert.deepEqual(
     [...edges(tree.processes).entries()],
     [
-      [1, [50, 60, 90]],
+      [1, [50, 60, 70, 90]],
       [50, [51]],
       [51, [66]],
       [66, [67]],
@@ -82,6 +82,10 @@ test('the default tree starts at pid 1 and hides the usermode helper under kthre
       [65, []],
       [68, [69]],
       [69, []],
+      [70, [71, 72]],
+      [71, [73]],
+      [73, []],
+      [72, []],
       [90, [91]],
       [91, []],
     ],
@@ -124,11 +128,11 @@ test('uid changes are marked against the parent', () => {
 test('each pid namespace is listed once with its level, init, process count and parent inferred from the tree', () => {
   const tree = buildTree(snapshot())
   const byInode = new Map(tree.namespaces.map((n) => [n.inode, n]))
-  assert.deepEqual([...byInode.keys()].sort(), [HOST, X, Y].sort())
+  assert.deepEqual(tree.namespaces.map((n) => n.inode), [HOST, X, Y, null, null], 'in the order met, top first')
   assert.deepEqual(byInode.get(X), {inode: X, level: 1, parent: HOST, owner: null, init: 61, processes: 6})
   assert.deepEqual(byInode.get(Y), {inode: Y, level: 2, parent: X, owner: null, init: 64, processes: 2})
   assert.equal(byInode.get(HOST)?.init, 1)
-  assert.equal(byInode.get(HOST)?.processes, 7)
+  assert.equal(byInode.get(HOST)?.processes, 8)
 })
 
 test('owner and parent come from the describer, asked once per namespace through one of its processes', () => {
@@ -254,4 +258,16 @@ test('a subtree starting inside a namespace still names the parent namespace, fr
 test('a parent loop (a pid reused between reads) ends the walk instead of recursing forever', () => {
   const tree = buildTree(snapshot(), {pid: 95})
   assert.deepEqual([...edges(tree.processes).entries()], [[95, [96]], [96, []]])
+})
+
+test('unreadable namespaces: one per top process, continued by its children at the same level', () => {
+  const tree = buildTree(snapshot())
+  const unknown = tree.namespaces.filter((n) => n.inode === null)
+  assert.deepEqual(
+    unknown.map((n) => ({level: n.level, init: n.init, processes: n.processes})),
+    [
+      {level: 1, init: 71, processes: 2},
+      {level: 1, init: 72, processes: 1},
+    ],
+  )
 })

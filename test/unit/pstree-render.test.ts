@@ -42,6 +42,12 @@ test('the host view: one boundary per pid namespace, processes below it, pids ou
   │     │     └─sleep(65/5/2) <defunct>
   │     └─runner(68/8)
   │       └─job(69/9)
+  ├─launcher(70)
+  │ ├─pid:[?] level 1 (namespace links not readable)
+  │ │ └─init-a(71/1)
+  │ │   └─worker(73/2)
+  │ └─pid:[?] level 1 (namespace links not readable)
+  │   └─init-b(72/1)
   └─agent(90)
     └─agent-worker(91)
 `,
@@ -70,6 +76,12 @@ test('-u shows the user where it changes; -a the command line without a repeated
   | |     \`-job(69/9)
   | |-{containerd-shim}(600)
   | \`-{gc worker}(601)
+  |-launcher(70)
+  | |-pid:[?] level 1 (namespace links not readable)
+  | | \`-init-a(71/1)
+  | |   \`-worker(73/2)
+  | \`-pid:[?] level 1 (namespace links not readable)
+  |   \`-init-b(72/1)
   \`-agent(90) 'tab\\x09here'
     \`-agent-worker(91)
 `,
