@@ -1,38 +1,20 @@
 import {spawn} from 'node:child_process'
-import {closeSync, openSync, readFileSync, writeSync} from 'node:fs'
+import {closeSync, openSync, readFileSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import {encodePlan} from '../plan/encode.js'
-import {executorPath, inheritedFds} from '../plan/executor.js'
+import {execPlan, sealedExecutor} from '../plan/executor.js'
 import type {Plan} from '../plan/ops.js'
 import {validatePlan} from '../plan/validate.js'
 
 /**
- * Starting the executor for a container. It runs from a sealed memfd copy of
- * native/build/nsx-exec, as runc does since CVE-2019-5736: /proc/PID/exe of every
- * process nsx starts in the container then names a file nobody can write, so a
- * container cannot overwrite the host's binary through it.
+ * Starting the executor for a container, from the sealed memfd copy src/plan/executor.ts
+ * makes (runc's answer to CVE-2019-5736): /proc/PID/exe of every process nsx starts in the
+ * container then names a file nobody can write.
  */
-async function sealedExecutor(): Promise<number> {
-  const path = executorPath()
-  const libc = await import('../ffi/libc.js')
-  const fd = libc.memfdCreate('nsx-exec', libc.MFD_ALLOW_SEALING)
-  const bytes = readFileSync(path)
-  let off = 0
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
-  libc.addSeals(fd, libc.F_SEAL_SEAL | libc.F_SEAL_SHRINK | libc.F_SEAL_GROW | libc.F_SEAL_WRITE)
-  return fd
-}
 
 /** Foreground: execve into the executor (same pid: nsx becomes the supervisor). Never returns. */
 export async function execForeground(plan: Plan): Promise<never> {
-  validatePlan(plan)
-  const fd = await sealedExecutor()
-  const {execve} = await import('../ffi/libc.js')
-  try {
-    return execve(`/proc/self/fd/${fd}`, encodePlan(plan), process.env, inheritedFds())
-  } catch (err) {
-    throw new NsxError(`cannot start the executor: ${(err as Error).message}`, 125)
-  }
+  return execPlan(plan)
 }
 
 /** fd number the detached executor gets its ready pipe on. */
