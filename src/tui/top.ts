@@ -1,3 +1,4 @@
+import {setFlagsFromString} from 'node:v8'
 import {NsxError} from '../cli/errors.js'
 import {SortKey} from '../cgroup/arrange.js'
 import {runBatch} from '../cgroup/batch.js'
@@ -19,6 +20,11 @@ export interface TopOptions {
 
 export async function executeTop(o: TopOptions): Promise<void> {
   const delaySeconds = parseDelay(o.delay)
+  // Each refresh makes short-lived objects for every cgroup; left to itself V8 doubles its
+  // young generation to 2 x 16 MB under that churn and keeps it. Not growing it costs a few
+  // more (small) scavenges and saves ~20 MB of RSS with 1,000 cgroups. Read at each growth
+  // decision, so setting it now works.
+  setFlagsFromString('--semi-space-growth-factor=1')
   const layout = readCgroupLayout()
   if (layout.mode === 'none') throw new NsxError('no cgroup hierarchy is mounted (looked in /proc/self/mountinfo)')
   const base = o.cgroup === undefined ? '/' : normaliseCgroupPath(o.cgroup)
