@@ -733,9 +733,13 @@ static void op_dev(struct exec_state *st, char **args, int nargs)
 		const char *name, *target;
 	} links[] = {{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
 		     {"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"}, {"ptmx", "pts/ptmx"}};
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		/* As runc: /dev/core only where the kernel has a /proc/kcore. */
+		if (strcmp(links[i].name, "core") == 0 && access("/proc/kcore", F_OK) < 0)
+			continue;
 		if (symlinkat(links[i].target, dev, links[i].name) < 0)
 			die_errno(EXIT_NSX_FAILURE, "symlink /dev/%s", links[i].name);
+	}
 	close(dev);
 	/* gid 5 (tty) is not mapped in a rootless user namespace: there the ptys keep the owner's group. */
 	mount_in_root("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, ctr.rootless ? "newinstance,ptmxmode=0666,mode=0620" : "newinstance,ptmxmode=0666,mode=0620,gid=5", "devpts");
