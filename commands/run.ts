@@ -60,7 +60,7 @@ With -d the container runs in the background and its name is printed; nsx ps lis
     'cap-drop': Flags.string({description: 'Drop a capability from it (ALL for all; repeatable)', multiple: true, helpValue: 'CAP'}),
     privileged: Flags.boolean({description: 'All capabilities, no masked or read-only paths'}),
     network: Flags.string({description: 'none: a network namespace of its own with lo up (the default); host: the host\'s', helpValue: 'none|host'}),
-    userns: Flags.string({description: 'Map container ids to a host range (root; not implemented yet: refused). Run as an ordinary user, nsx run maps container root to your own uid', helpValue: 'CTR:HOST:COUNT'}),
+    userns: Flags.string({description: 'Map container root to a host range, e.g. 0:100000:65536 (root only; the layers are idmapped to it). Run as an ordinary user, nsx run maps container root to your own uid', helpValue: 'CTR:HOST:COUNT'}),
     'dry-run': Flags.boolean({description: 'Print the plan, each operation in order and the privilege it needs, and do nothing'}),
     json: Flags.boolean({description: 'With --dry-run: print the plan and the container spec as JSON'}),
   }

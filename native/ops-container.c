@@ -76,10 +76,16 @@ static struct {
 	bool userns;     /* a new user namespace, created with the pid namespace by clone3 */
 	bool rootless;   /* no privilege on the host: overlay with userxattr, device nodes bound */
 	char uid_map[256], gid_map[256], setgroups[8];
+	/* --userns as root: the supervisor mounts the root in the init's mount namespace, over
+	 * idmapped layers (host root owns them, container root sees them as its own) */
+	char *idmap_lowers;   /* ':'-separated, lowest first */
+	char *idmap_points;   /* ':'-separated mount points for them, same order */
+	char *root_upper, *root_work, *root_target;
+	int root_sock[2];
 	bool tty;        /* -t: a pseudo-terminal from the container's own devpts */
 	int pty_sock[2]; /* socketpair: the init sends the pty master to the supervisor */
 	char pty_slave[64];
-} ctr = {.rootfd = -1, .status_fd = -1, .ready_fd = -1, .cgroup_fd = -1, .pty_sock = {-1, -1}};
+} ctr = {.rootfd = -1, .status_fd = -1, .ready_fd = -1, .cgroup_fd = -1, .pty_sock = {-1, -1}, .root_sock = {-1, -1}};
 
 static bool tty_stdin; /* -i with -t: the supervisor relays its stdin to the terminal */
 
@@ -152,6 +158,83 @@ static void write_proc(pid_t pid, const char *file, const char *value)
 		die_errno(EXIT_NSX_FAILURE, "write %s of the container's user namespace (%s)", file, value);
 	}
 	close(fd);
+}
+
+static void op_idmap_layers(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	ctr.idmap_lowers = xstrdup(args[0]);
+	ctr.idmap_points = xstrdup(args[1]);
+	ctr.root_upper = xstrdup(args[2]);
+	ctr.root_work = xstrdup(args[3]);
+	ctr.root_target = xstrdup(args[4]);
+}
+
+/*
+ * In a helper that joins the init's mount namespace with host privilege: each layer bound
+ * idmapped to the container's user namespace on its mount point, then the overlay over them
+ * (an overlay mounted from inside that user namespace could not read host-owned layers as
+ * its root's, and refuses a mounter whose host uid is unmapped there).
+ */
+static int mount_root_for(pid_t init, const char *upper, const char *work, const char *target)
+{
+	pid_t h = fork();
+	if (h < 0)
+		return -1;
+	if (h > 0) {
+		int status;
+		while (waitpid(h, &status, 0) < 0 && errno == EINTR)
+			;
+		return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)init);
+	int mnt = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)init);
+	int user = open(path, O_RDONLY | O_CLOEXEC);
+	if (mnt < 0 || user < 0 || setns(mnt, CLONE_NEWNS) < 0) {
+		warnx_nsx("join the container's mount namespace: %s", strerror(errno));
+		_exit(1);
+	}
+	char lowers[4096], points[4096], opts[4096];
+	snprintf(lowers, sizeof(lowers), "%s", ctr.idmap_lowers);
+	snprintf(points, sizeof(points), "%s", ctr.idmap_points);
+	char *lsave = NULL, *psave = NULL;
+	char stack[4096] = "";
+	for (char *l = strtok_r(lowers, ":", &lsave), *p = strtok_r(points, ":", &psave); l && p; l = strtok_r(NULL, ":", &lsave), p = strtok_r(NULL, ":", &psave)) {
+		int fd = open_tree(AT_FDCWD, l, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)user};
+		if (fd < 0 || mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0 || move_mount(fd, "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+			warnx_nsx("idmapped mount of layer %s: %s", l, strerror(errno));
+			_exit(1);
+		}
+		close(fd);
+		/* overlayfs takes lowerdir top first */
+		char tmp[4096];
+		snprintf(tmp, sizeof(tmp), "%s%s%s", p, stack[0] ? ":" : "", stack);
+		snprintf(stack, sizeof(stack), "%s", tmp);
+	}
+	if (snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", stack, upper, work) >= (int)sizeof(opts)) {
+		warnx_nsx("too many layers");
+		_exit(1);
+	}
+	if (mount("overlay", target, "overlay", 0, opts) < 0) {
+		warnx_nsx("mount the overlay root on %s: %s", target, strerror(errno));
+		_exit(1);
+	}
+	_exit(0);
+}
+
+/*
+ * --userns as root: the init was born with host uid 0, unmapped in its user namespace, so
+ * it could not create files there (EOVERFLOW). Once done with host paths, it becomes the
+ * container's root (capabilities in its user namespace are kept: effective from permitted).
+ */
+static void op_become_root(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		die_errno(EXIT_NSX_FAILURE, "become the container's root");
 }
 
 static void op_cleanup_cgroup(struct exec_state *st, char **args, int nargs)
@@ -434,6 +517,8 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (ctr.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctr.pty_sock) < 0)
 		die_errno(EXIT_NSX_FAILURE, "socketpair");
+	if (ctr.idmap_lowers && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctr.root_sock) < 0)
+		die_errno(EXIT_NSX_FAILURE, "socketpair");
 	sigset_t set;
 	forwarded_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -493,6 +578,18 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 			close(ctr.pty_sock[1]);
 		st->child = child;
 		write_pids(args[0], child);
+		if (ctr.idmap_lowers) {
+			/* The init asks once its mount namespace is private; a failure is its to report. */
+			close(ctr.root_sock[1]);
+			char c;
+			if (read(ctr.root_sock[0], &c, 1) == 1) {
+				c = mount_root_for(child, ctr.root_upper, ctr.root_work, ctr.root_target) == 0 ? 'o' : 'e';
+				if (write(ctr.root_sock[0], &c, 1) < 0) {
+					/* the init is gone; supervise() sees it */
+				}
+			}
+			close(ctr.root_sock[0]);
+		}
 		supervise(child, pfd[0]);
 	}
 	st->forked_child = true;
@@ -511,6 +608,10 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	if (ctr.pty_sock[0] >= 0) {
 		close(ctr.pty_sock[0]);
 		ctr.pty_sock[0] = -1;
+	}
+	if (ctr.root_sock[0] >= 0) {
+		close(ctr.root_sock[0]);
+		ctr.root_sock[0] = -1;
 	}
 	/* Out of the terminal's process group: signals reach the command once, through us. */
 	setsid();
@@ -638,6 +739,17 @@ static void mount_in_root(const char *src, const char *path, const char *fstype,
 static void op_rootfs(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)nargs;
+	if (ctr.idmap_lowers) {
+		char c = 'r';
+		if (write(ctr.root_sock[1], &c, 1) != 1 || read(ctr.root_sock[1], &c, 1) != 1 || c != 'o')
+			die(EXIT_NSX_FAILURE, "the supervisor could not mount the container's root (see above)");
+		close(ctr.root_sock[1]);
+		ctr.root_sock[1] = -1;
+		ctr.rootfd = open(args[3], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ctr.rootfd < 0)
+			die_errno(EXIT_NSX_FAILURE, "open %s", args[3]);
+		return;
+	}
 	char opts[4096];
 	/* In a user namespace overlayfs may use only user.overlay.* xattrs (rootless layers carry those). */
 	int n = snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s%s", args[0], args[1], args[2], ctr.userns ? ",userxattr" : "");
@@ -709,7 +821,7 @@ static void op_dev(struct exec_state *st, char **args, int nargs)
 		unsigned ma, mi;
 	} nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-		if (ctr.rootless) {
+		if (ctr.userns) {
 			/* No mknod in a user namespace: bind the host's node over an empty file, as rootless runc does. */
 			int f = openat(dev, nodes[i].name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
 			if (f < 0)
@@ -1116,6 +1228,8 @@ const struct op ops_container[] = {
 	{"ctr-cleanup-cgroup", 1, op_cleanup_cgroup, "DIR: rmdir this cgroup after the container ends"},
 	{"ctr-cleanup-path", 1, op_cleanup_path, "PATH: remove this tree after the container ends"},
 	{"ctr-ready-fd", 1, op_ready_fd, "FD: kept open until the command is exec'd (detached start)"},
+	{"ctr-become-root", 0, op_become_root, "setresuid/setresgid 0 in the container's user namespace (after the host paths)"},
+	{"ctr-idmap-root", 5, op_idmap_layers, "LOWERS POINTS UPPER WORK TARGET: --userns as root, the supervisor mounts the root over idmapped layers"},
 	{"ctr-userns", 3, op_userns, "UIDMAP GIDMAP allow|deny: the init gets a new user namespace (maps ','-separated, written by the supervisor)"},
 	{"ctr-rootless", 0, op_rootless, "no host privilege: overlay with userxattr, device nodes bound from the host"},
 	{"ctr-supervise", 1, op_supervise, "PIDSFILE: fork the init; the parent supervises, cleans up, passes on the status"},

@@ -52,6 +52,13 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
       {env: encodeEnv(r.spec.env)},
     )
     undo.push(() => r.store.retire(dir))
+    if (r.spec.userns && !r.spec.userns.rootless) {
+      // Mount points of the idmapped layers; the upper and work directories belong to container root.
+      const {mkdirSync, chownSync} = await import('node:fs')
+      for (let i = 0; i < r.lowerDirs.length; i++) mkdirSync(join(dir, 'lower', String(i)), {recursive: true})
+      const host = (m: import('../plan/ops.js').IdMapping[]) => m.find((x) => x.inside === 0)!.outside
+      for (const d of ['upper', 'work']) chownSync(join(dir, d), host(r.spec.userns.uidMap), host(r.spec.userns.gidMap))
+    }
     applyCgroups(r.cgroups)
     undo.push(() => removeCgroups(r.cgroups.places.map((p) => p.dir)))
     undo.push(() => unpin(r.store, r.spec.name))
@@ -117,10 +124,8 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
     const gid = process.getegid?.() ?? 0
     userns = {uidMap: [{inside: 0, outside: euid, count: 1}], gidMap: [{inside: 0, outside: gid, count: 1}], setgroups: 'deny', rootless: true}
   } else if (o.userns !== undefined) {
-    spec.parseUserns(o.userns)
-    // The executor can write such maps, but overlayfs refuses a mounter whose own host uid is
-    // unmapped in its user namespace, and the layers would need idmapped mounts: not done yet.
-    throw new NsxError('--userns with a host range is not implemented yet (as an ordinary user, nsx run maps container root to your own uid)', 125)
+    const map = spec.parseUserns(o.userns)
+    userns = {uidMap: map, gidMap: map, setgroups: 'allow', rootless: false}
   }
   // Validate every flag before touching the store.
   const lim: Limits = {}

@@ -42,6 +42,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   if (spec.userns) {
     // The user and pid namespaces come with the init's clone, the pid one owned by the user one.
     if (spec.userns.rootless) ops.push({op: 'ctr-rootless'})
+    else ops.push({op: 'ctr-idmap-root', lowerDirs, points: lowerDirs.map((_, i) => `${paths.dir}/lower/${i}`), upper: paths.upper, work: paths.work, target: paths.rootfs})
     ops.push({op: 'ctr-userns', uidMap: spec.userns.uidMap, gidMap: spec.userns.gidMap, setgroups: spec.userns.setgroups})
   } else {
     ops.push({op: 'unshare', ns: ['pid']})
@@ -53,10 +54,11 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push({op: 'propagation', mode: 'private', path: '/'})
   ops.push({op: 'ctr-rootfs', lowerDirs, upper: paths.upper, work: paths.work, target: paths.rootfs})
   for (const v of spec.volumes) ops.push({op: 'ctr-bind', source: v.source, target: v.target, readOnly: v.readOnly})
+  ops.push({op: 'env-from', path: paths.env})
+  if (spec.userns && !spec.userns.rootless) ops.push({op: 'ctr-become-root'})
   ops.push({op: 'ctr-proc'}, {op: 'ctr-dev'}, {op: 'ctr-sys'})
   ops.push({op: 'ctr-hostname', name: spec.hostname})
   if (spec.network === 'none') ops.push({op: 'ctr-loopback'})
-  ops.push({op: 'env-from', path: paths.env})
   ops.push({op: 'ctr-pivot'})
   if (!spec.privileged) {
     for (const p of MASKED_PATHS) ops.push({op: 'ctr-mask', path: p})

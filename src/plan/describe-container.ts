@@ -20,6 +20,10 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       const m = (x: {inside: number; outside: number; count: number}[]) => x.map((y) => `${y.inside}:${y.outside}:${y.count}`).join(',')
       return {action: `the init gets new user and pid namespaces; uid map ${m(op.uidMap)}, gid map ${m(op.gidMap)}, setgroups ${op.setgroups}`, needs: 'root for a range; anyone for their own ids'}
     }
+    case 'ctr-idmap-root':
+      return {action: `the supervisor will mount the root in the init's mount namespace: ${op.lowerDirs.length} layer(s) idmapped to the container's user namespace, the overlay over them on ${op.target}`, needs: 'root'}
+    case 'ctr-become-root':
+      return {action: "become the container's root (uid and gid 0 in its user namespace), the host paths being opened", needs: 'CAP_SETUID, CAP_SETGID in the user namespace'}
     case 'ctr-rootless':
       return {action: 'rootless: overlay with userxattr, device nodes bound from the host', needs: '-'}
     case 'ctr-supervise':

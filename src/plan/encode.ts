@@ -42,6 +42,8 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'ctr-ready-fd': (o) => [String(o.fd)],
   'ctr-userns': (o) => [mapText(o.uidMap), mapText(o.gidMap), o.setgroups],
   'ctr-rootless': () => [],
+  'ctr-become-root': () => [],
+  'ctr-idmap-root': (o) => [o.lowerDirs.join(':'), o.points.join(':'), o.upper, o.work, o.target],
   'ctr-supervise': (o) => [o.pidsFile],
   // overlayfs takes lowerdir top first.
   'ctr-rootfs': (o) => [[...o.lowerDirs].reverse().join(':'), o.upper, o.work, o.target],

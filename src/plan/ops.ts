@@ -62,6 +62,10 @@ export type Op =
   | {op: 'ctr-ready-fd'; fd: number}
   /** The init is cloned into new user and pid namespaces; the supervisor writes these maps (ContainerId HostId Count). */
   | {op: 'ctr-userns'; uidMap: IdMapping[]; gidMap: IdMapping[]; setgroups: 'allow' | 'deny'}
+  /** --userns as root: the supervisor mounts the root in the init's mount namespace over layers idmapped to it (lowest first). */
+  | {op: 'ctr-idmap-root'; lowerDirs: string[]; points: string[]; upper: string; work: string; target: string}
+  /** --userns as root: become the container's root once the host paths are done with. */
+  | {op: 'ctr-become-root'}
   /** No privilege on the host: overlay with userxattr, /dev nodes bound from the host. */
   | {op: 'ctr-rootless'}
   /** Fork the container's init; the parent supervises, cleans up and passes on the status. */

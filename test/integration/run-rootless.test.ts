@@ -38,6 +38,27 @@ test('rootless: an ordinary user runs a container whose root is their own uid, i
   assert.deepEqual(hostMountsMentioning(dir), [])
 })
 
+test('--userns as root: container root is host uid 100000; the layers, idmapped, look owned by it; its files land as 100000 on the host', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  const vol = mkdtempSync(join(tmpdir(), 'nsx-userns-vol-'))
+  after(() => rmSync(vol, {recursive: true, force: true}))
+  chownSync(vol, 100000, 100000)
+  const r = f.nsx(['run', '--userns', '0:100000:65536', '--layer', f.base, '-v', `${vol}:/vol`, '--', 'sh', '-c',
+    'id -u; cat /proc/self/uid_map; stat -c "%u %g" /bin/busybox /etc/motd; echo changed > /etc/motd && cat /etc/motd; echo v > /vol/made; probe mount'])
+  assert.equal(r.status, 0, r.stderr)
+  const lines = r.stdout.trim().split('\n')
+  assert.equal(lines[0], '0')
+  assert.deepEqual(lines[1].trim().split(/\s+/), ['0', '100000', '65536'])
+  assert.deepEqual(lines.slice(2, 4), ['0 0', '0 0'], 'host-root files look owned by container root')
+  assert.equal(lines[4], 'changed', 'container root can change an image file (copied up)')
+  assert.equal(lines[5], 'mount errno=EPERM')
+  const st = run('stat', ['-c', '%u %g', join(vol, 'made')])
+  assert.equal(st.stdout.trim(), '100000 100000', 'created as the mapped uid on the host')
+  assert.deepEqual(readdirSync(join(f.store, 'run')), [])
+  assert.deepEqual(hostMountsMentioning(f.store), [])
+})
+
 test('rootless: limits and --userns need root; said in one line', (t) => {
   if (!needContainerTools(t) || !needCommand(t, 'setpriv', 'util-linux')) return
   const dir = userDir(fx!)

@@ -34,7 +34,7 @@ test('the plan: supervisor, then the init sets up the root, then the command dro
   const at = (n: string) => names.indexOf(n as never)
   // The cgroup is opened by the supervisor and joined by the init before any namespace or mount.
   assert.deepEqual(names.slice(0, 6), ['cgroup-open', 'ctr-cleanup-cgroup', 'ctr-cleanup-path', 'ctr-cleanup-path', 'unshare', 'ctr-supervise'])
-  const order = ['cgroup-join', 'propagation', 'ctr-rootfs', 'ctr-bind', 'ctr-proc', 'ctr-dev', 'ctr-sys', 'ctr-hostname', 'ctr-loopback', 'env-from', 'ctr-pivot', 'ctr-mask', 'ctr-readonly', 'ctr-init', 'ctr-stdin-null', 'ctr-workdir', 'cap-bound', 'ctr-groups', 'setgid', 'setuid', 'cap-set', 'no-new-privs', 'close-fds', 'ctr-exec']
+  const order = ['cgroup-join', 'propagation', 'ctr-rootfs', 'ctr-bind', 'env-from', 'ctr-proc', 'ctr-dev', 'ctr-sys', 'ctr-hostname', 'ctr-loopback', 'ctr-pivot', 'ctr-mask', 'ctr-readonly', 'ctr-init', 'ctr-stdin-null', 'ctr-workdir', 'cap-bound', 'ctr-groups', 'setgid', 'setuid', 'cap-set', 'no-new-privs', 'close-fds', 'ctr-exec']
   const idx = order.map(at)
   assert.ok(idx.every((v) => v >= 0), `missing: ${order.filter((_, i) => idx[i] < 0)}`)
   assert.deepEqual([...idx].sort((a, b) => a - b), idx, 'ops out of order')
@@ -81,4 +81,16 @@ test('rootless: the init is cloned into new user and pid namespaces with the map
   assert.ok(!names.includes('cgroup-open') && !names.includes('ctr-cgroup-fd'))
   const argv = encodePlan(plan)
   assert.deepEqual(argv.slice(argv.indexOf('ctr-userns'), argv.indexOf('ctr-userns') + 4), ['ctr-userns', '0 1000 1', '0 1000 1', 'deny'])
+})
+
+test('--userns as root: the supervisor mounts the root over idmapped layers; the init becomes container root after the host paths', () => {
+  const map = [{inside: 0, outside: 100000, count: 65536}]
+  const plan = buildRunPlan({...spec, userns: {uidMap: map, gidMap: map, setgroups: 'allow', rootless: false}}, ['/l/a', '/l/b'], paths, cgroups)
+  const names = plan.ops.map((o) => o.op)
+  const idmap = plan.ops.find((o) => o.op === 'ctr-idmap-root') as {points: string[]} | undefined
+  assert.deepEqual(idmap?.points, ['/store/run/web/lower/0', '/store/run/web/lower/1'])
+  assert.ok(names.indexOf('ctr-idmap-root') < names.indexOf('ctr-supervise'))
+  const at = (n: string) => names.indexOf(n as never)
+  assert.ok(at('ctr-rootfs') < at('ctr-become-root') && at('env-from') < at('ctr-become-root') && at('ctr-become-root') < at('ctr-proc'))
+  assert.ok(names.includes('ctr-groups'), 'setgroups is allowed with a range')
 })
