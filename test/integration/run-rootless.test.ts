@@ -1,9 +1,11 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {chownSync, cpSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {chownSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, NSX_BIN, run} from '../helpers/env.js'
+import {buildTar} from '../helpers/images.js'
+import {writeFileSync} from 'node:fs'
 import {containerToolsPresent, Fixture, hostMountsMentioning, makeFixture, needContainerTools} from '../helpers/container.js'
 
 const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-run-rl-') : undefined
@@ -65,4 +67,17 @@ test('rootless: limits and --userns need root; said in one line', (t) => {
   assertOneLineError(asUser(dir, ['-m', '64m', '--layer', join(dir, 'layer'), '--', 'true']), 125, /limits need root/)
   assertOneLineError(asUser(dir, ['--userns', '0:100000:65536', '--layer', join(dir, 'layer'), '--', 'true']), 125, /--userns needs root/)
   assertOneLineError(fx!.nsx(['run', '--userns', '0:100000', '--layer', fx!.base, '--', 'true']), 125, /invalid --userns '0:100000'/)
+})
+
+test('rootless: a layer with device nodes is refused in one line, nothing run, nothing left', (t) => {
+  if (!needContainerTools(t) || !needCommand(t, 'setpriv', 'util-linux')) return
+  const dir = userDir(fx!)
+  const tar = join(dir, 'devices.tar')
+  writeFileSync(tar, buildTar([{name: 'dev/', type: 'dir'}, {name: 'dev/sda', type: 'block', devmajor: 8, devminor: 0}]))
+  chownSync(tar, 65534, 65534)
+  const r = asUser(dir, ['--layer', join(dir, 'layer'), '--layer', tar, '--', 'touch', '/ran'])
+  assertOneLineError(r, 125, /device/)
+  // Refused while importing the layer: no container was even prepared.
+  assert.ok(!existsSync(join(dir, 'store', 'run')) || readdirSync(join(dir, 'store', 'run')).length === 0)
+  assert.deepEqual(hostMountsMentioning(dir), [])
 })
