@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {NSX_BIN, assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
 import {TestProcesses, childrenOf, waitFor} from '../helpers/processes.js'
@@ -264,7 +264,7 @@ test('cgroup memberships: a process in a test cgroup shows its path and director
   }
 })
 
-test('bad pids fail with one line and exit 1: non-numeric, negative, exited, zombie, kernel thread, not permitted', async (t) => {
+test('bad pids fail with one line and exit 1: non-numeric, negative, exited, zombie, thread, kernel thread, not permitted', async (t) => {
   if (!needRoot(t)) return
   const procs = new TestProcesses()
   t.after(() => procs.killAll())
@@ -284,6 +284,9 @@ test('bad pids fail with one line and exit 1: non-numeric, negative, exited, zom
   await waitFor(() => childrenOf(init).length > 0 && statusField(childrenOf(init)[0], 'State').startsWith('Z'), 10000, 'a zombie')
   const zombie = childrenOf(init)[0]
   assertOneLineError(nsx(['inspect', String(zombie)]), 1, /zombie/)
+  // A thread of this (multithreaded) test process, rather than a process.
+  const tid = readdirSync(`/proc/${process.pid}/task`).map(Number).find((x) => x !== process.pid)
+  if (tid !== undefined) assertOneLineError(nsx(['inspect', String(tid)]), 1, new RegExp(`${tid} is a thread of process ${process.pid}`))
   // kthreadd.
   if (existsSync('/proc/2/status') && statusField(2, 'Name') === 'kthreadd') assertOneLineError(nsx(['inspect', '2']), 1, /kernel thread/)
   // A root process, inspected by nobody: ptrace access is refused.
