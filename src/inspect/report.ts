@@ -106,6 +106,8 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
   try {
     ancestry = usernsAncestry(pid, root)
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ESRCH') throw new NsxError(`no such process: ${pid} (it exited)`)
     throw new NsxError(`process ${pid}: cannot open its user namespace: ${(err as Error).message}`)
   }
   const viewerInode = linkInode(`${root}/self/ns/user`)
