@@ -45,6 +45,8 @@ export async function startDetached(plan: Plan, log: string, onSpawn: (pid: numb
     const child = spawn(`/proc/${process.pid}/fd/${fd}`, argv.slice(1), {
       argv0: argv[0],
       detached: true,
+      // A background supervisor must not keep the caller's working directory busy.
+      cwd: '/',
       stdio: ['ignore', out, out, 'pipe'],
     })
     const pid = await new Promise<number>((resolve, reject) => {
