@@ -81,6 +81,10 @@ export function renderTranslation(t: Translation, chain: UsernsChain): string {
     else parts.push(`${s.id} ${where(s.depth)}`)
   }
   let line = `${t.kind} ${parts.join(' -> ')}`
+  const top = level(t.steps[t.steps.length - 1].depth)
+  if (t.direction === 'to-host' && top.viewer && !top.initial) {
+    line += " (nsx's own user namespace: the kernel shows nothing above it)"
+  }
   if (t.unmappedAt !== null) {
     const l = level(t.unmappedAt)
     const file = `${t.kind}_map`

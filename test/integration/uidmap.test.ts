@@ -191,3 +191,20 @@ test('bad input fails in one line with exit 1: pids, ids, --to-inside alone, a p
   })
   assertOneLineError(denied, 1, /permission denied/)
 })
+
+test('run inside a user namespace of its own, nsx shows the chain up to there and says the kernel hides the rest', (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
+  // unshare -r maps root inside to root outside; nsx runs in that namespace and inspects its shell.
+  const r = run('unshare', ['-U', '-r', '--', 'sh', '-c', `${process.execPath} ${NSX_BIN} uidmap $$ --uid 0 --json`])
+  assert.equal(r.status, 0, r.stderr)
+  const j = JSON.parse(r.stdout) as UidmapReport
+  assert.equal(j.top, 'viewer')
+  assert.equal(j.levels.length, 1)
+  assert.equal(j.levels[0].viewer, true)
+  assert.equal(j.levels[0].initial, false)
+  assert.notEqual(j.levels[0].inode, nsInode(process.pid, 'user'))
+  assert.deepEqual(j.levels[0].uidMap?.asRead, [{inside: 0, outside: 0, count: 1}])
+  assert.equal(j.translations[0].result, 0)
+  const text = run('unshare', ['-U', '-r', '--', 'sh', '-c', `${process.execPath} ${NSX_BIN} uidmap $$ --uid 0`], {env: {...process.env, NO_COLOR: '1'}})
+  assert.match(text.stdout, /^uid 0 in user:\[\d+\] \(nsx's own user namespace: the kernel shows nothing above it\)$/m)
+})
