@@ -1,6 +1,6 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import {openSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, run} from '../helpers/env.js'
 import {cgroupsNamed, containerToolsPresent, Fixture, hostMountsMentioning, makeFixture, needContainerTools} from '../helpers/container.js'
@@ -34,6 +34,9 @@ test('-d prints the name and returns; nsx ps lists it; nsx enter NAME joins its 
   assert.deepEqual([e.name, e.hostname, e.command], ['bg1', 'bg1', ['probe', 'wait-signal']])
   assert.equal(readFileSync(`/proc/${e.pid}/comm`, 'utf8'), 'nsx-init\n')
   assert.match(f.nsx(['ps']).stdout, /^NAME +PID +UP +IMAGE +COMMAND\nbg1 +\d+ +\d+s +1 layer +probe wait-signal\n$/)
+  // The supervisor and the init run a sealed memfd copy of the executor: not even root can write it (CVE-2019-5736).
+  assert.match(readlinkSync(`/proc/${e.supervisorPid}/exe`), /^\/memfd:nsx-exec \(deleted\)$/)
+  assert.throws(() => openSync(`/proc/${e.pid}/exe`, 'r+'), /EPERM|ETXTBSY/)
   // nsx enter NAME sees what nsenter -t PID -a sees.
   const script = 'hostname; for n in mnt pid uts ipc net cgroup; do readlink /proc/self/ns/$n; done; ps -o pid,comm | grep -c .'
   const ours = f.nsx(['enter', 'bg1', 'sh', '-c', script])
