@@ -58,6 +58,15 @@ export function renderReport(r: InspectReport, p: Palette): string {
   ]
   out.push(renderTable(cols, r.namespaces).trimEnd())
   if (r.forChildren.pid !== undefined) out.push(`children get pid:[${r.forChildren.pid}] (pid_for_children differs)`)
+  // One line per namespace the threads are in: a runtime's worker threads come by the dozen.
+  const apart = new Map<string, number[]>()
+  for (const t of r.threadsApart) apart.set(`${t.type}:[${t.inode}]`, [...(apart.get(`${t.type}:[${t.inode}]`) ?? []), t.tid])
+  for (const [ns, tids] of apart) {
+    const type = ns.slice(0, ns.indexOf(':'))
+    const own = r.namespaces.find((n) => n.type === type)
+    const who = tids.length === 1 ? `thread ${tids[0]} is` : `${tids.length} threads are`
+    out.push(`${who} in ${ns}, not the process's ${type}:[${own?.inode ?? '?'}]${tids.length > 1 ? `: ${tids.join(' ')}` : ''}`)
+  }
   if (r.forChildren.time !== undefined) out.push(`children get time:[${r.forChildren.time}] (time_for_children differs)`)
   out.push('')
 

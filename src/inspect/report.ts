@@ -44,6 +44,8 @@ export interface InspectReport {
   namespaces: NamespaceEntry[]
   /** Namespaces the process's future children get, when they differ from its own (after unshare(2) without fork). */
   forChildren: {pid?: number; time?: number}
+  /** Threads of the process that sit in another namespace than the process (a thread that called setns). */
+  threadsApart: {tid: number; type: NsType; inode: number}[]
   /** The pid in each pid namespace, outermost (nsx's) first. */
   nspid: PidLevel[]
   cgroups: {mode: CgroupMode; memberships: CgroupMembership[]}
@@ -123,6 +125,8 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
     if (ino !== undefined && ino !== links[type]) forChildren[type] = ino
   }
 
+  const threadsApart = threadsInOtherNamespaces(pid, discovery)
+
   const nspid = pairNspid(status.nspid, pidnsAncestry(pid, links.pid, root))
 
   const layout = readCgroupLayout(root, sysRoot)
@@ -163,6 +167,7 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
     hostReference: ref ? {pid: ref.pid, name: ref.name, why: ref.why} : null,
     namespaces,
     forChildren,
+    threadsApart,
     nspid,
     cgroups: {mode: layout.mode, memberships},
     userns,
@@ -190,6 +195,15 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
 
 function idSet(q: [number, number, number, number]): IdSet {
   return {real: q[0], effective: q[1], saved: q[2], filesystem: q[3]}
+}
+
+/** The scan records a thread as a holder of a namespace only when it differs from its process's. */
+function threadsInOtherNamespaces(pid: number, discovery: Discovery | undefined): InspectReport['threadsApart'] {
+  const out: InspectReport['threadsApart'] = []
+  for (const r of discovery?.namespaces ?? []) {
+    for (const h of r.holders) if (h.kind === 'thread' && h.pid === pid) out.push({tid: h.tid, type: r.type, inode: r.inode})
+  }
+  return out.sort((a, b) => a.tid - b.tid || a.type.localeCompare(b.type))
 }
 
 /** A pid in the namespace of this type and inode, from the scan (lowest first). */

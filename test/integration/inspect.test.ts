@@ -186,6 +186,32 @@ test('capabilities by name agree with capsh --decode, and seccomp and no_new_pri
   assert.equal(r.seccomp.mode, 'disabled')
 })
 
+test('a process whose main thread joined another net namespace: that is its namespace, and its other threads are listed apart', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  const holder = procs.spawn('unshare', ['-n', '--', 'sleep', '1000']).pid!
+  await waitForComm(holder, 'sleep')
+  // Node's main thread joins the net namespace; V8's and libuv's threads stay behind.
+  const libc = new URL('../../dist/src/ffi/libc.js', import.meta.url).href
+  const script = `import {openSync} from 'node:fs'; import {setns} from '${libc}'; setns(openSync('/proc/${holder}/ns/net', 'r'), 0x40000000); console.log('ready'); setInterval(() => {}, 1000)`
+  const {child} = await procs.spawnUntilLine(process.execPath, ['--input-type=module', '-e', script])
+  const pid = child.pid!
+  const r = nsxJson<InspectReport>(['inspect', String(pid)])
+  assert.equal(r.verdict, 'isolated: net')
+  assert.equal(r.namespaces.find((n) => n.type === 'net')?.inode, nsInode(holder, 'net'))
+  const others = readdirSync(`/proc/${pid}/task`).map(Number).filter((tid) => tid !== pid)
+  const hostNet = nsInode(process.pid, 'net')
+  const expected = others.filter((tid) => readlinkSync(`/proc/${pid}/task/${tid}/ns/net`) === `net:[${hostNet}]`)
+  assert.ok(expected.length > 0, 'node has threads left in the host net namespace')
+  assert.deepEqual(
+    r.threadsApart.map((x) => [x.tid, x.type, x.inode]),
+    expected.map((tid) => [tid, 'net', hostNet]),
+  )
+  const text = nsx(['inspect', String(pid)])
+  assert.match(text.stdout, new RegExp(`^${expected.length} threads are in net:\\[${hostNet}\\], not the process's net:\\[${nsInode(holder, 'net')}\\]: `, 'm'))
+})
+
 test('nested pid namespaces: NSpid at every level, paired with each level\'s pid namespace', async (t) => {
   if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
   const procs = new TestProcesses()
