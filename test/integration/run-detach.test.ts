@@ -37,6 +37,9 @@ test('-d prints the name and returns; nsx ps lists it; nsx enter NAME joins its 
   // The supervisor and the init run a sealed memfd copy of the executor: not even root can write it (CVE-2019-5736).
   assert.match(readlinkSync(`/proc/${e.supervisorPid}/exe`), /^\/memfd:nsx-exec \(deleted\)$/)
   assert.throws(() => openSync(`/proc/${e.pid}/exe`, 'r+'), /EPERM|ETXTBSY/)
+  // A live subject for nsx inspect: the verdict names every namespace nsx run made.
+  const insp = f.nsx(['inspect', String(e.pid), '--json'])
+  assert.equal(JSON.parse(insp.stdout).verdict, 'isolated: pid, net, mnt, uts, ipc, cgroup', insp.stderr)
   // nsx enter NAME sees what nsenter -t PID -a sees.
   const script = 'hostname; for n in mnt pid uts ipc net cgroup; do readlink /proc/self/ns/$n; done; ps -o pid,comm | grep -c .'
   const ours = f.nsx(['enter', 'bg1', 'sh', '-c', script])
