@@ -124,15 +124,30 @@ const added = (before, after) => {
   return out
 }
 
+/**
+ * Orphans that are still there after a grace period: helpers such as tsx's esbuild service
+ * exit on their own once the test process that started them is gone, a moment later.
+ */
+async function lingeringOrphans(selfPid, graceMs = 3000) {
+  const end = Date.now() + graceMs
+  let found = orphans(selfPid)
+  while (found.length > 0 && Date.now() < end) {
+    await new Promise((res) => setTimeout(res, 100))
+    found = orphans(selfPid)
+  }
+  return found
+}
+
 /** Lines describing what the suites left behind; kills (by pid) the processes they orphaned. */
-export function leftovers(before, selfPid) {
+export async function leftovers(before, selfPid) {
+  const lingering = await lingeringOrphans(selfPid)
   const after = snapshot()
   const lines = []
   for (const m of added(before.mounts, after.mounts)) lines.push(`mount left: ${m}`)
   for (const n of added(before.netns, after.netns)) lines.push(`network namespace left: ${n}`)
   for (const c of added(before.cgroups, after.cgroups)) lines.push(`cgroup left: ${c}`)
   for (const t of added(before.tmp, after.tmp)) lines.push(`temp entry left: ${tmpdir()}/${t}`)
-  for (const p of orphans(selfPid)) {
+  for (const p of lingering) {
     lines.push(`process left: ${p.pid} (${p.comm})`)
     try {
       process.kill(p.pid, 'SIGKILL')

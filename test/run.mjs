@@ -43,9 +43,7 @@ const before = snapshot()
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...args, ...files], {
   stdio: 'inherit',
 })
-// Give killed children a moment to be re-parented and reaped before looking.
-await new Promise((res) => setTimeout(res, 300))
-const left = leftovers(before, process.pid)
+const left = await leftovers(before, process.pid)
 if (left.length > 0) {
   console.error(`\nleak check: the tests left ${left.length} thing(s) behind:`)
   for (const l of left) console.error(`  ${l}`)
