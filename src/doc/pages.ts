@@ -1,13 +1,21 @@
-import {Config} from '@oclif/core'
+import {Plugin} from '@oclif/core'
 import {ManCommand, renderIndexPage, renderManPage} from './manpage.js'
 
-/** All man pages (file name -> troff text) for the commands of the package at root. */
+/**
+ * All man pages (file name -> troff text) for the commands of the package at root.
+ * Reads the command classes themselves, never oclif.manifest.json, so a stale manifest
+ * cannot make stale pages.
+ */
 export async function renderManPages(root: string): Promise<Map<string, string>> {
-  const config = await Config.load(root)
-  const cmds = config.commands.filter((c) => !c.hidden) as unknown as ManCommand[]
+  const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true})
+  await plugin.load()
+  const cmds = Object.values(plugin.manifest.commands)
+    .filter((c) => !c.hidden)
+    .sort((a, b) => a.id.localeCompare(b.id)) as unknown as ManCommand[]
+  const bin = plugin.pjson.oclif.bin ?? 'nsx'
+  const version = plugin.version
   const pages = new Map<string, string>()
-  const version = config.version
-  pages.set('nsx.1', renderIndexPage(cmds, config.bin, version, config.pjson.description ?? ''))
-  for (const c of cmds) pages.set(`${config.bin}-${c.id.replace(/:/g, '-')}.1`, renderManPage(c, config.bin, version))
+  pages.set(`${bin}.1`, renderIndexPage(cmds, bin, version, plugin.pjson.description ?? ''))
+  for (const c of cmds) pages.set(`${bin}-${c.id.replace(/:/g, '-')}.1`, renderManPage(c, bin, version))
   return pages
 }
