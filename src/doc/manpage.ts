@@ -107,7 +107,8 @@ export function renderIndexPage(cmds: ManCommand[], bin: string, version: string
   out.push('.SH SYNOPSIS', `.B ${bin}`, '\\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]')
   out.push('.SH COMMANDS')
   for (const c of [...cmds].sort((a, b) => a.id.localeCompare(b.id))) {
-    out.push('.TP', `\\fB${esc(c.id.replace(/:/g, ' '))}\\fR`, `${esc(c.summary ?? '')} See \\fB${bin}\\-${esc(c.id.replace(/:/g, '-'))}\\fR(1).`)
+    const summary = (c.summary ?? '').replace(/\.?$/, '.')
+    out.push('.TP', `\\fB${esc(c.id.replace(/:/g, ' '))}\\fR`, `${esc(summary)} See \\fB${bin}\\-${esc(c.id.replace(/:/g, '-'))}\\fR(1).`)
   }
   out.push(
     '.SH ENVIRONMENT',
