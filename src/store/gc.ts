@@ -52,32 +52,46 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
   // Resolve every reference first: a typo in the last one removes nothing.
   const targets = refs.map((r) => ({ref: r, ...findImage(store, r)}))
   const {pinnedImages} = markLayers(store, {dropStalePins: false})
+  // Then decide, on a copy of the names, what each reference does when its turn comes: a
+  // refusal (an id with several names, an image in use) must also come before any change.
+  const repos = readRepositories(store)
+  const removed = new Set<string>()
+  const actions: ({kind: 'untag'; name: string} | {kind: 'remove'; id: string})[] = []
   for (const t of targets) {
-    const names = namesOf(readRepositories(store), t.id)
+    const names = namesOf(repos, t.id)
     // Already untagged or removed by an earlier reference in the same call (rmi a a).
-    if (t.byName && !names.includes(t.byName)) continue
-    if (!t.byName && !readImage(store, t.id)) continue
+    if (removed.has(t.id) || (t.byName && !names.includes(t.byName))) continue
     if (t.byName && names.length > 1) {
       // Like docker rmi: a name shared with other names is only untagged.
-      updateRepositories(store, (repos) => delete repos[t.byName!])
-      freed.untagged.push(t.byName)
+      delete repos[t.byName]
+      actions.push({kind: 'untag', name: t.byName})
       continue
     }
     if (!t.byName && names.length > 1 && !opts.force)
       throw new NsxError(`image ${t.ref} is tagged ${names.join(', ')}; remove those names, or use --force to remove the image and all its names`)
     if (pinnedImages.has(t.id)) throw new NsxError(`image ${t.ref} is in use by a running container`)
-    const rec = readImage(store, t.id)
-    updateRepositories(store, (repos) => {
-      for (const n of namesOf(repos, t.id)) {
-        delete repos[n]
+    for (const n of names) delete repos[n]
+    removed.add(t.id)
+    actions.push({kind: 'remove', id: t.id})
+  }
+  for (const a of actions) {
+    if (a.kind === 'untag') {
+      updateRepositories(store, (r) => delete r[a.name])
+      freed.untagged.push(a.name)
+      continue
+    }
+    const rec = readImage(store, a.id)
+    updateRepositories(store, (r) => {
+      for (const n of namesOf(r, a.id)) {
+        delete r[n]
         freed.untagged.push(n)
       }
     })
-    const dir = store.imageDir(t.id)
+    const dir = store.imageDir(a.id)
     if (exists(dir)) {
       freed.bytes += diskUsage(dir)
       store.retire(dir)
-      freed.images.push(t.id)
+      freed.images.push(a.id)
     }
     // Its layers go too, unless another image or a live container still uses them.
     const {layers: used} = markLayers(store, {dropStalePins: false})
