@@ -8,20 +8,30 @@ import {locateMemberships, readProcCgroup} from '../../src/cgroup/membership.js'
  * Remove it (after killing its processes) with remove(), from t.after.
  */
 export class TestCgroup {
-  /** hierarchy key -> {dir, rel}; rel is the path relative to the hierarchy root. */
+  /** hierarchy key -> {dir, rel}; rel is the path below the hierarchy's mount point, as nsx top shows it. */
   readonly places = new Map<string, {dir: string; rel: string}>()
 
   constructor(name: string, controllers: string[]) {
     const layout = readCgroupLayout()
     const members = locateMemberships(readProcCgroup('self') ?? [], layout)
-    for (const c of controllers) {
-      const m = c === 'v2' ? members.find((x) => x.version === 2) : members.find((x) => x.version === 1 && x.controllers.includes(c))
-      if (!m?.directory) throw new Error(`no ${c} hierarchy is mounted`)
-      const rel = `${m.path === '/' ? '' : m.path}/${name}`
-      const dir = `${m.directory}/${name}`
-      // Co-mounted controllers (cpu,cpuacct on Debian) share one hierarchy: one directory.
-      if (![...this.places.values()].some((p) => p.dir === dir)) mkdirSync(dir)
-      this.places.set(c, {dir, rel})
+    try {
+      for (const c of controllers) {
+        const m = c === 'v2' ? members.find((x) => x.version === 2) : members.find((x) => x.version === 1 && x.controllers.includes(c))
+        const mountpoint = c === 'v2' ? layout.v2 : layout.v1.find((h) => h.controllers.join(',') === m?.controllers.join(','))?.mountpoint
+        if (!m?.directory || mountpoint === undefined) throw new Error(`no ${c} hierarchy is mounted`)
+        const dir = `${m.directory}/${name}`
+        // As nsx top names it: relative to the mount, which may show only a subtree of the
+        // hierarchy (mountinfo root), not to the hierarchy's root as /proc/self/cgroup does.
+        const rel = dir.slice(mountpoint.length)
+        // Co-mounted controllers (cpu,cpuacct on Debian) share one hierarchy: one directory.
+        if (![...this.places.values()].some((p) => p.dir === dir)) mkdirSync(dir)
+        this.places.set(c, {dir, rel})
+      }
+    } catch (err) {
+      // The caller has no object to remove() yet: undo what was made here.
+      for (const dir of this.dirs()) rmdirSync(dir)
+      this.places.clear()
+      throw err
     }
   }
 

@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {mkdirSync, readFileSync, rmdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync} from 'node:fs'
 import {assertOneLineError, needCommand, needRoot, nsx, NSX_BIN, run} from '../helpers/env.js'
 import {TestCgroup} from '../helpers/cgroups.js'
 import {TestProcesses} from '../helpers/processes.js'
@@ -226,6 +226,17 @@ test('text batch prints the raw counters and rates per iteration', (t) => {
     assert.match(lines[1], /^PATH +TASKS +CPU% +CPU_USEC .*MEM_BYTES .*READ\/S +WRITE\/S/)
     assert.match(lines[2], /^\/ +\d+ +\d+\.\d +\d+ /)
   }
+})
+
+test('the TestCgroup helper removes what it made when a later hierarchy is missing, and names cgroups as nsx top does', (t) => {
+  if (!needRoot(t)) return
+  const name = unique()
+  const cg = new TestCgroup(name, ['cpuacct'])
+  t.after(() => cg.remove())
+  assert.ok(batchJson(['--iterations', '1', '--delay', '0.1', cg.rel('cpuacct')])[0].cgroups.some((c) => c.path === cg.rel('cpuacct')))
+  const dir = cg.dir('cpuacct').replace(name, `${name}-x`)
+  assert.throws(() => new TestCgroup(`${name}-x`, ['cpuacct', 'no-such-controller']), /no no-such-controller hierarchy is mounted/)
+  assert.ok(!existsSync(dir), `${dir} left behind`)
 })
 
 test('bad input: one line on stderr and exit status 1', (t) => {
