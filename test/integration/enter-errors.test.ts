@@ -80,7 +80,8 @@ async function pausedEnter(args: string[], fifo: string): Promise<{done: Promise
   const child = procs.spawn(process.execPath, [NSX_BIN, 'enter', ...args], {env: {...process.env, NSX_TEST_PAUSE_BEFORE_PIN: fifo}})
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
-  const done = new Promise<{code: number | null; stderr: string}>((resolve) => child.on('exit', (code) => resolve({code, stderr})))
+  // 'close', not 'exit': the exit can be reported before the last of stderr has been read.
+  const done = new Promise<{code: number | null; stderr: string}>((resolve) => child.on('close', (code) => resolve({code, stderr})))
   await waitFor(() => {
     try {
       // The executor runs from a sealed memfd copy: /proc/PID/exe reads /memfd:nsx-exec (deleted).
