@@ -200,8 +200,13 @@ static int mount_root_for(pid_t init, const char *upper, const char *work, const
 	snprintf(lowers, sizeof(lowers), "%s", ctr.idmap_lowers);
 	snprintf(points, sizeof(points), "%s", ctr.idmap_points);
 	char *lsave = NULL, *psave = NULL;
-	char stack[4096] = "";
+	char *mounted[128];
+	int nmounted = 0;
 	for (char *l = strtok_r(lowers, ":", &lsave), *p = strtok_r(points, ":", &psave); l && p; l = strtok_r(NULL, ":", &lsave), p = strtok_r(NULL, ":", &psave)) {
+		if (nmounted >= 128) {
+			warnx_nsx("too many layers");
+			_exit(1);
+		}
 		int fd = open_tree(AT_FDCWD, l, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)user};
 		if (fd < 0 || mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0 || move_mount(fd, "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
@@ -209,10 +214,19 @@ static int mount_root_for(pid_t init, const char *upper, const char *work, const
 			_exit(1);
 		}
 		close(fd);
-		/* overlayfs takes lowerdir top first */
-		char tmp[4096];
-		snprintf(tmp, sizeof(tmp), "%s%s%s", p, stack[0] ? ":" : "", stack);
-		snprintf(stack, sizeof(stack), "%s", tmp);
+		mounted[nmounted++] = p;
+	}
+	/* overlayfs takes lowerdir top first */
+	char stack[4096];
+	size_t len = 0;
+	stack[0] = '\0';
+	for (int i = nmounted - 1; i >= 0; i--) {
+		int n = snprintf(stack + len, sizeof(stack) - len, "%s%s", len ? ":" : "", mounted[i]);
+		if (n < 0 || (size_t)n >= sizeof(stack) - len) {
+			warnx_nsx("too many layers");
+			_exit(1);
+		}
+		len += (size_t)n;
 	}
 	if (snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", stack, upper, work) >= (int)sizeof(opts)) {
 		warnx_nsx("too many layers");
