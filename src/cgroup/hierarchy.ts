@@ -65,12 +65,31 @@ export function parseMountInfo(text: string): MountInfoEntry[] {
 
 const V1_OPTIONS_NOT_CONTROLLERS = new Set(['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'clone_children', 'xattr', 'noprefix'])
 
+/**
+ * Mounts still listed in mountinfo but no longer reachable: something else was mounted on
+ * their mount point or on a directory above it (e.g. cgroup2 mounted over /sys/fs/cgroup in a
+ * private mount namespace leaves the v1 mounts listed below it). A mount is hidden when a mount
+ * that is not one of its ancestors sits at its mount point or above it.
+ */
+export function visibleMounts(entries: MountInfoEntry[]): MountInfoEntry[] {
+  const byId = new Map(entries.map((e) => [e.id, e]))
+  const covers = (upper: string, lower: string) =>
+    upper === lower || upper === '/' || lower.startsWith(upper.endsWith('/') ? upper : `${upper}/`)
+  return entries.filter((m) => {
+    const ancestors = new Set<number>([m.id])
+    for (let p = byId.get(m.parent); p && !ancestors.has(p.id); p = byId.get(p.parent)) ancestors.add(p.id)
+    // Mounting on a mount's root makes the new mount its child at the same mount point, so
+    // whatever covers m is never among m's ancestors.
+    return !entries.some((n) => !ancestors.has(n.id) && covers(n.mountpoint, m.mountpoint))
+  })
+}
+
 export function layoutFromMountInfo(entries: MountInfoEntry[], sysRoot = SYS_ROOT): CgroupLayout {
   const v1: V1Hierarchy[] = []
   let v2: string | undefined
   let v2Root: string | undefined
   const seen = new Set<string>()
-  for (const e of entries) {
+  for (const e of visibleMounts(entries)) {
     if (e.fstype === 'cgroup') {
       const controllers = e.superOptions
         .split(',')

@@ -48,3 +48,23 @@ test('mountinfo escapes in mount points are decoded', () => {
   const [e] = parseMountInfo('40 25 0:30 / /mnt/with\\040space rw - tmpfs tmpfs rw\n')
   assert.equal(e.mountpoint, '/mnt/with space')
 })
+
+test('v1 hierarchies hidden by cgroup2 mounted over /sys/fs/cgroup are not used (a private mount namespace)', () => {
+  // What `mount -t cgroup2 none /sys/fs/cgroup` inside `unshare -m` leaves in mountinfo:
+  // the v1 mounts stay listed below the new mount, but no path reaches them.
+  const overmounted = `${HYBRID}40 25 0:24 / /sys/fs/cgroup rw,relatime - cgroup2 none rw,nsdelegate\n`
+  const l = layoutFromMountInfo(parseMountInfo(overmounted), '/sys')
+  assert.equal(l.mode, 'v2')
+  assert.equal(l.v2, '/sys/fs/cgroup')
+  assert.deepEqual(l.v1, [])
+})
+
+test('a mount stacked on a v1 hierarchy hides it; mounts beside it stay', () => {
+  const stacked = `${HYBRID}41 29 0:40 / /sys/fs/cgroup/memory rw - tmpfs tmpfs rw\n`
+  const l = layoutFromMountInfo(parseMountInfo(stacked), '/sys')
+  assert.deepEqual(
+    l.v1.map((h) => h.controllers.join(',')),
+    ['name=systemd', 'cpu,cpuacct'],
+  )
+  assert.equal(l.mode, 'hybrid')
+})
