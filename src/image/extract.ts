@@ -37,6 +37,11 @@ export type NodeKind = 'dir' | 'file' | 'symlink' | 'other'
 export interface ExtractOptions {
   /** Running as root: ownership, device nodes and trusted.* xattrs are possible. */
   privileged: boolean
+  /**
+   * Longest path (bytes) an entry may have in the layer: what keeps every path of the
+   * layer under PATH_MAX where it is finally published, so the store can stat and remove it.
+   */
+  maxPathBytes?: number
 }
 
 export interface ExtractStats {
@@ -100,6 +105,9 @@ export class LayerExtractor implements TarHandler {
   entry(e: TarEntry): void {
     this.stats.entries++
     const comps = entryComponents(e.path)
+    const max = this.opts.maxPathBytes
+    if (max !== undefined && Buffer.byteLength(e.path) > max && Buffer.byteLength(comps.join('/')) > max)
+      throw new UnsafeEntryError(`refusing entry '${printable(e.path.slice(0, 60))}...': a path of more than ${max} bytes in the layer`)
     if (comps.length === 0) {
       // "." (or "./"): the layer root. Only a directory may stand there (umoci CVE-2021-29136).
       if (e.type !== 'dir') throw new UnsafeEntryError(`refusing entry '${printable(e.path)}': a ${e.type} in place of the layer root`)

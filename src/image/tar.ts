@@ -320,6 +320,14 @@ export class TarParser {
     }
     const xattrs = new Map<string, Buffer>()
     for (const [k, v] of Object.entries(pax)) if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice('SCHILY.xattr.'.length), v)
+    // Ids become chown(2) arguments: whole numbers below (uid_t)-1, which means "unchanged".
+    const id = (k: 'uid' | 'gid', fallback: number) => {
+      const n = num(k, fallback)
+      if (!Number.isInteger(n) || n >= 0xffffffff) throw new TarFormatError(`bad ${k} ${n} for ${raw.name} in tar`)
+      return n
+    }
+    const uid = id('uid', raw.uid)
+    const gid = id('gid', raw.gid)
     const size = num('size', raw.size)
     if (!Number.isSafeInteger(size)) throw new TarFormatError(`bad size for ${raw.name}`)
     // Only regular files carry data; other types are header-only whatever their size field says (as Go's archive/tar reads them).
@@ -327,8 +335,8 @@ export class TarParser {
       path: str('path') ?? this.pending.longName ?? raw.name,
       type,
       mode: raw.mode & 0o7777,
-      uid: num('uid', raw.uid),
-      gid: num('gid', raw.gid),
+      uid,
+      gid,
       size: type === 'file' ? size : 0,
       mtime: num('mtime', raw.mtime),
       linkpath: str('linkpath') ?? this.pending.longLink ?? raw.linkname,

@@ -62,7 +62,9 @@ export async function storeLayer(store: Store, blob: BlobRange, expected: Expect
   try {
     const root = join(work, 'root')
     mkdirSync(root, {mode: 0o755})
-    const extractor = new LayerExtractor(root, {privileged: store.privileged})
+    // Paths must stay under PATH_MAX (4096 with its NUL) below the layer's published root.
+    const maxPathBytes = 4095 - Buffer.byteLength(store.layerRoot(`sha256:${'0'.repeat(64)}`)) - 1
+    const extractor = new LayerExtractor(root, {privileged: store.privileged, maxPathBytes})
     const parser = new TarParser(extractor)
     progress?.begin(blob.label)
     let digests

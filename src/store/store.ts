@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process'
 import {chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
@@ -162,18 +163,34 @@ export function exists(p: string): boolean {
 
 /**
  * rm -rf that also works rootless, where an extracted directory may be read-only
- * (0555, as in many images) and so cannot be emptied until it is made writable.
+ * (0555, as in many images) and so cannot be emptied until it is made writable, and on
+ * trees Node's recursive rm cannot walk: it recurses on the JavaScript stack, which a
+ * layer nesting a couple of thousand directories overflows. coreutils walk those with openat.
  */
 export function removeTree(dir: string): void {
+  let first: unknown
   try {
     rmSync(dir, {recursive: true, force: true})
     return
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code !== 'EACCES' && code !== 'EPERM') throw err
+    first = err
   }
-  makeWritable(dir)
-  rmSync(dir, {recursive: true, force: true})
+  const code = (first as NodeJS.ErrnoException).code
+  if (code === 'EACCES' || code === 'EPERM') {
+    try {
+      makeWritable(dir)
+      rmSync(dir, {recursive: true, force: true})
+      return
+    } catch {
+      // too deep for these too: coreutils below
+    }
+  }
+  const rm = () => spawnSync('rm', ['-rf', '--', dir], {stdio: 'ignore'}).status === 0 && !exists(dir)
+  if (rm()) return
+  // chmod -R changes no symlink it meets, so nothing outside the tree.
+  spawnSync('chmod', ['-R', 'u+rwx', '--', dir], {stdio: 'ignore'})
+  if (rm()) return
+  throw first
 }
 
 function makeWritable(dir: string): void {

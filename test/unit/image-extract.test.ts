@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {chmodSync, existsSync, lchownSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {LayerExtractor} from '../../src/image/extract.js'
+import {removeTree} from '../../src/store/store.js'
 import {TarParser} from '../../src/image/tar.js'
 import {lgetxattr, lsetxattr} from '../../src/ffi/libc.js'
 import {buildTar, tempDir, TarSpec} from '../helpers/images.js'
@@ -94,6 +95,27 @@ for (const r of refusals) {
     assert.ok(!existsSync('/tmp/nsx-pwned'))
   })
 }
+
+test('an entry whose path would pass PATH_MAX where the layer is published is refused before anything is made for it', (t) => {
+  const {layer} = setup(t)
+  const x = new LayerExtractor(layer, {privileged: false, maxPathBytes: 100})
+  mkdirSync(layer)
+  const p = new TarParser(x)
+  p.write(buildTar([{name: `./${'d/'.repeat(49)}f`, data: 'ok'}], {endMarker: false}))
+  assert.throws(() => p.write(buildTar([{name: `${'d/'.repeat(50)}f`, data: 'x'}])), /refusing entry 'd\/d\/.*': a path of more than 100 bytes in the layer/)
+  x.abort()
+  assert.equal(readFileSync(join(layer, 'd/'.repeat(49), 'f'), 'utf8'), 'ok', 'a path of exactly 100 bytes (after ./) is fine')
+})
+
+test('removeTree removes a tree deeper than Node\'s recursive rm can walk (it overflows the stack), read-only directories included', (t) => {
+  const d = tempDir(t)
+  const deep = join(d, 'tree', 'a/'.repeat(Math.floor((4000 - d.length) / 2)))
+  mkdirSync(deep, {recursive: true})
+  writeFileSync(join(deep, 'f'), 'x')
+  chmodSync(join(d, 'tree', 'a', 'a'), 0o555)
+  removeTree(join(d, 'tree'))
+  assert.ok(!existsSync(join(d, 'tree')))
+})
 
 test('a directory replaced by a symlink does not get its deferred mode applied through the link (containerd CVE-2021-32760)', (t) => {
   const {layer, outside} = setup(t)

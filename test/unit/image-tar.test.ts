@@ -2,7 +2,7 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {mkdirSync, readFileSync, symlinkSync, writeFileSync, linkSync, utimesSync} from 'node:fs'
 import {join} from 'node:path'
-import {parseNumeric, parsePax, TarEntry, TarParser} from '../../src/image/tar.js'
+import {parseNumeric, parsePax, TarEntry, TarFormatError, TarParser} from '../../src/image/tar.js'
 import {buildTar, tempDir} from '../helpers/images.js'
 import {needCommand, run} from '../helpers/env.js'
 
@@ -122,4 +122,11 @@ test('refuses sparse files rather than extracting them wrong', () => {
 test('a pax header larger than 1 MiB is refused instead of buffered (Go CVE-2022-2879)', () => {
   const tar = buildTar([{name: 'f', data: 'x', pax: {comment: 'c'.repeat(2 << 20)}}])
   assert.throws(() => parse(tar), /tar extended header of \d+ bytes \(more than 1048576\)/)
+})
+
+test('a pax uid or gid that chown cannot take (a fraction, 2^32 - 1 or more) is a tar format error, not an internal one', () => {
+  for (const [k, v] of [['uid', '1.5'], ['gid', '99999999999'], ['uid', '4294967295']]) {
+    assert.throws(() => parse(buildTar([{name: 'f', data: 'x', pax: {[k]: v}}])), (e) => e instanceof TarFormatError && e.message === `bad ${k} ${Number(v)} for f in tar`)
+  }
+  assert.equal(parse(buildTar([{name: 'f', data: 'x', pax: {uid: '4294967294'}}])).entries[0].uid, 4294967294)
 })
