@@ -10,14 +10,18 @@
  * `unshare`, forks a child that stays behind and serves requests over a
  * SOCK_SEQPACKET socketpair: one datagram per request (NUL-separated fields), one
  * byte back (0 done, 1 failed: the helper has printed the error line itself).
- * The helper is always reaped by the process that started it (before exec, or by the
- * fork parent once the command runs), so no process is left behind.
+ * The helper is forked twice, so it is nobody's child here: it may outlive our exec by a
+ * moment, and the command must never find a child it did not make (a zombie it would not
+ * reap). It exits after its last reply, or when our end of the socket closes.
  *
  * Persistence is done last: `persist` only queues, and the queue is flushed by
  * `helper-commit` just before exec, or by the fork parent once the child has exec'd
  * (pid_for_children exists only once a child is in the new pid namespace). If one
  * bind fails, the helper undoes the binds it made and unlinks the files it created.
- * If the command cannot be started, nothing is bound at all.
+ * Without a fork, `helper-commit` makes the binds and then arms the helper: our end of
+ * the socket is close-on-exec, so a successful exec closes it and the helper exits keeping
+ * the binds; a failed exec exits through helper_atexit, which rolls them back. So if the
+ * command cannot be started, nothing stays bound.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +48,7 @@
 #define MAX_PERSIST NS_COUNT
 #define MSG_MAX 8192
 
-static pid_t helper_pid;        /* 0: no helper */
+static bool have_helper;        /* helper-start ran and the helper has not finished */
 static int helper_fd = -1;      /* our end of the socketpair */
 static pid_t helper_owner;      /* the process that must reap the helper */
 static pid_t subject_pid;       /* whose /proc/PID the helper acts on: us, as seen outside */
@@ -210,13 +214,16 @@ static void helper_loop(int fd) __attribute__((noreturn));
 static void helper_loop(int fd)
 {
 	char msg[MSG_MAX + 1];
+	bool armed = false;
 	for (;;) {
 		ssize_t n = recv(fd, msg, MSG_MAX, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			/* The requester is gone without committing: leave nothing behind. */
-			helper_undo();
+			/* The requester is gone: armed, it exec'd the command (keep the binds); otherwise it
+			 * died before committing (leave nothing behind). */
+			if (!armed)
+				helper_undo();
 			_exit(0);
 		}
 		msg[n] = '\0';
@@ -233,6 +240,8 @@ static void helper_loop(int fd)
 			helper_undo();
 			send(fd, &ok, 1, MSG_NOSIGNAL);
 			_exit(0);
+		} else if (strcmp(f[0], "arm") == 0) {
+			armed = true;
 		} else if (strcmp(f[0], "map") == 0 && f[3]) {
 			bool done = strcmp(f[2], "newidmap") == 0 ? helper_map_newidmap(f[1], f[3]) : helper_map_write(f[1], f[3]);
 			ok = done ? 0 : 1;
@@ -248,14 +257,17 @@ static void helper_loop(int fd)
 
 /* ---- the requesting side ---- */
 
+/* After the helper's last reply: it exits at once; its end of the socket closing says it has. */
 static void helper_reap(void)
 {
-	if (helper_fd >= 0)
+	if (helper_fd >= 0) {
+		char c;
+		while (recv(helper_fd, &c, 1, 0) < 0 && errno == EINTR)
+			;
 		close(helper_fd);
+	}
 	helper_fd = -1;
-	while (helper_pid > 0 && waitpid(helper_pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	helper_pid = 0;
+	have_helper = false;
 }
 
 /* Send one request; false when the helper reports failure (it printed why). */
@@ -285,7 +297,7 @@ static bool helper_request(const char *a, const char *b, const char *c, const ch
 /* On any exit before commit (a later op failed): undo and reap, so nothing is left. */
 static void helper_atexit(void)
 {
-	if (helper_pid <= 0 || helper_fd < 0 || getpid() != helper_owner)
+	if (!have_helper || helper_fd < 0 || getpid() != helper_owner)
 		return;
 	const char rb[] = "rollback";
 	if (send(helper_fd, rb, sizeof(rb), MSG_NOSIGNAL) > 0) {
@@ -298,7 +310,7 @@ static void helper_atexit(void)
 
 static void helper_finish(bool commit)
 {
-	if (helper_pid <= 0)
+	if (!have_helper)
 		return;
 	helper_request(commit ? "commit" : "rollback", NULL, NULL, NULL);
 	helper_reap();
@@ -307,24 +319,37 @@ static void helper_finish(bool commit)
 static void op_helper_start(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)args, (void)nargs;
-	if (helper_pid > 0)
+	if (have_helper)
 		die(EXIT_NSX_FAILURE, "invalid plan: helper-start twice");
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		die_errno(EXIT_NSX_FAILURE, "socketpair for the outside helper");
 	subject_pid = getpid();
 	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
+	pid_t mid = fork();
+	if (mid < 0)
 		die_errno(EXIT_NSX_FAILURE, "fork the outside helper");
-	if (pid == 0) {
+	if (mid == 0) {
 		/* No PR_SET_PDEATHSIG: if we die, the helper sees EOF, undoes its bind mounts and exits. */
 		close(sv[0]);
+		pid_t h = fork();
+		if (h < 0) {
+			warnx_nsx("fork the outside helper: %s", strerror(errno));
+			_exit(EXIT_NSX_FAILURE);
+		}
+		if (h > 0)
+			_exit(0);
 		helper_loop(sv[1]);
 	}
 	close(sv[1]);
+	int status;
+	while (waitpid(mid, &status, 0) < 0)
+		if (errno != EINTR)
+			die_errno(EXIT_NSX_FAILURE, "wait for the outside helper's fork");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		exit(EXIT_NSX_FAILURE);
 	helper_fd = sv[0];
-	helper_pid = pid;
+	have_helper = true;
 	helper_owner = getpid();
 	static bool registered;
 	if (!registered)
@@ -334,7 +359,7 @@ static void op_helper_start(struct exec_state *st, char **args, int nargs)
 
 static void need_helper(const char *op)
 {
-	if (helper_pid <= 0 || helper_fd < 0)
+	if (!have_helper || helper_fd < 0)
 		die(EXIT_NSX_FAILURE, "invalid plan: %s without helper-start", op);
 }
 
@@ -426,15 +451,19 @@ static bool flush_persist(void)
 	return true;
 }
 
-/* helper-commit: last op before exec when nsx does not fork. */
+/*
+ * helper-commit: last op before exec when nsx does not fork. The binds are made now (a
+ * failure is reported before the command starts), then the helper is armed and our end
+ * of the socket left open: exec closes it (close-on-exec) and the helper exits keeping
+ * the binds; a failed exec exits through helper_atexit, which undoes them.
+ */
 static void op_helper_commit(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)args, (void)nargs;
-	if (helper_pid <= 0)
+	if (!have_helper)
 		return;
-	if (!flush_persist())
+	if (!flush_persist() || !helper_request("arm", NULL, NULL, NULL))
 		exit(EXIT_NSX_FAILURE); /* helper_atexit rolls back and reaps */
-	helper_finish(true);
 }
 
 static int child_status_fd = -1;
@@ -509,7 +538,7 @@ static void op_fork_wait(struct exec_state *st, char **args, int nargs)
 			die_errno(EXIT_NSX_FAILURE, "pidfd_open(self) for --kill-child");
 	}
 	int status_pipe[2] = {-1, -1};
-	bool watch = helper_pid > 0;
+	bool watch = have_helper;
 	if (watch && pipe2(status_pipe, O_CLOEXEC) < 0)
 		die_errno(EXIT_NSX_FAILURE, "pipe");
 	sigset_t block, old;
@@ -543,7 +572,7 @@ static void op_fork_wait(struct exec_state *st, char **args, int nargs)
 		if (helper_fd >= 0)
 			close(helper_fd);
 		helper_fd = -1;
-		helper_pid = 0;
+		have_helper = false;
 		if (watch) {
 			close(status_pipe[0]);
 			child_status_fd = status_pipe[1];

@@ -122,10 +122,14 @@ test('nothing is kept when the command cannot start or the setup after --fork fa
     $NSX unshare --net=$D/a no-such-command-nsx 2>/dev/null; echo "a=$?"
     $NSX unshare -f --net=$D/b -w $D/missing true 2>/dev/null; echo "b=$?"
     $NSX unshare -f --net=$D/c -R $D/missing true 2>/dev/null; echo "c=$?"
+    # Without -f the binds are made just before exec: an exec that fails (a command that is
+    # not executable, or missing in the new root) must undo them too.
+    $NSX unshare --net=$D/d /etc/passwd 2>/dev/null; echo "d=$?"
+    $NSX unshare --net=$D/e --uts=$D/f -R / no-such-command-nsx 2>/dev/null; echo "e=$?"
     set -e
     echo "files=$(ls $D | wc -l) mounts=$(grep -c "$D" /proc/self/mountinfo || true)"`)
   assert.equal(r.status, 0, r.stderr)
-  assert.equal(r.stdout, 'a=127\nb=125\nc=125\nfiles=0 mounts=0\n')
+  assert.equal(r.stdout, 'a=127\nb=125\nc=125\nd=126\ne=127\nfiles=0 mounts=0\n')
 })
 
 test('a mount namespace is kept even on a shared mount (nsx sets propagation first; util-linux fails), not with --propagation shared', (t) => {
