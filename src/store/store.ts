@@ -94,7 +94,15 @@ export class Store {
    */
   lock(mode: 'shared' | 'exclusive'): void {
     if (this.lockFd !== undefined || !this.exists) return
-    const fd = openSync(join(this.root, 'lock'), 'a', 0o600)
+    let fd: number
+    try {
+      fd = openSync(join(this.root, 'lock'), 'a', 0o600)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+        throw new NsxError(`cannot use the image store at ${this.root}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied (it belongs to another user)'}; set NSX_ROOT`)
+      throw err
+    }
     const op = mode === 'shared' ? LOCK_SH : LOCK_EX
     if (!flock(fd, op | LOCK_NB)) {
       process.stderr.write(`nsx: waiting for another nsx using the image store at ${this.root}\n`)

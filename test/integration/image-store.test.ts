@@ -377,6 +377,25 @@ test('listing, gc and rmi on a store that does not exist create nothing', (t) =>
   assert.ok(!existsSync(root))
 })
 
+test("another user's store: load, rmi and gc say so in one line instead of an internal error", (t) => {
+  if (!needRoot(t) || !needCommand(t, 'setpriv', 'util-linux')) return
+  const {root, env} = storeEnv(t)
+  chmodSync(work, 0o755)
+  const tar = join(mkdtempSync(join(work, 'input-')), 'layer.tar')
+  writeFileSync(tar, buildTar([{name: 'f', data: 'x'}]))
+  chmodSync(join(tar, '..'), 0o755)
+  chmodSync(tar, 0o644)
+  assert.equal(nsx(['load', '--layer', tar], {env}).status, 0)
+  chmodSync(root, 0o755)
+  const asNobody = (args: string[]) =>
+    run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(process.cwd(), 'bin', 'nsx'), ...args], {
+      env: {...env, HOME: '/nonexistent'},
+    })
+  assertOneLineError(asNobody(['load', '--layer', tar]), 1, new RegExp(`^nsx load: cannot create the image store at ${root}: EACCES`))
+  for (const args of [['rmi', 'x'], ['gc']])
+    assertOneLineError(asNobody(args), 1, new RegExp(`^nsx \\w+: cannot use the image store at ${root}: permission denied \\(it belongs to another user\\); set NSX_ROOT$`))
+})
+
 function nsxAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{status: number | null; stdout: string; stderr: string}> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'nsx'), ...args], {env: {...env, NO_COLOR: '1'}})
