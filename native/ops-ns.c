@@ -157,7 +157,8 @@ static void op_nsfd(struct exec_state *st, char **args, int nargs)
 {
 	(void)nargs;
 	int idx = ns_index(args[0]);
-	int fd = open(args[1], O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given as the file must not block the open (it is refused below). */
+	int fd = open(args[1], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		die_errno(EXIT_NSX_FAILURE, "open %s namespace file %s", args[0], args[1]);
 	const char *type = type_of_fd(fd);

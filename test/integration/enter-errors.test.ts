@@ -49,6 +49,10 @@ test('namespace files that are missing, not namespaces, or of the wrong type are
   assertOneLineError(nsx(['enter', '--net=/nonexistent', 'touch', marker]), 125, /open net namespace file \/nonexistent: No such file or directory/)
   assertOneLineError(nsx(['enter', '--net=/etc/passwd', 'touch', marker]), 125, /\/etc\/passwd is not a namespace file/)
   assertOneLineError(nsx(['enter', '--net=/proc/self/ns/uts', 'touch', marker]), 125, /\/proc\/self\/ns\/uts is a uts namespace, not a net namespace/)
+  // A FIFO must not block the open (nsenter hangs there).
+  const fifo = join(tmp, 'not-a-ns-fifo')
+  run('mkfifo', [fifo])
+  assertOneLineError(nsx(['enter', `--net=${fifo}`, 'touch', marker], {timeout: 10000}), 125, /not-a-ns-fifo is not a namespace file/)
   assert.ok(!existsSync(marker), 'the command ran')
 })
 
