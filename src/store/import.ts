@@ -102,6 +102,13 @@ export async function loadImage(store: Store, arg: string): Promise<LoadResult> 
   const {src, cleanup} = await openImage(store, arg).catch((err) => {
     throw userFsError(err)
   })
+  // Names are printed by nsx load and nsx images: an escape sequence in a tag must not reach a terminal.
+  for (const n of src.names) {
+    if (/[\s\x00-\x1f\x7f-\x9f]/.test(n) || n === '') {
+      cleanup()
+      throw new NsxError(`${src.label}: refusing image name ${JSON.stringify(n)}: names have no spaces or control characters`)
+    }
+  }
   const progress = Progress.forTerminal()
   const layers: LoadedLayer[] = []
   try {

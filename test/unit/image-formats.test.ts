@@ -396,3 +396,17 @@ test('malformed JSON anywhere in an image is a one-line NsxError, never a TypeEr
     expectUserError(() => readDockerArchive(archive, undefined), `manifest.json ${m}`)
   }
 })
+
+test('an image name with a control character (a terminal escape in RepoTags) is refused before anything is stored', async (t) => {
+  const d = tempDir(t)
+  const store = Store.open(join(d, 'store'))
+  const layer = buildTar([{name: 'f', data: 'x'}])
+  const cfg = config([sha(layer)])
+  const file = join(d, 'evil-name.tar')
+  const name = 'evil:\x1b]0;owned\x07'
+  writeFileSync(file, buildTar([{name: 'manifest.json', data: JSON.stringify([{Config: 'c.json', RepoTags: [name], Layers: ['l.tar']}])}, {name: 'c.json', data: cfg}, {name: 'l.tar', data: layer}]))
+  const {loadImage} = await import('../../src/store/import.js')
+  await assert.rejects(loadImage(store, file), (e) => e instanceof NsxError && e.message === `${file}: refusing image name ${JSON.stringify(name)}: names have no spaces or control characters`)
+  assert.deepEqual(readdirSync(join(store.root, 'layers', 'sha256')), [])
+  assert.deepEqual(readdirSync(join(store.root, 'tmp')), [])
+})
