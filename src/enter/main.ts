@@ -1,5 +1,5 @@
-import {readFileSync} from 'node:fs'
 import {NsxError, reportError} from '../cli/errors.js'
+import {packageVersion} from '../cli/version.js'
 import {buildEnterPlan} from '../plan/enter.js'
 import {execPlan, inheritedFds} from '../plan/executor.js'
 import {validatePlan} from '../plan/validate.js'
@@ -44,17 +44,3 @@ export async function runEnter(argv: readonly string[]): Promise<EnterOutcome> {
     return {kind: 'done', exitCode: reportError(e, 'nsx enter', 125)}
   }
 }
-
-function packageVersion(): string {
-  // From dist/src/enter (tsc) or dist/fast (the bundle bin/nsx loads).
-  for (const rel of ['../../../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {name?: string; version: string}
-      if (pkg.name === 'nsx') return pkg.version
-    } catch {
-      // try the other layout
-    }
-  }
-  return 'unknown'
-}
-

@@ -1,5 +1,5 @@
-import {readFileSync} from 'node:fs'
 import {reportError} from '../cli/errors.js'
+import {packageVersion} from '../cli/version.js'
 import type {NsType} from '../ns/types.js'
 import {execPlan} from '../plan/executor.js'
 import {validatePlan} from '../plan/validate.js'
@@ -38,14 +38,5 @@ export async function runUnshare(argv: readonly string[]): Promise<UnshareOutcom
     return await execPlan(plan)
   } catch (err) {
     return {kind: 'done', exitCode: reportError(err, 'nsx unshare', 125)}
-  }
-}
-
-function packageVersion(): string {
-  try {
-    const url = new URL('../../../package.json', import.meta.url)
-    return (JSON.parse(readFileSync(url, 'utf8')) as {version: string}).version
-  } catch {
-    return 'unknown'
   }
 }

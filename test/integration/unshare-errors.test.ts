@@ -96,3 +96,12 @@ test('--dry-run --json prints the plan (every step with the executor\'s exact ar
   assert.deepEqual(plan.steps.map((s) => s.step), plan.steps.map((_, i) => i + 1))
   assert.equal(existsSync(keep), false, 'a dry run creates nothing')
 })
+
+test('-V prints the version on the fast path, as enter does; --help goes to oclif; both exit 0', () => {
+  const v = nsx(['unshare', '-V'])
+  assert.equal(v.status, 0, v.stderr)
+  assert.match(v.stdout, /^nsx unshare \d+\.\d+\.\d+\n$/)
+  const h = nsx(['unshare', '--help'])
+  assert.equal(h.status, 0, h.stderr)
+  assert.match(h.stdout, /USAGE\n\s+\$ nsx unshare/)
+})
