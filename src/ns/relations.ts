@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, openSync} from 'node:fs'
+import {closeSync, constants, fstatSync, openSync, statSync} from 'node:fs'
 import {NS_GET_PARENT, NS_GET_USERNS, nsRelated} from '../ffi/libc.js'
 import {PROC_ROOT} from '../proc/fs.js'
 import type {NamespaceRecord, NsHolder, NsIndex, NsRecord} from './discover.js'
@@ -76,20 +76,42 @@ export function holderPath(h: NsHolder, type: string, root = PROC_ROOT): string 
 }
 
 /**
+ * How a holder's path is opened. /proc/PID/fd/N and a mount point are the holder's to change
+ * between the scan and the open: a FIFO there must not block nsx (O_NONBLOCK), nor a terminal
+ * become its controlling one (O_NOCTTY). libuv adds O_CLOEXEC itself.
+ */
+export const HOLDER_OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY
+
+/** The device of the nsfs filesystem: every namespace file is on it. undefined when /proc/self/ns cannot be read. */
+let nsfsDev: number | null | undefined
+function isNsfs(dev: number): boolean {
+  if (nsfsDev === undefined) {
+    try {
+      nsfsDev = statSync('/proc/self/ns/user').dev
+    } catch {
+      nsfsDev = null
+    }
+  }
+  return nsfsDev === null || dev === nsfsDev
+}
+
+/**
  * An fd on the namespace, opened through one of its holders (processes first), checked to be
- * the same inode: a pid reused since the scan would name another namespace. Close it yourself.
+ * the same nsfs inode: a pid reused since the scan would name another namespace, and a file
+ * that replaced an fd or mount since then must not get a namespace ioctl. Close it yourself.
  */
 export function openNamespaceFd(record: NamespaceRecord, root = PROC_ROOT): number | undefined {
   const tryPath = (path: string | undefined): number | undefined => {
     if (path === undefined) return undefined
     let fd: number
     try {
-      fd = openSync(path, 'r')
+      fd = openSync(path, HOLDER_OPEN_FLAGS)
     } catch {
       return undefined // gone since the scan, or not allowed: try the next holder
     }
     try {
-      if (fstatSync(fd).ino === record.inode) return fd
+      const st = fstatSync(fd)
+      if (st.ino === record.inode && isNsfs(st.dev)) return fd
     } catch {
       // fall through to close
     }

@@ -1,9 +1,12 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {REPO} from '../helpers/env.js'
 import {discoverNamespaces, NsRecord} from '../../src/ns/discover.js'
-import {holderPath, NsHandle, RelationSource} from '../../src/ns/relations.js'
+import {holderPath, NsHandle, openNamespaceFd, RelationSource} from '../../src/ns/relations.js'
 import type {NsType} from '../../src/ns/types.js'
 
 const PROC = join(REPO, 'test/unit/fixtures/proc-ls')
@@ -133,4 +136,26 @@ test('holderPath opens processes, threads and fds through /proc, and mounts thro
   assert.equal(holderPath({kind: 'bind-mount', path: '/run/netns/a', mountPid: 7}, 'net', '/proc'), '/proc/7/root/run/netns/a')
   assert.equal(holderPath({kind: 'for-children', pid: 7}, 'time', '/proc'), '/proc/7/ns/time_for_children')
   assert.equal(holderPath({kind: 'parent', of: 1}, 'pid', '/proc'), undefined)
+})
+
+test('a holder path that is no longer a namespace file is refused: a FIFO does not block, a file with the same inode number gets no ioctl', (t) => {
+  // What a process may put at /proc/PID/fd/N (or under a mount point) between the scan and the open.
+  const root = mkdtempSync(join(tmpdir(), 'nsx-holder-'))
+  t.after(() => rmSync(root, {recursive: true, force: true}))
+  mkdirSync(join(root, '7', 'fd'), {recursive: true})
+  const fifo = join(root, '7', 'fd', '3')
+  const made = spawnSync('mkfifo', [fifo])
+  assert.equal(made.status, 0, String(made.stderr))
+  const file = join(root, '7', 'fd', '4')
+  writeFileSync(file, '')
+  // In a child with a time limit: a blocking open(2) on a FIFO without a writer never returns.
+  const script = `import {openNamespaceFd} from ${JSON.stringify(join(REPO, 'src/ns/relations.ts'))}
+const fd = openNamespaceFd({inode: ${statSync(fifo).ino}, type: 'net', pids: [], holders: [{kind: 'fd', pid: 7, fd: 3}]}, ${JSON.stringify(root)})
+process.stdout.write(String(fd))`
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8', timeout: 20000})
+  assert.equal(r.signal, null, 'opening a FIFO holder blocked')
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, 'undefined')
+  // Same inode number, but not on nsfs.
+  assert.equal(openNamespaceFd({inode: statSync(file).ino, type: 'net', pids: [], holders: [{kind: 'fd', pid: 7, fd: 4}]}, root), undefined)
 })
