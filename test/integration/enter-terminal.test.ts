@@ -1,10 +1,11 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, existsSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {NSX_BIN, needCommand, needRoot, run} from '../helpers/env.js'
-import {TestProcesses, waitFor} from '../helpers/processes.js'
+import {TestProcesses} from '../helpers/processes.js'
+import {shellScenario} from '../helpers/terminal.js'
 
 /**
  * An interactive shell in a real terminal (tmux, private server socket, killed afterwards):
@@ -22,34 +23,7 @@ after(async () => {
 })
 
 const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args])
-const pane = (s: string) => tmux('capture-pane', '-p', '-t', s).stdout
-
-async function scenario(name: string, enter: string): Promise<{screen: string; status: string}> {
-  const statusFile = join(tmp, `${name}.status`)
-  // A plain prompt, the same for both tools, and bash as the shell they start.
-  const cmd = `env SHELL=/bin/bash PS1='$ ' ENV= ${enter}; echo $? > ${statusFile}; sleep 600`
-  assert.equal(tmux('-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', '100', '-y', '30', cmd).status, 0)
-  const type = async (keys: string[], expect: RegExp, what: string) => {
-    tmux('send-keys', '-t', name, ...keys)
-    await waitFor(() => expect.test(pane(name)), 10000, `${name}: ${what}`)
-  }
-  await type(['PS1="$ "; echo ready-$((6*7))', 'Enter'], /ready-42/, 'a shell')
-  // A signal key before the job is in the foreground would reach the shell's line editor instead.
-  const settle = () => new Promise((r) => setTimeout(r, 500))
-  await type(['sleep 600', 'Enter'], /sleep 600/, 'sleep to start')
-  await settle()
-  await type(['C-c'], /\^C/, '^C')
-  await type(['echo after-int-$((2*3))', 'Enter'], /after-int-6/, 'the shell surviving ^C')
-  await type(['sleep 601', 'Enter'], /sleep 601/, 'sleep to start')
-  await settle()
-  await type(['C-z'], /Stopped/, '^Z to stop the job')
-  await type(['jobs; kill %1; echo jobs-done', 'Enter'], /jobs-done/, 'jobs')
-  tmux('send-keys', '-t', name, 'exit 5', 'Enter')
-  await waitFor(() => existsSync(statusFile) && readFileSync(statusFile, 'utf8').trim() !== '', 10000, `${name}: exit status`)
-  const screen = pane(name)
-  tmux('kill-session', '-t', name)
-  return {screen, status: readFileSync(statusFile, 'utf8').trim()}
-}
+const scenario = (name: string, command: string) => shellScenario(tmux, tmp, name, command)
 
 test('an interactive shell under nsx enter behaves as under nsenter: job control, ^C, ^Z, exit status', async (t) => {
   if (!needRoot(t) || !needCommand(t, 'tmux', 'tmux') || !needCommand(t, 'nsenter', 'util-linux') || !needCommand(t, 'bash', 'bash')) return
