@@ -1,4 +1,5 @@
 import {Palette} from '../render/colour.js'
+import {printable} from '../render/printable.js'
 import {Column, renderTable} from '../render/table.js'
 import {CapabilitySet} from '../proc/capabilities.js'
 import {groupName} from '../proc/users.js'
@@ -36,15 +37,16 @@ function capLine(c: CapabilitySet): string {
 export function renderReport(r: InspectReport, p: Palette): string {
   const out: string[] = []
   const field = (k: string, v: string) => out.push(`${k.padEnd(13)}${v}`)
-  out.push(`${p.bold(`pid ${r.pid}`)} (${r.name})${r.command ? `  ${r.command}` : ''}`)
+  // Name, command line, hostname, paths and cgroup names are the process's to choose: escaped (printable).
+  out.push(`${p.bold(`pid ${r.pid}`)} (${printable(r.name)})${r.command ? `  ${printable(r.command)}` : ''}`)
   const verdict = r.isolated.length === 0 ? p.yellow(r.verdict) : p.green(r.verdict)
   field('verdict', verdict)
   field('parent', `pid ${r.ppid}`)
   field('user', idLine(r))
-  if (r.uts) field('hostname', r.uts.domainname && r.uts.domainname !== '(none)' ? `${r.uts.hostname} (domain ${r.uts.domainname})` : r.uts.hostname)
+  if (r.uts) field('hostname', printable(r.uts.domainname && r.uts.domainname !== '(none)' ? `${r.uts.hostname} (domain ${r.uts.domainname})` : r.uts.hostname))
   else field('hostname', `unknown (${r.utsError ?? 'not read'})`)
-  field('root', r.root ?? 'unknown')
-  field('cwd', r.cwd ?? 'unknown')
+  field('root', r.root === null ? 'unknown' : printable(r.root))
+  field('cwd', r.cwd === null ? 'unknown' : printable(r.cwd))
   out.push('')
 
   out.push(p.bold('NAMESPACES'), p.dim(hostBasisLine(r)))
@@ -90,9 +92,9 @@ export function renderReport(r: InspectReport, p: Palette): string {
         [
           {header: 'VER', value: (m) => `v${m.version}`},
           {header: 'ID', align: 'right', value: (m) => String(m.hierarchyId)},
-          {header: 'CONTROLLERS', value: (m) => (m.controllers.length > 0 ? m.controllers.join(',') : '-')},
-          {header: 'PATH', value: (m) => m.path},
-          {header: 'DIRECTORY', value: (m) => m.directory ?? '(not mounted here)'},
+          {header: 'CONTROLLERS', value: (m) => (m.controllers.length > 0 ? printable(m.controllers.join(',')) : '-')},
+          {header: 'PATH', value: (m) => printable(m.path)},
+          {header: 'DIRECTORY', value: (m) => (m.directory === undefined ? '(not mounted here)' : printable(m.directory))},
         ],
         r.cgroups.memberships,
       ).trimEnd(),

@@ -1,5 +1,6 @@
 import {NsxError} from '../cli/errors.js'
 import {Palette} from '../render/colour.js'
+import {printable} from '../render/printable.js'
 import {Column, renderTable} from '../render/table.js'
 import {ListedNamespace, describeHolders, isGhost} from './listing.js'
 
@@ -111,7 +112,7 @@ export interface RenderOptions {
 /** libsmartcols' raw-mode escaping: characters that would break a space-separated line. */
 function rawEscape(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return s.replace(/[\s\\\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return s.replace(/[\s\\\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 function cut(s: string, width: number): string {
@@ -122,7 +123,9 @@ function cut(s: string, width: number): string {
 export function renderListing(rows: readonly DisplayRow[], opts: RenderOptions): string {
   const cols = opts.columns
   const treeCol = opts.treeColumn !== undefined && cols.includes(opts.treeColumn) ? opts.treeColumn : opts.treeColumn ? cols[0] : undefined
-  const cells = rows.map((d) => cols.map((c) => (c === treeCol ? d.prefix : '') + cellText(c, d.row)))
+  // Command lines and paths are anyone's bytes: raw mode escapes them its own way, the table as pstree does.
+  const shown = opts.raw ? cellText : (c: ColumnName, r: ListedNamespace) => printable(cellText(c, r))
+  const cells = rows.map((d) => cols.map((c) => (c === treeCol ? d.prefix : '') + shown(c, d.row)))
 
   if (opts.raw) {
     const lines = opts.noHeadings ? [] : [cols.join(' ')]

@@ -1,4 +1,5 @@
 import {Palette} from '../render/colour.js'
+import {printable} from '../render/printable.js'
 import {TreeGlyphs, TreeNode, UNICODE_GLYPHS, renderTree} from '../render/tree.js'
 import type {PidNamespace, ProcessNode, ProcessTree} from './tree.js'
 
@@ -113,10 +114,4 @@ function quoteArg(a: string): string {
   if (a === '') return "''"
   if (/^[\w@%+=:,./-]+$/.test(a)) return a
   return `'${printable(a).replace(/'/g, `'\\''`)}'`
-}
-
-/** Names and arguments are anyone's bytes: escape control characters so they cannot drive the terminal. */
-export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }

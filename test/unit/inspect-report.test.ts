@@ -6,6 +6,10 @@ import {INITIAL_INODES, decideHost, HostReference} from '../../src/inspect/host.
 import {verdictFor} from '../../src/inspect/verdict.js'
 import {pairNspid, NamespaceEntry} from '../../src/inspect/namespaces.js'
 import {gatherReport, InspectReport} from '../../src/inspect/report.js'
+import {renderReport} from '../../src/inspect/render-report.js'
+import {gatherUidmap} from '../../src/inspect/uidmap.js'
+import {renderUidmap} from '../../src/inspect/render-uidmap.js'
+import {palette} from '../../src/render/colour.js'
 import {NsxError} from '../../src/cli/errors.js'
 
 const FIXTURES = join(REPO, 'test/unit/fixtures/inspect')
@@ -140,4 +144,25 @@ test('bin/nsx inspect on a fixture tree: --json carries the report, the table sh
   assertOneLineError(nsx(['inspect', '2'], {env}), 1, /kernel thread/)
   assertOneLineError(nsx(['inspect', 'abc'], {env}), 1, /invalid pid 'abc'/)
   assertOneLineError(nsx(['inspect'], {env}), 1, /missing pid/)
+})
+
+test('a hostile process cannot drive the terminal: control characters in its name, command line, hostname, paths and cgroup are escaped in the text', () => {
+  const r = gatherReport('4242', tree('v2-only'))
+  const esc = '\u001b]0;owned\u0007'
+  const evil: InspectReport = {
+    ...r,
+    name: `n${esc}`,
+    command: `c${esc}\nforged`,
+    uts: {hostname: `h${esc}`, domainname: '(none)'},
+    root: `/r${esc}`,
+    cwd: `/w${esc}`,
+    cgroups: {mode: r.cgroups.mode, memberships: r.cgroups.memberships.map((m) => ({...m, path: `/p${esc}`, directory: `/d${esc}`}))},
+  }
+  const text = renderReport(evil, palette({isTTY: false}))
+  assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'a raw control character reached the output')
+  for (const s of ['n\\x1b]0;owned\\x07', 'c\\x1b]0;owned\\x07\\x0aforged', 'h\\x1b]0;owned\\x07', '/r\\x1b]0;owned\\x07', '/w\\x1b]0;owned\\x07', '/p\\x1b]0;owned\\x07', '/d\\x1b]0;owned\\x07']) {
+    assert.ok(text.includes(s), `${s} missing from:\n${text}`)
+  }
+  const u = gatherUidmap('4242', {procRoot: tree('v2-only').procRoot})
+  assert.match(renderUidmap({...u, name: `n${esc}`}, palette({isTTY: false})), /^pid 4242 \(n\\x1b\]0;owned\\x07\): /)
 })

@@ -167,6 +167,16 @@ test('-n drops the header; -r separates by one space and escapes blanks', () => 
   assert.equal(renderListing(flatRows(rows), {columns: ['NS', 'COMMAND'], raw: true, palette: plain}), 'NS COMMAND\n4026532500 sh\\x20-c\\x20sleep\\x201000\n')
 })
 
+test('control characters in a command line or a mount path are escaped in the table, never sent to the terminal', () => {
+  const [row] = listing({inode: 4026532500})
+  const evil = {...row, command: 'sleep\u001b]0;owned\u0007\nforged line\u009b2J', nsfs: ['/run/netns/\u001b[31mx']}
+  const text = renderListing(flatRows([evil]), {columns: ['NS', 'COMMAND', 'NSFS'], noHeadings: true, palette: plain})
+  assert.equal(text, '4026532500 sleep\\x1b]0;owned\\x07\\x0aforged line\\x9b2J /run/netns/\\x1b[31mx\n')
+  // -r escapes its own way (as lsns -r), once.
+  const raw = renderListing(flatRows([evil]), {columns: ['NS', 'COMMAND'], raw: true, noHeadings: true, palette: plain})
+  assert.equal(raw, '4026532500 sleep\\x1b]0;owned\\x07\\x0aforged\\x20line\\x9b2J\n')
+})
+
 test('on a narrow terminal long text columns are cut with an ellipsis, numbers never', () => {
   const rows = listing({inode: 4026532300})
   const text = renderListing(flatRows(rows), {columns: ['NS', 'HOLDERS'], width: 25, palette: plain})
