@@ -1,4 +1,4 @@
-import {NsxError, describeError} from '../cli/errors.js'
+import {NsxError, debugEnabled, describeError} from '../cli/errors.js'
 import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
 import {LsOptions, executeLs, jsonText, writeStdout} from './ls-run.js'
 import {normaliseTreeArgs} from './ls-options.js'
@@ -87,7 +87,7 @@ export async function runLs(argv: readonly string[]): Promise<{kind: 'help'} | {
   } catch (err) {
     const {line, exitCode} = describeError(err, 1)
     process.stderr.write(`nsx ls: ${line}\n`)
-    if (process.env.NSX_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
+    if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
     return {kind: 'done', exitCode}
   }
 }

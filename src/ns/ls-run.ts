@@ -11,7 +11,6 @@ import {formatJson} from './json-output.js'
 import {NamespaceJson, listNamespaces, readPpid, toJson} from './listing.js'
 import {parseInode, parseTypes} from './ls-options.js'
 import {NetnsIds} from './netnsid.js'
-import {NsType} from './types.js'
 
 /**
  * `nsx ls` from parsed options to output, shared by the oclif command and the fast path
@@ -31,13 +30,17 @@ export interface LsOptions {
   namespace?: string
 }
 
-/** -p: a live process whose namespaces nsx may read (a kernel thread is fine, as with lsns). */
-function checkTask(arg: string | undefined, type: NsType): number | undefined {
+/**
+ * -p: a process whose namespaces nsx may read (a kernel thread is fine, as with lsns). Its user
+ * link is the one every process has: a zombie keeps only its pid and user links, and lsns -p
+ * lists those two.
+ */
+function checkTask(arg: string | undefined): number | undefined {
   if (arg === undefined) return undefined
   const pid = parsePid(arg, 'pid')
   requireProcess(pid, {allowKernelThread: true})
   try {
-    readlinkSync(`${PROC_ROOT}/${pid}/ns/${type}`)
+    readlinkSync(`${PROC_ROOT}/${pid}/ns/user`)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EACCES' || code === 'EPERM') throw new NsxError(`cannot read the namespaces of process ${pid}: permission denied`)
@@ -61,7 +64,7 @@ export function executeLs(o: LsOptions): {json: {namespaces: NamespaceJson[]}} |
     tree = 'process'
   }
   const inode = parseInode(o.namespace)
-  const pid = checkTask(o.task, types?.[0] ?? 'mnt')
+  const pid = checkTask(o.task)
   const json = o.json === true
 
   const discovery = discoverNamespaces({types})

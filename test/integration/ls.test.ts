@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run, REPO} from '../helpers/env.js'
@@ -547,4 +547,25 @@ test('bad input: one line on stderr naming the problem (and the valid names), ex
     assertOneLineError(r, 1, pattern)
     assert.equal(r.stdout, '', `stdout for ${args.join(' ')}`)
   }
+})
+
+test('-p ZOMBIE lists its pid and user namespaces, the links a zombie keeps, as lsns -p does', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'lsns', 'util-linux')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  // sleep never reaps the child its shell left it: a zombie until sleep is killed.
+  const parent = procs.spawn('sh', ['-c', '/bin/true & exec sleep 100000'])
+  let zombie = 0
+  await waitFor(() => {
+    zombie = childrenOf(parent.pid!)[0] ?? 0
+    try {
+      return zombie > 0 && /^State:\s+Z/m.test(readFileSync(`/proc/${zombie}/status`, 'utf8')) && readlinkSync(`/proc/${parent.pid}/exe`).endsWith('/sleep')
+    } catch {
+      return false
+    }
+  }, 5000, 'the zombie')
+  const mine = ls(['-p', String(zombie)])
+  assert.deepEqual(mine.map((r) => r.type).sort(), ['pid', 'user'])
+  assert.deepEqual(mine.map((r) => r.ns).sort(), lsns(['-p', String(zombie)]).map((r) => r.ns).sort())
+  assert.ok(mine.every((r) => r.pids.includes(zombie)))
 })
