@@ -430,13 +430,33 @@ test('gc waits for an import that holds the store lock, and says so', async (t) 
   // -o: the lock stays with flock itself, not with the sleep it runs; killing both releases it.
   const holder = await procs.spawnUntilLine('flock', ['-o', '-s', join(root, 'lock'), 'sh', '-c', 'echo locked; exec sleep 30'])
   const sleeper = childrenOf(holder.child.pid!)
-  const gc = nsxAsync(['gc'], env)
-  await new Promise((r) => setTimeout(r, 700))
+  const gc = spawn(process.execPath, [join(process.cwd(), 'bin', 'nsx'), 'gc'], {env: {...env, NO_COLOR: '1'}, stdio: ['ignore', 'ignore', 'pipe']})
+  t.after(() => {
+    if (gc.exitCode === null && gc.signalCode === null) gc.kill('SIGKILL')
+  })
+  let stderr = ''
+  const exited = new Promise<number | null>((res) => gc.on('close', (code) => res(code)))
+  // However long nsx takes to start on a busy machine: release the lock only once gc says it waits.
+  const waiting = await new Promise<boolean>((res) => {
+    const timer = setTimeout(() => res(false), 30000)
+    gc.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      if (stderr.includes('\n')) {
+        clearTimeout(timer)
+        res(true)
+      }
+    })
+    gc.on('close', () => {
+      clearTimeout(timer)
+      res(false)
+    })
+  })
+  assert.ok(waiting, `gc did not wait for the lock; stderr: ${stderr}`)
+  assert.equal(gc.exitCode, null, 'gc is still waiting')
   for (const pid of sleeper) process.kill(pid, 'SIGKILL')
   process.kill(holder.child.pid!, 'SIGKILL')
-  const r = await gc
-  assert.equal(r.status, 0, r.stderr)
-  assert.match(r.stderr, /^nsx: waiting for another nsx using the image store at /)
+  assert.equal(await exited, 0, stderr)
+  assert.match(stderr, /^nsx: waiting for another nsx using the image store at /)
 })
 
 test('a gzip-compressed docker archive (docker save | gzip) loads like the plain one, leaving no decompressed copy', (t) => {
