@@ -202,7 +202,7 @@ test('cgroups made during a run appear, removed ones just disappear, with nothin
   const doomed = `${parent.dir('cpuacct')}/doomed`
   mkdirSync(doomed)
   made.push(doomed)
-  const child = spawn(process.execPath, [NSX_BIN, 'top', '--json', '--iterations', '4', '--delay', '0.4', parent.rel('cpuacct')], {
+  const child = spawn(process.execPath, [NSX_BIN, 'top', '--json', '--iterations', '6', '--delay', '0.4', parent.rel('cpuacct')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -213,7 +213,8 @@ test('cgroups made during a run appear, removed ones just disappear, with nothin
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL')
   })
-  await new Promise((r) => setTimeout(r, 900))
+  // Change the tree once the first iteration is out, however long nsx took to start.
+  for (const end = Date.now() + 30000; !out.includes('\n') && child.exitCode === null && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20))
   rmdirSync(doomed)
   const born = `${parent.dir('cpuacct')}/born`
   mkdirSync(born)
@@ -221,11 +222,11 @@ test('cgroups made during a run appear, removed ones just disappear, with nothin
   assert.equal(await exited, 0, err)
   assert.equal(err, '')
   const its = out.trimEnd().split('\n').map((l) => JSON.parse(l) as Iteration)
-  assert.equal(its.length, 4)
+  assert.equal(its.length, 6)
   const has = (i: Iteration, name: string) => i.cgroups.some((c) => c.path === `${parent.rel('cpuacct')}/${name}`)
   assert.ok(has(its[0], 'doomed'))
-  assert.ok(!has(its[3], 'doomed'), 'a removed cgroup leaves the list')
-  assert.ok(has(its[3], 'born'), 'a new cgroup joins the list')
+  assert.ok(!has(its[5], 'doomed'), 'a removed cgroup leaves the list')
+  assert.ok(has(its[5], 'born'), 'a new cgroup joins the list')
 })
 
 test('text batch prints the raw counters and rates per iteration', (t) => {
