@@ -1,3 +1,4 @@
+import {printable} from '../render/printable.js'
 import {Column, renderTable} from '../render/table.js'
 import {ArrangedRow} from './arrange.js'
 import {CgroupStats} from './rates.js'
@@ -73,7 +74,7 @@ const rate = (v: number | null | undefined): string => (v === null || v === unde
 
 /** Batch columns: raw counters exactly as the kernel gives them (µs, bytes), and the rates. */
 const BATCH_COLUMNS: Column<CgroupStats>[] = [
-  {header: 'PATH', value: (s) => s.path},
+  {header: 'PATH', value: (s) => printable(s.path)},
   {header: 'TASKS', align: 'right', value: (s) => dash(s.tasks)},
   {header: 'CPU%', align: 'right', value: (s) => formatPercent(s.cpuPercent)},
   {header: 'CPU_USEC', align: 'right', value: (s) => dash(s.cpuUsageUsec)},

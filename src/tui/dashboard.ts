@@ -8,6 +8,7 @@ import {formatBytes, formatPercent} from '../cgroup/report.js'
 import {Collector, Snapshot} from '../cgroup/sample.js'
 import {glyphsFor, UNICODE_GLYPHS} from '../render/tree.js'
 import {colourEnabled} from '../render/colour.js'
+import {printable} from '../render/printable.js'
 import {ASCII_MARKS, UNICODE_MARKS, fitColumns, headerLine, rowLine, ellipsizeLeft} from './rows.js'
 import {DashboardState} from './state.js'
 import {chooseTerminal} from './terminal.js'
@@ -135,7 +136,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     for (const p of processes.slice(0, Math.max(0, height - lines.length))) {
       const ns = p.namespaces.length > 0 ? `[${p.namespaces.join(',')}] ` : ''
       const left = `${String(p.pid).padStart(7)} ${formatPercent(p.cpuPercent).padStart(5)} ${formatBytes(p.rssBytes).padStart(6)} `
-      const rest = ellipsizeRight(`${ns}${p.command}`, Math.max(4, width - left.length))
+      const rest = ellipsizeRight(`${ns}${printable(p.command)}`, Math.max(4, width - left.length))
       const mark = colour && p.namespaces.length > 0
       lines.push(`${esc(left)}${mark ? '{yellow-fg}' : ''}${esc(rest)}${mark ? '{/yellow-fg}' : ''}`)
     }
@@ -182,7 +183,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
 
     const path = sel?.stats.path
     const hist = path ? history.get(path) : undefined
-    const label = path ? ellipsizeLeft(path, Math.max(10, Math.floor(w / 3) - 12)) : ''
+    const label = path ? ellipsizeLeft(printable(path), Math.max(10, Math.floor(w / 3) - 12)) : ''
     if (cpuChart && memChart && hist) {
       const xs = hist.cpu.map((_, i) => String(i - hist.cpu.length + 1))
       cpuChart.setLabel(` CPU % ${esc(label)} `)

@@ -203,3 +203,15 @@ test('the fast path parses the same flags as the oclif command, options anywhere
   assert.throws(() => parseTopArgs(['/a', '/b']), /unexpected argument: \/b/)
   assert.throws(() => parseTopArgs(['--bogus']), /bogus/)
 })
+
+test('a cgroup name with control characters (a delegated user chose it) reaches neither the dashboard nor batch text raw', async () => {
+  const evil = '/user.slice/\x1b]0;owned\x07\x1b[8mx'
+  const stats = [stat('/', 1, 1), stat('/user.slice', 1, 1), stat(evil, 1, 1)]
+  const {renderBatch} = await import('../../src/cgroup/report.js')
+  for (const flat of [false, true]) {
+    const rows = arrange(stats, {sort: 'name', flat})
+    for (const r of rows) assert.doesNotMatch(rowLine(r, fitColumns(200), flat), /[\x00-\x1f\x7f-\x9f]/)
+    assert.doesNotMatch(renderBatch(rows, '# header'), /[\x00-\x09\x0b-\x1f\x7f-\x9f]/)
+  }
+  assert.match(rowLine(arrange(stats, {sort: 'name', flat: true})[2], fitColumns(200), true), /^\/user\.slice\/\\x1b\]0;owned\\x07\\x1b\[8mx /)
+})
