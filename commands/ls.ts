@@ -2,7 +2,8 @@ import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
 import {COLUMN_HELP, COLUMN_NAMES} from '../src/ns/columns.js'
 import {normaliseTreeArgs} from '../src/ns/ls-options.js'
-import {executeLs, jsonText, writeStdout} from '../src/ns/ls-run.js'
+import {writeOut} from '../src/cli/fast.js'
+import {executeLs, jsonText} from '../src/ns/ls-run.js'
 
 export default class Ls extends NsxCommand {
   static override summary = 'List every namespace on the host, and what holds it'
@@ -57,12 +58,12 @@ Columns (for -o; "+COL,..." appends to the defaults): ${COLUMN_NAMES.map((c) => 
       namespace: args.namespace,
     })
     if ('json' in out) return out.json
-    writeStdout(out.text)
+    await writeOut(out.text)
     return undefined
   }
 
   /** oclif's logJson colourises token by token, which is slow on thousands of holders. */
   override logJson(json: unknown): void {
-    writeStdout(jsonText(json))
+    void writeOut(jsonText(json))
   }
 }

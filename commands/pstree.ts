@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {executePstree, writeOut} from '../src/pidns/run.js'
+import {writeOut} from '../src/cli/fast.js'
+import {executePstree} from '../src/pidns/run.js'
 import type {ProcessTree} from '../src/pidns/tree.js'
 
 export default class Pstree extends NsxCommand {

@@ -1,7 +1,7 @@
-import {NsxError, debugEnabled, describeError} from '../cli/errors.js'
+import {NsxError} from '../cli/errors.js'
+import {FastOutcome, HELP, runFast, writeOut} from '../cli/fast.js'
 import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
 import {palette} from '../render/colour.js'
-import {writeOut} from '../pidns/run.js'
 import {gatherReport} from './report.js'
 import {renderReport} from './render-report.js'
 import {gatherUidmap} from './uidmap.js'
@@ -12,8 +12,6 @@ import {renderUidmap} from './render-uidmap.js'
  * which would cost several times the work itself. Same flags and output as
  * commands/inspect.ts and commands/uidmap.ts; --help goes to oclif.
  */
-type Outcome = {kind: 'help'} | {kind: 'done'; exitCode: number}
-
 const INSPECT_OPTIONS: readonly OptionSpec[] = [
   {key: 'json', long: 'json', arg: 'none'},
   {key: 'help', long: 'help', short: 'h', arg: 'none'},
@@ -67,26 +65,11 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
   return {help: false, positional, values}
 }
 
-async function fast(command: string, body: () => Promise<void> | void): Promise<Outcome> {
-  try {
-    await body()
-    return {kind: 'done', exitCode: 0}
-  } catch (err) {
-    if (err === HELP) return {kind: 'help'}
-    const {line, exitCode} = describeError(err, 1)
-    process.stderr.write(`nsx ${command}: ${line}\n`)
-    if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
-    return {kind: 'done', exitCode}
-  }
-}
-
-const HELP = Symbol('help')
-
 /** JSON as oclif's enableJsonFlag prints it: two-space indentation and a newline. */
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
 
-export function runInspect(argv: readonly string[]): Promise<Outcome> {
-  return fast('inspect', async () => {
+export function runInspect(argv: readonly string[]): Promise<FastOutcome> {
+  return runFast('inspect', async () => {
     const a = parseArgs(argv, INSPECT_OPTIONS, 'nsx inspect PID [--json]')
     if (a.help) throw HELP
     const report = gatherReport(a.positional[0])
@@ -95,8 +78,8 @@ export function runInspect(argv: readonly string[]): Promise<Outcome> {
   })
 }
 
-export function runUidmap(argv: readonly string[]): Promise<Outcome> {
-  return fast('uidmap', async () => {
+export function runUidmap(argv: readonly string[]): Promise<FastOutcome> {
+  return runFast('uidmap', async () => {
     const a = parseArgs(argv, UIDMAP_OPTIONS, 'nsx uidmap PID [--uid N] [--gid N] [--to-inside] [--json]')
     if (a.help) throw HELP
     const str = (k: string) => {

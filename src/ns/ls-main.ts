@@ -1,6 +1,6 @@
-import {NsxError, debugEnabled, describeError} from '../cli/errors.js'
+import {FastOutcome, HELP, runFast, writeOut} from '../cli/fast.js'
 import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
-import {LsOptions, executeLs, jsonText, writeStdout} from './ls-run.js'
+import {LsOptions, executeLs, jsonText} from './ls-run.js'
 import {normaliseTreeArgs} from './ls-options.js'
 
 /**
@@ -70,24 +70,11 @@ export function parseLsArgs(argv: readonly string[]): LsOptions | 'help' {
   return o
 }
 
-export async function runLs(argv: readonly string[]): Promise<{kind: 'help'} | {kind: 'done'; exitCode: number}> {
-  try {
-    let o: LsOptions | 'help'
-    try {
-      o = parseLsArgs(argv)
-    } catch (err) {
-      // A usage error, not nsx's failure: one line, exit 1, as oclif's would be.
-      if (err instanceof GetoptError) throw new NsxError(err.message)
-      throw err
-    }
-    if (o === 'help') return {kind: 'help'}
+export function runLs(argv: readonly string[]): Promise<FastOutcome> {
+  return runFast('ls', async () => {
+    const o = parseLsArgs(argv)
+    if (o === 'help') throw HELP
     const out = executeLs(o)
-    writeStdout('json' in out ? jsonText(out.json) : out.text)
-    return {kind: 'done', exitCode: 0}
-  } catch (err) {
-    const {line, exitCode} = describeError(err, 1)
-    process.stderr.write(`nsx ls: ${line}\n`)
-    if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
-    return {kind: 'done', exitCode}
-  }
+    await writeOut('json' in out ? jsonText(out.json) : out.text)
+  })
 }

@@ -106,15 +106,6 @@ export function executeLs(o: LsOptions): {json: {namespaces: NamespaceJson[]}} |
   }
 }
 
-/** Write, and end quietly when the reader has gone (nsx ls | head). */
-export function writeStdout(text: string): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0)
-    throw err
-  })
-  process.stdout.write(text)
-}
-
 export function jsonText(doc: unknown): string {
   return `${formatJson(doc)}\n`
 }

@@ -1,6 +1,6 @@
-import {NsxError, debugEnabled, describeError} from '../cli/errors.js'
+import {FastOutcome, HELP, runFast, writeOut} from '../cli/fast.js'
 import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
-import {PstreeOptions, executePstree, writeOut} from './run.js'
+import {PstreeOptions, executePstree} from './run.js'
 
 /**
  * The fast path of `nsx pstree` (bin/nsx calls it before loading oclif, which costs several
@@ -65,25 +65,12 @@ export function parsePstreeArgs(argv: readonly string[]): PstreeOptions | 'help'
   return o
 }
 
-export async function runPstree(argv: readonly string[]): Promise<{kind: 'help'} | {kind: 'done'; exitCode: number}> {
-  try {
-    let o: PstreeOptions | 'help'
-    try {
-      o = parsePstreeArgs(argv)
-    } catch (err) {
-      // A usage error: one line, exit 1, as oclif's would be.
-      if (err instanceof GetoptError) throw new NsxError(err.message)
-      throw err
-    }
-    if (o === 'help') return {kind: 'help'}
+export function runPstree(argv: readonly string[]): Promise<FastOutcome> {
+  return runFast('pstree', async () => {
+    const o = parsePstreeArgs(argv)
+    if (o === 'help') throw HELP
     const out = executePstree(o)
     await writeOut(out.stdout)
     if (out.warning) process.stderr.write(`nsx pstree: ${out.warning}\n`)
-    return {kind: 'done', exitCode: 0}
-  } catch (err) {
-    const {line, exitCode} = describeError(err, 1)
-    process.stderr.write(`nsx pstree: ${line}\n`)
-    if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
-    return {kind: 'done', exitCode}
-  }
+  })
 }

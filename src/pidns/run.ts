@@ -59,14 +59,3 @@ export function executePstree(o: PstreeOptions): PstreeOutcome {
       })
   return {tree, stdout, warning: snap.log.summary()}
 }
-
-/** Write all of it; a reader that went away (`nsx pstree | head`) ends us quietly, as it ends pstree. */
-export function writeOut(text: string): Promise<void> {
-  return new Promise((resolve) => {
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(0)
-      throw err
-    })
-    process.stdout.write(text, () => resolve())
-  })
-}
