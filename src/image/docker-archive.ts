@@ -3,7 +3,7 @@ import {NsxError} from '../cli/errors.js'
 import {checkMetadataSize, sniffCompression, verifyBytes} from './blob.js'
 import {parseImageConfig} from './config.js'
 import {ImageSource, splitName} from './source.js'
-import {indexTar, memberName, readMember, TarMember} from './tar-index.js'
+import {indexTar, memberName, readMember, resolveMember, TarMember} from './tar-index.js'
 
 /**
  * docker-archive: what `docker save` and `skopeo copy ... docker-archive:` write. A tar
@@ -43,7 +43,7 @@ export function readDockerArchive(file: string, tag: string | undefined, display
   if (c !== 'none') throw new NsxError(`${label}: ${c}-compressed docker archive; decompress it first`)
   const members = indexTar(file, label)
   const member = (name: string, what: string): TarMember => {
-    const m = members.get(memberName(name))
+    const m = resolveMember(members, name)
     if (!m || (m.type !== '0' && m.type !== '7')) throw new NsxError(`${label}: ${what} ${name} is missing from the archive`)
     return m
   }

@@ -13,6 +13,8 @@ export interface TarMember {
   type: string
   start: number
   size: number
+  /** Target of a symlink ('2') or hard link ('1'). */
+  linkname: string
 }
 
 const BLOCK = 512
@@ -31,7 +33,9 @@ export function indexTar(file: string, label = file): Map<string, TarMember> {
     const h = Buffer.alloc(BLOCK)
     let pos = 0
     let longName: string | undefined
+    let longLink: string | undefined
     let paxPath: string | undefined
+    let paxLink: string | undefined
     for (;;) {
       if (pos + BLOCK > total) throw new NsxError(`${label}: truncated tar archive (no end-of-archive marker)`)
       readSync(fd, h, 0, BLOCK, pos)
@@ -47,21 +51,24 @@ export function indexTar(file: string, label = file): Map<string, TarMember> {
       const dataStart = pos
       if (dataStart + raw.size > total) throw new NsxError(`${label}: truncated tar archive (member ${raw.name} ends past the end of the file)`)
       pos += padded(raw.size)
-      if (raw.typeflag === 'x' || raw.typeflag === 'L') {
+      if (raw.typeflag === 'x' || raw.typeflag === 'L' || raw.typeflag === 'K') {
         if (raw.size > MAX_EXTENDED_HEADER) throw new NsxError(`${label}: tar extended header of ${raw.size} bytes (more than ${MAX_EXTENDED_HEADER})`)
         const buf = Buffer.alloc(raw.size)
         readSync(fd, buf, 0, raw.size, dataStart)
         if (raw.typeflag === 'L') longName = buf.toString('utf8').replace(/\0.*$/s, '')
+        else if (raw.typeflag === 'K') longLink = buf.toString('utf8').replace(/\0.*$/s, '')
         else {
-          const p = parsePax(buf).path
-          paxPath = p?.toString('utf8')
+          const pax = parsePax(buf)
+          paxPath = pax.path?.toString('utf8')
+          paxLink = pax.linkpath?.toString('utf8')
         }
         continue
       }
       if (raw.typeflag === 'g') continue
       const name = memberName(paxPath ?? longName ?? raw.name)
-      paxPath = longName = undefined
-      out.set(name, {name, type: raw.typeflag === '\0' ? '0' : raw.typeflag, start: dataStart, size: raw.size})
+      const linkname = paxLink ?? longLink ?? raw.linkname
+      paxPath = longName = paxLink = longLink = undefined
+      out.set(name, {name, type: raw.typeflag === '\0' ? '0' : raw.typeflag, start: dataStart, size: raw.size, linkname})
     }
     return out
   } finally {
@@ -83,4 +90,32 @@ export function readMember(file: string, m: TarMember): Buffer {
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * The regular file a member name stands for, following symlinks (relative to the member's
+ * directory) and hard links (archive names), as docker save before version 25 writes a layer
+ * repeated in an image: "<id>/layer.tar -> ../<first id>/layer.tar". undefined: no such file.
+ */
+export function resolveMember(members: Map<string, TarMember>, name: string): TarMember | undefined {
+  let m = members.get(memberName(name))
+  for (let hops = 0; m && (m.type === '1' || m.type === '2'); hops++) {
+    if (hops >= 8) return undefined
+    let target = m.linkname
+    if (m.type === '2') {
+      if (target.startsWith('/')) return undefined
+      const dir = m.name.includes('/') ? m.name.slice(0, m.name.lastIndexOf('/')) : ''
+      const parts: string[] = []
+      for (const c of `${dir}/${target}`.split('/')) {
+        if (c === '' || c === '.') continue
+        if (c === '..') {
+          if (parts.length === 0) return undefined
+          parts.pop()
+        } else parts.push(c)
+      }
+      target = parts.join('/')
+    }
+    m = members.get(memberName(target))
+  }
+  return m
 }

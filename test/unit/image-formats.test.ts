@@ -410,3 +410,35 @@ test('an image name with a control character (a terminal escape in RepoTags) is 
   assert.deepEqual(readdirSync(join(store.root, 'layers', 'sha256')), [])
   assert.deepEqual(readdirSync(join(store.root, 'tmp')), [])
 })
+
+test('a layer docker save (before 25) wrote as a symlink or hard link to an earlier layer.tar is read through it; a link out of the archive is missing', async (t) => {
+  const d = tempDir(t)
+  const layer = buildTar([{name: 'hello', data: 'world'}])
+  const cfg = config([sha(layer), sha(layer), sha(layer)])
+  const file = join(d, 'repeated.tar')
+  const manifest = JSON.stringify([{Config: 'c.json', RepoTags: ['r:1'], Layers: ['abc/layer.tar', 'def/layer.tar', 'ghi/layer.tar']}])
+  writeFileSync(
+    file,
+    buildTar([
+      {name: 'manifest.json', data: manifest},
+      {name: 'c.json', data: cfg},
+      {name: 'abc/', type: 'dir'},
+      {name: 'abc/layer.tar', data: layer},
+      {name: 'def/', type: 'dir'},
+      {name: 'def/layer.tar', type: 'symlink', linkname: '../abc/layer.tar'},
+      {name: 'ghi/layer.tar', type: 'hardlink', linkname: 'abc/layer.tar'},
+    ]),
+  )
+  const src = readDockerArchive(file, undefined)
+  for (const l of src.layers) assert.equal((await streamBlob(l.blob, () => undefined)).diffId, sha(layer))
+  const escaping = join(d, 'escaping.tar')
+  writeFileSync(
+    escaping,
+    buildTar([
+      {name: 'manifest.json', data: JSON.stringify([{Config: 'c.json', RepoTags: ['r:1'], Layers: ['abc/layer.tar']}])},
+      {name: 'c.json', data: config([sha(layer)])},
+      {name: 'abc/layer.tar', type: 'symlink', linkname: '../../etc/passwd'},
+    ]),
+  )
+  assert.throws(() => readDockerArchive(escaping, undefined), /layer abc\/layer.tar is missing from the archive/)
+})
