@@ -205,6 +205,11 @@ export async function prepareRootfs(store: Store, opts: {image?: string; layers:
     plan.lowerDirs.push(r.path)
     if (r.kind === 'stored') plan.layers.push(r.diffId)
   }
+  // overlayfs refuses a directory twice among its lower layers (ELOOP), and images repeat
+  // layers (two empty ones, say). A layer repeated higher up shadows every path, whiteout and
+  // opaque directory of its lower copy, so only the topmost copy of each is kept.
+  plan.lowerDirs = plan.lowerDirs.filter((d, i) => plan.lowerDirs.indexOf(d, i + 1) < 0)
+  plan.layers = plan.layers.filter((l, i) => plan.layers.indexOf(l, i + 1) < 0)
   return plan
 }
 

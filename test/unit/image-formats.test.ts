@@ -442,3 +442,19 @@ test('a layer docker save (before 25) wrote as a symlink or hard link to an earl
   )
   assert.throws(() => readDockerArchive(escaping, undefined), /layer abc\/layer.tar is missing from the archive/)
 })
+
+test('prepareRootfs keeps only the topmost copy of a repeated layer (overlayfs refuses a lower directory twice), which shadows the lower copy entirely', async (t) => {
+  const d = tempDir(t)
+  const store = Store.open(join(d, 'store'))
+  const empty = buildTar([])
+  const a = buildTar([{name: 'etc/', type: 'dir'}, {name: 'etc/a', data: 'a'}])
+  const b = buildTar([{name: 'etc/.wh.a', data: ''}, {name: 'etc/b', data: 'b'}])
+  // empty, a, empty, b, a: the second a brings etc/a back over b's whiteout either way.
+  const cfg = config([sha(empty), sha(a), sha(empty), sha(b), sha(a)])
+  const archive = join(d, 'repeats.tar')
+  const manifest = JSON.stringify([{Config: 'config.json', RepoTags: ['rep:1'], Layers: ['e.tar', 'a.tar', 'e.tar', 'b.tar', 'a.tar']}])
+  writeFileSync(archive, buildTar([{name: 'manifest.json', data: manifest}, {name: 'config.json', data: cfg}, {name: 'e.tar', data: empty}, {name: 'a.tar', data: a}, {name: 'b.tar', data: b}]))
+  const plan = await prepareRootfs(store, {image: archive, layers: []})
+  assert.deepEqual(plan.lowerDirs, [sha(empty), sha(b), sha(a)].map((x) => store.layerRoot(x)), 'lowest first: the upper empty layer, b, then the upper a')
+  assert.deepEqual(plan.layers, [sha(empty), sha(b), sha(a)])
+})
