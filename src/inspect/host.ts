@@ -1,4 +1,4 @@
-import {PROC_ROOT} from '../proc/fs.js'
+import {PROC_ROOT, readText} from '../proc/fs.js'
 import {readStatus} from '../proc/process.js'
 import {NsLinks, readNsLinks} from '../ns/links.js'
 import {NsType} from '../ns/types.js'
@@ -28,9 +28,6 @@ export const INITIAL_INODES: Record<NsType, number> = {
 /** Types whose initial namespace has had a fixed inode on every kernel that has the type. */
 const ALWAYS_FIXED: ReadonlySet<NsType> = new Set(['ipc', 'uts', 'user', 'pid', 'cgroup', 'time'])
 
-/** Dynamic namespace inodes start here (PROC_DYNAMIC_FIRST); below it, only the fixed ones. */
-const DYNAMIC_FIRST = 0xf0000000
-
 export interface HostReference {
   pid: number
   name: string
@@ -44,6 +41,14 @@ export type HostBasis = 'fixed-inode' | 'reference-process' | 'kernel-has-fixed-
 export interface HostDecision {
   host: boolean | null
   basis: HostBasis | null
+}
+
+/** Linux 6.18 and later give the initial net and mnt namespaces fixed inodes too (from /proc/sys/kernel/osrelease). */
+export function kernelNumbersNetMnt(root = PROC_ROOT): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(readText(`${root}/sys/kernel/osrelease`) ?? '')
+  if (!m) return false
+  const [major, minor] = [Number(m[1]), Number(m[2])]
+  return major > 6 || (major === 6 && minor >= 18)
 }
 
 /** kthreadd (pid 2) when visible as a kernel thread; else pid 1 when readable. */
@@ -64,13 +69,22 @@ export function findHostReference(root = PROC_ROOT): HostReference | undefined {
  * if one of them carries the fixed inode of a type, this kernel numbers that type's initial
  * namespace that way, and any other inode is not it.
  */
-export function decideHost(type: NsType, inode: number, ref: HostReference | undefined, own: NsLinks | undefined): HostDecision {
+export function decideHost(
+  type: NsType,
+  inode: number,
+  ref: HostReference | undefined,
+  own: NsLinks | undefined,
+  numbersNetMnt = false,
+): HostDecision {
   if (inode === INITIAL_INODES[type]) return {host: true, basis: 'fixed-inode'}
   if (ALWAYS_FIXED.has(type)) return {host: false, basis: 'fixed-inode'}
-  // A dynamic inode on a kernel that numbers this type's initial namespace: not the host's.
+  // net and mnt got their fixed inodes in the same release: a fixed one of either, seen on
+  // nsx's own or the reference's links, shows that this kernel numbers both. Then inode decides,
+  // whatever the reference: pid 1 of a pid namespace of nsx's own is no host process.
+  const fixed = (l: NsLinks | undefined) => l !== undefined && (l.net === INITIAL_INODES.net || l.mnt === INITIAL_INODES.mnt)
+  if (numbersNetMnt || fixed(own) || fixed(ref?.links)) return {host: false, basis: 'kernel-has-fixed-inode'}
+  // An older kernel: compare with the reference process.
   const refInode = ref?.links[type]
-  if (refInode !== undefined && refInode < DYNAMIC_FIRST) return {host: inode === refInode, basis: 'kernel-has-fixed-inode'}
-  if (own?.[type] === INITIAL_INODES[type]) return {host: false, basis: 'kernel-has-fixed-inode'}
   if (refInode !== undefined) return {host: inode === refInode, basis: 'reference-process'}
   return {host: null, basis: null}
 }

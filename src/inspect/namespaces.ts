@@ -54,12 +54,13 @@ export function namespaceEntries(
   discovery: Discovery | undefined,
   userParent: number | null,
   root = PROC_ROOT,
+  numbersNetMnt = false,
 ): NamespaceEntry[] {
   const out: NamespaceEntry[] = []
   for (const type of NS_TYPES) {
     const inode = links[type]
     if (inode === undefined) continue
-    const decision = decideHost(type, inode, ref, own)
+    const decision = decideHost(type, inode, ref, own, numbersNetMnt)
     const record = discovery?.get(type, inode)
     out.push({
       type,

@@ -11,7 +11,7 @@ import {discoverNamespaces, Discovery} from '../ns/discover.js'
 import {readCgroupLayout, CgroupMode} from '../cgroup/hierarchy.js'
 import {CgroupMembership, locateMemberships, readProcCgroup} from '../cgroup/membership.js'
 import {UsernsChain, buildUsernsChain, linkInode, procReader, readOverflowId, translateId, usernsAncestry} from '../userns/chain.js'
-import {findHostReference} from './host.js'
+import {findHostReference, kernelNumbersNetMnt} from './host.js'
 import {NamespaceEntry, PidLevel, namespaceEntries, pairNspid, pidnsAncestry} from './namespaces.js'
 import {readUtsNames} from './uts.js'
 import {verdictFor} from './verdict.js'
@@ -116,7 +116,7 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
   const userns = buildUsernsChain(pid, ancestry, viewerInode, procReader(firstProcessIn(discovery, 'user'), viewerInode, root))
   const userParent = userns.levels[1]?.inode ?? null
 
-  const namespaces = namespaceEntries(pid, links, ref, own, discovery, userParent, root)
+  const namespaces = namespaceEntries(pid, links, ref, own, discovery, userParent, root, kernelNumbersNetMnt(root))
   const verdict = verdictFor(namespaces)
 
   const forChildren: InspectReport['forChildren'] = {}

@@ -325,3 +325,23 @@ test('bad pids fail with one line and exit 1: non-numeric, negative, exited, zom
   })
   assertOneLineError(denied, 1, /permission denied/)
 })
+
+test('nsx inside a pid and mount namespace of its own (no kernel thread in its /proc): the container\'s mount namespace is not called the host\'s', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
+  // pid 1 there is the shell, the only reference nsx could compare with; the kernel's fixed
+  // net and mnt inodes (Linux 6.18) or its release must decide instead.
+  const script = 'sleep 1000 & s=$!; "$0" "$1" inspect --json $s; kill $s'
+  const r = run('unshare', ['-p', '-f', '-m', '--mount-proc', '--', 'sh', '-c', script, process.execPath, NSX_BIN], {env: {...process.env, NO_COLOR: '1'}})
+  assert.equal(r.status, 0, r.stderr)
+  const report = JSON.parse(r.stdout) as InspectReport
+  const mnt = report.namespaces.find((n) => n.type === 'mnt')!
+  assert.notEqual(mnt.inode, nsInode(process.pid, 'mnt'))
+  const [major, minor] = readFileSync('/proc/sys/kernel/osrelease', 'utf8').split('.').map((x) => parseInt(x, 10))
+  if (major > 6 || (major === 6 && minor >= 18)) {
+    assert.deepEqual([mnt.host, mnt.hostBasis], [false, 'kernel-has-fixed-inode'])
+    assert.deepEqual(report.isolated, ['pid', 'mnt'])
+  } else {
+    // Older kernels: pid 1 is the only reference, and the verdict cannot be better than it.
+    assert.equal(report.hostReference?.pid, 1)
+  }
+})

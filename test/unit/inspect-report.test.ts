@@ -1,8 +1,10 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {REPO, nsx, assertOneLineError} from '../helpers/env.js'
-import {INITIAL_INODES, decideHost, HostReference} from '../../src/inspect/host.js'
+import {INITIAL_INODES, decideHost, HostReference, kernelNumbersNetMnt} from '../../src/inspect/host.js'
 import {verdictFor} from '../../src/inspect/verdict.js'
 import {pairNspid, NamespaceEntry} from '../../src/inspect/namespaces.js'
 import {gatherReport, InspectReport} from '../../src/inspect/report.js'
@@ -36,6 +38,28 @@ test('on kernels before fixed net and mnt inodes, net and mnt are compared with 
 test('without a reference, net and mnt are undetermined unless nsx\'s own namespaces show the kernel numbers them', () => {
   assert.deepEqual(decideHost('net', 4026532500, undefined, undefined), {host: null, basis: null})
   assert.deepEqual(decideHost('net', 4026532500, undefined, {net: INITIAL_INODES.net}), {host: false, basis: 'kernel-has-fixed-inode'})
+})
+
+test('on a kernel that numbers net and mnt, a dynamic inode is never the host\'s, even when the reference process (a container\'s pid 1) shares it', () => {
+  const containerInit: HostReference = {pid: 1, name: 'sh', why: 'test', links: {mnt: 4026532272, net: INITIAL_INODES.net}}
+  // nsx inside the container: its own net is the host's fixed one, its mnt the container's.
+  const own = {mnt: 4026532272, net: INITIAL_INODES.net}
+  assert.deepEqual(decideHost('mnt', 4026532272, containerInit, own), {host: false, basis: 'kernel-has-fixed-inode'})
+  // No fixed inode in sight (new net and mnt for nsx too): the kernel release says so.
+  const blind: HostReference = {pid: 1, name: 'sh', why: 'test', links: {mnt: 4026532272, net: 4026532275}}
+  assert.deepEqual(decideHost('net', 4026532275, blind, {mnt: 4026532272, net: 4026532275}, true), {host: false, basis: 'kernel-has-fixed-inode'})
+  assert.deepEqual(decideHost('net', 4026532275, blind, {mnt: 4026532272, net: 4026532275}, false), {host: true, basis: 'reference-process'})
+})
+
+test('kernelNumbersNetMnt reads the release from the proc tree: 6.18 and later', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'nsx-osrelease-'))
+  t.after(() => rmSync(root, {recursive: true, force: true}))
+  assert.equal(kernelNumbersNetMnt(root), false, 'unknown release')
+  mkdirSync(join(root, 'sys/kernel'), {recursive: true})
+  for (const [release, numbers] of [['6.18.44-fc-v595', true], ['6.17.9', false], ['7.0.0', true], ['5.15.0-91-generic', false]] as const) {
+    writeFileSync(join(root, 'sys/kernel/osrelease'), `${release}\n`)
+    assert.equal(kernelNumbersNetMnt(root), numbers, release)
+  }
 })
 
 const entry = (type: NamespaceEntry['type'], host: boolean | null): NamespaceEntry => ({type, inode: 1, host, hostBasis: null, processes: 1, otherHolders: 0, owner: null})
