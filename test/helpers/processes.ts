@@ -66,6 +66,17 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'con
   }
 }
 
+/** Wait until pid has exec'd its final program (unshare, nsenter and setpriv exec in place). */
+export async function waitForComm(pid: number, comm: string, timeoutMs = 10000): Promise<void> {
+  await waitFor(() => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm
+    } catch {
+      return false
+    }
+  }, timeoutMs, `process ${pid} to run ${comm}`)
+}
+
 /** The children of pid (from /proc/PID/task/PID/children). */
 export function childrenOf(pid: number): number[] {
   const p = `/proc/${pid}/task/${pid}/children`

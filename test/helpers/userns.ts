@@ -1,6 +1,6 @@
-import {readFileSync, readlinkSync, writeFileSync} from 'node:fs'
+import {readlinkSync, writeFileSync} from 'node:fs'
 import {run} from './env.js'
-import {TestProcesses, waitFor} from './processes.js'
+import {TestProcesses, waitForComm} from './processes.js'
 
 /**
  * Nested user namespaces whose maps are written from outside, as a container runtime does:
@@ -25,17 +25,6 @@ export interface UsernsLevel {
 /** Inode of /proc/PID/ns/<type>, from its link text. */
 export function nsInode(pid: number, type: string): number {
   return Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${type}`))?.[1])
-}
-
-/** Wait until pid has exec'd its final program (unshare and nsenter exec in place). */
-async function waitForComm(pid: number, comm: string): Promise<void> {
-  await waitFor(() => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm
-    } catch {
-      return false
-    }
-  }, 10000, `process ${pid} to become ${comm}`)
 }
 
 /** Write /proc/PID/<file>, from the host for level 0, else from inside the parent level. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {NSX_BIN, assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
-import {TestProcesses, childrenOf, waitFor} from '../helpers/processes.js'
+import {TestProcesses, childrenOf, waitFor, waitForComm} from '../helpers/processes.js'
 import {TestCgroup} from '../helpers/cgroups.js'
 import {nsInode} from '../helpers/userns.js'
 import type {InspectReport} from '../../src/inspect/report.js'
@@ -15,16 +15,6 @@ function statusField(pid: number, field: string): string {
     .split('\n')
     .find((l) => l.startsWith(`${field}:`))
   return (line ?? '').slice(field.length + 1).trim()
-}
-
-async function waitForComm(pid: number, comm: string): Promise<void> {
-  await waitFor(() => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm
-    } catch {
-      return false
-    }
-  }, 10000, `${pid} to run ${comm}`)
 }
 
 /** End a process this test started indirectly (a pid namespace's init: its namespace dies with it). */

@@ -2,7 +2,7 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {existsSync, readFileSync} from 'node:fs'
 import {NSX_BIN, assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
-import {TestProcesses, waitFor} from '../helpers/processes.js'
+import {TestProcesses, waitFor, waitForComm} from '../helpers/processes.js'
 import {UsernsLevelSpec, nestedUserNamespaces, nsInode} from '../helpers/userns.js'
 import {parseIdMap} from '../../src/userns/maps.js'
 import type {UidmapReport} from '../../src/inspect/uidmap.js'
@@ -23,16 +23,6 @@ function statusIds(pid: number, field: 'Uid' | 'Gid'): number[] {
 
 function ready(t: Parameters<typeof needRoot>[0]): boolean {
   return needRoot(t) && needCommand(t, 'unshare', 'util-linux') && needCommand(t, 'nsenter', 'util-linux') && needCommand(t, 'setpriv', 'util-linux')
-}
-
-async function waitForComm(pid: number, comm: string): Promise<void> {
-  await waitFor(() => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm
-    } catch {
-      return false
-    }
-  }, 10000, `${pid} to run ${comm}`)
 }
 
 test('three nested user namespaces: each level with the map its creator wrote, setgroups, and the kernel\'s own view', async (t) => {
