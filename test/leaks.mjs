@@ -52,7 +52,7 @@ function cgroups() {
     const mp = a.split(' ')[4]
     if (fstype === 'cgroup2') mountsByKey.set('', mp)
     if (fstype === 'cgroup') {
-      const ctrls = sopts.split(',').filter((o) => !['rw', 'ro', 'relatime', 'xattr', 'clone_children', 'noprefix'].includes(o) && !o.startsWith('release_agent'))
+      const ctrls = sopts.split(',').filter((o) => !['rw', 'ro', 'relatime', 'xattr', 'clone_children', 'noprefix', 'cpuset_v2_mode', 'favordynmods'].includes(o) && !o.startsWith('release_agent'))
       mountsByKey.set(ctrls.join(','), mp)
     }
   }

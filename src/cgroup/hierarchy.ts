@@ -63,7 +63,8 @@ export function parseMountInfo(text: string): MountInfoEntry[] {
   return out
 }
 
-const V1_OPTIONS_NOT_CONTROLLERS = new Set(['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'clone_children', 'xattr', 'noprefix'])
+// What the kernel's cgroup1_show_options prints besides controllers (and name=, kept as the id).
+const V1_OPTIONS_NOT_CONTROLLERS = new Set(['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'clone_children', 'xattr', 'noprefix', 'cpuset_v2_mode', 'favordynmods'])
 
 /**
  * Mounts still listed in mountinfo but no longer reachable: something else was mounted on

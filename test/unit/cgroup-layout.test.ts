@@ -68,3 +68,13 @@ test('a mount stacked on a v1 hierarchy hides it; mounts beside it stay', () => 
   )
   assert.equal(l.mode, 'hybrid')
 })
+
+test('v1 mount options that are not controllers (cpuset_v2_mode, favordynmods) stay out of the hierarchy id, so /proc/PID/cgroup lines find it', () => {
+  const text = `28 25 0:26 / /sys/fs/cgroup/cpuset rw,nosuid,nodev,noexec,relatime shared:12 - cgroup cgroup rw,cpuset,cpuset_v2_mode
+29 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:13 - cgroup cgroup rw,cpu,cpuacct,favordynmods
+`
+  const l = layoutFromMountInfo(parseMountInfo(text), '/sys')
+  assert.deepEqual(l.v1.map((h) => h.controllers.join(',')), ['cpuset', 'cpu,cpuacct'])
+  const m = locateMemberships(parseProcCgroup('3:cpuset:/a\n2:cpu,cpuacct:/b\n'), l)
+  assert.deepEqual(m.map((x) => x.directory), ['/sys/fs/cgroup/cpuset/a', '/sys/fs/cgroup/cpu,cpuacct/b'])
+})
