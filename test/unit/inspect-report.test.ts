@@ -13,6 +13,8 @@ import {gatherUidmap} from '../../src/inspect/uidmap.js'
 import {renderUidmap} from '../../src/inspect/render-uidmap.js'
 import {palette} from '../../src/render/colour.js'
 import {NsxError} from '../../src/cli/errors.js'
+import {refuseZombie} from '../../src/inspect/target.js'
+import {parseStatus} from '../../src/proc/process.js'
 
 const FIXTURES = join(REPO, 'test/unit/fixtures/inspect')
 const tree = (name: string) => ({procRoot: join(FIXTURES, name, 'proc'), sysRoot: join(FIXTURES, name, 'sys')})
@@ -189,4 +191,10 @@ test('a hostile process cannot drive the terminal: control characters in its nam
   }
   const u = gatherUidmap('4242', {procRoot: tree('v2-only').procRoot})
   assert.match(renderUidmap({...u, name: `n${esc}`}, palette({isTTY: false})), /^pid 4242 \(n\\x1b\]0;owned\\x07\): /)
+})
+
+test('a zombie is refused as exited, but a zombie leader whose threads still run is not called exited', () => {
+  const status = (threads: number) => parseStatus(`Name:\tpython3\nState:\tZ (zombie)\nTgid:\t6616\nPid:\t6616\nPPid:\t6610\nThreads:\t${threads}\n`)
+  assert.throws(() => refuseZombie(6616, status(1)), /^NsxError: process 6616 \(python3\) is a zombie: it has exited and holds no namespaces \(its parent 6610 has not reaped it\)$/)
+  assert.throws(() => refuseZombie(6616, status(3)), (e: unknown) => e instanceof NsxError && /main thread has exited.*2 other threads still run \(nsx ls -p 6616/.test(e.message) && !/is a zombie/.test(e.message))
 })
