@@ -152,6 +152,7 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
   // mnt is read even when not wanted: one process per mount namespace gives its nsfs mounts.
   const readTypes = NS_TYPES.filter((t) => wanted.has(t) || t === 'mnt')
   const threadTypes = readTypes.filter((t) => THREAD_VARIABLE.has(t))
+  const leaderGoneTypes = readTypes.filter((t) => NSPROXY_TYPES.has(t))
   const nTypes = readTypes.length
   // Inodes of the process being read, by position in readTypes (reused: no allocation per process).
   const inodes = new Array<number>(nTypes).fill(-1)
@@ -193,7 +194,10 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
     }
     // Threads: only when there is more than one. nlink of task/ is 2 + threads (procfs), so
     // one stat spares the common single-threaded process a readdir.
-    if (threadTypes.length > 0) scanThreads(index, dir, pid, got === 'ok' ? inodes : undefined, readTypes, threadTypes)
+    // A zombie leader whose other threads run (its main thread called pthread_exit) has only its
+    // pid and user links left: its threads hold every other type, time included.
+    const perThread = nsproxyGone ? leaderGoneTypes : threadTypes
+    if (perThread.length > 0) scanThreads(index, dir, pid, got === 'ok' ? inodes : undefined, readTypes, perThread)
     scanFds(index, dir, pid)
   }
 

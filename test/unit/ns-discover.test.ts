@@ -1,5 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {REPO} from '../helpers/env.js'
 import {discoverNamespaces, NsRecord} from '../../src/ns/discover.js'
@@ -144,4 +146,27 @@ test('parseNsfsMounts reads nsfs mounts only, and decodes octal escapes', () => 
     {path: '/tmp/p\tq', type: 'pid', inode: 4026532401},
   ])
   assert.deepEqual(parseNsfsMounts('22 1 0:21 / / rw - ext4 /dev/vda rw\n'), [])
+})
+
+test('a zombie leader whose other thread runs: the thread holds every namespace the leader lost, time included', (t) => {
+  // /proc/300: its main thread called pthread_exit; only pid and user links are left. Thread 301
+  // runs in the host's namespaces but a time namespace of its own (one that made it before the leader exited).
+  const root = mkdtempSync(join(tmpdir(), 'nsx-zombie-leader-'))
+  t.after(() => rmSync(root, {recursive: true, force: true}))
+  const links = (dir: string, l: Record<string, string>) => {
+    mkdirSync(join(dir, 'ns'), {recursive: true})
+    for (const [type, target] of Object.entries(l)) symlinkSync(target, join(dir, 'ns', type))
+  }
+  links(join(root, '300'), {pid: 'pid:[4026531836]', user: 'user:[4026531837]'})
+  mkdirSync(join(root, '300', 'fd'))
+  links(join(root, '300', 'task', '300'), {pid: 'pid:[4026531836]', user: 'user:[4026531837]'})
+  links(join(root, '300', 'task', '301'), {
+    mnt: 'mnt:[4026531840]', net: 'net:[4026531992]', uts: 'uts:[4026531838]', ipc: 'ipc:[4026531839]',
+    cgroup: 'cgroup:[4026531835]', time: 'time:[4026532950]', pid: 'pid:[4026531836]', user: 'user:[4026531837]',
+  })
+  const d = discoverNamespaces({procRoot: root, relations: false})
+  assert.deepEqual(d.get('pid', 4026531836)?.pids, [300], 'the zombie leader still counts in its pid namespace')
+  assert.deepEqual(d.get('time', 4026532950)?.holders, [{kind: 'thread', pid: 300, tid: 301}])
+  assert.deepEqual(d.get('net', 4026531992)?.holders, [{kind: 'thread', pid: 300, tid: 301}])
+  assert.deepEqual(discoverNamespaces({procRoot: root, relations: false, types: ['time']}).get('time', 4026532950)?.holders, [{kind: 'thread', pid: 300, tid: 301}])
 })
