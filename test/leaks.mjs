@@ -1,21 +1,57 @@
-// What the test suites must leave as they found it: mounts, nsfs bind mounts, network
-// namespaces, cgroups below our own, temp entries, and processes (test/run.mjs makes
-// itself a child subreaper, so anything a test orphaned is re-parented to it).
+// What the test suites must leave as they found it: mounts, network namespaces, cgroups below
+// our own, temp entries, and processes. test/run.mjs makes itself a child subreaper, so
+// anything a test orphaned is re-parented to it; a subreaper must also reap, or a dying pid
+// namespace init (which waits for every process of its namespace to be reaped) never ends.
+// Uses the built library (npm test builds first) for the cgroup layout.
 import {execFileSync} from 'node:child_process'
 import {readFileSync, readdirSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
+import {readCgroupLayout} from '../dist/src/cgroup/hierarchy.js'
+import {locateMemberships, readProcCgroup} from '../dist/src/cgroup/membership.js'
 
 const require = createRequire(import.meta.url)
+let libc
 
-/** prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants come to us, so leaks are visible. */
+function loadLibc() {
+  if (libc) return libc
+  const koffi = require('koffi')
+  const lib = koffi.load('libc.so.6')
+  libc = {
+    prctl: lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
+    waitpid: lib.func('int waitpid(int pid, int *status, int options)'),
+  }
+  return libc
+}
+
+const PR_SET_CHILD_SUBREAPER = 36
+const WNOHANG = 1
+
+/** prctl(PR_SET_CHILD_SUBREAPER). Throws if it cannot: without it the orphan check is blind. */
 export function becomeSubreaper() {
-  try {
-    const koffi = require('koffi')
-    const prctl = koffi.load('libc.so.6').func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)')
-    return prctl(36, 1, 0, 0, 0) === 0
-  } catch {
-    return false
+  if (loadLibc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) throw new Error('prctl(PR_SET_CHILD_SUBREAPER) failed')
+}
+
+/** Processes whose parent is selfPid, with their state letter. */
+function childrenOf(selfPid) {
+  const out = []
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(ppid) === selfPid) out.push({pid: Number(e), state, comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))})
+    } catch {
+      /* gone */
+    }
+  }
+  return out
+}
+
+/** Reap adopted orphans that have ended, by pid (never the children libuv waits for itself). */
+export function reapAdopted(selfPid, ownChildren = new Set()) {
+  for (const c of childrenOf(selfPid)) {
+    if (c.state === 'Z' && !ownChildren.has(c.pid)) loadLibc().waitpid(c.pid, null, WNOHANG)
   }
 }
 
@@ -25,8 +61,7 @@ function mounts() {
     .filter(Boolean)
     .map((l) => {
       const [a, b] = l.split(' - ')
-      const f = a.split(' ')
-      return `${b.split(' ')[0]} ${f[4]}`
+      return `${b.split(' ')[0]} ${a.split(' ')[4]}`
     })
 }
 
@@ -44,40 +79,21 @@ function netns() {
 /** Every directory below this process's own cgroup, in every hierarchy. */
 function cgroups() {
   const out = []
-  const mountsByKey = new Map()
-  for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const [a, b] = l.split(' - ')
-    if (!b) continue
-    const [fstype, , sopts] = b.split(' ')
-    const mp = a.split(' ')[4]
-    if (fstype === 'cgroup2') mountsByKey.set('', mp)
-    if (fstype === 'cgroup') {
-      const ctrls = sopts.split(',').filter((o) => !['rw', 'ro', 'relatime', 'xattr', 'clone_children', 'noprefix', 'cpuset_v2_mode', 'favordynmods'].includes(o) && !o.startsWith('release_agent'))
-      mountsByKey.set(ctrls.join(','), mp)
+  const walk = (dir, depth) => {
+    if (depth > 6) return
+    let entries = []
+    try {
+      entries = readdirSync(dir, {withFileTypes: true})
+    } catch {
+      return
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue
+      out.push(`${dir}/${e.name}`)
+      walk(`${dir}/${e.name}`, depth + 1)
     }
   }
-  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean)) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line)
-    if (!m) continue
-    const [, , ctrls, path] = m
-    const mp = mountsByKey.get(ctrls)
-    if (!mp) continue
-    const walk = (dir, depth) => {
-      if (depth > 6) return
-      let entries = []
-      try {
-        entries = readdirSync(dir, {withFileTypes: true})
-      } catch {
-        return
-      }
-      for (const e of entries) {
-        if (!e.isDirectory()) continue
-        out.push(`${dir}/${e.name}`)
-        walk(`${dir}/${e.name}`, depth + 1)
-      }
-    }
-    walk(`${mp}${path === '/' ? '' : path}`, 0)
-  }
+  for (const m of locateMemberships(readProcCgroup('self') ?? [], readCgroupLayout())) if (m.directory) walk(m.directory, 0)
   return out
 }
 
@@ -87,25 +103,6 @@ function tmpEntries() {
   } catch {
     return []
   }
-}
-
-function orphans(selfPid) {
-  const out = []
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
-      const [state, ppidText] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const ppid = Number(ppidText)
-      // A zombie has ended (e.g. a detached container's supervisor, orphaned to us when nsx run -d
-      // returned): only reaping is left, which this runner does not do. Not a leak.
-      if (state === 'Z') continue
-      if (ppid === selfPid) out.push({pid: Number(e), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))})
-    } catch {
-      /* gone */
-    }
-  }
-  return out
 }
 
 export function snapshot() {
@@ -125,15 +122,19 @@ const added = (before, after) => {
 }
 
 /**
- * Orphans that are still there after a grace period: helpers such as tsx's esbuild service
+ * Adopted orphans still running after a grace period: helpers such as tsx's esbuild service
  * exit on their own once the test process that started them is gone, a moment later.
  */
 async function lingeringOrphans(selfPid, graceMs = 3000) {
   const end = Date.now() + graceMs
-  let found = orphans(selfPid)
+  const alive = () => {
+    reapAdopted(selfPid)
+    return childrenOf(selfPid).filter((c) => c.state !== 'Z')
+  }
+  let found = alive()
   while (found.length > 0 && Date.now() < end) {
     await new Promise((res) => setTimeout(res, 100))
-    found = orphans(selfPid)
+    found = alive()
   }
   return found
 }

@@ -1,14 +1,14 @@
 // Runs the test suites with node's built-in runner (tsx loads TypeScript).
-// `node test/run.mjs [unit|integration] [more node --test args]`.
+// `node test/run.mjs [unit|integration|FILE.test.ts...] [more node --test args]`.
 // Integration tests run one file at a time: they compare host-wide views (lsns, pstree)
 // that a concurrent test would disturb. Afterwards, a leak check: anything the tests left
 // (mounts, network namespaces, cgroups, temp entries, processes) fails the run under CI
 // and is reported otherwise (other people's work on a shared machine makes it noisy there).
-import {spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {readdirSync, statSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {becomeSubreaper, leftovers, snapshot} from './leaks.mjs'
+import {becomeSubreaper, leftovers, reapAdopted, snapshot} from './leaks.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const suites = ['unit', 'integration']
@@ -33,16 +33,23 @@ function collect(dir) {
   return out
 }
 
-const files = chosen.flatMap((s) => collect(join(here, s))).map((f) => relative(process.cwd(), f))
+// Test files named on the command line run alone: `node test/run.mjs test/integration/ls.test.ts`.
+const named = args.filter((a) => a.endsWith('.test.ts'))
+for (const f of named) args.splice(args.indexOf(f), 1)
+const files = named.length > 0 ? named : chosen.flatMap((s) => collect(join(here, s))).map((f) => relative(process.cwd(), f))
 if (files.length === 0) {
   console.error('no test files found')
   process.exit(1)
 }
 becomeSubreaper()
 const before = snapshot()
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...args, ...files], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...args, ...files], {
   stdio: 'inherit',
 })
+// As a subreaper we adopt what tests orphan, and must reap it as init would.
+const reaper = setInterval(() => reapAdopted(process.pid, new Set([child.pid])), 500)
+const status = await new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))))
+clearInterval(reaper)
 const left = await leftovers(before, process.pid)
 if (left.length > 0) {
   console.error(`\nleak check: the tests left ${left.length} thing(s) behind:`)
@@ -50,4 +57,4 @@ if (left.length > 0) {
   if (inCI) process.exit(1)
   console.error('(reported, not failed: outside CI other work on this machine can cause these)')
 }
-process.exit(r.status ?? 1)
+process.exit(status)
