@@ -541,17 +541,19 @@ static void op_fork_wait(struct exec_state *st, char **args, int nargs)
 	bool watch = have_helper;
 	if (watch && pipe2(status_pipe, O_CLOEXEC) < 0)
 		die_errno(EXIT_NSX_FAILURE, "pipe");
+	/*
+	 * SIGINT and SIGTERM stay blocked from here: for good without forward-signals; with it,
+	 * until the child's pid is recorded, so one arriving around the fork is held pending and
+	 * then passed on instead of reaching a handler that has no child to pass it to yet.
+	 */
 	sigset_t block, old;
 	sigemptyset(&block);
-	if (!forward_signals) {
-		sigaddset(&block, SIGINT);
-		sigaddset(&block, SIGTERM);
-	}
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	signal(SIGCHLD, SIG_DFL);
 	struct sigaction old_int, old_term;
 	if (forward_signals) {
-		/* Installed before fork so that no signal falls between; a no-op until the child exists. */
 		struct sigaction sa = {.sa_handler = forward_signal};
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, &old_int);
@@ -591,6 +593,8 @@ static void op_fork_wait(struct exec_state *st, char **args, int nargs)
 	}
 	st->child = child;
 	forward_to = child;
+	if (forward_signals)
+		sigprocmask(SIG_SETMASK, &old, NULL); /* a signal held since the fork reaches the child now */
 	if (parent_pidfd >= 0)
 		close(parent_pidfd);
 	if (watch) {
