@@ -204,6 +204,11 @@ void wait_and_propagate(pid_t child)
 		}
 		break;
 	}
+	propagate_status(status);
+}
+
+void propagate_status(int status)
+{
 	if (WIFEXITED(status))
 		exit(WEXITSTATUS(status));
 	if (WIFSIGNALED(status)) {
@@ -217,6 +222,7 @@ void wait_and_propagate(pid_t child)
 		sigaddset(&set, sig);
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		kill(getpid(), sig);
+		exit(128 + sig); /* a signal whose default is not to die: what a shell would show */
 	}
 	exit(EXIT_NSX_FAILURE);
 }

@@ -61,6 +61,11 @@ const char *ns_source(struct exec_state *st, int index);
 
 /* Wait for the child and leave with its status: exit code, or the same signal. */
 void wait_and_propagate(pid_t child) __attribute__((noreturn));
+/* Leave with a wait status: the exit code, or die of the same signal (a shell then sees 128+N). */
+void propagate_status(int status) __attribute__((noreturn));
+
+/* Start time of a process (field 22 of /proc/PID/stat), 0 when gone (or a zombie, unless zombie_ok). */
+unsigned long long proc_start_time(pid_t pid, bool zombie_ok);
 
 /* The op tables of each domain file, terminated by a {NULL} entry. */
 extern const struct op ops_core[];

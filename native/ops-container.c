@@ -305,62 +305,16 @@ static void cleanup(void)
 		nftw(ctr.cleanup_paths[i], rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-/* Field 22 of /proc/PID/stat. */
-static unsigned long long start_time_of(pid_t pid)
-{
-	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p += 2;
-	for (int field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	return p ? strtoull(p, NULL, 10) : 0;
-}
-
 /* "SUPERVISOR START INIT START": the container's identity for ps, stop and enter (written atomically). */
 static void write_pids(const char *file, pid_t init)
 {
 	char tmp[PATH_MAX], line[128];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp))
 		die(EXIT_NSX_FAILURE, "path too long: %s", file);
-	int len = snprintf(line, sizeof(line), "%d %llu %d %llu\n", (int)getpid(), start_time_of(getpid()), (int)init, start_time_of(init));
+	int len = snprintf(line, sizeof(line), "%d %llu %d %llu\n", (int)getpid(), proc_start_time(getpid(), true), (int)init, proc_start_time(init, true));
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, line, (size_t)len) != len || close(fd) < 0 || rename(tmp, file) < 0)
 		warnx_nsx("cannot record the container's pids in %s: %s", file, strerror(errno));
-}
-
-/* Leave with a wait status: the exit code, or die of the same signal (a shell then sees 128+N). */
-static void propagate_status(int status) __attribute__((noreturn));
-static void propagate_status(int status)
-{
-	if (WIFEXITED(status))
-		exit(WEXITSTATUS(status));
-	if (WIFSIGNALED(status)) {
-		int sig = WTERMSIG(status);
-		struct rlimit nocore = {0, 0};
-		setrlimit(RLIMIT_CORE, &nocore);
-		signal(sig, SIG_DFL);
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, sig);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		kill(getpid(), sig);
-		exit(128 + sig);
-	}
-	exit(EXIT_NSX_FAILURE);
 }
 
 /* The pty master, sent by the init over the socketpair (SCM_RIGHTS). */

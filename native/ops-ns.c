@@ -36,8 +36,11 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
-/* Field 22 of /proc/PID/stat, or 0 when the process is gone (or a zombie: nothing to enter). */
-static unsigned long long read_start_time(pid_t pid)
+/*
+ * Field 22 of /proc/PID/stat (the start time, in clock ticks since boot), or 0 when the
+ * process is gone, or a zombie unless zombie_ok (a zombie has nothing left to enter).
+ */
+unsigned long long proc_start_time(pid_t pid, bool zombie_ok)
 {
 	char path[64], buf[4096];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -51,10 +54,10 @@ static unsigned long long read_start_time(pid_t pid)
 	buf[n] = '\0';
 	/* comm may hold spaces and parens: count fields after the last ')'. */
 	char *p = strrchr(buf, ')');
-	if (!p)
+	if (!p || p[1] != ' ')
 		return 0;
 	p += 2; /* field 3, the state */
-	if (*p == 'Z')
+	if (*p == 'Z' && !zombie_ok)
 		return 0;
 	for (int field = 3; field < 22 && p; field++) {
 		p = strchr(p, ' ');
@@ -90,7 +93,7 @@ static void op_pin(struct exec_state *st, char **args, int nargs)
 			die(EXIT_NSX_FAILURE, "process %d has exited", (int)pid);
 		die_errno(EXIT_NSX_FAILURE, "pidfd_open(%d)", (int)pid);
 	}
-	unsigned long long now = read_start_time(pid);
+	unsigned long long now = proc_start_time(pid, false);
 	if (now == 0)
 		die(EXIT_NSX_FAILURE, "process %d has exited", (int)pid);
 	if (now != want)
@@ -120,7 +123,7 @@ static void op_pin_thread(struct exec_state *st, char **args, int nargs)
 			die(EXIT_NSX_FAILURE, "entering a thread's namespaces needs Linux 6.9 (thread pidfds)");
 		die_errno(EXIT_NSX_FAILURE, "pidfd_open(thread %d)", (int)tid);
 	}
-	unsigned long long now = read_start_time(tid);
+	unsigned long long now = proc_start_time(tid, false);
 	if (now == 0)
 		die(EXIT_NSX_FAILURE, "thread %d has exited", (int)tid);
 	if (now != want)
