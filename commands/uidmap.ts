@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {gatherUidmap, UidmapReport} from '../src/inspect/uidmap.js'
+import {gatherUidmap, IdRequest, UidmapReport} from '../src/inspect/uidmap.js'
 import {renderUidmap} from '../src/inspect/render-uidmap.js'
 import {palette} from '../src/render/colour.js'
 
@@ -23,14 +23,16 @@ With --uid or --gid, translates an id inside the process's user namespace to the
   }
 
   static override flags = {
-    uid: Flags.string({description: 'Translate this uid (inside the process\'s user namespace; with --to-inside, on the host)', helpValue: 'N'}),
-    gid: Flags.string({description: 'Translate this gid, as --uid does', helpValue: 'N'}),
+    uid: Flags.string({description: 'Translate this uid (inside the process\'s user namespace; with --to-inside, on the host); repeatable', helpValue: 'N', multiple: true}),
+    gid: Flags.string({description: 'Translate this gid, as --uid does; repeatable', helpValue: 'N', multiple: true}),
     'to-inside': Flags.boolean({description: 'Translate from the host into the process\'s user namespace instead'}),
   }
 
   async run(): Promise<UidmapReport> {
-    const {args, flags} = await this.parse(Uidmap)
-    const report = gatherUidmap(args.pid, {uid: flags.uid, gid: flags.gid, toInside: flags['to-inside']})
+    const {args, flags, raw} = await this.parse(Uidmap)
+    // One translation per --uid/--gid, in command-line order (flags.uid and flags.gid lose the interleaving).
+    const ids = raw.flatMap<IdRequest>((t) => (t.type === 'flag' && (t.flag === 'uid' || t.flag === 'gid') ? [{kind: t.flag, arg: t.input}] : []))
+    const report = gatherUidmap(args.pid, {ids, toInside: flags['to-inside']})
     if (!this.jsonEnabled()) process.stdout.write(renderUidmap(report, palette()))
     return report
   }

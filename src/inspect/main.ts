@@ -4,7 +4,7 @@ import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
 import {palette} from '../render/colour.js'
 import {gatherReport} from './report.js'
 import {renderReport} from './render-report.js'
-import {gatherUidmap} from './uidmap.js'
+import {gatherUidmap, IdRequest} from './uidmap.js'
 import {renderUidmap} from './render-uidmap.js'
 
 /**
@@ -28,6 +28,8 @@ export interface ParsedArgs {
   help: boolean
   positional: string[]
   values: Map<string, string | true>
+  /** Every option as given, in order (values keeps only the last of a repeated one). */
+  given: {key: string; value: string | true}[]
 }
 
 /** Options anywhere on the line, as oclif takes them. */
@@ -44,6 +46,7 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
   })
   if (dash >= 0) positional.push(...argv.slice(dash + 1))
   const values = new Map<string, string | true>()
+  const given: {key: string; value: string | true}[] = []
   for (;;) {
     let r
     try {
@@ -53,8 +56,9 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
       throw err
     }
     for (const o of r.options) {
-      if (o.key === 'help') return {help: true, positional, values}
+      if (o.key === 'help') return {help: true, positional, values, given}
       values.set(o.key, o.value ?? true)
+      given.push({key: o.key, value: o.value ?? true})
     }
     if (r.rest.length === 0) break
     positional.push(r.rest[0])
@@ -62,7 +66,7 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
   }
   if (positional.length === 0) throw new NsxError(`missing pid (usage: ${usage})`)
   if (positional.length > 1) throw new NsxError(`unexpected argument: ${positional[1]}`)
-  return {help: false, positional, values}
+  return {help: false, positional, values, given}
 }
 
 /** JSON as oclif's enableJsonFlag prints it: two-space indentation and a newline. */
@@ -82,11 +86,8 @@ export function runUidmap(argv: readonly string[]): Promise<FastOutcome> {
   return runFast('uidmap', async () => {
     const a = parseArgs(argv, UIDMAP_OPTIONS, 'nsx uidmap PID [--uid N] [--gid N] [--to-inside] [--json]')
     if (a.help) throw HELP
-    const str = (k: string) => {
-      const v = a.values.get(k)
-      return typeof v === 'string' ? v : undefined
-    }
-    const report = gatherUidmap(a.positional[0], {uid: str('uid'), gid: str('gid'), toInside: a.values.has('to-inside')})
+    const ids = a.given.flatMap<IdRequest>(({key, value}) => ((key === 'uid' || key === 'gid') && typeof value === 'string' ? [{kind: key, arg: value}] : []))
+    const report = gatherUidmap(a.positional[0], {ids, toInside: a.values.has('to-inside')})
     await writeOut(a.values.has('json') ? json(report) : renderUidmap(report, palette(process.stdout)))
   })
 }

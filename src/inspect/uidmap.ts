@@ -27,10 +27,15 @@ export interface UidmapReport extends UsernsChain {
 }
 
 export interface UidmapRequest {
-  uid?: string
-  gid?: string
+  /** The ids to translate, one per --uid/--gid given, in command-line order. */
+  ids?: readonly IdRequest[]
   toInside?: boolean
   procRoot?: string
+}
+
+export interface IdRequest {
+  kind: IdKind
+  arg: string
 }
 
 /** Validate an id argument: a decimal 0..4294967294 ((uid_t)-1 is not an id). */
@@ -44,9 +49,7 @@ export function gatherUidmap(pidArg: string, req: UidmapRequest = {}): UidmapRep
   const root = req.procRoot ?? PROC_ROOT
   const pid = parsePid(pidArg)
   // Validate every argument before touching the process, so bad input fails the same way always.
-  const wanted: [IdKind, number][] = []
-  if (req.uid !== undefined) wanted.push(['uid', parseId(req.uid, 'uid')])
-  if (req.gid !== undefined) wanted.push(['gid', parseId(req.gid, 'gid')])
+  const wanted: [IdKind, number][] = (req.ids ?? []).map(({kind, arg}) => [kind, parseId(arg, kind)])
   if (req.toInside && wanted.length === 0) throw new NsxError('--to-inside translates the id given with --uid or --gid: give one')
   const {status} = requireProcess(pid, {}, root)
   refuseZombie(pid, status)

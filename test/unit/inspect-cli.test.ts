@@ -1,7 +1,13 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {parseArgs} from '../../src/inspect/main.js'
+import type {UidmapReport} from '../../src/inspect/uidmap.js'
 import {describeError, NsxError} from '../../src/cli/errors.js'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 const SPECS = [
   {key: 'uid', long: 'uid', arg: 'required' as const},
@@ -37,4 +43,30 @@ test('--help anywhere asks for help; a missing pid, a second one or an unknown o
 test("oclif's two-line usage errors become one line that names the argument", () => {
   const err = Object.assign(new Error('Missing 1 required arg:\npid  The process to inspect\nSee more help with --help'), {oclif: {exit: 2}})
   assert.deepEqual(describeError(err, 1), {line: 'Missing 1 required arg: pid', exitCode: 1})
+})
+
+test('nsx uidmap: one translation per --uid/--gid, in command-line order, on the fast path and through oclif alike', () => {
+  const specs = [...SPECS, {key: 'gid', long: 'gid', arg: 'required' as const}]
+  assert.deepEqual(parseArgs(['42', '--uid', '1', '--gid=5', '--uid', '2'], specs, 'u').given, [
+    {key: 'uid', value: '1'},
+    {key: 'gid', value: '5'},
+    {key: 'uid', value: '2'},
+  ])
+  // Our own process lives in the initial user namespace: each id translates to itself.
+  const argv = [String(process.pid), '--uid', '1', '--gid', '5', '--uid', '2']
+  const want = [
+    ['uid', 1, 1],
+    ['gid', 5, 5],
+    ['uid', 2, 2],
+  ]
+  const summary = (out: string) => (JSON.parse(out) as UidmapReport).translations.map((t) => [t.kind, t.id, t.result])
+  // In a child process each: both write to stdout, which the test reporter uses too.
+  const call = (code: string) => execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {cwd: ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+  const fast = (args: string[]) => call(`import {runUidmap} from './src/inspect/main.ts'; await runUidmap(${JSON.stringify(args)})`)
+  assert.deepEqual(summary(fast([...argv, '--json'])), want, 'fast path')
+  const viaOclif = call(`import Uidmap from './commands/uidmap.ts'; await Uidmap.run(${JSON.stringify([...argv, '--json'])}, ${JSON.stringify(ROOT)})`)
+  assert.deepEqual(summary(viaOclif), want, 'oclif command')
+  const text = fast(argv)
+  const lines = text.split('\n').filter((l) => /^[ug]id \d+ /.test(l))
+  assert.deepEqual(lines.map((l) => l.split(' ').slice(0, 2).join(' ')), ['uid 1', 'gid 5', 'uid 2'], text)
 })
