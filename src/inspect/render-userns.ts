@@ -41,7 +41,7 @@ function mapLines(label: string, map: IdMap, outsideHeader: string, indent: stri
  * Each level with its maps relative to its parent (what its creator wrote). For a level whose
  * parent's map is unknown, the map is shown as nsx reads it, in nsx's ids, and says so.
  */
-export function renderChain(chain: UsernsChain, p: Palette, indent = ''): string {
+export function renderChain(chain: UsernsChain & {overflowUid?: number; overflowGid?: number}, p: Palette, indent = ''): string {
   const out: string[] = []
   chain.levels.forEach((l, i) => {
     const parent = chain.levels[i + 1]
@@ -52,6 +52,14 @@ export function renderChain(chain: UsernsChain, p: Palette, indent = ''): string
     ] as const) {
       if (maps === null) {
         if (l.readVia !== null) out.push(`${indent}  ${label.padEnd(8)}unreadable`)
+        continue
+      }
+      if (!maps.written) {
+        // Empty: the creator has not written it yet (a user namespace between unshare and its maps).
+        const kind = label === 'uid_map' ? 'uid' : 'gid'
+        const overflow = kind === 'uid' ? chain.overflowUid : chain.overflowGid
+        const shown = overflow === undefined ? 'usually 65534' : String(overflow)
+        out.push(`${indent}  ${label.padEnd(8)}not written yet: every ${kind} is unmapped, inside and out (each shows as the overflow ${kind}, ${shown})`)
         continue
       }
       if (l.viewer || parent === undefined) {

@@ -21,6 +21,11 @@ export interface LevelMaps {
   asRead: IdMap
   /** Relative to the next level up, as its creator wrote it; null when that level's map is unknown. */
   toParent: IdMap | null
+  /**
+   * False when the map file is empty: its creator has not written it yet, so every id is
+   * unmapped there (seen as the overflow id, usually 65534, on the other side).
+   */
+  written: boolean
 }
 
 export interface UsernsLevel {
@@ -165,8 +170,8 @@ export function buildUsernsChain(pid: number, ancestry: NsAncestor[], viewerInod
       ownerUid: a.ownerUid ?? null,
       readVia: via ?? null,
       setgroups: sg === 'allow' || sg === 'deny' ? sg : null,
-      uidMap: uid === null ? null : {asRead: uid, toParent: null},
-      gidMap: gid === null ? null : {asRead: gid, toParent: null},
+      uidMap: uid === null ? null : {asRead: uid, toParent: null, written: uid.length > 0},
+      gidMap: gid === null ? null : {asRead: gid, toParent: null, written: gid.length > 0},
     }
   })
   // Per-level maps: a level just below nsx's own (or nsx's own) already reads relative to its

@@ -198,3 +198,23 @@ test('run inside a user namespace of its own, nsx shows the chain up to there an
   const text = run('unshare', ['-U', '-r', '--', 'sh', '-c', `${process.execPath} ${NSX_BIN} uidmap $$ --uid 0`], {env: {...process.env, NO_COLOR: '1'}})
   assert.match(text.stdout, /^uid 0 in user:\[\d+\] \(nsx's own user namespace: the kernel shows nothing above it\)$/m)
 })
+
+test('a user namespace whose maps are not written yet: said plainly in text, written false in JSON, every id unmapped', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'unshare', 'util-linux')) return
+  const procs = new TestProcesses()
+  t.after(() => procs.killAll())
+  // unshare -U without -r/--map-*: nobody writes the maps of the new namespace.
+  const pid = procs.spawn('unshare', ['-U', '--', 'sleep', '1000']).pid!
+  await waitForComm(pid, 'sleep')
+  assert.equal(readFileSync(`/proc/${pid}/uid_map`, 'utf8'), '')
+  const j = nsxJson<UidmapReport>(['uidmap', String(pid), '--uid', '0'])
+  assert.deepEqual(
+    [j.levels[0].uidMap?.written, j.levels[0].gidMap?.written, j.levels[1].uidMap?.written],
+    [false, false, true],
+  )
+  assert.equal(j.translations[0].result, null)
+  const text = nsx(['uidmap', String(pid)], {env: {...process.env, NO_COLOR: '1'}}).stdout
+  const overflow = readFileSync('/proc/sys/kernel/overflowuid', 'utf8').trim()
+  assert.match(text, new RegExp(`^  uid_map +not written yet: every uid is unmapped, inside and out \\(each shows as the overflow uid, ${overflow}\\)$`, 'm'))
+  assert.match(text, /^  gid_map +not written yet: every gid is unmapped/m)
+})

@@ -1,6 +1,8 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {ChainReader, INITIAL_USERNS_INODE, TranslationError, buildUsernsChain, translateId} from '../../src/userns/chain.js'
+import {renderChain} from '../../src/inspect/render-userns.js'
+import {palette} from '../../src/render/colour.js'
 
 /**
  * A three-level chain below the host, as root on the host reads it. The kernel shows every
@@ -171,4 +173,29 @@ test('a host process is one level: the initial namespace with the identity map',
   const t = translateId(chain, 'uid', 1000, 'to-host', 65534)
   assert.equal(t.result, 1000)
   assert.equal(translateId(chain, 'uid', 1000, 'to-inside', 65534).result, 1000)
+})
+
+test('a user namespace whose maps are not written yet says so in text and JSON, instead of bare column headers', () => {
+  const D = 4026532103
+  const procs: Record<number, Proc> = {...PROCS, 400: {userns: D, uid_map: '', gid_map: '', setgroups: 'allow\n'}}
+  const chain = buildUsernsChain(400, [{inode: D, ownerUid: 0}, {inode: HOST, ownerUid: 0}], HOST, {
+    processIn: (inode) => (inode === HOST ? 9 : undefined),
+    read: (pid, file) => procs[pid]?.[file],
+  })
+  assert.deepEqual(
+    chain.levels.map((l) => [l.uidMap?.written, l.gidMap?.written]),
+    [
+      [false, false],
+      [true, true],
+    ],
+  )
+  assert.deepEqual(JSON.parse(JSON.stringify(chain)).levels[0].uidMap, {asRead: [], toParent: [], written: false})
+  const text = renderChain({...chain, overflowUid: 65534, overflowGid: 65533}, palette({isTTY: false}))
+  assert.match(text, /^  uid_map +not written yet: every uid is unmapped, inside and out \(each shows as the overflow uid, 65534\)$/m)
+  assert.match(text, /^  gid_map +not written yet: every gid is unmapped, inside and out \(each shows as the overflow gid, 65533\)$/m)
+  assert.doesNotMatch(text.split(`user:[${HOST}]`)[0], /INSIDE/, 'column headers over an empty map')
+  assert.match(renderChain(chain, palette({isTTY: false})), /overflow uid, usually 65534\)/)
+  const u = translateId(chain, 'uid', 0, 'to-host', 65534)
+  assert.equal(u.result, null)
+  assert.equal(u.unmappedAt, 0)
 })
