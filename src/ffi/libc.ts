@@ -301,3 +301,46 @@ export function addSeals(fd: number, seals: number): void {
   if (!memfdFns) throw new Error('addSeals before memfdCreate')
   if (memfdFns.fcntl(fd, F_ADD_SEALS, seals) < 0) throw new SyscallError('fcntl(F_ADD_SEALS)', c.errno())
 }
+
+// --- Scanning /proc (nsx ls): *at calls on a directory fd, results in the caller's buffers ---
+
+/**
+ * openat, readlinkat, getdents64, statx and close for the /proc scan of `nsx ls`, which reads
+ * tens of thousands of links: relative to a directory fd the kernel walks no /proc/PID prefix,
+ * and a link read into a reused buffer makes no JS string (nor garbage). Each returns -1 on
+ * failure, with the errno in errno(): the caller decides which errors mean "gone".
+ */
+export interface ScanCalls {
+  openat(dirfd: number, path: string, flags: number, mode: number): number
+  readlinkat(dirfd: number, path: string, buf: Uint8Array, size: number): number
+  getdents64(fd: number, buf: Uint8Array, size: number): number
+  statx(dirfd: number, path: string, flags: number, mask: number, buf: Uint8Array): number
+  close(fd: number): number
+  errno(): number
+}
+
+export const O_RDONLY = 0
+export const O_DIRECTORY = 0o200000
+export const O_CLOEXEC = 0o2000000
+export const O_PATH = 0o10000000
+export const AT_FDCWD = -100
+export const STATX_NLINK = 0x4
+/** Offset of stx_nlink (u32) in struct statx. */
+export const STATX_NLINK_OFFSET = 16
+
+let scanCalls: ScanCalls | undefined
+
+export function loadScanCalls(): ScanCalls {
+  if (scanCalls) return scanCalls
+  const c = loadLibc()
+  // openat is variadic (mode); declared with mode as a fixed argument, which the ABIs Linux runs on pass alike.
+  scanCalls = {
+    openat: c.lib.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)'),
+    readlinkat: c.lib.func('intptr_t readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)'),
+    getdents64: c.lib.func('intptr_t getdents64(int fd, _Out_ uint8_t *buf, size_t size)'),
+    statx: c.lib.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)'),
+    close: c.lib.func('int close(int fd)'),
+    errno: c.errno,
+  }
+  return scanCalls
+}

@@ -1,5 +1,19 @@
-import {readFileSync, readdirSync, readlinkSync, statSync} from 'node:fs'
+import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
+import {constants as osConstants, endianness} from 'node:os'
 import {NsxError} from '../cli/errors.js'
+import {
+  AT_FDCWD,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
+  O_RDONLY,
+  STATX_NLINK,
+  STATX_NLINK_OFFSET,
+  ScanCalls,
+  SyscallError,
+  errnoMessage,
+  loadScanCalls,
+} from '../ffi/libc.js'
 import {AccessLog, PROC_ROOT} from '../proc/fs.js'
 import {parseNsfsMounts} from './bind-mounts.js'
 import {kernelRelations, RelationSource, resolveRelations} from './relations.js'
@@ -121,21 +135,83 @@ export class NsIndex implements Discovery {
  */
 const THREAD_VARIABLE: ReadonlySet<NsType> = new Set(['mnt', 'net', 'uts', 'ipc', 'cgroup'])
 
-/** "net:[4026531840]" -> 4026531840, or -1 when the link is not a namespace of that type. */
-function linkInode(link: string, type: string): number {
-  const n = type.length
-  if (link.length < n + 4 || link.charCodeAt(n) !== 58 /* : */ || !link.startsWith(type)) return -1
-  return Number(link.slice(n + 2, -1))
+const ASCII = (t: string) => Uint8Array.from(t, (ch) => ch.charCodeAt(0))
+/** Each type's name as bytes, and `ns/<type>` as a path relative to /proc/PID. */
+const TYPE_BYTES: ReadonlyMap<NsType, Uint8Array> = new Map(NS_TYPES.map((t) => [t, ASCII(t)]))
+const NS_PATH: ReadonlyMap<NsType, string> = new Map(NS_TYPES.map((t) => [t, `ns/${t}`]))
+
+/** Decimal digits buf[from..to) as a number, -1 when empty or not all digits. */
+function digitsAt(buf: Uint8Array, from: number, to: number): number {
+  if (from >= to) return -1
+  let v = 0
+  for (let i = from; i < to; i++) {
+    const d = buf[i] - 48
+    if (d < 0 || d > 9) return -1
+    v = v * 10 + d
+  }
+  return v
 }
 
-/** An nsfs fd's link ("net:[4026531840]"): type and inode, or undefined for any other file. */
-function fdNamespace(link: string): {type: NsType; inode: number} | undefined {
-  const colon = link.indexOf(':[')
+/** The link in buf[0..len) ("net:[4026531840]") -> 4026531840, or -1 when it is not a namespace of that type. */
+function linkInode(buf: Uint8Array, len: number, type: Uint8Array): number {
+  const n = type.length
+  if (len < n + 4 || buf[n] !== 58 /* : */ || buf[n + 1] !== 91 /* [ */ || buf[len - 1] !== 93 /* ] */) return -1
+  for (let i = 0; i < n; i++) if (buf[i] !== type[i]) return -1
+  return digitsAt(buf, n + 2, len - 1)
+}
+
+/** An nsfs fd's link in buf[0..len) ("net:[4026531840]"): its type, or undefined for any other file. */
+function fdNamespaceType(buf: Uint8Array, len: number): NsType | undefined {
   // /dev/..., socket:[..], pipe:[..], anon_inode:[..]: the cheap checks reject them first.
-  if (colon < 3 || colon > 6 || link.charCodeAt(link.length - 1) !== 93 /* ] */) return undefined
-  const type = link.slice(0, colon)
-  if (!isNsType(type)) return undefined
-  return {type, inode: Number(link.slice(colon + 2, -1))}
+  if (len < 7 || buf[len - 1] !== 93 /* ] */ || buf[0] === 47 /* / */) return undefined
+  // The first ":[" must be at 3..6 (the type names' lengths): one at 0..2 or none up to 6 rejects it.
+  let colon = -1
+  for (let i = 0; i <= 6 && i + 1 < len; i++) {
+    if (buf[i] === 58 && buf[i + 1] === 91) {
+      colon = i
+      break
+    }
+  }
+  if (colon < 3) return undefined
+  for (const [type, bytes] of TYPE_BYTES) {
+    if (bytes.length !== colon) continue
+    let same = true
+    for (let i = 0; i < colon && same; i++) same = buf[i] === bytes[i]
+    if (same) return type
+  }
+  return undefined
+}
+
+const E = osConstants.errno
+const goneErrno = (e: number) => e === E.ENOENT || e === E.ESRCH || e === E.ENOTDIR || e === E.EINVAL
+const deniedErrno = (e: number) => e === E.EACCES || e === E.EPERM
+const LE = endianness() === 'LE'
+
+/**
+ * The calls and buffers of one scan. Links are read with readlinkat relative to an O_PATH fd on
+ * /proc/PID into one reused buffer, and fd tables with getdents64: the scan reads tens of
+ * thousands of links, and this makes neither a path nor a link string for each.
+ */
+class ProcScan {
+  readonly sys: ScanCalls = loadScanCalls()
+  readonly link = new Uint8Array(64)
+  readonly dents = new Uint8Array(32768)
+  readonly dentsView = new DataView(this.dents.buffer)
+  readonly statx = new Uint8Array(256)
+  readonly statxView = new DataView(this.statx.buffer)
+
+  /** readlinkat(dirfd, path) into this.link: its length, or -errno. A link too long to be nsfs reads as -ENAMETOOLONG. */
+  readLink(dirfd: number, path: string): number {
+    const n = Number(this.sys.readlinkat(dirfd, path, this.link, this.link.length))
+    if (n < 0) return -this.sys.errno()
+    return n < this.link.length ? n : -E.ENAMETOOLONG
+  }
+
+  /** Link count of dirfd/path, or -1. */
+  nlink(dirfd: number, path: string): number {
+    if (this.sys.statx(dirfd, path, 0, STATX_NLINK, this.statx) < 0) return -1
+    return this.statxView.getUint32(STATX_NLINK_OFFSET, LE)
+  }
 }
 
 function errCode(err: unknown): string | undefined {
@@ -168,37 +244,58 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
     throw new NsxError(`cannot list ${root}: ${(err as Error).message}`)
   }
 
-  for (const name of pids) {
-    const c = name.charCodeAt(0)
-    if (c < 48 || c > 57) continue
-    const pid = Number(name)
-    const dir = `${root}/${name}`
-    const got = readLinks(dir, readTypes, inodes)
-    if (got === 'denied') {
-      // The same ptrace rule guards its threads, fds and mounts: count the process once.
-      log.record('processes')
-      continue
-    }
-    if (got === 'ok') {
-      for (let i = 0; i < nTypes; i++) {
-        const ino = inodes[i]
-        if (ino < 0) continue
-        const type = readTypes[i]
-        if (type === 'mnt' && !mountTables.has(ino)) mountTables.set(ino, pid)
-        if (wanted.has(type)) index.record(type, ino).pids.push(pid)
+  const scan = new ProcScan()
+  const {sys} = scan
+  const rootFd = sys.openat(AT_FDCWD, root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
+  if (rootFd < 0) throw new NsxError(`cannot list ${root}: ${errnoMessage(sys.errno())}`)
+  try {
+    for (const name of pids) {
+      const c = name.charCodeAt(0)
+      if (c < 48 || c > 57) continue
+      const pid = Number(name)
+      // Every read below is relative to this fd: no /proc/PID path per link.
+      const pfd = sys.openat(rootFd, name, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)
+      if (pfd < 0) {
+        if (deniedErrno(sys.errno())) log.record('processes')
+        continue // gone
       }
-      if (!nsproxyGone) {
-        if (pidAt >= 0) forChildren(index, dir, pid, 'pid', inodes[pidAt])
-        if (timeAt >= 0) forChildren(index, dir, pid, 'time', inodes[timeAt])
+      try {
+        const got = readLinks(scan, pfd, readTypes, inodes)
+        if (got === 'denied') {
+          // The same ptrace rule guards its threads, fds and mounts: count the process once.
+          log.record('processes')
+          continue
+        }
+        if (got === 'ok') {
+          for (let i = 0; i < nTypes; i++) {
+            const ino = inodes[i]
+            if (ino < 0) continue
+            const type = readTypes[i]
+            if (type === 'mnt' && !mountTables.has(ino)) mountTables.set(ino, pid)
+            if (wanted.has(type)) index.record(type, ino).pids.push(pid)
+          }
+          if (!nsproxyGone) {
+            if (pidAt >= 0) forChildren(index, scan, pfd, pid, 'pid', inodes[pidAt])
+            if (timeAt >= 0) forChildren(index, scan, pfd, pid, 'time', inodes[timeAt])
+          }
+        }
+        // Threads: only when there is more than one. nlink of task/ is 2 + threads (procfs), so
+        // one statx spares the common single-threaded process a readdir.
+        // A zombie leader whose other threads run (its main thread called pthread_exit) has only its
+        // pid and user links left: its threads hold every other type, time included.
+        const perThread = nsproxyGone ? leaderGoneTypes : threadTypes
+        // (-1: gone, or not allowed: the process's own links already said so.)
+        const nlink = perThread.length > 0 ? scan.nlink(pfd, 'task') : -1
+        if (nlink >= 0 && nlink !== 3) {
+          scanThreads(index, `${root}/${name}`, pid, got === 'ok' ? inodes : undefined, readTypes, perThread)
+        }
+        scanFds(index, scan, pfd, pid)
+      } finally {
+        sys.close(pfd)
       }
     }
-    // Threads: only when there is more than one. nlink of task/ is 2 + threads (procfs), so
-    // one stat spares the common single-threaded process a readdir.
-    // A zombie leader whose other threads run (its main thread called pthread_exit) has only its
-    // pid and user links left: its threads hold every other type, time included.
-    const perThread = nsproxyGone ? leaderGoneTypes : threadTypes
-    if (perThread.length > 0) scanThreads(index, dir, pid, got === 'ok' ? inodes : undefined, readTypes, perThread)
-    scanFds(index, dir, pid)
+  } finally {
+    sys.close(rootFd)
   }
 
   for (const [, pid] of mountTables) scanMounts(index, `${root}/${pid}`, pid)
@@ -232,35 +329,33 @@ const NSPROXY_TYPES: ReadonlySet<NsType> = new Set(['mnt', 'net', 'uts', 'ipc', 
 let nsproxyGone = false
 
 /**
- * Fill inodes[] from DIR/ns/<type> for each type (mnt first). 'gone' when the process has
+ * Fill inodes[] from PFD/ns/<type> for each type (mnt first). 'gone' when the process has
  * exited, 'denied' when ptrace rules forbid it. A zombie keeps only its pid and user links.
  */
-function readLinks(dir: string, types: readonly NsType[], inodes: number[]): 'ok' | 'gone' | 'denied' {
+function readLinks(scan: ProcScan, pfd: number, types: readonly NsType[], inodes: number[]): 'ok' | 'gone' | 'denied' {
   let found = false
   let denied = false
   nsproxyGone = false
   inodes.fill(-1)
   for (let i = 0; i < types.length; i++) {
     const type = types[i]
-    if (nsproxyGone && NSPROXY_TYPES.has(type)) continue // would throw ENOENT: exceptions are dear
-    let link: string
-    try {
-      link = readlinkSync(`${dir}/ns/${type}`)
-    } catch (err) {
-      const code = errCode(err)
-      if (isDenied(code)) {
+    if (nsproxyGone && NSPROXY_TYPES.has(type)) continue // would fail with ENOENT: a syscall for nothing
+    const n = scan.readLink(pfd, NS_PATH.get(type)!)
+    if (n < 0) {
+      const errno = -n
+      if (deniedErrno(errno)) {
         denied = true
         // The same rule denies every link of this process: stop here.
         break
       }
       // ENOENT: gone, a zombie, or a type this kernel lacks (time before 5.6): try the next type.
-      if (code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR' || code === 'EINVAL') {
+      if (goneErrno(errno) || errno === E.ENAMETOOLONG) {
         if (type === 'mnt') nsproxyGone = true
         continue
       }
-      throw err
+      throw new SyscallError(`readlink ns/${type}`, errno)
     }
-    const ino = linkInode(link, type)
+    const ino = linkInode(scan.link, n, TYPE_BYTES.get(type)!)
     if (ino >= 0) {
       inodes[i] = ino
       found = true
@@ -271,17 +366,21 @@ function readLinks(dir: string, types: readonly NsType[], inodes: number[]): 'ok
 }
 
 /** A pid or time namespace for the process's future children, when it differs from its own. */
-function forChildren(index: NsIndex, dir: string, pid: number, type: 'pid' | 'time', own: number): void {
-  let link: string
-  try {
-    link = readlinkSync(`${dir}/ns/${type}_for_children`)
-  } catch {
-    return // gone, or a kernel without it
-  }
-  const ino = linkInode(link, type)
+function forChildren(index: NsIndex, scan: ProcScan, pfd: number, pid: number, type: 'pid' | 'time', own: number): void {
+  const n = scan.readLink(pfd, type === 'pid' ? 'ns/pid_for_children' : 'ns/time_for_children')
+  if (n < 0) return // gone, or a kernel without it
+  const ino = linkInode(scan.link, n, TYPE_BYTES.get(type)!)
   if (ino >= 0 && ino !== own) index.record(type, ino).others.push({kind: 'for-children', pid})
 }
 
+/** "net:[4026531840]" -> 4026531840, or -1 when the link is not a namespace of that type. */
+function linkTextInode(link: string, type: string): number {
+  const n = type.length
+  if (link.length < n + 4 || link.charCodeAt(n) !== 58 /* : */ || !link.startsWith(type)) return -1
+  return Number(link.slice(n + 2, -1))
+}
+
+/** The threads of a process that has more than one (rare: read with Node's fs). */
 function scanThreads(
   index: NsIndex,
   dir: string,
@@ -290,13 +389,6 @@ function scanThreads(
   readTypes: readonly NsType[],
   threadTypes: readonly NsType[],
 ): void {
-  let nlink: number
-  try {
-    nlink = statSync(`${dir}/task`).nlink
-  } catch {
-    return // gone, or not allowed: the process's own links already said so
-  }
-  if (nlink === 3) return // exactly one thread (a filesystem that does not count subdirectories reports 1)
   let tids: string[]
   try {
     tids = readdirSync(`${dir}/task`)
@@ -324,7 +416,7 @@ function scanThreads(
         if (code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR' || code === 'EINVAL') continue
         throw err
       }
-      const ino = linkInode(link, type)
+      const ino = linkTextInode(link, type)
       if (ino < 0) continue
       if (processInodes !== undefined && processInodes[readTypes.indexOf(type)] === ino) continue
       index.record(type, ino).others.push({kind: 'thread', pid, tid})
@@ -332,25 +424,49 @@ function scanThreads(
   }
 }
 
-function scanFds(index: NsIndex, dir: string, pid: number): void {
-  let fds: string[]
-  try {
-    fds = readdirSync(`${dir}/fd`)
-  } catch (err) {
-    if (isDenied(errCode(err))) index.log.record('fd tables')
+/** strcmp order of two fds' names, the order readdirSync (libuv's scandir) gave them in. */
+const byName = (a: {fd: number}, b: {fd: number}) => {
+  const x = String(a.fd)
+  const y = String(b.fd)
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+/** The nsfs fds of a process: getdents64 on PFD/fd and readlinkat on each entry. */
+function scanFds(index: NsIndex, scan: ProcScan, pfd: number, pid: number): void {
+  const {sys, dents, dentsView} = scan
+  const dfd = sys.openat(pfd, 'fd', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+  if (dfd < 0) {
+    if (deniedErrno(sys.errno())) index.log.record('fd tables')
     return
   }
-  for (const f of fds) {
-    let link: string
-    try {
-      link = readlinkSync(`${dir}/fd/${f}`)
-    } catch {
-      continue // closed meanwhile, or the process is gone
+  let found: {type: NsType; inode: number; fd: number}[] | undefined
+  try {
+    for (;;) {
+      const len = Number(sys.getdents64(dfd, dents, dents.length))
+      if (len <= 0) break // the end, or the process went away while its table was read
+      // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated).
+      for (let off = 0; off < len; off += dentsView.getUint16(off + 16, LE)) {
+        const nameAt = off + 19
+        let end = nameAt
+        while (dents[end] !== 0) end++
+        if (dents[nameAt] === 46 /* . */) continue // . and ..
+        const fd = digitsAt(dents, nameAt, end)
+        const name = fd >= 0 && (dents[nameAt] !== 48 || end === nameAt + 1) ? String(fd) : Buffer.from(dents.subarray(nameAt, end)).toString()
+        const n = scan.readLink(dfd, name)
+        if (n < 0) continue // closed meanwhile, or the process is gone
+        const type = fdNamespaceType(scan.link, n)
+        if (type === undefined || !index.wanted.has(type)) continue
+        const inode = linkInode(scan.link, n, TYPE_BYTES.get(type)!)
+        if (inode < 0) continue
+        ;(found ??= []).push({type, inode, fd: fd >= 0 ? fd : Number(name)})
+      }
     }
-    const ns = fdNamespace(link)
-    if (ns === undefined || !index.wanted.has(ns.type)) continue
-    index.record(ns.type, ns.inode).others.push({kind: 'fd', pid, fd: Number(f)})
+  } finally {
+    sys.close(dfd)
   }
+  if (found === undefined) return
+  found.sort(byName)
+  for (const f of found) index.record(f.type, f.inode).others.push({kind: 'fd', pid, fd: f.fd})
 }
 
 function scanMounts(index: NsIndex, dir: string, pid: number): void {

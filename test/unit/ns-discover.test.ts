@@ -170,3 +170,55 @@ test('a zombie leader whose other thread runs: the thread holds every namespace 
   assert.deepEqual(d.get('net', 4026531992)?.holders, [{kind: 'thread', pid: 300, tid: 301}])
   assert.deepEqual(discoverNamespaces({procRoot: root, relations: false, types: ['time']}).get('time', 4026532950)?.holders, [{kind: 'thread', pid: 300, tid: 301}])
 })
+
+test('fd tables: holders in the name order readdir gave them, every entry of a table longer than one getdents buffer, only nsfs links', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'nsx-fd-table-'))
+  t.after(() => rmSync(root, {recursive: true, force: true}))
+  mkdirSync(join(root, '400', 'ns'), {recursive: true})
+  symlinkSync('net:[4026531992]', join(root, '400', 'ns', 'net'))
+  const fds = join(root, '400', 'fd')
+  mkdirSync(fds)
+  // 2,500 entries (about 60 KB of dirents): the nsfs ones come in no particular directory order.
+  for (let fd = 0; fd < 2500; fd++) symlinkSync(fd % 2 === 0 ? '/dev/null' : `pipe:[${fd}]`, join(fds, `x${fd}`))
+  for (let fd = 0; fd < 2500; fd++) rmSync(join(fds, `x${fd}`))
+  for (let fd = 0; fd < 2500; fd++) {
+    const target =
+      fd === 2 || fd === 10 || fd === 9 || fd === 2499
+        ? `net:[${4026532500 + fd}]`
+        : fd === 11
+          ? `/${'long/'.repeat(40)}net:[4026532011]` // not nsfs however it ends
+          : fd === 12
+            ? 'net:[40265x]'
+            : fd === 13
+              ? 'network:[4026532013]'
+              : fd % 2 === 0
+                ? '/dev/null'
+                : `socket:[${fd}]`
+    symlinkSync(target, join(fds, String(fd)))
+  }
+  const d = discoverNamespaces({procRoot: root, relations: false})
+  const held = d.namespaces.filter((r) => r.pids.length === 0)
+  // Every nsfs link of the 2,500 entries, none of the look-alikes (one namespace each, ascending inode).
+  assert.deepEqual(
+    held.flatMap((r) => r.holders),
+    [
+      {kind: 'fd', pid: 400, fd: 2},
+      {kind: 'fd', pid: 400, fd: 9},
+      {kind: 'fd', pid: 400, fd: 10},
+      {kind: 'fd', pid: 400, fd: 2499},
+    ],
+  )
+  assert.deepEqual(held.map((r) => `${r.type}:${r.inode}`), ['net:4026532502', 'net:4026532509', 'net:4026532510', 'net:4026534999'])
+  // Three fds on one namespace: one holder each, in the name (strcmp) order readdirSync listed them in.
+  const two = mkdtempSync(join(tmpdir(), 'nsx-fd-order-'))
+  t.after(() => rmSync(two, {recursive: true, force: true}))
+  mkdirSync(join(two, '401', 'fd'), {recursive: true})
+  mkdirSync(join(two, '401', 'ns'))
+  symlinkSync('net:[4026531992]', join(two, '401', 'ns', 'net'))
+  for (const fd of ['9', '10', '2']) symlinkSync('net:[4026532600]', join(two, '401', 'fd', fd))
+  assert.deepEqual(discoverNamespaces({procRoot: two, relations: false}).get('net', 4026532600)?.holders, [
+    {kind: 'fd', pid: 401, fd: 10},
+    {kind: 'fd', pid: 401, fd: 2},
+    {kind: 'fd', pid: 401, fd: 9},
+  ])
+})
