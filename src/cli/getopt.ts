@@ -105,3 +105,42 @@ function findLong(name: string, specs: readonly OptionSpec[]): OptionSpec {
   }
   throw new GetoptError(`unrecognized option '--${name}'`)
 }
+
+/**
+ * Options anywhere on the line, as oclif takes them (the fast paths of the inspection
+ * commands): getopt resumes after each word that is not an option; those words, and every
+ * word after `--`, are positional, in command-line order. With numbers, a word like "-5" is
+ * positional too (a bad pid to refuse clearly, not a cluster of unknown short options) unless
+ * it is the value of the option before it. Stops at the first `help` option: {help: true}.
+ */
+export function getoptAnywhere(
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  numbers = false,
+): {help: boolean; options: ParsedOption[]; positional: string[]} {
+  const dash = argv.indexOf('--')
+  const words = dash < 0 ? argv : argv.slice(0, dash)
+  const takesValue = (w = '') => specs.some((s) => s.arg === 'required' && (w === `--${s.long}` || w === `-${s.short}`))
+  const found: [number, string][] = []
+  let rest: string[] = []
+  let at: number[] = [] // each word of rest's index in argv
+  words.forEach((w, i) => {
+    if (numbers && /^-\d+$/.test(w) && !takesValue(words[i - 1])) found.push([i, w])
+    else rest.push(w), at.push(i)
+  })
+  const options: ParsedOption[] = []
+  for (;;) {
+    const r = getopt(rest, specs)
+    for (const o of r.options) {
+      if (o.key === 'help') return {help: true, options, positional: []}
+      options.push(o)
+    }
+    if (r.rest.length === 0) break
+    const k = rest.length - r.rest.length
+    found.push([at[k], r.rest[0]])
+    rest = r.rest.slice(1)
+    at = at.slice(k + 1)
+  }
+  const positional = found.sort((a, b) => a[0] - b[0]).map(([, w]) => w)
+  return {help: false, options, positional: dash < 0 ? positional : [...positional, ...argv.slice(dash + 1)]}
+}

@@ -1,6 +1,6 @@
 import {NsxError} from '../cli/errors.js'
 import {FastOutcome, HELP, runFast, writeOut} from '../cli/fast.js'
-import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
+import {GetoptError, OptionSpec, getoptAnywhere} from '../cli/getopt.js'
 import {palette} from '../render/colour.js'
 import {gatherReport} from './report.js'
 import {renderReport} from './render-report.js'
@@ -34,36 +34,19 @@ export interface ParsedArgs {
 
 /** Options anywhere on the line, as oclif takes them. */
 export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], usage: string): ParsedArgs {
-  const dash = argv.indexOf('--')
-  const positional: string[] = []
-  let rest: string[] = []
-  const takesValue = new Set(specs.filter((o) => o.arg === 'required' && o.long).map((o) => `--${o.long}`))
-  const words = dash < 0 ? argv : argv.slice(0, dash)
-  words.forEach((w, i) => {
+  let r
+  try {
     // "-5" is a pid (to refuse with a clear message), unless it is the value of --uid/--gid.
-    if (/^-\d+$/.test(w) && !takesValue.has(words[i - 1] ?? '')) positional.push(w)
-    else rest.push(w)
-  })
-  if (dash >= 0) positional.push(...argv.slice(dash + 1))
-  const values = new Map<string, string | true>()
-  const given: {key: string; value: string | true}[] = []
-  for (;;) {
-    let r
-    try {
-      r = getopt(rest, specs)
-    } catch (err) {
-      if (err instanceof GetoptError) throw new NsxError(err.message)
-      throw err
-    }
-    for (const o of r.options) {
-      if (o.key === 'help') return {help: true, positional, values, given}
-      values.set(o.key, o.value ?? true)
-      given.push({key: o.key, value: o.value ?? true})
-    }
-    if (r.rest.length === 0) break
-    positional.push(r.rest[0])
-    rest = r.rest.slice(1)
+    r = getoptAnywhere(argv, specs, true)
+  } catch (err) {
+    if (err instanceof GetoptError) throw new NsxError(err.message)
+    throw err
   }
+  const {positional} = r
+  const values = new Map<string, string | true>()
+  const given = r.options.map((o) => ({key: o.key, value: o.value ?? (true as const)}))
+  for (const o of given) values.set(o.key, o.value)
+  if (r.help) return {help: true, positional, values, given}
   if (positional.length === 0) throw new NsxError(`missing pid (usage: ${usage})`)
   if (positional.length > 1) throw new NsxError(`unexpected argument: ${positional[1]}`)
   return {help: false, positional, values, given}

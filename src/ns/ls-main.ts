@@ -1,5 +1,5 @@
 import {FastOutcome, HELP, runFast, writeOut} from '../cli/fast.js'
-import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
+import {GetoptError, OptionSpec, getoptAnywhere} from '../cli/getopt.js'
 import {LsOptions, executeLs, jsonText} from './ls-run.js'
 import {normaliseTreeArgs} from './ls-options.js'
 
@@ -25,46 +25,37 @@ export const LS_OPTIONS: readonly OptionSpec[] = [
 
 /** Options anywhere on the line (as oclif takes them), words as the namespace argument. */
 export function parseLsArgs(argv: readonly string[]): LsOptions | 'help' {
-  const words = normaliseTreeArgs(argv)
-  const dash = words.indexOf('--')
-  let rest = dash < 0 ? words : words.slice(0, dash)
-  const positional = dash < 0 ? [] : words.slice(dash + 1)
+  const r = getoptAnywhere(normaliseTreeArgs(argv), LS_OPTIONS)
+  if (r.help) return 'help'
   const o: LsOptions = {}
-  for (;;) {
-    const r = getopt(rest, LS_OPTIONS)
-    for (const opt of r.options) {
-      switch (opt.key) {
-        case 'help':
-          return 'help'
-        case 'output':
-          o.output = opt.value
-          break
-        case 'output-all':
-          o.outputAll = true
-          break
-        case 'type':
-          ;(o.type ??= []).push(opt.value ?? '')
-          break
-        case 'task':
-          o.task = opt.value
-          break
-        case 'tree':
-          o.tree = opt.value ?? 'process'
-          break
-        case 'list':
-        case 'noheadings':
-        case 'raw':
-        case 'notruncate':
-        case 'json':
-          o[opt.key] = true
-          break
-        // nowrap: accepted, nothing to do (nsx never wraps)
-      }
+  for (const opt of r.options) {
+    switch (opt.key) {
+      case 'output':
+        o.output = opt.value
+        break
+      case 'output-all':
+        o.outputAll = true
+        break
+      case 'type':
+        ;(o.type ??= []).push(opt.value ?? '')
+        break
+      case 'task':
+        o.task = opt.value
+        break
+      case 'tree':
+        o.tree = opt.value ?? 'process'
+        break
+      case 'list':
+      case 'noheadings':
+      case 'raw':
+      case 'notruncate':
+      case 'json':
+        o[opt.key] = true
+        break
+      // nowrap: accepted, nothing to do (nsx never wraps)
     }
-    if (r.rest.length === 0) break
-    positional.push(r.rest[0])
-    rest = r.rest.slice(1)
   }
+  const positional = r.positional
   if (positional.length > 1) throw new GetoptError(`unexpected argument: ${positional[1]}`)
   o.namespace = positional[0]
   return o

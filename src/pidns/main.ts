@@ -1,5 +1,5 @@
 import {FastOutcome, HELP, runFast, writeOut} from '../cli/fast.js'
-import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
+import {GetoptError, OptionSpec, getoptAnywhere} from '../cli/getopt.js'
 import {PstreeOptions, executePstree} from './run.js'
 
 /**
@@ -20,46 +20,36 @@ export const PSTREE_OPTIONS: readonly OptionSpec[] = [
 
 /** Options anywhere on the line, as oclif takes them. */
 export function parsePstreeArgs(argv: readonly string[]): PstreeOptions | 'help' {
-  const dash = argv.indexOf('--')
-  const positional: string[] = []
   // "-5" is a (bad) pid to refuse with a clear message, not a cluster of unknown short options.
-  let rest: string[] = []
-  for (const w of dash < 0 ? argv : argv.slice(0, dash)) (/^-\d+$/.test(w) ? positional : rest).push(w)
-  if (dash >= 0) positional.push(...argv.slice(dash + 1))
+  const r = getoptAnywhere(argv, PSTREE_OPTIONS, true)
+  if (r.help) return 'help'
   const o: PstreeOptions = {}
-  for (;;) {
-    const r = getopt(rest, PSTREE_OPTIONS)
-    for (const opt of r.options) {
-      switch (opt.key) {
-        case 'help':
-          return 'help'
-        case 'ns':
-          o.ns = opt.value
-          break
-        case 'arguments':
-          o.arguments = true
-          break
-        case 'uid-changes':
-          o.uidChanges = true
-          break
-        case 'show-parents':
-          o.showParents = true
-          break
-        case 'threads':
-          o.threads = true
-          break
-        case 'ascii':
-          o.ascii = true
-          break
-        case 'json':
-          o.json = true
-          break
-      }
+  for (const opt of r.options) {
+    switch (opt.key) {
+      case 'ns':
+        o.ns = opt.value
+        break
+      case 'arguments':
+        o.arguments = true
+        break
+      case 'uid-changes':
+        o.uidChanges = true
+        break
+      case 'show-parents':
+        o.showParents = true
+        break
+      case 'threads':
+        o.threads = true
+        break
+      case 'ascii':
+        o.ascii = true
+        break
+      case 'json':
+        o.json = true
+        break
     }
-    if (r.rest.length === 0) break
-    positional.push(r.rest[0])
-    rest = r.rest.slice(1)
   }
+  const positional = r.positional
   if (positional.length > 1) throw new GetoptError(`unexpected argument: ${positional[1]}`)
   o.pid = positional[0]
   return o

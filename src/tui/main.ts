@@ -1,5 +1,5 @@
 import {NsxError, debugEnabled, describeError} from '../cli/errors.js'
-import {GetoptError, OptionSpec, getopt} from '../cli/getopt.js'
+import {GetoptError, OptionSpec, getoptAnywhere} from '../cli/getopt.js'
 import {SORT_KEYS, SortKey} from '../cgroup/arrange.js'
 import {TopOptions, executeTop} from './top.js'
 
@@ -20,50 +20,41 @@ export const TOP_OPTIONS: readonly OptionSpec[] = [
 
 export function parseTopArgs(argv: readonly string[]): TopOptions | 'help' {
   const o: TopOptions = {batch: false, delay: '1', sort: 'cpu', flat: false, json: false}
-  const positional: string[] = []
-  const dash = argv.indexOf('--')
-  let rest = dash < 0 ? [...argv] : argv.slice(0, dash)
-  for (;;) {
-    const r = getopt(rest, TOP_OPTIONS)
-    for (const opt of r.options) {
-      switch (opt.key) {
-        case 'help':
-          return 'help'
-        case 'batch':
-          o.batch = true
-          break
-        case 'flat':
-          o.flat = true
-          break
-        case 'json':
-          o.json = true
-          break
-        case 'delay':
-          o.delay = opt.value ?? ''
-          break
-        case 'iterations': {
-          const v = opt.value ?? ''
-          if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) {
-            throw new NsxError(`invalid iterations '${v}': expected a whole number of at least 1`)
-          }
-          o.iterations = Number(v)
-          break
+  const r = getoptAnywhere(argv, TOP_OPTIONS)
+  if (r.help) return 'help'
+  for (const opt of r.options) {
+    switch (opt.key) {
+      case 'batch':
+        o.batch = true
+        break
+      case 'flat':
+        o.flat = true
+        break
+      case 'json':
+        o.json = true
+        break
+      case 'delay':
+        o.delay = opt.value ?? ''
+        break
+      case 'iterations': {
+        const v = opt.value ?? ''
+        if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) {
+          throw new NsxError(`invalid iterations '${v}': expected a whole number of at least 1`)
         }
-        case 'sort': {
-          const v = opt.value ?? ''
-          if (!(SORT_KEYS as readonly string[]).includes(v)) {
-            throw new NsxError(`invalid sort key '${v}': expected one of ${SORT_KEYS.join(', ')}`)
-          }
-          o.sort = v as SortKey
-          break
+        o.iterations = Number(v)
+        break
+      }
+      case 'sort': {
+        const v = opt.value ?? ''
+        if (!(SORT_KEYS as readonly string[]).includes(v)) {
+          throw new NsxError(`invalid sort key '${v}': expected one of ${SORT_KEYS.join(', ')}`)
         }
+        o.sort = v as SortKey
+        break
       }
     }
-    if (r.rest.length === 0) break
-    positional.push(r.rest[0])
-    rest = r.rest.slice(1)
   }
-  if (dash >= 0) positional.push(...argv.slice(dash + 1))
+  const positional = r.positional
   if (positional.length > 1) throw new NsxError(`unexpected argument: ${positional[1]} (nsx top takes one cgroup path)`)
   o.cgroup = positional[0]
   return o

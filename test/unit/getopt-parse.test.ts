@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {getopt, GetoptError, OptionSpec} from '../../src/cli/getopt.js'
+import {getopt, getoptAnywhere, GetoptError, OptionSpec} from '../../src/cli/getopt.js'
 
 const SPECS: OptionSpec[] = [
   {key: 'all', long: 'all', short: 'a', arg: 'none'},
@@ -57,4 +57,19 @@ test('unknown options, missing arguments and arguments to flags are errors that 
   assert.throws(() => getopt(['-t'], SPECS), /option requires an argument -- 't'/)
   assert.throws(() => getopt(['--target'], SPECS), /option '--target' requires an argument/)
   assert.throws(() => getopt(['--all=yes'], SPECS), /option '--all' doesn't allow an argument/)
+})
+
+test('getoptAnywhere: options anywhere, positional words in command-line order, "-5" a word only with numbers and when no option wants it', () => {
+  const specs = [
+    {key: 'uid', long: 'uid', short: 'u', arg: 'required' as const},
+    {key: 'json', long: 'json', arg: 'none' as const},
+    {key: 'help', long: 'help', short: 'h', arg: 'none' as const},
+  ]
+  const r = getoptAnywhere(['a', '--uid', '1', 'b', '-5', '--json', '--', '--uid', 'c'], specs, true)
+  assert.deepEqual(r.positional, ['a', 'b', '-5', '--uid', 'c'])
+  assert.deepEqual(r.options.map((o) => [o.key, o.value]), [['uid', '1'], ['json', undefined]])
+  assert.deepEqual(getoptAnywhere(['-7', 'x', '--uid', '-1', '-u', '-2'], specs, true).positional, ['-7', 'x'])
+  assert.deepEqual(getoptAnywhere(['x', '--uid', '-1', '-u', '-2'], specs, true).options.map((o) => o.value), ['-1', '-2'])
+  assert.throws(() => getoptAnywhere(['-5'], specs), GetoptError)
+  assert.equal(getoptAnywhere(['x', '-h', 'y', '--bogus'], specs).help, true)
 })
