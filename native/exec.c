@@ -53,10 +53,12 @@
  *   A failing op prints "PREFIX: what(target): strerror" and exits 125. exec gives 126/127.
  *   After fork the parent exits with the command's status or dies of its signal.
  *
- * TEST HOOK
+ * TEST HOOKS
  *   NSX_TEST_PAUSE_BEFORE_PIN=FIFO makes `pin` open FIFO and read one byte before
- *   pidfd_open, so a test can kill the target in between. It is removed from the
- *   environment before exec and is meant for the test suite only.
+ *   pidfd_open, so a test can kill the target in between. NSX_TEST_PAUSE_AFTER_FORK=FIFO
+ *   does the same in fork-wait's parent between fork and recording the child's pid, so a
+ *   test can signal it there. Both are removed from the environment before exec and are
+ *   meant for the test suite only.
  */
 #include <errno.h>
 #include <signal.h>
@@ -166,6 +168,7 @@ static void op_exec(struct exec_state *st, char **args, int nargs)
 	if (nargs < 1)
 		die(EXIT_NSX_FAILURE, "invalid plan: exec needs a command");
 	unsetenv("NSX_TEST_PAUSE_BEFORE_PIN");
+	unsetenv("NSX_TEST_PAUSE_AFTER_FORK");
 	execvp(args[0], args);
 	die_errno(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, "failed to execute %s", args[0]);
 }
@@ -182,6 +185,7 @@ static void op_exec_shell(struct exec_state *st, char **args, int nargs)
 	char arg0[256];
 	snprintf(arg0, sizeof(arg0), "-%s", base);
 	unsetenv("NSX_TEST_PAUSE_BEFORE_PIN");
+	unsetenv("NSX_TEST_PAUSE_AFTER_FORK");
 	execl(shell, arg0, (char *)NULL);
 	die_errno(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, "failed to execute %s", shell);
 }

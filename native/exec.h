@@ -64,6 +64,9 @@ void wait_and_propagate(pid_t child) __attribute__((noreturn));
 /* Leave with a wait status: the exit code, or die of the same signal (a shell then sees 128+N). */
 void propagate_status(int status) __attribute__((noreturn));
 
+/* Test hook: when the environment variable VAR names a FIFO, read one byte from it (exec.c). */
+void test_hook_pause(const char *var);
+
 /* Start time of a process (field 22 of /proc/PID/stat), 0 when gone (or a zombie, unless zombie_ok). */
 unsigned long long proc_start_time(pid_t pid, bool zombie_ok);
 

@@ -67,8 +67,12 @@ unsigned long long proc_start_time(pid_t pid, bool zombie_ok)
 	return p ? strtoull(p, NULL, 10) : 0;
 }
 
-static void test_pause(const char *fifo)
+/* Test hooks: when the variable names a FIFO, open it and read one byte (see exec.c). */
+void test_hook_pause(const char *var)
 {
+	const char *fifo = getenv(var);
+	if (!fifo || !*fifo)
+		return;
 	int fd = open(fifo, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		die_errno(EXIT_NSX_FAILURE, "test hook: open(%s)", fifo);
@@ -83,9 +87,7 @@ static void op_pin(struct exec_state *st, char **args, int nargs)
 	(void)nargs;
 	pid_t pid = (pid_t)parse_long(args[0], "pid", 1, 4194304);
 	unsigned long long want = (unsigned long long)parse_long(args[1], "start time", 0, __LONG_MAX__);
-	const char *fifo = getenv("NSX_TEST_PAUSE_BEFORE_PIN");
-	if (fifo && *fifo)
-		test_pause(fifo);
+	test_hook_pause("NSX_TEST_PAUSE_BEFORE_PIN");
 	st->pid = pid;
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0) {
@@ -111,9 +113,7 @@ static void op_pin_thread(struct exec_state *st, char **args, int nargs)
 	(void)nargs;
 	pid_t tid = (pid_t)parse_long(args[0], "tid", 1, 4194304);
 	unsigned long long want = (unsigned long long)parse_long(args[1], "start time", 0, __LONG_MAX__);
-	const char *fifo = getenv("NSX_TEST_PAUSE_BEFORE_PIN");
-	if (fifo && *fifo)
-		test_pause(fifo);
+	test_hook_pause("NSX_TEST_PAUSE_BEFORE_PIN");
 	st->pid = tid;
 	int fd = (int)syscall(SYS_pidfd_open, tid, O_EXCL /* PIDFD_THREAD */);
 	if (fd < 0) {

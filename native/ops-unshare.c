@@ -591,6 +591,7 @@ static void op_fork_wait(struct exec_state *st, char **args, int nargs)
 		}
 		return;
 	}
+	test_hook_pause("NSX_TEST_PAUSE_AFTER_FORK");
 	st->child = child;
 	forward_to = child;
 	if (forward_signals)

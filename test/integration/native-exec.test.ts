@@ -56,12 +56,13 @@ test('job control: when the forked command stops, the executor stops too, and re
 })
 
 test('signals Node ignores (SIGPIPE) are back to default for the command; the test hook variable is not passed on', () => {
-  const r = run('sh', ['-c', `trap '' PIPE; exec ${EXEC} exec sh -c 'grep SigIgn /proc/self/status; echo "hook=\${NSX_TEST_PAUSE_BEFORE_PIN-unset}"'`], {
-    env: {...process.env, NSX_TEST_PAUSE_BEFORE_PIN: '/nonexistent'},
+  const r = run('sh', ['-c', `trap '' PIPE; exec ${EXEC} exec sh -c 'grep SigIgn /proc/self/status; echo "hook=\${NSX_TEST_PAUSE_BEFORE_PIN-unset}"; echo "fork-hook=\${NSX_TEST_PAUSE_AFTER_FORK-unset}"'`], {
+    env: {...process.env, NSX_TEST_PAUSE_BEFORE_PIN: '/nonexistent', NSX_TEST_PAUSE_AFTER_FORK: '/nonexistent'},
   })
   const ign = BigInt(`0x${/SigIgn:\s+([0-9a-f]+)/.exec(r.stdout)![1]}`)
   assert.equal(ign & (1n << 12n), 0n, 'SIGPIPE (13) still ignored')
-  assert.match(r.stdout, /hook=unset/)
+  assert.match(r.stdout, /^hook=unset$/m)
+  assert.match(r.stdout, /^fork-hook=unset$/m)
 })
 
 test('pin refuses a start time that does not match, naming the pid', () => {

@@ -1,9 +1,10 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, readlinkSync, rmSync} from 'node:fs'
+import {closeSync, constants, mkdtempSync, openSync, readlinkSync, rmSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {needCommand, needRoot, nsx, NSX_BIN, run, RunResult} from '../helpers/env.js'
+import {TestProcesses, waitFor} from '../helpers/processes.js'
 
 /**
  * The same command under util-linux unshare (2.38 here) and `nsx unshare`, side by side:
@@ -174,6 +175,44 @@ test('--forward-signals passes SIGTERM to the command; without it the fork paren
   const plain = both(['-f'], script)
   assert.deepEqual([plain.nsx.status, plain.nsx.stdout], [plain.ul.status, plain.ul.stdout])
   assert.equal(plain.nsx.stdout, 'ignored\n')
+})
+
+test('--forward-signals: a SIGTERM that arrives between the fork and the recording of the child\'s pid is passed on, not dropped', async (t) => {
+  if (!guard(t) || !needCommand(t, 'mkfifo', 'coreutils')) return
+  const dir = mkdtempSync(join(tmpdir(), 'nsx-unshare-fwd-'))
+  const procs = new TestProcesses()
+  t.after(() => {
+    procs.killAll()
+    rmSync(dir, {recursive: true, force: true})
+  })
+  // The executor's test hook holds fork-wait's parent right after fork, reading one byte from the FIFO.
+  const fifo = join(dir, 'fifo')
+  run('mkfifo', [fifo])
+  const script = 'trap "echo forwarded; exit 3" TERM; echo started; while :; do sleep 0.1; done'
+  const child = procs.spawn(process.execPath, [NSX_BIN, 'unshare', '--forward-signals', '--kill-child', 'sh', '-c', script], {
+    env: {...process.env, NSX_TEST_PAUSE_AFTER_FORK: fifo},
+  })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()))
+  const done = new Promise<[number | null, string | null]>((resolve) => child.on('close', (code, sig) => resolve([code, sig])))
+  // The command has set its trap, and the parent is in the hook: a FIFO opens for writing without blocking only once a reader is there.
+  await waitFor(() => out === 'started\n', 10000, 'the command to start')
+  let fd = -1
+  await waitFor(() => {
+    try {
+      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)
+      return true
+    } catch {
+      return false
+    }
+  }, 10000, 'the fork parent to pause in the test hook')
+  process.kill(child.pid!, 'SIGTERM')
+  writeSync(fd, 'x')
+  closeSync(fd)
+  assert.deepEqual(await done, [3, null], err)
+  assert.equal(out, 'started\nforwarded\n')
 })
 
 test('--clear-env and --whitelist-env leave the command only the variables named', (t) => {
