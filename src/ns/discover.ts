@@ -328,11 +328,21 @@ const NSPROXY_TYPES: ReadonlySet<NsType> = new Set(['mnt', 'net', 'uts', 'ipc', 
 /** Set by readLinks: the last process read had no nsproxy (a zombie: lsns still counts its pid and user). */
 let nsproxyGone = false
 
+/** readLinks' per-type paths and names, for the types array it was last given. */
+let linkTypes: readonly NsType[] = []
+let paths: string[] = []
+let names: Uint8Array[] = []
+
 /**
  * Fill inodes[] from PFD/ns/<type> for each type (mnt first). 'gone' when the process has
  * exited, 'denied' when ptrace rules forbid it. A zombie keeps only its pid and user links.
  */
 function readLinks(scan: ProcScan, pfd: number, types: readonly NsType[], inodes: number[]): 'ok' | 'gone' | 'denied' {
+  if (types !== linkTypes) {
+    linkTypes = types
+    paths = types.map((t) => NS_PATH.get(t)!)
+    names = types.map((t) => TYPE_BYTES.get(t)!)
+  }
   let found = false
   let denied = false
   nsproxyGone = false
@@ -340,7 +350,7 @@ function readLinks(scan: ProcScan, pfd: number, types: readonly NsType[], inodes
   for (let i = 0; i < types.length; i++) {
     const type = types[i]
     if (nsproxyGone && NSPROXY_TYPES.has(type)) continue // would fail with ENOENT: a syscall for nothing
-    const n = scan.readLink(pfd, NS_PATH.get(type)!)
+    const n = scan.readLink(pfd, paths[i])
     if (n < 0) {
       const errno = -n
       if (deniedErrno(errno)) {
@@ -355,7 +365,7 @@ function readLinks(scan: ProcScan, pfd: number, types: readonly NsType[], inodes
       }
       throw new SyscallError(`readlink ns/${type}`, errno)
     }
-    const ino = linkInode(scan.link, n, TYPE_BYTES.get(type)!)
+    const ino = linkInode(scan.link, n, names[i])
     if (ino >= 0) {
       inodes[i] = ino
       found = true
