@@ -2,7 +2,8 @@
 # nsx ls --json against lsns -J, in the same run, on a host loaded with about 1,000
 # processes in about 250 extra namespaces (GROUPS groups of one pid, mnt, uts, ipc and
 # net namespace each, with PER_GROUP processes in each group). Needs root and hyperfine.
-# Prints both tools' times without and with the load, the ratio, and the cost per process.
+# Prints both tools' times without and with the load, the ratio, and the cost per process;
+# node -e 0 runs in the same hyperfine run, as the floor of nsx's fixed cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GROUPS_N=${GROUPS_N:-50}
@@ -25,7 +26,7 @@ trap cleanup EXIT
 
 measure() { # label -> mean seconds of each tool, in $tmp/$label.json
   # -i: on a busy machine either tool may lose a race with an exiting process now and then.
-  hyperfine -N -i --warmup 3 --runs "$RUNS" --export-json "$tmp/$1.json" "$NSX ls --json" "lsns -J" >/dev/null 2>&1
+  hyperfine -N -i --warmup 3 --runs "$RUNS" --export-json "$tmp/$1.json" "$NSX ls --json" "lsns -J" "node -e 0" >/dev/null 2>&1
 }
 mean() { node -e 'const r=require(process.argv[1]).results; console.log(r[Number(process.argv[2])].mean)' "$tmp/$1.json" "$2"; }
 nprocs() { ls /proc | grep -c '^[0-9]'; }
@@ -46,13 +47,14 @@ load_procs=$(nprocs)
 load_ns=$(lsns -J -l | grep -c '"ns":')
 measure load
 
-node - "$base_procs" "$load_procs" "$load_ns" "$(mean base 0)" "$(mean base 1)" "$(mean load 0)" "$(mean load 1)" <<'JS'
-const [bp, lp, ns, nb, lb, nl, ll] = process.argv.slice(2).map(Number)
+node - "$base_procs" "$load_procs" "$load_ns" "$(mean base 0)" "$(mean base 1)" "$(mean load 0)" "$(mean load 1)" "$(mean load 2)" <<'JS'
+const [bp, lp, ns, nb, lb, nl, ll, node] = process.argv.slice(2).map(Number)
 const ms = (s) => (s * 1000).toFixed(1) + ' ms'
 const per = (a, b) => (((b - a) / (lp - bp)) * 1e6).toFixed(1) + ' µs'
 console.log(`processes: ${bp} without the load, ${lp} with it (${ns} namespaces)`)
 console.log(`nsx ls --json : ${ms(nb)} -> ${ms(nl)}  (${per(nb, nl)} per process)`)
 console.log(`lsns -J       : ${ms(lb)} -> ${ms(ll)}  (${per(lb, ll)} per process)`)
+console.log(`node -e 0     : ${ms(node)} (Node's own start-up, part of nsx's fixed cost)`)
 console.log(`ratio nsx/lsns under load: ${(nl / ll).toFixed(2)} (below 1: nsx is faster)`)
 // Fixed costs differ (Node's start-up against a C binary): where the lines cross, if they do.
 const slope = (ll - lb - (nl - nb)) / (lp - bp)
