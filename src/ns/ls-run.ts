@@ -7,7 +7,7 @@ import {glyphsFor} from '../render/tree.js'
 import {ColumnName, parseColumns, renderListing} from './columns.js'
 import {discoverNamespaces} from './discover.js'
 import {TREE_MODES, TreeMode, arrangeTree, flatRows} from './hierarchy-tree.js'
-import {formatJson} from './json-output.js'
+import {formatJson, namespacesJson} from './json-output.js'
 import {NamespaceJson, listNamespaces, readPpid, toJson} from './listing.js'
 import {parseInode, parseTypes} from './ls-options.js'
 import {NetnsIds} from './netnsid.js'
@@ -106,6 +106,9 @@ export function executeLs(o: LsOptions): {json: {namespaces: NamespaceJson[]}} |
   }
 }
 
+/** The --json document in formatJson's layout; executeLs's own shape is written directly (json-output.ts). */
 export function jsonText(doc: unknown): string {
-  return `${formatJson(doc)}\n`
+  const namespaces = (doc as {namespaces?: unknown}).namespaces
+  const direct = Array.isArray(namespaces) && Object.keys(doc as object).length === 1
+  return `${direct ? namespacesJson(namespaces as NamespaceJson[]) : formatJson(doc)}\n`
 }

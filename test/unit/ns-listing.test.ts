@@ -4,10 +4,11 @@ import {statSync} from 'node:fs'
 import {join} from 'node:path'
 import {REPO} from '../helpers/env.js'
 import {discoverNamespaces} from '../../src/ns/discover.js'
-import {describeHolders, listNamespaces, ListedNamespace, readPpid, toJson} from '../../src/ns/listing.js'
+import {describeHolders, listNamespaces, ListedNamespace, NamespaceJson, readPpid, toJson} from '../../src/ns/listing.js'
 import {cellText, COLUMN_NAMES, DEFAULT_COLUMNS, parseColumns, renderListing} from '../../src/ns/columns.js'
 import {arrangeTree, flatRows} from '../../src/ns/hierarchy-tree.js'
 import {formatJson} from '../../src/ns/json-output.js'
+import {jsonText} from '../../src/ns/ls-run.js'
 import {normaliseTreeArgs, parseInode, parseTypes} from '../../src/ns/ls-options.js'
 import {ASCII_GLYPHS, UNICODE_GLYPHS} from '../../src/render/tree.js'
 import {palette} from '../../src/render/colour.js'
@@ -100,6 +101,30 @@ test('formatJson is valid JSON equal to its input, with plain objects and arrays
   assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(value)))
   assert.match(text, /\{"kind": "fd", "pid": 1, "fd": 5\}/)
   assert.match(text, /"pids": \[100, 150\]/)
+})
+
+test('nsx ls --json is written field by field, byte for byte as formatJson lays the document out', () => {
+  const listed = listing().map(toJson)
+  const odd: NamespaceJson = {
+    ns: 4026532999, type: 'net', path: '/run/netns/a "b"\n\x1b[31m', nprocs: 0, pid: null, ppid: null,
+    command: 'sh\u2028-c\0', uid: Number.NaN, user: null, netnsid: 0, nsfs: ['/run/netns/a b', 'q"\\'],
+    pns: null, ons: 4026531837, pids: [1, Number.NaN],
+    holders: [
+      {kind: 'fd', pid: 1, fd: 5},
+      {kind: 'bind-mount', path: '/p\tq'}, // no mountPid: the key is left out
+      {kind: 'thread', pid: 1, tid: 2},
+      {kind: 'parent', of: 7},
+      {kind: 'owner', of: 8},
+      {kind: 'for-children', pid: 9},
+    ],
+  }
+  const empty: NamespaceJson = {...odd, path: null, command: null, uid: 0, user: 'root', netnsid: null, nsfs: [], pids: [], holders: []}
+  for (const namespaces of [listed, [odd, empty, ...listed], []]) {
+    const doc = {namespaces}
+    assert.equal(jsonText(doc), `${formatJson(doc)}\n`)
+  }
+  // Another shape still goes through formatJson.
+  assert.equal(jsonText({namespaces: [], extra: 1}), `${formatJson({namespaces: [], extra: 1})}\n`)
 })
 
 test('HOLDERS counts processes and names the rest', () => {
