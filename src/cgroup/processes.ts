@@ -1,6 +1,6 @@
 import {performance} from 'node:perf_hooks'
 import {PROC_ROOT, readText} from '../proc/fs.js'
-import {parseStat, readCommandLine} from '../proc/process.js'
+import {readCommandLine} from '../proc/process.js'
 import {NsLinks, readNsLinks} from '../ns/links.js'
 import {HostReference, decideHost, findHostReference} from '../inspect/host.js'
 import {NS_TYPES, NsType} from '../ns/types.js'
@@ -44,6 +44,7 @@ export function differingNamespaces(mine: NsLinks | undefined, ref: HostReferenc
  * so a container reads as one. Processes that exit meanwhile are skipped.
  */
 interface Seen {
+  pid: number
   /** /proc/PID/stat, kept open: one pread per refresh. */
   stat: ControlFile
   ticks: number
@@ -51,6 +52,69 @@ interface Seen {
   start: number
   command: string
   namespaces: NsType[]
+  /** This refresh's figures (the record is reused from one refresh to the next). */
+  cpuPercent: number | null
+  rssBytes: number
+  /** Refresh at which it was last read. */
+  seenAt: number
+}
+
+/** The fields of /proc/PID/stat the sampler needs, parsed from its bytes without a string. */
+export interface StatFigures {
+  /** utime + stime, in USER_HZ ticks. */
+  ticks: number
+  starttime: number
+  /** Resident pages. */
+  rss: number
+}
+
+const CLOSE_PAREN = 41
+const SPACE = 32
+
+/**
+ * utime+stime (fields 14, 15), starttime (22) and rss (24) of a /proc/PID/stat line, counted
+ * after the last ')' (the command name may hold spaces and parentheses). false when short.
+ */
+export function parseStatFigures(b: Uint8Array, out: StatFigures): boolean {
+  let i = b.lastIndexOf(CLOSE_PAREN)
+  if (i < 0) return false
+  // Field 3 (state) starts two bytes after ')'; field k starts after k-3 more spaces.
+  let field = 2
+  i += 1
+  let utime = -1
+  let stime = -1
+  let start = -1
+  for (; i < b.length; i++) {
+    if (b[i] !== SPACE) continue
+    field++
+    if (field !== 14 && field !== 15 && field !== 22 && field !== 24) continue
+    let n = 0
+    let j = i + 1
+    for (; j < b.length; j++) {
+      const c = b[j]
+      if (c < 48 || c > 57) break
+      n = n * 10 + (c - 48)
+    }
+    if (j === i + 1) return false
+    if (field === 14) utime = n
+    else if (field === 15) stime = n
+    else if (field === 22) start = n
+    else {
+      out.ticks = utime + stime
+      out.starttime = start
+      out.rss = n
+      return utime >= 0 && stime >= 0 && start >= 0
+    }
+    i = j - 1
+  }
+  return false
+}
+
+/** The command name between the first '(' and the last ')' of a stat line. */
+function commOf(b: Uint8Array): string {
+  const open = b.indexOf(40)
+  const close = b.lastIndexOf(CLOSE_PAREN)
+  return Buffer.from(b.buffer, b.byteOffset + open + 1, Math.max(0, close - open - 1)).toString('latin1')
 }
 
 /** Bytes per page, from this process's own RSS in kB (status) and in pages (statm). */
@@ -64,6 +128,9 @@ export function pageSizeFrom(statusText: string | undefined, statmText: string |
 
 export class ProcessSampler {
   private last = new Map<number, Seen>()
+  private generation = 0
+  private procs: ControlFile | undefined
+  private readonly figures: StatFigures = {ticks: 0, starttime: 0, rss: 0}
   // A quarter of the descriptor budget: the collector keeps most of it.
   private readonly files = new ControlFiles(Math.floor(defaultOpenFileBudget() / 4), 0)
   private readonly host: HostReference | undefined
@@ -77,48 +144,68 @@ export class ProcessSampler {
   }
 
   sample(procsFile: string, limit = 200): CgroupProcess[] {
-    const pids = parsePidList(readText(procsFile)).slice(0, 5000)
-    const seen = new Map<number, Seen>()
-    const out: CgroupProcess[] = []
+    const generation = ++this.generation
+    if (this.procs === undefined || this.procs.path !== procsFile) {
+      this.files.close(this.procs)
+      this.procs = this.files.handle(procsFile)
+    }
+    const pids = parsePidList(this.files.readBytes(this.procs))
+    if (pids.length > 5000) pids.length = 5000
+    const fig = this.figures
+    const live: Seen[] = []
     for (const pid of pids) {
       let prev = this.last.get(pid)
+      if (prev !== undefined && prev.seenAt === generation) continue // listed twice
       const stat = prev?.stat ?? this.files.handle(`${this.procRoot}/${pid}/stat`)
-      const statText = this.files.read(stat)
-      if (statText === undefined) {
+      // Parsed at once: the next read reuses the buffer.
+      const b = this.files.readBytes(stat)
+      if (b === undefined || !parseStatFigures(b, fig)) {
         this.files.close(stat)
+        if (prev) this.last.delete(pid)
         continue
       }
       const at = performance.now()
-      const st = parseStat(statText)
-      const ticks = st.utime + st.stime
       // A reused pid is another process: its open stat file shows the new one, the start time tells.
-      if (prev && prev.start !== st.starttime) prev = undefined
-      let cpuPercent: number | null = null
-      // Same pid and same start time: the same process, not a reused pid.
-      if (prev && prev.start === st.starttime && at > prev.at && ticks >= prev.ticks) {
-        cpuPercent = ((ticks - prev.ticks) / USER_HZ / ((at - prev.at) / 1000)) * 100
+      if (prev && prev.start !== fig.starttime) {
+        this.last.delete(pid)
+        prev = undefined
       }
-      // Command line and namespaces are read once per process: one stat read per refresh
-      // keeps a cgroup of hundreds of processes cheap to watch.
-      let command = prev && prev.start === st.starttime ? prev.command : undefined
-      let namespaces = prev && prev.start === st.starttime ? prev.namespaces : undefined
-      if (command === undefined || namespaces === undefined) {
+      if (prev === undefined) {
+        // Command line and namespaces are read once per process: one stat read per refresh
+        // keeps a cgroup of hundreds of processes cheap to watch.
         const cmd = readCommandLine(pid, this.procRoot)
-        command = cmd && cmd.length > 0 ? cmd : `[${st.comm}]`
-        namespaces = differingNamespaces(readNsLinks(`${this.procRoot}/${pid}`), this.host, this.own)
+        const command = cmd && cmd.length > 0 ? cmd : `[${commOf(b)}]`
+        const namespaces = differingNamespaces(readNsLinks(`${this.procRoot}/${pid}`), this.host, this.own)
+        prev = {pid, stat, ticks: fig.ticks, at, start: fig.starttime, command, namespaces, cpuPercent: null, rssBytes: 0, seenAt: 0}
+        this.last.set(pid, prev)
+      } else {
+        // Same pid and same start time: the same process, not a reused pid.
+        prev.cpuPercent = at > prev.at && fig.ticks >= prev.ticks ? ((fig.ticks - prev.ticks) / USER_HZ / ((at - prev.at) / 1000)) * 100 : null
+        prev.ticks = fig.ticks
+        prev.at = at
       }
-      seen.set(pid, {stat, ticks, at, start: st.starttime, command, namespaces})
-      out.push({pid, command, cpuPercent, rssBytes: st.rss * this.pageSize, namespaces})
+      prev.rssBytes = fig.rss * this.pageSize
+      prev.seenAt = generation
+      live.push(prev)
     }
-    for (const [pid, p] of this.last) if (!seen.has(pid)) this.files.close(p.stat)
-    this.last = seen
-    out.sort((a, b) => (b.cpuPercent ?? -1) - (a.cpuPercent ?? -1) || (b.rssBytes ?? 0) - (a.rssBytes ?? 0) || a.pid - b.pid)
-    return out.slice(0, limit)
+    for (const [pid, p] of this.last) {
+      if (p.seenAt === generation) continue
+      this.files.close(p.stat)
+      this.last.delete(pid)
+    }
+    live.sort((a, b) => (b.cpuPercent ?? -1) - (a.cpuPercent ?? -1) || b.rssBytes - a.rssBytes || a.pid - b.pid)
+    const out: CgroupProcess[] = []
+    for (let i = 0; i < live.length && i < limit; i++) {
+      const p = live[i]
+      out.push({pid: p.pid, command: p.command, cpuPercent: p.cpuPercent, rssBytes: p.rssBytes, namespaces: p.namespaces})
+    }
+    return out
   }
 
   /** Forget CPU baselines (the selection moved to another cgroup). */
   reset(): void {
     this.files.closeAll()
+    this.procs = undefined
     this.last.clear()
   }
 

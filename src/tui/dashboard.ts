@@ -11,6 +11,7 @@ import {colourEnabled} from '../render/colour.js'
 import {printable} from '../render/printable.js'
 import {ASCII_MARKS, UNICODE_MARKS, fitColumns, headerLine, rowLine, ellipsizeLeft} from './rows.js'
 import {DashboardState} from './state.js'
+import {useCoalescedFrames} from './chart-frame.js'
 import {chooseTerminal} from './terminal.js'
 
 export interface DashboardOptions {
@@ -293,6 +294,9 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     memChart = line({...common, left: '33%', width: '33%', label: ' Memory MiB ', style: {line: ink('cyan'), ...axes}})
     screen.append(cpuChart)
     screen.append(memChart)
+    // The canvas exists once attached: draw its frames with fewer colour escapes.
+    const inner = (cpuChart as unknown as {ctx?: {_canvas?: object}}).ctx?._canvas
+    if (inner) useCoalescedFrames(inner)
     if (colour) {
       gauge = gaugeW({left: '66%', width: '34%', height: 4, label: ' memory ', stroke: 'green', fill: 'white', border: 'line'})
       screen.append(gauge)

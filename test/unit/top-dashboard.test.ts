@@ -1,8 +1,11 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {arrange} from '../../src/cgroup/arrange.js'
 import {CgroupStats} from '../../src/cgroup/rates.js'
-import {differingNamespaces, pageSizeFrom, parseVmRss} from '../../src/cgroup/processes.js'
+import {ProcessSampler, differingNamespaces, pageSizeFrom, parseStatFigures, parseVmRss} from '../../src/cgroup/processes.js'
 import {parseDelay, normaliseCgroupPath} from '../../src/cgroup/options.js'
 import {fitColumns, headerLine, rowLine, ellipsizeLeft, TUI_COLUMNS, MIN_NAME_WIDTH, ASCII_MARKS} from '../../src/tui/rows.js'
 import {DashboardState} from '../../src/tui/state.js'
@@ -214,4 +217,54 @@ test('a cgroup name with control characters (a delegated user chose it) reaches 
     assert.doesNotMatch(renderBatch(rows, '# header'), /[\x00-\x09\x0b-\x1f\x7f-\x9f]/)
   }
   assert.match(rowLine(arrange(stats, {sort: 'name', flat: true})[2], fitColumns(200), true), /^\/user\.slice\/\\x1b\]0;owned\\x07\\x1b\[8mx /)
+})
+
+test('stat figures are parsed from bytes, past a command name holding spaces and parentheses', () => {
+  const line = '4242 (a b) (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 731 269 0 0 20 0 1 0 98765 1234567 321 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n'
+  const out = {ticks: -1, starttime: -1, rss: -1}
+  assert.equal(parseStatFigures(Buffer.from(line, 'latin1'), out), true)
+  assert.deepEqual(out, {ticks: 731 + 269, starttime: 98765, rss: 321})
+  assert.equal(parseStatFigures(Buffer.from('1 (x) S 1 1 1', 'latin1'), out), false)
+  assert.equal(parseStatFigures(Buffer.from('no paren', 'latin1'), out), false)
+})
+
+test('the process sampler: CPU% from tick deltas of the same process, a reused pid starts afresh, exited ones leave', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nsx-procs-'))
+  try {
+    const stat = (pid: number, comm: string, ticks: number, start: number, rss: number) =>
+      writeFileSync(join(root, String(pid), 'stat'), `${pid} (${comm}) S 1 ${pid} ${pid} 0 -1 0 0 0 0 0 ${ticks} 0 0 0 20 0 1 0 ${start} 1000 ${rss} 0\n`)
+    for (const pid of [10, 11, 12]) {
+      mkdirSync(join(root, String(pid), 'ns'), {recursive: true})
+      writeFileSync(join(root, String(pid), 'cmdline'), `cmd${pid}\0arg\0`)
+    }
+    writeFileSync(join(root, '11', 'cmdline'), '')
+    stat(10, 'ten', 100, 5, 10)
+    stat(11, 'kworker (x)', 0, 6, 0)
+    stat(12, 'twelve', 50, 7, 20)
+    const procs = join(root, 'cgroup.procs')
+    writeFileSync(procs, '10\n11\n12\n')
+    const sampler = new ProcessSampler(root)
+    try {
+      const first = sampler.sample(procs)
+      assert.deepEqual(first.map((p) => [p.pid, p.command, p.cpuPercent]), [
+        [12, 'cmd12 arg', null],
+        [10, 'cmd10 arg', null],
+        [11, '[kworker (x)]', null],
+      ])
+      assert.equal(first[0].rssBytes, 20 * 4096)
+      stat(10, 'ten', 10_000, 5, 10) // busy
+      stat(12, 'other', 60, 99, 30) // pid 12 reused: a new start time
+      writeFileSync(procs, '10\n12\n') // 11 exited
+      const second = sampler.sample(procs)
+      assert.deepEqual(second.map((p) => p.pid), [10, 12])
+      assert.ok(second[0].cpuPercent !== null && second[0].cpuPercent > 0)
+      assert.equal(second[1].cpuPercent, null)
+      assert.equal(second[1].rssBytes, 30 * 4096)
+      assert.equal(sampler.sample(procs, 1).length, 1)
+    } finally {
+      sampler.close()
+    }
+  } finally {
+    rmSync(root, {recursive: true, force: true})
+  }
 })
