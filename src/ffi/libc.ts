@@ -337,10 +337,28 @@ export function loadScanCalls(): ScanCalls {
   scanCalls = {
     openat: c.lib.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)'),
     readlinkat: c.lib.func('intptr_t readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)'),
-    getdents64: c.lib.func('intptr_t getdents64(int fd, _Out_ uint8_t *buf, size_t size)'),
+    getdents64: getdents64Fn(c),
     statx: c.lib.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)'),
     close: c.lib.func('int close(int fd)'),
     errno: c.errno,
   }
   return scanCalls
+}
+
+/** getdents64(2) numbers where glibc (before 2.30) has no wrapper for it. */
+const SYS_GETDENTS64: Partial<Record<string, number>> = {x64: 217, arm64: 61, riscv64: 61, loong64: 61, ia32: 220, arm: 217}
+
+/** glibc's getdents64 (2.30 and later), else the raw system call; `wrapper: false` forces the latter. */
+export function getdents64Fn(c: Libc, wrapper = true): ScanCalls['getdents64'] {
+  if (wrapper) {
+    try {
+      return c.lib.func('intptr_t getdents64(int fd, _Out_ uint8_t *buf, size_t size)')
+    } catch {
+      // an older glibc: no such symbol
+    }
+  }
+  const nr = SYS_GETDENTS64[process.arch]
+  if (nr === undefined) throw new Error(`getdents64: no system call number known for ${process.arch}`)
+  const raw = c.lib.func('long syscall(long number, int fd, _Out_ uint8_t *buf, size_t size)')
+  return (fd, buf, size) => raw(nr, fd, buf, size)
 }

@@ -1,9 +1,10 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync} from 'node:fs'
+import {endianness, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {REPO} from '../helpers/env.js'
+import {getdents64Fn, loadLibc} from '../../src/ffi/libc.js'
 import {discoverNamespaces, NsRecord} from '../../src/ns/discover.js'
 import {parseNsfsMounts} from '../../src/ns/bind-mounts.js'
 import type {NsType} from '../../src/ns/types.js'
@@ -221,4 +222,28 @@ test('fd tables: holders in the name order readdir gave them, every entry of a t
     {kind: 'fd', pid: 401, fd: 2},
     {kind: 'fd', pid: 401, fd: 9},
   ])
+})
+
+test('getdents64 without the glibc wrapper (glibc before 2.30): the raw system call lists the same entries', () => {
+  const c = loadLibc()
+  const names = (fn: ReturnType<typeof getdents64Fn>) => {
+    const fd = openSync(join(PROC, '1', 'fd'), 'r')
+    const buf = new Uint8Array(4096)
+    const view = new DataView(buf.buffer)
+    const out: string[] = []
+    try {
+      for (let len = Number(fn(fd, buf, buf.length)); len > 0; len = Number(fn(fd, buf, buf.length))) {
+        for (let off = 0; off < len; off += view.getUint16(off + 16, endianness() === 'LE')) {
+          const end = buf.indexOf(0, off + 19)
+          out.push(Buffer.from(buf.subarray(off + 19, end)).toString())
+        }
+      }
+    } finally {
+      closeSync(fd)
+    }
+    return out.sort()
+  }
+  const raw = names(getdents64Fn(c, false))
+  assert.deepEqual(raw, ['.', '..', '0', '3', '5', '6'])
+  assert.deepEqual(names(getdents64Fn(c)), raw)
 })
