@@ -23,7 +23,11 @@ function counterRate(prev: number | undefined, cur: number | undefined, seconds:
   return (cur - prev) / seconds
 }
 
-export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined): CgroupStats {
+/**
+ * `into`: an object made by deriveStats before, overwritten with these figures instead of
+ * making a new one (the dashboard keeps one per cgroup rather than a thousand new ones a second).
+ */
+export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, into?: CgroupStats): CgroupStats {
   // Only the same cgroup instance gives a meaningful delta: a re-created one starts afresh.
   const same = prev !== undefined && prev.identity === cur.identity
   const seconds =
@@ -37,6 +41,34 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined): 
   let cpuLimitPercent: number | null = null
   if (cur.cpuQuotaUsec !== undefined && cur.cpuQuotaUsec !== null && cur.cpuPeriodUsec) {
     cpuLimitPercent = (cur.cpuQuotaUsec / cur.cpuPeriodUsec) * 100
+  }
+  if (into !== undefined) {
+    into.path = cur.path
+    into.identity = cur.identity
+    into.hierarchies = cur.hierarchies
+    into.cpuReadAt = cur.cpuReadAt
+    into.ioReadAt = cur.ioReadAt
+    into.procs = cur.procs
+    into.tasks = cur.tasks
+    into.procsHierarchy = cur.procsHierarchy
+    into.cpuUsageUsec = cur.cpuUsageUsec
+    into.cpuQuotaUsec = cur.cpuQuotaUsec
+    into.cpuPeriodUsec = cur.cpuPeriodUsec
+    into.memoryBytes = cur.memoryBytes
+    into.inactiveFileBytes = cur.inactiveFileBytes
+    into.memoryLimitBytes = cur.memoryLimitBytes
+    into.pidsCurrent = cur.pidsCurrent
+    into.pidsMax = cur.pidsMax
+    into.ioReadBytes = cur.ioReadBytes
+    into.ioWriteBytes = cur.ioWriteBytes
+    into.pressure = cur.pressure
+    into.cpuPercent = usec === null ? null : usec / 1e4
+    into.ioReadBytesPerSec = rd
+    into.ioWriteBytesPerSec = wr
+    into.workingSetBytes = workingSetBytes
+    into.cpuLimitPercent = cpuLimitPercent
+    into.intervalSeconds = seconds
+    return into
   }
   // Spelled out rather than spread: one object shape, built fast for hundreds of rows.
   return {
@@ -71,22 +103,35 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined): 
 /**
  * Stats for every cgroup of `cur`, against `prev` where the same cgroup was seen. A row
  * whose counters were carried over rather than read again (a dashboard row off screen) keeps
- * the rates it had in `lastStats`.
+ * the rates it had in `lastStats`. With `reuse`, each cgroup's object in `lastStats` is
+ * overwritten and returned rather than a new one made: the caller must hold no other use
+ * of `lastStats`' objects than as this refresh's result.
  */
-export function deriveAll(cur: Snapshot, prev: Snapshot | undefined, lastStats?: ReadonlyMap<string, CgroupStats>): CgroupStats[] {
+export function deriveAll(
+  cur: Snapshot,
+  prev: Snapshot | undefined,
+  lastStats?: ReadonlyMap<string, CgroupStats>,
+  reuse = false,
+): CgroupStats[] {
   const out: CgroupStats[] = []
   for (const s of cur.cgroups.values()) {
     const p = prev?.cgroups.get(s.path)
-    const st = deriveStats(s, p)
     const last = lastStats?.get(s.path)
-    if (p && last && last.identity === s.identity) {
+    // Read what may be carried before `last` is overwritten.
+    const keep = p !== undefined && last !== undefined && last.identity === s.identity
+    const cpuPercent = last?.cpuPercent ?? null
+    const intervalSeconds = last?.intervalSeconds ?? null
+    const ioRead = last?.ioReadBytesPerSec ?? null
+    const ioWrite = last?.ioWriteBytesPerSec ?? null
+    const st = deriveStats(s, p, reuse ? last : undefined)
+    if (keep) {
       if (s.cpuReadAt !== undefined && s.cpuReadAt === p.cpuReadAt) {
-        st.cpuPercent = last.cpuPercent
-        st.intervalSeconds = last.intervalSeconds
+        st.cpuPercent = cpuPercent
+        st.intervalSeconds = intervalSeconds
       }
       if (s.ioReadAt !== undefined && s.ioReadAt === p.ioReadAt) {
-        st.ioReadBytesPerSec = last.ioReadBytesPerSec
-        st.ioWriteBytesPerSec = last.ioWriteBytesPerSec
+        st.ioReadBytesPerSec = ioRead
+        st.ioWriteBytesPerSec = ioWrite
       }
     }
     out.push(st)

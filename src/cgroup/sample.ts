@@ -64,6 +64,17 @@ export interface SampleView {
   sort: SortKey
   /** Read every row in full and count processes this time (the dashboard does so now and then). */
   full?: boolean
+  /**
+   * The tree was read a moment ago (the dashboard's first screen samples twice right after
+   * the first scan): do not check every directory again this time. The refresh after
+   * watch() checks them all anyway, so nothing made meanwhile is missed.
+   */
+  treeFresh?: boolean
+  /**
+   * The caller keeps no snapshot older than the last one: this sample's objects are those
+   * of the snapshot before the last, overwritten, rather than new ones every refresh.
+   */
+  recycle?: boolean
 }
 
 export interface CollectorOptions extends WatchOptions {
@@ -87,7 +98,29 @@ interface Limits {
 }
 
 /** A sample with every field present, so that all samples share one object shape. */
-function emptySample(path: string, identity: string, hierarchies: string[]): CgroupSample {
+function emptySample(path: string, identity: string, hierarchies: string[], reuse?: CgroupSample): CgroupSample {
+  if (reuse !== undefined) {
+    reuse.path = path
+    reuse.identity = identity
+    reuse.hierarchies = hierarchies
+    reuse.cpuReadAt = undefined
+    reuse.ioReadAt = undefined
+    reuse.procs = undefined
+    reuse.tasks = undefined
+    reuse.procsHierarchy = undefined
+    reuse.cpuUsageUsec = undefined
+    reuse.cpuQuotaUsec = undefined
+    reuse.cpuPeriodUsec = undefined
+    reuse.memoryBytes = undefined
+    reuse.inactiveFileBytes = undefined
+    reuse.memoryLimitBytes = undefined
+    reuse.pidsCurrent = undefined
+    reuse.pidsMax = undefined
+    reuse.ioReadBytes = undefined
+    reuse.ioWriteBytes = undefined
+    reuse.pressure = undefined
+    return reuse
+  }
   return {
     path,
     identity,
@@ -150,6 +183,8 @@ export class Collector {
   private paths: string[] = []
   private limits = new Map<string, Limits>()
   private last = new Map<string, CgroupSample>()
+  /** The snapshot before the last, whose objects a recycling sample overwrites. */
+  private spare = new Map<string, CgroupSample>()
   private refreshes = 0
   private readonly limitsEvery: number
   private readonly procRoot: string
@@ -187,22 +222,26 @@ export class Collector {
     const readLimits = n % this.limitsEvery === 0
     let changed = this.paths.length === 0
     for (const w of this.watches.values()) {
+      if (view?.treeFresh === true && w.nodes.size > 0) continue
       const c = w.refresh()
       if (c.added.length > 0 || c.removed.length > 0) changed = true
     }
     if (changed) this.merge()
     const full = view === undefined || view.full === true
+    const recycle = view?.recycle === true
 
     const cgroups = new Map<string, CgroupSample>()
     for (const path of this.paths) {
       const row = this.rows.get(path)!
       const before = this.files.vanished
-      const s = this.sampleOne(row, readLimits, full, full || detail!.has(path) ? undefined : view!.sort)
+      const s = this.sampleOne(row, readLimits, full, full || detail!.has(path) ? undefined : view!.sort, recycle ? this.spare.get(path) : undefined)
       // Removed while we read it (its files failed with ENODEV): the row just disappears.
       if (this.files.vanished === before) cgroups.set(path, s)
     }
     if (full) this.countProcesses(cgroups)
     if (changed) for (const p of this.limits.keys()) if (!cgroups.has(p)) this.limits.delete(p)
+    // The last snapshot's objects may be overwritten by the next recycling sample but one.
+    this.spare = recycle ? this.last : new Map()
     this.last = cgroups
     return {at: performance.now(), time: new Date().toISOString(), mode: this.layout.mode, cgroups}
   }
@@ -311,8 +350,8 @@ export class Collector {
    * `full`: a refresh that counts processes. `only`: read just the counter this sort key
    * needs (a row off screen) and carry the rest over from the last sample of the same cgroup.
    */
-  private sampleOne(row: Row, readLimits: boolean, full: boolean, only: SortKey | undefined): CgroupSample {
-    const s = emptySample(row.path, row.identity, row.hierarchies)
+  private sampleOne(row: Row, readLimits: boolean, full: boolean, only: SortKey | undefined, reuse?: CgroupSample): CgroupSample {
+    const s = emptySample(row.path, row.identity, row.hierarchies, reuse)
     let prev = this.last.get(row.path)
     if (prev && prev.identity !== s.identity) prev = undefined
     if (!full) {

@@ -241,7 +241,9 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   }
 
   const remember = () => {
-    lastStats = new Map(stats.map((s) => [s.path, s]))
+    // The same objects under the same paths from one refresh to the next: update in place.
+    for (const s of stats) lastStats.set(s.path, s)
+    if (lastStats.size > stats.length) lastStats = new Map(stats.map((s) => [s.path, s]))
     // History only for rows on screen: an off-screen row's figures are carried, not measured.
     for (const s of stats) {
       if (!onScreen.has(s.path)) continue
@@ -261,10 +263,11 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
    */
   const firstRefresh = () => {
     refreshes++
-    const s0 = collector.sample({detail: new Set(), sort: state.sort})
+    // The tree was just scanned (Collector.baseExistsIn): neither sample walks it again.
+    const s0 = collector.sample({detail: new Set(), sort: state.sort, treeFresh: true})
     state.update(deriveAll(s0, undefined))
     onScreen = visiblePaths()
-    const s1 = collector.sample({detail: onScreen, sort: state.sort})
+    const s1 = collector.sample({detail: onScreen, sort: state.sort, treeFresh: true})
     stats = deriveAll(s1, undefined)
     prev = s1
     lastSample = s1
@@ -275,8 +278,10 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   const refresh = () => {
     const n = refreshes++
     // Off-screen rows are read in full on the second refresh and every 10th after.
-    const cur = collector.sample({detail: onScreen, sort: state.sort, full: n === 1 || n % 10 === 0})
-    stats = deriveAll(cur, prev, lastStats)
+    // recycle: only `prev` (the last snapshot) is kept past this refresh, never an older one.
+    const cur = collector.sample({detail: onScreen, sort: state.sort, full: n === 1 || n % 10 === 0, recycle: true})
+    // Last refresh's objects are overwritten: nothing else holds them once the table is rebuilt.
+    stats = deriveAll(cur, prev, lastStats, true)
     prev = cur
     lastSample = cur
     state.update(stats)

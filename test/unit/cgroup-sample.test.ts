@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {layoutFromMountInfo, parseMountInfo} from '../../src/cgroup/hierarchy.js'
-import {Collector} from '../../src/cgroup/sample.js'
+import {CgroupSample, Collector} from '../../src/cgroup/sample.js'
 import {CgroupStats, deriveAll, deriveStats} from '../../src/cgroup/rates.js'
 import {cgroupJson} from '../../src/cgroup/report.js'
 
@@ -211,7 +211,57 @@ test('dashboard view: rows off screen read only their sort key and keep their ra
   const s2 = c.sample(view)
   const carried = deriveAll(s2, s1, last).find((x) => x.path === nginx)!
   assert.equal(carried.ioReadBytesPerSec, 4242)
+  // Reusing last refresh's objects gives the same figures, in those same objects.
+  const objects = new Map([...last].map(([k, v]) => [k, {...v}]))
+  const reused = deriveAll(s2, s1, objects, true)
+  assert.deepEqual(reused, deriveAll(s2, s1, last))
+  assert.equal(reused.find((x) => x.path === nginx), objects.get(nginx))
   const full = c.sample({...view, full: true})
   assert.equal(full.cgroups.get(nginx)!.memoryBytes, 999, 'a full refresh reads everything')
   assert.equal(full.cgroups.get(nginx)!.procs, 1)
+})
+
+test('a sample told the tree is fresh does not walk it again; the next refresh after watch() finds what was made meanwhile', async (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const c = collectorFor(root)
+  t.after(() => c.close())
+  assert.deepEqual(c.baseExistsIn(), ['v2'])
+  const view = {detail: new Set<string>(), sort: 'cpu' as const, treeFresh: true}
+  const first = c.sample(view)
+  assert.ok(first.cgroups.has('/system.slice/nginx.service'), 'the scan done by baseExistsIn is used')
+  mkdirSync(join(root, 'sys/fs/cgroup/system.slice/late.service'))
+  assert.equal(c.sample(view).cgroups.has('/system.slice/late.service'), false)
+  c.watch()
+  await settle()
+  assert.equal(c.sample({detail: new Set(), sort: 'cpu'}).cgroups.has('/system.slice/late.service'), true)
+  // Without a scan before it, a fresh-tree sample still reads the tree once.
+  const other = collectorFor(root)
+  t.after(() => other.close())
+  assert.ok(other.sample(view).cgroups.has('/system.slice/late.service'))
+})
+
+test('a recycling sample overwrites the objects of the snapshot before the last, with the same figures a fresh one reads', (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const nginx = '/system.slice/nginx.service'
+  const cron = '/system.slice/cron.service'
+  const fresh = collectorFor(root)
+  const c = collectorFor(root)
+  t.after(() => {
+    c.close()
+    fresh.close()
+  })
+  const view = {detail: new Set([nginx]), sort: 'cpu' as const, recycle: true}
+  const a = c.sample(view)
+  const b = c.sample(view)
+  fresh.sample({...view, recycle: false})
+  writeFileSync(join(root, 'sys/fs/cgroup/system.slice/nginx.service/cpu.stat'), `usage_usec ${123456789 + 50000}\n`)
+  writeFileSync(join(root, 'sys/fs/cgroup/system.slice/nginx.service/memory.current'), '777\n')
+  const d = c.sample(view)
+  const f = fresh.sample({...view, recycle: false})
+  assert.equal(d.cgroups.get(nginx), a.cgroups.get(nginx), 'the object of two samples ago is reused')
+  assert.notEqual(d.cgroups.get(nginx), b.cgroups.get(nginx), 'never the last one, which rates are taken against')
+  const strip = (s: CgroupSample | undefined) => ({...s, cpuReadAt: undefined, ioReadAt: undefined})
+  for (const p of [nginx, cron, '/']) assert.deepEqual(strip(d.cgroups.get(p)), strip(f.cgroups.get(p)), p)
+  assert.equal(d.cgroups.get(nginx)!.memoryBytes, 777)
+  assert.ok(deriveAll(d, b).find((x) => x.path === nginx)!.cpuPercent! > 0)
 })
