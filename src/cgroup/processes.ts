@@ -188,10 +188,10 @@ export class ProcessSampler {
       prev.seenAt = generation
       live.push(prev)
     }
-    for (const [pid, p] of this.last) {
+    for (const p of this.last.values()) {
       if (p.seenAt === generation) continue
       this.files.close(p.stat)
-      this.last.delete(pid)
+      this.last.delete(p.pid)
     }
     live.sort((a, b) => (b.cpuPercent ?? -1) - (a.cpuPercent ?? -1) || b.rssBytes - a.rssBytes || a.pid - b.pid)
     const out: CgroupProcess[] = []
