@@ -12,20 +12,8 @@ cd "$(dirname "$0")/.."
 GROUPS_N=${GROUPS_N:-50}
 PER_GROUP=${PER_GROUP:-19}
 RUNS=${RUNS:-20}
-NSX="node bin/nsx"
-[ "$(id -u)" = 0 ] || { echo "bench/inspect.sh: needs root" >&2; exit 1; }
-command -v hyperfine >/dev/null || { echo "bench/inspect.sh: needs hyperfine (Debian package hyperfine)" >&2; exit 1; }
-[ -f dist/fast/inspect.cjs ] || { echo "bench/inspect.sh: build first (npm run build)" >&2; exit 1; }
-
-tmp=$(mktemp -d)
-holders=()
-cleanup() {
-  # --kill-child: killing each unshare takes its pid namespace (and every process in it) down.
-  for p in "${holders[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  for p in "${holders[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. bench/lib.sh
+bench_init inspect.sh dist/fast/inspect.cjs
 
 # The target: unshare forks sleep as pid 1 of the new pid namespace; the map is written from here.
 unshare --fork --kill-child=SIGKILL -U -p -m -u -n -i -C --mount-proc sleep 100000 &
@@ -44,7 +32,6 @@ measure() { # label -> $tmp/$label.json; order: 0 nsx inspect, 1 lsns -p, 2 by h
     "$NSX inspect $target --json" "lsns -p $target -J" "sh -c '$by_hand'" \
     "$NSX uidmap $target --uid 0 --json" "cat /proc/$target/uid_map /proc/$target/gid_map /proc/$target/setgroups" >/dev/null 2>&1
 }
-mean() { node -e 'const r=require(process.argv[1]).results; console.log(r[Number(process.argv[2])].mean)' "$tmp/$1.json" "$2"; }
 nprocs() { ls /proc | grep -c '^[0-9]'; }
 
 base_procs=$(nprocs)

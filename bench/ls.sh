@@ -9,26 +9,13 @@ cd "$(dirname "$0")/.."
 GROUPS_N=${GROUPS_N:-50}
 PER_GROUP=${PER_GROUP:-19}
 RUNS=${RUNS:-20}
-NSX="node bin/nsx"
-[ "$(id -u)" = 0 ] || { echo "bench/ls.sh: needs root" >&2; exit 1; }
-command -v hyperfine >/dev/null || { echo "bench/ls.sh: needs hyperfine (Debian package hyperfine)" >&2; exit 1; }
-[ -f dist/commands/ls.js ] || { echo "bench/ls.sh: build first (npm run build)" >&2; exit 1; }
-
-tmp=$(mktemp -d)
-holders=()
-cleanup() {
-  # --kill-child: killing each unshare takes its pid namespace (and every process in it) down.
-  for p in "${holders[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  for p in "${holders[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. bench/lib.sh
+bench_init ls.sh dist/fast/ls.cjs
 
 measure() { # label -> mean seconds of each tool, in $tmp/$label.json
   # -i: on a busy machine either tool may lose a race with an exiting process now and then.
   hyperfine -N -i --warmup 3 --runs "$RUNS" --export-json "$tmp/$1.json" "$NSX ls --json" "lsns -J" "node -e 0" >/dev/null 2>&1
 }
-mean() { node -e 'const r=require(process.argv[1]).results; console.log(r[Number(process.argv[2])].mean)' "$tmp/$1.json" "$2"; }
 nprocs() { ls /proc | grep -c '^[0-9]'; }
 
 base_procs=$(nprocs)

@@ -10,28 +10,14 @@ GROUPS_N=${GROUPS_N:-50}
 PER_GROUP=${PER_GROUP:-15}
 NESTED=${NESTED:-3}
 RUNS=${RUNS:-20}
-NSX="node bin/nsx"
-[ "$(id -u)" = 0 ] || { echo "bench/pstree.sh: needs root" >&2; exit 1; }
-command -v hyperfine >/dev/null || { echo "bench/pstree.sh: needs hyperfine (Debian package hyperfine)" >&2; exit 1; }
-command -v pstree >/dev/null || { echo "bench/pstree.sh: needs pstree (Debian package psmisc)" >&2; exit 1; }
-[ -f dist/fast/pstree.cjs ] || { echo "bench/pstree.sh: build first (npm run build)" >&2; exit 1; }
-
-tmp=$(mktemp -d)
-holders=()
-cleanup() {
-  # --kill-child: killing each unshare takes its pid namespace (and the nested one) down.
-  for p in "${holders[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  for p in "${holders[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. bench/lib.sh
+bench_init pstree.sh dist/fast/pstree.cjs pstree psmisc
 
 measure() { # label -> $tmp/$label.json, commands in this order: 0 nsx, 1 pstree, 2 nsx --json, 3 nsx -a, 4 pstree -a
   # -i: on a busy machine either tool may lose a race with an exiting process now and then.
   hyperfine -N -i --warmup 3 --runs "$RUNS" --export-json "$tmp/$1.json" \
     "$NSX pstree" "pstree -S -p" "$NSX pstree --json" "$NSX pstree -a" "pstree -S -p -a" >/dev/null 2>&1
 }
-mean() { node -e 'const r=require(process.argv[1]).results; console.log(r[Number(process.argv[2])].mean)' "$tmp/$1.json" "$2"; }
 nprocs() { ls /proc | grep -c '^[0-9]'; }
 
 base_procs=$(nprocs)

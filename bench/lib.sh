@@ -1,0 +1,31 @@
+# Shared set-up of the bench scripts (sourced, not run): checks, a temp dir, the processes that
+# hold the load, and their removal on exit.
+#   bench_init NAME BUILT_FILE [COMMAND PACKAGE]...  root, hyperfine, a build, and peer tools
+#   holders+=($!)                                    a load process; --kill-child unshares take
+#                                                    their pid namespace down when killed
+#   mean LABEL INDEX                                 mean seconds of command INDEX in $tmp/LABEL.json
+NSX="node bin/nsx"
+tmp=""
+holders=()
+
+bench_init() {
+  local name=$1 built=$2
+  shift 2
+  [ "$(id -u)" = 0 ] || { echo "bench/$name: needs root" >&2; exit 1; }
+  command -v hyperfine >/dev/null || { echo "bench/$name: needs hyperfine (Debian package hyperfine)" >&2; exit 1; }
+  while [ $# -ge 2 ]; do
+    command -v "$1" >/dev/null || { echo "bench/$name: needs $1 (Debian package $2)" >&2; exit 1; }
+    shift 2
+  done
+  [ -f "$built" ] || { echo "bench/$name: build first (npm run build)" >&2; exit 1; }
+  tmp=$(mktemp -d)
+  trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+  for p in "${holders[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  for p in "${holders[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
+  rm -rf "$tmp"
+}
+
+mean() { node -e 'const r=require(process.argv[1]).results; console.log(r[Number(process.argv[2])].mean)' "$tmp/$1.json" "$2"; }
