@@ -10,6 +10,14 @@ import {closeSync, openSync, readFileSync, readSync, readlinkSync, readdirSync} 
 export const PROC_ROOT = process.env.NSX_PROC_ROOT ?? '/proc'
 export const SYS_ROOT = process.env.NSX_SYS_ROOT ?? '/sys'
 
+/** "processes" -> "process", "directories" -> "directory", "fd tables" -> "fd table". */
+export function singular(plural: string): string {
+  if (plural.endsWith('sses')) return plural.slice(0, -2)
+  if (plural.endsWith('ies')) return `${plural.slice(0, -3)}y`
+  if (plural.endsWith('s')) return plural.slice(0, -1)
+  return plural
+}
+
 export class AccessLog {
   readonly denied = new Map<string, number>()
 
@@ -26,7 +34,7 @@ export class AccessLog {
   /** One line for stderr, or undefined when nothing was denied. */
   summary(): string | undefined {
     if (this.total === 0) return undefined
-    const parts = [...this.denied.entries()].map(([what, n]) => `${n} ${what}`)
+    const parts = [...this.denied.entries()].map(([what, n]) => `${n} ${n === 1 ? singular(what) : what}`)
     // As root, the denials come from elsewhere (ptrace rules, LSMs): "run as root" would mislead.
     const hint = process.getuid?.() === 0 ? '' : ' (run as root to see everything)'
     return `permission denied reading ${parts.join(', ')}${hint}`

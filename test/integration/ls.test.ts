@@ -497,7 +497,7 @@ test('without privileges, what cannot be read is summarised in one stderr line, 
   assert.equal(r.status, 0, r.stderr)
   const lines = r.stderr.trimEnd().split('\n')
   assert.equal(lines.length, 1, r.stderr)
-  assert.match(lines[0], /^nsx ls: permission denied reading \d+ processes/)
+  assert.match(lines[0], /^nsx ls: permission denied reading \d+ process(es)?/)
   assert.match(lines[0], /run as root/, 'not root: the hint belongs there')
   const rows = (JSON.parse(r.stdout) as {namespaces: NsRow[]}).namespaces
   assert.ok(rows.length > 0)

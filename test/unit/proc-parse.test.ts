@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {parseStat, parseStatus} from '../../src/proc/process.js'
 import {parseNsLink, parseNsType} from '../../src/ns/types.js'
 import {parsePid} from '../../src/proc/target.js'
+import {AccessLog, singular} from '../../src/proc/fs.js'
 import {NsxError} from '../../src/cli/errors.js'
 
 const STATUS = `Name:\tsleep
@@ -73,4 +74,14 @@ test('parsePid refuses non-numeric, negative and zero pids with a clear message'
   for (const bad of ['abc', '-1', '0', '1.5', '', ' 4', '99999999999']) {
     assert.throws(() => parsePid(bad), (e: unknown) => e instanceof NsxError && /pid/.test(e.message), bad)
   }
+})
+
+test('the access summary counts in the singular for one ("1 process"), the plural otherwise', () => {
+  const log = new AccessLog()
+  log.record('processes')
+  log.record('/proc/PID/ns directories')
+  log.record('/proc/PID/ns directories')
+  assert.match(log.summary() ?? '', /^permission denied reading 1 process, 2 \/proc\/PID\/ns directories/)
+  assert.equal(singular('directories'), 'directory')
+  assert.equal(singular('fd tables'), 'fd table')
 })
