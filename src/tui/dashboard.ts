@@ -11,7 +11,7 @@ import {colourEnabled} from '../render/colour.js'
 import {printable} from '../render/printable.js'
 import {ASCII_MARKS, UNICODE_MARKS, fitColumns, headerLine, rowLine, ellipsizeLeft} from './rows.js'
 import {DashboardState} from './state.js'
-import {useCoalescedFrames} from './chart-frame.js'
+import {useCoalescedFrames, useFastClear} from './chart-frame.js'
 import {chooseTerminal} from './terminal.js'
 
 export interface DashboardOptions {
@@ -300,8 +300,10 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     screen.append(cpuChart)
     screen.append(memChart)
     // The canvas exists once attached: draw its frames with fewer colour escapes.
-    const inner = (cpuChart as unknown as {ctx?: {_canvas?: object}}).ctx?._canvas
-    if (inner) useCoalescedFrames(inner)
+    const ctx = (cpuChart as unknown as {ctx?: {_canvas?: object}}).ctx
+    if (ctx?._canvas) useCoalescedFrames(ctx._canvas)
+    // And clear the whole canvas before each redraw in three fills, not pixel by pixel.
+    if (ctx) useFastClear(ctx)
     if (colour) {
       gauge = gaugeW({left: '66%', width: '34%', height: 4, label: ' memory ', stroke: 'green', fill: 'white', border: 'line'})
       screen.append(gauge)
