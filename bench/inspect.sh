@@ -32,19 +32,11 @@ measure() { # label -> $tmp/$label.json; order: 0 nsx inspect, 1 lsns -p, 2 by h
     "$NSX inspect $target --json" "lsns -p $target -J" "sh -c '$by_hand'" \
     "$NSX uidmap $target --uid 0 --json" "cat /proc/$target/uid_map /proc/$target/gid_map /proc/$target/setgroups" >/dev/null 2>&1
 }
-nprocs() { ls /proc | grep -c '^[0-9]'; }
 
 base_procs=$(nprocs)
 measure base
 
-for ((g = 0; g < GROUPS_N; g++)); do
-  unshare --fork --kill-child=SIGKILL --pid --mount --uts --ipc --net \
-    sh -c "for i in \$(seq $PER_GROUP); do sleep 100000 & done; wait" &
-  holders+=($!)
-  disown $!
-done
-want=$((base_procs + GROUPS_N * (PER_GROUP + 2)))
-for _ in $(seq 200); do [ "$(nprocs)" -ge "$want" ] && break; sleep 0.05; done
+add_flat_load "$GROUPS_N" "$PER_GROUP"
 load_procs=$(nprocs)
 measure load
 

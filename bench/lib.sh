@@ -29,3 +29,19 @@ bench_cleanup() {
 }
 
 mean() { node -e 'const r=require(process.argv[1]).results; console.log(r[Number(process.argv[2])].mean)' "$tmp/$1.json" "$2"; }
+
+nprocs() { ls /proc | grep -c '^[0-9]'; }
+
+# add_flat_load GROUPS PER_GROUP: GROUPS pid+mnt+uts+ipc+net namespace groups of PER_GROUP sleepers
+# each (held in $holders), and wait until they all exist.
+add_flat_load() {
+  local groups=$1 per=$2 want g
+  want=$(($(nprocs) + groups * (per + 2)))
+  for ((g = 0; g < groups; g++)); do
+    unshare --fork --kill-child=SIGKILL --pid --mount --uts --ipc --net \
+      sh -c "for i in \$(seq $per); do sleep 100000 & done; wait" &
+    holders+=($!)
+    disown $! # no "Killed" line from bash at cleanup
+  done
+  for _ in $(seq 200); do [ "$(nprocs)" -ge "$want" ] && break; sleep 0.05; done
+}

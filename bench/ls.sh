@@ -16,20 +16,11 @@ measure() { # label -> mean seconds of each tool, in $tmp/$label.json
   # -i: on a busy machine either tool may lose a race with an exiting process now and then.
   hyperfine -N -i --warmup 3 --runs "$RUNS" --export-json "$tmp/$1.json" "$NSX ls --json" "lsns -J" "node -e 0" >/dev/null 2>&1
 }
-nprocs() { ls /proc | grep -c '^[0-9]'; }
 
 base_procs=$(nprocs)
 measure base
 
-for ((g = 0; g < GROUPS_N; g++)); do
-  unshare --fork --kill-child=SIGKILL --pid --mount --uts --ipc --net \
-    sh -c "for i in \$(seq $PER_GROUP); do sleep 100000 & done; wait" &
-  holders+=($!)
-  disown $! # no "Killed" line from bash at cleanup
-done
-# Wait until every group's processes exist.
-want=$((base_procs + GROUPS_N * (PER_GROUP + 2)))
-for _ in $(seq 200); do [ "$(nprocs)" -ge "$want" ] && break; sleep 0.05; done
+add_flat_load "$GROUPS_N" "$PER_GROUP"
 load_procs=$(nprocs)
 load_ns=$(lsns -J -l | grep -c '"ns":')
 measure load

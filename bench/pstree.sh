@@ -18,7 +18,6 @@ measure() { # label -> $tmp/$label.json, commands in this order: 0 nsx, 1 pstree
   hyperfine -N -i --warmup 3 --runs "$RUNS" --export-json "$tmp/$1.json" \
     "$NSX pstree" "pstree -S -p" "$NSX pstree --json" "$NSX pstree -a" "pstree -S -p -a" >/dev/null 2>&1
 }
-nprocs() { ls /proc | grep -c '^[0-9]'; }
 
 base_procs=$(nprocs)
 measure base
