@@ -1,7 +1,7 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {closeSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmdirSync, writeFileSync, writeSync, existsSync} from 'node:fs'
-import {NSX_BIN, needCommand, needRoot, nsx, run} from '../helpers/env.js'
+import {NSX_BIN, needCommand, needRoot, nsx, run, skipOrFail} from '../helpers/env.js'
 import {TestProcesses, childrenOf, waitFor} from '../helpers/processes.js'
 
 /** What util-linux 2.38 (on this machine) lacks, checked against the kernel directly. */
@@ -84,7 +84,7 @@ test('-c joins the target\'s cgroup, below our own, on this v1/hybrid layout too
   if (!needRoot(t)) return
   const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:pids:/.test(l))
   if (!own) {
-    t.skip('no v1 pids hierarchy here')
+    skipOrFail(t, 'needs a v1 pids hierarchy (this test covers the v1/hybrid path)')
     return
   }
   const dir = `/sys/fs/cgroup/pids${own.split(':')[2].replace(/\/$/, '')}/nsx-enter-test-${process.pid}`
