@@ -107,6 +107,26 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
  * overwritten and returned rather than a new one made: the caller must hold no other use
  * of `lastStats`' objects than as this refresh's result.
  */
+/**
+ * `into` again after Collector.readInFull read more of `after` since `before`: rates for
+ * the counters read again are taken against `before`; the rest keep the figures `into` has.
+ */
+export function rederive(after: CgroupSample, before: CgroupSample, into: CgroupStats): void {
+  const cpuPercent = into.cpuPercent
+  const intervalSeconds = into.intervalSeconds
+  const ioRead = into.ioReadBytesPerSec
+  const ioWrite = into.ioWriteBytesPerSec
+  deriveStats(after, before, into)
+  if (after.cpuReadAt === before.cpuReadAt) {
+    into.cpuPercent = cpuPercent
+    into.intervalSeconds = intervalSeconds
+  }
+  if (after.ioReadAt === before.ioReadAt) {
+    into.ioReadBytesPerSec = ioRead
+    into.ioWriteBytesPerSec = ioWrite
+  }
+}
+
 export function deriveAll(
   cur: Snapshot,
   prev: Snapshot | undefined,
@@ -114,7 +134,9 @@ export function deriveAll(
   reuse = false,
 ): CgroupStats[] {
   const out: CgroupStats[] = []
-  for (const s of cur.cgroups.values()) {
+  // forEach rather than for-of: once a second, this loop may run before V8 optimises it,
+  // and unoptimised iteration allocates an object per row.
+  cur.cgroups.forEach((s) => {
     const p = prev?.cgroups.get(s.path)
     const last = lastStats?.get(s.path)
     // Read what may be carried before `last` is overwritten.
@@ -135,6 +157,6 @@ export function deriveAll(
       }
     }
     out.push(st)
-  }
+  })
   return out
 }

@@ -62,8 +62,14 @@ export interface Snapshot {
 export interface SampleView {
   detail: ReadonlySet<string>
   sort: SortKey
-  /** Read every row in full and count processes this time (the dashboard does so now and then). */
+  /** Read every row in full and count processes this time. */
   full?: boolean
+  /**
+   * Count the processes of every row this time (they are carried over otherwise): a
+   * cgroup's TASKS take in every descendant's cgroup.procs, so the dashboard does it now
+   * and then rather than each refresh.
+   */
+  countTasks?: boolean
   /**
    * The tree was read a moment ago (the dashboard's first screen samples twice right after
    * the first scan): do not check every directory again this time. The refresh after
@@ -147,6 +153,8 @@ function emptySample(path: string, identity: string, hierarchies: string[], reus
 /** The control files of one cgroup (one relative path), opened once and read every refresh. */
 interface Row {
   path: string
+  /** The parent cgroup's path; undefined for "/". */
+  parent: string | undefined
   hierarchies: string[]
   identity: string
   cpu?: ControlFile
@@ -180,12 +188,22 @@ export class Collector {
   private readonly watches = new Map<string, HierarchyWatch>()
   private readonly files = new ControlFiles()
   private rows = new Map<string, Row>()
+  /** How process counts are read and added up; made again after the tree changes. */
+  private taskPlans: TaskCountPlan[] | undefined
   private paths: string[] = []
   private limits = new Map<string, Limits>()
   private last = new Map<string, CgroupSample>()
   /** The snapshot before the last, whose objects a recycling sample overwrites. */
   private spare = new Map<string, CgroupSample>()
+  /** Tree changes so far, and after how many of them `last` and `spare` were filled. */
+  private merges = 0
+  private lastOf = -1
+  private spareOf = -1
   private refreshes = 0
+  /** When this refresh began (monotonic ms): a CPU reading at or after it is this refresh's. */
+  private refreshStart = 0
+  /** CPU counters known unchanged from an idle parent rather than read, last refresh. */
+  private cpuInferred = 0
   private readonly limitsEvery: number
   private readonly procRoot: string
 
@@ -218,6 +236,8 @@ export class Collector {
   sample(view?: SampleView): Snapshot {
     const detail = view?.detail
     this.files.nextRefresh()
+    this.refreshStart = performance.now()
+    this.cpuInferred = 0
     const n = this.refreshes++
     const readLimits = n % this.limitsEvery === 0
     let changed = this.paths.length === 0
@@ -228,22 +248,55 @@ export class Collector {
     }
     if (changed) this.merge()
     const full = view === undefined || view.full === true
+    const countTasks = full || view.countTasks === true
     const recycle = view?.recycle === true
 
-    const cgroups = new Map<string, CgroupSample>()
-    for (const path of this.paths) {
+    // Recycling with the same cgroups: the map of the snapshot before the last is filled
+    // again (the same keys, each set to the object it held), rather than a new one grown.
+    const spare = this.spare
+    const cgroups = recycle && this.spareOf === this.merges ? spare : new Map<string, CgroupSample>()
+    const paths = this.paths
+    for (let i = 0; i < paths.length; i++) {
+      const path = paths[i]
       const row = this.rows.get(path)!
       const before = this.files.vanished
-      const s = this.sampleOne(row, readLimits, full, full || detail!.has(path) ? undefined : view!.sort, recycle ? this.spare.get(path) : undefined)
+      const s = this.sampleOne(row, cgroups, readLimits, countTasks, full || detail!.has(path) ? undefined : view!.sort, recycle ? spare.get(path) : undefined)
       // Removed while we read it (its files failed with ENODEV): the row just disappears.
       if (this.files.vanished === before) cgroups.set(path, s)
+      else cgroups.delete(path)
     }
-    if (full) this.countProcesses(cgroups)
+    if (countTasks) this.countProcesses(cgroups)
     if (changed) for (const p of this.limits.keys()) if (!cgroups.has(p)) this.limits.delete(p)
     // The last snapshot's objects may be overwritten by the next recycling sample but one.
     this.spare = recycle ? this.last : new Map()
+    this.spareOf = recycle ? this.lastOf : -1
     this.last = cgroups
+    this.lastOf = this.merges
     return {at: performance.now(), time: new Date().toISOString(), mode: this.layout.mode, cgroups}
+  }
+
+  /**
+   * Read in full, into `snap` (this collector's last sample), the rows it holds only their
+   * sort key for: rows that came into a dashboard's view since. Counters read this refresh
+   * already are not read again. Returns each row's sample as it was before, which rates
+   * for the counters read now are taken against (see rederive).
+   */
+  readInFull(snap: Snapshot, paths: Iterable<string>): Map<string, CgroupSample> {
+    const before = new Map<string, CgroupSample>()
+    if (snap.cgroups !== this.last) return before
+    for (const path of paths) {
+      const s = snap.cgroups.get(path)
+      const row = this.rows.get(path)
+      if (s === undefined || row === undefined || row.identity !== s.identity) continue
+      before.set(path, {...s})
+      if (s.cpuReadAt === undefined || s.cpuReadAt < this.refreshStart) this.readCpuCounter(row, s)
+      this.readMemory(row, s, true)
+      if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
+      if (s.ioReadAt === undefined || s.ioReadAt < this.refreshStart) this.readIo(row, s)
+      this.readPressure(row, s)
+      this.applyLimits(row, s, false)
+    }
+    return before
   }
 
   /**
@@ -270,6 +323,11 @@ export class Collector {
     return this.files.openCount
   }
 
+  /** How many rows' CPU counters the last refresh knew unchanged without reading them. */
+  get cpuCountersInferred(): number {
+    return this.cpuInferred
+  }
+
   /** Directories are stat()ed each refresh instead of watched (inotify unavailable). */
   get polling(): boolean {
     return [...this.watches.values()].some((w) => w.isPolling)
@@ -294,6 +352,8 @@ export class Collector {
     }
     for (const [path, old] of this.rows) if (rows.get(path) !== old) this.closeRow(old)
     this.rows = rows
+    this.taskPlans = undefined
+    this.merges++
     this.paths = [...map.keys()].sort()
   }
 
@@ -301,7 +361,7 @@ export class Collector {
     const src = this.sources
     const has = (h: Hierarchy | undefined): h is Hierarchy => h !== undefined && hierarchies.includes(h.id)
     const f = (h: Hierarchy, file: string) => this.files.handle(`${dirOf(h, path)}/${file}`)
-    const row: Row = {path, hierarchies, identity, procs: new Map()}
+    const row: Row = {path, parent: parentRel(path), hierarchies, identity, procs: new Map()}
     if (has(src.cpu)) row.cpu = f(src.cpu, src.cpu.version === 1 ? 'cpuacct.usage' : 'cpu.stat')
     if (has(src.memory)) {
       const v1 = src.memory.version === 1
@@ -347,14 +407,22 @@ export class Collector {
   }
 
   /**
-   * `full`: a refresh that counts processes. `only`: read just the counter this sort key
-   * needs (a row off screen) and carry the rest over from the last sample of the same cgroup.
+   * `now`: this refresh's samples so far (parents come before their children). `countTasks`:
+   * a refresh that counts processes. `only`: read just the counter this sort key needs (a
+   * row off screen) and carry the rest over from the last sample of the same cgroup.
    */
-  private sampleOne(row: Row, readLimits: boolean, full: boolean, only: SortKey | undefined, reuse?: CgroupSample): CgroupSample {
+  private sampleOne(
+    row: Row,
+    now: ReadonlyMap<string, CgroupSample>,
+    readLimits: boolean,
+    countTasks: boolean,
+    only: SortKey | undefined,
+    reuse?: CgroupSample,
+  ): CgroupSample {
     const s = emptySample(row.path, row.identity, row.hierarchies, reuse)
     let prev = this.last.get(row.path)
     if (prev && prev.identity !== s.identity) prev = undefined
-    if (!full) {
+    if (!countTasks) {
       s.procs = prev?.procs
       s.tasks = prev?.tasks
       s.procsHierarchy = prev?.procsHierarchy
@@ -363,13 +431,13 @@ export class Collector {
       // Carried readings keep their time (cpuReadAt), so the next real reading gives a rate
       // over the whole time since. A row not seen before has only its sort key until then.
       if (prev) this.carry(prev, s)
-      if (only === 'cpu') this.readCpu(row, s)
+      if (only === 'cpu') this.readCpu(row, s, prev, now)
       else if (only === 'memory') this.readMemory(row, s, false)
       else if (only === 'io') this.readIo(row, s)
       else if (only === 'pids' && row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
       return s
     }
-    this.readAll(row, s, readLimits)
+    this.readAll(row, s, prev, now, readLimits)
     return s
   }
 
@@ -389,17 +457,25 @@ export class Collector {
     s.pidsMax = prev.pidsMax
   }
 
-  private readAll(row: Row, s: CgroupSample, readLimits: boolean): void {
-    this.readCpu(row, s)
+  private readAll(row: Row, s: CgroupSample, prev: CgroupSample | undefined, now: ReadonlyMap<string, CgroupSample>, readLimits: boolean): void {
+    this.readCpu(row, s, prev, now)
     this.readMemory(row, s, true)
     if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
     this.readIo(row, s)
-    if (row.psiCpu) {
-      const cpu = parsePressureSomeAvg10(this.bytes(row.psiCpu))
-      const memory = parsePressureSomeAvg10(this.bytes(row.psiMemory))
-      const io = parsePressureSomeAvg10(this.bytes(row.psiIo))
-      if (cpu !== undefined || memory !== undefined || io !== undefined) s.pressure = {cpu, memory, io}
-    }
+    this.readPressure(row, s)
+    this.applyLimits(row, s, readLimits)
+  }
+
+  private readPressure(row: Row, s: CgroupSample): void {
+    if (!row.psiCpu) return
+    const cpu = parsePressureSomeAvg10(this.bytes(row.psiCpu))
+    const memory = parsePressureSomeAvg10(this.bytes(row.psiMemory))
+    const io = parsePressureSomeAvg10(this.bytes(row.psiIo))
+    s.pressure = cpu !== undefined || memory !== undefined || io !== undefined ? {cpu, memory, io} : undefined
+  }
+
+  /** Limits change rarely: read now and then (`readLimits`), carried in between. */
+  private applyLimits(row: Row, s: CgroupSample, readLimits: boolean): void {
     let lim = this.limits.get(row.path)
     if (readLimits || !lim || lim.identity !== s.identity) {
       lim = this.readLimits(row)
@@ -427,7 +503,38 @@ export class Collector {
     if (withStat) s.inactiveFileBytes = keyedValue(this.bytes(row.memStat), this.sources.memory!.version === 1 ? 'total_inactive_file' : 'inactive_file')
   }
 
-  private readCpu(row: Row, s: CgroupSample): void {
+  /**
+   * A cgroup's CPU counter includes its descendants' (cpuacct.usage on v1, usage_usec of
+   * cpu.stat on v2), and never goes down. So when a parent's counter, read this refresh,
+   * has not moved since its last reading, no descendant used any CPU in between either:
+   * a child last read no earlier than that parent reading still has the same value, now.
+   * On an idle subtree this leaves one read per refresh where there were hundreds.
+   */
+  private readCpu(row: Row, s: CgroupSample, prev: CgroupSample | undefined, now: ReadonlyMap<string, CgroupSample>): void {
+    if (!row.cpu) return
+    if (prev?.cpuUsageUsec !== undefined && prev.cpuReadAt !== undefined && row.parent !== undefined) {
+      const parent = now.get(row.parent)
+      const parentBefore = this.last.get(row.parent)
+      if (
+        parent?.cpuUsageUsec !== undefined &&
+        parent.cpuReadAt !== undefined &&
+        parent.cpuReadAt >= this.refreshStart &&
+        parentBefore !== undefined &&
+        parentBefore.identity === parent.identity &&
+        parentBefore.cpuReadAt !== undefined &&
+        parentBefore.cpuUsageUsec === parent.cpuUsageUsec &&
+        prev.cpuReadAt >= parentBefore.cpuReadAt
+      ) {
+        s.cpuReadAt = parent.cpuReadAt
+        s.cpuUsageUsec = prev.cpuUsageUsec
+        this.cpuInferred++
+        return
+      }
+    }
+    this.readCpuCounter(row, s)
+  }
+
+  private readCpuCounter(row: Row, s: CgroupSample): void {
     if (!row.cpu) return
     s.cpuReadAt = performance.now()
     if (this.sources.cpu!.version === 1) {
@@ -476,43 +583,71 @@ export class Collector {
    * hierarchies are never added together.
    */
   private countProcesses(cgroups: Map<string, CgroupSample>): void {
-    const choice = new Map<string, string>()
-    for (const path of cgroups.keys()) {
-      const h = this.sources.procs.find((x) => this.watches.get(x.id)?.has(path))
-      if (h) choice.set(path, h.id)
-    }
-    for (const h of this.sources.procs) {
-      const w = this.watches.get(h.id)
-      if (!w) continue
-      const needed: string[] = []
-      const isNeeded = new Set<string>()
-      for (const rel of w.nodes.keys()) {
-        const parent = parentRel(rel)
-        if (choice.get(rel) === h.id || (parent !== undefined && isNeeded.has(parent))) {
-          needed.push(rel)
-          isNeeded.add(rel)
-        }
-      }
-      if (needed.length === 0) continue
-      const direct = new Map<string, number>()
-      for (const rel of needed) direct.set(rel, countLines(this.bytes(this.rows.get(rel)?.procs.get(h.id))) ?? 0)
-      // Sum bottom-up: children come after their parents in the watch's order.
-      const total = new Map(direct)
-      for (let i = needed.length - 1; i >= 0; i--) {
-        const rel = needed[i]
-        const parent = parentRel(rel)
-        if (parent !== undefined && total.has(parent)) total.set(parent, total.get(parent)! + total.get(rel)!)
-      }
-      for (const rel of needed) {
-        if (choice.get(rel) !== h.id) continue
-        const s = cgroups.get(rel)
+    this.taskPlans ??= this.planTaskCounts()
+    for (const plan of this.taskPlans) {
+      const {direct, total, parent} = plan
+      for (let i = 0; i < plan.files.length; i++) direct[i] = countLines(this.bytes(plan.files[i])) ?? 0
+      total.set(direct)
+      // Sum bottom-up: children come after their parents.
+      for (let i = plan.files.length - 1; i >= 0; i--) if (parent[i] >= 0) total[parent[i]] += total[i]
+      for (let i = 0; i < plan.files.length; i++) {
+        const path = plan.counted[i]
+        if (path === undefined) continue
+        const s = cgroups.get(path)
         if (!s) continue
-        s.procs = direct.get(rel)
-        s.tasks = total.get(rel)
-        s.procsHierarchy = h.id
+        s.procs = direct[i]
+        s.tasks = total[i]
+        s.procsHierarchy = plan.hierarchy
       }
     }
   }
+
+  /**
+   * Which cgroup.procs files a count reads, per hierarchy, and how they add up: made once
+   * per change of the tree rather than every count.
+   */
+  private planTaskCounts(): TaskCountPlan[] {
+    const choice = new Map<string, string>()
+    for (const path of this.paths) {
+      const h = this.sources.procs.find((x) => this.watches.get(x.id)?.has(path))
+      if (h) choice.set(path, h.id)
+    }
+    const plans: TaskCountPlan[] = []
+    for (const h of this.sources.procs) {
+      const w = this.watches.get(h.id)
+      if (!w) continue
+      const index = new Map<string, number>()
+      const files: (ControlFile | undefined)[] = []
+      const parents: number[] = []
+      const counted: (string | undefined)[] = []
+      // The watch's order has parents before their children.
+      for (const rel of w.nodes.keys()) {
+        const p = parentRel(rel)
+        const pi = p === undefined ? undefined : index.get(p)
+        if (choice.get(rel) !== h.id && pi === undefined) continue
+        index.set(rel, files.length)
+        files.push(this.rows.get(rel)?.procs.get(h.id))
+        parents.push(pi ?? -1)
+        counted.push(choice.get(rel) === h.id ? rel : undefined)
+      }
+      if (files.length === 0) continue
+      const n = files.length
+      plans.push({hierarchy: h.id, files, counted, parent: Int32Array.from(parents), direct: new Float64Array(n), total: new Float64Array(n)})
+    }
+    return plans
+  }
+}
+
+/** The cgroup.procs files of one hierarchy that a process count reads, parents first. */
+interface TaskCountPlan {
+  hierarchy: string
+  files: (ControlFile | undefined)[]
+  /** The row each file's counts are for (undefined: read only to add up into an ancestor). */
+  counted: (string | undefined)[]
+  /** Index of each file's parent in `files`, -1 for none. */
+  parent: Int32Array
+  direct: Float64Array
+  total: Float64Array
 }
 
 /** The layout's hierarchies in a form for --json and messages. */

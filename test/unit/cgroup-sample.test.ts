@@ -6,7 +6,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {layoutFromMountInfo, parseMountInfo} from '../../src/cgroup/hierarchy.js'
 import {CgroupSample, Collector} from '../../src/cgroup/sample.js'
-import {CgroupStats, deriveAll, deriveStats} from '../../src/cgroup/rates.js'
+import {CgroupStats, deriveAll, deriveStats, rederive} from '../../src/cgroup/rates.js'
 import {cgroupJson} from '../../src/cgroup/report.js'
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
@@ -14,6 +14,18 @@ const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
 function collectorFor(root: string, base = '/', inotify = true): Collector {
   const layout = layoutFromMountInfo(parseMountInfo(readFileSync(join(root, 'proc/self/mountinfo'), 'utf8')), join(root, 'sys'))
   return new Collector(layout, {base, inotify, procRoot: join(root, 'proc')})
+}
+
+/**
+ * Charge `usec` of CPU time to a cgroup of a v2 fixture tree as the kernel does: to its
+ * cpu.stat and to every ancestor's, whose counters include their descendants'.
+ */
+function useCpu(root: string, rel: string, usec: number): void {
+  for (let p: string | undefined = rel; p !== undefined; p = p === '/' ? undefined : p.slice(0, p.lastIndexOf('/')) || '/') {
+    const file = join(root, 'sys/fs/cgroup', p, 'cpu.stat')
+    const now = Number(/usage_usec (\d+)/.exec(readFileSync(file, 'latin1'))![1])
+    writeFileSync(file, `usage_usec ${now + usec}\n`)
+  }
 }
 
 /** Let inotify events reach the collector (they arrive through the event loop). */
@@ -108,7 +120,7 @@ test('CPU% is the counter delta over the measured interval between reads; 100 = 
   t.after(() => c.close())
   const first = c.sample()
   await new Promise((r) => setTimeout(r, 60))
-  writeFileSync(join(root, 'sys/fs/cgroup/system.slice/nginx.service/cpu.stat'), `usage_usec ${123456789 + 150000}\n`)
+  useCpu(root, '/system.slice/nginx.service', 150000)
   const second = c.sample()
   const a = first.cgroups.get('/system.slice/nginx.service')!
   const b = second.cgroups.get('/system.slice/nginx.service')!
@@ -194,7 +206,7 @@ test('dashboard view: rows off screen read only their sort key and keep their ra
   const s0 = c.sample({...view, full: true})
   await new Promise((r) => setTimeout(r, 20))
   const dir = join(root, 'sys/fs/cgroup/system.slice/nginx.service')
-  writeFileSync(join(dir, 'cpu.stat'), `usage_usec ${123456789 + 10000}\n`)
+  useCpu(root, nginx, 10000)
   writeFileSync(join(dir, 'memory.current'), '999\n')
   writeFileSync(join(dir, 'cgroup.procs'), '200\n')
   const s1 = c.sample(view)
@@ -254,7 +266,7 @@ test('a recycling sample overwrites the objects of the snapshot before the last,
   const a = c.sample(view)
   const b = c.sample(view)
   fresh.sample({...view, recycle: false})
-  writeFileSync(join(root, 'sys/fs/cgroup/system.slice/nginx.service/cpu.stat'), `usage_usec ${123456789 + 50000}\n`)
+  useCpu(root, nginx, 50000)
   writeFileSync(join(root, 'sys/fs/cgroup/system.slice/nginx.service/memory.current'), '777\n')
   const d = c.sample(view)
   const f = fresh.sample({...view, recycle: false})
@@ -264,4 +276,115 @@ test('a recycling sample overwrites the objects of the snapshot before the last,
   for (const p of [nginx, cron, '/']) assert.deepEqual(strip(d.cgroups.get(p)), strip(f.cgroups.get(p)), p)
   assert.equal(d.cgroups.get(nginx)!.memoryBytes, 777)
   assert.ok(deriveAll(d, b).find((x) => x.path === nginx)!.cpuPercent! > 0)
+})
+
+test('an idle parent spares reading its children: their CPU counters are known unchanged, and every figure is what a full read gives', async (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const nginx = '/system.slice/nginx.service'
+  const cron = '/system.slice/cron.service'
+  const c = collectorFor(root)
+  const reference = collectorFor(root)
+  t.after(() => {
+    c.close()
+    reference.close()
+  })
+  const view = {detail: new Set(['/']), sort: 'cpu' as const, recycle: true}
+  const s0 = c.sample(view)
+  reference.sample()
+  assert.equal(c.cpuCountersInferred, 0, 'nothing is known before a first reading')
+  await new Promise((r) => setTimeout(r, 20))
+  // Nothing ran: the root's counter did not move, so no cgroup below it is read.
+  const s1 = c.sample(view)
+  assert.equal(c.cpuCountersInferred, 4, 'system.slice, user.slice, nginx and cron')
+  const idle = deriveAll(s1, s0)
+  for (const x of idle) assert.equal(x.cpuPercent, 0, `${x.path}: 0%, not missing`)
+  assert.ok(s1.cgroups.get(nginx)!.cpuReadAt! > s0.cgroups.get(nginx)!.cpuReadAt!, 'known as of this refresh')
+  // nginx ran: it, system.slice and the root are read, and so is cron (its parent moved);
+  // user.slice is read (the root moved) but has no children to spare.
+  await new Promise((r) => setTimeout(r, 20))
+  useCpu(root, nginx, 40000)
+  const s2 = c.sample(view)
+  assert.equal(c.cpuCountersInferred, 0)
+  const busy = deriveAll(s2, s1)
+  assert.ok(busy.find((x) => x.path === nginx)!.cpuPercent! > 0)
+  assert.equal(busy.find((x) => x.path === cron)!.cpuPercent, 0)
+  const ref = reference.sample()
+  for (const p of [nginx, cron, '/system.slice', '/user.slice', '/']) assert.equal(s2.cgroups.get(p)!.cpuUsageUsec, ref.cgroups.get(p)!.cpuUsageUsec, p)
+  // Only user.slice's subtree is idle now: cron and nginx are read again (system.slice moved
+  // last time but not since, so its children are spared); user.slice is read.
+  await new Promise((r) => setTimeout(r, 20))
+  useCpu(root, '/user.slice', 5)
+  c.sample(view)
+  assert.equal(c.cpuCountersInferred, 2, 'nginx and cron, below a parent that stood still')
+})
+
+test('a child last read before its parent\'s previous reading is read, not assumed unchanged', async (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const nginx = '/system.slice/nginx.service'
+  const c = collectorFor(root)
+  t.after(() => c.close())
+  const cpuView = {detail: new Set<string>(), sort: 'cpu' as const}
+  c.sample(cpuView)
+  // Sorted by memory, off-screen rows carry their CPU counters (and their reading times).
+  c.sample({detail: new Set(['/', '/system.slice']), sort: 'memory'})
+  useCpu(root, nginx, 30000)
+  // The parents are read after nginx ran: system.slice moved, so nothing is assumed below it.
+  c.sample({detail: new Set(['/', '/system.slice']), sort: 'memory'})
+  const s = c.sample(cpuView)
+  assert.equal(s.cgroups.get(nginx)!.cpuUsageUsec, 123456789 + 30000)
+})
+
+test('countTasks counts processes without reading the other figures of rows off screen; readInFull reads them when they come into view', async (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const nginx = '/system.slice/nginx.service'
+  const c = collectorFor(root)
+  t.after(() => c.close())
+  const view = {detail: new Set(['/']), sort: 'cpu' as const}
+  const s0 = c.sample(view)
+  assert.equal(s0.cgroups.get(nginx)!.memoryBytes, undefined, 'an off-screen row has only its sort key')
+  const dir = join(root, 'sys/fs/cgroup/system.slice/nginx.service')
+  writeFileSync(join(dir, 'cgroup.procs'), '200\n201\n')
+  writeFileSync(join(dir, 'memory.current'), '4096\n')
+  const s1 = c.sample({...view, countTasks: true})
+  assert.equal(s1.cgroups.get(nginx)!.procs, 2)
+  assert.equal(s1.cgroups.get('/system.slice')!.tasks, 3, 'nginx (now 2) and cron (1)')
+  assert.equal(s1.cgroups.get(nginx)!.memoryBytes, undefined, 'counting is all a countTasks refresh adds')
+  await new Promise((r) => setTimeout(r, 20))
+  useCpu(root, nginx, 20000)
+  writeFileSync(join(dir, 'io.stat'), '8:0 rbytes=1000000 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n')
+  const s2 = c.sample(view)
+  const stats = deriveAll(s2, s1)
+  const row = stats.find((x) => x.path === nginx)!
+  const cpuPercent = row.cpuPercent
+  assert.ok(cpuPercent! > 0)
+  const before = c.readInFull(s2, [nginx])
+  assert.deepEqual([...before.keys()], [nginx])
+  const after = s2.cgroups.get(nginx)!
+  assert.equal(after.memoryBytes, 4096)
+  assert.equal(after.pidsMax, 100)
+  assert.equal(after.ioReadBytes, 1000000)
+  assert.equal(after.cpuReadAt, before.get(nginx)!.cpuReadAt, 'CPU, read this refresh, is not read again')
+  rederive(after, before.get(nginx)!, row)
+  assert.equal(row.cpuPercent, cpuPercent, 'the CPU% of this refresh stays')
+  assert.equal(row.memoryBytes, 4096)
+  assert.equal(row.ioReadBytesPerSec, null, 'no IO rate without an earlier IO reading')
+  assert.equal(c.readInFull(s1, [nginx]).size, 0, 'only the last sample can be read further')
+})
+
+test('recycling samples after a cgroup went away never bring it back from an older snapshot', (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const cron = '/system.slice/cron.service'
+  const c = collectorFor(root, '/', false)
+  t.after(() => c.close())
+  const view = {detail: new Set(['/']), sort: 'cpu' as const, recycle: true}
+  c.sample(view)
+  c.sample(view)
+  rmSync(join(root, 'sys/fs/cgroup/system.slice/cron.service'), {recursive: true})
+  for (let i = 0; i < 3; i++) {
+    const s = c.sample(view)
+    assert.equal(s.cgroups.has(cron), false, `refresh ${i + 1} after the removal`)
+    assert.equal(s.cgroups.size, 4)
+  }
+  mkdirSync(join(root, 'sys/fs/cgroup/system.slice/cron.service'))
+  for (let i = 0; i < 3; i++) assert.equal(c.sample(view).cgroups.size, 5, `refresh ${i + 1} after it came back`)
 })
