@@ -91,3 +91,88 @@ export function arrange(stats: CgroupStats[], opts: ArrangeOptions): ArrangedRow
   for (const r of roots.sort(cmp)) walk(r, 0)
   return out
 }
+
+/**
+ * arrange() for a caller that arranges the same cgroups again every refresh (the dashboard):
+ * the tree is built again only when the cgroups change (another set of stats objects, as
+ * deriveAll with reuse keeps one object per cgroup), the sibling lists are re-sorted in
+ * place, and rows and the result array are reused, so that a refresh allocates next to
+ * nothing here. A filter takes arrange() itself. The result is valid until the next call.
+ */
+export class Arranger {
+  private stats: CgroupStats[] = []
+  private paths: string[] = []
+  private readonly children = new Map<CgroupStats, CgroupStats[]>()
+  private roots: CgroupStats[] = []
+  private flat: CgroupStats[] = []
+  private readonly rowOf = new Map<CgroupStats, ArrangedRow>()
+  private readonly out: ArrangedRow[] = []
+  private collapsed: ReadonlySet<string> | undefined
+  private cmp: (a: CgroupStats, b: CgroupStats) => number = compareBy('name')
+  private sortKey: SortKey | undefined
+
+  arrange(stats: readonly CgroupStats[], opts: ArrangeOptions): ArrangedRow[] {
+    if (opts.filter) return arrange(stats as CgroupStats[], opts)
+    if (!this.sameCgroups(stats)) this.rebuild(stats)
+    if (opts.sort !== this.sortKey) {
+      this.sortKey = opts.sort
+      this.cmp = compareBy(opts.sort)
+    }
+    const out = this.out
+    out.length = 0
+    if (opts.flat) {
+      this.flat.sort(this.cmp)
+      for (let i = 0; i < this.flat.length; i++) out.push(this.row(this.flat[i], 0, false, false))
+      return out
+    }
+    this.collapsed = opts.collapsed
+    this.roots.sort(this.cmp)
+    for (let i = 0; i < this.roots.length; i++) this.walk(this.roots[i], 0)
+    return out
+  }
+
+  private walk(s: CgroupStats, depth: number): void {
+    const kids = this.children.get(s)
+    const collapsed = this.collapsed?.has(s.path) ?? false
+    this.out.push(this.row(s, depth, kids !== undefined, collapsed))
+    if (collapsed || kids === undefined) return
+    kids.sort(this.cmp)
+    for (let i = 0; i < kids.length; i++) this.walk(kids[i], depth + 1)
+  }
+
+  private row(stats: CgroupStats, depth: number, hasChildren: boolean, collapsed: boolean): ArrangedRow {
+    let r = this.rowOf.get(stats)
+    if (r === undefined) this.rowOf.set(stats, (r = {stats, depth, hasChildren, collapsed}))
+    r.depth = depth
+    r.hasChildren = hasChildren
+    r.collapsed = collapsed
+    return r
+  }
+
+  private sameCgroups(stats: readonly CgroupStats[]): boolean {
+    if (stats.length !== this.stats.length) return false
+    for (let i = 0; i < stats.length; i++) if (stats[i] !== this.stats[i] || stats[i].path !== this.paths[i]) return false
+    return true
+  }
+
+  private rebuild(stats: readonly CgroupStats[]): void {
+    this.stats = stats.slice()
+    this.paths = stats.map((s) => s.path)
+    this.flat = stats.slice()
+    this.children.clear()
+    this.rowOf.clear()
+    const byPath = new Map(stats.map((s) => [s.path, s]))
+    this.roots = []
+    for (const s of stats) {
+      const p = parentRel(s.path)
+      const parent = p === undefined ? undefined : byPath.get(p)
+      if (parent === undefined) {
+        this.roots.push(s)
+        continue
+      }
+      let list = this.children.get(parent)
+      if (!list) this.children.set(parent, (list = []))
+      list.push(s)
+    }
+  }
+}

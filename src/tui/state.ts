@@ -1,4 +1,4 @@
-import {ArrangedRow, SortKey, arrange, nextSortKey} from '../cgroup/arrange.js'
+import {ArrangedRow, Arranger, SortKey, nextSortKey} from '../cgroup/arrange.js'
 import {CgroupStats} from '../cgroup/rates.js'
 
 /**
@@ -22,6 +22,7 @@ export class DashboardState {
   /** First visible row. */
   scroll = 0
   private stats: CgroupStats[] = []
+  private readonly arranger = new Arranger()
 
   constructor(opts: {sort: SortKey; flat: boolean}) {
     this.sort = opts.sort
@@ -35,7 +36,7 @@ export class DashboardState {
 
   rearrange(): void {
     const filter = this.filterDraft ?? this.filter
-    this.rows = arrange(this.stats, {sort: this.sort, flat: this.flat, filter, collapsed: this.collapsed})
+    this.rows = this.arranger.arrange(this.stats, {sort: this.sort, flat: this.flat, filter, collapsed: this.collapsed})
     if (this.selectedIndex() < 0) this.selectedPath = this.rows[0]?.stats.path
   }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {arrange} from '../../src/cgroup/arrange.js'
+import {Arranger, SortKey, arrange} from '../../src/cgroup/arrange.js'
 import {CgroupStats} from '../../src/cgroup/rates.js'
 import {ProcessSampler, differingNamespaces, pageSizeFrom, parseStatFigures, parseVmRss} from '../../src/cgroup/processes.js'
 import {parseDelay, normaliseCgroupPath} from '../../src/cgroup/options.js'
@@ -62,6 +62,34 @@ test('a collapsed cgroup hides its descendants; a filter keeps matches and their
   assert.equal(rows[3].hasChildren, true)
   assert.deepEqual(arrange(STATS, {sort: 'name', filter: 'Y'}).map((r) => r.stats.path), ['/', '/b', '/b/y'])
   assert.deepEqual(arrange(STATS, {sort: 'name', filter: 'y', flat: true}).map((r) => r.stats.path), ['/b/y'])
+})
+
+test('an Arranger arranging the same cgroups refresh after refresh gives what arrange gives, with its rows reused', () => {
+  const a = new Arranger()
+  const stats = STATS.map((x) => ({...x}))
+  const same = (opts: {sort: SortKey; flat?: boolean; filter?: string; collapsed?: Set<string>}, what: string) => {
+    const want = arrange(stats, opts).map((r) => ({path: r.stats.path, depth: r.depth, hasChildren: r.hasChildren, collapsed: r.collapsed}))
+    const got = a.arrange(stats, opts).map((r) => ({path: r.stats.path, depth: r.depth, hasChildren: r.hasChildren, collapsed: r.collapsed}))
+    assert.deepEqual(got, want, what)
+  }
+  same({sort: 'cpu'}, 'first')
+  const first = a.arrange(stats, {sort: 'cpu'})
+  const rowOfB = first.find((r) => r.stats.path === '/b')
+  // The figures change in the same objects (as deriveAll with reuse does): the order follows.
+  stats[4].cpuPercent = 1
+  stats[1].cpuPercent = 500
+  same({sort: 'cpu'}, 'figures changed in place')
+  assert.equal(a.arrange(stats, {sort: 'cpu'}).find((r) => r.stats.path === '/b'), rowOfB, 'the row object is reused')
+  for (const sort of ['memory', 'io', 'pids', 'name', 'cpu'] as const) same({sort}, sort)
+  same({sort: 'cpu', flat: true}, 'flat')
+  same({sort: 'name', collapsed: new Set(['/b', '/'])}, 'collapsed')
+  same({sort: 'name', filter: 'y'}, 'filtered')
+  // A cgroup comes (a new object among the old ones), another goes.
+  stats.push(stat('/b/y/deep', 3, 1))
+  same({sort: 'cpu'}, 'a cgroup added')
+  stats.splice(2, 1)
+  same({sort: 'memory'}, 'a cgroup removed')
+  same({sort: 'memory', flat: true}, 'flat after removal')
 })
 
 test('keys: j/k and arrows move, the selection follows its cgroup across re-sorts', () => {
