@@ -1,9 +1,9 @@
 import {createRequire} from 'node:module'
 import type {Widgets} from 'blessed'
 import {NsxError} from '../cli/errors.js'
-import {SortKey} from '../cgroup/arrange.js'
+import {ArrangedRow, SortKey} from '../cgroup/arrange.js'
 import {ProcessSampler, CgroupProcess} from '../cgroup/processes.js'
-import {CgroupStats, deriveAll} from '../cgroup/rates.js'
+import {CgroupStats, deriveAll, rederive} from '../cgroup/rates.js'
 import {formatBytes, formatPercent} from '../cgroup/report.js'
 import {Collector, Snapshot} from '../cgroup/sample.js'
 import {glyphsFor, UNICODE_GLYPHS} from '../render/tree.js'
@@ -11,7 +11,8 @@ import {colourEnabled} from '../render/colour.js'
 import {printable} from '../render/printable.js'
 import {ASCII_MARKS, UNICODE_MARKS, fitColumns, headerLine, rowLine, ellipsizeLeft} from './rows.js'
 import {DashboardState} from './state.js'
-import {useCoalescedFrames, useFastClear} from './chart-frame.js'
+import {useFastClear} from './chart-frame.js'
+import {BrailleCanvas, paintCanvas, paintWith} from './paint.js'
 import {chooseTerminal} from './terminal.js'
 
 export interface DashboardOptions {
@@ -107,6 +108,8 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   let cpuChart: LineChart | undefined
   let memChart: LineChart | undefined
   let gauge: Gauge | undefined
+  let gaugePercent = -1
+  let chartsDrawn = ''
 
   const detailHeight = () => Math.max(9, Math.min(16, Math.floor((screen.height as number) * 0.4)))
 
@@ -114,10 +117,16 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const h = screen.height as number
     const dh = detailHeight()
     table.height = Math.max(1, h - 2 - dh)
-    for (const b of [cpuBox, memBox, procBox]) {
+    for (const b of [cpuBox, memBox]) {
       b.top = h - 1 - dh
       b.height = dh
     }
+    // The process list sits below the gauge, when there is one. Each geometry is set once
+    // per change only: a new height makes blessed render the whole screen again (the label
+    // of a resized element is re-positioned through screen.render()).
+    const gaugeRows = gauge ? 4 : 0
+    procBox.top = h - 1 - dh + gaugeRows
+    procBox.height = dh - gaugeRows
     if (cpuChart && memChart) {
       cpuChart.top = memChart.top = h - 1 - dh
       cpuChart.height = memChart.height = dh
@@ -127,22 +136,66 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
 
   const esc = (s: string) => blessed.escape(s)
 
-  const renderProcesses = (row: CgroupStats | undefined, width: number, height: number) => {
-    if (!row) return ''
-    const lines: string[] = []
+  /**
+   * The table and the process list are painted (see paint.ts): render() sets what they
+   * show, their paint functions draw it. Table line 0 is the header.
+   */
+  let tableLines: string[] = []
+  let tableSelected = -1
+  paintWith(table, (p) => {
+    const bold = p.sgr('\u001b[1m')
+    const inverse = p.sgr('\u001b[7m')
+    for (let y = 0; y < tableLines.length && y < p.height; y++) p.text(0, y, tableLines[y], y === 0 ? bold : y === tableSelected ? inverse : p.base)
+  })
+
+  /** A process list line: `rest` (a command) is marked when the process is in namespaces of its own. */
+  interface ProcessLine {
+    left: string
+    rest: string
+    bold: boolean
+    mark: boolean
+  }
+  let processLines: ProcessLine[] = []
+  paintWith(procBox, (p) => {
+    const bold = p.sgr('\u001b[1m')
+    const yellow = p.sgr('\u001b[33m')
+    for (let y = 0; y < processLines.length && y < p.height; y++) {
+      const l = processLines[y]
+      const x = p.text(0, y, l.left, l.bold ? bold : p.base)
+      if (l.rest !== '') p.text(x, y, l.rest, l.mark ? yellow : p.base)
+    }
+  })
+
+  const processList = (row: CgroupStats | undefined, width: number, height: number): ProcessLine[] => {
+    if (!row) return []
+    const lines: ProcessLine[] = []
     const limit = row.memoryLimitBytes
     const memLine = `mem ${formatBytes(row.memoryBytes)} wset ${formatBytes(row.workingSetBytes)} / ${limit === undefined ? '-' : limit === null ? 'max' : formatBytes(limit)}`
-    if (!gauge) lines.push(esc(memLine))
-    lines.push(`{bold}${'PID'.padStart(7)} ${'CPU%'.padStart(5)} ${'RSS'.padStart(6)} NS/COMMAND{/bold}`)
-    for (const p of processes.slice(0, Math.max(0, height - lines.length))) {
+    if (!gauge) lines.push({left: memLine, rest: '', bold: false, mark: false})
+    lines.push({left: `${'PID'.padStart(7)} ${'CPU%'.padStart(5)} ${'RSS'.padStart(6)} NS/COMMAND`, rest: '', bold: true, mark: false})
+    for (let i = 0; i < processes.length && lines.length < height; i++) {
+      const p = processes[i]
       const ns = p.namespaces.length > 0 ? `[${p.namespaces.join(',')}] ` : ''
       const left = `${String(p.pid).padStart(7)} ${formatPercent(p.cpuPercent).padStart(5)} ${formatBytes(p.rssBytes).padStart(6)} `
       const rest = ellipsizeRight(`${ns}${printable(p.command)}`, Math.max(4, width - left.length))
-      const mark = colour && p.namespaces.length > 0
-      lines.push(`${esc(left)}${mark ? '{yellow-fg}' : ''}${esc(rest)}${mark ? '{/yellow-fg}' : ''}`)
+      lines.push({left, rest, bold: false, mark: colour && p.namespaces.length > 0})
     }
-    if (processes.length === 0) lines.push(row.tasks === 0 ? '(no processes)' : '')
-    return lines.join('\n')
+    if (processes.length === 0 && row.tasks === 0) lines.push({left: '(no processes)', rest: '', bold: false, mark: false})
+    return lines
+  }
+
+  /** Set a label only when it changes: blessed re-parses and re-positions it on every call. */
+  const labels = new WeakMap<object, string>()
+  const label = (el: Widgets.BoxElement, text: string) => {
+    if (labels.get(el) === text) return
+    labels.set(el, text)
+    el.setLabel(text)
+  }
+  const contents = new WeakMap<object, string>()
+  const content = (el: Widgets.BoxElement, text: string) => {
+    if (contents.get(el) === text) return
+    contents.set(el, text)
+    el.setContent(text)
   }
 
   const render = () => {
@@ -166,7 +219,8 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       state.paused ? (colour ? '{red-fg}PAUSED{/red-fg}' : '{bold}PAUSED{/bold}') : `every ${opts.delaySeconds}s`,
       state.filter ? `filter: ${esc(state.filter)}` : '',
     ].filter(Boolean)
-    header.setContent(
+    content(
+      header,
       `{bold}nsx top{/bold}  cgroup ${collector.layout.mode}  ${stats.length} cgroups  CPU% 100 = one core  ${flags.join('  ')}`,
     )
     // One column short of the edge: a line filling the last column makes some terminals wrap.
@@ -174,39 +228,44 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const bodyHeight = (table.height as number) - 1
     const rows = state.visibleRows(bodyHeight)
     onScreen = new Set(rows.map((r) => r.stats.path))
-    const lines = [`{bold}${esc(headerLine(tl))}{/bold}`]
+    readComingIntoView(rows)
+    const lines = [headerLine(tl)]
+    tableSelected = -1
     for (const r of rows) {
-      const text = esc(rowLine(r, tl, state.flat, marks))
-      lines.push(r.stats.path === state.selectedPath ? `{inverse}${text}{/inverse}` : text)
+      if (r.stats.path === state.selectedPath) tableSelected = lines.length
+      lines.push(rowLine(r, tl, state.flat, marks))
     }
     if (state.rows.length === 0) lines.push(state.filter || state.filterDraft ? '(no cgroup matches the filter)' : '(no cgroups)')
-    table.setContent(lines.join('\n'))
+    tableLines = lines
 
     const path = sel?.stats.path
     const hist = path ? history.get(path) : undefined
-    const label = path ? ellipsizeLeft(printable(path), Math.max(10, Math.floor(w / 3) - 12)) : ''
+    const name = path ? ellipsizeLeft(printable(path), Math.max(10, Math.floor(w / 3) - 12)) : ''
     if (cpuChart && memChart && hist) {
-      const xs = hist.cpu.map((_, i) => String(i - hist.cpu.length + 1))
-      cpuChart.setLabel(` CPU % ${esc(label)} `)
-      cpuChart.setData([{title: 'cpu', x: xs, y: hist.cpu, style: {line: ink('yellow')}}])
-      memChart.setLabel(` Memory MiB ${esc(label)} `)
-      memChart.setData([{title: 'mem', x: xs, y: hist.mem.map((b) => b / 1048576), style: {line: ink('cyan')}}])
+      label(cpuChart, ` CPU % ${esc(name)} `)
+      label(memChart, ` Memory MiB ${esc(name)} `)
+      // Drawn again only for new figures, another cgroup or another size: not for every key.
+      const drawn = `${path} ${refreshes} ${cpuChart.width}x${cpuChart.height}`
+      if (drawn !== chartsDrawn) {
+        chartsDrawn = drawn
+        const xs = hist.cpu.map((_, i) => String(i - hist.cpu.length + 1))
+        cpuChart.setData([{title: 'cpu', x: xs, y: hist.cpu, style: {line: ink('yellow')}}])
+        memChart.setData([{title: 'mem', x: xs, y: hist.mem.map((b) => b / 1048576), style: {line: ink('cyan')}}])
+      }
     } else {
-      cpuBox.setContent(hist ? esc(hist.cpu.map((v) => v.toFixed(0)).join(' ')) : '')
+      content(cpuBox, hist ? esc(hist.cpu.map((v) => v.toFixed(0)).join(' ')) : '')
     }
     const limit = sel?.stats.memoryLimitBytes
     if (gauge && sel) {
       const pct = limit && sel.stats.workingSetBytes !== null ? Math.min(100, (sel.stats.workingSetBytes / limit) * 100) : 0
-      gauge.setLabel(` wset ${formatBytes(sel.stats.workingSetBytes)} / ${limit === undefined ? '-' : limit === null ? 'no limit' : formatBytes(limit)} `)
-      gauge.setPercent(Math.round(pct))
+      label(gauge, ` wset ${formatBytes(sel.stats.workingSetBytes)} / ${limit === undefined ? '-' : limit === null ? 'no limit' : formatBytes(limit)} `)
+      if (gaugePercent !== Math.round(pct)) gauge.setPercent((gaugePercent = Math.round(pct)))
     }
-    const procTop = gauge ? 4 : 0
-    procBox.top = h - 1 - detailHeight() + procTop
-    procBox.height = detailHeight() - procTop
-    procBox.setLabel(` Processes (${processes.length}) `)
-    procBox.setContent(renderProcesses(sel?.stats, (procBox.width as number) - 2, (procBox.height as number) - 2))
+    label(procBox, ` Processes (${processes.length}) `)
+    processLines = processList(sel?.stats, (procBox.width as number) - 2, (procBox.height as number) - 2)
 
-    footer.setContent(
+    content(
+      footer,
       state.filterDraft !== undefined
         ? `filter: ${esc(state.filterDraft)}_   (enter keeps, escape cancels)`
         : '{bold}↑↓/jk{/bold} move  {bold}enter{/bold} expand  {bold}s{/bold} sort  {bold}/{/bold} filter  {bold}f{/bold} flat  {bold}p{/bold} pause  {bold}?{/bold} help  {bold}q{/bold} quit',
@@ -228,6 +287,26 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
 
   /** Rows drawn at the last render (and the selection): they get every figure each refresh. */
   let onScreen = new Set<string>()
+  /** Rows read in full in the last sample (by it, or since by readComingIntoView). */
+  let readFull = new Set<string>()
+
+  /**
+   * Rows that came into view (a key moved the window, or a re-sort moved them up) since the
+   * last sample have only their sort key's figure in it: read the rest now, before drawing.
+   */
+  const readComingIntoView = (rows: readonly ArrangedRow[]) => {
+    if (!lastSample) return
+    let missing: string[] | undefined
+    for (const r of rows) if (!readFull.has(r.stats.path)) (missing ??= []).push(r.stats.path)
+    if (!missing) return
+    const before = collector.readInFull(lastSample, missing)
+    for (const r of rows) {
+      const b = before.get(r.stats.path)
+      const after = lastSample.cgroups.get(r.stats.path)
+      if (b && after) rederive(after, b, r.stats)
+    }
+    for (const p of missing) readFull.add(p)
+  }
 
   let lastStats = new Map<string, CgroupStats>()
   let refreshes = 0
@@ -242,19 +321,23 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
 
   const remember = () => {
     // The same objects under the same paths from one refresh to the next: update in place.
-    for (const s of stats) lastStats.set(s.path, s)
+    // (Indexed loops and forEach: unoptimised for-of allocates an object per step.)
+    for (let i = 0; i < stats.length; i++) lastStats.set(stats[i].path, stats[i])
     if (lastStats.size > stats.length) lastStats = new Map(stats.map((s) => [s.path, s]))
     // History only for rows on screen: an off-screen row's figures are carried, not measured.
-    for (const s of stats) {
-      if (!onScreen.has(s.path)) continue
-      let h = history.get(s.path)
-      if (!h) history.set(s.path, (h = {cpu: [], mem: []}))
+    onScreen.forEach((path) => {
+      const s = lastStats.get(path)
+      if (!s) return
+      let h = history.get(path)
+      if (!h) history.set(path, (h = {cpu: [], mem: []}))
       if (s.cpuPercent !== null) h.cpu.push(s.cpuPercent)
       if (s.memoryBytes !== undefined) h.mem.push(s.memoryBytes)
       if (h.cpu.length > HISTORY) h.cpu.shift()
       if (h.mem.length > HISTORY) h.mem.shift()
-    }
-    for (const p of history.keys()) if (!lastStats.has(p)) history.delete(p)
+    })
+    history.forEach((_, path) => {
+      if (!lastStats.has(path)) history.delete(path)
+    })
   }
 
   /**
@@ -268,6 +351,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     state.update(deriveAll(s0, undefined))
     onScreen = visiblePaths()
     const s1 = collector.sample({detail: onScreen, sort: state.sort, treeFresh: true})
+    readFull = onScreen
     stats = deriveAll(s1, undefined)
     prev = s1
     lastSample = s1
@@ -275,11 +359,16 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     remember()
   }
 
+  /**
+   * Rows off screen are read only for their sort key: their other figures are read when
+   * they come into view (readComingIntoView). Process counts take in every cgroup.procs
+   * below a row: they are counted on the second refresh and every 10th after.
+   */
   const refresh = () => {
     const n = refreshes++
-    // Off-screen rows are read in full on the second refresh and every 10th after.
     // recycle: only `prev` (the last snapshot) is kept past this refresh, never an older one.
-    const cur = collector.sample({detail: onScreen, sort: state.sort, full: n === 1 || n % 10 === 0, recycle: true})
+    const cur = collector.sample({detail: onScreen, sort: state.sort, countTasks: n === 1 || n % 10 === 0, recycle: true})
+    readFull = onScreen
     // Last refresh's objects are overwritten: nothing else holds them once the table is rebuilt.
     stats = deriveAll(cur, prev, lastStats, true)
     prev = cur
@@ -299,11 +388,11 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     memChart = line({...common, left: '33%', width: '33%', label: ' Memory MiB ', style: {line: ink('cyan'), ...axes}})
     screen.append(cpuChart)
     screen.append(memChart)
-    // The canvas exists once attached: draw its frames with fewer colour escapes.
-    const ctx = (cpuChart as unknown as {ctx?: {_canvas?: object}}).ctx
-    if (ctx?._canvas) useCoalescedFrames(ctx._canvas)
-    // And clear the whole canvas before each redraw in three fills, not pixel by pixel.
+    // The canvas exists once attached: clear it before each redraw in three fills, not pixel by pixel.
+    const ctx = (cpuChart as unknown as {ctx?: object}).ctx
     if (ctx) useFastClear(ctx)
+    // And paint them cell by cell rather than turn each frame into content for blessed to parse.
+    for (const chart of [cpuChart, memChart]) paintWith(chart, (p) => paintCanvas(p, (chart as unknown as {ctx: {_canvas: BrailleCanvas}}).ctx._canvas))
     if (colour) {
       gauge = gaugeW({left: '66%', width: '34%', height: 4, label: ' memory ', stroke: 'green', fill: 'white', border: 'line'})
       screen.append(gauge)
