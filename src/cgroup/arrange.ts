@@ -121,12 +121,12 @@ export class Arranger {
     const out = this.out
     out.length = 0
     if (opts.flat) {
-      this.flat.sort(this.cmp)
+      sortIfNeeded(this.flat, this.cmp)
       for (let i = 0; i < this.flat.length; i++) out.push(this.row(this.flat[i], 0, false, false))
       return out
     }
     this.collapsed = opts.collapsed
-    this.roots.sort(this.cmp)
+    sortIfNeeded(this.roots, this.cmp)
     for (let i = 0; i < this.roots.length; i++) this.walk(this.roots[i], 0)
     return out
   }
@@ -136,7 +136,7 @@ export class Arranger {
     const collapsed = this.collapsed?.has(s.path) ?? false
     this.out.push(this.row(s, depth, kids !== undefined, collapsed))
     if (collapsed || kids === undefined) return
-    kids.sort(this.cmp)
+    sortIfNeeded(kids, this.cmp)
     for (let i = 0; i < kids.length; i++) this.walk(kids[i], depth + 1)
   }
 
@@ -173,6 +173,16 @@ export class Arranger {
       let list = this.children.get(parent)
       if (!list) this.children.set(parent, (list = []))
       list.push(s)
+    }
+  }
+}
+
+/** Sort in place unless already in order: Array.prototype.sort allocates even then. */
+function sortIfNeeded<T>(list: T[], cmp: (a: T, b: T) => number): void {
+  for (let i = 1; i < list.length; i++) {
+    if (cmp(list[i - 1], list[i]) > 0) {
+      list.sort(cmp)
+      return
     }
   }
 }

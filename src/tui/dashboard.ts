@@ -9,10 +9,10 @@ import {Collector, Snapshot} from '../cgroup/sample.js'
 import {glyphsFor, UNICODE_GLYPHS} from '../render/tree.js'
 import {colourEnabled} from '../render/colour.js'
 import {printable} from '../render/printable.js'
-import {ASCII_MARKS, UNICODE_MARKS, fitColumns, headerLine, rowLine, ellipsizeLeft} from './rows.js'
+import {ASCII_MARKS, UNICODE_MARKS, fitColumns, headerLine, rowCells, ellipsizeLeft} from './rows.js'
 import {DashboardState} from './state.js'
-import {useFastClear} from './chart-frame.js'
-import {BrailleCanvas, paintCanvas, paintWith} from './paint.js'
+import {LineChart} from './line-chart.js'
+import {Painter, paintWith} from './paint.js'
 import {chooseTerminal} from './terminal.js'
 
 export interface DashboardOptions {
@@ -25,10 +25,7 @@ export const MIN_WIDTH = 70
 export const MIN_HEIGHT = 18
 const HISTORY = 60
 
-/** blessed-contrib widgets, loaded after the first screen is drawn (they cost ~15 ms). */
-interface LineChart extends Widgets.BoxElement {
-  setData(series: {title: string; x: string[]; y: number[]; style?: {line: string}}[]): void
-}
+/** blessed-contrib's gauge, loaded after the first screen is drawn. */
 interface Gauge extends Widgets.BoxElement {
   setPercent(p: number): void
   setLabel(s: string): void
@@ -59,7 +56,6 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   // NO_COLOR: attributes (bold, inverse) only; charts drawn in the terminal's own colour; the
   // memory gauge, drawn with a background colour, becomes a line of text.
   const colour = colourEnabled(process.stdout)
-  const ink = (name: string) => (colour ? name : 'normal')
   const marks = unicode ? UNICODE_MARKS : ASCII_MARKS
 
   const screen = blessed.screen({
@@ -105,11 +101,16 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   })
   const tooSmall = blessed.box({parent: screen, top: 0, left: 0, width: '100%', height: '100%', hidden: true, align: 'center', valign: 'middle'})
 
-  let cpuChart: LineChart | undefined
-  let memChart: LineChart | undefined
   let gauge: Gauge | undefined
   let gaugePercent = -1
-  let chartsDrawn = ''
+  let chartsOf: string | undefined
+
+  // The selected cgroup's history, as line charts painted into the CPU and memory boxes.
+  const cpuChart = new LineChart(HISTORY)
+  const memChart = new LineChart(HISTORY)
+  const axisAttr = (p: Painter) => (colour ? p.sgr('\u001b[37m') : p.base)
+  paintWith(cpuBox, (p) => cpuChart.paint(p, colour ? p.sgr('\u001b[33m') : p.base, axisAttr(p)))
+  paintWith(memBox, (p) => memChart.paint(p, colour ? p.sgr('\u001b[36m') : p.base, axisAttr(p)))
 
   const detailHeight = () => Math.max(9, Math.min(16, Math.floor((screen.height as number) * 0.4)))
 
@@ -127,10 +128,6 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const gaugeRows = gauge ? 4 : 0
     procBox.top = h - 1 - dh + gaugeRows
     procBox.height = dh - gaugeRows
-    if (cpuChart && memChart) {
-      cpuChart.top = memChart.top = h - 1 - dh
-      cpuChart.height = memChart.height = dh
-    }
     if (gauge) gauge.top = h - 1 - dh
   }
 
@@ -140,12 +137,22 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
    * The table and the process list are painted (see paint.ts): render() sets what they
    * show, their paint functions draw it. Table line 0 is the header.
    */
-  let tableLines: string[] = []
-  let tableSelected = -1
+  let tableLayout = fitColumns(MIN_WIDTH)
+  let tableRows: readonly ArrangedRow[] = []
+  /** Shown instead of rows when there are none. */
+  let tableEmpty = ''
   paintWith(table, (p) => {
-    const bold = p.sgr('\u001b[1m')
+    p.text(0, 0, headerLine(tableLayout), p.sgr('\u001b[1m'))
     const inverse = p.sgr('\u001b[7m')
-    for (let y = 0; y < tableLines.length && y < p.height; y++) p.text(0, y, tableLines[y], y === 0 ? bold : y === tableSelected ? inverse : p.base)
+    const lineWidth = tableLayout.nameWidth + tableLayout.columns.reduce((n, c) => n + 1 + c.width, 0)
+    for (let i = 0; i < tableRows.length && i + 1 < p.height; i++) {
+      const r = tableRows[i]
+      const y = i + 1
+      const attr = r.stats.path === state.selectedPath ? inverse : p.base
+      if (attr !== p.base) p.fill(0, y, lineWidth, attr)
+      rowCells(r, tableLayout, state.flat, marks, (x, text) => p.text(x, y, text, attr))
+    }
+    if (tableEmpty !== '') p.text(0, 1, tableEmpty, p.base)
   })
 
   /** A process list line: `rest` (a command) is marked when the process is in namespaces of its own. */
@@ -203,7 +210,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const h = screen.height as number
     const small = w < MIN_WIDTH || h < MIN_HEIGHT
     for (const el of [header, table, cpuBox, memBox, procBox, footer]) el.hidden = small
-    for (const el of [cpuChart, memChart, gauge]) if (el) el.hidden = small
+    if (gauge) gauge.hidden = small
     tooSmall.hidden = !small
     if (small) {
       tooSmall.setContent(`terminal too small: ${w}x${h}\nnsx top needs at least ${MIN_WIDTH}x${MIN_HEIGHT}\n(q quits)`)
@@ -229,32 +236,20 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const rows = state.visibleRows(bodyHeight)
     onScreen = new Set(rows.map((r) => r.stats.path))
     readComingIntoView(rows)
-    const lines = [headerLine(tl)]
-    tableSelected = -1
-    for (const r of rows) {
-      if (r.stats.path === state.selectedPath) tableSelected = lines.length
-      lines.push(rowLine(r, tl, state.flat, marks))
-    }
-    if (state.rows.length === 0) lines.push(state.filter || state.filterDraft ? '(no cgroup matches the filter)' : '(no cgroups)')
-    tableLines = lines
+    tableLayout = tl
+    tableRows = rows
+    tableEmpty = state.rows.length > 0 ? '' : state.filter || state.filterDraft ? '(no cgroup matches the filter)' : '(no cgroups)'
 
     const path = sel?.stats.path
     const hist = path ? history.get(path) : undefined
     const name = path ? ellipsizeLeft(printable(path), Math.max(10, Math.floor(w / 3) - 12)) : ''
-    if (cpuChart && memChart && hist) {
-      label(cpuChart, ` CPU % ${esc(name)} `)
-      label(memChart, ` Memory MiB ${esc(name)} `)
-      // Drawn again only for new figures, another cgroup or another size: not for every key.
-      const drawn = `${path} ${refreshes} ${cpuChart.width}x${cpuChart.height}`
-      if (drawn !== chartsDrawn) {
-        chartsDrawn = drawn
-        const xs = hist.cpu.map((_, i) => String(i - hist.cpu.length + 1))
-        cpuChart.setData([{title: 'cpu', x: xs, y: hist.cpu, style: {line: ink('yellow')}}])
-        memChart.setData([{title: 'mem', x: xs, y: hist.mem.map((b) => b / 1048576), style: {line: ink('cyan')}}])
-      }
-    } else {
-      content(cpuBox, hist ? esc(hist.cpu.map((v) => v.toFixed(0)).join(' ')) : '')
-    }
+    label(cpuBox, ` CPU % ${esc(name)} `)
+    label(memBox, ` Memory MiB ${esc(name)} `)
+    // One version per refresh and selection: the dots are computed again only for new figures.
+    const version = refreshes * 2 + (path === chartsOf ? 0 : 1)
+    chartsOf = path
+    cpuChart.set(hist?.cpu ?? [], version)
+    memChart.set(hist?.mem ?? [], version, 1 / 1048576)
     const limit = sel?.stats.memoryLimitBytes
     if (gauge && sel) {
       const pct = limit && sel.stats.workingSetBytes !== null ? Math.min(100, (sel.stats.workingSetBytes / limit) * 100) : 0
@@ -378,29 +373,12 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     refreshProcesses()
   }
 
-  const loadCharts = () => {
-    const line = require('blessed-contrib/lib/widget/charts/line.js') as (o: object) => LineChart
+  /** blessed-contrib's gauge (without colour, the memory line of the process list stands in). */
+  const loadGauge = () => {
+    if (!colour) return
     const gaugeW = require('blessed-contrib/lib/widget/gauge.js') as (o: object) => Gauge
-    const common = {showLegend: false, minY: 0, xLabelPadding: 2, xPadding: 2, numYLabels: 4, wholeNumbersOnly: false, border: 'line'}
-    // Canvas widgets create their drawing context on 'attach': append them after construction.
-    const axes = {text: ink('white'), baseline: ink('white')}
-    cpuChart = line({...common, left: 0, width: '33%', label: ' CPU % ', style: {line: ink('yellow'), ...axes}})
-    memChart = line({...common, left: '33%', width: '33%', label: ' Memory MiB ', style: {line: ink('cyan'), ...axes}})
-    screen.append(cpuChart)
-    screen.append(memChart)
-    // The canvas exists once attached: clear it before each redraw in three fills, not pixel by pixel.
-    const ctx = (cpuChart as unknown as {ctx?: object}).ctx
-    if (ctx) useFastClear(ctx)
-    // And paint them cell by cell rather than turn each frame into content for blessed to parse.
-    for (const chart of [cpuChart, memChart]) paintWith(chart, (p) => paintCanvas(p, (chart as unknown as {ctx: {_canvas: BrailleCanvas}}).ctx._canvas))
-    if (colour) {
-      gauge = gaugeW({left: '66%', width: '34%', height: 4, label: ' memory ', stroke: 'green', fill: 'white', border: 'line'})
-      screen.append(gauge)
-    }
-    cpuBox.hidden = true
-    memBox.hidden = true
-    cpuBox.detach()
-    memBox.detach()
+    gauge = gaugeW({left: '66%', width: '34%', height: 4, label: ' memory ', stroke: 'green', fill: 'white', border: 'line'})
+    screen.append(gauge)
   }
 
   return new Promise<void>((resolve, reject) => {
@@ -469,12 +447,12 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     try {
       firstRefresh()
       render()
-      // Charts and the process list after the first screen is up; then a quick second
+      // The gauge and the process list after the first screen is up; then a quick second
       // sample so that CPU% appears soon.
       setImmediate(() => {
         if (done) return
         try {
-          loadCharts()
+          loadGauge()
           refreshProcesses()
           render()
           collector.watch()

@@ -28,14 +28,8 @@ export interface Painter {
    * blessed does without fullUnicode, so that columns stay where they are.
    */
   text(x: number, y: number, text: string, attr: number): number
-}
-
-/** drawille's braille canvas: a dot pattern, colour and text character per cell. */
-export interface BrailleCanvas {
-  width: number
-  content: ArrayLike<number>
-  colors: ArrayLike<string | undefined>
-  chars: ArrayLike<string | null | undefined>
+  /** Fill `n` cells from column x of row y with blanks in `attr`. */
+  fill(x: number, y: number, n: number, attr: number): void
 }
 
 interface UnicodeChars {
@@ -129,6 +123,10 @@ class CellPainter implements Painter {
     for (let i = 0; x + i < end; i++) this.cell(x + i, y, s[i], attr)
     return x + s.length
   }
+
+  fill(x: number, y: number, n: number, attr: number): void {
+    for (let i = 0; i < n; i++) this.cell(x + i, y, ' ', attr)
+  }
 }
 
 /**
@@ -137,7 +135,7 @@ class CellPainter implements Painter {
  */
 export function paintWith<E extends object>(element: E, paint: (p: Painter) => void): E {
   const el = element as unknown as PaintableElement
-  // Element's own render: a canvas's class would first turn its frame into content again.
+  // blessed's own Element render (a subclass may put work of its own in front of it).
   const render = el._render
   const painter = new CellPainter(el)
   el.content = ''
@@ -149,51 +147,4 @@ export function paintWith<E extends object>(element: E, paint: (p: Painter) => v
     return coords
   }
   return element
-}
-
-const ESC = 0x1b
-/** The 256 braille patterns, made once rather than a new string per dot cell per frame. */
-const BRAILLE = Array.from({length: 256}, (_, i) => String.fromCharCode(0x2800 + i))
-
-/**
- * A braille canvas (drawille-canvas-blessed-contrib, what blessed-contrib's line chart draws
- * on) painted cell for cell as blessed would show its frame(): a dot cell in its colour, a
- * text cell with the escapes fillText put around it, carried from cell to cell and line to
- * line as blessed's parser carries them, each line's end filled in the attribute reached.
- */
-export function paintCanvas(p: Painter, c: BrailleCanvas): void {
-  const perRow = c.width / 2
-  const rows = Math.ceil(c.content.length / perRow)
-  const reset = '\u001b[39m'
-  let attr = p.base
-  /** Apply the SGR sequences at s[k...]; returns where they end. */
-  const escapes = (s: string, k: number): number => {
-    while (s.charCodeAt(k) === ESC) {
-      const m = s.indexOf('m', k)
-      if (m < 0) break
-      attr = p.sgr(s.slice(k, m + 1), attr)
-      k = m + 1
-    }
-    return k
-  }
-  for (let y = 0, i = 0; y < rows; y++) {
-    for (let x = 0; x < perRow && i < c.content.length; x++, i++) {
-      const ch = c.chars[i]
-      const dots = c.content[i]
-      if (ch) {
-        // fillText's text cells: "ESC[3Xm ESC[4Ym" before the first character, resets after the last.
-        const k = escapes(ch, 0)
-        p.cell(x, y, ch[k] ?? ' ', attr)
-        escapes(ch, k + 1)
-      } else if (dots === 0) {
-        p.cell(x, y, ' ', attr)
-      } else {
-        const colour = c.colors[i]
-        const a = colour ? p.sgr(colour, attr) : attr
-        p.cell(x, y, BRAILLE[dots], a)
-        attr = p.sgr(reset, a)
-      }
-    }
-    for (let x = perRow; x < p.width; x++) p.cell(x, y, ' ', attr)
-  }
 }

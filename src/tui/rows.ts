@@ -80,6 +80,22 @@ export function rowName(row: ArrangedRow, flat: boolean, marks: TreeMarks): stri
   return `${'  '.repeat(row.depth)}${mark} ${last}`
 }
 
+/**
+ * The pieces of rowLine, each with its column: the name from column 0, then each value
+ * right-aligned in its column. For painting a row without building its padded line.
+ */
+export function rowCells(row: ArrangedRow, layout: TableLayout, flat: boolean, marks: TreeMarks, put: (x: number, text: string) => void): void {
+  put(0, ellipsizeLeft(rowName(row, flat, marks), layout.nameWidth))
+  let x = layout.nameWidth
+  for (let i = 0; i < layout.columns.length; i++) {
+    const c = layout.columns[i]
+    const v = c.value(row.stats)
+    const text = v.length > c.width ? v.slice(0, c.width) : v
+    put(x + 1 + c.width - text.length, text)
+    x += 1 + c.width
+  }
+}
+
 export function rowLine(row: ArrangedRow, layout: TableLayout, flat: boolean, marks: TreeMarks = UNICODE_MARKS): string {
   const name = padRight(ellipsizeLeft(rowName(row, flat, marks), layout.nameWidth), layout.nameWidth)
   return name + layout.columns.map((c) => ` ${padLeft(c.value(row.stats), c.width)}`).join('')

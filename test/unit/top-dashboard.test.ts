@@ -7,7 +7,7 @@ import {Arranger, SortKey, arrange} from '../../src/cgroup/arrange.js'
 import {CgroupStats} from '../../src/cgroup/rates.js'
 import {ProcessSampler, differingNamespaces, pageSizeFrom, parseStatFigures, parseVmRss} from '../../src/cgroup/processes.js'
 import {parseDelay, normaliseCgroupPath} from '../../src/cgroup/options.js'
-import {fitColumns, headerLine, rowLine, ellipsizeLeft, TUI_COLUMNS, MIN_NAME_WIDTH, ASCII_MARKS} from '../../src/tui/rows.js'
+import {fitColumns, headerLine, rowCells, rowLine, ellipsizeLeft, TUI_COLUMNS, MIN_NAME_WIDTH, ASCII_MARKS, UNICODE_MARKS} from '../../src/tui/rows.js'
 import {DashboardState} from '../../src/tui/state.js'
 import {chooseTerminal} from '../../src/tui/terminal.js'
 
@@ -171,6 +171,20 @@ test('columns that do not fit are dropped least useful first, the name keeps its
   for (const r of rows) assert.equal(rowLine(r, narrow, false).length, headerLine(narrow).length)
   assert.match(rowLine(rows[1], wide, false, ASCII_MARKS), /^ {2}- b +7 +120\.0/)
   assert.equal(ellipsizeLeft('/system.slice/very-long.service', 12), '…ong.service')
+})
+
+test('rowCells puts each piece of a row where rowLine has it (the dashboard paints rows from them)', () => {
+  const long = stat('/b/a-name-far-too-long-for-the-column-it-is-given', 123456.7, 10 * 1024 ** 5, 123456789)
+  for (const layout of [fitColumns(70), fitColumns(120), fitColumns(200)]) {
+    for (const flat of [false, true]) {
+      for (const r of [...arrange(STATS, {sort: 'cpu', flat}), {stats: long, depth: 3, hasChildren: true, collapsed: true}]) {
+        const line = rowLine(r, layout, flat, UNICODE_MARKS)
+        const cells = Array.from({length: line.length}, () => ' ')
+        rowCells(r, layout, flat, UNICODE_MARKS, (x, text) => [...text].forEach((ch, i) => (cells[x + i] = ch)))
+        assert.equal(cells.join(''), line, `${layout.columns.length} columns, ${flat ? 'flat' : 'tree'}: ${r.stats.path}`)
+      }
+    }
+  }
 })
 
 test('TERM families map to terminfo entries blessed can parse, keeping 256 colours', () => {
