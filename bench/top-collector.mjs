@@ -1,7 +1,7 @@
 // The collector's cost per cgroup per refresh, without the terminal: the same Collector
 // nsx top uses, sampled REFRESHES times after a warm-up, both as batch mode reads
 // (everything, every refresh) and as the dashboard reads (full figures for the VISIBLE
-// rows on screen, the rest's sort key only, and everything every 10th refresh). Prints one JSON line.
+// rows on screen, the rest's sort key only, process counts every 10th refresh). Prints one JSON line.
 // Usage: node bench/top-collector.mjs [REFRESHES] [BASE] [VISIBLE]
 import {performance} from 'node:perf_hooks'
 import {readCgroupLayout} from '../dist/src/cgroup/hierarchy.js'
@@ -19,9 +19,9 @@ function measure(detailFor) {
   const firstMs = performance.now() - t0
   collector.watch()
   const detail = detailFor(prev)
-  // As the dashboard does: rows on screen in full, the rest by their sort key, and
-  // everything once every 10 refreshes.
-  const view = (i) => (detail === undefined ? undefined : {detail, sort: 'cpu', full: i % 10 === 0})
+  // As the dashboard does: rows on screen in full, the rest by their sort key (CPU, known
+  // unchanged below an idle parent), process counts once every 10 refreshes.
+  const view = (i) => (detail === undefined ? undefined : {detail, sort: 'cpu', countTasks: i % 10 === 0, recycle: true})
   for (let i = 0; i < 5; i++) prev = collector.sample(view(i))
   const cpu0 = process.cpuUsage()
   const start = performance.now()
