@@ -55,9 +55,22 @@ interface Seen {
   /** This refresh's figures (the record is reused from one refresh to the next). */
   cpuPercent: number | null
   rssBytes: number
-  /** Refresh at which it was last read. */
+  /** Refresh at which it was last listed. */
   seenAt: number
+  /** Readings in a row in which its CPU time did not move. */
+  quiet: number
 }
+
+/**
+ * A process whose CPU time stood still over this many readings in a row is read only every
+ * QUIET_EVERY-th refresh (staggered by pid) until it moves again. In a cgroup of a thousand
+ * mostly sleeping processes, their /proc/PID/stat files (which the kernel generates afresh,
+ * cold, on each read) were most of the dashboard's cost. A process that starts using CPU is
+ * seen at its next reading, at most QUIET_EVERY refreshes later, with its CPU% over the whole
+ * time since the reading before: exact, if late.
+ */
+export const QUIET_AFTER = 3
+export const QUIET_EVERY = 3
 
 /** The fields of /proc/PID/stat the sampler needs, parsed from its bytes without a string. */
 export interface StatFigures {
@@ -127,6 +140,8 @@ export function pageSizeFrom(statusText: string | undefined, statmText: string |
 }
 
 export class ProcessSampler {
+  /** How many processes the last sample found (it returns at most `limit` of them). */
+  listed = 0
   private last = new Map<number, Seen>()
   private generation = 0
   private procs: ControlFile | undefined
@@ -156,6 +171,12 @@ export class ProcessSampler {
     for (const pid of pids) {
       let prev = this.last.get(pid)
       if (prev !== undefined && prev.seenAt === generation) continue // listed twice
+      if (prev !== undefined && prev.quiet >= QUIET_AFTER && (generation + pid) % QUIET_EVERY !== 0) {
+        // Still listed, figures carried: its last CPU% (0) and RSS.
+        prev.seenAt = generation
+        live.push(prev)
+        continue
+      }
       const stat = prev?.stat ?? this.files.handle(`${this.procRoot}/${pid}/stat`)
       // Parsed at once: the next read reuses the buffer.
       const b = this.files.readBytes(stat)
@@ -176,11 +197,12 @@ export class ProcessSampler {
         const cmd = readCommandLine(pid, this.procRoot)
         const command = cmd && cmd.length > 0 ? cmd : `[${commOf(b)}]`
         const namespaces = differingNamespaces(readNsLinks(`${this.procRoot}/${pid}`), this.host, this.own)
-        prev = {pid, stat, ticks: fig.ticks, at, start: fig.starttime, command, namespaces, cpuPercent: null, rssBytes: 0, seenAt: 0}
+        prev = {pid, stat, ticks: fig.ticks, at, start: fig.starttime, command, namespaces, cpuPercent: null, rssBytes: 0, seenAt: 0, quiet: 0}
         this.last.set(pid, prev)
       } else {
         // Same pid and same start time: the same process, not a reused pid.
         prev.cpuPercent = at > prev.at && fig.ticks >= prev.ticks ? ((fig.ticks - prev.ticks) / USER_HZ / ((at - prev.at) / 1000)) * 100 : null
+        prev.quiet = fig.ticks === prev.ticks ? prev.quiet + 1 : 0
         prev.ticks = fig.ticks
         prev.at = at
       }
@@ -194,6 +216,7 @@ export class ProcessSampler {
       this.last.delete(p.pid)
     }
     live.sort((a, b) => (b.cpuPercent ?? -1) - (a.cpuPercent ?? -1) || b.rssBytes - a.rssBytes || a.pid - b.pid)
+    this.listed = live.length
     const out: CgroupProcess[] = []
     for (let i = 0; i < live.length && i < limit; i++) {
       const p = live[i]
@@ -207,6 +230,7 @@ export class ProcessSampler {
     this.files.closeAll()
     this.procs = undefined
     this.last.clear()
+    this.listed = 0
   }
 
   close(): void {

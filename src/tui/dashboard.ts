@@ -256,7 +256,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       label(gauge, ` wset ${formatBytes(sel.stats.workingSetBytes)} / ${limit === undefined ? '-' : limit === null ? 'no limit' : formatBytes(limit)} `)
       if (gaugePercent !== Math.round(pct)) gauge.setPercent((gaugePercent = Math.round(pct)))
     }
-    label(procBox, ` Processes (${processes.length}) `)
+    label(procBox, ` Processes (${sampler.listed}) `)
     processLines = processList(sel?.stats, (procBox.width as number) - 2, (procBox.height as number) - 2)
 
     content(
@@ -277,7 +277,9 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       processesOf = path
     }
     const file = path ? collector.procsFileOf(path) : undefined
-    processes = file ? sampler.sample(file) : []
+    // As many as the list can show.
+    processes = file ? sampler.sample(file, Math.max(1, (procBox.height as number) - 2)) : []
+    if (!file) sampler.listed = 0
   }
 
   /** Rows drawn at the last render (and the selection): they get every figure each refresh. */
