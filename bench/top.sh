@@ -13,6 +13,9 @@ CGROUPS=${CGROUPS:-500}
 PARENTS=${PARENTS:-20}
 DURATION=${DURATION:-30}
 STEADY=${STEADY:-30}
+# Idle processes to add to this shell's cgroup, for a process list as long as a busy host's
+# (the dashboard selects the root cgroup at start, which holds them on a host like this one).
+PROCS=${PROCS:-0}
 NSX="node bin/nsx"
 HZ=$(getconf CLK_TCK)
 [ "$(id -u)" = 0 ] || { echo "bench/top.sh: needs root" >&2; exit 1; }
@@ -27,8 +30,10 @@ export TMUX_TMPDIR=$tmp
 unset TMUX
 sock=nsx-bench-$$
 made=()
+sleepers=()
 cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
+  ((${#sleepers[@]} == 0)) || kill "${sleepers[@]}" 2>/dev/null || true
   # Children before parents.
   for ((i = ${#made[@]} - 1; i >= 0; i--)); do rmdir "${made[$i]}" 2>/dev/null || true; done
   rm -rf "$tmp"
@@ -48,6 +53,11 @@ for d in $(own_dirs); do
   done
 done
 echo "made $((PARENTS + PARENTS * per_parent + 1)) cgroups in each of $(own_dirs | wc -l) hierarchies"
+for ((i = 0; i < PROCS; i++)); do
+  sleep 100000 &
+  sleepers+=($!)
+done
+((PROCS == 0)) || echo "started $PROCS idle processes in this shell's cgroup"
 
 # One session lives for the whole run, so that the server does not exit (and race with the
 # next new-session) each time a measured session ends.
