@@ -118,6 +118,20 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const h = screen.height as number
     const dh = detailHeight()
     table.height = Math.max(1, h - 2 - dh)
+    // Three columns in whole cells: percentages rounded apart left a blank column between
+    // the second and the third at some widths.
+    const third = Math.floor((screen.width as number) / 3)
+    const columns: [Widgets.BoxElement | undefined, number, number][] = [
+      [cpuBox, 0, third],
+      [memBox, third, third],
+      [procBox, 2 * third, (screen.width as number) - 2 * third],
+      [gauge, 2 * third, (screen.width as number) - 2 * third],
+    ]
+    for (const [b, left, width] of columns) {
+      if (!b) continue
+      b.left = left
+      b.width = width
+    }
     for (const b of [cpuBox, memBox]) {
       b.top = h - 1 - dh
       b.height = dh
