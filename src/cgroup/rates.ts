@@ -101,15 +101,8 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
 }
 
 /**
- * Stats for every cgroup of `cur`, against `prev` where the same cgroup was seen. A row
- * whose counters were carried over rather than read again (a dashboard row off screen) keeps
- * the rates it had in `lastStats`. With `reuse`, each cgroup's object in `lastStats` is
- * overwritten and returned rather than a new one made: the caller must hold no other use
- * of `lastStats`' objects than as this refresh's result.
- */
-/**
- * `into` again after Collector.readInFull read more of `after` since `before`: rates for
- * the counters read again are taken against `before`; the rest keep the figures `into` has.
+ * `into` again after Collector.readInFull: `after` holds counters read since `before`;
+ * rates for those are taken against `before`, the rest keep the figures `into` has.
  */
 export function rederive(after: CgroupSample, before: CgroupSample, into: CgroupStats): void {
   const cpuPercent = into.cpuPercent
@@ -127,6 +120,13 @@ export function rederive(after: CgroupSample, before: CgroupSample, into: Cgroup
   }
 }
 
+/**
+ * Stats for every cgroup of `cur`, against `prev` where the same cgroup was seen. A row
+ * whose counters were carried over rather than read again (a dashboard row off screen) keeps
+ * the rates it had in `lastStats`. With `reuse`, each cgroup's object in `lastStats` is
+ * overwritten and returned rather than a new one made: the caller must hold no other use
+ * of `lastStats`' objects than as this refresh's result.
+ */
 export function deriveAll(
   cur: Snapshot,
   prev: Snapshot | undefined,

@@ -276,27 +276,30 @@ export class Collector {
   }
 
   /**
-   * Read in full, into `snap` (this collector's last sample), the rows it holds only their
-   * sort key for: rows that came into a dashboard's view since. Counters read this refresh
-   * already are not read again. Returns each row's sample as it was before, which rates
-   * for the counters read now are taken against (see rederive).
+   * Read in full the rows `snap` (this collector's last sample) holds only their sort key
+   * for: rows that came into a dashboard's view since. Memory, pids, pressure and limits are
+   * read into `snap`. The CPU and IO counters (unless read this refresh already) are read
+   * into a copy of each row's sample, returned: rates from the row's sample to its copy
+   * (see rederive) show what it used since its last reading. `snap` keeps that last reading,
+   * so that the next refresh's rates are not taken over the moments since this call.
    */
   readInFull(snap: Snapshot, paths: Iterable<string>): Map<string, CgroupSample> {
-    const before = new Map<string, CgroupSample>()
-    if (snap.cgroups !== this.last) return before
+    const now = new Map<string, CgroupSample>()
+    if (snap.cgroups !== this.last) return now
     for (const path of paths) {
       const s = snap.cgroups.get(path)
       const row = this.rows.get(path)
       if (s === undefined || row === undefined || row.identity !== s.identity) continue
-      before.set(path, {...s})
-      if (s.cpuReadAt === undefined || s.cpuReadAt < this.refreshStart) this.readCpuCounter(row, s)
       this.readMemory(row, s, true)
       if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
-      if (s.ioReadAt === undefined || s.ioReadAt < this.refreshStart) this.readIo(row, s)
       this.readPressure(row, s)
       this.applyLimits(row, s, false)
+      const fresh = {...s}
+      if (s.cpuReadAt === undefined || s.cpuReadAt < this.refreshStart) this.readCpuCounter(row, fresh)
+      if (s.ioReadAt === undefined || s.ioReadAt < this.refreshStart) this.readIo(row, fresh)
+      now.set(path, fresh)
     }
-    return before
+    return now
   }
 
   /**
@@ -505,16 +508,19 @@ export class Collector {
 
   /**
    * A cgroup's CPU counter includes its descendants' (cpuacct.usage on v1, usage_usec of
-   * cpu.stat on v2), and never goes down. So when a parent's counter, read this refresh,
+   * cpu.stat on v2 below the root), and never goes down. So when a parent's counter, read this refresh,
    * has not moved since its last reading, no descendant used any CPU in between either:
    * a child last read no earlier than that parent reading still has the same value, now.
    * On an idle subtree this leaves one read per refresh where there were hundreds.
    */
   private readCpu(row: Row, s: CgroupSample, prev: CgroupSample | undefined, now: ReadonlyMap<string, CgroupSample>): void {
     if (!row.cpu) return
-    if (prev?.cpuUsageUsec !== undefined && prev.cpuReadAt !== undefined && row.parent !== undefined) {
-      const parent = now.get(row.parent)
-      const parentBefore = this.last.get(row.parent)
+    // Except from the cgroup2 root: the kernel fills its usage_usec from system-wide CPU
+    // time in whole ticks, not from its children's, so it can stand still while they run.
+    const parentCounts = row.parent !== undefined && (row.parent !== '/' || this.sources.cpu!.version === 1)
+    if (parentCounts && prev?.cpuUsageUsec !== undefined && prev.cpuReadAt !== undefined) {
+      const parent = now.get(row.parent!)
+      const parentBefore = this.last.get(row.parent!)
       if (
         parent?.cpuUsageUsec !== undefined &&
         parent.cpuReadAt !== undefined &&

@@ -12,6 +12,7 @@ import {printable} from '../render/printable.js'
 import {ASCII_MARKS, UNICODE_MARKS, fitColumns, headerLine, rowCells, ellipsizeLeft} from './rows.js'
 import {DashboardState} from './state.js'
 import {LineChart} from './line-chart.js'
+import {narrow} from './narrow.js'
 import {Painter, paintWith} from './paint.js'
 import {chooseTerminal} from './terminal.js'
 
@@ -103,7 +104,6 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
 
   let gauge: Gauge | undefined
   let gaugePercent = -1
-  let chartsOf: string | undefined
 
   // The selected cgroup's history, as line charts painted into the CPU and memory boxes.
   const cpuChart = new LineChart(HISTORY)
@@ -198,7 +198,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       const p = processes[i]
       const ns = p.namespaces.length > 0 ? `[${p.namespaces.join(',')}] ` : ''
       const left = `${String(p.pid).padStart(7)} ${formatPercent(p.cpuPercent).padStart(5)} ${formatBytes(p.rssBytes).padStart(6)} `
-      const rest = ellipsizeRight(`${ns}${printable(p.command)}`, Math.max(4, width - left.length))
+      const rest = ellipsizeRight(`${ns}${narrow(printable(p.command))}`, Math.max(4, width - left.length))
       lines.push({left, rest, bold: false, mark: colour && p.namespaces.length > 0})
     }
     if (processes.length === 0 && row.tasks === 0) lines.push({left: '(no processes)', rest: '', bold: false, mark: false})
@@ -256,14 +256,13 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
 
     const path = sel?.stats.path
     const hist = path ? history.get(path) : undefined
-    const name = path ? ellipsizeLeft(printable(path), Math.max(10, Math.floor(w / 3) - 12)) : ''
+    const name = path ? ellipsizeLeft(narrow(printable(path)), Math.max(10, Math.floor(w / 3) - 12)) : ''
     label(cpuBox, ` CPU % ${esc(name)} `)
     label(memBox, ` Memory MiB ${esc(name)} `)
-    // One version per refresh and selection: the dots are computed again only for new figures.
-    const version = refreshes * 2 + (path === chartsOf ? 0 : 1)
-    chartsOf = path
-    cpuChart.set(hist?.cpu ?? [], version)
-    memChart.set(hist?.mem ?? [], version, 1 / 1048576)
+    // The history changes with each refresh and each selection: the dots are computed again only then.
+    const chartKey = `${refreshes} ${path ?? ''}`
+    cpuChart.set(hist?.cpu ?? [], chartKey)
+    memChart.set(hist?.mem ?? [], chartKey, 1 / 1048576)
     const limit = sel?.stats.memoryLimitBytes
     if (gauge && sel) {
       const pct = limit && sel.stats.workingSetBytes !== null ? Math.min(100, (sel.stats.workingSetBytes / limit) * 100) : 0
@@ -310,11 +309,11 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     let missing: string[] | undefined
     for (const r of rows) if (!readFull.has(r.stats.path)) (missing ??= []).push(r.stats.path)
     if (!missing) return
-    const before = collector.readInFull(lastSample, missing)
+    const fresh = collector.readInFull(lastSample, missing)
     for (const r of rows) {
-      const b = before.get(r.stats.path)
-      const after = lastSample.cgroups.get(r.stats.path)
-      if (b && after) rederive(after, b, r.stats)
+      const now = fresh.get(r.stats.path)
+      const last = lastSample.cgroups.get(r.stats.path)
+      if (now && last) rederive(now, last, r.stats)
     }
     for (const p of missing) readFull.add(p)
   }

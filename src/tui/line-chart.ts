@@ -12,8 +12,8 @@ import type {Painter} from './paint.js'
 export class LineChart {
   private values: readonly number[] = []
   private scale = 1
-  private version = -1
-  /** What the dots were computed for: version, width, height. */
+  private key = ''
+  /** What the dots were computed for: key, width, height. */
   private drawnFor = ''
   private dots = new Uint8Array(0)
   private columns = 0
@@ -25,17 +25,18 @@ export class LineChart {
   constructor(private readonly capacity: number) {}
 
   /**
-   * The values to draw (oldest first), each multiplied by `scale`. `version` changes
-   * whenever they do: the dots are computed again only then, or when the size changes.
+   * The values to draw (oldest first), each multiplied by `scale`. `key` names them (the
+   * dashboard's: the refresh and the cgroup) and changes whenever they do: the dots are
+   * computed again only then, or when the size changes.
    */
-  set(values: readonly number[], version: number, scale = 1): void {
+  set(values: readonly number[], key: string, scale = 1): void {
     this.values = values
-    this.version = version
+    this.key = key
     this.scale = scale
   }
 
   paint(p: Painter, lineAttr: number, axisAttr: number): void {
-    const key = `${this.version} ${p.width} ${p.height}`
+    const key = `${p.width} ${p.height} ${this.key}`
     if (key !== this.drawnFor) {
       this.drawnFor = key
       this.layout(p.width, p.height)

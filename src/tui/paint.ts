@@ -1,5 +1,5 @@
-import {createRequire} from 'node:module'
 import type {Widgets} from 'blessed'
+import {narrow} from './narrow.js'
 
 /**
  * Painting a blessed element's inside cell by cell, instead of giving it content to parse.
@@ -30,21 +30,6 @@ export interface Painter {
   text(x: number, y: number, text: string, attr: number): number
   /** Fill `n` cells from column x of row y with blanks in `attr`. */
   fill(x: number, y: number, n: number, attr: number): void
-}
-
-interface UnicodeChars {
-  all: RegExp
-  combining: RegExp
-  surrogate: RegExp
-}
-
-let unicodeChars: UnicodeChars | undefined
-
-function narrow(text: string): string {
-  // ASCII, Latin-1 and the box-drawing, arrow and braille ranges the dashboard uses are narrow.
-  if (!/[^\u0000-\u02ff\u2010-\u2bff\u2800-\u28ff]/.test(text)) return text
-  unicodeChars ??= (createRequire(import.meta.url)('blessed/lib/unicode.js') as {chars: UnicodeChars}).chars
-  return text.replace(unicodeChars.all, '??').replace(unicodeChars.combining, '').replace(unicodeChars.surrogate, '?')
 }
 
 type Cell = [number, string]

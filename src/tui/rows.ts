@@ -2,6 +2,7 @@ import {ArrangedRow} from '../cgroup/arrange.js'
 import {CgroupStats} from '../cgroup/rates.js'
 import {formatBytes, formatPercent} from '../cgroup/report.js'
 import {printable} from '../render/printable.js'
+import {narrow} from './narrow.js'
 
 /**
  * The dashboard's cgroup table as plain text lines: columns that fit the width (the least
@@ -73,9 +74,10 @@ export const UNICODE_MARKS: TreeMarks = {open: '▾', closed: '▸', leaf: ' '}
 export const ASCII_MARKS: TreeMarks = {open: '-', closed: '+', leaf: ' '}
 
 export function rowName(row: ArrangedRow, flat: boolean, marks: TreeMarks): string {
-  // Whoever may make a cgroup (a delegated user) chooses its name: no control characters reach the terminal.
-  if (flat) return printable(row.stats.path)
-  const last = row.stats.path === '/' ? '/' : printable(row.stats.path.slice(row.stats.path.lastIndexOf('/') + 1))
+  // Whoever may make a cgroup (a delegated user) chooses its name: no control characters
+  // reach the terminal, and its length is the columns it takes (narrow).
+  if (flat) return narrow(printable(row.stats.path))
+  const last = row.stats.path === '/' ? '/' : narrow(printable(row.stats.path.slice(row.stats.path.lastIndexOf('/') + 1)))
   const mark = row.hasChildren ? (row.collapsed ? marks.closed : marks.open) : marks.leaf
   return `${'  '.repeat(row.depth)}${mark} ${last}`
 }

@@ -293,14 +293,14 @@ test('an idle parent spares reading its children: their CPU counters are known u
   reference.sample()
   assert.equal(c.cpuCountersInferred, 0, 'nothing is known before a first reading')
   await new Promise((r) => setTimeout(r, 20))
-  // Nothing ran: the root's counter did not move, so no cgroup below it is read.
+  // Nothing ran: system.slice's counter did not move, so nothing below it is read. (The
+  // cgroup2 root's children are always read: see the next test.)
   const s1 = c.sample(view)
-  assert.equal(c.cpuCountersInferred, 4, 'system.slice, user.slice, nginx and cron')
+  assert.equal(c.cpuCountersInferred, 2, 'nginx and cron')
   const idle = deriveAll(s1, s0)
   for (const x of idle) assert.equal(x.cpuPercent, 0, `${x.path}: 0%, not missing`)
   assert.ok(s1.cgroups.get(nginx)!.cpuReadAt! > s0.cgroups.get(nginx)!.cpuReadAt!, 'known as of this refresh')
-  // nginx ran: it, system.slice and the root are read, and so is cron (its parent moved);
-  // user.slice is read (the root moved) but has no children to spare.
+  // nginx ran: it, system.slice and the root are read, and so is cron (its parent moved).
   await new Promise((r) => setTimeout(r, 20))
   useCpu(root, nginx, 40000)
   const s2 = c.sample(view)
@@ -310,12 +310,26 @@ test('an idle parent spares reading its children: their CPU counters are known u
   assert.equal(busy.find((x) => x.path === cron)!.cpuPercent, 0)
   const ref = reference.sample()
   for (const p of [nginx, cron, '/system.slice', '/user.slice', '/']) assert.equal(s2.cgroups.get(p)!.cpuUsageUsec, ref.cgroups.get(p)!.cpuUsageUsec, p)
-  // Only user.slice's subtree is idle now: cron and nginx are read again (system.slice moved
-  // last time but not since, so its children are spared); user.slice is read.
+  // system.slice moved last time but not since: its children are spared again.
   await new Promise((r) => setTimeout(r, 20))
   useCpu(root, '/user.slice', 5)
   c.sample(view)
   assert.equal(c.cpuCountersInferred, 2, 'nginx and cron, below a parent that stood still')
+})
+
+test('the cgroup2 root vouches for no child: its usage_usec comes from system-wide CPU time in ticks, not from its children', async (t) => {
+  const root = copyFixture(t, 'cgroup-v2')
+  const c = collectorFor(root)
+  t.after(() => c.close())
+  const view = {detail: new Set(['/']), sort: 'cpu' as const}
+  c.sample(view)
+  await new Promise((r) => setTimeout(r, 20))
+  // user.slice ran; the root's counter has not caught up (no tick landed on it yet).
+  const file = join(root, 'sys/fs/cgroup/user.slice/cpu.stat')
+  writeFileSync(file, `usage_usec ${7000000 + 3000}\n`)
+  const s = c.sample(view)
+  assert.equal(s.cgroups.get('/user.slice')!.cpuUsageUsec, 7003000)
+  assert.equal(c.cpuCountersInferred, 2, 'below system.slice only')
 })
 
 test('a child last read before its parent\'s previous reading is read, not assumed unchanged', async (t) => {
@@ -357,14 +371,16 @@ test('countTasks counts processes without reading the other figures of rows off 
   const row = stats.find((x) => x.path === nginx)!
   const cpuPercent = row.cpuPercent
   assert.ok(cpuPercent! > 0)
-  const before = c.readInFull(s2, [nginx])
-  assert.deepEqual([...before.keys()], [nginx])
-  const after = s2.cgroups.get(nginx)!
-  assert.equal(after.memoryBytes, 4096)
-  assert.equal(after.pidsMax, 100)
-  assert.equal(after.ioReadBytes, 1000000)
-  assert.equal(after.cpuReadAt, before.get(nginx)!.cpuReadAt, 'CPU, read this refresh, is not read again')
-  rederive(after, before.get(nginx)!, row)
+  const fresh = c.readInFull(s2, [nginx])
+  assert.deepEqual([...fresh.keys()], [nginx])
+  const now = fresh.get(nginx)!
+  const kept = s2.cgroups.get(nginx)!
+  assert.equal(kept.memoryBytes, 4096, 'memory, pids and limits are read into the snapshot')
+  assert.equal(kept.pidsMax, 100)
+  assert.equal(now.ioReadBytes, 1000000, 'IO is read into the copy')
+  assert.equal(kept.ioReadBytes, undefined, 'the snapshot keeps its earlier IO reading (none), for the next refresh\'s rate')
+  assert.equal(now.cpuReadAt, kept.cpuReadAt, 'CPU, read this refresh, is not read again')
+  rederive(now, kept, row)
   assert.equal(row.cpuPercent, cpuPercent, 'the CPU% of this refresh stays')
   assert.equal(row.memoryBytes, 4096)
   assert.equal(row.ioReadBytesPerSec, null, 'no IO rate without an earlier IO reading')

@@ -173,6 +173,18 @@ test('columns that do not fit are dropped least useful first, the name keeps its
   assert.equal(ellipsizeLeft('/system.slice/very-long.service', 12), '…ong.service')
 })
 
+test('a cgroup name with wide, zero-width or bidi characters takes exactly its column: the values stay in theirs', () => {
+  const layout = fitColumns(120)
+  for (const path of ['/漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字.service', '/a\u202eecivres\u2060x', '/cafe\u0301', '/😀😀😀']) {
+    for (const flat of [false, true]) {
+      const line = rowLine({stats: stat(path, 12.5, 1024), depth: 1, hasChildren: false, collapsed: false}, layout, flat)
+      assert.equal(line.length, headerLine(layout).length, `${JSON.stringify(path)} ${flat ? 'flat' : 'tree'}`)
+      assert.match(line.slice(layout.nameWidth), /^ +1 +12\.5 /, 'TASKS and CPU% where their headers are')
+      assert.doesNotMatch(line, /[\u202a-\u202e\u2060-\u206f\u0300-\u036f]/)
+    }
+  }
+})
+
 test('rowCells puts each piece of a row where rowLine has it (the dashboard paints rows from them)', () => {
   const long = stat('/b/a-name-far-too-long-for-the-column-it-is-given', 123456.7, 10 * 1024 ** 5, 123456789)
   for (const layout of [fitColumns(70), fitColumns(120), fitColumns(200)]) {

@@ -38,6 +38,7 @@ test('painted text has the cells blessed gives the same lines as tagged content,
     '  ▸ system.slice      3  100.0',
     '    漢字.service      1    0.0',
     '    cafe\u0301 …long name cut',
+    '    x\u202eecivres\u2060.slice 2',
     'short',
   ]
   const selected = 2
@@ -117,7 +118,7 @@ test('a line chart labels its scale, draws its axis, and puts the newest point a
   const chart = new LineChart(60)
   const p = gridPainter(40, 10)
   const values = Array.from({length: 60}, (_, i) => i)
-  chart.set(values, 1)
+  chart.set(values, '1')
   chart.paint(p, LINE, AXIS)
   // The top of the scale is the highest point plus a fifth: 59 * 1.2 = 70.8.
   assert.equal(p.chars[0].slice(0, 2).join(''), '71')
@@ -137,7 +138,7 @@ test('a line chart labels its scale, draws its axis, and puts the newest point a
 test('a short history fills from the right at one point per refresh; an idle one lies on the bottom; nothing is drawn without points', () => {
   const chart = new LineChart(60)
   const p = gridPainter(40, 8)
-  chart.set([0, 0, 0], 1)
+  chart.set([0, 0, 0], '1')
   chart.paint(p, LINE, AXIS)
   assert.deepEqual([p.chars[0].slice(0, 3).join(''), p.chars[7].slice(0, 3).join('')], ['1.0', '  0'], 'an all-zero scale still has a top')
   // 36 columns right of the axis, 72 dots: 60 points are 71/59 dots apart, so three points
@@ -146,27 +147,27 @@ test('a short history fills from the right at one point per refresh; an idle one
   assert.deepEqual(drawn, [38, 39])
   assert.deepEqual(dotRows(p, 39), [31])
   const empty = gridPainter(40, 8)
-  chart.set([], 2)
+  chart.set([], '2')
   chart.paint(empty, LINE, AXIS)
   assert.equal(empty.chars.flat().filter((c) => c >= '⠁' && c <= '⣿' && c !== '⡇').length, 0)
   assert.equal(axisLabel(0.25), '0.3')
   assert.equal(axisLabel(1234.4), '1234')
 })
 
-test('a line chart computes its dots again only for a new version or size', () => {
+test('a line chart computes its dots again only for new figures (another refresh or cgroup) or size', () => {
   const chart = new LineChart(10)
   const values = [1, 2, 3]
-  chart.set(values, 5)
+  chart.set(values, '5 /a')
   const a = gridPainter(20, 6)
   chart.paint(a, LINE, AXIS)
   values[2] = 0
   const b = gridPainter(20, 6)
   chart.paint(b, LINE, AXIS)
-  assert.deepEqual(b.chars, a.chars, 'same version, same size: the dots drawn before')
+  assert.deepEqual(b.chars, a.chars, 'same key, same size: the dots drawn before')
   const c = gridPainter(20, 6)
-  chart.set(values, 6)
+  chart.set(values, '5 /b')
   chart.paint(c, LINE, AXIS)
-  assert.notDeepEqual(c.chars, a.chars, 'a new version is drawn anew')
+  assert.notDeepEqual(c.chars, a.chars, 'another cgroup in the same refresh is drawn anew')
   const d = gridPainter(24, 6)
   chart.paint(d, LINE, AXIS)
   assert.equal(d.chars[0].length, 24)
