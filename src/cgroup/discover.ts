@@ -19,7 +19,11 @@ export interface TreeChange {
 export interface WatchOptions {
   /** Watch directories with inotify (mkdir and rmdir on cgroupfs raise events). */
   inotify?: boolean
-  /** With inotify, still check every directory by stat once in this many refreshes. */
+  /**
+   * With inotify, still check every directory by stat once in this many refreshes (120):
+   * a safety net for an event lost to a full inotify queue, which Node does not report.
+   * With thousands of cgroups a sweep costs as much as a dozen refreshes.
+   */
   verifyEvery?: number
 }
 
@@ -46,7 +50,7 @@ export class HierarchyWatch {
     opts: WatchOptions = {},
   ) {
     this.polling = opts.inotify === false
-    this.verifyEvery = opts.verifyEvery ?? 30
+    this.verifyEvery = opts.verifyEvery ?? 120
   }
 
   inodeOf(rel: string): number | undefined {
