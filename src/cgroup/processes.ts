@@ -50,8 +50,11 @@ interface Seen {
   ticks: number
   at: number
   start: number
-  command: string
-  namespaces: NsType[]
+  /** The name in /proc/PID/stat, for a process whose command line is empty or gone. */
+  comm: string
+  /** Read when the process is first among those shown, not for every process listed. */
+  command: string | undefined
+  namespaces: NsType[] | undefined
   /** This refresh's figures (the record is reused from one refresh to the next). */
   cpuPercent: number | null
   rssBytes: number
@@ -192,12 +195,9 @@ export class ProcessSampler {
         prev = undefined
       }
       if (prev === undefined) {
-        // Command line and namespaces are read once per process: one stat read per refresh
-        // keeps a cgroup of hundreds of processes cheap to watch.
-        const cmd = readCommandLine(pid, this.procRoot)
-        const command = cmd && cmd.length > 0 ? cmd : `[${commOf(b)}]`
-        const namespaces = differingNamespaces(readNsLinks(`${this.procRoot}/${pid}`), this.host, this.own)
-        prev = {pid, stat, ticks: fig.ticks, at, start: fig.starttime, command, namespaces, cpuPercent: null, rssBytes: 0, seenAt: 0, quiet: 0}
+        // Command line and namespaces (nine more reads) wait until the process is shown,
+        // and are read once: one stat read per refresh keeps hundreds of processes cheap.
+        prev = {pid, stat, ticks: fig.ticks, at, start: fig.starttime, comm: commOf(b), command: undefined, namespaces: undefined, cpuPercent: null, rssBytes: 0, seenAt: 0, quiet: 0}
         this.last.set(pid, prev)
       } else {
         // Same pid and same start time: the same process, not a reused pid.
@@ -220,7 +220,12 @@ export class ProcessSampler {
     const out: CgroupProcess[] = []
     for (let i = 0; i < live.length && i < limit; i++) {
       const p = live[i]
-      out.push({pid: p.pid, command: p.command, cpuPercent: p.cpuPercent, rssBytes: p.rssBytes, namespaces: p.namespaces})
+      if (p.command === undefined) {
+        const cmd = readCommandLine(p.pid, this.procRoot)
+        p.command = cmd && cmd.length > 0 ? cmd : `[${p.comm}]`
+        p.namespaces = differingNamespaces(readNsLinks(`${this.procRoot}/${p.pid}`), this.host, this.own)
+      }
+      out.push({pid: p.pid, command: p.command, cpuPercent: p.cpuPercent, rssBytes: p.rssBytes, namespaces: p.namespaces ?? []})
     }
     return out
   }

@@ -377,3 +377,35 @@ test('a process idle for its last readings is read every few refreshes only, and
     rmSync(root, {recursive: true, force: true})
   }
 })
+
+test('command lines and namespaces are read for the processes shown, when they are first shown, not for every process listed', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nsx-procs-'))
+  try {
+    const stat = (pid: number, ticks: number) =>
+      writeFileSync(join(root, String(pid), 'stat'), `${pid} (comm${pid}) S 1 ${pid} ${pid} 0 -1 0 0 0 0 0 ${ticks} 0 0 0 20 0 1 0 77 1000 5 0\n`)
+    for (const pid of [30, 31]) {
+      mkdirSync(join(root, String(pid), 'ns'), {recursive: true})
+      writeFileSync(join(root, String(pid), 'cmdline'), `cmd${pid}\0`)
+    }
+    stat(30, 500)
+    stat(31, 100)
+    const procs = join(root, 'cgroup.procs')
+    writeFileSync(procs, '30\n31\n')
+    const sampler = new ProcessSampler(root)
+    try {
+      assert.deepEqual(sampler.sample(procs, 1).map((p) => p.command), ['cmd30'])
+      stat(30, 510)
+      assert.deepEqual(sampler.sample(procs, 1).map((p) => p.command), ['cmd30'])
+      // 31 was listed but never shown: its command line was never read. Gone now, the name
+      // from its stat line stands in once it is shown.
+      rmSync(join(root, '31', 'cmdline'))
+      stat(31, 1000)
+      assert.deepEqual(sampler.sample(procs, 1).map((p) => [p.pid, p.command]), [[31, '[comm31]']])
+      assert.equal(sampler.listed, 2)
+    } finally {
+      sampler.close()
+    }
+  } finally {
+    rmSync(root, {recursive: true, force: true})
+  }
+})
