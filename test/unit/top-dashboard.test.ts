@@ -323,89 +323,81 @@ test('the process sampler: CPU% from tick deltas of the same process, a reused p
   }
 })
 
-test('a process idle for its last readings is read every few refreshes only, and is still listed; once it runs it is read every refresh again', () => {
-  const root = mkdtempSync(join(tmpdir(), 'nsx-procs-'))
-  try {
-    const stat = (pid: number, ticks: number) =>
-      writeFileSync(join(root, String(pid), 'stat'), `${pid} (p${pid}) S 1 ${pid} ${pid} 0 -1 0 0 0 0 0 ${ticks} 0 0 0 20 0 1 0 77 1000 5 0\n`)
-    for (const pid of [20, 21]) {
-      mkdirSync(join(root, String(pid), 'ns'), {recursive: true})
-      writeFileSync(join(root, String(pid), 'cmdline'), `p${pid}\0`)
-    }
-    let busy = 100
-    stat(20, 100)
-    stat(21, busy)
-    const procs = join(root, 'cgroup.procs')
-    writeFileSync(procs, '20\n21\n')
-    const sampler = new ProcessSampler(root)
-    try {
-      const cpuOf = (list: {pid: number; cpuPercent: number | null}[], pid: number) => list.find((p) => p.pid === pid)?.cpuPercent
-      // A first sight, then QUIET_AFTER readings in which pid 20 does not move.
-      for (let i = 0; i <= QUIET_AFTER; i++) {
-        stat(21, (busy += 10))
-        const list = sampler.sample(procs)
-        assert.equal(sampler.listed, 2)
-        if (i > 0) assert.ok(cpuOf(list, 21)! > 0, 'the busy one is read every refresh')
-      }
-      // Now it runs: the sampler sees it within QUIET_EVERY refreshes (refresh 7 here, as
-      // refreshes are staggered by pid), listed all along with its carried 0%.
-      stat(20, 150)
-      const seen: (number | null | undefined)[] = []
-      for (let i = 0; i < QUIET_EVERY; i++) {
-        stat(21, (busy += 10))
-        const list = sampler.sample(procs)
-        assert.equal(list.length, 2)
-        assert.ok(cpuOf(list, 21)! > 0)
-        seen.push(cpuOf(list, 20))
-      }
-      assert.deepEqual(seen.slice(0, QUIET_EVERY - 1), Array(QUIET_EVERY - 1).fill(0))
-      assert.ok(seen[QUIET_EVERY - 1]! > 0, 'its CPU since the reading before, once read')
-      // Having moved, it is read every refresh again.
-      stat(20, 160)
-      assert.ok(cpuOf(sampler.sample(procs), 20)! > 0)
-      // A quiet process that leaves the cgroup leaves the list at once.
-      for (let i = 0; i < QUIET_AFTER + 1; i++) sampler.sample(procs)
-      writeFileSync(procs, '21\n')
-      assert.deepEqual(sampler.sample(procs).map((p) => p.pid), [21])
-      assert.equal(sampler.listed, 1)
-      assert.equal(sampler.sample(procs, 0).length, 0, 'at most `limit` returned')
-      assert.equal(sampler.listed, 1, 'but all counted')
-    } finally {
-      sampler.close()
-    }
-  } finally {
-    rmSync(root, {recursive: true, force: true})
-  }
-})
-
-test('command lines and namespaces are read for the processes shown, when they are first shown, not for every process listed', () => {
+/**
+ * A fixture /proc with these pids (each with a command line "cmdPID" and a stat line whose
+ * CPU time `stat` sets), their cgroup.procs, and a sampler over them; all removed after.
+ */
+function withProcesses(pids: number[], fn: (f: {stat(pid: number, ticks: number): void; procs: string; root: string; sampler: ProcessSampler}) => void): void {
   const root = mkdtempSync(join(tmpdir(), 'nsx-procs-'))
   try {
     const stat = (pid: number, ticks: number) =>
       writeFileSync(join(root, String(pid), 'stat'), `${pid} (comm${pid}) S 1 ${pid} ${pid} 0 -1 0 0 0 0 0 ${ticks} 0 0 0 20 0 1 0 77 1000 5 0\n`)
-    for (const pid of [30, 31]) {
+    for (const pid of pids) {
       mkdirSync(join(root, String(pid), 'ns'), {recursive: true})
       writeFileSync(join(root, String(pid), 'cmdline'), `cmd${pid}\0`)
+      stat(pid, 100)
     }
-    stat(30, 500)
-    stat(31, 100)
     const procs = join(root, 'cgroup.procs')
-    writeFileSync(procs, '30\n31\n')
+    writeFileSync(procs, pids.map((p) => `${p}\n`).join(''))
     const sampler = new ProcessSampler(root)
     try {
-      assert.deepEqual(sampler.sample(procs, 1).map((p) => p.command), ['cmd30'])
-      stat(30, 510)
-      assert.deepEqual(sampler.sample(procs, 1).map((p) => p.command), ['cmd30'])
-      // 31 was listed but never shown: its command line was never read. Gone now, the name
-      // from its stat line stands in once it is shown.
-      rmSync(join(root, '31', 'cmdline'))
-      stat(31, 1000)
-      assert.deepEqual(sampler.sample(procs, 1).map((p) => [p.pid, p.command]), [[31, '[comm31]']])
-      assert.equal(sampler.listed, 2)
+      fn({stat, procs, root, sampler})
     } finally {
       sampler.close()
     }
   } finally {
     rmSync(root, {recursive: true, force: true})
   }
+}
+
+test('a process idle for its last readings is read every few refreshes only, and is still listed; once it runs it is read every refresh again', () => {
+  withProcesses([20, 21], ({stat, procs, sampler}) => {
+    let busy = 100
+    const cpuOf = (list: {pid: number; cpuPercent: number | null}[], pid: number) => list.find((p) => p.pid === pid)?.cpuPercent
+    // A first sight, then QUIET_AFTER readings in which pid 20 does not move.
+    for (let i = 0; i <= QUIET_AFTER; i++) {
+      stat(21, (busy += 10))
+      const list = sampler.sample(procs)
+      assert.equal(sampler.listed, 2)
+      if (i > 0) assert.ok(cpuOf(list, 21)! > 0, 'the busy one is read every refresh')
+    }
+    // Now it runs: the sampler sees it within QUIET_EVERY refreshes (refresh 7 here, as
+    // refreshes are staggered by pid), listed all along with its carried 0%.
+    stat(20, 150)
+    const seen: (number | null | undefined)[] = []
+    for (let i = 0; i < QUIET_EVERY; i++) {
+      stat(21, (busy += 10))
+      const list = sampler.sample(procs)
+      assert.equal(list.length, 2)
+      assert.ok(cpuOf(list, 21)! > 0)
+      seen.push(cpuOf(list, 20))
+    }
+    assert.deepEqual(seen.slice(0, QUIET_EVERY - 1), Array(QUIET_EVERY - 1).fill(0))
+    assert.ok(seen[QUIET_EVERY - 1]! > 0, 'its CPU since the reading before, once read')
+    // Having moved, it is read every refresh again.
+    stat(20, 160)
+    assert.ok(cpuOf(sampler.sample(procs), 20)! > 0)
+    // A quiet process that leaves the cgroup leaves the list at once.
+    for (let i = 0; i < QUIET_AFTER + 1; i++) sampler.sample(procs)
+    writeFileSync(procs, '21\n')
+    assert.deepEqual(sampler.sample(procs).map((p) => p.pid), [21])
+    assert.equal(sampler.listed, 1)
+    assert.equal(sampler.sample(procs, 0).length, 0, 'at most `limit` returned')
+    assert.equal(sampler.listed, 1, 'but all counted')
+  })
+})
+
+test('command lines and namespaces are read for the processes shown, when they are first shown, not for every process listed', () => {
+  withProcesses([30, 31], ({stat, procs, root, sampler}) => {
+    stat(30, 500)
+    assert.deepEqual(sampler.sample(procs, 1).map((p) => p.command), ['cmd30'])
+    stat(30, 510)
+    assert.deepEqual(sampler.sample(procs, 1).map((p) => p.command), ['cmd30'])
+    // 31 was listed but never shown: its command line was never read. Gone now, the name
+    // from its stat line stands in once it is shown.
+    rmSync(join(root, '31', 'cmdline'))
+    stat(31, 1000)
+    assert.deepEqual(sampler.sample(procs, 1).map((p) => [p.pid, p.command]), [[31, '[comm31]']])
+    assert.equal(sampler.listed, 2)
+  })
 })
