@@ -508,10 +508,11 @@ export class Collector {
 
   /**
    * A cgroup's CPU counter includes its descendants' (cpuacct.usage on v1, usage_usec of
-   * cpu.stat on v2 below the root), and never goes down. So when a parent's counter, read this refresh,
-   * has not moved since its last reading, no descendant used any CPU in between either:
-   * a child last read no earlier than that parent reading still has the same value, now.
-   * On an idle subtree this leaves one read per refresh where there were hundreds.
+   * cpu.stat on v2 below the root), and never goes down. So when a parent's counter, read
+   * this refresh, has not moved since its last reading, no descendant used any CPU in
+   * between either: a child last read no earlier than that parent reading still has the
+   * same value, now. On an idle subtree this leaves one read per refresh where there were
+   * hundreds.
    */
   private readCpu(row: Row, s: CgroupSample, prev: CgroupSample | undefined, now: ReadonlyMap<string, CgroupSample>): void {
     if (!row.cpu) return
