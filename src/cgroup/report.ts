@@ -3,7 +3,7 @@ import {Column, renderTable} from '../render/table.js'
 import {ArrangedRow} from './arrange.js'
 import {CgroupStats} from './rates.js'
 
-/** The --json shape of one cgroup (documented in README.md, "nsx top"). */
+/** The --json shape of one cgroup (documented in docs/cgroups.md and docs/schemas/). */
 export interface CgroupJson {
   path: string
   hierarchies: string[]

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {Container, listContainers} from './state.js'
 import type {Store} from '../store/store.js'
 
-/** One running container, as nsx ps --json prints it (schema in README.md, "Containers"). */
+/** One running container, as nsx ps --json prints it (schema in docs/containers.md and docs/schemas/). */
 export interface ContainerEntry {
   name: string
   id: string

@@ -13,7 +13,7 @@ export interface NamespaceEntry {
   inode: number
   /** The kernel's initial namespace of this type; null when it cannot be told. */
   host: boolean | null
-  /** How `host` was decided (see README): fixed-inode, kernel-has-fixed-inode, reference-process. */
+  /** How `host` was decided (see docs/namespaces.md): fixed-inode, kernel-has-fixed-inode, reference-process. */
   hostBasis: HostBasis | null
   /** Processes whose /proc/PID/ns/<type> is this namespace (this one included); null when not counted. */
   processes: number | null

@@ -5,7 +5,7 @@ import {LayerMeta, readLayerMeta} from './layers.js'
 import {listPins} from './pins.js'
 import {Store} from './store.js'
 
-/** The model behind `nsx images` (and its --json schema, documented in README.md). */
+/** The model behind `nsx images` (and its --json schema, documented in docs/images.md and docs/schemas/). */
 export interface ImageListing {
   store: string
   images: ImageEntry[]

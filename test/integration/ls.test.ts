@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run, REPO} from '../helpers/env.js'
 import {childrenOf, TestProcesses, waitFor} from '../helpers/processes.js'
 
-/** The --json shape (README: nsx ls). */
+/** The --json shape (docs/namespaces.md: nsx ls). */
 interface Holder {
   kind: string
   pid?: number

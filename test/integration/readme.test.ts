@@ -1,0 +1,87 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {cpSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {busyboxLayer, compileProbe, needContainerTools} from '../helpers/container.js'
+import {needCommand, needRoot, nsx, REPO, run} from '../helpers/env.js'
+import {extractTour, matchShape} from '../helpers/tour.js'
+
+/**
+ * Every ```console block of README.md runs here, as root, in a fresh directory with its own
+ * store (NSX_ROOT) and a `busybox.tar` (docker save format, named busybox:latest, every busybox
+ * applet linked): the image the tour loads. What each command prints must have the shape the
+ * README shows (test/helpers/tour.ts says what that means). To add a tour example, add a
+ * ```console block to README.md: "$ nsx ..." then the output you saw.
+ */
+
+const blocks = extractTour(readFileSync(join(REPO, 'README.md'), 'utf8'))
+
+function must(cmd: string, args: string[]): void {
+  const r = run(cmd, args)
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`)
+}
+
+/** busybox.tar in DIR: a one-layer image of busybox-static with its applets, Cmd /bin/sh. */
+function buildTourImage(dir: string): void {
+  const rootfs = busyboxLayer(join(dir, 'rootfs'), compileProbe(join(dir, 'probe')))
+  const layout = join(dir, 'oci')
+  must('umoci', ['init', '--layout', layout])
+  must('umoci', ['new', '--image', `${layout}:latest`])
+  must('umoci', ['unpack', '--image', `${layout}:latest`, join(dir, 'bundle')])
+  cpSync(rootfs, join(dir, 'bundle', 'rootfs'), {recursive: true, verbatimSymlinks: true})
+  must('umoci', ['repack', '--image', `${layout}:latest`, join(dir, 'bundle')])
+  must('umoci', ['config', '--image', `${layout}:latest`, '--config.cmd', '/bin/sh'])
+  must('skopeo', ['copy', '-q', `oci:${layout}:latest`, `docker-archive:${join(dir, 'busybox.tar')}:busybox:latest`])
+  for (const d of ['rootfs', 'oci', 'bundle', 'probe']) rmSync(join(dir, d), {recursive: true, force: true})
+}
+
+const SEPARATOR = '@@nsx-readme-tour@@'
+
+test('README.md has a tour', () => {
+  assert.ok(blocks.length >= 5, `only ${blocks.length} console blocks in README.md`)
+  for (const b of blocks) for (const c of b.commands) assert.match(c.command, /\S/, `README.md:${c.line}: an empty command`)
+})
+
+test('README.md stays short: ~12 KB, the details in docs/', () => {
+  const size = readFileSync(join(REPO, 'README.md')).length
+  assert.ok(size <= 14 * 1024, `README.md is ${size} bytes; move details to docs/`)
+})
+
+test('every README tour example runs and prints what the README shows', async (t) => {
+  if (!needRoot(t) || !needContainerTools(t) || !needCommand(t, 'umoci', 'umoci') || !needCommand(t, 'skopeo', 'skopeo') || !needCommand(t, 'jq', 'jq')) return
+  const dir = mkdtempSync(join(tmpdir(), 'nsx-readme-'))
+  const env = {
+    ...process.env,
+    NSX_ROOT: join(dir, 'store'),
+    PATH: `${join(REPO, 'bin')}:${dirname(process.execPath)}:${process.env.PATH}`,
+    NO_COLOR: '1',
+  }
+  t.after(() => {
+    const ps = nsx(['ps', '--json'], {env})
+    const running = ps.status === 0 ? (JSON.parse(ps.stdout) as {name: string}[]).map((c) => c.name) : []
+    if (running.length > 0) nsx(['stop', '-t', '0', ...running], {env})
+    nsx(['gc'], {env})
+    rmSync(dir, {recursive: true, force: true})
+  })
+  buildTourImage(dir)
+
+  for (const block of blocks) {
+    await t.test(`README.md:${block.line}`, () => {
+      // One shell per block: each command's output follows a separator line with its index.
+      // Only stdout is compared: stderr carries notes that depend on the host (another user's
+      // processes nsx may not read), and is shown when something fails.
+      const script = [...block.commands.map((c, i) => `echo '${SEPARATOR} ${i}'\n${c.command}\necho "${SEPARATOR} status $?"`)].join('\n')
+      const r = run('sh', ['-c', script], {cwd: dir, env, timeout: 120000})
+      const parts = r.stdout.split(new RegExp(`^${SEPARATOR} (\\d+)\\n`, 'm'))
+      block.commands.forEach((c, i) => {
+        const at = parts.indexOf(String(i))
+        assert.ok(at > 0, `README.md:${c.line}: \`${c.command}\` did not run (the block's shell stopped before it):\n${r.stdout}`)
+        const [output, status] = parts[at + 1].split(new RegExp(`^${SEPARATOR} status (\\d+)\\n?`, 'm'))
+        assert.equal(status, '0', `README.md:${c.line}: \`${c.command}\` exited ${status}:\n${output}\nstderr of the block:\n${r.stderr}`)
+        const m = matchShape(c.expected, output.split('\n'))
+        if (!m.ok) assert.fail(`README.md:${c.line}: \`${c.command}\`: ${m.why}\nit printed:\n${output}\nstderr of the block:\n${r.stderr}`)
+      })
+    })
+  }
+})
