@@ -21,6 +21,18 @@ export interface BlobRange {
   label: string
 }
 
+/** A blob arriving as a stream (a registry download); hashed and decompressed as it comes. */
+export interface BlobStream {
+  stream: AsyncIterable<Buffer>
+  /** Its size as stored, when known (the descriptor's), for progress. */
+  size?: number
+  label: string
+}
+
+export type BlobSource = BlobRange | BlobStream
+
+export const isBlobStream = (b: BlobSource): b is BlobStream => 'stream' in b
+
 export type Compression = 'none' | 'gzip' | 'zstd'
 
 export interface BlobDigests {
@@ -66,29 +78,67 @@ export interface StreamOptions {
    * read: a small gzip is read at once, long before it is written out.
    */
   onProgress?(tarBytes: number, expectedTarBytes: number): void
+  /** Each chunk as stored (compressed), e.g. to keep a copy of the blob. */
+  onStored?(chunk: Buffer): void
+}
+
+/** The first chunk of a stream, for the magic bytes, then the stream again whole. */
+async function peekStream(src: AsyncIterable<Buffer>): Promise<{head: Buffer; all: AsyncIterable<Buffer>}> {
+  const it = src[Symbol.asyncIterator]()
+  let first = await it.next()
+  // A 1-byte first chunk cannot say zstd: gather at least 4 bytes.
+  const pending: Buffer[] = []
+  let have = 0
+  while (!first.done) {
+    pending.push(first.value)
+    have += first.value.length
+    if (have >= 4) break
+    first = await it.next()
+  }
+  const head = Buffer.concat(pending)
+  const done = first.done
+  async function* all(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head
+    if (done) return
+    for (;;) {
+      const n = await it.next()
+      if (n.done) return
+      yield n.value
+    }
+  }
+  return {head, all: all()}
 }
 
 /**
  * Stream the uncompressed tar of a blob into consume(chunk), and return its digests.
  * Decompression errors (truncated gzip, corrupt zstd) become one NsxError naming the blob.
  */
-export async function streamBlob(r: BlobRange, consume: (chunk: Buffer) => void, opts: StreamOptions = {}): Promise<BlobDigests> {
-  const compression = sniffCompression(readHead(r))
+export async function streamBlob(r: BlobSource, consume: (chunk: Buffer) => void, opts: StreamOptions = {}): Promise<BlobDigests> {
+  let compression: Compression
+  let src: AsyncIterable<Buffer> & {destroy?(): void}
+  if (isBlobStream(r)) {
+    const peeked = await peekStream(r.stream)
+    compression = sniffCompression(peeked.head)
+    src = peeked.all
+  } else {
+    compression = sniffCompression(readHead(r))
+    const end = r.length !== undefined ? (r.start ?? 0) + r.length - 1 : undefined
+    // An empty range (a zero-byte layer member) reads nothing; createReadStream cannot express it.
+    src = r.length === 0 ? Readable.from([]) : createReadStream(r.file, {start: r.start, end, highWaterMark: 1 << 20})
+  }
   const blobHash = createHash('sha256')
   const tarHash = createHash('sha256')
   let storedBytes = 0
   let tarBytes = 0
-  const end = r.length !== undefined ? (r.start ?? 0) + r.length - 1 : undefined
-  // An empty range (a zero-byte layer member) reads nothing; createReadStream cannot express it.
-  const src = r.length === 0 ? Readable.from([]) : createReadStream(r.file, {start: r.start, end, highWaterMark: 1 << 20})
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const c of src as AsyncIterable<Buffer>) {
       blobHash.update(c)
       storedBytes += c.length
+      opts.onStored?.(c)
       yield c
     }
   }
-  const expected = opts.onProgress ? expectedTarSize(r, compression) : 0
+  const expected = !opts.onProgress ? 0 : isBlobStream(r) ? (compression === 'none' ? (r.size ?? 0) : 0) : expectedTarSize(r, compression)
   const take = (c: Buffer) => {
     tarHash.update(c)
     tarBytes += c.length
@@ -108,7 +158,7 @@ export async function streamBlob(r: BlobRange, consume: (chunk: Buffer) => void,
       await unzstd(hashed(), take, r.label)
     }
   } catch (err) {
-    src.destroy()
+    src.destroy?.()
     if (err instanceof NsxError) throw err
     const code = (err as NodeJS.ErrnoException).code ?? ''
     if (code.startsWith('Z_') || code === 'ERR_ZLIB') throw new NsxError(`${r.label}: corrupt or truncated ${compression} stream (${(err as Error).message})`)

@@ -5,6 +5,20 @@ import {flock, LOCK_EX} from '../ffi/libc.js'
 import type {ImageDefaults} from '../image/config.js'
 import {splitName} from '../image/source.js'
 import {exists, hexOf, removeTree, shortId, Store} from './store.js'
+import {familiarRef, parseReference} from '../registry/reference.js'
+
+/** A registry reference's store name (busybox:latest) and repo digest, when ref parses as one. */
+function normalizedName(ref: string): {name?: string; repoDigest?: string} | undefined {
+  try {
+    const r = parseReference(ref)
+    return {
+      name: r.tag !== undefined ? familiarRef({...r, digest: undefined}) : undefined,
+      repoDigest: r.digest ? `${r.registry}/${r.repository}@${r.digest}` : undefined,
+    }
+  } catch {
+    return undefined
+  }
+}
 
 /** A stored image (images/sha256/<hex>/image.json); its id is the sha256 of its config. */
 export interface ImageRecord {
@@ -15,9 +29,12 @@ export interface ImageRecord {
   os: string
   created?: string
   defaults: ImageDefaults
-  format: 'oci-layout' | 'docker-archive'
+  /** Where it came from: a file format, a registry, a build or a commit. */
+  format: 'oci-layout' | 'docker-archive' | 'registry' | 'build' | 'commit'
   source: string
   loadedAt: string
+  /** registry/repository@sha256:... of the manifests it was pulled from or pushed as. */
+  repoDigests?: string[]
 }
 
 /** "name:tag" -> image id. */
@@ -86,6 +103,13 @@ export function findImage(store: Store, ref: string): {id: string; byName?: stri
   const {name, tag} = splitName(ref)
   const full = `${name}:${tag}`
   if (repos[full] && readImage(store, repos[full])) return {id: repos[full], byName: full}
+  // docker.io/library/busybox:latest, busybox@sha256:...: the same image under docker's normal forms.
+  const norm = normalizedName(ref)
+  if (norm?.name && repos[norm.name] && readImage(store, repos[norm.name])) return {id: repos[norm.name], byName: norm.name}
+  if (norm?.repoDigest) {
+    const hit = listImages(store).find((i) => (i.repoDigests ?? []).includes(norm.repoDigest!))
+    if (hit) return {id: hit.id}
+  }
   const hex = ref.startsWith('sha256:') ? ref.slice(7) : ref
   if (/^[0-9a-f]{4,64}$/.test(hex)) {
     const ids = store.listDigests('images').filter((id) => hexOf(id).startsWith(hex))

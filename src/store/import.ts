@@ -8,9 +8,10 @@ import {isDockerArchive, readDockerArchive} from '../image/docker-archive.js'
 import {isOciLayout, readOciLayout} from '../image/oci-layout.js'
 import {Progress} from '../image/progress.js'
 import {ImageSource, parseImageRef} from '../image/source.js'
-import {findImage, ImageRecord, namesOf, readImage, readRepositories, updateRepositories, writeImage} from './images.js'
+import {ImageRecord, namesOf, readImage, readRepositories, updateRepositories, writeImage} from './images.js'
 import {readLayerMeta, storeLayer} from './layers.js'
 import {armInterruptCleanup, removeOnInterrupt} from './interrupt.js'
+import {ensureImage} from '../registry/ensure.js'
 import {exists, removeTree, Store} from './store.js'
 
 /**
@@ -190,7 +191,7 @@ export async function prepareRootfs(store: Store, opts: {image?: string; layers:
   if (opts.image !== undefined) {
     let id: string
     if (looksLikePath(opts.image)) id = (await loadImage(store, opts.image)).id
-    else id = findImage(store, opts.image).id
+    else id = (await ensureImage(store, opts.image)).id
     const rec = readImage(store, id)
     if (!rec) throw new NsxError(`image ${id} vanished from the store`)
     for (const d of rec.layers) {

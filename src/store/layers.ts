@@ -1,8 +1,8 @@
-import {mkdirSync, mkdtempSync, renameSync} from 'node:fs'
+import {closeSync, mkdirSync, mkdtempSync, openSync, renameSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {SyscallError} from '../ffi/libc.js'
-import {BlobRange, Compression, streamBlob} from '../image/blob.js'
+import {BlobSource, Compression, streamBlob} from '../image/blob.js'
 import {ExtractStats, LayerExtractor, opaqueXattr} from '../image/extract.js'
 import {Progress} from '../image/progress.js'
 import {TarParser} from '../image/tar.js'
@@ -26,6 +26,8 @@ export interface LayerMeta {
   extractedAt: string
   /** Where it was first imported from. */
   source: string
+  /** The blob (blobDigest, compression) is kept beside root/ as blob. */
+  blobKept?: boolean
 }
 
 export interface Expected {
@@ -33,6 +35,11 @@ export interface Expected {
   blob?: string
   /** Digest of the uncompressed tar (the config's rootfs.diff_ids entry). */
   diffId?: string
+  /**
+   * Keep the blob as stored (layers/sha256/<hex>/blob) so push sends the very bytes whose
+   * digest the manifest names; pulled and built layers keep it.
+   */
+  keepBlob?: boolean
 }
 
 export interface StoredLayer {
@@ -51,7 +58,7 @@ export function readLayerMeta(store: Store, diffId: string): LayerMeta | undefin
  * checked against its digests, then renamed into place. Nothing outside the store is
  * written, and nothing half-extracted is ever published. The caller holds the store lock.
  */
-export async function storeLayer(store: Store, blob: BlobRange, expected: Expected = {}, progress?: Progress): Promise<StoredLayer> {
+export async function storeLayer(store: Store, blob: BlobSource, expected: Expected = {}, progress?: Progress): Promise<StoredLayer> {
   if (expected.diffId) {
     const meta = readLayerMeta(store, expected.diffId)
     if (meta) return {meta, root: store.layerRoot(expected.diffId), reused: true}
@@ -68,13 +75,19 @@ export async function storeLayer(store: Store, blob: BlobRange, expected: Expect
     const parser = new TarParser(extractor)
     progress?.begin(blob.label)
     let digests
+    const blobFd = expected.keepBlob ? openSync(join(work, 'blob'), 'w', 0o600) : undefined
+    const keep = blobFd === undefined ? undefined : (c: Buffer) => {
+      let off = 0
+      while (off < c.length) off += writeSync(blobFd, c, off)
+    }
     try {
-      digests = await streamBlob(blob, (c) => parser.write(c), {onProgress: progress ? (n, total) => progress.update(n, total) : undefined})
+      digests = await streamBlob(blob, (c) => parser.write(c), {onProgress: progress ? (n, total) => progress.update(n, total) : undefined, onStored: keep})
       parser.end()
     } catch (err) {
       extractor.abort()
       throw prefixed(err, blob.label)
     } finally {
+      if (blobFd !== undefined) closeSync(blobFd)
       progress?.done()
     }
     if (expected.blob && digests.blob !== expected.blob)
@@ -93,6 +106,7 @@ export async function storeLayer(store: Store, blob: BlobRange, expected: Expect
       ownershipKept: store.privileged,
       extractedAt: new Date().toISOString(),
       source: blob.label,
+      blobKept: blobFd !== undefined,
     }
     store.writeJsonAtomic(join(work, 'meta.json'), meta)
     const dest = store.layerDir(meta.diffId)

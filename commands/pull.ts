@@ -1,0 +1,41 @@
+import {Args, Flags} from '@oclif/core'
+import {NsxCommand} from '../src/cli/command.js'
+import {pullImage, PullResult} from '../src/registry/pull.js'
+import {shortId, Store} from '../src/store/store.js'
+
+export default class Pull extends NsxCommand {
+  static override summary = 'Pull an image from a registry into the layer store'
+  static override description = `REF is docker's reference: [REGISTRY[:PORT]/]REPOSITORY[:TAG][@sha256:DIGEST]. Without a registry it is docker.io, where a one-word name is an official image (busybox is docker.io/library/busybox); the tag defaults to latest. From an image index or docker manifest list, the image for this machine's platform is chosen (or --platform's). Layers (gzip, zstd or plain) are fetched in parallel and extracted into the store as they arrive, each verified against its digest before it is stored; layers the store has are not fetched, and an interrupted pull leaves no partial layer.
+
+Credentials come from the files nsx login, podman login and docker login write ($REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json). HTTPS is used, plain HTTP only for a loopback registry (localhost, 127.0.0.0/8, ::1) or with --tls-verify=false. Progress goes to stderr: a bar per layer on a terminal, one line per layer otherwise.`
+
+  static override enableJsonFlag = true
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> localhost:5000/app:1.0', description: 'Pull from a local registry.'},
+    {command: '<%= config.bin %> <%= command.id %> --platform linux/arm64 alpine', description: 'Pull the arm64 image of a multi-platform index.'},
+  ]
+
+  static override args = {
+    reference: Args.string({description: 'The image: [REGISTRY/]REPOSITORY[:TAG][@DIGEST]', required: true}),
+  }
+
+  static override flags = {
+    platform: Flags.string({description: 'The platform to choose from an index (default: this machine\'s)', helpValue: 'OS/ARCH[/VARIANT]'}),
+    'tls-verify': Flags.boolean({description: 'Require HTTPS with a verified certificate (--tls-verify=false allows plain HTTP and any certificate)', allowNo: true, default: true}),
+    authfile: Flags.string({description: 'Read credentials from this file only', helpValue: 'FILE'}),
+    quiet: Flags.boolean({char: 'q', description: 'No progress output; print only the image id'}),
+  }
+
+  async run(): Promise<PullResult> {
+    const {args, flags} = await this.parse(Pull)
+    const store = Store.open()
+    store.lock('shared')
+    const r = await pullImage(store, {reference: args.reference, platform: flags.platform, tlsVerify: flags['tls-verify'], authFile: flags.authfile, quiet: flags.quiet || this.jsonEnabled()})
+    if (!this.jsonEnabled()) {
+      if (flags.quiet) process.stdout.write(`${r.id}\n`)
+      else process.stdout.write(`Pulled ${r.name ?? r.reference} (image ${shortId(r.id)}, digest ${r.digest})\n`)
+    }
+    return r
+  }
+}
