@@ -2,6 +2,7 @@ import {after, test, TestContext} from 'node:test'
 import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
+import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
 import {buildBusyboxOci, buildStaticProbe, umociUnpack} from '../helpers/images.js'
@@ -197,4 +198,71 @@ test('registry errors become one line; a corrupt blob stores nothing', async (t)
   assert.deepEqual(readdirSync(join(store, 'images', 'sha256')), [])
   for (const l of readdirSync(join(store, 'layers', 'sha256'))) assert.ok(statSync(join(store, 'layers', 'sha256', l, 'meta.json')).isFile())
   assert.ok(readdirSync(join(store, 'layers', 'sha256')).length < 3)
+})
+
+test('zstd layers (skopeo) and a buildah push are pulled and run', async (t) => {
+  const src = layout(t)
+  if (!src || !needCommand(t, 'buildah', 'buildah') || !needCommand(t, 'zstd', 'zstd')) return
+  const reg = await startRegistry(t)
+  const z = run('skopeo', ['copy', '-q', '--dest-tls-verify=false', '--dest-compress-format', 'zstd', '--dest-compress', `oci:${src}:latest`, `docker://${reg.host}/zstd/bb:1`])
+  assert.equal(z.status, 0, z.stderr)
+  const m = JSON.parse(run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/zstd/bb:1`]).stdout)
+  assert.ok(m.layers.every((l: {mediaType: string}) => l.mediaType.endsWith('+zstd')), JSON.stringify(m.layers))
+  const e = env(t)
+  const out = nsx(['run', '--image', `${reg.host}/zstd/bb:1`, '--', '/bin/sh', '-c', 'cat /etc/hostname'], {env: e})
+  assert.equal(out.status, 0, out.stderr)
+  assert.equal(out.stdout, 'probe\n')
+  // buildah push from an OCI layout (docker schema 2 manifest, gzip).
+  // buildah's own storage for the test (vfs: no mounts left behind), removed with it.
+  const broot = mkdtempSync(join(work, 'buildah-'))
+  const bopts = ['--root', join(broot, 'root'), '--runroot', join(broot, 'run'), '--storage-driver', 'vfs']
+  t.after(() => {
+    run('buildah', [...bopts, 'rmi', '-a', '-f'])
+    rmSync(broot, {recursive: true, force: true})
+  })
+  const bp = run('skopeo', ['copy', '-q', `oci:${src}:latest`, `containers-storage:[vfs@${join(broot, 'root')}+${join(broot, 'run')}]localhost/bb:1`])
+  assert.equal(bp.status, 0, bp.stderr)
+  const b = run('buildah', [...bopts, 'push', '-q', '--tls-verify=false', '--format', 'v2s2', 'localhost/bb:1', `docker://${reg.host}/buildah/bb:1`])
+  assert.equal(b.status, 0, b.stderr)
+  const raw = JSON.parse(run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/buildah/bb:1`]).stdout)
+  assert.equal(raw.mediaType, 'application/vnd.docker.distribution.manifest.v2+json')
+  const out2 = nsx(['run', '--image', `${reg.host}/buildah/bb:1`, '--', '/usr/local/bin/probe', 'buildah'], {env: e})
+  assert.equal(out2.status, 0, out2.stderr)
+  assert.equal(out2.stdout, 'probe buildah\n')
+})
+
+test('an image index: this machine\'s platform by default, --platform for another', async (t) => {
+  const src = layout(t)
+  if (!src) return
+  const reg = await startRegistry(t)
+  // A copy of the fixture layout whose index holds an amd64 and an arm64 manifest (the arm64
+  // one differs only in its config's architecture: nothing here runs it).
+  const dir = join(work, `index-${Date.now()}`)
+  run('cp', ['-a', src, dir])
+  const blob = (d: string) => join(dir, 'blobs', 'sha256', d.slice(7))
+  const put = (data: Buffer): {digest: string; size: number} => {
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`
+    writeFileSync(blob(digest), data)
+    return {digest, size: data.length}
+  }
+  const top = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'))
+  const amd = top.manifests[0]
+  const manifest = JSON.parse(readFileSync(blob(amd.digest), 'utf8'))
+  const config = JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8'))
+  const armCfg = put(Buffer.from(JSON.stringify({...config, architecture: 'arm64', variant: 'v8'})))
+  const armMan = put(Buffer.from(JSON.stringify({...manifest, config: {...manifest.config, ...armCfg}})))
+  const index = put(Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [
+    {mediaType: 'application/vnd.oci.image.manifest.v1+json', ...armMan, platform: {os: 'linux', architecture: 'arm64', variant: 'v8'}},
+    {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: amd.digest, size: amd.size, platform: {os: 'linux', architecture: 'amd64'}},
+  ]})))
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({schemaVersion: 2, manifests: [{mediaType: 'application/vnd.oci.image.index.v1+json', ...index, annotations: {'org.opencontainers.image.ref.name': 'multi'}}]}))
+  const c = run('skopeo', ['copy', '-q', '--all', '--dest-tls-verify=false', `oci:${dir}:multi`, `docker://${reg.host}/multi/bb:1`])
+  assert.equal(c.status, 0, c.stderr)
+  const e = env(t)
+  const host = nsxJson<{platform: string; id: string}>(['pull', `${reg.host}/multi/bb:1`], {env: e})
+  assert.equal(host.platform, `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`)
+  const arm = nsxJson<{platform: string; id: string}>(['pull', '--platform', 'linux/arm64', `${reg.host}/multi/bb:1`], {env: e})
+  assert.equal(arm.platform, 'linux/arm64')
+  assert.equal(arm.id, armCfg.digest)
+  assertOneLineError(nsx(['pull', '--platform', 'linux/ppc64le', `${reg.host}/multi/bb:1`], {env: e}), 1, /no image for linux\/ppc64le in the index \(it has linux\/arm64\/v8, linux\/amd64\)/)
 })
