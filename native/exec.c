@@ -46,6 +46,7 @@
  *   setenv 2 NAME VALUE, unsetenv 1 NAME                                          [ops-cred.c]
  *   ctr-*, cap-bound, cap-set, no-new-privs, close-fds: nsx run's container ops
  *                         (supervisor, overlay root, pivot_root, init), see there  [ops-container.c]
+ *   env-clear, exec-detach, exec-run: nsx exec's ops                          [ops-exec.c]
  *   helper-*, map-write, setgroups-write, timens-offset, persist, fork-wait,
  *   proc-private: nsx unshare's ops (outside helper, id maps, persistence)    [ops-unshare.c]
  *
@@ -255,7 +256,7 @@ const struct op ops_core[] = {
 	{NULL, 0, NULL, NULL},
 };
 
-static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_container, ops_unshare};
+static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_container, ops_unshare, ops_exec};
 
 static const struct op *find_op(const char *name)
 {

@@ -77,5 +77,6 @@ extern const struct op ops_fs[];
 extern const struct op ops_cred[];
 extern const struct op ops_unshare[];
 extern const struct op ops_container[]; /* ops-container.c: nsx run */
+extern const struct op ops_exec[];      /* ops-exec.c: nsx exec */
 
 #endif

@@ -64,7 +64,8 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
   // With a cgroup2 tree the container is born in its v2 cgroup (clone3 CLONE_INTO_CGROUP); a v1
   // hierarchy is added only for a limit it enforces, since every v1 join (a write to
   // cgroup.procs) costs the kernel an RCU grace period (~15 ms here). On a v1-only host, all.
-  const wanted = new Set<string>()
+  // The freezer always: nsx pause needs it, and on a hybrid host it is v1's (docker and runc's choice there).
+  const wanted = new Set<string>(['freezer'])
   if (limits.memory !== undefined) wanted.add('memory')
   if (limits.pids !== undefined) wanted.add('pids')
   if (limits.cpus !== undefined) wanted.add('cpu')

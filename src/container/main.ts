@@ -48,6 +48,16 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
         detached: o.detach,
         cgroups: r.cgroups.places.map((p) => p.dir),
         creator: {pid: process.pid, startTime: self?.starttime ?? 0},
+        process: {
+          uid: r.spec.uid,
+          gid: r.spec.gid,
+          groups: r.spec.groups,
+          caps: r.spec.caps,
+          workdir: r.spec.workdir,
+          noNewPrivs: true,
+          privileged: r.spec.privileged,
+          userns: r.spec.userns !== undefined,
+        },
       },
       {env: encodeEnv(r.spec.env)},
     )

@@ -37,6 +37,24 @@ export interface ContainerState {
   cgroups: string[]
   /** The process that started it (nsx itself; for a foreground run also the supervisor, after execve). */
   creator: {pid: number; startTime: number}
+  /** The restrictions of the container's command, which nsx exec gives every process it adds (absent: an older nsx). */
+  process?: ProcessConfig
+}
+
+/** What `run` applied to the container's first process, saved so that exec applies the same (docker: Config + HostConfig). */
+export interface ProcessConfig {
+  uid: number
+  gid: number
+  groups: number[]
+  /** Capability numbers: the bounding set, and the effective and permitted sets of root. */
+  caps: number[]
+  workdir: string
+  noNewPrivs: boolean
+  privileged: boolean
+  /** The container has a user namespace of its own: exec enters it and sets ids inside. */
+  userns: boolean
+  /** Set by run when a seccomp filter is applied: what exec loads the same way (see src/container/exec.ts). */
+  seccomp?: unknown
 }
 
 export interface Pids {

@@ -30,7 +30,7 @@ export async function gatherEnterFacts(o: EnterOptions, target: Target | undefin
  * every v1 hierarchy too (nsenter only supports v2; joining all hierarchies is what
  * "the target's cgroup" means on a hybrid host).
  */
-async function targetCgroupProcs(pid: number): Promise<string[]> {
+export async function targetCgroupProcs(pid: number): Promise<string[]> {
   const {readCgroupLayout} = await import('../cgroup/hierarchy.js')
   const {readProcCgroup, locateMemberships} = await import('../cgroup/membership.js')
   const members = readProcCgroup(pid)

@@ -26,6 +26,8 @@ export interface EnterOptions {
   /** -N/--net-socket: the network namespace of the target's socket with this fd. */
   netSocket?: number
   mountProc: boolean
+  /** With a container NAME: nsenter's full privileges instead of the container's restrictions. */
+  privileged: boolean
   dryRun: boolean
   json: boolean
   help: boolean
@@ -58,6 +60,7 @@ export const ENTER_OPTIONS: readonly OptionSpec[] = [
   {key: 'no-fork', long: 'no-fork', short: 'F', arg: 'none'},
   {key: 'join-cgroup', long: 'join-cgroup', short: 'c', arg: 'none'},
   {key: 'mount-proc', long: 'mount-proc', arg: 'none'},
+  {key: 'privileged', long: 'privileged', arg: 'none'},
   {key: 'dry-run', long: 'dry-run', arg: 'none'},
   {key: 'json', long: 'json', arg: 'none'},
   {key: 'help', long: 'help', short: 'h', arg: 'none'},
@@ -100,6 +103,7 @@ export function parseEnterArgs(argv: readonly string[]): EnterOptions {
     joinCgroup: false,
     userParent: false,
     mountProc: false,
+    privileged: false,
     dryRun: false,
     json: false,
     help: false,
@@ -133,6 +137,7 @@ export function parseEnterArgs(argv: readonly string[]): EnterOptions {
       case 'no-fork': o.noFork = true; break
       case 'join-cgroup': o.joinCgroup = true; break
       case 'mount-proc': o.mountProc = true; break
+      case 'privileged': o.privileged = true; break
       case 'dry-run': o.dryRun = true; break
       case 'json': o.json = true; break
       case 'help': o.help = true; break
@@ -143,4 +148,25 @@ export function parseEnterArgs(argv: readonly string[]): EnterOptions {
   if (o.json && !o.dryRun) throw new NsxError('--json only goes with --dry-run (enter prints nothing of its own otherwise)', 125)
   o.command = [...parsed.rest]
   return o
+}
+
+/** The nsenter options that choose what to enter or how: a container NAME without --privileged takes none of them. */
+export function nsenterOptionsGiven(o: EnterOptions): string[] {
+  const given: string[] = []
+  if (o.all) given.push('-a')
+  for (const ns of o.namespaces.keys()) given.push(`--${ns === 'mnt' ? 'mount' : ns}`)
+  if (o.setuid !== undefined) given.push('-S')
+  if (o.setgid !== undefined) given.push('-G')
+  if (o.preserveCredentials) given.push('--preserve-credentials')
+  if (o.keepCaps) given.push('--keep-caps')
+  if (o.root) given.push('-r')
+  if (o.wd) given.push('-w')
+  if (o.wdns !== undefined) given.push('-W')
+  if (o.env) given.push('-e')
+  if (o.noFork) given.push('-F')
+  if (o.joinCgroup) given.push('-c')
+  if (o.userParent) given.push('--user-parent')
+  if (o.netSocket !== undefined) given.push('-N')
+  if (o.mountProc) given.push('--mount-proc')
+  return given
 }

@@ -105,6 +105,12 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
         return {action: `exec ${op.argv.join(' ')}`, needs: 'execute permission'}
       case 'exec-shell':
         return {action: 'exec $SHELL (or /bin/sh) as a login shell', needs: 'execute permission'}
+      case 'env-clear':
+        return {action: 'empty the environment', needs: '-'}
+      case 'exec-detach':
+        return {action: 'fork: the child goes on in a new session (stdio on /dev/null); the parent returns once it is exec\'d', needs: '-'}
+      case 'exec-run':
+        return {action: `close every fd but stdin, stdout and stderr, then exec ${op.argv.join(' ')}`, needs: 'execute permission'}
       case 'helper-start':
       case 'helper-map':
       case 'map-write':

@@ -68,6 +68,9 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'no-new-privs': () => [],
   'close-fds': () => [],
   'ctr-exec': (o) => o.argv,
+  'env-clear': () => [],
+  'exec-detach': () => [],
+  'exec-run': (o) => o.argv,
 }
 
 /** uid_map lines, ','-separated for one argv word: "0 1000 1,1 100000 65536". */
@@ -89,7 +92,7 @@ export function encodedOpNames(): string[] {
 
 /** Number of arguments each op takes (exec: -1, the rest); must match native/exec.c's table. */
 export function opArity(op: Op): number {
-  return op.op === 'exec' || op.op === 'ctr-exec' ? -1 : encodeOp(op).length - 1
+  return op.op === 'exec' || op.op === 'ctr-exec' || op.op === 'exec-run' ? -1 : encodeOp(op).length - 1
 }
 
 export function encodeOp(op: Op): string[] {

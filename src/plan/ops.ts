@@ -97,6 +97,13 @@ export type Op =
   | {op: 'close-fds'}
   /** exec (execvp, 126/127) that also reports a failure to a detached starter (ctr-ready-fd). */
   | {op: 'ctr-exec'; argv: string[]}
+  // nsx exec's ops (native/ops-exec.c, built by src/plan/exec.ts).
+  /** Empty the environment (setenv ops then give the container's). */
+  | {op: 'env-clear'}
+  /** exec -d: fork; the child goes on in a new session with /dev/null for stdio, the parent exits 0 once it exec'd (or with its 126/127). */
+  | {op: 'exec-detach'}
+  /** Close every fd above 2, then execvp (126/127), a failure reported to exec-detach's parent. */
+  | {op: 'exec-run'; argv: string[]}
 
 export type Propagation = 'private' | 'slave' | 'shared'
 

@@ -12,7 +12,7 @@ export function validatePlan(plan: Plan): Plan {
   const ops = plan.ops
   if (ops.length === 0) fail('empty')
   const last = ops[ops.length - 1]
-  const isExec = (op: Op) => op.op === 'exec' || op.op === 'exec-shell' || op.op === 'ctr-exec'
+  const isExec = (op: Op) => op.op === 'exec' || op.op === 'exec-shell' || op.op === 'ctr-exec' || op.op === 'exec-run'
   if (!isExec(last)) fail('it must end with exec or exec-shell')
   let pinned = false
   let released = false
@@ -21,7 +21,7 @@ export function validatePlan(plan: Plan): Plan {
   let wd = false
   ops.forEach((op: Op, i) => {
     if (isExec(op) && i !== ops.length - 1) fail(`${op.op} before the end`)
-    if ((op.op === 'exec' || op.op === 'ctr-exec') && op.argv.length === 0) fail('exec without a command')
+    if ((op.op === 'exec' || op.op === 'ctr-exec' || op.op === 'exec-run') && op.argv.length === 0) fail('exec without a command')
     for (const v of Object.values(op)) {
       const strings = Array.isArray(v) ? v : [v]
       for (const s of strings) if (typeof s === 'string' && s.includes('\0')) fail(`${op.op}: an argument holds a NUL byte`)

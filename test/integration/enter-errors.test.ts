@@ -25,7 +25,7 @@ test('bad usage and bad targets: one line, exit 125, no stack trace', async () =
   assertOneLineError(nsx(['enter', '-t', 'abc', 'true']), 125, /invalid target 'abc': expected a pid/)
   assertOneLineError(nsx(['enter', '-t', '0', 'true']), 125, /invalid pid '0'/)
   assertOneLineError(nsx(['enter', '-S', 'x', '-t', '1']), 125, /failed to parse uid: 'x'/)
-  assertOneLineError(nsx(['enter', 'true']), 125, /no target process specified/)
+  assertOneLineError(nsx(['enter', 'true']), 125, /^nsx enter: no such container: true \(nsx enter takes a PID or a container's name or id, or -t PID\)$/)
   assertOneLineError(nsx(['enter', '-t', '1', '-w', '-W', '/']), 125, /mutually exclusive/)
 })
 

@@ -1,0 +1,176 @@
+import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs'
+import {NsxError} from '../cli/errors.js'
+import type {NsType} from '../ns/types.js'
+import {buildExecPlan, ExecRestrictions} from '../plan/exec.js'
+import type {Op, Plan} from '../plan/ops.js'
+import type {Store} from '../store/store.js'
+import {expandEnv, readEnvFile} from './options.js'
+import {resolveUser} from './spec.js'
+import {Container, containerDir, listContainers, ProcessConfig, readContainer} from './state.js'
+
+/**
+ * `nsx exec` (and `nsx enter NAME`): a new process in a running container with the
+ * restrictions of the container's first process, from the configuration run saved:
+ * namespaces, cgroups, bounding/effective/permitted capabilities, no_new_privs,
+ * seccomp, user, environment and working directory. One function, taking options and
+ * returning the plan, for every front door (the CLI, later the Engine API).
+ *
+ * Errors carry docker's exit codes: 1 for the container's state (no such container, not
+ * running, paused), 125 for a bad request; the command itself gets 126/127.
+ */
+export interface ExecOptions {
+  /** A container name, or a unique prefix of its id. */
+  container: string
+  /** The command; empty: /bin/sh (nsx enter NAME without one). */
+  command: string[]
+  interactive: boolean
+  tty: boolean
+  detach: boolean
+  /** -u USER[:GROUP] (names from the container's /etc/passwd and /etc/group). */
+  user?: string
+  /** -e NAME=VALUE, or NAME taken from nsx's environment. */
+  env: string[]
+  envFiles: string[]
+  workdir?: string
+  /** Every capability, as docker exec --privileged. */
+  privileged: boolean
+  /** Whether stdin is a terminal (-i -t needs one). */
+  stdinIsTerminal: boolean
+  /** The label errors carry and the executor prints ("nsx exec", "nsx enter"). */
+  label?: string
+}
+
+export interface ExecPrepared {
+  plan: Plan
+  container: {name: string; id: string; pid: number}
+}
+
+const stateError = (msg: string): never => {
+  throw new NsxError(msg, 1)
+}
+const usage = (msg: string): never => {
+  throw new NsxError(msg, 125)
+}
+
+/** A container by name or unique id prefix, as docker resolves them; undefined when none matches. */
+export function findByNameOrId(store: Store, spec: string): Container | undefined {
+  if (/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(spec)) {
+    const byName = readContainer(containerDir(store, spec))
+    if (byName) return byName
+  }
+  if (!/^[0-9a-f]{1,64}$/.test(spec)) return undefined
+  const byId = listContainers(store).filter((c) => c.state.id.startsWith(spec))
+  if (byId.length > 1) stateError(`multiple containers match the id prefix ${spec}: ${byId.map((c) => c.state.name).join(', ')}`)
+  return byId[0]
+}
+
+/** The running container `spec` names, or docker's error for its state. */
+export async function requireExecutable(store: Store, spec: string): Promise<Container> {
+  const c = findByNameOrId(store, spec)
+  if (!c) return stateError(`No such container: ${spec}`)
+  if (c.liveness === 'starting') return stateError(`container ${c.state.name} is still starting`)
+  if (c.liveness !== 'running' || !c.pids) return stateError(`container ${c.state.name} is not running`)
+  const {hostFreezerOf, readFreezerState} = await import('./freezer.js')
+  const f = await hostFreezerOf(c.state.cgroups ?? [])
+  if (f && readFreezerState(f) !== 'thawed') return stateError(`container ${c.state.name} is paused, unpause the container before exec`)
+  return c
+}
+
+/**
+ * A file of the container's root read through /proc/PID/root, refusing symlinks and
+ * anything but a regular file: the container owns that tree, and a link could point
+ * outside it (resolved in our root, not its).
+ */
+function readContainerFile(pid: number, path: string): string | undefined {
+  let fd: number
+  try {
+    fd = openSync(`/proc/${pid}/root/${path}`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch {
+    return undefined
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined
+    return readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** cgroup.procs of the init's cgroups that are not ours. */
+async function differingCgroupProcs(pid: number): Promise<string[]> {
+  const {targetCgroupProcs} = await import('../enter/facts.js')
+  const theirs = await targetCgroupProcs(pid)
+  const ours = new Set(await targetCgroupProcs(process.pid))
+  return theirs.filter((p) => !ours.has(p))
+}
+
+/** The seccomp ops run's saved config asks for (none until run applies a filter). */
+export function seccompOps(config: ProcessConfig): Op[] {
+  // The seam for run's filter: when run saves one in config.seccomp, its load op goes here,
+  // built the same way run builds it, so exec's process gets exactly the container's filter.
+  void config.seccomp
+  return []
+}
+
+/** The environment of the new process: the container's, then --env-file, then -e; TERM with -t. */
+export function execEnv(containerEnv: readonly string[], o: Pick<ExecOptions, 'env' | 'envFiles' | 'tty'>, hostEnv: NodeJS.ProcessEnv = process.env): string[] {
+  const vars = new Map<string, string>()
+  const put = (entry: string) => {
+    const eq = entry.indexOf('=')
+    if (eq <= 0) usage(`invalid environment variable '${entry}': expected NAME=VALUE`)
+    if (entry.includes('\0')) usage('invalid environment variable: it holds a NUL byte')
+    vars.set(entry.slice(0, eq), entry.slice(eq + 1))
+  }
+  for (const e of containerEnv) if (e.indexOf('=') > 0) put(e)
+  for (const f of o.envFiles) for (const e of readEnvFile(f, hostEnv)) put(e)
+  for (const e of o.env) {
+    const x = expandEnv(e, hostEnv)
+    if (x !== undefined) put(x)
+  }
+  if (o.tty && !vars.has('TERM')) vars.set('TERM', 'xterm')
+  return [...vars].map(([k, v]) => `${k}=${v}`)
+}
+
+export async function prepareExec(store: Store, o: ExecOptions): Promise<ExecPrepared> {
+  if (o.interactive && o.tty && !o.stdinIsTerminal) stateError('the input device is not a TTY')
+  if (o.detach && (o.interactive || o.tty)) usage('-d cannot go with -i or -t: a detached process has no terminal or input')
+  if (o.workdir !== undefined && !o.workdir.startsWith('/')) usage(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`)
+  const c = await requireExecutable(store, o.container)
+  const config = c.state.process
+  if (!config) stateError(`container ${c.state.name} was started by an older nsx that did not save its restrictions: nsx exec cannot match them (use nsx enter --privileged ${c.state.name})`)
+  const init = c.pids!.init
+
+  const {readNsLinks} = await import('../ns/links.js')
+  const self = readNsLinks('/proc/self') ?? {}
+  const theirs = readNsLinks(`/proc/${init.pid}`)
+  if (!theirs) stateError(`container ${c.state.name} is not running`)
+  const namespaces = (['user', 'ipc', 'uts', 'net', 'pid', 'mnt', 'cgroup'] as NsType[]).filter((t) => theirs![t] !== undefined && theirs![t] !== self[t])
+  // A cgroup we are in already is not joined again: every v1 join costs the kernel an RCU grace period.
+  const cgroupProcs = process.geteuid?.() === 0 ? await differingCgroupProcs(init.pid) : []
+
+  let containerEnv: string[] = []
+  try {
+    containerEnv = readFileSync(`${c.dir}/env`, 'utf8').split('\0').filter((e) => e !== '')
+  } catch {
+    // no saved environment: only what -e gives
+  }
+  const user = o.user !== undefined && o.user !== '' ? resolveUser(o.user, readContainerFile(init.pid, 'etc/passwd'), readContainerFile(init.pid, 'etc/group')) : config!
+  let caps = config!.caps
+  if (o.privileged) {
+    const {readLastCap} = await import('../proc/capabilities.js')
+    caps = Array.from({length: readLastCap() + 1}, (_, i) => i)
+  }
+  const restrictions: ExecRestrictions = {
+    uid: user.uid,
+    gid: user.gid,
+    groups: config!.userns && process.geteuid?.() !== 0 ? undefined : user.groups,
+    caps,
+    noNewPrivs: config!.noNewPrivs,
+    env: execEnv(containerEnv, o),
+    workdir: o.workdir ?? config!.workdir,
+    seccomp: o.privileged ? [] : seccompOps(config!),
+  }
+  const argv = o.command.length > 0 ? o.command : ['/bin/sh']
+  const plan = buildExecPlan({init, namespaces, cgroupProcs}, restrictions, {argv, interactive: o.interactive, detach: o.detach}, o.label ?? 'nsx exec')
+  return {plan, container: {name: c.state.name, id: c.state.id, pid: init.pid}}
+}

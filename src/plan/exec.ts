@@ -1,0 +1,78 @@
+import type {NsType} from '../ns/types.js'
+import type {Op, Plan} from './ops.js'
+
+/**
+ * nsx exec's plan (and nsx enter NAME's): a new process in a running container with the
+ * restrictions of the container's first process, as runc exec and crun exec give it.
+ *
+ *   host:   pin the container's init, open its cgroup.procs files, check the pin, enter its
+ *           user namespace (if it has one: first, so the others are owned by where we are),
+ *           then its ipc, uts, net, pid and mount namespaces;
+ *   fork:   the pid namespace is joined by children only. The parent waits outside the
+ *           container's cgroup (it would keep the cgroup busy at the container's end)
+ *           and passes the status on; with -d it returns once the command is exec'd;
+ *   child:  join the cgroups, then the cgroup namespace (its root is then the container's
+ *           cgroup), stdin, environment, working directory, bounding set, groups, gid,
+ *           uid, effective and permitted capabilities, no_new_privs, seccomp, exec.
+ */
+export interface ExecFacts {
+  /** The container's init (PID 1 inside), pinned by pid and start time. */
+  init: {pid: number; startTime: number}
+  /** Namespaces of the init that differ from ours (the executor's): those are entered. */
+  namespaces: NsType[]
+  /** cgroup.procs files of every cgroup of the init, on each mounted hierarchy. */
+  cgroupProcs: string[]
+}
+
+export interface ExecRestrictions {
+  uid: number
+  gid: number
+  /** Supplementary groups; undefined when they cannot be set (a rootless user namespace denies setgroups). */
+  groups?: number[]
+  /** Capability numbers of the bounding, effective and permitted sets. */
+  caps: number[]
+  noNewPrivs: boolean
+  /** The full environment, NAME=VALUE. */
+  env: string[]
+  workdir: string
+  /** Ops that load the container's seccomp filter, last before exec (none until run applies one). */
+  seccomp: Op[]
+}
+
+export interface ExecRequest {
+  argv: string[]
+  interactive: boolean
+  detach: boolean
+}
+
+/** The order namespaces are entered in after the user namespace (mount last: paths change with it). */
+export const EXEC_NS_ORDER: readonly NsType[] = ['ipc', 'uts', 'net', 'pid', 'mnt']
+
+export function buildExecPlan(facts: ExecFacts, r: ExecRestrictions, req: ExecRequest, command = 'nsx exec'): Plan {
+  const ops: Op[] = []
+  const has = (ns: NsType) => facts.namespaces.includes(ns)
+  ops.push({op: 'pin', pid: facts.init.pid, startTime: facts.init.startTime})
+  for (const path of facts.cgroupProcs) ops.push({op: 'cgroup-open', path})
+  ops.push({op: 'pin-check'})
+  if (has('user')) ops.push({op: 'setns', ns: 'user'})
+  for (const ns of EXEC_NS_ORDER) if (has(ns)) ops.push({op: 'setns', ns})
+  ops.push(req.detach ? {op: 'exec-detach'} : {op: 'fork'})
+  if (facts.cgroupProcs.length > 0) ops.push({op: 'cgroup-join'})
+  if (has('cgroup')) ops.push({op: 'setns', ns: 'cgroup'})
+  ops.push({op: 'release-target'})
+  if (!req.interactive && !req.detach) ops.push({op: 'ctr-stdin-null'})
+  ops.push({op: 'env-clear'})
+  for (const e of r.env) {
+    const eq = e.indexOf('=')
+    ops.push({op: 'setenv', name: e.slice(0, eq), value: e.slice(eq + 1)})
+  }
+  ops.push({op: 'chdir', path: r.workdir})
+  ops.push({op: 'cap-bound', caps: r.caps})
+  if (r.groups !== undefined) ops.push({op: 'ctr-groups', gids: r.groups})
+  ops.push({op: 'setgid', gid: r.gid}, {op: 'setuid', uid: r.uid})
+  ops.push({op: 'cap-set', caps: r.caps})
+  if (r.noNewPrivs) ops.push({op: 'no-new-privs'})
+  ops.push(...r.seccomp)
+  ops.push({op: 'exec-run', argv: req.argv})
+  return {command, ops}
+}
