@@ -99,3 +99,14 @@ test('a limit whose controller is mounted nowhere is refused with the reason', (
   const {layout, own} = setup(V2, V2_SELF, ['cpu', 'io'])
   assert.throws(() => planCgroups(layout, own, 'x', '00000000', {memory: 64 << 20}), /--memory needs the memory cgroup controller, which is not mounted here \(cgroup mode v2\)/)
 })
+
+test('a v1 freezer hierarchy always gets a cgroup of the container (nsx pause), with or without limits, on hybrid and v1 hosts', () => {
+  const withFreezer = HYBRID.replace('39 31 0:36', '38 31 0:35 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer\n39 31 0:36')
+  const {layout, own} = setup(withFreezer, `${HYBRID_SELF}6:freezer:/\n`)
+  assert.deepEqual(planCgroups(layout, own, 'web', '0123456789abcdef', {}).places.map((p) => p.dir), [
+    '/sys/fs/cgroup/freezer/nsx-web-01234567',
+    '/sys/fs/cgroup/unified/user.slice/nsx-web-01234567',
+  ])
+  const v1Only = setup(withFreezer.replace(/^41 .*\n/m, ''), `${HYBRID_SELF}6:freezer:/\n`)
+  assert.ok(planCgroups(v1Only.layout, v1Only.own, 'web', '0123456789abcdef', {}).places.some((p) => p.dir === '/sys/fs/cgroup/freezer/nsx-web-01234567'))
+})
