@@ -60,7 +60,7 @@ Exit status: the command's own; 125 when nsx fails (bad usage included), 126 whe
     'keep-caps': Flags.boolean({description: 'Keep the capabilities granted in the user namespace across exec (as ambient capabilities)'}),
     root: Flags.string({char: 'r', description: 'Set the root directory: the target\'s, or DIR given as -r=DIR or --root=DIR', helpValue: 'DIR'}),
     wd: Flags.string({char: 'w', description: 'Set the working directory: the target\'s, or DIR given as -w=DIR or --wd=DIR (resolved before entering)', helpValue: 'DIR'}),
-    wdns: Flags.string({char: 'W', description: 'Set the working directory to DIR, resolved inside the entered namespaces and root', helpValue: 'DIR'}),
+    wdns: Flags.string({char: 'W', description: 'Set the working directory to DIR given as -W=DIR or --wdns=DIR, resolved inside the entered namespaces and root; alone, the target\'s (as -w)', helpValue: 'DIR'}),
     env: Flags.boolean({char: 'e', description: 'Use the target\'s environment variables'}),
     'no-fork': Flags.boolean({char: 'F', description: 'Do not fork before exec\'ing the command (a pid namespace then applies to its children only)'}),
     'join-cgroup': Flags.boolean({char: 'c', description: 'Join the target\'s cgroups (v2, and every v1 hierarchy on v1 and hybrid hosts)'}),

@@ -55,7 +55,7 @@ export const ENTER_OPTIONS: readonly OptionSpec[] = [
   {key: 'user-parent', long: 'user-parent', arg: 'none'},
   {key: 'root', long: 'root', short: 'r', arg: 'optional'},
   {key: 'wd', long: 'wd', short: 'w', arg: 'optional'},
-  {key: 'wdns', long: 'wdns', short: 'W', arg: 'required'},
+  {key: 'wdns', long: 'wdns', short: 'W', arg: 'optional'},
   {key: 'env', long: 'env', short: 'e', arg: 'none'},
   {key: 'no-fork', long: 'no-fork', short: 'F', arg: 'none'},
   {key: 'join-cgroup', long: 'join-cgroup', short: 'c', arg: 'none'},
@@ -110,6 +110,8 @@ export function parseEnterArgs(argv: readonly string[]): EnterOptions {
     version: false,
     command: [],
   }
+  let wdGiven = false
+  let wdnsGiven = false
   for (const {key, given, value} of parsed.options) {
     if (NS_KEYS.includes(key)) {
       o.namespaces.set(key as NsType, nonEmpty(stripEq(value), given))
@@ -131,8 +133,13 @@ export function parseEnterArgs(argv: readonly string[]): EnterOptions {
         o.netSocket = Number(value)
         break
       case 'root': o.root = {path: nonEmpty(stripEq(value), given)}; break
-      case 'wd': o.wd = {path: nonEmpty(stripEq(value), given)}; break
-      case 'wdns': o.wdns = nonEmpty(stripEq(value), given); break
+      case 'wd': wdGiven = true; o.wd = {path: nonEmpty(stripEq(value), given)}; break
+      case 'wdns':
+        wdnsGiven = true
+        // Without a directory (-W alone, --wdns without =): the target's working directory, as nsenter.
+        if (value === undefined) o.wd = {path: undefined}
+        else o.wdns = nonEmpty(stripEq(value), given)
+        break
       case 'env': o.env = true; break
       case 'no-fork': o.noFork = true; break
       case 'join-cgroup': o.joinCgroup = true; break
@@ -144,7 +151,7 @@ export function parseEnterArgs(argv: readonly string[]): EnterOptions {
       case 'version': o.version = true; break
     }
   }
-  if (o.wd && o.wdns !== undefined) throw new NsxError('options --wd and --wdns are mutually exclusive', 125)
+  if (wdGiven && wdnsGiven) throw new NsxError('options --wd and --wdns are mutually exclusive', 125)
   if (o.json && !o.dryRun) throw new NsxError('--json only goes with --dry-run (enter prints nothing of its own otherwise)', 125)
   o.command = [...parsed.rest]
   return o

@@ -1,3 +1,4 @@
+import {closeSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {constants as osConstants} from 'node:os'
 
@@ -97,6 +98,12 @@ export function nsGetType(fd: number): number {
   return ioctlNoArg(fd, NS_GET_NSTYPE, 'ioctl(NS_GET_NSTYPE)')
 }
 
+/** NS_GET_NSTYPE: the CLONE_NEW* flag of the namespace fd is on, or -1 (not a namespace). */
+export function nsGetTypeOrError(fd: number): number {
+  const r = loadLibc().ioctl(fd, NS_GET_NSTYPE)
+  return r < 0 ? -1 : r
+}
+
 /** Owner uid of a user namespace (as seen from the caller's user namespace). */
 export function nsGetOwnerUid(fd: number): number {
   const c = loadLibc()
@@ -107,6 +114,9 @@ export function nsGetOwnerUid(fd: number): number {
 }
 
 const SYS_PIDFD_OPEN = 434
+const SYS_PIDFD_GETFD = 438
+/** <linux/sockios.h>: an fd on the network namespace a socket belongs to. */
+export const SIOCGSKNS = 0x894c
 
 /** pidfd_open(2): a handle on a process that stays valid (and unambiguous) even if its pid is reused. */
 export function pidfdOpen(pid: number): number {
@@ -114,6 +124,28 @@ export function pidfdOpen(pid: number): number {
   const r = c.syscall(SYS_PIDFD_OPEN, 'int', pid, 'unsigned int', 0)
   if (r < 0) throw new SyscallError(`pidfd_open(${pid})`, c.errno())
   return r
+}
+
+/**
+ * The network namespace of process pid's socket fd, as an nsfs fd (close it), or -1: pidfd_getfd
+ * copies the socket into nsx, SIOCGSKNS asks for its namespace. Fails quietly (gone, not allowed,
+ * not a socket, a kernel before 5.6): the caller treats it as "nothing found".
+ */
+export function socketNetnsFd(pid: number, fd: number): number {
+  const c = loadLibc()
+  const pidfd = c.syscall(SYS_PIDFD_OPEN, 'int', pid, 'unsigned int', 0)
+  if (pidfd < 0) return -1
+  try {
+    const sock = c.syscall(SYS_PIDFD_GETFD, 'int', pidfd, 'int', fd, 'unsigned int', 0)
+    if (sock < 0) return -1
+    try {
+      return c.ioctl(sock, SIOCGSKNS)
+    } finally {
+      closeSync(sock)
+    }
+  } finally {
+    closeSync(pidfd)
+  }
 }
 
 // --- Filesystem calls Node's fs lacks (used by the layer extractor and the image store) ---
@@ -327,6 +359,15 @@ export const AT_FDCWD = -100
 export const STATX_NLINK = 0x4
 /** Offset of stx_nlink (u32) in struct statx. */
 export const STATX_NLINK_OFFSET = 16
+export const STATX_TYPE = 0x1
+export const STATX_INO = 0x100
+/** Do not make a network filesystem fetch fresh attributes: an fd's target may be on one. */
+export const AT_STATX_DONT_SYNC = 0x4000
+/** Offsets in struct statx: stx_mode (u16), stx_ino (u64), stx_dev_major and stx_dev_minor (u32). */
+export const STATX_MODE_OFFSET = 28
+export const STATX_INO_OFFSET = 32
+export const STATX_DEV_MAJOR_OFFSET = 136
+export const STATX_DEV_MINOR_OFFSET = 140
 
 let scanCalls: ScanCalls | undefined
 

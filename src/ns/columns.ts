@@ -10,6 +10,11 @@ export type ColumnName = (typeof COLUMN_NAMES)[number]
 
 /** lsns's default columns, with HOLDERS before the (long) command line. */
 export const DEFAULT_COLUMNS: readonly ColumnName[] = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'HOLDERS', 'COMMAND']
+/** With -t net among the types, lsns adds NETNSID and NSFS to its defaults. */
+export const DEFAULT_NET_COLUMNS: readonly ColumnName[] = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'NETNSID', 'NSFS', 'HOLDERS', 'COMMAND']
+
+/** Columns whose values are numbers (JSON numbers, numeric comparisons in -Q), as lsns types them. */
+export const NUMBER_COLUMNS: ReadonlySet<ColumnName> = new Set(['NS', 'NPROCS', 'PID', 'PPID', 'UID', 'NETNSID', 'PNS', 'ONS'])
 
 export const COLUMN_HELP: Record<ColumnName, string> = {
   NS: 'namespace identifier (inode number)',
@@ -34,6 +39,40 @@ const TRUNCATABLE: ReadonlySet<ColumnName> = new Set(['COMMAND', 'HOLDERS', 'PAT
 
 const num = (n: number | undefined) => (n === undefined ? '' : String(n))
 
+/** A column's value for -Q: numbers as numbers, an empty cell as undefined. */
+export function filterValue(name: ColumnName, row: ListedNamespace): number | string | undefined {
+  switch (name) {
+    case 'NS':
+      return row.ns
+    case 'NPROCS':
+      return row.nprocs
+    case 'PID':
+      return row.pid
+    case 'PPID':
+      return row.ppid
+    case 'UID':
+      return row.uid
+    case 'PNS':
+      return row.pns
+    case 'ONS':
+      return row.ons
+    case 'NETNSID':
+      return row.netnsid === undefined ? undefined : row.netnsid === null ? 'unassigned' : row.netnsid
+    default: {
+      const text = cellText(name, row)
+      return text === '' ? undefined : text
+    }
+  }
+}
+
+/** A column's value in --json with -o: numbers as numbers, NSFS as an array, empty as null. */
+export function jsonValue(name: ColumnName, row: ListedNamespace): number | string | string[] | null {
+  if (name === 'NSFS') return row.nsfs
+  if (name === 'NETNSID') return row.netnsid ?? null
+  const v = filterValue(name, row)
+  return v === undefined ? null : v
+}
+
 export function cellText(name: ColumnName, row: ListedNamespace): string {
   switch (name) {
     case 'NS':
@@ -57,7 +96,7 @@ export function cellText(name: ColumnName, row: ListedNamespace): string {
     case 'NETNSID':
       return row.netnsid === undefined ? '' : row.netnsid === null ? 'unassigned' : String(row.netnsid)
     case 'NSFS':
-      return row.nsfs.join(',')
+      return row.nsfs.join(',') // one per line in a table unless --nowrap: renderListing splits them
     case 'PNS':
       return num(row.pns)
     case 'ONS':
@@ -71,9 +110,10 @@ export function cellText(name: ColumnName, row: ListedNamespace): string {
  * Parse -o as lsns does: a comma-separated list replaces the defaults, one starting with
  * "+" appends to them. Names are case-insensitive; an unknown one is an error that lists the valid ones.
  */
-export function parseColumns(spec: string | undefined, all = false): ColumnName[] {
+export function parseColumns(spec: string | undefined, all = false, net = false): ColumnName[] {
+  const defaults = net ? DEFAULT_NET_COLUMNS : DEFAULT_COLUMNS
   if (all) return [...COLUMN_NAMES]
-  if (spec === undefined) return [...DEFAULT_COLUMNS]
+  if (spec === undefined) return [...defaults]
   let list = spec.trim()
   const append = list.startsWith('+')
   if (append) list = list.slice(1)
@@ -81,7 +121,7 @@ export function parseColumns(spec: string | undefined, all = false): ColumnName[
   if (names.length === 0 || names.some((n) => n === '')) {
     throw new NsxError(`invalid column list '${spec}': expected names separated by commas (valid: ${COLUMN_NAMES.join(', ')})`)
   }
-  const chosen: ColumnName[] = append ? [...DEFAULT_COLUMNS] : []
+  const chosen: ColumnName[] = append ? [...defaults] : []
   for (const n of names) {
     const upper = n.toUpperCase()
     const col = COLUMN_NAMES.find((c) => c === upper)
@@ -106,6 +146,8 @@ export interface RenderOptions {
   raw?: boolean
   /** Cut long text columns so lines fit this many characters (a terminal's width). */
   width?: number
+  /** lsns -W: several NSFS paths on one line, comma-separated (else one per line). */
+  noWrap?: boolean
   palette: Palette
 }
 
@@ -133,6 +175,28 @@ export function renderListing(rows: readonly DisplayRow[], opts: RenderOptions):
     return lines.length > 0 ? lines.join('\n') + '\n' : ''
   }
 
+  // NSFS with several paths: one per line, the other cells blank on the lines after the first (lsns).
+  let lines = rows.map((_, i) => i)
+  const nsfsAt = cols.indexOf('NSFS')
+  if (nsfsAt >= 0 && !opts.noWrap && rows.some((d) => d.row.nsfs.length > 1)) {
+    const expanded: string[][] = []
+    lines = []
+    rows.forEach((d, i) => {
+      const paths = d.row.nsfs
+      if (paths.length <= 1) {
+        expanded.push(cells[i])
+        lines.push(i)
+        return
+      }
+      paths.forEach((path, k) => {
+        expanded.push(k === 0 ? cells[i].map((v, j) => (j === nsfsAt ? printable(path) : v)) : cols.map((_, j) => (j === nsfsAt ? printable(path) : '')))
+        lines.push(i)
+      })
+    })
+    cells.length = 0
+    cells.push(...expanded)
+  }
+
   if (opts.width !== undefined && opts.width > 0) fitToWidth(cells, cols, opts.width, opts.noHeadings === true)
 
   const p = opts.palette
@@ -143,12 +207,12 @@ export function renderListing(rows: readonly DisplayRow[], opts: RenderOptions):
     value: (r: number) => {
       const v = cells[r][i]
       // Held only as a parent/owner: dim on a terminal, so ghosts stand apart.
-      return isGhost(rows[r].row) ? (v === '' ? v : p.dim(v)) : v
+      return isGhost(rows[lines[r]].row) ? (v === '' ? v : p.dim(v)) : v
     },
   }))
   const text = renderTable(
     columns,
-    rows.map((_, i) => i),
+    cells.map((_, i) => i),
     {noHeadings: opts.noHeadings},
   )
   if (opts.noHeadings || text === '') return text

@@ -1,23 +1,31 @@
-import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
+import {closeSync, fstatSync, readFileSync, readdirSync, readlinkSync} from 'node:fs'
 import {constants as osConstants, endianness} from 'node:os'
 import {NsxError} from '../cli/errors.js'
 import {
   AT_FDCWD,
+  AT_STATX_DONT_SYNC,
   O_CLOEXEC,
   O_DIRECTORY,
   O_PATH,
   O_RDONLY,
+  STATX_DEV_MAJOR_OFFSET,
+  STATX_DEV_MINOR_OFFSET,
+  STATX_INO,
+  STATX_INO_OFFSET,
   STATX_NLINK,
   STATX_NLINK_OFFSET,
+  STATX_TYPE,
   ScanCalls,
   SyscallError,
   errnoMessage,
   loadScanCalls,
+  nsGetTypeOrError,
+  socketNetnsFd,
 } from '../ffi/libc.js'
 import {AccessLog, PROC_ROOT} from '../proc/fs.js'
 import {parseNsfsMounts} from './bind-mounts.js'
 import {kernelRelations, RelationSource, resolveRelations} from './relations.js'
-import {NS_TYPES, NsType, isNsType} from './types.js'
+import {NS_TYPES, NsType, isNsType, nsTypeFromCloneFlag} from './types.js'
 
 /**
  * Finds every namespace on the host and what keeps it alive, from four sources:
@@ -31,6 +39,8 @@ export type NsHolder =
   | {kind: 'process'; pid: number}
   | {kind: 'thread'; pid: number; tid: number}
   | {kind: 'fd'; pid: number; fd: number}
+  // a socket of pid's (fd) in this net namespace (SIOCGSKNS), listed only for a namespace nothing else holds
+  | {kind: 'socket'; pid: number; fd: number}
   | {kind: 'bind-mount'; path: string; mountPid?: number}
   | {kind: 'parent'; of: number} // only known as the parent (NS_GET_PARENT) of namespace inode `of`
   | {kind: 'owner'; of: number} // only known as the owning user ns (NS_GET_USERNS) of inode `of`
@@ -49,6 +59,8 @@ export interface NamespaceRecord {
   parent?: number
   /** owning user namespace inode */
   owner?: number
+  /** uid that created the namespace's owner (a user namespace: its own creator), NS_GET_OWNER_UID */
+  ownerUid?: number
 }
 
 export interface Discovery {
@@ -75,6 +87,7 @@ export class NsRecord implements NamespaceRecord {
   readonly others: NsHolder[] = []
   parent?: number
   owner?: number
+  ownerUid?: number
   private cached?: NsHolder[]
 
   constructor(
@@ -212,6 +225,45 @@ class ProcScan {
     if (this.sys.statx(dirfd, path, 0, STATX_NLINK, this.statx) < 0) return -1
     return this.statxView.getUint32(STATX_NLINK_OFFSET, LE)
   }
+
+  /** nsfs's device (every namespace file is on it), as major:minor; undefined when unknown. */
+  private nsfsDev?: {major: number; minor: number} | null
+
+  /**
+   * The inode of the file dirfd/path leads to when it is on nsfs, else -1. An fd opened through a
+   * bind mount shows the mount's path as its link, "/" once that mount is gone (ip netns delete):
+   * only the device says it is a namespace, as lsns checks it.
+   */
+  nsfsInode(dirfd: number, path: string): number {
+    if (this.nsfsDev === undefined) {
+      this.nsfsDev = this.sys.statx(AT_FDCWD, '/proc/self/ns/net', 0, STATX_INO, this.statx) < 0 ? null : this.device()
+    }
+    if (this.nsfsDev === null) return -1
+    if (this.sys.statx(dirfd, path, AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO, this.statx) < 0) return -1
+    const dev = this.device()
+    if (dev.major !== this.nsfsDev.major || dev.minor !== this.nsfsDev.minor) return -1
+    return Number(this.statxView.getBigUint64(STATX_INO_OFFSET, LE))
+  }
+
+  private device(): {major: number; minor: number} {
+    return {major: this.statxView.getUint32(STATX_DEV_MAJOR_OFFSET, LE), minor: this.statxView.getUint32(STATX_DEV_MINOR_OFFSET, LE)}
+  }
+
+  /** The namespace type of the nsfs file dirfd/path (NS_GET_NSTYPE on it), or undefined. */
+  nsfsType(dirfd: number, path: string): NsType | undefined {
+    // O_NONBLOCK | O_NOCTTY: the fd may have been replaced by a FIFO or a terminal since.
+    const fd = this.sys.openat(dirfd, path, O_RDONLY | O_CLOEXEC | 0o4000 | 0o400, 0)
+    if (fd < 0) return undefined
+    try {
+      const flag = nsGetTypeOrError(fd)
+      return flag < 0 ? undefined : nsTypeFromCloneFlag(flag)
+    } finally {
+      this.sys.close(fd)
+    }
+  }
+
+  /** Sockets seen in fd tables, by socket inode: one (pid, fd) each, resolved to their namespace after the scan. */
+  readonly sockets = new Map<number, {pid: number; fd: number}[]>()
 }
 
 function errCode(err: unknown): string | undefined {
@@ -299,6 +351,8 @@ export function discoverNamespaces(opts: DiscoverOptions = {}): Discovery {
   }
 
   for (const [, pid] of mountTables) scanMounts(index, `${root}/${pid}`, pid)
+  // Only on the real /proc: a fixture's fds are not processes' to copy.
+  if (scan.sockets.size > 0 && root === PROC_ROOT) resolveSockets(index, scan)
 
   for (const r of index.byInode.values()) {
     // Every `unshare --fork --pid` parent holds its child's namespace as pid_for_children:
@@ -444,6 +498,7 @@ const byName = (a: {fd: number}, b: {fd: number}) => {
 /** The nsfs fds of a process: getdents64 on PFD/fd and readlinkat on each entry. */
 function scanFds(index: NsIndex, scan: ProcScan, pfd: number, pid: number): void {
   const {sys, dents, dentsView} = scan
+  const wantSockets = index.wanted.has('net')
   const dfd = sys.openat(pfd, 'fd', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
   if (dfd < 0) {
     if (deniedErrno(sys.errno())) index.log.record('fd tables')
@@ -464,11 +519,27 @@ function scanFds(index: NsIndex, scan: ProcScan, pfd: number, pid: number): void
         const name = fd >= 0 && (dents[nameAt] !== 48 || end === nameAt + 1) ? String(fd) : Buffer.from(dents.subarray(nameAt, end)).toString()
         const n = scan.readLink(dfd, name)
         if (n < 0) continue // closed meanwhile, or the process is gone
+        const fdNumber = fd >= 0 ? fd : Number(name)
         const type = fdNamespaceType(scan.link, n)
-        if (type === undefined || !index.wanted.has(type)) continue
+        if (type === undefined) {
+          // A path: maybe an nsfs file opened through a bind mount, "/" once the mount is gone.
+          if (scan.link[0] === 47 /* / */) {
+            const inode = scan.nsfsInode(dfd, name)
+            if (inode < 0) continue
+            const t = scan.nsfsType(dfd, name)
+            if (t !== undefined && index.wanted.has(t)) (found ??= []).push({type: t, inode, fd: fdNumber})
+          } else if (wantSockets && socketInode(scan.link, n) >= 0) {
+            const ino = socketInode(scan.link, n)
+            let list = scan.sockets.get(ino)
+            if (list === undefined) scan.sockets.set(ino, (list = []))
+            list.push({pid, fd: fdNumber})
+          }
+          continue
+        }
+        if (!index.wanted.has(type)) continue
         const inode = linkInode(scan.link, n, TYPE_BYTES.get(type)!)
         if (inode < 0) continue
-        ;(found ??= []).push({type, inode, fd: fd >= 0 ? fd : Number(name)})
+        ;(found ??= []).push({type, inode, fd: fdNumber})
       }
     }
   } finally {
@@ -477,6 +548,43 @@ function scanFds(index: NsIndex, scan: ProcScan, pfd: number, pid: number): void
   if (found === undefined) return
   found.sort(byName)
   for (const f of found) index.record(f.type, f.inode).others.push({kind: 'fd', pid, fd: f.fd})
+}
+
+const SOCKET = ASCII('socket:[')
+
+/** "socket:[12345]" in buf[0..len) -> 12345, else -1. */
+function socketInode(buf: Uint8Array, len: number): number {
+  if (len <= SOCKET.length + 1 || buf[len - 1] !== 93 /* ] */) return -1
+  for (let i = 0; i < SOCKET.length; i++) if (buf[i] !== SOCKET[i]) return -1
+  return digitsAt(buf, SOCKET.length, len - 1)
+}
+
+/**
+ * Net namespaces that only sockets keep alive (a process that made a socket in a namespace and
+ * left it, lsns's netns-from-sock): each socket seen is asked for its namespace (SIOCGSKNS), once
+ * per socket inode; a namespace found no other way is listed, held by those sockets.
+ */
+function resolveSockets(index: NsIndex, scan: ProcScan): void {
+  for (const holders of scan.sockets.values()) {
+    let nsfd = -1
+    for (const h of holders) {
+      nsfd = socketNetnsFd(h.pid, h.fd)
+      if (nsfd >= 0) break
+    }
+    if (nsfd < 0) continue
+    let inode: number
+    try {
+      inode = fstatSync(nsfd).ino
+    } catch {
+      continue
+    } finally {
+      closeSync(nsfd)
+    }
+    const known = index.byInode.get(inode)
+    if (known !== undefined && (known.pids.length > 0 || known.others.some((o) => o.kind !== 'socket'))) continue
+    const r = index.record('net', inode)
+    for (const h of holders) r.others.push({kind: 'socket', pid: h.pid, fd: h.fd})
+  }
 }
 
 function scanMounts(index: NsIndex, dir: string, pid: number): void {

@@ -39,8 +39,8 @@ function parentIndexes(rows: readonly ListedNamespace[], mode: TreeMode, ppidOf:
     if (r.pid !== undefined) {
       start = ppidOf(r.pid)
     } else {
-      const h = r.holders.find((x) => x.kind === 'fd' || x.kind === 'thread' || x.kind === 'for-children')
-      start = h && (h.kind === 'fd' || h.kind === 'thread' || h.kind === 'for-children') ? h.pid : undefined
+      const h = r.holders.find((x) => x.kind === 'fd' || x.kind === 'socket' || x.kind === 'thread' || x.kind === 'for-children')
+      start = h && (h.kind === 'fd' || h.kind === 'socket' || h.kind === 'thread' || h.kind === 'for-children') ? h.pid : undefined
     }
     // Walk up until an ancestor represents a row; pid 0 is above init.
     const seen = new Set<number>()

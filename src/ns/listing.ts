@@ -83,7 +83,7 @@ function otherHolders(record: NamespaceRecord): NsHolder[] {
 
 export function holdsNamespace(record: NamespaceRecord, pid: number): boolean {
   if (record.pids.includes(pid)) return true
-  return otherHolders(record).some((h) => (h.kind === 'thread' || h.kind === 'fd' || h.kind === 'for-children') && h.pid === pid)
+  return otherHolders(record).some((h) => (h.kind === 'thread' || h.kind === 'fd' || h.kind === 'socket' || h.kind === 'for-children') && h.pid === pid)
 }
 
 export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): ListedNamespace[] {
@@ -126,6 +126,12 @@ export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): Li
         if (f.uid !== undefined) row.user = userName(f.uid) ?? String(f.uid)
       }
     } else {
+      // No process to ask: the uid of the namespace's owner, as lsns falls back to (NS_GET_OWNER_UID).
+      const uid = r instanceof NsRecord ? r.ownerUid : undefined
+      if (uid !== undefined && opts.facts !== false) {
+        row.uid = uid
+        row.user = userName(uid) ?? String(uid)
+      }
       // Held without a process: the first holder that has a path (a ghost has none).
       for (const h of holders) {
         const p = holderPath(h, r.type, root)
@@ -140,8 +146,9 @@ export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): Li
       const id = opts.netnsid(r)
       if (id !== undefined) row.netnsid = id
     }
-    if (r.parent !== undefined) row.pns = r.parent
-    if (r.owner !== undefined) row.ons = r.owner
+    // 0 where there is none (a root namespace, a type without parents) or it cannot be seen, as lsns prints.
+    row.pns = r.parent ?? 0
+    row.ons = r.owner ?? 0
     out.push(row)
   }
   return out
@@ -161,6 +168,9 @@ export function describeHolders(holders: readonly NsHolder[], processes = 0, typ
         break
       case 'fd':
         parts.push(`fd ${h.fd} of ${h.pid}`)
+        break
+      case 'socket':
+        parts.push(`socket fd ${h.fd} of ${h.pid}`)
         break
       case 'for-children':
         parts.push(`${type}_for_children of ${h.pid}`)

@@ -2,6 +2,7 @@ import {FastOutcome, HELP, runFast, writeOut} from '../cli/fast.js'
 import {GetoptError, OptionSpec, getoptAnywhere} from '../cli/getopt.js'
 import {LsOptions, executeLs, jsonText} from './ls-run.js'
 import {normaliseTreeArgs} from './ls-options.js'
+import {packageVersion} from '../cli/version.js'
 
 /**
  * The fast path of `nsx ls` (bin/nsx calls it before loading oclif, which costs more than
@@ -19,14 +20,20 @@ export const LS_OPTIONS: readonly OptionSpec[] = [
   {key: 'raw', long: 'raw', short: 'r', arg: 'none'},
   {key: 'notruncate', long: 'notruncate', short: 'u', arg: 'none'},
   {key: 'nowrap', long: 'nowrap', short: 'W', arg: 'none'},
-  {key: 'json', long: 'json', arg: 'none'},
+  {key: 'json', long: 'json', short: 'J', arg: 'none'},
+  {key: 'filter', long: 'filter', short: 'Q', arg: 'required'},
+  {key: 'persistent', long: 'persistent', short: 'P', arg: 'none'},
+  {key: 'list-columns', long: 'list-columns', short: 'H', arg: 'none'},
+  {key: 'verbose', long: 'verbose', arg: 'none'},
+  {key: 'version', long: 'version', short: 'V', arg: 'none'},
   {key: 'help', long: 'help', short: 'h', arg: 'none'},
 ]
 
 /** Options anywhere on the line (as oclif takes them), words as the namespace argument. */
-export function parseLsArgs(argv: readonly string[]): LsOptions | 'help' {
+export function parseLsArgs(argv: readonly string[]): LsOptions | 'help' | 'version' {
   const r = getoptAnywhere(normaliseTreeArgs(argv), LS_OPTIONS)
   if (r.help) return 'help'
+  if (r.options.some((x) => x.key === 'version')) return 'version'
   const o: LsOptions = {}
   for (const opt of r.options) {
     switch (opt.key) {
@@ -49,10 +56,19 @@ export function parseLsArgs(argv: readonly string[]): LsOptions | 'help' {
       case 'noheadings':
       case 'raw':
       case 'notruncate':
+      case 'nowrap':
       case 'json':
+      case 'persistent':
+      case 'verbose':
         o[opt.key] = true
         break
-      // nowrap: accepted, nothing to do (nsx never wraps)
+      case 'list-columns':
+        o.listColumns = true
+        break
+      case 'filter':
+        if (o.filter !== undefined) throw new GetoptError('--filter may be given only once (join expressions with &&)')
+        o.filter = opt.value
+        break
     }
   }
   const positional = r.positional
@@ -65,6 +81,7 @@ export function runLs(argv: readonly string[]): Promise<FastOutcome> {
   return runFast('ls', async () => {
     const o = parseLsArgs(argv)
     if (o === 'help') throw HELP
+    if (o === 'version') return void (await writeOut(`nsx ls ${packageVersion()}\n`))
     const out = executeLs(o)
     await writeOut('json' in out ? jsonText(out.json) : out.text)
   })

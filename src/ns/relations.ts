@@ -1,5 +1,5 @@
 import {closeSync, constants, fstatSync, openSync, statSync} from 'node:fs'
-import {NS_GET_PARENT, NS_GET_USERNS, nsRelated} from '../ffi/libc.js'
+import {NS_GET_PARENT, NS_GET_USERNS, nsGetOwnerUid, nsRelated, socketNetnsFd} from '../ffi/libc.js'
 import {PROC_ROOT} from '../proc/fs.js'
 import type {NamespaceRecord, NsHolder, NsIndex, NsRecord} from './discover.js'
 import {HIERARCHICAL} from './types.js'
@@ -16,6 +16,8 @@ export interface NsHandle {
   readonly inode: number
   parent(): NsHandle | undefined
   owner(): NsHandle | undefined
+  /** For a user namespace: the uid that created it (NS_GET_OWNER_UID); undefined otherwise or unknown. */
+  creatorUid?(): number | undefined
   close(): void
 }
 
@@ -49,6 +51,14 @@ class FdHandle implements NsHandle {
 
   owner(): NsHandle | undefined {
     return this.related(NS_GET_USERNS)
+  }
+
+  creatorUid(): number | undefined {
+    try {
+      return nsGetOwnerUid(this.fd)
+    } catch {
+      return undefined // not a user namespace
+    }
   }
 
   close(): void {
@@ -124,10 +134,26 @@ export function openNamespaceFd(record: NamespaceRecord, root = PROC_ROOT): numb
   }
   for (const h of record.holders) {
     if (h.kind === 'process') continue
+    if (h.kind === 'socket') {
+      // No path reaches it: ask the socket again (a copy of it, through the process's pidfd).
+      const fd = socketNetnsFd(h.pid, h.fd)
+      if (fd < 0) continue
+      if (sameInode(fd, record.inode)) return fd
+      closeSync(fd)
+      continue
+    }
     const fd = tryPath(holderPath(h, record.type, root))
     if (fd !== undefined) return fd
   }
   return undefined
+}
+
+function sameInode(fd: number, inode: number): boolean {
+  try {
+    return fstatSync(fd).ino === inode
+  } catch {
+    return false
+  }
 }
 
 /** Relations from the kernel: open a holder's path, then ioctl. */
@@ -168,14 +194,19 @@ export function resolveRelations(index: NsIndex, source: RelationSource): void {
 
   const visit = (r: NsRecord, h: NsHandle): void => {
     done.add(r.inode)
+    // No process to show a user for: the creator of the namespace's owner (lsns's fallback).
+    const needUid = r.pids.length === 0
     try {
       if (r.type === 'user') {
+        if (needUid) r.ownerUid = h.creatorUid?.()
         // A user namespace's owner is its parent: one ioctl, one holder kind.
         const p = h.parent()
         if (p !== undefined) r.owner = p.inode
         relate(r, 'parent', p)
       } else {
-        relate(r, 'owner', h.owner())
+        const owner = h.owner()
+        if (needUid && owner !== undefined) r.ownerUid = owner.creatorUid?.()
+        relate(r, 'owner', owner)
         if (HIERARCHICAL.includes(r.type)) relate(r, 'parent', h.parent())
       }
     } finally {

@@ -255,6 +255,11 @@ export function parseUnshareArgs(argv: readonly string[]): UnshareOptions {
   if (o.mapUser !== undefined || o.mapGroup !== undefined || o.mapUsers.length > 0 || o.mapGroups.length > 0 || o.owner) {
     if (!o.namespaces.has('user')) o.namespaces.set('user', undefined)
   }
+  // unshare writes a single gid map itself, which the kernel takes only with setgroups denied; it
+  // refuses the pair whoever runs it, and so does nsx (a --map-groups range goes through newgidmap).
+  if (o.setgroups === 'allow' && o.mapGroup !== undefined && o.mapGroups.length === 0) {
+    fail('options --setgroups=allow and --map-group are mutually exclusive')
+  }
   if ((o.monotonic !== undefined || o.boottime !== undefined) && !o.namespaces.has('time')) {
     fail('options --monotonic and --boottime need a new time namespace (-T)')
   }

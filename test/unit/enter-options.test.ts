@@ -13,7 +13,13 @@ test('root and working directory: bare means the target\'s, a value names a dire
   assert.deepEqual(parseEnterArgs(['-r', '-w']).root, {path: undefined})
   assert.deepEqual(parseEnterArgs(['-r=/srv', '--wd=/tmp']).root, {path: '/srv'})
   assert.deepEqual(parseEnterArgs(['-r=/srv', '--wd=/tmp']).wd, {path: '/tmp'})
-  assert.equal(parseEnterArgs(['-W', '/etc']).wdns, '/etc')
+  assert.equal(parseEnterArgs(['-W/etc']).wdns, '/etc')
+  // -W's directory is optional (nsenter): alone, it is the target's working directory, and the next word is the command.
+  const alone = parseEnterArgs(['-W', '/bin/pwd'])
+  assert.equal(alone.wdns, undefined)
+  assert.deepEqual(alone.wd, {path: undefined})
+  assert.deepEqual(alone.command, ['/bin/pwd'])
+  assert.deepEqual(parseEnterArgs(['--wdns', 'pwd']).wd, {path: undefined})
   assert.equal(parseEnterArgs(['--wdns=/etc']).wdns, '/etc')
 })
 

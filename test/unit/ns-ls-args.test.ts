@@ -6,7 +6,6 @@ import {LS_OPTIONS, parseLsArgs} from '../../src/ns/ls-main.js'
 test('the fast path knows exactly the flags of the oclif command, with the same letters', () => {
   const oclif = Object.entries(Ls.flags)
     .map(([name, f]) => `${name}/${(f as {char?: string}).char ?? ''}`)
-    .concat('json/')
     .sort()
   const fast = LS_OPTIONS.filter((o) => o.key !== 'help')
     .map((o) => `${o.long}/${o.short ?? ''}`)
@@ -23,6 +22,14 @@ test('the fast path parses options anywhere on the line, repeated types, and the
     json: true,
   })
   assert.deepEqual(parseLsArgs(['-lnru', '-p1']), {list: true, noheadings: true, raw: true, notruncate: true, task: '1', namespace: undefined})
+})
+
+test('lsns 2.40+ options: -J, -Q/--filter EXPR (once), -P, -H, -W, --verbose and -V', () => {
+  assert.deepEqual(parseLsArgs(['-J', '-Q', 'NPROCS > 0', '-P', '-W', '--verbose']), {json: true, filter: 'NPROCS > 0', persistent: true, nowrap: true, verbose: true, namespace: undefined})
+  assert.deepEqual(parseLsArgs(['--filter=TYPE == "net"', '-H']), {filter: 'TYPE == "net"', listColumns: true, namespace: undefined})
+  assert.equal(parseLsArgs(['-l', '-V']), 'version')
+  assert.equal(parseLsArgs(['--version']), 'version')
+  assert.throws(() => parseLsArgs(['-Q', 'A', '-Q', 'B']), /--filter may be given only once/)
 })
 
 test('the fast path reads --tree as lsns does: bare, =VALUE, -TVALUE, or a following mode word', () => {

@@ -77,8 +77,12 @@ test('-r and -w open the target\'s root and cwd before entering; -r alone return
   assert.deepEqual(p.slice(-4), ['release-target', 'chroot', 'chdir-fd', 'exec pwd'])
   const r = plan(['-t', '42', '-m', '-r', 'pwd'])
   assert.ok(r.includes('open-wd .'), r.join(', '))
-  const w = plan(['-t', '42', '-m', '-W', '/srv', 'pwd'])
+  const w = plan(['-t', '42', '-m', '-W/srv', 'pwd'])
   assert.deepEqual(w.slice(-3), ['release-target', 'chdir /srv', 'exec pwd'])
+  // -W alone (nsenter's optional argument): the target's working directory, as -w.
+  const own = plan(['-t', '42', '-m', '-W', 'pwd'])
+  assert.ok(own.includes('open-wd /proc/42/cwd'), own.join(', '))
+  assert.deepEqual(own.slice(-3), ['release-target', 'chdir-fd', 'exec pwd'])
   assert.deepEqual(plan(['-t', '42', '-m', '-w=/tmp', 'pwd']).slice(1, 2), ['open-wd /tmp'])
 })
 

@@ -90,10 +90,18 @@ test('bad values are one NsxError with exit code 125 that lists the valid choice
     [['--net='], /empty path/],
     [['--json'], /--json only goes with --dry-run/],
     [['--map'], /ambiguous/],
+    // unshare refuses these whoever runs it: the single gid map it writes needs setgroups denied.
+    [['-r', '--setgroups=allow'], /^options --setgroups=allow and --map-group are mutually exclusive$/],
+    [['--setgroups', 'allow', '--map-group=0'], /^options --setgroups=allow and --map-group are mutually exclusive$/],
   ]
   for (const [argv, why] of cases) {
     assert.throws(() => parseUnshareArgs(argv), (e: Error) => e instanceof NsxError && e.exitCode === 125 && why.test(e.message), argv.join(' '))
   }
+})
+
+test('--setgroups=allow goes with a --map-groups range (newgidmap writes it) and with no gid map', () => {
+  assert.equal(parseUnshareArgs(['--setgroups=allow', '--map-groups=0:100000:10']).setgroups, 'allow')
+  assert.equal(parseUnshareArgs(['-U', '--setgroups=allow']).setgroups, 'allow')
 })
 
 test('--forward-signals implies --fork; --clear-env keeps nothing, --whitelist-env the names listed', () => {

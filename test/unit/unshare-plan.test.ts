@@ -78,10 +78,11 @@ test('root may map only ids its own user namespace has', () => {
   assert.throws(() => plan(['--map-users=0:70000:10', 'true'], {...root, uidMap: '0 100000 65536\n'}), /outer uids 70000-70009 do not exist in this user namespace/)
 })
 
-test('--setgroups allow with a single gid map: refused for an ordinary user (the kernel would), written from outside for root', () => {
-  assert.throws(() => plan(['-r', '--setgroups=allow', 'true']), /--setgroups allow and --map-group \(or -r, -c\) go together only for root/)
-  assert.deepEqual(plan(['-r', '--setgroups=allow', 'true'], root), [
-    'helper-start', 'unshare user', 'setgroups-write allow', 'map-write uid 0 0 1', 'helper-map gid write 0 0 1', 'helper-commit', 'exec true',
+test('--setgroups allow with a single gid map is refused for anyone, as unshare refuses it; with a --map-groups range root writes it from outside', () => {
+  assert.throws(() => plan(['-r', '--setgroups=allow', 'true']), /^NsxError: options --setgroups=allow and --map-group are mutually exclusive$/)
+  assert.throws(() => plan(['-r', '--setgroups=allow', 'true'], root), /options --setgroups=allow and --map-group are mutually exclusive/)
+  assert.deepEqual(plan(['--map-users=0:0:1', '--map-groups=0:0:1', '--setgroups=allow', 'true'], root), [
+    'helper-start', 'unshare user', 'setgroups-write allow', 'helper-map uid write 0 0 1', 'helper-map gid write 0 0 1', 'helper-commit', 'exec true',
   ])
   assert.throws(() => plan(['--setgroups=deny', '-n', 'true'], root), /--setgroups needs a new user namespace/)
 })
