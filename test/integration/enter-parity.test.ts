@@ -1,7 +1,7 @@
 import {test, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {readlinkSync} from 'node:fs'
-import {needCommand, needRoot, nsx, run, RunResult} from '../helpers/env.js'
+import {assertOneLineError, needCommand, needRoot, nsx, run, RunResult} from '../helpers/env.js'
 import {TestProcesses, childrenOf} from '../helpers/processes.js'
 
 /**
@@ -136,8 +136,21 @@ test('-r, -w and -W: root and working directory as nsenter sets them', (t) => {
   assert.equal(parity(t, ['-t', String(target), '-a', '-w']).cwd, '/tmp')
   assert.equal(parity(t, ['-t', String(target), '-a', '-r']).root, '/')
   assert.equal(parity(t, ['-t', String(target), '-a', '-r', '-w']).cwd, '/tmp')
-  assert.equal(parity(t, ['-t', String(target), '-a', '-W', '/etc']).cwd, '/etc')
+  assert.equal(parity(t, ['-t', String(target), '-a', '-W/etc']).cwd, '/etc')
+  assert.equal(parity(t, ['-t', String(target), '-a', '--wdns=/etc']).cwd, '/etc')
   assert.equal(parity(t, ['-t', String(target), '-m', '-p', '-w/usr']).cwd, '/usr')
+})
+
+test('-W and --wdns without a directory: the target\'s working directory, the next word the command (nsenter 2.40\'s optional argument)', (t) => {
+  if (!guard(t)) return
+  // nsenter 2.38 takes -W's argument as required, 2.40 as optional: nsx follows the newer one,
+  // and makes the bare option mean the target's directory (as -w), not "unchanged".
+  for (const flag of ['-W', '--wdns']) {
+    const r = nsx(['enter', '-t', String(target), '-a', flag, ...PROBE])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(facts(r).cwd, '/tmp', `${flag} alone`)
+  }
+  assertOneLineError(nsx(['enter', '-t', String(target), '-a', '-w', '-W', 'pwd']), 125, /options --wd and --wdns are mutually exclusive/)
 })
 
 test('a target in its own user namespace: entered first, ids 0 inside, as nsenter does', (t) => {
