@@ -1,0 +1,50 @@
+import {Args, Flags} from '@oclif/core'
+import {NsxCommand} from '../src/cli/command.js'
+import {NsxError} from '../src/cli/errors.js'
+import {buildImage, BuildResult} from '../src/build/build.js'
+import {Store} from '../src/store/store.js'
+
+export default class Build extends NsxCommand {
+  static override summary = 'Build an image from a Dockerfile'
+  static override description = `Builds CONTEXT's Dockerfile (or -f FILE; Containerfile when there is no Dockerfile) into an OCI image in the layer store, named by each -t. Supported: FROM (scratch, AS NAME, multi-stage, images pulled when missing), RUN (shell and exec form, each in an nsx container with the host's network), COPY and ADD (wildcards, --chown, --from=STAGE|IMAGE, directories; ADD unpacks local tar archives), ENV, ARG (--build-arg), WORKDIR, USER, ENTRYPOINT, CMD, EXPOSE, LABEL, VOLUME, SHELL, STOPSIGNAL, MAINTAINER, HEALTHCHECK and ONBUILD (recorded), line continuations, the escape directive, and .dockerignore.
+
+Every step that changes files (RUN, COPY, ADD, a WORKDIR that must be made) becomes one layer, taken from the container's upper directory (deletions as whiteouts); the config's history lists every step. Steps are cached by the layers below them, their config, the instruction and the contents of the files they copy: an unchanged rebuild runs no RUN (--no-cache runs every step). A failing step stops the build with its step number, Dockerfile line and exit status.`
+
+  static override enableJsonFlag = true
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> -t app:1.0 .', description: 'Build the Dockerfile in the current directory.'},
+    {command: '<%= config.bin %> <%= command.id %> -t app -f build/Dockerfile --build-arg VERSION=2 --target runtime .', description: 'Another Dockerfile, a build argument, one stage.'},
+  ]
+
+  static override args = {
+    context: Args.string({description: 'The build context directory', default: '.'}),
+  }
+
+  static override flags = {
+    tag: Flags.string({char: 't', description: 'Name the image NAME[:TAG] (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'NAME[:TAG]'}),
+    file: Flags.string({char: 'f', description: 'The Dockerfile (default CONTEXT/Dockerfile)', helpValue: 'FILE'}),
+    'build-arg': Flags.string({description: 'Set a build argument (repeatable); KEY alone takes it from the environment', multiple: true, multipleNonGreedy: true, helpValue: 'KEY=VALUE'}),
+    target: Flags.string({description: 'Build up to this stage and name it', helpValue: 'STAGE'}),
+    'no-cache': Flags.boolean({description: 'Run every step, using no cached layer'}),
+    quiet: Flags.boolean({char: 'q', description: 'Print only the image id (RUN output still shows)'}),
+  }
+
+  async run(): Promise<BuildResult> {
+    const {args, flags} = await this.parse(Build)
+    const buildArgs: Record<string, string> = {}
+    for (const a of flags['build-arg'] ?? []) {
+      const i = a.indexOf('=')
+      if (i === 0) throw new NsxError(`--build-arg ${a}: a name is required`)
+      if (i < 0) {
+        if (process.env[a] !== undefined) buildArgs[a] = process.env[a]!
+      } else buildArgs[a.slice(0, i)] = a.slice(i + 1)
+    }
+    const store = Store.open()
+    store.lock('shared')
+    const quiet = flags.quiet || this.jsonEnabled()
+    const r = await buildImage(store, {context: args.context, file: flags.file, tags: flags.tag ?? [], buildArgs, target: flags.target, noCache: flags['no-cache'], log: quiet ? null : undefined})
+    if (flags.quiet && !this.jsonEnabled()) process.stdout.write(`${r.id}\n`)
+    return r
+  }
+}
