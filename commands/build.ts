@@ -27,7 +27,7 @@ Every step that changes files (RUN, COPY, ADD, a WORKDIR that must be made) beco
     'build-arg': Flags.string({description: 'Set a build argument (repeatable); KEY alone takes it from the environment', multiple: true, multipleNonGreedy: true, helpValue: 'KEY=VALUE'}),
     target: Flags.string({description: 'Build up to this stage and name it', helpValue: 'STAGE'}),
     'no-cache': Flags.boolean({description: 'Run every step, using no cached layer'}),
-    quiet: Flags.boolean({char: 'q', description: 'Print only the image id (RUN output still shows)'}),
+    quiet: Flags.boolean({char: 'q', description: 'Print only the image id (RUN output goes to stderr)'}),
   }
 
   async run(): Promise<BuildResult> {
@@ -43,7 +43,7 @@ Every step that changes files (RUN, COPY, ADD, a WORKDIR that must be made) beco
     const store = Store.open()
     store.lock('shared')
     const quiet = flags.quiet || this.jsonEnabled()
-    const r = await buildImage(store, {context: args.context, file: flags.file, tags: flags.tag ?? [], buildArgs, target: flags.target, noCache: flags['no-cache'], log: quiet ? null : undefined})
+    const r = await buildImage(store, {context: args.context, file: flags.file, tags: flags.tag ?? [], buildArgs, target: flags.target, noCache: flags['no-cache'], log: quiet ? null : undefined, runOutput: quiet ? 'stderr' : 'stdout'})
     if (flags.quiet && !this.jsonEnabled()) process.stdout.write(`${r.id}\n`)
     return r
   }

@@ -37,6 +37,8 @@ export interface BuildOptions {
   noCache?: boolean
   /** Where step lines go (default stdout); null: nowhere. */
   log?: ((line: string) => void) | null
+  /** Where RUN's output goes: stdout (default) or stderr (when stdout carries JSON or an id). */
+  runOutput?: 'stdout' | 'stderr'
 }
 
 export interface BuildStep {
@@ -168,7 +170,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
         stepNo++
         const where = `step ${stepNo}/${total} (${fileLabel} line ${ins.line}: ${ins.text.length > 60 ? `${ins.text.slice(0, 57)}...` : ins.text})`
         log(`STEP ${stepNo}/${total}: ${ins.text}`)
-        const r = await runInstruction(store, st, ins, {stages, dfStages: df.stages, context: context0, buildArgs: opts.buildArgs, globalArgs, escape: df.escape, scratch, cacheDir, noCache: !!opts.noCache, where, log})
+        const r = await runInstruction(store, st, ins, {stages, dfStages: df.stages, context: context0, buildArgs: opts.buildArgs, globalArgs, escape: df.escape, scratch, cacheDir, noCache: !!opts.noCache, where, log, runOutput: opts.runOutput})
         steps.push({stage: si, line: ins.line, instruction: ins.text, cached: r.cached, layer: r.layer})
       }
     }
@@ -241,7 +243,8 @@ async function baseState(store: Store, stage: Stage, done: StageState[], all: St
   if (!rec) throw new NsxError(`${file} line ${stage.line}: image ${base} vanished from the store`)
   const cfg = JSON.parse(readFileSync(join(store.imageDir(id), 'config.json'), 'utf8')) as Record<string, unknown>
   const config = structuredClone((cfg.config ?? {}) as ContainerConfig)
-  config.Env ??= [DEFAULT_PATH]
+  // As docker and buildah: a base without PATH gets the default one.
+  if (!(config.Env ?? []).some((e) => e.startsWith('PATH='))) config.Env = [...(config.Env ?? []), DEFAULT_PATH]
   let history = Array.isArray(cfg.history) ? (cfg.history as History[]) : []
   // History must list one non-empty entry per layer; synthesise it when the base lacks it.
   if (history.filter((h) => !h.empty_layer).length !== rec.layers.length) history = rec.layers.map(() => ({created: rec.created, created_by: `nsx: layer of ${base}`}))
@@ -270,6 +273,7 @@ interface Ctx {
   noCache: boolean
   where: string
   log: (l: string) => void
+  runOutput?: 'stdout' | 'stderr'
 }
 
 interface CacheEntry {
@@ -377,7 +381,7 @@ async function runInstruction(store: Store, st: StageState, ins: Instruction, c:
       const createdBy = `RUN ${argv.join(' ')}`
       return layerStep(store, st, c, createdBy, {env, workdir: cfg.WorkingDir ?? '', user: cfg.User ?? ''}, async (layer, work) => {
         const dir = mkdtempSync(join(c.scratch, 'ctr-'))
-        const r = await runStep({lowerDirs: storeRoots(store, st), upper: layer, work, dir, argv, env, workdir: cfg.WorkingDir || '/', user: cfg.User ?? ''})
+        const r = await runStep({stdout: c.runOutput, lowerDirs: storeRoots(store, st), upper: layer, work, dir, argv, env, workdir: cfg.WorkingDir || '/', user: cfg.User ?? ''})
         removeTree(dir)
         if (r.exitCode !== 0) throw new NsxError(`${c.where}: the command ${r.signal ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`}`)
       })

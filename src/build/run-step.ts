@@ -31,6 +31,8 @@ export interface RunStepOptions {
   env: string[]
   workdir: string
   user: string
+  /** Where the command's stdout goes (its stderr goes to nsx's). */
+  stdout?: 'stdout' | 'stderr'
 }
 
 export async function runStep(o: RunStepOptions): Promise<{exitCode: number; signal?: string}> {
@@ -67,7 +69,7 @@ export async function runStep(o: RunStepOptions): Promise<{exitCode: number; sig
   const fd = await sealedExecutor()
   try {
     const argv = encodePlan(plan)
-    const child = spawn(`/proc/${process.pid}/fd/${fd}`, argv.slice(1), {argv0: argv[0], stdio: ['ignore', 'inherit', 'inherit']})
+    const child = spawn(`/proc/${process.pid}/fd/${fd}`, argv.slice(1), {argv0: argv[0], stdio: ['ignore', o.stdout === 'stderr' ? 2 : 'inherit', 'inherit']})
     return await new Promise((resolve, reject) => {
       child.once('error', (err) => reject(new NsxError(`cannot start the executor: ${err.message}`)))
       child.once('exit', (code, signal) => resolve(signal ? {exitCode: 128, signal} : {exitCode: code ?? 125}))
