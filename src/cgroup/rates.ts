@@ -1,4 +1,4 @@
-import {CgroupSample, Snapshot} from './sample.js'
+import {CgroupSample, Snapshot} from './snapshot.js'
 
 /** Figures derived from two samples of the same cgroup. null: no honest figure this time. */
 export interface CgroupRates {

@@ -1,7 +1,6 @@
 import {performance} from 'node:perf_hooks'
-import {CgroupLayout, CgroupMode} from './hierarchy.js'
+import {CgroupLayout} from './hierarchy.js'
 import {
-  countLines,
   keyedValue,
   parseBlkioServiceBytes,
   parseCpuMax,
@@ -13,75 +12,15 @@ import {
 } from './counters.js'
 import {ControlFile, ControlFiles} from './files.js'
 import {PROC_ROOT} from '../proc/fs.js'
-import type {SortKey} from './arrange.js'
-import {HierarchyWatch, WatchOptions, parentRel} from './discover.js'
+import {CgroupSample, SampleView, Snapshot, SortKey, emptySample} from './snapshot.js'
+import {closeRow, openRow, Row} from './row-files.js'
+import {countProcesses, planTaskCounts, TaskCountPlan} from './task-count.js'
+import {HierarchyWatch, WatchOptions} from './discover.js'
 import {Hierarchy, MetricSources, dirOf, metricSources, usedHierarchies} from './sources.js'
 
-/** Raw counters of one cgroup at one moment, as the kernel reports them (µs, bytes). */
-export interface CgroupSample {
-  /** Path relative to the hierarchy root, "/" for the root; one row per path across hierarchies. */
-  path: string
-  /** Identity of this cgroup instance (directory inodes); a re-created cgroup gets a new one. */
-  identity: string
-  /** Hierarchies holding this path ("v2", "memory", "cpu,cpuacct", ...). */
-  hierarchies: string[]
-  /** Monotonic time (ms) at which the CPU counter was read. */
-  cpuReadAt?: number
-  /** Monotonic time (ms) at which the IO counters were read. */
-  ioReadAt?: number
-  /** Processes directly in the cgroup, and in it and its descendants, from procsHierarchy. */
-  procs?: number
-  tasks?: number
-  procsHierarchy?: string
-  cpuUsageUsec?: number
-  /** CPU bandwidth limit: quota per period (µs); quota null = unlimited. */
-  cpuQuotaUsec?: number | null
-  cpuPeriodUsec?: number
-  memoryBytes?: number
-  inactiveFileBytes?: number
-  /** Memory limit in bytes; null = unlimited. */
-  memoryLimitBytes?: number | null
-  pidsCurrent?: number
-  pidsMax?: number | null
-  ioReadBytes?: number
-  ioWriteBytes?: number
-  /** PSI "some avg10" percentages (cgroup2 only). */
-  pressure?: {cpu?: number; memory?: number; io?: number}
-}
-
-export interface Snapshot {
-  /** Monotonic ms. */
-  at: number
-  /** Wall-clock time, ISO 8601. */
-  time: string
-  mode: CgroupMode
-  cgroups: Map<string, CgroupSample>
-}
-
-/** What a dashboard shows: these rows get every figure; the rest only their sort key's. */
-export interface SampleView {
-  detail: ReadonlySet<string>
-  sort: SortKey
-  /** Read every row in full and count processes this time. */
-  full?: boolean
-  /**
-   * Count the processes of every row this time (they are carried over otherwise): a
-   * cgroup's TASKS take in every descendant's cgroup.procs, so the dashboard does it now
-   * and then rather than each refresh.
-   */
-  countTasks?: boolean
-  /**
-   * The tree was read a moment ago (the dashboard's first screen samples twice right after
-   * the first scan): do not check every directory again this time. The refresh after
-   * watch() checks them all anyway, so nothing made meanwhile is missed.
-   */
-  treeFresh?: boolean
-  /**
-   * The caller keeps no snapshot older than the last one: this sample's objects are those
-   * of the snapshot before the last, overwritten, rather than new ones every refresh.
-   */
-  recycle?: boolean
-}
+// Moved out with the data model and the process counts; exported here too for existing callers.
+export type {CgroupSample, SampleView, Snapshot} from './snapshot.js'
+export {describeSources} from './sources.js'
 
 export interface CollectorOptions extends WatchOptions {
   /** Where /proc is (tests use fixture trees). */
@@ -101,80 +40,6 @@ interface Limits {
   cpuPeriodUsec?: number
   memoryLimitBytes?: number | null
   pidsMax?: number | null
-}
-
-/** A sample with every field present, so that all samples share one object shape. */
-function emptySample(path: string, identity: string, hierarchies: string[], reuse?: CgroupSample): CgroupSample {
-  if (reuse !== undefined) {
-    reuse.path = path
-    reuse.identity = identity
-    reuse.hierarchies = hierarchies
-    reuse.cpuReadAt = undefined
-    reuse.ioReadAt = undefined
-    reuse.procs = undefined
-    reuse.tasks = undefined
-    reuse.procsHierarchy = undefined
-    reuse.cpuUsageUsec = undefined
-    reuse.cpuQuotaUsec = undefined
-    reuse.cpuPeriodUsec = undefined
-    reuse.memoryBytes = undefined
-    reuse.inactiveFileBytes = undefined
-    reuse.memoryLimitBytes = undefined
-    reuse.pidsCurrent = undefined
-    reuse.pidsMax = undefined
-    reuse.ioReadBytes = undefined
-    reuse.ioWriteBytes = undefined
-    reuse.pressure = undefined
-    return reuse
-  }
-  return {
-    path,
-    identity,
-    hierarchies,
-    cpuReadAt: undefined,
-    ioReadAt: undefined,
-    procs: undefined,
-    tasks: undefined,
-    procsHierarchy: undefined,
-    cpuUsageUsec: undefined,
-    cpuQuotaUsec: undefined,
-    cpuPeriodUsec: undefined,
-    memoryBytes: undefined,
-    inactiveFileBytes: undefined,
-    memoryLimitBytes: undefined,
-    pidsCurrent: undefined,
-    pidsMax: undefined,
-    ioReadBytes: undefined,
-    ioWriteBytes: undefined,
-    pressure: undefined,
-  }
-}
-
-/** The control files of one cgroup (one relative path), opened once and read every refresh. */
-interface Row {
-  path: string
-  /** The parent cgroup's path; undefined for "/". */
-  parent: string | undefined
-  hierarchies: string[]
-  identity: string
-  cpu?: ControlFile
-  memUsage?: ControlFile
-  memStat?: ControlFile
-  memLimit?: ControlFile
-  pidsCurrent?: ControlFile
-  pidsMax?: ControlFile
-  io?: ControlFile
-  ioFallback?: ControlFile
-  psiCpu?: ControlFile
-  psiMemory?: ControlFile
-  psiIo?: ControlFile
-  cpuQuota?: ControlFile
-  cpuPeriod?: ControlFile
-  cpuMax?: ControlFile
-  /** /proc/meminfo, for the cgroup2 root, which has no memory.current. */
-  meminfo?: ControlFile
-  /** cgroup.procs per hierarchy id. */
-  procs: Map<string, ControlFile>
 }
 
 /**
@@ -265,7 +130,10 @@ export class Collector {
       if (this.files.vanished === before) cgroups.set(path, s)
       else cgroups.delete(path)
     }
-    if (countTasks) this.countProcesses(cgroups)
+    if (countTasks) {
+      this.taskPlans ??= planTaskCounts(this.sources, this.watches, this.paths, this.rows)
+      countProcesses(this.taskPlans, (f) => this.bytes(f), cgroups)
+    }
     if (changed) for (const p of this.limits.keys()) if (!cgroups.has(p)) this.limits.delete(p)
     // The last snapshot's objects may be overwritten by the next recycling sample but one.
     this.spare = recycle ? this.last : new Map()
@@ -351,58 +219,13 @@ export class Collector {
       const identity = hierarchies.map((id) => this.watches.get(id)!.inodeOf(path)).join(':')
       const old = this.rows.get(path)
       if (old && old.identity === identity) rows.set(path, old)
-      else rows.set(path, this.makeRow(path, hierarchies, identity))
+      else rows.set(path, openRow(this.files, this.sources, this.procRoot, path, hierarchies, identity))
     }
-    for (const [path, old] of this.rows) if (rows.get(path) !== old) this.closeRow(old)
+    for (const [path, old] of this.rows) if (rows.get(path) !== old) closeRow(this.files, old)
     this.rows = rows
     this.taskPlans = undefined
     this.merges++
     this.paths = [...map.keys()].sort()
-  }
-
-  private makeRow(path: string, hierarchies: string[], identity: string): Row {
-    const src = this.sources
-    const has = (h: Hierarchy | undefined): h is Hierarchy => h !== undefined && hierarchies.includes(h.id)
-    const f = (h: Hierarchy, file: string) => this.files.handle(`${dirOf(h, path)}/${file}`)
-    const row: Row = {path, parent: parentRel(path), hierarchies, identity, procs: new Map()}
-    if (has(src.cpu)) row.cpu = f(src.cpu, src.cpu.version === 1 ? 'cpuacct.usage' : 'cpu.stat')
-    if (has(src.memory)) {
-      const v1 = src.memory.version === 1
-      if (!v1 && path === '/') row.meminfo = this.files.handle(`${this.procRoot}/meminfo`)
-      row.memUsage = f(src.memory, v1 ? 'memory.usage_in_bytes' : 'memory.current')
-      row.memStat = f(src.memory, 'memory.stat')
-      row.memLimit = f(src.memory, v1 ? 'memory.limit_in_bytes' : 'memory.max')
-    }
-    if (has(src.pids)) {
-      row.pidsCurrent = f(src.pids, 'pids.current')
-      row.pidsMax = f(src.pids, 'pids.max')
-    }
-    if (has(src.io)) {
-      if (src.io.version === 1) {
-        row.io = f(src.io, 'blkio.throttle.io_service_bytes_recursive')
-        row.ioFallback = f(src.io, 'blkio.throttle.io_service_bytes')
-      } else row.io = f(src.io, 'io.stat')
-    }
-    if (has(src.pressure)) {
-      row.psiCpu = f(src.pressure, 'cpu.pressure')
-      row.psiMemory = f(src.pressure, 'memory.pressure')
-      row.psiIo = f(src.pressure, 'io.pressure')
-    }
-    if (has(src.cpuLimit)) {
-      if (src.cpuLimit.version === 1) {
-        row.cpuQuota = f(src.cpuLimit, 'cpu.cfs_quota_us')
-        row.cpuPeriod = f(src.cpuLimit, 'cpu.cfs_period_us')
-      } else row.cpuMax = f(src.cpuLimit, 'cpu.max')
-    }
-    for (const h of src.procs) if (has(h)) row.procs.set(h.id, f(h, 'cgroup.procs'))
-    return row
-  }
-
-  private closeRow(row: Row): void {
-    const fl = this.files
-    for (const f of [row.cpu, row.memUsage, row.memStat, row.memLimit, row.pidsCurrent, row.pidsMax, row.io, row.ioFallback]) fl.close(f)
-    for (const f of [row.psiCpu, row.psiMemory, row.psiIo, row.cpuQuota, row.cpuPeriod, row.cpuMax, row.meminfo]) fl.close(f)
-    for (const f of row.procs.values()) fl.close(f)
   }
 
   private bytes(f: ControlFile | undefined): Buffer | undefined {
@@ -584,89 +407,7 @@ export class Collector {
     return lim
   }
 
-  /**
-   * Each row counts processes in the first hierarchy (in MetricSources.procs order) that
-   * has its path, recursively within that same hierarchy, so that counts from different
-   * hierarchies are never added together.
-   */
-  private countProcesses(cgroups: Map<string, CgroupSample>): void {
-    this.taskPlans ??= this.planTaskCounts()
-    for (const plan of this.taskPlans) {
-      const {direct, total, parent} = plan
-      for (let i = 0; i < plan.files.length; i++) direct[i] = countLines(this.bytes(plan.files[i])) ?? 0
-      total.set(direct)
-      // Sum bottom-up: children come after their parents.
-      for (let i = plan.files.length - 1; i >= 0; i--) if (parent[i] >= 0) total[parent[i]] += total[i]
-      for (let i = 0; i < plan.files.length; i++) {
-        const path = plan.counted[i]
-        if (path === undefined) continue
-        const s = cgroups.get(path)
-        if (!s) continue
-        s.procs = direct[i]
-        s.tasks = total[i]
-        s.procsHierarchy = plan.hierarchy
-      }
-    }
-  }
 
-  /**
-   * Which cgroup.procs files a count reads, per hierarchy, and how they add up: made once
-   * per change of the tree rather than every count.
-   */
-  private planTaskCounts(): TaskCountPlan[] {
-    const choice = new Map<string, string>()
-    for (const path of this.paths) {
-      const h = this.sources.procs.find((x) => this.watches.get(x.id)?.has(path))
-      if (h) choice.set(path, h.id)
-    }
-    const plans: TaskCountPlan[] = []
-    for (const h of this.sources.procs) {
-      const w = this.watches.get(h.id)
-      if (!w) continue
-      const index = new Map<string, number>()
-      const files: (ControlFile | undefined)[] = []
-      const parents: number[] = []
-      const counted: (string | undefined)[] = []
-      // The watch's order has parents before their children.
-      for (const rel of w.nodes.keys()) {
-        const p = parentRel(rel)
-        const pi = p === undefined ? undefined : index.get(p)
-        if (choice.get(rel) !== h.id && pi === undefined) continue
-        index.set(rel, files.length)
-        files.push(this.rows.get(rel)?.procs.get(h.id))
-        parents.push(pi ?? -1)
-        counted.push(choice.get(rel) === h.id ? rel : undefined)
-      }
-      if (files.length === 0) continue
-      const n = files.length
-      plans.push({hierarchy: h.id, files, counted, parent: Int32Array.from(parents), direct: new Float64Array(n), total: new Float64Array(n)})
-    }
-    return plans
-  }
-}
-
-/** The cgroup.procs files of one hierarchy that a process count reads, parents first. */
-interface TaskCountPlan {
-  hierarchy: string
-  files: (ControlFile | undefined)[]
-  /** The row each file's counts are for (undefined: read only to add up into an ancestor). */
-  counted: (string | undefined)[]
-  /** Index of each file's parent in `files`, -1 for none. */
-  parent: Int32Array
-  direct: Float64Array
-  total: Float64Array
-}
-
-/** The layout's hierarchies in a form for --json and messages. */
-export function describeSources(sources: MetricSources): Record<string, string | undefined> {
-  return {
-    cpu: sources.cpu?.id,
-    cpuLimit: sources.cpuLimit?.id,
-    memory: sources.memory?.id,
-    pids: sources.pids?.id,
-    io: sources.io?.id,
-    pressure: sources.pressure?.id,
-  }
 }
 
 /** "MemTotal:       16318504 kB" in /proc/meminfo: the number of kB. */

@@ -71,3 +71,15 @@ export function usedHierarchies(s: MetricSources): Hierarchy[] {
 export function dirOf(h: Hierarchy, rel: string): string {
   return rel === '/' ? h.mountpoint : h.mountpoint + rel
 }
+
+/** The layout's hierarchies in a form for --json and messages. */
+export function describeSources(sources: MetricSources): Record<string, string | undefined> {
+  return {
+    cpu: sources.cpu?.id,
+    cpuLimit: sources.cpuLimit?.id,
+    memory: sources.memory?.id,
+    pids: sources.pids?.id,
+    io: sources.io?.id,
+    pressure: sources.pressure?.id,
+  }
+}

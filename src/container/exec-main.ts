@@ -83,7 +83,7 @@ export async function runExec(argv: readonly string[]): Promise<ExecOutcome> {
     const prepared = await prepareExec(store, {...p.options, stdinIsTerminal: isatty(0)})
     const plan = validatePlan(prepared.plan)
     if (p.dryRun) {
-      const {renderDryRun, dryRunJson} = await import('../enter/dry-run.js')
+      const {renderDryRun, dryRunJson} = await import('../plan/dry-run.js')
       process.stdout.write(p.json ? `${JSON.stringify({...dryRunJson(plan), container: prepared.container}, null, 2)}\n` : renderDryRun(plan))
       return {kind: 'done', exitCode: 0}
     }

@@ -25,7 +25,7 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
     if (o.help) return {kind: 'help'}
     const r = await prepare(o, undo)
     if (o.dryRun) {
-      const {renderDryRun, dryRunJson} = await import('../enter/dry-run.js')
+      const {renderDryRun, dryRunJson} = await import('../plan/dry-run.js')
       process.stdout.write(o.json ? `${JSON.stringify({...dryRunJson(r.plan), spec: r.spec}, null, 2)}\n` : renderDryRun(r.plan))
       return {kind: 'done', exitCode: 0}
     }

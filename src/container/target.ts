@@ -1,5 +1,5 @@
 import {NsxError} from '../cli/errors.js'
-import type {Target, TargetResolver} from '../enter/target.js'
+import type {Target, TargetResolver} from '../proc/target.js'
 import {defaultStoreRoot, Store} from '../store/store.js'
 import {NAME_RE} from './spec.js'
 import {containerDir, liveNames, readContainer} from './state.js'

@@ -57,7 +57,7 @@ async function enterContainer(o: EnterOptions, inherit: readonly number[]): Prom
   }
   const plan = validatePlan(prepared.plan)
   if (o.dryRun) {
-    const {renderDryRun, dryRunJson} = await import('./dry-run.js')
+    const {renderDryRun, dryRunJson} = await import('../plan/dry-run.js')
     process.stdout.write(o.json ? `${JSON.stringify(dryRunJson(plan), null, 2)}\n` : renderDryRun(plan))
     return {kind: 'done', exitCode: 0}
   }
@@ -92,7 +92,7 @@ export async function runEnter(argv: readonly string[]): Promise<EnterOutcome> {
     const plan = validatePlan(buildEnterPlan(o, facts))
     if (o.dryRun) {
       // Loaded here only: the describer is not needed on the way to exec.
-      const {renderDryRun, dryRunJson} = await import('./dry-run.js')
+      const {renderDryRun, dryRunJson} = await import('../plan/dry-run.js')
       process.stdout.write(o.json ? `${JSON.stringify(dryRunJson(plan), null, 2)}\n` : renderDryRun(plan))
       return {kind: 'done', exitCode: 0}
     }

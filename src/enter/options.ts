@@ -1,39 +1,9 @@
 import {NsxError} from '../cli/errors.js'
 import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
 import type {NsType} from '../ns/types.js'
+import type {EnterOptions} from '../plan/enter.js'
 
-/** What `nsx enter` was asked to do, after parsing and before looking at the target. */
-export interface EnterOptions {
-  /** -t/--target, or a leading PID argument. */
-  target?: string
-  all: boolean
-  /** Namespaces named on the command line, each with its file when one was given (-m=FILE). */
-  namespaces: Map<NsType, string | undefined>
-  setuid?: number | 'follow'
-  setgid?: number | 'follow'
-  preserveCredentials: boolean
-  keepCaps: boolean
-  /** -r: the target's root, or DIR. */
-  root?: {path?: string}
-  /** -w: the target's working directory, or DIR (opened before entering). */
-  wd?: {path?: string}
-  /** -W: a working directory resolved inside the entered namespaces. */
-  wdns?: string
-  env: boolean
-  noFork: boolean
-  joinCgroup: boolean
-  userParent: boolean
-  /** -N/--net-socket: the network namespace of the target's socket with this fd. */
-  netSocket?: number
-  mountProc: boolean
-  /** With a container NAME: nsenter's full privileges instead of the container's restrictions. */
-  privileged: boolean
-  dryRun: boolean
-  json: boolean
-  help: boolean
-  version: boolean
-  command: string[]
-}
+export type {EnterOptions} from '../plan/enter.js'
 
 /** util-linux nsenter 2.42's options, letter for letter, and nsx's own. */
 export const ENTER_OPTIONS: readonly OptionSpec[] = [

@@ -1,28 +1,8 @@
 import {NsxError} from '../cli/errors.js'
-import {parsePid, requireProcess} from '../proc/target.js'
+import {parsePid, requireProcess, type Target, type TargetResolver} from '../proc/target.js'
 import {readStat, readStatus} from '../proc/process.js'
 
-/**
- * Resolving what the user named (`nsx enter 1234`, later `nsx enter web`) to a process.
- * The result carries the start time, which the executor re-checks after pidfd_open,
- * so the process entered is provably the one resolved here (native/ops-ns.c).
- */
-export interface Target {
-  pid: number
-  /** Field 22 of /proc/PID/stat (clock ticks after boot). */
-  startTime: number
-  /** For messages: "process 1234", "container web". */
-  label: string
-  /** pid is a thread's tid: its own namespaces are entered (a thread may have left its process's). */
-  thread?: boolean
-}
-
-export interface TargetResolver {
-  /** Whether this resolver owns specs of this shape (the first that claims a spec resolves it). */
-  claims(spec: string): boolean
-  /** The target, or an NsxError naming what is wrong. */
-  resolve(spec: string): Target | Promise<Target>
-}
+export type {Target, TargetResolver} from '../proc/target.js'
 
 const pidResolver: TargetResolver = {
   claims: (spec) => /^\d+$/.test(spec),

@@ -3,8 +3,8 @@ import {NS_GET_USERNS, nsRelated} from '../ffi/libc.js'
 import {PROC_ROOT} from '../proc/fs.js'
 import {NsLinks} from '../ns/links.js'
 import {NS_TYPES, NsType} from '../ns/types.js'
-import type {Discovery} from '../ns/discover.js'
-import {HostBasis, HostReference, decideHost} from './host.js'
+import type {Discovery} from '../ns/records.js'
+import {HostBasis, HostReference, decideHost} from '../ns/host.js'
 import {walkNsParents} from '../userns/chain.js'
 
 /** One of the process's namespaces, with what nsx learnt about it. */

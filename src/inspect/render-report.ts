@@ -6,7 +6,7 @@ import {groupName} from '../proc/users.js'
 import type {NamespaceEntry} from './namespaces.js'
 import type {InspectReport} from './report.js'
 import {renderChain} from './render-userns.js'
-import {INITIAL_INODES} from './host.js'
+import {INITIAL_INODES} from '../ns/host.js'
 
 const yesNo = (b: boolean | null) => (b === null ? '?' : b ? 'yes' : 'no')
 

@@ -24,8 +24,14 @@ import {
 } from '../ffi/libc.js'
 import {AccessLog, PROC_ROOT} from '../proc/fs.js'
 import {parseNsfsMounts} from './bind-mounts.js'
+import {Discovery, NsIndex} from './records.js'
 import {kernelRelations, RelationSource, resolveRelations} from './relations.js'
 import {NS_TYPES, NsType, isNsType, nsTypeFromCloneFlag} from './types.js'
+
+// The model moved to records.ts (relations.ts needs it too, and must not import discovery);
+// exported here as well for the callers that still import it from discover.ts.
+export {NsIndex, NsRecord} from './records.js'
+export type {Discovery, NamespaceRecord, NsHolder} from './records.js'
 
 /**
  * Finds every namespace on the host and what keeps it alive, from four sources:
@@ -35,40 +41,6 @@ import {NS_TYPES, NsType, isNsType, nsTypeFromCloneFlag} from './types.js'
  * NS_GET_USERNS ioctls add parents and owners, including namespaces nothing visible holds.
  */
 
-export type NsHolder =
-  | {kind: 'process'; pid: number}
-  | {kind: 'thread'; pid: number; tid: number}
-  | {kind: 'fd'; pid: number; fd: number}
-  // a socket of pid's (fd) in this net namespace (SIOCGSKNS), listed only for a namespace nothing else holds
-  | {kind: 'socket'; pid: number; fd: number}
-  | {kind: 'bind-mount'; path: string; mountPid?: number}
-  | {kind: 'parent'; of: number} // only known as the parent (NS_GET_PARENT) of namespace inode `of`
-  | {kind: 'owner'; of: number} // only known as the owning user ns (NS_GET_USERNS) of inode `of`
-  // the namespace pid's next children will be in (/proc/PID/ns/pid_for_children or time_for_children),
-  // when pid itself is not in it (`unshare --pid` without --fork), listed only for a namespace
-  // that has no process of its own
-  | {kind: 'for-children'; pid: number}
-
-export interface NamespaceRecord {
-  inode: number
-  type: NsType
-  /** processes whose /proc/PID/ns/<type> is this namespace, ascending */
-  pids: number[]
-  holders: NsHolder[]
-  /** parent namespace inode (pid and user namespaces), if known */
-  parent?: number
-  /** owning user namespace inode */
-  owner?: number
-  /** uid that created the namespace's owner (a user namespace: its own creator), NS_GET_OWNER_UID */
-  ownerUid?: number
-}
-
-export interface Discovery {
-  namespaces: NamespaceRecord[]
-  get(type: NsType, inode: number): NamespaceRecord | undefined
-  log: AccessLog
-}
-
 export interface DiscoverOptions {
   types?: readonly NsType[]
   /** Where /proc is (fixture trees in tests). */
@@ -77,68 +49,6 @@ export interface DiscoverOptions {
   relations?: RelationSource | false
 }
 
-/**
- * A namespace as the scan builds it. `holders` is derived on first read: one entry per
- * process would cost an allocation per process and namespace on the hot path.
- */
-export class NsRecord implements NamespaceRecord {
-  readonly pids: number[] = []
-  /** Holders other than processes, in discovery order. */
-  readonly others: NsHolder[] = []
-  parent?: number
-  owner?: number
-  ownerUid?: number
-  private cached?: NsHolder[]
-
-  constructor(
-    readonly inode: number,
-    readonly type: NsType,
-  ) {}
-
-  get holders(): NsHolder[] {
-    if (this.cached === undefined || this.cached.length !== this.pids.length + this.others.length) {
-      const h: NsHolder[] = this.pids.map((pid) => ({kind: 'process', pid}) as NsHolder)
-      for (const o of this.others) h.push(o)
-      this.cached = h
-    }
-    return this.cached
-  }
-
-  toJSON(): NamespaceRecord {
-    const {inode, type, pids, holders, parent, owner} = this
-    return {inode, type, pids, holders, parent, owner}
-  }
-}
-
-export class NsIndex implements Discovery {
-  readonly byInode = new Map<number, NsRecord>()
-  readonly log = new AccessLog()
-  private sorted?: NsRecord[]
-
-  constructor(readonly wanted: ReadonlySet<NsType>) {}
-
-  /** The record for inode, created when first seen. */
-  record(type: NsType, inode: number): NsRecord {
-    let r = this.byInode.get(inode)
-    if (r === undefined) {
-      r = new NsRecord(inode, type)
-      this.byInode.set(inode, r)
-      this.sorted = undefined
-    }
-    return r
-  }
-
-  get namespaces(): NsRecord[] {
-    // Ascending inode, as lsns orders them.
-    this.sorted ??= [...this.byInode.values()].sort((a, b) => a.inode - b.inode)
-    return this.sorted
-  }
-
-  get(type: NsType, inode: number): NsRecord | undefined {
-    const r = this.byInode.get(inode)
-    return r !== undefined && r.type === type ? r : undefined
-  }
-}
 
 /**
  * Types that one thread can hold apart from the rest of its process. A user namespace

@@ -1,7 +1,7 @@
 import {readlinkSync, statSync} from 'node:fs'
 import {PROC_ROOT, readProcFile} from '../proc/fs.js'
 import {userName} from '../proc/users.js'
-import {Discovery, NamespaceRecord, NsHolder, NsRecord} from './discover.js'
+import {Discovery, NamespaceRecord, NsHolder, NsRecord} from './records.js'
 import {holderPath} from './relations.js'
 import type {NsType} from './types.js'
 

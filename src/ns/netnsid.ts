@@ -1,7 +1,7 @@
 import {closeSync} from 'node:fs'
 import {endianness} from 'node:os'
 import {socketOpen, socketRecv, socketSend} from '../ffi/libc.js'
-import type {NamespaceRecord} from './discover.js'
+import type {NamespaceRecord} from './records.js'
 import {openNamespaceFd} from './relations.js'
 
 /**

@@ -1,7 +1,7 @@
 import {closeSync, constants, fstatSync, openSync, statSync} from 'node:fs'
 import {NS_GET_PARENT, NS_GET_USERNS, nsGetOwnerUid, nsRelated, socketNetnsFd} from '../ffi/libc.js'
 import {PROC_ROOT} from '../proc/fs.js'
-import type {NamespaceRecord, NsHolder, NsIndex, NsRecord} from './discover.js'
+import type {NamespaceRecord, NsHolder, NsIndex, NsRecord} from './records.js'
 import {HIERARCHICAL} from './types.js'
 
 /**

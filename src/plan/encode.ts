@@ -1,5 +1,5 @@
 import type {IdMapping, Op, OpName, Plan} from './ops.js'
-import {UNSHARE_ENCODERS} from '../unshare/ops.js'
+import {UNSHARE_ENCODERS} from './unshare-ops.js'
 
 type Encoder<N extends OpName> = (op: Extract<Op, {op: N}>) => string[]
 

@@ -1,8 +1,40 @@
 import {NsxError} from '../cli/errors.js'
-import type {EnterOptions} from '../enter/options.js'
 import type {NsLinks} from '../ns/links.js'
 import type {NsType} from '../ns/types.js'
 import type {Op, Plan} from './ops.js'
+
+/** What `nsx enter` was asked to do, after parsing and before looking at the target. */
+export interface EnterOptions {
+  /** -t/--target, or a leading PID argument. */
+  target?: string
+  all: boolean
+  /** Namespaces named on the command line, each with its file when one was given (-m=FILE). */
+  namespaces: Map<NsType, string | undefined>
+  setuid?: number | 'follow'
+  setgid?: number | 'follow'
+  preserveCredentials: boolean
+  keepCaps: boolean
+  /** -r: the target's root, or DIR. */
+  root?: {path?: string}
+  /** -w: the target's working directory, or DIR (opened before entering). */
+  wd?: {path?: string}
+  /** -W: a working directory resolved inside the entered namespaces. */
+  wdns?: string
+  env: boolean
+  noFork: boolean
+  joinCgroup: boolean
+  userParent: boolean
+  /** -N/--net-socket: the network namespace of the target's socket with this fd. */
+  netSocket?: number
+  mountProc: boolean
+  /** With a container NAME: nsenter's full privileges instead of the container's restrictions. */
+  privileged: boolean
+  dryRun: boolean
+  json: boolean
+  help: boolean
+  version: boolean
+  command: string[]
+}
 
 /**
  * nsenter's namespace order. The user namespace comes first or last: every other

@@ -1,5 +1,5 @@
 import type {NsType} from '../ns/types.js'
-import type {UnshareOp} from '../unshare/ops.js'
+import type {UnshareOp} from './unshare-ops.js'
 
 /**
  * A plan: the ordered operations native/build/nsx-exec performs before it execs the
@@ -49,7 +49,7 @@ export type Op =
   | {op: 'fork'}
   | {op: 'exec'; argv: string[]}
   | {op: 'exec-shell'}
-  /** nsx unshare's own ops (src/unshare/ops.ts, native/ops-unshare.c). */
+  /** nsx unshare's own ops (src/plan/unshare-ops.ts, native/ops-unshare.c). */
   | UnshareOp
   // Container ops (nsx run; native/ops-container.c, built by src/container/plan.ts).
   /** A v2 cgroup directory the init is born in (clone3 CLONE_INTO_CGROUP: no migration). */

@@ -31,7 +31,7 @@ export async function runUnshare(argv: readonly string[]): Promise<UnshareOutcom
     const facts = await gatherUnshareFacts(o)
     const plan = validatePlan(buildUnsharePlan(o, facts, persist))
     if (o.dryRun) {
-      const {renderDryRun, dryRunJson} = await import('../enter/dry-run.js')
+      const {renderDryRun, dryRunJson} = await import('../plan/dry-run.js')
       process.stdout.write(o.json ? `${JSON.stringify(dryRunJson(plan), null, 2)}\n` : renderDryRun(plan))
       return {kind: 'done', exitCode: 0}
     }

@@ -11,7 +11,7 @@ import {describePlan} from '../../src/plan/describe.js'
 import {validatePlan} from '../../src/plan/validate.js'
 import type {NsType} from '../../src/ns/types.js'
 import type {Op} from '../../src/plan/ops.js'
-import {UNSHARE_ENCODERS} from '../../src/unshare/ops.js'
+import {UNSHARE_ENCODERS} from '../../src/plan/unshare-ops.js'
 
 const ALL_CAPS = (1n << 41n) - 1n
 const SUBUID = 'alice:100000:65536\n'

@@ -1,7 +1,7 @@
 import {PROC_ROOT, readText} from '../proc/fs.js'
 import {readStatus} from '../proc/process.js'
-import {NsLinks, readNsLinks} from '../ns/links.js'
-import {NsType} from '../ns/types.js'
+import {NsLinks, readNsLinks} from './links.js'
+import {NsType} from './types.js'
 
 /**
  * Which namespaces are the host's, i.e. the kernel's initial ones.

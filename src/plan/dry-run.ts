@@ -1,7 +1,7 @@
-import {describePlan, StepDescription} from '../plan/describe.js'
-import {encodeOp} from '../plan/encode.js'
-import {executorPath} from '../plan/executor.js'
-import type {Plan} from '../plan/ops.js'
+import {describePlan, StepDescription} from './describe.js'
+import {encodeOp} from './encode.js'
+import {executorPath} from './executor.js'
+import type {Plan} from './ops.js'
 
 /** --dry-run --json: the executor's path and each step, with its exact argv. */
 export function dryRunJson(plan: Plan): {command: string; executor: string; steps: StepDescription[]} {

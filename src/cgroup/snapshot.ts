@@ -1,0 +1,124 @@
+import type {CgroupMode} from './hierarchy.js'
+
+/**
+ * What a sample of the cgroups is: one cgroup's raw counters, a snapshot of all of them, and
+ * what a dashboard asks to be read. Made by sample.ts, turned into rates by rates.ts, ordered
+ * by arrange.ts.
+ */
+
+/** The orders `nsx top` sorts rows in; a dashboard's off-screen rows are read only for theirs. */
+export const SORT_KEYS = ['cpu', 'memory', 'io', 'pids', 'name'] as const
+export type SortKey = (typeof SORT_KEYS)[number]
+
+/** Raw counters of one cgroup at one moment, as the kernel reports them (µs, bytes). */
+export interface CgroupSample {
+  /** Path relative to the hierarchy root, "/" for the root; one row per path across hierarchies. */
+  path: string
+  /** Identity of this cgroup instance (directory inodes); a re-created cgroup gets a new one. */
+  identity: string
+  /** Hierarchies holding this path ("v2", "memory", "cpu,cpuacct", ...). */
+  hierarchies: string[]
+  /** Monotonic time (ms) at which the CPU counter was read. */
+  cpuReadAt?: number
+  /** Monotonic time (ms) at which the IO counters were read. */
+  ioReadAt?: number
+  /** Processes directly in the cgroup, and in it and its descendants, from procsHierarchy. */
+  procs?: number
+  tasks?: number
+  procsHierarchy?: string
+  cpuUsageUsec?: number
+  /** CPU bandwidth limit: quota per period (µs); quota null = unlimited. */
+  cpuQuotaUsec?: number | null
+  cpuPeriodUsec?: number
+  memoryBytes?: number
+  inactiveFileBytes?: number
+  /** Memory limit in bytes; null = unlimited. */
+  memoryLimitBytes?: number | null
+  pidsCurrent?: number
+  pidsMax?: number | null
+  ioReadBytes?: number
+  ioWriteBytes?: number
+  /** PSI "some avg10" percentages (cgroup2 only). */
+  pressure?: {cpu?: number; memory?: number; io?: number}
+}
+
+export interface Snapshot {
+  /** Monotonic ms. */
+  at: number
+  /** Wall-clock time, ISO 8601. */
+  time: string
+  mode: CgroupMode
+  cgroups: Map<string, CgroupSample>
+}
+
+/** What a dashboard shows: these rows get every figure; the rest only their sort key's. */
+export interface SampleView {
+  detail: ReadonlySet<string>
+  sort: SortKey
+  /** Read every row in full and count processes this time. */
+  full?: boolean
+  /**
+   * Count the processes of every row this time (they are carried over otherwise): a
+   * cgroup's TASKS take in every descendant's cgroup.procs, so the dashboard does it now
+   * and then rather than each refresh.
+   */
+  countTasks?: boolean
+  /**
+   * The tree was read a moment ago (the dashboard's first screen samples twice right after
+   * the first scan): do not check every directory again this time. The refresh after
+   * watch() checks them all anyway, so nothing made meanwhile is missed.
+   */
+  treeFresh?: boolean
+  /**
+   * The caller keeps no snapshot older than the last one: this sample's objects are those
+   * of the snapshot before the last, overwritten, rather than new ones every refresh.
+   */
+  recycle?: boolean
+}
+
+/** A sample with every field present, so that all samples share one object shape. */
+export function emptySample(path: string, identity: string, hierarchies: string[], reuse?: CgroupSample): CgroupSample {
+  if (reuse !== undefined) {
+    reuse.path = path
+    reuse.identity = identity
+    reuse.hierarchies = hierarchies
+    reuse.cpuReadAt = undefined
+    reuse.ioReadAt = undefined
+    reuse.procs = undefined
+    reuse.tasks = undefined
+    reuse.procsHierarchy = undefined
+    reuse.cpuUsageUsec = undefined
+    reuse.cpuQuotaUsec = undefined
+    reuse.cpuPeriodUsec = undefined
+    reuse.memoryBytes = undefined
+    reuse.inactiveFileBytes = undefined
+    reuse.memoryLimitBytes = undefined
+    reuse.pidsCurrent = undefined
+    reuse.pidsMax = undefined
+    reuse.ioReadBytes = undefined
+    reuse.ioWriteBytes = undefined
+    reuse.pressure = undefined
+    return reuse
+  }
+  return {
+    path,
+    identity,
+    hierarchies,
+    cpuReadAt: undefined,
+    ioReadAt: undefined,
+    procs: undefined,
+    tasks: undefined,
+    procsHierarchy: undefined,
+    cpuUsageUsec: undefined,
+    cpuQuotaUsec: undefined,
+    cpuPeriodUsec: undefined,
+    memoryBytes: undefined,
+    inactiveFileBytes: undefined,
+    memoryLimitBytes: undefined,
+    pidsCurrent: undefined,
+    pidsMax: undefined,
+    ioReadBytes: undefined,
+    ioWriteBytes: undefined,
+    pressure: undefined,
+  }
+}
