@@ -156,7 +156,12 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   store.lock('shared')
   undo.push(() => store.unlock())
   sweepStale(store)
-  const rootfs = await prepareRootfs(store, {image: o.image, layers: o.layers})
+  // An image the store lacks is pulled (docker run's rule); the registry client loads only then.
+  const rootfs = await prepareRootfs(store, {
+    image: o.image,
+    layers: o.layers,
+    resolveImage: async (st, ref) => (await import('../registry/ensure.js')).ensureImage(st, ref),
+  })
   for (const d of rootfs.lowerDirs) if (/[:,\\]/.test(d)) throw new NsxError(`layer path ${d} holds ':' ',' or '\\', which overlayfs options cannot carry`, 125)
   const s = spec.buildSpec(o, rootfs.lowerDirs, rootfs.image?.defaults, name, lastCap, userns)
 

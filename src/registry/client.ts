@@ -4,7 +4,7 @@ import type {Readable} from 'node:stream'
 import {NsxError} from '../cli/errors.js'
 import {MAX_METADATA_BYTES} from '../image/blob.js'
 import {Credentials, lookupCredentials} from './credentials.js'
-import {apiHost, isLoopback} from './reference.js'
+import {apiHost, isLoopback} from '../image/reference.js'
 
 /**
  * An HTTP client for one registry (OCI distribution spec): the /v2/ ping that finds the

@@ -2,7 +2,7 @@ import {chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'nod
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
-import {authKey, DEFAULT_REGISTRY} from './reference.js'
+import {authKey, DEFAULT_REGISTRY} from '../image/reference.js'
 
 /**
  * Registry credentials in the files docker and podman keep them in, same JSON both:

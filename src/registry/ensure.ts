@@ -2,7 +2,7 @@ import {NsxError} from '../cli/errors.js'
 import {findImage} from '../store/images.js'
 import {Store} from '../store/store.js'
 import {pullImage, PullOptions} from './pull.js'
-import {parseReference} from './reference.js'
+import {parseReference} from '../image/reference.js'
 
 /**
  * The image a container verb names, pulled first when the store does not have it (docker

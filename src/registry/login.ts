@@ -1,7 +1,7 @@
 import {NsxError} from '../cli/errors.js'
 import {RegistryClient} from './client.js'
 import {AuthFileOptions, removeAllCredentials, removeCredentials, storeCredentials} from './credentials.js'
-import {DEFAULT_REGISTRY, parseReference} from './reference.js'
+import {DEFAULT_REGISTRY, parseReference} from '../image/reference.js'
 
 export interface LoginOptions {
   /** host[:port]; docker.io when absent. */

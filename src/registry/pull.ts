@@ -8,7 +8,7 @@ import {Store} from '../store/store.js'
 import {readBody, RegistryClient} from './client.js'
 import {choosePlatform, Descriptor, hostPlatform, MANIFEST_ACCEPT, parseManifest, parsePlatform, platformString} from './manifest.js'
 import {TransferProgress} from './progress.js'
-import {canonical, familiarRef, parseReference, Reference} from './reference.js'
+import {canonical, familiarRef, parseReference, Reference} from '../image/reference.js'
 
 /**
  * nsx pull: a reference's manifest (through an index to this machine's platform, or

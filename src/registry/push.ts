@@ -9,7 +9,7 @@ import {removeTree, Store} from '../store/store.js'
 import {RegistryClient} from './client.js'
 import {MEDIA} from './manifest.js'
 import {TransferProgress} from './progress.js'
-import {familiarRef, parseReference} from './reference.js'
+import {familiarRef, parseReference} from '../image/reference.js'
 import {createHash} from 'node:crypto'
 
 /**

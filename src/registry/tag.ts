@@ -1,6 +1,6 @@
 import {findImage, updateRepositories} from '../store/images.js'
 import {Store} from '../store/store.js'
-import {familiarRef, parseReference} from './reference.js'
+import {familiarRef, parseReference} from '../image/reference.js'
 import {NsxError} from '../cli/errors.js'
 
 export interface TagOptions {

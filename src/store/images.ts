@@ -5,7 +5,7 @@ import {flock, LOCK_EX} from '../ffi/libc.js'
 import type {ImageDefaults} from '../image/config.js'
 import {splitName} from '../image/source.js'
 import {exists, hexOf, removeTree, shortId, Store} from './store.js'
-import {familiarRef, parseReference} from '../registry/reference.js'
+import {familiarRef, parseReference} from '../image/reference.js'
 
 /** A registry reference's store name (busybox:latest) and repo digest, when ref parses as one. */
 function normalizedName(ref: string): {name?: string; repoDigest?: string} | undefined {

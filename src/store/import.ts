@@ -8,10 +8,9 @@ import {isDockerArchive, readDockerArchive} from '../image/docker-archive.js'
 import {isOciLayout, readOciLayout} from '../image/oci-layout.js'
 import {Progress} from '../image/progress.js'
 import {ImageSource, parseImageRef} from '../image/source.js'
-import {ImageRecord, namesOf, readImage, readRepositories, updateRepositories, writeImage} from './images.js'
+import {findImage, ImageRecord, namesOf, readImage, readRepositories, updateRepositories, writeImage} from './images.js'
 import {readLayerMeta, storeLayer} from './layers.js'
 import {armInterruptCleanup, removeOnInterrupt} from './interrupt.js'
-import {ensureImage} from '../registry/ensure.js'
 import {exists, removeTree, Store} from './store.js'
 
 /**
@@ -186,12 +185,19 @@ export interface RootfsPlan {
  * --image (a PATH[:TAG] to load, or the name or id of a stored image) and --layer
  * arguments (stacked on top, in order) to a rootfs plan. Call with the store lock held.
  */
-export async function prepareRootfs(store: Store, opts: {image?: string; layers: string[]}): Promise<RootfsPlan> {
+/**
+ * `resolveImage` finds a stored image by name or id; the container verbs pass the registry's
+ * ensureImage, which pulls a missing one (the store stands below the registry and cannot call it).
+ */
+export async function prepareRootfs(
+  store: Store,
+  opts: {image?: string; layers: string[]; resolveImage?: (store: Store, ref: string) => Promise<{id: string}> | {id: string}},
+): Promise<RootfsPlan> {
   const plan: RootfsPlan = {lowerDirs: [], layers: []}
   if (opts.image !== undefined) {
     let id: string
     if (looksLikePath(opts.image)) id = (await loadImage(store, opts.image)).id
-    else id = (await ensureImage(store, opts.image)).id
+    else id = (await (opts.resolveImage ?? findImage)(store, opts.image)).id
     const rec = readImage(store, id)
     if (!rec) throw new NsxError(`image ${id} vanished from the store`)
     for (const d of rec.layers) {

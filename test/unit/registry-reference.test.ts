@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {canonical, familiarRef, isLoopback, parseReference} from '../../src/registry/reference.js'
+import {canonical, familiarRef, isLoopback, parseReference} from '../../src/image/reference.js'
 import {parseChallenge} from '../../src/registry/client.js'
 import {choosePlatform, parseManifest} from '../../src/registry/manifest.js'
 import {registryHost} from '../../src/registry/login.js'
