@@ -1,3 +1,4 @@
+import {NsxError} from '../cli/errors.js'
 import {AccessLog, PROC_ROOT, readText} from '../proc/fs.js'
 import {CgroupLayout} from './hierarchy.js'
 
@@ -54,4 +55,19 @@ function joinCgroupPath(mountpoint: string, mountRoot: string, path: string): st
 export function readProcCgroup(pid: number | 'self', log?: AccessLog, root = PROC_ROOT): CgroupMembership[] | undefined {
   const text = readText(`${root}/${pid}/cgroup`, log, 'cgroup files')
   return text === undefined ? undefined : parseProcCgroup(text)
+}
+
+/**
+ * cgroup.procs of each of the target's cgroups: the v2 tree, and on v1 or hybrid hosts
+ * every v1 hierarchy too (nsenter only supports v2; joining all hierarchies is what
+ * "the target's cgroup" means on a hybrid host).
+ */
+export async function targetCgroupProcs(pid: number): Promise<string[]> {
+  const {readCgroupLayout} = await import('./hierarchy.js')
+  const members = readProcCgroup(pid)
+  if (!members) throw new NsxError(`cannot read /proc/${pid}/cgroup`, 125)
+  const located = locateMemberships(members, readCgroupLayout())
+  const paths = located.filter((m) => m.directory !== undefined).map((m) => `${m.directory}/cgroup.procs`)
+  if (paths.length === 0) throw new NsxError(`--join-cgroup: none of process ${pid}'s cgroups is mounted here`, 125)
+  return paths
 }

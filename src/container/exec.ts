@@ -98,7 +98,7 @@ function readContainerFile(pid: number, path: string): string | undefined {
 
 /** cgroup.procs of the init's cgroups that are not ours. */
 async function differingCgroupProcs(pid: number): Promise<string[]> {
-  const {targetCgroupProcs} = await import('../enter/facts.js')
+  const {targetCgroupProcs} = await import('../cgroup/membership.js')
   const theirs = await targetCgroupProcs(pid)
   const ours = new Set(await targetCgroupProcs(process.pid))
   return theirs.filter((p) => !ours.has(p))
