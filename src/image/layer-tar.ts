@@ -137,7 +137,8 @@ export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void): number
     const parent = slash < 0 ? '' : rel.slice(0, slash + 1)
     const name = rel.slice(slash + 1)
     if (st.isCharacterDevice() && st.rdev === 0) {
-      for (const b of headers({...base, name: `${parent}.wh.${name}`, type: '0', size: 0, mode: 0o644}, new Map())) sink(b)
+      // A whiteout's own times are when it was made (extraction, a RUN): not content, so 0, reproducibly.
+      for (const b of headers({...base, name: `${parent}.wh.${name}`, type: '0', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: 0}, new Map())) sink(b)
       entries++
       return
     }
@@ -145,7 +146,7 @@ export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void): number
       for (const b of headers({...base, name: `${rel}/`, type: '5', size: 0}, xs)) sink(b)
       entries++
       if (OPAQUE.some((k) => xattr(abs, k)?.toString() === 'y')) {
-        for (const b of headers({...base, name: `${rel}/.wh..wh..opq`, type: '0', size: 0, mode: 0o644}, new Map())) sink(b)
+        for (const b of headers({...base, name: `${rel}/.wh..wh..opq`, type: '0', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: 0}, new Map())) sink(b)
         entries++
       }
       walkDir(rel, abs)
@@ -185,6 +186,52 @@ export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void): number
   return entries
 }
 
+/**
+ * A plain tar written to a file descriptor: regular files and directories only, for image
+ * archives (nsx save), not layers.
+ */
+export class ArchiveWriter {
+  constructor(private readonly fd: number) {}
+
+  private write(b: Buffer): void {
+    let off = 0
+    while (off < b.length) off += writeSync(this.fd, b, off)
+  }
+
+  dir(name: string): void {
+    for (const b of headers({name: name.endsWith('/') ? name : `${name}/`, type: '5', size: 0, mode: 0o755, uid: 0, gid: 0, mtime: 0}, new Map())) this.write(b)
+  }
+
+  buffer(name: string, data: Buffer): void {
+    for (const b of headers({name, type: '0', size: data.length, mode: 0o644, uid: 0, gid: 0, mtime: 0}, new Map())) this.write(b)
+    this.write(data)
+    this.write(padding(data.length))
+  }
+
+  file(name: string, path: string): void {
+    const size = lstatSync(path).size
+    for (const b of headers({name, type: '0', size, mode: 0o644, uid: 0, gid: 0, mtime: 0}, new Map())) this.write(b)
+    const fd = openSync(path, 'r')
+    const buf = Buffer.alloc(1 << 20)
+    try {
+      let left = size
+      while (left > 0) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, left), null)
+        if (n === 0) throw new Error(`${path} shrank while being archived`)
+        this.write(buf.subarray(0, n))
+        left -= n
+      }
+    } finally {
+      closeSync(fd)
+    }
+    this.write(padding(size))
+  }
+
+  end(): void {
+    this.write(Buffer.alloc(1024))
+  }
+}
+
 /** Pack dir into an uncompressed layer tar file, computing its digest as it is written. */
 export function packLayer(dir: string, outFile: string): PackedLayer {
   const tarHash = createHash('sha256')
@@ -202,6 +249,20 @@ export function packLayer(dir: string, outFile: string): PackedLayer {
   } finally {
     closeSync(fd)
   }
+}
+
+/** Gunzip or unzstd a compressed layer blob into a plain tar file. */
+export async function decompressFile(src: string, dest: string, compression: 'gzip' | 'zstd'): Promise<void> {
+  const {createReadStream, createWriteStream} = await import('node:fs')
+  const {pipeline} = await import('node:stream/promises')
+  if (compression === 'gzip') {
+    const {createGunzip} = await import('node:zlib')
+    await pipeline(createReadStream(src, {highWaterMark: 1 << 20}), createGunzip({chunkSize: 1 << 18}), createWriteStream(dest, {mode: 0o600}))
+    return
+  }
+  const {spawnSync} = await import('node:child_process')
+  const r = spawnSync('zstd', ['-d', '-q', '-f', '-o', dest, src], {encoding: 'utf8'})
+  if (r.status !== 0) throw new Error(`zstd -d failed: ${(r.stderr || r.error?.message || '').trim()}`)
 }
 
 /** Gzip a file (an uncompressed layer tar) into another, with the digest of the result. */

@@ -1,9 +1,8 @@
-import {createReadStream, mkdtempSync, readFileSync, statSync} from 'node:fs'
+import {createReadStream, mkdtempSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
-import {gzipFile, packLayer} from '../image/layer-tar.js'
+import {configFor, exportLayer, LayerBlob} from '../store/export-layer.js'
 import {findImage, readImage} from '../store/images.js'
-import {readLayerMeta} from '../store/layers.js'
 import {armInterruptCleanup, removeOnInterrupt} from '../store/interrupt.js'
 import {removeTree, Store} from '../store/store.js'
 import {RegistryClient} from './client.js'
@@ -41,31 +40,7 @@ export interface PushResult {
   layers: {digest: string; size: number; existed: boolean}[]
 }
 
-interface LayerBlob {
-  file: string
-  digest: string
-  size: number
-  mediaType: string
-  diffId: string
-}
-
 const layerMediaType = (c: string) => (c === 'gzip' ? MEDIA.ociLayerGzip : c === 'zstd' ? MEDIA.ociLayerZstd : MEDIA.ociLayer)
-
-async function prepareLayer(store: Store, diffId: string, tmp: string, i: number): Promise<LayerBlob> {
-  const meta = readLayerMeta(store, diffId)
-  if (!meta) throw new NsxError(`layer ${diffId} is missing from the store`)
-  const kept = join(store.layerDir(diffId), 'blob')
-  if (meta.blobKept && meta.compression !== 'none') return {file: kept, digest: meta.blobDigest, size: statSync(kept).size, mediaType: layerMediaType(meta.compression), diffId}
-  let tar = kept
-  let tarDiffId = diffId
-  if (!meta.blobKept) {
-    tar = join(tmp, `layer-${i}.tar`)
-    tarDiffId = packLayer(store.layerRoot(diffId), tar).diffId
-  }
-  const gz = join(tmp, `layer-${i}.tar.gz`)
-  const {digest, size} = await gzipFile(tar, gz)
-  return {file: gz, digest, size, mediaType: MEDIA.ociLayerGzip, diffId: tarDiffId}
-}
 
 export async function pushImage(store: Store, opts: PushOptions): Promise<PushResult> {
   const {id} = findImage(store, opts.image)
@@ -82,13 +57,8 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
   const scope = `repository:${ref.repository}:pull,push`
   try {
     const blobs: LayerBlob[] = []
-    for (let i = 0; i < rec.layers.length; i++) blobs.push(await prepareLayer(store, rec.layers[i], tmp, i))
-    let configBytes = readFileSync(join(store.imageDir(id), 'config.json'))
-    if (blobs.some((b, i) => b.diffId !== rec.layers[i])) {
-      const cfg = JSON.parse(configBytes.toString('utf8')) as {rootfs: {diff_ids: string[]}}
-      cfg.rootfs.diff_ids = blobs.map((b) => b.diffId)
-      configBytes = Buffer.from(JSON.stringify(cfg))
-    }
+    for (let i = 0; i < rec.layers.length; i++) blobs.push(await exportLayer(store, rec.layers[i], tmp, 'compressed', i))
+    const configBytes = configFor(readFileSync(join(store.imageDir(id), 'config.json')), rec.layers, blobs)
     const configDigest = `sha256:${createHash('sha256').update(configBytes).digest('hex')}`
     const rows = blobs.map((b) => progress.add(b.digest, b.size))
     const existed: boolean[] = []
@@ -144,7 +114,7 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
         schemaVersion: 2,
         mediaType: MEDIA.ociManifest,
         config: {mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length},
-        layers: blobs.map((b) => ({mediaType: b.mediaType, digest: b.digest, size: b.size})),
+        layers: blobs.map((b) => ({mediaType: layerMediaType(b.compression), digest: b.digest, size: b.size})),
       }),
     )
     const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`
