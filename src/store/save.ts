@@ -3,7 +3,7 @@ import {closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync} from
 import {dirname, join, resolve} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {ArchiveWriter} from '../image/layer-tar.js'
-import {familiarRef, parseReference} from '../registry/reference.js'
+import {familiarRef, parseReference} from '../image/reference.js'
 import {configFor, exportLayer, LayerBlob} from './export-layer.js'
 import {findImage, namesOf, readImage, readRepositories} from './images.js'
 import {armInterruptCleanup, removeOnInterrupt} from './interrupt.js'
