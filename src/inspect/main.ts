@@ -12,12 +12,12 @@ import {renderUidmap} from './render-uidmap.js'
  * which would cost several times the work itself. Same flags and output as
  * commands/inspect.ts and commands/uidmap.ts; --help goes to oclif.
  */
-const INSPECT_OPTIONS: readonly OptionSpec[] = [
+export const INSPECT_OPTIONS: readonly OptionSpec[] = [
   {key: 'json', long: 'json', arg: 'none'},
   {key: 'help', long: 'help', short: 'h', arg: 'none'},
 ]
 
-const UIDMAP_OPTIONS: readonly OptionSpec[] = [
+export const UIDMAP_OPTIONS: readonly OptionSpec[] = [
   {key: 'uid', long: 'uid', arg: 'required'},
   {key: 'gid', long: 'gid', arg: 'required'},
   {key: 'to-inside', long: 'to-inside', arg: 'none'},
