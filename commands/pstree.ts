@@ -40,6 +40,7 @@ Exit status: 0, or 1 with one line on stderr for a PID that is invalid, gone, a 
     'show-parents': Flags.boolean({char: 's', description: 'with PID: also show its ancestors, as pstree -s does'}),
     threads: Flags.boolean({description: 'list each thread as {name}(tids); by default a multithreaded process shows only a count'}),
     ascii: Flags.boolean({char: 'A', description: 'draw the tree with ASCII characters'}),
+    verbose: Flags.boolean({description: 'say what could not be read even as root (otherwise said only without root)'}),
   }
 
   async run(): Promise<ProcessTree> {
@@ -53,6 +54,7 @@ Exit status: 0, or 1 with one line on stderr for a PID that is invalid, gone, a 
       showParents: flags['show-parents'],
       threads: flags.threads,
       ascii: flags.ascii,
+      verbose: flags.verbose,
       json: this.jsonEnabled(),
     })
     // oclif prints the returned tree itself under --json.

@@ -119,13 +119,10 @@ export function executeLs(o: LsOptions): {json: unknown} | {text: string} {
   }
   if (o.persistent) rows = rows.filter((r) => r.nprocs === 0)
   if (filter !== undefined) rows = rows.filter((r) => evaluate(filter, (c) => filterValue(c as ColumnName, r)))
-  // What could not be read, after the last possible error so that a failure stays one line. As root
-  // only an LSM or a kernel rule denies a read: it is said when asked (--verbose) or when it may be
-  // why nothing was found; otherwise it hides much (no root) and is always said.
-  const denied = discovery.log.summary()
-  if (denied && (o.verbose || process.getuid?.() !== 0 || (rows.length === 0 && (filter !== undefined || o.persistent)))) {
-    process.stderr.write(`nsx ls: ${denied}\n`)
-  }
+  // What could not be read, after the last possible error so that a failure stays one line; as root
+  // only when asked (--verbose) or when it may be why nothing matched.
+  const denied = discovery.log.report({verbose: o.verbose, mayHide: rows.length === 0 && (filter !== undefined || o.persistent === true)})
+  if (denied) process.stderr.write(`nsx ls: ${denied}\n`)
 
   if (fullJson && tree === undefined) return {json: {namespaces: rows.map(toJson)}}
 

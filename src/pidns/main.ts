@@ -15,6 +15,7 @@ export const PSTREE_OPTIONS: readonly OptionSpec[] = [
   {key: 'threads', long: 'threads', arg: 'none'},
   {key: 'ascii', long: 'ascii', short: 'A', arg: 'none'},
   {key: 'json', long: 'json', arg: 'none'},
+  {key: 'verbose', long: 'verbose', arg: 'none'},
   {key: 'help', long: 'help', short: 'h', arg: 'none'},
 ]
 
@@ -46,6 +47,9 @@ export function parsePstreeArgs(argv: readonly string[]): PstreeOptions | 'help'
         break
       case 'json':
         o.json = true
+        break
+      case 'verbose':
+        o.verbose = true
         break
     }
   }

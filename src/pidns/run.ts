@@ -18,6 +18,8 @@ export interface PstreeOptions {
   threads?: boolean
   ascii?: boolean
   json?: boolean
+  /** Say what could not be read even as root, where it hides nothing asked for. */
+  verbose?: boolean
 }
 
 export interface PstreeOutcome {
@@ -57,5 +59,5 @@ export function executePstree(o: PstreeOptions): PstreeOutcome {
         uidChanges: o.uidChanges,
         args: o.arguments,
       })
-  return {tree, stdout, warning: snap.log.summary()}
+  return {tree, stdout, warning: snap.log.report({verbose: o.verbose})}
 }

@@ -31,6 +31,16 @@ export class AccessLog {
     return n
   }
 
+  /**
+   * The summary when it is worth saying: without root, denials hide much, always; as root only a
+   * kernel rule or an LSM denies a read (this machine has such a process), which hides nothing the
+   * user asked for unless `mayHide` (nothing matched, say) or they asked (`--verbose`).
+   */
+  report(opts: {verbose?: boolean; mayHide?: boolean} = {}): string | undefined {
+    if (!opts.verbose && !opts.mayHide && process.getuid?.() === 0) return undefined
+    return this.summary()
+  }
+
   /** One line for stderr, or undefined when nothing was denied. */
   summary(): string | undefined {
     if (this.total === 0) return undefined

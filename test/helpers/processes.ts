@@ -83,3 +83,33 @@ export function childrenOf(pid: number): number[] {
   if (!existsSync(p)) return []
   return readFileSync(p, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
 }
+
+/** Every descendant of pid, breadth first (from /proc/PID/task/PID/children). */
+export function descendantsOf(pid: number): number[] {
+  const out: number[] = []
+  for (let queue = childrenOf(pid); queue.length > 0; ) {
+    const p = queue.shift()!
+    out.push(p)
+    queue.push(...childrenOf(p))
+  }
+  return out
+}
+
+/**
+ * True when a descendant of pid runs `argv` as its terminal's foreground process group: the
+ * event a test waits for before typing ^C or ^Z at it (the job's start shows nothing on screen).
+ */
+export function runsInForeground(pid: number, argv: readonly string[]): boolean {
+  for (const p of descendantsOf(pid)) {
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8') !== `${argv.join('\0')}\0`) continue
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      // After the command name: state ppid pgrp session tty_nr tpgid.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (f[2] === f[5]) return true
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return false
+}

@@ -41,7 +41,7 @@ test('-d prints the name and returns; nsx ps lists it; nsx enter NAME joins its 
   const insp = f.nsx(['inspect', String(e.pid), '--json'])
   assert.equal(JSON.parse(insp.stdout).verdict, 'isolated: pid, net, mnt, uts, ipc, cgroup', insp.stderr)
   // nsx enter NAME sees what nsenter -t PID -a sees.
-  const script = 'hostname; for n in mnt pid uts ipc net cgroup; do readlink /proc/self/ns/$n; done; ps -o pid,comm | grep -c .'
+  const script = 'hostname; for n in mnt pid uts ipc net cgroup; do readlink /proc/self/ns/$n; done; out=$(ps -o pid,comm); echo "$out" | grep -c .'
   const ours = f.nsx(['enter', 'bg1', 'sh', '-c', script])
   assert.equal(ours.status, 0, ours.stderr)
   const theirs = run('nsenter', ['-t', String(e.pid), '-a', 'sh', '-c', script])

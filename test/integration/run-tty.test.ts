@@ -4,12 +4,12 @@ import {spawn} from 'node:child_process'
 import {NSX_BIN} from '../helpers/env.js'
 import {containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
 import {needCommand} from '../helpers/env.js'
-import {waitFor} from '../helpers/processes.js'
+import {runsInForeground, waitFor} from '../helpers/processes.js'
 
 const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-run-tty-') : undefined
 
 /** nsx run under script(1), which gives it a terminal; input written step by step. */
-async function underTerminal(args: string[], steps: {wait?: string; prompts?: number; delayMs?: number; send: string}[], pre = ''): Promise<{out: string; code: number | null}> {
+async function underTerminal(args: string[], steps: {wait?: string; prompts?: number; foreground?: string[]; send: string}[], pre = ''): Promise<{out: string; code: number | null}> {
   const f = fx!
   const cmd = `${pre}${[process.execPath, NSX_BIN, 'run', ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')}; echo "status=$?"`
   const c = spawn('script', ['-qfec', cmd, '/dev/null'], {env: f.env, stdio: ['pipe', 'pipe', 'pipe']})
@@ -21,8 +21,9 @@ async function underTerminal(args: string[], steps: {wait?: string; prompts?: nu
     if (s.wait) await waitFor(() => out.includes(s.wait!), 15000, `"${s.wait}" in ${JSON.stringify(out)}`)
     // The nth shell prompt: the shell reads its next line only then (busybox asks for the cursor position first).
     if (s.prompts) await waitFor(() => out.split('# ').length - 1 >= s.prompts!, 15000, `prompt ${s.prompts} in ${JSON.stringify(out)}`)
-    // A job's start is not visible in the output: give it a moment before signalling it from the keyboard.
-    if (s.delayMs) await new Promise((r) => setTimeout(r, s.delayMs))
+    // A job's start is not visible in the output: wait until it is the terminal's foreground job
+    // before signalling it from the keyboard (a fixed delay was too short on a loaded machine).
+    if (s.foreground) await waitFor(() => runsInForeground(c.pid!, s.foreground!), 15000, `${s.foreground.join(' ')} in the foreground`)
     c.stdin!.write(s.send)
   }
   const timer = setTimeout(() => c.kill('SIGKILL'), 20000)
@@ -44,13 +45,13 @@ test('-it: an interactive shell with job control: ^C interrupts the foreground j
   const r = await underTerminal(['-it', '--layer', f.base, '--', 'sh'], [
     {prompts: 1, send: 'echo $((6*7))\n'},
     {prompts: 2, send: 'sleep 100\n'},
-    {wait: 'sleep 100\r\n', delayMs: 500, send: '\x03'},
+    {wait: 'sleep 100\r\n', foreground: ['sleep', '100'], send: '\x03'},
     {prompts: 3, send: 'echo after-interrupt\n'},
     {prompts: 4, send: 'sleep 200 &\n'},
     {prompts: 5, send: 'jobs\n'},
     {prompts: 6, send: 'kill %1\n'},
     {prompts: 7, send: 'sleep 300\n'},
-    {wait: 'sleep 300\r\n', delayMs: 500, send: '\x1a'},
+    {wait: 'sleep 300\r\n', foreground: ['sleep', '300'], send: '\x1a'},
     {prompts: 8, send: 'jobs\n'},
     {prompts: 9, send: 'kill -9 %2\n'},
     {prompts: 10, send: 'wait; exit 4\n'},
