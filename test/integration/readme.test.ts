@@ -1,9 +1,10 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {busyboxLayer, compileProbe, needContainerTools} from '../helpers/container.js'
+import {buildBusyboxArchive} from '../helpers/busybox-image.js'
+import {needContainerTools} from '../helpers/container.js'
 import {needCommand, needRoot, nsx, REPO, run} from '../helpers/env.js'
 import {extractTour, matchShape} from '../helpers/tour.js'
 
@@ -16,25 +17,6 @@ import {extractTour, matchShape} from '../helpers/tour.js'
  */
 
 const blocks = extractTour(readFileSync(join(REPO, 'README.md'), 'utf8'))
-
-function must(cmd: string, args: string[]): void {
-  const r = run(cmd, args)
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`)
-}
-
-/** busybox.tar in DIR: a one-layer image of busybox-static with its applets, Cmd /bin/sh. */
-function buildTourImage(dir: string): void {
-  const rootfs = busyboxLayer(join(dir, 'rootfs'), compileProbe(join(dir, 'probe')))
-  const layout = join(dir, 'oci')
-  must('umoci', ['init', '--layout', layout])
-  must('umoci', ['new', '--image', `${layout}:latest`])
-  must('umoci', ['unpack', '--image', `${layout}:latest`, join(dir, 'bundle')])
-  cpSync(rootfs, join(dir, 'bundle', 'rootfs'), {recursive: true, verbatimSymlinks: true})
-  must('umoci', ['repack', '--image', `${layout}:latest`, join(dir, 'bundle')])
-  must('umoci', ['config', '--image', `${layout}:latest`, '--config.cmd', '/bin/sh'])
-  must('skopeo', ['copy', '-q', `oci:${layout}:latest`, `docker-archive:${join(dir, 'busybox.tar')}:busybox:latest`])
-  for (const d of ['rootfs', 'oci', 'bundle', 'probe']) rmSync(join(dir, d), {recursive: true, force: true})
-}
 
 const SEPARATOR = '@@nsx-readme-tour@@'
 
@@ -64,7 +46,7 @@ test('every README tour example runs and prints what the README shows', async (t
     nsx(['gc'], {env})
     rmSync(dir, {recursive: true, force: true})
   })
-  buildTourImage(dir)
+  buildBusyboxArchive(dir)
 
   for (const block of blocks) {
     await t.test(`README.md:${block.line}`, () => {

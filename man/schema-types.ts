@@ -1,0 +1,110 @@
+/**
+ * The type of each command's --json output, named, for man/schemas.ts (which turns each into
+ * a JSON Schema in docs/schemas/). Most are the domain's own types; a shape a command builds
+ * inline is restated here, and test/integration/json-schemas.test.ts checks real output
+ * against the result, so a restated shape cannot drift unnoticed.
+ */
+import type {CgroupJson} from '../src/cgroup/report.js'
+import type {BuildResult} from '../src/build/build.js'
+import type {ContainerEntry} from '../src/container/listing.js'
+import type {PauseResult} from '../src/container/pause.js'
+import type {RunSpec} from '../src/container/spec.js'
+import type {InspectReport} from '../src/inspect/report.js'
+import type {UidmapReport} from '../src/inspect/uidmap.js'
+import type {NamespaceFields} from '../src/ns/json-output.js'
+import type {ProcessTree} from '../src/pidns/tree.js'
+import type {StepDescription} from '../src/plan/describe.js'
+import type {PullResult} from '../src/registry/pull.js'
+import type {PushResult} from '../src/registry/push.js'
+import type {TagResult} from '../src/registry/tag.js'
+import type {Freed} from '../src/store/gc.js'
+import type {HistoryRow} from '../src/store/history.js'
+import type {LoadResult, ResolvedLayer} from '../src/store/import.js'
+import type {ImageListing} from '../src/store/listing.js'
+import type {SaveResult} from '../src/store/save.js'
+
+/** nsx ls --json: every namespace, ascending by inode. */
+export interface LsOutput {
+  namespaces: NamespaceFields[]
+}
+
+/** nsx pstree --json. */
+export type PstreeOutput = ProcessTree
+
+/** nsx inspect --json. */
+export type InspectOutput = InspectReport
+
+/** nsx uidmap --json. */
+export type UidmapOutput = UidmapReport
+
+/** nsx top --json: one object per line, one line per iteration. */
+export interface TopOutput {
+  iteration: number
+  /** Wall-clock time of the reading, ISO 8601. */
+  time: string
+  /** Seconds since the previous reading. */
+  intervalSeconds: number
+  mode: 'v1' | 'v2' | 'hybrid'
+  /** The hierarchy each figure is read from ("v2", or a v1 hierarchy by its controllers); absent when none has it. */
+  sources: {cpu?: string; cpuLimit?: string; memory?: string; pids?: string; io?: string; pressure?: string}
+  cgroups: CgroupJson[]
+}
+
+/** nsx ps --json: the running containers. */
+export type PsOutput = ContainerEntry[]
+
+/** nsx stop --json. */
+export type StopOutput = {name: string; result: 'stopped' | 'killed'}[]
+
+/** nsx pause --json and nsx unpause --json. */
+export type PauseOutput = PauseResult[]
+
+/** nsx images --json. */
+export type ImagesOutput = ImageListing
+
+/** nsx load --json. */
+export interface LoadOutput {
+  store: string
+  image: LoadResult | null
+  layers: ResolvedLayer[]
+}
+
+/** nsx rmi --json: what was removed, and the bytes freed. */
+export type RmiOutput = Freed
+
+/** nsx gc --json. */
+export type GcOutput = Freed & {containers: string[]; dryRun: boolean}
+
+/** nsx history --json. */
+export interface HistoryOutput {
+  id: string
+  history: HistoryRow[]
+}
+
+/** nsx tag --json. */
+export type TagOutput = TagResult
+
+/** nsx pull --json. */
+export type PullOutput = PullResult
+
+/** nsx push --json. */
+export type PushOutput = PushResult
+
+/** nsx save --json. */
+export type SaveOutput = SaveResult
+
+/** nsx build --json. */
+export type BuildOutput = BuildResult
+
+/** nsx enter, unshare, run and exec with --dry-run --json: the plan the native executor would run. */
+export interface PlanOutput {
+  /** "nsx enter", "nsx unshare", "nsx run", "nsx exec". */
+  command: string
+  /** The executor that would run it. */
+  executor: string
+  steps: StepDescription[]
+  /** nsx run: the container it would make. */
+  spec?: RunSpec
+  /** nsx exec: the container it would run in. */
+  container?: {name: string; id: string; pid: number}
+}

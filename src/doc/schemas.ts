@@ -1,0 +1,38 @@
+/**
+ * The JSON Schemas of nsx's --json outputs (docs/schemas/), as data: which commands print
+ * each, and the type (man/schema-types.ts) it is generated from. Read by man/schemas.ts
+ * (which writes the files), by the nsx-json(5) man page, and by the test that validates
+ * every command's real output.
+ */
+export interface SchemaEntry {
+  /** File in docs/schemas/, versioned: nsx-NAME.vN.schema.json. */
+  file: string
+  /** The type in man/schema-types.ts. */
+  type: string
+  /** The commands (and flags) whose --json output it describes. */
+  commands: string[]
+  title: string
+  description: string
+}
+
+export const SCHEMAS: readonly SchemaEntry[] = [
+  {file: 'nsx-ls.v1.schema.json', type: 'LsOutput', commands: ['ls'], title: 'nsx ls --json', description: 'Every namespace on the host and what holds it, ascending by inode; every field whatever -o says, null where a value does not apply or is unknown.'},
+  {file: 'nsx-pstree.v1.schema.json', type: 'PstreeOutput', commands: ['pstree'], title: 'nsx pstree --json', description: 'Pid namespaces, and process trees with each process\'s pid in every pid namespace.'},
+  {file: 'nsx-inspect.v1.schema.json', type: 'InspectOutput', commands: ['inspect'], title: 'nsx inspect --json', description: 'One process\'s isolation: namespaces, pids, user-namespace maps, cgroups, capabilities, seccomp, and a verdict.'},
+  {file: 'nsx-uidmap.v1.schema.json', type: 'UidmapOutput', commands: ['uidmap'], title: 'nsx uidmap --json', description: 'A process\'s user-namespace chain with its maps, and ids translated through them.'},
+  {file: 'nsx-top.v1.schema.json', type: 'TopOutput', commands: ['top'], title: 'nsx top --json', description: 'One object per line per iteration: every cgroup\'s counters and rates over the interval.'},
+  {file: 'nsx-ps.v1.schema.json', type: 'PsOutput', commands: ['ps'], title: 'nsx ps --json', description: 'The running containers.'},
+  {file: 'nsx-stop.v1.schema.json', type: 'StopOutput', commands: ['stop'], title: 'nsx stop --json', description: 'Each container stopped, and whether it outlived the grace period.'},
+  {file: 'nsx-pause.v1.schema.json', type: 'PauseOutput', commands: ['pause', 'unpause'], title: 'nsx pause --json, nsx unpause --json', description: 'Each container paused or resumed, and the freezer used.'},
+  {file: 'nsx-images.v1.schema.json', type: 'ImagesOutput', commands: ['images'], title: 'nsx images --json', description: 'The stored images and layers, and what uses each layer.'},
+  {file: 'nsx-load.v1.schema.json', type: 'LoadOutput', commands: ['load'], title: 'nsx load --json', description: 'The image or layers loaded into the store.'},
+  {file: 'nsx-rmi.v1.schema.json', type: 'RmiOutput', commands: ['rmi'], title: 'nsx rmi --json', description: 'Names untagged, images and layers removed, and the bytes freed.'},
+  {file: 'nsx-gc.v1.schema.json', type: 'GcOutput', commands: ['gc'], title: 'nsx gc --json', description: 'What was (or, with --dry-run, would be) removed, and the bytes freed.'},
+  {file: 'nsx-history.v1.schema.json', type: 'HistoryOutput', commands: ['history'], title: 'nsx history --json', description: 'The steps that made a stored image, newest first.'},
+  {file: 'nsx-tag.v1.schema.json', type: 'TagOutput', commands: ['tag'], title: 'nsx tag --json', description: 'The name given to an image.'},
+  {file: 'nsx-pull.v1.schema.json', type: 'PullOutput', commands: ['pull'], title: 'nsx pull --json', description: 'The image pulled from a registry.'},
+  {file: 'nsx-push.v1.schema.json', type: 'PushOutput', commands: ['push'], title: 'nsx push --json', description: 'The image pushed to a registry.'},
+  {file: 'nsx-save.v1.schema.json', type: 'SaveOutput', commands: ['save'], title: 'nsx save --json', description: 'The archive written.'},
+  {file: 'nsx-build.v1.schema.json', type: 'BuildOutput', commands: ['build'], title: 'nsx build --json', description: 'The image built.'},
+  {file: 'nsx-plan.v1.schema.json', type: 'PlanOutput', commands: ['enter --dry-run', 'unshare --dry-run', 'run --dry-run', 'exec --dry-run'], title: 'nsx enter|unshare|run|exec --dry-run --json', description: 'The plan the native executor would run, step by step, with the privilege each step needs.'},
+]

@@ -1,0 +1,93 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import Ajv, {ValidateFunction} from 'ajv'
+import {SCHEMAS} from '../../src/doc/schemas.js'
+import {buildBusyboxArchive} from '../helpers/busybox-image.js'
+import {needContainerTools} from '../helpers/container.js'
+import {needCommand, needRoot, nsx, REPO} from '../helpers/env.js'
+import {needRegistry, startRegistry} from '../helpers/registry.js'
+
+/**
+ * The real --json output of every command validates against its schema in docs/schemas/
+ * (src/doc/schemas.ts says which schema is whose). One store, one image, one running
+ * container, a registry on loopback for pull and push; everything removed afterwards.
+ */
+
+const ajv = new Ajv({allErrors: true, strict: false})
+const validators = new Map<string, ValidateFunction>()
+for (const s of SCHEMAS) {
+  const v = ajv.compile(JSON.parse(readFileSync(join(REPO, 'docs', 'schemas', s.file), 'utf8')) as object)
+  for (const c of s.commands) validators.set(c.split(' ')[0], v)
+}
+const checked = new Set<string>()
+
+function validate(command: string, doc: unknown): void {
+  const v = validators.get(command)
+  assert.ok(v, `no schema for nsx ${command}`)
+  if (!v(doc)) assert.fail(`nsx ${command} --json does not match its schema:\n${ajv.errorsText(v.errors, {separator: '\n'})}`)
+  checked.add(command)
+}
+
+test('the --json output of every command matches its schema', async (t) => {
+  if (!needRoot(t) || !needContainerTools(t) || !needCommand(t, 'umoci', 'umoci') || !needCommand(t, 'skopeo', 'skopeo') || !needRegistry(t)) return
+  const dir = mkdtempSync(join(tmpdir(), 'nsx-schemas-'))
+  const env = {...process.env, NSX_ROOT: join(dir, 'store'), XDG_CONFIG_HOME: join(dir, 'config'), REGISTRY_AUTH_FILE: join(dir, 'auth.json')}
+  const run = (args: string[]) => {
+    const r = nsx(args, {env, cwd: dir, timeout: 120000})
+    assert.equal(r.status, 0, `nsx ${args.join(' ')}: ${r.stderr}`)
+    return r.stdout
+  }
+  const json = (command: string, args: string[]) => validate(command, JSON.parse(run([command, ...args])))
+  t.after(() => {
+    const ps = nsx(['ps', '--json'], {env})
+    const running = ps.status === 0 ? (JSON.parse(ps.stdout) as {name: string}[]).map((c) => c.name) : []
+    if (running.length > 0) nsx(['stop', '-t', '0', ...running], {env})
+    nsx(['gc'], {env})
+    rmSync(dir, {recursive: true, force: true})
+  })
+  const archive = buildBusyboxArchive(dir)
+  const image = 'docker.io/library/busybox:latest'
+
+  json('load', [archive, '--json'])
+  json('images', ['--json', '--layers'])
+  json('history', [image, '--json'])
+  json('tag', [image, 'schema-test:1', '--json'])
+  json('rmi', ['schema-test:1', '--json'])
+  json('save', [image, '-o', join(dir, 'saved.tar'), '--json'])
+
+  mkdirSync(join(dir, 'ctx'))
+  writeFileSync(join(dir, 'ctx', 'Dockerfile'), `FROM ${image}\nRUN echo built > /built\n`)
+  json('build', ['-t', 'schema-built:1', '--json', join(dir, 'ctx')])
+
+  const reg = await startRegistry(t)
+  run(['tag', image, `${reg.host}/schema/bb:1`])
+  json('push', [`${reg.host}/schema/bb:1`, '--json'])
+  run(['rmi', `${reg.host}/schema/bb:1`])
+  json('pull', [`${reg.host}/schema/bb:1`, '--json'])
+
+  for (const cmd of ['run', 'enter', 'unshare', 'exec']) assert.ok(validators.has(cmd))
+  validate('run', JSON.parse(run(['run', '--dry-run', '--json', '--image', image, '--', 'true'])))
+  validate('unshare', JSON.parse(run(['unshare', '--dry-run', '--json', '--uts', 'true'])))
+
+  run(['run', '-d', '--name', 'schema-web', '--image', image, '--', 'sleep', '1000'])
+  const ps = JSON.parse(run(['ps', '--json'])) as {pid: number}[]
+  validate('ps', ps)
+  const pid = String(ps[0].pid)
+  validate('enter', JSON.parse(run(['enter', '--dry-run', '--json', 'schema-web'])))
+  validate('exec', JSON.parse(run(['exec', '--dry-run', '--json', 'schema-web', 'true'])))
+  json('ls', ['--json'])
+  json('pstree', [pid, '--json'])
+  json('inspect', [pid, '--json'])
+  json('uidmap', [pid, '--json', '--uid', '0'])
+  for (const line of run(['top', '--json', '-n', '2', '-d', '0.2']).trim().split('\n')) validate('top', JSON.parse(line))
+  json('pause', ['schema-web', '--json'])
+  json('unpause', ['schema-web', '--json'])
+  json('stop', ['-t', '1', 'schema-web', '--json'])
+  json('gc', ['--dry-run', '--json'])
+
+  const unchecked = [...validators.keys()].filter((c) => !checked.has(c))
+  assert.deepEqual(unchecked, [], 'schemas no real output was checked against')
+})
