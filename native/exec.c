@@ -47,6 +47,9 @@
  *   ctr-*, cap-bound, cap-set, no-new-privs, close-fds: nsx run's container ops
  *                         (supervisor, overlay root, pivot_root, init), see there  [ops-container.c]
  *   env-clear, exec-detach, exec-run: nsx exec's ops                          [ops-exec.c]
+ *   seccomp, seccomp-load, seccomp-check: a container's seccomp filter     [ops-seccomp.c]
+ *   devices-bpf, tmpfs, device, rootfs-readonly, shm-size, oom-score-adj, rlimit:
+ *                         a container's other security settings            [ops-security.c]
  *   helper-*, map-write, setgroups-write, timens-offset, persist, fork-wait,
  *   proc-private: nsx unshare's ops (outside helper, id maps, persistence)    [ops-unshare.c]
  *
@@ -256,7 +259,7 @@ const struct op ops_core[] = {
 	{NULL, 0, NULL, NULL},
 };
 
-static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_container, ops_unshare, ops_exec};
+static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_container, ops_seccomp, ops_security, ops_unshare, ops_exec};
 
 static const struct op *find_op(const char *name)
 {

@@ -78,5 +78,7 @@ extern const struct op ops_cred[];
 extern const struct op ops_unshare[];
 extern const struct op ops_container[]; /* ops-container.c: nsx run */
 extern const struct op ops_exec[];      /* ops-exec.c: nsx exec */
+extern const struct op ops_seccomp[];   /* ops-seccomp.c: container seccomp filters */
+extern const struct op ops_security[];  /* ops-security.c: devices, tmpfs, read-only root, rlimits */
 
 #endif

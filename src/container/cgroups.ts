@@ -100,6 +100,12 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
   if (cpuset?.version === 1) {
     setup.writes.push({dir: cpuset.dir, file: 'cpuset.cpus', value: {copy: true}}, {dir: cpuset.dir, file: 'cpuset.mems', value: {copy: true}})
   }
+  // Devices: on a host with a cgroup2 tree the executor attaches an eBPF program to the v2
+  // cgroup (hybrid hosts too: the kernel runs it before the v1 check, and no v1 join is paid).
+  if (limits.devices && !layout.v2) {
+    const p = placeOf('devices', layout, places)
+    if (p) for (const w of limits.devices) setup.writes.push({dir: p.dir, file: w.file, value: w.value})
+  }
   if (limits.memory !== undefined) {
     const p = need('memory', '--memory')
     const v = String(limits.memory)

@@ -10,6 +10,8 @@ export interface Limits {
   pids?: number
   /** A cpuset list such as "0-1,3" (--cpuset-cpus). */
   cpusetCpus?: string
+  /** The devices allow-list as cgroup v1 writes (src/security/devices.ts); used only where there is no cgroup2 tree. */
+  devices?: {file: string; value: string}[]
 }
 
 const bad = (msg: string): never => {

@@ -150,7 +150,16 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   for (const v of o.volumes) spec.parseVolume(v)
   const {readLastCap} = await import('../proc/capabilities.js')
   const lastCap = readLastCap()
-  spec.resolveCaps(o, lastCap)
+  const security = await import('../security/spec.js')
+  const sec = security.buildSecuritySpec(o, spec.resolveCaps(o, lastCap))
+  if (sec.devices.length > 0 && userns) throw new NsxError('--device needs root without --userns (a user namespace cannot make device nodes)', 125)
+  if (sec.seccomp && o.securityOpt.some((x) => /^seccomp[=:]/.test(x))) {
+    const {checkSeccomp} = await import('../security/seccomp.js')
+    checkSeccomp(sec.seccomp, o.securityOpt.find((x) => /^seccomp[=:]/.test(x))!.slice('seccomp='.length))
+  }
+
+  const {v1DeviceWrites} = await import('../security/devices.js')
+  lim.devices = v1DeviceWrites(sec.deviceRules)
 
   const store = Store.open()
   store.lock('shared')
@@ -172,6 +181,8 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   const cgroups = rootless ? {places: [], enable: [], writes: []} : cg.planCgroups(layout, own, name, id, lim, o.cgroupParent)
   const dir = containerDir(store, name)
   const paths = containerPaths(dir, join(store.root, 'containers', `${name}.json`))
-  const plan = buildRunPlan(s, rootfs.lowerDirs, paths, cgroups, o.detach ? {readyFd: 3} : {})
+  const {seccompCachePath} = await import('../security/seccomp.js')
+  const seccompCache = s.security.seccomp ? seccompCachePath(store.root, s.security.seccomp) : undefined
+  const plan = buildRunPlan(s, rootfs.lowerDirs, paths, cgroups, {...(o.detach ? {readyFd: 3} : {}), seccompCache})
   return {store, spec: s, id, plan, lowerDirs: rootfs.lowerDirs, layers: rootfs.layers, imageIds: rootfs.image ? [rootfs.image.id] : [], cgroups}
 }

@@ -33,6 +33,14 @@ export interface RunOptions {
   json: boolean
   help: boolean
   command: string[]
+  /** Security settings (src/security/): --security-opt, --read-only, --tmpfs, --device, --ulimit, --oom-score-adj, --shm-size. */
+  securityOpt: string[]
+  readOnly: boolean
+  tmpfs: string[]
+  devices: string[]
+  ulimits: string[]
+  oomScoreAdj?: string
+  shmSize?: string
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -63,6 +71,13 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'dry-run', long: 'dry-run', arg: 'none'},
   {key: 'json', long: 'json', arg: 'none'},
   {key: 'help', long: 'help', arg: 'none'},
+  {key: 'security-opt', long: 'security-opt', arg: 'required'},
+  {key: 'read-only', long: 'read-only', arg: 'none'},
+  {key: 'tmpfs', long: 'tmpfs', arg: 'required'},
+  {key: 'device', long: 'device', arg: 'required'},
+  {key: 'ulimit', long: 'ulimit', arg: 'required'},
+  {key: 'oom-score-adj', long: 'oom-score-adj', arg: 'required'},
+  {key: 'shm-size', long: 'shm-size', arg: 'required'},
 ]
 
 const bad = (msg: string): never => {
@@ -93,6 +108,11 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     json: false,
     help: false,
     command: [],
+    securityOpt: [],
+    readOnly: false,
+    tmpfs: [],
+    devices: [],
+    ulimits: [],
   }
   const once = (key: string, given: string, prev: string | undefined, value: string) => {
     if (prev !== undefined) bad(`option ${given} may be given only once`)
@@ -131,6 +151,13 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'dry-run': o.dryRun = true; break
       case 'json': o.json = true; break
       case 'help': o.help = true; break
+      case 'security-opt': o.securityOpt.push(value); break
+      case 'read-only': o.readOnly = true; break
+      case 'tmpfs': o.tmpfs.push(value); break
+      case 'device': o.devices.push(value); break
+      case 'ulimit': o.ulimits.push(value); break
+      case 'oom-score-adj': o.oomScoreAdj = once(key, given, o.oomScoreAdj, value); break
+      case 'shm-size': o.shmSize = once(key, given, o.shmSize, value); break
     }
   }
   if (o.json && !o.dryRun) bad('--json only goes with --dry-run (nsx run prints nothing of its own otherwise; see nsx ps --json)')

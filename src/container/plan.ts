@@ -1,6 +1,7 @@
 import type {Op, Plan} from '../plan/ops.js'
 import type {CgroupSetup} from './cgroups.js'
 import {MASKED_PATHS, READONLY_PATHS, RunSpec} from './spec.js'
+import {securityOps} from '../security/plan.js'
 
 /** Where a container's files are (ROOT/run/<name>/...), and what the supervisor removes. */
 export interface ContainerPaths {
@@ -27,12 +28,15 @@ export function containerPaths(dir: string, pin: string): ContainerPaths {
  *     overlay root, volumes, /proc, /dev, /sys, hostname, lo, environment, pivot_root,
  *     masked and read-only paths, then fork the command and stay as its init;
  *   command: stdin, working directory, bounding set, ids, capabilities, no_new_privs,
- *     fds closed, exec.
+ *     fds closed, the seccomp filter, exec.
+ * The security settings (src/security/plan.ts) slot in after the fork, after pivot_root,
+ * before the privileges are dropped and last before exec.
  */
-export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number} = {}): Plan {
+export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string} = {}): Plan {
   const ops: Op[] = []
   const v1 = cgroups.places.filter((p) => p.version === 1)
   const v2 = cgroups.places.find((p) => p.version === 2)
+  const sec = securityOps(spec.security, {v2Cgroup: v2?.dir, seccompCache: opts.seccompCache})
   for (const p of v1) ops.push({op: 'cgroup-open', path: `${p.dir}/cgroup.procs`})
   if (v2) ops.push({op: 'ctr-cgroup-fd', path: v2.dir})
   for (const p of cgroups.places) ops.push({op: 'ctr-cleanup-cgroup', path: p.dir})
@@ -48,6 +52,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
     ops.push({op: 'unshare', ns: ['pid']})
   }
   ops.push({op: 'ctr-supervise', pidsFile: paths.pids})
+  ops.push(...sec.init)
 
   if (v1.length > 0) ops.push({op: 'cgroup-join'})
   ops.push({op: 'unshare', ns: spec.network === 'host' ? ['mnt', 'uts', 'ipc', 'cgroup'] : ['mnt', 'uts', 'ipc', 'net', 'cgroup']})
@@ -64,18 +69,21 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
     for (const p of MASKED_PATHS) ops.push({op: 'ctr-mask', path: p})
     for (const p of READONLY_PATHS) ops.push({op: 'ctr-readonly', path: p})
   }
+  ops.push(...sec.afterPivot)
   if (spec.tty) ops.push({op: 'ctr-pty'})
   ops.push({op: 'ctr-init'})
 
   if (spec.tty) ops.push({op: 'ctr-pty-attach'})
   else if (!spec.interactive) ops.push({op: 'ctr-stdin-null'})
   ops.push({op: 'ctr-workdir', path: spec.workdir})
+  ops.push(...sec.beforeDrop)
   ops.push({op: 'cap-bound', caps: spec.caps})
   // setgroups is denied in a rootless user namespace (the kernel's rule for unprivileged maps).
   if (spec.userns?.setgroups !== 'deny') ops.push({op: 'ctr-groups', gids: spec.groups})
   ops.push({op: 'setgid', gid: spec.gid}, {op: 'setuid', uid: spec.uid})
   ops.push({op: 'cap-set', caps: spec.caps})
   ops.push({op: 'no-new-privs'}, {op: 'close-fds'})
+  ops.push(...sec.last)
   ops.push({op: 'ctr-exec', argv: spec.argv})
   return {command: 'nsx run', ops}
 }

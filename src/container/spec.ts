@@ -5,6 +5,7 @@ import type {ImageDefaults} from '../image/config.js'
 import {CAPABILITIES, parseCapability} from '../proc/capabilities.js'
 import {expandEnv, readEnvFile, RunOptions} from './options.js'
 import type {IdMapping} from '../plan/ops.js'
+import {buildSecuritySpec, SecuritySpec} from '../security/spec.js'
 
 /**
  * The container to run, from the flags and the image's config: what nsx run's plan
@@ -28,6 +29,8 @@ export interface RunSpec {
   tty: boolean
   detach: boolean
   userns?: UsernsSpec
+  /** seccomp, devices, read-only root, tmpfs, rlimits, OOM score (src/security/spec.ts). */
+  security: SecuritySpec
 }
 
 /** The container's user namespace: maps written by the supervisor; rootless = no host privilege. */
@@ -268,6 +271,7 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
     const i = env.findIndex((e) => e.startsWith('HOME='))
     if (home && i >= 0 && env[i] === 'HOME=/root' && !(d?.env ?? []).some((e) => e.startsWith('HOME='))) env[i] = `HOME=${home}`
   }
+  const caps = resolveCaps(o, lastCap)
   return {
     name,
     hostname,
@@ -275,7 +279,7 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
     env,
     workdir: normalize(workdir),
     ...user,
-    caps: resolveCaps(o, lastCap),
+    caps,
     privileged: o.privileged,
     network: o.network,
     volumes: o.volumes.map(parseVolume),
@@ -283,5 +287,6 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
     tty: o.tty,
     detach: o.detach,
     userns,
+    security: buildSecuritySpec(o, caps),
   }
 }

@@ -1,7 +1,7 @@
 import type {Op, Plan} from './ops.js'
 import {describeContainerOp} from './describe-container.js'
 import type {NsType} from '../ns/types.js'
-import {describeUnshareOp} from './unshare-ops.js'
+import {describeSecurityOp, isSecurityOp} from '../security/ops.js'
 
 /** One step of a plan as --dry-run shows it: what it does and the privilege it needs. */
 export interface StepDescription {
@@ -124,7 +124,7 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
       case 'env-keep':
         return describeUnshareOp(op)
       default:
-        return describeContainerOp(op)
+        return isSecurityOp(op) ? describeSecurityOp(op) : describeContainerOp(op)
     }
   }
 }

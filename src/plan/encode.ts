@@ -1,5 +1,5 @@
 import type {IdMapping, Op, OpName, Plan} from './ops.js'
-import {UNSHARE_ENCODERS} from './unshare-ops.js'
+import {SECURITY_ENCODERS} from '../security/ops.js'
 
 type Encoder<N extends OpName> = (op: Extract<Op, {op: N}>) => string[]
 
@@ -36,6 +36,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   exec: (o) => o.argv,
   'exec-shell': () => [],
   ...UNSHARE_ENCODERS,
+  ...SECURITY_ENCODERS,
   'ctr-cgroup-fd': (o) => [o.path],
   'ctr-cleanup-cgroup': (o) => [o.path],
   'ctr-cleanup-path': (o) => [o.path],

@@ -17,6 +17,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -37,6 +39,12 @@ static const char *errname(int e)
 	case EBUSY: return "EBUSY";
 	case ENOMEM: return "ENOMEM";
 	case EXDEV: return "EXDEV";
+	case EBADF: return "EBADF";
+	case EFAULT: return "EFAULT";
+	case ENOKEY: return "ENOKEY";
+	case ENODEV: return "ENODEV";
+	case ESRCH: return "ESRCH";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
 	default: return "OTHER";
 	}
 }
@@ -144,6 +152,79 @@ static int orphans(int n)
 	return 0;
 }
 
+/*
+ * The seccomp verdicts of a list of syscalls: each called with arguments that do no harm
+ * (mostly invalid ones, so an allowed call fails with EINVAL, EFAULT or EBADF), printed as
+ * "NAME ok" or "NAME errno=E". EPERM where the kernel itself would answer otherwise is the
+ * filter's; ENOSYS for a call the kernel has is the filter's answer to a newer syscall.
+ */
+static long verdict_call(const char *name)
+{
+	if (!strcmp(name, "getpid")) return syscall(SYS_getpid);
+	if (!strcmp(name, "openat")) return syscall(SYS_openat, AT_FDCWD, "/nonexistent-probe", O_RDONLY);
+	if (!strcmp(name, "socket-inet")) { long fd = syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0); if (fd >= 0) close((int)fd); return fd; }
+	if (!strcmp(name, "socket-vsock")) { long fd = syscall(SYS_socket, 40, SOCK_STREAM, 0); if (fd >= 0) close((int)fd); return fd; }
+	if (!strcmp(name, "personality-query")) return syscall(SYS_personality, 0xffffffffUL) < 0 ? -1 : 0;
+	if (!strcmp(name, "personality-bad")) return syscall(SYS_personality, 0x0400000UL /* ADDR_COMPAT_LAYOUT: not allowed */);
+	if (!strcmp(name, "clone-newns")) {
+		long r = syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
+		if (r == 0) _exit(0);
+		if (r > 0) waitpid((pid_t)r, NULL, 0);
+		return r;
+	}
+	if (!strcmp(name, "clone3")) return syscall(435 /* clone3 */, NULL, 0);
+	if (!strcmp(name, "unshare")) return syscall(SYS_unshare, CLONE_NEWUTS);
+	if (!strcmp(name, "mount")) return syscall(SYS_mount, "none", "/nonexistent-probe", "tmpfs", 0, NULL);
+	if (!strcmp(name, "umount2")) return syscall(SYS_umount2, "/nonexistent-probe", 0);
+	if (!strcmp(name, "keyctl")) return syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -1 /* thread keyring */, 0);
+	if (!strcmp(name, "add_key")) return syscall(SYS_add_key, "nsx-no-such-type", "d", "x", 1, -2);
+	if (!strcmp(name, "request_key")) return syscall(SYS_request_key, "nsx-no-such-type", "d", NULL, 0);
+	if (!strcmp(name, "ptrace-init")) return syscall(SYS_ptrace, PTRACE_ATTACH, 1, NULL, NULL);
+	if (!strcmp(name, "kexec_load")) return syscall(SYS_kexec_load, 0, 0, NULL, 0);
+	if (!strcmp(name, "open_by_handle_at")) return syscall(SYS_open_by_handle_at, -1, NULL, 0);
+	if (!strcmp(name, "bpf")) return syscall(SYS_bpf, 5 /* BPF_PROG_LOAD */, NULL, 0);
+	if (!strcmp(name, "perf_event_open")) return syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0);
+	if (!strcmp(name, "setns")) return syscall(SYS_setns, -1, 0);
+	if (!strcmp(name, "chroot")) return syscall(SYS_chroot, "/nonexistent-probe");
+	if (!strcmp(name, "pivot_root")) return syscall(SYS_pivot_root, "/nonexistent-probe", "/nonexistent-probe");
+	if (!strcmp(name, "syslog")) return syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	if (!strcmp(name, "reboot")) return syscall(SYS_reboot, 0, 0, 0, NULL);
+	if (!strcmp(name, "swapon")) return syscall(SYS_swapon, "/nonexistent-probe", 0);
+	if (!strcmp(name, "acct")) return syscall(SYS_acct, "/nonexistent-probe");
+	if (!strcmp(name, "settimeofday")) return syscall(SYS_settimeofday, NULL, NULL);
+	if (!strcmp(name, "finit_module")) return syscall(SYS_finit_module, -1, "", 0);
+	if (!strcmp(name, "iopl")) return syscall(SYS_iopl, 4);
+	if (!strcmp(name, "kcmp")) return syscall(SYS_kcmp, 1, 1, 0, 0, 0);
+	if (!strcmp(name, "userfaultfd")) { long fd = syscall(SYS_userfaultfd, 0); if (fd >= 0) close((int)fd); return fd; }
+	if (!strcmp(name, "mknod-null")) { long r = syscall(SYS_mknodat, AT_FDCWD, "/tmp/probe-verdict-null", S_IFCHR | 0600, makedev(1, 3)); if (r == 0) unlink("/tmp/probe-verdict-null"); return r; }
+	if (!strcmp(name, "fchmodat2")) return syscall(452 /* fchmodat2, Linux 6.6: newer than the profile */, -1, "", 0, 0);
+	if (!strcmp(name, "mseal")) return syscall(462 /* mseal, Linux 6.10 */, 0, 0, 0);
+	errno = 0;
+	return -2;
+}
+
+static const char *const VERDICT_LIST[] = {
+	"getpid", "openat", "socket-inet", "socket-vsock", "personality-query", "personality-bad", "clone-newns", "clone3",
+	"unshare", "mount", "umount2", "keyctl", "add_key", "request_key", "ptrace-init", "kexec_load", "open_by_handle_at",
+	"bpf", "perf_event_open", "setns", "chroot", "pivot_root", "syslog", "reboot", "swapon", "acct", "settimeofday",
+	"finit_module", "iopl", "kcmp", "userfaultfd", "mknod-null", "fchmodat2", "mseal", NULL,
+};
+
+static int verdicts(int argc, char **argv)
+{
+	const char *const *list = argc > 2 ? (const char *const *)argv + 2 : VERDICT_LIST;
+	for (; *list; list++) {
+		errno = 0;
+		long r = verdict_call(*list);
+		if (r == -2 && errno == 0) {
+			printf("%s unknown\n", *list);
+			continue;
+		}
+		report(*list, r < 0 ? -1 : 0);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -181,6 +262,8 @@ int main(int argc, char **argv)
 		return report("mknod", mknod("/tmp/probe-null", S_IFCHR | 0600, makedev(1, 3)));
 	if (!strcmp(c, "fds"))
 		return fds();
+	if (!strcmp(c, "syscalls"))
+		return verdicts(argc, argv);
 	if (!strcmp(c, "nnp")) {
 		printf("nnp %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
 		return 0;

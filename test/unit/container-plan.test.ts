@@ -7,6 +7,9 @@ import type {RunSpec} from '../../src/container/spec.js'
 import {encodeOp, encodePlan, opArity} from '../../src/plan/encode.js'
 import {describePlan} from '../../src/plan/describe.js'
 import {validatePlan} from '../../src/plan/validate.js'
+import {DEFAULT_DEVICE_RULES} from '../../src/security/devices.js'
+import {DEFAULT_SECCOMP_PROFILE} from '../../src/security/seccomp-default.js'
+import {resolveSeccomp} from '../../src/security/seccomp-plan.js'
 
 const spec: RunSpec = {
   name: 'web',
@@ -24,6 +27,16 @@ const spec: RunSpec = {
   interactive: false,
   tty: false,
   detach: false,
+  security: {
+    seccomp: resolveSeccomp(DEFAULT_SECCOMP_PROFILE, {caps: ['CAP_CHOWN'], goArch: 'amd64', kernel: [6, 1]}, 'default'),
+    readOnly: true,
+    tmpfs: [{path: '/run', flags: ['nosuid'], data: 'size=1m'}],
+    devices: [{host: '/dev/fuse', path: '/dev/fuse', type: 'c', major: 10, minor: 229, mode: 0o666, uid: 0, gid: 0, access: 'rwm'}],
+    deviceRules: DEFAULT_DEVICE_RULES,
+    ulimits: [{name: 'nofile', soft: 10, hard: 20}],
+    oomScoreAdj: 100,
+    shmSize: 1 << 20,
+  },
 }
 const cgroups = {places: [{hierarchy: 'memory', version: 1 as const, parentDir: '/sys/fs/cgroup/memory', dir: '/sys/fs/cgroup/memory/nsx-web-12345678'}], enable: [], writes: []}
 const paths = containerPaths('/store/run/web', '/store/containers/web.json')
@@ -34,7 +47,7 @@ test('the plan: supervisor, then the init sets up the root, then the command dro
   const at = (n: string) => names.indexOf(n as never)
   // The cgroup is opened by the supervisor and joined by the init before any namespace or mount.
   assert.deepEqual(names.slice(0, 6), ['cgroup-open', 'ctr-cleanup-cgroup', 'ctr-cleanup-path', 'ctr-cleanup-path', 'unshare', 'ctr-supervise'])
-  const order = ['cgroup-join', 'propagation', 'ctr-rootfs', 'ctr-bind', 'env-from', 'ctr-proc', 'ctr-dev', 'ctr-sys', 'ctr-hostname', 'ctr-loopback', 'ctr-pivot', 'ctr-mask', 'ctr-readonly', 'ctr-init', 'ctr-stdin-null', 'ctr-workdir', 'cap-bound', 'ctr-groups', 'setgid', 'setuid', 'cap-set', 'no-new-privs', 'close-fds', 'ctr-exec']
+  const order = ['seccomp', 'cgroup-join', 'propagation', 'ctr-rootfs', 'ctr-bind', 'env-from', 'ctr-proc', 'ctr-dev', 'ctr-sys', 'ctr-hostname', 'ctr-loopback', 'ctr-pivot', 'ctr-mask', 'ctr-readonly', 'shm-size', 'tmpfs', 'device', 'oom-score-adj', 'rootfs-readonly', 'ctr-init', 'ctr-stdin-null', 'ctr-workdir', 'rlimit', 'cap-bound', 'ctr-groups', 'setgid', 'setuid', 'cap-set', 'no-new-privs', 'close-fds', 'seccomp-load', 'ctr-exec']
   const idx = order.map(at)
   assert.ok(idx.every((v) => v >= 0), `missing: ${order.filter((_, i) => idx[i] < 0)}`)
   assert.deepEqual([...idx].sort((a, b) => a - b), idx, 'ops out of order')
@@ -49,6 +62,8 @@ test('the plan: supervisor, then the init sets up the root, then the command dro
 test('--network host keeps the net namespace and lo alone; --privileged drops the masks; -i keeps stdin; -d passes the ready fd', () => {
   const plan = buildRunPlan({...spec, network: 'host', privileged: true, interactive: true}, ['/l'], paths, cgroups, {readyFd: 3})
   const names = plan.ops.map((o) => o.op)
+  // No v2 cgroup here: no device program (on v1 the rules are cgroup writes).
+  assert.ok(!names.includes('devices-bpf'))
   const unshares = plan.ops.filter((o) => o.op === 'unshare').map((o) => (o as {ns: string[]}).ns.join(','))
   assert.deepEqual(unshares, ['pid', 'mnt,uts,ipc,cgroup'])
   for (const n of ['ctr-loopback', 'ctr-mask', 'ctr-readonly', 'ctr-stdin-null']) assert.ok(!names.includes(n as never), n)

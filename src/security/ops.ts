@@ -1,0 +1,77 @@
+import {BpfInsn, DeviceRule, encodeProgram, ruleText} from './devices.js'
+import {encodeSeccomp, SeccompFilter} from './seccomp-plan.js'
+import {ULIMITS} from './rlimits.js'
+
+/**
+ * Plan operations of the container's security settings (seccomp, read-only root, tmpfs,
+ * devices, rlimits, OOM score), executed by native/ops-seccomp.c and native/ops-security.c.
+ * They join the shared Op union (src/plan/ops.ts); encoders and descriptions live here.
+ */
+export type SecurityOp =
+  /** Make the filter's BPF now (compiled with libseccomp, or read from `cache`; '-' for none). */
+  | {op: 'seccomp'; filter: SeccompFilter; cache: string}
+  /** Load it: the last step before exec, after no_new_privs. */
+  | {op: 'seccomp-load'}
+  /** Compile a filter, print "ok INSTRUCTIONS" and exit: checks a user's profile before any container exists. */
+  | {op: 'seccomp-check'; filter: SeccompFilter; cache: string}
+  /** cgroup v2 (and a hybrid host's cgroup2 tree): the device allow-list as an attached eBPF program. */
+  | {op: 'devices-bpf'; cgroup: string; rules: DeviceRule[]; program: BpfInsn[]}
+  | {op: 'tmpfs'; path: string; flags: string[]; data: string}
+  | {op: 'device'; path: string; type: 'c' | 'b'; major: number; minor: number; mode: number; uid: number; gid: number}
+  | {op: 'rootfs-readonly'}
+  | {op: 'shm-size'; bytes: number}
+  | {op: 'oom-score-adj'; value: number}
+  | {op: 'rlimit'; name: string; soft: number; hard: number}
+
+export type SecurityOpName = SecurityOp['op']
+
+type Encoder<N extends SecurityOpName> = (op: Extract<SecurityOp, {op: N}>) => string[]
+
+export const SECURITY_ENCODERS: {[N in SecurityOpName]: Encoder<N>} = {
+  seccomp: (o) => [encodeSeccomp(o.filter), o.cache],
+  'seccomp-load': () => [],
+  'seccomp-check': (o) => [encodeSeccomp(o.filter), o.cache],
+  'devices-bpf': (o) => [o.cgroup, encodeProgram(o.program)],
+  tmpfs: (o) => [o.path, o.flags.join(',') || '-', o.data || '-'],
+  device: (o) => [o.path, o.type, String(o.major), String(o.minor), String(o.mode), String(o.uid), String(o.gid)],
+  'rootfs-readonly': () => [],
+  'shm-size': (o) => [String(o.bytes)],
+  'oom-score-adj': (o) => [String(o.value)],
+  rlimit: (o) => [String(ULIMITS[o.name]), String(o.soft), String(o.hard)],
+}
+
+export const SECURITY_OP_NAMES = Object.keys(SECURITY_ENCODERS) as SecurityOpName[]
+
+export function isSecurityOp(op: {op: string}): op is SecurityOp {
+  return (SECURITY_OP_NAMES as string[]).includes(op.op)
+}
+
+export function describeSecurityOp(op: SecurityOp): {action: string; needs: string} {
+  switch (op.op) {
+    case 'seccomp': {
+      const allowed = op.filter.rules.filter((r) => r.action === 'allow').length
+      return {
+        action: `prepare a seccomp filter: default ${op.filter.defaultAction}, ${op.filter.rules.length} rule(s) (${allowed} allow), architectures ${op.filter.arches.join(',') || 'native'}${op.cache === '-' ? '' : `; compiled program cached in ${op.cache}`}`,
+        needs: '-',
+      }
+    }
+    case 'seccomp-check':
+      return {action: `compile a seccomp filter of ${op.filter.rules.length} rule(s), print its size and exit`, needs: '-'}
+    case 'seccomp-load':
+      return {action: 'load the seccomp filter (syscalls newer than the profile get ENOSYS)', needs: 'no_new_privs'}
+    case 'devices-bpf':
+      return {action: `attach a device program (${op.program.length} eBPF instructions) to ${op.cgroup}: only ${op.rules.map(ruleText).join(', ')}`, needs: 'CAP_SYS_ADMIN (CAP_BPF)'}
+    case 'tmpfs':
+      return {action: `mount a tmpfs on ${op.path}${op.flags.length ? ` (${op.flags.join(',')})` : ''}${op.data ? ` ${op.data}` : ''}`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'device':
+      return {action: `mknod ${op.path} ${op.type} ${op.major}:${op.minor} mode ${op.mode.toString(8)} owner ${op.uid}:${op.gid}`, needs: 'CAP_MKNOD'}
+    case 'rootfs-readonly':
+      return {action: "remount the container's root read-only", needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'shm-size':
+      return {action: `remount /dev/shm with ${op.bytes} bytes`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'oom-score-adj':
+      return {action: `set oom_score_adj to ${op.value}`, needs: op.value < 0 ? 'CAP_SYS_RESOURCE' : '-'}
+    case 'rlimit':
+      return {action: `set the ${op.name} limit to ${op.soft < 0 ? 'unlimited' : op.soft}:${op.hard < 0 ? 'unlimited' : op.hard}`, needs: 'CAP_SYS_RESOURCE to raise a hard limit'}
+  }
+}

@@ -1,0 +1,195 @@
+import {test, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {assertOneLineError, needCommand, run} from '../helpers/env.js'
+import {cgroupsNamed, containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
+import {DEFAULT_CAPS} from '../../src/container/spec.js'
+import {DEFAULT_SECCOMP_PROFILE} from '../../src/security/seccomp-default.js'
+import {hostTarget, resolveSeccomp, SeccompFilter} from '../../src/security/seccomp-plan.js'
+
+const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-run-sec-') : undefined
+
+/** "NAME verdict" lines of `probe syscalls` as a map. */
+function verdicts(stdout: string): Map<string, string> {
+  return new Map(stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]))
+}
+
+const DENIED = ['unshare', 'mount', 'umount2', 'keyctl', 'add_key', 'request_key', 'ptrace-init', 'kexec_load', 'open_by_handle_at', 'bpf', 'perf_event_open', 'setns', 'socket-vsock', 'personality-bad', 'clone-newns', 'swapon', 'acct', 'userfaultfd']
+
+test('a default container: the listed syscalls fail with EPERM, clone3 and newer syscalls with ENOSYS, ordinary ones work', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  const r = f.nsx(['run', '--layer', f.base, '--', 'probe', 'syscalls'])
+  assert.equal(r.status, 0, r.stderr)
+  const v = verdicts(r.stdout)
+  for (const s of DENIED) assert.equal(v.get(s), 'errno=EPERM', `${s}: ${v.get(s)}`)
+  assert.equal(v.get('clone3'), 'errno=ENOSYS')
+  // fchmodat2 (Linux 6.6) and mseal (6.10) are newer than the profile: ENOSYS, so a C library falls back.
+  assert.equal(v.get('fchmodat2'), 'errno=ENOSYS')
+  assert.equal(v.get('mseal'), 'errno=ENOSYS')
+  for (const s of ['getpid', 'socket-inet', 'personality-query', 'mknod-null']) assert.equal(v.get(s), 'ok', `${s}: ${v.get(s)}`)
+  assert.equal(v.get('openat'), 'errno=ENOENT')
+  // Busybox applets run: fork, exec, pipes, signals.
+  const sh = f.nsx(['run', '--layer', f.base, '--', 'sh', '-c', 'echo a | cat; ls / >/dev/null && id -u; grep -E "^(Seccomp|Seccomp_filters|NoNewPrivs):" /proc/self/status'])
+  assert.equal(sh.status, 0, sh.stderr)
+  assert.equal(sh.stdout, 'a\n0\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t1\n')
+})
+
+test('seccomp=unconfined and --privileged run without a filter; --cap-add SYS_ADMIN allows what it guards', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  for (const flags of [['--security-opt', 'seccomp=unconfined'], ['--privileged']]) {
+    const r = f.nsx(['run', '--layer', f.base, ...flags, '--', 'sh', '-c', 'grep -E "^Seccomp:" /proc/self/status; probe syscalls keyctl mount'])
+    assert.equal(r.status, 0, r.stderr)
+    const lines = r.stdout.trim().split('\n')
+    assert.equal(lines[0], 'Seccomp:\t0', flags.join(' '))
+    assert.equal(lines[1], 'keyctl errno=ENOKEY')
+    // Unfiltered, the kernel answers (the path is looked up before the capability is checked).
+    assert.equal(lines[2], 'mount errno=ENOENT')
+  }
+  const admin = f.nsx(['run', '--layer', f.base, '--cap-add', 'SYS_ADMIN', '--', 'probe', 'syscalls', 'mount', 'unshare', 'keyctl'])
+  assert.equal(admin.status, 0, admin.stderr)
+  // mount and unshare pass the filter (the kernel answers); keyctl is still refused.
+  assert.equal(admin.stdout, 'mount errno=ENOENT\nunshare ok\nkeyctl errno=EPERM\n')
+})
+
+test('--security-opt seccomp=FILE takes a docker-format profile', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  // The default profile, with getpid taken away (EACCES) and keyctl allowed.
+  const p = structuredClone(DEFAULT_SECCOMP_PROFILE)
+  p.syscalls!.push({names: ['getpid'], action: 'SCMP_ACT_ERRNO', errnoRet: 13}, {names: ['keyctl'], action: 'SCMP_ACT_ALLOW'})
+  p.syscalls![0].names = p.syscalls![0].names!.filter((n) => n !== 'getpid')
+  const file = join(f.dir, 'profile.json')
+  writeFileSync(file, JSON.stringify(p))
+  const r = f.nsx(['run', '--layer', f.base, '--security-opt', `seccomp=${file}`, '--', 'probe', 'syscalls', 'getpid', 'keyctl', 'mount'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, 'getpid errno=EACCES\nkeyctl errno=ENOKEY\nmount errno=EPERM\n')
+})
+
+test('a bad profile: one line, exit 125, no container made', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  const cases: Array<[string, RegExp]> = [
+    ['{"defaultAction": "SCMP_ACT_ERRNO", ', /seccomp profile .*: not valid JSON/],
+    [JSON.stringify({defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['execve', 'no_such_syscall'], action: 'SCMP_ACT_ALLOW'}]}), /seccomp profile .*: unknown syscall 'no_such_syscall'/],
+    [JSON.stringify({defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['read'], action: 'SCMP_ACT_PERMIT'}]}), /seccomp profile .*: syscalls\[0\]: unknown action "SCMP_ACT_PERMIT"/],
+    [JSON.stringify({defaultAction: 'SCMP_ACT_NOPE'}), /seccomp profile .*: defaultAction: unknown action/],
+    [JSON.stringify({defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{names: ['read', 'write'], action: 'SCMP_ACT_ALLOW'}]}), /seccomp profile .*: it blocks execve/],
+    [JSON.stringify({defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['execve'], action: 'SCMP_ACT_KILL'}]}), /seccomp profile .*: it blocks execve \(kill\)/],
+  ]
+  cases.forEach(([text, pattern], i) => {
+    const file = join(f.dir, `bad-${i}.json`)
+    writeFileSync(file, text)
+    const r = f.nsx(['run', '--name', `bad-${i}`, '--layer', f.base, '--security-opt', `seccomp=${file}`, '--', 'true'])
+    assertOneLineError(r, 125, pattern)
+    assert.deepEqual(cgroupsNamed(`bad-${i}`), [])
+  })
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--security-opt', `seccomp=${join(f.dir, 'missing.json')}`, '--', 'true']), 125, /cannot read seccomp profile .*missing.json: no such file/)
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--security-opt', 'apparmor=unconfined', '--', 'true']), 125, /unsupported --security-opt apparmor=unconfined/)
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--security-opt', 'no-new-privileges=false', '--', 'true']), 125, /nsx always sets no_new_privs/)
+  assert.equal(f.nsx(['run', '--layer', f.base, '--security-opt', 'no-new-privileges', '--', 'true']).status, 0)
+  const left = existsSync(join(f.store, 'run')) ? readdirSync(join(f.store, 'run')) : []
+  assert.deepEqual(left, [])
+})
+
+/** docker's default profile in OCI form, as docker hands it to runc (resolved for docker's capabilities). */
+function ociSeccomp(filter: SeccompFilter): object {
+  const action = (a: string) => {
+    const [word, n] = a.split(':')
+    const name = {allow: 'SCMP_ACT_ALLOW', log: 'SCMP_ACT_LOG', kill: 'SCMP_ACT_KILL', kill_process: 'SCMP_ACT_KILL_PROCESS', trap: 'SCMP_ACT_TRAP', errno: 'SCMP_ACT_ERRNO', trace: 'SCMP_ACT_TRACE'}[word]!
+    return n === undefined ? {action: name} : {action: name, errnoRet: Number(n)}
+  }
+  const cmp = {ne: 'SCMP_CMP_NE', lt: 'SCMP_CMP_LT', le: 'SCMP_CMP_LE', eq: 'SCMP_CMP_EQ', ge: 'SCMP_CMP_GE', gt: 'SCMP_CMP_GT', me: 'SCMP_CMP_MASKED_EQ'}
+  const d = action(filter.defaultAction)
+  return {
+    defaultAction: d.action,
+    defaultErrnoRet: d.errnoRet,
+    architectures: filter.arches.map((a) => `SCMP_ARCH_${a.toUpperCase()}`),
+    syscalls: filter.rules.map((r) => ({names: [r.syscall], ...action(r.action), args: r.args.map((a) => ({index: a.index, value: a.value, valueTwo: a.valueTwo, op: cmp[a.op]}))})),
+  }
+}
+
+test('the same probe under runc (its default spec with docker\'s capabilities and default profile) gives the same verdict for each syscall', (t) => {
+  if (!needContainerTools(t)) return
+  if (!needCommand(t, 'runc', 'runc')) return
+  const f = fx!
+  const nsxRun = f.nsx(['run', '--layer', f.base, '--', 'probe', 'syscalls'])
+  assert.equal(nsxRun.status, 0, nsxRun.stderr)
+
+  const bundle = mkdtempSync(join(tmpdir(), 'nsx-runc-sec-'))
+  const state = join(bundle, 'state')
+  const id = `nsx-sec-${process.pid}`
+  t.after(() => {
+    run('runc', ['--root', state, 'delete', '--force', id])
+    rmSync(bundle, {recursive: true, force: true})
+  })
+  cpSync(f.base, join(bundle, 'rootfs'), {recursive: true, verbatimSymlinks: true})
+  assert.equal(run('runc', ['spec'], {cwd: bundle}).status, 0)
+  const config = JSON.parse(run('cat', [join(bundle, 'config.json')]).stdout)
+  config.process.terminal = false
+  config.process.args = ['probe', 'syscalls']
+  // runc's spec keeps only 3 capabilities and no filter; docker gives its 14 and its profile.
+  for (const set of ['bounding', 'effective', 'permitted']) config.process.capabilities[set] = DEFAULT_CAPS
+  config.root.readonly = false
+  config.linux.seccomp = ociSeccomp(resolveSeccomp(DEFAULT_SECCOMP_PROFILE, hostTarget(DEFAULT_CAPS), 'default'))
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config))
+  const r = run('runc', ['--root', state, 'run', '--bundle', bundle, id], {timeout: 60000})
+  assert.equal(r.status, 0, r.stderr)
+  const ours = verdicts(nsxRun.stdout)
+  const theirs = verdicts(r.stdout)
+  assert.ok(ours.size >= 30)
+  assert.deepEqual([...ours], [...theirs])
+})
+
+test('devices: only the allow-list can be made or opened; --device adds a node with its permissions', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  const r = f.nsx(['run', '--layer', f.base, '--', 'sh', '-c', 'mknod /tmp/sda b 8 0 2>/dev/null; echo sda=$?; mknod /tmp/mem c 1 1 2>/dev/null; echo mem=$?; mknod /tmp/null c 1 3; echo null=$?; echo x > /tmp/null; echo write-null=$?'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, 'sda=1\nmem=1\nnull=0\nwrite-null=0\n')
+  // A host device bound in with -v cannot be opened: the cgroup refuses it, not the file's mode.
+  const bound = f.nsx(['run', '--layer', f.base, '-v', '/dev/loop-control:/lc', '--', 'probe', 'read', '/lc'])
+  assert.equal(bound.stdout, 'read errno=EPERM\n', bound.stderr)
+  // --device HOST:CTR:r: made in the container, readable (loop-control answers EINVAL to read), not writable.
+  const dev = f.nsx(['run', '--layer', f.base, '--device', '/dev/loop-control:/dev/lc:r', '--', 'sh', '-c', 'stat -c "%t:%T %a" /dev/lc; probe read /dev/lc; probe write /dev/lc'])
+  assert.equal(dev.status, 0, dev.stderr)
+  // (open succeeds; loop-control answers the read itself with an error: "read -1")
+  assert.equal(dev.stdout, 'a:ed 600\nread -1\nwrite errno=EPERM\n')
+  // --privileged: no device program.
+  const priv = f.nsx(['run', '--layer', f.base, '--privileged', '--', 'sh', '-c', 'mknod /tmp/mem c 1 1; echo mem=$?'])
+  assert.equal(priv.stdout, 'mem=0\n', priv.stderr)
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--device', '/etc/passwd', '--', 'true']), 125, /--device '\/etc\/passwd': \/etc\/passwd is not a device node/)
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--device', '/dev/null:/dev/n:rwx', '--', 'true']), 125, /invalid --device/)
+})
+
+test('--read-only: the root is read-only, /dev, /dev/shm and --tmpfs mounts stay writable; --shm-size, --ulimit, --oom-score-adj', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  const r = f.nsx(['run', '--layer', f.base, '--read-only', '--tmpfs', '/run:size=1m,mode=700', '--tmpfs', '/scratch/deep', '--shm-size', '2m', '--ulimit', 'nofile=100:200', '--ulimit', 'core=0', '--oom-score-adj', '500', '--', 'sh', '-c',
+    'touch /x 2>/dev/null; echo root=$?; touch /tmp/x 2>/dev/null; echo tmp=$?; touch /run/x /scratch/deep/x /dev/shm/x; echo tmpfs=$?; stat -c %a /run; cat /proc/self/oom_score_adj; grep -E " (/|/run|/scratch/deep|/dev/shm) " /proc/self/mounts | cut -d" " -f2,4; grep -E "^Max (open files|core)" /proc/self/limits | tr -s " "'])
+  assert.equal(r.status, 0, r.stderr)
+  const lines = r.stdout.split('\n')
+  assert.match(lines[5], /^\/ ro,/)
+  assert.deepEqual([...lines.slice(0, 5), ...lines.slice(6)], [
+    'root=1',
+    'tmp=1',
+    'tmpfs=0',
+    '700',
+    '500',
+    '/dev/shm rw,nosuid,nodev,noexec,relatime,size=2048k',
+    '/run rw,nosuid,nodev,noexec,relatime,size=1024k,mode=700',
+    '/scratch/deep rw,nosuid,nodev,noexec,relatime',
+    'Max core file size 0 0 bytes ',
+    'Max open files 100 200 files ',
+    '',
+  ])
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--ulimit', 'nofiles=1', '--', 'true']), 125, /unknown limit nofiles/)
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--ulimit', 'nofile=20:10', '--', 'true']), 125, /soft limit 20 is above the hard limit 10/)
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--oom-score-adj', '1001', '--', 'true']), 125, /--oom-score-adj '1001'/)
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--shm-size', 'lots', '--', 'true']), 125, /invalid --shm-size 'lots'/)
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--tmpfs', 'run', '--', 'true']), 125, /invalid --tmpfs 'run': the path must be absolute/)
+  assertOneLineError(f.nsx(['run', '--layer', f.base, '--tmpfs', '/run:bogus', '--', 'true']), 125, /unknown option 'bogus'/)
+})
