@@ -36,7 +36,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   const ops: Op[] = []
   const v1 = cgroups.places.filter((p) => p.version === 1)
   const v2 = cgroups.places.find((p) => p.version === 2)
-  const sec = securityOps(spec.security, {v2Cgroup: v2?.dir, seccompCache: opts.seccompCache})
+  const sec = securityOps(spec.security, {v2Cgroup: v2?.dir, seccompCache: opts.seccompCache, userns: spec.userns !== undefined})
   for (const p of v1) ops.push({op: 'cgroup-open', path: `${p.dir}/cgroup.procs`})
   if (v2) ops.push({op: 'ctr-cgroup-fd', path: v2.dir})
   for (const p of cgroups.places) ops.push({op: 'ctr-cleanup-cgroup', path: p.dir})
@@ -51,6 +51,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   } else {
     ops.push({op: 'unshare', ns: ['pid']})
   }
+  ops.push(...sec.supervisor)
   ops.push({op: 'ctr-supervise', pidsFile: paths.pids})
   ops.push(...sec.init)
 

@@ -10,16 +10,20 @@ import type {SecuritySpec} from './spec.js'
  * (rlimits), and the very last before exec (the seccomp filter, after no_new_privs).
  */
 export interface SecurityOps {
+  /** In the supervisor before it forks the init: the device program when the init gets a user namespace (no CAP_BPF there). */
+  supervisor: Op[]
   init: Op[]
   afterPivot: Op[]
   beforeDrop: Op[]
   last: Op[]
 }
 
-export function securityOps(s: SecuritySpec, where: {v2Cgroup?: string; seccompCache?: string}): SecurityOps {
+export function securityOps(s: SecuritySpec, where: {v2Cgroup?: string; seccompCache?: string; userns?: boolean}): SecurityOps {
+  const supervisor: Op[] = []
   const init: Op[] = []
   if (s.seccomp) init.push({op: 'seccomp', filter: s.seccomp, cache: where.seccompCache ?? '-'})
-  if (where.v2Cgroup && s.deviceRules.length > 0) init.push({op: 'devices-bpf', cgroup: where.v2Cgroup, rules: s.deviceRules, program: deviceProgram(s.deviceRules)})
+  // In the init a failure is cleaned up by the supervisor; in a user namespace only the supervisor may load it.
+  if (where.v2Cgroup && s.deviceRules.length > 0) (where.userns ? supervisor : init).push({op: 'devices-bpf', cgroup: where.v2Cgroup, rules: s.deviceRules, program: deviceProgram(s.deviceRules)})
   const afterPivot: Op[] = []
   if (s.shmSize !== undefined) afterPivot.push({op: 'shm-size', bytes: s.shmSize})
   for (const t of s.tmpfs) afterPivot.push({op: 'tmpfs', path: t.path, flags: t.flags, data: t.data})
@@ -28,5 +32,5 @@ export function securityOps(s: SecuritySpec, where: {v2Cgroup?: string; seccompC
   if (s.readOnly) afterPivot.push({op: 'rootfs-readonly'})
   const beforeDrop: Op[] = s.ulimits.map((u) => ({op: 'rlimit', name: u.name, soft: u.soft, hard: u.hard}))
   const last: Op[] = s.seccomp ? [{op: 'seccomp-load'}] : []
-  return {init, afterPivot, beforeDrop, last}
+  return {supervisor, init, afterPivot, beforeDrop, last}
 }

@@ -134,6 +134,8 @@ test('with a v2 cgroup the device program is attached in the init before it join
   assert.deepEqual(names.slice(names.indexOf('ctr-supervise'), names.indexOf('ctr-supervise') + 4), ['ctr-supervise', 'seccomp', 'devices-bpf', 'unshare'])
   assert.deepEqual(names.slice(-3), ['close-fds', 'seccomp-load', 'ctr-exec'])
   // Unconfined: neither seccomp op.
+  const userns = securityOps(security, {v2Cgroup: '/x', userns: true})
+  assert.deepEqual([userns.supervisor.map((o) => o.op), userns.init.map((o) => o.op)], [['devices-bpf'], ['seccomp']])
   const none = securityOps({...security, seccomp: undefined, deviceRules: []}, {v2Cgroup: '/x'})
   assert.deepEqual([...none.init, ...none.last], [])
 })
