@@ -104,12 +104,11 @@ async function differingCgroupProcs(pid: number): Promise<string[]> {
   return theirs.filter((p) => !ours.has(p))
 }
 
-/** The seccomp ops run's saved config asks for (none until run applies a filter). */
-export function seccompOps(config: ProcessConfig): Op[] {
-  // The seam for run's filter: when run saves one in config.seccomp, its load op goes here,
-  // built the same way run builds it, so exec's process gets exactly the container's filter.
-  void config.seccomp
-  return []
+/** The container's seccomp filter as exec's ops: made (or read from the store's cache) on the host, loaded last before exec. */
+export async function seccompOps(config: ProcessConfig, storeRoot: string): Promise<Op[]> {
+  if (!config.seccomp) return []
+  const {seccompCachePath} = await import('../security/seccomp.js')
+  return [{op: 'seccomp', filter: config.seccomp, cache: seccompCachePath(storeRoot, config.seccomp)}, {op: 'seccomp-load'}]
 }
 
 /** The environment of the new process: the container's, then --env-file, then -e; TERM with -t. */
@@ -168,7 +167,7 @@ export async function prepareExec(store: Store, o: ExecOptions): Promise<ExecPre
     noNewPrivs: config!.noNewPrivs,
     env: execEnv(containerEnv, o),
     workdir: o.workdir ?? config!.workdir,
-    seccomp: o.privileged ? [] : seccompOps(config!),
+    seccomp: o.privileged ? [] : await seccompOps(config!, store.root),
   }
   const argv = o.command.length > 0 ? o.command : ['/bin/sh']
   const plan = buildExecPlan({init, namespaces, cgroupProcs}, restrictions, {argv, interactive: o.interactive, detach: o.detach}, o.label ?? 'nsx exec')

@@ -57,6 +57,7 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
           noNewPrivs: true,
           privileged: r.spec.privileged,
           userns: r.spec.userns !== undefined,
+          seccomp: r.spec.security.seccomp,
         },
       },
       {env: encodeEnv(r.spec.env)},

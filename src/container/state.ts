@@ -53,8 +53,8 @@ export interface ProcessConfig {
   privileged: boolean
   /** The container has a user namespace of its own: exec enters it and sets ids inside. */
   userns: boolean
-  /** Set by run when a seccomp filter is applied: what exec loads the same way (see src/container/exec.ts). */
-  seccomp?: unknown
+  /** The container's seccomp filter (plan data, src/security/seccomp-plan.ts); absent: unfiltered. exec loads the same one. */
+  seccomp?: import('../security/seccomp-plan.js').SeccompFilter
 }
 
 export interface Pids {

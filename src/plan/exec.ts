@@ -35,7 +35,7 @@ export interface ExecRestrictions {
   /** The full environment, NAME=VALUE. */
   env: string[]
   workdir: string
-  /** Ops that load the container's seccomp filter, last before exec (none until run applies one). */
+  /** The container's seccomp ops: 'seccomp' (made on the host, right after pin) and 'seccomp-load' (last before exec); none when unfiltered. */
   seccomp: Op[]
 }
 
@@ -52,6 +52,8 @@ export function buildExecPlan(facts: ExecFacts, r: ExecRestrictions, req: ExecRe
   const ops: Op[] = []
   const has = (ns: NsType) => facts.namespaces.includes(ns)
   ops.push({op: 'pin', pid: facts.init.pid, startTime: facts.init.startTime})
+  // The filter is made on the host (as root, where the store's cache is readable); loaded last.
+  ops.push(...r.seccomp.filter((o) => o.op === 'seccomp'))
   for (const path of facts.cgroupProcs) ops.push({op: 'cgroup-open', path})
   ops.push({op: 'pin-check'})
   if (has('user')) ops.push({op: 'setns', ns: 'user'})
@@ -72,7 +74,7 @@ export function buildExecPlan(facts: ExecFacts, r: ExecRestrictions, req: ExecRe
   ops.push({op: 'setgid', gid: r.gid}, {op: 'setuid', uid: r.uid})
   ops.push({op: 'cap-set', caps: r.caps})
   if (r.noNewPrivs) ops.push({op: 'no-new-privs'})
-  ops.push(...r.seccomp)
+  ops.push(...r.seccomp.filter((o) => o.op !== 'seccomp'))
   ops.push({op: 'exec-run', argv: req.argv})
   return {command, ops}
 }

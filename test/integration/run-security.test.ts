@@ -193,3 +193,17 @@ test('--read-only: the root is read-only, /dev, /dev/shm and --tmpfs mounts stay
   assertOneLineError(f.nsx(['run', '--layer', f.base, '--tmpfs', 'run', '--', 'true']), 125, /invalid --tmpfs 'run': the path must be absolute/)
   assertOneLineError(f.nsx(['run', '--layer', f.base, '--tmpfs', '/run:bogus', '--', 'true']), 125, /unknown option 'bogus'/)
 })
+
+test('nsx exec in a container loads the container\'s filter: the same verdicts as its first process; with --privileged none', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  const d = f.nsx(['run', '-d', '--name', 'sec-exec', '--layer', f.base, '--', 'sleep', '60'])
+  assert.equal(d.status, 0, d.stderr)
+  t.after(() => f.nsx(['stop', '-t', '0', 'sec-exec']))
+  const first = f.nsx(['run', '--layer', f.base, '--', 'probe', 'syscalls'])
+  const exec = f.nsx(['exec', 'sec-exec', 'probe', 'syscalls'])
+  assert.equal(exec.status, 0, exec.stderr)
+  assert.deepEqual([...verdicts(exec.stdout)], [...verdicts(first.stdout)])
+  const priv = f.nsx(['exec', '--privileged', 'sec-exec', 'sh', '-c', 'grep -E "^Seccomp:" /proc/self/status'])
+  assert.equal(priv.stdout, 'Seccomp:\t0\n', priv.stderr)
+})
