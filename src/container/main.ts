@@ -154,9 +154,10 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   const security = await import('../security/spec.js')
   const sec = security.buildSecuritySpec(o, spec.resolveCaps(o, lastCap))
   if (sec.devices.length > 0 && userns) throw new NsxError('--device needs root without --userns (a user namespace cannot make device nodes)', 125)
-  if (sec.seccomp && o.securityOpt.some((x) => /^seccomp[=:]/.test(x))) {
+  const profileOpt = (o.securityOpt ?? []).find((x) => /^seccomp[=:]/.test(x))
+  if (sec.seccomp && profileOpt) {
     const {checkSeccomp} = await import('../security/seccomp.js')
-    checkSeccomp(sec.seccomp, o.securityOpt.find((x) => /^seccomp[=:]/.test(x))!.slice('seccomp='.length))
+    checkSeccomp(sec.seccomp, profileOpt.slice('seccomp='.length))
   }
 
   const {v1DeviceWrites} = await import('../security/devices.js')

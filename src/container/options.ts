@@ -34,11 +34,11 @@ export interface RunOptions {
   help: boolean
   command: string[]
   /** Security settings (src/security/): --security-opt, --read-only, --tmpfs, --device, --ulimit, --oom-score-adj, --shm-size. */
-  securityOpt: string[]
-  readOnly: boolean
-  tmpfs: string[]
-  devices: string[]
-  ulimits: string[]
+  securityOpt?: string[]
+  readOnly?: boolean
+  tmpfs?: string[]
+  devices?: string[]
+  ulimits?: string[]
   oomScoreAdj?: string
   shmSize?: string
 }
@@ -151,11 +151,11 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'dry-run': o.dryRun = true; break
       case 'json': o.json = true; break
       case 'help': o.help = true; break
-      case 'security-opt': o.securityOpt.push(value); break
+      case 'security-opt': o.securityOpt!.push(value); break
       case 'read-only': o.readOnly = true; break
-      case 'tmpfs': o.tmpfs.push(value); break
-      case 'device': o.devices.push(value); break
-      case 'ulimit': o.ulimits.push(value); break
+      case 'tmpfs': o.tmpfs!.push(value); break
+      case 'device': o.devices!.push(value); break
+      case 'ulimit': o.ulimits!.push(value); break
       case 'oom-score-adj': o.oomScoreAdj = once(key, given, o.oomScoreAdj, value); break
       case 'shm-size': o.shmSize = once(key, given, o.shmSize, value); break
     }

@@ -1,7 +1,8 @@
 import type {Op, Plan} from './ops.js'
 import {describeContainerOp} from './describe-container.js'
 import type {NsType} from '../ns/types.js'
-import {describeSecurityOp, isSecurityOp} from '../security/ops.js'
+import {describeUnshareOp} from './unshare-ops.js'
+import {describeSecurityOp, isSecurityOp} from './security-ops.js'
 
 /** One step of a plan as --dry-run shows it: what it does and the privilege it needs. */
 export interface StepDescription {

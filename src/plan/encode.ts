@@ -1,5 +1,6 @@
 import type {IdMapping, Op, OpName, Plan} from './ops.js'
-import {SECURITY_ENCODERS} from '../security/ops.js'
+import {UNSHARE_ENCODERS} from './unshare-ops.js'
+import {SECURITY_ENCODERS} from './security-ops.js'
 
 type Encoder<N extends OpName> = (op: Extract<Op, {op: N}>) => string[]
 

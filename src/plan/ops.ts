@@ -1,5 +1,6 @@
 import type {NsType} from '../ns/types.js'
-import type {SecurityOp} from '../security/ops.js'
+import type {UnshareOp} from './unshare-ops.js'
+import type {SecurityOp} from './security-ops.js'
 
 /**
  * A plan: the ordered operations native/build/nsx-exec performs before it execs the
@@ -51,7 +52,7 @@ export type Op =
   | {op: 'exec-shell'}
   /** nsx unshare's own ops (src/plan/unshare-ops.ts, native/ops-unshare.c). */
   | UnshareOp
-  /** A container's seccomp filter and other security settings (src/security/ops.ts). */
+  /** A container's seccomp filter and other security settings (security-ops.ts). */
   | SecurityOp
   // Container ops (nsx run; native/ops-container.c, built by src/container/plan.ts).
   /** A v2 cgroup directory the init is born in (clone3 CLONE_INTO_CGROUP: no migration). */

@@ -1,3 +1,8 @@
+import {ANY, BpfInsn, DeviceRule, ruleText} from '../plan/security-ops.js'
+
+export {ANY, encodeProgram, ruleText} from '../plan/security-ops.js'
+export type {BpfInsn, DeviceRule} from '../plan/security-ops.js'
+
 /**
  * The devices cgroup: which device nodes a container may create (m), read (r) and write
  * (w). Docker's allow-list; on cgroup v1 as devices.deny/devices.allow lines, on cgroup v2
@@ -5,19 +10,6 @@
  * before the v1 check) as an eBPF program of type BPF_PROG_TYPE_CGROUP_DEVICE, generated
  * here as data and attached by the executor (native/ops-security.c), as crun and runc do.
  */
-export interface DeviceRule {
-  /** c: character, b: block, a: both. */
-  type: 'c' | 'b' | 'a'
-  /** '*' (undefined here: -1) matches any. */
-  major: number
-  minor: number
-  /** Some of r, w, m. */
-  access: string
-}
-
-/** Any major or minor. */
-export const ANY = -1
-
 /**
  * docker's default allow-list (moby/runc's AllowedDevices) without its `c *:* m` and
  * `b *:* m`: nsx refuses mknod of any device not listed, not only its use.
@@ -33,11 +25,6 @@ export const DEFAULT_DEVICE_RULES: DeviceRule[] = [
   {type: 'c', major: 5, minor: 2, access: 'rwm'}, // ptmx
   {type: 'c', major: 136, minor: ANY, access: 'rwm'}, // pts
 ]
-
-export function ruleText(r: DeviceRule): string {
-  const n = (x: number) => (x === ANY ? '*' : String(x))
-  return `${r.type} ${n(r.major)}:${n(r.minor)} ${r.access}`
-}
 
 /** The cgroup v1 writes: everything denied, then each rule allowed (an empty list: all allowed). */
 export function v1DeviceWrites(rules: readonly DeviceRule[]): {file: 'devices.deny' | 'devices.allow'; value: string}[] {
@@ -56,14 +43,6 @@ const EXIT = 0x95
 /** bpf_cgroup_dev_ctx.access_type: type in the low 16 bits, access in the high ones. */
 const DEV_TYPE: Record<'b' | 'c', number> = {b: 1, c: 2}
 const ACCESS: Record<string, number> = {m: 1, r: 2, w: 4}
-
-export interface BpfInsn {
-  code: number
-  dst: number
-  src: number
-  off: number
-  imm: number
-}
 
 const insn = (code: number, dst: number, src: number, off: number, imm: number): BpfInsn => ({code, dst, src, off, imm})
 
@@ -108,18 +87,6 @@ export function deviceProgram(rules: readonly DeviceRule[]): BpfInsn[] {
   }
   prog.push(insn(MOV64_K, 0, 0, 0, 0), insn(EXIT, 0, 0, 0, 0))
   return prog
-}
-
-/** The program as the executor takes it: 16 hex digits per instruction, in memory order. */
-export function encodeProgram(prog: readonly BpfInsn[]): string {
-  const buf = Buffer.alloc(prog.length * 8)
-  prog.forEach((p, i) => {
-    buf.writeUInt8(p.code, i * 8)
-    buf.writeUInt8((p.dst & 0xf) | ((p.src & 0xf) << 4), i * 8 + 1)
-    buf.writeInt16LE(p.off, i * 8 + 2)
-    buf.writeInt32LE(p.imm | 0, i * 8 + 4)
-  })
-  return buf.toString('hex')
 }
 
 /**

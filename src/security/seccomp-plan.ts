@@ -1,35 +1,10 @@
 import {release} from 'node:os'
 import {NsxError} from '../cli/errors.js'
+import type {Comparison, FilterRule, SeccompFilter} from '../plan/security-ops.js'
 import type {ProfileFilter, SeccompProfile} from './seccomp-profile.js'
 
-/**
- * A seccomp filter as plan data: a docker-format profile resolved for one container (its
- * capabilities, this machine's architecture and kernel) into the rules the executor
- * compiles with libseccomp (native/ops-seccomp.c). Kept in the container's saved spec,
- * so `nsx exec` and a restart load the very same filter.
- */
-export interface SeccompFilter {
-  /** libseccomp's action words: allow, log, kill, kill_process, trap, errno:N, trace:N. */
-  defaultAction: string
-  /** libseccomp architecture names, native first. */
-  arches: string[]
-  rules: FilterRule[]
-}
-
-export interface FilterRule {
-  action: string
-  syscall: string
-  args: FilterArg[]
-}
-
-export type Comparison = 'ne' | 'lt' | 'le' | 'eq' | 'ge' | 'gt' | 'me'
-
-export interface FilterArg {
-  index: number
-  op: Comparison
-  value: number
-  valueTwo: number
-}
+export type {Comparison, FilterArg, FilterRule, SeccompFilter} from '../plan/security-ops.js'
+export {encodeSeccomp} from '../plan/security-ops.js'
 
 /** What a profile is resolved against. */
 export interface SeccompTarget {
@@ -150,15 +125,4 @@ export function unconditionalVerdict(f: SeccompFilter, syscall: string): string 
   if (plain) return plain.action
   if (rules.length > 0) return 'conditional'
   return f.defaultAction
-}
-
-/** The executor's filter text (native/ops-seccomp.c documents it). */
-export function encodeSeccomp(f: SeccompFilter): string {
-  const lines = [`default ${f.defaultAction}`]
-  if (f.arches.length > 0) lines.push(`arch ${f.arches.join(' ')}`)
-  for (const r of f.rules) {
-    const conds = r.args.map((a) => `a${a.index}:${a.op}:${a.value}${a.valueTwo || a.op === 'me' ? `:${a.valueTwo}` : ''}`)
-    lines.push(['rule', r.action, r.syscall, ...conds].join(' '))
-  }
-  return lines.join('\n')
 }

@@ -2,7 +2,7 @@ import {statSync} from 'node:fs'
 import {isAbsolute, normalize} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {DeviceRule, DEFAULT_DEVICE_RULES} from './devices.js'
-import {ULIMITS} from './rlimits.js'
+import {ULIMITS} from '../plan/security-ops.js'
 import {containerSeccomp, parseSecurityOpts} from './seccomp.js'
 import type {SeccompFilter} from './seccomp-plan.js'
 
@@ -55,11 +55,11 @@ export interface Ulimit {
 
 /** What the flags say, as RunOptions carries them. */
 export interface SecurityFlags {
-  securityOpt: string[]
-  readOnly: boolean
-  tmpfs: string[]
-  devices: string[]
-  ulimits: string[]
+  securityOpt?: string[]
+  readOnly?: boolean
+  tmpfs?: string[]
+  devices?: string[]
+  ulimits?: string[]
   oomScoreAdj?: string
   shmSize?: string
   privileged: boolean
@@ -144,19 +144,19 @@ export function parseDevice(s: string): DeviceMapping {
 }
 
 export function buildSecuritySpec(f: SecurityFlags, caps: readonly number[]): SecuritySpec {
-  const opts = parseSecurityOpts(f.securityOpt)
-  const devices = f.devices.map(parseDevice)
+  const opts = parseSecurityOpts(f.securityOpt ?? [])
+  const devices = (f.devices ?? []).map(parseDevice)
   let oomScoreAdj: number | undefined
   if (f.oomScoreAdj !== undefined) {
     if (!/^-?\d+$/.test(f.oomScoreAdj) || Math.abs(Number(f.oomScoreAdj)) > 1000) bad(`invalid --oom-score-adj '${f.oomScoreAdj}': an integer from -1000 to 1000`)
     oomScoreAdj = Number(f.oomScoreAdj)
   }
   const ulimits = new Map<string, Ulimit>()
-  for (const u of f.ulimits.map(parseUlimit)) ulimits.set(u.name, u)
+  for (const u of (f.ulimits ?? []).map(parseUlimit)) ulimits.set(u.name, u)
   return {
     seccomp: containerSeccomp(opts, f.privileged, caps),
-    readOnly: f.readOnly,
-    tmpfs: f.tmpfs.map(parseTmpfs),
+    readOnly: f.readOnly ?? false,
+    tmpfs: (f.tmpfs ?? []).map(parseTmpfs),
     devices,
     // A --device node is made by mknod in the container, so its rule always allows m (docker's default allows m for every device).
     deviceRules: f.privileged ? [] : [...DEFAULT_DEVICE_RULES, ...devices.map((d) => ({type: d.type, major: d.major, minor: d.minor, access: d.access.includes('m') ? d.access : `${d.access}m`}))],

@@ -1,11 +1,9 @@
-import {BpfInsn, DeviceRule, encodeProgram, ruleText} from './devices.js'
-import {encodeSeccomp, SeccompFilter} from './seccomp-plan.js'
-import {ULIMITS} from './rlimits.js'
-
 /**
- * Plan operations of the container's security settings (seccomp, read-only root, tmpfs,
- * devices, rlimits, OOM score), executed by native/ops-seccomp.c and native/ops-security.c.
- * They join the shared Op union (src/plan/ops.ts); encoders and descriptions live here.
+ * Plan operations of a container's security settings (seccomp, devices, read-only root, tmpfs,
+ * rlimits, OOM score), executed by native/ops-seccomp.c and native/ops-security.c, and the
+ * plain data they carry (a seccomp filter, device rules, an eBPF program). They join the shared
+ * Op union (ops.ts); encoders and descriptions live here. The policy that makes them (profiles,
+ * defaults, flags) is src/security/.
  */
 export type SecurityOp =
   /** Make the filter's BPF now (compiled with libseccomp, or read from `cache`; '-' for none). */
@@ -74,4 +72,88 @@ export function describeSecurityOp(op: SecurityOp): {action: string; needs: stri
     case 'rlimit':
       return {action: `set the ${op.name} limit to ${op.soft < 0 ? 'unlimited' : op.soft}:${op.hard < 0 ? 'unlimited' : op.hard}`, needs: 'CAP_SYS_RESOURCE to raise a hard limit'}
   }
+}
+
+/**
+ * A seccomp filter as plan data: a docker-format profile resolved for one container (its
+ * capabilities, this machine's architecture and kernel) into the rules the executor
+ * compiles with libseccomp (native/ops-seccomp.c). Kept in the container's saved spec,
+ * so `nsx exec` and a restart load the very same filter.
+ */
+export interface SeccompFilter {
+  /** libseccomp's action words: allow, log, kill, kill_process, trap, errno:N, trace:N. */
+  defaultAction: string
+  /** libseccomp architecture names, native first. */
+  arches: string[]
+  rules: FilterRule[]
+}
+
+export interface FilterRule {
+  action: string
+  syscall: string
+  args: FilterArg[]
+}
+
+export type Comparison = 'ne' | 'lt' | 'le' | 'eq' | 'ge' | 'gt' | 'me'
+
+export interface FilterArg {
+  index: number
+  op: Comparison
+  value: number
+  valueTwo: number
+}
+
+/** The executor's filter text (native/ops-seccomp.c documents it). */
+export function encodeSeccomp(f: SeccompFilter): string {
+  const lines = [`default ${f.defaultAction}`]
+  if (f.arches.length > 0) lines.push(`arch ${f.arches.join(' ')}`)
+  for (const r of f.rules) {
+    const conds = r.args.map((a) => `a${a.index}:${a.op}:${a.value}${a.valueTwo || a.op === 'me' ? `:${a.valueTwo}` : ''}`)
+    lines.push(['rule', r.action, r.syscall, ...conds].join(' '))
+  }
+  return lines.join('\n')
+}
+
+export interface DeviceRule {
+  /** c: character, b: block, a: both. */
+  type: 'c' | 'b' | 'a'
+  /** '*' (undefined here: -1) matches any. */
+  major: number
+  minor: number
+  /** Some of r, w, m. */
+  access: string
+}
+
+/** Any major or minor. */
+export const ANY = -1
+
+export function ruleText(r: DeviceRule): string {
+  const n = (x: number) => (x === ANY ? '*' : String(x))
+  return `${r.type} ${n(r.major)}:${n(r.minor)} ${r.access}`
+}
+
+export interface BpfInsn {
+  code: number
+  dst: number
+  src: number
+  off: number
+  imm: number
+}
+
+/** The program as the executor takes it: 16 hex digits per instruction, in memory order. */
+export function encodeProgram(prog: readonly BpfInsn[]): string {
+  const buf = Buffer.alloc(prog.length * 8)
+  prog.forEach((p, i) => {
+    buf.writeUInt8(p.code, i * 8)
+    buf.writeUInt8((p.dst & 0xf) | ((p.src & 0xf) << 4), i * 8 + 1)
+    buf.writeInt16LE(p.off, i * 8 + 2)
+    buf.writeInt32LE(p.imm | 0, i * 8 + 4)
+  })
+  return buf.toString('hex')
+}
+
+/** docker's --ulimit names and the resource each sets (RLIMIT_* numbers on Linux). */
+export const ULIMITS: Record<string, number> = {
+  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8, as: 9,
+  locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14, rttime: 15,
 }
