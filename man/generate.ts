@@ -1,4 +1,5 @@
-// Regenerates man/*.1 from the built command definitions: `npm run man`.
+// Regenerates man/*.1 from the built command definitions, and man/nsx-json.5 from
+// docs/schemas/: `npm run man`.
 // With --check, writes nothing and exits 1 listing the pages that are stale.
 import {readFileSync, readdirSync, unlinkSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
@@ -22,7 +23,7 @@ for (const [file, text] of pages) {
     if (!check) writeFileSync(path, text)
   }
 }
-for (const f of readdirSync(here).filter((f) => f.endsWith('.1') && !pages.has(f))) {
+for (const f of readdirSync(here).filter((f) => /\.[15]$/.test(f) && !pages.has(f))) {
   stale.push(f)
   if (!check) unlinkSync(join(here, f))
 }

@@ -105,6 +105,7 @@ export function renderIndexPage(cmds: ManCommand[], bin: string, version: string
   out.push(`.TH ${bin.toUpperCase()} 1 "" "${bin} ${version}" "User Commands"`)
   out.push('.SH NAME', `${bin} \\- ${esc(description)}`)
   out.push('.SH SYNOPSIS', `.B ${bin}`, '\\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]')
+  out.push('.SH DESCRIPTION', paragraphs(OVERVIEW))
   out.push('.SH COMMANDS')
   for (const c of [...cmds].sort((a, b) => a.id.localeCompare(b.id))) {
     const summary = (c.summary ?? '').replace(/\.?$/, '.')
@@ -123,7 +124,19 @@ export function renderIndexPage(cmds: ManCommand[], bin: string, version: string
     '.SH EXIT STATUS',
     'Inspection commands exit 0 on success and 1 on failure. \\fBenter\\fR, \\fBunshare\\fR and \\fBrun\\fR exit with the command\'s status, 125 when nsx itself fails, 126 when the command cannot be executed and 127 when it is not found.',
   )
+  out.push('.SH FILES', '.TP', '\\fI/var/lib/nsx\\fR', paragraphs(STORE))
+  out.push('.SH JSON OUTPUT', paragraphs(`Every inspection command has --json: one JSON document on stdout, with a versioned JSON Schema; ${bin}-json(5) describes them all.`))
   const see = [...cmds].sort((a, b) => a.id.localeCompare(b.id)).map((c) => `\\fB${bin}\\-${esc(c.id.replace(/:/g, '-'))}\\fR(1)`)
+  see.push(`\\fB${bin}\\-json\\fR(5)`)
   out.push('.SH SEE ALSO', see.join(',\n'))
   return out.join('\n') + '\n'
 }
+
+/** nsx(1)'s DESCRIPTION: what nsx is and how it works, for a reader who has only the man page. */
+const OVERVIEW = `nsx shows how a Linux host is partitioned and lets you act on it: every namespace and what holds it (ls), process trees per pid namespace (pstree), one process's isolation in full (inspect), user-namespace id maps (uidmap), live cgroup usage (top); entering a process's namespaces (enter) and making new ones (unshare) with util-linux's flags; and containers from OCI images (run, exec, ps, stop, pause, and the image verbs).
+
+nsx decides in TypeScript and acts in C: Node cannot change its own namespaces (it is multithreaded), so enter, unshare, run and exec build a plan, an ordered list of operations, and exec a small native executor that performs it and then execs the command. No Node process stays between the user and their command; --dry-run prints the plan with the privilege each step needs.
+
+Most commands need root to see or change other users' processes; enter, unshare and run also work for an ordinary user in namespaces of their own (rootless).`
+
+const STORE = `The image and layer store, and the state of containers (as root; otherwise $XDG_DATA_HOME/nsx, and $NSX_ROOT when set): layers/ (extracted layers by the sha256 of their uncompressed tar), images/ (image configs by id), repositories.json (names), run/ (one directory per container), tmp/ (imports in progress).`
