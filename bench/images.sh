@@ -4,8 +4,16 @@
 # one-layer image built from SRC (default /usr/lib/python3.11: ~50 MB in thousands of files).
 # Also the same layer as tar.zst: nsx load --layer against tar --zstd. Needs root, hyperfine,
 # umoci and zstd. Every run starts from an empty store / directory.
+#
+# PART=pull|build (or all) instead: a 5-layer image of ~200 MB (files of /usr, gzip) served by a
+# docker-registry on a free 127.0.0.1 port, pulled by nsx pull, skopeo copy to an OCI directory
+# and podman pull (its own storage, overlay driver), each into an empty store; and a Dockerfile
+# (FROM that image's first layer, RUN, COPY of a ~20 MB context, RUN) built by nsx build and
+# buildah bud --isolation chroot, cold (no cache) and warm (everything cached: buildah --layers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PART=${PART:-load}
+if [ "$PART" != load ]; then exec bash bench/images-registry.sh; fi
 SRC=${SRC:-/usr/lib/python3.11}
 RUNS=${RUNS:-5}
 NSX="node $PWD/bin/nsx"

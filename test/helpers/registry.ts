@@ -35,7 +35,69 @@ export function needRegistry(t: TestContext): boolean {
   return needCommand(t, 'docker-registry', 'docker-registry')
 }
 
-export async function startRegistry(t: TestContext, opts: {auth?: {user: string; password: string}} = {}): Promise<TestRegistry> {
+/** A token service for the bearer flow: RS256 JWTs with the certificate in x5c, as distribution's token auth verifies them. */
+export interface TokenService {
+  realm: string
+  service: string
+  issuer: string
+  certFile: string
+  /** Scopes asked for, as received (for assertions). */
+  requests: {scope: string[]; user?: string}[]
+}
+
+export async function startTokenService(t: TestContext, users: Record<string, string>): Promise<TokenService> {
+  const {createServer: createHttpServer} = await import('node:http')
+  const {createSign, X509Certificate} = await import('node:crypto')
+  const {readFileSync} = await import('node:fs')
+  const dir = mkdtempSync(join(tmpdir(), 'nsx-token-'))
+  const key = join(dir, 'key.pem')
+  const cert = join(dir, 'cert.pem')
+  const o = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=nsx-test-token'], {encoding: 'utf8'})
+  if (o.status !== 0) throw new Error(`openssl failed: ${o.stderr}`)
+  const keyPem = readFileSync(key, 'utf8')
+  const der = new X509Certificate(readFileSync(cert)).raw.toString('base64')
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+  const svc: TokenService = {realm: '', service: 'nsx-test-registry', issuer: 'nsx-test-issuer', certFile: cert, requests: []}
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x')
+    const scopes = url.searchParams.getAll('scope')
+    let user: string | undefined
+    const auth = req.headers.authorization
+    if (auth?.startsWith('Basic ')) {
+      const [u, ...p] = Buffer.from(auth.slice(6), 'base64').toString().split(':')
+      if (users[u] !== p.join(':')) {
+        res.writeHead(401, {'Content-Type': 'application/json'})
+        res.end('{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}')
+        return
+      }
+      user = u
+    }
+    svc.requests.push({scope: scopes, user})
+    // Anonymous users get nothing; a known user gets what the scope asks.
+    const access = user
+      ? scopes.map((s) => {
+          const [type, name, actions] = s.split(':')
+          return {type, name, actions: actions.split(',')}
+        })
+      : []
+    const now = Math.floor(Date.now() / 1000)
+    const head = b64({alg: 'RS256', typ: 'JWT', x5c: [der]})
+    const body = b64({iss: svc.issuer, sub: user ?? '', aud: svc.service, exp: now + 300, nbf: now - 10, iat: now, jti: String(Math.random()), access})
+    const sig = createSign('RSA-SHA256').update(`${head}.${body}`).sign(keyPem).toString('base64url')
+    const token = `${head}.${body}.${sig}`
+    res.writeHead(200, {'Content-Type': 'application/json'})
+    res.end(JSON.stringify({token, access_token: token, expires_in: 300}))
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  svc.realm = `http://127.0.0.1:${(server.address() as {port: number}).port}/token`
+  t.after(async () => {
+    await new Promise<void>((r) => server.close(() => r()))
+    rmSync(dir, {recursive: true, force: true})
+  })
+  return svc
+}
+
+export async function startRegistry(t: TestContext, opts: {auth?: {user: string; password: string}; token?: TokenService} = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'nsx-registry-'))
   let lastErr = ''
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -46,6 +108,7 @@ export async function startRegistry(t: TestContext, opts: {auth?: {user: string;
       if (h.status !== 0) throw new Error(`htpasswd failed: ${h.stderr}`)
       auth = `auth:\n  htpasswd:\n    realm: nsx-test\n    path: ${join(dir, 'htpasswd')}\n`
     }
+    if (opts.token) auth = `auth:\n  token:\n    realm: ${opts.token.realm}\n    service: ${opts.token.service}\n    issuer: ${opts.token.issuer}\n    rootcertbundle: ${opts.token.certFile}\n`
     const config = `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`
     writeFileSync(join(dir, 'config.yml'), config)
     const proc = spawn('docker-registry', ['serve', join(dir, 'config.yml')], {stdio: ['ignore', 'ignore', 'pipe']})

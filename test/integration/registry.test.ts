@@ -4,9 +4,10 @@ import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wri
 import {tmpdir} from 'node:os'
 import {createHash} from 'node:crypto'
 import {join} from 'node:path'
-import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
+import {assertOneLineError, needCommand, needRoot, NSX_BIN, nsx, nsxJson, run} from '../helpers/env.js'
+import {spawn} from 'node:child_process'
 import {buildBusyboxOci, buildStaticProbe, umociUnpack} from '../helpers/images.js'
-import {needRegistry, startRegistry, TestRegistry} from '../helpers/registry.js'
+import {needRegistry, startRegistry, startTokenService, TestRegistry} from '../helpers/registry.js'
 
 /**
  * nsx pull/push/tag/login/logout against Debian's docker-registry started by each test on a
@@ -265,4 +266,47 @@ test('an image index: this machine\'s platform by default, --platform for anothe
   assert.equal(arm.platform, 'linux/arm64')
   assert.equal(arm.id, armCfg.digest)
   assertOneLineError(nsx(['pull', '--platform', 'linux/ppc64le', `${reg.host}/multi/bb:1`], {env: e}), 1, /no image for linux\/ppc64le in the index \(it has linux\/arm64\/v8, linux\/amd64\)/)
+})
+
+/** The token service runs in this process: commands that use it must not block its event loop. */
+function runAsync(cmd: string, args: string[], opts: {env?: NodeJS.ProcessEnv; input?: string} = {}): Promise<{status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {env: opts.env ? {...process.env, ...opts.env} : process.env, stdio: ['pipe', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('error', reject)
+    child.on('close', (status, signal) => resolve({status, signal, stdout, stderr}))
+    child.stdin.end(opts.input ?? '')
+  })
+}
+
+const nsxAsync = (args: string[], env: NodeJS.ProcessEnv, input?: string) => runAsync(process.execPath, [NSX_BIN, ...args], {env: {NO_COLOR: '1', ...env}, input})
+
+test('bearer-token challenge: a token per repository scope from the realm, with the stored credentials', async (t) => {
+  const src = layout(t)
+  if (!src || !needCommand(t, 'openssl', 'openssl')) return
+  const password = `tok-${process.pid}`
+  const token = await startTokenService(t, {bob: password})
+  const reg = await startRegistry(t, {token})
+  const c = await runAsync('skopeo', ['copy', '-q', '--dest-tls-verify=false', '--dest-creds', `bob:${password}`, `oci:${src}:latest`, `docker://${reg.host}/team/bb:1`])
+  assert.equal(c.status, 0, c.stderr)
+  const e = env(t)
+  // Anonymous: the token service grants nothing, the registry refuses.
+  assertOneLineError(await nsxAsync(['pull', `${reg.host}/team/bb:1`], e), 1, /(authentication required|unauthorized)/)
+  assertOneLineError(await nsxAsync(['login', '-u', 'bob', '--password-stdin', reg.host], e, 'nope\n'), 1, /unauthorized/)
+  const ok = await nsxAsync(['login', '-u', 'bob', '--password-stdin', reg.host], e, password)
+  assert.equal(ok.status, 0, ok.stderr)
+  token.requests.length = 0
+  const pull = await nsxAsync(['pull', `${reg.host}/team/bb:1`], e)
+  assert.equal(pull.status, 0, pull.stderr)
+  assert.ok(token.requests.some((r) => r.user === 'bob' && r.scope.includes('repository:team/bb:pull')), JSON.stringify(token.requests))
+  // One token per scope and process: not one per blob.
+  assert.ok(token.requests.length <= 2, JSON.stringify(token.requests))
+  const push = await nsxAsync(['push', `${reg.host}/team/bb:1`, `${reg.host}/team/copy:1`], e)
+  assert.equal(push.status, 0, push.stderr)
+  assert.ok(token.requests.some((r) => r.scope.includes('repository:team/copy:pull,push')), JSON.stringify(token.requests))
+  const back = await runAsync('skopeo', ['inspect', '--tls-verify=false', '--creds', `bob:${password}`, `docker://${reg.host}/team/copy:1`])
+  assert.equal(back.status, 0, back.stderr)
 })
