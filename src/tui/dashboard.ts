@@ -3,9 +3,8 @@ import type {Widgets} from 'blessed'
 import {NsxError} from '../cli/errors.js'
 import {ArrangedRow, SortKey} from '../cgroup/arrange.js'
 import {ProcessSampler, CgroupProcess} from '../cgroup/processes.js'
-import {CgroupStats, deriveAll, rederive} from '../cgroup/rates.js'
-import {formatBytes, formatPercent} from '../cgroup/report.js'
-import {Collector, Snapshot} from '../cgroup/sample.js'
+import {formatBytes} from '../cgroup/report.js'
+import {Collector} from '../cgroup/sample.js'
 import {glyphsFor, UNICODE_GLYPHS} from '../render/tree.js'
 import {colourEnabled} from '../render/colour.js'
 import {printable} from '../render/printable.js'
@@ -14,6 +13,8 @@ import {DashboardState} from './state.js'
 import {LineChart} from './line-chart.js'
 import {narrow} from './narrow.js'
 import {Painter, paintWith} from './paint.js'
+import {ProcessLine, processLines as listProcesses} from './process-list.js'
+import {DashboardData, HISTORY} from './refresh.js'
 import {chooseTerminal} from './terminal.js'
 
 export interface DashboardOptions {
@@ -24,7 +25,6 @@ export interface DashboardOptions {
 
 export const MIN_WIDTH = 70
 export const MIN_HEIGHT = 18
-const HISTORY = 60
 
 /** blessed-contrib's gauge, loaded after the first screen is drawn. */
 interface Gauge extends Widgets.BoxElement {
@@ -74,12 +74,9 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
 
   const state = new DashboardState({sort: opts.sort, flat: opts.flat})
   const sampler = new ProcessSampler()
-  const history = new Map<string, {cpu: number[]; mem: number[]}>()
-  let stats: CgroupStats[] = []
+  const data = new DashboardData(collector, state)
   let processes: CgroupProcess[] = []
   let processesOf: string | undefined
-  let prev: Snapshot | undefined
-  let lastSample: Snapshot | undefined
 
   // A 256-colour grey where the terminal has them (blessed maps it down to 8 colours elsewhere).
   const header = blessed.box({parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: colour ? {bg: 236, fg: 'white'} : {inverse: true}})
@@ -169,13 +166,6 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     if (tableEmpty !== '') p.text(0, 1, tableEmpty, p.base)
   })
 
-  /** A process list line: `rest` (a command) is marked when the process is in namespaces of its own. */
-  interface ProcessLine {
-    left: string
-    rest: string
-    bold: boolean
-    mark: boolean
-  }
   let processLines: ProcessLine[] = []
   paintWith(procBox, (p) => {
     const bold = p.sgr('\u001b[1m')
@@ -186,24 +176,6 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       if (l.rest !== '') p.text(x, y, l.rest, l.mark ? yellow : p.base)
     }
   })
-
-  const processList = (row: CgroupStats | undefined, width: number, height: number): ProcessLine[] => {
-    if (!row) return []
-    const lines: ProcessLine[] = []
-    const limit = row.memoryLimitBytes
-    const memLine = `mem ${formatBytes(row.memoryBytes)} wset ${formatBytes(row.workingSetBytes)} / ${limit === undefined ? '-' : limit === null ? 'max' : formatBytes(limit)}`
-    if (!gauge) lines.push({left: memLine, rest: '', bold: false, mark: false})
-    lines.push({left: `${'PID'.padStart(7)} ${'CPU%'.padStart(5)} ${'RSS'.padStart(6)} NS/COMMAND`, rest: '', bold: true, mark: false})
-    for (let i = 0; i < processes.length && lines.length < height; i++) {
-      const p = processes[i]
-      const ns = p.namespaces.length > 0 ? `[${p.namespaces.join(',')}] ` : ''
-      const left = `${String(p.pid).padStart(7)} ${formatPercent(p.cpuPercent).padStart(5)} ${formatBytes(p.rssBytes).padStart(6)} `
-      const rest = ellipsizeRight(`${ns}${narrow(printable(p.command))}`, Math.max(4, width - left.length))
-      lines.push({left, rest, bold: false, mark: colour && p.namespaces.length > 0})
-    }
-    if (processes.length === 0 && row.tasks === 0) lines.push({left: '(no processes)', rest: '', bold: false, mark: false})
-    return lines
-  }
 
   /** Set a label only when it changes: blessed re-parses and re-positions it on every call. */
   const labels = new WeakMap<object, string>()
@@ -242,25 +214,25 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     ].filter(Boolean)
     content(
       header,
-      `{bold}nsx top{/bold}  cgroup ${collector.layout.mode}  ${stats.length} cgroups  CPU% 100 = one core  ${flags.join('  ')}`,
+      `{bold}nsx top{/bold}  cgroup ${collector.layout.mode}  ${data.stats.length} cgroups  CPU% 100 = one core  ${flags.join('  ')}`,
     )
     // One column short of the edge: a line filling the last column makes some terminals wrap.
     const tl = fitColumns(w - 1)
     const bodyHeight = (table.height as number) - 1
     const rows = state.visibleRows(bodyHeight)
-    onScreen = new Set(rows.map((r) => r.stats.path))
-    readComingIntoView(rows)
+    data.onScreen = new Set(rows.map((r) => r.stats.path))
+    data.readComingIntoView(rows)
     tableLayout = tl
     tableRows = rows
     tableEmpty = state.rows.length > 0 ? '' : state.filter || state.filterDraft ? '(no cgroup matches the filter)' : '(no cgroups)'
 
     const path = sel?.stats.path
-    const hist = path ? history.get(path) : undefined
+    const hist = path ? data.history.get(path) : undefined
     const name = path ? ellipsizeLeft(narrow(printable(path)), Math.max(10, Math.floor(w / 3) - 12)) : ''
     label(cpuBox, ` CPU % ${esc(name)} `)
     label(memBox, ` Memory MiB ${esc(name)} `)
     // The history changes with each refresh and each selection: the dots are computed again only then.
-    const chartKey = `${refreshes} ${path ?? ''}`
+    const chartKey = `${data.refreshes} ${path ?? ''}`
     cpuChart.set(hist?.cpu ?? [], chartKey)
     memChart.set(hist?.mem ?? [], chartKey, 1 / 1048576)
     const limit = sel?.stats.memoryLimitBytes
@@ -270,7 +242,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       if (gaugePercent !== Math.round(pct)) gauge.setPercent((gaugePercent = Math.round(pct)))
     }
     label(procBox, ` Processes (${sampler.listed}) `)
-    processLines = processList(sel?.stats, (procBox.width as number) - 2, (procBox.height as number) - 2)
+    processLines = listProcesses(sel?.stats, processes, (procBox.width as number) - 2, (procBox.height as number) - 2, {gauge: gauge !== undefined, colour})
 
     content(
       footer,
@@ -295,101 +267,12 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     if (!file) sampler.listed = 0
   }
 
-  /** Rows drawn at the last render (and the selection): they get every figure each refresh. */
-  let onScreen = new Set<string>()
-  /** Rows read in full in the last sample (by it, or since by readComingIntoView). */
-  let readFull = new Set<string>()
-
-  /**
-   * Rows that came into view (a key moved the window, or a re-sort moved them up) since the
-   * last sample have only their sort key's figure in it: read the rest now, before drawing.
-   */
-  const readComingIntoView = (rows: readonly ArrangedRow[]) => {
-    if (!lastSample) return
-    let missing: string[] | undefined
-    for (const r of rows) if (!readFull.has(r.stats.path)) (missing ??= []).push(r.stats.path)
-    if (!missing) return
-    const fresh = collector.readInFull(lastSample, missing)
-    for (const r of rows) {
-      const now = fresh.get(r.stats.path)
-      const last = lastSample.cgroups.get(r.stats.path)
-      if (now && last) rederive(now, last, r.stats)
-    }
-    for (const p of missing) readFull.add(p)
-  }
-
-  let lastStats = new Map<string, CgroupStats>()
-  let refreshes = 0
-
   /** The rows the table can show now, and the selection: they are read in full. */
   const visiblePaths = (): Set<string> => {
     layout()
     const set = new Set(state.visibleRows(Math.max(1, (table.height as number) - 1)).map((r) => r.stats.path))
     if (state.selectedPath) set.add(state.selectedPath)
     return set
-  }
-
-  const remember = () => {
-    // The same objects under the same paths from one refresh to the next: update in place.
-    // (Indexed loops and forEach: unoptimised for-of allocates an object per step.)
-    for (let i = 0; i < stats.length; i++) lastStats.set(stats[i].path, stats[i])
-    if (lastStats.size > stats.length) lastStats = new Map(stats.map((s) => [s.path, s]))
-    // History only for rows on screen: an off-screen row's figures are carried, not measured.
-    onScreen.forEach((path) => {
-      const s = lastStats.get(path)
-      if (!s) return
-      let h = history.get(path)
-      if (!h) history.set(path, (h = {cpu: [], mem: []}))
-      if (s.cpuPercent !== null) h.cpu.push(s.cpuPercent)
-      if (s.memoryBytes !== undefined) h.mem.push(s.memoryBytes)
-      if (h.cpu.length > HISTORY) h.cpu.shift()
-      if (h.mem.length > HISTORY) h.mem.shift()
-    })
-    history.forEach((_, path) => {
-      if (!lastStats.has(path)) history.delete(path)
-    })
-  }
-
-  /**
-   * The first screen: every row's sort key, then full figures for the rows that fit on
-   * screen, and no rates yet (two readings milliseconds apart would only give noise).
-   * Sorted by a rate (CPU, IO), the order cannot use the key yet, so off-screen rows are
-   * not read at all: opening hundreds of counter files was a quarter of the time to the
-   * first screen. The next refresh opens them; the order by the key follows the one after.
-   */
-  const firstRefresh = () => {
-    refreshes++
-    const sort = state.sort === 'cpu' || state.sort === 'io' ? 'name' : state.sort
-    // The tree was just scanned (Collector.baseExistsIn): neither sample walks it again.
-    const s0 = collector.sample({detail: new Set(), sort, treeFresh: true})
-    state.update(deriveAll(s0, undefined))
-    onScreen = visiblePaths()
-    const s1 = collector.sample({detail: onScreen, sort, treeFresh: true})
-    readFull = onScreen
-    stats = deriveAll(s1, undefined)
-    prev = s1
-    lastSample = s1
-    state.update(stats)
-    remember()
-  }
-
-  /**
-   * Rows off screen are read only for their sort key: their other figures are read when
-   * they come into view (readComingIntoView). Process counts take in every cgroup.procs
-   * below a row: they are counted on the second refresh and every 10th after.
-   */
-  const refresh = () => {
-    const n = refreshes++
-    // recycle: only `prev` (the last snapshot) is kept past this refresh, never an older one.
-    const cur = collector.sample({detail: onScreen, sort: state.sort, countTasks: n === 1 || n % 10 === 0, recycle: true})
-    readFull = onScreen
-    // Last refresh's objects are overwritten: nothing else holds them once the table is rebuilt.
-    stats = deriveAll(cur, prev, lastStats, true)
-    prev = cur
-    lastSample = cur
-    state.update(stats)
-    remember()
-    refreshProcesses()
   }
 
   /** blessed-contrib's gauge (without colour, the memory line of the process list stands in). */
@@ -431,7 +314,8 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       timer = setTimeout(() => {
         try {
           if (!state.paused) {
-            refresh()
+            data.refresh()
+            refreshProcesses()
             render()
           }
           tick(opts.delaySeconds * 1000)
@@ -449,7 +333,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
         const r = state.key(key?.name, ch, pageSize)
         if (r === 'quit') return finish()
         if (r === 'none') return
-        if (state.selectedPath !== before && lastSample) refreshProcesses()
+        if (state.selectedPath !== before && data.sampled) refreshProcesses()
         render()
       } catch (err) {
         finish(err)
@@ -464,7 +348,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     })
 
     try {
-      firstRefresh()
+      data.firstRefresh(visiblePaths)
       render()
       // The gauge and the process list after the first screen is up; then a quick second
       // sample so that CPU% appears soon.
@@ -484,8 +368,4 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       finish(err)
     }
   })
-}
-
-function ellipsizeRight(s: string, w: number): string {
-  return s.length <= w ? s : `${s.slice(0, Math.max(0, w - 1))}…`
 }

@@ -1,0 +1,46 @@
+import type {CgroupProcess} from '../cgroup/processes.js'
+import type {CgroupStats} from '../cgroup/rates.js'
+import {formatBytes, formatPercent} from '../cgroup/report.js'
+import {printable} from '../render/printable.js'
+import {narrow} from './narrow.js'
+
+/** A process list line: `rest` (a command) is marked when the process is in namespaces of its own. */
+export interface ProcessLine {
+  left: string
+  rest: string
+  bold: boolean
+  mark: boolean
+}
+
+/**
+ * The lines of the dashboard's process list for the selected cgroup `row`: its memory (when
+ * no gauge shows it), a header, then as many processes as fit in `height`, each command
+ * shortened to `width`, with the namespace types it does not share with pid 1.
+ */
+export function processLines(
+  row: CgroupStats | undefined,
+  processes: readonly CgroupProcess[],
+  width: number,
+  height: number,
+  opts: {gauge: boolean; colour: boolean},
+): ProcessLine[] {
+  if (!row) return []
+  const lines: ProcessLine[] = []
+  const limit = row.memoryLimitBytes
+  const memLine = `mem ${formatBytes(row.memoryBytes)} wset ${formatBytes(row.workingSetBytes)} / ${limit === undefined ? '-' : limit === null ? 'max' : formatBytes(limit)}`
+  if (!opts.gauge) lines.push({left: memLine, rest: '', bold: false, mark: false})
+  lines.push({left: `${'PID'.padStart(7)} ${'CPU%'.padStart(5)} ${'RSS'.padStart(6)} NS/COMMAND`, rest: '', bold: true, mark: false})
+  for (let i = 0; i < processes.length && lines.length < height; i++) {
+    const p = processes[i]
+    const ns = p.namespaces.length > 0 ? `[${p.namespaces.join(',')}] ` : ''
+    const left = `${String(p.pid).padStart(7)} ${formatPercent(p.cpuPercent).padStart(5)} ${formatBytes(p.rssBytes).padStart(6)} `
+    const rest = ellipsizeRight(`${ns}${narrow(printable(p.command))}`, Math.max(4, width - left.length))
+    lines.push({left, rest, bold: false, mark: opts.colour && p.namespaces.length > 0})
+  }
+  if (processes.length === 0 && row.tasks === 0) lines.push({left: '(no processes)', rest: '', bold: false, mark: false})
+  return lines
+}
+
+function ellipsizeRight(s: string, w: number): string {
+  return s.length <= w ? s : `${s.slice(0, Math.max(0, w - 1))}…`
+}
