@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, statSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {parseImageConfig} from '../image/config.js'
@@ -10,7 +10,7 @@ import {ImageRecord, readImage, updateRepositories, writeImage} from '../store/i
 import {armInterruptCleanup, removeOnInterrupt} from '../store/interrupt.js'
 import {readLayerMeta} from '../store/layers.js'
 import {removeTree, shortId, Store} from '../store/store.js'
-import {storeDirAsLayer} from '../store/commit-layer.js'
+import {mountPointFilter, storeDirAsLayer} from '../store/commit-layer.js'
 import {ContextSource, digestSources, LayerSource, resolveSources, SourceRoot} from './context.js'
 import {copyIntoLayer, makeWorkdir} from './copy.js'
 import {Instruction, parseDockerfile, Stage} from './dockerfile.js'
@@ -463,8 +463,7 @@ async function layerStep(
   mkdirSync(work, {mode: 0o700})
   try {
     await fill(layer, work)
-    pruneMountPoints(layer, storeRoots(store, st))
-    const stored = await storeDirAsLayer(store, layer, step, createdBy.slice(0, 60))
+    const stored = await storeDirAsLayer(store, layer, step, createdBy.slice(0, 60), mountPointFilter(layer, storeRoots(store, st)))
     const entry: CacheEntry = {diffId: stored?.diffId ?? null, created: new Date().toISOString()}
     store.writeJsonAtomic(cacheFile, entry)
     apply(st, entry, createdBy)
@@ -479,30 +478,4 @@ function apply(st: StageState, e: CacheEntry, createdBy: string): void {
   if (e.created > st.created) st.created = e.created
   if (e.diffId) st.layers.push(e.diffId)
   st.history.push({created: e.created, created_by: createdBy, ...(e.diffId ? {} : {empty_layer: true}), comment: 'nsx build'})
-}
-
-/**
- * Mount points the container's setup made in the upper directory (/proc, /sys, /dev when the
- * image has none; empty files for bind mounts): not the step's changes, so not in its layer.
- */
-function pruneMountPoints(upper: string, lowerDirs: string[]): void {
-  for (const p of ['proc', 'sys', 'dev', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf']) {
-    const abs = join(upper, p)
-    let st
-    try {
-      st = lstatSync(abs)
-    } catch {
-      continue
-    }
-    const inLower = lowerDirs.some((d) => existsSync(join(d, p)))
-    if (inLower) continue
-    if (st.isDirectory() && readdirSync(abs).length === 0) rmdirSync(abs)
-    else if (st.isFile() && st.size === 0) unlinkSync(abs)
-  }
-  // /etc made only to hold those mount points.
-  try {
-    if (readdirSync(join(upper, 'etc')).length === 0 && !lowerDirs.some((d) => existsSync(join(d, 'etc')))) rmdirSync(join(upper, 'etc'))
-  } catch {
-    // no /etc in the upper directory
-  }
 }

@@ -106,7 +106,7 @@ function xattr(path: string, name: string): Buffer | undefined {
  * Walk dir and hand the tar to sink, chunk by chunk (synchronously: the caller decides how to
  * buffer). Returns the number of entries.
  */
-export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void): number {
+export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void, exclude?: (rel: string) => boolean): number {
   const links = new Map<string, string>()
   let entries = 0
   const buf = Buffer.alloc(1 << 20)
@@ -177,8 +177,10 @@ export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void): number
   const walkDir = (rel: string, abs: string) => {
     const names = readdirSync(abs).sort()
     for (const n of names) {
+      const r = rel === '' ? n : `${rel}/${n}`
+      if (exclude?.(r)) continue
       const a = join(abs, n)
-      visit(rel === '' ? n : `${rel}/${n}`, a, lstatSync(a))
+      visit(r, a, lstatSync(a))
     }
   }
   walkDir('', dir)
@@ -233,7 +235,7 @@ export class ArchiveWriter {
 }
 
 /** Pack dir into an uncompressed layer tar file, computing its digest as it is written. */
-export function packLayer(dir: string, outFile: string): PackedLayer {
+export function packLayer(dir: string, outFile: string, exclude?: (rel: string) => boolean): PackedLayer {
   const tarHash = createHash('sha256')
   let tarBytes = 0
   const fd = openSync(outFile, 'w', 0o600)
@@ -243,7 +245,7 @@ export function packLayer(dir: string, outFile: string): PackedLayer {
       tarBytes += c.length
       let off = 0
       while (off < c.length) off += writeSync(fd, c, off)
-    })
+    }, exclude)
     const diffId = `sha256:${tarHash.digest('hex')}`
     return {diffId, digest: diffId, size: tarBytes, tarBytes, compression: 'none', entries}
   } finally {
