@@ -13,6 +13,7 @@ import {removeTree, shortId, Store} from '../store/store.js'
 import {mountPointFilter, storeDirAsLayer} from '../store/commit-layer.js'
 import {ContextSource, digestSources, LayerSource, resolveSources, SourceRoot} from './context.js'
 import {copyIntoLayer, makeWorkdir} from './copy.js'
+import {applyConfigInstruction, ContainerConfig, DEFAULT_SHELL} from './config-instructions.js'
 import {Instruction, parseDockerfile, Stage} from './dockerfile.js'
 import {expandVars, unquote} from './expand.js'
 import {runStep} from './run-step.js'
@@ -63,22 +64,6 @@ interface History {
   empty_layer?: boolean
 }
 
-interface ContainerConfig {
-  User?: string
-  ExposedPorts?: Record<string, object>
-  Env?: string[]
-  Entrypoint?: string[] | null
-  Cmd?: string[] | null
-  Volumes?: Record<string, object>
-  WorkingDir?: string
-  Labels?: Record<string, string>
-  StopSignal?: string
-  Shell?: string[]
-  Healthcheck?: unknown
-  OnBuild?: string[]
-  [k: string]: unknown
-}
-
 interface StageState {
   layers: string[]
   base: Record<string, unknown>
@@ -87,11 +72,12 @@ interface StageState {
   args: Map<string, string>
   created: string
   author?: string
+  /** CMD set in this stage (see ConfigTarget). */
+  cmdSet: boolean
   architecture: string
   os: string
 }
 
-const DEFAULT_SHELL = ['/bin/sh', '-c']
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 function envMap(env: string[] | undefined): Map<string, string> {
@@ -101,14 +87,6 @@ function envMap(env: string[] | undefined): Map<string, string> {
     if (i > 0) m.set(e.slice(0, i), e.slice(i + 1))
   }
   return m
-}
-
-function setEnv(cfg: ContainerConfig, key: string, value: string): void {
-  const env = (cfg.Env ?? []).filter((e) => !e.startsWith(`${key}=`))
-  const i = (cfg.Env ?? []).findIndex((e) => e.startsWith(`${key}=`))
-  if (i >= 0) env.splice(i, 0, `${key}=${value}`)
-  else env.push(`${key}=${value}`)
-  cfg.Env = env
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
@@ -222,7 +200,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
 async function baseState(store: Store, stage: Stage, done: StageState[], all: Stage[], globalArgs: Map<string, string>, file: string): Promise<StageState> {
   const base = expandVars(stage.base, globalArgs, '\\', `${file} line ${stage.line}`)
   const now = new Date().toISOString()
-  const fresh = (): StageState => ({layers: [], base: {}, config: {Env: [DEFAULT_PATH]}, history: [], args: new Map(), created: now, architecture: goArch(), os: 'linux'})
+  const fresh = (): StageState => ({layers: [], base: {}, config: {Env: [DEFAULT_PATH]}, history: [], args: new Map(), created: now, cmdSet: false, architecture: goArch(), os: 'linux'})
   if (base === 'scratch') {
     const s = fresh()
     s.created = new Date(0).toISOString()
@@ -231,7 +209,7 @@ async function baseState(store: Store, stage: Stage, done: StageState[], all: St
   const prior = all.findIndex((s, i) => i < stage.index && s.name === base.toLowerCase())
   if (prior >= 0) {
     const p = done[prior]
-    return {...p, layers: [...p.layers], config: structuredClone(p.config), history: [...p.history], args: new Map()}
+    return {...p, layers: [...p.layers], config: structuredClone(p.config), history: [...p.history], args: new Map(), cmdSet: false}
   }
   let id: string
   try {
@@ -256,6 +234,7 @@ async function baseState(store: Store, stage: Stage, done: StageState[], all: St
     args: new Map(),
     created: rec.created ?? now,
     author: typeof cfg.author === 'string' ? cfg.author : undefined,
+    cmdSet: false,
     architecture: rec.architecture || goArch(),
     os: rec.os || 'linux',
   }
@@ -291,13 +270,6 @@ async function runInstruction(store: Store, st: StageState, ins: Instruction, c:
   }
   const cfg = st.config
   switch (ins.keyword) {
-    case 'ENV': {
-      if (ins.pairs.length === 0) throw new NsxError(`${c.where}: ENV needs KEY=VALUE`)
-      // All values are expanded with the environment as it was before this instruction.
-      const expanded = ins.pairs.map((p) => [p.key, x(p.value ?? '')] as const)
-      for (const [k, v] of expanded) setEnv(cfg, k, v)
-      return meta(`ENV ${expanded.map(([k, v]) => `${k}=${v}`).join(' ')}`)
-    }
     case 'ARG': {
       for (const p of ins.pairs) {
         const v = c.buildArgs[p.key] ?? (p.value !== undefined ? x(p.value) : c.globalArgs.get(p.key))
@@ -306,66 +278,19 @@ async function runInstruction(store: Store, st: StageState, ins: Instruction, c:
       }
       return meta(`ARG ${ins.pairs.map((p) => p.key + (p.value !== undefined ? `=${p.value}` : '')).join(' ')}`)
     }
-    case 'LABEL': {
-      cfg.Labels = {...(cfg.Labels ?? {})}
-      for (const p of ins.pairs) cfg.Labels[x(p.key)] = x(p.value ?? '')
-      return meta(`LABEL ${ins.pairs.map((p) => `${x(p.key)}=${x(p.value ?? '')}`).join(' ')}`)
-    }
-    case 'MAINTAINER': {
-      st.author = x(ins.rest.trim())
-      cfg.Labels = {...(cfg.Labels ?? {}), maintainer: st.author}
-      return meta(`MAINTAINER ${st.author}`)
-    }
-    case 'EXPOSE': {
-      cfg.ExposedPorts = {...(cfg.ExposedPorts ?? {})}
-      for (const w of words()) {
-        const m = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/i.exec(w)
-        if (!m) throw new NsxError(`${c.where}: invalid port '${w}' (PORT[/tcp|udp|sctp])`)
-        const proto = (m[3] ?? 'tcp').toLowerCase()
-        const from = Number(m[1])
-        const to = m[2] ? Number(m[2]) : from
-        for (let p = from; p <= to; p++) cfg.ExposedPorts[`${p}/${proto}`] = {}
-      }
-      return meta(`EXPOSE ${words().join(' ')}`)
-    }
-    case 'VOLUME': {
-      const vols = ins.json ?? words()
-      cfg.Volumes = {...(cfg.Volumes ?? {})}
-      for (const v of vols) cfg.Volumes[x(v)] = {}
-      return meta(`VOLUME ${JSON.stringify(vols.map(x))}`)
-    }
-    case 'USER': {
-      cfg.User = x(ins.rest.trim())
-      return meta(`USER ${cfg.User}`)
-    }
-    case 'STOPSIGNAL': {
-      cfg.StopSignal = x(ins.rest.trim())
-      return meta(`STOPSIGNAL ${cfg.StopSignal}`)
-    }
-    case 'SHELL': {
-      if (!ins.json || ins.json.length === 0) throw new NsxError(`${c.where}: SHELL needs the JSON form, e.g. SHELL ["/bin/bash", "-c"]`)
-      cfg.Shell = ins.json
-      return meta(`SHELL ${JSON.stringify(ins.json)}`)
-    }
+    case 'ENV':
+    case 'LABEL':
+    case 'MAINTAINER':
+    case 'EXPOSE':
+    case 'VOLUME':
+    case 'USER':
+    case 'STOPSIGNAL':
+    case 'SHELL':
     case 'CMD':
-    case 'ENTRYPOINT': {
-      const argv = ins.json ?? (ins.rest.trim() === '' ? [] : [...(cfg.Shell ?? DEFAULT_SHELL), ins.rest.trim()])
-      if (ins.keyword === 'CMD') cfg.Cmd = argv
-      else {
-        cfg.Entrypoint = argv
-        // As docker: a new ENTRYPOINT drops a CMD inherited from the base.
-        if (!st.history.some((h) => h.created_by?.startsWith('CMD '))) cfg.Cmd = null
-      }
-      return meta(`${ins.keyword} ${JSON.stringify(argv)}`)
-    }
-    case 'HEALTHCHECK': {
-      cfg.Healthcheck = ins.rest.trim().toUpperCase() === 'NONE' ? {Test: ['NONE']} : {Test: ['CMD-SHELL', ins.rest.replace(/^\s*(--\S+\s+)*CMD\s+/i, '')]}
-      return meta(`HEALTHCHECK ${ins.rest.trim()}`)
-    }
-    case 'ONBUILD': {
-      cfg.OnBuild = [...(cfg.OnBuild ?? []), ins.rest.trim()]
-      return meta(`ONBUILD ${ins.rest.trim()}`)
-    }
+    case 'ENTRYPOINT':
+    case 'HEALTHCHECK':
+    case 'ONBUILD':
+      return meta(applyConfigInstruction(st, ins, x, c.where))
     case 'WORKDIR': {
       const path = x(unquote(ins.rest.trim()))
       const abs = path.startsWith('/') ? path : `${(cfg.WorkingDir || '/').replace(/\/$/, '')}/${path}`
