@@ -26,6 +26,10 @@
  *                         compiled again and rewritten (atomically, best effort).
  *   seccomp-load 0        load the program (after no-new-privs, before exec)
  *   seccomp-check 2 TEXT CACHE  the same as seccomp, then print "ok INSTRUCTIONS", exit 0
+ *   seccomp-dump 1 PID    for nsx inspect: stop PID briefly (PTRACE_SEIZE + INTERRUPT), read
+ *                         its filters back (PTRACE_SECCOMP_GET_FILTER, needs CAP_SYS_ADMIN),
+ *                         detach; print "filter INDEX HEX" per filter, newest first; exit 0,
+ *                         or one line and exit 1
  */
 #include <errno.h>
 #include <stddef.h>
@@ -40,6 +44,8 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -354,9 +360,60 @@ static void op_seccomp_load(struct exec_state *st, char **args, int nargs)
 		die_errno(EXIT_NSX_FAILURE, "load the seccomp filter");
 }
 
+#ifndef PTRACE_SECCOMP_GET_FILTER
+#define PTRACE_SECCOMP_GET_FILTER 0x420c
+#endif
+
+static void op_seccomp_dump(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	pid_t pid = (pid_t)parse_long(args[0], "pid", 1, 4194304);
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0)
+		die_errno(1, "attach to pid %d", (int)pid);
+	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0)
+		die_errno(1, "stop pid %d", (int)pid);
+	int status;
+	while (waitpid(pid, &status, __WALL) < 0) {
+		if (errno != EINTR)
+			die_errno(1, "wait for pid %d", (int)pid);
+	}
+	/* Read everything first, print after the detach: the process is stopped only as long as needed. */
+	struct sock_filter *progs[64];
+	long lens[64];
+	int n = 0, err = 0;
+	for (; n < 64; n++) {
+		long len = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)n, NULL);
+		if (len < 0) {
+			err = errno;
+			break;
+		}
+		progs[n] = calloc((size_t)len, sizeof(struct sock_filter));
+		if (!progs[n] || ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)n, progs[n]) != len) {
+			err = errno ? errno : ENOMEM;
+			break;
+		}
+		lens[n] = len;
+	}
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	/* ENOENT: past the last filter; EINVAL: the process has no filter (mode disabled or strict). */
+	if (err != ENOENT && err != EINVAL && err != 0) {
+		errno = err;
+		die_errno(1, "read the seccomp filters of pid %d", (int)pid);
+	}
+	for (int i = 0; i < n; i++) {
+		printf("filter %d ", i);
+		const unsigned char *b = (const unsigned char *)progs[i];
+		for (size_t j = 0; j < (size_t)lens[i] * sizeof(struct sock_filter); j++)
+			printf("%02x", b[j]);
+		printf("\n");
+	}
+	exit(0);
+}
+
 const struct op ops_seccomp[] = {
 	{"seccomp", 2, op_seccomp, "FILTER CACHE: a seccomp filter (a docker profile made plan data), compiled with libseccomp or read from CACHE"},
 	{"seccomp-load", 0, op_seccomp_load, "load the compiled seccomp filter (last, after no-new-privs)"},
+	{"seccomp-dump", 1, op_seccomp_dump, "PID: print its seccomp filters (ptrace: stopped briefly), exit"},
 	{"seccomp-check", 2, op_seccomp_check, "FILTER CACHE: as seccomp, then print \"ok INSTRUCTIONS\", exit 0"},
 	{NULL, 0, NULL, NULL},
 };

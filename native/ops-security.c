@@ -14,6 +14,8 @@
  *   shm-size 1 BYTES      remount /dev/shm with that size
  *   oom-score-adj 1 N     write N to /proc/self/oom_score_adj (inherited by the command)
  *   rlimit 3 RESOURCE SOFT HARD  setrlimit (-1: unlimited)
+ *   devices-dump 1 CGROUPDIR  for nsx inspect: print "program ID HEX" for each device program in
+ *                         effect on the cgroup2 directory (its translated instructions), exit 0
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -211,6 +213,57 @@ static void op_rlimit(struct exec_state *st, char **args, int nargs)
 		die_errno(EXIT_NSX_FAILURE, "setrlimit(%d, %s:%s)", res, args[1], args[2]);
 }
 
+static void op_devices_dump(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	int cg = open(args[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0)
+		die_errno(1, "open the cgroup %s", args[0]);
+	__u32 ids[64];
+	union bpf_attr q;
+	memset(&q, 0, sizeof(q));
+	q.query.target_fd = (__u32)cg;
+	q.query.attach_type = BPF_CGROUP_DEVICE;
+	q.query.query_flags = BPF_F_QUERY_EFFECTIVE;
+	q.query.prog_ids = (__u64)(uintptr_t)ids;
+	q.query.prog_cnt = 64;
+	if (syscall(SYS_bpf, BPF_PROG_QUERY, &q, sizeof(q)) < 0)
+		die_errno(1, "query the device programs of %s", args[0]);
+	for (__u32 i = 0; i < q.query.prog_cnt; i++) {
+		union bpf_attr g;
+		memset(&g, 0, sizeof(g));
+		g.prog_id = ids[i];
+		int fd = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &g, sizeof(g));
+		if (fd < 0)
+			die_errno(1, "open device program %u", ids[i]);
+		struct bpf_prog_info info;
+		memset(&info, 0, sizeof(info));
+		union bpf_attr o;
+		memset(&o, 0, sizeof(o));
+		o.info.bpf_fd = (__u32)fd;
+		o.info.info_len = sizeof(info);
+		o.info.info = (__u64)(uintptr_t)&info;
+		if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &o, sizeof(o)) < 0)
+			die_errno(1, "read device program %u", ids[i]);
+		__u32 len = info.xlated_prog_len;
+		unsigned char *insns = calloc(len ? len : 1, 1);
+		memset(&info, 0, sizeof(info));
+		info.xlated_prog_len = len;
+		info.xlated_prog_insns = (__u64)(uintptr_t)insns;
+		o.info.info_len = sizeof(info);
+		if (!insns || syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &o, sizeof(o)) < 0)
+			die_errno(1, "read device program %u", ids[i]);
+		printf("program %u ", ids[i]);
+		for (__u32 j = 0; j < len; j++)
+			printf("%02x", insns[j]);
+		printf("\n");
+		free(insns);
+		close(fd);
+	}
+	close(cg);
+	exit(0);
+}
+
 const struct op ops_security[] = {
 	{"devices-bpf", 2, op_devices_bpf, "CGROUPDIR PROGHEX: attach an eBPF device program to a cgroup2 directory"},
 	{"tmpfs", 3, op_tmpfs, "PATH FLAGS DATA: mount a tmpfs (path created if missing)"},
@@ -218,6 +271,7 @@ const struct op ops_security[] = {
 	{"rootfs-readonly", 0, op_rootfs_readonly, "remount the container's root read-only"},
 	{"shm-size", 1, op_shm_size, "BYTES: remount /dev/shm with that size"},
 	{"oom-score-adj", 1, op_oom_score_adj, "N: write /proc/self/oom_score_adj"},
+	{"devices-dump", 1, op_devices_dump, "CGROUPDIR: print the device programs in effect there (translated), exit"},
 	{"rlimit", 3, op_rlimit, "RESOURCE SOFT HARD: setrlimit (-1 unlimited)"},
 	{NULL, 0, NULL, NULL},
 };

@@ -109,8 +109,22 @@ export function renderReport(r: InspectReport, p: Palette): string {
   if (r.capabilities.inheritable.names.length > 0) field('inheritable', capLine(r.capabilities.inheritable))
   if (r.capabilities.ambient.names.length > 0) field('ambient', capLine(r.capabilities.ambient))
   const filters = r.seccomp.mode === 'filter' ? ` (${r.seccomp.filters} filter${r.seccomp.filters === 1 ? '' : 's'})` : ''
-  field('seccomp', `${r.seccomp.mode}${filters}`)
+  const insns = r.seccomp.instructions ? `, ${r.seccomp.instructions.join('+')} instructions` : ''
+  field('seccomp', `${r.seccomp.mode}${filters.replace(/\)$/, `${insns})`)}${r.seccomp.readError ? ` (not read back: ${r.seccomp.readError})` : ''}`)
+  if (r.seccomp.verdicts?.length) {
+    const groups = new Map<string, string[]>()
+    for (const v of r.seccomp.verdicts) groups.set(v.verdict, [...(groups.get(v.verdict) ?? []), v.syscall])
+    for (const [verdict, names] of groups) field("", `${verdict}: ${names.join(" ")}`)
+  }
   field('no_new_privs', yesNo(r.noNewPrivs))
+  field('root', r.rootReadOnly === null ? 'unknown' : r.rootReadOnly ? 'read-only' : 'read-write')
+  const dev = r.devices
+  if (dev.error) field('devices', `unknown (${dev.error})`)
+  else if (dev.source === 'none') field('devices', 'all allowed (no device rules)')
+  else {
+    field('devices', dev.source === 'v2' ? `cgroup2 device program${dev.programs === 1 ? '' : 's'} (${dev.programs}); of the usual devices it allows:` : 'cgroup v1 devices.list:')
+    for (const rule of dev.rules) field('', rule)
+  }
 
   if (r.notes.length > 0) {
     out.push('', p.bold('NOTES'))

@@ -15,6 +15,7 @@ import {findHostReference, kernelNumbersNetMnt} from '../ns/host.js'
 import {NamespaceEntry, PidLevel, namespaceEntries, pairNspid, pidnsAncestry} from './namespaces.js'
 import {readUtsNames} from './uts.js'
 import {verdictFor} from './verdict.js'
+import {readDeviceRules, readRootReadOnly, readSeccompFilters} from '../security/inspect.js'
 
 export interface IdSet {
   real: number
@@ -59,8 +60,21 @@ export interface InspectReport {
     inheritable: CapabilitySet
     ambient: CapabilitySet
   }
-  seccomp: {mode: 'disabled' | 'strict' | 'filter'; filters: number}
+  seccomp: {
+    mode: 'disabled' | 'strict' | 'filter'
+    filters: number
+    /** Instructions of each filter, newest first, read back from the kernel (root only). */
+    instructions?: number[]
+    /** What the filters answer for well-known syscalls called with zero arguments (x86_64). */
+    verdicts?: {syscall: string; verdict: string}[]
+    /** Why the filters could not be read back. */
+    readError?: string
+  }
   noNewPrivs: boolean
+  /** Device rules of its cgroups: v1 devices.list, or what the cgroup2 device programs allow of well-known devices. */
+  devices: {source: 'v1' | 'v2' | 'none' | 'unknown'; rules: string[]; programs?: number; error?: string}
+  /** Whether its root is mounted read-only (its mount namespace's mount on "/"); null when unreadable. */
+  rootReadOnly: boolean | null
   /** readlink /proc/PID/root and cwd, as nsx's mount namespace resolves them. */
   root: string | null
   cwd: string | null
@@ -174,12 +188,24 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
     capabilities,
     seccomp: {mode: SECCOMP_MODES[status.seccomp] ?? 'disabled', filters: status.seccompFilters},
     noNewPrivs: status.noNewPrivs,
+    devices: {source: 'unknown', rules: [], error: 'not read from a fixture tree'},
+    rootReadOnly: readRootReadOnly(pid, root),
     root: readRoot(pid, log, root) ?? null,
     cwd: readCwd(pid, log, root) ?? null,
     uts,
     denied: null,
   }
   if (utsError !== undefined) report.utsError = utsError
+  if (root === '/proc') {
+    // The live system only: the executor reads the kernel's view (ptrace, bpf).
+    if (report.seccomp.mode === 'filter') {
+      const back = readSeccompFilters(pid)
+      if ('error' in back) report.seccomp.readError = back.error
+      else Object.assign(report.seccomp, back)
+    }
+    const dev = readDeviceRules(memberships)
+    report.devices = 'error' in dev ? {source: 'unknown', rules: [], error: dev.error} : dev
+  }
   report.notes = notesFor(report, root)
 
   // Never describe two processes as one: a pid reused meanwhile has another start time.

@@ -20,6 +20,10 @@ export type SecurityOp =
   | {op: 'shm-size'; bytes: number}
   | {op: 'oom-score-adj'; value: number}
   | {op: 'rlimit'; name: string; soft: number; hard: number}
+  /** For nsx inspect: print a process's seccomp filters (ptrace-stopped briefly) and exit. */
+  | {op: 'seccomp-dump'; pid: number}
+  /** For nsx inspect: print the device programs in effect on a cgroup2 directory and exit. */
+  | {op: 'devices-dump'; cgroup: string}
 
 export type SecurityOpName = SecurityOp['op']
 
@@ -36,6 +40,8 @@ export const SECURITY_ENCODERS: {[N in SecurityOpName]: Encoder<N>} = {
   'shm-size': (o) => [String(o.bytes)],
   'oom-score-adj': (o) => [String(o.value)],
   rlimit: (o) => [String(ULIMITS[o.name]), String(o.soft), String(o.hard)],
+  'seccomp-dump': (o) => [String(o.pid)],
+  'devices-dump': (o) => [o.cgroup],
 }
 
 export const SECURITY_OP_NAMES = Object.keys(SECURITY_ENCODERS) as SecurityOpName[]
@@ -69,6 +75,10 @@ export function describeSecurityOp(op: SecurityOp): {action: string; needs: stri
       return {action: `remount /dev/shm with ${op.bytes} bytes`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
     case 'oom-score-adj':
       return {action: `set oom_score_adj to ${op.value}`, needs: op.value < 0 ? 'CAP_SYS_RESOURCE' : '-'}
+    case 'seccomp-dump':
+      return {action: `read the seccomp filters of pid ${op.pid} (stopped meanwhile with ptrace) and print them`, needs: 'CAP_SYS_ADMIN, ptrace access'}
+    case 'devices-dump':
+      return {action: `print the device programs in effect on ${op.cgroup}`, needs: 'CAP_SYS_ADMIN (CAP_BPF)'}
     case 'rlimit':
       return {action: `set the ${op.name} limit to ${op.soft < 0 ? 'unlimited' : op.soft}:${op.hard < 0 ? 'unlimited' : op.hard}`, needs: 'CAP_SYS_RESOURCE to raise a hard limit'}
   }

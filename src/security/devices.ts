@@ -89,41 +89,67 @@ export function deviceProgram(rules: readonly DeviceRule[]): BpfInsn[] {
   return prog
 }
 
+/** Instructions back from their executor/kernel form (8 bytes each, little-endian). */
+export function decodeBpfProgram(hex: string): BpfInsn[] {
+  const b = Buffer.from(hex, 'hex')
+  const out: BpfInsn[] = []
+  for (let i = 0; i + 8 <= b.length; i += 8) out.push({code: b[i], dst: b[i + 1] & 0xf, src: b[i + 1] >> 4, off: b.readInt16LE(i + 2), imm: b.readInt32LE(i + 4)})
+  return out
+}
+
 /**
- * Run the program over one access, as the kernel would (for the tests and for `nsx inspect`
- * explaining a rule set): 1 allowed, 0 denied.
+ * Run a device program over one access, as the kernel would: 1 allowed, 0 denied. Knows the
+ * instructions device programs use (ours, and runc's and crun's: 32- and 64-bit moves, and,
+ * shifts, conditional jumps); anything else throws, and the caller says it was not evaluated.
  */
 export function runDeviceProgram(prog: readonly BpfInsn[], type: 'b' | 'c', major: number, minor: number, access: string): number {
   const reg = new Array<bigint>(11).fill(0n)
   const ctx = [BigInt(DEV_TYPE[type] | ([...access].reduce((m, c) => m | ACCESS[c], 0) << 16)), BigInt(major), BigInt(minor)]
   const u64 = (v: bigint) => BigInt.asUintN(64, v)
+  const u32 = (v: bigint) => BigInt.asUintN(32, v)
   for (let pc = 0; pc < prog.length; pc++) {
     const p = prog[pc]
     const imm = u64(BigInt(p.imm))
-    switch (p.code) {
-      case LDX_MEM_W:
-        reg[p.dst] = ctx[p.off / 4]
-        break
-      case ALU64_AND_K:
-        reg[p.dst] &= imm
-        break
-      case ALU64_RSH_K:
-        reg[p.dst] >>= imm
-        break
-      case MOV64_X:
-        reg[p.dst] = reg[p.src]
-        break
-      case MOV64_K:
-        reg[p.dst] = imm
-        break
-      case JNE_K:
-        if (reg[p.dst] !== imm) pc += p.off
-        break
-      case EXIT:
-        return Number(reg[0])
-      default:
-        throw new Error(`device program: unknown instruction ${p.code}`)
+    const cls = p.code & 0x07
+    const src = p.code & 0x08 ? reg[p.src] : imm
+    if (p.code === LDX_MEM_W) {
+      if (p.src !== 1 || p.off % 4 !== 0 || p.off > 8) throw new Error(`device program: load from ${p.off}`)
+      reg[p.dst] = ctx[p.off / 4]
+      continue
     }
+    if (cls === 0x07 || cls === 0x04) {
+      // ALU64 (7) or ALU (4, 32-bit: the result's upper half is zeroed)
+      const op = p.code & 0xf0
+      let v: bigint
+      const a = cls === 0x04 ? u32(reg[p.dst]) : reg[p.dst]
+      const b = cls === 0x04 ? u32(src) : src
+      if (op === 0xb0) v = b
+      else if (op === 0x50) v = a & b
+      else if (op === 0x40) v = a | b
+      else if (op === 0x70) v = a >> b
+      else if (op === 0x60) v = a << b
+      else if (op === 0x00) v = a + b
+      else if (op === 0x10) v = a - b
+      else throw new Error(`device program: instruction ${p.code.toString(16)}`)
+      reg[p.dst] = cls === 0x04 ? u32(v) : u64(v)
+      continue
+    }
+    if (cls === 0x05 || cls === 0x06) {
+      // JMP (5) or JMP32 (6)
+      const op = p.code & 0xf0
+      if (op === 0x90) return Number(u32(reg[0])) // EXIT
+      if (op === 0x00) {
+        pc += p.off
+        continue
+      }
+      const a = cls === 0x06 ? u32(reg[p.dst]) : reg[p.dst]
+      const b = cls === 0x06 ? u32(src) : src
+      const taken = op === 0x10 ? a === b : op === 0x50 ? a !== b : op === 0x20 ? a > b : op === 0x30 ? a >= b : op === 0xa0 ? a < b : op === 0xb0 ? a <= b : op === 0x40 ? (a & b) !== 0n : undefined
+      if (taken === undefined) throw new Error(`device program: jump ${p.code.toString(16)}`)
+      if (taken) pc += p.off
+      continue
+    }
+    throw new Error(`device program: instruction ${p.code.toString(16)}`)
   }
   throw new Error('device program: fell off the end')
 }

@@ -207,3 +207,37 @@ test('nsx exec in a container loads the container\'s filter: the same verdicts a
   const priv = f.nsx(['exec', '--privileged', 'sec-exec', 'sh', '-c', 'grep -E "^Seccomp:" /proc/self/status'])
   assert.equal(priv.stdout, 'Seccomp:\t0\n', priv.stderr)
 })
+
+test('nsx inspect reads the filter back (instructions, verdicts), the device rules and the read-only root of a container process', async (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  const d = f.nsx(['run', '-d', '--name', 'sec-inspect', '--read-only', '--device', '/dev/fuse', '--layer', f.base, '--', 'probe', 'wait-signal'])
+  assert.equal(d.status, 0, d.stderr)
+  t.after(() => f.nsx(['stop', '-t', '0', 'sec-inspect']))
+  const ps = JSON.parse(f.nsx(['ps', '--json']).stdout) as Array<{name: string; pid: number}>
+  const entry = ps.find((c) => c.name === 'sec-inspect')
+  assert.ok(entry, JSON.stringify(ps))
+  // The command is the init's only child.
+  const init = entry.pid
+  const child = Number(run('pgrep', ['-P', String(init)]).stdout.trim().split('\n')[0])
+  const r = f.nsx(['inspect', '--json', String(child)])
+  assert.equal(r.status, 0, r.stderr)
+  const rep = JSON.parse(r.stdout) as {seccomp: {mode: string; filters: number; instructions: number[]; verdicts: {syscall: string; verdict: string}[]}; devices: {source: string; programs: number; rules: string[]}; rootReadOnly: boolean}
+  assert.equal(rep.seccomp.mode, 'filter')
+  assert.equal(rep.seccomp.filters, 1)
+  assert.equal(rep.seccomp.instructions.length, 1)
+  assert.ok(rep.seccomp.instructions[0] > 500, String(rep.seccomp.instructions))
+  const v = new Map(rep.seccomp.verdicts.map((x) => [x.syscall, x.verdict]))
+  for (const s of ['mount', 'unshare', 'keyctl', 'add_key', 'kexec_load', 'open_by_handle_at', 'bpf', 'perf_event_open']) assert.equal(v.get(s), 'errno EPERM', s)
+  for (const s of ['read', 'write', 'execve', 'ptrace']) assert.equal(v.get(s), 'allow', s)
+  assert.equal(v.get('clone3'), 'errno ENOSYS')
+  assert.equal(v.get('mseal'), 'errno ENOSYS')
+  assert.equal(rep.rootReadOnly, true)
+  assert.equal(rep.devices.source, 'v2')
+  assert.equal(rep.devices.programs, 1)
+  assert.deepEqual(rep.devices.rules, ['null (c 1:3) rwm', 'zero (c 1:5) rwm', 'full (c 1:7) rwm', 'random (c 1:8) rwm', 'urandom (c 1:9) rwm', 'tty (c 5:0) rwm', 'console (c 5:1) rwm', 'ptmx (c 5:2) rwm', 'pts/0 (c 136:0) rwm', 'fuse (c 10:229) rwm'])
+  // The process was stopped only for the read: it still answers a signal.
+  const text = f.nsx(['inspect', String(child)])
+  assert.match(text.stdout, /seccomp +filter \(1 filter, \d+ instructions\)/)
+  assert.match(text.stdout, /root +read-only/)
+})
