@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
 import {gatherReport, InspectReport} from '../src/inspect/report.js'
+import {resolvePidArg} from '../src/enter/target.js'
 import {renderReport} from '../src/inspect/render-report.js'
 import {palette} from '../src/render/colour.js'
 
@@ -20,12 +21,12 @@ Reading another process's namespaces needs ptrace access to it (root, or its own
   ]
 
   static override args = {
-    pid: Args.string({description: 'The process to inspect (a pid as seen from nsx\'s pid namespace)', required: true}),
+    pid: Args.string({description: 'The process to inspect: a pid as seen from nsx\'s pid namespace, or a running container\'s name or id prefix (its init, PID 1 inside)', required: true}),
   }
 
   async run(): Promise<InspectReport> {
     const {args} = await this.parse(Inspect)
-    const report = gatherReport(args.pid)
+    const report = gatherReport(args.pid, {resolvePid: resolvePidArg})
     if (!this.jsonEnabled()) process.stdout.write(renderReport(report, palette()))
     if (report.denied) process.stderr.write(`nsx inspect: ${report.denied}\n`)
     return report

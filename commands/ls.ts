@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
 import {COLUMN_HELP, COLUMN_NAMES} from '../src/ns/columns.js'
 import {runLs} from '../src/ns/ls-main.js'
+import {resolvePidArg} from '../src/enter/target.js'
 
 export default class Ls extends NsxCommand {
   static override summary = 'List every namespace on the host, and what holds it'
@@ -39,7 +40,7 @@ Processes that exit during the scan are skipped. What nsx may not read is summar
     output: Flags.string({char: 'o', description: 'Columns to print, comma-separated; a leading + appends to the defaults', helpValue: 'LIST'}),
     'output-all': Flags.boolean({description: 'Print all columns'}),
     type: Flags.string({char: 't', description: 'Only namespaces of this type (repeatable, or comma-separated)', multiple: true, helpValue: 'TYPE'}),
-    task: Flags.string({char: 'p', description: 'Only namespaces this process holds (as a process, a thread or an fd)', helpValue: 'PID'}),
+    task: Flags.string({char: 'p', description: 'Only namespaces this process holds (as a process, a thread or an fd); a running container\'s name or id prefix means its init', helpValue: 'PID|NAME'}),
     tree: Flags.string({char: 'T', description: 'Draw a tree by process (the default), parent or owner', helpValue: 'process|parent|owner'}),
     list: Flags.boolean({char: 'l', description: 'A flat list instead of a tree'}),
     noheadings: Flags.boolean({char: 'n', description: 'Do not print the header line'}),
@@ -56,13 +57,14 @@ Processes that exit during the scan are skipped. What nsx may not read is summar
 
   async run(): Promise<void> {
     // The fast path's code (bin/nsx normally runs it without oclif): one parser, one behaviour.
-    const outcome = await runLs(this.argv)
+    const outcome = await runLs(this.argv, resolvePidArg)
     if (outcome.kind === 'help') {
       const {loadHelpClass} = await import('@oclif/core')
       const Help = await loadHelpClass(this.config)
       await new Help(this.config).showHelp(['ls'])
       return
     }
-    process.exitCode = outcome.exitCode
+    // With the resolver given, runLs never hands the line back ('oclif').
+    process.exitCode = outcome.kind === 'done' ? outcome.exitCode : 1
   }
 }

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
 import {writeOut} from '../src/cli/fast.js'
 import {executePstree} from '../src/pidns/run.js'
+import {resolvePidArg} from '../src/enter/target.js'
 import type {ProcessTree} from '../src/pidns/tree.js'
 
 export default class Pstree extends NsxCommand {
@@ -27,7 +28,7 @@ Exit status: 0, or 1 with one line on stderr for a PID that is invalid, gone, a 
   static override enableJsonFlag = true
 
   static override args = {
-    pid: Args.string({description: 'show the subtree of this process (default: the whole host)', required: false}),
+    pid: Args.string({description: 'show the subtree of this process (default: the whole host): a pid, or a running container\'s name or id prefix (its init)', required: false}),
   }
 
   static override flags = {
@@ -48,6 +49,7 @@ Exit status: 0, or 1 with one line on stderr for a PID that is invalid, gone, a 
     const {args, flags} = await this.parse(Pstree)
     const out = executePstree({
       pid: args.pid,
+      resolvePid: resolvePidArg,
       ns: flags.ns,
       arguments: flags.arguments,
       uidChanges: flags['uid-changes'],

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
 import {gatherUidmap, IdRequest, UidmapReport} from '../src/inspect/uidmap.js'
+import {resolvePidArg} from '../src/enter/target.js'
 import {renderUidmap} from '../src/inspect/render-uidmap.js'
 import {palette} from '../src/render/colour.js'
 
@@ -19,7 +20,7 @@ With --uid or --gid, translates an id inside the process's user namespace to the
   ]
 
   static override args = {
-    pid: Args.string({description: 'The process whose user namespaces to show', required: true}),
+    pid: Args.string({description: 'The process whose user namespaces to show: a pid, or a running container\'s name or id prefix (its init)', required: true}),
   }
 
   static override flags = {
@@ -32,7 +33,7 @@ With --uid or --gid, translates an id inside the process's user namespace to the
     const {args, flags, raw} = await this.parse(Uidmap)
     // One translation per --uid/--gid, in command-line order (flags.uid and flags.gid lose the interleaving).
     const ids = raw.flatMap<IdRequest>((t) => (t.type === 'flag' && (t.flag === 'uid' || t.flag === 'gid') ? [{kind: t.flag, arg: t.input}] : []))
-    const report = gatherUidmap(args.pid, {ids, toInside: flags['to-inside']})
+    const report = gatherUidmap(args.pid, {ids, toInside: flags['to-inside'], resolvePid: resolvePidArg})
     if (!this.jsonEnabled()) process.stdout.write(renderUidmap(report, palette()))
     return report
   }

@@ -6,10 +6,17 @@ import {GetoptError} from './getopt.js'
  * before loading oclif, which would cost more than the work itself. What they share: how a
  * failure becomes one line on stderr and exit 1, and how output is written.
  */
-export type FastOutcome = {kind: 'help'} | {kind: 'done'; exitCode: number}
+export type FastOutcome = {kind: 'help'} | {kind: 'oclif'} | {kind: 'done'; exitCode: number}
 
 /** Thrown by a fast path's body for --help: oclif prints the help. */
 export const HELP = Symbol('help')
+
+/**
+ * Thrown by a fast path's body for what only the oclif command can do (a container's name
+ * where a pid goes: resolving it takes the container domain, which the inspection domains
+ * stand below): bin/nsx hands the whole command line over to oclif.
+ */
+export const VIA_OCLIF = Symbol('via-oclif')
 
 export async function runFast(command: string, body: () => Promise<void> | void): Promise<FastOutcome> {
   try {
@@ -17,6 +24,7 @@ export async function runFast(command: string, body: () => Promise<void> | void)
     return {kind: 'done', exitCode: 0}
   } catch (err) {
     if (err === HELP) return {kind: 'help'}
+    if (err === VIA_OCLIF) return {kind: 'oclif'}
     // A usage error, not nsx's failure: one line, exit 1, as oclif's would be.
     const {line, exitCode} = describeError(err instanceof GetoptError ? new NsxError(err.message) : err, 1)
     process.stderr.write(`nsx ${command}: ${line}\n`)

@@ -1,6 +1,7 @@
 import {NsxError} from '../cli/errors.js'
 import {parsePid, requireProcess, type Target, type TargetResolver} from '../proc/target.js'
 import {readStat, readStatus} from '../proc/process.js'
+import {containerResolver} from '../container/target.js'
 
 export type {Target, TargetResolver} from '../proc/target.js'
 
@@ -26,7 +27,7 @@ const pidResolver: TargetResolver = {
  * `() => import('../container/target.js').then((m) => m.containerResolver)`.
  * Loaders are imported only when a spec is not a pid, so `nsx enter PID` stays fast.
  */
-export const NAMED_TARGET_LOADERS: Array<() => Promise<TargetResolver>> = [() => import('../container/target.js').then((m) => m.containerResolver)]
+export const NAMED_TARGET_LOADERS: Array<() => Promise<TargetResolver>> = [() => Promise.resolve(containerResolver)]
 
 /** Whether a leading argument (`nsx enter SPEC cmd`) names a target rather than the command. */
 export async function isTargetSpec(spec: string): Promise<boolean> {
@@ -44,4 +45,16 @@ export async function resolveTarget(spec: string): Promise<Target> {
   }
   const kinds = NAMED_TARGET_LOADERS.length > 0 ? 'a pid or a container name' : 'a pid'
   throw new NsxError(`invalid target '${spec}': expected ${kinds}`)
+}
+
+/**
+ * The pid argument of the inspection commands (inspect, pstree, uidmap, ls -p, top): a pid as
+ * typed, or a running container's name or unique id prefix, meaning its init (PID 1 inside).
+ * One resolver with enter's: the commands layer passes it down to the inspection code
+ * (src/proc/target.ts PidResolver), whose fast paths hand a name over to oclif.
+ */
+export function resolvePidArg(arg: string | undefined, what = 'pid'): number {
+  if (arg === undefined || arg === '' || /^\d+$/.test(arg) || arg.startsWith('-')) return parsePid(arg, what)
+  if (containerResolver.claims(arg)) return containerResolver.resolve(arg).pid
+  throw new NsxError(`no such process or container: ${arg} (expected a pid, or the name or id of a running container)`)
 }

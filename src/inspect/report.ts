@@ -1,7 +1,7 @@
 import {NsxError} from '../cli/errors.js'
 import {AccessLog, PROC_ROOT, SYS_ROOT} from '../proc/fs.js'
 import {readCommandLine, readCwd, readRoot, readStat, readStatus} from '../proc/process.js'
-import {parsePid, requireProcess} from '../proc/target.js'
+import {PidResolver, pidOrOclif, requireProcess} from '../proc/target.js'
 import {refuseZombie} from './target.js'
 import {userName} from '../proc/users.js'
 import {CapabilitySet, describeCapabilities, readLastCap} from '../proc/capabilities.js'
@@ -86,6 +86,8 @@ export interface InspectReport {
 }
 
 export interface GatherOptions {
+  /** pid or container name -> pid (the commands layer's resolver); default: a pid as typed. */
+  resolvePid?: PidResolver
   procRoot?: string
   sysRoot?: string
   /** Count the processes sharing each namespace (a scan of /proc). Default true. */
@@ -100,7 +102,7 @@ const SECCOMP_MODES = ['disabled', 'strict', 'filter'] as const
 export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectReport {
   const root = opts.procRoot ?? PROC_ROOT
   const sysRoot = opts.sysRoot ?? SYS_ROOT
-  const pid = parsePid(pidArg)
+  const pid = (opts.resolvePid ?? pidOrOclif)(pidArg)
   const {status} = requireProcess(pid, {}, root)
   refuseZombie(pid, status)
   const started = readStat(pid, root)?.starttime

@@ -1,7 +1,7 @@
 import {NsxError} from '../cli/errors.js'
 import {PROC_ROOT} from '../proc/fs.js'
 import {readStat} from '../proc/process.js'
-import {parsePid, requireProcess} from '../proc/target.js'
+import {PidResolver, pidOrOclif, requireProcess} from '../proc/target.js'
 import {refuseZombie} from './target.js'
 import {discoverNamespaces, Discovery} from '../ns/discover.js'
 import {
@@ -31,6 +31,8 @@ export interface UidmapRequest {
   ids?: readonly IdRequest[]
   toInside?: boolean
   procRoot?: string
+  /** pid or container name -> pid (the commands layer's resolver); default: a pid as typed. */
+  resolvePid?: PidResolver
 }
 
 export interface IdRequest {
@@ -47,7 +49,7 @@ export function parseId(arg: string, kind: IdKind): number {
 /** The user-namespace chain of a process, with translations of the ids asked for. */
 export function gatherUidmap(pidArg: string, req: UidmapRequest = {}): UidmapReport {
   const root = req.procRoot ?? PROC_ROOT
-  const pid = parsePid(pidArg)
+  const pid = (req.resolvePid ?? pidOrOclif)(pidArg)
   // Validate every argument before touching the process, so bad input fails the same way always.
   const wanted: [IdKind, number][] = (req.ids ?? []).map(({kind, arg}) => [kind, parseId(arg, kind)])
   if (req.toInside && wanted.length === 0) throw new NsxError('--to-inside translates the id given with --uid or --gid: give one')

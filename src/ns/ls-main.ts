@@ -1,5 +1,6 @@
 import {FastOutcome, HELP, runFast, writeOut} from '../cli/fast.js'
 import {GetoptError, OptionSpec, getoptAnywhere} from '../cli/getopt.js'
+import type {PidResolver} from '../proc/target.js'
 import {LsOptions, executeLs, jsonText} from './ls-run.js'
 import {normaliseTreeArgs} from './ls-options.js'
 import {packageVersion} from '../cli/version.js'
@@ -77,12 +78,13 @@ export function parseLsArgs(argv: readonly string[]): LsOptions | 'help' | 'vers
   return o
 }
 
-export function runLs(argv: readonly string[]): Promise<FastOutcome> {
+/** @param resolvePid -p's resolver: oclif's command passes the one that knows containers. */
+export function runLs(argv: readonly string[], resolvePid?: PidResolver): Promise<FastOutcome> {
   return runFast('ls', async () => {
     const o = parseLsArgs(argv)
     if (o === 'help') throw HELP
     if (o === 'version') return void (await writeOut(`nsx ls ${packageVersion()}\n`))
-    const out = executeLs(o)
+    const out = executeLs({...o, resolvePid})
     await writeOut('json' in out ? jsonText(out.json) : out.text)
   })
 }

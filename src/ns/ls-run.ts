@@ -1,7 +1,7 @@
 import {readlinkSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import {PROC_ROOT} from '../proc/fs.js'
-import {parsePid, requireProcess} from '../proc/target.js'
+import {PidResolver, pidOrOclif, requireProcess} from '../proc/target.js'
 import {palette} from '../render/colour.js'
 import {glyphsFor} from '../render/tree.js'
 import {COLUMN_HELP, COLUMN_NAMES, ColumnName, DisplayRow, NUMBER_COLUMNS, filterValue, jsonValue, parseColumns, renderListing} from './columns.js'
@@ -19,6 +19,8 @@ import {NetnsIds} from './netnsid.js'
  * in bin/nsx (which skips loading oclif): validation, discovery, listing, rendering.
  */
 export interface LsOptions {
+  /** -p's pid or container name -> pid (the commands layer's resolver); default: a pid as typed. */
+  resolvePid?: PidResolver
   output?: string
   outputAll?: boolean
   type?: string[]
@@ -47,9 +49,9 @@ export interface LsOptions {
  * link is the one every process has: a zombie keeps only its pid and user links, and lsns -p
  * lists those two.
  */
-function checkTask(arg: string | undefined): number | undefined {
+function checkTask(arg: string | undefined, resolvePid: PidResolver): number | undefined {
   if (arg === undefined) return undefined
-  const pid = parsePid(arg, 'pid')
+  const pid = resolvePid(arg, 'pid')
   requireProcess(pid, {allowKernelThread: true})
   try {
     readlinkSync(`${PROC_ROOT}/${pid}/ns/user`)
@@ -97,7 +99,7 @@ export function executeLs(o: LsOptions): {json: unknown} | {text: string} {
   const filter: FilterNode | undefined = o.filter === undefined ? undefined : parseFilter(o.filter, COLUMN_NAMES)
   const filtered = filter === undefined ? new Set<string>() : filterColumns(filter)
   const inode = parseInode(o.namespace)
-  const pid = checkTask(o.task)
+  const pid = checkTask(o.task, o.resolvePid ?? pidOrOclif)
   const json = o.json === true
   // --json without -o is the whole document, flat unless a tree was asked for; with -o, lsns -J's shape.
   const fullJson = json && o.output === undefined && !o.outputAll

@@ -2,7 +2,7 @@ import {NsxError} from '../cli/errors.js'
 import {formatJson} from '../ns/json-output.js'
 import {palette} from '../render/colour.js'
 import {ASCII_GLYPHS, glyphsFor} from '../render/tree.js'
-import {parsePid, requireProcess} from '../proc/target.js'
+import {PidResolver, pidOrOclif, requireProcess} from '../proc/target.js'
 import {ProcSnapshot} from './snapshot.js'
 import {ProcessTree, buildTree, parsePidNsArg} from './tree.js'
 import {describeByIoctl} from './relations.js'
@@ -11,6 +11,8 @@ import {renderProcessTree} from './render.js'
 /** `nsx pstree` from parsed options to output, shared by the oclif command and the fast path. */
 export interface PstreeOptions {
   pid?: string
+  /** pid or container name -> pid (the commands layer's resolver); default: a pid as typed. */
+  resolvePid?: PidResolver
   ns?: string
   arguments?: boolean
   uidChanges?: boolean
@@ -33,7 +35,7 @@ export interface PstreeOutcome {
 export function executePstree(o: PstreeOptions): PstreeOutcome {
   if (o.pid !== undefined && o.ns !== undefined) throw new NsxError('give a PID or --ns, not both')
   if (o.showParents && o.pid === undefined) throw new NsxError('--show-parents needs a PID')
-  const pid = o.pid === undefined ? undefined : requireProcess(parsePid(o.pid)).pid
+  const pid = o.pid === undefined ? undefined : requireProcess((o.resolvePid ?? pidOrOclif)(o.pid)).pid
   const ns = o.ns === undefined ? undefined : parsePidNsArg(o.ns)
 
   const snap = ProcSnapshot.read()

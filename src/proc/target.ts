@@ -1,5 +1,6 @@
 import {existsSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
+import {VIA_OCLIF} from '../cli/fast.js'
 import {PROC_ROOT} from './fs.js'
 import {ProcStatus, readStatus} from './process.js'
 
@@ -12,6 +13,18 @@ export function parsePid(arg: string | undefined, what = 'pid'): number {
     throw new NsxError(`invalid ${what} '${arg}': expected a positive integer up to 4194304`)
   }
   return pid
+}
+
+/**
+ * How an inspection command turns its pid argument into a pid. The commands layer passes the
+ * one resolver that also knows containers (src/enter/target.ts resolvePidArg); without it, a
+ * pid as typed, and a name (a word that is no number) goes to oclif's command, which has it.
+ */
+export type PidResolver = (arg: string | undefined, what?: string) => number
+
+export const pidOrOclif: PidResolver = (arg, what) => {
+  if (arg !== undefined && arg !== '' && !/^\d+$/.test(arg) && !arg.startsWith('-')) throw VIA_OCLIF
+  return parsePid(arg, what)
 }
 
 export interface ResolvedProcess {

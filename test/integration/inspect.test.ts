@@ -284,7 +284,7 @@ test('bad pids fail with one line and exit 1: non-numeric, negative, exited, zom
   if (!needRoot(t)) return
   const procs = new TestProcesses()
   t.after(() => procs.killAll())
-  assertOneLineError(nsx(['inspect', 'abc']), 1, /invalid pid 'abc'/)
+  assertOneLineError(nsx(['inspect', 'abc']), 1, /no such process or container: abc/)
   assertOneLineError(nsx(['inspect', '--', '-3']), 1, /invalid pid '-3'/)
   assertOneLineError(nsx(['inspect']), 1, /missing pid/)
   // An exited, reaped process.

@@ -539,7 +539,7 @@ test('bad input: one line on stderr naming the problem (and the valid names), ex
   const gone = procs.spawn('true', [])
   await new Promise((r) => gone.once('exit', r))
   const cases: [string[], RegExp][] = [
-    [['-p', 'abc'], /invalid pid 'abc'/],
+    [['-p', 'abc'], /no such process or container: abc/],
     [['-p', '-5'], /invalid pid|expected/],
     [['-p', '0'], /invalid pid '0'/],
     [['-p', '4194304'], /no such process: 4194304/],

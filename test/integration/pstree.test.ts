@@ -271,7 +271,7 @@ test('bad PIDs and namespaces: one line on stderr, exit 1, no stack trace', asyn
   assert.ok(!existsSync(`/proc/${exited}`))
   const thread = readdirSync(`/proc/${process.pid}/task`).map(Number).find((x) => x !== process.pid)!
   const cases: [string[], RegExp][] = [
-    [['abc'], /invalid pid 'abc'/],
+    [['abc'], /no such process or container: abc/],
     [['-1'], /invalid pid '-1'/],
     [['12x'], /invalid pid '12x'/],
     [['99999999'], /invalid pid '99999999'/],

@@ -164,7 +164,7 @@ test('bad input fails in one line with exit 1: pids, ids, --to-inside alone, a p
   const procs = new TestProcesses()
   t.after(() => procs.killAll())
   const self = String(process.pid)
-  assertOneLineError(nsx(['uidmap', 'abc']), 1, /invalid pid 'abc'/)
+  assertOneLineError(nsx(['uidmap', 'abc']), 1, /no such process or container: abc/)
   assertOneLineError(nsx(['uidmap', '0']), 1, /invalid pid '0'/)
   assertOneLineError(nsx(['uidmap', self, '--uid', 'root']), 1, /invalid uid 'root'/)
   assertOneLineError(nsx(['uidmap', self, '--uid=-1']), 1, /invalid uid '-1'/)

@@ -168,7 +168,7 @@ test('bin/nsx inspect on a fixture tree: --json carries the report, the table sh
   assert.match(text.stdout, /^seccomp\s+filter \(1 filter\)$/m)
   assert.doesNotMatch(text.stdout, /\u001b\[/, 'no colour when stdout is not a terminal')
   assertOneLineError(nsx(['inspect', '2'], {env}), 1, /kernel thread/)
-  assertOneLineError(nsx(['inspect', 'abc'], {env}), 1, /invalid pid 'abc'/)
+  assertOneLineError(nsx(['inspect', 'abc'], {env}), 1, /no such process or container: abc/)
   assertOneLineError(nsx(['inspect'], {env}), 1, /missing pid/)
 })
 
