@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
 import {SORT_KEYS, SortKey} from '../src/cgroup/arrange.js'
 import {executeTop} from '../src/tui/top.js'
+import {containerInitPid} from '../src/enter/target.js'
 
 export default class Top extends NsxCommand {
   static override summary = 'Live dashboard of cgroup usage: CPU, memory, pids, IO and pressure per cgroup'
@@ -20,7 +21,7 @@ With --batch (or when stdout or stdin is not a terminal), prints snapshots with 
   ]
 
   static override args = {
-    cgroup: Args.string({description: 'Show only this cgroup and its descendants (a path such as /system.slice)', required: false}),
+    cgroup: Args.string({description: 'Show only this cgroup and its descendants (a path such as /system.slice), or a running container (its name or id prefix)', required: false}),
   }
 
   static override flags = {
@@ -33,7 +34,9 @@ With --batch (or when stdout or stdin is not a terminal), prints snapshots with 
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(Top)
-    await executeTop({...flags, cgroup: args.cgroup, json: this.jsonEnabled()})
+    // A word without a slash may be a running container (name or id prefix): its cgroups.
+    const pid = args.cgroup === undefined || args.cgroup.includes('/') ? undefined : containerInitPid(args.cgroup)
+    await executeTop({...flags, cgroup: args.cgroup, container: pid === undefined ? undefined : {pid}, json: this.jsonEnabled()})
     // JSON lines were streamed as they came; nothing left for oclif to print.
     return undefined
   }

@@ -16,7 +16,7 @@ export interface ArrangedRow {
 export interface ArrangeOptions {
   sort: SortKey
   flat?: boolean
-  /** Keep rows whose path contains this (case-insensitive), and their ancestors in a tree. */
+  /** Keep rows whose path or container name contains this (case-insensitive), and their ancestors in a tree. */
   filter?: string
   collapsed?: ReadonlySet<string>
 }
@@ -53,7 +53,7 @@ export function nextSortKey(key: SortKey): SortKey {
 export function arrange(stats: CgroupStats[], opts: ArrangeOptions): ArrangedRow[] {
   const cmp = compareBy(opts.sort)
   const needle = opts.filter?.toLowerCase()
-  const matches = (s: CgroupStats) => needle === undefined || needle === '' || s.path.toLowerCase().includes(needle)
+  const matches = (s: CgroupStats) => needle === undefined || needle === '' || s.path.toLowerCase().includes(needle) || (s.unit?.name.toLowerCase().includes(needle) ?? false)
   if (opts.flat) {
     return stats
       .filter(matches)

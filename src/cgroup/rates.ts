@@ -44,6 +44,7 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
   }
   if (into !== undefined) {
     into.path = cur.path
+    into.unit = cur.unit
     into.identity = cur.identity
     into.hierarchies = cur.hierarchies
     into.cpuReadAt = cur.cpuReadAt
@@ -73,6 +74,7 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
   // Spelled out rather than spread: one object shape, built fast for hundreds of rows.
   return {
     path: cur.path,
+    unit: cur.unit,
     identity: cur.identity,
     hierarchies: cur.hierarchies,
     cpuReadAt: cur.cpuReadAt,

@@ -6,6 +6,8 @@ import {CgroupStats} from './rates.js'
 /** The --json shape of one cgroup (documented in docs/cgroups.md and docs/schemas/). */
 export interface CgroupJson {
   path: string
+  /** The nsx container this cgroup is (its cgroups in every hierarchy make this one row), or null. */
+  container: {name: string; id: string} | null
   hierarchies: string[]
   tasks: number | null
   procs: number | null
@@ -22,6 +24,7 @@ const round = (v: number | null, digits: number): number | null => (v === null ?
 export function cgroupJson(s: CgroupStats): CgroupJson {
   return {
     path: s.path,
+    container: s.unit === undefined ? null : {name: s.unit.name, id: s.unit.id},
     hierarchies: s.hierarchies,
     tasks: n(s.tasks),
     procs: n(s.procs),

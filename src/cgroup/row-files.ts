@@ -1,14 +1,22 @@
 import {ControlFile, ControlFiles} from './files.js'
-import {parentRel} from './discover.js'
+import type {CgroupUnit} from './snapshot.js'
 import {Hierarchy, MetricSources, dirOf} from './sources.js'
 
 /** The control files of one cgroup (one relative path), opened once and read every refresh. */
 export interface Row {
   path: string
-  /** The parent cgroup's path; undefined for "/". */
-  parent: string | undefined
+  /** The cgroup's path in each of its hierarchies (differs from `path` for a unit's cgroups). */
+  rels: Map<string, string>
+  unit: CgroupUnit | undefined
+  /**
+   * The row whose CPU counter is that of this row's CPU cgroup's parent directory, in the
+   * same hierarchy and file: what an unchanged parent vouches for. Undefined for none.
+   */
+  cpuParent: string | undefined
   hierarchies: string[]
   identity: string
+  /** Where the CPU counter comes from: v1 cpuacct.usage (ns) or v2 cpu.stat (µs). */
+  cpuFrom?: Hierarchy
   cpu?: ControlFile
   memUsage?: ControlFile
   memStat?: ControlFile
@@ -29,12 +37,23 @@ export interface Row {
   procs: Map<string, ControlFile>
 }
 
-/** Open the control files of the cgroup at `path` (relative) in the hierarchies that have it. */
-export function openRow(files: ControlFiles, src: MetricSources, procRoot: string, path: string, hierarchies: string[], identity: string): Row {
-  const has = (h: Hierarchy | undefined): h is Hierarchy => h !== undefined && hierarchies.includes(h.id)
-  const f = (h: Hierarchy, file: string) => files.handle(`${dirOf(h, path)}/${file}`)
-  const row: Row = {path, parent: parentRel(path), hierarchies, identity, procs: new Map()}
-  if (has(src.cpu)) row.cpu = f(src.cpu, src.cpu.version === 1 ? 'cpuacct.usage' : 'cpu.stat')
+/**
+ * Open the control files of the cgroup shown at `path`, at its path `rels` in each hierarchy
+ * that has it. `v2`: the cgroup2 tree, if the collector uses one.
+ */
+export function openRow(files: ControlFiles, src: MetricSources, procRoot: string, path: string, rels: Map<string, string>, identity: string, unit: CgroupUnit | undefined, v2: Hierarchy | undefined): Row {
+  const hierarchies = [...rels.keys()]
+  const has = (h: Hierarchy | undefined): h is Hierarchy => h !== undefined && rels.has(h.id)
+  const f = (h: Hierarchy, file: string) => files.handle(`${dirOf(h, rels.get(h.id)!)}/${file}`)
+  const row: Row = {path, rels, unit, cpuParent: undefined, hierarchies, identity, procs: new Map()}
+  // On a hybrid host a cgroup without a cpuacct one (a container nsx made only in the
+  // cgroup2 tree and the hierarchies of its limits) has its usage in the cgroup2 tree's
+  // cpu.stat, which the kernel keeps for every cgroup2 cgroup (core accounting).
+  const cpuFrom = has(src.cpu) ? src.cpu : has(v2) ? v2 : undefined
+  if (cpuFrom) {
+    row.cpuFrom = cpuFrom
+    row.cpu = f(cpuFrom, cpuFrom.version === 1 ? 'cpuacct.usage' : 'cpu.stat')
+  }
   if (has(src.memory)) {
     const v1 = src.memory.version === 1
     if (!v1 && path === '/') row.meminfo = files.handle(`${procRoot}/meminfo`)

@@ -12,14 +12,14 @@ import {
 } from './counters.js'
 import {ControlFile, ControlFiles} from './files.js'
 import {PROC_ROOT} from '../proc/fs.js'
-import {CgroupSample, SampleView, Snapshot, SortKey, emptySample} from './snapshot.js'
+import {CgroupSample, CgroupUnit, SampleView, Snapshot, SortKey, emptySample} from './snapshot.js'
 import {closeRow, openRow, Row} from './row-files.js'
 import {countProcesses, planTaskCounts, TaskCountPlan} from './task-count.js'
-import {HierarchyWatch, WatchOptions} from './discover.js'
+import {HierarchyWatch, WatchOptions, parentRel} from './discover.js'
 import {Hierarchy, MetricSources, dirOf, metricSources, usedHierarchies} from './sources.js'
 
 // Moved out with the data model and the process counts; exported here too for existing callers.
-export type {CgroupSample, SampleView, Snapshot} from './snapshot.js'
+export type {CgroupSample, CgroupUnit, SampleView, Snapshot} from './snapshot.js'
 export {describeSources} from './sources.js'
 
 export interface CollectorOptions extends WatchOptions {
@@ -27,6 +27,13 @@ export interface CollectorOptions extends WatchOptions {
   procRoot?: string
   /** Only this subtree (a relative cgroup path); "/" for everything. */
   base?: string
+  /** A subtree per hierarchy id (a container's cgroups), instead of one `base` for all. */
+  bases?: ReadonlyMap<string, string>
+  /**
+   * Which cgroups are units (containers), by their directory's name: each unit is one row
+   * whatever the paths of its cgroups in the different hierarchies.
+   */
+  unitOf?: (leaf: string) => CgroupUnit | undefined
   /**
    * Limits (memory, pids, CPU quota) change rarely: they are read on the first refresh and
    * then once every this many refreshes, and carried over in between.
@@ -57,6 +64,8 @@ export class Collector {
   private taskPlans: TaskCountPlan[] | undefined
   private paths: string[] = []
   private limits = new Map<string, Limits>()
+  /** Per hierarchy id, the row key of each path that is not its own key (a unit's cgroups). */
+  private readonly keys = new Map<string, Map<string, string>>()
   private last = new Map<string, CgroupSample>()
   /** The snapshot before the last, whose objects a recycling sample overwrites. */
   private spare = new Map<string, CgroupSample>()
@@ -80,7 +89,11 @@ export class Collector {
     this.hierarchies = usedHierarchies(this.sources)
     this.limitsEvery = options.limitsEvery ?? 5
     this.procRoot = options.procRoot ?? PROC_ROOT
-    for (const h of this.hierarchies) this.watches.set(h.id, new HierarchyWatch(h, options.base ?? '/', options))
+    for (const h of this.hierarchies) {
+      const base = options.bases !== undefined ? options.bases.get(h.id) : (options.base ?? '/')
+      // With per-hierarchy bases, a hierarchy without one has nothing to show.
+      if (base !== undefined) this.watches.set(h.id, new HierarchyWatch(h, base, options))
+    }
   }
 
   /** Hierarchies in which the base path exists (empty: no such cgroup). */
@@ -131,7 +144,7 @@ export class Collector {
       else cgroups.delete(path)
     }
     if (countTasks) {
-      this.taskPlans ??= planTaskCounts(this.sources, this.watches, this.paths, this.rows)
+      this.taskPlans ??= planTaskCounts(this.sources, this.watches, this.paths, this.rows, this.keys)
       countProcesses(this.taskPlans, (f) => this.bytes(f), cgroups)
     }
     if (changed) for (const p of this.limits.keys()) if (!cgroups.has(p)) this.limits.delete(p)
@@ -181,8 +194,9 @@ export class Collector {
 
   /** cgroup.procs of a row, in the hierarchy its process count comes from. */
   procsFileOf(path: string): string | undefined {
-    const h = this.sources.procs.find((x) => this.watches.get(x.id)?.has(path))
-    return h && `${dirOf(h, path)}/cgroup.procs`
+    const row = this.rows.get(path)
+    const h = row && this.sources.procs.find((x) => row.rels.has(x.id))
+    return h && `${dirOf(h, row!.rels.get(h.id)!)}/cgroup.procs`
   }
 
   close(): void {
@@ -206,26 +220,80 @@ export class Collector {
 
   /** Rebuild the rows after cgroups came or went; unchanged cgroups keep their open files. */
   private merge(): void {
-    const map = new Map<string, string[]>()
+    const units = this.findUnits()
+    const map = new Map<string, Map<string, string>>()
+    const unitOfPath = new Map<string, CgroupUnit>()
+    this.keys.clear()
     for (const [id, w] of this.watches) {
+      let keys: Map<string, string> | undefined
       for (const rel of w.nodes.keys()) {
-        let list = map.get(rel)
-        if (!list) map.set(rel, (list = []))
-        list.push(id)
+        let key = rel
+        if (units.size > 0) {
+          const k = unitKey(rel, units)
+          if (k !== undefined) {
+            key = k.key
+            if (k.top) unitOfPath.set(key, k.unit)
+          }
+        }
+        let rels = map.get(key)
+        if (!rels) map.set(key, (rels = new Map()))
+        // Two paths of one hierarchy on one key (a unit's name twice): the second keeps its own.
+        if (rels.has(id)) {
+          key = rel
+          rels = map.get(key)
+          if (!rels) map.set(key, (rels = new Map()))
+        }
+        rels.set(id, rel)
+        if (key !== rel) (keys ??= new Map()).set(rel, key)
       }
+      if (keys) this.keys.set(id, keys)
     }
+    const v2 = this.hierarchies.find((h) => h.version === 2)
     const rows = new Map<string, Row>()
-    for (const [path, hierarchies] of map) {
-      const identity = hierarchies.map((id) => this.watches.get(id)!.inodeOf(path)).join(':')
+    for (const [path, rels] of map) {
+      const identity = [...rels].map(([id, rel]) => this.watches.get(id)!.inodeOf(rel)).join(':')
       const old = this.rows.get(path)
-      if (old && old.identity === identity) rows.set(path, old)
-      else rows.set(path, openRow(this.files, this.sources, this.procRoot, path, hierarchies, identity))
+      const unit = unitOfPath.get(path)
+      if (old && old.identity === identity && old.unit?.name === unit?.name) rows.set(path, old)
+      else rows.set(path, openRow(this.files, this.sources, this.procRoot, path, rels, identity, unit, v2))
     }
     for (const [path, old] of this.rows) if (rows.get(path) !== old) closeRow(this.files, old)
+    // Which row's CPU counter is the parent directory's, in the same hierarchy.
+    for (const row of rows.values()) {
+      row.cpuParent = undefined
+      const h = row.cpuFrom
+      const rel = h && row.rels.get(h.id)
+      const parent = rel === undefined ? undefined : parentRel(rel)
+      if (parent === undefined) continue
+      const key = this.keys.get(h!.id)?.get(parent) ?? parent
+      if (rows.get(key)?.cpuFrom?.id === h!.id) row.cpuParent = key
+    }
     this.rows = rows
     this.taskPlans = undefined
     this.merges++
     this.paths = [...map.keys()].sort()
+  }
+
+  /**
+   * The units among the cgroups (by directory name), each with the path its row takes:
+   * its path in the first hierarchy that has it, the cgroup2 tree first.
+   */
+  private findUnits(): Map<string, {unit: CgroupUnit; path: string}> {
+    const units = new Map<string, {unit: CgroupUnit; path: string}>()
+    const unitOf = this.options.unitOf
+    if (unitOf === undefined) return units
+    const order = [...this.watches.keys()].sort((a, b) => (a === 'v2' ? -1 : b === 'v2' ? 1 : 0))
+    const tried = new Map<string, CgroupUnit | undefined>()
+    for (const id of order) {
+      for (const rel of this.watches.get(id)!.nodes.keys()) {
+        const leaf = rel.slice(rel.lastIndexOf('/') + 1)
+        if (leaf === '' || units.has(leaf)) continue
+        let unit = tried.get(leaf)
+        if (unit === undefined && !tried.has(leaf)) tried.set(leaf, (unit = unitOf(leaf)))
+        if (unit !== undefined) units.set(leaf, {unit, path: rel})
+      }
+    }
+    return units
   }
 
   private bytes(f: ControlFile | undefined): Buffer | undefined {
@@ -245,7 +313,7 @@ export class Collector {
     only: SortKey | undefined,
     reuse?: CgroupSample,
   ): CgroupSample {
-    const s = emptySample(row.path, row.identity, row.hierarchies, reuse)
+    const s = emptySample(row.path, row.identity, row.hierarchies, row.unit, reuse)
     let prev = this.last.get(row.path)
     if (prev && prev.identity !== s.identity) prev = undefined
     if (!countTasks) {
@@ -341,10 +409,11 @@ export class Collector {
     if (!row.cpu) return
     // Except from the cgroup2 root: the kernel fills its usage_usec from system-wide CPU
     // time in whole ticks, not from its children's, so it can stand still while they run.
-    const parentCounts = row.parent !== undefined && (row.parent !== '/' || this.sources.cpu!.version === 1)
+    const cpuParent = row.cpuParent
+    const parentCounts = cpuParent !== undefined && (row.cpuFrom!.version === 1 || parentRel(row.rels.get(row.cpuFrom!.id)!) !== '/')
     if (parentCounts && prev?.cpuUsageUsec !== undefined && prev.cpuReadAt !== undefined) {
-      const parent = now.get(row.parent!)
-      const parentBefore = this.last.get(row.parent!)
+      const parent = now.get(cpuParent!)
+      const parentBefore = this.last.get(cpuParent!)
       if (
         parent?.cpuUsageUsec !== undefined &&
         parent.cpuReadAt !== undefined &&
@@ -367,7 +436,7 @@ export class Collector {
   private readCpuCounter(row: Row, s: CgroupSample): void {
     if (!row.cpu) return
     s.cpuReadAt = performance.now()
-    if (this.sources.cpu!.version === 1) {
+    if (row.cpuFrom!.version === 1) {
       const ns = parseSingleInt(this.bytes(row.cpu))
       s.cpuUsageUsec = ns === undefined ? undefined : Math.floor(ns / 1000)
     } else {
@@ -418,4 +487,20 @@ function keyedMeminfo(b: Buffer | undefined, key: string): number | undefined {
   let j = i + key.length
   while (b[j] === 32) j++
   return parseSingleInt(b.subarray(j))
+}
+
+/**
+ * The row key of a path: the path itself, or, for a unit's cgroup and what is below it, the
+ * unit's path with the rest appended. `top`: the path is the unit's own cgroup.
+ */
+function unitKey(rel: string, units: Map<string, {unit: CgroupUnit; path: string}>): {key: string; unit: CgroupUnit; top: boolean} | undefined {
+  let start = 1
+  while (start < rel.length) {
+    let end = rel.indexOf('/', start)
+    if (end < 0) end = rel.length
+    const u = units.get(rel.slice(start, end))
+    if (u !== undefined) return {key: u.path + rel.slice(end), unit: u.unit, top: end === rel.length}
+    start = end + 1
+  }
+  return undefined
 }

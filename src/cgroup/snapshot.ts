@@ -10,10 +10,27 @@ import type {CgroupMode} from './hierarchy.js'
 export const SORT_KEYS = ['cpu', 'memory', 'io', 'pids', 'name'] as const
 export type SortKey = (typeof SORT_KEYS)[number]
 
+/**
+ * A cgroup that is one thing across hierarchies although its paths differ (a container:
+ * nsx makes nsx-NAME-ID8 below its own cgroup in each hierarchy, and its own cgroup need
+ * not be the same path in each), so that it is one row under one path.
+ */
+export interface CgroupUnit {
+  kind: 'container'
+  name: string
+  id: string
+}
+
 /** Raw counters of one cgroup at one moment, as the kernel reports them (µs, bytes). */
 export interface CgroupSample {
-  /** Path relative to the hierarchy root, "/" for the root; one row per path across hierarchies. */
+  /**
+   * Path relative to the hierarchy root, "/" for the root; one row per path across
+   * hierarchies. A unit's row has the path of its cgroup in the preferred hierarchy (the
+   * cgroup2 tree where it is there), and its figures from its cgroups in every hierarchy.
+   */
   path: string
+  /** The container this cgroup is, when the collector was told how to tell (CollectorOptions.unitOf). */
+  unit: CgroupUnit | undefined
   /** Identity of this cgroup instance (directory inodes); a re-created cgroup gets a new one. */
   identity: string
   /** Hierarchies holding this path ("v2", "memory", "cpu,cpuacct", ...). */
@@ -77,9 +94,10 @@ export interface SampleView {
 }
 
 /** A sample with every field present, so that all samples share one object shape. */
-export function emptySample(path: string, identity: string, hierarchies: string[], reuse?: CgroupSample): CgroupSample {
+export function emptySample(path: string, identity: string, hierarchies: string[], unit: CgroupUnit | undefined, reuse?: CgroupSample): CgroupSample {
   if (reuse !== undefined) {
     reuse.path = path
+    reuse.unit = unit
     reuse.identity = identity
     reuse.hierarchies = hierarchies
     reuse.cpuReadAt = undefined
@@ -102,6 +120,7 @@ export function emptySample(path: string, identity: string, hierarchies: string[
   }
   return {
     path,
+    unit,
     identity,
     hierarchies,
     cpuReadAt: undefined,

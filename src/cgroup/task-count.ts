@@ -45,10 +45,18 @@ export function countProcesses(plans: readonly TaskCountPlan[], read: (f: Contro
  * Which cgroup.procs files a count reads, per hierarchy, and how they add up: made once
  * per change of the tree rather than every count.
  */
-export function planTaskCounts(sources: MetricSources, watches: ReadonlyMap<string, HierarchyWatch>, paths: readonly string[], rows: ReadonlyMap<string, Row>): TaskCountPlan[] {
+export function planTaskCounts(
+  sources: MetricSources,
+  watches: ReadonlyMap<string, HierarchyWatch>,
+  paths: readonly string[],
+  rows: ReadonlyMap<string, Row>,
+  /** Per hierarchy id, the row key of each path that is not its own (a unit's cgroups). */
+  keys: ReadonlyMap<string, ReadonlyMap<string, string>>,
+): TaskCountPlan[] {
   const choice = new Map<string, string>()
   for (const path of paths) {
-    const h = sources.procs.find((x) => watches.get(x.id)?.has(path))
+    const rels = rows.get(path)!.rels
+    const h = sources.procs.find((x) => rels.has(x.id))
     if (h) choice.set(path, h.id)
   }
   const plans: TaskCountPlan[] = []
@@ -59,15 +67,19 @@ export function planTaskCounts(sources: MetricSources, watches: ReadonlyMap<stri
     const files: (ControlFile | undefined)[] = []
     const parents: number[] = []
     const counted: (string | undefined)[] = []
+    const keyOf = keys.get(h.id)
     // The watch's order has parents before their children.
     for (const rel of w.nodes.keys()) {
+      const key = keyOf?.get(rel) ?? rel
       const p = parentRel(rel)
       const pi = p === undefined ? undefined : index.get(p)
-      if (choice.get(rel) !== h.id && pi === undefined) continue
+      if (choice.get(key) !== h.id && pi === undefined) continue
       index.set(rel, files.length)
-      files.push(rows.get(rel)?.procs.get(h.id))
+      const row = rows.get(key)
+      const own = row?.rels.get(h.id) === rel
+      files.push(own ? row!.procs.get(h.id) : undefined)
       parents.push(pi ?? -1)
-      counted.push(choice.get(rel) === h.id ? rel : undefined)
+      counted.push(choice.get(key) === h.id && own ? key : undefined)
     }
     if (files.length === 0) continue
     const n = files.length

@@ -2,6 +2,7 @@ import {mkdirSync, readFileSync, rmdirSync, writeFileSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import type {CgroupLayout} from '../cgroup/hierarchy.js'
 import type {CgroupMembership} from '../cgroup/membership.js'
+import {containerCgroupLeaf} from '../cgroup/units.js'
 import {CFS_PERIOD_US, cpuQuotaUs, Limits} from './limits.js'
 
 /**
@@ -59,15 +60,15 @@ function placeOf(controller: string, layout: CgroupLayout, places: CgroupPlace[]
  */
 export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name: string, id: string, limits: Limits, parent?: string): CgroupSetup {
   // The id keeps two stores (NSX_ROOT) with a container of the same name apart.
-  const leaf = `nsx-${name}-${id.slice(0, 8)}`
+  const leaf = containerCgroupLeaf(name, id)
   const places: CgroupPlace[] = []
   // With a cgroup2 tree the container is born in its v2 cgroup (clone3 CLONE_INTO_CGROUP); a v1
-  // hierarchy is added only for a limit it enforces, since every v1 join (a write to
-  // cgroup.procs) costs the kernel an RCU grace period (~15 ms here). On a v1-only host, all.
+  // hierarchy is added only for a limit it enforces or a figure `nsx top` shows, since every
+  // v1 join (a write to cgroup.procs) costs the kernel an RCU grace period (~15 ms here). On a
+  // v1-only host, all. Memory and pids are counted only by their controllers (v1 on a hybrid
+  // host); CPU usage the cgroup2 tree counts for every cgroup (cpu.stat), so cpuacct is not needed.
   // The freezer always: nsx pause needs it, and on a hybrid host it is v1's (docker and runc's choice there).
-  const wanted = new Set<string>(['freezer'])
-  if (limits.memory !== undefined) wanted.add('memory')
-  if (limits.pids !== undefined) wanted.add('pids')
+  const wanted = new Set<string>(['freezer', 'memory', 'pids'])
   if (limits.cpus !== undefined) wanted.add('cpu')
   if (limits.cpusetCpus !== undefined) wanted.add('cpuset')
   for (const h of layout.v1) {

@@ -58,3 +58,9 @@ export function resolvePidArg(arg: string | undefined, what = 'pid'): number {
   if (containerResolver.claims(arg)) return containerResolver.resolve(arg).pid
   throw new NsxError(`no such process or container: ${arg} (expected a pid, or the name or id of a running container)`)
 }
+
+/** A running container's init pid when `spec` names one (its name or a unique id prefix), else undefined. */
+export function containerInitPid(spec: string): number | undefined {
+  if (/^\d+$/.test(spec) || !containerResolver.claims(spec)) return undefined
+  return containerResolver.resolve(spec).pid
+}

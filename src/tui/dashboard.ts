@@ -8,7 +8,8 @@ import {Collector} from '../cgroup/sample.js'
 import {glyphsFor, UNICODE_GLYPHS} from '../render/tree.js'
 import {colourEnabled} from '../render/colour.js'
 import {printable} from '../render/printable.js'
-import {ASCII_MARKS, UNICODE_MARKS, fitColumns, headerLine, rowCells, ellipsizeLeft} from './rows.js'
+import {HELP_TEXT, wrapHelp} from './help.js'
+import {ASCII_MARKS, TUI_COLUMNS, UNICODE_MARKS, fitColumns, headerLine, rowCells, ellipsizeLeft} from './rows.js'
 import {DashboardState} from './state.js'
 import {LineChart} from './line-chart.js'
 import {narrow} from './narrow.js'
@@ -31,22 +32,6 @@ interface Gauge extends Widgets.BoxElement {
   setPercent(p: number): void
   setLabel(s: string): void
 }
-
-const HELP = `nsx top keys
-
-  up/down, k/j    move the selection
-  pgup/pgdn       move a page
-  enter, space    expand or collapse the selected cgroup
-  s               cycle the sort: cpu, memory, io, pids, name
-  f               tree or flat list
-  /               filter by path (enter keeps it, escape drops it)
-  escape          clear the filter
-  p               pause or resume refreshing
-  ?               this help (any key closes it)
-  q, ctrl-c       quit
-
-CPU% counts one core as 100%. WSET is memory usage minus
-inactive file cache. PSI columns are cgroup2 "some avg10".`
 
 export async function runDashboard(collector: Collector, opts: DashboardOptions): Promise<void> {
   const terminal = chooseTerminal(process.env.TERM)
@@ -85,6 +70,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   const memBox = blessed.box({parent: screen, left: '33%', width: '33%', height: 8, border: 'line', label: ' Memory ', tags: true})
   const procBox = blessed.box({parent: screen, left: '66%', width: '34%', height: 8, border: 'line', label: ' Processes ', tags: true})
   const footer = blessed.box({parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true})
+  // Wrapped to its width at each render (helpLayout), with a column of padding inside the border.
   const help = blessed.box({
     parent: screen,
     top: 'center',
@@ -93,7 +79,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     height: 19,
     border: 'line',
     label: ' help ',
-    content: HELP,
+    padding: {left: 1, right: 1},
     hidden: true,
     style: colour ? {border: {fg: 'cyan'}} : {},
   })
@@ -143,6 +129,19 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
   }
 
   const esc = (s: string) => blessed.escape(s)
+
+  /** The help box at most 72 columns wide and within the screen, its text wrapped inside the padding. */
+  let helpSize = ''
+  const helpLayout = (w: number, h: number) => {
+    const width = Math.min(72, w - 4)
+    const lines = wrapHelp(HELP_TEXT, width - 4)
+    const height = Math.min(h - 2, lines.length + 2)
+    if (helpSize === `${width}x${height}`) return
+    helpSize = `${width}x${height}`
+    help.width = width
+    help.height = height
+    help.setContent(lines.join('\n'))
+  }
 
   /**
    * The table and the process list are painted (see paint.ts): render() sets what they
@@ -212,16 +211,18 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
       state.paused ? (colour ? '{red-fg}PAUSED{/red-fg}' : '{bold}PAUSED{/bold}') : `every ${opts.delaySeconds}s`,
       state.filter ? `filter: ${esc(state.filter)}` : '',
     ].filter(Boolean)
-    content(
-      header,
-      `{bold}nsx top{/bold}  cgroup ${collector.layout.mode}  ${data.stats.length} cgroups  CPU% 100 = one core  ${flags.join('  ')}`,
-    )
+    // On a narrow terminal the reminder of the CPU% scale (also in the help) gives way to the state.
+    const head = `nsx top  cgroup ${collector.layout.mode}  ${data.stats.length} cgroups`
+    const tail = `  ${flags.join('  ')}`
+    const scale = head.length + 21 + tail.replace(/\{\/?[a-z-]+\}/g, '').length <= w ? '  CPU% 100 = one core' : ''
+    content(header, `{bold}nsx top{/bold}${head.slice(7)}${scale}${tail}`)
     // One column short of the edge: a line filling the last column makes some terminals wrap.
-    const tl = fitColumns(w - 1)
     const bodyHeight = (table.height as number) - 1
     const rows = state.visibleRows(bodyHeight)
     data.onScreen = new Set(rows.map((r) => r.stats.path))
     data.readComingIntoView(rows)
+    // Columns as wide as the values on screen need, so that none is cut.
+    const tl = fitColumns(w - 1, TUI_COLUMNS, rows.map((r) => r.stats))
     tableLayout = tl
     tableRows = rows
     tableEmpty = state.rows.length > 0 ? '' : state.filter || state.filterDraft ? '(no cgroup matches the filter)' : '(no cgroups)'
@@ -251,7 +252,10 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
         : '{bold}↑↓/jk{/bold} move  {bold}enter{/bold} expand  {bold}s{/bold} sort  {bold}/{/bold} filter  {bold}f{/bold} flat  {bold}p{/bold} pause  {bold}?{/bold} help  {bold}q{/bold} quit',
     )
     help.hidden = !state.helpShown
-    if (state.helpShown) help.setFront()
+    if (state.helpShown) {
+      helpLayout(w, h)
+      help.setFront()
+    }
     screen.render()
   }
 

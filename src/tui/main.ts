@@ -1,3 +1,4 @@
+import type {FastOutcome} from '../cli/fast.js'
 import {NsxError, debugEnabled, describeError} from '../cli/errors.js'
 import {GetoptError, OptionSpec, getoptAnywhere} from '../cli/getopt.js'
 import {SORT_KEYS, SortKey} from '../cgroup/arrange.js'
@@ -60,7 +61,7 @@ export function parseTopArgs(argv: readonly string[]): TopOptions | 'help' {
   return o
 }
 
-export async function runTop(argv: readonly string[]): Promise<{kind: 'help'} | {kind: 'done'; exitCode: number}> {
+export async function runTop(argv: readonly string[]): Promise<FastOutcome> {
   try {
     let o: TopOptions | 'help'
     try {
@@ -71,6 +72,8 @@ export async function runTop(argv: readonly string[]): Promise<{kind: 'help'} | 
       throw err
     }
     if (o === 'help') return {kind: 'help'}
+    // A word without a slash may name a container: oclif's command resolves it.
+    if (o.cgroup !== undefined && !o.cgroup.includes('/')) return {kind: 'oclif'}
     await executeTop(o)
     return {kind: 'done', exitCode: 0}
   } catch (err) {

@@ -5,10 +5,16 @@ import {runBatch} from '../cgroup/batch.js'
 import {readCgroupLayout} from '../cgroup/hierarchy.js'
 import {normaliseCgroupPath, parseDelay} from '../cgroup/options.js'
 import {Collector} from '../cgroup/sample.js'
+import {containerBases, containerUnit} from '../cgroup/units.js'
 
 /** `nsx top` once its arguments are parsed, by oclif (commands/top.ts) or the fast path (main.ts). */
 export interface TopOptions {
   cgroup?: string
+  /**
+   * `cgroup` named a running container (the commands layer resolved it): its init, whose
+   * cgroups are the subtrees shown.
+   */
+  container?: {pid: number}
   batch: boolean
   iterations?: number
   /** As typed: seconds, fractions allowed. */
@@ -27,8 +33,13 @@ export async function executeTop(o: TopOptions): Promise<void> {
   setFlagsFromString('--semi-space-growth-factor=1')
   const layout = readCgroupLayout()
   if (layout.mode === 'none') throw new NsxError('no cgroup hierarchy is mounted (looked in /proc/self/mountinfo)')
-  const base = o.cgroup === undefined ? '/' : normaliseCgroupPath(o.cgroup)
-  const collector = new Collector(layout, {base})
+  let container: Map<string, string> | undefined
+  if (o.container !== undefined) {
+    container = containerBases(o.container.pid, layout)
+    if (container.size === 0) throw new NsxError(`container ${o.cgroup} has no cgroup of its own`)
+  }
+  const base = o.cgroup === undefined ? '/' : container === undefined ? normaliseCgroupPath(o.cgroup) : `container ${o.cgroup}`
+  const collector = new Collector(layout, {base, bases: container, unitOf: containerUnit})
   try {
     if (collector.baseExistsIn().length === 0) {
       throw new NsxError(`no such cgroup: ${base} (not in any of the hierarchies ${collector.hierarchies.map((h) => h.id).join(', ')})`)

@@ -4,68 +4,9 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync, 
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {needCommand, needRoot, NSX_BIN, run} from '../helpers/env.js'
+import {Tmux} from '../helpers/tmux.js'
 import {TestCgroup} from '../helpers/cgroups.js'
 import {TestProcesses} from '../helpers/processes.js'
-
-/**
- * The dashboard in a real terminal: tmux (on a private server socket, killed afterwards)
- * runs `nsx top` on a test cgroup tree; send-keys drives it and capture-pane reads the screen.
- */
-class Tmux {
-  readonly socket = `nsx-top-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-  readonly session = 'top'
-
-  /** The server's socket goes in `tmp` (TMUX_TMPDIR), which the test removes. */
-  constructor(private readonly tmp: string) {}
-
-  private get env(): NodeJS.ProcessEnv {
-    const env = {...process.env, TMUX_TMPDIR: this.tmp}
-    delete env.TMUX
-    return env
-  }
-
-  tmux(...args: string[]): string {
-    const r = run('tmux', ['-L', this.socket, ...args], {env: this.env})
-    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`)
-    return r.stdout
-  }
-
-  start(command: string, width: number, height: number): void {
-    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', this.session, '-x', String(width), '-y', String(height), command)
-  }
-
-  /** The screen's text; with escapes, its colours too. */
-  capture(escapes = false): string {
-    try {
-      return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', this.session)
-    } catch {
-      return ''
-    }
-  }
-
-  keys(...keys: string[]): void {
-    this.tmux('send-keys', '-t', this.session, ...keys)
-  }
-
-  resize(width: number, height: number): void {
-    this.tmux('resize-window', '-t', this.session, '-x', String(width), '-y', String(height))
-  }
-
-  async waitFor(what: string, cond: (screen: string) => boolean, timeoutMs = 15000): Promise<string> {
-    const end = Date.now() + timeoutMs
-    let screen = ''
-    while (Date.now() < end) {
-      screen = this.capture()
-      if (cond(screen)) return screen
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    assert.fail(`timed out waiting for ${what}; the screen was:\n${screen}`)
-  }
-
-  kill(): void {
-    run('tmux', ['-L', this.socket, 'kill-server'], {env: this.env})
-  }
-}
 
 interface Fixture {
   base: string

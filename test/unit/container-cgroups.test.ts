@@ -29,10 +29,15 @@ function setup(mountinfo: string, self: string, v2Controllers: string[] = []) {
   return {layout, own: locateMemberships(parseProcCgroup(self), layout)}
 }
 
-test('hybrid without limits: only a cgroup in the unified tree, below our own (no v1 migration)', () => {
+test('hybrid without limits: the unified tree, and the memory and pids hierarchies that alone count what nsx top shows', () => {
   const {layout, own} = setup(HYBRID, HYBRID_SELF)
   const s = planCgroups(layout, own, 'web', '0123456789abcdef', {})
-  assert.deepEqual(s.places.map((p) => p.dir), ['/sys/fs/cgroup/unified/user.slice/nsx-web-01234567'])
+  // No cpu,cpuacct: the unified tree's cpu.stat counts the container's CPU time.
+  assert.deepEqual(s.places.map((p) => p.dir), [
+    '/sys/fs/cgroup/memory/process_api/abc/nsx-web-01234567',
+    '/sys/fs/cgroup/pids/user.slice/nsx-web-01234567',
+    '/sys/fs/cgroup/unified/user.slice/nsx-web-01234567',
+  ])
   assert.deepEqual(s.writes, [])
   assert.deepEqual(s.enable, [])
 })
@@ -45,6 +50,7 @@ test('hybrid with limits: the v1 hierarchies that enforce them too, below our ow
     [
       '/sys/fs/cgroup/cpuset/nsx-web-01234567',
       '/sys/fs/cgroup/memory/process_api/abc/nsx-web-01234567',
+      '/sys/fs/cgroup/pids/user.slice/nsx-web-01234567',
       '/sys/fs/cgroup/unified/user.slice/nsx-web-01234567',
     ],
   )

@@ -164,8 +164,11 @@ test('columns that do not fit are dropped least useful first, the name keeps its
   const narrow = fitColumns(70)
   assert.ok(narrow.nameWidth >= MIN_NAME_WIDTH)
   const headers = narrow.columns.map((c) => c.header)
-  for (const h of ['TASKS', 'CPU%', 'MEMORY']) assert.ok(headers.includes(h), `${h} kept`)
-  assert.ok(!headers.includes('CPU-LIM'))
+  // What a container's row is about (usage against its limits) stays on a narrow terminal.
+  for (const h of ['TASKS', 'CPU%', 'CPU-LIM', 'MEMORY', 'MEM-LIM', 'PIDS']) assert.ok(headers.includes(h), `${h} kept`)
+  for (const h of ['READ/s', 'WRITE/s', 'PSI-CPU']) assert.ok(!headers.includes(h), `${h} dropped`)
+  // 80 columns less the one left free at the edge: the working set fits too.
+  assert.deepEqual(fitColumns(79).columns.map((c) => c.header), ['TASKS', 'CPU%', 'CPU-LIM', 'MEMORY', 'WSET', 'MEM-LIM', 'PIDS'])
   assert.ok(headerLine(narrow).length <= 70)
   const rows = arrange(STATS, {sort: 'cpu'})
   for (const r of rows) assert.equal(rowLine(r, narrow, false).length, headerLine(narrow).length)

@@ -1,0 +1,44 @@
+import type {CgroupLayout} from './hierarchy.js'
+import {locateMemberships, readProcCgroup} from './membership.js'
+import type {CgroupUnit} from './snapshot.js'
+import {metricSources, usedHierarchies} from './sources.js'
+
+/**
+ * nsx's containers in the cgroup trees: the directory nsx run makes for a container in each
+ * hierarchy, nsx-NAME-ID8, is how nsx top knows a container's cgroups (one row, named)
+ * without reading the container store.
+ */
+
+/** The directory nsx makes for a container in each hierarchy. */
+export function containerCgroupLeaf(name: string, id: string): string {
+  return `nsx-${name}-${id.slice(0, 8)}`
+}
+
+/** A container's cgroup directory name taken apart (the name as it was at its start). */
+export function parseContainerCgroupLeaf(leaf: string): {name: string; idPrefix: string} | undefined {
+  const m = /^nsx-(.+)-([0-9a-f]{8})$/.exec(leaf)
+  return m ? {name: m[1], idPrefix: m[2]} : undefined
+}
+
+/** CollectorOptions.unitOf for nsx's containers. */
+export function containerUnit(leaf: string): CgroupUnit | undefined {
+  const c = parseContainerCgroupLeaf(leaf)
+  return c && {kind: 'container', name: c.name, id: c.idPrefix}
+}
+
+/**
+ * CollectorOptions.bases for one container: the subtree of its cgroup in each hierarchy that
+ * has one, found from its init's /proc/PID/cgroup (read from here, the paths are from the
+ * host's roots). Hierarchies where it has none hold it in nsx's own cgroup: not its subtree.
+ */
+export function containerBases(initPid: number, layout: CgroupLayout): Map<string, string> {
+  const members = locateMemberships(readProcCgroup(initPid) ?? [], layout)
+  const bases = new Map<string, string>()
+  for (const h of usedHierarchies(metricSources(layout))) {
+    const m = members.find((x) => (h.version === 2 ? x.version === 2 : x.version === 1 && x.controllers.join(',') === h.id))
+    const dir = m?.directory
+    if (dir === undefined || containerUnit(dir.slice(dir.lastIndexOf('/') + 1)) === undefined) continue
+    bases.set(h.id, dir.slice(h.mountpoint.length) || '/')
+  }
+  return bases
+}
