@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
+import {COMMAND_EXIT_STATUS} from '../src/cli/exit-status.js'
 import {runEnter} from '../src/enter/main.js'
 
 /**
@@ -9,6 +10,7 @@ import {runEnter} from '../src/enter/main.js'
  */
 export default class Enter extends NsxCommand {
   static override failureExitCode = 125
+  static exitStatus = COMMAND_EXIT_STATUS
   static override strict = false
 
   static override summary = "Run a command or a shell in another process's namespaces (nsenter's flags, letter for letter)"

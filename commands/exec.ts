@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
+import {EXEC_EXIT_STATUS} from '../src/cli/exit-status.js'
 import {runExec} from '../src/container/exec-main.js'
 
 /**
@@ -9,6 +10,7 @@ import {runExec} from '../src/container/exec-main.js'
  */
 export default class Exec extends NsxCommand {
   static override failureExitCode = 125
+  static exitStatus = EXEC_EXIT_STATUS
   static override strict = false
 
   static override summary = "Run a command in a running container, with the container's own restrictions (docker exec)"

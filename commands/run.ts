@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
+import {CONTAINER_RUN_EXIT_STATUS} from '../src/cli/exit-status.js'
 import {runRun} from '../src/container/main.js'
 
 /**
@@ -9,6 +10,7 @@ import {runRun} from '../src/container/main.js'
  */
 export default class Run extends NsxCommand {
   static override failureExitCode = 125
+  static exitStatus = CONTAINER_RUN_EXIT_STATUS
   static override strict = false
 
   static override summary = 'Run a command in a new container built from image layers (overlayfs, all namespaces, docker-like defaults)'

@@ -6,9 +6,9 @@ import {containerInitPid} from '../src/enter/target.js'
 
 export default class Top extends NsxCommand {
   static override summary = 'Live dashboard of cgroup usage: CPU, memory, pids, IO and pressure per cgroup'
-  static override description = `One row per cgroup (merged across v1 hierarchies and the cgroup2 tree on hybrid hosts): tasks, CPU% (100 = one core), memory usage and working set (usage minus inactive file cache) against the limit, pids against pids.max, IO read and write bytes per second, and on cgroup2 the PSI "some avg10" for cpu, memory and io.
+  static override description = `One row per cgroup (merged across v1 hierarchies and the cgroup2 tree on hybrid hosts; an nsx container is one row, called by its name, whatever the paths of its cgroups): tasks, CPU% (100 = one core), memory usage and working set (usage minus inactive file cache) against the limit, pids against pids.max, IO read and write bytes per second, and on cgroup2 the PSI "some avg10" for cpu, memory and io.
 
-On a terminal, an interactive dashboard: arrows or j/k move, enter expands or collapses, s cycles the sort (cpu, memory, io, pids, name), / filters by path, f switches tree and flat list, p pauses, ? shows help, q quits. The selected cgroup shows CPU and memory history, a memory gauge and its processes with their non-host namespaces.
+On a terminal, an interactive dashboard: arrows or j/k move, enter expands or collapses, s cycles the sort (cpu, memory, io, pids, name), / filters by path or container name, f switches tree and flat list, p pauses, ? shows help, q quits. The selected cgroup shows CPU and memory history, a memory gauge and its processes with their non-host namespaces.
 
 With --batch (or when stdout or stdin is not a terminal), prints snapshots with the raw counters (microseconds, bytes) and the rates over each interval, like systemd-cgtop -b; with --json, one JSON object per line per iteration.`
 
@@ -18,6 +18,7 @@ With --batch (or when stdout or stdin is not a terminal), prints snapshots with 
     {command: '<%= config.bin %> <%= command.id %>', description: 'The dashboard.'},
     {command: '<%= config.bin %> <%= command.id %> --batch --iterations 3 --delay 2', description: 'Three snapshots, two seconds apart.'},
     {command: '<%= config.bin %> <%= command.id %> --json --iterations 5 /system.slice', description: 'Five JSON lines for one subtree.'},
+    {command: '<%= config.bin %> <%= command.id %> web', description: 'Container web alone (its name or id prefix).'},
   ]
 
   static override args = {

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
+import {COMMAND_EXIT_STATUS} from '../src/cli/exit-status.js'
 import {runUnshare} from '../src/unshare/main.js'
 
 /**
@@ -9,6 +10,7 @@ import {runUnshare} from '../src/unshare/main.js'
  */
 export default class Unshare extends NsxCommand {
   static override failureExitCode = 125
+  static exitStatus = COMMAND_EXIT_STATUS
   static override strict = false
 
   static override summary = 'Run a command in new namespaces (util-linux unshare\'s flags, letter for letter)'

@@ -1,3 +1,5 @@
+import {exitStatusOf, ExitStatusEntry} from '../cli/exit-status.js'
+
 /**
  * Render troff man pages from oclif command definitions, so man/ never drifts from --help.
  * Deterministic output: no dates, sorted flags, so a test can compare byte for byte.
@@ -28,6 +30,8 @@ export interface ManCommand {
   flags: Record<string, ManFlag>
   args: Record<string, ManArg>
   hidden?: boolean
+  /** What its exit status means (src/cli/exit-status.ts); the inspection commands' 0/1 when absent. */
+  exitStatus?: readonly ExitStatusEntry[]
 }
 
 const esc = (s: string) =>
@@ -90,6 +94,8 @@ export function renderManPage(cmd: ManCommand, bin: string, version: string): st
       out.push('.PP', '.nf', `.RS 4`, esc(command), '.RE', '.fi')
     }
   }
+  out.push('.SH EXIT STATUS')
+  for (const e of exitStatusOf(cmd)) out.push('.TP', `\\fB${esc(e.code)}\\fR`, esc(`${e.meaning}.`))
   out.push('.SH SEE ALSO', `\\fB${bin}\\fR(1)`)
   return out.join('\n') + '\n'
 }

@@ -273,7 +273,7 @@ test('bad PIDs and namespaces: one line on stderr, exit 1, no stack trace', asyn
   const cases: [string[], RegExp][] = [
     [['abc'], /no such process or container: abc/],
     [['-1'], /invalid pid '-1'/],
-    [['12x'], /invalid pid '12x'/],
+    [['12x'], /no such process or container: 12x/],
     [['99999999'], /invalid pid '99999999'/],
     [[exited], new RegExp(`no such process: ${exited}`)],
     [['2'], /process 2 \(kthreadd\) is a kernel thread/],

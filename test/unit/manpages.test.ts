@@ -26,3 +26,13 @@ test('nsx-json(5) describes every schema of docs/schemas/, with its fields', asy
   assert.match(page, /^\.SH NSX\\-PLAN\.V1$/m)
   assert.match(page, /^\\fBnamespaces\\fR: NamespaceFields\[\]$/m)
 })
+
+test('every man page says what its exit status means (EXIT STATUS, from the command\'s exitStatus)', async () => {
+  const pages = await renderManPages(REPO)
+  for (const [file, text] of pages) if (file.endsWith('.1')) assert.match(text, /^\.SH EXIT STATUS$/m, `${file} has no EXIT STATUS`)
+  const section = (file: string) => pages.get(file)!.split('.SH EXIT STATUS\n')[1].split('.SH ')[0]
+  for (const file of ['nsx-enter.1', 'nsx-unshare.1', 'nsx-run.1']) {
+    for (const code of ['125', '126', '127', '128+N']) assert.match(section(file), new RegExp(`\\\\fB${code.replace('+', '\\+')}\\\\fR`), `${file}: ${code}`)
+  }
+  for (const file of ['nsx-ls.1', 'nsx-inspect.1', 'nsx-top.1']) assert.match(section(file), /\\fB0\\fR\n.*\n\.TP\n\\fB1\\fR/, file)
+})
