@@ -110,7 +110,9 @@ test('a v1 freezer hierarchy always gets a cgroup of the container (nsx pause), 
   const withFreezer = HYBRID.replace('39 31 0:36', '38 31 0:35 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer\n39 31 0:36')
   const {layout, own} = setup(withFreezer, `${HYBRID_SELF}6:freezer:/\n`)
   assert.deepEqual(planCgroups(layout, own, 'web', '0123456789abcdef', {}).places.map((p) => p.dir), [
+    '/sys/fs/cgroup/memory/process_api/abc/nsx-web-01234567',
     '/sys/fs/cgroup/freezer/nsx-web-01234567',
+    '/sys/fs/cgroup/pids/user.slice/nsx-web-01234567',
     '/sys/fs/cgroup/unified/user.slice/nsx-web-01234567',
   ])
   const v1Only = setup(withFreezer.replace(/^41 .*\n/m, ''), `${HYBRID_SELF}6:freezer:/\n`)
