@@ -1,8 +1,8 @@
 import {NsxError} from '../cli/errors.js'
 import type {Target} from '../proc/target.js'
 import {defaultStoreRoot, Store} from '../store/store.js'
-import {NAME_RE} from './spec.js'
-import {Container, containerDir, listContainers, liveNames, readContainer} from './state.js'
+import {findByNameOrId} from './exec.js'
+import {Container, liveNames} from './state.js'
 
 /** A TargetResolver that resolves synchronously (inspection commands are synchronous). */
 interface SyncResolver {
@@ -10,19 +10,10 @@ interface SyncResolver {
   resolve(spec: string): Target
 }
 
-/**
- * A live container by name, else by a unique prefix of its id (as docker resolves them).
- * Throws when a prefix fits several.
- */
+/** A live container by name, else by a unique id prefix: exec's lookup (docker's rules). */
 function lookUp(store: Store, spec: string): Container | undefined {
-  if (NAME_RE.test(spec)) {
-    const c = readContainer(containerDir(store, spec))
-    if (c !== undefined && c.liveness !== 'dead') return c
-  }
-  if (!/^[0-9a-f]+$/.test(spec)) return undefined
-  const found = listContainers(store).filter((c) => c.liveness !== 'dead' && c.state.id.startsWith(spec))
-  if (found.length > 1) throw new NsxError(`the id prefix ${spec} fits several containers: ${found.map((c) => c.state.name).join(', ')}`)
-  return found[0]
+  const c = findByNameOrId(store, spec)
+  return c !== undefined && c.liveness !== 'dead' ? c : undefined
 }
 
 /**

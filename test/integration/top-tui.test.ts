@@ -96,7 +96,10 @@ test('the dashboard shows the tree, moves, sorts, collapses, filters, helps, res
   screen = await tm.waitFor('sort by cpu with beta first', (s) => s.includes('sort: cpu') && rowOrder(s, ['alpha', 'beta'])[0] === 'beta')
   const betaLine = screen.split('\n').find((l) => /^\s*\S?\s*beta\s/.test(l))!
   const cpu = Number(betaLine.trim().split(/\s+/)[2])
-  assert.ok(cpu > 20, `beta's CPU% on screen: ${betaLine}`)
+  // Its share of a loaded 2-core machine can be small (20% with eight others' tests running):
+  // some CPU, and more than the idle sibling's, is what the dashboard must show.
+  const alphaLine = screen.split('\n').find((l) => /^\s*\S?\s*alpha\s/.test(l))!
+  assert.ok(cpu > 1 && cpu > Number(alphaLine.trim().split(/\s+/)[2]), `beta's CPU% on screen: ${betaLine}, alpha's: ${alphaLine}`)
 
   // j moves the selection to beta: the charts follow it.
   tm.keys('j')
