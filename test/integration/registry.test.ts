@@ -2,7 +2,7 @@ import {after, test, TestContext} from 'node:test'
 import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {createHash} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, needRoot, NSX_BIN, nsx, nsxJson, run} from '../helpers/env.js'
 import {spawn} from 'node:child_process'
@@ -309,4 +309,44 @@ test('bearer-token challenge: a token per repository scope from the realm, with 
   assert.ok(token.requests.some((r) => r.scope.includes('repository:team/copy:pull,push')), JSON.stringify(token.requests))
   const back = await runAsync('skopeo', ['inspect', '--tls-verify=false', '--creds', `bob:${password}`, `docker://${reg.host}/team/copy:1`])
   assert.equal(back.status, 0, back.stderr)
+})
+
+test('an interrupted pull leaves no half layer counted as stored; the next pull completes it', async (t) => {
+  if (!layout(t)) return
+  const dir = join(work, `big-${Date.now()}`)
+  mkdirSync(dir)
+  const big = join(dir, 'random.bin')
+  writeFileSync(big, randomBytes(48 << 20))
+  const src = buildBusyboxOci(dir, {extraFiles: {'data/random.bin': big}})
+  const reg = await startRegistry(t)
+  skopeoPush(src, reg, 'big/bb:1')
+  for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+    const e = env(t)
+    const store = e.NSX_ROOT!
+    const child = spawn(process.execPath, [NSX_BIN, 'pull', `${reg.host}/big/bb:1`], {env: {...process.env, ...e}, stdio: 'ignore'})
+    const exited = new Promise<void>((r) => child.once('exit', () => r()))
+    // Interrupted while a layer is being extracted into tmp/.
+    for (let i = 0; i < 400 && child.exitCode === null; i++) {
+      let inTmp: string[] = []
+      try {
+        inTmp = readdirSync(join(store, 'tmp')).filter((n) => n.startsWith('layer-'))
+      } catch {
+        // not made yet
+      }
+      if (inTmp.length > 0) break
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    child.kill(signal)
+    await exited
+    assert.deepEqual(readdirSync(join(store, 'images', 'sha256')), [], `${signal}: no image recorded`)
+    for (const l of readdirSync(join(store, 'layers', 'sha256'))) assert.ok(statSync(join(store, 'layers', 'sha256', l, 'meta.json')).isFile(), `${signal}: layer ${l} is whole`)
+    if (signal === 'SIGINT') assert.deepEqual(readdirSync(join(store, 'tmp')), [], 'SIGINT: nsx removed its work')
+    const again = nsx(['pull', '-q', `${reg.host}/big/bb:1`], {env: e})
+    assert.equal(again.status, 0, again.stderr)
+    const out = nsx(['run', '--image', `${reg.host}/big/bb:1`, '--', '/bin/sh', '-c', 'wc -c < /data/random.bin'], {env: e})
+    assert.equal(out.stdout.trim(), String(48 << 20))
+    // What a SIGKILL left in tmp/ is swept by gc.
+    assert.equal(nsx(['gc'], {env: e}).status, 0)
+    assert.deepEqual(readdirSync(join(store, 'tmp')), [])
+  }
 })
