@@ -1,8 +1,5 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {NsxError} from '../src/cli/errors.js'
-import {buildImage, BuildResult} from '../src/build/build.js'
-import {Store} from '../src/store/store.js'
 
 export default class Build extends NsxCommand {
   static override summary = 'Build an image from a Dockerfile'
@@ -11,6 +8,7 @@ export default class Build extends NsxCommand {
 Every step that changes files (RUN, COPY, ADD, a WORKDIR that must be made) becomes one layer, taken from the container's upper directory (deletions as whiteouts); the config's history lists every step. Steps are cached by the layers below them, their config, the instruction and the contents of the files they copy: an unchanged rebuild runs no RUN (--no-cache runs every step). A failing step stops the build with its step number, Dockerfile line and exit status.`
 
   static override enableJsonFlag = true
+  static override strict = false
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> -t app:1.0 .', description: 'Build the Dockerfile in the current directory.'},
@@ -30,21 +28,15 @@ Every step that changes files (RUN, COPY, ADD, a WORKDIR that must be made) beco
     quiet: Flags.boolean({char: 'q', description: 'Print only the image id (RUN output goes to stderr)'}),
   }
 
-  async run(): Promise<BuildResult> {
-    const {args, flags} = await this.parse(Build)
-    const buildArgs: Record<string, string> = {}
-    for (const a of flags['build-arg'] ?? []) {
-      const i = a.indexOf('=')
-      if (i === 0) throw new NsxError(`--build-arg ${a}: a name is required`)
-      if (i < 0) {
-        if (process.env[a] !== undefined) buildArgs[a] = process.env[a]!
-      } else buildArgs[a.slice(0, i)] = a.slice(i + 1)
+  async run(): Promise<void> {
+    const {runBuild} = await import('../src/build/main.js')
+    const outcome = await runBuild(this.argv)
+    if (outcome.kind === 'help') {
+      const {loadHelpClass} = await import('@oclif/core')
+      const Help = await loadHelpClass(this.config)
+      await new Help(this.config).showHelp(['build'])
+      return
     }
-    const store = Store.open()
-    store.lock('shared')
-    const quiet = flags.quiet || this.jsonEnabled()
-    const r = await buildImage(store, {context: args.context, file: flags.file, tags: flags.tag ?? [], buildArgs, target: flags.target, noCache: flags['no-cache'], log: quiet ? null : undefined, runOutput: quiet ? 'stderr' : 'stdout'})
-    if (flags.quiet && !this.jsonEnabled()) process.stdout.write(`${r.id}\n`)
-    return r
+    process.exitCode = outcome.exitCode
   }
 }

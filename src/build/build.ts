@@ -16,7 +16,6 @@ import {copyIntoLayer, makeWorkdir} from './copy.js'
 import {applyConfigInstruction, ContainerConfig, DEFAULT_SHELL} from './config-instructions.js'
 import {Instruction, parseDockerfile, Stage} from './dockerfile.js'
 import {expandVars, unquote} from './expand.js'
-import {runStep} from './run-step.js'
 
 /**
  * nsx build: a Dockerfile's stages, in order, into OCI images in the store. Each step that
@@ -306,6 +305,7 @@ async function runInstruction(store: Store, st: StageState, ins: Instruction, c:
       const createdBy = `RUN ${argv.join(' ')}`
       return layerStep(store, st, c, createdBy, {env, workdir: cfg.WorkingDir ?? '', user: cfg.User ?? ''}, async (layer, work) => {
         const dir = mkdtempSync(join(c.scratch, 'ctr-'))
+        const {runStep} = await import('./run-step.js') // the container machinery, only when a RUN runs
         const r = await runStep({stdout: c.runOutput, lowerDirs: storeRoots(store, st), upper: layer, work, dir, argv, env, workdir: cfg.WorkingDir || '/', user: cfg.User ?? ''})
         removeTree(dir)
         if (r.exitCode !== 0) throw new NsxError(`${c.where}: the command ${r.signal ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`}`)

@@ -1,7 +1,7 @@
 import {NsxError} from '../cli/errors.js'
 import {findImage} from '../store/images.js'
 import {Store} from '../store/store.js'
-import {pullImage, PullOptions} from './pull.js'
+import type {PullOptions} from './pull.js'
 import {parseReference} from '../image/reference.js'
 
 /**
@@ -23,6 +23,8 @@ export async function ensureImage(store: Store, ref: string, opts: Omit<PullOpti
   if (!(notFound instanceof NsxError) || !/^no such image/.test(notFound.message)) throw notFound
   try {
     // Said once the registry has the image, so a failure stays one line.
+    // Loaded only when a pull is needed: the HTTP client is most of a cached build's start-up.
+    const {pullImage} = await import('./pull.js')
     const r = await pullImage(store, {...opts, reference: ref, announce: opts.quiet ? undefined : `nsx: unable to find image '${ref}' locally; pulling it\n`})
     return {id: r.id, pulled: true}
   } catch (err) {
