@@ -7,7 +7,7 @@ import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
  * --help and man page and runs this same code.
  */
 
-const BUILD_OPTIONS: readonly OptionSpec[] = [
+export const BUILD_OPTIONS: readonly OptionSpec[] = [
   {key: 'tag', long: 'tag', short: 't', arg: 'required'},
   {key: 'file', long: 'file', short: 'f', arg: 'required'},
   {key: 'build-arg', long: 'build-arg', arg: 'required'},
