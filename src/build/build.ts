@@ -388,7 +388,7 @@ async function layerStep(
   mkdirSync(work, {mode: 0o700})
   try {
     await fill(layer, work)
-    const stored = await storeDirAsLayer(store, layer, step, createdBy.slice(0, 60), mountPointFilter(layer, storeRoots(store, st)))
+    const stored = await storeDirAsLayer(store, layer, step, createdBy.slice(0, 60), mountPointFilter(layer, storeRoots(store, st)), true)
     const entry: CacheEntry = {diffId: stored?.diffId ?? null, created: new Date().toISOString()}
     store.writeJsonAtomic(cacheFile, entry)
     apply(st, entry, createdBy)

@@ -22,6 +22,7 @@ export interface PackedLayer {
   compression: 'none' | 'gzip'
   /** Entries written (files, dirs, links, whiteouts). */
   entries: number
+  counts: PackCounts
 }
 
 const OPAQUE = ['trusted.overlay.opaque', 'user.overlay.opaque']
@@ -106,8 +107,21 @@ function xattr(path: string, name: string): Buffer | undefined {
  * Walk dir and hand the tar to sink, chunk by chunk (synchronously: the caller decides how to
  * buffer). Returns the number of entries.
  */
-export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void, exclude?: (rel: string) => boolean): number {
+/** What a packed directory held, in the terms of the extractor's stats (for a layer's meta.json). */
+export interface PackCounts {
+  files: number
+  dirs: number
+  symlinks: number
+  hardlinks: number
+  devices: number
+  whiteouts: number
+  opaques: number
+  bytes: number
+}
+
+export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void, exclude?: (rel: string) => boolean, counts?: PackCounts): number {
   const links = new Map<string, string>()
+  const n: PackCounts = counts ?? {files: 0, dirs: 0, symlinks: 0, hardlinks: 0, devices: 0, whiteouts: 0, opaques: 0, bytes: 0}
   let entries = 0
   const buf = Buffer.alloc(1 << 20)
   const emitFile = (abs: string, size: number) => {
@@ -140,14 +154,17 @@ export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void, exclude
       // A whiteout's own times are when it was made (extraction, a RUN): not content, so 0, reproducibly.
       for (const b of headers({...base, name: `${parent}.wh.${name}`, type: '0', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: 0}, new Map())) sink(b)
       entries++
+      n.whiteouts++
       return
     }
     if (st.isDirectory()) {
       for (const b of headers({...base, name: `${rel}/`, type: '5', size: 0}, xs)) sink(b)
       entries++
+      n.dirs++
       if (OPAQUE.some((k) => xattr(abs, k)?.toString() === 'y')) {
         for (const b of headers({...base, name: `${rel}/.wh..wh..opq`, type: '0', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: 0}, new Map())) sink(b)
         entries++
+        n.opaques++
       }
       walkDir(rel, abs)
       return
@@ -158,6 +175,7 @@ export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void, exclude
       if (first !== undefined) {
         for (const b of headers({...base, name: rel, type: '1', size: 0, linkname: first}, new Map())) sink(b)
         entries++
+        n.hardlinks++
         return
       }
       links.set(key, rel)
@@ -166,10 +184,14 @@ export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void, exclude
     if (st.isFile()) {
       for (const b of headers({...base, name: rel, type: '0', size: st.size}, xs)) sink(b)
       emitFile(abs, st.size)
+      n.files++
+      n.bytes += st.size
     } else if (st.isSymbolicLink()) {
       for (const b of headers({...base, name: rel, type: '2', size: 0, linkname: readlinkSync(abs)}, xs)) sink(b)
+      n.symlinks++
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       for (const b of headers({...base, name: rel, type: st.isCharacterDevice() ? '3' : '4', size: 0, devmajor: major(st.rdev), devminor: minor(st.rdev)}, xs)) sink(b)
+      n.devices++
     } else if (st.isFIFO()) {
       for (const b of headers({...base, name: rel, type: '6', size: 0}, xs)) sink(b)
     } else entries-- // sockets are not archived
@@ -239,15 +261,16 @@ export function packLayer(dir: string, outFile: string, exclude?: (rel: string) 
   const tarHash = createHash('sha256')
   let tarBytes = 0
   const fd = openSync(outFile, 'w', 0o600)
+  const counts: PackCounts = {files: 0, dirs: 0, symlinks: 0, hardlinks: 0, devices: 0, whiteouts: 0, opaques: 0, bytes: 0}
   try {
     const entries = walkLayerTar(dir, (c) => {
       tarHash.update(c)
       tarBytes += c.length
       let off = 0
       while (off < c.length) off += writeSync(fd, c, off)
-    }, exclude)
+    }, exclude, counts)
     const diffId = `sha256:${tarHash.digest('hex')}`
-    return {diffId, digest: diffId, size: tarBytes, tarBytes, compression: 'none', entries}
+    return {diffId, digest: diffId, size: tarBytes, tarBytes, compression: 'none', entries, counts}
   } finally {
     closeSync(fd)
   }

@@ -1,7 +1,7 @@
-import {existsSync, lstatSync, readdirSync} from 'node:fs'
+import {existsSync, lstatSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {packLayer} from '../image/layer-tar.js'
-import {storeLayer} from './layers.js'
+import {publishLayerDir, storeLayer} from './layers.js'
 import {Store} from './store.js'
 
 /**
@@ -12,11 +12,25 @@ import {Store} from './store.js'
  * The directory is only read (a running container's upper directory may be committed).
  * Returns undefined when nothing is left to pack: no change, no layer.
  */
-export async function storeDirAsLayer(store: Store, dir: string, scratch: string, label: string, exclude?: (rel: string) => boolean): Promise<{diffId: string; size: number} | undefined> {
+export async function storeDirAsLayer(
+  store: Store,
+  dir: string,
+  scratch: string,
+  label: string,
+  exclude?: (rel: string) => boolean,
+  /** The directory is the caller's to give away (a finished build step): moved into the store, not extracted again. */
+  consume = false,
+): Promise<{diffId: string; size: number} | undefined> {
   if (readdirSync(dir).length === 0) return undefined
   const tar = join(scratch, `layer-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.tar`)
   const packed = packLayer(dir, tar, exclude)
   if (packed.entries === 0) return undefined
+  if (consume) {
+    // What the tar left out must not be in the published tree either.
+    if (exclude) removeExcluded(dir, '', exclude)
+    const stored = publishLayerDir(store, dir, tar, packed, label)
+    return {diffId: stored.meta.diffId, size: packed.tarBytes}
+  }
   const stored = await storeLayer(store, {file: tar, label}, {diffId: undefined, blob: packed.digest, keepBlob: true})
   return {diffId: stored.meta.diffId, size: packed.tarBytes}
 }
@@ -46,4 +60,12 @@ export function mountPointFilter(upper: string, lowerDirs: string[]): (rel: stri
     // no /etc in the upper directory
   }
   return (rel) => skip.has(rel)
+}
+
+function removeExcluded(root: string, rel: string, exclude: (rel: string) => boolean): void {
+  for (const n of readdirSync(join(root, rel))) {
+    const r = rel === '' ? n : `${rel}/${n}`
+    if (exclude(r)) rmSync(join(root, r), {recursive: true, force: true})
+    else if (lstatSync(join(root, r)).isDirectory() && (r === 'etc' || r === 'dev')) removeExcluded(root, r, exclude)
+  }
 }

@@ -138,3 +138,49 @@ function prefixed(err: unknown, label: string): unknown {
   if (err instanceof SyscallError || (typeof e.code === 'string' && typeof e.syscall === 'string')) return new NsxError(`${label}: ${e.message}`)
   return err
 }
+
+/**
+ * Publish a directory that is already a layer in the store's form (a build step's directory
+ * or a finished RUN's upper directory: overlayfs whiteouts and opaque xattrs), together with
+ * the tar packed from it, without extracting that tar again: the directory is moved, so it
+ * must be on the store's filesystem and no longer used. As docker's overlay2 driver does with
+ * a container's diff directory.
+ */
+export function publishLayerDir(store: Store, dir: string, tar: string, packed: {diffId: string; tarBytes: number; entries: number; counts: Omit<ExtractStats, 'entries' | 'xattrsSkipped' | 'ownersFlattened'>}, label: string): StoredLayer {
+  const existing = readLayerMeta(store, packed.diffId)
+  if (existing) return {meta: existing, root: store.layerRoot(packed.diffId), reused: true}
+  armInterruptCleanup()
+  const work = mkdtempSync(join(store.tmpDir, 'layer-'))
+  const untrack = removeOnInterrupt(work)
+  try {
+    renameSync(dir, join(work, 'root'))
+    renameSync(tar, join(work, 'blob'))
+    const meta: LayerMeta = {
+      diffId: packed.diffId,
+      blobDigest: packed.diffId,
+      compression: 'none',
+      storedBytes: packed.tarBytes,
+      tarBytes: packed.tarBytes,
+      stats: {...packed.counts, entries: packed.entries, xattrsSkipped: 0, ownersFlattened: 0},
+      overlayXattrs: opaqueXattr(store.privileged).startsWith('trusted') ? 'trusted' : 'user',
+      ownershipKept: store.privileged,
+      extractedAt: new Date().toISOString(),
+      source: label,
+      blobKept: true,
+    }
+    store.writeJsonAtomic(join(work, 'meta.json'), meta)
+    const dest = store.layerDir(meta.diffId)
+    if (exists(dest)) store.retire(dest)
+    try {
+      renameSync(work, dest)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if ((code === 'ENOTEMPTY' || code === 'EEXIST') && exists(join(dest, 'meta.json'))) return {meta: readLayerMeta(store, meta.diffId) ?? meta, root: join(dest, 'root'), reused: true}
+      throw err
+    }
+    return {meta, root: join(dest, 'root'), reused: false}
+  } finally {
+    if (exists(work)) removeTree(work)
+    untrack()
+  }
+}
