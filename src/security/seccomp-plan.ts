@@ -126,3 +126,23 @@ export function unconditionalVerdict(f: SeccompFilter, syscall: string): string 
   if (rules.length > 0) return 'conditional'
   return f.defaultAction
 }
+
+/**
+ * The filter as an OCI runtime spec's linux.seccomp (what docker hands runc): for running the
+ * same filter under runc side by side (tests, bench/seccomp.sh).
+ */
+export function ociSeccomp(filter: SeccompFilter): object {
+  const action = (a: string): {action: string; errnoRet?: number} => {
+    const [word, n] = a.split(':')
+    const names: Record<string, string> = {allow: 'SCMP_ACT_ALLOW', log: 'SCMP_ACT_LOG', kill: 'SCMP_ACT_KILL', kill_process: 'SCMP_ACT_KILL_PROCESS', trap: 'SCMP_ACT_TRAP', errno: 'SCMP_ACT_ERRNO', trace: 'SCMP_ACT_TRACE'}
+    return n === undefined ? {action: names[word]} : {action: names[word], errnoRet: Number(n)}
+  }
+  const cmp: Record<Comparison, string> = {ne: 'SCMP_CMP_NE', lt: 'SCMP_CMP_LT', le: 'SCMP_CMP_LE', eq: 'SCMP_CMP_EQ', ge: 'SCMP_CMP_GE', gt: 'SCMP_CMP_GT', me: 'SCMP_CMP_MASKED_EQ'}
+  const d = action(filter.defaultAction)
+  return {
+    defaultAction: d.action,
+    defaultErrnoRet: d.errnoRet,
+    architectures: filter.arches.map((a) => `SCMP_ARCH_${a.toUpperCase()}`),
+    syscalls: filter.rules.map((r) => ({names: [r.syscall], ...action(r.action), args: r.args.map((a) => ({index: a.index, value: a.value, valueTwo: a.valueTwo, op: cmp[a.op]}))})),
+  }
+}

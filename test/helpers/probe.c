@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *errname(int e)
@@ -264,6 +265,18 @@ int main(int argc, char **argv)
 		return fds();
 	if (!strcmp(c, "syscalls"))
 		return verdicts(argc, argv);
+	if (!strcmp(c, "syscall-loop") && argc > 2) {
+		/* N getppid(2) through syscall(2), for bench/seccomp.sh: the filter runs on each. */
+		long n = atol(argv[2]);
+		struct timespec a, b;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (long i = 0; i < n; i++)
+			syscall(SYS_getppid);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		double ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / (double)n;
+		printf("syscall-loop %ld %.1f ns\n", n, ns);
+		return 0;
+	}
 	if (!strcmp(c, "nnp")) {
 		printf("nnp %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
 		return 0;

@@ -7,7 +7,7 @@ import {assertOneLineError, needCommand, run} from '../helpers/env.js'
 import {cgroupsNamed, containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
 import {DEFAULT_CAPS} from '../../src/container/spec.js'
 import {DEFAULT_SECCOMP_PROFILE} from '../../src/security/seccomp-default.js'
-import {hostTarget, resolveSeccomp, SeccompFilter} from '../../src/security/seccomp-plan.js'
+import {hostTarget, ociSeccomp, resolveSeccomp} from '../../src/security/seccomp-plan.js'
 
 const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-run-sec-') : undefined
 
@@ -94,23 +94,6 @@ test('a bad profile: one line, exit 125, no container made', (t) => {
   const left = existsSync(join(f.store, 'run')) ? readdirSync(join(f.store, 'run')) : []
   assert.deepEqual(left, [])
 })
-
-/** docker's default profile in OCI form, as docker hands it to runc (resolved for docker's capabilities). */
-function ociSeccomp(filter: SeccompFilter): object {
-  const action = (a: string) => {
-    const [word, n] = a.split(':')
-    const name = {allow: 'SCMP_ACT_ALLOW', log: 'SCMP_ACT_LOG', kill: 'SCMP_ACT_KILL', kill_process: 'SCMP_ACT_KILL_PROCESS', trap: 'SCMP_ACT_TRAP', errno: 'SCMP_ACT_ERRNO', trace: 'SCMP_ACT_TRACE'}[word]!
-    return n === undefined ? {action: name} : {action: name, errnoRet: Number(n)}
-  }
-  const cmp = {ne: 'SCMP_CMP_NE', lt: 'SCMP_CMP_LT', le: 'SCMP_CMP_LE', eq: 'SCMP_CMP_EQ', ge: 'SCMP_CMP_GE', gt: 'SCMP_CMP_GT', me: 'SCMP_CMP_MASKED_EQ'}
-  const d = action(filter.defaultAction)
-  return {
-    defaultAction: d.action,
-    defaultErrnoRet: d.errnoRet,
-    architectures: filter.arches.map((a) => `SCMP_ARCH_${a.toUpperCase()}`),
-    syscalls: filter.rules.map((r) => ({names: [r.syscall], ...action(r.action), args: r.args.map((a) => ({index: a.index, value: a.value, valueTwo: a.valueTwo, op: cmp[a.op]}))})),
-  }
-}
 
 test('the same probe under runc (its default spec with docker\'s capabilities and default profile) gives the same verdict for each syscall', (t) => {
   if (!needContainerTools(t)) return
