@@ -350,3 +350,19 @@ test('an interrupted pull leaves no half layer counted as stored; the next pull 
     assert.deepEqual(readdirSync(join(store, 'tmp')), [])
   }
 })
+
+test('progress: a bar per layer redrawn in place on a terminal', async (t) => {
+  const src = layout(t)
+  if (!src || !needCommand(t, 'script', 'bsdutils')) return
+  const reg = await startRegistry(t)
+  skopeoPush(src, reg, 'tty/bb:1')
+  const e = env(t)
+  // script(1) gives nsx a pseudo-terminal as stdout and stderr.
+  const r = run('script', ['-qfec', `${process.execPath} ${NSX_BIN} pull ${reg.host}/tty/bb:1`, '/dev/null'], {env: {...process.env, ...e, TERM: 'xterm', COLUMNS: '100'}})
+  assert.equal(r.status, 0, r.stdout)
+  // Three rows, rewritten by moving the cursor up over them, ending as "pulled".
+  assert.match(r.stdout, /\x1b\[3A/)
+  const finalRows = r.stdout.split('\x1b[3A').pop()!
+  assert.equal((finalRows.match(/[0-9a-f]{12}: pulled /g) ?? []).length, 3, JSON.stringify(finalRows))
+  assert.match(r.stdout, /Pulled 127\.0\.0\.1:\d+\/tty\/bb:1/)
+})
