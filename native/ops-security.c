@@ -10,6 +10,7 @@
  *   tmpfs 3 PATH FLAGS DATA  mount a tmpfs on PATH (created if missing); FLAGS a ','-list
  *                         of ro nosuid nodev noexec ('-' none), DATA tmpfs's options
  *   device 7 PATH TYPE MAJOR MINOR MODE UID GID  mknod a device node (parents created)
+ *   mkdir-p 1 PATH        create PATH and its parents (the working directory, before a read-only root)
  *   rootfs-readonly 0     remount the container's root read-only
  *   shm-size 1 BYTES      remount /dev/shm with that size
  *   oom-score-adj 1 N     write N to /proc/self/oom_score_adj (inherited by the command)
@@ -172,6 +173,12 @@ static void op_device(struct exec_state *st, char **args, int nargs)
 		die_errno(EXIT_NSX_FAILURE, "set the owner and mode of %s", path);
 }
 
+static void op_mkdir_p(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	make_dirs(args[0], true);
+}
+
 static void op_rootfs_readonly(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)args, (void)nargs;
@@ -268,6 +275,7 @@ const struct op ops_security[] = {
 	{"devices-bpf", 2, op_devices_bpf, "CGROUPDIR PROGHEX: attach an eBPF device program to a cgroup2 directory"},
 	{"tmpfs", 3, op_tmpfs, "PATH FLAGS DATA: mount a tmpfs (path created if missing)"},
 	{"device", 7, op_device, "PATH TYPE MAJOR MINOR MODE UID GID: mknod a device node"},
+	{"mkdir-p", 1, op_mkdir_p, "PATH: create it and its parents in the container"},
 	{"rootfs-readonly", 0, op_rootfs_readonly, "remount the container's root read-only"},
 	{"shm-size", 1, op_shm_size, "BYTES: remount /dev/shm with that size"},
 	{"oom-score-adj", 1, op_oom_score_adj, "N: write /proc/self/oom_score_adj"},

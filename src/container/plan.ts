@@ -36,7 +36,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   const ops: Op[] = []
   const v1 = cgroups.places.filter((p) => p.version === 1)
   const v2 = cgroups.places.find((p) => p.version === 2)
-  const sec = securityOps(spec.security, {v2Cgroup: v2?.dir, seccompCache: opts.seccompCache, userns: spec.userns !== undefined})
+  const sec = securityOps(spec.security, {v2Cgroup: v2?.dir, seccompCache: opts.seccompCache, userns: spec.userns !== undefined, workdir: spec.workdir})
   for (const p of v1) ops.push({op: 'cgroup-open', path: `${p.dir}/cgroup.procs`})
   if (v2) ops.push({op: 'ctr-cgroup-fd', path: v2.dir})
   for (const p of cgroups.places) ops.push({op: 'ctr-cleanup-cgroup', path: p.dir})

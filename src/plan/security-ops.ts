@@ -16,6 +16,8 @@ export type SecurityOp =
   | {op: 'devices-bpf'; cgroup: string; rules: DeviceRule[]; program: BpfInsn[]}
   | {op: 'tmpfs'; path: string; flags: string[]; data: string}
   | {op: 'device'; path: string; type: 'c' | 'b'; major: number; minor: number; mode: number; uid: number; gid: number}
+  /** Create a directory and its parents (the working directory, before the root is made read-only). */
+  | {op: 'mkdir-p'; path: string}
   | {op: 'rootfs-readonly'}
   | {op: 'shm-size'; bytes: number}
   | {op: 'oom-score-adj'; value: number}
@@ -36,6 +38,7 @@ export const SECURITY_ENCODERS: {[N in SecurityOpName]: Encoder<N>} = {
   'devices-bpf': (o) => [o.cgroup, encodeProgram(o.program)],
   tmpfs: (o) => [o.path, o.flags.join(',') || '-', o.data || '-'],
   device: (o) => [o.path, o.type, String(o.major), String(o.minor), String(o.mode), String(o.uid), String(o.gid)],
+  'mkdir-p': (o) => [o.path],
   'rootfs-readonly': () => [],
   'shm-size': (o) => [String(o.bytes)],
   'oom-score-adj': (o) => [String(o.value)],
@@ -69,6 +72,8 @@ export function describeSecurityOp(op: SecurityOp): {action: string; needs: stri
       return {action: `mount a tmpfs on ${op.path}${op.flags.length ? ` (${op.flags.join(',')})` : ''}${op.data ? ` ${op.data}` : ''}`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
     case 'device':
       return {action: `mknod ${op.path} ${op.type} ${op.major}:${op.minor} mode ${op.mode.toString(8)} owner ${op.uid}:${op.gid}`, needs: 'CAP_MKNOD'}
+    case 'mkdir-p':
+      return {action: `create ${op.path} (and its parents) in the container`, needs: '-'}
     case 'rootfs-readonly':
       return {action: "remount the container's root read-only", needs: 'CAP_SYS_ADMIN over the mount namespace'}
     case 'shm-size':

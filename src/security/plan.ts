@@ -18,7 +18,7 @@ export interface SecurityOps {
   last: Op[]
 }
 
-export function securityOps(s: SecuritySpec, where: {v2Cgroup?: string; seccompCache?: string; userns?: boolean}): SecurityOps {
+export function securityOps(s: SecuritySpec, where: {v2Cgroup?: string; seccompCache?: string; userns?: boolean; workdir?: string}): SecurityOps {
   const supervisor: Op[] = []
   const init: Op[] = []
   if (s.seccomp) init.push({op: 'seccomp', filter: s.seccomp, cache: where.seccompCache ?? '-'})
@@ -29,6 +29,8 @@ export function securityOps(s: SecuritySpec, where: {v2Cgroup?: string; seccompC
   for (const t of s.tmpfs) afterPivot.push({op: 'tmpfs', path: t.path, flags: t.flags, data: t.data})
   for (const d of s.devices) afterPivot.push({op: 'device', path: d.path, type: d.type, major: d.major, minor: d.minor, mode: d.mode, uid: d.uid, gid: d.gid})
   if (s.oomScoreAdj !== undefined) afterPivot.push({op: 'oom-score-adj', value: s.oomScoreAdj})
+  // The command's working directory is created when missing: before the root turns read-only.
+  if (s.readOnly && where.workdir && where.workdir !== '/') afterPivot.push({op: 'mkdir-p', path: where.workdir})
   if (s.readOnly) afterPivot.push({op: 'rootfs-readonly'})
   const beforeDrop: Op[] = s.ulimits.map((u) => ({op: 'rlimit', name: u.name, soft: u.soft, hard: u.hard}))
   const last: Op[] = s.seccomp ? [{op: 'seccomp-load'}] : []

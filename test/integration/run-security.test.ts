@@ -1,9 +1,9 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {assertOneLineError, needCommand, run} from '../helpers/env.js'
+import {assertOneLineError, needCommand, run, skipOrFail} from '../helpers/env.js'
 import {cgroupsNamed, containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
 import {DEFAULT_CAPS} from '../../src/container/spec.js'
 import {DEFAULT_SECCOMP_PROFILE} from '../../src/security/seccomp-default.js'
@@ -169,6 +169,9 @@ test('--read-only: the root is read-only, /dev, /dev/shm and --tmpfs mounts stay
     'Max open files 100 200 files ',
     '',
   ])
+  // A missing working directory is still made (before the root turns read-only).
+  const wd = f.nsx(['run', '--layer', f.base, '--read-only', '-w', '/new/dir', '--', 'pwd'])
+  assert.equal(wd.stdout, '/new/dir\n', wd.stderr)
   assertOneLineError(f.nsx(['run', '--layer', f.base, '--ulimit', 'nofiles=1', '--', 'true']), 125, /unknown limit nofiles/)
   assertOneLineError(f.nsx(['run', '--layer', f.base, '--ulimit', 'nofile=20:10', '--', 'true']), 125, /soft limit 20 is above the hard limit 10/)
   assertOneLineError(f.nsx(['run', '--layer', f.base, '--oom-score-adj', '1001', '--', 'true']), 125, /--oom-score-adj '1001'/)
@@ -223,4 +226,33 @@ test('nsx inspect reads the filter back (instructions, verdicts), the device rul
   const text = f.nsx(['inspect', String(child)])
   assert.match(text.stdout, /seccomp +filter \(1 filter, \d+ instructions\)/)
   assert.match(text.stdout, /root +read-only/)
+})
+
+test('cgroup v1 (a host without a cgroup2 tree): the allow-list as devices.deny/devices.allow, enforced on a process in the cgroup', async (t) => {
+  if (!needContainerTools(t)) return
+  const {readCgroupLayout} = await import('../../src/cgroup/hierarchy.js')
+  const {locateMemberships, readProcCgroup} = await import('../../src/cgroup/membership.js')
+  const {applyCgroups, planCgroups, removeCgroups} = await import('../../src/container/cgroups.js')
+  const {DEFAULT_DEVICE_RULES, v1DeviceWrites} = await import('../../src/security/devices.js')
+  const real = readCgroupLayout()
+  if (!real.v1.some((h) => h.controllers.includes('devices'))) {
+    skipOrFail(t, 'needs a v1 devices hierarchy (this host has none)')
+    return
+  }
+  // The plan a v1-only host gets: this host's layout without its cgroup2 tree, below our own cgroups.
+  const layout = {...real, v2: undefined, v2Root: undefined, v2Controllers: [], mode: 'v1' as const}
+  const own = locateMemberships(readProcCgroup('self') ?? [], layout)
+  const setup = planCgroups(layout, own, `devv1-${process.pid}`, '0123456789abcdef', {devices: v1DeviceWrites(DEFAULT_DEVICE_RULES)})
+  const dev = setup.places.find((p) => p.hierarchy.split(',').includes('devices'))!
+  assert.ok(dev, JSON.stringify(setup.places))
+  assert.deepEqual(setup.writes.filter((w) => w.dir === dev.dir).map((w) => `${w.file} ${w.value}`).slice(0, 3), ['devices.deny a', 'devices.allow c 1:3 rwm', 'devices.allow c 1:5 rwm'])
+  applyCgroups(setup)
+  t.after(() => {
+    removeCgroups(setup.places.map((p) => p.dir))
+  })
+  assert.deepEqual(readFileSync(join(dev.dir, 'devices.list'), 'utf8').trim().split('\n'), ['c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm'])
+  // Outside, root reads /dev/kmsg; a shell we start moves itself in, then opens an allowed and a refused device.
+  assert.equal(run('sh', ['-c', 'head -c 1 /dev/kmsg >/dev/null 2>&1 && echo kmsg-opened']).stdout, 'kmsg-opened\n')
+  const r = run('sh', ['-c', `echo $$ > ${dev.dir}/cgroup.procs && head -c 1 /dev/zero | od -An -tx1 && (head -c 1 /dev/kmsg >/dev/null 2>&1 && echo kmsg-opened || echo kmsg-refused)`])
+  assert.equal(r.stdout.replace(/\s+/g, ' ').trim(), '00 kmsg-refused', r.stderr)
 })
