@@ -252,7 +252,7 @@ test('cgroup v1 (a host without a cgroup2 tree): the allow-list as devices.deny/
   })
   assert.deepEqual(readFileSync(join(dev.dir, 'devices.list'), 'utf8').trim().split('\n'), ['c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm'])
   // Outside, root reads /dev/kmsg; a shell we start moves itself in, then opens an allowed and a refused device.
-  assert.equal(run('sh', ['-c', 'head -c 1 /dev/kmsg >/dev/null 2>&1 && echo kmsg-opened']).stdout, 'kmsg-opened\n')
-  const r = run('sh', ['-c', `echo $$ > ${dev.dir}/cgroup.procs && head -c 1 /dev/zero | od -An -tx1 && (head -c 1 /dev/kmsg >/dev/null 2>&1 && echo kmsg-opened || echo kmsg-refused)`])
+  assert.equal(run('sh', ['-c', '(exec 3</dev/kmsg) 2>/dev/null && echo kmsg-opened']).stdout, 'kmsg-opened\n')
+  const r = run('sh', ['-c', `echo $$ > ${dev.dir}/cgroup.procs && head -c 1 /dev/zero | od -An -tx1 && ((exec 3</dev/kmsg) 2>/dev/null && echo kmsg-opened || echo kmsg-refused)`])
   assert.equal(r.stdout.replace(/\s+/g, ' ').trim(), '00 kmsg-refused', r.stderr)
 })
