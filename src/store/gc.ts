@@ -140,6 +140,11 @@ export function collectGarbage(store: Store, opts: {dryRun: boolean}): Freed {
     const c = store.readJson<{diffId?: string}>(join(store.root, 'sources', f))
     if (!opts.dryRun && (!c?.diffId || !readLayerMeta(store, c.diffId))) removeTree(join(store.root, 'sources', f))
   }
+  // nsx build's cache entries whose layer is gone (an entry for a step that made no layer stays).
+  for (const f of safeList(join(store.root, 'build-cache'))) {
+    const c = store.readJson<{diffId?: string | null}>(join(store.root, 'build-cache', f))
+    if (!opts.dryRun && (c === undefined || (c.diffId !== null && (typeof c.diffId !== 'string' || !readLayerMeta(store, c.diffId))))) removeTree(join(store.root, 'build-cache', f))
+  }
   return freed
 }
 

@@ -111,6 +111,12 @@ test('the seeds\' Dockerfile shape: nsx build and buildah bud agree on the confi
   assert.match(nsx(['run', '--image', 'seed:2'], {env: e}).stdout, /^built\npandas\n/)
   // --no-cache runs everything.
   assert.match(nsx(['build', '--no-cache', '-t', 'seed:3', ctx], {env: e}).stdout, /RUN-42/)
+  // Once the images are removed and gc has swept their layers, the cache entries go too, and a build runs again.
+  const cacheDir = join(e.NSX_ROOT!, 'build-cache')
+  const before = readdirSync(cacheDir).length
+  assert.equal(nsx(['rmi', 'seed:2', 'seed:3'], {env: e}).status, 0)
+  assert.equal(nsx(['gc'], {env: e}).status, 0)
+  assert.ok(readdirSync(cacheDir).length < before, 'stale cache entries removed')
 
   // Pushed by nsx, pulled by skopeo, unpacked by umoci.
   const p = nsx(['push', 'seed:1', `${reg.host}/nsx/seed:1`], {env: e})
