@@ -282,7 +282,8 @@ export class RegistryClient {
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = {...(o.headers ?? {})}
       const auth = await this.authorization(o.scope)
-      if (auth) headers.Authorization = auth
+      // Credentials go to the registry's own host only, never to a location it names elsewhere.
+      if (auth && url.host === new URL(this.base!).host) headers.Authorization = auth
       let res: http.IncomingMessage
       try {
         res = await this.raw(method, url, headers, o.body?.())

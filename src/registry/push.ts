@@ -10,6 +10,7 @@ import {MEDIA} from './manifest.js'
 import {TransferProgress} from './progress.js'
 import {familiarRef, parseReference} from '../image/reference.js'
 import {createHash} from 'node:crypto'
+import type {Readable} from 'node:stream'
 
 /**
  * nsx push: a stored image's layers, config and an OCI manifest to a registry. A layer
@@ -63,7 +64,7 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
     const rows = blobs.map((b) => progress.add(b.digest, b.size))
     const existed: boolean[] = []
 
-    const upload = async (digest: string, size: number, body: () => Buffer | NodeJS.ReadableStream, label: string): Promise<boolean> => {
+    const upload = async (digest: string, size: number, body: () => Buffer | Readable, label: string): Promise<boolean> => {
       const head = await client.request('HEAD', `/v2/${ref.repository}/blobs/${digest}`, {scope, accept: [404], what: label})
       head.resume()
       if (head.statusCode === 200) return true
@@ -78,7 +79,7 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
         scope,
         what: label,
         headers: {'Content-Type': 'application/octet-stream', 'Content-Length': String(size)},
-        body: body as () => Buffer,
+        body,
       })
       put.resume()
       return false
@@ -96,7 +97,7 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
             const s = createReadStream(b.file, {highWaterMark: 1 << 20})
             let n = 0
             s.on('data', (c) => progress.progress(rows[i], (n += c.length)))
-            return s as unknown as Buffer
+            return s
           }, `${what}: layer ${b.digest.slice(0, 19)}`)
           progress.finish(rows[i], existed[i] ? 'exists' : 'done')
         } catch (err) {
