@@ -70,6 +70,11 @@ With -d the container runs in the background and its name is printed; nsx ps lis
     ulimit: Flags.string({description: 'A resource limit of the command, e.g. nofile=1024:2048 (-1: unlimited) (repeatable)', multiple: true, helpValue: 'NAME=SOFT[:HARD]'}),
     'oom-score-adj': Flags.string({description: 'The container\'s OOM score adjustment, -1000 to 1000', helpValue: 'N'}),
     'shm-size': Flags.string({description: 'Size of /dev/shm (default 64m)', helpValue: 'SIZE'}),
+    'add-host': Flags.string({description: 'Add a line to the container\'s /etc/hosts (repeatable)', multiple: true, helpValue: 'NAME:IP'}),
+    dns: Flags.string({description: 'A nameserver for the container\'s /etc/resolv.conf, instead of the host\'s (repeatable)', multiple: true, helpValue: 'IP'}),
+    'dns-search': Flags.string({description: 'A search domain for /etc/resolv.conf, instead of the host\'s (repeatable; "." for none)', multiple: true, helpValue: 'DOMAIN'}),
+    'dns-option': Flags.string({description: 'An options entry for /etc/resolv.conf, instead of the host\'s (repeatable)', multiple: true, helpValue: 'OPTION'}),
+    'stop-timeout': Flags.string({description: 'Seconds from a SIGTERM to nsx run (timeout, systemd, a CI runner) until the container is killed, as nsx stop does (default 10)', helpValue: 'SECONDS'}),
     'dry-run': Flags.boolean({description: 'Print the plan, each operation in order and the privilege it needs, and do nothing'}),
     json: Flags.boolean({description: 'With --dry-run: print the plan and the container spec as JSON'}),
   }

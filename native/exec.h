@@ -80,5 +80,6 @@ extern const struct op ops_container[]; /* ops-container.c: nsx run */
 extern const struct op ops_exec[];      /* ops-exec.c: nsx exec */
 extern const struct op ops_seccomp[];   /* ops-seccomp.c: container seccomp filters */
 extern const struct op ops_security[];  /* ops-security.c: devices, tmpfs, read-only root, rlimits */
+extern const struct op ops_init[];      /* ops-init.c: the container init's restrictions */
 
 #endif

@@ -50,6 +50,7 @@
 #include <linux/sched.h>
 
 #include "exec.h"
+#include "ops-init.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -369,6 +370,13 @@ static void copy_winsize(int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * Forward signals, relay the terminal (with -t), wait for the init, clean up, and leave
  * with the command's status. Signals arrive through a signalfd, so one poll serves all.
@@ -399,6 +407,8 @@ static void supervise(pid_t child, int status_rd)
 	int status = 0;
 	bool exited = false;
 	char buf[16384];
+	/* ctr-term-grace: when a SIGTERM came, the monotonic ms at which the init is SIGKILLed */
+	long long kill_at = -1;
 	while (!exited || master >= 0) {
 		struct pollfd p[3] = {{sfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
 		if (exited) {
@@ -406,7 +416,17 @@ static void supervise(pid_t child, int status_rd)
 			p[0].fd = -1;
 			p[2].fd = -1;
 		}
-		int n = poll(p, 3, exited ? 200 : -1);
+		int timeout = exited ? 200 : -1;
+		if (!exited && kill_at >= 0) {
+			long long left = kill_at - now_ms();
+			if (left <= 0) {
+				kill(child, SIGKILL); /* the whole pid namespace goes with its init */
+				kill_at = -1;
+				continue;
+			}
+			timeout = (int)(left < 1000000 ? left : 1000000);
+		}
+		int n = poll(p, 3, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -425,6 +445,8 @@ static void supervise(pid_t child, int status_rd)
 					copy_winsize(master); /* the kernel tells the container's foreground */
 				} else {
 					kill(child, sig);
+					if (sig == SIGTERM && kill_at < 0 && init_term_grace_ms() >= 0)
+						kill_at = now_ms() + init_term_grace_ms();
 				}
 			}
 		}
@@ -776,6 +798,45 @@ static void op_sys(struct exec_state *st, char **args, int nargs)
 	close(fd);
 }
 
+/*
+ * /sys/fs/cgroup inside: KIND tmpfs|cgroup|cgroup2|symlink|remount-ro, ARG the v1 controllers (cgroup)
+ * or the link's target (symlink), else "-". Mounted in the container's cgroup namespace,
+ * so each hierarchy's root is the container's own cgroup (docker's and podman's layout).
+ */
+static void op_cgroupfs(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	const char *kind = args[0], *arg = args[1], *path = args[2];
+	unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | (strcmp(args[3], "ro") == 0 ? MS_RDONLY : 0);
+	if (strcmp(kind, "symlink") == 0) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", path);
+		char *slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			die(EXIT_NSX_FAILURE, "invalid plan: ctr-cgroupfs symlink %s", path);
+		*slash = '\0';
+		int parent = mount_target(dir, 'd');
+		if (symlinkat(arg, parent, slash + 1) < 0 && errno != EEXIST)
+			die_errno(EXIT_NSX_FAILURE, "symlink %s in the container", path);
+		close(parent);
+		return;
+	}
+	if (strcmp(kind, "tmpfs") == 0)
+		mount_in_root("tmpfs", path, "tmpfs", flags & ~MS_RDONLY, "mode=755", "tmpfs");
+	else if (strcmp(kind, "cgroup") == 0)
+		mount_in_root("cgroup", path, "cgroup", flags, arg, "the cgroup hierarchy");
+	else if (strcmp(kind, "remount-ro") == 0) {
+		/* the tmpfs once the hierarchies are on it: read-only (its mounts keep their own flags) */
+		int fd = mount_target(path, 'd');
+		if (mount(NULL, fd_path(fd), NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+			die_errno(EXIT_NSX_FAILURE, "make %s read-only", path);
+		close(fd);
+	} else if (strcmp(kind, "cgroup2") == 0)
+		mount_in_root("cgroup2", path, "cgroup2", flags, NULL, "the cgroup2 tree");
+	else
+		die(EXIT_NSX_FAILURE, "invalid plan: ctr-cgroupfs kind '%s'", kind);
+}
+
 /* A minimal /dev: a tmpfs with the usual nodes, its own devpts, shm and mqueue. */
 static void op_dev(struct exec_state *st, char **args, int nargs)
 {
@@ -1007,7 +1068,7 @@ static void op_init(struct exec_state *st, char **args, int nargs)
 	ctr.payload = g;
 	/* ps in the container shows "nsx-init", not the plan (with the host's paths) that started it. */
 	prctl(PR_SET_NAME, "nsx-init", 0, 0, 0);
-	if (nsx_argc > 0) {
+	if (!init_retitle() && nsx_argc > 0) {
 		char *start = nsx_argv[0];
 		char *end = nsx_argv[nsx_argc - 1] + strlen(nsx_argv[nsx_argc - 1]);
 		if (end > start) {
@@ -1025,6 +1086,7 @@ static void op_init(struct exec_state *st, char **args, int nargs)
 	if (keep > 3)
 		syscall(SYS_close_range, 3, keep - 1, 0);
 	syscall(SYS_close_range, keep >= 3 ? keep + 1 : 3, ~0U, 0);
+	init_drop_privileges();
 	for (;;) {
 		siginfo_t info;
 		int sig = sigwaitinfo(&set, &info);
@@ -1205,6 +1267,7 @@ const struct op ops_container[] = {
 	{"ctr-bind", 3, op_bind, "SRC DST rw|ro: bind a host path into the container root"},
 	{"ctr-proc", 0, op_proc, "mount a fresh procfs on the root's /proc"},
 	{"ctr-sys", 0, op_sys, "mount sysfs read-only on the root's /sys"},
+	{"ctr-cgroupfs", 4, op_cgroupfs, "KIND ARG PATH ro|rw: /sys/fs/cgroup inside (tmpfs, cgroup CONTROLLERS, cgroup2, symlink TARGET, remount-ro)"},
 	{"ctr-dev", 0, op_dev, "a tmpfs /dev with null zero full random urandom tty, devpts, shm, mqueue"},
 	{"ctr-hostname", 1, op_hostname, "NAME: sethostname"},
 	{"ctr-loopback", 0, op_loopback, "bring lo up"},

@@ -4,6 +4,7 @@ import type {CgroupLayout} from '../cgroup/hierarchy.js'
 import type {CgroupMembership} from '../cgroup/membership.js'
 import {containerCgroupLeaf} from '../cgroup/units.js'
 import {CFS_PERIOD_US, cpuQuotaUs, Limits} from './limits.js'
+import type {CgroupfsMount} from '../plan/ops.js'
 
 /**
  * A container's cgroups on v1, v2 and hybrid hosts: one directory, nsx-NAME-ID8, per mounted hierarchy
@@ -35,6 +36,8 @@ export interface CgroupSetup {
   /** v2: controllers to enable in each parent's cgroup.subtree_control first. */
   enable: {dir: string; controllers: string[]}[]
   writes: CgroupWrite[]
+  /** What of them the container sees on /sys/fs/cgroup (src/container/cgroupfs.ts); none when absent. */
+  cgroupfs?: CgroupfsMount[]
 }
 
 const fail = (msg: string): never => {

@@ -23,6 +23,8 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
     const {parseRunArgs} = await import('./options.js')
     const o = parseRunArgs(argv)
     if (o.help) return {kind: 'help'}
+    // docker's check: -i with -t relays this terminal, so there must be one (a pipe would hang at a prompt).
+    if (o.interactive && o.tty && !o.dryRun && !(await import('node:tty')).isatty(0)) return {kind: 'done', exitCode: reportError(new NsxError('the input device is not a TTY', 1), 'nsx run', 1)}
     const r = await prepare(o, undo)
     if (o.dryRun) {
       const {renderDryRun, dryRunJson} = await import('../plan/dry-run.js')
@@ -33,6 +35,7 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
     const {applyCgroups, removeCgroups} = await import('./cgroups.js')
     const {pinLayers, unpin} = await import('../store/pins.js')
     const {encodeEnv} = await import('./plan.js')
+    const etc = await import('./etc-files.js')
     const self = readStat(process.pid)
     const dir = claimContainer(
       r.store,
@@ -60,7 +63,7 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
           seccomp: r.spec.security.seccomp,
         },
       },
-      {env: encodeEnv(r.spec.env)},
+      {env: encodeEnv(r.spec.env), ...etc.etcFiles(r.spec.etc, {resolvConf: etc.hostResolvConf(), hosts: etc.hostHosts()})},
     )
     undo.push(() => r.store.retire(dir))
     if (r.spec.userns && !r.spec.userns.rootless) {
@@ -68,7 +71,7 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
       const {mkdirSync, chownSync} = await import('node:fs')
       for (let i = 0; i < r.lowerDirs.length; i++) mkdirSync(join(dir, 'lower', String(i)), {recursive: true})
       const host = (m: import('../plan/ops.js').IdMapping[]) => m.find((x) => x.inside === 0)!.outside
-      for (const d of ['upper', 'work']) chownSync(join(dir, d), host(r.spec.userns.uidMap), host(r.spec.userns.gidMap))
+      for (const d of ['upper', 'work', ...Object.keys(etc.ETC_TARGETS)]) chownSync(join(dir, d), host(r.spec.userns.uidMap), host(r.spec.userns.gidMap))
     }
     applyCgroups(r.cgroups)
     undo.push(() => removeCgroups(r.cgroups.places.map((p) => p.dir)))
@@ -149,6 +152,11 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   const name = spec.checkName(o.name ?? id.slice(0, 12))
   if (o.hostname !== undefined) spec.checkHostname(o.hostname)
   for (const v of o.volumes) spec.parseVolume(v)
+  const etc = await import('./etc-files.js')
+  o.addHosts.forEach(etc.parseAddHost)
+  o.dns.forEach(etc.parseDnsServer)
+  o.dnsSearch.forEach(etc.parseDnsSearch)
+  o.dnsOptions.forEach(etc.parseDnsOption)
   const {readLastCap} = await import('../proc/capabilities.js')
   const lastCap = readLastCap()
   const security = await import('../security/spec.js')
@@ -181,10 +189,12 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   const layout = readCgroupLayout()
   const own = locateMemberships(readProcCgroup('self') ?? [], layout)
   const cgroups = rootless ? {places: [], enable: [], writes: []} : cg.planCgroups(layout, own, name, id, lim, o.cgroupParent)
+  const {planCgroupfs, readHostCgroupLinks} = await import('./cgroupfs.js')
+  cgroups.cgroupfs = planCgroupfs(layout, cgroups.places, {userns: userns !== undefined, readOnly: !o.privileged, hostLinks: await readHostCgroupLinks()})
   const dir = containerDir(store, name)
   const paths = containerPaths(dir, join(store.root, 'containers', `${name}.json`))
   const {seccompCachePath} = await import('../security/seccomp.js')
   const seccompCache = s.security.seccomp ? seccompCachePath(store.root, s.security.seccomp) : undefined
-  const plan = buildRunPlan(s, rootfs.lowerDirs, paths, cgroups, {...(o.detach ? {readyFd: 3} : {}), seccompCache})
+  const plan = buildRunPlan(s, rootfs.lowerDirs, paths, cgroups, {...(o.detach ? {readyFd: 3} : {termGrace: o.stopTimeout}), seccompCache})
   return {store, spec: s, id, plan, lowerDirs: rootfs.lowerDirs, layers: rootfs.layers, imageIds: rootfs.image ? [rootfs.image.id] : [], cgroups}
 }

@@ -29,6 +29,13 @@ export interface RunOptions {
   network: 'none' | 'host'
   /** --userns MAP: CONTAINER:HOST:COUNT[,...] for uids and gids (root only). */
   userns?: string
+  /** --add-host NAME:IP, --dns IP, --dns-search DOMAIN, --dns-option OPT (repeatable; src/container/etc-files.ts). */
+  addHosts: string[]
+  dns: string[]
+  dnsSearch: string[]
+  dnsOptions: string[]
+  /** --stop-timeout: seconds between the SIGTERM and the SIGKILL when a foreground run is told to end (docker's 10). */
+  stopTimeout: number
   dryRun: boolean
   json: boolean
   help: boolean
@@ -68,6 +75,11 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'privileged', long: 'privileged', arg: 'none'},
   {key: 'network', long: 'network', arg: 'required'},
   {key: 'userns', long: 'userns', arg: 'required'},
+  {key: 'stop-timeout', long: 'stop-timeout', arg: 'required'},
+  {key: 'add-host', long: 'add-host', arg: 'required'},
+  {key: 'dns', long: 'dns', arg: 'required'},
+  {key: 'dns-search', long: 'dns-search', arg: 'required'},
+  {key: 'dns-option', long: 'dns-option', arg: 'required'},
   {key: 'dry-run', long: 'dry-run', arg: 'none'},
   {key: 'json', long: 'json', arg: 'none'},
   {key: 'help', long: 'help', arg: 'none'},
@@ -104,6 +116,11 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     detach: false,
     privileged: false,
     network: 'none',
+    stopTimeout: 10,
+    addHosts: [],
+    dns: [],
+    dnsSearch: [],
+    dnsOptions: [],
     dryRun: false,
     json: false,
     help: false,
@@ -148,6 +165,14 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         o.network = value as 'none' | 'host'
         break
       case 'userns': o.userns = once(key, given, o.userns, value); break
+      case 'add-host': o.addHosts.push(value); break
+      case 'dns': o.dns.push(value); break
+      case 'dns-search': o.dnsSearch.push(value); break
+      case 'dns-option': o.dnsOptions.push(value); break
+      case 'stop-timeout':
+        if (!/^\d{1,5}$/.test(value) || Number(value) > 86400) bad(`invalid --stop-timeout '${value}': seconds, 0 to 86400`)
+        o.stopTimeout = Number(value)
+        break
       case 'dry-run': o.dryRun = true; break
       case 'json': o.json = true; break
       case 'help': o.help = true; break

@@ -1,5 +1,6 @@
 import type {Op, Plan} from '../plan/ops.js'
 import type {CgroupSetup} from './cgroups.js'
+import {ETC_TARGETS} from './etc-files.js'
 import {MASKED_PATHS, READONLY_PATHS, RunSpec} from './spec.js'
 import {securityOps} from '../security/plan.js'
 
@@ -32,7 +33,7 @@ export function containerPaths(dir: string, pin: string): ContainerPaths {
  * The security settings (src/security/plan.ts) slot in after the fork, after pivot_root,
  * before the privileges are dropped and last before exec.
  */
-export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string} = {}): Plan {
+export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string; termGrace?: number} = {}): Plan {
   const ops: Op[] = []
   const v1 = cgroups.places.filter((p) => p.version === 1)
   const v2 = cgroups.places.find((p) => p.version === 2)
@@ -52,6 +53,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
     ops.push({op: 'unshare', ns: ['pid']})
   }
   ops.push(...sec.supervisor)
+  ops.push({op: 'ctr-init-title', envFile: paths.env})
+  if (opts.termGrace !== undefined) ops.push({op: 'ctr-term-grace', seconds: opts.termGrace})
   ops.push({op: 'ctr-supervise', pidsFile: paths.pids})
   ops.push(...sec.init)
 
@@ -59,10 +62,14 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push({op: 'unshare', ns: spec.network === 'host' ? ['mnt', 'uts', 'ipc', 'cgroup'] : ['mnt', 'uts', 'ipc', 'net', 'cgroup']})
   ops.push({op: 'propagation', mode: 'private', path: '/'})
   ops.push({op: 'ctr-rootfs', lowerDirs, upper: paths.upper, work: paths.work, target: paths.rootfs})
+  // docker's order: the generated /etc files first, so a volume on one of them wins.
+  for (const [file, target] of Object.entries(ETC_TARGETS)) ops.push({op: 'ctr-bind', source: `${paths.dir}/${file}`, target, readOnly: false})
   for (const v of spec.volumes) ops.push({op: 'ctr-bind', source: v.source, target: v.target, readOnly: v.readOnly})
   ops.push({op: 'env-from', path: paths.env})
   if (spec.userns && !spec.userns.rootless) ops.push({op: 'ctr-become-root'})
   ops.push({op: 'ctr-proc'}, {op: 'ctr-dev'}, {op: 'ctr-sys'})
+  const cgroupfs = cgroups.cgroupfs ?? []
+  for (const mount of cgroupfs) ops.push({op: 'ctr-cgroupfs', mount, readOnly: !spec.privileged})
   ops.push({op: 'ctr-hostname', name: spec.hostname})
   if (spec.network === 'none') ops.push({op: 'ctr-loopback'})
   ops.push({op: 'ctr-pivot'})
@@ -72,6 +79,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   }
   ops.push(...sec.afterPivot)
   if (spec.tty) ops.push({op: 'ctr-pty'})
+  // tini's and docker-init's rule: the init holds the container's restrictions, nothing more.
+  ops.push({op: 'ctr-init-creds', caps: spec.caps, uid: spec.uid, gid: spec.gid, groups: spec.userns?.setgroups === 'deny' ? undefined : spec.groups})
   ops.push({op: 'ctr-init'})
 
   if (spec.tty) ops.push({op: 'ctr-pty-attach'})

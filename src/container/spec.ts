@@ -6,6 +6,7 @@ import {CAPABILITIES, parseCapability} from '../proc/capabilities.js'
 import {expandEnv, readEnvFile, RunOptions} from './options.js'
 import type {IdMapping} from '../plan/ops.js'
 import {buildSecuritySpec, SecuritySpec} from '../security/spec.js'
+import {EtcSpec, parseAddHost, parseDnsOption, parseDnsSearch, parseDnsServer} from './etc-files.js'
 
 /**
  * The container to run, from the flags and the image's config: what nsx run's plan
@@ -31,6 +32,8 @@ export interface RunSpec {
   userns?: UsernsSpec
   /** seccomp, devices, read-only root, tmpfs, rlimits, OOM score (src/security/spec.ts). */
   security: SecuritySpec
+  /** What its /etc/hosts, /etc/hostname and /etc/resolv.conf are made from. */
+  etc: EtcSpec
 }
 
 /** The container's user namespace: maps written by the supervisor; rootless = no host privilege. */
@@ -288,5 +291,15 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
     detach: o.detach,
     userns,
     security: buildSecuritySpec(o, caps),
+    etc: {
+      hostname,
+      name,
+      network: o.network,
+      addresses: [],
+      extraHosts: o.addHosts.map(parseAddHost),
+      dns: o.dns.map(parseDnsServer),
+      dnsSearch: o.dnsSearch.map(parseDnsSearch),
+      dnsOptions: o.dnsOptions.map(parseDnsOption),
+    },
   }
 }

@@ -183,12 +183,15 @@ export function killIfSame(p: {pid: number; startTime: number}, signal: NodeJS.S
  * Take the name: a directory prepared in tmp/ (state.json inside) renamed into run/<name>.
  * A dead container of the same name is swept first; a live one makes this fail.
  */
-export function claimContainer(store: Store, state: ContainerState, files: {env: string}): string {
+/** FILES: env and any other file of the container's directory (hosts, hostname, resolv.conf), by name. */
+export function claimContainer(store: Store, state: ContainerState, files: {env: string; [name: string]: string}): string {
   mkdirSync(runDir(store), {recursive: true, mode: 0o700})
   const work = mkdtempSync(join(store.tmpDir, 'container-'))
   try {
     for (const d of ['upper', 'work', 'rootfs']) mkdirSync(join(work, d), {mode: 0o755})
     writeFileSync(join(work, 'env'), files.env, {mode: 0o600})
+    // The container's /etc files are bound into it: readable there, as the image's would be.
+    for (const [file, text] of Object.entries(files)) if (file !== 'env') writeFileSync(join(work, file), text, {mode: 0o644})
     writeFileSync(join(work, 'state.json'), JSON.stringify(state, null, 2) + '\n', {mode: 0o600})
     const dest = containerDir(store, state.name)
     for (let attempt = 0; ; attempt++) {

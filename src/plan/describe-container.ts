@@ -73,6 +73,24 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: 'set no_new_privs: setuid binaries and file capabilities grant nothing', needs: '-'}
     case 'close-fds':
       return {action: 'close every fd above 2', needs: '-'}
+    case 'ctr-cgroupfs': {
+      const m = op.mount
+      const ro = op.readOnly ? ' read-only' : ''
+      if (m.kind === 'symlink') return {action: `link ${m.path} -> ${m.target}`, needs: '-'}
+      if (m.kind === 'remount-ro') return {action: `make the tmpfs on ${m.path} read-only`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+      if (m.kind === 'tmpfs') return {action: `a tmpfs on ${m.path} for the cgroup hierarchies`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+      if (m.kind === 'cgroup') return {action: `mount the ${m.controllers.join(',')} hierarchy${ro} on ${m.path}: its root is the container's cgroup (cgroup namespace)`, needs: 'CAP_SYS_ADMIN (host)'}
+      return {action: `mount the cgroup2 tree${ro} on ${m.path}: its root is the container's cgroup (cgroup namespace)`, needs: 'CAP_SYS_ADMIN over the cgroup namespace'}
+    }
+    case 'ctr-init-title':
+      return {action: `the init's command line reads nsx-init and its environment is the container's (${op.envFile}), not nsx's`, needs: 'CAP_SYS_RESOURCE (else the init blanks its arguments)'}
+    case 'ctr-init-creds':
+      return {
+        action: `after forking the command the init keeps only its restrictions: capabilities ${caps(op.caps)}, uid ${op.uid}, gid ${op.gid}${op.groups ? `, groups ${op.groups.length > 0 ? op.groups.join(',') : 'none'}` : ''}, no_new_privs`,
+        needs: 'CAP_SETUID, CAP_SETGID, CAP_SETPCAP',
+      }
+    case 'ctr-term-grace':
+      return {action: `a SIGTERM to nsx run is passed on; ${op.seconds} s later the container is killed (SIGKILL to its init) if still running`, needs: '-'}
     case 'ctr-exec':
       return {action: `exec ${op.argv.join(' ')} (searched in the container's PATH)`, needs: 'execute permission'}
   }

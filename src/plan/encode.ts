@@ -69,6 +69,14 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'ctr-groups': (o) => [o.gids.join(',')],
   'no-new-privs': () => [],
   'close-fds': () => [],
+  'ctr-cgroupfs': (o) => {
+    const m = o.mount
+    const arg = m.kind === 'cgroup' ? m.controllers.join(',') : m.kind === 'symlink' ? m.target : '-'
+    return [m.kind, arg, m.path, o.readOnly ? 'ro' : 'rw']
+  },
+  'ctr-init-title': (o) => [o.envFile],
+  'ctr-init-creds': (o) => [capMask(o.caps), String(o.uid), String(o.gid), o.groups === undefined ? '-' : o.groups.join(',')],
+  'ctr-term-grace': (o) => [String(o.seconds)],
   'ctr-exec': (o) => o.argv,
   'env-clear': () => [],
   'exec-detach': () => [],

@@ -98,6 +98,14 @@ export type Op =
   | {op: 'ctr-groups'; gids: number[]}
   | {op: 'no-new-privs'}
   | {op: 'close-fds'}
+  /** /sys/fs/cgroup inside (src/container/cgroupfs.ts): one mount or link, in the container's cgroup namespace. */
+  | {op: 'ctr-cgroupfs'; mount: CgroupfsMount; readOnly: boolean}
+  /** Before ctr-supervise: the init's /proc cmdline is "nsx-init", its environ the entries of this NUL-separated file. */
+  | {op: 'ctr-init-title'; envFile: string}
+  /** After forking the command, the init drops to its capabilities, ids and no_new_privs (groups undefined: left alone). */
+  | {op: 'ctr-init-creds'; caps: number[]; uid: number; gid: number; groups?: number[]}
+  /** Foreground runs: a SIGTERM to the supervisor SIGKILLs the init this many seconds later. */
+  | {op: 'ctr-term-grace'; seconds: number}
   /** exec (execvp, 126/127) that also reports a failure to a detached starter (ctr-ready-fd). */
   | {op: 'ctr-exec'; argv: string[]}
   // nsx exec's ops (native/ops-exec.c, built by src/plan/exec.ts).
@@ -107,6 +115,15 @@ export type Op =
   | {op: 'exec-detach'}
   /** Close every fd above 2, then execvp (126/127), a failure reported to exec-detach's parent. */
   | {op: 'exec-run'; argv: string[]}
+
+/** One mount or link of /sys/fs/cgroup inside a container (planned by src/container/cgroupfs.ts). */
+export type CgroupfsMount =
+  | {kind: 'tmpfs'; path: string}
+  | {kind: 'cgroup'; controllers: string[]; path: string}
+  | {kind: 'cgroup2'; path: string}
+  | {kind: 'symlink'; target: string; path: string}
+  /** The tmpfs, once the hierarchies are mounted on it. */
+  | {kind: 'remount-ro'; path: string}
 
 export type Propagation = 'private' | 'slave' | 'shared'
 

@@ -37,6 +37,7 @@ const spec: RunSpec = {
     oomScoreAdj: 100,
     shmSize: 1 << 20,
   },
+  etc: {hostname: 'web', name: 'web', network: 'none', addresses: [], extraHosts: [], dns: [], dnsSearch: [], dnsOptions: []},
 }
 const cgroups = {places: [{hierarchy: 'memory', version: 1 as const, parentDir: '/sys/fs/cgroup/memory', dir: '/sys/fs/cgroup/memory/nsx-web-12345678'}], enable: [], writes: []}
 const paths = containerPaths('/store/run/web', '/store/containers/web.json')
@@ -46,7 +47,7 @@ test('the plan: supervisor, then the init sets up the root, then the command dro
   const names = plan.ops.map((o) => o.op)
   const at = (n: string) => names.indexOf(n as never)
   // The cgroup is opened by the supervisor and joined by the init before any namespace or mount.
-  assert.deepEqual(names.slice(0, 6), ['cgroup-open', 'ctr-cleanup-cgroup', 'ctr-cleanup-path', 'ctr-cleanup-path', 'unshare', 'ctr-supervise'])
+  assert.deepEqual(names.slice(0, 7), ['cgroup-open', 'ctr-cleanup-cgroup', 'ctr-cleanup-path', 'ctr-cleanup-path', 'unshare', 'ctr-init-title', 'ctr-supervise'])
   const order = ['seccomp', 'cgroup-join', 'propagation', 'ctr-rootfs', 'ctr-bind', 'env-from', 'ctr-proc', 'ctr-dev', 'ctr-sys', 'ctr-hostname', 'ctr-loopback', 'ctr-pivot', 'ctr-mask', 'ctr-readonly', 'shm-size', 'tmpfs', 'device', 'oom-score-adj', 'rootfs-readonly', 'ctr-init', 'ctr-stdin-null', 'ctr-workdir', 'rlimit', 'cap-bound', 'ctr-groups', 'setgid', 'setuid', 'cap-set', 'no-new-privs', 'close-fds', 'seccomp-load', 'ctr-exec']
   const idx = order.map(at)
   assert.ok(idx.every((v) => v >= 0), `missing: ${order.filter((_, i) => idx[i] < 0)}`)
@@ -108,4 +109,23 @@ test('--userns as root: the supervisor mounts the root over idmapped layers; the
   const at = (n: string) => names.indexOf(n as never)
   assert.ok(at('ctr-rootfs') < at('ctr-become-root') && at('env-from') < at('ctr-become-root') && at('ctr-become-root') < at('ctr-proc'))
   assert.ok(names.includes('ctr-groups'), 'setgroups is allowed with a range')
+})
+
+test("the init: retitled, dropped to the command's capabilities and ids before it waits; the generated /etc files bound before the volumes; TERM grace only in the foreground", () => {
+  const plan = validatePlan(buildRunPlan(spec, ['/l'], paths, cgroups, {termGrace: 7}))
+  const names = plan.ops.map((o) => o.op)
+  assert.ok(names.indexOf('ctr-init-title') < names.indexOf('ctr-supervise'))
+  assert.ok(names.indexOf('ctr-term-grace') < names.indexOf('ctr-supervise'))
+  const creds = plan.ops.find((o) => o.op === 'ctr-init-creds')
+  assert.deepEqual(creds, {op: 'ctr-init-creds', caps: [0, 1, 21], uid: 1000, gid: 1000, groups: [2000]})
+  assert.ok(names.indexOf('ctr-init-creds') < names.indexOf('ctr-init'))
+  const argv = encodePlan(plan)
+  assert.deepEqual(argv.slice(argv.indexOf('ctr-init-creds'), argv.indexOf('ctr-init-creds') + 5), ['ctr-init-creds', '200003', '1000', '1000', '2000'])
+  assert.deepEqual(argv.slice(argv.indexOf('ctr-term-grace'), argv.indexOf('ctr-term-grace') + 2), ['ctr-term-grace', '7'])
+  const binds = plan.ops.filter((o) => o.op === 'ctr-bind').map((o) => (o as {target: string}).target)
+  assert.deepEqual(binds, ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/mnt'])
+  assert.ok(!buildRunPlan(spec, ['/l'], paths, cgroups, {readyFd: 3}).ops.some((o) => o.op === 'ctr-term-grace'), 'detached: nsx stop handles the grace')
+  const rootless = buildRunPlan({...spec, userns: {uidMap: [{inside: 0, outside: 1000, count: 1}], gidMap: [{inside: 0, outside: 1000, count: 1}], setgroups: 'deny', rootless: true}}, ['/l'], paths, {places: [], enable: [], writes: []})
+  const rc = encodePlan(rootless)
+  assert.equal(rc[rc.indexOf('ctr-init-creds') + 4], '-', 'a rootless user namespace denies setgroups: the init leaves its groups')
 })
