@@ -4,6 +4,7 @@ import {NsxError} from '../src/cli/errors.js'
 import {formatBytes} from '../src/image/size.js'
 import {importLayer, loadImage, LoadResult, ResolvedLayer} from '../src/store/import.js'
 import {shortId, Store} from '../src/store/store.js'
+import {keepLayer} from '../src/store/kept-layers.js'
 
 interface LoadOutput {
   store: string
@@ -15,7 +16,7 @@ export default class Load extends NsxCommand {
   static override summary = 'Load an image (OCI layout or docker archive) or single layers into the layer store'
   static override description = `Reads an OCI image layout directory (what umoci and skopeo copy oci: write) or a docker-archive tarball (what docker save and skopeo copy docker-archive: write; also gzip- or zstd-compressed), checks every blob against its digest, and extracts each layer once into the content-addressed store, where images share the layers they have in common. Extraction converts whiteouts and opaque directories to the form overlayfs reads, keeps hard links, symlinks, modes, ownership (as root) and extended attributes, and refuses entries that would land outside the layer (absolute names, "..", paths through symlinks) and device nodes when not root. An interrupted load leaves nothing behind.
 
-With --layer, loads single layer files (tar, tar.gz, tar.zst) instead; nsx run --layer does the same on the fly. The store is $NSX_ROOT, else /var/lib/nsx as root and $XDG_DATA_HOME/nsx otherwise.`
+With --layer, loads single layer files (tar, tar.gz, tar.zst) instead; each is kept until nsx rmi DIGEST removes it, and nsx run --layer DIGEST (or a unique prefix of it) uses it (nsx run --layer FILE stores one on the fly, for gc to remove when unused). A tar of a whole root filesystem (mmdebstrap, docker export) becomes an image with nsx import. The store is $NSX_ROOT, else /var/lib/nsx as root and $XDG_DATA_HOME/nsx otherwise.`
 
   static override enableJsonFlag = true
 
@@ -56,7 +57,11 @@ With --layer, loads single layer files (tar, tar.gz, tar.zst) instead; nsx run -
       const r = await importLayer(store, p)
       out.layers.push(r)
       if (r.kind === 'dir') say(`${p}: a directory, used in place (not copied into the store)\n`)
-      else say(`Loaded layer ${r.diffId}${r.reused ? ' (already stored)' : ''}\n`)
+      else {
+        // Kept until nsx rmi names it: a layer loaded on its own is not gc's to take.
+        keepLayer(store, r.diffId)
+        say(`Loaded layer ${r.diffId}${r.reused ? ' (already stored)' : ''}\n`)
+      }
     }
     return out
   }

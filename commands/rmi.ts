@@ -7,7 +7,7 @@ import {Store} from '../src/store/store.js'
 
 export default class Rmi extends NsxCommand {
   static override summary = 'Remove images from the layer store, and the layers only they used'
-  static override description = `Each IMAGE is a name (name:tag, the tag defaulting to latest) or an image id or unique id prefix. As with docker rmi, removing one of several names of an image only untags it; removing the last name, or the id, deletes the image and every layer no other image and no running container uses. An id of an image with several names needs --force. Every reference is checked before anything is removed. Reports what was untagged and deleted, and the disk space freed.`
+  static override description = `Each IMAGE is a name (name:tag, the tag defaulting to latest) or an image id or unique id prefix. As with docker rmi, removing one of several names of an image only untags it; removing the last name, or the id, deletes the image and every layer no other image and no running container uses. An id of an image with several names needs --force. A layer loaded on its own (nsx load --layer), named by its digest or a unique prefix, is released and deleted unless an image or a running container uses it. Every reference is checked before anything is removed. Reports what was untagged and deleted, and the disk space freed.`
 
   static override enableJsonFlag = true
   static override strict = false

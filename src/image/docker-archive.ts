@@ -56,7 +56,7 @@ export function readDockerArchive(file: string, tag: string | undefined, display
   try {
     entries = JSON.parse(metadata('manifest.json', 'file').toString('utf8'))
   } catch (err) {
-    if (err instanceof NsxError) throw err.message.includes('missing') ? new NsxError(`${label}: not a docker archive (no manifest.json)`) : err
+    if (err instanceof NsxError) throw err.message.includes('missing') ? new NsxError(`${label}: not a docker archive (no manifest.json); a tar of a root filesystem (mmdebstrap, docker export) becomes an image with nsx import ${label} [NAME[:TAG]]`) : err
     throw new NsxError(`${label}: manifest.json is not valid JSON`)
   }
   if (!Array.isArray(entries) || entries.length === 0) throw new NsxError(`${label}: manifest.json lists no image`)

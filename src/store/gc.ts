@@ -4,6 +4,7 @@ import {NsxError} from '../cli/errors.js'
 import {findImage, listImages, namesOf, readImage, readRepositories, updateRepositories} from './images.js'
 import {readLayerMeta} from './layers.js'
 import {listPins, unpin} from './pins.js'
+import {findStoredLayer, keptLayers, releaseLayer} from './kept-layers.js'
 import {diskUsage, exists, removeTree, Store} from './store.js'
 
 /**
@@ -30,6 +31,7 @@ export function markLayers(store: Store, opts: {dropStalePins: boolean}): {layer
   const layers = new Set<string>()
   const pinnedImages = new Set<string>()
   for (const img of listImages(store)) for (const l of img.layers) layers.add(l)
+  for (const l of keptLayers(store)) layers.add(l)
   const {live, stale} = listPins(store)
   for (const p of live) {
     for (const l of p.layers) layers.add(l)
@@ -49,8 +51,22 @@ function deleteLayer(store: Store, diffId: string, freed: Freed): void {
 
 export function removeImages(store: Store, refs: string[], opts: {force: boolean}): Freed {
   const freed = emptyFreed()
+  // A layer kept by nsx load --layer, named by its digest, is released (and deleted when unused).
+  const kept = keptLayers(store)
+  const layerTargets: string[] = []
+  const imageRefs = refs.filter((r) => {
+    const l = findStoredLayer(store, r, kept)
+    if (l === undefined) return true
+    try {
+      findImage(store, r)
+      return true
+    } catch {
+      layerTargets.push(l)
+      return false
+    }
+  })
   // Resolve every reference first: a typo in the last one removes nothing.
-  const targets = refs.map((r) => ({ref: r, ...findImage(store, r)}))
+  const targets = imageRefs.map((r) => ({ref: r, ...findImage(store, r)}))
   const {pinnedImages} = markLayers(store, {dropStalePins: false})
   // Then decide, on a copy of the names, what each reference does when its turn comes: a
   // refusal (an id with several names, an image in use) must also come before any change.
@@ -96,6 +112,11 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
     // Its layers go too, unless another image or a live container still uses them.
     const {layers: used} = markLayers(store, {dropStalePins: false})
     for (const l of rec?.layers ?? []) if (!used.has(l) && !freed.layers.includes(l)) deleteLayer(store, l, freed)
+  }
+  for (const l of layerTargets) {
+    releaseLayer(store, l)
+    const {layers: used} = markLayers(store, {dropStalePins: false})
+    if (!used.has(l) && !freed.layers.includes(l)) deleteLayer(store, l, freed)
   }
   return freed
 }

@@ -29,8 +29,8 @@ export interface ImageRecord {
   os: string
   created?: string
   defaults: ImageDefaults
-  /** Where it came from: a file format, a registry, a build or a commit. */
-  format: 'oci-layout' | 'docker-archive' | 'registry' | 'build' | 'commit'
+  /** Where it came from: a file format, a registry, a build, a commit or a root filesystem tar (nsx import). */
+  format: 'oci-layout' | 'docker-archive' | 'registry' | 'build' | 'commit' | 'rootfs-tar'
   source: string
   loadedAt: string
   /** registry/repository@sha256:... of the manifests it was pulled from or pushed as. */

@@ -51,7 +51,7 @@ export async function openImage(store: Store, arg: string): Promise<{src: ImageS
   if (!st.isFile()) throw new NsxError(`${ref.path}: not a file or directory`)
   const compression = sniffCompression(readHead(ref.path))
   if (compression === 'none') {
-    if (!isDockerArchive(ref.path)) throw new NsxError(`${ref.path}: neither an OCI image layout nor a docker archive (for a single layer use --layer)`)
+    if (!isDockerArchive(ref.path)) throw new NsxError(`${ref.path}: neither an OCI image layout nor a docker archive; a root filesystem tar (mmdebstrap, docker export) becomes an image with nsx import ${ref.path} [NAME[:TAG]], a single layer is stored with --layer`)
     return {src: readDockerArchive(ref.path, ref.tag), cleanup: none}
   }
   armInterruptCleanup()
@@ -72,7 +72,7 @@ export async function openImage(store: Store, arg: string): Promise<{src: ImageS
     } finally {
       closeSync(fd)
     }
-    if (!isDockerArchive(plain)) throw new NsxError(`${ref.path}: a ${compression}-compressed file that is not a docker archive (for a single layer use --layer)`)
+    if (!isDockerArchive(plain)) throw new NsxError(`${ref.path}: a ${compression}-compressed file that is not a docker archive; a root filesystem tar becomes an image with nsx import ${ref.path} [NAME[:TAG]], a single layer is stored with --layer`)
     return {src: readDockerArchive(plain, ref.tag, ref.path), cleanup}
   } catch (err) {
     cleanup()
@@ -156,7 +156,13 @@ export async function importLayer(store: Store, path: string): Promise<ResolvedL
   try {
     st = statSync(path)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NsxError(`no such layer: ${path}`)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      // Not a path: a stored layer by its digest or a unique prefix (what nsx load --layer printed).
+      const {findStoredLayer} = await import('./kept-layers.js')
+      const diffId = findStoredLayer(store, path)
+      if (diffId) return {kind: 'stored', diffId, path: store.layerRoot(diffId), reused: true}
+      throw new NsxError(`no such layer: ${path} (neither a file or directory nor a stored layer's digest)`)
+    }
     throw userFsError(err)
   }
   if (st.isDirectory()) return {kind: 'dir', path: realpathSync(path)}
