@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import {AccessLog, PROC_ROOT, SYS_ROOT} from '../proc/fs.js'
 import {readCommandLine, readCwd, readRoot, readStat, readStatus} from '../proc/process.js'
@@ -263,7 +264,26 @@ function notesFor(r: InspectReport, root: string): string[] {
     notes.push(`every capability is effective, over ${scope}`)
   }
   if (r.seccomp.mode === 'disabled') notes.push('no seccomp filter')
+  // nsx ps names a container by its init: say so, and where the workload is.
+  if (r.name === 'nsx-init' && r.nspid.length > 1 && r.nspid[r.nspid.length - 1].pid === 1) {
+    const children = readChildren(r.pid, root)
+    const workload = children.length > 0 ? `; the workload is its child, pid ${children.join(', ')} (inspect that for the command)` : ''
+    notes.unshift(`the container's init (nsx-init, PID 1 inside): it only reaps and forwards signals, with the container's own restrictions${workload}`)
+  }
   return notes
+}
+
+/** /proc/PID/task/PID/children: the process's children (empty when the kernel does not show them). */
+function readChildren(pid: number, root: string): number[] {
+  try {
+    return readFileSync(`${root}/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+  } catch {
+    return []
+  }
 }
 
 function userLabel(uid: number, host: boolean): string {

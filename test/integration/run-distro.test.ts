@@ -212,3 +212,20 @@ test('/sys/fs/cgroup inside on a v2 layout: a cgroup2 tree mounted on /sys/fs/cg
   assert.ok(pids.includes(1) && pids.every((p) => p < 10), `the container's processes only: ${pids}`)
   assertGone(f, 'cgv2')
 })
+
+test('nsx inspect of the pid nsx ps prints says it is the init, holding the restrictions, and names the workload', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fixture()
+  const r = f.nsx(['run', '-d', '--name', 'inspinit', '--cap-drop', 'ALL', '--layer', f.base, '--', 'sleep', '60'])
+  assert.equal(r.status, 0, r.stderr)
+  t.after(() => f.nsx(['stop', '-t', '0', 'inspinit']))
+  const ps = JSON.parse(f.nsx(['ps', '--json']).stdout) as {name: string; pid: number}[]
+  const pid = ps.find((c) => c.name === 'inspinit')!.pid
+  const rep = JSON.parse(f.nsx(['inspect', String(pid), '--json']).stdout) as {name: string; notes: string[]; noNewPrivs: boolean; capabilities: {effective: {names?: string[]; full?: boolean}}}
+  assert.equal(rep.name, 'nsx-init')
+  assert.match(rep.notes[0], /^the container's init \(nsx-init, PID 1 inside\).*the workload is its child, pid (\d+)/)
+  const workload = Number(/pid (\d+)/.exec(rep.notes[0].split('child, ')[1])![1])
+  assert.equal(readFileSync(`/proc/${workload}/cmdline`, 'utf8'), 'sleep\x0060\x00')
+  assert.equal(rep.noNewPrivs, true)
+  assert.equal(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^CapEff:.*$/m)![0], 'CapEff:\t0000000000000000')
+})
