@@ -10,6 +10,7 @@ import {readLastCap} from '../proc/capabilities.js'
 import type {RunOptions} from '../container/options.js'
 import {buildRunPlan, containerPaths, encodeEnv} from '../container/plan.js'
 import {buildSpec} from '../container/spec.js'
+import {writeEtcFiles} from '../container/etc-files.js'
 
 /**
  * A build's RUN: the command in an nsx container (the same plan as nsx run: all namespaces,
@@ -62,8 +63,13 @@ export async function runStep(o: RunStepOptions): Promise<{exitCode: number; sig
   const defaults: ImageDefaults = {entrypoint: [], cmd: [], env: o.env, workingDir: o.workdir, user: o.user}
   const spec = buildSpec(opts, lowers, defaults, name, readLastCap())
   spec.hostname = 'nsx-build'
+  spec.etc.hostname = spec.hostname
+  // BuildKit's RUN gets /etc/hosts and /etc/resolv.conf, and may change its /etc/hostname.
+  spec.etc.bind = ['hosts', 'resolv.conf']
   const paths = {...containerPaths(o.dir, join(o.dir, 'pin')), upper: o.upper, work: o.work}
   writeFileSync(paths.env, encodeEnv(spec.env), {mode: 0o600})
+  // A RUN step gets /etc/hosts, /etc/hostname and /etc/resolv.conf as a container does (docker build's too).
+  writeEtcFiles(o.dir, spec.etc)
   const plan = buildRunPlan(spec, lowers, paths, {places: [], enable: [], writes: []})
   validatePlan(plan)
   const fd = await sealedExecutor()

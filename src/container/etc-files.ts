@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {NsxError} from '../cli/errors.js'
 
@@ -23,7 +23,11 @@ export interface EtcSpec {
   dns: string[]
   dnsSearch: string[]
   dnsOptions: string[]
+  /** Which of the files to bind (default all three; a build's RUN step: hosts and resolv.conf, as BuildKit). */
+  bind?: EtcFile[]
 }
+
+export type EtcFile = 'hosts' | 'hostname' | 'resolv.conf'
 
 const bad = (msg: string): never => {
   throw new NsxError(msg, 125)
@@ -157,8 +161,13 @@ export function hostHosts(path = '/etc/hosts'): string | undefined {
 }
 
 /** The three files, by their name in the container's directory. */
-export function etcFiles(spec: EtcSpec, host: {resolvConf?: string; hosts?: string}): Record<'hosts' | 'hostname' | 'resolv.conf', string> {
+export function etcFiles(spec: EtcSpec, host: {resolvConf?: string; hosts?: string}): Record<EtcFile, string> {
   return {hosts: hostsFile(spec, host.hosts), hostname: hostnameFile(spec), 'resolv.conf': resolvConf(spec, host.resolvConf)}
+}
+
+/** Write the three files into DIR (the container's directory), where the plan binds them from. */
+export function writeEtcFiles(dir: string, spec: EtcSpec): void {
+  for (const [file, text] of Object.entries(etcFiles(spec, {resolvConf: hostResolvConf(), hosts: hostHosts()}))) writeFileSync(`${dir}/${file}`, text, {mode: 0o644})
 }
 
 /** Where each is bound in the container. */

@@ -153,10 +153,10 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   if (o.hostname !== undefined) spec.checkHostname(o.hostname)
   for (const v of o.volumes) spec.parseVolume(v)
   const etc = await import('./etc-files.js')
-  o.addHosts.forEach(etc.parseAddHost)
-  o.dns.forEach(etc.parseDnsServer)
-  o.dnsSearch.forEach(etc.parseDnsSearch)
-  o.dnsOptions.forEach(etc.parseDnsOption)
+  o.addHosts?.forEach(etc.parseAddHost)
+  o.dns?.forEach(etc.parseDnsServer)
+  o.dnsSearch?.forEach(etc.parseDnsSearch)
+  o.dnsOptions?.forEach(etc.parseDnsOption)
   const {readLastCap} = await import('../proc/capabilities.js')
   const lastCap = readLastCap()
   const security = await import('../security/spec.js')
@@ -195,6 +195,6 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   const paths = containerPaths(dir, join(store.root, 'containers', `${name}.json`))
   const {seccompCachePath} = await import('../security/seccomp.js')
   const seccompCache = s.security.seccomp ? seccompCachePath(store.root, s.security.seccomp) : undefined
-  const plan = buildRunPlan(s, rootfs.lowerDirs, paths, cgroups, {...(o.detach ? {readyFd: 3} : {termGrace: o.stopTimeout}), seccompCache})
+  const plan = buildRunPlan(s, rootfs.lowerDirs, paths, cgroups, {...(o.detach ? {readyFd: 3} : {termGrace: o.stopTimeout ?? 10}), seccompCache})
   return {store, spec: s, id, plan, lowerDirs: rootfs.lowerDirs, layers: rootfs.layers, imageIds: rootfs.image ? [rootfs.image.id] : [], cgroups}
 }

@@ -30,12 +30,12 @@ export interface RunOptions {
   /** --userns MAP: CONTAINER:HOST:COUNT[,...] for uids and gids (root only). */
   userns?: string
   /** --add-host NAME:IP, --dns IP, --dns-search DOMAIN, --dns-option OPT (repeatable; src/container/etc-files.ts). */
-  addHosts: string[]
-  dns: string[]
-  dnsSearch: string[]
-  dnsOptions: string[]
+  addHosts?: string[]
+  dns?: string[]
+  dnsSearch?: string[]
+  dnsOptions?: string[]
   /** --stop-timeout: seconds between the SIGTERM and the SIGKILL when a foreground run is told to end (docker's 10). */
-  stopTimeout: number
+  stopTimeout?: number
   dryRun: boolean
   json: boolean
   help: boolean
@@ -165,10 +165,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         o.network = value as 'none' | 'host'
         break
       case 'userns': o.userns = once(key, given, o.userns, value); break
-      case 'add-host': o.addHosts.push(value); break
-      case 'dns': o.dns.push(value); break
-      case 'dns-search': o.dnsSearch.push(value); break
-      case 'dns-option': o.dnsOptions.push(value); break
+      case 'add-host': o.addHosts!.push(value); break
+      case 'dns': o.dns!.push(value); break
+      case 'dns-search': o.dnsSearch!.push(value); break
+      case 'dns-option': o.dnsOptions!.push(value); break
       case 'stop-timeout':
         if (!/^\d{1,5}$/.test(value) || Number(value) > 86400) bad(`invalid --stop-timeout '${value}': seconds, 0 to 86400`)
         o.stopTimeout = Number(value)

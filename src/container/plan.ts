@@ -1,6 +1,6 @@
 import type {Op, Plan} from '../plan/ops.js'
 import type {CgroupSetup} from './cgroups.js'
-import {ETC_TARGETS} from './etc-files.js'
+import {ETC_TARGETS, EtcFile} from './etc-files.js'
 import {MASKED_PATHS, READONLY_PATHS, RunSpec} from './spec.js'
 import {securityOps} from '../security/plan.js'
 
@@ -63,7 +63,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push({op: 'propagation', mode: 'private', path: '/'})
   ops.push({op: 'ctr-rootfs', lowerDirs, upper: paths.upper, work: paths.work, target: paths.rootfs})
   // docker's order: the generated /etc files first, so a volume on one of them wins.
-  for (const [file, target] of Object.entries(ETC_TARGETS)) ops.push({op: 'ctr-bind', source: `${paths.dir}/${file}`, target, readOnly: false})
+  for (const [file, target] of Object.entries(ETC_TARGETS))
+    if (!spec.etc.bind || spec.etc.bind.includes(file as EtcFile)) ops.push({op: 'ctr-bind', source: `${paths.dir}/${file}`, target, readOnly: false})
   for (const v of spec.volumes) ops.push({op: 'ctr-bind', source: v.source, target: v.target, readOnly: v.readOnly})
   ops.push({op: 'env-from', path: paths.env})
   if (spec.userns && !spec.userns.rootless) ops.push({op: 'ctr-become-root'})

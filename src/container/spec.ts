@@ -296,10 +296,10 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
       name,
       network: o.network,
       addresses: [],
-      extraHosts: o.addHosts.map(parseAddHost),
-      dns: o.dns.map(parseDnsServer),
-      dnsSearch: o.dnsSearch.map(parseDnsSearch),
-      dnsOptions: o.dnsOptions.map(parseDnsOption),
+      extraHosts: (o.addHosts ?? []).map(parseAddHost),
+      dns: (o.dns ?? []).map(parseDnsServer),
+      dnsSearch: (o.dnsSearch ?? []).map(parseDnsSearch),
+      dnsOptions: (o.dnsOptions ?? []).map(parseDnsOption),
     },
   }
 }
