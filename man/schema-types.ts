@@ -20,6 +20,7 @@ import type {TagResult} from '../src/registry/tag.js'
 import type {Freed} from '../src/store/gc.js'
 import type {HistoryRow} from '../src/store/history.js'
 import type {LoadResult, ResolvedLayer} from '../src/store/import.js'
+import type {ImportResult} from '../src/store/import-rootfs.js'
 import type {ImageListing} from '../src/store/listing.js'
 import type {SaveResult} from '../src/store/save.js'
 
@@ -68,6 +69,9 @@ export interface LoadOutput {
   image: LoadResult | null
   layers: ResolvedLayer[]
 }
+
+/** nsx import --json: the image made from a root filesystem tar. */
+export type ImportOutput = ImportResult
 
 /** nsx rmi --json: what was removed, and the bytes freed. */
 export type RmiOutput = Freed

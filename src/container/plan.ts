@@ -63,7 +63,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push({op: 'propagation', mode: 'private', path: '/'})
   ops.push({op: 'ctr-rootfs', lowerDirs, upper: paths.upper, work: paths.work, target: paths.rootfs})
   // docker's order: the generated /etc files first, so a volume on one of them wins.
-  for (const [file, target] of Object.entries(ETC_TARGETS))
+  // (A spec made without them, e.g. by a test, binds none.)
+  for (const [file, target] of spec.etc ? Object.entries(ETC_TARGETS) : [])
     if (!spec.etc.bind || spec.etc.bind.includes(file as EtcFile)) ops.push({op: 'ctr-bind', source: `${paths.dir}/${file}`, target, readOnly: false})
   for (const v of spec.volumes) ops.push({op: 'ctr-bind', source: v.source, target: v.target, readOnly: v.readOnly})
   ops.push({op: 'env-from', path: paths.env})

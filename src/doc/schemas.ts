@@ -26,6 +26,7 @@ export const SCHEMAS: readonly SchemaEntry[] = [
   {file: 'nsx-pause.v1.schema.json', type: 'PauseOutput', commands: ['pause', 'unpause'], title: 'nsx pause --json, nsx unpause --json', description: 'Each container paused or resumed, and the freezer used.'},
   {file: 'nsx-images.v1.schema.json', type: 'ImagesOutput', commands: ['images'], title: 'nsx images --json', description: 'The stored images and layers, and what uses each layer.'},
   {file: 'nsx-load.v1.schema.json', type: 'LoadOutput', commands: ['load'], title: 'nsx load --json', description: 'The image or layers loaded into the store.'},
+  {file: 'nsx-import.v1.schema.json', type: 'ImportOutput', commands: ['import'], title: 'nsx import --json', description: 'The image made from a root filesystem tar, its name and its layer.'},
   {file: 'nsx-rmi.v1.schema.json', type: 'RmiOutput', commands: ['rmi'], title: 'nsx rmi --json', description: 'Names untagged, images and layers removed, and the bytes freed.'},
   {file: 'nsx-gc.v1.schema.json', type: 'GcOutput', commands: ['gc'], title: 'nsx gc --json', description: 'What was (or, with --dry-run, would be) removed, and the bytes freed.'},
   {file: 'nsx-history.v1.schema.json', type: 'HistoryOutput', commands: ['history'], title: 'nsx history --json', description: 'The steps that made a stored image, newest first.'},

@@ -72,7 +72,7 @@ test('hybrid: the v1 hierarchies of the limits and the unified tree; without lim
 test('the plan mounts them after /sys, before pivot_root, read-only unless --privileged', () => {
   const {layout, places: p} = places(V1, [], {memory: 64 << 20})
   const cgroupfs = planCgroupfs(layout, p, {userns: false, readOnly: true, hostLinks: LINKS})
-  const spec = {name: 'web', hostname: 'web', argv: ['sh'], env: [], workdir: '/', uid: 0, gid: 0, groups: [], caps: [], privileged: false, network: 'none', volumes: [], interactive: false, tty: false, detach: false, etc: {hostname: 'web', name: 'web', network: 'none', addresses: [], extraHosts: [], dns: [], dnsSearch: [], dnsOptions: []}} as RunSpec
+  const spec = {name: 'web', hostname: 'web', argv: ['sh'], env: [], workdir: '/', uid: 0, gid: 0, groups: [], caps: [], privileged: false, network: 'none', volumes: [], interactive: false, tty: false, detach: false, etc: {hostname: 'web', name: 'web', network: 'none', addresses: [], extraHosts: [], dns: [], dnsSearch: [], dnsOptions: []}, security: {readOnly: false, tmpfs: [], devices: [], deviceRules: [], ulimits: []}} as RunSpec
   const plan = buildRunPlan(spec, ['/l'], containerPaths('/s/run/web', '/s/containers/web.json'), {places: p, enable: [], writes: [], cgroupfs})
   const names = plan.ops.map((o) => o.op)
   const first = names.indexOf('ctr-cgroupfs')
