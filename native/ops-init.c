@@ -6,13 +6,14 @@
  *   ctr-init-title ENVFILE   the init's /proc/PID/cmdline is "nsx-init" and its
  *                            /proc/PID/environ ENVFILE's entries (PR_SET_MM_MAP); where
  *                            the kernel refuses, the init blanks its argv instead.
- *   ctr-init-creds CAPS UID GID GROUPS
+ *   ctr-init-creds CAPS UID GID GROUPS SECCOMP
  *                            after ctr-init forks the command, the init drops to the same
  *                            bounding, effective, permitted (inheritable and ambient
  *                            empty) capabilities, groups ("-": leave them, a rootless user
  *                            namespace denies setgroups), gid, uid and no_new_privs as the
- *                            command. It needs none: it only waits, reaps and forwards
- *                            signals to its own child.
+ *                            command, and with SECCOMP "seccomp" loads the same filter
+ *                            (the one the plan's seccomp op compiled). It needs none of
+ *                            it: it only waits, reaps and forwards signals to its child.
  *   ctr-term-grace SECONDS   foreground runs: a SIGTERM to the supervisor is passed on and
  *                            SIGKILLs the init SECONDS later if the container is still
  *                            there (nsx stop's rule), so timeout(1) and service managers
@@ -43,6 +44,7 @@ static struct {
 	uint64_t caps;
 	long uid, gid;
 	char groups[1024];    /* comma-separated, or "-" */
+	bool seccomp;         /* load the filter the seccomp op compiled */
 	/* ctr-term-grace */
 	long grace_ms;
 } init = {.grace_ms = -1};
@@ -153,6 +155,9 @@ static void op_init_creds(struct exec_state *st, char **args, int nargs)
 	init.gid = parse_long(args[2], "gid", 0, 4294967294L);
 	if (snprintf(init.groups, sizeof(init.groups), "%s", args[3]) >= (int)sizeof(init.groups))
 		die(EXIT_NSX_FAILURE, "too many supplementary groups");
+	if (strcmp(args[4], "seccomp") != 0 && strcmp(args[4], "-") != 0)
+		die(EXIT_NSX_FAILURE, "invalid plan: ctr-init-creds takes seccomp or -, not '%s'", args[4]);
+	init.seccomp = strcmp(args[4], "seccomp") == 0;
 	init.creds = true;
 }
 
@@ -199,6 +204,12 @@ void init_drop_privileges(void)
 		die_errno(EXIT_NSX_FAILURE, "init: set no_new_privs");
 	/* A change of uid resets it to the sysctl's value: the container must not ptrace its init. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (init.seccomp) {
+		/* the command's own filter (ops-seccomp.c), loaded as its seccomp-load op does */
+		for (const struct op *o = ops_seccomp; o->name; o++)
+			if (strcmp(o->name, "seccomp-load") == 0)
+				o->run(NULL, NULL, 0);
+	}
 }
 
 static void op_term_grace(struct exec_state *st, char **args, int nargs)
@@ -214,7 +225,7 @@ long init_term_grace_ms(void)
 
 const struct op ops_init[] = {
 	{"ctr-init-title", 1, op_init_title, "ENVFILE: the init's /proc cmdline is nsx-init, its environ ENVFILE's entries (before ctr-supervise)"},
-	{"ctr-init-creds", 4, op_init_creds, "HEXCAPS UID GID GROUPS|-: the init drops to the command's capabilities, ids and no_new_privs"},
+	{"ctr-init-creds", 5, op_init_creds, "HEXCAPS UID GID GROUPS|- seccomp|-: the init drops to the command's capabilities, ids, no_new_privs and seccomp filter"},
 	{"ctr-term-grace", 1, op_term_grace, "SECONDS: a SIGTERM to the supervisor SIGKILLs the init this long after (foreground runs)"},
 	{NULL, 0, NULL, NULL},
 };

@@ -82,7 +82,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push(...sec.afterPivot)
   if (spec.tty) ops.push({op: 'ctr-pty'})
   // tini's and docker-init's rule: the init holds the container's restrictions, nothing more.
-  ops.push({op: 'ctr-init-creds', caps: spec.caps, uid: spec.uid, gid: spec.gid, groups: spec.userns?.setgroups === 'deny' ? undefined : spec.groups})
+  ops.push({op: 'ctr-init-creds', caps: spec.caps, uid: spec.uid, gid: spec.gid, groups: spec.userns?.setgroups === 'deny' ? undefined : spec.groups, seccomp: spec.security?.seccomp !== undefined})
   ops.push({op: 'ctr-init'})
 
   if (spec.tty) ops.push({op: 'ctr-pty-attach'})

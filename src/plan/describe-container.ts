@@ -86,7 +86,7 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: `the init's command line reads nsx-init and its environment is the container's (${op.envFile}), not nsx's`, needs: 'CAP_SYS_RESOURCE (else the init blanks its arguments)'}
     case 'ctr-init-creds':
       return {
-        action: `after forking the command the init keeps only its restrictions: capabilities ${caps(op.caps)}, uid ${op.uid}, gid ${op.gid}${op.groups ? `, groups ${op.groups.length > 0 ? op.groups.join(',') : 'none'}` : ''}, no_new_privs`,
+        action: `after forking the command the init keeps only its restrictions: capabilities ${caps(op.caps)}, uid ${op.uid}, gid ${op.gid}${op.groups ? `, groups ${op.groups.length > 0 ? op.groups.join(',') : 'none'}` : ''}, no_new_privs${op.seccomp ? ', the seccomp filter' : ''}`,
         needs: 'CAP_SETUID, CAP_SETGID, CAP_SETPCAP',
       }
     case 'ctr-term-grace':

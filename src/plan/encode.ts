@@ -75,7 +75,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
     return [m.kind, arg, m.path, o.readOnly ? 'ro' : 'rw']
   },
   'ctr-init-title': (o) => [o.envFile],
-  'ctr-init-creds': (o) => [capMask(o.caps), String(o.uid), String(o.gid), o.groups === undefined ? '-' : o.groups.join(',')],
+  'ctr-init-creds': (o) => [capMask(o.caps), String(o.uid), String(o.gid), o.groups === undefined ? '-' : o.groups.join(','), o.seccomp ? 'seccomp' : '-'],
   'ctr-term-grace': (o) => [String(o.seconds)],
   'ctr-exec': (o) => o.argv,
   'env-clear': () => [],

@@ -103,7 +103,7 @@ export type Op =
   /** Before ctr-supervise: the init's /proc cmdline is "nsx-init", its environ the entries of this NUL-separated file. */
   | {op: 'ctr-init-title'; envFile: string}
   /** After forking the command, the init drops to its capabilities, ids and no_new_privs (groups undefined: left alone). */
-  | {op: 'ctr-init-creds'; caps: number[]; uid: number; gid: number; groups?: number[]}
+  | {op: 'ctr-init-creds'; caps: number[]; uid: number; gid: number; groups?: number[]; seccomp: boolean}
   /** Foreground runs: a SIGTERM to the supervisor SIGKILLs the init this many seconds later. */
   | {op: 'ctr-term-grace'; seconds: number}
   /** exec (execvp, 126/127) that also reports a failure to a detached starter (ctr-ready-fd). */

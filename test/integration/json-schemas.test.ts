@@ -2,6 +2,7 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
+import {spawnSync} from 'node:child_process'
 import {join} from 'node:path'
 import Ajv, {ValidateFunction} from 'ajv'
 import {SCHEMAS} from '../../src/doc/schemas.js'
@@ -57,6 +58,11 @@ test('the --json output of every command matches its schema', async (t) => {
   json('tag', [image, 'schema-test:1', '--json'])
   json('rmi', ['schema-test:1', '--json'])
   json('save', [image, '-o', join(dir, 'saved.tar'), '--json'])
+  // A root filesystem tar (one file is enough) made into an image.
+  mkdirSync(join(dir, 'rootfs', 'etc'), {recursive: true})
+  writeFileSync(join(dir, 'rootfs', 'etc', 'motd'), 'imported\n')
+  assert.equal(spawnSync('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'rootfs.tar'), '.']).status, 0)
+  json('import', [join(dir, 'rootfs.tar'), 'schema-imported:1', '--json'])
 
   mkdirSync(join(dir, 'ctx'))
   writeFileSync(join(dir, 'ctx', 'Dockerfile'), `FROM ${image}\nRUN echo built > /built\n`)

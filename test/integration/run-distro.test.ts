@@ -87,9 +87,9 @@ test('bad --add-host, --dns, --dns-search, --dns-option, --stop-timeout: one lin
   assert.deepEqual(readdirSync(join(f.store, 'run')), [])
 })
 
-const statusFields = (text: string) => Object.fromEntries(text.split('\n').filter((l) => /^(Cap\w+|NoNewPrivs|Uid|Gid):/.test(l)).map((l) => l.split(':\t')))
+const statusFields = (text: string) => Object.fromEntries(text.split('\n').filter((l) => /^(Cap\w+|NoNewPrivs|Seccomp|Seccomp_filters|Uid|Gid):/.test(l)).map((l) => l.split(':\t')))
 
-test("the init holds exactly the command's capabilities, ids and no_new_privs; its command line is nsx-init", (t) => {
+test("the init holds exactly the command's capabilities, ids, no_new_privs and seccomp filter; its command line is nsx-init", (t) => {
   if (!needContainerTools(t)) return
   for (const args of [[], ['--cap-drop', 'ALL', '--cap-add', 'KILL'], ['-u', '1000'], ['--privileged']]) {
     const r = runIn(args, ['sh', '-c', 'cat /proc/1/status; echo ==; cat /proc/self/status; echo ==; cat /proc/1/cmdline'])
@@ -97,8 +97,9 @@ test("the init holds exactly the command's capabilities, ids and no_new_privs; i
     const [init, self, cmdline] = r.stdout.split('==\n')
     const a = statusFields(init)
     const b = statusFields(self)
-    for (const k of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Uid', 'Gid']) assert.equal(a[k], b[k], `${k} with ${args.join(' ') || 'defaults'}`)
+    for (const k of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Seccomp_filters', 'Uid', 'Gid']) assert.equal(a[k], b[k], `${k} with ${args.join(' ') || 'defaults'}`)
     assert.equal(a.NoNewPrivs, '1')
+    assert.equal(a.Seccomp, args.includes('--privileged') ? '0' : '2', 'the default seccomp profile, but with --privileged')
     assert.equal(cmdline, 'nsx-init\0', 'a short command line')
   }
 })
