@@ -55,16 +55,17 @@ test("v1: a tmpfs, each hierarchy the container has a cgroup in, the host's link
   assert.deepEqual(planCgroupfs(layout, p, {userns: true, readOnly: true, hostLinks: LINKS}), [])
 })
 
-test('hybrid: the v1 hierarchies of the limits and the unified tree; without limits the unified tree only; rootless nothing', () => {
-  const {layout, places: p} = places(HYBRID, [], {memory: 64 << 20})
+test('hybrid: the v1 hierarchies the container has a cgroup in (memory and pids always, cpu for --cpus) and the unified tree; rootless nothing', () => {
+  const {layout, places: p} = places(HYBRID, [], {memory: 64 << 20, cpus: 0.5})
   assert.deepEqual(
     planCgroupfs(layout, p, {userns: false, readOnly: true, hostLinks: LINKS}).map((m) => `${m.kind} ${m.path}`),
-    ['tmpfs /sys/fs/cgroup', 'cgroup /sys/fs/cgroup/memory', 'cgroup2 /sys/fs/cgroup/unified', 'remount-ro /sys/fs/cgroup'],
+    // memory, pids (and freezer, not mounted in this fixture): every container has them (nsx top, pause).
+    ['tmpfs /sys/fs/cgroup', 'cgroup /sys/fs/cgroup/cpu,cpuacct', 'cgroup /sys/fs/cgroup/memory', 'cgroup /sys/fs/cgroup/pids', 'cgroup2 /sys/fs/cgroup/unified', 'symlink /sys/fs/cgroup/cpu', 'symlink /sys/fs/cgroup/cpuacct', 'remount-ro /sys/fs/cgroup'],
   )
   const none = places(HYBRID, [], {})
   assert.deepEqual(
     planCgroupfs(none.layout, none.places, {userns: false, readOnly: true, hostLinks: LINKS}).map((m) => `${m.kind} ${m.path}`),
-    ['tmpfs /sys/fs/cgroup', 'cgroup2 /sys/fs/cgroup/unified', 'remount-ro /sys/fs/cgroup'],
+    ['tmpfs /sys/fs/cgroup', 'cgroup /sys/fs/cgroup/memory', 'cgroup /sys/fs/cgroup/pids', 'cgroup2 /sys/fs/cgroup/unified', 'remount-ro /sys/fs/cgroup'],
   )
   assert.deepEqual(planCgroupfs(layout, [], {userns: true, readOnly: true, hostLinks: {}}), [])
 })
