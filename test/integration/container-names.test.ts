@@ -140,6 +140,9 @@ test('nsx top at 80x24: the container row keeps its name and limits, no value is
   const longRow = lines.find((l) => l.includes('…') && l.includes('name-column'))
   assert.ok(longRow, screen)
   assert.equal(/^\s*/.exec(longRow)![0].length, /^\s*/.exec(row)![0].length, `indentation kept:\n${row}\n${longRow}`)
+  // j selects the first container below /: its charts are labelled with its name too.
+  tm.keys('j')
+  await tm.waitFor('the charts of a container', (s) => /CPU % (container tui1 |\S*-name-column )/.test(s))
   // The help box: one blank column inside each border, on every line.
   tm.keys('?')
   const help = await tm.waitFor('the help', (s) => s.includes('nsx top keys'))

@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {layoutFromMountInfo, parseMountInfo} from '../../src/cgroup/hierarchy.js'
@@ -198,4 +198,36 @@ test('the help wraps inside its box: no line reaches the border, a key\'s descri
     const i = lines.findIndex((l) => l.startsWith('  /  '))
     if (lines[i + 1] !== undefined && !lines[i + 1].startsWith('  escape')) assert.match(lines[i + 1], /^ {18}\S/, 'hanging indent')
   }
+})
+
+test('v2 only: a container below another cgroup is one row under its path, named; the dashboard process list reads its cgroup.procs', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'nsx-top-ctr-v2-'))
+  t.after(() => rmSync(root, {recursive: true, force: true}))
+  const fixture = join(import.meta.dirname, 'fixtures', 'cgroup-v2')
+  cpSync(fixture, root, {recursive: true})
+  const dir = `sys/fs/cgroup/user.slice/${LEAF}`
+  write(root, dir, {
+    'cgroup.procs': '300\n',
+    'cpu.stat': 'usage_usec 4242\n',
+    'memory.current': '8192\n',
+    'memory.stat': 'inactive_file 0\n',
+    'memory.max': `${32 << 20}\n`,
+    'pids.current': '1\n',
+    'pids.max': '10\n',
+    'cpu.max': '50000 100000\n',
+  })
+  const c = collector(root)
+  t.after(() => c.close())
+  assert.equal(c.layout.mode, 'v2')
+  const s = c.sample()
+  const row = s.cgroups.get(`/user.slice/${LEAF}`)!
+  assert.deepEqual(row.unit, {kind: 'container', name: 'web', id: '01234567'})
+  assert.equal(row.cpuUsageUsec, 4242)
+  assert.equal(row.memoryLimitBytes, 32 << 20)
+  assert.equal(row.pidsMax, 10)
+  assert.equal(row.cpuQuotaUsec, 50000)
+  assert.equal(c.procsFileOf(`/user.slice/${LEAF}`), join(root, dir, 'cgroup.procs'))
+  const rows = arrange(deriveAll(s, undefined), {sort: 'name'})
+  const r = rows.find((x) => x.stats.unit !== undefined)!
+  assert.equal(fittedName(r, false, UNICODE_MARKS, 30).trim(), 'web', 'called by its name in the tree')
 })
