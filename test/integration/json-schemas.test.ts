@@ -28,7 +28,10 @@ const checked = new Set<string>()
 function validate(command: string, doc: unknown): void {
   const v = validators.get(command)
   assert.ok(v, `no schema for nsx ${command}`)
-  if (!v(doc)) assert.fail(`nsx ${command} --json does not match its schema:\n${ajv.errorsText(v.errors, {separator: '\n'})}`)
+  if (!v(doc)) {
+    const errors = (v.errors ?? []).slice(0, 10).map((e) => `  ${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`)
+    assert.fail(`nsx ${command} --json does not match its schema (if the output type changed: npm run schemas):\n${errors.join('\n')}`)
+  }
   checked.add(command)
 }
 

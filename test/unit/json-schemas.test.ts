@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import Ajv from 'ajv'
 import {SCHEMAS} from '../../src/doc/schemas.js'
+import {renderSchemas} from '../../man/schemas.js'
 import {REPO} from '../helpers/env.js'
 
 /**
@@ -36,4 +37,10 @@ test('every command with --json has a schema', async () => {
     if ((cls.enableJsonFlag || (cls.flags && 'json' in cls.flags)) && !covered.has(id)) missing.push(id)
   }
   assert.deepEqual(missing, [], 'commands with --json but no schema: add the output type to man/schema-types.ts, an entry to src/doc/schemas.ts, and run npm run schemas')
+})
+
+test('docs/schemas/ is what the output types make (run npm run schemas when this fails)', () => {
+  for (const [file, text] of renderSchemas(REPO)) {
+    assert.equal(readFileSync(join(dir, file), 'utf8'), text, `docs/schemas/${file} is stale: run npm run schemas (a field removed, renamed or retyped needs a new version: see man/schemas.ts)`)
+  }
 })
