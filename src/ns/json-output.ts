@@ -1,3 +1,5 @@
+import type {NsHolder} from './records.js'
+
 /**
  * JSON for `nsx ls --json`: indented like lsns -J, but an object or array whose members
  * are all plain values stays on one line, so thousands of holders stay readable and small.
@@ -64,21 +66,35 @@ function isPlain(v: unknown): boolean {
 
 /** The fields of one `nsx ls --json` namespace, in the document's order (NamespaceJson's). */
 export interface NamespaceFields {
+  /** Inode number; the list is ascending by it. */
   ns: number
+  /** mnt, net, pid, user, uts, ipc, cgroup or time. */
   type: string
+  /** A path that opens it: /proc/PID/ns/TYPE of pid, else a thread's, fd's or bind mount's path; null for a ghost. */
   path: string | null
+  /** Processes whose /proc/PID/ns/TYPE is this namespace (as lsns counts them). */
   nprocs: number
+  /** The lowest of pids. */
   pid: number | null
+  /** Its parent. */
   ppid: number | null
+  /** Its command line (the bare name for a kernel thread). */
   command: string | null
+  /** The owner of /proc/PID. */
   uid: number | null
   user: string | null
+  /** Net namespaces: the nsid, null when unassigned or not a net namespace. */
   netnsid: number | null
+  /** nsfs bind-mount paths that hold it. */
   nsfs: readonly string[]
+  /** Parent namespace inode (pid, user); null when none or outside nsx's view. */
   pns: number | null
+  /** Owning user namespace inode; null when outside nsx's view. */
   ons: number | null
+  /** The processes in it, ascending. */
   pids: readonly number[]
-  holders: readonly object[]
+  /** What else holds it: a thread, an fd, a socket, a bind mount, being a parent or owner (a ghost), or for-children. */
+  holders: readonly NsHolder[]
 }
 
 /**
