@@ -1,9 +1,10 @@
-import {mkdirSync, readFileSync, rmdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import type {CgroupLayout} from '../cgroup/hierarchy.js'
 import type {CgroupMembership} from '../cgroup/membership.js'
 import {containerCgroupLeaf} from '../cgroup/units.js'
 import {CFS_PERIOD_US, cpuQuotaUs, Limits} from './limits.js'
+import {planResourceWrites} from './resource-writes.js'
 import type {CgroupfsMount} from '../plan/ops.js'
 
 /**
@@ -29,6 +30,8 @@ export interface CgroupWrite {
   value: string | {copy: true}
   /** Written only when the file exists (memsw needs swap accounting; swap.max swap). */
   optional?: boolean
+  /** Why the kernel may lack the file, said when it does (a required write is never skipped). */
+  why?: string
 }
 
 export interface CgroupSetup {
@@ -72,8 +75,9 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
   // host); CPU usage the cgroup2 tree counts for every cgroup (cpu.stat), so cpuacct is not needed.
   // The freezer always: nsx pause needs it, and on a hybrid host it is v1's (docker and runc's choice there).
   const wanted = new Set<string>(['freezer', 'memory', 'pids'])
-  if (limits.cpus !== undefined) wanted.add('cpu')
-  if (limits.cpusetCpus !== undefined) wanted.add('cpuset')
+  if (limits.cpus !== undefined || limits.cpuShares !== undefined || limits.cpuPeriod !== undefined || limits.cpuQuota !== undefined) wanted.add('cpu')
+  if (limits.cpusetCpus !== undefined || limits.cpusetMems !== undefined) wanted.add('cpuset')
+  if (limits.blkioWeight !== undefined || (limits.blkioWeightDevice ?? limits.deviceReadBps ?? limits.deviceWriteBps ?? limits.deviceReadIops ?? limits.deviceWriteIops)) wanted.add('blkio')
   for (const h of layout.v1) {
     if (!h.controllers.some((c) => !c.startsWith('name='))) continue
     if (layout.v2 && !h.controllers.some((c) => wanted.has(c))) continue
@@ -94,7 +98,9 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
     if (!p) return fail(`${flag} needs the ${controller} cgroup controller, which is not mounted here (cgroup mode ${layout.mode})`)
     if (p.version === 2) {
       const e = setup.enable.find((x) => x.dir === p.parentDir)
-      if (e) e.controllers.push(controller)
+      if (e) {
+        if (!e.controllers.includes(controller)) e.controllers.push(controller)
+      }
       else setup.enable.push({dir: p.parentDir, controllers: [controller]})
     }
     return p
@@ -113,14 +119,20 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
   if (limits.memory !== undefined) {
     const p = need('memory', '--memory')
     const v = String(limits.memory)
+    // Without an explicit --memory-swap, no swap: otherwise the kernel swaps instead of killing and the limit would not hold.
     if (p.version === 1) {
       setup.writes.push({dir: p.dir, file: 'memory.limit_in_bytes', value: v})
-      // Without this the kernel swaps instead of killing: the limit would not hold.
-      setup.writes.push({dir: p.dir, file: 'memory.memsw.limit_in_bytes', value: v, optional: true})
+      if (limits.memorySwap === undefined) setup.writes.push({dir: p.dir, file: 'memory.memsw.limit_in_bytes', value: v, optional: true})
     } else {
-      setup.writes.push({dir: p.dir, file: 'memory.max', value: v}, {dir: p.dir, file: 'memory.swap.max', value: '0', optional: true})
+      setup.writes.push({dir: p.dir, file: 'memory.max', value: v})
+      if (limits.memorySwap === undefined) setup.writes.push({dir: p.dir, file: 'memory.swap.max', value: '0', optional: true})
     }
   }
+  setup.writes.push(...planResourceWrites(limits, (controller, flag) => {
+    // Block IO is v1's blkio or v2's io.
+    if (controller === 'blkio' && !placeOf('blkio', layout, places) && layout.v2Controllers.includes('io')) return need('io', flag)
+    return need(controller, flag)
+  }))
   if (limits.pids !== undefined) {
     const p = need('pids', '--pids-limit')
     setup.writes.push({dir: p.dir, file: 'pids.max', value: String(limits.pids)})
@@ -186,6 +198,7 @@ export function applyCgroups(setup: CgroupSetup): void {
     }
     for (const w of setup.writes) {
       const file = `${w.dir}/${w.file}`
+      if (!w.optional && typeof w.value === 'string' && !existsSync(file)) fail(`cannot set ${w.file}: the kernel has no ${file}${w.why ? ` (${w.why})` : ''}`)
       let value: string
       if (typeof w.value === 'string') value = w.value
       else value = readFileSync(`${w.dir.slice(0, w.dir.lastIndexOf('/'))}/${w.file}`, 'utf8').trim()

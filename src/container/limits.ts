@@ -12,6 +12,36 @@ export interface Limits {
   cpusetCpus?: string
   /** The devices allow-list as cgroup v1 writes (src/security/devices.ts); used only where there is no cgroup2 tree. */
   devices?: {file: string; value: string}[]
+  /** Bytes: the soft limit (--memory-reservation). */
+  memoryReservation?: number
+  /** Bytes of memory and swap together, -1 for unlimited swap (--memory-swap; equal to memory: no swap). */
+  memorySwap?: number
+  /** 0-100 (--memory-swappiness; v1 only). */
+  memorySwappiness?: number
+  /** --oom-kill-disable (v1 only). */
+  oomKillDisable?: boolean
+  /** Relative CPU weight, v1 cpu.shares units (--cpu-shares). */
+  cpuShares?: number
+  /** CFS period and quota in microseconds (--cpu-period, --cpu-quota; quota -1: none). */
+  cpuPeriod?: number
+  cpuQuota?: number
+  /** Memory nodes, a list such as "0" (--cpuset-mems). */
+  cpusetMems?: string
+  /** 10-1000 (--blkio-weight). */
+  blkioWeight?: number
+  blkioWeightDevice?: DeviceRate[]
+  deviceReadBps?: DeviceRate[]
+  deviceWriteBps?: DeviceRate[]
+  deviceReadIops?: DeviceRate[]
+  deviceWriteIops?: DeviceRate[]
+}
+
+/** A per-device weight or throttle: the device as given, its numbers, and the value. */
+export interface DeviceRate {
+  path: string
+  major: number
+  minor: number
+  value: number
 }
 
 const bad = (msg: string): never => {
@@ -24,12 +54,12 @@ const UNITS: Record<string, number> = {'': 1, b: 1, k: 1024, m: 1024 ** 2, g: 10
 export const MIN_MEMORY = 6 * 1024 * 1024
 
 /** "512m", "1g", "1.5g", "268435456": bytes. */
-export function parseMemory(s: string): number {
+export function parseMemory(s: string, flag = '--memory'): number {
   const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?$/i.exec(s.trim())
-  if (!m) bad(`invalid --memory '${s}': expected a size such as 512m or 1g (units b, k, m, g, t)`)
+  if (!m) bad(`invalid ${flag} '${s}': expected a size such as 512m or 1g (units b, k, m, g, t)`)
   const bytes = Math.floor(Number(m![1]) * UNITS[m![2].toLowerCase()])
-  if (!Number.isSafeInteger(bytes)) bad(`invalid --memory '${s}': too large`)
-  if (bytes < MIN_MEMORY) bad(`invalid --memory '${s}': the minimum is 6m`)
+  if (!Number.isSafeInteger(bytes)) bad(`invalid ${flag} '${s}': too large`)
+  if (bytes < MIN_MEMORY) bad(`invalid ${flag} '${s}': the minimum is 6m`)
   return bytes
 }
 

@@ -8,6 +8,7 @@ import type {Limits} from './limits.js'
 import type {CgroupSetup} from './cgroups.js'
 import type {RunOptions} from './options.js'
 import type {RunSpec} from './spec.js'
+import {anyResourceFlag, parseResourceFlags} from './resources.js'
 
 export type RunOutcome = {kind: 'help'} | {kind: 'done'; exitCode: number}
 
@@ -134,7 +135,7 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   if (rootless) {
     // An ordinary user: container root is the user's own uid and gid, nothing else is mapped.
     if (o.userns !== undefined) throw new NsxError('--userns needs root (rootless, container root is your own uid, and only it is mapped)', 125)
-    if (o.memory ?? o.cpus ?? o.pidsLimit ?? o.cpusetCpus ?? o.cgroupParent) throw new NsxError('limits need root: a rootless container gets no cgroup of its own', 125)
+    if (o.memory ?? o.cpus ?? o.pidsLimit ?? o.cpusetCpus ?? o.cgroupParent ?? (anyResourceFlag(o.resources ?? {}) || undefined)) throw new NsxError('limits need root: a rootless container gets no cgroup of its own', 125)
     const gid = process.getegid?.() ?? 0
     userns = {uidMap: [{inside: 0, outside: euid, count: 1}], gidMap: [{inside: 0, outside: gid, count: 1}], setgroups: 'deny', rootless: true}
   } else if (o.userns !== undefined) {
@@ -148,6 +149,7 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   if (o.cpus !== undefined) lim.cpus = limits.parseCpus(o.cpus, limits.parseCpuList(cpuOnline, 'online CPU list').size)
   if (o.pidsLimit !== undefined) lim.pids = limits.parsePidsLimit(o.pidsLimit)
   if (o.cpusetCpus !== undefined) lim.cpusetCpus = limits.parseCpuset(o.cpusetCpus, cpuOnline)
+  Object.assign(lim, parseResourceFlags(o.resources ?? {}, {memory: lim.memory, cpus: lim.cpus}))
   const id = randomBytes(16).toString('hex')
   const name = spec.checkName(o.name ?? id.slice(0, 12))
   if (o.hostname !== undefined) spec.checkHostname(o.hostname)

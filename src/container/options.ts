@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
+import {addResourceFlag, isResourceFlag, RESOURCE_OPTIONS, ResourceFlags} from './resources.js'
 
 /** What `nsx run` was asked, after parsing (docker run's flags) and before looking at images. */
 export interface RunOptions {
@@ -48,6 +49,8 @@ export interface RunOptions {
   ulimits?: string[]
   oomScoreAdj?: string
   shmSize?: string
+  /** The other resource flags: --memory-reservation, --memory-swap, --cpu-shares, --blkio-weight, ... (src/container/resources.ts). */
+  resources?: ResourceFlags
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -90,6 +93,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'ulimit', long: 'ulimit', arg: 'required'},
   {key: 'oom-score-adj', long: 'oom-score-adj', arg: 'required'},
   {key: 'shm-size', long: 'shm-size', arg: 'required'},
+  ...RESOURCE_OPTIONS,
 ]
 
 const bad = (msg: string): never => {
@@ -130,6 +134,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     tmpfs: [],
     devices: [],
     ulimits: [],
+    resources: {},
   }
   const once = (key: string, given: string, prev: string | undefined, value: string) => {
     if (prev !== undefined) bad(`option ${given} may be given only once`)
@@ -183,6 +188,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'ulimit': o.ulimits!.push(value); break
       case 'oom-score-adj': o.oomScoreAdj = once(key, given, o.oomScoreAdj, value); break
       case 'shm-size': o.shmSize = once(key, given, o.shmSize, value); break
+      default:
+        if (isResourceFlag(key)) addResourceFlag(o.resources!, key, given, value)
     }
   }
   if (o.json && !o.dryRun) bad('--json only goes with --dry-run (nsx run prints nothing of its own otherwise; see nsx ps --json)')

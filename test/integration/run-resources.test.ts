@@ -1,0 +1,118 @@
+import {test, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {NSX_BIN} from '../helpers/env.js'
+import {cgroupsNamed, containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
+import {waitFor} from '../helpers/processes.js'
+
+const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-run-res-') : undefined
+
+/** A whole block device of this machine with its node in /dev (throttles are per disk, not per partition). */
+function someDisk(): {path: string; numbers: string} | undefined {
+  for (const name of readdirSync('/sys/block').sort((a, b) => Number(a.startsWith('loop')) - Number(b.startsWith('loop')))) {
+    if (existsSync(`/dev/${name}`)) return {path: `/dev/${name}`, numbers: readFileSync(`/sys/block/${name}/dev`, 'utf8').trim()}
+  }
+  return undefined
+}
+
+/** Runs a container that waits; returns its cgroup files' reader and a stop function. */
+async function running(t: import('node:test').TestContext, f: Fixture, name: string, flags: string[]) {
+  const c = spawn(process.execPath, [NSX_BIN, 'run', '--name', name, '--layer', f.base, ...flags, '--', 'probe', 'wait-signal'], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
+  let out = ''
+  let err = ''
+  c.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  c.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<number | null>((res) => c.on('exit', (code) => res(code)))
+  t.after(async () => {
+    if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL')
+    await exited
+  })
+  await waitFor(() => out.includes('ready') || c.exitCode !== null, 15000, 'the container')
+  assert.equal(c.exitCode, null, err)
+  const dirs = cgroupsNamed(name)
+  const file = (ctrl: string, file: string) => {
+    const d = dirs.find((x) => x.startsWith(`/sys/fs/cgroup/${ctrl}/`))
+    assert.ok(d, `no ${ctrl} cgroup among ${dirs}`)
+    return readFileSync(`${d}/${file}`, 'utf8').trim()
+  }
+  const stop = async () => {
+    process.kill(c.pid!, 'SIGTERM')
+    assert.equal(await exited, 0, err)
+    assert.deepEqual(cgroupsNamed(name), [])
+  }
+  return {file, stop}
+}
+
+test('memory, cpu and cpuset flags are in the kernel\'s v1 files while the container runs', async (t) => {
+  if (!needContainerTools(t)) return
+  if (!existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes')) return t.skip('no swap accounting (memsw) on this kernel')
+  const c = await running(t, fx!, 'res-mem', [
+    '-m', '64m', '--memory-reservation', '32m', '--memory-swap', '128m', '--memory-swappiness', '10', '--oom-kill-disable',
+    '--cpu-shares', '512', '--cpu-period', '50000', '--cpu-quota', '25000', '--cpuset-mems', '0',
+  ])
+  assert.equal(c.file('memory', 'memory.limit_in_bytes'), String(64 << 20))
+  assert.equal(c.file('memory', 'memory.soft_limit_in_bytes'), String(32 << 20))
+  assert.equal(c.file('memory', 'memory.memsw.limit_in_bytes'), String(128 << 20))
+  assert.equal(c.file('memory', 'memory.swappiness'), '10')
+  assert.match(c.file('memory', 'memory.oom_control'), /^oom_kill_disable 1$/m)
+  assert.equal(c.file('cpu', 'cpu.shares'), '512')
+  assert.equal(c.file('cpu', 'cpu.cfs_period_us'), '50000')
+  assert.equal(c.file('cpu', 'cpu.cfs_quota_us'), '25000')
+  assert.equal(c.file('cpuset', 'cpuset.mems'), '0')
+  await c.stop()
+})
+
+test('--memory-swap -1 is unlimited swap; without it, no swap (memsw equal to --memory)', async (t) => {
+  if (!needContainerTools(t)) return
+  if (!existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes')) return t.skip('no swap accounting (memsw) on this kernel')
+  const root = readFileSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes', 'utf8').trim()
+  const a = await running(t, fx!, 'res-swap1', ['-m', '64m', '--memory-swap', '-1'])
+  assert.equal(a.file('memory', 'memory.memsw.limit_in_bytes'), root)
+  await a.stop()
+  const b = await running(t, fx!, 'res-swap0', ['-m', '64m'])
+  assert.equal(b.file('memory', 'memory.memsw.limit_in_bytes'), String(64 << 20))
+  await b.stop()
+})
+
+test('block IO throttles on a disk named by path are in blkio.throttle.* as its major:minor', async (t) => {
+  if (!needContainerTools(t)) return
+  const disk = someDisk()
+  if (!disk) return t.skip('no block device here')
+  const c = await running(t, fx!, 'res-io', [
+    '--device-read-bps', `${disk.path}:1mb`, '--device-write-bps', `${disk.path}:512k`,
+    '--device-read-iops', `${disk.path}:100`, '--device-write-iops', `${disk.path}:50`,
+  ])
+  assert.equal(c.file('blkio', 'blkio.throttle.read_bps_device'), `${disk.numbers} 1048576`)
+  assert.equal(c.file('blkio', 'blkio.throttle.write_bps_device'), `${disk.numbers} 524288`)
+  assert.equal(c.file('blkio', 'blkio.throttle.read_iops_device'), `${disk.numbers} 100`)
+  assert.equal(c.file('blkio', 'blkio.throttle.write_iops_device'), `${disk.numbers} 50`)
+  await c.stop()
+})
+
+test('--blkio-weight: read back where the kernel has blkio.weight (BFQ), else one line naming the missing file and no cgroup left', async (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  if (existsSync('/sys/fs/cgroup/blkio/blkio.weight')) {
+    const c = await running(t, f, 'res-w', ['--blkio-weight', '300'])
+    assert.equal(c.file('blkio', 'blkio.weight'), '300')
+    await c.stop()
+    return
+  }
+  for (const flags of [['--blkio-weight', '300'], ['--blkio-weight-device', `${someDisk()?.path ?? '/dev/null'}:200`]]) {
+    const r = f.nsx(['run', '--name', 'res-w', '--layer', f.base, '-m', '32m', ...flags, '--', 'true'])
+    assert.equal(r.status, 125, r.stderr)
+    const file = flags[0] === '--blkio-weight' ? 'blkio.weight' : 'blkio.weight_device'
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+    assert.match(r.stderr, new RegExp(`cannot set ${file.replace('.', '\\.')}: the kernel has no /sys/fs/cgroup/blkio/\\S+/${file.replace('.', '\\.')} \\(weights need the BFQ I/O scheduler`))
+    assert.deepEqual(cgroupsNamed('res-w'), [])
+  }
+})
+
+test('over --memory with --memory-swap equal to it, the command is OOM-killed (137)', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  const r = f.nsx(['run', '--layer', f.base, '-m', '32m', '--memory-swap', '32m', '--', 'sh', '-c', 'probe alloc 256; echo $?'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, '137\n')
+})
