@@ -3,7 +3,7 @@
  * src/security/seccomp-plan.ts from a docker-format profile) with libseccomp, and
  * load it as the very last step before exec, after no_new_privs.
  *
- * FILTER TEXT (one argv word, lines separated by '\n')
+ * FILTER TEXT (one argv word, lines separated by ';' or '\n')
  *   default ACTION              what a syscall without a rule gets
  *   arch NAME...                libseccomp architecture names (x86_64 x86 x32 ...)
  *   rule ACTION SYSCALL [COND...]
@@ -185,7 +185,7 @@ static void compile(const char *text)
 	int max[MAX_ARCHES];
 	int narch = 0;
 	int line = 0;
-	for (char *lsave = NULL, *l = strtok_r(buf, "\n", &lsave); l; l = strtok_r(NULL, "\n", &lsave)) {
+	for (char *lsave = NULL, *l = strtok_r(buf, ";\n", &lsave); l; l = strtok_r(NULL, ";\n", &lsave)) {
 		line++;
 		char *words[16];
 		int nw = 0;

@@ -126,7 +126,8 @@ export function encodeSeccomp(f: SeccompFilter): string {
     const conds = r.args.map((a) => `a${a.index}:${a.op}:${a.value}${a.valueTwo || a.op === 'me' ? `:${a.valueTwo}` : ''}`)
     lines.push(['rule', r.action, r.syscall, ...conds].join(' '))
   }
-  return lines.join('\n')
+  // ';' between lines: one argv word that --dry-run shows on one line.
+  return lines.join(';')
 }
 
 export interface DeviceRule {

@@ -46,7 +46,7 @@ test('capabilities open what they guard: CAP_SYS_ADMIN drops the clone condition
 
 test('the executor\'s filter text: default, architectures, one rule per line with its conditions', () => {
   const f = resolveSeccomp(parseSeccompProfile(JSON.stringify({defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86'], syscalls: [{names: ['execve', 'read'], action: 'SCMP_ACT_ALLOW'}, {name: 'socket', action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 40, op: 'SCMP_CMP_NE'}]}, {names: ['write'], action: 'SCMP_ACT_ERRNO', errnoRet: 13}, {names: ['kill'], action: 'SCMP_ACT_KILL_PROCESS'}]}), 'p'), amd64(), 'p')
-  assert.equal(encodeSeccomp(f), 'default errno:1\narch x86_64 x86\nrule allow execve\nrule allow read\nrule allow socket a0:ne:40\nrule errno:13 write\nrule kill_process kill')
+  assert.equal(encodeSeccomp(f), 'default errno:1;arch x86_64 x86;rule allow execve;rule allow read;rule allow socket a0:ne:40;rule errno:13 write;rule kill_process kill')
 })
 
 test('a bad profile is one line naming what is wrong', () => {
