@@ -50,6 +50,7 @@
  *   seccomp, seccomp-load, seccomp-check: a container's seccomp filter     [ops-seccomp.c]
  *   devices-bpf, tmpfs, device, rootfs-readonly, shm-size, oom-score-adj, rlimit:
  *                         a container's other security settings            [ops-security.c]
+ *   die-with-parent, debug-root, debug-session: nsx debug's ops              [ops-debug.c]
  *   helper-*, map-write, setgroups-write, timens-offset, persist, fork-wait,
  *   proc-private: nsx unshare's ops (outside helper, id maps, persistence)    [ops-unshare.c]
  *
@@ -259,7 +260,7 @@ const struct op ops_core[] = {
 	{NULL, 0, NULL, NULL},
 };
 
-static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_container, ops_init, ops_seccomp, ops_security, ops_unshare, ops_exec};
+static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_container, ops_init, ops_seccomp, ops_security, ops_unshare, ops_exec, ops_debug};
 
 static const struct op *find_op(const char *name)
 {

@@ -81,5 +81,6 @@ extern const struct op ops_exec[];      /* ops-exec.c: nsx exec */
 extern const struct op ops_seccomp[];   /* ops-seccomp.c: container seccomp filters */
 extern const struct op ops_security[];  /* ops-security.c: devices, tmpfs, read-only root, rlimits */
 extern const struct op ops_init[];      /* ops-init.c: the container init's restrictions */
+extern const struct op ops_debug[];     /* ops-debug.c: nsx debug */
 
 #endif

@@ -110,6 +110,15 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
         return {action: 'empty the environment', needs: '-'}
       case 'exec-detach':
         return {action: 'fork: the child goes on in a new session (stdio on /dev/null); the parent returns once it is exec\'d', needs: '-'}
+      case 'die-with-parent':
+        return {action: 'die with the parent (PR_SET_PDEATHSIG SIGKILL): killing nsx ends the session', needs: '-'}
+      case 'debug-root':
+        return {
+          action: `in our own mount namespace, a new root: ${op.lowerDirs.length === 0 ? "the host's /usr, /bin, /lib*, /etc, /opt read-only" : `${op.lowerDirs.length} layer(s) under an overlay with a tmpfs upper`}, the host's /dev, a fresh /proc of the target's pid namespace, /sys, a tmpfs /tmp, the target's root at /target (${op.writable ? 'writable' : 'read-only'}); pivot_root into it`,
+          needs: "CAP_SYS_ADMIN and CAP_SYS_CHROOT over the target's mount namespace and ours",
+        }
+      case 'debug-session':
+        return {action: "unshare a pid namespace nested in the target's and fork its first process: when it ends, every process of the session is killed", needs: 'CAP_SYS_ADMIN'}
       case 'exec-run':
         return {action: `close every fd but stdin, stdout and stderr, then exec ${op.argv.join(' ')}`, needs: 'execute permission'}
       case 'helper-start':

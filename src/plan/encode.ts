@@ -81,6 +81,10 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'env-clear': () => [],
   'exec-detach': () => [],
   'exec-run': (o) => o.argv,
+  'die-with-parent': () => [],
+  // overlayfs takes lowerdir top first; '-' for the host's tools.
+  'debug-root': (o) => [o.writable ? 'rw' : 'ro', o.lowerDirs.length === 0 ? '-' : [...o.lowerDirs].reverse().join(':')],
+  'debug-session': () => [],
 }
 
 /** uid_map lines, ','-separated for one argv word: "0 1000 1,1 100000 65536". */

@@ -115,6 +115,13 @@ export type Op =
   | {op: 'exec-detach'}
   /** Close every fd above 2, then execvp (126/127), a failure reported to exec-detach's parent. */
   | {op: 'exec-run'; argv: string[]}
+  // nsx debug's ops (native/ops-debug.c, built by src/debug/plan.ts).
+  /** PR_SET_PDEATHSIG SIGKILL: the process dies with its parent. */
+  | {op: 'die-with-parent'}
+  /** A new root of the host's tools (lowerDirs empty) or of layers (lowest first), the target's root at /target; pivot_root. */
+  | {op: 'debug-root'; writable: boolean; lowerDirs: string[]}
+  /** A pid namespace of the session's own: fork its first process; the parent waits. */
+  | {op: 'debug-session'}
 
 /** One mount or link of /sys/fs/cgroup inside a container (planned by src/container/cgroupfs.ts). */
 export type CgroupfsMount =
