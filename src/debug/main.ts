@@ -101,7 +101,7 @@ export async function runDebug(argv: readonly string[]): Promise<DebugOutcome> {
     const prepared = await prepareDebug(p.options)
     const plan = validatePlan(prepared.plan)
     if (p.dryRun) {
-      const {renderDryRun, dryRunJson} = await import('../enter/dry-run.js')
+      const {renderDryRun, dryRunJson} = await import('../plan/dry-run.js')
       process.stdout.write(p.json ? `${JSON.stringify({...dryRunJson(plan), target: prepared.target}, null, 2)}\n` : renderDryRun(plan))
       return {kind: 'done', exitCode: 0}
     }
