@@ -102,7 +102,7 @@ export type BuildOutput = BuildResult
 
 /** nsx enter, unshare, run and exec with --dry-run --json: the plan the native executor would run. */
 export interface PlanOutput {
-  /** "nsx enter", "nsx unshare", "nsx run", "nsx exec". */
+  /** "nsx enter", "nsx unshare", "nsx run", "nsx exec", "nsx debug". */
   command: string
   /** The executor that would run it. */
   executor: string
@@ -111,4 +111,6 @@ export interface PlanOutput {
   spec?: RunSpec
   /** nsx exec: the container it would run in. */
   container?: {name: string; id: string; pid: number}
+  /** nsx debug: the process whose namespaces it would enter ("container web", "process 1234"). */
+  target?: {pid: number; label: string}
 }

@@ -35,5 +35,5 @@ export const SCHEMAS: readonly SchemaEntry[] = [
   {file: 'nsx-push.v1.schema.json', type: 'PushOutput', commands: ['push'], title: 'nsx push --json', description: 'The image pushed to a registry.'},
   {file: 'nsx-save.v1.schema.json', type: 'SaveOutput', commands: ['save'], title: 'nsx save --json', description: 'The archive written.'},
   {file: 'nsx-build.v1.schema.json', type: 'BuildOutput', commands: ['build'], title: 'nsx build --json', description: 'The image built.'},
-  {file: 'nsx-plan.v1.schema.json', type: 'PlanOutput', commands: ['enter --dry-run', 'unshare --dry-run', 'run --dry-run', 'exec --dry-run'], title: 'nsx enter|unshare|run|exec --dry-run --json', description: 'The plan the native executor would run, step by step, with the privilege each step needs.'},
+  {file: 'nsx-plan.v1.schema.json', type: 'PlanOutput', commands: ['enter --dry-run', 'unshare --dry-run', 'run --dry-run', 'exec --dry-run', 'debug --dry-run'], title: 'nsx enter|unshare|run|exec|debug --dry-run --json', description: 'The plan the native executor would run, step by step, with the privilege each step needs.'},
 ]

@@ -77,7 +77,7 @@ test('the --json output of every command matches its schema', async (t) => {
   run(['rmi', `${reg.host}/schema/bb:1`])
   json('pull', [`${reg.host}/schema/bb:1`, '--json'])
 
-  for (const cmd of ['run', 'enter', 'unshare', 'exec']) assert.ok(validators.has(cmd))
+  for (const cmd of ['run', 'enter', 'unshare', 'exec', 'debug']) assert.ok(validators.has(cmd))
   validate('run', JSON.parse(run(['run', '--dry-run', '--json', '--image', image, '--', 'true'])))
   validate('unshare', JSON.parse(run(['unshare', '--dry-run', '--json', '--uts', 'true'])))
 
@@ -87,6 +87,7 @@ test('the --json output of every command matches its schema', async (t) => {
   const pid = String(ps[0].pid)
   validate('enter', JSON.parse(run(['enter', '--dry-run', '--json', 'schema-web'])))
   validate('exec', JSON.parse(run(['exec', '--dry-run', '--json', 'schema-web', 'true'])))
+  validate('debug', JSON.parse(run(['debug', '--dry-run', '--json', 'schema-web', 'true'])))
   json('ls', ['--json'])
   json('pstree', [pid, '--json'])
   json('inspect', [pid, '--json'])
