@@ -69,7 +69,7 @@ test('the seeds\' Dockerfile shape: nsx build and buildah bud agree on the confi
   assert.equal(b.status, 0, b.stderr)
   assert.match(b.stdout, /RUN-42/)
   assert.match(b.stdout, /Successfully tagged seed:1/)
-  const ours = nsx(['run', '--hostname', 'seedhost', '--image', 'seed:1'], {env: e})
+  const ours = nsx(['run', '--rm', '--hostname', 'seedhost', '--image', 'seed:1'], {env: e})
   assert.equal(ours.status, 0, ours.stderr)
   // /etc/hostname is the container's own (docker's rule), not the image's 'probe'.
   assert.equal(ours.stdout, 'built\nnumpy\nscipy\n/srv/app\n/srv/app\nC.UTF-8\nc\nseedhost\n')
@@ -92,7 +92,7 @@ test('the seeds\' Dockerfile shape: nsx build and buildah bud agree on the confi
   assert.equal(mine.architecture, theirs.architecture)
   const push = run('buildah', [...bopts, 'push', '-q', '--tls-verify=false', 'localhost/seed:1', `docker://${reg.host}/buildah/seed:1`])
   assert.equal(push.status, 0, push.stderr)
-  const theirsRun = nsx(['run', '--hostname', 'seedhost', '--image', `${reg.host}/buildah/seed:1`], {env: e})
+  const theirsRun = nsx(['run', '--rm', '--hostname', 'seedhost', '--image', `${reg.host}/buildah/seed:1`], {env: e})
   assert.equal(theirsRun.status, 0, theirsRun.stderr)
   assert.equal(theirsRun.stdout, ours.stdout)
 
@@ -109,7 +109,7 @@ test('the seeds\' Dockerfile shape: nsx build and buildah bud agree on the confi
   assert.equal(changed.status, 0, changed.stderr)
   assert.doesNotMatch(changed.stdout, /RUN-42/)
   assert.equal((changed.stdout.match(/Using cache/g) ?? []).length, 1)
-  assert.match(nsx(['run', '--image', 'seed:2'], {env: e}).stdout, /^built\npandas\n/)
+  assert.match(nsx(['run', '--rm', '--image', 'seed:2'], {env: e}).stdout, /^built\npandas\n/)
   // --no-cache runs everything.
   assert.match(nsx(['build', '--no-cache', '-t', 'seed:3', ctx], {env: e}).stdout, /RUN-42/)
   // Once the images are removed and gc has swept their layers, the cache entries go too, and a build runs again.
@@ -191,7 +191,7 @@ CMD ["/bin/busybox", "cat", "/out/greeting", "/out/listing"]
   const e = env(t)
   const b = nsx(['build', '-t', 'multi:1', '--build-arg', 'GREETING=bonjour', ctx], {env: e})
   assert.equal(b.status, 0, b.stderr)
-  const out = nsx(['run', '--image', 'multi:1'], {env: e})
+  const out = nsx(['run', '--rm', '--image', 'multi:1'], {env: e})
   assert.equal(out.status, 0, out.stderr)
   assert.equal(out.stdout, 'bonjour from build\nkeep.log\n1000:1000 /data/a.txt\nfrom the tar\n')
   // The build stage by --target: its labels, user, stop signal; the build argument is not in its Env.

@@ -68,7 +68,7 @@ test('pull from an anonymous registry, run it, pull again reuses every layer', a
   // Not a terminal: one line per layer.
   assert.equal(r.stderr.trim().split('\n').filter((l) => /^[0-9a-f]{12}: pulled /.test(l)).length, 3, r.stderr)
   // /etc/hostname is the container's own (docker's rule), not the image's 'probe'.
-  const out = nsx(['run', '--hostname', 'pulled', '--image', `${reg.host}/test/busybox:1`, '--', '/bin/sh', '-c', 'echo $FOO; cat /etc/hostname; ls /etc/old; /usr/local/bin/probe x'], {env: e})
+  const out = nsx(['run', '--rm', '--hostname', 'pulled', '--image', `${reg.host}/test/busybox:1`, '--', '/bin/sh', '-c', 'echo $FOO; cat /etc/hostname; ls /etc/old; /usr/local/bin/probe x'], {env: e})
   assert.equal(out.status, 0, out.stderr)
   assert.equal(out.stdout, 'bar\npulled\nc\nprobe x\n')
   const again = nsxJson<{layers: {reused: boolean}[]; digest: string}>(['pull', `${reg.host}/test/busybox:1`], {env: e})
@@ -86,7 +86,7 @@ test('nsx run pulls a missing image first', async (t) => {
   const reg = await startRegistry(t)
   skopeoPush(src, reg, 'auto/pull:latest')
   const e = env(t)
-  const out = nsx(['run', '--image', `${reg.host}/auto/pull`, '--', '/bin/sh', '-c', 'echo ran'], {env: e})
+  const out = nsx(['run', '--rm', '--image', `${reg.host}/auto/pull`, '--', '/bin/sh', '-c', 'echo ran'], {env: e})
   assert.equal(out.status, 0, out.stderr)
   assert.equal(out.stdout, 'ran\n')
   assert.match(out.stderr, /unable to find image .* locally; pulling it/)
@@ -211,7 +211,7 @@ test('zstd layers (skopeo) and a buildah push are pulled and run', async (t) => 
   const m = JSON.parse(run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/zstd/bb:1`]).stdout)
   assert.ok(m.layers.every((l: {mediaType: string}) => l.mediaType.endsWith('+zstd')), JSON.stringify(m.layers))
   const e = env(t)
-  const out = nsx(['run', '--image', `${reg.host}/zstd/bb:1`, '--', '/bin/sh', '-c', 'ls /etc/old; /usr/local/bin/probe z'], {env: e})
+  const out = nsx(['run', '--rm', '--image', `${reg.host}/zstd/bb:1`, '--', '/bin/sh', '-c', 'ls /etc/old; /usr/local/bin/probe z'], {env: e})
   assert.equal(out.status, 0, out.stderr)
   assert.equal(out.stdout, 'c\nprobe z\n')
   // buildah push from an OCI layout (docker schema 2 manifest, gzip).
@@ -228,7 +228,7 @@ test('zstd layers (skopeo) and a buildah push are pulled and run', async (t) => 
   assert.equal(b.status, 0, b.stderr)
   const raw = JSON.parse(run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/buildah/bb:1`]).stdout)
   assert.equal(raw.mediaType, 'application/vnd.docker.distribution.manifest.v2+json')
-  const out2 = nsx(['run', '--image', `${reg.host}/buildah/bb:1`, '--', '/usr/local/bin/probe', 'buildah'], {env: e})
+  const out2 = nsx(['run', '--rm', '--image', `${reg.host}/buildah/bb:1`, '--', '/usr/local/bin/probe', 'buildah'], {env: e})
   assert.equal(out2.status, 0, out2.stderr)
   assert.equal(out2.stdout, 'probe buildah\n')
 })
@@ -344,7 +344,7 @@ test('an interrupted pull leaves no half layer counted as stored; the next pull 
     if (signal === 'SIGINT') assert.deepEqual(readdirSync(join(store, 'tmp')), [], 'SIGINT: nsx removed its work')
     const again = nsx(['pull', '-q', `${reg.host}/big/bb:1`], {env: e})
     assert.equal(again.status, 0, again.stderr)
-    const out = nsx(['run', '--image', `${reg.host}/big/bb:1`, '--', '/bin/sh', '-c', 'wc -c < /data/random.bin'], {env: e})
+    const out = nsx(['run', '--rm', '--image', `${reg.host}/big/bb:1`, '--', '/bin/sh', '-c', 'wc -c < /data/random.bin'], {env: e})
     assert.equal(out.stdout.trim(), String(48 << 20))
     // What a SIGKILL left in tmp/ is swept by gc.
     assert.equal(nsx(['gc'], {env: e}).status, 0)

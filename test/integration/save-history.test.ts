@@ -77,7 +77,7 @@ test('docker-archive and oci-archive: podman load takes both; nsx load and umoci
   assert.equal(nsx(['save', '-o', again, 'saveme:1'], {env: e2}).status, 0)
   assert.equal(JSON.parse(run('tar', ['-xOf', again, 'manifest.json']).stdout)[0].Config, manifest[0].Config)
   void id
-  const out = nsx(['run', '--image', 'saveme:1'], {env: e2})
+  const out = nsx(['run', '--rm', '--image', 'saveme:1'], {env: e2})
   assert.equal(out.status, 0, out.stderr)
   // A container's /etc holds its own hosts, hostname and resolv.conf (as docker's); the image's
   // whiteout of /etc/hostname is checked on umoci's unpacking below.
