@@ -42,7 +42,9 @@ export async function executeTop(o: TopOptions): Promise<void> {
   const collector = new Collector(layout, {base, bases: container, unitOf: containerUnit})
   try {
     if (collector.baseExistsIn().length === 0) {
-      throw new NsxError(`no such cgroup: ${base} (not in any of the hierarchies ${collector.hierarchies.map((h) => h.id).join(', ')})`)
+      // A word without a slash may have meant a container: say that none is running by that name.
+      const what = o.cgroup !== undefined && !o.cgroup.includes('/') ? `no such cgroup or running container: ${o.cgroup}` : `no such cgroup: ${base}`
+      throw new NsxError(`${what} (not in any of the hierarchies ${collector.hierarchies.map((h) => h.id).join(', ')})`)
     }
     const batch = o.batch || o.json || o.iterations !== undefined || !process.stdout.isTTY || !process.stdin.isTTY
     if (batch) {

@@ -82,8 +82,9 @@ test('nsx top: a container with -m, --cpus and --pids-limit is one row, named, w
   assert.equal(rows.length, 1, `one row for the container, not one per hierarchy: ${rows.map((r) => r.path).join(', ')}`)
   const row = rows[0]
   assert.deepEqual(row.container, {name: 'top1', id: e.id.slice(0, 8)})
-  // A busy loop capped at half a core: some CPU, whatever else loads the machine.
-  assert.ok(row.cpu.percent !== null && row.cpu.percent > 1, `CPU% ${row.cpu.percent}`)
+  // A figure, not '-' (it was null here: no cpuacct cgroup); its size depends on the machine's load.
+  assert.ok(row.cpu.percent !== null && row.cpu.percent >= 0, `CPU% ${row.cpu.percent}`)
+  assert.ok(row.cpu.usageUsec !== null && row.cpu.usageUsec > 0, `CPU time ${row.cpu.usageUsec}`)
   assert.equal(row.cpu.quotaUsec, 50000)
   assert.ok(row.memory.usageBytes !== null && row.memory.usageBytes > 0, `memory ${row.memory.usageBytes}`)
   assert.equal(row.memory.limitBytes, 64 * 1024 * 1024)
@@ -107,7 +108,7 @@ test('nsx top: a container with -m, --cpus and --pids-limit is one row, named, w
   assert.notEqual(cols[2], '-', `CPU% in ${lines[0]}`)
   assert.match(lines[0], / 50000\/100000 /)
   assert.match(lines[0], / 67108864 /)
-  assertOneLineError(f.nsx(['top', '--json', 'no-such-ctr']), 1, /no such cgroup/)
+  assertOneLineError(f.nsx(['top', '--json', 'no-such-ctr']), 1, /no such cgroup or running container: no-such-ctr/)
 })
 
 test('nsx top at 80x24: the container row keeps its name and limits, no value is cut, long names keep their indentation, the help stays inside its border', async (t) => {
