@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
 import {CONTAINER_RUN_EXIT_STATUS} from '../src/cli/exit-status.js'
 import {runRun} from '../src/container/main.js'
+import {RESOURCE_FLAGS} from '../src/container/limit-flags.js'
 
 /**
  * `nsx run`. bin/nsx runs it on a fast path that never loads oclif (src/container/main.ts,
@@ -57,20 +58,7 @@ With -d the container runs in the background and its name is printed; nsx ps lis
     cpus: Flags.string({description: 'CPU limit, in CPUs (0.5: half of one)', helpValue: 'N'}),
     'pids-limit': Flags.string({description: 'Maximum number of processes and threads (-1: none)', helpValue: 'N'}),
     'cpuset-cpus': Flags.string({description: 'CPUs the container may use, e.g. 0-1,3', helpValue: 'LIST'}),
-    'memory-reservation': Flags.string({description: 'Soft memory limit, reclaimed down to under pressure (v1 memory.soft_limit_in_bytes, v2 memory.low)', helpValue: 'SIZE'}),
-    'memory-swap': Flags.string({description: 'Memory plus swap, at least --memory: equal to it means no swap, -1 unlimited swap (default: no swap)', helpValue: 'SIZE|-1'}),
-    'memory-swappiness': Flags.string({description: 'How readily the container\'s memory is swapped, 0 to 100 (cgroup v1 only)', helpValue: 'N'}),
-    'oom-kill-disable': Flags.boolean({description: 'Past --memory, pause instead of being OOM-killed (cgroup v1 only)'}),
-    'cpu-shares': Flags.string({char: 'c', description: 'Relative CPU weight when CPUs are contended, 1024 the default (v2: cpu.weight, converted as runc does)', helpValue: 'N'}),
-    'cpu-period': Flags.string({description: 'CFS period in microseconds, 1000 to 1000000 (with --cpu-quota; not with --cpus)', helpValue: 'US'}),
-    'cpu-quota': Flags.string({description: 'CPU time in microseconds per period (-1: none)', helpValue: 'US'}),
-    'cpuset-mems': Flags.string({description: 'Memory nodes the container may use, e.g. 0', helpValue: 'LIST'}),
-    'blkio-weight': Flags.string({description: 'Relative block IO weight, 10 to 1000 (needs the BFQ scheduler)', helpValue: 'N'}),
-    'blkio-weight-device': Flags.string({description: 'Block IO weight for one device (repeatable)', multiple: true, helpValue: 'DEVICE:N'}),
-    'device-read-bps': Flags.string({description: 'Read rate limit of a device, e.g. /dev/vda:1mb (repeatable)', multiple: true, helpValue: 'DEVICE:RATE'}),
-    'device-write-bps': Flags.string({description: 'Write rate limit of a device (repeatable)', multiple: true, helpValue: 'DEVICE:RATE'}),
-    'device-read-iops': Flags.string({description: 'Read operations per second limit of a device (repeatable)', multiple: true, helpValue: 'DEVICE:N'}),
-    'device-write-iops': Flags.string({description: 'Write operations per second limit of a device (repeatable)', multiple: true, helpValue: 'DEVICE:N'}),
+    ...RESOURCE_FLAGS,
     'cgroup-parent': Flags.string({description: 'Make the container\'s cgroups below this path (from each hierarchy\'s root) instead of below nsx\'s own', helpValue: 'PATH'}),
     'cap-add': Flags.string({description: 'Add a capability to docker\'s default set (ALL for all; repeatable)', multiple: true, helpValue: 'CAP'}),
     'cap-drop': Flags.string({description: 'Drop a capability from it (ALL for all; repeatable)', multiple: true, helpValue: 'CAP'}),

@@ -116,41 +116,51 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
     const p = placeOf('devices', layout, places)
     if (p) for (const w of limits.devices) setup.writes.push({dir: p.dir, file: w.file, value: w.value})
   }
+  setup.writes.push(...planLimitWrites(limits, (controller, flag) => {
+    // Block IO is v1's blkio or v2's io.
+    if (controller === 'blkio' && !placeOf('blkio', layout, places) && layout.v2Controllers.includes('io')) return need('io', flag)
+    return need(controller, flag)
+  }))
+  return setup
+}
+
+/**
+ * The files of a container's (or group's) limits, in an order the kernel accepts; `need` gives
+ * the cgroup of a controller (or throws). Used at creation and by nsx update.
+ */
+export function planLimitWrites(limits: Limits, need: (controller: string, flag: string) => CgroupPlace): CgroupWrite[] {
+  const writes: CgroupWrite[] = []
   if (limits.memory !== undefined) {
     const p = need('memory', '--memory')
     const v = String(limits.memory)
     // Without an explicit --memory-swap, no swap: otherwise the kernel swaps instead of killing and the limit would not hold.
     if (p.version === 1) {
-      setup.writes.push({dir: p.dir, file: 'memory.limit_in_bytes', value: v})
-      if (limits.memorySwap === undefined) setup.writes.push({dir: p.dir, file: 'memory.memsw.limit_in_bytes', value: v, optional: true})
+      writes.push({dir: p.dir, file: 'memory.limit_in_bytes', value: v})
+      if (limits.memorySwap === undefined) writes.push({dir: p.dir, file: 'memory.memsw.limit_in_bytes', value: v, optional: true})
     } else {
-      setup.writes.push({dir: p.dir, file: 'memory.max', value: v})
-      if (limits.memorySwap === undefined) setup.writes.push({dir: p.dir, file: 'memory.swap.max', value: '0', optional: true})
+      writes.push({dir: p.dir, file: 'memory.max', value: v})
+      if (limits.memorySwap === undefined) writes.push({dir: p.dir, file: 'memory.swap.max', value: '0', optional: true})
     }
   }
-  setup.writes.push(...planResourceWrites(limits, (controller, flag) => {
-    // Block IO is v1's blkio or v2's io.
-    if (controller === 'blkio' && !placeOf('blkio', layout, places) && layout.v2Controllers.includes('io')) return need('io', flag)
-    return need(controller, flag)
-  }))
   if (limits.pids !== undefined) {
     const p = need('pids', '--pids-limit')
-    setup.writes.push({dir: p.dir, file: 'pids.max', value: String(limits.pids)})
+    writes.push({dir: p.dir, file: 'pids.max', value: String(limits.pids)})
   }
   if (limits.cpus !== undefined) {
     const p = need('cpu', '--cpus')
     const q = cpuQuotaUs(limits.cpus)
     if (p.version === 1) {
-      setup.writes.push({dir: p.dir, file: 'cpu.cfs_period_us', value: String(CFS_PERIOD_US)}, {dir: p.dir, file: 'cpu.cfs_quota_us', value: String(q)})
+      writes.push({dir: p.dir, file: 'cpu.cfs_period_us', value: String(CFS_PERIOD_US)}, {dir: p.dir, file: 'cpu.cfs_quota_us', value: String(q)})
     } else {
-      setup.writes.push({dir: p.dir, file: 'cpu.max', value: `${q} ${CFS_PERIOD_US}`})
+      writes.push({dir: p.dir, file: 'cpu.max', value: `${q} ${CFS_PERIOD_US}`})
     }
   }
   if (limits.cpusetCpus !== undefined) {
     const p = need('cpuset', '--cpuset-cpus')
-    setup.writes.push({dir: p.dir, file: 'cpuset.cpus', value: limits.cpusetCpus})
+    writes.push({dir: p.dir, file: 'cpuset.cpus', value: limits.cpusetCpus})
   }
-  return setup
+  writes.push(...planResourceWrites(limits, need))
+  return writes
 }
 
 /** --cgroup-parent is a path from the hierarchy root; a mount exposing a subtree hides what is above it. */
@@ -171,23 +181,7 @@ function errText(err: unknown): string {
 export function applyCgroups(setup: CgroupSetup): void {
   const made: string[] = []
   try {
-    for (const e of setup.enable) {
-      const file = `${e.dir}/cgroup.subtree_control`
-      let have: string[] = []
-      try {
-        have = readFileSync(file, 'utf8').trim().split(/\s+/)
-      } catch (err) {
-        fail(`cannot read ${file}: ${errText(err)}`)
-      }
-      const missing = e.controllers.filter((c) => !have.includes(c))
-      if (missing.length === 0) continue
-      try {
-        writeFileSync(file, missing.map((c) => `+${c}`).join(' '))
-      } catch (err) {
-        const hint = (err as NodeJS.ErrnoException).code === 'EBUSY' ? ' (the parent holds processes: choose another with --cgroup-parent)' : ''
-        fail(`cannot enable ${missing.join(', ')} in ${file}: ${errText(err)}${hint}`)
-      }
-    }
+    enableControllers(setup.enable)
     for (const p of setup.places) {
       try {
         mkdirSync(p.dir)
@@ -196,19 +190,7 @@ export function applyCgroups(setup: CgroupSetup): void {
       }
       made.push(p.dir)
     }
-    for (const w of setup.writes) {
-      const file = `${w.dir}/${w.file}`
-      if (!w.optional && typeof w.value === 'string' && !existsSync(file)) fail(`cannot set ${w.file}: the kernel has no ${file}${w.why ? ` (${w.why})` : ''}`)
-      let value: string
-      if (typeof w.value === 'string') value = w.value
-      else value = readFileSync(`${w.dir.slice(0, w.dir.lastIndexOf('/'))}/${w.file}`, 'utf8').trim()
-      try {
-        writeFileSync(file, value)
-      } catch (err) {
-        if (w.optional && (err as NodeJS.ErrnoException).code === 'ENOENT') continue
-        fail(`cannot set ${w.file} to ${value} in ${w.dir}: ${errText(err)}`)
-      }
-    }
+    writeCgroupFiles(setup.writes)
   } catch (err) {
     removeCgroups(made)
     throw err
@@ -226,4 +208,42 @@ export function removeCgroups(dirs: string[]): string[] {
     }
   }
   return left
+}
+
+/** Write limits in order; a file the kernel lacks (unless optional) or refuses is one line naming it. */
+export function writeCgroupFiles(writes: CgroupWrite[]): void {
+  for (const w of writes) {
+    const file = `${w.dir}/${w.file}`
+    if (!w.optional && typeof w.value === 'string' && !existsSync(file)) fail(`cannot set ${w.file}: the kernel has no ${file}${w.why ? ` (${w.why})` : ''}`)
+    let value: string
+    if (typeof w.value === 'string') value = w.value
+    else value = readFileSync(`${w.dir.slice(0, w.dir.lastIndexOf('/'))}/${w.file}`, 'utf8').trim()
+    try {
+      writeFileSync(file, value)
+    } catch (err) {
+      if (w.optional && (err as NodeJS.ErrnoException).code === 'ENOENT') continue
+      fail(`cannot set ${w.file} to ${value} in ${w.dir}: ${errText(err)}`)
+    }
+  }
+}
+
+/** v2: turn the controllers on in each parent's cgroup.subtree_control (what is on already is left). */
+export function enableControllers(enable: {dir: string; controllers: string[]}[]): void {
+  for (const e of enable) {
+    const file = `${e.dir}/cgroup.subtree_control`
+    let have: string[] = []
+    try {
+      have = readFileSync(file, 'utf8').trim().split(/\s+/)
+    } catch (err) {
+      fail(`cannot read ${file}: ${errText(err)}`)
+    }
+    const missing = e.controllers.filter((c) => !have.includes(c))
+    if (missing.length === 0) continue
+    try {
+      writeFileSync(file, missing.map((c) => `+${c}`).join(' '))
+    } catch (err) {
+      const hint = (err as NodeJS.ErrnoException).code === 'EBUSY' ? ' (the parent holds processes: choose another with --cgroup-parent)' : ''
+      fail(`cannot enable ${missing.join(', ')} in ${file}: ${errText(err)}${hint}`)
+    }
+  }
 }

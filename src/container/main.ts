@@ -51,6 +51,7 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
         hostname: r.spec.hostname,
         detached: o.detach,
         cgroups: r.cgroups.places.map((p) => p.dir),
+        limits: r.limits,
         creator: {pid: process.pid, startTime: self?.starttime ?? 0},
         process: {
           uid: r.spec.uid,
@@ -116,6 +117,7 @@ interface Prepared {
   layers: string[]
   imageIds: string[]
   cgroups: CgroupSetup
+  limits: Limits
 }
 
 async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared> {
@@ -198,5 +200,6 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   const {seccompCachePath} = await import('../security/seccomp.js')
   const seccompCache = s.security.seccomp ? seccompCachePath(store.root, s.security.seccomp) : undefined
   const plan = buildRunPlan(s, rootfs.lowerDirs, paths, cgroups, {...(o.detach ? {readyFd: 3} : {termGrace: o.stopTimeout ?? 10}), seccompCache})
-  return {store, spec: s, id, plan, lowerDirs: rootfs.lowerDirs, layers: rootfs.layers, imageIds: rootfs.image ? [rootfs.image.id] : [], cgroups}
+  const {devices: _, ...saved} = lim
+  return {store, spec: s, id, plan, lowerDirs: rootfs.lowerDirs, layers: rootfs.layers, imageIds: rootfs.image ? [rootfs.image.id] : [], cgroups, limits: saved}
 }

@@ -35,6 +35,8 @@ export interface ContainerState {
   detached: boolean
   /** Cgroup directories, removed by the supervisor (or a sweep). */
   cgroups: string[]
+  /** The limits in force (docker's HostConfig resources): set by run, changed by nsx update; devices excluded. */
+  limits?: import('./limits.js').Limits
   /** The process that started it (nsx itself; for a foreground run also the supervisor, after execve). */
   creator: {pid: number; startTime: number}
   /** The restrictions of the container's command, which nsx exec gives every process it adds (absent: an older nsx). */

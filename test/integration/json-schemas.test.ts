@@ -95,6 +95,7 @@ test('the --json output of every command matches its schema', async (t) => {
   for (const line of run(['top', '--json', '-n', '2', '-d', '0.2']).trim().split('\n')) validate('top', JSON.parse(line))
   json('pause', ['schema-web', '--json'])
   json('unpause', ['schema-web', '--json'])
+  json('update', ['-m', '64m', '--pids-limit', '100', 'schema-web', '--json'])
   json('stop', ['-t', '1', 'schema-web', '--json'])
   json('gc', ['--dry-run', '--json'])
 

@@ -116,3 +116,40 @@ test('over --memory with --memory-swap equal to it, the command is OOM-killed (1
   assert.equal(r.status, 0, r.stderr)
   assert.equal(r.stdout, '137\n')
 })
+
+test('nsx update changes a running container\'s limits in the kernel at once and saves them; refusals are one line, exit 1', async (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  const c = await running(t, f, 'res-upd', ['-m', '64m', '--cpu-shares', '512', '--pids-limit', '30'])
+  const r = f.nsx(['update', '-m', '128m', '--pids-limit', '50', '-c', '256', '--memory-reservation', '32m', 'res-upd'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, 'res-upd\n')
+  assert.equal(c.file('memory', 'memory.limit_in_bytes'), String(128 << 20))
+  // No --memory-swap at run: still no swap after the raise.
+  if (existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes')) assert.equal(c.file('memory', 'memory.memsw.limit_in_bytes'), String(128 << 20))
+  assert.equal(c.file('memory', 'memory.soft_limit_in_bytes'), String(32 << 20))
+  assert.equal(c.file('pids', 'pids.max'), '50')
+  assert.equal(c.file('cpu', 'cpu.shares'), '256')
+  // Lower again, and unlimited tasks; --json prints every limit in force.
+  const j = f.nsx(['update', '--json', '-m', '48m', '--pids-limit', '-1', 'res-upd'])
+  assert.equal(j.status, 0, j.stderr)
+  assert.deepEqual(JSON.parse(j.stdout), [{name: 'res-upd', limits: {memory: 48 << 20, cpuShares: 256, memoryReservation: 32 << 20}}])
+  assert.equal(c.file('memory', 'memory.limit_in_bytes'), String(48 << 20))
+  assert.equal(c.file('pids', 'pids.max'), 'max')
+  // Saved in the container's state (what inspect and ps read).
+  const saved = JSON.parse(readFileSync(`${f.env.NSX_ROOT}/run/res-upd/state.json`, 'utf8'))
+  assert.deepEqual(saved.limits, {memory: 48 << 20, cpuShares: 256, memoryReservation: 32 << 20})
+  // A hierarchy the container has no cgroup in, a missing container, a bad value.
+  const noCpuset = f.nsx(['update', '--cpuset-cpus', '0', 'res-upd'])
+  assert.equal(noCpuset.status, 1)
+  assert.match(noCpuset.stderr, /^nsx update: --cpuset-cpus: container res-upd has no cpuset cgroup/)
+  assert.equal(noCpuset.stderr.trim().split('\n').length, 1)
+  const none = f.nsx(['update', '-m', '64m', 'res-nonesuch'])
+  assert.equal(none.status, 1)
+  assert.equal(none.stderr, 'nsx update: No such container: res-nonesuch\n')
+  const badValue = f.nsx(['update', '--cpu-shares', '1', 'res-upd'])
+  assert.equal(badValue.status, 1)
+  assert.match(badValue.stderr, /^nsx update: invalid --cpu-shares '1'/)
+  assert.equal(c.file('cpu', 'cpu.shares'), '256')
+  await c.stop()
+})

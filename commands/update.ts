@@ -1,0 +1,48 @@
+import {Args} from '@oclif/core'
+import {NsxCommand} from '../src/cli/command.js'
+import {NsxError} from '../src/cli/errors.js'
+import {BASE_LIMIT_FLAGS, limitFlagsFrom, RESOURCE_FLAGS} from '../src/container/limit-flags.js'
+import {updateContainer, UpdateResult} from '../src/container/update.js'
+import {Store} from '../src/store/store.js'
+
+export default class Update extends NsxCommand {
+  static override summary = 'Change the limits of running containers at once (docker update)'
+  static override description = `Writes the new limits to each container's cgroups while it runs, with the checks and meanings of nsx run's flags, and saves them in its state (nsx update --json prints every limit in force after the change). --cpus and --cpu-period/--cpu-quota replace each other. A changed --memory keeps the container's swap setting (no swap unless it was given --memory-swap). On a hybrid or v1 host a container has a cpu, cpuset or blkio cgroup only when it started with a limit of that kind; updating one it lacks is refused by name. Prints each name given. Exit status 1 when a container does not exist, is not running, or a limit is invalid or refused by the kernel (the others are still updated).`
+
+  static override strict = false
+  static override enableJsonFlag = true
+
+  static override usage = ['update [OPTIONS] CONTAINER...']
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> -m 256m --pids-limit 200 web', description: 'A new memory and task limit for container web.'},
+    {command: '<%= config.bin %> <%= command.id %> --cpu-shares 512 web db', description: 'Half the default CPU weight for two containers.'},
+  ]
+
+  static override args = {
+    container: Args.string({description: 'Container names or unique id prefixes (see nsx ps)', required: true}),
+  }
+
+  static override flags = {...BASE_LIMIT_FLAGS, ...RESOURCE_FLAGS}
+
+  async run(): Promise<UpdateResult[]> {
+    const {argv, flags} = await this.parse(Update)
+    const store = Store.open(undefined, {create: false})
+    const limits = limitFlagsFrom(flags as Record<string, unknown>)
+    const out: UpdateResult[] = []
+    const errors: string[] = []
+    for (const spec of argv as string[]) {
+      try {
+        out.push(updateContainer(store, spec, limits))
+        if (!this.jsonEnabled()) process.stdout.write(`${spec}\n`)
+      } catch (err) {
+        if (!(err instanceof NsxError)) throw err
+        errors.push(err.message)
+      }
+    }
+    if (errors.length === 1 && out.length === 0) throw new NsxError(errors[0], 1)
+    for (const e of errors) process.stderr.write(`nsx update: ${e}\n`)
+    if (errors.length > 0) process.exitCode = 1
+    return out
+  }
+}

@@ -1,0 +1,160 @@
+import {readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {NsxError} from '../cli/errors.js'
+import {CgroupLayout, readCgroupLayout} from '../cgroup/hierarchy.js'
+import type {Store} from '../store/store.js'
+import {CgroupPlace, CgroupWrite, enableControllers, planLimitWrites, writeCgroupFiles} from './cgroups.js'
+import {findByNameOrId} from './exec.js'
+import {Limits, parseCpuList, parseCpus, parseCpuset, parseMemory, parsePidsLimit} from './limits.js'
+import {parseResourceFlags, ResourceFlags} from './resources.js'
+import type {Container} from './state.js'
+
+/**
+ * docker update: new limits for running containers, written at once to the cgroups the
+ * container already has, and saved in its state so that inspect and ps report them.
+ */
+
+export interface LimitFlags {
+  memory?: string
+  cpus?: string
+  pidsLimit?: string
+  cpusetCpus?: string
+  resources?: ResourceFlags
+}
+
+export interface UpdateResult {
+  name: string
+  /** Every limit in force after the update (bytes, CPUs, microseconds; devices by path and major:minor). */
+  limits: Limits
+}
+
+const fail = (msg: string): never => {
+  throw new NsxError(msg, 1)
+}
+
+/** Parse and check limit flags (the same rules as run); `current` gives --memory for the swap and reservation checks. */
+export function parseLimitFlags(f: LimitFlags, current: Limits = {}): Limits {
+  const lim: Limits = {}
+  const cpuOnline = readFileSync('/sys/devices/system/cpu/online', 'utf8')
+  if (f.memory !== undefined) lim.memory = parseMemory(f.memory)
+  if (f.cpus !== undefined) lim.cpus = parseCpus(f.cpus, parseCpuList(cpuOnline, 'online CPU list').size)
+  if (f.pidsLimit !== undefined) lim.pids = parsePidsLimit(f.pidsLimit) ?? -1
+  if (f.cpusetCpus !== undefined) lim.cpusetCpus = parseCpuset(f.cpusetCpus, cpuOnline)
+  Object.assign(lim, parseResourceFlags(f.resources ?? {}, {memory: lim.memory ?? current.memory, cpus: lim.cpus}))
+  return lim
+}
+
+/**
+ * The limits after an update: what is given replaces what was; --cpus and --cpu-period/--cpu-quota
+ * replace each other (both set the CFS quota). Also what must be written: the changed limits,
+ * with --memory and its swap together (v1 memsw is bound to the memory limit).
+ */
+export function mergeLimits(current: Limits, change: Limits): {limits: Limits; write: Limits} {
+  const limits: Limits = {...current, ...change}
+  if (change.cpus !== undefined) {
+    delete limits.cpuPeriod
+    delete limits.cpuQuota
+  }
+  if (change.cpuPeriod !== undefined || change.cpuQuota !== undefined) delete limits.cpus
+  if (limits.pids === -1) delete limits.pids
+  const write: Limits = {...change}
+  if (change.pids === -1) write.pids = -1
+  if (change.memory !== undefined && limits.memorySwap !== undefined) write.memorySwap = limits.memorySwap
+  if (change.memorySwap !== undefined && limits.memory !== undefined) write.memory = limits.memory
+  if (write.memorySwap !== undefined && write.memorySwap !== -1 && write.memory !== undefined && write.memorySwap < write.memory)
+    fail(`--memory ${write.memory} is above the container's --memory-swap ${write.memorySwap}: give a --memory-swap too`)
+  return {limits, write}
+}
+
+/** The container's cgroup of each hierarchy, from the directories in its state. */
+export function placesOf(dirs: string[], layout: CgroupLayout): CgroupPlace[] {
+  const places: CgroupPlace[] = []
+  for (const dir of dirs) {
+    const parentDir = dir.slice(0, dir.lastIndexOf('/'))
+    if (layout.v2 && dir.startsWith(`${layout.v2}/`)) {
+      places.push({hierarchy: 'v2', version: 2, parentDir, dir})
+      continue
+    }
+    const h = layout.v1.find((x) => dir.startsWith(`${x.mountpoint}/`))
+    if (h) places.push({hierarchy: h.controllers.join(','), version: 1, parentDir, dir})
+  }
+  return places
+}
+
+/** The writes of `write` to a container's existing cgroups; a hierarchy it has no cgroup in is refused by name. */
+export function planUpdate(name: string, places: CgroupPlace[], layout: CgroupLayout, write: Limits): {writes: CgroupWrite[]; enable: {dir: string; controllers: string[]}[]} {
+  const enable: {dir: string; controllers: string[]}[] = []
+  const need = (controller: string, flag: string): CgroupPlace => {
+    const v1 = layout.v1.find((h) => h.controllers.includes(controller))
+    if (v1) {
+      const p = places.find((x) => x.version === 1 && x.hierarchy === v1.controllers.join(','))
+      if (!p) return fail(`${flag}: container ${name} has no ${controller} cgroup (nsx makes one on a hybrid or v1 host only when the container starts with a limit of it: run it with one to update it)`)
+      return p
+    }
+    const v2Name = controller === 'blkio' ? 'io' : controller
+    const p = places.find((x) => x.version === 2)
+    if (!p || !layout.v2Controllers.includes(v2Name)) return fail(`${flag} needs the ${controller} cgroup controller, which is not mounted here (cgroup mode ${layout.mode})`)
+    const e = enable.find((x) => x.dir === p.parentDir)
+    if (!e) enable.push({dir: p.parentDir, controllers: [v2Name]})
+    else if (!e.controllers.includes(v2Name)) e.controllers.push(v2Name)
+    return p
+  }
+  const writes = planLimitWrites(write, need).map((w) => (w.file === 'pids.max' && w.value === '-1' ? {...w, value: 'max'} : w))
+  return {writes, enable}
+}
+
+/**
+ * v1 keeps memsw at or above the memory limit at every moment: raising both, memsw goes first;
+ * lowering, memory first. The kernel's current limit decides.
+ */
+export function orderMemoryWrites(writes: CgroupWrite[], currentLimit: (dir: string) => number | undefined): CgroupWrite[] {
+  const mem = writes.findIndex((w) => w.file === 'memory.limit_in_bytes')
+  const sw = writes.findIndex((w) => w.file === 'memory.memsw.limit_in_bytes')
+  if (mem < 0 || sw < 0 || sw < mem) return writes
+  const now = currentLimit(writes[mem].dir)
+  const next = Number(writes[mem].value)
+  if (now === undefined || next <= now) return writes
+  const out = [...writes]
+  const [s] = out.splice(sw, 1)
+  out.splice(mem, 0, s)
+  return out
+}
+
+function readLimit(dir: string): number | undefined {
+  try {
+    return Number(readFileSync(`${dir}/memory.limit_in_bytes`, 'utf8').trim())
+  } catch {
+    return undefined
+  }
+}
+
+function saveLimits(c: Container, limits: Limits): void {
+  const state = {...c.state, limits}
+  const tmp = join(c.dir, `.state.json.${process.pid}`)
+  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', {mode: 0o600})
+  renameSync(tmp, join(c.dir, 'state.json'))
+}
+
+/** One running container's limits changed; throws one line (exit 1) for a container that cannot be. */
+export function updateContainer(store: Store, spec: string, flags: LimitFlags, layout: CgroupLayout = readCgroupLayout()): UpdateResult {
+  const c = findByNameOrId(store, spec)
+  if (!c || c.liveness === 'dead') return fail(`No such container: ${spec}`)
+  const name = c.state.name
+  if (c.liveness !== 'running') fail(`container ${name} is not running`)
+  if ((c.state.cgroups ?? []).length === 0) fail(`container ${name} has no cgroups of its own (rootless): its limits cannot be changed`)
+  const current = c.state.limits ?? {}
+  const change = parseLimitFlags(flags, current)
+  if (Object.keys(change).length === 0) fail('nothing to update: give at least one limit flag (see nsx update --help)')
+  const {limits, write} = mergeLimits(current, change)
+  const {writes, enable} = planUpdate(name, placesOf(c.state.cgroups, layout), layout, write)
+  try {
+    enableControllers(enable)
+    writeCgroupFiles(orderMemoryWrites(writes, readLimit))
+  } catch (err) {
+    // The cgroup writers speak with nsx run's 125; update is docker's exit 1.
+    if (err instanceof NsxError) fail(`container ${name}: ${err.message}`)
+    throw err
+  }
+  saveLimits(c, limits)
+  return {name, limits}
+}
