@@ -70,9 +70,9 @@ export async function requireExecutable(store: Store, spec: string): Promise<Con
   if (!c) return stateError(`No such container: ${spec}`)
   if (c.liveness === 'starting') return stateError(`container ${c.state.name} is still starting`)
   if (c.liveness !== 'running' || !c.pids) return stateError(`container ${c.state.name} is not running`)
-  const {hostFreezerOf, readFreezerState} = await import('./freezer.js')
+  const {hostFreezerOf, isFrozenOrFreezing, readFreezerState} = await import('./freezer.js')
   const f = await hostFreezerOf(c.state.cgroups ?? [])
-  if (f && readFreezerState(f) !== 'thawed') return stateError(`container ${c.state.name} is paused, unpause the container before exec`)
+  if (f && isFrozenOrFreezing(readFreezerState(f))) return stateError(`container ${c.state.name} is paused, unpause the container before exec`)
   return c
 }
 

@@ -91,3 +91,8 @@ export async function setFrozen(f: Freezer, frozen: boolean, timeoutMs = 10000):
     await sleep(delay)
   }
 }
+
+/** Paused: frozen, or on its way there. A cgroup that cannot be read (gone, or not mounted here) is not. */
+export function isFrozenOrFreezing(s: FreezerState | undefined): boolean {
+  return s === 'frozen' || s === 'freezing'
+}

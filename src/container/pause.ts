@@ -1,7 +1,7 @@
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {findByNameOrId} from './exec.js'
-import {hostFreezerOf, readFreezerState, setFrozen} from './freezer.js'
+import {hostFreezerOf, isFrozenOrFreezing, readFreezerState, setFrozen} from './freezer.js'
 import type {Container} from './state.js'
 
 /**
@@ -45,5 +45,5 @@ export async function unpauseContainer(store: Store, spec: string): Promise<Paus
 /** Whether a running container is paused (for ps and inspect). */
 export async function isPaused(c: Container): Promise<boolean> {
   const f = await hostFreezerOf(c.state.cgroups ?? [])
-  return f !== undefined && readFreezerState(f) !== 'thawed'
+  return f !== undefined && isFrozenOrFreezing(readFreezerState(f))
 }

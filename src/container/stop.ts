@@ -27,9 +27,9 @@ export async function stopContainer(store: Store, name: string, graceSeconds: nu
   const done = () => readContainer(c.dir)?.liveness !== 'running'
   killIfSame(sup, signal)
   // A paused container's processes receive no signal until thawed (v1 freezes even SIGKILL): thaw it, as docker does.
-  const {hostFreezerOf, readFreezerState, setFrozen} = await import('./freezer.js')
+  const {hostFreezerOf, isFrozenOrFreezing, readFreezerState, setFrozen} = await import('./freezer.js')
   const freezer = await hostFreezerOf(c.state.cgroups ?? [])
-  if (freezer && readFreezerState(freezer) !== 'thawed') await setFrozen(freezer, false).catch(() => undefined)
+  if (freezer && isFrozenOrFreezing(readFreezerState(freezer))) await setFrozen(freezer, false).catch(() => undefined)
   const end = Date.now() + graceSeconds * 1000
   while (Date.now() < end) {
     if (done()) return 'stopped'

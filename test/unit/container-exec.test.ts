@@ -10,7 +10,7 @@ import {describePlan} from '../../src/plan/describe.js'
 import {validatePlan} from '../../src/plan/validate.js'
 import {execEnv} from '../../src/container/exec.js'
 import {parseExecArgs} from '../../src/container/exec-main.js'
-import {freezerOf, readFreezerState, setFrozen} from '../../src/container/freezer.js'
+import {freezerOf, isFrozenOrFreezing, readFreezerState, setFrozen} from '../../src/container/freezer.js'
 import {NsxError} from '../../src/cli/errors.js'
 
 const facts = {init: {pid: 42, startTime: 7}, namespaces: ['ipc', 'uts', 'net', 'pid', 'mnt', 'cgroup'] as const, cgroupProcs: ['/sys/fs/cgroup/freezer/nsx-web-1/cgroup.procs']}
@@ -109,6 +109,8 @@ test('the freezer state from fixture trees: v1 FROZEN/FREEZING/THAWED, v2 cgroup
     writeFileSync(join(v2, 'cgroup.events'), 'populated 1\nfrozen 0\n')
     assert.equal(readFreezerState({version: 2, dir: v2}), 'thawed')
     assert.equal(readFreezerState({version: 2, dir: join(dir, 'gone')}), undefined)
+    // A cgroup that cannot be read (not mounted in this mount namespace) is not a paused container.
+    assert.deepEqual([isFrozenOrFreezing('frozen'), isFrozenOrFreezing('freezing'), isFrozenOrFreezing('thawed'), isFrozenOrFreezing(undefined)], [true, true, false, false])
     // setFrozen writes the request and waits for the kernel's answer: a fixture that never answers is taken back.
     await assert.rejects(setFrozen({version: 2, dir: v2}, true, 100), /did not all freeze within 0.1s.*thawed again/)
     assert.equal(readFileSyncTrim(join(v2, 'cgroup.freeze')), '0')
