@@ -47,7 +47,7 @@ export default class Images extends NsxCommand {
       ),
     )
     if (flags.layers) {
-      const used = (l: LayerEntry) => [...l.usedBy.map(shortId), ...l.pinnedBy.map((c) => `container ${c}`)].join(',') || p.yellow('unused')
+      const used = (l: LayerEntry) => [...l.usedBy.map(shortId), ...l.pinnedBy.map((c) => `container ${c}`), ...(l.kept ? ['kept'] : [])].join(',') || p.yellow('unused')
       process.stdout.write('\n')
       process.stdout.write(
         renderTable(

@@ -2,6 +2,7 @@ import type {ImageDefaults} from '../image/config.js'
 import {splitName} from '../image/source.js'
 import {listImages, namesOf, readRepositories} from './images.js'
 import {LayerMeta, readLayerMeta} from './layers.js'
+import {keptLayers} from './kept-layers.js'
 import {listPins} from './pins.js'
 import {Store} from './store.js'
 
@@ -39,6 +40,8 @@ export interface LayerEntry {
   usedBy: string[]
   /** Containers (pins) using it now. */
   pinnedBy: string[]
+  /** Stored on its own (nsx load --layer): kept until nsx rmi names it. */
+  kept: boolean
   ownershipKept: boolean
   source: string
   extractedAt: string
@@ -53,6 +56,7 @@ export function listStore(store: Store): ImageListing {
   }
   const images = listImages(store)
   const {live} = listPins(store)
+  const kept = new Set(keptLayers(store))
   const imageEntries: ImageEntry[] = images.map((i) => ({
     id: i.id,
     names: namesOf(repos, i.id),
@@ -75,6 +79,7 @@ export function listStore(store: Store): ImageListing {
     whiteouts: m.stats.whiteouts,
     usedBy: images.filter((i) => i.layers.includes(m.diffId)).map((i) => i.id),
     pinnedBy: live.filter((p) => p.layers.includes(m.diffId)).map((p) => p.id),
+    kept: kept.has(m.diffId),
     ownershipKept: m.ownershipKept,
     source: m.source,
     extractedAt: m.extractedAt,

@@ -264,10 +264,13 @@ test('gc removes unused layers and import leftovers, but keeps layers pinned by 
   assert.ok(existsSync(join(root, 'tmp', 'layer-crashed')), 'dry run removes nothing')
   const listed = nsxJson<ListJson>(['images'], {env})
   assert.deepEqual(listed.layers[0].pinnedBy, ['c1'])
-  assert.match(nsx(['images', '--layers'], {env}).stdout, new RegExp(`\nLAYER +SIZE +ENTRIES +WHITEOUTS +USED BY\n${diffId.slice(7, 19)} +10.0kB +1 +0 container c1\n$`))
+  assert.match(nsx(['images', '--layers'], {env}).stdout, new RegExp(`\nLAYER +SIZE +ENTRIES +WHITEOUTS +USED BY\n${diffId.slice(7, 19)} +10.0kB +1 +0 container c1,kept\n$`))
   const kept = nsxJson<{layers: string[]; temporaries: number}>(['gc'], {env})
   assert.deepEqual(kept.layers, [])
   assert.equal(kept.temporaries, 1)
+  // A layer loaded on its own is kept until nsx rmi names it; gc leaves it alone.
+  nsx(['rmi', diffId], {env})
+  assert.ok(existsSync(join(root, 'layers', 'sha256', diffId.slice(7))), 'a layer a live container pins stays')
   await procs.killAll()
   assert.match(nsx(['images', '-l'], {env}).stdout, / unused\n$/)
   const swept = nsx(['gc'], {env})
@@ -323,6 +326,8 @@ test('rootless: images load with the user.overlay.opaque form and flattened owne
   assert.equal(gc.status, 0, gc.stderr)
   assert.deepEqual(readdirSync(join(root, 'store', 'layers', 'sha256')), [roLayer.diffId!.slice(7)])
   assert.equal(asNobody(['gc']).status, 0)
+  assert.deepEqual(readdirSync(join(root, 'store', 'layers', 'sha256')), [roLayer.diffId!.slice(7)], 'a layer loaded on its own is kept until rmi names it')
+  assert.equal(asNobody(['rmi', roLayer.diffId!]).status, 0)
   assert.deepEqual(readdirSync(join(root, 'store', 'layers', 'sha256')), [])
 })
 
