@@ -83,7 +83,7 @@ function otherHolders(record: NamespaceRecord): NsHolder[] {
 
 export function holdsNamespace(record: NamespaceRecord, pid: number): boolean {
   if (record.pids.includes(pid)) return true
-  return otherHolders(record).some((h) => (h.kind === 'thread' || h.kind === 'fd' || h.kind === 'socket' || h.kind === 'for-children') && h.pid === pid)
+  return otherHolders(record).some((h) => (h.kind === 'thread' || h.kind === 'fd' || h.kind === 'for-children') && h.pid === pid)
 }
 
 export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): ListedNamespace[] {
