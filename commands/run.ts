@@ -59,6 +59,7 @@ With -d the container runs in the background and its name is printed; nsx ps lis
     'pids-limit': Flags.string({description: 'Maximum number of processes and threads (-1: none)', helpValue: 'N'}),
     'cpuset-cpus': Flags.string({description: 'CPUs the container may use, e.g. 0-1,3', helpValue: 'LIST'}),
     ...RESOURCE_FLAGS,
+    group: Flags.string({description: 'Run inside a named group (nsx group create): its limits hold for it and the group\'s other containers together', helpValue: 'NAME'}),
     'cgroup-parent': Flags.string({description: 'Make the container\'s cgroups below this path (from each hierarchy\'s root) instead of below nsx\'s own', helpValue: 'PATH'}),
     'cap-add': Flags.string({description: 'Add a capability to docker\'s default set (ALL for all; repeatable)', multiple: true, helpValue: 'CAP'}),
     'cap-drop': Flags.string({description: 'Drop a capability from it (ALL for all; repeatable)', multiple: true, helpValue: 'CAP'}),

@@ -45,7 +45,7 @@ export abstract class NsxCommand extends Command {
     const oclif = (err as {oclif?: {exit?: number}}).oclif
     if (oclif?.exit === 0) throw err
     const failure = (this.constructor as typeof NsxCommand).failureExitCode
-    process.exitCode = reportError(err, `nsx ${this.id ?? ''}`.trim(), failure)
+    process.exitCode = reportError(err, `nsx ${(this.id ?? '').replaceAll(':', ' ')}`.trim(), failure)
     return undefined
   }
 }

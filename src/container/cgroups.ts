@@ -64,9 +64,13 @@ function placeOf(controller: string, layout: CgroupLayout, places: CgroupPlace[]
  * @param own this process's memberships, located (directory set where mounted)
  * @param parent --cgroup-parent: a path from each hierarchy's root, instead of our own cgroup
  */
-export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name: string, id: string, limits: Limits, parent?: string): CgroupSetup {
+export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name: string, id: string, limits: Limits, parent?: string | string[], opts: {leaf?: string} = {}): CgroupSetup {
   // The id keeps two stores (NSX_ROOT) with a container of the same name apart.
-  const leaf = containerCgroupLeaf(name, id)
+  const leaf = opts.leaf ?? containerCgroupLeaf(name, id)
+  // Below a named group (its directories, one per hierarchy), or making one: every hierarchy,
+  // so that each of the group's limits holds for what is inside it.
+  const every = Array.isArray(parent) || opts.leaf !== undefined
+  const below = (mountpoint: string): string | undefined => (Array.isArray(parent) ? parent.find((d) => d.startsWith(`${mountpoint}/`)) : undefined)
   const places: CgroupPlace[] = []
   // With a cgroup2 tree the container is born in its v2 cgroup (clone3 CLONE_INTO_CGROUP); a v1
   // hierarchy is added only for a limit it enforces or a figure `nsx top` shows, since every
@@ -80,16 +84,17 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
   if (limits.blkioWeight !== undefined || (limits.blkioWeightDevice ?? limits.deviceReadBps ?? limits.deviceWriteBps ?? limits.deviceReadIops ?? limits.deviceWriteIops)) wanted.add('blkio')
   for (const h of layout.v1) {
     if (!h.controllers.some((c) => !c.startsWith('name='))) continue
-    if (layout.v2 && !h.controllers.some((c) => wanted.has(c))) continue
+    if (layout.v2 && !every && !h.controllers.some((c) => wanted.has(c))) continue
     const key = h.controllers.join(',')
     let parentDir: string | undefined
-    if (parent !== undefined) parentDir = join(h.mountpoint, rootRelative(parent, h.root))
+    if (Array.isArray(parent)) parentDir = below(h.mountpoint)
+    else if (parent !== undefined) parentDir = join(h.mountpoint, rootRelative(parent, h.root))
     else parentDir = own.find((m) => m.version === 1 && m.controllers.join(',') === key)?.directory
     if (parentDir === undefined) continue
     places.push({hierarchy: key, version: 1, parentDir, dir: join(parentDir, leaf)})
   }
   if (layout.v2) {
-    const parentDir = parent !== undefined ? join(layout.v2, rootRelative(parent, layout.v2Root ?? '/')) : own.find((m) => m.version === 2)?.directory
+    const parentDir = Array.isArray(parent) ? below(layout.v2) : parent !== undefined ? join(layout.v2, rootRelative(parent, layout.v2Root ?? '/')) : own.find((m) => m.version === 2)?.directory
     if (parentDir !== undefined) places.push({hierarchy: 'v2', version: 2, parentDir, dir: join(parentDir, leaf)})
   }
   const setup: CgroupSetup = {places, enable: [], writes: []}

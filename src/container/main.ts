@@ -52,6 +52,7 @@ export async function runRun(argv: readonly string[]): Promise<RunOutcome> {
         detached: o.detach,
         cgroups: r.cgroups.places.map((p) => p.dir),
         limits: r.limits,
+        ...(o.group !== undefined ? {group: o.group} : {}),
         creator: {pid: process.pid, startTime: self?.starttime ?? 0},
         process: {
           uid: r.spec.uid,
@@ -137,7 +138,7 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   if (rootless) {
     // An ordinary user: container root is the user's own uid and gid, nothing else is mapped.
     if (o.userns !== undefined) throw new NsxError('--userns needs root (rootless, container root is your own uid, and only it is mapped)', 125)
-    if (o.memory ?? o.cpus ?? o.pidsLimit ?? o.cpusetCpus ?? o.cgroupParent ?? (anyResourceFlag(o.resources ?? {}) || undefined)) throw new NsxError('limits need root: a rootless container gets no cgroup of its own', 125)
+    if (o.memory ?? o.cpus ?? o.pidsLimit ?? o.cpusetCpus ?? o.cgroupParent ?? o.group ?? (anyResourceFlag(o.resources ?? {}) || undefined)) throw new NsxError('limits need root: a rootless container gets no cgroup of its own', 125)
     const gid = process.getegid?.() ?? 0
     userns = {uidMap: [{inside: 0, outside: euid, count: 1}], gidMap: [{inside: 0, outside: gid, count: 1}], setgroups: 'deny', rootless: true}
   } else if (o.userns !== undefined) {
@@ -192,7 +193,15 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   const {locateMemberships, readProcCgroup} = await import('../cgroup/membership.js')
   const layout = readCgroupLayout()
   const own = locateMemberships(readProcCgroup('self') ?? [], layout)
-  const cgroups = rootless ? {places: [], enable: [], writes: []} : cg.planCgroups(layout, own, name, id, lim, o.cgroupParent)
+  let parent: string | string[] | undefined = o.cgroupParent
+  if (o.group !== undefined) {
+    if (o.cgroupParent !== undefined) throw new NsxError('--group and --cgroup-parent both place the container: give one', 125)
+    const {readGroup} = await import('../group/groups.js')
+    const g = readGroup(store, o.group)
+    if (!g) throw new NsxError(`no such group: ${o.group} (see nsx group ls; nsx group create ${o.group} makes it)`, 125)
+    parent = g.cgroups
+  }
+  const cgroups = rootless ? {places: [], enable: [], writes: []} : cg.planCgroups(layout, own, name, id, lim, parent)
   const {planCgroupfs, readHostCgroupLinks} = await import('./cgroupfs.js')
   cgroups.cgroupfs = planCgroupfs(layout, cgroups.places, {userns: userns !== undefined, readOnly: !o.privileged, hostLinks: await readHostCgroupLinks()})
   const dir = containerDir(store, name)

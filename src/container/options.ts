@@ -24,6 +24,8 @@ export interface RunOptions {
   pidsLimit?: string
   cpusetCpus?: string
   cgroupParent?: string
+  /** --group NAME: inside a named group's cgroups (nsx group create). */
+  group?: string
   capAdd: string[]
   capDrop: string[]
   privileged: boolean
@@ -73,6 +75,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'pids-limit', long: 'pids-limit', arg: 'required'},
   {key: 'cpuset-cpus', long: 'cpuset-cpus', arg: 'required'},
   {key: 'cgroup-parent', long: 'cgroup-parent', arg: 'required'},
+  {key: 'group', long: 'group', arg: 'required'},
   {key: 'cap-add', long: 'cap-add', arg: 'required'},
   {key: 'cap-drop', long: 'cap-drop', arg: 'required'},
   {key: 'privileged', long: 'privileged', arg: 'none'},
@@ -162,6 +165,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'pids-limit': o.pidsLimit = value; break
       case 'cpuset-cpus': o.cpusetCpus = value; break
       case 'cgroup-parent': o.cgroupParent = value; break
+      case 'group': o.group = once(key, given, o.group, value); break
       case 'cap-add': o.capAdd.push(...value.split(',')); break
       case 'cap-drop': o.capDrop.push(...value.split(',')); break
       case 'privileged': o.privileged = true; break

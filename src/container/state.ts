@@ -37,6 +37,8 @@ export interface ContainerState {
   cgroups: string[]
   /** The limits in force (docker's HostConfig resources): set by run, changed by nsx update; devices excluded. */
   limits?: import('./limits.js').Limits
+  /** The named group it runs in (nsx run --group; src/group/groups.ts). */
+  group?: string
   /** The process that started it (nsx itself; for a foreground run also the supervisor, after execve). */
   creator: {pid: number; startTime: number}
   /** The restrictions of the container's command, which nsx exec gives every process it adds (absent: an older nsx). */
