@@ -14,7 +14,7 @@ interface LoadOutput {
 
 export default class Load extends NsxCommand {
   static override summary = 'Load an image (OCI layout or docker archive) or single layers into the layer store'
-  static override description = `Reads an OCI image layout directory (what umoci and skopeo copy oci: write) or a docker-archive tarball (what docker save and skopeo copy docker-archive: write; also gzip- or zstd-compressed), checks every blob against its digest, and extracts each layer once into the content-addressed store, where images share the layers they have in common. Extraction converts whiteouts and opaque directories to the form overlayfs reads, keeps hard links, symlinks, modes, ownership (as root) and extended attributes, and refuses entries that would land outside the layer (absolute names, "..", paths through symlinks) and device nodes when not root. An interrupted load leaves nothing behind.
+  static override description = `Reads an OCI image layout directory (what umoci and skopeo copy oci: write) or a docker-archive tarball (what docker save and skopeo copy docker-archive: write) or an oci-archive tarball (an OCI layout in a tar: nsx save --format oci-archive, podman save --format oci-archive, skopeo copy oci-archive:), either also gzip- or zstd-compressed; checks every blob against its digest, and extracts each layer once into the content-addressed store, where images share the layers they have in common. Extraction converts whiteouts and opaque directories to the form overlayfs reads, keeps hard links, symlinks, modes, ownership (as root) and extended attributes, and refuses entries that would land outside the layer (absolute names, "..", paths through symlinks) and device nodes when not root. An interrupted load leaves nothing behind.
 
 With --layer, loads single layer files (tar, tar.gz, tar.zst) instead; each is kept until nsx rmi DIGEST removes it, and nsx run --layer DIGEST (or a unique prefix of it) uses it (nsx run --layer FILE stores one on the fly, for gc to remove when unused). A tar of a whole root filesystem (mmdebstrap, docker export) becomes an image with nsx import. The store is $NSX_ROOT, else /var/lib/nsx as root and $XDG_DATA_HOME/nsx otherwise.`
 
@@ -27,7 +27,7 @@ With --layer, loads single layer files (tar, tar.gz, tar.zst) instead; each is k
   ]
 
   static override args = {
-    image: Args.string({description: 'PATH[:TAG] of an OCI layout directory or docker-archive tar'}),
+    image: Args.string({description: 'PATH[:TAG] of an OCI layout directory, or a docker-archive or oci-archive tar'}),
   }
 
   static override flags = {

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
-import {closeSync, mkdirSync, mkdtempSync, openSync, readSync, realpathSync, statSync, writeSync} from 'node:fs'
-import {join} from 'node:path'
+import {closeSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, openSync, readSync, realpathSync, statSync, writeSync} from 'node:fs'
+import {basename, join} from 'node:path'
+import {pipeline} from 'node:stream/promises'
 import {NsxError} from '../cli/errors.js'
 import type {ImageDefaults} from '../image/config.js'
 import {sniffCompression, streamBlob} from '../image/blob.js'
@@ -8,6 +9,7 @@ import {isDockerArchive, readDockerArchive} from '../image/docker-archive.js'
 import {isOciLayout, readOciLayout} from '../image/oci-layout.js'
 import {Progress} from '../image/progress.js'
 import {ImageSource, parseImageRef} from '../image/source.js'
+import {indexTar, TarMember} from '../image/tar-index.js'
 import {findImage, ImageRecord, namesOf, readImage, readRepositories, updateRepositories, writeImage} from './images.js'
 import {readLayerMeta, storeLayer} from './layers.js'
 import {armInterruptCleanup, removeOnInterrupt} from './interrupt.js'
@@ -51,6 +53,8 @@ export async function openImage(store: Store, arg: string): Promise<{src: ImageS
   if (!st.isFile()) throw new NsxError(`${ref.path}: not a file or directory`)
   const compression = sniffCompression(readHead(ref.path))
   if (compression === 'none') {
+    const oci = ociArchiveMembers(ref.path)
+    if (oci) return openOciArchive(store, ref.path, oci, ref.tag)
     if (!isDockerArchive(ref.path)) throw new NsxError(`${ref.path}: neither an OCI image layout nor a docker archive; a root filesystem tar (mmdebstrap, docker export) becomes an image with nsx import ${ref.path} [NAME[:TAG]], a single layer is stored with --layer`)
     return {src: readDockerArchive(ref.path, ref.tag), cleanup: none}
   }
@@ -72,11 +76,60 @@ export async function openImage(store: Store, arg: string): Promise<{src: ImageS
     } finally {
       closeSync(fd)
     }
+    const oci = ociArchiveMembers(plain)
+    if (oci) {
+      const opened = await openOciArchive(store, plain, oci, ref.tag, ref.path)
+      return {src: opened.src, cleanup: () => (opened.cleanup(), cleanup())}
+    }
     if (!isDockerArchive(plain)) throw new NsxError(`${ref.path}: a ${compression}-compressed file that is not a docker archive; a root filesystem tar becomes an image with nsx import ${ref.path} [NAME[:TAG]], a single layer is stored with --layer`)
     return {src: readDockerArchive(plain, ref.tag, ref.path), cleanup}
   } catch (err) {
     cleanup()
     throw err
+  }
+}
+
+/**
+ * The members of an oci-archive (an OCI image layout in a tar: what nsx save --format
+ * oci-archive, podman save and skopeo's oci-archive: write), or undefined when FILE is not
+ * one. A tar that also has docker's manifest.json is read as a docker archive.
+ */
+function ociArchiveMembers(file: string): Map<string, TarMember> | undefined {
+  if (!isDockerArchive(file)) return undefined
+  let members: Map<string, TarMember>
+  try {
+    members = indexTar(file)
+  } catch {
+    return undefined
+  }
+  return members.has('oci-layout') && members.has('index.json') && !members.has('manifest.json') ? members : undefined
+}
+
+/** Copy the layout's files (oci-layout, index.json, blobs/sha256/HEX; nothing else) into the store's tmp/ and read it there. */
+async function openOciArchive(store: Store, file: string, members: Map<string, TarMember>, tag: string | undefined, display = file): Promise<{src: ImageSource; cleanup(): void}> {
+  armInterruptCleanup()
+  const dir = mkdtempSync(join(store.tmpDir, 'oci-archive-'))
+  const untrack = removeOnInterrupt(dir)
+  const cleanup = () => {
+    removeTree(dir)
+    untrack()
+  }
+  try {
+    mkdirSync(join(dir, 'blobs', 'sha256'), {recursive: true})
+    for (const [name, m] of members) {
+      if ((m.type !== '0' && m.type !== '7') || !(name === 'oci-layout' || name === 'index.json' || /^blobs\/sha256\/[0-9a-f]{64}$/.test(name))) continue
+      const out = createWriteStream(join(dir, name), {flags: 'wx', mode: 0o600})
+      await (m.size === 0 ? new Promise<void>((resolve, reject) => out.end(() => resolve()).once('error', reject)) : pipeline(createReadStream(file, {start: m.start, end: m.start + m.size - 1}), out))
+    }
+    const src = readOciLayout(dir, tag, tag ? `${display}:${tag}` : display)
+    // A bare tag in the index is named after the layout directory, here the archive's file name.
+    const prefix = `${basename(dir)}:`
+    src.names = src.names.map((n) => (n.startsWith(prefix) ? `${basename(display).replace(/\.tar$/, '')}:${n.slice(prefix.length)}` : n))
+    return {src, cleanup}
+  } catch (err) {
+    cleanup()
+    // Messages name the archive, not the copy in tmp/.
+    throw err instanceof NsxError ? new NsxError(err.message.split(dir).join(display), err.exitCode) : err
   }
 }
 

@@ -90,6 +90,31 @@ test('docker-archive and oci-archive: podman load takes both; nsx load and umoci
   assert.ok(!existsSync(join(rootfs, 'etc/hostname')))
 })
 
+test('nsx load reads an oci-archive (its own save --format oci-archive, plain or gzipped), nothing left in tmp/', async (t) => {
+  const src = layout(t)
+  if (!src) return
+  const e = storeEnv(t)
+  builtImage(t, e, src)
+  const oci = join(work, 'load-oci.tar')
+  assert.equal(nsx(['save', '--format', 'oci-archive', '-o', oci, 'saveme:1'], {env: e}).status, 0)
+  const gz = join(work, 'load-oci.tar.gz')
+  assert.equal(run('sh', ['-c', `gzip -c ${oci} > ${gz}`]).status, 0)
+  for (const f of [oci, gz]) {
+    const e2 = storeEnv(t)
+    const back = nsxJson<{image: {id: string; names: string[]}}>(['load', f], {env: e2})
+    assert.deepEqual(back.image.names, ['saveme:1'])
+    const out = nsx(['run', '--rm', '--image', 'saveme:1'], {env: e2})
+    assert.equal(out.status, 0, out.stderr)
+    assert.match(out.stdout, /^saved\n/)
+    assert.deepEqual(readdirSync(join(e2.NSX_ROOT!, 'tmp')), [])
+  }
+  // An unknown tag names the archive, not the copy in tmp/.
+  const e3 = storeEnv(t)
+  const bad = nsx(['load', `${oci}:nope`], {env: e3})
+  assertOneLineError(bad, 1, /unknown tag 'nope' in \S+load-oci\.tar \(tags: saveme:1\)/)
+  assert.deepEqual(readdirSync(join(e3.NSX_ROOT!, 'tmp')), [])
+})
+
 test('save errors leave no file; history lists every step with its layer', async (t) => {
   const src = layout(t)
   if (!src) return
