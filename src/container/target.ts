@@ -39,3 +39,12 @@ export const containerResolver: SyncResolver = {
     return {pid: c.pids.init.pid, startTime: c.pids.init.startTime, label: `container ${name}`}
   },
 }
+
+/**
+ * The init pid of the running container `spec` names (a name or a unique id prefix, digits
+ * included: for a command that takes no pid), or undefined when none is running by that name.
+ */
+export function runningContainerInit(spec: string): number | undefined {
+  const c = lookUp(new Store(defaultStoreRoot()), spec)
+  return c?.liveness === 'running' && c.pids ? c.pids.init.pid : undefined
+}

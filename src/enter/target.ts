@@ -1,7 +1,7 @@
 import {NsxError} from '../cli/errors.js'
 import {parsePid, requireProcess, type Target, type TargetResolver} from '../proc/target.js'
 import {readStat, readStatus} from '../proc/process.js'
-import {containerResolver} from '../container/target.js'
+import {containerResolver, runningContainerInit} from '../container/target.js'
 
 export type {Target, TargetResolver} from '../proc/target.js'
 
@@ -59,8 +59,10 @@ export function resolvePidArg(arg: string | undefined, what = 'pid'): number {
   throw new NsxError(`no such process or container: ${arg} (expected a pid, or the name or id of a running container)`)
 }
 
-/** A running container's init pid when `spec` names one (its name or a unique id prefix), else undefined. */
+/**
+ * A running container's init pid when `spec` names one (its name or a unique id prefix), else
+ * undefined. For a command that takes no pid (nsx top), so digits may be an id prefix here.
+ */
 export function containerInitPid(spec: string): number | undefined {
-  if (/^\d+$/.test(spec) || !containerResolver.claims(spec)) return undefined
-  return containerResolver.resolve(spec).pid
+  return runningContainerInit(spec)
 }
