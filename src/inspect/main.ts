@@ -61,7 +61,9 @@ export function runInspect(argv: readonly string[]): Promise<FastOutcome> {
     if (a.help) throw HELP
     const report = gatherReport(a.positional[0])
     await writeOut(a.values.has('json') ? json(report) : renderReport(report, palette(process.stdout)))
-    if (report.denied) process.stderr.write(`nsx inspect: ${report.denied}\n`)
+    // As root only a kernel rule or an LSM denies a read, hiding nothing asked for (as nsx ls
+    // decides, ProcReadLog.report): the JSON keeps it, stderr stays quiet.
+    if (report.denied && process.getuid?.() !== 0) process.stderr.write(`nsx inspect: ${report.denied}\n`)
   })
 }
 
