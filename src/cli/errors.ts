@@ -39,7 +39,10 @@ export function describeError(err: unknown, failureExitCode = 1): {line: string;
   const message = typeof e.message === 'string' ? e.message : String(err)
   // oclif's parse errors are several lines ("... See more help with --help"); the first one says it.
   const lines = message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
+  // oclif's missing required flag: "The following error occurred:" then "Missing required flag output".
+  if (/^The following errors? occurred:$/.test(lines[0] ?? '') && lines[1] !== undefined) lines.shift()
   let first = lines[0] ?? 'unknown error'
+  first = first.replace(/^Missing required flag ([\w-]+)$/, 'Missing required flag --$1')
   // oclif's "Missing 1 required arg:" names the argument on the next line ("pid  description").
   if (first.endsWith(':') && lines[1] !== undefined) first = `${first} ${lines[1].split(/\s{2,}/)[0]}`
   const oclifExit = e.oclif?.exit

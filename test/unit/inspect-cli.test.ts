@@ -45,6 +45,11 @@ test("oclif's two-line usage errors become one line that names the argument", ()
   assert.deepEqual(describeError(err, 1), {line: 'Missing 1 required arg: pid', exitCode: 1})
 })
 
+test("oclif's missing required flag is one line naming the flag, without 'The following error occurred:'", () => {
+  const err = Object.assign(new Error('The following error occurred:\n  Missing required flag output\nSee more help with --help'), {oclif: {exit: 2}})
+  assert.deepEqual(describeError(err, 1), {line: 'Missing required flag --output', exitCode: 1})
+})
+
 test('nsx uidmap: one translation per --uid/--gid, in command-line order, on the fast path and through oclif alike', () => {
   const specs = [...SPECS, {key: 'gid', long: 'gid', arg: 'required' as const}]
   assert.deepEqual(parseArgs(['42', '--uid', '1', '--gid=5', '--uid', '2'], specs, 'u').given, [
