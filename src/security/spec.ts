@@ -102,6 +102,8 @@ export function parseTmpfs(s: string): TmpfsMount {
   const opts = colon < 0 ? '' : s.slice(colon + 1)
   if (!isAbsolute(path)) return bad(`invalid --tmpfs '${s}': the path must be absolute`)
   if (normalize(path) === '/') return bad(`invalid --tmpfs '${s}': cannot mount over the container's root`)
+  // A tmpfs on /proc would hide proc and the masks over its sensitive files; runc refuses it too.
+  if (/^\/proc(\/|$)/.test(normalize(path))) return bad(`invalid --tmpfs '${s}': cannot mount over /proc`)
   const flags = new Map([['noexec', true], ['nosuid', true], ['nodev', true], ['ro', false]])
   const data: string[] = []
   for (const o of opts.split(',').filter(Boolean)) {
