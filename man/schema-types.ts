@@ -9,6 +9,7 @@ import type {BuildResult} from '../src/build/build.js'
 import type {ContainerEntry} from '../src/container/listing.js'
 import type {PauseResult} from '../src/container/pause.js'
 import type {UpdateResult} from '../src/container/update.js'
+import type {GroupView} from '../src/group/groups.js'
 import type {RunSpec} from '../src/container/spec.js'
 import type {InspectReport} from '../src/inspect/report.js'
 import type {UidmapReport} from '../src/inspect/uidmap.js'
@@ -61,6 +62,7 @@ export type StopOutput = {name: string; result: 'stopped' | 'killed'}[]
 /** nsx pause --json and nsx unpause --json. */
 export type PauseOutput = PauseResult[]
 export type UpdateOutput = UpdateResult[]
+export type GroupLsOutput = GroupView[]
 
 /** nsx images --json. */
 export type ImagesOutput = ImageListing

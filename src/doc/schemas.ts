@@ -25,6 +25,7 @@ export const SCHEMAS: readonly SchemaEntry[] = [
   {file: 'nsx-stop.v1.schema.json', type: 'StopOutput', commands: ['stop'], title: 'nsx stop --json', description: 'Each container stopped, and whether it outlived the grace period.'},
   {file: 'nsx-pause.v1.schema.json', type: 'PauseOutput', commands: ['pause', 'unpause'], title: 'nsx pause --json, nsx unpause --json', description: 'Each container paused or resumed, and the freezer used.'},
   {file: 'nsx-update.v1.schema.json', type: 'UpdateOutput', commands: ['update'], title: 'nsx update --json', description: 'Each container updated, with every limit in force after the change.'},
+  {file: 'nsx-group.v1.schema.json', type: 'GroupLsOutput', commands: ['group ls'], title: 'nsx group ls --json', description: 'The named groups: their limits (absolute, and the share of the host given), cgroups, running containers and child groups.'},
   {file: 'nsx-images.v1.schema.json', type: 'ImagesOutput', commands: ['images'], title: 'nsx images --json', description: 'The stored images and layers, and what uses each layer.'},
   {file: 'nsx-load.v1.schema.json', type: 'LoadOutput', commands: ['load'], title: 'nsx load --json', description: 'The image or layers loaded into the store.'},
   {file: 'nsx-import.v1.schema.json', type: 'ImportOutput', commands: ['import'], title: 'nsx import --json', description: 'The image made from a root filesystem tar, its name and its layer.'},

@@ -50,6 +50,7 @@ test('the --json output of every command matches its schema', async (t) => {
     const running = ps.status === 0 ? (JSON.parse(ps.stdout) as {name: string}[]).map((c) => c.name) : []
     if (running.length > 0) nsx(['stop', '-t', '0', ...running], {env})
     nsx(['gc'], {env})
+    nsx(['group', 'rm', '-f', 'schema-g'], {env})
     rmSync(dir, {recursive: true, force: true})
   })
   const archive = buildBusyboxArchive(dir)
@@ -96,6 +97,9 @@ test('the --json output of every command matches its schema', async (t) => {
   json('pause', ['schema-web', '--json'])
   json('unpause', ['schema-web', '--json'])
   json('update', ['-m', '64m', '--pids-limit', '100', 'schema-web', '--json'])
+  run(['group', 'create', 'schema-g', '--memory', '10%', '--cpu-shares', '512'])
+  json('group', ['ls', '--json'])
+  run(['group', 'rm', 'schema-g'])
   json('stop', ['-t', '1', 'schema-web', '--json'])
   json('gc', ['--dry-run', '--json'])
 
