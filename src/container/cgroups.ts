@@ -6,6 +6,10 @@ import {containerCgroupLeaf} from '../cgroup/units.js'
 import {CFS_PERIOD_US, cpuQuotaUs, Limits} from './limits.js'
 import {planResourceWrites} from './resource-writes.js'
 import type {CgroupfsMount} from '../plan/ops.js'
+import type {CgroupPlace, CgroupWrite} from './cgroup-place.js'
+
+// In cgroup-place.ts since resource-writes.ts needs them too; exported here as well for callers.
+export type {CgroupPlace, CgroupWrite} from './cgroup-place.js'
 
 /**
  * A container's cgroups on v1, v2 and hybrid hosts: one directory, nsx-NAME-ID8, per mounted hierarchy
@@ -14,25 +18,6 @@ import type {CgroupfsMount} from '../plan/ops.js'
  * before the container's first process joins. Planned as data (unit-tested over
  * fixture layouts), then applied; removed by the supervisor after the container ends.
  */
-
-export interface CgroupPlace {
-  /** "memory", "cpu,cpuacct", "v2": the hierarchy, for messages. */
-  hierarchy: string
-  version: 1 | 2
-  parentDir: string
-  dir: string
-}
-
-export interface CgroupWrite {
-  dir: string
-  file: string
-  /** The value, or `copy` to copy the parent's (v1 cpuset: a child starts empty). */
-  value: string | {copy: true}
-  /** Written only when the file exists (memsw needs swap accounting; swap.max swap). */
-  optional?: boolean
-  /** Why the kernel may lack the file, said when it does (a required write is never skipped). */
-  why?: string
-}
 
 export interface CgroupSetup {
   places: CgroupPlace[]

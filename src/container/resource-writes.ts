@@ -1,4 +1,4 @@
-import type {CgroupPlace, CgroupWrite} from './cgroups.js'
+import type {CgroupPlace, CgroupWrite} from './cgroup-place.js'
 import {CFS_PERIOD_US, DeviceRate, Limits} from './limits.js'
 import {cpuWeightFromShares, ioWeightFromBlkio} from './resources.js'
 
