@@ -196,7 +196,7 @@ async function prepare(o: RunOptions, undo: Array<() => void>): Promise<Prepared
   let parent: string | string[] | undefined = o.cgroupParent
   if (o.group !== undefined) {
     if (o.cgroupParent !== undefined) throw new NsxError('--group and --cgroup-parent both place the container: give one', 125)
-    const {readGroup} = await import('../group/groups.js')
+    const {readGroup} = await import('./group-record.js')
     const g = readGroup(store, o.group)
     if (!g) throw new NsxError(`no such group: ${o.group} (see nsx group ls; nsx group create ${o.group} makes it)`, 125)
     parent = g.cgroups

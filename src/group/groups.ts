@@ -8,6 +8,10 @@ import {applyCgroups, enableControllers, planCgroups, removeCgroups, writeCgroup
 import type {Limits} from '../container/limits.js'
 import {listContainers, sweepStale} from '../container/state.js'
 import {LimitFlags, mergeLimits, orderMemoryWrites, parseLimitFlags, placesOf, planUpdate} from '../container/update.js'
+import {Group, groupFile, groupsDir, NAME, readGroup} from '../container/group-record.js'
+
+// The record moved to container/group-record.ts (nsx run --group reads it); exported here as well.
+export {readGroup, type Group} from '../container/group-record.js'
 
 /**
  * Named groups (the source material's Professors and Students): a cgroup per hierarchy, made
@@ -16,17 +20,6 @@ import {LimitFlags, mergeLimits, orderMemoryWrites, parseLimitFlags, placesOf, p
  * ROOT/groups/NAME.json; the containers inside are found by the group saved in their state.
  */
 
-export interface Group {
-  name: string
-  parent?: string
-  created: string
-  /** Every limit in force, absolute (bytes, CPUs, ...). */
-  limits: Limits
-  /** Limits given as a share of the host, as given ("50%"), beside their absolute values in limits. */
-  percent: {memory?: string; cpus?: string}
-  /** Its cgroup in each hierarchy. */
-  cgroups: string[]
-}
 
 export interface GroupView extends Group {
   /** Running containers inside it, by name. */
@@ -39,22 +32,11 @@ const fail = (msg: string, code = 1): never => {
   throw new NsxError(msg, code)
 }
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
-const groupsDir = (store: Store) => join(store.root, 'groups')
-const groupFile = (store: Store, name: string) => join(groupsDir(store), `${name}.json`)
 
 export function groupCgroupLeaf(name: string): string {
   return `nsx-group-${name}`
 }
 
-export function readGroup(store: Store, name: string): Group | undefined {
-  if (!NAME.test(name)) return undefined
-  try {
-    return JSON.parse(readFileSync(groupFile(store, name), 'utf8')) as Group
-  } catch {
-    return undefined
-  }
-}
 
 export function requireGroup(store: Store, name: string): Group {
   return readGroup(store, name) ?? fail(`no such group: ${name} (see nsx group ls)`)
