@@ -4,6 +4,7 @@ import {gatherReport, InspectReport} from '../src/inspect/report.js'
 import {resolvePidArg} from '../src/enter/target.js'
 import {renderReport} from '../src/inspect/render-report.js'
 import {palette} from '../src/render/colour.js'
+import {describeContainer} from '../src/container/target.js'
 
 export default class Inspect extends NsxCommand {
   static override summary = 'Everything about one process\'s isolation: namespaces, pids, user-namespace maps, cgroups, capabilities'
@@ -27,6 +28,8 @@ Reading another process's namespaces needs ptrace access to it (root, or its own
   async run(): Promise<InspectReport> {
     const {args} = await this.parse(Inspect)
     const report = gatherReport(args.pid, {resolvePid: resolvePidArg})
+    const container = describeContainer(args.pid)
+    if (container) report.container = container
     if (!this.jsonEnabled()) process.stdout.write(renderReport(report, palette()))
     if (report.denied) process.stderr.write(`nsx inspect: ${report.denied}\n`)
     return report

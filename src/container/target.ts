@@ -3,6 +3,7 @@ import type {Target} from '../proc/target.js'
 import {defaultStoreRoot, Store} from '../store/store.js'
 import {findByNameOrId} from './exec.js'
 import {Container, liveNames} from './state.js'
+import type {Limits} from './limits.js'
 
 /** A TargetResolver that resolves synchronously (inspection commands are synchronous). */
 interface SyncResolver {
@@ -47,4 +48,16 @@ export const containerResolver: SyncResolver = {
 export function runningContainerInit(spec: string): number | undefined {
   const c = lookUp(new Store(defaultStoreRoot()), spec)
   return c?.liveness === 'running' && c.pids ? c.pids.init.pid : undefined
+}
+
+/** For nsx inspect NAME: the container named and the limits in force (its saved state); undefined for a pid. */
+export function describeContainer(spec: string): {name: string; id: string; group?: string; limits: Limits} | undefined {
+  if (/^\d+$/.test(spec)) return undefined
+  try {
+    const c = lookUp(new Store(defaultStoreRoot()), spec)
+    if (!c) return undefined
+    return {name: c.state.name, id: c.state.id, ...(c.state.group ? {group: c.state.group} : {}), limits: c.state.limits ?? {}}
+  } catch {
+    return undefined
+  }
 }

@@ -1,4 +1,5 @@
 import {Palette} from '../render/colour.js'
+import type {Limits} from '../container/limits.js'
 import {printable} from '../render/printable.js'
 import {Column, renderTable} from '../render/table.js'
 import {CapabilitySet} from '../proc/capabilities.js'
@@ -47,6 +48,10 @@ export function renderReport(r: InspectReport, p: Palette): string {
   else field('hostname', `unknown (${r.utsError ?? 'not read'})`)
   field('root', r.root === null ? 'unknown' : printable(r.root))
   field('cwd', r.cwd === null ? 'unknown' : printable(r.cwd))
+  if (r.container) {
+    field('container', `${r.container.name}${r.container.group ? ` (group ${r.container.group})` : ''}`)
+    field('limits', limitsLine(r.container.limits))
+  }
   out.push('')
 
   out.push(p.bold('NAMESPACES'), p.dim(hostBasisLine(r)))
@@ -131,4 +136,27 @@ export function renderReport(r: InspectReport, p: Palette): string {
     for (const n of r.notes) out.push(`  - ${n}`)
   }
   return out.join('\n') + '\n'
+}
+
+/** A container's limits in docker's flag names, sizes in MiB: "memory 64MiB, cpu-shares 512". */
+function limitsLine(l: Limits): string {
+  const mib = (b: number) => `${Math.round((b / 1024 / 1024) * 100) / 100}MiB`
+  const parts: string[] = []
+  const add = (k: string, v: unknown) => v !== undefined && parts.push(`${k} ${v}`)
+  add('memory', l.memory === undefined ? undefined : mib(l.memory))
+  add('memory-reservation', l.memoryReservation === undefined ? undefined : mib(l.memoryReservation))
+  add('memory-swap', l.memorySwap === undefined ? undefined : l.memorySwap === -1 ? 'unlimited' : mib(l.memorySwap))
+  add('memory-swappiness', l.memorySwappiness)
+  if (l.oomKillDisable) parts.push('oom-kill-disable')
+  add('cpus', l.cpus)
+  add('cpu-shares', l.cpuShares)
+  add('cpu-period', l.cpuPeriod)
+  add('cpu-quota', l.cpuQuota)
+  add('cpuset-cpus', l.cpusetCpus)
+  add('cpuset-mems', l.cpusetMems)
+  add('pids-limit', l.pids)
+  add('blkio-weight', l.blkioWeight)
+  for (const [k, list] of [['blkio-weight-device', l.blkioWeightDevice], ['device-read-bps', l.deviceReadBps], ['device-write-bps', l.deviceWriteBps], ['device-read-iops', l.deviceReadIops], ['device-write-iops', l.deviceWriteIops]] as const)
+    for (const d of list ?? []) parts.push(`${k} ${printable(d.path)}:${d.value}`)
+  return parts.length > 0 ? parts.join(', ') : 'none'
 }

@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import type {Limits} from '../container/limits.js'
 import {NsxError} from '../cli/errors.js'
 import {AccessLog, PROC_ROOT, SYS_ROOT} from '../proc/fs.js'
 import {readCommandLine, readCwd, readRoot, readStat, readStatus} from '../proc/process.js'
@@ -84,6 +85,8 @@ export interface InspectReport {
   utsError?: string
   /** What could not be read for lack of permission, in one line; null when nothing. */
   denied: string | null
+  /** When a container was named: the container, its group, and the limits in force (set by nsx run, changed by nsx update). */
+  container?: {name: string; id: string; group?: string; limits: Limits}
 }
 
 export interface GatherOptions {

@@ -139,6 +139,11 @@ test('nsx update changes a running container\'s limits in the kernel at once and
   // Saved in the container's state (what inspect and ps read).
   const saved = JSON.parse(readFileSync(`${f.env.NSX_ROOT}/run/res-upd/state.json`, 'utf8'))
   assert.deepEqual(saved.limits, {memory: 48 << 20, cpuShares: 256, memoryReservation: 32 << 20})
+  // nsx inspect NAME reports them.
+  const ins = f.nsx(['inspect', '--json', 'res-upd'])
+  assert.equal(ins.status, 0, ins.stderr)
+  assert.deepEqual(JSON.parse(ins.stdout).container.limits, {memory: 48 << 20, cpuShares: 256, memoryReservation: 32 << 20})
+  assert.match(f.nsx(['inspect', 'res-upd']).stdout, /^limits\s+memory 48MiB, memory-reservation 32MiB, cpu-shares 256$/m)
   // A hierarchy the container has no cgroup in, a missing container, a bad value.
   const noCpuset = f.nsx(['update', '--cpuset-cpus', '0', 'res-upd'])
   assert.equal(noCpuset.status, 1)
