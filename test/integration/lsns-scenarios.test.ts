@@ -115,7 +115,7 @@ test('lsns/netns-from-sock: a net namespace held only by a socket: NS, TYPE net,
 
 test('lsns/ioctl_ns: NS, PNS, ONS of a child user and pid namespace (unshare --user --pid --mount-proc --fork) as lsns prints them', async (t) => {
   if (!guard(t)) return
-  const {child} = await procs.spawnUntilLine('unshare', ['--user', '--pid', '--mount-proc', '--fork', 'sh', '-c', 'echo up; exec sleep 100000'])
+  const {child} = await procs.spawnUntilLine('unshare', ['--user', '--pid', '--mount-proc', '--fork', '--kill-child', 'sh', '-c', 'echo up; exec sleep 100000'])
   let inner = 0
   await waitFor(() => {
     inner = descendantsOf(child.pid!).find((p) => {
