@@ -73,7 +73,7 @@ EOF
 cat > "$tmp/prepare.sh" <<EOF
 #!/usr/bin/env bash
 set -euo pipefail
-d=$tmp/store/run/nsx-bench
+d=\$(cat $tmp/plan.argv.dir)
 mkdir -p \$d/upper \$d/work \$d/rootfs
 rm -rf \$d/upper/* \$d/work/*
 printf 'PATH=/bin\0' > \$d/env
@@ -83,7 +83,7 @@ cat > "$tmp/native-bench.sh" <<EOF
 #!/usr/bin/env bash
 set -euo pipefail
 mount -t cgroup2 none /sys/fs/cgroup
-node $repo/bin/nsx run --dry-run --json --name nsx-bench --layer $tmp/l1 --layer $tmp/l2 -- /bin/true > $tmp/plan.json
+node $repo/bin/nsx run --rm --dry-run --json --name nsx-bench --layer $tmp/l1 --layer $tmp/l2 -- /bin/true > $tmp/plan.json
 node -e '
 const j = JSON.parse(require("fs").readFileSync(process.argv[1]))
 const argv = j.steps.flatMap((s) => [s.op, ...s.args])
@@ -92,6 +92,8 @@ require("fs").writeFileSync(process.argv[2], argv.map((a) => a + "\0").join(""))
 // the executor to the exec (the target), plus waiting and removing the cgroup.
 const toExec = j.steps.filter((s) => s.op !== "ctr-cleanup-path").flatMap((s) => [s.op, ...s.args])
 require("fs").writeFileSync(process.argv[2] + ".to-exec", toExec.map((a) => a + "\0").join(""))
+// The container's directory (run/<id>, the id drawn by the dry run): prepare.sh remakes it.
+require("fs").writeFileSync(process.argv[2] + ".dir", j.steps.find((s) => s.op === "ctr-cleanup-path").args[0])
 const cg = j.steps.filter((s) => s.op === "ctr-cleanup-cgroup").map((s) => s.args[0] + "\0").join("")
 require("fs").writeFileSync(process.argv[3], cg)' $tmp/plan.json $tmp/plan.argv $tmp/cgroups.argv
 bash $tmp/prepare.sh

@@ -1,40 +1,47 @@
+import {Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {ContainerEntry, formatUptime, runningContainers} from '../src/container/listing.js'
+import {NsxError} from '../src/cli/errors.js'
+import {ContainerEntry, FILTER_KEYS, listEntries} from '../src/container/listing.js'
+import {renderPsTable, renderPsFormat} from '../src/container/ps-render.js'
 import {sweepStale} from '../src/container/state.js'
-import {palette} from '../src/render/colour.js'
-import {renderTable} from '../src/render/table.js'
 import {Store} from '../src/store/store.js'
 
 export default class Ps extends NsxCommand {
-  static override summary = 'List the running containers started by nsx run'
-  static override description = `One row per running container: its name, the host pid of its init (what nsx enter NAME enters, and what nsx inspect or nsx pstree take), how long it has been up, its image or layers, and its command. Containers whose nsx was killed are swept first (their cgroups, upper directories and state removed), as nsx run and nsx gc do.`
+  static override summary = 'List containers (running ones; -a for all)'
+  static override description = `docker ps's columns: CONTAINER ID (12 hex digits; any unique prefix names it), IMAGE (or the number of layers), COMMAND (control characters escaped as \\xHH), CREATED, STATUS (Up ..., Exited (CODE) ... ago, Created), PORTS and NAMES. --json adds the host pid of each running container's init (what nsx enter, nsx inspect and nsx pstree take) and of its supervisor. What crashes left (an orphaned init, cgroups) is tidied first, as nsx run and nsx gc do; a container whose supervisor was killed reads as exited, never as running.
+
+--filter takes docker's keys name=, id=, status=(created|running|exited), exited=CODE and ancestor=IMAGE; the same key twice matches either, different keys both. --format takes a Go-template-like string with docker's fields {{.ID}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}} {{.Status}} {{.State}} {{.Names}} {{.Ports}} {{.Pid}}, "table" before it for a table with headers, and \\t for a tab.`
 
   static override enableJsonFlag = true
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Running containers.'},
+    {command: '<%= config.bin %> <%= command.id %> -a --filter status=exited -q', description: 'Ids of the stopped ones.'},
+    {command: '<%= config.bin %> <%= command.id %> --format "{{.Names}}\\t{{.Status}}"', description: 'Names and status.'},
     {command: '<%= config.bin %> <%= command.id %> --json | jq -r ".[].pid"', description: 'Host pids of their inits.'},
   ]
 
+  static override flags = {
+    all: Flags.boolean({char: 'a', description: 'Show every container, not only running ones'}),
+    quiet: Flags.boolean({char: 'q', description: 'Only the ids (12 hex digits)'}),
+    filter: Flags.string({char: 'f', description: 'KEY=VALUE: name, id, status, exited, ancestor (repeatable)', multiple: true, helpValue: 'KEY=VALUE'}),
+    format: Flags.string({description: 'A template of {{.Field}}s (see above), or "table TEMPLATE"', helpValue: 'TEMPLATE'}),
+    'no-trunc': Flags.boolean({description: 'Do not shorten ids and commands'}),
+  }
+
   async run(): Promise<ContainerEntry[]> {
-    await this.parse(Ps)
+    const {flags} = await this.parse(Ps)
+    for (const f of flags.filter ?? []) {
+      const key = f.split('=')[0]
+      if (!FILTER_KEYS.includes(key)) throw new NsxError(`invalid filter '${key}': expected one of ${FILTER_KEYS.join(', ')}`)
+    }
     const store = Store.open(undefined, {create: false})
     if (store.exists && (process.geteuid?.() ?? 0) === 0) sweepStale(store)
-    const entries = runningContainers(store)
+    const entries = listEntries(store, {all: flags.all, filters: flags.filter})
     if (this.jsonEnabled()) return entries
-    const p = palette()
-    process.stdout.write(
-      renderTable(
-        [
-          {header: 'NAME', value: (e: ContainerEntry) => p.bold(e.name)},
-          {header: 'PID', align: 'right', value: (e) => String(e.pid)},
-          {header: 'UP', align: 'right', value: (e) => formatUptime(e.uptime)},
-          {header: 'IMAGE', value: (e) => e.image ?? p.dim(`${e.layers} layer${e.layers === 1 ? '' : 's'}`)},
-          {header: 'COMMAND', value: (e) => e.command.join(' ')},
-        ],
-        entries,
-      ),
-    )
+    if (flags.quiet) process.stdout.write(entries.map((e) => `${flags['no-trunc'] ? e.id : e.id.slice(0, 12)}\n`).join(''))
+    else if (flags.format !== undefined) process.stdout.write(renderPsFormat(entries, flags.format, {noTrunc: flags['no-trunc']}))
+    else process.stdout.write(renderPsTable(entries, {noTrunc: flags['no-trunc']}))
     return entries
   }
 }

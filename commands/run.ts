@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
 import {CONTAINER_RUN_EXIT_STATUS} from '../src/cli/exit-status.js'
-import {runRun} from '../src/container/main.js'
+import {runRun} from '../src/lifecycle/run.js'
 import {RESOURCE_FLAGS} from '../src/container/limit-flags.js'
 
 /**
- * `nsx run`. bin/nsx runs it on a fast path that never loads oclif (src/container/main.ts,
+ * `nsx run`. bin/nsx runs it on a fast path that never loads oclif (src/lifecycle/run.ts,
  * parsed by src/cli/getopt.ts with docker run's flags); this class gives it --help, its man
  * page and its place in the command list, and runs the same code.
  */
@@ -15,17 +15,19 @@ export default class Run extends NsxCommand {
   static override strict = false
 
   static override summary = 'Run a command in a new container built from image layers (overlayfs, all namespaces, docker-like defaults)'
-  static override description = `Builds the container's root from read-only layers (--image, an OCI layout or docker archive, or a stored image, whose Entrypoint, Cmd, Env, WorkingDir and User are the defaults; and/or --layer directories or tar files, lowest first) with an overlayfs whose upper directory belongs to this container and is removed with it. The command runs in new mount, pid, uts, ipc, network (loopback up; --network host keeps the host's) and cgroup namespaces, after pivot_root into that root with the old root detached, with a fresh /proc, a read-only /sys, a minimal /dev (null, zero, full, random, urandom, tty, devpts with ptmx, shm, mqueue), runc's masked paths (/proc/kcore, /proc/keys, /proc/timer_list, /sys/firmware, ...) and read-only paths (/proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs), docker's default capabilities (--cap-add, --cap-drop, --privileged), no_new_privs, an empty inheritable set, no inherited file descriptor but stdin, stdout and stderr, docker's default seccomp profile (EPERM for syscalls off its allow-list, ENOSYS for ones newer than it; --security-opt seccomp=unconfined|FILE.json, off with --privileged) loaded last before exec, and a devices cgroup allowing only null, zero, full, random, urandom, tty, console, ptmx and the ptys (plus each --device).
+  static override description = `Builds the container's root from read-only layers (--image, an OCI layout or docker archive, or a stored image, whose Entrypoint, Cmd, Env, WorkingDir and User are the defaults; and/or --layer directories or tar files, lowest first) with an overlayfs whose upper directory belongs to this container. The command runs in new mount, pid, uts, ipc, network (loopback up; --network host keeps the host's) and cgroup namespaces, after pivot_root into that root with the old root detached, with a fresh /proc, a read-only /sys, a minimal /dev (null, zero, full, random, urandom, tty, devpts with ptmx, shm, mqueue), runc's masked paths (/proc/kcore, /proc/keys, /proc/timer_list, /sys/firmware, ...) and read-only paths (/proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs), docker's default capabilities (--cap-add, --cap-drop, --privileged), no_new_privs, an empty inheritable set, no inherited file descriptor but stdin, stdout and stderr, docker's default seccomp profile (EPERM for syscalls off its allow-list, ENOSYS for ones newer than it; --security-opt seccomp=unconfined|FILE.json, off with --privileged) loaded last before exec, and a devices cgroup allowing only null, zero, full, random, urandom, tty, console, ptmx and the ptys (plus each --device).
 
 Limits (--memory, --memory-reservation, --memory-swap, --memory-swappiness, --oom-kill-disable, --cpus, --cpu-shares, --cpu-period, --cpu-quota, --cpuset-cpus, --cpuset-mems, --pids-limit, --blkio-weight, --blkio-weight-device, --device-read-bps, --device-write-bps, --device-read-iops, --device-write-iops; docker's flags and meanings) are written to the container's own cgroups, made below nsx's cgroup (or --cgroup-parent) on cgroup v1, v2 and hybrid hosts before its first process starts, and removed after its last one ends. A limit whose file the kernel lacks (blkio weights without the BFQ scheduler, memsw without swap accounting, swappiness on cgroup v2) is an error naming the file, and no cgroup is left behind.
 
-nsx itself becomes the supervisor: the native executor (not Node) stays, forwards signals, waits and cleans up; the container's PID 1 is a small init that reaps zombies and forwards signals to the command. The exit status is the command's: 125 when nsx fails, 126 when the command cannot be executed, 127 when it is not in the image, and nsx dies of the command's signal (137 after an OOM kill). If nsx is killed, the container dies with it, and what it left (cgroups, upper directory, state) is removed by the next nsx run, nsx ps or nsx gc.
+nsx itself becomes the supervisor: the native executor (not Node) stays, forwards signals, waits, records the exit code and cleans up; the container's PID 1 is a small init that reaps zombies and forwards signals to the command. The exit status is the command's: 125 when nsx fails, 126 when the command cannot be executed, 127 when it is not in the image, and nsx dies of the command's signal (137 after an OOM kill). If nsx is killed, the container dies with it and reads as exited; the cgroups it left are removed by the next nsx run, nsx ps or nsx gc.
 
 Run by an ordinary user, the container gets a user namespace mapping its root to that user's uid (rootless: no cgroups, so no limits).
 
-With -d the container runs in the background and its name is printed; nsx ps lists running containers, nsx stop NAME stops one, nsx enter NAME runs a command inside it.`
+With -d the container runs in the background and its id is printed; nsx ps lists running containers, nsx stop NAME stops one, nsx enter NAME runs a command inside it.
 
-  static override usage = ['run [OPTIONS] (--image PATH[:TAG]|NAME | --layer DIR|TAR...) [--] [COMMAND [ARG...]]']
+Without --rm the container is kept after it ends, as docker keeps it: its upper directory, configuration, exit code and log stay until nsx rm, and nsx start runs it again where it was left. Without --name it gets a generated name (an adjective and a scientist's or engineer's surname); its name or any unique prefix of its id names it in every verb. The container's life: docs/containers.md.`
+
+  static override usage = ['run [OPTIONS] IMAGE [COMMAND [ARG...]]', 'run [OPTIONS] (--image PATH[:TAG]|NAME | --layer DIR|TAR...) [--] [COMMAND [ARG...]]']
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> --layer ./rootfs -- /bin/sh -c "echo hi"', description: 'A command in a container made of one directory.'},
@@ -36,7 +38,7 @@ With -d the container runs in the background and its name is printed; nsx ps lis
   ]
 
   static override args = {
-    command: Args.string({description: 'The command and its arguments (default: the image\'s Entrypoint and Cmd)', required: false}),
+    image: Args.string({description: 'The image (a stored name or id, or PATH[:TAG]) when neither --image nor --layer is given; then the command and its arguments (default: the image\'s Entrypoint and Cmd)', required: false}),
   }
 
   static override flags = {
@@ -52,8 +54,10 @@ With -d the container runs in the background and its name is printed; nsx ps lis
     entrypoint: Flags.string({description: 'Replace the image\'s Entrypoint (and drop its Cmd)', helpValue: 'CMD'}),
     interactive: Flags.boolean({char: 'i', description: 'Keep stdin attached (otherwise it is /dev/null)'}),
     tty: Flags.boolean({char: 't', description: 'Give the command a pseudo-terminal of the container (job control, ^C, ^Z and window size work); with -i, relay stdin to it'}),
-    detach: Flags.boolean({char: 'd', description: 'Run in the background and print the container\'s name'}),
-    rm: Flags.boolean({description: 'Remove the container\'s upper directory when it ends (always done; accepted for docker compatibility)'}),
+    detach: Flags.boolean({char: 'd', description: 'Run in the background and print the container\'s id'}),
+    rm: Flags.boolean({description: 'Remove the container (upper directory, log, name) when it ends; otherwise it is kept for nsx start, logs, inspect and rm'}),
+    restart: Flags.string({description: 'Restart policy of a detached container, kept by its supervisor with a back-off (100 ms doubling to 1 min): no, on-failure[:MAX], always, unless-stopped. nsx stop, kill and rm end it for good', helpValue: 'POLICY'}),
+    'log-opt': Flags.string({description: 'The json-file log of a detached container: max-size=SIZE (default 10m), max-file=N (default 3)', multiple: true, helpValue: 'KEY=VALUE'}),
     memory: Flags.string({char: 'm', description: 'Memory limit (b, k, m, g; at least 6m); past it the command is OOM-killed (status 137)', helpValue: 'SIZE'}),
     cpus: Flags.string({description: 'CPU limit, in CPUs (0.5: half of one)', helpValue: 'N'}),
     'pids-limit': Flags.string({description: 'Maximum number of processes and threads (-1: none)', helpValue: 'N'}),

@@ -1,12 +1,13 @@
 import {Args, Flags} from '@oclif/core'
+import {eachRef} from '../src/cli/each-ref.js'
 import {NsxCommand} from '../src/cli/command.js'
-import {NsxError} from '../src/cli/errors.js'
-import {stopContainer} from '../src/container/stop.js'
+import {parseSignal} from '../src/lifecycle/kill.js'
+import {stopContainer, StopResult} from '../src/lifecycle/stop.js'
 import {Store} from '../src/store/store.js'
 
 export default class Stop extends NsxCommand {
   static override summary = 'Stop running containers: SIGTERM, then SIGKILL after a grace period'
-  static override description = `Sends SIGTERM to the container's command (through its supervisor and its init, which forward it), waits up to --time seconds for it to end, then kills the container's init, which takes every process of the container with it. Returns once the supervisor has removed the container's cgroups, upper directory and state. Prints each name stopped.`
+  static override description = `Sends SIGTERM to the container's command (through its supervisor and its init, which forward it), waits up to --time seconds for it to end, then kills the container's init, which takes every process of the container with it. Returns once the supervisor has recorded the exit code and removed the container's cgroups. The container is kept (nsx start runs it again, nsx rm removes it) unless it was run with --rm. Prints each reference given; one that is not running is not an error.`
 
   static override strict = false
   static override enableJsonFlag = true
@@ -17,7 +18,7 @@ export default class Stop extends NsxCommand {
   ]
 
   static override args = {
-    name: Args.string({description: 'Container names (see nsx ps)', required: true}),
+    container: Args.string({description: 'Container names or id prefixes (see nsx ps -a)', required: true}),
   }
 
   static override flags = {
@@ -25,18 +26,12 @@ export default class Stop extends NsxCommand {
     signal: Flags.string({char: 's', description: 'Signal to send first instead of SIGTERM', default: 'SIGTERM', helpValue: 'SIGNAL'}),
   }
 
-  async run(): Promise<{name: string; result: 'stopped' | 'killed'}[]> {
+  async run(): Promise<StopResult[]> {
     const {argv, flags} = await this.parse(Stop)
-    const sig = flags.signal.toUpperCase().startsWith('SIG') ? flags.signal.toUpperCase() : `SIG${flags.signal.toUpperCase()}`
-    const {constants} = await import('node:os')
-    if (!(sig in constants.signals)) throw new NsxError(`unknown signal '${flags.signal}' (e.g. SIGTERM, INT, HUP)`)
+    const signal = parseSignal(flags.signal)
     const store = Store.open(undefined, {create: false})
-    const out: {name: string; result: 'stopped' | 'killed'}[] = []
-    for (const name of argv as string[]) {
-      const result = await stopContainer(store, name, flags.time, sig as NodeJS.Signals)
-      out.push({name, result})
-      if (!this.jsonEnabled()) process.stdout.write(`${name}\n`)
-    }
-    return out
+    return eachRef('nsx stop', argv as string[], (ref) => stopContainer(store, ref, {time: flags.time, signal}), (ref) => {
+      if (!this.jsonEnabled()) process.stdout.write(`${ref}\n`)
+    })
   }
 }

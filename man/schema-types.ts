@@ -7,6 +7,7 @@
 import type {CgroupJson} from '../src/cgroup/report.js'
 import type {BuildResult} from '../src/build/build.js'
 import type {ContainerEntry} from '../src/container/listing.js'
+import type {StopResult} from '../src/lifecycle/stop.js'
 import type {PauseResult} from '../src/container/pause.js'
 import type {UpdateResult} from '../src/container/update.js'
 import type {GroupView} from '../src/group/groups.js'
@@ -57,7 +58,7 @@ export interface TopOutput {
 export type PsOutput = ContainerEntry[]
 
 /** nsx stop --json. */
-export type StopOutput = {name: string; result: 'stopped' | 'killed'}[]
+export type StopOutput = StopResult[]
 
 /** nsx pause --json and nsx unpause --json. */
 export type PauseOutput = PauseResult[]

@@ -49,6 +49,8 @@
 #include <linux/openat2.h>
 #include <linux/sched.h>
 
+#include "ctr-attach.h"
+#include "ctr-log.h"
 #include "exec.h"
 #include "ops-init.h"
 
@@ -86,7 +88,14 @@ static struct {
 	bool tty;        /* -t: a pseudo-terminal from the container's own devpts */
 	int pty_sock[2]; /* socketpair: the init sends the pty master to the supervisor */
 	char pty_slave[64];
-} ctr = {.rootfd = -1, .status_fd = -1, .ready_fd = -1, .cgroup_fd = -1, .pty_sock = {-1, -1}, .root_sock = {-1, -1}};
+	char *exit_file; /* kept containers: "CODE FINISHED_MS" written when the command ends */
+	int out_rd[2];   /* with ctr-log and no tty: the supervisor's ends of the container's stdout and stderr */
+	/* --restart, kept by the supervisor: 0 no, 1 on-failure, 2 always (and unless-stopped) */
+	int restart_policy, restart_max;
+	char *stop_marker; /* written by nsx stop, kill and rm: the end was asked for, no restart */
+	unsigned restarts;
+	int in_wr;       /* attachable without a terminal: the supervisor's end of the container's stdin */
+} ctr = {.in_wr = -1, .out_rd = {-1, -1}, .rootfd = -1, .status_fd = -1, .ready_fd = -1, .cgroup_fd = -1, .pty_sock = {-1, -1}, .root_sock = {-1, -1}};
 
 static bool tty_stdin; /* -i with -t: the supervisor relays its stdin to the terminal */
 
@@ -268,6 +277,55 @@ static void op_cleanup_path(struct exec_state *st, char **args, int nargs)
 	ctr.cleanup_paths[ctr.npaths++] = xstrdup(args[0]);
 }
 
+static void op_exit_file(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	ctr.exit_file = xstrdup(args[0]);
+}
+
+/* Whether the kernel's OOM killer killed in one of the container's memory cgroups (v1 memory.oom_control, v2 memory.events). */
+static bool oom_killed(void)
+{
+	for (int i = 0; i < ctr.ncgroups; i++) {
+		const char *files[] = {"memory.events", "memory.oom_control"};
+		for (int f = 0; f < 2; f++) {
+			char path[PATH_MAX], buf[512];
+			if (snprintf(path, sizeof(path), "%s/%s", ctr.cleanup_cgroups[i], files[f]) >= (int)sizeof(path))
+				continue;
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			buf[n] = 0;
+			const char *k = strstr(buf, "oom_kill ");
+			if (k && atol(k + 9) > 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The command's end, docker's way (128+N for a signal), with the time in ms and whether the
+ * OOM killer struck: "CODE MS [oom]", read by ps, wait, inspect. */
+static void write_exit(int status)
+{
+	if (!ctr.exit_file)
+		return;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : EXIT_NSX_FAILURE;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	char tmp[PATH_MAX], line[64];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", ctr.exit_file) >= (int)sizeof(tmp))
+		return;
+	int len = snprintf(line, sizeof(line), "%d %lld restarts=%u%s\n", code, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000, ctr.restarts, oom_killed() ? " oom" : "");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, line, (size_t)len) != len || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, ctr.exit_file) < 0)
+		warnx_nsx("cannot record the exit status in %s: %s", ctr.exit_file, strerror(errno));
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb, (void)flag, (void)ftw;
@@ -381,7 +439,7 @@ static long long now_ms(void)
  * Forward signals, relay the terminal (with -t), wait for the init, clean up, and leave
  * with the command's status. Signals arrive through a signalfd, so one poll serves all.
  */
-static void supervise(pid_t child, int status_rd)
+static int supervise(pid_t child, int status_rd)
 {
 	sigset_t set;
 	forwarded_set(&set);
@@ -403,18 +461,20 @@ static void supervise(pid_t child, int status_rd)
 			}
 		}
 	}
-	bool stdin_open = master >= 0 && tty_stdin;
+	bool stdin_open = master >= 0 && tty_stdin && !ctr_log_enabled();
 	int status = 0;
 	bool exited = false;
 	char buf[16384];
 	/* ctr-term-grace: when a SIGTERM came, the monotonic ms at which the init is SIGKILLed */
 	long long kill_at = -1;
-	while (!exited || master >= 0) {
-		struct pollfd p[3] = {{sfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
+	while (!exited || master >= 0 || ctr.out_rd[0] >= 0 || ctr.out_rd[1] >= 0) {
+		struct pollfd p[5 + 1 + ATTACH_MAX_CLIENTS] = {{sfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}, {ctr.out_rd[0], POLLIN, 0}, {ctr.out_rd[1], POLLIN, 0}};
+		int na = ctr_attach_pollfds(p + 5);
 		if (exited) {
 			/* Drain what the command wrote before it ended; the master reads EIO once no slave is left. */
 			p[0].fd = -1;
 			p[2].fd = -1;
+			na = 0;
 		}
 		int timeout = exited ? 200 : -1;
 		if (!exited && kill_at >= 0) {
@@ -426,7 +486,7 @@ static void supervise(pid_t child, int status_rd)
 			}
 			timeout = (int)(left < 1000000 ? left : 1000000);
 		}
-		int n = poll(p, 3, timeout);
+		int n = poll(p, (nfds_t)(5 + na), timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -450,9 +510,25 @@ static void supervise(pid_t child, int status_rd)
 				}
 			}
 		}
+		for (int s = 0; s < 2; s++) {
+			if (ctr.out_rd[s] < 0 || !(p[3 + s].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t r = read(ctr.out_rd[s], buf, sizeof(buf));
+			if (r > 0) {
+				ctr_log_write((enum log_stream)s, buf, (size_t)r);
+				ctr_attach_broadcast(s + 1, buf, (size_t)r);
+			}
+			else if (r == 0 || errno != EINTR) {
+				close(ctr.out_rd[s]);
+				ctr.out_rd[s] = -1;
+			}
+		}
 		if (master >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t r = read(master, buf, sizeof(buf));
-			if (r > 0)
+			if (r > 0 && ctr_log_enabled()) {
+				ctr_log_write(LOG_STDOUT, buf, (size_t)r);
+				ctr_attach_broadcast(1, buf, (size_t)r);
+			} else if (r > 0)
 				write_all(1, buf, (size_t)r);
 			else if (r < 0 && errno == EINTR)
 				continue;
@@ -476,6 +552,7 @@ static void supervise(pid_t child, int status_rd)
 				}
 			}
 		}
+		ctr_attach_handle(p + 5, na, master >= 0 ? master : ctr.in_wr);
 		if (master < 0 && !exited) {
 			/* No terminal (or it closed): just wait for the init. */
 			if (waitpid(child, &status, WNOHANG) == child)
@@ -486,13 +563,57 @@ static void supervise(pid_t child, int status_rd)
 		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 			;
 	restore_terminal();
+	ctr_log_flush();
+	close(sfd);
+	if (master >= 0)
+		close(master);
 	/* The init reports the payload's own wait status, so a signal death is passed on as one. */
 	int payload_status;
 	if (read(status_rd, &payload_status, sizeof(payload_status)) == (ssize_t)sizeof(payload_status))
 		status = payload_status;
-	cleanup();
-	propagate_status(status);
+	close(status_rd);
+	write_exit(status);
+	return status;
 }
+
+static void op_restart(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	ctr.restart_policy = strcmp(args[0], "on-failure") == 0 ? 1 : strcmp(args[0], "always") == 0 || strcmp(args[0], "unless-stopped") == 0 ? 2 : 0;
+	ctr.restart_max = atoi(args[1]);
+	ctr.stop_marker = xstrdup(args[2]);
+}
+
+/*
+ * Whether to run the container again (docker's policies), after a back-off that doubles from
+ * 100 ms up to a minute (back to 100 ms after a run of 10 s or more). A stop asked for (nsx stop,
+ * kill, rm: the marker file, or a signal to us while we wait) ends it.
+ */
+static bool restart_after(int status, long long ran_ms)
+{
+	static long backoff_ms = 100;
+	if (ctr.restart_policy == 0 || access(ctr.stop_marker, F_OK) == 0)
+		return false;
+	bool failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (ctr.restart_policy == 1 && (!failed || (ctr.restart_max > 0 && (int)ctr.restarts >= ctr.restart_max)))
+		return false;
+	if (ran_ms >= 10000)
+		backoff_ms = 100;
+	sigset_t set;
+	forwarded_set(&set);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	struct pollfd p = {sfd, POLLIN, 0};
+	int n = poll(&p, 1, (int)backoff_ms);
+	if (sfd >= 0)
+		close(sfd);
+	backoff_ms = backoff_ms * 2 > 60000 ? 60000 : backoff_ms * 2;
+	if (n != 0 || access(ctr.stop_marker, F_OK) == 0)
+		return false; /* a signal (nsx stop) while waiting: stay down */
+	ctr.restarts++;
+	return true;
+}
+
+
 
 /*
  * Fork the container's first process (PID 1 of the pid namespace unshared before).
@@ -501,6 +622,7 @@ static void supervise(pid_t child, int status_rd)
 static void op_supervise(struct exec_state *st, char **args, int nargs)
 {
 	(void)nargs;
+	for (;;) {
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		die_errno(EXIT_NSX_FAILURE, "pipe");
@@ -513,6 +635,17 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	forwarded_set(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	fflush(NULL);
+	/* A logged container without a terminal: its stdout and stderr are pipes the supervisor logs apart. */
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
+	if (ctr_log_enabled() && !ctr.tty && (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0))
+		die_errno(EXIT_NSX_FAILURE, "pipe");
+	/* Attachable without a terminal: stdin is a pipe the attached clients write to (ctr-stdin-null
+	 * replaces it with /dev/null for a container without -i). */
+	if (ctr_attach_enabled() && !ctr.tty && pipe2(inp, O_CLOEXEC) < 0)
+		die_errno(EXIT_NSX_FAILURE, "pipe");
+	/* Input the container does not read is dropped, never a supervisor blocked on a full pipe. */
+	if (inp[1] >= 0)
+		fcntl(inp[1], F_SETFL, O_NONBLOCK);
 	int upipe[2] = {-1, -1};
 	if (ctr.userns && pipe2(upipe, O_CLOEXEC) < 0)
 		die_errno(EXIT_NSX_FAILURE, "pipe");
@@ -553,17 +686,52 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 			_exit(EXIT_NSX_FAILURE);
 		close(upipe[0]);
 	}
-	if (ctr.cgroup_fd >= 0) {
+	/* The supervisor keeps its cgroup fd for a restart's init. */
+	if (ctr.cgroup_fd >= 0 && (child == 0 || ctr.restart_policy == 0)) {
 		close(ctr.cgroup_fd);
 		ctr.cgroup_fd = -1;
 	}
+	if (inp[0] >= 0) {
+		if (child > 0) {
+			close(inp[0]);
+			if (ctr.in_wr >= 0)
+				close(ctr.in_wr);
+			ctr.in_wr = inp[1];
+		} else {
+			if (dup2(inp[0], 0) < 0)
+				_exit(EXIT_NSX_FAILURE);
+			close(inp[0]);
+			close(inp[1]);
+			if (ctr.in_wr >= 0)
+				close(ctr.in_wr);
+		}
+	}
+	if (outp[0] >= 0) {
+		if (child > 0) {
+			close(outp[1]);
+			close(errp[1]);
+			ctr.out_rd[0] = outp[0];
+			ctr.out_rd[1] = errp[0];
+		} else {
+			/* dup2 clears close-on-exec: the command inherits them as 1 and 2. */
+			if (dup2(outp[1], 1) < 0 || dup2(errp[1], 2) < 0)
+				_exit(EXIT_NSX_FAILURE);
+			close(outp[0]);
+			close(outp[1]);
+			close(errp[0]);
+			close(errp[1]);
+		}
+	}
 	if (child > 0) {
+		ctr_log_open();
+		ctr_attach_open();
 		close(pfd[1]);
 		if (self >= 0)
 			close(self);
 		/* Only the command holds the ready fd: its exec (or exit) is what the starter waits for. */
 		if (ctr.ready_fd >= 0)
 			close(ctr.ready_fd);
+		ctr.ready_fd = -1;
 		if (ctr.pty_sock[1] >= 0)
 			close(ctr.pty_sock[1]);
 		st->child = child;
@@ -580,7 +748,29 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 			}
 			close(ctr.root_sock[0]);
 		}
-		supervise(child, pfd[0]);
+		long long started = now_ms();
+		int status = supervise(child, pfd[0]);
+		if (restart_after(status, now_ms() - started)) {
+			/* A pid namespace whose init has died takes no new process: the next init gets a new one.
+			 * The kernel refuses a second unshare while the children's pid namespace is not ours,
+			 * so go back to ours first (setns to our own pid namespace resets it). */
+			int own = ctr.userns ? -1 : open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+			if (!ctr.userns && (own < 0 || setns(own, CLONE_NEWPID) < 0 || unshare(CLONE_NEWPID) < 0)) {
+				warnx_nsx("restart: a new pid namespace: %s", strerror(errno));
+				if (own >= 0)
+					close(own);
+			} else {
+				if (own >= 0)
+					close(own);
+				ctr.out_rd[0] = ctr.out_rd[1] = -1;
+				ctr.pty_sock[0] = ctr.pty_sock[1] = -1;
+				ctr.root_sock[0] = ctr.root_sock[1] = -1;
+				continue;
+			}
+		}
+		ctr_attach_close();
+		cleanup();
+		propagate_status(status);
 	}
 	st->forked_child = true;
 	/* Die with the supervisor: nothing of the container outlives an nsx killed by SIGKILL. */
@@ -605,6 +795,8 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	}
 	/* Out of the terminal's process group: signals reach the command once, through us. */
 	setsid();
+	return;
+	}
 }
 
 /* ---- the container's root ---- */
@@ -1257,6 +1449,8 @@ const struct op ops_container[] = {
 	{"ctr-cgroup-fd", 1, op_cgroup_fd, "DIR: a v2 cgroup the init is born in (clone3 CLONE_INTO_CGROUP)"},
 	{"ctr-cleanup-cgroup", 1, op_cleanup_cgroup, "DIR: rmdir this cgroup after the container ends"},
 	{"ctr-cleanup-path", 1, op_cleanup_path, "PATH: remove this tree after the container ends"},
+	{"ctr-restart", 3, op_restart, "POLICY MAX STOPFILE: --restart on-failure|always|unless-stopped, kept by the supervisor (no restart once STOPFILE exists)"},
+	{"ctr-exit-file", 1, op_exit_file, "PATH: record the command's exit code and end time there (a kept container)"},
 	{"ctr-ready-fd", 1, op_ready_fd, "FD: kept open until the command is exec'd (detached start)"},
 	{"ctr-become-root", 0, op_become_root, "setresuid/setresgid 0 in the container's user namespace (after the host paths)"},
 	{"ctr-idmap-root", 5, op_idmap_layers, "LOWERS POINTS UPPER WORK TARGET: --userns as root, the supervisor mounts the root over idmapped layers"},

@@ -49,6 +49,8 @@ export async function runStep(o: RunStepOptions): Promise<{exitCode: number; sig
     interactive: false,
     tty: false,
     detach: false,
+    rm: true,
+    logOpts: [],
     capAdd: [],
     capDrop: [],
     privileged: false,

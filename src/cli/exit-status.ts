@@ -34,6 +34,19 @@ export const CONTAINER_RUN_EXIT_STATUS: readonly ExitStatusEntry[] = [
   {code: '128+N', meaning: 'the container command was killed by signal N (137: SIGKILL, from nsx stop after its grace period or for passing the memory limit)'},
 ]
 
+/** create: docker create's. */
+export const CONTAINER_CREATE_EXIT_STATUS: readonly ExitStatusEntry[] = [
+  {code: '0', meaning: 'the container was made; its id is printed'},
+  {code: '125', meaning: 'nsx failed (a bad option, an image or layer that cannot be used, a name in use); nothing was left'},
+]
+
+/** start and attach: 0/1, or with -a (attach: always) the container command's status. */
+export const CONTAINER_ATTACH_EXIT_STATUS: readonly ExitStatusEntry[] = [
+  {code: '0', meaning: 'started (without -a), or detached from with the detach keys'},
+  {code: '1', meaning: 'no such container, an ambiguous id prefix, or one in the wrong state (docker\'s messages)'},
+  {code: 'N', meaning: 'attached: the container command\'s exit status (125, 126, 127 and 128+N as nsx run\'s)'},
+]
+
 /** exec: docker exec's convention. */
 export const EXEC_EXIT_STATUS: readonly ExitStatusEntry[] = [
   {code: 'N', meaning: 'the command\'s own exit status (with -d: 0 once it is exec\'d)'},

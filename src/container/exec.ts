@@ -6,7 +6,7 @@ import type {Op, Plan} from '../plan/ops.js'
 import type {Store} from '../store/store.js'
 import {expandEnv, readEnvFile} from './options.js'
 import {resolveUser} from './spec.js'
-import {Container, containerDir, listContainers, ProcessConfig, readContainer} from './state.js'
+import {Container, ProcessConfig, processConfigOf, resolveContainer} from './state.js'
 
 /**
  * `nsx exec` (and `nsx enter NAME`): a new process in a running container with the
@@ -52,27 +52,25 @@ const usage = (msg: string): never => {
   throw new NsxError(msg, 125)
 }
 
-/** A container by name or unique id prefix, as docker resolves them; undefined when none matches. */
+/** A container by name or unique id prefix, as docker resolves them; undefined when none matches (an ambiguous prefix throws). */
 export function findByNameOrId(store: Store, spec: string): Container | undefined {
-  if (/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(spec)) {
-    const byName = readContainer(containerDir(store, spec))
-    if (byName) return byName
+  try {
+    return resolveContainer(store, spec)
+  } catch (err) {
+    if (err instanceof NsxError && err.message.startsWith('No such container')) return undefined
+    throw err
   }
-  if (!/^[0-9a-f]{1,64}$/.test(spec)) return undefined
-  const byId = listContainers(store).filter((c) => c.state.id.startsWith(spec))
-  if (byId.length > 1) stateError(`multiple containers match the id prefix ${spec}: ${byId.map((c) => c.state.name).join(', ')}`)
-  return byId[0]
 }
 
 /** The running container `spec` names, or docker's error for its state. */
 export async function requireExecutable(store: Store, spec: string): Promise<Container> {
   const c = findByNameOrId(store, spec)
   if (!c) return stateError(`No such container: ${spec}`)
-  if (c.liveness === 'starting') return stateError(`container ${c.state.name} is still starting`)
-  if (c.liveness !== 'running' || !c.pids) return stateError(`container ${c.state.name} is not running`)
+  if (c.status === 'starting') return stateError(`container ${c.config.name} is still starting`)
+  if (c.status !== 'running' || !c.pids) return stateError(`container ${c.config.name} is not running`)
   const {hostFreezerOf, isFrozenOrFreezing, readFreezerState} = await import('./freezer.js')
-  const f = await hostFreezerOf(c.state.cgroups ?? [])
-  if (f && isFrozenOrFreezing(readFreezerState(f))) return stateError(`container ${c.state.name} is paused, unpause the container before exec`)
+  const f = await hostFreezerOf(c.run?.cgroups ?? [])
+  if (f && isFrozenOrFreezing(readFreezerState(f))) return stateError(`container ${c.config.name} is paused, unpause the container before exec`)
   return c
 }
 
@@ -135,14 +133,13 @@ export async function prepareExec(store: Store, o: ExecOptions): Promise<ExecPre
   if (o.detach && (o.interactive || o.tty)) usage('-d cannot go with -i or -t: a detached process has no terminal or input')
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) usage(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`)
   const c = await requireExecutable(store, o.container)
-  const config = c.state.process
-  if (!config) stateError(`container ${c.state.name} was started by an older nsx that did not save its restrictions: nsx exec cannot match them (use nsx enter --privileged ${c.state.name})`)
+  const config = processConfigOf(c.config)
   const init = c.pids!.init
 
   const {readNsLinks} = await import('../ns/links.js')
   const self = readNsLinks('/proc/self') ?? {}
   const theirs = readNsLinks(`/proc/${init.pid}`)
-  if (!theirs) stateError(`container ${c.state.name} is not running`)
+  if (!theirs) stateError(`container ${c.config.name} is not running`)
   const namespaces = (['user', 'ipc', 'uts', 'net', 'pid', 'mnt', 'cgroup'] as NsType[]).filter((t) => theirs![t] !== undefined && theirs![t] !== self[t])
   // A cgroup we are in already is not joined again: every v1 join costs the kernel an RCU grace period.
   const cgroupProcs = process.geteuid?.() === 0 ? await differingCgroupProcs(init.pid) : []
@@ -171,5 +168,5 @@ export async function prepareExec(store: Store, o: ExecOptions): Promise<ExecPre
   }
   const argv = o.command.length > 0 ? o.command : ['/bin/sh']
   const plan = buildExecPlan({init, namespaces, cgroupProcs}, restrictions, {argv, interactive: o.interactive, detach: o.detach}, o.label ?? 'nsx exec')
-  return {plan, container: {name: c.state.name, id: c.state.id, pid: init.pid}}
+  return {plan, container: {name: c.config.name, id: c.config.id, pid: init.pid}}
 }

@@ -34,13 +34,18 @@ export interface DetachedStart {
  * until the command has been exec'd (the ready pipe closes with no byte) or failed
  * (a byte: 126/127, or the executor's own exit).
  */
-export async function startDetached(plan: Plan, log: string, onSpawn: (pid: number) => void): Promise<DetachedStart> {
+export async function startDetached(plan: Plan, log: string, onSpawn: (pid: number) => void, containerLog?: string): Promise<DetachedStart> {
   validatePlan(plan)
   const fd = await sealedExecutor()
   const argv = encodePlan(plan)
   const out = openSync(log, 'a', 0o600)
-  // Read through our own fd: on failure the supervisor removes the log with the container.
+  // Read through our own fds: on failure an --rm container's supervisor removes the logs with it.
   const rd = openSync(log, 'r')
+  let crd: number | undefined
+  if (containerLog) {
+    closeSync(openSync(containerLog, 'a', 0o600))
+    crd = openSync(containerLog, 'r')
+  }
   try {
     const child = spawn(`/proc/${process.pid}/fd/${fd}`, argv.slice(1), {
       argv0: argv[0],
@@ -76,7 +81,17 @@ export async function startDetached(plan: Plan, log: string, onSpawn: (pid: numb
     if (result.failed !== null && result.failed !== 0) {
       await exited
       const text = readFileSync(rd, 'utf8').trim().split('\n')
-      result.message = text[text.length - 1]?.replace(/^nsx run: /, '')
+      // The command's own failure (126/127) is on its stderr, which the supervisor logs: the last such entry.
+      let last = text[text.length - 1]
+      if (crd !== undefined) {
+        const entries = readFileSync(crd, 'utf8').trim().split('\n').filter((l) => l.includes('"stream":"stderr"'))
+        try {
+          if (entries.length > 0) last = (JSON.parse(entries[entries.length - 1]) as {log: string}).log.trim()
+        } catch {
+          // a torn entry: keep the executor's line
+        }
+      }
+      result.message = last?.replace(/^nsx (run|start|restart): /, '')
     }
     child.unref()
     ;(child.stdio[3] as unknown as {destroy(): void}).destroy()
@@ -84,6 +99,7 @@ export async function startDetached(plan: Plan, log: string, onSpawn: (pid: numb
   } finally {
     closeSync(out)
     closeSync(rd)
+    if (crd !== undefined) closeSync(crd)
     closeSync(fd)
   }
 }

@@ -1,23 +1,32 @@
 import {readFileSync} from 'node:fs'
-import {Container, listContainers} from './state.js'
+import {Container, isRestarting, listContainers, shortContainerId} from './state.js'
 import type {Store} from '../store/store.js'
 
-/** One running container, as nsx ps --json prints it (schema in docs/containers.md and docs/schemas/). */
+/** One container, as nsx ps --json prints it (schema in docs/containers.md and docs/schemas/). */
 export interface ContainerEntry {
   name: string
+  /** The full id (64 hex digits); any unique prefix names the container too. */
   id: string
-  /** Host pid of the container's init (PID 1 inside); what nsx enter NAME enters. */
+  /** created, running or exited (docker's State). */
+  state: 'created' | 'running' | 'restarting' | 'exited'
+  /** docker's STATUS column: "Up 5 minutes", "Exited (0) 2 seconds ago", "Created". */
+  status: string
+  exitCode: number | null
+  /** Host pid of the container's init (PID 1 inside) while running, else 0. */
   pid: number
-  /** Host pid of the supervisor (the nsx process that started it). */
+  /** Host pid of its supervisor while running, else 0. */
   supervisorPid: number
   hostname: string
   image: string | null
   layers: number
   command: string[]
   created: string
-  /** Seconds since the init started. */
+  startedAt: string | null
+  finishedAt: string | null
+  /** Seconds since the init started (0 unless running). */
   uptime: number
   detached: boolean
+  autoRemove: boolean
   cgroups: string[]
 }
 
@@ -34,32 +43,109 @@ function uptimeOf(startTime: number): number {
   return Math.max(0, Math.round(up - startTime / HZ))
 }
 
-export function toEntry(c: Container): ContainerEntry | undefined {
-  if (c.liveness !== 'running' || !c.pids) return undefined
-  const s = c.state
+/** docker's human durations (go-units HumanDuration): "Less than a second", "5 seconds", "About a minute", ... */
+export function humanDuration(seconds: number): string {
+  const s = Math.floor(seconds)
+  if (s < 1) return 'Less than a second'
+  if (s === 1) return '1 second'
+  if (s < 60) return `${s} seconds`
+  const m = Math.floor(s / 60)
+  if (m === 1) return 'About a minute'
+  if (m < 60) return `${m} minutes`
+  const h = Math.round(s / 3600)
+  if (h === 1) return 'About an hour'
+  if (h < 48) return `${h} hours`
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`
+  return `${Math.floor(h / 24 / 365)} years`
+}
+
+export function toEntry(c: Container, now = Date.now()): ContainerEntry {
+  const s = c.config
+  const running = c.status === 'running' || c.status === 'starting'
+  const state = running ? 'running' : c.status === 'created' ? 'created' : 'exited'
+  const uptime = running && c.pids ? uptimeOf(c.pids.init.startTime) : 0
+  const finishedAt = c.status === 'exited' ? (c.exit?.finishedAt ?? null) : null
+  let status: string
+  const restarting = isRestarting(c)
+  if (restarting) status = `Restarting (${c.exit?.code ?? 0}) ${humanDuration((now - Date.parse(c.exit?.finishedAt ?? new Date(now).toISOString())) / 1000)} ago`
+  else if (state === 'running') status = c.status === 'starting' ? 'Starting' : `Up ${humanDuration(uptime)}`
+  else if (state === 'created') status = 'Created'
+  else status = `Exited (${c.exitCode ?? 0}) ${finishedAt ? `${humanDuration((now - Date.parse(finishedAt)) / 1000)} ago` : ''}`.trimEnd()
   return {
     name: s.name,
     id: s.id,
-    pid: c.pids.init.pid,
-    supervisorPid: c.pids.supervisor.pid,
-    hostname: s.hostname,
+    state: restarting ? 'restarting' : state,
+    status,
+    exitCode: state === 'exited' ? (c.exitCode ?? null) : null,
+    pid: running && c.pids ? c.pids.init.pid : 0,
+    supervisorPid: running && c.pids ? c.pids.supervisor.pid : 0,
+    hostname: s.spec.hostname,
     image: s.image ?? null,
-    layers: s.layers,
-    command: s.command,
+    layers: s.lowerDirs.length,
+    command: s.spec.argv,
     created: s.created,
-    uptime: uptimeOf(c.pids.init.startTime),
-    detached: s.detached,
-    cgroups: s.cgroups,
+    startedAt: c.run?.startedAt ?? null,
+    finishedAt,
+    uptime,
+    detached: c.run?.detached ?? false,
+    autoRemove: s.autoRemove,
+    cgroups: running ? (c.run?.cgroups ?? []) : [],
   }
 }
 
-export function runningContainers(store: Store): ContainerEntry[] {
-  return listContainers(store)
-    .map(toEntry)
-    .filter((e): e is ContainerEntry => e !== undefined)
+export interface ListOptions {
+  /** -a: every container, not only the running ones. */
+  all?: boolean
+  /** --filter KEY=VALUE: name, id, status, exited, ancestor (docker's keys). */
+  filters?: string[]
 }
 
-/** "45s", "12m", "3h", "2d": how docker ps says "Up ...". */
+function matches(e: ContainerEntry, key: string, value: string): boolean {
+  switch (key) {
+    case 'name':
+      return e.name.includes(value)
+    case 'id':
+      return e.id.startsWith(value)
+    case 'status':
+      return e.state === value || (value === 'running' && e.state === 'restarting')
+    case 'exited':
+      return e.state === 'exited' && String(e.exitCode) === value
+    case 'ancestor':
+      return e.image === value
+    default:
+      return false
+  }
+}
+
+export const FILTER_KEYS = ['name', 'id', 'status', 'exited', 'ancestor']
+
+/** docker ps: the containers, oldest last as docker lists them (newest first). */
+export function listEntries(store: Store, opts: ListOptions = {}): ContainerEntry[] {
+  const parsed = (opts.filters ?? []).map((f) => {
+    const i = f.indexOf('=')
+    return {key: i < 0 ? f : f.slice(0, i), value: i < 0 ? '' : f.slice(i + 1)}
+  })
+  // docker: filters of one key are or'ed, different keys and'ed.
+  const byKey = new Map<string, string[]>()
+  for (const {key, value} of parsed) byKey.set(key, [...(byKey.get(key) ?? []), value])
+  const explicitState = byKey.has('status') || byKey.has('exited')
+  return listContainers(store)
+    .map((c) => toEntry(c))
+    .filter((e) => opts.all || explicitState || e.state === 'running' || e.state === 'restarting')
+    .filter((e) => [...byKey].every(([k, vs]) => vs.some((v) => matches(e, k, v))))
+    .reverse()
+}
+
+/** Only the running ones: what nsx top and the older callers want. */
+export function runningContainers(store: Store): ContainerEntry[] {
+  return listEntries(store)
+}
+
+export const shortId = shortContainerId
+
+/** "45s", "12m", "3h", "2d": a short uptime. */
 export function formatUptime(s: number): string {
   if (s < 60) return `${s}s`
   if (s < 3600) return `${Math.floor(s / 60)}m`

@@ -19,6 +19,12 @@ export interface RunOptions {
   interactive: boolean
   tty: boolean
   detach: boolean
+  /** --rm: removed when it ends (otherwise kept, as docker keeps it, until nsx rm). */
+  rm: boolean
+  /** --restart POLICY (docker's), for a detached container. */
+  restart?: string
+  /** --log-opt KEY=VALUE (max-size, max-file), docker's json-file options. */
+  logOpts: string[]
   memory?: string
   cpus?: string
   pidsLimit?: string
@@ -70,6 +76,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'tty', long: 'tty', short: 't', arg: 'none'},
   {key: 'detach', long: 'detach', short: 'd', arg: 'none'},
   {key: 'rm', long: 'rm', arg: 'none'},
+  {key: 'log-opt', long: 'log-opt', arg: 'required'},
+  {key: 'restart', long: 'restart', arg: 'required'},
   {key: 'memory', long: 'memory', short: 'm', arg: 'required'},
   {key: 'cpus', long: 'cpus', arg: 'required'},
   {key: 'pids-limit', long: 'pids-limit', arg: 'required'},
@@ -121,6 +129,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     interactive: false,
     tty: false,
     detach: false,
+    rm: false,
+    logOpts: [],
     privileged: false,
     network: 'none',
     stopTimeout: 10,
@@ -159,7 +169,9 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'interactive': o.interactive = true; break
       case 'tty': o.tty = true; break
       case 'detach': o.detach = true; break
-      case 'rm': break // always: a container's upper directory goes with it
+      case 'rm': o.rm = true; break
+      case 'log-opt': o.logOpts.push(value); break
+      case 'restart': o.restart = value; break
       case 'memory': o.memory = value; break
       case 'cpus': o.cpus = value; break
       case 'pids-limit': o.pidsLimit = value; break
@@ -196,9 +208,11 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         if (isResourceFlag(key)) addResourceFlag(o.resources!, key, given, value)
     }
   }
+  if (o.rm && o.restart !== undefined && o.restart !== 'no') bad('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)')
   if (o.json && !o.dryRun) bad('--json only goes with --dry-run (nsx run prints nothing of its own otherwise; see nsx ps --json)')
-  if (o.detach && o.tty) bad('-t with -d: a detached container has no terminal to attach (use nsx enter NAME for a shell in it)')
   o.command = [...parsed!.rest]
+  // docker's form: nsx run [OPTIONS] IMAGE [COMMAND...]; with --image or --layer every argument is the command.
+  if (o.image === undefined && o.layers.length === 0 && o.command.length > 0) o.image = o.command.shift()
   return o
 }
 

@@ -22,28 +22,28 @@ const fail = (msg: string): never => {
 async function runningWithFreezer(store: Store, spec: string) {
   const c: Container | undefined = findByNameOrId(store, spec)
   if (!c) return fail(`No such container: ${spec}`)
-  if (c.liveness !== 'running' || !c.pids) return fail(`container ${c.state.name} is not running`)
-  const f = await hostFreezerOf(c.state.cgroups ?? [])
-  if (!f) return fail(`container ${c.state.name} has no freezer cgroup (rootless, or started by an older nsx): it cannot be paused`)
+  if (c.status !== 'running' || !c.pids) return fail(`container ${c.config.name} is not running`)
+  const f = await hostFreezerOf(c.run?.cgroups ?? [])
+  if (!f) return fail(`container ${c.config.name} has no freezer cgroup (rootless, or started by an older nsx): it cannot be paused`)
   return {c, f}
 }
 
 export async function pauseContainer(store: Store, spec: string): Promise<PauseResult> {
   const {c, f} = await runningWithFreezer(store, spec)
-  if (readFreezerState(f) === 'frozen') fail(`container ${c.state.name} is already paused`)
+  if (readFreezerState(f) === 'frozen') fail(`container ${c.config.name} is already paused`)
   await setFrozen(f, true)
-  return {name: c.state.name, freezer: f.version === 1 ? 'v1' : 'v2'}
+  return {name: c.config.name, freezer: f.version === 1 ? 'v1' : 'v2'}
 }
 
 export async function unpauseContainer(store: Store, spec: string): Promise<PauseResult> {
   const {c, f} = await runningWithFreezer(store, spec)
-  if (readFreezerState(f) === 'thawed') fail(`container ${c.state.name} is not paused`)
+  if (readFreezerState(f) === 'thawed') fail(`container ${c.config.name} is not paused`)
   await setFrozen(f, false)
-  return {name: c.state.name, freezer: f.version === 1 ? 'v1' : 'v2'}
+  return {name: c.config.name, freezer: f.version === 1 ? 'v1' : 'v2'}
 }
 
 /** Whether a running container is paused (for ps and inspect). */
 export async function isPaused(c: Container): Promise<boolean> {
-  const f = await hostFreezerOf(c.state.cgroups ?? [])
+  const f = await hostFreezerOf(c.run?.cgroups ?? [])
   return f !== undefined && isFrozenOrFreezing(readFreezerState(f))
 }

@@ -14,10 +14,14 @@ export interface ContainerPaths {
   pids: string
   /** The layer pin, removed with the container. */
   pin: string
+  /** Where the supervisor records the exit code of a kept container. */
+  exit: string
+  /** The container's name link (ROOT/names/NAME), removed with an --rm container. */
+  nameLink?: string
 }
 
-export function containerPaths(dir: string, pin: string): ContainerPaths {
-  return {dir, upper: `${dir}/upper`, work: `${dir}/work`, rootfs: `${dir}/rootfs`, env: `${dir}/env`, pids: `${dir}/pids`, pin}
+export function containerPaths(dir: string, pin: string, nameLink?: string): ContainerPaths {
+  return {dir, upper: `${dir}/upper`, work: `${dir}/work`, rootfs: `${dir}/rootfs`, env: `${dir}/env`, pids: `${dir}/pids`, exit: `${dir}/exit`, pin, nameLink}
 }
 
 /**
@@ -33,7 +37,7 @@ export function containerPaths(dir: string, pin: string): ContainerPaths {
  * The security settings (src/security/plan.ts) slot in after the fork, after pivot_root,
  * before the privileges are dropped and last before exec.
  */
-export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string; termGrace?: number} = {}): Plan {
+export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string; termGrace?: number; keep?: boolean; log?: {path: string; maxSize: number; maxFiles: number}; attach?: boolean; restart?: {policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number}} = {}): Plan {
   const ops: Op[] = []
   const v1 = cgroups.places.filter((p) => p.version === 1)
   const v2 = cgroups.places.find((p) => p.version === 2)
@@ -41,8 +45,16 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   for (const p of v1) ops.push({op: 'cgroup-open', path: `${p.dir}/cgroup.procs`})
   if (v2) ops.push({op: 'ctr-cgroup-fd', path: v2.dir})
   for (const p of cgroups.places) ops.push({op: 'ctr-cleanup-cgroup', path: p.dir})
-  ops.push({op: 'ctr-cleanup-path', path: paths.dir}, {op: 'ctr-cleanup-path', path: paths.pin})
+  // A kept container (no --rm) keeps its directory for start, logs, inspect and commit; the supervisor records its exit.
+  if (opts.keep) ops.push({op: 'ctr-exit-file', path: paths.exit})
+  else {
+    ops.push({op: 'ctr-cleanup-path', path: paths.dir}, {op: 'ctr-cleanup-path', path: paths.pin})
+    if (paths.nameLink) ops.push({op: 'ctr-cleanup-path', path: paths.nameLink})
+  }
   if (opts.readyFd !== undefined) ops.push({op: 'ctr-ready-fd', fd: opts.readyFd})
+  if (opts.log) ops.push({op: 'ctr-log', ...opts.log})
+  if (opts.attach) ops.push({op: 'ctr-attach-socket', dir: paths.dir})
+  if (opts.restart) ops.push({op: 'ctr-restart', ...opts.restart, stopFile: `${paths.dir}/stop-requested`})
   if (spec.tty) ops.push({op: 'ctr-tty', stdin: spec.interactive})
   if (spec.userns) {
     // The user and pid namespaces come with the init's clone, the pid one owned by the user one.

@@ -1,51 +1,111 @@
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {readStat} from '../proc/process.js'
 import {unpin} from '../store/pins.js'
 import {exists, removeTree, Store} from '../store/store.js'
 import {removeCgroups} from './cgroups.js'
+import type {Limits} from './limits.js'
+import type {RunSpec} from './spec.js'
 
 /**
- * Containers in the store (NSX_ROOT):
+ * The container state model. nsx has no daemon: every verb reads and writes the store.
  *
- *   ROOT/run/<name>/state.json   what was started (written before the executor runs)
- *   ROOT/run/<name>/pids         "SUPERVISOR START INIT START", written by the supervisor after its fork
- *   ROOT/run/<name>/env          the container's environment, NUL-separated (read before pivot_root)
- *   ROOT/run/<name>/{upper,work,rootfs}  overlay upper and work directories, and the mount point
- *   ROOT/containers/<name>.json  the layer pin (src/store/pins.ts)
+ *   ROOT/run/<id>/              one directory per container (id: 64 hex digits), made in ROOT/tmp and
+ *                               renamed in whole, so it exists complete or not at all
+ *     config.json               what to run (ContainerConfig: the RunSpec, the lower layers, limits):
+ *                               enough to rebuild the plan on every start; rewritten only by rename
+ *     lock                      flock(LOCK_EX): verbs that change a container (start, stop, kill, rm,
+ *                               rename, restart) hold it, so two of them on one container are serialised
+ *     state.json                the last start (RunRecord), written by nsx before the executor runs
+ *     pids                      "SUPERVISOR START INIT START", written by the supervisor after its fork
+ *     exit                      "CODE FINISHED_MS restarts=N [oom]", written by the supervisor each time
+ *                               the command ends
+ *     stop-requested            written by stop, kill and rm before they signal: no --restart after it
+ *     container.log[.N]         stdout and stderr of detached starts, docker's json-file format, written
+ *                               and rotated by the supervisor (native/ctr-log.c)
+ *     supervisor.log            what the executor itself said (setup errors, cleanup warnings)
+ *     env, upper/, work/, rootfs/   the environment, the overlay's directories
+ *   ROOT/names/<name> -> <id>   symlink: a name is taken atomically (symlink(2) fails with EEXIST);
+ *                               one whose container directory is gone is free
+ *   ROOT/containers/<id>.json   the layer pin (src/store/pins.ts), live while run/<id> exists
  *
- * The directory is prepared in ROOT/tmp and renamed into run/ (atomic: the name is taken
- * or not). A process is named by pid and start time, so a reused pid never keeps a
- * dead container "running". A container is live while its supervisor or its init
- * lives; otherwise its leftovers (cgroups, directory, pin) are swept by the next
- * nsx run, nsx ps or nsx gc. Sweepers first move the directory away (retire), so a new
- * container of the same name never shares a directory with a dead one.
+ * Every file is written to a temporary name and renamed. The status is derived, never stored:
+ * a process is named by pid and start time, so a reused pid never keeps a dead container
+ * "running"; the supervisor's life is what "running" means. Whatever a SIGKILL leaves (nsx,
+ * the supervisor or the init killed at any point), the container reads as exited: no start
+ * record = created; a start record whose creator, supervisor and exit record are all gone =
+ * exited (code 137 if the supervisor had started, 125 if nsx died while starting it).
  */
 
-export interface ContainerState {
-  version: 1
-  name: string
-  id: string
-  created: string
-  command: string[]
-  image?: string
-  layers: number
-  hostname: string
-  detached: boolean
-  /** Cgroup directories, removed by the supervisor (or a sweep). */
-  cgroups: string[]
-  /** The limits in force (docker's HostConfig resources): set by run, changed by nsx update; devices excluded. */
-  limits?: import('./limits.js').Limits
-  /** The named group it runs in (nsx run --group; src/group/groups.ts). */
-  group?: string
-  /** The process that started it (nsx itself; for a foreground run also the supervisor, after execve). */
-  creator: {pid: number; startTime: number}
-  /** The restrictions of the container's command, which nsx exec gives every process it adds (absent: an older nsx). */
-  process?: ProcessConfig
+export interface ProcRef {
+  pid: number
+  startTime: number
 }
 
-/** What `run` applied to the container's first process, saved so that exec applies the same (docker: Config + HostConfig). */
+export interface ContainerConfig {
+  version: 2
+  id: string
+  name: string
+  created: string
+  /** The image as given (a stored name, id or path), or undefined for --layer only. */
+  image?: string
+  imageIds: string[]
+  /** diff_ids of stored layers it uses (pinned). */
+  layers: string[]
+  /** Read-only layers, lowest first, as the overlay takes them. */
+  lowerDirs: string[]
+  spec: RunSpec
+  limits: Limits
+  cgroupParent?: string
+  /** --rm: removed by its supervisor when it ends. */
+  autoRemove: boolean
+  /** --stop-timeout: a foreground start's grace between a SIGTERM to nsx and the SIGKILL. */
+  stopTimeout?: number
+  /** The named group it runs in (nsx run --group; src/group/groups.ts). */
+  group?: string
+  /** --restart, applied by the supervisor of a detached start. */
+  restart?: RestartPolicy
+  /** The json-file log of detached starts: rotated past maxSize bytes, maxFiles files kept. */
+  log: LogConfig
+}
+
+export interface RestartPolicy {
+  policy: 'no' | 'on-failure' | 'always' | 'unless-stopped'
+  /** on-failure:N: at most N restarts (0: no limit). */
+  maxRetries: number
+}
+
+/** docker's --restart: no, on-failure[:N], always, unless-stopped. */
+export function parseRestart(s: string): RestartPolicy {
+  const m = /^(no|on-failure|always|unless-stopped)(?::(\d+))?$/.exec(s)
+  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw new NsxError(`invalid --restart '${s}': expected no, on-failure[:MAX-RETRIES], always or unless-stopped`, 125)
+  return {policy: m[1] as RestartPolicy['policy'], maxRetries: m[2] ? Number(m[2]) : 0}
+}
+
+/** Between two runs of a --restart policy: the supervisor waits (back-off) with no init. */
+export function isRestarting(c: Container): boolean {
+  return c.status === 'running' && (c.config.restart?.policy ?? 'no') !== 'no' && c.exit !== undefined && c.pids !== undefined && !alive(c.pids.init)
+}
+
+/** Stop, kill and rm say so before they signal: the supervisor then restarts nothing. */
+export function requestStop(dir: string): void {
+  try {
+    writeFileSync(join(dir, 'stop-requested'), '', {mode: 0o600})
+  } catch {
+    // removed meanwhile
+  }
+}
+
+export interface LogConfig {
+  maxSize: number
+  maxFiles: number
+}
+
+/** docker's json-file options, with a cap by default (docker has none) so a chatty container cannot fill the disk. */
+export const DEFAULT_LOG: LogConfig = {maxSize: 10 * 1024 * 1024, maxFiles: 3}
+
+/** What the container's first process runs with, which nsx exec gives every process it adds (docker: Config + HostConfig). */
 export interface ProcessConfig {
   uid: number
   gid: number
@@ -61,24 +121,71 @@ export interface ProcessConfig {
   seccomp?: import('../security/seccomp-plan.js').SeccompFilter
 }
 
-export interface Pids {
-  supervisor: {pid: number; startTime: number}
-  init: {pid: number; startTime: number}
+/** The first process's restrictions, from the saved spec. */
+export function processConfigOf(config: ContainerConfig): ProcessConfig {
+  const s = config.spec
+  return {
+    uid: s.uid,
+    gid: s.gid,
+    groups: s.groups,
+    caps: s.caps,
+    workdir: s.workdir,
+    noNewPrivs: true,
+    privileged: s.privileged,
+    userns: s.userns !== undefined,
+    ...(s.security?.seccomp ? {seccomp: s.security.seccomp} : {}),
+  }
 }
 
-export type Liveness = 'running' | 'starting' | 'orphaned' | 'dead'
+/** state.json: the last start. */
+export interface RunRecord {
+  startedAt: string
+  /** The nsx process that started it (for a foreground start also the supervisor, after execve). */
+  creator: ProcRef
+  /** Cgroup directories made for this start (removed by the supervisor, or by a sweep). */
+  cgroups: string[]
+  detached: boolean
+}
+
+export interface ExitRecord {
+  code: number
+  finishedAt: string
+  /** The kernel's OOM killer killed in the container's memory cgroup. */
+  oomKilled: boolean
+  /** Restarts by the supervisor's --restart policy so far in this start. */
+  restarts: number
+}
+
+export interface Pids {
+  supervisor: ProcRef
+  init: ProcRef
+}
+
+export type Status = 'created' | 'starting' | 'running' | 'exited'
 
 export interface Container {
   dir: string
-  state: ContainerState
+  config: ContainerConfig
+  run?: RunRecord
   pids?: Pids
-  liveness: Liveness
+  exit?: ExitRecord
+  status: Status
+  /** Exited, but its init still lives (its supervisor was killed; PDEATHSIG is on its way). */
+  orphanInit?: ProcRef
+  /** For an exited container: docker's exit code (128+N for signal N). */
+  exitCode?: number
+  /** Why an exited container has no recorded exit, for inspect's State.Error. */
+  error?: string
 }
 
 export const runDir = (store: Store) => join(store.root, 'run')
-export const containerDir = (store: Store, name: string) => join(runDir(store), name)
+export const containerDir = (store: Store, id: string) => join(runDir(store), id)
+export const namesDir = (store: Store) => join(store.root, 'names')
+export const nameLink = (store: Store, name: string) => join(namesDir(store), name)
+export const pinPath = (store: Store, id: string) => join(store.root, 'containers', `${id}.json`)
+export const shortContainerId = (id: string) => id.slice(0, 12)
 
-function alive(p: {pid: number; startTime: number} | undefined): boolean {
+export function alive(p: ProcRef | undefined): boolean {
   if (!p || p.pid <= 0) return false
   const st = readStat(p.pid)
   // A zombie has released its namespaces and cgroups already: it only waits to be reaped.
@@ -91,6 +198,35 @@ export function parsePids(text: string): Pids | undefined {
   return {supervisor: {pid: f[0], startTime: f[1]}, init: {pid: f[2], startTime: f[3]}}
 }
 
+export function parseExit(text: string): ExitRecord | undefined {
+  const m = /^(-?\d+) (\d+)((?: [a-z]+(?:=\d+)?)*)\n?$/.exec(text)
+  if (!m) return undefined
+  const words = m[3].trim().split(' ')
+  const restarts = words.find((w) => w.startsWith('restarts='))
+  return {code: Number(m[1]), finishedAt: new Date(Number(m[2])).toISOString(), oomKilled: words.includes('oom'), restarts: restarts ? Number(restarts.slice(9)) : 0}
+}
+
+/**
+ * The status from what the files say and which processes live (pure but for `isAlive`).
+ * The supervisor is the container's life: running while it lives; its exit record is read
+ * only once it is gone.
+ */
+export function deriveStatus(
+  files: {run?: RunRecord; pids?: Pids; exit?: ExitRecord},
+  isAlive: (p: ProcRef) => boolean = alive,
+): Pick<Container, 'status' | 'orphanInit' | 'exitCode' | 'error'> {
+  if (!files.run) return {status: 'created'}
+  if (files.pids) {
+    if (isAlive(files.pids.supervisor)) return {status: 'running'}
+    const orphanInit = isAlive(files.pids.init) ? files.pids.init : undefined
+    if (files.exit) return {status: 'exited', exitCode: files.exit.code, orphanInit}
+    return {status: 'exited', exitCode: 137, error: 'its supervisor was killed', orphanInit}
+  }
+  if (isAlive(files.run.creator)) return {status: 'starting'}
+  if (files.exit) return {status: 'exited', exitCode: files.exit.code}
+  return {status: 'exited', exitCode: 125, error: 'nsx was killed while starting it'}
+}
+
 function readOptional(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8')
@@ -99,70 +235,220 @@ function readOptional(path: string): string | undefined {
   }
 }
 
-export function readContainer(dir: string): Container | undefined {
-  const text = readOptional(join(dir, 'state.json'))
+function readJsonOptional<T>(path: string): T | undefined {
+  const text = readOptional(path)
   if (text === undefined) return undefined
-  let state: ContainerState
   try {
-    state = JSON.parse(text) as ContainerState
+    return JSON.parse(text) as T
   } catch {
     return undefined
   }
-  const pidsText = readOptional(join(dir, 'pids'))
-  const pids = pidsText === undefined ? undefined : parsePids(pidsText)
-  let liveness: Liveness
-  if (pids) {
-    const sup = alive(pids.supervisor)
-    const init = alive(pids.init)
-    liveness = sup ? 'running' : init ? 'orphaned' : 'dead'
-  } else {
-    liveness = alive(state.creator) ? 'starting' : 'dead'
-  }
-  return {dir, state, pids, liveness}
 }
 
+export function readContainer(dir: string): Container | undefined {
+  const config = readJsonOptional<ContainerConfig>(join(dir, 'config.json'))
+  if (!config || config.version !== 2) return undefined
+  const run = readJsonOptional<RunRecord>(join(dir, 'state.json'))
+  const pidsText = readOptional(join(dir, 'pids'))
+  const pids = pidsText === undefined ? undefined : parsePids(pidsText)
+  const exitText = readOptional(join(dir, 'exit'))
+  const exit = exitText === undefined ? undefined : parseExit(exitText)
+  return {dir, config, run, pids, exit, ...deriveStatus({run, pids, exit})}
+}
+
+/** Every container of the store, oldest first. */
 export function listContainers(store: Store): Container[] {
-  let names: string[]
+  let ids: string[]
   try {
-    names = readdirSync(runDir(store)).sort()
+    ids = readdirSync(runDir(store))
   } catch {
     return []
   }
   const out: Container[] = []
-  for (const n of names) {
-    const c = readContainer(join(runDir(store), n))
+  for (const id of ids) {
+    if (!/^[0-9a-f]{64}$/.test(id)) continue
+    const c = readContainer(join(runDir(store), id))
     if (c) out.push(c)
   }
-  return out
+  return out.sort((a, b) => a.config.created.localeCompare(b.config.created) || a.config.id.localeCompare(b.config.id))
+}
+
+/** The id a name points to, when that container still exists. */
+export function idOfName(store: Store, name: string): string | undefined {
+  let id: string
+  try {
+    id = readlinkSync(nameLink(store, name))
+  } catch {
+    return undefined
+  }
+  return /^[0-9a-f]{64}$/.test(id) && exists(join(containerDir(store, id), 'config.json')) ? id : undefined
 }
 
 /**
- * Remove what dead containers left (nsx killed by SIGKILL, a crash): cgroups, directory,
- * pin. An orphaned init (its supervisor gone) is killed first. Returns the names swept.
+ * docker's resolution: a full id, then a name, then a unique prefix of an id.
+ * Errors (exit 1, as docker's daemon errors): no such container, an ambiguous prefix.
  */
-export function sweepStale(store: Store): string[] {
-  const swept: string[] = []
-  for (const c of listContainers(store)) {
-    if (c.liveness === 'orphaned' && c.pids) {
-      // Its supervisor died and PDEATHSIG is on its way, or was lost: make sure, then wait a moment.
-      killIfSame(c.pids.init, 'SIGKILL')
-      const init = c.pids.init
-      if (!waitUntil(() => !alive(init), 2000)) continue // the next sweep removes the rest
-    } else if (c.liveness !== 'dead') continue
-    removeContainer(store, c)
-    swept.push(c.state.name)
+export function resolveContainer(store: Store, ref: string): Container {
+  const fail = (msg: string): never => {
+    throw new NsxError(msg, 1)
   }
-  // Directories without a state.json are preparations in tmp/ only; run/ never holds one for long.
-  return swept
+  if (ref === '' || ref.includes('/') || ref.startsWith('.')) fail(`No such container: ${ref}`)
+  const exact = /^[0-9a-f]{64}$/.test(ref) ? ref : idOfName(store, ref)
+  const c = exact === undefined ? undefined : readContainer(containerDir(store, exact))
+  if (c) return c
+  if (/^[0-9a-f]+$/.test(ref)) {
+    let ids: string[] = []
+    try {
+      ids = readdirSync(runDir(store)).filter((id) => /^[0-9a-f]{64}$/.test(id) && id.startsWith(ref))
+    } catch {
+      // no containers
+    }
+    const found = ids.map((id) => readContainer(containerDir(store, id))).filter((c): c is Container => c !== undefined)
+    if (found.length > 1) fail(`multiple containers match the id prefix '${ref}': ${found.map((c) => `${shortContainerId(c.config.id)} (${c.config.name})`).join(', ')}`)
+    if (found.length === 1) return found[0]
+  }
+  return fail(`No such container: ${ref}`)
 }
 
+/** A held container lock; release() (or the process's exit) lets the next verb in. */
+export interface ContainerLock {
+  release(): void
+}
+
+/**
+ * Take the container's lock (waiting for a verb in progress), then read it again: what
+ * the verb before did (rm, rename, start) is what this one sees.
+ */
+export async function lockContainer(store: Store, c: Container): Promise<{lock: ContainerLock; container: Container}> {
+  const {flock, LOCK_EX, LOCK_NB} = await import('../ffi/libc.js')
+  let fd: number
+  try {
+    fd = openSync(join(c.dir, 'lock'), 'a', 0o600)
+  } catch {
+    throw new NsxError(`No such container: ${c.config.name}`, 1)
+  }
+  if (!flock(fd, LOCK_EX | LOCK_NB)) flock(fd, LOCK_EX)
+  let open = true
+  const lock = {
+    release: () => {
+      if (open) closeSync(fd)
+      open = false
+    },
+  }
+  const now = readContainer(c.dir)
+  if (!now) {
+    lock.release()
+    throw new NsxError(`No such container: ${c.config.name}`, 1)
+  }
+  return {lock, container: now}
+}
+
+/** Resolve REF, lock it, run fn on the fresh container, release. */
+export async function withContainer<T>(store: Store, ref: string, fn: (c: Container, lock: ContainerLock) => Promise<T> | T): Promise<T> {
+  const {lock, container} = await lockContainer(store, resolveContainer(store, ref))
+  try {
+    return await fn(container, lock)
+  } finally {
+    lock.release()
+  }
+}
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', {mode: 0o600})
+  renameSync(tmp, path)
+}
+
+export function writeConfig(dir: string, config: ContainerConfig): void {
+  writeJsonAtomic(join(dir, 'config.json'), config)
+}
+
+/** A new start: the previous start's pids and exit go first, so they can never be read as this one's. */
+export function recordStart(dir: string, run: RunRecord): void {
+  rmSync(join(dir, 'stop-requested'), {force: true})
+  rmSync(join(dir, 'exit'), {force: true})
+  rmSync(join(dir, 'pids'), {force: true})
+  writeJsonAtomic(join(dir, 'state.json'), run)
+}
+
+/**
+ * Take a name for id: a symlink, atomic. A link whose container is gone is replaced.
+ * Throws docker's conflict (exit 125 for run/create, the caller's choice otherwise).
+ */
+export function claimName(store: Store, name: string, id: string, exitCode = 125): void {
+  mkdirSync(namesDir(store), {recursive: true, mode: 0o700})
+  for (let attempt = 0; ; attempt++) {
+    try {
+      symlinkSync(id, nameLink(store, name))
+      return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    const holder = idOfName(store, name)
+    if (holder === id) return
+    if (holder === undefined && attempt === 0) {
+      // Stale (its container was removed by a crash half-way): replace it atomically.
+      const tmp = `${nameLink(store, name)}.tmp-${process.pid}`
+      rmSync(tmp, {force: true})
+      symlinkSync(id, tmp)
+      renameSync(tmp, nameLink(store, name))
+      if (readlinkSync(nameLink(store, name)) === id) return
+      continue
+    }
+    throw new NsxError(`the container name "${name}" is already in use by container ${holder ? shortContainerId(holder) : '?'}: remove or rename that container to reuse the name`, exitCode)
+  }
+}
+
+/** Drop NAME's link if it still points to id. */
+export function releaseName(store: Store, name: string, id: string): void {
+  try {
+    if (readlinkSync(nameLink(store, name)) === id) unlinkSync(nameLink(store, name))
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * Make the container's directory in tmp/ and rename it into run/<id>: whole or not at all.
+ * The name is claimed after, so a name always points to a complete container.
+ */
+export function createContainerDir(store: Store, config: ContainerConfig, env: string, files: Record<string, string> = {}): string {
+  mkdirSync(runDir(store), {recursive: true, mode: 0o700})
+  const work = mkdtempSync(join(store.tmpDir, 'container-'))
+  try {
+    for (const d of ['upper', 'work', 'rootfs']) mkdirSync(join(work, d), {mode: 0o755})
+    writeFileSync(join(work, 'env'), env, {mode: 0o600})
+    writeFileSync(join(work, 'lock'), '', {mode: 0o600})
+    // The container's /etc files are bound into it: readable there, as the image's would be.
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(work, file), text, {mode: 0o644})
+    writeConfig(work, config)
+    const dest = containerDir(store, config.id)
+    renameSync(work, dest)
+    try {
+      claimName(store, config.name, config.id)
+    } catch (err) {
+      store.retire(dest)
+      throw err
+    }
+    return dest
+  } finally {
+    if (exists(work)) removeTree(work)
+  }
+}
+
+/** Remove everything of a stopped container: cgroups, directory (upper, log), name, pin. */
 export function removeContainer(store: Store, c: Container): void {
-  removeCgroups(c.state.cgroups ?? [])
+  if (c.run) removeCgroups(c.run.cgroups)
   store.retire(c.dir)
-  unpin(store, c.state.name)
+  releaseName(store, c.config.name, c.config.id)
+  unpin(store, c.config.id)
 }
 
-function waitUntil(cond: () => boolean, ms: number): boolean {
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+export function waitUntilSync(cond: () => boolean, ms: number): boolean {
   const end = Date.now() + ms
   const cell = new Int32Array(new SharedArrayBuffer(4))
   while (!cond()) {
@@ -173,7 +459,7 @@ function waitUntil(cond: () => boolean, ms: number): boolean {
 }
 
 /** Signal a process only if it is still the one recorded (pid and start time). */
-export function killIfSame(p: {pid: number; startTime: number}, signal: NodeJS.Signals): boolean {
+export function killIfSame(p: ProcRef, signal: NodeJS.Signals | number): boolean {
   if (!alive(p)) return false
   try {
     process.kill(p.pid, signal)
@@ -184,50 +470,56 @@ export function killIfSame(p: {pid: number; startTime: number}, signal: NodeJS.S
 }
 
 /**
- * Take the name: a directory prepared in tmp/ (state.json inside) renamed into run/<name>.
- * A dead container of the same name is swept first; a live one makes this fail.
+ * Tidy what crashes left (nsx, ps and gc call it): an orphaned init is killed, the cgroups
+ * of exited containers removed, --rm containers that ended without their supervisor's
+ * cleanup removed whole, and name links to removed containers dropped. Kept containers
+ * stay. Returns the names of the containers it removed or tidied.
  */
-/** FILES: env and any other file of the container's directory (hosts, hostname, resolv.conf), by name. */
-export function claimContainer(store: Store, state: ContainerState, files: {env: string; [name: string]: string}): string {
-  mkdirSync(runDir(store), {recursive: true, mode: 0o700})
-  const work = mkdtempSync(join(store.tmpDir, 'container-'))
+export function sweepStale(store: Store): string[] {
+  const swept: string[] = []
+  for (const c of listContainers(store)) {
+    if (c.status !== 'exited') continue
+    if (c.orphanInit) {
+      killIfSame(c.orphanInit, 'SIGKILL')
+      const init = c.orphanInit
+      if (!waitUntilSync(() => !alive(init), 2000)) continue // the next sweep does the rest
+    }
+    const leftCgroups = (c.run?.cgroups ?? []).filter((d) => exists(d))
+    if (c.config.autoRemove) {
+      removeContainer(store, c)
+      swept.push(c.config.name)
+    } else if (leftCgroups.length > 0) {
+      removeCgroups(leftCgroups)
+      swept.push(c.config.name)
+    }
+  }
   try {
-    for (const d of ['upper', 'work', 'rootfs']) mkdirSync(join(work, d), {mode: 0o755})
-    writeFileSync(join(work, 'env'), files.env, {mode: 0o600})
-    // The container's /etc files are bound into it: readable there, as the image's would be.
-    for (const [file, text] of Object.entries(files)) if (file !== 'env') writeFileSync(join(work, file), text, {mode: 0o644})
-    writeFileSync(join(work, 'state.json'), JSON.stringify(state, null, 2) + '\n', {mode: 0o600})
-    const dest = containerDir(store, state.name)
-    for (let attempt = 0; ; attempt++) {
-      try {
-        renameSync(work, dest)
-        return dest
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw err
-      }
-      const old = readContainer(dest)
-      if (attempt === 0 && (!old || old.liveness === 'dead')) {
-        if (old) removeContainer(store, old)
-        else store.retire(dest)
+    for (const n of readdirSync(namesDir(store))) {
+      if (n.includes('.tmp-')) {
+        const p = join(namesDir(store), n)
+        if (Date.now() - statSafe(p) > 60000) rmSync(p, {force: true})
         continue
       }
-      throw new NsxError(`the container name '${state.name}' is already in use${old?.pids ? ` (init pid ${old.pids.init.pid})` : ''}: choose another with --name, or nsx stop ${state.name}`, 125)
+      if (idOfName(store, n) === undefined) rmSync(nameLink(store, n), {force: true})
     }
-  } finally {
-    if (exists(work)) removeTree(work)
+  } catch {
+    // no names yet
+  }
+  return swept
+}
+
+function statSafe(p: string): number {
+  try {
+    return statSync(p).mtimeMs
+  } catch {
+    return 0
   }
 }
 
-export function findContainer(store: Store, name: string): Container | undefined {
-  const c = readContainer(containerDir(store, name))
-  return c && c.liveness !== 'dead' ? c : undefined
-}
-
-/** For messages: the names of live containers, or "none". */
+/** For messages: the names of running containers, or "none". */
 export function liveNames(store: Store): string {
   const names = listContainers(store)
-    .filter((c) => c.liveness === 'running')
-    .map((c) => c.state.name)
+    .filter((c) => c.status === 'running')
+    .map((c) => c.config.name)
   return names.length > 0 ? names.join(', ') : 'none'
 }

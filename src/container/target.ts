@@ -2,7 +2,7 @@ import {NsxError} from '../cli/errors.js'
 import type {Target} from '../proc/target.js'
 import {defaultStoreRoot, Store} from '../store/store.js'
 import {findByNameOrId} from './exec.js'
-import {Container, liveNames} from './state.js'
+import type {Container} from './state.js'
 import type {Limits} from './limits.js'
 
 /** A TargetResolver that resolves synchronously (inspection commands are synchronous). */
@@ -11,16 +11,16 @@ interface SyncResolver {
   resolve(spec: string): Target
 }
 
-/** A live container by name, else by a unique id prefix: exec's lookup (docker's rules). */
+/** A container by name, else by a unique id prefix: exec's lookup (docker's rules). */
 function lookUp(store: Store, spec: string): Container | undefined {
-  const c = findByNameOrId(store, spec)
-  return c !== undefined && c.liveness !== 'dead' ? c : undefined
+  return findByNameOrId(store, spec)
 }
 
 /**
  * `nsx enter NAME`, `nsx inspect NAME`: a running container's init (PID 1 inside), pinned by
- * pid and start time like any target. Claims a spec only when such a container exists, so a
- * command name after `nsx enter` is never mistaken for a container.
+ * pid and start time like any target. Claims a spec only when such a container exists (running
+ * or not: a stopped one is then refused by name), so a command name after `nsx enter` is never
+ * mistaken for a container.
  */
 export const containerResolver: SyncResolver = {
   claims(spec: string): boolean {
@@ -32,11 +32,10 @@ export const containerResolver: SyncResolver = {
     }
   },
   resolve(spec: string): Target {
-    const store = new Store(defaultStoreRoot())
-    const c = lookUp(store, spec)
-    if (!c) throw new NsxError(`no such container: ${spec} (running: ${liveNames(store)})`)
-    const name = c.state.name
-    if (!c.pids || c.liveness !== 'running') throw new NsxError(`container ${name} is ${c.liveness === 'starting' ? 'still starting' : 'stopping'}`)
+    const c = lookUp(new Store(defaultStoreRoot()), spec)
+    if (!c) throw new NsxError(`No such container: ${spec}`)
+    const name = c.config.name
+    if (!c.pids || c.status !== 'running') throw new NsxError(`container ${name} is ${c.status === 'starting' ? 'still starting' : `not running (${c.status})`}`)
     return {pid: c.pids.init.pid, startTime: c.pids.init.startTime, label: `container ${name}`}
   },
 }
@@ -47,7 +46,7 @@ export const containerResolver: SyncResolver = {
  */
 export function runningContainerInit(spec: string): number | undefined {
   const c = lookUp(new Store(defaultStoreRoot()), spec)
-  return c?.liveness === 'running' && c.pids ? c.pids.init.pid : undefined
+  return c?.status === 'running' && c.pids ? c.pids.init.pid : undefined
 }
 
 /** For nsx inspect NAME: the container named and the limits in force (its saved state); undefined for a pid. */
@@ -56,7 +55,8 @@ export function describeContainer(spec: string): {name: string; id: string; grou
   try {
     const c = lookUp(new Store(defaultStoreRoot()), spec)
     if (!c) return undefined
-    return {name: c.state.name, id: c.state.id, ...(c.state.group ? {group: c.state.group} : {}), limits: c.state.limits ?? {}}
+    const {devices: _devices, ...limits} = c.config.limits ?? {}
+    return {name: c.config.name, id: c.config.id, ...(c.config.group ? {group: c.config.group} : {}), limits}
   } catch {
     return undefined
   }

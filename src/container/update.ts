@@ -1,5 +1,4 @@
-import {readFileSync, renameSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {readFileSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import {CgroupLayout, readCgroupLayout} from '../cgroup/hierarchy.js'
 import type {Store} from '../store/store.js'
@@ -7,7 +6,7 @@ import {CgroupPlace, CgroupWrite, enableControllers, planLimitWrites, writeCgrou
 import {findByNameOrId} from './exec.js'
 import {Limits, parseCpuList, parseCpus, parseCpuset, parseMemory, parsePidsLimit} from './limits.js'
 import {parseResourceFlags, ResourceFlags} from './resources.js'
-import type {Container} from './state.js'
+import {type Container, writeConfig} from './state.js'
 
 /**
  * docker update: new limits for running containers, written at once to the cgroups the
@@ -128,25 +127,24 @@ function readLimit(dir: string): number | undefined {
   }
 }
 
+/** The new limits go into the container's saved config (its next start applies them too); its devices rules stay. */
 function saveLimits(c: Container, limits: Limits): void {
-  const state = {...c.state, limits}
-  const tmp = join(c.dir, `.state.json.${process.pid}`)
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', {mode: 0o600})
-  renameSync(tmp, join(c.dir, 'state.json'))
+  writeConfig(c.dir, {...c.config, limits: {...limits, ...(c.config.limits.devices ? {devices: c.config.limits.devices} : {})}})
 }
 
 /** One running container's limits changed; throws one line (exit 1) for a container that cannot be. */
 export function updateContainer(store: Store, spec: string, flags: LimitFlags, layout: CgroupLayout = readCgroupLayout()): UpdateResult {
   const c = findByNameOrId(store, spec)
-  if (!c || c.liveness === 'dead') return fail(`No such container: ${spec}`)
-  const name = c.state.name
-  if (c.liveness !== 'running') fail(`container ${name} is not running`)
-  if ((c.state.cgroups ?? []).length === 0) fail(`container ${name} has no cgroups of its own (rootless): its limits cannot be changed`)
-  const current = c.state.limits ?? {}
+  if (!c) return fail(`No such container: ${spec}`)
+  const name = c.config.name
+  if (c.status !== 'running') fail(`container ${name} is not running`)
+  const cgroups = c.run?.cgroups ?? []
+  if (cgroups.length === 0) fail(`container ${name} has no cgroups of its own (rootless): its limits cannot be changed`)
+  const {devices: _devices, ...current} = c.config.limits ?? {}
   const change = parseLimitFlags(flags, current)
   if (Object.keys(change).length === 0) fail('nothing to update: give at least one limit flag (see nsx update --help)')
   const {limits, write} = mergeLimits(current, change)
-  const {writes, enable} = planUpdate(name, placesOf(c.state.cgroups, layout), layout, write)
+  const {writes, enable} = planUpdate(name, placesOf(cgroups, layout), layout, write)
   try {
     enableControllers(enable)
     writeCgroupFiles(orderMemoryWrites(writes, readLimit))

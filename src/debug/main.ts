@@ -67,9 +67,9 @@ export async function prepareDebug(o: DebugOptions): Promise<{plan: Plan; target
     const [{Store}, {findByNameOrId}] = await Promise.all([import('../store/store.js'), import('../container/exec.js')])
     const c = findByNameOrId(Store.open(undefined, {create: false}), o.target)
     if (!c) throw new NsxError(`no such container: ${o.target} (nsx debug takes a container's name or id, or a PID)`, 125)
-    if (c.liveness !== 'running' || !c.pids) throw new NsxError(`container ${c.state.name} is not running`, 125)
+    if (c.status !== 'running' || !c.pids) throw new NsxError(`container ${c.config.name} is not running`, 125)
     ;({pid, startTime} = c.pids.init)
-    label = `container ${c.state.name}`
+    label = `container ${c.config.name}`
   }
   const {readNsLinks} = await import('../ns/links.js')
   const self = readNsLinks('/proc/self') ?? {}

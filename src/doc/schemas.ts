@@ -21,8 +21,8 @@ export const SCHEMAS: readonly SchemaEntry[] = [
   {file: 'nsx-inspect.v1.schema.json', type: 'InspectOutput', commands: ['inspect'], title: 'nsx inspect --json', description: 'One process\'s isolation: namespaces, pids, user-namespace maps, cgroups, capabilities, seccomp, and a verdict.'},
   {file: 'nsx-uidmap.v1.schema.json', type: 'UidmapOutput', commands: ['uidmap'], title: 'nsx uidmap --json', description: 'A process\'s user-namespace chain with its maps, and ids translated through them.'},
   {file: 'nsx-top.v1.schema.json', type: 'TopOutput', commands: ['top'], title: 'nsx top --json', description: 'One object per line per iteration: every cgroup\'s counters and rates over the interval.'},
-  {file: 'nsx-ps.v1.schema.json', type: 'PsOutput', commands: ['ps'], title: 'nsx ps --json', description: 'The running containers.'},
-  {file: 'nsx-stop.v1.schema.json', type: 'StopOutput', commands: ['stop'], title: 'nsx stop --json', description: 'Each container stopped, and whether it outlived the grace period.'},
+  {file: 'nsx-ps.v1.schema.json', type: 'PsOutput', commands: ['ps'], title: 'nsx ps --json', description: 'The containers: the running ones, or with -a all (created, running, restarting, exited), each with its state, status and exit code.'},
+  {file: 'nsx-stop.v1.schema.json', type: 'StopOutput', commands: ['stop'], title: 'nsx stop --json', description: 'Each container stopped, and whether it outlived the grace period (or was not running).'},
   {file: 'nsx-pause.v1.schema.json', type: 'PauseOutput', commands: ['pause', 'unpause'], title: 'nsx pause --json, nsx unpause --json', description: 'Each container paused or resumed, and the freezer used.'},
   {file: 'nsx-update.v1.schema.json', type: 'UpdateOutput', commands: ['update'], title: 'nsx update --json', description: 'Each container updated, with every limit in force after the change.'},
   {file: 'nsx-group.v1.schema.json', type: 'GroupLsOutput', commands: ['group ls'], title: 'nsx group ls --json', description: 'The named groups: their limits (absolute, and the share of the host given), cgroups, running containers and child groups.'},
@@ -37,5 +37,5 @@ export const SCHEMAS: readonly SchemaEntry[] = [
   {file: 'nsx-push.v1.schema.json', type: 'PushOutput', commands: ['push'], title: 'nsx push --json', description: 'The image pushed to a registry.'},
   {file: 'nsx-save.v1.schema.json', type: 'SaveOutput', commands: ['save'], title: 'nsx save --json', description: 'The archive written.'},
   {file: 'nsx-build.v1.schema.json', type: 'BuildOutput', commands: ['build'], title: 'nsx build --json', description: 'The image built.'},
-  {file: 'nsx-plan.v1.schema.json', type: 'PlanOutput', commands: ['enter --dry-run', 'unshare --dry-run', 'run --dry-run', 'exec --dry-run', 'debug --dry-run'], title: 'nsx enter|unshare|run|exec|debug --dry-run --json', description: 'The plan the native executor would run, step by step, with the privilege each step needs.'},
+  {file: 'nsx-plan.v1.schema.json', type: 'PlanOutput', commands: ['enter --dry-run', 'unshare --dry-run', 'run --dry-run', 'create --dry-run', 'exec --dry-run', 'debug --dry-run'], title: 'nsx enter|unshare|run|create|exec|debug --dry-run --json', description: 'The plan the native executor would run, step by step, with the privilege each step needs.'},
 ]

@@ -6,7 +6,7 @@ import {locateMemberships, readProcCgroup} from '../cgroup/membership.js'
 import type {Store} from '../store/store.js'
 import {applyCgroups, enableControllers, planCgroups, removeCgroups, writeCgroupFiles} from '../container/cgroups.js'
 import type {Limits} from '../container/limits.js'
-import {listContainers, sweepStale} from '../container/state.js'
+import {alive, idOfName, killIfSame, listContainers, readContainer, containerDir, sleep, sweepStale} from '../container/state.js'
 import {LimitFlags, mergeLimits, orderMemoryWrites, parseLimitFlags, placesOf, planUpdate} from '../container/update.js'
 import {Group, groupFile, groupsDir, NAME, readGroup} from '../container/group-record.js'
 
@@ -57,10 +57,10 @@ export function listGroups(store: Store): GroupView[] {
     return []
   }
   const groups = files.map((f) => readGroup(store, f.slice(0, -'.json'.length))).filter((g): g is Group => g !== undefined)
-  const live = listContainers(store).filter((c) => c.liveness !== 'dead')
+  const live = listContainers(store).filter((c) => c.status === 'running' || c.status === 'starting')
   return groups
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((g) => ({...g, containers: live.filter((c) => c.state.group === g.name).map((c) => c.state.name), children: groups.filter((x) => x.parent === g.name).map((x) => x.name)}))
+    .map((g) => ({...g, containers: live.filter((c) => c.config.group === g.name).map((c) => c.config.name), children: groups.filter((x) => x.parent === g.name).map((x) => x.name)}))
 }
 
 export function inspectGroup(store: Store, name: string): GroupView {
@@ -175,9 +175,8 @@ export async function removeGroup(store: Store, name: string, opts: {force?: boo
   if (g.containers.length > 0 && !opts.force) fail(`group ${name} has running containers (${g.containers.join(', ')}): stop them first, or use -f`)
   const stopped: string[] = []
   if (g.containers.length > 0) {
-    const {stopContainer} = await import('../container/stop.js')
     for (const c of g.containers) {
-      await stopContainer(store, c, 10)
+      await stopByName(store, c, 10)
       stopped.push(c)
     }
   }
@@ -190,4 +189,22 @@ export async function removeGroup(store: Store, name: string, opts: {force?: boo
   if (left.length > 0) fail(`group ${name}: cannot remove ${left.join(', ')}: it is busy (a process outside nsx's containers may be inside)`)
   rmSync(groupFile(store, name), {force: true})
   return {name, stopped}
+}
+
+/**
+ * Stop a group's container (SIGTERM through its supervisor, SIGKILL to its init after the grace
+ * period), waiting until its supervisor is gone. nsx stop's way, without its lock: the group is
+ * being removed, and the lifecycle verbs live a layer above this one.
+ */
+async function stopByName(store: Store, name: string, graceSeconds: number): Promise<void> {
+  const id = idOfName(store, name)
+  const c = id ? readContainer(containerDir(store, id)) : undefined
+  if (!c || c.status !== 'running' || !c.pids) return
+  const {supervisor, init} = c.pids
+  killIfSame(supervisor, 'SIGTERM')
+  for (const [deadline, onTimeout] of [[Date.now() + graceSeconds * 1000, () => killIfSame(init, 'SIGKILL')], [Date.now() + (graceSeconds + 10) * 1000, () => undefined]] as const) {
+    while (alive(supervisor) && Date.now() < deadline) await sleep(20)
+    if (!alive(supervisor)) return
+    onTimeout()
+  }
 }

@@ -14,6 +14,14 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: `after the container ends, remove the cgroup ${op.path}`, needs: '-'}
     case 'ctr-cleanup-path':
       return {action: `after the container ends, remove ${op.path}`, needs: '-'}
+    case 'ctr-log':
+      return {action: `log the container's stdout and stderr to ${op.path} (docker's json-file; rotated past ${op.maxSize} bytes, ${op.maxFiles} file(s) kept)`, needs: '-'}
+    case 'ctr-restart':
+      return {action: `restart the container when it ends (${op.policy}${op.maxRetries ? `, at most ${op.maxRetries} times` : ''}), with a back-off, unless ${op.stopFile} exists`, needs: '-'}
+    case 'ctr-attach-socket':
+      return {action: `listen on ${op.dir}/attach.sock for nsx attach: the container's output, its terminal's input and size`, needs: '-'}
+    case 'ctr-exit-file':
+      return {action: `when the command ends, record its exit code and the time in ${op.path} (the container is kept)`, needs: '-'}
     case 'ctr-ready-fd':
       return {action: `keep fd ${op.fd} open until the command is exec'd (tells the starter it runs)`, needs: '-'}
     case 'ctr-userns': {

@@ -63,6 +63,10 @@ export type Op =
   | {op: 'ctr-cleanup-path'; path: string}
   /** Detached start: an fd (a pipe to the starter) that closes when the command is exec'd. */
   | {op: 'ctr-ready-fd'; fd: number}
+  | {op: 'ctr-exit-file'; path: string}
+  | {op: 'ctr-attach-socket'; dir: string}
+  | {op: 'ctr-restart'; policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number; stopFile: string}
+  | {op: 'ctr-log'; path: string; maxSize: number; maxFiles: number}
   /** The init is cloned into new user and pid namespaces; the supervisor writes these maps (ContainerId HostId Count). */
   | {op: 'ctr-userns'; uidMap: IdMapping[]; gidMap: IdMapping[]; setgroups: 'allow' | 'deny'}
   /** --userns as root: the supervisor mounts the root in the init's mount namespace over layers idmapped to it (lowest first). */

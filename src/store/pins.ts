@@ -1,4 +1,4 @@
-import {readdirSync, rmSync} from 'node:fs'
+import {existsSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {readStat} from '../proc/process.js'
 import {Store} from './store.js'
@@ -21,15 +21,17 @@ export interface Pin {
   layers: string[]
   /** Image ids it was started from. */
   images: string[]
+  /** A kept container's directory: the pin lives while it does (the container is removed by nsx rm). */
+  dir?: string
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
 
-export function pinLayers(store: Store, id: string, pid: number, layers: string[], images: string[] = []): Pin {
+export function pinLayers(store: Store, id: string, pid: number, layers: string[], images: string[] = [], dir?: string): Pin {
   if (!ID_RE.test(id)) throw new Error(`bad container id for a pin: ${id}`)
   const stat = readStat(pid)
   if (!stat) throw new Error(`cannot pin layers for pid ${pid}: no such process`)
-  const pin: Pin = {id, pid, startTime: stat.starttime, layers, images}
+  const pin: Pin = {id, pid, startTime: stat.starttime, layers, images, ...(dir ? {dir} : {})}
   store.writeJsonAtomic(join(store.root, 'containers', `${id}.json`), pin)
   return pin
 }
@@ -40,6 +42,7 @@ export function unpin(store: Store, id: string): void {
 }
 
 export function isPinLive(pin: Pin): boolean {
+  if (pin.dir) return existsSync(join(pin.dir, 'config.json'))
   const stat = readStat(pin.pid)
   return stat !== undefined && stat.starttime === pin.startTime
 }

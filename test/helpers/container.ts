@@ -123,3 +123,29 @@ export function processesMentioning(s: string): number[] {
   }
   return out
 }
+
+/** The ids of the containers in store whose saved name is `name` (kept ones included). */
+export function containersNamed(store: string, name: string): string[] {
+  let ids: string[] = []
+  try {
+    ids = readdirSync(join(store, 'run'))
+  } catch {
+    return []
+  }
+  return ids.filter((id) => {
+    try {
+      return (JSON.parse(readFileSync(join(store, 'run', id, 'config.json'), 'utf8')) as {name: string}).name === name
+    } catch {
+      return false
+    }
+  })
+}
+
+/** Nothing of container NAME is left: directory, name link, layer pin, cgroups, host mounts. */
+export function assertContainerGone(f: Fixture, name: string, ids: string[] = containersNamed(f.store, name)): void {
+  assert.deepEqual(containersNamed(f.store, name), [], 'state directory left')
+  assert.ok(!existsSync(join(f.store, 'names', name)), 'name left')
+  for (const id of ids) assert.ok(!existsSync(join(f.store, 'containers', `${id}.json`)), 'layer pin left')
+  assert.deepEqual(cgroupsNamed(name), [], 'cgroups left')
+  assert.deepEqual(hostMountsMentioning(f.store), [], 'host mounts left')
+}

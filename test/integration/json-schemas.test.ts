@@ -78,8 +78,9 @@ test('the --json output of every command matches its schema', async (t) => {
   run(['rmi', `${reg.host}/schema/bb:1`])
   json('pull', [`${reg.host}/schema/bb:1`, '--json'])
 
-  for (const cmd of ['run', 'enter', 'unshare', 'exec', 'debug']) assert.ok(validators.has(cmd))
+  for (const cmd of ['run', 'create', 'enter', 'unshare', 'exec', 'debug']) assert.ok(validators.has(cmd))
   validate('run', JSON.parse(run(['run', '--dry-run', '--json', '--image', image, '--', 'true'])))
+  validate('create', JSON.parse(run(['create', '--dry-run', '--json', image, 'true'])))
   validate('unshare', JSON.parse(run(['unshare', '--dry-run', '--json', '--uts', 'true'])))
 
   run(['run', '-d', '--name', 'schema-web', '--image', image, '--', 'sleep', '1000'])

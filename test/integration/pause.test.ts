@@ -35,7 +35,7 @@ test("pause freezes every process of the container (CPU time stands still) until
   const f = fx!
   t.after(() => {
     f.nsx(['unpause', 'busy'])
-    f.nsx(['stop', '-t', '0', 'busy'])
+    f.nsx(['rm', '-f', 'busy'])
   })
   assert.equal(f.nsx(['run', '-d', '--name', 'busy', '--layer', f.base, '--', 'sh', '-c', 'while :; do :; done']).status, 0)
   const ps = JSON.parse(f.nsx(['ps', '--json']).stdout) as {name: string; pid: number; cgroups: string[]}[]
@@ -69,7 +69,8 @@ test("pause freezes every process of the container (CPU time stands still) until
   const stop = f.nsx(['stop', '-t', '5', 'busy'])
   assert.equal(stop.status, 0, stop.stderr)
   assert.equal(existsSync(dir), false, 'the freezer cgroup is left')
-  assertOneLineError(f.nsx(['pause', 'busy']), 1, /^nsx pause: No such container: busy$/)
+  // Kept after the stop (as docker keeps it): not running, so it cannot be paused.
+  assertOneLineError(f.nsx(['pause', 'busy']), 1, /^nsx pause: container busy is not running$/)
   assertOneLineError(f.nsx(['unpause', 'ghost']), 1, /^nsx unpause: No such container: ghost$/)
 })
 

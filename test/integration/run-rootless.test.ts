@@ -27,7 +27,7 @@ function userDir(f: Fixture): string {
 test('rootless: an ordinary user runs a container whose root is their own uid, in new namespaces, and nothing is left', (t) => {
   if (!needContainerTools(t) || !needCommand(t, 'setpriv', 'util-linux')) return
   const dir = userDir(fx!)
-  const r = asUser(dir, ['--name', 'rl', '--layer', join(dir, 'layer'), '--', 'sh', '-c', 'id -u; cat /proc/self/uid_map; hostname; out=$(ps -o pid,comm); echo "$out" | grep -c .; probe mount; echo w > /written && cat /written; cat /dev/null; echo ok'])
+  const r = asUser(dir, ['--rm', '--name', 'rl', '--layer', join(dir, 'layer'), '--', 'sh', '-c', 'id -u; cat /proc/self/uid_map; hostname; out=$(ps -o pid,comm); echo "$out" | grep -c .; probe mount; echo w > /written && cat /written; cat /dev/null; echo ok'])
   assert.equal(r.status, 0, r.stderr)
   const lines = r.stdout.trim().split('\n')
   assert.equal(lines[0], '0', 'root inside')
@@ -48,7 +48,7 @@ test('--userns as root: container root is host uid 100000; the layers, idmapped,
   const vol = mkdtempSync(join(tmpdir(), 'nsx-userns-vol-'))
   after(() => rmSync(vol, {recursive: true, force: true}))
   chownSync(vol, 100000, 100000)
-  const r = f.nsx(['run', '--userns', '0:100000:65536', '--layer', f.base, '-v', `${vol}:/vol`, '--', 'sh', '-c',
+  const r = f.nsx(['run', '--rm', '--userns', '0:100000:65536', '--layer', f.base, '-v', `${vol}:/vol`, '--', 'sh', '-c',
     'id -u; cat /proc/self/uid_map; stat -c "%u %g" /bin/busybox /etc/motd; echo changed > /etc/motd && cat /etc/motd; echo v > /vol/made; probe mount'])
   assert.equal(r.status, 0, r.stderr)
   const lines = r.stdout.trim().split('\n')

@@ -5,7 +5,7 @@ import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync
 import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {assertOneLineError, NSX_BIN, REPO, run} from '../helpers/env.js'
-import {cgroupsNamed, containerToolsPresent, Fixture, hostMountsMentioning, makeFixture, needContainerTools, processesMentioning} from '../helpers/container.js'
+import {assertContainerGone, cgroupsNamed, containerToolsPresent, Fixture, hostMountsMentioning, makeFixture, needContainerTools, processesMentioning} from '../helpers/container.js'
 import {waitFor} from '../helpers/processes.js'
 
 // Made once for the file (at load, so its removal hooks belong to the file, not to a test).
@@ -21,17 +21,12 @@ function runIn(args: string[], argv: string[], opts: {input?: string} = {}) {
   return f.nsx(['run', '--layer', f.base, ...args, '--', ...argv], opts)
 }
 
-function assertGone(f: Fixture, name: string) {
-  assert.deepEqual(readdirSync(join(f.store, 'run')).filter((n) => n === name), [], 'state directory left')
-  assert.deepEqual(cgroupsNamed(name), [], 'cgroups left')
-  assert.deepEqual(hostMountsMentioning(f.store), [], 'host mounts left')
-  assert.ok(!existsSync(join(f.store, 'containers', `${name}.json`)), 'layer pin left')
-}
+const assertGone = assertContainerGone
 
 test("the command's exit status is nsx run's; 127 not found, 126 not executable, one line each", (t) => {
   if (!needContainerTools(t)) return
   const f = fixture()
-  assert.equal(runIn(['--name', 'st1'], ['probe', 'exit', '7']).status, 7)
+  assert.equal(runIn(['--rm', '--name', 'st1'], ['probe', 'exit', '7']).status, 7)
   assertOneLineError(runIn([], ['nosuch-command']), 127, /^nsx run: failed to execute nosuch-command: No such file or directory$/)
   assertOneLineError(runIn([], ['/etc/motd']), 126, /^nsx run: failed to execute \/etc\/motd: Permission denied$/)
   assertGone(f, 'st1')
@@ -152,13 +147,13 @@ test("writes land in the container's upper directory; the layers stay unchanged;
   run('mknod', [join(upperLayer, 'etc', 'motd'), 'c', '0', '0']) // overlayfs whiteout: deletes the base's /etc/motd
   writeFileSync(join(upperLayer, 'etc', 'added'), 'added\n')
   const before = hashTree(f.base) + hashTree(upperLayer)
-  const c = spawn(process.execPath, [NSX_BIN, 'run', '--name', 'up1', '--layer', f.base, '--layer', upperLayer, '--', 'sh', '-c',
+  const c = spawn(process.execPath, [NSX_BIN, 'run', '--rm', '--name', 'up1', '--layer', f.base, '--layer', upperLayer, '--', 'sh', '-c',
     'cat /etc/motd 2>&1; cat /etc/added; echo new > /created; echo changed > /bin/probe-copy; rm /bin/ls; echo written; probe wait-signal'], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
   let out = ''
   c.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   const exited = new Promise<number | null>((r) => c.on('exit', (code) => r(code)))
   await waitFor(() => out.includes('ready'), 15000, 'the container to write')
-  const upper = join(f.store, 'run', 'up1', 'upper')
+  const upper = join(f.store, 'run', readlinkSync(join(f.store, 'names', 'up1')), 'upper')
   assert.equal(readFileSync(join(upper, 'created'), 'utf8'), 'new\n')
   assert.ok(readdirSync(join(upper, 'bin')).includes('ls'), 'the deletion is a whiteout in the upper directory')
   process.kill(c.pid!, 'SIGTERM')
@@ -202,7 +197,7 @@ test('nothing is left after nsx is killed with SIGKILL: the container dies, the 
   if (!needContainerTools(t)) return
   const f = fixture()
   const marker = `kill9-${process.pid}`
-  const c = spawn(process.execPath, [NSX_BIN, 'run', '--name', 'k9', '--layer', f.base, '--', 'sh', '-c', `echo up; exec probe wait-signal ${marker}`], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
+  const c = spawn(process.execPath, [NSX_BIN, 'run', '--rm', '--name', 'k9', '--layer', f.base, '--', 'sh', '-c', `echo up; exec probe wait-signal ${marker}`], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
   let out = ''
   c.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   const exited = new Promise<void>((res) => c.on('exit', () => res()))
@@ -220,6 +215,7 @@ test('nothing is left after nsx is killed with SIGKILL: the container dies, the 
 test('bad input: one line, exit 125, nothing created', (t) => {
   if (!needContainerTools(t)) return
   const f = fixture()
+  const before = existsSync(join(f.store, 'run')) ? readdirSync(join(f.store, 'run')) : []
   assertOneLineError(runIn(['--memory', 'lots'], ['true']), 125, /invalid --memory 'lots'/)
   assertOneLineError(runIn(['--cpus', '99999'], ['true']), 125, /invalid --cpus '99999': the range is 0.01 to \d+/)
   assertOneLineError(runIn(['--pids-limit', 'x'], ['true']), 125, /invalid --pids-limit 'x'/)
@@ -229,17 +225,18 @@ test('bad input: one line, exit 125, nothing created', (t) => {
   assertOneLineError(runIn(['-v', '/nonexistent-nsx:/x'], ['true']), 125, /\/nonexistent-nsx does not exist/)
   assertOneLineError(runIn(['--network', 'bridge'], ['true']), 125, /invalid --network 'bridge': expected none .* or host/)
   assertOneLineError(runIn(['--bogus'], ['true']), 125, /unrecognized option '--bogus'/)
-  assertOneLineError(f.nsx(['run', '--', 'true']), 125, /nothing to run: give --image/)
+  assertOneLineError(f.nsx(['run']), 125, /nothing to run: give an IMAGE/)
+  assertOneLineError(f.nsx(['run', '--', 'true']), 125, /no such image: true/)
   assertOneLineError(f.nsx(['run', '--layer', join(f.dir, 'missing'), '--', 'true']), 125, /no such layer/)
   assertOneLineError(runIn([], []), 125, /no command/)
-  assert.deepEqual(readdirSync(join(f.store, 'run')), [])
+  assert.deepEqual(readdirSync(join(f.store, 'run')), before)
   assert.deepEqual(hostMountsMentioning(f.store), [])
 })
 
 test('a name in use is refused while that container runs', async (t) => {
   if (!needContainerTools(t)) return
   const f = fixture()
-  const c = spawn(process.execPath, [NSX_BIN, 'run', '--name', 'dup', '--layer', f.base, '--', 'sh', '-c', 'echo up; exec probe wait-signal'], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
+  const c = spawn(process.execPath, [NSX_BIN, 'run', '--rm', '--name', 'dup', '--layer', f.base, '--', 'sh', '-c', 'echo up; exec probe wait-signal'], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
   let out = ''
   c.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   const exited = new Promise<void>((res) => c.on('exit', () => res()))
@@ -249,7 +246,7 @@ test('a name in use is refused while that container runs', async (t) => {
   })
   await waitFor(() => out.includes('up') || c.exitCode !== null, 15000, 'the container')
   assert.equal(c.exitCode, null, 'the container did not start')
-  assertOneLineError(runIn(['--name', 'dup'], ['true']), 125, /the container name 'dup' is already in use/)
+  assertOneLineError(runIn(['--name', 'dup'], ['true']), 125, /the container name "dup" is already in use by container [0-9a-f]{12}: remove or rename that container/)
   process.kill(c.pid!, 'SIGTERM')
   await exited
   assertGone(f, 'dup')
@@ -283,6 +280,7 @@ test('escapes: a symlinked volume target stays inside the root; /proc/1/exe is a
 test('--dry-run prints the plan and creates nothing', (t) => {
   if (!needContainerTools(t)) return
   const f = fixture()
+  const before = existsSync(join(f.store, 'run')) ? readdirSync(join(f.store, 'run')) : []
   const r = runIn(['--dry-run', '--name', 'dry'], ['true'])
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /^nsx run: \d+ operations/)
@@ -290,6 +288,7 @@ test('--dry-run prints the plan and creates nothing', (t) => {
   const j = JSON.parse(runIn(['--dry-run', '--json', '--name', 'dry'], ['true']).stdout)
   assert.equal(j.command, 'nsx run')
   assert.equal(j.spec.name, 'dry')
-  assert.deepEqual(readdirSync(join(f.store, 'run')), [])
+  assert.deepEqual(readdirSync(join(f.store, 'run')), before)
+  assert.ok(!existsSync(join(f.store, 'names', 'dry')))
   assert.deepEqual(cgroupsNamed('dry'), [])
 })

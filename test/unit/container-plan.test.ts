@@ -78,7 +78,7 @@ test("every container op has the arity the executor's op table declares, and a -
       return [name, Number(arity)] as const
     }),
   )
-  const plan = buildRunPlan(spec, ['/l'], paths, cgroups, {readyFd: 3})
+  const plan = buildRunPlan(spec, ['/l'], paths, cgroups, {readyFd: 3, keep: true, log: {path: '/c/container.log', maxSize: 1024, maxFiles: 2}, attach: true})
   for (const op of plan.ops) assert.equal(table.get(op.op), opArity(op), `arity of ${op.op}`)
   for (const d of describePlan(plan, encodeOp)) assert.ok(d.action.length > 0, d.op)
 })

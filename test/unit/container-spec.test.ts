@@ -81,7 +81,12 @@ test('options parse like docker run: clustered short flags, repeatable ones, the
   const o = parseRunArgs(['-it', '--layer', 'a', '--layer=b', '-e', 'A=1', '-eB=2', '-v', '/x:/y', '-m', '64m', '--name', 'n', 'sh', '-c', 'echo -e'])
   assert.deepEqual([o.interactive, o.tty, o.layers, o.env, o.volumes, o.memory, o.name, o.command], [true, true, ['a', 'b'], ['A=1', 'B=2'], ['/x:/y'], '64m', 'n', ['sh', '-c', 'echo -e']])
   assert.throws(() => parseRunArgs(['--name', 'a', '--name', 'b']), /option --name may be given only once/)
-  assert.throws(() => parseRunArgs(['-d', '-t', 'sh']), /-t with -d/)
+  // -d with -t: the supervisor holds the terminal for nsx attach.
+  assert.deepEqual(((d) => [d.detach, d.tty, d.image, d.command])(parseRunArgs(['-d', '-t', 'busybox', 'sh'])), [true, true, 'busybox', ['sh']])
+  // docker's form: the first word is the image unless --image or --layer gives one.
+  assert.deepEqual(((d) => [d.image, d.command])(parseRunArgs(['--image', 'bb', 'sh', '-c', 'x'])), ['bb', ['sh', '-c', 'x']])
+  assert.deepEqual(((d) => [d.image, d.rm, d.restart, d.logOpts])(parseRunArgs(['--rm', '--restart', 'no', '--log-opt', 'max-size=1m', 'bb'])), ['bb', true, 'no', ['max-size=1m']])
+  assert.throws(() => parseRunArgs(['--rm', '--restart', 'always', 'bb']), /conflicting options: --restart and --rm/)
   assert.throws(() => parseRunArgs(['--json', 'sh']), /--json only goes with --dry-run/)
   assert.throws(() => parseRunArgs(['--network', 'bridge']), /expected none .* or host/)
 })

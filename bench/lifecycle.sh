@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The container lifecycle against runc and crun, in one hyperfine run per verb:
+#   start: a stopped container runs /bin/true to its end again. nsx start -a (on its kept
+#          upper directory) against runc run and crun run of the same root (they have no
+#          start of a stopped container: create + start + wait + delete is their equivalent),
+#          and node -e 0 (Node's own start, which every nsx command pays).
+#   stop:  a running container whose shell traps TERM (and exits at once) is stopped. nsx stop
+#          against runc/crun kill TERM + waiting until the container's process is gone +
+#          delete; and, as the floor, the same container's own exit under a plain kill -TERM
+#          of its process (no runtime involved). Target: nsx stop under 50 ms beyond it.
+# Each stop run is prepared by starting the container (hyperfine --prepare), not timed.
+# crun refuses hybrid cgroup hosts: each crun call runs in a private mount namespace whose
+# /sys/fs/cgroup is the cgroup2 tree alone, with its cgroup manager disabled (as in run.sh).
+# Needs root, hyperfine, runc, crun, busybox (Debian packages of the same names).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+RUNS=${RUNS:-20}
+bench_init lifecycle.sh dist/src/lifecycle/start.js runc runc crun crun busybox busybox-static
+repo=$PWD
+export NSX_ROOT="$tmp/store"
+finish() {
+  for n in nsx-b-stop nsx-b-true nsx-b-own; do $NSX rm -f $n >/dev/null 2>&1 || true; done
+  runc delete -f nsx-b-runc >/dev/null 2>&1 || true
+  "$tmp/crun" delete -f nsx-b-crun >/dev/null 2>&1 || true
+  $NSX gc >/dev/null 2>&1 || true
+  bench_cleanup
+}
+trap finish EXIT
+
+mkdir -p "$tmp/root/bin" "$tmp/root/etc" "$tmp/root/dev" "$tmp/root/proc" "$tmp/root/sys" "$tmp/root/tmp"
+cp "$(command -v busybox)" "$tmp/root/bin/busybox"
+for a in sh true sleep; do ln -s busybox "$tmp/root/bin/$a"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$tmp/root/etc/passwd"
+# The cooperative container: TERM ends it at once (the wait, unlike sleep, is interrupted by the trap).
+TRAP='trap "exit 0" TERM; while :; do sleep 1 & wait $!; done'
+
+printf '%s\n' '#!/bin/sh' \
+  'exec unshare -m sh -c '"'"'mount -t cgroup2 none /sys/fs/cgroup && exec crun --cgroup-manager=disabled "$@"'"'"' crun "$@"' > "$tmp/crun"
+chmod +x "$tmp/crun"
+
+bundle() { # bundle DIR ARGS_JSON
+  mkdir -p "$1"
+  (cd "$1" && runc spec)
+  node -e '
+const f = process.argv[1], c = JSON.parse(require("fs").readFileSync(f))
+c.process.terminal = false
+c.process.args = JSON.parse(process.argv[2])
+delete c.process.rlimits
+c.root.readonly = false
+c.root.path = process.argv[3]
+require("fs").writeFileSync(f, JSON.stringify(c))' "$1/config.json" "$2" "$tmp/root"
+}
+bundle "$tmp/true" '["/bin/true"]'
+bundle "$tmp/trap" "$(node -e 'console.log(JSON.stringify(["/bin/sh", "-c", process.argv[1]]))' "$TRAP")"
+
+$NSX create --name nsx-b-true --layer "$tmp/root" -- /bin/true >/dev/null
+$NSX start -a nsx-b-true
+$NSX create --name nsx-b-stop --layer "$tmp/root" -- /bin/sh -c "$TRAP" >/dev/null
+
+echo "== start of a stopped container (its command: /bin/true, waited for) =="
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/start.json" \
+  "node $repo/bin/nsx start -a nsx-b-true" \
+  "runc run -b $tmp/true nsx-b-runc" \
+  "$tmp/crun run -b $tmp/true nsx-b-crun" \
+  "node -e 0"
+
+# The peers' stop: kill TERM, wait for the container's process to go, delete.
+cat > "$tmp/peer-stop.sh" <<'EOF'
+#!/usr/bin/env bash
+rt=$1 id=$2
+pid=$($rt state "$id" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+$rt kill "$id" TERM
+while [ -e /proc/$pid ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do :; done
+$rt delete -f "$id" >/dev/null
+EOF
+cat > "$tmp/peer-start.sh" <<'EOF'
+#!/usr/bin/env bash
+rt=$1 id=$2 b=$3
+$rt delete -f "$id" >/dev/null 2>&1 || true
+$rt run -d -b "$b" "$id" </dev/null >/dev/null 2>&1
+EOF
+# The floor: the container's own exit after a TERM to its shell (no runtime involved).
+cat > "$tmp/own-exit.sh" <<'EOF'
+#!/usr/bin/env bash
+pid=$(cat "$1")
+kill -TERM "$pid"
+while [ -e /proc/$pid ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do :; done
+EOF
+cat > "$tmp/own-start.sh" <<EOF
+#!/usr/bin/env bash
+$NSX rm -f nsx-b-own >/dev/null 2>&1 || true
+$NSX run -d --name nsx-b-own --layer "$tmp/root" -- /bin/sh -c '$TRAP' >/dev/null
+init=\$($NSX ps --filter name=nsx-b-own --format '{{.Pid}}')
+cat /proc/\$init/task/\$init/children | tr -d ' \n' > "$tmp/own.pid"
+EOF
+
+echo "== stop of a container that traps TERM =="
+hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$tmp/stop.json" \
+  --prepare "node $repo/bin/nsx start nsx-b-stop" "node $repo/bin/nsx stop nsx-b-stop" \
+  --prepare "bash $tmp/peer-start.sh runc nsx-b-runc $tmp/trap" "bash $tmp/peer-stop.sh runc nsx-b-runc" \
+  --prepare "bash $tmp/peer-start.sh $tmp/crun nsx-b-crun $tmp/trap" "bash $tmp/peer-stop.sh $tmp/crun nsx-b-crun" \
+  --prepare "bash $tmp/own-start.sh" "bash $tmp/own-exit.sh $tmp/own.pid"
+
+ms() { node -e 'console.log((Number(process.argv[1]) * 1000).toFixed(1))' "$1"; }
+ratio() { node -e 'console.log((Number(process.argv[1]) / Number(process.argv[2])).toFixed(2))' "$1" "$2"; }
+diffms() { node -e 'console.log(((Number(process.argv[1]) - Number(process.argv[2])) * 1000).toFixed(1))' "$1" "$2"; }
+s_nsx=$(mean start 0); s_runc=$(mean start 1); s_crun=$(mean start 2); s_node=$(mean start 3)
+t_nsx=$(mean stop 0); t_runc=$(mean stop 1); t_crun=$(mean stop 2); t_own=$(mean stop 3)
+echo
+echo "start -a: nsx $(ms "$s_nsx") ms, runc run $(ms "$s_runc") ms ($(ratio "$s_nsx" "$s_runc")x), crun run $(ms "$s_crun") ms ($(ratio "$s_nsx" "$s_crun")x); node -e 0 $(ms "$s_node") ms, nsx beyond it $(diffms "$s_nsx" "$s_node") ms"
+echo "stop:     nsx $(ms "$t_nsx") ms, runc kill+wait+delete $(ms "$t_runc") ms ($(ratio "$t_nsx" "$t_runc")x), crun $(ms "$t_crun") ms ($(ratio "$t_nsx" "$t_crun")x)"
+echo "          the container's own exit after TERM: $(ms "$t_own") ms; nsx stop beyond it: $(diffms "$t_nsx" "$t_own") ms, beyond it and Node's start: $(diffms "$t_nsx" "$(node -e "console.log(Number(process.argv[1]) + Number(process.argv[2]))" "$t_own" "$s_node")") ms (target < 50 ms)"

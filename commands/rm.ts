@@ -1,0 +1,32 @@
+import {Args, Flags} from '@oclif/core'
+import {eachRef} from '../src/cli/each-ref.js'
+import {NsxCommand} from '../src/cli/command.js'
+import {removeContainerVerb} from '../src/lifecycle/remove.js'
+import {Store} from '../src/store/store.js'
+
+export default class Rm extends NsxCommand {
+  static override summary = 'Remove containers: upper directory, log, cgroups, name and layer pins'
+  static override description = `Removes everything a container has: its directory in the store (upper directory, configuration, log), its cgroups, its name and its pin on the image's layers (which nsx gc may then free). A running container is refused unless -f, which kills it first. Prints each reference given.`
+
+  static override strict = false
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> web', description: 'Remove a stopped container.'},
+    {command: '<%= config.bin %> <%= command.id %> -f web', description: 'Kill and remove a running one.'},
+  ]
+
+  static override args = {
+    container: Args.string({description: 'Container names or id prefixes', required: true}),
+  }
+
+  static override flags = {
+    force: Flags.boolean({char: 'f', description: 'Kill a running container first (SIGKILL)'}),
+    volumes: Flags.boolean({char: 'v', description: 'Remove anonymous volumes too (nsx makes none: accepted for docker compatibility)'}),
+  }
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Rm)
+    const store = Store.open(undefined, {create: false})
+    await eachRef('nsx rm', argv as string[], (ref) => removeContainerVerb(store, ref, {force: flags.force}), (ref) => process.stdout.write(`${ref}\n`))
+  }
+}

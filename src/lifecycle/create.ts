@@ -1,0 +1,172 @@
+import {randomBytes} from 'node:crypto'
+import {chownSync, mkdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {NsxError} from '../cli/errors.js'
+import type {IdMapping} from '../plan/ops.js'
+import {pinLayers} from '../store/pins.js'
+import {Store} from '../store/store.js'
+import type {Limits} from '../container/limits.js'
+import {anyResourceFlag, parseResourceFlags} from '../container/resources.js'
+import type {RunOptions} from '../container/options.js'
+import type {UsernsSpec} from '../container/spec.js'
+import {ContainerConfig, createContainerDir, DEFAULT_LOG, idOfName, LogConfig, parseRestart, sweepStale} from '../container/state.js'
+
+/** What `nsx create` (and the first half of `nsx run`) made. */
+export interface Created {
+  store: Store
+  config: ContainerConfig
+  dir: string
+}
+
+/**
+ * Everything about a new container that can be decided without touching the store:
+ * flags validated, limits parsed, user namespace chosen. Shared by create and --dry-run.
+ */
+async function validate(o: RunOptions): Promise<{limits: Limits; userns?: UsernsSpec; lastCap: number}> {
+  const spec = await import('../container/spec.js')
+  const limits = await import('../container/limits.js')
+  if (o.layers.length === 0 && o.image === undefined) throw new NsxError('nothing to run: give an IMAGE (a stored image, or PATH[:TAG] of an OCI layout or docker archive), --image, or --layer DIR|TAR', 125)
+  const euid = process.geteuid?.() ?? 0
+  let userns: UsernsSpec | undefined
+  if (euid !== 0) {
+    // An ordinary user: container root is the user's own uid and gid, nothing else is mapped.
+    if (o.userns !== undefined) throw new NsxError('--userns needs root (rootless, container root is your own uid, and only it is mapped)', 125)
+    if (o.memory ?? o.cpus ?? o.pidsLimit ?? o.cpusetCpus ?? o.cgroupParent ?? o.group ?? (anyResourceFlag(o.resources ?? {}) || undefined)) throw new NsxError('limits need root: a rootless container gets no cgroup of its own', 125)
+    const gid = process.getegid?.() ?? 0
+    userns = {uidMap: [{inside: 0, outside: euid, count: 1}], gidMap: [{inside: 0, outside: gid, count: 1}], setgroups: 'deny', rootless: true}
+  } else if (o.userns !== undefined) {
+    const map = spec.parseUserns(o.userns)
+    userns = {uidMap: map, gidMap: map, setgroups: 'allow', rootless: false}
+  }
+  const lim: Limits = {}
+  const cpuOnline = readFileSync('/sys/devices/system/cpu/online', 'utf8')
+  if (o.memory !== undefined) lim.memory = limits.parseMemory(o.memory)
+  if (o.cpus !== undefined) lim.cpus = limits.parseCpus(o.cpus, limits.parseCpuList(cpuOnline, 'online CPU list').size)
+  if (o.pidsLimit !== undefined) lim.pids = limits.parsePidsLimit(o.pidsLimit)
+  if (o.cpusetCpus !== undefined) lim.cpusetCpus = limits.parseCpuset(o.cpusetCpus, cpuOnline)
+  Object.assign(lim, parseResourceFlags(o.resources ?? {}, {memory: lim.memory, cpus: lim.cpus}))
+  if (o.name !== undefined) spec.checkName(o.name)
+  if (o.hostname !== undefined) spec.checkHostname(o.hostname)
+  for (const v of o.volumes) spec.parseVolume(v)
+  const etc = await import('../container/etc-files.js')
+  o.addHosts?.forEach(etc.parseAddHost)
+  o.dns?.forEach(etc.parseDnsServer)
+  o.dnsSearch?.forEach(etc.parseDnsSearch)
+  o.dnsOptions?.forEach(etc.parseDnsOption)
+  const {readLastCap} = await import('../proc/capabilities.js')
+  const lastCap = readLastCap()
+  const security = await import('../security/spec.js')
+  const sec = security.buildSecuritySpec(o, spec.resolveCaps(o, lastCap))
+  if (sec.devices.length > 0 && userns) throw new NsxError('--device needs root without --userns (a user namespace cannot make device nodes)', 125)
+  const profileOpt = (o.securityOpt ?? []).find((x) => /^seccomp[=:]/.test(x))
+  if (sec.seccomp && profileOpt) {
+    const {checkSeccomp} = await import('../security/seccomp.js')
+    checkSeccomp(sec.seccomp, profileOpt.slice('seccomp='.length))
+  }
+  const {v1DeviceWrites} = await import('../security/devices.js')
+  lim.devices = v1DeviceWrites(sec.deviceRules)
+  return {limits: lim, userns, lastCap}
+}
+
+/**
+ * `nsx create` (docker create): the root's layers prepared and pinned, the container's
+ * directory and name taken, nothing started. With `dryRun` nothing is written: the config
+ * is returned for the plan to be printed. `undo` collects what to take back if a later
+ * step of the caller fails.
+ */
+export async function createContainer(given: RunOptions, opts: {dryRun?: boolean; undo?: Array<() => void>} = {}): Promise<Created> {
+  const undo = opts.undo ?? []
+  let o = given
+  const {limits, userns, lastCap} = await validate(o)
+  const log = parseLogOpts(o.logOpts)
+  const restart = given.restart !== undefined ? parseRestart(given.restart) : undefined
+  const [{prepareRootfs}, spec] = await Promise.all([import('../store/import.js'), import('../container/spec.js')])
+  const store = Store.open()
+  store.lock('shared')
+  try {
+    sweepStale(store)
+    // An image the store lacks is pulled (docker run's rule); the registry client loads only then.
+    if (o.group !== undefined) {
+      if (o.cgroupParent !== undefined) throw new NsxError('--group and --cgroup-parent both place the container: give one', 125)
+      const {readGroup} = await import('../container/group-record.js')
+      if (!readGroup(store, o.group)) throw new NsxError(`no such group: ${o.group} (see nsx group ls; nsx group create ${o.group} makes it)`, 125)
+    }
+    const rootfs = await prepareRootfs(store, {
+      image: o.image,
+      layers: o.layers,
+      resolveImage: async (st, ref) => (await import('../registry/ensure.js')).ensureImage(st, ref),
+    })
+    for (const d of rootfs.lowerDirs) if (/[:,\\]/.test(d)) throw new NsxError(`layer path ${d} holds ':' ',' or '\\', which overlayfs options cannot carry`, 125)
+    const id = randomBytes(32).toString('hex')
+    const {freshName} = await import('../container/names.js')
+    const generated = o.name === undefined
+    let name = o.name ?? freshName((n) => idOfName(store, n) !== undefined)
+    // docker's default hostname is the short id; a name given with --name stays nsx's default for it.
+    if (generated && o.hostname === undefined) o = {...o, hostname: id.slice(0, 12)}
+    const config: ContainerConfig = {
+      version: 2,
+      id,
+      name,
+      created: new Date().toISOString(),
+      image: o.image,
+      imageIds: rootfs.image ? [rootfs.image.id] : [],
+      layers: rootfs.layers,
+      lowerDirs: rootfs.lowerDirs,
+      spec: spec.buildSpec(o, rootfs.lowerDirs, rootfs.image?.defaults, name, lastCap, userns),
+      limits,
+      cgroupParent: o.cgroupParent,
+      autoRemove: o.rm,
+      stopTimeout: o.stopTimeout,
+      ...(o.group !== undefined ? {group: o.group} : {}),
+      log,
+      ...(restart && restart.policy !== 'no' ? {restart} : {}),
+    }
+    if (opts.dryRun) return {store, config, dir: join(store.root, 'run', id)}
+    const {encodeEnv} = await import('../container/plan.js')
+    const etc = await import('../container/etc-files.js')
+    let dir: string
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // The container's /etc/hosts, hostname and resolv.conf are files of its directory, bound into it.
+        dir = createContainerDir(store, config, encodeEnv(config.spec.env), etc.etcFiles(config.spec.etc, {resolvConf: etc.hostResolvConf(), hosts: etc.hostHosts()}))
+        break
+      } catch (err) {
+        // Two creates picked the same generated name at once: pick another.
+        if (!generated || attempt > 5 || !(err instanceof NsxError)) throw err
+        name = freshName((n) => idOfName(store, n) !== undefined)
+        config.name = name
+        config.spec = {...config.spec, name}
+      }
+    }
+    undo.push(() => store.retire(dir))
+    if (userns && !userns.rootless) {
+      // Mount points of the idmapped layers; the upper and work directories belong to container root.
+      for (let i = 0; i < rootfs.lowerDirs.length; i++) mkdirSync(join(dir, 'lower', String(i)), {recursive: true})
+      const host = (m: IdMapping[]) => m.find((x) => x.inside === 0)!.outside
+      for (const d of ['upper', 'work', ...Object.keys(etc.ETC_TARGETS)]) chownSync(join(dir, d), host(userns.uidMap), host(userns.gidMap))
+    }
+    // The pin keeps gc and rmi away from the layers for as long as the directory exists.
+    pinLayers(store, id, process.pid, rootfs.layers, config.imageIds, dir)
+    return {store, config, dir}
+  } finally {
+    store.unlock()
+  }
+}
+
+/** --log-opt max-size=SIZE (b k m g, docker's units) and max-file=N over the defaults. */
+export function parseLogOpts(opts: readonly string[]): LogConfig {
+  const out = {...DEFAULT_LOG}
+  for (const o of opts) {
+    const [key, value = ''] = o.split(/=(.*)/s)
+    if (key === 'max-size') {
+      const m = /^(\d+)([kmg]?)$/i.exec(value)
+      if (!m) throw new NsxError(`invalid --log-opt max-size '${value}': expected a size such as 10m (k, m, g)`, 125)
+      out.maxSize = Number(m[1]) * ({'': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3} as Record<string, number>)[m[2].toLowerCase()]
+      if (out.maxSize < 1024) throw new NsxError(`invalid --log-opt max-size '${value}': at least 1k`, 125)
+    } else if (key === 'max-file') {
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100) throw new NsxError(`invalid --log-opt max-file '${value}': a number from 1 to 100`, 125)
+      out.maxFiles = Number(value)
+    } else throw new NsxError(`unknown --log-opt '${key}': nsx's json-file log takes max-size and max-file`, 125)
+  }
+  return out
+}

@@ -1,0 +1,135 @@
+import type {Store} from '../store/store.js'
+import {cpuQuotaUs} from '../container/limits.js'
+import {Container, isRestarting, resolveContainer} from '../container/state.js'
+
+/** docker's zero time, for a start or end that has not happened. */
+const ZERO_TIME = '0001-01-01T00:00:00Z'
+
+/**
+ * docker inspect of a container: the Engine API's ContainerInspect shape (the fields nsx
+ * has), plus an Nsx section with the supervisor, the cgroups and the store directory.
+ */
+export interface ContainerInspect {
+  Id: string
+  Created: string
+  Path: string
+  Args: string[]
+  State: {
+    Status: 'created' | 'running' | 'paused' | 'exited'
+    Running: boolean
+    Paused: boolean
+    Restarting: boolean
+    OOMKilled: boolean
+    Dead: boolean
+    Pid: number
+    ExitCode: number
+    Error: string
+    StartedAt: string
+    FinishedAt: string
+  }
+  Image: string
+  Name: string
+  RestartCount: number
+  Driver: string
+  HostConfig: {
+    RestartPolicy: {Name: string; MaximumRetryCount: number}
+    Binds: string[]
+    NetworkMode: string
+    AutoRemove: boolean
+    Privileged: boolean
+    CapAdd: null
+    CapDrop: null
+    CgroupParent: string
+    Memory: number
+    NanoCpus: number
+    CpuQuota: number
+    CpuPeriod: number
+    CpusetCpus: string
+    PidsLimit: number | null
+  }
+  Mounts: {Type: 'bind'; Source: string; Destination: string; Mode: string; RW: boolean; Propagation: string}[]
+  Config: {
+    Hostname: string
+    User: string
+    Tty: boolean
+    OpenStdin: boolean
+    Env: string[]
+    Cmd: string[]
+    Image: string
+    WorkingDir: string
+  }
+  GraphDriver: {Name: 'overlay'; Data: {LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string}}
+  Nsx: {SupervisorPid: number; Cgroups: string[]; Dir: string; Capabilities: number[]}
+}
+
+export async function inspectOne(c: Container): Promise<ContainerInspect> {
+  const s = c.config.spec
+  const running = c.status === 'running' || c.status === 'starting'
+  let paused = false
+  if (running) {
+    const {isPaused} = await import('../container/pause.js')
+    paused = await isPaused(c).catch(() => false)
+  }
+  const status = paused ? 'paused' : running ? 'running' : c.status === 'created' ? 'created' : 'exited'
+  const lim = c.config.limits
+  return {
+    Id: c.config.id,
+    Created: c.config.created,
+    Path: s.argv[0] ?? '',
+    Args: s.argv.slice(1),
+    State: {
+      Status: status,
+      Running: running,
+      Paused: paused,
+      Restarting: isRestarting(c),
+      OOMKilled: c.exit?.oomKilled ?? false,
+      Dead: false,
+      Pid: running && c.pids ? c.pids.init.pid : 0,
+      ExitCode: c.status === 'exited' ? (c.exitCode ?? 0) : 0,
+      Error: c.status === 'exited' ? (c.error ?? '') : '',
+      StartedAt: c.run?.startedAt ?? ZERO_TIME,
+      FinishedAt: c.status === 'exited' ? (c.exit?.finishedAt ?? ZERO_TIME) : ZERO_TIME,
+    },
+    Image: c.config.imageIds[0] ?? '',
+    Name: `/${c.config.name}`,
+    RestartCount: c.exit?.restarts ?? 0,
+    Driver: 'overlay',
+    HostConfig: {
+      RestartPolicy: {Name: c.config.restart?.policy ?? 'no', MaximumRetryCount: c.config.restart?.maxRetries ?? 0},
+      Binds: s.volumes.map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
+      NetworkMode: s.network,
+      AutoRemove: c.config.autoRemove,
+      Privileged: s.privileged,
+      CapAdd: null,
+      CapDrop: null,
+      CgroupParent: c.config.cgroupParent ?? '',
+      Memory: lim.memory ?? 0,
+      NanoCpus: lim.cpus !== undefined ? Math.round(lim.cpus * 1e9) : 0,
+      CpuQuota: lim.cpus !== undefined ? cpuQuotaUs(lim.cpus) : 0,
+      CpuPeriod: lim.cpus !== undefined ? 100000 : 0,
+      CpusetCpus: lim.cpusetCpus ?? '',
+      PidsLimit: lim.pids ?? null,
+    },
+    Mounts: s.volumes.map((v) => ({Type: 'bind' as const, Source: v.source, Destination: v.target, Mode: v.readOnly ? 'ro' : '', RW: !v.readOnly, Propagation: 'rprivate'})),
+    Config: {
+      Hostname: s.hostname,
+      User: s.uid === 0 && s.gid === 0 ? '' : `${s.uid}:${s.gid}`,
+      Tty: s.tty,
+      OpenStdin: s.interactive,
+      Env: s.env,
+      Cmd: s.argv,
+      Image: c.config.image ?? '',
+      WorkingDir: s.workdir,
+    },
+    GraphDriver: {
+      Name: 'overlay',
+      Data: {LowerDir: [...c.config.lowerDirs].reverse().join(':'), UpperDir: `${c.dir}/upper`, WorkDir: `${c.dir}/work`, MergedDir: `${c.dir}/rootfs`},
+    },
+    Nsx: {SupervisorPid: running && c.pids ? c.pids.supervisor.pid : 0, Cgroups: running ? (c.run?.cgroups ?? []) : [], Dir: c.dir, Capabilities: s.caps},
+  }
+}
+
+/** docker inspect CONTAINER: the container a name or id prefix names (errors as resolveContainer's). */
+export async function inspectContainer(store: Store, ref: string): Promise<ContainerInspect> {
+  return inspectOne(resolveContainer(store, ref))
+}

@@ -1,0 +1,48 @@
+import {NsxError} from '../cli/errors.js'
+import type {Store} from '../store/store.js'
+import {alive, killIfSame, listContainers, lockContainer, readContainer, removeContainer, requestStop, sleep, withContainer} from '../container/state.js'
+import {thawIfPaused, waitSupervisorGone} from './stop.js'
+
+/**
+ * docker rm [-f]: everything of the container goes (upper directory, log, cgroups, name,
+ * layer pin). A running one is refused unless forced; forced, its init is SIGKILLed first and
+ * its supervisor's end awaited. -v (anonymous volumes) has nothing to do: nsx makes none.
+ */
+export async function removeContainerVerb(store: Store, ref: string, opts: {force?: boolean} = {}): Promise<{name: string; id: string}> {
+  return withContainer(store, ref, async (c) => {
+    if (c.status === 'running' || c.status === 'starting') {
+      if (!opts.force) throw new NsxError(`cannot remove container ${ref}: container is running: stop the container before removing or force remove (-f)`, 1)
+      if (c.status === 'starting') await waitSupervisorGone(c, 10000)
+      const now = readContainer(c.dir) ?? c
+      requestStop(c.dir)
+      if (now.pids) killIfSame(now.pids.init, 'SIGKILL')
+      await thawIfPaused(now)
+      if (!(await waitSupervisorGone(now, 10000))) throw new NsxError(`container ${c.config.name} did not stop: its supervisor (pid ${now.pids?.supervisor.pid}) is still running`, 1)
+      c = readContainer(c.dir) ?? now
+    }
+    if (c.orphanInit) {
+      killIfSame(c.orphanInit, 'SIGKILL')
+      for (let i = 0; i < 200 && alive(c.orphanInit); i++) await sleep(10)
+    }
+    removeContainer(store, c)
+    return {name: c.config.name, id: c.config.id}
+  })
+}
+
+/** docker container prune: every container that is not running (created or exited) is removed. */
+export async function pruneContainers(store: Store): Promise<{removed: string[]}> {
+  const removed: string[] = []
+  for (const c0 of listContainers(store)) {
+    if (c0.status === 'running' || c0.status === 'starting') continue
+    const {lock, container: c} = await lockContainer(store, c0).catch(() => ({lock: undefined, container: undefined}))
+    if (!lock || !c) continue
+    try {
+      if (c.status === 'running' || c.status === 'starting') continue
+      removeContainer(store, c)
+      removed.push(c.config.id)
+    } finally {
+      lock.release()
+    }
+  }
+  return {removed}
+}
