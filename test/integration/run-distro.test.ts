@@ -1,10 +1,10 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, NSX_BIN, run, skipOrFail} from '../helpers/env.js'
-import {cgroupsNamed, containerToolsPresent, Fixture, hostMountsMentioning, makeFixture, needContainerTools, processesMentioning} from '../helpers/container.js'
+import {assertContainerGone, cgroupsNamed, containerToolsPresent, Fixture, hostMountsMentioning, makeFixture, needContainerTools, processesMentioning} from '../helpers/container.js'
 import {waitFor} from '../helpers/processes.js'
 import {hostResolvConf} from '../../src/container/etc-files.js'
 import {readCgroupLayout} from '../../src/cgroup/hierarchy.js'
@@ -27,16 +27,15 @@ function runIn(args: string[], argv: string[], opts: {input?: string; env?: Node
   return f.nsx(['run', '--layer', f.base, ...args, '--', ...argv], opts)
 }
 
-function assertGone(f: Fixture, name: string) {
-  assert.deepEqual(readdirSync(join(f.store, 'run')).filter((n) => n === name), [], 'state directory left')
-  assert.deepEqual(cgroupsNamed(name), [], 'cgroups left')
-  assert.deepEqual(hostMountsMentioning(f.store), [], 'host mounts left')
-}
+const assertGone = assertContainerGone
+
+/** The containers in the store (kept ones included): what a failed run must not add to. */
+const containerDirs = (f: Fixture) => (existsSync(join(f.store, 'run')) ? readdirSync(join(f.store, 'run')) : [])
 
 test("/etc/hosts, /etc/hostname and /etc/resolv.conf are the container's own, bound from its directory; --hostname, --add-host and --dns* feed them", (t) => {
   if (!needContainerTools(t)) return
   const r = runIn(
-    ['--name', 'etc1', '--hostname', 'box', '--add-host', 'db:10.0.0.5', '--add-host', 'v6:fd00::1', '--dns', '192.0.2.53', '--dns-search', 'example.com', '--dns-option', 'ndots:2'],
+    ['--rm', '--name', 'etc1', '--hostname', 'box', '--add-host', 'db:10.0.0.5', '--add-host', 'v6:fd00::1', '--dns', '192.0.2.53', '--dns-search', 'example.com', '--dns-option', 'ndots:2'],
     ['sh', '-c', 'cat /etc/hosts; echo ==; cat /etc/hostname; echo ==; cat /etc/resolv.conf; echo ==; hostname; echo ==; grep " /etc/" /proc/self/mountinfo'],
   )
   assert.equal(r.status, 0, r.stderr)
@@ -53,7 +52,7 @@ test("/etc/hosts, /etc/hostname and /etc/resolv.conf are the container's own, bo
   assert.match(resolv, /^search example\.com$/m)
   assert.match(resolv, /^options ndots:2$/m)
   assert.equal(resolv.match(/^nameserver/gm)?.length, 1, '--dns replaces the host nameservers')
-  for (const file of ['hosts', 'hostname', 'resolv.conf']) assert.match(mounts, new RegExp(`/run/etc1/${file.replace('.', '\\.')} /etc/${file.replace('.', '\\.')} `), `${file} bound`)
+  for (const file of ['hosts', 'hostname', 'resolv.conf']) assert.match(mounts, new RegExp(`/run/[0-9a-f]{64}/${file.replace('.', '\\.')} /etc/${file.replace('.', '\\.')} `), `${file} bound`)
   assertGone(fixture(), 'etc1')
 })
 
@@ -78,13 +77,14 @@ test("--network host: the host's /etc/hosts and resolvers (systemd-resolved's st
 test('bad --add-host, --dns, --dns-search, --dns-option, --stop-timeout: one line, 125, nothing created', (t) => {
   if (!needContainerTools(t)) return
   const f = fixture()
+  const before = containerDirs(f)
   assertOneLineError(runIn(['--add-host', 'nohost'], ['true']), 125, /invalid --add-host 'nohost': expected NAME:IP/)
   assertOneLineError(runIn(['--add-host', 'db:300.1.1.1'], ['true']), 125, /'300\.1\.1\.1' is not an IPv4 or IPv6 address/)
   assertOneLineError(runIn(['--dns', 'resolver'], ['true']), 125, /invalid --dns 'resolver'/)
   assertOneLineError(runIn(['--dns-search', 'a b'], ['true']), 125, /invalid --dns-search/)
   assertOneLineError(runIn(['--dns-option', 'a b'], ['true']), 125, /invalid --dns-option/)
   assertOneLineError(runIn(['--stop-timeout', 'soon'], ['true']), 125, /invalid --stop-timeout 'soon'/)
-  assert.deepEqual(readdirSync(join(f.store, 'run')), [])
+  assert.deepEqual(containerDirs(f), before)
 })
 
 const statusFields = (text: string) => Object.fromEntries(text.split('\n').filter((l) => /^(Cap\w+|NoNewPrivs|Seccomp|Seccomp_filters|Uid|Gid):/.test(l)).map((l) => l.split(':\t')))
@@ -114,7 +114,7 @@ test("the init's environment is the container's, never nsx's (not even with --pr
     const r = f.nsx(['run', '-d', '--name', name, '-e', 'FROM_FLAG=1', ...extra, '--layer', f.base, '--', 'sleep', '60'], {env: {[secret]: 'hunter2'}})
     assert.equal(r.status, 0, r.stderr)
     t.after(() => f.nsx(['stop', '-t', '0', name]))
-    const pids = readFileSync(join(f.store, 'run', name, 'pids'), 'utf8').trim().split(/\s+/).map(Number)
+    const pids = readFileSync(join(f.store, 'run', readlinkSync(join(f.store, 'names', name)), 'pids'), 'utf8').trim().split(/\s+/).map(Number)
     const environ = readFileSync(`/proc/${pids[2]}/environ`, 'utf8').split('\0').filter(Boolean)
     assert.ok(environ.includes('FROM_FLAG=1'), `the container's environment: ${environ.join(' ')}`)
     assert.ok(environ.includes(`HOSTNAME=${name}`))
@@ -129,18 +129,19 @@ test("the init's environment is the container's, never nsx's (not even with --pr
 test('nsx run -it with a stdin that is not a terminal: "the input device is not a TTY", exit 1, at once', (t) => {
   if (!needContainerTools(t)) return
   const f = fixture()
+  const before = containerDirs(f)
   const start = Date.now()
   const r = f.nsx(['run', '-it', '--layer', f.base, '--', 'sh'], {input: ''})
   assertOneLineError(r, 1, /the input device is not a TTY/)
   assert.ok(Date.now() - start < 10000, 'at once')
-  assert.deepEqual(readdirSync(join(f.store, 'run')), [])
+  assert.deepEqual(containerDirs(f), before)
 })
 
 test('a SIGTERM to a foreground nsx run ends it as nsx stop does: TERM, then KILL after --stop-timeout; nothing left', async (t) => {
   if (!needContainerTools(t)) return
   const f = fixture()
   const marker = `termgrace-${process.pid}`
-  const c = spawn('timeout', ['-s', 'TERM', '3', process.execPath, NSX_BIN, 'run', '--name', 'tg', '--stop-timeout', '2', '--layer', f.base, '--', 'sh', '-c', `trap "" TERM; echo up; sleep 60; : ${marker}`], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
+  const c = spawn('timeout', ['-s', 'TERM', '3', process.execPath, NSX_BIN, 'run', '--rm', '--name', 'tg', '--stop-timeout', '2', '--layer', f.base, '--', 'sh', '-c', `trap "" TERM; echo up; sleep 60; : ${marker}`], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
   let out = ''
   c.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   const exited = new Promise<number | null>((res) => c.on('exit', (code) => res(code)))
@@ -152,7 +153,7 @@ test('a SIGTERM to a foreground nsx run ends it as nsx stop does: TERM, then KIL
   assert.ok(took < 3 + 2 + 1 + 3, `ended after ${took} s`)
   assert.ok(took >= 2, `ended after ${took} s: before the grace period`)
   await waitFor(() => processesMentioning(marker).length === 0, 5000, 'the container to be gone')
-  await waitFor(() => !existsSync(join(f.store, 'run', 'tg')), 5000, 'the state to be removed')
+  await waitFor(() => !existsSync(join(f.store, 'names', 'tg')), 5000, 'the state to be removed')
   assertGone(f, 'tg')
   // A command that does end on TERM ends at once.
   const quick = spawn('timeout', ['-s', 'TERM', '1', process.execPath, NSX_BIN, 'run', '--layer', f.base, '--', 'sleep', '60'], {env: f.env, stdio: 'ignore'})
@@ -173,7 +174,7 @@ test("/sys/fs/cgroup inside: the container's own cgroups, read-only; -m and --cp
     'echo ==',
     'mkdir /sys/fs/cgroup/x 2>&1; echo rc=$?',
   ].join('; ')
-  const r = runIn(['--name', 'cgin', '-m', '64m', '--cpus', '0.5'], ['sh', '-c', script])
+  const r = runIn(['--rm', '--name', 'cgin', '-m', '64m', '--cpus', '0.5'], ['sh', '-c', script])
   assert.equal(r.status, 0, r.stderr)
   const [self, mounts, limits, write] = r.stdout.split('==\n')
   // The cgroup namespace's root is the container's cgroup in every hierarchy it has one in.
@@ -202,7 +203,7 @@ test('/sys/fs/cgroup inside on a v2 layout: a cgroup2 tree mounted on /sys/fs/cg
   }
   // Only in this new mount namespace: the v1 mounts go, the cgroup2 tree takes /sys/fs/cgroup.
   const inner = `umount -R /sys/fs/cgroup 2>/dev/null; mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"`
-  const r = run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', inner, 'sh', process.execPath, NSX_BIN, 'run', '--name', 'cgv2', '--layer', f.base, '--', 'sh', '-c', 'grep " /sys/fs/cgroup" /proc/self/mountinfo; echo ==; cat /proc/self/cgroup; echo ==; cat /sys/fs/cgroup/cgroup.procs'], {env: f.env, encoding: 'utf8'})
+  const r = run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', inner, 'sh', process.execPath, NSX_BIN, 'run', '--rm', '--name', 'cgv2', '--layer', f.base, '--', 'sh', '-c', 'grep " /sys/fs/cgroup" /proc/self/mountinfo; echo ==; cat /proc/self/cgroup; echo ==; cat /sys/fs/cgroup/cgroup.procs'], {env: f.env, encoding: 'utf8'})
   assert.equal(r.status, 0, r.stderr)
   const [mounts, self, procs] = r.stdout.split('==\n')
   assert.equal(mounts.trim().split('\n').length, 1, mounts)
