@@ -103,7 +103,7 @@ test('nsx load of a root filesystem tar points to nsx import; a layer loaded on 
   for (const i of JSON.parse(f.nsx(['images', '--json']).stdout).images as {id: string}[]) f.nsx(['rmi', '--force', i.id])
   assert.equal(f.nsx(['gc']).status, 0)
   for (const ref of [digest, digest.slice(7, 19)]) {
-    const r = f.nsx(['run', '--layer', ref, '--', 'cat', '/etc/motd'])
+    const r = f.nsx(['run', '--rm', '--layer', ref, '--', 'cat', '/etc/motd'])
     assert.equal(r.status, 0, `${ref}: ${r.stderr}`)
     assert.equal(r.stdout, 'from the base layer\n')
   }
