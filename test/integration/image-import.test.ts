@@ -49,7 +49,7 @@ test('nsx import FILE NAME:TAG -c -m: an image nsx images lists and nsx run runs
   assert.deepEqual(img.names, ['test/rootfs:v1'])
   assert.equal(img.layers.length, 1)
   assert.match(f.nsx(['images']).stdout, /^test\/rootfs\s+v1\s+[0-9a-f]{12}\s/m)
-  const out = f.nsx(['run', '--image', 'test/rootfs:v1'])
+  const out = f.nsx(['run', '--rm', '--image', 'test/rootfs:v1'])
   assert.equal(out.status, 0, out.stderr)
   assert.equal(out.stdout, 'cmd hello there\n/tmp\n1000\n')
   // The same file again: the layer is reused, the image id is new (its creation time differs).
@@ -60,7 +60,7 @@ test('nsx import FILE NAME:TAG -c -m: an image nsx images lists and nsx run runs
   const gc = f.nsx(['gc'])
   assert.equal(gc.status, 0, gc.stderr)
   assert.ok(gc.stdout.endsWith('\n'))
-  assert.equal(f.nsx(['run', '--image', 'test/rootfs:v1', '--', 'true']).status, 0)
+  assert.equal(f.nsx(['run', '--rm', '--image', 'test/rootfs:v1', '--', 'true']).status, 0)
 })
 
 test('nsx import - reads the tar from stdin (docker export | nsx import -)', (t) => {
@@ -68,7 +68,7 @@ test('nsx import - reads the tar from stdin (docker export | nsx import -)', (t)
   const f = fixture()
   const r = run('sh', ['-c', `cat "$1" | "$2" "$3" import -c 'CMD ["cat", "/etc/motd"]' - piped`, 'sh', rootfsTar(), process.execPath, join(process.cwd(), 'bin', 'nsx')], {env: f.env, encoding: 'utf8'})
   assert.equal(r.status, 0, r.stderr)
-  assert.equal(f.nsx(['run', '--image', 'piped']).stdout, 'from the base layer\n')
+  assert.equal(f.nsx(['run', '--rm', '--image', 'piped']).stdout, 'from the base layer\n')
   assert.deepEqual(tmpEntries(f), [], 'the spooled stdin is removed')
 })
 
