@@ -1,7 +1,7 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {NSX_BIN} from '../helpers/env.js'
 import {cgroupsNamed, containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
 import {waitFor} from '../helpers/processes.js'
@@ -18,7 +18,7 @@ function someDisk(): {path: string; numbers: string} | undefined {
 
 /** Runs a container that waits; returns its cgroup files' reader and a stop function. */
 async function running(t: import('node:test').TestContext, f: Fixture, name: string, flags: string[]) {
-  const c = spawn(process.execPath, [NSX_BIN, 'run', '--name', name, '--layer', f.base, ...flags, '--', 'probe', 'wait-signal'], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
+  const c = spawn(process.execPath, [NSX_BIN, 'run', '--rm', '--name', name, '--layer', f.base, ...flags, '--', 'probe', 'wait-signal'], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
   let out = ''
   let err = ''
   c.stdout!.on('data', (d: Buffer) => (out += d.toString()))
@@ -100,7 +100,7 @@ test('--blkio-weight: read back where the kernel has blkio.weight (BFQ), else on
     return
   }
   for (const flags of [['--blkio-weight', '300'], ['--blkio-weight-device', `${someDisk()?.path ?? '/dev/null'}:200`]]) {
-    const r = f.nsx(['run', '--name', 'res-w', '--layer', f.base, '-m', '32m', ...flags, '--', 'true'])
+    const r = f.nsx(['run', '--rm', '--name', 'res-w', '--layer', f.base, '-m', '32m', ...flags, '--', 'true'])
     assert.equal(r.status, 125, r.stderr)
     const file = flags[0] === '--blkio-weight' ? 'blkio.weight' : 'blkio.weight_device'
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
@@ -137,8 +137,9 @@ test('nsx update changes a running container\'s limits in the kernel at once and
   assert.equal(c.file('memory', 'memory.limit_in_bytes'), String(48 << 20))
   assert.equal(c.file('pids', 'pids.max'), 'max')
   // Saved in the container's state (what inspect and ps read).
-  const saved = JSON.parse(readFileSync(`${f.env.NSX_ROOT}/run/res-upd/state.json`, 'utf8'))
-  assert.deepEqual(saved.limits, {memory: 48 << 20, cpuShares: 256, memoryReservation: 32 << 20})
+  const saved = JSON.parse(readFileSync(`${f.env.NSX_ROOT}/run/${readlinkSync(`${f.env.NSX_ROOT}/names/res-upd`)}/config.json`, 'utf8'))
+  const {devices: _devices, ...limits} = saved.limits // the devices cgroup's rules are kept as they were
+  assert.deepEqual(limits, {memory: 48 << 20, cpuShares: 256, memoryReservation: 32 << 20})
   // nsx inspect NAME reports them.
   const ins = f.nsx(['inspect', '--json', 'res-upd'])
   assert.equal(ins.status, 0, ins.stderr)
