@@ -20,6 +20,7 @@ import type {StepDescription} from '../src/plan/describe.js'
 import type {PullResult} from '../src/registry/pull.js'
 import type {PushResult} from '../src/registry/push.js'
 import type {TagResult} from '../src/registry/tag.js'
+import type {CommitResult} from '../src/build/commit.js'
 import type {Freed} from '../src/store/gc.js'
 import type {HistoryRow} from '../src/store/history.js'
 import type {LoadResult, ResolvedLayer} from '../src/store/import.js'
@@ -92,6 +93,9 @@ export interface HistoryOutput {
 
 /** nsx tag --json. */
 export type TagOutput = TagResult
+
+/** nsx commit --json. */
+export type CommitOutput = CommitResult
 
 /** nsx pull --json. */
 export type PullOutput = PullResult

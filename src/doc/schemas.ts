@@ -33,6 +33,7 @@ export const SCHEMAS: readonly SchemaEntry[] = [
   {file: 'nsx-gc.v1.schema.json', type: 'GcOutput', commands: ['gc'], title: 'nsx gc --json', description: 'What was (or, with --dry-run, would be) removed, and the bytes freed.'},
   {file: 'nsx-history.v1.schema.json', type: 'HistoryOutput', commands: ['history'], title: 'nsx history --json', description: 'The steps that made a stored image, newest first.'},
   {file: 'nsx-tag.v1.schema.json', type: 'TagOutput', commands: ['tag'], title: 'nsx tag --json', description: 'The name given to an image.'},
+  {file: 'nsx-commit.v1.schema.json', type: 'CommitOutput', commands: ['commit'], title: 'nsx commit --json', description: 'The image made from a container: its id, name and the layer of the container\'s changes.'},
   {file: 'nsx-pull.v1.schema.json', type: 'PullOutput', commands: ['pull'], title: 'nsx pull --json', description: 'The image pulled from a registry.'},
   {file: 'nsx-push.v1.schema.json', type: 'PushOutput', commands: ['push'], title: 'nsx push --json', description: 'The image pushed to a registry.'},
   {file: 'nsx-save.v1.schema.json', type: 'SaveOutput', commands: ['save'], title: 'nsx save --json', description: 'The archive written.'},
