@@ -601,6 +601,10 @@ static bool restart_after(int status, long long ran_ms)
 		backoff_ms = 100;
 	sigset_t set;
 	forwarded_set(&set);
+	/* Only a request to end counts: a late SIGCHLD (the last run's processes) or a
+	 * window change must not cancel the restart. */
+	sigdelset(&set, SIGCHLD);
+	sigdelset(&set, SIGWINCH);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	struct pollfd p = {sfd, POLLIN, 0};
 	int n = poll(&p, 1, (int)backoff_ms);
