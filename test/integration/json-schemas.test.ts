@@ -98,6 +98,7 @@ test('the --json output of every command matches its schema', async (t) => {
   json('pause', ['schema-web', '--json'])
   json('unpause', ['schema-web', '--json'])
   json('update', ['-m', '64m', '--pids-limit', '100', 'schema-web', '--json'])
+  json('commit', ['schema-web', 'schema-committed:1', '--json'])
   run(['group', 'create', 'schema-g', '--memory', '10%', '--cpu-shares', '512'])
   json('group', ['ls', '--json'])
   run(['group', 'rm', 'schema-g'])
