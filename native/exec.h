@@ -6,6 +6,7 @@
 #define NSX_EXEC_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Exit codes, as nsenter, docker and the README define them. */
@@ -69,6 +70,9 @@ void test_hook_pause(const char *var);
 
 /* Start time of a process (field 22 of /proc/PID/stat), 0 when gone (or a zombie, unless zombie_ok). */
 unsigned long long proc_start_time(pid_t pid, bool zombie_ok);
+
+/* Permitted and effective capabilities to MASK, inheritable and ambient cleared (ops-container.c). */
+void set_capabilities(uint64_t mask, const char *who);
 
 /* The op tables of each domain file, terminated by a {NULL} entry. */
 extern const struct op ops_core[];

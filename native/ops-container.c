@@ -1362,14 +1362,14 @@ static void op_cap_bound(struct exec_state *st, char **args, int nargs)
 }
 
 /* Effective = permitted = MASK (what is left of it after setuid), inheritable and ambient empty. */
-static void op_cap_set(struct exec_state *st, char **args, int nargs)
+/* Permitted and effective become MASK (within what is held), inheritable and ambient empty.
+ * WHO prefixes the error ("" for the command, "init: " for the init). */
+void set_capabilities(uint64_t mask, const char *who)
 {
-	(void)st, (void)nargs;
-	uint64_t mask = parse_mask(args[0]);
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
 	if (syscall(SYS_capget, &hdr, data) < 0)
-		die_errno(EXIT_NSX_FAILURE, "capget");
+		die_errno(EXIT_NSX_FAILURE, "%scapget", who);
 	for (int i = 0; i < 2; i++) {
 		uint32_t m = (uint32_t)(mask >> (32 * i));
 		data[i].permitted &= m;
@@ -1377,9 +1377,15 @@ static void op_cap_set(struct exec_state *st, char **args, int nargs)
 		data[i].inheritable = 0;
 	}
 	if (syscall(SYS_capset, &hdr, data) < 0)
-		die_errno(EXIT_NSX_FAILURE, "capset");
+		die_errno(EXIT_NSX_FAILURE, "%scapset", who);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		die_errno(EXIT_NSX_FAILURE, "clear the ambient capabilities");
+		die_errno(EXIT_NSX_FAILURE, "%sclear the ambient capabilities", who);
+}
+
+static void op_cap_set(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	set_capabilities(parse_mask(args[0]), "");
 }
 
 static void op_groups(struct exec_state *st, char **args, int nargs)

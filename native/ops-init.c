@@ -186,20 +186,7 @@ void init_drop_privileges(void)
 	}
 	if (setresgid((gid_t)init.gid, (gid_t)init.gid, (gid_t)init.gid) < 0 || setresuid((uid_t)init.uid, (uid_t)init.uid, (uid_t)init.uid) < 0)
 		die_errno(EXIT_NSX_FAILURE, "init: become uid %ld gid %ld", init.uid, init.gid);
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[2];
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		die_errno(EXIT_NSX_FAILURE, "init: capget");
-	for (int i = 0; i < 2; i++) {
-		uint32_t m = (uint32_t)(init.caps >> (32 * i));
-		data[i].permitted &= m;
-		data[i].effective = data[i].permitted;
-		data[i].inheritable = 0;
-	}
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		die_errno(EXIT_NSX_FAILURE, "init: capset");
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		die_errno(EXIT_NSX_FAILURE, "init: clear the ambient capabilities");
+	set_capabilities(init.caps, "init: ");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno(EXIT_NSX_FAILURE, "init: set no_new_privs");
 	/* A change of uid resets it to the sysctl's value: the container must not ptrace its init. */

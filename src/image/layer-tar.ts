@@ -3,6 +3,7 @@ import {closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, Sta
 import {join} from 'node:path'
 import {createGzip} from 'node:zlib'
 import {lgetxattr} from '../ffi/libc.js'
+import type {ExtractStats} from './extract.js'
 
 /**
  * A directory in overlayfs form (an overlay upper directory, or a stored layer's root) as a
@@ -103,22 +104,13 @@ function xattr(path: string, name: string): Buffer | undefined {
   }
 }
 
+/** What a packed directory held, in the terms of the extractor's stats (for a layer's meta.json). */
+export type PackCounts = Pick<ExtractStats, 'files' | 'dirs' | 'symlinks' | 'hardlinks' | 'devices' | 'whiteouts' | 'opaques' | 'bytes'>
+
 /**
  * Walk dir and hand the tar to sink, chunk by chunk (synchronously: the caller decides how to
  * buffer). Returns the number of entries.
  */
-/** What a packed directory held, in the terms of the extractor's stats (for a layer's meta.json). */
-export interface PackCounts {
-  files: number
-  dirs: number
-  symlinks: number
-  hardlinks: number
-  devices: number
-  whiteouts: number
-  opaques: number
-  bytes: number
-}
-
 export function walkLayerTar(dir: string, sink: (chunk: Buffer) => void, exclude?: (rel: string) => boolean, counts?: PackCounts): number {
   const links = new Map<string, string>()
   const n: PackCounts = counts ?? {files: 0, dirs: 0, symlinks: 0, hardlinks: 0, devices: 0, whiteouts: 0, opaques: 0, bytes: 0}
