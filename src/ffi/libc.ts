@@ -403,3 +403,19 @@ export function getdents64Fn(c: Libc, wrapper = true): ScanCalls['getdents64'] {
   const raw = c.lib.func('long syscall(long number, int fd, _Out_ uint8_t *buf, size_t size)')
   return (fd, buf, size) => raw(nr, fd, buf, size)
 }
+
+// --- nsx system service: who is on the other end of a unix socket (SO_PEERCRED) ---
+
+let getsockoptFn: KoffiFn | undefined
+
+/** getsockopt(SOL_SOCKET, SO_PEERCRED) of a connected unix socket: the peer's pid, uid and gid at connect time. */
+export function peerCredentials(fd: number): {pid: number; uid: number; gid: number} {
+  const c = loadLibc()
+  getsockoptFn ??= c.lib.func('int getsockopt(int fd, int level, int optname, _Out_ uint8_t *optval, _Inout_ uint32_t *optlen)') as KoffiFn
+  const buf = Buffer.alloc(12)
+  const len = [12]
+  const SOL_SOCKET = 1
+  const SO_PEERCRED = 17
+  if (getsockoptFn(fd, SOL_SOCKET, SO_PEERCRED, buf, len) < 0) throw new SyscallError('getsockopt(SO_PEERCRED)', c.errno())
+  return {pid: buf.readInt32LE(0), uid: buf.readUInt32LE(4), gid: buf.readUInt32LE(8)}
+}

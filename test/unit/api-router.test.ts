@@ -1,0 +1,55 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {Router, stripVersion} from '../../src/api/router.js'
+import {ApiError, queryBool, queryFilters, statusOf} from '../../src/api/http.js'
+import {activationFd, parseAddress} from '../../src/api/server.js'
+import {NsxError} from '../../src/cli/errors.js'
+
+const h = () => undefined
+
+test('the version prefix is stripped; unversioned paths stay as they are', () => {
+  assert.deepEqual(stripVersion('/v1.41/containers/json'), {version: '1.41', path: '/containers/json'})
+  assert.deepEqual(stripVersion('/containers/json'), {path: '/containers/json'})
+  assert.deepEqual(stripVersion('/v1.41x/containers'), {path: '/v1.41x/containers'})
+})
+
+test('routes match by method and path, with one-segment and rest-of-path parameters', () => {
+  const r = new Router([
+    {method: 'GET', path: '/containers/{id}/json', handler: h},
+    {method: 'POST', path: '/containers/{id}/start', handler: h},
+    {method: 'GET', path: '/images/{name*}/json', handler: h},
+  ])
+  assert.deepEqual((r.match('GET', '/containers/abc/json') as {params: object}).params, {id: 'abc'})
+  assert.deepEqual((r.match('GET', '/images/localhost:5000/a/b:1/json') as {params: object}).params, {name: 'localhost:5000/a/b:1'})
+  assert.deepEqual((r.match('HEAD', '/containers/abc/json') as {params: object}).params, {id: 'abc'}, 'HEAD falls back to GET')
+  assert.deepEqual(r.match('GET', '/containers/abc/start'), {methods: ['POST']})
+  assert.equal(r.match('GET', '/nothing'), undefined)
+})
+
+test('query booleans as clients send them', () => {
+  const q = new URLSearchParams('a=1&b=true&c=True&d=0&e=false&f=False&g=')
+  assert.deepEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((k) => queryBool(q, k)), [true, true, true, false, false, false, false, false])
+  assert.throws(() => queryBool(new URLSearchParams('x=yes'), 'x'), (e: unknown) => e instanceof ApiError && e.status === 400)
+})
+
+test('filters: the list form and the old map form', () => {
+  const f = queryFilters(new URLSearchParams({filters: JSON.stringify({label: ['a=b'], status: {running: true, exited: false}})}))
+  assert.deepEqual(Object.fromEntries(f), {label: ['a=b'], status: ['running']})
+  assert.throws(() => queryFilters(new URLSearchParams({filters: '{'})), (e: unknown) => e instanceof ApiError && e.status === 400)
+})
+
+test("domain errors get docker's statuses from their wording", () => {
+  assert.equal(statusOf(new NsxError('No such container: x', 1)), 404)
+  assert.equal(statusOf(new NsxError('container web is not running', 1)), 409)
+  assert.equal(statusOf(new NsxError('the name "web" is already in use by container 1234', 125)), 409)
+  assert.equal(statusOf(new Error('boom')), 500)
+})
+
+test('addresses and socket activation', () => {
+  assert.deepEqual(parseAddress('unix:///run/nsx/docker.sock'), {kind: 'unix', path: '/run/nsx/docker.sock'})
+  assert.deepEqual(parseAddress('tcp://127.0.0.1:2376'), {kind: 'tcp', host: '127.0.0.1', port: 2376})
+  assert.throws(() => parseAddress('http://x'), /invalid address/)
+  assert.equal(activationFd({LISTEN_FDS: '1', LISTEN_PID: String(process.pid)}), 3)
+  assert.equal(activationFd({LISTEN_FDS: '1', LISTEN_PID: '1'}), undefined)
+  assert.equal(activationFd({}), undefined)
+})
