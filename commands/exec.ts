@@ -39,7 +39,7 @@ Exit status: the command's; 126 when it cannot be executed, 127 when it is not f
 
   static override flags = {
     interactive: Flags.boolean({char: 'i', description: 'Keep stdin open (without -i the command reads /dev/null)'}),
-    tty: Flags.boolean({char: 't', description: "Use nsx's terminal; TERM=xterm unless the container sets TERM"}),
+    tty: Flags.boolean({char: 't', description: "A pseudo-terminal of the container's own devpts (its size follows nsx's terminal; raw input with -i); TERM=xterm unless the container sets TERM"}),
     detach: Flags.boolean({char: 'd', description: 'Run in the background: a new session, stdio on /dev/null'}),
     user: Flags.string({char: 'u', description: "USER[:GROUP] or UID[:GID], names from the container's /etc/passwd and /etc/group", helpValue: 'USER'}),
     env: Flags.string({char: 'e', description: 'Set NAME=VALUE (NAME alone: nsx\'s value), after the container\'s environment', helpValue: 'NAME=VALUE', multiple: true}),

@@ -84,6 +84,7 @@ extern const struct op ops_container[]; /* ops-container.c: nsx run */
 extern const struct op ops_log[];
 extern const struct op ops_attach[];    /* ctr-attach.c: nsx attach's socket */       /* ctr-log.c: the container's json-file log */
 extern const struct op ops_exec[];      /* ops-exec.c: nsx exec */
+extern const struct op ops_exec_tty[];  /* ops-exec-tty.c: nsx exec -t */
 extern const struct op ops_seccomp[];   /* ops-seccomp.c: container seccomp filters */
 extern const struct op ops_security[];  /* ops-security.c: devices, tmpfs, read-only root, rlimits */
 extern const struct op ops_init[];      /* ops-init.c: the container init's restrictions */

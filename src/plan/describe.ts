@@ -108,6 +108,8 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
         return {action: 'exec $SHELL (or /bin/sh) as a login shell', needs: 'execute permission'}
       case 'env-clear':
         return {action: 'empty the environment', needs: '-'}
+      case 'exec-pty':
+        return {action: `fork with a pseudo-terminal of the container's devpts as the child's terminal; the parent relays its output${op.stdin ? ' and our input' : ''} and passes on its exit status`, needs: '-'}
       case 'exec-detach':
         return {action: 'fork: the child goes on in a new session (stdio on /dev/null); the parent returns once it is exec\'d', needs: '-'}
       case 'die-with-parent':

@@ -84,6 +84,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'ctr-exec': (o) => o.argv,
   'env-clear': () => [],
   'exec-detach': () => [],
+  'exec-pty': (o) => [o.stdin ? 'stdin' : 'nostdin'],
   'exec-run': (o) => o.argv,
   'die-with-parent': () => [],
   // overlayfs takes lowerdir top first; '-' for the host's tools.

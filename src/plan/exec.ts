@@ -42,6 +42,8 @@ export interface ExecRestrictions {
 export interface ExecRequest {
   argv: string[]
   interactive: boolean
+  /** -t: a pty of the container's devpts (the fork that follows the namespaces gives it). */
+  tty?: boolean
   detach: boolean
 }
 
@@ -58,11 +60,12 @@ export function buildExecPlan(facts: ExecFacts, r: ExecRestrictions, req: ExecRe
   ops.push({op: 'pin-check'})
   if (has('user')) ops.push({op: 'setns', ns: 'user'})
   for (const ns of EXEC_NS_ORDER) if (has(ns)) ops.push({op: 'setns', ns})
-  ops.push(req.detach ? {op: 'exec-detach'} : {op: 'fork'})
+  // -t: the pty is opened in the container's mount namespace (its devpts), before the fork.
+  ops.push(req.detach ? {op: 'exec-detach'} : req.tty ? {op: 'exec-pty', stdin: req.interactive} : {op: 'fork'})
   if (facts.cgroupProcs.length > 0) ops.push({op: 'cgroup-join'})
   if (has('cgroup')) ops.push({op: 'setns', ns: 'cgroup'})
   ops.push({op: 'release-target'})
-  if (!req.interactive && !req.detach) ops.push({op: 'ctr-stdin-null'})
+  if (!req.interactive && !req.detach && !req.tty) ops.push({op: 'ctr-stdin-null'})
   ops.push({op: 'env-clear'})
   for (const e of r.env) {
     const eq = e.indexOf('=')

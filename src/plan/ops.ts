@@ -117,6 +117,8 @@ export type Op =
   | {op: 'env-clear'}
   /** exec -d: fork; the child goes on in a new session with /dev/null for stdio, the parent exits 0 once it exec'd (or with its 126/127). */
   | {op: 'exec-detach'}
+  /** exec -t: fork with a pty of the container's devpts as the child's terminal; the parent relays it (and stdin when `stdin`), passes on the status (native/ops-exec-tty.c). */
+  | {op: 'exec-pty'; stdin: boolean}
   /** Close every fd above 2, then execvp (126/127), a failure reported to exec-detach's parent. */
   | {op: 'exec-run'; argv: string[]}
   // nsx debug's ops (native/ops-debug.c, built by src/debug/plan.ts).

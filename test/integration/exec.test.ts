@@ -1,8 +1,9 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {assertOneLineError, NSX_BIN} from '../helpers/env.js'
+import {assertOneLineError, needCommand, NSX_BIN} from '../helpers/env.js'
+import {Tmux} from '../helpers/tmux.js'
 import {containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
 import {childrenOf, TestProcesses, waitFor} from '../helpers/processes.js'
 
@@ -180,4 +181,40 @@ test('nsx enter NAME runs with the container\'s restrictions (a planted ps gets 
   assert.equal(priv.stdout, readFileSync('/proc/self/status', 'utf8').match(/^CapEff:.*\n/m)![0])
   assertOneLineError(f.nsx(['enter', 'no-such-ctr', 'true']), 125, /^nsx enter: no such container: no-such-ctr /)
   assertOneLineError(f.nsx(['enter', '-n', 'planted', 'true']), 125, /^nsx enter: --net: nsx enter NAME runs with the container's restrictions/)
+})
+
+test("exec -it: a pty of the container's devpts (as docker exec -it), raw input, the window size following SIGWINCH, the exit code passed through; -t alone relays the output", async (t) => {
+  if (!needContainerTools(t) || !needCommand(t, 'tmux', 'tmux')) return
+  const f = fx!
+  const tm = new Tmux(f.dir)
+  t.after(() => {
+    tm.kill()
+    f.nsx(['stop', '-t', '0', 'ptyexec'])
+  })
+  assert.equal(f.nsx(['run', '-d', '--name', 'ptyexec', '--layer', f.base, '--', 'sleep', '1000']).status, 0)
+  const status = join(f.dir, 'ptyexec.status')
+  const env = Object.entries(f.env).filter(([k]) => k.startsWith('NSX')).map(([k, v]) => `${k}='${v}'`).join(' ')
+  tm.start(`env ${env} ${process.execPath} ${NSX_BIN} exec -it ptyexec sh; echo $? > ${status}; sleep 600`, 100, 30)
+  await tm.waitFor('the shell', (s) => /^\/ #/m.test(s))
+  tm.keys('tty; stty size; echo at-$((6*7))', 'Enter')
+  let screen = await tm.waitFor('tty and its size', (s) => /at-42/.test(s))
+  // The container's own devpts (its first pty: the container has no other), the pane's size.
+  assert.match(screen, /^\/dev\/pts\/0$/m)
+  assert.match(screen, /^30 100$/m)
+  // ^C reaches the container's terminal (raw mode), not nsx: the shell goes on.
+  tm.keys('sleep 599', 'Enter')
+  await waitFor(() => findInContainer(entry(f, 'ptyexec').pid, 'sleep 599') !== undefined, 15000, 'sleep 599 in the container')
+  tm.keys('C-c')
+  tm.keys('echo after-$((2*3))', 'Enter')
+  await tm.waitFor('the shell surviving ^C', (s) => /after-6/.test(s))
+  tm.resize(90, 25)
+  tm.keys('clear; stty size', 'Enter')
+  screen = await tm.waitFor('the new size', (s) => /^25 90$/m.test(s))
+  tm.keys('exit 3', 'Enter')
+  await waitFor(() => existsSync(status) && readFileSync(status, 'utf8').trim() !== '', 15000, 'the exit status')
+  assert.equal(readFileSync(status, 'utf8').trim(), '3')
+  // -t without -i: the output through the pty, stdin not read; the status passed on.
+  const r = f.nsx(['exec', '-t', 'ptyexec', 'sh', '-c', 'tty; exit 4'])
+  assert.equal(r.status, 4, r.stderr)
+  assert.equal(r.stdout.replace(/\r/g, ''), '/dev/pts/0\n')
 })

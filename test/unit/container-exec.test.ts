@@ -44,6 +44,18 @@ test('exec plan: a user namespace is entered first; -i keeps stdin; -d forks awa
   assert.deepEqual(n.slice(-2), ['no-new-privs', 'exec-run'])
 })
 
+test('exec plan: -t forks with a pty (exec-pty) in place of fork, after the mount namespace, and keeps stdin (the pty); -i says whether input is relayed', () => {
+  for (const interactive of [false, true]) {
+    const plan = validatePlan(buildExecPlan({...facts, namespaces: [...facts.namespaces]}, restrictions, {argv: ['sh'], interactive, tty: true, detach: false}))
+    const n = names(plan)
+    assert.ok(!n.includes('fork') && !n.includes('ctr-stdin-null'))
+    const i = n.indexOf('exec-pty')
+    assert.deepEqual(plan.ops[i - 1], {op: 'setns', ns: 'mnt'})
+    assert.deepEqual(plan.ops[i], {op: 'exec-pty', stdin: interactive})
+    assert.deepEqual(encodeOp(plan.ops[i]), ['exec-pty', interactive ? 'stdin' : 'nostdin'])
+  }
+})
+
 test("every exec op has the arity the executor's op table declares, and a --dry-run line", () => {
   const table = new Map(
     run(join(REPO, 'native', 'build', 'nsx-exec'), ['--ops']).stdout.trim().split('\n').map((l) => {
@@ -52,6 +64,7 @@ test("every exec op has the arity the executor's op table declares, and a --dry-
     }),
   )
   const plan = buildExecPlan({...facts, namespaces: ['user', ...facts.namespaces]}, restrictions, {argv: ['true'], interactive: false, detach: true})
+  plan.ops.push({op: 'exec-pty', stdin: true})
   for (const op of plan.ops) assert.equal(table.get(op.op), opArity(op), `arity of ${op.op}`)
   for (const d of describePlan(plan, encodeOp)) assert.ok(d.action.length > 0, d.op)
 })

@@ -1,0 +1,204 @@
+/*
+ * nsx exec -t: the new process gets a pseudo-terminal of the container's own devpts, as
+ * docker exec -t gives it (plan: src/plan/exec.ts).
+ *
+ *   exec-pty 1 stdin|nostdin
+ *        in the container's mount namespace (after setns mnt), open its /dev/ptmx and the
+ *        slave through the master (TIOCGPTPEER: no path to resolve in the container's
+ *        tree), then fork. The child makes a new session with the slave as controlling
+ *        terminal and stdin, stdout and stderr, and goes on with the plan. The parent
+ *        stays outside the container's cgroups: it copies the caller's window size (and
+ *        again on SIGWINCH), puts the caller's terminal in raw mode with -i (restored
+ *        before it leaves), relays the output and, with stdin, the input, forwards HUP
+ *        INT QUIT TERM USR1 USR2 to the child, and leaves with the child's status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "exec.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+static struct termios saved;
+static bool raw_set;
+
+static void restore_tty(void)
+{
+	if (raw_set)
+		tcsetattr(0, TCSADRAIN, &saved);
+	raw_set = false;
+}
+
+static void copy_size(int master)
+{
+	struct winsize ws;
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+static bool put_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+/* Relay between the caller's stdio and the master until the child ended and its output is drained. */
+static int relay(pid_t child, int master, int sfd, bool with_stdin)
+{
+	int status = 0;
+	bool exited = false, in_open = with_stdin, out_ok = true;
+	char buf[16384];
+	while (master >= 0 || !exited) {
+		struct pollfd p[3] = {{exited ? -1 : sfd, POLLIN, 0}, {master, POLLIN, 0}, {in_open && !exited ? 0 : -1, POLLIN, 0}};
+		/* Once the child has ended, what it wrote is drained; a process it left holding the slave does not keep us. */
+		int n = poll(p, 3, exited ? 200 : -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				int sig = (int)si.ssi_signo;
+				if (sig == SIGWINCH)
+					copy_size(master);
+				else if (sig != SIGCHLD)
+					kill(child, sig);
+			}
+			if (waitpid(child, &status, WNOHANG) == child)
+				exited = true;
+		}
+		if (master >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t r = read(master, buf, sizeof(buf));
+			if (r > 0) {
+				if (out_ok && !put_all(1, buf, (size_t)r))
+					out_ok = false; /* the reader went away: keep draining, so the command is not blocked */
+			} else if (!(r < 0 && errno == EINTR)) {
+				close(master); /* EIO: no slave is open any more */
+				master = -1;
+			}
+		}
+		if (in_open && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t r = read(0, buf, sizeof(buf));
+			if (r > 0) {
+				if (master >= 0)
+					put_all(master, buf, (size_t)r);
+			} else if (r == 0 || errno != EINTR) {
+				in_open = false;
+				/* End of input: the terminal's EOF character, as a user's ^D would send. */
+				struct termios t;
+				if (master >= 0) {
+					char eof = tcgetattr(master, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
+					put_all(master, &eof, 1);
+				}
+			}
+		}
+		if (!exited && master < 0) {
+			while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+				;
+			exited = true;
+		}
+	}
+	if (!exited)
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+	if (master >= 0)
+		close(master);
+	return status;
+}
+
+static void op_exec_pty(struct exec_state *st, char **args, int nargs)
+{
+	(void)nargs;
+	bool with_stdin = strcmp(args[0], "stdin") == 0;
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		die_errno(EXIT_NSX_FAILURE, "open /dev/ptmx in the container");
+	/* The container's /dev is its own: it must be the pty multiplexer, not a file it planted. */
+	struct stat sb;
+	if (fstat(master, &sb) < 0 || !S_ISCHR(sb.st_mode) || major(sb.st_rdev) != 5 || minor(sb.st_rdev) != 2)
+		die(EXIT_NSX_FAILURE, "the container's /dev/ptmx is not the pseudo-terminal multiplexer");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		die_errno(EXIT_NSX_FAILURE, "unlock the pseudo-terminal");
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		die_errno(EXIT_NSX_FAILURE, "open the pseudo-terminal's slave");
+	copy_size(master);
+
+	sigset_t set, old;
+	sigemptyset(&set);
+	int sigs[] = {SIGCHLD, SIGWINCH, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0)
+		die_errno(EXIT_NSX_FAILURE, "fork");
+	if (child == 0) {
+		st->forked_child = true;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(master);
+		if (setsid() < 0)
+			die_errno(EXIT_NSX_FAILURE, "setsid");
+		if (ioctl(slave, TIOCSCTTY, 0) < 0)
+			die_errno(EXIT_NSX_FAILURE, "make the pseudo-terminal the controlling terminal");
+		/* stderr last, so a failure until then is still said on the caller's. */
+		for (int i = 0; i < 3; i++)
+			if (dup2(slave, i) < 0)
+				die_errno(EXIT_NSX_FAILURE, "dup2");
+		close(slave);
+		return;
+	}
+	st->child = child;
+	close(slave);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		kill(child, SIGKILL);
+		die_errno(EXIT_NSX_FAILURE, "signalfd");
+	}
+	/* Raw mode with -i: every key, ^C and ^Z included, goes to the container's terminal. */
+	if (with_stdin && isatty(0) && tcgetattr(0, &saved) == 0) {
+		struct termios raw = saved;
+		cfmakeraw(&raw);
+		if (tcsetattr(0, TCSADRAIN, &raw) == 0)
+			raw_set = true;
+	}
+	int status = relay(child, master, sfd, with_stdin);
+	restore_tty();
+	propagate_status(status);
+}
+
+const struct op ops_exec_tty[] = {
+	{"exec-pty", 1, op_exec_pty, "stdin|nostdin: fork with a pty of the container's devpts; the parent relays it (and stdin) and passes on the status"},
+	{NULL, 0, NULL, NULL},
+};
