@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {SORT_KEYS, SortKey} from '../src/cgroup/arrange.js'
+import {SORT_KEYS, SortKey} from '../src/cgroup/snapshot.js'
 import {executeTop} from '../src/tui/top.js'
 import {containerInitPid} from '../src/enter/target.js'
 

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../../src/cli/command.js'
 import {BASE_LIMIT_FLAGS, limitFlagsFrom, RESOURCE_FLAGS} from '../../src/container/limit-flags.js'
-import {Group, updateGroup} from '../../src/group/groups.js'
+import {updateGroup} from '../../src/group/groups.js'
+import {Group} from '../../src/container/group-record.js'
 import {Store} from '../../src/store/store.js'
 
 export default class GroupUpdate extends NsxCommand {

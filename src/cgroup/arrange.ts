@@ -4,7 +4,6 @@ import {SORT_KEYS, SortKey} from './snapshot.js'
 
 // Orders the rows of `nsx top`: a tree with sorted siblings, or a flat sorted list. The sort
 // keys live with the snapshot (sampling needs them), and are exported here too for callers.
-export {SORT_KEYS, type SortKey} from './snapshot.js'
 
 export interface ArrangedRow {
   stats: CgroupStats

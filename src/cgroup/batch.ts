@@ -1,8 +1,11 @@
 import {setTimeout as sleep} from 'node:timers/promises'
-import {arrange, SortKey} from './arrange.js'
+import {arrange} from './arrange.js'
+import {SortKey} from './snapshot.js'
 import {deriveAll} from './rates.js'
 import {cgroupJson, renderBatch} from './report.js'
-import {Collector, Snapshot, describeSources} from './sample.js'
+import {Collector} from './sample.js'
+import {Snapshot} from './snapshot.js'
+import {describeSources} from './sources.js'
 
 export interface BatchOptions {
   /** undefined: until interrupted. */

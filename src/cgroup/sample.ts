@@ -19,8 +19,6 @@ import {HierarchyWatch, WatchOptions, parentRel} from './discover.js'
 import {Hierarchy, MetricSources, dirOf, metricSources, usedHierarchies} from './sources.js'
 
 // Moved out with the data model and the process counts; exported here too for existing callers.
-export type {CgroupSample, CgroupUnit, SampleView, Snapshot} from './snapshot.js'
-export {describeSources} from './sources.js'
 
 export interface CollectorOptions extends WatchOptions {
   /** Where /proc is (tests use fixture trees). */

@@ -1,6 +1,6 @@
 import {basename, dirname} from 'node:path'
 import type {CgroupLayout} from '../cgroup/hierarchy.js'
-import type {CgroupPlace} from './cgroups.js'
+import type {CgroupPlace} from './cgroup-place.js'
 import type {CgroupfsMount} from '../plan/ops.js'
 
 /**
@@ -19,7 +19,6 @@ import type {CgroupfsMount} from '../plan/ops.js'
  * user namespace the kernel refuses v1 mounts, so only the cgroup2 tree is shown there;
  * a rootless container (no cgroup of its own) gets none.
  */
-export type {CgroupfsMount}
 
 const ROOT = '/sys/fs/cgroup'
 

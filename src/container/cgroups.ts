@@ -9,7 +9,6 @@ import type {CgroupfsMount} from '../plan/ops.js'
 import type {CgroupPlace, CgroupWrite} from './cgroup-place.js'
 
 // In cgroup-place.ts since resource-writes.ts needs them too; exported here as well for callers.
-export type {CgroupPlace, CgroupWrite} from './cgroup-place.js'
 
 /**
  * A container's cgroups on v1, v2 and hybrid hosts: one directory, nsx-NAME-ID8, per mounted hierarchy

@@ -118,7 +118,7 @@ export interface ProcessConfig {
   /** The container has a user namespace of its own: exec enters it and sets ids inside. */
   userns: boolean
   /** The container's seccomp filter (plan data, src/security/seccomp-plan.ts); absent: unfiltered. exec loads the same one. */
-  seccomp?: import('../security/seccomp-plan.js').SeccompFilter
+  seccomp?: import('../plan/security-ops.js').SeccompFilter
 }
 
 /** The first process's restrictions, from the saved spec. */

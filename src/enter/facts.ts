@@ -1,9 +1,9 @@
 import {statSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import {readNsLinks} from '../ns/links.js'
-import type {EnterOptions} from './options.js'
+import type {EnterOptions} from '../plan/enter.js'
 import type {EnterFacts} from '../plan/enter.js'
-import type {Target} from './target.js'
+import type {Target} from '../proc/target.js'
 
 /** Reads what buildEnterPlan needs from /proc (and /sys for --join-cgroup). */
 export async function gatherEnterFacts(o: EnterOptions, target: Target | undefined): Promise<EnterFacts> {

@@ -4,7 +4,8 @@ import {buildEnterPlan} from '../plan/enter.js'
 import {execPlan, inheritedFds} from '../plan/executor.js'
 import {validatePlan} from '../plan/validate.js'
 import {gatherEnterFacts} from './facts.js'
-import {EnterOptions, nsenterOptionsGiven, parseEnterArgs} from './options.js'
+import {nsenterOptionsGiven, parseEnterArgs} from './options.js'
+import {EnterOptions} from '../plan/enter.js'
 import {isTargetSpec, resolveTarget} from './target.js'
 
 /** What the caller should do when runEnter returns instead of exec'ing. */

@@ -3,7 +3,6 @@ import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
 import type {NsType} from '../ns/types.js'
 import type {EnterOptions} from '../plan/enter.js'
 
-export type {EnterOptions} from '../plan/enter.js'
 
 /** util-linux nsenter 2.42's options, letter for letter, and nsx's own. */
 export const ENTER_OPTIONS: readonly OptionSpec[] = [

@@ -3,7 +3,6 @@ import {parsePid, requireProcess, type Target, type TargetResolver} from '../pro
 import {readStat, readStatus} from '../proc/process.js'
 import {containerResolver, runningContainerInit} from '../container/target.js'
 
-export type {Target, TargetResolver} from '../proc/target.js'
 
 const pidResolver: TargetResolver = {
   claims: (spec) => /^\d+$/.test(spec),

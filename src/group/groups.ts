@@ -11,7 +11,6 @@ import {LimitFlags, mergeLimits, orderMemoryWrites, parseLimitFlags, placesOf, p
 import {Group, groupFile, groupsDir, NAME, readGroup} from '../container/group-record.js'
 
 // The record moved to container/group-record.ts (nsx run --group reads it); exported here as well.
-export {readGroup, type Group} from '../container/group-record.js'
 
 /**
  * Named groups (the source material's Professors and Students): a cgroup per hierarchy, made

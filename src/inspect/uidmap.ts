@@ -3,7 +3,8 @@ import {PROC_ROOT} from '../proc/fs.js'
 import {readStat} from '../proc/process.js'
 import {PidResolver, pidOrOclif, requireProcess} from '../proc/target.js'
 import {refuseZombie} from './target.js'
-import {discoverNamespaces, Discovery} from '../ns/discover.js'
+import {discoverNamespaces} from '../ns/discover.js'
+import {Discovery} from '../ns/records.js'
 import {
   Direction,
   IdKind,

@@ -1,7 +1,6 @@
 import {NsxError, reportError} from '../cli/errors.js'
 
 /** nsx run's (and nsx create's) options, docker run's flags: the table the fast path parses with. */
-export {RUN_OPTIONS} from '../container/options.js'
 
 export type RunOutcome = {kind: 'help'} | {kind: 'done'; exitCode: number}
 

@@ -30,8 +30,6 @@ import {NS_TYPES, NsType, isNsType, nsTypeFromCloneFlag} from './types.js'
 
 // The model moved to records.ts (relations.ts needs it too, and must not import discovery);
 // exported here as well for the callers that still import it from discover.ts.
-export {NsIndex, NsRecord} from './records.js'
-export type {Discovery, NamespaceRecord, NsHolder} from './records.js'
 
 /**
  * Finds every namespace on the host and what keeps it alive, from four sources:

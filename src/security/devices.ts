@@ -1,7 +1,5 @@
 import {ANY, BpfInsn, DeviceRule, ruleText} from '../plan/security-ops.js'
 
-export {ANY, encodeProgram, ruleText} from '../plan/security-ops.js'
-export type {BpfInsn, DeviceRule} from '../plan/security-ops.js'
 
 /**
  * The devices cgroup: which device nodes a container may create (m), read (r) and write

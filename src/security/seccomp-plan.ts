@@ -3,8 +3,6 @@ import {NsxError} from '../cli/errors.js'
 import type {Comparison, FilterRule, SeccompFilter} from '../plan/security-ops.js'
 import type {ProfileFilter, SeccompProfile} from './seccomp-profile.js'
 
-export type {Comparison, FilterArg, FilterRule, SeccompFilter} from '../plan/security-ops.js'
-export {encodeSeccomp} from '../plan/security-ops.js'
 
 /** What a profile is resolved against. */
 export interface SeccompTarget {

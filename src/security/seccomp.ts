@@ -7,7 +7,8 @@ import {encodePlan} from '../plan/encode.js'
 import {executorPath} from '../plan/executor.js'
 import {capabilityName} from '../proc/capabilities.js'
 import {DEFAULT_SECCOMP_PROFILE} from './seccomp-default.js'
-import {encodeSeccomp, hostTarget, resolveSeccomp, SeccompFilter} from './seccomp-plan.js'
+import {hostTarget, resolveSeccomp} from './seccomp-plan.js'
+import {encodeSeccomp, SeccompFilter} from '../plan/security-ops.js'
 import {parseSeccompProfile, SeccompProfile} from './seccomp-profile.js'
 
 /**

@@ -1,10 +1,11 @@
 import {statSync} from 'node:fs'
 import {isAbsolute, normalize} from 'node:path'
 import {NsxError} from '../cli/errors.js'
-import {DeviceRule, DEFAULT_DEVICE_RULES} from './devices.js'
+import {DEFAULT_DEVICE_RULES} from './devices.js'
+import {DeviceRule} from '../plan/security-ops.js'
 import {ULIMITS} from '../plan/security-ops.js'
 import {containerSeccomp, parseSecurityOpts} from './seccomp.js'
-import type {SeccompFilter} from './seccomp-plan.js'
+import type {SeccompFilter} from '../plan/security-ops.js'
 
 /**
  * A container's security settings, from docker's flags: what the plan's security ops

@@ -1,7 +1,7 @@
 import type {FastOutcome} from '../cli/fast.js'
 import {NsxError, debugEnabled, describeError} from '../cli/errors.js'
 import {GetoptError, OptionSpec, getoptAnywhere} from '../cli/getopt.js'
-import {SORT_KEYS, SortKey} from '../cgroup/arrange.js'
+import {SORT_KEYS, SortKey} from '../cgroup/snapshot.js'
 import {TopOptions, executeTop} from './top.js'
 
 /**

@@ -1,6 +1,7 @@
 import type {ArrangedRow} from '../cgroup/arrange.js'
 import {CgroupStats, deriveAll, rederive} from '../cgroup/rates.js'
-import type {Collector, Snapshot} from '../cgroup/sample.js'
+import type {Collector} from '../cgroup/sample.js'
+import type {Snapshot} from '../cgroup/snapshot.js'
 import type {DashboardState} from './state.js'
 
 /** Refreshes of history the charts keep. */

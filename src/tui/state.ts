@@ -1,4 +1,5 @@
-import {ArrangedRow, Arranger, SortKey, nextSortKey} from '../cgroup/arrange.js'
+import {ArrangedRow, Arranger, nextSortKey} from '../cgroup/arrange.js'
+import {SortKey} from '../cgroup/snapshot.js'
 import {CgroupStats} from '../cgroup/rates.js'
 
 /**

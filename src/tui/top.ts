@@ -1,6 +1,6 @@
 import {setFlagsFromString} from 'node:v8'
 import {NsxError} from '../cli/errors.js'
-import {SortKey} from '../cgroup/arrange.js'
+import {SortKey} from '../cgroup/snapshot.js'
 import {runBatch} from '../cgroup/batch.js'
 import {readCgroupLayout} from '../cgroup/hierarchy.js'
 import {normaliseCgroupPath, parseDelay} from '../cgroup/options.js'

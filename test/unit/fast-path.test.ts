@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync} from 'node:fs'
-import {dirname, join} from 'node:path'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import type {OptionSpec} from '../../src/cli/getopt.js'
 import {REPO} from '../helpers/env.js'
@@ -24,15 +24,21 @@ function fastCommands(): Map<string, string> {
   return out
 }
 
-/** The getopt table of a fast command: NAME_OPTIONS, exported by its module or its folder's options.ts. */
+/** The getopt table of a fast command: NAME_OPTIONS, exported by its module or by the module of src/ that defines it. */
 async function optionTable(command: string, module: string): Promise<readonly OptionSpec[]> {
   const name = `${command.toUpperCase().replace(/-/g, '_')}_OPTIONS`
-  for (const file of [module, join(dirname(module), 'options.ts')]) {
-    if (!existsSync(join(REPO, file))) continue
-    const mod = (await import(pathToFileURL(join(REPO, file)).href)) as Record<string, unknown>
+  const defines = new RegExp(`^export const ${name}\\b`, 'm')
+  const definers = tsFiles(join(REPO, 'src')).filter((f) => defines.test(readFileSync(f, 'utf8')))
+  for (const file of [join(REPO, module), ...definers]) {
+    if (!existsSync(file)) continue
+    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>
     if (Array.isArray(mod[name])) return mod[name] as OptionSpec[]
   }
-  assert.fail(`the fast path of nsx ${command} exports no ${name} from ${module} or its folder's options.ts`)
+  assert.fail(`the fast path of nsx ${command} has no ${name}: neither ${module} nor any module of src/ exports it`)
+}
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
 }
 
 interface OclifFlag {
