@@ -49,6 +49,17 @@ export function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): R
   return {status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '')}
 }
 
+/**
+ * Run lsns. util-linux 2.38's lsns exits 1 with nothing on stderr when a process it is reading
+ * ends under it (seen on this machine under load, about once in 40 runs): such a run is retried,
+ * a real failure (a message on stderr) is not.
+ */
+export function runLsns(args: string[]): RunResult {
+  let r = run('lsns', args)
+  for (let attempt = 1; attempt < 8 && r.status === 1 && r.stderr === ''; attempt++) r = run('lsns', args)
+  return r
+}
+
 /** Run bin/nsx with NO_COLOR, so output is plain whatever the terminal. */
 export function nsx(args: string[], opts: SpawnSyncOptions = {}): RunResult {
   return run(process.execPath, [NSX_BIN, ...args], {

@@ -2,7 +2,7 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
-import {NSX_BIN, assertOneLineError, needCommand, needRoot, nsx, nsxJson, run} from '../helpers/env.js'
+import {NSX_BIN, assertOneLineError, needCommand, needRoot, nsx, nsxJson, run, runLsns} from '../helpers/env.js'
 import {TestProcesses, childrenOf, waitFor, waitForComm} from '../helpers/processes.js'
 import {TestCgroup} from '../helpers/cgroups.js'
 import {nsInode} from '../helpers/userns.js'
@@ -29,7 +29,7 @@ function killStarted(pid: number | undefined): void {
 
 /** lsns -J nests namespaces under their parents ("children"): flatten to inode -> nprocs. */
 function lsnsCounts(): Map<number, number> {
-  const r = run('lsns', ['-J', '-o', 'NS,TYPE,NPROCS'])
+  const r = runLsns(['-J', '-o', 'NS,TYPE,NPROCS'])
   assert.equal(r.status, 0, r.stderr)
   const out = new Map<number, number>()
   const walk = (list: {ns: number | string; nprocs: number | string; children?: unknown[]}[]) => {

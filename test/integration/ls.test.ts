@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run, REPO} from '../helpers/env.js'
+import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run, runLsns, REPO} from '../helpers/env.js'
 import {childrenOf, TestProcesses, waitFor} from '../helpers/processes.js'
 
 /** The --json shape (docs/namespaces.md: nsx ls). */
@@ -49,7 +49,7 @@ interface LsnsRow {
 
 /** lsns -J nests rows (tree by process, or --tree=...): flatten. */
 function lsns(args: string[] = []): LsnsRow[] {
-  const r = run('lsns', ['-J', ...args])
+  const r = runLsns(['-J', ...args])
   assert.equal(r.status, 0, `lsns failed: ${r.stderr}`)
   const out: LsnsRow[] = []
   const walk = (rows: LsnsRow[]) => {
@@ -295,7 +295,7 @@ test('NETNSID: the id set with ip netns set, "unassigned" where none is, as lsns
   assert.match(table.stdout, new RegExp(`^${ino}\\s+${id}$`, 'm'))
   assert.match(table.stdout, new RegExp(`^${inodeOf('self', 'net')}\\s+unassigned$`, 'm'))
   // lsns -J gives it as a string ("unassigned" or the number) for namespaces with processes.
-  const peer = JSON.parse(run('lsns', ['-J', '-t', 'net', '-o', 'NS,NETNSID']).stdout).namespaces as {ns: number; netnsid: string | null}[]
+  const peer = JSON.parse(runLsns(['-J', '-t', 'net', '-o', 'NS,NETNSID']).stdout).namespaces as {ns: number; netnsid: string | null}[]
   for (const p of peer) {
     const mine = find(rows, p.ns)
     if (mine === undefined || p.netnsid === null) continue // came or went meanwhile

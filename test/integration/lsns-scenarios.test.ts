@@ -1,7 +1,7 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {readlinkSync, statSync} from 'node:fs'
-import {assertOneLineError, needCommand, needRoot, nsx, NSX_BIN, run} from '../helpers/env.js'
+import {assertOneLineError, needCommand, needRoot, nsx, NSX_BIN, run, runLsns} from '../helpers/env.js'
 import {descendantsOf, TestProcesses, waitFor} from '../helpers/processes.js'
 
 /**
@@ -64,7 +64,7 @@ test('lsns/filter: -Q and --filter "NS == INODE && NPROCS == 1" give the pid of 
     assert.deepEqual([r.status, r.stdout, r.stderr], [0, `${child.pid}\n`, ''], opt)
   }
   // lsns 2.38 has no -Q: the same row picked out of its raw list.
-  const lsns = run('lsns', ['-n', '-r', '-o', 'NS,NPROCS,PID'])
+  const lsns = runLsns(['-n', '-r', '-o', 'NS,NPROCS,PID'])
   const row = lsns.stdout.split('\n').find((l) => l.startsWith(`${inode} `))
   assert.equal(row, `${inode} 1 ${child.pid}`, `lsns: ${lsns.status} ${lsns.stderr} ${lsns.stdout}`)
   // What the filter language adds: || ! () =~ and columns not shown.
@@ -138,7 +138,7 @@ test('lsns/ioctl_ns: NS, PNS, ONS of a child user and pid namespace (unshare --u
   ]
   for (const [args, expected] of cases) {
     assert.deepEqual(words(nsx(['ls', ...args]).stdout), [expected], args.join(' '))
-    assert.deepEqual(words(run('lsns', args).stdout), [expected], `lsns ${args.join(' ')}`)
+    assert.deepEqual(words(runLsns(args).stdout), [expected], `lsns ${args.join(' ')}`)
   }
 })
 
@@ -149,7 +149,7 @@ test('PNS and ONS are 0 for the root namespaces, as lsns prints them', (t) => {
   for (const [type, ino] of [['user', user], ['pid', pid]] as const) {
     const pick = (out: string) => out.split('\n').find((l) => l.startsWith(`${ino} `))
     const args = ['-l', '-n', '-r', '-o', 'NS,PNS,ONS', '-t', type]
-    assert.equal(pick(nsx(['ls', ...args]).stdout), pick(run('lsns', args).stdout), type)
+    assert.equal(pick(nsx(['ls', ...args]).stdout), pick(runLsns(args).stdout), type)
   }
   assert.equal(nsx(['ls', '-n', '-r', '-o', 'PNS,ONS', String(user)]).stdout, '0 0\n')
 })
@@ -222,7 +222,7 @@ test('--json follows -o as lsns -J does (the columns, lower-case keys) and nests
   assert.ok(nested > 0)
   // The same rows as lsns -J -l for the namespaces processes hold (lsns lists no others); a
   // namespace made or gone between the two runs (other work on this machine) is retried once.
-  const flat = (args: string[]) => (JSON.parse(args[0] === 'lsns' ? run('lsns', args.slice(1)).stdout : nsx(args).stdout) as {namespaces: Row[]}).namespaces
+  const flat = (args: string[]) => (JSON.parse(args[0] === 'lsns' ? runLsns(args.slice(1)).stdout : nsx(args).stdout) as {namespaces: Row[]}).namespaces
   for (let attempt = 0; ; attempt++) {
     const theirs = flat(['lsns', '-J', '-l', '-o', 'NS,TYPE,PNS,ONS'])
     const ours = new Map(flat(['ls', '-J', '-l', '-o', 'NS,TYPE,PNS,ONS']).map((r) => [r.ns, r]))

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {closeSync, constants, mkdtempSync, openSync, readlinkSync, rmSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {needCommand, needRoot, nsx, NSX_BIN, run, RunResult} from '../helpers/env.js'
+import {needCommand, needRoot, nsx, NSX_BIN, run, RunResult, runLsns} from '../helpers/env.js'
 import {TestProcesses, waitFor} from '../helpers/processes.js'
 
 /**
@@ -245,5 +245,5 @@ test('--owner UID:GID: the new user namespace belongs to UID (lsns shows it); ma
   t.after(() => child.kill('SIGKILL'))
   const map = await new Promise<string>((res) => child.stdout!.once('data', (d: Buffer) => res(d.toString())))
   assert.equal(map.trim().split(/\s+/).join(' '), '0 100000 10')
-  assert.equal(run('lsns', ['-t', 'user', '-p', String(child.pid), '-n', '-o', 'UID']).stdout.trim(), '65534')
+  assert.equal(runLsns(['-t', 'user', '-p', String(child.pid), '-n', '-o', 'UID']).stdout.trim(), '65534')
 })
