@@ -6,7 +6,7 @@ import {Store} from '../src/store/store.js'
 
 export default class Gc extends NsxCommand {
   static override summary = 'Remove layers no image or running container uses, and leftovers of interrupted imports'
-  static override description = `Mark and sweep over the layer store: every layer of a stored image and every layer pinned by a running container is kept; the others are deleted, as are names pointing to missing images, pins of containers that are gone, what dead containers left (cgroups, upper directories, state; nsx killed by SIGKILL), and what interrupted imports left in the store's tmp directory. Waits for imports in progress to finish first. Reports what it removed and the disk space freed.`
+  static override description = `Mark and sweep over the layer store: every layer of a stored image and every layer pinned by a running container is kept; the others are deleted, as are names pointing to missing images, pins of containers that are gone, what dead containers left (cgroups, upper directories, state, the anonymous volumes of --rm ones; nsx killed by SIGKILL), and what interrupted imports left in the store's tmp directory. Waits for imports in progress to finish first. Reports what it removed and the disk space freed.`
 
   static override enableJsonFlag = true
 
@@ -19,7 +19,7 @@ export default class Gc extends NsxCommand {
     'dry-run': Flags.boolean({char: 'n', description: 'Only report what would be removed'}),
   }
 
-  async run(): Promise<Freed & {containers: string[]; dryRun: boolean}> {
+  async run(): Promise<Freed & {containers: string[]; volumes: string[]; dryRun: boolean}> {
     const {flags} = await this.parse(Gc)
     const store = Store.open(undefined, {create: false})
     store.lock('exclusive')
@@ -28,7 +28,12 @@ export default class Gc extends NsxCommand {
     const containers = flags['dry-run'] ? [] : sweepStale(store)
     if (!this.jsonEnabled() && containers.length > 0) process.stdout.write(`Removed what ${containers.length} dead container(s) left: ${containers.join(', ')}\n`)
     const freed = collectGarbage(store, {dryRun: flags['dry-run']})
+    // The anonymous volumes of --rm containers that died without their supervisor's cleanup.
+    const {collectVolumes} = await import('../src/volume/volumes.js')
+    const vols = collectVolumes(store, {dryRun: flags['dry-run']})
+    freed.bytes += vols.bytes
+    if (!this.jsonEnabled() && vols.volumes.length > 0) process.stdout.write(`${flags['dry-run'] ? 'Would remove' : 'Removed'} ${vols.volumes.length} anonymous volume(s) of removed --rm containers: ${vols.volumes.join(', ')}\n`)
     if (!this.jsonEnabled()) process.stdout.write(renderFreed(freed, flags['dry-run']))
-    return {...freed, containers, dryRun: flags['dry-run']}
+    return {...freed, containers, volumes: vols.volumes, dryRun: flags['dry-run']}
   }
 }

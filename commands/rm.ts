@@ -21,12 +21,12 @@ export default class Rm extends NsxCommand {
 
   static override flags = {
     force: Flags.boolean({char: 'f', description: 'Kill a running container first (SIGKILL)'}),
-    volumes: Flags.boolean({char: 'v', description: 'Remove anonymous volumes too (nsx makes none: accepted for docker compatibility)'}),
+    volumes: Flags.boolean({char: 'v', description: 'Remove the anonymous volumes (made for -v /PATH) of the container too'}),
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Rm)
     const store = Store.open(undefined, {create: false})
-    await eachRef('nsx rm', argv as string[], (ref) => removeContainerVerb(store, ref, {force: flags.force}), (ref) => process.stdout.write(`${ref}\n`))
+    await eachRef('nsx rm', argv as string[], (ref) => removeContainerVerb(store, ref, {force: flags.force, volumes: flags.volumes}), (ref) => process.stdout.write(`${ref}\n`))
   }
 }

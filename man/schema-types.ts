@@ -27,6 +27,7 @@ import type {LoadResult, ResolvedLayer} from '../src/store/import.js'
 import type {ImportResult} from '../src/store/import-rootfs.js'
 import type {ImageListing} from '../src/store/listing.js'
 import type {SaveResult} from '../src/store/save.js'
+import type {Volume} from '../src/volume/volumes.js'
 
 /** nsx ls --json: every namespace, ascending by inode. */
 export interface LsOutput {
@@ -83,7 +84,10 @@ export type ImportOutput = ImportResult
 export type RmiOutput = Freed
 
 /** nsx gc --json. */
-export type GcOutput = Freed & {containers: string[]; dryRun: boolean}
+export type GcOutput = Freed & {containers: string[]; volumes: string[]; dryRun: boolean}
+
+/** nsx volume ls --json: the Engine API's Volume objects. */
+export type VolumeLsOutput = Volume[]
 
 /** nsx history --json. */
 export interface HistoryOutput {

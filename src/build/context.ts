@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {createRequire} from 'node:module'
 import type {Ignore} from '@balena/dockerignore'
 import {NsxError} from '../cli/errors.js'
-import {LayerView} from './layer-view.js'
+import {LayerView} from '../image/layer-view.js'
 
 /**
  * Where COPY and ADD read from: the build context (a directory, filtered by its

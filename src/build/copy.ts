@@ -4,7 +4,7 @@ import {basename, join, posix} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {readImageFile, resolveUser} from '../container/spec.js'
 import {resolveSources, SourceNode, SourceRoot, ContextSource} from './context.js'
-import {LayerView} from './layer-view.js'
+import {LayerView} from '../image/layer-view.js'
 
 /**
  * COPY and ADD into a new layer directory: docker's rules for sources (a directory's

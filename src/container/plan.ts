@@ -50,6 +50,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   else {
     ops.push({op: 'ctr-cleanup-path', path: paths.dir}, {op: 'ctr-cleanup-path', path: paths.pin})
     if (paths.nameLink) ops.push({op: 'ctr-cleanup-path', path: paths.nameLink})
+    // docker run --rm removes the container's anonymous volumes (volumes/<name>, above its _data) with it.
+    for (const v of spec.volumes) if (v.anonymous && v.source !== '') ops.push({op: 'ctr-cleanup-path', path: v.source.replace(/\/_data$/, '')})
   }
   if (opts.readyFd !== undefined) ops.push({op: 'ctr-ready-fd', fd: opts.readyFd})
   if (opts.log) ops.push({op: 'ctr-log', ...opts.log})

@@ -61,10 +61,20 @@ export function parseUserns(s: string): IdMapping[] {
 }
 
 export interface Volume {
+  /** The host path bound; for a named or anonymous volume, its data directory once resolved (src/volume/mounts.ts). */
   source: string
   target: string
   readOnly: boolean
+  /** A named volume (`-v NAME:/path`) or an anonymous one (`-v /path`): its name. */
+  volume?: string
+  /** `-v /path`: a volume made for this container, removed with it by rm -v. */
+  anonymous?: boolean
+  /** `:nocopy`: the image's content at the path is not copied into a new volume. */
+  noCopy?: boolean
 }
+
+/** docker's rule for a local volume's name: a word that is not a path. */
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
 
 const bad = (msg: string): never => {
   throw new NsxError(msg, 125)
@@ -140,23 +150,32 @@ export function resolveCaps(o: Pick<RunOptions, 'capAdd' | 'capDrop' | 'privileg
   return [...set].sort((a, b) => a - b)
 }
 
-/** -v HOST:CTR[:ro|rw]; HOST must exist and CTR be absolute. */
+/**
+ * -v HOST:CTR[:OPTS], -v NAME:CTR[:OPTS] (a named volume) or -v CTR (an anonymous one); OPTS
+ * is ro or rw, and nocopy for a volume. A host path must be absolute and exist; a volume's
+ * source is filled in when the container is created (src/volume/mounts.ts).
+ */
 export function parseVolume(v: string): Volume {
   const parts = v.split(':')
-  let mode = 'rw'
-  if (parts.length === 3) mode = parts.pop()!
-  if (parts.length !== 2 || parts[0] === '' || parts[1] === '') bad(`invalid volume '${v}': expected HOST:CONTAINER[:ro]`)
-  if (mode !== 'ro' && mode !== 'rw') bad(`invalid volume '${v}': mode must be ro or rw`)
+  if (parts.length === 1 && isAbsolute(v)) parts.unshift('')
+  let opts: string[] = []
+  if (parts.length === 3) opts = parts.pop()!.split(',')
+  if (parts.length !== 2 || parts[1] === '' || (parts[0] === '' && v.includes(':'))) bad(`invalid volume '${v}': expected HOST:CONTAINER[:ro], NAME:CONTAINER[:ro] or CONTAINER`)
   const [source, target] = parts
-  if (!isAbsolute(source)) bad(`invalid volume '${v}': the host path must be absolute`)
+  const named = source !== '' && !isAbsolute(source)
+  for (const o of opts) if (!['ro', 'rw', ...(source === '' || named ? ['nocopy'] : [])].includes(o)) bad(`invalid volume '${v}': unknown option '${o}' (ro, rw${named || source === '' ? ', nocopy' : ''})`)
+  if (named && !VOLUME_NAME.test(source)) bad(`invalid volume '${v}': "${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`)
   if (!isAbsolute(target)) bad(`invalid volume '${v}': the container path must be absolute`)
   if (normalize(target) === '/') bad(`invalid volume '${v}': cannot mount over the container's root`)
+  const readOnly = opts.includes('ro')
+  if (source === '') return {source: '', target: normalize(target), readOnly, anonymous: true, ...(opts.includes('nocopy') ? {noCopy: true} : {})}
+  if (named) return {source: '', target: normalize(target), readOnly, volume: source, ...(opts.includes('nocopy') ? {noCopy: true} : {})}
   try {
     lstatSync(source)
   } catch {
     bad(`invalid volume '${v}': ${source} does not exist`)
   }
-  return {source, target: normalize(target), readOnly: mode === 'ro'}
+  return {source, target: normalize(target), readOnly}
 }
 
 /** A file of the image, from the topmost layer that has it (lowerDirs lowest first); undefined when absent. */

@@ -31,6 +31,7 @@ export const SCHEMAS: readonly SchemaEntry[] = [
   {file: 'nsx-import.v1.schema.json', type: 'ImportOutput', commands: ['import'], title: 'nsx import --json', description: 'The image made from a root filesystem tar, its name and its layer.'},
   {file: 'nsx-rmi.v1.schema.json', type: 'RmiOutput', commands: ['rmi'], title: 'nsx rmi --json', description: 'Names untagged, images and layers removed, and the bytes freed.'},
   {file: 'nsx-gc.v1.schema.json', type: 'GcOutput', commands: ['gc'], title: 'nsx gc --json', description: 'What was (or, with --dry-run, would be) removed, and the bytes freed.'},
+  {file: 'nsx-volume.v1.schema.json', type: 'VolumeLsOutput', commands: ['volume ls'], title: 'nsx volume ls --json', description: 'The named and anonymous volumes: name, driver, mount point, creation time, labels (the Engine API\'s Volume).'},
   {file: 'nsx-history.v1.schema.json', type: 'HistoryOutput', commands: ['history'], title: 'nsx history --json', description: 'The steps that made a stored image, newest first.'},
   {file: 'nsx-tag.v1.schema.json', type: 'TagOutput', commands: ['tag'], title: 'nsx tag --json', description: 'The name given to an image.'},
   {file: 'nsx-commit.v1.schema.json', type: 'CommitOutput', commands: ['commit'], title: 'nsx commit --json', description: 'The image made from a container: its id, name and the layer of the container\'s changes.'},

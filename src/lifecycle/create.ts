@@ -121,6 +121,11 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
       log,
       ...(restart && restart.policy !== 'no' ? {restart} : {}),
     }
+    // Named and anonymous volumes: made on first use, the image's content copied up (src/volume/).
+    if (config.spec.volumes.some((v) => v.volume !== undefined || v.anonymous)) {
+      const {resolveVolumeMounts} = await import('../volume/mounts.js')
+      config.spec = {...config.spec, volumes: resolveVolumeMounts(store, config.spec.volumes, rootfs.lowerDirs, undo, {dryRun: opts.dryRun, autoRemoveWith: config.autoRemove ? id : undefined})}
+    }
     if (opts.dryRun) return {store, config, dir: join(store.root, 'run', id)}
     const {encodeEnv} = await import('../container/plan.js')
     const etc = await import('../container/etc-files.js')

@@ -47,7 +47,7 @@ export interface ContainerInspect {
     CpusetCpus: string
     PidsLimit: number | null
   }
-  Mounts: {Type: 'bind'; Source: string; Destination: string; Mode: string; RW: boolean; Propagation: string}[]
+  Mounts: {Type: 'bind' | 'volume'; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string}[]
   Config: {
     Hostname: string
     User: string
@@ -96,7 +96,7 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
     Driver: 'overlay',
     HostConfig: {
       RestartPolicy: {Name: c.config.restart?.policy ?? 'no', MaximumRetryCount: c.config.restart?.maxRetries ?? 0},
-      Binds: s.volumes.map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
+      Binds: s.volumes.filter((v) => !v.anonymous).map((v) => `${v.volume ?? v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
       NetworkMode: s.network,
       AutoRemove: c.config.autoRemove,
       Privileged: s.privileged,
@@ -110,7 +110,11 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       CpusetCpus: lim.cpusetCpus ?? '',
       PidsLimit: lim.pids ?? null,
     },
-    Mounts: s.volumes.map((v) => ({Type: 'bind' as const, Source: v.source, Destination: v.target, Mode: v.readOnly ? 'ro' : '', RW: !v.readOnly, Propagation: 'rprivate'})),
+    Mounts: s.volumes.map((v) =>
+      v.volume !== undefined
+        ? {Type: 'volume' as const, Name: v.volume, Source: v.source, Destination: v.target, Driver: 'local', Mode: v.readOnly ? 'ro' : 'z', RW: !v.readOnly, Propagation: ''}
+        : {Type: 'bind' as const, Source: v.source, Destination: v.target, Mode: v.readOnly ? 'ro' : '', RW: !v.readOnly, Propagation: 'rprivate'},
+    ),
     Config: {
       Hostname: s.hostname,
       User: s.uid === 0 && s.gid === 0 ? '' : `${s.uid}:${s.gid}`,

@@ -6,10 +6,10 @@ import {thawIfPaused, waitSupervisorGone} from './stop.js'
 /**
  * docker rm [-f]: everything of the container goes (upper directory, log, cgroups, name,
  * layer pin). A running one is refused unless forced; forced, its init is SIGKILLed first and
- * its supervisor's end awaited. -v (anonymous volumes) has nothing to do: nsx makes none.
+ * its supervisor's end awaited. With `volumes` (rm -v) its anonymous volumes go too.
  */
-export async function removeContainerVerb(store: Store, ref: string, opts: {force?: boolean} = {}): Promise<{name: string; id: string}> {
-  return withContainer(store, ref, async (c) => {
+export async function removeContainerVerb(store: Store, ref: string, opts: {force?: boolean; volumes?: boolean} = {}): Promise<{name: string; id: string}> {
+  const done = await withContainer(store, ref, async (c) => {
     if (c.status === 'running' || c.status === 'starting') {
       if (!opts.force) throw new NsxError(`cannot remove container ${ref}: container is running: stop the container before removing or force remove (-f)`, 1)
       if (c.status === 'starting') await waitSupervisorGone(c, 10000)
@@ -25,8 +25,19 @@ export async function removeContainerVerb(store: Store, ref: string, opts: {forc
       for (let i = 0; i < 200 && alive(c.orphanInit); i++) await sleep(10)
     }
     removeContainer(store, c)
-    return {name: c.config.name, id: c.config.id}
+    return {name: c.config.name, id: c.config.id, anonymous: c.config.spec.volumes?.filter((v) => v.anonymous && v.volume !== undefined).map((v) => v.volume!) ?? []}
   })
+  if (opts.volumes && done.anonymous.length > 0) {
+    const {removeVolume} = await import('../volume/volumes.js')
+    for (const v of done.anonymous) {
+      try {
+        removeVolume(store, v, {force: true})
+      } catch {
+        // another container mounts it too: it stays, as docker leaves it
+      }
+    }
+  }
+  return {name: done.name, id: done.id}
 }
 
 /** docker container prune: every container that is not running (created or exited) is removed. */

@@ -111,6 +111,11 @@ export class Store {
     this.lockFd = fd
   }
 
+  /** Whether this process holds the store lock (a verb that takes it for itself releases only its own). */
+  get locked(): boolean {
+    return this.lockFd !== undefined
+  }
+
   unlock(): void {
     if (this.lockFd === undefined) return
     closeSync(this.lockFd)

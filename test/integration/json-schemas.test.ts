@@ -83,7 +83,8 @@ test('the --json output of every command matches its schema', async (t) => {
   validate('create', JSON.parse(run(['create', '--dry-run', '--json', image, 'true'])))
   validate('unshare', JSON.parse(run(['unshare', '--dry-run', '--json', '--uts', 'true'])))
 
-  run(['run', '-d', '--name', 'schema-web', '--image', image, '--', 'sleep', '1000'])
+  run(['run', '-d', '--name', 'schema-web', '--image', image, '-v', 'schema-vol:/data', '--', 'sleep', '1000'])
+  json('volume', ['ls', '--json'])
   const ps = JSON.parse(run(['ps', '--json'])) as {pid: number}[]
   validate('ps', ps)
   const pid = String(ps[0].pid)
@@ -104,6 +105,8 @@ test('the --json output of every command matches its schema', async (t) => {
   run(['group', 'rm', 'schema-g'])
   json('stop', ['-t', '1', 'schema-web', '--json'])
   json('gc', ['--dry-run', '--json'])
+  run(['rm', '-f', 'schema-web'])
+  run(['volume', 'rm', 'schema-vol'])
 
   const unchecked = [...validators.keys()].filter((c) => !checked.has(c))
   assert.deepEqual(unchecked, [], 'schemas no real output was checked against')

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {parseDockerfile} from '../../src/build/dockerfile.js'
 import {expandVars} from '../../src/build/expand.js'
 import {ContextSource, resolveSources} from '../../src/build/context.js'
-import {LayerView} from '../../src/build/layer-view.js'
+import {LayerView} from '../../src/image/layer-view.js'
 import {applyConfigInstruction, ConfigTarget} from '../../src/build/config-instructions.js'
 import {tempDir} from '../helpers/images.js'
 

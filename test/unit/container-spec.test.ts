@@ -68,12 +68,20 @@ test('users: names and ids looked up in the image, with supplementary groups; un
   assert.throws(() => resolveUser('app:ghosts', passwd, group), /unable to find group ghosts/)
 })
 
-test('volumes: HOST:CTR[:ro], both absolute, the host path existing, never over /', () => {
+test('volumes: HOST:CTR[:ro] (both absolute, the host path existing), NAME:CTR[:ro|nocopy], CTR alone; never over /', () => {
   assert.deepEqual(parseVolume('/tmp:/data'), {source: '/tmp', target: '/data', readOnly: false})
   assert.deepEqual(parseVolume('/tmp:/data/./x/:ro'), {source: '/tmp', target: '/data/x/', readOnly: true})
-  assert.throws(() => parseVolume('/tmp'), /expected HOST:CONTAINER/)
-  assert.throws(() => parseVolume('/tmp:/x:rx'), /mode must be ro or rw/)
+  // A name is a named volume, a container path alone an anonymous one; their source is filled in at create.
+  assert.deepEqual(parseVolume('data:/srv:ro'), {source: '', target: '/srv', readOnly: true, volume: 'data'})
+  assert.deepEqual(parseVolume('my.vol_1:/srv:nocopy'), {source: '', target: '/srv', readOnly: false, volume: 'my.vol_1', noCopy: true})
+  assert.deepEqual(parseVolume('/tmp'), {source: '', target: '/tmp', readOnly: false, anonymous: true})
+  assert.throws(() => parseVolume('/tmp:/x:rx'), /unknown option 'rx'/)
+  assert.throws(() => parseVolume('/tmp:/x:nocopy'), /unknown option 'nocopy'/)
+  assert.throws(() => parseVolume('a:/x'), /"a" includes invalid characters for a local volume name/)
+  assert.throws(() => parseVolume('rel/dir:/x'), /includes invalid characters/)
+  assert.throws(() => parseVolume(':/x'), /expected HOST:CONTAINER/)
   assert.throws(() => parseVolume('/tmp:/'), /cannot mount over the container's root/)
+  assert.throws(() => parseVolume('data:/'), /cannot mount over the container's root/)
   assert.throws(() => parseVolume('/tmp:rel'), /container path must be absolute/)
 })
 
