@@ -44,8 +44,10 @@
  *   cgroup-join 0         write our pid to every cgroup-open file
  *   env-from 1 PATH       replace the environment by PATH's NUL-separated entries
  *   setenv 2 NAME VALUE, unsetenv 1 NAME                                          [ops-cred.c]
- *   ctr-*, cap-bound, cap-set, no-new-privs, close-fds: nsx run's container ops
- *                         (supervisor, overlay root, pivot_root, init), see there  [ops-container.c]
+ *   ctr-*, cap-bound, cap-set, no-new-privs, close-fds: a container's ops, by domain
+ *                         (ops-container.h lists them): the supervisor  [ops-supervisor.c],
+ *                         the root  [ops-rootfs.c], the terminal  [ops-tty.c], PID 1
+ *                         [ops-init.c], the payload's last steps  [ops-payload.c]
  *   env-clear, exec-detach, exec-run: nsx exec's ops                          [ops-exec.c]
  *   seccomp, seccomp-load, seccomp-check: a container's seccomp filter     [ops-seccomp.c]
  *   devices-bpf, tmpfs, device, rootfs-readonly, shm-size, oom-score-adj, rlimit:
@@ -260,7 +262,7 @@ const struct op ops_core[] = {
 	{NULL, 0, NULL, NULL},
 };
 
-static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_container, ops_log, ops_attach, ops_init, ops_seccomp, ops_security, ops_unshare, ops_exec, ops_exec_tty, ops_debug};
+static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_supervisor, ops_rootfs, ops_tty, ops_payload, ops_log, ops_attach, ops_init, ops_seccomp, ops_security, ops_unshare, ops_exec, ops_exec_tty, ops_debug};
 
 static const struct op *find_op(const char *name)
 {

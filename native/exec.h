@@ -71,7 +71,7 @@ void test_hook_pause(const char *var);
 /* Start time of a process (field 22 of /proc/PID/stat), 0 when gone (or a zombie, unless zombie_ok). */
 unsigned long long proc_start_time(pid_t pid, bool zombie_ok);
 
-/* Permitted and effective capabilities to MASK, inheritable and ambient cleared (ops-container.c). */
+/* Permitted and effective capabilities to MASK, inheritable and ambient cleared (ops-payload.c). */
 void set_capabilities(uint64_t mask, const char *who);
 
 /* The op tables of each domain file, terminated by a {NULL} entry. */
@@ -80,14 +80,17 @@ extern const struct op ops_ns[];
 extern const struct op ops_fs[];
 extern const struct op ops_cred[];
 extern const struct op ops_unshare[];
-extern const struct op ops_container[]; /* ops-container.c: nsx run */
-extern const struct op ops_log[];
-extern const struct op ops_attach[];    /* ctr-attach.c: nsx attach's socket */       /* ctr-log.c: the container's json-file log */
+extern const struct op ops_supervisor[]; /* ops-supervisor.c: a container's supervisor (nsx run, start) */
+extern const struct op ops_rootfs[];    /* ops-rootfs.c: a container's root */
+extern const struct op ops_tty[];       /* ops-tty.c: a container's terminal (-t) */
+extern const struct op ops_payload[];   /* ops-payload.c: the payload's last steps */
+extern const struct op ops_log[];       /* ctr-log.c: the container's json-file log */
+extern const struct op ops_attach[];    /* ctr-attach.c: nsx attach's socket */
 extern const struct op ops_exec[];      /* ops-exec.c: nsx exec */
 extern const struct op ops_exec_tty[];  /* ops-exec-tty.c: nsx exec -t */
 extern const struct op ops_seccomp[];   /* ops-seccomp.c: container seccomp filters */
 extern const struct op ops_security[];  /* ops-security.c: devices, tmpfs, read-only root, rlimits */
-extern const struct op ops_init[];      /* ops-init.c: the container init's restrictions */
+extern const struct op ops_init[];      /* ops-init.c: the container's init (PID 1) and its restrictions */
 extern const struct op ops_debug[];     /* ops-debug.c: nsx debug */
 
 #endif

@@ -1,7 +1,13 @@
 /*
- * The container's init (nsx-init, PID 1) as tini and docker-init run: with the
- * container's own restrictions, not the host privileges of the executor it was forked
- * from, and with a short command line and the container's environment in /proc/1.
+ * The container's init (nsx-init, PID 1), as tini and docker-init run it.
+ *
+ *   ctr-init                 fork the command; stay as PID 1: reap every zombie, forward
+ *                            signals to the command, report its wait status to the
+ *                            supervisor when it ends, and exit.
+ *
+ * It runs with the container's own restrictions, not the host privileges of the executor
+ * it was forked from, and with a short command line and the container's environment in
+ * /proc/1.
  *
  *   ctr-init-title ENVFILE   the init's /proc/PID/cmdline is "nsx-init" and its
  *                            /proc/PID/environ ENVFILE's entries (PR_SET_MM_MAP); where
@@ -22,17 +28,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/prctl.h>
 
 #include "exec.h"
+#include "ops-container.h"
 #include "ops-init.h"
 
 static struct {
@@ -122,7 +131,7 @@ static bool read_mm_map(struct prctl_mm_map *m)
  * this machine's root lacks, and works in a user namespace), then nsx's own argv and
  * environment strings are wiped from the init's memory. False when the kernel refused.
  */
-bool init_retitle(void)
+static bool init_retitle(void)
 {
 	if (!init.title)
 		return false;
@@ -161,7 +170,7 @@ static void op_init_creds(struct exec_state *st, char **args, int nargs)
 	init.creds = true;
 }
 
-void init_drop_privileges(void)
+static void init_drop_privileges(void)
 {
 	if (!init.creds)
 		return;
@@ -210,7 +219,97 @@ long init_term_grace_ms(void)
 	return init.grace_ms;
 }
 
+static void write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, value, strlen(value)) < 0) {
+		/* best effort */
+	}
+	close(fd);
+}
+
+/*
+ * Fork the payload; this process stays as the container's init: it reaps every
+ * zombie, forwards signals to the payload, and when the payload ends, reports its
+ * wait status to the supervisor and exits (the kernel then kills what is left).
+ */
+static void op_init(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	sigset_t set;
+	forwarded_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	char adj[16] = "0";
+	int afd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+	if (afd >= 0) {
+		ssize_t n = read(afd, adj, sizeof(adj) - 1);
+		adj[n > 0 ? n : 0] = '\0';
+		close(afd);
+	}
+	/* The OOM killer picks the payload, not the init: the payload's death is then reported as such. */
+	write_file("/proc/self/oom_score_adj", "-1000");
+	fflush(NULL);
+	pid_t g = fork();
+	if (g < 0)
+		die_errno(EXIT_NSX_FAILURE, "fork the command");
+	if (g == 0) {
+		write_file("/proc/self/oom_score_adj", adj);
+		if (ctr.status_fd >= 0)
+			close(ctr.status_fd);
+		ctr.status_fd = -1;
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		return;
+	}
+	ctr.payload = g;
+	/* ps in the container shows "nsx-init", not the plan (with the host's paths) that started it. */
+	prctl(PR_SET_NAME, "nsx-init", 0, 0, 0);
+	if (!init_retitle() && nsx_argc > 0) {
+		char *start = nsx_argv[0];
+		char *end = nsx_argv[nsx_argc - 1] + strlen(nsx_argv[nsx_argc - 1]);
+		if (end > start) {
+			memset(start, 0, (size_t)(end - start));
+			snprintf(start, (size_t)(end - start) + 1, "nsx-init");
+		}
+	}
+	/* The init holds nothing of the host but its status pipe. */
+	int keep = ctr.status_fd;
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		close(devnull);
+	}
+	if (keep > 3)
+		syscall(SYS_close_range, 3, keep - 1, 0);
+	syscall(SYS_close_range, keep >= 3 ? keep + 1 : 3, ~0U, 0);
+	init_drop_privileges();
+	for (;;) {
+		siginfo_t info;
+		int sig = sigwaitinfo(&set, &info);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(g, sig);
+			continue;
+		}
+		int status;
+		pid_t r;
+		while ((r = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (r != g)
+				continue;
+			if (keep >= 0 && write(keep, &status, sizeof(status)) < 0) {
+				/* the supervisor is gone: nothing to report to */
+			}
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
+	}
+}
+
 const struct op ops_init[] = {
+	{"ctr-init", 0, op_init, "fork the command; stay as PID 1: reap, forward signals, report its status"},
 	{"ctr-init-title", 1, op_init_title, "ENVFILE: the init's /proc cmdline is nsx-init, its environ ENVFILE's entries (before ctr-supervise)"},
 	{"ctr-init-creds", 5, op_init_creds, "HEXCAPS UID GID GROUPS|- seccomp|-: the init drops to the command's capabilities, ids, no_new_privs and seccomp filter"},
 	{"ctr-term-grace", 1, op_term_grace, "SECONDS: a SIGTERM to the supervisor SIGKILLs the init this long after (foreground runs)"},

@@ -5,7 +5,7 @@ type ContainerOp = Extract<Op, {op: `ctr-${string}` | `cap-${string}` | 'no-new-
 
 const caps = (list: number[]) => (list.length === 0 ? 'none' : list.map((c) => capabilityName(c).replace(/^CAP_/, '').toLowerCase()).join(','))
 
-/** --dry-run lines of nsx run's container ops (native/ops-container.c). */
+/** --dry-run lines of nsx run's container ops (native/ops-supervisor.c, ops-rootfs.c, ops-tty.c, ops-init.c, ops-payload.c). */
 export function describeContainerOp(op: ContainerOp): {action: string; needs: string} {
   switch (op.op) {
     case 'ctr-cgroup-fd':

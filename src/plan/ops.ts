@@ -54,7 +54,7 @@ export type Op =
   | UnshareOp
   /** A container's seccomp filter and other security settings (security-ops.ts). */
   | SecurityOp
-  // Container ops (nsx run; native/ops-container.c, built by src/container/plan.ts).
+  // Container ops (nsx run; native/ops-supervisor.c, ops-rootfs.c, ops-tty.c, ops-init.c, ops-payload.c; built by src/container/plan.ts).
   /** A v2 cgroup directory the init is born in (clone3 CLONE_INTO_CGROUP: no migration). */
   | {op: 'ctr-cgroup-fd'; path: string}
   /** After the container ends, the supervisor removes this cgroup directory. */
