@@ -13,6 +13,7 @@ import type {UpdateResult} from '../src/container/update.js'
 import type {GroupView} from '../src/group/groups.js'
 import type {RunSpec} from '../src/container/spec.js'
 import type {InspectReport} from '../src/inspect/report.js'
+import type {AuditEvent, AuditReport} from '../src/audit/types.js'
 import type {UidmapReport} from '../src/inspect/uidmap.js'
 import type {NamespaceFields} from '../src/ns/json-output.js'
 import type {ProcessTree} from '../src/pidns/tree.js'
@@ -39,6 +40,12 @@ export type PstreeOutput = ProcessTree
 
 /** nsx inspect --json. */
 export type InspectOutput = InspectReport
+
+/** nsx audit --format json: every workload, the findings and what could not be checked. */
+export type AuditOutput = AuditReport
+
+/** nsx audit --watch --format json: one finding per line. */
+export type AuditEventOutput = AuditEvent
 
 /** nsx uidmap --json. */
 export type UidmapOutput = UidmapReport

@@ -33,6 +33,8 @@ export function unescapeMountPath(s: string): string {
 export interface MountInfoEntry {
   id: number
   parent: number
+  /** The filesystem's device, major:minor (mountinfo field 3). */
+  dev: string
   root: string
   mountpoint: string
   options: string
@@ -52,6 +54,7 @@ export function parseMountInfo(text: string): MountInfoEntry[] {
     out.push({
       id: Number(a[0]),
       parent: Number(a[1]),
+      dev: a[2],
       root: unescapeMountPath(a[3]),
       mountpoint: unescapeMountPath(a[4]),
       options: a[5],

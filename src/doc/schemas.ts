@@ -39,5 +39,7 @@ export const SCHEMAS: readonly SchemaEntry[] = [
   {file: 'nsx-push.v1.schema.json', type: 'PushOutput', commands: ['push'], title: 'nsx push --json', description: 'The image pushed to a registry.'},
   {file: 'nsx-save.v1.schema.json', type: 'SaveOutput', commands: ['save'], title: 'nsx save --json', description: 'The archive written.'},
   {file: 'nsx-build.v1.schema.json', type: 'BuildOutput', commands: ['build'], title: 'nsx build --json', description: 'The image built.'},
+  {file: 'nsx-audit.v1.schema.json', type: 'AuditOutput', commands: ['audit --format json'], title: 'nsx audit --format json', description: 'The host\'s workloads (containers of any runtime, systemd units, hand-made namespaces, the host), the findings of the audit rules on them with evidence and CIS/PSS references, and what could not be checked.'},
+  {file: 'nsx-audit-event.v1.schema.json', type: 'AuditEventOutput', commands: ['audit --watch --format json'], title: 'nsx audit --watch --format json', description: 'One object per line: a finding and its workload, as workloads start.'},
   {file: 'nsx-plan.v1.schema.json', type: 'PlanOutput', commands: ['enter --dry-run', 'unshare --dry-run', 'run --dry-run', 'create --dry-run', 'exec --dry-run', 'debug --dry-run'], title: 'nsx enter|unshare|run|create|exec|debug --dry-run --json', description: 'The plan the native executor would run, step by step, with the privilege each step needs.'},
 ]

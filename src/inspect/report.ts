@@ -99,6 +99,24 @@ export interface GatherOptions {
   shares?: boolean
   /** Read the hostname through setns. Default: only on the real /proc. */
   uts?: boolean
+  /** Read seccomp filters and cgroup2 device programs back through the executor (root, live /proc). Default true. */
+  readback?: boolean
+  /** Facts of the host that stay the same between processes: given when many are gathered in one run (nsx audit). */
+  shared?: SharedFacts
+}
+
+/** What gatherReport reads once for any process: the host reference, nsx's own namespaces, the cgroup layout, the last capability. */
+export interface SharedFacts {
+  ref: ReturnType<typeof findHostReference>
+  own: NsLinks | undefined
+  layout: ReturnType<typeof readCgroupLayout>
+  lastCap: number
+  numbersNetMnt: boolean
+}
+
+/** SharedFacts of this host (or fixture tree). */
+export function readSharedFacts(root = PROC_ROOT, sysRoot = SYS_ROOT): SharedFacts {
+  return {ref: findHostReference(root), own: readNsLinks(`${root}/self`), layout: readCgroupLayout(root, sysRoot), lastCap: readLastCap(root), numbersNetMnt: kernelNumbersNetMnt(root)}
 }
 
 const SECCOMP_MODES = ['disabled', 'strict', 'filter'] as const
@@ -121,8 +139,8 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
     throw new NsxError(`no such process: ${pid} (it exited)`)
   }
 
-  const own = readNsLinks(`${root}/self`)
-  const ref = findHostReference(root)
+  const shared = opts.shared ?? readSharedFacts(root, sysRoot)
+  const {own, ref} = shared
   const discovery: Discovery | undefined = opts.shares === false ? undefined : discoverNamespaces({procRoot: root, relations: false})
 
   let ancestry
@@ -137,7 +155,7 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
   const userns = buildUsernsChain(pid, ancestry, viewerInode, procReader(firstProcessIn(discovery, 'user'), viewerInode, root))
   const userParent = userns.levels[1]?.inode ?? null
 
-  const namespaces = namespaceEntries(pid, links, ref, own, discovery, userParent, root, kernelNumbersNetMnt(root))
+  const namespaces = namespaceEntries(pid, links, ref, own, discovery, userParent, root, shared.numbersNetMnt)
   const verdict = verdictFor(namespaces)
 
   const forChildren: InspectReport['forChildren'] = {}
@@ -150,10 +168,10 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
 
   const nspid = pairNspid(status.nspid, pidnsAncestry(pid, links.pid, root))
 
-  const layout = readCgroupLayout(root, sysRoot)
+  const layout = shared.layout
   const memberships = locateMemberships(readProcCgroup(pid, log, root) ?? [], layout)
 
-  const lastCap = readLastCap(root)
+  const lastCap = shared.lastCap
   const capabilities = {
     userns: links.user ?? 0,
     effective: describeCapabilities(status.capEff, lastCap),
@@ -203,7 +221,7 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
     denied: null,
   }
   if (utsError !== undefined) report.utsError = utsError
-  if (root === '/proc') {
+  if (root === '/proc' && opts.readback !== false) {
     // The live system only: the executor reads the kernel's view (ptrace, bpf).
     if (report.seccomp.mode === 'filter') {
       const back = readSeccompFilters(pid)

@@ -1,0 +1,165 @@
+import {AccessLog, PROC_ROOT, listNumeric} from '../proc/fs.js'
+import {ProcStatus, readStatus} from '../proc/process.js'
+import {NsLinks, readNsLinks} from '../ns/links.js'
+import {decideHost} from '../ns/host.js'
+import {NS_TYPES, NsType} from '../ns/types.js'
+import {CgroupMembership, readProcCgroup} from '../cgroup/membership.js'
+import type {SharedFacts} from '../inspect/report.js'
+import {Recognised, recogniseCgroups, recognisedKey} from './recognise.js'
+import type {WorkloadKind} from './types.js'
+
+/**
+ * The host's processes grouped into workloads, from what the kernel holds for each: its
+ * cgroup paths (which runtime made it, recognise.ts) and its namespaces (whether they are
+ * the host's). One pass over /proc reading status, ns links and cgroup per process, as
+ * `nsx ls` does; within a workload, processes with the same isolation (capabilities,
+ * seccomp, no_new_privs, uid, namespaces, cgroups) form one class, judged once.
+ */
+
+export interface ScannedProcess {
+  pid: number
+  status: ProcStatus
+  /** undefined: not readable (an ordinary user and another's process). */
+  links: NsLinks | undefined
+  cgroups: CgroupMembership[]
+}
+
+export interface IsolationClass {
+  /** The process judged for the class: the lowest pid whose parent is outside the workload, else the lowest. */
+  pid: number
+  pids: number[]
+}
+
+export interface ScannedWorkload {
+  key: string
+  kind: WorkloadKind
+  id: string | null
+  name: string | null
+  pod?: string
+  cgroup: string | null
+  pids: number[]
+  pid: number
+  /** Per type: the inode and whether it is the host's (from the named process). */
+  namespaces: {type: NsType; inode: number; host: boolean | null}[]
+  classes: IsolationClass[]
+  processes: Map<number, ScannedProcess>
+}
+
+export interface Scan {
+  workloads: ScannedWorkload[]
+  processes: number
+  log: AccessLog
+  /** Processes whose namespaces could not be read (their grouping rests on cgroups alone). */
+  unreadable: number
+}
+
+/** Namespace types a hand-made workload is told by (time is left out: nothing isolates by it alone). */
+const ISOLATING: readonly NsType[] = ['user', 'mnt', 'net', 'uts', 'ipc', 'cgroup', 'pid']
+
+export interface ScanOptions {
+  procRoot?: string
+  /** Only these pids (and the workloads they are in). */
+  pids?: ReadonlySet<number>
+  shared: SharedFacts
+}
+
+export function scanWorkloads(opts: ScanOptions): Scan {
+  const root = opts.procRoot ?? PROC_ROOT
+  const log = new AccessLog()
+  const self = process.pid
+  const groups = new Map<string, {rec?: Recognised; kind: WorkloadKind; procs: ScannedProcess[]}>()
+  let unreadable = 0
+  let count = 0
+  for (const pid of listNumeric(root, log, 'processes') ?? []) {
+    if (pid === self) continue
+    const status = readStatus(pid, log, root)
+    if (status === undefined || status.kernelThread || status.state === 'Z') continue
+    const cgroups = readProcCgroup(pid, log, root)
+    if (cgroups === undefined) continue
+    const links = readNsLinks(`${root}/${pid}`, log)
+    if (links === undefined) unreadable++
+    count++
+    const rec = recogniseCgroups(cgroups.map((c) => c.path))
+    let key: string
+    let kind: WorkloadKind
+    if (rec && rec.kind !== 'systemd') {
+      key = recognisedKey(rec)
+      kind = rec.kind
+    } else {
+      const own = privateNamespaces(links, opts.shared)
+      // systemd's sandboxing (PrivateTmp, ProtectSystem) gives a unit's processes a mount namespace of their own: still the unit.
+      if (own.length > 0 && !(rec && own.length === 1 && own[0].type === 'mnt')) {
+        const told = own.length > 1 ? own.filter((n) => n.type !== 'pid') : own
+        key = `namespaces:${told.map((n) => `${n.type}:${n.inode}`).join(',')}`
+        kind = 'namespaces'
+      } else if (rec) {
+        key = recognisedKey(rec)
+        kind = 'systemd'
+      } else {
+        key = 'host'
+        kind = 'host'
+      }
+    }
+    let g = groups.get(key)
+    if (!g) groups.set(key, (g = {rec: kind === 'namespaces' || kind === 'host' ? undefined : rec, kind, procs: []}))
+    g.procs.push({pid, status, links, cgroups})
+  }
+
+  const workloads: ScannedWorkload[] = []
+  for (const [key, g] of groups) {
+    if (opts.pids && !g.procs.some((p) => opts.pids!.has(p.pid))) continue
+    const processes = new Map(g.procs.map((p) => [p.pid, p]))
+    const topmost = (ps: ScannedProcess[]) => (ps.find((p) => !processes.has(p.status.ppid)) ?? ps[0]).pid
+    const byClass = new Map<string, ScannedProcess[]>()
+    for (const p of g.procs) {
+      const k = isolationKey(p)
+      const c = byClass.get(k)
+      if (c) c.push(p)
+      else byClass.set(k, [p])
+    }
+    const pid = topmost(g.procs)
+    const named = processes.get(pid)!
+    const classes = [...byClass.values()].map((ps) => ({pid: topmost(ps), pids: ps.map((p) => p.pid)}))
+    // The named process's class first: its evidence is shown first.
+    classes.sort((a, b) => Number(b.pids.includes(pid)) - Number(a.pids.includes(pid)) || a.pid - b.pid)
+    workloads.push({
+      key,
+      kind: g.kind,
+      id: g.rec?.id ?? null,
+      name: g.rec?.name ?? null,
+      ...(g.rec?.pod ? {pod: g.rec.pod} : {}),
+      cgroup: g.rec?.cgroup ?? null,
+      pids: g.procs.map((p) => p.pid),
+      pid,
+      namespaces: namespacesOf(named.links, opts.shared),
+      classes,
+      processes,
+    })
+  }
+  const order: WorkloadKind[] = ['host', 'systemd', 'namespaces', 'nsx', 'docker', 'podman', 'containerd', 'crio', 'kubernetes']
+  workloads.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.key.localeCompare(b.key))
+  return {workloads, processes: count, log, unreadable}
+}
+
+function namespacesOf(links: NsLinks | undefined, shared: SharedFacts): ScannedWorkload['namespaces'] {
+  if (!links) return []
+  const out: ScannedWorkload['namespaces'] = []
+  for (const type of NS_TYPES) {
+    const inode = links[type]
+    if (inode === undefined) continue
+    out.push({type, inode, host: decideHost(type, inode, shared.ref, shared.own, shared.numbersNetMnt).host})
+  }
+  return out
+}
+
+function privateNamespaces(links: NsLinks | undefined, shared: SharedFacts): ScannedWorkload['namespaces'] {
+  return namespacesOf(links, shared).filter((n) => n.host === false && ISOLATING.includes(n.type))
+}
+
+/** What makes two processes of a workload judged alike. */
+function isolationKey(p: ScannedProcess): string {
+  const s = p.status
+  const ns = p.links ? NS_TYPES.map((t) => p.links![t] ?? '').join(',') : '?'
+  const cg = p.cgroups.map((c) => c.path).join(',')
+  return `${s.capEff}|${s.capPrm}|${s.capBnd}|${s.capAmb}|${s.noNewPrivs}|${s.seccomp}/${s.seccompFilters}|${s.uid[1]}|${ns}|${cg}`
+}
