@@ -221,3 +221,91 @@ export function parsePidList(text: Bytes | undefined): number[] {
   }
   return out
 }
+
+/** One block device's cumulative IO in a cgroup, by its major:minor ("254:0"). */
+export interface IoDeviceBytes {
+  device: string
+  readBytes: number
+  writeBytes: number
+}
+
+/** The "MAJ:MIN" word starting a line at `from`, as text, or undefined. */
+function deviceAt(b: Uint8Array, from: number, end: number): {device: string; after: number} | undefined {
+  let i = from
+  let colon = false
+  while (i < end && ((b[i] >= 48 && b[i] <= 57) || (b[i] === 58 && !colon))) {
+    if (b[i] === 58) colon = true
+    i++
+  }
+  if (!colon || i === from || b[i] !== SPACE) return undefined
+  return {device: Buffer.from(b.buffer, b.byteOffset + from, i - from).toString('latin1'), after: i + 1}
+}
+
+/** v2 io.stat per device ("8:0 rbytes=1 wbytes=2 ..."), in the kernel's order. */
+export function parseIoStatDevices(text: Bytes | undefined): IoDeviceBytes[] | undefined {
+  if (text === undefined) return undefined
+  const b = bytes(text)
+  const out: IoDeviceBytes[] = []
+  const rk = keyBytes('rbytes=')
+  const wk = keyBytes('wbytes=')
+  let start = 0
+  while (start < b.length) {
+    let end = b.indexOf(NL, start)
+    if (end < 0) end = b.length
+    const d = deviceAt(b, start, end)
+    if (d !== undefined) {
+      const r = indexOf(b, rk, d.after)
+      const w = indexOf(b, wk, d.after)
+      out.push({device: d.device, readBytes: r >= 0 && r < end ? (intAt(b, r + 7) ?? 0) : 0, writeBytes: w >= 0 && w < end ? (intAt(b, w + 7) ?? 0) : 0})
+    }
+    start = end + 1
+  }
+  return out
+}
+
+/** v1 blkio.throttle.io_service_bytes(_recursive) per device: its "MAJ:MIN Read N" and "MAJ:MIN Write N" lines. */
+export function parseBlkioDevices(text: Bytes | undefined): IoDeviceBytes[] | undefined {
+  if (text === undefined) return undefined
+  const b = bytes(text)
+  const out: IoDeviceBytes[] = []
+  let start = 0
+  while (start < b.length) {
+    let end = b.indexOf(NL, start)
+    if (end < 0) end = b.length
+    const d = deviceAt(b, start, end)
+    if (d !== undefined) {
+      const sp = b.indexOf(SPACE, d.after)
+      const len = sp - d.after
+      const op = b[d.after]
+      const read = op === 82 && len === 4 // "Read"
+      const write = op === 87 && len === 5 // "Write"
+      if (sp > 0 && sp < end && (read || write)) {
+        let e = out.length > 0 && out[out.length - 1].device === d.device ? out[out.length - 1] : out.find((x) => x.device === d.device)
+        if (e === undefined) out.push((e = {device: d.device, readBytes: 0, writeBytes: 0}))
+        if (read) e.readBytes += intAt(b, sp + 1) ?? 0
+        else e.writeBytes += intAt(b, sp + 1) ?? 0
+      }
+    }
+    start = end + 1
+  }
+  return out
+}
+
+/** CPU bandwidth throttling in cpu.stat: v1 nr_periods, nr_throttled, throttled_time (ns); v2 the same with throttled_usec. */
+export interface CpuThrottling {
+  periods: number
+  throttled: number
+  throttledUsec: number
+}
+
+export function parseCpuThrottling(text: Bytes | undefined): CpuThrottling | undefined {
+  if (text === undefined) return undefined
+  const periods = keyedValue(text, 'nr_periods')
+  const throttled = keyedValue(text, 'nr_throttled')
+  if (periods === undefined || throttled === undefined) return undefined
+  const usec = keyedValue(text, 'throttled_usec')
+  const ns = usec === undefined ? keyedValue(text, 'throttled_time') : undefined
+  const throttledUsec = usec ?? (ns === undefined ? undefined : Math.floor(ns / 1000))
+  if (throttledUsec === undefined) return undefined
+  return {periods, throttled, throttledUsec}
+}

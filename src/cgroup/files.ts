@@ -12,6 +12,8 @@ export interface ControlFile {
   fd: number
   /** Refresh at which opening last failed with ENOENT; the open is retried later. */
   missingAt: number
+  /** Opened for each read and closed after it: a file read now and then keeps no descriptor. */
+  readonly transient?: boolean
 }
 
 /**
@@ -54,8 +56,8 @@ export class ControlFiles {
     return this.openFiles.size
   }
 
-  handle(path: string): ControlFile {
-    return {path, fd: -1, missingAt: Number.NEGATIVE_INFINITY}
+  handle(path: string, transient = false): ControlFile {
+    return {path, fd: -1, missingAt: Number.NEGATIVE_INFINITY, transient}
   }
 
   read(f: ControlFile): string | undefined {
@@ -86,7 +88,7 @@ export class ControlFiles {
         if (code === 'EACCES' || code === 'EPERM' || code === 'EMFILE' || code === 'ENFILE') return undefined
         throw err
       }
-      if (this.openFiles.size < this.maxOpen) {
+      if (f.transient !== true && this.openFiles.size < this.maxOpen) {
         f.fd = fd
         this.openFiles.add(f)
       } else transient = true

@@ -1,4 +1,11 @@
+import type {IoDeviceBytes} from './counters.js'
 import {CgroupSample, Snapshot} from './snapshot.js'
+
+/** One block device's IO in a cgroup: cumulative bytes and bytes per second over the interval. */
+export interface IoDeviceRate extends IoDeviceBytes {
+  readBytesPerSec: number | null
+  writeBytesPerSec: number | null
+}
 
 /** Figures derived from two samples of the same cgroup. null: no honest figure this time. */
 export interface CgroupRates {
@@ -12,6 +19,10 @@ export interface CgroupRates {
   cpuLimitPercent: number | null
   /** Seconds between the two readings of this cgroup's CPU counter. */
   intervalSeconds: number | null
+  /** Of the CFS periods over the interval, the share throttled (percent); null: none ran, or no quota. */
+  cpuThrottledPercent: number | null
+  /** IO per device with its rates; null: not read this time. */
+  ioDeviceRates: IoDeviceRate[] | null
 }
 
 export type CgroupStats = CgroupSample & CgroupRates
@@ -38,6 +49,10 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
   const wr = same ? counterRate(prev.ioWriteBytes, cur.ioWriteBytes, ioSeconds) : null
   let workingSetBytes: number | null = null
   if (cur.memoryBytes !== undefined) workingSetBytes = Math.max(0, cur.memoryBytes - (cur.inactiveFileBytes ?? 0))
+  const periods = same ? delta(prev.cpuPeriods, cur.cpuPeriods) : null
+  const throttled = same ? delta(prev.cpuThrottled, cur.cpuThrottled) : null
+  const cpuThrottledPercent = periods === null || throttled === null || periods === 0 ? null : Math.min(100, (throttled / periods) * 100)
+  const ioDeviceRates = cur.ioDevices === undefined ? null : deviceRates(cur.ioDevices, same ? prev.ioDevices : undefined, ioSeconds)
   let cpuLimitPercent: number | null = null
   if (cur.cpuQuotaUsec !== undefined && cur.cpuQuotaUsec !== null && cur.cpuPeriodUsec) {
     cpuLimitPercent = (cur.cpuQuotaUsec / cur.cpuPeriodUsec) * 100
@@ -63,12 +78,22 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
     into.ioReadBytes = cur.ioReadBytes
     into.ioWriteBytes = cur.ioWriteBytes
     into.pressure = cur.pressure
+    into.ioDevices = cur.ioDevices
+    into.cpuPeriods = cur.cpuPeriods
+    into.cpuThrottled = cur.cpuThrottled
+    into.cpuThrottledUsec = cur.cpuThrottledUsec
+    into.memoryHighEvents = cur.memoryHighEvents
+    into.memoryMaxEvents = cur.memoryMaxEvents
+    into.memoryOomEvents = cur.memoryOomEvents
+    into.memoryOomKills = cur.memoryOomKills
     into.cpuPercent = usec === null ? null : usec / 1e4
     into.ioReadBytesPerSec = rd
     into.ioWriteBytesPerSec = wr
     into.workingSetBytes = workingSetBytes
     into.cpuLimitPercent = cpuLimitPercent
     into.intervalSeconds = seconds
+    into.cpuThrottledPercent = cpuThrottledPercent
+    into.ioDeviceRates = ioDeviceRates
     return into
   }
   // Spelled out rather than spread: one object shape, built fast for hundreds of rows.
@@ -93,13 +118,35 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
     ioReadBytes: cur.ioReadBytes,
     ioWriteBytes: cur.ioWriteBytes,
     pressure: cur.pressure,
+    ioDevices: cur.ioDevices,
+    cpuPeriods: cur.cpuPeriods,
+    cpuThrottled: cur.cpuThrottled,
+    cpuThrottledUsec: cur.cpuThrottledUsec,
+    memoryHighEvents: cur.memoryHighEvents,
+    memoryMaxEvents: cur.memoryMaxEvents,
+    memoryOomEvents: cur.memoryOomEvents,
+    memoryOomKills: cur.memoryOomKills,
     cpuPercent: usec === null ? null : usec / 1e4,
     ioReadBytesPerSec: rd,
     ioWriteBytesPerSec: wr,
     workingSetBytes,
     cpuLimitPercent,
     intervalSeconds: seconds,
+    cpuThrottledPercent,
+    ioDeviceRates,
   }
+}
+
+/** The growth of a counter, or null: unknown, or it went backwards. */
+function delta(prev: number | undefined, cur: number | undefined): number | null {
+  return prev === undefined || cur === undefined || cur < prev ? null : cur - prev
+}
+
+function deviceRates(cur: IoDeviceBytes[], prev: IoDeviceBytes[] | undefined, seconds: number | null): IoDeviceRate[] {
+  return cur.map((d) => {
+    const p = prev?.find((x) => x.device === d.device)
+    return {device: d.device, readBytes: d.readBytes, writeBytes: d.writeBytes, readBytesPerSec: counterRate(p?.readBytes, d.readBytes, seconds), writeBytesPerSec: counterRate(p?.writeBytes, d.writeBytes, seconds)}
+  })
 }
 
 /**
@@ -111,7 +158,10 @@ export function rederive(after: CgroupSample, before: CgroupSample, into: Cgroup
   const intervalSeconds = into.intervalSeconds
   const ioRead = into.ioReadBytesPerSec
   const ioWrite = into.ioWriteBytesPerSec
+  const throttledPercent = into.cpuThrottledPercent
   deriveStats(after, before, into)
+  // Throttling was read into `before` (a ratio of counts: the next refresh's figure covers it).
+  into.cpuThrottledPercent = throttledPercent
   if (after.cpuReadAt === before.cpuReadAt) {
     into.cpuPercent = cpuPercent
     into.intervalSeconds = intervalSeconds
@@ -147,6 +197,8 @@ export function deriveAll(
     const intervalSeconds = last?.intervalSeconds ?? null
     const ioRead = last?.ioReadBytesPerSec ?? null
     const ioWrite = last?.ioWriteBytesPerSec ?? null
+    const throttledPercent = last?.cpuThrottledPercent ?? null
+    const deviceRatesKept = last?.ioDeviceRates ?? null
     const st = deriveStats(s, p, reuse ? last : undefined)
     if (keep) {
       if (s.cpuReadAt !== undefined && s.cpuReadAt === p.cpuReadAt) {
@@ -156,7 +208,10 @@ export function deriveAll(
       if (s.ioReadAt !== undefined && s.ioReadAt === p.ioReadAt) {
         st.ioReadBytesPerSec = ioRead
         st.ioWriteBytesPerSec = ioWrite
+        st.ioDeviceRates = deviceRatesKept
       }
+      // Carried throttling counters (a row off screen): the figure it had.
+      if (s.cpuPeriods !== undefined && s.cpuPeriods === p.cpuPeriods && s.cpuThrottled === p.cpuThrottled && s.cpuReadAt === p.cpuReadAt) st.cpuThrottledPercent = throttledPercent
     }
     out.push(st)
   })

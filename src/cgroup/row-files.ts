@@ -21,6 +21,15 @@ export interface Row {
   memUsage?: ControlFile
   memStat?: ControlFile
   memLimit?: ControlFile
+  /** v2 memory.events; v1 memory.failcnt, memory.memsw.failcnt (with swap accounting) and memory.oom_control. */
+  memEvents?: ControlFile
+  memFailcnt?: ControlFile
+  memswFailcnt?: ControlFile
+  memOomControl?: ControlFile
+  /** cpu.stat of the CPU limit's hierarchy (throttling), when it is not `cpu` itself. */
+  cpuStat?: ControlFile
+  /** The throttling counters are in `cpu` (v2 cpu.stat, usage and bandwidth in one file). */
+  cpuStatInCpu?: boolean
   pidsCurrent?: ControlFile
   pidsMax?: ControlFile
   io?: ControlFile
@@ -44,7 +53,7 @@ export interface Row {
 export function openRow(files: ControlFiles, src: MetricSources, procRoot: string, path: string, rels: Map<string, string>, identity: string, unit: CgroupUnit | undefined, v2: Hierarchy | undefined): Row {
   const hierarchies = [...rels.keys()]
   const has = (h: Hierarchy | undefined): h is Hierarchy => h !== undefined && rels.has(h.id)
-  const f = (h: Hierarchy, file: string) => files.handle(`${dirOf(h, rels.get(h.id)!)}/${file}`)
+  const f = (h: Hierarchy, file: string, transient = false) => files.handle(`${dirOf(h, rels.get(h.id)!)}/${file}`, transient)
   const row: Row = {path, rels, unit, cpuParent: undefined, hierarchies, identity, procs: new Map()}
   // On a hybrid host a cgroup without a cpuacct one (a container nsx made only in the
   // cgroup2 tree and the hierarchies of its limits) has its usage in the cgroup2 tree's
@@ -60,6 +69,12 @@ export function openRow(files: ControlFiles, src: MetricSources, procRoot: strin
     row.memUsage = f(src.memory, v1 ? 'memory.usage_in_bytes' : 'memory.current')
     row.memStat = f(src.memory, 'memory.stat')
     row.memLimit = f(src.memory, v1 ? 'memory.limit_in_bytes' : 'memory.max')
+    // Events are read with the limits, now and then: no descriptor kept for them.
+    if (v1) {
+      row.memFailcnt = f(src.memory, 'memory.failcnt', true)
+      row.memswFailcnt = f(src.memory, 'memory.memsw.failcnt', true)
+      row.memOomControl = f(src.memory, 'memory.oom_control', true)
+    } else if (path !== '/') row.memEvents = f(src.memory, 'memory.events', true)
   }
   if (has(src.pids)) {
     row.pidsCurrent = f(src.pids, 'pids.current')
@@ -81,6 +96,9 @@ export function openRow(files: ControlFiles, src: MetricSources, procRoot: strin
       row.cpuQuota = f(src.cpuLimit, 'cpu.cfs_quota_us')
       row.cpuPeriod = f(src.cpuLimit, 'cpu.cfs_period_us')
     } else row.cpuMax = f(src.cpuLimit, 'cpu.max')
+    // Throttling: cpu.stat of the bandwidth controller's hierarchy (v2: the usage file itself).
+    if (cpuFrom?.id === src.cpuLimit.id && cpuFrom.version === 2) row.cpuStatInCpu = true
+    else row.cpuStat = f(src.cpuLimit, 'cpu.stat')
   }
   for (const h of src.procs) if (has(h)) row.procs.set(h.id, f(h, 'cgroup.procs'))
   return row
@@ -88,6 +106,6 @@ export function openRow(files: ControlFiles, src: MetricSources, procRoot: strin
 
 export function closeRow(fl: ControlFiles, row: Row): void {
   for (const f of [row.cpu, row.memUsage, row.memStat, row.memLimit, row.pidsCurrent, row.pidsMax, row.io, row.ioFallback]) fl.close(f)
-  for (const f of [row.psiCpu, row.psiMemory, row.psiIo, row.cpuQuota, row.cpuPeriod, row.cpuMax, row.meminfo]) fl.close(f)
+  for (const f of [row.psiCpu, row.psiMemory, row.psiIo, row.cpuQuota, row.cpuPeriod, row.cpuMax, row.meminfo, row.memEvents, row.memFailcnt, row.memswFailcnt, row.memOomControl, row.cpuStat]) fl.close(f)
   for (const f of row.procs.values()) fl.close(f)
 }

@@ -2,8 +2,11 @@ import {performance} from 'node:perf_hooks'
 import {CgroupLayout} from './hierarchy.js'
 import {
   keyedValue,
+  parseBlkioDevices,
   parseBlkioServiceBytes,
   parseCpuMax,
+  parseCpuThrottling,
+  parseIoStatDevices,
   parseIoStat,
   parseLimit,
   parsePressureSomeAvg10,
@@ -172,10 +175,19 @@ export class Collector {
       this.readMemory(row, s, true)
       if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
       this.readPressure(row, s)
+      this.readMemoryEvents(row, s)
       this.applyLimits(row, s, false)
+      this.readThrottling(row, s)
       const fresh = {...s}
       if (s.cpuReadAt === undefined || s.cpuReadAt < this.refreshStart) this.readCpuCounter(row, fresh)
-      if (s.ioReadAt === undefined || s.ioReadAt < this.refreshStart) this.readIo(row, fresh)
+      if (s.ioReadAt === undefined || s.ioReadAt < this.refreshStart) this.readIo(row, fresh, true)
+      else if (s.ioDevices === undefined) {
+        // Read this refresh for the sort (the sums): the breakdown now, rates from the next.
+        this.readIo(row, fresh, true)
+        fresh.ioReadAt = s.ioReadAt
+        fresh.ioReadBytes = s.ioReadBytes
+        fresh.ioWriteBytes = s.ioWriteBytes
+      }
       now.set(path, fresh)
     }
     return now
@@ -343,6 +355,14 @@ export class Collector {
     s.ioReadBytes = prev.ioReadBytes
     s.ioWriteBytes = prev.ioWriteBytes
     s.pressure = prev.pressure
+    s.ioDevices = prev.ioDevices
+    s.cpuPeriods = prev.cpuPeriods
+    s.cpuThrottled = prev.cpuThrottled
+    s.cpuThrottledUsec = prev.cpuThrottledUsec
+    s.memoryHighEvents = prev.memoryHighEvents
+    s.memoryMaxEvents = prev.memoryMaxEvents
+    s.memoryOomEvents = prev.memoryOomEvents
+    s.memoryOomKills = prev.memoryOomKills
     s.cpuQuotaUsec = prev.cpuQuotaUsec
     s.cpuPeriodUsec = prev.cpuPeriodUsec
     s.memoryLimitBytes = prev.memoryLimitBytes
@@ -350,12 +370,58 @@ export class Collector {
   }
 
   private readAll(row: Row, s: CgroupSample, prev: CgroupSample | undefined, now: ReadonlyMap<string, CgroupSample>, readLimits: boolean): void {
-    this.readCpu(row, s, prev, now)
-    this.readMemory(row, s, true)
-    if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
-    this.readIo(row, s)
-    this.readPressure(row, s)
+    // Limits first: throttling is read only where a CPU quota is in force.
     this.applyLimits(row, s, readLimits)
+    this.readCpu(row, s, prev, now)
+    this.readThrottling(row, s)
+    this.readMemory(row, s, true)
+    // Events are counters of rare things (a limit hit, an OOM kill): read with the limits.
+    if (readLimits || prev === undefined) this.readMemoryEvents(row, s)
+    else this.carryMemoryEvents(prev, s)
+    if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
+    this.readIo(row, s, true)
+    this.readPressure(row, s)
+  }
+
+  /**
+   * CFS throttling (cpu.stat nr_periods, nr_throttled, throttled time), where the cgroup has a
+   * CPU quota of its own: without one the kernel never throttles it, and its counters stand
+   * still (at zero, or where an earlier quota left them), so they are not read.
+   */
+  private readThrottling(row: Row, s: CgroupSample): void {
+    if (s.cpuQuotaUsec === undefined || s.cpuQuotaUsec === null) return
+    let t
+    if (row.cpuStat) t = parseCpuThrottling(this.bytes(row.cpuStat))
+    else if (row.cpuStatInCpu) t = parseCpuThrottling(this.bytes(row.cpu))
+    if (t === undefined) return
+    s.cpuPeriods = t.periods
+    s.cpuThrottled = t.throttled
+    s.cpuThrottledUsec = t.throttledUsec
+  }
+
+  private carryMemoryEvents(prev: CgroupSample, s: CgroupSample): void {
+    s.memoryHighEvents = prev.memoryHighEvents
+    s.memoryMaxEvents = prev.memoryMaxEvents
+    s.memoryOomEvents = prev.memoryOomEvents
+    s.memoryOomKills = prev.memoryOomKills
+  }
+
+  /** v2 memory.events (high, max, oom, oom_kill); v1 memory.failcnt plus memory.memsw.failcnt (as max) and memory.oom_control's oom_kill. */
+  private readMemoryEvents(row: Row, s: CgroupSample): void {
+    if (row.memEvents) {
+      const b = this.bytes(row.memEvents)
+      if (b === undefined) return
+      s.memoryHighEvents = keyedValue(b, 'high')
+      s.memoryMaxEvents = keyedValue(b, 'max')
+      s.memoryOomEvents = keyedValue(b, 'oom')
+      s.memoryOomKills = keyedValue(b, 'oom_kill')
+    } else if (row.memFailcnt) {
+      // A charge tries memory+swap first, then memory: each failure counts in one of the two.
+      const mem = parseSingleInt(this.bytes(row.memFailcnt))
+      const memsw = parseSingleInt(this.bytes(row.memswFailcnt))
+      s.memoryMaxEvents = mem === undefined ? undefined : mem + (memsw ?? 0)
+      s.memoryOomKills = keyedValue(this.bytes(row.memOomControl), 'oom_kill')
+    }
   }
 
   private readPressure(row: Row, s: CgroupSample): void {
@@ -442,14 +508,25 @@ export class Collector {
     }
   }
 
-  private readIo(row: Row, s: CgroupSample): void {
+  /** `devices`: per device as well as summed (every figure); without, the sums alone (a sort key). */
+  private readIo(row: Row, s: CgroupSample, devices = false): void {
     if (!row.io) return
     s.ioReadAt = performance.now()
     let io: IoBytes | undefined
-    if (row.ioFallback) io = parseBlkioServiceBytes(this.bytes(row.io)) ?? parseBlkioServiceBytes(this.bytes(row.ioFallback))
-    else io = parseIoStat(this.bytes(row.io))
+    if (row.ioFallback) {
+      let b = this.bytes(row.io)
+      if (b === undefined) b = this.bytes(row.ioFallback)
+      io = parseBlkioServiceBytes(b)
+      if (devices) s.ioDevices = parseBlkioDevices(b)
+    } else {
+      const b = this.bytes(row.io)
+      io = parseIoStat(b)
+      if (devices) s.ioDevices = parseIoStatDevices(b)
+    }
     s.ioReadBytes = io?.readBytes
     s.ioWriteBytes = io?.writeBytes
+    // Sums alone: a carried breakdown would not match them.
+    if (!devices) s.ioDevices = undefined
   }
 
   private readLimits(row: Row): Limits {
@@ -489,16 +566,18 @@ function keyedMeminfo(b: Buffer | undefined, key: string): number | undefined {
 
 /**
  * The row key of a path: the path itself, or, for a unit's cgroup and what is below it, the
- * unit's path with the rest appended. `top`: the path is the unit's own cgroup.
+ * (deepest) unit's path with the rest appended. `top`: the path is the unit's own cgroup.
  */
 function unitKey(rel: string, units: Map<string, {unit: CgroupUnit; path: string}>): {key: string; unit: CgroupUnit; top: boolean} | undefined {
+  // The deepest unit on the path: a container inside a group is keyed by the container.
+  let found: {key: string; unit: CgroupUnit; top: boolean} | undefined
   let start = 1
   while (start < rel.length) {
     let end = rel.indexOf('/', start)
     if (end < 0) end = rel.length
     const u = units.get(rel.slice(start, end))
-    if (u !== undefined) return {key: u.path + rel.slice(end), unit: u.unit, top: end === rel.length}
+    if (u !== undefined) found = {key: u.path + rel.slice(end), unit: u.unit, top: end === rel.length}
     start = end + 1
   }
-  return undefined
+  return found
 }

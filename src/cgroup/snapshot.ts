@@ -1,3 +1,4 @@
+import type {IoDeviceBytes} from './counters.js'
 import type {CgroupMode} from './hierarchy.js'
 
 /**
@@ -16,8 +17,10 @@ export type SortKey = (typeof SORT_KEYS)[number]
  * not be the same path in each), so that it is one row under one path.
  */
 export interface CgroupUnit {
-  kind: 'container'
+  /** An nsx container (nsx-NAME-ID8), or a named group of them (nsx-group-NAME). */
+  kind: 'container' | 'group'
   name: string
+  /** A container's id (its first 8 digits); a group's name. */
   id: string
 }
 
@@ -55,6 +58,20 @@ export interface CgroupSample {
   pidsMax?: number | null
   ioReadBytes?: number
   ioWriteBytes?: number
+  /** Cumulative IO per block device (read with every figure, not for a sort key alone). */
+  ioDevices?: IoDeviceBytes[]
+  /** CFS bandwidth: periods with runnable tasks, periods throttled, time throttled (cpu.stat). */
+  cpuPeriods?: number
+  cpuThrottled?: number
+  cpuThrottledUsec?: number
+  /**
+   * Memory events: v2 memory.events (high, max, oom, oom_kill); v1 memory.failcnt and
+   * memory.memsw.failcnt (the times a limit was hit, as max) and memory.oom_control's oom_kill.
+   */
+  memoryHighEvents?: number
+  memoryMaxEvents?: number
+  memoryOomEvents?: number
+  memoryOomKills?: number
   /** PSI "some avg10" percentages (cgroup2 only). */
   pressure?: {cpu?: number; memory?: number; io?: number}
 }
@@ -115,6 +132,14 @@ export function emptySample(path: string, identity: string, hierarchies: string[
     reuse.pidsMax = undefined
     reuse.ioReadBytes = undefined
     reuse.ioWriteBytes = undefined
+    reuse.ioDevices = undefined
+    reuse.cpuPeriods = undefined
+    reuse.cpuThrottled = undefined
+    reuse.cpuThrottledUsec = undefined
+    reuse.memoryHighEvents = undefined
+    reuse.memoryMaxEvents = undefined
+    reuse.memoryOomEvents = undefined
+    reuse.memoryOomKills = undefined
     reuse.pressure = undefined
     return reuse
   }
@@ -138,6 +163,14 @@ export function emptySample(path: string, identity: string, hierarchies: string[
     pidsMax: undefined,
     ioReadBytes: undefined,
     ioWriteBytes: undefined,
+    ioDevices: undefined,
+    cpuPeriods: undefined,
+    cpuThrottled: undefined,
+    cpuThrottledUsec: undefined,
+    memoryHighEvents: undefined,
+    memoryMaxEvents: undefined,
+    memoryOomEvents: undefined,
+    memoryOomKills: undefined,
     pressure: undefined,
   }
 }

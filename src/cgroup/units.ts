@@ -26,6 +26,26 @@ export function containerUnit(leaf: string): CgroupUnit | undefined {
   return c && {kind: 'container', name: c.name, id: c.idPrefix}
 }
 
+const GROUP_LEAF = 'nsx-group-'
+
+/** The directory nsx group create makes for a group in each hierarchy. */
+export function groupCgroupLeaf(name: string): string {
+  return `${GROUP_LEAF}${name}`
+}
+
+/**
+ * CollectorOptions.unitOf for nsx's containers and named groups: a group's cgroups (below
+ * nsx's own cgroup, whose path may differ between hierarchies) are one row too, the branch
+ * its containers hang from.
+ */
+export function nsxUnit(leaf: string): CgroupUnit | undefined {
+  if (leaf.startsWith(GROUP_LEAF) && leaf.length > GROUP_LEAF.length) {
+    const name = leaf.slice(GROUP_LEAF.length)
+    return {kind: 'group', name, id: name}
+  }
+  return containerUnit(leaf)
+}
+
 /**
  * CollectorOptions.bases for one container: the subtree of its cgroup in each hierarchy that
  * has one, found from its init's /proc/PID/cgroup (read from here, the paths are from the

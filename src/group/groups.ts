@@ -2,6 +2,7 @@ import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync}
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {readCgroupLayout} from '../cgroup/hierarchy.js'
+import {groupCgroupLeaf} from '../cgroup/units.js'
 import {locateMemberships, readProcCgroup} from '../cgroup/membership.js'
 import type {Store} from '../store/store.js'
 import {applyCgroups, enableControllers, planCgroups, removeCgroups, writeCgroupFiles} from '../container/cgroups.js'
@@ -32,9 +33,6 @@ const fail = (msg: string, code = 1): never => {
 }
 
 
-export function groupCgroupLeaf(name: string): string {
-  return `nsx-group-${name}`
-}
 
 
 export function requireGroup(store: Store, name: string): Group {

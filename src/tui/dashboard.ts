@@ -231,7 +231,7 @@ export async function runDashboard(collector: Collector, opts: DashboardOptions)
     const path = sel?.stats.path
     const hist = path ? data.history.get(path) : undefined
     // A container's charts are labelled with its name, as its row is.
-    const shown = sel?.stats.unit !== undefined ? `container ${sel.stats.unit.name}` : path
+    const shown = sel?.stats.unit !== undefined ? `${sel.stats.unit.kind} ${sel.stats.unit.name}` : path
     const name = shown ? ellipsizeLeft(narrow(printable(shown)), Math.max(10, Math.floor(w / 3) - 12)) : ''
     label(cpuBox, ` CPU % ${esc(name)} `)
     label(memBox, ` Memory MiB ${esc(name)} `)

@@ -32,6 +32,8 @@ export const TUI_COLUMNS: TuiColumn[] = [
   {header: 'WSET', width: 7, priority: 4, value: (s) => formatBytes(s.workingSetBytes)},
   {header: 'MEM-LIM', width: 7, priority: 2, value: (s) => limitText(s.memoryLimitBytes, formatBytes)},
   {header: 'PIDS', width: 9, priority: 3, value: (s) => (s.pidsCurrent === undefined ? '-' : `${s.pidsCurrent}/${limitText(s.pidsMax, String)}`)},
+  {header: 'THR%', width: 4, priority: 5, value: (s) => ((s.cpuThrottledPercent ?? null) === null ? '-' : s.cpuThrottledPercent!.toFixed(0))},
+  {header: 'OOMK', width: 4, priority: 5, value: (s) => (s.memoryOomKills === undefined ? '-' : String(s.memoryOomKills))},
   {header: 'READ/s', width: 7, priority: 5, value: (s) => formatBytes(s.ioReadBytesPerSec === null ? null : Math.round(s.ioReadBytesPerSec))},
   {header: 'WRITE/s', width: 7, priority: 5, value: (s) => formatBytes(s.ioWriteBytesPerSec === null ? null : Math.round(s.ioWriteBytesPerSec))},
   {header: 'PSI-CPU', width: 7, priority: 6, value: (s) => psi(s.pressure?.cpu)},
@@ -113,7 +115,7 @@ export function fittedName(row: ArrangedRow, flat: boolean, marks: TreeMarks, wi
 function rowLabel(row: ArrangedRow): string {
   // A container is called by its name (its cgroup's name, nsx-NAME-ID8, says no more).
   const unit = row.stats.unit
-  if (unit !== undefined) return narrow(printable(unit.name))
+  if (unit !== undefined) return narrow(printable(unit.kind === 'group' ? `[${unit.name}]` : unit.name))
   return row.stats.path === '/' ? '/' : narrow(printable(row.stats.path.slice(row.stats.path.lastIndexOf('/') + 1)))
 }
 

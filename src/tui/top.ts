@@ -5,7 +5,7 @@ import {runBatch} from '../cgroup/batch.js'
 import {readCgroupLayout} from '../cgroup/hierarchy.js'
 import {normaliseCgroupPath, parseDelay} from '../cgroup/options.js'
 import {Collector} from '../cgroup/sample.js'
-import {containerBases, containerUnit} from '../cgroup/units.js'
+import {containerBases, nsxUnit} from '../cgroup/units.js'
 
 /** `nsx top` once its arguments are parsed, by oclif (commands/top.ts) or the fast path (main.ts). */
 export interface TopOptions {
@@ -39,7 +39,7 @@ export async function executeTop(o: TopOptions): Promise<void> {
     if (container.size === 0) throw new NsxError(`container ${o.cgroup} has no cgroup of its own`)
   }
   const base = o.cgroup === undefined ? '/' : container === undefined ? normaliseCgroupPath(o.cgroup) : `container ${o.cgroup}`
-  const collector = new Collector(layout, {base, bases: container, unitOf: containerUnit})
+  const collector = new Collector(layout, {base, bases: container, unitOf: nsxUnit})
   try {
     if (collector.baseExistsIn().length === 0) {
       // A word without a slash may have meant a container: say that none is running by that name.

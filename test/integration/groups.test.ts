@@ -5,6 +5,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {NSX_BIN} from '../helpers/env.js'
 import {cgroupsNamed, containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
 import {waitFor} from '../helpers/processes.js'
+import type {CgroupJson} from '../../src/cgroup/report.js'
 
 const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-groups-') : undefined
 
@@ -81,10 +82,15 @@ test('the university server: professors and students groups, a container in each
   // nsx top: both groups, each with its container below it.
   const top = f.nsx(['top', '--batch', '--json', '-n', '1'])
   assert.equal(top.status, 0, top.stderr)
-  const rows = (JSON.parse(top.stdout.trim().split('\n')[0]) as {cgroups: {path: string; container?: {name: string} | null}[]}).cgroups
+  const rows = (JSON.parse(top.stdout.trim().split('\n')[0]) as {cgroups: CgroupJson[]}).cgroups
   for (const [group, ctr] of [['professors', 'prof1'], ['students', 'stud1']]) {
-    const g = rows.find((r) => r.path.endsWith(`/nsx-group-${group}`))
-    assert.ok(g, `no row for group ${group} among ${rows.map((r) => r.path).join(' ')}`)
+    // One row per group (its memory cgroup is at another path on this host), with its limits.
+    const mine = rows.filter((r) => r.path.endsWith(`/nsx-group-${group}`))
+    assert.equal(mine.length, 1, `rows for group ${group}: ${mine.map((r) => r.path).join(' ')}`)
+    const g = mine[0]
+    assert.equal(g.group, group)
+    assert.equal(g.memory.limitBytes, inspect(group).limits.memory)
+    assert.ok(g.memory.usageBytes !== null, 'its usage beside its limit')
     const c = rows.find((r) => r.container?.name === ctr)
     assert.ok(c && c.path.startsWith(`${g!.path}/`), `container ${ctr} at ${c?.path}, not below ${g!.path}`)
   }

@@ -102,6 +102,7 @@ test('v1: figures come from cpuacct (ns), memory (total_inactive_file), pids and
     inactiveFileBytes: 10485760,
     workingSetBytes: 314572800 - 10485760,
     limitBytes: 536870912,
+    events: {high: null, max: 5, oom: null, oomKill: 2},
   })
 })
 
