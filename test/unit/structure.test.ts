@@ -2,13 +2,15 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {dirname, join, normalize, relative} from 'node:path'
+import {parse} from '@babel/parser'
 import {REPO} from '../helpers/env.js'
 
 /**
  * The structure of src/: no import circle between files, and no import that goes up or
  * sideways between folders. The layers are data in docs/architecture.md (the ```layers block:
  * one line per layer, lowest first); a folder may import only folders on lower lines.
- * Every import counts: static, type-only and dynamic (`await import('../x.js')`).
+ * Every import counts: static, type-only, re-exports and dynamic (`await import('../x.js')`,
+ * `import('../x.js').T`), found in the syntax tree (Babel's TypeScript parser), not by a pattern.
  */
 
 function tsFiles(dir: string): string[] {
@@ -21,13 +23,54 @@ function tsFiles(dir: string): string[] {
   return out
 }
 
-/** Relative imports of one file, as repository paths of .ts files. */
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8')
+/** A node of Babel's syntax tree, as far as the import reader looks. */
+interface Node {
+  type: string
+  source?: {type: string; value?: unknown} | null
+  moduleReference?: {type: string; expression?: {type: string; value?: unknown}}
+}
+
+/** The module specifiers a syntax node names itself (not its children). */
+function specifiersOf(node: Node): string[] {
+  switch (node.type) {
+    case 'ImportDeclaration': // import x from, import type {X} from
+    case 'ExportNamedDeclaration': // export {x} from
+    case 'ExportAllDeclaration': // export * from
+    case 'ImportExpression': // await import('./x.js')
+    case 'TSImportType': // let x: import('./x.js').X
+      return node.source?.type === 'StringLiteral' && typeof node.source.value === 'string' ? [node.source.value] : []
+    case 'TSImportEqualsDeclaration': // import x = require('./x.js')
+      return node.moduleReference?.type === 'TSExternalModuleReference' && typeof node.moduleReference.expression?.value === 'string' ? [node.moduleReference.expression.value] : []
+    default:
+      return []
+  }
+}
+
+/**
+ * Relative imports of one file, as repository paths of .ts files, read from the syntax
+ * tree of Babel's TypeScript parser (so an import in a comment or a string is none):
+ * import and export ... from (type-only ones too), import x = require(), import(), and
+ * import('...').Type in a type position.
+ */
+export function importsOf(file: string, text = readFileSync(file, 'utf8')): string[] {
+  const ast = parse(text, {sourceType: 'module', plugins: ['typescript'], errorRecovery: false})
+  const specifiers: string[] = []
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) walk(v)
+      return
+    }
+    if (value === null || typeof value !== 'object') return
+    if (typeof (value as Node).type === 'string') specifiers.push(...specifiersOf(value as Node))
+    for (const [key, child] of Object.entries(value)) {
+      if (key !== 'loc' && key !== 'extra' && child !== null && typeof child === 'object') walk(child)
+    }
+  }
+  walk(ast.program)
   const out = new Set<string>()
-  const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\1/g
-  for (const m of text.matchAll(re)) {
-    const target = normalize(join(dirname(file), m[2])).replace(/\.js$/, '.ts')
+  for (const spec of specifiers) {
+    if (!spec.startsWith('./') && !spec.startsWith('../')) continue
+    const target = normalize(join(dirname(file), spec)).replace(/\.js$/, '.ts')
     out.add(relative(REPO, target))
   }
   return [...out]
@@ -124,4 +167,34 @@ test('every src/ folder has a layer in docs/architecture.md, and imports only lo
 
 test('the layers block parses: one folder on one line only', () => {
   assert.deepEqual([...readLayers('```layers\na b\nc\n```\n')], [['a', 0], ['b', 0], ['c', 1]])
+})
+
+/** The folders named in the first column of the rooms table of docs/architecture.md. */
+export function readRooms(markdown: string): string[] {
+  const section = /^## The rooms of src\/[^\n]*\n([\s\S]*?)^```layers/m.exec(markdown)
+  if (!section) throw new Error('docs/architecture.md has no "The rooms of src/" section')
+  return [...section[1].matchAll(/^\| `([\w-]+)\/` \|/gm)].map((m) => m[1])
+}
+
+test('the rooms table of docs/architecture.md has one row per src/ folder, no more', () => {
+  const rooms = readRooms(readFileSync(join(REPO, 'docs', 'architecture.md'), 'utf8')).sort()
+  const folders = readdirSync(join(REPO, 'src'), {withFileTypes: true}).filter((e) => e.isDirectory()).map((e) => e.name).sort()
+  assert.deepEqual(rooms, folders, 'the rooms table (folder | holds) and src/ disagree')
+})
+
+test('the import reader sees every kind of import and none in comments or strings', () => {
+  const text = [
+    "import {a} from './a.js'",
+    "import type {B} from '../b.js'",
+    "export {c} from './c.js'",
+    "export * from './d.js'",
+    "const e = await import('./e.js')",
+    "let f: import('./f.js').F",
+    "import g = require('./g.js')",
+    "// import {x} from './comment.js'",
+    "const s = \"from './string.js'\"",
+    "import {readFileSync} from 'node:fs'",
+  ].join('\n')
+  const got = importsOf(join(REPO, 'src', 'x', 'm.ts'), text).sort()
+  assert.deepEqual(got, ['src/a.ts', 'src/x/a.ts', 'src/x/c.ts', 'src/x/d.ts', 'src/x/e.ts', 'src/x/f.ts', 'src/x/g.ts'].filter((f) => f !== 'src/a.ts').concat('src/b.ts').sort())
 })
