@@ -77,6 +77,7 @@ Without --rm the container is kept after it ends, as docker keeps it: its upper 
     ulimit: Flags.string({description: 'A resource limit of the command, e.g. nofile=1024:2048 (-1: unlimited) (repeatable)', multiple: true, helpValue: 'NAME=SOFT[:HARD]'}),
     'oom-score-adj': Flags.string({description: 'The container\'s OOM score adjustment, -1000 to 1000', helpValue: 'N'}),
     'shm-size': Flags.string({description: 'Size of /dev/shm (default 64m)', helpValue: 'SIZE'}),
+    label: Flags.string({char: 'l', description: 'Set metadata on the container, as docker\'s labels (nsx ps --filter label=KEY[=VALUE]) (repeatable)', multiple: true, helpValue: 'KEY=VALUE'}),
     'add-host': Flags.string({description: 'Add a line to the container\'s /etc/hosts (repeatable)', multiple: true, helpValue: 'NAME:IP'}),
     dns: Flags.string({description: 'A nameserver for the container\'s /etc/resolv.conf, instead of the host\'s (repeatable)', multiple: true, helpValue: 'IP'}),
     'dns-search': Flags.string({description: 'A search domain for /etc/resolv.conf, instead of the host\'s (repeatable; "." for none)', multiple: true, helpValue: 'DOMAIN'}),

@@ -28,6 +28,8 @@ export interface ContainerEntry {
   detached: boolean
   autoRemove: boolean
   cgroups: string[]
+  /** docker's labels (--label KEY=VALUE). */
+  labels: Record<string, string>
 }
 
 /** Clock ticks per second for /proc/PID/stat start times: 100 on every Linux we run on. */
@@ -92,6 +94,7 @@ export function toEntry(c: Container, now = Date.now()): ContainerEntry {
     detached: c.run?.detached ?? false,
     autoRemove: s.autoRemove,
     cgroups: running ? (c.run?.cgroups ?? []) : [],
+    labels: s.labels ?? {},
   }
 }
 
@@ -114,12 +117,17 @@ function matches(e: ContainerEntry, key: string, value: string): boolean {
       return e.state === 'exited' && String(e.exitCode) === value
     case 'ancestor':
       return e.image === value
+    case 'label': {
+      // KEY or KEY=VALUE, as docker's label filter.
+      const i = value.indexOf('=')
+      return i < 0 ? value in e.labels : e.labels[value.slice(0, i)] === value.slice(i + 1)
+    }
     default:
       return false
   }
 }
 
-export const FILTER_KEYS = ['name', 'id', 'status', 'exited', 'ancestor']
+export const FILTER_KEYS = ['name', 'id', 'status', 'exited', 'ancestor', 'label']
 
 /** docker ps: the containers, oldest last as docker lists them (newest first). */
 export function listEntries(store: Store, opts: ListOptions = {}): ContainerEntry[] {
@@ -134,7 +142,8 @@ export function listEntries(store: Store, opts: ListOptions = {}): ContainerEntr
   return listContainers(store)
     .map((c) => toEntry(c))
     .filter((e) => opts.all || explicitState || e.state === 'running' || e.state === 'restarting')
-    .filter((e) => [...byKey].every(([k, vs]) => vs.some((v) => matches(e, k, v))))
+    // ... except labels, which must all match.
+    .filter((e) => [...byKey].every(([k, vs]) => (k === 'label' ? vs.every((v) => matches(e, k, v)) : vs.some((v) => matches(e, k, v)))))
     .reverse()
 }
 

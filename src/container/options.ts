@@ -59,6 +59,8 @@ export interface RunOptions {
   shmSize?: string
   /** The other resource flags: --memory-reservation, --memory-swap, --cpu-shares, --blkio-weight, ... (src/container/resources.ts). */
   resources?: ResourceFlags
+  /** --label KEY=VALUE (docker's metadata; compose finds its containers by them). */
+  labels?: string[]
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -104,6 +106,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'ulimit', long: 'ulimit', arg: 'required'},
   {key: 'oom-score-adj', long: 'oom-score-adj', arg: 'required'},
   {key: 'shm-size', long: 'shm-size', arg: 'required'},
+  {key: 'label', long: 'label', short: 'l', arg: 'required'},
   ...RESOURCE_OPTIONS,
 ]
 
@@ -204,6 +207,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'ulimit': o.ulimits!.push(value); break
       case 'oom-score-adj': o.oomScoreAdj = once(key, given, o.oomScoreAdj, value); break
       case 'shm-size': o.shmSize = once(key, given, o.shmSize, value); break
+      case 'label': (o.labels ??= []).push(value); break
       default:
         if (isResourceFlag(key)) addResourceFlag(o.resources!, key, given, value)
     }

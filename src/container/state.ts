@@ -68,6 +68,8 @@ export interface ContainerConfig {
   restart?: RestartPolicy
   /** The json-file log of detached starts: rotated past maxSize bytes, maxFiles files kept. */
   log: LogConfig
+  /** --label KEY=VALUE: docker's Config.Labels. */
+  labels?: Record<string, string>
 }
 
 export interface RestartPolicy {

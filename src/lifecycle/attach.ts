@@ -85,7 +85,8 @@ export interface AttachOptions {
 
 export type AttachResult = {detached: true; name: string} | {detached: false; name: string; exitCode: number}
 
-function connect(dir: string): Promise<Socket> {
+/** A connection to a detached container's supervisor (its attach.sock): the CLI's attach and the Engine API's. */
+export function connectAttach(dir: string): Promise<Socket> {
   // A unix socket's path is limited to 108 bytes: connect relative to the container's directory.
   const here = process.cwd()
   process.chdir(dir)
@@ -105,7 +106,7 @@ export async function attachContainer(store: Store, ref: string, opts: AttachOpt
   const c = resolveContainer(store, ref)
   if (c.status !== 'running') throw new NsxError('You cannot attach to a stopped container, start it first', 1)
   if (!existsSync(`${c.dir}/attach.sock`)) throw new NsxError(`container ${c.config.name} was started in the foreground: its terminal is the one of the nsx that started it`, 1)
-  const sock = await connect(c.dir)
+  const sock = await connectAttach(c.dir)
   const tty = c.config.spec.tty
   const input = !opts.noStdin && c.config.spec.interactive
   const raw = tty && input && opts.stdin.isTTY

@@ -119,6 +119,7 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
       stopTimeout: o.stopTimeout,
       ...(o.group !== undefined ? {group: o.group} : {}),
       log,
+      ...(o.labels?.length ? {labels: Object.fromEntries(o.labels.map((l) => [l.split('=')[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']))} : {}),
       ...(restart && restart.policy !== 'no' ? {restart} : {}),
     }
     // Named and anonymous volumes: made on first use, the image's content copied up (src/volume/).

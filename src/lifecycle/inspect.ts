@@ -57,6 +57,7 @@ export interface ContainerInspect {
     Cmd: string[]
     Image: string
     WorkingDir: string
+    Labels: Record<string, string>
   }
   GraphDriver: {Name: 'overlay'; Data: {LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string}}
   Nsx: {SupervisorPid: number; Cgroups: string[]; Dir: string; Capabilities: number[]}
@@ -124,6 +125,7 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       Cmd: s.argv,
       Image: c.config.image ?? '',
       WorkingDir: s.workdir,
+      Labels: c.config.labels ?? {},
     },
     GraphDriver: {
       Name: 'overlay',

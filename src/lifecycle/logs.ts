@@ -1,7 +1,7 @@
 import {closeSync, fstatSync, openSync, readSync, statSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
-import {readContainer, resolveContainer, sleep} from '../container/state.js'
+import {readContainer, resolveContainer} from '../container/state.js'
 
 /**
  * docker logs: the entries the supervisor wrote to container.log (docker's json-file format,
@@ -109,6 +109,10 @@ export async function* containerLogs(store: Store, ref: string, opts: LogsOption
   if (!opts.follow) return
   let offset = current?.next ?? 0
   let inode = current?.inode ?? 0
+  // Woken by inotify when the supervisor writes the log or its exit: no polling while idle.
+  const {DirWatch} = await import('../container/watch.js')
+  const changes = new DirWatch(c.dir)
+  try {
   for (;;) {
     const running = readContainer(c.dir)
     const r = readLines(base, offset)
@@ -140,7 +144,10 @@ export async function* containerLogs(store: Store, ref: string, opts: LogsOption
       return
     }
     if (opts.signal?.aborted) return
-    await sleep(100)
+    await changes.next({timeoutMs: 1000, signal: opts.signal})
+  }
+  } finally {
+    changes.close()
   }
 }
 

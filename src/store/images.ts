@@ -8,11 +8,12 @@ import {exists, hexOf, removeTree, shortId, Store} from './store.js'
 import {familiarRef, parseReference} from '../image/reference.js'
 
 /** A registry reference's store name (busybox:latest) and repo digest, when ref parses as one. */
-function normalizedName(ref: string): {name?: string; repoDigest?: string} | undefined {
+function normalizedName(ref: string): {name?: string; full?: string; repoDigest?: string} | undefined {
   try {
     const r = parseReference(ref)
     return {
       name: r.tag !== undefined ? familiarRef({...r, digest: undefined}) : undefined,
+      full: r.tag !== undefined ? `${r.registry}/${r.repository}:${r.tag}` : undefined,
       repoDigest: r.digest ? `${r.registry}/${r.repository}@${r.digest}` : undefined,
     }
   } catch {
@@ -106,6 +107,8 @@ export function findImage(store: Store, ref: string): {id: string; byName?: stri
   // docker.io/library/busybox:latest, busybox@sha256:...: the same image under docker's normal forms.
   const norm = normalizedName(ref)
   if (norm?.name && repos[norm.name] && readImage(store, repos[norm.name])) return {id: repos[norm.name], byName: norm.name}
+  // ... and busybox for docker.io/library/busybox:latest, as stored from an archive that named it so.
+  if (norm?.full && repos[norm.full] && readImage(store, repos[norm.full])) return {id: repos[norm.full], byName: norm.full}
   if (norm?.repoDigest) {
     const hit = listImages(store).find((i) => (i.repoDigests ?? []).includes(norm.repoDigest!))
     if (hit) return {id: hit.id}

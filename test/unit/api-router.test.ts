@@ -53,3 +53,27 @@ test('addresses and socket activation', () => {
   assert.equal(activationFd({LISTEN_FDS: '1', LISTEN_PID: '1'}), undefined)
   assert.equal(activationFd({}), undefined)
 })
+
+test("docker's create body becomes nsx run's arguments, and what nsx cannot honour is refused", async () => {
+  const {createArgs} = await import('../../src/api/create-body.js')
+  const {parseRunArgs} = await import('../../src/container/options.js')
+  const args = createArgs({
+    Image: 'busybox', Cmd: ['sh', '-c', 'echo hi'], Env: ['A=1', 'B'], Tty: true, OpenStdin: true, WorkingDir: '/tmp', Labels: {'com.example': 'x=y'},
+    HostConfig: {Binds: ['/srv:/data:ro'], AutoRemove: true, Memory: 64 * 1024 * 1024, NanoCpus: 5e8, NetworkMode: 'default', RestartPolicy: {Name: ''}},
+  }, 'web')
+  const o = parseRunArgs(args)
+  assert.equal(o.name, 'web')
+  assert.equal(o.image, 'busybox')
+  assert.deepEqual(o.command, ['sh', '-c', 'echo hi'])
+  assert.deepEqual(o.env, ['A=1'], 'an entry without = is the caller\'s to resolve, not the service\'s environment')
+  assert.equal(o.tty && o.interactive && o.rm, true)
+  assert.deepEqual(o.volumes, ['/srv:/data:ro'])
+  assert.deepEqual(o.labels, ['com.example=x=y'])
+  assert.equal(o.memory, String(64 * 1024 * 1024))
+  assert.equal(o.cpus, '0.5')
+  const ep = parseRunArgs(createArgs({Image: 'busybox', Entrypoint: ['/bin/echo', 'a'], Cmd: ['b']}))
+  assert.equal(ep.entrypoint, '/bin/echo')
+  assert.deepEqual(ep.command, ['a', 'b'])
+  assert.throws(() => createArgs({}), (e: unknown) => e instanceof ApiError && e.status === 400)
+  assert.throws(() => createArgs({Image: 'busybox', HostConfig: {LogConfig: {Type: 'syslog'}}}), /syslog is not supported/)
+})

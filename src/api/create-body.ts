@@ -1,0 +1,134 @@
+import {badRequest} from './http.js'
+
+/** The parts of docker's ContainerCreateRequest that nsx maps (Config + HostConfig + NetworkingConfig). */
+export interface CreateBody {
+  Hostname?: string
+  User?: string
+  Tty?: boolean
+  OpenStdin?: boolean
+  Env?: string[] | null
+  Cmd?: string[] | string | null
+  Entrypoint?: string[] | string | null
+  Image?: string
+  Labels?: Record<string, string> | null
+  WorkingDir?: string
+  StopSignal?: string
+  StopTimeout?: number | null
+  ExposedPorts?: Record<string, object> | null
+  HostConfig?: HostConfig | null
+}
+
+interface HostConfig {
+  Binds?: string[] | null
+  Mounts?: {Type?: string; Source?: string; Target?: string; ReadOnly?: boolean}[] | null
+  AutoRemove?: boolean
+  RestartPolicy?: {Name?: string; MaximumRetryCount?: number} | null
+  Memory?: number
+  MemoryReservation?: number
+  MemorySwap?: number
+  NanoCpus?: number
+  CpuQuota?: number
+  CpuPeriod?: number
+  CpuShares?: number
+  CpusetCpus?: string
+  CpusetMems?: string
+  BlkioWeight?: number
+  PidsLimit?: number | null
+  CgroupParent?: string
+  CapAdd?: string[] | null
+  CapDrop?: string[] | null
+  Privileged?: boolean
+  NetworkMode?: string
+  PortBindings?: Record<string, {HostIp?: string; HostPort?: string}[] | null> | null
+  ExtraHosts?: string[] | null
+  Dns?: string[] | null
+  DnsSearch?: string[] | null
+  DnsOptions?: string[] | null
+  SecurityOpt?: string[] | null
+  ReadonlyRootfs?: boolean
+  Tmpfs?: Record<string, string> | null
+  Devices?: {PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string}[] | null
+  Ulimits?: {Name?: string; Soft?: number; Hard?: number}[] | null
+  OomScoreAdj?: number
+  ShmSize?: number
+  LogConfig?: {Type?: string; Config?: Record<string, string> | null} | null
+  Init?: boolean | null
+}
+
+const list = <T>(v: T[] | null | undefined): T[] => (Array.isArray(v) ? v : [])
+
+/**
+ * docker's create body as `nsx run` arguments, so the API and the CLI share one parser and one set
+ * of checks (src/container/options.ts parseRunArgs, then createContainer). What nsx cannot honour
+ * is refused with 400, never silently dropped.
+ */
+export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<string> = new Set()): string[] {
+  if (typeof body.Image !== 'string' || body.Image === '') throw badRequest('no image given (Config.Image)')
+  const a: string[] = []
+  const flag = (f: string, v: string | number | undefined | null) => {
+    if (v !== undefined && v !== null && v !== '') a.push(f, String(v))
+  }
+  const h = body.HostConfig ?? {}
+  if (name) flag('--name', name)
+  flag('--hostname', body.Hostname)
+  flag('--user', body.User)
+  if (body.Tty) a.push('--tty')
+  if (body.OpenStdin) a.push('--interactive')
+  // An entry without '=' asks for the caller's value; the docker CLI resolves those before sending.
+  for (const e of list(body.Env)) if (e.includes('=')) a.push('--env', e)
+  flag('--workdir', body.WorkingDir)
+  if (typeof body.StopTimeout === 'number' && body.StopTimeout >= 0) flag('--stop-timeout', body.StopTimeout)
+  for (const [k, v] of Object.entries(body.Labels ?? {})) a.push('--label', `${k}=${v}`)
+  for (const b of list(h.Binds)) a.push('--volume', b)
+  for (const m of list(h.Mounts)) {
+    if (!m.Target) throw badRequest('a mount without a Target')
+    if (m.Type === 'tmpfs') a.push('--tmpfs', m.Target)
+    else if (m.Type === 'bind' || m.Type === 'volume' || m.Type === undefined) a.push('--volume', `${m.Source ?? ''}:${m.Target}${m.ReadOnly ? ':ro' : ''}`)
+    else throw badRequest(`mount type ${m.Type} is not supported by nsx (bind, volume and tmpfs are)`)
+  }
+  if (h.AutoRemove) a.push('--rm')
+  if (h.RestartPolicy?.Name && h.RestartPolicy.Name !== 'no') a.push('--restart', h.RestartPolicy.Name === 'on-failure' && h.RestartPolicy.MaximumRetryCount ? `on-failure:${h.RestartPolicy.MaximumRetryCount}` : h.RestartPolicy.Name)
+  if (h.Memory) flag('--memory', h.Memory)
+  if (h.MemoryReservation) flag('--memory-reservation', h.MemoryReservation)
+  if (h.MemorySwap) flag('--memory-swap', h.MemorySwap)
+  if (h.NanoCpus) flag('--cpus', h.NanoCpus / 1e9)
+  else if (h.CpuQuota && h.CpuQuota > 0) flag('--cpus', h.CpuQuota / (h.CpuPeriod || 100000))
+  if (h.CpuShares) flag('--cpu-shares', h.CpuShares)
+  if (h.BlkioWeight) flag('--blkio-weight', h.BlkioWeight)
+  if (typeof h.PidsLimit === 'number' && h.PidsLimit > 0) flag('--pids-limit', h.PidsLimit)
+  flag('--cpuset-cpus', h.CpusetCpus)
+  flag('--cpuset-mems', h.CpusetMems)
+  flag('--cgroup-parent', h.CgroupParent)
+  for (const c of list(h.CapAdd)) a.push('--cap-add', c)
+  for (const c of list(h.CapDrop)) a.push('--cap-drop', c)
+  if (h.Privileged) a.push('--privileged')
+  // docker's default network is its bridge: nsx's default network is what the container gets.
+  if (h.NetworkMode && !['default', 'bridge', ''].includes(h.NetworkMode)) a.push('--network', h.NetworkMode)
+  const ports = Object.entries(h.PortBindings ?? {}).flatMap(([port, binds]) => list(binds).map((b) => `${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort ?? ''}:${port}`))
+  if (ports.length > 0) {
+    if (!known.has('publish')) throw badRequest('publishing ports is not supported by this nsx (it needs nsx network)')
+    for (const p of ports) a.push('--publish', p)
+  }
+  for (const x of list(h.ExtraHosts)) a.push('--add-host', x)
+  for (const x of list(h.Dns)) a.push('--dns', x)
+  for (const x of list(h.DnsSearch)) a.push('--dns-search', x)
+  for (const x of list(h.DnsOptions)) a.push('--dns-option', x)
+  for (const x of list(h.SecurityOpt)) a.push('--security-opt', x)
+  if (h.ReadonlyRootfs) a.push('--read-only')
+  for (const [path, opts] of Object.entries(h.Tmpfs ?? {})) a.push('--tmpfs', opts ? `${path}:${opts}` : path)
+  for (const d of list(h.Devices)) a.push('--device', [d.PathOnHost, d.PathInContainer, d.CgroupPermissions].filter((x) => x).join(':'))
+  for (const u of list(h.Ulimits)) a.push('--ulimit', `${u.Name}=${u.Soft}:${u.Hard}`)
+  if (h.OomScoreAdj) flag('--oom-score-adj', h.OomScoreAdj)
+  if (h.ShmSize) flag('--shm-size', `${h.ShmSize}b`)
+  if (h.LogConfig?.Type && !['json-file', 'local', ''].includes(h.LogConfig.Type)) throw badRequest(`log driver ${h.LogConfig.Type} is not supported by nsx (json-file is)`)
+  for (const [k, v] of Object.entries(h.LogConfig?.Config ?? {})) if (k === 'max-size' || k === 'max-file') a.push('--log-opt', `${k}=${v}`)
+  let cmd = typeof body.Cmd === 'string' ? [body.Cmd] : list(body.Cmd)
+  const ep = body.Entrypoint
+  if (ep !== undefined && ep !== null) {
+    const parts = typeof ep === 'string' ? (ep === '' ? [] : [ep]) : ep
+    a.push('--entrypoint', parts[0] ?? '')
+    cmd = [...parts.slice(1), ...cmd]
+  }
+  a.push(body.Image, ...cmd)
+  return a
+}
