@@ -19,6 +19,9 @@ import {NamespaceEntry, PidLevel, namespaceEntries, pairNspid, pidnsAncestry} fr
 import {readUtsNames} from './uts.js'
 import {verdictFor} from './verdict.js'
 import {readDeviceRules, readRootReadOnly, readSeccompFilters} from '../security/inspect.js'
+import {CgroupLimits, readCgroupLimits} from '../cgroup/limits-in-force.js'
+import {readEnvironmentNames} from '../proc/environ.js'
+import {MountEntry, readMounts} from './mounts.js'
 
 export interface IdSet {
   real: number
@@ -52,7 +55,8 @@ export interface InspectReport {
   threadsApart: {tid: number; type: NsType; inode: number}[]
   /** The pid in each pid namespace, outermost (nsx's) first. */
   nspid: PidLevel[]
-  cgroups: {mode: CgroupMode; memberships: CgroupMembership[]}
+  /** Its cgroups, and the limits enforced on them (each controller's own cgroup: a limit set only on an ancestor is not shown). */
+  cgroups: {mode: CgroupMode; memberships: CgroupMembership[]; limits: CgroupLimits}
   userns: UsernsChain
   capabilities: {
     /** Capabilities are held in, and only count over, this user namespace. */
@@ -81,6 +85,10 @@ export interface InspectReport {
   /** readlink /proc/PID/root and cwd, as nsx's mount namespace resolves them. */
   root: string | null
   cwd: string | null
+  /** Its mount namespace's mounts as it sees them (mountinfo order); null when unreadable. */
+  mounts: MountEntry[] | null
+  /** The names of its environment variables (never their values), sorted; null when unreadable. */
+  environment: string[] | null
   /** Hostname and domain name of its uts namespace; null when they could not be read (see utsError). */
   uts: {hostname: string; domainname: string} | null
   utsError?: string
@@ -208,7 +216,7 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
     forChildren,
     threadsApart,
     nspid,
-    cgroups: {mode: layout.mode, memberships},
+    cgroups: {mode: layout.mode, memberships, limits: readCgroupLimits(memberships)},
     userns,
     capabilities,
     seccomp: {mode: SECCOMP_MODES[status.seccomp] ?? 'disabled', filters: status.seccompFilters},
@@ -217,6 +225,8 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
     rootReadOnly: readRootReadOnly(pid, root),
     root: readRoot(pid, log, root) ?? null,
     cwd: readCwd(pid, log, root) ?? null,
+    mounts: readMounts(pid, log, root) ?? null,
+    environment: readEnvironmentNames(pid, log, root) ?? null,
     uts,
     denied: null,
   }

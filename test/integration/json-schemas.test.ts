@@ -100,6 +100,10 @@ test('the --json output of every command matches its schema', async (t) => {
   json('ls', ['--json'])
   json('pstree', [pid, '--json'])
   json('inspect', [pid, '--json'])
+  // Different (exit 1): every kind of difference the container has from nsx itself.
+  const diff = nsx(['diff', '--json', String(process.pid), pid], {env})
+  assert.equal(diff.status, 1, diff.stderr)
+  validate('diff', JSON.parse(diff.stdout))
   json('uidmap', [pid, '--json', '--uid', '0'])
   for (const line of run(['top', '--json', '-n', '2', '-d', '0.2']).trim().split('\n')) validate('top', JSON.parse(line))
   validate('audit', JSON.parse(run(['audit', 'schema-web', '--format', 'json'])))
