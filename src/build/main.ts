@@ -1,5 +1,5 @@
 import {NsxError, reportError} from '../cli/errors.js'
-import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
+import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 
 /**
  * `nsx build ARGS` without oclif (bin/nsx's fast path): a fully cached rebuild is mostly
@@ -36,13 +36,7 @@ export function parseBuildArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   let rest = [...argv]
   // Options may come before and after CONTEXT, as docker build takes them.
   while (rest.length > 0) {
-    let parsed
-    try {
-      parsed = getopt(rest, BUILD_OPTIONS)
-    } catch (err) {
-      if (err instanceof GetoptError) throw new NsxError(`${err.message} (see nsx build --help)`)
-      throw err
-    }
+    const parsed = getoptForCommand('build', rest, BUILD_OPTIONS, 1)
     for (const o of parsed.options) {
       const v = o.value ?? ''
       if (o.key === 'tag') a.tags.push(v)

@@ -9,6 +9,8 @@
  * without loading oclif (start-up time).
  */
 
+import {NsxError} from './errors.js'
+
 export type ArgKind = 'none' | 'required' | 'optional'
 
 export interface OptionSpec {
@@ -104,6 +106,19 @@ function findLong(name: string, specs: readonly OptionSpec[]): OptionSpec {
     throw new GetoptError(`option '--${name}' is ambiguous; possibilities: ${names}`)
   }
   throw new GetoptError(`unrecognized option '--${name}'`)
+}
+
+/**
+ * getopt for one command's parser: a usage error becomes nsx's one-line error,
+ * "MESSAGE (see nsx COMMAND --help)", with EXIT_CODE (125, docker's, on container verbs).
+ */
+export function getoptForCommand(command: string, argv: readonly string[], specs: readonly OptionSpec[], exitCode = 125): ParseResult {
+  try {
+    return getopt(argv, specs)
+  } catch (err) {
+    if (err instanceof GetoptError) throw new NsxError(`${err.message} (see nsx ${command} --help)`, exitCode)
+    throw err
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import {NsxError, reportError} from '../cli/errors.js'
-import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
+import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import {execPlan, inheritedFds} from '../plan/executor.js'
 import {validatePlan} from '../plan/validate.js'
 import type {ExecOptions} from './exec.js'
@@ -29,13 +29,7 @@ export interface ParsedExec {
 }
 
 export function parseExecArgs(argv: readonly string[]): ParsedExec {
-  let parsed
-  try {
-    parsed = getopt(argv, EXEC_OPTIONS)
-  } catch (err) {
-    if (err instanceof GetoptError) throw new NsxError(`${err.message} (see nsx exec --help)`, 125)
-    throw err
-  }
+  const parsed = getoptForCommand('exec', argv, EXEC_OPTIONS)
   const r: ParsedExec = {
     options: {container: '', command: [], interactive: false, tty: false, detach: false, env: [], envFiles: [], privileged: false},
     dryRun: false,

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
-import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
+import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import {addResourceFlag, isResourceFlag, RESOURCE_OPTIONS, ResourceFlags} from './resources.js'
 
 /** What `nsx run` was asked, after parsing (docker run's flags) and before looking at images. */
@@ -115,13 +115,7 @@ const bad = (msg: string): never => {
 }
 
 export function parseRunArgs(argv: readonly string[]): RunOptions {
-  let parsed
-  try {
-    parsed = getopt(argv, RUN_OPTIONS)
-  } catch (err) {
-    if (err instanceof GetoptError) bad(`${err.message} (see nsx run --help)`)
-    throw err
-  }
+  const parsed = getoptForCommand('run', argv, RUN_OPTIONS)
   const o: RunOptions = {
     layers: [],
     env: [],

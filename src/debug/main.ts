@@ -1,5 +1,5 @@
 import {NsxError, reportError} from '../cli/errors.js'
-import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
+import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import type {NsType} from '../ns/types.js'
 import {execPlan, inheritedFds} from '../plan/executor.js'
 import type {Plan} from '../plan/ops.js'
@@ -26,13 +26,7 @@ export interface DebugOptions {
 }
 
 export function parseDebugArgs(argv: readonly string[]): {options: DebugOptions; dryRun: boolean; json: boolean; help: boolean} {
-  let parsed
-  try {
-    parsed = getopt(argv, DEBUG_OPTIONS)
-  } catch (err) {
-    if (err instanceof GetoptError) throw new NsxError(`${err.message} (see nsx debug --help)`, 125)
-    throw err
-  }
+  const parsed = getoptForCommand('debug', argv, DEBUG_OPTIONS)
   const r = {options: {target: '', writable: false, command: []} as DebugOptions, dryRun: false, json: false, help: false}
   for (const {key, value} of parsed.options) {
     if (key === 'image') r.options.image = value

@@ -1,5 +1,5 @@
 import {NsxError} from '../cli/errors.js'
-import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
+import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import type {NsType} from '../ns/types.js'
 import type {EnterOptions} from '../plan/enter.js'
 
@@ -55,13 +55,7 @@ function nonEmpty(value: string | undefined, given: string): string | undefined 
 }
 
 export function parseEnterArgs(argv: readonly string[]): EnterOptions {
-  let parsed
-  try {
-    parsed = getopt(argv, ENTER_OPTIONS)
-  } catch (err) {
-    if (err instanceof GetoptError) throw new NsxError(`${err.message} (see nsx enter --help)`, 125)
-    throw err
-  }
+  const parsed = getoptForCommand('enter', argv, ENTER_OPTIONS)
   const o: EnterOptions = {
     all: false,
     namespaces: new Map(),

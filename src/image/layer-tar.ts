@@ -33,14 +33,15 @@ function octal(n: number, width: number): string {
   return n.toString(8).padStart(width - 1, '0').slice(-(width - 1)) + '\0'
 }
 
-function paxRecord(key: string, value: Buffer): Buffer {
+/** One pax extended-header record: "LEN KEY=VALUE\n", LEN counting itself. */
+export function paxRecord(key: string, value: Buffer): Buffer {
   const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')])
   let len = body.length + 1
   while (String(len).length + body.length !== len) len++
   return Buffer.concat([Buffer.from(String(len)), body])
 }
 
-interface HeaderFields {
+export interface HeaderFields {
   name: string
   type: string
   size: number
@@ -53,7 +54,8 @@ interface HeaderFields {
   devminor?: number
 }
 
-function rawHeader(f: HeaderFields): Buffer {
+/** A ustar header block for these fields, checksummed (values past a field's width are cut: pax carries them). */
+export function rawHeader(f: HeaderFields): Buffer {
   const h = Buffer.alloc(512)
   h.write(f.name, 0, 100, 'utf8')
   h.write(octal(f.mode & 0o7777, 8), 100, 'latin1')

@@ -1,6 +1,6 @@
 import {constants as osConstants} from 'node:os'
 import {NsxError} from '../cli/errors.js'
-import {getopt, GetoptError, OptionSpec} from '../cli/getopt.js'
+import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import type {NsType} from '../ns/types.js'
 import type {Propagation} from '../plan/ops.js'
 import {MapSpecError, parseRangeSpec, RangeSpec} from '../userns/map-spec.js'
@@ -158,13 +158,7 @@ function expandShortFileForms(argv: readonly string[]): string[] {
 }
 
 export function parseUnshareArgs(argv: readonly string[]): UnshareOptions {
-  let parsed
-  try {
-    parsed = getopt(expandShortFileForms(argv), UNSHARE_OPTIONS)
-  } catch (err) {
-    if (err instanceof GetoptError) fail(`${err.message} (see nsx unshare --help)`)
-    throw err
-  }
+  const parsed = getoptForCommand('unshare', expandShortFileForms(argv), UNSHARE_OPTIONS)
   const o: UnshareOptions = {
     namespaces: new Map(),
     fork: false,

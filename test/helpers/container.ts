@@ -3,7 +3,9 @@ import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {TestContext} from 'node:test'
-import {haveCommand, nsx, REPO, run, RunResult, skipOrFail} from './env.js'
+import {spawn} from 'node:child_process'
+import {haveCommand, nsx, NSX_BIN, REPO, run, RunResult, skipOrFail} from './env.js'
+import {waitFor} from './processes.js'
 
 /**
  * Fixtures for nsx run tests: the static probe (test/helpers/probe.c) compiled once per
@@ -148,4 +150,46 @@ export function assertContainerGone(f: Fixture, name: string, ids: string[] = co
   for (const id of ids) assert.ok(!existsSync(join(f.store, 'containers', `${id}.json`)), 'layer pin left')
   assert.deepEqual(cgroupsNamed(name), [], 'cgroups left')
   assert.deepEqual(hostMountsMentioning(f.store), [], 'host mounts left')
+}
+
+/** A container started by runningContainer: what it printed so far, its cgroup files, and its end. */
+export interface RunningContainer {
+  /** Its stdout so far. */
+  out: () => string
+  /** The first line-trimmed content of FILE in its cgroup of controller CTRL (v1 hierarchies). */
+  file: (ctrl: string, file: string) => string
+  /** SIGTERM to nsx; it must exit 0, and the container's cgroups must be gone. */
+  stop: () => Promise<void>
+}
+
+/**
+ * `nsx run --name NAME ARGS...` in the background, ARGS ending in a command that prints
+ * "ready" and waits (probe wait-signal); resolves once it is ready. Killed at the test's
+ * end if still running.
+ */
+export async function runningContainer(t: TestContext, f: Fixture, name: string, args: string[]): Promise<RunningContainer> {
+  const c = spawn(process.execPath, [NSX_BIN, 'run', '--name', name, ...args], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
+  let out = ''
+  let err = ''
+  c.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  c.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<number | null>((res) => c.on('exit', (code) => res(code)))
+  t.after(async () => {
+    if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL')
+    await exited
+  })
+  await waitFor(() => out.includes('ready') || c.exitCode !== null, 15000, `the container ${name}`)
+  assert.equal(c.exitCode, null, err)
+  const dirs = cgroupsNamed(name)
+  const file = (ctrl: string, file: string) => {
+    const d = dirs.find((x) => x.startsWith(`/sys/fs/cgroup/${ctrl}/`))
+    assert.ok(d, `no ${ctrl} cgroup among ${dirs}`)
+    return readFileSync(`${d}/${file}`, 'utf8').trim()
+  }
+  const stop = async () => {
+    process.kill(c.pid!, 'SIGTERM')
+    assert.equal(await exited, 0, err)
+    assert.deepEqual(cgroupsNamed(name), [])
+  }
+  return {out: () => out, file, stop}
 }

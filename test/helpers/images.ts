@@ -5,10 +5,11 @@ import type {TestContext} from 'node:test'
 import assert from 'node:assert/strict'
 import {run} from './env.js'
 import {lsetxattr} from '../../src/ffi/libc.js'
+import {paxRecord, rawHeader} from '../../src/image/layer-tar.js'
 
 /**
- * Fixtures for the image store tests: a tiny tar writer for hand-made (and malicious)
- * layers, and real images built with umoci and skopeo from busybox-static.
+ * Fixtures for the image store tests: hand-made (and malicious) layers, written with the
+ * store's own header writer, and real images built with umoci and skopeo from busybox-static.
  */
 
 export interface TarSpec {
@@ -28,38 +29,13 @@ export interface TarSpec {
 
 const TYPEFLAG = {file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6'} as const
 
-function octal(n: number, width: number): string {
-  return n.toString(8).padStart(width - 1, '0') + '\0'
-}
-
+/** The ustar header of one entry, written by the store's own tar writer (src/image/layer-tar.ts). */
 function header(name: string, typeflag: string, size: number, s: TarSpec): Buffer {
-  const h = Buffer.alloc(512)
-  h.write(name.slice(0, 100), 0, 'utf8')
-  h.write(octal(s.mode ?? (typeflag === '5' ? 0o755 : 0o644), 8), 100, 'latin1')
-  h.write(octal(s.uid ?? 0, 8), 108, 'latin1')
-  h.write(octal(s.gid ?? 0, 8), 116, 'latin1')
-  h.write(octal(size, 12), 124, 'latin1')
-  h.write(octal(s.mtime ?? 1700000000, 12), 136, 'latin1')
-  h.write(typeflag, 156, 'latin1')
-  h.write((s.linkname ?? '').slice(0, 100), 157, 'utf8')
-  h.write('ustar\x0000', 257, 'latin1')
-  h.write(octal(s.devmajor ?? 0, 8), 329, 'latin1')
-  h.write(octal(s.devminor ?? 0, 8), 337, 'latin1')
-  h.fill(0x20, 148, 156)
-  let sum = 0
-  for (const b of h) sum += b
-  h.write(octal(sum, 7) + ' ', 148, 'latin1')
-  return h
+  const mode = s.mode ?? (typeflag === '5' ? 0o755 : 0o644)
+  return rawHeader({name, type: typeflag, size, mode, uid: s.uid ?? 0, gid: s.gid ?? 0, mtime: s.mtime ?? 1700000000, linkname: s.linkname, devmajor: s.devmajor, devminor: s.devminor})
 }
 
 const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)])
-
-function paxRecord(key: string, value: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')])
-  let len = body.length + 1
-  while (String(len).length + body.length !== len) len++
-  return Buffer.concat([Buffer.from(String(len)), body])
-}
 
 /** A complete tar (with its end-of-archive marker) of the given entries, in order. */
 export function buildTar(entries: TarSpec[], opts: {endMarker?: boolean} = {}): Buffer {

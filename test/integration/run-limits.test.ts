@@ -1,10 +1,6 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
-import {readFileSync} from 'node:fs'
-import {NSX_BIN} from '../helpers/env.js'
-import {cgroupsNamed, containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
-import {waitFor} from '../helpers/processes.js'
+import {containerToolsPresent, Fixture, makeFixture, needContainerTools, runningContainer} from '../helpers/container.js'
 
 const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-run-lim-') : undefined
 
@@ -36,24 +32,8 @@ test('a fork bomb stops at --pids-limit', (t) => {
 test('limits are written to the cgroups before the command starts; the cgroup namespace hides the path; all removed after', async (t) => {
   if (!needContainerTools(t)) return
   const f = fx!
-  const c = spawn(process.execPath, [NSX_BIN, 'run', '--name', 'lim', '--layer', f.base, '-m', '48m', '--cpus', '0.5', '--pids-limit', '30', '--cpuset-cpus', '0', '--', 'sh', '-c', 'grep Cpus_allowed_list /proc/self/status; cat /proc/self/cgroup; exec probe wait-signal'], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
-  let out = ''
-  let err = ''
-  c.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  c.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<number | null>((res) => c.on('exit', (code) => res(code)))
-  t.after(async () => {
-    if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL')
-    await exited
-  })
-  await waitFor(() => out.includes('ready') || c.exitCode !== null, 15000, 'the container')
-  assert.equal(c.exitCode, null, err)
-  const dirs = cgroupsNamed('lim')
-  const file = (ctrl: string, name: string) => {
-    const d = dirs.find((x) => x.startsWith(`/sys/fs/cgroup/${ctrl}/`))
-    assert.ok(d, `no ${ctrl} cgroup among ${dirs}`)
-    return readFileSync(`${d}/${name}`, 'utf8').trim()
-  }
+  const c = await runningContainer(t, f, 'lim', ['--layer', f.base, '-m', '48m', '--cpus', '0.5', '--pids-limit', '30', '--cpuset-cpus', '0', '--', 'sh', '-c', 'grep Cpus_allowed_list /proc/self/status; cat /proc/self/cgroup; exec probe wait-signal'])
+  const file = c.file
   assert.equal(file('memory', 'memory.limit_in_bytes'), String(48 * 1024 * 1024))
   assert.equal(file('cpu', 'cpu.cfs_quota_us'), '50000')
   assert.equal(file('cpu', 'cpu.cfs_period_us'), '100000')
@@ -61,10 +41,8 @@ test('limits are written to the cgroups before the command starts; the cgroup na
   assert.equal(file('cpuset', 'cpuset.cpus'), '0')
   // Every process of the container is in them (the init and the command: 2).
   assert.equal(file('pids', 'pids.current'), '2')
-  const lines = out.trim().split('\n')
+  const lines = c.out().trim().split('\n')
   assert.match(lines[0], /^Cpus_allowed_list:\s+0$/)
   for (const l of lines.slice(1, -1)) assert.match(l, /^\d+:[^:]*:\/$/, 'the cgroup namespace is rooted at the container cgroup')
-  process.kill(c.pid!, 'SIGTERM')
-  assert.equal(await exited, 0)
-  assert.deepEqual(cgroupsNamed('lim'), [])
+  await c.stop()
 })

@@ -1,10 +1,7 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
-import {NSX_BIN} from '../helpers/env.js'
-import {cgroupsNamed, containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
-import {waitFor} from '../helpers/processes.js'
+import {cgroupsNamed, containerToolsPresent, Fixture, makeFixture, needContainerTools, runningContainer} from '../helpers/container.js'
 
 const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-run-res-') : undefined
 
@@ -16,33 +13,8 @@ function someDisk(): {path: string; numbers: string} | undefined {
   return undefined
 }
 
-/** Runs a container that waits; returns its cgroup files' reader and a stop function. */
-async function running(t: import('node:test').TestContext, f: Fixture, name: string, flags: string[]) {
-  const c = spawn(process.execPath, [NSX_BIN, 'run', '--rm', '--name', name, '--layer', f.base, ...flags, '--', 'probe', 'wait-signal'], {env: f.env, stdio: ['ignore', 'pipe', 'pipe']})
-  let out = ''
-  let err = ''
-  c.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  c.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<number | null>((res) => c.on('exit', (code) => res(code)))
-  t.after(async () => {
-    if (c.exitCode === null) process.kill(c.pid!, 'SIGKILL')
-    await exited
-  })
-  await waitFor(() => out.includes('ready') || c.exitCode !== null, 15000, 'the container')
-  assert.equal(c.exitCode, null, err)
-  const dirs = cgroupsNamed(name)
-  const file = (ctrl: string, file: string) => {
-    const d = dirs.find((x) => x.startsWith(`/sys/fs/cgroup/${ctrl}/`))
-    assert.ok(d, `no ${ctrl} cgroup among ${dirs}`)
-    return readFileSync(`${d}/${file}`, 'utf8').trim()
-  }
-  const stop = async () => {
-    process.kill(c.pid!, 'SIGTERM')
-    assert.equal(await exited, 0, err)
-    assert.deepEqual(cgroupsNamed(name), [])
-  }
-  return {file, stop}
-}
+/** Runs a container that waits (--rm, FLAGS); returns its cgroup files' reader and a stop function. */
+const running = (t: import('node:test').TestContext, f: Fixture, name: string, flags: string[]) => runningContainer(t, f, name, ['--rm', '--layer', f.base, ...flags, '--', 'probe', 'wait-signal'])
 
 test('memory, cpu and cpuset flags are in the kernel\'s v1 files while the container runs', async (t) => {
   if (!needContainerTools(t)) return
