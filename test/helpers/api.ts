@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import {ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
+import {request} from 'node:http'
+import {join} from 'node:path'
+import {IN_CI, NSX_BIN} from './env.js'
+
+/**
+ * The docker CLI for the Engine API tests: only the client binary, unpacked from Debian's docker.io
+ * (apt-get download + dpkg-deb -x; dockerd is never installed or started) into a cache outside /tmp
+ * and outside the repository (NSX_TEST_CACHE, else /var/cache/nsx-test). Any docker on PATH is
+ * ignored: a fresh machine has none, and the tests need the 20.10 client (API 1.41).
+ */
+export function dockerCli(): string {
+  const cache = join(process.env.NSX_TEST_CACHE ?? '/var/cache/nsx-test', 'docker-cli')
+  const bin = join(cache, 'root', 'usr', 'bin', 'docker')
+  if (existsSync(bin)) return bin
+  mkdirSync(cache, {recursive: true})
+  const download = () => spawnSync('apt-get', ['download', '-q', 'docker.io'], {cwd: cache, encoding: 'utf8'})
+  let r = download()
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update', '-qq'], {encoding: 'utf8'})
+    r = download()
+  }
+  const deb = readdirSync(cache).find((f) => /^docker\.io_.*\.deb$/.test(f))
+  assert.ok(r.status === 0 && deb, `apt-get download docker.io failed: ${r.stderr}`)
+  const x = spawnSync('dpkg-deb', ['-x', join(cache, deb), join(cache, 'root')], {encoding: 'utf8'})
+  assert.equal(x.status, 0, `dpkg-deb -x failed: ${x.stderr}`)
+  rmSync(join(cache, deb), {force: true})
+  // Only the client is kept.
+  for (const f of readdirSync(join(cache, 'root', 'usr', 'bin'))) if (f !== 'docker') rmSync(join(cache, 'root', 'usr', 'bin', f), {force: true})
+  rmSync(join(cache, 'root', 'usr', 'sbin'), {recursive: true, force: true})
+  return bin
+}
+
+export interface ApiService {
+  socket: string
+  host: string
+  proc: ChildProcess
+  /** What the service logged so far (stderr). */
+  log(): string
+  stop(): Promise<void>
+}
+
+/** `nsx system service unix://DIR/docker.sock` with the test's store; the caller stops it (by its pid) with stop(). */
+export async function startApiService(dir: string, env: NodeJS.ProcessEnv): Promise<ApiService> {
+  const socket = join(dir, 'docker.sock')
+  const proc = spawn(NSX_BIN, ['system', 'service', `unix://${socket}`], {env, stdio: ['ignore', 'ignore', 'pipe']})
+  let log = ''
+  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()))
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+  const end = Date.now() + 30000
+  while (!/listening/.test(log)) {
+    if (proc.exitCode !== null || Date.now() > end) assert.fail(`nsx system service did not start: ${log}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM')
+      await exited
+    }
+  }
+  return {socket, host: `unix://${socket}`, proc, log: () => log, stop}
+}
+
+export interface Reply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+
+/** One HTTP request over the service's socket. */
+export function api(socket: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({socketPath: socket, method, path, headers: {...(body !== undefined ? {'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))} : {}), ...headers}}, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString()}))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+export function needDockerCli(t: {skip(m: string): void}): string | undefined {
+  try {
+    return dockerCli()
+  } catch (err) {
+    if (IN_CI) throw err
+    t.skip(`no docker client: ${(err as Error).message}`)
+    return undefined
+  }
+}
