@@ -1,9 +1,9 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, run, runLsns, REPO} from '../helpers/env.js'
+import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, NSX_BIN, run, runLsns, REPO} from '../helpers/env.js'
 import {childrenOf, TestProcesses, waitFor} from '../helpers/processes.js'
 
 /** The --json shape (docs/namespaces.md: nsx ls). */
@@ -220,17 +220,49 @@ test('a user namespace whose maps were written from outside owns the net namespa
   assert.equal(key(l.find((r) => r.ns === userNs)!), key(u))
 })
 
-test('ip netns add: a namespace held only by a bind mount, with its path as holder, NSFS and PATH', (t) => {
-  if (!needRoot(t) || !needCommand(t, 'ip', 'iproute2')) return
-  const name = `nsx-ls-test-${process.pid}`
-  const add = run('ip', ['netns', 'add', name])
-  assert.equal(add.status, 0, add.stderr)
-  t.after(() => {
-    run('ip', ['netns', 'delete', name])
+/**
+ * `ip netns add NAME` inside a private mount namespace of the test's own: iproute2 mounts
+ * /run/netns and the namespace's file, and on the host's mount table that would be a change to the
+ * host's mounts (/run/netns stays mounted after `ip netns delete`). The holder's exit ends both.
+ * `inside` runs a command in that mount namespace, where /run/netns/NAME is the bind mount.
+ */
+async function ipNetnsAdd(t: import('node:test').TestContext, name: string): Promise<{file: string; inside: (cmd: string, args: string[]) => ReturnType<typeof run>}> {
+  const procs = new TestProcesses()
+  // ip makes /run/netns and an empty file for the mount on the shared filesystem: both go again.
+  const hadDir = existsSync('/run/netns')
+  t.after(async () => {
+    await procs.killAll()
+    // The bind mount ended with the mount namespace; the empty file it covered is the host's.
+    rmSync(`/run/netns/${name}`, {force: true})
+    if (!hadDir) {
+      try {
+        rmdirSync('/run/netns')
+      } catch {
+        // another test's namespace is in it: that test removes it
+      }
+    }
   })
+  const {child, line} = await procs.spawnUntilLine('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `ip netns add ${name} && echo ready && exec sleep 100000`])
+  assert.equal(line, 'ready')
+  const holder = child.pid!
+  const inside = (cmd: string, args: string[]) => run('nsenter', ['-t', String(holder), '-m', '--', cmd, ...args], {env: {...process.env, NO_COLOR: '1'}})
+  return {file: `/proc/${holder}/root/run/netns/${name}`, inside}
+}
+
+/** nsx ls --json inside another mount namespace (see ipNetnsAdd). */
+function lsInside(inside: (cmd: string, args: string[]) => ReturnType<typeof run>, args: string[]): NsRow[] {
+  const r = inside(process.execPath, [NSX_BIN, 'ls', '--json', ...args])
+  assert.equal(r.status, 0, r.stderr)
+  return (JSON.parse(r.stdout) as {namespaces: NsRow[]}).namespaces
+}
+
+test('ip netns add: a namespace held only by a bind mount, with its path as holder, NSFS and PATH', async (t) => {
+  if (!needRoot(t) || !needCommand(t, 'ip', 'iproute2') || !needCommand(t, 'nsenter', 'util-linux')) return
+  const name = `nsx-ls-test-${process.pid}`
+  const {file, inside} = await ipNetnsAdd(t, name)
   const path = `/run/netns/${name}`
-  const ino = statSync(path).ino
-  const row = find(ls(['-t', 'net']), ino)
+  const ino = statSync(file).ino
+  const row = find(lsInside(inside, ['-t', 'net']), ino)
   assert.ok(row, 'bind-mounted netns missing')
   assert.equal(row.nprocs, 0)
   assert.equal(row.pid, null)
@@ -241,8 +273,9 @@ test('ip netns add: a namespace held only by a bind mount, with its path as hold
     [['bind-mount', path]],
   )
   // lsns (2.38) lists only namespaces with processes: this is one nsx finds and it does not.
-  assert.equal(lsns().some((r) => r.ns === ino), false)
-  const table = nsx(['ls', '-l', '-t', 'net', '-o', 'NS,NPROCS,NSFS,HOLDERS'])
+  const peer = inside('lsns', ['-J', '-t', 'net', '-o', 'NS'])
+  assert.equal(JSON.parse(peer.stdout).namespaces.some((r: {ns: number}) => Number(r.ns) === ino), false)
+  const table = inside(process.execPath, [NSX_BIN, 'ls', '-l', '-t', 'net', '-o', 'NS,NPROCS,NSFS,HOLDERS'])
   assert.match(table.stdout, new RegExp(`^${ino}\\s+0 ${path} mount ${path}$`, 'm'))
 })
 
@@ -271,23 +304,20 @@ mount --bind /proc/$p/ns/net ${file} && kill -9 $p && wait $p 2>/dev/null; echo 
   assert.ok(row.ons !== null, 'opened for its owner through that path')
 })
 
-test('NETNSID: the id set with ip netns set, "unassigned" where none is, as lsns shows for namespaces with processes', (t) => {
+test('NETNSID: the id set with ip netns set, "unassigned" where none is, as lsns shows for namespaces with processes', async (t) => {
   if (!needRoot(t) || !needCommand(t, 'ip', 'iproute2') || !needCommand(t, 'lsns', 'util-linux')) return
   const name = `nsx-ls-nsid-${process.pid}`
-  assert.equal(run('ip', ['netns', 'add', name]).status, 0)
-  t.after(() => {
-    run('ip', ['netns', 'delete', name])
-  })
+  const {file, inside} = await ipNetnsAdd(t, name)
   // Any free id will do; ids are per network namespace, so pick one nobody else is likely to use.
   let id = 0
   for (const candidate of [4000 + (process.pid % 1000), 5000 + (process.pid % 1000), 6000 + (process.pid % 1000)]) {
-    if (run('ip', ['netns', 'set', name, String(candidate)]).status === 0) {
+    if (inside('ip', ['netns', 'set', name, String(candidate)]).status === 0) {
       id = candidate
       break
     }
   }
   assert.ok(id > 0, 'could not assign an nsid')
-  const ino = statSync(`/run/netns/${name}`).ino
+  const ino = statSync(file).ino
   const rows = ls(['-t', 'net'])
   assert.equal(find(rows, ino)?.netnsid, id)
   assert.equal(find(rows, inodeOf('self', 'net'))?.netnsid, null, 'our own namespace has no id for itself')
