@@ -64,7 +64,7 @@ function isPlain(v: unknown): boolean {
   return v === null || typeof v !== 'object'
 }
 
-/** The fields of one `nsx ls --json` namespace, in the document's order (NamespaceJson's). */
+/** The fields of one `nsx ls --json` namespace, in the document's order: every field present, null when empty (as lsns -J). */
 export interface NamespaceFields {
   /** Inode number; the list is ascending by it. */
   ns: number

@@ -2,6 +2,7 @@ import {readlinkSync, statSync} from 'node:fs'
 import {PROC_ROOT, readProcFile} from '../proc/fs.js'
 import {userName} from '../proc/users.js'
 import {Discovery, NamespaceRecord, NsHolder, NsRecord} from './records.js'
+import type {NamespaceFields} from './json-output.js'
 import {holderPath} from './relations.js'
 import type {NsType} from './types.js'
 
@@ -196,27 +197,7 @@ export function isGhost(row: ListedNamespace): boolean {
 }
 
 /** The --json shape of one namespace: every field present, null when empty (as lsns -J). */
-export interface NamespaceJson {
-  ns: number
-  type: NsType
-  path: string | null
-  nprocs: number
-  pid: number | null
-  ppid: number | null
-  command: string | null
-  uid: number | null
-  user: string | null
-  netnsid: number | null
-  nsfs: string[]
-  pns: number | null
-  ons: number | null
-  /** The processes in it, ascending (pid is the first). */
-  pids: number[]
-  /** What else holds it: threads, fds, bind mounts, or being a parent/owner (processes are in pids). */
-  holders: NsHolder[]
-}
-
-export function toJson(r: ListedNamespace): NamespaceJson {
+export function toJson(r: ListedNamespace): NamespaceFields {
   return {
     ns: r.ns,
     type: r.type,

@@ -9,8 +9,8 @@ import {FilterNode, evaluate, filterColumns, parseFilter} from './filter.js'
 import {renderTable} from '../render/table.js'
 import {discoverNamespaces} from './discover.js'
 import {TREE_MODES, TreeMode, arrangeTree, flatRows} from './hierarchy-tree.js'
-import {formatJson, namespacesJson} from './json-output.js'
-import {ListedNamespace, NamespaceJson, listNamespaces, readPpid, toJson} from './listing.js'
+import {formatJson, NamespaceFields, namespacesJson} from './json-output.js'
+import {ListedNamespace, listNamespaces, readPpid, toJson} from './listing.js'
 import {parseInode, parseTypes} from './ls-options.js'
 import {NetnsIds} from './netnsid.js'
 
@@ -192,5 +192,5 @@ export function jsonText(doc: unknown): string {
     Array.isArray(namespaces) &&
     Object.keys(doc as object).length === 1 &&
     namespaces.every((n) => typeof n === 'object' && n !== null && 'holders' in n && !('children' in n))
-  return `${direct ? namespacesJson(namespaces as NamespaceJson[]) : formatJson(doc)}\n`
+  return `${direct ? namespacesJson(namespaces as NamespaceFields[]) : formatJson(doc)}\n`
 }

@@ -4,7 +4,8 @@ import {statSync} from 'node:fs'
 import {join} from 'node:path'
 import {REPO} from '../helpers/env.js'
 import {discoverNamespaces} from '../../src/ns/discover.js'
-import {describeHolders, listNamespaces, ListedNamespace, NamespaceJson, readPpid, toJson} from '../../src/ns/listing.js'
+import {describeHolders, listNamespaces, ListedNamespace, readPpid, toJson} from '../../src/ns/listing.js'
+import type {NamespaceFields} from '../../src/ns/json-output.js'
 import {cellText, COLUMN_NAMES, DEFAULT_COLUMNS, parseColumns, renderListing} from '../../src/ns/columns.js'
 import {arrangeTree, flatRows} from '../../src/ns/hierarchy-tree.js'
 import {formatJson} from '../../src/ns/json-output.js'
@@ -105,7 +106,7 @@ test('formatJson is valid JSON equal to its input, with plain objects and arrays
 
 test('nsx ls --json is written field by field, byte for byte as formatJson lays the document out', () => {
   const listed = listing().map(toJson)
-  const odd: NamespaceJson = {
+  const odd: NamespaceFields = {
     ns: 4026532999, type: 'net', path: '/run/netns/a "b"\n\x1b[31m', nprocs: 0, pid: null, ppid: null,
     command: 'sh\u2028-c\0', uid: Number.NaN, user: null, netnsid: 0, nsfs: ['/run/netns/a b', 'q"\\'],
     pns: null, ons: 4026531837, pids: [1, Number.NaN],
@@ -118,7 +119,7 @@ test('nsx ls --json is written field by field, byte for byte as formatJson lays 
       {kind: 'for-children', pid: 9},
     ],
   }
-  const empty: NamespaceJson = {...odd, path: null, command: null, uid: 0, user: 'root', netnsid: null, nsfs: [], pids: [], holders: []}
+  const empty: NamespaceFields = {...odd, path: null, command: null, uid: 0, user: 'root', netnsid: null, nsfs: [], pids: [], holders: []}
   for (const namespaces of [listed, [odd, empty, ...listed], []]) {
     const doc = {namespaces}
     assert.equal(jsonText(doc), `${formatJson(doc)}\n`)
