@@ -96,3 +96,11 @@ test('bin/nsx has fast-path commands, each with its oclif command', () => {
   assert.ok(fast.size >= 8, `only ${fast.size} commands in bin/nsx's FAST table`)
   for (const command of fast.keys()) assert.ok(existsSync(join(REPO, 'commands', `${command}.ts`)), `commands/${command}.ts is missing`)
 })
+
+test('docs/architecture.md names every command of the FAST table, and no other', () => {
+  const doc = readFileSync(join(REPO, 'docs', 'architecture.md'), 'utf8')
+  const m = /commands of its `FAST` table \(([^)]*)\)/.exec(doc)
+  assert.ok(m, 'docs/architecture.md ("The fast path") no longer lists the FAST table')
+  const listed = [...m[1].matchAll(/`([\w-]+)`/g)].map((x) => x[1]).sort()
+  assert.deepEqual(listed, [...fastCommands().keys()].sort(), 'the FAST table of bin/nsx and its list in docs/architecture.md disagree')
+})
