@@ -1,10 +1,15 @@
 import {readFileSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
+import type {SecurityFlags} from '../security/spec.js'
 import {addResourceFlag, isResourceFlag, RESOURCE_OPTIONS, ResourceFlags} from './resources.js'
 
-/** What `nsx run` was asked, after parsing (docker run's flags) and before looking at images. */
-export interface RunOptions {
+/**
+ * What `nsx run` was asked, after parsing (docker run's flags) and before looking at images;
+ * the security settings (--security-opt, --read-only, --tmpfs, --device, --ulimit,
+ * --oom-score-adj, --shm-size, --privileged) are SecurityFlags (src/security/).
+ */
+export interface RunOptions extends SecurityFlags {
   layers: string[]
   image?: string
   name?: string
@@ -49,14 +54,6 @@ export interface RunOptions {
   json: boolean
   help: boolean
   command: string[]
-  /** Security settings (src/security/): --security-opt, --read-only, --tmpfs, --device, --ulimit, --oom-score-adj, --shm-size. */
-  securityOpt?: string[]
-  readOnly?: boolean
-  tmpfs?: string[]
-  devices?: string[]
-  ulimits?: string[]
-  oomScoreAdj?: string
-  shmSize?: string
   /** The other resource flags: --memory-reservation, --memory-swap, --cpu-shares, --blkio-weight, ... (src/container/resources.ts). */
   resources?: ResourceFlags
   /** --label KEY=VALUE (docker's metadata; compose finds its containers by them). */
