@@ -92,3 +92,31 @@ export function needDockerCli(t: {skip(m: string): void}): string | undefined {
     return undefined
   }
 }
+
+/**
+ * A checker of responses against moby's swagger for API 1.41 (test/fixtures/moby): the schema of
+ * `paths[PATH][METHOD].responses[STATUS]`, with swagger 2.0's `x-nullable` read as JSON Schema's
+ * null type. Returns ajv's errors as text, '' when the body conforms.
+ */
+export async function swaggerChecker(): Promise<(method: string, path: string, status: number, body: unknown) => string> {
+  const {readFileSync} = await import('node:fs')
+  const {REPO} = await import('./env.js')
+  const {default: Ajv} = await import('ajv')
+  const doc = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'moby', 'engine-api-v1.41.json'), 'utf8')) as Record<string, unknown>
+  const nullable = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(nullable)
+    if (!node || typeof node !== 'object') return
+    const o = node as Record<string, unknown>
+    if (o['x-nullable'] === true && typeof o.type === 'string') o.type = [o.type, 'null']
+    for (const v of Object.values(o)) nullable(v)
+  }
+  nullable(doc)
+  const ajv = new Ajv({strict: false, allErrors: true, validateFormats: false})
+  ajv.addSchema({...doc, $id: 'moby'} as object)
+  return (method, path, status, body) => {
+    const pointer = `moby#/paths/${path.replaceAll('~', '~0').replaceAll('/', '~1').replaceAll('{', '%7B').replaceAll('}', '%7D')}/${method.toLowerCase()}/responses/${status}/schema`
+    const validate = ajv.compile({$ref: pointer})
+    if (validate(body)) return ''
+    return ajv.errorsText(validate.errors, {separator: '\n'})
+  }
+}

@@ -196,3 +196,25 @@ test('hostile input: one error each, the service goes on, nothing half-made', as
   // Each state change was logged with the caller's uid and pid.
   assert.match(svc!.log(), /POST \/v1\.41\/containers\/create\S* uid=0 pid=\d+/)
 })
+
+test('docker events: create, start, die, destroy of containers made by either door, filtered', async (t) => {
+  if (skip(t)) return
+  const ev = spawn(docker, ['events', '--filter', 'type=container', '--filter', 'label=watch=yes', '--format', '{{.Action}} {{.Actor.Attributes.name}}'], {env: {...process.env, DOCKER_HOST: svc!.host, DOCKER_CONFIG: join(fx!.dir, 'docker-config')}})
+  t.after(() => {
+    if (ev.exitCode === null) ev.kill()
+  })
+  let seen = ''
+  ev.stdout.on('data', (d: Buffer) => (seen += d.toString()))
+  // The stream is open once the service answers it; a container without the label is filtered out.
+  await new Promise((res) => setTimeout(res, 500))
+  assert.equal(dk(['run', '--rm', '--label', 'watch=yes', '--name', 'ev-docker', 'busybox', 'true']).status, 0)
+  assert.equal(dk(['run', '--rm', '--name', 'ev-unlabelled', 'busybox', 'true']).status, 0)
+  assert.equal(fx!.nsx(['run', '--rm', '--label', 'watch=yes', '--name', 'ev-nsx', 'busybox', 'true']).status, 0)
+  const want = ['create ev-docker', 'start ev-docker', 'die ev-docker', 'destroy ev-docker', 'create ev-nsx', 'start ev-nsx', 'die ev-nsx', 'destroy ev-nsx']
+  for (let i = 0; i < 100 && !want.every((w) => seen.includes(w)); i++) await new Promise((res) => setTimeout(res, 100))
+  assert.deepEqual(seen.trim().split('\n'), want)
+  // Past events, up to now: a finite stream.
+  const past = dk(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'container=ev-nsx', '--format', '{{.Action}}'])
+  assert.equal(past.status, 0, past.stderr)
+  assert.deepEqual(past.stdout.trim().split('\n'), ['create', 'start', 'die', 'destroy'])
+})

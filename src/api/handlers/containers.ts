@@ -70,7 +70,7 @@ async function stop(ctx: ApiContext): Promise<undefined> {
   if (r.result === 'not-running') {
     ctx.res.writeHead(304)
     ctx.res.end()
-  }
+  } else events(ctx, 'stop', r.id)
   return undefined
 }
 
@@ -82,7 +82,8 @@ async function restart(ctx: ApiContext): Promise<undefined> {
 
 async function kill(ctx: ApiContext): Promise<undefined> {
   const {killContainer} = await import('../../lifecycle/kill.js')
-  await killContainer(ctx.store(), ctx.params.id, {signal: ctx.query.get('signal') || 'KILL'})
+  const r = await killContainer(ctx.store(), ctx.params.id, {signal: ctx.query.get('signal') || 'KILL'})
+  events(ctx, 'kill', r.id, {signal: String((await import('node:os')).constants.signals[r.signal] ?? r.signal)})
   return undefined
 }
 
@@ -229,11 +230,11 @@ async function inspect(ctx: ApiContext): Promise<object> {
       AttachStdout: false,
       AttachStderr: false,
       StdinOnce: false,
-      Entrypoint: null,
-      Volumes: null,
-      OnBuild: null,
+      Entrypoint: [],
+      Volumes: {},
+      OnBuild: [],
     },
-    HostConfig: {...i.HostConfig, LogConfig: {Type: 'json-file', Config: {}}, PortBindings: {}},
+    HostConfig: {...i.HostConfig, CapAdd: [], CapDrop: [], LogConfig: {Type: 'json-file', Config: {}}, PortBindings: {}},
     NetworkSettings: {Bridge: '', SandboxID: '', Ports: {}, SandboxKey: c.pids ? `/proc/${c.pids.init.pid}/ns/net` : '', Networks: {}, IPAddress: '', Gateway: '', MacAddress: ''},
     Nsx,
   }

@@ -68,7 +68,7 @@ async function info(ctx: ApiContext): Promise<object> {
     Driver: 'overlay2',
     DriverStatus: [['Backing Filesystem', 'nsx store'], ['Store', store.root]],
     DockerRootDir: store.root,
-    Plugins: {Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['json-file']},
+    Plugins: {Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: [], Log: ['json-file']},
     MemoryLimit: true,
     SwapLimit: true,
     KernelMemory: false,
@@ -99,7 +99,7 @@ async function info(ctx: ApiContext): Promise<object> {
     RegistryConfig: {AllowNondistributableArtifactsCIDRs: [], AllowNondistributableArtifactsHostnames: [], InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: []},
     NCPU: cpus().length,
     MemTotal: totalmem(),
-    GenericResources: null,
+    GenericResources: [],
     HttpProxy: '',
     HttpsProxy: '',
     NoProxy: '',
@@ -133,6 +133,7 @@ export const SYSTEM_ROUTES: Route[] = [
   {method: 'HEAD', path: '/_ping', handler: ping},
   {method: 'GET', path: '/version', handler: version},
   {method: 'GET', path: '/info', handler: info},
+  {method: 'GET', path: '/events', handler: async (ctx) => (await import('../events.js')).events(ctx)},
 ]
 
 /** What nsx does not serve: a clear answer, never a hang. */
