@@ -37,8 +37,12 @@ export interface BuildOptions {
   noCache?: boolean
   /** Where step lines go (default stdout); null: nowhere. */
   log?: ((line: string) => void) | null
-  /** Where RUN's output goes: stdout (default) or stderr (when stdout carries JSON or an id). */
-  runOutput?: 'stdout' | 'stderr'
+  /** Where RUN's output goes: stdout (default) or stderr (when stdout carries JSON or an id), or a function (the Engine API's stream). */
+  runOutput?: 'stdout' | 'stderr' | ((chunk: Buffer) => void)
+  /** Aborted (the client gone): the build stops at the next step and records no image. */
+  signal?: AbortSignal
+  /** Labels added to the final image's config (docker build --label). */
+  labels?: Record<string, string>
 }
 
 export interface BuildStep {
@@ -144,6 +148,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
       const st = await baseState(store, stage, stages, df.stages, globalArgs, fileLabel)
       stages.push(st)
       for (const ins of stage.instructions) {
+        if (opts.signal?.aborted) throw new NsxError('build cancelled')
         stepNo++
         const where = `step ${stepNo}/${total} (${fileLabel} line ${ins.line}: ${ins.text.length > 60 ? `${ins.text.slice(0, 57)}...` : ins.text})`
         log(`STEP ${stepNo}/${total}: ${ins.text}`)
@@ -151,7 +156,10 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
         steps.push({stage: si, line: ins.line, instruction: ins.text, cached: r.cached, layer: r.layer})
       }
     }
+    if (opts.signal?.aborted) throw new NsxError('build cancelled')
     const st = stages[last]
+    // --label: docker build adds them to the final image's labels.
+    if (opts.labels && Object.keys(opts.labels).length > 0) st.config = {...st.config, Labels: {...(st.config.Labels ?? {}), ...opts.labels}}
     const created = st.created
     const config: Record<string, unknown> = {
       ...st.base,
@@ -251,7 +259,7 @@ interface Ctx {
   noCache: boolean
   where: string
   log: (l: string) => void
-  runOutput?: 'stdout' | 'stderr'
+  runOutput?: 'stdout' | 'stderr' | ((chunk: Buffer) => void)
 }
 
 interface CacheEntry {

@@ -32,8 +32,8 @@ export interface RunStepOptions {
   env: string[]
   workdir: string
   user: string
-  /** Where the command's stdout goes (its stderr goes to nsx's). */
-  stdout?: 'stdout' | 'stderr'
+  /** Where the command's stdout goes (its stderr goes to nsx's); a function gets both, as they come (the Engine API's build stream). */
+  stdout?: 'stdout' | 'stderr' | ((chunk: Buffer) => void)
 }
 
 export async function runStep(o: RunStepOptions): Promise<{exitCode: number; signal?: string}> {
@@ -77,10 +77,15 @@ export async function runStep(o: RunStepOptions): Promise<{exitCode: number; sig
   const fd = await sealedExecutor()
   try {
     const argv = encodePlan(plan)
-    const child = spawn(`/proc/${process.pid}/fd/${fd}`, argv.slice(1), {argv0: argv[0], stdio: ['ignore', o.stdout === 'stderr' ? 2 : 'inherit', 'inherit']})
+    const sink = typeof o.stdout === 'function' ? o.stdout : undefined
+    const child = spawn(`/proc/${process.pid}/fd/${fd}`, argv.slice(1), {argv0: argv[0], stdio: ['ignore', sink ? 'pipe' : o.stdout === 'stderr' ? 2 : 'inherit', sink ? 'pipe' : 'inherit']})
+    if (sink) {
+      child.stdout?.on('data', sink)
+      child.stderr?.on('data', sink)
+    }
     return await new Promise((resolve, reject) => {
       child.once('error', (err) => reject(new NsxError(`cannot start the executor: ${err.message}`)))
-      child.once('exit', (code, signal) => resolve(signal ? {exitCode: 128, signal} : {exitCode: code ?? 125}))
+      child.once(sink ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => resolve(signal ? {exitCode: 128, signal} : {exitCode: code ?? 125}))
     })
   } finally {
     closeSync(fd)

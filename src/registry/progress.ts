@@ -8,6 +8,19 @@ import {formatBytes} from '../image/size.js'
 
 type State = 'waiting' | 'transferring' | 'done' | 'exists' | 'failed'
 
+/**
+ * One layer's progress as data, for a caller other than the terminal (the Engine API turns
+ * these into docker's progress JSON lines): `id` is the blob digest's first 12 hex digits.
+ */
+export interface TransferEvent {
+  id: string
+  state: State
+  bytes: number
+  total: number
+}
+
+export type TransferListener = (e: TransferEvent) => void
+
 interface Row {
   id: string
   total: number
@@ -26,22 +39,30 @@ export class TransferProgress {
     private readonly stream: NodeJS.WriteStream = process.stderr,
     private readonly tty = !!process.stderr.isTTY && process.env.TERM !== 'dumb',
     private readonly quiet = false,
+    private readonly listener?: TransferListener,
   ) {}
+
+  private emit(row: Row): void {
+    if (this.listener) this.listener({id: row.id, state: row.state, bytes: row.bytes, total: row.total})
+  }
 
   add(digest: string, total: number): Row {
     const row: Row = {id: digest.slice(7, 19), total, bytes: 0, state: 'waiting'}
     this.rows.push(row)
+    this.emit(row)
     return row
   }
 
   progress(row: Row, bytes: number): void {
     row.bytes = bytes
     row.state = 'transferring'
+    this.emit(row)
     this.schedule()
   }
 
   finish(row: Row, state: 'done' | 'exists' | 'failed'): void {
     row.state = state
+    this.emit(row)
     if (this.quiet) return
     if (!this.tty) {
       if (state !== 'failed') this.stream.write(`${row.id}: ${this.text(row)}\n`)

@@ -6,8 +6,9 @@ import {ImageRecord, readImage, updateRepositories, writeImage} from '../store/i
 import {readLayerMeta, storeLayer} from '../store/layers.js'
 import {Store} from '../store/store.js'
 import {readBody, RegistryClient} from './client.js'
+import type {Credentials} from './credentials.js'
 import {choosePlatform, Descriptor, hostPlatform, MANIFEST_ACCEPT, parseManifest, parsePlatform, platformString} from './manifest.js'
-import {TransferProgress} from './progress.js'
+import {TransferListener, TransferProgress} from './progress.js'
 import {canonical, familiarRef, parseReference, Reference} from '../image/reference.js'
 
 /**
@@ -23,12 +24,18 @@ export interface PullOptions {
   platform?: string
   tlsVerify?: boolean
   authFile?: string
+  /** Credentials given by the caller (the Engine API's X-Registry-Auth), instead of the auth files. */
+  credentials?: Credentials
   /** No progress output. */
   quiet?: boolean
   /** Layers fetched at once. */
   parallel?: number
   /** Written to stderr once the manifest is found (before any layer). */
   announce?: string
+  /** Each layer's progress as data (the Engine API's progress stream). */
+  onProgress?: TransferListener
+  /** Aborted (a client gone): the transfers stop, no image is recorded; layers already complete stay stored. */
+  signal?: AbortSignal
 }
 
 export interface PullResult {
@@ -68,8 +75,9 @@ export async function pullImage(store: Store, opts: PullOptions): Promise<PullRe
   const ref = parseReference(opts.reference)
   const what = `pull ${familiarRef(ref)}`
   const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform()
-  const client = new RegistryClient(ref.registry, {tlsVerify: opts.tlsVerify, authFile: opts.authFile})
-  const progress = new TransferProgress('pull', process.stderr, undefined, opts.quiet)
+  const client = new RegistryClient(ref.registry, {tlsVerify: opts.tlsVerify, authFile: opts.authFile, credentials: opts.credentials})
+  const progress = new TransferProgress('pull', process.stderr, undefined, opts.quiet, opts.onProgress)
+  const cancelled = () => opts.signal?.aborted && new NsxError(`${what}: cancelled`)
   try {
     let m = await fetchManifest(client, ref, ref.digest ?? ref.tag!, what)
     let parsed = parseManifest(m.bytes, m.contentType, what)
@@ -92,7 +100,9 @@ export async function pullImage(store: Store, opts: PullOptions): Promise<PullRe
     if (config.architecture && config.architecture !== want.architecture)
       process.stderr.write(`nsx: warning: ${familiarRef(ref)} is for ${config.os}/${config.architecture}, not ${platformString(want)}\n`)
 
-    const layers = await fetchLayers(store, client, ref, manifest.layers, config.diffIds, progress, opts.parallel ?? 6, what)
+    const layers = await fetchLayers(store, client, ref, manifest.layers, config.diffIds, progress, opts.parallel ?? 6, what, opts.signal)
+    const stop = cancelled()
+    if (stop) throw stop
     const record: ImageRecord = {
       id,
       layers: config.diffIds,
@@ -124,6 +134,7 @@ async function fetchLayers(
   progress: TransferProgress,
   parallel: number,
   what: string,
+  signal?: AbortSignal,
 ): Promise<PullResult['layers']> {
   const results: PullResult['layers'] = descs.map((d, i) => ({digest: d.digest, diffId: diffIds[i], size: d.size, reused: false}))
   const rows = descs.map((d) => progress.add(d.digest, d.size))
@@ -131,6 +142,13 @@ async function fetchLayers(
   let failed: unknown
   const seen = new Map<string, Promise<void>>()
   let next = 0
+  const abort = () => {
+    if (failed) return
+    failed = new NsxError(`${what}: cancelled`)
+    for (const r of inflight) r.destroy(new NsxError('cancelled'))
+  }
+  if (signal?.aborted) abort()
+  signal?.addEventListener('abort', abort)
   const one = async (i: number) => {
     const d = descs[i]
     const diffId = diffIds[i]
@@ -178,7 +196,11 @@ async function fetchLayers(
       }
     }
   }
-  await Promise.all(Array.from({length: Math.min(parallel, descs.length)}, worker))
+  try {
+    await Promise.all(Array.from({length: Math.min(parallel, descs.length)}, worker))
+  } finally {
+    signal?.removeEventListener('abort', abort)
+  }
   if (failed) throw failed
   return results
 }

@@ -7,7 +7,8 @@ import {armInterruptCleanup, removeOnInterrupt} from '../store/interrupt.js'
 import {removeTree, Store} from '../store/store.js'
 import {RegistryClient} from './client.js'
 import {MEDIA} from './manifest.js'
-import {TransferProgress} from './progress.js'
+import {TransferListener, TransferProgress} from './progress.js'
+import type {Credentials} from './credentials.js'
 import {familiarRef, parseReference} from '../image/reference.js'
 import {createHash} from 'node:crypto'
 import type {Readable} from 'node:stream'
@@ -28,8 +29,12 @@ export interface PushOptions {
   destination?: string
   tlsVerify?: boolean
   authFile?: string
+  /** Credentials given by the caller (the Engine API's X-Registry-Auth), instead of the auth files. */
+  credentials?: Credentials
   quiet?: boolean
   parallel?: number
+  /** Each layer's progress as data (the Engine API's progress stream). */
+  onProgress?: TransferListener
 }
 
 export interface PushResult {
@@ -38,6 +43,8 @@ export interface PushResult {
   digest: string
   /** Config digest in the registry (the image id there). */
   configDigest: string
+  /** Bytes of the manifest pushed. */
+  manifestSize: number
   layers: {digest: string; size: number; existed: boolean}[]
 }
 
@@ -53,8 +60,8 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
   armInterruptCleanup()
   const tmp = mkdtempSync(join(store.tmpDir, 'push-'))
   const untrack = removeOnInterrupt(tmp)
-  const client = new RegistryClient(ref.registry, {tlsVerify: opts.tlsVerify, authFile: opts.authFile})
-  const progress = new TransferProgress('push', process.stderr, undefined, opts.quiet)
+  const client = new RegistryClient(ref.registry, {tlsVerify: opts.tlsVerify, authFile: opts.authFile, credentials: opts.credentials})
+  const progress = new TransferProgress('push', process.stderr, undefined, opts.quiet, opts.onProgress)
   const scope = `repository:${ref.repository}:pull,push`
   try {
     const blobs: LayerBlob[] = []
@@ -131,7 +138,7 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
       rec.repoDigests = [...(rec.repoDigests ?? []), repoDigest]
       store.writeJsonAtomic(join(store.imageDir(id), 'image.json'), rec)
     }
-    return {reference: familiarRef(ref), digest, configDigest, layers: blobs.map((b, i) => ({digest: b.digest, size: b.size, existed: !!existed[i]}))}
+    return {reference: familiarRef(ref), digest, configDigest, manifestSize: manifest.length, layers: blobs.map((b, i) => ({digest: b.digest, size: b.size, existed: !!existed[i]}))}
   } finally {
     progress.end()
     client.close()

@@ -121,6 +121,32 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
   return freed
 }
 
+/**
+ * docker image prune: the dangling images (no name), or with `all` every image no container
+ * uses, with the layers only they used. `label=` / `label!=` filters narrow it (labels of the
+ * image's config). Run under the exclusive store lock, as rmi.
+ */
+export function pruneImages(store: Store, opts: {all?: boolean; labels?: string[]; notLabels?: string[]} = {}): Freed {
+  const repos = readRepositories(store)
+  const {pinnedImages} = markLayers(store, {dropStalePins: false})
+  const labelsOf = (id: string): Record<string, string> => {
+    const cfg = store.readJson<{config?: {Labels?: Record<string, string> | null}}>(join(store.imageDir(id), 'config.json'))
+    return cfg?.config?.Labels ?? {}
+  }
+  const has = (labels: Record<string, string>, f: string) => {
+    const eq = f.indexOf('=')
+    return eq < 0 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1)
+  }
+  const ids = listImages(store)
+    .map((i) => i.id)
+    .filter((id) => (opts.all || namesOf(repos, id).length === 0) && !pinnedImages.has(id))
+    .filter((id) => {
+      const labels = labelsOf(id)
+      return (opts.labels ?? []).every((f) => has(labels, f)) && !(opts.notLabels ?? []).some((f) => has(labels, f))
+    })
+  return ids.length > 0 ? removeImages(store, ids, {force: true}) : emptyFreed()
+}
+
 export function collectGarbage(store: Store, opts: {dryRun: boolean}): Freed {
   const freed = emptyFreed()
   if (!store.exists) return freed

@@ -95,7 +95,8 @@ export async function importRootfs(store: Store, o: ImportOptions): Promise<Impo
   }
   try {
     if (statSync(file).size === 0) throw new NsxError(`${label}: empty input, not a tar archive`)
-    const stored = await storeLayer(store, {file, label}, {}, Progress.forTerminal())
+    // The tar is kept as the layer's blob, so push sends it as imported and the image id holds.
+    const stored = await storeLayer(store, {file, label}, {keepBlob: true}, Progress.forTerminal())
     const diffId = stored.meta.diffId
     const created = new Date().toISOString()
     const image = {

@@ -166,7 +166,8 @@ export async function loadImage(store: Store, arg: string): Promise<LoadResult> 
   const layers: LoadedLayer[] = []
   try {
     for (const l of src.layers) {
-      const stored = await storeLayer(store, l.blob, {blob: l.digest, diffId: l.diffId}, progress)
+      // The blob is kept as loaded, so push and save send these very bytes: the image id stays the same.
+      const stored = await storeLayer(store, l.blob, {blob: l.digest, diffId: l.diffId, keepBlob: true}, progress)
       layers.push({diffId: stored.meta.diffId, reused: stored.reused, size: stored.meta.stats.bytes})
     }
   } finally {

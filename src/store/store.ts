@@ -111,6 +111,21 @@ export class Store {
     this.lockFd = fd
   }
 
+  /**
+   * Take the lock only if it is free now (a long-lived process, the Engine API service, waits
+   * for it without blocking its event loop). True when taken or already held.
+   */
+  tryLock(mode: 'shared' | 'exclusive'): boolean {
+    if (this.lockFd !== undefined || !this.exists) return true
+    const fd = openSync(join(this.root, 'lock'), 'a', 0o600)
+    if (!flock(fd, (mode === 'shared' ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+      closeSync(fd)
+      return false
+    }
+    this.lockFd = fd
+    return true
+  }
+
   /** Whether this process holds the store lock (a verb that takes it for itself releases only its own). */
   get locked(): boolean {
     return this.lockFd !== undefined

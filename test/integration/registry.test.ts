@@ -92,14 +92,15 @@ test('nsx run pulls a missing image first', async (t) => {
   assert.match(out.stderr, /unable to find image .* locally; pulling it/)
 })
 
-test('push: nsx-pushed image pulled by skopeo and unpacked by umoci; a loaded image is repacked', async (t) => {
+test('push: nsx-pushed image pulled by skopeo and unpacked by umoci; a loaded image keeps its id in the registry', async (t) => {
   const src = layout(t)
   if (!src) return
   const reg = await startRegistry(t)
   const e = env(t)
-  // Loaded from a file: no blob kept, so layers are packed again from the store.
-  const load = nsx(['load', `${src}:latest`], {env: e})
+  // Loaded from a file: the blobs are kept as loaded, so push sends the same bytes and the id holds.
+  const load = nsx(['load', `${src}:latest`, '--json'], {env: e})
   assert.equal(load.status, 0, load.stderr)
+  const loadedId = (JSON.parse(load.stdout) as {image: {id: string}}).image.id
   const tag = nsx(['tag', 'oci:latest', `${reg.host}/pushed/bb:2`], {env: e})
   assert.equal(tag.status, 0, tag.stderr)
   const push = nsx(['push', `${reg.host}/pushed/bb:2`], {env: e})
@@ -116,8 +117,20 @@ test('push: nsx-pushed image pulled by skopeo and unpacked by umoci; a loaded im
   assert.deepEqual(cfg.config.Env, ['FOO=bar'])
   assert.deepEqual(cfg.config.Cmd, ['/bin/sh'])
   // A second push sends no layer again.
-  const second = nsxJson<{layers: {existed: boolean}[]}>(['push', `${reg.host}/pushed/bb:2`], {env: e})
+  const second = nsxJson<{layers: {existed: boolean}[]; configDigest: string}>(['push', `${reg.host}/pushed/bb:2`], {env: e})
   assert.deepEqual(second.layers.map((l) => l.existed), [true, true, true])
+  assert.equal(second.configDigest, loadedId, 'the registry has the loaded image under its own id')
+  assert.equal(cfg.rootfs.diff_ids.length, 3)
+  // docker load of a docker-archive and nsx import of a root filesystem tar: the same (the bug was a repacked tar and a new id).
+  const archive = join(work, `bb-${Date.now()}.tar`)
+  assert.equal(run('skopeo', ['copy', '-q', `oci:${src}:latest`, `docker-archive:${archive}:arch/bb:1`]).status, 0)
+  const fromArchive = nsxJson<{image: {id: string}}>(['load', archive, '--json'], {env: e})
+  assert.equal(nsx(['tag', 'arch/bb:1', `${reg.host}/arch/bb:1`], {env: e}).status, 0)
+  assert.equal(nsxJson<{configDigest: string}>(['push', `${reg.host}/arch/bb:1`, '--json'], {env: e}).configDigest, fromArchive.image.id)
+  const rootfsTar = join(work, `rootfs-${Date.now()}.tar`)
+  assert.equal(run('tar', ['-C', ours, '-cf', rootfsTar, '.']).status, 0)
+  const imported = nsxJson<{id: string}>(['import', rootfsTar, `${reg.host}/imported/bb:1`, '--json'], {env: e})
+  assert.equal(nsxJson<{configDigest: string}>(['push', `${reg.host}/imported/bb:1`, '--json'], {env: e}).configDigest, imported.id)
   // Pulled back into another store, then pushed elsewhere: the very blobs (same digests).
   const e2 = env(t)
   const pulled = nsxJson<{layers: {digest: string}[]}>(['pull', `${reg.host}/pushed/bb:2`], {env: e2})
