@@ -16,6 +16,7 @@ import type {InspectReport} from '../src/inspect/report.js'
 import type {AuditEvent, AuditReport} from '../src/audit/types.js'
 import type {DiffReport} from '../src/diff/diff.js'
 import type {UidmapReport} from '../src/inspect/uidmap.js'
+import type {NetworkGcReport} from '../src/network/attach.js'
 import type {NamespaceFields} from '../src/ns/json-output.js'
 import type {ProcessTree} from '../src/pidns/tree.js'
 import type {StepDescription} from '../src/plan/describe.js'
@@ -95,7 +96,7 @@ export type ImportOutput = ImportResult
 export type RmiOutput = Freed
 
 /** nsx gc --json. */
-export type GcOutput = Freed & {containers: string[]; volumes: string[]; dryRun: boolean}
+export type GcOutput = Freed & {containers: string[]; volumes: string[]; dryRun: boolean; networks?: NetworkGcReport}
 
 /** nsx volume ls --json: the Engine API's Volume objects. */
 export type VolumeLsOutput = Volume[]

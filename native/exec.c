@@ -262,7 +262,7 @@ const struct op ops_core[] = {
 	{NULL, 0, NULL, NULL},
 };
 
-static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_supervisor, ops_rootfs, ops_tty, ops_payload, ops_log, ops_attach, ops_init, ops_seccomp, ops_security, ops_unshare, ops_exec, ops_exec_tty, ops_debug};
+static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_supervisor, ops_rootfs, ops_tty, ops_payload, ops_log, ops_attach, ops_init, ops_seccomp, ops_security, ops_unshare, ops_exec, ops_exec_tty, ops_debug, ops_network};
 
 static const struct op *find_op(const char *name)
 {

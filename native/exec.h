@@ -74,6 +74,9 @@ unsigned long long proc_start_time(pid_t pid, bool zombie_ok);
 /* Permitted and effective capabilities to MASK, inheritable and ambient cleared (ops-payload.c). */
 void set_capabilities(uint64_t mask, const char *who);
 
+/* Run the container's exit hook, if the plan gave one (ops-network.c). */
+void ctr_run_exit_hook(void);
+
 /* The op tables of each domain file, terminated by a {NULL} entry. */
 extern const struct op ops_core[];
 extern const struct op ops_ns[];
@@ -91,6 +94,7 @@ extern const struct op ops_exec_tty[];  /* ops-exec-tty.c: nsx exec -t */
 extern const struct op ops_seccomp[];   /* ops-seccomp.c: container seccomp filters */
 extern const struct op ops_security[];  /* ops-security.c: devices, tmpfs, read-only root, rlimits */
 extern const struct op ops_init[];      /* ops-init.c: the container's init (PID 1) and its restrictions */
+extern const struct op ops_network[];   /* ops-network.c: a container's network teardown hook */
 extern const struct op ops_debug[];     /* ops-debug.c: nsx debug */
 
 #endif

@@ -212,6 +212,7 @@ static void sleep_ms(long ms)
 static void cleanup(void)
 {
 	bool left = false;
+	ctr_run_exit_hook();
 	for (int i = ctr.ncgroups - 1; i >= 0; i--) {
 		for (int tries = 0;; tries++) {
 			if (rmdir(ctr.cleanup_cgroups[i]) == 0 || errno == ENOENT)

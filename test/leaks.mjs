@@ -105,8 +105,27 @@ function tmpEntries() {
   }
 }
 
+/**
+ * The host's own network: addresses, routes and firewall rules, which no test may change
+ * (network tests work in a network namespace of their own). Normalised only for what
+ * moves by itself: address lifetimes and packet counters.
+ */
+function hostNetwork() {
+  const out = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})
+    } catch {
+      return ''
+    }
+  }
+  const addr = out('ip', ['-j', 'addr']).replace(/"(valid_life_time|preferred_life_time)":\d+/g, '"$1":0')
+  const route = out('ip', ['-j', 'route'])
+  const rules = (text) => text.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '[0:0]').replace(/counter packets \d+ bytes \d+/g, 'counter')).join('\n')
+  return {addresses: addr, routes: route, iptables: rules(out('iptables-save', [])), nftables: rules(out('nft', ['list', 'ruleset']))}
+}
+
 export function snapshot() {
-  return {mounts: mounts(), netns: netns(), cgroups: cgroups(), tmp: tmpEntries()}
+  return {mounts: mounts(), netns: netns(), cgroups: cgroups(), tmp: tmpEntries(), hostNet: hostNetwork()}
 }
 
 const added = (before, after) => {
@@ -148,6 +167,7 @@ export async function leftovers(before, selfPid) {
   for (const n of added(before.netns, after.netns)) lines.push(`network namespace left: ${n}`)
   for (const c of added(before.cgroups, after.cgroups)) lines.push(`cgroup left: ${c}`)
   for (const t of added(before.tmp, after.tmp)) lines.push(`temp entry left: ${tmpdir()}/${t}`)
+  for (const k of Object.keys(before.hostNet)) if (before.hostNet[k] !== after.hostNet[k]) lines.push(`the host's network changed: ${k} (ip -j addr, ip -j route, iptables-save, nft list ruleset differ from before the tests)`)
   for (const p of lingering) {
     lines.push(`process left: ${p.pid} (${p.comm})`)
     try {

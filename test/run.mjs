@@ -45,6 +45,9 @@ becomeSubreaper()
 const before = snapshot()
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...args, ...files], {
   stdio: 'inherit',
+  // Containers of the suite get no network by default: only the network tests (in network
+  // namespaces of their own) use bridges, so nothing touches the host's (docs/networking.md).
+  env: {...process.env, NSX_NETWORK: 'none'},
 })
 // As a subreaper we adopt what tests orphan, and must reap it as init would.
 const reaper = setInterval(() => reapAdopted(process.pid, new Set([child.pid])), 500)

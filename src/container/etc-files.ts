@@ -14,7 +14,8 @@ export interface EtcSpec {
   hostname: string
   /** The container's name, an alias of its hostname when it differs. */
   name: string
-  network: 'none' | 'host'
+  /** The network mode (none, host, bridge, container:NAME, a network's name). */
+  network: string
   /** The container's own addresses on its networks (bridge); empty for none and host. */
   addresses: string[]
   /** --add-host NAME:IP, in the order given. */

@@ -1,6 +1,8 @@
 import {readFileSync} from 'node:fs'
 import {Container, isRestarting, listContainers, shortContainerId} from './state.js'
 import type {Store} from '../store/store.js'
+import {endpointOfContainerDir} from '../network/records.js'
+import type {PortMapping} from '../network/types.js'
 
 /** One container, as nsx ps --json prints it (schema in docs/containers.md and docs/schemas/). */
 export interface ContainerEntry {
@@ -30,6 +32,12 @@ export interface ContainerEntry {
   cgroups: string[]
   /** docker's labels (--label KEY=VALUE). */
   labels: Record<string, string>
+  /** docker's network mode: none, host, bridge, container:NAME or a network's name. */
+  network: string
+  /** Its addresses (CIDR) on its networks while it runs. */
+  addresses: string[]
+  /** Published ports while it runs (docker ps's PORTS). */
+  ports: PortMapping[]
 }
 
 /** Clock ticks per second for /proc/PID/stat start times: 100 on every Linux we run on. */
@@ -69,6 +77,7 @@ export function toEntry(c: Container, now = Date.now()): ContainerEntry {
   const state = running ? 'running' : c.status === 'created' ? 'created' : 'exited'
   const uptime = running && c.pids ? uptimeOf(c.pids.init.startTime) : 0
   const finishedAt = c.status === 'exited' ? (c.exit?.finishedAt ?? null) : null
+  const ep = running ? endpointOfContainerDir(c.dir) : undefined
   let status: string
   const restarting = isRestarting(c)
   if (restarting) status = `Restarting (${c.exit?.code ?? 0}) ${humanDuration((now - Date.parse(c.exit?.finishedAt ?? new Date(now).toISOString())) / 1000)} ago`
@@ -95,6 +104,9 @@ export function toEntry(c: Container, now = Date.now()): ContainerEntry {
     autoRemove: s.autoRemove,
     cgroups: running ? (c.run?.cgroups ?? []) : [],
     labels: s.labels ?? {},
+    network: s.spec.network ?? 'none',
+    addresses: ep ? ep.attachments.map((a) => a.address).filter(Boolean) : [],
+    ports: ep ? ep.attachments.flatMap((a) => a.ports) : [],
   }
 }
 

@@ -40,7 +40,14 @@ export interface RunOptions extends SecurityFlags {
   capAdd: string[]
   capDrop: string[]
   privileged: boolean
-  network: 'none' | 'host'
+  /** --network: none, host, bridge (the default for root; NSX_NETWORK sets another), container:NAME, or a network's name. */
+  network: string
+  /** -p/--publish [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp], -P/--publish-all, --ip, --mac-address, --network-alias (src/network/). */
+  publish?: string[]
+  publishAll?: boolean
+  ip?: string
+  macAddress?: string
+  networkAliases?: string[]
   /** --userns MAP: CONTAINER:HOST:COUNT[,...] for uids and gids (root only). */
   userns?: string
   /** --add-host NAME:IP, --dns IP, --dns-search DOMAIN, --dns-option OPT (repeatable; src/container/etc-files.ts). */
@@ -87,6 +94,11 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'cap-drop', long: 'cap-drop', arg: 'required'},
   {key: 'privileged', long: 'privileged', arg: 'none'},
   {key: 'network', long: 'network', arg: 'required'},
+  {key: 'publish', long: 'publish', short: 'p', arg: 'required'},
+  {key: 'publish-all', long: 'publish-all', short: 'P', arg: 'none'},
+  {key: 'ip', long: 'ip', arg: 'required'},
+  {key: 'mac-address', long: 'mac-address', arg: 'required'},
+  {key: 'network-alias', long: 'network-alias', arg: 'required'},
   {key: 'userns', long: 'userns', arg: 'required'},
   {key: 'stop-timeout', long: 'stop-timeout', arg: 'required'},
   {key: 'add-host', long: 'add-host', arg: 'required'},
@@ -126,7 +138,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     rm: false,
     logOpts: [],
     privileged: false,
-    network: 'none',
+    network: defaultNetwork(),
+    publish: [],
+    publishAll: false,
+    networkAliases: [],
     stopTimeout: 10,
     addHosts: [],
     dns: [],
@@ -176,9 +191,19 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'cap-drop': o.capDrop.push(...value.split(',')); break
       case 'privileged': o.privileged = true; break
       case 'network':
-        if (value !== 'none' && value !== 'host') bad(`invalid --network '${value}': expected none (a private network namespace with lo only, the default) or host`)
-        o.network = value as 'none' | 'host'
+        o.network = checkNetworkMode(value, '--network')
         break
+      case 'publish': o.publish!.push(value); break
+      case 'publish-all': o.publishAll = true; break
+      case 'ip':
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(value) || value.split('.').some((x) => Number(x) > 255)) bad(`invalid --ip '${value}': not an IPv4 address`)
+        o.ip = once(key, given, o.ip, value)
+        break
+      case 'mac-address':
+        if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(value)) bad(`invalid --mac-address '${value}': expected six hex pairs, e.g. 92:d0:c6:0a:29:33`)
+        o.macAddress = once(key, given, o.macAddress, value.toLowerCase())
+        break
+      case 'network-alias': o.networkAliases!.push(value); break
       case 'userns': o.userns = once(key, given, o.userns, value); break
       case 'add-host': o.addHosts!.push(value); break
       case 'dns': o.dns!.push(value); break
@@ -205,10 +230,34 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   }
   if (o.rm && o.restart !== undefined && o.restart !== 'no') bad('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)')
   if (o.json && !o.dryRun) bad('--json only goes with --dry-run (nsx run prints nothing of its own otherwise; see nsx ps --json)')
+  if (o.network === 'host' || o.network === 'none' || o.network.startsWith('container:')) {
+    const flag = o.publish!.length > 0 ? '-p' : o.publishAll ? '-P' : o.ip !== undefined ? '--ip' : o.macAddress !== undefined ? '--mac-address' : o.networkAliases!.length > 0 ? '--network-alias' : undefined
+    if (flag) bad(`${flag} needs a bridge network: --network ${o.network} ${o.network === 'host' ? "shares the host's" : o.network === 'none' ? 'has none' : "shares another container's"}`)
+  }
   o.command = [...parsed!.rest]
   // docker's form: nsx run [OPTIONS] IMAGE [COMMAND...]; with --image or --layer every argument is the command.
   if (o.image === undefined && o.layers.length === 0 && o.command.length > 0) o.image = o.command.shift()
   return o
+}
+
+/**
+ * The network a container joins when --network is not given: NSX_NETWORK when set (the
+ * test suite sets none), else docker's and podman's default: bridge for root, none for an
+ * ordinary user (whose containers have no bridge to join).
+ */
+export function defaultNetwork(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0): string {
+  if (env.NSX_NETWORK) return checkNetworkMode(env.NSX_NETWORK, 'NSX_NETWORK')
+  return euid === 0 ? 'bridge' : 'none'
+}
+
+/** none, host, bridge, container:NAME|ID, or a network's name. */
+export function checkNetworkMode(value: string, what: string): string {
+  if (value.startsWith('container:')) {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(value.slice(10))) bad(`invalid ${what} '${value}': expected container:NAME or container:ID`)
+    return value
+  }
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(value)) bad(`invalid ${what} '${value}': expected none, host, bridge, container:NAME or a network's name (nsx network ls)`)
+  return value
 }
 
 /** --env-file: NAME=VALUE lines; blank lines and # comments skipped; a bare NAME takes nsx's value. */

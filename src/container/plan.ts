@@ -18,6 +18,10 @@ export interface ContainerPaths {
   exit: string
   /** The container's name link (ROOT/names/NAME), removed with an --rm container. */
   nameLink?: string
+  /** The network namespace the init joins (a bridge network's, src/network/; or another container's). */
+  netns?: string
+  /** Run by the supervisor once the container has ended: its network's teardown (CNI DEL). */
+  exitHook?: string
 }
 
 export function containerPaths(dir: string, pin: string, nameLink?: string): ContainerPaths {
@@ -53,6 +57,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
     // docker run --rm removes the container's anonymous volumes (volumes/<name>, above its _data) with it.
     for (const v of spec.volumes) if (v.anonymous && v.source !== '') ops.push({op: 'ctr-cleanup-path', path: v.source.replace(/\/_data$/, '')})
   }
+  if (paths.exitHook) ops.push({op: 'ctr-exit-hook', path: paths.exitHook})
   if (opts.readyFd !== undefined) ops.push({op: 'ctr-ready-fd', fd: opts.readyFd})
   if (opts.log) ops.push({op: 'ctr-log', ...opts.log})
   if (opts.attach) ops.push({op: 'ctr-attach-socket', dir: paths.dir})
@@ -73,7 +78,9 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push(...sec.init)
 
   if (v1.length > 0) ops.push({op: 'cgroup-join'})
-  ops.push({op: 'unshare', ns: spec.network === 'host' ? ['mnt', 'uts', 'ipc', 'cgroup'] : ['mnt', 'uts', 'ipc', 'net', 'cgroup']})
+  // A bridge network's namespace was made (and its interfaces added) before the start; another container's is shared.
+  if (paths.netns) ops.push({op: 'nsfd', ns: 'net', path: paths.netns}, {op: 'setns', ns: 'net'})
+  ops.push({op: 'unshare', ns: spec.network === 'host' || paths.netns ? ['mnt', 'uts', 'ipc', 'cgroup'] : ['mnt', 'uts', 'ipc', 'net', 'cgroup']})
   ops.push({op: 'propagation', mode: 'private', path: '/'})
   ops.push({op: 'ctr-rootfs', lowerDirs, upper: paths.upper, work: paths.work, target: paths.rootfs})
   // docker's order: the generated /etc files first, so a volume on one of them wins.
@@ -87,7 +94,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   const cgroupfs = cgroups.cgroupfs ?? []
   for (const mount of cgroupfs) ops.push({op: 'ctr-cgroupfs', mount, readOnly: !spec.privileged})
   ops.push({op: 'ctr-hostname', name: spec.hostname})
-  if (spec.network === 'none') ops.push({op: 'ctr-loopback'})
+  if (spec.network !== 'host' && !spec.network.startsWith('container:')) ops.push({op: 'ctr-loopback'})
   ops.push({op: 'ctr-pivot'})
   if (!spec.privileged) {
     for (const p of MASKED_PATHS) ops.push({op: 'ctr-mask', path: p})

@@ -1,6 +1,7 @@
 import {NsxError} from '../cli/errors.js'
 import {printable} from '../render/printable.js'
 import {humanDuration, type ContainerEntry} from './listing.js'
+import {portsColumn} from '../network/format.js'
 
 /**
  * nsx ps output: docker's columns, and docker's --format fields. A command line is anyone's
@@ -25,7 +26,8 @@ const FIELDS: Record<string, {header: string; value: Field}> = {
   RunningFor: {header: 'CREATED', value: (e) => `${humanDuration((Date.now() - Date.parse(e.created)) / 1000)} ago`},
   Status: {header: 'STATUS', value: (e) => e.status},
   State: {header: 'STATE', value: (e) => e.state},
-  Ports: {header: 'PORTS', value: () => ''},
+  Ports: {header: 'PORTS', value: (e) => portsColumn(e.ports ?? [])},
+  Networks: {header: 'NETWORKS', value: (e) => e.network},
   Names: {header: 'NAMES', value: (e) => e.name},
   Pid: {header: 'PID', value: (e) => String(e.pid)},
 }

@@ -6,6 +6,7 @@ import {CAPABILITIES, parseCapability} from '../proc/capabilities.js'
 import {expandEnv, readEnvFile, RunOptions} from './options.js'
 import type {IdMapping} from '../plan/ops.js'
 import {buildSecuritySpec, SecuritySpec} from '../security/spec.js'
+import type {NetSpec} from '../network/types.js'
 import {EtcSpec, parseAddHost, parseDnsOption, parseDnsSearch, parseDnsServer} from './etc-files.js'
 
 /**
@@ -24,7 +25,10 @@ export interface RunSpec {
   groups: number[]
   caps: number[]
   privileged: boolean
-  network: 'none' | 'host'
+  /** none, host, bridge, container:NAME or a network's name (src/network/). */
+  network: string
+  /** Ports, address, MAC and aliases on a bridge network. */
+  net?: NetSpec
   volumes: Volume[]
   interactive: boolean
   tty: boolean
@@ -304,6 +308,9 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
     caps,
     privileged: o.privileged,
     network: o.network,
+    ...(o.network === 'host' || o.network === 'none' || o.network.startsWith('container:')
+      ? {}
+      : {net: {publish: o.publish ?? [], publishAll: o.publishAll ?? false, exposed: d?.exposedPorts ?? [], ...(o.ip !== undefined ? {ip: o.ip} : {}), ...(o.macAddress !== undefined ? {mac: o.macAddress} : {}), aliases: o.networkAliases ?? []}}),
     volumes: o.volumes.map(parseVolume),
     interactive: o.interactive,
     tty: o.tty,

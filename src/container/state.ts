@@ -5,6 +5,7 @@ import {readStat} from '../proc/process.js'
 import {unpin} from '../store/pins.js'
 import {exists, removeTree, Store} from '../store/store.js'
 import {removeCgroups} from './cgroups.js'
+import {hasEndpoint, teardownContainer} from '../network/records.js'
 import type {Limits} from './limits.js'
 import type {RunSpec} from './spec.js'
 
@@ -441,6 +442,8 @@ export function createContainerDir(store: Store, config: ContainerConfig, env: s
 /** Remove everything of a stopped container: cgroups, directory (upper, log), name, pin. */
 export function removeContainer(store: Store, c: Container): void {
   if (c.run) removeCgroups(c.run.cgroups)
+  // Its network attachments (veth, address lease, NAT and port rules), when its supervisor could not release them.
+  teardownContainer(store, c.config.id)
   store.retire(c.dir)
   releaseName(store, c.config.name, c.config.id)
   unpin(store, c.config.id)
@@ -487,6 +490,10 @@ export function sweepStale(store: Store): string[] {
       if (!waitUntilSync(() => !alive(init), 2000)) continue // the next sweep does the rest
     }
     const leftCgroups = (c.run?.cgroups ?? []).filter((d) => exists(d))
+    if (!c.config.autoRemove && hasEndpoint(store, c.config.id)) {
+      teardownContainer(store, c.config.id)
+      if (!c.config.autoRemove && leftCgroups.length === 0) swept.push(c.config.name)
+    }
     if (c.config.autoRemove) {
       removeContainer(store, c)
       swept.push(c.config.name)

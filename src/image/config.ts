@@ -15,6 +15,8 @@ export interface ImageDefaults {
   workingDir: string
   /** "" means root; otherwise user, uid, user:group or uid:gid, resolved inside the rootfs. */
   user: string
+  /** ExposedPorts' keys ("80/tcp"), for nsx run -P; absent when the image exposes none. */
+  exposedPorts?: string[]
 }
 
 export interface ImageConfig {
@@ -60,6 +62,7 @@ export function parseImageConfig(bytes: Buffer, label: string): ImageConfig {
       env: strings(c.Env, 'Env', label),
       workingDir: str(c.WorkingDir, 'WorkingDir', label),
       user: str(c.User, 'User', label),
+      ...(c.ExposedPorts && typeof c.ExposedPorts === 'object' && Object.keys(c.ExposedPorts).length > 0 ? {exposedPorts: Object.keys(c.ExposedPorts)} : {}),
     },
   }
 }

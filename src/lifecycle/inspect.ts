@@ -1,6 +1,7 @@
 import type {Store} from '../store/store.js'
 import {cpuQuotaUs} from '../container/limits.js'
 import {Container, isRestarting, resolveContainer} from '../container/state.js'
+import type {NetworkSettings} from '../network/settings.js'
 
 /** docker's zero time, for a start or end that has not happened. */
 const ZERO_TIME = '0001-01-01T00:00:00Z'
@@ -60,6 +61,8 @@ export interface ContainerInspect {
     Labels: Record<string, string>
   }
   GraphDriver: {Name: 'overlay'; Data: {LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string}}
+  /** Addresses, published ports and networks while it runs (src/network/settings.ts). */
+  NetworkSettings: NetworkSettings
   Nsx: {SupervisorPid: number; Cgroups: string[]; Dir: string; Capabilities: number[]}
 }
 
@@ -73,6 +76,8 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
   }
   const status = paused ? 'paused' : running ? 'running' : c.status === 'created' ? 'created' : 'exited'
   const lim = c.config.limits
+  const [{endpointOfContainerDir}, {networkSettings}] = await Promise.all([import('../network/records.js'), import('../network/settings.js')])
+  const NetworkSettings = networkSettings(running ? endpointOfContainerDir(c.dir) : undefined, s.network, s.net?.ip)
   return {
     Id: c.config.id,
     Created: c.config.created,
@@ -131,6 +136,7 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       Name: 'overlay',
       Data: {LowerDir: [...c.config.lowerDirs].reverse().join(':'), UpperDir: `${c.dir}/upper`, WorkDir: `${c.dir}/work`, MergedDir: `${c.dir}/rootfs`},
     },
+    NetworkSettings,
     Nsx: {SupervisorPid: running && c.pids ? c.pids.supervisor.pid : 0, Cgroups: running ? (c.run?.cgroups ?? []) : [], Dir: c.dir, Capabilities: s.caps},
   }
 }

@@ -27,7 +27,8 @@ export async function planStart(store: Store, config: ContainerConfig, dir: stri
   // The container's own cgroups at its /sys/fs/cgroup (read-only unless privileged).
   const {planCgroupfs, readHostCgroupLinks} = await import('../container/cgroupfs.js')
   cgroups.cgroupfs = planCgroupfs(layout, cgroups.places, {userns: config.spec.userns !== undefined, readOnly: !config.spec.privileged, hostLinks: await readHostCgroupLinks()})
-  const paths = containerPaths(dir, pinPath(store, config.id), nameLink(store, config.name))
+  const {networkPaths} = await import('./container-network.js')
+  const paths = {...containerPaths(dir, pinPath(store, config.id), nameLink(store, config.name)), ...(await networkPaths(store, config))}
   const {READY_FD} = await import('../container/launch.js')
   const {seccompCachePath} = await import('../security/seccomp.js')
   const seccompCache = config.spec.security?.seccomp ? seccompCachePath(store.root, config.spec.security.seccomp) : undefined
@@ -72,12 +73,16 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
   const {applyCgroups, removeCgroups} = await import('../container/cgroups.js')
   if (c.run) removeCgroups(c.run.cgroups)
   const {plan, cgroups} = await planStart(store, c.config, c.dir, opts)
+  // CNI ADD before anything is recorded: a taken port fails here, and the container stays as it was.
+  const net = await import('./container-network.js')
+  await net.attachForStart(store, c.config, c.dir)
   const self = readStat(process.pid)
   recordStart(c.dir, {startedAt: new Date().toISOString(), creator: {pid: process.pid, startTime: self?.starttime ?? 0}, cgroups: cgroups.places.map((p) => p.dir), detached: opts.detached})
   try {
     applyCgroups(cgroups)
   } catch (err) {
     removeCgroups(cgroups.places.map((p) => p.dir))
+    await net.detachAfterFailure(store, c.config)
     throw err
   }
   const launcher = await import('../container/launch.js')
@@ -86,10 +91,17 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
     // next verb reads this container as starting, then running, and waits on nothing.
     store.unlock()
     opts.lock?.release()
-    await launcher.execForeground(plan) // never returns
+    await launcher.execForeground(plan).catch(async (err) => {
+      await net.detachAfterFailure(store, c.config)
+      throw err
+    }) // never returns
   }
-  const started = await launcher.startDetached(plan, join(c.dir, 'supervisor.log'), () => {}, join(c.dir, 'container.log'))
+  const started = await launcher.startDetached(plan, join(c.dir, 'supervisor.log'), () => {}, join(c.dir, 'container.log')).catch(async (err) => {
+    await net.detachAfterFailure(store, c.config)
+    throw err
+  })
   if (started.failed !== null && started.failed !== 0) {
+    await net.detachAfterFailure(store, c.config)
     throw new NsxError(started.message || `the container exited with status ${started.failed} before its command ran`, started.failed)
   }
 }

@@ -61,6 +61,8 @@ export type Op =
   | {op: 'ctr-cleanup-cgroup'; path: string}
   /** After the container ends, the supervisor removes this tree. */
   | {op: 'ctr-cleanup-path'; path: string}
+  /** After the container has ended for good, the supervisor runs this executable (its network's teardown, src/network/). */
+  | {op: 'ctr-exit-hook'; path: string}
   /** Detached start: an fd (a pipe to the starter) that closes when the command is exec'd. */
   | {op: 'ctr-ready-fd'; fd: number}
   | {op: 'ctr-exit-file'; path: string}

@@ -96,7 +96,10 @@ test('options parse like docker run: clustered short flags, repeatable ones, the
   assert.deepEqual(((d) => [d.image, d.rm, d.restart, d.logOpts])(parseRunArgs(['--rm', '--restart', 'no', '--log-opt', 'max-size=1m', 'bb'])), ['bb', true, 'no', ['max-size=1m']])
   assert.throws(() => parseRunArgs(['--rm', '--restart', 'always', 'bb']), /conflicting options: --restart and --rm/)
   assert.throws(() => parseRunArgs(['--json', 'sh']), /--json only goes with --dry-run/)
-  assert.throws(() => parseRunArgs(['--network', 'bridge']), /expected none .* or host/)
+  assert.throws(() => parseRunArgs(['--network', 'bad name']), /expected none, host, bridge, container:NAME or a network's name/)
+  assert.equal(parseRunArgs(['--network', 'bridge', 'bb']).network, 'bridge')
+  assert.equal(parseRunArgs(['--network', 'container:web', 'bb']).network, 'container:web')
+  assert.throws(() => parseRunArgs(['--network', 'host', '-p', '80', 'bb']), /-p needs a bridge network: --network host shares the host's/)
 })
 
 test('--userns CONTAINER:HOST:COUNT[,...]: container root mapped, no overlap', async () => {
@@ -107,4 +110,27 @@ test('--userns CONTAINER:HOST:COUNT[,...]: container root mapped, no overlap', a
   assert.throws(() => parseUserns('1:100000:10'), /container root \(id 0\) must be mapped/)
   assert.throws(() => parseUserns('0:1:10,5:100:10'), /overlap/)
   assert.throws(() => parseUserns('0:1:0'), /empty or too large/)
+})
+
+test('the default network: NSX_NETWORK, else bridge for root and none for an ordinary user', async () => {
+  const {defaultNetwork} = await import('../../src/container/options.js')
+  assert.equal(defaultNetwork({}, 0), 'bridge')
+  assert.equal(defaultNetwork({}, 1000), 'none')
+  assert.equal(defaultNetwork({NSX_NETWORK: 'none'}, 0), 'none')
+  assert.equal(defaultNetwork({NSX_NETWORK: 'mynet'}, 0), 'mynet')
+  assert.throws(() => defaultNetwork({NSX_NETWORK: 'a b'}, 0), /invalid NSX_NETWORK/)
+})
+
+test('-p: docker\'s forms, ranges, protocols; bad ones are one clear line', async () => {
+  const {parsePublish, exposedRequests} = await import('../../src/network/ports.js')
+  assert.deepEqual(parsePublish('8080:80'), [{hostIP: '', hostPort: 8080, containerPort: 80, protocol: 'tcp'}])
+  assert.deepEqual(parsePublish('127.0.0.1:5353:53/udp'), [{hostIP: '127.0.0.1', hostPort: 5353, containerPort: 53, protocol: 'udp'}])
+  assert.deepEqual(parsePublish('80'), [{hostIP: '', hostPort: 0, containerPort: 80, protocol: 'tcp'}])
+  assert.deepEqual(parsePublish('127.0.0.1::80'), [{hostIP: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp'}])
+  assert.deepEqual(parsePublish('8000-8001:80-81').map((p) => [p.hostPort, p.containerPort]), [[8000, 80], [8001, 81]])
+  assert.throws(() => parsePublish('8000-8002:80-81'), /ranges differ in length/)
+  assert.throws(() => parsePublish('80/sctp'), /protocol 'sctp'/)
+  assert.throws(() => parsePublish('99999:80'), /out of range/)
+  assert.throws(() => parsePublish('x.y:80:80'), /not an IP address/)
+  assert.deepEqual(exposedRequests(['80/tcp', '53/udp', 'junk']).map((p) => `${p.containerPort}/${p.protocol}`), ['80/tcp', '53/udp'])
 })

@@ -37,6 +37,7 @@ const EVERY_OP: Op[] = [
   {op: 'setenv', name: 'A', value: 'b c'},
   {op: 'unsetenv', name: 'B'},
   {op: 'fork'},
+  {op: 'ctr-exit-hook', path: '/var/lib/nsx/networks/endpoints/x/teardown'},
   {op: 'pin-thread', tid: 43, startTime: 8},
   {op: 'exec', argv: ['ls', '-l', '']},
 ]

@@ -1,0 +1,84 @@
+import {NsxError} from '../cli/errors.js'
+import type {Store} from '../store/store.js'
+import type {ContainerConfig} from '../container/state.js'
+
+/**
+ * Where a container's start meets src/network/: which network namespace its init joins,
+ * the CNI ADD before the executor runs, and the teardown when the start fails.
+ */
+
+/** Whether the container's network mode is a bridge network of the store (not none, host or container:NAME). */
+export function onBridge(config: ContainerConfig): boolean {
+  const n = config.spec.network
+  return n !== 'none' && n !== 'host' && !n.startsWith('container:')
+}
+
+/** The init's network namespace and the supervisor's exit hook, for the plan. */
+export async function networkPaths(store: Store, config: ContainerConfig): Promise<{netns?: string; exitHook?: string}> {
+  const mode = config.spec.network
+  if (mode.startsWith('container:')) {
+    const {resolveContainer} = await import('../container/state.js')
+    const target = resolveContainer(store, mode.slice(10))
+    if (target.config.id === config.id) throw new NsxError(`--network ${mode}: a container cannot join its own network namespace`, 125)
+    if (target.status !== 'running' || !target.pids) throw new NsxError(`cannot join the network namespace of container ${target.config.name}: it is not running`, 125)
+    return {netns: `/proc/${target.pids.init.pid}/ns/net`}
+  }
+  if (!onBridge(config)) return {}
+  if (config.spec.userns) throw new NsxError(`--network ${mode} with ${config.spec.userns.rootless ? 'rootless containers' : '--userns'} is not supported yet: use --network none or host`, 125)
+  const {netnsPath, teardownPath} = await import('../network/records.js')
+  return {netns: netnsPath(store, config.id), exitHook: teardownPath(store, config.id)}
+}
+
+/** A container of the store that runs (or is being started): its endpoint holds its ports and leases. */
+export async function liveCheck(store: Store): Promise<(id: string) => boolean> {
+  const {containerDir, readContainer} = await import('../container/state.js')
+  return (id: string) => {
+    const c = readContainer(containerDir(store, id))
+    return c !== undefined && (c.status === 'running' || c.status === 'starting')
+  }
+}
+
+/** CNI ADD for a starting container on a bridge network; its /etc/hosts rewritten with its addresses. */
+export async function attachForStart(store: Store, config: ContainerConfig, dir: string): Promise<void> {
+  if (!onBridge(config) || !config.spec.net) return
+  const [{attachContainer}, etc] = await Promise.all([import('../network/attach.js'), import('../container/etc-files.js')])
+  const isLive = await liveCheck(store)
+  const networks = config.spec.network.split(',')
+  await attachContainer(store, {
+    id: config.id,
+    name: config.name,
+    hostname: config.spec.hostname,
+    networks,
+    net: config.spec.net,
+    isLive: (id) => id === config.id || isLive(id),
+    hosts: config.spec.etc ? {path: `${dir}/hosts`, text: (addresses) => etc.hostsFile({...config.spec.etc, addresses}, etc.hostHosts())} : undefined,
+  })
+}
+
+/** After a failed start: whatever ADD made goes (the supervisor may have run the same already). */
+export async function detachAfterFailure(store: Store, config: ContainerConfig): Promise<void> {
+  if (!onBridge(config)) return
+  const {teardownContainer} = await import('../network/records.js')
+  teardownContainer(store, config.id)
+}
+
+/** nsx gc's part: what dead containers left on their networks torn down, leases nobody holds dropped, the live ones CHECKed. */
+export async function gcNetworks(store: Store): Promise<import('../network/attach.js').NetworkGcReport> {
+  const {reconcileNetworks} = await import('../network/attach.js')
+  return reconcileNetworks(store, await liveCheck(store))
+}
+
+/** docker port CONTAINER [PRIVATE_PORT[/PROTO]]: its published ports, as lines. */
+export async function containerPorts(store: Store, ref: string, privatePort?: string): Promise<string[]> {
+  const [{resolveContainer}, {endpointOfContainerDir}, {portLines}] = await Promise.all([import('../container/state.js'), import('../network/records.js'), import('../network/format.js')])
+  const c = resolveContainer(store, ref)
+  const running = c.status === 'running' || c.status === 'starting'
+  const ports = running ? (endpointOfContainerDir(c.dir)?.attachments.flatMap((a) => a.ports) ?? []) : []
+  if (privatePort === undefined) return portLines(ports)
+  const m = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(privatePort)
+  if (!m) throw new NsxError(`invalid port '${privatePort}': expected PORT[/tcp|udp]`, 1)
+  const filter = {port: Number(m[1]), protocol: (m[2] ?? 'tcp') as 'tcp' | 'udp'}
+  const lines = portLines(ports, filter).map((l) => l.slice(l.indexOf('-> ') + 3))
+  if (lines.length === 0) throw new NsxError(`No public port '${filter.port}/${filter.protocol}' published for ${c.config.name}`, 1)
+  return lines
+}

@@ -1,0 +1,106 @@
+import {spawnSync} from 'node:child_process'
+import {accessSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import type {Store} from '../store/store.js'
+import {PLUGIN_PATH_ENV} from './cni.js'
+import {DEFAULT_NETWORK, networksDir} from './networks.js'
+import type {Endpoint} from './types.js'
+
+/**
+ * What a container holds on its networks, as recorded at ADD (src/network/attach.ts), and
+ * its teardown: cheap to load, so every verb that may remove a container (rm, ps's sweep,
+ * gc) can run it.
+ */
+
+export const endpointsDir = (store: Store) => join(networksDir(store), 'endpoints')
+export const endpointDir = (store: Store, id: string) => join(endpointsDir(store), id)
+export const teardownPath = (store: Store, id: string) => join(endpointDir(store, id), 'teardown')
+export const netnsDir = (store: Store) => join(store.root, 'netns')
+export const netnsPath = (store: Store, id: string) => join(netnsDir(store), id)
+
+/** Whether the container has a network record or namespace left (cheap: two stats). */
+export function hasEndpoint(store: Store, id: string): boolean {
+  return existsSync(endpointDir(store, id)) || existsSync(netnsPath(store, id))
+}
+
+export function readEndpoint(store: Store, id: string): Endpoint | undefined {
+  try {
+    return JSON.parse(readFileSync(join(endpointDir(store, id), 'endpoint.json'), 'utf8')) as Endpoint
+  } catch {
+    return undefined
+  }
+}
+
+export function listEndpoints(store: Store): Endpoint[] {
+  let ids: string[]
+  try {
+    ids = readdirSync(endpointsDir(store))
+  } catch {
+    return []
+  }
+  return ids.map((id) => readEndpoint(store, id)).filter((e): e is Endpoint => e !== undefined)
+}
+
+/** DEL: run the container's teardown (nothing when it has none); true when nothing of it is left. */
+export function teardownContainer(store: Store, id: string, opts: {refresh?: boolean} = {}): boolean {
+  const ep = readEndpoint(store, id)
+  const script = teardownPath(store, id)
+  let ok = true
+  try {
+    accessSync(script)
+    const r = spawnSync(script, [], {encoding: 'utf8', env: {PATH: PLUGIN_PATH_ENV}, stdio: ['ignore', 'ignore', 'pipe']})
+    if (r.status !== 0) {
+      ok = false
+      const msg = (r.stderr ?? '').trim().split('\n')[0]
+      if (msg) process.stderr.write(`${msg}\n`)
+    }
+  } catch {
+    // no record: perhaps only a namespace is left
+    const ns = netnsPath(store, id)
+    if (existsSync(ns)) {
+      spawnSync('umount', [ns], {stdio: 'ignore', env: {PATH: PLUGIN_PATH_ENV}})
+      rmSync(ns, {force: true})
+    }
+  }
+  if (ok && opts.refresh !== false && ep) refreshHosts(store, ep.attachments.map((a) => a.network))
+  return ok
+}
+
+/**
+ * CNI has no DNS: containers reach each other by name through /etc/hosts. Each container's
+ * file is its own text (localhost, its own names, --add-host) and then its peers on every
+ * network it shares with them (name, hostname, --network-alias), rewritten in place (the
+ * file is bound into the container) whenever a container joins or leaves.
+ */
+export function refreshHosts(store: Store, networks: readonly string[], isLive: (id: string) => boolean = () => true): void {
+  if (!networks.some((n) => n !== DEFAULT_NETWORK)) return // docker's default bridge resolves no names
+  const all = listEndpoints(store).filter((e) => isLive(e.id)) 
+  for (const e of all) {
+    if (!e.hosts || !e.attachments.some((a) => networks.includes(a.network))) continue
+    const lines: string[] = []
+    for (const a of e.attachments) {
+      if (a.network === DEFAULT_NETWORK) continue
+      for (const peer of all) {
+        if (peer.id === e.id) continue
+        const pa = peer.attachments.find((x) => x.network === a.network)
+        if (!pa || !pa.address) continue
+        const names = [...new Set([peer.name, peer.hostname, ...pa.aliases])].join(' ')
+        lines.push(`${pa.address.split('/')[0]}\t${names}`)
+      }
+    }
+    const text = lines.length > 0 ? `${e.hosts.base}# containers on the same network(s)\n${lines.join('\n')}\n` : e.hosts.base
+    try {
+      // In place: the container sees the file it has bound, not a new one.
+      writeFileSync(e.hosts.path, text)
+    } catch {
+      // its directory is gone: it is being removed
+    }
+  }
+}
+
+
+/** The endpoint of the container whose directory is DIR (ROOT/run/<id>), for ps and inspect. */
+export function endpointOfContainerDir(dir: string): Endpoint | undefined {
+  const root = join(dir, '..', '..')
+  return readEndpoint({root} as Store, dir.slice(dir.lastIndexOf('/') + 1))
+}

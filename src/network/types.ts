@@ -1,0 +1,77 @@
+/**
+ * The data of nsx's networks (see docs/networking.md): what a container asks for (NetSpec,
+ * part of its saved spec), what a network is (a CNI conflist in the store with nsx's own
+ * keys beside the plugins), and what a running container holds on its networks
+ * (Endpoint, recorded at CNI ADD and read by DEL, CHECK, inspect, ps, port and gc).
+ */
+
+export type Protocol = 'tcp' | 'udp'
+
+/** One -p/--publish (or -P) mapping, the CNI portmap plugin's portMappings entry. */
+export interface PortMapping {
+  hostIP: string
+  hostPort: number
+  containerPort: number
+  protocol: Protocol
+}
+
+/** A container's network request, from --network, -p, -P, --ip, --mac-address, --network-alias. */
+export interface NetSpec {
+  /** -p as given (parsed at start, when free host ports are picked); -P adds the image's EXPOSEd ports. */
+  publish: string[]
+  publishAll: boolean
+  /** The image's ExposedPorts ("80/tcp"), for -P. */
+  exposed: string[]
+  ip?: string
+  mac?: string
+  aliases: string[]
+}
+
+/** nsx's own keys of a conflist (a CNI runtime ignores keys it does not know, as nerdctl's do). */
+export interface NetworkMeta {
+  id: string
+  created: string
+  driver: 'bridge'
+  subnet: string
+  gateway: string
+  bridge: string
+  internal: boolean
+  labels: Record<string, string>
+}
+
+/** A network: its conflist (CNI spec 1.0.0), with nsx's metadata under "nsx". */
+export interface NetworkConfList {
+  cniVersion: string
+  name: string
+  plugins: Array<Record<string, unknown> & {type: string}>
+  nsx: NetworkMeta
+}
+
+/** One network attachment of a container: what CNI ADD gave and what DEL needs. */
+export interface Attachment {
+  network: string
+  networkId: string
+  ifname: string
+  /** Address with its prefix length (10.88.0.5/16), gateway and MAC, from the ADD result. */
+  address: string
+  gateway?: string
+  mac?: string
+  aliases: string[]
+  ports: PortMapping[]
+  /** The plugin configurations ADD ran, in order (DEL and CHECK run the same, with the result). */
+  plugins: Array<Record<string, unknown> & {type: string}>
+  /** The result of the last plugin (CNI's cached result: DEL's and CHECK's prevResult). */
+  result: Record<string, unknown>
+  cniVersion: string
+}
+
+/** What a container holds on its networks while it runs: ROOT/networks/endpoints/<id>/endpoint.json. */
+export interface Endpoint {
+  id: string
+  name: string
+  hostname: string
+  netns: string
+  attachments: Attachment[]
+  /** The container's /etc/hosts (rewritten in place when peers come and go) and its own part. */
+  hosts?: {path: string; base: string}
+}

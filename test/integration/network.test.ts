@@ -1,0 +1,114 @@
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {readdirSync} from 'node:fs'
+import {join} from 'node:path'
+import {eventually, makeNetLab, needNetLab, NetLab} from '../helpers/netns.js'
+
+// Every container here runs inside the lab's own network namespace (test/helpers/netns.ts).
+
+const ls = (dir: string) => {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+/** What a container's network leaves when it is gone: nothing, apart from the bridge and empty chains. */
+function assertNothingLeft(lab: NetLab, ip: string, what: string): void {
+  assert.deepEqual(ls(join(lab.store, 'netns')), [], `${what}: a network namespace is left`)
+  assert.deepEqual(ls(join(lab.store, 'networks', 'endpoints')), [], `${what}: an endpoint record is left`)
+  for (const net of ls(join(lab.store, 'networks', 'ipam'))) {
+    const leases = ls(join(lab.store, 'networks', 'ipam', net)).filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip'))
+    assert.deepEqual(leases, [], `${what}: an address lease is left on ${net}`)
+  }
+  const links = lab.run('ip', ['-o', 'link', 'show', 'type', 'veth']).stdout
+  assert.equal(links.trim(), '', `${what}: a veth is left: ${links}`)
+  const rules = lab.run('iptables-save', []).stdout
+  assert.ok(!rules.includes(`${ip}/`) && !rules.includes(`${ip}:`), `${what}: iptables rules for ${ip} are left:\n${rules}`)
+}
+
+test('the default bridge network: an address, a default route, /etc/hosts, resolv.conf and hostname', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  const r = lab.nsx(['run', '--rm', '--hostname', 'box', '--add-host', 'db:10.1.2.3', '--layer', lab.layer, '--', 'sh', '-c', 'ip -4 -o addr show eth0; ip route; cat /etc/hosts; echo ---; cat /etc/hostname; grep -c nameserver /etc/resolv.conf'])
+  assert.equal(r.status, 0, r.stderr)
+  const ip = /inet (10\.77\.\d+\.\d+)\/16/.exec(r.stdout)?.[1]
+  assert.ok(ip, `no address on the default bridge:\n${r.stdout}`)
+  assert.match(r.stdout, /default via 10\.77\.0\.1 dev eth0/)
+  assert.match(r.stdout, new RegExp(`${ip.replace(/\./g, '\\.')}\\tbox`))
+  assert.match(r.stdout, /10\.1\.2\.3\tdb/)
+  assert.match(r.stdout, /---\nbox\n[1-9]/)
+  // The bridge is the lab's gateway, with NAT for the container's outbound traffic.
+  assert.match(lab.run('ip', ['-4', '-o', 'addr', 'show', 'nsx0']).stdout, /10\.77\.0\.1\/16/)
+  assertNothingLeft(lab, ip, 'after a foreground --rm run')
+})
+
+test('-p: a server reached through the published port from the host side and from 127.0.0.1, no proxy; nsx port; a udp port', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  const r = lab.nsx(['run', '-d', '--name', 'web', '-p', '18080:80', '-p', '127.0.0.1:15353:5353/udp', '--layer', lab.layer, '--', 'sh', '-c', 'httpd -p 80 -h /www; exec udp-echo 5353'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.ok(await eventually(() => lab.http('http://10.77.0.1:18080/') === 'hello from nsx\n'), 'the published port does not answer on the bridge address')
+  assert.equal(lab.http('http://127.0.0.1:18080/'), 'hello from nsx\n', 'the published port does not answer on 127.0.0.1')
+  // No userspace proxy: nothing listens on the host port, the kernel forwards it.
+  assert.doesNotMatch(lab.run('ss', ['-ltnH']).stdout, /:18080\b/)
+  const port = lab.nsx(['port', 'web'])
+  assert.equal(port.status, 0, port.stderr)
+  assert.equal(port.stdout, '80/tcp -> 0.0.0.0:18080\n5353/udp -> 127.0.0.1:15353\n')
+  assert.equal(lab.nsx(['port', 'web', '80']).stdout, '0.0.0.0:18080\n')
+  assert.ok(await eventually(() => lab.udp('127.0.0.1', 15353, 'ping-udp') === 'echo ping-udp'), 'no answer through the published udp port')
+  assert.match(lab.nsx(['logs', 'web']).stdout, /got ping-udp/)
+  const ps = lab.nsx(['ps'])
+  assert.match(ps.stdout, /0\.0\.0\.0:18080->80\/tcp, 127\.0\.0\.1:15353->5353\/udp/)
+  const ip = JSON.parse(lab.nsx(['container', 'inspect', 'web']).stdout)[0].NetworkSettings.IPAddress as string
+  assert.match(ip, /^10\.77\./)
+  assert.equal(lab.nsx(['rm', '-f', 'web']).status, 0)
+  assertNothingLeft(lab, ip, 'after nsx rm -f')
+})
+
+test('a port already taken: one clear error before the container starts, nothing left', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  const a = lab.nsx(['run', '-d', '--name', 'a', '-p', '18081:80', '--layer', lab.layer, '--', 'httpd', '-f', '-p', '80', '-h', '/www'])
+  assert.equal(a.status, 0, a.stderr)
+  const b = lab.nsx(['run', '-d', '--rm', '--name', 'b', '-p', '18081:80', '--layer', lab.layer, '--', 'httpd', '-f', '-p', '80'])
+  assert.equal(b.status, 125)
+  assert.equal(b.stderr, 'nsx run: Bind for 0.0.0.0:18081/tcp failed: port is already allocated\n')
+  // A port a process of the host side listens on.
+  const listener = lab.run('sh', ['-c', 'busybox nc -l -p 18082 >/dev/null 2>&1 & echo $!'])
+  const c = lab.nsx(['run', '--rm', '-p', '18082:80', '--layer', lab.layer, '--', 'true'])
+  lab.run('kill', [listener.stdout.trim()])
+  assert.equal(c.status, 125)
+  assert.match(c.stderr, /^nsx run: Bind for 0\.0\.0\.0:18082\/tcp failed: port is already in use on the host\n$/)
+  assert.equal(lab.nsx(['ps', '-aq']).stdout.trim().split('\n').length, 1, 'only the first container exists')
+  assert.equal(ls(join(lab.store, 'netns')).length, 1)
+  lab.nsx(['rm', '-f', 'a'])
+  assertNothingLeft(lab, '10.77.0.', 'after the conflicts')
+})
+
+test('-P publishes the EXPOSEd ports to free host ports; a kept container releases its network when it ends', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  const r = lab.nsx(['run', '-d', '--name', 'p', '-P', '--layer', lab.layer, '--', 'sleep', '1000'])
+  assert.equal(r.status, 0, r.stderr)
+  // A --layer root has no image config: -P has nothing to publish.
+  assert.equal(lab.nsx(['port', 'p']).stdout, '')
+  assert.equal(lab.nsx(['stop', '-t', '0', 'p']).status, 0)
+  assertNothingLeft(lab, '10.77.0.', 'after the container ended')
+})
+
+test('nsx killed by SIGKILL: nsx gc releases the address, the veth, the rules and the namespace', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  const r = lab.nsx(['run', '-d', '--name', 'k', '-p', '18083:80', '--layer', lab.layer, '--', 'sleep', '1000'])
+  assert.equal(r.status, 0, r.stderr)
+  const dir = join(lab.store, 'run', r.stdout.trim())
+  const {readFileSync} = await import('node:fs')
+  const supervisor = Number(readFileSync(join(dir, 'pids'), 'utf8').split(' ')[0])
+  process.kill(supervisor, 'SIGKILL')
+  assert.ok(await eventually(() => lab.nsx(['ps', '-a', '--format', '{{.Status}}']).stdout.startsWith('Exited')))
+  const gc = lab.nsx(['gc'])
+  assert.equal(gc.status, 0, gc.stderr)
+  assertNothingLeft(lab, '10.77.0.', 'after SIGKILL and gc')
+})
