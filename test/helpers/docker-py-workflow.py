@@ -1,0 +1,95 @@
+"""docker-py (python3-docker) against nsx system service: the seeds' workflow, each result checked.
+
+Run by test/integration/api-docker-py.test.ts with DOCKER_HOST set; prints one line per step and
+"docker-py workflow: ok" at the end; any failed check raises (exit status 1).
+"""
+import os
+import docker
+
+client = docker.DockerClient(base_url=os.environ["DOCKER_HOST"], version="auto", timeout=60)
+assert client.ping() is True
+v = client.version()
+assert v["ApiVersion"] == "1.41", v
+print("version", v["ApiVersion"], v["Version"])
+
+# Foreground run: output comes back, the container is removed.
+out = client.containers.run("busybox", ["sh", "-c", "echo out-line; echo err-line >&2"], remove=True, stderr=True)
+assert b"out-line" in out and b"err-line" in out, out
+print("run", out)
+
+# Detached: logs, exec, inspect, labels, list filters, stop, wait, restart, remove.
+c = client.containers.run("busybox", ["sh", "-c", "echo started; while true; do sleep 1; done"], detach=True, name="py-web", labels={"app": "py"})
+c.reload()
+assert c.status == "running", c.status
+assert c.labels == {"app": "py"}, c.labels
+assert [x.name for x in client.containers.list(filters={"label": "app=py"})] == ["py-web"]
+assert client.containers.list(filters={"label": "app=nope"}) == []
+for _ in range(100):
+    if b"started" in c.logs():
+        break
+    import time
+    time.sleep(0.1)
+assert c.logs() == b"started\n", c.logs()
+code, output = c.exec_run(["sh", "-c", "echo from-exec; exit 4"])
+assert (code, output) == (4, b"from-exec\n"), (code, output)
+code, output = c.exec_run(["cat", "/etc/hostname"], demux=True)
+assert code == 0 and output[0], output
+top = c.top()
+assert "PID" in top["Titles"] and len(top["Processes"]) >= 2, top
+stats = c.stats(stream=False)
+assert stats["memory_stats"]["usage"] > 0, stats
+c.rename("py-web2")
+c.reload()
+assert c.name == "py-web2", c.name
+c.pause()
+c.reload()
+assert c.status == "paused", c.status
+c.unpause()
+c.stop(timeout=1)
+res = c.wait()
+assert res["StatusCode"] == 143, res
+c.reload()
+assert c.status == "exited", c.status
+c.restart(timeout=1)
+c.reload()
+assert c.status == "running", c.status
+c.kill()
+assert c.wait()["StatusCode"] == 137
+c.remove()
+try:
+    client.containers.get("py-web2")
+    raise AssertionError("still there after remove")
+except docker.errors.NotFound as e:
+    print("removed:", e.explanation)
+
+# Errors as docker-py raises them.
+try:
+    client.containers.get("no-such-container")
+    raise AssertionError("no error")
+except docker.errors.NotFound:
+    pass
+try:
+    client.containers.run("no-such-image-anywhere:1", "true", detach=True)
+    raise AssertionError("no error")
+except (docker.errors.ImageNotFound, docker.errors.APIError):
+    pass
+
+# Attach through the low-level API: a socket, framed output.
+api = client.api
+cid = api.create_container("busybox", ["sh", "-c", "echo attached-out"])["Id"]
+sock = api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1})
+api.start(cid)
+data = b""
+raw = sock._sock if hasattr(sock, "_sock") else sock
+while True:
+    chunk = raw.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+assert b"attached-out" in data, data
+assert api.wait(cid)["StatusCode"] == 0
+api.remove_container(cid)
+assert client.containers.list(all=True) == [], client.containers.list(all=True)
+pruned = client.containers.prune()
+assert pruned["ContainersDeleted"] in (None, []), pruned
+print("docker-py workflow: ok")
