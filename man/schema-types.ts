@@ -14,6 +14,7 @@ import type {GroupView} from '../src/group/groups.js'
 import type {RunSpec} from '../src/container/spec.js'
 import type {InspectReport} from '../src/inspect/report.js'
 import type {AuditEvent, AuditReport} from '../src/audit/types.js'
+import type {AuditMergeReport} from '../src/audit/merge.js'
 import type {DiffReport} from '../src/diff/diff.js'
 import type {UidmapReport} from '../src/inspect/uidmap.js'
 import type {NetworkGcReport} from '../src/network/attach.js'
@@ -48,6 +49,9 @@ export type AuditOutput = AuditReport
 
 /** nsx audit --watch --format json: one finding per line. */
 export type AuditEventOutput = AuditEvent
+
+/** nsx audit merge --format json: many hosts' audits joined, each workload once. */
+export type AuditMergeOutput = AuditMergeReport
 
 /** nsx diff --json: how B's isolation differs from A's. */
 export type DiffOutput = DiffReport

@@ -8,7 +8,7 @@ import type {AuditEvent, AuditFinding, AuditReport, AuditWorkload, Severity} fro
 
 const paint = (s: Severity, p: Palette) => (s === 'high' ? p.red : s === 'medium' ? p.yellow : p.dim)
 
-function workloadLabel(w: AuditWorkload | undefined, key: string): string {
+export function workloadLabel(w: AuditWorkload | undefined, key: string): string {
   if (!w) return key
   if (w.kind === 'nsx') return `nsx ${w.name}`
   if (w.kind === 'kubernetes') return `pod ${w.pod?.slice(0, 8)} ${w.id?.slice(0, 12)}`
