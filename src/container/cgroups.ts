@@ -20,6 +20,12 @@ import type {CgroupPlace, CgroupWrite} from './cgroup-place.js'
 
 export interface CgroupSetup {
   places: CgroupPlace[]
+  /**
+   * Where the container's cgroup would be in the v1 hierarchies of limits it starts without
+   * (cpu, cpuset, blkio on a hybrid host): not made, but registered with the supervisor's
+   * cleanup, so that nsx update can add one there later and it goes when the container ends.
+   */
+  spare?: CgroupPlace[]
   /** v2: controllers to enable in each parent's cgroup.subtree_control first. */
   enable: {dir: string; controllers: string[]}[]
   writes: CgroupWrite[]
@@ -30,6 +36,9 @@ export interface CgroupSetup {
 const fail = (msg: string): never => {
   throw new NsxError(msg, 125)
 }
+
+/** v1 controllers a container may start without and be given a limit of by nsx update. */
+const UPDATABLE = ['cpu', 'cpuset', 'blkio']
 
 function join(base: string, rel: string): string {
   const r = rel.replace(/^\/+|\/+$/g, '')
@@ -56,6 +65,7 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
   const every = Array.isArray(parent) || opts.leaf !== undefined
   const below = (mountpoint: string): string | undefined => (Array.isArray(parent) ? parent.find((d) => d.startsWith(`${mountpoint}/`)) : undefined)
   const places: CgroupPlace[] = []
+  const spare: CgroupPlace[] = []
   // With a cgroup2 tree the container is born in its v2 cgroup (clone3 CLONE_INTO_CGROUP); a v1
   // hierarchy is added only for a limit it enforces or a figure `nsx top` shows, since every
   // v1 join (a write to cgroup.procs) costs the kernel an RCU grace period (~15 ms here). On a
@@ -68,20 +78,21 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
   if (limits.blkioWeight !== undefined || (limits.blkioWeightDevice ?? limits.deviceReadBps ?? limits.deviceWriteBps ?? limits.deviceReadIops ?? limits.deviceWriteIops)) wanted.add('blkio')
   for (const h of layout.v1) {
     if (!h.controllers.some((c) => !c.startsWith('name='))) continue
-    if (layout.v2 && !every && !h.controllers.some((c) => wanted.has(c))) continue
+    const skip = layout.v2 !== undefined && !every && !h.controllers.some((c) => wanted.has(c))
+    if (skip && !h.controllers.some((c) => UPDATABLE.includes(c))) continue
     const key = h.controllers.join(',')
     let parentDir: string | undefined
     if (Array.isArray(parent)) parentDir = below(h.mountpoint)
     else if (parent !== undefined) parentDir = join(h.mountpoint, rootRelative(parent, h.root))
     else parentDir = own.find((m) => m.version === 1 && m.controllers.join(',') === key)?.directory
     if (parentDir === undefined) continue
-    places.push({hierarchy: key, version: 1, parentDir, dir: join(parentDir, leaf)})
+    ;(skip ? spare : places).push({hierarchy: key, version: 1, parentDir, dir: join(parentDir, leaf)})
   }
   if (layout.v2) {
     const parentDir = Array.isArray(parent) ? below(layout.v2) : parent !== undefined ? join(layout.v2, rootRelative(parent, layout.v2Root ?? '/')) : own.find((m) => m.version === 2)?.directory
     if (parentDir !== undefined) places.push({hierarchy: 'v2', version: 2, parentDir, dir: join(parentDir, leaf)})
   }
-  const setup: CgroupSetup = {places, enable: [], writes: []}
+  const setup: CgroupSetup = {places, enable: [], writes: [], ...(spare.length > 0 ? {spare} : {})}
   const need = (controller: string, flag: string): CgroupPlace => {
     const p = placeOf(controller, layout, places)
     if (!p) return fail(`${flag} needs the ${controller} cgroup controller, which is not mounted here (cgroup mode ${layout.mode})`)

@@ -48,7 +48,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   const sec = securityOps(spec.security, {v2Cgroup: v2?.dir, seccompCache: opts.seccompCache, userns: spec.userns !== undefined, workdir: spec.workdir})
   for (const p of v1) ops.push({op: 'cgroup-open', path: `${p.dir}/cgroup.procs`})
   if (v2) ops.push({op: 'ctr-cgroup-fd', path: v2.dir})
-  for (const p of cgroups.places) ops.push({op: 'ctr-cleanup-cgroup', path: p.dir})
+  // The spare ones too: nsx update may make them while the container runs (absent, they are skipped).
+  for (const p of [...cgroups.places, ...(cgroups.spare ?? [])]) ops.push({op: 'ctr-cleanup-cgroup', path: p.dir})
   // A kept container (no --rm) keeps its directory for start, logs, inspect and commit; the supervisor records its exit.
   if (opts.keep) ops.push({op: 'ctr-exit-file', path: paths.exit})
   else {

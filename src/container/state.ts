@@ -147,6 +147,8 @@ export interface RunRecord {
   creator: ProcRef
   /** Cgroup directories made for this start (removed by the supervisor, or by a sweep). */
   cgroups: string[]
+  /** Where nsx update may make a cgroup for a limit the container started without (CgroupSetup.spare). */
+  spareCgroups?: string[]
   detached: boolean
 }
 
@@ -360,6 +362,11 @@ function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp-${process.pid}`
   writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', {mode: 0o600})
   renameSync(tmp, path)
+}
+
+/** A running container's start record with a cgroup nsx update added (its other files stay). */
+export function recordCgroups(dir: string, run: RunRecord, cgroups: string[]): void {
+  writeJsonAtomic(join(dir, 'state.json'), {...run, cgroups})
 }
 
 export function writeConfig(dir: string, config: ContainerConfig): void {

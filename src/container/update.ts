@@ -1,13 +1,14 @@
-import {readFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import {CgroupLayout, readCgroupLayout} from '../cgroup/hierarchy.js'
 import type {Store} from '../store/store.js'
-import {enableControllers, planLimitWrites, writeCgroupFiles} from './cgroups.js'
-import {CgroupPlace, CgroupWrite} from './cgroup-place.js'
+import {locateMemberships, readProcCgroup} from '../cgroup/membership.js'
+import {enableControllers, planLimitWrites, removeCgroups, writeCgroupFiles} from './cgroups.js'
+import type {CgroupPlace, CgroupWrite} from './cgroup-place.js'
 import {findByNameOrId} from './exec.js'
 import {Limits, parseCpuList, parseCpus, parseCpuset, parseMemory, parsePidsLimit} from './limits.js'
 import {parseResourceFlags, ResourceFlags} from './resources.js'
-import {type Container, writeConfig} from './state.js'
+import {type Container, recordCgroups, writeConfig} from './state.js'
 
 /**
  * docker update: new limits for running containers, written at once to the cgroups the
@@ -81,15 +82,30 @@ export function placesOf(dirs: string[], layout: CgroupLayout): CgroupPlace[] {
   return places
 }
 
-/** The writes of `write` to a container's existing cgroups; a hierarchy it has no cgroup in is refused by name. */
-export function planUpdate(name: string, places: CgroupPlace[], layout: CgroupLayout, write: Limits): {writes: CgroupWrite[]; enable: {dir: string; controllers: string[]}[]} {
+/**
+ * The writes of `write` to a container's cgroups. A v1 hierarchy it has no cgroup in (a limit
+ * of a kind it started without, on a hybrid host) gets one at its spare place (registered with
+ * its supervisor's cleanup at the start), returned in `make`; without one, refused by name.
+ */
+export function planUpdate(
+  name: string,
+  places: CgroupPlace[],
+  layout: CgroupLayout,
+  write: Limits,
+  spare: CgroupPlace[] = [],
+): {writes: CgroupWrite[]; enable: {dir: string; controllers: string[]}[]; make: CgroupPlace[]} {
   const enable: {dir: string; controllers: string[]}[] = []
+  const make: CgroupPlace[] = []
   const need = (controller: string, flag: string): CgroupPlace => {
     const v1 = layout.v1.find((h) => h.controllers.includes(controller))
     if (v1) {
-      const p = places.find((x) => x.version === 1 && x.hierarchy === v1.controllers.join(','))
-      if (!p) return fail(`${flag}: container ${name} has no ${controller} cgroup (nsx makes one on a hybrid or v1 host only when the container starts with a limit of it: run it with one to update it)`)
-      return p
+      const key = v1.controllers.join(',')
+      const p = places.find((x) => x.version === 1 && x.hierarchy === key) ?? make.find((x) => x.hierarchy === key)
+      if (p) return p
+      const s = spare.find((x) => x.version === 1 && x.hierarchy === key)
+      if (!s) return fail(`${flag}: container ${name} has no ${controller} cgroup, and it was started by an nsx that could not add one later: give the limit at its next start`)
+      make.push(s)
+      return s
     }
     const v2Name = controller === 'blkio' ? 'io' : controller
     const p = places.find((x) => x.version === 2)
@@ -100,7 +116,84 @@ export function planUpdate(name: string, places: CgroupPlace[], layout: CgroupLa
     return p
   }
   const writes = planLimitWrites(write, need).map((w) => (w.file === 'pids.max' && w.value === '-1' ? {...w, value: 'max'} : w))
-  return {writes, enable}
+  // A new v1 cpuset cgroup has no CPUs or memory nodes until given its parent's.
+  const seed: CgroupWrite[] = []
+  for (const p of make) {
+    if (layout.v1.find((h) => h.controllers.join(',') === p.hierarchy)?.controllers.includes('cpuset')) {
+      seed.push({dir: p.dir, file: 'cpuset.cpus', value: {copy: true}}, {dir: p.dir, file: 'cpuset.mems', value: {copy: true}})
+    }
+  }
+  return {writes: [...seed, ...writes], enable, make}
+}
+
+const pidsIn = (dir: string): number[] => {
+  const out: number[] = []
+  const walk = (d: string) => {
+    let text = ''
+    try {
+      text = readFileSync(`${d}/cgroup.procs`, 'utf8')
+    } catch {
+      return
+    }
+    for (const l of text.split('\n')) if (l !== '') out.push(Number(l))
+    // The container's own sub-cgroups (a privileged container may make some).
+    for (const e of readdirSync(d, {withFileTypes: true})) if (e.isDirectory()) walk(`${d}/${e.name}`)
+  }
+  walk(dir)
+  return out
+}
+
+/**
+ * Move every process of the container (those in `from`, its cgroup in a hierarchy it has had
+ * from its start, and below it) into `to`, again until a pass finds none left behind: a process
+ * forked while others moved may have been born where its parent was.
+ */
+function moveProcesses(from: string, to: string): number {
+  for (let pass = 0; pass < 50; pass++) {
+    const there = new Set(pidsIn(to))
+    const left = pidsIn(from).filter((p) => !there.has(p))
+    if (left.length === 0) return there.size
+    for (const pid of left) {
+      try {
+        writeFileSync(`${to}/cgroup.procs`, String(pid))
+      } catch (err) {
+        // Gone meanwhile: nothing to move.
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+      }
+    }
+  }
+  return fail(`cannot move the processes of ${from} into ${to}: they keep forking`)
+}
+
+/** Make the cgroups of `make`, move the container's processes into them; on failure, undo and throw one line. */
+function attachNew(make: CgroupPlace[], from: string, origin: (p: CgroupPlace) => string | undefined, apply: () => void): string[] {
+  const made: CgroupPlace[] = []
+  try {
+    for (const p of make) {
+      try {
+        mkdirSync(p.dir)
+      } catch (err) {
+        fail(`cannot create the cgroup ${p.dir}: ${(err as Error).message}`)
+      }
+      made.push(p)
+    }
+    apply()
+    for (const p of made) if (moveProcesses(from, p.dir) === 0) fail('it is not running any more')
+    return made.map((p) => p.dir)
+  } catch (err) {
+    for (const p of made.reverse()) {
+      const back = origin(p)
+      for (const pid of back === undefined ? [] : pidsIn(p.dir)) {
+        try {
+          writeFileSync(`${back}/cgroup.procs`, String(pid))
+        } catch {
+          /* gone */
+        }
+      }
+      removeCgroups([p.dir])
+    }
+    throw err
+  }
 }
 
 /**
@@ -145,15 +238,30 @@ export function updateContainer(store: Store, spec: string, flags: LimitFlags, l
   const change = parseLimitFlags(flags, current)
   if (Object.keys(change).length === 0) fail('nothing to update: give at least one limit flag (see nsx update --help)')
   const {limits, write} = mergeLimits(current, change)
-  const {writes, enable} = planUpdate(name, placesOf(cgroups, layout), layout, write)
-  try {
+  const places = placesOf(cgroups, layout)
+  const {writes, enable, make} = planUpdate(name, places, layout, write, placesOf(c.run?.spareCgroups ?? [], layout))
+  const apply = () => {
     enableControllers(enable)
     writeCgroupFiles(orderMemoryWrites(writes, readLimit))
+  }
+  let added: string[] = []
+  try {
+    if (make.length === 0) apply()
+    else {
+      // The processes come from a cgroup it has had since its start (the cgroup2 one on a hybrid host).
+      const from = (places.find((p) => p.version === 2) ?? places[0])?.dir
+      if (from === undefined) fail('it has no cgroup to find its processes in')
+      // Where they are now in each new cgroup's hierarchy, to go back to if something fails.
+      const now = locateMemberships(readProcCgroup(c.pids?.init.pid ?? 0) ?? [], layout)
+      const origin = (p: CgroupPlace) => now.find((m) => m.version === 1 && m.controllers.join(',') === p.hierarchy)?.directory
+      added = attachNew(make, from!, origin, apply)
+    }
   } catch (err) {
     // The cgroup writers speak with nsx run's 125; update is docker's exit 1.
     if (err instanceof NsxError) fail(`container ${name}: ${err.message}`)
     throw err
   }
+  if (added.length > 0 && c.run) recordCgroups(c.dir, c.run, [...cgroups, ...added])
   saveLimits(c, limits)
   return {name, limits}
 }

@@ -77,7 +77,7 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
   const net = await import('./container-network.js')
   await net.attachForStart(store, c.config, c.dir)
   const self = readStat(process.pid)
-  recordStart(c.dir, {startedAt: new Date().toISOString(), creator: {pid: process.pid, startTime: self?.starttime ?? 0}, cgroups: cgroups.places.map((p) => p.dir), detached: opts.detached})
+  recordStart(c.dir, {startedAt: new Date().toISOString(), creator: {pid: process.pid, startTime: self?.starttime ?? 0}, cgroups: cgroups.places.map((p) => p.dir), ...(cgroups.spare ? {spareCgroups: cgroups.spare.map((p) => p.dir)} : {}), detached: opts.detached})
   try {
     applyCgroups(cgroups)
   } catch (err) {

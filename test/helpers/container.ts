@@ -180,8 +180,9 @@ export async function runningContainer(t: TestContext, f: Fixture, name: string,
   })
   await waitFor(() => out.includes('ready') || c.exitCode !== null, 15000, `the container ${name}`)
   assert.equal(c.exitCode, null, err)
-  const dirs = cgroupsNamed(name)
   const file = (ctrl: string, file: string) => {
+    // Looked up each time: nsx update may add a cgroup.
+    const dirs = cgroupsNamed(name)
     const d = dirs.find((x) => x.startsWith(`/sys/fs/cgroup/${ctrl}/`))
     assert.ok(d, `no ${ctrl} cgroup among ${dirs}`)
     return readFileSync(`${d}/${file}`, 'utf8').trim()

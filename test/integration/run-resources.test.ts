@@ -1,6 +1,6 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
 import {cgroupsNamed, containerToolsPresent, Fixture, makeFixture, needContainerTools, runningContainer} from '../helpers/container.js'
 
 const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-run-res-') : undefined
@@ -117,11 +117,7 @@ test('nsx update changes a running container\'s limits in the kernel at once and
   assert.equal(ins.status, 0, ins.stderr)
   assert.deepEqual(JSON.parse(ins.stdout).container.limits, {memory: 48 << 20, cpuShares: 256, memoryReservation: 32 << 20})
   assert.match(f.nsx(['inspect', 'res-upd']).stdout, /^limits\s+memory 48MiB, memory-reservation 32MiB, cpu-shares 256$/m)
-  // A hierarchy the container has no cgroup in, a missing container, a bad value.
-  const noCpuset = f.nsx(['update', '--cpuset-cpus', '0', 'res-upd'])
-  assert.equal(noCpuset.status, 1)
-  assert.match(noCpuset.stderr, /^nsx update: --cpuset-cpus: container res-upd has no cpuset cgroup/)
-  assert.equal(noCpuset.stderr.trim().split('\n').length, 1)
+  // A missing container, a bad value.
   const none = f.nsx(['update', '-m', '64m', 'res-nonesuch'])
   assert.equal(none.status, 1)
   assert.equal(none.stderr, 'nsx update: No such container: res-nonesuch\n')
@@ -129,5 +125,43 @@ test('nsx update changes a running container\'s limits in the kernel at once and
   assert.equal(badValue.status, 1)
   assert.match(badValue.stderr, /^nsx update: invalid --cpu-shares '1'/)
   assert.equal(c.file('cpu', 'cpu.shares'), '256')
+  await c.stop()
+})
+
+test('nsx update of a limit kind the container started without: its cgroup in that v1 hierarchy is made, every process moved in, and removed when it ends', async (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  const c = await running(t, f, 'res-new', ['-m', '64m'])
+  // On this hybrid host the container starts without cpuset, cpu and blkio cgroups.
+  assert.deepEqual(cgroupsNamed('res-new').filter((d) => /\/(cpuset|cpu|blkio)\//.test(d)), [])
+  const id = readlinkSync(`${f.env.NSX_ROOT}/names/res-new`)
+  const state = () => JSON.parse(readFileSync(`${f.env.NSX_ROOT}/run/${id}/state.json`, 'utf8')) as {cgroups: string[]; spareCgroups?: string[]}
+  const init = Number(readFileSync(`${f.env.NSX_ROOT}/run/${id}/pids`, 'utf8').split(' ')[2])
+  const disk = someDisk()
+  const flags = ['--cpuset-cpus', '0', '--cpus', '0.5', ...(disk ? ['--device-write-bps', `${disk.path}:1mb`] : [])]
+  const r = f.nsx(['update', ...flags, 'res-new'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(c.file('cpuset', 'cpuset.cpus'), '0')
+  assert.equal(c.file('cpu', 'cpu.cfs_quota_us'), '50000')
+  if (disk) assert.equal(c.file('blkio', 'blkio.throttle.write_bps_device'), `${disk.numbers} 1048576`)
+  // The container's processes are in the new cgroups (the kernel's view of its init).
+  const own = readFileSync(`/proc/${init}/cgroup`, 'utf8')
+  for (const ctrl of ['cpuset', 'cpu', ...(disk ? ['blkio'] : [])]) assert.match(own, new RegExp(`^\\d+:${ctrl}(,[a-z_]+)?:/(.*/)?nsx-res-new-[0-9a-f]{8}$`, 'm'), own)
+  // Recorded: a sweep after a crash, and the supervisor at its end, remove them.
+  assert.equal(state().cgroups.filter((d) => /\/(cpuset|cpu|blkio)\//.test(d)).length, disk ? 3 : 2)
+  // nsx exec joins them too (it joins the init's cgroups).
+  const ex = f.nsx(['exec', 'res-new', 'cat', '/proc/self/cgroup'])
+  assert.equal(ex.status, 0, ex.stderr)
+  // A container whose start recorded no spare place (an older nsx): one line, nothing made.
+  const c2 = await running(t, f, 'res-old', ['-m', '64m'])
+  const id2 = readlinkSync(`${f.env.NSX_ROOT}/names/res-old`)
+  const file2 = `${f.env.NSX_ROOT}/run/${id2}/state.json`
+  const {spareCgroups: _spare, ...old} = JSON.parse(readFileSync(file2, 'utf8'))
+  writeFileSync(file2, JSON.stringify(old))
+  const refused = f.nsx(['update', '--cpus', '1', 'res-old'])
+  assert.equal(refused.status, 1)
+  assert.equal(refused.stderr, 'nsx update: --cpus: container res-old has no cpu cgroup, and it was started by an nsx that could not add one later: give the limit at its next start\n')
+  assert.deepEqual(cgroupsNamed('res-old').filter((d) => /\/cpu\//.test(d)), [])
+  await c2.stop()
   await c.stop()
 })

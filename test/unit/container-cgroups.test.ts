@@ -40,6 +40,8 @@ test('hybrid without limits: the unified tree, and the memory and pids hierarchi
   ])
   assert.deepEqual(s.writes, [])
   assert.deepEqual(s.enable, [])
+  // Where nsx update would add the cgroups of the limits it has none of: not made, but known.
+  assert.deepEqual(s.spare?.map((p) => p.dir), ['/sys/fs/cgroup/cpu,cpuacct/user.slice/nsx-web-01234567', '/sys/fs/cgroup/cpuset/nsx-web-01234567'])
 })
 
 test('hybrid with limits: the v1 hierarchies that enforce them too, below our own cgroup in each', () => {

@@ -51,3 +51,16 @@ test('v1 memsw stays at or above the memory limit: raising, memsw is written fir
   assert.deepEqual(orderMemoryWrites(w, () => 100).map((x) => x.file), ['memory.memsw.limit_in_bytes', 'memory.limit_in_bytes'])
   assert.deepEqual(orderMemoryWrites(w, () => 300).map((x) => x.file), ['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes'])
 })
+
+test('hybrid update of a limit kind the container started without: its spare place is made (cpuset seeded from its parent first)', () => {
+  const l = layout(HYBRID)
+  const places = placesOf(['/sys/fs/cgroup/memory/nsx-w-1', '/sys/fs/cgroup/unified/nsx-w-1'], l)
+  const spare = placesOf(['/sys/fs/cgroup/cpu/nsx-w-1', '/sys/fs/cgroup/cpuset/nsx-w-1'], l)
+  const {writes, make} = planUpdate('w', places, l, {cpuShares: 512, cpusetCpus: '0'}, spare)
+  assert.deepEqual(make.map((p) => p.dir).sort(), ['/sys/fs/cgroup/cpu/nsx-w-1', '/sys/fs/cgroup/cpuset/nsx-w-1'])
+  const w = writes.map((x) => `${x.dir.split('/')[4]}/${x.file}=${typeof x.value === 'string' ? x.value : 'parent'}`)
+  assert.deepEqual(w.slice(0, 2), ['cpuset/cpuset.cpus=parent', 'cpuset/cpuset.mems=parent'])
+  assert.deepEqual(w.slice(2).sort(), ['cpu/cpu.shares=512', 'cpuset/cpuset.cpus=0'])
+  // Nothing spare for that hierarchy (a start by an nsx that registered none): refused by name.
+  assert.throws(() => planUpdate('w', places, l, {cpuShares: 512}, []), /: --cpu-shares: container w has no cpu cgroup, and it was started by an nsx that could not add one later/)
+})
