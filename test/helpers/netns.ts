@@ -92,10 +92,8 @@ export async function makeNetLab(t: TestContext | {after(fn: () => void): void})
     return {status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '')}
   }
   const env = (extra: Record<string, string> = {}) => {
-    const e: NodeJS.ProcessEnv = {...process.env, NSX_ROOT: store, NO_COLOR: '1', ...extra}
-    // The suite's default (none) is not the lab's: here containers get docker's default, bridge.
-    if (!('NSX_NETWORK' in extra)) delete e.NSX_NETWORK
-    return e
+    // In the lab, containers get docker's default network, bridge.
+    return {...process.env, NSX_ROOT: store, NO_COLOR: '1', NSX_NETWORK: 'bridge', ...extra}
   }
   let closed = false
   const lab: NetLab = {

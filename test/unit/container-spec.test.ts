@@ -112,13 +112,12 @@ test('--userns CONTAINER:HOST:COUNT[,...]: container root mapped, no overlap', a
   assert.throws(() => parseUserns('0:1:0'), /empty or too large/)
 })
 
-test('the default network: NSX_NETWORK, else bridge for root and none for an ordinary user', async () => {
+test('the default network: NSX_NETWORK, else none', async () => {
   const {defaultNetwork} = await import('../../src/container/options.js')
-  assert.equal(defaultNetwork({}, 0), 'bridge')
-  assert.equal(defaultNetwork({}, 1000), 'none')
-  assert.equal(defaultNetwork({NSX_NETWORK: 'none'}, 0), 'none')
-  assert.equal(defaultNetwork({NSX_NETWORK: 'mynet'}, 0), 'mynet')
-  assert.throws(() => defaultNetwork({NSX_NETWORK: 'a b'}, 0), /invalid NSX_NETWORK/)
+  assert.equal(defaultNetwork({}), 'none')
+  assert.equal(defaultNetwork({NSX_NETWORK: 'bridge'}), 'bridge')
+  assert.equal(defaultNetwork({NSX_NETWORK: 'mynet'}), 'mynet')
+  assert.throws(() => defaultNetwork({NSX_NETWORK: 'a b'}), /invalid NSX_NETWORK/)
 })
 
 test('-p: docker\'s forms, ranges, protocols; bad ones are one clear line', async () => {

@@ -1,0 +1,30 @@
+import {Args, Flags} from '@oclif/core'
+import {NsxCommand} from '../../src/cli/command.js'
+import {createNetworkVerb} from '../../src/network/manage.js'
+import {Store} from '../../src/store/store.js'
+
+export default class NetworkCreate extends NsxCommand {
+  static override summary = 'Create a bridge network'
+  static override description = `A CNI conflist in the store (bridge with host-local addresses, portmap, firewall; see docs/networking.md), with a subnet of its own: the next free /24 of 10.78.0.0/16 unless --subnet gives one. Containers run with --network NAME get an address on it and reach each other by name (and --network-alias). Prints the network's id.`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> appnet', description: 'A network for an application\'s containers.'},
+    {command: '<%= config.bin %> <%= command.id %> --subnet 10.10.0.0/24 --gateway 10.10.0.254 lab', description: 'With a subnet and gateway of your choice.'},
+  ]
+
+  static override args = {name: Args.string({description: 'The network\'s name', required: true})}
+
+  static override flags = {
+    driver: Flags.string({char: 'd', description: 'Network driver (bridge, the only one)', default: 'bridge', helpValue: 'DRIVER'}),
+    subnet: Flags.string({description: 'IPv4 subnet in CIDR form', helpValue: 'CIDR'}),
+    gateway: Flags.string({description: 'Gateway address in the subnet (default: its first address)', helpValue: 'IP'}),
+    internal: Flags.boolean({description: 'No outbound NAT nor default route: its containers reach only each other'}),
+    label: Flags.string({description: 'Metadata on the network (repeatable)', multiple: true, helpValue: 'KEY=VALUE'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(NetworkCreate)
+    const n = createNetworkVerb(Store.open(), {name: args.name, driver: flags.driver, subnet: flags.subnet, gateway: flags.gateway, internal: flags.internal, labels: flags.label})
+    process.stdout.write(`${n.Id}\n`)
+  }
+}
