@@ -112,3 +112,31 @@ test('nsx killed by SIGKILL: nsx gc releases the address, the veth, the rules an
   assert.equal(gc.status, 0, gc.stderr)
   assertNothingLeft(lab, '10.77.0.', 'after SIGKILL and gc')
 })
+
+test('a user-defined network: containers reach each other by name and alias; container:NAME shares a namespace; network ls, inspect, rm', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  const c = lab.nsx(['network', 'create', '--subnet', '10.99.5.0/24', 'appnet'])
+  assert.equal(c.status, 0, c.stderr)
+  assert.match(c.stdout, /^[0-9a-f]{64}\n$/)
+  assert.match(lab.nsx(['network', 'ls']).stdout, /^NETWORK ID +NAME +DRIVER +SCOPE\n[0-9a-f]{12} +bridge +bridge +local\n[0-9a-f]{12} +host +host +local\n[0-9a-f]{12} +none +null +local\n[0-9a-f]{12} +appnet +bridge +local\n$/)
+  assert.equal(lab.nsx(['network', 'create', 'appnet']).stderr, 'nsx network create: network with name appnet already exists\n')
+  const srv = lab.nsx(['run', '-d', '--name', 'srv', '--network', 'appnet', '--network-alias', 'db', '--ip', '10.99.5.50', '--layer', lab.layer, '--', 'httpd', '-f', '-p', '80', '-h', '/www'])
+  assert.equal(srv.status, 0, srv.stderr)
+  const app = lab.nsx(['run', '--rm', '--name', 'app', '--network', 'appnet', '--layer', lab.layer, '--', 'sh', '-c', 'ping -c 1 -W 5 srv >/dev/null && echo pinged; for i in 1 2 3 4 5 6 7 8 9 10; do wget -O - http://db/ 2>/dev/null && break; sleep 0.5; done'])
+  assert.equal(app.status, 0, app.stderr)
+  assert.equal(app.stdout, 'pinged\nhello from nsx\n')
+  const inspect = JSON.parse(lab.nsx(['network', 'inspect', 'appnet']).stdout)[0]
+  assert.equal(inspect.IPAM.Config[0].Subnet, '10.99.5.0/24')
+  assert.deepEqual(Object.values(inspect.Containers).map((x) => (x as {Name: string; IPv4Address: string}).IPv4Address), ['10.99.5.50/24'])
+  // Another container's network namespace: its loopback is the server's.
+  const shared = lab.nsx(['run', '--rm', '--network', 'container:srv', '--layer', lab.layer, '--', 'wget', '-q', '-O', '-', 'http://127.0.0.1/'])
+  assert.equal(shared.stdout, 'hello from nsx\n', shared.stderr)
+  const rm = lab.nsx(['network', 'rm', 'appnet'])
+  assert.equal(rm.status, 1)
+  assert.match(rm.stderr, /has active endpoints \(srv\)/)
+  assert.equal(lab.nsx(['rm', '-f', 'srv']).status, 0)
+  assert.equal(lab.nsx(['network', 'rm', 'appnet']).stdout, 'appnet\n')
+  assert.doesNotMatch(lab.run('ip', ['-o', 'link']).stdout, /nsx-/)
+  assertNothingLeft(lab, '10.99.5.50', 'after the network went')
+})
