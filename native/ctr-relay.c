@@ -11,11 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +22,7 @@
 #include "exec.h"
 #include "ops-container.h"
 #include "ops-init.h"
+#include "term.h"
 
 /* Whether the kernel's OOM killer killed in one of the container's memory cgroups (v1 memory.oom_control, v2 memory.events). */
 static bool oom_killed(void)
@@ -88,38 +87,6 @@ static int receive_fd(int sock)
 	return fd;
 }
 
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
-static struct termios saved_termios;
-static bool termios_saved;
-
-static void restore_terminal(void)
-{
-	if (termios_saved)
-		tcsetattr(0, TCSADRAIN, &saved_termios);
-	termios_saved = false;
-}
-
-static void copy_winsize(int master)
-{
-	struct winsize ws;
-	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
-		ioctl(master, TIOCSWINSZ, &ws);
-}
-
 /*
  * Forward signals, relay the terminal (with -t), wait for the init, clean up, and leave
  * with the command's status. Signals arrive through a signalfd, so one poll serves all.
@@ -136,14 +103,9 @@ int supervise(pid_t child, int status_rd)
 		master = receive_fd(ctr.pty_sock[0]);
 		close(ctr.pty_sock[0]);
 		if (master >= 0) {
-			copy_winsize(master);
+			term_copy_size(master);
 			/* Raw mode: every key, ^C and ^Z included, goes to the container's terminal. */
-			if (isatty(0) && tcgetattr(0, &saved_termios) == 0) {
-				struct termios raw = saved_termios;
-				cfmakeraw(&raw);
-				if (tcsetattr(0, TCSADRAIN, &raw) == 0)
-					termios_saved = true;
-			}
+			term_raw();
 		}
 	}
 	bool stdin_open = master >= 0 && ctr.tty_stdin && !ctr_log_enabled();
@@ -187,7 +149,7 @@ int supervise(pid_t child, int status_rd)
 					if (waitpid(child, &status, WNOHANG) == child)
 						exited = true;
 				} else if (sig == SIGWINCH && master >= 0) {
-					copy_winsize(master); /* the kernel tells the container's foreground */
+					term_copy_size(master); /* the kernel tells the container's foreground */
 				} else {
 					kill(child, sig);
 					if (sig == SIGTERM && kill_at < 0 && init_term_grace_ms() >= 0)
@@ -230,11 +192,8 @@ int supervise(pid_t child, int status_rd)
 			} else if (r == 0 || errno != EINTR) {
 				stdin_open = false;
 				/* End of input: the terminal's EOF character, as a user's ^D would send. */
-				if (master >= 0) {
-					struct termios t;
-					char eof = tcgetattr(master, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
-					write_all(master, &eof, 1);
-				}
+				if (master >= 0)
+					term_send_eof(master);
 			}
 		}
 		ctr_attach_handle(p + 5, na, master >= 0 ? master : ctr.in_wr);
@@ -247,7 +206,7 @@ int supervise(pid_t child, int status_rd)
 	if (!exited)
 		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 			;
-	restore_terminal();
+	term_restore();
 	ctr_log_flush();
 	close(sfd);
 	if (master >= 0)

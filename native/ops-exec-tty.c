@@ -25,46 +25,14 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "exec.h"
+#include "term.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
-
-static struct termios saved;
-static bool raw_set;
-
-static void restore_tty(void)
-{
-	if (raw_set)
-		tcsetattr(0, TCSADRAIN, &saved);
-	raw_set = false;
-}
-
-static void copy_size(int master)
-{
-	struct winsize ws;
-	if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0)
-		ioctl(master, TIOCSWINSZ, &ws);
-}
-
-static bool put_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
 
 /* Relay between the caller's stdio and the master until the child ended and its output is drained. */
 static int relay(pid_t child, int master, int sfd, bool with_stdin)
@@ -88,7 +56,7 @@ static int relay(pid_t child, int master, int sfd, bool with_stdin)
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				int sig = (int)si.ssi_signo;
 				if (sig == SIGWINCH)
-					copy_size(master);
+					term_copy_size(master);
 				else if (sig != SIGCHLD)
 					kill(child, sig);
 			}
@@ -98,7 +66,7 @@ static int relay(pid_t child, int master, int sfd, bool with_stdin)
 		if (master >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t r = read(master, buf, sizeof(buf));
 			if (r > 0) {
-				if (out_ok && !put_all(1, buf, (size_t)r))
+				if (out_ok && !write_all(1, buf, (size_t)r))
 					out_ok = false; /* the reader went away: keep draining, so the command is not blocked */
 			} else if (!(r < 0 && errno == EINTR)) {
 				close(master); /* EIO: no slave is open any more */
@@ -109,15 +77,12 @@ static int relay(pid_t child, int master, int sfd, bool with_stdin)
 			ssize_t r = read(0, buf, sizeof(buf));
 			if (r > 0) {
 				if (master >= 0)
-					put_all(master, buf, (size_t)r);
+					write_all(master, buf, (size_t)r);
 			} else if (r == 0 || errno != EINTR) {
 				in_open = false;
 				/* End of input: the terminal's EOF character, as a user's ^D would send. */
-				struct termios t;
-				if (master >= 0) {
-					char eof = tcgetattr(master, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
-					put_all(master, &eof, 1);
-				}
+				if (master >= 0)
+					term_send_eof(master);
 			}
 		}
 		if (!exited && master < 0) {
@@ -151,7 +116,7 @@ static void op_exec_pty(struct exec_state *st, char **args, int nargs)
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		die_errno(EXIT_NSX_FAILURE, "open the pseudo-terminal's slave");
-	copy_size(master);
+	term_copy_size(master);
 
 	sigset_t set, old;
 	sigemptyset(&set);
@@ -187,14 +152,10 @@ static void op_exec_pty(struct exec_state *st, char **args, int nargs)
 		die_errno(EXIT_NSX_FAILURE, "signalfd");
 	}
 	/* Raw mode with -i: every key, ^C and ^Z included, goes to the container's terminal. */
-	if (with_stdin && isatty(0) && tcgetattr(0, &saved) == 0) {
-		struct termios raw = saved;
-		cfmakeraw(&raw);
-		if (tcsetattr(0, TCSADRAIN, &raw) == 0)
-			raw_set = true;
-	}
+	if (with_stdin)
+		term_raw();
 	int status = relay(child, master, sfd, with_stdin);
-	restore_tty();
+	term_restore();
 	propagate_status(status);
 }
 
