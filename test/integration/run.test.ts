@@ -221,7 +221,8 @@ test('bad input: one line, exit 125, nothing created', (t) => {
   assertOneLineError(runIn(['--pids-limit', 'x'], ['true']), 125, /invalid --pids-limit 'x'/)
   assertOneLineError(runIn(['--cpuset-cpus', '9999'], ['true']), 125, /CPU 9999 not online/)
   assertOneLineError(runIn(['--name', '../x'], ['true']), 125, /invalid container name '\.\.\/x'/)
-  assertOneLineError(runIn(['-v', 'relative:/x'], ['true']), 125, /the host path must be absolute/)
+  // A bare word is a named volume, as in docker; a relative path is neither a name nor a host path.
+  assertOneLineError(runIn(['-v', './relative:/x'], ['true']), 125, /invalid volume '\.\/relative:\/x': .* use absolute path/)
   assertOneLineError(runIn(['-v', '/nonexistent-nsx:/x'], ['true']), 125, /\/nonexistent-nsx does not exist/)
   assertOneLineError(runIn(['--network', 'no such'], ['true']), 125, /invalid --network 'no such': expected none, host, bridge, container:NAME or a network's name/)
   assertOneLineError(runIn(['--network', 'host', '-p', '80'], ['true']), 125, /-p needs a bridge network/)
