@@ -198,3 +198,11 @@ test('the import reader sees every kind of import and none in comments or string
   const got = importsOf(join(REPO, 'src', 'x', 'm.ts'), text).sort()
   assert.deepEqual(got, ['src/a.ts', 'src/x/a.ts', 'src/x/c.ts', 'src/x/d.ts', 'src/x/e.ts', 'src/x/f.ts', 'src/x/g.ts'].filter((f) => f !== 'src/a.ts').concat('src/b.ts').sort())
 })
+
+test('docs/README.md, the index, links every page of docs/ and no page that is gone', () => {
+  const index = readFileSync(join(REPO, 'docs', 'README.md'), 'utf8')
+  const linked = [...index.matchAll(/\]\(([\w-]+\.md)\)/g)].map((m) => m[1])
+  const pages = readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md') && f !== 'README.md')
+  assert.deepEqual(pages.filter((p) => !linked.includes(p)), [], 'pages of docs/ the index does not link')
+  assert.deepEqual(linked.filter((l) => !pages.includes(l)), [], 'pages the index links that docs/ does not have')
+})
