@@ -206,3 +206,15 @@ test('docs/README.md, the index, links every page of docs/ and no page that is g
   assert.deepEqual(pages.filter((p) => !linked.includes(p)), [], 'pages of docs/ the index does not link')
   assert.deepEqual(linked.filter((l) => !pages.includes(l)), [], 'pages the index links that docs/ does not have')
 })
+
+test('every file of src/ past 400 lines is named in docs/architecture.md ("One job per file")', () => {
+  const doc = readFileSync(join(REPO, 'docs', 'architecture.md'), 'utf8')
+  const block = /^```long-files\n([\s\S]*?)^```/m.exec(doc)
+  assert.ok(block, 'docs/architecture.md has no ```long-files block')
+  const named = new Set(block[1].split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((f) => f !== ''))
+  const long = [...graph.keys()].filter((f) => f.startsWith('src/') && readFileSync(join(REPO, f), 'utf8').split('\n').length > 400)
+  const unnamed = long.filter((f) => !named.has(f))
+  assert.deepEqual(unnamed, [], 'past 400 lines: split along its jobs, or say in docs/architecture.md ("One job per file") why not')
+  const gone = [...named].filter((f) => !graph.has(f))
+  assert.deepEqual(gone, [], 'named in the long-files block of docs/architecture.md but gone: drop the line')
+})
