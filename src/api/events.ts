@@ -1,4 +1,5 @@
-import {FSWatcher, watch} from 'node:fs'
+import {FSWatcher, readFileSync, watch} from 'node:fs'
+import {join} from 'node:path'
 import type {Store} from '../store/store.js'
 import {badRequest, queryFilters} from './http.js'
 import type {ApiContext} from './router.js'
@@ -98,13 +99,44 @@ class StoreWatcher {
     this.dirs.clear()
   }
 
+  /** What inotify said of containers between scans: a start (its pids file) or an exit record, seen even if it is gone by the scan. */
+  private readonly evidence = new Map<string, {started?: boolean; exitCode?: number}>()
+  private chain: Promise<void> = Promise.resolve()
+
   private schedule(): void {
     if (this.scheduled) return
     this.scheduled = true
     setImmediate(() => {
       this.scheduled = false
-      void this.scan(true)
+      // One scan at a time, in order: two at once could tell an event twice.
+      this.chain = this.chain.then(() => this.scan(true)).catch(() => undefined)
     })
+  }
+
+  private watchDir(id: string, dir: string): void {
+    try {
+      const w = watch(dir, (_type, file) => {
+        if (file === 'pids') this.note(id, {started: true})
+        else if (file === 'exit') {
+          let code: number | undefined
+          try {
+            code = Number(/^-?\d+/.exec(readFileSync(join(dir, 'exit'), 'utf8'))?.[0] ?? NaN)
+          } catch {
+            // gone already
+          }
+          this.note(id, {started: true, ...(code !== undefined && !Number.isNaN(code) ? {exitCode: code} : {})})
+        }
+        this.schedule()
+      })
+      w.on('error', () => undefined)
+      this.dirs.set(id, w)
+    } catch {
+      // gone meanwhile
+    }
+  }
+
+  private note(id: string, e: {started?: boolean; exitCode?: number}): void {
+    this.evidence.set(id, {...this.evidence.get(id), ...e})
   }
 
   private async scan(emit: boolean): Promise<void> {
@@ -115,15 +147,7 @@ class StoreWatcher {
         status: c.status, startedAt: c.run?.startedAt, finishedAt: c.exit?.finishedAt, exitCode: c.exitCode,
         name: c.config.name, image: c.config.image ?? '', labels: c.config.labels ?? {},
       })
-      if (!this.dirs.has(c.config.id)) {
-        try {
-          const w = watch(c.dir, () => this.schedule())
-          w.on('error', () => undefined)
-          this.dirs.set(c.config.id, w)
-        } catch {
-          // gone meanwhile
-        }
-      }
+      if (!this.dirs.has(c.config.id)) this.watchDir(c.config.id, c.dir)
     }
     const events: EngineEvent[] = []
     for (const [id, s] of now) {
@@ -142,6 +166,7 @@ class StoreWatcher {
         events.push({Type: 'container', Action: 'die', id, attributes: {exitCode: String(s.exitCode ?? 0)}})
       }
     }
+    for (const id of now.keys()) this.evidence.delete(id)
     const gone = [...this.seen.keys()].filter((id) => !now.has(id))
     // Names and labels of those going are still known while their events go out.
     for (const [id, s] of now) this.seen.set(id, s)
@@ -149,8 +174,13 @@ class StoreWatcher {
       for (const e of events) publish(e)
       for (const id of gone) {
         const s = this.seen.get(id)
-        if (s?.startTold !== undefined && s.dieTold !== s.startTold) publish({Type: 'container', Action: 'die', id, attributes: {exitCode: String(s.exitCode ?? 0)}})
+        const ev = this.evidence.get(id)
+        // Gone between two scans: what inotify saw of it says whether it ran.
+        const startUntold = ev?.started && (s?.startTold === undefined || s.startTold === s.dieTold)
+        if (startUntold) publish({Type: 'container', Action: 'start', id})
+        if (startUntold || (s?.startTold !== undefined && s.dieTold !== s.startTold)) publish({Type: 'container', Action: 'die', id, attributes: {exitCode: String(ev?.exitCode ?? s?.exitCode ?? 0)}})
         publish({Type: 'container', Action: 'destroy', id})
+        this.evidence.delete(id)
       }
     }
     for (const id of gone) {

@@ -47,18 +47,20 @@ async function create(ctx: ApiContext): Promise<object> {
 }
 
 /** Record an event for /events listeners (the service's own; the store's changes are watched too). */
-function events(ctx: ApiContext, action: string, id: string, attributes: Record<string, string> = {}): void {
+function events(action: string, id: string, attributes: Record<string, string> = {}): void {
   void import('../events.js').then((e) => e.publish({Type: 'container', Action: action, id, attributes}))
-  void ctx
+}
+
+/** 304: nothing to do (start of a running container, stop of a stopped one), as docker answers. */
+function notModified(ctx: ApiContext): void {
+  ctx.res.writeHead(304)
+  ctx.res.end()
 }
 
 async function start(ctx: ApiContext): Promise<undefined> {
   const {startContainer} = await import('../../lifecycle/start.js')
   const r = await startContainer(ctx.store(), ctx.params.id, {})
-  if (!r.started) {
-    ctx.res.writeHead(304)
-    ctx.res.end()
-  }
+  if (!r.started) notModified(ctx)
   return undefined
 }
 
@@ -67,10 +69,8 @@ async function stop(ctx: ApiContext): Promise<undefined> {
   const {parseSignal} = await import('../../lifecycle/kill.js')
   const sig = ctx.query.get('signal')
   const r = await stopContainer(ctx.store(), ctx.params.id, {time: queryInt(ctx.query, 't'), ...(sig ? {signal: parseSignal(sig)} : {})})
-  if (r.result === 'not-running') {
-    ctx.res.writeHead(304)
-    ctx.res.end()
-  } else events(ctx, 'stop', r.id)
+  if (r.result === 'not-running') notModified(ctx)
+  else events('stop', r.id)
   return undefined
 }
 
@@ -83,21 +83,15 @@ async function restart(ctx: ApiContext): Promise<undefined> {
 async function kill(ctx: ApiContext): Promise<undefined> {
   const {killContainer} = await import('../../lifecycle/kill.js')
   const r = await killContainer(ctx.store(), ctx.params.id, {signal: ctx.query.get('signal') || 'KILL'})
-  events(ctx, 'kill', r.id, {signal: String((await import('node:os')).constants.signals[r.signal] ?? r.signal)})
+  events('kill', r.id, {signal: String((await import('node:os')).constants.signals[r.signal] ?? r.signal)})
   return undefined
 }
 
-async function pause(ctx: ApiContext): Promise<undefined> {
-  const {pauseContainer} = await import('../../container/pause.js')
-  await pauseContainer(ctx.store(), ctx.params.id)
-  events(ctx, 'pause', (await resolve(ctx)).config.id)
-  return undefined
-}
-
-async function unpause(ctx: ApiContext): Promise<undefined> {
-  const {unpauseContainer} = await import('../../container/pause.js')
-  await unpauseContainer(ctx.store(), ctx.params.id)
-  events(ctx, 'unpause', (await resolve(ctx)).config.id)
+/** pause and unpause: the cgroup freezer, through the functions nsx pause and nsx unpause call. */
+const freezer = (frozen: boolean) => async (ctx: ApiContext): Promise<undefined> => {
+  const f = await import('../../container/pause.js')
+  await (frozen ? f.pauseContainer : f.unpauseContainer)(ctx.store(), ctx.params.id)
+  events(frozen ? 'pause' : 'unpause', (await resolve(ctx)).config.id)
   return undefined
 }
 
@@ -112,7 +106,7 @@ async function rename(ctx: ApiContext): Promise<undefined> {
   if (!name) throw badRequest('no new name given (name=)')
   const {renameContainer} = await import('../../lifecycle/rename.js')
   const r = await renameContainer(ctx.store(), ctx.params.id, name.replace(/^\//, ''))
-  events(ctx, 'rename', r.id, {oldName: `/${r.oldName}`, name: r.name})
+  events('rename', r.id, {oldName: `/${r.oldName}`, name: r.name})
   return undefined
 }
 
@@ -415,8 +409,8 @@ export const CONTAINER_ROUTES: Route[] = [
   {method: 'POST', path: '/containers/{id}/stop', handler: stop, mutates: true},
   {method: 'POST', path: '/containers/{id}/restart', handler: restart, mutates: true},
   {method: 'POST', path: '/containers/{id}/kill', handler: kill, mutates: true},
-  {method: 'POST', path: '/containers/{id}/pause', handler: pause, mutates: true},
-  {method: 'POST', path: '/containers/{id}/unpause', handler: unpause, mutates: true},
+  {method: 'POST', path: '/containers/{id}/pause', handler: freezer(true), mutates: true},
+  {method: 'POST', path: '/containers/{id}/unpause', handler: freezer(false), mutates: true},
   {method: 'POST', path: '/containers/{id}/wait', handler: wait},
   {method: 'DELETE', path: '/containers/{id}', handler: remove, mutates: true},
   {method: 'POST', path: '/containers/{id}/rename', handler: rename, mutates: true},
