@@ -5,8 +5,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {assertOneLineError, needCommand, needRoot, nsx, nsxJson, NSX_BIN, run, runLsns, REPO} from '../helpers/env.js'
 import {childrenOf, TestProcesses, waitFor} from '../helpers/processes.js'
+import type {NamespaceFields} from '../../src/ns/json-output.js'
 
-/** The --json shape (docs/namespaces.md: nsx ls). */
+/** A holder of the --json output (docs/namespaces.md: nsx ls), loosely: any kind's fields. */
 interface Holder {
   kind: string
   pid?: number
@@ -15,23 +16,8 @@ interface Holder {
   path?: string
   of?: number
 }
-interface NsRow {
-  ns: number
-  type: string
-  path: string | null
-  nprocs: number
-  pid: number | null
-  ppid: number | null
-  command: string | null
-  uid: number | null
-  user: string | null
-  netnsid: number | null
-  nsfs: string[]
-  pns: number | null
-  ons: number | null
-  pids: number[]
-  holders: Holder[]
-}
+/** One namespace of `nsx ls --json` (NamespaceFields, the schema's source), its holders read loosely. */
+type NsRow = Omit<NamespaceFields, 'holders'> & {holders: Holder[]}
 
 interface LsnsRow {
   ns: number
