@@ -3,6 +3,7 @@ import {NsxCommand} from '../src/cli/command.js'
 import {AUDIT_FORMATS, AuditFormat, executeAudit} from '../src/audit/main.js'
 import {AUDIT_ERROR, AUDIT_EXIT_STATUS} from '../src/audit/settings.js'
 import {SEVERITIES, Severity} from '../src/audit/types.js'
+import {resolvePidArg} from '../src/enter/target.js'
 
 export default class Audit extends NsxCommand {
   static override summary = "Judge every workload's isolation on this host against CIS Docker and Pod Security rules"
@@ -49,6 +50,7 @@ As an ordinary user it sees less (another user's namespaces need ptrace access):
       interval: flags.interval,
       listRules: flags['list-rules'],
       targets: argv as string[],
+      resolvePid: resolvePidArg,
     })
   }
 }

@@ -3,7 +3,7 @@ import {hostname, release} from 'node:os'
 import {NsxError} from '../cli/errors.js'
 import {PROC_ROOT, SYS_ROOT, readText} from '../proc/fs.js'
 import {readSharedFacts} from '../inspect/report.js'
-import {resolvePidArg} from '../enter/target.js'
+import {PidResolver, pidOrOclif} from '../proc/target.js'
 import {FactCache, gatherFacts} from './facts.js'
 import {RULES, Rule} from './rules.js'
 import {AUDIT_ERROR, readBaseline, ruleStates} from './settings.js'
@@ -23,6 +23,8 @@ export interface AuditOptions {
   baselineFile?: string
   procRoot?: string
   sysRoot?: string
+  /** A target -> its pid: the commands layer's resolver knows container names; the default takes pids only. */
+  resolvePid?: PidResolver
 }
 
 /** One run's fixed parts, kept by --watch between audits. */
@@ -55,11 +57,11 @@ export function readHost(procRoot = PROC_ROOT): AuditHost {
 }
 
 /** The pids of the targets (a pid as typed, or a running nsx container's name or id). */
-export function resolveTargets(targets: readonly string[]): Set<number> {
+export function resolveTargets(targets: readonly string[], resolvePid: PidResolver = pidOrOclif): Set<number> {
   const pids = new Set<number>()
   for (const t of targets) {
     try {
-      pids.add(resolvePidArg(t))
+      pids.add(resolvePid(t))
     } catch (err) {
       if (err instanceof NsxError) throw new NsxError(err.message, AUDIT_ERROR)
       throw err
@@ -69,7 +71,7 @@ export function resolveTargets(targets: readonly string[]): Set<number> {
 }
 
 export function runAudit(opts: AuditOptions = {}, ctx = auditContext(opts)): AuditReport {
-  const pids = opts.targets && opts.targets.length > 0 ? resolveTargets(opts.targets) : undefined
+  const pids = opts.targets && opts.targets.length > 0 ? resolveTargets(opts.targets, opts.resolvePid) : undefined
   const shared = readSharedFacts(ctx.procRoot, ctx.sysRoot)
   const scan = scanWorkloads({procRoot: ctx.procRoot, shared, ...(pids ? {pids} : {})})
   if (pids) {
@@ -125,7 +127,6 @@ export function judgeWorkload(w: ScannedWorkload, enabled: {state: {severity: Se
   const why = new Map<string, string>()
   for (const cls of w.classes) {
     const facts = gatherFacts(w.processes.get(cls.pid)!, cache)
-    if (facts === undefined) continue // exited meanwhile
     for (const {state, rule} of enabled) {
       const o = rule.check(facts)
       if (o === undefined) continue
@@ -173,7 +174,7 @@ function describeWorkload(w: ScannedWorkload, judged: boolean, procRoot: string)
     cgroup: w.cgroup,
     pids: w.pids,
     pid: w.pid,
-    command: cmd || `[${w.processes.get(w.pid)?.status.name ?? '?'}]`,
+    command: cmd || `[${w.processes.get(w.pid)?.status().name ?? '?'}]`,
     namespaces: w.namespaces,
     judged,
   }

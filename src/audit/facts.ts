@@ -1,30 +1,33 @@
-import {existsSync} from 'node:fs'
-import {NsxError} from '../cli/errors.js'
+import {closeSync, constants, existsSync, openSync} from 'node:fs'
+import {cgroupDeviceProgramCount} from '../ffi/libc.js'
 import {PROC_ROOT, readText} from '../proc/fs.js'
 import type {ProcStatus} from '../proc/process.js'
 import {CapabilitySet, describeCapabilities} from '../proc/capabilities.js'
 import {MountInfoEntry, parseMountInfo} from '../cgroup/hierarchy.js'
 import {CgroupMembership, locateMemberships} from '../cgroup/membership.js'
-import {INITIAL_INODES} from '../ns/host.js'
-import {readDeviceRules, readRootReadOnly} from '../security/inspect.js'
-import {gatherReport, InspectReport, SharedFacts} from '../inspect/report.js'
+import {readDeviceRules} from '../security/inspect.js'
+import type {InspectReport, SharedFacts} from '../inspect/report.js'
+import {decideHost, HostBasis, INITIAL_INODES} from '../ns/host.js'
+import {NS_TYPES, NsType} from '../ns/types.js'
 import type {ScannedProcess} from './workloads.js'
 
 /**
- * What the rules read about one process: nsx inspect's report of it (namespaces and whether
- * each is the host's, capabilities, seccomp, no_new_privs, cgroups, devices, read-only root),
- * plus its mount table and the limits of its cgroups. For an ordinary user, who cannot read
- * another's namespaces, the report is absent and the rest comes from what /proc still shows
- * (status, cgroup, mountinfo).
+ * What the rules read about one process: the facts nsx inspect reports, read by the same
+ * readers (status for capabilities, seccomp, no_new_privs and uids; ns links with ns/host.ts's
+ * decision of which are the host's; cgroup memberships; security/inspect.ts's device rules;
+ * the read-only root from mountinfo), from what the workload scan already read, plus the mount
+ * table and the limits of its cgroups. An ordinary user cannot read another's namespaces:
+ * then `namespaces` is empty and namespacesError says why.
  */
 export interface ProcessFacts {
   pid: number
   procRoot: string
   status: ProcStatus
-  report?: InspectReport
-  /** Why there is no report. */
-  reportError?: string
-  /** type -> host?, from the report (undefined: unknown). */
+  /** Its namespaces, and whether each is the host's (and how that was decided); [] when not readable. */
+  namespaces: {type: NsType; inode: number; host: boolean | null; basis: HostBasis | null}[]
+  /** Why its namespaces could not be read. */
+  namespacesError?: string
+  /** type -> host? (undefined: unknown). */
   hostNamespace(type: string): boolean | undefined
   capabilities: {effective: CapabilitySet; permitted: CapabilitySet; bounding: CapabilitySet}
   /** The host init's bounding set: every capability a process on this host may hold. */
@@ -77,6 +80,18 @@ export class FactCache {
     return this.mountTables.get(key)
   }
 
+  private readonly files = new Map<string, string | undefined>()
+
+  /** A cgroup control file, read once per run. */
+  cgroupFile(path: string): string | undefined {
+    if (!this.files.has(path)) this.files.set(path, readText(path)?.trim())
+    return this.files.get(path)
+  }
+
+  limit(memberships: CgroupMembership[], controller: string, v1File: string, v2File: string): LimitFact {
+    return readLimit(memberships, this, controller, v1File, v2File)
+  }
+
   hostMounts(): MountInfoEntry[] | undefined {
     if (this.hostMountTable === null) {
       const ref = this.shared.ref?.pid ?? 1
@@ -92,7 +107,11 @@ export class FactCache {
     const key = memberships.map((m) => m.directory ?? '').join('\n')
     let d = this.devices.get(key)
     if (d === undefined) {
-      const r = readDeviceRules(memberships)
+      // A v1 list is an allow-list already: the cgroup2 programs (read through the executor, a process each) are asked only without one.
+      const v1only = memberships.filter((m) => m.version === 1)
+      const v1 = readDeviceRules(v1only)
+      // And only where some are in effect: BPF_PROG_QUERY in-process says how many.
+      const r = 'source' in v1 && v1.source === 'v1' ? v1 : devicePrograms(memberships) === 0 ? v1 : readDeviceRules(memberships)
       d = 'error' in r ? {source: 'unknown', rules: [], error: r.error} : r
       this.devices.set(key, d)
     }
@@ -100,30 +119,30 @@ export class FactCache {
   }
 }
 
-export function gatherFacts(p: ScannedProcess, cache: FactCache): ProcessFacts | undefined {
-  const {pid, status} = p
-  const root = cache.procRoot
-  let report: InspectReport | undefined
-  let reportError: string | undefined
-  try {
-    report = gatherReport(String(pid), {procRoot: root, shares: false, uts: false, readback: false, shared: cache.shared})
-  } catch (err) {
-    if (!(err instanceof NsxError)) throw err
-    if (/exited/.test(err.message)) return undefined
-    reportError = err.message.replace(/^process \d+ \([^)]*\): /, '')
+export function gatherFacts(p: ScannedProcess, cache: FactCache): ProcessFacts {
+  const {pid, links} = p
+  const status = p.status()
+  const shared = cache.shared
+  const lastCap = shared.lastCap
+  const memberships = locateMemberships(p.cgroups, shared.layout)
+  // Whether each namespace is the host's, decided as nsx inspect decides it (ns/host.ts).
+  const namespaces: ProcessFacts['namespaces'] = []
+  for (const type of NS_TYPES) {
+    const inode = links?.[type]
+    if (inode === undefined) continue
+    const d = decideHost(type, inode, shared.ref, shared.own, shared.numbersNetMnt)
+    namespaces.push({type, inode, host: d.host, basis: d.basis})
   }
-  const lastCap = cache.shared.lastCap
-  const memberships = report?.cgroups.memberships ?? locateMemberships(p.cgroups, cache.shared.layout)
-  const hosts = new Map<string, boolean | null>((report?.namespaces ?? []).map((n) => [n.type, n.host]))
-  const mntInode = report?.namespaces.find((n) => n.type === 'mnt')?.inode
+  const hosts = new Map(namespaces.map((n) => [n.type as string, n.host]))
+  const mounts = cache.mountsOf(pid, links?.mnt)
   return {
     pid,
-    procRoot: root,
+    procRoot: cache.procRoot,
     status,
-    ...(report ? {report} : {}),
-    ...(reportError ? {reportError} : {}),
+    namespaces,
+    ...(links === undefined ? {namespacesError: 'reading /proc/PID/ns needs ptrace access to the process (root, or its owner)'} : {}),
     hostNamespace: (type) => hosts.get(type) ?? undefined,
-    capabilities: report?.capabilities ?? {
+    capabilities: {
       effective: describeCapabilities(status.capEff, lastCap),
       permitted: describeCapabilities(status.capPrm, lastCap),
       bounding: describeCapabilities(status.capBnd, lastCap),
@@ -132,14 +151,21 @@ export function gatherFacts(p: ScannedProcess, cache: FactCache): ProcessFacts |
     viewerIsHost: cache.viewerIsHost,
     memberships,
     devices: cache.devicesOf(memberships),
-    rootReadOnly: report?.rootReadOnly ?? readRootReadOnly(pid, root),
-    mounts: cache.mountsOf(pid, mntInode),
-    hostMounts: cache.hostMounts(),
+    rootReadOnly: mounts === undefined ? null : rootReadOnly(mounts),
+    ...(mounts ? {mounts} : {}),
+    ...(cache.hostMounts() ? {hostMounts: cache.hostMounts()} : {}),
     limits: {
-      memory: readLimit(memberships, cache, 'memory', 'memory.limit_in_bytes', 'memory.max'),
-      pids: readLimit(memberships, cache, 'pids', 'pids.max', 'pids.max'),
+      memory: cache.limit(memberships, 'memory', 'memory.limit_in_bytes', 'memory.max'),
+      pids: cache.limit(memberships, 'pids', 'pids.max', 'pids.max'),
     },
   }
+}
+
+/** As security/inspect.ts's readRootReadOnly decides it, over a mount table already read: the last mount on "/". */
+function rootReadOnly(mounts: readonly MountInfoEntry[]): boolean | null {
+  let ro: boolean | null = null
+  for (const m of mounts) if (m.mountpoint === '/') ro = m.options.split(',').includes('ro')
+  return ro
 }
 
 /** v1 memory.limit_in_bytes at or above this is "no limit" (the kernel shows PAGE_COUNTER_MAX in bytes). */
@@ -167,7 +193,7 @@ function readLimit(memberships: CgroupMembership[], cache: FactCache, controller
   const read: string[] = []
   for (let dir = m.directory; dir.length >= mountpoint.length; dir = dir.slice(0, dir.lastIndexOf('/'))) {
     const path = `${dir}/${file}`
-    const text = readText(path)?.trim()
+    const text = cache.cgroupFile(path)
     if (text === undefined) {
       // The root cgroup has no limit file (v2 always, v1 pids): no limit there.
       read.push(dir === mountpoint && !existsSync(path) ? `${path}: absent (the root cgroup has no limit)` : `${path}: unreadable`)
@@ -180,4 +206,21 @@ function readLimit(memberships: CgroupMembership[], cache: FactCache, controller
   }
   if (!read.some((r) => !r.endsWith(': unreadable'))) return {read, why: `its ${controller} cgroup files are not readable`}
   return {set: null, read}
+}
+
+/** Device programs in effect on the process's cgroup2 directory; undefined when unknown (then the executor reads them). */
+function devicePrograms(memberships: CgroupMembership[]): number | undefined {
+  const dir = memberships.find((m) => m.version === 2)?.directory
+  if (dir === undefined) return 0
+  let fd: number
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  } catch {
+    return undefined
+  }
+  try {
+    return cgroupDeviceProgramCount(fd)
+  } finally {
+    closeSync(fd)
+  }
 }

@@ -1,10 +1,13 @@
+import {NsxError} from '../cli/errors.js'
+import {FastOutcome, HELP, runFast, writeOut} from '../cli/fast.js'
+import {GetoptError, OptionSpec, getoptAnywhere} from '../cli/getopt.js'
 import {packageVersion} from '../cli/version.js'
 import {palette} from '../render/colour.js'
 import {renderTable} from '../render/table.js'
 import {failsAt, runAudit} from './audit.js'
 import {renderAuditTable, renderEventLine, renderSarif} from './render.js'
 import {RULES} from './rules.js'
-import {ruleStates} from './settings.js'
+import {AUDIT_ERROR, parseSeverity, ruleStates} from './settings.js'
 import type {AuditReport, Severity} from './types.js'
 import {watchAudit, WatchOptions} from './watch.js'
 
@@ -83,4 +86,57 @@ async function watch(o: AuditCliOptions, write: Write): Promise<number> {
     process.off('SIGTERM', stop)
   }
   return failed ? 1 : 0
+}
+
+/**
+ * The fast path of `nsx audit` (bin/nsx calls it before loading oclif, which costs more than a
+ * small host's audit). Same flags as commands/audit.ts; --help, and a target that is not a pid
+ * (a container's name: resolving it takes the store), go to oclif.
+ */
+export const AUDIT_OPTIONS: readonly OptionSpec[] = [
+  {key: 'format', long: 'format', short: 'f', arg: 'required'},
+  {key: 'fail-on', long: 'fail-on', arg: 'required'},
+  {key: 'rules', long: 'rules', arg: 'required'},
+  {key: 'baseline', long: 'baseline', arg: 'required'},
+  {key: 'watch', long: 'watch', short: 'w', arg: 'none'},
+  {key: 'interval', long: 'interval', arg: 'required'},
+  {key: 'list-rules', long: 'list-rules', arg: 'none'},
+  {key: 'help', long: 'help', short: 'h', arg: 'none'},
+]
+
+export function runAuditFast(argv: readonly string[]): Promise<FastOutcome> {
+  return runFast('audit', async () => {
+    let r
+    try {
+      r = getoptAnywhere(argv, AUDIT_OPTIONS, true)
+    } catch (err) {
+      if (err instanceof GetoptError) throw new NsxError(err.message, AUDIT_ERROR)
+      throw err
+    }
+    if (r.help) throw HELP
+    const v = new Map<string, string | true>(r.options.map((o) => [o.key, o.value ?? true]))
+    const str = (k: string) => (typeof v.get(k) === 'string' ? (v.get(k) as string) : undefined)
+    const format = str('format') ?? 'table'
+    if (!(AUDIT_FORMATS as readonly string[]).includes(format)) throw new NsxError(`Expected --format=${format} to be one of: ${AUDIT_FORMATS.join(', ')}`, AUDIT_ERROR)
+    const failOn = str('fail-on')
+    const interval = str('interval')
+    if (interval !== undefined && !/^[1-9]\d*$/.test(interval)) throw new NsxError(`Expected --interval to be an integer of at least 1, not ${interval}`, AUDIT_ERROR)
+    let out = ''
+    const status = await executeAudit(
+      {
+        format: format as AuditFormat,
+        ...(failOn !== undefined ? {failOn: parseSeverity(failOn, '--fail-on')} : {}),
+        ...(str('rules') !== undefined ? {rulesFile: str('rules')} : {}),
+        ...(str('baseline') !== undefined ? {baselineFile: str('baseline')} : {}),
+        watch: v.has('watch'),
+        interval: interval === undefined ? 60 : Number(interval),
+        listRules: v.has('list-rules'),
+        targets: r.positional,
+      },
+      // One write at the end for a report; --watch writes as it goes.
+      v.has('watch') ? undefined : (s) => void (out += s),
+    )
+    if (out) await writeOut(out)
+    return status
+  })
 }

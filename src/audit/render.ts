@@ -17,6 +17,8 @@ export function workloadLabel(w: AuditWorkload | undefined, key: string): string
   return w.key
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
+
 const pidList = (pids: number[]) => (pids.length <= 3 ? pids.join(',') : `${pids.slice(0, 3).join(',')},+${pids.length - 3}`)
 
 export function renderAuditTable(r: AuditReport, p: Palette): string {
@@ -54,7 +56,7 @@ export function renderAuditTable(r: AuditReport, p: Palette): string {
   }
   const n = r.summary.findings
   const base = r.baseline ? ` (${r.baseline.suppressed} more in the baseline ${r.baseline.file})` : ''
-  out.push(`${r.summary.workloads} workloads (${judged.length} judged), ${r.summary.processes} processes: ${p.red(`${n.high} high`)}, ${p.yellow(`${n.medium} medium`)}, ${n.low} low${base}\n`)
+  out.push(`${plural(r.summary.workloads, 'workload')} (${judged.length} judged), ${plural(r.summary.processes, 'process', 'processes')}: ${p.red(`${n.high} high`)}, ${p.yellow(`${n.medium} medium`)}, ${n.low} low${base}\n`)
   if (r.unchecked.length > 0) {
     const why = new Map<string, Set<string>>()
     for (const u of r.unchecked) {

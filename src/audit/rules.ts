@@ -23,16 +23,16 @@ export interface Rule {
 
 const status = (f: ProcessFacts, field: string, value: string): AuditEvidence => ({source: `/proc/${f.pid}/status:${field}`, value})
 const nsEvidence = (f: ProcessFacts, type: string): AuditEvidence => {
-  const n = f.report?.namespaces.find((x) => x.type === type)
-  return {source: `/proc/${f.pid}/ns/${type}`, value: n ? `${type}:[${n.inode}] (the host's: ${n.hostBasis ?? 'unknown basis'})` : 'unreadable'}
+  const n = f.namespaces.find((x) => x.type === type)
+  return {source: `/proc/${f.pid}/ns/${type}`, value: n ? `${type}:[${n.inode}] (${n.host === true ? "the host's" : n.host === false ? 'its own' : 'unknown'}, by ${n.basis ?? 'no basis'})` : 'unreadable'}
 }
-const notReadable = (f: ProcessFacts) => ({unchecked: `its namespaces are not readable: ${f.reportError ?? 'permission denied'} (run as root)`})
+const notReadable = (f: ProcessFacts) => ({unchecked: `its namespaces are not readable: ${f.namespacesError ?? 'permission denied'}`})
 
 /** A finding when the process shares the host's namespace of this type. */
 function hostNamespace(type: string, what: string): (f: ProcessFacts) => RuleOutcome {
   return (f) => {
     const host = f.hostNamespace(type)
-    if (host === undefined) return f.report ? {unchecked: `the kernel has no ${type} namespaces`} : notReadable(f)
+    if (host === undefined) return f.namespacesError === undefined ? {unchecked: `the kernel has no ${type} namespaces`} : notReadable(f)
     if (host !== true) return undefined
     return {reason: `shares the host's ${what}`, evidence: [nsEvidence(f, type)]}
   }

@@ -1,9 +1,10 @@
-import {AccessLog, PROC_ROOT, listNumeric} from '../proc/fs.js'
-import {ProcStatus, readStatus} from '../proc/process.js'
-import {NsLinks, readNsLinks} from '../ns/links.js'
+import {AccessLog, PROC_ROOT, listNumeric, readProcFile} from '../proc/fs.js'
+import {ProcStatus, parseStatus} from '../proc/process.js'
+import type {NsLinks} from '../ns/links.js'
+import {LinkReader} from '../ns/link-reader.js'
 import {decideHost} from '../ns/host.js'
 import {NS_TYPES, NsType} from '../ns/types.js'
-import {CgroupMembership, readProcCgroup} from '../cgroup/membership.js'
+import {CgroupMembership, parseProcCgroup} from '../cgroup/membership.js'
 import type {SharedFacts} from '../inspect/report.js'
 import {Recognised, recogniseCgroups, recognisedKey} from './recognise.js'
 import type {WorkloadKind} from './types.js'
@@ -18,7 +19,12 @@ import type {WorkloadKind} from './types.js'
 
 export interface ScannedProcess {
   pid: number
-  status: ProcStatus
+  /** /proc/PID/status as read; parsed (status()) only for the processes judged. */
+  statusText: string
+  ppid: number
+  /** Its capabilities, seccomp, no_new_privs and uids, as status shows them: what classes are told by. */
+  privileges: string
+  status(): ProcStatus
   /** undefined: not readable (an ordinary user and another's process). */
   links: NsLinks | undefined
   cgroups: CgroupMembership[]
@@ -70,46 +76,67 @@ export function scanWorkloads(opts: ScanOptions): Scan {
   const groups = new Map<string, {rec?: Recognised; kind: WorkloadKind; procs: ScannedProcess[]}>()
   let unreadable = 0
   let count = 0
-  for (const pid of listNumeric(root, log, 'processes') ?? []) {
-    if (pid === self) continue
-    const status = readStatus(pid, log, root)
-    if (status === undefined || status.kernelThread || status.state === 'Z') continue
-    const cgroups = readProcCgroup(pid, log, root)
-    if (cgroups === undefined) continue
-    const links = readNsLinks(`${root}/${pid}`, log)
-    if (links === undefined) unreadable++
-    count++
-    const rec = recogniseCgroups(cgroups.map((c) => c.path))
-    let key: string
-    let kind: WorkloadKind
-    if (rec && rec.kind !== 'systemd') {
-      key = recognisedKey(rec)
-      kind = rec.kind
-    } else {
-      const own = privateNamespaces(links, opts.shared)
-      // systemd's sandboxing (PrivateTmp, ProtectSystem) gives a unit's processes a mount namespace of their own: still the unit.
-      if (own.length > 0 && !(rec && own.length === 1 && own[0].type === 'mnt')) {
-        const told = own.length > 1 ? own.filter((n) => n.type !== 'pid') : own
-        key = `namespaces:${told.map((n) => `${n.type}:${n.inode}`).join(',')}`
-        kind = 'namespaces'
-      } else if (rec) {
-        key = recognisedKey(rec)
-        kind = 'systemd'
-      } else {
-        key = 'host'
-        kind = 'host'
+  const reader = new LinkReader(root)
+  const cgroupCache = new Map<string, {cgroups: CgroupMembership[]; rec: Recognised | undefined}>()
+  const ownCache = new Map<string, ScannedWorkload['namespaces']>()
+  try {
+    for (const pid of listNumeric(root, log, 'processes') ?? []) {
+      if (pid === self) continue
+      const statusText = readSmall(`${root}/${pid}/status`, log, 'process status files')
+      if (statusText === undefined) continue
+      // Only a few fields of every process's status are needed here: found without parsing it all.
+      const state = statusField(statusText, 'State')?.charAt(0)
+      const kthread = statusField(statusText, 'Kthread')
+      if (state === 'Z' || (kthread !== undefined ? kthread === '1' : statusField(statusText, 'VmSize') === undefined)) continue
+      const cgroupText = readSmall(`${root}/${pid}/cgroup`, log, 'cgroup files')
+      if (cgroupText === undefined) continue
+      // Most processes share their cgroups with others: parse and recognise each distinct file once.
+      let byCgroup = cgroupCache.get(cgroupText)
+      if (!byCgroup) {
+        const cgroups = parseProcCgroup(cgroupText)
+        cgroupCache.set(cgroupText, (byCgroup = {cgroups, rec: recogniseCgroups(cgroups.map((c) => c.path))}))
       }
+      const {cgroups, rec} = byCgroup
+      const read = reader.read(pid)
+      if (read === 'denied') log.record('namespace links')
+      const links = typeof read === 'object' ? read : undefined
+      if (links === undefined) unreadable++
+      count++
+      let key: string
+      let kind: WorkloadKind
+      if (rec && rec.kind !== 'systemd') {
+        key = recognisedKey(rec)
+        kind = rec.kind
+      } else {
+        const linksKey = links ? NS_TYPES.map((t) => links[t] ?? '').join(',') : '?'
+        let own = ownCache.get(linksKey)
+        if (!own) ownCache.set(linksKey, (own = privateNamespaces(links, opts.shared)))
+        // systemd's sandboxing (PrivateTmp, ProtectSystem) gives a unit's processes a mount namespace of their own: still the unit.
+        if (own.length > 0 && !(rec && own.length === 1 && own[0].type === 'mnt')) {
+          const told = own.length > 1 ? own.filter((n) => n.type !== 'pid') : own
+          key = `namespaces:${told.map((n) => `${n.type}:${n.inode}`).join(',')}`
+          kind = 'namespaces'
+        } else if (rec) {
+          key = recognisedKey(rec)
+          kind = 'systemd'
+        } else {
+          key = 'host'
+          kind = 'host'
+        }
+      }
+      let g = groups.get(key)
+      if (!g) groups.set(key, (g = {rec: kind === 'namespaces' || kind === 'host' ? undefined : rec, kind, procs: []}))
+      g.procs.push(scanned(pid, statusText, links, cgroups))
     }
-    let g = groups.get(key)
-    if (!g) groups.set(key, (g = {rec: kind === 'namespaces' || kind === 'host' ? undefined : rec, kind, procs: []}))
-    g.procs.push({pid, status, links, cgroups})
+  } finally {
+    reader.close()
   }
 
   const workloads: ScannedWorkload[] = []
   for (const [key, g] of groups) {
     if (opts.pids && !g.procs.some((p) => opts.pids!.has(p.pid))) continue
     const processes = new Map(g.procs.map((p) => [p.pid, p]))
-    const topmost = (ps: ScannedProcess[]) => (ps.find((p) => !processes.has(p.status.ppid)) ?? ps[0]).pid
+    const topmost = (ps: ScannedProcess[]) => (ps.find((p) => !processes.has(p.ppid)) ?? ps[0]).pid
     const byClass = new Map<string, ScannedProcess[]>()
     for (const p of g.procs) {
       const k = isolationKey(p)
@@ -156,10 +183,52 @@ function privateNamespaces(links: NsLinks | undefined, shared: SharedFacts): Sca
   return namespacesOf(links, shared).filter((n) => n.host === false && ISOLATING.includes(n.type))
 }
 
+const cgroupIds = new WeakMap<CgroupMembership[], number>()
+let nextCgroupId = 0
+
 /** What makes two processes of a workload judged alike. */
 function isolationKey(p: ScannedProcess): string {
-  const s = p.status
   const ns = p.links ? NS_TYPES.map((t) => p.links![t] ?? '').join(',') : '?'
-  const cg = p.cgroups.map((c) => c.path).join(',')
-  return `${s.capEff}|${s.capPrm}|${s.capBnd}|${s.capAmb}|${s.noNewPrivs}|${s.seccomp}/${s.seccompFilters}|${s.uid[1]}|${ns}|${cg}`
+  // Processes of one cgroup file share its parsed array (scanWorkloads' cache): its identity tells them apart.
+  let cg = cgroupIds.get(p.cgroups)
+  if (cg === undefined) cgroupIds.set(p.cgroups, (cg = nextCgroupId++))
+  return `${p.privileges}|${ns}|${cg}`
+}
+
+/** A small /proc file through proc/fs's reused buffer (a thousand of them per audit); undefined when gone or denied (counted). */
+function readSmall(path: string, log: AccessLog, what: string): string | undefined {
+  try {
+    return readProcFile(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EACCES' || code === 'EPERM') log.record(what)
+    else if (code !== 'ENOENT' && code !== 'ESRCH' && code !== 'ENOTDIR' && code !== 'EINVAL' && code !== 'EIO') throw err
+    return undefined
+  }
+}
+
+/** The fields of status that tell processes apart for judging (parseStatus reads the same lines). */
+const PRIVILEGE_FIELDS = ['Uid', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Seccomp_filters']
+
+function scanned(pid: number, statusText: string, links: NsLinks | undefined, cgroups: CgroupMembership[]): ScannedProcess {
+  let parsed: ProcStatus | undefined
+  return {
+    pid,
+    statusText,
+    ppid: Number(statusField(statusText, 'PPid') ?? 0),
+    privileges: PRIVILEGE_FIELDS.map((f) => statusField(statusText, f) ?? '').join('|'),
+    status: () => (parsed ??= parseStatus(statusText)),
+    links,
+    cgroups,
+  }
+}
+
+/** One field of a status text ("Name:\tsleep" -> "sleep"), undefined when absent. */
+function statusField(text: string, name: string): string | undefined {
+  const key = `${name}:`
+  const at = text.startsWith(key) ? 0 : text.indexOf(`\n${key}`) + 1
+  if (at <= 0 && !text.startsWith(key)) return undefined
+  const from = at + key.length
+  const end = text.indexOf('\n', from)
+  return text.slice(from, end < 0 ? text.length : end).trim()
 }

@@ -18,10 +18,11 @@ export const HELP = Symbol('help')
  */
 export const VIA_OCLIF = Symbol('via-oclif')
 
-export async function runFast(command: string, body: () => Promise<void> | void): Promise<FastOutcome> {
+export async function runFast(command: string, body: () => Promise<void | number> | void | number): Promise<FastOutcome> {
   try {
-    await body()
-    return {kind: 'done', exitCode: 0}
+    // A body may answer its own exit status (nsx audit --fail-on); otherwise success is 0.
+    const status = await body()
+    return {kind: 'done', exitCode: typeof status === 'number' ? status : 0}
   } catch (err) {
     if (err === HELP) return {kind: 'help'}
     if (err === VIA_OCLIF) return {kind: 'oclif'}

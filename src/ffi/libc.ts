@@ -419,3 +419,31 @@ export function peerCredentials(fd: number): {pid: number; uid: number; gid: num
   if (getsockoptFn(fd, SOL_SOCKET, SO_PEERCRED, buf, len) < 0) throw new SyscallError('getsockopt(SO_PEERCRED)', c.errno())
   return {pid: buf.readInt32LE(0), uid: buf.readUInt32LE(4), gid: buf.readUInt32LE(8)}
 }
+
+// --- nsx audit: whether a cgroup2 directory has device programs in effect (BPF_PROG_QUERY) ---
+
+const SYS_BPF: Partial<Record<string, number>> = {x64: 321, arm64: 280}
+let bpfQueryFn: KoffiFn | undefined
+
+/**
+ * How many BPF_CGROUP_DEVICE programs are in effect on a cgroup2 directory (its own and its
+ * ancestors'), asked in-process with BPF_PROG_QUERY: nsx audit asks this of many cgroups, and
+ * reads the programs themselves (the executor's devices-dump, a process) only where there are
+ * some. undefined when it cannot be asked (no permission, no bpf, an unknown architecture).
+ */
+export function cgroupDeviceProgramCount(fd: number): number | undefined {
+  const nr = SYS_BPF[process.arch]
+  if (nr === undefined) return undefined
+  const c = loadLibc()
+  bpfQueryFn ??= c.lib.func('long syscall(long number, int cmd, _Inout_ uint8_t *attr, unsigned int size)') as KoffiFn
+  // union bpf_attr's query: target_fd u32, attach_type u32, query_flags u32, attach_flags u32, prog_ids u64, prog_cnt u32.
+  const attr = Buffer.alloc(64)
+  const BPF_PROG_QUERY = 16
+  const BPF_CGROUP_DEVICE = 6
+  const BPF_F_QUERY_EFFECTIVE = 1
+  attr.writeUInt32LE(fd, 0)
+  attr.writeUInt32LE(BPF_CGROUP_DEVICE, 4)
+  attr.writeUInt32LE(BPF_F_QUERY_EFFECTIVE, 8)
+  if (bpfQueryFn(nr, BPF_PROG_QUERY, attr, attr.length) < 0) return undefined
+  return attr.readUInt32LE(24)
+}

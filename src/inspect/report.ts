@@ -107,8 +107,6 @@ export interface GatherOptions {
   shares?: boolean
   /** Read the hostname through setns. Default: only on the real /proc. */
   uts?: boolean
-  /** Read seccomp filters and cgroup2 device programs back through the executor (root, live /proc). Default true. */
-  readback?: boolean
   /** Facts of the host that stay the same between processes: given when many are gathered in one run (nsx audit). */
   shared?: SharedFacts
 }
@@ -231,7 +229,7 @@ export function gatherReport(pidArg: string, opts: GatherOptions = {}): InspectR
     denied: null,
   }
   if (utsError !== undefined) report.utsError = utsError
-  if (root === '/proc' && opts.readback !== false) {
+  if (root === '/proc') {
     // The live system only: the executor reads the kernel's view (ptrace, bpf).
     if (report.seccomp.mode === 'filter') {
       const back = readSeccompFilters(pid)

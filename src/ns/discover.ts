@@ -113,7 +113,7 @@ const LE = endianness() === 'LE'
  * /proc/PID into one reused buffer, and fd tables with getdents64: the scan reads tens of
  * thousands of links, and this makes neither a path nor a link string for each.
  */
-class ProcScan {
+export class ProcScan {
   readonly sys: ScanCalls = loadScanCalls()
   readonly link = new Uint8Array(64)
   readonly dents = new Uint8Array(32768)
@@ -299,7 +299,7 @@ let names: Uint8Array[] = []
  * Fill inodes[] from PFD/ns/<type> for each type (mnt first). 'gone' when the process has
  * exited, 'denied' when ptrace rules forbid it. A zombie keeps only its pid and user links.
  */
-function readLinks(scan: ProcScan, pfd: number, types: readonly NsType[], inodes: number[]): 'ok' | 'gone' | 'denied' {
+export function readLinks(scan: ProcScan, pfd: number, types: readonly NsType[], inodes: number[]): 'ok' | 'gone' | 'denied' {
   if (types !== linkTypes) {
     linkTypes = types
     paths = types.map((t) => NS_PATH.get(t)!)

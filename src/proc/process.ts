@@ -32,11 +32,20 @@ export interface ProcStatus {
 const nums = (s: string | undefined): number[] =>
   s === undefined || s.trim() === '' ? [] : s.trim().split(/\s+/).map(Number)
 
+/** The fields parseStatus reads (the rest of the ~55 lines are skipped unsliced: nsx audit parses every process's). */
+const STATUS_FIELDS: ReadonlySet<string> = new Set(['Name', 'State', 'Tgid', 'Pid', 'PPid', 'Uid', 'Gid', 'Groups', 'NStgid', 'NSpid', 'Kthread', 'VmSize', 'Threads', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Seccomp_filters'])
+
 export function parseStatus(text: string): ProcStatus {
   const fields = new Map<string, string>()
-  for (const line of text.split('\n')) {
-    const i = line.indexOf(':')
-    if (i > 0) fields.set(line.slice(0, i), line.slice(i + 1).trim())
+  for (let at = 0; at < text.length; ) {
+    let end = text.indexOf('\n', at)
+    if (end < 0) end = text.length
+    const i = text.indexOf(':', at)
+    if (i > at && i < end) {
+      const key = text.slice(at, i)
+      if (STATUS_FIELDS.has(key)) fields.set(key, text.slice(i + 1, end).trim())
+    }
+    at = end + 1
   }
   const quad = (k: string): [number, number, number, number] => {
     const v = nums(fields.get(k))
