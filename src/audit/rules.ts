@@ -112,6 +112,19 @@ function ownMounts(f: ProcessFacts): {mounts: MountInfoEntry[]; host: readonly M
   return {mounts: f.mounts, host: f.hostMounts}
 }
 
+/** A finding over the mounts of a process's own mount namespace that match (each with the host path it shows, if any). */
+function mountFinding(f: ProcessFacts, what: string, match: (m: MountInfoEntry, hostPath: string | undefined) => boolean): RuleOutcome {
+  const own = ownMounts(f)
+  if (own === undefined || 'unchecked' in own) return own
+  const hits: string[] = []
+  for (const m of own.mounts) {
+    const path = hostPathOf(m, own.host)
+    if (match(m, path)) hits.push(mountLine(m, path ?? m.root))
+  }
+  if (hits.length === 0) return undefined
+  return {reason: `${what}: ${hits.join('; ')}`, evidence: [{source: `/proc/${f.pid}/mountinfo`, value: hits.join('; ')}]}
+}
+
 const mountLine = (m: MountInfoEntry, hostPath: string) => `${hostPath} on ${m.mountpoint} (${m.fstype}, ${m.options.split(',').includes('ro') ? 'ro' : 'rw'})`
 
 /** The mount that covers path (the last mounted on the longest mount point above it). */
@@ -232,20 +245,12 @@ export const RULES: readonly Rule[] = [
     title: 'A sensitive host path is mounted (/, /etc, /proc, /sys, /boot, /var/lib/kubelet, ...)',
     cis: ['5.5'],
     pss: [{level: 'baseline', control: 'HostPath Volumes'}],
-    check(f) {
-      const own = ownMounts(f)
-      if (own === undefined || 'unchecked' in own) return own
-      const hits: string[] = []
-      for (const m of own.mounts) {
+    check: (f) =>
+      mountFinding(f, 'host paths mounted', (m, path) => {
         // A container's own cgroup directories, bound for it, are its own business.
-        if (m.fstype === 'cgroup' || m.fstype === 'cgroup2') continue
-        const path = hostPathOf(m, own.host)
-        if (path === undefined) continue
-        if (SENSITIVE_PATHS.some((s) => path === s.path || (s.below && path.startsWith(`${s.path}/`)))) hits.push(mountLine(m, path))
-      }
-      if (hits.length === 0) return undefined
-      return {reason: `host paths mounted: ${hits.join('; ')}`, evidence: [{source: `/proc/${f.pid}/mountinfo`, value: hits.join('; ')}]}
-    },
+        if (path === undefined || m.fstype === 'cgroup' || m.fstype === 'cgroup2') return false
+        return SENSITIVE_PATHS.some((s) => path === s.path || (s.below && path.startsWith(`${s.path}/`)))
+      }),
   },
   {
     id: 'runtime-socket',
@@ -253,18 +258,11 @@ export const RULES: readonly Rule[] = [
     title: "A container runtime's socket is mounted (docker.sock, containerd.sock, crio.sock, ...)",
     cis: ['5.31'],
     pss: [{level: 'baseline', control: 'HostPath Volumes'}],
-    check(f) {
-      const own = ownMounts(f)
-      if (own === undefined || 'unchecked' in own) return own
-      const hits: string[] = []
-      for (const m of own.mounts) {
-        const path = hostPathOf(m, own.host)
+    check: (f) =>
+      mountFinding(f, 'a runtime socket is mounted', (m, path) => {
         const base = (p: string | undefined) => p?.slice(p.lastIndexOf('/') + 1) ?? ''
-        if ((RUNTIME_SOCKETS as readonly string[]).includes(base(path)) || (RUNTIME_SOCKETS as readonly string[]).includes(base(m.mountpoint))) hits.push(mountLine(m, path ?? m.root))
-      }
-      if (hits.length === 0) return undefined
-      return {reason: `a runtime socket is mounted: ${hits.join('; ')}`, evidence: [{source: `/proc/${f.pid}/mountinfo`, value: hits.join('; ')}]}
-    },
+        return (RUNTIME_SOCKETS as readonly string[]).includes(base(path)) || (RUNTIME_SOCKETS as readonly string[]).includes(base(m.mountpoint))
+      }),
   },
   {
     id: 'proc-sys-writable',

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import type {ExitStatusEntry} from '../cli/exit-status.js'
 import {NsxError} from '../cli/errors.js'
 import {RULES} from './rules.js'
-import {AuditReport, AuditRuleState, SEVERITIES, Severity} from './types.js'
+import {AuditRuleState, SEVERITIES, Severity} from './types.js'
 
 /** Errors of nsx audit's own: exit status 2, as diff(1) (1 is "findings at or above --fail-on"). */
 export const AUDIT_ERROR = 2
@@ -61,48 +61,6 @@ function apply(state: AuditRuleState, v: unknown, where: string): void {
     }
     if (o.severity !== undefined) state.severity = parseSeverity(String(o.severity), where)
   } else fail(`${where}: expected "off", "on", a severity, or {"enabled", "severity"}`)
-}
-
-/**
- * --baseline FILE: a saved `nsx audit --format json` report, or --watch's JSON lines: the
- * fingerprints of the findings it holds.
- */
-export function readBaseline(file: string): Set<string> {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    return fail(`--baseline ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
-  }
-  const out = new Set<string>()
-  const take = (doc: unknown): boolean => {
-    const d = doc as Partial<AuditReport> & {finding?: {fingerprint?: unknown}}
-    if (Array.isArray(d?.findings)) {
-      for (const f of d.findings) if (typeof f?.fingerprint === 'string') out.add(f.fingerprint)
-      return true
-    }
-    if (typeof d?.finding?.fingerprint === 'string') {
-      out.add(d.finding.fingerprint)
-      return true
-    }
-    return false
-  }
-  try {
-    if (take(JSON.parse(text))) return out
-  } catch {
-    // not one document: JSON lines
-  }
-  for (const [i, line] of text.split('\n').entries()) {
-    if (line.trim() === '') continue
-    let doc: unknown
-    try {
-      doc = JSON.parse(line)
-    } catch {
-      return fail(`--baseline ${file}: line ${i + 1} is not JSON (expected nsx audit --format json output)`)
-    }
-    if (!take(doc)) fail(`--baseline ${file}: line ${i + 1} is not an nsx audit report or finding`)
-  }
-  return out
 }
 
 /** What nsx audit's exit status means (also nsx audit merge's). */

@@ -5,7 +5,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {recogniseCgroupPath, recogniseCgroups, recognisedKey} from '../../src/audit/recognise.js'
 import {hostPathOf, RULES} from '../../src/audit/rules.js'
-import {readBaseline, ruleStates} from '../../src/audit/settings.js'
+import {ruleStates} from '../../src/audit/settings.js'
+import {readBaseline} from '../../src/audit/baseline.js'
 import {parseMountInfo} from '../../src/cgroup/hierarchy.js'
 import {NsxError} from '../../src/cli/errors.js'
 import {REPO} from '../helpers/env.js'
@@ -86,10 +87,15 @@ test('--baseline reads a saved report or --watch lines', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'nsx-audit-base-'))
   t.after(() => rmSync(dir, {recursive: true, force: true}))
   const file = join(dir, 'b.json')
-  writeFileSync(file, JSON.stringify({findings: [{fingerprint: 'aaaa'}, {fingerprint: 'bbbb'}]}))
+  const host = {hostname: 'h', machineId: null, bootId: null, kernel: '6.1'}
+  const finding = (fingerprint: string) => ({rule: 'privileged', severity: 'high', workload: 'host', pids: [1], reason: 'r', evidence: [], cis: [], pss: [], fingerprint})
+  const workload = {key: 'nsx:a-0123abcd', kind: 'nsx', id: '0123abcd', name: 'a', cgroup: null, pids: [1], pid: 1, command: 'x', namespaces: [], judged: true}
+  const report = {schemaVersion: 1, time: 't', host, user: {uid: 0, root: true}, rules: [], workloads: [workload], findings: [finding('aaaa'), finding('bbbb')], unchecked: [], summary: {processes: 1, workloads: 1, findings: {low: 0, medium: 0, high: 2}}}
+  writeFileSync(file, JSON.stringify(report))
   assert.deepEqual([...readBaseline(file)], ['aaaa', 'bbbb'])
-  writeFileSync(file, `${JSON.stringify({finding: {fingerprint: 'cccc'}})}\n${JSON.stringify({finding: {fingerprint: 'dddd'}})}\n`)
+  const event = (fp: string) => JSON.stringify({schemaVersion: 1, time: 't', host: 'h', workload, finding: finding(fp)})
+  writeFileSync(file, `${event('cccc')}\n${event('dddd')}\n`)
   assert.deepEqual([...readBaseline(file)], ['cccc', 'dddd'])
   writeFileSync(file, '{"x": 1}\n')
-  assert.throws(() => readBaseline(file), /not an nsx audit report/)
+  assert.throws(() => readBaseline(file), (e: unknown) => e instanceof NsxError && e.exitCode === 2 && /^--baseline /.test(e.message))
 })
