@@ -13,6 +13,7 @@
 #
 # Needs root and a build (npm run build); cleans up when interrupted.
 set -euo pipefail
+export NSX_NETWORK=none # never a bridge on the host's network from a benchmark
 cd "$(dirname "$0")/.."
 SECONDS_RUN=${DURATION:-10}
 PART=${PART:-all}

@@ -12,6 +12,7 @@
 # freezer hierarchy is not mounted there). The host-namespace run has nsx and runc.
 # Needs root, hyperfine, runc, crun and busybox (Debian packages hyperfine, runc, crun, busybox-static).
 set -euo pipefail
+export NSX_NETWORK=none # never a bridge on the host's network from a benchmark
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-30}
 [ "$(id -u)" = 0 ] || { echo "bench/exec.sh: needs root" >&2; exit 1; }

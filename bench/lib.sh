@@ -5,6 +5,8 @@
 #                                                    their pid namespace down when killed
 #   mean LABEL INDEX                                 mean seconds of command INDEX in $tmp/LABEL.json
 NSX="node bin/nsx"
+# Never a bridge on the host's network from a benchmark: containers get --network none unless one asks.
+export NSX_NETWORK=none
 tmp=""
 holders=()
 

@@ -11,14 +11,20 @@
 # cgroup2 tree alone, with crun's cgroup manager disabled (it cannot use the eBPF device
 # controller without CAP_SYS_RESOURCE here). nsx still makes its cgroup there; crun makes none.
 # Needs root, hyperfine, runc, crun and bubblewrap (Debian packages of the same names).
+#
+# Then networking's cost: `nsx run --rm` with --network none, bridge, and bridge with a
+# published port, in one hyperfine run inside a network namespace this script makes (never
+# the host's). `bench/run.sh network` runs that part alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-30}
+# Never a bridge on the host's network: only the network part asks for one, in its own namespace.
+export NSX_NETWORK=none
 [ "$(id -u)" = 0 ] || { echo "bench/run.sh: needs root" >&2; exit 1; }
 for c in hyperfine runc crun bwrap busybox; do
   command -v $c >/dev/null || { echo "bench/run.sh: needs $c" >&2; exit 1; }
 done
-[ -f dist/src/container/main.js ] && [ -x native/build/nsx-exec ] || { echo "bench/run.sh: build first (npm run build)" >&2; exit 1; }
+[ -f dist/src/lifecycle/run.js ] && [ -x native/build/nsx-exec ] || { echo "bench/run.sh: build first (npm run build)" >&2; exit 1; }
 
 tmp=$(mktemp -d)
 cleanup() {
@@ -49,6 +55,33 @@ c.root.readonly = false
 require("fs").writeFileSync(f, JSON.stringify(c))' "$tmp/bundle/config.json"
 
 NSX="node $repo/bin/nsx run --rm --layer $tmp/l1 --layer $tmp/l2 -- /bin/true"
+
+# The network part, in a network namespace of its own (lo up): nsx's bridge, NAT and port rules live there.
+cat > "$tmp/net-bench.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+ip link set lo up
+R="node $repo/bin/nsx run --rm --layer $tmp/l1 --layer $tmp/l2"
+\$R --network bridge -- /bin/true # the bridge and the network's rules, made once
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/net.json" \\
+  "\$R --network none -- /bin/true" "\$R --network bridge -- /bin/true" "\$R --network bridge -p 127.0.0.1:18080:80 -- /bin/true"
+EOF
+net_bench() {
+  echo "== nsx run --rm: --network none against bridge (a network namespace of its own) =="
+  unshare -n bash "$tmp/net-bench.sh"
+  node - "$tmp/net.json" <<'JS'
+const [none, bridge, publish] = require(process.argv[2]).results
+const ms = (s) => (s * 1000).toFixed(1) + ' ms'
+for (const [n, x] of [['--network none', none], ['--network bridge', bridge], ['bridge -p 127.0.0.1:18080:80', publish]])
+  console.log(`${n.padEnd(30)} mean ${ms(x.mean).padStart(9)}  median ${ms(x.median).padStart(9)}  user+sys ${ms(x.user + x.system).padStart(9)}`)
+console.log(`bridge - none                  mean ${ms(bridge.mean - none.mean).padStart(9)}  median ${ms(bridge.median - none.median).padStart(9)}  (target: < 25 ms)`)
+console.log(`bridge -p - none               mean ${ms(publish.mean - none.mean).padStart(9)}  median ${ms(publish.median - none.median).padStart(9)}`)
+JS
+}
+if [ "${1:-}" = network ]; then
+  net_bench
+  exit 0
+fi
 BWRAP="bwrap --bind $tmp/bundle/rootfs / --proc /proc --dev /dev --unshare-all --die-with-parent --new-session /bin/true"
 $NSX || { echo "bench/run.sh: nsx run failed" >&2; exit 1; }
 
@@ -128,3 +161,6 @@ console.log(`nsx-exec start to exec / crun     mean ${(toExec.mean / crun.mean).
 console.log(`nsx-exec whole plan / crun        mean ${(exec.mean / crun.mean).toFixed(2)}x  (after the exit it also removes the upper, work and state directory)`)
 console.log(`nsx-exec whole plan / bwrap       mean ${(exec.mean / bw2.mean).toFixed(2)}x`)
 JS
+
+echo
+net_bench

@@ -11,6 +11,7 @@
 #      Target: no slower than under runc.
 # Needs root, hyperfine, runc, busybox-static, gcc (Debian packages of the same names).
 set -euo pipefail
+export NSX_NETWORK=none # never a bridge on the host's network from a benchmark
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-30}
 LOOP=${LOOP:-2000000}

@@ -8,6 +8,7 @@
 # of one batch snapshot (hyperfine); then the ratios.
 # Targets for nsx top: <= 1% of one core, <= 80 MB RSS, <= 50 µs per cgroup, first screen <= 300 ms.
 set -euo pipefail
+export NSX_NETWORK=none # never a bridge on the host's network from a benchmark
 cd "$(dirname "$0")/.."
 CGROUPS=${CGROUPS:-500}
 PARENTS=${PARENTS:-20}

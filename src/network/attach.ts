@@ -5,6 +5,7 @@ import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {CNI_PATH, execPlugin, pluginInput, pluginPath, PLUGIN_PATH_ENV} from './cni.js'
 import {DEFAULT_NETWORK, ensureDefaultNetwork, findNetwork, inSubnet, ipamDir, networksDir} from './networks.js'
+import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
 import {allocatePorts, exposedRequests, parsePublish} from './ports.js'
 import type {Attachment, Endpoint, NetSpec, NetworkConfList, PortMapping} from './types.js'
 import {endpointDir, endpointsDir, listEndpoints, netnsDir, netnsPath, readEndpoint, refreshHosts, teardownContainer} from './records.js'
@@ -57,21 +58,20 @@ function teardownScript(ep: Endpoint, dir: string): string {
     `D=${shq(dir)}`,
     `NETNS=${shq(ep.netns)}`,
     'ok=1',
-    // A namespace that is no longer mounted (a reboot) is given as none: DEL then only releases the rest.
-    'if mountpoint -q "$NETNS" 2>/dev/null; then CNI_NETNS="$NETNS"; else CNI_NETNS=; fi',
-    `export CNI_COMMAND=DEL CNI_CONTAINERID=${shq(ep.id)} CNI_NETNS CNI_PATH=${shq(CNI_PATH)}`,
+    `export CNI_COMMAND=DEL CNI_CONTAINERID=${shq(ep.id)} CNI_PATH=${shq(CNI_PATH)}`,
   ]
   ep.attachments.forEach((a, i) => {
     for (let j = a.plugins.length - 1; j >= 0; j--) {
       const type = a.plugins[j].type
-      lines.push(`CNI_IFNAME=${shq(a.ifname)} ${shq(pluginPath(type))} < "$D/del-${i}-${j}.json" > "$D/del.out" 2>&1 || { ok=0; echo "nsx: network teardown of ${ep.name}: ${type} DEL on ${a.network} failed: $(head -c 300 "$D/del.out")" >&2; }`)
+      // A namespace no longer mounted (a reboot) fails DEL with it: then DEL without one releases the rest.
+      const del = (netns: string) => `CNI_NETNS=${netns} CNI_IFNAME=${shq(a.ifname)} ${shq(pluginPath(type))} < "$D/del-${i}-${j}.json" > "$D/del.out" 2>&1`
+      lines.push(`${del('"$NETNS"')} || ${del('')} || { ok=0; echo "nsx: network teardown of ${ep.name}: ${type} DEL on ${a.network} failed: $(head -c 300 "$D/del.out")" >&2; }`)
     }
   })
   lines.push(
     'if [ "$ok" = 1 ]; then',
     '  umount "$NETNS" 2>/dev/null',
-    '  rm -f "$NETNS"',
-    `  rm -rf "$D"`,
+    `  rm -rf "$NETNS" "$D"`,
     'else',
     '  rm -f "$D/del.out"',
     '  exit 1',
@@ -132,6 +132,8 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
   writeRecord(store, ep)
   try {
     makeNetns(store, netns)
+    // A network's NAT and forwarding rules, once: when its bridge is not there yet (new, or after a reboot).
+    for (const conf of confs) if (hasOwnRules(conf) && !linkExists(conf.nsx.bridge)) ensureNetworkRules(store, conf)
     ep.attachments.forEach((a, i) => {
       let prev: Record<string, unknown> | undefined
       const args = i === 0 && req.net.ip !== undefined ? `IgnoreUnknown=1;IP=${req.net.ip}` : undefined

@@ -4,6 +4,7 @@ import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {PLUGIN_PATH_ENV} from './cni.js'
 import {createNetwork, CreateNetworkOptions, DEFAULT_NETWORK, deleteNetworkFiles, ensureDefaultNetwork, findNetwork, listNetworks, PSEUDO_NETWORKS} from './networks.js'
+import {removeNetworkRules} from './hostrules.js'
 import {listEndpoints} from './records.js'
 import type {NetworkConfList} from './types.js'
 
@@ -90,6 +91,7 @@ export function removeNetwork(store: Store, ref: string): string {
   if (users.length > 0) throw new NsxError(`error while removing network: network ${n.name} id ${n.nsx.id} has active endpoints (${users.map((u) => u.name).join(', ')})`, 1)
   // The bridge plugin makes the bridge on first use and never removes it: the network's end does.
   spawnSync('ip', ['link', 'delete', n.nsx.bridge, 'type', 'bridge'], {stdio: 'ignore', env: {PATH: PLUGIN_PATH_ENV}})
+  removeNetworkRules(store, n)
   deleteNetworkFiles(store, n.name)
   return n.name
 }

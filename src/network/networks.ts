@@ -94,7 +94,11 @@ export function findNetwork(store: Store, ref: string): NetworkConfList | undefi
   return hits[0]
 }
 
-/** The conflist of a bridge network: bridge with host-local IPAM, portmap, firewall (nerdctl's and podman's CNI chain). */
+/**
+ * The conflist of a bridge network: bridge with host-local IPAM and portmap (nerdctl's and
+ * podman's CNI chain without the per-container NAT of ipMasq and the firewall plugin: a
+ * network's NAT and forwarding are one set of rules, src/network/hostrules.ts).
+ */
 export function buildConfList(store: Store, name: string, meta: NetworkMeta): NetworkConfList {
   return {
     cniVersion: '1.0.0',
@@ -104,7 +108,7 @@ export function buildConfList(store: Store, name: string, meta: NetworkMeta): Ne
         type: 'bridge',
         bridge: meta.bridge,
         isGateway: !meta.internal,
-        ipMasq: !meta.internal,
+        ipMasq: false,
         hairpinMode: true,
         ipam: {
           type: 'host-local',
@@ -114,9 +118,8 @@ export function buildConfList(store: Store, name: string, meta: NetworkMeta): Ne
         },
       },
       {type: 'portmap', capabilities: {portMappings: true}, snat: true},
-      {type: 'firewall', backend: 'iptables'},
     ],
-    nsx: meta,
+    nsx: {...meta, ownRules: true},
   }
 }
 

@@ -37,6 +37,8 @@ export interface NetworkMeta {
   bridge: string
   internal: boolean
   labels: Record<string, string>
+  /** NAT and forwarding by one set of rules per network (src/network/hostrules.ts), not per container by plugins. */
+  ownRules?: boolean
 }
 
 /** A network: its conflist (CNI spec 1.0.0), with nsx's metadata under "nsx". */
