@@ -5,7 +5,7 @@ import {Store} from '../../src/store/store.js'
 
 export default class NetworkCreate extends NsxCommand {
   static override summary = 'Create a bridge network'
-  static override description = `A CNI conflist in the store (bridge with host-local addresses, portmap, firewall; see docs/networking.md), with a subnet of its own: the next free /24 of 10.78.0.0/16 unless --subnet gives one. Containers run with --network NAME get an address on it and reach each other by name (and --network-alias). Prints the network's id.`
+  static override description = `A CNI conflist in the store (bridge with host-local addresses and portmap, with one NAT and forwarding rule set per network; see docs/networking.md), with a subnet of its own: the next free /24 of 10.78.0.0/16 unless --subnet gives one. Containers run with --network NAME get an address on it and reach each other by name (and --network-alias). Prints the network's id.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> appnet', description: 'A network for an application\'s containers.'},

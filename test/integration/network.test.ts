@@ -126,6 +126,10 @@ test('a user-defined network: containers reach each other by name and alias; con
   const app = lab.nsx(['run', '--rm', '--name', 'app', '--network', 'appnet', '--layer', lab.layer, '--', 'sh', '-c', 'ping -c 1 -W 5 srv >/dev/null && echo pinged; for i in 1 2 3 4 5 6 7 8 9 10; do wget -O - http://db/ 2>/dev/null && break; sleep 0.5; done'])
   assert.equal(app.status, 0, app.stderr)
   assert.equal(app.stdout, 'pinged\nhello from nsx\n')
+  // The network's NAT and forwarding: one rule set of its own (not one per container), each rule once.
+  const bridge = `nsx-${JSON.parse(lab.nsx(['network', 'inspect', 'appnet']).stdout)[0].Id.slice(0, 8)}`
+  const own = lab.run('iptables-save', []).stdout.split('\n').filter((l) => l.includes(bridge) || l.includes('10.99.5.'))
+  assert.deepEqual(own.sort(), [`-A NSX-FORWARD -i ${bridge} -j ACCEPT`, `-A NSX-FORWARD -o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, `-A NSX-POSTROUTING -s 10.99.5.0/24 ! -o ${bridge} -j MASQUERADE`])
   const inspect = JSON.parse(lab.nsx(['network', 'inspect', 'appnet']).stdout)[0]
   assert.equal(inspect.IPAM.Config[0].Subnet, '10.99.5.0/24')
   assert.deepEqual(Object.values(inspect.Containers).map((x) => (x as {Name: string; IPv4Address: string}).IPv4Address), ['10.99.5.50/24'])
@@ -138,5 +142,6 @@ test('a user-defined network: containers reach each other by name and alias; con
   assert.equal(lab.nsx(['rm', '-f', 'srv']).status, 0)
   assert.equal(lab.nsx(['network', 'rm', 'appnet']).stdout, 'appnet\n')
   assert.doesNotMatch(lab.run('ip', ['-o', 'link']).stdout, /nsx-/)
+  assert.doesNotMatch(lab.run('iptables-save', []).stdout, new RegExp(`${bridge}|10\\.99\\.5\\.`), 'the network\'s rules outlive it')
   assertNothingLeft(lab, '10.99.5.50', 'after the network went')
 })
