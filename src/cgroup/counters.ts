@@ -241,6 +241,18 @@ function deviceAt(b: Uint8Array, from: number, end: number): {device: string; af
   return {device: Buffer.from(b.buffer, b.byteOffset + from, i - from).toString('latin1'), after: i + 1}
 }
 
+/** Calls `line` for each line of `b` that starts with a "MAJ:MIN " word (per-device IO files). */
+function eachDeviceLine(b: Uint8Array, line: (device: string, after: number, end: number) => void): void {
+  let start = 0
+  while (start < b.length) {
+    let end = b.indexOf(NL, start)
+    if (end < 0) end = b.length
+    const d = deviceAt(b, start, end)
+    if (d !== undefined) line(d.device, d.after, end)
+    start = end + 1
+  }
+}
+
 /** v2 io.stat per device ("8:0 rbytes=1 wbytes=2 ..."), in the kernel's order. */
 export function parseIoStatDevices(text: Bytes | undefined): IoDeviceBytes[] | undefined {
   if (text === undefined) return undefined
@@ -248,18 +260,11 @@ export function parseIoStatDevices(text: Bytes | undefined): IoDeviceBytes[] | u
   const out: IoDeviceBytes[] = []
   const rk = keyBytes('rbytes=')
   const wk = keyBytes('wbytes=')
-  let start = 0
-  while (start < b.length) {
-    let end = b.indexOf(NL, start)
-    if (end < 0) end = b.length
-    const d = deviceAt(b, start, end)
-    if (d !== undefined) {
-      const r = indexOf(b, rk, d.after)
-      const w = indexOf(b, wk, d.after)
-      out.push({device: d.device, readBytes: r >= 0 && r < end ? (intAt(b, r + 7) ?? 0) : 0, writeBytes: w >= 0 && w < end ? (intAt(b, w + 7) ?? 0) : 0})
-    }
-    start = end + 1
-  }
+  eachDeviceLine(b, (device, after, end) => {
+    const r = indexOf(b, rk, after)
+    const w = indexOf(b, wk, after)
+    out.push({device, readBytes: r >= 0 && r < end ? (intAt(b, r + 7) ?? 0) : 0, writeBytes: w >= 0 && w < end ? (intAt(b, w + 7) ?? 0) : 0})
+  })
   return out
 }
 
@@ -268,26 +273,17 @@ export function parseBlkioDevices(text: Bytes | undefined): IoDeviceBytes[] | un
   if (text === undefined) return undefined
   const b = bytes(text)
   const out: IoDeviceBytes[] = []
-  let start = 0
-  while (start < b.length) {
-    let end = b.indexOf(NL, start)
-    if (end < 0) end = b.length
-    const d = deviceAt(b, start, end)
-    if (d !== undefined) {
-      const sp = b.indexOf(SPACE, d.after)
-      const len = sp - d.after
-      const op = b[d.after]
-      const read = op === 82 && len === 4 // "Read"
-      const write = op === 87 && len === 5 // "Write"
-      if (sp > 0 && sp < end && (read || write)) {
-        let e = out.length > 0 && out[out.length - 1].device === d.device ? out[out.length - 1] : out.find((x) => x.device === d.device)
-        if (e === undefined) out.push((e = {device: d.device, readBytes: 0, writeBytes: 0}))
-        if (read) e.readBytes += intAt(b, sp + 1) ?? 0
-        else e.writeBytes += intAt(b, sp + 1) ?? 0
-      }
-    }
-    start = end + 1
-  }
+  eachDeviceLine(b, (device, after, end) => {
+    const sp = b.indexOf(SPACE, after)
+    const len = sp - after
+    const read = b[after] === 82 && len === 4 // "Read"
+    const write = b[after] === 87 && len === 5 // "Write"
+    if (sp < 0 || sp >= end || !(read || write)) return
+    let e = out.length > 0 && out[out.length - 1].device === device ? out[out.length - 1] : out.find((x) => x.device === device)
+    if (e === undefined) out.push((e = {device, readBytes: 0, writeBytes: 0}))
+    if (read) e.readBytes += intAt(b, sp + 1) ?? 0
+    else e.writeBytes += intAt(b, sp + 1) ?? 0
+  })
   return out
 }
 
