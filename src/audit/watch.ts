@@ -37,14 +37,17 @@ export function watchAudit(opts: WatchOptions, emit: (e: AuditEvent) => void, on
     resolve = res
     reject = rej
   })
-  const stop = () => {
+  /** Ends the watch: resolved by stop(), rejected with an audit's error (never both). */
+  const finish = (err?: unknown) => {
     if (stopped) return
     stopped = true
     for (const w of watchers) w.close()
     for (const t of timers) clearTimeout(t)
     clearInterval(tick)
-    resolve()
+    if (err === undefined) resolve()
+    else reject(err)
   }
+  const stop = () => finish()
 
   const audit = () => {
     if (stopped) return
@@ -52,8 +55,7 @@ export function watchAudit(opts: WatchOptions, emit: (e: AuditEvent) => void, on
     try {
       report = runAudit(opts, ctx)
     } catch (err) {
-      stop()
-      reject(err)
+      finish(err)
       return
     }
     onReport?.(report)

@@ -240,12 +240,26 @@ test('--watch prints a JSON line for a container started after it', async (t) =>
   child.kill('SIGTERM')
   const [code] = (await once(child, 'exit')) as [number]
   assert.equal(code, 0)
+
+  // A container named: resolved through oclif (the fast path hands names over), its findings printed.
+  const named = spawn(process.execPath, [NSX_BIN, 'audit', '--watch', '--format', 'json', 'aud-watch'], {env: fx.env, stdio: ['ignore', 'pipe', 'pipe']})
+  try {
+    const [line] = (await once(createInterface({input: named.stdout!}), 'line')) as [string]
+    assert.equal((JSON.parse(line) as AuditEvent).workload.name, 'aud-watch')
+  } finally {
+    named.kill('SIGTERM')
+    if (named.exitCode === null && named.signalCode === null) await once(named, 'exit')
+  }
 })
 
 test('bad input: one line, exit status 2', (t) => {
   if (!needRoot(t)) return
   const max = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) - 1
-  if (!existsSync(`/proc/${max}`)) assertOneLineError(nsx(['audit', String(max)]), 2, /no such process/)
+  if (!existsSync(`/proc/${max}`)) {
+    assertOneLineError(nsx(['audit', String(max)]), 2, /no such process/)
+    // --watch too: the first audit's failure is the command's (it once ended with 0 and nothing said).
+    assertOneLineError(nsx(['audit', '--watch', String(max)]), 2, /no such process/)
+  }
   assertOneLineError(nsx(['audit', '999999999']), 2, /invalid pid/)
   assertOneLineError(nsx(['audit', 'no-such-container-xyz']), 2, /no such process or container/)
   assertOneLineError(nsx(['audit', '--rules', '/nonexistent/rules.json']), 2, /--rules .*no such file/)
