@@ -91,6 +91,9 @@ test('run -d, ps, logs, exec, stop, start, rm through the docker CLI: the same c
   const ex = dk(['exec', 'web', 'cat', '/etc/hostname'])
   assert.equal(ex.status, 0, ex.stderr)
   assert.equal(dk(['exec', 'web', 'sh', '-c', 'exit 3']).status, 3)
+  // -t: a pseudo-terminal of the container's own devpts; without it, none.
+  assert.match(dk(['exec', '-t', 'web', 'sh', '-c', 'test -t 1 && readlink /proc/self/fd/1']).stdout, /^\/dev\/pts\/\d+\r\n$/)
+  assert.equal(dk(['exec', 'web', 'sh', '-c', 'test -t 1 || echo no-tty']).stdout, 'no-tty\n')
   assert.equal(dk(['exec', '-i', 'web', 'cat'], {input: 'through stdin\n'}).stdout, 'through stdin\n')
   const insp = JSON.parse(dk(['inspect', 'web']).stdout)[0]
   assert.equal(insp.Id, id)
