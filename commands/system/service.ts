@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../../src/cli/command.js'
-import {runService} from '../../src/api/service.js'
+import {execService} from '../../src/api/service.js'
 import {DEFAULT_ADDRESS} from '../../src/api/server.js'
 
 export default class SystemService extends NsxCommand {
@@ -26,6 +26,6 @@ export default class SystemService extends NsxCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(SystemService)
-    await runService({address: args.address, group: flags.group, tlsCert: flags['tls-cert'], tlsKey: flags['tls-key']})
+    await execService({address: args.address, group: flags.group, tlsCert: flags['tls-cert'], tlsKey: flags['tls-key']})
   }
 }

@@ -246,7 +246,6 @@ export async function events(ctx: ApiContext): Promise<undefined> {
     wake?.()
   }
   listeners.add(listener)
-  const stopAt = until !== undefined ? setTimeout(() => wake?.(), Math.max(0, until - Date.now())) : undefined
   try {
     for (;;) {
       while (queue.length > 0) {
@@ -255,14 +254,20 @@ export async function events(ctx: ApiContext): Promise<undefined> {
         if (matches(w, filters)) await writeOut(res, Buffer.from(`${JSON.stringify(w)}\n`), ctx.signal)
       }
       if (ctx.signal.aborted || (until !== undefined && Date.now() >= until)) break
+      // Until an event, the client's going, or `until` (its timer made here, so it cannot fire unheard).
       await new Promise<void>((resolve) => {
-        wake = resolve
-        ctx.signal.addEventListener('abort', () => resolve(), {once: true})
+        const timer = until !== undefined ? setTimeout(done, Math.max(0, until - Date.now())) : undefined
+        function done(): void {
+          if (timer) clearTimeout(timer)
+          ctx.signal.removeEventListener('abort', done)
+          wake = undefined
+          resolve()
+        }
+        wake = done
+        ctx.signal.addEventListener('abort', done, {once: true})
       })
-      wake = undefined
     }
   } finally {
-    if (stopAt) clearTimeout(stopAt)
     listeners.delete(listener)
     if (listeners.size === 0 && watcher) {
       watcher.stop()
