@@ -73,6 +73,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -298,6 +299,22 @@ int main(int argc, char **argv)
 		nsx_prefix = argv[0];
 	if (argc == 2 && strcmp(argv[1], "--ops") == 0) {
 		list_ops();
+		return 0;
+	}
+	/*
+	 * --flock FD wait|try: an exclusive flock on the open file description FD names (inherited
+	 * from the caller). The lock belongs to the description, so it stays the caller's after this
+	 * exits: Node takes a container's lock this way without loading an FFI. 0: taken; 1: busy (try).
+	 */
+	if (argc == 4 && strcmp(argv[1], "--flock") == 0) {
+		int fd = (int)parse_long(argv[2], "fd", 0, 1 << 20);
+		int op = LOCK_EX | (strcmp(argv[3], "try") == 0 ? LOCK_NB : 0);
+		while (flock(fd, op) < 0) {
+			if (errno == EWOULDBLOCK)
+				return 1;
+			if (errno != EINTR)
+				die_errno(EXIT_NSX_FAILURE, "flock");
+		}
 		return 0;
 	}
 	reset_signals();

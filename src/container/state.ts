@@ -325,14 +325,18 @@ export interface ContainerLock {
  * the verb before did (rm, rename, start) is what this one sees.
  */
 export async function lockContainer(store: Store, c: Container): Promise<{lock: ContainerLock; container: Container}> {
-  const {flock, LOCK_EX, LOCK_NB} = await import('../ffi/libc.js')
   let fd: number
   try {
     fd = openSync(join(c.dir, 'lock'), 'a', 0o600)
   } catch {
     throw new NsxError(`No such container: ${c.config.name}`, 1)
   }
-  if (!flock(fd, LOCK_EX | LOCK_NB)) flock(fd, LOCK_EX)
+  try {
+    await flockExclusive(fd)
+  } catch (err) {
+    closeSync(fd)
+    throw err
+  }
   let open = true
   const lock = {
     release: () => {
@@ -346,6 +350,30 @@ export async function lockContainer(store: Store, c: Container): Promise<{lock: 
     throw new NsxError(`No such container: ${c.config.name}`, 1)
   }
   return {lock, container: now}
+}
+
+/**
+ * An exclusive flock on FD, waiting for a holder. Taken by the executor (`nsx-exec --flock`) on
+ * the open file description FD shares with it: a flock belongs to the description, so it stays
+ * ours after the executor exits, and the verbs on bin/nsx's fast path load no FFI for it (koffi
+ * costs 20-80 ms to load here). A try first (spawnSync, ~2 ms); a busy lock is waited for
+ * without blocking the event loop (the Engine API serves other requests meanwhile).
+ */
+export async function flockExclusive(fd: number): Promise<void> {
+  const [{spawn, spawnSync}, {executorPath}] = await Promise.all([import('node:child_process'), import('../plan/executor.js')])
+  const exe = executorPath()
+  const stdio: ('ignore' | 'inherit' | 'pipe' | number)[] = ['ignore', 'ignore', 'pipe', fd]
+  const fail = (how: string) => new NsxError(`cannot lock the container: ${how}`, 125)
+  const r = spawnSync(exe, ['--flock', '3', 'try'], {stdio})
+  if (r.status === 0) return
+  if (r.status !== 1) throw fail(r.error?.message ?? (r.stderr?.toString().trim() || `the executor exited with ${r.status ?? r.signal}`))
+  await new Promise<void>((resolve, reject) => {
+    const c = spawn(exe, ['--flock', '3', 'wait'], {stdio})
+    let err = ''
+    c.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+    c.on('error', (e) => reject(fail(e.message)))
+    c.on('close', (code, sig) => (code === 0 ? resolve() : reject(fail(err.trim() || `the executor exited with ${code ?? sig}`))))
+  })
 }
 
 /** Resolve REF, lock it, run fn on the fresh container, release. */

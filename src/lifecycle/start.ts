@@ -42,6 +42,8 @@ export async function planStart(store: Store, config: ContainerConfig, dir: stri
 export interface StartOptions {
   /** -a: stay attached (nsx becomes the supervisor, the command's output on this terminal, its status nsx's). */
   attach?: boolean
+  /** -i: this stdin goes to the container too (its own -i decides whether it reads it). */
+  interactive?: boolean
 }
 
 export type StartResult = {name: string; id: string; started: boolean}
