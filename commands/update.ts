@@ -33,7 +33,7 @@ export default class Update extends NsxCommand {
     const errors: string[] = []
     for (const spec of argv as string[]) {
       try {
-        out.push(updateContainer(store, spec, limits))
+        out.push(await updateContainer(store, spec, limits))
         if (!this.jsonEnabled()) process.stdout.write(`${spec}\n`)
       } catch (err) {
         if (!(err instanceof NsxError)) throw err

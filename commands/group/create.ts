@@ -29,7 +29,7 @@ export default class GroupCreate extends NsxCommand {
 
   async run(): Promise<Group> {
     const {args, flags} = await this.parse(GroupCreate)
-    const g = createGroup(Store.open(), {name: args.name, parent: flags.parent, limits: limitFlagsFrom(flags as Record<string, unknown>)})
+    const g = await createGroup(Store.open(), {name: args.name, parent: flags.parent, limits: limitFlagsFrom(flags as Record<string, unknown>)})
     if (!this.jsonEnabled()) process.stdout.write(`${g.name}\n`)
     return g
   }

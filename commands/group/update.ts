@@ -25,7 +25,7 @@ export default class GroupUpdate extends NsxCommand {
 
   async run(): Promise<Group> {
     const {args, flags} = await this.parse(GroupUpdate)
-    const g = updateGroup(Store.open(undefined, {create: false}), args.name, limitFlagsFrom(flags as Record<string, unknown>))
+    const g = await updateGroup(Store.open(undefined, {create: false}), args.name, limitFlagsFrom(flags as Record<string, unknown>))
     if (!this.jsonEnabled()) process.stdout.write(`${g.name}\n`)
     return g
   }

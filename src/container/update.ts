@@ -8,7 +8,7 @@ import type {CgroupPlace, CgroupWrite} from './cgroup-place.js'
 import {findByNameOrId} from './exec.js'
 import {Limits, parseCpuList, parseCpus, parseCpuset, parseMemory, parsePidsLimit} from './limits.js'
 import {parseResourceFlags, ResourceFlags} from './resources.js'
-import {type Container, recordCgroups, writeConfig} from './state.js'
+import {type Container, lockContainer, recordCgroups, writeConfig} from './state.js'
 
 /**
  * docker update: new limits for running containers, written at once to the cgroups the
@@ -226,10 +226,23 @@ function saveLimits(c: Container, limits: Limits): void {
   writeConfig(c.dir, {...c.config, limits: {...limits, ...(c.config.limits.devices ? {devices: c.config.limits.devices} : {})}})
 }
 
-/** One running container's limits changed; throws one line (exit 1) for a container that cannot be. */
-export function updateContainer(store: Store, spec: string, flags: LimitFlags, layout: CgroupLayout = readCgroupLayout()): UpdateResult {
-  const c = findByNameOrId(store, spec)
-  if (!c) return fail(`No such container: ${spec}`)
+/**
+ * One running container's limits changed; throws one line (exit 1) for a container that cannot be.
+ * Under the container's lock, as every verb that changes it: two updates (or an update and a
+ * start, stop or rename) are serialised, and neither writes a config.json the other read before.
+ */
+export async function updateContainer(store: Store, spec: string, flags: LimitFlags, layout: CgroupLayout = readCgroupLayout()): Promise<UpdateResult> {
+  const found = findByNameOrId(store, spec)
+  if (!found) return fail(`No such container: ${spec}`)
+  const {lock, container: c} = await lockContainer(store, found)
+  try {
+    return updateLocked(c, flags, layout)
+  } finally {
+    lock.release()
+  }
+}
+
+function updateLocked(c: Container, flags: LimitFlags, layout: CgroupLayout): UpdateResult {
   const name = c.config.name
   if (c.status !== 'running') fail(`container ${name} is not running`)
   const cgroups = c.run?.cgroups ?? []

@@ -1,4 +1,4 @@
-import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {readCgroupLayout} from '../cgroup/hierarchy.js'
@@ -7,7 +7,7 @@ import {locateMemberships, readProcCgroup} from '../cgroup/membership.js'
 import type {Store} from '../store/store.js'
 import {applyCgroups, enableControllers, planCgroups, removeCgroups, writeCgroupFiles} from '../container/cgroups.js'
 import type {Limits} from '../container/limits.js'
-import {alive, idOfName, killIfSame, listContainers, readContainer, containerDir, sleep, sweepStale} from '../container/state.js'
+import {flockExclusive, idOfName, listContainers, readContainer, containerDir, sweepStale} from '../container/state.js'
 import {LimitFlags, mergeLimits, orderMemoryWrites, parseLimitFlags, placesOf, planUpdate} from '../container/update.js'
 import {Group, groupFile, groupsDir, NAME, readGroup} from '../container/group-record.js'
 
@@ -110,7 +110,26 @@ export interface CreateGroupOptions {
 }
 
 /** nsx group create: the cgroups with their limits, then the record; nothing is left when either fails. */
-export function createGroup(store: Store, o: CreateGroupOptions): Group {
+export async function createGroup(store: Store, o: CreateGroupOptions): Promise<Group> {
+  return withGroupsLock(store, () => createLocked(store, o))
+}
+
+/**
+ * Group verbs change a group's record and cgroups: one at a time (ROOT/groups/lock, flock), so
+ * two creates of one name, or an update and a rm, never interleave.
+ */
+export async function withGroupsLock<T>(store: Store, fn: () => Promise<T> | T): Promise<T> {
+  mkdirSync(groupsDir(store), {recursive: true, mode: 0o700})
+  const fd = openSync(join(groupsDir(store), 'lock'), 'a', 0o600)
+  try {
+    await flockExclusive(fd)
+    return await fn()
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function createLocked(store: Store, o: CreateGroupOptions): Group {
   if (!NAME.test(o.name)) fail(`invalid group name '${o.name}': letters, digits, '_', '.' and '-', starting with a letter or digit`)
   if (readGroup(store, o.name)) fail(`group ${o.name} exists already`)
   const parent = o.parent !== undefined ? requireGroup(store, o.parent) : undefined
@@ -139,7 +158,11 @@ export function createGroup(store: Store, o: CreateGroupOptions): Group {
 }
 
 /** nsx group update: new limits written to the group's cgroups at once (percentages of the host again turned absolute). */
-export function updateGroup(store: Store, name: string, flags: LimitFlags): Group {
+export async function updateGroup(store: Store, name: string, flags: LimitFlags): Promise<Group> {
+  return withGroupsLock(store, () => updateLocked(store, name, flags))
+}
+
+function updateLocked(store: Store, name: string, flags: LimitFlags): Group {
   const g = requireGroup(store, name)
   const resolved = resolvePercent(flags, hostSize())
   const change = parseLimitFlags(resolved.flags, g.limits)
@@ -165,6 +188,10 @@ export function updateGroup(store: Store, name: string, flags: LimitFlags): Grou
 
 /** nsx group rm: refused while a container or a child group is inside; with force the containers are stopped first. */
 export async function removeGroup(store: Store, name: string, opts: {force?: boolean} = {}): Promise<{name: string; stopped: string[]}> {
+  return withGroupsLock(store, () => removeLocked(store, name, opts))
+}
+
+async function removeLocked(store: Store, name: string, opts: {force?: boolean}): Promise<{name: string; stopped: string[]}> {
   // What killed containers left inside (their cgroups) goes first, as nsx ps and gc do.
   sweepStale(store)
   const g = inspectGroup(store, name)
@@ -188,20 +215,10 @@ export async function removeGroup(store: Store, name: string, opts: {force?: boo
   return {name, stopped}
 }
 
-/**
- * Stop a group's container (SIGTERM through its supervisor, SIGKILL to its init after the grace
- * period), waiting until its supervisor is gone. nsx stop's way, without its lock: the group is
- * being removed, and the lifecycle verbs live a layer above this one.
- */
+/** Stop a group's container as nsx stop does, under the container's lock (a start or stop in progress goes first). */
 async function stopByName(store: Store, name: string, graceSeconds: number): Promise<void> {
   const id = idOfName(store, name)
-  const c = id ? readContainer(containerDir(store, id)) : undefined
-  if (!c || c.status !== 'running' || !c.pids) return
-  const {supervisor, init} = c.pids
-  killIfSame(supervisor, 'SIGTERM')
-  for (const [deadline, onTimeout] of [[Date.now() + graceSeconds * 1000, () => killIfSame(init, 'SIGKILL')], [Date.now() + (graceSeconds + 10) * 1000, () => undefined]] as const) {
-    while (alive(supervisor) && Date.now() < deadline) await sleep(20)
-    if (!alive(supervisor)) return
-    onTimeout()
-  }
+  if (!id || !readContainer(containerDir(store, id))) return
+  const {stopContainer} = await import('../lifecycle/stop.js')
+  await stopContainer(store, id, {time: graceSeconds})
 }
