@@ -1,4 +1,5 @@
 import {Args} from '@oclif/core'
+import {eachRef} from '../src/cli/each-ref.js'
 import {NsxCommand} from '../src/cli/command.js'
 import {pauseContainer, PauseResult} from '../src/container/pause.js'
 import {Store} from '../src/store/store.js'
@@ -19,11 +20,8 @@ export default class Pause extends NsxCommand {
   async run(): Promise<PauseResult[]> {
     const {argv} = await this.parse(Pause)
     const store = Store.open(undefined, {create: false})
-    const out: PauseResult[] = []
-    for (const name of argv as string[]) {
-      out.push(await pauseContainer(store, name))
-      if (!this.jsonEnabled()) process.stdout.write(`${name}\n`)
-    }
-    return out
+    return eachRef('nsx pause', argv as string[], (ref) => pauseContainer(store, ref), (ref) => {
+      if (!this.jsonEnabled()) process.stdout.write(`${ref}\n`)
+    })
   }
 }
