@@ -28,11 +28,43 @@ static struct {
 	long long size;
 	char pending[2][LINE_MAX_BYTES];
 	size_t npending[2];
+	bool tee;           /* ctr-log-tee: a foreground run, the output goes on to nsx's stdout and stderr too */
+	char out[1 << 16];  /* entries of one read, written at once */
+	size_t nout;
 } lg = {.fd = -1};
 
 bool ctr_log_enabled(void)
 {
 	return lg.path != NULL;
+}
+
+bool ctr_log_tee(void)
+{
+	return lg.path != NULL && lg.tee;
+}
+
+static void op_log_tee(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	lg.tee = true;
+}
+
+/* The entries gathered, in one write. */
+static void out_flush(void)
+{
+	const char *p = lg.out;
+	size_t left = lg.nout;
+	lg.nout = 0;
+	while (left > 0 && lg.fd >= 0) {
+		ssize_t w = write(lg.fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* a full disk: the entries are lost, the container goes on */
+		}
+		p += w;
+		left -= (size_t)w;
+	}
 }
 
 static void op_log(struct exec_state *st, char **args, int nargs)
@@ -114,21 +146,31 @@ static void entry(enum log_stream s, const char *data, size_t len)
 	char when[40];
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	n += (size_t)snprintf(out + n, sizeof(out) - n, "\",\"stream\":\"%s\",\"time\":\"%s.%09ldZ\"}\n", s == LOG_STDOUT ? "stdout" : "stderr", when, ts.tv_nsec);
-	if (lg.max_size > 0 && lg.size > 0 && lg.size + (long long)n > lg.max_size)
+	if (lg.max_size > 0 && lg.size > 0 && lg.size + (long long)n > lg.max_size) {
+		out_flush();
 		rotate();
+	}
 	if (lg.fd < 0)
 		return;
-	const char *p = out;
-	size_t left = n;
-	while (left > 0) {
-		ssize_t w = write(lg.fd, p, left);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return; /* a full disk: the entry is lost, the container goes on */
+	if (lg.nout + n > sizeof(lg.out))
+		out_flush();
+	if (n > sizeof(lg.out)) {
+		lg.nout = 0;
+		const char *p = out;
+		size_t left = n;
+		while (left > 0) {
+			ssize_t w = write(lg.fd, p, left);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return;
+			}
+			p += w;
+			left -= (size_t)w;
 		}
-		p += w;
-		left -= (size_t)w;
+	} else {
+		memcpy(lg.out + lg.nout, out, n);
+		lg.nout += n;
 	}
 	lg.size += (long long)n;
 }
@@ -150,6 +192,7 @@ void ctr_log_write(enum log_stream s, const char *data, size_t len)
 			lg.npending[s] = 0;
 		}
 	}
+	out_flush();
 }
 
 void ctr_log_flush(void)
@@ -159,9 +202,11 @@ void ctr_log_flush(void)
 			entry((enum log_stream)s, lg.pending[s], lg.npending[s]);
 			lg.npending[s] = 0;
 		}
+	out_flush();
 }
 
 const struct op ops_log[] = {
+	{"ctr-log-tee", 0, op_log_tee, "after ctr-log: a foreground run, its output logged and relayed to nsx's stdout and stderr"},
 	{"ctr-log", 3, op_log, "PATH MAXSIZE MAXFILES: the supervisor logs stdout and stderr there as docker's json-file (rotated past MAXSIZE bytes)"},
 	{NULL, 0, NULL, NULL},
 };

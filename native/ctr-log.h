@@ -8,6 +8,8 @@ enum log_stream { LOG_STDOUT = 0, LOG_STDERR = 1 };
 
 /* Whether ctr-log was in the plan (a detached start). */
 bool ctr_log_enabled(void);
+/* Whether ctr-log-tee was too (a foreground run: logged and relayed). */
+bool ctr_log_tee(void);
 /* Open the log file (in the supervisor, after the fork). */
 void ctr_log_open(void);
 /* Bytes the container wrote on a stream: whole lines become entries, a partial line waits. */

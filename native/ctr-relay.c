@@ -108,7 +108,11 @@ int supervise(pid_t child, int status_rd)
 			term_raw();
 		}
 	}
-	bool stdin_open = master >= 0 && ctr.tty_stdin && !ctr_log_enabled();
+	/* A foreground run relays its terminal's input even when logged (ctr-log-tee); a detached one takes it from attach clients. */
+	bool stdin_open = master >= 0 && ctr.tty_stdin && (!ctr_log_enabled() || ctr_log_tee());
+	bool tee_out[2] = {ctr_log_tee(), ctr_log_tee()};
+	if (ctr_log_tee())
+		signal(SIGPIPE, SIG_IGN); /* a reader gone: its stream is no longer relayed (below), never a supervisor killed */
 	int status = 0;
 	bool exited = false;
 	char buf[16384];
@@ -164,6 +168,12 @@ int supervise(pid_t child, int status_rd)
 			if (r > 0) {
 				ctr_log_write((enum log_stream)s, buf, (size_t)r);
 				ctr_attach_broadcast(s + 1, buf, (size_t)r);
+				/* Our reader gone (nsx run ... | head): the command gets EPIPE/SIGPIPE, as without the relay. */
+				if (tee_out[s] && !write_all(s + 1, buf, (size_t)r)) {
+					tee_out[s] = false;
+					close(ctr.out_rd[s]);
+					ctr.out_rd[s] = -1;
+				}
 			}
 			else if (r == 0 || errno != EINTR) {
 				close(ctr.out_rd[s]);
@@ -175,6 +185,8 @@ int supervise(pid_t child, int status_rd)
 			if (r > 0 && ctr_log_enabled()) {
 				ctr_log_write(LOG_STDOUT, buf, (size_t)r);
 				ctr_attach_broadcast(1, buf, (size_t)r);
+				if (tee_out[0] && !write_all(1, buf, (size_t)r))
+					tee_out[0] = false;
 			} else if (r > 0)
 				write_all(1, buf, (size_t)r);
 			else if (r < 0 && errno == EINTR)

@@ -32,7 +32,8 @@ export async function planStart(store: Store, config: ContainerConfig, dir: stri
   const {READY_FD} = await import('../container/launch.js')
   const {seccompCachePath} = await import('../security/seccomp.js')
   const seccompCache = config.spec.security?.seccomp ? seccompCachePath(store.root, config.spec.security.seccomp) : undefined
-  const log = opts.detached ? {path: join(dir, 'container.log'), ...(config.log ?? DEFAULT_LOG)} : undefined
+  // Every kept container is logged, as docker's are: a foreground one's output relayed on too (tee); --rm's is not kept.
+  const log = opts.detached || !config.autoRemove ? {path: join(dir, 'container.log'), ...(config.log ?? DEFAULT_LOG), tee: !opts.detached} : undefined
   const plan = buildRunPlan(config.spec, config.lowerDirs, paths, cgroups, {readyFd: opts.detached ? READY_FD : undefined, seccompCache, termGrace: opts.detached ? undefined : (config.stopTimeout ?? 10), keep: !config.autoRemove, log, attach: opts.detached,
     restart: opts.detached && config.restart && config.restart.policy !== 'no' ? {policy: config.restart.policy, maxRetries: config.restart.maxRetries} : undefined,
   })

@@ -18,6 +18,8 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: `after the container ends, run ${op.path} (CNI DEL of its networks, its network namespace removed)`, needs: 'root'}
     case 'ctr-log':
       return {action: `log the container's stdout and stderr to ${op.path} (docker's json-file; rotated past ${op.maxSize} bytes, ${op.maxFiles} file(s) kept)`, needs: '-'}
+    case 'ctr-log-tee':
+      return {action: "relay the logged output on to nsx's stdout and stderr (a foreground run)", needs: '-'}
     case 'ctr-restart':
       return {action: `restart the container when it ends (${op.policy}${op.maxRetries ? `, at most ${op.maxRetries} times` : ''}), with a back-off, unless ${op.stopFile} exists`, needs: '-'}
     case 'ctr-attach-socket':

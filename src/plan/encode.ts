@@ -47,6 +47,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'ctr-attach-socket': (o) => [o.dir],
   'ctr-restart': (o) => [o.policy, String(o.maxRetries), o.stopFile],
   'ctr-log': (o) => [o.path, String(o.maxSize), String(o.maxFiles)],
+  'ctr-log-tee': () => [],
   'ctr-userns': (o) => [mapText(o.uidMap), mapText(o.gidMap), o.setgroups],
   'ctr-rootless': () => [],
   'ctr-become-root': () => [],

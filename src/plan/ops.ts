@@ -69,6 +69,8 @@ export type Op =
   | {op: 'ctr-attach-socket'; dir: string}
   | {op: 'ctr-restart'; policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number; stopFile: string}
   | {op: 'ctr-log'; path: string; maxSize: number; maxFiles: number}
+  /** After ctr-log: a foreground run, logged and its output relayed to nsx's stdout and stderr. */
+  | {op: 'ctr-log-tee'}
   /** The init is cloned into new user and pid namespaces; the supervisor writes these maps (ContainerId HostId Count). */
   | {op: 'ctr-userns'; uidMap: IdMapping[]; gidMap: IdMapping[]; setgroups: 'allow' | 'deny'}
   /** --userns as root: the supervisor mounts the root in the init's mount namespace over layers idmapped to it (lowest first). */
