@@ -178,6 +178,9 @@ void ctr_attach_handle(const struct pollfd *p, int n, int input_fd)
 
 void ctr_attach_broadcast(int stream, const char *data, size_t len)
 {
+	/* No socket (a foreground run, logged): no clients; their fds are not even set to -1. */
+	if (!at.dir)
+		return;
 	while (len > 0) {
 		size_t chunk = len > FRAME_MAX ? FRAME_MAX : len;
 		unsigned char head[3] = {stream == 2 ? 'e' : 'o', (unsigned char)(chunk >> 8), (unsigned char)chunk};
