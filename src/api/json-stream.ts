@@ -12,6 +12,14 @@ export class JsonStream {
 
   constructor(private readonly res: ServerResponse) {}
 
+  /** Send the 200 now: what follows, an error included, is part of the stream (docker's load answers so). */
+  begin(): void {
+    if (!this.started && !this.res.headersSent) {
+      this.res.writeHead(200, {'Content-Type': 'application/json'})
+      this.started = true
+    }
+  }
+
   write(msg: object): void {
     if (this.res.writableEnded || this.res.destroyed) return
     if (!this.started) {

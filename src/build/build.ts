@@ -38,7 +38,7 @@ export interface BuildOptions {
   /** Where step lines go (default stdout); null: nowhere. */
   log?: ((line: string) => void) | null
   /** Where RUN's output goes: stdout (default) or stderr (when stdout carries JSON or an id), or a function (the Engine API's stream). */
-  runOutput?: 'stdout' | 'stderr' | ((chunk: Buffer) => void)
+  runOutput?: 'stdout' | 'stderr' | ((chunk: Buffer, stream: 'stdout' | 'stderr') => void)
   /** Aborted (the client gone): the build stops at the next step and records no image. */
   signal?: AbortSignal
   /** Labels added to the final image's config (docker build --label). */
@@ -259,7 +259,7 @@ interface Ctx {
   noCache: boolean
   where: string
   log: (l: string) => void
-  runOutput?: 'stdout' | 'stderr' | ((chunk: Buffer) => void)
+  runOutput?: 'stdout' | 'stderr' | ((chunk: Buffer, stream: 'stdout' | 'stderr') => void)
 }
 
 interface CacheEntry {

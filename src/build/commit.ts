@@ -95,10 +95,13 @@ export async function commitContainer(store: Store, opts: CommitOptions): Promis
     const config: Record<string, unknown> = {...baseCfg, created, config: target.config, rootfs: {type: 'layers', diff_ids: diffIds}, history}
     if (target.author) config.author = target.author
     delete config.container_config
+    // docker records the container an image was committed from (image inspect's Container, ContainerConfig).
+    config.container = c.config.id
+    config.container_config = {Image: c.config.image ?? '', Cmd: c.config.spec.argv, Env: c.config.spec.env, WorkingDir: c.config.spec.workdir}
     const bytes = Buffer.from(JSON.stringify(config))
     const id = `sha256:${createHash('sha256').update(bytes).digest('hex')}`
     const parsed = parseImageConfig(bytes, 'commit')
-    const record: ImageRecord = {id, layers: diffIds, architecture: parsed.architecture, os: parsed.os, created, defaults: parsed.defaults, format: 'commit', source: `container ${c.config.name}`, loadedAt: created}
+    const record: ImageRecord = {id, layers: diffIds, architecture: parsed.architecture, os: parsed.os, created, defaults: parsed.defaults, format: 'commit', source: `container ${c.config.name}`, loadedAt: created, ...(baseId ? {parent: baseId} : {})}
     writeImage(store, record, bytes)
     if (name) updateRepositories(store, (repos) => void (repos[name] = id))
     return {id, name, layer: layer?.diffId}

@@ -52,7 +52,8 @@ export class ContextSource implements SourceRoot {
   }
 
   stat(rel: string): SourceNode | undefined {
-    if (this.excluded(rel)) return undefined
+    // An excluded directory holding a re-included path (!pattern) is there, with only that inside.
+    if (this.excluded(rel) && !this.hasIncludedBelow(rel)) return undefined
     try {
       const abs = join(this.dir, rel)
       return {rel, abs, st: lstatSync(abs)}

@@ -33,7 +33,7 @@ export interface RunStepOptions {
   workdir: string
   user: string
   /** Where the command's stdout goes (its stderr goes to nsx's); a function gets both, as they come (the Engine API's build stream). */
-  stdout?: 'stdout' | 'stderr' | ((chunk: Buffer) => void)
+  stdout?: 'stdout' | 'stderr' | ((chunk: Buffer, stream: 'stdout' | 'stderr') => void)
 }
 
 export async function runStep(o: RunStepOptions): Promise<{exitCode: number; signal?: string}> {
@@ -80,8 +80,8 @@ export async function runStep(o: RunStepOptions): Promise<{exitCode: number; sig
     const sink = typeof o.stdout === 'function' ? o.stdout : undefined
     const child = spawn(`/proc/${process.pid}/fd/${fd}`, argv.slice(1), {argv0: argv[0], stdio: ['ignore', sink ? 'pipe' : o.stdout === 'stderr' ? 2 : 'inherit', sink ? 'pipe' : 'inherit']})
     if (sink) {
-      child.stdout?.on('data', sink)
-      child.stderr?.on('data', sink)
+      child.stdout?.on('data', (c: Buffer) => sink(c, 'stdout'))
+      child.stderr?.on('data', (c: Buffer) => sink(c, 'stderr'))
     }
     return await new Promise((resolve, reject) => {
       child.once('error', (err) => reject(new NsxError(`cannot start the executor: ${err.message}`)))

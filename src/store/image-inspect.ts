@@ -72,12 +72,12 @@ export function inspectImage(store: Store, ref: string): ImageInspect {
     history?: {comment?: string}[]
   }
   const size = rec.layers.reduce((n, l) => n + (readLayerMeta(store, l)?.stats.bytes ?? 0), 0)
-  const config = {Env: null, Cmd: null, Entrypoint: null, WorkingDir: '', User: '', Labels: null, ...(cfg.config ?? {})}
+  const config = {Env: null, Cmd: null, Entrypoint: null, WorkingDir: '', User: '', Volumes: null, OnBuild: null, Labels: null, ...(cfg.config ?? {})}
   return {
     Id: id,
     RepoTags: [...new Set(namesOf(readRepositories(store), id).map(familiarName))],
     RepoDigests: [...new Set((rec.repoDigests ?? []).map(familiarDigest))],
-    Parent: '',
+    Parent: rec.parent ?? '',
     Comment: cfg.comment ?? cfg.history?.at(-1)?.comment ?? '',
     Created: cfg.created ?? rec.created ?? ZERO_TIME,
     Container: cfg.container ?? '',

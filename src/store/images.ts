@@ -34,6 +34,8 @@ export interface ImageRecord {
   format: 'oci-layout' | 'docker-archive' | 'registry' | 'build' | 'commit' | 'rootfs-tar'
   source: string
   loadedAt: string
+  /** The image it was committed on (docker's local Parent). */
+  parent?: string
   /** registry/repository@sha256:... of the manifests it was pulled from or pushed as. */
   repoDigests?: string[]
 }

@@ -20,6 +20,8 @@ export interface SaveOptions {
   images: string[]
   output: string
   format?: 'docker-archive' | 'oci-archive'
+  /** An image given by id is saved without names (docker save's rule; nsx save gives all its names). */
+  idsUntagged?: boolean
 }
 
 export interface SaveResult {
@@ -37,7 +39,7 @@ export async function saveImages(store: Store, opts: SaveOptions): Promise<SaveR
   const targets = opts.images.map((ref) => {
     const {id, byName} = findImage(store, ref)
     // A name given is the name saved; an id saves the image with all its names.
-    const names = byName ? [byName] : namesOf(repos, id)
+    const names = byName ? [byName] : opts.idsUntagged ? [] : namesOf(repos, id)
     return {id, names, rec: readImage(store, id)!}
   })
   armInterruptCleanup()

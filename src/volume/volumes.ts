@@ -89,7 +89,7 @@ export function parseKeyValues(words: readonly string[] = []): Record<string, st
  */
 export function createVolume(store: Store, o: CreateVolumeOptions = {}): {volume: Volume; created: boolean} {
   const driver = o.driver ?? 'local'
-  if (driver !== 'local') throw new NsxError(`create ${o.name ?? ''}: volume driver "${driver}" is not supported: nsx has the local driver only`.replace('create :', 'create:'), 1)
+  if (driver !== 'local') throw new NsxError(`create ${o.name ?? ''}: volume driver "${driver}" not found: nsx has the local driver only`.replace('create :', 'create:'), 1)
   const options = o.options ?? {}
   if (Object.keys(options).length > 0) throw new NsxError(`create ${o.name ?? ''}: the local driver's options (${Object.keys(options).join(', ')}) are not supported by nsx: a volume is a directory of the store`.replace('create :', 'create:'), 1)
   const name = checkVolumeName(o.name ?? randomBytes(32).toString('hex'))

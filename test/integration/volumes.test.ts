@@ -64,7 +64,7 @@ test('volume create, ls, inspect, rm and prune: docker\'s output, filters and ex
   assert.equal((JSON.parse(mixed.stdout) as unknown[]).length, 1)
   assert.match(mixed.stderr, /^nsx volume inspect: No such volume: nope\n$/)
   assertOneLineError(f.nsx(['volume', 'create', 'x']), 1, /includes invalid characters for a local volume name/)
-  assertOneLineError(f.nsx(['volume', 'create', '-d', 'nfs', 'gamma']), 1, /driver "nfs" is not supported/)
+  assertOneLineError(f.nsx(['volume', 'create', '-d', 'nfs', 'gamma']), 1, /driver "nfs" not found/)
   assertOneLineError(f.nsx(['volume', 'rm', 'nope']), 1, /No such volume: nope/)
   assert.equal(f.nsx(['volume', 'rm', '-f', 'nope']).status, 0)
 

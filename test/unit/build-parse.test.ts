@@ -4,7 +4,7 @@ import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {parseDockerfile} from '../../src/build/dockerfile.js'
 import {expandVars} from '../../src/build/expand.js'
-import {ContextSource, resolveSources} from '../../src/build/context.js'
+import {ContextSource, walkSource, resolveSources} from '../../src/build/context.js'
 import {LayerView} from '../../src/image/layer-view.js'
 import {applyConfigInstruction, ConfigTarget} from '../../src/build/config-instructions.js'
 import {tempDir} from '../helpers/images.js'
@@ -50,6 +50,16 @@ test('COPY sources: wildcards per component, .dockerignore with exceptions, noth
   assert.deepEqual(rel('secret'), [])
   assert.deepEqual(rel('../../etc/passwd'), [])
   assert.deepEqual(rel('/app/../app/c.md'), ['app/c.md'])
+  // docker-py's test_build_with_dockerignore: an excluded directory keeps the one file re-included below it.
+  mkdirSync(join(dir, 'ignored/subdir'), {recursive: true})
+  writeFileSync(join(dir, 'ignored/subdir/file'), 'x')
+  writeFileSync(join(dir, 'ignored/subdir/excepted-file'), 'x')
+  writeFileSync(join(dir, '.dockerignore'), 'ignored\n!ignored/subdir/excepted-file\n')
+  const ctx2 = new ContextSource(dir)
+  const files: string[] = []
+  for (const n of resolveSources(ctx2, '.')) walkSource(ctx2, n, (x) => void (x.st.isFile() && files.push(x.rel)))
+  assert.ok(files.includes('ignored/subdir/excepted-file'), files.join(' '))
+  assert.ok(!files.includes('ignored/subdir/file'))
 })
 
 test('the merged view of layers: upper copies win, symlinks resolved inside the root', (t) => {

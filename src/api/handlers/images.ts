@@ -2,7 +2,7 @@ import {createReadStream, createWriteStream, mkdirSync, mkdtempSync, statSync} f
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import type {IncomingMessage} from 'node:http'
-import {ApiError, badRequest, queryBool, queryFilters} from '../http.js'
+import {ApiError, badRequest, messageOf, queryBool, queryFilters, statusOf} from '../http.js'
 import {JsonStream, progressText} from '../json-stream.js'
 import type {ApiContext, Route} from '../router.js'
 import {withStoreLock} from '../store-lock.js'
@@ -63,7 +63,7 @@ function registryAuth(ctx: ApiContext): Credentials | undefined {
 /** Registry errors that mean "there is no such image there": docker answers them 404. */
 function registryStatus(err: unknown): unknown {
   const m = err instanceof Error ? err.message : ''
-  if (/manifest unknown|name unknown|not found|no such image|repository does not exist|access to the resource is denied/i.test(m) && !(err instanceof ApiError)) return new ApiError(404, m)
+  if (/manifest unknown|name unknown|no such image|repository does not exist|access to the resource is denied/i.test(m) && !(err instanceof ApiError)) return new ApiError(404, m)
   return err
 }
 
@@ -289,7 +289,7 @@ async function get(ctx: ApiContext): Promise<undefined> {
     const dir = mkdtempSync(join(store.tmpDir, 'api-save-'))
     try {
       const file = join(dir, 'images.tar')
-      await saveImages(store, {images: names, output: file, format: 'docker-archive'})
+      await saveImages(store, {images: names, output: file, format: 'docker-archive', idsUntagged: true})
       ctx.res.writeHead(200, {'Content-Type': 'application/x-tar', 'Content-Length': String(statSync(file).size)})
       await pipeline(createReadStream(file), ctx.res).catch(() => {})
     } finally {
@@ -306,8 +306,11 @@ async function load(ctx: ApiContext): Promise<undefined> {
     const {loadImage} = await import('../../store/import.js')
     await withStoreLock(ctx, 'shared', async (store) => {
       const {dir, file} = await spool(ctx.req, store, 'image.tar')
+      out.begin()
       try {
-        const r = await loadImage(store, file)
+        const r = await loadImage(store, file).catch((err: unknown) => {
+          throw new Error(messageOf(err).replaceAll(file, 'the uploaded archive'))
+        })
         if (r.names.length === 0) out.write({stream: `Loaded image ID: ${r.id}\n`})
         for (const n of r.names) out.write({stream: `Loaded image: ${n}\n`})
       } finally {
@@ -381,8 +384,9 @@ async function build(ctx: ApiContext): Promise<undefined> {
             if (line.startsWith('COMMIT') || line.startsWith('Successfully tagged')) return undefined
             say(line)
           },
-          runOutput: (chunk) => {
-            if (!quiet) out.write({stream: chunk.toString('utf8')})
+          runOutput: (chunk, stream) => {
+            // The classic builder shows a RUN's stderr in red (docker-py's tests look for it).
+            if (!quiet) out.write({stream: stream === 'stderr' ? `\u001b[91m${chunk.toString('utf8')}\u001b[0m` : chunk.toString('utf8')})
           },
         })
         out.write({aux: {ID: r.id}})
@@ -397,9 +401,29 @@ async function build(ctx: ApiContext): Promise<undefined> {
     })
     out.end()
   } catch (err) {
-    out.end(err)
+    out.end(buildWords(err))
   }
   return undefined
+}
+
+/**
+ * A failed RUN in the classic builder's words, which clients match ("The command '/bin/sh -c
+ * exit 1' returned a non-zero code: 1"); other build errors without the spool directory's path.
+ */
+function buildWords(err: unknown): unknown {
+  const m = err instanceof Error ? err.message : ''
+  const run = /\bline \d+: RUN (.*)\): the command exited with status (\d+)$/s.exec(m)
+  if (run) {
+    let cmd = `/bin/sh -c ${run[1]}`
+    try {
+      const argv = JSON.parse(run[1]) as unknown
+      if (Array.isArray(argv)) cmd = argv.join(' ')
+    } catch {
+      // the shell form
+    }
+    return new Error(`The command '${cmd}' returned a non-zero code: ${run[2]}`)
+  }
+  return err instanceof Error ? new ApiError(statusOf(err), m.replace(/\/\S*\/api-[^/]+\/context\//g, '')) : err
 }
 
 /** POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes= → 201 {"Id"}. */

@@ -1,0 +1,124 @@
+#!/bin/bash
+# docker-py's own integration suite against nsx system service.
+#
+#   sudo bench/docker-py.sh PATH [FILE...]
+#
+# PATH is a checkout of docker-py at the tag of Debian's python3-docker (5.0.3), kept outside
+# this repository (its code is not ours): e.g.
+#   git clone https://github.com/docker/docker-py /work/docker-py && git -C /work/docker-py checkout 5.0.3
+# FILE... narrows the run to some of tests/integration's files (default: all but swarm, services,
+# nodes, plugins, secrets and configs, which need a swarm or plugins nsx does not have).
+#
+# A fresh store (NSX_ROOT in a temporary directory) gets a busybox-static root filesystem imported
+# as the images the suite expects locally (alpine:3.10, alpine:latest, busybox:latest, busybox:buildroot-2014.02):
+# the machine has no network beyond loopback, so nothing is pulled from Docker Hub. Each file runs
+# on its own, each test with at most TEST_TIMEOUT seconds (default 60; pytest-timeout) and each file
+# FILE_TIMEOUT (default 900), with Debian's python3 and
+# pytest; a table of passed/failed/errors/skipped per file is printed at the end. Debian 12's
+# setuptools routes `import distutils` to its own copy, whose Version classes warn on every use,
+# and the suite's conftest turns every warning into an error (warnings.simplefilter('error')),
+# so -W cannot help: the runner makes Python use the standard library's distutils
+# (SETUPTOOLS_USE_DISTUTILS=stdlib, whose classes do not warn) and imports it, with its one
+# import-time DeprecationWarning ignored, before pytest loads the conftest. The suite is not
+# edited.
+set -euo pipefail
+
+if [ $# -lt 1 ] || [ ! -d "$1/tests/integration" ]; then
+  echo "usage: $0 DOCKER-PY-CHECKOUT [FILE...]" >&2
+  exit 2
+fi
+DPY=$(cd "$1" && pwd)
+shift
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+NSX=$REPO/bin/nsx
+PY=/usr/bin/python3
+FILE_TIMEOUT=${FILE_TIMEOUT:-900}
+TEST_TIMEOUT=${TEST_TIMEOUT:-60}
+for cmd in "$PY" /usr/bin/busybox tar; do
+  [ -x "$(command -v "$cmd")" ] || { echo "$0: needs $cmd" >&2; exit 2; }
+done
+"$PY" -c 'import docker, pytest, paramiko, pytest_timeout' 2>/dev/null || { echo "$0: needs Debian's python3-docker, python3-pytest, python3-pytest-timeout and python3-paramiko" >&2; exit 2; }
+
+WORK=$(mktemp -d /tmp/nsx-docker-py-XXXXXX)
+export NSX_ROOT=$WORK/store
+SVC_PID=
+cleanup() {
+  [ -n "$SVC_PID" ] && kill "$SVC_PID" 2>/dev/null && wait "$SVC_PID" 2>/dev/null || true
+  ids=$("$NSX" ps -aq --no-trunc 2>/dev/null || true)
+  [ -n "$ids" ] && "$NSX" rm -f -v $ids >/dev/null 2>&1 || true
+  "$NSX" network prune -f >/dev/null 2>&1 || true
+  "$NSX" volume prune -f >/dev/null 2>&1 || true
+  "$NSX" gc >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The local images: busybox-static with every applet, root and nobody, /tmp.
+R=$WORK/rootfs
+mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,home,var/tmp,proc,sys,dev}
+chmod 1777 "$R/tmp" "$R/var/tmp"
+cp /usr/bin/busybox "$R/bin/busybox"
+for a in $(/usr/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; done
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' >"$R/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
+tar -C "$R" -cf "$WORK/rootfs.tar" .
+"$NSX" import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$WORK/rootfs.tar" alpine:3.10 >/dev/null
+for n in alpine:latest busybox:latest busybox:buildroot-2014.02; do "$NSX" tag alpine:3.10 "$n" >/dev/null; done
+
+SOCK=$WORK/docker.sock
+"$NSX" system service "unix://$SOCK" 2>"$WORK/service.log" &
+SVC_PID=$!
+for _ in $(seq 1 200); do [ -S "$SOCK" ] && break; sleep 0.05; done
+[ -S "$SOCK" ] || { echo "$0: the service did not start:" >&2; cat "$WORK/service.log" >&2; exit 1; }
+export DOCKER_HOST=unix://$SOCK
+# The suite's contexts and configs go to a directory of the run, not the user's ~/.docker.
+export DOCKER_CONFIG=$WORK/docker-config HOME=$WORK/home
+mkdir -p "$DOCKER_CONFIG" "$HOME"
+echo '{}' >"$DOCKER_CONFIG/config.json" # else docker-py keeps its contexts in the checkout's working directory
+
+EXCLUDED='api_swarm_test|api_service_test|api_plugin_test|api_secret_test|api_config_test|models_swarm_test|models_services_test|models_nodes_test'
+if [ $# -gt 0 ]; then
+  FILES=("$@")
+else
+  mapfile -t FILES < <(cd "$DPY" && ls tests/integration/*_test.py | grep -Ev "$EXCLUDED")
+fi
+
+RUNNER='
+import sys, warnings
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import distutils.version, distutils.spawn
+import pytest
+sys.exit(pytest.main(sys.argv[1:]))
+'
+mkdir -p "$WORK/results"
+for f in "${FILES[@]}"; do
+  name=$(basename "$f" .py)
+  echo "== $f" >&2
+  (cd "$DPY" && SETUPTOOLS_USE_DISTUTILS=stdlib timeout -k 10 "$FILE_TIMEOUT" "$PY" -c "$RUNNER" -q -p no:cacheprovider --timeout="$TEST_TIMEOUT" \
+    --junitxml="$WORK/results/$name.xml" "$f" >"$WORK/results/$name.log" 2>&1) || true
+  tail -n 1 "$WORK/results/$name.log" >&2
+done
+
+"$PY" - "$WORK/results" "${FILES[@]}" <<'EOF'
+import os, sys, xml.etree.ElementTree as ET
+res, files = sys.argv[1], sys.argv[2:]
+tot = [0, 0, 0, 0]
+print(f"{'file':36} {'passed':>6} {'failed':>6} {'errors':>6} {'skipped':>7}")
+for f in files:
+    name = os.path.basename(f)[:-3]
+    x = os.path.join(res, name + '.xml')
+    if not os.path.exists(x):
+        print(f"{name + '.py':36} {'(timed out or crashed)':>28}")
+        continue
+    s = ET.parse(x).getroot()
+    s = s if s.tag == 'testsuite' else s.find('testsuite')
+    t, fl, e, sk = (int(s.get(k, 0)) for k in ('tests', 'failures', 'errors', 'skipped'))
+    p = t - fl - e - sk
+    for i, v in enumerate((p, fl, e, sk)):
+        tot[i] += v
+    print(f"{name + '.py':36} {p:6} {fl:6} {e:6} {sk:7}")
+print(f"{'total':36} {tot[0]:6} {tot[1]:6} {tot[2]:6} {tot[3]:7}")
+EOF
+if [ -n "${KEEP_LOGS:-}" ]; then cp -r "$WORK/results" "$KEEP_LOGS"; fi
