@@ -75,10 +75,20 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
   }
   const {applyCgroups, removeCgroups} = await import('../container/cgroups.js')
   if (c.run) removeCgroups(c.run.cgroups)
-  const {plan, cgroups} = await planStart(store, c.config, c.dir, opts)
-  // CNI ADD before anything is recorded: a taken port fails here, and the container stays as it was.
+  // CNI ADD before anything is recorded (a taken port fails here, and the container stays as
+  // it was), its plugins running while the start is planned.
   const net = await import('./container-network.js')
-  await net.attachForStart(store, c.config, c.dir)
+  const attaching = net.attachForStart(store, c.config, c.dir)
+  attaching.catch(() => {}) // awaited below
+  let planned: Awaited<ReturnType<typeof planStart>>
+  try {
+    planned = await planStart(store, c.config, c.dir, opts)
+  } catch (err) {
+    if (await attaching.then(() => true, () => false)) await net.detachAfterFailure(store, c.config)
+    throw err
+  }
+  await attaching
+  const {plan, cgroups} = planned
   const self = readStat(process.pid)
   recordStart(c.dir, {startedAt: new Date().toISOString(), creator: {pid: process.pid, startTime: self?.starttime ?? 0}, cgroups: cgroups.places.map((p) => p.dir), ...(cgroups.spare ? {spareCgroups: cgroups.spare.map((p) => p.dir)} : {}), detached: opts.detached})
   try {

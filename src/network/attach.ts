@@ -1,9 +1,9 @@
-import {spawnSync} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
-import {CNI_PATH, execPlugin, pluginInput, pluginPath, PLUGIN_PATH_ENV} from './cni.js'
+import {CNI_PATH, execPlugin, execPluginAsync, pluginInput, pluginPath, PLUGIN_PATH_ENV} from './cni.js'
 import {DEFAULT_NETWORK, ensureDefaultNetwork, findNetwork, inSubnet, ipamDir, networksDir} from './networks.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
 import {allocatePorts, exposedRequests, parsePublish} from './ports.js'
@@ -37,13 +37,17 @@ export interface AttachRequest {
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 /** The network namespace, pinned at PATH by a bind mount (util-linux unshare --net=PATH). */
-function makeNetns(store: Store, path: string): void {
+async function makeNetns(store: Store, path: string): Promise<void> {
   mkdirSync(netnsDir(store), {recursive: true, mode: 0o700})
   closeSync(openSync(path, 'w', 0o600))
-  const r = spawnSync('unshare', [`--net=${path}`, 'true'], {encoding: 'utf8', env: {PATH: PLUGIN_PATH_ENV}})
+  const r = await new Promise<{status: number | null; stderr: string}>((resolve) => {
+    execFile('unshare', [`--net=${path}`, 'true'], {encoding: 'utf8', env: {PATH: PLUGIN_PATH_ENV}}, (error, _stdout, stderr) =>
+      resolve({status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr: stderr || (error?.message ?? '')}),
+    )
+  })
   if (r.status !== 0) {
     rmSync(path, {force: true})
-    throw new NsxError(`cannot make the container's network namespace: ${(r.stderr || r.error?.message || '').trim().replace(/^unshare: /, '')}`, 125)
+    throw new NsxError(`cannot make the container's network namespace: ${r.stderr.trim().replace(/^unshare: /, '')}`, 125)
   }
 }
 
@@ -131,14 +135,14 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
   // The record and its teardown exist before anything is made: a crash from here on leaves what gc undoes.
   writeRecord(store, ep)
   try {
-    makeNetns(store, netns)
+    await makeNetns(store, netns)
     // A network's NAT and forwarding rules, once: when its bridge is not there yet (new, or after a reboot).
     for (const conf of confs) if (hasOwnRules(conf) && !linkExists(conf.nsx.bridge)) ensureNetworkRules(store, conf)
-    ep.attachments.forEach((a, i) => {
+    for (const [i, a] of ep.attachments.entries()) {
       let prev: Record<string, unknown> | undefined
       const args = i === 0 && req.net.ip !== undefined ? `IgnoreUnknown=1;IP=${req.net.ip}` : undefined
       for (const p of a.plugins) {
-        prev = execPlugin(p.type, {command: 'ADD', containerId: req.id, netns, ifname: a.ifname, args}, pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, prev, runtimeConfigOf(p, a))) ?? prev
+        prev = (await execPluginAsync(p.type, {command: 'ADD', containerId: req.id, netns, ifname: a.ifname, args}, pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, prev, runtimeConfigOf(p, a)))) ?? prev
       }
       a.result = prev ?? {}
       const ips = (a.result.ips ?? []) as Array<{address: string; gateway?: string; interface?: number}>
@@ -146,7 +150,7 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
       a.address = ips[0]?.address ?? ''
       a.gateway = ips[0]?.gateway
       a.mac = ifaces.find((f) => f.name === a.ifname && f.sandbox)?.mac ?? ifaces.find((f) => f.sandbox)?.mac
-    })
+    }
     writeRecord(store, ep)
     if (req.hosts) {
       const own = ep.attachments.map((a) => a.address.split('/')[0]).filter(Boolean)

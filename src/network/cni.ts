@@ -1,4 +1,4 @@
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {accessSync, constants} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
@@ -65,6 +65,32 @@ export function pluginInput(conf: Record<string, unknown>, list: {name: string; 
 /** Run one plugin; its result (ADD), or nothing; a CNI error becomes one line. */
 export function execPlugin(type: string, call: CniCall, input: Record<string, unknown>): Record<string, unknown> | undefined {
   const r = spawnSync(pluginPath(type), [], {input: JSON.stringify(input), env: pluginEnv(call), encoding: 'utf8', maxBuffer: 16 << 20})
+  return pluginOutcome(type, call, r)
+}
+
+/** The same without blocking: the start goes on planning while the plugin runs. */
+export function execPluginAsync(type: string, call: CniCall, input: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(pluginPath(type), [], {env: pluginEnv(call), stdio: ['pipe', 'pipe', 'pipe']})
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    let error: Error | undefined
+    child.stdout.on('data', (b: Buffer) => out.push(b))
+    child.stderr.on('data', (b: Buffer) => err.push(b))
+    child.stdin.on('error', () => {}) // a plugin that exits without reading: its status tells
+    child.on('error', (e) => (error = e))
+    child.on('close', (status) => {
+      try {
+        resolve(pluginOutcome(type, call, {error, status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')}))
+      } catch (e) {
+        reject(e)
+      }
+    })
+    child.stdin.end(JSON.stringify(input))
+  })
+}
+
+function pluginOutcome(type: string, call: CniCall, r: {error?: Error; status: number | null; stdout?: string | null; stderr?: string | null}): Record<string, unknown> | undefined {
   if (r.error) throw new NsxError(`CNI plugin ${type} ${call.command}: ${r.error.message}`, 125)
   const out = (r.stdout ?? '').trim()
   if (r.status !== 0) {
