@@ -7,7 +7,7 @@ import {NS_TYPES, NsType} from '../ns/types.js'
 import {CgroupMembership, parseProcCgroup} from '../cgroup/membership.js'
 import type {SharedFacts} from '../inspect/report.js'
 import {Recognised, recogniseCgroups, recognisedKey} from './recognise.js'
-import type {WorkloadKind} from './types.js'
+import type {AuditWorkload, WorkloadKind} from './types.js'
 
 /**
  * The host's processes grouped into workloads, from what the kernel holds for each: its
@@ -36,15 +36,8 @@ export interface IsolationClass {
   pids: number[]
 }
 
-export interface ScannedWorkload {
-  key: string
-  kind: WorkloadKind
-  id: string | null
-  name: string | null
-  pod?: string
-  cgroup: string | null
-  pids: number[]
-  pid: number
+/** A workload as the scan found it: the report's identity fields, with what the rules read. */
+export interface ScannedWorkload extends Pick<AuditWorkload, 'key' | 'kind' | 'id' | 'name' | 'pod' | 'cgroup' | 'pids' | 'pid'> {
   /** Per type: the inode and whether it is the host's (from the named process). */
   namespaces: {type: NsType; inode: number; host: boolean | null}[]
   classes: IsolationClass[]
