@@ -45,7 +45,7 @@ Without --rm the container is kept after it ends, as docker keeps it: its upper 
     image: Flags.string({description: 'An image: PATH[:TAG] of an OCI layout or docker archive (loaded into the store), or the name or id of a stored image', helpValue: 'PATH[:TAG]|NAME'}),
     layer: Flags.string({description: 'A layer: a directory (used in place) or a tar, tar.gz or tar.zst (stored); repeatable, lowest first, stacked above the image', multiple: true, helpValue: 'DIR|TAR'}),
     name: Flags.string({description: 'The container\'s name (default: a generated adjective_surname, e.g. brave_hopper); also its default hostname', helpValue: 'NAME'}),
-    hostname: Flags.string({char: 'h', description: 'The container\'s hostname (default: its name)', helpValue: 'NAME'}),
+    hostname: Flags.string({char: 'h', description: 'The container\'s hostname (default: the --name given, else the short id, as docker; the host\'s with --network host)', helpValue: 'NAME'}),
     env: Flags.string({char: 'e', description: 'Set a variable; NAME alone takes nsx\'s value (repeatable)', multiple: true, helpValue: 'NAME=VALUE'}),
     'env-file': Flags.string({description: 'Read variables from a file, one NAME=VALUE per line (repeatable)', multiple: true, helpValue: 'FILE'}),
     workdir: Flags.string({char: 'w', description: 'Working directory inside the container (created if missing)', helpValue: 'DIR'}),

@@ -1,4 +1,5 @@
 import {lstatSync, readFileSync} from 'node:fs'
+import {hostname as osHostname} from 'node:os'
 import {isAbsolute, join, normalize} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import type {ImageDefaults} from '../image/config.js'
@@ -286,7 +287,8 @@ export function buildEnv(o: Pick<RunOptions, 'env' | 'envFiles' | 'tty'>, d: Ima
 }
 
 export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageDefaults | undefined, name: string, lastCap: number, userns?: UsernsSpec): RunSpec {
-  const hostname = checkHostname(o.hostname ?? name.slice(0, 64).replace(/[_.]/g, '-').replace(/-+$/, '') ?? 'nsx')
+  // docker: with the host's network the container is called as the host is (its UTS namespace stays its own).
+  const hostname = checkHostname(o.hostname ?? (o.network === 'host' ? osHostname() : name.slice(0, 64).replace(/[_.]/g, '-').replace(/-+$/, '')))
   const workdir = o.workdir ?? (d?.workingDir || '/')
   if (!isAbsolute(workdir)) bad(`invalid working directory '${workdir}': it must be absolute`)
   const user = resolveUser(o.user ?? d?.user ?? '', readImageFile(lowerDirs, 'etc/passwd'), readImageFile(lowerDirs, 'etc/group'))

@@ -101,8 +101,9 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
     const {freshName} = await import('../container/names.js')
     const generated = o.name === undefined
     let name = o.name ?? freshName((n) => idOfName(store, n) !== undefined)
-    // docker's default hostname is the short id; a name given with --name stays nsx's default for it.
-    if (generated && o.hostname === undefined) o = {...o, hostname: id.slice(0, 12)}
+    // docker's default hostname is the short id (the host's own with --network host); a name given
+    // with --name stays nsx's default for it.
+    if (generated && o.hostname === undefined && o.network !== 'host') o = {...o, hostname: id.slice(0, 12)}
     const config: ContainerConfig = {
       version: 2,
       id,

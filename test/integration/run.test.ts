@@ -1,5 +1,6 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
+import {hostname as osHostname} from 'node:os'
 import {createHash} from 'node:crypto'
 import {existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs'
 import {spawn} from 'node:child_process'
@@ -64,6 +65,8 @@ test('--hostname sets it; --network host keeps the host network namespace; the d
   assert.equal(runIn(['--hostname', 'box-7'], ['hostname']).stdout.trim(), 'box-7')
   const host = runIn(['--network', 'host'], ['readlink', '/proc/self/ns/net'])
   assert.equal(host.stdout.trim(), readlinkSync('/proc/self/ns/net'))
+  // As docker: with the host's network the default hostname is the host's (it was the container's name).
+  assert.equal(runIn(['--network', 'host'], ['hostname']).stdout.trim(), osHostname())
   const links = runIn([], ['ip', '-o', 'link'])
   assert.equal(links.status, 0, links.stderr)
   const lines = links.stdout.trim().split('\n')
