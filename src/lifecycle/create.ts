@@ -123,6 +123,12 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
       ...(o.labels?.length ? {labels: Object.fromEntries(o.labels.map((l) => [l.split('=')[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']))} : {}),
       ...(restart && restart.policy !== 'no' ? {restart} : {}),
     }
+    // The image's VOLUME paths not covered by -v or --tmpfs get an anonymous volume each (docker's rule).
+    if (rootfs.image) {
+      const {imageVolumes, withImageVolumes} = await import('../volume/mounts.js')
+      const declared = imageVolumes(store, rootfs.image.id)
+      if (declared.length > 0) config.spec = {...config.spec, volumes: withImageVolumes(config.spec.volumes, declared, config.spec.security?.tmpfs?.map((m) => m.path))}
+    }
     // Named and anonymous volumes: made on first use, the image's content copied up (src/volume/).
     if (config.spec.volumes.some((v) => v.volume !== undefined || v.anonymous)) {
       const {resolveVolumeMounts} = await import('../volume/mounts.js')

@@ -1,5 +1,5 @@
-import {chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, Stats, symlinkSync} from 'node:fs'
-import {join} from 'node:path'
+import {chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, Stats, symlinkSync} from 'node:fs'
+import {isAbsolute, join, normalize} from 'node:path'
 import type {Volume as Mount} from '../container/spec.js'
 import {LayerView} from '../image/layer-view.js'
 import type {Store} from '../store/store.js'
@@ -23,6 +23,31 @@ export function resolveVolumeMounts(store: Store, mounts: readonly Mount[], lowe
     if (!m.noCopy && readdirSync(data).length === 0) copyUp(lowerDirs, m.target, data)
     return {...m, source: data, volume: volume.Name}
   })
+}
+
+/** The paths an image declares with VOLUME (its config's `Volumes`), normalised, in order. */
+export function imageVolumes(store: Store, imageId: string): string[] {
+  let cfg: {config?: {Volumes?: Record<string, unknown> | null}}
+  try {
+    cfg = JSON.parse(readFileSync(join(store.imageDir(imageId), 'config.json'), 'utf8'))
+  } catch {
+    return []
+  }
+  const declared = Object.keys(cfg.config?.Volumes ?? {}).filter((p) => isAbsolute(p)).map((p) => normalize(p).replace(/(.)\/+$/, '$1'))
+  return [...new Set(declared)].filter((p) => p !== '/')
+}
+
+/**
+ * A container's mounts with an anonymous volume for each path the image declares (VOLUME) that
+ * no `-v` or `--tmpfs` of the user covers (docker's rule), then ordered parents first (docker
+ * sorts its mounts by the depth of their destination), so a `-v` below an image volume lands in it.
+ */
+export function withImageVolumes(mounts: readonly Mount[], declared: readonly string[], tmpfsTargets: readonly string[] = []): Mount[] {
+  const taken = new Set([...mounts.map((m) => m.target), ...tmpfsTargets.map((t) => normalize(t))])
+  const added: Mount[] = declared.filter((p) => !taken.has(p)).map((p) => ({source: '', target: p, readOnly: false, anonymous: true}))
+  if (added.length === 0) return [...mounts]
+  const depth = (p: string) => p.split('/').filter(Boolean).length
+  return [...added, ...mounts].map((m, i) => ({m, i})).sort((a, b) => depth(a.m.target) - depth(b.m.target) || a.i - b.i).map((x) => x.m)
 }
 
 /** The anonymous volumes of a container's mounts (rm -v and run --rm remove them). */

@@ -2,6 +2,7 @@ import {after, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
+import {spawnSync} from 'node:child_process'
 import {assertOneLineError, needCommand} from '../helpers/env.js'
 import {assertContainerGone, containerToolsPresent, containersNamed, Fixture, hostMountsMentioning, makeFixture, needContainerTools} from '../helpers/container.js'
 import {buildBusyboxOci} from '../helpers/images.js'
@@ -156,6 +157,45 @@ test('anonymous volumes (-v /path): kept by rm, removed by rm -v and with --rm c
   assert.equal(f.nsx(['volume', 'rm', 'named-c']).status, 0)
   assertContainerGone(f, 'anon-c')
   assert.deepEqual(containersNamed(f.store, 'anon-a'), [])
+})
+
+test('an image\'s VOLUME: an anonymous volume per path not covered by -v, filled from the image, listed, removed by rm -v', (t) => {
+  if (!needContainerTools(t) || !needCommand(t, 'umoci', 'umoci')) return
+  const f = fx!
+  t.after(() => {
+    f.nsx(['rm', '-f', '-v', 'ivol-a', 'ivol-b'])
+    f.nsx(['volume', 'rm', '-f', 'ivol-named'])
+  })
+  const layout = buildBusyboxOci(join(f.dir, 'ivol'))
+  // VOLUME /etc/old and /srv/data (absent from the image: an empty volume, its directory made).
+  const cfg = spawnSync('umoci', ['config', '--image', `${layout}:latest`, '--tag', 'vol', '--config.volume', '/etc/old', '--config.volume', '/srv/data/'], {encoding: 'utf8'})
+  assert.equal(cfg.status, 0, cfg.stderr)
+  const image = `${layout}:vol`
+  const load = f.nsx(['load', image])
+  assert.equal(load.status, 0, load.stderr)
+  const before = volumes(f)
+  const r = f.nsx(['run', '--name', 'ivol-a', image, 'sh', '-c', 'ls /etc/old; ls -A /srv/data; grep -c -E " /(etc/old|srv/data) " /proc/self/mountinfo; echo new > /etc/old/n'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stdout, 'c\n2\n')
+  const made = volumes(f).filter((v) => !before.includes(v))
+  assert.equal(made.length, 2)
+  for (const v of made) assert.match(v, /^[0-9a-f]{64}$/)
+  const ls = f.nsx(['volume', 'ls', '-q']).stdout.split('\n').filter(Boolean)
+  for (const v of made) assert.ok(ls.includes(v), `volume ls lists ${v}`)
+  const inspect = JSON.parse(f.nsx(['container', 'inspect', 'ivol-a']).stdout) as {Mounts: {Type: string; Name: string; Destination: string}[]}[]
+  assert.deepEqual(inspect[0].Mounts.map((m) => [m.Type, m.Destination]).sort(), [['volume', '/etc/old'], ['volume', '/srv/data']])
+  const etcOld = inspect[0].Mounts.find((m) => m.Destination === '/etc/old')!.Name
+  assert.equal(readFileSync(join(f.store, 'volumes', etcOld, '_data', 'n'), 'utf8'), 'new\n')
+  // A -v of the same path (here a named volume) covers the image's: no anonymous one for it.
+  const b = f.nsx(['create', '--name', 'ivol-b', '-v', 'ivol-named:/etc/old', image, 'true'])
+  assert.equal(b.status, 0, b.stderr)
+  const bMounts = (JSON.parse(f.nsx(['container', 'inspect', 'ivol-b']).stdout) as {Mounts: {Name: string; Destination: string}[]}[])[0].Mounts
+  assert.deepEqual(bMounts.map((m) => m.Destination).sort(), ['/etc/old', '/srv/data'])
+  assert.equal(bMounts.find((m) => m.Destination === '/etc/old')!.Name, 'ivol-named')
+  // rm -v removes the anonymous ones and keeps the named one.
+  assert.equal(f.nsx(['rm', '-v', 'ivol-a', 'ivol-b']).status, 0)
+  assert.deepEqual(volumes(f).filter((v) => !before.includes(v)), ['ivol-named'])
+  assert.deepEqual(hostMountsMentioning(join(f.store, 'volumes')), [])
 })
 
 test('bad -v values: one line, 125, nothing made', (t) => {
