@@ -113,6 +113,19 @@ export function nsGetOwnerUid(fd: number): number {
   return out[0]
 }
 
+/** <asm-generic/ioctls.h> TIOCOUTQ, which is SIOCOUTQ on a socket. */
+const SIOCOUTQ = 0x5411
+
+/**
+ * Bytes a socket has sent that its peer has not read yet (unix: what still sits in the peer's
+ * receive queue; TCP: what is not yet acknowledged), or -1 when the kernel will not say.
+ */
+export function socketUnreadBytes(fd: number): number {
+  const c = loadLibc()
+  const out = new Int32Array(1)
+  return c.ioctl(fd, SIOCOUTQ, 'int *', out) < 0 ? -1 : out[0]
+}
+
 const SYS_PIDFD_OPEN = 434
 const SYS_PIDFD_GETFD = 438
 /** <linux/sockios.h>: an fd on the network namespace a socket belongs to. */

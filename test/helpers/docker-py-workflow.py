@@ -34,6 +34,26 @@ code, output = c.exec_run(["sh", "-c", "echo from-exec; exit 4"])
 assert (code, output) == (4, b"from-exec\n"), (code, output)
 code, output = c.exec_run(["cat", "/etc/hostname"], demux=True)
 assert code == 0 and output[0], output
+# A client slow to read the 101 head still gets all output: docker-py reads the head with a
+# buffered reader and then the raw socket, so output sent with the head would be lost.
+import json, socket, time
+eid = client.api.exec_create(c.id, ["echo", "late-reader"])["Id"]
+raw = socket.socket(socket.AF_UNIX)
+raw.connect(os.environ["DOCKER_HOST"][len("unix://"):])
+body = json.dumps({"Detach": False, "Tty": False})
+raw.sendall((f"POST /v1.41/exec/{eid}/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
+time.sleep(0.5)
+head = raw.recv(65536)
+assert head.startswith(b"HTTP/1.1 101") and head.endswith(b"\r\n\r\n"), head
+rest = b""
+while True:
+    chunk = raw.recv(4096)
+    if not chunk:
+        break
+    rest += chunk
+raw.close()
+assert rest == b"\x01\x00\x00\x00\x00\x00\x00\x0clate-reader\n", rest
 top = c.top()
 assert "PID" in top["Titles"] and len(top["Processes"]) >= 2, top
 stats = c.stats(stream=False)
@@ -54,6 +74,9 @@ c.restart(timeout=1)
 c.reload()
 assert c.status == "running", c.status
 c.kill()
+# kill (SIGKILL) returns once the container is gone, as moby's does.
+c.reload()
+assert c.status == "exited", c.status
 assert c.wait()["StatusCode"] == 137
 c.remove()
 try:

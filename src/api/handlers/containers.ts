@@ -287,6 +287,7 @@ async function attach(ctx: ApiContext): Promise<undefined> {
   const tty = c0.config.spec.tty
   const store = ctx.store()
   const h = hijack(ctx)
+  await h.headRead()
   const abort = new AbortController()
   const stopAll = () => abort.abort()
   ctx.signal.addEventListener('abort', stopAll, {once: true})

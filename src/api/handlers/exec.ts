@@ -82,6 +82,9 @@ async function start(ctx: ApiContext): Promise<undefined> {
   const argv = encodePlan(prepared.plan)
   executorPath()
   const fd = await sealedExecutor()
+  // The 101 goes out, and is read, before the process starts (see Hijacked.headRead).
+  const h = detach ? undefined : hijack(ctx)
+  await h?.headRead()
   let child: ChildProcess
   try {
     child = spawn(`/proc/self/fd/${fd}`, argv.slice(1), {argv0: argv[0], stdio: detach ? 'ignore' : ['pipe', 'pipe', 'pipe'], detached: detach})
@@ -101,11 +104,10 @@ async function start(ctx: ApiContext): Promise<undefined> {
     e.child = undefined
     void import('../events.js').then((ev) => ev.publish({Type: 'container', Action: 'exec_die', id: e.containerId, attributes: {execID: e.id, exitCode: String(code)}}))
   })
-  if (detach) {
+  if (!h) {
     child.unref()
     return undefined
   }
-  const h = hijack(ctx)
   const out = (stream: 1 | 2) => (d: Buffer) => {
     child.stdout?.pause()
     child.stderr?.pause()
