@@ -3,7 +3,7 @@ import {constants} from 'node:os'
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {killIfSame, readContainer, requestStop, withContainer} from '../container/state.js'
-import {thawIfPaused} from './stop.js'
+import {thawIfPaused, waitSupervisorGone} from './stop.js'
 
 /** Signals the supervisor and the container's init forward to the command (native/ops-container.c FORWARDED). */
 const FORWARDED = new Set(['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM'])
@@ -25,7 +25,8 @@ export function parseSignal(s: string): NodeJS.Signals {
 /**
  * docker kill [-s SIG]: the signal reaches the command. SIGKILL goes to the init (the whole
  * pid namespace dies with it); the forwarded ones through the supervisor; any other straight
- * to the init's children (the command). Returns once sent, as docker does.
+ * to the init's children (the command). Returns once sent, as docker does, except for SIGKILL:
+ * then once the container has ended and its supervisor recorded it (moby's rule too).
  */
 export async function killContainer(store: Store, ref: string, opts: {signal?: string} = {}): Promise<{name: string; id: string; signal: NodeJS.Signals}> {
   const signal = parseSignal(opts.signal ?? 'KILL')
@@ -36,6 +37,8 @@ export async function killContainer(store: Store, ref: string, opts: {signal?: s
     if (signal === 'SIGKILL') {
       killIfSame(c.pids.init, signal)
       await thawIfPaused(c)
+      // moby waits for a SIGKILLed container to be gone, so `kill` then `rm` works.
+      if (!(await waitSupervisorGone(c, 10000))) throw new NsxError(`container ${c.config.name} did not stop: its supervisor (pid ${c.pids.supervisor.pid}) is still running`, 1)
     }
     else if (FORWARDED.has(signal)) killIfSame(c.pids.supervisor, signal)
     else {

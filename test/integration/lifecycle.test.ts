@@ -131,6 +131,19 @@ test("the seed's sequence: run -d, ps, stop, start (where it was left), exec, pa
   assertOneLineError(f.nsx(['start', 'seq']), 1, /^nsx start: No such container: seq$/)
 })
 
+test('kill (SIGKILL) returns once the container is gone, as moby does: ps -a shows it exited (137) and rm needs no -f', (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  t.after(() => f.nsx(['rm', '-f', 'killed']))
+  assert.equal(f.nsx(['run', '-d', '--name', 'killed', '--layer', f.base, '--', 'sleep', '1000']).status, 0)
+  const before = entry(f, 'killed')
+  assert.equal(f.nsx(['kill', 'killed']).stdout, 'killed\n')
+  const e = entry(f, 'killed')
+  assert.deepEqual([e.state, e.exitCode], ['exited', 137])
+  assert.ok(!alive(before.supervisorPid) && !alive(before.pid))
+  assert.equal(f.nsx(['rm', 'killed']).stdout, 'killed\n')
+})
+
 test('names: generated adjective_surname when none is given; an id prefix works wherever a name does; rename; errors with docker exit codes', (t) => {
   if (!needContainerTools(t)) return
   const f = fx!
