@@ -20,7 +20,7 @@ This is the way to run something in a container you do not trust. nsx enter NAME
 
 Without -i the command's stdin is /dev/null. With -t it uses nsx's terminal (and TERM=xterm unless the container sets TERM); -i -t needs stdin to be a terminal. With -d it runs in the background in a session of its own, stdio on /dev/null, and nsx returns once it has been exec'd.
 
-Exit status: the command's; 126 when it cannot be executed, 127 when it is not found; 1 when the container does not exist, is not running, or is paused (docker's messages); 125 for any other failure of nsx.`
+Exit status: the command's; 126 when it cannot be executed or its working directory cannot be entered (-w /missing), 127 when it is not found; 1 when the container does not exist, is not running, or is paused (docker's messages); 125 for any other failure of nsx.`
 
   static override usage = ['exec [OPTIONS] CONTAINER COMMAND [ARG...]']
 

@@ -48,7 +48,7 @@
  *                         (ops-container.h lists them): the supervisor  [ops-supervisor.c],
  *                         the root  [ops-rootfs.c], the terminal  [ops-tty.c], PID 1
  *                         [ops-init.c], the payload's last steps  [ops-payload.c]
- *   env-clear, exec-detach, exec-run: nsx exec's ops                          [ops-exec.c]
+ *   env-clear, exec-chdir (126 on failure), exec-detach, exec-run: nsx exec's ops  [ops-exec.c]
  *   seccomp, seccomp-load, seccomp-check: a container's seccomp filter     [ops-seccomp.c]
  *   devices-bpf, tmpfs, device, rootfs-readonly, shm-size, oom-score-adj, rlimit:
  *                         a container's other security settings            [ops-security.c]

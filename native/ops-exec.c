@@ -20,6 +20,8 @@
 
 /* exec-detach's report pipe (write end, in the child), -1 when not detached. */
 static int report_fd = -1;
+/* What a detached child's early failure reports: nsx's own (125) unless the op says otherwise. */
+static unsigned char early_code = EXIT_NSX_FAILURE;
 
 static void op_env_clear(struct exec_state *st, char **args, int nargs)
 {
@@ -33,7 +35,7 @@ static void report_early_failure(void)
 {
 	if (report_fd < 0)
 		return;
-	unsigned char c = EXIT_NSX_FAILURE;
+	unsigned char c = early_code;
 	if (write(report_fd, &c, 1) < 0) {
 		/* the parent is gone */
 	}
@@ -73,6 +75,17 @@ static void op_exec_detach(struct exec_state *st, char **args, int nargs)
 	while (n < 0 && errno == EINTR);
 	/* A byte: the child failed and said why on stderr. EOF: the exec closed the pipe. */
 	exit(n == 1 ? code : 0);
+}
+
+/* docker exec -w: a working directory that cannot be entered is the command's failure to start (126), as runc's. */
+static void op_exec_chdir(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	if (chdir(args[0]) < 0) {
+		int err = errno;
+		early_code = EXIT_CANNOT_EXECUTE;
+		die(EXIT_CANNOT_EXECUTE, "chdir to cwd (\"%s\") failed: %s", args[0], strerror(err));
+	}
 }
 
 static void op_exec_run(struct exec_state *st, char **args, int nargs)
@@ -116,6 +129,7 @@ static void op_exec_run(struct exec_state *st, char **args, int nargs)
 
 const struct op ops_exec[] = {
 	{"env-clear", 0, op_env_clear, "empty the environment"},
+	{"exec-chdir", 1, op_exec_chdir, "PATH: chdir to exec's working directory; a failure is 126, the command's (docker exec -w)"},
 	{"exec-detach", 0, op_exec_detach, "fork; the child goes on detached, the parent exits once it exec'd (or 126/127)"},
 	{"exec-run", -1, op_exec_run, "ARGV...: close fds above 2, execvp (126/127), reported to exec-detach's parent"},
 	{NULL, 0, NULL, NULL},

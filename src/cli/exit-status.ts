@@ -52,7 +52,7 @@ export const EXEC_EXIT_STATUS: readonly ExitStatusEntry[] = [
   {code: 'N', meaning: 'the command\'s own exit status (with -d: 0 once it is exec\'d)'},
   {code: '1', meaning: 'the container does not exist, is not running, or is paused (docker\'s messages)'},
   {code: '125', meaning: 'any other failure of nsx; nothing was run'},
-  {code: '126', meaning: 'the command cannot be executed'},
+  {code: '126', meaning: 'the command cannot be executed, or its working directory (-w) cannot be entered'},
   {code: '127', meaning: 'the command was not found'},
 ]
 

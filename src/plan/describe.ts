@@ -74,6 +74,8 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
         return {action: 'chroot into that root directory, then chdir /', needs: 'CAP_SYS_CHROOT'}
       case 'chdir-fd':
         return {action: 'chdir into that working directory', needs: 'search permission'}
+      case 'exec-chdir':
+        return {action: `chdir ${op.path} (inside the namespaces and root; a failure is 126)`, needs: 'search permission'}
       case 'chdir':
         return {action: `chdir ${op.path} (inside the namespaces and root)`, needs: 'search permission'}
       case 'propagation':

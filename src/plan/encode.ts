@@ -21,6 +21,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   chroot: () => [],
   'chdir-fd': () => [],
   chdir: (o) => [o.path],
+  'exec-chdir': (o) => [o.path],
   propagation: (o) => [o.mode, o.path],
   'mount-proc': (o) => [o.path],
   'setgroups-try': () => [],

@@ -71,7 +71,7 @@ export function buildExecPlan(facts: ExecFacts, r: ExecRestrictions, req: ExecRe
     const eq = e.indexOf('=')
     ops.push({op: 'setenv', name: e.slice(0, eq), value: e.slice(eq + 1)})
   }
-  ops.push({op: 'chdir', path: r.workdir})
+  ops.push({op: 'exec-chdir', path: r.workdir})
   ops.push({op: 'cap-bound', caps: r.caps})
   if (r.groups !== undefined) ops.push({op: 'ctr-groups', gids: r.groups})
   ops.push({op: 'setgid', gid: r.gid}, {op: 'setuid', uid: r.uid})

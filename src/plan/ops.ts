@@ -35,6 +35,7 @@ export type Op =
   | {op: 'chroot'}
   | {op: 'chdir-fd'}
   | {op: 'chdir'; path: string}
+  | {op: 'exec-chdir'; path: string}
   | {op: 'propagation'; mode: Propagation; path: string}
   | {op: 'mount-proc'; path: string}
   | {op: 'setgroups-try'}

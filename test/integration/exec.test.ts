@@ -124,6 +124,11 @@ test("exec: -u, -w, -e, --env-file, the command's status, 126/127, and docker's 
   assertOneLineError(f.nsx(['exec', 'errs', 'no-such-cmd']), 127, /^nsx exec: failed to execute no-such-cmd: No such file or directory$/)
   assertOneLineError(f.nsx(['exec', 'errs', '/etc/passwd']), 126, /failed to execute \/etc\/passwd: Permission denied/)
   assertOneLineError(f.nsx(['exec', '-d', 'errs', 'no-such-cmd']), 127, /failed to execute no-such-cmd/)
+  assertOneLineError(f.nsx(['exec', 'errs', '/no/such']), 127, /^nsx exec: failed to execute \/no\/such: No such file or directory$/)
+  // A working directory that cannot be entered: 126, as docker exec (runc's chdir to cwd failure).
+  assertOneLineError(f.nsx(['exec', '-w', '/missing', 'errs', 'ls']), 126, /^nsx exec: chdir to cwd \("\/missing"\) failed: No such file or directory$/)
+  assertOneLineError(f.nsx(['exec', '-d', '-w', '/missing', 'errs', 'ls']), 126, /^nsx exec: chdir to cwd \("\/missing"\) failed: No such file or directory$/)
+  assertOneLineError(f.nsx(['exec', '-w', '/etc/motd', 'errs', 'ls']), 126, /chdir to cwd \("\/etc\/motd"\) failed: Not a directory$/)
   assertOneLineError(f.nsx(['exec', 'ghost', 'true']), 1, /^nsx exec: No such container: ghost$/)
   assertOneLineError(f.nsx(['exec', 'errs']), 125, /requires at least 2 arguments/)
   assertOneLineError(f.nsx(['exec', '-u', 'nobody-here', 'errs', 'true']), 125, /unable to find user nobody-here/)
@@ -131,6 +136,9 @@ test("exec: -u, -w, -e, --env-file, the command's status, 126/127, and docker's 
   assertOneLineError(f.nsx(['exec', '-it', 'errs', 'sh'], {input: ''}), 1, /^nsx exec: the input device is not a TTY$/)
   assert.equal(f.nsx(['pause', 'errs']).status, 0)
   assertOneLineError(f.nsx(['exec', 'errs', 'true']), 1, /^nsx exec: container errs is paused, unpause the container before exec$/)
+  assertOneLineError(f.nsx(['exec', '-d', 'errs', 'true']), 1, /^nsx exec: container errs is paused, unpause the container before exec$/)
+  // nsx enter NAME says the same; its status is its own table's (125: nsx's failure, the command never ran).
+  assertOneLineError(f.nsx(['enter', 'errs', 'true']), 125, /^nsx enter: container errs is paused, unpause the container before exec$/)
   assert.equal(f.nsx(['unpause', 'errs']).status, 0)
   assert.equal(f.nsx(['exec', 'errs', 'true']).status, 0)
   // A container whose supervisor and init were killed is not running (its state stays until swept).

@@ -22,7 +22,7 @@ test('exec plan: pin, cgroups opened, namespaces entered, fork; the child joins 
   assert.deepEqual(names(plan), [
     'pin', 'cgroup-open', 'pin-check',
     'setns', 'setns', 'setns', 'setns', 'setns', 'fork',
-    'cgroup-join', 'setns', 'release-target', 'ctr-stdin-null', 'env-clear', 'setenv', 'setenv', 'chdir',
+    'cgroup-join', 'setns', 'release-target', 'ctr-stdin-null', 'env-clear', 'setenv', 'setenv', 'exec-chdir',
     'cap-bound', 'ctr-groups', 'setgid', 'setuid', 'cap-set', 'no-new-privs', 'exec-run',
   ])
   // The mount namespace last on the host side (paths change with it); cgroup after the join, in the child.

@@ -24,6 +24,7 @@ const EVERY_OP: Op[] = [
   {op: 'chroot'},
   {op: 'chdir-fd'},
   {op: 'chdir', path: '/srv'},
+  {op: 'exec-chdir', path: '/srv'},
   {op: 'propagation', mode: 'private', path: '/'},
   {op: 'mount-proc', path: '/proc'},
   {op: 'setgroups-try'},
