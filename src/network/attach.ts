@@ -6,6 +6,7 @@ import type {Store} from '../store/store.js'
 import {CNI_PATH, execPlugin, execPluginAsync, pluginInput, pluginPath, PLUGIN_PATH_ENV} from './cni.js'
 import {DEFAULT_NETWORK, ensureDefaultNetwork, findNetwork, inSubnet, ipamDir, networksDir} from './networks.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
+import {joinHosts, leaveHostsScript} from './hosts.js'
 import {allocatePorts, exposedRequests, parsePublish} from './ports.js'
 import type {Attachment, Endpoint, NetSpec, NetworkConfList, PortMapping} from './types.js'
 import {endpointDir, endpointsDir, listEndpoints, netnsDir, netnsPath, readEndpoint, refreshHosts, teardownContainer} from './records.js'
@@ -52,7 +53,7 @@ async function makeNetns(store: Store, path: string): Promise<void> {
 }
 
 /** The teardown script: DEL of every plugin in reverse order, then the namespace and this record go. */
-function teardownScript(ep: Endpoint, dir: string): string {
+function teardownScript(store: Store, ep: Endpoint, dir: string): string {
   const lines = [
     '#!/bin/sh',
     `# Written by nsx: the network teardown of container ${ep.name} (${ep.id}): CNI DEL of each`,
@@ -63,6 +64,7 @@ function teardownScript(ep: Endpoint, dir: string): string {
     `NETNS=${shq(ep.netns)}`,
     'ok=1',
     `export CNI_COMMAND=DEL CNI_CONTAINERID=${shq(ep.id)} CNI_PATH=${shq(CNI_PATH)}`,
+    ...leaveHostsScript(store, ep),
   ]
   ep.attachments.forEach((a, i) => {
     for (let j = a.plugins.length - 1; j >= 0; j--) {
@@ -91,7 +93,7 @@ function writeRecord(store: Store, ep: Endpoint): void {
     a.plugins.forEach((p, j) => writeFileSync(join(dir, `del-${i}-${j}.json`), JSON.stringify(pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, Object.keys(a.result).length > 0 ? a.result : undefined, runtimeConfigOf(p, a))), {mode: 0o600})),
   )
   writeFileSync(join(dir, 'endpoint.json.tmp'), JSON.stringify(ep, null, 2) + '\n', {mode: 0o600})
-  writeFileSync(join(dir, 'teardown.tmp'), teardownScript(ep, dir), {mode: 0o700})
+  writeFileSync(join(dir, 'teardown.tmp'), teardownScript(store, ep, dir), {mode: 0o700})
   for (const f of ['endpoint.json', 'teardown']) renameSync(join(dir, `${f}.tmp`), join(dir, f))
   chmodSync(join(dir, 'teardown'), 0o700)
 }
@@ -159,6 +161,7 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
       // In place: the file is bound into the container.
       writeFileSync(ep.hosts.path, ep.hosts.base)
     }
+    joinHosts(endpointDir(store, ep.id), ep.hosts?.path)
     refreshHosts(store, ep.attachments.map((a) => a.network), req.isLive)
   } catch (err) {
     teardownContainer(store, req.id)

@@ -3,7 +3,8 @@ import {accessSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync
 import {join} from 'node:path'
 import type {Store} from '../store/store.js'
 import {PLUGIN_PATH_ENV} from './cni.js'
-import {DEFAULT_NETWORK, networksDir} from './networks.js'
+import {ENDED_MARK, hostsText, namesOn, peerLines, withHostsLock} from './hosts.js'
+import {networksDir} from './networks.js'
 import type {Endpoint} from './types.js'
 
 /**
@@ -67,37 +68,25 @@ export function teardownContainer(store: Store, id: string, opts: {refresh?: boo
 }
 
 /**
- * CNI has no DNS: containers reach each other by name through /etc/hosts. Each container's
- * file is its own text (localhost, its own names, --add-host) and then its peers on every
- * network it shares with them (name, hostname, --network-alias), rewritten in place (the
- * file is bound into the container) whenever a container joins or leaves.
+ * CNI has no DNS: containers reach each other by name through /etc/hosts (src/network/hosts.ts).
+ * Each container's file on the NETWORKS is rewritten in place, under the hosts lock: its own
+ * part and then its live peers (ended ones left out) on every network it shares with them.
  */
 export function refreshHosts(store: Store, networks: readonly string[], isLive: (id: string) => boolean = () => true): void {
-  if (!networks.some((n) => n !== DEFAULT_NETWORK)) return // docker's default bridge resolves no names
-  const all = listEndpoints(store).filter((e) => isLive(e.id)) 
-  for (const e of all) {
-    if (!e.hosts || !e.attachments.some((a) => networks.includes(a.network))) continue
-    const lines: string[] = []
-    for (const a of e.attachments) {
-      if (a.network === DEFAULT_NETWORK) continue
-      for (const peer of all) {
-        if (peer.id === e.id) continue
-        const pa = peer.attachments.find((x) => x.network === a.network)
-        if (!pa || !pa.address) continue
-        const names = [...new Set([peer.name, peer.hostname, ...pa.aliases])].join(' ')
-        lines.push(`${pa.address.split('/')[0]}\t${names}`)
+  if (!namesOn(networks)) return // docker's default bridge resolves no names
+  withHostsLock(store, () => {
+    const all = listEndpoints(store).filter((e) => isLive(e.id) && !existsSync(join(endpointDir(store, e.id), ENDED_MARK)))
+    for (const e of all) {
+      if (!e.hosts || !e.attachments.some((a) => networks.includes(a.network))) continue
+      try {
+        // In place: the container sees the file it has bound, not a new one.
+        writeFileSync(e.hosts.path, hostsText(e.hosts.base, peerLines(e, all)))
+      } catch {
+        // its directory is gone: it is being removed
       }
     }
-    const text = lines.length > 0 ? `${e.hosts.base}# containers on the same network(s)\n${lines.join('\n')}\n` : e.hosts.base
-    try {
-      // In place: the container sees the file it has bound, not a new one.
-      writeFileSync(e.hosts.path, text)
-    } catch {
-      // its directory is gone: it is being removed
-    }
-  }
+  })
 }
-
 
 /** The endpoint of the container whose directory is DIR (ROOT/run/<id>), for ps and inspect. */
 export function endpointOfContainerDir(dir: string): Endpoint | undefined {

@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {readdirSync} from 'node:fs'
+import {readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {eventually, makeNetLab, needNetLab, NetLab} from '../helpers/netns.js'
 
@@ -87,7 +87,7 @@ test('a port already taken: one clear error before the container starts, nothing
   assertNothingLeft(lab, '10.77.0.', 'after the conflicts')
 })
 
-test('-P publishes the EXPOSEd ports to free host ports; a kept container releases its network when it ends', async (t) => {
+test('-P publishes the EXPOSEd ports (an image built with EXPOSE) to free host ports; a kept container releases its network when it ends', async (t) => {
   if (!needNetLab(t)) return
   const lab = await makeNetLab(t)
   const r = lab.nsx(['run', '-d', '--name', 'p', '-P', '--layer', lab.layer, '--', 'sleep', '1000'])
@@ -96,6 +96,24 @@ test('-P publishes the EXPOSEd ports to free host ports; a kept container releas
   assert.equal(lab.nsx(['port', 'p']).stdout, '')
   assert.equal(lab.nsx(['stop', '-t', '0', 'p']).status, 0)
   assertNothingLeft(lab, '10.77.0.', 'after the container ended')
+  // An image built with EXPOSE: each exposed port to a free host port, shown by nsx port, ps and inspect.
+  writeFileSync(join(lab.dir, 'Dockerfile'), 'FROM scratch\nCOPY . /\nEXPOSE 80 5353/udp\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n')
+  const b = lab.nsx(['build', '-q', '-t', 'exposing', '-f', join(lab.dir, 'Dockerfile'), lab.layer])
+  assert.equal(b.status, 0, b.stderr)
+  assert.equal(lab.nsx(['run', '-d', '--name', 'e', '-P', 'exposing']).status, 0)
+  const lines = lab.nsx(['port', 'e']).stdout
+  const m = /^80\/tcp -> 0\.0\.0\.0:(\d+)\n5353\/udp -> 0\.0\.0\.0:(\d+)\n$/.exec(lines)
+  assert.ok(m, `nsx port after -P:\n${lines}`)
+  assert.ok(Number(m[1]) >= 32768 && Number(m[2]) >= 32768, 'not ports of the ephemeral range')
+  assert.ok(await eventually(() => lab.http(`http://127.0.0.1:${m[1]}/`) === 'hello from nsx\n'), 'the -P port does not answer')
+  assert.match(lab.nsx(['ps']).stdout, new RegExp(`0\\.0\\.0\\.0:${m[1]}->80/tcp, 0\\.0\\.0\\.0:${m[2]}->5353/udp`))
+  const ports = JSON.parse(lab.nsx(['container', 'inspect', 'e']).stdout)[0].NetworkSettings.Ports
+  assert.deepEqual(ports, {'80/tcp': [{HostIp: '0.0.0.0', HostPort: m[1]}], '5353/udp': [{HostIp: '0.0.0.0', HostPort: m[2]}]})
+  // Without -P the exposed ports are listed, unpublished (docker's null).
+  assert.equal(lab.nsx(['run', '-d', '--name', 'f', 'exposing']).status, 0)
+  assert.equal(lab.nsx(['port', 'f']).stdout, '')
+  assert.equal(lab.nsx(['rm', '-f', 'e', 'f']).status, 0)
+  assertNothingLeft(lab, '10.77.0.', 'after the -P containers went')
 })
 
 test('nsx killed by SIGKILL: nsx gc releases the address, the veth, the rules and the namespace', async (t) => {
@@ -144,4 +162,42 @@ test('a user-defined network: containers reach each other by name and alias; con
   assert.doesNotMatch(lab.run('ip', ['-o', 'link']).stdout, /nsx-/)
   assert.doesNotMatch(lab.run('iptables-save', []).stdout, new RegExp(`${bridge}|10\\.99\\.5\\.`), 'the network\'s rules outlive it')
   assertNothingLeft(lab, '10.99.5.50', 'after the network went')
+})
+
+test('peers\' /etc/hosts on a user-defined network: a container started later is seen by those running; one that exits, is stopped or removed leaves no stale line', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  assert.equal(lab.nsx(['network', 'create', '--subnet', '10.99.6.0/24', 'peers']).status, 0)
+  const start = (name: string, ip: string, cmd: string[]) => {
+    const r = lab.nsx(['run', '-d', '--name', name, '--network', 'peers', '--ip', ip, '--layer', lab.layer, '--', ...cmd])
+    assert.equal(r.status, 0, r.stderr)
+  }
+  // What each container itself sees in /etc/hosts (the file bound into it, rewritten in place).
+  const hostsOf = (name: string) => lab.nsx(['exec', name, 'cat', '/etc/hosts']).stdout
+  const peersOf = (name: string) => hostsOf(name).split('\n').filter((l) => /^10\.99\.6\./.test(l)).sort()
+  start('a', '10.99.6.10', ['sleep', '1000'])
+  assert.deepEqual(peersOf('a'), ['10.99.6.10\ta'], 'a alone knows only itself')
+  // b and c start later: a, already running, sees them at once, and reaches them by name.
+  start('b', '10.99.6.11', ['sleep', '1000'])
+  start('c', '10.99.6.12', ['sh', '-c', 'until [ -e /tmp/go ]; do sleep 0.1; done'])
+  start('d', '10.99.6.13', ['sleep', '1000'])
+  assert.deepEqual(peersOf('a'), ['10.99.6.10\ta', '10.99.6.11\tb', '10.99.6.12\tc', '10.99.6.13\td'])
+  assert.deepEqual(peersOf('d'), ['10.99.6.10\ta', '10.99.6.11\tb', '10.99.6.12\tc', '10.99.6.13\td'])
+  const ping = lab.nsx(['exec', 'a', 'ping', '-c', '1', '-W', '5', 'd'])
+  assert.equal(ping.status, 0, ping.stdout + ping.stderr)
+  // c ends by itself: its supervisor's teardown drops it from the others' files.
+  assert.equal(lab.nsx(['exec', 'c', 'touch', '/tmp/go']).status, 0)
+  assert.ok(await eventually(() => !hostsOf('a').includes('\tc') && !hostsOf('b').includes('\tc')), `c is still in a's /etc/hosts after it exited:\n${hostsOf('a')}`)
+  // d is stopped; b is removed (nsx rm -f).
+  assert.equal(lab.nsx(['stop', '-t', '0', 'd']).status, 0)
+  assert.equal(lab.nsx(['rm', '-f', 'b']).status, 0)
+  assert.ok(await eventually(() => peersOf('a').length === 1), `stale lines in a's /etc/hosts:\n${hostsOf('a')}`)
+  assert.equal(hostsOf('a').includes('# containers on the same network(s)'), false, 'an empty peers\' part is left')
+  // d started again: a sees it again, and d sees a.
+  assert.equal(lab.nsx(['start', 'd']).status, 0)
+  assert.deepEqual(peersOf('a'), ['10.99.6.10\ta', '10.99.6.13\td'])
+  assert.deepEqual(peersOf('d'), ['10.99.6.10\ta', '10.99.6.13\td'])
+  lab.nsx(['rm', '-f', 'a', 'c', 'd'])
+  assert.equal(lab.nsx(['network', 'rm', 'peers']).status, 0)
+  assertNothingLeft(lab, '10.99.6.10', 'after the peers went')
 })
