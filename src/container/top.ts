@@ -26,10 +26,12 @@ export function containerPids(c: Container): number[] {
 
 /**
  * docker top: `ps ARGS` (default -ef) on the host, only the rows of the container's processes, as
- * docker's daemon does it: {Titles, Processes}.
+ * docker's daemon does it: {Titles, Processes}. nsx's own init (the pid namespace's PID 1, which
+ * reaps and forwards signals: docker's container has none unless run with --init) is not listed.
  */
 export function containerTop(c: Container, psArgs = '-ef'): {Titles: string[]; Processes: string[][]} {
   const pids = new Set(containerPids(c))
+  if (c.pids && pids.size > 1) pids.delete(c.pids.init.pid)
   const args = psArgs.split(/\s+/).filter((a) => a !== '')
   if (args.some((a) => !/^[-\w,=:%]+$/.test(a))) throw new NsxError(`invalid ps arguments: ${psArgs}`, 1)
   let text: string

@@ -72,16 +72,19 @@ async function validate(o: RunOptions): Promise<{limits: Limits; userns?: Userns
  * `nsx create` (docker create): the root's layers prepared and pinned, the container's
  * directory and name taken, nothing started. With `dryRun` nothing is written: the config
  * is returned for the plan to be printed. `undo` collects what to take back if a later
- * step of the caller fails.
+ * step of the caller fails. `store`, when given, may hold the store lock already: it is then
+ * the caller's to release.
  */
-export async function createContainer(given: RunOptions, opts: {dryRun?: boolean; undo?: Array<() => void>} = {}): Promise<Created> {
+export async function createContainer(given: RunOptions, opts: {dryRun?: boolean; undo?: Array<() => void>; store?: Store} = {}): Promise<Created> {
   const undo = opts.undo ?? []
   let o = given
   const {limits, userns, lastCap} = await validate(o)
   const log = parseLogOpts(o.logOpts)
   const restart = given.restart !== undefined ? parseRestart(given.restart) : undefined
   const [{prepareRootfs}, spec] = await Promise.all([import('../store/import.js'), import('../container/spec.js')])
-  const store = Store.open()
+  // A caller that holds the store lock already (the Engine API takes it without blocking its event loop) keeps it.
+  const store = opts.store ?? Store.open()
+  const own = !store.locked
   store.lock('shared')
   try {
     sweepStale(store)
@@ -162,7 +165,7 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
     pinLayers(store, id, process.pid, rootfs.layers, config.imageIds, dir)
     return {store, config, dir}
   } finally {
-    store.unlock()
+    if (own) store.unlock()
   }
 }
 

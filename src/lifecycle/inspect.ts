@@ -1,6 +1,7 @@
 import type {Store} from '../store/store.js'
 import {cpuQuotaUs} from '../container/limits.js'
-import {Container, isRestarting, resolveContainer} from '../container/state.js'
+import {Container, DEFAULT_LOG, isRestarting, LogConfig, resolveContainer} from '../container/state.js'
+import type {TmpfsMount} from '../security/spec.js'
 import type {NetworkSettings} from '../network/settings.js'
 
 /** docker's zero time, for a start or end that has not happened. */
@@ -47,6 +48,22 @@ export interface ContainerInspect {
     CpuPeriod: number
     CpusetCpus: string
     PidsLimit: number | null
+    MemoryReservation: number
+    MemorySwap: number
+    /** Only when set (the swagger has no null for it). */
+    MemorySwappiness?: number
+    OomKillDisable: boolean
+    CpuShares: number
+    CpusetMems: string
+    BlkioWeight: number
+    ReadonlyRootfs: boolean
+    /** Each tmpfs with its options as docker shows them (those that differ from the defaults noexec, nosuid, nodev). */
+    Tmpfs: Record<string, string>
+    Devices: {PathOnHost: string; PathInContainer: string; CgroupPermissions: string}[]
+    Ulimits: {Name: string; Soft: number; Hard: number}[]
+    OomScoreAdj: number
+    ShmSize: number
+    LogConfig: {Type: 'json-file'; Config: Record<string, string>}
   }
   Mounts: {Type: 'bind' | 'volume'; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string}[]
   Config: {
@@ -59,6 +76,7 @@ export interface ContainerInspect {
     Image: string
     WorkingDir: string
     Labels: Record<string, string>
+    StopTimeout?: number
   }
   GraphDriver: {Name: 'overlay'; Data: {LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string}}
   /** Addresses, published ports and networks while it runs (src/network/settings.ts). */
@@ -115,6 +133,20 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       CpuPeriod: lim.cpus !== undefined ? 100000 : 0,
       CpusetCpus: lim.cpusetCpus ?? '',
       PidsLimit: lim.pids ?? null,
+      MemoryReservation: lim.memoryReservation ?? 0,
+      MemorySwap: lim.memorySwap ?? 0,
+      ...(lim.memorySwappiness !== undefined ? {MemorySwappiness: lim.memorySwappiness} : {}),
+      OomKillDisable: lim.oomKillDisable ?? false,
+      CpuShares: lim.cpuShares ?? 0,
+      CpusetMems: lim.cpusetMems ?? '',
+      BlkioWeight: lim.blkioWeight ?? 0,
+      ReadonlyRootfs: s.security.readOnly,
+      Tmpfs: Object.fromEntries(s.security.tmpfs.map((t) => [t.path, tmpfsOptions(t)])),
+      Devices: s.security.devices.map((d) => ({PathOnHost: d.host, PathInContainer: d.path, CgroupPermissions: d.access})),
+      Ulimits: s.security.ulimits.map((u) => ({Name: u.name, Soft: u.soft, Hard: u.hard})),
+      OomScoreAdj: s.security.oomScoreAdj ?? 0,
+      ShmSize: s.security.shmSize ?? 64 * 1024 * 1024,
+      LogConfig: {Type: 'json-file', Config: logOptions(c.config.log)},
     },
     Mounts: s.volumes.map((v) =>
       v.volume !== undefined
@@ -131,6 +163,7 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       Image: c.config.image ?? '',
       WorkingDir: s.workdir,
       Labels: c.config.labels ?? {},
+      ...(c.config.stopTimeout !== undefined ? {StopTimeout: c.config.stopTimeout} : {}),
     },
     GraphDriver: {
       Name: 'overlay',
@@ -139,6 +172,24 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
     NetworkSettings,
     Nsx: {SupervisorPid: running && c.pids ? c.pids.supervisor.pid : 0, Cgroups: running ? (c.run?.cgroups ?? []) : [], Dir: c.dir, Capabilities: s.caps},
   }
+}
+
+/** A tmpfs's options as docker shows what was asked: the flags that differ from noexec, nosuid, nodev, then tmpfs's own. */
+function tmpfsOptions(t: TmpfsMount): string {
+  const flags = [...(t.flags.includes('ro') ? ['ro'] : []), ...(['noexec', 'nosuid', 'nodev'] as const).filter((f) => !t.flags.includes(f)).map((f) => f.slice(2))]
+  return [...flags, ...(t.data ? [t.data] : [])].join(',')
+}
+
+/** --log-opt as docker shows it: the options set, here those that differ from nsx's defaults. */
+function logOptions(log: LogConfig | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!log) return out
+  if (log.maxSize !== DEFAULT_LOG.maxSize) {
+    const unit = ([['g', 1024 ** 3], ['m', 1024 ** 2], ['k', 1024]] as const).find(([, n]) => log.maxSize % n === 0)
+    out['max-size'] = unit ? `${log.maxSize / unit[1]}${unit[0]}` : String(log.maxSize)
+  }
+  if (log.maxFiles !== DEFAULT_LOG.maxFiles) out['max-file'] = String(log.maxFiles)
+  return out
 }
 
 /** docker inspect CONTAINER: the container a name or id prefix names (errors as resolveContainer's). */

@@ -11,7 +11,7 @@ import {thawIfPaused, waitSupervisorGone} from './stop.js'
 export async function removeContainerVerb(store: Store, ref: string, opts: {force?: boolean; volumes?: boolean} = {}): Promise<{name: string; id: string}> {
   const done = await withContainer(store, ref, async (c) => {
     if (c.status === 'running' || c.status === 'starting') {
-      if (!opts.force) throw new NsxError(`cannot remove container ${ref}: container is running: stop the container before removing or force remove (-f)`, 1)
+      if (!opts.force) throw new NsxError(`You cannot remove a running container ${c.config.id}. Stop the container before attempting removal or force remove`, 1)
       if (c.status === 'starting') await waitSupervisorGone(c, 10000)
       const now = readContainer(c.dir) ?? c
       requestStop(c.dir)

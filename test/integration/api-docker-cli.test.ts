@@ -200,6 +200,26 @@ test('hostile input: one error each, the service goes on, nothing half-made', as
   assert.match(svc!.log(), /POST \/v1\.41\/containers\/create\S* uid=0 pid=\d+/)
 })
 
+test('create waits for the store lock (a long build, an nsx load) without blocking the service', async (t) => {
+  if (skip(t)) return
+  // Another process holds the store's lock exclusively, as nsx rmi or gc would, until told to let go.
+  const holder = spawn('flock', ['-x', join(fx!.env.NSX_ROOT!, 'lock'), 'sh', '-c', 'echo locked; read x'], {stdio: ['pipe', 'pipe', 'inherit']})
+  t.after(() => {
+    if (holder.exitCode === null) holder.kill()
+  })
+  await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()))
+  let settled = false
+  const created = api(svc!.socket, 'POST', '/containers/create?name=locked-out', JSON.stringify({Image: 'busybox', Cmd: ['true']})).finally(() => (settled = true))
+  // While create waits, the service answers others: its event loop is free.
+  for (let i = 0; i < 3; i++) assert.equal((await api(svc!.socket, 'GET', '/_ping')).body, 'OK')
+  assert.equal((await api(svc!.socket, 'GET', '/containers/json?all=1')).status, 200)
+  assert.equal(settled, false, 'create did not wait for the lock')
+  holder.stdin.end('\n')
+  const r = await created
+  assert.equal(r.status, 201, r.body)
+  assert.equal(dk(['rm', 'locked-out']).status, 0)
+})
+
 test('docker events: create, start, die, destroy of containers made by either door, filtered', async (t) => {
   if (skip(t)) return
   const ev = spawn(docker, ['events', '--filter', 'type=container', '--filter', 'label=watch=yes', '--format', '{{.Action}} {{.Actor.Attributes.name}}'], {env: {...process.env, DOCKER_HOST: svc!.host, DOCKER_CONFIG: join(fx!.dir, 'docker-config')}})

@@ -5,6 +5,7 @@ import {createArgs, type CreateBody} from '../create-body.js'
 import {ApiError, badRequest, queryBool, queryFilters, queryInt, readJson} from '../http.js'
 import {hijack, RAW_STREAM} from '../hijack.js'
 import type {ApiContext, Route} from '../router.js'
+import {withStoreLock} from '../store-lock.js'
 import {muxFrame, writeOut} from '../streams.js'
 
 const state = () => import('../../container/state.js')
@@ -31,7 +32,8 @@ async function create(ctx: ApiContext): Promise<object> {
   opts.detach = true
   const undo: Array<() => void> = []
   try {
-    const created = await createContainer(opts, {undo})
+    // The store lock is waited for without blocking the service (a long build or load may hold it).
+    const created = await withStoreLock(ctx, 'shared', (store) => createContainer(opts, {undo, store}))
     return {Id: created.config.id, Warnings: []}
   } catch (err) {
     // Nothing half-made stays: what create made before failing is taken back.
@@ -228,7 +230,7 @@ async function inspect(ctx: ApiContext): Promise<object> {
       Volumes: {},
       OnBuild: [],
     },
-    HostConfig: {...i.HostConfig, CapAdd: [], CapDrop: [], LogConfig: {Type: 'json-file', Config: {}}, PortBindings: {}},
+    HostConfig: {...i.HostConfig, CapAdd: [], CapDrop: [], PortBindings: {}},
     NetworkSettings: {Bridge: '', SandboxID: '', Ports: {}, SandboxKey: c.pids ? `/proc/${c.pids.init.pid}/ns/net` : '', Networks: {}, IPAddress: '', Gateway: '', MacAddress: ''},
     Nsx,
   }
