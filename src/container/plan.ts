@@ -58,7 +58,9 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
     // docker run --rm removes the container's anonymous volumes (volumes/<name>, above its _data) with it.
     for (const v of spec.volumes) if (v.anonymous && v.source !== '') ops.push({op: 'ctr-cleanup-path', path: v.source.replace(/\/_data$/, '')})
   }
-  if (paths.exitHook) ops.push({op: 'ctr-exit-hook', path: paths.exitHook})
+  // In the foreground the teardown runs after the status is returned (it locks itself: rm, gc and
+  // the next start wait for it); a detached container's supervisor waits for it (nsx stop does too).
+  if (paths.exitHook) ops.push({op: opts.readyFd === undefined ? 'ctr-exit-hook-bg' : 'ctr-exit-hook', path: paths.exitHook})
   if (opts.readyFd !== undefined) ops.push({op: 'ctr-ready-fd', fd: opts.readyFd})
   if (opts.log) ops.push({op: 'ctr-log', path: opts.log.path, maxSize: opts.log.maxSize, maxFiles: opts.log.maxFiles})
   // A foreground run is logged too (docker keeps logs of every container), its output relayed on.

@@ -6,7 +6,7 @@ import type {Store} from '../store/store.js'
 import {CNI_PATH, execPlugin, execPluginAsync, pluginInput, pluginPath, PLUGIN_PATH_ENV} from './cni.js'
 import {DEFAULT_NETWORK, ensureDefaultNetwork, findNetwork, inSubnet, ipamDir, networksDir} from './networks.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
-import {joinHosts, leaveHostsScript} from './hosts.js'
+import {ENDED_MARK, joinHosts, leaveHostsScript} from './hosts.js'
 import {allocatePorts, exposedRequests, parsePublish} from './ports.js'
 import type {Attachment, Endpoint, NetSpec, NetworkConfList, PortMapping} from './types.js'
 import {endpointDir, endpointsDir, listEndpoints, netnsDir, netnsPath, readEndpoint, refreshHosts, teardownContainer} from './records.js'
@@ -62,6 +62,11 @@ function teardownScript(store: Store, ep: Endpoint, dir: string): string {
     `PATH=${PLUGIN_PATH_ENV}`,
     `D=${shq(dir)}`,
     `NETNS=${shq(ep.netns)}`,
+    // One teardown at a time (the supervisor's, in the background after a foreground run; rm; gc;
+    // the next start): the others wait on this file's lock, then find the record gone and stop.
+    'exec 9<"$0" && flock 9 || exit 1',
+    '[ -f "$D/endpoint.json" ] || exit 0',
+    `: > "$D/${ENDED_MARK}"`,
     'ok=1',
     `export CNI_COMMAND=DEL CNI_CONTAINERID=${shq(ep.id)} CNI_PATH=${shq(CNI_PATH)}`,
     ...leaveHostsScript(store, ep),
@@ -120,6 +125,21 @@ export function takenPorts(store: Store, except: string, isLive: (id: string) =>
     .flatMap((e) => e.attachments.flatMap((a) => a.ports))
 }
 
+/**
+ * An ended container whose teardown has not finished (it runs after a foreground run returns)
+ * may still hold a host port or the address this start asks for: its teardown is waited for
+ * (or run) first, so the port's DNAT rule and the lease are this container's alone.
+ */
+function settleConflicts(store: Store, req: AttachRequest, ports: readonly PortMapping[]): void {
+  const live = req.isLive ?? (() => true)
+  const wanted = new Set(ports.map((p) => `${p.hostPort}/${p.protocol}`))
+  for (const e of listEndpoints(store)) {
+    if (e.id === req.id || live(e.id)) continue
+    const held = e.attachments.some((a) => a.ports.some((p) => wanted.has(`${p.hostPort}/${p.protocol}`)) || (req.net.ip !== undefined && a.address.split('/')[0] === req.net.ip))
+    if (held) teardownContainer(store, e.id)
+  }
+}
+
 /** ADD: the container's namespace, its interfaces, addresses, routes, NAT and published ports. */
 export async function attachContainer(store: Store, req: AttachRequest): Promise<Endpoint> {
   teardownContainer(store, req.id)
@@ -127,6 +147,7 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
   if (req.net.ip !== undefined && !inSubnet(req.net.ip, confs[0].nsx.subnet)) throw new NsxError(`invalid --ip ${req.net.ip}: not an address of network ${confs[0].name} (${confs[0].nsx.subnet})`, 125)
   const requests = [...req.net.publish.flatMap(parsePublish), ...(req.net.publishAll ? exposedRequests(req.net.exposed) : [])]
   const ports = await allocatePorts(requests, takenPorts(store, req.id, req.isLive))
+  settleConflicts(store, req, ports)
   const netns = netnsPath(store, req.id)
   const ep: Endpoint = {id: req.id, name: req.name, hostname: req.hostname, netns, attachments: []}
   ep.attachments = confs.map((conf, i) => {

@@ -5,7 +5,7 @@ import type {Store} from '../store/store.js'
 import {PLUGIN_PATH_ENV} from './cni.js'
 import {createNetwork, CreateNetworkOptions, DEFAULT_NETWORK, deleteNetworkFiles, ensureDefaultNetwork, findNetwork, listNetworks, PSEUDO_NETWORKS} from './networks.js'
 import {removeNetworkRules} from './hostrules.js'
-import {listEndpoints} from './records.js'
+import {listEndpoints, settleEnded} from './records.js'
 import type {NetworkConfList} from './types.js'
 
 /** nsx network's verbs (docker network's): one function each, for the CLI and the Engine API. */
@@ -87,6 +87,7 @@ export function removeNetwork(store: Store, ref: string): string {
   if ((PSEUDO_NETWORKS as readonly string[]).includes(ref) || ref === DEFAULT_NETWORK) throw new NsxError(`${ref} is a pre-defined network and cannot be removed`, 1)
   const n = findNetwork(store, ref)
   if (!n) throw new NsxError(`network ${ref} not found`, 1)
+  settleEnded(store)
   const users = listEndpoints(store).filter((e) => e.attachments.some((a) => a.networkId === n.nsx.id))
   if (users.length > 0) throw new NsxError(`error while removing network: network ${n.name} id ${n.nsx.id} has active endpoints (${users.map((u) => u.name).join(', ')})`, 1)
   // The bridge plugin makes the bridge on first use and never removes it: the network's end does.
@@ -98,6 +99,7 @@ export function removeNetwork(store: Store, ref: string): string {
 
 /** docker network prune: every user-defined network no container uses. */
 export function pruneNetworks(store: Store): string[] {
+  settleEnded(store)
   const used = new Set(listEndpoints(store).flatMap((e) => e.attachments.map((a) => a.networkId)))
   return listNetworks(store)
     .filter((n) => n.name !== DEFAULT_NETWORK && !used.has(n.nsx.id))

@@ -50,6 +50,8 @@ export function teardownContainer(store: Store, id: string, opts: {refresh?: boo
   try {
     accessSync(script)
     const r = spawnSync(script, [], {encoding: 'utf8', env: {PATH: PLUGIN_PATH_ENV}, stdio: ['ignore', 'ignore', 'pipe']})
+    // Gone since: another teardown (the supervisor's, in the background) finished first.
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return true
     if (r.status !== 0) {
       ok = false
       const msg = (r.stderr ?? '').trim().split('\n')[0]
@@ -65,6 +67,20 @@ export function teardownContainer(store: Store, id: string, opts: {refresh?: boo
   }
   if (ok && opts.refresh !== false && ep) refreshHosts(store, ep.attachments.map((a) => a.network))
   return ok
+}
+
+/**
+ * The endpoints of containers that have ended and whose teardown runs (or ran and failed):
+ * it is waited for (or run again), so what follows (network rm, prune) sees them gone.
+ */
+export function settleEnded(store: Store): void {
+  let ids: string[] = []
+  try {
+    ids = readdirSync(endpointsDir(store))
+  } catch {
+    return
+  }
+  for (const id of ids) if (existsSync(join(endpointDir(store, id), ENDED_MARK))) teardownContainer(store, id)
 }
 
 /**

@@ -16,6 +16,8 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: `after the container ends, remove ${op.path}`, needs: '-'}
     case 'ctr-exit-hook':
       return {action: `after the container ends, run ${op.path} (CNI DEL of its networks, its network namespace removed)`, needs: 'root'}
+    case 'ctr-exit-hook-bg':
+      return {action: `after the container ends, start ${op.path} without waiting for it (CNI DEL of its networks, its network namespace removed)`, needs: 'root'}
     case 'ctr-log':
       return {action: `log the container's stdout and stderr to ${op.path} (docker's json-file; rotated past ${op.maxSize} bytes, ${op.maxFiles} file(s) kept)`, needs: '-'}
     case 'ctr-log-tee':

@@ -43,6 +43,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'ctr-cleanup-cgroup': (o) => [o.path],
   'ctr-cleanup-path': (o) => [o.path],
   'ctr-exit-hook': (o) => [o.path],
+  'ctr-exit-hook-bg': (o) => [o.path],
   'ctr-ready-fd': (o) => [String(o.fd)],
   'ctr-exit-file': (o) => [o.path],
   'ctr-attach-socket': (o) => [o.dir],

@@ -64,6 +64,8 @@ export type Op =
   | {op: 'ctr-cleanup-path'; path: string}
   /** After the container has ended for good, the supervisor runs this executable (its network's teardown, src/network/). */
   | {op: 'ctr-exit-hook'; path: string}
+  /** The same without waiting for it (a foreground run's status is not held up by the CNI DEL). */
+  | {op: 'ctr-exit-hook-bg'; path: string}
   /** Detached start: an fd (a pipe to the starter) that closes when the command is exec'd. */
   | {op: 'ctr-ready-fd'; fd: number}
   | {op: 'ctr-exit-file'; path: string}

@@ -19,7 +19,7 @@ export interface NetLab {
   /** A busybox root with every applet (httpd, nc, wget, ping) and /www/index.html. */
   layer: string
   /** A command in the lab's namespaces. */
-  run(cmd: string, args: string[], opts?: {input?: string; timeout?: number}): RunResult
+  run(cmd: string, args: string[], opts?: {input?: string; timeout?: number; env?: NodeJS.ProcessEnv}): RunResult
   nsx(args: string[], opts?: {env?: Record<string, string>; timeout?: number}): RunResult
   /** GET URL from the lab's host side (node's fetch): the body, or undefined on any failure. */
   http(url: string): string | undefined

@@ -1,7 +1,8 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {NSX_BIN} from '../helpers/env.js'
 import {eventually, makeNetLab, needNetLab, NetLab} from '../helpers/netns.js'
 
 // Every container here runs inside the lab's own network namespace (test/helpers/netns.ts).
@@ -200,4 +201,66 @@ test('peers\' /etc/hosts on a user-defined network: a container started later is
   lab.nsx(['rm', '-f', 'a', 'c', 'd'])
   assert.equal(lab.nsx(['network', 'rm', 'peers']).status, 0)
   assertNothingLeft(lab, '10.99.6.10', 'after the peers went')
+})
+
+/**
+ * A CNI_PATH whose portmap plugin (the first DEL of a teardown) holds its DEL while the gate
+ * file exists (its pid in del.pid): the teardown of a foreground run can be caught while it runs.
+ */
+function gatedCni(lab: NetLab): {env: Record<string, string>; gate: string; delPid: string} {
+  const dir = join(lab.dir, 'cni')
+  mkdirSync(dir)
+  for (const p of readdirSync('/usr/lib/cni')) if (p !== 'portmap') symlinkSync(join('/usr/lib/cni', p), join(dir, p))
+  const gate = join(lab.dir, 'gate')
+  const delPid = join(lab.dir, 'del.pid')
+  writeFileSync(join(dir, 'portmap'), `#!/bin/sh\nif [ "$CNI_COMMAND" = DEL ] && [ -e ${gate} ]; then echo $$ > ${delPid}; while [ -e ${gate} ]; do sleep 0.1; done; fi\nexec /usr/lib/cni/portmap\n`, {mode: 0o755})
+  return {env: {NSX_CNI_PATH: dir}, gate, delPid}
+}
+
+/** nsx run in the lab with stderr to a file, not a pipe: what a terminal sees (nsx's status, not the teardown's end). */
+const runToFile = (lab: NetLab, cni: {env: Record<string, string>}, args: string[], background = false) =>
+  lab.run('sh', ['-c', `"$0" "$@" >"$OUT" 2>&1${background ? ' &' : ''}`, process.execPath, NSX_BIN, 'run', ...args], {env: {...process.env, NSX_ROOT: lab.store, NSX_NETWORK: 'bridge', OUT: join(lab.dir, background ? 'bg.out' : 'fg.out'), ...cni.env}})
+
+/** Whether a process waits for the flock of FILE (a "->" line of /proc/locks on its inode). */
+function lockAwaited(file: string): boolean {
+  const ino = statSync(file).ino
+  return readFileSync('/proc/locks', 'utf8').split('\n').some((l) => / -> FLOCK /.test(l) && l.split(/\s+/).some((f) => f.endsWith(`:${ino}`)))
+}
+
+test('a foreground run returns before its teardown; a start waits for the teardown holding its port; a killed teardown is undone by nsx gc', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  const cni = gatedCni(lab)
+  // The teardown held: the run has returned its status, the container's record is still there.
+  writeFileSync(cni.gate, '')
+  const r = runToFile(lab, cni, ['--rm', '-p', '18090:80', '--layer', lab.layer, '--', 'sh', '-c', 'exit 3'])
+  assert.equal(r.status, 3, readFileSync(join(lab.dir, 'fg.out'), 'utf8'))
+  assert.ok(await eventually(() => existsSync(cni.delPid)), 'the teardown did not start')
+  const [ended] = ls(join(lab.store, 'networks', 'endpoints'))
+  assert.ok(ended, 'the record is kept while the teardown runs')
+  // A start asking for the same host port waits for that teardown, then has the port's DNAT alone.
+  runToFile(lab, cni, ['-d', '--name', 'web', '-p', '18090:80', '--layer', lab.layer, '--', 'httpd', '-f', '-p', '80', '-h', '/www'], true)
+  assert.ok(await eventually(() => lockAwaited(join(lab.store, 'networks', 'endpoints', ended, 'teardown'))), 'the start does not wait for the teardown holding its port')
+  rmSync(cni.gate)
+  assert.ok(await eventually(() => lab.nsx(['ps', '-q']).stdout.trim() !== ''), `the second start did not run: ${readFileSync(join(lab.dir, 'bg.out'), 'utf8')}`)
+  assert.ok(await eventually(() => lab.http('http://10.77.0.1:18090/') === 'hello from nsx\n'), 'the port does not reach the new container')
+  const dnat = lab.run('iptables-save', ['-t', 'nat']).stdout.split('\n').filter((l) => /--dports? 18090\b.*-j CNI-DN-/.test(l))
+  assert.equal(dnat.length, 1, `one DNAT jump for the port:\n${dnat.join('\n')}`)
+  assert.equal(lab.nsx(['rm', '-f', 'web']).status, 0)
+  assertNothingLeft(lab, '10.77.0.', 'after the second container')
+  // The teardown killed by SIGKILL while it runs (with its plugin): its record says what nsx gc undoes.
+  rmSync(cni.delPid)
+  writeFileSync(cni.gate, '')
+  assert.equal(runToFile(lab, cni, ['--rm', '-p', '18091:80', '--layer', lab.layer, '--', 'true']).status, 0)
+  assert.ok(await eventually(() => existsSync(cni.delPid)), 'the teardown did not start')
+  const plugin = Number(readFileSync(cni.delPid, 'utf8'))
+  const script = Number(readFileSync(`/proc/${plugin}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1])
+  process.kill(script, 'SIGKILL')
+  process.kill(plugin, 'SIGKILL')
+  rmSync(cni.gate)
+  assert.equal(ls(join(lab.store, 'networks', 'endpoints')).length, 1, 'the killed teardown left its record')
+  assert.match(lab.run('ip', ['-o', 'link', 'show', 'type', 'veth']).stdout, /veth/)
+  const gc = lab.nsx(['gc'], {env: cni.env})
+  assert.equal(gc.status, 0, gc.stderr)
+  assertNothingLeft(lab, '10.77.0.', 'after the killed teardown and nsx gc')
 })

@@ -39,6 +39,7 @@ const EVERY_OP: Op[] = [
   {op: 'unsetenv', name: 'B'},
   {op: 'fork'},
   {op: 'ctr-exit-hook', path: '/var/lib/nsx/networks/endpoints/x/teardown'},
+  {op: 'ctr-exit-hook-bg', path: '/var/lib/nsx/networks/endpoints/x/teardown'},
   {op: 'pin-thread', tid: 43, startTime: 8},
   {op: 'exec', argv: ['ls', '-l', '']},
 ]
