@@ -198,6 +198,19 @@ static void op_exec_shell(struct exec_state *st, char **args, int nargs)
 	die_errno(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, "failed to execute %s", shell);
 }
 
+pid_t fork_plan(struct exec_state *st)
+{
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0)
+		die_errno(EXIT_NSX_FAILURE, "fork");
+	if (child == 0)
+		st->forked_child = true;
+	else
+		st->child = child;
+	return child;
+}
+
 void wait_and_propagate(pid_t child)
 {
 	int status;
@@ -244,15 +257,9 @@ static void op_fork(struct exec_state *st, char **args, int nargs)
 {
 	(void)args, (void)nargs;
 	signal(SIGCHLD, SIG_DFL);
-	fflush(NULL);
-	pid_t child = fork();
-	if (child < 0)
-		die_errno(EXIT_NSX_FAILURE, "fork");
-	if (child == 0) {
-		st->forked_child = true;
+	pid_t child = fork_plan(st);
+	if (child == 0)
 		return;
-	}
-	st->child = child;
 	wait_and_propagate(child);
 }
 

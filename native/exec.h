@@ -60,6 +60,9 @@ int ns_flags_from_list(const char *list); /* "mnt,uts" -> CLONE_NEW* mask */
 /* Where a namespace is taken from, for messages: "pid 1234" or the file path. */
 const char *ns_source(struct exec_state *st, int index);
 
+/* Flush stdio and fork; a failure is nsx's (125). In the child: st->forked_child set, returns 0;
+ * in the parent: st->child set, returns the child's pid. */
+pid_t fork_plan(struct exec_state *st);
 /* Wait for the child and leave with its status: exit code, or the same signal. */
 void wait_and_propagate(pid_t child) __attribute__((noreturn));
 /* Leave with a wait status: the exit code, or die of the same signal (a shell then sees 128+N). */

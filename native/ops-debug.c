@@ -213,17 +213,12 @@ static void op_debug_session(struct exec_state *st, char **args, int nargs)
 	if (unshare(CLONE_NEWPID) < 0)
 		die_errno(EXIT_NSX_FAILURE, "unshare(pid) for the session");
 	signal(SIGCHLD, SIG_DFL);
-	fflush(NULL);
-	pid_t child = fork();
-	if (child < 0)
-		die_errno(EXIT_NSX_FAILURE, "fork");
+	pid_t child = fork_plan(st);
 	if (child == 0) {
-		st->forked_child = true;
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 			die_errno(EXIT_NSX_FAILURE, "prctl(PR_SET_PDEATHSIG)");
 		return;
 	}
-	st->child = child;
 	wait_and_propagate(child);
 }
 

@@ -125,12 +125,8 @@ static void op_exec_pty(struct exec_state *st, char **args, int nargs)
 		sigaddset(&set, sigs[i]);
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	fflush(NULL);
-	pid_t child = fork();
-	if (child < 0)
-		die_errno(EXIT_NSX_FAILURE, "fork");
+	pid_t child = fork_plan(st);
 	if (child == 0) {
-		st->forked_child = true;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(master);
 		if (setsid() < 0)
@@ -144,7 +140,6 @@ static void op_exec_pty(struct exec_state *st, char **args, int nargs)
 		close(slave);
 		return;
 	}
-	st->child = child;
 	close(slave);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0) {

@@ -559,12 +559,8 @@ static void op_fork_wait(struct exec_state *st, char **args, int nargs)
 		sigaction(SIGINT, &sa, &old_int);
 		sigaction(SIGTERM, &sa, &old_term);
 	}
-	fflush(NULL);
-	pid_t child = fork();
-	if (child < 0)
-		die_errno(EXIT_NSX_FAILURE, "fork");
+	pid_t child = fork_plan(st);
 	if (child == 0) {
-		st->forked_child = true;
 		if (forward_signals) {
 			sigaction(SIGINT, &old_int, NULL);
 			sigaction(SIGTERM, &old_term, NULL);
@@ -592,7 +588,6 @@ static void op_fork_wait(struct exec_state *st, char **args, int nargs)
 		return;
 	}
 	test_hook_pause("NSX_TEST_PAUSE_AFTER_FORK");
-	st->child = child;
 	forward_to = child;
 	if (forward_signals)
 		sigprocmask(SIG_SETMASK, &old, NULL); /* a signal held since the fork reaches the child now */
