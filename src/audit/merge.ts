@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs'
-import {NsxError} from '../cli/errors.js'
+import {fileErrorReason, NsxError} from '../cli/errors.js'
 import {AUDIT_ERROR} from './settings.js'
 import {AUDIT_SCHEMA_VERSION, AuditEvent, AuditFinding, AuditHost, AuditReport, AuditUnchecked, AuditWorkload, SEVERITIES, Severity, WorkloadKind} from './types.js'
 
@@ -96,8 +96,7 @@ export function readAuditInput(file: string): {source: MergeSource; reports: Aud
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8')
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    return fail(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`)
+    return fail(`cannot read ${file}: ${fileErrorReason(err)}`)
   }
   let whole: unknown
   try {

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import type {ExitStatusEntry} from '../cli/exit-status.js'
-import {NsxError} from '../cli/errors.js'
+import {fileErrorReason, NsxError} from '../cli/errors.js'
 import {RULES} from './rules.js'
 import {AuditRuleState, SEVERITIES, Severity} from './types.js'
 
@@ -28,7 +28,7 @@ export function ruleStates(file?: string): AuditRuleState[] {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    return fail(`--rules ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+    return fail(`--rules ${file}: ${fileErrorReason(err)}`)
   }
   let doc: unknown
   try {

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, statSync} from 'node:fs'
 import {join, resolve} from 'node:path'
-import {NsxError} from '../cli/errors.js'
+import {fileErrorReason, NsxError} from '../cli/errors.js'
 import {parseImageConfig} from '../image/config.js'
 import {goArch} from '../image/source.js'
 import {ensureImage} from '../registry/ensure.js'
@@ -108,7 +108,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new NsxError(`cannot read the Dockerfile ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+    throw new NsxError(`cannot read the Dockerfile ${file}: ${fileErrorReason(err)}`)
   }
   const fileLabel = opts.file ?? 'Dockerfile'
   const df = parseDockerfile(text, fileLabel)

@@ -12,6 +12,15 @@ export class NsxError extends Error {
   }
 }
 
+/** Why a file could not be read or opened, in a few words ("no such file", "is a directory", "permission denied"), else the error's own message. */
+export function fileErrorReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException
+  if (e?.code === 'ENOENT') return 'no such file'
+  if (e?.code === 'EISDIR') return 'is a directory'
+  if (e?.code === 'EACCES') return 'permission denied'
+  return e instanceof Error ? e.message : String(err)
+}
+
 /** Exit codes shared by enter/unshare/run, as nsenter and docker use them. */
 export const EXIT = {
   ok: 0,

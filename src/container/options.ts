@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs'
-import {NsxError} from '../cli/errors.js'
+import {fileErrorReason, NsxError} from '../cli/errors.js'
 import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import type {SecurityFlags} from '../security/spec.js'
 import {addResourceFlag, isResourceFlag, RESOURCE_OPTIONS, ResourceFlags} from './resources.js'
@@ -268,7 +268,7 @@ export function readEnvFile(path: string, env: NodeJS.ProcessEnv = process.env):
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    return bad(`cannot read --env-file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+    return bad(`cannot read --env-file ${path}: ${fileErrorReason(err)}`)
   }
   const out: string[] = []
   text.split('\n').forEach((raw, i) => {

@@ -1,5 +1,5 @@
 import {readFileSync, statSync} from 'node:fs'
-import {NsxError} from '../cli/errors.js'
+import {fileErrorReason, NsxError} from '../cli/errors.js'
 import {gatherReport, InspectReport} from '../inspect/report.js'
 import {describeContainer} from '../container/target.js'
 import {resolvePidArg} from '../enter/target.js'
@@ -57,9 +57,7 @@ export function readReportFile(path: string): InspectReport {
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
   } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.message
-    throw new NsxError(`cannot read ${path}: ${why}`)
+    throw new NsxError(`cannot read ${path}: ${fileErrorReason(err)}`)
   }
   let doc: unknown
   try {

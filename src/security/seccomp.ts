@@ -2,7 +2,7 @@ import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {mkdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {NsxError} from '../cli/errors.js'
+import {fileErrorReason, NsxError} from '../cli/errors.js'
 import {encodePlan} from '../plan/encode.js'
 import {executorPath} from '../plan/executor.js'
 import {capabilityName} from '../proc/capabilities.js'
@@ -49,7 +49,7 @@ export function parseSecurityOpts(list: readonly string[]): SecurityOpts {
         try {
           text = readFileSync(value!, 'utf8')
         } catch (err) {
-          return bad(`cannot read seccomp profile ${value}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+          return bad(`cannot read seccomp profile ${value}: ${fileErrorReason(err)}`)
         }
         out.seccomp = {kind: 'file', path: value!, profile: parseSeccompProfile(text, value!)}
       }

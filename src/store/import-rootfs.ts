@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {closeSync, mkdtempSync, openSync, statSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
-import {NsxError} from '../cli/errors.js'
+import {fileErrorReason, NsxError} from '../cli/errors.js'
 import {applyChange, ContainerConfig} from '../image/config-changes.js'
 import {parseImageConfig} from '../image/config.js'
 import {Progress} from '../image/progress.js'
@@ -89,7 +89,7 @@ export async function importRootfs(store: Store, o: ImportOptions): Promise<Impo
     try {
       st = statSync(o.source)
     } catch (err) {
-      throw new NsxError(`${o.source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+      throw new NsxError(`${o.source}: ${fileErrorReason(err)}`)
     }
     if (!st.isFile()) throw new NsxError(`${o.source}: not a file (nsx import takes a tar of a root filesystem, or - for stdin)`)
   }

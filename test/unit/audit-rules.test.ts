@@ -81,6 +81,8 @@ test('--rules re-grades and disables; bad files are one clear error with status 
     assert.throws(() => ruleStates(file), (e: unknown) => e instanceof NsxError && e.exitCode === 2 && !e.message.includes('\n'), bad)
   }
   assert.throws(() => ruleStates(join(dir, 'absent.json')), /no such file/)
+  // A directory is said in words, not as node's "EISDIR: illegal operation on a directory, read".
+  assert.throws(() => ruleStates(dir), (e: unknown) => /^--rules .*: is a directory$/.test((e as Error).message))
 })
 
 test('--baseline reads a saved report or --watch lines', (t) => {
