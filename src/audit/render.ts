@@ -8,6 +8,30 @@ import type {AuditEvent, AuditFinding, AuditReport, AuditWorkload, Severity} fro
 
 const paint = (s: Severity, p: Palette) => (s === 'high' ? p.red : s === 'medium' ? p.yellow : p.dim)
 
+/** At most three items, then how many more: "1,2,3,+4". */
+export const firstThree = (items: readonly (string | number)[]): string => (items.length <= 3 ? items.join(',') : `${items.slice(0, 3).join(',')},+${items.length - 3}`)
+
+/** The findings table of nsx audit and nsx audit merge; `where` is the column that differs (PIDS, HOSTS). */
+export function renderFindingsTable<F extends Pick<AuditFinding, 'severity' | 'rule' | 'workload' | 'cis' | 'reason'>>(
+  findings: F[],
+  workloads: readonly AuditWorkload[],
+  p: Palette,
+  where: {header: string; value: (f: F) => string},
+): string {
+  const byKey = new Map(workloads.map((w) => [w.key, w]))
+  return renderTable(
+    [
+      {header: 'SEVERITY', value: (f: F) => paint(f.severity, p)(f.severity.toUpperCase())},
+      {header: 'RULE', value: (f) => f.rule},
+      {header: 'WORKLOAD', value: (f) => printable(workloadLabel(byKey.get(f.workload), f.workload))},
+      where,
+      {header: 'CIS', value: (f) => f.cis.join(',') || '-'},
+      {header: 'REASON', value: (f) => printable(f.reason)},
+    ],
+    findings,
+  )
+}
+
 export function workloadLabel(w: AuditWorkload | undefined, key: string): string {
   if (!w) return key
   if (w.kind === 'nsx') return `nsx ${w.name}`
@@ -19,10 +43,7 @@ export function workloadLabel(w: AuditWorkload | undefined, key: string): string
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
 
-const pidList = (pids: number[]) => (pids.length <= 3 ? pids.join(',') : `${pids.slice(0, 3).join(',')},+${pids.length - 3}`)
-
 export function renderAuditTable(r: AuditReport, p: Palette): string {
-  const byKey = new Map(r.workloads.map((w) => [w.key, w]))
   const out: string[] = []
   const judged = r.workloads.filter((w) => w.judged)
   out.push(
@@ -41,17 +62,7 @@ export function renderAuditTable(r: AuditReport, p: Palette): string {
   )
   if (r.findings.length > 0) {
     out.push(
-      renderTable(
-        [
-          {header: 'SEVERITY', value: (f: AuditFinding) => paint(f.severity, p)(f.severity.toUpperCase())},
-          {header: 'RULE', value: (f) => f.rule},
-          {header: 'WORKLOAD', value: (f) => printable(workloadLabel(byKey.get(f.workload), f.workload))},
-          {header: 'PIDS', value: (f) => pidList(f.pids)},
-          {header: 'CIS', value: (f) => f.cis.join(',') || '-'},
-          {header: 'REASON', value: (f) => printable(f.reason)},
-        ],
-        r.findings,
-      ),
+      renderFindingsTable(r.findings, r.workloads, p, {header: 'PIDS', value: (f) => firstThree(f.pids)}),
     )
   }
   const n = r.summary.findings
@@ -72,7 +83,7 @@ export function renderAuditTable(r: AuditReport, p: Palette): string {
 /** One line per finding for --watch in table mode. */
 export function renderEventLine(e: AuditEvent, p: Palette): string {
   const f = e.finding
-  return `${e.time} ${paint(f.severity, p)(f.severity.toUpperCase())} ${f.rule} ${printable(workloadLabel(e.workload, f.workload))} pid ${pidList(f.pids)}: ${printable(f.reason)}\n`
+  return `${e.time} ${paint(f.severity, p)(f.severity.toUpperCase())} ${f.rule} ${printable(workloadLabel(e.workload, f.workload))} pid ${firstThree(f.pids)}: ${printable(f.reason)}\n`
 }
 
 const SARIF_LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {high: 'error', medium: 'warning', low: 'note'}

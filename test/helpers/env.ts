@@ -1,4 +1,6 @@
 import {spawnSync, SpawnSyncOptions} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type {TestContext} from 'node:test'
@@ -86,4 +88,22 @@ export function assertOneLineError(r: RunResult, exitCode: number, pattern?: Reg
   assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`)
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'stack trace on stderr')
   if (pattern) assert.match(lines[0], pattern)
+}
+
+/** A temp dir removed when the test ends, pass or fail. */
+export function tempDir(t: {after(fn: () => void): void}, prefix = 'nsx-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix))
+  t.after(() => rmSync(d, {recursive: true, force: true}))
+  return d
+}
+
+/** Files of these contents in a temp dir removed when the test ends; their paths by the same names, and the dir. */
+export function tempFiles<K extends string>(t: {after(fn: () => void): void}, prefix: string, files: Record<K, string>): Record<K, string> & {dir: string} {
+  const dir = tempDir(t, prefix)
+  const paths: Record<string, string> = {dir}
+  for (const [name, text] of Object.entries<string>(files)) {
+    paths[name] = join(dir, name)
+    writeFileSync(paths[name], text)
+  }
+  return paths as Record<K, string> & {dir: string}
 }

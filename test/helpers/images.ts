@@ -1,9 +1,8 @@
-import {cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {cpSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {TestContext} from 'node:test'
 import assert from 'node:assert/strict'
-import {run} from './env.js'
+import {run, tempDir as tempDirOf} from './env.js'
 import {lsetxattr} from '../../src/ffi/libc.js'
 import {paxRecord, rawHeader} from '../../src/image/layer-tar.js'
 
@@ -59,11 +58,7 @@ export function buildTar(entries: TarSpec[], opts: {endMarker?: boolean} = {}): 
 }
 
 /** A temp dir removed when the test ends, pass or fail. */
-export function tempDir(t: TestContext, prefix = 'nsx-img-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix))
-  t.after(() => rmSync(d, {recursive: true, force: true}))
-  return d
-}
+export const tempDir = (t: TestContext, prefix = 'nsx-img-'): string => tempDirOf(t, prefix)
 
 function must(cmd: string, args: string[], opts: {cwd?: string} = {}): string {
   const r = run(cmd, args, opts)

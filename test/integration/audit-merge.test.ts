@@ -7,7 +7,7 @@ import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
-import {NSX_BIN, assertOneLineError, needCommand, nsx, run} from '../helpers/env.js'
+import {NSX_BIN, assertOneLineError, needCommand, nsx, run, tempFiles} from '../helpers/env.js'
 import {TestProcesses, waitForComm} from '../helpers/processes.js'
 import type {AuditReport} from '../../src/audit/types.js'
 import type {AuditMergeReport} from '../../src/audit/merge.js'
@@ -131,16 +131,12 @@ test('reports from several namespaces and hosts: each workload once, each findin
 })
 
 test('nsx audit merge refuses what is not an audit report, in one line with exit 2', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'nsx-merge-bad-'))
-  t.after(() => rmSync(dir, {recursive: true, force: true}))
-  const notJson = join(dir, 'not.json')
-  writeFileSync(notJson, 'hello\n')
-  const inspect = join(dir, 'inspect.json')
-  writeFileSync(inspect, '{"pid": 1, "namespaces": []}\n')
-  const lines = join(dir, 'lines.jsonl')
-  writeFileSync(lines, '{"a": 1}\n{"b": 2}\n')
-  const empty = join(dir, 'empty.json')
-  writeFileSync(empty, '')
+  const {dir, 'not.json': notJson, 'inspect.json': inspect, 'lines.jsonl': lines, 'empty.json': empty} = tempFiles(t, 'nsx-merge-bad-', {
+    'not.json': 'hello\n',
+    'inspect.json': '{"pid": 1, "namespaces": []}\n',
+    'lines.jsonl': '{"a": 1}\n{"b": 2}\n',
+    'empty.json': '',
+  })
   assertOneLineError(nsx(['audit', 'merge', join(dir, 'missing.json')]), 2, /^nsx audit merge: cannot read .*missing\.json: no such file$/)
   assertOneLineError(nsx(['audit', 'merge', notJson]), 2, /not\.json: line 1 is not JSON/)
   assertOneLineError(nsx(['audit', 'merge', inspect]), 2, /inspect\.json is not an nsx audit --format json report or --watch output$/)

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {assertOneLineError, needCommand, needRoot, nsx} from '../helpers/env.js'
+import {assertOneLineError, needCommand, needRoot, nsx, tempFiles} from '../helpers/env.js'
 import {TestProcesses, waitForComm} from '../helpers/processes.js'
 import {containerToolsPresent, Fixture, makeFixture, needContainerTools} from '../helpers/container.js'
 import type {DiffReport} from '../../src/diff/diff.js'
@@ -154,19 +154,14 @@ test('two nsx containers with other limits and capabilities: exit 1, the differe
 test('bad inputs: exit 2 with one line', async (t) => {
   if (!needRoot(t)) return
   const procs = new TestProcesses()
-  const dir = mkdtempSync(join(tmpdir(), 'nsx-diff-bad-'))
-  t.after(async () => {
-    await procs.killAll()
-    rmSync(dir, {recursive: true, force: true})
+  t.after(() => procs.killAll())
+  const {dir, 'not.json': notJson, 'other.json': notReport, 'list.json': list} = tempFiles(t, 'nsx-diff-bad-', {
+    'not.json': 'hello\n',
+    'other.json': '{"namespaces": []}\n',
+    'list.json': '[1, 2]\n',
   })
-  const p = String(await sleeper(procs, ['sleep', '1000']))
-  const notJson = join(dir, 'not.json')
-  writeFileSync(notJson, 'hello\n')
-  const notReport = join(dir, 'other.json')
-  writeFileSync(notReport, '{"namespaces": []}\n')
-  const list = join(dir, 'list.json')
-  writeFileSync(list, '[1, 2]\n')
   mkdirSync(join(dir, 'sub.json'))
+  const p = String(await sleeper(procs, ['sleep', '1000']))
   const gone = nsx(['diff', p, '999999999'])
   assertOneLineError(gone, 2, /^nsx diff: .*999999999/)
   assertOneLineError(nsx(['diff', p, join(dir, 'missing.json')]), 2, /^nsx diff: cannot read .*missing\.json: no such file$/)
