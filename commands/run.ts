@@ -50,7 +50,7 @@ Without --rm the container is kept after it ends, as docker keeps it: its upper 
     'env-file': Flags.string({description: 'Read variables from a file, one NAME=VALUE per line (repeatable)', multiple: true, helpValue: 'FILE'}),
     workdir: Flags.string({char: 'w', description: 'Working directory inside the container (created if missing)', helpValue: 'DIR'}),
     user: Flags.string({char: 'u', description: 'User to run as: name, uid, name:group or uid:gid, looked up in the image', helpValue: 'USER[:GROUP]'}),
-    volume: Flags.string({char: 'v', description: 'Bind a host path into the container, read-only with :ro (repeatable)', multiple: true, helpValue: 'HOST:CTR[:ro]'}),
+    volume: Flags.string({char: 'v', description: 'Mount a named volume (NAME:CTR, made if missing; nsx volume), a new anonymous one (CTR alone) or a host path (HOST:CTR, absolute), read-only with :ro (repeatable)', multiple: true, helpValue: '[NAME|HOST:]CTR[:ro]'}),
     entrypoint: Flags.string({description: 'Replace the image\'s Entrypoint (and drop its Cmd)', helpValue: 'CMD'}),
     interactive: Flags.boolean({char: 'i', description: 'Keep stdin attached (otherwise it is /dev/null)'}),
     tty: Flags.boolean({char: 't', description: 'Give the command a pseudo-terminal of the container (job control, ^C, ^Z and window size work); with -i, relay stdin to it'}),

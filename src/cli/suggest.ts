@@ -28,9 +28,22 @@ export function suggestCommands(typed: string, commands: readonly string[]): str
   return scored.map((x) => x.c)
 }
 
-/** The one line nsx prints for an unknown command. */
-export function unknownCommandMessage(typed: string, commands: readonly string[], bin = 'nsx'): string {
+/** The one line nsx prints for an unknown command; `topic` when it was typed after one (`nsx network lss`). */
+export function unknownCommandMessage(typed: string, commands: readonly string[], bin = 'nsx', topic?: string): string {
   const near = suggestCommands(typed, commands)
-  const hint = near.length === 0 ? '' : ` Did you mean ${near.slice(0, 3).map((c) => `'${c}'`).join(' or ')}?`
-  return `'${typed}' is not an ${bin} command.${hint} See '${bin} --help'.`
+  const full = (c: string) => (topic === undefined ? c : `${topic} ${c}`)
+  const hint = near.length === 0 ? '' : ` Did you mean ${near.slice(0, 3).map((c) => `'${full(c)}'`).join(' or ')}?`
+  return `'${full(typed)}' is not an ${bin} command.${hint} See '${bin} ${full('--help')}'.`
+}
+
+/**
+ * The line for oclif's unknown command id: oclif joins the words of the line ("stpo web" ->
+ * "stpo:web"; "network lss" -> "network:lss"). The first word is what was mistyped, unless it
+ * is a topic: then the second, among the topic's own commands.
+ */
+export function unknownCommandLine(id: string, commandIDs: readonly string[], bin = 'nsx'): string {
+  const [first, second] = id.split(':')
+  const sub = commandIDs.filter((c) => c.startsWith(`${first}:`)).map((c) => c.split(':')[1])
+  if (second !== undefined && sub.length > 0) return unknownCommandMessage(second, [...new Set(sub)], bin, first)
+  return unknownCommandMessage(first, [...new Set(commandIDs.map((c) => c.split(':')[0]))], bin)
 }

@@ -1,9 +1,9 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {readdirSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {assertOneLineError, nsx, REPO, run} from '../helpers/env.js'
-import {editDistance, suggestCommands, unknownCommandMessage} from '../../src/cli/suggest.js'
+import {editDistance, suggestCommands, unknownCommandLine, unknownCommandMessage} from '../../src/cli/suggest.js'
 
 const COMMANDS = readdirSync(join(REPO, 'commands')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
 
@@ -15,6 +15,15 @@ test('did you mean: a swap, a slip, a missing or extra letter, or a prefix finds
   assert.deepEqual(suggestCommands('unshre', COMMANDS), ['unshare'])
   assert.deepEqual(suggestCommands('xyzzy', COMMANDS), [])
   assert.equal(unknownCommandMessage('xyzzy', COMMANDS), "'xyzzy' is not an nsx command. See 'nsx --help'.")
+  const ids = ['ls', 'network:create', 'network:ls', 'network:rm', 'stop']
+  assert.equal(unknownCommandLine('stpo:web', ids), "'stpo' is not an nsx command. Did you mean 'stop'? See 'nsx --help'.")
+  assert.equal(unknownCommandLine('network:lss', ids), "'network lss' is not an nsx command. Did you mean 'network ls'? See 'nsx network --help'.")
+  assert.equal(unknownCommandLine('network:xyzzy:a', ids), "'network xyzzy' is not an nsx command. See 'nsx network --help'.")
+})
+
+test('a mistyped command after a topic names both words and the topic\'s commands (it said "\'network\' is not an nsx command. Did you mean \'network\'?")', () => {
+  assertOneLineError(nsx(['network', 'lss']), 1, /^nsx: 'network lss' is not an nsx command\. Did you mean 'network ls'\? See 'nsx network --help'\.$/)
+  assertOneLineError(nsx(['volume', 'crate', 'x']), 1, /^nsx: 'volume crate' is not an nsx command\. Did you mean 'volume create'\?/)
 })
 
 test('a mistyped command: one line with the suggestion, exit 1, never "command stpo:web not found"', () => {
@@ -47,4 +56,24 @@ test('nsx help CMD is nsx CMD --help, and every --help ends with what the exit c
   }
   const enter = nsx(['enter', '--help']).stdout.split('EXIT STATUS\n')[1]
   for (const code of ['125', '126', '127', '128+N']) assert.match(enter, new RegExp(`^ {2}${code.replace('+', '\\+')} +\\S`, 'm'), `enter: ${code}`)
+})
+
+test('each topic says what its commands are for, not the first command\'s summary (nsx network said "Create a bridge network")', () => {
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {oclif: {topics?: Record<string, {description: string}>}}
+  const manifest = JSON.parse(readFileSync(join(REPO, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {summary?: string}>}
+  const topics = new Set(Object.keys(manifest.commands).filter((id) => id.includes(':')).map((id) => id.split(':')[0]))
+  for (const topic of topics) {
+    if (manifest.commands[topic] !== undefined) continue // audit: a command too, its summary is the topic's
+    const description = pkg.oclif.topics?.[topic]?.description
+    assert.ok(description, `package.json oclif.topics has no description for ${topic}`)
+    const r = nsx([topic])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout.split('\n')[0], description, `nsx ${topic}`)
+  }
+})
+
+test('nsx run --help says what -v takes: named and anonymous volumes too (it said only "Bind a host path")', () => {
+  const help = nsx(['run', '--help']).stdout
+  assert.match(help, /-v, --volume=\[NAME\|HOST:\]CTR\[:ro\]/)
+  assert.match(help, /named volume/)
 })
