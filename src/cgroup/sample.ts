@@ -1,27 +1,27 @@
 import {performance} from 'node:perf_hooks'
 import {CgroupLayout} from './hierarchy.js'
-import {
-  keyedValue,
-  parseBlkioDevices,
-  parseBlkioServiceBytes,
-  parseCpuMax,
-  parseCpuThrottling,
-  parseIoStatDevices,
-  parseIoStat,
-  parseLimit,
-  parsePressureSomeAvg10,
-  parseSingleInt,
-  IoBytes,
-} from './counters.js'
-import {ControlFile, ControlFiles} from './files.js'
+import {parseSingleInt} from './counters.js'
+import {ControlFiles} from './files.js'
 import {PROC_ROOT} from '../proc/fs.js'
 import {CgroupSample, CgroupUnit, SampleView, Snapshot, SortKey, emptySample} from './snapshot.js'
 import {closeRow, openRow, Row} from './row-files.js'
+import {
+  carryMemoryEvents,
+  carrySample,
+  Limits,
+  readCpuCounter,
+  ReadFile,
+  readIo,
+  readLimits,
+  readMemory,
+  readMemoryEvents,
+  readPressure,
+  readThrottling,
+} from './row-readers.js'
+import {findUnits, unitKey} from './units.js'
 import {countProcesses, planTaskCounts, TaskCountPlan} from './task-count.js'
 import {HierarchyWatch, WatchOptions, parentRel} from './discover.js'
 import {Hierarchy, MetricSources, dirOf, metricSources, usedHierarchies} from './sources.js'
-
-// Moved out with the data model and the process counts; exported here too for existing callers.
 
 export interface CollectorOptions extends WatchOptions {
   /** Where /proc is (tests use fixture trees). */
@@ -40,14 +40,6 @@ export interface CollectorOptions extends WatchOptions {
    * then once every this many refreshes, and carried over in between.
    */
   limitsEvery?: number
-}
-
-interface Limits {
-  identity: string
-  cpuQuotaUsec?: number | null
-  cpuPeriodUsec?: number
-  memoryLimitBytes?: number | null
-  pidsMax?: number | null
 }
 
 /**
@@ -81,6 +73,8 @@ export class Collector {
   private cpuInferred = 0
   private readonly limitsEvery: number
   private readonly procRoot: string
+  /** The memory controller's hierarchy's version (memory.stat's names differ). */
+  private readonly memoryVersion: 1 | 2 | undefined
 
   constructor(
     readonly layout: CgroupLayout,
@@ -90,6 +84,7 @@ export class Collector {
     this.hierarchies = usedHierarchies(this.sources)
     this.limitsEvery = options.limitsEvery ?? 5
     this.procRoot = options.procRoot ?? PROC_ROOT
+    this.memoryVersion = this.sources.memory?.version
     for (const h of this.hierarchies) {
       const base = options.bases !== undefined ? options.bases.get(h.id) : (options.base ?? '/')
       // With per-hierarchy bases, a hierarchy without one has nothing to show.
@@ -146,7 +141,7 @@ export class Collector {
     }
     if (countTasks) {
       this.taskPlans ??= planTaskCounts(this.sources, this.watches, this.paths, this.rows, this.keys)
-      countProcesses(this.taskPlans, (f) => this.bytes(f), cgroups)
+      countProcesses(this.taskPlans, this.read, cgroups)
     }
     if (changed) for (const p of this.limits.keys()) if (!cgroups.has(p)) this.limits.delete(p)
     // The last snapshot's objects may be overwritten by the next recycling sample but one.
@@ -172,18 +167,18 @@ export class Collector {
       const s = snap.cgroups.get(path)
       const row = this.rows.get(path)
       if (s === undefined || row === undefined || row.identity !== s.identity) continue
-      this.readMemory(row, s, true)
-      if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
-      this.readPressure(row, s)
-      this.readMemoryEvents(row, s)
+      readMemory(this.read, row, s, true, this.memoryVersion)
+      if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.read(row.pidsCurrent))
+      readPressure(this.read, row, s)
+      readMemoryEvents(this.read, row, s)
       this.applyLimits(row, s, false)
-      this.readThrottling(row, s)
+      readThrottling(this.read, row, s)
       const fresh = {...s}
-      if (s.cpuReadAt === undefined || s.cpuReadAt < this.refreshStart) this.readCpuCounter(row, fresh)
-      if (s.ioReadAt === undefined || s.ioReadAt < this.refreshStart) this.readIo(row, fresh, true)
+      if (s.cpuReadAt === undefined || s.cpuReadAt < this.refreshStart) readCpuCounter(this.read, row, fresh)
+      if (s.ioReadAt === undefined || s.ioReadAt < this.refreshStart) readIo(this.read, row, fresh, true)
       else if (s.ioDevices === undefined) {
         // Read this refresh for the sort (the sums): the breakdown now, rates from the next.
-        this.readIo(row, fresh, true)
+        readIo(this.read, row, fresh, true)
         fresh.ioReadAt = s.ioReadAt
         fresh.ioReadBytes = s.ioReadBytes
         fresh.ioWriteBytes = s.ioWriteBytes
@@ -230,7 +225,7 @@ export class Collector {
 
   /** Rebuild the rows after cgroups came or went; unchanged cgroups keep their open files. */
   private merge(): void {
-    const units = this.findUnits()
+    const units = findUnits(this.watches, this.options.unitOf)
     const map = new Map<string, Map<string, string>>()
     const unitOfPath = new Map<string, CgroupUnit>()
     this.keys.clear()
@@ -284,31 +279,8 @@ export class Collector {
     this.paths = [...map.keys()].sort()
   }
 
-  /**
-   * The units among the cgroups (by directory name), each with the path its row takes:
-   * its path in the first hierarchy that has it, the cgroup2 tree first.
-   */
-  private findUnits(): Map<string, {unit: CgroupUnit; path: string}> {
-    const units = new Map<string, {unit: CgroupUnit; path: string}>()
-    const unitOf = this.options.unitOf
-    if (unitOf === undefined) return units
-    const order = [...this.watches.keys()].sort((a, b) => (a === 'v2' ? -1 : b === 'v2' ? 1 : 0))
-    const tried = new Map<string, CgroupUnit | undefined>()
-    for (const id of order) {
-      for (const rel of this.watches.get(id)!.nodes.keys()) {
-        const leaf = rel.slice(rel.lastIndexOf('/') + 1)
-        if (leaf === '' || units.has(leaf)) continue
-        let unit = tried.get(leaf)
-        if (unit === undefined && !tried.has(leaf)) tried.set(leaf, (unit = unitOf(leaf)))
-        if (unit !== undefined) units.set(leaf, {unit, path: rel})
-      }
-    }
-    return units
-  }
-
-  private bytes(f: ControlFile | undefined): Buffer | undefined {
-    return f === undefined ? undefined : this.files.readBytes(f)
-  }
+  /** One control file's bytes now (undefined: absent, or its cgroup is gone). */
+  private readonly read: ReadFile = (f) => (f === undefined ? undefined : this.files.readBytes(f))
 
   /**
    * `now`: this refresh's samples so far (parents come before their children). `countTasks`:
@@ -334,131 +306,42 @@ export class Collector {
     if (only !== undefined) {
       // Carried readings keep their time (cpuReadAt), so the next real reading gives a rate
       // over the whole time since. A row not seen before has only its sort key until then.
-      if (prev) this.carry(prev, s)
+      if (prev) carrySample(prev, s)
       if (only === 'cpu') this.readCpu(row, s, prev, now)
-      else if (only === 'memory') this.readMemory(row, s, false)
-      else if (only === 'io') this.readIo(row, s)
-      else if (only === 'pids' && row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
+      else if (only === 'memory') readMemory(this.read, row, s, false, this.memoryVersion)
+      else if (only === 'io') readIo(this.read, row, s)
+      else if (only === 'pids' && row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.read(row.pidsCurrent))
       return s
     }
     this.readAll(row, s, prev, now, readLimits)
     return s
   }
 
-  private carry(prev: CgroupSample, s: CgroupSample): void {
-    s.cpuReadAt = prev.cpuReadAt
-    s.cpuUsageUsec = prev.cpuUsageUsec
-    s.memoryBytes = prev.memoryBytes
-    s.inactiveFileBytes = prev.inactiveFileBytes
-    s.pidsCurrent = prev.pidsCurrent
-    s.ioReadAt = prev.ioReadAt
-    s.ioReadBytes = prev.ioReadBytes
-    s.ioWriteBytes = prev.ioWriteBytes
-    s.pressure = prev.pressure
-    s.ioDevices = prev.ioDevices
-    s.cpuPeriods = prev.cpuPeriods
-    s.cpuThrottled = prev.cpuThrottled
-    s.cpuThrottledUsec = prev.cpuThrottledUsec
-    s.memoryHighEvents = prev.memoryHighEvents
-    s.memoryMaxEvents = prev.memoryMaxEvents
-    s.memoryOomEvents = prev.memoryOomEvents
-    s.memoryOomKills = prev.memoryOomKills
-    s.cpuQuotaUsec = prev.cpuQuotaUsec
-    s.cpuPeriodUsec = prev.cpuPeriodUsec
-    s.memoryLimitBytes = prev.memoryLimitBytes
-    s.pidsMax = prev.pidsMax
-  }
-
   private readAll(row: Row, s: CgroupSample, prev: CgroupSample | undefined, now: ReadonlyMap<string, CgroupSample>, readLimits: boolean): void {
     // Limits first: throttling is read only where a CPU quota is in force.
     this.applyLimits(row, s, readLimits)
     this.readCpu(row, s, prev, now)
-    this.readThrottling(row, s)
-    this.readMemory(row, s, true)
+    readThrottling(this.read, row, s)
+    readMemory(this.read, row, s, true, this.memoryVersion)
     // Events are counters of rare things (a limit hit, an OOM kill): read with the limits.
-    if (readLimits || prev === undefined) this.readMemoryEvents(row, s)
-    else this.carryMemoryEvents(prev, s)
-    if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.bytes(row.pidsCurrent))
-    this.readIo(row, s, true)
-    this.readPressure(row, s)
+    if (readLimits || prev === undefined) readMemoryEvents(this.read, row, s)
+    else carryMemoryEvents(prev, s)
+    if (row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.read(row.pidsCurrent))
+    readIo(this.read, row, s, true)
+    readPressure(this.read, row, s)
   }
 
-  /**
-   * CFS throttling (cpu.stat nr_periods, nr_throttled, throttled time), where the cgroup has a
-   * CPU quota of its own: without one the kernel never throttles it, and its counters stand
-   * still (at zero, or where an earlier quota left them), so they are not read.
-   */
-  private readThrottling(row: Row, s: CgroupSample): void {
-    if (s.cpuQuotaUsec === undefined || s.cpuQuotaUsec === null) return
-    let t
-    if (row.cpuStat) t = parseCpuThrottling(this.bytes(row.cpuStat))
-    else if (row.cpuStatInCpu) t = parseCpuThrottling(this.bytes(row.cpu))
-    if (t === undefined) return
-    s.cpuPeriods = t.periods
-    s.cpuThrottled = t.throttled
-    s.cpuThrottledUsec = t.throttledUsec
-  }
-
-  private carryMemoryEvents(prev: CgroupSample, s: CgroupSample): void {
-    s.memoryHighEvents = prev.memoryHighEvents
-    s.memoryMaxEvents = prev.memoryMaxEvents
-    s.memoryOomEvents = prev.memoryOomEvents
-    s.memoryOomKills = prev.memoryOomKills
-  }
-
-  /** v2 memory.events (high, max, oom, oom_kill); v1 memory.failcnt plus memory.memsw.failcnt (as max) and memory.oom_control's oom_kill. */
-  private readMemoryEvents(row: Row, s: CgroupSample): void {
-    if (row.memEvents) {
-      const b = this.bytes(row.memEvents)
-      if (b === undefined) return
-      s.memoryHighEvents = keyedValue(b, 'high')
-      s.memoryMaxEvents = keyedValue(b, 'max')
-      s.memoryOomEvents = keyedValue(b, 'oom')
-      s.memoryOomKills = keyedValue(b, 'oom_kill')
-    } else if (row.memFailcnt) {
-      // A charge tries memory+swap first, then memory: each failure counts in one of the two.
-      const mem = parseSingleInt(this.bytes(row.memFailcnt))
-      const memsw = parseSingleInt(this.bytes(row.memswFailcnt))
-      s.memoryMaxEvents = mem === undefined ? undefined : mem + (memsw ?? 0)
-      s.memoryOomKills = keyedValue(this.bytes(row.memOomControl), 'oom_kill')
-    }
-  }
-
-  private readPressure(row: Row, s: CgroupSample): void {
-    if (!row.psiCpu) return
-    const cpu = parsePressureSomeAvg10(this.bytes(row.psiCpu))
-    const memory = parsePressureSomeAvg10(this.bytes(row.psiMemory))
-    const io = parsePressureSomeAvg10(this.bytes(row.psiIo))
-    s.pressure = cpu !== undefined || memory !== undefined || io !== undefined ? {cpu, memory, io} : undefined
-  }
-
-  /** Limits change rarely: read now and then (`readLimits`), carried in between. */
-  private applyLimits(row: Row, s: CgroupSample, readLimits: boolean): void {
+  /** Limits change rarely: read now and then (`readNow`), carried in between. */
+  private applyLimits(row: Row, s: CgroupSample, readNow: boolean): void {
     let lim = this.limits.get(row.path)
-    if (readLimits || !lim || lim.identity !== s.identity) {
-      lim = this.readLimits(row)
+    if (readNow || !lim || lim.identity !== s.identity) {
+      lim = readLimits(this.read, row)
       this.limits.set(row.path, lim)
     }
     s.cpuQuotaUsec = lim.cpuQuotaUsec
     s.cpuPeriodUsec = lim.cpuPeriodUsec
     s.memoryLimitBytes = lim.memoryLimitBytes
     s.pidsMax = lim.pidsMax
-  }
-
-  private readMemory(row: Row, s: CgroupSample, withStat: boolean): void {
-    if (row.meminfo) {
-      // The cgroup2 root: what the whole machine uses, as systemd-cgtop shows it there
-      // (MemTotal - MemAvailable, which already leaves out reclaimable cache).
-      const b = this.bytes(row.meminfo)
-      const total = keyedMeminfo(b, 'MemTotal:')
-      const available = total === undefined ? undefined : keyedMeminfo(b, 'MemAvailable:')
-      s.memoryBytes = total === undefined || available === undefined ? undefined : (total - available) * 1024
-      if (withStat) s.inactiveFileBytes = s.memoryBytes === undefined ? undefined : 0
-      return
-    }
-    if (!row.memUsage) return
-    s.memoryBytes = parseSingleInt(this.bytes(row.memUsage))
-    if (withStat) s.inactiveFileBytes = keyedValue(this.bytes(row.memStat), this.sources.memory!.version === 1 ? 'total_inactive_file' : 'inactive_file')
   }
 
   /**
@@ -494,90 +377,7 @@ export class Collector {
         return
       }
     }
-    this.readCpuCounter(row, s)
+    readCpuCounter(this.read, row, s)
   }
 
-  private readCpuCounter(row: Row, s: CgroupSample): void {
-    if (!row.cpu) return
-    s.cpuReadAt = performance.now()
-    if (row.cpuFrom!.version === 1) {
-      const ns = parseSingleInt(this.bytes(row.cpu))
-      s.cpuUsageUsec = ns === undefined ? undefined : Math.floor(ns / 1000)
-    } else {
-      s.cpuUsageUsec = keyedValue(this.bytes(row.cpu), 'usage_usec')
-    }
-  }
-
-  /** `devices`: per device as well as summed (every figure); without, the sums alone (a sort key). */
-  private readIo(row: Row, s: CgroupSample, devices = false): void {
-    if (!row.io) return
-    s.ioReadAt = performance.now()
-    let io: IoBytes | undefined
-    if (row.ioFallback) {
-      let b = this.bytes(row.io)
-      if (b === undefined) b = this.bytes(row.ioFallback)
-      io = parseBlkioServiceBytes(b)
-      if (devices) s.ioDevices = parseBlkioDevices(b)
-    } else {
-      const b = this.bytes(row.io)
-      io = parseIoStat(b)
-      if (devices) s.ioDevices = parseIoStatDevices(b)
-    }
-    s.ioReadBytes = io?.readBytes
-    s.ioWriteBytes = io?.writeBytes
-    // Sums alone: a carried breakdown would not match them.
-    if (!devices) s.ioDevices = undefined
-  }
-
-  private readLimits(row: Row): Limits {
-    const lim: Limits = {identity: row.identity, cpuQuotaUsec: undefined, cpuPeriodUsec: undefined, memoryLimitBytes: undefined, pidsMax: undefined}
-    if (row.cpuQuota) {
-      // Parse each file as soon as it is read: the next read reuses the buffer.
-      const quota = parseSingleInt(this.bytes(row.cpuQuota))
-      const period = parseSingleInt(this.bytes(row.cpuPeriod))
-      if (quota !== undefined && period !== undefined && period > 0) {
-        lim.cpuQuotaUsec = quota < 0 ? null : quota
-        lim.cpuPeriodUsec = period
-      }
-    } else if (row.cpuMax) {
-      const max = parseCpuMax(this.bytes(row.cpuMax))
-      if (max) {
-        lim.cpuQuotaUsec = max.quotaUsec
-        lim.cpuPeriodUsec = max.periodUsec
-      }
-    }
-    if (row.memLimit) lim.memoryLimitBytes = parseLimit(this.bytes(row.memLimit))
-    if (row.pidsMax) lim.pidsMax = parseLimit(this.bytes(row.pidsMax))
-    return lim
-  }
-
-
-}
-
-/** "MemTotal:       16318504 kB" in /proc/meminfo: the number of kB. */
-function keyedMeminfo(b: Buffer | undefined, key: string): number | undefined {
-  if (b === undefined) return undefined
-  const i = b.indexOf(key)
-  if (i < 0) return undefined
-  let j = i + key.length
-  while (b[j] === 32) j++
-  return parseSingleInt(b.subarray(j))
-}
-
-/**
- * The row key of a path: the path itself, or, for a unit's cgroup and what is below it, the
- * (deepest) unit's path with the rest appended. `top`: the path is the unit's own cgroup.
- */
-function unitKey(rel: string, units: Map<string, {unit: CgroupUnit; path: string}>): {key: string; unit: CgroupUnit; top: boolean} | undefined {
-  // The deepest unit on the path: a container inside a group is keyed by the container.
-  let found: {key: string; unit: CgroupUnit; top: boolean} | undefined
-  let start = 1
-  while (start < rel.length) {
-    let end = rel.indexOf('/', start)
-    if (end < 0) end = rel.length
-    const u = units.get(rel.slice(start, end))
-    if (u !== undefined) found = {key: u.path + rel.slice(end), unit: u.unit, top: end === rel.length}
-    start = end + 1
-  }
-  return found
 }

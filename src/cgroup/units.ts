@@ -1,3 +1,4 @@
+import type {HierarchyWatch} from './discover.js'
 import type {CgroupLayout} from './hierarchy.js'
 import {locateMemberships, readProcCgroup} from './membership.js'
 import type {CgroupUnit} from './snapshot.js'
@@ -61,4 +62,46 @@ export function containerBases(initPid: number, layout: CgroupLayout): Map<strin
     bases.set(h.id, dir.slice(h.mountpoint.length) || '/')
   }
   return bases
+}
+
+/** The units among the cgroups (CollectorOptions.unitOf's), by directory name, each with the path its row takes. */
+export type UnitPaths = Map<string, {unit: CgroupUnit; path: string}>
+
+/**
+ * The units among the cgroups (by directory name), each with the path its row takes:
+ * its path in the first hierarchy that has it, the cgroup2 tree first.
+ */
+export function findUnits(watches: ReadonlyMap<string, HierarchyWatch>, unitOf: ((leaf: string) => CgroupUnit | undefined) | undefined): UnitPaths {
+  const units: UnitPaths = new Map()
+  if (unitOf === undefined) return units
+  const order = [...watches.keys()].sort((a, b) => (a === 'v2' ? -1 : b === 'v2' ? 1 : 0))
+  const tried = new Map<string, CgroupUnit | undefined>()
+  for (const id of order) {
+    for (const rel of watches.get(id)!.nodes.keys()) {
+      const leaf = rel.slice(rel.lastIndexOf('/') + 1)
+      if (leaf === '' || units.has(leaf)) continue
+      let unit = tried.get(leaf)
+      if (unit === undefined && !tried.has(leaf)) tried.set(leaf, (unit = unitOf(leaf)))
+      if (unit !== undefined) units.set(leaf, {unit, path: rel})
+    }
+  }
+  return units
+}
+
+/**
+ * The row key of a path: the path itself, or, for a unit's cgroup and what is below it, the
+ * (deepest) unit's path with the rest appended. `top`: the path is the unit's own cgroup.
+ */
+export function unitKey(rel: string, units: UnitPaths): {key: string; unit: CgroupUnit; top: boolean} | undefined {
+  // The deepest unit on the path: a container inside a group is keyed by the container.
+  let found: {key: string; unit: CgroupUnit; top: boolean} | undefined
+  let start = 1
+  while (start < rel.length) {
+    let end = rel.indexOf('/', start)
+    if (end < 0) end = rel.length
+    const u = units.get(rel.slice(start, end))
+    if (u !== undefined) found = {key: u.path + rel.slice(end), unit: u.unit, top: end === rel.length}
+    start = end + 1
+  }
+  return found
 }
