@@ -11,6 +11,11 @@
  *        again on SIGWINCH), puts the caller's terminal in raw mode with -i (restored
  *        before it leaves), relays the output and, with stdin, the input, forwards HUP
  *        INT QUIT TERM USR1 USR2 to the child, and leaves with the child's status.
+ *
+ *   exec-pty-size 1 FD
+ *        (before exec-pty) the window size comes from FD instead of the caller's terminal:
+ *        4-byte records, rows then columns, each big-endian 16 bits, each applied to the
+ *        pty as it comes (the Engine API's exec resize: the service has no terminal).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +39,32 @@
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
 
+/* exec-pty-size's descriptor, -1 when the size is the caller's terminal's. */
+static int size_fd = -1;
+
+/* Apply the window-size records read from size_fd; false at its end. */
+static bool read_sizes(int master)
+{
+	static unsigned char rec[4];
+	static size_t have;
+	unsigned char buf[64];
+	ssize_t r = read(size_fd, buf, sizeof(buf));
+	if (r < 0 && errno == EINTR)
+		return true;
+	if (r <= 0)
+		return false;
+	for (ssize_t i = 0; i < r; i++) {
+		rec[have++] = buf[i];
+		if (have < sizeof(rec))
+			continue;
+		have = 0;
+		struct winsize ws = {.ws_row = (unsigned short)(rec[0] << 8 | rec[1]), .ws_col = (unsigned short)(rec[2] << 8 | rec[3])};
+		if (master >= 0)
+			ioctl(master, TIOCSWINSZ, &ws); /* the kernel sends SIGWINCH to the terminal's foreground group */
+	}
+	return true;
+}
+
 /* Relay between the caller's stdio and the master until the child ended and its output is drained. */
 static int relay(pid_t child, int master, int sfd, bool with_stdin)
 {
@@ -41,9 +72,9 @@ static int relay(pid_t child, int master, int sfd, bool with_stdin)
 	bool exited = false, in_open = with_stdin, out_ok = true;
 	char buf[16384];
 	while (master >= 0 || !exited) {
-		struct pollfd p[3] = {{exited ? -1 : sfd, POLLIN, 0}, {master, POLLIN, 0}, {in_open && !exited ? 0 : -1, POLLIN, 0}};
+		struct pollfd p[4] = {{exited ? -1 : sfd, POLLIN, 0}, {master, POLLIN, 0}, {in_open && !exited ? 0 : -1, POLLIN, 0}, {exited ? -1 : size_fd, POLLIN, 0}};
 		/* Once the child has ended, what it wrote is drained; a process it left holding the slave does not keep us. */
-		int n = poll(p, 3, exited ? 200 : -1);
+		int n = poll(p, 4, exited ? 200 : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -72,6 +103,11 @@ static int relay(pid_t child, int master, int sfd, bool with_stdin)
 				close(master); /* EIO: no slave is open any more */
 				master = -1;
 			}
+		}
+		/* A size before the input that came with it: a resize answered before the client typed is in force when its keys arrive. */
+		if (size_fd >= 0 && (p[3].revents & (POLLIN | POLLHUP | POLLERR)) && !read_sizes(master)) {
+			close(size_fd);
+			size_fd = -1;
 		}
 		if (in_open && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t r = read(0, buf, sizeof(buf));
@@ -129,6 +165,8 @@ static void op_exec_pty(struct exec_state *st, char **args, int nargs)
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(master);
+		if (size_fd >= 0)
+			close(size_fd);
 		if (setsid() < 0)
 			die_errno(EXIT_NSX_FAILURE, "setsid");
 		if (ioctl(slave, TIOCSCTTY, 0) < 0)
@@ -154,7 +192,19 @@ static void op_exec_pty(struct exec_state *st, char **args, int nargs)
 	propagate_status(status);
 }
 
+static void op_exec_pty_size(struct exec_state *st, char **args, int nargs)
+{
+	(void)st;
+	(void)nargs;
+	char *end;
+	long fd = strtol(args[0], &end, 10);
+	if (*end != '\0' || fd < 3 || fd > 1023 || fcntl((int)fd, F_GETFD) < 0)
+		die(EXIT_NSX_FAILURE, "exec-pty-size: %s is not an open descriptor above 2", args[0]);
+	size_fd = (int)fd;
+}
+
 const struct op ops_exec_tty[] = {
+	{"exec-pty-size", 1, op_exec_pty_size, "FD: exec-pty takes the window size from FD (4-byte records: rows, columns, big-endian) instead of the caller's terminal"},
 	{"exec-pty", 1, op_exec_pty, "stdin|nostdin: fork with a pty of the container's devpts; the parent relays it (and stdin) and passes on the status"},
 	{NULL, 0, NULL, NULL},
 };

@@ -112,6 +112,8 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
         return {action: 'empty the environment', needs: '-'}
       case 'exec-pty':
         return {action: `fork with a pseudo-terminal of the container's devpts as the child's terminal; the parent relays its output${op.stdin ? ' and our input' : ''} and passes on its exit status`, needs: '-'}
+      case 'exec-pty-size':
+        return {action: `take the pseudo-terminal's window size from fd ${op.fd} (rows and columns as they come), not from our terminal`, needs: '-'}
       case 'exec-detach':
         return {action: 'fork: the child goes on in a new session (stdio on /dev/null); the parent returns once it is exec\'d', needs: '-'}
       case 'die-with-parent':

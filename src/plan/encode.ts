@@ -89,6 +89,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'env-clear': () => [],
   'exec-detach': () => [],
   'exec-pty': (o) => [o.stdin ? 'stdin' : 'nostdin'],
+  'exec-pty-size': (o) => [String(o.fd)],
   'exec-run': (o) => o.argv,
   'die-with-parent': () => [],
   // overlayfs takes lowerdir top first; '-' for the host's tools.

@@ -44,6 +44,8 @@ export interface ExecRequest {
   interactive: boolean
   /** -t: a pty of the container's devpts (the fork that follows the namespaces gives it). */
   tty?: boolean
+  /** With tty: the window size comes from this descriptor (4-byte records), not the caller's terminal. */
+  sizeFd?: number
   detach: boolean
 }
 
@@ -61,6 +63,7 @@ export function buildExecPlan(facts: ExecFacts, r: ExecRestrictions, req: ExecRe
   if (has('user')) ops.push({op: 'setns', ns: 'user'})
   for (const ns of EXEC_NS_ORDER) if (has(ns)) ops.push({op: 'setns', ns})
   // -t: the pty is opened in the container's mount namespace (its devpts), before the fork.
+  if (req.tty && !req.detach && req.sizeFd !== undefined) ops.push({op: 'exec-pty-size', fd: req.sizeFd})
   ops.push(req.detach ? {op: 'exec-detach'} : req.tty ? {op: 'exec-pty', stdin: req.interactive} : {op: 'fork'})
   if (facts.cgroupProcs.length > 0) ops.push({op: 'cgroup-join'})
   if (has('cgroup')) ops.push({op: 'setns', ns: 'cgroup'})

@@ -126,6 +126,8 @@ export type Op =
   | {op: 'exec-detach'}
   /** exec -t: fork with a pty of the container's devpts as the child's terminal; the parent relays it (and stdin when `stdin`), passes on the status (native/ops-exec-tty.c). */
   | {op: 'exec-pty'; stdin: boolean}
+  /** Before exec-pty: the window size comes from FD (4-byte records: rows, columns, big-endian), not the caller's terminal (the Engine API's exec resize). */
+  | {op: 'exec-pty-size'; fd: number}
   /** Close every fd above 2, then execvp (126/127), a failure reported to exec-detach's parent. */
   | {op: 'exec-run'; argv: string[]}
   // nsx debug's ops (native/ops-debug.c, built by src/debug/plan.ts).

@@ -54,6 +54,44 @@ while True:
     rest += chunk
 raw.close()
 assert rest == b"\x01\x00\x00\x00\x00\x00\x00\x0clate-reader\n", rest
+# exec with a terminal: the pty's output (\r\n), framed unless start asks for a raw stream (moby's rule).
+api0 = client.api
+eid = api0.exec_create(c.id, ["sh", "-c", "echo tty-out; echo tty-err >&2"], tty=True)["Id"]
+assert api0.exec_start(eid, demux=True) == (b"tty-out\r\ntty-err\r\n", None)
+code, output = c.exec_run(["sh", "-c", "echo raw"], tty=True)
+assert (code, output) == (0, b"raw\r\n"), (code, output)
+# exec resize: applied to the exec's terminal (a resize before the keys that follow it is in force).
+eid = api0.exec_create(c.id, ["sh", "-c", "read x; stty size; read y; stty size"], stdin=True, tty=True)["Id"]
+sock = api0.exec_start(eid, tty=True, socket=True)
+raw = sock._sock if hasattr(sock, "_sock") else sock
+raw.settimeout(30)
+def read_until(want):
+    got = b""
+    while want not in got:
+        chunk = raw.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    return got
+api0.exec_resize(eid, height=30, width=100)
+raw.sendall(b"a\n")
+got = read_until(b"30 100")
+api0.exec_resize(eid, height=40, width=120)
+raw.sendall(b"b\n")
+got += read_until(b"40 120")
+assert b"30 100" in got and b"40 120" in got, got
+sock.close()
+# The detach keys (ctrl-p ctrl-q) end an exec's connection, with a terminal, and leave it running.
+eid = api0.exec_create(c.id, ["cat"], stdin=True, tty=True)["Id"]
+sock = api0.exec_start(eid, tty=True, socket=True)
+raw = sock._sock if hasattr(sock, "_sock") else sock
+raw.settimeout(30)
+raw.sendall(b"\x10\x11")
+while raw.recv(4096):
+    pass
+assert api0.exec_inspect(eid)["Running"] is True, api0.exec_inspect(eid)
+sock.close()
+print("exec tty, resize, detach keys: ok")
 top = c.top()
 assert "PID" in top["Titles"] and len(top["Processes"]) >= 1, top
 # The container's own processes, not nsx's init (its PID 1, which docker's container lacks).

@@ -53,7 +53,13 @@ test('exec plan: -t forks with a pty (exec-pty) in place of fork, after the moun
     assert.deepEqual(plan.ops[i - 1], {op: 'setns', ns: 'mnt'})
     assert.deepEqual(plan.ops[i], {op: 'exec-pty', stdin: interactive})
     assert.deepEqual(encodeOp(plan.ops[i]), ['exec-pty', interactive ? 'stdin' : 'nostdin'])
+    assert.ok(!n.includes('exec-pty-size'), 'the size is the caller terminal\'s')
   }
+  // The Engine API's exec: the window size comes from a descriptor (exec resize), set before the fork.
+  const api = validatePlan(buildExecPlan({...facts, namespaces: [...facts.namespaces]}, restrictions, {argv: ['sh'], interactive: true, tty: true, detach: false, sizeFd: 3}))
+  const n = names(api)
+  assert.equal(n.indexOf('exec-pty-size') + 1, n.indexOf('exec-pty'))
+  assert.deepEqual(encodeOp(api.ops[n.indexOf('exec-pty-size')]), ['exec-pty-size', '3'])
 })
 
 test("every exec op has the arity the executor's op table declares, and a --dry-run line", () => {
@@ -64,7 +70,7 @@ test("every exec op has the arity the executor's op table declares, and a --dry-
     }),
   )
   const plan = buildExecPlan({...facts, namespaces: ['user', ...facts.namespaces]}, restrictions, {argv: ['true'], interactive: false, detach: true})
-  plan.ops.push({op: 'exec-pty', stdin: true})
+  plan.ops.push({op: 'exec-pty-size', fd: 3}, {op: 'exec-pty', stdin: true})
   for (const op of plan.ops) assert.equal(table.get(op.op), opArity(op), `arity of ${op.op}`)
   for (const d of describePlan(plan, encodeOp)) assert.ok(d.action.length > 0, d.op)
 })

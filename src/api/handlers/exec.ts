@@ -15,6 +15,9 @@ interface ExecInstance {
   exitCode: number | null
   pid: number
   child?: ChildProcess
+  /** With Tty: where window sizes go to the executor (exec-pty-size), and the last one asked before it started. */
+  sizes?: import('node:stream').Writable
+  size?: {rows: number; cols: number}
 }
 
 interface ExecConfig {
@@ -28,6 +31,8 @@ interface ExecConfig {
   User?: string
   WorkingDir?: string
   DetachKeys?: string
+  /** docker-py sends the key in this case (its config file's detachKeys); Go's JSON decoding takes either. */
+  detachKeys?: string
 }
 
 const instances = new Map<string, ExecInstance>()
@@ -60,8 +65,10 @@ async function create(ctx: ApiContext): Promise<object> {
 
 /**
  * POST /exec/{id}/start: the executor spawned with the plan nsx exec builds (src/container/exec.ts),
- * its output framed to the client (raw with Tty), the client's bytes to its stdin; a client that
- * closes its side closes the process's stdin, and still gets the output.
+ * its output framed to the client (raw when start's Tty is set, as moby frames it: a terminal is
+ * the create's Tty), the client's bytes to its stdin; a client that closes its side closes the
+ * process's stdin, and still gets the output. With a terminal and stdin, the detach keys end the
+ * connection and leave the process running, as docker's daemon does.
  */
 async function start(ctx: ApiContext): Promise<undefined> {
   const e = instance(ctx)
@@ -71,10 +78,12 @@ async function start(ctx: ApiContext): Promise<undefined> {
     import('../../container/exec.js'), import('../../plan/encode.js'), import('../../plan/validate.js'), import('../../plan/executor.js'), import('node:child_process'), import('node:fs'),
   ])
   const cfg = e.config
-  const tty = body.Tty ?? cfg.Tty ?? false
+  const tty = cfg.Tty ?? false
+  const raw = body.Tty ?? false
   const detach = body.Detach ?? false
+  const sizeFd = tty && !detach ? 3 : undefined
   const prepared = await prepareExec(ctx.store(), {
-    container: e.containerId, command: cfg.Cmd ?? [], interactive: !detach && (cfg.AttachStdin ?? false), tty, detach,
+    container: e.containerId, command: cfg.Cmd ?? [], interactive: !detach && (cfg.AttachStdin ?? false), tty, detach, sizeFd,
     user: cfg.User || undefined, env: (cfg.Env ?? []).filter((x) => x.includes('=')), envFiles: [], workdir: cfg.WorkingDir || undefined,
     privileged: cfg.Privileged ?? false, stdinIsTerminal: true, label: 'nsx exec',
   })
@@ -87,13 +96,18 @@ async function start(ctx: ApiContext): Promise<undefined> {
   await h?.headRead()
   let child: ChildProcess
   try {
-    child = spawn(`/proc/self/fd/${fd}`, argv.slice(1), {argv0: argv[0], stdio: detach ? 'ignore' : ['pipe', 'pipe', 'pipe'], detached: detach})
+    child = spawn(`/proc/self/fd/${fd}`, argv.slice(1), {argv0: argv[0], stdio: detach ? 'ignore' : ['pipe', 'pipe', 'pipe', ...(sizeFd !== undefined ? ['pipe' as const] : [])], detached: detach})
   } finally {
     closeSync(fd)
   }
   e.running = true
   e.child = child
   e.pid = child.pid ?? 0
+  if (sizeFd !== undefined) {
+    e.sizes = child.stdio[sizeFd] as import('node:stream').Writable
+    e.sizes.on('error', () => undefined)
+    if (e.size) sendSize(e, e.size)
+  }
   const exited = new Promise<number>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? ((osConstants.signals as Record<string, number>)[signal] ?? 0) : 0)))
     child.once('error', () => resolve(126))
@@ -102,6 +116,8 @@ async function start(ctx: ApiContext): Promise<undefined> {
     e.running = false
     e.exitCode = code
     e.child = undefined
+    e.sizes?.destroy()
+    e.sizes = undefined
     void import('../events.js').then((ev) => ev.publish({Type: 'container', Action: 'exec_die', id: e.containerId, attributes: {execID: e.id, exitCode: String(code)}}))
   })
   if (!h) {
@@ -111,7 +127,7 @@ async function start(ctx: ApiContext): Promise<undefined> {
   const out = (stream: 1 | 2) => (d: Buffer) => {
     child.stdout?.pause()
     child.stderr?.pause()
-    void writeOut(h.output, tty ? d : muxFrame(stream, d)).then(() => {
+    void writeOut(h.output, raw ? d : muxFrame(stream, d)).then(() => {
       child.stdout?.resume()
       child.stderr?.resume()
     })
@@ -120,8 +136,17 @@ async function start(ctx: ApiContext): Promise<undefined> {
   child.stderr!.on('data', out(2))
   const outputDone = Promise.all([new Promise((r) => child.stdout!.once('close', r)), new Promise((r) => child.stderr!.once('close', r))])
   child.stdin!.on('error', () => undefined)
+  let detached = () => {}
+  const detachedNow = new Promise<void>((r) => (detached = r))
   if (cfg.AttachStdin) {
-    h.input.on('data', (d: Buffer) => child.stdin!.write(d))
+    const {DetachMatcher, parseDetachKeys} = await import('../../lifecycle/attach.js')
+    const matcher = tty ? new DetachMatcher(parseDetachKeys(cfg.DetachKeys || cfg.detachKeys || 'ctrl-p,ctrl-q')) : undefined
+    h.input.on('data', (d: Buffer) => {
+      if (!matcher) return void child.stdin!.write(d)
+      const {send, detach: off} = matcher.feed(d)
+      if (send.length > 0) child.stdin!.write(send)
+      if (off) detached()
+    })
     h.input.once('end', () => child.stdin!.end())
   } else {
     child.stdin!.end()
@@ -129,7 +154,12 @@ async function start(ctx: ApiContext): Promise<undefined> {
   }
   // A client that goes away leaves the process running (docker's rule); its stdin ends.
   ctx.signal.addEventListener('abort', () => child.stdin!.end(), {once: true})
-  await Promise.race([Promise.all([exited, outputDone]), new Promise((r) => ctx.signal.addEventListener('abort', r, {once: true}))])
+  await Promise.race([Promise.all([exited, outputDone]), detachedNow, new Promise((r) => ctx.signal.addEventListener('abort', r, {once: true}))])
+  if (e.running) {
+    // Detached (or the client went): the process goes on; its output is drained, no longer sent.
+    child.stdout!.removeAllListeners('data').resume()
+    child.stderr!.removeAllListeners('data').resume()
+  }
   h.end()
   if (h.upgraded) {
     const s = h.output as unknown as import('node:net').Socket
@@ -153,17 +183,31 @@ function inspect(ctx: ApiContext): object {
     OpenStdout: c.AttachStdout ?? false,
     CanRemove: false,
     ContainerID: e.containerId,
-    DetachKeys: c.DetachKeys ?? '',
+    DetachKeys: c.DetachKeys ?? c.detachKeys ?? '',
     Pid: e.pid,
   }
 }
 
-/** POST /exec/{id}/resize: accepted; an exec's process has no terminal of its own to size (it runs on pipes). */
+/** A window size to the executor's relay (exec-pty-size: rows, columns, 16 bits each, big-endian). */
+function sendSize(e: ExecInstance, size: {rows: number; cols: number}): void {
+  const b = Buffer.alloc(4)
+  b.writeUInt16BE(size.rows, 0)
+  b.writeUInt16BE(size.cols, 2)
+  e.sizes?.write(b)
+}
+
+/**
+ * POST /exec/{id}/resize?h=&w=: with a terminal, its window size (the process gets SIGWINCH); one
+ * asked before the process started is applied when it starts. Without a terminal, nothing to size.
+ */
 function resize(ctx: ApiContext): undefined {
-  instance(ctx)
-  const h = queryInt(ctx.query, 'h')
-  const w = queryInt(ctx.query, 'w')
-  if (h === undefined || w === undefined || h < 0 || w < 0) throw badRequest('invalid size: h and w must be given')
+  const e = instance(ctx)
+  const rows = queryInt(ctx.query, 'h')
+  const cols = queryInt(ctx.query, 'w')
+  if (rows === undefined || cols === undefined || rows < 0 || cols < 0 || rows > 65535 || cols > 65535) throw badRequest('invalid size: h and w must be 0 to 65535')
+  if (!e.config.Tty) return undefined
+  e.size = {rows, cols}
+  if (e.sizes) sendSize(e, e.size)
   return undefined
 }
 
