@@ -16,6 +16,13 @@ export interface CreateBody {
   StopTimeout?: number | null
   ExposedPorts?: Record<string, object> | null
   HostConfig?: HostConfig | null
+  NetworkingConfig?: {EndpointsConfig?: Record<string, EndpointConfig | null> | null} | null
+}
+
+interface EndpointConfig {
+  Aliases?: string[] | null
+  IPAMConfig?: {IPv4Address?: string; IPv6Address?: string} | null
+  Links?: string[] | null
 }
 
 interface HostConfig {
@@ -104,6 +111,7 @@ export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<s
   if (h.Privileged) a.push('--privileged')
   // docker's default network is its bridge: nsx's default network is what the container gets.
   if (h.NetworkMode && !['default', 'bridge', ''].includes(h.NetworkMode)) a.push('--network', h.NetworkMode)
+  a.push(...endpointArgs(h.NetworkMode, body.NetworkingConfig?.EndpointsConfig))
   const ports = Object.entries(h.PortBindings ?? {}).flatMap(([port, binds]) => list(binds).map((b) => `${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort ?? ''}:${port}`))
   if (ports.length > 0) {
     if (!known.has('publish')) throw badRequest('publishing ports is not supported by this nsx (it needs nsx network)')
@@ -130,5 +138,24 @@ export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<s
     cmd = [...parts.slice(1), ...cmd]
   }
   a.push(body.Image, ...cmd)
+  return a
+}
+
+/**
+ * NetworkingConfig.EndpointsConfig as --network-alias and --ip. API 1.41 takes one network at
+ * create (docker's rule; more are joined with network connect), the one NetworkMode names; an
+ * empty endpoint (what the docker CLI sends by default) asks for nothing.
+ */
+function endpointArgs(mode: string | undefined, endpoints: Record<string, EndpointConfig | null> | null | undefined): string[] {
+  const asked = Object.entries(endpoints ?? {}).filter(([, e]) => e && (list(e.Aliases).length > 0 || e.IPAMConfig?.IPv4Address || e.IPAMConfig?.IPv6Address || list(e.Links).length > 0))
+  if (Object.keys(endpoints ?? {}).length > 1) throw badRequest(`Container cannot be connected to network endpoints: ${Object.keys(endpoints ?? {}).join(', ')}`)
+  const a: string[] = []
+  for (const [name, e] of asked) {
+    if (mode && !['default', ''].includes(mode) && name !== mode) throw badRequest(`Container cannot be connected to network endpoints: ${mode}, ${name}`)
+    if (e!.IPAMConfig?.IPv6Address) throw badRequest('IPv6 addresses are not supported by nsx')
+    if (list(e!.Links).length > 0) throw badRequest('links are not supported by nsx: containers on a user-defined network reach each other by name')
+    for (const x of list(e!.Aliases)) a.push('--network-alias', x)
+    if (e!.IPAMConfig?.IPv4Address) a.push('--ip', e!.IPAMConfig.IPv4Address)
+  }
   return a
 }

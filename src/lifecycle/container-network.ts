@@ -43,7 +43,7 @@ export async function attachForStart(store: Store, config: ContainerConfig, dir:
   if (!onBridge(config) || !config.spec.net) return
   const [{attachContainer}, etc] = await Promise.all([import('../network/attach.js'), import('../container/etc-files.js')])
   const isLive = await liveCheck(store)
-  const networks = config.spec.network.split(',')
+  const networks = config.spec.net.networks ?? config.spec.network.split(',')
   await attachContainer(store, {
     id: config.id,
     name: config.name,
@@ -51,8 +51,14 @@ export async function attachForStart(store: Store, config: ContainerConfig, dir:
     networks,
     net: config.spec.net,
     isLive: (id) => id === config.id || isLive(id),
-    hosts: config.spec.etc ? {path: `${dir}/hosts`, text: (addresses) => etc.hostsFile({...config.spec.etc, addresses}, etc.hostHosts())} : undefined,
+    hosts: config.spec.etc ? {path: `${dir}/hosts`, text: hostsText(config, etc)!} : undefined,
   })
+}
+
+/** The container's own /etc/hosts text for its addresses (its peers' lines are added by src/network/records.ts). */
+export function hostsText(config: ContainerConfig, etc: typeof import('../container/etc-files.js')): ((addresses: string[]) => string) | undefined {
+  const spec = config.spec.etc
+  return spec ? (addresses) => etc.hostsFile({...spec, addresses}, etc.hostHosts()) : undefined
 }
 
 /** After a failed start: whatever ADD made goes (the supervisor may have run the same already). */

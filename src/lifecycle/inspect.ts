@@ -94,8 +94,8 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
   }
   const status = paused ? 'paused' : running ? 'running' : c.status === 'created' ? 'created' : 'exited'
   const lim = c.config.limits
-  const [{endpointOfContainerDir}, {networkSettings}] = await Promise.all([import('../network/records.js'), import('../network/settings.js')])
-  const NetworkSettings = networkSettings(running ? endpointOfContainerDir(c.dir) : undefined, s.network, s.net?.ip)
+  const [{endpointOfContainerDir}, {networkSettings}, {configuredNetworks}] = await Promise.all([import('../network/records.js'), import('../network/settings.js'), import('../network/connect.js')])
+  const NetworkSettings = networkSettings(running ? endpointOfContainerDir(c.dir) : undefined, s.network, configuredNetworks(c.dir, s.network, s.net))
   return {
     Id: c.config.id,
     Created: c.config.created,

@@ -91,7 +91,7 @@ function teardownScript(store: Store, ep: Endpoint, dir: string): string {
   return `${lines.join('\n')}\n`
 }
 
-function writeRecord(store: Store, ep: Endpoint): void {
+export function writeRecord(store: Store, ep: Endpoint): void {
   const dir = endpointDir(store, ep.id)
   mkdirSync(dir, {recursive: true, mode: 0o700})
   ep.attachments.forEach((a, i) =>
@@ -104,7 +104,7 @@ function writeRecord(store: Store, ep: Endpoint): void {
 }
 
 /** The runtimeConfig a plugin gets, by its declared capabilities (libcni's rule). */
-function runtimeConfigOf(plugin: Record<string, unknown>, a: Pick<Attachment, 'ports'>): Record<string, unknown> | undefined {
+export function runtimeConfigOf(plugin: Record<string, unknown>, a: Pick<Attachment, 'ports'>): Record<string, unknown> | undefined {
   const caps = (plugin.capabilities ?? {}) as Record<string, boolean>
   if (caps.portMappings && a.ports.length > 0) return {portMappings: a.ports}
   return undefined
@@ -144,7 +144,7 @@ function settleConflicts(store: Store, req: AttachRequest, ports: readonly PortM
 export async function attachContainer(store: Store, req: AttachRequest): Promise<Endpoint> {
   teardownContainer(store, req.id)
   const confs = resolveNetworks(store, req.networks)
-  if (req.net.ip !== undefined && !inSubnet(req.net.ip, confs[0].nsx.subnet)) throw new NsxError(`invalid --ip ${req.net.ip}: not an address of network ${confs[0].name} (${confs[0].nsx.subnet})`, 125)
+  if (req.net.ip !== undefined && confs.length > 0 && !inSubnet(req.net.ip, confs[0].nsx.subnet)) throw new NsxError(`invalid --ip ${req.net.ip}: not an address of network ${confs[0].name} (${confs[0].nsx.subnet})`, 125)
   const requests = [...req.net.publish.flatMap(parsePublish), ...(req.net.publishAll ? exposedRequests(req.net.exposed) : [])]
   const ports = await allocatePorts(requests, takenPorts(store, req.id, req.isLive))
   settleConflicts(store, req, ports)
@@ -153,7 +153,8 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
   ep.attachments = confs.map((conf, i) => {
     let plugins = conf.plugins.filter((p) => p.type !== 'portmap' || (i === 0 && ports.length > 0))
     if (i === 0 && req.net.mac) plugins = [...plugins, {type: 'tuning', mac: req.net.mac}]
-    return {network: conf.name, networkId: conf.nsx.id, ifname: `eth${i}`, address: '', aliases: req.net.aliases, ports: i === 0 ? ports : [], plugins, result: {}, cniVersion: conf.cniVersion}
+    const aliases = [...new Set([...req.net.aliases, ...(req.net.endpoints?.[conf.name]?.aliases ?? [])])]
+    return {network: conf.name, networkId: conf.nsx.id, ifname: `eth${i}`, address: '', aliases, ports: i === 0 ? ports : [], plugins, result: {}, cniVersion: conf.cniVersion}
   })
   // The record and its teardown exist before anything is made: a crash from here on leaves what gc undoes.
   writeRecord(store, ep)
@@ -161,19 +162,7 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
     await makeNetns(store, netns)
     // A network's NAT and forwarding rules, once: when its bridge is not there yet (new, or after a reboot).
     for (const conf of confs) if (hasOwnRules(conf) && !linkExists(conf.nsx.bridge)) ensureNetworkRules(store, conf)
-    for (const [i, a] of ep.attachments.entries()) {
-      let prev: Record<string, unknown> | undefined
-      const args = i === 0 && req.net.ip !== undefined ? `IgnoreUnknown=1;IP=${req.net.ip}` : undefined
-      for (const p of a.plugins) {
-        prev = (await execPluginAsync(p.type, {command: 'ADD', containerId: req.id, netns, ifname: a.ifname, args}, pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, prev, runtimeConfigOf(p, a)))) ?? prev
-      }
-      a.result = prev ?? {}
-      const ips = (a.result.ips ?? []) as Array<{address: string; gateway?: string; interface?: number}>
-      const ifaces = (a.result.interfaces ?? []) as Array<{name: string; mac?: string; sandbox?: string}>
-      a.address = ips[0]?.address ?? ''
-      a.gateway = ips[0]?.gateway
-      a.mac = ifaces.find((f) => f.name === a.ifname && f.sandbox)?.mac ?? ifaces.find((f) => f.sandbox)?.mac
-    }
+    for (const [i, a] of ep.attachments.entries()) await addAttachment(a, req.id, netns, req.net.endpoints?.[a.network]?.ip ?? (i === 0 ? req.net.ip : undefined))
     writeRecord(store, ep)
     if (req.hosts) {
       const own = ep.attachments.map((a) => a.address.split('/')[0]).filter(Boolean)
@@ -189,6 +178,21 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
     throw err
   }
   return ep
+}
+
+/** ADD of one attachment's plugins in order, each given the previous result; its address, gateway and MAC kept. */
+export async function addAttachment(a: Attachment, id: string, netns: string, ip?: string): Promise<void> {
+  let prev: Record<string, unknown> | undefined
+  const args = ip !== undefined ? `IgnoreUnknown=1;IP=${ip}` : undefined
+  for (const p of a.plugins) {
+    prev = (await execPluginAsync(p.type, {command: 'ADD', containerId: id, netns, ifname: a.ifname, args}, pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, prev, runtimeConfigOf(p, a)))) ?? prev
+  }
+  a.result = prev ?? {}
+  const ips = (a.result.ips ?? []) as Array<{address: string; gateway?: string; interface?: number}>
+  const ifaces = (a.result.interfaces ?? []) as Array<{name: string; mac?: string; sandbox?: string}>
+  a.address = ips[0]?.address ?? ''
+  a.gateway = ips[0]?.gateway
+  a.mac = ifaces.find((f) => f.name === a.ifname && f.sandbox)?.mac ?? ifaces.find((f) => f.sandbox)?.mac
 }
 
 /** CHECK: each plugin of each attachment, in order, against the recorded result; the failures as lines. */

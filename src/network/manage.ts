@@ -56,7 +56,8 @@ function inspectOf(store: Store, n: NetworkConfList): NetworkInspect {
     ConfigFrom: {Network: ''},
     ConfigOnly: false,
     Containers: containers,
-    Options: {'com.docker.network.bridge.name': n.nsx.bridge},
+    // docker shows the bridge's name on its default network; a user-defined one has the options it was given.
+    Options: n.name === DEFAULT_NETWORK ? {'com.docker.network.bridge.name': n.nsx.bridge} : (n.nsx.options ?? {}),
     Labels: n.nsx.labels,
   }
 }
@@ -97,11 +98,49 @@ export function removeNetwork(store: Store, ref: string): string {
   return n.name
 }
 
-/** docker network prune: every user-defined network no container uses. */
-export function pruneNetworks(store: Store): string[] {
+/** docker's label filter words (label=KEY, label=KEY=VALUE, label!=...) as a test on a network's labels. */
+function labelTest(filters: readonly string[], verb: string): (labels: Record<string, string>) => boolean {
+  const tests = filters.map((f) => {
+    const m = /^(label!?)=(.*)$/s.exec(f)
+    if (!m) throw new NsxError(`invalid filter '${f.split('=')[0]}': network ${verb} takes label=KEY[=VALUE] and label!=KEY[=VALUE]`, 1)
+    const eq = m[2].indexOf('=')
+    const [k, v] = eq < 0 ? [m[2], undefined] : [m[2].slice(0, eq), m[2].slice(eq + 1)]
+    const has = (l: Record<string, string>) => (v === undefined ? k in l : l[k] === v)
+    return m[1] === 'label' ? has : (l: Record<string, string>) => !has(l)
+  })
+  return (labels) => tests.every((t) => t(labels))
+}
+
+/** docker network prune: every user-defined network no running container is on, narrowed by label filters. */
+export function pruneNetworks(store: Store, filters: readonly string[] = []): string[] {
   settleEnded(store)
+  const match = labelTest(filters, 'prune')
   const used = new Set(listEndpoints(store).flatMap((e) => e.attachments.map((a) => a.networkId)))
   return listNetworks(store)
-    .filter((n) => n.name !== DEFAULT_NETWORK && !used.has(n.nsx.id))
+    .filter((n) => n.name !== DEFAULT_NETWORK && !used.has(n.nsx.id) && match(n.nsx.labels))
     .map((n) => removeNetwork(store, n.name))
+}
+
+/** docker network ls's filters (KEY=VALUE words): name (a substring), id (a prefix), driver, type (builtin|custom), label. */
+export function filterNetworkViews(nets: NetworkInspect[], filters: readonly string[]): NetworkInspect[] {
+  const by = new Map<string, string[]>()
+  for (const f of filters) {
+    const eq = f.indexOf('=')
+    const key = eq < 0 ? f : f.slice(0, eq)
+    if (!['name', 'id', 'driver', 'type', 'label', 'label!', 'scope', 'dangling'].includes(key)) throw new NsxError(`invalid filter '${key}'`, 1)
+    by.set(key, [...(by.get(key) ?? []), eq < 0 ? '' : f.slice(eq + 1)])
+  }
+  const any = (key: string, t: (v: string) => boolean) => !by.has(key) || by.get(key)!.some(t)
+  const labels = labelTest([...(by.get('label') ?? []).map((v) => `label=${v}`), ...(by.get('label!') ?? []).map((v) => `label!=${v}`)], 'ls')
+  const builtin = (n: NetworkInspect) => n.Name === DEFAULT_NETWORK || (PSEUDO_NETWORKS as readonly string[]).includes(n.Name)
+  return nets.filter(
+    (n) =>
+      any('name', (v) => n.Name.includes(v)) &&
+      any('id', (v) => n.Id.startsWith(v)) &&
+      any('driver', (v) => n.Driver === v) &&
+      any('scope', (v) => v === 'local') &&
+      any('type', (v) => (v === 'builtin' ? builtin(n) : v === 'custom' ? !builtin(n) : false)) &&
+      any('dangling', (v) => (/^(1|true)$/i.test(v) ? !builtin(n) && Object.keys(n.Containers).length === 0 : !/^(0|false)$/i.test(v) ? false : builtin(n) || Object.keys(n.Containers).length > 0)) &&
+      labels(n.Labels),
+  )
 }

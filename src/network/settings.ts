@@ -1,4 +1,4 @@
-import type {Endpoint, PortMapping} from './types.js'
+import type {EndpointRequest, Endpoint, PortMapping} from './types.js'
 
 /**
  * docker inspect's NetworkSettings of a container, from its endpoint (src/network/records.ts)
@@ -18,14 +18,19 @@ export interface NetworkSettings {
 
 export interface EndpointSettings {
   IPAMConfig: {IPv4Address: string} | null
-  Links: null
-  Aliases: string[] | null
+  /** Arrays, empty when there are none (moby's 1.41 definition; its daemon sends null). */
+  Links: string[]
+  Aliases: string[]
   NetworkID: string
   EndpointID: string
   Gateway: string
   IPAddress: string
   IPPrefixLen: number
   MacAddress: string
+  IPv6Gateway: string
+  GlobalIPv6Address: string
+  GlobalIPv6PrefixLen: number
+  DriverOpts: null
 }
 
 export function portsMap(ports: readonly PortMapping[]): NetworkSettings['Ports'] {
@@ -34,24 +39,47 @@ export function portsMap(ports: readonly PortMapping[]): NetworkSettings['Ports'
   return out
 }
 
-export function networkSettings(ep: Endpoint | undefined, mode: string, requestedIp?: string): NetworkSettings {
+/** The networks a container asked for (src/network/connect.ts networkList), each with its network's id. */
+export interface ConfiguredNetworks {
+  networks: string[]
+  endpoints: Record<string, EndpointRequest>
+  idOf?: (network: string) => string
+}
+
+const NO_IPV6 = {IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null}
+
+const emptyEndpoint = (): EndpointSettings => ({IPAMConfig: null, Links: [], Aliases: [], NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', ...NO_IPV6})
+
+const ipamConfig = (ip: string | undefined) => (ip ? {IPv4Address: ip} : null)
+
+/**
+ * A running container's settings come from its endpoint; a created or stopped one shows the
+ * networks it will join (no address yet), as docker shows them, so clients that connect before
+ * starting (docker-compose) see where it stands.
+ */
+export function networkSettings(ep: Endpoint | undefined, mode: string, configured?: ConfiguredNetworks): NetworkSettings {
   const s: NetworkSettings = {Bridge: '', SandboxKey: ep?.netns ?? '', Ports: {}, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Networks: {}}
   if (!ep) {
-    if (mode === 'none' || mode === 'host') s.Networks[mode] = {IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: ''}
+    if (mode === 'none' || mode === 'host') s.Networks[mode] = emptyEndpoint()
+    else for (const n of configured?.networks ?? []) {
+      const req = configured?.endpoints[n] ?? {}
+      s.Networks[n] = {...emptyEndpoint(), IPAMConfig: ipamConfig(req.ip), Aliases: req.aliases ?? [], NetworkID: configured?.idOf?.(n) ?? ''}
+    }
     return s
   }
   ep.attachments.forEach((a, i) => {
     const [ip, prefix] = a.address.split('/')
     const e: EndpointSettings = {
-      IPAMConfig: i === 0 && requestedIp ? {IPv4Address: requestedIp} : null,
-      Links: null,
-      Aliases: a.aliases.length > 0 ? a.aliases : null,
+      IPAMConfig: ipamConfig(configured?.endpoints[a.network]?.ip),
+      Links: [],
+      Aliases: a.aliases,
       NetworkID: a.networkId,
       EndpointID: `${ep.id.slice(0, 32)}${a.networkId.slice(0, 32)}`,
       Gateway: a.gateway ?? '',
       IPAddress: ip ?? '',
       IPPrefixLen: Number(prefix ?? 0),
       MacAddress: a.mac ?? '',
+      ...NO_IPV6,
     }
     s.Networks[a.network] = e
     if (i === 0) {

@@ -25,6 +25,18 @@ export interface NetSpec {
   ip?: string
   mac?: string
   aliases: string[]
+  /**
+   * The networks the container is on, in order, once `network connect`/`disconnect` changed
+   * them (until then: the --network list); may be empty (a container disconnected from all).
+   */
+  networks?: string[]
+  /** Per network (by name): the aliases and address `network connect --alias/--ip` (or the Engine API's EndpointsConfig) asked for. */
+  endpoints?: Record<string, EndpointRequest>
+}
+
+export interface EndpointRequest {
+  aliases?: string[]
+  ip?: string
 }
 
 /** nsx's own keys of a conflist (a CNI runtime ignores keys it does not know, as nerdctl's do). */
@@ -37,6 +49,8 @@ export interface NetworkMeta {
   bridge: string
   internal: boolean
   labels: Record<string, string>
+  /** The driver options given at create (docker's Options: kept and shown, none changes the bridge). */
+  options?: Record<string, string>
   /** NAT and forwarding by one set of rules per network (src/network/hostrules.ts), not per container by plugins. */
   ownRules?: boolean
 }

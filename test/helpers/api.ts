@@ -42,10 +42,16 @@ export interface ApiService {
   stop(): Promise<void>
 }
 
-/** `nsx system service unix://DIR/docker.sock` with the test's store; the caller stops it (by its pid) with stop(). */
-export async function startApiService(dir: string, env: NodeJS.ProcessEnv): Promise<ApiService> {
+/**
+ * `nsx system service unix://DIR/docker.sock` with the test's store; the caller stops it (by its pid) with stop().
+ * `inNamespacesOf`: a network lab's holder pid, so the service (and the bridges and rules it makes) lives in the lab.
+ */
+export async function startApiService(dir: string, env: NodeJS.ProcessEnv, inNamespacesOf?: number): Promise<ApiService> {
   const socket = join(dir, 'docker.sock')
-  const proc = spawn(NSX_BIN, ['system', 'service', `unix://${socket}`], {env, stdio: ['ignore', 'ignore', 'pipe']})
+  const argv = [NSX_BIN, 'system', 'service', `unix://${socket}`]
+  const proc = inNamespacesOf === undefined
+    ? spawn(argv[0], argv.slice(1), {env, stdio: ['ignore', 'ignore', 'pipe']})
+    : spawn('nsenter', ['-t', String(inNamespacesOf), '-n', '-m', '--', process.execPath, ...argv], {env, stdio: ['ignore', 'ignore', 'pipe']})
   let log = ''
   proc.stderr!.on('data', (d: Buffer) => (log += d.toString()))
   const exited = new Promise<void>((r) => proc.once('exit', () => r()))

@@ -15,6 +15,8 @@ import {haveCommand, NSX_BIN, RunResult, skipOrFail} from './env.js'
  */
 export interface NetLab {
   dir: string
+  /** The process holding the lab's namespaces (nsenter -t PID -n -m enters them). */
+  pid: number
   store: string
   /** A busybox root with every applet (httpd, nc, wget, ping) and /www/index.html. */
   layer: string
@@ -98,6 +100,7 @@ export async function makeNetLab(t: TestContext | {after(fn: () => void): void})
   let closed = false
   const lab: NetLab = {
     dir,
+    pid,
     store,
     layer,
     run: (cmd, args, opts = {}) => run(cmd, args, opts),

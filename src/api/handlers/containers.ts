@@ -231,7 +231,7 @@ async function inspect(ctx: ApiContext): Promise<object> {
       OnBuild: [],
     },
     HostConfig: {...i.HostConfig, CapAdd: [], CapDrop: [], PortBindings: {}},
-    NetworkSettings: {Bridge: '', SandboxID: '', Ports: {}, SandboxKey: c.pids ? `/proc/${c.pids.init.pid}/ns/net` : '', Networks: {}, IPAddress: '', Gateway: '', MacAddress: ''},
+    NetworkSettings: {...i.NetworkSettings, SandboxID: '', SandboxKey: i.NetworkSettings.SandboxKey || (c.pids ? `/proc/${c.pids.init.pid}/ns/net` : '')},
     Nsx,
   }
 }

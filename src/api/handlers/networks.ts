@@ -1,4 +1,142 @@
-import type {Route} from '../router.js'
+import {ApiError, badRequest, messageOf, queryFilters, readJson, statusOf} from '../http.js'
+import type {ApiContext, Route} from '../router.js'
 
-/** Networks: list, inspect, create, rm, connect (with aliases), disconnect, prune. Filled by the net helper; add routes here only. */
-export const NETWORK_ROUTES: Route[] = []
+/**
+ * Networks: list, inspect, create, rm, connect (with aliases), disconnect, prune, onto
+ * src/network/manage.ts and src/lifecycle/network-connect.ts (the functions nsx network calls).
+ */
+
+const manage = () => import('../../network/manage.js')
+
+interface CreateBody {
+  Name?: string
+  CheckDuplicate?: boolean
+  Driver?: string
+  Internal?: boolean
+  Attachable?: boolean
+  Ingress?: boolean
+  EnableIPv6?: boolean
+  IPAM?: {Driver?: string; Config?: Array<{Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string>}> | null; Options?: Record<string, string> | null} | null
+  Options?: Record<string, string> | null
+  Labels?: Record<string, string> | null
+}
+
+interface ConnectBody {
+  Container?: string
+  EndpointConfig?: {IPAMConfig?: {IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null} | null; Aliases?: string[] | null; Links?: string[] | null} | null
+  Force?: boolean
+}
+
+/** docker answers 403 for what a network forbids (pre-defined networks, active endpoints, a mode that cannot join). */
+async function forbidding<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (statusOf(err) !== 404 && /pre-defined network|active endpoints|cannot be connected|cannot be disconnected|already exists in network|is not connected to network|alias is supported only/.test(messageOf(err))) throw new ApiError(403, messageOf(err))
+    throw err
+  }
+}
+
+/** create's refusals are of its request (a bad name, subnet, gateway or driver): 400, a name taken 409. */
+async function invalidAsBadRequest<T>(fn: () => T): Promise<T> {
+  try {
+    return fn()
+  } catch (err) {
+    if (statusOf(err) === 500 && err instanceof Error && err.name === 'NsxError') throw badRequest(messageOf(err))
+    throw err
+  }
+}
+
+function filterWords(ctx: ApiContext): string[] {
+  const words: string[] = []
+  for (const [k, values] of queryFilters(ctx.query)) for (const v of values) words.push(`${k}=${v}`)
+  return words
+}
+
+function event(action: string, id: string, attributes: Record<string, string>): void {
+  void import('../events.js').then((e) => e.publish({Type: 'network', Action: action, id, attributes}))
+}
+
+async function list(ctx: ApiContext): Promise<object> {
+  const {filterNetworkViews, listNetworkViews} = await manage()
+  return filterNetworkViews(listNetworkViews(ctx.store()), filterWords(ctx))
+}
+
+async function inspect(ctx: ApiContext): Promise<object> {
+  const {inspectNetwork} = await manage()
+  return inspectNetwork(ctx.store(), ctx.params.id)
+}
+
+async function create(ctx: ApiContext): Promise<object> {
+  const body = await readJson<CreateBody>(ctx.req)
+  if (typeof body.Name !== 'string' || body.Name === '') throw badRequest('no network name given (Name)')
+  if (body.EnableIPv6) throw badRequest('IPv6 networks are not supported by nsx')
+  if (body.Ingress) throw badRequest('ingress networks need a swarm: nsx makes bridge networks')
+  const ipam = body.IPAM ?? {}
+  if (ipam.Driver && ipam.Driver !== 'default') throw badRequest(`IPAM driver ${ipam.Driver} is not supported by nsx (default is)`)
+  const pools = ipam.Config ?? []
+  if (pools.length > 1) throw badRequest('nsx networks have one IPv4 subnet: give at most one IPAM config')
+  const pool = pools[0] ?? {}
+  if (pool.IPRange || Object.keys(pool.AuxiliaryAddresses ?? {}).length > 0) throw badRequest('IPRange and AuxiliaryAddresses are not supported by nsx (Subnet and Gateway are)')
+  const {createNetworkVerb} = await manage()
+  const n = await invalidAsBadRequest(() => createNetworkVerb(ctx.store(), {
+    name: body.Name!,
+    driver: body.Driver || 'bridge',
+    subnet: pool.Subnet || undefined,
+    gateway: pool.Gateway || undefined,
+    internal: body.Internal ?? false,
+    labels: Object.entries(body.Labels ?? {}).map(([k, v]) => `${k}=${v}`),
+    options: body.Options ?? {},
+  }))
+  event('create', n.Id, {name: n.Name, type: n.Driver})
+  return {Id: n.Id, Warning: ''}
+}
+
+async function remove(ctx: ApiContext): Promise<undefined> {
+  const {inspectNetwork, removeNetwork} = await manage()
+  const n = inspectNetwork(ctx.store(), ctx.params.id)
+  await forbidding(() => removeNetwork(ctx.store(), ctx.params.id))
+  event('destroy', n.Id, {name: n.Name, type: n.Driver})
+  ctx.res.writeHead(204).end()
+  return undefined
+}
+
+async function connect(ctx: ApiContext): Promise<undefined> {
+  const body = await readJson<ConnectBody>(ctx.req)
+  if (typeof body.Container !== 'string' || body.Container === '') throw badRequest('no container given (Container)')
+  const ec = body.EndpointConfig ?? {}
+  if (ec.IPAMConfig?.IPv6Address) throw badRequest('IPv6 addresses are not supported by nsx')
+  if ((ec.Links ?? []).length > 0) throw badRequest('links are not supported by nsx: containers on a user-defined network reach each other by name')
+  const {connectContainer} = await import('../../lifecycle/network-connect.js')
+  const r = await forbidding(() => connectContainer(ctx.store(), body.Container!, ctx.params.id, {aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined}))
+  event('connect', r.networkId, {name: r.network, type: 'bridge', container: r.id})
+  ctx.res.writeHead(200).end()
+  return undefined
+}
+
+async function disconnect(ctx: ApiContext): Promise<undefined> {
+  const body = await readJson<ConnectBody>(ctx.req)
+  if (typeof body.Container !== 'string' || body.Container === '') throw badRequest('no container given (Container)')
+  const {disconnectContainer} = await import('../../lifecycle/network-connect.js')
+  const r = await forbidding(() => disconnectContainer(ctx.store(), body.Container!, ctx.params.id, {force: body.Force === true}))
+  event('disconnect', r.networkId, {name: r.network, type: 'bridge', container: r.id})
+  ctx.res.writeHead(200).end()
+  return undefined
+}
+
+async function prune(ctx: ApiContext): Promise<object> {
+  const words = filterWords(ctx)
+  if (words.some((w) => !/^label!?=/.test(w))) throw badRequest(`invalid filter for network prune: ${words.filter((w) => !/^label!?=/.test(w)).map((w) => w.split('=')[0]).join(', ')}`)
+  const {pruneNetworks} = await manage()
+  return {NetworksDeleted: pruneNetworks(ctx.store(), words)}
+}
+
+export const NETWORK_ROUTES: Route[] = [
+  {method: 'GET', path: '/networks', handler: list},
+  {method: 'POST', path: '/networks/create', handler: create, status: 201, mutates: true},
+  {method: 'POST', path: '/networks/prune', handler: prune, mutates: true},
+  {method: 'GET', path: '/networks/{id}', handler: inspect},
+  {method: 'DELETE', path: '/networks/{id}', handler: remove, mutates: true},
+  {method: 'POST', path: '/networks/{id}/connect', handler: connect, mutates: true},
+  {method: 'POST', path: '/networks/{id}/disconnect', handler: disconnect, mutates: true},
+]

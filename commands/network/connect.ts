@@ -1,0 +1,29 @@
+import {Args, Flags} from '@oclif/core'
+import {NsxCommand} from '../../src/cli/command.js'
+import {connectContainer} from '../../src/lifecycle/network-connect.js'
+import {Store} from '../../src/store/store.js'
+
+export default class NetworkConnect extends NsxCommand {
+  static override summary = 'Connect a container to a network'
+  static override description = `docker network connect: a running container gets one more interface on the network at once (CNI ADD in its namespace, eth1, eth2, ...), and its /etc/hosts and its peers' are rewritten; a created or stopped container joins it at its next start. Refused for a container on --network host, none or container:NAME.`
+
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %> appnet web', description: 'Put the container web on appnet too.'},
+    {command: '<%= config.bin %> <%= command.id %> --alias db --ip 10.78.0.20 appnet pg', description: 'With an alias its peers reach it by, and an address of the network.'},
+  ]
+
+  static override args = {
+    network: Args.string({description: 'Network name or id', required: true}),
+    container: Args.string({description: 'Container name or id', required: true}),
+  }
+
+  static override flags = {
+    alias: Flags.string({description: 'Network-scoped alias for the container (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'NAME'}),
+    ip: Flags.string({description: 'IPv4 address on the network', helpValue: 'IP'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(NetworkConnect)
+    await connectContainer(Store.open(), args.container, args.network, {aliases: flags.alias, ip: flags.ip})
+  }
+}

@@ -1,0 +1,66 @@
+import {NsxError} from '../cli/errors.js'
+import type {Store} from '../store/store.js'
+import type {Container} from '../container/state.js'
+import {withContainer, writeConfig} from '../container/state.js'
+import {checkEndpointRequest, CONFLICT_HOST, CONFLICT_NONE, CONFLICT_SHARED, connectEndpoint, disconnectEndpoint, networkList, withNetworkList} from '../network/connect.js'
+import {findNetwork} from '../network/networks.js'
+import {hostsText, liveCheck} from './container-network.js'
+
+/**
+ * docker network connect and disconnect: one function each, for nsx network connect/disconnect
+ * and the Engine API. Under the container's lock: a running container's namespace gets (or loses)
+ * the interface at once (src/network/connect.ts); a created or stopped one only has its spec
+ * changed, and gets its networks at its next start, as docker does.
+ */
+
+export interface ConnectOptions {
+  aliases?: string[]
+  ip?: string
+}
+
+const running = (c: Container) => c.status === 'running' || c.status === 'starting'
+
+function refuseMode(mode: string): void {
+  if (mode === 'host') throw new NsxError(CONFLICT_HOST, 1)
+  if (mode === 'none') throw new NsxError(CONFLICT_NONE, 1)
+  if (mode.startsWith('container:')) throw new NsxError(CONFLICT_SHARED, 1)
+}
+
+export async function connectContainer(store: Store, containerRef: string, networkRef: string, o: ConnectOptions = {}): Promise<{id: string; name: string; network: string; networkId: string}> {
+  if (networkRef === 'host') throw new NsxError(CONFLICT_HOST, 1)
+  if (networkRef === 'none') throw new NsxError(CONFLICT_NONE, 1)
+  const [etc, isLive] = await Promise.all([import('../container/etc-files.js'), liveCheck(store)])
+  return withContainer(store, containerRef, async (c) => {
+    refuseMode(c.config.spec.network)
+    const conf = findNetwork(store, networkRef)
+    if (!conf) throw new NsxError(`network ${networkRef} not found`, 1)
+    const req = {...(o.aliases && o.aliases.length > 0 ? {aliases: [...new Set(o.aliases)]} : {}), ...(o.ip ? {ip: o.ip} : {})}
+    checkEndpointRequest(conf, req)
+    const list = networkList(store, c.config.spec.network, c.config.spec.net)
+    if (list.networks.includes(conf.name)) throw new NsxError(`endpoint with name ${c.config.name} already exists in network ${conf.name}`, 1)
+    if (running(c)) await connectEndpoint(store, conf, req, {id: c.config.id, hostsText: hostsText(c.config, etc), isLive: (id) => id === c.config.id || isLive(id)})
+    list.networks.push(conf.name)
+    list.endpoints[conf.name] = req
+    writeConfig(c.dir, {...c.config, spec: {...c.config.spec, net: withNetworkList(c.config.spec.net, list)}})
+    return {id: c.config.id, name: c.config.name, network: conf.name, networkId: conf.nsx.id}
+  })
+}
+
+export async function disconnectContainer(store: Store, containerRef: string, networkRef: string, o: {force?: boolean} = {}): Promise<{id: string; name: string; network: string; networkId: string}> {
+  if (networkRef === 'host') throw new NsxError(CONFLICT_HOST, 1)
+  const [etc, isLive] = await Promise.all([import('../container/etc-files.js'), liveCheck(store)])
+  return withContainer(store, containerRef, async (c) => {
+    const mode = c.config.spec.network
+    if (mode === 'host') throw new NsxError(CONFLICT_HOST, 1)
+    const conf = findNetwork(store, networkRef)
+    if (!conf && !o.force) throw new NsxError(`network ${networkRef} not found`, 1)
+    const name = conf?.name ?? networkRef
+    const list = mode === 'none' || mode.startsWith('container:') ? {networks: [], endpoints: {}} : networkList(store, mode, c.config.spec.net)
+    if (!list.networks.includes(name)) throw new NsxError(`container ${c.config.id} is not connected to network ${name}`, 1)
+    if (running(c)) disconnectEndpoint(store, name, {id: c.config.id, hostsText: hostsText(c.config, etc), isLive: (id) => id === c.config.id || isLive(id), force: o.force})
+    list.networks = list.networks.filter((n) => n !== name)
+    delete list.endpoints[name]
+    writeConfig(c.dir, {...c.config, spec: {...c.config.spec, net: withNetworkList(c.config.spec.net, list)}})
+    return {id: c.config.id, name: c.config.name, network: name, networkId: conf?.nsx.id ?? ''}
+  })
+}

@@ -1,0 +1,157 @@
+import {test, after} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {api, ApiService, needDockerCli, startApiService, swaggerChecker} from '../helpers/api.js'
+import {buildBusyboxArchive} from '../helpers/busybox-image.js'
+import {haveCommand, IN_CI} from '../helpers/env.js'
+import {eventually, makeNetLab, needNetLab, NetLab} from '../helpers/netns.js'
+
+/**
+ * The Engine API's networks, and docker-compose (Debian's 1.29) driving nsx through them. The
+ * service runs inside the test's own network lab (test/helpers/netns.ts), so the bridges, veths
+ * and rules its containers get live there, never in the host's network namespace.
+ */
+
+const services: ApiService[] = []
+after(async () => {
+  for (const s of services) await s.stop()
+})
+
+const ls = (dir: string) => {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+async function serviceInLab(lab: NetLab): Promise<ApiService> {
+  mkdirSync(join(lab.dir, 'img'), {recursive: true})
+  const l = lab.nsx(['load', '-i', buildBusyboxArchive(join(lab.dir, 'img'))])
+  assert.equal(l.status, 0, l.stderr)
+  const svc = await startApiService(lab.dir, {...process.env, NSX_ROOT: lab.store, NO_COLOR: '1', NSX_NETWORK: 'bridge'}, lab.pid)
+  services.push(svc)
+  return svc
+}
+
+test('Engine API networks: create, list, inspect, connect with aliases, disconnect, remove, prune, as moby 1.41 defines them', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  const svc = await serviceInLab(lab)
+  const check = await swaggerChecker()
+  const call = async (method: string, url: string, template: string, body?: object, want = 200) => {
+    const r = await api(svc.socket, method, `/v1.41${url}`, body === undefined ? undefined : JSON.stringify(body))
+    assert.equal(r.status, want, `${method} ${url}: ${r.status} ${r.body}`)
+    const parsed = r.body.trim() === '' ? undefined : JSON.parse(r.body)
+    // connect and disconnect answer 200 with no body: moby defines none.
+    const errors = parsed === undefined ? '' : check(method, template, r.status, parsed)
+    assert.equal(errors, '', `${method} ${url} does not conform to the 1.41 swagger:\n${errors}\n${r.body.slice(0, 2000)}`)
+    return parsed
+  }
+  const made = await call('POST', '/networks/create', '/networks/create', {Name: 'apinet', CheckDuplicate: true, Labels: {team: 'x'}, IPAM: {Driver: 'default', Config: [{Subnet: '10.99.20.0/24'}]}}, 201) as {Id: string}
+  assert.match(made.Id, /^[0-9a-f]{64}$/)
+  assert.match((await api(svc.socket, 'POST', '/v1.41/networks/create', JSON.stringify({Name: 'apinet'}))).body, /network with name apinet already exists/)
+  assert.equal((await api(svc.socket, 'POST', '/v1.41/networks/create', JSON.stringify({Name: 'v6', EnableIPv6: true}))).status, 400)
+  const all = await call('GET', '/networks', '/networks') as {Name: string}[]
+  assert.deepEqual(all.map((n) => n.Name), ['bridge', 'host', 'none', 'apinet'])
+  const byLabel = await call('GET', `/networks?filters=${encodeURIComponent(JSON.stringify({label: ['team=x']}))}`, '/networks') as {Name: string}[]
+  assert.deepEqual(byLabel.map((n) => n.Name), ['apinet'])
+  const one = await call('GET', `/networks/${made.Id.slice(0, 12)}`, '/networks/{id}') as {Name: string; Labels: Record<string, string>; IPAM: {Config: {Subnet: string}[]}; Options: object}
+  assert.deepEqual([one.Name, one.Labels, one.IPAM.Config[0].Subnet, one.Options], ['apinet', {team: 'x'}, '10.99.20.0/24', {}])
+  assert.equal((await api(svc.socket, 'GET', '/v1.41/networks/nowhere')).status, 404)
+
+  // A container made on the network with an alias (NetworkingConfig), and a second connected while it runs.
+  const srv = await call('POST', '/containers/create?name=srv', '/containers/create', {Image: 'busybox', Cmd: ['busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'], HostConfig: {NetworkMode: 'apinet'}, NetworkingConfig: {EndpointsConfig: {apinet: {Aliases: ['files']}}}}, 201) as {Id: string}
+  const created = await call('GET', '/containers/srv/json', '/containers/{id}/json') as {NetworkSettings: {Networks: Record<string, {Aliases: string[]; NetworkID: string}>}}
+  assert.deepEqual(created.NetworkSettings.Networks.apinet.Aliases, ['files'])
+  assert.equal(created.NetworkSettings.Networks.apinet.NetworkID, made.Id)
+  assert.equal((await api(svc.socket, 'POST', '/v1.41/containers/srv/start')).status, 204)
+  await call('POST', '/containers/create?name=cli', '/containers/create', {Image: 'busybox', Cmd: ['sleep', '1000']}, 201)
+  assert.equal((await api(svc.socket, 'POST', '/v1.41/containers/cli/start')).status, 204)
+  await call('POST', '/networks/apinet/connect', '/networks/{id}/connect', {Container: 'cli', EndpointConfig: {Aliases: ['client'], IPAMConfig: {IPv4Address: '10.99.20.77'}}})
+  const running = await call('GET', '/containers/cli/json', '/containers/{id}/json') as {NetworkSettings: {Networks: Record<string, {IPAddress: string; Aliases: string[]}>}}
+  assert.deepEqual(running.NetworkSettings.Networks.apinet.IPAddress, '10.99.20.77')
+  assert.deepEqual(running.NetworkSettings.Networks.apinet.Aliases, ['client'])
+  const fetched = lab.nsx(['exec', 'cli', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do busybox wget -q -O - http://files/motd && break; sleep 0.5; done'])
+  assert.equal(fetched.stdout, 'from the base layer\n', fetched.stderr)
+  const net = await call('GET', '/networks/apinet', '/networks/{id}') as {Containers: Record<string, {Name: string}>}
+  assert.deepEqual(Object.values(net.Containers).map((c) => c.Name).sort(), ['cli', 'srv'])
+  assert.equal((await api(svc.socket, 'POST', '/v1.41/networks/apinet/connect', JSON.stringify({Container: 'cli'}))).status, 403, 'connected twice')
+  assert.equal((await api(svc.socket, 'POST', '/v1.41/networks/apinet/connect', JSON.stringify({Container: 'ghost'}))).status, 404)
+  assert.equal((await api(svc.socket, 'DELETE', '/v1.41/networks/apinet')).status, 403, 'removed with active endpoints')
+  assert.equal((await api(svc.socket, 'DELETE', '/v1.41/networks/bridge')).status, 403, 'a pre-defined network removed')
+  await call('POST', '/networks/apinet/disconnect', '/networks/{id}/disconnect', {Container: 'cli'})
+  assert.notEqual(lab.nsx(['exec', 'cli', 'ip', 'link', 'show', 'eth1']).status, 0)
+  assert.equal((await api(svc.socket, 'POST', '/v1.41/networks/apinet/disconnect', JSON.stringify({Container: 'cli'}))).status, 403, 'disconnected twice')
+  assert.equal((await api(svc.socket, 'DELETE', `/v1.41/containers/${srv.Id}?force=1`)).status, 204)
+  assert.equal((await api(svc.socket, 'DELETE', '/v1.41/containers/cli?force=1')).status, 204)
+  await call('POST', '/networks/create', '/networks/create', {Name: 'spare'}, 201)
+  const pruned = await call('POST', '/networks/prune', '/networks/prune') as {NetworksDeleted: string[]}
+  assert.deepEqual(pruned.NetworksDeleted.sort(), ['apinet', 'spare'])
+  assert.deepEqual(ls(join(lab.store, 'networks', 'endpoints')), [])
+  assert.doesNotMatch(lab.run('ip', ['-o', 'link']).stdout, /nsx-|veth/)
+})
+
+test('docker-compose 1.29: two services on the project network, one reaching the other by name; up -d, ps, logs, exec, down', async (t) => {
+  if (!needNetLab(t)) return
+  if (!haveCommand('docker-compose')) {
+    if (IN_CI) assert.fail('needs docker-compose (Debian package docker-compose)')
+    return t.skip('needs docker-compose (Debian package docker-compose)')
+  }
+  const docker = needDockerCli(t)
+  if (!docker) return
+  const lab = await makeNetLab(t)
+  const svc = await serviceInLab(lab)
+  const proj = join(lab.dir, 'proj')
+  mkdirSync(proj)
+  writeFileSync(
+    join(proj, 'docker-compose.yml'),
+    `version: "3.7"
+services:
+  web:
+    image: busybox
+    command: ["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]
+  client:
+    image: busybox
+    depends_on: [web]
+    command: ["sh", "-c", "until busybox wget -q -O - http://web/motd; do sleep 0.5; done; echo fetched; exec sleep 1000"]
+`,
+  )
+  // compose's exec runs the docker CLI: the 20.10 client, first on PATH.
+  const env = {...process.env, DOCKER_HOST: svc.host, PATH: `${dirname(docker)}:${process.env.PATH}`, COMPOSE_PROJECT_NAME: 'nsxc'}
+  const compose = (args: string[]) => {
+    const r = spawnSync('docker-compose', args, {cwd: proj, env, encoding: 'utf8', timeout: 180000})
+    return {status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', text: `docker-compose ${args.join(' ')}: ${r.status}\n${r.stdout}\n${r.stderr}\nservice log:\n${svc.log().slice(-3000)}`}
+  }
+  try {
+    const up = compose(['up', '-d'])
+    assert.equal(up.status, 0, up.text)
+    const ps = compose(['ps'])
+    assert.equal(ps.status, 0, ps.text)
+    assert.match(ps.stdout, /nsxc_client_1 .* Up/)
+    assert.match(ps.stdout, /nsxc_web_1 .* Up/)
+    const net = JSON.parse(lab.nsx(['network', 'inspect', 'nsxc_default']).stdout)[0] as {Labels: Record<string, string>; Containers: Record<string, {Name: string}>}
+    assert.equal(net.Labels['com.docker.compose.project'], 'nsxc')
+    assert.deepEqual(Object.values(net.Containers).map((c) => c.Name).sort(), ['nsxc_client_1', 'nsxc_web_1'])
+    // client reached web by its service name.
+    assert.ok(await eventually(() => /fetched/.test(compose(['logs', '--no-color', 'client']).stdout), 30000), compose(['logs', '--no-color']).text)
+    assert.match(compose(['logs', '--no-color', 'client']).stdout, /client_1 +\| from the base layer\n.*client_1 +\| fetched/s)
+    const ex = compose(['exec', '-T', 'client', 'busybox', 'wget', '-q', '-O', '-', 'http://web/motd'])
+    assert.equal(ex.stdout, 'from the base layer\n', ex.text)
+    // A second up finds everything as it is.
+    const again = compose(['up', '-d'])
+    assert.equal(again.status, 0, again.text)
+    assert.match(again.stderr, /nsxc_web_1 is up-to-date/)
+    const down = compose(['down'])
+    assert.equal(down.status, 0, down.text)
+    assert.equal(lab.nsx(['ps', '-aq']).stdout, '')
+    assert.doesNotMatch(lab.nsx(['network', 'ls']).stdout, /nsxc_default/)
+    assert.deepEqual(ls(join(lab.store, 'networks', 'endpoints')), [])
+    assert.deepEqual(ls(join(lab.store, 'netns')), [])
+    assert.doesNotMatch(lab.run('ip', ['-o', 'link']).stdout, /nsx-|veth/)
+  } finally {
+    compose(['down', '-t', '0'])
+  }
+})
