@@ -5,6 +5,7 @@ import {Store} from '../store/store.js'
 import {addAttachment, runtimeConfigOf, writeRecord} from './attach.js'
 import {execPlugin, pluginInput} from './cni.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
+import {withHostsLock} from './hosts.js'
 import {DEFAULT_NETWORK, findNetwork, inSubnet, readNetwork} from './networks.js'
 import {readEndpoint, refreshHosts} from './records.js'
 import type {ConfiguredNetworks} from './settings.js'
@@ -75,11 +76,16 @@ function rewriteOwnHosts(store: Store, id: string, change: EndpointChange): void
   if (!ep?.hosts || !change.hostsText) return
   ep.hosts.base = change.hostsText(ep.attachments.map((a) => a.address.split('/')[0]).filter(Boolean))
   writeRecord(store, ep)
-  try {
-    writeFileSync(ep.hosts.path, ep.hosts.base)
-  } catch {
-    // its directory is gone: it is being removed
-  }
+  const path = ep.hosts.path
+  const base = ep.hosts.base
+  // Its own part now; its peers' lines follow at once (refreshHosts), under the same lock.
+  withHostsLock(store, () => {
+    try {
+      writeFileSync(path, base)
+    } catch {
+      // its directory is gone: it is being removed
+    }
+  })
 }
 
 /** DEL of one attachment's plugins in reverse order; the failures as lines. */
