@@ -41,6 +41,7 @@ done
 
 WORK=$(mktemp -d /tmp/nsx-docker-py-XXXXXX)
 export NSX_ROOT=$WORK/store
+export NSX_NETWORK=none # never a bridge on the host's network from a benchmark
 SVC_PID=
 cleanup() {
   [ -n "$SVC_PID" ] && kill "$SVC_PID" 2>/dev/null && wait "$SVC_PID" 2>/dev/null || true

@@ -40,7 +40,7 @@ export interface RunOptions extends SecurityFlags {
   capAdd: string[]
   capDrop: string[]
   privileged: boolean
-  /** --network: none, host, bridge (the default for root; NSX_NETWORK sets another), container:NAME, or a network's name. */
+  /** --network: none, host, bridge (root's default; NSX_NETWORK sets another), container:NAME, or a network's name. */
   network: string
   /** -p/--publish [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp], -P/--publish-all, --ip, --mac-address, --network-alias (src/network/). */
   publish?: string[]
@@ -138,7 +138,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     rm: false,
     logOpts: [],
     privileged: false,
-    network: defaultNetwork(),
+    network: '',
     publish: [],
     publishAll: false,
     networkAliases: [],
@@ -228,6 +228,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         if (isResourceFlag(key)) addResourceFlag(o.resources!, key, given, value)
     }
   }
+  if (o.network === '') o.network = defaultNetwork(process.env, {userns: o.userns !== undefined})
   if (o.rm && o.restart !== undefined && o.restart !== 'no') bad('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)')
   if (o.json && !o.dryRun) bad('--json only goes with --dry-run (nsx run prints nothing of its own otherwise; see nsx ps --json)')
   if (o.network === 'host' || o.network === 'none' || o.network.startsWith('container:')) {
@@ -241,15 +242,16 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
 }
 
 /**
- * The network a container joins when --network is not given: NSX_NETWORK when set (for
- * instance bridge, docker's default), else none. Bridge is not yet the default because on a
- * shared machine every benchmark and script that runs a container would then make a bridge,
- * NAT rules and turn on ip_forward in the host's network namespace (measured: a benchmark of
- * another engineer did, within minutes of bridge becoming the default).
+ * The network a container joins when --network is not given: NSX_NETWORK when set (the
+ * test suite and the benchmarks set none, so they never make a bridge in the host's
+ * network namespace), else docker's default, bridge, for root; none for an ordinary user
+ * and for a container of its own user namespace (--userns), which cannot be on a bridge
+ * yet (docs/networking.md).
  */
-export function defaultNetwork(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultNetwork(env: NodeJS.ProcessEnv = process.env, who: {uid?: number; userns?: boolean} = {}): string {
   if (env.NSX_NETWORK) return checkNetworkMode(env.NSX_NETWORK, 'NSX_NETWORK')
-  return 'none'
+  const uid = who.uid ?? process.getuid?.() ?? 0
+  return uid === 0 && !who.userns ? 'bridge' : 'none'
 }
 
 /** none, host, bridge, container:NAME|ID, or a network's name. */

@@ -125,6 +125,9 @@ export function renderIndexPage(cmds: ManCommand[], bin: string, version: string
     '.TP',
     '\\fBNSX_DEBUG\\fR',
     'Show a stack trace with errors.',
+    '.TP',
+    '\\fBNSX_NETWORK\\fR',
+    'The network a container joins when run or create is given no \\-\\-network (bridge, a network\'s name, none, host, container:NAME). Unset: bridge for root, as docker\'s default; none for an ordinary user and with \\-\\-userns.',
   )
   out.push(
     '.SH EXIT STATUS',

@@ -10,6 +10,12 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const NSX_BIN = join(REPO, 'bin', 'nsx')
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1'
 
+// Containers of the tests get no network unless a test asks for one: test/run.mjs sets
+// NSX_NETWORK=none, and a test file run on its own (node --test) gets the same here, so root's
+// default, bridge, is never made in the host's network namespace (test/helpers/netns.ts unsets it
+// inside a network namespace of the test's own).
+process.env.NSX_NETWORK ??= 'none'
+
 /**
  * Skip a test that cannot run here, except under CI, where a skip would hide a
  * missing package or privilege: there it fails instead.

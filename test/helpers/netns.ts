@@ -94,8 +94,9 @@ export async function makeNetLab(t: TestContext | {after(fn: () => void): void})
     return {status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '')}
   }
   const env = (extra: Record<string, string> = {}) => {
-    // In the lab, containers get docker's default network, bridge.
-    return {...process.env, NSX_ROOT: store, NO_COLOR: '1', NSX_NETWORK: 'bridge', ...extra}
+    // In the lab, containers get root's default network, bridge, as docker's do: the suite's
+    // NSX_NETWORK=none (test/run.mjs) is unset here.
+    return {...process.env, NSX_ROOT: store, NO_COLOR: '1', NSX_NETWORK: '', ...extra}
   }
   let closed = false
   const lab: NetLab = {

@@ -29,7 +29,7 @@ function assertNothingLeft(lab: NetLab, ip: string, what: string): void {
   assert.ok(!rules.includes(`${ip}/`) && !rules.includes(`${ip}:`), `${what}: iptables rules for ${ip} are left:\n${rules}`)
 }
 
-test('the default bridge network: an address, a default route, /etc/hosts, resolv.conf and hostname', async (t) => {
+test('the default network for root, bridge: an address, a default route, /etc/hosts, resolv.conf and hostname; NSX_NETWORK overrides it', async (t) => {
   if (!needNetLab(t)) return
   const lab = await makeNetLab(t)
   const r = lab.nsx(['run', '--rm', '--hostname', 'box', '--add-host', 'db:10.1.2.3', '--layer', lab.layer, '--', 'sh', '-c', 'ip -4 -o addr show eth0; ip route; cat /etc/hosts; echo ---; cat /etc/hostname; grep -c nameserver /etc/resolv.conf'])
@@ -43,6 +43,15 @@ test('the default bridge network: an address, a default route, /etc/hosts, resol
   // The bridge is the lab's gateway, with NAT for the container's outbound traffic.
   assert.match(lab.run('ip', ['-4', '-o', 'addr', 'show', 'nsx0']).stdout, /10\.77\.0\.1\/16/)
   assertNothingLeft(lab, ip, 'after a foreground --rm run')
+  // The default is bridge for root without NSX_NETWORK (the lab unsets the suite's none), and NSX_NETWORK overrides it.
+  assert.equal(lab.nsx(['run', '-d', '--name', 'dflt', '--layer', lab.layer, '--', 'sleep', '1000']).status, 0)
+  const settings = JSON.parse(lab.nsx(['container', 'inspect', 'dflt']).stdout)[0]
+  assert.equal(settings.HostConfig.NetworkMode, 'bridge')
+  assert.match(settings.NetworkSettings.Networks.bridge.IPAddress, /^10\.77\./)
+  const none = lab.nsx(['run', '--rm', '--layer', lab.layer, '--', 'sh', '-c', 'ls /sys/class/net'], {env: {NSX_NETWORK: 'none'}})
+  assert.equal(none.stdout, 'lo\n', none.stderr)
+  assert.equal(lab.nsx(['rm', '-f', 'dflt']).status, 0)
+  assertNothingLeft(lab, settings.NetworkSettings.IPAddress, 'after the default network\'s container went')
 })
 
 test('-p: a server reached through the published port from the host side and from 127.0.0.1, no proxy; nsx port; a udp port', async (t) => {

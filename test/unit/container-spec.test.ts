@@ -112,9 +112,27 @@ test('--userns CONTAINER:HOST:COUNT[,...]: container root mapped, no overlap', a
   assert.throws(() => parseUserns('0:1:0'), /empty or too large/)
 })
 
-test('the default network: NSX_NETWORK, else none', async () => {
-  const {defaultNetwork} = await import('../../src/container/options.js')
-  assert.equal(defaultNetwork({}), 'none')
+test('the default network: NSX_NETWORK, else bridge for root (docker\'s default), none for an ordinary user or with --userns', async () => {
+  const {defaultNetwork, parseRunArgs} = await import('../../src/container/options.js')
+  assert.equal(defaultNetwork({}, {uid: 0}), 'bridge')
+  assert.equal(defaultNetwork({NSX_NETWORK: ''}, {uid: 0}), 'bridge', 'an empty NSX_NETWORK is no setting')
+  assert.equal(defaultNetwork({}, {uid: 0, userns: true}), 'none')
+  assert.equal(defaultNetwork({}, {uid: 1000}), 'none')
+  assert.equal(defaultNetwork({NSX_NETWORK: 'none'}, {uid: 0}), 'none')
+  assert.equal(defaultNetwork({NSX_NETWORK: 'bridge'}, {uid: 1000}), 'bridge')
+  // parseRunArgs takes it when --network is not given (the suite sets NSX_NETWORK=none: test/run.mjs).
+  const saved = process.env.NSX_NETWORK
+  try {
+    process.env.NSX_NETWORK = 'none'
+    assert.equal(parseRunArgs(['bb']).network, 'none')
+    assert.equal(parseRunArgs(['--network', 'bridge', 'bb']).network, 'bridge')
+    delete process.env.NSX_NETWORK
+    assert.equal(parseRunArgs(['bb']).network, process.getuid?.() === 0 ? 'bridge' : 'none')
+    assert.equal(parseRunArgs(['--userns', '0:100000:65536', 'bb']).network, 'none')
+  } finally {
+    if (saved === undefined) delete process.env.NSX_NETWORK
+    else process.env.NSX_NETWORK = saved
+  }
   assert.equal(defaultNetwork({NSX_NETWORK: 'bridge'}), 'bridge')
   assert.equal(defaultNetwork({NSX_NETWORK: 'mynet'}), 'mynet')
   assert.throws(() => defaultNetwork({NSX_NETWORK: 'a b'}), /invalid NSX_NETWORK/)
