@@ -5,9 +5,15 @@
  * the client's business: it just closes the socket, and the container goes on.
  *
  * Frames both ways: a type byte, a 2-byte big-endian length, the bytes.
- *   client -> supervisor: 'i' input for the terminal; 'w' 4 bytes, rows and columns (big-endian u16)
+ *   client -> supervisor: 'i' input for the terminal; 'w' 4 bytes, rows and columns (big-endian u16);
+ *                         'c' (empty) end of input: the container's stdin closed, or with a
+ *                         terminal its EOF character (docker's StdinOnce: nsx start -ai)
  *   supervisor -> client: 'o' stdout, 'e' stderr
  * A client that cannot keep up (its socket full) loses output rather than stall the container.
+ *
+ * `nsx start -a` is attached before the container starts, as docker's attach-then-start: its
+ * end of a socket pair is handed to the supervisor (ctr-attach-client FD) and is its first
+ * client from the fork on, so none of the command's output is said before it listens.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,18 +30,21 @@
 
 #include "ctr-attach.h"
 #include "exec.h"
+#include "ops-container.h"
+#include "term.h"
 
 #define FRAME_MAX 65535
 
 static struct {
 	char *dir;  /* the container's directory: the socket is "attach.sock" in it */
 	int listen_fd;
+	int first_fd; /* ctr-attach-client: a client from the start, -1 for none */
 	struct client {
 		int fd;
 		unsigned char buf[3 + FRAME_MAX];
 		size_t len;
 	} clients[ATTACH_MAX_CLIENTS];
-} at = {.listen_fd = -1};
+} at = {.listen_fd = -1, .first_fd = -1};
 
 bool ctr_attach_enabled(void)
 {
@@ -97,6 +106,10 @@ void ctr_attach_open(void)
 	umask(old);
 	back(cwd);
 	at.listen_fd = fd;
+	if (at.first_fd >= 0) {
+		at.clients[0].fd = at.first_fd;
+		at.first_fd = -1;
+	}
 }
 
 int ctr_attach_pollfds(struct pollfd *p)
@@ -117,7 +130,7 @@ static void drop(struct client *c)
 	c->len = 0;
 }
 
-static void frame(struct client *c, int input_fd)
+static void frame(struct client *c, int *in)
 {
 	for (;;) {
 		if (c->len < 3)
@@ -125,6 +138,7 @@ static void frame(struct client *c, int input_fd)
 		size_t len = ((size_t)c->buf[1] << 8) | c->buf[2];
 		if (c->len < 3 + len)
 			return;
+		int input_fd = *in;
 		if (c->buf[0] == 'i' && input_fd >= 0) {
 			const unsigned char *d = c->buf + 3;
 			size_t left = len;
@@ -136,6 +150,14 @@ static void frame(struct client *c, int input_fd)
 					break;
 				d += w;
 				left -= (size_t)w;
+			}
+		} else if (c->buf[0] == 'c' && input_fd >= 0) {
+			if (input_fd == ctr.in_wr) {
+				close(ctr.in_wr); /* the command reads end of file */
+				ctr.in_wr = -1;
+				*in = -1;
+			} else {
+				term_send_eof(input_fd);
 			}
 		} else if (c->buf[0] == 'w' && len == 4 && input_fd >= 0) {
 			struct winsize ws = {.ws_row = (unsigned short)((c->buf[3] << 8) | c->buf[4]), .ws_col = (unsigned short)((c->buf[5] << 8) | c->buf[6])};
@@ -169,7 +191,7 @@ void ctr_attach_handle(const struct pollfd *p, int n, int input_fd)
 		ssize_t r = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 		if (r > 0) {
 			c->len += (size_t)r;
-			frame(c, input_fd);
+			frame(c, &input_fd);
 		} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
 			drop(c);
 		}
@@ -219,7 +241,18 @@ void ctr_attach_close(void)
 	}
 }
 
+static void op_attach_client(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	int fd = (int)parse_long(args[0], "fd", 3, 1023);
+	/* Not the init's nor the command's: only the supervisor serves it. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		die_errno(EXIT_NSX_FAILURE, "attach client fd %d", fd);
+	at.first_fd = fd;
+}
+
 const struct op ops_attach[] = {
 	{"ctr-attach-socket", 1, op_attach_socket, "DIR: the supervisor listens on DIR/attach.sock for nsx attach (output out, terminal input and size in)"},
+	{"ctr-attach-client", 1, op_attach_client, "FD: after ctr-attach-socket, FD (a socket) is an attached client from the start (nsx start -a)"},
 	{NULL, 0, NULL, NULL},
 };

@@ -1,5 +1,6 @@
 import {spawn} from 'node:child_process'
 import {closeSync, openSync, readFileSync} from 'node:fs'
+import type {Socket} from 'node:net'
 import {NsxError} from '../cli/errors.js'
 import {encodePlan} from '../plan/encode.js'
 import {execPlan, sealedExecutor} from '../plan/executor.js'
@@ -19,6 +20,8 @@ export async function execForeground(plan: Plan): Promise<never> {
 
 /** fd number the detached executor gets its ready pipe on. */
 export const READY_FD = 3
+/** fd number of the attached client's socket (nsx start -a): the supervisor's first attach client (ctr-attach-client). */
+export const ATTACH_CLIENT_FD = 4
 
 export interface DetachedStart {
   /** The supervisor's pid. */
@@ -27,6 +30,8 @@ export interface DetachedStart {
   failed: number | null
   /** On failure, the last line the executor wrote (its error). */
   message?: string
+  /** With attachClient: our end of the socket pair the supervisor serves as an attach client. */
+  attach?: Socket
 }
 
 /**
@@ -34,7 +39,7 @@ export interface DetachedStart {
  * until the command has been exec'd (the ready pipe closes with no byte) or failed
  * (a byte: 126/127, or the executor's own exit).
  */
-export async function startDetached(plan: Plan, log: string, onSpawn: (pid: number) => void, containerLog?: string): Promise<DetachedStart> {
+export async function startDetached(plan: Plan, log: string, onSpawn: (pid: number) => void, containerLog?: string, opts: {attachClient?: boolean} = {}): Promise<DetachedStart> {
   validatePlan(plan)
   const fd = await sealedExecutor()
   const argv = encodePlan(plan)
@@ -52,7 +57,8 @@ export async function startDetached(plan: Plan, log: string, onSpawn: (pid: numb
       detached: true,
       // A background supervisor must not keep the caller's working directory busy.
       cwd: '/',
-      stdio: ['ignore', out, out, 'pipe'],
+      // A 'pipe' is a socket pair: fd 4 is an attach client's (ctr-attach-client) from the fork on.
+      stdio: opts.attachClient ? ['ignore', out, out, 'pipe', 'pipe'] : ['ignore', out, out, 'pipe'],
     })
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!))
@@ -95,6 +101,11 @@ export async function startDetached(plan: Plan, log: string, onSpawn: (pid: numb
     }
     child.unref()
     ;(child.stdio[3] as unknown as {destroy(): void}).destroy()
+    if (opts.attachClient) {
+      const sock = child.stdio[4] as unknown as Socket
+      if (result.failed === null || result.failed === 0) result.attach = sock
+      else sock.destroy()
+    }
     return result
   } finally {
     closeSync(out)

@@ -41,7 +41,7 @@ export function containerPaths(dir: string, pin: string, nameLink?: string): Con
  * The security settings (src/security/plan.ts) slot in after the fork, after pivot_root,
  * before the privileges are dropped and last before exec.
  */
-export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string; termGrace?: number; keep?: boolean; log?: {path: string; maxSize: number; maxFiles: number; tee?: boolean}; attach?: boolean; restart?: {policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number}} = {}): Plan {
+export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string; termGrace?: number; keep?: boolean; log?: {path: string; maxSize: number; maxFiles: number; tee?: boolean}; attach?: boolean; attachClient?: number; restart?: {policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number}} = {}): Plan {
   const ops: Op[] = []
   const v1 = cgroups.places.filter((p) => p.version === 1)
   const v2 = cgroups.places.find((p) => p.version === 2)
@@ -66,6 +66,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   // A foreground run is logged too (docker keeps logs of every container), its output relayed on.
   if (opts.log?.tee) ops.push({op: 'ctr-log-tee'})
   if (opts.attach) ops.push({op: 'ctr-attach-socket', dir: paths.dir})
+  if (opts.attach && opts.attachClient !== undefined) ops.push({op: 'ctr-attach-client', fd: opts.attachClient})
   if (opts.restart) ops.push({op: 'ctr-restart', ...opts.restart, stopFile: `${paths.dir}/stop-requested`})
   if (spec.tty) ops.push({op: 'ctr-tty', stdin: spec.interactive})
   if (spec.userns) {

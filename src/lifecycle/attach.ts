@@ -47,7 +47,8 @@ export class DetachMatcher {
   }
 }
 
-export function frame(type: 'i' | 'w', data: Uint8Array): Buffer {
+/** A frame to the supervisor: 'i' input, 'w' window size, 'c' end of input (ctr-attach.c). */
+export function frame(type: 'i' | 'w' | 'c', data: Uint8Array): Buffer {
   const out: Buffer[] = []
   for (let i = 0; i === 0 || i < data.length; i += 65535) {
     const chunk = data.subarray(i, i + 65535)
@@ -101,44 +102,81 @@ export function connectAttach(dir: string): Promise<Socket> {
   }
 }
 
+/** What relayAttach joins to the supervisor's socket: this process's side. */
+export interface RelayOptions {
+  /** The container has a terminal (-t): this one goes raw while typed input is relayed, and its size follows. */
+  tty: boolean
+  /** Typed input goes to the container (its -i, and not --no-stdin). */
+  input: boolean
+  /** The detach keys, parsed. */
+  keys: number[]
+  /** At the end of this stdin, close the container's (docker's StdinOnce: nsx start -ai); else just stop reading. */
+  closeStdin?: boolean
+  /** Signals nsx receives, passed on (docker's --sig-proxy, without a terminal). */
+  forwardSignal?: (signal: NodeJS.Signals) => void
+  stdin: NodeJS.ReadStream
+  stdout: NodeJS.WriteStream
+  stderr: NodeJS.WriteStream
+}
+
+/** Signals nsx passes on to an attached container without a terminal: those its supervisor forwards. */
+const PROXIED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2']
+
+/**
+ * This terminal joined to a supervisor's attach socket until the container ends (the socket
+ * closes) or the detach keys are typed. The one relay of nsx attach and nsx start -a.
+ */
+export async function relayAttach(sock: Socket, opts: RelayOptions): Promise<{detached: boolean}> {
+  const raw = opts.tty && opts.input && opts.stdin.isTTY
+  if (raw) opts.stdin.setRawMode(true)
+  const matcher = new DetachMatcher(opts.keys)
+  const reader = new FrameReader()
+  let detached = false
+  const resize = () => {
+    if (opts.stdout.isTTY && opts.stdout.rows) sock.write(winsizeFrame(opts.stdout.rows, opts.stdout.columns))
+  }
+  if (opts.tty) {
+    resize()
+    opts.stdout.on('resize', resize)
+  }
+  const onInput = (d: Buffer) => {
+    const {send, detach} = matcher.feed(d)
+    if (send.length > 0 && !sock.destroyed) sock.write(frame('i', send))
+    if (detach) {
+      detached = true
+      sock.end()
+    }
+  }
+  const onEnd = () => {
+    if (opts.closeStdin && !detached && !sock.destroyed) sock.write(frame('c', new Uint8Array(0)))
+  }
+  if (opts.input) {
+    opts.stdin.on('data', onInput)
+    opts.stdin.once('end', onEnd)
+    opts.stdin.resume()
+  }
+  const forward = opts.tty || !opts.forwardSignal ? [] : PROXIED
+  const onSignal = (sig: NodeJS.Signals) => opts.forwardSignal!(sig)
+  for (const sig of forward) process.on(sig, onSignal)
+  sock.on('data', (d: Buffer) => reader.read(d, (s, bytes) => (s === 'e' ? opts.stderr : opts.stdout).write(bytes)))
+  sock.on('error', () => sock.destroy())
+  await new Promise<void>((r) => (sock.destroyed ? r() : sock.once('close', () => r())))
+  for (const sig of forward) process.off(sig, onSignal)
+  if (raw) opts.stdin.setRawMode(false)
+  opts.stdin.off('data', onInput)
+  opts.stdin.off('end', onEnd)
+  opts.stdin.pause()
+  opts.stdout.off('resize', resize)
+  return {detached}
+}
+
 export async function attachContainer(store: Store, ref: string, opts: AttachOptions): Promise<AttachResult> {
   const keys = parseDetachKeys(opts.detachKeys ?? 'ctrl-p,ctrl-q')
   const c = resolveContainer(store, ref)
   if (c.status !== 'running') throw new NsxError('You cannot attach to a stopped container, start it first', 1)
   if (!existsSync(`${c.dir}/attach.sock`)) throw new NsxError(`container ${c.config.name} was started in the foreground: its terminal is the one of the nsx that started it`, 1)
   const sock = await connectAttach(c.dir)
-  const tty = c.config.spec.tty
-  const input = !opts.noStdin && c.config.spec.interactive
-  const raw = tty && input && opts.stdin.isTTY
-  if (raw) opts.stdin.setRawMode(true)
-  const matcher = new DetachMatcher(keys)
-  const reader = new FrameReader()
-  let detached = false
-  const resize = () => {
-    if (opts.stdout.isTTY && opts.stdout.rows) sock.write(winsizeFrame(opts.stdout.rows, opts.stdout.columns))
-  }
-  if (tty) {
-    resize()
-    opts.stdout.on('resize', resize)
-  }
-  const onInput = (d: Buffer) => {
-    const {send, detach} = matcher.feed(d)
-    if (send.length > 0) sock.write(frame('i', send))
-    if (detach) {
-      detached = true
-      sock.end()
-    }
-  }
-  if (input) {
-    opts.stdin.on('data', onInput)
-    opts.stdin.resume()
-  }
-  sock.on('data', (d: Buffer) => reader.read(d, (s, bytes) => (s === 'e' ? opts.stderr : opts.stdout).write(bytes)))
-  await new Promise<void>((r) => sock.once('close', () => r()))
-  if (raw) opts.stdin.setRawMode(false)
-  opts.stdin.off('data', onInput)
-  opts.stdin.pause()
-  opts.stdout.off('resize', resize)
+  const {detached} = await relayAttach(sock, {tty: c.config.spec.tty, input: !opts.noStdin && c.config.spec.interactive, keys, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr})
   if (detached) return {detached: true, name: c.config.name}
   const {waitContainer} = await import('./wait.js')
   const w = await waitContainer(store, c.config.id)

@@ -19,6 +19,7 @@ const HELP_OPT: OptionSpec = {key: 'help', long: 'help', arg: 'none'}
 export const START_OPTIONS: readonly OptionSpec[] = [
   {key: 'attach', long: 'attach', short: 'a', arg: 'none'},
   {key: 'interactive', long: 'interactive', short: 'i', arg: 'none'},
+  {key: 'detach-keys', long: 'detach-keys', arg: 'required'},
   VERSION,
   HELP_OPT,
 ]
@@ -65,20 +66,27 @@ async function each<T>(verb: string, refs: string[], fn: (store: Store, ref: str
   await eachRef(verb, refs, (ref) => fn(store, ref), (ref, r) => process.stdout.write(line(ref, r)))
 }
 
-const done = async (command: string, body: () => Promise<void>): Promise<FastOutcome> => {
+const done = async (command: string, body: () => Promise<void | number>): Promise<FastOutcome> => {
   const outcome = await runFast(command, body)
   if (outcome.kind === 'done' && outcome.exitCode === 0 && process.exitCode) return {kind: 'done', exitCode: Number(process.exitCode)}
   return outcome
 }
 
-/** nsx start [-a] [-i] CONTAINER...: shared by bin/nsx and commands/start.ts. */
+/** nsx start [-a] [-i] [--detach-keys KEYS] CONTAINER...: shared by bin/nsx and commands/start.ts. */
 export async function runStart(argv: readonly string[]): Promise<FastOutcome> {
   return done('start', async () => {
     const p = parse(argv, START_OPTIONS)
     const attach = p.options.has('attach') || p.options.has('interactive')
-    if (attach && p.refs.length > 1) throw new NsxError('you cannot start and attach multiple containers at once', 1)
-    const {startContainer} = await import('./start.js')
-    await each('nsx start', p.refs, (store, ref) => startContainer(store, ref, {attach, interactive: p.options.has('interactive')}), (ref) => `${ref}\n`)
+    if (!attach) {
+      const {startContainer} = await import('./start.js')
+      await each('nsx start', p.refs, (store, ref) => startContainer(store, ref), (ref) => `${ref}\n`)
+      return
+    }
+    if (p.refs.length > 1) throw new NsxError('you cannot start and attach multiple containers at once', 1)
+    const {startAttached} = await import('./start.js')
+    const r = await startAttached(await openStore(), p.refs[0], {interactive: p.options.has('interactive'), detachKeys: p.options.get('detach-keys'), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr})
+    // docker start -a: the container's exit code; 0 when detached from.
+    return r.detached ? 0 : r.exitCode
   })
 }
 

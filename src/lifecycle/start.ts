@@ -1,13 +1,15 @@
+import {existsSync} from 'node:fs'
+import type {Socket} from 'node:net'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import type {Plan} from '../plan/ops.js'
 import {readStat} from '../proc/process.js'
 import type {Store} from '../store/store.js'
 import type {CgroupSetup} from '../container/cgroups.js'
-import {alive, Container, DEFAULT_LOG, type ContainerLock, ContainerConfig, killIfSame, nameLink, pinPath, recordStart, sleep, withContainer} from '../container/state.js'
+import {alive, Container, DEFAULT_LOG, type ContainerLock, ContainerConfig, killIfSame, nameLink, pinPath, readContainer, recordStart, sleep, withContainer} from '../container/state.js'
 
 /** The plan of one start of a container, rebuilt from its saved config each time. */
-export async function planStart(store: Store, config: ContainerConfig, dir: string, opts: {detached: boolean}): Promise<{plan: Plan; cgroups: CgroupSetup}> {
+export async function planStart(store: Store, config: ContainerConfig, dir: string, opts: {detached: boolean; attachClient?: number}): Promise<{plan: Plan; cgroups: CgroupSetup}> {
   const [{planCgroups}, {buildRunPlan, containerPaths}] = await Promise.all([import('../container/cgroups.js'), import('../container/plan.js')])
   let cgroups: CgroupSetup = {places: [], enable: [], writes: []}
   const {readCgroupLayout} = await import('../cgroup/hierarchy.js')
@@ -34,32 +36,69 @@ export async function planStart(store: Store, config: ContainerConfig, dir: stri
   const seccompCache = config.spec.security?.seccomp ? seccompCachePath(store.root, config.spec.security.seccomp) : undefined
   // Every kept container is logged, as docker's are: a foreground one's output relayed on too (tee); --rm's is not kept.
   const log = opts.detached || !config.autoRemove ? {path: join(dir, 'container.log'), ...(config.log ?? DEFAULT_LOG), tee: !opts.detached} : undefined
-  const plan = buildRunPlan(config.spec, config.lowerDirs, paths, cgroups, {readyFd: opts.detached ? READY_FD : undefined, seccompCache, termGrace: opts.detached ? undefined : (config.stopTimeout ?? 10), keep: !config.autoRemove, log, attach: opts.detached,
+  const plan = buildRunPlan(config.spec, config.lowerDirs, paths, cgroups, {readyFd: opts.detached ? READY_FD : undefined, seccompCache, termGrace: opts.detached ? undefined : (config.stopTimeout ?? 10), keep: !config.autoRemove, log, attach: opts.detached, attachClient: opts.attachClient,
     restart: opts.detached && config.restart && config.restart.policy !== 'no' ? {policy: config.restart.policy, maxRetries: config.restart.maxRetries} : undefined,
   })
   return {plan, cgroups}
 }
 
-export interface StartOptions {
-  /** -a: stay attached (nsx becomes the supervisor, the command's output on this terminal, its status nsx's). */
-  attach?: boolean
-  /** -i: this stdin goes to the container too (its own -i decides whether it reads it). */
-  interactive?: boolean
-}
-
 export type StartResult = {name: string; id: string; started: boolean}
 
 /**
- * docker start: a created or exited container runs again, on its kept upper directory.
- * A running one is left alone (docker prints its name and succeeds). Detached, returns once
- * the command has been exec'd; attached, never returns (nsx becomes its supervisor).
+ * docker start: a created or exited container runs again, on its kept upper directory, in
+ * the background (its supervisor keeps its output, its terminal and its exit code). A running
+ * one is left alone (docker prints its name and succeeds). Returns once the command has been
+ * exec'd. (No options: attaching is startAttached's; the Engine API still passes an empty set.)
  */
-export async function startContainer(store: Store, ref: string, opts: StartOptions = {}): Promise<StartResult> {
+export async function startContainer(store: Store, ref: string, _opts: Record<string, never> = {}): Promise<StartResult> {
   return withContainer(store, ref, async (c, lock) => {
     if (c.status === 'running' || c.status === 'starting') return {name: c.config.name, id: c.config.id, started: false}
-    await launch(store, c, {detached: !opts.attach, lock})
+    await launch(store, c, {detached: true, lock})
     return {name: c.config.name, id: c.config.id, started: true}
   })
+}
+
+export interface StartAttachedOptions {
+  /** -i: this stdin goes to the container too, when it was created with -i (docker's rule); its end closes the container's. */
+  interactive?: boolean
+  /** --detach-keys, docker's form (ctrl-p,ctrl-q by default). */
+  detachKeys?: string
+  stdin: NodeJS.ReadStream
+  stdout: NodeJS.WriteStream
+  stderr: NodeJS.WriteStream
+}
+
+export type StartAttachedResult = {name: string; id: string; detached: true} | {name: string; id: string; detached: false; exitCode: number}
+
+/**
+ * docker start -a [-i]: attach, then start, as docker's CLI does. The container is started
+ * in the background as by nsx start, with nsx's end of a socket pair as its supervisor's first
+ * attach client from the fork on, so no output is said before nsx listens; a running one is
+ * attached to through its socket. Ends with the container (its exit code) or when the detach
+ * keys are typed (it goes on running).
+ */
+export async function startAttached(store: Store, ref: string, opts: StartAttachedOptions): Promise<StartAttachedResult> {
+  const {parseDetachKeys, connectAttach, relayAttach} = await import('./attach.js')
+  const keys = parseDetachKeys(opts.detachKeys ?? 'ctrl-p,ctrl-q')
+  const {c, sock} = await withContainer(store, ref, async (c, lock) => {
+    if (c.status === 'running' || c.status === 'starting') {
+      if (!existsSync(join(c.dir, 'attach.sock'))) throw new NsxError(`container ${c.config.name} was started in the foreground: its terminal is the one of the nsx that started it`, 1)
+      return {c, sock: await connectAttach(c.dir)}
+    }
+    const started = await launch(store, c, {detached: true, lock, attachClient: true})
+    return {c, sock: started.attach!}
+  })
+  const name = c.config.name
+  const id = c.config.id
+  const forwardSignal = (signal: NodeJS.Signals) => {
+    const now = readContainer(c.dir)
+    if (now?.status === 'running' && now.pids) killIfSame(now.pids.supervisor, signal)
+  }
+  const {detached} = await relayAttach(sock, {tty: c.config.spec.tty, input: Boolean(opts.interactive) && c.config.spec.interactive, closeStdin: true, keys, forwardSignal, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr})
+  if (detached) return {name, id, detached: true}
+  const {waitContainer} = await import('./wait.js')
+  const w = await waitContainer(store, id)
+  return {name, id, detached: false, exitCode: w.exitCode}
 }
 
 /**
@@ -67,7 +106,7 @@ export async function startContainer(store: Store, ref: string, opts: StartOptio
  * recorded, the cgroups made, the executor run. Throws with the executor's status if the
  * command could not be started (125/126/127).
  */
-export async function launch(store: Store, c: Container, opts: {detached: boolean; lock?: ContainerLock}): Promise<void> {
+export async function launch(store: Store, c: Container, opts: {detached: boolean; lock?: ContainerLock; attachClient?: boolean}): Promise<{attach?: Socket}> {
   if (c.orphanInit) {
     killIfSame(c.orphanInit, 'SIGKILL')
     const init = c.orphanInit
@@ -82,7 +121,8 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
   attaching.catch(() => {}) // awaited below
   let planned: Awaited<ReturnType<typeof planStart>>
   try {
-    planned = await planStart(store, c.config, c.dir, opts)
+    const {ATTACH_CLIENT_FD} = await import('../container/launch.js')
+    planned = await planStart(store, c.config, c.dir, {detached: opts.detached, attachClient: opts.attachClient ? ATTACH_CLIENT_FD : undefined})
   } catch (err) {
     if (await attaching.then(() => true, () => false)) await net.detachAfterFailure(store, c.config)
     throw err
@@ -109,7 +149,7 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
       throw err
     }) // never returns
   }
-  const started = await launcher.startDetached(plan, join(c.dir, 'supervisor.log'), () => {}, join(c.dir, 'container.log')).catch(async (err) => {
+  const started = await launcher.startDetached(plan, join(c.dir, 'supervisor.log'), () => {}, join(c.dir, 'container.log'), {attachClient: opts.attachClient}).catch(async (err) => {
     await net.detachAfterFailure(store, c.config)
     throw err
   })
@@ -117,4 +157,5 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
     await net.detachAfterFailure(store, c.config)
     throw new NsxError(started.message || `the container exited with status ${started.failed} before its command ran`, started.failed)
   }
+  return {attach: started.attach}
 }

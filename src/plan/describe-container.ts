@@ -26,6 +26,8 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: `restart the container when it ends (${op.policy}${op.maxRetries ? `, at most ${op.maxRetries} times` : ''}), with a back-off, unless ${op.stopFile} exists`, needs: '-'}
     case 'ctr-attach-socket':
       return {action: `listen on ${op.dir}/attach.sock for nsx attach: the container's output, its terminal's input and size`, needs: '-'}
+    case 'ctr-attach-client':
+      return {action: `fd ${op.fd}, nsx start -a's socket, is an attached client from the start (no output said before it listens)`, needs: '-'}
     case 'ctr-exit-file':
       return {action: `when the command ends, record its exit code and the time in ${op.path} (the container is kept)`, needs: '-'}
     case 'ctr-ready-fd':

@@ -47,6 +47,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'ctr-ready-fd': (o) => [String(o.fd)],
   'ctr-exit-file': (o) => [o.path],
   'ctr-attach-socket': (o) => [o.dir],
+  'ctr-attach-client': (o) => [String(o.fd)],
   'ctr-restart': (o) => [o.policy, String(o.maxRetries), o.stopFile],
   'ctr-log': (o) => [o.path, String(o.maxSize), String(o.maxFiles)],
   'ctr-log-tee': () => [],

@@ -70,6 +70,7 @@ export type Op =
   | {op: 'ctr-ready-fd'; fd: number}
   | {op: 'ctr-exit-file'; path: string}
   | {op: 'ctr-attach-socket'; dir: string}
+  | {op: 'ctr-attach-client'; fd: number}
   | {op: 'ctr-restart'; policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number; stopFile: string}
   | {op: 'ctr-log'; path: string; maxSize: number; maxFiles: number}
   /** After ctr-log: a foreground run, logged and its output relayed to nsx's stdout and stderr. */
