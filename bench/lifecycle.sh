@@ -65,27 +65,37 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/start.json" \
   "$tmp/crun run -b $tmp/true nsx-b-crun" \
   "node -e 0"
 
-# The peers' stop: kill TERM, wait for the container's process to go, delete.
+# The peers' stop: kill TERM, wait for the container's process to go, delete. A container that
+# did not start (no pid) or outlives the TERM by 10 s fails the run instead of spinning forever
+# (an empty pid made the wait loop test /proc/ and never end).
 cat > "$tmp/peer-stop.sh" <<'EOF'
 #!/usr/bin/env bash
 rt=$1 id=$2
-pid=$($rt state "$id" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+pid=$($rt state "$id" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+if [ -z "$pid" ] || [ "$pid" = 0 ]; then echo "peer-stop: $rt: $id is not running" >&2; exit 1; fi
 $rt kill "$id" TERM
-while [ -e /proc/$pid ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do :; done
+end=$((SECONDS + 10))
+while [ -e /proc/$pid ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do
+  if [ $SECONDS -ge $end ]; then echo "peer-stop: $rt: $id still runs 10 s after TERM" >&2; $rt delete -f "$id" >/dev/null 2>&1; exit 1; fi
+done
 $rt delete -f "$id" >/dev/null
 EOF
 cat > "$tmp/peer-start.sh" <<'EOF'
 #!/usr/bin/env bash
 rt=$1 id=$2 b=$3
 $rt delete -f "$id" >/dev/null 2>&1 || true
-$rt run -d -b "$b" "$id" </dev/null >/dev/null 2>&1
+$rt run -d -b "$b" "$id" </dev/null >/dev/null 2>"$b/run.err" || { cat "$b/run.err" >&2; exit 1; }
 EOF
 # The floor: the container's own exit after a TERM to its shell (no runtime involved).
 cat > "$tmp/own-exit.sh" <<'EOF'
 #!/usr/bin/env bash
 pid=$(cat "$1")
+if [ -z "$pid" ]; then echo "own-exit: no pid" >&2; exit 1; fi
 kill -TERM "$pid"
-while [ -e /proc/$pid ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do :; done
+end=$((SECONDS + 10))
+while [ -e /proc/$pid ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do
+  if [ $SECONDS -ge $end ]; then echo "own-exit: $pid still runs 10 s after TERM" >&2; exit 1; fi
+done
 EOF
 cat > "$tmp/own-start.sh" <<EOF
 #!/usr/bin/env bash

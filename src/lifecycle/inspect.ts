@@ -1,3 +1,5 @@
+import {NsxError} from '../cli/errors.js'
+import {executeTemplate, parseTemplate, TemplateError} from '../render/go-template.js'
 import type {Store} from '../store/store.js'
 import {cpuQuotaUs} from '../container/limits.js'
 import {Container, DEFAULT_LOG, isRestarting, LogConfig, resolveContainer} from '../container/state.js'
@@ -195,4 +197,34 @@ function logOptions(log: LogConfig | undefined): Record<string, string> {
 /** docker inspect CONTAINER: the container a name or id prefix names (errors as resolveContainer's). */
 export async function inspectContainer(store: Store, ref: string): Promise<ContainerInspect> {
   return inspectOne(resolveContainer(store, ref))
+}
+
+/**
+ * docker inspect's output for containers: a JSON array of them, or with -f/--format each one
+ * through the Go template (docker's subset, src/render/go-template.ts), a line each. A bad
+ * template is one line and exit 1, as docker's; nothing is printed for any container then.
+ */
+export async function dockerInspect(store: Store, refs: string[], format?: string): Promise<{objects: ContainerInspect[]; text: string}> {
+  let template: ReturnType<typeof parseTemplate> | undefined
+  if (format !== undefined && format !== '' && format !== 'json') {
+    try {
+      template = parseTemplate(format)
+    } catch (err) {
+      if (err instanceof TemplateError) throw new NsxError(`template parsing error: ${err.message}`, 1)
+      throw err
+    }
+  }
+  const objects: ContainerInspect[] = []
+  for (const ref of refs) objects.push(await inspectContainer(store, ref))
+  if (!template) return {objects, text: `${JSON.stringify(objects, null, 2)}\n`}
+  const lines: string[] = []
+  for (const o of objects) {
+    try {
+      lines.push(`${executeTemplate(template, JSON.parse(JSON.stringify(o)))}\n`)
+    } catch (err) {
+      if (err instanceof TemplateError) throw new NsxError(`template: executing: ${err.message}`, 1)
+      throw err
+    }
+  }
+  return {objects, text: lines.join('')}
 }
