@@ -79,6 +79,10 @@ void set_capabilities(uint64_t mask, const char *who);
 
 /* Run the container's exit hook, if the plan gave one (ops-network.c). */
 void ctr_run_exit_hook(void);
+/* ctr-net-hook (ops-network.c): a socketpair before the init's fork, each side's end after it. */
+void ctr_net_hook_prepare(void);
+void ctr_net_hook_child(void);
+void ctr_net_hook_parent(pid_t init);
 
 /* The op tables of each domain file, terminated by a {NULL} entry. */
 extern const struct op ops_core[];

@@ -318,6 +318,7 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	/* Input the container does not read is dropped, never a supervisor blocked on a full pipe. */
 	if (inp[1] >= 0)
 		fcntl(inp[1], F_SETFL, O_NONBLOCK);
+	ctr_net_hook_prepare();
 	int upipe[2] = {-1, -1};
 	if (ctr.userns && pipe2(upipe, O_CLOEXEC) < 0)
 		die_errno(EXIT_NSX_FAILURE, "pipe");
@@ -420,6 +421,7 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 			}
 			close(ctr.root_sock[0]);
 		}
+		ctr_net_hook_parent(child);
 		long long started = now_ms();
 		int status = supervise(child, pfd[0]);
 		if (restart_after(status, now_ms() - started)) {
@@ -445,6 +447,7 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 		propagate_status(status);
 	}
 	st->forked_child = true;
+	ctr_net_hook_child();
 	/* Die with the supervisor: nothing of the container outlives an nsx killed by SIGKILL. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (self >= 0) {

@@ -163,6 +163,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     if (value === '') bad(`option ${given}: empty value`)
     return value
   }
+  let networkGiven = false
   for (const {key, given, value = ''} of parsed!.options) {
     switch (key) {
       case 'layer': o.layers.push(value); break
@@ -191,6 +192,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'cap-drop': o.capDrop.push(...value.split(',')); break
       case 'privileged': o.privileged = true; break
       case 'network':
+        networkGiven = true
         o.network = checkNetworkMode(value, '--network')
         break
       case 'publish': o.publish!.push(value); break
@@ -231,6 +233,8 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   if (o.network === '') o.network = defaultNetwork(process.env, {userns: o.userns !== undefined})
   if (o.rm && o.restart !== undefined && o.restart !== 'no') bad('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)')
   if (o.json && !o.dryRun) bad('--json only goes with --dry-run (nsx run prints nothing of its own otherwise; see nsx ps --json)')
+  // An ordinary user's -p/-P with neither --network nor NSX_NETWORK: bridge, which for them is a user-mode stack (src/network/rootless.ts), as rootless podman's default.
+  if (!networkGiven && !process.env.NSX_NETWORK && o.network === 'none' && (o.publish!.length > 0 || o.publishAll) && (process.geteuid?.() ?? 0) !== 0) o.network = 'bridge'
   if (o.network === 'host' || o.network === 'none' || o.network.startsWith('container:')) {
     const flag = o.publish!.length > 0 ? '-p' : o.publishAll ? '-P' : o.ip !== undefined ? '--ip' : o.macAddress !== undefined ? '--mac-address' : o.networkAliases!.length > 0 ? '--network-alias' : undefined
     if (flag) bad(`${flag} needs a bridge network: --network ${o.network} ${o.network === 'host' ? "shares the host's" : o.network === 'none' ? 'has none' : "shares another container's"}`)

@@ -22,6 +22,8 @@ export interface ContainerPaths {
   netns?: string
   /** Run by the supervisor once the container has ended: its network's teardown (CNI DEL). */
   exitHook?: string
+  /** Run by the supervisor with the init's pid once it has its network namespace: a rootless container's user-mode network stack (src/network/rootless.ts). */
+  netHook?: string
 }
 
 export function containerPaths(dir: string, pin: string, nameLink?: string): ContainerPaths {
@@ -61,6 +63,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   // In the foreground the teardown runs after the status is returned (it locks itself: rm, gc and
   // the next start wait for it); a detached container's supervisor waits for it (nsx stop does too).
   if (paths.exitHook) ops.push({op: opts.readyFd === undefined ? 'ctr-exit-hook-bg' : 'ctr-exit-hook', path: paths.exitHook})
+  if (paths.netHook) ops.push({op: 'ctr-net-hook', path: paths.netHook})
   if (opts.readyFd !== undefined) ops.push({op: 'ctr-ready-fd', fd: opts.readyFd})
   if (opts.log) ops.push({op: 'ctr-log', path: opts.log.path, maxSize: opts.log.maxSize, maxFiles: opts.log.maxFiles})
   // A foreground run is logged too (docker keeps logs of every container), its output relayed on.
@@ -87,6 +90,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   // A bridge network's namespace was made (and its interfaces added) before the start; another container's is shared.
   if (paths.netns) ops.push({op: 'nsfd', ns: 'net', path: paths.netns}, {op: 'setns', ns: 'net'})
   ops.push({op: 'unshare', ns: spec.network === 'host' || paths.netns ? ['mnt', 'uts', 'ipc', 'cgroup'] : ['mnt', 'uts', 'ipc', 'net', 'cgroup']})
+  if (paths.netHook) ops.push({op: 'ctr-net-ready'})
   ops.push({op: 'propagation', mode: 'private', path: '/'})
   ops.push({op: 'ctr-rootfs', lowerDirs, upper: paths.upper, work: paths.work, target: paths.rootfs})
   // docker's order: the generated /etc files first, so a volume on one of them wins.

@@ -14,7 +14,7 @@ export function onBridge(config: ContainerConfig): boolean {
 }
 
 /** The init's network namespace and the supervisor's exit hook, for the plan. */
-export async function networkPaths(store: Store, config: ContainerConfig): Promise<{netns?: string; exitHook?: string}> {
+export async function networkPaths(store: Store, config: ContainerConfig): Promise<{netns?: string; exitHook?: string; netHook?: string}> {
   const mode = config.spec.network
   if (mode.startsWith('container:')) {
     const {resolveContainer} = await import('../container/state.js')
@@ -24,6 +24,9 @@ export async function networkPaths(store: Store, config: ContainerConfig): Promi
     return {netns: `/proc/${target.pids.init.pid}/ns/net`}
   }
   if (!onBridge(config)) return {}
+  // An ordinary user's container: a user-mode stack (pasta or slirp4netns) started by its supervisor.
+  if (config.spec.userns?.rootless) return (await import('../network/rootless.js')).rootlessPaths(store, config.id)
+  if (mode === 'pasta' || mode === 'slirp4netns') throw new NsxError(`--network ${mode} is for rootless containers (an ordinary user's); as root, use bridge or a network of nsx network create`, 125)
   if (config.spec.userns) throw new NsxError(`--network ${mode} with ${config.spec.userns.rootless ? 'rootless containers' : '--userns'} is not supported yet: use --network none or host`, 125)
   const {netnsPath, teardownPath} = await import('../network/records.js')
   return {netns: netnsPath(store, config.id), exitHook: teardownPath(store, config.id)}
@@ -41,6 +44,12 @@ export async function liveCheck(store: Store): Promise<(id: string) => boolean> 
 /** CNI ADD for a starting container on a bridge network; its /etc/hosts rewritten with its addresses. */
 export async function attachForStart(store: Store, config: ContainerConfig, dir: string): Promise<void> {
   if (!onBridge(config) || !config.spec.net) return
+  if (config.spec.userns?.rootless) {
+    const {prepareRootless} = await import('../network/rootless.js')
+    const isLive = await liveCheck(store)
+    await prepareRootless(store, {id: config.id, name: config.name, hostname: config.spec.hostname, mode: config.spec.network, net: config.spec.net, isLive: (id) => id === config.id || isLive(id)})
+    return
+  }
   const [{attachContainer}, etc] = await Promise.all([import('../network/attach.js'), import('../container/etc-files.js')])
   const isLive = await liveCheck(store)
   const networks = config.spec.net.networks ?? config.spec.network.split(',')

@@ -18,6 +18,10 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: `after the container ends, run ${op.path} (CNI DEL of its networks, its network namespace removed)`, needs: 'root'}
     case 'ctr-exit-hook-bg':
       return {action: `after the container ends, start ${op.path} without waiting for it (CNI DEL of its networks, its network namespace removed)`, needs: 'root'}
+    case 'ctr-net-hook':
+      return {action: `once the init has its network namespace, run ${op.path} with its pid (the user-mode network stack: pasta or slirp4netns) and wait for it`, needs: '-'}
+    case 'ctr-net-ready':
+      return {action: 'the network namespace is made: wait until the supervisor has started its user-mode network stack', needs: '-'}
     case 'ctr-log':
       return {action: `log the container's stdout and stderr to ${op.path} (docker's json-file; rotated past ${op.maxSize} bytes, ${op.maxFiles} file(s) kept)`, needs: '-'}
     case 'ctr-log-tee':

@@ -66,6 +66,10 @@ export type Op =
   | {op: 'ctr-exit-hook'; path: string}
   /** The same without waiting for it (a foreground run's status is not held up by the CNI DEL). */
   | {op: 'ctr-exit-hook-bg'; path: string}
+  /** Once the init has its network namespace (ctr-net-ready), the supervisor runs this executable with its pid and waits (a rootless network stack, src/network/rootless.ts). */
+  | {op: 'ctr-net-hook'; path: string}
+  /** In the init, after its network namespace is made: the supervisor's ctr-net-hook runs; the init goes on once it succeeded. */
+  | {op: 'ctr-net-ready'}
   /** Detached start: an fd (a pipe to the starter) that closes when the command is exec'd. */
   | {op: 'ctr-ready-fd'; fd: number}
   | {op: 'ctr-exit-file'; path: string}

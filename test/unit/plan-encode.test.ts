@@ -40,6 +40,8 @@ const EVERY_OP: Op[] = [
   {op: 'fork'},
   {op: 'ctr-exit-hook', path: '/var/lib/nsx/networks/endpoints/x/teardown'},
   {op: 'ctr-exit-hook-bg', path: '/var/lib/nsx/networks/endpoints/x/teardown'},
+  {op: 'ctr-net-hook', path: '/home/u/.local/share/nsx/networks/endpoints/x/attach'},
+  {op: 'ctr-net-ready'},
   {op: 'pin-thread', tid: 43, startTime: 8},
   {op: 'exec', argv: ['ls', '-l', '']},
 ]
