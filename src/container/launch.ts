@@ -1,6 +1,7 @@
 import {spawn} from 'node:child_process'
 import {closeSync, openSync, readFileSync} from 'node:fs'
 import type {Socket} from 'node:net'
+import {constants as osConstants} from 'node:os'
 import {NsxError} from '../cli/errors.js'
 import {encodePlan} from '../plan/encode.js'
 import {execPlan, sealedExecutor} from '../plan/executor.js'
@@ -32,6 +33,8 @@ export interface DetachedStart {
   message?: string
   /** With attachClient: our end of the socket pair the supervisor serves as an attach client. */
   attach?: Socket
+  /** With attachClient: the supervisor's own exit status, the command's (128+N for signal N); known even when an --rm container is gone. */
+  exited?: Promise<number>
 }
 
 /**
@@ -103,8 +106,11 @@ export async function startDetached(plan: Plan, log: string, onSpawn: (pid: numb
     ;(child.stdio[3] as unknown as {destroy(): void}).destroy()
     if (opts.attachClient) {
       const sock = child.stdio[4] as unknown as Socket
-      if (result.failed === null || result.failed === 0) result.attach = sock
-      else sock.destroy()
+      if (result.failed === null || result.failed === 0) {
+        result.attach = sock
+        // The supervisor exits with the command's status (the child stays unreferenced: a detach leaves it be).
+        result.exited = exited.then(() => child.exitCode ?? 128 + ((child.signalCode && (osConstants.signals as Record<string, number>)[child.signalCode]) || 0))
+      } else sock.destroy()
     }
     return result
   } finally {

@@ -80,13 +80,13 @@ export type StartAttachedResult = {name: string; id: string; detached: true} | {
 export async function startAttached(store: Store, ref: string, opts: StartAttachedOptions): Promise<StartAttachedResult> {
   const {parseDetachKeys, connectAttach, relayAttach} = await import('./attach.js')
   const keys = parseDetachKeys(opts.detachKeys ?? 'ctrl-p,ctrl-q')
-  const {c, sock} = await withContainer(store, ref, async (c, lock) => {
+  const {c, sock, exited} = await withContainer(store, ref, async (c, lock) => {
     if (c.status === 'running' || c.status === 'starting') {
       if (!existsSync(join(c.dir, 'attach.sock'))) throw new NsxError(`container ${c.config.name} was started in the foreground: its terminal is the one of the nsx that started it`, 1)
-      return {c, sock: await connectAttach(c.dir)}
+      return {c, sock: await connectAttach(c.dir), exited: undefined}
     }
     const started = await launch(store, c, {detached: true, lock, attachClient: true})
-    return {c, sock: started.attach!}
+    return {c, sock: started.attach!, exited: started.exited}
   })
   const name = c.config.name
   const id = c.config.id
@@ -96,6 +96,15 @@ export async function startAttached(store: Store, ref: string, opts: StartAttach
   }
   const {detached} = await relayAttach(sock, {tty: c.config.spec.tty, input: Boolean(opts.interactive) && c.config.spec.interactive, closeStdin: true, keys, forwardSignal, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr})
   if (detached) return {name, id, detached: true}
+  // Started here: its supervisor's status is the exit code, even of an --rm container already removed.
+  if (exited) {
+    const alive = setInterval(() => {}, 1 << 30) // the supervisor is an unreferenced child: keep Node up for its exit
+    try {
+      return {name, id, detached: false, exitCode: await exited}
+    } finally {
+      clearInterval(alive)
+    }
+  }
   const {waitContainer} = await import('./wait.js')
   const w = await waitContainer(store, id)
   return {name, id, detached: false, exitCode: w.exitCode}
@@ -106,7 +115,7 @@ export async function startAttached(store: Store, ref: string, opts: StartAttach
  * recorded, the cgroups made, the executor run. Throws with the executor's status if the
  * command could not be started (125/126/127).
  */
-export async function launch(store: Store, c: Container, opts: {detached: boolean; lock?: ContainerLock; attachClient?: boolean}): Promise<{attach?: Socket}> {
+export async function launch(store: Store, c: Container, opts: {detached: boolean; lock?: ContainerLock; attachClient?: boolean}): Promise<{attach?: Socket; exited?: Promise<number>}> {
   if (c.orphanInit) {
     killIfSame(c.orphanInit, 'SIGKILL')
     const init = c.orphanInit
@@ -157,5 +166,5 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
     await net.detachAfterFailure(store, c.config)
     throw new NsxError(started.message || `the container exited with status ${started.failed} before its command ran`, started.failed)
   }
-  return {attach: started.attach}
+  return {attach: started.attach, exited: started.exited}
 }

@@ -44,6 +44,11 @@ test('start -a: the output of a command that ends at once is all here, stdout an
   }
   // Started in the background: its supervisor logged it, as any detached start.
   assert.equal(f.nsx(['logs', 'quick']).stdout, 'out1\nout2\n'.repeat(3))
+  // An --rm container is gone when it ends: its exit code still comes back (its supervisor's status).
+  assert.equal(f.nsx(['create', '--rm', '--name', 'gone', '--layer', f.base, '--', 'sh', '-c', 'echo last words; exit 6']).status, 0)
+  const gone = f.nsx(['start', '-a', 'gone'])
+  assert.deepEqual([gone.status, gone.stdout, gone.stderr], [6, 'last words\n', ''])
+  assert.ok(!f.nsx(['ps', '-a', '--format', '{{.Names}}']).stdout.split('\n').includes('gone'), 'removed with its end')
   assertOneLineError(f.nsx(['start', '-a', 'quick', 'quick']), 1, /^nsx start: you cannot start and attach multiple containers at once$/)
   assertOneLineError(f.nsx(['start', '-a', 'ghost']), 1, /^nsx start: No such container: ghost$/)
   assertOneLineError(f.nsx(['start', '-a', '--detach-keys', 'ctrl-', 'quick']), 1, /invalid --detach-keys/)
