@@ -19,12 +19,13 @@ export default class NetworkCreate extends NsxCommand {
     subnet: Flags.string({description: 'IPv4 subnet in CIDR form', helpValue: 'CIDR'}),
     gateway: Flags.string({description: 'Gateway address in the subnet (default: its first address)', helpValue: 'IP'}),
     internal: Flags.boolean({description: 'No outbound NAT nor default route: its containers reach only each other'}),
+    attachable: Flags.boolean({description: 'Marked attachable (docker\'s flag for swarm overlays: kept and shown by inspect)'}),
     label: Flags.string({description: 'Metadata on the network (repeatable)', multiple: true, helpValue: 'KEY=VALUE'}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(NetworkCreate)
-    const n = createNetworkVerb(Store.open(), {name: args.name, driver: flags.driver, subnet: flags.subnet, gateway: flags.gateway, internal: flags.internal, labels: flags.label})
+    const n = createNetworkVerb(Store.open(), {name: args.name, driver: flags.driver, subnet: flags.subnet, gateway: flags.gateway, internal: flags.internal, labels: flags.label, attachable: flags.attachable})
     process.stdout.write(`${n.Id}\n`)
   }
 }

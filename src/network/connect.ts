@@ -7,8 +7,8 @@ import {execPlugin, pluginInput} from './cni.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
 import {withHostsLock} from './hosts.js'
 import {DEFAULT_NETWORK, findNetwork, inSubnet, readNetwork} from './networks.js'
-import {readEndpoint, refreshHosts} from './records.js'
-import type {ConfiguredNetworks} from './settings.js'
+import {endpointOfContainerDir, readEndpoint, refreshHosts} from './records.js'
+import {networkSettings, type ConfiguredNetworks, type NetworkSettings} from './settings.js'
 import type {Attachment, EndpointRequest, NetSpec, NetworkConfList} from './types.js'
 
 /**
@@ -147,4 +147,11 @@ export function configuredNetworks(dir: string, mode: string, net: NetSpec | und
   if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) return undefined
   const store = Store.open(join(dir, '..', '..'), {create: false})
   return {...networkList(store, mode, net), idOf: (n) => readNetwork(store, n)?.nsx.id ?? ''}
+}
+
+/** docker's ContainerSummary network fields (GET /containers/json, docker ps): the published ports and the networks. */
+export function summaryNetworks(dir: string, mode: string, net: NetSpec | undefined, running: boolean): {Ports: Array<{IP?: string; PrivatePort: number; PublicPort?: number; Type: string}>; Networks: NetworkSettings['Networks']} {
+  const ep = running ? endpointOfContainerDir(dir) : undefined
+  const Ports = (ep?.attachments ?? []).flatMap((a) => a.ports.map((p) => ({IP: p.hostIP === '' ? '0.0.0.0' : p.hostIP, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol})))
+  return {Ports, Networks: networkSettings(ep, mode, configuredNetworks(dir, mode, net)).Networks}
 }

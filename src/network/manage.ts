@@ -51,7 +51,7 @@ function inspectOf(store: Store, n: NetworkConfList): NetworkInspect {
     EnableIPv6: false,
     IPAM: {Driver: 'default', Options: {}, Config: [{Subnet: n.nsx.subnet, Gateway: n.nsx.gateway}]},
     Internal: n.nsx.internal,
-    Attachable: false,
+    Attachable: n.nsx.attachable ?? false,
     Ingress: false,
     ConfigFrom: {Network: ''},
     ConfigOnly: false,

@@ -131,6 +131,7 @@ export interface CreateNetworkOptions {
   internal?: boolean
   labels?: string[]
   options?: Record<string, string>
+  attachable?: boolean
 }
 
 function writeNetwork(store: Store, conf: NetworkConfList): void {
@@ -170,7 +171,7 @@ export function createNetwork(store: Store, o: CreateNetworkOptions): NetworkCon
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1)
   }
   const id = randomBytes(32).toString('hex')
-  const meta: NetworkMeta = {id, created: new Date().toISOString(), driver: 'bridge', subnet: subnet!, gateway: gateway!, bridge: `nsx-${id.slice(0, 8)}`, internal: o.internal ?? false, labels, ...(o.options && Object.keys(o.options).length > 0 ? {options: o.options} : {})}
+  const meta: NetworkMeta = {id, created: new Date().toISOString(), driver: 'bridge', subnet: subnet!, gateway: gateway!, bridge: `nsx-${id.slice(0, 8)}`, internal: o.internal ?? false, labels, ...(o.options && Object.keys(o.options).length > 0 ? {options: o.options} : {}), ...(o.attachable ? {attachable: true} : {})}
   const conf = buildConfList(store, o.name, meta)
   writeNetwork(store, conf)
   return conf

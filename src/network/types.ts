@@ -51,6 +51,8 @@ export interface NetworkMeta {
   labels: Record<string, string>
   /** The driver options given at create (docker's Options: kept and shown, none changes the bridge). */
   options?: Record<string, string>
+  /** docker's --attachable (meaningful for swarm's overlays): kept and shown. */
+  attachable?: boolean
   /** NAT and forwarding by one set of rules per network (src/network/hostrules.ts), not per container by plugins. */
   ownRules?: boolean
 }

@@ -63,11 +63,16 @@ test('Engine API networks: create, list, inspect, connect with aliases, disconne
   assert.equal((await api(svc.socket, 'GET', '/v1.41/networks/nowhere')).status, 404)
 
   // A container made on the network with an alias (NetworkingConfig), and a second connected while it runs.
-  const srv = await call('POST', '/containers/create?name=srv', '/containers/create', {Image: 'busybox', Cmd: ['busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'], HostConfig: {NetworkMode: 'apinet'}, NetworkingConfig: {EndpointsConfig: {apinet: {Aliases: ['files']}}}}, 201) as {Id: string}
+  const srv = await call('POST', '/containers/create?name=srv', '/containers/create', {Image: 'busybox', Cmd: ['busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'], HostConfig: {NetworkMode: 'apinet', PortBindings: {'80/tcp': [{HostPort: '18081'}]}}, NetworkingConfig: {EndpointsConfig: {apinet: {Aliases: ['files']}}}}, 201) as {Id: string}
   const created = await call('GET', '/containers/srv/json', '/containers/{id}/json') as {NetworkSettings: {Networks: Record<string, {Aliases: string[]; NetworkID: string}>}}
   assert.deepEqual(created.NetworkSettings.Networks.apinet.Aliases, ['files'])
   assert.equal(created.NetworkSettings.Networks.apinet.NetworkID, made.Id)
   assert.equal((await api(svc.socket, 'POST', '/v1.41/containers/srv/start')).status, 204)
+  // The list (docker ps) has its networks and published ports.
+  const listed = await call('GET', '/containers/json', '/containers/json') as {Names: string[]; Ports: object[]; NetworkSettings: {Networks: Record<string, {IPAddress: string}>}}[]
+  assert.match(listed[0].NetworkSettings.Networks.apinet.IPAddress, /^10\.99\.20\.\d+$/)
+  assert.deepEqual(listed[0].Ports, [{IP: '0.0.0.0', PrivatePort: 80, PublicPort: 18081, Type: 'tcp'}])
+  assert.ok(await eventually(() => lab.http('http://127.0.0.1:18081/motd') === 'from the base layer\n'), 'the published port does not answer')
   await call('POST', '/containers/create?name=cli', '/containers/create', {Image: 'busybox', Cmd: ['sleep', '1000']}, 201)
   assert.equal((await api(svc.socket, 'POST', '/v1.41/containers/cli/start')).status, 204)
   await call('POST', '/networks/apinet/connect', '/networks/{id}/connect', {Container: 'cli', EndpointConfig: {Aliases: ['client'], IPAMConfig: {IPv4Address: '10.99.20.77'}}})
@@ -94,7 +99,7 @@ test('Engine API networks: create, list, inspect, connect with aliases, disconne
   assert.doesNotMatch(lab.run('ip', ['-o', 'link']).stdout, /nsx-|veth/)
 })
 
-test('docker-compose 1.29: two services on the project network, one reaching the other by name; up -d, ps, logs, exec, down', async (t) => {
+test('docker-compose 1.29: a server and its clients on the project network, reached by service name, with a named volume; up -d, up -d --scale, ps, logs, exec, down -v', async (t) => {
   if (!needNetLab(t)) return
   if (!haveCommand('docker-compose')) {
     if (IN_CI) assert.fail('needs docker-compose (Debian package docker-compose)')
@@ -112,11 +117,14 @@ test('docker-compose 1.29: two services on the project network, one reaching the
 services:
   web:
     image: busybox
-    command: ["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]
+    command: ["sh", "-c", "cp /etc/motd /srv/motd && exec busybox httpd -f -p 80 -h /srv"]
+    volumes: ["data:/srv"]
   client:
     image: busybox
     depends_on: [web]
-    command: ["sh", "-c", "until busybox wget -q -O - http://web/motd; do sleep 0.5; done; echo fetched; exec sleep 1000"]
+    command: ["sh", "-c", "until busybox wget -q -O - http://web/motd; do sleep 0.5; done; echo fetched by $$(hostname); exec sleep 1000"]
+volumes:
+  data: {}
 `,
   )
   // compose's exec runs the docker CLI: the 20.10 client, first on PATH.
@@ -132,26 +140,33 @@ services:
     assert.equal(ps.status, 0, ps.text)
     assert.match(ps.stdout, /nsxc_client_1 .* Up/)
     assert.match(ps.stdout, /nsxc_web_1 .* Up/)
-    const net = JSON.parse(lab.nsx(['network', 'inspect', 'nsxc_default']).stdout)[0] as {Labels: Record<string, string>; Containers: Record<string, {Name: string}>}
+    const net = JSON.parse(lab.nsx(['network', 'inspect', 'nsxc_default']).stdout)[0] as {Labels: Record<string, string>; Attachable: boolean; Containers: Record<string, {Name: string}>}
     assert.equal(net.Labels['com.docker.compose.project'], 'nsxc')
+    assert.equal(net.Attachable, true)
     assert.deepEqual(Object.values(net.Containers).map((c) => c.Name).sort(), ['nsxc_client_1', 'nsxc_web_1'])
     // client reached web by its service name.
     assert.ok(await eventually(() => /fetched/.test(compose(['logs', '--no-color', 'client']).stdout), 30000), compose(['logs', '--no-color']).text)
-    assert.match(compose(['logs', '--no-color', 'client']).stdout, /client_1 +\| from the base layer\n.*client_1 +\| fetched/s)
+    assert.match(compose(['logs', '--no-color', 'client']).stdout, /client_1 +\| from the base layer\n.*client_1 +\| fetched by /s)
     const ex = compose(['exec', '-T', 'client', 'busybox', 'wget', '-q', '-O', '-', 'http://web/motd'])
     assert.equal(ex.stdout, 'from the base layer\n', ex.text)
-    // A second up finds everything as it is.
+    // A second up finds everything as it is; --scale adds a client, which reaches web too.
     const again = compose(['up', '-d'])
     assert.equal(again.status, 0, again.text)
     assert.match(again.stderr, /nsxc_web_1 is up-to-date/)
-    const down = compose(['down'])
+    const scaled = compose(['up', '-d', '--scale', 'client=2'])
+    assert.equal(scaled.status, 0, scaled.text)
+    assert.match(compose(['ps']).stdout, /nsxc_client_2 .* Up/)
+    assert.ok(await eventually(() => (compose(['logs', '--no-color', 'client']).stdout.match(/fetched by/g) ?? []).length === 2, 30000), compose(['logs', '--no-color']).text)
+    assert.match(lab.nsx(['volume', 'ls']).stdout, /nsxc_data/)
+    const down = compose(['down', '-v'])
     assert.equal(down.status, 0, down.text)
+    assert.doesNotMatch(lab.nsx(['volume', 'ls']).stdout, /nsxc_data/)
     assert.equal(lab.nsx(['ps', '-aq']).stdout, '')
     assert.doesNotMatch(lab.nsx(['network', 'ls']).stdout, /nsxc_default/)
     assert.deepEqual(ls(join(lab.store, 'networks', 'endpoints')), [])
     assert.deepEqual(ls(join(lab.store, 'netns')), [])
     assert.doesNotMatch(lab.run('ip', ['-o', 'link']).stdout, /nsx-|veth/)
   } finally {
-    compose(['down', '-t', '0'])
+    compose(['down', '-v', '-t', '0'])
   }
 })

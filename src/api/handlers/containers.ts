@@ -177,10 +177,11 @@ async function list(ctx: ApiContext): Promise<object[]> {
   const limit = queryInt(ctx.query, 'limit')
   if (limit !== undefined && limit > 0) entries = entries.slice(0, limit)
   const byId = new Map(listContainers(store).map((c) => [c.config.id, c]))
-  const {isPaused} = await import('../../container/pause.js')
+  const [{isPaused}, {summaryNetworks}] = await Promise.all([import('../../container/pause.js'), import('../../network/connect.js')])
   const out: object[] = []
   for (const e of entries) {
     const c = byId.get(e.id)
+    const net = c ? summaryNetworks(c.dir, c.config.spec.network, c.config.spec.net, e.state === 'running') : {Ports: [], Networks: {}}
     const paused = e.state === 'running' && c ? await isPaused(c).catch(() => false) : false
     out.push({
       Id: e.id,
@@ -189,12 +190,12 @@ async function list(ctx: ApiContext): Promise<object[]> {
       ImageID: c?.config.imageIds[0] ?? '',
       Command: e.command.map((w) => (/\s/.test(w) ? JSON.stringify(w) : w)).join(' '),
       Created: Math.floor(Date.parse(e.created) / 1000),
-      Ports: [],
+      Ports: net.Ports,
       Labels: e.labels,
       State: paused ? 'paused' : e.state,
       Status: paused ? `${e.status} (Paused)` : e.status,
       HostConfig: {NetworkMode: c?.config.spec.network ?? 'none'},
-      NetworkSettings: {Networks: {}},
+      NetworkSettings: {Networks: net.Networks},
       Mounts: (c?.config.spec.volumes ?? []).map((v) => ({Type: 'bind', Source: v.source, Destination: v.target, Mode: v.readOnly ? 'ro' : '', RW: !v.readOnly, Propagation: 'rprivate'})),
     })
   }

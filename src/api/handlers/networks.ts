@@ -87,6 +87,7 @@ async function create(ctx: ApiContext): Promise<object> {
     internal: body.Internal ?? false,
     labels: Object.entries(body.Labels ?? {}).map(([k, v]) => `${k}=${v}`),
     options: body.Options ?? {},
+    attachable: body.Attachable === true,
   }))
   event('create', n.Id, {name: n.Name, type: n.Driver})
   return {Id: n.Id, Warning: ''}
