@@ -50,7 +50,16 @@ function uptimeOf(startTime: number): number {
   } catch {
     return 0
   }
-  return Math.max(0, Math.round(up - startTime / HZ))
+  return secondsSinceStart(startTime, up)
+}
+
+/**
+ * Seconds a process has run: boot-relative start (clock ticks) to `uptime` (seconds), not
+ * rounded (humanDuration floors, as it does CREATED's: rounding made "Up 2 seconds" of a
+ * container created "1 second ago").
+ */
+export function secondsSinceStart(startTicks: number, uptime: number): number {
+  return Math.max(0, uptime - startTicks / HZ)
 }
 
 /** docker's human durations (go-units HumanDuration): "Less than a second", "5 seconds", "About a minute", ... */

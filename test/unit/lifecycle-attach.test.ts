@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {DetachMatcher, FrameReader, frame, parseDetachKeys, winsizeFrame} from '../../src/lifecycle/attach.js'
 import {parseLogTime} from '../../src/lifecycle/logs.js'
 import {parseLogOpts} from '../../src/lifecycle/create.js'
-import {humanDuration} from '../../src/container/listing.js'
+import {humanDuration, secondsSinceStart} from '../../src/container/listing.js'
 import {renderPsFormat} from '../../src/container/ps-render.js'
 import {parseSignal} from '../../src/lifecycle/kill.js'
 
@@ -51,6 +51,8 @@ test('--log-opt: max-size and max-file over a 10m x 3 default; anything else ref
 
 test("ps: docker's human durations and --format fields", () => {
   assert.deepEqual([0.5, 1, 59, 60, 150, 3600, 7200, 86400 * 3, 86400 * 20].map(humanDuration), ['Less than a second', '1 second', '59 seconds', 'About a minute', '2 minutes', 'About an hour', '2 hours', '3 days', '2 weeks'])
+  // Up 1.7 s is "1 second", as a CREATED of 1.7 s ago is (it was rounded to "Up 2 seconds").
+  assert.equal(humanDuration(secondsSinceStart(100, 2.7)), '1 second')
   const e = {name: 'web', id: 'a'.repeat(64), state: 'exited' as const, status: 'Exited (3) 2 seconds ago', exitCode: 3, pid: 0, supervisorPid: 0, hostname: 'web', image: null, layers: 2, command: ['sh', '-c', 'a\nb'], created: new Date().toISOString(), startedAt: null, finishedAt: null, uptime: 0, detached: true, autoRemove: false, cgroups: []}
   assert.equal(renderPsFormat([e], '{{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.State}}'), `${'a'.repeat(12)} web 2 layers "sh -c a\\x0ab" exited\n`)
   assert.equal(renderPsFormat([e], 'table {{.Names}}\\t{{.Status}}'), 'NAMES   STATUS\nweb     Exited (3) 2 seconds ago\n')
