@@ -52,8 +52,12 @@ export function describeError(err: unknown, failureExitCode = 1): {line: string;
   if (/^The following errors? occurred:$/.test(lines[0] ?? '') && lines[1] !== undefined) lines.shift()
   let first = lines[0] ?? 'unknown error'
   first = first.replace(/^Missing required flag ([\w-]+)$/, 'Missing required flag --$1')
-  // oclif's "Missing 1 required arg:" names the argument on the next line ("pid  description").
-  if (first.endsWith(':') && lines[1] !== undefined) first = `${first} ${lines[1].split(/\s{2,}/)[0]}`
+  // oclif's "Missing 2 required args:" names each argument on a line of its own ("a  description",
+  // its description's continuation indented), then "See more help with --help".
+  if (first.endsWith(':') && lines[1] !== undefined) {
+    const names = message.split('\n').slice(message.split('\n').findIndex((l) => l.trim() === first) + 1).filter((l) => /^\S/.test(l) && !/^See more help/.test(l))
+    first = `${first} ${(names.length > 0 ? names : [lines[1]]).map((l) => l.split(/\s{2,}/)[0]).join(', ')}`
+  }
   const oclifExit = e.oclif?.exit
   // Usage errors from oclif (unknown flag, missing argument): the command's failure code.
   if (typeof oclifExit === 'number') return {line: first, exitCode: oclifExit === 0 ? 0 : failureExitCode}

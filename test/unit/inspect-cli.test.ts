@@ -43,6 +43,9 @@ test('--help anywhere asks for help; a missing pid, a second one or an unknown o
 test("oclif's two-line usage errors become one line that names the argument", () => {
   const err = Object.assign(new Error('Missing 1 required arg:\npid  The process to inspect\nSee more help with --help'), {oclif: {exit: 2}})
   assert.deepEqual(describeError(err, 1), {line: 'Missing 1 required arg: pid', exitCode: 1})
+  // Two (nsx diff): both named, not the first alone ("Missing 2 required args: a"); a description's second line is not a name.
+  const two = Object.assign(new Error('Missing 2 required args:\na  A pid, a running nsx container\'s name or id, or a saved nsx inspect --json\n   file\nb  The same, for the other side\nSee more help with --help'), {oclif: {exit: 2}})
+  assert.deepEqual(describeError(two, 2), {line: 'Missing 2 required args: a, b', exitCode: 2})
 })
 
 test("oclif's missing required flag is one line naming the flag, without 'The following error occurred:'", () => {
