@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {gatherReport, InspectReport} from '../src/inspect/report.js'
+import {deniedNote, gatherReport, InspectReport} from '../src/inspect/report.js'
 import {resolvePidArg} from '../src/enter/target.js'
 import {renderReport} from '../src/inspect/render-report.js'
 import {palette} from '../src/render/colour.js'
@@ -52,7 +52,8 @@ Given a running container's name, this report is about its init (PID 1 inside): 
     const container = describeContainer(args.pid)
     if (container) report.container = container
     if (!this.jsonEnabled()) process.stdout.write(renderReport(report, palette()))
-    if (report.denied) process.stderr.write(`nsx inspect: ${report.denied}\n`)
+    const note = deniedNote(report)
+    if (note) process.stderr.write(`${note}\n`)
     return report
   }
 }

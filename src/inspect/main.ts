@@ -2,7 +2,7 @@ import {NsxError} from '../cli/errors.js'
 import {FastOutcome, HELP, runFast, writeOut} from '../cli/fast.js'
 import {GetoptError, OptionSpec, getoptAnywhere} from '../cli/getopt.js'
 import {palette} from '../render/colour.js'
-import {gatherReport} from './report.js'
+import {deniedNote, gatherReport} from './report.js'
 import {renderReport} from './render-report.js'
 import {gatherUidmap, IdRequest} from './uidmap.js'
 import {renderUidmap} from './render-uidmap.js'
@@ -84,9 +84,8 @@ export function runInspect(argv: readonly string[]): Promise<FastOutcome> {
     if (a.positional.length > 1) throw new NsxError(`unexpected argument: ${a.positional[1]} (one pid; several containers with --type container)`)
     const report = gatherReport(a.positional[0])
     await writeOut(a.values.has('json') ? json(report) : renderReport(report, palette(process.stdout)))
-    // As root only a kernel rule or an LSM denies a read, hiding nothing asked for (as nsx ls
-    // decides, ProcReadLog.report): the JSON keeps it, stderr stays quiet.
-    if (report.denied && process.getuid?.() !== 0) process.stderr.write(`nsx inspect: ${report.denied}\n`)
+    const note = deniedNote(report)
+    if (note) process.stderr.write(`${note}\n`)
   })
 }
 

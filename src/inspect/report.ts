@@ -320,3 +320,12 @@ function userLabel(uid: number, host: boolean): string {
   const name = host ? userName(uid) : undefined
   return name ? ` (${name})` : ''
 }
+
+/**
+ * The stderr line about what could not be read, or none. As root only a kernel rule or an LSM
+ * denies a read, hiding nothing asked for (as nsx ls decides, AccessLog.report): the JSON keeps
+ * it, stderr stays quiet. Both doors (the fast path and oclif's, for a container's name) say it so.
+ */
+export function deniedNote(report: InspectReport): string | undefined {
+  return report.denied && process.getuid?.() !== 0 ? `nsx inspect: ${report.denied}` : undefined
+}
