@@ -1,16 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {NsxError} from '../src/cli/errors.js'
-import {formatBytes} from '../src/image/size.js'
-import {importLayer, loadImage, LoadResult, ResolvedLayer} from '../src/store/import.js'
-import {shortId, Store} from '../src/store/store.js'
-import {keepLayer} from '../src/store/kept-layers.js'
-
-interface LoadOutput {
-  store: string
-  image: LoadResult | null
-  layers: ResolvedLayer[]
-}
+import {loadIntoStore, LoadOutput} from '../src/store/load.js'
 
 export default class Load extends NsxCommand {
   static override summary = 'Load an image (OCI layout or docker archive) or single layers into the layer store'
@@ -37,32 +27,8 @@ With --layer, loads single layer files (tar, tar.gz, tar.zst) instead; each is k
 
   async run(): Promise<LoadOutput> {
     const {args, flags} = await this.parse(Load)
-    const layerArgs = flags.layer ?? []
-    if (args.image !== undefined && flags.input !== undefined) throw new NsxError('give the image once: as an argument or with -i, not both')
-    const image = args.image ?? flags.input
-    if (image === undefined && layerArgs.length === 0) throw new NsxError('nothing to load: give an image PATH[:TAG] or --layer PATH')
-    const store = Store.open()
-    store.lock('shared')
-    const out: LoadOutput = {store: store.root, image: null, layers: []}
-    const say = (s: string) => {
-      if (!this.jsonEnabled()) process.stdout.write(s)
-    }
-    if (image !== undefined) {
-      const r = await loadImage(store, image)
-      out.image = r
-      for (const l of r.layers) say(`layer ${shortId(l.diffId)}: ${l.reused ? 'already stored' : `extracted, ${formatBytes(l.size)}`}\n`)
-      say(`Loaded image ${r.names.length > 0 ? r.names.join(', ') : '<untagged>'} (${r.id})\n`)
-    }
-    for (const p of layerArgs) {
-      const r = await importLayer(store, p)
-      out.layers.push(r)
-      if (r.kind === 'dir') say(`${p}: a directory, used in place (not copied into the store)\n`)
-      else {
-        // Kept until nsx rmi names it: a layer loaded on its own is not gc's to take.
-        keepLayer(store, r.diffId)
-        say(`Loaded layer ${r.diffId}${r.reused ? ' (already stored)' : ''}\n`)
-      }
-    }
-    return out
+    return loadIntoStore({image: args.image, input: flags.input, layers: flags.layer ?? []}, (line) => {
+      if (!this.jsonEnabled()) process.stdout.write(line)
+    })
   }
 }
