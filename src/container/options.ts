@@ -163,7 +163,6 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     if (value === '') bad(`option ${given}: empty value`)
     return value
   }
-  let networkGiven = false
   for (const {key, given, value = ''} of parsed!.options) {
     switch (key) {
       case 'layer': o.layers.push(value); break
@@ -192,7 +191,6 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'cap-drop': o.capDrop.push(...value.split(',')); break
       case 'privileged': o.privileged = true; break
       case 'network':
-        networkGiven = true
         o.network = checkNetworkMode(value, '--network')
         break
       case 'publish': o.publish!.push(value); break
@@ -230,6 +228,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         if (isResourceFlag(key)) addResourceFlag(o.resources!, key, given, value)
     }
   }
+  const networkGiven = o.network !== ''
   if (o.network === '') o.network = defaultNetwork(process.env, {userns: o.userns !== undefined})
   if (o.rm && o.restart !== undefined && o.restart !== 'no') bad('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)')
   if (o.json && !o.dryRun) bad('--json only goes with --dry-run (nsx run prints nothing of its own otherwise; see nsx ps --json)')
