@@ -92,12 +92,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push({op: 'unshare', ns: spec.network === 'host' || paths.netns ? ['mnt', 'uts', 'ipc', 'cgroup'] : ['mnt', 'uts', 'ipc', 'net', 'cgroup']})
   if (paths.netHook) ops.push({op: 'ctr-net-ready'})
   ops.push({op: 'propagation', mode: 'private', path: '/'})
-  ops.push({op: 'ctr-rootfs', lowerDirs, upper: paths.upper, work: paths.work, target: paths.rootfs})
-  // docker's order: the generated /etc files first, so a volume on one of them wins.
-  // (A spec made without them, e.g. by a test, binds none.)
-  for (const [file, target] of spec.etc ? Object.entries(ETC_TARGETS) : [])
-    if (!spec.etc.bind || spec.etc.bind.includes(file as EtcFile)) ops.push({op: 'ctr-bind', source: `${paths.dir}/${file}`, target, readOnly: false})
-  for (const v of spec.volumes) ops.push({op: 'ctr-bind', source: v.source, target: v.target, readOnly: v.readOnly})
+  ops.push(...rootMountOps(spec, lowerDirs, paths))
   ops.push({op: 'env-from', path: paths.env})
   if (spec.userns && !spec.userns.rootless) ops.push({op: 'ctr-become-root'})
   ops.push({op: 'ctr-proc'}, {op: 'ctr-dev'}, {op: 'ctr-sys'})
@@ -129,6 +124,20 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push(...sec.last)
   ops.push({op: 'ctr-exec', argv: spec.argv})
   return {command: 'nsx run', ops}
+}
+
+/**
+ * The container's root as its processes see it: the overlay on ROOT/run/<id>/rootfs, then the
+ * generated /etc files (docker's order: first, so a volume on one of them wins; a spec made
+ * without them, e.g. by a test, binds none), then the volumes and binds. A start's init mounts
+ * these; `nsx cp` of a stopped container mounts the same in a namespace of its own.
+ */
+export function rootMountOps(spec: RunSpec, lowerDirs: string[], paths: Pick<ContainerPaths, 'dir' | 'upper' | 'work' | 'rootfs'>): Op[] {
+  const ops: Op[] = [{op: 'ctr-rootfs', lowerDirs, upper: paths.upper, work: paths.work, target: paths.rootfs}]
+  for (const [file, target] of spec.etc ? Object.entries(ETC_TARGETS) : [])
+    if (!spec.etc.bind || spec.etc.bind.includes(file as EtcFile)) ops.push({op: 'ctr-bind', source: `${paths.dir}/${file}`, target, readOnly: false})
+  for (const v of spec.volumes) ops.push({op: 'ctr-bind', source: v.source, target: v.target, readOnly: v.readOnly})
+  return ops
 }
 
 /** The environment file the executor reads with env-from: NUL-separated entries. */

@@ -78,7 +78,7 @@ export function rawHeader(f: HeaderFields): Buffer {
 const padding = (n: number) => Buffer.alloc((512 - (n % 512)) % 512)
 
 /** Headers for one entry: a pax header first when a name, link, id or xattr needs it. */
-function headers(f: HeaderFields, xattrs: Map<string, Buffer>): Buffer[] {
+export function headers(f: HeaderFields, xattrs: Map<string, Buffer>): Buffer[] {
   const pax: Buffer[] = []
   if (Buffer.byteLength(f.name) > 100) pax.push(paxRecord('path', Buffer.from(f.name)))
   if (f.linkname && Buffer.byteLength(f.linkname) > 100) pax.push(paxRecord('linkpath', Buffer.from(f.linkname)))

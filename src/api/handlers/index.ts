@@ -1,4 +1,5 @@
 import type {Route} from '../router.js'
+import {ARCHIVE_ROUTES} from './archive.js'
 import {CONTAINER_ROUTES} from './containers.js'
 import {EXEC_ROUTES} from './exec.js'
 import {IMAGE_ROUTES} from './images.js'
@@ -14,6 +15,7 @@ import {VOLUME_ROUTES} from './volumes.js'
 export const ROUTES: readonly Route[] = [
   ...SYSTEM_ROUTES,
   ...CONTAINER_ROUTES,
+  ...ARCHIVE_ROUTES,
   ...EXEC_ROUTES,
   ...IMAGE_ROUTES,
   ...VOLUME_ROUTES,

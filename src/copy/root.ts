@@ -1,0 +1,111 @@
+import {spawn} from 'node:child_process'
+import {closeSync, constants, openSync} from 'node:fs'
+import {NsxError} from '../cli/errors.js'
+import {containerPaths, rootMountOps} from '../container/plan.js'
+import {alive, type Container, withContainer} from '../container/state.js'
+import type {IdMapping} from '../plan/ops.js'
+import {encodePlan} from '../plan/encode.js'
+import {executorPath} from '../plan/executor.js'
+import {validatePlan} from '../plan/validate.js'
+import type {Store} from '../store/store.js'
+
+/**
+ * A container's root filesystem as one directory fd, the whole view its processes have: the
+ * overlay of its layers and upper directory, and its volumes and binds. A running container's is
+ * its init's root (`/proc/PID/root`, the pid checked by start time after the open). A stopped one
+ * has no mount: the executor mounts it (the same ops as a start: overlay, /etc files, volumes) in
+ * a mount namespace of its own and holds it there, and the root is opened through its
+ * `/proc/PID/root`; the namespace, and every mount in it, goes when that helper's stdin closes
+ * (or nsx dies). The container's lock is held meanwhile, so no start mounts the same upper
+ * directory at once.
+ */
+
+export interface ContainerRoot {
+  fd: number
+  container: Container
+  /** ids on disk ↔ ids in the container (a --userns container's files are stored shifted). */
+  toHost(uid: number, gid: number): {uid: number; gid: number}
+  fromHost(uid: number, gid: number): {uid: number; gid: number}
+}
+
+function mapper(uidMap: IdMapping[] | undefined, gidMap: IdMapping[] | undefined) {
+  const through = (m: IdMapping[] | undefined, id: number, from: 'inside' | 'outside', to: 'inside' | 'outside') => {
+    if (!m) return id
+    const e = m.find((x) => id >= x[from] && id < x[from] + x.count)
+    return e ? e[to] + (id - e[from]) : 65534
+  }
+  return {
+    toHost: (uid: number, gid: number) => ({uid: through(uidMap, uid, 'inside', 'outside'), gid: through(gidMap, gid, 'inside', 'outside')}),
+    fromHost: (uid: number, gid: number) => ({uid: through(uidMap, uid, 'outside', 'inside'), gid: through(gidMap, gid, 'outside', 'inside')}),
+  }
+}
+
+const DIR = constants.O_RDONLY | constants.O_DIRECTORY
+
+/** Resolve REF, lock it, open its root, run fn, close everything. */
+export async function withContainerRoot<T>(store: Store, ref: string, fn: (root: ContainerRoot) => Promise<T>): Promise<T> {
+  return withContainer(store, ref, async (c) => {
+    const userns = c.config.spec.userns
+    const ids = userns?.rootless ? mapper(undefined, undefined) : mapper(userns?.uidMap, userns?.gidMap)
+    if (c.status === 'running' && c.pids) {
+      let fd: number | undefined
+      try {
+        fd = openSync(`/proc/${c.pids.init.pid}/root`, DIR)
+      } catch {
+        fd = undefined
+      }
+      if (fd !== undefined && alive(c.pids.init)) {
+        try {
+          return await fn({fd, container: c, ...ids})
+        } finally {
+          closeSync(fd)
+        }
+      }
+      if (fd !== undefined) closeSync(fd)
+    }
+    return withMountedRoot(c, (fd) => fn({fd, container: c, ...ids}))
+  })
+}
+
+/** A stopped container's root, mounted by the executor in a private mount namespace for as long as fn runs. */
+async function withMountedRoot<T>(c: Container, fn: (fd: number) => Promise<T>): Promise<T> {
+  const spec = c.config.spec
+  if ((process.geteuid?.() ?? 0) !== 0) throw new NsxError(`copying files of a stopped container needs root (its root is mounted for the copy): start ${c.config.name} first`, 125)
+  if (spec.userns && !spec.userns.rootless) throw new NsxError(`copying files of a stopped --userns container is not supported: start ${c.config.name} first`, 125)
+  const rootfs = containerPaths(c.dir, '').rootfs
+  const plan = {
+    command: 'nsx cp',
+    ops: [
+      {op: 'unshare' as const, ns: ['mnt' as const]},
+      {op: 'propagation' as const, mode: 'private' as const, path: '/'},
+      ...rootMountOps(spec, c.config.lowerDirs, containerPaths(c.dir, '')),
+      {op: 'exec' as const, argv: ['/bin/sh', '-c', 'echo ready; exec cat >/dev/null']},
+    ],
+  }
+  validatePlan(plan)
+  const [argv0, ...args] = encodePlan(plan)
+  const helper = spawn(executorPath(), args, {argv0, stdio: ['pipe', 'pipe', 'pipe']})
+  let err = ''
+  helper.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<void>((resolve) => helper.on('close', () => resolve()))
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = ''
+      helper.stdout!.on('data', (d: Buffer) => {
+        out += d.toString()
+        if (out.includes('ready\n')) resolve()
+      })
+      helper.on('error', (e) => reject(new NsxError(`cannot mount ${c.config.name}'s root: ${e.message}`, 125)))
+      helper.on('close', (code) => reject(new NsxError(`cannot mount ${c.config.name}'s root: ${err.trim().split('\n').pop() || `the executor exited with ${code}`}`.replace(/nsx cp: /, ''), 125)))
+    })
+    const fd = openSync(`/proc/${helper.pid}/root${rootfs}`, DIR)
+    try {
+      return await fn(fd)
+    } finally {
+      closeSync(fd)
+    }
+  } finally {
+    helper.stdin!.end()
+    await exited
+  }
+}
