@@ -8,7 +8,8 @@
 #          against runc/crun kill TERM + waiting until the container's process is gone +
 #          delete; and, as the floor, the same container's own exit under a plain kill -TERM
 #          of its process (no runtime involved). Target: nsx stop under 50 ms beyond it.
-# Each stop run is prepared by starting the container (hyperfine --prepare), not timed.
+# Each stop run is prepared by starting the container (hyperfine --prepare), not timed, and ready
+# once its shell catches TERM (a runc container's shell is pid 1: a TERM before its trap is lost).
 # crun refuses hybrid cgroup hosts: each crun call runs in a private mount namespace whose
 # /sys/fs/cgroup is the cgroup2 tree alone, with its cgroup manager disabled (as in run.sh).
 # Needs root, hyperfine, runc, crun, busybox (Debian packages of the same names).
@@ -24,6 +25,8 @@ finish() {
   runc delete -f nsx-b-runc >/dev/null 2>&1 || true
   "$tmp/crun" delete -f nsx-b-crun >/dev/null 2>&1 || true
   $NSX gc >/dev/null 2>&1 || true
+  # hyperfine hides a failed command's stderr: the peers' scripts keep theirs here.
+  [ -s "$tmp/why.err" ] && { echo "bench/lifecycle.sh: a timed command failed:" >&2; cat "$tmp/why.err" >&2; }
   bench_cleanup
 }
 trap finish EXIT
@@ -70,6 +73,7 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/start.json" \
 # (an empty pid made the wait loop test /proc/ and never end).
 cat > "$tmp/peer-stop.sh" <<'EOF'
 #!/usr/bin/env bash
+exec 2>>"${0%/*}/why.err"
 rt=$1 id=$2
 pid=$($rt state "$id" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
 if [ -z "$pid" ] || [ "$pid" = 0 ]; then echo "peer-stop: $rt: $id is not running" >&2; exit 1; fi
@@ -85,10 +89,20 @@ cat > "$tmp/peer-start.sh" <<'EOF'
 rt=$1 id=$2 b=$3
 $rt delete -f "$id" >/dev/null 2>&1 || true
 $rt run -d -b "$b" "$id" </dev/null >/dev/null 2>"$b/run.err" || { cat "$b/run.err" >&2; exit 1; }
+# runc run -d returns once the shell is exec'd, maybe before it has run its trap: as the pid 1 of
+# its pid namespace it ignores a TERM it does not catch, and the stop's wait would never end. So
+# the run is ready when the shell catches TERM (bit 15 of SigCgt).
+pid=$($rt state "$id" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+end=$((SECONDS + 10))
+until caught=$(sed -n 's/^SigCgt:[[:space:]]*//p' /proc/$pid/status 2>/dev/null) && [ -n "$caught" ] && [ $(( 0x$caught & 0x4000 )) -ne 0 ]; do
+  if [ $SECONDS -ge $end ]; then echo "peer-start: $rt: $id's shell does not catch TERM 10 s after its start" >&2; exit 1; fi
+  sleep 0.01
+done
 EOF
 # The floor: the container's own exit after a TERM to its shell (no runtime involved).
 cat > "$tmp/own-exit.sh" <<'EOF'
 #!/usr/bin/env bash
+exec 2>>"${0%/*}/why.err"
 pid=$(cat "$1")
 if [ -z "$pid" ]; then echo "own-exit: no pid" >&2; exit 1; fi
 kill -TERM "$pid"
@@ -99,10 +113,18 @@ done
 EOF
 cat > "$tmp/own-start.sh" <<EOF
 #!/usr/bin/env bash
+exec 2>>"$tmp/why.err"
 $NSX rm -f nsx-b-own >/dev/null 2>&1 || true
 $NSX run -d --name nsx-b-own --layer "$tmp/root" -- /bin/sh -c '$TRAP' >/dev/null
 init=\$($NSX ps --filter name=nsx-b-own --format '{{.Pid}}')
-cat /proc/\$init/task/\$init/children | tr -d ' \n' > "$tmp/own.pid"
+pid=\$(cat /proc/\$init/task/\$init/children | tr -d ' \n')
+# Ready once the shell catches TERM (as the peers' runs are; see peer-start.sh).
+end=\$((SECONDS + 10))
+until caught=\$(sed -n 's/^SigCgt:[[:space:]]*//p' /proc/\$pid/status 2>/dev/null) && [ -n "\$caught" ] && [ \$(( 0x\$caught & 0x4000 )) -ne 0 ]; do
+  if [ \$SECONDS -ge \$end ]; then echo "own-start: the shell does not catch TERM" >&2; exit 1; fi
+  sleep 0.01
+done
+echo \$pid > "$tmp/own.pid"
 EOF
 
 echo "== stop of a container that traps TERM =="
