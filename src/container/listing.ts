@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {Container, isRestarting, listContainers, shortContainerId} from './state.js'
 import type {Store} from '../store/store.js'
 import {endpointOfContainerDir} from '../network/records.js'
+import {unpublishedKeys} from '../network/ports.js'
 import type {PortMapping} from '../network/types.js'
 
 /** One container, as nsx ps --json prints it (schema in docs/containers.md and docs/schemas/). */
@@ -38,6 +39,8 @@ export interface ContainerEntry {
   addresses: string[]
   /** Published ports while it runs (docker ps's PORTS). */
   ports: PortMapping[]
+  /** While it runs on a network, the exposed ports (the image's EXPOSE) that no mapping publishes, as "443/tcp" (docker ps lists them after the mappings). */
+  unpublishedPorts: string[]
 }
 
 /** Clock ticks per second for /proc/PID/stat start times: 100 on every Linux we run on. */
@@ -87,6 +90,7 @@ export function toEntry(c: Container, now = Date.now()): ContainerEntry {
   const uptime = running && c.pids ? uptimeOf(c.pids.init.startTime) : 0
   const finishedAt = c.status === 'exited' ? (c.exit?.finishedAt ?? null) : null
   const ep = running ? endpointOfContainerDir(c.dir) : undefined
+  const ports = ep ? ep.attachments.flatMap((a) => a.ports) : []
   let status: string
   const restarting = isRestarting(c)
   if (restarting) status = `Restarting (${c.exit?.code ?? 0}) ${humanDuration((now - Date.parse(c.exit?.finishedAt ?? new Date(now).toISOString())) / 1000)} ago`
@@ -115,7 +119,8 @@ export function toEntry(c: Container, now = Date.now()): ContainerEntry {
     labels: s.labels ?? {},
     network: s.spec.network ?? 'none',
     addresses: ep ? ep.attachments.map((a) => a.address).filter(Boolean) : [],
-    ports: ep ? ep.attachments.flatMap((a) => a.ports) : [],
+    ports,
+    unpublishedPorts: ep ? unpublishedKeys(s.spec.net, ports) : [],
   }
 }
 

@@ -39,6 +39,10 @@ export interface ContainerInspect {
     RestartPolicy: {Name: string; MaximumRetryCount: number}
     Binds: string[]
     NetworkMode: string
+    /** -p as asked: "80/tcp": [{HostIp, HostPort}] ("" for what is picked at start). */
+    PortBindings: Record<string, Array<{HostIp: string; HostPort: string}>>
+    /** -P. */
+    PublishAllPorts: boolean
     AutoRemove: boolean
     Privileged: boolean
     CapAdd: null
@@ -78,6 +82,8 @@ export interface ContainerInspect {
     Image: string
     WorkingDir: string
     Labels: Record<string, string>
+    /** The image's EXPOSEd ports and each -p container port ("80/tcp": {}), when there are any. */
+    ExposedPorts?: Record<string, Record<string, never>>
     StopTimeout?: number
   }
   GraphDriver: {Name: 'overlay'; Data: {LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string}}
@@ -96,8 +102,12 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
   }
   const status = paused ? 'paused' : running ? 'running' : c.status === 'created' ? 'created' : 'exited'
   const lim = c.config.limits
-  const [{endpointOfContainerDir}, {networkSettings}, {configuredNetworks}] = await Promise.all([import('../network/records.js'), import('../network/settings.js'), import('../network/connect.js')])
-  const NetworkSettings = networkSettings(running ? endpointOfContainerDir(c.dir) : undefined, s.network, configuredNetworks(c.dir, s.network, s.net))
+  const [{endpointOfContainerDir}, {networkSettings}, {configuredNetworks}, ports] = await Promise.all([import('../network/records.js'), import('../network/settings.js'), import('../network/connect.js'), import('../network/ports.js')])
+  const ep = running ? endpointOfContainerDir(c.dir) : undefined
+  const NetworkSettings = networkSettings(ep, s.network, configuredNetworks(c.dir, s.network, s.net))
+  // docker lists a running container's exposed ports that nothing publishes, with null.
+  if (ep) for (const k of ports.unpublishedKeys(s.net, ep.attachments.flatMap((a) => a.ports))) NetworkSettings.Ports[k] = null
+  const exposed = ports.exposedKeys(s.net)
   return {
     Id: c.config.id,
     Created: c.config.created,
@@ -124,6 +134,8 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       RestartPolicy: {Name: c.config.restart?.policy ?? 'no', MaximumRetryCount: c.config.restart?.maxRetries ?? 0},
       Binds: s.volumes.filter((v) => !v.anonymous).map((v) => `${v.volume ?? v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
       NetworkMode: s.network,
+      PortBindings: ports.portBindings(s.net?.publish ?? []),
+      PublishAllPorts: s.net?.publishAll ?? false,
       AutoRemove: c.config.autoRemove,
       Privileged: s.privileged,
       CapAdd: null,
@@ -165,6 +177,7 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       Image: c.config.image ?? '',
       WorkingDir: s.workdir,
       Labels: c.config.labels ?? {},
+      ...(exposed.length > 0 ? {ExposedPorts: Object.fromEntries(exposed.map((k) => [k, {}]))} : {}),
       ...(c.config.stopTimeout !== undefined ? {StopTimeout: c.config.stopTimeout} : {}),
     },
     GraphDriver: {

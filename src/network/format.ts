@@ -9,7 +9,7 @@ export function portLines(ports: readonly PortMapping[], filter?: {port: number;
     .map((p) => `${p.containerPort}/${p.protocol} -> ${p.hostIP === '' ? '0.0.0.0' : p.hostIP.includes(':') ? `[${p.hostIP}]` : p.hostIP}:${p.hostPort}`)
 }
 
-/** docker ps's PORTS column: "0.0.0.0:8080->80/tcp, 0.0.0.0:5353->53/udp". */
-export function portsColumn(ports: readonly PortMapping[]): string {
-  return ports.map((p) => `${p.hostIP === '' ? '0.0.0.0' : p.hostIP}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ')
+/** docker ps's PORTS column: "0.0.0.0:8080->80/tcp, 0.0.0.0:5353->53/udp", then the exposed ports none publishes ("443/tcp"). */
+export function portsColumn(ports: readonly PortMapping[], unpublished: readonly string[] = []): string {
+  return [...ports.map((p) => `${p.hostIP === '' ? '0.0.0.0' : p.hostIP}:${p.hostPort}->${p.containerPort}/${p.protocol}`), ...unpublished].join(', ')
 }

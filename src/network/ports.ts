@@ -2,7 +2,7 @@ import {createServer} from 'node:net'
 import {createSocket} from 'node:dgram'
 import {isIP} from 'node:net'
 import {NsxError} from '../cli/errors.js'
-import type {PortMapping, Protocol} from './types.js'
+import type {NetSpec, PortMapping, Protocol} from './types.js'
 
 /**
  * -p/--publish and -P, docker's syntax and rules: `[IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]`,
@@ -120,3 +120,39 @@ export async function allocatePorts(requests: readonly PublishRequest[], taken: 
   return out
 }
 
+
+const portKey = (port: number | string, protocol: string) => `${port}/${protocol}`
+
+/** -p specs, each parsed; one that does not parse (it would have failed the start) is left out. */
+function publishedRequests(publish: readonly string[]): PublishRequest[] {
+  return publish.flatMap((spec) => {
+    try {
+      return parsePublish(spec)
+    } catch {
+      return []
+    }
+  })
+}
+
+/** docker's Config.ExposedPorts keys ("80/tcp"): the image's EXPOSEd ports and each -p container port, in order. */
+export function exposedKeys(net: Pick<NetSpec, 'exposed' | 'publish'> | undefined): string[] {
+  if (!net) return []
+  const keys = [
+    ...exposedRequests(net.exposed).map((r) => portKey(r.containerPort, r.protocol)),
+    ...publishedRequests(net.publish).map((r) => portKey(r.containerPort, r.protocol)),
+  ]
+  return [...new Set(keys)]
+}
+
+/** docker's HostConfig.PortBindings: each -p as asked ("" for an address or port to be picked). */
+export function portBindings(publish: readonly string[]): Record<string, Array<{HostIp: string; HostPort: string}>> {
+  const out: Record<string, Array<{HostIp: string; HostPort: string}>> = {}
+  for (const r of publishedRequests(publish)) (out[portKey(r.containerPort, r.protocol)] ??= []).push({HostIp: r.hostIP, HostPort: r.hostPort === 0 ? '' : String(r.hostPort)})
+  return out
+}
+
+/** The exposed ports no mapping publishes ("443/tcp"): docker ps lists them bare, inspect's Ports with null. */
+export function unpublishedKeys(net: Pick<NetSpec, 'exposed' | 'publish'> | undefined, ports: readonly PortMapping[]): string[] {
+  const published = new Set(ports.map((p) => portKey(p.containerPort, p.protocol)))
+  return exposedKeys(net).filter((k) => !published.has(k))
+}

@@ -71,8 +71,11 @@ test('-p: a server reached through the published port from the host side and fro
   assert.match(lab.nsx(['logs', 'web']).stdout, /got ping-udp/)
   const ps = lab.nsx(['ps'])
   assert.match(ps.stdout, /0\.0\.0\.0:18080->80\/tcp, 127\.0\.0\.1:15353->5353\/udp/)
-  const ip = JSON.parse(lab.nsx(['container', 'inspect', 'web']).stdout)[0].NetworkSettings.IPAddress as string
+  const wi = JSON.parse(lab.nsx(['container', 'inspect', 'web']).stdout)[0]
+  const ip = wi.NetworkSettings.IPAddress as string
   assert.match(ip, /^10\.77\./)
+  assert.deepEqual(wi.HostConfig.PortBindings, {'80/tcp': [{HostIp: '', HostPort: '18080'}], '5353/udp': [{HostIp: '127.0.0.1', HostPort: '15353'}]})
+  assert.deepEqual(wi.Config.ExposedPorts, {'80/tcp': {}, '5353/udp': {}})
   assert.equal(lab.nsx(['rm', '-f', 'web']).status, 0)
   assertNothingLeft(lab, ip, 'after nsx rm -f')
 })
@@ -119,9 +122,25 @@ test('-P publishes the EXPOSEd ports (an image built with EXPOSE) to free host p
   assert.match(lab.nsx(['ps']).stdout, new RegExp(`0\\.0\\.0\\.0:${m[1]}->80/tcp, 0\\.0\\.0\\.0:${m[2]}->5353/udp`))
   const ports = JSON.parse(lab.nsx(['container', 'inspect', 'e']).stdout)[0].NetworkSettings.Ports
   assert.deepEqual(ports, {'80/tcp': [{HostIp: '0.0.0.0', HostPort: m[1]}], '5353/udp': [{HostIp: '0.0.0.0', HostPort: m[2]}]})
-  // Without -P the exposed ports are listed, unpublished (docker's null).
-  assert.equal(lab.nsx(['run', '-d', '--name', 'f', 'exposing']).status, 0)
-  assert.equal(lab.nsx(['port', 'f']).stdout, '')
+  const ei = JSON.parse(lab.nsx(['container', 'inspect', 'e']).stdout)[0]
+  assert.deepEqual(ei.Config.ExposedPorts, {'80/tcp': {}, '5353/udp': {}})
+  assert.equal(ei.HostConfig.PublishAllPorts, true)
+  assert.deepEqual(ei.HostConfig.PortBindings, {})
+  // Without -P the exposed ports are listed, unpublished: bare in ps, null in inspect (docker's way); -p publishes one of them.
+  assert.equal(lab.nsx(['run', '-d', '--name', 'f', '-p', '127.0.0.1::80', 'exposing']).status, 0)
+  const fport = /^80\/tcp -> 127\.0\.0\.1:(\d+)\n$/.exec(lab.nsx(['port', 'f']).stdout)
+  assert.ok(fport, lab.nsx(['port', 'f']).stdout)
+  assert.equal(lab.nsx(['ps', '--filter', 'name=f', '--format', '{{.Ports}}|{{.Networks}}']).stdout, `127.0.0.1:${fport[1]}->80/tcp, 5353/udp|bridge\n`)
+  const fi = JSON.parse(lab.nsx(['container', 'inspect', 'f']).stdout)[0]
+  assert.deepEqual(fi.NetworkSettings.Ports, {'80/tcp': [{HostIp: '127.0.0.1', HostPort: fport[1]}], '5353/udp': null})
+  assert.deepEqual(fi.HostConfig.PortBindings, {'80/tcp': [{HostIp: '127.0.0.1', HostPort: ''}]})
+  assert.equal(fi.HostConfig.PublishAllPorts, false)
+  const fj = JSON.parse(lab.nsx(['ps', '--json', '--filter', 'name=f']).stdout)[0]
+  assert.deepEqual([fj.network, fj.addresses.length, fj.unpublishedPorts], ['bridge', 1, ['5353/udp']])
+  // Stopped: no ports, as docker ps and inspect show.
+  assert.equal(lab.nsx(['stop', '-t', '0', 'f']).status, 0)
+  assert.equal(lab.nsx(['ps', '-a', '--filter', 'name=f', '--format', '{{.Ports}}']).stdout, '\n')
+  assert.deepEqual(JSON.parse(lab.nsx(['container', 'inspect', 'f']).stdout)[0].NetworkSettings.Ports, {})
   assert.equal(lab.nsx(['rm', '-f', 'e', 'f']).status, 0)
   assertNothingLeft(lab, '10.77.0.', 'after the -P containers went')
 })

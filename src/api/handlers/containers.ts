@@ -231,7 +231,7 @@ async function inspect(ctx: ApiContext): Promise<object> {
       Volumes: {},
       OnBuild: [],
     },
-    HostConfig: {...i.HostConfig, CapAdd: [], CapDrop: [], PortBindings: {}},
+    HostConfig: {...i.HostConfig, CapAdd: [], CapDrop: []},
     NetworkSettings: {...i.NetworkSettings, SandboxID: '', SandboxKey: i.NetworkSettings.SandboxKey || (c.pids ? `/proc/${c.pids.init.pid}/ns/net` : '')},
     Nsx,
   }
