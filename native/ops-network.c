@@ -32,6 +32,20 @@
  *                         has its network before it runs. Run again for each --restart.
  *   ctr-net-ready 0       (init) after its network namespace is made: hand over to the hook
  *                         and wait; the hook failed: the init ends (EXIT_NSX_FAILURE).
+ * And CNI ADD in one process (src/network/attach.ts runs it beside the start's planning, so
+ * Node waits for one child, not for one exec after the other):
+ *
+ *   netns-new 1 PATH      a new network namespace pinned at PATH (a bind mount of its nsfs
+ *                         file, as `unshare --net=PATH` makes it), made without leaving ours:
+ *                         unshare, bind mount, setns back
+ *   cni-chain 0           a new chain of plugins (an attachment): no previous result
+ *   cni-add 3 PLUGIN CONF OUT
+ *                         run the CNI plugin PLUGIN (its CNI_* variables set by setenv) with
+ *                         CONF on stdin, the previous plugin's result of this chain added as
+ *                         "prevResult" (CONF is a JSON object: the key goes before its last
+ *                         brace), its stdout in OUT; a plugin that fails ends the plan with
+ *                         status 3 (OUT holds its CNI error, for the caller to word)
+ *   end 0                 exit 0: a plan that execs nothing
  */
 #include <errno.h>
 #include <sched.h>
@@ -43,6 +57,8 @@
 #include <stdbool.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -226,8 +242,154 @@ static void op_net_ready(struct exec_state *st, char **args, int nargs)
 	net_sock[1] = -1;
 }
 
+static void op_netns_new(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		die_errno(EXIT_NSX_FAILURE, "open our network namespace");
+	int fd = open(args[0], O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die_errno(EXIT_NSX_FAILURE, "create %s", args[0]);
+	close(fd);
+	if (unshare(CLONE_NEWNET) < 0) {
+		int e = errno;
+		unlink(args[0]);
+		errno = e;
+		die_errno(EXIT_NSX_FAILURE, "unshare(net)");
+	}
+	if (mount("/proc/thread-self/ns/net", args[0], NULL, MS_BIND, NULL) < 0) {
+		int e = errno;
+		unlink(args[0]);
+		errno = e;
+		die_errno(EXIT_NSX_FAILURE, "pin the network namespace at %s", args[0]);
+	}
+	if (setns(own, CLONE_NEWNET) < 0)
+		die_errno(EXIT_NSX_FAILURE, "setns(net) back to ours");
+	close(own);
+}
+
+/* The result of the chain's last plugin (its stdout), for the next one's prevResult. */
+static char *chain_prev;
+static size_t chain_prev_len;
+
+static void op_cni_chain(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	free(chain_prev);
+	chain_prev = NULL;
+	chain_prev_len = 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat sb;
+	char *buf = NULL;
+	if (fstat(fd, &sb) == 0 && (buf = malloc((size_t)sb.st_size + 1))) {
+		size_t got = 0;
+		while (got < (size_t)sb.st_size) {
+			ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		buf[got] = 0;
+		*len = got;
+	}
+	close(fd);
+	return buf;
+}
+
+static void write_all(int fd, const char *buf, size_t len, const char *what)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die_errno(EXIT_NSX_FAILURE, "write %s", what);
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void op_cni_add(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	const char *plugin = args[0], *conf = args[1], *out = args[2];
+	size_t len = 0;
+	char *text = read_file(conf, &len);
+	if (!text)
+		die_errno(EXIT_NSX_FAILURE, "read %s", conf);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		len--;
+	if (len < 2 || text[0] != '{' || text[len - 1] != '}')
+		die(EXIT_NSX_FAILURE, "invalid plan: cni-add %s: not a JSON object", conf);
+	int in = memfd_create("cni-stdin", MFD_CLOEXEC);
+	if (in < 0)
+		die_errno(EXIT_NSX_FAILURE, "memfd_create");
+	write_all(in, text, len - 1, "the plugin's input");
+	if (chain_prev_len > 0) {
+		static const char key[] = ",\"prevResult\":";
+		write_all(in, key, sizeof(key) - 1, "the plugin's input");
+		write_all(in, chain_prev, chain_prev_len, "the plugin's input");
+	}
+	write_all(in, "}", 1, "the plugin's input");
+	free(text);
+	if (lseek(in, 0, SEEK_SET) < 0)
+		die_errno(EXIT_NSX_FAILURE, "lseek");
+	int o = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (o < 0)
+		die_errno(EXIT_NSX_FAILURE, "create %s", out);
+	pid_t pid = fork();
+	if (pid < 0)
+		die_errno(EXIT_NSX_FAILURE, "fork");
+	if (pid == 0) {
+		if (dup2(in, 0) < 0 || dup2(o, 1) < 0)
+			_exit(EXIT_NSX_FAILURE);
+		execl(plugin, plugin, (char *)NULL);
+		dprintf(2, "%s: cannot execute %s: %s\n", nsx_prefix, plugin, strerror(errno));
+		_exit(EXIT_CANNOT_EXECUTE);
+	}
+	close(in);
+	close(o);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die_errno(EXIT_NSX_FAILURE, "waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		exit(3);
+	/* A plugin that prints nothing passes the previous result on. */
+	size_t rlen = 0;
+	char *result = read_file(out, &rlen);
+	while (result && rlen > 0 && (result[rlen - 1] == '\n' || result[rlen - 1] == ' '))
+		rlen--;
+	if (result && rlen > 0) {
+		free(chain_prev);
+		chain_prev = result;
+		chain_prev_len = rlen;
+	} else {
+		free(result);
+	}
+}
+
+static void op_end(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	exit(0);
+}
+
 const struct op ops_network[] = {
 	{"ctr-exit-hook", 1, op_exit_hook, "PATH: run this executable once the container has ended (its network's teardown)"},
+	{"netns-new", 1, op_netns_new, "PATH: a new network namespace pinned at PATH (bind mount), ours kept"},
+	{"cni-chain", 0, op_cni_chain, "a new chain of CNI plugins: no previous result"},
+	{"cni-add", 3, op_cni_add, "PLUGIN CONF OUT: run a CNI plugin, CONF (+ the chain's prevResult) on stdin, its stdout to OUT; failure: status 3"},
+	{"end", 0, op_end, "exit 0 (a plan that execs nothing)"},
 	{"ctr-exit-hook-bg", 1, op_exit_hook_bg, "PATH: the same, without waiting for it (a foreground run: its status is not held up)"},
 	{"ctr-net-hook", 1, op_net_hook, "PATH: run this executable with the init's pid once it has its network namespace (a rootless network stack)"},
 	{"ctr-net-ready", 0, op_net_ready, "the init has its network namespace: the supervisor runs ctr-net-hook, the init waits for it"},

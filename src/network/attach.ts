@@ -1,10 +1,14 @@
-import {execFile} from 'node:child_process'
-import {chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
-import {CNI_PATH, execPlugin, execPluginAsync, pluginInput, pluginPath, PLUGIN_PATH_ENV} from './cni.js'
-import {DEFAULT_NETWORK, ensureDefaultNetwork, findNetwork, inSubnet, ipamDir, networksDir} from './networks.js'
+import {encodePlan} from '../plan/encode.js'
+import {executorPath} from '../plan/executor.js'
+import type {Op} from '../plan/ops.js'
+import {validatePlan} from '../plan/validate.js'
+import {CNI_PATH, type CniCall, execPlugin, execPluginAsync, pluginInput, pluginOutcome, pluginPath, PLUGIN_PATH_ENV} from './cni.js'
+import {DEFAULT_NETWORK, ensureDefaultNetwork, findNetwork, inSubnet, ipamDir} from './networks.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
 import {ENDED_MARK, joinHosts, leaveHostsScript} from './hosts.js'
 import {allocatePorts, exposedRequests, parsePublish} from './ports.js'
@@ -37,19 +41,59 @@ export interface AttachRequest {
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
-/** The network namespace, pinned at PATH by a bind mount (util-linux unshare --net=PATH). */
-async function makeNetns(store: Store, path: string): Promise<void> {
+/**
+ * The container's network namespace (pinned at ep.netns by a bind mount, as `unshare
+ * --net=PATH` makes it) and the ADD of every plugin of every attachment, in order, each
+ * given the previous result: all in one executor process (native/ops-network.c: netns-new,
+ * cni-add), so Node, busy planning the start meanwhile, waits for one child instead of
+ * handing over from one exec to the next. Each plugin's input and output are files of the
+ * endpoint's directory (add-I-J.json, add-I-J.out). The attachments' results, in order.
+ */
+async function addAll(store: Store, ep: Endpoint, ips: ReadonlyArray<string | undefined>): Promise<Array<Record<string, unknown>>> {
+  const dir = endpointDir(store, ep.id)
   mkdirSync(netnsDir(store), {recursive: true, mode: 0o700})
-  closeSync(openSync(path, 'w', 0o600))
-  const r = await new Promise<{status: number | null; stderr: string}>((resolve) => {
-    execFile('unshare', [`--net=${path}`, 'true'], {encoding: 'utf8', env: {PATH: PLUGIN_PATH_ENV}}, (error, _stdout, stderr) =>
-      resolve({status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr: stderr || (error?.message ?? '')}),
-    )
+  const env: Record<string, string> = {PATH: PLUGIN_PATH_ENV, CNI_COMMAND: 'ADD', CNI_CONTAINERID: ep.id, CNI_NETNS: ep.netns, CNI_PATH}
+  const ops: Op[] = [{op: 'netns-new', path: ep.netns}, ...Object.entries(env).map(([name, value]): Op => ({op: 'setenv', name, value}))]
+  const steps: Array<{type: string; out: string; call: CniCall}> = []
+  ep.attachments.forEach((a, i) => {
+    const args = ips[i] !== undefined ? `IgnoreUnknown=1;IP=${ips[i]}` : undefined
+    ops.push({op: 'cni-chain'}, {op: 'setenv', name: 'CNI_IFNAME', value: a.ifname}, args ? {op: 'setenv', name: 'CNI_ARGS', value: args} : {op: 'unsetenv', name: 'CNI_ARGS'})
+    a.plugins.forEach((p, j) => {
+      const conf = join(dir, `add-${i}-${j}.json`)
+      const out = join(dir, `add-${i}-${j}.out`)
+      writeFileSync(conf, JSON.stringify(pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, undefined, runtimeConfigOf(p, a))), {mode: 0o600})
+      rmSync(out, {force: true})
+      ops.push({op: 'cni-add', plugin: pluginPath(p.type), conf, out})
+      steps.push({type: p.type, out, call: {command: 'ADD', containerId: ep.id, netns: ep.netns, ifname: a.ifname, args}})
+    })
   })
-  if (r.status !== 0) {
-    rmSync(path, {force: true})
-    throw new NsxError(`cannot make the container's network namespace: ${r.stderr.trim().replace(/^unshare: /, '')}`, 125)
+  const [argv0, ...argv] = encodePlan(validatePlan({command: 'nsx-network', ops: [...ops, {op: 'end'}]}))
+  const r = await new Promise<{status: number | null; stderr: string}>((resolve) => {
+    const child = spawn(executorPath(), argv, {argv0, stdio: ['ignore', 'ignore', 'pipe'], env: {}})
+    const err: Buffer[] = []
+    child.stderr.on('data', (b: Buffer) => err.push(b))
+    child.on('error', (e) => resolve({status: 125, stderr: e.message}))
+    child.on('close', (status) => resolve({status, stderr: Buffer.concat(err).toString('utf8')}))
+  })
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8')
+    } catch {
+      return undefined
+    }
   }
+  if (r.status === 3) {
+    // The failed plugin is the last one that has an output file: its CNI error, worded as execPlugin words it.
+    const failed = steps.filter((s) => read(s.out) !== undefined).pop() ?? steps[0]
+    pluginOutcome(failed.type, failed.call, {status: 1, stdout: read(failed.out), stderr: r.stderr})
+  }
+  if (r.status !== 0) throw new NsxError(`cannot attach the container to its network: ${r.stderr.trim().split('\n')[0].replace(/^nsx-network: /, '') || `exit status ${r.status}`}`, 125)
+  let k = 0
+  return ep.attachments.map((a) => {
+    let prev: Record<string, unknown> | undefined
+    for (const s of steps.slice(k, (k += a.plugins.length))) prev = pluginOutcome(s.type, s.call, {status: 0, stdout: read(s.out)}) ?? prev
+    return prev ?? {}
+  })
 }
 
 /** The teardown script: DEL of every plugin in reverse order, then the namespace and this record go. */
@@ -159,10 +203,10 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
   // The record and its teardown exist before anything is made: a crash from here on leaves what gc undoes.
   writeRecord(store, ep)
   try {
-    await makeNetns(store, netns)
     // A network's NAT and forwarding rules, once: when its bridge is not there yet (new, or after a reboot).
     for (const conf of confs) if (hasOwnRules(conf) && !linkExists(conf.nsx.bridge)) ensureNetworkRules(store, conf)
-    for (const [i, a] of ep.attachments.entries()) await addAttachment(a, req.id, netns, req.net.endpoints?.[a.network]?.ip ?? (i === 0 ? req.net.ip : undefined))
+    const results = await addAll(store, ep, ep.attachments.map((a, i) => req.net.endpoints?.[a.network]?.ip ?? (i === 0 ? req.net.ip : undefined)))
+    ep.attachments.forEach((a, i) => keepResult(a, results[i]))
     writeRecord(store, ep)
     if (req.hosts) {
       const own = ep.attachments.map((a) => a.address.split('/')[0]).filter(Boolean)
@@ -187,7 +231,12 @@ export async function addAttachment(a: Attachment, id: string, netns: string, ip
   for (const p of a.plugins) {
     prev = (await execPluginAsync(p.type, {command: 'ADD', containerId: id, netns, ifname: a.ifname, args}, pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, prev, runtimeConfigOf(p, a)))) ?? prev
   }
-  a.result = prev ?? {}
+  keepResult(a, prev)
+}
+
+/** An attachment's ADD result, and its address, gateway and MAC from it. */
+function keepResult(a: Attachment, result: Record<string, unknown> | undefined): void {
+  a.result = result ?? {}
   const ips = (a.result.ips ?? []) as Array<{address: string; gateway?: string; interface?: number}>
   const ifaces = (a.result.interfaces ?? []) as Array<{name: string; mac?: string; sandbox?: string}>
   a.address = ips[0]?.address ?? ''

@@ -90,7 +90,7 @@ export function execPluginAsync(type: string, call: CniCall, input: Record<strin
   })
 }
 
-function pluginOutcome(type: string, call: CniCall, r: {error?: Error; status: number | null; stdout?: string | null; stderr?: string | null}): Record<string, unknown> | undefined {
+export function pluginOutcome(type: string, call: CniCall, r: {error?: Error; status: number | null; stdout?: string | null; stderr?: string | null}): Record<string, unknown> | undefined {
   if (r.error) throw new NsxError(`CNI plugin ${type} ${call.command}: ${r.error.message}`, 125)
   const out = (r.stdout ?? '').trim()
   if (r.status !== 0) {

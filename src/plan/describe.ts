@@ -102,6 +102,14 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
         return {action: `set ${op.name}=${op.value}`, needs: '-'}
       case 'unsetenv':
         return {action: `unset ${op.name}`, needs: '-'}
+      case 'netns-new':
+        return {action: `make a network namespace pinned at ${op.path} (a bind mount), staying in ours`, needs: 'CAP_SYS_ADMIN'}
+      case 'cni-chain':
+        return {action: 'start a chain of CNI plugins (no previous result)', needs: '-'}
+      case 'cni-add':
+        return {action: `run the CNI plugin ${op.plugin} with ${op.conf} and the chain's previous result on stdin, its result to ${op.out}`, needs: 'CAP_NET_ADMIN'}
+      case 'end':
+        return {action: 'exit 0', needs: '-'}
       case 'fork':
         return {action: 'fork: the child joins the pid namespace; the parent waits and passes on its exit status', needs: '-'}
       case 'exec':

@@ -70,6 +70,12 @@ export type Op =
   | {op: 'ctr-net-hook'; path: string}
   /** In the init, after its network namespace is made: the supervisor's ctr-net-hook runs; the init goes on once it succeeded. */
   | {op: 'ctr-net-ready'}
+  /** CNI ADD in one process (src/network/attach.ts): a network namespace pinned at PATH, each plugin chained. */
+  | {op: 'netns-new'; path: string}
+  | {op: 'cni-chain'}
+  | {op: 'cni-add'; plugin: string; conf: string; out: string}
+  /** The end of a plan that execs nothing (exit 0). */
+  | {op: 'end'}
   /** Detached start: an fd (a pipe to the starter) that closes when the command is exec'd. */
   | {op: 'ctr-ready-fd'; fd: number}
   | {op: 'ctr-exit-file'; path: string}

@@ -13,7 +13,8 @@ export function validatePlan(plan: Plan): Plan {
   if (ops.length === 0) fail('empty')
   const last = ops[ops.length - 1]
   const isExec = (op: Op) => op.op === 'exec' || op.op === 'exec-shell' || op.op === 'ctr-exec' || op.op === 'exec-run'
-  if (!isExec(last)) fail('it must end with exec or exec-shell')
+  if (!isExec(last) && last.op !== 'end') fail('it must end with exec or exec-shell')
+  if (ops.slice(0, -1).some((op) => op.op === 'end')) fail('end before the end')
   let pinned = false
   let released = false
   const files = new Set<string>()

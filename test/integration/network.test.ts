@@ -292,3 +292,20 @@ test('a foreground run returns before its teardown; a start waits for the teardo
   assert.equal(gc.status, 0, gc.stderr)
   assertNothingLeft(lab, '10.77.0.', 'after the killed teardown and nsx gc')
 })
+
+test('a plugin whose ADD fails: its CNI error in one line, 125, and nothing of the attachment left', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  const dir = join(lab.dir, 'cni-fail')
+  mkdirSync(dir)
+  for (const p of readdirSync('/usr/lib/cni')) if (p !== 'portmap') symlinkSync(join('/usr/lib/cni', p), join(dir, p))
+  writeFileSync(join(dir, 'portmap'), `#!/bin/sh\nif [ "$CNI_COMMAND" = ADD ]; then cat > ${join(lab.dir, 'portmap.in')}; echo '{"cniVersion":"1.0.0","code":7,"msg":"no way","details":"on purpose"}'; exit 1; fi\nexec /usr/lib/cni/portmap\n`, {mode: 0o755})
+  const r = lab.nsx(['run', '--rm', '-p', '18092:80', '--layer', lab.layer, '--', 'true'], {env: {NSX_CNI_PATH: dir}})
+  assert.equal(r.stderr, 'nsx run: CNI plugin portmap ADD failed: no way: on purpose\n')
+  assert.equal(r.status, 125)
+  // portmap was given bridge's result as its prevResult, and the published port.
+  const input = JSON.parse(readFileSync(join(lab.dir, 'portmap.in'), 'utf8'))
+  assert.match(input.prevResult.ips[0].address, /^10\.77\./)
+  assert.deepEqual(input.runtimeConfig.portMappings, [{hostIP: '', hostPort: 18092, containerPort: 80, protocol: 'tcp'}])
+  assertNothingLeft(lab, '10.77.0.', 'after a failed ADD')
+})

@@ -42,6 +42,9 @@ const EVERY_OP: Op[] = [
   {op: 'ctr-exit-hook-bg', path: '/var/lib/nsx/networks/endpoints/x/teardown'},
   {op: 'ctr-net-hook', path: '/home/u/.local/share/nsx/networks/endpoints/x/attach'},
   {op: 'ctr-net-ready'},
+  {op: 'netns-new', path: '/var/lib/nsx/netns/x'},
+  {op: 'cni-chain'},
+  {op: 'cni-add', plugin: '/usr/lib/cni/bridge', conf: '/var/lib/nsx/networks/endpoints/x/add-0-0.json', out: '/var/lib/nsx/networks/endpoints/x/add-0-0.out'},
   {op: 'pin-thread', tid: 43, startTime: 8},
   {op: 'exec', argv: ['ls', '-l', '']},
 ]
