@@ -13,7 +13,7 @@ export default class ContainerPrune extends NsxCommand {
     force: Flags.boolean({char: 'f', description: 'Do not ask for confirmation (nsx never asks: accepted for docker compatibility)'}),
   }
 
-  async run(): Promise<{removed: string[]}> {
+  async run(): Promise<{removed: string[]; reclaimed: number}> {
     await this.parse(ContainerPrune)
     const store = Store.open(undefined, {create: false})
     const r = await pruneContainers(store)

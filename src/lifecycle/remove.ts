@@ -1,5 +1,6 @@
 import {NsxError} from '../cli/errors.js'
-import type {Store} from '../store/store.js'
+import {join} from 'node:path'
+import {diskUsage, type Store} from '../store/store.js'
 import {alive, killIfSame, listContainers, lockContainer, readContainer, removeContainer, requestStop, sleep, withContainer} from '../container/state.js'
 import {thawIfPaused, waitSupervisorGone} from './stop.js'
 
@@ -41,19 +42,23 @@ export async function removeContainerVerb(store: Store, ref: string, opts: {forc
 }
 
 /** docker container prune: every container that is not running (created or exited) is removed. */
-export async function pruneContainers(store: Store): Promise<{removed: string[]}> {
+export async function pruneContainers(store: Store): Promise<{removed: string[]; reclaimed: number}> {
   const removed: string[] = []
+  let reclaimed = 0
   for (const c0 of listContainers(store)) {
     if (c0.status === 'running' || c0.status === 'starting') continue
     const {lock, container: c} = await lockContainer(store, c0).catch(() => ({lock: undefined, container: undefined}))
     if (!lock || !c) continue
     try {
       if (c.status === 'running' || c.status === 'starting') continue
+      // What docker counts: the container's own writable layer (its upper directory), in bytes on disk.
+      const size = diskUsage(join(c.dir, 'upper'))
       removeContainer(store, c)
       removed.push(c.config.id)
+      reclaimed += size
     } finally {
       lock.release()
     }
   }
-  return {removed}
+  return {removed, reclaimed}
 }

@@ -175,4 +175,23 @@ api.remove_container(cid)
 assert client.containers.list(all=True) == [], client.containers.list(all=True)
 pruned = client.containers.prune()
 assert pruned["ContainersDeleted"] in (None, []), pruned
+# wait returns at the next exit even when the restart policy starts the container again.
+rid = api.create_container("busybox", ["sleep", "1"], host_config=api.create_host_config(restart_policy={"Name": "always"}))["Id"]
+api.start(rid)
+assert api.wait(rid, timeout=60)["StatusCode"] == 0
+try:
+    api.remove_container(rid)
+    raise AssertionError("a container with restart=always was removed without force")
+except docker.errors.APIError as e:
+    assert "You cannot remove" in e.explanation, e.explanation
+api.remove_container(rid, force=True)
+# prune: the exited ones go, with the space their writable layer took; a running one stays.
+wrote = api.create_container("busybox", ["sh", "-c", "echo hello > /data.txt"])["Id"]
+runs = api.create_container("busybox", ["sleep", "60"])["Id"]
+api.start(wrote)
+api.start(runs)
+assert api.wait(wrote)["StatusCode"] == 0
+pruned = api.prune_containers()
+assert pruned["ContainersDeleted"] == [wrote] and pruned["SpaceReclaimed"] > 0, pruned
+api.remove_container(runs, force=True)
 print("docker-py workflow: ok")

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {spawn, spawnSync, SpawnSyncOptions} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import {request} from 'node:http'
+import {connect} from 'node:net'
 import {join} from 'node:path'
 import {api, ApiService, dockerCli, startApiService} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
@@ -218,6 +219,39 @@ test('create waits for the store lock (a long build, an nsx load) without blocki
   const r = await created
   assert.equal(r.status, 201, r.body)
   assert.equal(dk(['rm', 'locked-out']).status, 0)
+})
+
+test('exec start: a body that comes after the head, then stdin through the upgraded socket (the input is not lost)', async (t) => {
+  if (skip(t)) return
+  assert.equal(dk(['run', '-d', '--name', 'split', 'busybox', 'sleep', '1000']).status, 0)
+  t.after(() => dk(['rm', '-f', 'split']))
+  const ex = await api(svc!.socket, 'POST', '/containers/split/exec', JSON.stringify({Cmd: ['sh', '-c', 'read x; echo got-$x'], AttachStdin: true, AttachStdout: true, AttachStderr: true}))
+  assert.equal(ex.status, 201, ex.body)
+  const id = JSON.parse(ex.body).Id as string
+  const body = JSON.stringify({Detach: false, Tty: false})
+  const out = await new Promise<string>((resolve, reject) => {
+    const s = connect(svc!.socket)
+    let got = ''
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1')
+      // Once the 101 is read, the input goes through the same socket.
+      if (got.includes('101 UPGRADED') && !got.includes('sent')) {
+        got += 'sent'
+        s.write('hello\n')
+      }
+    })
+    s.on('end', () => resolve(got))
+    s.on('error', reject)
+    // Input that is never read would leave the exec waiting: the connection is given up, and the check below fails.
+    s.setTimeout(30000, () => {
+      s.destroy()
+      resolve(got)
+    })
+    s.write(`POST /v1.41/exec/${id}/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`)
+    // The body in a later write than the head: the service reads it from the socket itself.
+    setTimeout(() => s.write(body), 200)
+  })
+  assert.match(out, /got-hello/)
 })
 
 test('docker events: create, start, die, destroy of containers made by either door, filtered', async (t) => {

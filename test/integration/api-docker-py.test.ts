@@ -1,7 +1,7 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdirSync} from 'node:fs'
+import {mkdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ApiService, startApiService} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
@@ -27,4 +27,13 @@ test('docker-py: run, logs, exec, top, stats, rename, pause, stop, wait, restart
   const r = spawnSync('python3', [join(REPO, 'test', 'helpers', 'docker-py-workflow.py')], {encoding: 'utf8', timeout: 180000, env: {...process.env, DOCKER_HOST: svc.host}})
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}\nservice log:\n${svc.log()}`)
   assert.match(r.stdout, /docker-py workflow: ok/)
+  // The service runs its own bundle with the resident flags (bench/README.md, api.sh: RSS), and
+  // the malloc setting it runs with is not passed on: an exec'd process does not see it.
+  const cmdline = readFileSync(`/proc/${svc.proc.pid}/cmdline`, 'utf8').split('\0')
+  assert.ok(cmdline.some((a) => a.endsWith('dist/fast/service.cjs')) && cmdline.includes('--no-opt'), cmdline.join(' '))
+  assert.match(readFileSync(`/proc/${svc.proc.pid}/environ`, 'utf8'), /MALLOC_ARENA_MAX=1/)
+  const env = spawnSync('python3', ['-c', `import docker; c = docker.DockerClient(base_url='${svc.host}'); w = c.containers.run('busybox', ['sleep', '30'], detach=True); print(w.exec_run(['env']).output.decode()); w.remove(force=True)`], {encoding: 'utf8', timeout: 60000})
+  assert.equal(env.status, 0, env.stderr)
+  assert.match(env.stdout, /PATH=/)
+  assert.doesNotMatch(env.stdout, /MALLOC_ARENA_MAX|NSX_SERVICE/)
 })

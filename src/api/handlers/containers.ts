@@ -117,14 +117,15 @@ async function prune(ctx: ApiContext): Promise<object> {
   if ([...filters.keys()].some((k) => k !== 'until' && k !== 'label')) throw badRequest(`invalid filter for prune: ${[...filters.keys()].join(', ')}`)
   const {pruneContainers} = await import('../../lifecycle/remove.js')
   const r = await pruneContainers(ctx.store())
-  return {ContainersDeleted: r.removed, SpaceReclaimed: 0}
+  return {ContainersDeleted: r.removed, SpaceReclaimed: r.reclaimed}
 }
 
 /**
  * POST /containers/{id}/wait?condition=: the status line goes out at once (the docker CLI's run
  * waits for it before starting), the body when the condition holds. next-exit waits for an exit
  * after this request (so never before a start); removed for the container to be gone; not-running
- * (the default) returns at once for a container that is not running. Woken by inotify, not a poll.
+ * (the default) returns at once for a container that is not running, and for a running one at its
+ * next exit, even when its restart policy starts it again at once. Woken by inotify, not a poll.
  */
 async function wait(ctx: ApiContext): Promise<undefined> {
   const condition = ctx.query.get('condition') || 'not-running'
@@ -149,6 +150,11 @@ async function wait(ctx: ApiContext): Promise<undefined> {
       last = now
       const exitedSince = now.status === 'exited' && now.exit?.finishedAt !== baseline
       if (condition === 'not-running' && now.status !== 'running' && now.status !== 'starting') break
+      // A restart policy may have started it again already: an exit since the request counts (docker's wait returns on it).
+      if (condition === 'not-running' && (c0.status === 'running' || c0.status === 'starting') && now.exit !== undefined && now.exit.finishedAt !== baseline) {
+        last = {...now, exitCode: now.exit.code}
+        break
+      }
       if (condition === 'next-exit' && exitedSince) break
       if (ctx.signal.aborted) return undefined
       await changes.next({timeoutMs: 2000, signal: ctx.signal})
@@ -311,6 +317,8 @@ async function attach(ctx: ApiContext): Promise<undefined> {
       }
       if (detach) stopAll()
     })
+    // Reading a body that came after the head paused the socket (readBody): a listener alone does not resume it.
+    h.input.resume()
   } else h.input.resume()
   const {DirWatch} = await import('../../container/watch.js')
   const {readContainer} = await state()

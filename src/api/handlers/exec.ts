@@ -148,6 +148,8 @@ async function start(ctx: ApiContext): Promise<undefined> {
       if (off) detached()
     })
     h.input.once('end', () => child.stdin!.end())
+    // Reading a body that came after the head paused the socket (readBody): a listener alone does not resume it.
+    h.input.resume()
   } else {
     child.stdin!.end()
     h.input.resume()
