@@ -5,7 +5,7 @@ import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {extractTar, packPath, PathNotFoundError, type PathStat, statPath} from './archive.js'
 import {InRootError} from './resolve.js'
-import {type ContainerRoot, withContainerRoot} from './root.js'
+import {checkWritable, type ContainerRoot, copyFailure, withContainerRoot} from './root.js'
 
 /**
  * `nsx cp` (docker cp): CONTAINER:SRC to a host DEST, a host SRC to CONTAINER:DEST, `-` for a tar
@@ -99,7 +99,7 @@ async function inContainer<T>(store: Store, ctr: string, path: string, fn: (root
     return await withContainerRoot(store, ctr, fn)
   } catch (err) {
     if (err instanceof PathNotFoundError || (err instanceof NsxError && /^No such container: /.test(err.message))) throw notFound(ctr, path)
-    throw err
+    throw copyFailure(err)
   }
 }
 
@@ -176,6 +176,7 @@ async function copyToContainer(store: Store, srcPath: string, ctr: string, dstPa
     const owner = opts.archive ? undefined : {uid: 0, gid: 0}
     if (srcPath === '-') {
       if (!dstInfo.isDir) throw new NsxError(`destination "${ctr}:${dstPath}" must be a directory`, 1)
+      checkWritable(root, dstInfo.path)
       await extractTar(root.fd, dstInfo.path, opts.stdin ?? process.stdin, ctr, {noOverwriteDirNonDir: true, ids: root.toHost})
       return
     }
@@ -195,6 +196,7 @@ async function copyToContainer(store: Store, srcPath: string, ctr: string, dstPa
       const packed = packPath(host, path, 'the host', {owner})
       const srcInfo: CopyInfo = {path, exists: true, isDir: isDirMode(packed.stat), rebaseName: rebase || undefined}
       const {dir, rebase: rb} = prepareCopy(srcInfo, dstInfo)
+      checkWritable(root, dir)
       try {
         await extractTar(root.fd, dir, packed.tar, ctr, {noOverwriteDirNonDir: true, ids: root.toHost, rebase: rb})
       } catch (err) {

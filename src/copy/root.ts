@@ -8,6 +8,7 @@ import {encodePlan} from '../plan/encode.js'
 import {executorPath} from '../plan/executor.js'
 import {validatePlan} from '../plan/validate.js'
 import type {Store} from '../store/store.js'
+import {InRootError, resolveInRoot} from './resolve.js'
 
 /**
  * A container's root filesystem as one directory fd, the whole view its processes have: the
@@ -108,4 +109,34 @@ async function withMountedRoot<T>(c: Container, fn: (fd: number) => Promise<T>):
     helper.stdin!.end()
     await exited
   }
+}
+
+/**
+ * docker's refusal to write where the container cannot: a path on a read-only volume ("mounted
+ * volume is marked read-only"), or outside any volume of a --read-only container ("container
+ * rootfs is marked read-only"). A running container's mounts would refuse anyway; a stopped
+ * one's root is mounted for the copy without --read-only, so this says it first.
+ */
+export function checkWritable(root: ContainerRoot, path: string): void {
+  let canonical = path
+  try {
+    const r = resolveInRoot(root.fd, path, {followLast: true})
+    canonical = r.path
+    r.release()
+  } catch (err) {
+    if (!(err instanceof InRootError)) throw err
+  }
+  const spec = root.container.config.spec
+  const under = (target: string) => canonical === target || canonical.startsWith(target.endsWith('/') ? target : `${target}/`)
+  const volume = [...spec.volumes].sort((a, b) => b.target.length - a.target.length).find((v) => under(v.target))
+  if (volume?.readOnly) throw new NsxError('mounted volume is marked read-only', 1)
+  if (!volume && spec.security?.readOnly) throw new NsxError('container rootfs is marked read-only', 1)
+}
+
+/** A file system error of a copy as one line (`read-only file system: /x`), an NsxError; others as they are. */
+export function copyFailure(err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException
+  if (err instanceof NsxError || typeof e?.code !== 'string' || !e.code.startsWith('E')) return err
+  const m = /^E[A-Z]+: ([^,]+)/.exec(e.message)
+  return new NsxError(m ? m[1] : e.message, 1)
 }

@@ -181,7 +181,7 @@ test('nsx cp of a stopped container reaches its volumes; docker\'s errors for a 
   if (!needContainerTools(t)) return
   const f = fx!
   t.after(() => {
-    f.nsx(['rm', '-f', '-v', 'cp-vol'])
+    f.nsx(['rm', '-f', '-v', 'cp-vol', 'cp-ro'])
     f.nsx(['volume', 'rm', '-f', 'cpvol'])
   })
   assert.equal(f.nsx(['create', '--name', 'cp-vol', '-v', 'cpvol:/vol', '--layer', f.base, 'true']).status, 0)
@@ -190,6 +190,15 @@ test('nsx cp of a stopped container reaches its volumes; docker\'s errors for a 
   assert.equal(read(join(f.store, 'volumes', 'cpvol', '_data', 'in-volume')), 'from the host\n')
   assert.ok(lstatSync(join(f.store, 'run')).isDirectory())
   assert.deepEqual(hostMountsMentioning(f.store), [])
+  // Where the container cannot write, docker's refusals (a stopped one's root is mounted writable for the copy: checked first).
+  mkdirSync(join(f.dir, 'ro-src'))
+  assert.equal(f.nsx(['create', '--name', 'cp-ro', '--read-only', '-v', `${join(f.dir, 'ro-src')}:/rov:ro`, '-v', 'cpvol:/rw', '--layer', f.base, 'true']).status, 0)
+  assertOneLineError(f.nsx(['cp', join(f.dir, 'src', 'file'), 'cp-ro:/tmp/']), 1, /^nsx cp: container rootfs is marked read-only$/)
+  assertOneLineError(f.nsx(['cp', join(f.dir, 'src', 'file'), 'cp-ro:/rov/']), 1, /^nsx cp: mounted volume is marked read-only$/)
+  const rw = f.nsx(['cp', join(f.dir, 'src', 'file'), 'cp-ro:/rw/from-ro'])
+  assert.equal(rw.status, 0, rw.stderr)
+  assert.equal(read(join(f.store, 'volumes', 'cpvol', '_data', 'from-ro')), 'from the host\n')
+  assert.equal(f.nsx(['rm', 'cp-ro']).status, 0)
   assertOneLineError(f.nsx(['cp', 'nosuch:/etc/passwd', f.dir]), 1, /^nsx cp: No such container:path: nosuch:\/etc\/passwd$/)
   assertOneLineError(f.nsx(['cp', join(f.dir, 'src', 'file'), 'nosuch:/tmp']), 1, /^nsx cp: No such container:path: nosuch:\/tmp$/)
   assertOneLineError(f.nsx(['cp', join(f.dir, 'src', 'file'), join(f.dir, 'x')]), 1, /must specify at least one container source/)

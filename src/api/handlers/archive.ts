@@ -20,14 +20,15 @@ function pathOf(ctx: ApiContext): string {
 
 /** The domain's errors as the daemon answers them: a missing path 404, a bad one 400. */
 async function mapped<T>(fn: () => Promise<T>): Promise<T> {
-  const [, {PathNotFoundError}, {InRootError}] = await copyModules()
+  const [{copyFailure}, {PathNotFoundError}, {InRootError}] = await copyModules()
   try {
     return await fn()
-  } catch (err) {
+  } catch (caught) {
+    const err = copyFailure(caught)
     if (err instanceof PathNotFoundError) throw new ApiError(404, err.message)
     if (err instanceof InRootError) throw new ApiError(err.code === 'ENOENT' ? 404 : 400, err.message)
     if (err instanceof Error && /^extraction point is not a directory|^cannot overwrite|^refusing archive entry/.test(err.message)) throw badRequest(err.message)
-    if (err instanceof Error && /EROFS/.test(err.message)) throw new ApiError(403, 'container rootfs is marked read-only')
+    if (err instanceof Error && /marked read-only|^read-only file system/.test(err.message)) throw new ApiError(403, err.message)
     throw err
   }
 }
@@ -80,9 +81,10 @@ async function put(ctx: ApiContext): Promise<undefined> {
   const path = pathOf(ctx)
   const noOverwriteDirNonDir = queryBool(ctx.query, 'noOverwriteDirNonDir')
   const copyUIDGID = queryBool(ctx.query, 'copyUIDGID')
-  const [{withContainerRoot}, {extractTar}] = await copyModules()
+  const [{withContainerRoot, checkWritable}, {extractTar}] = await copyModules()
   await mapped(() =>
     withContainerRoot(ctx.store(), ctx.params.id, async (root) => {
+      checkWritable(root, path)
       const spec = root.container.config.spec
       // copyUIDGID: every file the container user's, when the container has one (docker's tarCopyOptions); else the archive's owners.
       const owner = copyUIDGID && (spec.uid !== 0 || spec.gid !== 0) ? {uid: spec.uid, gid: spec.gid} : undefined
