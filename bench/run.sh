@@ -57,6 +57,37 @@ require("fs").writeFileSync(f, JSON.stringify(c))' "$tmp/bundle/config.json"
 NSX="node $repo/bin/nsx run --rm --layer $tmp/l1 --layer $tmp/l2 -- /bin/true"
 
 # The network part, in a network namespace of its own (lo up): nsx's bridge, NAT and port rules live there.
+# The peer: runc run of the same root with its own empty network namespace, and with a namespace
+# CNI made by hand around it (unshare --net=FILE, the bridge plugin's ADD with host-local, runc
+# run joining it, DEL, umount): the same plugins on a bridge of their own, as a runc user runs them.
+mkdir -p "$tmp/bundle-net"
+node -e '
+const [src, dst, ns] = process.argv.slice(1), c = JSON.parse(require("fs").readFileSync(src))
+c.root.path = require("path").resolve(require("path").dirname(src), c.root.path)
+c.linux.namespaces = c.linux.namespaces.map((n) => (n.type === "network" ? {type: "network", path: ns} : n))
+require("fs").writeFileSync(dst, JSON.stringify(c))' "$tmp/bundle/config.json" "$tmp/bundle-net/config.json" "$tmp/runc-netns"
+cat > "$tmp/runc-cni.json" <<EOF
+{"cniVersion": "1.0.0", "name": "runc-bench", "type": "bridge", "bridge": "nsx-rc0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+ "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.78.0.0/16", "gateway": "10.78.0.1"}]], "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$tmp/runc-ipam"}}
+EOF
+cat > "$tmp/runc-none.sh" <<EOF
+#!/bin/sh
+set -e
+runc run -b "$tmp/bundle" nsx-bench-runc
+EOF
+cat > "$tmp/runc-cni.sh" <<EOF
+#!/bin/sh
+set -e
+NS="$tmp/runc-netns"
+: > "\$NS"
+unshare --net="\$NS" true
+export CNI_CONTAINERID=nsx-bench-runc-net CNI_NETNS="\$NS" CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni
+CNI_COMMAND=ADD /usr/lib/cni/bridge < "$tmp/runc-cni.json" > /dev/null
+runc run -b "$tmp/bundle-net" nsx-bench-runc-net
+CNI_COMMAND=DEL /usr/lib/cni/bridge < "$tmp/runc-cni.json" > /dev/null
+umount "\$NS"
+rm -f "\$NS"
+EOF
 cat > "$tmp/net-bench.sh" <<EOF
 #!/usr/bin/env bash
 set -euo pipefail
@@ -64,18 +95,21 @@ ip link set lo up
 R="node $repo/bin/nsx run --rm --layer $tmp/l1 --layer $tmp/l2"
 \$R --network bridge -- /bin/true # the bridge and the network's rules, made once
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/net.json" \\
-  "\$R --network none -- /bin/true" "\$R --network bridge -- /bin/true" "\$R --network bridge -p 127.0.0.1:18080:80 -- /bin/true"
+  "\$R --network none -- /bin/true" "\$R --network bridge -- /bin/true" "\$R --network bridge -p 127.0.0.1:18080:80 -- /bin/true" \\
+  "sh $tmp/runc-none.sh" "sh $tmp/runc-cni.sh"
 EOF
 net_bench() {
-  echo "== nsx run --rm: --network none against bridge (a network namespace of its own) =="
+  echo "== nsx run --rm: --network none against bridge; runc run against runc with CNI by hand (a network namespace of its own) =="
   unshare -n bash "$tmp/net-bench.sh"
   node - "$tmp/net.json" <<'JS'
-const [none, bridge, publish] = require(process.argv[2]).results
+const [none, bridge, publish, runc, runcCni] = require(process.argv[2]).results
 const ms = (s) => (s * 1000).toFixed(1) + ' ms'
-for (const [n, x] of [['--network none', none], ['--network bridge', bridge], ['bridge -p 127.0.0.1:18080:80', publish]])
+for (const [n, x] of [['--network none', none], ['--network bridge', bridge], ['bridge -p 127.0.0.1:18080:80', publish], ['runc run (own netns)', runc], ['runc run, CNI bridge by hand', runcCni]])
   console.log(`${n.padEnd(30)} mean ${ms(x.mean).padStart(9)}  median ${ms(x.median).padStart(9)}  user+sys ${ms(x.user + x.system).padStart(9)}`)
-console.log(`bridge - none                  mean ${ms(bridge.mean - none.mean).padStart(9)}  median ${ms(bridge.median - none.median).padStart(9)}  (target: < 25 ms)`)
-console.log(`bridge -p - none               mean ${ms(publish.mean - none.mean).padStart(9)}  median ${ms(publish.median - none.median).padStart(9)}`)
+console.log(`nsx bridge - none              mean ${ms(bridge.mean - none.mean).padStart(9)}  median ${ms(bridge.median - none.median).padStart(9)}  (target: < 25 ms)`)
+console.log(`nsx bridge -p - none           mean ${ms(publish.mean - none.mean).padStart(9)}  median ${ms(publish.median - none.median).padStart(9)}`)
+console.log(`runc CNI by hand - runc        mean ${ms(runcCni.mean - runc.mean).padStart(9)}  median ${ms(runcCni.median - runc.median).padStart(9)}`)
+console.log(`(nsx bridge - none) / (runc CNI by hand - runc), medians: ${((bridge.median - none.median) / (runcCni.median - runc.median)).toFixed(2)}`)
 JS
 }
 if [ "${1:-}" = network ]; then
