@@ -20,10 +20,13 @@ export interface ConnectOptions {
 
 const running = (c: Container) => c.status === 'running' || c.status === 'starting'
 
-function refuseMode(mode: string): void {
+function refuseMode(c: Container): void {
+  const mode = c.config.spec.network
   if (mode === 'host') throw new NsxError(CONFLICT_HOST, 1)
   if (mode === 'none') throw new NsxError(CONFLICT_NONE, 1)
   if (mode.startsWith('container:')) throw new NsxError(CONFLICT_SHARED, 1)
+  // A user-mode stack (pasta, slirp4netns) or a user namespace: no CNI attachment to add to.
+  if (mode === 'pasta' || mode === 'slirp4netns' || c.config.spec.userns) throw new NsxError(`container ${c.config.name} ${c.config.spec.userns?.rootless || mode === 'pasta' || mode === 'slirp4netns' ? "is rootless (a user-mode network stack)" : 'runs in a user namespace (--userns)'}: it cannot be connected to nsx networks`, 1)
 }
 
 export async function connectContainer(store: Store, containerRef: string, networkRef: string, o: ConnectOptions = {}): Promise<{id: string; name: string; network: string; networkId: string}> {
@@ -31,7 +34,7 @@ export async function connectContainer(store: Store, containerRef: string, netwo
   if (networkRef === 'none') throw new NsxError(CONFLICT_NONE, 1)
   const [etc, isLive] = await Promise.all([import('../container/etc-files.js'), liveCheck(store)])
   return withContainer(store, containerRef, async (c) => {
-    refuseMode(c.config.spec.network)
+    refuseMode(c)
     const conf = findNetwork(store, networkRef)
     if (!conf) throw new NsxError(`network ${networkRef} not found`, 1)
     const req = {...(o.aliases && o.aliases.length > 0 ? {aliases: [...new Set(o.aliases)]} : {}), ...(o.ip ? {ip: o.ip} : {})}
