@@ -85,7 +85,8 @@ static void back(int cwd)
 
 void ctr_attach_open(void)
 {
-	if (!at.dir)
+	/* A restart keeps the socket and its clients: they see the next run's output. */
+	if (!at.dir || at.listen_fd >= 0)
 		return;
 	int cwd = in_dir();
 	if (cwd < 0) {

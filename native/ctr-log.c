@@ -84,7 +84,8 @@ static void op_log(struct exec_state *st, char **args, int nargs)
 
 void ctr_log_open(void)
 {
-	if (!lg.path)
+	/* A restart keeps the log it has: one fd for the container's whole life. */
+	if (!lg.path || lg.fd >= 0)
 		return;
 	lg.fd = open(lg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (lg.fd < 0) {

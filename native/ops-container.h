@@ -73,6 +73,7 @@ struct ctr_state {
 	/* --restart, kept by the supervisor: 0 no, 1 on-failure, 2 always (and unless-stopped) */
 	int restart_policy, restart_max;
 	char *stop_marker; /* written by nsx stop, kill and rm: the end was asked for, no restart */
+	char *container_dir; /* the stop marker's directory: gone means the container was removed under us */
 	unsigned restarts;
 	int in_wr;       /* attachable without a terminal: the supervisor's end of the container's stdin */
 	bool tty_stdin;     /* -i with -t: the supervisor relays its stdin to the terminal */

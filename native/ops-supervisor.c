@@ -250,6 +250,10 @@ static void op_restart(struct exec_state *st, char **args, int nargs)
 	ctr.restart_policy = strcmp(args[0], "on-failure") == 0 ? 1 : strcmp(args[0], "always") == 0 || strcmp(args[0], "unless-stopped") == 0 ? 2 : 0;
 	ctr.restart_max = atoi(args[1]);
 	ctr.stop_marker = xstrdup(args[2]);
+	ctr.container_dir = xstrdup(args[2]);
+	char *slash = strrchr(ctr.container_dir, '/');
+	if (slash && slash != ctr.container_dir)
+		*slash = '\0';
 }
 
 /*
@@ -261,6 +265,9 @@ static bool restart_after(int status, long long ran_ms)
 {
 	static long backoff_ms = 100;
 	if (ctr.restart_policy == 0 || access(ctr.stop_marker, F_OK) == 0)
+		return false;
+	/* The container's directory is gone (its store removed under it): nothing to run again. */
+	if (access(ctr.container_dir, F_OK) < 0)
 		return false;
 	bool failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	if (ctr.restart_policy == 1 && (!failed || (ctr.restart_max > 0 && (int)ctr.restarts >= ctr.restart_max)))

@@ -1,7 +1,7 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, readFileSync, readlinkSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {assertOneLineError, NSX_BIN, needCommand} from '../helpers/env.js'
 import {assertContainerGone, cgroupsNamed, containerToolsPresent, containersNamed, Fixture, makeFixture, needContainerTools, processesMentioning} from '../helpers/container.js'
@@ -142,6 +142,34 @@ test('kill (SIGKILL) returns once the container is gone, as moby does: ps -a sho
   assert.deepEqual([e.state, e.exitCode], ['exited', 137])
   assert.ok(!alive(before.supervisorPid) && !alive(before.pid))
   assert.equal(f.nsx(['rm', 'killed']).stdout, 'killed\n')
+})
+
+test('--restart always: a restart reuses the supervisor\'s log and attach socket (no fd per run); a container whose directory is removed under it is not restarted and leaves no cgroup', async (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  t.after(() => f.nsx(['rm', '-f', 'again']))
+  const r = f.nsx(['run', '-d', '--restart', 'always', '--name', 'again', '--layer', f.base, '--', 'sh', '-c', 'echo run >> /runs; sleep 0.2'])
+  assert.equal(r.status, 0, r.stderr)
+  const dir = join(f.store, 'run', r.stdout.trim())
+  const runs = join(dir, 'upper', 'runs')
+  const sup = entry(f, 'again').supervisorPid
+  // Each run's pipes come and go; the log and the attach socket are the supervisor's, opened once.
+  const links = () => readdirSync(`/proc/${sup}/fd`).map((n) => {
+    try {
+      return readlinkSync(`/proc/${sup}/fd/${n}`)
+    } catch {
+      return ''
+    }
+  })
+  const ranTimes = () => (existsSync(runs) ? readFileSync(runs, 'utf8').split('\n').length - 1 : 0)
+  await waitFor(() => ranTimes() >= 4, 30000, 'four runs')
+  const held = links()
+  assert.equal(held.filter((l) => l.endsWith('/container.log')).length, 1, held.join(' '))
+  assert.equal(held.filter((l) => l.startsWith('socket:')).length, 1, held.join(' '))
+  // A store removed under a running container (rm -rf of its directory): the supervisor ends.
+  rmSync(dir, {recursive: true, force: true})
+  await waitFor(() => !alive(sup), 90000, 'the supervisor to give up')
+  assert.deepEqual(cgroupsNamed('again'), [])
 })
 
 test('names: generated adjective_surname when none is given; an id prefix works wherever a name does; rename; errors with docker exit codes', (t) => {
