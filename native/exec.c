@@ -68,6 +68,7 @@
  *   meant for the test suite only.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -196,6 +197,39 @@ static void op_exec_shell(struct exec_state *st, char **args, int nargs)
 	unsetenv("NSX_TEST_PAUSE_AFTER_FORK");
 	execl(shell, arg0, (char *)NULL);
 	die_errno(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, "failed to execute %s", shell);
+}
+
+char *read_whole_file(const char *path, size_t prefix, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno(EXIT_NSX_FAILURE, "open %s", path);
+	size_t cap = prefix + 65536, n = prefix;
+	char *buf = malloc(cap);
+	if (!buf)
+		die(EXIT_NSX_FAILURE, "out of memory");
+	for (;;) {
+		if (cap - n < 4096) {
+			cap *= 2;
+			char *nb = realloc(buf, cap);
+			if (!nb)
+				die(EXIT_NSX_FAILURE, "out of memory");
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 2);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno(EXIT_NSX_FAILURE, "read %s", path);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }
 
 pid_t fork_plan(struct exec_state *st)

@@ -63,6 +63,11 @@ const char *ns_source(struct exec_state *st, int index);
 /* Flush stdio and fork; a failure is nsx's (125). In the child: st->forked_child set, returns 0;
  * in the parent: st->child set, returns the child's pid. */
 pid_t fork_plan(struct exec_state *st);
+/* The whole of PATH in a malloc'd buffer, after PREFIX bytes the caller fills; *len: PREFIX plus
+ * what was read; buf[*len] is NUL and one more byte is spare. A failure is nsx's (125), naming PATH. */
+char *read_whole_file(const char *path, size_t prefix, size_t *len);
+/* pivot_root into the current directory, detach the old root, chdir / (ops-fs.c). */
+void pivot_here(void);
 /* Wait for the child and leave with its status: exit code, or the same signal. */
 void wait_and_propagate(pid_t child) __attribute__((noreturn));
 /* Leave with a wait status: the exit code, or die of the same signal (a shell then sees 128+N). */

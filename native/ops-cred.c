@@ -95,30 +95,8 @@ static void op_cgroup_join(struct exec_state *st, char **args, int nargs)
 static void op_env_from(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)nargs;
-	int fd = open(args[0], O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die_errno(EXIT_NSX_FAILURE, "open %s", args[0]);
-	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap + 1);
-	if (!buf)
-		die(EXIT_NSX_FAILURE, "out of memory");
-	for (;;) {
-		if (len == cap) {
-			cap *= 2;
-			char *nb = realloc(buf, cap + 1);
-			if (!nb)
-				die(EXIT_NSX_FAILURE, "out of memory");
-			buf = nb;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0)
-			die_errno(EXIT_NSX_FAILURE, "read %s", args[0]);
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
+	size_t len;
+	char *buf = read_whole_file(args[0], 0, &len);
 	clearenv();
 	/* buf stays allocated: putenv keeps pointers into it until exec. */
 	for (size_t off = 0; off < len;) {

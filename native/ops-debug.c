@@ -199,12 +199,7 @@ static void op_debug_root(struct exec_state *st, char **args, int nargs)
 
 	if (chdir(root) < 0)
 		die_errno(EXIT_NSX_FAILURE, "chdir %s", root);
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		die_errno(EXIT_NSX_FAILURE, "pivot_root");
-	if (umount2(".", MNT_DETACH) < 0)
-		die_errno(EXIT_NSX_FAILURE, "detach the old root");
-	if (chdir("/") < 0)
-		die_errno(EXIT_NSX_FAILURE, "chdir /");
+	pivot_here();
 }
 
 static void op_debug_session(struct exec_state *st, char **args, int nargs)

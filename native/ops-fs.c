@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "exec.h"
@@ -92,6 +93,16 @@ static void op_mount_proc(struct exec_state *st, char **args, int nargs)
 	(void)st, (void)nargs;
 	if (mount("proc", args[0], "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die_errno(EXIT_NSX_FAILURE, "mount proc on %s", args[0]);
+}
+
+void pivot_here(void)
+{
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die_errno(EXIT_NSX_FAILURE, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		die_errno(EXIT_NSX_FAILURE, "detach the old root");
+	if (chdir("/") < 0)
+		die_errno(EXIT_NSX_FAILURE, "chdir /");
 }
 
 const struct op ops_fs[] = {

@@ -63,30 +63,9 @@ static const char TITLE[] = "nsx-init";
 static void op_init_title(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)nargs;
-	int fd = open(args[0], O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die_errno(EXIT_NSX_FAILURE, "open %s", args[0]);
-	size_t cap = 4096, len = sizeof(TITLE);
-	char *buf = malloc(cap);
-	if (!buf)
-		die(EXIT_NSX_FAILURE, "out of memory");
+	size_t len;
+	char *buf = read_whole_file(args[0], sizeof(TITLE), &len);
 	memcpy(buf, TITLE, sizeof(TITLE));
-	for (;;) {
-		if (cap - len < 1024) {
-			cap *= 2;
-			char *nb = realloc(buf, cap);
-			if (!nb)
-				die(EXIT_NSX_FAILURE, "out of memory");
-			buf = nb;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0)
-			die_errno(EXIT_NSX_FAILURE, "read %s", args[0]);
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
 	/* environ is NUL-terminated entries; an empty one is a single NUL-less range */
 	if (len > sizeof(TITLE) && buf[len - 1] != '\0')
 		buf[len++] = '\0';

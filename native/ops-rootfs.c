@@ -334,12 +334,7 @@ static void op_pivot(struct exec_state *st, char **args, int nargs)
 		die(EXIT_NSX_FAILURE, "invalid plan: ctr-pivot before ctr-rootfs");
 	if (fchdir(ctr.rootfd) < 0)
 		die_errno(EXIT_NSX_FAILURE, "chdir to the container root");
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		die_errno(EXIT_NSX_FAILURE, "pivot_root");
-	if (umount2(".", MNT_DETACH) < 0)
-		die_errno(EXIT_NSX_FAILURE, "detach the old root");
-	if (chdir("/") < 0)
-		die_errno(EXIT_NSX_FAILURE, "chdir /");
+	pivot_here();
 	close(ctr.rootfd);
 	ctr.rootfd = -1;
 }

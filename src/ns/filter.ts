@@ -116,22 +116,19 @@ export function parseFilter(src: string, columns: readonly string[]): FilterNode
     return tok.t === 'op' && tok.v === v
   }
 
-  const orExpr = (): FilterNode => {
-    let left = andExpr()
-    while (isOp('||')) {
-      p++
-      left = {kind: 'or', left, right: andExpr()}
+  // A left-associative chain of one operator over the next level's expressions.
+  const chain =
+    (op: '||' | '&&', kind: 'or' | 'and', next: () => FilterNode) =>
+    (): FilterNode => {
+      let left = next()
+      while (isOp(op)) {
+        p++
+        left = {kind, left, right: next()}
+      }
+      return left
     }
-    return left
-  }
-  const andExpr = (): FilterNode => {
-    let left = compare()
-    while (isOp('&&')) {
-      p++
-      left = {kind: 'and', left, right: compare()}
-    }
-    return left
-  }
+  const andExpr = chain('&&', 'and', () => compare())
+  const orExpr = chain('||', 'or', andExpr)
   const compare = (): FilterNode => {
     const left = unary()
     const tok = peek()
