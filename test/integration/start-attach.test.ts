@@ -26,8 +26,9 @@ function entry(f: Fixture, name: string): Entry {
   return e
 }
 
+/** tmux on a private socket in the fixture's directory (removed with it), not in /tmp/tmux-0. */
 function tmux(sock: string, args: string[]) {
-  return spawnSync('tmux', ['-L', sock, ...args], {encoding: 'utf8'})
+  return spawnSync('tmux', ['-L', sock, ...args], {encoding: 'utf8', env: {...process.env, TMUX_TMPDIR: fx!.dir}})
 }
 
 test('start -a: the output of a command that ends at once is all here, stdout and stderr apart, its exit code nsx start\'s; every start again', (t) => {
