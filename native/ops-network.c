@@ -70,16 +70,22 @@
 static char *exit_hook;
 static bool exit_hook_bg;
 
+/* A hook's path, absolute, kept in *SLOT (the op's name for the error). */
+static void set_hook(char **slot, const char *op, const char *path)
+{
+	if (path[0] != '/')
+		die(EXIT_NSX_FAILURE, "invalid plan: %s %s: not an absolute path", op, path);
+	free(*slot);
+	*slot = strdup(path);
+	if (!*slot)
+		die(EXIT_NSX_FAILURE, "out of memory");
+}
+
 static void op_exit_hook(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)nargs;
 	exit_hook_bg = false;
-	if (args[0][0] != '/')
-		die(EXIT_NSX_FAILURE, "invalid plan: ctr-exit-hook %s: not an absolute path", args[0]);
-	free(exit_hook);
-	exit_hook = strdup(args[0]);
-	if (!exit_hook)
-		die(EXIT_NSX_FAILURE, "out of memory");
+	set_hook(&exit_hook, "ctr-exit-hook", args[0]);
 }
 
 static void op_exit_hook_bg(struct exec_state *st, char **args, int nargs)
@@ -88,8 +94,8 @@ static void op_exit_hook_bg(struct exec_state *st, char **args, int nargs)
 	exit_hook_bg = true;
 }
 
-/* In the hook's process: default signals, stdin and stdout on /dev/null, then the hook. */
-static void exec_hook(void)
+/* In a hook's process: default signals, stdin (and stdout unless kept) on /dev/null, then PATH [ARG]. */
+static void exec_hook_at(const char *path, const char *arg, bool keep_stdout)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -99,10 +105,16 @@ static void exec_hook(void)
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, 0);
-		dup2(null, 1);
+		if (!keep_stdout)
+			dup2(null, 1);
 	}
-	execl(exit_hook, exit_hook, (char *)NULL);
+	execl(path, path, arg, (char *)NULL);
 	_exit(EXIT_CANNOT_EXECUTE);
+}
+
+static void exec_hook(void)
+{
+	exec_hook_at(exit_hook, NULL, false);
 }
 
 /*
@@ -155,12 +167,7 @@ static int net_sock[2] = {-1, -1};
 static void op_net_hook(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)nargs;
-	if (args[0][0] != '/')
-		die(EXIT_NSX_FAILURE, "invalid plan: ctr-net-hook %s: not an absolute path", args[0]);
-	free(net_hook);
-	net_hook = strdup(args[0]);
-	if (!net_hook)
-		die(EXIT_NSX_FAILURE, "out of memory");
+	set_hook(&net_hook, "ctr-net-hook", args[0]);
 }
 
 void ctr_net_hook_prepare(void)
@@ -193,18 +200,8 @@ void ctr_net_hook_parent(pid_t init)
 		pid_t pid = fork();
 		if (pid < 0)
 			warnx_nsx("network hook %s: fork: %s", net_hook, strerror(errno));
-		if (pid == 0) {
-			sigset_t none;
-			sigemptyset(&none);
-			sigprocmask(SIG_SETMASK, &none, NULL);
-			for (int s = 1; s < NSIG; s++)
-				signal(s, SIG_DFL);
-			int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			if (null >= 0)
-				dup2(null, 0);
-			execl(net_hook, net_hook, arg, (char *)NULL);
-			_exit(EXIT_CANNOT_EXECUTE);
-		}
+		if (pid == 0)
+			exec_hook_at(net_hook, arg, true);
 		while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 		c = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 'o' : 'e';
