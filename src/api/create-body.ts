@@ -33,6 +33,7 @@ interface HostConfig {
   Memory?: number
   MemoryReservation?: number
   MemorySwap?: number
+  MemorySwappiness?: number | null
   NanoCpus?: number
   CpuQuota?: number
   CpuPeriod?: number
@@ -98,6 +99,7 @@ export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<s
   if (h.Memory) flag('--memory', h.Memory)
   if (h.MemoryReservation) flag('--memory-reservation', h.MemoryReservation)
   if (h.MemorySwap) flag('--memory-swap', h.MemorySwap)
+  if (typeof h.MemorySwappiness === 'number' && h.MemorySwappiness >= 0) flag('--memory-swappiness', h.MemorySwappiness)
   if (h.NanoCpus) flag('--cpus', h.NanoCpus / 1e9)
   else if (h.CpuQuota && h.CpuQuota > 0) flag('--cpus', h.CpuQuota / (h.CpuPeriod || 100000))
   if (h.CpuShares) flag('--cpu-shares', h.CpuShares)

@@ -141,12 +141,12 @@ except (docker.errors.ImageNotFound, docker.errors.APIError):
 
 # What create was given, as inspect shows it (docker's HostConfig and Config).
 api = client.api
-hc = api.create_host_config(cpu_shares=512, mem_limit="700M", memswap_limit="1G", tmpfs={"/tmp1": "size=3M"},
+hc = api.create_host_config(cpu_shares=512, mem_limit="700M", memswap_limit="1G", mem_swappiness=40, tmpfs={"/tmp1": "size=3M"},
                             log_config={"Type": "json-file", "Config": {"max-file": "100"}})
 cid = api.create_container("busybox", ["sleep", "60"], host_config=hc, stop_timeout=25)["Id"]
 i = api.inspect_container(cid)
 h = i["HostConfig"]
-assert (h["CpuShares"], h["Memory"], h["MemorySwap"]) == (512, 700 * 1024 * 1024, 1024 ** 3), h
+assert (h["CpuShares"], h["Memory"], h["MemorySwap"], h["MemorySwappiness"]) == (512, 700 * 1024 * 1024, 1024 ** 3, 40), h
 assert h["Tmpfs"] == {"/tmp1": "size=3M"}, h["Tmpfs"]
 assert h["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "100"}}, h["LogConfig"]
 assert i["Config"]["StopTimeout"] == 25, i["Config"]
@@ -175,6 +175,18 @@ api.remove_container(cid)
 assert client.containers.list(all=True) == [], client.containers.list(all=True)
 pruned = client.containers.prune()
 assert pruned["ContainersDeleted"] in (None, []), pruned
+# attach with detach keys sent at once (before the service has reached the container's supervisor): the connection ends.
+tid = api.create_container("busybox", "cat", stdin_open=True, tty=True)["Id"]
+api.start(tid)
+sock = api.attach_socket(tid, {"stdin": True, "stream": True, "detachKeys": "ctrl-x"})
+raw = sock._sock if hasattr(sock, "_sock") else sock
+raw.settimeout(30)
+raw.sendall(b"\x18")
+while raw.recv(4096):
+    pass
+sock.close()
+assert api.inspect_container(tid)["State"]["Running"] is True
+api.remove_container(tid, force=True)
 # wait returns at the next exit even when the restart policy starts the container again.
 rid = api.create_container("busybox", ["sleep", "1"], host_config=api.create_host_config(restart_policy={"Name": "always"}))["Id"]
 api.start(rid)

@@ -338,7 +338,9 @@ async function attach(ctx: ApiContext): Promise<undefined> {
       sock.on('data', (d: Buffer) => reader.read(d, (s, bytes) => void out(s === 'e' ? 2 : 1, Buffer.from(bytes))))
       await new Promise<void>((resolveDone) => {
         sock!.once('close', () => resolveDone())
-        abort.signal.addEventListener('abort', () => resolveDone(), {once: true})
+        // The detach keys may have come while the supervisor's socket was being opened.
+        if (abort.signal.aborted) resolveDone()
+        else abort.signal.addEventListener('abort', () => resolveDone(), {once: true})
       })
       return undefined
     }
