@@ -43,7 +43,8 @@ export async function shellScenario(
   const pane = () => tmux('capture-pane', '-p', '-t', name).stdout
   // A plain prompt, the same for both tools, and bash as the shell they start.
   const cmd = `env SHELL=/bin/bash PS1='$ ' ENV= ${command}; echo $? > ${statusFile}; sleep 600`
-  assert.equal(tmux('-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', '100', '-y', '30', cmd).status, 0)
+  const started = tmux('-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', '100', '-y', '30', cmd)
+  assert.equal(started.status, 0, `tmux new-session: ${started.stderr}`)
   const type = async (keys: string[], expect: RegExp, what: string) => {
     tmux('send-keys', '-t', name, ...keys)
     await waitFor(() => expect.test(pane()), 10000, `${name}: ${what}`)
