@@ -23,6 +23,13 @@
 # edited.
 set -euo pipefail
 
+# The suite makes networks (bridges, NAT rules) whatever nsx's default: it runs in a network
+# and mount namespace of its own, so the host's network and mount table are never touched.
+if [ -z "${NSX_BENCH_OWN_NS:-}" ]; then
+  exec env NSX_BENCH_OWN_NS=1 unshare --net --mount --propagation private -- "$0" "$@"
+fi
+ip link set lo up
+
 if [ $# -lt 1 ] || [ ! -d "$1/tests/integration" ]; then
   echo "usage: $0 DOCKER-PY-CHECKOUT [FILE...]" >&2
   exit 2
