@@ -16,6 +16,8 @@ export interface ContainerPaths {
   pin: string
   /** Where the supervisor records the exit code of a kept container. */
   exit: string
+  /** A --rm container's exit record, beside its directory so it outlives it (wait reads it; sweepStale ages it out). */
+  tombstone: string
   /** The container's name link (ROOT/names/NAME), removed with an --rm container. */
   nameLink?: string
   /** The network namespace the init joins (a bridge network's, src/network/; or another container's). */
@@ -27,7 +29,7 @@ export interface ContainerPaths {
 }
 
 export function containerPaths(dir: string, pin: string, nameLink?: string): ContainerPaths {
-  return {dir, upper: `${dir}/upper`, work: `${dir}/work`, rootfs: `${dir}/rootfs`, env: `${dir}/env`, pids: `${dir}/pids`, exit: `${dir}/exit`, pin, nameLink}
+  return {dir, upper: `${dir}/upper`, work: `${dir}/work`, rootfs: `${dir}/rootfs`, env: `${dir}/env`, pids: `${dir}/pids`, exit: `${dir}/exit`, tombstone: `${dir}.exit`, pin, nameLink}
 }
 
 /**
@@ -55,6 +57,9 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   // A kept container (no --rm) keeps its directory for start, logs, inspect and commit; the supervisor records its exit.
   if (opts.keep) ops.push({op: 'ctr-exit-file', path: paths.exit})
   else {
+    // A detached --rm container is gone when it ends: its code goes beside its directory for
+    // wait (docker run --rm through the API waits with condition=removed, then reads it).
+    if (opts.readyFd !== undefined) ops.push({op: 'ctr-exit-file', path: paths.tombstone})
     ops.push({op: 'ctr-cleanup-path', path: paths.dir}, {op: 'ctr-cleanup-path', path: paths.pin})
     if (paths.nameLink) ops.push({op: 'ctr-cleanup-path', path: paths.nameLink})
     // docker run --rm removes the container's anonymous volumes (volumes/<name>, above its _data) with it.

@@ -510,6 +510,18 @@ export function killIfSame(p: ProcRef, signal: NodeJS.Signals | number): boolean
 }
 
 /**
+ * The exit record a detached --rm container leaves beside its removed directory (the plan's
+ * tombstone), or undefined. Read, never taken: any number of waiters may read it.
+ */
+export function readTombstone(dir: string): ExitRecord | undefined {
+  const text = readOptional(`${dir}.exit`)
+  return text === undefined ? undefined : parseExit(text)
+}
+
+/** How long an unread tombstone stays: a waiter reads it at once; this is for one that came late. */
+const TOMBSTONE_MS = 10 * 60 * 1000
+
+/**
  * Tidy what crashes left (nsx, ps and gc call it): an orphaned init is killed, the cgroups
  * of exited containers removed, --rm containers that ended without their supervisor's
  * cleanup removed whole, and name links to removed containers dropped. Kept containers
@@ -536,6 +548,15 @@ export function sweepStale(store: Store): string[] {
       removeCgroups(leftCgroups)
       swept.push(c.config.name)
     }
+  }
+  try {
+    for (const n of readdirSync(runDir(store))) {
+      if (!/^[0-9a-f]{64}\.exit$/.test(n)) continue
+      const p = join(runDir(store), n)
+      if (Date.now() - statSafe(p) > TOMBSTONE_MS) rmSync(p, {force: true})
+    }
+  } catch {
+    // no containers yet
   }
   try {
     for (const n of readdirSync(namesDir(store))) {

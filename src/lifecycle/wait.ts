@@ -1,6 +1,6 @@
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
-import {readContainer, resolveContainer, sleep} from '../container/state.js'
+import {readContainer, readTombstone, resolveContainer, sleep} from '../container/state.js'
 
 /**
  * docker wait: blocks until the container is not running and returns its exit code. Takes
@@ -14,6 +14,12 @@ export async function waitContainer(store: Store, ref: string, opts: {signal?: A
     const now = readContainer(c.dir)
     if (!now) {
       if (last.status === 'exited' && last.exitCode !== undefined) break
+      // A detached --rm container removed itself; its supervisor left the code beside its directory.
+      const tomb = readTombstone(c.dir)
+      if (tomb) {
+        last = {...last, status: 'exited', exitCode: tomb.code}
+        break
+      }
       throw new NsxError(`container ${ref} was removed before its exit code could be read`, 1)
     }
     last = now

@@ -130,6 +130,10 @@ test('docker run in the foreground: output, exit status, --rm removes it', (t) =
   assert.equal(nsxPs().find((x) => x.name === 'five')?.exitCode, 5)
   assert.equal(dk(['rm', 'five']).status, 0)
   assert.equal(nsxPs().length, 0)
+  // --rm: the container is gone when wait (condition=removed) answers; its code still comes back.
+  const three = dk(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3'])
+  assert.equal(three.status, 3, three.stderr)
+  assert.equal(nsxPs().length, 0)
   const missing = dk(['run', '--rm', 'no-such-image-here'])
   assert.notEqual(missing.status, 0)
   assert.equal(nsxPs().length, 0)

@@ -1,7 +1,7 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync} from 'node:fs'
 import {join} from 'node:path'
 import {assertOneLineError, NSX_BIN, needCommand} from '../helpers/env.js'
 import {assertContainerGone, cgroupsNamed, containerToolsPresent, containersNamed, Fixture, makeFixture, needContainerTools, processesMentioning} from '../helpers/container.js'
@@ -170,6 +170,29 @@ test('--restart always: a restart reuses the supervisor\'s log and attach socket
   rmSync(dir, {recursive: true, force: true})
   await waitFor(() => !alive(sup), 90000, 'the supervisor to give up')
   assert.deepEqual(cgroupsNamed('again'), [])
+})
+
+test('wait on a detached --rm container: it removes itself when it ends, and wait still gives its exit code', async (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  t.after(() => f.nsx(['rm', '-f', 'gone']))
+  const r = f.nsx(['run', '-d', '--rm', '--name', 'gone', '--layer', f.base, '--', 'sh', '-c', 'while [ ! -e /go ]; do sleep 0.1; done; exit 7'])
+  assert.equal(r.status, 0, r.stderr)
+  const [{Store}, {waitContainer}] = await Promise.all([import('../../src/store/store.js'), import('../../src/lifecycle/wait.js')])
+  // The name is resolved when wait is called, before the container ends.
+  const waited = waitContainer(Store.open(f.store), 'gone')
+  assert.equal(f.nsx(['exec', 'gone', 'touch', '/go']).status, 0)
+  assert.equal((await waited).exitCode, 7)
+  assert.equal(existsSync(join(f.store, 'run', r.stdout.trim())), false, 'the container removed itself')
+  // The record beside it is aged out by the sweep (ps, gc) once no waiter can still want it.
+  const tomb = join(f.store, 'run', `${r.stdout.trim()}.exit`)
+  assert.ok(existsSync(tomb))
+  assert.equal(f.nsx(['gc']).status, 0)
+  assert.ok(existsSync(tomb), 'a fresh record is kept')
+  const old = new Date(Date.now() - 11 * 60 * 1000)
+  utimesSync(tomb, old, old)
+  assert.equal(f.nsx(['gc']).status, 0)
+  assert.equal(existsSync(tomb), false, 'an old record is swept')
 })
 
 test('names: generated adjective_surname when none is given; an id prefix works wherever a name does; rename; errors with docker exit codes', (t) => {

@@ -129,3 +129,10 @@ test("the init: retitled, dropped to the command's capabilities and ids before i
   const rc = encodePlan(rootless)
   assert.equal(rc[rc.indexOf('ctr-init-creds') + 4], '-', 'a rootless user namespace denies setgroups: the init leaves its groups')
 })
+
+test('exit records: a kept container in its directory; a detached --rm one beside it (wait reads it once the directory is gone); a foreground --rm one none', () => {
+  const exitFiles = (o: Parameters<typeof buildRunPlan>[4]) => buildRunPlan(spec, ['/l'], paths, cgroups, o).ops.filter((op) => op.op === 'ctr-exit-file').map((op) => (op as {path: string}).path)
+  assert.deepEqual(exitFiles({readyFd: 3, keep: true}), ['/store/run/web/exit'])
+  assert.deepEqual(exitFiles({readyFd: 3}), ['/store/run/web.exit'])
+  assert.deepEqual(exitFiles({}), [])
+})

@@ -131,7 +131,7 @@ async function wait(ctx: ApiContext): Promise<undefined> {
   const condition = ctx.query.get('condition') || 'not-running'
   if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw badRequest(`invalid condition: ${condition} (not-running, next-exit or removed)`)
   const c0 = await resolve(ctx)
-  const {readContainer} = await state()
+  const {readContainer, readTombstone} = await state()
   const {DirWatch} = await import('../../container/watch.js')
   const {res} = ctx
   res.writeHead(200, {'Content-Type': 'application/json'})
@@ -143,7 +143,10 @@ async function wait(ctx: ApiContext): Promise<undefined> {
     for (;;) {
       const now = readContainer(c0.dir)
       if (!now) {
-        if (condition === 'removed' || last.status === 'exited' || last.exit?.finishedAt !== baseline) break
+        // An AutoRemove container's supervisor leaves its code beside the removed directory.
+        const tomb = readTombstone(c0.dir)
+        if (tomb) last = {...last, status: 'exited', exitCode: tomb.code}
+        if (tomb || condition === 'removed' || last.status === 'exited' || last.exit?.finishedAt !== baseline) break
         res.end(`${JSON.stringify({StatusCode: last.exitCode ?? 0, Error: {Message: 'the container was removed before its exit code could be read'}})}\n`)
         return undefined
       }
