@@ -551,7 +551,7 @@ export function sweepStale(store: Store): string[] {
   }
   try {
     for (const n of readdirSync(runDir(store))) {
-      if (!/^[0-9a-f]{64}\.exit$/.test(n)) continue
+      if (!/^[0-9a-f]{64}\.exit(\.tmp)?$/.test(n)) continue
       const p = join(runDir(store), n)
       if (Date.now() - statSafe(p) > TOMBSTONE_MS) rmSync(p, {force: true})
     }
