@@ -16,13 +16,15 @@ import {shellScenario} from '../helpers/terminal.js'
 const procs = new TestProcesses()
 const socket = `nsx-enter-${process.pid}`
 const tmp = mkdtempSync(join(tmpdir(), 'nsx-enter-tty-'))
+// The server's socket directory is ours (TMUX_TMPDIR), not /tmp/tmux-UID.
+const tmuxEnv = {...process.env, TMUX_TMPDIR: tmp}
 after(async () => {
-  run('tmux', ['-L', socket, 'kill-server'])
+  run('tmux', ['-L', socket, 'kill-server'], {env: tmuxEnv})
   await procs.killAll()
   rmSync(tmp, {recursive: true, force: true})
 })
 
-const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args])
+const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args], {env: tmuxEnv})
 const scenario = (name: string, command: string) => shellScenario(tmux, tmp, name, command)
 
 test('an interactive shell under nsx enter behaves as under nsenter: job control, ^C, ^Z, exit status', async (t) => {

@@ -429,7 +429,8 @@ test("logs: stdout and stderr kept apart in docker's json-file format, --tail, -
 })
 
 function tmux(sock: string, args: string[]) {
-  return spawnSync('tmux', ['-L', sock, ...args], {encoding: 'utf8'})
+  // The server's socket directory is the fixture's (TMUX_TMPDIR), not /tmp/tmux-UID.
+  return spawnSync('tmux', ['-L', sock, ...args], {encoding: 'utf8', env: {...process.env, TMUX_TMPDIR: fx!.dir}})
 }
 
 test('attach to a container started -it -d: its terminal here, the size following this one, ctrl-p ctrl-q detaches and it goes on; exit ends attach with its code', async (t) => {

@@ -34,7 +34,8 @@ after(async () => {
   rmSync(tmp, {recursive: true, force: true})
 })
 
-const tmux = (...args: string[]) => run('nsenter', ['-t', String(init), '-p', '--', 'tmux', '-L', socket, ...args])
+// The server's socket directory is ours (TMUX_TMPDIR), not /tmp/tmux-UID.
+const tmux = (...args: string[]) => run('nsenter', ['-t', String(init), '-p', '--', 'tmux', '-L', socket, ...args], {env: {...process.env, TMUX_TMPDIR: tmp}})
 // The shell is root inside its new user namespace.
 const session = (name: string, command: string) =>
   shellScenario(tmux, tmp, name, command, {keys: 'echo ready-$((6*7)) $(id -u)', expect: /ready-42 0/})
