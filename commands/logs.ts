@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {NsxError} from '../src/cli/errors.js'
-import {containerLogs} from '../src/lifecycle/logs.js'
+import {containerLogs, parseTail} from '../src/lifecycle/logs.js'
 import {Store} from '../src/store/store.js'
 
 export default class Logs extends NsxCommand {
@@ -28,11 +27,7 @@ export default class Logs extends NsxCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
-    let tail: number | undefined
-    if (flags.tail !== 'all') {
-      if (!/^-?\d+$/.test(flags.tail)) throw new NsxError(`invalid --tail '${flags.tail}': a number or "all"`)
-      tail = Number(flags.tail) < 0 ? undefined : Number(flags.tail)
-    }
+    const tail = parseTail(flags.tail)
     const store = Store.open(undefined, {create: false})
     const abort = new AbortController()
     process.once('SIGINT', () => abort.abort())

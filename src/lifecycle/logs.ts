@@ -84,6 +84,14 @@ function readLines(path: string, from: number): {lines: string[]; next: number; 
   }
 }
 
+/** docker's --tail (the API's tail=): a count, "all", or a negative count (all); anything else is refused. */
+export function parseTail(v: string | null | undefined): number | undefined {
+  if (v === null || v === undefined || v === '' || v === 'all') return undefined
+  if (!/^-?\d+$/.test(v)) throw new NsxError(`invalid --tail '${v}': a number or "all"`)
+  const n = Number(v)
+  return n < 0 ? undefined : n
+}
+
 /**
  * The container's log entries, oldest first: everything kept (with --tail, the last N; with
  * --since/--until, that window), then, with follow, new entries as the supervisor writes them,

@@ -246,13 +246,6 @@ async function inspect(ctx: ApiContext): Promise<object> {
   }
 }
 
-function parseTail(v: string | null): number | undefined {
-  if (v === null || v === '' || v === 'all') return undefined
-  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid tail: ${v}`)
-  const n = Number(v)
-  return n < 0 ? undefined : n
-}
-
 /** GET /containers/{id}/logs: the json-file log, framed as docker frames it (raw with a tty); follow is woken by inotify. */
 async function logs(ctx: ApiContext): Promise<undefined> {
   const q = ctx.query
@@ -260,7 +253,7 @@ async function logs(ctx: ApiContext): Promise<undefined> {
   const stderr = queryBool(q, 'stderr')
   if (!stdout && !stderr) throw badRequest('Bad parameters: you must choose at least one stream')
   const c = await resolve(ctx)
-  const {containerLogs} = await import('../../lifecycle/logs.js')
+  const {containerLogs, parseTail} = await import('../../lifecycle/logs.js')
   const since = q.get('since')
   const until = q.get('until')
   const it = containerLogs(ctx.store(), c.config.id, {
