@@ -46,6 +46,7 @@ export interface ScannedWorkload extends Pick<AuditWorkload, 'key' | 'kind' | 'i
 
 export interface Scan {
   workloads: ScannedWorkload[]
+  /** The processes of the workloads listed: all the host's, or with pids only the targets' workloads'. */
   processes: number
   log: AccessLog
   /** Processes whose namespaces could not be read (their grouping rests on cgroups alone). */
@@ -158,7 +159,9 @@ export function scanWorkloads(opts: ScanOptions): Scan {
   }
   const order: WorkloadKind[] = ['host', 'systemd', 'namespaces', 'nsx', 'docker', 'podman', 'containerd', 'crio', 'kubernetes']
   workloads.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.key.localeCompare(b.key))
-  return {workloads, processes: count, log, unreadable}
+  // With targets, the count is of the workloads kept (what the summary speaks of), not of every process read.
+  const processes = opts.pids ? workloads.reduce((n, w) => n + w.pids.length, 0) : count
+  return {workloads, processes, log, unreadable}
 }
 
 function namespacesOf(links: NsLinks | undefined, shared: SharedFacts): ScannedWorkload['namespaces'] {

@@ -191,6 +191,8 @@ test('a podman-named cgroup is recognised (podman cannot run containers on these
     report.workloads.map((w) => [w.kind, w.key, w.id]),
     [['podman', `podman:${id}`, id]],
   )
+  // The summary speaks of the target's one process, not of every process the scan read.
+  assert.equal(report.summary.processes, 1)
   // It shares every host namespace: judged as a container would be.
   expect(report, p.pid!, ['host-pid-namespace'], [])
 })
@@ -201,6 +203,8 @@ test('the host is listed, not judged', (t) => {
   assert.equal(report.workloads.length, 1)
   assert.equal(report.workloads[0].judged, false)
   assert.ok(['host', 'systemd'].includes(report.workloads[0].kind))
+  // The summary counts the target's workload's processes, not every process scanned.
+  assert.equal(report.summary.processes, report.workloads[0].pids.length)
   assert.deepEqual(report.findings, [])
   const all = audit([])
   assert.ok(all.workloads.some((w) => w.kind === 'host' && w.pids.includes(1)) || all.workloads.some((w) => w.pids.includes(1)))
