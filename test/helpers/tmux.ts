@@ -56,6 +56,23 @@ export class Tmux {
     assert.fail(`timed out waiting for ${what}; the screen was:\n${screen}`)
   }
 
+  /**
+   * Whether the pane's terminal is raw (no canonical line editing): what attach and exec -it
+   * do once connected. Keys typed before that are the line discipline's, and may be flushed.
+   */
+  raw(): boolean {
+    const tty = this.tmux('display-message', '-p', '-t', this.session, '#{pane_tty}').trim()
+    return tty !== '' && / -icanon /.test(` ${run('stty', ['-F', tty, '-a']).stdout.replace(/\s+/g, ' ')} `)
+  }
+
+  async waitRaw(what: string, timeoutMs = 30000): Promise<void> {
+    const end = Date.now() + timeoutMs
+    while (!this.raw()) {
+      if (Date.now() > end) assert.fail(`timed out waiting for ${what} (the terminal never went raw); the screen was:\n${this.capture()}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
   kill(): void {
     run('tmux', ['-L', this.socket, 'kill-server'], {env: this.env})
   }

@@ -147,7 +147,7 @@ test('attach with the detach keys, and exec -it, in a real terminal', async (t) 
   t.after(() => tmux.kill())
   const env = `DOCKER_HOST=${svc!.host} DOCKER_CONFIG=${join(fx!.dir, 'docker-config')}`
   tmux.start(`env ${env} ${docker} attach term; echo attach-ended-$?; sleep 60`, 100, 30)
-  await new Promise((res) => setTimeout(res, 500))
+  await tmux.waitRaw('docker attach to connect')
   tmux.keys('echo abc$((40+2))', 'Enter')
   await tmux.waitFor('the shell to answer', (s) => s.includes('abc42'))
   tmux.keys('C-p', 'C-q')

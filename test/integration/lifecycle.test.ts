@@ -446,20 +446,34 @@ test('attach to a container started -it -d: its terminal here, the size followin
   const screen = () => tmux(sock, ['capture-pane', '-p', '-t', 's']).stdout
   const env = Object.entries({...f.env, TERM: 'xterm'}).map(([k, v]) => `${k}='${String(v).replace(/'/g, "'\\''")}'`).join(' ')
   const attach = `env ${env} ${process.execPath} ${NSX_BIN} attach box; echo "attach exited $?"; sleep 60`
+  // attach makes this terminal raw once it is connected to the container: keys typed before that would be
+  // taken by the line discipline (and flushed), so each attach is waited for by the pane's tty mode.
+  const paneRaw = () => {
+    const tty = tmux(sock, ['display-message', '-p', '-t', 's', '#{pane_tty}']).stdout.trim()
+    return tty !== '' && / -icanon /.test(` ${spawnSync('stty', ['-F', tty, '-a'], {encoding: 'utf8'}).stdout.replace(/\s+/g, ' ')} `)
+  }
   assert.equal(tmux(sock, ['new-session', '-d', '-s', 's', '-x', '100', '-y', '30', attach]).status, 0)
-  await new Promise((res) => setTimeout(res, 1500))
+  await waitFor(paneRaw, 30000, 'attach to connect and make the terminal raw')
   tmux(sock, ['send-keys', '-t', 's', 'stty size; echo in-$((6*7))', 'Enter'])
   await waitFor(() => /30 100\s+in-42/.test(screen()), 15000, 'the container shell to answer through attach')
   tmux(sock, ['resize-window', '-t', 's', '-x', '120', '-y', '40'])
-  await new Promise((res) => setTimeout(res, 500))
-  tmux(sock, ['send-keys', '-t', 's', 'stty size', 'Enter'])
-  await waitFor(() => /40 120/.test(screen()), 15000, 'the size to follow the terminal')
+  // The new size reaches the container when attach has had SIGWINCH and sent it on; nothing here can see
+  // that moment, so the size is asked again (once a second) until it shows.
+  let asked = 0
+  await waitFor(() => {
+    if (/40 120/.test(screen())) return true
+    if (Date.now() - asked > 1000) {
+      tmux(sock, ['send-keys', '-t', 's', 'stty size', 'Enter'])
+      asked = Date.now()
+    }
+    return false
+  }, 15000, 'the size to follow the terminal')
   tmux(sock, ['send-keys', '-t', 's', 'C-p', 'C-q'])
   await waitFor(() => /attach exited 0/.test(screen()), 15000, 'ctrl-p ctrl-q to detach')
   assert.equal(entry(f, 'box').state, 'running', 'the container goes on after a detach')
   // Attached again: the shell is the same one; exit 3 ends the container and attach with 3.
   assert.equal(tmux(sock, ['respawn-pane', '-k', '-t', 's', attach]).status, 0)
-  await new Promise((res) => setTimeout(res, 1500))
+  await waitFor(paneRaw, 30000, 'attach to connect again')
   tmux(sock, ['send-keys', '-t', 's', 'exit 3', 'Enter'])
   await waitFor(() => /attach exited 3/.test(screen()), 15000, 'attach to end with the exit code')
   assert.deepEqual([entry(f, 'box').state, entry(f, 'box').exitCode], ['exited', 3])
@@ -479,7 +493,7 @@ test('attach without a terminal: output in, a line of input out; --detach-keys',
   a.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   a.stderr!.on('data', (d: Buffer) => (err += d.toString()))
   const done = new Promise<number | null>((res) => a.on('exit', (c) => res(c)))
-  await new Promise((res) => setTimeout(res, 1000))
+  // Written at once: a pipe keeps it until attach has connected and reads its stdin.
   a.stdin!.write('hello\n')
   await waitFor(() => out.includes('got hello') && err.includes('err hello'), 15000, 'the container to answer')
   a.stdin!.write('\x01d')
