@@ -10,6 +10,7 @@ import type {ContainerEntry} from '../src/container/listing.js'
 import type {StopResult} from '../src/lifecycle/stop.js'
 import type {PauseResult} from '../src/container/pause.js'
 import type {UpdateResult} from '../src/container/update.js'
+import type {Change} from '../src/container/changes.js'
 import type {GroupView} from '../src/group/groups.js'
 import type {RunSpec} from '../src/container/spec.js'
 import type {InspectReport} from '../src/inspect/report.js'
@@ -81,6 +82,9 @@ export type StopOutput = StopResult[]
 /** nsx pause --json and nsx unpause --json. */
 export type PauseOutput = PauseResult[]
 export type UpdateOutput = UpdateResult[]
+
+/** nsx container diff --json, nsx diff CONTAINER --json: the Engine API's FilesystemChange list. */
+export type ChangesOutput = Change[]
 export type GroupLsOutput = GroupView[]
 
 /** nsx images --json. */

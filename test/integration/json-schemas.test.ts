@@ -114,6 +114,8 @@ test('the --json output of every command matches its schema', async (t) => {
   json('pause', ['schema-web', '--json'])
   json('unpause', ['schema-web', '--json'])
   json('update', ['-m', '64m', '--pids-limit', '100', 'schema-web', '--json'])
+  validate('container', JSON.parse(run(['container', 'diff', '--json', 'schema-web'])))
+  validate('diff CONTAINER', JSON.parse(run(['diff', '--json', 'schema-web'])))
   json('commit', ['schema-web', 'schema-committed:1', '--json'])
   run(['group', 'create', 'schema-g', '--memory', '10%', '--cpu-shares', '512'])
   json('group', ['ls', '--json'])

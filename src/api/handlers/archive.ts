@@ -7,7 +7,7 @@ import type {ApiContext, Route} from '../router.js'
  * HEAD (the path's stat in `X-Docker-Container-Path-Stat`, base64 JSON), GET (that header and a tar
  * of the path) and PUT (a tar extracted into a directory, `noOverwriteDirNonDir`, `copyUIDGID`).
  * The docker CLI does the renaming of docker cp's rules on its side; these map HTTP onto
- * src/copy/, which `nsx cp` calls too.
+ * src/copy/, which `nsx cp` calls too. And docker diff's `changes`, the files a container changed.
  */
 
 const copyModules = () => Promise.all([import('../../copy/root.js'), import('../../copy/archive.js'), import('../../copy/resolve.js')])
@@ -113,7 +113,14 @@ async function* maybeGunzip(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer>
   yield* Readable.from(rest()).pipe(createGunzip())
 }
 
+/** GET /containers/{id}/changes: docker diff, the container's upper directory against its image (src/container/changes.ts, as nsx container diff). */
+async function changes(ctx: ApiContext): Promise<object> {
+  const {containerChanges} = await import('../../container/changes.js')
+  return containerChanges(ctx.store(), ctx.params.id)
+}
+
 export const ARCHIVE_ROUTES: Route[] = [
+  {method: 'GET', path: '/containers/{id}/changes', handler: changes},
   {method: 'HEAD', path: '/containers/{id}/archive', handler: head},
   {method: 'GET', path: '/containers/{id}/archive', handler: get},
   {method: 'PUT', path: '/containers/{id}/archive', handler: put, mutates: true},
