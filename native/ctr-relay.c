@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctr-attach.h"
+#include "ctr-health.h"
 #include "ctr-log.h"
 #include "exec.h"
 #include "ops-container.h"
@@ -118,9 +119,11 @@ int supervise(pid_t child, int status_rd)
 	char buf[16384];
 	/* ctr-term-grace: when a SIGTERM came, the monotonic ms at which the init is SIGKILLed */
 	long long kill_at = -1;
+	ctr_health_begin(child);
 	while (!exited || master >= 0 || ctr.out_rd[0] >= 0 || ctr.out_rd[1] >= 0) {
-		struct pollfd p[5 + 1 + ATTACH_MAX_CLIENTS] = {{sfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}, {ctr.out_rd[0], POLLIN, 0}, {ctr.out_rd[1], POLLIN, 0}};
+		struct pollfd p[5 + 1 + ATTACH_MAX_CLIENTS + HEALTH_POLLFDS] = {{sfd, POLLIN, 0}, {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}, {ctr.out_rd[0], POLLIN, 0}, {ctr.out_rd[1], POLLIN, 0}};
 		int na = ctr_attach_pollfds(p + 5);
+		int nh = exited ? 0 : ctr_health_pollfds(p + 5 + na);
 		if (exited) {
 			/* Drain what the command wrote before it ended; the master reads EIO once no slave is left. */
 			p[0].fd = -1;
@@ -137,7 +140,7 @@ int supervise(pid_t child, int status_rd)
 			}
 			timeout = (int)(left < 1000000 ? left : 1000000);
 		}
-		int n = poll(p, (nfds_t)(5 + na), timeout);
+		int n = poll(p, (nfds_t)(5 + na + nh), timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -150,6 +153,7 @@ int supervise(pid_t child, int status_rd)
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				int sig = (int)si.ssi_signo;
 				if (sig == SIGCHLD) {
+					ctr_health_sigchld();
 					if (waitpid(child, &status, WNOHANG) == child)
 						exited = true;
 				} else if (sig == SIGWINCH && master >= 0) {
@@ -209,6 +213,7 @@ int supervise(pid_t child, int status_rd)
 			}
 		}
 		ctr_attach_handle(p + 5, na, master >= 0 ? master : ctr.in_wr);
+		ctr_health_handle(p + 5 + na, nh);
 		if (master < 0 && !exited) {
 			/* No terminal (or it closed): just wait for the init. */
 			if (waitpid(child, &status, WNOHANG) == child)
@@ -218,6 +223,7 @@ int supervise(pid_t child, int status_rd)
 	if (!exited)
 		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 			;
+	ctr_health_end();
 	term_restore();
 	ctr_log_flush();
 	close(sfd);

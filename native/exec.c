@@ -53,6 +53,7 @@
  *   devices-bpf, tmpfs, device, rootfs-readonly, shm-size, oom-score-adj, rlimit:
  *                         a container's other security settings            [ops-security.c]
  *   die-with-parent, debug-root, debug-session: nsx debug's ops              [ops-debug.c]
+ *   ctr-health: a container's healthcheck, run by its supervisor              [ctr-health.c]
  *   helper-*, map-write, setgroups-write, timens-offset, persist, fork-wait,
  *   proc-private: nsx unshare's ops (outside helper, id maps, persistence)    [ops-unshare.c]
  *
@@ -304,7 +305,7 @@ const struct op ops_core[] = {
 	{NULL, 0, NULL, NULL},
 };
 
-static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_supervisor, ops_rootfs, ops_tty, ops_payload, ops_log, ops_attach, ops_init, ops_seccomp, ops_security, ops_unshare, ops_exec, ops_exec_tty, ops_debug, ops_network};
+static const struct op *const TABLES[] = {ops_core, ops_ns, ops_fs, ops_cred, ops_supervisor, ops_rootfs, ops_tty, ops_payload, ops_log, ops_attach, ops_init, ops_seccomp, ops_security, ops_unshare, ops_exec, ops_exec_tty, ops_debug, ops_network, ops_health};
 
 static const struct op *find_op(const char *name)
 {

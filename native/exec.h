@@ -108,5 +108,6 @@ extern const struct op ops_security[];  /* ops-security.c: devices, tmpfs, read-
 extern const struct op ops_init[];      /* ops-init.c: the container's init (PID 1) and its restrictions */
 extern const struct op ops_network[];   /* ops-network.c: a container's network teardown hook */
 extern const struct op ops_debug[];     /* ops-debug.c: nsx debug */
+extern const struct op ops_health[];    /* ctr-health.c: a container's healthcheck */
 
 #endif

@@ -1,5 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {Container, isRestarting, listContainers, shortContainerId} from './state.js'
+import {HEALTH_FILTER_VALUES, healthOf, healthSuffix, type HealthStatus} from './health.js'
+import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {endpointOfContainerDir} from '../network/records.js'
 import {unpublishedKeys} from '../network/ports.js'
@@ -39,6 +41,8 @@ export interface ContainerEntry {
   addresses: string[]
   /** Published ports while it runs (docker ps's PORTS). */
   ports: PortMapping[]
+  /** Its healthcheck's status (docker ps --filter health=): starting, healthy or unhealthy while it runs; none without a healthcheck. */
+  health: 'none' | HealthStatus
   /** While it runs on a network, the exposed ports (the image's EXPOSE) that no mapping publishes, as "443/tcp" (docker ps lists them after the mappings). */
   unpublishedPorts: string[]
 }
@@ -93,8 +97,9 @@ export function toEntry(c: Container, now = Date.now()): ContainerEntry {
   const ports = ep ? ep.attachments.flatMap((a) => a.ports) : []
   let status: string
   const restarting = isRestarting(c)
+  const health = healthOf(c.dir, s.healthcheck, state === 'running' && !restarting)
   if (restarting) status = `Restarting (${c.exit?.code ?? 0}) ${humanDuration((now - Date.parse(c.exit?.finishedAt ?? new Date(now).toISOString())) / 1000)} ago`
-  else if (state === 'running') status = c.status === 'starting' ? 'Starting' : `Up ${humanDuration(uptime)}`
+  else if (state === 'running') status = c.status === 'starting' ? 'Starting' : `Up ${humanDuration(uptime)}${state === 'running' ? healthSuffix(health) : ''}`
   else if (state === 'created') status = 'Created'
   else status = `Exited (${c.exitCode ?? 0}) ${finishedAt ? `${humanDuration((now - Date.parse(finishedAt)) / 1000)} ago` : ''}`.trimEnd()
   return {
@@ -121,6 +126,7 @@ export function toEntry(c: Container, now = Date.now()): ContainerEntry {
     addresses: ep ? ep.attachments.map((a) => a.address).filter(Boolean) : [],
     ports,
     unpublishedPorts: ep ? unpublishedKeys(s.spec.net, ports) : [],
+    health: health?.Status ?? 'none',
   }
 }
 
@@ -143,6 +149,8 @@ function matches(e: ContainerEntry, key: string, value: string): boolean {
       return e.state === 'exited' && String(e.exitCode) === value
     case 'ancestor':
       return e.image === value
+    case 'health':
+      return e.health === value
     case 'label': {
       // KEY or KEY=VALUE, as docker's label filter.
       const i = value.indexOf('=')
@@ -153,7 +161,7 @@ function matches(e: ContainerEntry, key: string, value: string): boolean {
   }
 }
 
-export const FILTER_KEYS = ['name', 'id', 'status', 'exited', 'ancestor', 'label']
+export const FILTER_KEYS = ['name', 'id', 'status', 'exited', 'ancestor', 'label', 'health']
 
 /** docker ps: the containers, oldest last as docker lists them (newest first). */
 export function listEntries(store: Store, opts: ListOptions = {}): ContainerEntry[] {
@@ -164,6 +172,7 @@ export function listEntries(store: Store, opts: ListOptions = {}): ContainerEntr
   // docker: filters of one key are or'ed, different keys and'ed.
   const byKey = new Map<string, string[]>()
   for (const {key, value} of parsed) byKey.set(key, [...(byKey.get(key) ?? []), value])
+  for (const v of byKey.get('health') ?? []) if (!(HEALTH_FILTER_VALUES as readonly string[]).includes(v)) throw new NsxError(`Unrecognised filter value for health: ${v}`, 1)
   const explicitState = byKey.has('status') || byKey.has('exited')
   return listContainers(store)
     .map((c) => toEntry(c))

@@ -2,6 +2,8 @@ import {readFileSync} from 'node:fs'
 import {fileErrorReason, NsxError} from '../cli/errors.js'
 import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import type {SecurityFlags} from '../security/spec.js'
+import type {HealthConfig} from '../image/config.js'
+import type {HealthFlags} from './health.js'
 import {addResourceFlag, isResourceFlag, RESOURCE_OPTIONS, ResourceFlags} from './resources.js'
 
 /**
@@ -65,6 +67,10 @@ export interface RunOptions extends SecurityFlags {
   resources?: ResourceFlags
   /** --label KEY=VALUE (docker's metadata; compose finds its containers by them). */
   labels?: string[]
+  /** --health-cmd, --health-interval, ..., --no-healthcheck (src/container/health.ts). */
+  health?: HealthFlags
+  /** The Engine API's Healthcheck, docker's shape (the flags' place for the API's create). */
+  healthcheck?: HealthConfig
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -116,6 +122,13 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'oom-score-adj', long: 'oom-score-adj', arg: 'required'},
   {key: 'shm-size', long: 'shm-size', arg: 'required'},
   {key: 'label', long: 'label', short: 'l', arg: 'required'},
+  {key: 'health-cmd', long: 'health-cmd', arg: 'required'},
+  {key: 'health-interval', long: 'health-interval', arg: 'required'},
+  {key: 'health-timeout', long: 'health-timeout', arg: 'required'},
+  {key: 'health-start-period', long: 'health-start-period', arg: 'required'},
+  {key: 'health-start-interval', long: 'health-start-interval', arg: 'required'},
+  {key: 'health-retries', long: 'health-retries', arg: 'required'},
+  {key: 'no-healthcheck', long: 'no-healthcheck', arg: 'none'},
   ...RESOURCE_OPTIONS,
 ]
 
@@ -224,6 +237,13 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'oom-score-adj': o.oomScoreAdj = once(key, given, o.oomScoreAdj, value); break
       case 'shm-size': o.shmSize = once(key, given, o.shmSize, value); break
       case 'label': (o.labels ??= []).push(value); break
+      case 'health-cmd': (o.health ??= {}).healthCmd = value; break
+      case 'health-interval': (o.health ??= {}).healthInterval = value; break
+      case 'health-timeout': (o.health ??= {}).healthTimeout = value; break
+      case 'health-start-period': (o.health ??= {}).healthStartPeriod = value; break
+      case 'health-start-interval': (o.health ??= {}).healthStartInterval = value; break
+      case 'health-retries': (o.health ??= {}).healthRetries = value; break
+      case 'no-healthcheck': (o.health ??= {}).noHealthcheck = true; break
       default:
         if (isResourceFlag(key)) addResourceFlag(o.resources!, key, given, value)
     }

@@ -45,7 +45,7 @@ export function containerPaths(dir: string, pin: string, nameLink?: string): Con
  * The security settings (src/security/plan.ts) slot in after the fork, after pivot_root,
  * before the privileges are dropped and last before exec.
  */
-export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string; termGrace?: number; keep?: boolean; log?: {path: string; maxSize: number; maxFiles: number; tee?: boolean}; attach?: boolean; attachClient?: number; restart?: {policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number}} = {}): Plan {
+export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string; termGrace?: number; keep?: boolean; log?: {path: string; maxSize: number; maxFiles: number; tee?: boolean}; attach?: boolean; attachClient?: number; restart?: {policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number}; health?: Extract<Op, {op: 'ctr-health'}>} = {}): Plan {
   const ops: Op[] = []
   const v1 = cgroups.places.filter((p) => p.version === 1)
   const v2 = cgroups.places.find((p) => p.version === 2)
@@ -76,6 +76,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   if (opts.attach) ops.push({op: 'ctr-attach-socket', dir: paths.dir})
   if (opts.attach && opts.attachClient !== undefined) ops.push({op: 'ctr-attach-client', fd: opts.attachClient})
   if (opts.restart) ops.push({op: 'ctr-restart', ...opts.restart, stopFile: `${paths.dir}/stop-requested`})
+  // The healthcheck: the supervisor probes the container (native/ctr-health.c).
+  if (opts.health) ops.push(opts.health)
   if (spec.tty) ops.push({op: 'ctr-tty', stdin: spec.interactive})
   if (spec.userns) {
     // The user and pid namespaces come with the init's clone, the pid one owned by the user one.

@@ -71,6 +71,8 @@ export interface ContainerConfig {
   log: LogConfig
   /** --label KEY=VALUE: docker's Config.Labels. */
   labels?: Record<string, string>
+  /** docker's Config.Healthcheck: the image's HEALTHCHECK under --health-* (or the API's), merged (src/container/health.ts). */
+  healthcheck?: import('../image/config.js').HealthConfig
 }
 
 export interface RestartPolicy {

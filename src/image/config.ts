@@ -17,6 +17,32 @@ export interface ImageDefaults {
   user: string
   /** ExposedPorts' keys ("80/tcp"), for nsx run -P; absent when the image exposes none. */
   exposedPorts?: string[]
+  /** HEALTHCHECK: docker's Healthcheck; absent when the image has none. */
+  healthcheck?: HealthConfig
+}
+
+/**
+ * docker's HealthConfig, as image configs, the Engine API and `nsx container inspect` carry it:
+ * Test is ["CMD", ARG...], ["CMD-SHELL", COMMAND], ["NONE"], or empty (inherit the image's);
+ * durations in nanoseconds, 0 (or absent) for the default; Retries 0 for the default.
+ */
+export interface HealthConfig {
+  Test?: string[]
+  Interval?: number
+  Timeout?: number
+  StartPeriod?: number
+  StartInterval?: number
+  Retries?: number
+}
+
+/** A config's Healthcheck, kept only in docker's shape (a malformed one is dropped: it cannot run). */
+export function healthConfigOf(v: unknown): HealthConfig | undefined {
+  if (typeof v !== 'object' || v === null) return undefined
+  const o = v as Record<string, unknown>
+  const out: HealthConfig = {}
+  if (Array.isArray(o.Test) && o.Test.every((x) => typeof x === 'string')) out.Test = o.Test as string[]
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) > 0) out[k] = o[k] as number
+  return Object.keys(out).length > 0 ? out : undefined
 }
 
 export interface ImageConfig {
@@ -63,6 +89,7 @@ export function parseImageConfig(bytes: Buffer, label: string): ImageConfig {
       workingDir: str(c.WorkingDir, 'WorkingDir', label),
       user: str(c.User, 'User', label),
       ...(c.ExposedPorts && typeof c.ExposedPorts === 'object' && Object.keys(c.ExposedPorts).length > 0 ? {exposedPorts: Object.keys(c.ExposedPorts)} : {}),
+      ...(healthConfigOf(c.Healthcheck) ? {healthcheck: healthConfigOf(c.Healthcheck)} : {}),
     },
   }
 }

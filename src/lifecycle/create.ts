@@ -81,6 +81,8 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
   const {limits, userns, lastCap} = await validate(o)
   const log = parseLogOpts(o.logOpts)
   const restart = given.restart !== undefined ? parseRestart(given.restart) : undefined
+  const {checkHealth, healthFromFlags} = await import('../container/health.js')
+  const wanted = given.healthcheck ? checkHealth(given.healthcheck) : given.health ? healthFromFlags(given.health) : undefined
   const [{prepareRootfs}, spec] = await Promise.all([import('../store/import.js'), import('../container/spec.js')])
   // A caller that holds the store lock already (the Engine API takes it without blocking its event loop) keeps it.
   const store = opts.store ?? Store.open()
@@ -100,6 +102,9 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
       resolveImage: async (st, ref) => (await import('../registry/ensure.js')).ensureImage(st, ref),
     })
     for (const d of rootfs.lowerDirs) if (/[:,\\]/.test(d)) throw new NsxError(`layer path ${d} holds ':' ',' or '\\', which overlayfs options cannot carry`, 125)
+    // docker's merge: what the container's --health-* (or the API's Healthcheck) leave unset, the image's HEALTHCHECK gives.
+    const {imageHealth, mergeHealth} = await import('../container/health.js')
+    const healthcheck = mergeHealth(rootfs.image ? imageHealth(store, rootfs.image.id) : undefined, wanted)
     const id = randomBytes(32).toString('hex')
     const {freshName} = await import('../container/names.js')
     const generated = o.name === undefined
@@ -125,6 +130,7 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
       log,
       ...(o.labels?.length ? {labels: Object.fromEntries(o.labels.map((l) => [l.split('=')[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']))} : {}),
       ...(restart && restart.policy !== 'no' ? {restart} : {}),
+      ...(healthcheck ? {healthcheck} : {}),
     }
     // The image's VOLUME paths not covered by -v or --tmpfs get an anonymous volume each (docker's rule).
     if (rootfs.image) {

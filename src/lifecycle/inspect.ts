@@ -5,6 +5,7 @@ import {cpuQuotaUs} from '../container/limits.js'
 import {Container, DEFAULT_LOG, isRestarting, LogConfig, resolveContainer} from '../container/state.js'
 import type {TmpfsMount} from '../security/spec.js'
 import type {NetworkSettings} from '../network/settings.js'
+import {healthOf, type HealthConfig, type HealthState} from '../container/health.js'
 
 /** docker's zero time, for a start or end that has not happened. */
 const ZERO_TIME = '0001-01-01T00:00:00Z'
@@ -30,6 +31,8 @@ export interface ContainerInspect {
     Error: string
     StartedAt: string
     FinishedAt: string
+    /** With a healthcheck, once started: its status, failing streak and last 5 results (src/container/health.ts). */
+    Health?: HealthState
   }
   Image: string
   Name: string
@@ -85,6 +88,8 @@ export interface ContainerInspect {
     /** The image's EXPOSEd ports and each -p container port ("80/tcp": {}), when there are any. */
     ExposedPorts?: Record<string, Record<string, never>>
     StopTimeout?: number
+    /** docker's HealthConfig: the image's HEALTHCHECK under the --health-* flags. */
+    Healthcheck?: HealthConfig
   }
   GraphDriver: {Name: 'overlay'; Data: {LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string}}
   /** Addresses, published ports and networks while it runs (src/network/settings.ts). */
@@ -108,6 +113,7 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
   // docker lists a running container's exposed ports that nothing publishes, with null.
   if (ep) for (const k of ports.unpublishedKeys(s.net, ep.attachments.flatMap((a) => a.ports))) NetworkSettings.Ports[k] = null
   const exposed = ports.exposedKeys(s.net)
+  const health = healthOf(c.dir, c.config.healthcheck, running && !isRestarting(c))
   return {
     Id: c.config.id,
     Created: c.config.created,
@@ -125,6 +131,7 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       Error: c.status === 'exited' ? (c.error ?? '') : '',
       StartedAt: c.run?.startedAt ?? ZERO_TIME,
       FinishedAt: c.status === 'exited' ? (c.exit?.finishedAt ?? ZERO_TIME) : ZERO_TIME,
+      ...(health ? {Health: health} : {}),
     },
     Image: c.config.imageIds[0] ?? '',
     Name: `/${c.config.name}`,
@@ -179,6 +186,7 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       Labels: c.config.labels ?? {},
       ...(exposed.length > 0 ? {ExposedPorts: Object.fromEntries(exposed.map((k) => [k, {}]))} : {}),
       ...(c.config.stopTimeout !== undefined ? {StopTimeout: c.config.stopTimeout} : {}),
+      ...(c.config.healthcheck ? {Healthcheck: c.config.healthcheck} : {}),
     },
     GraphDriver: {
       Name: 'overlay',

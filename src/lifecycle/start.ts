@@ -9,7 +9,7 @@ import type {CgroupSetup} from '../container/cgroups.js'
 import {alive, Container, DEFAULT_LOG, type ContainerLock, ContainerConfig, killIfSame, nameLink, pinPath, readContainer, recordStart, sleep, withContainer} from '../container/state.js'
 
 /** The plan of one start of a container, rebuilt from its saved config each time. */
-export async function planStart(store: Store, config: ContainerConfig, dir: string, opts: {detached: boolean; attachClient?: number}): Promise<{plan: Plan; cgroups: CgroupSetup}> {
+export async function planStart(store: Store, config: ContainerConfig, dir: string, opts: {detached: boolean; attachClient?: number}): Promise<{plan: Plan; cgroups: CgroupSetup; healthProbe?: {path: string; argv: string[]}}> {
   const [{planCgroups}, {buildRunPlan, containerPaths}] = await Promise.all([import('../container/cgroups.js'), import('../container/plan.js')])
   let cgroups: CgroupSetup = {places: [], enable: [], writes: []}
   const {readCgroupLayout} = await import('../cgroup/hierarchy.js')
@@ -36,10 +36,15 @@ export async function planStart(store: Store, config: ContainerConfig, dir: stri
   const seccompCache = config.spec.security?.seccomp ? seccompCachePath(store.root, config.spec.security.seccomp) : undefined
   // Every kept container is logged, as docker's are: a foreground one's output relayed on too (tee); --rm's is not kept.
   const log = opts.detached || !config.autoRemove ? {path: join(dir, 'container.log'), ...(config.log ?? DEFAULT_LOG), tee: !opts.detached} : undefined
-  const plan = buildRunPlan(config.spec, config.lowerDirs, paths, cgroups, {readyFd: opts.detached ? READY_FD : undefined, seccompCache, termGrace: opts.detached ? undefined : (config.stopTimeout ?? 10), keep: !config.autoRemove, log, attach: opts.detached, attachClient: opts.attachClient,
+  // The healthcheck's probe, nsx exec's plan for this start's cgroups, run by the supervisor.
+  const {planHealthProbe} = await import('../container/health-plan.js')
+  const hp = await planHealthProbe(config, dir, store.root, process.geteuid?.() === 0 ? cgroups.places.map((p) => p.dir) : [])
+  const healthProbe = hp ? {path: join(dir, 'health-probe'), argv: hp.argv} : undefined
+  const health = hp ? {op: 'ctr-health' as const, probe: healthProbe!.path, state: join(dir, 'health'), intervalMs: hp.probe.intervalMs, timeoutMs: hp.probe.timeoutMs, startPeriodMs: hp.probe.startPeriodMs, startIntervalMs: hp.probe.startIntervalMs, retries: hp.probe.retries} : undefined
+  const plan = buildRunPlan(config.spec, config.lowerDirs, paths, cgroups, {health,readyFd: opts.detached ? READY_FD : undefined, seccompCache, termGrace: opts.detached ? undefined : (config.stopTimeout ?? 10), keep: !config.autoRemove, log, attach: opts.detached, attachClient: opts.attachClient,
     restart: opts.detached && config.restart && config.restart.policy !== 'no' ? {policy: config.restart.policy, maxRetries: config.restart.maxRetries} : undefined,
   })
-  return {plan, cgroups}
+  return {plan, cgroups, healthProbe}
 }
 
 export type StartResult = {name: string; id: string; started: boolean}
@@ -137,7 +142,11 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
     throw err
   }
   await attaching
-  const {plan, cgroups} = planned
+  const {plan, cgroups, healthProbe} = planned
+  if (healthProbe) {
+    const {writeFileSync} = await import('node:fs')
+    writeFileSync(healthProbe.path, healthProbe.argv.map((a) => `${a}\0`).join(''), {mode: 0o600})
+  }
   const self = readStat(process.pid)
   recordStart(c.dir, {startedAt: new Date().toISOString(), creator: {pid: process.pid, startTime: self?.starttime ?? 0}, cgroups: cgroups.places.map((p) => p.dir), ...(cgroups.spare ? {spareCgroups: cgroups.spare.map((p) => p.dir)} : {}), detached: opts.detached})
   try {

@@ -28,6 +28,8 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: "relay the logged output on to nsx's stdout and stderr (a foreground run)", needs: '-'}
     case 'ctr-restart':
       return {action: `restart the container when it ends (${op.policy}${op.maxRetries ? `, at most ${op.maxRetries} times` : ''}), with a back-off, unless ${op.stopFile} exists`, needs: '-'}
+    case 'ctr-health':
+      return {action: `run the healthcheck (${op.probe}, nsx exec's plan) ${op.intervalMs} ms after the start and each end, kill it past ${op.timeoutMs} ms, ${op.retries} failure(s) in a row after a start period of ${op.startPeriodMs} ms: unhealthy; results in ${op.state}`, needs: '-'}
     case 'ctr-attach-socket':
       return {action: `listen on ${op.dir}/attach.sock for nsx attach: the container's output, its terminal's input and size`, needs: '-'}
     case 'ctr-attach-client':

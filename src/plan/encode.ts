@@ -55,6 +55,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'ctr-attach-socket': (o) => [o.dir],
   'ctr-attach-client': (o) => [String(o.fd)],
   'ctr-restart': (o) => [o.policy, String(o.maxRetries), o.stopFile],
+  'ctr-health': (o) => [o.probe, o.state, String(o.intervalMs), String(o.timeoutMs), String(o.startPeriodMs), String(o.startIntervalMs), String(o.retries)],
   'ctr-log': (o) => [o.path, String(o.maxSize), String(o.maxFiles)],
   'ctr-log-tee': () => [],
   'ctr-userns': (o) => [mapText(o.uidMap), mapText(o.gidMap), o.setgroups],

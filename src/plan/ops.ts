@@ -82,6 +82,8 @@ export type Op =
   | {op: 'ctr-attach-socket'; dir: string}
   | {op: 'ctr-attach-client'; fd: number}
   | {op: 'ctr-restart'; policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number; stopFile: string}
+  /** The supervisor runs the healthcheck: `probe` holds nsx exec's plan (NUL-separated, its leading pin filled in at each run), results go to `state`; times in ms. */
+  | {op: 'ctr-health'; probe: string; state: string; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number}
   | {op: 'ctr-log'; path: string; maxSize: number; maxFiles: number}
   /** After ctr-log: a foreground run, logged and its output relayed to nsx's stdout and stderr. */
   | {op: 'ctr-log-tee'}
