@@ -8,7 +8,7 @@
 #include "exec.h"
 #include "ops-container.h"
 
-struct ctr_state ctr = {.in_wr = -1, .out_rd = {-1, -1}, .rootfd = -1, .status_fd = -1, .ready_fd = -1, .cgroup_fd = -1, .pty_sock = {-1, -1}, .root_sock = {-1, -1}};
+struct ctr_state ctr = {.in_wr = -1, .out_rd = {-1, -1}, .rootfd = -1, .status_fd = -1, .ready_fd = -1, .cgroup_fd = -1, .pid_fd = -1, .pty_sock = {-1, -1}, .root_sock = {-1, -1}};
 
 /* Signals the supervisor and the init pass on to the command. */
 static const int FORWARDED[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};

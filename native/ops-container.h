@@ -57,6 +57,8 @@ struct ctr_state {
 	int ready_fd;    /* detached runs: closed at exec, so the starter knows the command started */
 	int cgroup_fd;   /* a v2 cgroup directory the init is born in */
 	bool userns;     /* a new user namespace, created with the pid namespace by clone3 */
+	bool pid_shared; /* ctr-pid-ns: the init joins the host's pid namespace or another container's */
+	int pid_fd;      /* ctr-pid-ns PATH: that other container's pid namespace (-1: the host's) */
 	bool rootless;   /* no privilege on the host: overlay with userxattr, device nodes bound */
 	char uid_map[256], gid_map[256], setgroups[8];
 	/* --userns as root: the supervisor mounts the root in the init's mount namespace, over

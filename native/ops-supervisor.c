@@ -171,6 +171,52 @@ static void op_become_root(struct exec_state *st, char **args, int nargs)
 		die_errno(EXIT_NSX_FAILURE, "become the container's root");
 }
 
+static void sleep_ms(long ms);
+
+/*
+ * --pid host or container:NAME: the init is born in the supervisor's own pid namespace or
+ * in another container's, instead of a new one (the `unshare pid` of a default plan). It is
+ * then not PID 1: what the command leaves when it ends is killed through its cgroups.
+ */
+static void op_pid_ns(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	ctr.pid_shared = true;
+	if (strcmp(args[0], "host") == 0)
+		return;
+	ctr.pid_fd = open(args[0], O_RDONLY | O_CLOEXEC);
+	if (ctr.pid_fd < 0)
+		die_errno(EXIT_NSX_FAILURE, "open the pid namespace %s", args[0]);
+	if (setns(ctr.pid_fd, CLONE_NEWPID) < 0)
+		die_errno(EXIT_NSX_FAILURE, "setns(pid) into %s", args[0]);
+}
+
+/* A shared pid namespace keeps the command's orphans alive after its init: kill what is left in its cgroups. */
+static void kill_left(void)
+{
+	if (!ctr.pid_shared)
+		return;
+	for (int tries = 0; tries < 100; tries++) {
+		bool any = false;
+		for (int i = 0; i < ctr.ncgroups; i++) {
+			char path[PATH_MAX];
+			if (snprintf(path, sizeof(path), "%s/cgroup.procs", ctr.cleanup_cgroups[i]) >= (int)sizeof(path))
+				continue;
+			FILE *f = fopen(path, "re");
+			if (!f)
+				continue;
+			long pid;
+			while (fscanf(f, "%ld", &pid) == 1)
+				if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+					any = true;
+			fclose(f);
+		}
+		if (!any)
+			return;
+		sleep_ms(10);
+	}
+}
+
 static void op_cleanup_cgroup(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)nargs;
@@ -212,6 +258,7 @@ static void sleep_ms(long ms)
 static void cleanup(void)
 {
 	bool left = false;
+	kill_left();
 	ctr_run_exit_hook();
 	for (int i = ctr.ncgroups - 1; i >= 0; i--) {
 		for (int tries = 0;; tries++) {
@@ -436,7 +483,8 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 			 * The kernel refuses a second unshare while the children's pid namespace is not ours,
 			 * so go back to ours first (setns to our own pid namespace resets it). */
 			int own = ctr.userns ? -1 : open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-			if (!ctr.userns && (own < 0 || setns(own, CLONE_NEWPID) < 0 || unshare(CLONE_NEWPID) < 0)) {
+			kill_left();
+			if (!ctr.userns && (own < 0 || setns(own, CLONE_NEWPID) < 0 || (ctr.pid_shared ? ctr.pid_fd >= 0 && setns(ctr.pid_fd, CLONE_NEWPID) < 0 : unshare(CLONE_NEWPID) < 0))) {
 				warnx_nsx("restart: a new pid namespace: %s", strerror(errno));
 				if (own >= 0)
 					close(own);
@@ -483,6 +531,7 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 
 const struct op ops_supervisor[] = {
 	{"ctr-cgroup-fd", 1, op_cgroup_fd, "DIR: a v2 cgroup the init is born in (clone3 CLONE_INTO_CGROUP)"},
+	{"ctr-pid-ns", 1, op_pid_ns, "host|PATH: the init joins the supervisor's pid namespace or the one at PATH (another container's) instead of a new one"},
 	{"ctr-cleanup-cgroup", 1, op_cleanup_cgroup, "DIR: rmdir this cgroup after the container ends"},
 	{"ctr-cleanup-path", 1, op_cleanup_path, "PATH: remove this tree after the container ends"},
 	{"ctr-restart", 3, op_restart, "POLICY MAX STOPFILE: --restart on-failure|always|unless-stopped, kept by the supervisor (no restart once STOPFILE exists)"},

@@ -1,3 +1,4 @@
+import {refuseUnsupported} from './create-fields.js'
 import {badRequest} from './http.js'
 
 /** The parts of docker's ContainerCreateRequest that nsx maps (Config + HostConfig + NetworkingConfig). */
@@ -15,6 +16,9 @@ export interface CreateBody {
   StopSignal?: string
   StopTimeout?: number | null
   ExposedPorts?: Record<string, object> | null
+  Volumes?: Record<string, object> | null
+  NetworkDisabled?: boolean
+  MacAddress?: string
   HostConfig?: HostConfig | null
   NetworkingConfig?: {EndpointsConfig?: Record<string, EndpointConfig | null> | null} | null
 }
@@ -61,6 +65,21 @@ interface HostConfig {
   ShmSize?: number
   LogConfig?: {Type?: string; Config?: Record<string, string> | null} | null
   Init?: boolean | null
+  PidMode?: string
+  UTSMode?: string
+  IpcMode?: string
+  CgroupnsMode?: string
+  GroupAdd?: (string | number)[] | null
+  DeviceCgroupRules?: string[] | null
+  Links?: string[] | null
+  VolumesFrom?: string[] | null
+  PublishAllPorts?: boolean
+  OomKillDisable?: boolean | null
+  BlkioWeightDevice?: {Path?: string; Weight?: number}[] | null
+  BlkioDeviceReadBps?: {Path?: string; Rate?: number}[] | null
+  BlkioDeviceWriteBps?: {Path?: string; Rate?: number}[] | null
+  BlkioDeviceReadIOps?: {Path?: string; Rate?: number}[] | null
+  BlkioDeviceWriteIOps?: {Path?: string; Rate?: number}[] | null
 }
 
 const list = <T>(v: T[] | null | undefined): T[] => (Array.isArray(v) ? v : [])
@@ -72,6 +91,7 @@ const list = <T>(v: T[] | null | undefined): T[] => (Array.isArray(v) ? v : [])
  */
 export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<string> = new Set()): string[] {
   if (typeof body.Image !== 'string' || body.Image === '') throw badRequest('no image given (Config.Image)')
+  refuseUnsupported(body as Record<string, unknown>)
   const a: string[] = []
   const flag = (f: string, v: string | number | undefined | null) => {
     if (v !== undefined && v !== null && v !== '') a.push(f, String(v))
@@ -88,6 +108,10 @@ export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<s
   if (typeof body.StopTimeout === 'number' && body.StopTimeout >= 0) flag('--stop-timeout', body.StopTimeout)
   for (const [k, v] of Object.entries(body.Labels ?? {})) a.push('--label', `${k}=${v}`)
   for (const b of list(h.Binds)) a.push('--volume', b)
+  // Config.Volumes: docker run -v /path (an anonymous volume), unless a bind or mount covers the path.
+  const covered = new Set([...list(h.Binds).map((b) => b.split(':')[1]), ...list(h.Mounts).map((m) => m.Target)])
+  for (const p of Object.keys(body.Volumes ?? {})) if (!covered.has(p)) a.push('--volume', p)
+  for (const v of list(h.VolumesFrom)) a.push('--volumes-from', v)
   for (const m of list(h.Mounts)) {
     if (!m.Target) throw badRequest('a mount without a Target')
     if (m.Type === 'tmpfs') a.push('--tmpfs', m.Target)
@@ -111,10 +135,25 @@ export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<s
   for (const c of list(h.CapAdd)) a.push('--cap-add', c)
   for (const c of list(h.CapDrop)) a.push('--cap-drop', c)
   if (h.Privileged) a.push('--privileged')
+  if (h.Init) a.push('--init')
+  flag('--pid', h.PidMode)
+  flag('--uts', h.UTSMode)
+  flag('--ipc', h.IpcMode)
+  flag('--cgroupns', h.CgroupnsMode)
+  for (const g of list(h.GroupAdd)) a.push('--group-add', String(g))
+  for (const r of list(h.DeviceCgroupRules)) a.push('--device-cgroup-rule', r)
+  for (const l of list(h.Links)) a.push('--link', l)
+  if (h.OomKillDisable) a.push('--oom-kill-disable')
+  for (const [key, f] of [['BlkioDeviceReadBps', '--device-read-bps'], ['BlkioDeviceWriteBps', '--device-write-bps'], ['BlkioDeviceReadIOps', '--device-read-iops'], ['BlkioDeviceWriteIOps', '--device-write-iops']] as const)
+    for (const d of list(h[key])) a.push(f, `${d.Path}:${d.Rate}`)
+  for (const d of list(h.BlkioWeightDevice)) a.push('--blkio-weight-device', `${d.Path}:${d.Weight}`)
+  if (body.NetworkDisabled) a.push('--network', 'none')
+  flag('--mac-address', body.MacAddress)
   // docker's default network is its bridge: nsx's default network is what the container gets.
   if (h.NetworkMode && !['default', 'bridge', ''].includes(h.NetworkMode)) a.push('--network', h.NetworkMode)
   a.push(...endpointArgs(h.NetworkMode, body.NetworkingConfig?.EndpointsConfig))
   const ports = Object.entries(h.PortBindings ?? {}).flatMap(([port, binds]) => list(binds).map((b) => `${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort ?? ''}:${port}`))
+  if (h.PublishAllPorts) a.push('--publish-all')
   if (ports.length > 0) {
     if (!known.has('publish')) throw badRequest('publishing ports is not supported by this nsx (it needs nsx network)')
     for (const p of ports) a.push('--publish', p)

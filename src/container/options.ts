@@ -71,6 +71,19 @@ export interface RunOptions extends SecurityFlags {
   health?: HealthFlags
   /** The Engine API's Healthcheck, docker's shape (the flags' place for the API's create). */
   healthcheck?: HealthConfig
+  /** --pid, --uts, --ipc, --cgroupns: a namespace of the container's own (default), the host's, or another container's (src/container/namespaces.ts). */
+  pid?: string
+  uts?: string
+  ipc?: string
+  cgroupns?: string
+  /** --init: an init as PID 1 that reaps zombies and forwards signals (nsx's containers always have one: nsx-init). */
+  init?: boolean
+  /** --group-add GROUP: supplementary groups, names looked up in the image's /etc/group. */
+  groupAdd?: string[]
+  /** --link NAME[:ALIAS]: the linked container by ALIAS in /etc/hosts (and its variables on the default bridge). */
+  links?: string[]
+  /** --volumes-from NAME[:ro|rw]: another container's volumes and binds. */
+  volumesFrom?: string[]
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -129,6 +142,15 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'health-start-interval', long: 'health-start-interval', arg: 'required'},
   {key: 'health-retries', long: 'health-retries', arg: 'required'},
   {key: 'no-healthcheck', long: 'no-healthcheck', arg: 'none'},
+  {key: 'pid', long: 'pid', arg: 'required'},
+  {key: 'uts', long: 'uts', arg: 'required'},
+  {key: 'ipc', long: 'ipc', arg: 'required'},
+  {key: 'cgroupns', long: 'cgroupns', arg: 'required'},
+  {key: 'init', long: 'init', arg: 'none'},
+  {key: 'group-add', long: 'group-add', arg: 'required'},
+  {key: 'device-cgroup-rule', long: 'device-cgroup-rule', arg: 'required'},
+  {key: 'link', long: 'link', arg: 'required'},
+  {key: 'volumes-from', long: 'volumes-from', arg: 'required'},
   ...RESOURCE_OPTIONS,
 ]
 
@@ -244,6 +266,15 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'health-start-interval': (o.health ??= {}).healthStartInterval = value; break
       case 'health-retries': (o.health ??= {}).healthRetries = value; break
       case 'no-healthcheck': (o.health ??= {}).noHealthcheck = true; break
+      case 'pid': o.pid = once(key, given, o.pid, checkNamespaceMode('pid', value)); break
+      case 'uts': o.uts = once(key, given, o.uts, checkNamespaceMode('uts', value)); break
+      case 'ipc': o.ipc = once(key, given, o.ipc, checkNamespaceMode('ipc', value)); break
+      case 'cgroupns': o.cgroupns = once(key, given, o.cgroupns, checkNamespaceMode('cgroupns', value)); break
+      case 'init': o.init = true; break
+      case 'group-add': (o.groupAdd ??= []).push(value); break
+      case 'device-cgroup-rule': (o.deviceCgroupRules ??= []).push(value); break
+      case 'link': (o.links ??= []).push(value); break
+      case 'volumes-from': (o.volumesFrom ??= []).push(value); break
       default:
         if (isResourceFlag(key)) addResourceFlag(o.resources!, key, given, value)
     }
@@ -275,6 +306,19 @@ export function defaultNetwork(env: NodeJS.ProcessEnv = process.env, who: {uid?:
   if (env.NSX_NETWORK) return checkNetworkMode(env.NSX_NETWORK, 'NSX_NETWORK')
   const uid = who.uid ?? process.getuid?.() ?? 0
   return uid === 0 && !who.userns ? 'bridge' : 'none'
+}
+
+/**
+ * --pid, --uts, --ipc, --cgroupns as docker takes them: the container's own namespace ("" or
+ * private, and shareable for ipc), the host's (host), or another container's (container:NAME,
+ * for pid and ipc). docker's --ipc none (no /dev/shm) is refused: nsx always mounts one.
+ */
+export function checkNamespaceMode(kind: 'pid' | 'uts' | 'ipc' | 'cgroupns', value: string): string {
+  const modes: Record<typeof kind, string[]> = {pid: ['host', 'container:NAME'], uts: ['host'], ipc: ['private', 'shareable', 'host', 'container:NAME'], cgroupns: ['private', 'host']}
+  const ok = modes[kind]
+  if (ok.includes(value) || (value.startsWith('container:') && ok.includes('container:NAME') && /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(value.slice(10)))) return value
+  if (kind === 'ipc' && value === 'none') return bad("--ipc none is not supported by nsx (its containers always have a /dev/shm of their own): use private")
+  return bad(`invalid --${kind} '${value}': expected ${ok.join(', ')}`)
 }
 
 /** none, host, bridge, container:NAME|ID, or a network's name. */

@@ -1,3 +1,4 @@
+import type {NsType} from '../ns/types.js'
 import type {Op, Plan} from '../plan/ops.js'
 import type {CgroupSetup} from './cgroups.js'
 import {ETC_TARGETS, EtcFile} from './etc-files.js'
@@ -26,6 +27,10 @@ export interface ContainerPaths {
   exitHook?: string
   /** Run by the supervisor with the init's pid once it has its network namespace: a rootless container's user-mode network stack (src/network/rootless.ts). */
   netHook?: string
+  /** --pid host ("host") or container:NAME (that container's /proc/PID/ns/pid): the pid namespace the init joins instead of a new one. */
+  pidns?: string
+  /** --ipc container:NAME: that container's /proc/PID/ns/ipc, which the init joins. */
+  ipcns?: string
 }
 
 export function containerPaths(dir: string, pin: string, nameLink?: string): ContainerPaths {
@@ -84,6 +89,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
     if (spec.userns.rootless) ops.push({op: 'ctr-rootless'})
     else ops.push({op: 'ctr-idmap-root', lowerDirs, points: lowerDirs.map((_, i) => `${paths.dir}/lower/${i}`), upper: paths.upper, work: paths.work, target: paths.rootfs})
     ops.push({op: 'ctr-userns', uidMap: spec.userns.uidMap, gidMap: spec.userns.gidMap, setgroups: spec.userns.setgroups})
+  } else if (paths.pidns) {
+    ops.push({op: 'ctr-pid-ns', path: paths.pidns})
   } else {
     ops.push({op: 'unshare', ns: ['pid']})
   }
@@ -96,7 +103,15 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   if (v1.length > 0) ops.push({op: 'cgroup-join'})
   // A bridge network's namespace was made (and its interfaces added) before the start; another container's is shared.
   if (paths.netns) ops.push({op: 'nsfd', ns: 'net', path: paths.netns}, {op: 'setns', ns: 'net'})
-  ops.push({op: 'unshare', ns: spec.network === 'host' || paths.netns ? ['mnt', 'uts', 'ipc', 'cgroup'] : ['mnt', 'uts', 'ipc', 'net', 'cgroup']})
+  if (paths.ipcns) ops.push({op: 'nsfd', ns: 'ipc', path: paths.ipcns}, {op: 'setns', ns: 'ipc'})
+  // --uts host, --ipc host|container:NAME, --cgroupns host: that namespace is not the container's own.
+  const ns = spec.namespaces ?? {}
+  const own: NsType[] = ['mnt']
+  if (ns.uts !== 'host') own.push('uts')
+  if (ns.ipc !== 'host' && !paths.ipcns) own.push('ipc')
+  if (spec.network !== 'host' && !paths.netns) own.push('net')
+  if (ns.cgroupns !== 'host') own.push('cgroup')
+  ops.push({op: 'unshare', ns: own})
   if (paths.netHook) ops.push({op: 'ctr-net-ready'})
   ops.push({op: 'propagation', mode: 'private', path: '/'})
   ops.push(...rootMountOps(spec, lowerDirs, paths))
@@ -105,7 +120,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push({op: 'ctr-proc'}, {op: 'ctr-dev'}, {op: 'ctr-sys'})
   const cgroupfs = cgroups.cgroupfs ?? []
   for (const mount of cgroupfs) ops.push({op: 'ctr-cgroupfs', mount, readOnly: !spec.privileged})
-  ops.push({op: 'ctr-hostname', name: spec.hostname})
+  if (ns.uts !== 'host') ops.push({op: 'ctr-hostname', name: spec.hostname})
   if (spec.network !== 'host' && !spec.network.startsWith('container:')) ops.push({op: 'ctr-loopback'})
   ops.push({op: 'ctr-pivot'})
   if (!spec.privileged) {

@@ -39,6 +39,18 @@ export interface RunSpec {
   security: SecuritySpec
   /** What its /etc/hosts, /etc/hostname and /etc/resolv.conf are made from. */
   etc: EtcSpec
+  /** --pid, --uts, --ipc, --cgroupns as asked (absent: a namespace of its own): host, container:NAME, private, shareable. */
+  namespaces?: {pid?: string; uts?: string; ipc?: string; cgroupns?: string}
+  /** --init was asked (nsx's containers always have their init as PID 1: inspect shows what was asked). */
+  init?: boolean
+  /** --group-add as given (their gids are in groups). */
+  groupAdd?: string[]
+  /** --device-cgroup-rule as given (the rules are in security.deviceRules). */
+  deviceCgroupRules?: string[]
+  /** --link NAME[:ALIAS]: the container NAME by ALIAS in /etc/hosts (src/lifecycle/links.ts). */
+  links?: {name: string; alias: string}[]
+  /** --volumes-from as given (the volumes are in volumes). */
+  volumesFrom?: string[]
 }
 
 /** The container's user namespace: maps written by the supervisor; rootless = no host privilege. */
@@ -256,6 +268,16 @@ export function resolveUser(spec: string, passwdText: string | undefined, groupT
   return {uid, gid: gid ?? 0, groups: [...new Set(supplementary)]}
 }
 
+/** --group-add: a gid, or a group's name in the image's /etc/group (docker's rule). */
+export function resolveGroupAdd(groups: readonly string[], groupText: string | undefined): number[] {
+  const table = parseGroup(groupText)
+  return groups.map((g) => {
+    if (/^\d+$/.test(g) && Number(g) <= 4294967294) return Number(g)
+    const e = table.find((x) => x.name === g)
+    return e ? e.gid : bad(`unable to find group ${g}: no matching entries in the image's /etc/group`)
+  })
+}
+
 /** docker's rule: the command replaces Cmd; --entrypoint replaces Entrypoint (and drops Cmd). */
 export function resolveCommand(o: Pick<RunOptions, 'entrypoint' | 'command'>, d: ImageDefaults | undefined): string[] {
   const entrypoint = o.entrypoint !== undefined ? (o.entrypoint === '' ? [] : [o.entrypoint]) : d?.entrypoint ?? []
@@ -288,7 +310,9 @@ export function buildEnv(o: Pick<RunOptions, 'env' | 'envFiles' | 'tty'>, d: Ima
 
 export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageDefaults | undefined, name: string, lastCap: number, userns?: UsernsSpec): RunSpec {
   // docker: with the host's network the container is called as the host is (its UTS namespace stays its own).
-  const hostname = checkHostname(o.hostname ?? (o.network === 'host' ? osHostname() : name.slice(0, 64).replace(/[_.]/g, '-').replace(/-+$/, '')))
+  // --uts host: the host's name, which the container cannot change for it (docker refuses --hostname with it).
+  if (o.uts === 'host' && o.hostname !== undefined) bad('conflicting options: --hostname and --uts host (the container has the host\'s name)')
+  const hostname = checkHostname(o.hostname ?? (o.network === 'host' || o.uts === 'host' ? osHostname() : name.slice(0, 64).replace(/[_.]/g, '-').replace(/-+$/, '')))
   const workdir = o.workdir ?? (d?.workingDir || '/')
   if (!isAbsolute(workdir)) bad(`invalid working directory '${workdir}': it must be absolute`)
   const user = resolveUser(o.user ?? d?.user ?? '', readImageFile(lowerDirs, 'etc/passwd'), readImageFile(lowerDirs, 'etc/group'))
@@ -300,6 +324,8 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
     if (home && i >= 0 && env[i] === 'HOME=/root' && !(d?.env ?? []).some((e) => e.startsWith('HOME='))) env[i] = `HOME=${home}`
   }
   const caps = resolveCaps(o, lastCap)
+  if (o.groupAdd?.length) user.groups = [...new Set([...user.groups, ...resolveGroupAdd(o.groupAdd, readImageFile(lowerDirs, 'etc/group'))])]
+  const namespaces = Object.fromEntries(Object.entries({pid: o.pid, uts: o.uts, ipc: o.ipc, cgroupns: o.cgroupns}).filter(([, v]) => v !== undefined))
   return {
     name,
     hostname,
@@ -329,5 +355,21 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
       dnsSearch: (o.dnsSearch ?? []).map(parseDnsSearch),
       dnsOptions: (o.dnsOptions ?? []).map(parseDnsOption),
     },
+    ...(Object.keys(namespaces).length > 0 ? {namespaces} : {}),
+    ...(o.init ? {init: true} : {}),
+    ...(o.groupAdd?.length ? {groupAdd: o.groupAdd} : {}),
+    ...(o.deviceCgroupRules?.length ? {deviceCgroupRules: o.deviceCgroupRules} : {}),
+    ...(o.links?.length ? {links: o.links.map(parseLink)} : {}),
+    ...(o.volumesFrom?.length ? {volumesFrom: o.volumesFrom} : {}),
   }
+}
+
+/** --link NAME[:ALIAS] (docker's; ALIAS defaults to NAME; a leading / of docker's names is dropped). */
+export function parseLink(s: string): {name: string; alias: string} {
+  const [rawName, alias = ''] = s.split(':', 2)
+  const name = rawName.replace(/^\//, '')
+  // docker's stored form /NAME:/SELF/ALIAS is taken too.
+  const a = alias === '' ? name : alias.split('/').pop()!
+  if (!NAME_RE.test(name) || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(a) || s.split(':').length > 2) return bad(`invalid --link '${s}': expected NAME[:ALIAS]`)
+  return {name, alias: a}
 }

@@ -53,6 +53,9 @@ export async function attachForStart(store: Store, config: ContainerConfig, dir:
   const [{attachContainer}, etc] = await Promise.all([import('../network/attach.js'), import('../container/etc-files.js')])
   const isLive = await liveCheck(store)
   const networks = config.spec.net.networks ?? config.spec.network.split(',')
+  // --link: the linked containers by their aliases (they must run: docker's rule).
+  const links = config.spec.links?.length ? await (await import('./links.js')).linkHosts(store, config, networks) : []
+  const withLinks = links.length > 0 && config.spec.etc ? {...config, spec: {...config.spec, etc: {...config.spec.etc, extraHosts: [...config.spec.etc.extraHosts, ...links]}}} : config
   await attachContainer(store, {
     id: config.id,
     name: config.name,
@@ -60,7 +63,7 @@ export async function attachForStart(store: Store, config: ContainerConfig, dir:
     networks,
     net: config.spec.net,
     isLive: (id) => id === config.id || isLive(id),
-    hosts: config.spec.etc ? {path: `${dir}/hosts`, text: hostsText(config, etc)!} : undefined,
+    hosts: config.spec.etc ? {path: `${dir}/hosts`, text: hostsText(withLinks, etc)!} : undefined,
   })
 }
 

@@ -45,6 +45,10 @@ async function validate(o: RunOptions): Promise<{limits: Limits; userns?: Userns
   if (o.pidsLimit !== undefined) lim.pids = limits.parsePidsLimit(o.pidsLimit)
   if (o.cpusetCpus !== undefined) lim.cpusetCpus = limits.parseCpuset(o.cpusetCpus, cpuOnline)
   Object.assign(lim, parseResourceFlags(o.resources ?? {}, {memory: lim.memory, cpus: lim.cpus}))
+  // A namespace of the host or of another container is not one the container's user namespace owns.
+  const shared = (['pid', 'uts', 'ipc', 'cgroupns'] as const).filter((k) => o[k] !== undefined && o[k] !== 'private' && o[k] !== 'shareable')
+  if (shared.length > 0 && userns) throw new NsxError(`--${shared[0]} ${o[shared[0]]} needs root without --userns (a container's user namespace cannot own the host's or another container's namespaces)`, 125)
+  o.links?.forEach(spec.parseLink)
   if (o.name !== undefined) spec.checkName(o.name)
   if (o.hostname !== undefined) spec.checkHostname(o.hostname)
   for (const v of o.volumes) spec.parseVolume(v)
@@ -111,7 +115,7 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
     let name = o.name ?? freshName((n) => idOfName(store, n) !== undefined)
     // docker's default hostname is the short id (the host's own with --network host); a name given
     // with --name stays nsx's default for it.
-    if (generated && o.hostname === undefined && o.network !== 'host') o = {...o, hostname: id.slice(0, 12)}
+    if (generated && o.hostname === undefined && o.network !== 'host' && o.uts !== 'host') o = {...o, hostname: id.slice(0, 12)}
     const config: ContainerConfig = {
       version: 2,
       id,
@@ -131,6 +135,22 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
       ...(o.labels?.length ? {labels: Object.fromEntries(o.labels.map((l) => [l.split('=')[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']))} : {}),
       ...(restart && restart.policy !== 'no' ? {restart} : {}),
       ...(healthcheck ? {healthcheck} : {}),
+    }
+    if (o.volumesFrom?.length || config.spec.links?.length) {
+      const links = await import('./links.js')
+      if (o.volumesFrom?.length) config.spec = {...config.spec, volumes: await links.volumesFrom(store, o.volumesFrom, config.spec.volumes, (config.spec.security?.tmpfs ?? []).map((t) => t.path), id)}
+      config.spec = await links.applyLinks(store, config.spec, id)
+    }
+    for (const k of ['pid', 'ipc'] as const) {
+      const mode = config.spec.namespaces?.[k]
+      if (mode?.startsWith('container:')) {
+        const {resolveContainer} = await import('../container/state.js')
+        try {
+          resolveContainer(store, mode.slice(10))
+        } catch {
+          throw new NsxError(`--${k} ${mode}: no such container: ${mode.slice(10)}`, 125)
+        }
+      }
     }
     // The image's VOLUME paths not covered by -v or --tmpfs get an anonymous volume each (docker's rule).
     if (rootfs.image) {

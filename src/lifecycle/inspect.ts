@@ -73,6 +73,17 @@ export interface ContainerInspect {
     OomScoreAdj: number
     ShmSize: number
     LogConfig: {Type: 'json-file'; Config: Record<string, string>}
+    PidMode: string
+    UTSMode: string
+    IpcMode: string
+    CgroupnsMode: string
+    /** --init: only when asked (docker's is a pointer). */
+    Init?: boolean
+    GroupAdd: string[] | null
+    DeviceCgroupRules: string[] | null
+    /** --link, docker's form: /NAME:/SELF/ALIAS. */
+    Links: string[] | null
+    VolumesFrom: string[] | null
   }
   Mounts: {Type: 'bind' | 'volume'; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string}[]
   Config: {
@@ -168,6 +179,15 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       OomScoreAdj: s.security.oomScoreAdj ?? 0,
       ShmSize: s.security.shmSize ?? 64 * 1024 * 1024,
       LogConfig: {Type: 'json-file', Config: logOptions(c.config.log)},
+      PidMode: s.namespaces?.pid ?? '',
+      UTSMode: s.namespaces?.uts ?? '',
+      IpcMode: s.namespaces?.ipc ?? 'private',
+      CgroupnsMode: s.namespaces?.cgroupns ?? 'private',
+      ...(s.init ? {Init: true} : {}),
+      GroupAdd: s.groupAdd ?? null,
+      DeviceCgroupRules: s.deviceCgroupRules ?? null,
+      Links: s.links ? s.links.map((l) => `/${l.name}:/${c.config.name}/${l.alias}`) : null,
+      VolumesFrom: s.volumesFrom ?? null,
     },
     Mounts: s.volumes.map((v) =>
       v.volume !== undefined

@@ -30,7 +30,8 @@ export async function planStart(store: Store, config: ContainerConfig, dir: stri
   const {planCgroupfs, readHostCgroupLinks} = await import('../container/cgroupfs.js')
   cgroups.cgroupfs = planCgroupfs(layout, cgroups.places, {userns: config.spec.userns !== undefined, readOnly: !config.spec.privileged, hostLinks: await readHostCgroupLinks()})
   const {networkPaths} = await import('./container-network.js')
-  const paths = {...containerPaths(dir, pinPath(store, config.id), nameLink(store, config.name)), ...(await networkPaths(store, config))}
+  const {namespacePaths} = await import('./container-namespaces.js')
+  const paths = {...containerPaths(dir, pinPath(store, config.id), nameLink(store, config.name)), ...(await networkPaths(store, config)), ...(await namespacePaths(store, config))}
   const {READY_FD} = await import('../container/launch.js')
   const {seccompCachePath} = await import('../security/seccomp.js')
   const seccompCache = config.spec.security?.seccomp ? seccompCachePath(store.root, config.spec.security.seccomp) : undefined

@@ -12,6 +12,8 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: `open the cgroup ${op.path}: the init is born in it (clone3 CLONE_INTO_CGROUP)`, needs: 'write access to the cgroup'}
     case 'ctr-cleanup-cgroup':
       return {action: `after the container ends, remove the cgroup ${op.path}`, needs: '-'}
+    case 'ctr-pid-ns':
+      return {action: op.path === 'host' ? "the init stays in the host's pid namespace (--pid host)" : `the init joins the pid namespace ${op.path} (--pid container:NAME)`, needs: 'root'}
     case 'ctr-cleanup-path':
       return {action: `after the container ends, remove ${op.path}`, needs: '-'}
     case 'ctr-exit-hook':

@@ -41,6 +41,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   ...SECURITY_ENCODERS,
   'ctr-cgroup-fd': (o) => [o.path],
   'ctr-cleanup-cgroup': (o) => [o.path],
+  'ctr-pid-ns': (o) => [o.path],
   'ctr-cleanup-path': (o) => [o.path],
   'ctr-exit-hook': (o) => [o.path],
   'ctr-exit-hook-bg': (o) => [o.path],

@@ -60,6 +60,8 @@ export type Op =
   | {op: 'ctr-cgroup-fd'; path: string}
   /** After the container ends, the supervisor removes this cgroup directory. */
   | {op: 'ctr-cleanup-cgroup'; path: string}
+  /** --pid host or container:NAME: the init joins the supervisor's pid namespace ("host") or the one at path, not a new one. */
+  | {op: 'ctr-pid-ns'; path: string}
   /** After the container ends, the supervisor removes this tree. */
   | {op: 'ctr-cleanup-path'; path: string}
   /** After the container has ended for good, the supervisor runs this executable (its network's teardown, src/network/). */

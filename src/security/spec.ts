@@ -3,7 +3,7 @@ import {isAbsolute, normalize} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {DEFAULT_DEVICE_RULES} from './devices.js'
 import {DeviceRule} from '../plan/security-ops.js'
-import {ULIMITS} from '../plan/security-ops.js'
+import {ANY, ULIMITS} from '../plan/security-ops.js'
 import {containerSeccomp, parseSecurityOpts} from './seccomp.js'
 import type {SeccompFilter} from '../plan/security-ops.js'
 
@@ -64,6 +64,8 @@ export interface SecurityFlags {
   oomScoreAdj?: string
   shmSize?: string
   privileged: boolean
+  /** --device-cgroup-rule 'TYPE MAJOR:MINOR ACCESS' (docker's), e.g. 'c 1:3 mr' or 'c 7:* rwm'. */
+  deviceCgroupRules?: string[]
 }
 
 const bad = (msg: string): never => {
@@ -146,6 +148,15 @@ export function parseDevice(s: string): DeviceMapping {
   return {host, path: normalize(path).replace(/(.)\/+$/, '$1'), type: st.isCharacterDevice() ? 'c' : 'b', major, minor, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), access}
 }
 
+/** --device-cgroup-rule: docker's form, TYPE (a, b, c) MAJOR:MINOR (a number or *) ACCESS (of r, w, m). */
+export function parseDeviceCgroupRule(s: string): DeviceRule {
+  const m = /^([acb]) (\d+|\*):(\d+|\*) ([rwm]{1,3})$/.exec(s.trim())
+  if (!m || new Set(m[4]).size !== m[4].length) return bad(`invalid --device-cgroup-rule '${s}': expected TYPE MAJOR:MINOR ACCESS, e.g. 'c 1:3 mr' (TYPE a, b or c; * for any number; ACCESS of r, w, m)`)
+  const num = (x: string) => (x === '*' ? ANY : Number(x))
+  if ([m[2], m[3]].some((x) => x !== '*' && Number(x) > 4294967295)) return bad(`invalid --device-cgroup-rule '${s}': a device number is too large`)
+  return {type: m[1] as DeviceRule['type'], major: num(m[2]), minor: num(m[3]), access: m[4]}
+}
+
 export function buildSecuritySpec(f: SecurityFlags, caps: readonly number[]): SecuritySpec {
   const opts = parseSecurityOpts(f.securityOpt ?? [])
   const devices = (f.devices ?? []).map(parseDevice)
@@ -162,7 +173,7 @@ export function buildSecuritySpec(f: SecurityFlags, caps: readonly number[]): Se
     tmpfs: (f.tmpfs ?? []).map(parseTmpfs),
     devices,
     // A --device node is made by mknod in the container, so its rule always allows m (docker's default allows m for every device).
-    deviceRules: f.privileged ? [] : [...DEFAULT_DEVICE_RULES, ...devices.map((d) => ({type: d.type, major: d.major, minor: d.minor, access: d.access.includes('m') ? d.access : `${d.access}m`}))],
+    deviceRules: f.privileged ? [] : [...DEFAULT_DEVICE_RULES, ...devices.map((d) => ({type: d.type, major: d.major, minor: d.minor, access: d.access.includes('m') ? d.access : `${d.access}m`})), ...(f.deviceCgroupRules ?? []).map(parseDeviceCgroupRule)],
     ulimits: [...ulimits.values()],
     oomScoreAdj,
     shmSize: f.shmSize === undefined ? undefined : parseSize(f.shmSize, '--shm-size'),
