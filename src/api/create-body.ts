@@ -19,6 +19,8 @@ export interface CreateBody {
   Volumes?: Record<string, object> | null
   NetworkDisabled?: boolean
   MacAddress?: string
+  /** docker's HealthConfig, given to create as it is (src/container/health.ts checks it). */
+  Healthcheck?: import('../image/config.js').HealthConfig | null
   HostConfig?: HostConfig | null
   NetworkingConfig?: {EndpointsConfig?: Record<string, EndpointConfig | null> | null} | null
 }

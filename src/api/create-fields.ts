@@ -34,7 +34,7 @@ export const CONFIG_FIELDS: Record<string, FieldRule> = {
   StdinOnce: i("the client's attach closes the container's stdin when it ends, as with it"),
   Env: h('--env'),
   Cmd: h('the command'),
-  Healthcheck: i('healthchecks are being added (issue 18)'),
+  Healthcheck: h('--health-cmd, --health-interval, ... (docker\'s HealthConfig, checked as docker\'s daemon checks it)'),
   ArgsEscaped: i('Windows only'),
   Image: h('the image'),
   Volumes: h('--volume PATH (an anonymous volume), unless a bind or mount covers the path'),

@@ -15,6 +15,16 @@ async function resolve(ctx: ApiContext, ref = ctx.params.id): Promise<Container>
   return resolveContainer(ctx.store(), ref)
 }
 
+/** The create body's Healthcheck, docker's checks: a bad one is 400 with docker's message. */
+async function checkedHealth(h: NonNullable<CreateBody['Healthcheck']>) {
+  const {checkHealth} = await import('../../container/health.js')
+  try {
+    return checkHealth(h)
+  } catch (err) {
+    throw badRequest((err as Error).message)
+  }
+}
+
 /** POST /containers/create?name=: the body as nsx run's arguments, the image looked up (404 so the client pulls), created, not started. */
 async function create(ctx: ApiContext): Promise<object> {
   const body = await readJson<CreateBody>(ctx.req, ctx.upgrade)
@@ -23,6 +33,7 @@ async function create(ctx: ApiContext): Promise<object> {
     import('../../container/options.js'), import('../../store/images.js'), import('../../lifecycle/create.js'), import('../../cli/errors.js'),
   ])
   const opts = parseRunArgs(createArgs(body, name, new Set(RUN_OPTIONS.map((o) => o.key))))
+  if (body.Healthcheck) opts.healthcheck = await checkedHealth(body.Healthcheck)
   try {
     findImage(ctx.store(), opts.image!)
   } catch (err) {
