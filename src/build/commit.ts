@@ -53,6 +53,8 @@ export async function commitContainer(store: Store, opts: CommitOptions): Promis
   if (baseId && !base) throw new NsxError(`the image of container ${c.config.name} (${baseId}) is no longer in the store`)
   const baseCfg = base ? (JSON.parse(readFileSync(join(store.imageDir(baseId), 'config.json'), 'utf8')) as Record<string, unknown>) : {architecture: goArch(), os: 'linux', config: {}}
   const target: ConfigTarget = {config: structuredClone((baseCfg.config ?? {}) as ContainerConfig), author: opts.author ?? (typeof baseCfg.author === 'string' ? baseCfg.author : undefined), cmdSet: false}
+  // The container's healthcheck (its --health-* over the image's), as docker commits the container's config.
+  if (c.config.healthcheck) target.config.Healthcheck = c.config.healthcheck
   // -c: one Dockerfile instruction each, applied in order (variables from the image's Env).
   for (const change of opts.changes) {
     const df = parseDockerfile(`FROM scratch\n${change}\n`, '--change')

@@ -1,6 +1,8 @@
 import {NsxError} from '../cli/errors.js'
 import type {Instruction} from './dockerfile.js'
 import {unquote} from './expand.js'
+import {parseGoDuration} from '../container/health.js'
+import type {HealthConfig} from '../image/config.js'
 
 /**
  * The Dockerfile instructions that only change the image config (ENV, LABEL, MAINTAINER,
@@ -111,7 +113,7 @@ export function applyConfigInstruction(t: ConfigTarget, ins: Instruction, x: (s:
       return (`${ins.keyword} ${JSON.stringify(argv)}`)
     }
     case 'HEALTHCHECK': {
-      cfg.Healthcheck = ins.rest.trim().toUpperCase() === 'NONE' ? {Test: ['NONE']} : {Test: ['CMD-SHELL', ins.rest.replace(/^\s*(--\S+\s+)*CMD\s+/i, '')]}
+      cfg.Healthcheck = parseHealthcheck(ins.rest, where, ins.flags)
       return (`HEALTHCHECK ${ins.rest.trim()}`)
     }
     case 'ONBUILD': {
@@ -121,4 +123,48 @@ export function applyConfigInstruction(t: ConfigTarget, ins: Instruction, x: (s:
     default:
       throw new NsxError(`${where}: ${ins.keyword} does not change the config`)
   }
+}
+
+const HEALTH_FLAGS: Record<string, keyof HealthConfig> = {interval: 'Interval', timeout: 'Timeout', 'start-period': 'StartPeriod', 'start-interval': 'StartInterval', retries: 'Retries'}
+
+/**
+ * HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--start-interval=D] [--retries=N] CMD
+ * command (the exec form, a JSON array: Test ["CMD", ...]; else ["CMD-SHELL", text]), or HEALTHCHECK
+ * NONE (docker's builder rules and messages).
+ */
+export function parseHealthcheck(rest: string, where: string, parsed: ReadonlyMap<string, string> = new Map()): HealthConfig {
+  let text = rest.trim()
+  const out: HealthConfig = {}
+  const given = [...parsed].map(([k, v]) => [`--${k}=${v}`, k, v])
+  for (let m: string[] | null = given.shift() ?? /^--([a-z-]+)=(\S*)\s*/.exec(text); m; m = given.shift() ?? /^--([a-z-]+)=(\S*)\s*/.exec(text)) {
+    const key = HEALTH_FLAGS[m[1]]
+    if (!key) throw new NsxError(`${where}: Unknown flag: ${m[1]}`)
+    if (key === 'Retries') {
+      if (!/^-?\d+$/.test(m[2])) throw new NsxError(`${where}: invalid --retries '${m[2]}': a whole number`)
+      if (Number(m[2]) < 0) throw new NsxError(`${where}: --retries cannot be negative`)
+      if (Number(m[2]) > 0) out.Retries = Number(m[2])
+    } else {
+      const ns = parseGoDuration(m[2])
+      if (ns === undefined) throw new NsxError(`${where}: invalid --${m[1]} '${m[2]}': time: invalid duration "${m[2]}"`)
+      if (ns !== 0 && ns < 1e6) throw new NsxError(`${where}: Interval "${m[1]}" cannot be less than 1ms`)
+      if (ns !== 0) (out as Record<string, number>)[key] = ns
+    }
+    if (text.startsWith(m[0].trim())) text = text.slice(m[0].length).trimStart()
+  }
+  const [kind = '', ...words] = text.split(/\s+/)
+  const command = text.slice(kind.length).trim()
+  if (kind.toUpperCase() === 'NONE') {
+    if (words.length > 0 || Object.keys(out).length > 0) throw new NsxError(`${where}: HEALTHCHECK NONE takes no arguments`)
+    return {Test: ['NONE']}
+  }
+  if (kind.toUpperCase() !== 'CMD') throw new NsxError(`${where}: Unknown type "${kind}" in HEALTHCHECK (try CMD)`)
+  if (command === '') throw new NsxError(`${where}: Missing command after HEALTHCHECK CMD`)
+  let exec: unknown
+  try {
+    exec = command.startsWith('[') ? JSON.parse(command) : undefined
+  } catch {
+    exec = undefined
+  }
+  const test = Array.isArray(exec) && exec.length > 0 && exec.every((x) => typeof x === 'string') ? ['CMD', ...(exec as string[])] : ['CMD-SHELL', command]
+  return {Test: test, ...out}
 }
