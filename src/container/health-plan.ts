@@ -28,8 +28,10 @@ export async function planHealthProbe(config: ContainerConfig, dir: string, stor
   if (!probe) return undefined
   const s = config.spec
   const pc = processConfigOf(config)
-  // The init's namespaces that are not the supervisor's: all it unshares, the network unless it is the host's.
-  const namespaces: NsType[] = [...(s.userns ? (['user'] as NsType[]) : []), 'ipc', 'uts', ...(s.network === 'host' ? [] : (['net'] as NsType[])), 'pid', 'mnt', 'cgroup']
+  // The init's namespaces that are not the supervisor's (the host's): all but those --network, --pid, --uts, --ipc, --cgroupns share with the host.
+  const shared = s.namespaces ?? {}
+  const host = (ns: NsType) => (ns === 'net' ? s.network === 'host' : (shared as Record<string, string | undefined>)[ns === 'cgroup' ? 'cgroupns' : ns] === 'host')
+  const namespaces = ([...(s.userns ? ['user'] : []), 'ipc', 'uts', 'net', 'pid', 'mnt', 'cgroup'] as NsType[]).filter((ns) => !host(ns))
   let env: string[] = []
   try {
     env = readFileSync(`${dir}/env`, 'utf8').split('\0').filter((e) => e !== '')
