@@ -10,7 +10,7 @@ export default class Ps extends NsxCommand {
   static override summary = 'List containers (running ones; -a for all)'
   static override description = `docker ps's columns: CONTAINER ID (12 hex digits; any unique prefix names it), IMAGE (or the number of layers), COMMAND (control characters escaped as \\xHH), CREATED, STATUS (Up ..., Exited (CODE) ... ago, Created), PORTS and NAMES. --json adds the host pid of each running container's init (what nsx enter, nsx inspect and nsx pstree take) and of its supervisor. What crashes left (an orphaned init, cgroups) is tidied first, as nsx run and nsx gc do; a container whose supervisor was killed reads as exited, never as running.
 
---filter takes docker's keys name=, id=, status=(created|running|exited), exited=CODE and ancestor=IMAGE; the same key twice matches either, different keys both. --format takes a Go-template-like string with docker's fields {{.ID}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}} {{.Status}} {{.State}} {{.Names}} {{.Ports}} {{.Pid}}, "table" before it for a table with headers, and \\t for a tab.`
+--filter takes docker's keys name=, id=, status=(created|running|exited), exited=CODE, ancestor=IMAGE, label=KEY[=VALUE] and health=(starting|healthy|unhealthy|none); the same key twice matches either, different keys both. --format takes a Go-template-like string with docker's fields {{.ID}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}} {{.Status}} {{.State}} {{.Names}} {{.Ports}} {{.Pid}}, "table" before it for a table with headers, and \\t for a tab.`
 
   static override enableJsonFlag = true
 
@@ -24,7 +24,7 @@ export default class Ps extends NsxCommand {
   static override flags = {
     all: Flags.boolean({char: 'a', description: 'Show every container, not only running ones'}),
     quiet: Flags.boolean({char: 'q', description: 'Only the ids (12 hex digits)'}),
-    filter: Flags.string({char: 'f', description: 'KEY=VALUE: name, id, status, exited, ancestor (repeatable)', multiple: true, helpValue: 'KEY=VALUE'}),
+    filter: Flags.string({char: 'f', description: 'KEY=VALUE: name, id, status, exited, ancestor, label, health (repeatable)', multiple: true, helpValue: 'KEY=VALUE'}),
     format: Flags.string({description: 'A template of {{.Field}}s (see above), or "table TEMPLATE"', helpValue: 'TEMPLATE'}),
     'no-trunc': Flags.boolean({description: 'Do not shorten ids and commands'}),
   }

@@ -68,30 +68,6 @@ export function parseGoDuration(s: string): number | undefined {
   return sign * Math.round(total)
 }
 
-/** Go's time.Duration.String, as docker prints durations ("1m30s", "1.5s", "500ms"). */
-export function formatGoDuration(ns: number): string {
-  if (ns === 0) return '0s'
-  const neg = ns < 0
-  let n = Math.abs(ns)
-  let out: string
-  if (n < 1e9) {
-    const [unit, size] = n < 1e3 ? ['ns', 1] : n < 1e6 ? ['µs', 1e3] : ['ms', 1e6]
-    out = `${trimFraction(n / (size as number))}${unit}`
-  } else {
-    const h = Math.floor(n / 3600e9)
-    n -= h * 3600e9
-    const m = Math.floor(n / 60e9)
-    n -= m * 60e9
-    const s = `${trimFraction(n / 1e9)}s`
-    out = h > 0 ? `${h}h${m}m${s}` : m > 0 ? `${m}m${s}` : s
-  }
-  return neg ? `-${out}` : out
-}
-
-function trimFraction(x: number): string {
-  return x.toFixed(9).replace(/\.?0+$/, '')
-}
-
 const usage = (msg: string): never => {
   throw new NsxError(msg, 125)
 }

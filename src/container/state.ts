@@ -26,6 +26,8 @@ import type {RunSpec} from './spec.js'
  *     container.log[.N]         stdout and stderr of detached starts, docker's json-file format, written
  *                               and rotated by the supervisor (native/ctr-log.c)
  *     supervisor.log            what the executor itself said (setup errors, cleanup warnings)
+ *     health, health-probe      the healthcheck's record, written by the supervisor after each probe, and
+ *                               the probe's plan, written at each start (src/container/health.ts)
  *     env, upper/, work/, rootfs/   the environment, the overlay's directories
  *   ROOT/names/<name> -> <id>   symlink: a name is taken atomically (symlink(2) fails with EEXIST);
  *                               one whose container directory is gone is free
