@@ -94,22 +94,31 @@ set -euo pipefail
 ip link set lo up
 R="node $repo/bin/nsx run --rm --layer $tmp/l1 --layer $tmp/l2"
 \$R --network bridge -- /bin/true # the bridge and the network's rules, made once
+B="node ${BASELINE:-$repo}/bin/nsx run --rm --layer $tmp/l1 --layer $tmp/l2"
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/net.json" \\
   "\$R --network none -- /bin/true" "\$R --network bridge -- /bin/true" "\$R --network bridge -p 127.0.0.1:18080:80 -- /bin/true" \\
-  "sh $tmp/runc-none.sh" "sh $tmp/runc-cni.sh"
+  "sh $tmp/runc-none.sh" "sh $tmp/runc-cni.sh" \\
+  "env CNI_COMMAND=VERSION /usr/lib/cni/bridge" "env CNI_COMMAND=VERSION /usr/lib/cni/host-local" \\
+  ${BASELINE:+"\$B --network none -- /bin/true" "\$B --network bridge -- /bin/true"}
 EOF
 net_bench() {
   echo "== nsx run --rm: --network none against bridge; runc run against runc with CNI by hand (a network namespace of its own) =="
   unshare -n bash "$tmp/net-bench.sh"
   node - "$tmp/net.json" <<'JS'
-const [none, bridge, publish, runc, runcCni] = require(process.argv[2]).results
+const [none, bridge, publish, runc, runcCni, bridgeExec, hostLocalExec, baseNone, baseBridge] = require(process.argv[2]).results
 const ms = (s) => (s * 1000).toFixed(1) + ' ms'
-for (const [n, x] of [['--network none', none], ['--network bridge', bridge], ['bridge -p 127.0.0.1:18080:80', publish], ['runc run (own netns)', runc], ['runc run, CNI bridge by hand', runcCni]])
+for (const [n, x] of [['--network none', none], ['--network bridge', bridge], ['bridge -p 127.0.0.1:18080:80', publish], ['runc run (own netns)', runc], ['runc run, CNI bridge by hand', runcCni], ['bridge plugin, VERSION only', bridgeExec], ['host-local, VERSION only', hostLocalExec]])
   console.log(`${n.padEnd(30)} mean ${ms(x.mean).padStart(9)}  median ${ms(x.median).padStart(9)}  user+sys ${ms(x.user + x.system).padStart(9)}`)
 console.log(`nsx bridge - none              mean ${ms(bridge.mean - none.mean).padStart(9)}  median ${ms(bridge.median - none.median).padStart(9)}  (target: < 25 ms)`)
 console.log(`nsx bridge -p - none           mean ${ms(publish.mean - none.mean).padStart(9)}  median ${ms(publish.median - none.median).padStart(9)}`)
 console.log(`runc CNI by hand - runc        mean ${ms(runcCni.mean - runc.mean).padStart(9)}  median ${ms(runcCni.median - runc.median).padStart(9)}`)
 console.log(`(nsx bridge - none) / (runc CNI by hand - runc), medians: ${((bridge.median - none.median) / (runcCni.median - runc.median)).toFixed(2)}`)
+// The floor of any ADD on CNI's bridge plugin: it execs host-local, so two Go programs start, doing nothing useful here.
+console.log(`bare execs of bridge + host-local (the ADD chain's floor): median ${ms(bridgeExec.median + hostLocalExec.median).padStart(9)}`)
+if (baseBridge) {
+  console.log(`BASELINE none / bridge            median ${ms(baseNone.median).padStart(9)} / ${ms(baseBridge.median).padStart(9)}  user+sys ${ms(baseNone.user + baseNone.system)} / ${ms(baseBridge.user + baseBridge.system)}`)
+  console.log(`BASELINE bridge - none         mean ${ms(baseBridge.mean - baseNone.mean).padStart(9)}  median ${ms(baseBridge.median - baseNone.median).padStart(9)}`)
+}
 JS
 }
 if [ "${1:-}" = network ]; then

@@ -45,7 +45,26 @@
  *                         "prevResult" (CONF is a JSON object: the key goes before its last
  *                         brace), its stdout in OUT; a plugin that fails ends the plan with
  *                         status 3 (OUT holds its CNI error, for the caller to word)
+ *   cni-status 1 PATH     open (create, empty) PATH and hold an exclusive lock on it until this
+ *                         process (or the background one below) ends: the ADD's outcome, "ok"
+ *                         (cni-done) or the failed plugin's error in one line (cni-add). The
+ *                         container's init waits for the lock (ctr-net-wait) before its command
+ *                         runs, and the teardown script before its DEL: a crash releases it
+ *                         with no "ok", which the init reports
+ *   cni-background 1 LOG  fork: this process exits 0 (its caller knows the namespace is made and
+ *                         the status locked); the child goes on with the rest of the plan in a
+ *                         session of its own, stdin and stdout on /dev/null, stderr to LOG. So
+ *                         the ADD chain runs while the start is planned and while the executor
+ *                         sets the container's root up, instead of before either
+ *   cni-done 0            write "ok" to the status file
  *   end 0                 exit 0: a plan that execs nothing
+ *
+ * And in the container's init:
+ *   ctr-net-wait-fd 1 PATH
+ *                         open the status file PATH (before pivot_root: it is on the host)
+ *   ctr-net-wait 0        wait for the ADD (a shared lock on it), then go on if it says "ok";
+ *                         else say its line and end (EXIT_NSX_FAILURE; a detached starter is
+ *                         told on its ready fd), the supervisor's exit hook then tears down
  */
 #include <errno.h>
 #include <sched.h>
@@ -55,6 +74,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdbool.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
@@ -266,6 +286,138 @@ static void op_netns_new(struct exec_state *st, char **args, int nargs)
 	close(own);
 }
 
+static char *read_file(const char *path, size_t *len);
+
+/* cni-status: the ADD's outcome, locked while it runs. */
+static int status_fd = -1;
+
+static void op_cni_status(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	status_fd = open(args[0], O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (status_fd < 0)
+		die_errno(EXIT_NSX_FAILURE, "create %s", args[0]);
+	while (flock(status_fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			die_errno(EXIT_NSX_FAILURE, "lock %s", args[0]);
+}
+
+static void op_cni_background(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	int log = open(args[0], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (log < 0)
+		die_errno(EXIT_NSX_FAILURE, "create %s", args[0]);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		die_errno(EXIT_NSX_FAILURE, "open /dev/null");
+	pid_t pid = fork();
+	if (pid < 0)
+		die_errno(EXIT_NSX_FAILURE, "fork");
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0)
+		_exit(EXIT_NSX_FAILURE);
+	close(null);
+	close(log);
+}
+
+static void op_cni_done(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	if (status_fd >= 0 && write(status_fd, "ok\n", 3) != 3)
+		die_errno(EXIT_NSX_FAILURE, "write the ADD's status");
+}
+
+/*
+ * The JSON string value of KEY in TEXT (a CNI error object: "msg", "details"), decoded
+ * (escapes; \uXXXX as UTF-8), up to its first line; NULL when absent. Enough for an error
+ * object, not a JSON parser.
+ */
+static char *json_string(const char *text, const char *key)
+{
+	char pat[32];
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	const char *p = strstr(text, pat);
+	if (!p)
+		return NULL;
+	p += strlen(pat);
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p++ != ':')
+		return NULL;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p++ != '"')
+		return NULL;
+	char *out = malloc(strlen(p) * 3 + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (; *p && *p != '"'; p++) {
+		if (*p != '\\') {
+			*o++ = *p;
+			continue;
+		}
+		p++;
+		if (!*p)
+			break;
+		switch (*p) {
+		case 'n': *o++ = '\n'; break;
+		case 't': *o++ = '\t'; break;
+		case 'r': *o++ = '\r'; break;
+		case 'b': case 'f': *o++ = ' '; break;
+		case 'u': {
+			unsigned v = 0;
+			int i = 0;
+			for (; i < 4 && p[1]; i++, p++) {
+				char c = p[1];
+				v = v * 16 + (unsigned)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
+			}
+			if (v < 0x80) {
+				*o++ = (char)v;
+			} else if (v < 0x800) {
+				*o++ = (char)(0xc0 | (v >> 6));
+				*o++ = (char)(0x80 | (v & 0x3f));
+			} else {
+				*o++ = (char)(0xe0 | (v >> 12));
+				*o++ = (char)(0x80 | ((v >> 6) & 0x3f));
+				*o++ = (char)(0x80 | (v & 0x3f));
+			}
+			break;
+		}
+		default: *o++ = *p;
+		}
+	}
+	*o = 0;
+	out[strcspn(out, "\n")] = 0;
+	return out;
+}
+
+/* A failed plugin's error, worded as src/network/cni.ts words it, in the status file. */
+static void say_failure(const char *plugin, const char *out, int status)
+{
+	if (status_fd < 0)
+		return;
+	const char *type = strrchr(plugin, '/') ? strrchr(plugin, '/') + 1 : plugin;
+	size_t len = 0;
+	char *text = read_file(out, &len);
+	char *msg = text ? json_string(text, "msg") : NULL, *details = text ? json_string(text, "details") : NULL;
+	char line[1024];
+	if (msg && *msg && details && *details)
+		snprintf(line, sizeof(line), "CNI plugin %s ADD failed: %s: %s\n", type, msg, details);
+	else if ((msg && *msg) || (details && *details))
+		snprintf(line, sizeof(line), "CNI plugin %s ADD failed: %s\n", type, msg && *msg ? msg : details);
+	else if (text && text[strspn(text, " \t\r\n")])
+		snprintf(line, sizeof(line), "CNI plugin %s ADD failed: %.*s\n", type, (int)strcspn(text + strspn(text, " \t\r\n"), "\n"), text + strspn(text, " \t\r\n"));
+	else
+		snprintf(line, sizeof(line), "CNI plugin %s ADD failed: exit status %d\n", type, status);
+	if (write(status_fd, line, strlen(line)) < 0) {
+		/* the init then says the ADD did not finish */
+	}
+	free(text), free(msg), free(details);
+}
+
 /* The result of the chain's last plugin (its stdout), for the next one's prevResult. */
 static char *chain_prev;
 static size_t chain_prev_len;
@@ -359,8 +511,10 @@ static void op_cni_add(struct exec_state *st, char **args, int nargs)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die_errno(EXIT_NSX_FAILURE, "waitpid");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		say_failure(plugin, out, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		exit(3);
+	}
 	/* A plugin that prints nothing passes the previous result on. */
 	size_t rlen = 0;
 	char *result = read_file(out, &rlen);
@@ -373,6 +527,42 @@ static void op_cni_add(struct exec_state *st, char **args, int nargs)
 	} else {
 		free(result);
 	}
+}
+
+/* The init's side: the status file, opened before pivot_root; waited for before the command runs. */
+static int wait_fd = -1;
+
+static void op_net_wait_fd(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	wait_fd = open(args[0], O_RDONLY | O_CLOEXEC);
+	if (wait_fd < 0)
+		die_errno(EXIT_NSX_FAILURE, "open %s", args[0]);
+}
+
+static void op_net_wait(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	if (wait_fd < 0)
+		die(EXIT_NSX_FAILURE, "invalid plan: ctr-net-wait without ctr-net-wait-fd");
+	while (flock(wait_fd, LOCK_SH) < 0)
+		if (errno != EINTR)
+			die_errno(EXIT_NSX_FAILURE, "wait for the container's network");
+	char buf[1024];
+	ssize_t n;
+	while ((n = pread(wait_fd, buf, sizeof(buf) - 1, 0)) < 0 && errno == EINTR)
+		;
+	buf[n > 0 ? n : 0] = 0;
+	close(wait_fd);
+	wait_fd = -1;
+	if (strncmp(buf, "ok\n", 3) == 0)
+		return;
+	buf[strcspn(buf, "\n")] = 0;
+	unsigned char code = EXIT_NSX_FAILURE;
+	if (ctr.ready_fd >= 0 && write(ctr.ready_fd, &code, 1) < 0) {
+		/* the starter is gone */
+	}
+	die(EXIT_NSX_FAILURE, "%s", buf[0] ? buf : "the container's network could not be set up: its CNI ADD did not finish");
 }
 
 static void op_end(struct exec_state *st, char **args, int nargs)
@@ -389,6 +579,11 @@ const struct op ops_network[] = {
 	{"end", 0, op_end, "exit 0 (a plan that execs nothing)"},
 	{"ctr-exit-hook-bg", 1, op_exit_hook_bg, "PATH: the same, without waiting for it (a foreground run: its status is not held up)"},
 	{"ctr-net-hook", 1, op_net_hook, "PATH: run this executable with the init's pid once it has its network namespace (a rootless network stack)"},
+	{"cni-status", 1, op_cni_status, "PATH: the ADD's outcome (ok, or the failed plugin's error), locked until this process ends"},
+	{"cni-background", 1, op_cni_background, "LOG: fork; this process exits 0, the child goes on in a session of its own, stderr to LOG"},
+	{"cni-done", 0, op_cni_done, "write ok to the cni-status file"},
+	{"ctr-net-wait-fd", 1, op_net_wait_fd, "PATH: open the ADD's status file (before pivot_root)"},
+	{"ctr-net-wait", 0, op_net_wait, "wait for the ADD (its status file's lock); go on if it says ok, else say why and end"},
 	{"ctr-net-ready", 0, op_net_ready, "the init has its network namespace: the supervisor runs ctr-net-hook, the init waits for it"},
 	{NULL, 0, NULL, NULL},
 };

@@ -31,6 +31,8 @@ export interface ContainerPaths {
   pidns?: string
   /** --ipc container:NAME: that container's /proc/PID/ns/ipc, which the init joins. */
   ipcns?: string
+  /** The bridge network's CNI ADD status file (src/network/attach.ts): the init waits for the ADD there before its command runs. */
+  netWait?: string
 }
 
 export function containerPaths(dir: string, pin: string, nameLink?: string): ContainerPaths {
@@ -103,6 +105,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   if (v1.length > 0) ops.push({op: 'cgroup-join'})
   // A bridge network's namespace was made (and its interfaces added) before the start; another container's is shared.
   if (paths.netns) ops.push({op: 'nsfd', ns: 'net', path: paths.netns}, {op: 'setns', ns: 'net'})
+  if (paths.netWait) ops.push({op: 'ctr-net-wait-fd', path: paths.netWait})
   if (paths.ipcns) ops.push({op: 'nsfd', ns: 'ipc', path: paths.ipcns}, {op: 'setns', ns: 'ipc'})
   // --uts host, --ipc host|container:NAME, --cgroupns host: that namespace is not the container's own.
   const ns = spec.namespaces ?? {}
@@ -131,6 +134,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   if (spec.tty) ops.push({op: 'ctr-pty'})
   // tini's and docker-init's rule: the init holds the container's restrictions, nothing more.
   ops.push({op: 'ctr-init-creds', caps: spec.caps, uid: spec.uid, gid: spec.gid, groups: spec.userns?.setgroups === 'deny' ? undefined : spec.groups, seccomp: spec.security?.seccomp !== undefined})
+  // The ADD (which runs while the root is set up) has finished, or the command does not run.
+  if (paths.netWait) ops.push({op: 'ctr-net-wait'})
   ops.push({op: 'ctr-init'})
 
   if (spec.tty) ops.push({op: 'ctr-pty-attach'})

@@ -14,7 +14,7 @@ export function onBridge(config: ContainerConfig): boolean {
 }
 
 /** The init's network namespace and the supervisor's exit hook, for the plan. */
-export async function networkPaths(store: Store, config: ContainerConfig): Promise<{netns?: string; exitHook?: string; netHook?: string}> {
+export async function networkPaths(store: Store, config: ContainerConfig): Promise<{netns?: string; exitHook?: string; netHook?: string; netWait?: string}> {
   const mode = config.spec.network
   if (mode.startsWith('container:')) {
     const {resolveContainer} = await import('../container/state.js')
@@ -28,8 +28,9 @@ export async function networkPaths(store: Store, config: ContainerConfig): Promi
   if (config.spec.userns?.rootless) return (await import('../network/rootless.js')).rootlessPaths(store, config.id)
   if (mode === 'pasta' || mode === 'slirp4netns') throw new NsxError(`--network ${mode} is for rootless containers (an ordinary user's); as root, use bridge or a network of nsx network create`, 125)
   if (config.spec.userns) throw new NsxError(`--network ${mode} with ${config.spec.userns.rootless ? 'rootless containers' : '--userns'} is not supported yet: use --network none or host`, 125)
-  const {netnsPath, teardownPath} = await import('../network/records.js')
-  return {netns: netnsPath(store, config.id), exitHook: teardownPath(store, config.id)}
+  const {addStatusPath, netnsPath, teardownPath} = await import('../network/records.js')
+  // The ADD may still run when the executor starts (src/network/attach.ts): the init waits for it.
+  return {netns: netnsPath(store, config.id), exitHook: teardownPath(store, config.id), netWait: addStatusPath(store, config.id)}
 }
 
 /** A container of the store that runs (or is being started): its endpoint holds its ports and leases. */
@@ -41,7 +42,7 @@ export async function liveCheck(store: Store): Promise<(id: string) => boolean> 
   }
 }
 
-/** CNI ADD for a starting container on a bridge network; its /etc/hosts rewritten with its addresses. */
+/** CNI ADD for a starting container on a bridge network (begun: it may finish while the executor sets the root up); its /etc/hosts rewritten with its addresses. */
 export async function attachForStart(store: Store, config: ContainerConfig, dir: string): Promise<void> {
   if (!onBridge(config) || !config.spec.net) return
   if (config.spec.userns?.rootless) {

@@ -8,12 +8,13 @@ import {executorPath} from '../plan/executor.js'
 import type {Op} from '../plan/ops.js'
 import {validatePlan} from '../plan/validate.js'
 import {CNI_PATH, type CniCall, execPlugin, execPluginAsync, pluginInput, pluginOutcome, pluginPath, PLUGIN_PATH_ENV} from './cni.js'
+import {chooseAddresses} from './addresses.js'
 import {DEFAULT_NETWORK, ensureDefaultNetwork, findNetwork, inSubnet, ipamDir} from './networks.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
 import {ENDED_MARK, joinHosts, leaveHostsScript} from './hosts.js'
 import {allocatePorts, exposedRequests, parsePublish} from './ports.js'
 import type {Attachment, Endpoint, NetSpec, NetworkConfList, PortMapping} from './types.js'
-import {endpointDir, endpointsDir, listEndpoints, netnsDir, netnsPath, readEndpoint, refreshHosts, teardownContainer} from './records.js'
+import {addStatusPath, endpointDir, endpointsDir, keepResult, listEndpoints, netnsDir, netnsPath, readEndpoint, refreshHosts, teardownContainer} from './records.js'
 
 /**
  * A container on its networks, the way containerd and nerdctl drive CNI: a network
@@ -45,15 +46,23 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
  * The container's network namespace (pinned at ep.netns by a bind mount, as `unshare
  * --net=PATH` makes it) and the ADD of every plugin of every attachment, in order, each
  * given the previous result: all in one executor process (native/ops-network.c: netns-new,
- * cni-add), so Node, busy planning the start meanwhile, waits for one child instead of
- * handing over from one exec to the next. Each plugin's input and output are files of the
- * endpoint's directory (add-I-J.json, add-I-J.out). The attachments' results, in order.
+ * cni-add), whose outcome is the endpoint's add.status file, locked while it runs. Each
+ * plugin's input and output are files of the endpoint's directory (add-I-J.json, add-I-J.out).
+ *
+ * BACKGROUND (every address chosen before the ADD): the executor forks once the namespace is
+ * made and the status locked, and this returns then; the chain runs on while Node plans the
+ * start and the executor sets the container's root up, and the container's init waits for the
+ * status (ctr-net-wait) before its command runs. Else this waits for the chain and returns
+ * the attachments' results, in order.
  */
-async function addAll(store: Store, ep: Endpoint, ips: ReadonlyArray<string | undefined>): Promise<Array<Record<string, unknown>>> {
+async function addAll(store: Store, ep: Endpoint, ips: ReadonlyArray<string | undefined>, background: boolean): Promise<Array<Record<string, unknown>> | undefined> {
   const dir = endpointDir(store, ep.id)
   mkdirSync(netnsDir(store), {recursive: true, mode: 0o700})
   const env: Record<string, string> = {PATH: PLUGIN_PATH_ENV, CNI_COMMAND: 'ADD', CNI_CONTAINERID: ep.id, CNI_NETNS: ep.netns, CNI_PATH}
-  const ops: Op[] = [{op: 'netns-new', path: ep.netns}, ...Object.entries(env).map(([name, value]): Op => ({op: 'setenv', name, value}))]
+  const status = addStatusPath(store, ep.id)
+  const ops: Op[] = [{op: 'cni-status', path: status}, {op: 'netns-new', path: ep.netns}]
+  if (background) ops.push({op: 'cni-background', log: join(dir, 'add.log')})
+  ops.push(...Object.entries(env).map(([name, value]): Op => ({op: 'setenv', name, value})))
   const steps: Array<{type: string; out: string; call: CniCall}> = []
   ep.attachments.forEach((a, i) => {
     const args = ips[i] !== undefined ? `IgnoreUnknown=1;IP=${ips[i]}` : undefined
@@ -67,7 +76,7 @@ async function addAll(store: Store, ep: Endpoint, ips: ReadonlyArray<string | un
       steps.push({type: p.type, out, call: {command: 'ADD', containerId: ep.id, netns: ep.netns, ifname: a.ifname, args}})
     })
   })
-  const [argv0, ...argv] = encodePlan(validatePlan({command: 'nsx-network', ops: [...ops, {op: 'end'}]}))
+  const [argv0, ...argv] = encodePlan(validatePlan({command: 'nsx-network', ops: [...ops, {op: 'cni-done'}, {op: 'end'}]}))
   const r = await new Promise<{status: number | null; stderr: string}>((resolve) => {
     const child = spawn(executorPath(), argv, {argv0, stdio: ['ignore', 'ignore', 'pipe'], env: {}})
     const err: Buffer[] = []
@@ -82,12 +91,10 @@ async function addAll(store: Store, ep: Endpoint, ips: ReadonlyArray<string | un
       return undefined
     }
   }
-  if (r.status === 3) {
-    // The failed plugin is the last one that has an output file: its CNI error, worded as execPlugin words it.
-    const failed = steps.filter((s) => read(s.out) !== undefined).pop() ?? steps[0]
-    pluginOutcome(failed.type, failed.call, {status: 1, stdout: read(failed.out), stderr: r.stderr})
-  }
+  // A plugin that failed: its CNI error in one line (the executor words it as pluginOutcome does).
+  if (r.status === 3) throw new NsxError(read(status)?.trim().split('\n')[0] || `cannot attach the container to its network: ${r.stderr.trim().split('\n')[0]}`, 125)
   if (r.status !== 0) throw new NsxError(`cannot attach the container to its network: ${r.stderr.trim().split('\n')[0].replace(/^nsx-network: /, '') || `exit status ${r.status}`}`, 125)
+  if (background) return undefined
   let k = 0
   return ep.attachments.map((a) => {
     let prev: Record<string, unknown> | undefined
@@ -111,6 +118,8 @@ function teardownScript(store: Store, ep: Endpoint, dir: string): string {
     'exec 9<"$0" && flock 9 || exit 1',
     '[ -f "$D/endpoint.json" ] || exit 0',
     `: > "$D/${ENDED_MARK}"`,
+    // An ADD still running (it goes on after the start has handed over): DEL once it has ended.
+    'if [ -f "$D/add.status" ] && [ ! -s "$D/add.status" ]; then exec 8<"$D/add.status" && flock -s 8; fi',
     'ok=1',
     `export CNI_COMMAND=DEL CNI_CONTAINERID=${shq(ep.id)} CNI_PATH=${shq(CNI_PATH)}`,
     ...leaveHostsScript(store, ep),
@@ -194,27 +203,37 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
   settleConflicts(store, req, ports)
   const netns = netnsPath(store, req.id)
   const ep: Endpoint = {id: req.id, name: req.name, hostname: req.hostname, netns, attachments: []}
+  const asked = confs.map((c, i) => req.net.endpoints?.[c.name]?.ip ?? (i === 0 ? req.net.ip : undefined))
   ep.attachments = confs.map((conf, i) => {
     let plugins = conf.plugins.filter((p) => p.type !== 'portmap' || (i === 0 && ports.length > 0))
     if (i === 0 && req.net.mac) plugins = [...plugins, {type: 'tuning', mac: req.net.mac}]
     const aliases = [...new Set([...req.net.aliases, ...(req.net.endpoints?.[conf.name]?.aliases ?? [])])]
-    return {network: conf.name, networkId: conf.nsx.id, ifname: `eth${i}`, address: '', aliases, ports: i === 0 ? ports : [], plugins, result: {}, cniVersion: conf.cniVersion}
+    return {network: conf.name, networkId: conf.nsx.id, ifname: `eth${i}`, address: '', gateway: conf.nsx.gateway || undefined, aliases, ports: i === 0 ? ports : [], plugins, result: {}, cniVersion: conf.cniVersion}
   })
-  // The record and its teardown exist before anything is made: a crash from here on leaves what gc undoes.
-  writeRecord(store, ep)
+  // The addresses chosen and the record with its teardown written before anything is made (a
+  // crash from here on leaves what gc undoes), under the networks' lease locks.
+  const ownHosts = () => {
+    if (req.hosts) ep.hosts = {path: req.hosts.path, base: req.hosts.text(ep.attachments.map((a) => a.address.split('/')[0]).filter(Boolean))}
+  }
+  const chosen = chooseAddresses(store, confs, asked, req.id, (c) => {
+    ep.attachments.forEach((a, i) => (a.address = c[i] ?? ''))
+    // Every address known: the container's /etc/hosts too, before the ADD.
+    if (c.every((x) => x !== undefined)) ownHosts()
+    writeRecord(store, ep)
+    return c
+  })
+  const background = chosen.every((c) => c !== undefined)
   try {
     // A network's NAT and forwarding rules, once: when its bridge is not there yet (new, or after a reboot).
     for (const conf of confs) if (hasOwnRules(conf) && !linkExists(conf.nsx.bridge)) ensureNetworkRules(store, conf)
-    const results = await addAll(store, ep, ep.attachments.map((a, i) => req.net.endpoints?.[a.network]?.ip ?? (i === 0 ? req.net.ip : undefined)))
-    ep.attachments.forEach((a, i) => keepResult(a, results[i]))
-    writeRecord(store, ep)
-    if (req.hosts) {
-      const own = ep.attachments.map((a) => a.address.split('/')[0]).filter(Boolean)
-      ep.hosts = {path: req.hosts.path, base: req.hosts.text(own)}
+    const results = await addAll(store, ep, chosen.map((c, i) => c?.split('/')[0] ?? asked[i]), background)
+    if (results) {
+      ep.attachments.forEach((a, i) => keepResult(a, results[i]))
+      ownHosts()
       writeRecord(store, ep)
-      // In place: the file is bound into the container.
-      writeFileSync(ep.hosts.path, ep.hosts.base)
     }
+    // In place: the file is bound into the container.
+    if (ep.hosts) writeFileSync(ep.hosts.path, ep.hosts.base)
     joinHosts(endpointDir(store, ep.id), ep.hosts?.path)
     refreshHosts(store, ep.attachments.map((a) => a.network), req.isLive)
   } catch (err) {
@@ -232,16 +251,6 @@ export async function addAttachment(a: Attachment, id: string, netns: string, ip
     prev = (await execPluginAsync(p.type, {command: 'ADD', containerId: id, netns, ifname: a.ifname, args}, pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, prev, runtimeConfigOf(p, a)))) ?? prev
   }
   keepResult(a, prev)
-}
-
-/** An attachment's ADD result, and its address, gateway and MAC from it. */
-function keepResult(a: Attachment, result: Record<string, unknown> | undefined): void {
-  a.result = result ?? {}
-  const ips = (a.result.ips ?? []) as Array<{address: string; gateway?: string; interface?: number}>
-  const ifaces = (a.result.interfaces ?? []) as Array<{name: string; mac?: string; sandbox?: string}>
-  a.address = ips[0]?.address ?? ''
-  a.gateway = ips[0]?.gateway
-  a.mac = ifaces.find((f) => f.name === a.ifname && f.sandbox)?.mac ?? ifaces.find((f) => f.sandbox)?.mac
 }
 
 /** CHECK: each plugin of each attachment, in order, against the recorded result; the failures as lines. */

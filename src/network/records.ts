@@ -5,7 +5,7 @@ import type {Store} from '../store/store.js'
 import {PLUGIN_PATH_ENV} from './cni.js'
 import {ENDED_MARK, hostsText, namesOn, peerLines, withHostsLock} from './hosts.js'
 import {networksDir} from './networks.js'
-import type {Endpoint} from './types.js'
+import type {Attachment, Endpoint} from './types.js'
 
 /**
  * What a container holds on its networks, as recorded at ADD (src/network/attach.ts), and
@@ -18,6 +18,8 @@ export const endpointDir = (store: Store, id: string) => join(endpointsDir(store
 export const teardownPath = (store: Store, id: string) => join(endpointDir(store, id), 'teardown')
 export const netnsDir = (store: Store) => join(store.root, 'netns')
 export const netnsPath = (store: Store, id: string) => join(netnsDir(store), id)
+/** The ADD's outcome ("ok", or the failed plugin's line), locked while the ADD runs (native/ops-network.c cni-status). */
+export const addStatusPath = (store: Store, id: string) => join(endpointDir(store, id), 'add.status')
 
 /** Whether the container has a network record or namespace left (cheap: two stats). */
 export function hasEndpoint(store: Store, id: string): boolean {
@@ -25,11 +27,39 @@ export function hasEndpoint(store: Store, id: string): boolean {
 }
 
 export function readEndpoint(store: Store, id: string): Endpoint | undefined {
+  let ep: Endpoint
   try {
-    return JSON.parse(readFileSync(join(endpointDir(store, id), 'endpoint.json'), 'utf8')) as Endpoint
+    ep = JSON.parse(readFileSync(join(endpointDir(store, id), 'endpoint.json'), 'utf8')) as Endpoint
   } catch {
     return undefined
   }
+  // An ADD that ran after the start had handed over (its address chosen before it) left its
+  // results in the plugins' output files: the MAC, the gateway and CHECK's prevResult.
+  ep.attachments.forEach((a, i) => {
+    if (Object.keys(a.result).length > 0) return
+    for (let j = a.plugins.length - 1; j >= 0; j--) {
+      try {
+        const r = JSON.parse(readFileSync(join(endpointDir(store, id), `add-${i}-${j}.out`), 'utf8')) as Record<string, unknown>
+        if (r.code === undefined && Array.isArray(r.ips)) {
+          keepResult(a, r)
+          return
+        }
+      } catch {
+        // not there (yet), or an error object
+      }
+    }
+  })
+  return ep
+}
+
+/** An attachment's ADD result, and its address, gateway and MAC from it. */
+export function keepResult(a: Attachment, result: Record<string, unknown> | undefined): void {
+  a.result = result ?? {}
+  const ips = (a.result.ips ?? []) as Array<{address: string; gateway?: string; interface?: number}>
+  const ifaces = (a.result.interfaces ?? []) as Array<{name: string; mac?: string; sandbox?: string}>
+  a.address = ips[0]?.address ?? a.address
+  a.gateway = ips[0]?.gateway ?? a.gateway
+  a.mac = ifaces.find((f) => f.name === a.ifname && f.sandbox)?.mac ?? ifaces.find((f) => f.sandbox)?.mac
 }
 
 export function listEndpoints(store: Store): Endpoint[] {

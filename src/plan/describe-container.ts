@@ -24,6 +24,10 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: `once the init has its network namespace, run ${op.path} with its pid (the user-mode network stack: pasta or slirp4netns) and wait for it`, needs: '-'}
     case 'ctr-net-ready':
       return {action: 'the network namespace is made: wait until the supervisor has started its user-mode network stack', needs: '-'}
+    case 'ctr-net-wait-fd':
+      return {action: `open ${op.path}, the CNI ADD's status (it may still run)`, needs: '-'}
+    case 'ctr-net-wait':
+      return {action: "wait until the CNI ADD has ended (its status file's lock); the command runs only if it succeeded", needs: '-'}
     case 'ctr-log':
       return {action: `log the container's stdout and stderr to ${op.path} (docker's json-file; rotated past ${op.maxSize} bytes, ${op.maxFiles} file(s) kept)`, needs: '-'}
     case 'ctr-log-tee':

@@ -108,6 +108,12 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
         return {action: 'start a chain of CNI plugins (no previous result)', needs: '-'}
       case 'cni-add':
         return {action: `run the CNI plugin ${op.plugin} with ${op.conf} and the chain's previous result on stdin, its result to ${op.out}`, needs: 'CAP_NET_ADMIN'}
+      case 'cni-status':
+        return {action: `record the ADD's outcome in ${op.path}, locked until it has ended`, needs: '-'}
+      case 'cni-background':
+        return {action: `fork: this process exits 0, the rest runs in a session of its own (stderr to ${op.log})`, needs: '-'}
+      case 'cni-done':
+        return {action: "write ok to the ADD's status file", needs: '-'}
       case 'end':
         return {action: 'exit 0', needs: '-'}
       case 'fork':

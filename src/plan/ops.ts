@@ -76,6 +76,12 @@ export type Op =
   | {op: 'netns-new'; path: string}
   | {op: 'cni-chain'}
   | {op: 'cni-add'; plugin: string; conf: string; out: string}
+  /** The ADD's outcome in PATH ("ok" or the failed plugin's line), locked while it runs; the rest in the background (stderr to LOG); the init waits for it before its command. */
+  | {op: 'cni-status'; path: string}
+  | {op: 'cni-background'; log: string}
+  | {op: 'cni-done'}
+  | {op: 'ctr-net-wait-fd'; path: string}
+  | {op: 'ctr-net-wait'}
   /** The end of a plan that execs nothing (exit 0). */
   | {op: 'end'}
   /** Detached start: an fd (a pipe to the starter) that closes when the command is exec'd. */

@@ -308,4 +308,59 @@ test('a plugin whose ADD fails: its CNI error in one line, 125, and nothing of t
   assert.match(input.prevResult.ips[0].address, /^10\.77\./)
   assert.deepEqual(input.runtimeConfig.portMappings, [{hostIP: '', hostPort: 18092, containerPort: 80, protocol: 'tcp'}])
   assertNothingLeft(lab, '10.77.0.', 'after a failed ADD')
+  // Detached: the same line (the ADD ends after the start has handed over: its init says it, instead of running the command).
+  const d = lab.nsx(['run', '-d', '--name', 'nope', '-p', '18092:80', '--layer', lab.layer, '--', 'sleep', '100'], {env: {NSX_CNI_PATH: dir}})
+  assert.equal(d.stderr, 'nsx run: CNI plugin portmap ADD failed: no way: on purpose\n')
+  assert.equal(d.status, 125)
+  assert.equal(lab.nsx(['rm', 'nope'], {env: {NSX_CNI_PATH: dir}}).status, 0)
+  assertNothingLeft(lab, '10.77.0.', 'after a failed ADD of a detached run')
+})
+
+test('the ADD runs on while the executor sets the root up: the init waits for it before the command, /etc/hosts already has the address; an init killed meanwhile leaves nothing', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  // A bridge plugin whose ADD is held while the gate file exists (its pid in add.pid).
+  const dir = join(lab.dir, 'cni-slow')
+  mkdirSync(dir)
+  for (const p of readdirSync('/usr/lib/cni')) if (p !== 'bridge') symlinkSync(join('/usr/lib/cni', p), join(dir, p))
+  const gate = join(lab.dir, 'gate')
+  const addPid = join(lab.dir, 'add.pid')
+  writeFileSync(join(dir, 'bridge'), `#!/bin/sh\nif [ "$CNI_COMMAND" = ADD ] && [ -e ${gate} ]; then echo $$ > ${addPid}; while [ -e ${gate} ]; do sleep 0.1; done; fi\nexec /usr/lib/cni/bridge\n`, {mode: 0o755})
+  const cni = {env: {NSX_CNI_PATH: dir}}
+  writeFileSync(gate, '')
+  runToFile(lab, cni, ['--rm', '--name', 'early', '--layer', lab.layer, '--', 'sh', '-c', 'ip -4 -o addr show eth0; grep early /etc/hosts'], true)
+  assert.ok(await eventually(() => existsSync(addPid), 60000), 'the ADD did not start')
+  const [id] = ls(join(lab.store, 'networks', 'endpoints'))
+  // The container's init is born and waits on the ADD's status (its lock), the command not run yet.
+  assert.ok(await eventually(() => lockAwaited(join(lab.store, 'networks', 'endpoints', id, 'add.status')), 60000), 'the init does not wait for the ADD')
+  assert.ok(existsSync(join(lab.store, 'run', id, 'pids')), 'the executor has not started the container')
+  assert.equal(readFileSync(join(lab.dir, 'bg.out'), 'utf8'), '')
+  const ip = /^(10\.77\.\d+\.\d+)\t/m.exec(readFileSync(join(lab.store, 'run', id, 'hosts'), 'utf8'))?.[1]
+  assert.ok(ip, 'its /etc/hosts has no address of its own before the ADD')
+  rmSync(gate)
+  assert.ok(await eventually(() => readFileSync(join(lab.dir, 'bg.out'), 'utf8').includes('early'), 60000), 'the command did not run')
+  const out = readFileSync(join(lab.dir, 'bg.out'), 'utf8')
+  assert.match(out, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/16 .*\\n${ip.replace(/\./g, '\\.')}\\t`), 'the address asked of host-local is the one in /etc/hosts')
+  assert.ok(await eventually(() => ls(join(lab.store, 'networks', 'endpoints')).length === 0, 60000), 'the teardown did not run')
+  assertNothingLeft(lab, ip, 'after a run whose ADD was held')
+  // Its init killed while the ADD is held (nsx rm would wait for the start, which holds the
+  // container's lock): the supervisor's teardown waits for the ADD, then undoes it.
+  rmSync(addPid)
+  writeFileSync(gate, '')
+  runToFile(lab, cni, ['-d', '--name', 'held', '--layer', lab.layer, '--', 'sleep', '1000'], true)
+  assert.ok(await eventually(() => existsSync(addPid), 60000), 'the ADD did not start')
+  const [held] = ls(join(lab.store, 'networks', 'endpoints'))
+  const ep = join(lab.store, 'networks', 'endpoints', held)
+  const ino = statSync(join(ep, 'add.status')).ino
+  const waiter = () => readFileSync('/proc/locks', 'utf8').split('\n').filter((l) => / -> FLOCK +ADVISORY +READ /.test(l) && l.split(/\s+/).some((f) => f.endsWith(`:${ino}`)))
+  assert.ok(await eventually(() => waiter().length > 0, 60000), 'the init does not wait for the ADD')
+  const init = Number(waiter()[0].trim().split(/\s+/)[5])
+  assert.match(readFileSync(join(lab.store, 'run', held, 'pids'), 'utf8'), new RegExp(`^\\d+ \\d+ ${init} `), 'the process waiting is not the container\'s init')
+  process.kill(init, 'SIGKILL')
+  // The teardown has begun and waits for the ADD's lock.
+  assert.ok(await eventually(() => existsSync(join(ep, 'ended')) && lockAwaited(join(ep, 'add.status')), 60000), 'the teardown does not wait for the ADD')
+  rmSync(gate)
+  assert.ok(await eventually(() => ls(join(lab.store, 'networks', 'endpoints')).length === 0, 60000), `the held container was not torn down: ${readFileSync(join(lab.dir, 'bg.out'), 'utf8')}`)
+  assert.equal(lab.nsx(['rm', '-f', 'held']).status, 0)
+  assertNothingLeft(lab, '10.77.0.', 'after an init killed while its ADD ran')
 })

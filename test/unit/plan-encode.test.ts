@@ -45,6 +45,11 @@ const EVERY_OP: Op[] = [
   {op: 'netns-new', path: '/var/lib/nsx/netns/x'},
   {op: 'cni-chain'},
   {op: 'cni-add', plugin: '/usr/lib/cni/bridge', conf: '/var/lib/nsx/networks/endpoints/x/add-0-0.json', out: '/var/lib/nsx/networks/endpoints/x/add-0-0.out'},
+  {op: 'cni-status', path: '/var/lib/nsx/networks/endpoints/x/add.status'},
+  {op: 'cni-background', log: '/var/lib/nsx/networks/endpoints/x/add.log'},
+  {op: 'cni-done'},
+  {op: 'ctr-net-wait-fd', path: '/var/lib/nsx/networks/endpoints/x/add.status'},
+  {op: 'ctr-net-wait'},
   {op: 'pin-thread', tid: 43, startTime: 8},
   {op: 'exec', argv: ['ls', '-l', '']},
 ]
