@@ -99,7 +99,7 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/net.json" \\
   "\$R --network none -- /bin/true" "\$R --network bridge -- /bin/true" "\$R --network bridge -p 127.0.0.1:18080:80 -- /bin/true" \\
   "sh $tmp/runc-none.sh" "sh $tmp/runc-cni.sh" \\
   "env CNI_COMMAND=VERSION /usr/lib/cni/bridge" "env CNI_COMMAND=VERSION /usr/lib/cni/host-local" \\
-  ${BASELINE:+"\$B --network none -- /bin/true" "\$B --network bridge -- /bin/true"}
+  ${BASELINE:+\"\$B --network none -- /bin/true\" \"\$B --network bridge -- /bin/true\"}
 EOF
 net_bench() {
   echo "== nsx run --rm: --network none against bridge; runc run against runc with CNI by hand (a network namespace of its own) =="
