@@ -103,7 +103,7 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   ops.push(...sec.init)
 
   if (v1.length > 0) ops.push({op: 'cgroup-join'})
-  // A bridge network's namespace was made (and its interfaces added) before the start; another container's is shared.
+  // A bridge network's namespace was made before the start (its interfaces are added meanwhile: ctr-net-wait); another container's is shared.
   if (paths.netns) ops.push({op: 'nsfd', ns: 'net', path: paths.netns}, {op: 'setns', ns: 'net'})
   if (paths.netWait) ops.push({op: 'ctr-net-wait-fd', path: paths.netWait})
   if (paths.ipcns) ops.push({op: 'nsfd', ns: 'ipc', path: paths.ipcns}, {op: 'setns', ns: 'ipc'})
