@@ -25,7 +25,7 @@ export function statusOf(err: unknown): number {
   const m = err.message
   if (/^no such |^No such |not found|does not exist|: no such/i.test(m)) return 404
   if (/already|is not running|is running|not paused|is paused|in use|conflict|cannot (remove|kill|stop|pause|unpause|attach|exec)|is restarting|is not paused|stop the container/i.test(m)) return 409
-  if (/invalid|unknown|bad |must |cannot parse|not a valid|expected|out of range|too (long|large)/i.test(m)) return 400
+  if (/invalid|unknown|bad |must |cannot parse|not a valid|expected|out of range|too (long|large)|is not supported by nsx/i.test(m)) return 400
   return 500
 }
 
