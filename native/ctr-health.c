@@ -285,15 +285,8 @@ static bool paused(void)
 	for (int i = 0; i < ctr.ncgroups; i++) {
 		const char *files[] = {"freezer.state", "cgroup.freeze"};
 		for (int f = 0; f < 2; f++) {
-			char path[PATH_MAX], buf[16];
-			if (snprintf(path, sizeof(path), "%s/%s", ctr.cleanup_cgroups[i], files[f]) >= (int)sizeof(path))
-				continue;
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			ssize_t n = read(fd, buf, sizeof(buf) - 1);
-			close(fd);
-			if (n > 0 && (buf[0] == '1' || buf[0] == 'F'))
+			char buf[16];
+			if (ctr_cgroup_read(i, files[f], buf, sizeof(buf)) > 0 && (buf[0] == '1' || buf[0] == 'F'))
 				return true;
 		}
 	}

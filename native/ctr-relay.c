@@ -31,17 +31,9 @@ static bool oom_killed(void)
 	for (int i = 0; i < ctr.ncgroups; i++) {
 		const char *files[] = {"memory.events", "memory.oom_control"};
 		for (int f = 0; f < 2; f++) {
-			char path[PATH_MAX], buf[512];
-			if (snprintf(path, sizeof(path), "%s/%s", ctr.cleanup_cgroups[i], files[f]) >= (int)sizeof(path))
+			char buf[512];
+			if (ctr_cgroup_read(i, files[f], buf, sizeof(buf)) <= 0)
 				continue;
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			ssize_t n = read(fd, buf, sizeof(buf) - 1);
-			close(fd);
-			if (n <= 0)
-				continue;
-			buf[n] = 0;
 			const char *k = strstr(buf, "oom_kill ");
 			if (k && atol(k + 9) > 0)
 				return true;

@@ -1,9 +1,13 @@
 /*
  * The state a container's ops share (ops-container.h says which file holds which ops).
  */
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exec.h"
 #include "ops-container.h"
@@ -34,4 +38,19 @@ long long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+ssize_t ctr_cgroup_read(int i, const char *file, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/%s", ctr.cleanup_cgroups[i], file) >= (int)sizeof(path))
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
 }

@@ -86,6 +86,8 @@ extern struct ctr_state ctr;
 void forwarded_set(sigset_t *set);
 /* strdup or die (125). */
 char *xstrdup(const char *s);
+/* FILE of the container's cgroup number I (a cleanup cgroup) into BUF, NUL-terminated: its length, -1 when unreadable. */
+ssize_t ctr_cgroup_read(int i, const char *file, char *buf, size_t size);
 /* CLOCK_MONOTONIC in ms. */
 long long now_ms(void);
 /* ctr-relay.c: forward signals, relay the terminal and output, wait for the init, record
