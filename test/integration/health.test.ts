@@ -50,7 +50,7 @@ test('a probe that fails within the start period keeps it starting; once it pass
   const starting = await until('hgood', (i) => (i.State.Health?.Log.length ?? 0) >= 3, 'three failed probes')
   assert.equal(starting.State.Health!.Status, 'starting')
   assert.equal(starting.State.Health!.FailingStreak, 0)
-  assert.deepEqual(starting.State.Health!.Log.map((l) => l.ExitCode), [1, 1, 1])
+  for (const l of starting.State.Health!.Log) assert.equal(l.ExitCode, 1)
   for (const l of starting.State.Health!.Log) assert.ok(Date.parse(l.End) >= Date.parse(l.Start), JSON.stringify(l))
   assert.match(psStatus('hgood'), /^Up .+ \(health: starting\)$/)
   assert.deepEqual(psNames('health=starting'), ['hgood'])
