@@ -304,6 +304,26 @@ static void op_restart(struct exec_state *st, char **args, int nargs)
 }
 
 /*
+ * nsx update --restart (docker update) on a running container: the new policy, "POLICY MAX" in
+ * the container's restart-policy file (written atomically), replaces the one given at the start.
+ */
+static void reread_restart_policy(void)
+{
+	char path[PATH_MAX], name[32];
+	int max = 0;
+	if (snprintf(path, sizeof(path), "%s/restart-policy", ctr.container_dir) >= (int)sizeof(path))
+		return;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fscanf(f, "%31s %d", name, &max) == 2) {
+		ctr.restart_policy = strcmp(name, "on-failure") == 0 ? 1 : strcmp(name, "always") == 0 || strcmp(name, "unless-stopped") == 0 ? 2 : 0;
+		ctr.restart_max = max;
+	}
+	fclose(f);
+}
+
+/*
  * Whether to run the container again (docker's policies), after a back-off that doubles from
  * 100 ms up to a minute (back to 100 ms after a run of 10 s or more). A stop asked for (nsx stop,
  * kill, rm: the marker file, or a signal to us while we wait) ends it.
@@ -311,6 +331,8 @@ static void op_restart(struct exec_state *st, char **args, int nargs)
 static bool restart_after(int status, long long ran_ms)
 {
 	static long backoff_ms = 100;
+	if (ctr.container_dir)
+		reread_restart_policy();
 	if (ctr.restart_policy == 0 || access(ctr.stop_marker, F_OK) == 0)
 		return false;
 	/* The container's directory is gone (its store removed under it): nothing to run again. */

@@ -23,6 +23,8 @@ import type {RunSpec} from './spec.js'
  *     exit                      "CODE FINISHED_MS restarts=N [oom]", written by the supervisor each time
  *                               the command ends
  *     stop-requested            written by stop, kill and rm before they signal: no --restart after it
+ *     restart-policy            "POLICY MAX", written by nsx update --restart while it runs: read by the
+ *                               supervisor before a restart, in place of the policy it started with
  *     container.log[.N]         stdout and stderr of detached starts, docker's json-file format, written
  *                               and rotated by the supervisor (native/ctr-log.c)
  *     supervisor.log            what the executor itself said (setup errors, cleanup warnings)

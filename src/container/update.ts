@@ -1,4 +1,4 @@
-import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import {CgroupLayout, readCgroupLayout} from '../cgroup/hierarchy.js'
 import type {Store} from '../store/store.js'
@@ -8,11 +8,14 @@ import type {CgroupPlace, CgroupWrite} from './cgroup-place.js'
 import {findByNameOrId} from './exec.js'
 import {Limits, parseCpuList, parseCpus, parseCpuset, parseMemory, parsePidsLimit} from './limits.js'
 import {parseResourceFlags, ResourceFlags} from './resources.js'
-import {type Container, lockContainer, recordCgroups, writeConfig} from './state.js'
+import {type Container, lockContainer, parseRestart, recordCgroups, type RestartPolicy, writeConfig} from './state.js'
 
 /**
- * docker update: new limits for running containers, written at once to the cgroups the
- * container already has, and saved in its state so that inspect and ps report them.
+ * docker update: new limits for containers, written at once to the cgroups a running one
+ * already has, and saved in its state so that inspect and ps report them (and a stopped one's
+ * next start applies them); a new restart policy, which a running container's supervisor reads
+ * from its restart-policy file before it decides on a restart. nsx update and the Engine API's
+ * POST /containers/{id}/update both call updateContainer.
  */
 
 export interface LimitFlags {
@@ -27,6 +30,14 @@ export interface UpdateResult {
   name: string
   /** Every limit in force after the update (bytes, CPUs, microseconds; devices by path and major:minor). */
   limits: Limits
+  /** The restart policy, when the update gave one. */
+  restart?: RestartPolicy
+}
+
+/** What else an update may change. */
+export interface UpdateOptions {
+  /** docker's --restart: no, on-failure[:N], always, unless-stopped. */
+  restart?: string
 }
 
 const fail = (msg: string): never => {
@@ -221,36 +232,79 @@ function readLimit(dir: string): number | undefined {
   }
 }
 
-/** The new limits go into the container's saved config (its next start applies them too); its devices rules stay. */
-function saveLimits(c: Container, limits: Limits): void {
-  writeConfig(c.dir, {...c.config, limits: {...limits, ...(c.config.limits.devices ? {devices: c.config.limits.devices} : {})}})
-}
-
 /**
- * One running container's limits changed; throws one line (exit 1) for a container that cannot be.
- * Under the container's lock, as every verb that changes it: two updates (or an update and a
- * start, stop or rename) are serialised, and neither writes a config.json the other read before.
+ * One container's limits (and restart policy) changed; throws one line (exit 1) for a container
+ * that cannot be. Under the container's lock, as every verb that changes it: two updates (or an
+ * update and a start, stop or rename) are serialised, and neither writes a config.json the other
+ * read before.
  */
-export async function updateContainer(store: Store, spec: string, flags: LimitFlags, layout: CgroupLayout = readCgroupLayout()): Promise<UpdateResult> {
+export async function updateContainer(store: Store, spec: string, flags: LimitFlags, layout: CgroupLayout = readCgroupLayout(), opts: UpdateOptions = {}): Promise<UpdateResult> {
   const found = findByNameOrId(store, spec)
   if (!found) return fail(`No such container: ${spec}`)
   const {lock, container: c} = await lockContainer(store, found)
   try {
-    return updateLocked(c, flags, layout)
+    return updateLocked(c, flags, layout, opts)
   } finally {
     lock.release()
   }
 }
 
-function updateLocked(c: Container, flags: LimitFlags, layout: CgroupLayout): UpdateResult {
+/** docker update CONTAINER...: each updated in turn (`given`: the names as given, of those updated); one's failure (its line in `errors`) does not stop the others. */
+export async function updateContainers(store: Store, specs: readonly string[], flags: LimitFlags, opts: UpdateOptions = {}): Promise<{updated: UpdateResult[]; given: string[]; errors: string[]}> {
+  const layout = readCgroupLayout()
+  const updated: UpdateResult[] = []
+  const given: string[] = []
+  const errors: string[] = []
+  for (const spec of specs) {
+    try {
+      updated.push(await updateContainer(store, spec, flags, layout, opts))
+      given.push(spec)
+    } catch (err) {
+      if (!(err instanceof NsxError)) throw err
+      errors.push(err.message)
+    }
+  }
+  return {updated, given, errors}
+}
+
+/** A new restart policy, checked as docker checks it; a running container's supervisor must have been given one at its start. */
+function restartChange(c: Container, given: string): RestartPolicy {
+  let p: RestartPolicy
+  try {
+    p = parseRestart(given)
+  } catch (err) {
+    return fail((err as Error).message)
+  }
+  if (p.policy !== 'no' && c.config.autoRemove) fail(`Restart policy cannot be updated because AutoRemove is enabled for the container ${c.config.name}`)
+  if (c.status === 'running' && p.policy !== 'no' && (c.config.restart?.policy ?? 'no') === 'no')
+    fail(`container ${c.config.name} runs without a restart policy, and its supervisor cannot take one while it runs: stop it, update it, start it again`)
+  return p
+}
+
+function updateLocked(c: Container, flags: LimitFlags, layout: CgroupLayout, opts: UpdateOptions): UpdateResult {
   const name = c.config.name
-  if (c.status !== 'running') fail(`container ${name} is not running`)
-  const cgroups = c.run?.cgroups ?? []
-  if (cgroups.length === 0) fail(`container ${name} has no cgroups of its own (rootless): its limits cannot be changed`)
+  if (c.status !== 'running' && c.status !== 'created' && c.status !== 'exited') fail(`container ${name} is ${c.status}: update it once it runs or has stopped`)
+  const restart = opts.restart === undefined ? undefined : restartChange(c, opts.restart)
   const {devices: _devices, ...current} = c.config.limits ?? {}
   const change = parseLimitFlags(flags, current)
-  if (Object.keys(change).length === 0) fail('nothing to update: give at least one limit flag (see nsx update --help)')
+  if (Object.keys(change).length === 0 && restart === undefined) fail('nothing to update: give at least one limit flag or --restart (see nsx update --help)')
   const {limits, write} = mergeLimits(current, change)
+  if (Object.keys(change).length > 0 && c.status === 'running') writeLive(c, write, layout)
+  // The supervisor reads the policy before its next restart; the config is what inspect and the next start read.
+  if (restart !== undefined && c.status === 'running') {
+    writeFileSync(`${c.dir}/restart-policy.tmp`, `${restart.policy} ${restart.maxRetries}\n`)
+    renameSync(`${c.dir}/restart-policy.tmp`, `${c.dir}/restart-policy`)
+  } else if (restart !== undefined) rmSync(`${c.dir}/restart-policy`, {force: true}) // the next start's supervisor is given the config's
+
+  writeConfig(c.dir, {...c.config, limits: {...limits, ...(c.config.limits.devices ? {devices: c.config.limits.devices} : {})}, ...(restart !== undefined ? {restart} : {})})
+  return {name, limits, ...(restart !== undefined ? {restart} : {})}
+}
+
+/** The changed limits written to a running container's cgroups (a v1 cgroup it lacks made and its processes moved in). */
+function writeLive(c: Container, write: Limits, layout: CgroupLayout): void {
+  const name = c.config.name
+  const cgroups = c.run?.cgroups ?? []
+  if (cgroups.length === 0) fail(`container ${name} has no cgroups of its own (rootless): its limits cannot be changed`)
   const places = placesOf(cgroups, layout)
   const {writes, enable, make} = planUpdate(name, places, layout, write, placesOf(c.run?.spareCgroups ?? [], layout))
   const apply = () => {
@@ -275,6 +329,4 @@ function updateLocked(c: Container, flags: LimitFlags, layout: CgroupLayout): Up
     throw err
   }
   if (added.length > 0 && c.run) recordCgroups(c.dir, c.run, [...cgroups, ...added])
-  saveLimits(c, limits)
-  return {name, limits}
 }

@@ -78,7 +78,8 @@ export interface Reply {
 /** One HTTP request over the service's socket. */
 export function api(socket: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({socketPath: socket, method, path, headers: {...(body !== undefined ? {'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))} : {}), ...headers}}, (res) => {
+    // A connection of its own (agent: false): Node 20's global agent keeps sockets alive, and reusing one the service is closing after its keep-alive timeout (5 s idle) fails with EPIPE.
+    const req = request({socketPath: socket, method, path, agent: false, headers: {...(body !== undefined ? {'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))} : {}), ...headers}}, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString()}))

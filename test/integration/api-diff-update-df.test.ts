@@ -1,7 +1,7 @@
 import {test, after, before} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdirSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {api, ApiService, dockerCli, startApiService, swaggerChecker} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
@@ -97,4 +97,73 @@ test('docker diff: nsx diff NAME, nsx container diff, GET /containers/{id}/chang
   assert.match(dnone.stderr, /No such container: chg-nonesuch/)
   assert.equal((await api(svc!.socket, 'GET', '/v1.41/containers/chg-nonesuch/changes')).status, 404)
   assert.equal(fx!.nsx(['rm', 'chg', 'chg-fresh']).status, 0)
+})
+
+/** The container's cgroup file in a v1 hierarchy (or the cgroup2 one) named by its state. */
+function cgroupFile(name: string, file: string): string {
+  const id = JSON.parse(fx!.nsx(['container', 'inspect', name]).stdout)[0].Id as string
+  const dirs = JSON.parse(readFileSync(join(fx!.store, 'run', id, 'state.json'), 'utf8')).cgroups as string[]
+  for (const d of dirs) if (existsSync(join(d, file))) return readFileSync(join(d, file), 'utf8').trim()
+  return assert.fail(`no ${file} in ${dirs.join(' ')}`)
+}
+
+const inspectOf = (name: string) => JSON.parse(fx!.nsx(['container', 'inspect', name]).stdout)[0] as {Id: string; HostConfig: {Memory: number; CpuShares: number; PidsLimit: number; RestartPolicy: {Name: string; MaximumRetryCount: number}}}
+
+test('docker update: nsx update, POST /containers/{id}/update, the docker CLI and docker-py change the same limits and restart policy; what cannot change is refused', async (t) => {
+  if (skip(t)) return
+  const mem = existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes') ? 'memory.limit_in_bytes' : 'memory.max'
+  const run = fx!.nsx(['run', '-d', '--name', 'upd', '--network', 'none', '--restart', 'always', '-m', '400m', 'busybox', 'sh', '-c', 'while [ ! -e /stop ]; do sleep 0.1; done; exit 3'])
+  assert.equal(run.status, 0, run.stderr)
+  // The docker CLI: every field of docker's UpdateConfig sent, the zero ones meaning "no change".
+  const d = dk(['update', '--memory', '300m', '--cpu-shares', '512', '--pids-limit', '50', 'upd'])
+  assert.deepEqual([d.status, d.stdout, d.stderr], [0, 'upd\n', ''])
+  assert.equal(cgroupFile('upd', mem), String(300 << 20))
+  assert.equal(cgroupFile('upd', 'pids.max'), '50')
+  let h = inspectOf('upd').HostConfig
+  assert.deepEqual([h.Memory, h.CpuShares, h.PidsLimit], [300 << 20, 512, 50])
+  // The API checked against the swagger; nsx update sees what the API set.
+  assert.deepEqual(await conforms('POST', '/containers/upd/update', '/containers/{id}/update', {Memory: 200 << 20, CpuShares: 0, PidsLimit: null}), {Warnings: []})
+  assert.equal(cgroupFile('upd', mem), String(200 << 20))
+  const n = fx!.nsx(['update', '--json', '--pids-limit', '60', 'upd'])
+  assert.equal(n.status, 0, n.stderr)
+  assert.deepEqual(JSON.parse(n.stdout)[0].limits, {memory: 200 << 20, cpuShares: 512, pids: 60})
+  // docker-py, as its suite does it: memory, then the restart policy of the running container.
+  const p = py("c.update_container('upd', mem_limit=300 * 1024 * 1024)\nc.update_container('upd', restart_policy={'Name': 'on-failure', 'MaximumRetryCount': 42})\nprint(json.dumps(c.inspect_container('upd')['HostConfig']['RestartPolicy']))")
+  assert.equal(p.status, 0, p.stderr)
+  assert.deepEqual(JSON.parse(p.stdout), {Name: 'on-failure', MaximumRetryCount: 42})
+  h = inspectOf('upd').HostConfig
+  assert.equal(h.Memory, 300 << 20)
+  // The supervisor takes a new policy while it runs: "no", and the container's exit is its last.
+  const id = inspectOf('upd').Id
+  assert.equal(fx!.nsx(['update', '--restart', 'no', 'upd']).status, 0)
+  const supervisor = Number(readFileSync(join(fx!.store, 'run', id, 'pids'), 'utf8').split(' ')[0])
+  assert.equal(fx!.nsx(['exec', 'upd', 'touch', '/stop']).status, 0)
+  const w = fx!.nsx(['wait', 'upd'])
+  assert.equal(w.stdout, '3\n')
+  const exited = new Promise<void>((resolve) => {
+    const poll = () => (existsSync(`/proc/${supervisor}`) ? setTimeout(poll, 50) : resolve())
+    poll()
+  })
+  await exited
+  assert.match(readFileSync(join(fx!.store, 'run', id, 'exit'), 'utf8'), /^3 \d+ restarts=0/)
+  // A stopped container's limits are saved for its next start.
+  assert.equal(fx!.nsx(['update', '-m', '100m', 'upd']).status, 0)
+  assert.equal(inspectOf('upd').HostConfig.Memory, 100 << 20)
+  // Refused, one line, nothing changed: a restart policy for a container running without one, a field nsx lacks, a bad value, no such container.
+  assert.equal(fx!.nsx(['run', '-d', '--name', 'upd2', '--network', 'none', 'busybox', 'sleep', '1000']).status, 0)
+  const noPolicy = dk(['update', '--restart', 'always', 'upd2'])
+  assert.equal(noPolicy.status, 1)
+  assert.match(noPolicy.stderr, /container upd2 runs without a restart policy/)
+  assert.equal(inspectOf('upd2').HostConfig.RestartPolicy.Name, 'no')
+  const kmem = await api(svc!.socket, 'POST', '/v1.41/containers/upd2/update', JSON.stringify({KernelMemory: 1 << 20}))
+  assert.deepEqual([kmem.status, JSON.parse(kmem.body).message], [400, 'nsx cannot update KernelMemory of a container'])
+  const bad = dk(['update', '--cpu-shares', '1', 'upd2'])
+  assert.equal(bad.status, 1)
+  assert.match(bad.stderr, /invalid --cpu-shares '1'/)
+  const none = await api(svc!.socket, 'POST', '/v1.41/containers/upd-nonesuch/update', JSON.stringify({Memory: 1 << 26}))
+  assert.equal(none.status, 404)
+  assert.equal(check('POST', '/containers/{id}/update', 404, JSON.parse(none.body)), '')
+  const nsxNone = fx!.nsx(['update', '-m', '64m', 'upd-nonesuch'])
+  assert.deepEqual([nsxNone.status, nsxNone.stderr], [1, 'nsx update: No such container: upd-nonesuch\n'])
+  assert.equal(fx!.nsx(['rm', '-f', 'upd', 'upd2']).status, 0)
 })
