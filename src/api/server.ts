@@ -7,6 +7,7 @@ import type {Duplex} from 'node:stream'
 import {NsxError} from '../cli/errors.js'
 import {packageVersion} from '../cli/version.js'
 import {Store} from '../store/store.js'
+import {startEvents, stopEvents} from './events.js'
 import {ROUTES} from './handlers/index.js'
 import {ApiError, messageOf, sendError, sendJson, statusOf} from './http.js'
 import {peerOf} from './peer.js'
@@ -154,10 +155,14 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
     address = `tcp://${listen.host}:${typeof a === 'object' && a ? a.port : listen.port}`
   }
 
+  // The store's events from the service's start on (a ring of the last 256, as docker's daemon keeps).
+  startEvents(openStore())
+
   return {
     address,
     server,
     close: () => new Promise<void>((resolve) => {
+      stopEvents()
       server.close(() => resolve())
       for (const s of sockets) s.destroy()
       if (created) {

@@ -1,5 +1,6 @@
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
+import {recordContainerEvent} from './events.js'
 import {findByNameOrId} from './exec.js'
 import {hostFreezerOf, isFrozenOrFreezing, readFreezerState, setFrozen} from './freezer.js'
 import type {Container} from './state.js'
@@ -32,6 +33,7 @@ export async function pauseContainer(store: Store, spec: string): Promise<PauseR
   const {c, f} = await runningWithFreezer(store, spec)
   if (readFreezerState(f) === 'frozen') fail(`container ${c.config.name} is already paused`)
   await setFrozen(f, true)
+  recordContainerEvent(store, c, 'pause')
   return {name: c.config.name, freezer: f.version === 1 ? 'v1' : 'v2'}
 }
 
@@ -39,6 +41,7 @@ export async function unpauseContainer(store: Store, spec: string): Promise<Paus
   const {c, f} = await runningWithFreezer(store, spec)
   if (readFreezerState(f) === 'thawed') fail(`container ${c.config.name} is not paused`)
   await setFrozen(f, false)
+  recordContainerEvent(store, c, 'unpause')
   return {name: c.config.name, freezer: f.version === 1 ? 'v1' : 'v2'}
 }
 

@@ -9,6 +9,7 @@ import type {Limits} from '../container/limits.js'
 import {anyResourceFlag, parseResourceFlags} from '../container/resources.js'
 import type {RunOptions} from '../container/options.js'
 import type {UsernsSpec} from '../container/spec.js'
+import {recordContainerEvent} from '../container/events.js'
 import {ContainerConfig, createContainerDir, DEFAULT_LOG, idOfName, LogConfig, parseRestart, sweepStale} from '../container/state.js'
 
 /** What `nsx create` (and the first half of `nsx run`) made. */
@@ -189,6 +190,7 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
     }
     // The pin keeps gc and rmi away from the layers for as long as the directory exists.
     pinLayers(store, id, process.pid, rootfs.layers, config.imageIds, dir)
+    recordContainerEvent(store, {config}, 'create', {}, `${id}/create`)
     return {store, config, dir}
   } finally {
     if (own) store.unlock()

@@ -3,6 +3,7 @@ import {constants} from 'node:os'
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {killIfSame, readContainer, requestStop, withContainer} from '../container/state.js'
+import {recordContainerEvent} from '../container/events.js'
 import {thawIfPaused, waitSupervisorGone} from './stop.js'
 
 /** Signals the supervisor and the container's init forward to the command (native/ops-container.c FORWARDED). */
@@ -34,6 +35,8 @@ export async function killContainer(store: Store, ref: string, opts: {signal?: s
     if (c.status !== 'running' || !c.pids) throw new NsxError(`cannot kill container ${ref}: container ${c.config.id.slice(0, 12)} is not running`, 1)
     // docker: a container killed (or stopped) by hand is not restarted by its policy.
     if (signal === 'SIGKILL' || signal === 'SIGTERM') requestStop(c.dir)
+    // Told before it is sent, as docker does: the kill comes before the die it causes.
+    recordContainerEvent(store, c, 'kill', {signal: String(constants.signals[signal] ?? signal)})
     if (signal === 'SIGKILL') {
       killIfSame(c.pids.init, signal)
       await thawIfPaused(c)

@@ -2,6 +2,7 @@ import {NsxError} from '../cli/errors.js'
 import {join} from 'node:path'
 import {diskUsage, type Store} from '../store/store.js'
 import {alive, killIfSame, listContainers, lockContainer, readContainer, removeContainer, requestStop, sleep, withContainer} from '../container/state.js'
+import {recordContainerEvent} from '../container/events.js'
 import {thawIfPaused, waitSupervisorGone} from './stop.js'
 
 /**
@@ -11,6 +12,7 @@ import {thawIfPaused, waitSupervisorGone} from './stop.js'
  */
 export async function removeContainerVerb(store: Store, ref: string, opts: {force?: boolean; volumes?: boolean} = {}): Promise<{name: string; id: string}> {
   const done = await withContainer(store, ref, async (c) => {
+    let killed = false
     if (c.status === 'running' || c.status === 'starting') {
       if (!opts.force) throw new NsxError(`You cannot remove a running container ${c.config.id}. Stop the container before attempting removal or force remove`, 1)
       if (c.status === 'starting') await waitSupervisorGone(c, 10000)
@@ -20,12 +22,16 @@ export async function removeContainerVerb(store: Store, ref: string, opts: {forc
       await thawIfPaused(now)
       if (!(await waitSupervisorGone(now, 10000))) throw new NsxError(`container ${c.config.name} did not stop: its supervisor (pid ${now.pids?.supervisor.pid}) is still running`, 1)
       c = readContainer(c.dir) ?? now
+      killed = true
     }
     if (c.orphanInit) {
       killIfSame(c.orphanInit, 'SIGKILL')
       for (let i = 0; i < 200 && alive(c.orphanInit); i++) await sleep(10)
     }
+    // Its die (when this rm ended it) and its destroy, in order; a watcher seeing them too tells them once.
+    if (killed && c.run?.startedAt) recordContainerEvent(store, c, 'die', {exitCode: String(c.exitCode ?? 0)}, `${c.config.id}/die/${c.run.startedAt}`)
     removeContainer(store, c)
+    recordContainerEvent(store, c, 'destroy', {}, `${c.config.id}/destroy`)
     return {name: c.config.name, id: c.config.id, anonymous: c.config.spec.volumes?.filter((v) => v.anonymous && v.volume !== undefined).map((v) => v.volume!) ?? []}
   })
   if (opts.volumes && done.anonymous.length > 0) {

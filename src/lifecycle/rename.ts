@@ -2,6 +2,7 @@ import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {checkName} from '../container/spec.js'
 import {claimName, releaseName, withContainer, writeConfig} from '../container/state.js'
+import {recordContainerEvent} from '../container/events.js'
 
 /**
  * docker rename OLD NEW: the new name is taken (atomically) before the old is released,
@@ -16,6 +17,7 @@ export async function renameContainer(store: Store, ref: string, newName: string
     claimName(store, newName, c.config.id, 1)
     writeConfig(c.dir, {...c.config, name: newName, spec: {...c.config.spec, name: newName}})
     releaseName(store, oldName, c.config.id)
+    recordContainerEvent(store, {config: {...c.config, name: newName}}, 'rename', {oldName: `/${oldName}`})
     return {id: c.config.id, oldName, name: newName}
   })
 }

@@ -1,6 +1,7 @@
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {alive, Container, killIfSame, readContainer, requestStop, sleep, withContainer} from '../container/state.js'
+import {recordContainerEvent} from '../container/events.js'
 
 /** Waits for the supervisor to be gone: often first, then every 20 ms (a cooperative stop returns within a few ms). */
 export async function waitSupervisorGone(c: Container, ms: number): Promise<boolean> {
@@ -51,7 +52,11 @@ export async function stopLocked(c: Container, graceSeconds: number, signal: Nod
 
 /** docker stop [-t N] [-s SIG]. A container that is not running is not an error (docker's rule). */
 export async function stopContainer(store: Store, ref: string, opts: {time?: number; signal?: NodeJS.Signals} = {}): Promise<StopResult> {
-  return withContainer(store, ref, async (c) => ({name: c.config.name, id: c.config.id, result: await stopLocked(c, opts.time ?? 10, opts.signal)}))
+  return withContainer(store, ref, async (c) => {
+    const result = await stopLocked(c, opts.time ?? 10, opts.signal)
+    if (result !== 'not-running') recordContainerEvent(store, c, 'stop')
+    return {name: c.config.name, id: c.config.id, result}
+  })
 }
 
 /** docker restart: stop (if running), then start detached, under one lock. */
@@ -62,6 +67,7 @@ export async function restartContainer(store: Store, ref: string, opts: {time?: 
     const now = readContainer(c.dir)
     if (!now) throw new NsxError(`No such container: ${ref}`, 1)
     await launch(store, now, {detached: true})
+    recordContainerEvent(store, c, 'restart')
     return {name: c.config.name, id: c.config.id}
   })
 }

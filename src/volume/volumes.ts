@@ -3,6 +3,7 @@ import {mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync} 
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {listContainers} from '../container/state.js'
+import {recordEvent} from '../store/events.js'
 import {diskUsage, exists, Store} from '../store/store.js'
 
 /**
@@ -113,6 +114,7 @@ export function createVolume(store: Store, o: CreateVolumeOptions = {}): {volume
       }
       throw err
     }
+    recordEvent(store.root, {Type: 'volume', Action: 'create', id: name, attributes: {driver: 'local'}})
     return {volume: toVolume(store, record), created: true}
   } finally {
     if (exists(work)) rmSync(work, {recursive: true, force: true})
@@ -207,6 +209,7 @@ export function removeVolume(store: Store, name: string, opts: {force?: boolean;
     const ids = (volumeUsers(store).get(name) ?? []).filter((id) => id !== opts.except)
     if (ids.length > 0) throw inUseError(name, ids)
     store.retire(volumeDir(store, name))
+    recordEvent(store.root, {Type: 'volume', Action: 'destroy', id: name, attributes: {driver: 'local'}})
     return {name, removed: true}
   } finally {
     if (mine) store.unlock()
@@ -238,6 +241,7 @@ export function pruneVolumes(store: Store, filters: readonly string[] = []): {Vo
       if (!r || users.has(name) || !match.every((fn) => fn(r))) continue
       bytes += diskUsage(volumeDir(store, name))
       store.retire(volumeDir(store, name))
+      recordEvent(store.root, {Type: 'volume', Action: 'destroy', id: name, attributes: {driver: 'local'}})
       deleted.push(name)
     }
     return {VolumesDeleted: deleted, SpaceReclaimed: bytes}

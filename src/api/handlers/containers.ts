@@ -59,11 +59,6 @@ async function create(ctx: ApiContext): Promise<object> {
   }
 }
 
-/** Record an event for /events listeners (the service's own; the store's changes are watched too). */
-function events(action: string, id: string, attributes: Record<string, string> = {}): void {
-  void import('../events.js').then((e) => e.publish({Type: 'container', Action: action, id, attributes}))
-}
-
 /** 304: nothing to do (start of a running container, stop of a stopped one), as docker answers. */
 function notModified(ctx: ApiContext): void {
   ctx.res.writeHead(304)
@@ -83,7 +78,6 @@ async function stop(ctx: ApiContext): Promise<undefined> {
   const sig = ctx.query.get('signal')
   const r = await stopContainer(ctx.store(), ctx.params.id, {time: queryInt(ctx.query, 't'), ...(sig ? {signal: parseSignal(sig)} : {})})
   if (r.result === 'not-running') notModified(ctx)
-  else events('stop', r.id)
   return undefined
 }
 
@@ -95,8 +89,7 @@ async function restart(ctx: ApiContext): Promise<undefined> {
 
 async function kill(ctx: ApiContext): Promise<undefined> {
   const {killContainer} = await import('../../lifecycle/kill.js')
-  const r = await killContainer(ctx.store(), ctx.params.id, {signal: ctx.query.get('signal') || 'KILL'})
-  events('kill', r.id, {signal: String((await import('node:os')).constants.signals[r.signal] ?? r.signal)})
+  await killContainer(ctx.store(), ctx.params.id, {signal: ctx.query.get('signal') || 'KILL'})
   return undefined
 }
 
@@ -104,7 +97,6 @@ async function kill(ctx: ApiContext): Promise<undefined> {
 const freezer = (frozen: boolean) => async (ctx: ApiContext): Promise<undefined> => {
   const f = await import('../../container/pause.js')
   await (frozen ? f.pauseContainer : f.unpauseContainer)(ctx.store(), ctx.params.id)
-  events(frozen ? 'pause' : 'unpause', (await resolve(ctx)).config.id)
   return undefined
 }
 
@@ -118,8 +110,7 @@ async function rename(ctx: ApiContext): Promise<undefined> {
   const name = ctx.query.get('name')
   if (!name) throw badRequest('no new name given (name=)')
   const {renameContainer} = await import('../../lifecycle/rename.js')
-  const r = await renameContainer(ctx.store(), ctx.params.id, name.replace(/^\//, ''))
-  events('rename', r.id, {oldName: `/${r.oldName}`, name: r.name})
+  await renameContainer(ctx.store(), ctx.params.id, name.replace(/^\//, ''))
   return undefined
 }
 
