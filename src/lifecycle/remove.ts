@@ -60,6 +60,7 @@ export async function pruneContainers(store: Store): Promise<{removed: string[];
       // What docker counts: the container's own writable layer (its upper directory), in bytes on disk.
       const size = diskUsage(join(c.dir, 'upper'))
       removeContainer(store, c)
+      recordContainerEvent(store, c, 'destroy', {}, `${c.config.id}/destroy`)
       removed.push(c.config.id)
       reclaimed += size
     } finally {

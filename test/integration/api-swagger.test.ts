@@ -72,4 +72,11 @@ test('responses conform to moby swagger 1.41: system, containers, exec, errors',
   assert.equal(check('GET', '/containers/{id}/json', 404, JSON.parse(notFound.body)), '')
   const pruned = await conforms('POST', '/containers/prune', '/containers/prune') as {ContainersDeleted: string[]}
   assert.deepEqual(pruned.ContainersDeleted, [created.Id])
+  // The events of all that, replayed (since the epoch, until now: a finite stream), each line an EventMessage.
+  const events = await api(svc!.socket, 'GET', `/v1.41/events?since=0&until=${Math.ceil(Date.now() / 1000)}&filters=${encodeURIComponent(JSON.stringify({container: [created.Id]}))}`)
+  assert.equal(events.status, 200)
+  const messages = events.body.trim().split('\n').map((l) => JSON.parse(l) as {Action: string; Actor: {Attributes: Record<string, string>}})
+  for (const m of messages) assert.equal(check('GET', '/events', 200, m), '', JSON.stringify(m))
+  assert.deepEqual(messages.map((m) => m.Action).filter((a) => !a.startsWith('exec_')), ['create', 'start', 'kill', 'die', 'destroy'])
+  assert.ok(messages.every((m) => m.Actor.Attributes.a === 'b' && m.Actor.Attributes.name === 'sw'), 'each with the labels and name of the container, the destroy too')
 })
