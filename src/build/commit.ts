@@ -2,7 +2,9 @@ import {createHash} from 'node:crypto'
 import {mkdtempSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
+import {recordContainerEvent} from '../container/events.js'
 import {resolveContainer} from '../container/state.js'
+import {recordImageEvent} from '../store/events.js'
 import {parseImageConfig} from '../image/config.js'
 import {familiarRef, parseReference} from '../image/reference.js'
 import {goArch} from '../image/source.js'
@@ -106,6 +108,8 @@ export async function commitContainer(store: Store, opts: CommitOptions): Promis
     const record: ImageRecord = {id, layers: diffIds, architecture: parsed.architecture, os: parsed.os, created, defaults: parsed.defaults, format: 'commit', source: `container ${c.config.name}`, loadedAt: created, ...(baseId ? {parent: baseId} : {})}
     writeImage(store, record, bytes)
     if (name) updateRepositories(store, (repos) => void (repos[name] = id))
+    if (name) recordImageEvent(store, 'tag', id, {name, imageId: id})
+    recordContainerEvent(store, c, 'commit', {comment: opts.message ?? '', imageID: id, ...(name ? {imageRef: name} : {})})
     return {id, name, layer: layer?.diffId}
   } finally {
     if (paused) {

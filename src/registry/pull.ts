@@ -10,6 +10,7 @@ import type {Credentials} from './credentials.js'
 import {choosePlatform, Descriptor, hostPlatform, MANIFEST_ACCEPT, parseManifest, parsePlatform, platformString} from './manifest.js'
 import {TransferListener, TransferProgress} from './progress.js'
 import {canonical, familiarRef, parseReference, Reference} from '../image/reference.js'
+import {recordImageEvent} from '../store/events.js'
 
 /**
  * nsx pull: a reference's manifest (through an index to this machine's platform, or
@@ -118,6 +119,7 @@ export async function pullImage(store: Store, opts: PullOptions): Promise<PullRe
     if (!readImage(store, id)) writeImage(store, record, configBytes)
     const name = ref.tag !== undefined ? familiarRef({...ref, digest: undefined}) : undefined
     if (name) updateRepositories(store, (repos) => void (repos[name] = id))
+    recordImageEvent(store, 'pull', name ?? canonical(ref), {imageId: id})
     return {id, name, reference: canonical(ref), digest: m.digest, platform: `${config.os}/${config.architecture}`, layers}
   } finally {
     progress.end()

@@ -12,6 +12,7 @@ import type {Credentials} from './credentials.js'
 import {familiarRef, parseReference} from '../image/reference.js'
 import {createHash} from 'node:crypto'
 import type {Readable} from 'node:stream'
+import {recordImageEvent} from '../store/events.js'
 
 /**
  * nsx push: a stored image's layers, config and an OCI manifest to a registry. A layer
@@ -138,6 +139,7 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
       rec.repoDigests = [...(rec.repoDigests ?? []), repoDigest]
       store.writeJsonAtomic(join(store.imageDir(id), 'image.json'), rec)
     }
+    recordImageEvent(store, 'push', familiarRef(ref), {imageId: id})
     return {reference: familiarRef(ref), digest, configDigest, manifestSize: manifest.length, layers: blobs.map((b, i) => ({digest: b.digest, size: b.size, existed: !!existed[i]}))}
   } finally {
     progress.end()

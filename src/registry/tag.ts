@@ -2,6 +2,7 @@ import {findImage, updateRepositories} from '../store/images.js'
 import {Store} from '../store/store.js'
 import {familiarRef, parseReference} from '../image/reference.js'
 import {NsxError} from '../cli/errors.js'
+import {recordImageEvent} from '../store/events.js'
 
 export interface TagOptions {
   /** A stored image: name[:tag], id or id prefix. */
@@ -28,5 +29,6 @@ export function tagImage(store: Store, opts: TagOptions): TagResult {
     repos[name] = id
     return before !== undefined && before !== id ? before : undefined
   })
+  recordImageEvent(store, 'tag', id, {name, imageId: id})
   return {id, name, replaced}
 }

@@ -1,6 +1,7 @@
 import {closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, watch, writeSync, type FSWatcher} from 'node:fs'
 import {join} from 'node:path'
 import {StringDecoder} from 'node:string_decoder'
+import type {Store} from './store.js'
 
 /**
  * The store's event journal: what happened to containers, images, networks and volumes, as the
@@ -223,4 +224,21 @@ export class JournalTail {
       }
     }
   }
+}
+
+/**
+ * Record an image event as moby does: the actor is a reference (pull, push, load of a named
+ * image) or the image id (tag, untag, delete, save, import); `name` the reference it concerns;
+ * the image's labels (its config's) are added when its id is known.
+ */
+export function recordImageEvent(store: Store, action: string, actor: string, o: {name?: string; imageId?: string} = {}): void {
+  let labels: Record<string, string> = {}
+  if (o.imageId !== undefined) {
+    try {
+      labels = store.readJson<{config?: {Labels?: Record<string, string> | null}}>(join(store.imageDir(o.imageId), 'config.json'))?.config?.Labels ?? {}
+    } catch {
+      // gone (a delete): no labels
+    }
+  }
+  recordEvent(store.root, {Type: 'image', Action: action, id: actor, attributes: {...labels, name: o.name ?? actor}})
 }

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {findImage, listImages, namesOf, readImage, readRepositories, updateRepositories} from './images.js'
 import {readLayerMeta} from './layers.js'
+import {recordImageEvent} from './events.js'
 import {listPins, unpin} from './pins.js'
 import {findStoredLayer, keptLayers, releaseLayer} from './kept-layers.js'
 import {diskUsage, exists, removeTree, Store} from './store.js'
@@ -72,7 +73,7 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
   // refusal (an id with several names, an image in use) must also come before any change.
   const repos = readRepositories(store)
   const removed = new Set<string>()
-  const actions: ({kind: 'untag'; name: string} | {kind: 'remove'; id: string})[] = []
+  const actions: ({kind: 'untag'; name: string; id: string} | {kind: 'remove'; id: string})[] = []
   for (const t of targets) {
     const names = namesOf(repos, t.id)
     // Already untagged or removed by an earlier reference in the same call (rmi a a).
@@ -80,7 +81,7 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
     if (t.byName && names.length > 1) {
       // Like docker rmi: a name shared with other names is only untagged.
       delete repos[t.byName]
-      actions.push({kind: 'untag', name: t.byName})
+      actions.push({kind: 'untag', name: t.byName, id: t.id})
       continue
     }
     if (!t.byName && names.length > 1 && !opts.force)
@@ -94,18 +95,24 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
     if (a.kind === 'untag') {
       updateRepositories(store, (r) => delete r[a.name])
       freed.untagged.push(a.name)
+      recordImageEvent(store, 'untag', a.id, {imageId: a.id})
       continue
     }
     const rec = readImage(store, a.id)
-    updateRepositories(store, (r) => {
-      for (const n of namesOf(r, a.id)) {
+    const untagged = updateRepositories(store, (r) => {
+      const names = namesOf(r, a.id)
+      for (const n of names) {
         delete r[n]
         freed.untagged.push(n)
       }
+      return names
     })
+    for (const _ of untagged) recordImageEvent(store, 'untag', a.id, {imageId: a.id})
     const dir = store.imageDir(a.id)
     if (exists(dir)) {
       freed.bytes += diskUsage(dir)
+      // Told before it goes: the event carries the image's labels.
+      recordImageEvent(store, 'delete', a.id, {imageId: a.id})
       store.retire(dir)
       freed.images.push(a.id)
     }

@@ -10,6 +10,7 @@ import {ImageRecord, updateRepositories, writeImage} from './images.js'
 import {armInterruptCleanup, removeOnInterrupt} from './interrupt.js'
 import {storeLayer} from './layers.js'
 import {removeTree, Store} from './store.js'
+import {recordImageEvent} from './events.js'
 
 /**
  * `nsx import FILE|- [NAME[:TAG]]`, as docker import: a root filesystem tar (what
@@ -131,6 +132,7 @@ export async function importRootfs(store: Store, o: ImportOptions): Promise<Impo
             repos[name] = id
             return moved
           })
+    recordImageEvent(store, 'import', id, {imageId: id})
     return {id, names: name ? [name] : [], retagged, layer: {diffId, reused: stored.reused, size: stored.meta.stats.bytes}}
   } finally {
     if (spooled) {

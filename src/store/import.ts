@@ -14,6 +14,7 @@ import {findImage, ImageRecord, namesOf, readImage, readRepositories, updateRepo
 import {readLayerMeta, storeLayer} from './layers.js'
 import {armInterruptCleanup, removeOnInterrupt} from './interrupt.js'
 import {exists, removeTree, Store} from './store.js'
+import {recordImageEvent} from './events.js'
 
 /**
  * The import path of `nsx load` and, later, `nsx run --image/--layer`: image files and
@@ -193,6 +194,7 @@ export async function loadImage(store: Store, arg: string): Promise<LoadResult> 
     }
     return moved
   })
+  for (const n of src.names.length > 0 ? src.names : [src.id]) recordImageEvent(store, 'load', n, {imageId: src.id})
   return {id: src.id, names: src.names, retagged, format: src.format, layers}
 }
 

@@ -8,6 +8,7 @@ import {configFor, exportLayer, LayerBlob} from './export-layer.js'
 import {findImage, namesOf, readImage, readRepositories} from './images.js'
 import {armInterruptCleanup, removeOnInterrupt} from './interrupt.js'
 import {hexOf, removeTree, Store} from './store.js'
+import {recordImageEvent} from './events.js'
 
 /**
  * nsx save: stored images into one archive file, as docker save (docker-archive: manifest.json,
@@ -130,6 +131,7 @@ export async function saveImages(store: Store, opts: SaveOptions): Promise<SaveR
     closeSync(fd)
     fd = -1
     renameSync(partial, out)
+    for (const t of targets) recordImageEvent(store, 'save', t.id, {imageId: t.id})
     return {output: out, format, images: targets.map((t) => ({id: t.id, names: t.names}))}
   } catch (err) {
     if (fd >= 0) closeSync(fd)

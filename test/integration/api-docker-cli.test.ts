@@ -258,6 +258,40 @@ test('exec start: a body that comes after the head, then stdin through the upgra
   assert.match(out, /got-hello/)
 })
 
+test('docker events: images tagged and untagged, a volume made, mounted and removed, by either door', async (t) => {
+  if (skip(t)) return
+  const since = (Date.now() / 1000 - 0.001).toFixed(3)
+  const id = dk(['image', 'inspect', '--format', '{{.Id}}', 'busybox']).stdout.trim()
+  assert.match(id, /^sha256:[0-9a-f]{64}$/)
+  assert.equal(fx!.nsx(['tag', 'busybox', 'ev/one:1']).status, 0)
+  assert.equal(dk(['tag', 'busybox', 'ev/two:2']).status, 0)
+  assert.equal(dk(['rmi', 'ev/one:1']).status, 0)
+  assert.equal(fx!.nsx(['rmi', 'ev/two:2']).status, 0)
+  assert.equal(fx!.nsx(['volume', 'create', 'evvol']).status, 0)
+  const run = dk(['run', '--rm', '-v', 'evvol:/data', 'busybox', 'true'])
+  assert.equal(run.status, 0, run.stderr)
+  assert.equal(dk(['volume', 'rm', 'evvol']).status, 0)
+  const ev = spawn(docker, ['events', '--since', since, '--filter', 'type=image', '--filter', 'type=volume', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'], {env: {...process.env, DOCKER_HOST: svc!.host, DOCKER_CONFIG: join(fx!.dir, 'docker-config')}})
+  t.after(() => {
+    if (ev.exitCode === null) ev.kill()
+  })
+  let seen = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`events seen: ${JSON.stringify(seen)}`)), 60000)
+    ev.stdout.on('data', (d: Buffer) => {
+      seen += d.toString()
+      if (seen.includes('volume destroy')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+  assert.deepEqual(seen.trim().split('\n'), [
+    `image tag ${id} ev/one:1`, `image tag ${id} ev/two:2`, `image untag ${id} ${id}`, `image untag ${id} ${id}`,
+    'volume create evvol <no value>', 'volume mount evvol <no value>', 'volume unmount evvol <no value>', 'volume destroy evvol <no value>',
+  ])
+})
+
 test('docker events: what either door did, replayed from --since then live, filtered, with labels kept to the destroy (under load)', async (t) => {
   if (skip(t)) return
   // Two busy loops on a two-core machine: the watcher must miss nothing when the service is slow.
