@@ -81,6 +81,7 @@ Without --rm the container is kept after it ends, as docker keeps it: its upper 
     ip: Flags.string({description: 'The container\'s IPv4 address on its (first) network, from that network\'s subnet', helpValue: 'IP'}),
     'mac-address': Flags.string({description: 'The MAC address of its interface (CNI tuning)', helpValue: 'MAC'}),
     'network-alias': Flags.string({description: 'Another name the containers of its network reach it by (repeatable)', multiple: true, helpValue: 'NAME'}),
+    'link-local-ip': Flags.string({description: 'A link-local address more on its (first) network\'s interface, e.g. 169.254.8.8 (repeatable)', multiple: true, helpValue: 'IP'}),
     userns: Flags.string({description: 'Map container root to a host range, e.g. 0:100000:65536 (root only; the layers are idmapped to it). Run as an ordinary user, nsx run maps container root to your own uid', helpValue: 'CTR:HOST:COUNT'}),
     'security-opt': Flags.string({description: 'seccomp=unconfined (no filter), seccomp=FILE.json (a docker-format profile instead of the default), no-new-privileges (always on) (repeatable)', multiple: true, helpValue: 'OPT'}),
     'read-only': Flags.boolean({description: 'Mount the container\'s root read-only (/dev, /dev/shm, volumes and --tmpfs stay writable)'}),

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../../src/cli/command.js'
+import {keyValues} from '../../src/lifecycle/network-connect.js'
 import {createNetworkVerb} from '../../src/network/manage.js'
 import {Store} from '../../src/store/store.js'
 
@@ -10,6 +11,7 @@ export default class NetworkCreate extends NsxCommand {
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> appnet', description: 'A network for an application\'s containers.'},
     {command: '<%= config.bin %> <%= command.id %> --subnet 10.10.0.0/24 --gateway 10.10.0.254 lab', description: 'With a subnet and gateway of your choice.'},
+    {command: '<%= config.bin %> <%= command.id %> --subnet 10.10.0.0/16 --ip-range 10.10.5.0/24 --aux-address router=10.10.5.2 -o com.docker.network.bridge.name=br-lab lab', description: 'Addresses from a part of the subnet, one kept back, on a bridge named br-lab.'},
   ]
 
   static override args = {name: Args.string({description: 'The network\'s name', required: true})}
@@ -18,14 +20,18 @@ export default class NetworkCreate extends NsxCommand {
     driver: Flags.string({char: 'd', description: 'Network driver (bridge, the only one)', default: 'bridge', helpValue: 'DRIVER'}),
     subnet: Flags.string({description: 'IPv4 subnet in CIDR form', helpValue: 'CIDR'}),
     gateway: Flags.string({description: 'Gateway address in the subnet (default: its first address)', helpValue: 'IP'}),
+    'ip-range': Flags.string({description: 'Hand out container addresses from this part of the subnet only', helpValue: 'CIDR'}),
+    'aux-address': Flags.string({description: 'An address of the subnet never handed out to a container (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'NAME=IP'}),
+    opt: Flags.string({char: 'o', description: 'A driver option (repeatable): com.docker.network.bridge.name=NAME (the bridge\'s name), com.docker.network.bridge.enable_ip_masquerade=false (no outbound NAT), com.docker.network.driver.mtu=N; others are kept and shown by inspect', multiple: true, multipleNonGreedy: true, helpValue: 'KEY=VALUE'}),
+    'ipam-driver': Flags.string({description: 'IP address management driver (default, the only one)', default: 'default', helpValue: 'DRIVER'}),
     internal: Flags.boolean({description: 'No outbound NAT nor default route: its containers reach only each other'}),
     attachable: Flags.boolean({description: 'Marked attachable (docker\'s flag for swarm overlays: kept and shown by inspect)'}),
-    label: Flags.string({description: 'Metadata on the network (repeatable)', multiple: true, helpValue: 'KEY=VALUE'}),
+    label: Flags.string({description: 'Metadata on the network (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'KEY=VALUE'}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(NetworkCreate)
-    const n = createNetworkVerb(Store.open(), {name: args.name, driver: flags.driver, subnet: flags.subnet, gateway: flags.gateway, internal: flags.internal, labels: flags.label, attachable: flags.attachable})
+    const n = createNetworkVerb(Store.open(), {name: args.name, driver: flags.driver, ipamDriver: flags['ipam-driver'], subnet: flags.subnet, gateway: flags.gateway, ipRange: flags['ip-range'], auxAddresses: keyValues(flags['aux-address'] ?? [], '--aux-address'), options: keyValues(flags.opt ?? [], '--opt'), internal: flags.internal, labels: flags.label, attachable: flags.attachable})
     process.stdout.write(`${n.Id}\n`)
   }
 }

@@ -27,8 +27,9 @@ export interface CreateBody {
 
 interface EndpointConfig {
   Aliases?: string[] | null
-  IPAMConfig?: {IPv4Address?: string; IPv6Address?: string} | null
+  IPAMConfig?: {IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null} | null
   Links?: string[] | null
+  DriverOpts?: Record<string, string> | null
 }
 
 interface HostConfig {
@@ -151,8 +152,8 @@ export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<s
   for (const d of list(h.BlkioWeightDevice)) a.push('--blkio-weight-device', `${d.Path}:${d.Weight}`)
   if (body.NetworkDisabled) a.push('--network', 'none')
   flag('--mac-address', body.MacAddress)
-  // docker's default network is its bridge: nsx's default network is what the container gets.
-  if (h.NetworkMode && !['default', 'bridge', ''].includes(h.NetworkMode)) a.push('--network', h.NetworkMode)
+  // docker's default network is its bridge: nsx's default network (NSX_NETWORK, else bridge) is what a container that names none gets.
+  if (h.NetworkMode && !['default', ''].includes(h.NetworkMode)) a.push('--network', h.NetworkMode)
   a.push(...endpointArgs(h.NetworkMode, body.NetworkingConfig?.EndpointsConfig))
   const ports = Object.entries(h.PortBindings ?? {}).flatMap(([port, binds]) => list(binds).map((b) => `${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort ?? ''}:${port}`))
   if (h.PublishAllPorts) a.push('--publish-all')
@@ -190,7 +191,7 @@ export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<s
  * empty endpoint (what the docker CLI sends by default) asks for nothing.
  */
 function endpointArgs(mode: string | undefined, endpoints: Record<string, EndpointConfig | null> | null | undefined): string[] {
-  const asked = Object.entries(endpoints ?? {}).filter(([, e]) => e && (list(e.Aliases).length > 0 || e.IPAMConfig?.IPv4Address || e.IPAMConfig?.IPv6Address || list(e.Links).length > 0))
+  const asked = Object.entries(endpoints ?? {}).filter(([, e]) => e && (list(e.Aliases).length > 0 || e.IPAMConfig?.IPv4Address || e.IPAMConfig?.IPv6Address || list(e.IPAMConfig?.LinkLocalIPs).length > 0 || list(e.Links).length > 0))
   if (Object.keys(endpoints ?? {}).length > 1) throw badRequest(`Container cannot be connected to network endpoints: ${Object.keys(endpoints ?? {}).join(', ')}`)
   const a: string[] = []
   for (const [name, e] of asked) {
@@ -199,6 +200,16 @@ function endpointArgs(mode: string | undefined, endpoints: Record<string, Endpoi
     if (list(e!.Links).length > 0) throw badRequest('links are not supported by nsx: containers on a user-defined network reach each other by name')
     for (const x of list(e!.Aliases)) a.push('--network-alias', x)
     if (e!.IPAMConfig?.IPv4Address) a.push('--ip', e!.IPAMConfig.IPv4Address)
+    for (const x of list(e!.IPAMConfig?.LinkLocalIPs)) a.push('--link-local-ip', x)
   }
   return a
+}
+
+/** The DriverOpts of create's one EndpointsConfig entry (kept and shown by inspect: docker's bridge driver reads none of them either). */
+export function endpointDriverOpts(body: CreateBody): Record<string, string> | undefined {
+  const e = Object.values(body.NetworkingConfig?.EndpointsConfig ?? {})[0]
+  const opts = e?.DriverOpts
+  if (!opts || typeof opts !== 'object' || Object.keys(opts).length === 0) return undefined
+  if (Object.values(opts).some((v) => typeof v !== 'string')) throw badRequest('EndpointsConfig DriverOpts: each value must be a string')
+  return {...opts}
 }

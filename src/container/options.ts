@@ -5,6 +5,7 @@ import type {SecurityFlags} from '../security/spec.js'
 import type {HealthConfig} from '../image/config.js'
 import type {HealthFlags} from './health.js'
 import {addResourceFlag, isResourceFlag, RESOURCE_OPTIONS, ResourceFlags} from './resources.js'
+import {NETWORK_NAME_RE} from '../network/networks.js'
 
 /**
  * What `nsx run` was asked, after parsing (docker run's flags) and before looking at images;
@@ -50,6 +51,10 @@ export interface RunOptions extends SecurityFlags {
   ip?: string
   macAddress?: string
   networkAliases?: string[]
+  /** --link-local-ip (repeatable): more addresses on the first network's interface. */
+  linkLocalIps?: string[]
+  /** The Engine API's EndpointsConfig DriverOpts (no flag: docker's CLI has none for run). */
+  endpointDriverOpts?: Record<string, string>
   /** --userns MAP: CONTAINER:HOST:COUNT[,...] for uids and gids (root only). */
   userns?: string
   /** --add-host NAME:IP, --dns IP, --dns-search DOMAIN, --dns-option OPT (repeatable; src/container/etc-files.ts). */
@@ -118,6 +123,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'ip', long: 'ip', arg: 'required'},
   {key: 'mac-address', long: 'mac-address', arg: 'required'},
   {key: 'network-alias', long: 'network-alias', arg: 'required'},
+  {key: 'link-local-ip', long: 'link-local-ip', arg: 'required'},
   {key: 'userns', long: 'userns', arg: 'required'},
   {key: 'stop-timeout', long: 'stop-timeout', arg: 'required'},
   {key: 'add-host', long: 'add-host', arg: 'required'},
@@ -239,6 +245,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         o.macAddress = once(key, given, o.macAddress, value.toLowerCase())
         break
       case 'network-alias': o.networkAliases!.push(value); break
+      case 'link-local-ip':
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(value) || value.split('.').some((x) => Number(x) > 255)) bad(`invalid --link-local-ip '${value}': not an IPv4 address`)
+        ;(o.linkLocalIps ??= []).push(value)
+        break
       case 'userns': o.userns = once(key, given, o.userns, value); break
       case 'add-host': o.addHosts!.push(value); break
       case 'dns': o.dns!.push(value); break
@@ -286,7 +296,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   // An ordinary user's -p/-P with neither --network nor NSX_NETWORK: bridge, which for them is a user-mode stack (src/network/rootless.ts), as rootless podman's default.
   if (!networkGiven && !process.env.NSX_NETWORK && o.network === 'none' && (o.publish!.length > 0 || o.publishAll) && (process.geteuid?.() ?? 0) !== 0) o.network = 'bridge'
   if (o.network === 'host' || o.network === 'none' || o.network.startsWith('container:')) {
-    const flag = o.publish!.length > 0 ? '-p' : o.publishAll ? '-P' : o.ip !== undefined ? '--ip' : o.macAddress !== undefined ? '--mac-address' : o.networkAliases!.length > 0 ? '--network-alias' : undefined
+    const flag = o.publish!.length > 0 ? '-p' : o.publishAll ? '-P' : o.ip !== undefined ? '--ip' : o.macAddress !== undefined ? '--mac-address' : o.networkAliases!.length > 0 ? '--network-alias' : (o.linkLocalIps ?? []).length > 0 ? '--link-local-ip' : undefined
     if (flag) bad(`${flag} needs a bridge network: --network ${o.network} ${o.network === 'host' ? "shares the host's" : o.network === 'none' ? 'has none' : "shares another container's"}`)
   }
   o.command = [...parsed!.rest]
@@ -327,7 +337,7 @@ export function checkNetworkMode(value: string, what: string): string {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(value.slice(10))) bad(`invalid ${what} '${value}': expected container:NAME or container:ID`)
     return value
   }
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(value)) bad(`invalid ${what} '${value}': expected none, host, bridge, container:NAME or a network's name (nsx network ls)`)
+  if (!NETWORK_NAME_RE.test(value)) bad(`invalid ${what} '${value}': expected none, host, bridge, container:NAME or a network's name (nsx network ls)`)
   return value
 }
 

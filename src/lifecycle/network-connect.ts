@@ -16,6 +16,20 @@ import {hostsText, liveCheck} from './container-network.js'
 export interface ConnectOptions {
   aliases?: string[]
   ip?: string
+  linkLocalIps?: string[]
+  driverOpts?: Record<string, string>
+}
+
+/** docker's KEY=VALUE list options (--driver-opt, --opt, --label, --aux-address) as a map; a word without '=' is refused. */
+export function keyValues(words: readonly string[], flag: string): Record<string, string> | undefined {
+  if (words.length === 0) return undefined
+  const out: Record<string, string> = {}
+  for (const w of words) {
+    const eq = w.indexOf('=')
+    if (eq <= 0) throw new NsxError(`invalid ${flag} '${w}': expected KEY=VALUE`, 1)
+    out[w.slice(0, eq)] = w.slice(eq + 1)
+  }
+  return out
 }
 
 const running = (c: Container) => c.status === 'running' || c.status === 'starting'
@@ -37,7 +51,7 @@ export async function connectContainer(store: Store, containerRef: string, netwo
     refuseMode(c)
     const conf = findNetwork(store, networkRef)
     if (!conf) throw new NsxError(`network ${networkRef} not found`, 1)
-    const req = {...(o.aliases && o.aliases.length > 0 ? {aliases: [...new Set(o.aliases)]} : {}), ...(o.ip ? {ip: o.ip} : {})}
+    const req = {...(o.aliases && o.aliases.length > 0 ? {aliases: [...new Set(o.aliases)]} : {}), ...(o.ip ? {ip: o.ip} : {}), ...(o.linkLocalIps?.length ? {linkLocalIps: o.linkLocalIps} : {}), ...(o.driverOpts && Object.keys(o.driverOpts).length > 0 ? {driverOpts: o.driverOpts} : {})}
     checkEndpointRequest(conf, req)
     const list = networkList(store, c.config.spec.network, c.config.spec.net)
     if (list.networks.includes(conf.name)) throw new NsxError(`endpoint with name ${c.config.name} already exists in network ${conf.name}`, 1)

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {flock, LOCK_EX} from '../ffi/libc.js'
 import type {Store} from '../store/store.js'
-import {intToIp, ipamDir, ipToInt, parseCidr} from './networks.js'
+import {cniNetworkName, intToIp, ipamDir, ipToInt, parseCidr} from './networks.js'
 import {listEndpoints} from './records.js'
 import type {NetworkConfList} from './types.js'
 
@@ -24,7 +24,7 @@ function hostLocalRange(store: Store, conf: NetworkConfList): {first: number; la
     last: r.rangeEnd ? ipToInt(r.rangeEnd) : base + size - 2,
     gateway: r.gateway ? ipToInt(r.gateway) : undefined,
     prefix,
-    leases: join(ipamDir(store), conf.name),
+    leases: join(ipamDir(store), cniNetworkName(conf.name)),
   }
 }
 

@@ -9,7 +9,7 @@ import type {Op} from '../plan/ops.js'
 import {validatePlan} from '../plan/validate.js'
 import {CNI_PATH, type CniCall, execPlugin, execPluginAsync, pluginInput, pluginOutcome, pluginPath, PLUGIN_PATH_ENV} from './cni.js'
 import {chooseAddresses} from './addresses.js'
-import {DEFAULT_NETWORK, ensureDefaultNetwork, findNetwork, inSubnet, ipamDir} from './networks.js'
+import {cniNetworkName, DEFAULT_NETWORK, ensureDefaultNetwork, findNetwork, inRanges, inSubnet, ipamDir} from './networks.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
 import {ENDED_MARK, joinHosts, leaveHostsScript} from './hosts.js'
 import {allocatePorts, exposedRequests, parsePublish} from './ports.js'
@@ -70,7 +70,7 @@ async function addAll(store: Store, ep: Endpoint, ips: ReadonlyArray<string | un
     a.plugins.forEach((p, j) => {
       const conf = join(dir, `add-${i}-${j}.json`)
       const out = join(dir, `add-${i}-${j}.out`)
-      writeFileSync(conf, JSON.stringify(pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, undefined, runtimeConfigOf(p, a))), {mode: 0o600})
+      writeFileSync(conf, JSON.stringify(pluginInput(p, {name: cniNetworkName(a.network), cniVersion: a.cniVersion}, undefined, runtimeConfigOf(p, a))), {mode: 0o600})
       rmSync(out, {force: true})
       ops.push({op: 'cni-add', plugin: pluginPath(p.type), conf, out})
       steps.push({type: p.type, out, call: {command: 'ADD', containerId: ep.id, netns: ep.netns, ifname: a.ifname, args}})
@@ -148,7 +148,7 @@ export function writeRecord(store: Store, ep: Endpoint): void {
   const dir = endpointDir(store, ep.id)
   mkdirSync(dir, {recursive: true, mode: 0o700})
   ep.attachments.forEach((a, i) =>
-    a.plugins.forEach((p, j) => writeFileSync(join(dir, `del-${i}-${j}.json`), JSON.stringify(pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, Object.keys(a.result).length > 0 ? a.result : undefined, runtimeConfigOf(p, a))), {mode: 0o600})),
+    a.plugins.forEach((p, j) => writeFileSync(join(dir, `del-${i}-${j}.json`), JSON.stringify(pluginInput(p, {name: cniNetworkName(a.network), cniVersion: a.cniVersion}, Object.keys(a.result).length > 0 ? a.result : undefined, runtimeConfigOf(p, a))), {mode: 0o600})),
   )
   writeFileSync(join(dir, 'endpoint.json.tmp'), JSON.stringify(ep, null, 2) + '\n', {mode: 0o600})
   writeFileSync(join(dir, 'teardown.tmp'), teardownScript(store, ep, dir), {mode: 0o700})
@@ -198,6 +198,7 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
   teardownContainer(store, req.id)
   const confs = resolveNetworks(store, req.networks)
   if (req.net.ip !== undefined && confs.length > 0 && !inSubnet(req.net.ip, confs[0].nsx.subnet)) throw new NsxError(`invalid --ip ${req.net.ip}: not an address of network ${confs[0].name} (${confs[0].nsx.subnet})`, 125)
+  if (req.net.ip !== undefined && confs.length > 0 && !inRanges(req.net.ip, confs[0].nsx)) throw new NsxError(`invalid --ip ${req.net.ip}: network ${confs[0].name} hands out addresses from ${confs[0].nsx.ipRange ?? confs[0].nsx.subnet}, less its auxiliary addresses`, 125)
   const requests = [...req.net.publish.flatMap(parsePublish), ...(req.net.publishAll ? exposedRequests(req.net.exposed) : [])]
   const ports = await allocatePorts(requests, takenPorts(store, req.id, req.isLive))
   settleConflicts(store, req, ports)
@@ -222,7 +223,9 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
     writeRecord(store, ep)
     return c
   })
-  const background = chosen.every((c) => c !== undefined)
+  // Link-local addresses are added once the ADD has made the interface: then the ADD is waited for.
+  const linkLocal = confs.map((c, i) => req.net.endpoints?.[c.name]?.linkLocalIps ?? (i === 0 ? req.net.linkLocalIps : undefined))
+  const background = chosen.every((c) => c !== undefined) && !linkLocal.some((l) => l && l.length > 0)
   try {
     // A network's NAT and forwarding rules, once: when its bridge is not there yet (new, or after a reboot).
     for (const conf of confs) if (hasOwnRules(conf) && !linkExists(conf.nsx.bridge)) ensureNetworkRules(store, conf)
@@ -231,6 +234,7 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
       ep.attachments.forEach((a, i) => keepResult(a, results[i]))
       ownHosts()
       writeRecord(store, ep)
+      for (const [i, a] of ep.attachments.entries()) await addLinkLocal(netns, a.ifname, linkLocal[i])
     }
     // In place: the file is bound into the container.
     if (ep.hosts) writeFileSync(ep.hosts.path, ep.hosts.base)
@@ -243,12 +247,29 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
   return ep
 }
 
+/**
+ * docker's link-local addresses (--link-local-ip, IPAMConfig.LinkLocalIPs): more addresses on
+ * the interface, which no CNI reference plugin adds; they go with it at DEL.
+ */
+export async function addLinkLocal(netns: string, ifname: string, ips: readonly string[] | undefined): Promise<void> {
+  for (const ip of ips ?? []) {
+    const r = await new Promise<{code: number | null; err: string}>((resolve) => {
+      const p = spawn('nsenter', [`--net=${netns}`, 'ip', 'address', 'add', `${ip}/16`, 'dev', ifname], {stdio: ['ignore', 'ignore', 'pipe'], env: {PATH: PLUGIN_PATH_ENV}})
+      let err = ''
+      p.stderr.on('data', (b: Buffer) => (err += b.toString()))
+      p.on('error', (e) => resolve({code: -1, err: e.message}))
+      p.on('close', (code) => resolve({code, err}))
+    })
+    if (r.code !== 0) throw new NsxError(`cannot add link-local address ${ip} to ${ifname}: ${r.err.trim() || `exit ${r.code}`}`, 125)
+  }
+}
+
 /** ADD of one attachment's plugins in order, each given the previous result; its address, gateway and MAC kept. */
 export async function addAttachment(a: Attachment, id: string, netns: string, ip?: string): Promise<void> {
   let prev: Record<string, unknown> | undefined
   const args = ip !== undefined ? `IgnoreUnknown=1;IP=${ip}` : undefined
   for (const p of a.plugins) {
-    prev = (await execPluginAsync(p.type, {command: 'ADD', containerId: id, netns, ifname: a.ifname, args}, pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, prev, runtimeConfigOf(p, a)))) ?? prev
+    prev = (await execPluginAsync(p.type, {command: 'ADD', containerId: id, netns, ifname: a.ifname, args}, pluginInput(p, {name: cniNetworkName(a.network), cniVersion: a.cniVersion}, prev, runtimeConfigOf(p, a)))) ?? prev
   }
   keepResult(a, prev)
 }
@@ -262,7 +283,7 @@ export function checkContainer(store: Store, id: string): string[] {
     // portmap up to 1.1 fails CHECK on an IPv4-only container (it looks for an IPv6 chain it never made).
     for (const p of a.plugins.filter((x) => x.type !== 'portmap')) {
       try {
-        execPlugin(p.type, {command: 'CHECK', containerId: id, netns: ep.netns, ifname: a.ifname}, pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, a.result, runtimeConfigOf(p, a)))
+        execPlugin(p.type, {command: 'CHECK', containerId: id, netns: ep.netns, ifname: a.ifname}, pluginInput(p, {name: cniNetworkName(a.network), cniVersion: a.cniVersion}, a.result, runtimeConfigOf(p, a)))
       } catch (err) {
         failed.push(`${ep.name} on ${a.network}: ${(err as Error).message}`)
       }

@@ -2,11 +2,11 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {Store} from '../store/store.js'
-import {addAttachment, runtimeConfigOf, writeRecord} from './attach.js'
+import {addAttachment, addLinkLocal, runtimeConfigOf, writeRecord} from './attach.js'
 import {execPlugin, pluginInput} from './cni.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
 import {withHostsLock} from './hosts.js'
-import {DEFAULT_NETWORK, findNetwork, inSubnet, readNetwork} from './networks.js'
+import {cniNetworkName, DEFAULT_NETWORK, findNetwork, inRanges, inSubnet, readNetwork} from './networks.js'
 import {endpointOfContainerDir, readEndpoint, refreshHosts} from './records.js'
 import {networkSettings, type ConfiguredNetworks, type NetworkSettings} from './settings.js'
 import type {Attachment, EndpointRequest, NetSpec, NetworkConfList} from './types.js'
@@ -43,15 +43,22 @@ export function networkList(store: Store, mode: string, net: NetSpec | undefined
   networks.forEach((n, i) => {
     const aliases = [...new Set([...(net?.aliases ?? []), ...(endpoints[n]?.aliases ?? [])])]
     const ip = endpoints[n]?.ip ?? (i === 0 ? net?.ip : undefined)
-    endpoints[n] = {...(aliases.length > 0 ? {aliases} : {}), ...(ip !== undefined ? {ip} : {})}
+    const linkLocalIps = endpoints[n]?.linkLocalIps ?? (i === 0 ? net?.linkLocalIps : undefined)
+    const driverOpts = endpoints[n]?.driverOpts ?? (i === 0 ? net?.driverOpts : undefined)
+    endpoints[n] = {...(aliases.length > 0 ? {aliases} : {}), ...(ip !== undefined ? {ip} : {}), ...(linkLocalIps?.length ? {linkLocalIps} : {}), ...(driverOpts ? {driverOpts} : {})}
   })
   return {networks, endpoints}
 }
 
-/** The spec's NetSpec after a change of its list: --network-alias and --ip now live per network. */
+/** The spec's NetSpec after a change of its list: --network-alias, --ip and --link-local-ip now live per network. */
 export function withNetworkList(net: NetSpec | undefined, list: NetworkList): NetSpec {
-  const {ip: _ip, ...rest} = net ?? {publish: [], publishAll: false, exposed: [], aliases: []}
+  const {ip: _ip, linkLocalIps: _ll, driverOpts: _do, ...rest} = net ?? {publish: [], publishAll: false, exposed: [], aliases: []}
   return {...rest, aliases: [], networks: list.networks, endpoints: list.endpoints}
+}
+
+/** A --link-local-ip: an IPv4 address (docker takes any; nsx adds it as IP/16, as 169.254.0.0/16 is). */
+export function checkLinkLocalIp(ip: string): void {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip) || ip.split('.').some((x) => Number(x) > 255) || ip === '0.0.0.0') throw new NsxError(`invalid link-local IP address: ${ip}`, 1)
 }
 
 /** docker's checks of a connect request against the network: aliases need a user-defined one, an address must be in its subnet. */
@@ -60,7 +67,9 @@ export function checkEndpointRequest(conf: NetworkConfList, req: EndpointRequest
   if (req.ip !== undefined) {
     if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(req.ip)) throw new NsxError(`invalid IPv4 address: ${req.ip}`, 1)
     if (!inSubnet(req.ip, conf.nsx.subnet)) throw new NsxError(`Invalid address ${req.ip}: It does not belong to any of this network's subnets`, 1)
+    if (!inRanges(req.ip, conf.nsx)) throw new NsxError(`Invalid address ${req.ip}: nsx hands out addresses of network ${conf.name} from ${conf.nsx.ipRange ?? conf.nsx.subnet}, less its auxiliary addresses`, 1)
   }
+  for (const ip of req.linkLocalIps ?? []) checkLinkLocalIp(ip)
 }
 
 export interface EndpointChange {
@@ -93,7 +102,7 @@ function delAttachment(a: Attachment, id: string, netns: string): string[] {
   const failed: string[] = []
   for (const p of [...a.plugins].reverse()) {
     try {
-      execPlugin(p.type, {command: 'DEL', containerId: id, netns, ifname: a.ifname}, pluginInput(p, {name: a.network, cniVersion: a.cniVersion}, Object.keys(a.result).length > 0 ? a.result : undefined, runtimeConfigOf(p, a)))
+      execPlugin(p.type, {command: 'DEL', containerId: id, netns, ifname: a.ifname}, pluginInput(p, {name: cniNetworkName(a.network), cniVersion: a.cniVersion}, Object.keys(a.result).length > 0 ? a.result : undefined, runtimeConfigOf(p, a)))
     } catch (err) {
       failed.push((err as Error).message)
     }
@@ -115,6 +124,7 @@ export async function connectEndpoint(store: Store, conf: NetworkConfList, req: 
   try {
     if (hasOwnRules(conf) && !linkExists(conf.nsx.bridge)) ensureNetworkRules(store, conf)
     await addAttachment(a, change.id, ep.netns, req.ip)
+    await addLinkLocal(ep.netns, a.ifname, req.linkLocalIps)
   } catch (err) {
     delAttachment(a, change.id, ep.netns)
     ep.attachments.pop()

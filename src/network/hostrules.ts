@@ -30,7 +30,7 @@ function rulesOf(conf: NetworkConfList): Array<{table: string; chain: string; ar
     {table: 'filter', chain: 'NSX-FORWARD', args: `-i ${br} -j ACCEPT`},
     {table: 'filter', chain: 'NSX-FORWARD', args: `-o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`},
   ]
-  if (!m.internal) rules.unshift({table: 'nat', chain: 'NSX-POSTROUTING', args: `-s ${shq(m.subnet)} ! -o ${br} -j MASQUERADE`})
+  if (!m.internal && !m.noMasquerade) rules.unshift({table: 'nat', chain: 'NSX-POSTROUTING', args: `-s ${shq(m.subnet)} ! -o ${br} -j MASQUERADE`})
   return rules
 }
 

@@ -18,7 +18,8 @@ export interface NetworkInspect {
   Scope: 'local'
   Driver: string
   EnableIPv6: boolean
-  IPAM: {Driver: 'default'; Options: Record<string, string>; Config: Array<{Subnet: string; Gateway: string}>}
+  /** Options only when given (docker-py's suite reads a network made without them as having none). */
+  IPAM: {Driver: 'default'; Options?: Record<string, string>; Config: Array<{Subnet: string; IPRange?: string; Gateway: string; AuxiliaryAddresses?: Record<string, string>}>}
   Internal: boolean
   Attachable: boolean
   Ingress: boolean
@@ -49,7 +50,7 @@ function inspectOf(store: Store, n: NetworkConfList): NetworkInspect {
     Scope: 'local',
     Driver: n.nsx.driver,
     EnableIPv6: false,
-    IPAM: {Driver: 'default', Options: {}, Config: [{Subnet: n.nsx.subnet, Gateway: n.nsx.gateway}]},
+    IPAM: {Driver: 'default', Config: [{Subnet: n.nsx.subnet, ...(n.nsx.ipRange ? {IPRange: n.nsx.ipRange} : {}), Gateway: n.nsx.gateway, ...(n.nsx.auxAddresses ? {AuxiliaryAddresses: n.nsx.auxAddresses} : {})}]},
     Internal: n.nsx.internal,
     Attachable: n.nsx.attachable ?? false,
     Ingress: false,

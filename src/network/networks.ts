@@ -1,4 +1,4 @@
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {mkdirSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
@@ -25,7 +25,18 @@ export const conflistPath = (store: Store, name: string) => join(networksDir(sto
 /** host-local's dataDir: the address leases, one file per address, named by the address, holding the container id. */
 export const ipamDir = (store: Store) => join(networksDir(store), 'ipam')
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
+/**
+ * A network's name: docker takes nearly any ('test 01' too); nsx keeps it a file name of the store
+ * and a word of --network: no '/', ',' or ':' (container:NAME), no control character, not '.' or '..'.
+ */
+export const NETWORK_NAME_RE = /^(?!\.\.?$)[^/,:\x00-\x1f\x7f]{1,128}$/
+const NAME_RE = NETWORK_NAME_RE
+/** CNI's rule for a network's name (the bridge plugin refuses others); host-local keeps its leases in a directory of that name. */
+const CNI_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+/** The name CNI's plugins are given for a network: its own when CNI takes it, else one made from it (the same every time). */
+export const cniNetworkName = (name: string) => (CNI_NAME_RE.test(name) ? name : `nsx-${createHash('sha256').update(name).digest('hex').slice(0, 16)}`)
+/** A bridge's name (com.docker.network.bridge.name): an interface name of Linux. */
+const IFNAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/
 
 const bad = (msg: string, code = 1): never => {
   throw new NsxError(msg, code)
@@ -61,6 +72,43 @@ function overlapsCidr(a: string, b: string): boolean {
   const xe = x.base + 2 ** (32 - x.prefix)
   const ye = y.base + 2 ** (32 - y.prefix)
   return x.base < ye && y.base < xe
+}
+
+/** a.b.c.d with each part 0 to 255. */
+export const isIpv4 = (ip: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip) && ip.split('.').every((o) => Number(o) <= 255)
+
+/**
+ * host-local's range set of a network: the subnet, or its --ip-range, less the network and
+ * broadcast addresses and the --aux-address ones (a range each side of them; host-local skips
+ * the gateway itself).
+ */
+export function rangesOf(meta: Pick<NetworkMeta, 'subnet' | 'gateway' | 'ipRange' | 'auxAddresses'>): Array<Record<string, string>> {
+  const {base, prefix} = parseCidr(meta.subnet)
+  let start = base + 1
+  let end = base + 2 ** (32 - prefix) - 2
+  if (!meta.ipRange && Object.keys(meta.auxAddresses ?? {}).length === 0) return [{subnet: meta.subnet, gateway: meta.gateway}]
+  if (meta.ipRange) {
+    const r = parseCidr(meta.ipRange, '--ip-range')
+    start = Math.max(start, r.base)
+    end = Math.min(end, r.base + 2 ** (32 - r.prefix) - 1)
+  }
+  const aux = Object.values(meta.auxAddresses ?? {}).map(ipToInt).filter((n) => n >= start && n <= end).sort((a, b) => a - b)
+  const out: Array<Record<string, string>> = []
+  for (const x of [...new Set(aux)]) {
+    if (x > start) out.push({subnet: meta.subnet, rangeStart: intToIp(start), rangeEnd: intToIp(x - 1), gateway: meta.gateway})
+    start = x + 1
+  }
+  if (start <= end) out.push({subnet: meta.subnet, rangeStart: intToIp(start), rangeEnd: intToIp(end), gateway: meta.gateway})
+  return out
+}
+
+/** Whether an address is one host-local may hand out on the network (its range, not an aux address). */
+export function inRanges(ip: string, meta: Pick<NetworkMeta, 'subnet' | 'gateway' | 'ipRange' | 'auxAddresses'>): boolean {
+  const n = ipToInt(ip)
+  return rangesOf(meta).some((r) => {
+    if (!r.rangeStart) return inSubnet(ip, r.subnet)
+    return n >= ipToInt(r.rangeStart) && n <= ipToInt(r.rangeEnd)
+  })
 }
 
 export function readNetwork(store: Store, name: string): NetworkConfList | undefined {
@@ -110,9 +158,10 @@ export function buildConfList(store: Store, name: string, meta: NetworkMeta): Ne
         isGateway: !meta.internal,
         ipMasq: false,
         hairpinMode: true,
+        ...(meta.mtu ? {mtu: meta.mtu} : {}),
         ipam: {
           type: 'host-local',
-          ranges: [[{subnet: meta.subnet, gateway: meta.gateway}]],
+          ranges: [rangesOf(meta)],
           routes: meta.internal ? [] : [{dst: '0.0.0.0/0'}],
           dataDir: ipamDir(store),
         },
@@ -126,12 +175,38 @@ export function buildConfList(store: Store, name: string, meta: NetworkMeta): Ne
 export interface CreateNetworkOptions {
   name: string
   driver?: string
+  /** docker's --ipam-driver: default (host-local), the only one. */
+  ipamDriver?: string
   subnet?: string
   gateway?: string
   internal?: boolean
   labels?: string[]
   options?: Record<string, string>
   attachable?: boolean
+  /** docker's --ip-range and --aux-address (NAME=IP). */
+  ipRange?: string
+  auxAddresses?: Record<string, string>
+}
+
+/** The driver options (docker network create -o) nsx's bridge honours; others are kept and shown, as docker's bridge driver ignores what it does not know. */
+const OPT_BRIDGE_NAME = 'com.docker.network.bridge.name'
+const OPT_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade'
+const OPT_MTU = 'com.docker.network.driver.mtu'
+
+function bridgeOptions(store: Store, id: string, options: Record<string, string>): Pick<NetworkMeta, 'bridge' | 'noMasquerade' | 'mtu'> {
+  let bridge = `nsx-${id.slice(0, 8)}`
+  const name = options[OPT_BRIDGE_NAME]
+  if (name !== undefined) {
+    if (!IFNAME_RE.test(name)) bad(`invalid ${OPT_BRIDGE_NAME} '${name}': an interface name, at most 15 letters, digits, '_', '.' or '-'`)
+    const other = listNetworks(store).find((n) => n.nsx.bridge === name)
+    if (other || name === DEFAULT_BRIDGE) bad(`bridge name ${name} is already used by network ${other?.name ?? DEFAULT_NETWORK}`)
+    bridge = name
+  }
+  const masq = options[OPT_MASQUERADE]
+  if (masq !== undefined && !/^(true|false|1|0)$/i.test(masq)) bad(`invalid ${OPT_MASQUERADE} '${masq}': true or false`)
+  const mtu = options[OPT_MTU]
+  if (mtu !== undefined && (!/^\d{1,5}$/.test(mtu) || Number(mtu) < 68 || Number(mtu) > 65535)) bad(`invalid ${OPT_MTU} '${mtu}': 68 to 65535`)
+  return {bridge, ...(masq !== undefined && /^(false|0)$/i.test(masq) ? {noMasquerade: true} : {}), ...(mtu !== undefined ? {mtu: Number(mtu)} : {})}
 }
 
 function writeNetwork(store: Store, conf: NetworkConfList): void {
@@ -141,11 +216,12 @@ function writeNetwork(store: Store, conf: NetworkConfList): void {
 
 /** docker network create: a bridge network with a subnet of its own (given, or the next free /24 of 10.78.0.0/16). */
 export function createNetwork(store: Store, o: CreateNetworkOptions): NetworkConfList {
-  if (!NAME_RE.test(o.name)) bad(`invalid network name '${o.name}': letters, digits, '_', '.' and '-', starting with a letter or digit`)
+  if (!NAME_RE.test(o.name)) bad(`invalid network name '${o.name}': 1 to 128 characters, none of '/', ',', ':' or a control character`)
   if ((PSEUDO_NETWORKS as readonly string[]).includes(o.name) || o.name === DEFAULT_NETWORK) bad(`network with name ${o.name} already exists`)
   if (readNetwork(store, o.name)) bad(`network with name ${o.name} already exists`)
   const driver = o.driver ?? 'bridge'
   if (driver !== 'bridge') bad(`unsupported network driver '${driver}': nsx makes bridge networks`)
+  if (o.ipamDriver !== undefined && o.ipamDriver !== 'default') bad(`unsupported IPAM driver '${o.ipamDriver}': nsx's is default (host-local)`)
   if (o.gateway !== undefined && o.subnet === undefined) bad('--gateway needs --subnet')
   const used = listNetworks(store).map((n) => n.nsx.subnet)
   used.push(DEFAULT_SUBNET)
@@ -165,13 +241,27 @@ export function createNetwork(store: Store, o: CreateNetworkOptions): NetworkCon
     if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(gateway) || !inSubnet(gateway, subnet!)) bad(`invalid --gateway '${gateway}': not an address of ${subnet}`)
     if (ipToInt(gateway) === base || ipToInt(gateway) === base + 2 ** (32 - prefix) - 1) bad(`invalid --gateway '${gateway}': the network or broadcast address`)
   } else gateway = intToIp(base + 1)
+  let ipRange = o.ipRange
+  if (ipRange !== undefined) {
+    if (o.subnet === undefined) bad('--ip-range needs --subnet')
+    const r = parseCidr(ipRange, '--ip-range')
+    ipRange = `${intToIp(r.base)}/${r.prefix}`
+    if (r.prefix < prefix || !inSubnet(intToIp(r.base), subnet!)) bad(`invalid --ip-range ${ipRange}: not a part of the subnet ${subnet}`)
+  }
+  const aux: Record<string, string> = {}
+  for (const [k, v] of Object.entries(o.auxAddresses ?? {})) {
+    if (o.subnet === undefined) bad('--aux-address needs --subnet')
+    if (!isIpv4(v) || !inSubnet(v, subnet!)) bad(`invalid --aux-address ${k}=${v}: not an address of the subnet ${subnet}`)
+    aux[k] = v
+  }
+  if (rangesOf({subnet: subnet!, gateway: gateway!, ipRange, auxAddresses: aux}).length === 0) bad(`no address of ${ipRange ?? subnet} is left to hand out beside the --aux-address ones`)
   const labels: Record<string, string> = {}
   for (const l of o.labels ?? []) {
     const eq = l.indexOf('=')
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1)
   }
   const id = randomBytes(32).toString('hex')
-  const meta: NetworkMeta = {id, created: new Date().toISOString(), driver: 'bridge', subnet: subnet!, gateway: gateway!, bridge: `nsx-${id.slice(0, 8)}`, internal: o.internal ?? false, labels, ...(o.options && Object.keys(o.options).length > 0 ? {options: o.options} : {}), ...(o.attachable ? {attachable: true} : {})}
+  const meta: NetworkMeta = {id, created: new Date().toISOString(), driver: 'bridge', subnet: subnet!, gateway: gateway!, ...(ipRange ? {ipRange} : {}), ...(Object.keys(aux).length > 0 ? {auxAddresses: aux} : {}), internal: o.internal ?? false, labels, ...(o.options && Object.keys(o.options).length > 0 ? {options: o.options} : {}), ...(o.attachable ? {attachable: true} : {}), ...bridgeOptions(store, id, o.options ?? {})}
   const conf = buildConfList(store, o.name, meta)
   writeNetwork(store, conf)
   return conf
@@ -190,5 +280,5 @@ export function ensureDefaultNetwork(store: Store): NetworkConfList {
 /** Forget a network's conflist and its address leases (its bridge link is removed by the caller, src/network/remove.ts). */
 export function deleteNetworkFiles(store: Store, name: string): void {
   rmSync(conflistPath(store, name), {force: true})
-  rmSync(join(ipamDir(store), name), {recursive: true, force: true})
+  rmSync(join(ipamDir(store), cniNetworkName(name)), {recursive: true, force: true})
 }

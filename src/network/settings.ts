@@ -17,7 +17,8 @@ export interface NetworkSettings {
 }
 
 export interface EndpointSettings {
-  IPAMConfig: {IPv4Address: string} | null
+  /** What was asked (docker's EndpointIPAMConfig, each field omitted when not given), null when nothing was. */
+  IPAMConfig: {IPv4Address?: string; LinkLocalIPs?: string[]} | null
   /** Arrays, empty when there are none (moby's 1.41 definition; its daemon sends null). */
   Links: string[]
   Aliases: string[]
@@ -30,7 +31,7 @@ export interface EndpointSettings {
   IPv6Gateway: string
   GlobalIPv6Address: string
   GlobalIPv6PrefixLen: number
-  DriverOpts: null
+  DriverOpts: Record<string, string> | null
 }
 
 export function portsMap(ports: readonly PortMapping[]): NetworkSettings['Ports'] {
@@ -50,7 +51,7 @@ const NO_IPV6 = {IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
 
 const emptyEndpoint = (): EndpointSettings => ({IPAMConfig: null, Links: [], Aliases: [], NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', ...NO_IPV6})
 
-const ipamConfig = (ip: string | undefined) => (ip ? {IPv4Address: ip} : null)
+const ipamConfig = (req: EndpointRequest | undefined) => (req?.ip || req?.linkLocalIps?.length ? {...(req.ip ? {IPv4Address: req.ip} : {}), ...(req.linkLocalIps?.length ? {LinkLocalIPs: req.linkLocalIps} : {})} : null)
 
 /**
  * A running container's settings come from its endpoint; a created or stopped one shows the
@@ -63,14 +64,14 @@ export function networkSettings(ep: Endpoint | undefined, mode: string, configur
     if (mode === 'none' || mode === 'host') s.Networks[mode] = emptyEndpoint()
     else for (const n of configured?.networks ?? []) {
       const req = configured?.endpoints[n] ?? {}
-      s.Networks[n] = {...emptyEndpoint(), IPAMConfig: ipamConfig(req.ip), Aliases: req.aliases ?? [], NetworkID: configured?.idOf?.(n) ?? ''}
+      s.Networks[n] = {...emptyEndpoint(), IPAMConfig: ipamConfig(req), Aliases: req.aliases ?? [], NetworkID: configured?.idOf?.(n) ?? '', DriverOpts: req.driverOpts ?? null}
     }
     return s
   }
   ep.attachments.forEach((a, i) => {
     const [ip, prefix] = a.address.split('/')
     const e: EndpointSettings = {
-      IPAMConfig: ipamConfig(configured?.endpoints[a.network]?.ip),
+      IPAMConfig: ipamConfig(configured?.endpoints[a.network]),
       Links: [],
       Aliases: a.aliases,
       NetworkID: a.networkId,
@@ -80,6 +81,7 @@ export function networkSettings(ep: Endpoint | undefined, mode: string, configur
       IPPrefixLen: Number(prefix ?? 0),
       MacAddress: a.mac ?? '',
       ...NO_IPV6,
+      DriverOpts: configured?.endpoints[a.network]?.driverOpts ?? null,
     }
     s.Networks[a.network] = e
     if (i === 0) {

@@ -25,6 +25,10 @@ export interface NetSpec {
   ip?: string
   mac?: string
   aliases: string[]
+  /** --link-local-ip: more addresses on the first network's interface (docker's IPAMConfig.LinkLocalIPs). */
+  linkLocalIps?: string[]
+  /** The Engine API's EndpointsConfig DriverOpts of the first network: kept and shown (the bridge driver reads none, as docker's). */
+  driverOpts?: Record<string, string>
   /**
    * The networks the container is on, in order, once `network connect`/`disconnect` changed
    * them (until then: the --network list); may be empty (a container disconnected from all).
@@ -37,6 +41,8 @@ export interface NetSpec {
 export interface EndpointRequest {
   aliases?: string[]
   ip?: string
+  linkLocalIps?: string[]
+  driverOpts?: Record<string, string>
 }
 
 /** nsx's own keys of a conflist (a CNI runtime ignores keys it does not know, as nerdctl's do). */
@@ -46,6 +52,10 @@ export interface NetworkMeta {
   driver: 'bridge'
   subnet: string
   gateway: string
+  /** docker's --ip-range: the part of the subnet addresses are handed out from (host-local's range: a static --ip too). */
+  ipRange?: string
+  /** docker's --aux-address NAME=IP: addresses of the subnet never handed out. */
+  auxAddresses?: Record<string, string>
   bridge: string
   internal: boolean
   labels: Record<string, string>
@@ -53,6 +63,10 @@ export interface NetworkMeta {
   options?: Record<string, string>
   /** docker's --attachable (meaningful for swarm's overlays): kept and shown. */
   attachable?: boolean
+  /** com.docker.network.bridge.enable_ip_masquerade=false: no outbound NAT (the routes stay). */
+  noMasquerade?: boolean
+  /** com.docker.network.driver.mtu: the bridge's and its veths' MTU. */
+  mtu?: number
   /** NAT and forwarding by one set of rules per network (src/network/hostrules.ts), not per container by plugins. */
   ownRules?: boolean
 }

@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs'
 import type {Socket} from 'node:net'
 import type {Container} from '../../container/state.js'
-import {createArgs, type CreateBody} from '../create-body.js'
+import {createArgs, endpointDriverOpts, type CreateBody} from '../create-body.js'
 import {ApiError, badRequest, queryBool, queryFilters, queryInt, readJson} from '../http.js'
 import {hijack, RAW_STREAM} from '../hijack.js'
 import type {ApiContext, Route} from '../router.js'
@@ -34,6 +34,8 @@ async function create(ctx: ApiContext): Promise<object> {
   ])
   const opts = parseRunArgs(createArgs(body, name, new Set(RUN_OPTIONS.map((o) => o.key))))
   if (body.Healthcheck) opts.healthcheck = await checkedHealth(body.Healthcheck)
+  const driverOpts = endpointDriverOpts(body)
+  if (driverOpts) opts.endpointDriverOpts = driverOpts
   try {
     findImage(ctx.store(), opts.image!)
   } catch (err) {

@@ -23,7 +23,7 @@ interface CreateBody {
 
 interface ConnectBody {
   Container?: string
-  EndpointConfig?: {IPAMConfig?: {IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null} | null; Aliases?: string[] | null; Links?: string[] | null} | null
+  EndpointConfig?: {IPAMConfig?: {IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null} | null; Aliases?: string[] | null; Links?: string[] | null; DriverOpts?: Record<string, string> | null} | null
   Force?: boolean
 }
 
@@ -64,7 +64,11 @@ async function list(ctx: ApiContext): Promise<object> {
 
 async function inspect(ctx: ApiContext): Promise<object> {
   const {inspectNetwork} = await manage()
-  return inspectNetwork(ctx.store(), ctx.params.id)
+  const n = inspectNetwork(ctx.store(), ctx.params.id)
+  // Every network of nsx is local: asked in another scope (swarm, global), it is not there, as docker answers.
+  const scope = ctx.query.get('scope')
+  if (scope && scope !== n.Scope) throw new ApiError(404, `network ${ctx.params.id} not found`)
+  return n
 }
 
 async function create(ctx: ApiContext): Promise<object> {
@@ -73,17 +77,18 @@ async function create(ctx: ApiContext): Promise<object> {
   if (body.EnableIPv6) throw badRequest('IPv6 networks are not supported by nsx')
   if (body.Ingress) throw badRequest('ingress networks need a swarm: nsx makes bridge networks')
   const ipam = body.IPAM ?? {}
-  if (ipam.Driver && ipam.Driver !== 'default') throw badRequest(`IPAM driver ${ipam.Driver} is not supported by nsx (default is)`)
   const pools = ipam.Config ?? []
   if (pools.length > 1) throw badRequest('nsx networks have one IPv4 subnet: give at most one IPAM config')
   const pool = pools[0] ?? {}
-  if (pool.IPRange || Object.keys(pool.AuxiliaryAddresses ?? {}).length > 0) throw badRequest('IPRange and AuxiliaryAddresses are not supported by nsx (Subnet and Gateway are)')
   const {createNetworkVerb} = await manage()
   const n = await invalidAsBadRequest(() => createNetworkVerb(ctx.store(), {
     name: body.Name!,
     driver: body.Driver || 'bridge',
+    ipamDriver: ipam.Driver || undefined,
     subnet: pool.Subnet || undefined,
     gateway: pool.Gateway || undefined,
+    ipRange: pool.IPRange || undefined,
+    auxAddresses: pool.AuxiliaryAddresses ?? undefined,
     internal: body.Internal ?? false,
     labels: Object.entries(body.Labels ?? {}).map(([k, v]) => `${k}=${v}`),
     options: body.Options ?? {},
@@ -109,7 +114,7 @@ async function connect(ctx: ApiContext): Promise<undefined> {
   if (ec.IPAMConfig?.IPv6Address) throw badRequest('IPv6 addresses are not supported by nsx')
   if ((ec.Links ?? []).length > 0) throw badRequest('links are not supported by nsx: containers on a user-defined network reach each other by name')
   const {connectContainer} = await import('../../lifecycle/network-connect.js')
-  const r = await forbidding(() => connectContainer(ctx.store(), body.Container!, ctx.params.id, {aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined}))
+  const r = await forbidding(() => connectContainer(ctx.store(), body.Container!, ctx.params.id, {aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined, linkLocalIps: ec.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: ec.DriverOpts ?? undefined}))
   event('connect', r.networkId, {name: r.network, type: 'bridge', container: r.id})
   ctx.res.writeHead(200).end()
   return undefined
