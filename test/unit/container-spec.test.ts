@@ -96,7 +96,7 @@ test('options parse like docker run: clustered short flags, repeatable ones, the
   assert.deepEqual(((d) => [d.image, d.rm, d.restart, d.logOpts])(parseRunArgs(['--rm', '--restart', 'no', '--log-opt', 'max-size=1m', 'bb'])), ['bb', true, 'no', ['max-size=1m']])
   assert.throws(() => parseRunArgs(['--rm', '--restart', 'always', 'bb']), /conflicting options: --restart and --rm/)
   assert.throws(() => parseRunArgs(['--json', 'sh']), /--json only goes with --dry-run/)
-  assert.throws(() => parseRunArgs(['--network', 'bad name']), /expected none, host, bridge, container:NAME or a network's name/)
+  assert.throws(() => parseRunArgs(['--network', 'bad/name']), /expected none, host, bridge, container:NAME or a network's name/)
   assert.equal(parseRunArgs(['--network', 'bridge', 'bb']).network, 'bridge')
   assert.equal(parseRunArgs(['--network', 'container:web', 'bb']).network, 'container:web')
   assert.throws(() => parseRunArgs(['--network', 'host', '-p', '80', 'bb']), /-p needs a bridge network: --network host shares the host's/)
@@ -135,7 +135,7 @@ test('the default network: NSX_NETWORK, else bridge for root (docker\'s default)
   }
   assert.equal(defaultNetwork({NSX_NETWORK: 'bridge'}), 'bridge')
   assert.equal(defaultNetwork({NSX_NETWORK: 'mynet'}), 'mynet')
-  assert.throws(() => defaultNetwork({NSX_NETWORK: 'a b'}), /invalid NSX_NETWORK/)
+  assert.throws(() => defaultNetwork({NSX_NETWORK: 'a,b'}), /invalid NSX_NETWORK/)
 })
 
 test('-p: docker\'s forms, ranges, protocols; bad ones are one clear line', async () => {
