@@ -184,10 +184,11 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       IpcMode: s.namespaces?.ipc ?? 'private',
       CgroupnsMode: s.namespaces?.cgroupns ?? 'private',
       ...(s.init ? {Init: true} : {}),
-      GroupAdd: s.groupAdd ?? null,
-      DeviceCgroupRules: s.deviceCgroupRules ?? null,
-      Links: s.links ? s.links.map((l) => `/${l.name}:/${c.config.name}/${l.alias}`) : null,
-      VolumesFrom: s.volumesFrom ?? null,
+      // Arrays, empty when there are none: moby's 1.41 definition (its daemon sends null, which the swagger does not allow).
+      GroupAdd: s.groupAdd ?? [],
+      DeviceCgroupRules: s.deviceCgroupRules ?? [],
+      Links: s.links ? s.links.map((l) => `/${l.name}:/${c.config.name}/${l.alias}`) : [],
+      VolumesFrom: s.volumesFrom ?? [],
     },
     Mounts: s.volumes.map((v) =>
       v.volume !== undefined
