@@ -13,8 +13,11 @@
 # Needs root, hyperfine, runc, crun and bubblewrap (Debian packages of the same names).
 #
 # Then networking's cost: `nsx run --rm` with --network none, bridge, and bridge with a
-# published port, in one hyperfine run inside a network namespace this script makes (never
-# the host's). `bench/run.sh network` runs that part alone.
+# published port, runc with CNI's bridge plugin by hand, and bare execs of the bridge and
+# host-local plugins (the ADD chain's floor), in one hyperfine run inside a network namespace
+# this script makes (never the host's); then the none/bridge pairs interleaved, round by round.
+# `bench/run.sh network` runs that part alone; BASELINE=DIR (another checkout, built) adds its
+# none and bridge runs to both, for a before/after in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-30}
@@ -100,7 +103,26 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/net.json" \\
   "sh $tmp/runc-none.sh" "sh $tmp/runc-cni.sh" \\
   "env CNI_COMMAND=VERSION /usr/lib/cni/bridge" "env CNI_COMMAND=VERSION /usr/lib/cni/host-local" \\
   ${BASELINE:+\"\$B --network none -- /bin/true\" \"\$B --network bridge -- /bin/true\"}
+# The same pairs again, interleaved (none, bridge, none, bridge, ...): on a shared machine whose
+# load drifts between hyperfine's batches, each round's difference is the fairer figure.
+node $tmp/pairs.js "$RUNS" "$tmp/pairs.json" "\$R --network none -- /bin/true" "\$R --network bridge -- /bin/true" "sh $tmp/runc-none.sh" "sh $tmp/runc-cni.sh" \\
+  ${BASELINE:+\"\$B --network none -- /bin/true\" \"\$B --network bridge -- /bin/true\"}
 EOF
+cat > "$tmp/pairs.js" <<'JS'
+// node pairs.js N OUT CMD...: run the commands in turn, N rounds; OUT gets each one's wall times (ms).
+const {spawnSync} = require('child_process')
+const [n, out, ...cmds] = process.argv.slice(2)
+const times = cmds.map(() => [])
+for (let r = 0; r < Number(n); r++)
+  cmds.forEach((c, i) => {
+    const [bin, ...args] = c.split(' ')
+    const t0 = process.hrtime.bigint()
+    const p = spawnSync(bin, args, {stdio: 'ignore'})
+    if (p.status !== 0) throw new Error(`${c}: exit ${p.status}`)
+    times[i].push(Number(process.hrtime.bigint() - t0) / 1e6)
+  })
+require('fs').writeFileSync(out, JSON.stringify(times))
+JS
 net_bench() {
   echo "== nsx run --rm: --network none against bridge; runc run against runc with CNI by hand (a network namespace of its own) =="
   unshare -n bash "$tmp/net-bench.sh"
@@ -115,6 +137,13 @@ console.log(`runc CNI by hand - runc        mean ${ms(runcCni.mean - runc.mean).
 console.log(`(nsx bridge - none) / (runc CNI by hand - runc), medians: ${((bridge.median - none.median) / (runcCni.median - runc.median)).toFixed(2)}`)
 // The floor of any ADD on CNI's bridge plugin: it execs host-local, so two Go programs start, doing nothing useful here.
 console.log(`bare execs of bridge + host-local (the ADD chain's floor): median ${ms(bridgeExec.median + hostLocalExec.median).padStart(9)}`)
+const pairs = require(process.argv[2].replace(/net\.json$/, 'pairs.json'))
+const q = (a, p) => [...a].sort((x, y) => x - y)[Math.floor((a.length - 1) * p)]
+const diff = (a, b) => a.map((x, i) => b[i] - x)
+for (const [n, [a, b]] of [['nsx bridge - none', [pairs[0], pairs[1]]], ['runc CNI by hand - runc', [pairs[2], pairs[3]]], ...(pairs[5] ? [['BASELINE bridge - none', [pairs[4], pairs[5]]]] : [])]) {
+  const d = diff(a, b)
+  console.log(`interleaved, per round: ${n.padEnd(24)} median ${ms(q(d, 0.5) / 1000).padStart(9)}  (p25 ${ms(q(d, 0.25) / 1000)}, p75 ${ms(q(d, 0.75) / 1000)}; ${d.length} rounds)`)
+}
 if (baseBridge) {
   console.log(`BASELINE none / bridge            median ${ms(baseNone.median).padStart(9)} / ${ms(baseBridge.median).padStart(9)}  user+sys ${ms(baseNone.user + baseNone.system)} / ${ms(baseBridge.user + baseBridge.system)}`)
   console.log(`BASELINE bridge - none         mean ${ms(baseBridge.mean - baseNone.mean).padStart(9)}  median ${ms(baseBridge.median - baseNone.median).padStart(9)}`)
