@@ -10,8 +10,8 @@ import type {RunSpec, Volume} from '../container/spec.js'
  * Links, as docker 20.10 does them: the linked container must exist at create and run at
  * start; this container's /etc/hosts then names its address (on a network both are on) by
  * ALIAS and NAME. On the default bridge docker also sets the deprecated variables
- * ALIAS_NAME=/SELF/ALIAS and ALIAS_ENV_VAR=... (the linked container's environment but HOME
- * and PATH), so nsx does too, there only; on a user-defined network a link is an alias and
+ * ALIAS_NAME=/SELF/ALIAS and ALIAS_ENV_VAR=... (the linked container's environment but HOME,
+ * PATH and the HOSTNAME docker never puts there), so nsx does too, there only; on a user-defined network a link is an alias and
  * nothing more, as docker's embedded DNS makes it. The ALIAS_PORT_* variables are not set.
  */
 
@@ -46,7 +46,7 @@ export async function applyLinks(store: Store, spec: RunSpec, id: string): Promi
     for (const e of c.config.spec.env) {
       const eq = e.indexOf('=')
       const k = e.slice(0, eq)
-      if (eq > 0 && k !== 'HOME' && k !== 'PATH') put(`${prefix}_ENV_${k}`, e.slice(eq + 1))
+      if (eq > 0 && !['HOME', 'PATH', 'HOSTNAME'].includes(k)) put(`${prefix}_ENV_${k}`, e.slice(eq + 1))
     }
   }
   // docker's order: the links' variables before the container's own, which win.
