@@ -79,11 +79,14 @@ export interface ContainerInspect {
     CgroupnsMode: string
     /** --init: only when asked (docker's is a pointer). */
     Init?: boolean
-    GroupAdd: string[] | null
-    DeviceCgroupRules: string[] | null
+    /** Empty when not asked (the swagger has no null for these lists). */
+    GroupAdd: string[]
+    DeviceCgroupRules: string[]
     /** --link, docker's form: /NAME:/SELF/ALIAS. */
-    Links: string[] | null
-    VolumesFrom: string[] | null
+    Links: string[]
+    VolumesFrom: string[]
+    /** docker's name for the runtime of every container it makes (nsx is its own: refused otherwise at create). */
+    Runtime: 'runc'
   }
   Mounts: {Type: 'bind' | 'volume'; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string}[]
   Config: {
@@ -189,6 +192,7 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       DeviceCgroupRules: s.deviceCgroupRules ?? [],
       Links: s.links ? s.links.map((l) => `/${l.name}:/${c.config.name}/${l.alias}`) : [],
       VolumesFrom: s.volumesFrom ?? [],
+      Runtime: 'runc',
     },
     Mounts: s.volumes.map((v) =>
       v.volume !== undefined

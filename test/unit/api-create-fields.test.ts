@@ -87,3 +87,9 @@ test('the honoured fields reach nsx run as its flags', () => {
   assert.equal(o.resources?.oomKillDisable, true)
   assert.deepEqual(o.resources?.deviceReadBps, ['/dev/vda:1048576'])
 })
+
+test("docs/api.md's table names every field with its treatment", () => {
+  const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8')
+  for (const [prefix, table] of [['', CONFIG_FIELDS], ['HostConfig.', HOST_CONFIG_FIELDS]] as const)
+    for (const [k, r] of Object.entries(table)) assert.match(doc, new RegExp(`^\\| \`${prefix}${k}\` \\| ${r.treatment}`, 'm'), `${prefix}${k} (npx tsx over src/api/create-fields.ts makes the rows)`)
+})
