@@ -215,3 +215,14 @@ export function healthSuffix(h: HealthState | undefined): string {
 }
 
 export const HEALTH_FILTER_VALUES = ['starting', 'healthy', 'unhealthy', 'none'] as const
+
+/**
+ * For the event watchers (docker's `health_status: healthy` events): the status the supervisor
+ * recorded in DIR and the end of the probe that decided it, which names the change (two watchers
+ * of one store tell it once). Undefined without a record.
+ */
+export function healthChange(dir: string): {status: HealthStatus; at: string} | undefined {
+  const rec = readHealthRecord(dir)
+  if (!rec) return undefined
+  return {status: rec.Status, at: rec.Log.at(-1)?.End ?? 'start'}
+}

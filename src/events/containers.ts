@@ -1,6 +1,7 @@
 import {type FSWatcher, readFileSync, watch} from 'node:fs'
 import {join} from 'node:path'
 import {containerAttributes} from '../container/events.js'
+import {healthChange} from '../container/health.js'
 import {type Container, containerDir, listContainers, readContainer, runDir} from '../container/state.js'
 import {type EventSpec, recordEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
@@ -22,6 +23,8 @@ interface Seen {
   /** The startedAt whose start event went out, and the one whose die did. */
   startTold?: string
   dieTold?: string
+  /** A running container's healthcheck status, as its supervisor recorded it (and the probe that decided it). */
+  health?: {status: string; at: string}
 }
 
 /** What inotify showed of a container between two scans, kept for one gone before the next scan looked. */
@@ -36,6 +39,7 @@ function seenOf(c: Container): Seen {
   return {
     status: c.status, startedAt: c.run?.startedAt, exitCode: c.exitCode, attributes: containerAttributes(c),
     volumes: (c.config.spec.volumes ?? []).filter((v) => v.volume !== undefined).map((v) => ({name: v.volume!, destination: v.target, rw: !v.readOnly})),
+    ...(c.status === 'running' && c.config.healthcheck ? {health: healthChange(c.dir)} : {}),
   }
 }
 
@@ -161,6 +165,10 @@ export class ContainerWatcher {
         if (s.startTold !== undefined && s.dieTold !== s.startTold) this.died(id, s, s.startTold, before?.exitCode ?? 0)
         s.startTold = s.startedAt
         this.started(id, s, s.startedAt)
+      }
+      // A healthcheck's status changed by a probe (docker tells no "starting": a start resets it silently).
+      if (s.status === 'running' && s.health && s.health.status !== 'starting' && s.health.status !== before?.health?.status) {
+        this.tell({Type: 'container', Action: `health_status: ${s.health.status}`, id, key: `${id}/health/${s.health.at}/${s.health.status}`, attributes: s.attributes})
       }
       // And its end once per start (an exit record or not: a --rm container may go before one is seen).
       if (s.status === 'exited' && s.startTold !== undefined && s.dieTold !== s.startTold) {

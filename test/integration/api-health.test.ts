@@ -52,10 +52,15 @@ test('docker build HEALTHCHECK, docker run --health-*, docker inspect State.Heal
 
   const status = (name: string) => dk(['inspect', '--format', '{{.State.Health.Status}}', name]).stdout.trim()
   // The image's check: failing (no /tmp/ok) until the file is made, then healthy.
+  const since = Math.floor(Date.now() / 1000)
   assert.equal(dk(['run', '-d', '--name', 'img', 'checked']).status, 0)
   assert.ok(await eventually(() => status('img') === 'unhealthy', 60000), dk(['inspect', 'img']).text)
   assert.equal(dk(['exec', 'img', 'touch', '/tmp/ok']).status, 0)
   assert.ok(await eventually(() => status('img') === 'healthy', 60000), dk(['inspect', 'img']).text)
+  // Each change is an event, as docker's: health_status: unhealthy, then healthy.
+  const events = () => dk(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'event=health_status', '--filter', 'container=img', '--format', '{{.Action}} {{.Actor.Attributes.name}}']).stdout
+  assert.ok(await eventually(() => /health_status: healthy img/.test(events()), 30000), events())
+  assert.deepEqual(events().trim().split('\n'), ['health_status: unhealthy img', 'health_status: healthy img'])
   const log = JSON.parse(dk(['inspect', '--format', '{{json .State.Health}}', 'img']).stdout) as {FailingStreak: number; Log: {ExitCode: number}[]}
   assert.equal(log.FailingStreak, 0)
   assert.equal(log.Log.at(-1)!.ExitCode, 0)
