@@ -4,6 +4,7 @@ import type {Container} from '../container/state.js'
 import {withContainer, writeConfig} from '../container/state.js'
 import {checkEndpointRequest, CONFLICT_HOST, CONFLICT_NONE, CONFLICT_SHARED, connectEndpoint, disconnectEndpoint, networkList, withNetworkList} from '../network/connect.js'
 import {findNetwork} from '../network/networks.js'
+import {recordEvent} from '../store/events.js'
 import {hostsText, liveCheck} from './container-network.js'
 
 /**
@@ -59,6 +60,7 @@ export async function connectContainer(store: Store, containerRef: string, netwo
     list.networks.push(conf.name)
     list.endpoints[conf.name] = req
     writeConfig(c.dir, {...c.config, spec: {...c.config.spec, net: withNetworkList(c.config.spec.net, list)}})
+    recordEvent(store.root, {Type: 'network', Action: 'connect', id: conf.nsx.id, attributes: {container: c.config.id, name: conf.name, type: 'bridge'}})
     return {id: c.config.id, name: c.config.name, network: conf.name, networkId: conf.nsx.id}
   })
 }
@@ -78,6 +80,7 @@ export async function disconnectContainer(store: Store, containerRef: string, ne
     list.networks = list.networks.filter((n) => n !== name)
     delete list.endpoints[name]
     writeConfig(c.dir, {...c.config, spec: {...c.config.spec, net: withNetworkList(c.config.spec.net, list)}})
+    recordEvent(store.root, {Type: 'network', Action: 'disconnect', id: conf?.nsx.id ?? name, attributes: {container: c.config.id, name, type: 'bridge'}})
     return {id: c.config.id, name: c.config.name, network: name, networkId: conf?.nsx.id ?? ''}
   })
 }

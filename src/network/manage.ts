@@ -7,6 +7,7 @@ import {createNetwork, CreateNetworkOptions, DEFAULT_NETWORK, deleteNetworkFiles
 import {removeNetworkRules} from './hostrules.js'
 import {listEndpoints, settleEnded} from './records.js'
 import type {NetworkConfList} from './types.js'
+import {recordEvent} from '../store/events.js'
 
 /** nsx network's verbs (docker network's): one function each, for the CLI and the Engine API. */
 
@@ -81,7 +82,9 @@ export function inspectNetwork(store: Store, ref: string): NetworkInspect {
 /** docker network create. */
 export function createNetworkVerb(store: Store, o: CreateNetworkOptions): NetworkInspect {
   store.ensureLayout()
-  return inspectOf(store, createNetwork(store, o))
+  const v = inspectOf(store, createNetwork(store, o))
+  recordEvent(store.root, {Type: 'network', Action: 'create', id: v.Id, attributes: {name: v.Name, type: v.Driver}})
+  return v
 }
 
 /** docker network rm: refused while a container is attached; the bridge link goes with it. */
@@ -96,6 +99,7 @@ export function removeNetwork(store: Store, ref: string): string {
   spawnSync('ip', ['link', 'delete', n.nsx.bridge, 'type', 'bridge'], {stdio: 'ignore', env: {PATH: PLUGIN_PATH_ENV}})
   removeNetworkRules(store, n)
   deleteNetworkFiles(store, n.name)
+  recordEvent(store.root, {Type: 'network', Action: 'destroy', id: n.nsx.id, attributes: {name: n.name, type: 'bridge'}})
   return n.name
 }
 

@@ -97,6 +97,15 @@ test('Engine API networks: create, list, inspect, connect with aliases, disconne
   assert.deepEqual(pruned.NetworksDeleted.sort(), ['apinet', 'spare'])
   assert.deepEqual(ls(join(lab.store, 'networks', 'endpoints')), [])
   assert.doesNotMatch(lab.run('ip', ['-o', 'link']).stdout, /nsx-|veth/)
+  // Network events from either door: nsx network create in a terminal, removed through the API.
+  assert.equal(lab.nsx(['network', 'create', 'evnet']).status, 0)
+  assert.equal((await api(svc.socket, 'DELETE', '/v1.41/networks/evnet')).status, 204)
+  const events = await api(svc.socket, 'GET', `/v1.41/events?since=0&until=${Math.ceil(Date.now() / 1000)}&filters=${encodeURIComponent(JSON.stringify({type: ['network']}))}`)
+  const told = events.body.trim().split('\n').map((l) => JSON.parse(l) as {Action: string; Actor: {Attributes: Record<string, string>}})
+  const actions = (name: string) => told.filter((e) => e.Actor.Attributes.name === name).map((e) => e.Action)
+  assert.deepEqual(actions('evnet'), ['create', 'destroy'])
+  const apinet = actions('apinet')
+  assert.ok(apinet[0] === 'create' && apinet.at(-1) === 'destroy' && apinet.includes('connect') && apinet.includes('disconnect'), apinet.join(' '))
 })
 
 test('docker-compose 1.29: a server and its clients on the project network, reached by service name, with a named volume; up -d, up -d --scale, ps, logs, exec, down -v', async (t) => {

@@ -53,9 +53,8 @@ function filterWords(ctx: ApiContext): string[] {
   return words
 }
 
-function event(action: string, id: string, attributes: Record<string, string>): void {
-  void import('../events.js').then((e) => e.publish({Type: 'network', Action: action, id, attributes}))
-}
+/** Network events are recorded by the domain functions (src/network/manage.ts, src/lifecycle/network-connect.ts), for nsx network too. */
+function event(_action: string, _id: string, _attributes: Record<string, string>): void {}
 
 async function list(ctx: ApiContext): Promise<object> {
   const {filterNetworkViews, listNetworkViews} = await manage()
