@@ -258,6 +258,27 @@ test('exec start: a body that comes after the head, then stdin through the upgra
   assert.match(out, /got-hello/)
 })
 
+/** `docker events ARGS` followed until a line holding `last` comes (a minute at most, then a failure saying what came); its lines. */
+async function eventsUntil(t: {after(fn: () => void): void}, args: string[], last: string): Promise<string[]> {
+  const ev = spawn(docker, ['events', ...args], {env: {...process.env, DOCKER_HOST: svc!.host, DOCKER_CONFIG: join(fx!.dir, 'docker-config')}})
+  t.after(() => {
+    if (ev.exitCode === null) ev.kill()
+  })
+  let seen = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`events seen: ${JSON.stringify(seen)}`)), 60000)
+    ev.stdout.on('data', (d: Buffer) => {
+      seen += d.toString()
+      if (seen.includes(last)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+  ev.kill()
+  return seen.trim().split('\n')
+}
+
 test('docker events: images tagged and untagged, a volume made, mounted and removed, by either door', async (t) => {
   if (skip(t)) return
   const since = (Date.now() / 1000 - 0.001).toFixed(3)
@@ -271,22 +292,8 @@ test('docker events: images tagged and untagged, a volume made, mounted and remo
   const run = dk(['run', '--rm', '-v', 'evvol:/data', 'busybox', 'true'])
   assert.equal(run.status, 0, run.stderr)
   assert.equal(dk(['volume', 'rm', 'evvol']).status, 0)
-  const ev = spawn(docker, ['events', '--since', since, '--filter', 'type=image', '--filter', 'type=volume', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'], {env: {...process.env, DOCKER_HOST: svc!.host, DOCKER_CONFIG: join(fx!.dir, 'docker-config')}})
-  t.after(() => {
-    if (ev.exitCode === null) ev.kill()
-  })
-  let seen = ''
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`events seen: ${JSON.stringify(seen)}`)), 60000)
-    ev.stdout.on('data', (d: Buffer) => {
-      seen += d.toString()
-      if (seen.includes('volume destroy')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  })
-  assert.deepEqual(seen.trim().split('\n'), [
+  const seen = await eventsUntil(t, ['--since', since, '--filter', 'type=image', '--filter', 'type=volume', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'], 'volume destroy')
+  assert.deepEqual(seen, [
     `image tag ${id} ev/one:1`, `image tag ${id} ev/two:2`, `image untag ${id} ${id}`, `image untag ${id} ${id}`,
     'volume create evvol <no value>', 'volume mount evvol <no value>', 'volume unmount evvol <no value>', 'volume destroy evvol <no value>',
   ])
@@ -312,23 +319,8 @@ test('docker events: what either door did, replayed from --since then live, filt
     'create ev-nsx', 'start ev-nsx', 'die ev-nsx', 'destroy ev-nsx',
     'create ev-kill', 'start ev-kill', 'kill ev-kill', 'die ev-kill', 'destroy ev-kill',
   ]
-  const ev = spawn(docker, ['events', '--since', since, '--filter', 'type=container', '--filter', 'label=watch=yes', '--format', '{{.Action}} {{.Actor.Attributes.name}}'], {env: {...process.env, DOCKER_HOST: svc!.host, DOCKER_CONFIG: join(fx!.dir, 'docker-config')}})
-  t.after(() => {
-    if (ev.exitCode === null) ev.kill()
-  })
-  let seen = ''
-  // Ends when the last one is seen (or fails after a minute, saying what came).
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`events seen: ${JSON.stringify(seen)}`)), 60000)
-    ev.stdout.on('data', (d: Buffer) => {
-      seen += d.toString()
-      if (seen.includes('destroy ev-kill')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  })
-  assert.deepEqual(seen.trim().split('\n'), want)
+  const seen = await eventsUntil(t, ['--since', since, '--filter', 'type=container', '--filter', 'label=watch=yes', '--format', '{{.Action}} {{.Actor.Attributes.name}}'], 'destroy ev-kill')
+  assert.deepEqual(seen, want)
   // Past events, up to now: a finite stream; nsx events shows the same.
   const until = String(Math.ceil(Date.now() / 1000))
   const past = dk(['events', '--since', since, '--until', until, '--filter', 'container=ev-nsx', '--format', '{{.Action}} {{.Actor.Attributes.watch}}'])
