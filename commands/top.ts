@@ -5,8 +5,8 @@ import {executeTop} from '../src/tui/top.js'
 import {containerInitPid} from '../src/enter/target.js'
 
 export default class Top extends NsxCommand {
-  static override summary = 'Live dashboard of cgroup usage: CPU, memory, pids, IO and pressure per cgroup'
-  static override description = `One row per cgroup (merged across v1 hierarchies and the cgroup2 tree on hybrid hosts; an nsx container is one row, called by its name, whatever the paths of its cgroups): tasks, CPU% (100 = one core), memory usage and working set (usage minus inactive file cache) against the limit, pids against pids.max, IO read and write bytes per second, and on cgroup2 the PSI "some avg10" for cpu, memory and io.
+  static override summary = 'Live dashboard of cgroup usage: CPU, memory, pids, IO, pressure and containers\' network bytes per cgroup'
+  static override description = `One row per cgroup (merged across v1 hierarchies and the cgroup2 tree on hybrid hosts; an nsx container is one row, called by its name, whatever the paths of its cgroups): tasks, CPU% (100 = one core), memory usage and working set (usage minus inactive file cache) against the limit, pids against pids.max, IO read and write bytes per second, a container's network bytes received and sent per second (from its host-side veth; nothing for one with no network of its own), and on cgroup2 the PSI "some avg10" for cpu, memory and io.
 
 On a terminal, an interactive dashboard: arrows or j/k move, enter expands or collapses, s cycles the sort (cpu, memory, io, pids, name), / filters by path or container name, f switches tree and flat list, p pauses, ? shows help, q quits. The selected cgroup shows CPU and memory history, a memory gauge and its processes with their non-host namespaces.
 

@@ -23,6 +23,9 @@ export interface CgroupRates {
   cpuThrottledPercent: number | null
   /** IO per device with its rates; null: not read this time. */
   ioDeviceRates: IoDeviceRate[] | null
+  /** A container's network bytes per second, received and sent; null: no counters of its own, or no earlier reading. */
+  netRxBytesPerSec: number | null
+  netTxBytesPerSec: number | null
 }
 
 export type CgroupStats = CgroupSample & CgroupRates
@@ -47,6 +50,9 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
   const ioSeconds = same && prev.ioReadAt !== undefined && cur.ioReadAt !== undefined ? (cur.ioReadAt - prev.ioReadAt) / 1000 : null
   const rd = same ? counterRate(prev.ioReadBytes, cur.ioReadBytes, ioSeconds) : null
   const wr = same ? counterRate(prev.ioWriteBytes, cur.ioWriteBytes, ioSeconds) : null
+  const netSeconds = same && prev.netReadAt !== undefined && cur.netReadAt !== undefined ? (cur.netReadAt - prev.netReadAt) / 1000 : null
+  const netRx = same ? counterRate(prev.netRxBytes, cur.netRxBytes, netSeconds) : null
+  const netTx = same ? counterRate(prev.netTxBytes, cur.netTxBytes, netSeconds) : null
   let workingSetBytes: number | null = null
   if (cur.memoryBytes !== undefined) workingSetBytes = Math.max(0, cur.memoryBytes - (cur.inactiveFileBytes ?? 0))
   const periods = same ? delta(prev.cpuPeriods, cur.cpuPeriods) : null
@@ -86,6 +92,9 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
     into.memoryMaxEvents = cur.memoryMaxEvents
     into.memoryOomEvents = cur.memoryOomEvents
     into.memoryOomKills = cur.memoryOomKills
+    into.netRxBytes = cur.netRxBytes
+    into.netTxBytes = cur.netTxBytes
+    into.netReadAt = cur.netReadAt
     into.cpuPercent = usec === null ? null : usec / 1e4
     into.ioReadBytesPerSec = rd
     into.ioWriteBytesPerSec = wr
@@ -94,6 +103,8 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
     into.intervalSeconds = seconds
     into.cpuThrottledPercent = cpuThrottledPercent
     into.ioDeviceRates = ioDeviceRates
+    into.netRxBytesPerSec = netRx
+    into.netTxBytesPerSec = netTx
     return into
   }
   // Spelled out rather than spread: one object shape, built fast for hundreds of rows.
@@ -126,6 +137,9 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
     memoryMaxEvents: cur.memoryMaxEvents,
     memoryOomEvents: cur.memoryOomEvents,
     memoryOomKills: cur.memoryOomKills,
+    netRxBytes: cur.netRxBytes,
+    netTxBytes: cur.netTxBytes,
+    netReadAt: cur.netReadAt,
     cpuPercent: usec === null ? null : usec / 1e4,
     ioReadBytesPerSec: rd,
     ioWriteBytesPerSec: wr,
@@ -134,6 +148,8 @@ export function deriveStats(cur: CgroupSample, prev: CgroupSample | undefined, i
     intervalSeconds: seconds,
     cpuThrottledPercent,
     ioDeviceRates,
+    netRxBytesPerSec: netRx,
+    netTxBytesPerSec: netTx,
   }
 }
 
@@ -159,6 +175,8 @@ export function rederive(after: CgroupSample, before: CgroupSample, into: Cgroup
   const ioRead = into.ioReadBytesPerSec
   const ioWrite = into.ioWriteBytesPerSec
   const throttledPercent = into.cpuThrottledPercent
+  const netRx = into.netRxBytesPerSec
+  const netTx = into.netTxBytesPerSec
   deriveStats(after, before, into)
   // Throttling was read into `before` (a ratio of counts: the next refresh's figure covers it).
   into.cpuThrottledPercent = throttledPercent
@@ -169,6 +187,10 @@ export function rederive(after: CgroupSample, before: CgroupSample, into: Cgroup
   if (after.ioReadAt === before.ioReadAt) {
     into.ioReadBytesPerSec = ioRead
     into.ioWriteBytesPerSec = ioWrite
+  }
+  if (after.netReadAt === before.netReadAt) {
+    into.netRxBytesPerSec = netRx
+    into.netTxBytesPerSec = netTx
   }
 }
 

@@ -58,6 +58,12 @@ export interface CgroupJson {
     devices: IoDeviceJson[] | null
   }
   pressure: {cpuSomeAvg10: number | null; memorySomeAvg10: number | null; ioSomeAvg10: number | null} | null
+  /**
+   * A container's network bytes as it sees them (received, sent, over all its interfaces,
+   * from its host-side veths) and their rates; null for any other cgroup and for a container
+   * with no network of its own (--network none, host, container:NAME).
+   */
+  network: {rxBytes: number; txBytes: number; rxBytesPerSec: number | null; txBytesPerSec: number | null} | null
 }
 
 const n = <T>(v: T | undefined): T | null => (v === undefined ? null : v)
@@ -103,6 +109,10 @@ export function cgroupJson(s: CgroupStats): CgroupJson {
     pressure: s.pressure
       ? {cpuSomeAvg10: n(s.pressure.cpu), memorySomeAvg10: n(s.pressure.memory), ioSomeAvg10: n(s.pressure.io)}
       : null,
+    network:
+      s.netRxBytes === undefined || s.netTxBytes === undefined
+        ? null
+        : {rxBytes: s.netRxBytes, txBytes: s.netTxBytes, rxBytesPerSec: round(s.netRxBytesPerSec, 0), txBytesPerSec: round(s.netTxBytesPerSec, 0)},
   }
 }
 
@@ -150,6 +160,10 @@ const BATCH_COLUMNS: Column<CgroupStats>[] = [
   {header: 'PSI_CPU', align: 'right', value: (s) => formatPercent(s.pressure?.cpu)},
   {header: 'PSI_MEM', align: 'right', value: (s) => formatPercent(s.pressure?.memory)},
   {header: 'PSI_IO', align: 'right', value: (s) => formatPercent(s.pressure?.io)},
+  {header: 'NET_RX_BYTES', align: 'right', value: (s) => dash(s.netRxBytes)},
+  {header: 'NET_TX_BYTES', align: 'right', value: (s) => dash(s.netTxBytes)},
+  {header: 'NET_RX/S', align: 'right', value: (s) => rate(s.netRxBytesPerSec)},
+  {header: 'NET_TX/S', align: 'right', value: (s) => rate(s.netTxBytesPerSec)},
 ]
 
 export function renderBatch(rows: ArrangedRow[], header: string): string {

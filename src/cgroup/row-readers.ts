@@ -14,7 +14,7 @@ import {
 } from './counters.js'
 import type {ControlFile} from './files.js'
 import type {Row} from './row-files.js'
-import type {CgroupSample} from './snapshot.js'
+import type {CgroupSample, CgroupUnit, UnitTraffic} from './snapshot.js'
 
 /**
  * The readers of a row's control files, one per figure (CPU, memory, memory events, IO,
@@ -188,4 +188,14 @@ function keyedMeminfo(b: Buffer | undefined, key: string): number | undefined {
   let j = i + key.length
   while (b[j] === 32) j++
   return parseSingleInt(b.subarray(j))
+}
+
+/** A container row's network bytes, from the sample's one reading of every link (`at`). */
+export function readTraffic(traffic: UnitTraffic | undefined, unit: CgroupUnit | undefined, s: CgroupSample, at: number): void {
+  if (traffic === undefined || unit?.kind !== 'container') return
+  const t = traffic.of(unit.id)
+  if (t === undefined) return
+  s.netRxBytes = t.rxBytes
+  s.netTxBytes = t.txBytes
+  s.netReadAt = at
 }

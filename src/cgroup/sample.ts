@@ -3,7 +3,7 @@ import {CgroupLayout} from './hierarchy.js'
 import {parseSingleInt} from './counters.js'
 import {ControlFiles} from './files.js'
 import {PROC_ROOT} from '../proc/fs.js'
-import {CgroupSample, CgroupUnit, SampleView, Snapshot, SortKey, emptySample} from './snapshot.js'
+import {CgroupSample, CgroupUnit, SampleView, Snapshot, SortKey, UnitTraffic, emptySample} from './snapshot.js'
 import {closeRow, openRow, Row} from './row-files.js'
 import {
   carryMemoryEvents,
@@ -17,6 +17,7 @@ import {
   readMemoryEvents,
   readPressure,
   readThrottling,
+  readTraffic,
 } from './row-readers.js'
 import {findUnits, unitKey} from './units.js'
 import {countProcesses, planTaskCounts, TaskCountPlan} from './task-count.js'
@@ -40,6 +41,8 @@ export interface CollectorOptions extends WatchOptions {
    * then once every this many refreshes, and carried over in between.
    */
   limitsEvery?: number
+  /** Containers' network bytes (src/network/traffic.ts): read once per sample, for every container row. */
+  traffic?: UnitTraffic
 }
 
 /**
@@ -75,6 +78,8 @@ export class Collector {
   private readonly procRoot: string
   /** The memory controller's hierarchy's version (memory.stat's names differ). */
   private readonly memoryVersion: 1 | 2 | undefined
+  /** When this sample's network counters were read (monotonic ms). */
+  private trafficAt = 0
 
   constructor(
     readonly layout: CgroupLayout,
@@ -121,6 +126,11 @@ export class Collector {
       if (c.added.length > 0 || c.removed.length > 0) changed = true
     }
     if (changed) this.merge()
+    const traffic = this.options.traffic
+    if (traffic !== undefined) {
+      traffic.refresh()
+      this.trafficAt = performance.now()
+    }
     const full = view === undefined || view.full === true
     const countTasks = full || view.countTasks === true
     const recycle = view?.recycle === true
@@ -311,9 +321,11 @@ export class Collector {
       else if (only === 'memory') readMemory(this.read, row, s, false, this.memoryVersion)
       else if (only === 'io') readIo(this.read, row, s)
       else if (only === 'pids' && row.pidsCurrent) s.pidsCurrent = parseSingleInt(this.read(row.pidsCurrent))
+      readTraffic(this.options.traffic, row.unit, s, this.trafficAt)
       return s
     }
     this.readAll(row, s, prev, now, readLimits)
+    readTraffic(this.options.traffic, row.unit, s, this.trafficAt)
     return s
   }
 

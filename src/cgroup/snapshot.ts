@@ -74,6 +74,24 @@ export interface CgroupSample {
   memoryOomKills?: number
   /** PSI "some avg10" percentages (cgroup2 only). */
   pressure?: {cpu?: number; memory?: number; io?: number}
+  /**
+   * A container's network bytes as it sees them (received, sent), from CollectorOptions.traffic;
+   * undefined for any other cgroup and for a container with no network of its own.
+   */
+  netRxBytes?: number
+  netTxBytes?: number
+  /** Monotonic time (ms) at which the network counters were read. */
+  netReadAt?: number
+}
+
+/**
+ * Where a container's network bytes come from (src/network/traffic.ts, given by the caller:
+ * the cgroup room knows nothing of networks): refreshed once per sample, then asked per
+ * container row by the first 8 digits of its id.
+ */
+export interface UnitTraffic {
+  refresh(): void
+  of(idPrefix: string): {rxBytes: number; txBytes: number} | undefined
 }
 
 export interface Snapshot {
@@ -141,6 +159,9 @@ export function emptySample(path: string, identity: string, hierarchies: string[
     reuse.memoryOomEvents = undefined
     reuse.memoryOomKills = undefined
     reuse.pressure = undefined
+    reuse.netRxBytes = undefined
+    reuse.netTxBytes = undefined
+    reuse.netReadAt = undefined
     return reuse
   }
   return {
@@ -172,5 +193,8 @@ export function emptySample(path: string, identity: string, hierarchies: string[
     memoryOomEvents: undefined,
     memoryOomKills: undefined,
     pressure: undefined,
+    netRxBytes: undefined,
+    netTxBytes: undefined,
+    netReadAt: undefined,
   }
 }

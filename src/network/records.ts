@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {accessSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {accessSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Store} from '../store/store.js'
 import {PLUGIN_PATH_ENV} from './cni.js'
@@ -132,6 +132,27 @@ export function refreshHosts(store: Store, networks: readonly string[], isLive: 
       }
     }
   })
+}
+
+/**
+ * `nsx rename` of a running container: its record takes the new name, and so do its peers'
+ * /etc/hosts (docker's sandbox rename: the new name resolves, the old one no more; the
+ * hostname and aliases stay). Nothing for a container with no record (stopped, or on no network).
+ */
+export function renameEndpoint(store: Store, id: string, name: string): void {
+  const ep = readEndpoint(store, id)
+  if (ep === undefined || ep.name === name) return
+  const dir = endpointDir(store, id)
+  const renamed = withHostsLock(store, () => {
+    try {
+      writeFileSync(join(dir, 'endpoint.json.tmp'), `${JSON.stringify({...ep, name}, null, 2)}\n`, {mode: 0o600})
+      renameSync(join(dir, 'endpoint.json.tmp'), join(dir, 'endpoint.json'))
+      return true
+    } catch {
+      return false // its teardown removed the record meanwhile: it has left its peers' files
+    }
+  })
+  if (renamed) refreshHosts(store, ep.attachments.map((a) => a.network))
 }
 
 /** The endpoint of the container whose directory is DIR (ROOT/run/<id>), for ps and inspect. */

@@ -15,13 +15,15 @@ export interface TuiColumn {
   /**
    * 1 = always shown; higher numbers are dropped first when space runs out. What a
    * container's row needs most (usage against its limits) goes last: CPU, memory and their
-   * limits, then pids, then the working set and IO rates, then pressure.
+   * limits, then pids, then the working set, then network rates, then throttling, OOM kills
+   * and IO rates, then pressure.
    */
   priority: number
   value(s: CgroupStats): string
 }
 
 const limitText = (v: number | null | undefined, fmt: (n: number) => string) => (v === undefined ? '-' : v === null ? 'max' : fmt(v))
+const netRate = (counter: number | undefined, perSec: number | null) => (counter === undefined ? '' : formatBytes(perSec === null ? null : Math.round(perSec)))
 const psi = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(1))
 
 export const TUI_COLUMNS: TuiColumn[] = [
@@ -32,13 +34,16 @@ export const TUI_COLUMNS: TuiColumn[] = [
   {header: 'WSET', width: 7, priority: 4, value: (s) => formatBytes(s.workingSetBytes)},
   {header: 'MEM-LIM', width: 7, priority: 2, value: (s) => limitText(s.memoryLimitBytes, formatBytes)},
   {header: 'PIDS', width: 9, priority: 3, value: (s) => (s.pidsCurrent === undefined ? '-' : `${s.pidsCurrent}/${limitText(s.pidsMax, String)}`)},
-  {header: 'THR%', width: 4, priority: 5, value: (s) => ((s.cpuThrottledPercent ?? null) === null ? '-' : s.cpuThrottledPercent!.toFixed(0))},
-  {header: 'OOMK', width: 4, priority: 5, value: (s) => (s.memoryOomKills === undefined ? '-' : String(s.memoryOomKills))},
-  {header: 'READ/s', width: 7, priority: 5, value: (s) => formatBytes(s.ioReadBytesPerSec === null ? null : Math.round(s.ioReadBytesPerSec))},
-  {header: 'WRITE/s', width: 7, priority: 5, value: (s) => formatBytes(s.ioWriteBytesPerSec === null ? null : Math.round(s.ioWriteBytesPerSec))},
-  {header: 'PSI-CPU', width: 7, priority: 6, value: (s) => psi(s.pressure?.cpu)},
-  {header: 'PSI-MEM', width: 7, priority: 6, value: (s) => psi(s.pressure?.memory)},
-  {header: 'PSI-IO', width: 6, priority: 6, value: (s) => psi(s.pressure?.io)},
+  // A container's network bytes per second; blank where it has no network of its own (or is no container).
+  {header: 'RX/s', width: 7, priority: 5, value: (s) => netRate(s.netRxBytes, s.netRxBytesPerSec)},
+  {header: 'TX/s', width: 7, priority: 5, value: (s) => netRate(s.netTxBytes, s.netTxBytesPerSec)},
+  {header: 'THR%', width: 4, priority: 6, value: (s) => ((s.cpuThrottledPercent ?? null) === null ? '-' : s.cpuThrottledPercent!.toFixed(0))},
+  {header: 'OOMK', width: 4, priority: 6, value: (s) => (s.memoryOomKills === undefined ? '-' : String(s.memoryOomKills))},
+  {header: 'READ/s', width: 7, priority: 6, value: (s) => formatBytes(s.ioReadBytesPerSec === null ? null : Math.round(s.ioReadBytesPerSec))},
+  {header: 'WRITE/s', width: 7, priority: 6, value: (s) => formatBytes(s.ioWriteBytesPerSec === null ? null : Math.round(s.ioWriteBytesPerSec))},
+  {header: 'PSI-CPU', width: 7, priority: 7, value: (s) => psi(s.pressure?.cpu)},
+  {header: 'PSI-MEM', width: 7, priority: 7, value: (s) => psi(s.pressure?.memory)},
+  {header: 'PSI-IO', width: 6, priority: 7, value: (s) => psi(s.pressure?.io)},
 ]
 
 export const MIN_NAME_WIDTH = 20

@@ -6,6 +6,8 @@ import {readCgroupLayout} from '../cgroup/hierarchy.js'
 import {normaliseCgroupPath, parseDelay} from '../cgroup/options.js'
 import {Collector} from '../cgroup/sample.js'
 import {containerBases, nsxUnit} from '../cgroup/units.js'
+import {ContainerTrafficReader} from '../network/traffic.js'
+import {defaultStoreRoot, Store} from '../store/store.js'
 
 /** `nsx top` once its arguments are parsed, by oclif (commands/top.ts) or the fast path (main.ts). */
 export interface TopOptions {
@@ -39,7 +41,9 @@ export async function executeTop(o: TopOptions): Promise<void> {
     if (container.size === 0) throw new NsxError(`container ${o.cgroup} has no cgroup of its own`)
   }
   const base = o.cgroup === undefined ? '/' : container === undefined ? normaliseCgroupPath(o.cgroup) : `container ${o.cgroup}`
-  const collector = new Collector(layout, {base, bases: container, unitOf: nsxUnit})
+  // Containers' network bytes: their host-side veths, named by the store's endpoint records.
+  const traffic = new ContainerTrafficReader(new Store(defaultStoreRoot()))
+  const collector = new Collector(layout, {base, bases: container, unitOf: nsxUnit, traffic})
   try {
     if (collector.baseExistsIn().length === 0) {
       // A word without a slash may have meant a container: say that none is running by that name.
@@ -68,6 +72,7 @@ export async function executeTop(o: TopOptions): Promise<void> {
     await runDashboard(collector, {delaySeconds, sort: o.sort, flat: o.flat})
   } finally {
     collector.close()
+    traffic.close()
   }
 }
 

@@ -5,12 +5,12 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {layoutFromMountInfo, parseMountInfo} from '../../src/cgroup/hierarchy.js'
 import {Collector} from '../../src/cgroup/sample.js'
-import {CgroupUnit} from '../../src/cgroup/snapshot.js'
+import {CgroupUnit, UnitTraffic} from '../../src/cgroup/snapshot.js'
 import {deriveAll} from '../../src/cgroup/rates.js'
 import {arrange} from '../../src/cgroup/arrange.js'
 import {cgroupJson} from '../../src/cgroup/report.js'
 import {containerUnit} from '../../src/cgroup/units.js'
-import {fitColumns, fittedName, headerLine, rowLine, UNICODE_MARKS} from '../../src/tui/rows.js'
+import {fitColumns, fittedName, headerLine, rowLine, TUI_COLUMNS, UNICODE_MARKS} from '../../src/tui/rows.js'
 import {HELP_TEXT, wrapHelp} from '../../src/tui/help.js'
 
 /**
@@ -59,10 +59,10 @@ function hybridTree(t: {after(fn: () => void): void}, v1Only = false): string {
 
 const unitOf = (leaf: string): CgroupUnit | undefined => containerUnit(leaf)
 
-function collector(root: string, withUnits = true): Collector {
+function collector(root: string, withUnits = true, traffic?: UnitTraffic): Collector {
 
   const layout = layoutFromMountInfo(parseMountInfo(readFileSync(join(root, 'proc/self/mountinfo'), 'utf8')), join(root, 'sys'))
-  return new Collector(layout, {procRoot: join(root, 'proc'), inotify: false, unitOf: withUnits ? unitOf : undefined})
+  return new Collector(layout, {procRoot: join(root, 'proc'), inotify: false, unitOf: withUnits ? unitOf : undefined, traffic})
 }
 
 function charge(root: string, usec: number): void {
@@ -231,4 +231,45 @@ test('v2 only: a container below another cgroup is one row under its path, named
   const rows = arrange(deriveAll(s, undefined), {sort: 'name'})
   const r = rows.find((x) => x.stats.unit !== undefined)!
   assert.equal(fittedName(r, false, UNICODE_MARKS, 30).trim(), 'web', 'called by its name in the tree')
+})
+
+test('a container row has its network bytes and their rates from the traffic source, read once per sample; other rows, and a container without, have none', async (t) => {
+  const root = hybridTree(t)
+  let bytes = {rxBytes: 1000, txBytes: 500}
+  let refreshes = 0
+  let withNet = true
+  const traffic: UnitTraffic = {
+    refresh: () => void refreshes++,
+    of: (id) => (withNet && id === '01234567' ? bytes : undefined),
+  }
+  const c = collector(root, true, traffic)
+  t.after(() => c.close())
+  const s1 = c.sample()
+  assert.equal(refreshes, 1, 'one reading of the links per sample, not one per row')
+  const row = s1.cgroups.get(`/${LEAF}`)!
+  assert.equal(row.netRxBytes, 1000)
+  assert.equal(row.netTxBytes, 500)
+  for (const s of s1.cgroups.values()) if (s !== row) assert.equal(s.netRxBytes, undefined, s.path)
+  await new Promise((r) => setTimeout(r, 100))
+  bytes = {rxBytes: 1000 + 40000, txBytes: 500 + 4000}
+  const s2 = c.sample()
+  const stats = deriveAll(s2, s1)
+  const st = stats.find((s) => s.path === `/${LEAF}`)!
+  const seconds = (s2.cgroups.get(`/${LEAF}`)!.netReadAt! - row.netReadAt!) / 1000
+  assert.ok(Math.abs(st.netRxBytesPerSec! - 40000 / seconds) < 1e-6, `${st.netRxBytesPerSec}`)
+  assert.ok(Math.abs(st.netTxBytesPerSec! - 4000 / seconds) < 1e-6)
+  const json = cgroupJson(st)
+  assert.deepEqual(json.network, {rxBytes: 41000, txBytes: 4500, rxBytesPerSec: Math.round(40000 / seconds), txBytesPerSec: Math.round(4000 / seconds)})
+  const other = stats.find((s) => s.path === '/')!
+  assert.equal(cgroupJson(other).network, null)
+  // The dashboard's columns: a rate for the container, nothing (not 0, not '-') for the others.
+  const rx = TUI_COLUMNS.find((col) => col.header === 'RX/s')!
+  assert.match(rx.value(st), /^\d+(\.\d)?K$/)
+  assert.equal(rx.value(other), '')
+  // A container with no network of its own (--network none, host, container:NAME): nothing either.
+  withNet = false
+  const s3 = c.sample()
+  const none = deriveAll(s3, s2).find((s) => s.path === `/${LEAF}`)!
+  assert.equal(cgroupJson(none).network, null)
+  assert.equal(rx.value(none), '')
 })
