@@ -145,7 +145,9 @@ export function renameEndpoint(store: Store, id: string, name: string): void {
   const dir = endpointDir(store, id)
   const renamed = withHostsLock(store, () => {
     try {
-      writeFileSync(join(dir, 'endpoint.json.tmp'), `${JSON.stringify({...ep, name}, null, 2)}\n`, {mode: 0o600})
+      // The record as written (readEndpoint adds a background ADD's results to its copy).
+      const raw = JSON.parse(readFileSync(join(dir, 'endpoint.json'), 'utf8')) as Endpoint
+      writeFileSync(join(dir, 'endpoint.json.tmp'), `${JSON.stringify({...raw, name}, null, 2)}\n`, {mode: 0o600})
       renameSync(join(dir, 'endpoint.json.tmp'), join(dir, 'endpoint.json'))
       return true
     } catch {

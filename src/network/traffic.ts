@@ -1,7 +1,7 @@
-import {closeSync, openSync, readdirSync, readFileSync, readSync, statSync} from 'node:fs'
+import {closeSync, openSync, readdirSync, readSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Store} from '../store/store.js'
-import {endpointDir, endpointsDir} from './records.js'
+import {endpointDir, endpointsDir, readEndpoint} from './records.js'
 import type {Endpoint} from './types.js'
 
 /**
@@ -169,16 +169,14 @@ export class ContainerTrafficReader {
       old.checkedAt = this.refreshes
       return old
     }
-    let veths: string[] = []
-    try {
-      veths = hostVeths(JSON.parse(readFileSync(file, 'utf8')) as Endpoint)
-    } catch {
-      stamp = '' // being written: read again next time
-    }
+    const ep = readEndpoint(this.store, id)
+    const veths = ep === undefined ? [] : hostVeths(ep)
+    // Being written, or its ADD still running (its result not there yet): read again next time.
+    if (veths.length === 0) stamp = ''
     const k = {stamp, veths, checkedAt: stamp === '' ? -RECHECK_EVERY : this.refreshes}
     this.known.set(id, k)
     // Links came or went (network connect, disconnect): their sum is not the last one's continued, so no figure this time.
-    if (old !== undefined && old.veths.join() !== veths.join()) return {...k, veths: []}
+    if (old !== undefined && old.veths.length > 0 && old.veths.join() !== veths.join()) return {...k, veths: []}
     return k
   }
 

@@ -85,6 +85,17 @@ test('ContainerTrafficReader: by id prefix, swapped to the container\'s view, su
   r.refresh()
   assert.deepEqual(r.of('abcdef01'), {rxBytes: 10, txBytes: 20})
   t.after(() => r.close())
+  // A container whose ADD runs in the background: its record has no result until the
+  // plugins' output is there (add-I-J.out); looked at again each refresh until then.
+  const bg = '1234abcd'.repeat(8)
+  const pending = attachment('lan', 'nsx-1', 'veth0002', 'eth0')
+  const result = pending.result
+  put(endpoint(bg, [{...pending, result: {}}]))
+  r.refresh()
+  assert.equal(r.of('1234abcd'), undefined, 'no result yet')
+  writeFileSync(join(dir, bg, 'add-0-0.out'), JSON.stringify({...result, ips: [{address: '10.99.50.9/24'}]}))
+  r.refresh()
+  assert.deepEqual(r.of('1234abcd'), {rxBytes: 10, txBytes: 20})
   // Its links gone (the container ended, its teardown has not removed the record yet): nothing, not zero.
   writeFileSync(netDev, NET_DEV_HEAD + line('lo', 1, 1))
   r.refresh()
