@@ -3,7 +3,7 @@ import {ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
 import {request} from 'node:http'
 import {join} from 'node:path'
-import {IN_CI, NSX_BIN} from './env.js'
+import {IN_CI, NSX_BIN, writesInto} from './env.js'
 
 /**
  * The docker CLI for the Engine API tests: only the client binary, unpacked from Debian's docker.io
@@ -55,12 +55,14 @@ export async function startApiService(dir: string, env: NodeJS.ProcessEnv, inNam
   let log = ''
   proc.stderr!.on('data', (d: Buffer) => (log += d.toString()))
   const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+  const unregister = writesInto(dir, proc.pid!)
   const end = Date.now() + 30000
   while (!/listening/.test(log)) {
     if (proc.exitCode !== null || Date.now() > end) assert.fail(`nsx system service did not start: ${log}`)
     await new Promise((r) => setTimeout(r, 50))
   }
   const stop = async () => {
+    unregister()
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGTERM')
       await exited

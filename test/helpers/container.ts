@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {TestContext} from 'node:test'
 import {spawn} from 'node:child_process'
-import {haveCommand, nsx, NSX_BIN, REPO, run, RunResult, skipOrFail} from './env.js'
+import {haveCommand, nsx, NSX_BIN, REPO, run, RunResult, skipOrFail, stopWritersIn} from './env.js'
 import {waitFor} from './processes.js'
 
 /**
@@ -73,6 +73,7 @@ export function makeFixture(after: (fn: () => void | Promise<void>) => void, pre
     const running = ps.status === 0 ? (JSON.parse(ps.stdout) as {name: string}[]).map((c) => c.name) : []
     if (running.length > 0) nsx(['stop', '-t', '0', ...running], {env})
     nsx(['gc'], {env})
+    stopWritersIn(dir)
     rmSync(dir, {recursive: true, force: true})
   })
   return {

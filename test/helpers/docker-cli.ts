@@ -2,7 +2,7 @@ import {spawn, spawnSync, SpawnSyncOptions} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import type {TestContext} from 'node:test'
-import {NSX_BIN, REPO, skipOrFail} from './env.js'
+import {NSX_BIN, REPO, skipOrFail, writesInto} from './env.js'
 
 /**
  * The real docker CLI (the client binary only) from Debian's docker.io package, fetched with
@@ -57,7 +57,9 @@ export async function startService(t: TestContext, dir: string, env: NodeJS.Proc
   child.stdout.on('data', onData)
   child.stderr.on('data', onData)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const unregister = writesInto(dir, child.pid!)
   t.after(async () => {
+    unregister()
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
     await exited
   })

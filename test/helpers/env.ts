@@ -1,5 +1,5 @@
 import {spawnSync, SpawnSyncOptions} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -99,8 +99,47 @@ export function assertOneLineError(r: RunResult, exitCode: number, pattern?: Reg
 /** A temp dir removed when the test ends, pass or fail. */
 export function tempDir(t: {after(fn: () => void): void}, prefix = 'nsx-test-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix))
-  t.after(() => rmSync(d, {recursive: true, force: true}))
+  t.after(() => {
+    stopWritersIn(d)
+    rmSync(d, {recursive: true, force: true})
+  })
   return d
+}
+
+/**
+ * Processes of a test that write into its directory until they end (an Engine API service: its
+ * watcher records events in the store), by pid. A directory's cleanup stops them first: else
+ * they write while it is removed (ENOTEMPTY), or make it again after.
+ */
+const writers = new Map<number, string>()
+
+/** Register pid as writing into dir; the returned function unregisters it (its own stop). */
+export function writesInto(dir: string, pid: number): () => void {
+  writers.set(pid, dir)
+  return () => writers.delete(pid)
+}
+
+/** SIGTERM every writer registered in dir or below it, and wait (up to 10 s each) until it has ended. */
+export function stopWritersIn(dir: string): void {
+  for (const [pid, d] of writers) {
+    if (d !== dir && !d.startsWith(`${dir}/`)) continue
+    writers.delete(pid)
+    try {
+      process.kill(pid, 'SIGTERM')
+    } catch {
+      continue
+    }
+    const end = Date.now() + 10000
+    // Our own child stays a zombie until Node reaps it: ended is gone or state Z.
+    const ended = () => {
+      try {
+        return /^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+      } catch {
+        return true
+      }
+    }
+    while (Date.now() < end && !ended()) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+  }
 }
 
 /** Files of these contents in a temp dir removed when the test ends; their paths by the same names, and the dir. */

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {TestContext} from 'node:test'
 import {BUSYBOX} from './container.js'
-import {haveCommand, NSX_BIN, RunResult, skipOrFail} from './env.js'
+import {haveCommand, NSX_BIN, RunResult, skipOrFail, stopWritersIn} from './env.js'
 
 /**
  * A network lab: a process holding a network namespace and a mount namespace of the test's
@@ -122,6 +122,7 @@ export async function makeNetLab(t: TestContext | {after(fn: () => void): void})
       const ids = lab.nsx(['ps', '-aq']).stdout.split('\n').filter(Boolean)
       if (ids.length > 0) lab.nsx(['rm', '-f', ...ids])
       lab.nsx(['gc'])
+      stopWritersIn(dir)
       holder.kill('SIGKILL')
       rmSync(dir, {recursive: true, force: true})
     },
