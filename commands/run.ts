@@ -79,6 +79,7 @@ Without --rm the container is kept after it ends, as docker keeps it: its upper 
     publish: Flags.string({char: 'p', description: 'Publish a container port on the host, forwarded by the kernel (CNI portmap; for an ordinary user, a socket of pasta or slirp4netns), e.g. 8080:80, 127.0.0.1:5353:53/udp, or 80 (a free host port) (repeatable)', multiple: true, helpValue: '[IP:][HOST_PORT:]CTR_PORT[/tcp|udp]'}),
     'publish-all': Flags.boolean({char: 'P', description: 'Publish every port the image EXPOSEs on a free host port (nsx port shows which)'}),
     ip: Flags.string({description: 'The container\'s IPv4 address on its (first) network, from that network\'s subnet', helpValue: 'IP'}),
+    ip6: Flags.string({description: 'The container\'s IPv6 address on its (first) network, one made with --ipv6', helpValue: 'IP'}),
     'mac-address': Flags.string({description: 'The MAC address of its interface (CNI tuning)', helpValue: 'MAC'}),
     'network-alias': Flags.string({description: 'Another name the containers of its network reach it by (repeatable)', multiple: true, helpValue: 'NAME'}),
     'link-local-ip': Flags.string({description: 'A link-local address more on its (first) network\'s interface, e.g. 169.254.8.8 (repeatable)', multiple: true, helpValue: 'IP'}),

@@ -20,12 +20,13 @@ export default class NetworkConnect extends NsxCommand {
   static override flags = {
     alias: Flags.string({description: 'Network-scoped alias for the container (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'NAME'}),
     ip: Flags.string({description: 'IPv4 address on the network', helpValue: 'IP'}),
+    ip6: Flags.string({description: 'IPv6 address on the network (one made with --ipv6; kept and shown on one without)', helpValue: 'IP'}),
     'link-local-ip': Flags.string({description: 'A link-local address more on its interface, e.g. 169.254.8.8 (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'IP'}),
     'driver-opt': Flags.string({description: 'An option of the endpoint, kept and shown by inspect (DriverOpts; the bridge reads none) (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'KEY=VALUE'}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(NetworkConnect)
-    await connectContainer(Store.open(), args.container, args.network, {aliases: flags.alias, ip: flags.ip, linkLocalIps: flags['link-local-ip'], driverOpts: keyValues(flags['driver-opt'] ?? [], '--driver-opt')})
+    await connectContainer(Store.open(), args.container, args.network, {aliases: flags.alias, ip: flags.ip, ip6: flags.ip6, linkLocalIps: flags['link-local-ip'], driverOpts: keyValues(flags['driver-opt'] ?? [], '--driver-opt')})
   }
 }

@@ -196,10 +196,10 @@ function endpointArgs(mode: string | undefined, endpoints: Record<string, Endpoi
   const a: string[] = []
   for (const [name, e] of asked) {
     if (mode && !['default', ''].includes(mode) && name !== mode) throw badRequest(`Container cannot be connected to network endpoints: ${mode}, ${name}`)
-    if (e!.IPAMConfig?.IPv6Address) throw badRequest('IPv6 addresses are not supported by nsx')
     if (list(e!.Links).length > 0) throw badRequest('links are not supported by nsx: containers on a user-defined network reach each other by name')
     for (const x of list(e!.Aliases)) a.push('--network-alias', x)
     if (e!.IPAMConfig?.IPv4Address) a.push('--ip', e!.IPAMConfig.IPv4Address)
+    if (e!.IPAMConfig?.IPv6Address) a.push('--ip6', e!.IPAMConfig.IPv6Address)
     for (const x of list(e!.IPAMConfig?.LinkLocalIPs)) a.push('--link-local-ip', x)
   }
   return a

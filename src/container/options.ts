@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import {isIPv6} from 'node:net'
 import {fileErrorReason, NsxError} from '../cli/errors.js'
 import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import type {SecurityFlags} from '../security/spec.js'
@@ -49,6 +50,8 @@ export interface RunOptions extends SecurityFlags {
   publish?: string[]
   publishAll?: boolean
   ip?: string
+  /** --ip6: the IPv6 address on its (first) network, one with IPv6 on. */
+  ip6?: string
   macAddress?: string
   networkAliases?: string[]
   /** --link-local-ip (repeatable): more addresses on the first network's interface. */
@@ -121,6 +124,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'publish', long: 'publish', short: 'p', arg: 'required'},
   {key: 'publish-all', long: 'publish-all', short: 'P', arg: 'none'},
   {key: 'ip', long: 'ip', arg: 'required'},
+  {key: 'ip6', long: 'ip6', arg: 'required'},
   {key: 'mac-address', long: 'mac-address', arg: 'required'},
   {key: 'network-alias', long: 'network-alias', arg: 'required'},
   {key: 'link-local-ip', long: 'link-local-ip', arg: 'required'},
@@ -240,6 +244,10 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(value) || value.split('.').some((x) => Number(x) > 255)) bad(`invalid --ip '${value}': not an IPv4 address`)
         o.ip = once(key, given, o.ip, value)
         break
+      case 'ip6':
+        if (!isIPv6(value) || value.includes('%')) bad(`invalid --ip6 '${value}': not an IPv6 address`)
+        o.ip6 = once(key, given, o.ip6, value)
+        break
       case 'mac-address':
         if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(value)) bad(`invalid --mac-address '${value}': expected six hex pairs, e.g. 92:d0:c6:0a:29:33`)
         o.macAddress = once(key, given, o.macAddress, value.toLowerCase())
@@ -296,7 +304,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
   // An ordinary user's -p/-P with neither --network nor NSX_NETWORK: bridge, which for them is a user-mode stack (src/network/rootless.ts), as rootless podman's default.
   if (!networkGiven && !process.env.NSX_NETWORK && o.network === 'none' && (o.publish!.length > 0 || o.publishAll) && (process.geteuid?.() ?? 0) !== 0) o.network = 'bridge'
   if (o.network === 'host' || o.network === 'none' || o.network.startsWith('container:')) {
-    const flag = o.publish!.length > 0 ? '-p' : o.publishAll ? '-P' : o.ip !== undefined ? '--ip' : o.macAddress !== undefined ? '--mac-address' : o.networkAliases!.length > 0 ? '--network-alias' : (o.linkLocalIps ?? []).length > 0 ? '--link-local-ip' : undefined
+    const flag = o.publish!.length > 0 ? '-p' : o.publishAll ? '-P' : o.ip !== undefined ? '--ip' : o.ip6 !== undefined ? '--ip6' : o.macAddress !== undefined ? '--mac-address' : o.networkAliases!.length > 0 ? '--network-alias' : (o.linkLocalIps ?? []).length > 0 ? '--link-local-ip' : undefined
     if (flag) bad(`${flag} needs a bridge network: --network ${o.network} ${o.network === 'host' ? "shares the host's" : o.network === 'none' ? 'has none' : "shares another container's"}`)
   }
   o.command = [...parsed!.rest]

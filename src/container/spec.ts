@@ -338,7 +338,7 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
     network: o.network,
     ...(o.network === 'host' || o.network === 'none' || o.network.startsWith('container:')
       ? {}
-      : {net: {publish: o.publish ?? [], publishAll: o.publishAll ?? false, exposed: d?.exposedPorts ?? [], ...(o.ip !== undefined ? {ip: o.ip} : {}), ...(o.macAddress !== undefined ? {mac: o.macAddress} : {}), aliases: o.networkAliases ?? [], ...(o.linkLocalIps?.length ? {linkLocalIps: o.linkLocalIps} : {}), ...(o.endpointDriverOpts ? {driverOpts: o.endpointDriverOpts} : {})}}),
+      : {net: {publish: o.publish ?? [], publishAll: o.publishAll ?? false, exposed: d?.exposedPorts ?? [], ...(o.ip !== undefined ? {ip: o.ip} : {}), ...(o.ip6 !== undefined ? {ip6: o.ip6} : {}), ...(o.macAddress !== undefined ? {mac: o.macAddress} : {}), aliases: o.networkAliases ?? [], ...(o.linkLocalIps?.length ? {linkLocalIps: o.linkLocalIps} : {}), ...(o.endpointDriverOpts ? {driverOpts: o.endpointDriverOpts} : {})}}),
     volumes: o.volumes.map(parseVolume),
     interactive: o.interactive,
     tty: o.tty,

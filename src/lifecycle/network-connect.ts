@@ -17,6 +17,7 @@ import {hostsText, liveCheck} from './container-network.js'
 export interface ConnectOptions {
   aliases?: string[]
   ip?: string
+  ip6?: string
   linkLocalIps?: string[]
   driverOpts?: Record<string, string>
 }
@@ -52,7 +53,7 @@ export async function connectContainer(store: Store, containerRef: string, netwo
     refuseMode(c)
     const conf = findNetwork(store, networkRef)
     if (!conf) throw new NsxError(`network ${networkRef} not found`, 1)
-    const req = {...(o.aliases && o.aliases.length > 0 ? {aliases: [...new Set(o.aliases)]} : {}), ...(o.ip ? {ip: o.ip} : {}), ...(o.linkLocalIps?.length ? {linkLocalIps: o.linkLocalIps} : {}), ...(o.driverOpts && Object.keys(o.driverOpts).length > 0 ? {driverOpts: o.driverOpts} : {})}
+    const req = {...(o.aliases && o.aliases.length > 0 ? {aliases: [...new Set(o.aliases)]} : {}), ...(o.ip ? {ip: o.ip} : {}), ...(o.ip6 ? {ip6: o.ip6} : {}), ...(o.linkLocalIps?.length ? {linkLocalIps: o.linkLocalIps} : {}), ...(o.driverOpts && Object.keys(o.driverOpts).length > 0 ? {driverOpts: o.driverOpts} : {})}
     checkEndpointRequest(conf, req)
     const list = networkList(store, c.config.spec.network, c.config.spec.net)
     if (list.networks.includes(conf.name)) throw new NsxError(`endpoint with name ${c.config.name} already exists in network ${conf.name}`, 1)

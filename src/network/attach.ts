@@ -9,6 +9,7 @@ import type {Op} from '../plan/ops.js'
 import {validatePlan} from '../plan/validate.js'
 import {CNI_PATH, type CniCall, execPlugin, execPluginAsync, pluginInput, pluginOutcome, pluginPath, PLUGIN_PATH_ENV} from './cni.js'
 import {chooseAddresses} from './addresses.js'
+import {checkIp6} from './ipv6.js'
 import {cniNetworkName, DEFAULT_NETWORK, ensureDefaultNetwork, findNetwork, inRanges, inSubnet, ipamDir} from './networks.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
 import {ENDED_MARK, joinHosts, leaveHostsScript} from './hosts.js'
@@ -157,10 +158,19 @@ export function writeRecord(store: Store, ep: Endpoint): void {
 }
 
 /** The runtimeConfig a plugin gets, by its declared capabilities (libcni's rule). */
-export function runtimeConfigOf(plugin: Record<string, unknown>, a: Pick<Attachment, 'ports'>): Record<string, unknown> | undefined {
+export function runtimeConfigOf(plugin: Record<string, unknown>, a: Pick<Attachment, 'ports' | 'ips'>): Record<string, unknown> | undefined {
   const caps = (plugin.capabilities ?? {}) as Record<string, boolean>
   if (caps.portMappings && a.ports.length > 0) return {portMappings: a.ports}
+  // A static IPv6 address: host-local reads runtimeConfig's ips (CNI_ARGS' IP= takes one address only); the bridge passes its input on to it.
+  if (plugin.type === 'bridge' && a.ips && a.ips.length > 0) return {ips: a.ips}
   return undefined
+}
+
+/** An --ip6 on a network with IPv6 on, as host-local's runtimeConfig ips (ADDRESS/PREFIX); nothing on one without (docker's daemon hands out none there). */
+export function staticIps(conf: NetworkConfList, ip6: string | undefined): Pick<Attachment, 'ips'> {
+  const pool = conf.nsx.enableIPv6 ? conf.nsx.ipv6 : undefined
+  if (!pool || ip6 === undefined) return {}
+  return {ips: [`${ip6}/${pool.subnet.split('/')[1]}`]}
 }
 
 function resolveNetworks(store: Store, names: readonly string[]): NetworkConfList[] {
@@ -209,7 +219,9 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
     let plugins = conf.plugins.filter((p) => p.type !== 'portmap' || (i === 0 && ports.length > 0))
     if (i === 0 && req.net.mac) plugins = [...plugins, {type: 'tuning', mac: req.net.mac}]
     const aliases = [...new Set([...req.net.aliases, ...(req.net.endpoints?.[conf.name]?.aliases ?? [])])]
-    return {network: conf.name, networkId: conf.nsx.id, ifname: `eth${i}`, address: '', gateway: conf.nsx.gateway || undefined, aliases, ports: i === 0 ? ports : [], plugins, result: {}, cniVersion: conf.cniVersion}
+    const ip6 = req.net.endpoints?.[conf.name]?.ip6 ?? (i === 0 ? req.net.ip6 : undefined)
+    if (ip6 !== undefined) checkIp6(conf, ip6)
+    return {network: conf.name, networkId: conf.nsx.id, ifname: `eth${i}`, address: '', gateway: conf.nsx.gateway || undefined, aliases, ports: i === 0 ? ports : [], ...staticIps(conf, ip6), plugins, result: {}, cniVersion: conf.cniVersion}
   })
   // The addresses chosen and the record with its teardown written before anything is made (a
   // crash from here on leaves what gc undoes), under the networks' lease locks.

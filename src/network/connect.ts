@@ -2,13 +2,14 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import {Store} from '../store/store.js'
-import {addAttachment, addLinkLocal, runtimeConfigOf, writeRecord} from './attach.js'
+import {addAttachment, addLinkLocal, runtimeConfigOf, staticIps, writeRecord} from './attach.js'
 import {execPlugin, pluginInput} from './cni.js'
 import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
 import {withHostsLock} from './hosts.js'
 import {cniNetworkName, DEFAULT_NETWORK, findNetwork, inRanges, inSubnet, readNetwork} from './networks.js'
 import {endpointOfContainerDir, readEndpoint, refreshHosts} from './records.js'
 import {networkSettings, type ConfiguredNetworks, type NetworkSettings} from './settings.js'
+import {checkIp6} from './ipv6.js'
 import type {Attachment, EndpointRequest, NetSpec, NetworkConfList} from './types.js'
 
 /**
@@ -43,16 +44,17 @@ export function networkList(store: Store, mode: string, net: NetSpec | undefined
   networks.forEach((n, i) => {
     const aliases = [...new Set([...(net?.aliases ?? []), ...(endpoints[n]?.aliases ?? [])])]
     const ip = endpoints[n]?.ip ?? (i === 0 ? net?.ip : undefined)
+    const ip6 = endpoints[n]?.ip6 ?? (i === 0 ? net?.ip6 : undefined)
     const linkLocalIps = endpoints[n]?.linkLocalIps ?? (i === 0 ? net?.linkLocalIps : undefined)
     const driverOpts = endpoints[n]?.driverOpts ?? (i === 0 ? net?.driverOpts : undefined)
-    endpoints[n] = {...(aliases.length > 0 ? {aliases} : {}), ...(ip !== undefined ? {ip} : {}), ...(linkLocalIps?.length ? {linkLocalIps} : {}), ...(driverOpts ? {driverOpts} : {})}
+    endpoints[n] = {...(aliases.length > 0 ? {aliases} : {}), ...(ip !== undefined ? {ip} : {}), ...(ip6 !== undefined ? {ip6} : {}), ...(linkLocalIps?.length ? {linkLocalIps} : {}), ...(driverOpts ? {driverOpts} : {})}
   })
   return {networks, endpoints}
 }
 
 /** The spec's NetSpec after a change of its list: --network-alias, --ip and --link-local-ip now live per network. */
 export function withNetworkList(net: NetSpec | undefined, list: NetworkList): NetSpec {
-  const {ip: _ip, linkLocalIps: _ll, driverOpts: _do, ...rest} = net ?? {publish: [], publishAll: false, exposed: [], aliases: []}
+  const {ip: _ip, ip6: _ip6, linkLocalIps: _ll, driverOpts: _do, ...rest} = net ?? {publish: [], publishAll: false, exposed: [], aliases: []}
   return {...rest, aliases: [], networks: list.networks, endpoints: list.endpoints}
 }
 
@@ -69,6 +71,7 @@ export function checkEndpointRequest(conf: NetworkConfList, req: EndpointRequest
     if (!inSubnet(req.ip, conf.nsx.subnet)) throw new NsxError(`Invalid address ${req.ip}: It does not belong to any of this network's subnets`, 1)
     if (!inRanges(req.ip, conf.nsx)) throw new NsxError(`Invalid address ${req.ip}: nsx hands out addresses of network ${conf.name} from ${conf.nsx.ipRange ?? conf.nsx.subnet}, less its auxiliary addresses`, 1)
   }
+  if (req.ip6 !== undefined) checkIp6(conf, req.ip6)
   for (const ip of req.linkLocalIps ?? []) checkLinkLocalIp(ip)
 }
 
@@ -117,7 +120,7 @@ export async function connectEndpoint(store: Store, conf: NetworkConfList, req: 
   const used = new Set(ep.attachments.map((a) => a.ifname))
   let n = 0
   while (used.has(`eth${n}`)) n++
-  const a: Attachment = {network: conf.name, networkId: conf.nsx.id, ifname: `eth${n}`, address: '', aliases: req.aliases ?? [], ports: [], plugins: conf.plugins.filter((p) => p.type !== 'portmap'), result: {}, cniVersion: conf.cniVersion}
+  const a: Attachment = {network: conf.name, networkId: conf.nsx.id, ifname: `eth${n}`, address: '', aliases: req.aliases ?? [], ports: [], ...staticIps(conf, req.ip6), plugins: conf.plugins.filter((p) => p.type !== 'portmap'), result: {}, cniVersion: conf.cniVersion}
   ep.attachments.push(a)
   // The teardown knows the new attachment before it is made: a crash from here on leaves what gc undoes.
   writeRecord(store, ep)

@@ -42,7 +42,7 @@ function inspectOf(store: Store, n: NetworkConfList): NetworkInspect {
   const containers: NetworkInspect['Containers'] = {}
   for (const e of listEndpoints(store)) {
     const a = e.attachments.find((x) => x.networkId === n.nsx.id)
-    if (a) containers[e.id] = {Name: e.name, EndpointID: `${e.id.slice(0, 32)}${a.networkId.slice(0, 32)}`, MacAddress: a.mac ?? '', IPv4Address: a.address, IPv6Address: ''}
+    if (a) containers[e.id] = {Name: e.name, EndpointID: `${e.id.slice(0, 32)}${a.networkId.slice(0, 32)}`, MacAddress: a.mac ?? '', IPv4Address: a.address, IPv6Address: a.address6 ?? ''}
   }
   return {
     Name: n.name,
@@ -50,8 +50,8 @@ function inspectOf(store: Store, n: NetworkConfList): NetworkInspect {
     Created: n.nsx.created,
     Scope: 'local',
     Driver: n.nsx.driver,
-    EnableIPv6: false,
-    IPAM: {Driver: 'default', Config: [{Subnet: n.nsx.subnet, ...(n.nsx.ipRange ? {IPRange: n.nsx.ipRange} : {}), Gateway: n.nsx.gateway, ...(n.nsx.auxAddresses ? {AuxiliaryAddresses: n.nsx.auxAddresses} : {})}]},
+    EnableIPv6: n.nsx.enableIPv6 ?? false,
+    IPAM: {Driver: 'default', Config: [n.nsx, ...(n.nsx.ipv6 ? [n.nsx.ipv6] : [])].map((p) => ({Subnet: p.subnet, ...(p.ipRange ? {IPRange: p.ipRange} : {}), Gateway: p.gateway, ...(p.auxAddresses ? {AuxiliaryAddresses: p.auxAddresses} : {})}))},
     Internal: n.nsx.internal,
     Attachable: n.nsx.attachable ?? false,
     Ingress: false,

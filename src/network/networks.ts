@@ -3,6 +3,7 @@ import {mkdirSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
+import {makeIpv6Pool, ranges6} from './ipv6.js'
 import type {NetworkConfList, NetworkMeta} from './types.js'
 
 /**
@@ -161,8 +162,8 @@ export function buildConfList(store: Store, name: string, meta: NetworkMeta): Ne
         ...(meta.mtu ? {mtu: meta.mtu} : {}),
         ipam: {
           type: 'host-local',
-          ranges: [rangesOf(meta)],
-          routes: meta.internal ? [] : [{dst: '0.0.0.0/0'}],
+          ranges: [rangesOf(meta), ...(meta.enableIPv6 && meta.ipv6 ? [ranges6(meta.ipv6)] : [])],
+          routes: meta.internal ? [] : [{dst: '0.0.0.0/0'}, ...(meta.enableIPv6 && meta.ipv6 ? [{dst: '::/0'}] : [])],
           dataDir: ipamDir(store),
         },
       },
@@ -186,6 +187,34 @@ export interface CreateNetworkOptions {
   /** docker's --ip-range and --aux-address (NAME=IP). */
   ipRange?: string
   auxAddresses?: Record<string, string>
+  /** An IPv6 pool (docker's second IPAM config), and --ipv6: its addresses handed out. */
+  ipv6?: {subnet: string; gateway?: string; ipRange?: string; auxAddresses?: Record<string, string>}
+  enableIPv6?: boolean
+}
+
+/**
+ * docker network create's --subnet, --gateway, --ip-range and --aux-address, each given once per
+ * address family at most (docker's CLI: up to one subnet of each): the IPv4 ones and the IPv6 ones.
+ */
+export function poolsByFamily(o: {subnets?: string[]; gateways?: string[]; ipRanges?: string[]; auxAddresses?: Record<string, string>}): Pick<CreateNetworkOptions, 'subnet' | 'gateway' | 'ipRange' | 'auxAddresses' | 'ipv6'> {
+  const v6 = (x: string) => x.includes(':')
+  const one = (list: string[] | undefined, six: boolean, flag: string): string | undefined => {
+    const l = (list ?? []).filter((x) => v6(x) === six)
+    if (l.length > 1) bad(`${flag} given twice for IPv${six ? 6 : 4}: nsx networks have one subnet of each family`)
+    return l[0]
+  }
+  const aux = (six: boolean) => Object.fromEntries(Object.entries(o.auxAddresses ?? {}).filter(([, ip]) => v6(ip) === six))
+  const subnet6 = one(o.subnets, true, '--subnet')
+  const a6 = aux(true)
+  if (!subnet6 && (one(o.gateways, true, '--gateway') || one(o.ipRanges, true, '--ip-range') || Object.keys(a6).length > 0)) bad('an IPv6 --gateway, --ip-range or --aux-address needs an IPv6 --subnet')
+  const a4 = aux(false)
+  return {
+    subnet: one(o.subnets, false, '--subnet'),
+    gateway: one(o.gateways, false, '--gateway'),
+    ipRange: one(o.ipRanges, false, '--ip-range'),
+    ...(Object.keys(a4).length > 0 ? {auxAddresses: a4} : {}),
+    ...(subnet6 ? {ipv6: {subnet: subnet6, gateway: one(o.gateways, true, '--gateway'), ipRange: one(o.ipRanges, true, '--ip-range'), ...(Object.keys(a6).length > 0 ? {auxAddresses: a6} : {})}} : {}),
+  }
 }
 
 /** The driver options (docker network create -o) nsx's bridge honours; others are kept and shown, as docker's bridge driver ignores what it does not know. */
@@ -255,13 +284,15 @@ export function createNetwork(store: Store, o: CreateNetworkOptions): NetworkCon
     aux[k] = v
   }
   if (rangesOf({subnet: subnet!, gateway: gateway!, ipRange, auxAddresses: aux}).length === 0) bad(`no address of ${ipRange ?? subnet} is left to hand out beside the --aux-address ones`)
+  if (o.enableIPv6 && !o.ipv6) bad('--ipv6 needs an IPv6 --subnet (nsx has no default IPv6 pool)')
+  const ipv6 = o.ipv6 ? makeIpv6Pool(o.ipv6, listNetworks(store).flatMap((n) => (n.nsx.ipv6 ? [n.nsx.ipv6.subnet] : []))) : undefined
   const labels: Record<string, string> = {}
   for (const l of o.labels ?? []) {
     const eq = l.indexOf('=')
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1)
   }
   const id = randomBytes(32).toString('hex')
-  const meta: NetworkMeta = {id, created: new Date().toISOString(), driver: 'bridge', subnet: subnet!, gateway: gateway!, ...(ipRange ? {ipRange} : {}), ...(Object.keys(aux).length > 0 ? {auxAddresses: aux} : {}), internal: o.internal ?? false, labels, ...(o.options && Object.keys(o.options).length > 0 ? {options: o.options} : {}), ...(o.attachable ? {attachable: true} : {}), ...bridgeOptions(store, id, o.options ?? {})}
+  const meta: NetworkMeta = {id, created: new Date().toISOString(), driver: 'bridge', subnet: subnet!, gateway: gateway!, ...(ipRange ? {ipRange} : {}), ...(Object.keys(aux).length > 0 ? {auxAddresses: aux} : {}), ...(ipv6 ? {ipv6} : {}), ...(o.enableIPv6 ? {enableIPv6: true} : {}), internal: o.internal ?? false, labels, ...(o.options && Object.keys(o.options).length > 0 ? {options: o.options} : {}), ...(o.attachable ? {attachable: true} : {}), ...bridgeOptions(store, id, o.options ?? {})}
   const conf = buildConfList(store, o.name, meta)
   writeNetwork(store, conf)
   return conf

@@ -57,8 +57,11 @@ export function keepResult(a: Attachment, result: Record<string, unknown> | unde
   a.result = result ?? {}
   const ips = (a.result.ips ?? []) as Array<{address: string; gateway?: string; interface?: number}>
   const ifaces = (a.result.interfaces ?? []) as Array<{name: string; mac?: string; sandbox?: string}>
-  a.address = ips[0]?.address ?? a.address
-  a.gateway = ips[0]?.gateway ?? a.gateway
+  const v4 = ips.find((x) => !x.address.includes(':'))
+  const v6 = ips.find((x) => x.address.includes(':'))
+  a.address = v4?.address ?? a.address
+  a.gateway = v4?.gateway ?? a.gateway
+  if (v6) [a.address6, a.gateway6] = [v6.address, v6.gateway]
   a.mac = ifaces.find((f) => f.name === a.ifname && f.sandbox)?.mac ?? ifaces.find((f) => f.sandbox)?.mac
 }
 

@@ -18,7 +18,7 @@ export interface NetworkSettings {
 
 export interface EndpointSettings {
   /** What was asked (docker's EndpointIPAMConfig, each field omitted when not given), null when nothing was. */
-  IPAMConfig: {IPv4Address?: string; LinkLocalIPs?: string[]} | null
+  IPAMConfig: {IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[]} | null
   /** Arrays, empty when there are none (moby's 1.41 definition; its daemon sends null). */
   Links: string[]
   Aliases: string[]
@@ -51,7 +51,8 @@ const NO_IPV6 = {IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
 
 const emptyEndpoint = (): EndpointSettings => ({IPAMConfig: null, Links: [], Aliases: [], NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', ...NO_IPV6})
 
-const ipamConfig = (req: EndpointRequest | undefined) => (req?.ip || req?.linkLocalIps?.length ? {...(req.ip ? {IPv4Address: req.ip} : {}), ...(req.linkLocalIps?.length ? {LinkLocalIPs: req.linkLocalIps} : {})} : null)
+const ipamConfig = (req: EndpointRequest | undefined) =>
+  req?.ip || req?.ip6 || req?.linkLocalIps?.length ? {...(req.ip ? {IPv4Address: req.ip} : {}), ...(req.ip6 ? {IPv6Address: req.ip6} : {}), ...(req.linkLocalIps?.length ? {LinkLocalIPs: req.linkLocalIps} : {})} : null
 
 /**
  * A running container's settings come from its endpoint; a created or stopped one shows the
@@ -81,6 +82,7 @@ export function networkSettings(ep: Endpoint | undefined, mode: string, configur
       IPPrefixLen: Number(prefix ?? 0),
       MacAddress: a.mac ?? '',
       ...NO_IPV6,
+      ...(a.address6 ? {GlobalIPv6Address: a.address6.split('/')[0], GlobalIPv6PrefixLen: Number(a.address6.split('/')[1] ?? 0), IPv6Gateway: a.gateway6 ?? ''} : {}),
       DriverOpts: configured?.endpoints[a.network]?.driverOpts ?? null,
     }
     s.Networks[a.network] = e

@@ -7,6 +7,14 @@
 
 export type Protocol = 'tcp' | 'udp'
 
+/** A network's IPv6 pool (docker's IPv6 IPAM config; src/network/ipv6.ts). */
+export interface Ipv6Pool {
+  subnet: string
+  gateway: string
+  ipRange?: string
+  auxAddresses?: Record<string, string>
+}
+
 /** One -p/--publish (or -P) mapping, the CNI portmap plugin's portMappings entry. */
 export interface PortMapping {
   hostIP: string
@@ -23,6 +31,7 @@ export interface NetSpec {
   /** The image's ExposedPorts ("80/tcp"), for -P. */
   exposed: string[]
   ip?: string
+  ip6?: string
   mac?: string
   aliases: string[]
   /** --link-local-ip: more addresses on the first network's interface (docker's IPAMConfig.LinkLocalIPs). */
@@ -41,6 +50,8 @@ export interface NetSpec {
 export interface EndpointRequest {
   aliases?: string[]
   ip?: string
+  /** --ip6 (IPAMConfig.IPv6Address): taken on a network with IPv6 on; kept and shown on one without, as docker's daemon does. */
+  ip6?: string
   linkLocalIps?: string[]
   driverOpts?: Record<string, string>
 }
@@ -63,6 +74,9 @@ export interface NetworkMeta {
   options?: Record<string, string>
   /** docker's --attachable (meaningful for swarm's overlays): kept and shown. */
   attachable?: boolean
+  /** docker's IPv6 IPAM config: kept and shown; handed out only with enableIPv6 (--ipv6), as docker's. */
+  ipv6?: Ipv6Pool
+  enableIPv6?: boolean
   /** com.docker.network.bridge.enable_ip_masquerade=false: no outbound NAT (the routes stay). */
   noMasquerade?: boolean
   /** com.docker.network.driver.mtu: the bridge's and its veths' MTU. */
@@ -87,6 +101,11 @@ export interface Attachment {
   /** Address with its prefix length (10.88.0.5/16), gateway and MAC, from the ADD result. */
   address: string
   gateway?: string
+  /** The IPv6 address (with its prefix length) and gateway, on a network with IPv6 on. */
+  address6?: string
+  gateway6?: string
+  /** Addresses asked of host-local beside CNI_ARGS' IPv4 one (runtimeConfig ips: a static IPv6 address). */
+  ips?: string[]
   mac?: string
   aliases: string[]
   ports: PortMapping[]

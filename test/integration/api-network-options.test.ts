@@ -149,3 +149,50 @@ test('nsx network create --ip-range --aux-address -o and connect --link-local-ip
   assert.equal(lab.nsx(['network', 'rm', 'clinet', 'bridged']).status, 0)
   assert.doesNotMatch(lab.run('ip', ['-o', 'link']).stdout, /br-cli|veth/)
 })
+
+test('IPv6: a network made with --ipv6 (EnableIPv6) gives its containers an IPv6 address too, static with --ip6; without it the pool is kept and shown, an IPv6Address asked is kept, none handed out (docker 20.10)', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  const mk = lab.nsx(['network', 'create', '--ipv6', '--subnet', '10.99.50.0/24', '--subnet', 'fd00:99:50::/64', '--ip-range', 'fd00:99:50::100/120', 'six'])
+  assert.equal(mk.status, 0, mk.stderr)
+  const n = JSON.parse(lab.nsx(['network', 'inspect', 'six']).stdout)[0]
+  assert.equal(n.EnableIPv6, true)
+  assert.deepEqual(n.IPAM.Config, [{Subnet: '10.99.50.0/24', Gateway: '10.99.50.1'}, {Subnet: 'fd00:99:50::/64', IPRange: 'fd00:99:50::100/120', Gateway: 'fd00:99:50::1'}])
+  for (const [name, extra] of [['a', []], ['b', ['--ip6', 'fd00:99:50::1f0']]] as const) {
+    const r = lab.nsx(['run', '-d', '--name', name, '--network', 'six', ...extra, '--layer', lab.layer, '--', 'sleep', '1000'])
+    assert.equal(r.status, 0, r.stderr)
+  }
+  const a = JSON.parse(lab.nsx(['container', 'inspect', 'a']).stdout)[0].NetworkSettings.Networks.six
+  assert.match(a.GlobalIPv6Address, /^fd00:99:50::1[0-9a-f]{2}$/)
+  assert.deepEqual([a.GlobalIPv6PrefixLen, a.IPv6Gateway], [64, 'fd00:99:50::1'])
+  const b = JSON.parse(lab.nsx(['container', 'inspect', 'b']).stdout)[0].NetworkSettings.Networks.six
+  assert.deepEqual([b.GlobalIPv6Address, b.IPAMConfig], ['fd00:99:50::1f0', {IPv6Address: 'fd00:99:50::1f0'}])
+  assert.match(lab.nsx(['exec', 'b', 'ip', '-6', '-o', 'addr', 'show', 'eth0']).stdout, /inet6 fd00:99:50::1f0\/64/)
+  // a reaches b over IPv6 through the bridge.
+  const ping = lab.nsx(['exec', 'a', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do ping -6 -c 1 -W 1 fd00:99:50::1f0 >/dev/null && echo ok && break; sleep 0.5; done'])
+  assert.equal(ping.stdout, 'ok\n', ping.stderr)
+  const netC = JSON.parse(lab.nsx(['network', 'inspect', 'six']).stdout)[0].Containers
+  assert.deepEqual(Object.values(netC).map((c) => (c as {IPv6Address: string}).IPv6Address).sort(), [`${a.GlobalIPv6Address}/64`, 'fd00:99:50::1f0/64'].sort())
+  // Refusals: outside the range, not IPv6, --ipv6 without an IPv6 subnet.
+  const out = lab.nsx(['run', '--rm', '--network', 'six', '--ip6', 'fd00:99:50::5', '--layer', lab.layer, '--', 'true'])
+  assert.equal(out.status, 125)
+  assert.match(out.stderr, /hands out IPv6 addresses of network six from fd00:99:50::100\/120/)
+  assert.match(lab.nsx(['run', '--rm', '--network', 'six', '--ip6', '10.0.0.1', '--layer', lab.layer, '--', 'true']).stderr, /invalid --ip6 '10\.0\.0\.1'/)
+  assert.match(lab.nsx(['network', 'create', '--ipv6', 'nov6']).stderr, /--ipv6 needs an IPv6 --subnet/)
+
+  // Without EnableIPv6 (docker-py's test_create_with_ipv6_address): the pool is shown, the address asked kept, none given.
+  const svc = await serviceInLab(lab)
+  const made = await api(svc.socket, 'POST', '/v1.41/networks/create', JSON.stringify({Name: 'v6pool', IPAM: {Driver: 'default', Config: [{Subnet: '2001:389::1/64'}]}}))
+  assert.equal(made.status, 201, made.body)
+  const created = await api(svc.socket, 'POST', '/v1.41/containers/create?name=c', JSON.stringify({Image: 'busybox', Cmd: ['sleep', '1000'], HostConfig: {NetworkMode: 'v6pool'}, NetworkingConfig: {EndpointsConfig: {v6pool: {IPAMConfig: {IPv6Address: '2001:389::f00d'}}}}}))
+  assert.equal(created.status, 201, created.body)
+  assert.equal((await api(svc.socket, 'POST', '/v1.41/containers/c/start')).status, 204)
+  const c = JSON.parse((await api(svc.socket, 'GET', '/v1.41/containers/c/json')).body).NetworkSettings.Networks.v6pool
+  assert.deepEqual([c.IPAMConfig, c.GlobalIPv6Address], [{IPv6Address: '2001:389::f00d'}, ''])
+  assert.doesNotMatch(lab.nsx(['exec', 'c', 'ip', '-6', '-o', 'addr', 'show', 'eth0']).stdout, /2001:389/)
+  const v6 = JSON.parse((await api(svc.socket, 'GET', '/v1.41/networks/v6pool')).body)
+  assert.deepEqual([v6.EnableIPv6, v6.IPAM.Config[1]], [false, {Subnet: '2001:389::/64', Gateway: '2001:389::1'}])
+  for (const x of ['a', 'b', 'c']) assert.equal(lab.nsx(['rm', '-f', x]).status, 0)
+  assert.equal(lab.nsx(['network', 'rm', 'six', 'v6pool']).status, 0)
+  assert.doesNotMatch(lab.run('ip', ['-o', 'link']).stdout, /veth/)
+})

@@ -28,3 +28,27 @@ test('network names: docker\'s (a space too), never a path, a --network list or 
   assert.equal(cniNetworkName('test 01'), cniNetworkName('test 01'))
   assert.notEqual(cniNetworkName('test 01'), cniNetworkName('test 02'))
 })
+
+test('IPv6 pools: canonical text (RFC 5952), ranges cut around auxiliary addresses, docker\'s flags split by family', async () => {
+  const {bigToIp6, ip6ToBig, makeIpv6Pool, ranges6, inRanges6} = await import('../../src/network/ipv6.js')
+  const {poolsByFamily} = await import('../../src/network/networks.js')
+  for (const [given, canon] of [['2001:389::1', '2001:389::1'], ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'], ['::', '::'], ['fd00:0:0:1:0:0:0:0', 'fd00:0:0:1::'], ['1:0:0:2:0:0:0:3', '1:0:0:2::3']]) assert.equal(bigToIp6(ip6ToBig(given)), canon)
+  // docker-py's: subnet 2001:389::1/64 (host bits set), range 2001:389::0/96, gateway ::ffff.
+  const p = makeIpv6Pool({subnet: '2001:389::1/64', ipRange: '2001:389::0/96', gateway: '2001:389::ffff'}, [])
+  assert.deepEqual(p, {subnet: '2001:389::/64', gateway: '2001:389::ffff', ipRange: '2001:389::/96'})
+  assert.deepEqual(ranges6(p), [{subnet: '2001:389::/64', rangeStart: '2001:389::1', rangeEnd: '2001:389::ffff:ffff', gateway: '2001:389::ffff'}])
+  assert.equal(inRanges6('2001:389::f00d', p), true)
+  assert.equal(inRanges6('2001:389::1:0:0', p), false)
+  assert.deepEqual(ranges6({subnet: 'fd00::/120', gateway: 'fd00::1', auxAddresses: {a: 'fd00::10'}}), [
+    {subnet: 'fd00::/120', rangeStart: 'fd00::1', rangeEnd: 'fd00::f', gateway: 'fd00::1'},
+    {subnet: 'fd00::/120', rangeStart: 'fd00::11', rangeEnd: 'fd00::ff', gateway: 'fd00::1'},
+  ])
+  assert.throws(() => makeIpv6Pool({subnet: 'fd00::/64'}, ['fd00::/48']), /overlaps fd00::\/48/)
+  assert.throws(() => makeIpv6Pool({subnet: 'fd00::/64', gateway: 'fd01::1'}, []), /not an address of fd00::\/64/)
+  assert.deepEqual(poolsByFamily({subnets: ['10.1.0.0/24', 'fd00:1::/64'], gateways: ['fd00:1::fe'], auxAddresses: {a: '10.1.0.9', b: 'fd00:1::9'}}), {
+    subnet: '10.1.0.0/24', gateway: undefined, ipRange: undefined, auxAddresses: {a: '10.1.0.9'},
+    ipv6: {subnet: 'fd00:1::/64', gateway: 'fd00:1::fe', ipRange: undefined, auxAddresses: {b: 'fd00:1::9'}},
+  })
+  assert.throws(() => poolsByFamily({subnets: ['10.1.0.0/24', '10.2.0.0/24']}), /--subnet given twice for IPv4/)
+  assert.throws(() => poolsByFamily({gateways: ['fd00::1']}), /needs an IPv6 --subnet/)
+})

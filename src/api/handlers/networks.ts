@@ -73,21 +73,24 @@ async function inspect(ctx: ApiContext): Promise<object> {
 async function create(ctx: ApiContext): Promise<object> {
   const body = await readJson<CreateBody>(ctx.req)
   if (typeof body.Name !== 'string' || body.Name === '') throw badRequest('no network name given (Name)')
-  if (body.EnableIPv6) throw badRequest('IPv6 networks are not supported by nsx')
   if (body.Ingress) throw badRequest('ingress networks need a swarm: nsx makes bridge networks')
   const ipam = body.IPAM ?? {}
   const pools = ipam.Config ?? []
-  if (pools.length > 1) throw badRequest('nsx networks have one IPv4 subnet: give at most one IPAM config')
-  const pool = pools[0] ?? {}
+  if (pools.some((p) => !p.Subnet)) throw badRequest('each IPAM config needs its Subnet (nsx picks a subnet only when no config is given)')
+  const {poolsByFamily} = await import('../../network/networks.js')
+  const byFamily = await invalidAsBadRequest(() => poolsByFamily({
+    subnets: pools.map((p) => p.Subnet ?? ''),
+    gateways: pools.flatMap((p) => (p.Gateway ? [p.Gateway] : [])),
+    ipRanges: pools.flatMap((p) => (p.IPRange ? [p.IPRange] : [])),
+    auxAddresses: Object.assign({}, ...pools.map((p) => p.AuxiliaryAddresses ?? {})),
+  }))
   const {createNetworkVerb} = await manage()
   const n = await invalidAsBadRequest(() => createNetworkVerb(ctx.store(), {
     name: body.Name!,
     driver: body.Driver || 'bridge',
     ipamDriver: ipam.Driver || undefined,
-    subnet: pool.Subnet || undefined,
-    gateway: pool.Gateway || undefined,
-    ipRange: pool.IPRange || undefined,
-    auxAddresses: pool.AuxiliaryAddresses ?? undefined,
+    ...byFamily,
+    enableIPv6: body.EnableIPv6 === true,
     internal: body.Internal ?? false,
     labels: Object.entries(body.Labels ?? {}).map(([k, v]) => `${k}=${v}`),
     options: body.Options ?? {},
@@ -110,10 +113,9 @@ async function connect(ctx: ApiContext): Promise<undefined> {
   const body = await readJson<ConnectBody>(ctx.req)
   if (typeof body.Container !== 'string' || body.Container === '') throw badRequest('no container given (Container)')
   const ec = body.EndpointConfig ?? {}
-  if (ec.IPAMConfig?.IPv6Address) throw badRequest('IPv6 addresses are not supported by nsx')
   if ((ec.Links ?? []).length > 0) throw badRequest('links are not supported by nsx: containers on a user-defined network reach each other by name')
   const {connectContainer} = await import('../../lifecycle/network-connect.js')
-  const r = await forbidding(() => connectContainer(ctx.store(), body.Container!, ctx.params.id, {aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined, linkLocalIps: ec.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: ec.DriverOpts ?? undefined}))
+  const r = await forbidding(() => connectContainer(ctx.store(), body.Container!, ctx.params.id, {aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined, ip6: ec.IPAMConfig?.IPv6Address || undefined, linkLocalIps: ec.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: ec.DriverOpts ?? undefined}))
   event('connect', r.networkId, {name: r.network, type: 'bridge', container: r.id})
   ctx.res.writeHead(200).end()
   return undefined
