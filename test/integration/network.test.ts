@@ -236,13 +236,18 @@ test('peers\' /etc/hosts on a user-defined network: a container started later is
  * file exists (its pid in del.pid): the teardown of a foreground run can be caught while it runs.
  */
 function gatedCni(lab: NetLab): {env: Record<string, string>; gate: string; delPid: string} {
-  const dir = join(lab.dir, 'cni')
-  mkdirSync(dir)
-  for (const p of readdirSync('/usr/lib/cni')) if (p !== 'portmap') symlinkSync(join('/usr/lib/cni', p), join(dir, p))
   const gate = join(lab.dir, 'gate')
   const delPid = join(lab.dir, 'del.pid')
-  writeFileSync(join(dir, 'portmap'), `#!/bin/sh\nif [ "$CNI_COMMAND" = DEL ] && [ -e ${gate} ]; then echo $$ > ${delPid}; while [ -e ${gate} ]; do sleep 0.1; done; fi\nexec /usr/lib/cni/portmap\n`, {mode: 0o755})
-  return {env: {NSX_CNI_PATH: dir}, gate, delPid}
+  return {...cniWith(lab, 'cni', 'portmap', `if [ "$CNI_COMMAND" = DEL ] && [ -e ${gate} ]; then echo $$ > ${delPid}; while [ -e ${gate} ]; do sleep 0.1; done; fi`), gate, delPid}
+}
+
+/** A CNI_PATH (LAB/NAME) of the reference plugins whose PLUGIN runs the shell lines PRELUDE first, then the real one. */
+function cniWith(lab: NetLab, name: string, plugin: string, prelude: string): {env: Record<string, string>} {
+  const dir = join(lab.dir, name)
+  mkdirSync(dir)
+  for (const p of readdirSync('/usr/lib/cni')) if (p !== plugin) symlinkSync(join('/usr/lib/cni', p), join(dir, p))
+  writeFileSync(join(dir, plugin), `#!/bin/sh\n${prelude}\nexec /usr/lib/cni/${plugin}\n`, {mode: 0o755})
+  return {env: {NSX_CNI_PATH: dir}}
 }
 
 /** nsx run in the lab with stderr to a file, not a pipe: what a terminal sees (nsx's status, not the teardown's end). */
@@ -296,11 +301,8 @@ test('a foreground run returns before its teardown; a start waits for the teardo
 test('a plugin whose ADD fails: its CNI error in one line, 125, and nothing of the attachment left', async (t) => {
   if (!needNetLab(t)) return
   const lab = await makeNetLab(t)
-  const dir = join(lab.dir, 'cni-fail')
-  mkdirSync(dir)
-  for (const p of readdirSync('/usr/lib/cni')) if (p !== 'portmap') symlinkSync(join('/usr/lib/cni', p), join(dir, p))
-  writeFileSync(join(dir, 'portmap'), `#!/bin/sh\nif [ "$CNI_COMMAND" = ADD ]; then cat > ${join(lab.dir, 'portmap.in')}; echo '{"cniVersion":"1.0.0","code":7,"msg":"no way","details":"on purpose"}'; exit 1; fi\nexec /usr/lib/cni/portmap\n`, {mode: 0o755})
-  const r = lab.nsx(['run', '--rm', '-p', '18092:80', '--layer', lab.layer, '--', 'true'], {env: {NSX_CNI_PATH: dir}})
+  const {env} = cniWith(lab, 'cni-fail', 'portmap', `if [ "$CNI_COMMAND" = ADD ]; then cat > ${join(lab.dir, 'portmap.in')}; echo '{"cniVersion":"1.0.0","code":7,"msg":"no way","details":"on purpose"}'; exit 1; fi`)
+  const r = lab.nsx(['run', '--rm', '-p', '18092:80', '--layer', lab.layer, '--', 'true'], {env})
   assert.equal(r.stderr, 'nsx run: CNI plugin portmap ADD failed: no way: on purpose\n')
   assert.equal(r.status, 125)
   // portmap was given bridge's result as its prevResult, and the published port.
@@ -309,10 +311,10 @@ test('a plugin whose ADD fails: its CNI error in one line, 125, and nothing of t
   assert.deepEqual(input.runtimeConfig.portMappings, [{hostIP: '', hostPort: 18092, containerPort: 80, protocol: 'tcp'}])
   assertNothingLeft(lab, '10.77.0.', 'after a failed ADD')
   // Detached: the same line (the ADD ends after the start has handed over: its init says it, instead of running the command).
-  const d = lab.nsx(['run', '-d', '--name', 'nope', '-p', '18092:80', '--layer', lab.layer, '--', 'sleep', '100'], {env: {NSX_CNI_PATH: dir}})
+  const d = lab.nsx(['run', '-d', '--name', 'nope', '-p', '18092:80', '--layer', lab.layer, '--', 'sleep', '100'], {env})
   assert.equal(d.stderr, 'nsx run: CNI plugin portmap ADD failed: no way: on purpose\n')
   assert.equal(d.status, 125)
-  assert.equal(lab.nsx(['rm', 'nope'], {env: {NSX_CNI_PATH: dir}}).status, 0)
+  assert.equal(lab.nsx(['rm', 'nope'], {env}).status, 0)
   assertNothingLeft(lab, '10.77.0.', 'after a failed ADD of a detached run')
 })
 
@@ -320,13 +322,9 @@ test('the ADD runs on while the executor sets the root up: the init waits for it
   if (!needNetLab(t)) return
   const lab = await makeNetLab(t)
   // A bridge plugin whose ADD is held while the gate file exists (its pid in add.pid).
-  const dir = join(lab.dir, 'cni-slow')
-  mkdirSync(dir)
-  for (const p of readdirSync('/usr/lib/cni')) if (p !== 'bridge') symlinkSync(join('/usr/lib/cni', p), join(dir, p))
   const gate = join(lab.dir, 'gate')
   const addPid = join(lab.dir, 'add.pid')
-  writeFileSync(join(dir, 'bridge'), `#!/bin/sh\nif [ "$CNI_COMMAND" = ADD ] && [ -e ${gate} ]; then echo $$ > ${addPid}; while [ -e ${gate} ]; do sleep 0.1; done; fi\nexec /usr/lib/cni/bridge\n`, {mode: 0o755})
-  const cni = {env: {NSX_CNI_PATH: dir}}
+  const cni = cniWith(lab, 'cni-slow', 'bridge', `if [ "$CNI_COMMAND" = ADD ] && [ -e ${gate} ]; then echo $$ > ${addPid}; while [ -e ${gate} ]; do sleep 0.1; done; fi`)
   writeFileSync(gate, '')
   runToFile(lab, cni, ['--rm', '--name', 'early', '--layer', lab.layer, '--', 'sh', '-c', 'ip -4 -o addr show eth0; grep early /etc/hosts'], true)
   assert.ok(await eventually(() => existsSync(addPid), 60000), 'the ADD did not start')
