@@ -43,3 +43,17 @@ test('a network whose IPAM is not host-local with one range: no address chosen (
   const two = {...a, plugins: [{...a.plugins[0], ipam: {type: 'host-local', dataDir: ipamDir(store), ranges: [[{subnet: '10.9.2.0/24'}], [{subnet: '10.9.3.0/24'}]]}}]}
   assert.deepEqual(chooseAddresses(store, [dhcp, two, a], [undefined, undefined, undefined], 'me', (c) => c), [undefined, undefined, '10.9.2.2/24'])
 })
+
+test('a network cut around --aux-address (one range set of several ranges): the walk goes through them in order, round', () => {
+  const d = buildConfList(store, 'd', {id: 'd'.padEnd(64, '0'), bridge: 'br-d', subnet: '10.9.4.0/29', gateway: '10.9.4.1', internal: false, created: '', labels: {}, options: {}, auxAddresses: {x: '10.9.4.3', y: '10.9.4.5'}} as unknown as NetworkConfList['nsx'])
+  const leases = join(ipamDir(store), 'd')
+  mkdirSync(leases, {recursive: true})
+  assert.deepEqual(chooseAddresses(store, [d], [undefined], 'me', (c) => c), ['10.9.4.2/29'])
+  writeFileSync(join(leases, 'last_reserved_ip.0'), '10.9.4.2')
+  assert.deepEqual(chooseAddresses(store, [d], [undefined], 'me', (c) => c), ['10.9.4.4/29'])
+  writeFileSync(join(leases, 'last_reserved_ip.0'), '10.9.4.4')
+  assert.deepEqual(chooseAddresses(store, [d], [undefined], 'me', (c) => c), ['10.9.4.6/29'])
+  writeFileSync(join(leases, 'last_reserved_ip.0'), '10.9.4.6')
+  writeFileSync(join(leases, '10.9.4.2'), 'x')
+  assert.deepEqual(chooseAddresses(store, [d], [undefined], 'me', (c) => c), ['10.9.4.4/29'])
+})
