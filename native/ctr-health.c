@@ -80,7 +80,7 @@ static void go_duration(long ms, char *buf, size_t n)
 		return;
 	}
 	long hrs = ms / 3600000, min = ms / 60000 % 60, sec = ms / 1000 % 60, frac = ms % 1000;
-	char s[32];
+	char s[24];
 	if (frac) {
 		snprintf(s, sizeof(s), "%ld.%03ld", sec, frac);
 		size_t l = strlen(s);
@@ -393,7 +393,7 @@ void ctr_health_handle(const struct pollfd *p, int n)
 		kill(h.probe, SIGKILL);
 		h.killed = true;
 		drain_output();
-		char msg[96], d[32];
+		char msg[160], d[96];
 		go_duration(h.timeout_ms, d, sizeof(d));
 		snprintf(msg, sizeof(msg), "Health check exceeded timeout (%s)", d);
 		record(-1, msg);
