@@ -11,6 +11,8 @@ import type {StopResult} from '../src/lifecycle/stop.js'
 import type {PauseResult} from '../src/container/pause.js'
 import type {UpdateResult} from '../src/container/update.js'
 import type {Change} from '../src/container/changes.js'
+import type {DiskUsage} from '../src/lifecycle/disk-usage.js'
+import type {PruneReport} from '../src/lifecycle/prune.js'
 import type {GroupView} from '../src/group/groups.js'
 import type {RunSpec} from '../src/container/spec.js'
 import type {InspectReport} from '../src/inspect/report.js'
@@ -82,6 +84,12 @@ export type StopOutput = StopResult[]
 /** nsx pause --json and nsx unpause --json. */
 export type PauseOutput = PauseResult[]
 export type UpdateOutput = UpdateResult[]
+
+/** nsx system df --json. */
+export type SystemDfOutput = DiskUsage
+
+/** nsx system prune --json: the Engine API's prune answers, together. */
+export type SystemPruneOutput = PruneReport
 
 /** nsx container diff --json, nsx diff CONTAINER --json: the Engine API's FilesystemChange list. */
 export type ChangesOutput = Change[]

@@ -1,7 +1,7 @@
 import {test, after, before} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {spawn, spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {api, ApiService, dockerCli, startApiService, swaggerChecker} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
@@ -61,6 +61,7 @@ async function conforms(method: string, url: string, template: string, body?: ob
 
 test('docker diff: nsx diff NAME, nsx container diff, GET /containers/{id}/changes, the docker CLI and docker-py agree', async (t) => {
   if (skip(t)) return
+  t.after(() => fx!.nsx(['rm', '-f', 'chg', 'chg-fresh']))
   // Added, changed, deleted (a whiteout), and a directory removed and made again (opaque: docker's D, then its new files A).
   const script = 'touch /test && echo more >> /etc/motd && rm /etc/group && rm -rf /tmp && mkdir /tmp && touch /tmp/x'
   const r = fx!.nsx(['run', '--name', 'chg', '--network', 'none', 'busybox', 'sh', '-c', script])
@@ -87,8 +88,13 @@ test('docker diff: nsx diff NAME, nsx container diff, GET /containers/{id}/chang
   assert.equal(fx!.nsx(['diff', 'chg-fresh']).stdout, '')
   assert.deepEqual(await conforms('GET', '/containers/chg-fresh/changes', '/containers/{id}/changes'), [])
   // The two-argument form still compares isolation.
-  const two = fx!.nsx(['diff', String(process.pid), String(process.pid)])
-  assert.equal(two.status, 0, two.stderr)
+  const sleeper = spawn('sleep', ['1000'], {stdio: 'ignore'})
+  try {
+    const two = fx!.nsx(['diff', String(sleeper.pid), String(sleeper.pid)])
+    assert.equal(two.status, 0, two.stderr)
+  } finally {
+    sleeper.kill()
+  }
   // No such container: docker's message, exit 1 (docker diff's), 404 through the API.
   const none = fx!.nsx(['diff', 'chg-nonesuch'])
   assert.deepEqual([none.status, none.stderr.trim()], [1, 'nsx diff: No such container: chg-nonesuch'])
@@ -96,7 +102,6 @@ test('docker diff: nsx diff NAME, nsx container diff, GET /containers/{id}/chang
   assert.equal(dnone.status, 1)
   assert.match(dnone.stderr, /No such container: chg-nonesuch/)
   assert.equal((await api(svc!.socket, 'GET', '/v1.41/containers/chg-nonesuch/changes')).status, 404)
-  assert.equal(fx!.nsx(['rm', 'chg', 'chg-fresh']).status, 0)
 })
 
 /** The container's cgroup file in a v1 hierarchy (or the cgroup2 one) named by its state. */
@@ -111,6 +116,7 @@ const inspectOf = (name: string) => JSON.parse(fx!.nsx(['container', 'inspect', 
 
 test('docker update: nsx update, POST /containers/{id}/update, the docker CLI and docker-py change the same limits and restart policy; what cannot change is refused', async (t) => {
   if (skip(t)) return
+  t.after(() => fx!.nsx(['rm', '-f', 'upd', 'upd2']))
   const mem = existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes') ? 'memory.limit_in_bytes' : 'memory.max'
   const run = fx!.nsx(['run', '-d', '--name', 'upd', '--network', 'none', '--restart', 'always', '-m', '400m', 'busybox', 'sh', '-c', 'while [ ! -e /stop ]; do sleep 0.1; done; exit 3'])
   assert.equal(run.status, 0, run.stderr)
@@ -165,5 +171,78 @@ test('docker update: nsx update, POST /containers/{id}/update, the docker CLI an
   assert.equal(check('POST', '/containers/{id}/update', 404, JSON.parse(none.body)), '')
   const nsxNone = fx!.nsx(['update', '-m', '64m', 'upd-nonesuch'])
   assert.deepEqual([nsxNone.status, nsxNone.stderr], [1, 'nsx update: No such container: upd-nonesuch\n'])
-  assert.equal(fx!.nsx(['rm', '-f', 'upd', 'upd2']).status, 0)
+})
+
+test('docker system df and prune: nsx system df and the docker CLI print the same; GET /system/df, the prune endpoints and nsx system prune share one sweep', async (t) => {
+  if (skip(t)) return
+  t.after(() => {
+    fx!.nsx(['rm', '-f', '-v', 'dfc'])
+    fx!.nsx(['network', 'rm', 'dfnet'])
+    fx!.nsx(['volume', 'rm', 'dfvol'])
+    fx!.nsx(['load', '-i', join(fx!.dir, 'img', 'busybox.tar')])
+  })
+  // A second image sharing busybox's layer (shared size), a stopped container with a file, a volume, a network, a build cache entry.
+  mkdirSync(join(fx!.dir, 'ctx'), {recursive: true})
+  writeFileSync(join(fx!.dir, 'ctx', 'Dockerfile'), 'FROM busybox\nRUN echo built > /built\n')
+  const b = fx!.nsx(['build', '-t', 'dfimg:1', join(fx!.dir, 'ctx')], {timeout: 120000})
+  assert.equal(b.status, 0, b.stderr)
+  assert.equal(fx!.nsx(['run', '--name', 'dfc', '--network', 'none', '-v', 'dfvol:/data', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /data/z; head -c 50000 /dev/zero > /f']).status, 0)
+  assert.equal(fx!.nsx(['network', 'create', 'dfnet']).status, 0)
+  const nsxDf = fx!.nsx(['system', 'df'])
+  assert.equal(nsxDf.status, 0, nsxDf.stderr)
+  const dockerDf = dk(['system', 'df'])
+  assert.equal(dockerDf.status, 0, dockerDf.stderr)
+  assert.equal(nsxDf.stdout, dockerDf.stdout)
+  const rows = nsxDf.stdout.trim().split('\n').map((l) => l.split(/\s{2,}/))
+  assert.deepEqual(rows.map((r) => r.slice(0, 3)), [['TYPE', 'TOTAL', 'ACTIVE'], ['Images', '2', '1'], ['Containers', '1', '0'], ['Local Volumes', '1', '1'], ['Build Cache', '1', '0']])
+  // The API's answer conforms; the shared layer is counted once, and is each image's shared size.
+  const u = await conforms('GET', '/system/df', '/system/df') as {LayersSize: number; Images: {RepoTags: string[]; Size: number; SharedSize: number; Containers: number}[]; Volumes: {Name: string; UsageData: {Size: number; RefCount: number}}[]; Containers: {SizeRw: number}[]}
+  const busybox = u.Images.find((i) => i.RepoTags.includes('busybox:latest'))!
+  assert.ok(busybox && u.Images.some((i) => i.RepoTags.includes('dfimg:1')), JSON.stringify(u.Images))
+  const built = u.Images.find((i) => i.RepoTags.includes('dfimg:1'))!
+  assert.equal(busybox.SharedSize, busybox.Size)
+  assert.equal(built.SharedSize, busybox.Size)
+  assert.ok(built.Size > busybox.Size)
+  assert.equal(u.LayersSize, built.Size)
+  assert.deepEqual([busybox.Containers, built.Containers], [1, 0])
+  const vol = u.Volumes.find((v) => v.Name === 'dfvol')!
+  assert.ok(vol.UsageData.Size >= 100000 && vol.UsageData.RefCount === 1, JSON.stringify(vol))
+  assert.ok(u.Containers[0].SizeRw >= 50000, JSON.stringify(u.Containers))
+  assert.deepEqual(JSON.parse(fx!.nsx(['system', 'df', '--json']).stdout).layersSize, u.LayersSize)
+  const p = py("d = c.df()\nprint(json.dumps(sorted(d)))")
+  assert.equal(p.status, 0, p.stderr)
+  assert.deepEqual(JSON.parse(p.stdout), ['BuildCache', 'Containers', 'Images', 'LayersSize', 'Volumes'])
+  assert.match(fx!.nsx(['system', 'df', '-v']).stdout, /^Images space usage:\n\nREPOSITORY +TAG +IMAGE ID +CREATED +SIZE +SHARED SIZE +UNIQUE SIZE +CONTAINERS\n/)
+  // Without -f and without a yes, nothing goes.
+  const no = fx!.nsx(['system', 'prune'], {input: 'n\n'})
+  assert.equal(no.status, 0, no.stderr)
+  assert.match(no.stdout, /Are you sure you want to continue\? \[y\/N\] $/)
+  assert.equal(JSON.parse(fx!.nsx(['ps', '-a', '--json']).stdout).length, 1)
+  // docker builder prune through the API, checked against the swagger.
+  const cache = await conforms('POST', '/build/prune', '/build/prune') as {CachesDeleted: string[]; SpaceReclaimed: number}
+  assert.equal(cache.CachesDeleted.length, 1)
+  // docker system prune -a --volumes: the docker CLI calls each area's prune; nsx's own finds nothing left.
+  const dp = dk(['system', 'prune', '-a', '--volumes', '-f'])
+  assert.equal(dp.status, 0, dp.stderr)
+  assert.match(dp.stdout, /^Deleted Containers:\n[0-9a-f]{64}\n\nDeleted Networks:\ndfnet\n\nDeleted Volumes:\ndfvol\n\nDeleted Images:\n(untagged: .*\n)+(deleted: sha256:[0-9a-f]{64}\n)+\nTotal reclaimed space: \d/)
+  const again = fx!.nsx(['system', 'prune', '-a', '--volumes', '-f', '--json'])
+  assert.equal(again.status, 0, again.stderr)
+  assert.deepEqual(JSON.parse(again.stdout), {ContainersDeleted: [], NetworksDeleted: [], VolumesDeleted: [], ImagesDeleted: [], CachesDeleted: [], SpaceReclaimed: 0})
+  assert.equal(fx!.nsx(['system', 'df']).stdout.split('\n')[1].split(/\s{2,}/).slice(1, 4).join(' '), '0 0 0B')
+})
+
+test('nsx system prune removes what nsx makes, and the store keeps what running containers use', async (t) => {
+  if (skip(t)) return
+  t.after(() => {
+    fx!.nsx(['rm', '-f', '-v', 'pr-live', 'pr-dead'])
+    fx!.nsx(['volume', 'rm', 'prvol'])
+  })
+  assert.equal(fx!.nsx(['run', '-d', '--name', 'pr-live', '--network', 'none', '-v', 'prvol:/data', 'busybox', 'sleep', '1000']).status, 0)
+  assert.equal(fx!.nsx(['run', '--name', 'pr-dead', '--network', 'none', 'busybox', 'true']).status, 0)
+  const r = fx!.nsx(['system', 'prune', '-a', '--volumes', '-f'])
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stdout, /^Deleted Containers:\n[0-9a-f]{64}\n\nTotal reclaimed space: /)
+  const ps = JSON.parse(fx!.nsx(['ps', '-a', '--json']).stdout) as {name: string}[]
+  assert.deepEqual(ps.map((c) => c.name), ['pr-live'])
+  assert.equal(fx!.nsx(['volume', 'inspect', 'prvol']).status, 0)
 })

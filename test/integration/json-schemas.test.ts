@@ -122,8 +122,10 @@ test('the --json output of every command matches its schema', async (t) => {
   run(['group', 'rm', 'schema-g'])
   json('stop', ['-t', '1', 'schema-web', '--json'])
   json('gc', ['--dry-run', '--json'])
+  validate('system', JSON.parse(run(['system', 'df', '--json'])))
   run(['rm', '-f', 'schema-web'])
   run(['volume', 'rm', 'schema-vol'])
+  validate('system prune', JSON.parse(run(['system', 'prune', '-f', '--json'])))
 
   const unchecked = [...validators.keys()].filter((c) => !checked.has(c))
   assert.deepEqual(unchecked, [], 'schemas no real output was checked against')

@@ -2,6 +2,7 @@ import type {Route} from '../router.js'
 import {ARCHIVE_ROUTES} from './archive.js'
 import {CONTAINER_ROUTES} from './containers.js'
 import {CONTAINER_UPDATE_ROUTES} from './container-update.js'
+import {DISK_ROUTES} from './disk.js'
 import {EXEC_ROUTES} from './exec.js'
 import {IMAGE_ROUTES} from './images.js'
 import {NETWORK_ROUTES} from './networks.js'
@@ -17,6 +18,7 @@ export const ROUTES: readonly Route[] = [
   ...SYSTEM_ROUTES,
   ...CONTAINER_ROUTES,
   ...CONTAINER_UPDATE_ROUTES,
+  ...DISK_ROUTES,
   ...ARCHIVE_ROUTES,
   ...EXEC_ROUTES,
   ...IMAGE_ROUTES,
