@@ -4,8 +4,8 @@ import {printable} from '../render/printable.js'
 import {Column, renderTable} from '../render/table.js'
 import {ListedNamespace, describeHolders, isGhost} from './listing.js'
 
-/** The columns of `nsx ls`: lsns's, by the same names, plus HOLDERS. */
-export const COLUMN_NAMES = ['NS', 'TYPE', 'PATH', 'NPROCS', 'PID', 'PPID', 'COMMAND', 'UID', 'USER', 'NETNSID', 'NSFS', 'PNS', 'ONS', 'HOLDERS'] as const
+/** The columns of `nsx ls`: lsns's, by the same names, plus HOLDERS and ADDRESSES (a net namespace's). */
+export const COLUMN_NAMES = ['NS', 'TYPE', 'PATH', 'NPROCS', 'PID', 'PPID', 'COMMAND', 'UID', 'USER', 'NETNSID', 'NSFS', 'PNS', 'ONS', 'HOLDERS', 'ADDRESSES'] as const
 export type ColumnName = (typeof COLUMN_NAMES)[number]
 
 /** lsns's default columns, with HOLDERS before the (long) command line. */
@@ -31,11 +31,12 @@ export const COLUMN_HELP: Record<ColumnName, string> = {
   PNS: 'parent namespace identifier (inode number)',
   ONS: 'owner namespace identifier (inode number)',
   HOLDERS: 'what keeps it alive: processes, threads, fds, bind mounts, or being a parent/owner',
+  ADDRESSES: 'addresses of a net namespace (IPv4, global IPv6; no loopback)',
 }
 
 const RIGHT: ReadonlySet<ColumnName> = new Set(['NS', 'NPROCS', 'PID', 'PPID', 'UID', 'NETNSID', 'PNS', 'ONS'])
 /** Long free-text columns, cut to the terminal width unless --notruncate. */
-const TRUNCATABLE: ReadonlySet<ColumnName> = new Set(['COMMAND', 'HOLDERS', 'PATH', 'NSFS'])
+const TRUNCATABLE: ReadonlySet<ColumnName> = new Set(['COMMAND', 'HOLDERS', 'PATH', 'NSFS', 'ADDRESSES'])
 
 const num = (n: number | undefined) => (n === undefined ? '' : String(n))
 
@@ -68,6 +69,7 @@ export function filterValue(name: ColumnName, row: ListedNamespace): number | st
 /** A column's value in --json with -o: numbers as numbers, NSFS as an array, empty as null. */
 export function jsonValue(name: ColumnName, row: ListedNamespace): number | string | string[] | null {
   if (name === 'NSFS') return row.nsfs
+  if (name === 'ADDRESSES') return row.addresses ?? null
   if (name === 'NETNSID') return row.netnsid ?? null
   const v = filterValue(name, row)
   return v === undefined ? null : v
@@ -103,6 +105,8 @@ export function cellText(name: ColumnName, row: ListedNamespace): string {
       return num(row.ons)
     case 'HOLDERS':
       return describeHolders(row.holders, row.nprocs, row.type)
+    case 'ADDRESSES':
+      return (row.addresses ?? []).join(',')
   }
 }
 

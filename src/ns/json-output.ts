@@ -85,6 +85,8 @@ export interface NamespaceFields {
   user: string | null
   /** Net namespaces: the nsid, null when unassigned or not a net namespace. */
   netnsid: number | null
+  /** Net namespaces: its addresses (IPv4, and global IPv6; no loopback) read through a process in it; null when not a net namespace or none is readable. */
+  addresses: readonly string[] | null
   /** nsfs bind-mount paths that hold it. */
   nsfs: readonly string[]
   /** Parent namespace inode (pid, user); null when none or outside nsx's view. */
@@ -120,6 +122,7 @@ export function namespacesJson(rows: readonly NamespaceFields[]): string {
       `${pad}"uid": ${num(r.uid)},\n` +
       `${pad}"user": ${str(r.user)},\n` +
       `${pad}"netnsid": ${num(r.netnsid)},\n` +
+      `${pad}"addresses": ${r.addresses === null ? 'null' : r.addresses.length === 0 ? '[]' : formatJson(r.addresses, '  ')},\n` +
       `${pad}"nsfs": ${r.nsfs.length === 0 ? '[]' : formatJson(r.nsfs, '  ')},\n` +
       `${pad}"pns": ${num(r.pns)},\n` +
       `${pad}"ons": ${num(r.ons)},\n` +

@@ -1,5 +1,6 @@
 import {readlinkSync, statSync} from 'node:fs'
 import {PROC_ROOT, readProcFile} from '../proc/fs.js'
+import {netAddresses} from './net-addresses.js'
 import {userName} from '../proc/users.js'
 import {Discovery, NamespaceRecord, NsHolder, NsRecord} from './records.js'
 import type {NamespaceFields} from './json-output.js'
@@ -23,6 +24,8 @@ export interface ListedNamespace {
   user?: string
   /** nsid of a net namespace as seen from nsx's own (RTM_GETNSID); null when none is assigned. */
   netnsid?: number | null
+  /** A net namespace's addresses (IPv4, global IPv6; no loopback), when asked for and a process of it is readable. */
+  addresses?: string[]
   /** nsfs mount points (bind mounts) of this namespace. */
   nsfs: string[]
   pns?: number
@@ -75,6 +78,8 @@ export interface ListOptions {
   netnsid?: (record: NamespaceRecord) => number | null | undefined
   /** Read representatives' ppid/command/uid (skip when no column needs them). */
   facts?: boolean
+  /** Read net namespaces' addresses (skip when no column needs them). */
+  addresses?: boolean
 }
 
 /** Holders other than processes, without building one object per process when the scan kept them apart. */
@@ -147,6 +152,7 @@ export function listNamespaces(discovery: Discovery, opts: ListOptions = {}): Li
       const id = opts.netnsid(r)
       if (id !== undefined) row.netnsid = id
     }
+    if (r.type === 'net' && opts.addresses && row.pid !== undefined) row.addresses = netAddresses(row.pid, root)
     // 0 where there is none (a root namespace, a type without parents) or it cannot be seen, as lsns prints.
     row.pns = r.parent ?? 0
     row.ons = r.owner ?? 0
@@ -209,6 +215,7 @@ export function toJson(r: ListedNamespace): NamespaceFields {
     uid: r.uid ?? null,
     user: r.user ?? null,
     netnsid: r.netnsid ?? null,
+    addresses: r.addresses ?? null,
     nsfs: r.nsfs,
     pns: r.pns ?? null,
     ons: r.ons ?? null,

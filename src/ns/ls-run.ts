@@ -112,7 +112,7 @@ export function executeLs(o: LsOptions): {json: unknown} | {text: string} {
   const netnsIds = fullJson || wants('NETNSID') ? new NetnsIds() : undefined
   let rows
   try {
-    rows = listNamespaces(discovery, {pid, inode, facts: needFacts, netnsid: netnsIds && ((r) => netnsIds.idOf(r))})
+    rows = listNamespaces(discovery, {pid, inode, facts: needFacts, addresses: fullJson || wants('ADDRESSES'), netnsid: netnsIds && ((r) => netnsIds.idOf(r))})
   } finally {
     netnsIds?.close()
   }
@@ -187,10 +187,11 @@ function nestChildren(display: readonly DisplayRow[], value: (r: ListedNamespace
 /** The --json document in formatJson's layout; executeLs's own shape is written directly (json-output.ts). */
 export function jsonText(doc: unknown): string {
   const namespaces = (doc as {namespaces?: unknown}).namespaces
-  // The fast writer knows the whole flat document only: column objects and trees go the generic way.
+  // The fast writer knows the whole flat document only (pids is in no column): column objects
+  // (-o +... has holders) and trees go the generic way.
   const direct =
     Array.isArray(namespaces) &&
     Object.keys(doc as object).length === 1 &&
-    namespaces.every((n) => typeof n === 'object' && n !== null && 'holders' in n && !('children' in n))
+    namespaces.every((n) => typeof n === 'object' && n !== null && 'holders' in n && 'pids' in n && !('children' in n))
   return `${direct ? namespacesJson(namespaces as NamespaceFields[]) : formatJson(doc)}\n`
 }

@@ -562,7 +562,7 @@ test('bad input: one line on stderr naming the problem (and the valid names), ex
     [['-p', '4194304'], /no such process: 4194304/],
     [['-p', String(gone.pid)], new RegExp(`no such process: ${gone.pid}`)],
     [['-t', 'bogus'], /unknown namespace type 'bogus' \(valid: mnt, net, pid, user, uts, ipc, cgroup, time\)/],
-    [['-o', 'NS,BOGUS'], /unknown column 'BOGUS' \(valid: NS, TYPE, PATH, NPROCS, PID, PPID, COMMAND, UID, USER, NETNSID, NSFS, PNS, ONS, HOLDERS\)/],
+    [['-o', 'NS,BOGUS'], /unknown column 'BOGUS' \(valid: NS, TYPE, PATH, NPROCS, PID, PPID, COMMAND, UID, USER, NETNSID, NSFS, PNS, ONS, HOLDERS, ADDRESSES\)/],
     [['--tree=sideways'], /unknown tree 'sideways' \(valid: process, parent, owner\)/],
     [['not-an-inode'], /invalid namespace 'not-an-inode'/],
     [['12345'], /no namespace with inode 12345/],

@@ -109,3 +109,25 @@ test('nsx rename: peers on a user-defined network reach a running container by i
   assert.ok(await eventually(() => /\tpeer2\b/.test(hosts('front'))), hosts('front'))
   assert.doesNotMatch(hosts('front'), /\tpeer\b/)
 })
+
+test('nsx ls: a container\'s net namespace shows its addresses (ADDRESSES by -o, --json), read from the kernel', async (t) => {
+  if (!needNetLab(t)) return
+  const lab = await makeNetLab(t)
+  assert.equal(lab.nsx(['network', 'create', '--subnet', '10.99.62.0/24', 'lan']).status, 0)
+  const r = lab.nsx(['run', '-d', '--name', 'box', '--network', 'lan', '--ip', '10.99.62.7', '--layer', lab.layer, '--', 'sleep', '1000'])
+  assert.equal(r.status, 0, r.stderr)
+  const pid = (JSON.parse(lab.nsx(['container', 'inspect', 'box']).stdout) as Array<{State: {Pid: number}}>)[0].State.Pid
+  // -p PID: its namespaces; -o with ADDRESSES as lsns's columns are chosen.
+  const j = JSON.parse(lab.nsx(['ls', '--json', '-t', 'net', '-p', String(pid), '-o', 'NS,TYPE,ADDRESSES']).stdout) as {namespaces: Array<{type: string; addresses: string[] | null}>}
+  assert.deepEqual(j.namespaces, [{ns: (j.namespaces[0] as {ns: number}).ns, type: 'net', addresses: ['10.99.62.7']}])
+  // The whole document has it too, and a table with it appended to lsns's -t net defaults (which stay lsns's).
+  const full = JSON.parse(lab.nsx(['ls', '--json', '-t', 'net', '-p', String(pid)]).stdout) as {namespaces: Array<{addresses: string[] | null}>}
+  assert.deepEqual(full.namespaces[0].addresses, ['10.99.62.7'])
+  const table = lab.nsx(['ls', '-l', '-t', 'net', '-p', String(pid), '-o', '+ADDRESSES']).stdout.split('\n')
+  assert.match(table[0], /\bNSFS +HOLDERS +COMMAND +ADDRESSES$/)
+  assert.match(table[1], /\b10\.99\.62\.7$/)
+  // Another type has none (null), and +ADDRESSES appends to lsns's defaults.
+  const mnt = JSON.parse(lab.nsx(['ls', '--json', '-t', 'mnt', '-p', String(pid), '-o', '+ADDRESSES']).stdout) as {namespaces: Array<Record<string, unknown>>}
+  assert.equal(mnt.namespaces[0].addresses, null)
+  assert.deepEqual(Object.keys(mnt.namespaces[0]), ['ns', 'type', 'nprocs', 'pid', 'user', 'holders', 'command', 'addresses'])
+})

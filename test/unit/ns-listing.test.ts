@@ -83,7 +83,7 @@ test('a namespace argument keeps that inode only', () => {
 
 test('JSON rows carry every field, null when empty, pids apart from the other holders', () => {
   const j = toJson(byNs(listing(), 4026532300))
-  assert.deepEqual(Object.keys(j), ['ns', 'type', 'path', 'nprocs', 'pid', 'ppid', 'command', 'uid', 'user', 'netnsid', 'nsfs', 'pns', 'ons', 'pids', 'holders'])
+  assert.deepEqual(Object.keys(j), ['ns', 'type', 'path', 'nprocs', 'pid', 'ppid', 'command', 'uid', 'user', 'netnsid', 'addresses', 'nsfs', 'pns', 'ons', 'pids', 'holders'])
   assert.equal(j.pid, null)
   assert.equal(j.command, null)
   assert.deepEqual(j.pids, [])
@@ -108,7 +108,7 @@ test('nsx ls --json is written field by field, byte for byte as formatJson lays 
   const listed = listing().map(toJson)
   const odd: NamespaceFields = {
     ns: 4026532999, type: 'net', path: '/run/netns/a "b"\n\x1b[31m', nprocs: 0, pid: null, ppid: null,
-    command: 'sh\u2028-c\0', uid: Number.NaN, user: null, netnsid: 0, nsfs: ['/run/netns/a b', 'q"\\'],
+    command: 'sh\u2028-c\0', uid: Number.NaN, user: null, netnsid: 0, addresses: ['10.0.0.2', 'fd00::1'], nsfs: ['/run/netns/a b', 'q"\\'],
     pns: null, ons: 4026531837, pids: [1, Number.NaN],
     holders: [
       {kind: 'fd', pid: 1, fd: 5},
@@ -119,7 +119,7 @@ test('nsx ls --json is written field by field, byte for byte as formatJson lays 
       {kind: 'for-children', pid: 9},
     ],
   }
-  const empty: NamespaceFields = {...odd, path: null, command: null, uid: 0, user: 'root', netnsid: null, nsfs: [], pids: [], holders: []}
+  const empty: NamespaceFields = {...odd, path: null, command: null, uid: 0, user: 'root', netnsid: null, addresses: null, nsfs: [], pids: [], holders: []}
   for (const namespaces of [listed, [odd, empty, ...listed], []]) {
     const doc = {namespaces}
     assert.equal(jsonText(doc), `${formatJson(doc)}\n`)
@@ -155,7 +155,7 @@ test('-o replaces the defaults, +LIST appends, names are case-insensitive', () =
 })
 
 test('an unknown column is an error naming the valid ones', () => {
-  assert.throws(() => parseColumns('NS,BOGUS'), (e: unknown) => e instanceof NsxError && /unknown column 'BOGUS' \(valid: NS, TYPE, .*HOLDERS\)/.test(e.message))
+  assert.throws(() => parseColumns('NS,BOGUS'), (e: unknown) => e instanceof NsxError && /unknown column 'BOGUS' \(valid: NS, TYPE, .*HOLDERS, ADDRESSES\)/.test(e.message))
   assert.throws(() => parseColumns('NS,,TYPE'), NsxError)
   assert.throws(() => parseColumns(''), NsxError)
 })
