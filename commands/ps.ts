@@ -3,7 +3,7 @@ import {NsxCommand} from '../src/cli/command.js'
 import {NsxError} from '../src/cli/errors.js'
 import {ContainerEntry, FILTER_KEYS, listEntries} from '../src/container/listing.js'
 import {renderPsTable, renderPsFormat} from '../src/container/ps-render.js'
-import {sweepStale} from '../src/container/state.js'
+import {sweepStale} from '../src/container/sweep.js'
 import {Store} from '../src/store/store.js'
 
 export default class Ps extends NsxCommand {

@@ -10,7 +10,8 @@ import {anyResourceFlag, parseResourceFlags} from '../container/resources.js'
 import type {RunOptions} from '../container/options.js'
 import type {UsernsSpec} from '../container/spec.js'
 import {recordContainerEvent} from '../container/events.js'
-import {ContainerConfig, createContainerDir, DEFAULT_LOG, idOfName, LogConfig, parseRestart, sweepStale} from '../container/state.js'
+import {ContainerConfig, createContainerDir, DEFAULT_LOG, idOfName, LogConfig, parseRestart} from '../container/state.js'
+import {sweepStale} from '../container/sweep.js'
 
 /** What `nsx create` (and the first half of `nsx run`) made. */
 export interface Created {

@@ -100,7 +100,7 @@ export interface GcReport extends Freed {
  * the layers and volumes.
  */
 export async function collectSystemGarbage(store: Store, opts: {dryRun: boolean}): Promise<GcReport> {
-  const [{sweepStale}, {gcNetworks}, {collectVolumes}] = await Promise.all([import('../container/state.js'), import('./container-network.js'), import('../volume/volumes.js')])
+  const [{sweepStale}, {gcNetworks}, {collectVolumes}] = await Promise.all([import('../container/sweep.js'), import('./container-network.js'), import('../volume/volumes.js')])
   const containers = opts.dryRun ? [] : sweepStale(store)
   const networks = opts.dryRun ? undefined : await gcNetworks(store)
   const freed = collectGarbage(store, opts)

@@ -1,8 +1,9 @@
 import {NsxError} from '../cli/errors.js'
 import {join} from 'node:path'
 import {diskUsage, type Store} from '../store/store.js'
-import {alive, killIfSame, listContainers, lockContainer, readContainer, removeContainer, requestStop, sleep, withContainer} from '../container/state.js'
+import {alive, killIfSame, listContainers, lockContainer, readContainer, requestStop, sleep, withContainer} from '../container/state.js'
 import {recordContainerEvent} from '../container/events.js'
+import {removeContainer} from '../container/sweep.js'
 import {thawIfPaused, waitSupervisorGone} from './stop.js'
 
 /**

@@ -30,7 +30,7 @@ export async function runRun(argv: readonly string[], mode: 'run' | 'create' = '
       process.stdout.write(o.json ? `${JSON.stringify({...dryRunJson(plan), spec: created.config.spec}, null, 2)}\n` : renderDryRun(plan))
       return {kind: 'done', exitCode: 0}
     }
-    const {readContainer, removeContainer} = await import('../container/state.js')
+    const [{readContainer}, {removeContainer}] = await Promise.all([import('../container/state.js'), import('../container/sweep.js')])
     undo.length = 0
     undo.push(() => {
       const c = readContainer(created.dir)
