@@ -44,7 +44,7 @@ static bool oom_killed(void)
 
 /* The command's end, docker's way (128+N for a signal), with the time in ms and whether the
  * OOM killer struck: "CODE MS [oom]", read by ps, wait, inspect. */
-static void write_exit(int status)
+void ctr_write_exit(int status)
 {
 	if (!ctr.exit_file)
 		return;
@@ -226,6 +226,5 @@ int supervise(pid_t child, int status_rd)
 	if (read(status_rd, &payload_status, sizeof(payload_status)) == (ssize_t)sizeof(payload_status))
 		status = payload_status;
 	close(status_rd);
-	write_exit(status);
 	return status;
 }

@@ -90,8 +90,10 @@ char *xstrdup(const char *s);
 ssize_t ctr_cgroup_read(int i, const char *file, char *buf, size_t size);
 /* CLOCK_MONOTONIC in ms. */
 long long now_ms(void);
-/* ctr-relay.c: forward signals, relay the terminal and output, wait for the init, record
- * the exit; returns the command's wait status. */
+/* ctr-relay.c: forward signals, relay the terminal and output, wait for the init; returns
+ * the command's wait status. */
 int supervise(pid_t child, int status_rd);
+/* ctr-relay.c: the exit record ("CODE MS restarts=N [oom]") of a kept container. */
+void ctr_write_exit(int status);
 
 #endif

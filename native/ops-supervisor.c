@@ -303,6 +303,9 @@ static void op_restart(struct exec_state *st, char **args, int nargs)
 		*slash = '\0';
 }
 
+/* The back-off before a restart: doubles from 100 ms up to a minute, back to 100 ms after a run of 10 s or more. */
+static long backoff_ms = 100;
+
 /*
  * nsx update --restart (docker update) on a running container: the new policy, "POLICY MAX" in
  * the container's restart-policy file (written atomically), replaces the one given at the start.
@@ -324,13 +327,11 @@ static void reread_restart_policy(void)
 }
 
 /*
- * Whether to run the container again (docker's policies), after a back-off that doubles from
- * 100 ms up to a minute (back to 100 ms after a run of 10 s or more). A stop asked for (nsx stop,
- * kill, rm: the marker file, or a signal to us while we wait) ends it.
+ * Whether docker's policy runs the container again after this run. A stop asked for (nsx
+ * stop, kill, rm: the marker file) or a container directory removed under us ends it.
  */
-static bool restart_after(int status, long long ran_ms)
+static bool restart_due(int status, long long ran_ms)
 {
-	static long backoff_ms = 100;
 	if (ctr.container_dir)
 		reread_restart_policy();
 	if (ctr.restart_policy == 0 || access(ctr.stop_marker, F_OK) == 0)
@@ -343,6 +344,12 @@ static bool restart_after(int status, long long ran_ms)
 		return false;
 	if (ran_ms >= 10000)
 		backoff_ms = 100;
+	return true;
+}
+
+/* The back-off; false when a stop came meanwhile (a signal to us, or the marker file). */
+static bool restart_backoff(void)
+{
 	sigset_t set;
 	forwarded_set(&set);
 	/* Only a request to end counts: a late SIGCHLD (the last run's processes) or a
@@ -355,10 +362,7 @@ static bool restart_after(int status, long long ran_ms)
 	if (sfd >= 0)
 		close(sfd);
 	backoff_ms = backoff_ms * 2 > 60000 ? 60000 : backoff_ms * 2;
-	if (n != 0 || access(ctr.stop_marker, F_OK) == 0)
-		return false; /* a signal (nsx stop) while waiting: stay down */
-	ctr.restarts++;
-	return true;
+	return n == 0 && access(ctr.stop_marker, F_OK) < 0;
 }
 
 
@@ -500,7 +504,13 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 		ctr_net_hook_parent(child);
 		long long started = now_ms();
 		int status = supervise(child, pfd[0]);
-		if (restart_after(status, now_ms() - started)) {
+		/* As docker's RestartCount: counted when the restart is decided, before the back-off
+		 * (a container Restarting, or stopped during it, says so); the record then says it. */
+		bool again = restart_due(status, now_ms() - started);
+		if (again)
+			ctr.restarts++;
+		ctr_write_exit(status);
+		if (again && restart_backoff()) {
 			/* A pid namespace whose init has died takes no new process: the next init gets a new one.
 			 * The kernel refuses a second unshare while the children's pid namespace is not ours,
 			 * so go back to ours first (setns to our own pid namespace resets it). */

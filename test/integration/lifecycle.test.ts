@@ -538,3 +538,39 @@ test('--restart: on-failure:N runs it N more times with a back-off, always until
   assertOneLineError(f.nsx(['run', '--rm', '--restart', 'always', '--layer', f.base, '--', 'true']), 125, /conflicting options: --restart and --rm/)
   assertOneLineError(f.nsx(['run', '--restart', 'sometimes', '--layer', f.base, '--', 'true']), 125, /invalid --restart 'sometimes'/)
 })
+
+test("RestartCount as docker's: counted when the policy decides a restart, kept by stop, reset by a manual start, after which the policy applies again (a manual stop is forgotten)", async (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  t.after(() => f.nsx(['rm', '-f', 'counted']))
+  // The first run fails; every later one waits, so each state below holds until the test moves on.
+  const r = f.nsx(['run', '-d', '--restart', 'unless-stopped', '--name', 'counted', '--layer', f.base, '--', 'sh', '-c', 'echo run >> /runs; [ $(wc -l < /runs) -ge 2 ] && exec sleep 1000; exit 3'])
+  assert.equal(r.status, 0, r.stderr)
+  const runs = join(f.store, 'run', r.stdout.trim(), 'upper', 'runs')
+  const ranTimes = () => (existsSync(runs) ? readFileSync(runs, 'utf8').split('\n').length - 1 : 0)
+  const restartCount = () => (JSON.parse(f.nsx(['container', 'inspect', 'counted']).stdout) as {RestartCount: number}[])[0].RestartCount
+  // The command of the current run, once it is the sleep: its pid.
+  const sleeper = (): number | undefined => {
+    const e = entry(f, 'counted')
+    if (e.state !== 'running' || !e.pid) return undefined
+    try {
+      const [child] = readFileSync(`/proc/${e.pid}/task/${e.pid}/children`, 'utf8').trim().split(/\s+/).map(Number)
+      return child && readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'sleep' ? child : undefined
+    } catch {
+      return undefined
+    }
+  }
+  await waitFor(() => ranTimes() === 2 && sleeper() !== undefined, 30000, 'the restarted run')
+  assert.equal(restartCount(), 1, 'one restart so far (the record of the failed run says so, not 0)')
+  assert.equal(f.nsx(['stop', '-t', '1', 'counted']).status, 0)
+  assert.equal(restartCount(), 1, 'stop keeps the count')
+  assert.equal(entry(f, 'counted').state, 'exited')
+
+  assert.equal(f.nsx(['start', 'counted']).status, 0)
+  await waitFor(() => ranTimes() === 3 && sleeper() !== undefined, 30000, 'the manually started run')
+  assert.equal(restartCount(), 0, 'a manual start resets the count')
+  // The manual stop before it is forgotten: the policy restarts the command when it dies.
+  process.kill(sleeper()!, 'SIGKILL')
+  await waitFor(() => ranTimes() === 4 && sleeper() !== undefined, 30000, 'the policy to restart it after the manual start')
+  assert.equal(restartCount(), 1)
+})
