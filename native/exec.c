@@ -65,8 +65,10 @@
  *   NSX_TEST_PAUSE_BEFORE_PIN=FIFO makes `pin` open FIFO and read one byte before
  *   pidfd_open, so a test can kill the target in between. NSX_TEST_PAUSE_AFTER_FORK=FIFO
  *   does the same in fork-wait's parent between fork and recording the child's pid, so a
- *   test can signal it there. Both are removed from the environment before exec and are
- *   meant for the test suite only.
+ *   test can signal it there. NSX_TEST_PAUSE_CLEANUP_PATHS=FIFO pauses a supervisor's
+ *   cleanup after the first path it removes (an --rm container's directory), so a test can
+ *   look at a removal half done. All are removed from the environment before exec (a
+ *   container's is its own) and are meant for the test suite only.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -275,8 +275,11 @@ static void cleanup(void)
 	/* A cgroup that would not go: keep the state that names it, for the next sweep (nsx run, ps, gc). */
 	if (left)
 		return;
-	for (int i = 0; i < ctr.npaths; i++)
+	for (int i = 0; i < ctr.npaths; i++) {
 		nftw(ctr.cleanup_paths[i], rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		if (i == 0)
+			test_hook_pause("NSX_TEST_PAUSE_CLEANUP_PATHS");
+	}
 }
 
 /* "SUPERVISOR START INIT START": the container's identity for ps, stop and enter (written atomically). */

@@ -1,6 +1,6 @@
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
-import {readContainer, readTombstone, resolveContainer, sleep} from '../container/state.js'
+import {alive, readContainer, readTombstone, resolveContainer, sleep} from '../container/state.js'
 
 /**
  * docker wait: blocks until the container is not running and returns its exit code. Takes
@@ -14,6 +14,12 @@ export async function waitContainer(store: Store, ref: string, opts: {signal?: A
     const now = readContainer(c.dir)
     if (!now) {
       if (last.status === 'exited' && last.exitCode !== undefined) break
+      // An --rm container's supervisor removes its directory as its last act (config.json
+      // may go before the rest): the container has ended once that supervisor has.
+      if (last.pids && alive(last.pids.supervisor)) {
+        await sleep(5)
+        continue
+      }
       // A detached --rm container removed itself; its supervisor left the code beside its directory.
       const tomb = readTombstone(c.dir)
       if (tomb) {

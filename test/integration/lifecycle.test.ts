@@ -1,7 +1,7 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync} from 'node:fs'
+import {closeSync, constants as fsConstants, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {assertOneLineError, NSX_BIN, needCommand} from '../helpers/env.js'
 import {assertContainerGone, cgroupsNamed, containerToolsPresent, containersNamed, Fixture, makeFixture, needContainerTools, processesMentioning} from '../helpers/container.js'
@@ -193,6 +193,46 @@ test('wait on a detached --rm container: it removes itself when it ends, and wai
   utimesSync(tomb, old, old)
   assert.equal(f.nsx(['gc']).status, 0)
   assert.equal(existsSync(tomb), false, 'an old record is swept')
+})
+
+test("wait on an --rm container returns once its supervisor has removed it, not when its directory starts to go", async (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  // The supervisor pauses on this FIFO after removing the container's directory, before the rest.
+  const fifo = join(f.dir, 'cleanup.fifo')
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0)
+  const release = () => {
+    try {
+      const fd = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK)
+      writeSync(fd, 'x')
+      closeSync(fd)
+      return true
+    } catch {
+      return false // no supervisor waiting on it
+    }
+  }
+  t.after(() => {
+    release()
+    f.nsx(['rm', '-f', 'halfgone'])
+  })
+  const r = f.nsx(['run', '-d', '--rm', '--name', 'halfgone', '--layer', f.base, '--', 'sh', '-c', 'while [ ! -e /go ]; do sleep 0.1; done; exit 7'], {env: {NSX_TEST_PAUSE_CLEANUP_PATHS: fifo}})
+  assert.equal(r.status, 0, r.stderr)
+  const dir = join(f.store, 'run', r.stdout.trim())
+  const sup = entry(f, 'halfgone').supervisorPid
+  const [{Store}, {waitContainer}] = await Promise.all([import('../../src/store/store.js'), import('../../src/lifecycle/wait.js')])
+  let supervisorAliveAtReturn: boolean | undefined
+  const waited = waitContainer(Store.open(f.store), 'halfgone').then((w) => {
+    supervisorAliveAtReturn = alive(sup)
+    return w.exitCode
+  })
+  assert.equal(f.nsx(['exec', 'halfgone', 'touch', '/go']).status, 0)
+  await waitFor(() => !existsSync(dir), 30000, 'the supervisor to remove the directory')
+  // Half done (its name and pin are still there): a wait that took the directory's going for the
+  // end would return now, its supervisor still alive.
+  await new Promise((res) => setTimeout(res, 300))
+  await waitFor(release, 30000, 'the supervisor to wait on the FIFO')
+  assert.equal(await waited, 7)
+  assert.equal(supervisorAliveAtReturn, false, 'wait returned while the supervisor was still removing the container')
 })
 
 test('names: generated adjective_surname when none is given; an id prefix works wherever a name does; rename; errors with docker exit codes', (t) => {
