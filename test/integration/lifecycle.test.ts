@@ -48,6 +48,19 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * The container's cgroups are gone; if not (seen under heavy load only: the supervisor gone, its
+ * cgroups left), fail with what explains it: the supervisor's state and log, the exit record,
+ * and the tasks still in each cgroup.
+ */
+function assertNoCgroupsLeft(name: string, dir: string, after: string): void {
+  const left = cgroupsNamed(name)
+  if (left.length === 0) return
+  const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : '(none)')
+  const [sup] = read(join(dir, 'pids')).split(' ')
+  assert.fail(`cgroups left after ${after}: ${left.join(' ')}; pids ${read(join(dir, 'pids')).trim()}, supervisor ${existsSync(`/proc/${sup}`) ? read(`/proc/${sup}/stat`) : 'gone'}; exit ${read(join(dir, 'exit')).trim()}; supervisor.log: ${read(join(dir, 'supervisor.log'))}; tasks: ${left.map((d) => read(join(d, 'cgroup.procs')).trim() || '-').join(' ')}`)
+}
+
 /** "running" must mean a live supervisor and init; anything else must not claim to run. */
 function assertTruthful(f: Fixture): void {
   for (const e of entries(f)) {
@@ -84,7 +97,7 @@ test("the seed's sequence: run -d, ps, stop, start (where it was left), exec, pa
   assert.deepEqual([e.state, e.exitCode, e.pid], ['exited', 0, 0])
   assert.match(e.status, /^Exited \(0\) /)
   assert.ok(!alive(firstInit))
-  assert.deepEqual(cgroupsNamed('seq'), [])
+  assertNoCgroupsLeft('seq', join(f.store, 'run', id), 'stop')
   assert.equal(readFileSync(join(f.store, 'run', id, 'upper', 'runs'), 'utf8'), 'start\n')
 
   // start: the same container again, on its upper directory (the file it wrote is there).
@@ -557,12 +570,7 @@ test('--restart: on-failure:N runs it N more times with a back-off, always until
   assert.deepEqual([c.RestartCount, c.HostConfig.RestartPolicy, c.State.ExitCode], [2, {Name: 'on-failure', MaximumRetryCount: 2}, 3])
   // The supervisor removes the cgroups before it exits, and wait returns only once it has.
   const dir = join(f.store, 'run', r.stdout.trim())
-  const left = cgroupsNamed('flaky')
-  if (left.length > 0) {
-    const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : '(none)')
-    const [sup] = read(join(dir, 'pids')).split(' ')
-    assert.fail(`cgroups left after wait: ${left.join(' ')}; pids ${read(join(dir, 'pids')).trim()}, supervisor ${existsSync(`/proc/${sup}`) ? read(`/proc/${sup}/stat`) : 'gone'}; exit ${read(join(dir, 'exit')).trim()}; supervisor.log: ${read(join(dir, 'supervisor.log'))}; tasks: ${left.map((d) => read(join(d, 'cgroup.procs')).trim() || '-').join(' ')}`)
-  }
+  assertNoCgroupsLeft('flaky', dir, 'wait')
 
   const a = f.nsx(['run', '-d', '--restart', 'always', '--name', 'forever', '--layer', f.base, '--', 'sh', '-c', 'echo run >> /runs; sleep 0.3'])
   assert.equal(a.status, 0, a.stderr)
