@@ -98,5 +98,30 @@ export function sampleStats(c: Container, previous?: StatsDoc): StatsDoc {
     memory_stats: memory,
     blkio_stats: blkio,
     storage_stats: {},
+    ...networksOf(c, running),
   }
+}
+
+/**
+ * docker's per-interface counters of a container with a network namespace of its own (not host,
+ * none or another container's): /proc/INIT/net/dev, read from the host, lo left out.
+ */
+function networksOf(c: Container, running: boolean): Pick<StatsDoc, 'networks'> {
+  const mode = c.config.spec.network
+  const pid = c.pids?.init.pid
+  if (!running || !pid || mode === 'host' || mode === 'none' || mode.startsWith('container:')) return {}
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/net/dev`, 'utf8')
+  } catch {
+    return {}
+  }
+  const networks: Record<string, object> = {}
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line)
+    if (!m || m[1] === 'lo') continue
+    const v = m[2].trim().split(/\s+/).map(Number)
+    networks[m[1]] = {rx_bytes: v[0], rx_packets: v[1], rx_errors: v[2], rx_dropped: v[3], tx_bytes: v[8], tx_packets: v[9], tx_errors: v[10], tx_dropped: v[11]}
+  }
+  return Object.keys(networks).length > 0 ? {networks} : {}
 }

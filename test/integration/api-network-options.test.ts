@@ -72,6 +72,10 @@ test('Engine API network options: IPRange, AuxiliaryAddresses, bridge name, a na
   const addrs = lab.nsx(['exec', 'one', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])
   assert.match(addrs.stdout, /inet 169\.254\.8\.8\/16/, addrs.stderr)
   assert.match(lab.run('ip', ['-o', 'link', 'show', 'br-ranged']).stdout, /br-ranged/)
+  // docker stats has the container's interfaces (lo left out), from its own network namespace.
+  const stats = await call('GET', '/containers/one/stats?stream=0', '/containers/{id}/stats') as {networks?: Record<string, {rx_bytes: number; tx_packets: number}>}
+  assert.deepEqual(Object.keys(stats.networks ?? {}), ['eth0'])
+  assert.ok(stats.networks!.eth0.rx_bytes >= 0 && Number.isInteger(stats.networks!.eth0.tx_packets))
   // A static address outside the range is refused (host-local hands out the range only), one that is in it taken.
   const bad = await api(svc.socket, 'POST', '/v1.41/containers/create?name=two', JSON.stringify({Image: 'busybox', Cmd: ['sleep', '1000'], HostConfig: {NetworkMode: 'ranged'}, NetworkingConfig: {EndpointsConfig: {ranged: {IPAMConfig: {IPv4Address: '10.99.30.129'}}}}}))
   assert.equal(bad.status, 201, bad.body)
