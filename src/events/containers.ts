@@ -43,6 +43,9 @@ function seenOf(c: Container): Seen {
   }
 }
 
+/** The files of a container's directory whose change is a change of its state: a start, an exit, a rename, a healthcheck's result. */
+const STATE_FILES = new Set(['pids', 'state.json', 'exit', 'config.json', 'health'])
+
 export class ContainerWatcher {
   private readonly seen = new Map<string, Seen>()
   private readonly dirs = new Map<string, FSWatcher>()
@@ -51,6 +54,8 @@ export class ContainerWatcher {
   private scheduled = false
   private closed = false
   private chain: Promise<void> = Promise.resolve()
+  /** How many scans of the store it made (for tests: a log line must not cause one). */
+  scans = 0
 
   constructor(private readonly store: Store) {}
 
@@ -94,6 +99,9 @@ export class ContainerWatcher {
   private watchDir(id: string, dir: string): void {
     try {
       const w = watch(dir, {persistent: false}, (_type, file) => {
+        // Only what says a container's state changed: its log and its attach socket change often and
+        // say nothing of it (a chatty container must not make the service scan).
+        if (typeof file !== 'string' || !STATE_FILES.has(file)) return
         if (file === 'pids' || file === 'state.json') this.note(id, {started: true, ...this.startedAtIn(dir)})
         else if (file === 'exit') {
           let code: number | undefined
@@ -144,6 +152,7 @@ export class ContainerWatcher {
 
   private scan(emit: boolean): void {
     if (this.closed) return
+    this.scans++
     const now = new Map<string, Seen>()
     for (const c of listContainers(this.store)) {
       now.set(c.config.id, seenOf(c))

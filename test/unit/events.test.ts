@@ -1,6 +1,6 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {eventMessage, eventsDir, JOURNAL, JOURNAL_CAP, JOURNAL_OLD, type JournalEntry, JournalTail, journalLine, parseJournalLine, recordEvent} from '../../src/store/events.js'
@@ -117,4 +117,41 @@ test('the docker CLI\'s line and --format', () => {
   assert.equal(eventRenderer('{{.Action}} {{.Actor.Attributes.name}}')(m), 'die web\n')
   assert.deepEqual(JSON.parse(eventRenderer('{{json .}}')(m)), m)
   assert.throws(() => eventRenderer('{{.Action'), /invalid --format/)
+})
+
+test('the containers\' watcher scans when a container\'s state changes, not when it logs (a chatty container costs the service nothing)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'nsx-events-'))
+  const {ContainerWatcher} = await import('../../src/events/containers.js')
+  const {Store} = await import('../../src/store/store.js')
+  const id = 'a'.repeat(64)
+  const dir = join(root, 'run', id)
+  mkdirSync(dir, {recursive: true})
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({version: 2, id, name: 'chatty', created: new Date().toISOString(), imageIds: [], layers: [], lowerDirs: [], spec: {volumes: []}, limits: {}, autoRemove: false, log: {maxSize: 1, maxFiles: 1}, labels: {k: 'v'}}))
+  const w = new ContainerWatcher(new Store(root))
+  const until = async (ok: () => boolean) => {
+    for (let i = 0; i < 1000 && !ok(); i++) await new Promise((r) => setTimeout(r, 10))
+  }
+  try {
+    w.start()
+    assert.equal(w.scans, 1)
+    for (let i = 0; i < 20; i++) {
+      writeFileSync(join(dir, 'container.log'), '{"log":"x\\n"}\n', {flag: 'a'})
+      writeFileSync(join(dir, 'supervisor.log'), `${i}\n`, {flag: 'a'})
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    // A rename (config.json replaced) is a change of state: that one scan, and no other.
+    writeFileSync(join(dir, 'config.json.tmp'), readFileSync(join(dir, 'config.json')))
+    renameSync(join(dir, 'config.json.tmp'), join(dir, 'config.json'))
+    await until(() => w.scans > 1)
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(w.scans, 2)
+    // Its destroy carries the labels it had.
+    rmSync(dir, {recursive: true})
+    await until(() => existsSync(join(root, 'events', 'journal')) && readFileSync(join(root, 'events', 'journal'), 'utf8').includes('"destroy"'))
+    const destroy = readFileSync(join(root, 'events', 'journal'), 'utf8').trim().split('\n').map((l) => parseJournalLine(l)!).find((e) => e.message.Action === 'destroy')
+    assert.deepEqual(destroy?.message.Actor.Attributes, {k: 'v', image: '', name: 'chatty'})
+  } finally {
+    w.close()
+    rmSync(root, {recursive: true, force: true})
+  }
 })
