@@ -2,7 +2,7 @@ import {type FSWatcher, readFileSync, watch} from 'node:fs'
 import {join} from 'node:path'
 import {containerAttributes} from '../container/events.js'
 import {healthChange} from '../container/health.js'
-import {type Container, containerDir, listContainers, readContainer, runDir} from '../container/state.js'
+import {type Container, containerDir, listContainers, readContainer, readTombstone, runDir} from '../container/state.js'
 import {type EventSpec, recordEvent} from '../store/events.js'
 import type {Store} from '../store/store.js'
 
@@ -193,10 +193,12 @@ export class ContainerWatcher {
         if (!s) continue
         // Never seen by a scan (its whole life between two): told from what inotify showed of it.
         if (!this.seen.has(id)) this.tell({Type: 'container', Action: 'create', id, key: `${id}/create`, attributes: s.attributes})
-        const startUntold = ev?.started && (s.startTold === undefined || s.startTold === s.dieTold)
+        // A detached --rm container's exit record outlives it (run/ID.exit): it ran, even if no scan saw it run.
+        const tomb = readTombstone(containerDir(this.store, id))
+        const startUntold = (ev?.started || tomb !== undefined) && (s.startTold === undefined || s.startTold === s.dieTold)
         const at = startUntold ? (ev?.startedAt ?? s.startedAt ?? 'unseen') : s.startTold
         if (startUntold) this.started(id, s, at!)
-        if (startUntold || (s.startTold !== undefined && s.dieTold !== s.startTold)) this.died(id, s, at!, ev?.exitCode ?? s.exitCode ?? 0)
+        if (startUntold || (s.startTold !== undefined && s.dieTold !== s.startTold)) this.died(id, s, at!, ev?.exitCode ?? tomb?.code ?? s.exitCode ?? 0)
         this.tell({Type: 'container', Action: 'destroy', id, key: `${id}/destroy`, attributes: s.attributes})
       }
     }

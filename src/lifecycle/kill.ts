@@ -42,6 +42,9 @@ export async function killContainer(store: Store, ref: string, opts: {signal?: s
       await thawIfPaused(c)
       // moby waits for a SIGKILLed container to be gone, so `kill` then `rm` works.
       if (!(await waitSupervisorGone(c, 10000))) throw new NsxError(`container ${c.config.name} did not stop: its supervisor (pid ${c.pids.supervisor.pid}) is still running`, 1)
+      // Its die, before this kill returns (a watcher seeing it too tells it once).
+      const now = readContainer(c.dir)
+      if (now?.status === 'exited' && now.run?.startedAt) recordContainerEvent(store, now, 'die', {exitCode: String(now.exitCode ?? 0)}, `${c.config.id}/die/${now.run.startedAt}`)
     }
     else if (FORWARDED.has(signal)) killIfSame(c.pids.supervisor, signal)
     else {

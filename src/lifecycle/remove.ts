@@ -13,7 +13,6 @@ import {thawIfPaused, waitSupervisorGone} from './stop.js'
  */
 export async function removeContainerVerb(store: Store, ref: string, opts: {force?: boolean; volumes?: boolean} = {}): Promise<{name: string; id: string}> {
   const done = await withContainer(store, ref, async (c) => {
-    let killed = false
     if (c.status === 'running' || c.status === 'starting') {
       if (!opts.force) throw new NsxError(`You cannot remove a running container ${c.config.id}. Stop the container before attempting removal or force remove`, 1)
       if (c.status === 'starting') await waitSupervisorGone(c, 10000)
@@ -23,14 +22,13 @@ export async function removeContainerVerb(store: Store, ref: string, opts: {forc
       await thawIfPaused(now)
       if (!(await waitSupervisorGone(now, 10000))) throw new NsxError(`container ${c.config.name} did not stop: its supervisor (pid ${now.pids?.supervisor.pid}) is still running`, 1)
       c = readContainer(c.dir) ?? now
-      killed = true
     }
     if (c.orphanInit) {
       killIfSame(c.orphanInit, 'SIGKILL')
       for (let i = 0; i < 200 && alive(c.orphanInit); i++) await sleep(10)
     }
-    // Its die (when this rm ended it) and its destroy, in order; a watcher seeing them too tells them once.
-    if (killed && c.run?.startedAt) recordContainerEvent(store, c, 'die', {exitCode: String(c.exitCode ?? 0)}, `${c.config.id}/die/${c.run.startedAt}`)
+    // Its die (when it ran: a watcher may not have told it yet) and its destroy, in order; a watcher seeing them too tells them once.
+    if (c.run?.startedAt && c.status === 'exited') recordContainerEvent(store, c, 'die', {exitCode: String(c.exitCode ?? 0)}, `${c.config.id}/die/${c.run.startedAt}`)
     removeContainer(store, c)
     recordContainerEvent(store, c, 'destroy', {}, `${c.config.id}/destroy`)
     return {name: c.config.name, id: c.config.id, anonymous: c.config.spec.volumes?.filter((v) => v.anonymous && v.volume !== undefined).map((v) => v.volume!) ?? []}
