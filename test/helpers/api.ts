@@ -129,3 +129,13 @@ export async function swaggerChecker(): Promise<(method: string, path: string, s
     return ajv.errorsText(validate.errors, {separator: '\n'})
   }
 }
+
+/** A swagger checker's call on the service: the request made, a success required, the body checked against `template`'s schema and returned parsed. */
+export async function conformsOn(socket: string, check: (method: string, path: string, status: number, body: unknown) => string, method: string, url: string, template: string, body?: object): Promise<unknown> {
+  const r = await api(socket, method, `/v1.41${url}`, body === undefined ? undefined : JSON.stringify(body))
+  assert.ok(r.status < 300, `${method} ${url}: ${r.status} ${r.body}`)
+  const parsed = r.body.trim() === '' ? undefined : JSON.parse(r.body)
+  const errors = check(method, template, r.status, parsed)
+  assert.equal(errors, '', `${method} ${url} does not conform to the 1.41 swagger:\n${errors}\n${r.body.slice(0, 2000)}`)
+  return parsed
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {api, ApiService, dockerCli, startApiService, swaggerChecker} from '../helpers/api.js'
+import {api, ApiService, dockerCli, conformsOn, startApiService, swaggerChecker} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
 import {containerToolsPresent, Fixture, makeFixture} from '../helpers/container.js'
 import {IN_CI} from '../helpers/env.js'
@@ -50,14 +50,7 @@ function py(code: string) {
   return {status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '')}
 }
 
-async function conforms(method: string, url: string, template: string, body?: object): Promise<unknown> {
-  const r = await api(svc!.socket, method, `/v1.41${url}`, body === undefined ? undefined : JSON.stringify(body))
-  assert.ok(r.status < 300, `${method} ${url}: ${r.status} ${r.body}`)
-  const parsed = r.body.trim() === '' ? undefined : JSON.parse(r.body)
-  const errors = check(method, template, r.status, parsed)
-  assert.equal(errors, '', `${method} ${url} does not conform to the 1.41 swagger:\n${errors}\n${r.body.slice(0, 2000)}`)
-  return parsed
-}
+const conforms = (method: string, url: string, template: string, body?: object): Promise<unknown> => conformsOn(svc!.socket, check, method, url, template, body)
 
 test('docker diff: nsx diff NAME, nsx container diff, GET /containers/{id}/changes, the docker CLI and docker-py agree', async (t) => {
   if (skip(t)) return

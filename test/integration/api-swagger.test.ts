@@ -2,7 +2,7 @@ import {test, after, before} from 'node:test'
 import assert from 'node:assert/strict'
 import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
-import {api, ApiService, startApiService, swaggerChecker} from '../helpers/api.js'
+import {api, ApiService, conformsOn, startApiService, swaggerChecker} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
 import {containerToolsPresent, Fixture, makeFixture} from '../helpers/container.js'
 import {IN_CI} from '../helpers/env.js'
@@ -26,14 +26,7 @@ before(async () => {
   svc = await startApiService(fx.dir, fx.env)
 })
 
-async function conforms(method: string, url: string, template: string, body?: object): Promise<unknown> {
-  const r = await api(svc!.socket, method, `/v1.41${url}`, body === undefined ? undefined : JSON.stringify(body))
-  assert.ok(r.status < 300, `${method} ${url}: ${r.status} ${r.body}`)
-  const parsed = r.body.trim() === '' ? undefined : JSON.parse(r.body)
-  const errors = check(method, template, r.status, parsed)
-  assert.equal(errors, '', `${method} ${url} does not conform to the 1.41 swagger:\n${errors}\n${r.body.slice(0, 2000)}`)
-  return parsed
-}
+const conforms = (method: string, url: string, template: string, body?: object): Promise<unknown> => conformsOn(svc!.socket, check, method, url, template, body)
 
 test('responses conform to moby swagger 1.41: system, containers, exec, errors', async (t) => {
   if (!fx) {
