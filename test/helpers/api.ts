@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
-import {request} from 'node:http'
+import {Agent, request} from 'node:http'
 import {join} from 'node:path'
 import {IN_CI, NSX_BIN, writesInto} from './env.js'
 
@@ -80,14 +80,24 @@ export interface Reply {
 /** One HTTP request over the service's socket. */
 export function api(socket: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    // A connection of its own (agent: false): Node 20's global agent keeps sockets alive, and reusing one the service is closing after its keep-alive timeout (5 s idle) fails with EPIPE.
-    const req = request({socketPath: socket, method, path, agent: false, headers: {...(body !== undefined ? {'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))} : {}), ...headers}}, (res) => {
+    // A connection of its own (an agent per request): Node 20's global agent reuses kept-alive
+    // sockets, and one the service is closing after its keep-alive timeout (5 s idle) fails with
+    // EPIPE. The request still says keep-alive, so the service reads a body it refuses (413) to
+    // its end rather than closing under the client's write.
+    const agent = new Agent({keepAlive: true, maxSockets: 1})
+    const req = request({socketPath: socket, method, path, agent, headers: {...(body !== undefined ? {'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body))} : {}), ...headers}}, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString()}))
+      res.on('end', () => {
+        agent.destroy()
+        resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString()})
+      })
       res.on('error', reject)
     })
-    req.on('error', reject)
+    req.on('error', (err) => {
+      agent.destroy()
+      reject(err)
+    })
     req.end(body)
   })
 }
