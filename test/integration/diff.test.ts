@@ -170,7 +170,9 @@ test('bad inputs: exit 2 with one line', async (t) => {
   assertOneLineError(nsx(['diff', list, p]), 2, /not a JSON object/)
   assertOneLineError(nsx(['diff', p, join(dir, 'sub.json')]), 2, /is a directory$/)
   assertOneLineError(nsx(['diff', p, 'no-such-container-or-file']), 2, /^nsx diff: no such process, container or file: no-such-container-or-file$/)
-  assertOneLineError(nsx(['diff', p]), 2, /^nsx diff: Missing 1 required arg/)
+  assertOneLineError(nsx(['diff']), 2, /^nsx diff: Missing 1 required arg/)
+  // One argument is docker diff of a container: docker's message and exit status.
+  assertOneLineError(nsx(['diff', p]), 1, new RegExp(`^nsx diff: No such container: ${p}$`))
   assertOneLineError(nsx(['diff', '-', '-'], {input: ''}), 2, /only one side/)
   // --json too: an error is still one line on stderr and nothing on stdout.
   const j = nsx(['diff', '--json', p, notJson])
