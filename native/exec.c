@@ -22,6 +22,7 @@
  *   pin-thread 2 TID START  the same for a thread (PIDFD_THREAD): setns enters its namespaces
  *   pin-check 0           fail if the pinned process exited since pin
  *   nsfd 2 TYPE PATH      open a namespace file; it must be a TYPE namespace
+ *   nsfd-pinned 1 TYPE    open the pinned process's TYPE namespace file (/proc/PID/ns/TYPE)
  *   net-socket 1 FD       take the network namespace of the pinned target's socket FD
  *   user-parent 0         replace the user namespace to enter by its parent
  *   setns 1 TYPE          enter TYPE from its nsfd or the pinned pidfd (skipped if

@@ -176,6 +176,28 @@ static void op_nsfd(struct exec_state *st, char **args, int nargs)
 	st->ns_src[idx] = strdup(args[1]);
 }
 
+/*
+ * The pinned process's namespace file, opened now: setns by pidfd checks ptrace access to the
+ * target, which a container's init (its memory made outside its user namespace) refuses to a
+ * caller that has entered that user namespace already; a namespace file opened before is not
+ * checked again. pin-check afterwards proves the file was the pinned process's.
+ */
+static void op_nsfd_pinned(struct exec_state *st, char **args, int nargs)
+{
+	(void)nargs;
+	if (st->pid <= 0)
+		die(EXIT_NSX_FAILURE, "invalid plan: nsfd-pinned without pin");
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)st->pid, args[0]);
+	char *open_args[] = {args[0], path};
+	op_nsfd(st, open_args, 2);
+	char src[96];
+	snprintf(src, sizeof(src), "pid %d", (int)st->pid);
+	int idx = ns_index(args[0]);
+	free(st->ns_src[idx]);
+	st->ns_src[idx] = strdup(src);
+}
+
 /* -N/--net-socket FD: the network namespace of a socket the pinned target holds as fd FD. */
 static void op_net_socket(struct exec_state *st, char **args, int nargs)
 {
@@ -290,6 +312,7 @@ const struct op ops_ns[] = {
 	{"pin-thread", 2, op_pin_thread, "TID START: pin a thread (a thread pidfd), to enter its own namespaces"},
 	{"pin-check", 0, op_pin_check, "fail if the pinned process has exited"},
 	{"nsfd", 2, op_nsfd, "TYPE PATH: open a namespace file and check its type"},
+	{"nsfd-pinned", 1, op_nsfd_pinned, "TYPE: open the pinned process's namespace file now, for a setns after the user namespace"},
 	{"net-socket", 1, op_net_socket, "FD: enter the network namespace of the target's socket FD (pidfd_getfd)"},
 	{"user-parent", 0, op_user_parent, "enter the parent of the target's user namespace instead"},
 	{"setns", 1, op_setns, "TYPE: enter from the nsfd or the pinned pidfd; fatal on failure"},

@@ -169,6 +169,6 @@ export async function prepareExec(store: Store, o: ExecOptions): Promise<ExecPre
     seccomp: o.privileged ? [] : await seccompOps(config!, store.root),
   }
   const argv = o.command.length > 0 ? o.command : ['/bin/sh']
-  const plan = buildExecPlan({init, namespaces, cgroupProcs}, restrictions, {argv, interactive: o.interactive, tty: o.tty, detach: o.detach, sizeFd: o.sizeFd}, o.label ?? 'nsx exec')
+  const plan = buildExecPlan({init, namespaces, cgroupProcs, openFiles: process.geteuid?.() === 0}, restrictions, {argv, interactive: o.interactive, tty: o.tty, detach: o.detach, sizeFd: o.sizeFd}, o.label ?? 'nsx exec')
   return {plan, container: {name: c.config.name, id: c.config.id, pid: init.pid}}
 }

@@ -39,7 +39,7 @@ export async function planHealthProbe(config: ContainerConfig, dir: string, stor
     // a dry run: no directory yet
   }
   const plan = buildExecPlan(
-    {init: {pid: 1, startTime: 0}, namespaces, cgroupProcs: cgroupDirs.map((d) => `${d}/cgroup.procs`)},
+    {init: {pid: 1, startTime: 0}, namespaces, cgroupProcs: cgroupDirs.map((d) => `${d}/cgroup.procs`), openFiles: process.geteuid?.() === 0},
     {uid: pc.uid, gid: pc.gid, groups: pc.userns && process.geteuid?.() !== 0 ? undefined : pc.groups, caps: pc.caps, noNewPrivs: pc.noNewPrivs, env, workdir: pc.workdir, seccomp: await seccompOps(pc, storeRoot)},
     {argv: probe.argv, interactive: false, detach: false},
     'nsx healthcheck',

@@ -49,6 +49,8 @@ export function describePlan(plan: Plan, encode: (op: Op) => string[]): StepDesc
       case 'nsfd':
         files.set(op.ns, op.path)
         return {action: `open ${op.path}, which must be a ${op.ns} namespace`, needs: 'read access to the file'}
+      case 'nsfd-pinned':
+        return {action: `open the ${op.ns} namespace file of ${target} now, for a setns after the user namespace`, needs: 'ptrace-read access to the target (as root on the host)'}
       case 'net-socket':
         files.set('net', `socket fd ${op.fd} of ${target}`)
         return {action: `take the network namespace of socket fd ${op.fd} of ${target}`, needs: 'ptrace-attach access to the target (pidfd_getfd)'}

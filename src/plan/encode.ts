@@ -10,6 +10,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'pin-thread': (o) => [String(o.tid), String(o.startTime)],
   'pin-check': () => [],
   nsfd: (o) => [o.ns, o.path],
+  'nsfd-pinned': (o) => [o.ns],
   'net-socket': (o) => [String(o.fd)],
   'user-parent': () => [],
   setns: (o) => [o.ns],

@@ -22,6 +22,8 @@ export interface ExecFacts {
   namespaces: NsType[]
   /** cgroup.procs files of every cgroup of the init, on each mounted hierarchy. */
   cgroupProcs: string[]
+  /** Open the init's namespace files before entering its user namespace (root on the host). */
+  openFiles?: boolean
 }
 
 export interface ExecRestrictions {
@@ -59,6 +61,9 @@ export function buildExecPlan(facts: ExecFacts, r: ExecRestrictions, req: ExecRe
   // The filter is made on the host (as root, where the store's cache is readable); loaded last.
   ops.push(...r.seccomp.filter((o) => o.op === 'seccomp'))
   for (const path of facts.cgroupProcs) ops.push({op: 'cgroup-open', path})
+  // Root enters the others by files opened now, while still on the host's side: after the user
+  // namespace, setns by pidfd needs ptrace access to the init, which it does not grant there.
+  if (has('user') && facts.openFiles) for (const ns of [...EXEC_NS_ORDER, 'cgroup'] as NsType[]) if (has(ns)) ops.push({op: 'nsfd-pinned', ns})
   ops.push({op: 'pin-check'})
   if (has('user')) ops.push({op: 'setns', ns: 'user'})
   for (const ns of EXEC_NS_ORDER) if (has(ns)) ops.push({op: 'setns', ns})

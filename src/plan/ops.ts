@@ -21,6 +21,8 @@ export type Op =
   | {op: 'pin-check'}
   /** Open a namespace file now; setns(ns) will use it instead of the pidfd. */
   | {op: 'nsfd'; ns: NsType; path: string}
+  /** Open the pinned process's namespace file now (/proc/PID/ns/NS); setns(ns) will use it instead of the pidfd. */
+  | {op: 'nsfd-pinned'; ns: NsType}
   /** The network namespace of a socket the pinned target holds (-N/--net-socket). */
   | {op: 'net-socket'; fd: number}
   /** Enter the parent of the target's (or the nsfd's) user namespace. */

@@ -39,6 +39,10 @@ export function validatePlan(plan: Plan): Plan {
       case 'nsfd':
         files.add(op.ns)
         break
+      case 'nsfd-pinned':
+        if (!pinned) fail('nsfd-pinned without pin')
+        files.add(op.ns)
+        break
       case 'setns':
       case 'setns-try':
         if (released) fail(`${op.op} ${op.ns} after release-target`)

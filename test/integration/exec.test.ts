@@ -64,6 +64,8 @@ function restrictionsOf(pid: number): Record<string, string> {
 for (const [label, flags] of [
   ['a non-root user, dropped and added capabilities, limits (v1 memory and pids cgroups)', ['-u', 'app', '-w', '/tmp', '--cap-drop', 'CHOWN', '--cap-add', 'SYS_PTRACE', '-e', 'FOO=bar', '-m', '64m', '--pids-limit', '50']],
   ["root with docker's default capabilities", []],
+  // setns by pidfd into the others after the user namespace was refused (EPERM): the init is not ptrace-readable from there.
+  ['a user namespace of its own (--userns), its namespaces owned by it', ['--userns', '0:100000:65536']],
 ] as const) {
   test(`exec's process has the restrictions of the container's first process, field by field from /proc: ${label}`, async (t) => {
     if (!needContainerTools(t)) return

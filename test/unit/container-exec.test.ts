@@ -42,6 +42,18 @@ test('exec plan: a user namespace is entered first; -i keeps stdin; -d forks awa
   assert.ok(n.includes('exec-detach') && !n.includes('fork'))
   assert.ok(!n.includes('ctr-stdin-null') && !n.includes('ctr-groups'))
   assert.deepEqual(n.slice(-2), ['no-new-privs', 'exec-run'])
+  assert.ok(!n.includes('nsfd-pinned'), 'without openFiles (an ordinary user) the others are entered by the pidfd')
+})
+
+test('exec plan as root into a user namespace: the other namespace files are opened before it, while the pin holds, and entered after it', () => {
+  const plan = validatePlan(buildExecPlan({...facts, namespaces: ['user', 'ipc', 'mnt', 'pid', 'cgroup'], openFiles: true}, restrictions, {argv: ['sh'], interactive: false, detach: false}))
+  const steps = plan.ops.map((o) => `${o.op}${'ns' in o ? ` ${o.ns}` : ''}`)
+  assert.deepEqual(steps.slice(0, steps.indexOf('fork')), [
+    'pin', 'cgroup-open', 'nsfd-pinned ipc', 'nsfd-pinned pid', 'nsfd-pinned mnt', 'nsfd-pinned cgroup', 'pin-check',
+    'setns user', 'setns ipc', 'setns pid', 'setns mnt',
+  ])
+  assert.ok(steps.indexOf('setns cgroup') > steps.indexOf('cgroup-join'))
+  assert.deepEqual(encodeOp({op: 'nsfd-pinned', ns: 'ipc'}), ['nsfd-pinned', 'ipc'])
 })
 
 test('exec plan: -t forks with a pty (exec-pty) in place of fork, after the mount namespace, and keeps stdin (the pty); -i says whether input is relayed', () => {
