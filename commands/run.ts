@@ -105,6 +105,7 @@ Without --rm the container is kept after it ends, as docker keeps it: its upper 
     'device-cgroup-rule': Flags.string({description: "A rule added to the devices cgroup's allow-list, e.g. 'c 1:3 mr' or 'c 7:* rwm' (TYPE a|b|c, * for any number; ACCESS of r, w, m) (repeatable)", multiple: true, helpValue: 'RULE'}),
     link: Flags.string({description: "Legacy link: the container NAME (running at start, on a network this one is on) by ALIAS in /etc/hosts; on the default bridge also ALIAS_NAME and ALIAS_ENV_* variables, as docker sets them (repeatable)", multiple: true, helpValue: 'NAME[:ALIAS]'}),
     'volumes-from': Flags.string({description: "Mount another container's volumes and binds at the same paths, read-only with :ro, read-write with :rw (repeatable)", multiple: true, helpValue: 'NAME[:ro|rw]'}),
+    sysctl: Flags.string({description: "A sysctl of the container's own namespaces, as docker takes them: net.* (not with --network host or container:NAME), fs.mqueue.*, kernel.msg*, kernel.sem, kernel.shm* (not with --ipc host or container:NAME) (repeatable)", multiple: true, helpValue: 'NAME=VALUE'}),
     'stop-timeout': Flags.string({description: 'Seconds from a SIGTERM to nsx run (timeout, systemd, a CI runner) until the container is killed, as nsx stop does (default 10)', helpValue: 'SECONDS'}),
     'dry-run': Flags.boolean({description: 'Print the plan, each operation in order and the privilege it needs, and do nothing'}),
     json: Flags.boolean({description: 'With --dry-run: print the plan and the container spec as JSON'}),

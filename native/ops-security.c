@@ -13,6 +13,8 @@
  *   mkdir-p 1 PATH        create PATH and its parents (the working directory, before a read-only root)
  *   rootfs-readonly 0     remount the container's root read-only
  *   shm-size 1 BYTES      remount /dev/shm with that size
+ *   sysctl 2 NAME VALUE   write VALUE to /proc/sys/NAME ('.' for '/'), a sysctl of the container's
+ *                         own namespaces (before /proc/sys is made read-only)
  *   oom-score-adj 1 N     write N to /proc/self/oom_score_adj (inherited by the command)
  *   rlimit 3 RESOURCE SOFT HARD  setrlimit (-1: unlimited)
  *   devices-dump 1 CGROUPDIR  for nsx inspect: print "program ID HEX" for each device program in
@@ -209,6 +211,21 @@ static void op_oom_score_adj(struct exec_state *st, char **args, int nargs)
 	close(fd);
 }
 
+static void op_sysctl(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)nargs;
+	char path[256];
+	if (snprintf(path, sizeof(path), "/proc/sys/%s", args[0]) >= (int)sizeof(path) || strstr(args[0], ".."))
+		die(EXIT_NSX_FAILURE, "invalid plan: sysctl name '%s'", args[0]);
+	for (char *p = path + 10; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || write(fd, args[1], strlen(args[1])) < 0)
+		die_errno(EXIT_NSX_FAILURE, "set the sysctl %s to '%s'", args[0], args[1]);
+	close(fd);
+}
+
 static void op_rlimit(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)nargs;
@@ -278,6 +295,7 @@ const struct op ops_security[] = {
 	{"mkdir-p", 1, op_mkdir_p, "PATH: create it and its parents in the container"},
 	{"rootfs-readonly", 0, op_rootfs_readonly, "remount the container's root read-only"},
 	{"shm-size", 1, op_shm_size, "BYTES: remount /dev/shm with that size"},
+	{"sysctl", 2, op_sysctl, "NAME VALUE: write /proc/sys/NAME (dots for slashes), a namespaced sysctl"},
 	{"oom-score-adj", 1, op_oom_score_adj, "N: write /proc/self/oom_score_adj"},
 	{"devices-dump", 1, op_devices_dump, "CGROUPDIR: print the device programs in effect there (translated), exit"},
 	{"rlimit", 3, op_rlimit, "RESOURCE SOFT HARD: setrlimit (-1 unlimited)"},

@@ -76,6 +76,7 @@ interface HostConfig {
   DeviceCgroupRules?: string[] | null
   Links?: string[] | null
   VolumesFrom?: string[] | null
+  Sysctls?: Record<string, string> | null
   PublishAllPorts?: boolean
   OomKillDisable?: boolean | null
   BlkioWeightDevice?: {Path?: string; Weight?: number}[] | null
@@ -146,6 +147,7 @@ export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<s
   for (const g of list(h.GroupAdd)) a.push('--group-add', String(g))
   for (const r of list(h.DeviceCgroupRules)) a.push('--device-cgroup-rule', r)
   for (const l of list(h.Links)) a.push('--link', l)
+  for (const [k, v] of Object.entries(h.Sysctls ?? {})) a.push('--sysctl', `${k}=${v}`)
   if (h.OomKillDisable) a.push('--oom-kill-disable')
   for (const [key, f] of [['BlkioDeviceReadBps', '--device-read-bps'], ['BlkioDeviceWriteBps', '--device-write-bps'], ['BlkioDeviceReadIOps', '--device-read-iops'], ['BlkioDeviceWriteIOps', '--device-write-iops']] as const)
     for (const d of list(h[key])) a.push(f, `${d.Path}:${d.Rate}`)

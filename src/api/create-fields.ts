@@ -114,7 +114,7 @@ export const HOST_CONFIG_FIELDS: Record<string, FieldRule> = {
   UTSMode: h('--uts'),
   UsernsMode: r('user namespace modes are not supported (nsx run --userns maps ids)', ['host']),
   ShmSize: h('--shm-size'),
-  Sysctls: r('sysctls are not supported'),
+  Sysctls: h("--sysctl (the container's own namespaces: net.*, fs.mqueue.*, kernel.msg*, kernel.sem, kernel.shm*)"),
   Runtime: r('nsx is its own runtime', ['runc']),
   ConsoleSize: i("the terminal's size comes with the client's resize after the start"),
   Isolation: r('Windows isolation modes', ['default']),

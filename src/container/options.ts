@@ -92,6 +92,8 @@ export interface RunOptions extends SecurityFlags {
   links?: string[]
   /** --volumes-from NAME[:ro|rw]: another container's volumes and binds. */
   volumesFrom?: string[]
+  /** --sysctl NAME=VALUE: a sysctl of the container's own namespaces (src/security/sysctls.ts). */
+  sysctls?: string[]
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -161,6 +163,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'device-cgroup-rule', long: 'device-cgroup-rule', arg: 'required'},
   {key: 'link', long: 'link', arg: 'required'},
   {key: 'volumes-from', long: 'volumes-from', arg: 'required'},
+  {key: 'sysctl', long: 'sysctl', arg: 'required'},
   ...RESOURCE_OPTIONS,
 ]
 
@@ -293,6 +296,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'device-cgroup-rule': (o.deviceCgroupRules ??= []).push(value); break
       case 'link': (o.links ??= []).push(value); break
       case 'volumes-from': (o.volumesFrom ??= []).push(value); break
+      case 'sysctl': (o.sysctls ??= []).push(value); break
       default:
         if (isResourceFlag(key)) addResourceFlag(o.resources!, key, given, value)
     }

@@ -126,6 +126,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   if (ns.uts !== 'host') ops.push({op: 'ctr-hostname', name: spec.hostname})
   if (spec.network !== 'host' && !spec.network.startsWith('container:')) ops.push({op: 'ctr-loopback'})
   ops.push({op: 'ctr-pivot'})
+  // --sysctl: in the container's own namespaces, before /proc/sys is made read-only.
+  for (const [name, value] of Object.entries(spec.sysctls ?? {})) ops.push({op: 'sysctl', name, value})
   if (!spec.privileged) {
     for (const p of MASKED_PATHS) ops.push({op: 'ctr-mask', path: p})
     for (const p of READONLY_PATHS) ops.push({op: 'ctr-readonly', path: p})

@@ -7,6 +7,7 @@ import {CAPABILITIES, parseCapability} from '../proc/capabilities.js'
 import {expandEnv, readEnvFile, RunOptions} from './options.js'
 import type {IdMapping} from '../plan/ops.js'
 import {buildSecuritySpec, SecuritySpec} from '../security/spec.js'
+import {parseSysctl} from '../security/sysctls.js'
 import type {NetSpec} from '../network/types.js'
 import {EtcSpec, parseAddHost, parseDnsOption, parseDnsSearch, parseDnsServer} from './etc-files.js'
 
@@ -51,6 +52,8 @@ export interface RunSpec {
   links?: {name: string; alias: string}[]
   /** --volumes-from as given (the volumes are in volumes). */
   volumesFrom?: string[]
+  /** --sysctl, written in the container's own namespaces after pivot_root. */
+  sysctls?: Record<string, string>
 }
 
 /** The container's user namespace: maps written by the supervisor; rootless = no host privilege. */
@@ -361,6 +364,7 @@ export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageD
     ...(o.deviceCgroupRules?.length ? {deviceCgroupRules: o.deviceCgroupRules} : {}),
     ...(o.links?.length ? {links: o.links.map(parseLink)} : {}),
     ...(o.volumesFrom?.length ? {volumesFrom: o.volumesFrom} : {}),
+    ...(o.sysctls?.length ? {sysctls: Object.fromEntries(o.sysctls.map((x) => parseSysctl(x, {network: o.network, ipc: o.ipc})).map((x) => [x.name, x.value]))} : {}),
   }
 }
 

@@ -51,6 +51,10 @@ async function validate(o: RunOptions): Promise<{limits: Limits; userns?: Userns
   const shared = (['pid', 'uts', 'ipc', 'cgroupns'] as const).filter((k) => o[k] !== undefined && o[k] !== 'private' && o[k] !== 'shareable')
   if (shared.length > 0 && userns) throw new NsxError(`--${shared[0]} ${o[shared[0]]} needs root without --userns (a container's user namespace cannot own the host's or another container's namespaces)`, 125)
   o.links?.forEach(spec.parseLink)
+  if (o.sysctls?.length) {
+    const {parseSysctl} = await import('../security/sysctls.js')
+    for (const x of o.sysctls) parseSysctl(x, {network: o.network, ipc: o.ipc})
+  }
   if (o.name !== undefined) spec.checkName(o.name)
   if (o.hostname !== undefined) spec.checkHostname(o.hostname)
   for (const v of o.volumes) spec.parseVolume(v)

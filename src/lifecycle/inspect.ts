@@ -87,6 +87,7 @@ export interface ContainerInspect {
     VolumesFrom: string[]
     /** docker's name for the runtime of every container it makes (nsx is its own: refused otherwise at create). */
     Runtime: 'runc'
+    Sysctls?: Record<string, string>
   }
   Mounts: {Type: 'bind' | 'volume'; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string}[]
   Config: {
@@ -193,6 +194,7 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       Links: s.links ? s.links.map((l) => `/${l.name}:/${c.config.name}/${l.alias}`) : [],
       VolumesFrom: s.volumesFrom ?? [],
       Runtime: 'runc',
+      ...(s.sysctls ? {Sysctls: s.sysctls} : {}),
     },
     Mounts: s.volumes.map((v) =>
       v.volume !== undefined

@@ -21,6 +21,8 @@ export type SecurityOp =
   | {op: 'rootfs-readonly'}
   | {op: 'shm-size'; bytes: number}
   | {op: 'oom-score-adj'; value: number}
+  /** --sysctl NAME=VALUE: written to /proc/sys/NAME in the container (its own namespaces only: src/security/sysctls.ts). */
+  | {op: 'sysctl'; name: string; value: string}
   | {op: 'rlimit'; name: string; soft: number; hard: number}
   /** For nsx inspect: print a process's seccomp filters (ptrace-stopped briefly) and exit. */
   | {op: 'seccomp-dump'; pid: number}
@@ -42,6 +44,7 @@ export const SECURITY_ENCODERS: {[N in SecurityOpName]: Encoder<N>} = {
   'rootfs-readonly': () => [],
   'shm-size': (o) => [String(o.bytes)],
   'oom-score-adj': (o) => [String(o.value)],
+  sysctl: (o) => [o.name, o.value],
   rlimit: (o) => [String(ULIMITS[o.name]), String(o.soft), String(o.hard)],
   'seccomp-dump': (o) => [String(o.pid)],
   'devices-dump': (o) => [o.cgroup],
@@ -78,6 +81,8 @@ export function describeSecurityOp(op: SecurityOp): {action: string; needs: stri
       return {action: "remount the container's root read-only", needs: 'CAP_SYS_ADMIN over the mount namespace'}
     case 'shm-size':
       return {action: `remount /dev/shm with ${op.bytes} bytes`, needs: 'CAP_SYS_ADMIN over the mount namespace'}
+    case 'sysctl':
+      return {action: `set the sysctl ${op.name} to '${op.value}' (the container's own namespace)`, needs: 'root in the namespace'}
     case 'oom-score-adj':
       return {action: `set oom_score_adj to ${op.value}`, needs: op.value < 0 ? 'CAP_SYS_RESOURCE' : '-'}
     case 'seccomp-dump':

@@ -191,11 +191,28 @@ test('--init: pid 1 is the init, which reaps the orphans the command leaves', as
   assert.equal(no.status, 400)
 })
 
+test("--sysctl: written in the container's own namespaces, the host's untouched (nsx run and the docker CLI)", async (t) => {
+  if (skip(t)) return
+  const host = readFileSync('/proc/sys/kernel/shmmni', 'utf8')
+  const hostPort = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')
+  const read = 'cat /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ip_unprivileged_port_start'
+  const r = fx!.nsx(['run', '--rm', '--sysctl', 'kernel.shmmni=1234', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=80', '--layer', fx!.base, '--', 'sh', '-c', read])
+  assert.equal(r.stdout, '1234\n80\n', r.stderr)
+  const d = dk(['run', '--rm', '--sysctl', 'kernel.shmmni=2345', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=81', 'busybox', 'sh', '-c', read])
+  assert.equal(d.stdout, '2345\n81\n', d.stderr)
+  assert.equal(readFileSync('/proc/sys/kernel/shmmni', 'utf8'), host)
+  assert.equal(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'), hostPort)
+  const bad = fx!.nsx(['run', '--ipc', 'host', '--sysctl', 'kernel.shmmni=1', '--layer', fx!.base, '--', 'true'])
+  assert.equal(bad.status, 125)
+  assert.match(bad.stderr, /^nsx run: --sysctl kernel.shmmni is not supported by nsx with --ipc host: that IPC namespace is not the container's own\n$/)
+})
+
 test('a refused field answers 400 naming it and leaves nothing; defaults pass', async (t) => {
   if (skip(t)) return
   const before = count()
   for (const [body, field] of [
-    [{HostConfig: {Sysctls: {'net.ipv4.ip_forward': '1'}}}, 'HostConfig.Sysctls'],
+    [{HostConfig: {Sysctls: {'kernel.hostname': 'x'}}}, 'kernel.hostname is not supported by nsx'],
+    [{HostConfig: {Sysctls: {'net.ipv4.ip_forward': '1'}, NetworkMode: 'host'}}, 'not the container\'s own'],
     [{HostConfig: {Runtime: 'kata'}}, 'HostConfig.Runtime'],
     [{HostConfig: {DeviceRequests: [{Count: -1, Capabilities: [['gpu']]}]}}, 'HostConfig.DeviceRequests'],
     [{StopSignal: 'SIGUSR1'}, 'StopSignal'],
@@ -205,9 +222,9 @@ test('a refused field answers 400 naming it and leaves nothing; defaults pass', 
     assert.equal(r.status, 400, r.body)
     assert.ok(JSON.parse(r.body).message.includes(field), r.body)
   }
-  const d = dk(['create', '--sysctl', 'kernel.shmmax=1', 'busybox', 'true'])
+  const d = dk(['create', '--storage-opt', 'size=1G', 'busybox', 'true'])
   assert.notEqual(d.status, 0)
-  assert.match(d.stderr, /HostConfig\.Sysctls is not supported by nsx/)
+  assert.match(d.stderr, /HostConfig\.StorageOpt is not supported by nsx/)
   assert.equal(count(), before)
   const ok = py(`x = c.create_container('busybox', ['true'], name='defaults', stop_signal='SIGTERM', runtime='runc', host_config=c.create_host_config(isolation='default', sysctls={}, userns_mode='host'))\nprint(x['Id'])`)
   assert.equal(ok.status, 0, ok.stderr)

@@ -46,7 +46,7 @@ test('a body of defaults, as the docker CLI and docker-py send it, passes', () =
 
 test('a refused field with a value is a 400 that names it', () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
-    [{HostConfig: {Sysctls: {'net.ipv4.ip_forward': '1'}}}, /HostConfig\.Sysctls is not supported by nsx/],
+    [{HostConfig: {Cgroup: 'container:x'}}, /HostConfig\.Cgroup is not supported by nsx/],
     [{HostConfig: {Runtime: 'kata'}}, /HostConfig\.Runtime is not supported/],
     [{HostConfig: {Isolation: 'hyperv'}}, /HostConfig\.Isolation/],
     [{HostConfig: {DeviceRequests: [{Driver: 'nvidia', Count: -1}]}}, /HostConfig\.DeviceRequests/],
