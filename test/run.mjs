@@ -43,7 +43,10 @@ if (files.length === 0) {
 }
 becomeSubreaper()
 const before = snapshot()
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...args, ...files], {
+// A file whose tests are done exits even if something it started still holds its event loop (an
+// after hook that threw before the next stopped a service: the whole suite waited on it for good),
+// and no one test runs past 30 minutes; what was left is then the leak check's to report.
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-force-exit', '--test-timeout=1800000', ...args, ...files], {
   stdio: 'inherit',
   // Containers of the suite get no network by default: only the network tests (in network
   // namespaces of their own) use bridges, so nothing touches the host's (docs/networking.md).
