@@ -43,6 +43,9 @@ test("domain errors get docker's statuses from their wording", () => {
   assert.equal(statusOf(new NsxError('container web is not running', 1)), 409)
   assert.equal(statusOf(new NsxError('the name "web" is already in use by container 1234', 125)), 409)
   assert.equal(statusOf(new Error('boom')), 500)
+  // Bad arguments, though worded like a conflict or unknown to the other patterns (they gave 409 and 500).
+  assert.equal(statusOf(new NsxError('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)', 125)), 400)
+  assert.equal(statusOf(new NsxError('Unrecognised filter value for health: x', 1)), 400)
 })
 
 test('addresses and socket activation', () => {
