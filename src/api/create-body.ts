@@ -198,7 +198,8 @@ function endpointArgs(mode: string | undefined, endpoints: Record<string, Endpoi
   const a: string[] = []
   for (const [name, e] of asked) {
     if (mode && !['default', ''].includes(mode) && name !== mode) throw badRequest(`Container cannot be connected to network endpoints: ${mode}, ${name}`)
-    if (list(e!.Links).length > 0) throw badRequest('links are not supported by nsx: containers on a user-defined network reach each other by name')
+    // An endpoint's links are HostConfig.Links' (NAME:ALIAS), on this one network: nsx run --link.
+    for (const l of list(e!.Links)) a.push('--link', l)
     for (const x of list(e!.Aliases)) a.push('--network-alias', x)
     if (e!.IPAMConfig?.IPv4Address) a.push('--ip', e!.IPAMConfig.IPv4Address)
     if (e!.IPAMConfig?.IPv6Address) a.push('--ip6', e!.IPAMConfig.IPv6Address)

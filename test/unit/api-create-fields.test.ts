@@ -93,3 +93,10 @@ test("docs/api.md's table names every field with its treatment", () => {
   for (const [prefix, table] of [['', CONFIG_FIELDS], ['HostConfig.', HOST_CONFIG_FIELDS]] as const)
     for (const [k, r] of Object.entries(table)) assert.match(doc, new RegExp(`^\\| \`${prefix}${k}\` \\| ${r.treatment}`, 'm'), `${prefix}${k} (npx tsx over src/api/create-fields.ts makes the rows)`)
 })
+
+test("an endpoint's Links are nsx run's --link, as HostConfig.Links are (they were refused)", () => {
+  const args = createArgs({Image: 'busybox', Cmd: ['true'], HostConfig: {NetworkMode: 'app'}, NetworkingConfig: {EndpointsConfig: {app: {Links: ['db:database']}}}})
+  const i = args.indexOf('--link')
+  assert.ok(i >= 0, args.join(' '))
+  assert.equal(args[i + 1], 'db:database')
+})
