@@ -402,8 +402,11 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	if (inp[1] >= 0)
 		fcntl(inp[1], F_SETFL, O_NONBLOCK);
 	ctr_net_hook_prepare();
+	/* The init goes on once its pids are recorded (and, with a user namespace, its maps written):
+	 * else, on a loaded machine, it could exec (the starter's ready) before the record exists,
+	 * and a ps or gc in between would take a running container for one killed while starting. */
 	int upipe[2] = {-1, -1};
-	if (ctr.userns && pipe2(upipe, O_CLOEXEC) < 0)
+	if (pipe2(upipe, O_CLOEXEC) < 0)
 		die_errno(EXIT_NSX_FAILURE, "pipe");
 	pid_t child;
 	if (ctr.cgroup_fd >= 0 || ctr.userns) {
@@ -425,17 +428,21 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 	}
 	if (child < 0)
 		die_errno(EXIT_NSX_FAILURE, "fork the container's init");
-	if (child > 0 && ctr.userns) {
-		/* The maps are written from outside, by the parent, before the child goes on. */
+	if (child > 0) {
 		close(upipe[0]);
-		write_proc(child, "setgroups", ctr.setgroups);
-		write_proc(child, "uid_map", ctr.uid_map);
-		write_proc(child, "gid_map", ctr.gid_map);
+		test_hook_pause("NSX_TEST_PAUSE_BEFORE_PIDS");
+		write_pids(args[0], child);
+		if (ctr.userns) {
+			/* The maps are written from outside, by the parent, before the child goes on. */
+			write_proc(child, "setgroups", ctr.setgroups);
+			write_proc(child, "uid_map", ctr.uid_map);
+			write_proc(child, "gid_map", ctr.gid_map);
+		}
 		if (write(upipe[1], "m", 1) != 1)
 			die_errno(EXIT_NSX_FAILURE, "start the container's init");
 		close(upipe[1]);
 	}
-	if (child == 0 && ctr.userns) {
+	if (child == 0) {
 		close(upipe[1]);
 		char c;
 		if (read(upipe[0], &c, 1) != 1)
@@ -491,7 +498,6 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 		if (ctr.pty_sock[1] >= 0)
 			close(ctr.pty_sock[1]);
 		st->child = child;
-		write_pids(args[0], child);
 		if (ctr.idmap_lowers) {
 			/* The init asks once its mount namespace is private; a failure is its to report. */
 			close(ctr.root_sock[1]);

@@ -208,6 +208,45 @@ test('wait on a detached --rm container: it removes itself when it ends, and wai
   assert.equal(existsSync(tomb), false, 'an old record is swept')
 })
 
+test('a detached container\'s command waits until its supervisor has recorded its pids (else a ps or gc meanwhile took it for one killed while starting)', async (t) => {
+  if (!needContainerTools(t)) return
+  const f = fx!
+  // The supervisor pauses on this FIFO after forking the init, before it records the pids.
+  const fifo = join(f.dir, 'pids.fifo')
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0)
+  let held: number | undefined
+  const hold = () => {
+    try {
+      held = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK) // only once the supervisor waits on it
+      return true
+    } catch {
+      return false
+    }
+  }
+  const release = () => {
+    if (held === undefined) return
+    writeSync(held, 'x')
+    closeSync(held)
+    held = undefined
+  }
+  const before = new Set(existsSync(join(f.store, 'run')) ? readdirSync(join(f.store, 'run')) : [])
+  const run = spawn(process.execPath, [NSX_BIN, 'run', '-d', '--name', 'early', '--layer', f.base, '--', 'sh', '-c', 'echo ran > /ran; exec sleep 1000'], {env: {...f.env, NSX_TEST_PAUSE_BEFORE_PIDS: fifo}, stdio: ['ignore', 'pipe', 'pipe']})
+  const done = new Promise<number | null>((res) => run.on('exit', (c) => res(c)))
+  t.after(() => {
+    release()
+    f.nsx(['rm', '-f', 'early'])
+  })
+  await waitFor(hold, 60000, 'the supervisor to reach the pause before its pids record')
+  const dir = readdirSync(join(f.store, 'run')).find((d) => !before.has(d) && !d.includes('.'))!
+  // The init is forked; it must not go on to the command. (A wait can only let a wrong order pass unseen, never fail a right one.)
+  await new Promise((res) => setTimeout(res, 1000))
+  assert.equal(existsSync(join(f.store, 'run', dir, 'upper', 'ran')), false, 'the command ran before the supervisor recorded its pids')
+  release()
+  assert.equal(await done, 0)
+  await waitFor(() => existsSync(join(f.store, 'run', dir, 'upper', 'ran')), 30000, 'the command to run once released')
+  assert.equal(entry(f, 'early').state, 'running')
+})
+
 test("wait on an --rm container returns once its supervisor has removed it, not when its directory starts to go", async (t) => {
   if (!needContainerTools(t)) return
   const f = fx!
