@@ -141,6 +141,53 @@ export async function swaggerChecker(): Promise<(method: string, path: string, s
 }
 
 /** A swagger checker's call on the service: the request made, a success required, the body checked against `template`'s schema and returned parsed. */
+/**
+ * A swagger-checked caller of the service at socket: each call must answer `want` and, when it
+ * has a body, conform to moby's 1.41 definition of `template` (connect and disconnect answer none).
+ */
+export async function swaggerCall(socket: string): Promise<(method: string, url: string, template: string, body?: object, want?: number) => Promise<unknown>> {
+  const check = await swaggerChecker()
+  return async (method, url, template, body, want = 200) => {
+    const r = await api(socket, method, `/v1.41${url}`, body === undefined ? undefined : JSON.stringify(body))
+    assert.equal(r.status, want, `${method} ${url}: ${r.status} ${r.body}`)
+    const parsed = r.body.trim() === '' ? undefined : JSON.parse(r.body)
+    const errors = parsed === undefined ? '' : check(method, template, r.status, parsed)
+    assert.equal(errors, '', `${method} ${url} does not conform to the 1.41 swagger:\n${errors}\n${r.body.slice(0, 2000)}`)
+    return parsed
+  }
+}
+
+/** docker-compose (Debian's docker-compose 1.29) is here: failing under CI, skipping elsewhere. */
+export function needCompose(t: {skip(m: string): void}): boolean {
+  if (spawnSync('sh', ['-c', 'command -v docker-compose']).status === 0) return true
+  if (IN_CI) assert.fail('needs docker-compose (Debian package docker-compose)')
+  t.skip('needs docker-compose (Debian package docker-compose)')
+  return false
+}
+
+/**
+ * The Engine API tests' set-up on a fixture: busybox loaded into its store (the clients' image),
+ * the service started on DIR/docker.sock, and DIR/docker-config for the docker CLI.
+ */
+export async function serviceWithBusybox(fx: {dir: string; env: NodeJS.ProcessEnv; nsx(args: string[]): {status: number | null; stderr: string}}): Promise<ApiService> {
+  const {buildBusyboxArchive} = await import('./busybox-image.js')
+  mkdirSync(join(fx.dir, 'img'), {recursive: true})
+  const l = fx.nsx(['load', '-i', buildBusyboxArchive(join(fx.dir, 'img'))])
+  assert.equal(l.status, 0, l.stderr)
+  const svc = await startApiService(fx.dir, fx.env)
+  mkdirSync(join(fx.dir, 'docker-config'), {recursive: true})
+  return svc
+}
+
+/** docker-compose in project directory proj against svc, with the docker CLI (compose's exec runs it) first on PATH. */
+export function composeRunner(proj: string, project: string, svc: ApiService, docker: string): (args: string[]) => {status: number | null; stdout: string; stderr: string; text: string} {
+  const env = {...process.env, DOCKER_HOST: svc.host, PATH: `${join(docker, '..')}:${process.env.PATH}`, COMPOSE_PROJECT_NAME: project}
+  return (args) => {
+    const r = spawnSync('docker-compose', args, {cwd: proj, env, encoding: 'utf8', timeout: 180000})
+    return {status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', text: `docker-compose ${args.join(' ')}: ${r.status}\n${r.stdout}\n${r.stderr}\nservice log:\n${svc.log().slice(-3000)}`}
+  }
+}
+
 export async function conformsOn(socket: string, check: (method: string, path: string, status: number, body: unknown) => string, method: string, url: string, template: string, body?: object): Promise<unknown> {
   const r = await api(socket, method, `/v1.41${url}`, body === undefined ? undefined : JSON.stringify(body))
   assert.ok(r.status < 300, `${method} ${url}: ${r.status} ${r.body}`)

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {api, ApiService, dockerCli, conformsOn, startApiService, swaggerChecker} from '../helpers/api.js'
-import {buildBusyboxArchive} from '../helpers/busybox-image.js'
+import {api, ApiService, dockerCli, conformsOn, serviceWithBusybox, swaggerChecker} from '../helpers/api.js'
 import {containerToolsPresent, Fixture, makeFixture} from '../helpers/container.js'
 import {IN_CI} from '../helpers/env.js'
 
@@ -24,11 +23,7 @@ before(async () => {
   check = await swaggerChecker()
   if (!fx) return
   docker = dockerCli()
-  mkdirSync(join(fx.dir, 'img'), {recursive: true})
-  const l = fx.nsx(['load', '-i', buildBusyboxArchive(join(fx.dir, 'img'))])
-  assert.equal(l.status, 0, l.stderr)
-  svc = await startApiService(fx.dir, fx.env)
-  mkdirSync(join(fx.dir, 'docker-config'), {recursive: true})
+  svc = await serviceWithBusybox(fx)
 })
 
 function skip(t: {skip(m: string): void}): boolean {

@@ -2,10 +2,9 @@ import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {mkdirSync, writeFileSync} from 'node:fs'
-import {dirname, join} from 'node:path'
-import {api, ApiService, needDockerCli, startApiService} from '../helpers/api.js'
+import {join} from 'node:path'
+import {api, ApiService, composeRunner, needCompose, needDockerCli, startApiService} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
-import {haveCommand, IN_CI} from '../helpers/env.js'
 import {eventually, makeNetLab, needNetLab} from '../helpers/netns.js'
 
 /**
@@ -95,10 +94,7 @@ test('docker build HEALTHCHECK, docker run --health-*, docker inspect State.Heal
 
 test('docker-compose 1.29: depends_on condition service_healthy starts a service once the other is healthy', async (t) => {
   if (!needNetLab(t)) return
-  if (!haveCommand('docker-compose')) {
-    if (IN_CI) assert.fail('needs docker-compose (Debian package docker-compose)')
-    return t.skip('needs docker-compose (Debian package docker-compose)')
-  }
+  if (!needCompose(t)) return
   const docker = needDockerCli(t)
   if (!docker) return
   const lab = await makeNetLab(t)
@@ -128,11 +124,7 @@ services:
         condition: service_healthy
 `,
   )
-  const env = {...process.env, DOCKER_HOST: svc.host, PATH: `${dirname(docker)}:${process.env.PATH}`, COMPOSE_PROJECT_NAME: 'nsxh'}
-  const compose = (args: string[]) => {
-    const r = spawnSync('docker-compose', args, {cwd: proj, env, encoding: 'utf8', timeout: 180000})
-    return {status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', text: `docker-compose ${args.join(' ')}: ${r.status}\n${r.stdout}\n${r.stderr}\nservice log:\n${svc.log().slice(-3000)}`}
-  }
+  const compose = composeRunner(proj, 'nsxh', svc, docker)
   try {
     const up = compose(['up', '-d'])
     assert.equal(up.status, 0, up.text)

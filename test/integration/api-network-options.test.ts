@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
-import {api, ApiService, startApiService, swaggerChecker} from '../helpers/api.js'
+import {api, ApiService, startApiService, swaggerCall} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
 import {IN_CI} from '../helpers/env.js'
 import {makeNetLab, needNetLab, NetLab} from '../helpers/netns.js'
@@ -37,15 +37,7 @@ test('Engine API network options: IPRange, AuxiliaryAddresses, bridge name, a na
   if (!needNetLab(t)) return
   const lab = await makeNetLab(t)
   const svc = await serviceInLab(lab)
-  const check = await swaggerChecker()
-  const call = async (method: string, url: string, template: string, body?: object, want = 200) => {
-    const r = await api(svc.socket, method, `/v1.41${url}`, body === undefined ? undefined : JSON.stringify(body))
-    assert.equal(r.status, want, `${method} ${url}: ${r.status} ${r.body}`)
-    const parsed = r.body.trim() === '' ? undefined : JSON.parse(r.body)
-    const errors = parsed === undefined ? '' : check(method, template, r.status, parsed)
-    assert.equal(errors, '', `${method} ${url} does not conform to the 1.41 swagger:\n${errors}\n${r.body.slice(0, 2000)}`)
-    return parsed
-  }
+  const call = await swaggerCall(svc.socket)
   const pool = {Subnet: '10.99.30.0/24', IPRange: '10.99.30.128/29', Gateway: '10.99.30.1', AuxiliaryAddresses: {router: '10.99.30.129', spare: '10.99.30.131'}}
   const made = await call('POST', '/networks/create', '/networks/create', {Name: 'ranged', IPAM: {Driver: 'default', Config: [pool]}, Options: {'com.docker.network.bridge.name': 'br-ranged'}}, 201) as {Id: string}
   const net = await call('GET', `/networks/${made.Id}`, '/networks/{id}') as {IPAM: {Config: object[]; Options?: object}; Options: Record<string, string>}

@@ -1,11 +1,9 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {mkdirSync, readdirSync, writeFileSync} from 'node:fs'
-import {dirname, join} from 'node:path'
-import {api, ApiService, needDockerCli, startApiService, swaggerChecker} from '../helpers/api.js'
+import {join} from 'node:path'
+import {api, ApiService, composeRunner, needCompose, needDockerCli, startApiService, swaggerCall} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
-import {haveCommand, IN_CI} from '../helpers/env.js'
 import {eventually, makeNetLab, needNetLab, NetLab} from '../helpers/netns.js'
 
 /**
@@ -40,16 +38,7 @@ test('Engine API networks: create, list, inspect, connect with aliases, disconne
   if (!needNetLab(t)) return
   const lab = await makeNetLab(t)
   const svc = await serviceInLab(lab)
-  const check = await swaggerChecker()
-  const call = async (method: string, url: string, template: string, body?: object, want = 200) => {
-    const r = await api(svc.socket, method, `/v1.41${url}`, body === undefined ? undefined : JSON.stringify(body))
-    assert.equal(r.status, want, `${method} ${url}: ${r.status} ${r.body}`)
-    const parsed = r.body.trim() === '' ? undefined : JSON.parse(r.body)
-    // connect and disconnect answer 200 with no body: moby defines none.
-    const errors = parsed === undefined ? '' : check(method, template, r.status, parsed)
-    assert.equal(errors, '', `${method} ${url} does not conform to the 1.41 swagger:\n${errors}\n${r.body.slice(0, 2000)}`)
-    return parsed
-  }
+  const call = await swaggerCall(svc.socket)
   const made = await call('POST', '/networks/create', '/networks/create', {Name: 'apinet', CheckDuplicate: true, Labels: {team: 'x'}, IPAM: {Driver: 'default', Config: [{Subnet: '10.99.20.0/24'}]}}, 201) as {Id: string}
   assert.match(made.Id, /^[0-9a-f]{64}$/)
   assert.match((await api(svc.socket, 'POST', '/v1.41/networks/create', JSON.stringify({Name: 'apinet'}))).body, /network with name apinet already exists/)
@@ -110,10 +99,7 @@ test('Engine API networks: create, list, inspect, connect with aliases, disconne
 
 test('docker-compose 1.29: a server and its clients on the project network, reached by service name, with a named volume; up -d, up -d --scale, ps, logs, exec, down -v', async (t) => {
   if (!needNetLab(t)) return
-  if (!haveCommand('docker-compose')) {
-    if (IN_CI) assert.fail('needs docker-compose (Debian package docker-compose)')
-    return t.skip('needs docker-compose (Debian package docker-compose)')
-  }
+  if (!needCompose(t)) return
   const docker = needDockerCli(t)
   if (!docker) return
   const lab = await makeNetLab(t)
@@ -136,12 +122,7 @@ volumes:
   data: {}
 `,
   )
-  // compose's exec runs the docker CLI: the 20.10 client, first on PATH.
-  const env = {...process.env, DOCKER_HOST: svc.host, PATH: `${dirname(docker)}:${process.env.PATH}`, COMPOSE_PROJECT_NAME: 'nsxc'}
-  const compose = (args: string[]) => {
-    const r = spawnSync('docker-compose', args, {cwd: proj, env, encoding: 'utf8', timeout: 180000})
-    return {status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', text: `docker-compose ${args.join(' ')}: ${r.status}\n${r.stdout}\n${r.stderr}\nservice log:\n${svc.log().slice(-3000)}`}
-  }
+  const compose = composeRunner(proj, 'nsxc', svc, docker)
   try {
     const up = compose(['up', '-d'])
     assert.equal(up.status, 0, up.text)

@@ -1,10 +1,9 @@
 import {test, after, before} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {join} from 'node:path'
-import {api, ApiService, dockerCli, startApiService} from '../helpers/api.js'
-import {buildBusyboxArchive} from '../helpers/busybox-image.js'
+import {api, ApiService, dockerCli, serviceWithBusybox} from '../helpers/api.js'
 import {containerToolsPresent, Fixture, makeFixture} from '../helpers/container.js'
 import {IN_CI} from '../helpers/env.js'
 import {eventually} from '../helpers/netns.js'
@@ -24,11 +23,7 @@ after(() => svc?.stop())
 before(async () => {
   if (!fx) return
   docker = dockerCli()
-  mkdirSync(join(fx.dir, 'img'), {recursive: true})
-  const l = fx.nsx(['load', '-i', buildBusyboxArchive(join(fx.dir, 'img'))])
-  assert.equal(l.status, 0, l.stderr)
-  svc = await startApiService(fx.dir, fx.env)
-  mkdirSync(join(fx.dir, 'docker-config'), {recursive: true})
+  svc = await serviceWithBusybox(fx)
 })
 
 function skip(t: {skip(m: string): void}): boolean {

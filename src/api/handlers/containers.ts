@@ -158,13 +158,17 @@ async function wait(ctx: ApiContext): Promise<undefined> {
       const exitedSince = now.status === 'exited' && now.exit?.finishedAt !== baseline
       if (condition === 'not-running' && now.status !== 'running' && now.status !== 'starting') break
       // A restart policy may have started it again already: an exit since the request counts (docker's wait returns on it).
-      if (condition === 'not-running' && (c0.status === 'running' || c0.status === 'starting') && now.exit !== undefined && now.exit.finishedAt !== baseline) {
+      // Without one, the end is the supervisor's (its cleanup done): a prune or rm right after the wait must find it exited.
+      const restarts = (now.config.restart?.policy ?? 'no') !== 'no'
+      if (condition === 'not-running' && restarts && (c0.status === 'running' || c0.status === 'starting') && now.exit !== undefined && now.exit.finishedAt !== baseline) {
         last = {...now, exitCode: now.exit.code}
         break
       }
       if (condition === 'next-exit' && exitedSince) break
       if (ctx.signal.aborted) return undefined
-      await changes.next({timeoutMs: 2000, signal: ctx.signal})
+      // Exit recorded, supervisor still cleaning up: its end changes no file, so it is looked for.
+      if (!restarts && now.status === 'running' && now.exit !== undefined && now.exit.finishedAt !== baseline) await new Promise((r) => setTimeout(r, 5))
+      else await changes.next({timeoutMs: 2000, signal: ctx.signal})
     }
   } finally {
     changes.close()
