@@ -106,6 +106,11 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
       const {readGroup} = await import('../container/group-record.js')
       if (!readGroup(store, o.group)) throw new NsxError(`no such group: ${o.group} (see nsx group ls; nsx group create ${o.group} makes it)`, 125)
     }
+    // A network named must exist now, as docker's daemon checks it at create: else a container that can never start was left.
+    if (!['none', 'host', 'bridge'].includes(o.network) && !o.network.startsWith('container:')) {
+      const {findNetwork} = await import('../network/networks.js')
+      if (!findNetwork(store, o.network)) throw new NsxError(`network ${o.network} not found`, 125)
+    }
     const rootfs = await prepareRootfs(store, {
       image: o.image,
       layers: o.layers,

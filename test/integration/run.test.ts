@@ -227,7 +227,9 @@ test('bad input: one line, exit 125, nothing created', (t) => {
   // A bare word is a named volume, as in docker; a relative path is neither a name nor a host path.
   assertOneLineError(runIn(['-v', './relative:/x'], ['true']), 125, /invalid volume '\.\/relative:\/x': .* use absolute path/)
   assertOneLineError(runIn(['-v', '/nonexistent-nsx:/x'], ['true']), 125, /\/nonexistent-nsx does not exist/)
-  assertOneLineError(runIn(['--network', 'no such'], ['true']), 125, /invalid --network 'no such': expected none, host, bridge, container:NAME or a network's name/)
+  // A name docker takes (a space too) that names no network, as docker says it; one no network can have.
+  assertOneLineError(runIn(['--network', 'no such'], ['true']), 125, /^nsx run: network no such not found$/)
+  assertOneLineError(runIn(['--network', 'no/such'], ['true']), 125, /invalid --network 'no\/such': expected none, host, bridge, container:NAME or a network's name/)
   assertOneLineError(runIn(['--network', 'host', '-p', '80'], ['true']), 125, /-p needs a bridge network/)
   assertOneLineError(runIn(['--bogus'], ['true']), 125, /unrecognized option '--bogus'/)
   assertOneLineError(f.nsx(['run']), 125, /nothing to run: give an IMAGE/)
