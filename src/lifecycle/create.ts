@@ -107,9 +107,10 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
       if (!readGroup(store, o.group)) throw new NsxError(`no such group: ${o.group} (see nsx group ls; nsx group create ${o.group} makes it)`, 125)
     }
     // A network named must exist now, as docker's daemon checks it at create: else a container that can never start was left.
-    if (!['none', 'host', 'bridge'].includes(o.network) && !o.network.startsWith('container:')) {
-      const {findNetwork} = await import('../network/networks.js')
-      if (!findNetwork(store, o.network)) throw new NsxError(`network ${o.network} not found`, 125)
+    // (Root's networks only: an ordinary user's network is a user-mode stack, pasta or slirp4netns, named or not.)
+    if (process.geteuid?.() === 0 && !['none', 'host', 'bridge'].includes(o.network) && !o.network.startsWith('container:')) {
+      const [{USER_MODE_NETWORKS}, {findNetwork}] = await Promise.all([import('../network/rootless.js'), import('../network/networks.js')])
+      if (!USER_MODE_NETWORKS.includes(o.network) && !findNetwork(store, o.network)) throw new NsxError(`network ${o.network} not found`, 125)
     }
     const rootfs = await prepareRootfs(store, {
       image: o.image,
