@@ -1,6 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Duplex} from 'node:stream'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, STATUS_OF_KIND} from '../cli/errors.js'
 
 /** An error answered as the Engine API does: a JSON `{"message": ...}` with an HTTP status. */
 export class ApiError extends Error {
@@ -15,14 +15,19 @@ export const badRequest = (what: string) => new ApiError(400, what)
 export const conflict = (what: string) => new ApiError(409, what)
 
 /**
- * The status for an error thrown by a domain function. The domain layer speaks docker's messages
- * (`No such container: x`, `container x is not running`, `... is already in use`), so their wording
- * decides: that is the same mapping docker's own clients rely on to print what a user knows.
+ * The status for an error thrown by a domain function: its kind (`NsxError.notFound(...)` is 404,
+ * `conflict` 409, `invalid` 400, ...: `STATUS_OF_KIND`, dockerd's errdefs mapping); an ApiError
+ * says its own; anything else is 500, as dockerd answers an untyped error.
  */
 export function statusOf(err: unknown): number {
   if (err instanceof ApiError) return err.status
   if (!(err instanceof NsxError)) return 500
-  const m = err.message
+  if (err.kind !== undefined) return STATUS_OF_KIND[err.kind]
+  return statusOfWording(err.message)
+}
+
+/** The status the wording of an NsxError without a kind reads as: kept while throw sites gain their kinds. */
+function statusOfWording(m: string): number {
   if (/^no such |^No such |not found|does not exist|: no such/i.test(m)) return 404
   // Bad arguments docker answers 400 for, though their words would read as a conflict or a state.
   if (/^conflicting options|^Unrecognised filter value|^invalid filter/i.test(m)) return 400

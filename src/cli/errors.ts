@@ -1,15 +1,84 @@
 /**
+ * What kind of failure an error is, the one fact the Engine API answers a status from (docker's
+ * errdefs: NotFound, InvalidParameter, Conflict, Forbidden, Unauthorized, Unavailable,
+ * NotImplemented, System). The CLI's exit code is chosen apart from it.
+ */
+export type ErrorKind = 'not-found' | 'invalid' | 'conflict' | 'forbidden' | 'unauthorized' | 'unavailable' | 'unsupported' | 'internal'
+
+/** The Engine API's status for each kind, as dockerd's `httpstatus.FromError` answers for errdefs. */
+export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
+  'not-found': 404,
+  invalid: 400,
+  conflict: 409,
+  forbidden: 403,
+  unauthorized: 401,
+  unavailable: 503,
+  unsupported: 501,
+  internal: 500,
+}
+
+/**
  * Errors meant for the user: one line on stderr, a chosen exit code, no stack.
  * Anything else that escapes a command is a bug and is reported as an internal error.
+ * Every error the Engine API can meet carries a kind (`NsxError.notFound(...)` and its siblings, or
+ * the third argument); an error without one is answered 500, as dockerd answers an untyped error,
+ * and test/unit/error-kinds.test.ts fails on a throw site the API reaches that gives none.
  */
 export class NsxError extends Error {
   readonly exitCode: number
+  readonly kind: ErrorKind | undefined
 
-  constructor(message: string, exitCode = 1) {
+  constructor(message: string, exitCode = 1, kind?: ErrorKind) {
     super(message)
     this.name = 'NsxError'
     this.exitCode = exitCode
+    this.kind = kind
   }
+
+  /** No such container, image, network, volume, exec instance, path (404). */
+  static notFound(message: string, exitCode = 1): NsxError {
+    return new NsxError(message, exitCode, 'not-found')
+  }
+
+  /** A bad argument, option, name, reference or file given by the caller (400). */
+  static invalid(message: string, exitCode = 1): NsxError {
+    return new NsxError(message, exitCode, 'invalid')
+  }
+
+  /** The object's state forbids the verb, or the name is taken (409). */
+  static conflict(message: string, exitCode = 1): NsxError {
+    return new NsxError(message, exitCode, 'conflict')
+  }
+
+  /** Valid, but not allowed on this object (a pre-defined network) (403). */
+  static forbidden(message: string, exitCode = 1): NsxError {
+    return new NsxError(message, exitCode, 'forbidden')
+  }
+
+  /** A registry refused the credentials (401). */
+  static unauthorized(message: string, exitCode = 1): NsxError {
+    return new NsxError(message, exitCode, 'unauthorized')
+  }
+
+  /** Something needed is not reachable now: a registry, a socket (503). */
+  static unavailable(message: string, exitCode = 1): NsxError {
+    return new NsxError(message, exitCode, 'unavailable')
+  }
+
+  /** A feature nsx does not have (501). */
+  static unsupported(message: string, exitCode = 1): NsxError {
+    return new NsxError(message, exitCode, 'unsupported')
+  }
+
+  /** nsx itself failed: a system call, the executor, a corrupt store entry (500). */
+  static internal(message: string, exitCode = 1): NsxError {
+    return new NsxError(message, exitCode, 'internal')
+  }
+}
+
+/** The kind of any thrown value: an NsxError's own, else undefined (an untyped error). */
+export function kindOf(err: unknown): ErrorKind | undefined {
+  return err instanceof NsxError ? err.kind : undefined
 }
 
 /** Why a file could not be read or opened, in a few words ("no such file", "is a directory", "permission denied"), else the error's own message. */

@@ -24,7 +24,12 @@ export interface PathStat {
 }
 
 /** A path that is not there: docker's 404 for the archive endpoints. */
-export class PathNotFoundError extends NsxError {}
+/** A path not in the container (not found, 404). */
+export class PathNotFoundError extends NsxError {
+  constructor(message: string, exitCode = 1) {
+    super(message, exitCode, 'not-found')
+  }
+}
 
 /** Go's os.FileMode bits for a stat's type and permissions (what the docker CLI decodes). */
 export function goFileMode(st: Stats): number {

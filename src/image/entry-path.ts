@@ -7,7 +7,12 @@ import {NsxError} from '../cli/errors.js'
  * several unpackers went wrong: "a/../../x" must not become "../x" nor "x".)
  */
 
-export class UnsafeEntryError extends NsxError {}
+/** A layer or archive entry refused for safety (invalid input, 400). */
+export class UnsafeEntryError extends NsxError {
+  constructor(message: string, exitCode = 1) {
+    super(message, exitCode, 'invalid')
+  }
+}
 
 const printable = (s: string) => JSON.stringify(s).slice(1, -1)
 

@@ -37,7 +37,12 @@ export interface TarHandler {
   entryEnd(): void
 }
 
-export class TarFormatError extends NsxError {}
+/** A tar stream that is not a valid archive (invalid input, 400). */
+export class TarFormatError extends NsxError {
+  constructor(message: string, exitCode = 1) {
+    super(message, exitCode, 'invalid')
+  }
+}
 
 const BLOCK = 512
 export const MAX_EXTENDED_HEADER = 1 << 20

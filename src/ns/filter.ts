@@ -40,7 +40,12 @@ const WORD_OPS: Record<string, string> = {
 const SUFFIX = 'KMGTPEZY'
 const MAX_LENGTH = 1024
 
-export class FilterError extends NsxError {}
+/** A filter expression that does not parse (invalid, 400). */
+export class FilterError extends NsxError {
+  constructor(message: string, exitCode = 1) {
+    super(message, exitCode, 'invalid')
+  }
+}
 
 function tokenize(src: string): Token[] {
   const out: Token[] = []

@@ -1,7 +1,7 @@
 import * as http from 'node:http'
 import * as https from 'node:https'
 import type {Readable} from 'node:stream'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import {MAX_METADATA_BYTES} from '../image/blob.js'
 import {Credentials, lookupCredentials} from './credentials.js'
 import {apiHost, isLoopback} from '../image/reference.js'
@@ -45,8 +45,18 @@ export class RegistryError extends NsxError {
     readonly status: number,
     readonly code?: string,
   ) {
-    super(message)
+    super(message, 1, registryKind(status, code))
   }
+}
+
+/** The kind of a registry's refusal: its HTTP status and error code (distribution's errcode). */
+function registryKind(status: number, code: string | undefined): ErrorKind {
+  if (status === 404 || /_UNKNOWN$/.test(code ?? '')) return 'not-found'
+  if (status === 401 || code === 'UNAUTHORIZED') return 'unauthorized'
+  if (status === 403 || code === 'DENIED') return 'forbidden'
+  if (status === 400) return 'invalid'
+  if (status === 429 || status === 502 || status === 503 || status === 504) return 'unavailable'
+  return 'internal'
 }
 
 /** WWW-Authenticate: Bearer realm="...",service="...",scope="..." (quoted values may hold commas). */
