@@ -7,6 +7,8 @@ export default class Pull extends NsxCommand {
   static override summary = 'Pull an image from a registry into the layer store'
   static override description = `REF is docker's reference: [REGISTRY[:PORT]/]REPOSITORY[:TAG][@sha256:DIGEST]. Without a registry it is docker.io, where a one-word name is an official image (busybox is docker.io/library/busybox); the tag defaults to latest. From an image index or docker manifest list, the image for this machine's platform is chosen (or --platform's). Layers (gzip, zstd or plain) are fetched in parallel and extracted into the store as they arrive, each verified against its digest before it is stored; layers the store has are not fetched, and an interrupted pull leaves no partial layer.
 
+Mirrors come from containers-registries.conf(5), the file podman and skopeo read ($CONTAINERS_REGISTRIES_CONF, else ~/.config/containers/registries.conf, else /etc/containers/registries.conf, and their registries.conf.d/ drop-ins): each [[registry.mirror]] of the name's [[registry]] is tried in turn, then the registry itself; the image keeps its own name. A failure is told in docker's words: "pull access denied for NAME, repository does not exist or may require 'docker login': ...", "manifest for NAME:TAG not found: ...", or Go's dial error for a registry not reached.
+
 Credentials come from the files nsx login, podman login and docker login write ($REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json). HTTPS is used, plain HTTP only for a loopback registry (localhost, 127.0.0.0/8, ::1) or with --tls-verify=false. Progress goes to stderr: a bar per layer on a terminal, one line per layer otherwise.`
 
   static override enableJsonFlag = true

@@ -44,6 +44,18 @@ export class RegistryError extends NsxError {
     message: string,
     readonly status: number,
     readonly code?: string,
+    /** The registry's own words for the error (the spec's message), else the code's usual text. */
+    readonly registryMessage?: string,
+  ) {
+    super(message)
+  }
+}
+
+/** No answer from a registry (refused, no such host, TLS failure): docker's "Get URL: dial tcp ..." words. */
+export class RegistryUnreachable extends NsxError {
+  constructor(
+    message: string,
+    readonly registry: string,
   ) {
     super(message, 1, registryKind(status, code))
   }
@@ -95,12 +107,14 @@ const printable = (s: string) => s.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ').trim().
 function errorFromBody(what: string, status: number, body: Buffer, registry: string): RegistryError {
   let code: string | undefined
   let detail = ''
+  let registryMessage: string | undefined
   try {
     const j = JSON.parse(body.toString('utf8')) as {errors?: {code?: string; message?: string}[]}
     const e = j.errors?.[0]
     if (e && typeof e.code === 'string') {
       code = e.code
       detail = ERROR_TEXT[e.code] ?? e.code.toLowerCase().replace(/_/g, ' ')
+      registryMessage = typeof e.message === 'string' && e.message !== '' ? printable(e.message) : ERROR_TEXT[e.code]
       if (typeof e.message === 'string' && e.message !== '' && e.message.toLowerCase() !== detail) detail += ` (${printable(e.message)})`
     }
   } catch {
@@ -109,7 +123,7 @@ function errorFromBody(what: string, status: number, body: Buffer, registry: str
   if (!detail) detail = `HTTP ${status} ${http.STATUS_CODES[status] ?? ''}`.trim()
   if (status === 401 || code === 'UNAUTHORIZED') detail += `; log in with nsx login ${registry}`
   if (status === 429) code ??= 'TOOMANYREQUESTS'
-  return new RegistryError(`${what}: ${detail}`, status, code)
+  return new RegistryError(`${what}: ${detail}`, status, code, registryMessage)
 }
 
 export async function readBody(res: http.IncomingMessage, max = MAX_METADATA_BYTES, what = 'response'): Promise<Buffer> {
@@ -182,11 +196,22 @@ export class RegistryClient {
     })
   }
 
-  private connectError(err: unknown, url: URL): NsxError {
-    const e = err as NodeJS.ErrnoException
-    const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? 'host not found' : printable(e.message ?? String(err))
+  /** Go's words for a failed request, as docker prints them: Get "URL": dial tcp HOST:PORT: connect: connection refused. */
+  private connectError(err: unknown, url: URL, method = 'GET'): RegistryUnreachable {
+    const e = err as NodeJS.ErrnoException & {hostname?: string}
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80')
+    const addr = `${url.hostname.replace(/^\[|\]$/g, '')}:${port}`
+    const why =
+      e.code === 'ECONNREFUSED' ? `dial tcp ${addr}: connect: connection refused`
+      : e.code === 'ENOTFOUND' ? `dial tcp: lookup ${url.hostname}: no such host`
+      : e.code === 'EAI_AGAIN' ? `dial tcp: lookup ${url.hostname}: temporary failure in name resolution`
+      : e.code === 'ETIMEDOUT' ? `dial tcp ${addr}: i/o timeout`
+      : e.code === 'ENETUNREACH' || e.code === 'EHOSTUNREACH' ? `dial tcp ${addr}: connect: ${e.code === 'ENETUNREACH' ? 'network' : 'host'} is unreachable`
+      : e.code === 'ECONNRESET' ? `read tcp ${addr}: connection reset by peer`
+      : printable(e.message ?? String(err))
     const tls = url.protocol === 'https:' && (e.code === 'EPROTO' || /^(ERR_SSL|ERR_TLS|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(e.code ?? ''))
-    return new NsxError(`cannot reach registry ${this.registry} (${url.protocol}//${url.host}): ${why}${tls && !this.insecureAllowed ? ' (for a registry without TLS or with an untrusted certificate use --tls-verify=false)' : ''}`)
+    const verb = method.charAt(0) + method.slice(1).toLowerCase()
+    return new RegistryUnreachable(`${verb} "${url.href}": ${why}${tls && !this.insecureAllowed ? ' (for a registry without TLS or with an untrusted certificate use --tls-verify=false, or insecure = true in registries.conf)' : ''}`, this.registry)
   }
 
   /**
@@ -298,7 +323,7 @@ export class RegistryClient {
       try {
         res = await this.raw(method, url, headers, o.body?.())
       } catch (err) {
-        throw this.connectError(err, url)
+        throw this.connectError(err, url, method)
       }
       // Redirects to blob storage: follow (GET/HEAD), without our Authorization elsewhere.
       let hops = 0
@@ -310,7 +335,7 @@ export class RegistryClient {
         try {
           res = await this.raw(method, next, h)
         } catch (err) {
-          throw this.connectError(err, next)
+          throw this.connectError(err, next, method)
         }
         url = next
       }

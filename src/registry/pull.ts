@@ -6,6 +6,7 @@ import {ImageRecord, readImage, updateRepositories, writeImage} from '../store/i
 import {readLayerMeta, storeLayer} from '../store/layers.js'
 import {Store} from '../store/store.js'
 import {readBody, RegistryClient} from './client.js'
+import {fromSources} from './sources.js'
 import type {Credentials} from './credentials.js'
 import {choosePlatform, Descriptor, hostPlatform, MANIFEST_ACCEPT, parseManifest, parsePlatform, platformString} from './manifest.js'
 import {TransferListener, TransferProgress} from './progress.js'
@@ -76,55 +77,56 @@ export async function pullImage(store: Store, opts: PullOptions): Promise<PullRe
   const ref = parseReference(opts.reference)
   const what = `pull ${familiarRef(ref)}`
   const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform()
-  const client = new RegistryClient(ref.registry, {tlsVerify: opts.tlsVerify, authFile: opts.authFile, credentials: opts.credentials})
-  const progress = new TransferProgress('pull', process.stderr, undefined, opts.quiet, opts.onProgress)
-  const cancelled = () => opts.signal?.aborted && new NsxError(`${what}: cancelled`)
-  try {
-    let m = await fetchManifest(client, ref, ref.digest ?? ref.tag!, what)
-    let parsed = parseManifest(m.bytes, m.contentType, what)
-    if (parsed.kind === 'index') {
-      const chosen = choosePlatform(parsed.manifests, want, opts.platform !== undefined, what)
-      m = await fetchManifest(client, ref, chosen.digest, what)
-      parsed = parseManifest(m.bytes, m.contentType, what)
-      if (parsed.kind !== 'image') throw new NsxError(`${what}: an index inside an index is not supported`)
-    }
-    const manifest = parsed.manifest
-    if (opts.announce) process.stderr.write(opts.announce)
-    // The config: small, read whole and checked.
-    const cfgRes = await client.request('GET', `/v2/${ref.repository}/blobs/${manifest.config.digest}`, {scope: REPO_SCOPE(ref, 'pull'), what: `${what}: config`})
-    const configBytes = await readBody(cfgRes, MAX_METADATA_BYTES, `${what}: config`)
-    const id = verifyBytes(configBytes, manifest.config.digest, `${what}: config`)
-    const config = parseImageConfig(configBytes, what)
-    if (config.diffIds.length !== manifest.layers.length)
-      throw new NsxError(`${what}: the manifest lists ${manifest.layers.length} layers but the config has ${config.diffIds.length} diff_ids`)
-    // A single-platform image is taken as it is, with a warning, as podman does.
-    if (config.architecture && config.architecture !== want.architecture)
-      process.stderr.write(`nsx: warning: ${familiarRef(ref)} is for ${config.os}/${config.architecture}, not ${platformString(want)}\n`)
+  let announced = false
+  // Each mirror of registries.conf in turn, then the registry itself; the image keeps its own name.
+  return fromSources(ref, opts, async (client, at) => {
+    const progress = new TransferProgress('pull', process.stderr, undefined, opts.quiet, opts.onProgress)
+    try {
+      let m = await fetchManifest(client, at, at.digest ?? at.tag!, what)
+      let parsed = parseManifest(m.bytes, m.contentType, what)
+      if (parsed.kind === 'index') {
+        const chosen = choosePlatform(parsed.manifests, want, opts.platform !== undefined, what)
+        m = await fetchManifest(client, at, chosen.digest, what)
+        parsed = parseManifest(m.bytes, m.contentType, what)
+        if (parsed.kind !== 'image') throw new NsxError(`${what}: an index inside an index is not supported`)
+      }
+      const manifest = parsed.manifest
+      if (opts.announce && !announced) process.stderr.write(opts.announce)
+      announced = true
+      // The config: small, read whole and checked.
+      const cfgRes = await client.request('GET', `/v2/${at.repository}/blobs/${manifest.config.digest}`, {scope: REPO_SCOPE(at, 'pull'), what: `${what}: config`})
+      const configBytes = await readBody(cfgRes, MAX_METADATA_BYTES, `${what}: config`)
+      const id = verifyBytes(configBytes, manifest.config.digest, `${what}: config`)
+      const config = parseImageConfig(configBytes, what)
+      if (config.diffIds.length !== manifest.layers.length)
+        throw new NsxError(`${what}: the manifest lists ${manifest.layers.length} layers but the config has ${config.diffIds.length} diff_ids`)
+      // A single-platform image is taken as it is, with a warning, as podman does.
+      if (config.architecture && config.architecture !== want.architecture)
+        process.stderr.write(`nsx: warning: ${familiarRef(ref)} is for ${config.os}/${config.architecture}, not ${platformString(want)}\n`)
 
-    const layers = await fetchLayers(store, client, ref, manifest.layers, config.diffIds, progress, opts.parallel ?? 6, what, opts.signal)
-    const stop = cancelled()
-    if (stop) throw stop
-    const record: ImageRecord = {
-      id,
-      layers: config.diffIds,
-      architecture: config.architecture,
-      os: config.os,
-      created: config.created,
-      defaults: config.defaults,
-      format: 'registry',
-      source: canonical(ref),
-      loadedAt: new Date().toISOString(),
-      repoDigests: [`${ref.registry}/${ref.repository}@${m.digest}`],
+      const layers = await fetchLayers(store, client, at, manifest.layers, config.diffIds, progress, opts.parallel ?? 6, what, opts.signal)
+      if (opts.signal?.aborted) throw new NsxError(`${what}: cancelled`)
+      const record: ImageRecord = {
+        id,
+        layers: config.diffIds,
+        architecture: config.architecture,
+        os: config.os,
+        created: config.created,
+        defaults: config.defaults,
+        format: 'registry',
+        source: canonical(ref),
+        loadedAt: new Date().toISOString(),
+        repoDigests: [`${ref.registry}/${ref.repository}@${m.digest}`],
+      }
+      if (!readImage(store, id)) writeImage(store, record, configBytes)
+      const name = ref.tag !== undefined ? familiarRef({...ref, digest: undefined}) : undefined
+      if (name) updateRepositories(store, (repos) => void (repos[name] = id))
+      recordImageEvent(store, 'pull', name ?? canonical(ref), {imageId: id})
+      return {id, name, reference: canonical(ref), digest: m.digest, platform: `${config.os}/${config.architecture}`, layers}
+    } finally {
+      progress.end()
     }
-    if (!readImage(store, id)) writeImage(store, record, configBytes)
-    const name = ref.tag !== undefined ? familiarRef({...ref, digest: undefined}) : undefined
-    if (name) updateRepositories(store, (repos) => void (repos[name] = id))
-    recordImageEvent(store, 'pull', name ?? canonical(ref), {imageId: id})
-    return {id, name, reference: canonical(ref), digest: m.digest, platform: `${config.os}/${config.architecture}`, layers}
-  } finally {
-    progress.end()
-    client.close()
-  }
+  })
 }
 
 async function fetchLayers(

@@ -10,6 +10,7 @@ import {removeTree, shortId, Store} from '../../store/store.js'
 import type {TransferEvent} from '../../registry/progress.js'
 import type {Credentials} from '../../registry/credentials.js'
 import type {Freed} from '../../store/gc.js'
+import {PullError} from '../../registry/pull-error.js'
 
 /**
  * Images: create (pull, and import with fromSrc), push, tag, json (list), {name}/json, history,
@@ -48,7 +49,7 @@ async function spool(req: IncomingMessage, store: Store, name: string): Promise<
 }
 
 /** X-Registry-Auth: base64url JSON {username, password, serveraddress, identitytoken}. */
-function registryAuth(ctx: ApiContext): Credentials | undefined {
+export function registryAuth(ctx: ApiContext): Credentials | undefined {
   const h = ctx.req.headers['x-registry-auth']
   if (typeof h !== 'string' || h === '') return undefined
   try {
@@ -60,8 +61,9 @@ function registryAuth(ctx: ApiContext): Credentials | undefined {
   return undefined
 }
 
-/** Registry errors that mean "there is no such image there": docker answers them 404. */
+/** Registry errors that mean "there is no such image there": docker answers them 404 (a registry not reached: 500). */
 function registryStatus(err: unknown): unknown {
+  if (err instanceof PullError) return new ApiError(err.status, err.message)
   const m = err instanceof Error ? err.message : ''
   if (/manifest unknown|name unknown|no such image|repository does not exist|access to the resource is denied/i.test(m) && !(err instanceof ApiError)) return new ApiError(404, m)
   return err

@@ -3,6 +3,7 @@ import {ARCHIVE_ROUTES} from './archive.js'
 import {CONTAINER_ROUTES} from './containers.js'
 import {CONTAINER_UPDATE_ROUTES} from './container-update.js'
 import {DISK_ROUTES} from './disk.js'
+import {DISTRIBUTION_ROUTES} from './distribution.js'
 import {EXEC_ROUTES} from './exec.js'
 import {IMAGE_ROUTES} from './images.js'
 import {NETWORK_ROUTES} from './networks.js'
@@ -22,6 +23,7 @@ export const ROUTES: readonly Route[] = [
   ...ARCHIVE_ROUTES,
   ...EXEC_ROUTES,
   ...IMAGE_ROUTES,
+  ...DISTRIBUTION_ROUTES,
   ...VOLUME_ROUTES,
   ...NETWORK_ROUTES,
   ...UNSUPPORTED_ROUTES,
