@@ -47,7 +47,7 @@ export class RegistryError extends NsxError {
     /** The registry's own words for the error (the spec's message), else the code's usual text. */
     readonly registryMessage?: string,
   ) {
-    super(message)
+    super(message, 1, registryKind(status, code))
   }
 }
 
@@ -57,7 +57,8 @@ export class RegistryUnreachable extends NsxError {
     message: string,
     readonly registry: string,
   ) {
-    super(message, 1, registryKind(status, code))
+    // dockerd answers a dial error 500 (errdefs.Unknown).
+    super(message, 1, 'internal')
   }
 }
 

@@ -58,7 +58,7 @@ export async function inspectDistribution(opts: DistributionOptions): Promise<Di
     try {
       cfg = JSON.parse(bytes.toString('utf8')) as object
     } catch {
-      throw new NsxError(`${what}: the image config is not valid JSON`)
+      throw NsxError.internal(`${what}: the image config is not valid JSON`)
     }
     const p = platformOf(cfg)
     return {descriptor, platforms: p.os || p.architecture ? [p] : []}

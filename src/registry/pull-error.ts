@@ -31,7 +31,7 @@ export class PullError extends NsxError {
     /** The Engine API's status for it: 404 not found, 500 otherwise. */
     readonly status: 404 | 500,
   ) {
-    super(message)
+    super(message, 1, status === 404 ? 'not-found' : 'internal')
   }
 }
 
@@ -84,7 +84,7 @@ export function pullFailure(ref: Reference, attempts: Attempt[]): Error {
   }
   const also = mirrors.length > 0 ? ` (mirrors also failed: ${mirrors.map((m) => `${where(m)}: ${short(m)}`).join('; ')})` : ''
   if (pk === 'unreachable') return new PullError(`${short(primary)}${also}`, 500)
-  if (also === '') return primary.err instanceof Error ? primary.err : new NsxError(String(primary.err))
+  if (also === '') return primary.err instanceof Error ? primary.err : NsxError.internal(String(primary.err))
   const e = primary.err
-  return e instanceof NsxError ? new NsxError(`${e.message}${also}`, e.exitCode) : new NsxError(`${short(primary)}${also}`)
+  return e instanceof NsxError ? new NsxError(`${e.message}${also}`, e.exitCode, e.kind ?? 'internal') : NsxError.internal(`${short(primary)}${also}`)
 }

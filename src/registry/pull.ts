@@ -88,7 +88,7 @@ export async function pullImage(store: Store, opts: PullOptions): Promise<PullRe
         const chosen = choosePlatform(parsed.manifests, want, opts.platform !== undefined, what)
         m = await fetchManifest(client, at, chosen.digest, what)
         parsed = parseManifest(m.bytes, m.contentType, what)
-        if (parsed.kind !== 'image') throw new NsxError(`${what}: an index inside an index is not supported`)
+        if (parsed.kind !== 'image') throw NsxError.unsupported(`${what}: an index inside an index is not supported`)
       }
       const manifest = parsed.manifest
       if (opts.announce && !announced) process.stderr.write(opts.announce)
@@ -99,13 +99,13 @@ export async function pullImage(store: Store, opts: PullOptions): Promise<PullRe
       const id = verifyBytes(configBytes, manifest.config.digest, `${what}: config`)
       const config = parseImageConfig(configBytes, what)
       if (config.diffIds.length !== manifest.layers.length)
-        throw new NsxError(`${what}: the manifest lists ${manifest.layers.length} layers but the config has ${config.diffIds.length} diff_ids`)
+        throw NsxError.internal(`${what}: the manifest lists ${manifest.layers.length} layers but the config has ${config.diffIds.length} diff_ids`)
       // A single-platform image is taken as it is, with a warning, as podman does.
       if (config.architecture && config.architecture !== want.architecture)
         process.stderr.write(`nsx: warning: ${familiarRef(ref)} is for ${config.os}/${config.architecture}, not ${platformString(want)}\n`)
 
       const layers = await fetchLayers(store, client, at, manifest.layers, config.diffIds, progress, opts.parallel ?? 6, what, opts.signal)
-      if (opts.signal?.aborted) throw new NsxError(`${what}: cancelled`)
+      if (opts.signal?.aborted) throw NsxError.internal(`${what}: cancelled`)
       const record: ImageRecord = {
         id,
         layers: config.diffIds,

@@ -76,27 +76,27 @@ function isTable(v: unknown): v is Table {
 /** A location or prefix: host[:port][/path], no scheme; a prefix may start with *. (a wildcard host). */
 function checkLocation(v: string, key: string, file: string, wildcard: boolean): string {
   const s = v.replace(/\/+$/, '')
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw new NsxError(`${file}: ${key} '${v}' must be host[:port][/path], without a scheme`)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw NsxError.invalid(`${file}: ${key} '${v}' must be host[:port][/path], without a scheme`)
   if (wildcard && s.startsWith('*.')) {
-    if (!/^\*\.[a-z0-9.-]+$/i.test(s)) throw new NsxError(`${file}: ${key} '${v}': a wildcard prefix is *.DOMAIN alone`)
+    if (!/^\*\.[a-z0-9.-]+$/i.test(s)) throw NsxError.invalid(`${file}: ${key} '${v}': a wildcard prefix is *.DOMAIN alone`)
     return s
   }
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9._/-]+)?$/i.test(s) && !/^\[[0-9a-f:]+\](:[0-9]+)?(\/[a-z0-9._/-]+)?$/i.test(s))
-    throw new NsxError(`${file}: ${key} '${v}' is not host[:port][/path]`)
+    throw NsxError.invalid(`${file}: ${key} '${v}' is not host[:port][/path]`)
   return s
 }
 
 function bool(t: Table, key: string, file: string): boolean {
   const v = t[key]
   if (v === undefined) return false
-  if (typeof v !== 'boolean') throw new NsxError(`${file}: ${key} must be true or false`)
+  if (typeof v !== 'boolean') throw NsxError.invalid(`${file}: ${key} must be true or false`)
   return v
 }
 
 function str(t: Table, key: string, file: string): string | undefined {
   const v = t[key]
   if (v === undefined) return undefined
-  if (typeof v !== 'string') throw new NsxError(`${file}: ${key} must be a string`)
+  if (typeof v !== 'string') throw NsxError.invalid(`${file}: ${key} must be a string`)
   return v
 }
 
@@ -106,18 +106,18 @@ export function parseRegistriesConf(text: string, file: string): RegistryEntry[]
   try {
     doc = parseToml(text) as Table
   } catch (err) {
-    throw new NsxError(`${file}: not valid TOML: ${(err as Error).message.split('\n')[0]}`)
+    throw NsxError.invalid(`${file}: not valid TOML: ${(err as Error).message.split('\n')[0]}`)
   }
   const out: RegistryEntry[] = []
   const v1 = doc.registries
   if (v1 !== undefined) {
-    if (doc.registry !== undefined) throw new NsxError(`${file}: mixes the v1 [registries.*] tables with v2 [[registry]] entries`)
-    if (!isTable(v1)) throw new NsxError(`${file}: registries must be a table`)
+    if (doc.registry !== undefined) throw NsxError.invalid(`${file}: mixes the v1 [registries.*] tables with v2 [[registry]] entries`)
+    if (!isTable(v1)) throw NsxError.invalid(`${file}: registries must be a table`)
     const list = (name: string): string[] => {
       const t = v1[name]
       if (t === undefined) return []
       const r = isTable(t) ? t.registries : undefined
-      if (!Array.isArray(r) || r.some((x) => typeof x !== 'string')) throw new NsxError(`${file}: [registries.${name}] registries must be a list of strings`)
+      if (!Array.isArray(r) || r.some((x) => typeof x !== 'string')) throw NsxError.invalid(`${file}: [registries.${name}] registries must be a list of strings`)
       return r as string[]
     }
     const entry = (loc: string): RegistryEntry => {
@@ -132,29 +132,29 @@ export function parseRegistriesConf(text: string, file: string): RegistryEntry[]
   }
   const regs = doc.registry
   if (regs === undefined) return out
-  if (!Array.isArray(regs)) throw new NsxError(`${file}: registry must be an array of tables ([[registry]])`)
+  if (!Array.isArray(regs)) throw NsxError.invalid(`${file}: registry must be an array of tables ([[registry]])`)
   for (const r of regs) {
-    if (!isTable(r)) throw new NsxError(`${file}: each [[registry]] must be a table`)
+    if (!isTable(r)) throw NsxError.invalid(`${file}: each [[registry]] must be a table`)
     const loc = str(r, 'location', file)
     const pre = str(r, 'prefix', file)
-    if ((loc === undefined || loc === '') && (pre === undefined || !pre.startsWith('*.'))) throw new NsxError(`${file}: a [[registry]] needs a location`)
+    if ((loc === undefined || loc === '') && (pre === undefined || !pre.startsWith('*.'))) throw NsxError.invalid(`${file}: a [[registry]] needs a location`)
     const location = loc ? checkLocation(loc, 'location', file, false) : ''
     const prefix = pre ? checkLocation(pre, 'prefix', file, true) : location
     const mirrors: MirrorEntry[] = []
     const ms = r.mirror
     if (ms !== undefined) {
-      if (!Array.isArray(ms)) throw new NsxError(`${file}: the mirrors of ${prefix} must be [[registry.mirror]] tables`)
+      if (!Array.isArray(ms)) throw NsxError.invalid(`${file}: the mirrors of ${prefix} must be [[registry.mirror]] tables`)
       for (const m of ms) {
-        if (!isTable(m)) throw new NsxError(`${file}: each [[registry.mirror]] must be a table`)
+        if (!isTable(m)) throw NsxError.invalid(`${file}: each [[registry.mirror]] must be a table`)
         const ml = str(m, 'location', file)
-        if (!ml) throw new NsxError(`${file}: a mirror of ${prefix} needs a location`)
+        if (!ml) throw NsxError.invalid(`${file}: a mirror of ${prefix} needs a location`)
         const pfm = str(m, 'pull-from-mirror', file) ?? 'all'
-        if (pfm !== 'all' && pfm !== 'digest-only' && pfm !== 'tag-only') throw new NsxError(`${file}: pull-from-mirror is all, digest-only or tag-only, not '${pfm}'`)
+        if (pfm !== 'all' && pfm !== 'digest-only' && pfm !== 'tag-only') throw NsxError.invalid(`${file}: pull-from-mirror is all, digest-only or tag-only, not '${pfm}'`)
         mirrors.push({location: checkLocation(ml, 'mirror location', file, false), insecure: bool(m, 'insecure', file), pullFromMirror: pfm})
       }
     }
     const e: RegistryEntry = {prefix, location, insecure: bool(r, 'insecure', file), blocked: bool(r, 'blocked', file), mirrorByDigestOnly: bool(r, 'mirror-by-digest-only', file), mirrors, file}
-    if (out.some((x) => x.prefix === prefix)) throw new NsxError(`${file}: two [[registry]] entries with the prefix ${prefix}`)
+    if (out.some((x) => x.prefix === prefix)) throw NsxError.invalid(`${file}: two [[registry]] entries with the prefix ${prefix}`)
     out.push(e)
   }
   return out
@@ -202,7 +202,7 @@ export function loadRegistriesConf(env: NodeJS.ProcessEnv = process.env): Regist
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR') continue
-      throw new NsxError(`cannot read ${f}: ${(err as Error).message}`)
+      throw NsxError.invalid(`cannot read ${f}: ${(err as Error).message}`)
     }
     files.push(f)
     for (const e of parseRegistriesConf(text, f)) {
@@ -249,10 +249,10 @@ function rewrite(location: string, prefix: string, ref: Reference, file: string)
     // A host with a dot, a port or localhost keeps its place as the registry.
     r = parseReference(`${full}:latest`)
   } catch (err) {
-    throw new NsxError(`${file}: ${location} for ${canonical(ref)} gives an invalid name: ${(err as Error).message}`)
+    throw NsxError.invalid(`${file}: ${location} for ${canonical(ref)} gives an invalid name: ${(err as Error).message}`)
   }
   const host = location.split('/')[0]
-  if (host !== r.registry && !DOCKER_HUB_NAMES.includes(host)) throw new NsxError(`${file}: '${location}' does not start with a registry host (a host has a dot or a port, or is localhost)`)
+  if (host !== r.registry && !DOCKER_HUB_NAMES.includes(host)) throw NsxError.invalid(`${file}: '${location}' does not start with a registry host (a host has a dot or a port, or is localhost)`)
   return {registry: r.registry, repository: r.repository}
 }
 
@@ -263,7 +263,7 @@ function rewrite(location: string, prefix: string, ref: Reference, file: string)
 export function pullSources(conf: RegistriesConf, ref: Reference): PullSource[] {
   const entry = findRegistry(conf, ref)
   if (!entry) return [{registry: ref.registry, repository: ref.repository, insecure: false, mirror: false}]
-  if (entry.blocked) throw new NsxError(`registry ${ref.registry} is blocked in ${entry.file}`)
+  if (entry.blocked) throw NsxError.invalid(`registry ${ref.registry} is blocked in ${entry.file}`)
   const byDigest = ref.digest !== undefined
   const out: PullSource[] = []
   if (!entry.mirrorByDigestOnly || byDigest)

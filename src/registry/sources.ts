@@ -69,6 +69,6 @@ export async function fromSources<T>(ref: Reference, opts: SourceOptions, attemp
       client.close()
     }
   }
-  if (attempts.length === 0) throw new NsxError('cancelled')
+  if (attempts.length === 0) throw NsxError.internal('cancelled')
   throw pullFailure(ref, attempts)
 }
