@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NsxCommand} from '../src/cli/command.js'
-import {pullImage, PullResult} from '../src/registry/pull.js'
+import {pullAllTags, pullImage, PullResult} from '../src/registry/pull.js'
 import {shortId, Store} from '../src/store/store.js'
 
 export default class Pull extends NsxCommand {
@@ -16,6 +16,7 @@ Credentials come from the files nsx login, podman login and docker login write (
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> localhost:5000/app:1.0', description: 'Pull from a local registry.'},
     {command: '<%= config.bin %> <%= command.id %> --platform linux/arm64 alpine', description: 'Pull the arm64 image of a multi-platform index.'},
+    {command: 'CONTAINERS_REGISTRIES_CONF=./registries.conf <%= config.bin %> <%= command.id %> alpine:3.10', description: 'Pull docker.io\'s alpine through the mirrors a registries.conf names.'},
   ]
 
   static override args = {
@@ -27,17 +28,20 @@ Credentials come from the files nsx login, podman login and docker login write (
     'tls-verify': Flags.boolean({description: 'Require HTTPS with a verified certificate (--tls-verify=false allows plain HTTP and any certificate)', allowNo: true, default: true}),
     authfile: Flags.string({description: 'Read credentials from this file only', helpValue: 'FILE'}),
     quiet: Flags.boolean({char: 'q', description: 'No progress output; print only the image id'}),
+    'all-tags': Flags.boolean({char: 'a', description: 'Pull every tag of the repository (REF names none); --json prints an array'}),
   }
 
-  async run(): Promise<PullResult> {
+  async run(): Promise<PullResult | PullResult[]> {
     const {args, flags} = await this.parse(Pull)
     const store = Store.open()
     store.lock('shared')
-    const r = await pullImage(store, {reference: args.reference, platform: flags.platform, tlsVerify: flags['tls-verify'], authFile: flags.authfile, quiet: flags.quiet || this.jsonEnabled()})
-    if (!this.jsonEnabled()) {
-      if (flags.quiet) process.stdout.write(`${r.id}\n`)
-      else process.stdout.write(`Pulled ${r.name ?? r.reference} (image ${shortId(r.id)}, digest ${r.digest})\n`)
-    }
-    return r
+    const opts = {reference: args.reference, platform: flags.platform, tlsVerify: flags['tls-verify'], authFile: flags.authfile, quiet: flags.quiet || this.jsonEnabled()}
+    const results = flags['all-tags'] ? await pullAllTags(store, opts) : [await pullImage(store, opts)]
+    if (!this.jsonEnabled())
+      for (const r of results) {
+        if (flags.quiet) process.stdout.write(`${r.id}\n`)
+        else process.stdout.write(`Pulled ${r.name ?? r.reference} (image ${shortId(r.id)}, digest ${r.digest})\n`)
+      }
+    return flags['all-tags'] ? results : results[0]
   }
 }

@@ -129,8 +129,8 @@ export type TagOutput = TagResult
 /** nsx commit --json. */
 export type CommitOutput = CommitResult
 
-/** nsx pull --json. */
-export type PullOutput = PullResult
+/** nsx pull --json (an array with --all-tags). */
+export type PullOutput = PullResult | PullResult[]
 
 /** nsx push --json. */
 export type PushOutput = PushResult

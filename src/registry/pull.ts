@@ -7,10 +7,11 @@ import {readLayerMeta, storeLayer} from '../store/layers.js'
 import {Store} from '../store/store.js'
 import {readBody, RegistryClient} from './client.js'
 import {fromSources} from './sources.js'
+import {listTags} from './tags.js'
 import type {Credentials} from './credentials.js'
 import {choosePlatform, Descriptor, hostPlatform, MANIFEST_ACCEPT, parseManifest, parsePlatform, platformString} from './manifest.js'
 import {TransferListener, TransferProgress} from './progress.js'
-import {canonical, familiarRef, parseReference, Reference} from '../image/reference.js'
+import {canonical, familiarName, familiarRef, parseReference, Reference} from '../image/reference.js'
 import {recordImageEvent} from '../store/events.js'
 
 /**
@@ -127,6 +128,23 @@ export async function pullImage(store: Store, opts: PullOptions): Promise<PullRe
       progress.end()
     }
   })
+}
+
+/**
+ * Every tag of a repository (docker pull --all-tags; the Engine API's pull without a tag), one
+ * pull each, in the registry's order. REFERENCE must name no tag or digest.
+ */
+export async function pullAllTags(store: Store, opts: PullOptions & {onTag?: (tag: string) => void}): Promise<PullResult[]> {
+  const ref = parseReference(opts.reference)
+  if (ref.digest !== undefined || /:[^/]*$/.test(opts.reference)) throw NsxError.invalid(`tag can't be used with --all-tags/-a`)
+  const tags = await listTags(ref, opts)
+  if (tags.length === 0) throw NsxError.notFound(`repository ${familiarName(ref)} has no tags`)
+  const out: PullResult[] = []
+  for (const tag of tags) {
+    opts.onTag?.(tag)
+    out.push(await pullImage(store, {...opts, reference: `${canonical({...ref, tag, digest: undefined})}`}))
+  }
+  return out
 }
 
 async function fetchLayers(

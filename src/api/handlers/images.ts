@@ -121,29 +121,35 @@ async function create(ctx: ApiContext): Promise<undefined> {
     const tag = q.get('tag') ?? ''
     // tag may be a tag or a digest; fromImage may carry either already.
     const reference = tag === '' ? image : tag.startsWith('sha256:') ? `${image}@${tag}` : `${image}:${tag}`
-    const {pullImage} = await import('../../registry/pull.js')
+    const {pullImage, pullAllTags} = await import('../../registry/pull.js')
     const {parseReference} = await import('../../image/reference.js')
     const ref = parseReference(reference)
+    // No tag in fromImage nor in tag: every tag of the repository, as dockerd pulls then.
+    const allTags = tag === '' && !image.includes('@') && !/:[^/]*$/.test(image)
     await withStoreLock(ctx, 'shared', async (store) => {
-      let announced = false
+      let announced = ''
+      let current: string | undefined
       const onProgress = progressWriter(out, 'pull')
-      const r = await pullImage(store, {
+      const opts = {
         reference,
         platform: q.get('platform') || undefined,
         credentials: registryAuth(ctx),
         quiet: true,
         signal: ctx.signal,
-        onProgress: (e) => {
-          if (!announced) {
-            announced = true
-            out.write({status: `Pulling from ${ref.repository.replace(/^library\//, '')}`, id: ref.digest ?? ref.tag})
+        onProgress: (e: TransferEvent) => {
+          const id = allTags ? current : (ref.digest ?? ref.tag)
+          if (announced !== id) {
+            announced = id ?? ''
+            out.write({status: `Pulling from ${ref.repository.replace(/^library\//, '')}`, id})
           }
           onProgress(e)
         },
-      })
-      const fresh = r.layers.some((l) => !l.reused)
-      out.write({status: `Digest: ${r.digest}`})
-      out.write({status: fresh ? `Status: Downloaded newer image for ${r.name ?? reference}` : `Status: Image is up to date for ${r.name ?? reference}`})
+      }
+      const results = allTags ? await pullAllTags(store, {...opts, onTag: (t) => void (current = t)}) : [await pullImage(store, opts)]
+      for (const r of results) out.write({status: `Digest: ${r.digest}`})
+      const fresh = results.some((r) => r.layers.some((l) => !l.reused))
+      const shown = allTags ? image : (results[0].name ?? reference)
+      out.write({status: fresh ? `Status: Downloaded newer image for ${shown}` : `Status: Image is up to date for ${shown}`})
     })
     out.end()
   } catch (err) {
