@@ -11,7 +11,9 @@
 #
 # A fresh store (NSX_ROOT in a temporary directory) gets a busybox-static root filesystem imported
 # as the images the suite expects locally (alpine:3.10, alpine:latest, busybox:latest, busybox:buildroot-2014.02):
-# the machine has no network beyond loopback, so nothing is pulled from Docker Hub. Each file runs
+# the machine has no network beyond loopback, so Docker Hub is stood in for by Debian's
+# docker-registry on loopback, named docker.io's mirror in a registries.conf the service reads
+# (hello-world, alpine and busybox are pulled from it under their docker.io names). Each file runs
 # on its own, each test with at most TEST_TIMEOUT seconds (default 60; pytest-timeout) and each file
 # FILE_TIMEOUT (default 900), with Debian's python3 and
 # pytest; a table of passed/failed/errors/skipped per file is printed at the end. Debian 12's
@@ -52,8 +54,10 @@ export NSX_ROOT=$WORK/store
 # without one: the default stays nsx's (bridge), which is safe here, in the run's own network namespace.
 unset NSX_NETWORK
 SVC_PID=
+REG_PID=
 cleanup() {
   [ -n "$SVC_PID" ] && kill "$SVC_PID" 2>/dev/null && wait "$SVC_PID" 2>/dev/null || true
+  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null || true
   ids=$("$NSX" ps -aq --no-trunc 2>/dev/null || true)
   [ -n "$ids" ] && "$NSX" rm -f -v $ids >/dev/null 2>&1 || true
   "$NSX" network prune -f >/dev/null 2>&1 || true
@@ -158,6 +162,51 @@ GROUP
 tar -C "$R" -cf "$WORK/rootfs.tar" .
 "$NSX" import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$WORK/rootfs.tar" alpine:3.10 >/dev/null
 for n in alpine:latest busybox:latest busybox:buildroot-2014.02; do "$NSX" tag alpine:3.10 "$n" >/dev/null; done
+
+# --- Docker Hub's stand-in: a local registry as docker.io's mirror --------------------------
+# The suite pulls hello-world, alpine and busybox from docker.io, which this machine cannot reach.
+# Debian's docker-registry on a free loopback port (of this run's own network namespace) is given
+# library/hello-world (a busybox root whose /hello prints docker's greeting), library/alpine
+# (3.10 and latest) and library/busybox (latest), pushed by nsx from the stand-in images, and the
+# service reads a registries.conf naming it docker.io's mirror (CONTAINERS_REGISTRIES_CONF), as
+# a podman or skopeo user sets one up: pulls keep their docker.io names.
+command -v docker-registry >/dev/null || { echo "$0: needs Debian's docker-registry" >&2; exit 2; }
+REG_PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+REG=127.0.0.1:$REG_PORT
+mkdir -p "$WORK/registry"
+printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n' \
+  "$WORK/registry/data" "$REG" >"$WORK/registry/config.yml"
+docker-registry serve "$WORK/registry/config.yml" 2>"$WORK/registry.log" &
+REG_PID=$!
+"$PY" -c '
+import sys, time, urllib.request
+for _ in range(200):
+    try:
+        urllib.request.urlopen(f"http://{sys.argv[1]}/v2/", timeout=2).read()
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.05)
+sys.exit(1)' "$REG" || { echo "$0: docker-registry did not start:" >&2; cat "$WORK/registry.log" >&2; exit 1; }
+H=$WORK/hello-root
+mkdir -p "$H/bin"
+cp /usr/bin/busybox "$H/bin/busybox"
+ln -s busybox "$H/bin/sh"
+{
+  echo '#!/bin/sh'
+  echo 'echo'
+  echo 'echo "Hello from Docker!"'
+  echo 'echo "This message shows that your installation appears to be working correctly."'
+  echo 'echo'
+} >"$H/hello"
+chmod 755 "$H/hello"
+tar -C "$H" -cf "$WORK/hello.tar" .
+"$NSX" import -c 'CMD ["/hello"]' "$WORK/hello.tar" hello-world:latest >/dev/null
+"$NSX" push -q hello-world:latest "$REG/library/hello-world:latest" >/dev/null
+"$NSX" rmi hello-world:latest >/dev/null
+for n in alpine:3.10 alpine:latest busybox:latest; do "$NSX" push -q "$n" "$REG/library/$n" >/dev/null; done
+printf '[[registry]]\nlocation = "docker.io"\n[[registry.mirror]]\nlocation = "%s"\ninsecure = true\n' "$REG" >"$WORK/registries.conf"
+export CONTAINERS_REGISTRIES_CONF=$WORK/registries.conf
+# ---------------------------------------------------------------------------------------------
 
 SOCK=$WORK/docker.sock
 "$NSX" system service "unix://$SOCK" 2>"$WORK/service.log" &
