@@ -22,11 +22,12 @@ export default class NetworkConnect extends NsxCommand {
     ip: Flags.string({description: 'IPv4 address on the network', helpValue: 'IP'}),
     ip6: Flags.string({description: 'IPv6 address on the network (one made with --ipv6; kept and shown on one without)', helpValue: 'IP'}),
     'link-local-ip': Flags.string({description: 'A link-local address more on its interface, e.g. 169.254.8.8 (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'IP'}),
+    link: Flags.string({description: 'Link to another container: ALIAS names it on this network, by DNS, once it runs there (it need not exist yet; the alias is network-wide, see nsx-network(1)) (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'NAME[:ALIAS]'}),
     'driver-opt': Flags.string({description: 'An option of the endpoint, kept and shown by inspect (DriverOpts; the bridge reads none) (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'KEY=VALUE'}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(NetworkConnect)
-    await connectContainer(Store.open(), args.container, args.network, {aliases: flags.alias, ip: flags.ip, ip6: flags.ip6, linkLocalIps: flags['link-local-ip'], driverOpts: keyValues(flags['driver-opt'] ?? [], '--driver-opt')})
+    await connectContainer(Store.open(), args.container, args.network, {aliases: flags.alias, ip: flags.ip, ip6: flags.ip6, linkLocalIps: flags['link-local-ip'], driverOpts: keyValues(flags['driver-opt'] ?? [], '--driver-opt'), links: flags.link})
   }
 }

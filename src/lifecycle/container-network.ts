@@ -65,6 +65,9 @@ export async function attachForStart(store: Store, config: ContainerConfig, dir:
     net: config.spec.net,
     isLive: (id) => id === config.id || isLive(id),
     hosts: config.spec.etc ? {path: `${dir}/hosts`, text: hostsText(withLinks, etc)!} : undefined,
+    links: config.spec.links,
+    dns: config.spec.etc?.dns,
+    resolvConf: config.spec.etc ? {path: `${dir}/resolv.conf`, text: resolvText(config, etc)} : undefined,
   })
 }
 
@@ -72,6 +75,16 @@ export async function attachForStart(store: Store, config: ContainerConfig, dir:
 export function hostsText(config: ContainerConfig, etc: typeof import('../container/etc-files.js')): ((addresses: string[]) => string) | undefined {
   const spec = config.spec.etc
   return spec ? (addresses) => etc.hostsFile({...spec, addresses}, etc.hostHosts()) : undefined
+}
+
+/**
+ * The container's /etc/resolv.conf: on a user-defined network its nameserver is the network's
+ * DNS server, which forwards what it does not know to the --dns servers (or the host's);
+ * else as written at create.
+ */
+function resolvText(config: ContainerConfig, etc: typeof import('../container/etc-files.js')): (nameservers?: string[]) => string {
+  const spec = config.spec.etc!
+  return (nameservers) => etc.resolvConf(nameservers ? {...spec, dns: nameservers} : spec, etc.hostResolvConf())
 }
 
 /** After a failed start: whatever ADD made goes (the supervisor may have run the same already). */

@@ -7,9 +7,11 @@ import type {RunSpec, Volume} from '../container/spec.js'
  * docker's legacy --link NAME[:ALIAS] and --volumes-from NAME[:ro|rw], over another
  * container of the store.
  *
- * Links, as docker 20.10 does them: the linked container must exist at create and run at
- * start; this container's /etc/hosts then names its address (on a network both are on) by
- * ALIAS and NAME. On the default bridge docker also sets the deprecated variables
+ * Links, as docker 20.10 does them: on the default bridge the linked container must exist at
+ * create and run at start; this container's /etc/hosts then names its address (on a network
+ * both are on) by ALIAS and NAME. On a user-defined network a link is a name by DNS
+ * (src/network/dns.ts): the linked container need not exist yet, ALIAS resolves once it runs
+ * there, and /etc/hosts names it too when it runs at this container's start. On the default bridge docker also sets the deprecated variables
  * ALIAS_NAME=/SELF/ALIAS and ALIAS_ENV_VAR=... (the linked container's environment but HOME,
  * PATH and the HOSTNAME docker never puts there), so nsx does too, there only; on a user-defined network a link is an alias and
  * nothing more, as docker's embedded DNS makes it. The ALIAS_PORT_* variables are not set.
@@ -34,10 +36,12 @@ export async function applyLinks(store: Store, spec: RunSpec, id: string): Promi
   const {DEFAULT_NETWORK} = await import('../network/networks.js')
   const env = new Map(spec.env.map((e) => [e.slice(0, e.indexOf('=')), e]))
   const added: string[] = []
+  // On a user-defined network a link is a name by DNS, resolved once the linked container runs
+  // there: it need not exist yet (docker's daemon checks links on the default bridge only).
+  if (spec.network !== DEFAULT_NETWORK) return spec
   for (const l of links) {
     const c = await other(store, l.name, `--link ${l.name}:${l.alias}`)
     if (c.config.id === id) throw new NsxError(`--link ${l.name}: a container cannot link to itself`, 125)
-    if (spec.network !== DEFAULT_NETWORK) continue
     const prefix = l.alias.toUpperCase().replace(/-/g, '_')
     const put = (k: string, v: string) => {
       if (!env.has(k)) added.push(`${k}=${v}`)
@@ -57,11 +61,18 @@ export async function applyLinks(store: Store, spec: RunSpec, id: string): Promi
 /** At start: each link as an /etc/hosts line (its address on a network both containers are on); the linked container must run. */
 export async function linkHosts(store: Store, config: ContainerConfig, networks: readonly string[]): Promise<{name: string; ip: string}[]> {
   const out: {name: string; ip: string}[] = []
-  const {readEndpoint} = await import('../network/records.js')
+  const [{readEndpoint}, {DEFAULT_NETWORK}] = await Promise.all([import('../network/records.js'), import('../network/networks.js')])
+  const userDefined = !networks.includes(DEFAULT_NETWORK)
   for (const l of config.spec.links ?? []) {
-    const c = await other(store, l.name, `--link ${l.name}:${l.alias}`)
+    // On a user-defined network a linked container that is not there (yet) is named by DNS when it runs.
+    const c = await other(store, l.name, `--link ${l.name}:${l.alias}`).catch((err: unknown) => {
+      if (userDefined) return undefined
+      throw err
+    })
+    if (!c || (userDefined && c.status !== 'running')) continue
     if (c.status !== 'running') throw new NsxError(`Cannot link to a non running container: /${c.config.name} AS /${config.name}/${l.alias}`, 125)
     const at = readEndpoint(store, c.config.id)?.attachments.find((a) => networks.includes(a.network) && a.address)
+    if (!at && userDefined) continue
     if (!at) throw new NsxError(`Cannot link to /${c.config.name}: it is on none of this container's networks (${networks.join(', ')})`, 125)
     const names = [...new Set([l.alias, c.config.name, c.config.spec.hostname])].join(' ')
     out.push({name: names, ip: at.address.split('/')[0]})

@@ -4,6 +4,7 @@ import type {Container} from '../container/state.js'
 import {withContainer, writeConfig} from '../container/state.js'
 import {checkEndpointRequest, CONFLICT_HOST, CONFLICT_NONE, CONFLICT_SHARED, connectEndpoint, disconnectEndpoint, networkList, withNetworkList} from '../network/connect.js'
 import {findNetwork} from '../network/networks.js'
+import {parseLink} from '../container/spec.js'
 import {recordEvent} from '../store/events.js'
 import {hostsText, liveCheck} from './container-network.js'
 
@@ -20,6 +21,17 @@ export interface ConnectOptions {
   ip6?: string
   linkLocalIps?: string[]
   driverOpts?: Record<string, string>
+  /** --link NAME[:ALIAS]: ALIAS names NAME on the network, by DNS, once NAME runs there (it need not exist yet). */
+  links?: string[]
+}
+
+/** A link of a connect (NAME[:ALIAS]): a bad one is a bad request (exit 1), not a container's failure. */
+function linkOf(s: string): {name: string; alias: string} {
+  try {
+    return parseLink(s)
+  } catch (err) {
+    throw new NsxError((err as Error).message, 1)
+  }
 }
 
 /** docker's KEY=VALUE list options (--driver-opt, --opt, --label, --aux-address) as a map; a word without '=' is refused. */
@@ -53,7 +65,7 @@ export async function connectContainer(store: Store, containerRef: string, netwo
     refuseMode(c)
     const conf = findNetwork(store, networkRef)
     if (!conf) throw new NsxError(`network ${networkRef} not found`, 1)
-    const req = {...(o.aliases && o.aliases.length > 0 ? {aliases: [...new Set(o.aliases)]} : {}), ...(o.ip ? {ip: o.ip} : {}), ...(o.ip6 ? {ip6: o.ip6} : {}), ...(o.linkLocalIps?.length ? {linkLocalIps: o.linkLocalIps} : {}), ...(o.driverOpts && Object.keys(o.driverOpts).length > 0 ? {driverOpts: o.driverOpts} : {})}
+    const req = {...(o.aliases && o.aliases.length > 0 ? {aliases: [...new Set(o.aliases)]} : {}), ...(o.ip ? {ip: o.ip} : {}), ...(o.ip6 ? {ip6: o.ip6} : {}), ...(o.linkLocalIps?.length ? {linkLocalIps: o.linkLocalIps} : {}), ...(o.driverOpts && Object.keys(o.driverOpts).length > 0 ? {driverOpts: o.driverOpts} : {}), ...(o.links?.length ? {links: o.links.map(linkOf)} : {})}
     checkEndpointRequest(conf, req)
     const list = networkList(store, c.config.spec.network, c.config.spec.net)
     if (list.networks.includes(conf.name)) throw new NsxError(`endpoint with name ${c.config.name} already exists in network ${conf.name}`, 1)

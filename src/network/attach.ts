@@ -15,7 +15,7 @@ import {ensureNetworkRules, hasOwnRules, linkExists} from './hostrules.js'
 import {ENDED_MARK, joinHosts, leaveHostsScript} from './hosts.js'
 import {allocatePorts, exposedRequests, parsePublish} from './ports.js'
 import type {Attachment, Endpoint, NetSpec, NetworkConfList, PortMapping} from './types.js'
-import {addStatusPath, endpointDir, endpointsDir, keepResult, listEndpoints, netnsDir, netnsPath, readEndpoint, refreshHosts, teardownContainer} from './records.js'
+import {addStatusPath, endpointDir, endpointsDir, keepResult, listEndpoints, netnsDir, netnsPath, readEndpoint, reconcileDns, refreshHosts, teardownContainer} from './records.js'
 
 /**
  * A container on its networks, the way containerd and nerdctl drive CNI: a network
@@ -39,6 +39,12 @@ export interface AttachRequest {
   hosts?: {path: string; text: (addresses: string[]) => string}
   /** Whether a container still runs (an endpoint of one that does not holds no port). */
   isLive?: (id: string) => boolean
+  /** --link NAME:ALIAS: on each user-defined network, ALIAS names NAME by DNS once NAME runs there. */
+  links?: Array<{name: string; alias: string}>
+  /** --dns: where the DNS server of its user-defined networks forwards its other queries. */
+  dns?: string[]
+  /** The container's /etc/resolv.conf (rewritten in place) and its text for a list of nameservers: on a user-defined network, the network's DNS server. */
+  resolvConf?: {path: string; text: (nameservers?: string[]) => string}
 }
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
@@ -213,7 +219,7 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
   const ports = await allocatePorts(requests, takenPorts(store, req.id, req.isLive))
   settleConflicts(store, req, ports)
   const netns = netnsPath(store, req.id)
-  const ep: Endpoint = {id: req.id, name: req.name, hostname: req.hostname, netns, attachments: []}
+  const ep: Endpoint = {id: req.id, name: req.name, hostname: req.hostname, netns, attachments: [], ...(req.dns?.length ? {dns: req.dns} : {})}
   const asked = confs.map((c, i) => req.net.endpoints?.[c.name]?.ip ?? (i === 0 ? req.net.ip : undefined))
   ep.attachments = confs.map((conf, i) => {
     let plugins = conf.plugins.filter((p) => p.type !== 'portmap' || (i === 0 && ports.length > 0))
@@ -221,7 +227,8 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
     const aliases = [...new Set([...req.net.aliases, ...(req.net.endpoints?.[conf.name]?.aliases ?? [])])]
     const ip6 = req.net.endpoints?.[conf.name]?.ip6 ?? (i === 0 ? req.net.ip6 : undefined)
     if (ip6 !== undefined) checkIp6(conf, ip6)
-    return {network: conf.name, networkId: conf.nsx.id, ifname: `eth${i}`, address: '', gateway: conf.nsx.gateway || undefined, aliases, ports: i === 0 ? ports : [], ...staticIps(conf, ip6), plugins, result: {}, cniVersion: conf.cniVersion}
+    const links = conf.name === DEFAULT_NETWORK ? [] : [...(req.links ?? []), ...(req.net.endpoints?.[conf.name]?.links ?? [])]
+    return {network: conf.name, networkId: conf.nsx.id, ifname: `eth${i}`, address: '', gateway: conf.nsx.gateway || undefined, aliases, ...(links.length > 0 ? {links} : {}), ports: i === 0 ? ports : [], ...staticIps(conf, ip6), plugins, result: {}, cniVersion: conf.cniVersion}
   })
   // The addresses chosen and the record with its teardown written before anything is made (a
   // crash from here on leaves what gc undoes), under the networks' lease locks.
@@ -237,10 +244,15 @@ export async function attachContainer(store: Store, req: AttachRequest): Promise
   })
   // Link-local addresses are added once the ADD has made the interface: then the ADD is waited for.
   const linkLocal = confs.map((c, i) => req.net.endpoints?.[c.name]?.linkLocalIps ?? (i === 0 ? req.net.linkLocalIps : undefined))
-  const background = chosen.every((c) => c !== undefined) && !linkLocal.some((l) => l && l.length > 0)
+  // A user-defined network whose bridge is not there yet: its DNS server can listen on the gateway only once the ADD has made it.
+  const newBridges = confs.filter((c) => !linkExists(c.nsx.bridge))
+  const background = chosen.every((c) => c !== undefined) && !linkLocal.some((l) => l && l.length > 0) && !newBridges.some((c) => c.name !== DEFAULT_NETWORK)
+  // On a user-defined network the container asks the network's DNS server (aardvark-dns on its gateway, as podman's); docker's default bridge has none.
+  const dnsNet = confs.find((c) => c.name !== DEFAULT_NETWORK && c.nsx.gateway)
+  if (req.resolvConf) writeFileSync(req.resolvConf.path, req.resolvConf.text(dnsNet ? [dnsNet.nsx.gateway] : undefined))
   try {
     // A network's NAT and forwarding rules, once: when its bridge is not there yet (new, or after a reboot).
-    for (const conf of confs) if (hasOwnRules(conf) && !linkExists(conf.nsx.bridge)) ensureNetworkRules(store, conf)
+    for (const conf of newBridges) if (hasOwnRules(conf)) ensureNetworkRules(store, conf)
     const results = await addAll(store, ep, chosen.map((c, i) => c?.split('/')[0] ?? asked[i]), background)
     if (results) {
       ep.attachments.forEach((a, i) => keepResult(a, results[i]))
@@ -331,6 +343,7 @@ export function reconcileNetworks(store: Store, isLive: (id: string) => boolean)
   } catch {
     // none
   }
+  reconcileDns(store, isLive)
   const held = new Set(listEndpoints(store).map((e) => e.id))
   let nets: string[] = []
   try {

@@ -47,7 +47,8 @@ export function networkList(store: Store, mode: string, net: NetSpec | undefined
     const ip6 = endpoints[n]?.ip6 ?? (i === 0 ? net?.ip6 : undefined)
     const linkLocalIps = endpoints[n]?.linkLocalIps ?? (i === 0 ? net?.linkLocalIps : undefined)
     const driverOpts = endpoints[n]?.driverOpts ?? (i === 0 ? net?.driverOpts : undefined)
-    endpoints[n] = {...(aliases.length > 0 ? {aliases} : {}), ...(ip !== undefined ? {ip} : {}), ...(ip6 !== undefined ? {ip6} : {}), ...(linkLocalIps?.length ? {linkLocalIps} : {}), ...(driverOpts ? {driverOpts} : {})}
+    const links = endpoints[n]?.links
+    endpoints[n] = {...(aliases.length > 0 ? {aliases} : {}), ...(ip !== undefined ? {ip} : {}), ...(ip6 !== undefined ? {ip6} : {}), ...(linkLocalIps?.length ? {linkLocalIps} : {}), ...(driverOpts ? {driverOpts} : {}), ...(links?.length ? {links} : {})}
   })
   return {networks, endpoints}
 }
@@ -120,7 +121,7 @@ export async function connectEndpoint(store: Store, conf: NetworkConfList, req: 
   const used = new Set(ep.attachments.map((a) => a.ifname))
   let n = 0
   while (used.has(`eth${n}`)) n++
-  const a: Attachment = {network: conf.name, networkId: conf.nsx.id, ifname: `eth${n}`, address: '', aliases: req.aliases ?? [], ports: [], ...staticIps(conf, req.ip6), plugins: conf.plugins.filter((p) => p.type !== 'portmap'), result: {}, cniVersion: conf.cniVersion}
+  const a: Attachment = {network: conf.name, networkId: conf.nsx.id, ifname: `eth${n}`, address: '', aliases: req.aliases ?? [], ...(req.links?.length && conf.name !== DEFAULT_NETWORK ? {links: req.links} : {}), ports: [], ...staticIps(conf, req.ip6), plugins: conf.plugins.filter((p) => p.type !== 'portmap'), result: {}, cniVersion: conf.cniVersion}
   ep.attachments.push(a)
   // The teardown knows the new attachment before it is made: a crash from here on leaves what gc undoes.
   writeRecord(store, ep)

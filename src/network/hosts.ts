@@ -2,6 +2,7 @@ import {closeSync, mkdirSync, openSync, rmSync, symlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {flock, LOCK_EX} from '../ffi/libc.js'
 import type {Store} from '../store/store.js'
+import {leaveDnsScript} from './dns.js'
 import {DEFAULT_NETWORK, networksDir} from './networks.js'
 import type {Endpoint} from './types.js'
 
@@ -89,6 +90,7 @@ export function leaveHostsScript(store: Store, ep: Endpoint): string[] {
   return [
     `# Its peers' /etc/hosts lose its lines (${drop.join(', ')}), under the lock nsx's own rewrites take.`,
     `: > "$D/${ENDED_MARK}"`,
-    `flock ${shq(hostsLockPath(store))} sh -c ${shq(each)} sh ${shq(join(networksDir(store), 'endpoints'))} "$D" || true`,
+    `# Its lines leave the DNS server's files (src/network/dns.ts), which is reloaded, or stopped when none is left.`,
+    `flock ${shq(hostsLockPath(store))} sh -c ${shq(`${each}\n${leaveDnsScript(store, ep.id)}`)} sh ${shq(join(networksDir(store), 'endpoints'))} "$D" || true`,
   ]
 }

@@ -3,6 +3,7 @@ import {accessSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, w
 import {join} from 'node:path'
 import type {Store} from '../store/store.js'
 import {PLUGIN_PATH_ENV} from './cni.js'
+import {syncDns} from './dns.js'
 import {ENDED_MARK, hostsText, namesOn, peerLines, withHostsLock} from './hosts.js'
 import {networksDir} from './networks.js'
 import type {Attachment, Endpoint} from './types.js'
@@ -117,9 +118,10 @@ export function settleEnded(store: Store): void {
 }
 
 /**
- * CNI has no DNS: containers reach each other by name through /etc/hosts (src/network/hosts.ts).
- * Each container's file on the NETWORKS is rewritten in place, under the hosts lock: its own
- * part and then its live peers (ended ones left out) on every network it shares with them.
+ * CNI has no DNS: containers reach each other by name through /etc/hosts (src/network/hosts.ts)
+ * and through aardvark-dns (src/network/dns.ts). Each container's file on the NETWORKS is
+ * rewritten in place, under the hosts lock: its own part and then its live peers (ended ones
+ * left out) on every network it shares with them; then the DNS server's files, all of them.
  */
 export function refreshHosts(store: Store, networks: readonly string[], isLive: (id: string) => boolean = () => true): void {
   if (!namesOn(networks)) return // docker's default bridge resolves no names
@@ -134,7 +136,15 @@ export function refreshHosts(store: Store, networks: readonly string[], isLive: 
         // its directory is gone: it is being removed
       }
     }
+    // The same containers by DNS (aardvark-dns), on every user-defined network.
+    syncDns(store, all)
   })
+}
+
+/** nsx gc: the DNS server's files made from the live endpoints (a crash may have left lines, or a server with none). */
+export function reconcileDns(store: Store, isLive: (id: string) => boolean): void {
+  if (!existsSync(networksDir(store))) return
+  withHostsLock(store, () => syncDns(store, listEndpoints(store).filter((e) => isLive(e.id) && !existsSync(join(endpointDir(store, e.id), ENDED_MARK)))))
 }
 
 /**

@@ -65,7 +65,7 @@ export function networkSettings(ep: Endpoint | undefined, mode: string, configur
     if (mode === 'none' || mode === 'host') s.Networks[mode] = emptyEndpoint()
     else for (const n of configured?.networks ?? []) {
       const req = configured?.endpoints[n] ?? {}
-      s.Networks[n] = {...emptyEndpoint(), IPAMConfig: ipamConfig(req), Aliases: req.aliases ?? [], NetworkID: configured?.idOf?.(n) ?? '', DriverOpts: req.driverOpts ?? null}
+      s.Networks[n] = {...emptyEndpoint(), IPAMConfig: ipamConfig(req), Links: (req.links ?? []).map((l) => `${l.name}:${l.alias}`), Aliases: req.aliases ?? [], NetworkID: configured?.idOf?.(n) ?? '', DriverOpts: req.driverOpts ?? null}
     }
     return s
   }
@@ -73,7 +73,7 @@ export function networkSettings(ep: Endpoint | undefined, mode: string, configur
     const [ip, prefix] = a.address.split('/')
     const e: EndpointSettings = {
       IPAMConfig: ipamConfig(configured?.endpoints[a.network]),
-      Links: [],
+      Links: (a.links ?? []).map((l) => `${l.name}:${l.alias}`),
       Aliases: a.aliases,
       NetworkID: a.networkId,
       EndpointID: `${ep.id.slice(0, 32)}${a.networkId.slice(0, 32)}`,

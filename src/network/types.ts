@@ -54,6 +54,8 @@ export interface EndpointRequest {
   ip6?: string
   linkLocalIps?: string[]
   driverOpts?: Record<string, string>
+  /** Links on this network (the Engine API's EndpointConfig.Links, NAME:ALIAS). */
+  links?: Array<{name: string; alias: string}>
 }
 
 /** nsx's own keys of a conflist (a CNI runtime ignores keys it does not know, as nerdctl's do). */
@@ -108,6 +110,8 @@ export interface Attachment {
   ips?: string[]
   mac?: string
   aliases: string[]
+  /** Links (--link NAME:ALIAS, an endpoint's Links): ALIAS names the container NAME on this network, by DNS (src/network/dns.ts), once NAME runs. */
+  links?: Array<{name: string; alias: string}>
   ports: PortMapping[]
   /** The plugin configurations ADD ran, in order (DEL and CHECK run the same, with the result). */
   plugins: Array<Record<string, unknown> & {type: string}>
@@ -123,6 +127,8 @@ export interface Endpoint {
   hostname: string
   netns: string
   attachments: Attachment[]
+  /** Its --dns servers: the DNS server of its user-defined networks forwards its other queries there (src/network/dns.ts). */
+  dns?: string[]
   /** The container's /etc/hosts (rewritten in place when peers come and go) and its own part. */
   hosts?: {path: string; base: string}
 }

@@ -113,9 +113,8 @@ async function connect(ctx: ApiContext): Promise<undefined> {
   const body = await readJson<ConnectBody>(ctx.req)
   if (typeof body.Container !== 'string' || body.Container === '') throw badRequest('no container given (Container)')
   const ec = body.EndpointConfig ?? {}
-  if ((ec.Links ?? []).length > 0) throw badRequest('links are not supported by nsx: containers on a user-defined network reach each other by name')
   const {connectContainer} = await import('../../lifecycle/network-connect.js')
-  const r = await forbidding(() => connectContainer(ctx.store(), body.Container!, ctx.params.id, {aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined, ip6: ec.IPAMConfig?.IPv6Address || undefined, linkLocalIps: ec.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: ec.DriverOpts ?? undefined}))
+  const r = await forbidding(() => connectContainer(ctx.store(), body.Container!, ctx.params.id, {aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined, ip6: ec.IPAMConfig?.IPv6Address || undefined, linkLocalIps: ec.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: ec.DriverOpts ?? undefined, links: ec.Links ?? []}))
   event('connect', r.networkId, {name: r.network, type: 'bridge', container: r.id})
   ctx.res.writeHead(200).end()
   return undefined
