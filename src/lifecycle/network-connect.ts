@@ -30,7 +30,7 @@ function linkOf(s: string): {name: string; alias: string} {
   try {
     return parseLink(s)
   } catch (err) {
-    throw new NsxError((err as Error).message, 1)
+    throw NsxError.invalid((err as Error).message, 1)
   }
 }
 
