@@ -3,15 +3,16 @@ import {join, resolve} from 'node:path'
 import {fileErrorReason, NsxError} from '../cli/errors.js'
 import {parseImageConfig} from '../image/config.js'
 import {familiarRef, parseReference} from '../image/reference.js'
-import {ImageRecord, readImage, updateRepositories, writeImage} from '../store/images.js'
+import {findImage, ImageRecord, readImage, updateRepositories, writeImage} from '../store/images.js'
 import {armInterruptCleanup, removeOnInterrupt} from '../store/interrupt.js'
 import {removeTree, shortId, Store} from '../store/store.js'
 import {ContextSource} from './context.js'
 import {parseDockerfile} from './dockerfile.js'
 import {expandVars} from './expand.js'
 import {runInstruction} from './instructions.js'
-import {sha256} from './layer-cache.js'
-import {baseState, StageState} from './stage.js'
+import {CacheImage, sha256} from './layer-cache.js'
+import {baseState, History, StageState} from './stage.js'
+import {parseAddHost} from '../container/etc-files.js'
 
 /**
  * nsx build: a Dockerfile's stages, in order, into OCI images in the store. Each step that
@@ -39,6 +40,10 @@ export interface BuildOptions {
   signal?: AbortSignal
   /** Labels added to the final image's config (docker build --label). */
   labels?: Record<string, string>
+  /** --cache-from: when any is given, these images are the only cache sources (docker's classic builder); a name not stored is skipped. */
+  cacheFrom?: string[]
+  /** --add-host NAME:IP: added to each RUN's /etc/hosts. */
+  addHosts?: string[]
 }
 
 export interface BuildStep {
@@ -71,6 +76,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
   } catch (err) {
     throw new NsxError(`cannot read the Dockerfile ${file}: ${fileErrorReason(err)}`)
   }
+  for (const h of opts.addHosts ?? []) parseAddHost(h)
   const fileLabel = opts.file ?? 'Dockerfile'
   const df = parseDockerfile(text, fileLabel)
   const names = opts.tags.map((t) => {
@@ -94,6 +100,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
   const steps: BuildStep[] = []
   const context0 = new ContextSource(context)
   const stages: StageState[] = []
+  const cacheFrom = opts.cacheFrom && opts.cacheFrom.length > 0 ? cacheImages(store, opts.cacheFrom, log) : undefined
   armInterruptCleanup()
   mkdirSync(store.tmpDir, {recursive: true, mode: 0o700})
   const scratch = mkdtempSync(join(store.tmpDir, 'build-'))
@@ -113,7 +120,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
         stepNo++
         const where = `step ${stepNo}/${total} (${fileLabel} line ${ins.line}: ${ins.text.length > 60 ? `${ins.text.slice(0, 57)}...` : ins.text})`
         log(`STEP ${stepNo}/${total}: ${ins.text}`)
-        const r = await runInstruction(store, st, ins, {stages, dfStages: df.stages, context: context0, buildArgs: opts.buildArgs, globalArgs, escape: df.escape, scratch, cacheDir, noCache: !!opts.noCache, where, log, runOutput: opts.runOutput})
+        const r = await runInstruction(store, st, ins, {stages, dfStages: df.stages, context: context0, buildArgs: opts.buildArgs, globalArgs, escape: df.escape, scratch, cacheDir, noCache: !!opts.noCache, cacheFrom, addHosts: opts.addHosts, where, log, runOutput: opts.runOutput})
         steps.push({stage: si, line: ins.line, instruction: ins.text, cached: r.cached, layer: r.layer})
       }
     }
@@ -163,4 +170,23 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
     removeTree(scratch)
     untrack()
   }
+}
+
+/** --cache-from's images as cache sources; one not in the store is skipped with a line, as docker's daemon logs it. */
+function cacheImages(store: Store, refs: string[], log: (l: string) => void): CacheImage[] {
+  const out: CacheImage[] = []
+  for (const ref of refs) {
+    let id: string
+    try {
+      id = findImage(store, ref).id
+    } catch {
+      log(`--cache-from ${ref}: no such image, skipped`)
+      continue
+    }
+    const rec = readImage(store, id)
+    if (!rec) continue
+    const cfg = JSON.parse(readFileSync(join(store.imageDir(id), 'config.json'), 'utf8')) as {history?: History[]}
+    if (Array.isArray(cfg.history)) out.push({layers: [...rec.layers], history: cfg.history})
+  }
+  return out
 }

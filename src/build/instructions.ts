@@ -9,7 +9,7 @@ import {copyIntoLayer, makeWorkdir} from './copy.js'
 import {applyConfigInstruction, DEFAULT_SHELL} from './config-instructions.js'
 import type {Instruction, Stage} from './dockerfile.js'
 import {expandVars, unquote} from './expand.js'
-import {layerStep, LayerStepContext, storeRoots} from './layer-cache.js'
+import {configStep, layerStep, LayerStepContext, storeRoots} from './layer-cache.js'
 import {envMap, StageState} from './stage.js'
 
 /** The instruction handlers: each step of a stage, after FROM (stage.ts), applied to its state. */
@@ -23,6 +23,8 @@ export interface Ctx extends LayerStepContext {
   escape: string
   where: string
   runOutput?: 'stdout' | 'stderr' | ((chunk: Buffer, stream: 'stdout' | 'stderr') => void)
+  /** --add-host NAME:IP: lines of each RUN's /etc/hosts. */
+  addHosts?: string[]
 }
 
 /** One instruction: a config change (an empty history entry), or a layer step through the cache. */
@@ -30,10 +32,7 @@ export async function runInstruction(store: Store, st: StageState, ins: Instruct
   const vars = new Map([...st.args, ...envMap(st.config.Env)])
   const x = (s: string) => expandVars(s, vars, c.escape, c.where)
   const words = () => ins.words.map((w) => unquote(x(w)))
-  const meta = (createdBy: string) => {
-    st.history.push({created: st.created, created_by: createdBy, empty_layer: true})
-    return {cached: false}
-  }
+  const meta = (createdBy: string) => configStep(store, st, c, createdBy)
   const cfg = st.config
   switch (ins.keyword) {
     case 'ARG': {
@@ -68,12 +67,14 @@ export async function runInstruction(store: Store, st: StageState, ins: Instruct
       // Build arguments are in RUN's environment (not in the image), unless ENV set the name.
       const env = [...(cfg.Env ?? [])]
       const envNames = envMap(env)
-      for (const [k, v] of st.args) if (!envNames.has(k)) env.push(`${k}=${v}`)
-      const createdBy = `RUN ${argv.join(' ')}`
+      const args = [...st.args].filter(([k]) => !envNames.has(k))
+      for (const [k, v] of args) env.push(`${k}=${v}`)
+      // As docker's classic builder: the build arguments a RUN sees are in its history (|N K=V ...).
+      const createdBy = `RUN ${args.length > 0 ? `|${args.length} ${args.map(([k, v]) => `${k}=${v}`).join(' ')} ` : ''}${argv.join(' ')}`
       return layerStep(store, st, c, createdBy, {env, workdir: cfg.WorkingDir ?? '', user: cfg.User ?? ''}, async (layer, work) => {
         const dir = mkdtempSync(join(c.scratch, 'ctr-'))
         const {runStep} = await import('./run-step.js') // the container machinery, only when a RUN runs
-        const r = await runStep({stdout: c.runOutput, lowerDirs: storeRoots(store, st), upper: layer, work, dir, argv, env, workdir: cfg.WorkingDir || '/', user: cfg.User ?? ''})
+        const r = await runStep({stdout: c.runOutput, addHosts: c.addHosts, lowerDirs: storeRoots(store, st), upper: layer, work, dir, argv, env, workdir: cfg.WorkingDir || '/', user: cfg.User ?? ''})
         removeTree(dir)
         if (r.exitCode !== 0) throw new NsxError(`${c.where}: the command ${r.signal ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`}`)
       })
@@ -108,12 +109,17 @@ export async function runInstruction(store: Store, st: StageState, ins: Instruct
       const chown = ins.flags.has('chown') ? x(ins.flags.get('chown')!) : undefined
       // The cache key: the copied files' contents, not their times (as docker).
       let digest: string
+      let kind: string
       try {
-        digest = digestSources(root, sources.flatMap((s) => resolveSources(root, s)))
+        const nodes = sources.flatMap((s) => resolveSources(root, s))
+        digest = digestSources(root, nodes)
+        kind = nodes.length !== 1 ? 'multi' : nodes[0].st.isDirectory() ? 'dir' : 'file'
       } catch (err) {
         throw new NsxError(`${c.where}: ${(err as Error).message}`)
       }
-      const createdBy = `${ins.keyword} ${chown ? `--chown=${chown} ` : ''}${from ? `--from=${from} ` : ''}${sources.join(' ')} ${dest}`
+      // As docker's classic builder names it (COPY file:<digest> in /dest), so that the history
+      // says what the step copied and --cache-from tells changed files apart.
+      const createdBy = `${ins.keyword} ${chown ? `--chown=${chown} ` : ''}${from ? `--from=${from} ` : ''}${kind}:${digest} in ${dest}`
       return layerStep(store, st, c, createdBy, {files: `${fromKey}:${digest}`, workdir: cfg.WorkingDir ?? ''}, async (layer) => {
         try {
           copyIntoLayer({keyword: ins.keyword as 'COPY' | 'ADD', sources, dest, workdir: cfg.WorkingDir ?? '/', chown, root, lowerDirs: storeRoots(store, st), layer})

@@ -13,6 +13,8 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   {key: 'build-arg', long: 'build-arg', arg: 'required'},
   {key: 'target', long: 'target', arg: 'required'},
   {key: 'no-cache', long: 'no-cache', arg: 'none'},
+  {key: 'cache-from', long: 'cache-from', arg: 'required'},
+  {key: 'add-host', long: 'add-host', arg: 'required'},
   {key: 'quiet', long: 'quiet', short: 'q', arg: 'none'},
   {key: 'json', long: 'json', arg: 'none'},
   {key: 'help', long: 'help', short: 'h', arg: 'none'},
@@ -25,13 +27,15 @@ export interface BuildArgs {
   buildArgs: Record<string, string>
   target?: string
   noCache: boolean
+  cacheFrom: string[]
+  addHosts: string[]
   quiet: boolean
   json: boolean
   help: boolean
 }
 
 export function parseBuildArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BuildArgs {
-  const a: BuildArgs = {context: '', tags: [], buildArgs: {}, noCache: false, quiet: false, json: false, help: false}
+  const a: BuildArgs = {context: '', tags: [], buildArgs: {}, noCache: false, cacheFrom: [], addHosts: [], quiet: false, json: false, help: false}
   const positional: string[] = []
   let rest = [...argv]
   // Options may come before and after CONTEXT, as docker build takes them.
@@ -43,6 +47,8 @@ export function parseBuildArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       else if (o.key === 'file') a.file = v
       else if (o.key === 'target') a.target = v
       else if (o.key === 'no-cache') a.noCache = true
+      else if (o.key === 'cache-from') a.cacheFrom.push(v)
+      else if (o.key === 'add-host') a.addHosts.push(v)
       else if (o.key === 'quiet') a.quiet = true
       else if (o.key === 'json') a.json = true
       else if (o.key === 'help') a.help = true
@@ -71,7 +77,7 @@ export async function runBuild(argv: readonly string[]): Promise<{kind: 'help'} 
     const store = Store.open()
     store.lock('shared')
     const quiet = a.quiet || a.json
-    const r = await buildImage(store, {context: a.context, file: a.file, tags: a.tags, buildArgs: a.buildArgs, target: a.target, noCache: a.noCache, log: quiet ? null : undefined, runOutput: quiet ? 'stderr' : 'stdout'})
+    const r = await buildImage(store, {context: a.context, file: a.file, tags: a.tags, buildArgs: a.buildArgs, target: a.target, noCache: a.noCache, cacheFrom: a.cacheFrom, addHosts: a.addHosts, log: quiet ? null : undefined, runOutput: quiet ? 'stderr' : 'stdout'})
     if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)
     else if (a.quiet) process.stdout.write(`${r.id}\n`)
     return {kind: 'done', exitCode: 0}

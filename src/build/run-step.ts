@@ -32,6 +32,8 @@ export interface RunStepOptions {
   env: string[]
   workdir: string
   user: string
+  /** --add-host NAME:IP, lines of its /etc/hosts (docker build --add-host, the Engine API's extrahosts). */
+  addHosts?: string[]
   /** Where the command's stdout goes (its stderr goes to nsx's); a function gets both, as they come (the Engine API's build stream). */
   stdout?: 'stdout' | 'stderr' | ((chunk: Buffer, stream: 'stdout' | 'stderr') => void)
 }
@@ -61,6 +63,7 @@ export async function runStep(o: RunStepOptions): Promise<{exitCode: number; sig
     command: o.argv,
     workdir: o.workdir || '/',
     user: o.user,
+    addHosts: o.addHosts ?? [],
   }
   const defaults: ImageDefaults = {entrypoint: [], cmd: [], env: o.env, workingDir: o.workdir, user: o.user}
   const spec = buildSpec(opts, lowers, defaults, name, readLastCap())

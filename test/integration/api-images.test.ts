@@ -138,6 +138,15 @@ c = docker.DockerClient(base_url=sys.argv[1])
 img, logs = c.images.build(fileobj=io.BytesIO(b'FROM busybox\\nRUN echo py > /py\\n'), tag='pybuilt:1', rm=True)
 print(img.tags)
 print(c.images.get('pybuilt:1').id == img.id)
+# cachefrom: only the images named are cache sources, every step after FROM from them (ENV, RUN, RUN).
+df = b'FROM busybox\\nENV FOO=bar\\nRUN touch baz\\nRUN touch bax\\n'
+for _ in c.api.build(fileobj=io.BytesIO(df), tag='pyc1', decode=True): pass
+cached = lambda **kw: sum('Using cache' in x.get('stream', '') for x in c.api.build(fileobj=io.BytesIO(df), decode=True, **kw))
+print(cached(tag='pyc2', cache_from=['pyc1']), cached(tag='pyc3', cache_from=['nosuchtag']))
+# extrahosts: resolved in RUN and in its /etc/hosts.
+hb = list(c.api.build(fileobj=io.BytesIO(b'FROM busybox\\nRUN ping -c1 -W5 hello.world.test\\nRUN cp /etc/hosts /h\\n'), tag='pyhosts', extra_hosts={'hello.world.test': '127.0.0.1'}, decode=True))
+print([x for x in hb if 'errorDetail' in x], '127.0.0.1\\thello.world.test' in c.containers.run('pyhosts', 'cat /h', remove=True, network_mode='none').decode())
+for i in ('pyc1', 'pyc2', 'pyc3', 'pyhosts'): c.images.remove(i)
 v = c.volumes.create('pyvol', labels={'a': 'b'})
 print(v.attrs['Labels'])
 print(c.volumes.prune()['VolumesDeleted'])
@@ -149,7 +158,7 @@ except docker.errors.ImageNotFound:
     print('gone')
 `, svc.host], {encoding: 'utf8', timeout: 180000})
   assert.equal(py.status, 0, py.stderr)
-  assert.equal(py.stdout, "['pybuilt:1']\nTrue\n{'a': 'b'}\n['pyvol']\n['pybuilt:1']\ngone\n")
+  assert.equal(py.stdout, "['pybuilt:1']\nTrue\n3 0\n[] True\n{'a': 'b'}\n['pyvol']\n['pybuilt:1']\ngone\n")
   assert.deepEqual(tmpEntries(store), [])
 })
 

@@ -101,14 +101,15 @@ test('the seeds\' Dockerfile shape: nsx build and buildah bud agree on the confi
   const again = nsx(['build', '-t', 'seed:1', ctx], {env: e})
   assert.equal(again.status, 0, again.stderr)
   assert.doesNotMatch(again.stdout, /RUN-42/)
-  assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 4)
+  // Every step after FROM, the config-only ones too (MAINTAINER, ENV, EXPOSE, ENTRYPOINT), as docker's classic builder.
+  assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 8)
   assert.equal(nsxJson<{id: string}>(['build', '-q', ctx], {env: e}).id, id)
-  // A changed file: its COPY and the steps after it run again; the first RUN stays cached.
+  // A changed file: its COPY and the steps after it run again; MAINTAINER and the first RUN stay cached.
   writeFileSync(join(ctx, 'requirements.txt'), 'pandas\n')
   const changed = nsx(['build', '-t', 'seed:2', ctx], {env: e})
   assert.equal(changed.status, 0, changed.stderr)
   assert.doesNotMatch(changed.stdout, /RUN-42/)
-  assert.equal((changed.stdout.match(/Using cache/g) ?? []).length, 1)
+  assert.equal((changed.stdout.match(/Using cache/g) ?? []).length, 2)
   assert.match(nsx(['run', '--rm', '--image', 'seed:2'], {env: e}).stdout, /^built\npandas\n/)
   // --no-cache runs everything.
   assert.match(nsx(['build', '--no-cache', '-t', 'seed:3', ctx], {env: e}).stdout, /RUN-42/)
@@ -130,6 +131,50 @@ test('the seeds\' Dockerfile shape: nsx build and buildah bud agree on the confi
   assert.equal(readFileSync(join(rootfs, 'bootstrap/marker'), 'utf8'), 'built\n')
   // What the RUN containers mounted (/proc, /dev, /sys, /etc/hosts, /etc/resolv.conf) is not in the image.
   for (const p of ['proc', 'dev', 'sys', 'etc/hosts', 'etc/resolv.conf']) assert.equal(statSync(join(rootfs, p), {throwIfNoEntry: false}), undefined, p)
+})
+
+test('--cache-from: only the images named are cache sources, a changed build argument is not cached; --add-host in each RUN\'s /etc/hosts', async (t) => {
+  const layout = base(t)
+  if (!layout) return
+  const {image} = await registryWithBase(t, layout)
+  // docker-py's test_build_with_cache_from, plus a build argument.
+  const ctx = context({'Dockerfile': `FROM ${image}\nENV FOO=bar\nARG V=1\nRUN touch baz && echo RAN-baz\nRUN echo $V > /v && echo RAN-v\n`})
+  const e = env(t)
+  const count = (out: string) => (out.match(/Using cache/g) ?? []).length
+  const first = nsx(['build', '-t', 'build1', ctx], {env: e})
+  assert.equal(first.status, 0, first.stderr)
+  const id1 = nsxJson<{id: string}>(['build', '-q', '--cache-from', 'build1', ctx], {env: e}).id
+  // ENV, ARG, RUN, RUN: each from build1, and so the same image.
+  const second = nsx(['build', '-t', 'build2', '--cache-from', 'build1', ctx], {env: e})
+  assert.equal(second.status, 0, second.stderr)
+  assert.equal(count(second.stdout), 4, second.stdout)
+  assert.doesNotMatch(second.stdout, /^RAN-/m)
+  assert.equal(nsxJson<{id: string}>(['build', '-q', ctx], {env: e}).id, id1)
+  // An image that is not stored: no cache source at all, though the local cache has every step.
+  const none = nsx(['build', '-t', 'build3', '--cache-from', 'nosuchtag', ctx], {env: e})
+  assert.equal(none.status, 0, none.stderr)
+  assert.equal(count(none.stdout), 0, none.stdout)
+  assert.match(none.stdout, /--cache-from nosuchtag: no such image, skipped/)
+  assert.match(none.stdout, /^RAN-baz$/m)
+  // Another value of V: ENV and ARG from build1; both RUNs see V, so both run (docker's rule: their history names |1 V=2).
+  const changed = nsx(['build', '-t', 'build4', '--cache-from', 'build1', '--build-arg', 'V=2', ctx], {env: e})
+  assert.equal(changed.status, 0, changed.stderr)
+  assert.equal(count(changed.stdout), 2, changed.stdout)
+  assert.match(changed.stdout, /^RAN-baz$/m)
+  assert.match(changed.stdout, /^RAN-v$/m)
+  const v = nsx(['run', '--rm', '--image', 'build4', '--', '/bin/sh', '-c', 'cat /v'], {env: e})
+  assert.equal(v.stdout, '2\n', v.stderr)
+  const history = nsxJson<unknown>(['history', 'build4'], {env: e})
+  assert.ok(JSON.stringify(history).includes('RUN |1 V=2 /bin/sh -c echo $V > /v'), JSON.stringify(history))
+
+  // docker-py's test_build_with_extra_hosts: the names resolve in RUN, and are in its /etc/hosts.
+  const hosts = context({'Dockerfile': `FROM ${image}\nRUN ping -c1 -W5 hello.world.test\nRUN cp /etc/hosts /hosts-file\n`})
+  const hb = nsx(['build', '-t', 'hosts:1', '--add-host', 'extrahost.local.test:127.0.0.1', '--add-host', 'hello.world.test:127.0.0.1', hosts], {env: e})
+  assert.equal(hb.status, 0, hb.stdout + hb.stderr)
+  const file = nsx(['run', '--rm', '--image', 'hosts:1', '--', '/bin/sh', '-c', 'cat /hosts-file'], {env: e})
+  assert.match(file.stdout, /^127\.0\.0\.1\textrahost\.local\.test$/m)
+  assert.match(file.stdout, /^127\.0\.0\.1\thello\.world\.test$/m)
+  assertOneLineError(nsx(['build', '--add-host', 'nonsense', hosts], {env: e}), 125, /invalid --add-host 'nonsense'/)
 })
 
 /** An OCI layout holding only the stored image's config and a manifest: enough for skopeo inspect --config. */

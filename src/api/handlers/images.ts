@@ -332,6 +332,18 @@ async function load(ctx: ApiContext): Promise<undefined> {
   return undefined
 }
 
+/** A query parameter holding a JSON array of strings (build's cachefrom), undefined when absent. */
+function jsonList(raw: string | null, name: string): string[] | undefined {
+  if (!raw) return undefined
+  try {
+    const v = JSON.parse(raw) as unknown
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error('not a list of strings')
+    return v
+  } catch {
+    throw badRequest(`invalid ${name}: expected a JSON array of strings`)
+  }
+}
+
 function jsonParam(ctx: ApiContext, name: string): Record<string, string> {
   const raw = ctx.query.get(name)
   if (!raw) return {}
@@ -360,6 +372,8 @@ async function build(ctx: ApiContext): Promise<undefined> {
     const buildArgs = jsonParam(ctx, 'buildargs')
     const labels = jsonParam(ctx, 'labels')
     const dockerfile = q.get('dockerfile') || 'Dockerfile'
+    const cacheFrom = jsonList(q.get('cachefrom'), 'cachefrom')
+    const addHosts = q.getAll('extrahosts').flatMap((h) => h.split(',')).filter(Boolean)
     const {buildImage} = await import('../../build/build.js')
     await withStoreLock(ctx, 'shared', async (store) => {
       const {dir, file} = await spool(ctx.req, store, 'context.tar')
@@ -383,6 +397,8 @@ async function build(ctx: ApiContext): Promise<undefined> {
           labels,
           target: q.get('target') || undefined,
           noCache: queryBool(q, 'nocache'),
+          cacheFrom,
+          addHosts,
           signal: ctx.signal,
           log: (line) => {
             // nsx's step lines in the classic builder's words.
