@@ -356,20 +356,31 @@ export async function lockContainer(store: Store, c: Container): Promise<{lock: 
 }
 
 /**
- * An exclusive flock on FD, waiting for a holder. Taken by the executor (`nsx-exec --flock`) on
- * the open file description FD shares with it: a flock belongs to the description, so it stays
- * ours after the executor exits, and the verbs on bin/nsx's fast path load no FFI for it (koffi
- * costs 20-80 ms to load here). A try first (spawnSync, ~2 ms); a busy lock is waited for
- * without blocking the event loop (the Engine API serves other requests meanwhile).
+ * An exclusive flock on FD, waiting for a holder. Where koffi is loaded already (the Engine API's
+ * service, a verb that bound libc for something else), a try through it (a call, no process).
+ * Otherwise the executor takes it (`nsx-exec --flock`) on the open file description FD shares
+ * with it: a flock belongs to the description, so it stays ours after the executor exits, and
+ * the verbs on bin/nsx's fast path load no FFI for it: loading koffi costs more (11 ms at the
+ * least here) than `child_process` and the spawn (7 ms; bench/README.md). A busy lock is waited
+ * for by the executor, without blocking the event loop (the Engine API serves other requests).
  */
 export async function flockExclusive(fd: number): Promise<void> {
+  const fail = (how: string) => NsxError.internal(`cannot lock the container: ${how}`, 125)
+  const libc = await import('../ffi/libc.js')
+  const bound = libc.libcLoaded()
+  try {
+    if (bound && libc.flock(fd, libc.LOCK_EX | libc.LOCK_NB)) return
+  } catch (err) {
+    throw fail((err as Error).message)
+  }
   const [{spawn, spawnSync}, {executorPath}] = await Promise.all([import('node:child_process'), import('../plan/executor.js')])
   const exe = executorPath()
   const stdio: ('ignore' | 'inherit' | 'pipe' | number)[] = ['ignore', 'ignore', 'pipe', fd]
-  const fail = (how: string) => new NsxError(`cannot lock the container: ${how}`, 125)
-  const r = spawnSync(exe, ['--flock', '3', 'try'], {stdio})
-  if (r.status === 0) return
-  if (r.status !== 1) throw fail(r.error?.message ?? (r.stderr?.toString().trim() || `the executor exited with ${r.status ?? r.signal}`))
+  if (!bound) {
+    const r = spawnSync(exe, ['--flock', '3', 'try'], {stdio})
+    if (r.status === 0) return
+    if (r.status !== 1) throw fail(r.error?.message ?? (r.stderr?.toString().trim() || `the executor exited with ${r.status ?? r.signal}`))
+  }
   await new Promise<void>((resolve, reject) => {
     const c = spawn(exe, ['--flock', '3', 'wait'], {stdio})
     let err = ''

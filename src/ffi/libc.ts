@@ -36,6 +36,11 @@ export function loadLibc(): Libc {
   return libc
 }
 
+/** Whether koffi and libc are loaded already: a call through them then costs no load (~11 ms). */
+export function libcLoaded(): boolean {
+  return libc !== undefined
+}
+
 /** A failed libc call, carrying errno and its symbolic name (EPERM, ...). */
 export class SyscallError extends Error {
   readonly errno: number
