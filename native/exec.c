@@ -68,7 +68,8 @@
  *   does the same in fork-wait's parent between fork and recording the child's pid, so a
  *   test can signal it there. NSX_TEST_PAUSE_CLEANUP_PATHS=FIFO pauses a supervisor's
  *   cleanup after the first path it removes (an --rm container's directory), so a test can
- *   look at a removal half done. All are removed from the environment before exec (a
+ *   look at a removal half done; NSX_TEST_PAUSE_AFTER_EXIT=FIFO pauses it after it has
+ *   recorded the exit, before its cleanup and its end. All are removed from the environment before exec (a
  *   container's is its own) and are meant for the test suite only.
  */
 #include <errno.h>
@@ -360,6 +361,14 @@ int main(int argc, char **argv)
 			if (errno != EINTR)
 				die_errno(EXIT_NSX_FAILURE, "flock");
 		}
+		return 0;
+	}
+	/*
+	 * --wait-gone PID START: returns (0) once process PID of start time START has ended, or at once
+	 * if it has; woken by its pidfd (see wait_process_gone in ops-ns.c).
+	 */
+	if (argc == 4 && strcmp(argv[1], "--wait-gone") == 0) {
+		wait_process_gone((pid_t)parse_long(argv[2], "pid", 1, 4194304), (unsigned long long)parse_long(argv[3], "start time", 0, __LONG_MAX__));
 		return 0;
 	}
 	reset_signals();

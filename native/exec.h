@@ -78,6 +78,7 @@ void test_hook_pause(const char *var);
 
 /* Start time of a process (field 22 of /proc/PID/stat), 0 when gone (or a zombie, unless zombie_ok). */
 unsigned long long proc_start_time(pid_t pid, bool zombie_ok);
+void wait_process_gone(pid_t pid, unsigned long long start);
 
 /* Permitted and effective capabilities to MASK, inheritable and ambient cleared (ops-payload.c). */
 void set_capabilities(uint64_t mask, const char *who);

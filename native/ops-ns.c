@@ -12,6 +12,7 @@
  * were opened by path, so those opens provably referred to the same process.
  */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -65,6 +66,32 @@ unsigned long long proc_start_time(pid_t pid, bool zombie_ok)
 			p++;
 	}
 	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+/*
+ * Block until process PID, started at START (clock ticks since boot), has ended: a zombie counts
+ * as ended, and so does another process under that pid (START differs). A pidfd, polled: woken by
+ * the kernel at the exit, never a loop. Used by `nsx-exec --wait-gone`, so Node waits for a
+ * container's supervisor to end as an event (a child's exit) rather than by looking again.
+ */
+void wait_process_gone(pid_t pid, unsigned long long start)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0) {
+		if (errno == ESRCH)
+			return;
+		die_errno(EXIT_NSX_FAILURE, "pidfd_open(%d)", (int)pid);
+	}
+	/* The pidfd pins whatever runs under PID now: it is the one meant only if its start time is. */
+	if (proc_start_time(pid, false) != start) {
+		close(fd);
+		return;
+	}
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			die_errno(EXIT_NSX_FAILURE, "poll(pidfd of %d)", (int)pid);
+	close(fd);
 }
 
 /* Test hooks: when the variable names a FIFO, open it and read one byte (see exec.c). */

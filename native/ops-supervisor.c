@@ -538,6 +538,8 @@ static void op_supervise(struct exec_state *st, char **args, int nargs)
 				continue;
 			}
 		}
+		/* Test hook: the exit is recorded, the supervisor's end (its cleanup) not yet come. */
+		test_hook_pause("NSX_TEST_PAUSE_AFTER_EXIT");
 		ctr_attach_close();
 		cleanup();
 		propagate_status(status);

@@ -129,14 +129,15 @@ async function prune(ctx: ApiContext): Promise<object> {
  * waits for it before starting), the body when the condition holds. next-exit waits for an exit
  * after this request (so never before a start); removed for the container to be gone; not-running
  * (the default) returns at once for a container that is not running, and for a running one at its
- * next exit, even when its restart policy starts it again at once. Woken by inotify, not a poll.
+ * next exit, even when its restart policy starts it again at once. Woken by inotify and, for the
+ * supervisor's end after the exit record, by its pidfd: never a poll.
  */
 async function wait(ctx: ApiContext): Promise<undefined> {
   const condition = ctx.query.get('condition') || 'not-running'
   if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw badRequest(`invalid condition: ${condition} (not-running, next-exit or removed)`)
   const c0 = await resolve(ctx)
   const {readContainer, readTombstone} = await state()
-  const {DirWatch} = await import('../../container/watch.js')
+  const [{DirWatch}, {processGone}] = await Promise.all([import('../../container/watch.js'), import('../../container/process-end.js')])
   const {res} = ctx
   res.writeHead(200, {'Content-Type': 'application/json'})
   res.flushHeaders()
@@ -166,8 +167,8 @@ async function wait(ctx: ApiContext): Promise<undefined> {
       }
       if (condition === 'next-exit' && exitedSince) break
       if (ctx.signal.aborted) return undefined
-      // Exit recorded, supervisor still cleaning up: its end changes no file, so it is looked for.
-      if (!restarts && now.status === 'running' && now.exit !== undefined && now.exit.finishedAt !== baseline) await new Promise((r) => setTimeout(r, 5))
+      // Exit recorded, supervisor still cleaning up: its end changes no file, so its pidfd tells it.
+      if (!restarts && now.status === 'running' && now.exit !== undefined && now.exit.finishedAt !== baseline && now.pids) await processGone(now.pids.supervisor, ctx.signal)
       else await changes.next({timeoutMs: 2000, signal: ctx.signal})
     }
   } finally {
