@@ -18,17 +18,11 @@ WINDOW=${WINDOW:-10}
 bench_init health.sh dist/src/container/health.js runc runc busybox busybox-static
 export NSX_ROOT="$tmp/store"
 finish() {
-  $NSX rm -f nsx-b-hc nsx-b-nohc >/dev/null 2>&1 || true
-  runc delete -f nsx-b-hc-runc >/dev/null 2>&1 || true
-  $NSX gc >/dev/null 2>&1 || true
+  finish_containers 'nsx-b-hc nsx-b-nohc' runc nsx-b-hc-runc
   bench_cleanup
 }
 trap finish EXIT
-
-mkdir -p "$tmp/root/bin" "$tmp/root/etc" "$tmp/root/dev" "$tmp/root/proc" "$tmp/root/sys" "$tmp/root/tmp"
-cp "$(command -v busybox)" "$tmp/root/bin/busybox"
-for a in sh true sleep; do ln -s busybox "$tmp/root/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$tmp/root/etc/passwd"
+busybox_root "$tmp/root"
 
 $NSX run -d --name nsx-b-nohc --layer "$tmp/root" -- sleep 100000 >/dev/null
 $NSX run -d --name nsx-b-hc --health-cmd true --health-interval 100ms --layer "$tmp/root" -- sleep 100000 >/dev/null
@@ -61,8 +55,7 @@ start=$(echo "$pids" | cut -d' ' -f4)
 node -e 'const a=require("fs").readFileSync(process.argv[1],"utf8").split("\0").slice(0,-1); a[2]=process.argv[2]; a[3]=process.argv[3]; require("fs").writeFileSync(process.argv[4], a.map(x=>JSON.stringify(x)).join(" "))' "$dir/health-probe" "$init" "$start" "$tmp/probe.args"
 printf '#!/bin/sh\nexec %s %s >/dev/null 2>&1\n' "$PWD/native/build/nsx-exec" "$(cat "$tmp/probe.args" | sed 's/^"[^"]*" //')" > "$tmp/probe.sh"
 chmod +x "$tmp/probe.sh"
-mkdir -p "$tmp/bundle" && cp -a "$tmp/root" "$tmp/bundle/rootfs"
-(cd "$tmp/bundle" && runc spec && node -e 'const f="config.json",c=JSON.parse(require("fs").readFileSync(f));c.process.terminal=false;c.process.args=["sleep","100000"];c.root.readonly=false;require("fs").writeFileSync(f,JSON.stringify(c))')
+runc_bundle "$tmp/bundle" "$tmp/root" '["sleep","100000"]'
 runc run -d --bundle "$tmp/bundle" nsx-b-hc-runc >/dev/null 2>&1 </dev/null
 "$tmp/probe.sh" && $NSX exec nsx-b-hc true && runc exec nsx-b-hc-runc /bin/true || { echo "bench/health.sh: a command failed" >&2; exit 1; }
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/probe.json" "$tmp/probe.sh" "$NSX exec nsx-b-hc true" "runc exec nsx-b-hc-runc /bin/true" >/dev/null

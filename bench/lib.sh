@@ -4,6 +4,12 @@
 #   holders+=($!)                                    a load process; --kill-child unshares take
 #                                                    their pid namespace down when killed
 #   mean LABEL INDEX                                 mean seconds of command INDEX in $tmp/LABEL.json
+#   median LABEL INDEX                               its median
+#   busybox_root DIR                                 a container root: busybox-static (sh, true,
+#                                                    sleep) and root in /etc/passwd
+#   runc_bundle DIR ROOT ARGS_JSON                   an OCI bundle for runc/crun of that root
+#   finish_containers 'NAME...' [RUNTIME ID]...      the bench's nsx containers and peers' removed,
+#                                                    the store swept (in a script's EXIT trap)
 NSX="node bin/nsx"
 # Never a bridge on the host's network from a benchmark: containers get --network none unless one asks.
 export NSX_NETWORK=none
@@ -31,6 +37,7 @@ bench_cleanup() {
 }
 
 mean() { node -e 'const r=require(process.argv[1]).results; console.log(r[Number(process.argv[2])].mean)' "$tmp/$1.json" "$2"; }
+median() { node -e 'const r=require(process.argv[1]).results; console.log(r[Number(process.argv[2])].median)' "$tmp/$1.json" "$2"; }
 
 nprocs() { ls /proc | grep -c '^[0-9]'; }
 
@@ -46,4 +53,32 @@ add_flat_load() {
     disown $! # no "Killed" line from bash at cleanup
   done
   for _ in $(seq 200); do [ "$(nprocs)" -ge "$want" ] && break; sleep 0.05; done
+}
+
+busybox_root() {
+  mkdir -p "$1/bin" "$1/etc" "$1/dev" "$1/proc" "$1/sys" "$1/tmp"
+  cp "$(command -v busybox)" "$1/bin/busybox"
+  for a in sh true sleep; do ln -s busybox "$1/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$1/etc/passwd"
+}
+
+runc_bundle() {
+  mkdir -p "$1"
+  (cd "$1" && runc spec)
+  node -e '
+const f = process.argv[1], c = JSON.parse(require("fs").readFileSync(f))
+c.process.terminal = false
+c.process.args = JSON.parse(process.argv[3])
+delete c.process.rlimits
+c.root.readonly = false
+c.root.path = process.argv[2]
+require("fs").writeFileSync(f, JSON.stringify(c))' "$1/config.json" "$2" "$3"
+}
+
+finish_containers() {
+  # shellcheck disable=SC2086 # the names are words
+  $NSX rm -f $1 >/dev/null 2>&1 || true
+  shift
+  while [ $# -ge 2 ]; do "$1" delete -f "$2" >/dev/null 2>&1 || true; shift 2; done
+  $NSX gc >/dev/null 2>&1 || true
 }

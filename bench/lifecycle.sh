@@ -12,6 +12,8 @@
 # once its shell catches TERM (a runc container's shell is pid 1: a TERM before its trap is lost).
 # crun refuses hybrid cgroup hosts: each crun call runs in a private mount namespace whose
 # /sys/fs/cgroup is the cgroup2 tree alone, with its cgroup manager disabled (as in run.sh).
+# BASELINE=DIR (another checkout, built) adds its nsx start -a and nsx stop to the same runs, on
+# the same containers: a change's before and after, measured together.
 # Needs root, hyperfine, runc, crun, busybox (Debian packages of the same names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,20 +23,14 @@ bench_init lifecycle.sh dist/src/lifecycle/start.js runc runc crun crun busybox 
 repo=$PWD
 export NSX_ROOT="$tmp/store"
 finish() {
-  for n in nsx-b-stop nsx-b-true nsx-b-own; do $NSX rm -f $n >/dev/null 2>&1 || true; done
-  runc delete -f nsx-b-runc >/dev/null 2>&1 || true
-  "$tmp/crun" delete -f nsx-b-crun >/dev/null 2>&1 || true
-  $NSX gc >/dev/null 2>&1 || true
+  finish_containers 'nsx-b-stop nsx-b-true nsx-b-own' runc nsx-b-runc "$tmp/crun" nsx-b-crun
   # hyperfine hides a failed command's stderr: the peers' scripts keep theirs here.
   [ -s "$tmp/why.err" ] && { echo "bench/lifecycle.sh: a timed command failed:" >&2; cat "$tmp/why.err" >&2; }
   bench_cleanup
 }
 trap finish EXIT
 
-mkdir -p "$tmp/root/bin" "$tmp/root/etc" "$tmp/root/dev" "$tmp/root/proc" "$tmp/root/sys" "$tmp/root/tmp"
-cp "$(command -v busybox)" "$tmp/root/bin/busybox"
-for a in sh true sleep; do ln -s busybox "$tmp/root/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$tmp/root/etc/passwd"
+busybox_root "$tmp/root"
 # The cooperative container: TERM ends it at once (the wait, unlike sleep, is interrupted by the trap).
 TRAP='trap "exit 0" TERM; while :; do sleep 1 & wait $!; done'
 
@@ -42,20 +38,8 @@ printf '%s\n' '#!/bin/sh' \
   'exec unshare -m sh -c '"'"'mount -t cgroup2 none /sys/fs/cgroup && exec crun --cgroup-manager=disabled "$@"'"'"' crun "$@"' > "$tmp/crun"
 chmod +x "$tmp/crun"
 
-bundle() { # bundle DIR ARGS_JSON
-  mkdir -p "$1"
-  (cd "$1" && runc spec)
-  node -e '
-const f = process.argv[1], c = JSON.parse(require("fs").readFileSync(f))
-c.process.terminal = false
-c.process.args = JSON.parse(process.argv[2])
-delete c.process.rlimits
-c.root.readonly = false
-c.root.path = process.argv[3]
-require("fs").writeFileSync(f, JSON.stringify(c))' "$1/config.json" "$2" "$tmp/root"
-}
-bundle "$tmp/true" '["/bin/true"]'
-bundle "$tmp/trap" "$(node -e 'console.log(JSON.stringify(["/bin/sh", "-c", process.argv[1]]))' "$TRAP")"
+runc_bundle "$tmp/true" "$tmp/root" '["/bin/true"]'
+runc_bundle "$tmp/trap" "$tmp/root" "$(node -e 'console.log(JSON.stringify(["/bin/sh", "-c", process.argv[1]]))' "$TRAP")"
 
 $NSX create --name nsx-b-true --layer "$tmp/root" -- /bin/true >/dev/null
 $NSX start -a nsx-b-true
@@ -66,7 +50,8 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$tmp/start.json" \
   "node $repo/bin/nsx start -a nsx-b-true" \
   "runc run -b $tmp/true nsx-b-runc" \
   "$tmp/crun run -b $tmp/true nsx-b-crun" \
-  "node -e 0"
+  "node -e 0" \
+  ${BASELINE:+"node $BASELINE/bin/nsx start -a nsx-b-true"}
 
 # The peers' stop: kill TERM, wait for the container's process to go, delete. A container that
 # did not start (no pid) or outlives the TERM by 10 s fails the run instead of spinning forever
@@ -132,7 +117,8 @@ hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$tmp/stop.json" \
   --prepare "node $repo/bin/nsx start nsx-b-stop" "node $repo/bin/nsx stop nsx-b-stop" \
   --prepare "bash $tmp/peer-start.sh runc nsx-b-runc $tmp/trap" "bash $tmp/peer-stop.sh runc nsx-b-runc" \
   --prepare "bash $tmp/peer-start.sh $tmp/crun nsx-b-crun $tmp/trap" "bash $tmp/peer-stop.sh $tmp/crun nsx-b-crun" \
-  --prepare "bash $tmp/own-start.sh" "bash $tmp/own-exit.sh $tmp/own.pid"
+  --prepare "bash $tmp/own-start.sh" "bash $tmp/own-exit.sh $tmp/own.pid" \
+  ${BASELINE:+--prepare "node $repo/bin/nsx start nsx-b-stop" "node $BASELINE/bin/nsx stop nsx-b-stop"}
 
 ms() { node -e 'console.log((Number(process.argv[1]) * 1000).toFixed(1))' "$1"; }
 ratio() { node -e 'console.log((Number(process.argv[1]) / Number(process.argv[2])).toFixed(2))' "$1" "$2"; }
@@ -143,3 +129,8 @@ echo
 echo "start -a: nsx $(ms "$s_nsx") ms, runc run $(ms "$s_runc") ms ($(ratio "$s_nsx" "$s_runc")x), crun run $(ms "$s_crun") ms ($(ratio "$s_nsx" "$s_crun")x); node -e 0 $(ms "$s_node") ms, nsx beyond it $(diffms "$s_nsx" "$s_node") ms"
 echo "stop:     nsx $(ms "$t_nsx") ms, runc kill+wait+delete $(ms "$t_runc") ms ($(ratio "$t_nsx" "$t_runc")x), crun $(ms "$t_crun") ms ($(ratio "$t_nsx" "$t_crun")x)"
 echo "          the container's own exit after TERM: $(ms "$t_own") ms; nsx stop beyond it: $(diffms "$t_nsx" "$t_own") ms, beyond it and Node's start: $(diffms "$t_nsx" "$(node -e "console.log(Number(process.argv[1]) + Number(process.argv[2]))" "$t_own" "$s_node")") ms (target < 50 ms)"
+if [ -n "${BASELINE:-}" ]; then
+  s_base=$(mean start 4); t_base=$(mean stop 4)
+  echo "BASELINE ($BASELINE): start -a $(ms "$s_base") ms (this checkout beyond it: $(diffms "$s_nsx" "$s_base") ms), stop $(ms "$t_base") ms (this checkout beyond it: $(diffms "$t_nsx" "$t_base") ms)"
+  echo "  medians: start -a $(ms "$(median start 0)") ms, BASELINE $(ms "$(median start 4)") ms; stop $(ms "$(median stop 0)") ms, BASELINE $(ms "$(median stop 4)") ms; node -e 0 $(ms "$(median start 3)") ms"
+fi
