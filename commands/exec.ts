@@ -20,7 +20,7 @@ This is the way to run something in a container you do not trust. nsx enter NAME
 
 Without -i the command's stdin is /dev/null. With -t it uses nsx's terminal (and TERM=xterm unless the container sets TERM); -i -t needs stdin to be a terminal. With -d it runs in the background in a session of its own, stdio on /dev/null, and nsx returns once it has been exec'd.
 
-Exit status: the command's; 126 when it cannot be executed or its working directory cannot be entered (-w /missing), 127 when it is not found; 1 when the container does not exist, is not running, or is paused (docker's messages); 125 for any other failure of nsx.`
+Exit status: the command's; 126 when it cannot be started, not found included (docker exec's code; nsx run's is 127), or its working directory cannot be entered (-w /missing); 1 when the container does not exist, is not running, or is paused (docker's messages); 125 for any other failure of nsx.`
 
   static override usage = ['exec [OPTIONS] CONTAINER COMMAND [ARG...]']
 
@@ -42,7 +42,7 @@ Exit status: the command's; 126 when it cannot be executed or its working direct
     tty: Flags.boolean({char: 't', description: "A pseudo-terminal of the container's own devpts (its size follows nsx's terminal; raw input with -i); TERM=xterm unless the container sets TERM"}),
     detach: Flags.boolean({char: 'd', description: 'Run in the background: a new session, stdio on /dev/null'}),
     user: Flags.string({char: 'u', description: "USER[:GROUP] or UID[:GID], names from the container's /etc/passwd and /etc/group", helpValue: 'USER'}),
-    env: Flags.string({char: 'e', description: 'Set NAME=VALUE (NAME alone: nsx\'s value), after the container\'s environment', helpValue: 'NAME=VALUE', multiple: true}),
+    env: Flags.string({char: 'e', description: 'Set NAME=VALUE after the container\'s environment (NAME alone: your value, and without one NAME is unset, as docker does)', helpValue: 'NAME=VALUE', multiple: true}),
     'env-file': Flags.string({description: 'Read NAME=VALUE lines from FILE', helpValue: 'FILE', multiple: true}),
     workdir: Flags.string({char: 'w', description: "Working directory inside the container (default: the container's)", helpValue: 'DIR'}),
     privileged: Flags.boolean({description: 'Every capability instead of the container\'s, and no seccomp filter (docker exec --privileged)'}),

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {eachRef} from '../src/cli/each-ref.js'
 import {NsxCommand} from '../src/cli/command.js'
+import {removeLink} from '../src/lifecycle/links.js'
 import {removeContainerVerb} from '../src/lifecycle/remove.js'
 import {Store} from '../src/store/store.js'
 
@@ -22,11 +23,13 @@ export default class Rm extends NsxCommand {
   static override flags = {
     force: Flags.boolean({char: 'f', description: 'Kill a running container first (SIGKILL)'}),
     volumes: Flags.boolean({char: 'v', description: 'Remove the anonymous volumes (made for -v /PATH) of the container too'}),
+    link: Flags.boolean({char: 'l', description: 'Remove the legacy link each argument names, PARENT/ALIAS (nsx run --link NAME:ALIAS made it), from PARENT: both containers stay'}),
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Rm)
     const store = Store.open(undefined, {create: false})
-    await eachRef('nsx rm', argv as string[], (ref) => removeContainerVerb(store, ref, {force: flags.force, volumes: flags.volumes}), (ref) => process.stdout.write(`${ref}\n`))
+    if (flags.link) await eachRef('nsx rm', argv as string[], (ref) => removeLink(store, ref), (ref) => process.stdout.write(`${ref}\n`))
+    else await eachRef('nsx rm', argv as string[], (ref) => removeContainerVerb(store, ref, {force: flags.force, volumes: flags.volumes}), (ref) => process.stdout.write(`${ref}\n`))
   }
 }

@@ -3,6 +3,8 @@
  * of output, {"log":"LINE\n","stream":"stdout"|"stderr","time":"RFC3339 with ns"}, stdout
  * and stderr kept apart. Bounded: past MAXSIZE bytes the file is rotated (LOG -> LOG.1 -> ...
  * LOG.(MAXFILES-1), the oldest dropped), so a chatty container cannot fill the disk.
+ * ctr-log-none (docker's none driver): the output goes through the same relay (attach clients,
+ * a foreground run's terminal) and is kept nowhere.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,7 @@ static struct {
 	long long size;
 	char pending[2][LINE_MAX_BYTES];
 	size_t npending[2];
+	bool none;          /* ctr-log-none: relayed, never written */
 	bool tee;           /* ctr-log-tee: a foreground run, the output goes on to nsx's stdout and stderr too */
 	char out[1 << 16];  /* entries of one read, written at once */
 	size_t nout;
@@ -67,6 +70,15 @@ static void out_flush(void)
 	}
 }
 
+static void op_log_none(struct exec_state *st, char **args, int nargs)
+{
+	(void)st, (void)args, (void)nargs;
+	lg.none = true;
+	lg.path = strdup("");
+	if (!lg.path)
+		die(EXIT_NSX_FAILURE, "out of memory");
+}
+
 static void op_log(struct exec_state *st, char **args, int nargs)
 {
 	(void)st, (void)nargs;
@@ -85,7 +97,7 @@ static void op_log(struct exec_state *st, char **args, int nargs)
 void ctr_log_open(void)
 {
 	/* A restart keeps the log it has: one fd for the container's whole life. */
-	if (!lg.path || lg.fd >= 0)
+	if (!lg.path || lg.none || lg.fd >= 0)
 		return;
 	lg.fd = open(lg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (lg.fd < 0) {
@@ -207,7 +219,8 @@ void ctr_log_flush(void)
 }
 
 const struct op ops_log[] = {
-	{"ctr-log-tee", 0, op_log_tee, "after ctr-log: a foreground run, its output logged and relayed to nsx's stdout and stderr"},
+	{"ctr-log-tee", 0, op_log_tee, "after ctr-log or ctr-log-none: a foreground run, its output logged and relayed to nsx's stdout and stderr"},
+	{"ctr-log-none", 0, op_log_none, "the none log driver: the supervisor relays stdout and stderr (attach, ctr-log-tee) and keeps no log"},
 	{"ctr-log", 3, op_log, "PATH MAXSIZE MAXFILES: the supervisor logs stdout and stderr there as docker's json-file (rotated past MAXSIZE bytes)"},
 	{NULL, 0, NULL, NULL},
 };

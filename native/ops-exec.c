@@ -4,9 +4,9 @@
  *   env-clear 0        empty the environment; setenv ops then give the container's
  *   exec-detach 0      exec -d: fork; the child goes on in a new session with stdio on
  *                      /dev/null; the parent waits on a close-on-exec pipe and exits 0
- *                      once the child exec'd, or with the 126/127 it reports
+ *                      once the child exec'd, or with the 126 it reports
  *   exec-run -1 ARGV   close every fd above 2 (the report pipe excepted, close-on-exec),
- *                      then execvp: 126 cannot execute, 127 not found
+ *                      then execvp: 126 when it fails, not found too (docker exec's code)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,7 +113,9 @@ static void op_exec_run(struct exec_state *st, char **args, int nargs)
 	}
 	execvp(args[0], args);
 	int err = errno;
-	int code = err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+	/* docker exec's rule (moby's ContainerExecStart): a process that could not be started is 126,
+	 * found or not (docker run's is 127 for a command not found; that is the exec op's). */
+	int code = EXIT_CANNOT_EXECUTE;
 	if (saved_stderr >= 0)
 		dup2(saved_stderr, 2);
 	if (report_fd >= 0) {
@@ -130,7 +132,7 @@ static void op_exec_run(struct exec_state *st, char **args, int nargs)
 const struct op ops_exec[] = {
 	{"env-clear", 0, op_env_clear, "empty the environment"},
 	{"exec-chdir", 1, op_exec_chdir, "PATH: chdir to exec's working directory; a failure is 126, the command's (docker exec -w)"},
-	{"exec-detach", 0, op_exec_detach, "fork; the child goes on detached, the parent exits once it exec'd (or 126/127)"},
-	{"exec-run", -1, op_exec_run, "ARGV...: close fds above 2, execvp (126/127), reported to exec-detach's parent"},
+	{"exec-detach", 0, op_exec_detach, "fork; the child goes on detached, the parent exits once it exec'd (or 126)"},
+	{"exec-run", -1, op_exec_run, "ARGV...: close fds above 2, execvp (126 when it fails, as docker exec), reported to exec-detach's parent"},
 	{NULL, 0, NULL, NULL},
 };

@@ -276,6 +276,13 @@ static void cleanup(void)
 	if (left)
 		return;
 	for (int i = 0; i < ctr.npaths; i++) {
+		/* A container directory's config.json goes first: every reader (wait, ps, inspect, events)
+		 * then finds the container gone at once, never half removed: without its state.json, a
+		 * directory still holding config.json reads as created, and a wait took that for the end
+		 * with no exit code (0 for an --rm container that exited 1). */
+		char config[PATH_MAX];
+		if (snprintf(config, sizeof(config), "%s/config.json", ctr.cleanup_paths[i]) < (int)sizeof(config) && unlink(config) < 0 && errno != ENOENT && errno != ENOTDIR)
+			warnx_nsx("cleanup: remove %s: %s", config, strerror(errno));
 		nftw(ctr.cleanup_paths[i], rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 		if (i == 0)
 			test_hook_pause("NSX_TEST_PAUSE_CLEANUP_PATHS");

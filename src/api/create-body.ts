@@ -67,6 +67,8 @@ interface HostConfig {
   OomScoreAdj?: number
   ShmSize?: number
   LogConfig?: {Type?: string; Config?: Record<string, string> | null} | null
+  Isolation?: string
+  VolumeDriver?: string
   Init?: boolean | null
   PidMode?: string
   UTSMode?: string
@@ -106,8 +108,8 @@ export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<s
   flag('--user', body.User)
   if (body.Tty) a.push('--tty')
   if (body.OpenStdin) a.push('--interactive')
-  // An entry without '=' asks for the caller's value; the docker CLI resolves those before sending.
-  for (const e of list(body.Env)) if (e.includes('=')) a.push('--env', e)
+  // An entry without '=' is kept as sent (the docker CLI gave it the caller's value if it had one): NAME unset in the container, shown in Config.Env (moby's rule).
+  for (const e of list(body.Env)) a.push('--env', e)
   flag('--workdir', body.WorkingDir)
   if (typeof body.StopTimeout === 'number' && body.StopTimeout >= 0) flag('--stop-timeout', body.StopTimeout)
   for (const [k, v] of Object.entries(body.Labels ?? {})) a.push('--label', `${k}=${v}`)
@@ -174,8 +176,10 @@ export function createArgs(body: CreateBody, name?: string, known: ReadonlySet<s
   for (const u of list(h.Ulimits)) a.push('--ulimit', `${u.Name}=${u.Soft}:${u.Hard}`)
   if (h.OomScoreAdj) flag('--oom-score-adj', h.OomScoreAdj)
   if (h.ShmSize) flag('--shm-size', `${h.ShmSize}b`)
-  if (h.LogConfig?.Type && !['json-file', 'local', ''].includes(h.LogConfig.Type)) throw badRequest(`log driver ${h.LogConfig.Type} is not supported by nsx (json-file is)`)
+  flag('--log-driver', h.LogConfig?.Type)
   for (const [k, v] of Object.entries(h.LogConfig?.Config ?? {})) if (k === 'max-size' || k === 'max-file') a.push('--log-opt', `${k}=${v}`)
+  flag('--isolation', h.Isolation)
+  flag('--volume-driver', h.VolumeDriver)
   let cmd = typeof body.Cmd === 'string' ? [body.Cmd] : list(body.Cmd)
   const ep = body.Entrypoint
   if (ep !== undefined && ep !== null) {

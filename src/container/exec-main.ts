@@ -3,6 +3,7 @@ import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import {execPlan, inheritedFds} from '../plan/executor.js'
 import {validatePlan} from '../plan/validate.js'
 import type {ExecOptions} from './exec.js'
+import {resolveCallerEnv} from './env-flags.js'
 
 export type ExecOutcome = {kind: 'help'} | {kind: 'done'; exitCode: number}
 
@@ -43,7 +44,7 @@ export function parseExecArgs(argv: readonly string[]): ParsedExec {
       case 'tty': o.tty = true; break
       case 'detach': o.detach = true; break
       case 'user': o.user = value; break
-      case 'env': o.env.push(value ?? ''); break
+      case 'env': o.env.push(value ?? ''); break // given the caller's value below (docker's CLI)
       case 'env-file': o.envFiles.push(value ?? ''); break
       case 'workdir': o.workdir = value; break
       case 'privileged': o.privileged = true; break
@@ -58,6 +59,7 @@ export function parseExecArgs(argv: readonly string[]): ParsedExec {
   if (container === undefined || command.length === 0) throw new NsxError('"nsx exec" requires at least 2 arguments: CONTAINER COMMAND [ARG...] (see nsx exec --help)', 125)
   o.container = container
   o.command = command
+  o.env = resolveCallerEnv(o.env)
   return r
 }
 

@@ -4,7 +4,7 @@ import type {NsType} from '../ns/types.js'
 import {buildExecPlan, ExecRestrictions} from '../plan/exec.js'
 import type {Op, Plan} from '../plan/ops.js'
 import type {Store} from '../store/store.js'
-import {expandEnv, readEnvFile} from './options.js'
+import {readEnvFile} from './env-flags.js'
 import {resolveUser} from './spec.js'
 import {Container, ProcessConfig, processConfigOf, resolveContainer} from './state.js'
 
@@ -16,7 +16,7 @@ import {Container, ProcessConfig, processConfigOf, resolveContainer} from './sta
  * returning the plan, for every front door (the CLI, later the Engine API).
  *
  * Errors carry docker's exit codes: 1 for the container's state (no such container, not
- * running, paused), 125 for a bad request; the command itself gets 126/127.
+ * running, paused), 125 for a bad request; the command itself gets 126 when it cannot start (docker exec's code, not found too).
  */
 export interface ExecOptions {
   /** A container name, or a unique prefix of its id. */
@@ -111,7 +111,11 @@ export async function seccompOps(config: ProcessConfig, storeRoot: string): Prom
   return [{op: 'seccomp', filter: config.seccomp, cache: seccompCachePath(storeRoot, config.seccomp)}, {op: 'seccomp-load'}]
 }
 
-/** The environment of the new process: the container's, then --env-file, then -e; TERM with -t. */
+/**
+ * The environment of the new process: the container's, then --env-file, then -e; TERM with -t. A
+ * bare NAME unsets it (moby's exec: the container's environment with the exec's over it); the
+ * CLI gave it the caller's value first when it has one (resolveCallerEnv).
+ */
 export function execEnv(containerEnv: readonly string[], o: Pick<ExecOptions, 'env' | 'envFiles' | 'tty'>, hostEnv: NodeJS.ProcessEnv = process.env): string[] {
   const vars = new Map<string, string>()
   const put = (entry: string) => {
@@ -120,11 +124,14 @@ export function execEnv(containerEnv: readonly string[], o: Pick<ExecOptions, 'e
     if (entry.includes('\0')) usage('invalid environment variable: it holds a NUL byte')
     vars.set(entry.slice(0, eq), entry.slice(eq + 1))
   }
+  const unset = (name: string) => {
+    if (name === '' || name.includes('\0')) usage(`invalid environment variable '${name}': expected NAME=VALUE`)
+    vars.delete(name)
+  }
   for (const e of containerEnv) if (e.indexOf('=') > 0) put(e)
-  for (const f of o.envFiles) for (const e of readEnvFile(f, hostEnv)) put(e)
-  for (const e of o.env) {
-    const x = expandEnv(e, hostEnv)
-    if (x !== undefined) put(x)
+  for (const e of [...o.envFiles.flatMap((f) => readEnvFile(f, hostEnv)), ...o.env]) {
+    if (e.includes('=')) put(e)
+    else unset(e)
   }
   if (o.tty && !vars.has('TERM')) vars.set('TERM', 'xterm')
   return [...vars].map(([k, v]) => `${k}=${v}`)

@@ -1,6 +1,5 @@
-import {readFileSync} from 'node:fs'
 import {isIPv6} from 'node:net'
-import {fileErrorReason, NsxError} from '../cli/errors.js'
+import {NsxError} from '../cli/errors.js'
 import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import type {SecurityFlags} from '../security/spec.js'
 import type {HealthConfig} from '../image/config.js'
@@ -18,7 +17,11 @@ export interface RunOptions extends SecurityFlags {
   image?: string
   name?: string
   hostname?: string
-  /** -e NAME=VALUE or -e NAME (taken from nsx's environment, skipped when unset). */
+  /**
+   * -e NAME=VALUE or -e NAME. A bare NAME is the container's "unset NAME" (moby's rule: kept in
+   * Config.Env, dropped from the process's environment with any image or default value); the
+   * CLI gives it the caller's value first when it has one (resolveCallerEnv, docker's CLI).
+   */
   env: string[]
   envFiles: string[]
   workdir?: string
@@ -34,6 +37,12 @@ export interface RunOptions extends SecurityFlags {
   restart?: string
   /** --log-opt KEY=VALUE (max-size, max-file), docker's json-file options. */
   logOpts: string[]
+  /** --log-driver: json-file (the default), local (kept as json-file, shown as local) or none (no log). */
+  logDriver?: string
+  /** --isolation: docker's on Linux takes only default (kept and shown in inspect). */
+  isolation?: string
+  /** --volume-driver: the driver of the volumes it makes; kept and shown, refused when a volume would be made by one other than local. */
+  volumeDriver?: string
   memory?: string
   cpus?: string
   pidsLimit?: string
@@ -112,6 +121,9 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   {key: 'detach', long: 'detach', short: 'd', arg: 'none'},
   {key: 'rm', long: 'rm', arg: 'none'},
   {key: 'log-opt', long: 'log-opt', arg: 'required'},
+  {key: 'log-driver', long: 'log-driver', arg: 'required'},
+  {key: 'isolation', long: 'isolation', arg: 'required'},
+  {key: 'volume-driver', long: 'volume-driver', arg: 'required'},
   {key: 'restart', long: 'restart', arg: 'required'},
   {key: 'memory', long: 'memory', short: 'm', arg: 'required'},
   {key: 'cpus', long: 'cpus', arg: 'required'},
@@ -228,6 +240,9 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
       case 'detach': o.detach = true; break
       case 'rm': o.rm = true; break
       case 'log-opt': o.logOpts.push(value); break
+      case 'log-driver': o.logDriver = value; break
+      case 'isolation': o.isolation = value; break
+      case 'volume-driver': o.volumeDriver = value; break
       case 'restart': o.restart = value; break
       case 'memory': o.memory = value; break
       case 'cpus': o.cpus = value; break
@@ -351,32 +366,4 @@ export function checkNetworkMode(value: string, what: string): string {
   }
   if (!NETWORK_NAME_RE.test(value)) bad(`invalid ${what} '${value}': expected none, host, bridge, container:NAME or a network's name (nsx network ls)`)
   return value
-}
-
-/** --env-file: NAME=VALUE lines; blank lines and # comments skipped; a bare NAME takes nsx's value. */
-export function readEnvFile(path: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    return bad(`cannot read --env-file ${path}: ${fileErrorReason(err)}`)
-  }
-  const out: string[] = []
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '').replace(/^\s+/, '')
-    if (line === '' || line.startsWith('#')) return
-    const entry = expandEnv(line, env)
-    if (entry === undefined) return
-    if (entry.startsWith('=') || /\s/.test(entry.slice(0, entry.indexOf('=') < 0 ? entry.length : entry.indexOf('='))))
-      bad(`--env-file ${path} line ${i + 1}: invalid variable name in '${line}'`)
-    out.push(entry)
-  })
-  return out
-}
-
-/** NAME=VALUE as given; a bare NAME takes nsx's own value and is dropped when nsx has none (docker's rule). */
-export function expandEnv(entry: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (entry.includes('=')) return entry
-  const v = env[entry]
-  return v === undefined ? undefined : `${entry}=${v}`
 }

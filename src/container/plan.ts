@@ -52,7 +52,7 @@ export function containerPaths(dir: string, pin: string, nameLink?: string): Con
  * The security settings (src/security/plan.ts) slot in after the fork, after pivot_root,
  * before the privileges are dropped and last before exec.
  */
-export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string; termGrace?: number; keep?: boolean; log?: {path: string; maxSize: number; maxFiles: number; tee?: boolean}; attach?: boolean; attachClient?: number; restart?: {policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number}; health?: Extract<Op, {op: 'ctr-health'}>} = {}): Plan {
+export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: ContainerPaths, cgroups: CgroupSetup, opts: {readyFd?: number; seccompCache?: string; termGrace?: number; keep?: boolean; log?: {path: string; maxSize: number; maxFiles: number; tee?: boolean; none?: boolean}; attach?: boolean; attachClient?: number; restart?: {policy: 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number}; health?: Extract<Op, {op: 'ctr-health'}>} = {}): Plan {
   const ops: Op[] = []
   const v1 = cgroups.places.filter((p) => p.version === 1)
   const v2 = cgroups.places.find((p) => p.version === 2)
@@ -77,7 +77,8 @@ export function buildRunPlan(spec: RunSpec, lowerDirs: string[], paths: Containe
   if (paths.exitHook) ops.push({op: opts.readyFd === undefined ? 'ctr-exit-hook-bg' : 'ctr-exit-hook', path: paths.exitHook})
   if (paths.netHook) ops.push({op: 'ctr-net-hook', path: paths.netHook})
   if (opts.readyFd !== undefined) ops.push({op: 'ctr-ready-fd', fd: opts.readyFd})
-  if (opts.log) ops.push({op: 'ctr-log', path: opts.log.path, maxSize: opts.log.maxSize, maxFiles: opts.log.maxFiles})
+  if (opts.log?.none) ops.push({op: 'ctr-log-none'})
+  else if (opts.log) ops.push({op: 'ctr-log', path: opts.log.path, maxSize: opts.log.maxSize, maxFiles: opts.log.maxFiles})
   // A foreground run is logged too (docker keeps logs of every container), its output relayed on.
   if (opts.log?.tee) ops.push({op: 'ctr-log-tee'})
   if (opts.attach) ops.push({op: 'ctr-attach-socket', dir: paths.dir})
@@ -169,7 +170,7 @@ export function rootMountOps(spec: RunSpec, lowerDirs: string[], paths: Pick<Con
   return ops
 }
 
-/** The environment file the executor reads with env-from: NUL-separated entries. */
+/** The environment file the executor reads with env-from: NUL-separated NAME=VALUE entries (a bare NAME of Config.Env is one unset: left out). */
 export function encodeEnv(env: readonly string[]): string {
-  return env.map((e) => `${e}\0`).join('')
+  return env.filter((e) => e.indexOf('=') > 0).map((e) => `${e}\0`).join('')
 }

@@ -4,7 +4,8 @@ import {isAbsolute, join, normalize} from 'node:path'
 import {NsxError} from '../cli/errors.js'
 import type {ImageDefaults} from '../image/config.js'
 import {CAPABILITIES, parseCapability} from '../proc/capabilities.js'
-import {expandEnv, readEnvFile, RunOptions} from './options.js'
+import type {RunOptions} from './options.js'
+import {readEnvFile} from './env-flags.js'
 import type {IdMapping} from '../plan/ops.js'
 import {buildSecuritySpec, SecuritySpec} from '../security/spec.js'
 import {parseSysctl} from '../security/sysctls.js'
@@ -290,25 +291,31 @@ export function resolveCommand(o: Pick<RunOptions, 'entrypoint' | 'command'>, d:
   return argv
 }
 
+/**
+ * The container's environment as docker's Config.Env shows it: the defaults (PATH, HOSTNAME,
+ * TERM with -t), the image's, --env-file, then -e. A bare NAME (no '=') unsets NAME, the
+ * image's or a default's value too, and stays in the list bare, as moby keeps it in Config.Env;
+ * the process gets only the NAME=VALUE entries (encodeEnv). The caller's values for bare names
+ * are the CLI's business (resolveCallerEnv), never looked up here: the Engine API's client sent
+ * what it meant.
+ */
 export function buildEnv(o: Pick<RunOptions, 'env' | 'envFiles' | 'tty'>, d: ImageDefaults | undefined, hostname: string, hostEnv: NodeJS.ProcessEnv = process.env): string[] {
-  const vars = new Map<string, string>()
+  const vars = new Map<string, string | undefined>()
   const put = (entry: string) => {
     const eq = entry.indexOf('=')
-    if (eq <= 0) bad(`invalid environment variable '${entry}': expected NAME=VALUE`)
+    if (eq === 0 || entry === '') bad(`invalid environment variable '${entry}': expected NAME=VALUE`)
     if (entry.includes('\0')) bad('invalid environment variable: it holds a NUL byte')
-    vars.set(entry.slice(0, eq), entry.slice(eq + 1))
+    if (eq < 0) vars.set(entry, undefined)
+    else vars.set(entry.slice(0, eq), entry.slice(eq + 1))
   }
   put(`PATH=${DEFAULT_PATH}`)
   put(`HOSTNAME=${hostname}`)
   if (o.tty) put('TERM=xterm')
-  for (const e of d?.env ?? []) put(e)
+  for (const e of d?.env ?? []) if (e.includes('=')) put(e)
   for (const f of o.envFiles) for (const e of readEnvFile(f, hostEnv)) put(e)
-  for (const e of o.env) {
-    const x = expandEnv(e, hostEnv)
-    if (x !== undefined) put(x)
-  }
+  for (const e of o.env) put(e)
   if (!vars.has('HOME')) vars.set('HOME', '/root')
-  return [...vars].map(([k, v]) => `${k}=${v}`)
+  return [...vars].map(([k, v]) => (v === undefined ? k : `${k}=${v}`))
 }
 
 export function buildSpec(o: RunOptions, lowerDirs: readonly string[], d: ImageDefaults | undefined, name: string, lastCap: number, userns?: UsernsSpec): RunSpec {

@@ -74,6 +74,10 @@ export interface ContainerConfig {
   labels?: Record<string, string>
   /** docker's Config.Healthcheck: the image's HEALTHCHECK under --health-* (or the API's), merged (src/container/health.ts). */
   healthcheck?: import('../image/config.js').HealthConfig
+  /** --isolation as given (docker's on Linux: default), shown as HostConfig.Isolation. */
+  isolation?: string
+  /** --volume-driver as given (local, or one no volume of this container needs), shown as HostConfig.VolumeDriver. */
+  volumeDriver?: string
 }
 
 export interface RestartPolicy {
@@ -106,6 +110,8 @@ export function requestStop(dir: string): void {
 export interface LogConfig {
   maxSize: number
   maxFiles: number
+  /** --log-driver: absent is json-file; local is kept in the json-file format (shown as local); none keeps no log. */
+  driver?: 'local' | 'none'
 }
 
 /** docker's json-file options, with a cap by default (docker has none) so a chatty container cannot fill the disk. */

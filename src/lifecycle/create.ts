@@ -89,7 +89,8 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
   const undo = opts.undo ?? []
   let o = given
   const {limits, userns, lastCap} = await validate(o)
-  const log = parseLogOpts(o.logOpts)
+  const log = parseLogConfig(o.logDriver, o.logOpts)
+  checkIsolation(o.isolation)
   const restart = given.restart !== undefined ? parseRestart(given.restart) : undefined
   const {checkHealth, healthFromFlags} = await import('../container/health.js')
   const wanted = given.healthcheck ? checkHealth(given.healthcheck) : given.health ? healthFromFlags(given.health) : undefined
@@ -147,6 +148,8 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
       ...(o.labels?.length ? {labels: Object.fromEntries(o.labels.map((l) => [l.split('=')[0], l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']))} : {}),
       ...(restart && restart.policy !== 'no' ? {restart} : {}),
       ...(healthcheck ? {healthcheck} : {}),
+      ...(o.isolation ? {isolation: o.isolation} : {}),
+      ...(o.volumeDriver ? {volumeDriver: o.volumeDriver} : {}),
     }
     if (o.volumesFrom?.length || config.spec.links?.length) {
       const links = await import('./links.js')
@@ -172,6 +175,7 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
     }
     // Named and anonymous volumes: made on first use, the image's content copied up (src/volume/).
     if (config.spec.volumes.some((v) => v.volume !== undefined || v.anonymous)) {
+      checkVolumeDriver(o.volumeDriver, config.spec.volumes)
       const {resolveVolumeMounts} = await import('../volume/mounts.js')
       config.spec = {...config.spec, volumes: resolveVolumeMounts(store, config.spec.volumes, rootfs.lowerDirs, undo, {dryRun: opts.dryRun, autoRemoveWith: config.autoRemove ? id : undefined})}
     }
@@ -206,6 +210,39 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
   } finally {
     if (own) store.unlock()
   }
+}
+
+/** --isolation: docker on Linux takes only default (any case) or nothing (moby's validateIsolation). */
+export function checkIsolation(isolation: string | undefined): void {
+  if (isolation && isolation.toLowerCase() !== 'default') throw new NsxError(`Invalid isolation: "${isolation}" - linux only supports 'default'`, 125)
+}
+
+/**
+ * --volume-driver: kept as given; docker only fails when a volume would be made by that driver,
+ * with its plugin lookup's words. nsx's one driver is local: a named or anonymous volume with
+ * another is refused at create, before anything is made.
+ */
+function checkVolumeDriver(driver: string | undefined, volumes: readonly {volume?: string; anonymous?: boolean}[]): void {
+  if (!driver || driver === 'local') return
+  const v = volumes.find((x) => x.volume !== undefined || x.anonymous)
+  if (v) throw new NsxError(`create ${v.volume ?? ''}: error looking up volume plugin ${driver}: plugin "${driver}" not found`.replace('create : ', 'create: '), 125)
+}
+
+/** docker's log drivers that nsx does not keep (those it keeps: json-file, local, none). */
+const OTHER_DOCKER_LOG_DRIVERS = ['syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries']
+
+/**
+ * --log-driver and --log-opt: json-file (the default) and local, both kept by the supervisor in
+ * docker's json-file format (local is only shown as local), or none: no log at all (logs says so,
+ * attach still relays). An unknown driver is docker's error (moby's logger.ValidateLogOpts; its
+ * daemon answers 500); none takes any option unchecked, as docker's.
+ */
+export function parseLogConfig(driver: string | undefined, opts: readonly string[]): LogConfig {
+  const d = driver === undefined || driver === '' ? 'json-file' : driver
+  if (d === 'none') return {...DEFAULT_LOG, driver: 'none'}
+  if (OTHER_DOCKER_LOG_DRIVERS.includes(d)) throw new NsxError(`log driver ${d} is not supported by nsx (json-file, local and none are)`, 125)
+  if (d !== 'json-file' && d !== 'local') throw new NsxError(`logger: no log driver named '${d}' is registered`, 125)
+  return {...parseLogOpts(opts), ...(d === 'local' ? {driver: 'local' as const} : {})}
 }
 
 /** --log-opt max-size=SIZE (b k m g, docker's units) and max-file=N over the defaults. */

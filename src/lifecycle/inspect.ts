@@ -72,7 +72,11 @@ export interface ContainerInspect {
     Ulimits: {Name: string; Soft: number; Hard: number}[]
     OomScoreAdj: number
     ShmSize: number
-    LogConfig: {Type: 'json-file'; Config: Record<string, string>}
+    LogConfig: {Type: 'json-file' | 'local' | 'none'; Config: Record<string, string>}
+    /** --isolation as given ('' when not: docker's on Linux takes only default). */
+    Isolation: string
+    /** --volume-driver as given ('' when not). */
+    VolumeDriver: string
     PidMode: string
     UTSMode: string
     IpcMode: string
@@ -182,7 +186,9 @@ export async function inspectOne(c: Container): Promise<ContainerInspect> {
       Ulimits: s.security.ulimits.map((u) => ({Name: u.name, Soft: u.soft, Hard: u.hard})),
       OomScoreAdj: s.security.oomScoreAdj ?? 0,
       ShmSize: s.security.shmSize ?? 64 * 1024 * 1024,
-      LogConfig: {Type: 'json-file', Config: logOptions(c.config.log)},
+      LogConfig: {Type: c.config.log?.driver ?? 'json-file', Config: c.config.log?.driver === 'none' ? {} : logOptions(c.config.log)},
+      Isolation: c.config.isolation ?? '',
+      VolumeDriver: c.config.volumeDriver ?? '',
       PidMode: s.namespaces?.pid ?? '',
       UTSMode: s.namespaces?.uts ?? '',
       IpcMode: s.namespaces?.ipc ?? 'private',

@@ -34,7 +34,7 @@ export async function applyLinks(store: Store, spec: RunSpec, id: string): Promi
   if (spec.network === 'host' || spec.network === 'none' || spec.network.startsWith('container:'))
     throw new NsxError(`conflicting options: --network ${spec.network} cannot be used with links (a link needs a bridge network)`, 125)
   const {DEFAULT_NETWORK} = await import('../network/networks.js')
-  const env = new Map(spec.env.map((e) => [e.slice(0, e.indexOf('=')), e]))
+  const env = new Map(spec.env.map((e) => [e.includes('=') ? e.slice(0, e.indexOf('=')) : e, e]))
   const added: string[] = []
   // On a user-defined network a link is a name by DNS, resolved once the linked container runs
   // there: it need not exist yet (docker's daemon checks links on the default bridge only).
@@ -102,4 +102,32 @@ export async function volumesFrom(store: Store, given: readonly string[], own: r
     }
   }
   return [...out, ...own]
+}
+
+/**
+ * docker rm --link PARENT/ALIAS (DELETE /containers/PARENT/ALIAS?link=1): the legacy link ALIAS
+ * goes from PARENT's configuration (inspect's HostConfig.Links, its next start's /etc/hosts);
+ * both containers stay. Errors as moby's rmLink: a name with no parent is a conflict, an unknown
+ * parent or alias no such container.
+ */
+export async function removeLink(store: Store, linkName: string): Promise<{parent: string; alias: string}> {
+  const name = linkName.startsWith('/') ? linkName : `/${linkName}`
+  const cut = name.lastIndexOf('/')
+  const parent = name.slice(1, cut)
+  const alias = name.slice(cut + 1)
+  if (parent === '') throw new NsxError('Conflict, cannot remove the default link name of the container', 1)
+  const {resolveContainer, withContainer, writeConfig} = await import('../container/state.js')
+  try {
+    resolveContainer(store, parent)
+  } catch {
+    throw new NsxError(`No such container: ${linkName}`, 1)
+  }
+  return withContainer(store, parent, (c) => {
+    const links = c.config.spec.links ?? []
+    if (!links.some((l) => l.alias === alias)) throw new NsxError(`No such container: ${linkName}`, 1)
+    const rest = links.filter((l) => l.alias !== alias)
+    const {links: _, ...spec} = c.config.spec
+    writeConfig(c.dir, {...c.config, spec: rest.length > 0 ? {...spec, links: rest} : spec})
+    return {parent: c.config.name, alias}
+  })
 }

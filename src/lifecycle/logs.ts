@@ -1,7 +1,7 @@
 import {closeSync, fstatSync, openSync, readSync, statSync} from 'node:fs'
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
-import {readContainer, resolveContainer} from '../container/state.js'
+import {Container, readContainer, resolveContainer} from '../container/state.js'
 
 /**
  * docker logs: the entries the supervisor wrote to container.log (docker's json-file format,
@@ -92,6 +92,11 @@ export function parseTail(v: string | null | undefined): number | undefined {
   return n < 0 ? undefined : n
 }
 
+/** docker's answer for a container whose log driver keeps nothing to read (none; moby's ErrReadLogsNotSupported, 501 through the API). */
+export function checkLogsReadable(c: Pick<Container, 'config'>): void {
+  if (c.config.log?.driver === 'none') throw new NsxError('configured logging driver does not support reading', 1)
+}
+
 /**
  * The container's log entries, oldest first: everything kept (with --tail, the last N; with
  * --since/--until, that window), then, with follow, new entries as the supervisor writes them,
@@ -99,6 +104,7 @@ export function parseTail(v: string | null | undefined): number | undefined {
  */
 export async function* containerLogs(store: Store, ref: string, opts: LogsOptions = {}): AsyncGenerator<LogEntry> {
   const c = resolveContainer(store, ref)
+  checkLogsReadable(c)
   const base = `${c.dir}/container.log`
   const since = opts.since !== undefined ? parseLogTime(opts.since) : undefined
   const until = opts.until !== undefined ? parseLogTime(opts.until) : undefined

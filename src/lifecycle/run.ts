@@ -15,9 +15,11 @@ export async function runRun(argv: readonly string[], mode: 'run' | 'create' = '
   const undo: Array<() => void> = []
   const verb = `nsx ${mode}`
   try {
-    const {parseRunArgs} = await import('../container/options.js')
+    const [{parseRunArgs}, {resolveCallerEnv}] = await Promise.all([import('../container/options.js'), import('../container/env-flags.js')])
     const o = parseRunArgs(argv)
     if (o.help) return {kind: 'help'}
+    // docker's CLI: -e NAME takes this caller's value, else goes on bare (the container's NAME unset).
+    o.env = resolveCallerEnv(o.env)
     if (mode === 'create' && o.detach) throw new NsxError('-d goes with nsx run; nsx create never starts the container', 125)
     // docker's check: -i with -t in the foreground relays this terminal, so there must be one (a pipe would hang at a prompt).
     if (mode === 'run' && o.interactive && o.tty && !o.detach && !o.dryRun && !(await import('node:tty')).isatty(0)) return {kind: 'done', exitCode: reportError(new NsxError('the input device is not a TTY', 1), 'nsx run', 1)}

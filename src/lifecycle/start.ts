@@ -36,7 +36,8 @@ export async function planStart(store: Store, config: ContainerConfig, dir: stri
   const {seccompCachePath} = await import('../security/seccomp.js')
   const seccompCache = config.spec.security?.seccomp ? seccompCachePath(store.root, config.spec.security.seccomp) : undefined
   // Every kept container is logged, as docker's are: a foreground one's output relayed on too (tee); --rm's is not kept.
-  const log = opts.detached || !config.autoRemove ? {path: join(dir, 'container.log'), ...(config.log ?? DEFAULT_LOG), tee: !opts.detached} : undefined
+  // With the none driver the supervisor relays the output the same way and keeps nothing.
+  const log = opts.detached || !config.autoRemove ? {path: join(dir, 'container.log'), ...(config.log ?? DEFAULT_LOG), tee: !opts.detached, none: config.log?.driver === 'none'} : undefined
   // The healthcheck's probe, nsx exec's plan for this start's cgroups, run by the supervisor.
   const {planHealthProbe} = await import('../container/health-plan.js')
   const hp = await planHealthProbe(config, dir, store.root, process.geteuid?.() === 0 ? cgroups.places.map((p) => p.dir) : [])
@@ -168,7 +169,9 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
       throw err
     }) // never returns
   }
-  const started = await launcher.startDetached(plan, join(c.dir, 'supervisor.log'), () => {}, join(c.dir, 'container.log'), {attachClient: opts.attachClient}).catch(async (err) => {
+  // The log driver none keeps no container.log, not even an empty one.
+  const containerLog = c.config.log?.driver === 'none' ? undefined : join(c.dir, 'container.log')
+  const started = await launcher.startDetached(plan, join(c.dir, 'supervisor.log'), () => {}, containerLog, {attachClient: opts.attachClient}).catch(async (err) => {
     await net.detachAfterFailure(store, c.config)
     throw err
   })

@@ -30,6 +30,8 @@ export function describeContainerOp(op: ContainerOp): {action: string; needs: st
       return {action: "wait until the CNI ADD has ended (its status file's lock); the command runs only if it succeeded", needs: '-'}
     case 'ctr-log':
       return {action: `log the container's stdout and stderr to ${op.path} (docker's json-file; rotated past ${op.maxSize} bytes, ${op.maxFiles} file(s) kept)`, needs: '-'}
+    case 'ctr-log-none':
+      return {action: "relay the container's stdout and stderr (attach, a foreground run's terminal) and keep no log (log driver none)", needs: '-'}
     case 'ctr-log-tee':
       return {action: "relay the logged output on to nsx's stdout and stderr (a foreground run)", needs: '-'}
     case 'ctr-restart':

@@ -65,6 +65,7 @@ const ENCODERS: {[N in OpName]: Encoder<N>} = {
   'ctr-health': (o) => [o.probe, o.state, String(o.intervalMs), String(o.timeoutMs), String(o.startPeriodMs), String(o.startIntervalMs), String(o.retries)],
   'ctr-log': (o) => [o.path, String(o.maxSize), String(o.maxFiles)],
   'ctr-log-tee': () => [],
+  'ctr-log-none': () => [],
   'ctr-userns': (o) => [mapText(o.uidMap), mapText(o.gidMap), o.setgroups],
   'ctr-rootless': () => [],
   'ctr-become-root': () => [],

@@ -95,6 +95,8 @@ export type Op =
   /** The supervisor runs the healthcheck: `probe` holds nsx exec's plan (NUL-separated, its leading pin filled in at each run), results go to `state`; times in ms. */
   | {op: 'ctr-health'; probe: string; state: string; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number}
   | {op: 'ctr-log'; path: string; maxSize: number; maxFiles: number}
+  /** The none log driver: the output relayed (attach clients, ctr-log-tee), kept nowhere. */
+  | {op: 'ctr-log-none'}
   /** After ctr-log: a foreground run, logged and its output relayed to nsx's stdout and stderr. */
   | {op: 'ctr-log-tee'}
   /** The init is cloned into new user and pid namespaces; the supervisor writes these maps (ContainerId HostId Count). */

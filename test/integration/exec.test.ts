@@ -105,7 +105,7 @@ for (const [label, flags] of [
   })
 }
 
-test("exec: -u, -w, -e, --env-file, the command's status, 126/127, and docker's errors for no such container, a stopped one and a paused one", (t) => {
+test("exec: -u, -w, -e, --env-file, the command's status, 126 for one that cannot start (found or not: docker exec's code), and docker's errors for no such container, a stopped one and a paused one", (t) => {
   if (!needContainerTools(t)) return
   const f = fx!
   t.after(() => {
@@ -123,10 +123,10 @@ test("exec: -u, -w, -e, --env-file, the command's status, 126/127, and docker's 
   assert.equal(f.nsx(['exec', id.slice(0, 6), 'hostname']).stdout, 'errs\n')
   // -i passes stdin on.
   assert.equal(f.nsx(['exec', '-i', 'errs', 'cat'], {input: 'piped\n'}).stdout, 'piped\n')
-  assertOneLineError(f.nsx(['exec', 'errs', 'no-such-cmd']), 127, /^nsx exec: failed to execute no-such-cmd: No such file or directory$/)
+  assertOneLineError(f.nsx(['exec', 'errs', 'no-such-cmd']), 126, /^nsx exec: failed to execute no-such-cmd: No such file or directory$/)
   assertOneLineError(f.nsx(['exec', 'errs', '/etc/passwd']), 126, /failed to execute \/etc\/passwd: Permission denied/)
-  assertOneLineError(f.nsx(['exec', '-d', 'errs', 'no-such-cmd']), 127, /failed to execute no-such-cmd/)
-  assertOneLineError(f.nsx(['exec', 'errs', '/no/such']), 127, /^nsx exec: failed to execute \/no\/such: No such file or directory$/)
+  assertOneLineError(f.nsx(['exec', '-d', 'errs', 'no-such-cmd']), 126, /failed to execute no-such-cmd/)
+  assertOneLineError(f.nsx(['exec', 'errs', '/no/such']), 126, /^nsx exec: failed to execute \/no\/such: No such file or directory$/)
   // A working directory that cannot be entered: 126, as docker exec (runc's chdir to cwd failure).
   assertOneLineError(f.nsx(['exec', '-w', '/missing', 'errs', 'ls']), 126, /^nsx exec: chdir to cwd \("\/missing"\) failed: No such file or directory$/)
   assertOneLineError(f.nsx(['exec', '-d', '-w', '/missing', 'errs', 'ls']), 126, /^nsx exec: chdir to cwd \("\/missing"\) failed: No such file or directory$/)

@@ -48,7 +48,7 @@ test('a refused field with a value is a 400 that names it', () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{HostConfig: {Cgroup: 'container:x'}}, /HostConfig\.Cgroup is not supported by nsx/],
     [{HostConfig: {Runtime: 'kata'}}, /HostConfig\.Runtime is not supported/],
-    [{HostConfig: {Isolation: 'hyperv'}}, /HostConfig\.Isolation/],
+    [{HostConfig: {StorageOpt: {size: '10G'}}}, /HostConfig\.StorageOpt/],
     [{HostConfig: {DeviceRequests: [{Driver: 'nvidia', Count: -1}]}}, /HostConfig\.DeviceRequests/],
     [{HostConfig: {UsernsMode: 'private'}}, /HostConfig\.UsernsMode/],
     [{HostConfig: {CpuRealtimeRuntime: 500}}, /HostConfig\.CpuRealtimeRuntime/],

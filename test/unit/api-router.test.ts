@@ -68,7 +68,7 @@ test("docker's create body becomes nsx run's arguments, and what nsx cannot hono
   assert.equal(o.name, 'web')
   assert.equal(o.image, 'busybox')
   assert.deepEqual(o.command, ['sh', '-c', 'echo hi'])
-  assert.deepEqual(o.env, ['A=1'], 'an entry without = is the caller\'s to resolve, not the service\'s environment')
+  assert.deepEqual(o.env, ['A=1', 'B'], 'an entry without = is kept as sent (NAME unset), never resolved from the service\'s environment')
   assert.equal(o.tty && o.interactive && o.rm, true)
   assert.deepEqual(o.volumes, ['/srv:/data:ro'])
   assert.deepEqual(o.labels, ['com.example=x=y'])
@@ -78,5 +78,6 @@ test("docker's create body becomes nsx run's arguments, and what nsx cannot hono
   assert.equal(ep.entrypoint, '/bin/echo')
   assert.deepEqual(ep.command, ['a', 'b'])
   assert.throws(() => createArgs({}), (e: unknown) => e instanceof ApiError && e.status === 400)
-  assert.throws(() => createArgs({Image: 'busybox', HostConfig: {LogConfig: {Type: 'syslog'}}}), /syslog is not supported/)
+  // The log driver, isolation and volume driver go to nsx run's flags, which check them (src/lifecycle/create.ts).
+  assert.deepEqual(createArgs({Image: 'busybox', HostConfig: {LogConfig: {Type: 'none'}, Isolation: 'default', VolumeDriver: 'foo'}}).slice(0, 6), ['--log-driver', 'none', '--isolation', 'default', '--volume-driver', 'foo'])
 })

@@ -87,12 +87,12 @@ test("every exec op has the arity the executor's op table declares, and a --dry-
   for (const d of describePlan(plan, encodeOp)) assert.ok(d.action.length > 0, d.op)
 })
 
-test("exec's environment: the container's, then --env-file, then -e (a bare NAME from nsx's), TERM only with -t and only when unset", () => {
+test("exec's environment: the container's, then --env-file, then -e (a bare NAME unsets it: the CLI gave it the caller's value before), TERM only with -t and only when unset", () => {
   const dir = mkdtempSync(join(tmpdir(), 'nsx-exec-env-'))
   try {
     writeFileSync(join(dir, 'f'), '# comment\nB=file\nC=file\n')
-    const env = execEnv(['PATH=/bin', 'A=ctr', 'B=ctr'], {env: ['C=flag', 'HOSTVAR', 'MISSING'], envFiles: [join(dir, 'f')], tty: true}, {HOSTVAR: 'h'})
-    assert.deepEqual(env, ['PATH=/bin', 'A=ctr', 'B=file', 'C=flag', 'HOSTVAR=h', 'TERM=xterm'])
+    const env = execEnv(['PATH=/bin', 'A=ctr', 'B=ctr'], {env: ['C=flag', 'HOSTVAR', 'MISSING', 'A'], envFiles: [join(dir, 'f')], tty: true}, {HOSTVAR: 'h'})
+    assert.deepEqual(env, ['PATH=/bin', 'B=file', 'C=flag', 'TERM=xterm'])
     assert.deepEqual(execEnv(['TERM=vt100'], {env: [], envFiles: [], tty: true}, {}), ['TERM=vt100'])
     assert.deepEqual(execEnv([], {env: [], envFiles: [], tty: false}, {}), [])
     assert.throws(() => execEnv([], {env: ['=x'], envFiles: [], tty: false}, {}), (e: NsxError) => e.exitCode === 125)

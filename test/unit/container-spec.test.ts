@@ -2,7 +2,10 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {parseCpus, parseCpuset, parseMemory, parsePidsLimit} from '../../src/container/limits.js'
 import {buildEnv, parseVolume, resolveCaps, resolveCommand, resolveUser} from '../../src/container/spec.js'
-import {expandEnv, parseRunArgs} from '../../src/container/options.js'
+import {parseRunArgs} from '../../src/container/options.js'
+import {expandEnv, resolveCallerEnv} from '../../src/container/env-flags.js'
+import {encodeEnv} from '../../src/container/plan.js'
+import {execEnv} from '../../src/container/exec.js'
 import type {ImageDefaults} from '../../src/image/config.js'
 
 const image = (d: Partial<ImageDefaults> = {}): ImageDefaults => ({entrypoint: [], cmd: [], env: [], workingDir: '', user: '', ...d})
@@ -49,9 +52,15 @@ test("the command: arguments replace Cmd; --entrypoint replaces Entrypoint and d
   assert.throws(() => resolveCommand({command: []}, image()), /no command/)
 })
 
-test('the environment: defaults, the image, --env-file, then -e; NAME alone takes our value or nothing', () => {
-  const env = buildEnv({env: ['A=flag', 'FROM_HOST', 'NOT_SET'], envFiles: [], tty: false}, image({env: ['A=image', 'PATH=/img/bin']}), 'h1', {FROM_HOST: 'x'})
-  assert.deepEqual(env, ['PATH=/img/bin', 'HOSTNAME=h1', 'A=flag', 'FROM_HOST=x', 'HOME=/root'])
+test('the environment: defaults, the image, --env-file, then -e; NAME alone takes the caller\'s value (the CLI) or stays bare, unset (moby)', () => {
+  const given = resolveCallerEnv(['A=flag', 'FROM_HOST', 'NOT_SET', 'IMG'], {FROM_HOST: 'x'})
+  assert.deepEqual(given, ['A=flag', 'FROM_HOST=x', 'NOT_SET', 'IMG'])
+  // The service's own environment is never looked at: a bare name stays bare.
+  const env = buildEnv({env: given, envFiles: [], tty: false}, image({env: ['A=image', 'PATH=/img/bin', 'IMG=1']}), 'h1', {NOT_SET: 'service'})
+  assert.deepEqual(env, ['PATH=/img/bin', 'HOSTNAME=h1', 'A=flag', 'IMG', 'FROM_HOST=x', 'NOT_SET', 'HOME=/root'])
+  // The process gets the NAME=VALUE entries only: IMG (the image's, unset by -e IMG) and NOT_SET are absent.
+  assert.equal(encodeEnv(env), 'PATH=/img/bin\0HOSTNAME=h1\0A=flag\0FROM_HOST=x\0HOME=/root\0')
+  assert.deepEqual(execEnv(['A=1', 'B=2', 'C'], {env: ['B', 'D=4', 'C'], envFiles: [], tty: false}, {B: 'host'}), ['A=1', 'D=4'])
   assert.equal(expandEnv('X', {}), undefined)
   assert.throws(() => buildEnv({env: ['=x'], envFiles: [], tty: false}, undefined, 'h'), /invalid environment variable '=x'/)
 })

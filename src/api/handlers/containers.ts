@@ -102,7 +102,13 @@ const freezer = (frozen: boolean) => async (ctx: ApiContext): Promise<undefined>
   return undefined
 }
 
+/** DELETE /containers/{id}: docker rm; with link=1, {id} is PARENT/ALIAS and only that legacy link goes. */
 async function remove(ctx: ApiContext): Promise<undefined> {
+  if (queryBool(ctx.query, 'link')) {
+    const {removeLink} = await import('../../lifecycle/links.js')
+    await removeLink(ctx.store(), ctx.params.id)
+    return undefined
+  }
   const {removeContainerVerb} = await import('../../lifecycle/remove.js')
   await removeContainerVerb(ctx.store(), ctx.params.id, {force: queryBool(ctx.query, 'force')})
   return undefined
@@ -262,7 +268,8 @@ async function logs(ctx: ApiContext): Promise<undefined> {
   const stderr = queryBool(q, 'stderr')
   if (!stdout && !stderr) throw badRequest('Bad parameters: you must choose at least one stream')
   const c = await resolve(ctx)
-  const {containerLogs, parseTail} = await import('../../lifecycle/logs.js')
+  const {checkLogsReadable, containerLogs, parseTail} = await import('../../lifecycle/logs.js')
+  checkLogsReadable(c)
   const since = q.get('since')
   const until = q.get('until')
   const it = containerLogs(ctx.store(), c.config.id, {
@@ -297,6 +304,9 @@ async function attach(ctx: ApiContext): Promise<undefined> {
   const wantStderr = queryBool(q, 'stderr')
   const c0 = await resolve(ctx)
   const {DetachMatcher, parseDetachKeys, frame, FrameReader, connectAttach} = await import('../../lifecycle/attach.js')
+  // No log (driver none): logs=1 is docker's error; the output comes from the supervisor's socket only.
+  const noLog = c0.config.log?.driver === 'none'
+  if (noLog && queryBool(q, 'logs')) (await import('../../lifecycle/logs.js')).checkLogsReadable(c0)
   const keys = parseDetachKeys(q.get('detachKeys') || 'ctrl-p,ctrl-q')
   const tty = c0.config.spec.tty
   const store = ctx.store()
@@ -335,18 +345,22 @@ async function attach(ctx: ApiContext): Promise<undefined> {
     }
     // Without stream: what was said (logs=1), and no more.
     if (!queryBool(q, 'stream')) return undefined
-    const liveAtStart = c0.status === 'running' && existsSync(`${c0.dir}/attach.sock`)
-    if (liveAtStart) {
-      sock = await connectAttach(c0.dir)
+    // Relays the supervisor's socket until the container ends or the client detaches.
+    const relaySocket = async (s: Socket) => {
+      sock = s
       const reader = new FrameReader()
-      for (const p of pending.splice(0)) sock.write(frame('i', p))
-      sock.on('data', (d: Buffer) => reader.read(d, (s, bytes) => void out(s === 'e' ? 2 : 1, Buffer.from(bytes))))
+      for (const p of pending.splice(0)) s.write(frame('i', p))
+      s.on('data', (d: Buffer) => reader.read(d, (st, bytes) => void out(st === 'e' ? 2 : 1, Buffer.from(bytes))))
       await new Promise<void>((resolveDone) => {
-        sock!.once('close', () => resolveDone())
+        s.once('close', () => resolveDone())
         // The detach keys may have come while the supervisor's socket was being opened.
         if (abort.signal.aborted) resolveDone()
         else abort.signal.addEventListener('abort', () => resolveDone(), {once: true})
       })
+    }
+    const liveAtStart = c0.status === 'running' && existsSync(`${c0.dir}/attach.sock`)
+    if (liveAtStart) {
+      await relaySocket(await connectAttach(c0.dir))
       return undefined
     }
     // Before a start: wait for it, then follow the log from the start on.
@@ -359,6 +373,12 @@ async function attach(ctx: ApiContext): Promise<undefined> {
       await changes.next({timeoutMs: 5000, signal: abort.signal})
     }
     const now = readContainer(c0.dir)
+    if (noLog) {
+      // Nothing kept the output: it is relayed from when the socket is reached (docker's daemon attaches before the start).
+      const s = now?.status === 'running' && existsSync(`${c0.dir}/attach.sock`) ? await connectAttach(c0.dir).catch(() => undefined) : undefined
+      if (s) await relaySocket(s)
+      return undefined
+    }
     if (now?.status === 'running' && tty && c0.config.spec.interactive && wantStdin && existsSync(`${c0.dir}/attach.sock`)) {
       sock = await connectAttach(c0.dir).catch(() => undefined)
       if (sock) {
@@ -431,7 +451,7 @@ export const CONTAINER_ROUTES: Route[] = [
   {method: 'POST', path: '/containers/{id}/pause', handler: freezer(true), mutates: true},
   {method: 'POST', path: '/containers/{id}/unpause', handler: freezer(false), mutates: true},
   {method: 'POST', path: '/containers/{id}/wait', handler: wait},
-  {method: 'DELETE', path: '/containers/{id}', handler: remove, mutates: true},
+  {method: 'DELETE', path: '/containers/{id*}', handler: remove, mutates: true},
   {method: 'POST', path: '/containers/{id}/rename', handler: rename, mutates: true},
   {method: 'GET', path: '/containers/{id}/logs', handler: logs},
   {method: 'POST', path: '/containers/{id}/attach', handler: attach, mutates: true},

@@ -84,7 +84,7 @@ async function start(ctx: ApiContext): Promise<undefined> {
   const sizeFd = tty && !detach ? 3 : undefined
   const prepared = await prepareExec(ctx.store(), {
     container: e.containerId, command: cfg.Cmd ?? [], interactive: !detach && (cfg.AttachStdin ?? false), tty, detach, sizeFd,
-    user: cfg.User || undefined, env: (cfg.Env ?? []).filter((x) => x.includes('=')), envFiles: [], workdir: cfg.WorkingDir || undefined,
+    user: cfg.User || undefined, env: cfg.Env ?? [], envFiles: [], workdir: cfg.WorkingDir || undefined,
     privileged: cfg.Privileged ?? false, stdinIsTerminal: true, label: 'nsx exec',
   })
   validatePlan(prepared.plan)
