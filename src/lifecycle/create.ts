@@ -214,7 +214,7 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
 
 /** --isolation: docker on Linux takes only default (any case) or nothing (moby's validateIsolation). */
 export function checkIsolation(isolation: string | undefined): void {
-  if (isolation && isolation.toLowerCase() !== 'default') throw new NsxError(`Invalid isolation: "${isolation}" - linux only supports 'default'`, 125)
+  if (isolation && isolation.toLowerCase() !== 'default') throw NsxError.invalid(`Invalid isolation: "${isolation}" - linux only supports 'default'`, 125)
 }
 
 /**
@@ -225,7 +225,8 @@ export function checkIsolation(isolation: string | undefined): void {
 function checkVolumeDriver(driver: string | undefined, volumes: readonly {volume?: string; anonymous?: boolean}[]): void {
   if (!driver || driver === 'local') return
   const v = volumes.find((x) => x.volume !== undefined || x.anonymous)
-  if (v) throw new NsxError(`create ${v.volume ?? ''}: error looking up volume plugin ${driver}: plugin "${driver}" not found`.replace('create : ', 'create: '), 125)
+  // invalid (400), not docker's not-found: a 404 on create sends the docker CLI pulling the image.
+  if (v) throw NsxError.invalid(`create ${v.volume ?? ''}: error looking up volume plugin ${driver}: plugin "${driver}" not found`.replace('create : ', 'create: '), 125)
 }
 
 /** docker's log drivers that nsx does not keep (those it keeps: json-file, local, none). */
@@ -240,8 +241,9 @@ const OTHER_DOCKER_LOG_DRIVERS = ['syslog', 'journald', 'gelf', 'fluentd', 'awsl
 export function parseLogConfig(driver: string | undefined, opts: readonly string[]): LogConfig {
   const d = driver === undefined || driver === '' ? 'json-file' : driver
   if (d === 'none') return {...DEFAULT_LOG, driver: 'none'}
-  if (OTHER_DOCKER_LOG_DRIVERS.includes(d)) throw new NsxError(`log driver ${d} is not supported by nsx (json-file, local and none are)`, 125)
-  if (d !== 'json-file' && d !== 'local') throw new NsxError(`logger: no log driver named '${d}' is registered`, 125)
+  if (OTHER_DOCKER_LOG_DRIVERS.includes(d)) throw NsxError.unsupported(`log driver ${d} is not supported by nsx (json-file, local and none are)`, 125)
+  // moby's ValidateLogOpts: an untyped error, which its daemon answers 500.
+  if (d !== 'json-file' && d !== 'local') throw NsxError.internal(`logger: no log driver named '${d}' is registered`, 125)
   return {...parseLogOpts(opts), ...(d === 'local' ? {driver: 'local' as const} : {})}
 }
 

@@ -115,16 +115,16 @@ export async function removeLink(store: Store, linkName: string): Promise<{paren
   const cut = name.lastIndexOf('/')
   const parent = name.slice(1, cut)
   const alias = name.slice(cut + 1)
-  if (parent === '') throw new NsxError('Conflict, cannot remove the default link name of the container', 1)
+  if (parent === '') throw NsxError.conflict('Conflict, cannot remove the default link name of the container', 1)
   const {resolveContainer, withContainer, writeConfig} = await import('../container/state.js')
   try {
     resolveContainer(store, parent)
   } catch {
-    throw new NsxError(`No such container: ${linkName}`, 1)
+    throw NsxError.notFound(`No such container: ${linkName}`, 1)
   }
   return withContainer(store, parent, (c) => {
     const links = c.config.spec.links ?? []
-    if (!links.some((l) => l.alias === alias)) throw new NsxError(`No such container: ${linkName}`, 1)
+    if (!links.some((l) => l.alias === alias)) throw NsxError.notFound(`No such container: ${linkName}`, 1)
     const rest = links.filter((l) => l.alias !== alias)
     const {links: _, ...spec} = c.config.spec
     writeConfig(c.dir, {...c.config, spec: rest.length > 0 ? {...spec, links: rest} : spec})

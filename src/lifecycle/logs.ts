@@ -94,7 +94,7 @@ export function parseTail(v: string | null | undefined): number | undefined {
 
 /** docker's answer for a container whose log driver keeps nothing to read (none; moby's ErrReadLogsNotSupported, 501 through the API). */
 export function checkLogsReadable(c: Pick<Container, 'config'>): void {
-  if (c.config.log?.driver === 'none') throw new NsxError('configured logging driver does not support reading', 1)
+  if (c.config.log?.driver === 'none') throw NsxError.unsupported('configured logging driver does not support reading', 1)
 }
 
 /**
