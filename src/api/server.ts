@@ -105,7 +105,11 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
   // Long polls and streams (wait, events, logs -f, attach) have no time limit.
   server.requestTimeout = 0
   server.headersTimeout = 60_000
-  server.keepAliveTimeout = 5_000
+  // An idle kept-alive connection stays open until the client closes it, as with dockerd (Go's
+  // net/http without IdleTimeout). Node's default, 5 s, closed it under clients that keep a pool
+  // (docker-py's urllib3, Node's agents): one that sent its next request as the service closed
+  // the connection got a reset or EPIPE.
+  server.keepAliveTimeout = 0
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const res = new ServerResponse(req)
     res.shouldKeepAlive = false

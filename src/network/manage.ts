@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {PLUGIN_PATH_ENV} from './cni.js'
-import {createNetwork, CreateNetworkOptions, DEFAULT_NETWORK, deleteNetworkFiles, ensureDefaultNetwork, findNetwork, listNetworks, PSEUDO_NETWORKS} from './networks.js'
+import {createNetwork, CreateNetworkOptions, DEFAULT_NETWORK, deleteNetworkFiles, ensureDefaultNetwork, findNetwork, listNetworks, networkName, networksNamed, PSEUDO_NETWORKS} from './networks.js'
 import {removeNetworkRules} from './hostrules.js'
 import {listEndpoints, settleEnded} from './records.js'
 import type {NetworkConfList} from './types.js'
@@ -45,7 +45,7 @@ function inspectOf(store: Store, n: NetworkConfList): NetworkInspect {
     if (a) containers[e.id] = {Name: e.name, EndpointID: `${e.id.slice(0, 32)}${a.networkId.slice(0, 32)}`, MacAddress: a.mac ?? '', IPv4Address: a.address, IPv6Address: a.address6 ?? ''}
   }
   return {
-    Name: n.name,
+    Name: networkName(n),
     Id: n.nsx.id,
     Created: n.nsx.created,
     Scope: 'local',
@@ -79,12 +79,13 @@ export function inspectNetwork(store: Store, ref: string): NetworkInspect {
   return inspectOf(store, n)
 }
 
-/** docker network create. */
-export function createNetworkVerb(store: Store, o: CreateNetworkOptions): NetworkInspect {
+/** docker network create; warning: what dockerd answers in Warning when another network has the name (made anyway without CheckDuplicate). */
+export function createNetworkVerb(store: Store, o: CreateNetworkOptions): NetworkInspect & {warning: string} {
   store.ensureLayout()
+  const before = o.allowDuplicate ? networksNamed(store, o.name)[0] : undefined
   const v = inspectOf(store, createNetwork(store, o))
   recordEvent(store.root, {Type: 'network', Action: 'create', id: v.Id, attributes: {name: v.Name, type: v.Driver}})
-  return v
+  return {...v, warning: before ? `Network with name ${o.name} (id : ${before.nsx.id}) already exists` : ''}
 }
 
 /** docker network rm: refused while a container is attached; the bridge link goes with it. */
@@ -94,13 +95,13 @@ export function removeNetwork(store: Store, ref: string): string {
   if (!n) throw new NsxError(`network ${ref} not found`, 1)
   settleEnded(store)
   const users = listEndpoints(store).filter((e) => e.attachments.some((a) => a.networkId === n.nsx.id))
-  if (users.length > 0) throw new NsxError(`error while removing network: network ${n.name} id ${n.nsx.id} has active endpoints (${users.map((u) => u.name).join(', ')})`, 1)
+  if (users.length > 0) throw new NsxError(`error while removing network: network ${networkName(n)} id ${n.nsx.id} has active endpoints (${users.map((u) => u.name).join(', ')})`, 1)
   // The bridge plugin makes the bridge on first use and never removes it: the network's end does.
   spawnSync('ip', ['link', 'delete', n.nsx.bridge, 'type', 'bridge'], {stdio: 'ignore', env: {PATH: PLUGIN_PATH_ENV}})
   removeNetworkRules(store, n)
   deleteNetworkFiles(store, n.name)
-  recordEvent(store.root, {Type: 'network', Action: 'destroy', id: n.nsx.id, attributes: {name: n.name, type: 'bridge'}})
-  return n.name
+  recordEvent(store.root, {Type: 'network', Action: 'destroy', id: n.nsx.id, attributes: {name: networkName(n), type: 'bridge'}})
+  return networkName(n)
 }
 
 /** docker's label filter words (label=KEY, label=KEY=VALUE, label!=...) as a test on a network's labels. */
@@ -123,7 +124,7 @@ export function pruneNetworks(store: Store, filters: readonly string[] = []): st
   const used = new Set(listEndpoints(store).flatMap((e) => e.attachments.map((a) => a.networkId)))
   return listNetworks(store)
     .filter((n) => n.name !== DEFAULT_NETWORK && !used.has(n.nsx.id) && match(n.nsx.labels))
-    .map((n) => removeNetwork(store, n.name))
+    .map((n) => removeNetwork(store, n.nsx.id))
 }
 
 /** docker network ls's filters (KEY=VALUE words): name (a substring), id (a prefix), driver, type (builtin|custom), label. */

@@ -112,8 +112,15 @@ export function inRanges(ip: string, meta: Pick<NetworkMeta, 'subnet' | 'gateway
   })
 }
 
+/** The store key of a second network of one name: NAME:ID12 (':' is in no network's name). */
+const DUP_KEY_RE = /^(.+):([0-9a-f]{12})$/
+
+/** A network's docker name (its conflist's name, or the name a duplicate was given). */
+export const networkName = (n: NetworkConfList): string => n.nsx.name ?? n.name
+
 export function readNetwork(store: Store, name: string): NetworkConfList | undefined {
-  if (!NAME_RE.test(name)) return undefined
+  const dup = DUP_KEY_RE.exec(name)
+  if (!NAME_RE.test(name) && !(dup && NAME_RE.test(dup[1]))) return undefined
   const c = store.readJson<NetworkConfList>(conflistPath(store, name))
   return c && c.nsx ? c : undefined
 }
@@ -132,10 +139,29 @@ export function listNetworks(store: Store): NetworkConfList[] {
     .sort((a, b) => (a.name === DEFAULT_NETWORK ? -1 : b.name === DEFAULT_NETWORK ? 1 : a.nsx.created.localeCompare(b.nsx.created)))
 }
 
-/** A network by name, id or unique id prefix (docker's rule). */
+/** The networks of one docker name: NAME's, and the duplicates the Engine API made without CheckDuplicate. */
+export function networksNamed(store: Store, name: string): NetworkConfList[] {
+  if (!NAME_RE.test(name)) return []
+  const own = readNetwork(store, name)
+  let files: string[] = []
+  try {
+    files = readdirSync(networksDir(store))
+  } catch {
+    files = []
+  }
+  const dups = files.filter((f) => f.startsWith(`${name}:`) && f.endsWith('.conflist')).map((f) => readNetwork(store, f.slice(0, -'.conflist'.length)))
+  return [own, ...dups].filter((n): n is NetworkConfList => n !== undefined && networkName(n) === name)
+}
+
+/** A network by full id, name, or unique id prefix (docker's order); a name two networks have is ambiguous, as docker says. */
 export function findNetwork(store: Store, ref: string): NetworkConfList | undefined {
-  const byName = readNetwork(store, ref)
-  if (byName) return byName
+  if (/^[0-9a-f]{64}$/.test(ref)) {
+    const byId = listNetworks(store).find((n) => n.nsx.id === ref)
+    if (byId) return byId
+  }
+  const named = networksNamed(store, ref)
+  if (named.length > 1) throw NsxError.invalid(`network ${ref} is ambiguous (${named.length} matches found based on name): give its id`)
+  if (named.length === 1) return named[0]
   if (ref === DEFAULT_NETWORK) return ensureDefaultNetwork(store)
   if (!/^[0-9a-f]{1,64}$/.test(ref)) return undefined
   const hits = listNetworks(store).filter((n) => n.nsx.id.startsWith(ref))
@@ -175,6 +201,8 @@ export function buildConfList(store: Store, name: string, meta: NetworkMeta): Ne
 
 export interface CreateNetworkOptions {
   name: string
+  /** The Engine API without CheckDuplicate (docker 20.10): a name already taken makes a second network of that name, with an id of its own. */
+  allowDuplicate?: boolean
   driver?: string
   /** docker's --ipam-driver: default (host-local), the only one. */
   ipamDriver?: string
@@ -247,7 +275,8 @@ function writeNetwork(store: Store, conf: NetworkConfList): void {
 export function createNetwork(store: Store, o: CreateNetworkOptions): NetworkConfList {
   if (!NAME_RE.test(o.name)) bad(`invalid network name '${o.name}': 1 to 128 characters, none of '/', ',', ':' or a control character`)
   if ((PSEUDO_NETWORKS as readonly string[]).includes(o.name) || o.name === DEFAULT_NETWORK) bad(`network with name ${o.name} already exists`)
-  if (readNetwork(store, o.name)) bad(`network with name ${o.name} already exists`)
+  const same = networksNamed(store, o.name)
+  if (same.length > 0 && !o.allowDuplicate) bad(`network with name ${o.name} already exists`)
   const driver = o.driver ?? 'bridge'
   if (driver !== 'bridge') bad(`unsupported network driver '${driver}': nsx makes bridge networks`)
   if (o.ipamDriver !== undefined && o.ipamDriver !== 'default') bad(`unsupported IPAM driver '${o.ipamDriver}': nsx's is default (host-local)`)
@@ -293,7 +322,10 @@ export function createNetwork(store: Store, o: CreateNetworkOptions): NetworkCon
   }
   const id = randomBytes(32).toString('hex')
   const meta: NetworkMeta = {id, created: new Date().toISOString(), driver: 'bridge', subnet: subnet!, gateway: gateway!, ...(ipRange ? {ipRange} : {}), ...(Object.keys(aux).length > 0 ? {auxAddresses: aux} : {}), ...(ipv6 ? {ipv6} : {}), ...(o.enableIPv6 ? {enableIPv6: true} : {}), internal: o.internal ?? false, labels, ...(o.options && Object.keys(o.options).length > 0 ? {options: o.options} : {}), ...(o.attachable ? {attachable: true} : {}), ...bridgeOptions(store, id, o.options ?? {})}
-  const conf = buildConfList(store, o.name, meta)
+  // docker without CheckDuplicate: a second network of the name, kept under a key of its own.
+  const key = same.length > 0 ? `${o.name}:${id.slice(0, 12)}` : o.name
+  if (key !== o.name) meta.name = o.name
+  const conf = buildConfList(store, key, meta)
   writeNetwork(store, conf)
   return conf
 }

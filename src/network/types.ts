@@ -61,6 +61,8 @@ export interface EndpointRequest {
 /** nsx's own keys of a conflist (a CNI runtime ignores keys it does not know, as nerdctl's do). */
 export interface NetworkMeta {
   id: string
+  /** The docker name, when it is not the conflist's (a second network of one name, made through the Engine API without CheckDuplicate: ROOT/networks/NAME:ID12.conflist). */
+  name?: string
   created: string
   driver: 'bridge'
   subnet: string

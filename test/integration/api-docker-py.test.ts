@@ -2,6 +2,8 @@ import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {mkdirSync, readFileSync} from 'node:fs'
+import {Agent, request} from 'node:http'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {join} from 'node:path'
 import {ApiService, startApiService} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
@@ -36,4 +38,33 @@ test('docker-py: run, logs, exec, top, stats, rename, pause, stop, wait, restart
   assert.equal(env.status, 0, env.stderr)
   assert.match(env.stdout, /PATH=/)
   assert.doesNotMatch(env.stdout, /MALLOC_ARENA_MAX|NSX_SERVICE/)
+})
+
+test('an idle kept-alive connection stays open until the client closes it, as dockerd keeps it', async (t) => {
+  if (!fx) {
+    if (IN_CI) assert.fail('needs root, gcc and busybox-static')
+    return t.skip('needs root, gcc and busybox-static')
+  }
+  // Node's default keepAliveTimeout (5 s) closed it: a pooling client (docker-py's urllib3, a Node
+  // agent) that sent its next request as the service closed got a reset or EPIPE. Go's net/http,
+  // dockerd's, has no idle timeout unless told. The wait is the span under test (past 5 s).
+  mkdirSync(join(fx.dir, 'keepalive'), {recursive: true})
+  const ka = await startApiService(join(fx.dir, 'keepalive'), fx.env)
+  const agent = new Agent({keepAlive: true, maxSockets: 1})
+  try {
+    const ping = () => new Promise<{status: number; reused: boolean}>((resolve, reject) => {
+      const req = request({socketPath: ka.socket, path: '/_ping', agent}, (res) => {
+        res.resume()
+        res.on('end', () => resolve({status: res.statusCode ?? 0, reused: req.reusedSocket}))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    assert.deepEqual(await ping(), {status: 200, reused: false})
+    await sleep(6500)
+    assert.deepEqual(await ping(), {status: 200, reused: true}, 'the service closed the idle connection')
+  } finally {
+    agent.destroy()
+    await ka.stop()
+  }
 })

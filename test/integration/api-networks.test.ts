@@ -41,7 +41,9 @@ test('Engine API networks: create, list, inspect, connect with aliases, disconne
   const call = await swaggerCall(svc.socket)
   const made = await call('POST', '/networks/create', '/networks/create', {Name: 'apinet', CheckDuplicate: true, Labels: {team: 'x'}, IPAM: {Driver: 'default', Config: [{Subnet: '10.99.20.0/24'}]}}, 201) as {Id: string}
   assert.match(made.Id, /^[0-9a-f]{64}$/)
-  assert.match((await api(svc.socket, 'POST', '/v1.41/networks/create', JSON.stringify({Name: 'apinet'}))).body, /network with name apinet already exists/)
+  const taken = await api(svc.socket, 'POST', '/v1.41/networks/create', JSON.stringify({Name: 'apinet', CheckDuplicate: true}))
+  assert.equal(taken.status, 409)
+  assert.match(taken.body, /network with name apinet already exists/)
   assert.equal((await api(svc.socket, 'POST', '/v1.41/networks/create', JSON.stringify({Name: 'v6', EnableIPv6: true}))).status, 400)
   const all = await call('GET', '/networks', '/networks') as {Name: string}[]
   assert.deepEqual(all.map((n) => n.Name), ['bridge', 'host', 'none', 'apinet'])
@@ -95,6 +97,28 @@ test('Engine API networks: create, list, inspect, connect with aliases, disconne
   assert.deepEqual(actions('evnet'), ['create', 'destroy'])
   const apinet = actions('apinet')
   assert.ok(apinet[0] === 'create' && apinet.at(-1) === 'destroy' && apinet.includes('connect') && apinet.includes('disconnect'), apinet.join(' '))
+
+  // Without CheckDuplicate (docker-py's default; the docker CLI always sends true) dockerd 20.10
+  // makes a second network of a name, with an id of its own and a warning; the name is then
+  // ambiguous (moby's "2 matches found based on name"), each id still names its network.
+  const d1 = await call('POST', '/networks/create', '/networks/create', {Name: 'twin', CheckDuplicate: true}, 201) as {Id: string; Warning: string}
+  assert.equal(d1.Warning, '')
+  assert.equal((await api(svc.socket, 'POST', '/v1.41/networks/create', JSON.stringify({Name: 'twin', CheckDuplicate: true}))).status, 409)
+  const d2 = await call('POST', '/networks/create', '/networks/create', {Name: 'twin', CheckDuplicate: false}, 201) as {Id: string; Warning: string}
+  assert.notEqual(d2.Id, d1.Id)
+  assert.equal(d2.Warning, `Network with name twin (id : ${d1.Id}) already exists`)
+  const ambiguous = await api(svc.socket, 'GET', '/v1.41/networks/twin')
+  assert.equal(ambiguous.status, 400)
+  assert.match(ambiguous.body, /network twin is ambiguous \(2 matches found based on name\)/)
+  for (const id of [d1.Id, d2.Id]) assert.equal((JSON.parse((await api(svc.socket, 'GET', `/v1.41/networks/${id}`)).body) as {Name: string}).Name, 'twin')
+  const cli = lab.nsx(['network', 'inspect', 'twin'])
+  assert.equal(cli.status, 1)
+  assert.match(cli.stderr, /^[^\n]*network twin is ambiguous \(2 matches found based on name\): give its id\n$/)
+  assert.equal(lab.nsx(['network', 'ls']).stdout.match(/\btwin\b/g)?.length, 2)
+  assert.equal((await api(svc.socket, 'DELETE', `/v1.41/networks/${d2.Id}`)).status, 204)
+  assert.equal((JSON.parse((await api(svc.socket, 'GET', '/v1.41/networks/twin')).body) as {Id: string}).Id, d1.Id)
+  assert.equal((await api(svc.socket, 'DELETE', '/v1.41/networks/twin')).status, 204)
+  assert.deepEqual(ls(join(lab.store, 'networks')).filter((f) => f.startsWith('twin')), [])
 })
 
 test('docker-compose 1.29: a server and its clients on the project network, reached by service name, with a named volume; up -d, up -d --scale, ps, logs, exec, down -v', async (t) => {

@@ -95,9 +95,11 @@ async function create(ctx: ApiContext): Promise<object> {
     labels: Object.entries(body.Labels ?? {}).map(([k, v]) => `${k}=${v}`),
     options: body.Options ?? {},
     attachable: body.Attachable === true,
+    // dockerd 20.10 refuses a name in use only when asked (the docker CLI always asks); otherwise it makes a second network of that name and warns.
+    allowDuplicate: body.CheckDuplicate !== true,
   }))
   event('create', n.Id, {name: n.Name, type: n.Driver})
-  return {Id: n.Id, Warning: ''}
+  return {Id: n.Id, Warning: n.warning}
 }
 
 async function remove(ctx: ApiContext): Promise<undefined> {
