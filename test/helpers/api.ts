@@ -3,6 +3,7 @@ import {ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
 import {Agent, request} from 'node:http'
 import {join} from 'node:path'
+import {containerToolsPresent, Fixture, makeFixture} from './container.js'
 import {IN_CI, NSX_BIN, writesInto} from './env.js'
 
 /**
@@ -195,4 +196,33 @@ export async function conformsOn(socket: string, check: (method: string, path: s
   const errors = check(method, template, r.status, parsed)
   assert.equal(errors, '', `${method} ${url} does not conform to the 1.41 swagger:\n${errors}\n${r.body.slice(0, 2000)}`)
   return parsed
+}
+
+/**
+ * The set-up of a test file that drives the service with the docker CLI over a fixture: the
+ * fixture (root, gcc, busybox-static), busybox loaded, the service started before the tests and
+ * stopped after; `skip(t)` fails under CI and skips elsewhere when the fixture cannot be made;
+ * `dk(args)` runs the docker CLI against the service.
+ */
+export function dockerCliFixture(hooks: {after: (fn: () => unknown) => void; before: (fn: () => Promise<void>) => void}, prefix: string) {
+  const h = {fx: containerToolsPresent() ? makeFixture(hooks.after, prefix) : undefined as Fixture | undefined, svc: undefined as ApiService | undefined, docker: ''}
+  hooks.after(() => h.svc?.stop())
+  hooks.before(async () => {
+    if (!h.fx) return
+    h.docker = dockerCli()
+    h.svc = await serviceWithBusybox(h.fx)
+  })
+  return {
+    h,
+    skip(t: {skip(m: string): void}): boolean {
+      if (h.fx) return false
+      if (IN_CI) assert.fail('needs root, gcc, busybox-static and the docker CLI')
+      t.skip('needs root, gcc, busybox-static and the docker CLI')
+      return true
+    },
+    dk(args: string[], env: NodeJS.ProcessEnv = {}) {
+      const r = spawnSync(h.docker, args, {encoding: 'utf8', timeout: 60000, env: {...process.env, ...env, DOCKER_HOST: h.svc!.host, DOCKER_CONFIG: join(h.fx!.dir, 'docker-config')}})
+      return {status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '')}
+    },
+  }
 }

@@ -3,10 +3,8 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
-import {api, ApiService, dockerCli, serviceWithBusybox, startApiService} from '../helpers/api.js'
+import {api, dockerCliFixture, startApiService} from '../helpers/api.js'
 import {buildBusyboxArchive} from '../helpers/busybox-image.js'
-import {containerToolsPresent, Fixture, makeFixture} from '../helpers/container.js'
-import {IN_CI} from '../helpers/env.js'
 import {makeNetLab, needNetLab} from '../helpers/netns.js'
 
 /**
@@ -16,41 +14,21 @@ import {makeNetLab, needNetLab} from '../helpers/netns.js'
  * of an --rm container that exits 1, rm --link.
  */
 
-const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-parity-') : undefined
-let svc: ApiService | undefined
-let docker: string
-after(() => svc?.stop())
+const {h, skip, dk} = dockerCliFixture({after, before}, 'nsx-parity-')
 
-before(async () => {
-  if (!fx) return
-  docker = dockerCli()
-  svc = await serviceWithBusybox(fx)
-})
-
-function skip(t: {skip(m: string): void}): boolean {
-  if (fx) return false
-  if (IN_CI) assert.fail('needs root, gcc, busybox-static, python3-docker and the docker CLI')
-  t.skip('needs root, gcc, busybox-static, python3-docker and the docker CLI')
-  return true
-}
-
-const dk = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-  const r = spawnSync(docker, args, {encoding: 'utf8', timeout: 60000, env: {...process.env, ...env, DOCKER_HOST: svc!.host, DOCKER_CONFIG: join(fx!.dir, 'docker-config')}})
-  return {status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '')}
-}
 /** docker-py: `c` the low-level client, `m` the high-level one; the script prints what the test reads. */
 const py = (code: string) => {
-  const r = spawnSync('python3', ['-c', `import docker, json\nc = docker.APIClient(base_url='${svc!.host}', version='1.41')\nm = docker.DockerClient(base_url='${svc!.host}', version='1.41')\n${code}`], {encoding: 'utf8', timeout: 120000})
-  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}\nservice log:\n${svc!.log().slice(-2000)}`)
+  const r = spawnSync('python3', ['-c', `import docker, json\nc = docker.APIClient(base_url='${h.svc!.host}', version='1.41')\nm = docker.DockerClient(base_url='${h.svc!.host}', version='1.41')\n${code}`], {encoding: 'utf8', timeout: 120000})
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}\nservice log:\n${h.svc!.log().slice(-2000)}`)
   return r.stdout
 }
-const inspect = (name: string) => JSON.parse(fx!.nsx(['container', 'inspect', name]).stdout)[0]
-const count = () => (JSON.parse(fx!.nsx(['ps', '-a', '--json']).stdout) as unknown[]).length
+const inspect = (name: string) => JSON.parse(h.fx!.nsx(['container', 'inspect', name]).stdout)[0]
+const count = () => (JSON.parse(h.fx!.nsx(['ps', '-a', '--json']).stdout) as unknown[]).length
 
 test('a bare -e NAME: the caller\'s value through the CLI, else kept bare in Config.Env and unset in the process (the image\'s value too), as docker', (t) => {
   if (skip(t)) return
   // nsx run: Foo takes this caller's value; Bar (unset here) stays bare.
-  const r = fx!.nsx(['run', '--name', 'envs', '-e', 'Foo', '-e', 'Bar', '--layer', fx!.base, '--', 'env'], {env: {Foo: 'caller'}})
+  const r = h.fx!.nsx(['run', '--name', 'envs', '-e', 'Foo', '-e', 'Bar', '--layer', h.fx!.base, '--', 'env'], {env: {Foo: 'caller'}})
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /^Foo=caller$/m)
   assert.doesNotMatch(r.stdout, /^Bar/m)
@@ -67,8 +45,8 @@ c.start(x); c.wait(x); print(c.logs(x).decode())`)
   assert.match(got, /^Blank=$/m)
   assert.doesNotMatch(got, /^(Foo|PATH)=/m)
   // nsx exec: -e NAME unsets the container's NAME; the docker CLI's exec -e too.
-  assert.equal(fx!.nsx(['run', '-d', '--name', 'envx', '-e', 'A=1', '-e', 'B=2', '--layer', fx!.base, '--', 'sleep', '1000']).status, 0)
-  const x = fx!.nsx(['exec', '-e', 'A', '-e', 'C', 'envx', 'env'], {env: {C: 'caller'}})
+  assert.equal(h.fx!.nsx(['run', '-d', '--name', 'envx', '-e', 'A=1', '-e', 'B=2', '--layer', h.fx!.base, '--', 'sleep', '1000']).status, 0)
+  const x = h.fx!.nsx(['exec', '-e', 'A', '-e', 'C', 'envx', 'env'], {env: {C: 'caller'}})
   assert.equal(x.status, 0, x.stderr)
   assert.doesNotMatch(x.stdout, /^A=/m)
   assert.match(x.stdout, /^B=2$/m)
@@ -77,22 +55,22 @@ c.start(x); c.wait(x); print(c.logs(x).decode())`)
   assert.equal(dx.status, 0, dx.stderr)
   assert.doesNotMatch(dx.stdout, /^B=/m)
   assert.match(dx.stdout, /^A=1$/m)
-  assert.equal(fx!.nsx(['rm', '-f', 'envs', 'envpy', 'envx']).status, 0)
+  assert.equal(h.fx!.nsx(['rm', '-f', 'envs', 'envpy', 'envx']).status, 0)
 })
 
 test('--isolation: default kept and shown (HostConfig.Isolation), any other refused with docker\'s words; --volume-driver kept, refused only where it would make a volume', (t) => {
   if (skip(t)) return
   const before = count()
-  assert.equal(fx!.nsx(['create', '--name', 'iso', '--isolation', 'default', '--volume-driver', 'foo', '--layer', fx!.base, '--', 'true']).status, 0)
+  assert.equal(h.fx!.nsx(['create', '--name', 'iso', '--isolation', 'default', '--volume-driver', 'foo', '--layer', h.fx!.base, '--', 'true']).status, 0)
   assert.equal(inspect('iso').HostConfig.Isolation, 'default')
   assert.equal(inspect('iso').HostConfig.VolumeDriver, 'foo')
-  const bad = fx!.nsx(['run', '--rm', '--isolation', 'hyperv', '--layer', fx!.base, '--', 'true'])
+  const bad = h.fx!.nsx(['run', '--rm', '--isolation', 'hyperv', '--layer', h.fx!.base, '--', 'true'])
   assert.equal(bad.status, 125)
   assert.equal(bad.stderr, 'nsx run: Invalid isolation: "hyperv" - linux only supports \'default\'\n')
-  const vol = fx!.nsx(['run', '--rm', '--volume-driver', 'foo', '-v', 'parityvol:/data', '--layer', fx!.base, '--', 'true'])
+  const vol = h.fx!.nsx(['run', '--rm', '--volume-driver', 'foo', '-v', 'parityvol:/data', '--layer', h.fx!.base, '--', 'true'])
   assert.equal(vol.status, 125)
   assert.equal(vol.stderr, 'nsx run: create parityvol: error looking up volume plugin foo: plugin "foo" not found\n')
-  assert.equal(fx!.nsx(['volume', 'ls', '-q']).stdout.includes('parityvol'), false, 'the volume was made')
+  assert.equal(h.fx!.nsx(['volume', 'ls', '-q']).stdout.includes('parityvol'), false, 'the volume was made')
   // docker-py, as its suite: isolation='default' and volume_driver='foo' shown; the docker CLI's refusal.
   const out = py(`x = c.create_container('busybox', ['echo'], host_config=c.create_host_config(isolation='default'))
 print(c.inspect_container(x)['HostConfig']['Isolation']); c.remove_container(x)
@@ -104,55 +82,55 @@ y = m.containers.create('busybox', 'sleep 300', volume_driver='foo'); print(y.at
   const dv = dk(['run', '--rm', '--volume-driver', 'foo', '-v', '/anon', 'busybox', 'true'])
   assert.equal(dv.status, 125)
   assert.match(dv.stderr, /error looking up volume plugin foo: plugin "foo" not found/)
-  assert.equal(fx!.nsx(['rm', 'iso']).status, 0)
+  assert.equal(h.fx!.nsx(['rm', 'iso']).status, 0)
   assert.equal(count(), before, 'a refused create left a container')
 })
 
 test('--log-driver: an unknown one is docker\'s 500 "no log driver named"; none keeps no log (logs: docker\'s 501), attach and a foreground run still get the output', async (t) => {
   if (skip(t)) return
   const before = count()
-  const u = fx!.nsx(['run', '--rm', '--log-driver', 'asdf', '--layer', fx!.base, '--', 'true'])
+  const u = h.fx!.nsx(['run', '--rm', '--log-driver', 'asdf', '--layer', h.fx!.base, '--', 'true'])
   assert.equal(u.status, 125)
   assert.equal(u.stderr, "nsx run: logger: no log driver named 'asdf' is registered\n")
-  const r = await api(svc!.socket, 'POST', '/v1.41/containers/create', JSON.stringify({Image: 'busybox', Cmd: ['true'], HostConfig: {LogConfig: {Type: 'asdf', Config: {}}}}), {'Content-Type': 'application/json'})
+  const r = await api(h.svc!.socket, 'POST', '/v1.41/containers/create', JSON.stringify({Image: 'busybox', Cmd: ['true'], HostConfig: {LogConfig: {Type: 'asdf', Config: {}}}}), {'Content-Type': 'application/json'})
   assert.equal(r.status, 500, r.body)
   assert.deepEqual(JSON.parse(r.body), {message: "logger: no log driver named 'asdf' is registered"})
   assert.equal(count(), before)
 
   // A foreground run's output is relayed; nothing is kept; logs says so, as docker's daemon.
-  const f = fx!.nsx(['run', '--name', 'nolog', '--log-driver', 'none', '--layer', fx!.base, '--', 'sh', '-c', 'echo out; echo err >&2'])
+  const f = h.fx!.nsx(['run', '--name', 'nolog', '--log-driver', 'none', '--layer', h.fx!.base, '--', 'sh', '-c', 'echo out; echo err >&2'])
   assert.equal(f.status, 0, f.stderr)
   assert.equal(f.stdout, 'out\n')
   assert.equal(f.stderr, 'err\n')
   const dir = inspect('nolog').Nsx.Dir as string
   assert.deepEqual(readdirSync(dir).filter((x) => x.startsWith('container.log')), [])
   assert.equal(inspect('nolog').HostConfig.LogConfig.Type, 'none')
-  const l = fx!.nsx(['logs', 'nolog'])
+  const l = h.fx!.nsx(['logs', 'nolog'])
   assert.equal(l.status, 1)
   assert.equal(l.stderr, 'nsx logs: configured logging driver does not support reading\n')
   const dl = dk(['logs', 'nolog'])
   assert.equal(dl.status, 1)
   assert.match(dl.stderr, /configured logging driver does not support reading/)
   // start -a attaches from the start on: the whole output.
-  const s = fx!.nsx(['start', '-a', 'nolog'])
+  const s = h.fx!.nsx(['start', '-a', 'nolog'])
   assert.equal(s.status, 0, s.stderr)
   assert.equal(s.stdout, 'out\n')
   assert.ok(!existsSync(join(dir, 'container.log')))
   // docker-py's containers.run with log_config none returns None (its suite's test_run_with_none_driver).
   assert.equal(py(`print(m.containers.run('busybox', 'echo hello', log_config=dict(type='none'), remove=True))`), 'None\n')
-  assert.equal(fx!.nsx(['rm', 'nolog']).status, 0)
+  assert.equal(h.fx!.nsx(['rm', 'nolog']).status, 0)
   assert.equal(count(), before)
 })
 
 test('exec of a command that is not there: 126, as docker exec (nsx exec, exec inspect\'s ExitCode, docker exec)', (t) => {
   if (skip(t)) return
-  assert.equal(fx!.nsx(['run', '-d', '--name', 'execs', '--layer', fx!.base, '--', 'sleep', '1000']).status, 0)
-  const n = fx!.nsx(['exec', 'execs', 'docker', 'ps'])
+  assert.equal(h.fx!.nsx(['run', '-d', '--name', 'execs', '--layer', h.fx!.base, '--', 'sleep', '1000']).status, 0)
+  const n = h.fx!.nsx(['exec', 'execs', 'docker', 'ps'])
   assert.equal(n.status, 126)
-  assert.equal(fx!.nsx(['exec', 'execs', 'sh', '-c', 'no-such-cmd']).status, 127, "the command's own 127 stays its own")
+  assert.equal(h.fx!.nsx(['exec', 'execs', 'sh', '-c', 'no-such-cmd']).status, 127, "the command's own 127 stays its own")
   assert.equal(py(`print(m.containers.get('execs').exec_run('docker ps')[0])`), '126\n')
   assert.equal(dk(['exec', 'execs', 'docker', 'ps']).status, 126)
-  assert.equal(fx!.nsx(['rm', '-f', 'execs']).status, 0)
+  assert.equal(h.fx!.nsx(['rm', '-f', 'execs']).status, 0)
 })
 
 test("the wait of an --rm container that exits 1 reports 1 while its supervisor removes it (docker-py's run with auto_remove raises ContainerError)", (t) => {

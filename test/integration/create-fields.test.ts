@@ -2,10 +2,7 @@ import {test, after, before} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
-import {join} from 'node:path'
-import {api, ApiService, dockerCli, serviceWithBusybox} from '../helpers/api.js'
-import {containerToolsPresent, Fixture, makeFixture} from '../helpers/container.js'
-import {IN_CI} from '../helpers/env.js'
+import {api, dockerCliFixture} from '../helpers/api.js'
 import {eventually} from '../helpers/netns.js'
 
 /**
@@ -15,46 +12,25 @@ import {eventually} from '../helpers/netns.js'
  * fields answer 400 and leave nothing.
  */
 
-const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-cfields-') : undefined
-let svc: ApiService | undefined
-let docker: string
-after(() => svc?.stop())
-
-before(async () => {
-  if (!fx) return
-  docker = dockerCli()
-  svc = await serviceWithBusybox(fx)
-})
-
-function skip(t: {skip(m: string): void}): boolean {
-  if (fx) return false
-  if (IN_CI) assert.fail('needs root, gcc, busybox-static and the docker CLI')
-  t.skip('needs root, gcc, busybox-static and the docker CLI')
-  return true
-}
-
-const dk = (args: string[]) => {
-  const r = spawnSync(docker, args, {encoding: 'utf8', timeout: 60000, env: {...process.env, DOCKER_HOST: svc!.host, DOCKER_CONFIG: join(fx!.dir, 'docker-config')}})
-  return {status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '')}
-}
-const py = (code: string) => spawnSync('python3', ['-c', `import docker\nc = docker.APIClient(base_url='${svc!.host}', version='1.41')\n${code}`], {encoding: 'utf8', timeout: 60000})
+const {h, skip, dk} = dockerCliFixture({after, before}, 'nsx-cfields-')
+const py = (code: string) => spawnSync('python3', ['-c', `import docker\nc = docker.APIClient(base_url='${h.svc!.host}', version='1.41')\n${code}`], {encoding: 'utf8', timeout: 60000})
 
 /** The container's init and its command (the init's one child), by their host pids. */
 async function pidsOf(name: string): Promise<{init: number; cmd: number}> {
-  const init = Number(fx!.nsx(['inspect', name, '--format', '{{.State.Pid}}']).stdout.trim())
+  const init = Number(h.fx!.nsx(['inspect', name, '--format', '{{.State.Pid}}']).stdout.trim())
   assert.ok(init > 0, `no init pid for ${name}`)
   let cmd = 0
   assert.ok(await eventually(() => (cmd = Number(readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(' ')[0] || 0)) > 0), `no command under ${init}`)
   return {init, cmd}
 }
 const ns = (pid: number | 'self', kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`)
-const rm = (...names: string[]) => fx!.nsx(['rm', '-f', '-v', ...names])
-const count = () => (JSON.parse(fx!.nsx(['ps', '-a', '--json']).stdout) as unknown[]).length
+const rm = (...names: string[]) => h.fx!.nsx(['rm', '-f', '-v', ...names])
+const count = () => (JSON.parse(h.fx!.nsx(['ps', '-a', '--json']).stdout) as unknown[]).length
 
 test("--pid, --uts, --ipc, --cgroupns host: the container's namespaces are the host's (nsx run and the docker CLI)", async (t) => {
   if (skip(t)) return
   const host = Object.fromEntries(['pid', 'uts', 'ipc', 'cgroup', 'mnt'].map((k) => [k, ns('self', k)]))
-  const r = fx!.nsx(['run', '-d', '--name', 'hostns', '--pid', 'host', '--uts', 'host', '--ipc', 'host', '--cgroupns', 'host', '--layer', fx!.base, '--', 'sleep', '1000'])
+  const r = h.fx!.nsx(['run', '-d', '--name', 'hostns', '--pid', 'host', '--uts', 'host', '--ipc', 'host', '--cgroupns', 'host', '--layer', h.fx!.base, '--', 'sleep', '1000'])
   assert.equal(r.status, 0, r.stderr)
   const d = dk(['run', '-d', '--name', 'hostns2', '--pid', 'host', '--uts', 'host', '--ipc', 'host', '--cgroupns', 'host', 'busybox', 'sleep', '1000'])
   assert.equal(d.status, 0, d.stderr)
@@ -66,11 +42,11 @@ test("--pid, --uts, --ipc, --cgroupns host: the container's namespaces are the h
     assert.deepEqual([hc.PidMode, hc.UTSMode, hc.IpcMode, hc.CgroupnsMode], ['host', 'host', 'host', 'host'])
   }
   // The host's name, untouched; the command's pid is the host's (it is not PID 1).
-  assert.equal(fx!.nsx(['exec', 'hostns', 'hostname']).stdout.trim(), spawnSync('hostname', {encoding: 'utf8'}).stdout.trim())
+  assert.equal(h.fx!.nsx(['exec', 'hostns', 'hostname']).stdout.trim(), spawnSync('hostname', {encoding: 'utf8'}).stdout.trim())
   const {cmd} = await pidsOf('hostns')
-  assert.equal(fx!.nsx(['exec', 'hostns', 'sh', '-c', `test -d /proc/${cmd} && echo seen`]).stdout.trim(), 'seen')
+  assert.equal(h.fx!.nsx(['exec', 'hostns', 'sh', '-c', `test -d /proc/${cmd} && echo seen`]).stdout.trim(), 'seen')
   // What the command leaves when it ends is killed with it (no pid namespace does it here).
-  const orphan = fx!.nsx(['run', '-d', '--name', 'orphans', '--pid', 'host', '--layer', fx!.base, '--', 'sh', '-c', '(sleep 1000 &); sleep 1000'])
+  const orphan = h.fx!.nsx(['run', '-d', '--name', 'orphans', '--pid', 'host', '--layer', h.fx!.base, '--', 'sh', '-c', '(sleep 1000 &); sleep 1000'])
   assert.equal(orphan.status, 0, orphan.stderr)
   await pidsOf('orphans')
   const inOrphans = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
@@ -81,11 +57,11 @@ test("--pid, --uts, --ipc, --cgroupns host: the container's namespaces are the h
     }
   })
   assert.ok(await eventually(() => inOrphans().length >= 2), 'the orphan did not start')
-  assert.equal(fx!.nsx(['stop', '-t', '1', 'orphans']).status, 0)
+  assert.equal(h.fx!.nsx(['stop', '-t', '1', 'orphans']).status, 0)
   assert.ok(await eventually(() => inOrphans().length === 0), `an orphan of the container lived on: ${inOrphans().join(' ')}`)
   // --hostname with --uts host is refused in one line, nothing made.
   const before = count()
-  const bad = fx!.nsx(['run', '--uts', 'host', '--hostname', 'x', '--layer', fx!.base, '--', 'true'])
+  const bad = h.fx!.nsx(['run', '--uts', 'host', '--hostname', 'x', '--layer', h.fx!.base, '--', 'true'])
   assert.equal(bad.status, 125)
   assert.match(bad.stderr, /^nsx run: conflicting options: --hostname and --uts host/)
   assert.equal(bad.stderr.trim().split('\n').length, 1)
@@ -95,17 +71,17 @@ test("--pid, --uts, --ipc, --cgroupns host: the container's namespaces are the h
 
 test("--pid and --ipc container:NAME: another container's namespaces; --volumes-from: the same mounts", async (t) => {
   if (skip(t)) return
-  const donor = fx!.nsx(['run', '-d', '--name', 'donor', '-v', '/data', '-v', `${fx!.dir}/img:/bound`, '--layer', fx!.base, '--', 'sh', '-c', 'echo from-donor > /data/f; sleep 1000'])
+  const donor = h.fx!.nsx(['run', '-d', '--name', 'donor', '-v', '/data', '-v', `${h.fx!.dir}/img:/bound`, '--layer', h.fx!.base, '--', 'sh', '-c', 'echo from-donor > /data/f; sleep 1000'])
   assert.equal(donor.status, 0, donor.stderr)
   const d = await pidsOf('donor')
-  const r = fx!.nsx(['run', '-d', '--name', 'guest', '--pid', 'container:donor', '--ipc', 'container:donor', '--volumes-from', 'donor:ro', '--layer', fx!.base, '--', 'sleep', '1000'])
+  const r = h.fx!.nsx(['run', '-d', '--name', 'guest', '--pid', 'container:donor', '--ipc', 'container:donor', '--volumes-from', 'donor:ro', '--layer', h.fx!.base, '--', 'sleep', '1000'])
   assert.equal(r.status, 0, r.stderr)
   const g = await pidsOf('guest')
   assert.equal(ns(g.cmd, 'pid'), ns(d.cmd, 'pid'))
   assert.equal(ns(g.cmd, 'ipc'), ns(d.cmd, 'ipc'))
   assert.notEqual(ns(g.cmd, 'uts'), ns(d.cmd, 'uts'))
   // The donor's processes are seen from the guest: two inits, two sleeps.
-  const ps = fx!.nsx(['exec', 'guest', 'ps']).stdout
+  const ps = h.fx!.nsx(['exec', 'guest', 'ps']).stdout
   assert.equal(ps.match(/nsx-init/g)?.length, 2, ps)
   assert.equal(ps.match(/sleep 1000/g)?.length, 2, ps)
   // Each mount: the same device and root, read-only in the guest (:ro).
@@ -117,7 +93,7 @@ test("--pid and --ipc container:NAME: another container's namespaces; --volumes-
     assert.equal(gm.get(p)?.ro, true, p)
     assert.equal(dm.get(p)?.ro, false, p)
   }
-  assert.equal(fx!.nsx(['exec', 'guest', 'cat', '/data/f']).stdout, 'from-donor\n')
+  assert.equal(h.fx!.nsx(['exec', 'guest', 'cat', '/data/f']).stdout, 'from-donor\n')
   assert.deepEqual(JSON.parse(dk(['inspect', 'guest']).stdout)[0].HostConfig.VolumesFrom, ['donor:ro'])
   // The same through docker-py; removing the guest leaves the donor's anonymous volume to the donor.
   const p = py(`x = c.create_container('busybox', ['sleep', '1000'], name='pyguest', host_config=c.create_host_config(volumes_from=['donor'], pid_mode='container:donor'))\nc.start(x)\nprint(c.inspect_container(x)['State']['Pid'])`)
@@ -126,10 +102,10 @@ test("--pid and --ipc container:NAME: another container's namespaces; --volumes-
   assert.equal(ns(pg.cmd, 'pid'), ns(d.cmd, 'pid'))
   assert.equal(mounts(pg.cmd).get('/data')?.ro, false)
   assert.equal(rm('guest', 'pyguest').status, 0)
-  assert.equal(fx!.nsx(['exec', 'donor', 'cat', '/data/f']).stdout, 'from-donor\n')
+  assert.equal(h.fx!.nsx(['exec', 'donor', 'cat', '/data/f']).stdout, 'from-donor\n')
   // A donor that is not there: one line, 125, nothing made.
   const before = count()
-  const bad = fx!.nsx(['create', '--volumes-from', 'nobody', '--layer', fx!.base, '--', 'true'])
+  const bad = h.fx!.nsx(['create', '--volumes-from', 'nobody', '--layer', h.fx!.base, '--', 'true'])
   assert.equal(bad.status, 125)
   assert.match(bad.stderr, /^nsx create: --volumes-from nobody: no such container: nobody\n$/)
   assert.equal(count(), before)
@@ -138,7 +114,7 @@ test("--pid and --ipc container:NAME: another container's namespaces; --volumes-
 
 test("--group-add: the command's supplementary groups (/proc/PID/status), by gid or the image's group name", async (t) => {
   if (skip(t)) return
-  const r = fx!.nsx(['run', '-d', '--name', 'groups', '--group-add', 'extra', '--group-add', '4242', '--layer', fx!.base, '--', 'sleep', '1000'])
+  const r = h.fx!.nsx(['run', '-d', '--name', 'groups', '--group-add', 'extra', '--group-add', '4242', '--layer', h.fx!.base, '--', 'sleep', '1000'])
   assert.equal(r.status, 0, r.stderr)
   const groupsOf = (pid: number) => /^Groups:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1].trim().split(/\s+/).filter(Boolean)
   assert.deepEqual(groupsOf((await pidsOf('groups')).cmd).sort(), ['2000', '4242'])
@@ -148,7 +124,7 @@ test("--group-add: the command's supplementary groups (/proc/PID/status), by gid
   const p = py(`x = c.create_container('busybox', ['sleep', '1000'], name='groups3', host_config=c.create_host_config(group_add=[1000, '1002']))\nc.start(x)`)
   assert.equal(p.status, 0, p.stderr)
   assert.deepEqual(groupsOf((await pidsOf('groups3')).cmd).sort(), ['1000', '1002'])
-  const bad = fx!.nsx(['run', '--group-add', 'nosuch', '--layer', fx!.base, '--', 'true'])
+  const bad = h.fx!.nsx(['run', '--group-add', 'nosuch', '--layer', h.fx!.base, '--', 'true'])
   assert.equal(bad.status, 125)
   assert.match(bad.stderr, /unable to find group nosuch/)
   rm('groups', 'groups2', 'groups3')
@@ -158,14 +134,14 @@ test('--device-cgroup-rule: the devices cgroup allows the node as the rule says,
   if (skip(t)) return
   // /dev/net/tun (c 10:200) opens without a capability: mknod needs m, the open r and w.
   const probe = ['sh', '-c', 'busybox mknod /tmp/tun c 10 200 && echo made && exec 3<>/tmp/tun && echo opened']
-  const run = (rules: string[]) => fx!.nsx(['run', '--rm', ...rules.flatMap((x) => ['--device-cgroup-rule', x]), '--layer', fx!.base, '--', ...probe])
+  const run = (rules: string[]) => h.fx!.nsx(['run', '--rm', ...rules.flatMap((x) => ['--device-cgroup-rule', x]), '--layer', h.fx!.base, '--', ...probe])
   assert.equal(run([]).stdout, '')
   assert.equal(run(['c 10:200 m']).stdout, 'made\n')
   assert.equal(run(['c 10:200 rwm']).stdout, 'made\nopened\n')
   assert.equal(run(['c 10:* rwm']).stdout, 'made\nopened\n')
   const d = dk(['run', '--rm', '--device-cgroup-rule', 'c 10:200 rwm', 'busybox', ...probe])
   assert.equal(d.stdout, 'made\nopened\n', d.stderr)
-  const bad = fx!.nsx(['run', '--device-cgroup-rule', 'x 1:2 r', '--layer', fx!.base, '--', 'true'])
+  const bad = h.fx!.nsx(['run', '--device-cgroup-rule', 'x 1:2 r', '--layer', h.fx!.base, '--', 'true'])
   assert.equal(bad.status, 125)
   assert.match(bad.stderr, /^nsx run: invalid --device-cgroup-rule 'x 1:2 r'/)
 })
@@ -182,7 +158,7 @@ test('--init: pid 1 is the init, which reaps the orphans the command leaves', as
   const kids = () => readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(' ').filter(Boolean)
   assert.ok(await eventually(() => kids().length === 1), `the init still has ${kids().join(' ')}`)
   rm('reaper')
-  const no = await api(svc!.socket, 'POST', '/v1.41/containers/create', JSON.stringify({Image: 'busybox', Cmd: ['true'], HostConfig: {Init: false}}), {'Content-Type': 'application/json'})
+  const no = await api(h.svc!.socket, 'POST', '/v1.41/containers/create', JSON.stringify({Image: 'busybox', Cmd: ['true'], HostConfig: {Init: false}}), {'Content-Type': 'application/json'})
   assert.equal(no.status, 400)
 })
 
@@ -191,13 +167,13 @@ test("--sysctl: written in the container's own namespaces, the host's untouched 
   const host = readFileSync('/proc/sys/kernel/shmmni', 'utf8')
   const hostPort = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')
   const read = 'cat /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ip_unprivileged_port_start'
-  const r = fx!.nsx(['run', '--rm', '--sysctl', 'kernel.shmmni=1234', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=80', '--layer', fx!.base, '--', 'sh', '-c', read])
+  const r = h.fx!.nsx(['run', '--rm', '--sysctl', 'kernel.shmmni=1234', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=80', '--layer', h.fx!.base, '--', 'sh', '-c', read])
   assert.equal(r.stdout, '1234\n80\n', r.stderr)
   const d = dk(['run', '--rm', '--sysctl', 'kernel.shmmni=2345', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=81', 'busybox', 'sh', '-c', read])
   assert.equal(d.stdout, '2345\n81\n', d.stderr)
   assert.equal(readFileSync('/proc/sys/kernel/shmmni', 'utf8'), host)
   assert.equal(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'), hostPort)
-  const bad = fx!.nsx(['run', '--ipc', 'host', '--sysctl', 'kernel.shmmni=1', '--layer', fx!.base, '--', 'true'])
+  const bad = h.fx!.nsx(['run', '--ipc', 'host', '--sysctl', 'kernel.shmmni=1', '--layer', h.fx!.base, '--', 'true'])
   assert.equal(bad.status, 125)
   assert.match(bad.stderr, /^nsx run: --sysctl kernel.shmmni is not supported by nsx with --ipc host: that IPC namespace is not the container's own\n$/)
 })
@@ -213,7 +189,7 @@ test('a refused field answers 400 naming it and leaves nothing; defaults pass', 
     [{StopSignal: 'SIGUSR1'}, 'StopSignal'],
     [{HostConfig: {IpcMode: 'none'}}, '--ipc none'],
   ] as const) {
-    const r = await api(svc!.socket, 'POST', '/v1.41/containers/create?name=refused', JSON.stringify({Image: 'busybox', Cmd: ['true'], ...body}), {'Content-Type': 'application/json'})
+    const r = await api(h.svc!.socket, 'POST', '/v1.41/containers/create?name=refused', JSON.stringify({Image: 'busybox', Cmd: ['true'], ...body}), {'Content-Type': 'application/json'})
     assert.equal(r.status, 400, r.body)
     assert.ok(JSON.parse(r.body).message.includes(field), r.body)
   }
