@@ -3,7 +3,7 @@ import {NsxCommand} from '../src/cli/command.js'
 
 export default class Build extends NsxCommand {
   static override summary = 'Build an image from a Dockerfile'
-  static override description = `Builds CONTEXT's Dockerfile (or -f FILE; Containerfile when there is no Dockerfile) into an OCI image in the layer store, named by each -t. Supported: FROM (scratch, AS NAME, multi-stage, images pulled when missing), RUN (shell and exec form, each in an nsx container with the host's network), COPY and ADD (wildcards, --chown, --from=STAGE|IMAGE, directories; ADD unpacks local tar archives), ENV, ARG (--build-arg), WORKDIR, USER, ENTRYPOINT, CMD, EXPOSE, LABEL, VOLUME, SHELL, STOPSIGNAL, MAINTAINER, HEALTHCHECK and ONBUILD (recorded), line continuations, the escape directive, and .dockerignore.
+  static override description = `Builds CONTEXT's Dockerfile (or -f FILE; Containerfile when there is no Dockerfile) into an OCI image in the layer store, named by each -t. Supported: FROM (scratch, AS NAME, multi-stage, images pulled when missing), RUN (shell and exec form, each in an nsx container with the host's network, or --network's), COPY and ADD (wildcards, --chown, --from=STAGE|IMAGE, directories; ADD unpacks local tar archives), ENV, ARG (--build-arg), WORKDIR, USER, ENTRYPOINT, CMD, EXPOSE, LABEL, VOLUME, SHELL, STOPSIGNAL, MAINTAINER, HEALTHCHECK and ONBUILD (recorded), line continuations, the escape directive, and .dockerignore.
 
 Every step that changes files (RUN, COPY, ADD, a WORKDIR that must be made) becomes one layer, taken from the container's upper directory (deletions as whiteouts); the config's history lists every step. Steps are cached by the layers below them, their config, the instruction and the contents of the files they copy: an unchanged rebuild runs no RUN and says "Using cache" for every step after FROM (--no-cache runs every step). With --cache-from IMAGE the local cache is set aside and only the images named are cache sources, as in docker's classic builder: a step is cached when one of them was built by the same steps so far and has this step next (its layer is reused). A failing step stops the build with its step number, Dockerfile line and exit status.`
 
@@ -27,6 +27,7 @@ Every step that changes files (RUN, COPY, ADD, a WORKDIR that must be made) beco
     'no-cache': Flags.boolean({description: 'Run every step, using no cached layer'}),
     'cache-from': Flags.string({description: 'Take cached steps only from this image (repeatable): a step is cached when the image was built by the same steps and has it next (docker\'s classic builder)', multiple: true, multipleNonGreedy: true, helpValue: 'IMAGE'}),
     'add-host': Flags.string({description: 'Add a line to each RUN\'s /etc/hosts (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'NAME:IP'}),
+    network: Flags.string({description: "The network of each RUN: host (the default), none, or a network of nsx network create, where RUN reaches the containers by name (docker build --network)", helpValue: 'host|none|NAME'}),
     quiet: Flags.boolean({char: 'q', description: 'Print only the image id (RUN output goes to stderr)'}),
   }
 

@@ -38,7 +38,9 @@ export class JsonStream {
         return
       }
       const message = messageOf(err)
-      this.write({errorDetail: {message}, error: message})
+      // A failed build step's status is the detail's code (docker's jsonmessage.JSONError).
+      const code = (err as {detailCode?: unknown}).detailCode
+      this.write({errorDetail: typeof code === 'number' ? {code, message} : {message}, error: message})
     } else if (!this.started) this.res.writeHead(200, {'Content-Type': 'application/json'})
     this.res.end()
   }

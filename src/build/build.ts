@@ -44,6 +44,8 @@ export interface BuildOptions {
   cacheFrom?: string[]
   /** --add-host NAME:IP: added to each RUN's /etc/hosts. */
   addHosts?: string[]
+  /** The network of each RUN (docker build --network): host (default), none, or a network's name. */
+  network?: string
 }
 
 export interface BuildStep {
@@ -120,7 +122,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
         stepNo++
         const where = `step ${stepNo}/${total} (${fileLabel} line ${ins.line}: ${ins.text.length > 60 ? `${ins.text.slice(0, 57)}...` : ins.text})`
         log(`STEP ${stepNo}/${total}: ${ins.text}`)
-        const r = await runInstruction(store, st, ins, {stages, dfStages: df.stages, context: context0, buildArgs: opts.buildArgs, globalArgs, escape: df.escape, scratch, cacheDir, noCache: !!opts.noCache, cacheFrom, addHosts: opts.addHosts, where, log, runOutput: opts.runOutput})
+        const r = await runInstruction(store, st, ins, {stages, dfStages: df.stages, context: context0, buildArgs: opts.buildArgs, globalArgs, escape: df.escape, scratch, cacheDir, noCache: !!opts.noCache, cacheFrom, addHosts: opts.addHosts, where, log, runOutput: opts.runOutput, network: opts.network})
         steps.push({stage: si, line: ins.line, instruction: ins.text, cached: r.cached, layer: r.layer})
       }
     }

@@ -25,6 +25,8 @@ export interface Ctx extends LayerStepContext {
   runOutput?: 'stdout' | 'stderr' | ((chunk: Buffer, stream: 'stdout' | 'stderr') => void)
   /** --add-host NAME:IP: lines of each RUN's /etc/hosts. */
   addHosts?: string[]
+  /** The network of each RUN: host (default), none, or a network's name. */
+  network?: string
 }
 
 /** One instruction: a config change (an empty history entry), or a layer step through the cache. */
@@ -74,7 +76,7 @@ export async function runInstruction(store: Store, st: StageState, ins: Instruct
       return layerStep(store, st, c, createdBy, {env, workdir: cfg.WorkingDir ?? '', user: cfg.User ?? ''}, async (layer, work) => {
         const dir = mkdtempSync(join(c.scratch, 'ctr-'))
         const {runStep} = await import('./run-step.js') // the container machinery, only when a RUN runs
-        const r = await runStep({stdout: c.runOutput, addHosts: c.addHosts, lowerDirs: storeRoots(store, st), upper: layer, work, dir, argv, env, workdir: cfg.WorkingDir || '/', user: cfg.User ?? ''})
+        const r = await runStep({stdout: c.runOutput, addHosts: c.addHosts, store, network: c.network, lowerDirs: storeRoots(store, st), upper: layer, work, dir, argv, env, workdir: cfg.WorkingDir || '/', user: cfg.User ?? ''})
         removeTree(dir)
         if (r.exitCode !== 0) throw new NsxError(`${c.where}: the command ${r.signal ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`}`)
       })

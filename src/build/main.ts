@@ -15,6 +15,7 @@ export const BUILD_OPTIONS: readonly OptionSpec[] = [
   {key: 'no-cache', long: 'no-cache', arg: 'none'},
   {key: 'cache-from', long: 'cache-from', arg: 'required'},
   {key: 'add-host', long: 'add-host', arg: 'required'},
+  {key: 'network', long: 'network', arg: 'required'},
   {key: 'quiet', long: 'quiet', short: 'q', arg: 'none'},
   {key: 'json', long: 'json', arg: 'none'},
   {key: 'help', long: 'help', short: 'h', arg: 'none'},
@@ -29,6 +30,8 @@ export interface BuildArgs {
   noCache: boolean
   cacheFrom: string[]
   addHosts: string[]
+  /** --network: host (nsx's default), none, or a network of nsx network create (each RUN joins it). */
+  network?: string
   quiet: boolean
   json: boolean
   help: boolean
@@ -49,6 +52,7 @@ export function parseBuildArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       else if (o.key === 'no-cache') a.noCache = true
       else if (o.key === 'cache-from') a.cacheFrom.push(v)
       else if (o.key === 'add-host') a.addHosts.push(v)
+      else if (o.key === 'network') a.network = v
       else if (o.key === 'quiet') a.quiet = true
       else if (o.key === 'json') a.json = true
       else if (o.key === 'help') a.help = true
@@ -77,7 +81,7 @@ export async function runBuild(argv: readonly string[]): Promise<{kind: 'help'} 
     const store = Store.open()
     store.lock('shared')
     const quiet = a.quiet || a.json
-    const r = await buildImage(store, {context: a.context, file: a.file, tags: a.tags, buildArgs: a.buildArgs, target: a.target, noCache: a.noCache, cacheFrom: a.cacheFrom, addHosts: a.addHosts, log: quiet ? null : undefined, runOutput: quiet ? 'stderr' : 'stdout'})
+    const r = await buildImage(store, {context: a.context, file: a.file, tags: a.tags, buildArgs: a.buildArgs, target: a.target, noCache: a.noCache, cacheFrom: a.cacheFrom, addHosts: a.addHosts, network: a.network, log: quiet ? null : undefined, runOutput: quiet ? 'stderr' : 'stdout'})
     if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)
     else if (a.quiet) process.stdout.write(`${r.id}\n`)
     return {kind: 'done', exitCode: 0}

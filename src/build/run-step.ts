@@ -10,13 +10,16 @@ import {readLastCap} from '../proc/capabilities.js'
 import type {RunOptions} from '../container/options.js'
 import {buildRunPlan, containerPaths, encodeEnv} from '../container/plan.js'
 import {buildSpec} from '../container/spec.js'
-import {writeEtcFiles} from '../container/etc-files.js'
+import {type EtcSpec, hostHosts, hostResolvConf, hostsFile, resolvConf, writeEtcFiles} from '../container/etc-files.js'
+import type {Store} from '../store/store.js'
+import {randomBytes} from 'node:crypto'
 
 /**
  * A build's RUN: the command in an nsx container (the same plan as nsx run: all namespaces,
  * docker's default capabilities, masked paths) over the stage's layers, with an upper
  * directory the build owns, so the changes survive the container and become the step's
- * layer. The host's network, as docker build gives a RUN network access. The executor is a
+ * layer. The host's network, as docker build gives a RUN network access (or none, or a network
+ * of the store, joined for the RUN's time: --network). The executor is a
  * child of nsx (not an exec): the build goes on after it.
  */
 
@@ -34,6 +37,9 @@ export interface RunStepOptions {
   user: string
   /** --add-host NAME:IP, lines of its /etc/hosts (docker build --add-host, the Engine API's extrahosts). */
   addHosts?: string[]
+  /** The RUN's network: host (default; docker's `default` too), none, or a network of the store, which the RUN joins for its time (needs STORE). */
+  network?: string
+  store?: Store
   /** Where the command's stdout goes (its stderr goes to nsx's); a function gets both, as they come (the Engine API's build stream). */
   stdout?: 'stdout' | 'stderr' | ((chunk: Buffer, stream: 'stdout' | 'stderr') => void)
 }
@@ -43,6 +49,7 @@ export async function runStep(o: RunStepOptions): Promise<{exitCode: number; sig
   mkdirSync(join(o.dir, 'empty'), {recursive: true})
   mkdirSync(join(o.dir, 'rootfs'), {recursive: true})
   const name = `build-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+  const mode = !o.network || o.network === 'default' || o.network === 'host' ? 'host' : o.network
   const opts: RunOptions = {
     layers: [],
     env: [],
@@ -56,7 +63,7 @@ export async function runStep(o: RunStepOptions): Promise<{exitCode: number; sig
     capAdd: [],
     capDrop: [],
     privileged: false,
-    network: 'host',
+    network: mode,
     dryRun: false,
     json: false,
     help: false,
@@ -75,6 +82,38 @@ export async function runStep(o: RunStepOptions): Promise<{exitCode: number; sig
   writeFileSync(paths.env, encodeEnv(spec.env), {mode: 0o600})
   // A RUN step gets /etc/hosts, /etc/hostname and /etc/resolv.conf as a container does (docker build's too).
   writeEtcFiles(o.dir, spec.etc)
+  // On a network of the store the RUN is a container of it for its time: CNI ADD, its peers by
+  // name (/etc/hosts and the network's DNS server), and its teardown when it ends.
+  const id = mode === 'host' || mode === 'none' ? undefined : randomBytes(32).toString('hex')
+  if (id !== undefined) Object.assign(paths, await joinNetwork(o, id, name, mode, spec.etc))
+  try {
+    return await execute(spec, lowers, paths, o)
+  } finally {
+    if (id !== undefined) {
+      const {teardownContainer} = await import('../network/records.js')
+      teardownContainer(o.store!, id)
+    }
+  }
+}
+
+async function joinNetwork(o: RunStepOptions, id: string, name: string, network: string, etcSpec: EtcSpec): Promise<{netns: string; netWait: string}> {
+  if (!o.store) throw NsxError.internal(`build --network ${network}: no store to find the network in`)
+  const [{attachContainer}, {addStatusPath, netnsPath}, {DEFAULT_NETWORK}, {liveCheck}] = await Promise.all([import('../network/attach.js'), import('../network/records.js'), import('../network/networks.js'), import('../lifecycle/container-network.js')])
+  const live = await liveCheck(o.store)
+  await attachContainer(o.store, {
+    id,
+    name,
+    hostname: etcSpec.hostname,
+    networks: [network === 'bridge' ? DEFAULT_NETWORK : network],
+    net: {publish: [], publishAll: false, exposed: [], aliases: []},
+    isLive: (x) => x === id || live(x),
+    hosts: {path: join(o.dir, 'hosts'), text: (addresses) => hostsFile({...etcSpec, network, addresses}, hostHosts())},
+    resolvConf: {path: join(o.dir, 'resolv.conf'), text: (servers) => resolvConf(servers ? {...etcSpec, dns: servers} : etcSpec, hostResolvConf())},
+  })
+  return {netns: netnsPath(o.store, id), netWait: addStatusPath(o.store, id)}
+}
+
+async function execute(spec: ReturnType<typeof buildSpec>, lowers: string[], paths: ReturnType<typeof containerPaths>, o: RunStepOptions): Promise<{exitCode: number; signal?: string}> {
   const plan = buildRunPlan(spec, lowers, paths, {places: [], enable: [], writes: []})
   validatePlan(plan)
   const fd = await sealedExecutor()

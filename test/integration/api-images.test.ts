@@ -159,9 +159,11 @@ try:
     c.images.get('pybuilt:1')
 except docker.errors.ImageNotFound:
     print('gone')
+# A failed RUN: the stream's last line has the step's status as errorDetail's code (docker's); network_mode none is RUN's own namespace.
+print(list(c.api.build(fileobj=io.BytesIO(b'FROM busybox\\nRUN exit 3\\n'), network_mode='none', decode=True))[-1]['errorDetail'])
 `, svc.host], {encoding: 'utf8', timeout: 180000})
   assert.equal(py.status, 0, py.stderr)
-  assert.equal(py.stdout, "['pybuilt:1']\nTrue\n3 0\n[] True\n{'a': 'b'}\n['pyvol']\n['pybuilt:1']\ngone\n")
+  assert.equal(py.stdout, `['pybuilt:1']\nTrue\n3 0\n[] True\n{'a': 'b'}\n['pyvol']\n['pybuilt:1']\ngone\n{'code': 3, 'message': "The command '/bin/sh -c exit 3' returned a non-zero code: 3"}\n`)
   assert.deepEqual(tmpEntries(store), [])
 })
 

@@ -1,7 +1,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {makeNetLab, needNetLab, NetLab} from '../helpers/netns.js'
 import {skipOrFail} from '../helpers/env.js'
@@ -106,8 +106,8 @@ test("DNS: the default bridge has none (docker's), a crashed server is started a
   assert.equal(lab.nsx(['network', 'create', '--subnet', '10.99.21.0/24', 'fwd']).status, 0)
   const a = lab.nsx(['run', '-d', '--name', 'a', '--network', 'fwd', '--dns', '127.0.0.1', '--layer', lab.layer, '--', 'sleep', '1000'])
   assert.equal(a.status, 0, a.stderr)
-  const b = lab.nsx(['run', '-d', '--name', 'b', '--network', 'fwd', '--layer', lab.layer, '--', 'sleep', '1000'])
-  assert.equal(b.status, 0, b.stderr)
+  const bb = lab.nsx(['run', '-d', '--name', 'b', '--network', 'fwd', '--layer', lab.layer, '--', 'sleep', '1000'])
+  assert.equal(bb.status, 0, bb.stderr)
   assert.ok(resolves(lab, 'a', 'upstream.example.test', '10.1.2.3'), 'a name of no container is forwarded to the container\'s --dns server')
   assert.ok(resolves(lab, 'a', 'b'), 'and container names still answered by the network\'s server')
 
@@ -127,6 +127,31 @@ test("DNS: the default bridge has none (docker's), a crashed server is started a
   assert.equal(lab.nsx(['rm', '-f', 'a', 'b', 'c', 'plain']).status, 0)
   assert.deepEqual(aardvarks(lab), [])
   assert.ok(!existsSync(dnsDir(lab)))
+})
+
+test('build --network NAME: each RUN joins the network and reaches a container by its alias; --network none cannot', async (t) => {
+  if (!needAardvark(t)) return
+  const lab = await makeNetLab(t)
+  assert.equal(lab.nsx(['network', 'create', '--subnet', '10.99.22.0/24', 'bnet']).status, 0)
+  // The target starts on the default bridge and is connected with an alias (docker-py's test_build_with_network_mode).
+  const tgt = lab.nsx(['run', '-d', '--name', 'tgt', '--layer', lab.layer, '--', 'sleep', '1000'])
+  assert.equal(tgt.status, 0, tgt.stderr)
+  assert.equal(lab.nsx(['network', 'connect', '--alias', 'pingtarget.docker', 'bnet', 'tgt']).status, 0)
+  const ctx = join(lab.dir, 'ctx')
+  mkdirSync(ctx)
+  assert.equal(lab.run('cp', ['-a', lab.layer, join(ctx, 'bb')]).status, 0)
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY bb /\nRUN nslookup -type=a pingtarget.docker && ping -c1 -W5 pingtarget.docker\n')
+  const b = lab.nsx(['build', '--network', 'bnet', '-t', 'dnsbuild', ctx], {timeout: 120000})
+  assert.equal(b.status, 0, b.stdout + b.stderr)
+  assert.match(b.stdout, /Name:\s+pingtarget\.docker\nAddress: 10\.99\.22\.\d+/)
+  assert.match(b.stdout, /1 packets received/)
+  const none = lab.nsx(['build', '--network', 'none', '--no-cache', '-t', 'dnsbuild-none', ctx], {timeout: 120000})
+  assert.equal(none.status, 1, none.stdout + none.stderr)
+  assert.match(none.stderr, /RUN nslookup .*the command exited with status 1/)
+  // Each RUN's attachment is gone with it: only tgt holds an address on bnet.
+  assert.deepEqual(readdirSync(join(lab.store, 'networks', 'endpoints')), [JSON.parse(lab.nsx(['container', 'inspect', 'tgt']).stdout)[0].Id])
+  assert.equal(lab.nsx(['rm', '-f', 'tgt']).status, 0)
+  assert.deepEqual(aardvarks(lab), [])
 })
 
 /** A resolver answering every A query with 10.1.2.3, on the lab's 127.0.0.1:53 (node's dgram; no other address). */

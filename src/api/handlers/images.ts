@@ -399,6 +399,7 @@ async function build(ctx: ApiContext): Promise<undefined> {
           noCache: queryBool(q, 'nocache'),
           cacheFrom,
           addHosts,
+          network: q.get('networkmode') || undefined,
           signal: ctx.signal,
           log: (line) => {
             // nsx's step lines in the classic builder's words.
@@ -445,7 +446,7 @@ function buildWords(err: unknown): unknown {
     } catch {
       // the shell form
     }
-    return new Error(`The command '${cmd}' returned a non-zero code: ${run[2]}`)
+    return Object.assign(new Error(`The command '${cmd}' returned a non-zero code: ${run[2]}`), {detailCode: Number(run[2])})
   }
   return err instanceof Error ? new ApiError(statusOf(err), m.replace(/\/\S*\/api-[^/]+\/context\//g, '')) : err
 }
