@@ -1,6 +1,6 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -8,8 +8,8 @@ import {REPO} from '../helpers/env.js'
 
 /**
  * bin/fast-load.cjs: the fast bundles load through a V8 code cache made by npm run build:fast.
- * A cache is used only when it was made from the bundle as it is now; any other is passed over
- * and the bundle compiles as it would without one.
+ * A cache is used only when it was made from the bundle as it is now (its size and modification
+ * time); any other is passed over and the bundle compiles as it would without one.
  */
 const require = createRequire(import.meta.url)
 const {loadFast, cacheAccepted, buildCaches} = require(join(REPO, 'bin', 'fast-load.cjs')) as {
@@ -37,8 +37,11 @@ test('a bundle changed after its cache was made loads without it, and gives its 
   assert.ok(cacheAccepted(file))
   assert.equal((loadFast(file).answer as () => number)(), 41)
   assert.equal(loadFast(file).where, file)
-  // The same length, so V8's own check (it compares lengths, not contents) would take the old cache.
+  // The same length, so V8's own check (it compares lengths, not contents) would take the old
+  // cache; written later (a rebuild: its modification time moves), so the key tells them apart.
+  const {mtime} = statSync(file)
   writeFileSync(file, 'exports.answer = () => 42\nexports.where = __filename\n')
+  utimesSync(file, mtime, new Date(mtime.getTime() + 1000))
   assert.equal(cacheAccepted(file), false)
   assert.equal((loadFast(file).answer as () => number)(), 42)
   // A cache torn or of something else is passed over too.
