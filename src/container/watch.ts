@@ -25,19 +25,24 @@ export class DirWatch {
     this.wake?.()
   }
 
-  /** Resolves at the next change since the last call, after `timeoutMs` (a safety net), or when `signal` aborts. */
-  next(opts: {timeoutMs?: number; signal?: AbortSignal} = {}): Promise<void> {
+  /**
+   * Resolves at the next change since the last call (true), or after `timeoutMs` (a safety net)
+   * or when `signal` aborts (false).
+   */
+  next(opts: {timeoutMs?: number; signal?: AbortSignal} = {}): Promise<boolean> {
     if (this.dirty || opts.signal?.aborted) {
+      const changed = this.dirty
       this.dirty = false
-      return Promise.resolve()
+      return Promise.resolve(changed)
     }
-    return new Promise<void>((resolve) => {
+    return new Promise<boolean>((resolve) => {
       const done = () => {
         clearTimeout(timer)
         opts.signal?.removeEventListener('abort', done)
         this.wake = undefined
+        const changed = this.dirty
         this.dirty = false
-        resolve()
+        resolve(changed)
       }
       const timer = setTimeout(done, opts.timeoutMs ?? 2000)
       opts.signal?.addEventListener('abort', done, {once: true})
