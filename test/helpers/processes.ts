@@ -1,5 +1,5 @@
-import {ChildProcess, spawn, SpawnOptions} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {ChildProcess, spawn, spawnSync, SpawnOptions} from 'node:child_process'
+import {closeSync, constants as fsConstants, existsSync, openSync, readFileSync, writeSync} from 'node:fs'
 
 /**
  * Processes a test starts, ended by pid when the test finishes, even on failure.
@@ -112,4 +112,25 @@ export function runsInForeground(pid: number, argv: readonly string[]): boolean 
     }
   }
   return false
+}
+
+/**
+ * A FIFO at PATH for the executor's NSX_TEST_PAUSE_* hooks, and its release: one byte to the
+ * process waiting on it; false while none is (no reader yet), so `waitFor(release)` releases it
+ * once it has got there.
+ */
+export function pauseFifo(path: string): {path: string; release: () => boolean} {
+  const made = spawnSync('mkfifo', [path])
+  if (made.status !== 0) throw new Error(`mkfifo ${path}: ${made.stderr?.toString().trim()}`)
+  const release = () => {
+    try {
+      const fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK)
+      writeSync(fd, 'x')
+      closeSync(fd)
+      return true
+    } catch {
+      return false // no process waiting on it
+    }
+  }
+  return {path, release}
 }

@@ -1,12 +1,11 @@
 import {test, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
-import {closeSync, constants as fsConstants, existsSync, openSync, readFileSync, writeSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {api, ApiService, serviceWithBusybox} from '../helpers/api.js'
 import {containerToolsPresent, Fixture, makeFixture} from '../helpers/container.js'
 import {IN_CI} from '../helpers/env.js'
-import {waitFor} from '../helpers/processes.js'
+import {pauseFifo, waitFor} from '../helpers/processes.js'
 
 /**
  * POST /containers/{id}/wait returns at the supervisor's end, not at the exit record: a prune or
@@ -33,18 +32,7 @@ test('wait answers once the supervisor has ended, not when it has recorded the e
     return t.skip('needs root, gcc and busybox-static')
   }
   // The supervisors this service starts pause on this FIFO after recording the exit.
-  const fifo = join(fx.dir, 'after-exit.fifo')
-  assert.equal(spawnSync('mkfifo', [fifo]).status, 0)
-  const release = () => {
-    try {
-      const fd = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK)
-      writeSync(fd, 'x')
-      closeSync(fd)
-      return true
-    } catch {
-      return false // no supervisor waiting on it
-    }
-  }
+  const {path: fifo, release} = pauseFifo(join(fx.dir, 'after-exit.fifo'))
   t.after(release)
   svc = await serviceWithBusybox({...fx, env: {...fx.env, NSX_TEST_PAUSE_AFTER_EXIT: fifo}})
   const created = await api(svc.socket, 'POST', '/v1.41/containers/create?name=held', JSON.stringify({Image: 'busybox', Cmd: ['sh', '-c', 'while [ ! -e /go ]; do sleep 0.1; done; exit 3']}))

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {assertOneLineError, NSX_BIN, needCommand} from '../helpers/env.js'
 import {assertContainerGone, cgroupsNamed, containerToolsPresent, containersNamed, Fixture, makeFixture, needContainerTools, processesMentioning} from '../helpers/container.js'
 import {buildBusyboxOci} from '../helpers/images.js'
-import {waitFor} from '../helpers/processes.js'
+import {pauseFifo, waitFor} from '../helpers/processes.js'
 
 /**
  * The container lifecycle (docker's verbs): kept containers, their state after any SIGKILL,
@@ -251,18 +251,7 @@ test("wait on an --rm container returns once its supervisor has removed it, not 
   if (!needContainerTools(t)) return
   const f = fx!
   // The supervisor pauses on this FIFO after removing the container's directory, before the rest.
-  const fifo = join(f.dir, 'cleanup.fifo')
-  assert.equal(spawnSync('mkfifo', [fifo]).status, 0)
-  const release = () => {
-    try {
-      const fd = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK)
-      writeSync(fd, 'x')
-      closeSync(fd)
-      return true
-    } catch {
-      return false // no supervisor waiting on it
-    }
-  }
+  const {path: fifo, release} = pauseFifo(join(f.dir, 'cleanup.fifo'))
   t.after(() => {
     release()
     f.nsx(['rm', '-f', 'halfgone'])
