@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {mkdirSync, mkdtempSync} from 'node:fs'
 import {join} from 'node:path'
+import {type BuildCacheEntry, recordCacheMade, recordCacheUse} from '../store/build-cache.js'
 import {readLayerMeta} from '../store/layers.js'
 import {removeTree, shortId, Store} from '../store/store.js'
 import {mountPointFilter, storeDirAsLayer} from '../store/commit-layer.js'
@@ -35,11 +36,6 @@ export interface CacheImage {
   history: History[]
 }
 
-interface CacheEntry {
-  diffId: string | null
-  created: string
-}
-
 /** The roots of a stage's layers in the store, lowest first. */
 export function storeRoots(store: Store, st: StageState): string[] {
   return st.layers.map((l) => store.layerRoot(l))
@@ -63,9 +59,10 @@ export async function layerStep(
       return {cached: true, layer: src.layer}
     }
   }
-  const hit = c.noCache || c.cacheFrom ? undefined : store.readJson<CacheEntry>(cacheFile)
+  const hit = c.noCache || c.cacheFrom ? undefined : store.readJson<BuildCacheEntry>(cacheFile)
   if (hit && (hit.diffId === null || readLayerMeta(store, hit.diffId))) {
     c.log(`--> Using cache ${key.slice(0, 12)}`)
+    recordCacheUse(store, cacheFile, hit)
     apply(st, hit, createdBy)
     return {cached: true, layer: hit.diffId ?? undefined}
   }
@@ -77,8 +74,7 @@ export async function layerStep(
   try {
     await fill(layer, work)
     const stored = await storeDirAsLayer(store, layer, step, createdBy.slice(0, 60), mountPointFilter(layer, storeRoots(store, st)), true)
-    const entry: CacheEntry = {diffId: stored?.diffId ?? null, created: new Date().toISOString()}
-    store.writeJsonAtomic(cacheFile, entry)
+    const entry = recordCacheMade(store, cacheFile, stored?.diffId ?? null, createdBy)
     apply(st, entry, createdBy)
     c.log(`--> ${stored ? shortId(stored.diffId) : 'no change'}`)
     return {cached: false, layer: stored?.diffId}
@@ -87,7 +83,7 @@ export async function layerStep(
   }
 }
 
-function apply(st: StageState, e: CacheEntry, createdBy: string): void {
+function apply(st: StageState, e: BuildCacheEntry, createdBy: string): void {
   if (e.created > st.created) st.created = e.created
   if (e.diffId) st.layers.push(e.diffId)
   st.history.push({created: e.created, created_by: createdBy, ...(e.diffId ? {} : {empty_layer: true}), comment: 'nsx build'})
@@ -108,9 +104,12 @@ export function configStep(store: Store, st: StageState, c: LayerStepContext, cr
   }
   const key = sha256(JSON.stringify({v: 1, step: 'config', layers: st.layers, history: st.history, config: st.config, createdBy}))
   const file = join(c.cacheDir, `${key}.json`)
-  const cached = !c.noCache && !c.cacheFrom && store.readJson<CacheEntry>(file) !== undefined
-  if (cached) c.log(`--> Using cache ${key.slice(0, 12)}`)
-  else store.writeJsonAtomic(file, {diffId: null, created: st.created} satisfies CacheEntry)
+  const hit = !c.noCache && !c.cacheFrom ? store.readJson<BuildCacheEntry>(file) : undefined
+  const cached = hit !== undefined
+  if (hit) {
+    c.log(`--> Using cache ${key.slice(0, 12)}`)
+    recordCacheUse(store, file, hit)
+  } else recordCacheMade(store, file, null, createdBy)
   st.history.push({created: st.created, created_by: createdBy, empty_layer: true})
   return {cached}
 }

@@ -41,7 +41,9 @@ export function renderDiskUsage(u: DiskUsage, verbose: boolean): string {
   const volumes = [['VOLUME NAME', 'LINKS', 'SIZE']]
   for (const v of u.volumes) volumes.push([v.name, String(v.refCount), humanSize(v.size)])
   const cache = [['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED']]
-  for (const b of u.buildCache) cache.push([b.id.slice(0, 12), 'regular', humanSize(b.size), ago(Date.parse(b.createdAt) / 1000), b.lastUsedAt ? ago(Date.parse(b.lastUsedAt) / 1000) : '', '0', String(b.shared)])
+  // The docker CLI's order: least recently used first, then by id.
+  const byUse = [...u.buildCache].sort((a, b) => (a.lastUsedAt === null ? (b.lastUsedAt === null ? a.id.localeCompare(b.id) : -1) : b.lastUsedAt === null ? 1 : Date.parse(a.lastUsedAt) - Date.parse(b.lastUsedAt) || a.id.localeCompare(b.id)))
+  for (const b of byUse) cache.push([`${b.id.slice(0, 12)}${b.inUse ? '*' : ''}`, 'regular', humanSize(b.size, 3), ago(Date.parse(b.createdAt) / 1000), b.lastUsedAt ? ago(Date.parse(b.lastUsedAt) / 1000) : '', String(b.usageCount), String(b.shared)])
   const cacheSize = u.buildCache.filter((b) => !b.shared).reduce((n, b) => n + b.size, 0)
   return [
     'Images space usage:\n\n', tabwrite(images),

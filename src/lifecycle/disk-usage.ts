@@ -1,8 +1,8 @@
-import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {listEntries} from '../container/listing.js'
 import {listContainers} from '../container/state.js'
 import {familiarName} from '../store/image-inspect.js'
+import {listBuildCache} from '../store/build-cache.js'
 import {listStore} from '../store/listing.js'
 import {diskUsage, Store} from '../store/store.js'
 import {listVolumes, volumeData, volumeUsers} from '../volume/volumes.js'
@@ -57,11 +57,15 @@ export interface DiskUsageCache {
   id: string
   /** The layer it made (null for a step that made none). */
   layer: string | null
+  /** The step that made it (BuildKit's Description). */
+  description: string
   size: number
+  /** Its layer is an image's too: pruning the entry frees nothing (BuildKit's Shared). */
   shared: boolean
   inUse: boolean
   createdAt: string
   lastUsedAt: string | null
+  usageCount: number
 }
 
 export interface DiskUsage {
@@ -120,28 +124,25 @@ export function diskUsageOf(store: Store): DiskUsage {
     size: diskUsage(volumeData(store, v.Name)),
     refCount: users.get(v.Name)?.length ?? 0,
   }))
-  const inImages = new Set(listing.images.flatMap((i) => i.layers))
-  const buildCache: DiskUsageCache[] = []
-  const cacheDir = join(store.root, 'build-cache')
-  let files: string[] = []
-  try {
-    files = readdirSync(cacheDir).filter((f) => f.endsWith('.json')).sort()
-  } catch {
-    // no builds yet
-  }
-  for (const f of files) {
-    const e = store.readJson<{diffId?: string | null; created?: string}>(join(cacheDir, f))
-    if (!e) continue
-    const layer = typeof e.diffId === 'string' && layerSize.has(e.diffId) ? e.diffId : null
-    let lastUsedAt: string | null = null
-    try {
-      lastUsedAt = statSync(join(cacheDir, f)).atime.toISOString()
-    } catch {
-      // gone meanwhile
-    }
-    buildCache.push({id: f.slice(0, -'.json'.length), layer, size: layer ? layerSize.get(layer)!.size : 0, shared: layer !== null && inImages.has(layer), inUse: false, createdAt: e.created ?? '', lastUsedAt})
-  }
+  const buildCache = buildCacheUsage(store, listing)
   return {layersSize: listing.layers.reduce((n, l) => n + l.size, 0), images, containers, volumes, buildCache}
+}
+
+/**
+ * nsx build's cached steps as docker system df -v shows BuildKit's records: the layer each made
+ * (its size), shared when an image holds that layer, the step, when made, last used and how often.
+ */
+export function buildCacheUsage(store: Store, listing = listStore(store)): DiskUsageCache[] {
+  const layerSize = new Map(listing.layers.map((l) => [l.diffId, l.size]))
+  const inImages = new Set(listing.images.flatMap((i) => i.layers))
+  return listBuildCache(store).map(({id, entry: e}) => {
+    const layer = typeof e.diffId === 'string' && layerSize.has(e.diffId) ? e.diffId : null
+    return {
+      id, layer, description: e.description ?? (layer ? `layer ${layer}` : 'a step that made no layer'),
+      size: layer ? layerSize.get(layer)! : 0, shared: layer !== null && inImages.has(layer), inUse: false,
+      createdAt: e.created ?? '', lastUsedAt: e.lastUsed ?? e.created ?? null, usageCount: e.usageCount ?? 1,
+    }
+  })
 }
 
 /** One row of docker system df's summary. */

@@ -1,6 +1,7 @@
 import {NsxError} from '../cli/errors.js'
 import {join} from 'node:path'
 import {diskUsage, type Store} from '../store/store.js'
+import {type PruneSelector, selects} from '../store/prune-filter.js'
 import {alive, killIfSame, listContainers, lockContainer, readContainer, requestStop, sleep, withContainer} from '../container/state.js'
 import {recordContainerEvent} from '../container/events.js'
 import {removeContainer} from '../container/sweep.js'
@@ -46,12 +47,16 @@ export async function removeContainerVerb(store: Store, ref: string, opts: {forc
   return {name: done.name, id: done.id}
 }
 
-/** docker container prune: every container that is not running (created or exited) is removed. */
-export async function pruneContainers(store: Store): Promise<{removed: string[]; reclaimed: number}> {
+/**
+ * docker container prune: every container that is not running (created or exited) is removed,
+ * narrowed by the selector of its filters (created at or before `until`; its labels).
+ */
+export async function pruneContainers(store: Store, select: PruneSelector = {labels: [], notLabels: []}): Promise<{removed: string[]; reclaimed: number}> {
   const removed: string[] = []
   let reclaimed = 0
   for (const c0 of listContainers(store)) {
     if (c0.status === 'running' || c0.status === 'starting') continue
+    if (!selects(select, {created: c0.config.created, labels: c0.config.labels})) continue
     const {lock, container: c} = await lockContainer(store, c0).catch(() => ({lock: undefined, container: undefined}))
     if (!lock || !c) continue
     try {

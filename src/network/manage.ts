@@ -8,6 +8,7 @@ import {removeNetworkRules} from './hostrules.js'
 import {listEndpoints, settleEnded} from './records.js'
 import type {NetworkConfList} from './types.js'
 import {recordEvent} from '../store/events.js'
+import {type PruneSelector, selects} from '../store/prune-filter.js'
 
 /** nsx network's verbs (docker network's): one function each, for the CLI and the Engine API. */
 
@@ -117,13 +118,12 @@ function labelTest(filters: readonly string[], verb: string): (labels: Record<st
   return (labels) => tests.every((t) => t(labels))
 }
 
-/** docker network prune: every user-defined network no running container is on, narrowed by label filters. */
-export function pruneNetworks(store: Store, filters: readonly string[] = []): string[] {
+/** docker network prune: every user-defined network no running container is on, narrowed by the selector of its filters (until, labels). */
+export function pruneNetworks(store: Store, select: PruneSelector = {labels: [], notLabels: []}): string[] {
   settleEnded(store)
-  const match = labelTest(filters, 'prune')
   const used = new Set(listEndpoints(store).flatMap((e) => e.attachments.map((a) => a.networkId)))
   return listNetworks(store)
-    .filter((n) => n.name !== DEFAULT_NETWORK && !used.has(n.nsx.id) && match(n.nsx.labels))
+    .filter((n) => n.name !== DEFAULT_NETWORK && !used.has(n.nsx.id) && selects(select, {created: n.nsx.created, labels: n.nsx.labels}))
     .map((n) => removeNetwork(store, n.nsx.id))
 }
 

@@ -7,6 +7,7 @@ import {recordImageEvent} from './events.js'
 import {listPins, unpin} from './pins.js'
 import {findStoredLayer, keptLayers, releaseLayer} from './kept-layers.js'
 import {diskUsage, exists, removeTree, Store} from './store.js'
+import {type PruneSelector, selects} from './prune-filter.js'
 
 /**
  * Removal: rmi (untag, then delete the image and the layers nothing else uses) and gc
@@ -130,28 +131,28 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
 
 /**
  * docker image prune: the dangling images (no name), or with `all` every image no container
- * uses, with the layers only they used. `label=` / `label!=` filters narrow it (labels of the
- * image's config). Run under the exclusive store lock, as rmi.
+ * uses, with the layers only they used, narrowed by the selector of its filters (created at or
+ * before `until`, the labels of the image's config). Run under the exclusive store lock, as rmi.
  */
-export function pruneImages(store: Store, opts: {all?: boolean; labels?: string[]; notLabels?: string[]} = {}): Freed {
+export function pruneImages(store: Store, opts: {all?: boolean; select?: PruneSelector} = {}): Freed {
   const repos = readRepositories(store)
   const {pinnedImages} = markLayers(store, {dropStalePins: false})
-  const labelsOf = (id: string): Record<string, string> => {
-    const cfg = store.readJson<{config?: {Labels?: Record<string, string> | null}}>(join(store.imageDir(id), 'config.json'))
-    return cfg?.config?.Labels ?? {}
-  }
-  const has = (labels: Record<string, string>, f: string) => {
-    const eq = f.indexOf('=')
-    return eq < 0 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1)
-  }
+  const select = opts.select ?? {labels: [], notLabels: []}
   const ids = listImages(store)
     .map((i) => i.id)
     .filter((id) => (opts.all || namesOf(repos, id).length === 0) && !pinnedImages.has(id))
     .filter((id) => {
-      const labels = labelsOf(id)
-      return (opts.labels ?? []).every((f) => has(labels, f)) && !(opts.notLabels ?? []).some((f) => has(labels, f))
+      const cfg = store.readJson<{created?: string; config?: {Labels?: Record<string, string> | null}}>(join(store.imageDir(id), 'config.json'))
+      return selects(select, {created: cfg?.created, labels: cfg?.config?.Labels})
     })
   return ids.length > 0 ? removeImages(store, ids, {force: true}) : emptyFreed()
+}
+
+/** docker's ImageDeleteResponseItem: names untagged, then images and layers deleted (rmi's answer and image prune's). */
+export type ImageDeleted = {Untagged: string} | {Deleted: string}
+
+export function imagesDeleted(f: Freed): ImageDeleted[] {
+  return [...f.untagged.map((n) => ({Untagged: n})), ...f.images.map((i) => ({Deleted: i})), ...f.layers.map((l) => ({Deleted: l}))]
 }
 
 export function collectGarbage(store: Store, opts: {dryRun: boolean}): Freed {

@@ -5,6 +5,7 @@ import {NsxError} from '../cli/errors.js'
 import {listContainers} from '../container/state.js'
 import {recordEvent} from '../store/events.js'
 import {diskUsage, exists, Store} from '../store/store.js'
+import {type PruneSelector, selects} from '../store/prune-filter.js'
 
 /**
  * Named volumes (docker volume create/ls/inspect/rm/prune, `-v NAME:/path`), driver `local`
@@ -218,17 +219,9 @@ export function removeVolume(store: Store, name: string, opts: {force?: boolean;
 
 /**
  * docker volume prune: every volume no container uses (docker 20.10's rule: named ones too),
- * narrowed by `label=`/`label!=` filters. Returns the names removed and the bytes freed.
+ * narrowed by the selector of its `label=`/`label!=` filters. Returns the names removed and the bytes freed.
  */
-export function pruneVolumes(store: Store, filters: readonly string[] = []): {VolumesDeleted: string[]; SpaceReclaimed: number} {
-  const match: Array<(r: VolumeRecord) => boolean> = []
-  for (const f of filters) {
-    const m = /^(label!?)=(.*)$/s.exec(f)
-    if (!m) throw new NsxError(`invalid filter '${f.split('=')[0]}': volume prune takes label=KEY[=VALUE] and label!=KEY[=VALUE]`, 1)
-    const [k, v = ''] = m[2].split(/=(.*)/s)
-    const has = (r: VolumeRecord) => (m[2].includes('=') ? r.labels[k] === v : k in r.labels)
-    match.push(m[1] === 'label' ? has : (r) => !has(r))
-  }
+export function pruneVolumes(store: Store, select: PruneSelector = {labels: [], notLabels: []}): {VolumesDeleted: string[]; SpaceReclaimed: number} {
   if (!exists(volumesDir(store))) return {VolumesDeleted: [], SpaceReclaimed: 0}
   const mine = !store.locked
   store.lock('exclusive')
@@ -238,7 +231,7 @@ export function pruneVolumes(store: Store, filters: readonly string[] = []): {Vo
     let bytes = 0
     for (const name of volumeNames(store)) {
       const r = readRecord(store, name)
-      if (!r || users.has(name) || !match.every((fn) => fn(r))) continue
+      if (!r || users.has(name) || !selects(select, {labels: r.labels})) continue
       bytes += diskUsage(volumeDir(store, name))
       store.retire(volumeDir(store, name))
       recordEvent(store.root, {Type: 'volume', Action: 'destroy', id: name, attributes: {driver: 'local'}})

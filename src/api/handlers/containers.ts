@@ -123,11 +123,8 @@ async function rename(ctx: ApiContext): Promise<undefined> {
 }
 
 async function prune(ctx: ApiContext): Promise<object> {
-  const filters = queryFilters(ctx.query)
-  if ([...filters.keys()].some((k) => k !== 'until' && k !== 'label')) throw badRequest(`invalid filter for prune: ${[...filters.keys()].join(', ')}`)
-  const {pruneContainers} = await import('../../lifecycle/remove.js')
-  const r = await pruneContainers(ctx.store())
-  return {ContainersDeleted: r.removed, SpaceReclaimed: r.reclaimed}
+  const {containersPrune} = await import('../../lifecycle/prune.js')
+  return containersPrune(ctx.store(), queryFilters(ctx.query))
 }
 
 /**

@@ -1,4 +1,4 @@
-import {queryBool} from '../http.js'
+import {queryBool, queryFilters, queryInt} from '../http.js'
 import type {ApiContext, Route} from '../router.js'
 import {withStoreLock} from '../store-lock.js'
 
@@ -26,17 +26,17 @@ async function df(ctx: ApiContext): Promise<object> {
       UsageData: {Size: v.size, RefCount: v.refCount},
     })),
     BuildCache: u.buildCache.map((b) => ({
-      ID: b.id, Parent: '', Type: 'regular', Description: b.layer ? `layer ${b.layer}` : 'a step that made no layer', InUse: b.inUse, Shared: b.shared,
-      Size: b.size, CreatedAt: b.createdAt, LastUsedAt: b.lastUsedAt, UsageCount: 0,
+      ID: b.id, Parent: '', Type: 'regular', Description: b.description, InUse: b.inUse, Shared: b.shared,
+      Size: b.size, CreatedAt: b.createdAt, LastUsedAt: b.lastUsedAt, UsageCount: b.usageCount,
     })),
   }
 }
 
-/** POST /build/prune: nsx build's cache, and the layers only it held (under the store's exclusive lock, as gc). */
+/** POST /build/prune?all=&keep-storage=&filters=: nsx build's cache, and the layers only it held (under the store's exclusive lock, as gc). */
 async function buildPrune(ctx: ApiContext): Promise<object> {
-  queryBool(ctx.query, 'all')
-  const {pruneBuildCache} = await import('../../lifecycle/prune.js')
-  return withStoreLock(ctx, 'exclusive', (store) => pruneBuildCache(store))
+  const opts = {all: queryBool(ctx.query, 'all'), keepStorage: queryInt(ctx.query, 'keep-storage'), filters: queryFilters(ctx.query)}
+  const {buildCachePrune} = await import('../../lifecycle/prune.js')
+  return withStoreLock(ctx, 'exclusive', (store) => buildCachePrune(store, opts))
 }
 
 export const DISK_ROUTES: Route[] = [

@@ -9,7 +9,6 @@ import {withStoreLock} from '../store-lock.js'
 import {removeTree, shortId, Store} from '../../store/store.js'
 import type {TransferEvent} from '../../registry/progress.js'
 import type {Credentials} from '../../registry/credentials.js'
-import type {Freed} from '../../store/gc.js'
 import {PullError} from '../../registry/pull-error.js'
 
 /**
@@ -267,24 +266,20 @@ async function history(ctx: ApiContext): Promise<object[]> {
   }))
 }
 
-const deleteItems = (f: Freed) => [...f.untagged.map((n) => ({Untagged: n})), ...f.images.map((id) => ({Deleted: id})), ...f.layers.map((l) => ({Deleted: l}))]
 
 /** DELETE /images/{name}?force=: untag, or remove with the layers only it used. */
 async function remove(ctx: ApiContext): Promise<object[]> {
   const force = queryBool(ctx.query, 'force')
-  const {removeImages} = await import('../../store/gc.js')
+  const {imagesDeleted, removeImages} = await import('../../store/gc.js')
   const freed = await withStoreLock(ctx, 'exclusive', (store) => removeImages(store, [ctx.params.name], {force}))
-  return deleteItems(freed)
+  return imagesDeleted(freed)
 }
 
 /** POST /images/prune?filters={"dangling":["false"],"label":[...]}. */
 async function prune(ctx: ApiContext): Promise<object> {
-  const f = queryFilters(ctx.query)
-  for (const k of f.keys()) if (!['dangling', 'label', 'label!'].includes(k)) throw badRequest(`invalid filter '${k}': image prune takes dangling, label and label!`)
-  const all = (f.get('dangling') ?? []).some((d) => /^(0|false)$/i.test(d))
-  const {pruneImages} = await import('../../store/gc.js')
-  const freed = await withStoreLock(ctx, 'exclusive', (store) => pruneImages(store, {all, labels: f.get('label'), notLabels: f.get('label!')}))
-  return {ImagesDeleted: freed.images.length > 0 || freed.untagged.length > 0 ? deleteItems(freed) : null, SpaceReclaimed: freed.bytes}
+  const filters = queryFilters(ctx.query)
+  const {imagesPrune} = await import('../../lifecycle/prune.js')
+  return withStoreLock(ctx, 'exclusive', (store) => imagesPrune(store, filters))
 }
 
 /** GET /images/{name}/get and /images/get?names=: a docker-archive tar of the images. */

@@ -133,10 +133,8 @@ async function disconnect(ctx: ApiContext): Promise<undefined> {
 }
 
 async function prune(ctx: ApiContext): Promise<object> {
-  const words = filterWords(ctx)
-  if (words.some((w) => !/^label!?=/.test(w))) throw badRequest(`invalid filter for network prune: ${words.filter((w) => !/^label!?=/.test(w)).map((w) => w.split('=')[0]).join(', ')}`)
-  const {pruneNetworks} = await manage()
-  return {NetworksDeleted: pruneNetworks(ctx.store(), words)}
+  const {networksPrune} = await import('../../lifecycle/prune.js')
+  return networksPrune(ctx.store(), queryFilters(ctx.query))
 }
 
 export const NETWORK_ROUTES: Route[] = [

@@ -44,9 +44,9 @@ async function remove(ctx: ApiContext): Promise<undefined> {
 }
 
 async function prune(ctx: ApiContext): Promise<object> {
-  const {pruneVolumes} = await import('../../volume/volumes.js')
-  const words = filterWords(ctx)
-  return withStoreLock(ctx, 'exclusive', (store) => pruneVolumes(store, words))
+  const {volumesPrune} = await import('../../lifecycle/prune.js')
+  const filters = queryFilters(ctx.query)
+  return withStoreLock(ctx, 'exclusive', (store) => volumesPrune(store, filters))
 }
 
 export const VOLUME_ROUTES: Route[] = [
