@@ -28,7 +28,7 @@ export default class SystemPrune extends NsxCommand {
   async run(): Promise<PruneReport | undefined> {
     const {flags} = await this.parse(SystemPrune)
     const filters = filterArgsOfWords(flags.filter)
-    if (flags.volumes && filters.has('until')) throw new NsxError('ERROR: The "until" filter is not supported with "--volumes"', 1)
+    if (flags.volumes && filters.has('until')) throw NsxError.invalid('ERROR: The "until" filter is not supported with "--volumes"')
     if (!flags.force && !(await confirm(flags.all, flags.volumes, filters))) return undefined
     const store = Store.open(undefined, {create: false})
     store.lock('exclusive')

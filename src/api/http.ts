@@ -30,7 +30,7 @@ export function statusOf(err: unknown): number {
 function statusOfWording(m: string): number {
   if (/^no such |^No such |not found|does not exist|: no such/i.test(m)) return 404
   // Bad arguments docker answers 400 for, though their words would read as a conflict or a state.
-  if (/^conflicting options|^Unrecognised filter value|^invalid filter|^more than one until filter|^failed to parse value as time|^parsing time|^failed to prune build cache: /i.test(m)) return 400
+  if (/^conflicting options|^Unrecognised filter value|^invalid filter/i.test(m)) return 400
   if (/already|is not running|is running|not paused|is paused|in use|conflict|cannot (remove|kill|stop|pause|unpause|attach|exec)|is restarting|is not paused|stop the container/i.test(m)) return 409
   if (/invalid|unknown|bad |must |cannot parse|not a valid|expected|out of range|too (long|large)|is not supported by nsx/i.test(m)) return 400
   return 500

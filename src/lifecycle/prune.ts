@@ -116,7 +116,7 @@ export function buildCachePrune(store: Store, opts: BuildCachePruneOptions = {})
 
 /** The build prune's filters checked as docker's daemon checks them (its messages, under "failed to prune build cache: "); the until duration in ms. */
 function buildCacheKeep(f: FilterArgs): number | undefined {
-  const fail = (m: string) => new NsxError(`failed to prune build cache: ${m}`, 1)
+  const fail = (m: string) => NsxError.invalid(`failed to prune build cache: ${m}`)
   try {
     validateFilters(f, 'build')
   } catch (err) {
@@ -150,7 +150,7 @@ function leastUsedFirst(entries: DiskUsageCache[]): DiskUsageCache[] {
  */
 export async function systemPrune(store: Store, opts: SystemPruneOptions = {}): Promise<PruneReport> {
   const filters = opts.filters ?? new Map()
-  if (opts.volumes && filters.has('until')) throw new NsxError('ERROR: The "until" filter is not supported with "--volumes"', 1)
+  if (opts.volumes && filters.has('until')) throw NsxError.invalid('ERROR: The "until" filter is not supported with "--volumes"')
   const imageFilters: FilterArgs = new Map([...filters].filter(([k]) => k !== 'dangling'))
   imageFilters.set('dangling', [String(!opts.all)])
   // Every area's filters are checked before the first removes anything: a bad one removes nothing.

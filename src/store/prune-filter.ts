@@ -30,7 +30,7 @@ export function filterArgsOfWords(words: readonly string[] = []): FilterArgs {
   for (const w of words) {
     if (w === '') continue
     const eq = w.indexOf('=')
-    if (eq < 0) throw new NsxError(`invalid argument "${w}" for "--filter" flag: bad format of filter (expected name=value)`, 125)
+    if (eq < 0) throw NsxError.invalid(`invalid argument "${w}" for "--filter" flag: bad format of filter (expected name=value)`, 125)
     addFilter(out, w.slice(0, eq).trim().toLowerCase(), w.slice(eq + 1).trim())
   }
   return out
@@ -46,7 +46,7 @@ export function addFilter(f: FilterArgs, key: string, value: string): void {
 /** docker's `Invalid filter 'KEY'` (400 through the API, exit 1 from the CLI) for a key the area does not take. */
 export function validateFilters(f: FilterArgs, area: PruneArea): void {
   const accepted: readonly string[] = PRUNE_KEYS[area]
-  for (const k of f.keys()) if (!accepted.includes(k)) throw new NsxError(`Invalid filter '${k}'`, 1)
+  for (const k of f.keys()) if (!accepted.includes(k)) throw NsxError.invalid(`Invalid filter '${k}'`)
 }
 
 /** What a container, network, volume or image prune tests each object against. */
@@ -61,7 +61,7 @@ export interface PruneSelector {
 export function pruneSelector(f: FilterArgs, area: Exclude<PruneArea, 'build'>, now = Date.now()): PruneSelector {
   validateFilters(f, area)
   const until = f.get('until') ?? []
-  if (until.length > 1) throw new NsxError('more than one until filter specified', 1)
+  if (until.length > 1) throw NsxError.invalid('more than one until filter specified')
   return {until: until.length === 1 ? dockerTimestamp(until[0], now) : undefined, labels: f.get('label') ?? [], notLabels: f.get('label!') ?? []}
 }
 
@@ -94,7 +94,7 @@ export function danglingOnly(f: FilterArgs): boolean {
   if (vs === undefined) return true
   if (vs.some((v) => v === 'false' || v === '0')) return false
   if (vs.some((v) => v === 'true' || v === '1')) return true
-  throw new NsxError(`Invalid filter 'dangling=[${vs.join(' ')}]'`, 1)
+  throw NsxError.invalid(`Invalid filter 'dangling=[${vs.join(' ')}]'`)
 }
 
 const DURATION_UNITS: Record<string, number> = {ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000}
@@ -118,9 +118,9 @@ export function dockerTimestamp(value: string, now = Date.now()): number {
   if (d !== undefined) return Math.floor((now - d) / 1000) * 1000
   const t = rfc3339(value)
   if (t !== undefined) return t
-  if (value.includes('-')) throw new NsxError(`parsing time ${JSON.stringify(value)}: not an RFC 3339 time`, 1)
+  if (value.includes('-')) throw NsxError.invalid(`parsing time ${JSON.stringify(value)}: not an RFC 3339 time`)
   const m = /^(\d+)(?:\.(\d+))?$/.exec(value)
-  if (!m) throw new NsxError(`failed to parse value as time or duration: ${JSON.stringify(value)}`, 1)
+  if (!m) throw NsxError.invalid(`failed to parse value as time or duration: ${JSON.stringify(value)}`)
   return Number(m[1]) * 1000 + (m[2] ? Number(`0.${m[2]}`) * 1000 : 0)
 }
 
