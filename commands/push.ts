@@ -5,7 +5,7 @@ import {Store} from '../src/store/store.js'
 
 export default class Push extends NsxCommand {
   static override summary = 'Push a stored image to a registry'
-  static override description = `Sends a stored image's layers, config and an OCI manifest to the registry its name says (docker push NAME), or to DESTINATION (podman push IMAGE DESTINATION). Blobs the registry already has are not sent. Layers keep the compressed blob they were pulled as, so the registry sees the same digests; layers stored from a file are packed and gzipped again. Credentials, TLS and progress as for nsx pull.`
+  static override description = `Sends a stored image's layers, config and an OCI manifest to the registry its name says (docker push NAME), or to DESTINATION (podman push IMAGE DESTINATION). Blobs the registry already has are not sent. Layers keep the compressed blob they were pulled as, so the registry sees the same digests; layers stored from a file are packed and gzipped again. Credentials, TLS and progress as for nsx pull; registries.conf (see nsx pull) can name the registry's real location and allow it plain HTTP (insecure = true), and its mirrors are never pushed to.`
 
   static override enableJsonFlag = true
 

@@ -6,6 +6,7 @@ import {findImage, readImage} from '../store/images.js'
 import {armInterruptCleanup, removeOnInterrupt} from '../store/interrupt.js'
 import {removeTree, Store} from '../store/store.js'
 import {RegistryClient} from './client.js'
+import {loadRegistriesConf, registrySource} from './registries-conf.js'
 import {MEDIA} from './manifest.js'
 import {TransferListener, TransferProgress} from './progress.js'
 import type {Credentials} from './credentials.js'
@@ -61,9 +62,12 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
   armInterruptCleanup()
   const tmp = mkdtempSync(join(store.tmpDir, 'push-'))
   const untrack = removeOnInterrupt(tmp)
-  const client = new RegistryClient(ref.registry, {tlsVerify: opts.tlsVerify, authFile: opts.authFile, credentials: opts.credentials})
+  // registries.conf: the registry's location (a rewrite) and TLS setting; never a mirror, as podman pushes.
+  const target = registrySource(loadRegistriesConf(), ref)
+  const client = new RegistryClient(target.registry, {tlsVerify: target.insecure ? false : opts.tlsVerify, authFile: opts.authFile, credentials: opts.credentials})
+  const repo = target.repository
   const progress = new TransferProgress('push', process.stderr, undefined, opts.quiet, opts.onProgress)
-  const scope = `repository:${ref.repository}:pull,push`
+  const scope = `repository:${repo}:pull,push`
   try {
     const blobs: LayerBlob[] = []
     for (let i = 0; i < rec.layers.length; i++) blobs.push(await exportLayer(store, rec.layers[i], tmp, 'compressed', i))
@@ -73,10 +77,10 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
     const existed: boolean[] = []
 
     const upload = async (digest: string, size: number, body: () => Buffer | Readable, label: string): Promise<boolean> => {
-      const head = await client.request('HEAD', `/v2/${ref.repository}/blobs/${digest}`, {scope, accept: [404], what: label})
+      const head = await client.request('HEAD', `/v2/${repo}/blobs/${digest}`, {scope, accept: [404], what: label})
       head.resume()
       if (head.statusCode === 200) return true
-      const start = await client.request('POST', `/v2/${ref.repository}/blobs/uploads/`, {scope, what: label, headers: {'Content-Length': '0'}})
+      const start = await client.request('POST', `/v2/${repo}/blobs/uploads/`, {scope, what: label, headers: {'Content-Length': '0'}})
       start.resume()
       const loc = start.headers.location
       if (!loc) throw new NsxError(`${label}: the registry gave no upload location`)
@@ -127,7 +131,7 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
       }),
     )
     const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`
-    const res = await client.request('PUT', `/v2/${ref.repository}/manifests/${ref.tag}`, {
+    const res = await client.request('PUT', `/v2/${repo}/manifests/${ref.tag}`, {
       scope,
       what: `${what}: manifest`,
       headers: {'Content-Type': MEDIA.ociManifest, 'Content-Length': String(manifest.length)},

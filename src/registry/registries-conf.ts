@@ -256,14 +256,23 @@ function rewrite(location: string, prefix: string, ref: Reference, file: string)
   return {registry: r.registry, repository: r.repository}
 }
 
+/** The registry itself for REF, at its location (a rewrite), with its TLS setting: where a push goes. A blocked registry is an error. */
+export function registrySource(conf: RegistriesConf, ref: Reference): PullSource {
+  const entry = findRegistry(conf, ref)
+  if (!entry) return {registry: ref.registry, repository: ref.repository, insecure: false, mirror: false}
+  if (entry.blocked) throw NsxError.invalid(`registry ${ref.registry} is blocked in ${entry.file}`)
+  const at = entry.location ? rewrite(entry.location, entry.prefix, ref, entry.file) : {registry: ref.registry, repository: ref.repository}
+  return {...at, insecure: entry.insecure, mirror: false}
+}
+
 /**
  * Where to pull REF from, in order: its mirrors (those the reference kind allows), then the
  * registry itself (at its location). A blocked registry is an error.
  */
 export function pullSources(conf: RegistriesConf, ref: Reference): PullSource[] {
+  const primary = registrySource(conf, ref)
   const entry = findRegistry(conf, ref)
-  if (!entry) return [{registry: ref.registry, repository: ref.repository, insecure: false, mirror: false}]
-  if (entry.blocked) throw NsxError.invalid(`registry ${ref.registry} is blocked in ${entry.file}`)
+  if (!entry) return [primary]
   const byDigest = ref.digest !== undefined
   const out: PullSource[] = []
   if (!entry.mirrorByDigestOnly || byDigest)
@@ -271,7 +280,6 @@ export function pullSources(conf: RegistriesConf, ref: Reference): PullSource[] 
       if ((m.pullFromMirror === 'digest-only' && !byDigest) || (m.pullFromMirror === 'tag-only' && byDigest)) continue
       out.push({...rewrite(m.location, entry.prefix, ref, entry.file), insecure: m.insecure, mirror: true})
     }
-  const primary = entry.location ? rewrite(entry.location, entry.prefix, ref, entry.file) : {registry: ref.registry, repository: ref.repository}
-  out.push({...primary, insecure: entry.insecure, mirror: false})
+  out.push(primary)
   return out
 }

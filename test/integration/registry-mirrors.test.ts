@@ -98,6 +98,16 @@ test('a docker.io name pulled through its mirror keeps its name; a namespaced mi
   const ns = nsx(['pull', '-q', 'registry.nsx.test/tools/bb:1'], {env: e})
   assert.equal(ns.status, 0, ns.stderr)
   assert.ok(nsxJson<{images: {names: string[]}[]}>(['images'], {env: e}).images.some((i) => i.names.includes('registry.nsx.test/tools/bb:1')))
+  // A location rewrite, for push and pull alike: push.nsx.test/app lives at the test registry's pushed/app.
+  const rw = env(t, `${conf}\n[[registry]]\nprefix = "push.nsx.test"\nlocation = "${reg.host}/pushed"\ninsecure = true\n`)
+  assert.equal(nsx(['pull', '-q', 'alpine:3.10'], {env: rw}).status, 0)
+  const pushed = nsx(['push', '-q', 'alpine:3.10', 'push.nsx.test/app:1'], {env: rw})
+  assert.equal(pushed.status, 0, pushed.stderr)
+  const there = run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/pushed/app:1`])
+  assert.equal(there.status, 0, there.stderr)
+  assert.equal(nsx(['rmi', 'alpine:3.10'], {env: rw}).status, 0)
+  const back = nsx(['pull', '-q', 'push.nsx.test/app:1'], {env: rw})
+  assert.equal(back.status, 0, back.stderr)
   // A mirror that lacks the image is passed over for the next source: here a second mirror.
   const two = env(t, `[[registry]]\nprefix = "docker.io"\nlocation = "127.0.0.1:${await freePort()}"\n[[registry.mirror]]\nlocation = "${reg.host}/empty"\ninsecure = true\n[[registry.mirror]]\nlocation = "${reg.host}"\ninsecure = true\n`)
   const r2 = nsx(['pull', '-q', 'alpine:3.10'], {env: two})

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {parseReference} from '../../src/image/reference.js'
 import {RegistryError, RegistryUnreachable} from '../../src/registry/client.js'
 import {PullError, pullFailure} from '../../src/registry/pull-error.js'
-import {findRegistry, loadRegistriesConf, parseRegistriesConf, pullSources, RegistriesConf, registriesConfFiles} from '../../src/registry/registries-conf.js'
+import {findRegistry, loadRegistriesConf, parseRegistriesConf, pullSources, RegistriesConf, registriesConfFiles, registrySource} from '../../src/registry/registries-conf.js'
 
 const conf = (text: string): RegistriesConf => ({registries: parseRegistriesConf(text, 'test.conf'), files: ['test.conf']})
 const D = `sha256:${'b'.repeat(64)}`
@@ -60,6 +60,9 @@ blocked = true
   assert.deepEqual(pullSources(c, parseReference('example.com/foo/app:1')), [{registry: 'internal.example.com:5000', repository: 'bar/app', insecure: false, mirror: false}])
   assert.deepEqual(pullSources(c, parseReference('example.com/other:1')), [{registry: 'example.com', repository: 'other', insecure: true, mirror: false}])
   assert.throws(() => pullSources(c, parseReference('registry.corp.test/a:1')), /registry registry\.corp\.test is blocked in test\.conf/)
+  // A push goes to the registry at its location, never to a mirror.
+  assert.deepEqual(registrySource(c, parseReference('example.com/foo/app:1')), {registry: 'internal.example.com:5000', repository: 'bar/app', insecure: false, mirror: false})
+  assert.throws(() => registrySource(c, parseReference('registry.corp.test/a:1')), /blocked/)
   assert.equal(findRegistry(c, parseReference('corp.test/a:1')), undefined, 'a wildcard covers subdomains only')
 })
 
