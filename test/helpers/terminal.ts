@@ -63,7 +63,9 @@ export async function shellScenario(
   await type(['jobs; kill %1; echo jobs-done', 'Enter'], /jobs-done/, 'jobs')
   tmux('send-keys', '-t', name, 'exit 5', 'Enter')
   await waitFor(() => existsSync(statusFile) && readFileSync(statusFile, 'utf8').trim() !== '', 10000, `${name}: exit status`)
+  // The session is left for the caller's kill-server: killing the server's last session makes
+  // it exit, and the next scenario's new-session could reach it while it exits ("server exited
+  // unexpectedly", seen under load).
   const screen = pane()
-  tmux('kill-session', '-t', name)
   return {screen, status: readFileSync(statusFile, 'utf8').trim()}
 }
