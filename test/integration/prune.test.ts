@@ -1,11 +1,8 @@
 import {test, after, before} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {api, type ApiService, dockerCli, serviceWithBusybox, swaggerCall} from '../helpers/api.js'
-import {containerToolsPresent, type Fixture, makeFixture} from '../helpers/container.js'
-import {IN_CI} from '../helpers/env.js'
+import {api, dockerCliFixture, swaggerCall} from '../helpers/api.js'
 
 /**
  * docker's prune filters (until, label, label!, dangling) on every area, through both doors: nsx's
@@ -14,34 +11,13 @@ import {IN_CI} from '../helpers/env.js'
  * count, shown by nsx system df -v and GET /system/df and used by nsx builder prune.
  */
 
-const fx: Fixture | undefined = containerToolsPresent() ? makeFixture(after, 'nsx-prune-') : undefined
-let svc: ApiService | undefined
-let docker: string
-let call: Awaited<ReturnType<typeof swaggerCall>>
-after(() => svc?.stop())
-
-before(async () => {
-  if (!fx) return
-  docker = dockerCli()
-  svc = await serviceWithBusybox(fx)
-  call = await swaggerCall(svc.socket)
-})
-
-function skip(t: {skip(m: string): void}): boolean {
-  if (fx) return false
-  if (IN_CI) assert.fail('needs root, gcc and busybox-static')
-  t.skip('needs root, gcc and busybox-static')
-  return true
-}
-
-function dk(args: string[]) {
-  const r = spawnSync(docker, args, {encoding: 'utf8', timeout: 60000, env: {...process.env, DOCKER_HOST: svc!.host, DOCKER_CONFIG: join(fx!.dir, 'docker-config')}})
-  return {status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '')}
-}
+const {h, skip, dk} = dockerCliFixture({after, before}, 'nsx-prune-')
+let caller: ReturnType<typeof swaggerCall> | undefined
+const call = async (...a: Parameters<Awaited<ReturnType<typeof swaggerCall>>>) => (await (caller ??= swaggerCall(h.svc!.socket)))(...a)
 
 const q = (filters: object) => `filters=${encodeURIComponent(JSON.stringify(filters))}`
 const nsxOk = (args: string[]) => {
-  const r = fx!.nsx(args, {timeout: 120000})
+  const r = h.fx!.nsx(args, {timeout: 120000})
   assert.equal(r.status, 0, `nsx ${args.join(' ')}: ${r.stderr}`)
   return r.stdout
 }
@@ -50,7 +26,7 @@ const names = () => (JSON.parse(nsxOk(['ps', '-a', '--json'])) as {name: string}
 
 /** A context dir with this Dockerfile. */
 function context(name: string, dockerfile: string): string {
-  const dir = join(fx!.dir, 'ctx', name)
+  const dir = join(h.fx!.dir, 'ctx', name)
   mkdirSync(dir, {recursive: true})
   writeFileSync(join(dir, 'Dockerfile'), dockerfile)
   return dir
@@ -58,20 +34,20 @@ function context(name: string, dockerfile: string): string {
 
 test('container prune: until and label filters through nsx, the docker CLI and the API; docker\'s errors for a bad filter, nothing removed', async (t) => {
   if (skip(t)) return
-  t.after(() => fx!.nsx(['rm', '-f', 'p-ci', 'p-keep', 'p-bare', 'p-api']))
+  t.after(() => h.fx!.nsx(['rm', '-f', 'p-ci', 'p-keep', 'p-bare', 'p-api']))
   for (const [n, l] of [['p-ci', 'stage=ci'], ['p-keep', 'stage=keep'], ['p-bare', '']] as const) nsxOk(['create', '--name', n, '--network', 'none', ...(l ? ['--label', l] : []), 'busybox', 'true'])
   // A bad filter: docker's message and exit code (1: the daemon's answer; 125: the CLI's own flag parse), from both CLIs, and nothing goes.
-  const bad = fx!.nsx(['container', 'prune', '-f', '--filter', 'dangling=true'])
+  const bad = h.fx!.nsx(['container', 'prune', '-f', '--filter', 'dangling=true'])
   assert.deepEqual([bad.status, bad.stderr], [1, "nsx container prune: Invalid filter 'dangling'\n"])
   const dbad = dk(['container', 'prune', '-f', '--filter', 'dangling=true'])
   assert.deepEqual([dbad.status, dbad.stderr], [1, "Error response from daemon: Invalid filter 'dangling'\n"])
-  const noEq = fx!.nsx(['container', 'prune', '-f', '--filter', 'until'])
+  const noEq = h.fx!.nsx(['container', 'prune', '-f', '--filter', 'until'])
   assert.equal(noEq.status, 125, noEq.stderr)
   assert.match(noEq.stderr, /bad format of filter \(expected name=value\)/)
   assert.equal(dk(['container', 'prune', '-f', '--filter', 'until']).status, 125)
-  const badTime = fx!.nsx(['container', 'prune', '-f', '--filter', 'until=yesterday'])
+  const badTime = h.fx!.nsx(['container', 'prune', '-f', '--filter', 'until=yesterday'])
   assert.deepEqual([badTime.status, badTime.stderr], [1, 'nsx container prune: failed to parse value as time or duration: "yesterday"\n'])
-  const r400 = await api(svc!.socket, 'POST', `/v1.41/containers/prune?${q({until: ['1h', '2h']})}`)
+  const r400 = await api(h.svc!.socket, 'POST', `/v1.41/containers/prune?${q({until: ['1h', '2h']})}`)
   assert.deepEqual([r400.status, JSON.parse(r400.body)], [400, {message: 'more than one until filter specified'}])
   assert.deepEqual(names(), ['p-bare', 'p-ci', 'p-keep'])
   // until: created at or before the time. An hour ago: none of them; a minute ahead: all but the labels' choice below.
@@ -94,8 +70,8 @@ test('container prune: until and label filters through nsx, the docker CLI and t
 test('image prune: dangling, until and label through nsx image prune, the docker CLI and the API: one domain function, docker\'s answer', async (t) => {
   if (skip(t)) return
   t.after(() => {
-    fx!.nsx(['rmi', '-f', 'pi-ci:1', 'pi-keep:1'])
-    fx!.nsx(['rm', '-f', 'pi-user'])
+    h.fx!.nsx(['rmi', '-f', 'pi-ci:1', 'pi-keep:1'])
+    h.fx!.nsx(['rm', '-f', 'pi-user'])
   })
   nsxOk(['build', '-t', 'pi-ci:1', context('pi-ci', 'FROM busybox\nLABEL stage=ci\nRUN echo ci > /ci\n')])
   nsxOk(['build', '-t', 'pi-keep:1', context('pi-keep', 'FROM busybox\nLABEL stage=keep\nRUN echo keep > /keep\n')])
@@ -105,9 +81,9 @@ test('image prune: dangling, until and label through nsx image prune, the docker
   const dangling = images().images.filter((i) => i.names.length === 0).map((i) => i.id)
   assert.equal(dangling.length, 1, JSON.stringify(images()))
   // Bad filters: docker's words, 400 through the API, exit 1 from both CLIs; nothing goes.
-  const bad = await api(svc!.socket, 'POST', `/v1.41/images/prune?${q({dangling: ['maybe']})}`)
+  const bad = await api(h.svc!.socket, 'POST', `/v1.41/images/prune?${q({dangling: ['maybe']})}`)
   assert.deepEqual([bad.status, JSON.parse(bad.body)], [400, {message: "Invalid filter 'dangling=[maybe]'"}])
-  const badKey = await api(svc!.socket, 'POST', `/v1.41/images/prune?${q({reference: ['x']})}`)
+  const badKey = await api(h.svc!.socket, 'POST', `/v1.41/images/prune?${q({reference: ['x']})}`)
   assert.deepEqual([badKey.status, JSON.parse(badKey.body)], [400, {message: "Invalid filter 'reference'"}])
   const dbad = dk(['image', 'prune', '-f', '--filter', 'until=soon'])
   assert.deepEqual([dbad.status, dbad.stderr], [1, 'Error response from daemon: failed to parse value as time or duration: "soon"\n'])
@@ -130,8 +106,8 @@ test('image prune: dangling, until and label through nsx image prune, the docker
 test('network and volume prune: until and label through nsx and the API; volumes take no until, as docker 20.10', async (t) => {
   if (skip(t)) return
   t.after(() => {
-    for (const n of ['pn-ci', 'pn-keep']) fx!.nsx(['network', 'rm', n])
-    for (const v of ['pv-ci', 'pv-keep']) fx!.nsx(['volume', 'rm', v])
+    for (const n of ['pn-ci', 'pn-keep']) h.fx!.nsx(['network', 'rm', n])
+    for (const v of ['pv-ci', 'pv-keep']) h.fx!.nsx(['volume', 'rm', v])
   })
   nsxOk(['network', 'create', '--label', 'stage=ci', 'pn-ci'])
   nsxOk(['network', 'create', '--label', 'stage=keep', 'pn-keep'])
@@ -141,9 +117,9 @@ test('network and volume prune: until and label through nsx and the API; volumes
   assert.equal(nsxOk(['network', 'prune', '-f', '--filter', 'label=stage=ci']), 'Deleted Networks:\npn-ci\n\n')
   const n = await call('POST', `/networks/prune?${q({label: ['stage=keep'], until: [String(Math.ceil(Date.now() / 1000) + 60)]})}`, '/networks/prune') as {NetworksDeleted: string[]}
   assert.deepEqual(n.NetworksDeleted, ['pn-keep'])
-  const vu = fx!.nsx(['volume', 'prune', '-f', '--filter', 'until=1h'])
+  const vu = h.fx!.nsx(['volume', 'prune', '-f', '--filter', 'until=1h'])
   assert.deepEqual([vu.status, vu.stderr], [1, "nsx volume prune: Invalid filter 'until'\n"])
-  const vapi = await api(svc!.socket, 'POST', `/v1.41/volumes/prune?${q({until: ['1h']})}`)
+  const vapi = await api(h.svc!.socket, 'POST', `/v1.41/volumes/prune?${q({until: ['1h']})}`)
   assert.deepEqual([vapi.status, JSON.parse(vapi.body)], [400, {message: "Invalid filter 'until'"}])
   const v = await call('POST', `/volumes/prune?${q({'label!': ['stage=keep']})}`, '/volumes/prune') as {VolumesDeleted: string[]}
   assert.deepEqual(v.VolumesDeleted, ['pv-ci'])
@@ -153,17 +129,17 @@ test('network and volume prune: until and label through nsx and the API; volumes
 test('system prune --filter: each area filtered as the docker CLI filters it; until with --volumes refused before anything goes', async (t) => {
   if (skip(t)) return
   t.after(() => {
-    fx!.nsx(['rm', '-f', 'ps-ci', 'ps-keep'])
-    fx!.nsx(['network', 'rm', 'ps-net'])
+    h.fx!.nsx(['rm', '-f', 'ps-ci', 'ps-keep'])
+    h.fx!.nsx(['network', 'rm', 'ps-net'])
   })
   nsxOk(['create', '--name', 'ps-ci', '--network', 'none', '--label', 'stage=ci', 'busybox', 'true'])
   nsxOk(['create', '--name', 'ps-keep', '--network', 'none', 'busybox', 'true'])
   nsxOk(['network', 'create', '--label', 'stage=ci', 'ps-net'])
-  const refused = fx!.nsx(['system', 'prune', '-f', '--volumes', '--filter', 'until=1h'])
+  const refused = h.fx!.nsx(['system', 'prune', '-f', '--volumes', '--filter', 'until=1h'])
   assert.deepEqual([refused.status, refused.stderr], [1, 'nsx system prune: ERROR: The "until" filter is not supported with "--volumes"\n'])
   assert.deepEqual([dk(['system', 'prune', '-f', '--volumes', '--filter', 'until=1h']).status], [1])
   // The question lists the filters, as docker's does; no answer removes nothing.
-  const asked = fx!.nsx(['system', 'prune', '--filter', 'label=stage=ci', '--filter', 'until=1s'], {input: 'n\n'})
+  const asked = h.fx!.nsx(['system', 'prune', '--filter', 'label=stage=ci', '--filter', 'until=1s'], {input: 'n\n'})
   assert.match(asked.stdout, /all dangling build cache\n\n {2}Items to be pruned will be filtered with:\n {2}- label=stage=ci\n {2}- until=1s\n\nAre you sure you want to continue\? \[y\/N\] $/)
   const [ci] = ids(['ps-ci'])
   const r = JSON.parse(nsxOk(['system', 'prune', '-f', '--json', '--filter', 'label=stage=ci'])) as {ContainersDeleted: string[]; NetworksDeleted: string[]}
@@ -173,7 +149,7 @@ test('system prune --filter: each area filtered as the docker CLI filters it; un
 
 test('build cache: each use recorded (last used, usage count), shown by nsx system df -v, GET /system/df and docker system df -v; builder prune by all, until and keep-storage', async (t) => {
   if (skip(t)) return
-  t.after(() => fx!.nsx(['rmi', '-f', 'pb:1']))
+  t.after(() => h.fx!.nsx(['rmi', '-f', 'pb:1']))
   // What earlier builds of this file left in the cache goes first.
   nsxOk(['builder', 'prune', '-a', '-f'])
   // Two steps in the final image (shared), one in a stage no image holds (its layer is the cache's own).
@@ -200,7 +176,7 @@ test('build cache: each use recorded (last used, usage count), shown by nsx syst
   assert.equal(nsxDf.split('Build cache usage: ')[1].split('\n')[0], dockerDf.stdout.split('Build cache usage: ')[1].split('\n')[0])
   assert.deepEqual(cacheRows(nsxDf).map((r) => r.slice(3)).sort(), [['2', 'false'], ['2', 'true'], ['2', 'true']])
   // Bad filters: docker's daemon words under "failed to prune build cache", 400 / exit 1; nothing goes.
-  const bad = await api(svc!.socket, 'POST', `/v1.41/build/prune?${q({until: ['yesterday']})}`)
+  const bad = await api(h.svc!.socket, 'POST', `/v1.41/build/prune?${q({until: ['yesterday']})}`)
   assert.deepEqual([bad.status, JSON.parse(bad.body)], [400, {message: 'failed to prune build cache: "until" filter expects a duration (e.g., \'24h\'): time: invalid duration "yesterday"'}])
   const dbad = dk(['builder', 'prune', '-f', '--filter', 'size=1'])
   assert.deepEqual([dbad.status, dbad.stderr], [1, "Error response from daemon: failed to prune build cache: Invalid filter 'size'\n"])
