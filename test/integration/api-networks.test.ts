@@ -163,6 +163,10 @@ volumes:
     assert.match(compose(['logs', '--no-color', 'client']).stdout, /client_1 +\| from the base layer\n.*client_1 +\| fetched by /s)
     const ex = compose(['exec', '-T', 'client', 'busybox', 'wget', '-q', '-O', '-', 'http://web/motd'])
     assert.equal(ex.stdout, 'from the base layer\n', ex.text)
+    // The service name by DNS too (the network's aardvark-dns; busybox's nslookup reads no /etc/hosts).
+    const ns = compose(['exec', '-T', 'client', 'busybox', 'nslookup', '-type=a', 'web'])
+    assert.equal(ns.status, 0, ns.text)
+    assert.match(ns.stdout, /Name:\s+web\nAddress: \d+\.\d+\.\d+\.\d+/)
     // A second up finds everything as it is; --scale adds a client, which reaches web too.
     const again = compose(['up', '-d'])
     assert.equal(again.status, 0, again.text)
