@@ -77,8 +77,11 @@ function killPid(pid: number | undefined): void {
 /** The representative process's fields too: lsns and nsx must pick the same process and describe it alike. */
 const LSNS_ALL = ['-o', 'NS,TYPE,NPROCS,PID,PPID,COMMAND,UID,USER']
 // lsns turns the NULs a process left after its rewritten argv into trailing blanks; nsx drops them.
+// lsns reads at most 8191 bytes of a command line (one buffer), nsx all of it: the executor's
+// argv before it execs a container's command is longer (seen: 12,494 bytes).
+const LSNS_COMMAND_MAX = 8191
 const fullKey = (r: {ns: number; type: string; nprocs: number; pid: number | null; ppid?: number | null; command?: string | null; uid?: number | null; user?: string | null}) =>
-  JSON.stringify([r.ns, r.type, r.nprocs, r.pid, r.ppid ?? null, r.command?.trimEnd() ?? null, r.uid ?? null, r.user ?? null])
+  JSON.stringify([r.ns, r.type, r.nprocs, r.pid, r.ppid ?? null, r.command?.slice(0, LSNS_COMMAND_MAX).trimEnd() ?? null, r.uid ?? null, r.user ?? null])
 
 test('every namespace lsns -J reports (stable across two lsns runs) is in nsx ls --json with the same ns, type, nprocs, pid, ppid, command, uid and user', async (t) => {
   if (!needRoot(t) || !needCommand(t, 'lsns', 'util-linux')) return
