@@ -46,7 +46,7 @@ export function parseAddress(address: string): Listen {
   if (address.startsWith('fd://')) return {kind: 'fd', fd: address === 'fd://' ? 3 : Number(address.slice(5))}
   const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]*):(\d+)\/?$/.exec(address)
   if (m) return {kind: 'tcp', host: (m[1] || '127.0.0.1').replace(/^\[|\]$/g, ''), port: Number(m[2])}
-  throw new NsxError(`invalid address ${JSON.stringify(address)}: expected unix:///PATH or tcp://HOST:PORT`, 125)
+  throw NsxError.invalid(`invalid address ${JSON.stringify(address)}: expected unix:///PATH or tcp://HOST:PORT`, 125)
 }
 
 /** systemd socket activation: the first passed fd (3) when LISTEN_PID is this process. */
@@ -63,7 +63,7 @@ function groupId(group: string): number {
     const f = line.split(':')
     if (f[0] === group && f[2] !== undefined) return Number(f[2])
   }
-  throw new NsxError(`no such group: ${group}`, 125)
+  throw NsxError.notFound(`no such group: ${group}`, 125)
 }
 
 /** Whether something answers on a unix socket path (a live service: never take its place). */
@@ -88,7 +88,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
   const fd = activationFd(env)
   const listen: Listen = fd !== undefined ? {kind: 'fd', fd} : parseAddress(opts.address ?? DEFAULT_ADDRESS)
   if (listen.kind === 'tcp' && (!opts.tlsCert || !opts.tlsKey)) {
-    throw new NsxError(`refusing to listen on ${opts.address} without TLS: the API is root on this host to whoever reaches it (give --tls-cert and --tls-key, or use a unix socket)`, 125)
+    throw NsxError.invalid(`refusing to listen on ${opts.address} without TLS: the API is root on this host to whoever reaches it (give --tls-cert and --tls-key, or use a unix socket)`, 125)
   }
   const gid = opts.group !== undefined ? groupId(opts.group) : 0
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`))
@@ -138,8 +138,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<Service> 
   } else if (listen.kind === 'unix') {
     mkdirSync(dirname(listen.path), {recursive: true, mode: 0o755})
     if (existsSync(listen.path)) {
-      if (!lstatSync(listen.path).isSocket()) throw new NsxError(`${listen.path} exists and is not a socket`, 125)
-      if (await socketAnswers(listen.path)) throw new NsxError(`another service already listens on ${listen.path}`, 125)
+      if (!lstatSync(listen.path).isSocket()) throw NsxError.conflict(`${listen.path} exists and is not a socket`, 125)
+      if (await socketAnswers(listen.path)) throw NsxError.conflict(`another service already listens on ${listen.path}`, 125)
       unlinkSync(listen.path)
     }
     // Created 0660 from the start (no window where others may connect), then given its group.

@@ -66,31 +66,31 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
   const log = opts.log === null ? () => {} : (opts.log ?? ((l: string) => process.stdout.write(`${l}\n`)))
   const context = resolve(opts.context)
   try {
-    if (!statSync(context).isDirectory()) throw new NsxError(`build context ${opts.context} is not a directory`)
+    if (!statSync(context).isDirectory()) throw NsxError.invalid(`build context ${opts.context} is not a directory`)
   } catch (err) {
     if (err instanceof NsxError) throw err
-    throw new NsxError(`build context ${opts.context}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message}`)
+    throw NsxError.invalid(`build context ${opts.context}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message}`)
   }
   const file = opts.file !== undefined ? resolve(opts.file) : existsSync(join(context, 'Dockerfile')) || !existsSync(join(context, 'Containerfile')) ? join(context, 'Dockerfile') : join(context, 'Containerfile')
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new NsxError(`cannot read the Dockerfile ${file}: ${fileErrorReason(err)}`)
+    throw NsxError.invalid(`cannot read the Dockerfile ${file}: ${fileErrorReason(err)}`)
   }
   for (const h of opts.addHosts ?? []) parseAddHost(h)
   const fileLabel = opts.file ?? 'Dockerfile'
   const df = parseDockerfile(text, fileLabel)
   const names = opts.tags.map((t) => {
     const r = parseReference(t)
-    if (r.digest) throw new NsxError(`-t ${t}: a tag cannot contain a digest`)
+    if (r.digest) throw NsxError.invalid(`-t ${t}: a tag cannot contain a digest`)
     return familiarRef(r)
   })
   // The last stage, or --target's.
   let last = df.stages.length - 1
   if (opts.target !== undefined) {
     last = df.stages.findIndex((s) => s.name === opts.target!.toLowerCase())
-    if (last < 0) throw new NsxError(`--target ${opts.target}: no such stage in ${fileLabel} (stages: ${df.stages.map((s) => s.name ?? String(s.index)).join(', ')})`)
+    if (last < 0) throw NsxError.notFound(`--target ${opts.target}: no such stage in ${fileLabel} (stages: ${df.stages.map((s) => s.name ?? String(s.index)).join(', ')})`)
   }
   const globalArgs = new Map<string, string>()
   for (const a of df.globalArgs) {
@@ -118,7 +118,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
       const st = await baseState(store, stage, stages, df.stages, globalArgs, fileLabel)
       stages.push(st)
       for (const ins of stage.instructions) {
-        if (opts.signal?.aborted) throw new NsxError('build cancelled')
+        if (opts.signal?.aborted) throw NsxError.internal('build cancelled')
         stepNo++
         const where = `step ${stepNo}/${total} (${fileLabel} line ${ins.line}: ${ins.text.length > 60 ? `${ins.text.slice(0, 57)}...` : ins.text})`
         log(`STEP ${stepNo}/${total}: ${ins.text}`)
@@ -126,7 +126,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Buil
         steps.push({stage: si, line: ins.line, instruction: ins.text, cached: r.cached, layer: r.layer})
       }
     }
-    if (opts.signal?.aborted) throw new NsxError('build cancelled')
+    if (opts.signal?.aborted) throw NsxError.internal('build cancelled')
     const st = stages[last]
     // --label: docker build adds them to the final image's labels.
     if (opts.labels && Object.keys(opts.labels).length > 0) st.config = {...st.config, Labels: {...(st.config.Labels ?? {}), ...opts.labels}}

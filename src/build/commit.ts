@@ -46,13 +46,13 @@ const COMMIT_INSTRUCTIONS = new Set([...CONFIG_INSTRUCTIONS, 'WORKDIR'])
 export async function commitContainer(store: Store, opts: CommitOptions): Promise<CommitResult> {
   const c = resolveContainer(store, opts.container)
   const name = opts.name !== undefined ? familiarRef(parseReference(opts.name)) : undefined
-  if (opts.name !== undefined && parseReference(opts.name).digest) throw new NsxError(`${opts.name}: a name cannot contain a digest`)
+  if (opts.name !== undefined && parseReference(opts.name).digest) throw NsxError.invalid(`${opts.name}: a name cannot contain a digest`)
   // Every lower directory must be a stored layer: an image needs their diff_ids.
   const storedRoots = c.config.layers.map((l) => store.layerRoot(l))
-  if (c.config.lowerDirs.some((d) => !storedRoots.includes(d))) throw new NsxError(`container ${c.config.name} uses a --layer directory that is not in the store; only stored layers can be part of an image`)
+  if (c.config.lowerDirs.some((d) => !storedRoots.includes(d))) throw NsxError.invalid(`container ${c.config.name} uses a --layer directory that is not in the store; only stored layers can be part of an image`)
   const baseId = c.config.imageIds[0]
   const base = baseId ? readImage(store, baseId) : undefined
-  if (baseId && !base) throw new NsxError(`the image of container ${c.config.name} (${baseId}) is no longer in the store`)
+  if (baseId && !base) throw NsxError.internal(`the image of container ${c.config.name} (${baseId}) is no longer in the store`)
   const baseCfg = base ? (JSON.parse(readFileSync(join(store.imageDir(baseId), 'config.json'), 'utf8')) as Record<string, unknown>) : {architecture: goArch(), os: 'linux', config: {}}
   const target: ConfigTarget = {config: structuredClone((baseCfg.config ?? {}) as ContainerConfig), author: opts.author ?? (typeof baseCfg.author === 'string' ? baseCfg.author : undefined), cmdSet: false}
   // The container's healthcheck (its --health-* over the image's), as docker commits the container's config.
@@ -61,8 +61,8 @@ export async function commitContainer(store: Store, opts: CommitOptions): Promis
   for (const change of opts.changes) {
     const df = parseDockerfile(`FROM scratch\n${change}\n`, '--change')
     const ins = df.stages[0].instructions
-    if (ins.length !== 1) throw new NsxError(`--change '${change}' must be one instruction`)
-    if (!COMMIT_INSTRUCTIONS.has(ins[0].keyword)) throw new NsxError(`--change supports ${[...COMMIT_INSTRUCTIONS].join(', ')}, not ${ins[0].keyword}`)
+    if (ins.length !== 1) throw NsxError.invalid(`--change '${change}' must be one instruction`)
+    if (!COMMIT_INSTRUCTIONS.has(ins[0].keyword)) throw NsxError.invalid(`--change supports ${[...COMMIT_INSTRUCTIONS].join(', ')}, not ${ins[0].keyword}`)
     const vars = new Map((target.config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as [string, string]))
     const x = (s: string) => expandVars(s, vars, '\\', `--change '${change}'`)
     if (ins[0].keyword === 'WORKDIR') {

@@ -51,7 +51,7 @@ export function applyConfigInstruction(t: ConfigTarget, ins: Instruction, x: (s:
   const words = () => ins.words.map((w) => unquote(x(w)))
   switch (ins.keyword) {
     case 'ENV': {
-      if (ins.pairs.length === 0) throw new NsxError(`${where}: ENV needs KEY=VALUE`)
+      if (ins.pairs.length === 0) throw NsxError.invalid(`${where}: ENV needs KEY=VALUE`)
       // All values are expanded with the environment as it was before this instruction.
       const expanded = ins.pairs.map((p) => [p.key, x(p.value ?? '')] as const)
       for (const [k, v] of expanded) setEnv(cfg, k, v)
@@ -71,7 +71,7 @@ export function applyConfigInstruction(t: ConfigTarget, ins: Instruction, x: (s:
       cfg.ExposedPorts = {...(cfg.ExposedPorts ?? {})}
       for (const w of words()) {
         const m = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/i.exec(w)
-        if (!m) throw new NsxError(`${where}: invalid port '${w}' (PORT[/tcp|udp|sctp])`)
+        if (!m) throw NsxError.invalid(`${where}: invalid port '${w}' (PORT[/tcp|udp|sctp])`)
         const proto = (m[3] ?? 'tcp').toLowerCase()
         const from = Number(m[1])
         const to = m[2] ? Number(m[2]) : from
@@ -94,7 +94,7 @@ export function applyConfigInstruction(t: ConfigTarget, ins: Instruction, x: (s:
       return (`STOPSIGNAL ${cfg.StopSignal}`)
     }
     case 'SHELL': {
-      if (!ins.json || ins.json.length === 0) throw new NsxError(`${where}: SHELL needs the JSON form, e.g. SHELL ["/bin/bash", "-c"]`)
+      if (!ins.json || ins.json.length === 0) throw NsxError.invalid(`${where}: SHELL needs the JSON form, e.g. SHELL ["/bin/bash", "-c"]`)
       cfg.Shell = ins.json
       return (`SHELL ${JSON.stringify(ins.json)}`)
     }
@@ -121,7 +121,7 @@ export function applyConfigInstruction(t: ConfigTarget, ins: Instruction, x: (s:
       return (`ONBUILD ${ins.rest.trim()}`)
     }
     default:
-      throw new NsxError(`${where}: ${ins.keyword} does not change the config`)
+      throw NsxError.internal(`${where}: ${ins.keyword} does not change the config`)
   }
 }
 
@@ -138,15 +138,15 @@ export function parseHealthcheck(rest: string, where: string, parsed: ReadonlyMa
   const given = [...parsed].map(([k, v]) => [`--${k}=${v}`, k, v])
   for (let m: string[] | null = given.shift() ?? /^--([a-z-]+)=(\S*)\s*/.exec(text); m; m = given.shift() ?? /^--([a-z-]+)=(\S*)\s*/.exec(text)) {
     const key = HEALTH_FLAGS[m[1]]
-    if (!key) throw new NsxError(`${where}: Unknown flag: ${m[1]}`)
+    if (!key) throw NsxError.invalid(`${where}: Unknown flag: ${m[1]}`)
     if (key === 'Retries') {
-      if (!/^-?\d+$/.test(m[2])) throw new NsxError(`${where}: invalid --retries '${m[2]}': a whole number`)
-      if (Number(m[2]) < 0) throw new NsxError(`${where}: --retries cannot be negative`)
+      if (!/^-?\d+$/.test(m[2])) throw NsxError.invalid(`${where}: invalid --retries '${m[2]}': a whole number`)
+      if (Number(m[2]) < 0) throw NsxError.invalid(`${where}: --retries cannot be negative`)
       if (Number(m[2]) > 0) out.Retries = Number(m[2])
     } else {
       const ns = parseGoDuration(m[2])
-      if (ns === undefined) throw new NsxError(`${where}: invalid --${m[1]} '${m[2]}': time: invalid duration "${m[2]}"`)
-      if (ns !== 0 && ns < 1e6) throw new NsxError(`${where}: Interval "${m[1]}" cannot be less than 1ms`)
+      if (ns === undefined) throw NsxError.invalid(`${where}: invalid --${m[1]} '${m[2]}': time: invalid duration "${m[2]}"`)
+      if (ns !== 0 && ns < 1e6) throw NsxError.invalid(`${where}: Interval "${m[1]}" cannot be less than 1ms`)
       if (ns !== 0) (out as Record<string, number>)[key] = ns
     }
     if (text.startsWith(m[0].trim())) text = text.slice(m[0].length).trimStart()
@@ -154,11 +154,11 @@ export function parseHealthcheck(rest: string, where: string, parsed: ReadonlyMa
   const [kind = '', ...words] = text.split(/\s+/)
   const command = text.slice(kind.length).trim()
   if (kind.toUpperCase() === 'NONE') {
-    if (words.length > 0 || Object.keys(out).length > 0) throw new NsxError(`${where}: HEALTHCHECK NONE takes no arguments`)
+    if (words.length > 0 || Object.keys(out).length > 0) throw NsxError.invalid(`${where}: HEALTHCHECK NONE takes no arguments`)
     return {Test: ['NONE']}
   }
-  if (kind.toUpperCase() !== 'CMD') throw new NsxError(`${where}: Unknown type "${kind}" in HEALTHCHECK (try CMD)`)
-  if (command === '') throw new NsxError(`${where}: Missing command after HEALTHCHECK CMD`)
+  if (kind.toUpperCase() !== 'CMD') throw NsxError.invalid(`${where}: Unknown type "${kind}" in HEALTHCHECK (try CMD)`)
+  if (command === '') throw NsxError.invalid(`${where}: Missing command after HEALTHCHECK CMD`)
   let exec: unknown
   try {
     exec = command.startsWith('[') ? JSON.parse(command) : undefined

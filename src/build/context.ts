@@ -125,7 +125,7 @@ function componentRegex(pat: string): RegExp {
     else if (c === '?') re += '[^/]'
     else if (c === '[') {
       const end = pat.indexOf(']', i + 1)
-      if (end < 0) throw new NsxError(`bad pattern '${pat}': unclosed [`)
+      if (end < 0) throw NsxError.invalid(`bad pattern '${pat}': unclosed [`)
       let cls = pat.slice(i + 1, end)
       if (cls.startsWith('^')) cls = `^${cls.slice(1)}`
       re += `[${cls.replace(/\\/g, '\\\\')}]`

@@ -46,24 +46,24 @@ function isArchive(abs: string): boolean {
 export function copyIntoLayer(r: CopyRequest): {copied: number} {
   const view = new LayerView(r.lowerDirs)
   const where = `${r.keyword}`
-  if (r.sources.length === 0) throw new NsxError(`${where} needs a source and a destination`)
-  for (const s of r.sources) if (/^[a-z]+:\/\//i.test(s)) throw new NsxError(`${where} ${s}: remote URLs are not supported by nsx build (download it into the context)`)
+  if (r.sources.length === 0) throw NsxError.invalid(`${where} needs a source and a destination`)
+  for (const s of r.sources) if (/^[a-z]+:\/\//i.test(s)) throw NsxError.invalid(`${where} ${s}: remote URLs are not supported by nsx build (download it into the context)`)
   const nodes: SourceNode[] = []
   for (const s of r.sources) {
     const found = resolveSources(r.root, s)
     if (found.length === 0) {
       if (/[*?[]/.test(s)) continue // a wildcard matching nothing is an error only if nothing at all matches
-      throw new NsxError(`${where} failed: ${s}: not found in ${r.root.label}${r.root instanceof ContextSource ? ' (or excluded by .dockerignore)' : ''}`)
+      throw NsxError.notFound(`${where} failed: ${s}: not found in ${r.root.label}${r.root instanceof ContextSource ? ' (or excluded by .dockerignore)' : ''}`)
     }
     nodes.push(...found)
   }
-  if (nodes.length === 0) throw new NsxError(`${where} failed: no source files matched ${r.sources.join(' ')}`)
+  if (nodes.length === 0) throw NsxError.invalid(`${where} failed: no source files matched ${r.sources.join(' ')}`)
   let dest = r.dest
   if (!dest.startsWith('/')) dest = posix.join(r.workdir || '/', dest) + (dest.endsWith('/') || dest === '.' ? '/' : '')
   const several = nodes.length > 1 || r.sources.some((s) => /[*?[]/.test(s))
   const destNode = view.lookup(view.resolve(dest))
   const destIsDir = dest.endsWith('/') || destNode?.st.isDirectory() === true
-  if (several && !destIsDir) throw new NsxError(`${where} with several sources needs a directory destination ending in / (got ${r.dest})`)
+  if (several && !destIsDir) throw NsxError.invalid(`${where} with several sources needs a directory destination ending in / (got ${r.dest})`)
   const destRel = view.resolve(dest)
 
   let owner = {uid: 0, gid: 0}
@@ -126,7 +126,7 @@ export function copyIntoLayer(r: CopyRequest): {copied: number} {
     else if (r.keyword === 'ADD' && n.st.isFile() && r.root instanceof ContextSource && isArchive(n.abs)) {
       ensureDir(destRel)
       const t = spawnSync('tar', ['-x', '-p', '--same-owner', '-f', n.abs, '-C', join(r.layer, destRel)], {encoding: 'utf8'})
-      if (t.status !== 0) throw new NsxError(`ADD ${n.rel}: cannot unpack the archive: ${(t.stderr || '').trim().split('\n').pop()}`)
+      if (t.status !== 0) throw NsxError.invalid(`ADD ${n.rel}: cannot unpack the archive: ${(t.stderr || '').trim().split('\n').pop()}`)
       copied++
     } else copyNode(n, destIsDir ? (destRel === '' ? basename(n.rel) : `${destRel}/${basename(n.rel)}`) : destRel)
   }

@@ -73,7 +73,7 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): ParsedDocker
   for (const raw of df.getInstructions() as unknown as AstInstruction[]) {
     const keyword = raw.getKeyword().toUpperCase()
     const line = raw.getRange().start.line + 1
-    if (!SUPPORTED.has(keyword)) throw new NsxError(`${file}:${line}: unknown instruction ${keyword.slice(0, 40)}`)
+    if (!SUPPORTED.has(keyword)) throw NsxError.invalid(`${file}:${line}: unknown instruction ${keyword.slice(0, 40)}`)
     const rest = raw.getArgumentsContent() ?? ''
     const flags = new Map<string, string>()
     for (const f of raw.getFlags?.() ?? []) flags.set(f.getName().toLowerCase(), f.getValue() ?? '')
@@ -86,21 +86,21 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): ParsedDocker
     const flagText = [...flags].map(([k, v]) => `--${k}=${v} `).join('')
     const ins: Instruction = {keyword, line, text: `${keyword} ${rest.trimStart().startsWith('--') ? '' : flagText}${rest}`.trim(), flags, rest: restNoFlags, json: jsonForm(restNoFlags), words, pairs}
     if (keyword === 'FROM') {
-      if (words.length !== 1 && !(words.length === 3 && words[1].toUpperCase() === 'AS')) throw new NsxError(`${file}:${line}: FROM takes IMAGE [AS NAME]`)
+      if (words.length !== 1 && !(words.length === 3 && words[1].toUpperCase() === 'AS')) throw NsxError.invalid(`${file}:${line}: FROM takes IMAGE [AS NAME]`)
       const name = words[2]?.toLowerCase()
-      if (name !== undefined && !/^[a-z][a-z0-9_.-]*$/.test(name)) throw new NsxError(`${file}:${line}: invalid stage name '${name}'`)
-      if (name !== undefined && out.stages.some((s) => s.name === name)) throw new NsxError(`${file}:${line}: duplicate stage name '${name}'`)
+      if (name !== undefined && !/^[a-z][a-z0-9_.-]*$/.test(name)) throw NsxError.invalid(`${file}:${line}: invalid stage name '${name}'`)
+      if (name !== undefined && out.stages.some((s) => s.name === name)) throw NsxError.invalid(`${file}:${line}: duplicate stage name '${name}'`)
       out.stages.push({index: out.stages.length, name, base: words[0], platform: flags.get('platform'), line, instructions: []})
       continue
     }
     const stage = out.stages[out.stages.length - 1]
     if (!stage) {
-      if (keyword !== 'ARG') throw new NsxError(`${file}:${line}: ${keyword} before the first FROM (only ARG may come before it)`)
+      if (keyword !== 'ARG') throw NsxError.internal(`${file}:${line}: ${keyword} before the first FROM (only ARG may come before it)`)
       out.globalArgs.push(...pairs)
       continue
     }
     stage.instructions.push(ins)
   }
-  if (out.stages.length === 0) throw new NsxError(`${file}: no FROM instruction`)
+  if (out.stages.length === 0) throw NsxError.internal(`${file}: no FROM instruction`)
   return out
 }

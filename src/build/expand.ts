@@ -20,11 +20,11 @@ export function expandVars(s: string, vars: ReadonlyMap<string, string>, escape 
     }
     if (s[i + 1] === '{') {
       const end = s.indexOf('}', i + 2)
-      if (end < 0) throw new NsxError(`${where}: missing '}' in '${s}'`)
+      if (end < 0) throw NsxError.internal(`${where}: missing '}' in '${s}'`)
       const body = s.slice(i + 2, end)
       i = end
       const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::([-+])(.*))?$/s.exec(body)
-      if (!m) throw new NsxError(`${where}: bad substitution '\${${body}}'`)
+      if (!m) throw NsxError.invalid(`${where}: bad substitution '\${${body}}'`)
       const v = vars.get(m[1])
       if (m[2] === '-') out += v !== undefined && v !== '' ? v : expandVars(m[3], vars, escape, where)
       else if (m[2] === '+') out += v !== undefined && v !== '' ? expandVars(m[3], vars, escape, where) : ''

@@ -78,13 +78,13 @@ export async function runInstruction(store: Store, st: StageState, ins: Instruct
         const {runStep} = await import('./run-step.js') // the container machinery, only when a RUN runs
         const r = await runStep({stdout: c.runOutput, addHosts: c.addHosts, store, network: c.network, lowerDirs: storeRoots(store, st), upper: layer, work, dir, argv, env, workdir: cfg.WorkingDir || '/', user: cfg.User ?? ''})
         removeTree(dir)
-        if (r.exitCode !== 0) throw new NsxError(`${c.where}: the command ${r.signal ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`}`)
+        if (r.exitCode !== 0) throw NsxError.internal(`${c.where}: the command ${r.signal ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`}`)
       })
     }
     case 'COPY':
     case 'ADD': {
       const args = (ins.json ?? words()).map((a) => (ins.json ? x(a) : a))
-      if (args.length < 2) throw new NsxError(`${c.where}: ${ins.keyword} needs a source and a destination`)
+      if (args.length < 2) throw NsxError.internal(`${c.where}: ${ins.keyword} needs a source and a destination`)
       const sources = args.slice(0, -1)
       const dest = args[args.length - 1]
       let root: SourceRoot = c.context
@@ -101,7 +101,7 @@ export async function runInstruction(store: Store, st: StageState, ins: Instruct
           try {
             id = (await ensureImage(store, x(from))).id
           } catch (err) {
-            throw new NsxError(`${c.where}: --from=${from}: ${(err as Error).message}`)
+            throw NsxError.from(err, `${c.where}: --from=${from}: ${(err as Error).message}`, 1)
           }
           const rec = readImage(store, id)!
           root = new LayerSource(rec.layers.map((l) => store.layerRoot(l)), `image ${from}`)
@@ -117,7 +117,7 @@ export async function runInstruction(store: Store, st: StageState, ins: Instruct
         digest = digestSources(root, nodes)
         kind = nodes.length !== 1 ? 'multi' : nodes[0].st.isDirectory() ? 'dir' : 'file'
       } catch (err) {
-        throw new NsxError(`${c.where}: ${(err as Error).message}`)
+        throw NsxError.from(err, `${c.where}: ${(err as Error).message}`, 1)
       }
       // As docker's classic builder names it (COPY file:<digest> in /dest), so that the history
       // says what the step copied and --cache-from tells changed files apart.
@@ -126,11 +126,11 @@ export async function runInstruction(store: Store, st: StageState, ins: Instruct
         try {
           copyIntoLayer({keyword: ins.keyword as 'COPY' | 'ADD', sources, dest, workdir: cfg.WorkingDir ?? '/', chown, root, lowerDirs: storeRoots(store, st), layer})
         } catch (err) {
-          throw new NsxError(`${c.where}: ${(err as Error).message}`)
+          throw NsxError.from(err, `${c.where}: ${(err as Error).message}`, 1)
         }
       })
     }
     default:
-      throw new NsxError(`${c.where}: ${ins.keyword} is not supported`)
+      throw NsxError.invalid(`${c.where}: ${ins.keyword} is not supported`)
   }
 }

@@ -126,7 +126,7 @@ async function execute(spec: ReturnType<typeof buildSpec>, lowers: string[], pat
       child.stderr?.on('data', (c: Buffer) => sink(c, 'stderr'))
     }
     return await new Promise((resolve, reject) => {
-      child.once('error', (err) => reject(new NsxError(`cannot start the executor: ${err.message}`)))
+      child.once('error', (err) => reject(NsxError.internal(`cannot start the executor: ${err.message}`)))
       child.once(sink ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => resolve(signal ? {exitCode: 128, signal} : {exitCode: code ?? 125}))
     })
   } finally {

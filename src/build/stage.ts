@@ -64,10 +64,10 @@ export async function baseState(store: Store, stage: Stage, done: StageState[], 
   try {
     id = (await ensureImage(store, base)).id
   } catch (err) {
-    throw new NsxError(`${file} line ${stage.line}: FROM ${base}: ${(err as Error).message}`)
+    throw NsxError.from(err, `${file} line ${stage.line}: FROM ${base}: ${(err as Error).message}`, 1)
   }
   const rec = readImage(store, id)
-  if (!rec) throw new NsxError(`${file} line ${stage.line}: image ${base} vanished from the store`)
+  if (!rec) throw NsxError.internal(`${file} line ${stage.line}: image ${base} vanished from the store`)
   const cfg = JSON.parse(readFileSync(join(store.imageDir(id), 'config.json'), 'utf8')) as Record<string, unknown>
   const config = structuredClone((cfg.config ?? {}) as ContainerConfig)
   // As docker and buildah: a base without PATH gets the default one.

@@ -65,9 +65,9 @@ export function readProcCgroup(pid: number | 'self', log?: AccessLog, root = PRO
 export async function targetCgroupProcs(pid: number): Promise<string[]> {
   const {readCgroupLayout} = await import('./hierarchy.js')
   const members = readProcCgroup(pid)
-  if (!members) throw new NsxError(`cannot read /proc/${pid}/cgroup`, 125)
+  if (!members) throw NsxError.internal(`cannot read /proc/${pid}/cgroup`, 125)
   const located = locateMemberships(members, readCgroupLayout())
   const paths = located.filter((m) => m.directory !== undefined).map((m) => `${m.directory}/cgroup.procs`)
-  if (paths.length === 0) throw new NsxError(`--join-cgroup: none of process ${pid}'s cgroups is mounted here`, 125)
+  if (paths.length === 0) throw NsxError.internal(`--join-cgroup: none of process ${pid}'s cgroups is mounted here`, 125)
   return paths
 }

@@ -74,6 +74,15 @@ export class NsxError extends Error {
   static internal(message: string, exitCode = 1): NsxError {
     return new NsxError(message, exitCode, 'internal')
   }
+
+  /**
+   * A new message for a caught error, of the same kind (an untyped error's is internal) and, unless
+   * given, the same exit code: `throw NsxError.from(err, \`FROM ${base}: ${err.message}\`)`.
+   */
+  static from(cause: unknown, message: string, exitCode?: number): NsxError {
+    const inner = cause instanceof NsxError ? cause : undefined
+    return new NsxError(message, exitCode ?? inner?.exitCode ?? 1, inner?.kind ?? 'internal')
+  }
 }
 
 /** The kind of any thrown value: an NsxError's own, else undefined (an untyped error). */

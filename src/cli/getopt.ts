@@ -116,7 +116,7 @@ export function getoptForCommand(command: string, argv: readonly string[], specs
   try {
     return getopt(argv, specs)
   } catch (err) {
-    if (err instanceof GetoptError) throw new NsxError(`${err.message} (see nsx ${command} --help)`, exitCode)
+    if (err instanceof GetoptError) throw NsxError.invalid(`${err.message} (see nsx ${command} --help)`, exitCode)
     throw err
   }
 }

@@ -1,5 +1,5 @@
 import {existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync} from 'node:fs'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import type {CgroupLayout} from '../cgroup/hierarchy.js'
 import type {CgroupMembership} from '../cgroup/membership.js'
 import {containerCgroupLeaf} from '../cgroup/units.js'
@@ -33,8 +33,8 @@ export interface CgroupSetup {
   cgroupfs?: CgroupfsMount[]
 }
 
-const fail = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const fail = (msg: string, kind: ErrorKind = 'internal'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 /** v1 controllers a container may start without and be given a limit of by nsx update. */
@@ -168,7 +168,7 @@ function rootRelative(path: string, mountRoot: string): string {
   const p = `/${path.replace(/^\/+/, '')}`
   if (mountRoot === '/' || mountRoot === '') return p
   if (p === mountRoot || p.startsWith(`${mountRoot}/`)) return p.slice(mountRoot.length)
-  return fail(`--cgroup-parent ${path} is outside the part of the hierarchy mounted here (${mountRoot})`)
+  return fail(`--cgroup-parent ${path} is outside the part of the hierarchy mounted here (${mountRoot})`, 'invalid')
 }
 
 function errText(err: unknown): string {

@@ -1,6 +1,6 @@
 import {readFileSync, writeFileSync} from 'node:fs'
 import {isIP} from 'node:net'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 
 /**
  * The /etc/hosts, /etc/hostname and /etc/resolv.conf a container gets, as docker and
@@ -30,8 +30,8 @@ export interface EtcSpec {
 
 export type EtcFile = 'hosts' | 'hostname' | 'resolv.conf'
 
-const bad = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const bad = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 const HOSTNAME_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-.]*[a-zA-Z0-9])?$/

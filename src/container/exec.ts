@@ -1,5 +1,5 @@
 import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import type {NsType} from '../ns/types.js'
 import {buildExecPlan, ExecRestrictions} from '../plan/exec.js'
 import type {Op, Plan} from '../plan/ops.js'
@@ -47,11 +47,11 @@ export interface ExecPrepared {
   container: {name: string; id: string; pid: number}
 }
 
-const stateError = (msg: string): never => {
-  throw new NsxError(msg, 1)
+const stateError = (msg: string, kind: ErrorKind = 'conflict'): never => {
+  throw new NsxError(msg, 1, kind)
 }
 const usage = (msg: string): never => {
-  throw new NsxError(msg, 125)
+  throw new NsxError(msg, 125, 'invalid')
 }
 
 /** A container by name or unique id prefix, as docker resolves them; undefined when none matches (an ambiguous prefix throws). */
@@ -59,7 +59,7 @@ export function findByNameOrId(store: Store, spec: string): Container | undefine
   try {
     return resolveContainer(store, spec)
   } catch (err) {
-    if (err instanceof NsxError && err.message.startsWith('No such container')) return undefined
+    if (err instanceof NsxError && err.kind === 'not-found') return undefined
     throw err
   }
 }
@@ -67,7 +67,7 @@ export function findByNameOrId(store: Store, spec: string): Container | undefine
 /** The running container `spec` names, or docker's error for its state. */
 export async function requireExecutable(store: Store, spec: string): Promise<Container> {
   const c = findByNameOrId(store, spec)
-  if (!c) return stateError(`No such container: ${spec}`)
+  if (!c) return stateError(`No such container: ${spec}`, 'not-found')
   if (c.status === 'starting') return stateError(`container ${c.config.name} is still starting`)
   if (c.status !== 'running' || !c.pids) return stateError(`container ${c.config.name} is not running`)
   const {hostFreezerOf, isFrozenOrFreezing, readFreezerState} = await import('./freezer.js')
@@ -138,7 +138,7 @@ export function execEnv(containerEnv: readonly string[], o: Pick<ExecOptions, 'e
 }
 
 export async function prepareExec(store: Store, o: ExecOptions): Promise<ExecPrepared> {
-  if (o.interactive && o.tty && !o.stdinIsTerminal) stateError('the input device is not a TTY')
+  if (o.interactive && o.tty && !o.stdinIsTerminal) stateError('the input device is not a TTY', 'invalid')
   if (o.detach && (o.interactive || o.tty)) usage('-d cannot go with -i or -t: a detached process has no terminal or input')
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) usage(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`)
   const c = await requireExecutable(store, o.container)

@@ -72,7 +72,7 @@ export async function setFrozen(f: Freezer, frozen: boolean, timeoutMs = 10000):
     try {
       writeFileSync(file, v)
     } catch (err) {
-      throw new NsxError(`cannot write ${v} to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      throw NsxError.internal(`cannot write ${v} to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
     }
   }
   write(value)
@@ -80,13 +80,13 @@ export async function setFrozen(f: Freezer, frozen: boolean, timeoutMs = 10000):
   const end = Date.now() + timeoutMs
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     const s = readFreezerState(f)
-    if (s === undefined) throw new NsxError(`the cgroup ${f.dir} is gone: the container has ended`)
+    if (s === undefined) throw NsxError.internal(`the cgroup ${f.dir} is gone: the container has ended`)
     if (s === want) return
     // v1 FREEZING: writing FROZEN again retries the tasks that were not frozen yet.
     if (f.version === 1 && frozen) write(value)
     if (Date.now() > end) {
       if (frozen) write(f.version === 1 ? 'THAWED' : '0')
-      throw new NsxError(`the container's processes did not all freeze within ${timeoutMs / 1000}s (one in uninterruptible sleep?); thawed again`)
+      throw NsxError.internal(`the container's processes did not all freeze within ${timeoutMs / 1000}s (one in uninterruptible sleep?); thawed again`)
     }
     await sleep(delay)
   }

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import {healthConfigOf, type HealthConfig} from '../image/config.js'
 import type {Store} from '../store/store.js'
 
@@ -68,8 +68,8 @@ export function parseGoDuration(s: string): number | undefined {
   return sign * Math.round(total)
 }
 
-const usage = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const usage = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 function durationFlag(v: string | undefined, flag: string): number {

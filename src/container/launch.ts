@@ -65,7 +65,7 @@ export async function startDetached(plan: Plan, log: string, onSpawn: (pid: numb
     })
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!))
-      child.once('error', (err) => reject(new NsxError(`cannot start the executor: ${err.message}`, 125)))
+      child.once('error', (err) => reject(NsxError.internal(`cannot start the executor: ${err.message}`, 125)))
     })
     onSpawn(pid)
     const ready = child.stdio[3] as NodeJS.ReadableStream

@@ -1,4 +1,4 @@
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 
 /** Resource limits of a container, validated (docker's flags and units). */
 export interface Limits {
@@ -44,8 +44,8 @@ export interface DeviceRate {
   value: number
 }
 
-const bad = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const bad = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 const UNITS: Record<string, number> = {'': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4}

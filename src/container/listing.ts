@@ -172,7 +172,7 @@ export function listEntries(store: Store, opts: ListOptions = {}): ContainerEntr
   // docker: filters of one key are or'ed, different keys and'ed.
   const byKey = new Map<string, string[]>()
   for (const {key, value} of parsed) byKey.set(key, [...(byKey.get(key) ?? []), value])
-  for (const v of byKey.get('health') ?? []) if (!(HEALTH_FILTER_VALUES as readonly string[]).includes(v)) throw new NsxError(`Unrecognised filter value for health: ${v}`, 1)
+  for (const v of byKey.get('health') ?? []) if (!(HEALTH_FILTER_VALUES as readonly string[]).includes(v)) throw NsxError.invalid(`Unrecognised filter value for health: ${v}`, 1)
   const explicitState = byKey.has('status') || byKey.has('exited')
   return listContainers(store)
     .map((c) => toEntry(c))

@@ -1,5 +1,5 @@
 import {isIPv6} from 'node:net'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import {OptionSpec, getoptForCommand} from '../cli/getopt.js'
 import type {SecurityFlags} from '../security/spec.js'
 import type {HealthConfig} from '../image/config.js'
@@ -179,8 +179,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   ...RESOURCE_OPTIONS,
 ]
 
-const bad = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const bad = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 export function parseRunArgs(argv: readonly string[]): RunOptions {

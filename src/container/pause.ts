@@ -1,4 +1,4 @@
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {recordContainerEvent} from './events.js'
 import {findByNameOrId} from './exec.js'
@@ -16,13 +16,13 @@ export interface PauseResult {
   freezer: 'v1' | 'v2'
 }
 
-const fail = (msg: string): never => {
-  throw new NsxError(msg, 1)
+const fail = (msg: string, kind: ErrorKind = 'conflict'): never => {
+  throw new NsxError(msg, 1, kind)
 }
 
 async function runningWithFreezer(store: Store, spec: string) {
   const c: Container | undefined = findByNameOrId(store, spec)
-  if (!c) return fail(`No such container: ${spec}`)
+  if (!c) return fail(`No such container: ${spec}`, 'not-found')
   if (c.status !== 'running' || !c.pids) return fail(`container ${c.config.name} is not running`)
   const f = await hostFreezerOf(c.run?.cgroups ?? [])
   if (!f) return fail(`container ${c.config.name} has no freezer cgroup (rootless, or started by an older nsx): it cannot be paused`)

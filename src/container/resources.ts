@@ -1,5 +1,5 @@
 import {readFileSync, statSync} from 'node:fs'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import type {OptionSpec} from '../cli/getopt.js'
 import {DeviceRate, Limits, parseCpuList, parseMemory} from './limits.js'
 
@@ -62,8 +62,8 @@ export function isResourceFlag(key: string): boolean {
   return key in FLAGS
 }
 
-const bad = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const bad = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 /** Record one parsed option (from getopt) into the flags. */

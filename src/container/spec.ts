@@ -1,7 +1,7 @@
 import {lstatSync, readFileSync} from 'node:fs'
 import {hostname as osHostname} from 'node:os'
 import {isAbsolute, join, normalize} from 'node:path'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import type {ImageDefaults} from '../image/config.js'
 import {CAPABILITIES, parseCapability} from '../proc/capabilities.js'
 import type {RunOptions} from './options.js'
@@ -97,8 +97,8 @@ export interface Volume {
 /** docker's rule for a local volume's name: a word that is not a path. */
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
 
-const bad = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const bad = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 /** docker's default capability set (moby oci/caps/defaults.go). */

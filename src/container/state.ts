@@ -1,6 +1,6 @@
 import {closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import {readStat} from '../proc/process.js'
 import {exists, removeTree, Store} from '../store/store.js'
 import type {Limits} from './limits.js'
@@ -89,7 +89,7 @@ export interface RestartPolicy {
 /** docker's --restart: no, on-failure[:N], always, unless-stopped. */
 export function parseRestart(s: string): RestartPolicy {
   const m = /^(no|on-failure|always|unless-stopped)(?::(\d+))?$/.exec(s)
-  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw new NsxError(`invalid --restart '${s}': expected no, on-failure[:MAX-RETRIES], always or unless-stopped`, 125)
+  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw NsxError.invalid(`invalid --restart '${s}': expected no, on-failure[:MAX-RETRIES], always or unless-stopped`, 125)
   return {policy: m[1] as RestartPolicy['policy'], maxRetries: m[2] ? Number(m[2]) : 0}
 }
 
@@ -303,8 +303,8 @@ export function idOfName(store: Store, name: string): string | undefined {
  * Errors (exit 1, as docker's daemon errors): no such container, an ambiguous prefix.
  */
 export function resolveContainer(store: Store, ref: string): Container {
-  const fail = (msg: string): never => {
-    throw new NsxError(msg, 1)
+  const fail = (msg: string, kind: ErrorKind = 'not-found'): never => {
+    throw new NsxError(msg, 1, kind)
   }
   if (ref === '' || ref.includes('/') || ref.startsWith('.')) fail(`No such container: ${ref}`)
   const exact = /^[0-9a-f]{64}$/.test(ref) ? ref : idOfName(store, ref)
@@ -318,7 +318,7 @@ export function resolveContainer(store: Store, ref: string): Container {
       // no containers
     }
     const found = ids.map((id) => readContainer(containerDir(store, id))).filter((c): c is Container => c !== undefined)
-    if (found.length > 1) fail(`multiple containers match the id prefix '${ref}': ${found.map((c) => `${shortContainerId(c.config.id)} (${c.config.name})`).join(', ')}`)
+    if (found.length > 1) fail(`multiple containers match the id prefix '${ref}': ${found.map((c) => `${shortContainerId(c.config.id)} (${c.config.name})`).join(', ')}`, 'invalid')
     if (found.length === 1) return found[0]
   }
   return fail(`No such container: ${ref}`)
@@ -338,7 +338,7 @@ export async function lockContainer(store: Store, c: Container): Promise<{lock: 
   try {
     fd = openSync(join(c.dir, 'lock'), 'a', 0o600)
   } catch {
-    throw new NsxError(`No such container: ${c.config.name}`, 1)
+    throw NsxError.notFound(`No such container: ${c.config.name}`, 1)
   }
   try {
     await flockExclusive(fd)
@@ -356,7 +356,7 @@ export async function lockContainer(store: Store, c: Container): Promise<{lock: 
   const now = readContainer(c.dir)
   if (!now) {
     lock.release()
-    throw new NsxError(`No such container: ${c.config.name}`, 1)
+    throw NsxError.notFound(`No such container: ${c.config.name}`, 1)
   }
   return {lock, container: now}
 }
@@ -453,7 +453,7 @@ export function claimName(store: Store, name: string, id: string, exitCode = 125
       if (readlinkSync(nameLink(store, name)) === id) return
       continue
     }
-    throw new NsxError(`the container name "${name}" is already in use by container ${holder ? shortContainerId(holder) : '?'}: remove or rename that container to reuse the name`, exitCode)
+    throw NsxError.conflict(`the container name "${name}" is already in use by container ${holder ? shortContainerId(holder) : '?'}: remove or rename that container to reuse the name`, exitCode)
   }
 }
 

@@ -33,17 +33,17 @@ export function containerTop(c: Container, psArgs = '-ef'): {Titles: string[]; P
   const pids = new Set(containerPids(c))
   if (c.pids && pids.size > 1) pids.delete(c.pids.init.pid)
   const args = psArgs.split(/\s+/).filter((a) => a !== '')
-  if (args.some((a) => !/^[-\w,=:%]+$/.test(a))) throw new NsxError(`invalid ps arguments: ${psArgs}`, 1)
+  if (args.some((a) => !/^[-\w,=:%]+$/.test(a))) throw NsxError.invalid(`invalid ps arguments: ${psArgs}`, 1)
   let text: string
   try {
     text = execFileSync('ps', args, {encoding: 'utf8', maxBuffer: 16 * 1024 * 1024})
   } catch (err) {
-    throw new NsxError(`ps ${psArgs} failed: ${(err as Error).message.split('\n')[0]}`, 1)
+    throw NsxError.internal(`ps ${psArgs} failed: ${(err as Error).message.split('\n')[0]}`, 1)
   }
   const lines = text.split('\n').filter((l) => l.trim() !== '')
   const titles = (lines.shift() ?? '').trim().split(/\s+/)
   const pidCol = titles.indexOf('PID')
-  if (pidCol < 0) throw new NsxError(`ps ${psArgs}: no PID column in its output`, 1)
+  if (pidCol < 0) throw NsxError.internal(`ps ${psArgs}: no PID column in its output`, 1)
   const processes: string[][] = []
   for (const l of lines) {
     const f = l.trim().split(/\s+/)

@@ -1,5 +1,5 @@
 import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import {CgroupLayout, readCgroupLayout} from '../cgroup/hierarchy.js'
 import type {Store} from '../store/store.js'
 import {locateMemberships, readProcCgroup} from '../cgroup/membership.js'
@@ -40,8 +40,8 @@ export interface UpdateOptions {
   restart?: string
 }
 
-const fail = (msg: string): never => {
-  throw new NsxError(msg, 1)
+const fail = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 1, kind)
 }
 
 /** Parse and check limit flags (the same rules as run); `current` gives --memory for the swap and reservation checks. */
@@ -184,12 +184,12 @@ function attachNew(make: CgroupPlace[], from: string, origin: (p: CgroupPlace) =
       try {
         mkdirSync(p.dir)
       } catch (err) {
-        fail(`cannot create the cgroup ${p.dir}: ${(err as Error).message}`)
+        fail(`cannot create the cgroup ${p.dir}: ${(err as Error).message}`, 'internal')
       }
       made.push(p)
     }
     apply()
-    for (const p of made) if (moveProcesses(from, p.dir) === 0) fail('it is not running any more')
+    for (const p of made) if (moveProcesses(from, p.dir) === 0) fail('it is not running any more', 'conflict')
     return made.map((p) => p.dir)
   } catch (err) {
     for (const p of made.reverse()) {
@@ -240,7 +240,7 @@ function readLimit(dir: string): number | undefined {
  */
 export async function updateContainer(store: Store, spec: string, flags: LimitFlags, layout: CgroupLayout = readCgroupLayout(), opts: UpdateOptions = {}): Promise<UpdateResult> {
   const found = findByNameOrId(store, spec)
-  if (!found) return fail(`No such container: ${spec}`)
+  if (!found) return fail(`No such container: ${spec}`, 'not-found')
   const {lock, container: c} = await lockContainer(store, found)
   try {
     return updateLocked(c, flags, layout, opts)
@@ -277,13 +277,13 @@ function restartChange(c: Container, given: string): RestartPolicy {
   }
   if (p.policy !== 'no' && c.config.autoRemove) fail(`Restart policy cannot be updated because AutoRemove is enabled for the container ${c.config.name}`)
   if (c.status === 'running' && p.policy !== 'no' && (c.config.restart?.policy ?? 'no') === 'no')
-    fail(`container ${c.config.name} runs without a restart policy, and its supervisor cannot take one while it runs: stop it, update it, start it again`)
+    fail(`container ${c.config.name} runs without a restart policy, and its supervisor cannot take one while it runs: stop it, update it, start it again`, 'conflict')
   return p
 }
 
 function updateLocked(c: Container, flags: LimitFlags, layout: CgroupLayout, opts: UpdateOptions): UpdateResult {
   const name = c.config.name
-  if (c.status !== 'running' && c.status !== 'created' && c.status !== 'exited') fail(`container ${name} is ${c.status}: update it once it runs or has stopped`)
+  if (c.status !== 'running' && c.status !== 'created' && c.status !== 'exited') fail(`container ${name} is ${c.status}: update it once it runs or has stopped`, 'conflict')
   const restart = opts.restart === undefined ? undefined : restartChange(c, opts.restart)
   const {devices: _devices, ...current} = c.config.limits ?? {}
   const change = parseLimitFlags(flags, current)
@@ -325,7 +325,7 @@ function writeLive(c: Container, write: Limits, layout: CgroupLayout): void {
     }
   } catch (err) {
     // The cgroup writers speak with nsx run's 125; update is docker's exit 1.
-    if (err instanceof NsxError) fail(`container ${name}: ${err.message}`)
+    if (err instanceof NsxError) fail(`container ${name}: ${err.message}`, err.kind)
     throw err
   }
   if (added.length > 0 && c.run) recordCgroups(c.dir, c.run, [...cgroups, ...added])

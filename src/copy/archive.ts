@@ -226,7 +226,7 @@ export async function extractTar(root: number, dir: string, input: AsyncIterable
   const destPath = dest.path
   const destIsDir = dest.st.isDirectory()
   dest.release()
-  if (!destIsDir) throw new NsxError('extraction point is not a directory', 1)
+  if (!destIsDir) throw NsxError.invalid('extraction point is not a directory', 1)
   const dirTimes: {path: string; atime: number; mtime: number}[] = []
   let current: {fd: number; mtime: number} | undefined
   let count = 0
@@ -236,7 +236,7 @@ export async function extractTar(root: number, dir: string, input: AsyncIterable
   }
   const entryPath = (name: string) => {
     const comps = rebased(name, opts.rebase).split('/').filter((c) => c !== '' && c !== '.')
-    if (comps.includes('..')) throw new NsxError(`refusing archive entry ${JSON.stringify(name)}: '..' in its name`, 1)
+    if (comps.includes('..')) throw NsxError.invalid(`refusing archive entry ${JSON.stringify(name)}: '..' in its name`, 1)
     return comps
   }
   const parser = new TarParser({
@@ -253,8 +253,8 @@ export async function extractTar(root: number, dir: string, input: AsyncIterable
           if (r.st.isDirectory() && isDir) {
             // kept; its mode, owner and times are the entry's
           } else {
-            if (opts.noOverwriteDirNonDir && r.st.isDirectory() && !isDir) throw new NsxError(`cannot overwrite directory "${full}" with non-directory "${e.path}"`, 1)
-            if (opts.noOverwriteDirNonDir && !r.st.isDirectory() && isDir) throw new NsxError(`cannot overwrite non-directory "${full}" with directory "${e.path}"`, 1)
+            if (opts.noOverwriteDirNonDir && r.st.isDirectory() && !isDir) throw NsxError.invalid(`cannot overwrite directory "${full}" with non-directory "${e.path}"`, 1)
+            if (opts.noOverwriteDirNonDir && !r.st.isDirectory() && isDir) throw NsxError.invalid(`cannot overwrite non-directory "${full}" with directory "${e.path}"`, 1)
             if (r.st.isDirectory()) rmSync(at, {recursive: true})
             else unlinkSync(at)
           }
@@ -291,7 +291,7 @@ export async function extractTar(root: number, dir: string, input: AsyncIterable
             const target = entryPath(e.linkpath)
             const t = resolveInRoot(root, `${destPath}/${target.join('/')}`)
             try {
-              if (!t.st || t.name === '') throw new NsxError(`hard link ${e.path}: its target ${e.linkpath} is not in the archive`, 1)
+              if (!t.st || t.name === '') throw NsxError.invalid(`hard link ${e.path}: its target ${e.linkpath} is not in the archive`, 1)
               linkSync(fdPath(t.parent, t.name), at)
             } finally {
               t.release()
@@ -302,7 +302,7 @@ export async function extractTar(root: number, dir: string, input: AsyncIterable
             // Devices and fifos: coreutils' mknod, on this process's fd path (its own /proc/self is another).
             const kind = {char: ['c', String(e.devmajor), String(e.devminor)], block: ['b', String(e.devmajor), String(e.devminor)], fifo: ['p']}[e.type as 'char' | 'block' | 'fifo']
             const made = spawnSync('mknod', ['-m', (e.mode & 0o7777).toString(8), `/proc/${process.pid}/fd/${r.parent}/${r.name}`, ...kind], {encoding: 'utf8'})
-            if (made.status !== 0) throw new NsxError(`cannot make ${full}: ${(made.stderr || '').trim().replace(/^mknod: /, '') || 'mknod failed'}`, 1)
+            if (made.status !== 0) throw NsxError.internal(`cannot make ${full}: ${(made.stderr || '').trim().replace(/^mknod: /, '') || 'mknod failed'}`, 1)
             if (!opts.noChown) lchownSync(at, uid, gid)
             lutimesSync(at, e.mtime, e.mtime)
           }

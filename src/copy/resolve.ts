@@ -18,7 +18,7 @@ const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOL
 /** An errno-carrying error of a path inside the root (ENOENT, ENOTDIR, ELOOP). */
 export class InRootError extends NsxError {
   constructor(readonly code: string, readonly path: string, message: string) {
-    super(message, 1)
+    super(message, 1, code === 'ENOENT' ? 'not-found' : 'invalid')
   }
 }
 

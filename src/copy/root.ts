@@ -71,8 +71,8 @@ export async function withContainerRoot<T>(store: Store, ref: string, fn: (root:
 /** A stopped container's root, mounted by the executor in a private mount namespace for as long as fn runs. */
 async function withMountedRoot<T>(c: Container, fn: (fd: number) => Promise<T>): Promise<T> {
   const spec = c.config.spec
-  if ((process.geteuid?.() ?? 0) !== 0) throw new NsxError(`copying files of a stopped container needs root (its root is mounted for the copy): start ${c.config.name} first`, 125)
-  if (spec.userns && !spec.userns.rootless) throw new NsxError(`copying files of a stopped --userns container is not supported: start ${c.config.name} first`, 125)
+  if ((process.geteuid?.() ?? 0) !== 0) throw NsxError.invalid(`copying files of a stopped container needs root (its root is mounted for the copy): start ${c.config.name} first`, 125)
+  if (spec.userns && !spec.userns.rootless) throw NsxError.conflict(`copying files of a stopped --userns container is not supported: start ${c.config.name} first`, 125)
   const rootfs = containerPaths(c.dir, '').rootfs
   const plan = {
     command: 'nsx cp',
@@ -96,8 +96,8 @@ async function withMountedRoot<T>(c: Container, fn: (fd: number) => Promise<T>):
         out += d.toString()
         if (out.includes('ready\n')) resolve()
       })
-      helper.on('error', (e) => reject(new NsxError(`cannot mount ${c.config.name}'s root: ${e.message}`, 125)))
-      helper.on('close', (code) => reject(new NsxError(`cannot mount ${c.config.name}'s root: ${err.trim().split('\n').pop() || `the executor exited with ${code}`}`.replace(/nsx cp: /, ''), 125)))
+      helper.on('error', (e) => reject(NsxError.internal(`cannot mount ${c.config.name}'s root: ${e.message}`, 125)))
+      helper.on('close', (code) => reject(NsxError.internal(`cannot mount ${c.config.name}'s root: ${err.trim().split('\n').pop() || `the executor exited with ${code}`}`.replace(/nsx cp: /, ''), 125)))
     })
     const fd = openSync(`/proc/${helper.pid}/root${rootfs}`, DIR)
     try {
@@ -129,8 +129,8 @@ export function checkWritable(root: ContainerRoot, path: string): void {
   const spec = root.container.config.spec
   const under = (target: string) => canonical === target || canonical.startsWith(target.endsWith('/') ? target : `${target}/`)
   const volume = [...spec.volumes].sort((a, b) => b.target.length - a.target.length).find((v) => under(v.target))
-  if (volume?.readOnly) throw new NsxError('mounted volume is marked read-only', 1)
-  if (!volume && spec.security?.readOnly) throw new NsxError('container rootfs is marked read-only', 1)
+  if (volume?.readOnly) throw NsxError.forbidden('mounted volume is marked read-only', 1)
+  if (!volume && spec.security?.readOnly) throw NsxError.forbidden('container rootfs is marked read-only', 1)
 }
 
 /** A file system error of a copy as one line (`read-only file system: /x`), an NsxError; others as they are. */
@@ -138,5 +138,6 @@ export function copyFailure(err: unknown): unknown {
   const e = err as NodeJS.ErrnoException
   if (err instanceof NsxError || typeof e?.code !== 'string' || !e.code.startsWith('E')) return err
   const m = /^E[A-Z]+: ([^,]+)/.exec(e.message)
-  return new NsxError(m ? m[1] : e.message, 1)
+  const kind = e.code === 'ENOENT' ? 'not-found' : e.code === 'EROFS' || e.code === 'EACCES' || e.code === 'EPERM' ? 'forbidden' : 'invalid'
+  return new NsxError(m ? m[1] : e.message, 1, kind)
 }

@@ -51,7 +51,7 @@ async function enterContainer(o: EnterOptions, inherit: readonly number[]): Prom
       label: 'nsx enter',
     })
   } catch (err) {
-    if (err instanceof NsxError && /^No such container: /.test(err.message)) {
+    if (err instanceof NsxError && err.kind === 'not-found') {
       throw new NsxError(`no such container: ${o.target} (nsx enter takes a PID or a container's name or id, or -t PID)`, 125)
     }
     throw err

@@ -15,14 +15,14 @@ export function parseFilterWords(words: readonly string[]): EventFilters {
   const out: EventFilters = new Map()
   for (const w of words) {
     const i = w.indexOf('=')
-    if (i <= 0) throw new NsxError(`invalid filter '${w}': expected KEY=VALUE`, 125)
+    if (i <= 0) throw NsxError.invalid(`invalid filter '${w}': expected KEY=VALUE`, 125)
     addFilter(out, w.slice(0, i), w.slice(i + 1))
   }
   return out
 }
 
 export function addFilter(out: EventFilters, key: string, value: string): void {
-  if (!(FILTER_KEYS as readonly string[]).includes(key)) throw new NsxError(`invalid filter '${key}'`, 125)
+  if (!(FILTER_KEYS as readonly string[]).includes(key)) throw NsxError.invalid(`invalid filter '${key}'`, 125)
   out.set(key, [...(out.get(key) ?? []), value])
 }
 
@@ -66,7 +66,7 @@ export function parseEventTime(v: string, what: string, now = Date.now()): numbe
   const d = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(v) ? durationMs(v) : undefined
   if (d !== undefined) return now - d
   const t = Date.parse(v)
-  if (Number.isNaN(t)) throw new NsxError(`invalid ${what} '${v}': expected Unix seconds, an RFC 3339 time or a duration (10m)`, 125)
+  if (Number.isNaN(t)) throw NsxError.invalid(`invalid ${what} '${v}': expected Unix seconds, an RFC 3339 time or a duration (10m)`, 125)
   return t
 }
 

@@ -67,7 +67,7 @@ export const DIGEST_RE = /^sha256:[0-9a-f]{64}$/
 
 export function checkDigestSyntax(d: string, what: string): string {
   // Digests become path names in the store: only the exact sha256 form is accepted.
-  if (!DIGEST_RE.test(d)) throw new NsxError(`${what}: unsupported or malformed digest '${d}' (expected sha256:<64 hex digits>)`)
+  if (!DIGEST_RE.test(d)) throw NsxError.invalid(`${what}: unsupported or malformed digest '${d}' (expected sha256:<64 hex digits>)`)
   return d
 }
 
@@ -161,7 +161,7 @@ export async function streamBlob(r: BlobSource, consume: (chunk: Buffer) => void
     src.destroy?.()
     if (err instanceof NsxError) throw err
     const code = (err as NodeJS.ErrnoException).code ?? ''
-    if (code.startsWith('Z_') || code === 'ERR_ZLIB') throw new NsxError(`${r.label}: corrupt or truncated ${compression} stream (${(err as Error).message})`)
+    if (code.startsWith('Z_') || code === 'ERR_ZLIB') throw NsxError.internal(`${r.label}: corrupt or truncated ${compression} stream (${(err as Error).message})`)
     throw err
   }
   return {
@@ -247,10 +247,10 @@ async function unzstd(input: AsyncIterable<Buffer>, take: (c: Buffer) => void, l
   const [res] = await Promise.all([exited, feeding.catch((e) => (consumeErr ??= e))])
   if (consumeErr) throw consumeErr
   if (res.err) {
-    if ((res.err as NodeJS.ErrnoException).code === 'ENOENT') throw new NsxError(`${label}: zstd-compressed layers need the zstd program (Debian package zstd)`)
+    if ((res.err as NodeJS.ErrnoException).code === 'ENOENT') throw NsxError.internal(`${label}: zstd-compressed layers need the zstd program (Debian package zstd)`)
     throw res.err
   }
-  if (res.code !== 0) throw new NsxError(`${label}: corrupt or truncated zstd stream (${stderr.trim().split('\n').pop() ?? `zstd exit ${res.code}`})`)
+  if (res.code !== 0) throw NsxError.internal(`${label}: corrupt or truncated zstd stream (${stderr.trim().split('\n').pop() ?? `zstd exit ${res.code}`})`)
 }
 
 /**
@@ -260,12 +260,12 @@ async function unzstd(input: AsyncIterable<Buffer>, take: (c: Buffer) => void, l
 export const MAX_METADATA_BYTES = 8 << 20
 
 export function checkMetadataSize(size: number, what: string): void {
-  if (size > MAX_METADATA_BYTES) throw new NsxError(`${what} is ${size} bytes, more than the ${MAX_METADATA_BYTES} allowed for image metadata`)
+  if (size > MAX_METADATA_BYTES) throw NsxError.internal(`${what} is ${size} bytes, more than the ${MAX_METADATA_BYTES} allowed for image metadata`)
 }
 
 /** Read a small blob (manifest, config) whole, checking its digest when one is given. */
 export function verifyBytes(data: Buffer, expected: string | undefined, label: string): string {
   const got = `sha256:${createHash('sha256').update(data).digest('hex')}`
-  if (expected !== undefined && got !== expected) throw new NsxError(`${label}: digest mismatch (expected ${expected}, got ${got})`)
+  if (expected !== undefined && got !== expected) throw NsxError.invalid(`${label}: digest mismatch (expected ${expected}, got ${got})`)
   return got
 }

@@ -21,7 +21,7 @@ export interface ContainerConfig {
 }
 
 const bad = (change: string, why: string): never => {
-  throw new NsxError(`invalid --change '${change}': ${why}`, 1)
+  throw NsxError.invalid(`invalid --change '${change}': ${why}`, 1)
 }
 
 /** ["a","b"] (exec form), else the shell form: /bin/sh -c REST. */

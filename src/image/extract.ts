@@ -132,7 +132,7 @@ export class LayerExtractor implements TarHandler {
       } catch (err) {
         // Unprivileged 0/0 whiteouts are allowed since Linux 5.8 (vfs: allow unprivileged whiteout creation).
         if ((err as SyscallError).code === 'EPERM')
-          throw new NsxError(`cannot create the whiteout for '${printable(e.path)}': ${this.opts.privileged ? 'mknod not permitted' : 'rootless whiteouts need Linux 5.8 or later'}`)
+          throw NsxError.internal(`cannot create the whiteout for '${printable(e.path)}': ${this.opts.privileged ? 'mknod not permitted' : 'rootless whiteouts need Linux 5.8 or later'}`)
         throw err
       }
       this.nodes.set(target, 'other')
@@ -172,7 +172,7 @@ export class LayerExtractor implements TarHandler {
         const target = tcomps.join('/')
         this.checkExistingAncestors(tcomps, e.path)
         const kind = this.nodes.get(target)
-        if (kind === undefined) throw new NsxError(`hard link '${printable(e.path)}' points to '${printable(e.linkpath)}', which is not in the layer before it`)
+        if (kind === undefined) throw NsxError.internal(`hard link '${printable(e.path)}' points to '${printable(e.linkpath)}', which is not in the layer before it`)
         if (kind === 'dir') throw new UnsafeEntryError(`refusing hard link '${printable(e.path)}': target is a directory`)
         if (target === rel) return // a link to itself: nothing to do
         this.removeExisting(rel)
@@ -185,7 +185,7 @@ export class LayerExtractor implements TarHandler {
       case 'block':
       case 'fifo': {
         if (e.type !== 'fifo' && !this.opts.privileged)
-          throw new NsxError(`layer holds device node '${printable(e.path)}' (${e.type} ${e.devmajor}:${e.devminor}); device nodes can only be created as root`)
+          throw NsxError.internal(`layer holds device node '${printable(e.path)}' (${e.type} ${e.devmajor}:${e.devminor}); device nodes can only be created as root`)
         this.removeExisting(rel)
         const fmt = e.type === 'char' ? S_IFCHR : e.type === 'block' ? S_IFBLK : S_IFIFO
         mknod(abs, fmt | 0o600, e.devmajor, e.devminor)
@@ -293,7 +293,7 @@ export class LayerExtractor implements TarHandler {
       p = p === '' ? comps[i] : `${p}/${comps[i]}`
       const kind = this.nodes.get(p)
       if (kind === 'symlink') throw new UnsafeEntryError(`refusing hard link '${printable(name)}': target path goes through symlink '${printable(p)}'`)
-      if (kind !== 'dir') throw new NsxError(`hard link '${printable(name)}' points into '${printable(p)}', which is not a directory in the layer`)
+      if (kind !== 'dir') throw NsxError.internal(`hard link '${printable(name)}' points into '${printable(p)}', which is not a directory in the layer`)
     }
   }
 
@@ -320,9 +320,9 @@ export class LayerExtractor implements TarHandler {
     } catch (err) {
       const code = (err as SyscallError).code
       if (code === 'EPERM')
-        throw new NsxError(`cannot mark '${printable(dir)}' opaque: setting ${name} is not permitted (trusted.* xattrs need CAP_SYS_ADMIN)`)
+        throw NsxError.internal(`cannot mark '${printable(dir)}' opaque: setting ${name} is not permitted (trusted.* xattrs need CAP_SYS_ADMIN)`)
       if (code === 'EOPNOTSUPP' || code === 'ENOTSUP')
-        throw new NsxError(`cannot mark '${printable(dir)}' opaque: the store's filesystem does not support the ${name} xattr; put NSX_ROOT on ext4, xfs, btrfs or tmpfs`)
+        throw NsxError.internal(`cannot mark '${printable(dir)}' opaque: the store's filesystem does not support the ${name} xattr; put NSX_ROOT on ext4, xfs, btrfs or tmpfs`)
       throw err
     }
     this.stats.opaques++

@@ -30,7 +30,7 @@ export interface Reference {
 }
 
 export function parseReference(input: string): Reference {
-  const bad = (why: string) => new NsxError(`invalid reference '${input}': ${why}`)
+  const bad = (why: string) => NsxError.invalid(`invalid reference '${input}': ${why}`)
   if (input === '' || input.length > 4096) throw bad('empty or too long')
   let rest = input
   let digest: string | undefined

@@ -37,7 +37,7 @@ export function parseImageRef(arg: string): ImageRef {
   if (pathExists(arg)) return {path: arg}
   const i = arg.lastIndexOf(':')
   if (i > 0 && !arg.slice(i + 1).includes('/') && pathExists(arg.slice(0, i))) return {path: arg.slice(0, i), tag: arg.slice(i + 1)}
-  throw new NsxError(`no such image: ${arg} (expected an OCI layout directory or a docker-archive tar, optionally followed by :TAG)`)
+  throw NsxError.notFound(`no such image: ${arg} (expected an OCI layout directory or a docker-archive tar, optionally followed by :TAG)`)
 }
 
 function pathExists(p: string): boolean {

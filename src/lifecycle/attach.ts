@@ -20,7 +20,7 @@ export function parseDetachKeys(s: string): number[] {
       const i = '@[\\]^_'.indexOf(c)
       if (i >= 0) return i === 0 ? 0 : 0x1a + i
     } else if (k.length === 1) return k.charCodeAt(0)
-    throw new NsxError(`invalid --detach-keys '${s}': expected keys such as ctrl-p,ctrl-q (a character or ctrl-a..z, ctrl-@, ctrl-[, ctrl-\\, ctrl-], ctrl-^, ctrl-_)`, 1)
+    throw NsxError.invalid(`invalid --detach-keys '${s}': expected keys such as ctrl-p,ctrl-q (a character or ctrl-a..z, ctrl-@, ctrl-[, ctrl-\\, ctrl-], ctrl-^, ctrl-_)`, 1)
   })
   return keys
 }
@@ -95,7 +95,7 @@ export function connectAttach(dir: string): Promise<Socket> {
     const sock = createConnection({path: 'attach.sock'})
     return new Promise((resolve, reject) => {
       sock.once('connect', () => resolve(sock))
-      sock.once('error', (e) => reject(new NsxError(`cannot attach: ${e.message}`, 1)))
+      sock.once('error', (e) => reject(NsxError.conflict(`cannot attach: ${e.message}`, 1)))
     })
   } finally {
     process.chdir(here)
@@ -173,8 +173,8 @@ export async function relayAttach(sock: Socket, opts: RelayOptions): Promise<{de
 export async function attachContainer(store: Store, ref: string, opts: AttachOptions): Promise<AttachResult> {
   const keys = parseDetachKeys(opts.detachKeys ?? 'ctrl-p,ctrl-q')
   const c = resolveContainer(store, ref)
-  if (c.status !== 'running') throw new NsxError('You cannot attach to a stopped container, start it first', 1)
-  if (!existsSync(`${c.dir}/attach.sock`)) throw new NsxError(`container ${c.config.name} was started in the foreground: its terminal is the one of the nsx that started it`, 1)
+  if (c.status !== 'running') throw NsxError.conflict('You cannot attach to a stopped container, start it first', 1)
+  if (!existsSync(`${c.dir}/attach.sock`)) throw NsxError.conflict(`container ${c.config.name} was started in the foreground: its terminal is the one of the nsx that started it`, 1)
   const sock = await connectAttach(c.dir)
   const {detached} = await relayAttach(sock, {tty: c.config.spec.tty, input: !opts.noStdin && c.config.spec.interactive, keys, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr})
   if (detached) return {detached: true, name: c.config.name}

@@ -1,4 +1,4 @@
-import {NsxError} from '../cli/errors.js'
+import {kindOf, NsxError} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import type {ContainerConfig} from '../container/state.js'
 
@@ -16,10 +16,10 @@ export async function namespacePaths(store: Store, config: ContainerConfig): Pro
     try {
       target = resolveContainer(store, mode.slice(10))
     } catch (err) {
-      throw new NsxError(`--${flag} ${mode}: ${(err as Error).message}`, 125)
+      throw new NsxError(`--${flag} ${mode}: ${(err as Error).message}`, 125, kindOf(err) ?? 'invalid')
     }
-    if (target.config.id === config.id) throw new NsxError(`--${flag} ${mode}: a container cannot join its own ${flag} namespace`, 125)
-    if (target.status !== 'running' || !target.pids) throw new NsxError(`cannot join the ${flag} namespace of container ${target.config.name}: it is not running`, 125)
+    if (target.config.id === config.id) throw NsxError.invalid(`--${flag} ${mode}: a container cannot join its own ${flag} namespace`, 125)
+    if (target.status !== 'running' || !target.pids) throw NsxError.conflict(`cannot join the ${flag} namespace of container ${target.config.name}: it is not running`, 125)
     return `/proc/${target.pids.init.pid}/ns/${flag}`
   }
   if (ns.pid === 'host') out.pidns = 'host'

@@ -19,15 +19,15 @@ export async function networkPaths(store: Store, config: ContainerConfig): Promi
   if (mode.startsWith('container:')) {
     const {resolveContainer} = await import('../container/state.js')
     const target = resolveContainer(store, mode.slice(10))
-    if (target.config.id === config.id) throw new NsxError(`--network ${mode}: a container cannot join its own network namespace`, 125)
-    if (target.status !== 'running' || !target.pids) throw new NsxError(`cannot join the network namespace of container ${target.config.name}: it is not running`, 125)
+    if (target.config.id === config.id) throw NsxError.invalid(`--network ${mode}: a container cannot join its own network namespace`, 125)
+    if (target.status !== 'running' || !target.pids) throw NsxError.conflict(`cannot join the network namespace of container ${target.config.name}: it is not running`, 125)
     return {netns: `/proc/${target.pids.init.pid}/ns/net`}
   }
   if (!onBridge(config)) return {}
   // An ordinary user's container: a user-mode stack (pasta or slirp4netns) started by its supervisor.
   if (config.spec.userns?.rootless) return (await import('../network/rootless.js')).rootlessPaths(store, config.id)
-  if (mode === 'pasta' || mode === 'slirp4netns') throw new NsxError(`--network ${mode} is for rootless containers (an ordinary user's); as root, use bridge or a network of nsx network create`, 125)
-  if (config.spec.userns) throw new NsxError(`--network ${mode} with ${config.spec.userns.rootless ? 'rootless containers' : '--userns'} is not supported yet: use --network none or host`, 125)
+  if (mode === 'pasta' || mode === 'slirp4netns') throw NsxError.invalid(`--network ${mode} is for rootless containers (an ordinary user's); as root, use bridge or a network of nsx network create`, 125)
+  if (config.spec.userns) throw NsxError.invalid(`--network ${mode} with ${config.spec.userns.rootless ? 'rootless containers' : '--userns'} is not supported yet: use --network none or host`, 125)
   const {addStatusPath, netnsPath, teardownPath} = await import('../network/records.js')
   // The ADD may still run when the executor starts (src/network/attach.ts): the init waits for it.
   return {netns: netnsPath(store, config.id), exitHook: teardownPath(store, config.id), netWait: addStatusPath(store, config.id)}
@@ -108,9 +108,9 @@ export async function containerPorts(store: Store, ref: string, privatePort?: st
   const ports = running ? (endpointOfContainerDir(c.dir)?.attachments.flatMap((a) => a.ports) ?? []) : []
   if (privatePort === undefined) return portLines(ports)
   const m = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(privatePort)
-  if (!m) throw new NsxError(`invalid port '${privatePort}': expected PORT[/tcp|udp]`, 1)
+  if (!m) throw NsxError.invalid(`invalid port '${privatePort}': expected PORT[/tcp|udp]`, 1)
   const filter = {port: Number(m[1]), protocol: (m[2] ?? 'tcp') as 'tcp' | 'udp'}
   const lines = portLines(ports, filter).map((l) => l.slice(l.indexOf('-> ') + 3))
-  if (lines.length === 0) throw new NsxError(`No public port '${filter.port}/${filter.protocol}' published for ${c.config.name}`, 1)
+  if (lines.length === 0) throw NsxError.notFound(`No public port '${filter.port}/${filter.protocol}' published for ${c.config.name}`, 1)
   return lines
 }

@@ -27,13 +27,13 @@ export interface Created {
 async function validate(o: RunOptions): Promise<{limits: Limits; userns?: UsernsSpec; lastCap: number}> {
   const spec = await import('../container/spec.js')
   const limits = await import('../container/limits.js')
-  if (o.layers.length === 0 && o.image === undefined) throw new NsxError('nothing to run: give an IMAGE (a stored image, or PATH[:TAG] of an OCI layout or docker archive), --image, or --layer DIR|TAR', 125)
+  if (o.layers.length === 0 && o.image === undefined) throw NsxError.invalid('nothing to run: give an IMAGE (a stored image, or PATH[:TAG] of an OCI layout or docker archive), --image, or --layer DIR|TAR', 125)
   const euid = process.geteuid?.() ?? 0
   let userns: UsernsSpec | undefined
   if (euid !== 0) {
     // An ordinary user: container root is the user's own uid and gid, nothing else is mapped.
-    if (o.userns !== undefined) throw new NsxError('--userns needs root (rootless, container root is your own uid, and only it is mapped)', 125)
-    if (o.memory ?? o.cpus ?? o.pidsLimit ?? o.cpusetCpus ?? o.cgroupParent ?? o.group ?? (anyResourceFlag(o.resources ?? {}) || undefined)) throw new NsxError('limits need root: a rootless container gets no cgroup of its own', 125)
+    if (o.userns !== undefined) throw NsxError.invalid('--userns needs root (rootless, container root is your own uid, and only it is mapped)', 125)
+    if (o.memory ?? o.cpus ?? o.pidsLimit ?? o.cpusetCpus ?? o.cgroupParent ?? o.group ?? (anyResourceFlag(o.resources ?? {}) || undefined)) throw NsxError.invalid('limits need root: a rootless container gets no cgroup of its own', 125)
     const gid = process.getegid?.() ?? 0
     userns = {uidMap: [{inside: 0, outside: euid, count: 1}], gidMap: [{inside: 0, outside: gid, count: 1}], setgroups: 'deny', rootless: true}
   } else if (o.userns !== undefined) {
@@ -49,7 +49,7 @@ async function validate(o: RunOptions): Promise<{limits: Limits; userns?: Userns
   Object.assign(lim, parseResourceFlags(o.resources ?? {}, {memory: lim.memory, cpus: lim.cpus}))
   // A namespace of the host or of another container is not one the container's user namespace owns.
   const shared = (['pid', 'uts', 'ipc', 'cgroupns'] as const).filter((k) => o[k] !== undefined && o[k] !== 'private' && o[k] !== 'shareable')
-  if (shared.length > 0 && userns) throw new NsxError(`--${shared[0]} ${o[shared[0]]} needs root without --userns (a container's user namespace cannot own the host's or another container's namespaces)`, 125)
+  if (shared.length > 0 && userns) throw NsxError.invalid(`--${shared[0]} ${o[shared[0]]} needs root without --userns (a container's user namespace cannot own the host's or another container's namespaces)`, 125)
   o.links?.forEach(spec.parseLink)
   if (o.sysctls?.length) {
     const {parseSysctl} = await import('../security/sysctls.js')
@@ -67,7 +67,7 @@ async function validate(o: RunOptions): Promise<{limits: Limits; userns?: Userns
   const lastCap = readLastCap()
   const security = await import('../security/spec.js')
   const sec = security.buildSecuritySpec(o, spec.resolveCaps(o, lastCap))
-  if (sec.devices.length > 0 && userns) throw new NsxError('--device needs root without --userns (a user namespace cannot make device nodes)', 125)
+  if (sec.devices.length > 0 && userns) throw NsxError.invalid('--device needs root without --userns (a user namespace cannot make device nodes)', 125)
   const profileOpt = (o.securityOpt ?? []).find((x) => /^seccomp[=:]/.test(x))
   if (sec.seccomp && profileOpt) {
     const {checkSeccomp} = await import('../security/seccomp.js')
@@ -103,22 +103,22 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
     sweepStale(store)
     // An image the store lacks is pulled (docker run's rule); the registry client loads only then.
     if (o.group !== undefined) {
-      if (o.cgroupParent !== undefined) throw new NsxError('--group and --cgroup-parent both place the container: give one', 125)
+      if (o.cgroupParent !== undefined) throw NsxError.invalid('--group and --cgroup-parent both place the container: give one', 125)
       const {readGroup} = await import('../container/group-record.js')
-      if (!readGroup(store, o.group)) throw new NsxError(`no such group: ${o.group} (see nsx group ls; nsx group create ${o.group} makes it)`, 125)
+      if (!readGroup(store, o.group)) throw NsxError.notFound(`no such group: ${o.group} (see nsx group ls; nsx group create ${o.group} makes it)`, 125)
     }
     // A network named must exist now, as docker's daemon checks it at create: else a container that can never start was left.
     // (Root's networks only: an ordinary user's network is a user-mode stack, pasta or slirp4netns, named or not.)
     if (process.geteuid?.() === 0 && !['none', 'host', 'bridge'].includes(o.network) && !o.network.startsWith('container:')) {
       const [{USER_MODE_NETWORKS}, {findNetwork}] = await Promise.all([import('../network/rootless.js'), import('../network/networks.js')])
-      if (!USER_MODE_NETWORKS.includes(o.network) && !findNetwork(store, o.network)) throw new NsxError(`network ${o.network} not found`, 125)
+      if (!USER_MODE_NETWORKS.includes(o.network) && !findNetwork(store, o.network)) throw NsxError.notFound(`network ${o.network} not found`, 125)
     }
     const rootfs = await prepareRootfs(store, {
       image: o.image,
       layers: o.layers,
       resolveImage: async (st, ref) => (await import('../registry/ensure.js')).ensureImage(st, ref),
     })
-    for (const d of rootfs.lowerDirs) if (/[:,\\]/.test(d)) throw new NsxError(`layer path ${d} holds ':' ',' or '\\', which overlayfs options cannot carry`, 125)
+    for (const d of rootfs.lowerDirs) if (/[:,\\]/.test(d)) throw NsxError.invalid(`layer path ${d} holds ':' ',' or '\\', which overlayfs options cannot carry`, 125)
     // docker's merge: what the container's --health-* (or the API's Healthcheck) leave unset, the image's HEALTHCHECK gives.
     const {imageHealth, mergeHealth} = await import('../container/health.js')
     const healthcheck = mergeHealth(rootfs.image ? imageHealth(store, rootfs.image.id) : undefined, wanted)
@@ -163,7 +163,7 @@ export async function createContainer(given: RunOptions, opts: {dryRun?: boolean
         try {
           resolveContainer(store, mode.slice(10))
         } catch {
-          throw new NsxError(`--${k} ${mode}: no such container: ${mode.slice(10)}`, 125)
+          throw NsxError.notFound(`--${k} ${mode}: no such container: ${mode.slice(10)}`, 125)
         }
       }
     }
@@ -254,13 +254,13 @@ export function parseLogOpts(opts: readonly string[]): LogConfig {
     const [key, value = ''] = o.split(/=(.*)/s)
     if (key === 'max-size') {
       const m = /^(\d+)([kmg]?)$/i.exec(value)
-      if (!m) throw new NsxError(`invalid --log-opt max-size '${value}': expected a size such as 10m (k, m, g)`, 125)
+      if (!m) throw NsxError.invalid(`invalid --log-opt max-size '${value}': expected a size such as 10m (k, m, g)`, 125)
       out.maxSize = Number(m[1]) * ({'': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3} as Record<string, number>)[m[2].toLowerCase()]
-      if (out.maxSize < 1024) throw new NsxError(`invalid --log-opt max-size '${value}': at least 1k`, 125)
+      if (out.maxSize < 1024) throw NsxError.invalid(`invalid --log-opt max-size '${value}': at least 1k`, 125)
     } else if (key === 'max-file') {
-      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100) throw new NsxError(`invalid --log-opt max-file '${value}': a number from 1 to 100`, 125)
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100) throw NsxError.invalid(`invalid --log-opt max-file '${value}': a number from 1 to 100`, 125)
       out.maxFiles = Number(value)
-    } else throw new NsxError(`unknown --log-opt '${key}': nsx's json-file log takes max-size and max-file`, 125)
+    } else throw NsxError.invalid(`unknown --log-opt '${key}': nsx's json-file log takes max-size and max-file`, 125)
   }
   return out
 }

@@ -264,7 +264,7 @@ export async function dockerInspect(store: Store, refs: string[], format?: strin
     try {
       template = parseTemplate(format)
     } catch (err) {
-      if (err instanceof TemplateError) throw new NsxError(`template parsing error: ${err.message}`, 1)
+      if (err instanceof TemplateError) throw NsxError.invalid(`template parsing error: ${err.message}`, 1)
       throw err
     }
   }
@@ -276,7 +276,7 @@ export async function dockerInspect(store: Store, refs: string[], format?: strin
     try {
       lines.push(`${executeTemplate(template, JSON.parse(JSON.stringify(o)))}\n`)
     } catch (err) {
-      if (err instanceof TemplateError) throw new NsxError(`template: executing: ${err.message}`, 1)
+      if (err instanceof TemplateError) throw NsxError.invalid(`template: executing: ${err.message}`, 1)
       throw err
     }
   }

@@ -20,7 +20,7 @@ export function parseSignal(s: string): NodeJS.Signals {
     const name = up.startsWith('SIG') ? up : `SIG${up}`
     if (name in sigs) return name as NodeJS.Signals
   }
-  throw new NsxError(`invalid signal: ${s} (e.g. KILL, TERM, HUP, 9)`, 1)
+  throw NsxError.invalid(`invalid signal: ${s} (e.g. KILL, TERM, HUP, 9)`, 1)
 }
 
 /**
@@ -32,7 +32,7 @@ export function parseSignal(s: string): NodeJS.Signals {
 export async function killContainer(store: Store, ref: string, opts: {signal?: string} = {}): Promise<{name: string; id: string; signal: NodeJS.Signals}> {
   const signal = parseSignal(opts.signal ?? 'KILL')
   return withContainer(store, ref, async (c) => {
-    if (c.status !== 'running' || !c.pids) throw new NsxError(`cannot kill container ${ref}: container ${c.config.id.slice(0, 12)} is not running`, 1)
+    if (c.status !== 'running' || !c.pids) throw NsxError.conflict(`cannot kill container ${ref}: container ${c.config.id.slice(0, 12)} is not running`, 1)
     // docker: a container killed (or stopped) by hand is not restarted by its policy.
     if (signal === 'SIGKILL' || signal === 'SIGTERM') requestStop(c.dir)
     // Told before it is sent, as docker does: the kill comes before the die it causes.
@@ -41,7 +41,7 @@ export async function killContainer(store: Store, ref: string, opts: {signal?: s
       killIfSame(c.pids.init, signal)
       await thawIfPaused(c)
       // moby waits for a SIGKILLed container to be gone, so `kill` then `rm` works.
-      if (!(await waitSupervisorGone(c, 10000))) throw new NsxError(`container ${c.config.name} did not stop: its supervisor (pid ${c.pids.supervisor.pid}) is still running`, 1)
+      if (!(await waitSupervisorGone(c, 10000))) throw NsxError.internal(`container ${c.config.name} did not stop: its supervisor (pid ${c.pids.supervisor.pid}) is still running`, 1)
       // Its die, before this kill returns (a watcher seeing it too tells it once).
       const now = readContainer(c.dir)
       if (now?.status === 'exited' && now.run?.startedAt) recordContainerEvent(store, now, 'die', {exitCode: String(now.exitCode ?? 0)}, `${c.config.id}/die/${now.run.startedAt}`)

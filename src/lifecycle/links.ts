@@ -22,7 +22,7 @@ const other = async (store: Store, name: string, what: string) => {
   try {
     return resolveContainer(store, name)
   } catch {
-    throw new NsxError(`${what}: no such container: ${name}`, 125)
+    throw NsxError.notFound(`${what}: no such container: ${name}`, 125)
   }
 }
 
@@ -30,9 +30,9 @@ const other = async (store: Store, name: string, what: string) => {
 export async function applyLinks(store: Store, spec: RunSpec, id: string): Promise<RunSpec> {
   const links = spec.links ?? []
   if (links.length === 0) return spec
-  if (spec.userns?.rootless) throw new NsxError('--link is not supported for rootless containers (their user-mode network has no peers)', 125)
+  if (spec.userns?.rootless) throw NsxError.invalid('--link is not supported for rootless containers (their user-mode network has no peers)', 125)
   if (spec.network === 'host' || spec.network === 'none' || spec.network.startsWith('container:'))
-    throw new NsxError(`conflicting options: --network ${spec.network} cannot be used with links (a link needs a bridge network)`, 125)
+    throw NsxError.invalid(`conflicting options: --network ${spec.network} cannot be used with links (a link needs a bridge network)`, 125)
   const {DEFAULT_NETWORK} = await import('../network/networks.js')
   const env = new Map(spec.env.map((e) => [e.includes('=') ? e.slice(0, e.indexOf('=')) : e, e]))
   const added: string[] = []
@@ -91,9 +91,9 @@ export async function volumesFrom(store: Store, given: readonly string[], own: r
   const out: Volume[] = []
   for (const g of given) {
     const m = /^([^:]+)(?::(ro|rw))?$/.exec(g)
-    if (!m) throw new NsxError(`invalid --volumes-from '${g}': expected NAME[:ro|rw]`, 125)
+    if (!m) throw NsxError.invalid(`invalid --volumes-from '${g}': expected NAME[:ro|rw]`, 125)
     const c = await other(store, m[1], `--volumes-from ${g}`)
-    if (c.config.id === id) throw new NsxError(`--volumes-from ${g}: a container cannot take its own volumes`, 125)
+    if (c.config.id === id) throw NsxError.invalid(`--volumes-from ${g}: a container cannot take its own volumes`, 125)
     for (const v of c.config.spec.volumes) {
       if (taken.has(v.target)) continue
       taken.add(v.target)

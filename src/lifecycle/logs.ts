@@ -36,7 +36,7 @@ export function parseLogTime(s: string, now = Date.now()): number {
     return now - ms
   }
   const t = Date.parse(s)
-  if (Number.isNaN(t)) throw new NsxError(`invalid time '${s}': expected RFC 3339 (2024-01-02T15:04:05Z), Unix seconds, or a duration such as 10m`, 1)
+  if (Number.isNaN(t)) throw NsxError.invalid(`invalid time '${s}': expected RFC 3339 (2024-01-02T15:04:05Z), Unix seconds, or a duration such as 10m`, 1)
   return t
 }
 
@@ -87,7 +87,7 @@ function readLines(path: string, from: number): {lines: string[]; next: number; 
 /** docker's --tail (the API's tail=): a count, "all", or a negative count (all); anything else is refused. */
 export function parseTail(v: string | null | undefined): number | undefined {
   if (v === null || v === undefined || v === '' || v === 'all') return undefined
-  if (!/^-?\d+$/.test(v)) throw new NsxError(`invalid --tail '${v}': a number or "all"`)
+  if (!/^-?\d+$/.test(v)) throw NsxError.invalid(`invalid --tail '${v}': a number or "all"`)
   const n = Number(v)
   return n < 0 ? undefined : n
 }

@@ -40,7 +40,7 @@ export function keyValues(words: readonly string[], flag: string): Record<string
   const out: Record<string, string> = {}
   for (const w of words) {
     const eq = w.indexOf('=')
-    if (eq <= 0) throw new NsxError(`invalid ${flag} '${w}': expected KEY=VALUE`, 1)
+    if (eq <= 0) throw NsxError.invalid(`invalid ${flag} '${w}': expected KEY=VALUE`, 1)
     out[w.slice(0, eq)] = w.slice(eq + 1)
   }
   return out
@@ -50,16 +50,16 @@ const running = (c: Container) => c.status === 'running' || c.status === 'starti
 
 function refuseMode(c: Container): void {
   const mode = c.config.spec.network
-  if (mode === 'host') throw new NsxError(CONFLICT_HOST, 1)
-  if (mode === 'none') throw new NsxError(CONFLICT_NONE, 1)
-  if (mode.startsWith('container:')) throw new NsxError(CONFLICT_SHARED, 1)
+  if (mode === 'host') throw NsxError.forbidden(CONFLICT_HOST, 1)
+  if (mode === 'none') throw NsxError.forbidden(CONFLICT_NONE, 1)
+  if (mode.startsWith('container:')) throw NsxError.forbidden(CONFLICT_SHARED, 1)
   // A user-mode stack (pasta, slirp4netns) or a user namespace: no CNI attachment to add to.
-  if (mode === 'pasta' || mode === 'slirp4netns' || c.config.spec.userns) throw new NsxError(`container ${c.config.name} ${c.config.spec.userns?.rootless || mode === 'pasta' || mode === 'slirp4netns' ? "is rootless (a user-mode network stack)" : 'runs in a user namespace (--userns)'}: it cannot be connected to nsx networks`, 1)
+  if (mode === 'pasta' || mode === 'slirp4netns' || c.config.spec.userns) throw NsxError.forbidden(`container ${c.config.name} ${c.config.spec.userns?.rootless || mode === 'pasta' || mode === 'slirp4netns' ? "is rootless (a user-mode network stack)" : 'runs in a user namespace (--userns)'}: it cannot be connected to nsx networks`, 1)
 }
 
 export async function connectContainer(store: Store, containerRef: string, networkRef: string, o: ConnectOptions = {}): Promise<{id: string; name: string; network: string; networkId: string}> {
-  if (networkRef === 'host') throw new NsxError(CONFLICT_HOST, 1)
-  if (networkRef === 'none') throw new NsxError(CONFLICT_NONE, 1)
+  if (networkRef === 'host') throw NsxError.forbidden(CONFLICT_HOST, 1)
+  if (networkRef === 'none') throw NsxError.forbidden(CONFLICT_NONE, 1)
   const [etc, isLive] = await Promise.all([import('../container/etc-files.js'), liveCheck(store)])
   return withContainer(store, containerRef, async (c) => {
     refuseMode(c)
@@ -68,7 +68,7 @@ export async function connectContainer(store: Store, containerRef: string, netwo
     const req = {...(o.aliases && o.aliases.length > 0 ? {aliases: [...new Set(o.aliases)]} : {}), ...(o.ip ? {ip: o.ip} : {}), ...(o.ip6 ? {ip6: o.ip6} : {}), ...(o.linkLocalIps?.length ? {linkLocalIps: o.linkLocalIps} : {}), ...(o.driverOpts && Object.keys(o.driverOpts).length > 0 ? {driverOpts: o.driverOpts} : {}), ...(o.links?.length ? {links: o.links.map(linkOf)} : {})}
     checkEndpointRequest(conf, req)
     const list = networkList(store, c.config.spec.network, c.config.spec.net)
-    if (list.networks.includes(conf.name)) throw new NsxError(`endpoint with name ${c.config.name} already exists in network ${conf.name}`, 1)
+    if (list.networks.includes(conf.name)) throw NsxError.forbidden(`endpoint with name ${c.config.name} already exists in network ${conf.name}`, 1)
     if (running(c)) await connectEndpoint(store, conf, req, {id: c.config.id, hostsText: hostsText(c.config, etc), isLive: (id) => id === c.config.id || isLive(id)})
     list.networks.push(conf.name)
     list.endpoints[conf.name] = req
@@ -79,16 +79,16 @@ export async function connectContainer(store: Store, containerRef: string, netwo
 }
 
 export async function disconnectContainer(store: Store, containerRef: string, networkRef: string, o: {force?: boolean} = {}): Promise<{id: string; name: string; network: string; networkId: string}> {
-  if (networkRef === 'host') throw new NsxError(CONFLICT_HOST, 1)
+  if (networkRef === 'host') throw NsxError.forbidden(CONFLICT_HOST, 1)
   const [etc, isLive] = await Promise.all([import('../container/etc-files.js'), liveCheck(store)])
   return withContainer(store, containerRef, async (c) => {
     const mode = c.config.spec.network
-    if (mode === 'host') throw new NsxError(CONFLICT_HOST, 1)
+    if (mode === 'host') throw NsxError.forbidden(CONFLICT_HOST, 1)
     const conf = findNetwork(store, networkRef)
-    if (!conf && !o.force) throw new NsxError(`network ${networkRef} not found`, 1)
+    if (!conf && !o.force) throw NsxError.notFound(`network ${networkRef} not found`, 1)
     const name = conf?.name ?? networkRef
     const list = mode === 'none' || mode.startsWith('container:') ? {networks: [], endpoints: {}} : networkList(store, mode, c.config.spec.net)
-    if (!list.networks.includes(name)) throw new NsxError(`container ${c.config.id} is not connected to network ${name}`, 1)
+    if (!list.networks.includes(name)) throw NsxError.forbidden(`container ${c.config.id} is not connected to network ${name}`, 1)
     if (running(c)) disconnectEndpoint(store, name, {id: c.config.id, hostsText: hostsText(c.config, etc), isLive: (id) => id === c.config.id || isLive(id), force: o.force})
     list.networks = list.networks.filter((n) => n !== name)
     delete list.endpoints[name]

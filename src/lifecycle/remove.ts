@@ -15,13 +15,13 @@ import {thawIfPaused, waitSupervisorGone} from './stop.js'
 export async function removeContainerVerb(store: Store, ref: string, opts: {force?: boolean; volumes?: boolean} = {}): Promise<{name: string; id: string}> {
   const done = await withContainer(store, ref, async (c) => {
     if (c.status === 'running' || c.status === 'starting') {
-      if (!opts.force) throw new NsxError(`You cannot remove a running container ${c.config.id}. Stop the container before attempting removal or force remove`, 1)
+      if (!opts.force) throw NsxError.conflict(`You cannot remove a running container ${c.config.id}. Stop the container before attempting removal or force remove`, 1)
       if (c.status === 'starting') await waitSupervisorGone(c, 10000)
       const now = readContainer(c.dir) ?? c
       requestStop(c.dir)
       if (now.pids) killIfSame(now.pids.init, 'SIGKILL')
       await thawIfPaused(now)
-      if (!(await waitSupervisorGone(now, 10000))) throw new NsxError(`container ${c.config.name} did not stop: its supervisor (pid ${now.pids?.supervisor.pid}) is still running`, 1)
+      if (!(await waitSupervisorGone(now, 10000))) throw NsxError.internal(`container ${c.config.name} did not stop: its supervisor (pid ${now.pids?.supervisor.pid}) is still running`, 1)
       c = readContainer(c.dir) ?? now
     }
     if (c.orphanInit) {

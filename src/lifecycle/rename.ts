@@ -16,7 +16,7 @@ export async function renameContainer(store: Store, ref: string, newName: string
   checkName(newName)
   return withContainer(store, ref, (c) => {
     const oldName = c.config.name
-    if (oldName === newName) throw new NsxError(`renaming a container with the same name as its current name: ${newName}`, 1)
+    if (oldName === newName) throw NsxError.invalid(`renaming a container with the same name as its current name: ${newName}`, 1)
     claimName(store, newName, c.config.id, 1)
     writeConfig(c.dir, {...c.config, name: newName, spec: {...c.config.spec, name: newName}})
     releaseName(store, oldName, c.config.id)

@@ -21,7 +21,7 @@ export async function planStart(store: Store, config: ContainerConfig, dir: stri
     if (config.group !== undefined) {
       const {readGroup} = await import('../container/group-record.js')
       const g = readGroup(store, config.group)
-      if (!g) throw new NsxError(`no such group: ${config.group} (the container was created in it; nsx group create ${config.group} makes it again)`, 125)
+      if (!g) throw NsxError.notFound(`no such group: ${config.group} (the container was created in it; nsx group create ${config.group} makes it again)`, 125)
       parent = g.cgroups
     }
     cgroups = planCgroups(layout, own, config.name, config.id, config.limits, parent)
@@ -89,7 +89,7 @@ export async function startAttached(store: Store, ref: string, opts: StartAttach
   const keys = parseDetachKeys(opts.detachKeys ?? 'ctrl-p,ctrl-q')
   const {c, sock, exited} = await withContainer(store, ref, async (c, lock) => {
     if (c.status === 'running' || c.status === 'starting') {
-      if (!existsSync(join(c.dir, 'attach.sock'))) throw new NsxError(`container ${c.config.name} was started in the foreground: its terminal is the one of the nsx that started it`, 1)
+      if (!existsSync(join(c.dir, 'attach.sock'))) throw NsxError.conflict(`container ${c.config.name} was started in the foreground: its terminal is the one of the nsx that started it`, 1)
       return {c, sock: await connectAttach(c.dir), exited: undefined}
     }
     const started = await launch(store, c, {detached: true, lock, attachClient: true})
@@ -177,7 +177,8 @@ export async function launch(store: Store, c: Container, opts: {detached: boolea
   })
   if (started.failed !== null && started.failed !== 0) {
     await net.detachAfterFailure(store, c.config)
-    throw new NsxError(started.message || `the container exited with status ${started.failed} before its command ran`, started.failed)
+    // A command not found or not executable is the request's fault (dockerd's startInvalidConfigError: 400).
+    throw new NsxError(started.message || `the container exited with status ${started.failed} before its command ran`, started.failed, started.failed === 126 || started.failed === 127 ? 'invalid' : 'internal')
   }
   return {attach: started.attach, exited: started.exited}
 }

@@ -47,7 +47,7 @@ export async function stopLocked(c: Container, graceSeconds: number, signal: Nod
   // Killing the init kills its whole pid namespace; the supervisor then records the end and exits.
   killIfSame(c.pids.init, 'SIGKILL')
   if (await waitSupervisorGone(c, 10000)) return 'killed'
-  throw new NsxError(`container ${c.config.name} did not stop: its supervisor (pid ${c.pids.supervisor.pid}) is still running`, 1)
+  throw NsxError.internal(`container ${c.config.name} did not stop: its supervisor (pid ${c.pids.supervisor.pid}) is still running`, 1)
 }
 
 /** docker stop [-t N] [-s SIG]. A container that is not running is not an error (docker's rule). */
@@ -65,7 +65,7 @@ export async function restartContainer(store: Store, ref: string, opts: {time?: 
   return withContainer(store, ref, async (c) => {
     await stopLocked(c, opts.time ?? 10)
     const now = readContainer(c.dir)
-    if (!now) throw new NsxError(`No such container: ${ref}`, 1)
+    if (!now) throw NsxError.notFound(`No such container: ${ref}`, 1)
     await launch(store, now, {detached: true})
     recordContainerEvent(store, c, 'restart')
     return {name: c.config.name, id: c.config.id}

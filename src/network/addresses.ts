@@ -88,7 +88,7 @@ export function chooseAddresses<T>(store: Store, confs: readonly NetworkConfList
           return ip + prefix
         }
       }
-      throw new NsxError(`no free address left on network ${confs[i].name}`, 125)
+      throw NsxError.internal(`no free address left on network ${confs[i].name}`, 125)
     })
     return fn(chosen)
   } finally {

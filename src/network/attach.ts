@@ -99,8 +99,8 @@ async function addAll(store: Store, ep: Endpoint, ips: ReadonlyArray<string | un
     }
   }
   // A plugin that failed: its CNI error in one line (the executor words it as pluginOutcome does).
-  if (r.status === 3) throw new NsxError(read(status)?.trim().split('\n')[0] || `cannot attach the container to its network: ${r.stderr.trim().split('\n')[0]}`, 125)
-  if (r.status !== 0) throw new NsxError(`cannot attach the container to its network: ${r.stderr.trim().split('\n')[0].replace(/^nsx-network: /, '') || `exit status ${r.status}`}`, 125)
+  if (r.status === 3) throw NsxError.internal(read(status)?.trim().split('\n')[0] || `cannot attach the container to its network: ${r.stderr.trim().split('\n')[0]}`, 125)
+  if (r.status !== 0) throw NsxError.internal(`cannot attach the container to its network: ${r.stderr.trim().split('\n')[0].replace(/^nsx-network: /, '') || `exit status ${r.status}`}`, 125)
   if (background) return undefined
   let k = 0
   return ep.attachments.map((a) => {
@@ -182,7 +182,7 @@ export function staticIps(conf: NetworkConfList, ip6: string | undefined): Pick<
 function resolveNetworks(store: Store, names: readonly string[]): NetworkConfList[] {
   return names.map((n) => {
     const conf = n === DEFAULT_NETWORK ? ensureDefaultNetwork(store) : findNetwork(store, n)
-    if (!conf) throw new NsxError(`network ${n} not found`, 125)
+    if (!conf) throw NsxError.notFound(`network ${n} not found`, 125)
     return conf
   })
 }
@@ -213,8 +213,8 @@ function settleConflicts(store: Store, req: AttachRequest, ports: readonly PortM
 export async function attachContainer(store: Store, req: AttachRequest): Promise<Endpoint> {
   teardownContainer(store, req.id)
   const confs = resolveNetworks(store, req.networks)
-  if (req.net.ip !== undefined && confs.length > 0 && !inSubnet(req.net.ip, confs[0].nsx.subnet)) throw new NsxError(`invalid --ip ${req.net.ip}: not an address of network ${confs[0].name} (${confs[0].nsx.subnet})`, 125)
-  if (req.net.ip !== undefined && confs.length > 0 && !inRanges(req.net.ip, confs[0].nsx)) throw new NsxError(`invalid --ip ${req.net.ip}: network ${confs[0].name} hands out addresses from ${confs[0].nsx.ipRange ?? confs[0].nsx.subnet}, less its auxiliary addresses`, 125)
+  if (req.net.ip !== undefined && confs.length > 0 && !inSubnet(req.net.ip, confs[0].nsx.subnet)) throw NsxError.invalid(`invalid --ip ${req.net.ip}: not an address of network ${confs[0].name} (${confs[0].nsx.subnet})`, 125)
+  if (req.net.ip !== undefined && confs.length > 0 && !inRanges(req.net.ip, confs[0].nsx)) throw NsxError.invalid(`invalid --ip ${req.net.ip}: network ${confs[0].name} hands out addresses from ${confs[0].nsx.ipRange ?? confs[0].nsx.subnet}, less its auxiliary addresses`, 125)
   const requests = [...req.net.publish.flatMap(parsePublish), ...(req.net.publishAll ? exposedRequests(req.net.exposed) : [])]
   const ports = await allocatePorts(requests, takenPorts(store, req.id, req.isLive))
   settleConflicts(store, req, ports)
@@ -284,7 +284,7 @@ export async function addLinkLocal(netns: string, ifname: string, ips: readonly 
       p.on('error', (e) => resolve({code: -1, err: e.message}))
       p.on('close', (code) => resolve({code, err}))
     })
-    if (r.code !== 0) throw new NsxError(`cannot add link-local address ${ip} to ${ifname}: ${r.err.trim() || `exit ${r.code}`}`, 125)
+    if (r.code !== 0) throw NsxError.internal(`cannot add link-local address ${ip} to ${ifname}: ${r.err.trim() || `exit ${r.code}`}`, 125)
   }
 }
 

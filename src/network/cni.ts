@@ -28,7 +28,7 @@ export interface CniCall {
 }
 
 export function pluginPath(type: string): string {
-  if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(type)) throw new NsxError(`invalid CNI plugin type '${type}'`, 125)
+  if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(type)) throw NsxError.invalid(`invalid CNI plugin type '${type}'`, 125)
   for (const dir of CNI_PATH.split(':')) {
     const p = join(dir, type)
     try {
@@ -38,7 +38,7 @@ export function pluginPath(type: string): string {
       // the next directory
     }
   }
-  throw new NsxError(`CNI plugin '${type}' not found in ${CNI_PATH} (install Debian's containernetworking-plugins)`, 125)
+  throw NsxError.notFound(`CNI plugin '${type}' not found in ${CNI_PATH} (install Debian's containernetworking-plugins)`, 125)
 }
 
 /** The environment a plugin runs with (the CNI_* variables and a PATH for the tools it runs). */
@@ -91,7 +91,7 @@ export function execPluginAsync(type: string, call: CniCall, input: Record<strin
 }
 
 export function pluginOutcome(type: string, call: CniCall, r: {error?: Error; status: number | null; stdout?: string | null; stderr?: string | null}): Record<string, unknown> | undefined {
-  if (r.error) throw new NsxError(`CNI plugin ${type} ${call.command}: ${r.error.message}`, 125)
+  if (r.error) throw NsxError.internal(`CNI plugin ${type} ${call.command}: ${r.error.message}`, 125)
   const out = (r.stdout ?? '').trim()
   if (r.status !== 0) {
     let msg = out || (r.stderr ?? '').trim() || `exit status ${r.status}`
@@ -101,12 +101,12 @@ export function pluginOutcome(type: string, call: CniCall, r: {error?: Error; st
     } catch {
       // not JSON: the raw text
     }
-    throw new NsxError(`CNI plugin ${type} ${call.command} failed: ${msg.split('\n')[0]}`, 125)
+    throw NsxError.internal(`CNI plugin ${type} ${call.command} failed: ${msg.split('\n')[0]}`, 125)
   }
   if (out === '') return undefined
   try {
     return JSON.parse(out) as Record<string, unknown>
   } catch {
-    throw new NsxError(`CNI plugin ${type} ${call.command}: its output is not JSON`, 125)
+    throw NsxError.internal(`CNI plugin ${type} ${call.command}: its output is not JSON`, 125)
   }
 }

@@ -61,16 +61,16 @@ export function withNetworkList(net: NetSpec | undefined, list: NetworkList): Ne
 
 /** A --link-local-ip: an IPv4 address (docker takes any; nsx adds it as IP/16, as 169.254.0.0/16 is). */
 export function checkLinkLocalIp(ip: string): void {
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip) || ip.split('.').some((x) => Number(x) > 255) || ip === '0.0.0.0') throw new NsxError(`invalid link-local IP address: ${ip}`, 1)
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip) || ip.split('.').some((x) => Number(x) > 255) || ip === '0.0.0.0') throw NsxError.invalid(`invalid link-local IP address: ${ip}`, 1)
 }
 
 /** docker's checks of a connect request against the network: aliases need a user-defined one, an address must be in its subnet. */
 export function checkEndpointRequest(conf: NetworkConfList, req: EndpointRequest): void {
-  if (conf.name === DEFAULT_NETWORK && (req.aliases ?? []).length > 0) throw new NsxError('network-scoped alias is supported only for containers in user defined networks', 1)
+  if (conf.name === DEFAULT_NETWORK && (req.aliases ?? []).length > 0) throw NsxError.forbidden('network-scoped alias is supported only for containers in user defined networks', 1)
   if (req.ip !== undefined) {
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(req.ip)) throw new NsxError(`invalid IPv4 address: ${req.ip}`, 1)
-    if (!inSubnet(req.ip, conf.nsx.subnet)) throw new NsxError(`Invalid address ${req.ip}: It does not belong to any of this network's subnets`, 1)
-    if (!inRanges(req.ip, conf.nsx)) throw new NsxError(`Invalid address ${req.ip}: nsx hands out addresses of network ${conf.name} from ${conf.nsx.ipRange ?? conf.nsx.subnet}, less its auxiliary addresses`, 1)
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(req.ip)) throw NsxError.invalid(`invalid IPv4 address: ${req.ip}`, 1)
+    if (!inSubnet(req.ip, conf.nsx.subnet)) throw NsxError.invalid(`Invalid address ${req.ip}: It does not belong to any of this network's subnets`, 1)
+    if (!inRanges(req.ip, conf.nsx)) throw NsxError.invalid(`Invalid address ${req.ip}: nsx hands out addresses of network ${conf.name} from ${conf.nsx.ipRange ?? conf.nsx.subnet}, less its auxiliary addresses`, 1)
   }
   if (req.ip6 !== undefined) checkIp6(conf, req.ip6)
   for (const ip of req.linkLocalIps ?? []) checkLinkLocalIp(ip)
@@ -117,7 +117,7 @@ function delAttachment(a: Attachment, id: string, netns: string): string[] {
 /** CNI ADD of a running container onto one more network: the next free ethN, no published port (those stay on the first network). */
 export async function connectEndpoint(store: Store, conf: NetworkConfList, req: EndpointRequest, change: EndpointChange): Promise<Attachment> {
   const ep = readEndpoint(store, change.id)
-  if (!ep) throw new NsxError(`container ${change.id} has no network namespace of nsx's: restart it to join ${conf.name}`, 1)
+  if (!ep) throw NsxError.internal(`container ${change.id} has no network namespace of nsx's: restart it to join ${conf.name}`, 1)
   const used = new Set(ep.attachments.map((a) => a.ifname))
   let n = 0
   while (used.has(`eth${n}`)) n++
@@ -148,7 +148,7 @@ export function disconnectEndpoint(store: Store, network: string, change: Endpoi
   if (!ep || i < 0) return false
   const a = ep.attachments[i]
   const failed = delAttachment(a, change.id, ep.netns)
-  if (failed.length > 0 && !change.force) throw new NsxError(`cannot disconnect from network ${network}: ${failed[0]}`, 1)
+  if (failed.length > 0 && !change.force) throw NsxError.internal(`cannot disconnect from network ${network}: ${failed[0]}`, 1)
   ep.attachments.splice(i, 1)
   writeRecord(store, ep)
   rewriteOwnHosts(store, change.id, change)

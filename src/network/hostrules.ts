@@ -52,7 +52,7 @@ function run(store: Store, script: string, what: string): void {
   const dir = join(store.root, 'networks')
   mkdirSync(dir, {recursive: true, mode: 0o700})
   const r = spawnSync('flock', [join(dir, 'rules.lock'), 'sh', '-c', script], {encoding: 'utf8', env: {PATH: PLUGIN_PATH_ENV}})
-  if (r.status !== 0) throw new NsxError(`${what}: ${(r.stderr || r.error?.message || `exit status ${r.status}`).trim().split('\n')[0]}`, 125)
+  if (r.status !== 0) throw NsxError.internal(`${what}: ${(r.stderr || r.error?.message || `exit status ${r.status}`).trim().split('\n')[0]}`, 125)
 }
 
 /** The network's NAT and forwarding rules, each added unless present (idempotent, under a lock). */

@@ -1,5 +1,5 @@
 import {isIPv6} from 'node:net'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import type {Ipv6Pool, NetworkConfList} from './types.js'
 
 /**
@@ -11,8 +11,8 @@ import type {Ipv6Pool, NetworkConfList} from './types.js'
 
 export type {Ipv6Pool}
 
-const bad = (msg: string): never => {
-  throw new NsxError(msg, 1)
+const bad = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 1, kind)
 }
 
 export const isIpv6 = (ip: string) => isIPv6(ip) && !ip.includes('%') && !/\d+\.\d+\.\d+\.\d+$/.test(ip)
@@ -129,7 +129,7 @@ export function inRanges6(ip: string, p: Ipv6Pool): boolean {
  * without, docker's daemon keeps it and hands out none, and so does nsx.
  */
 export function checkIp6(conf: NetworkConfList, ip6: string): void {
-  if (!isIpv6(ip6)) throw new NsxError(`invalid IPv6 address: ${ip6}`, 1)
+  if (!isIpv6(ip6)) throw NsxError.invalid(`invalid IPv6 address: ${ip6}`, 1)
   const pool = conf.nsx.enableIPv6 ? conf.nsx.ipv6 : undefined
-  if (pool && !inRanges6(ip6, pool)) throw new NsxError(`Invalid address ${ip6}: nsx hands out IPv6 addresses of network ${conf.name} from ${pool.ipRange ?? pool.subnet}, less its auxiliary addresses`, 1)
+  if (pool && !inRanges6(ip6, pool)) throw NsxError.invalid(`Invalid address ${ip6}: nsx hands out IPv6 addresses of network ${conf.name} from ${pool.ipRange ?? pool.subnet}, less its auxiliary addresses`, 1)
 }

@@ -76,7 +76,7 @@ export function listNetworkViews(store: Store): NetworkInspect[] {
 export function inspectNetwork(store: Store, ref: string): NetworkInspect {
   if ((PSEUDO_NETWORKS as readonly string[]).includes(ref)) return pseudo(ref)
   const n = findNetwork(store, ref)
-  if (!n) throw new NsxError(`network ${ref} not found`, 1)
+  if (!n) throw NsxError.notFound(`network ${ref} not found`, 1)
   return inspectOf(store, n)
 }
 
@@ -91,9 +91,9 @@ export function createNetworkVerb(store: Store, o: CreateNetworkOptions): Networ
 
 /** docker network rm: refused while a container is attached; the bridge link goes with it. */
 export function removeNetwork(store: Store, ref: string): string {
-  if ((PSEUDO_NETWORKS as readonly string[]).includes(ref) || ref === DEFAULT_NETWORK) throw new NsxError(`${ref} is a pre-defined network and cannot be removed`, 1)
+  if ((PSEUDO_NETWORKS as readonly string[]).includes(ref) || ref === DEFAULT_NETWORK) throw NsxError.forbidden(`${ref} is a pre-defined network and cannot be removed`, 1)
   const n = findNetwork(store, ref)
-  if (!n) throw new NsxError(`network ${ref} not found`, 1)
+  if (!n) throw NsxError.notFound(`network ${ref} not found`, 1)
   settleEnded(store)
   const users = listEndpoints(store).filter((e) => e.attachments.some((a) => a.networkId === n.nsx.id))
   if (users.length > 0) throw new NsxError(`error while removing network: network ${networkName(n)} id ${n.nsx.id} has active endpoints (${users.map((u) => u.name).join(', ')})`, 1)
@@ -109,7 +109,7 @@ export function removeNetwork(store: Store, ref: string): string {
 function labelTest(filters: readonly string[], verb: string): (labels: Record<string, string>) => boolean {
   const tests = filters.map((f) => {
     const m = /^(label!?)=(.*)$/s.exec(f)
-    if (!m) throw new NsxError(`invalid filter '${f.split('=')[0]}': network ${verb} takes label=KEY[=VALUE] and label!=KEY[=VALUE]`, 1)
+    if (!m) throw NsxError.invalid(`invalid filter '${f.split('=')[0]}': network ${verb} takes label=KEY[=VALUE] and label!=KEY[=VALUE]`, 1)
     const eq = m[2].indexOf('=')
     const [k, v] = eq < 0 ? [m[2], undefined] : [m[2].slice(0, eq), m[2].slice(eq + 1)]
     const has = (l: Record<string, string>) => (v === undefined ? k in l : l[k] === v)
@@ -133,7 +133,7 @@ export function filterNetworkViews(nets: NetworkInspect[], filters: readonly str
   for (const f of filters) {
     const eq = f.indexOf('=')
     const key = eq < 0 ? f : f.slice(0, eq)
-    if (!['name', 'id', 'driver', 'type', 'label', 'label!', 'scope', 'dangling'].includes(key)) throw new NsxError(`invalid filter '${key}'`, 1)
+    if (!['name', 'id', 'driver', 'type', 'label', 'label!', 'scope', 'dangling'].includes(key)) throw NsxError.invalid(`invalid filter '${key}'`, 1)
     by.set(key, [...(by.get(key) ?? []), eq < 0 ? '' : f.slice(eq + 1)])
   }
   const any = (key: string, t: (v: string) => boolean) => !by.has(key) || by.get(key)!.some(t)

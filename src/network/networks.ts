@@ -1,7 +1,7 @@
 import {createHash, randomBytes} from 'node:crypto'
 import {mkdirSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import type {Store} from '../store/store.js'
 import {makeIpv6Pool, ranges6} from './ipv6.js'
 import type {NetworkConfList, NetworkMeta} from './types.js'
@@ -39,8 +39,8 @@ export const cniNetworkName = (name: string) => (CNI_NAME_RE.test(name) ? name :
 /** A bridge's name (com.docker.network.bridge.name): an interface name of Linux. */
 const IFNAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/
 
-const bad = (msg: string, code = 1): never => {
-  throw new NsxError(msg, code)
+const bad = (msg: string, code = 1, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, code, kind)
 }
 
 /** a.b.c.d -> 32-bit number. */
@@ -256,7 +256,7 @@ function bridgeOptions(store: Store, id: string, options: Record<string, string>
   if (name !== undefined) {
     if (!IFNAME_RE.test(name)) bad(`invalid ${OPT_BRIDGE_NAME} '${name}': an interface name, at most 15 letters, digits, '_', '.' or '-'`)
     const other = listNetworks(store).find((n) => n.nsx.bridge === name)
-    if (other || name === DEFAULT_BRIDGE) bad(`bridge name ${name} is already used by network ${other?.name ?? DEFAULT_NETWORK}`)
+    if (other || name === DEFAULT_BRIDGE) bad(`bridge name ${name} is already used by network ${other?.name ?? DEFAULT_NETWORK}`, 1, 'conflict')
     bridge = name
   }
   const masq = options[OPT_MASQUERADE]

@@ -1,7 +1,7 @@
 import {createServer} from 'node:net'
 import {createSocket} from 'node:dgram'
 import {isIP} from 'node:net'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import type {NetSpec, PortMapping, Protocol} from './types.js'
 
 /**
@@ -11,8 +11,8 @@ import type {NetSpec, PortMapping, Protocol} from './types.js'
  * container's mapping) is an error before the container starts.
  */
 
-const bad = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const bad = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 /** A publish request before its free host ports are picked (hostPort 0 = any). */
@@ -96,7 +96,7 @@ async function freePort(hostIP: string, protocol: Protocol, taken: readonly Port
     if (taken.some((t) => overlaps(t, m))) continue
     if (await canBind(hostIP, port, protocol)) return port
   }
-  return bad('no free host port left to publish on')
+  return bad('no free host port left to publish on', 'unavailable')
 }
 
 /**
@@ -112,8 +112,8 @@ export async function allocatePorts(requests: readonly PublishRequest[], taken: 
     else {
       const where = `${m.hostIP || '0.0.0.0'}:${m.hostPort}`
       const other = [...taken, ...out].find((t) => overlaps(t, m))
-      if (other) bad(`Bind for ${where}/${m.protocol} failed: port is already allocated`)
-      if (!(await canBind(m.hostIP, m.hostPort, m.protocol))) bad(`Bind for ${where}/${m.protocol} failed: port is already in use on the host`)
+      if (other) bad(`Bind for ${where}/${m.protocol} failed: port is already allocated`, 'conflict')
+      if (!(await canBind(m.hostIP, m.hostPort, m.protocol))) bad(`Bind for ${where}/${m.protocol} failed: port is already in use on the host`, 'conflict')
     }
     out.push(m)
   }

@@ -56,7 +56,7 @@ export function pickStack(mode: string, find: (cmd: string) => string | undefine
     if (path) return {stack, path}
   }
   const pkg = (s: RootlessStack) => (s === 'pasta' ? 'pasta (Debian package passt)' : 'slirp4netns (Debian package slirp4netns)')
-  throw new NsxError(`--network ${mode} as an ordinary user needs ${wanted.map(pkg).join(' or ')}: none is installed (or use --network none or host)`, 125)
+  throw NsxError.internal(`--network ${mode} as an ordinary user needs ${wanted.map(pkg).join(' or ')}: none is installed (or use --network none or host)`, 125)
 }
 
 /** Both stacks open /dev/net/tun inside the container's namespaces: it must be open to the user (udev makes it 0666). */
@@ -64,7 +64,7 @@ function checkTun(stack: RootlessStack): void {
   try {
     accessSync('/dev/net/tun', constants.R_OK | constants.W_OK)
   } catch {
-    throw new NsxError(`--network ${stack} as an ordinary user needs /dev/net/tun readable and writable by you (crw-rw-rw-, as udev makes it); here it is not: use --network none or host`, 125)
+    throw NsxError.internal(`--network ${stack} as an ordinary user needs /dev/net/tun readable and writable by you (crw-rw-rw-, as udev makes it); here it is not: use --network none or host`, 125)
   }
 }
 
@@ -159,10 +159,10 @@ export async function prepareRootless(store: Store, req: {id: string; name: stri
   teardownContainer(store, req.id)
   const {stack, path} = pickStack(req.mode)
   checkTun(stack)
-  if (req.net.ip !== undefined || req.net.mac !== undefined) throw new NsxError(`${req.net.ip !== undefined ? '--ip' : '--mac-address'} is not supported with --network ${stack} (a rootless container's address is the user-mode stack's)`, 125)
+  if (req.net.ip !== undefined || req.net.mac !== undefined) throw NsxError.internal(`${req.net.ip !== undefined ? '--ip' : '--mac-address'} is not supported with --network ${stack} (a rootless container's address is the user-mode stack's)`, 125)
   const requests = [...req.net.publish.flatMap(parsePublish), ...(req.net.publishAll ? exposedRequests(req.net.exposed) : [])]
   const low = requests.find((r) => r.hostPort !== 0 && r.hostPort < unprivilegedPortStart())
-  if (low) throw new NsxError(`Bind for ${low.hostIP || '0.0.0.0'}:${low.hostPort}/${low.protocol} failed: an ordinary user cannot publish a port below ${unprivilegedPortStart()} (net.ipv4.ip_unprivileged_port_start)`, 125)
+  if (low) throw NsxError.internal(`Bind for ${low.hostIP || '0.0.0.0'}:${low.hostPort}/${low.protocol} failed: an ordinary user cannot publish a port below ${unprivilegedPortStart()} (net.ipv4.ip_unprivileged_port_start)`, 125)
   const taken = listEndpoints(store)
     .filter((e) => e.id !== req.id && (req.isLive?.(e.id) ?? true))
     .flatMap((e) => e.attachments.flatMap((a) => a.ports))

@@ -21,7 +21,7 @@ export function executorPath(): string {
       // try the next layout
     }
   }
-  throw new NsxError('the native executor is not built: run `npm run build:native` (needs a C compiler: apt-get install gcc make)', 125)
+  throw NsxError.internal('the native executor is not built: run `npm run build:native` (needs a C compiler: apt-get install gcc make)', 125)
 }
 
 /**
@@ -60,7 +60,7 @@ export async function execPlan(plan: Plan, inherit: readonly number[] = inherite
     // An ELF binary runs from a close-on-exec fd: the kernel opens it before closing the fds.
     return execve(`/proc/self/fd/${fd}`, encodePlan(plan), process.env, inherit.filter((f) => f !== fd))
   } catch (err) {
-    throw new NsxError(`cannot start the executor ${executorPath()}: ${(err as Error).message}`, 125)
+    throw NsxError.internal(`cannot start the executor ${executorPath()}: ${(err as Error).message}`, 125)
   }
 }
 

@@ -68,7 +68,6 @@ function registryKind(status: number, code: string | undefined): ErrorKind {
   if (status === 401 || code === 'UNAUTHORIZED') return 'unauthorized'
   if (status === 403 || code === 'DENIED') return 'forbidden'
   if (status === 400) return 'invalid'
-  if (status === 429 || status === 502 || status === 503 || status === 504) return 'unavailable'
   return 'internal'
 }
 
@@ -134,7 +133,7 @@ export async function readBody(res: http.IncomingMessage, max = MAX_METADATA_BYT
     n += c.length
     if (n > max) {
       res.destroy()
-      throw new NsxError(`${what} is larger than the ${max} bytes allowed`)
+      throw NsxError.internal(`${what} is larger than the ${max} bytes allowed`)
     }
     parts.push(c)
   }
@@ -234,13 +233,13 @@ export class RegistryClient {
       }
       res.resume()
       if (res.statusCode === 400 && scheme === 'https' && schemes.includes('http')) {
-        lastErr = new NsxError(`registry ${this.registry} does not speak HTTPS`)
+        lastErr = NsxError.internal(`registry ${this.registry} does not speak HTTPS`)
         continue // "client sent an HTTP request to an HTTPS server" the other way round
       }
       this.base = `${scheme}://${this.host}`
       if (res.statusCode === 401) this.challenge = parseChallenge(res.headers['www-authenticate'] as string | undefined)
       else if (res.statusCode !== undefined && (res.statusCode < 200 || res.statusCode >= 300) && res.statusCode !== 404)
-        throw new NsxError(`registry ${this.registry}: /v2/ answered HTTP ${res.statusCode}: not an OCI distribution registry`)
+        throw NsxError.internal(`registry ${this.registry}: /v2/ answered HTTP ${res.statusCode}: not an OCI distribution registry`)
       return
     }
     throw lastErr
@@ -259,15 +258,15 @@ export class RegistryClient {
     const cached = this.tokens.get(key)
     if (cached) return cached
     const realm = challenge.params.realm
-    if (!realm) throw new NsxError(`registry ${this.registry}: bearer challenge without a realm`)
+    if (!realm) throw NsxError.internal(`registry ${this.registry}: bearer challenge without a realm`)
     let url: URL
     try {
       url = new URL(realm)
     } catch {
-      throw new NsxError(`registry ${this.registry}: bearer realm is not a URL`)
+      throw NsxError.internal(`registry ${this.registry}: bearer realm is not a URL`)
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (this.insecureAllowed || isLoopback(url.host))))
-      throw new NsxError(`registry ${this.registry}: refusing to send credentials to a token service over plain HTTP (${url.host})`)
+      throw NsxError.internal(`registry ${this.registry}: refusing to send credentials to a token service over plain HTTP (${url.host})`)
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service)
     const scopes = [scope ?? challenge.params.scope].filter((s): s is string => !!s)
     for (const s of scopes) url.searchParams.append('scope', s)
@@ -293,7 +292,7 @@ export class RegistryClient {
     } catch {
       // below
     }
-    if (!tok) throw new NsxError(`registry ${this.registry}: the token service returned no token`)
+    if (!tok) throw NsxError.internal(`registry ${this.registry}: the token service returned no token`)
     this.tokens.set(key, tok)
     return tok
   }

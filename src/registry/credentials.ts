@@ -44,14 +44,14 @@ function readAuthFile(file: string): AuthFile {
     text = readFileSync(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-    throw new NsxError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw NsxError.internal(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
   if (text.trim() === '') return {}
   try {
     const j = JSON.parse(text) as AuthFile
     return typeof j === 'object' && j !== null ? j : {}
   } catch {
-    throw new NsxError(`${file} is not valid JSON`)
+    throw NsxError.internal(`${file} is not valid JSON`)
   }
 }
 
@@ -102,7 +102,7 @@ export function storeCredentials(registry: string, creds: Credentials, opts: Aut
     try {
       writeAuthFile(file, content)
     } catch (err) {
-      throw new NsxError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      throw NsxError.internal(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
     }
     written.push(file)
   }

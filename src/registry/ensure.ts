@@ -20,7 +20,7 @@ export async function ensureImage(store: Store, ref: string, opts: Omit<PullOpti
   } catch {
     throw notFound // not a registry reference either: the store's "no such image" says it best
   }
-  if (!(notFound instanceof NsxError) || !/^no such image/.test(notFound.message)) throw notFound
+  if (!(notFound instanceof NsxError) || notFound.kind !== 'not-found') throw notFound
   try {
     // Said once the registry has the image, so a failure stays one line.
     // Loaded only when a pull is needed: the HTTP client is most of a cached build's start-up.
@@ -29,7 +29,7 @@ export async function ensureImage(store: Store, ref: string, opts: Omit<PullOpti
     return {id: r.id, pulled: true}
   } catch (err) {
     // Both halves matter: what the store has, and why the registry could not supply it.
-    if (err instanceof NsxError) throw new NsxError(`${notFound.message}; pulling it failed: ${err.message}`, err.exitCode)
+    if (err instanceof NsxError) throw NsxError.from(notFound, `${notFound.message}; pulling it failed: ${err.message}`, err.exitCode)
     throw err
   }
 }

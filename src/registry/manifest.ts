@@ -43,7 +43,7 @@ export type ParsedManifest = {kind: 'index'; manifests: Descriptor[]} | {kind: '
 
 function descriptor(v: unknown, what: string): Descriptor {
   const d = v as Descriptor
-  if (typeof d !== 'object' || d === null || typeof d.digest !== 'string' || typeof d.size !== 'number' || d.size < 0) throw new NsxError(`malformed descriptor in ${what}`)
+  if (typeof d !== 'object' || d === null || typeof d.digest !== 'string' || typeof d.size !== 'number' || d.size < 0) throw NsxError.internal(`malformed descriptor in ${what}`)
   checkDigestSyntax(d.digest, what)
   return d
 }
@@ -53,23 +53,23 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
   try {
     j = JSON.parse(bytes.toString('utf8'))
   } catch {
-    throw new NsxError(`${what}: manifest is not valid JSON`)
+    throw NsxError.internal(`${what}: manifest is not valid JSON`)
   }
-  if (typeof j !== 'object' || j === null) throw new NsxError(`${what}: manifest is not a JSON object`)
+  if (typeof j !== 'object' || j === null) throw NsxError.internal(`${what}: manifest is not a JSON object`)
   const type = j.mediaType ?? contentType?.split(';')[0].trim() ?? ''
-  if (j.schemaVersion === 1 || type.startsWith('application/vnd.docker.distribution.manifest.v1')) throw new NsxError(`${what}: docker schema 1 manifests are not supported (deprecated; push the image again with a current tool)`)
+  if (j.schemaVersion === 1 || type.startsWith('application/vnd.docker.distribution.manifest.v1')) throw NsxError.internal(`${what}: docker schema 1 manifests are not supported (deprecated; push the image again with a current tool)`)
   if (type === MEDIA.ociIndex || type === MEDIA.dockerList || (j.manifests !== undefined && j.layers === undefined)) {
-    if (!Array.isArray(j.manifests)) throw new NsxError(`${what}: index without manifests`)
+    if (!Array.isArray(j.manifests)) throw NsxError.internal(`${what}: index without manifests`)
     return {kind: 'index', manifests: j.manifests.map((m) => descriptor(m, `${what} index`))}
   }
-  if (!Array.isArray(j.layers) || j.config === undefined) throw new NsxError(`${what}: manifest has no config and layers (media type ${type || 'unknown'})`)
+  if (!Array.isArray(j.layers) || j.config === undefined) throw NsxError.internal(`${what}: manifest has no config and layers (media type ${type || 'unknown'})`)
   return {kind: 'image', manifest: {mediaType: type || MEDIA.ociManifest, config: descriptor(j.config, `${what} config`), layers: j.layers.map((l) => descriptor(l, `${what} layers`))}}
 }
 
 /** os/arch[/variant], e.g. linux/arm64/v8. */
 export function parsePlatform(s: string): Platform {
   const parts = s.split('/')
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/.test(p))) throw new NsxError(`invalid platform '${s}' (expected OS/ARCH[/VARIANT], e.g. linux/amd64)`)
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/.test(p))) throw NsxError.invalid(`invalid platform '${s}' (expected OS/ARCH[/VARIANT], e.g. linux/amd64)`)
   return {os: parts[0], architecture: parts[1], variant: parts[2]}
 }
 
@@ -88,7 +88,7 @@ export function choosePlatform(list: Descriptor[], want: Platform, explicit: boo
   if (!match && !(explicit && want.variant)) match = images[0]
   if (!match) {
     const have = list.filter((d) => d.platform).map((d) => platformString(d.platform!)).join(', ')
-    throw new NsxError(`${what}: no image for ${platformString(want)} in the index (it has ${have || 'none'})${explicit ? '' : '; choose one with --platform'}`)
+    throw NsxError.internal(`${what}: no image for ${platformString(want)} in the index (it has ${have || 'none'})${explicit ? '' : '; choose one with --platform'}`)
   }
   return match
 }

@@ -67,11 +67,11 @@ async function* bounded(res: IncomingMessage, size: number, label: string, onByt
   let n = 0
   for await (const c of res as AsyncIterable<Buffer>) {
     n += c.length
-    if (n > size) throw new NsxError(`${label}: the registry sent more than the ${size} bytes its descriptor says`)
+    if (n > size) throw NsxError.internal(`${label}: the registry sent more than the ${size} bytes its descriptor says`)
     onBytes(n)
     yield c
   }
-  if (n !== size) throw new NsxError(`${label}: the download ended after ${n} of ${size} bytes`)
+  if (n !== size) throw NsxError.internal(`${label}: the download ended after ${n} of ${size} bytes`)
 }
 
 export async function pullImage(store: Store, opts: PullOptions): Promise<PullResult> {
@@ -166,8 +166,8 @@ async function fetchLayers(
   let next = 0
   const abort = () => {
     if (failed) return
-    failed = new NsxError(`${what}: cancelled`)
-    for (const r of inflight) r.destroy(new NsxError('cancelled'))
+    failed = NsxError.internal(`${what}: cancelled`)
+    for (const r of inflight) r.destroy(NsxError.internal('cancelled'))
   }
   if (signal?.aborted) abort()
   signal?.addEventListener('abort', abort)
@@ -213,7 +213,7 @@ async function fetchLayers(
         progress.finish(rows[i], 'failed')
         if (!failed) {
           failed = err
-          for (const r of inflight) r.destroy(new NsxError('cancelled'))
+          for (const r of inflight) r.destroy(NsxError.internal('cancelled'))
         }
       }
     }

@@ -55,9 +55,9 @@ const layerMediaType = (c: string) => (c === 'gzip' ? MEDIA.ociLayerGzip : c ===
 export async function pushImage(store: Store, opts: PushOptions): Promise<PushResult> {
   const {id} = findImage(store, opts.image)
   const rec = readImage(store, id)
-  if (!rec) throw new NsxError(`image ${opts.image} vanished from the store`)
+  if (!rec) throw NsxError.internal(`image ${opts.image} vanished from the store`)
   const ref = parseReference(opts.destination ?? opts.image)
-  if (ref.digest) throw new NsxError(`push ${opts.destination ?? opts.image}: cannot push to a digest; give a tag`)
+  if (ref.digest) throw NsxError.internal(`push ${opts.destination ?? opts.image}: cannot push to a digest; give a tag`)
   const what = `push ${familiarRef(ref)}`
   armInterruptCleanup()
   const tmp = mkdtempSync(join(store.tmpDir, 'push-'))
@@ -83,7 +83,7 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
       const start = await client.request('POST', `/v2/${repo}/blobs/uploads/`, {scope, what: label, headers: {'Content-Length': '0'}})
       start.resume()
       const loc = start.headers.location
-      if (!loc) throw new NsxError(`${label}: the registry gave no upload location`)
+      if (!loc) throw NsxError.internal(`${label}: the registry gave no upload location`)
       const url = new URL(loc, `http://placeholder`)
       url.searchParams.set('digest', digest)
       const target = loc.startsWith('http') ? url.toString() : `${url.pathname}${url.search}`

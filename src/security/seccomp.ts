@@ -2,7 +2,7 @@ import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {mkdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {fileErrorReason, NsxError} from '../cli/errors.js'
+import {fileErrorReason, NsxError, type ErrorKind} from '../cli/errors.js'
 import {encodePlan} from '../plan/encode.js'
 import {executorPath} from '../plan/executor.js'
 import {capabilityName} from '../proc/capabilities.js'
@@ -23,8 +23,8 @@ export interface SecurityOpts {
   seccomp?: {kind: 'unconfined'} | {kind: 'file'; path: string; profile: SeccompProfile}
 }
 
-const bad = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const bad = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 /** Parse every --security-opt (docker accepts KEY=VALUE and the older KEY:VALUE). */

@@ -1,6 +1,6 @@
 import {statSync} from 'node:fs'
 import {isAbsolute, normalize} from 'node:path'
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 import {DEFAULT_DEVICE_RULES} from './devices.js'
 import {DeviceRule} from '../plan/security-ops.js'
 import {ANY, ULIMITS} from '../plan/security-ops.js'
@@ -68,8 +68,8 @@ export interface SecurityFlags {
   deviceCgroupRules?: string[]
 }
 
-const bad = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const bad = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 /** docker's sizes: a number with an optional b, k, m or g (powers of 1024). */

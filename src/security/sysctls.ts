@@ -1,4 +1,4 @@
-import {NsxError} from '../cli/errors.js'
+import {NsxError, type ErrorKind} from '../cli/errors.js'
 
 /**
  * --sysctl NAME=VALUE, docker's rule (moby opts.ValidateSysctl): only the sysctls of the
@@ -8,8 +8,8 @@ import {NsxError} from '../cli/errors.js'
  */
 const IPC = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'])
 
-const bad = (msg: string): never => {
-  throw new NsxError(msg, 125)
+const bad = (msg: string, kind: ErrorKind = 'invalid'): never => {
+  throw new NsxError(msg, 125, kind)
 }
 
 export function parseSysctl(s: string, modes: {network: string; ipc?: string}): {name: string; value: string} {

@@ -23,7 +23,7 @@ export interface LayerBlob {
 
 export async function exportLayer(store: Store, diffId: string, scratch: string, want: 'compressed' | 'tar', n: number): Promise<LayerBlob> {
   const meta = readLayerMeta(store, diffId)
-  if (!meta) throw new NsxError(`layer ${diffId} is missing from the store`)
+  if (!meta) throw NsxError.internal(`layer ${diffId} is missing from the store`)
   const kept = join(store.layerDir(diffId), 'blob')
   if (meta.blobKept) {
     if (meta.compression === 'none' && want === 'tar') return {file: kept, digest: diffId, size: statSync(kept).size, compression: 'none', diffId}

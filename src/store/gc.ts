@@ -86,8 +86,8 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
       continue
     }
     if (!t.byName && names.length > 1 && !opts.force)
-      throw new NsxError(`image ${t.ref} is tagged ${names.join(', ')}; remove those names, or use --force to remove the image and all its names`)
-    if (pinnedImages.has(t.id)) throw new NsxError(`image ${t.ref} is in use by a running container`)
+      throw NsxError.internal(`image ${t.ref} is tagged ${names.join(', ')}; remove those names, or use --force to remove the image and all its names`)
+    if (pinnedImages.has(t.id)) throw NsxError.conflict(`image ${t.ref} is in use by a running container`)
     for (const n of names) delete repos[n]
     removed.add(t.id)
     actions.push({kind: 'remove', id: t.id})

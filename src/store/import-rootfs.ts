@@ -47,7 +47,7 @@ export function checkReference(ref: string): string {
   // A registry host (with a port) may lead: it has a dot or colon, or is localhost.
   const host = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]) ? parts.shift()! : undefined
   if ((host !== undefined && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) || parts.some((p) => !component.test(p)) || !/^\w[\w.-]{0,127}$/.test(tag))
-    throw new NsxError(`invalid reference format '${ref}': a NAME[:TAG] of lower-case letters, digits and separators, e.g. debian:bookworm`)
+    throw NsxError.invalid(`invalid reference format '${ref}': a NAME[:TAG] of lower-case letters, digits and separators, e.g. debian:bookworm`)
   return `${name}:${tag}`
 }
 
@@ -73,7 +73,7 @@ export async function importRootfs(store: Store, o: ImportOptions): Promise<Impo
   const name = o.reference !== undefined ? checkReference(o.reference) : undefined
   const config: ContainerConfig = {}
   for (const c of o.changes) applyChange(config, c)
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(o.source)) throw new NsxError(`${o.source}: importing from a URL is not supported; download it, then nsx import FILE`)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(o.source)) throw NsxError.invalid(`${o.source}: importing from a URL is not supported; download it, then nsx import FILE`)
   let file = o.source
   let label = o.source
   let spooled: string | undefined
@@ -90,12 +90,12 @@ export async function importRootfs(store: Store, o: ImportOptions): Promise<Impo
     try {
       st = statSync(o.source)
     } catch (err) {
-      throw new NsxError(`${o.source}: ${fileErrorReason(err)}`)
+      throw NsxError.invalid(`${o.source}: ${fileErrorReason(err)}`)
     }
-    if (!st.isFile()) throw new NsxError(`${o.source}: not a file (nsx import takes a tar of a root filesystem, or - for stdin)`)
+    if (!st.isFile()) throw NsxError.invalid(`${o.source}: not a file (nsx import takes a tar of a root filesystem, or - for stdin)`)
   }
   try {
-    if (statSync(file).size === 0) throw new NsxError(`${label}: empty input, not a tar archive`)
+    if (statSync(file).size === 0) throw NsxError.invalid(`${label}: empty input, not a tar archive`)
     // The tar is kept as the layer's blob, so push sends it as imported and the image id holds.
     const stored = await storeLayer(store, {file, label}, {keepBlob: true}, Progress.forTerminal())
     const diffId = stored.meta.diffId

@@ -48,15 +48,15 @@ export async function openImage(store: Store, arg: string): Promise<{src: ImageS
   const st = statSync(ref.path)
   const none = () => {}
   if (st.isDirectory()) {
-    if (!isOciLayout(ref.path)) throw new NsxError(`${ref.path}: a directory but not an OCI image layout (no oci-layout file)`)
+    if (!isOciLayout(ref.path)) throw NsxError.invalid(`${ref.path}: a directory but not an OCI image layout (no oci-layout file)`)
     return {src: readOciLayout(ref.path, ref.tag), cleanup: none}
   }
-  if (!st.isFile()) throw new NsxError(`${ref.path}: not a file or directory`)
+  if (!st.isFile()) throw NsxError.invalid(`${ref.path}: not a file or directory`)
   const compression = sniffCompression(readHead(ref.path))
   if (compression === 'none') {
     const oci = ociArchiveMembers(ref.path)
     if (oci) return openOciArchive(store, ref.path, oci, ref.tag)
-    if (!isDockerArchive(ref.path)) throw new NsxError(`${ref.path}: neither an OCI image layout nor a docker archive; a root filesystem tar (mmdebstrap, docker export) becomes an image with nsx import ${ref.path} [NAME[:TAG]], a single layer is stored with --layer`)
+    if (!isDockerArchive(ref.path)) throw NsxError.invalid(`${ref.path}: neither an OCI image layout nor a docker archive; a root filesystem tar (mmdebstrap, docker export) becomes an image with nsx import ${ref.path} [NAME[:TAG]], a single layer is stored with --layer`)
     return {src: readDockerArchive(ref.path, ref.tag), cleanup: none}
   }
   armInterruptCleanup()
@@ -82,7 +82,7 @@ export async function openImage(store: Store, arg: string): Promise<{src: ImageS
       const opened = await openOciArchive(store, plain, oci, ref.tag, ref.path)
       return {src: opened.src, cleanup: () => (opened.cleanup(), cleanup())}
     }
-    if (!isDockerArchive(plain)) throw new NsxError(`${ref.path}: a ${compression}-compressed file that is not a docker archive; a root filesystem tar becomes an image with nsx import ${ref.path} [NAME[:TAG]], a single layer is stored with --layer`)
+    if (!isDockerArchive(plain)) throw NsxError.invalid(`${ref.path}: a ${compression}-compressed file that is not a docker archive; a root filesystem tar becomes an image with nsx import ${ref.path} [NAME[:TAG]], a single layer is stored with --layer`)
     return {src: readDockerArchive(plain, ref.tag, ref.path), cleanup}
   } catch (err) {
     cleanup()
@@ -130,7 +130,7 @@ async function openOciArchive(store: Store, file: string, members: Map<string, T
   } catch (err) {
     cleanup()
     // Messages name the archive, not the copy in tmp/.
-    throw err instanceof NsxError ? new NsxError(err.message.split(dir).join(display), err.exitCode) : err
+    throw err instanceof NsxError ? new NsxError(err.message.split(dir).join(display), err.exitCode, err.kind) : err
   }
 }
 
@@ -147,7 +147,7 @@ function readHead(file: string): Buffer {
 /** A file the user named cannot be read (EACCES, EISDIR, ...): their problem to see, in one line, not a bug. */
 function userFsError(err: unknown): unknown {
   const e = err as NodeJS.ErrnoException
-  if (!(err instanceof NsxError) && typeof e?.code === 'string' && typeof e.syscall === 'string') return new NsxError(e.message)
+  if (!(err instanceof NsxError) && typeof e?.code === 'string' && typeof e.syscall === 'string') return new NsxError(e.message, 1, e.code === 'ENOENT' ? 'not-found' : 'invalid')
   return err
 }
 
@@ -160,7 +160,7 @@ export async function loadImage(store: Store, arg: string): Promise<LoadResult> 
   for (const n of src.names) {
     if (/[\s\x00-\x1f\x7f-\x9f]/.test(n) || n === '') {
       cleanup()
-      throw new NsxError(`${src.label}: refusing image name ${JSON.stringify(n)}: names have no spaces or control characters`)
+      throw NsxError.invalid(`${src.label}: refusing image name ${JSON.stringify(n)}: names have no spaces or control characters`)
     }
   }
   const progress = Progress.forTerminal()
@@ -217,12 +217,12 @@ export async function importLayer(store: Store, path: string): Promise<ResolvedL
       const {findStoredLayer} = await import('./kept-layers.js')
       const diffId = findStoredLayer(store, path)
       if (diffId) return {kind: 'stored', diffId, path: store.layerRoot(diffId), reused: true}
-      throw new NsxError(`no such layer: ${path} (neither a file or directory nor a stored layer's digest)`)
+      throw NsxError.notFound(`no such layer: ${path} (neither a file or directory nor a stored layer's digest)`)
     }
     throw userFsError(err)
   }
   if (st.isDirectory()) return {kind: 'dir', path: realpathSync(path)}
-  if (!st.isFile()) throw new NsxError(`${path}: a layer must be a directory or a tar, tar.gz or tar.zst file`)
+  if (!st.isFile()) throw NsxError.invalid(`${path}: a layer must be a directory or a tar, tar.gz or tar.zst file`)
   const real = realpathSync(path)
   const key = createHash('sha256').update(`${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${real}`).digest('hex')
   const cacheFile = join(store.root, 'sources', `${key}.json`)
@@ -261,9 +261,9 @@ export async function prepareRootfs(
     if (looksLikePath(opts.image)) id = (await loadImage(store, opts.image)).id
     else id = (await (opts.resolveImage ?? findImage)(store, opts.image)).id
     const rec = readImage(store, id)
-    if (!rec) throw new NsxError(`image ${id} vanished from the store`)
+    if (!rec) throw NsxError.internal(`image ${id} vanished from the store`)
     for (const d of rec.layers) {
-      if (!readLayerMeta(store, d)) throw new NsxError(`image ${opts.image}: layer ${d} is missing from the store (load the image again)`)
+      if (!readLayerMeta(store, d)) throw NsxError.internal(`image ${opts.image}: layer ${d} is missing from the store (load the image again)`)
       plan.lowerDirs.push(store.layerRoot(d))
       plan.layers.push(d)
     }

@@ -38,6 +38,6 @@ export function findStoredLayer(store: Store, ref: string, among: string[] = sto
   if (!looksLikeDigest(ref)) return undefined
   const hex = ref.startsWith('sha256:') ? ref.slice(7) : ref
   const hits = among.filter((d) => hexOf(d).startsWith(hex))
-  if (hits.length > 1) throw new NsxError(`layer id prefix '${ref}' is ambiguous (${hits.map(shortId).join(', ')})`)
+  if (hits.length > 1) throw NsxError.invalid(`layer id prefix '${ref}' is ambiguous (${hits.map(shortId).join(', ')})`)
   return hits[0]
 }

@@ -91,9 +91,9 @@ export async function storeLayer(store: Store, blob: BlobSource, expected: Expec
       progress?.done()
     }
     if (expected.blob && digests.blob !== expected.blob)
-      throw new NsxError(`${blob.label}: digest mismatch (expected ${expected.blob}, got ${digests.blob})`)
+      throw NsxError.invalid(`${blob.label}: digest mismatch (expected ${expected.blob}, got ${digests.blob})`)
     if (expected.diffId && digests.diffId !== expected.diffId)
-      throw new NsxError(`${blob.label}: uncompressed digest mismatch (config says ${expected.diffId}, got ${digests.diffId})`)
+      throw NsxError.invalid(`${blob.label}: uncompressed digest mismatch (config says ${expected.diffId}, got ${digests.diffId})`)
     extractor.finish()
     const meta: LayerMeta = {
       diffId: digests.diffId,
@@ -130,12 +130,12 @@ export async function storeLayer(store: Store, blob: BlobSource, expected: Expec
 
 /** Name the layer in errors from deep inside extraction (tar format, unsafe entries, I/O). */
 function prefixed(err: unknown, label: string): unknown {
-  if (err instanceof NsxError) return err.message.startsWith(label) ? err : new NsxError(`${label}: ${err.message}`, err.exitCode)
+  if (err instanceof NsxError) return err.message.startsWith(label) ? err : NsxError.from(err, `${label}: ${err.message}`)
   const e = err as NodeJS.ErrnoException
-  if (e.code === 'ENOSPC') return new NsxError(`${label}: no space left in the image store`)
-  if (e.code === 'EDQUOT') return new NsxError(`${label}: disk quota exceeded in the image store`)
+  if (e.code === 'ENOSPC') return NsxError.internal(`${label}: no space left in the image store`)
+  if (e.code === 'EDQUOT') return NsxError.internal(`${label}: disk quota exceeded in the image store`)
   // A failed system call while writing the layer (fs or libc): the user's problem to see, not a bug.
-  if (err instanceof SyscallError || (typeof e.code === 'string' && typeof e.syscall === 'string')) return new NsxError(`${label}: ${e.message}`)
+  if (err instanceof SyscallError || (typeof e.code === 'string' && typeof e.syscall === 'string')) return NsxError.internal(`${label}: ${e.message}`)
   return err
 }
 

@@ -35,7 +35,7 @@ const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex'
 
 export async function saveImages(store: Store, opts: SaveOptions): Promise<SaveResult> {
   const format = opts.format ?? 'docker-archive'
-  if (opts.images.length === 0) throw new NsxError('no image given: name one or more stored images')
+  if (opts.images.length === 0) throw NsxError.invalid('no image given: name one or more stored images')
   const repos = readRepositories(store)
   const targets = opts.images.map((ref) => {
     const {id, byName} = findImage(store, ref)
@@ -54,7 +54,7 @@ export async function saveImages(store: Store, opts: SaveOptions): Promise<SaveR
   } catch (err) {
     removeTree(scratch)
     untrack()
-    throw new NsxError(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw NsxError.internal(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
   try {
     const w = new ArchiveWriter(fd)
@@ -137,7 +137,7 @@ export async function saveImages(store: Store, opts: SaveOptions): Promise<SaveR
     if (fd >= 0) closeSync(fd)
     rmSync(partial, {force: true})
     const e = err as NodeJS.ErrnoException
-    if (e.code === 'ENOSPC') throw new NsxError(`cannot write ${opts.output}: no space left on device`)
+    if (e.code === 'ENOSPC') throw NsxError.internal(`cannot write ${opts.output}: no space left on device`)
     throw err
   } finally {
     removeTree(scratch)

@@ -68,7 +68,7 @@ export class Store {
       mkdirSync(this.root, {recursive: true, mode: 0o700})
       for (const d of ['tmp', 'layers/sha256', 'images/sha256', 'containers']) mkdirSync(join(this.root, d), {recursive: true, mode: 0o700})
     } catch (err) {
-      throw new NsxError(`cannot create the image store at ${this.root}: ${(err as Error).message} (set NSX_ROOT to use another place)`)
+      throw NsxError.internal(`cannot create the image store at ${this.root}: ${(err as Error).message} (set NSX_ROOT to use another place)`)
     }
   }
 
@@ -100,7 +100,7 @@ export class Store {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
-        throw new NsxError(`cannot use the image store at ${this.root}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied (it belongs to another user)'}; set NSX_ROOT`)
+        throw NsxError.internal(`cannot use the image store at ${this.root}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied (it belongs to another user)'}; set NSX_ROOT`)
       throw err
     }
     const op = mode === 'shared' ? LOCK_SH : LOCK_EX
@@ -155,8 +155,8 @@ export class Store {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT') return undefined
-      if (code === 'EACCES' || code === 'EPERM') throw new NsxError(`cannot read ${path}: permission denied (the image store at ${this.root} belongs to another user; set NSX_ROOT)`)
-      throw new NsxError(`corrupt store file ${path}: ${(err as Error).message}`)
+      if (code === 'EACCES' || code === 'EPERM') throw NsxError.internal(`cannot read ${path}: permission denied (the image store at ${this.root} belongs to another user; set NSX_ROOT)`)
+      throw NsxError.internal(`corrupt store file ${path}: ${(err as Error).message}`)
     }
   }
 

@@ -50,7 +50,7 @@ export const volumeData = (store: Store, name: string) => join(volumeDir(store, 
 
 export function checkVolumeName(name: string): string {
   if (!VOLUME_NAME_RE.test(name))
-    throw new NsxError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`, 1)
+    throw NsxError.invalid(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`, 1)
   return name
 }
 
@@ -91,9 +91,9 @@ export function parseKeyValues(words: readonly string[] = []): Record<string, st
  */
 export function createVolume(store: Store, o: CreateVolumeOptions = {}): {volume: Volume; created: boolean} {
   const driver = o.driver ?? 'local'
-  if (driver !== 'local') throw new NsxError(`create ${o.name ?? ''}: volume driver "${driver}" not found: nsx has the local driver only`.replace('create :', 'create:'), 1)
+  if (driver !== 'local') throw NsxError.notFound(`create ${o.name ?? ''}: volume driver "${driver}" not found: nsx has the local driver only`.replace('create :', 'create:'), 1)
   const options = o.options ?? {}
-  if (Object.keys(options).length > 0) throw new NsxError(`create ${o.name ?? ''}: the local driver's options (${Object.keys(options).join(', ')}) are not supported by nsx: a volume is a directory of the store`.replace('create :', 'create:'), 1)
+  if (Object.keys(options).length > 0) throw NsxError.invalid(`create ${o.name ?? ''}: the local driver's options (${Object.keys(options).join(', ')}) are not supported by nsx: a volume is a directory of the store`.replace('create :', 'create:'), 1)
   const name = checkVolumeName(o.name ?? randomBytes(32).toString('hex'))
   const existing = readRecord(store, name)
   if (existing) return {volume: toVolume(store, existing), created: false}
@@ -153,9 +153,9 @@ export function listVolumes(store: Store, filters: readonly string[] = []): Volu
   for (const f of filters) {
     const eq = f.indexOf('=')
     const key = eq < 0 ? f : f.slice(0, eq)
-    if (!VOLUME_FILTER_KEYS.includes(key)) throw new NsxError(`invalid filter '${key}': expected one of ${VOLUME_FILTER_KEYS.join(', ')}`, 1)
+    if (!VOLUME_FILTER_KEYS.includes(key)) throw NsxError.invalid(`invalid filter '${key}': expected one of ${VOLUME_FILTER_KEYS.join(', ')}`, 1)
     const value = eq < 0 ? '' : f.slice(eq + 1)
-    if (key === 'dangling' && !['true', 'false', '1', '0'].includes(value.toLowerCase())) throw new NsxError(`invalid filter 'dangling=${value}': expected true or false`, 1)
+    if (key === 'dangling' && !['true', 'false', '1', '0'].includes(value.toLowerCase())) throw NsxError.invalid(`invalid filter 'dangling=${value}': expected true or false`, 1)
     byKey.set(key, [...(byKey.get(key) ?? []), value])
   }
   const users = byKey.has('dangling') ? volumeUsers(store) : new Map<string, string[]>()
@@ -181,7 +181,7 @@ export function listVolumes(store: Store, filters: readonly string[] = []): Volu
 /** docker volume inspect of one volume; an unknown name is "No such volume" (the API's 404). */
 export function inspectVolume(store: Store, name: string): Volume {
   const r = readRecord(store, name)
-  if (!r) throw new NsxError(`No such volume: ${name}`, 1)
+  if (!r) throw NsxError.notFound(`No such volume: ${name}`, 1)
   return toVolume(store, r)
 }
 
@@ -191,7 +191,7 @@ export function isAnonymous(store: Store, name: string): boolean {
 
 /** The message of a volume in use, as docker's daemon words it (the API answers 409 for it). */
 export function inUseError(name: string, ids: readonly string[]): NsxError {
-  return new NsxError(`remove ${name}: volume is in use - [${ids.join(', ')}]`, 1)
+  return NsxError.conflict(`remove ${name}: volume is in use - [${ids.join(', ')}]`, 1)
 }
 
 /**
@@ -205,7 +205,7 @@ export function removeVolume(store: Store, name: string, opts: {force?: boolean;
   try {
     if (!readRecord(store, name)) {
       if (opts.force) return {name, removed: false}
-      throw new NsxError(`No such volume: ${name}`, 1)
+      throw NsxError.notFound(`No such volume: ${name}`, 1)
     }
     const ids = (volumeUsers(store).get(name) ?? []).filter((id) => id !== opts.except)
     if (ids.length > 0) throw inUseError(name, ids)

@@ -1,5 +1,5 @@
 import {createGunzip} from 'node:zlib'
-import {ApiError, badRequest, queryBool} from '../http.js'
+import {badRequest, queryBool} from '../http.js'
 import type {ApiContext, Route} from '../router.js'
 
 /**
@@ -18,18 +18,13 @@ function pathOf(ctx: ApiContext): string {
   return p
 }
 
-/** The domain's errors as the daemon answers them: a missing path 404, a bad one 400. */
+/** The domain's errors as the daemon answers them: their kinds say it (a missing path 404, a bad one 400, a read-only one 403); an errno of a copy becomes one of those. */
 async function mapped<T>(fn: () => Promise<T>): Promise<T> {
-  const [{copyFailure}, {PathNotFoundError}, {InRootError}] = await copyModules()
+  const [{copyFailure}] = await copyModules()
   try {
     return await fn()
   } catch (caught) {
-    const err = copyFailure(caught)
-    if (err instanceof PathNotFoundError) throw new ApiError(404, err.message)
-    if (err instanceof InRootError) throw new ApiError(err.code === 'ENOENT' ? 404 : 400, err.message)
-    if (err instanceof Error && /^extraction point is not a directory|^cannot overwrite|^refusing archive entry/.test(err.message)) throw badRequest(err.message)
-    if (err instanceof Error && /marked read-only|^read-only file system/.test(err.message)) throw new ApiError(403, err.message)
-    throw err
+    throw copyFailure(caught)
   }
 }
 

@@ -39,7 +39,7 @@ async function create(ctx: ApiContext): Promise<object> {
   try {
     findImage(ctx.store(), opts.image!)
   } catch (err) {
-    if (err instanceof NsxError && /^no such image/.test(err.message)) throw new ApiError(404, `No such image: ${opts.image}`)
+    if (err instanceof NsxError && err.kind === 'not-found') throw new ApiError(404, `No such image: ${opts.image}`)
     throw err
   }
   opts.detach = true

@@ -1,4 +1,4 @@
-import {ApiError, badRequest, messageOf, queryFilters, readJson, statusOf} from '../http.js'
+import {ApiError, badRequest, queryFilters, readJson} from '../http.js'
 import type {ApiContext, Route} from '../router.js'
 
 /**
@@ -25,26 +25,6 @@ interface ConnectBody {
   Container?: string
   EndpointConfig?: {IPAMConfig?: {IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null} | null; Aliases?: string[] | null; Links?: string[] | null; DriverOpts?: Record<string, string> | null} | null
   Force?: boolean
-}
-
-/** docker answers 403 for what a network forbids (pre-defined networks, active endpoints, a mode that cannot join). */
-async function forbidding<T>(fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn()
-  } catch (err) {
-    if (statusOf(err) !== 404 && /pre-defined network|active endpoints|cannot be connected|cannot be disconnected|already exists in network|is not connected to network|alias is supported only/.test(messageOf(err))) throw new ApiError(403, messageOf(err))
-    throw err
-  }
-}
-
-/** create's refusals are of its request (a bad name, subnet, gateway or driver): 400, a name taken 409. */
-async function invalidAsBadRequest<T>(fn: () => T): Promise<T> {
-  try {
-    return fn()
-  } catch (err) {
-    if (statusOf(err) === 500 && err instanceof Error && err.name === 'NsxError') throw badRequest(messageOf(err))
-    throw err
-  }
 }
 
 function filterWords(ctx: ApiContext): string[] {
@@ -78,14 +58,14 @@ async function create(ctx: ApiContext): Promise<object> {
   const pools = ipam.Config ?? []
   if (pools.some((p) => !p.Subnet)) throw badRequest('each IPAM config needs its Subnet (nsx picks a subnet only when no config is given)')
   const {poolsByFamily} = await import('../../network/networks.js')
-  const byFamily = await invalidAsBadRequest(() => poolsByFamily({
+  const byFamily = poolsByFamily({
     subnets: pools.map((p) => p.Subnet ?? ''),
     gateways: pools.flatMap((p) => (p.Gateway ? [p.Gateway] : [])),
     ipRanges: pools.flatMap((p) => (p.IPRange ? [p.IPRange] : [])),
     auxAddresses: Object.assign({}, ...pools.map((p) => p.AuxiliaryAddresses ?? {})),
-  }))
+  })
   const {createNetworkVerb} = await manage()
-  const n = await invalidAsBadRequest(() => createNetworkVerb(ctx.store(), {
+  const n = createNetworkVerb(ctx.store(), {
     name: body.Name!,
     driver: body.Driver || 'bridge',
     ipamDriver: ipam.Driver || undefined,
@@ -97,7 +77,7 @@ async function create(ctx: ApiContext): Promise<object> {
     attachable: body.Attachable === true,
     // dockerd 20.10 refuses a name in use only when asked (the docker CLI always asks); otherwise it makes a second network of that name and warns.
     allowDuplicate: body.CheckDuplicate !== true,
-  }))
+  })
   event('create', n.Id, {name: n.Name, type: n.Driver})
   return {Id: n.Id, Warning: n.warning}
 }
@@ -105,7 +85,7 @@ async function create(ctx: ApiContext): Promise<object> {
 async function remove(ctx: ApiContext): Promise<undefined> {
   const {inspectNetwork, removeNetwork} = await manage()
   const n = inspectNetwork(ctx.store(), ctx.params.id)
-  await forbidding(() => removeNetwork(ctx.store(), ctx.params.id))
+  removeNetwork(ctx.store(), ctx.params.id)
   event('destroy', n.Id, {name: n.Name, type: n.Driver})
   ctx.res.writeHead(204).end()
   return undefined
@@ -116,7 +96,7 @@ async function connect(ctx: ApiContext): Promise<undefined> {
   if (typeof body.Container !== 'string' || body.Container === '') throw badRequest('no container given (Container)')
   const ec = body.EndpointConfig ?? {}
   const {connectContainer} = await import('../../lifecycle/network-connect.js')
-  const r = await forbidding(() => connectContainer(ctx.store(), body.Container!, ctx.params.id, {aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined, ip6: ec.IPAMConfig?.IPv6Address || undefined, linkLocalIps: ec.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: ec.DriverOpts ?? undefined, links: ec.Links ?? []}))
+  const r = await connectContainer(ctx.store(), body.Container!, ctx.params.id, {aliases: ec.Aliases ?? [], ip: ec.IPAMConfig?.IPv4Address || undefined, ip6: ec.IPAMConfig?.IPv6Address || undefined, linkLocalIps: ec.IPAMConfig?.LinkLocalIPs ?? [], driverOpts: ec.DriverOpts ?? undefined, links: ec.Links ?? []})
   event('connect', r.networkId, {name: r.network, type: 'bridge', container: r.id})
   ctx.res.writeHead(200).end()
   return undefined
@@ -126,7 +106,7 @@ async function disconnect(ctx: ApiContext): Promise<undefined> {
   const body = await readJson<ConnectBody>(ctx.req)
   if (typeof body.Container !== 'string' || body.Container === '') throw badRequest('no container given (Container)')
   const {disconnectContainer} = await import('../../lifecycle/network-connect.js')
-  const r = await forbidding(() => disconnectContainer(ctx.store(), body.Container!, ctx.params.id, {force: body.Force === true}))
+  const r = await disconnectContainer(ctx.store(), body.Container!, ctx.params.id, {force: body.Force === true})
   event('disconnect', r.networkId, {name: r.network, type: 'bridge', container: r.id})
   ctx.res.writeHead(200).end()
   return undefined
