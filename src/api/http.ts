@@ -16,23 +16,13 @@ export const conflict = (what: string) => new ApiError(409, what)
 
 /**
  * The status for an error thrown by a domain function: its kind (`NsxError.notFound(...)` is 404,
- * `conflict` 409, `invalid` 400, ...: `STATUS_OF_KIND`, dockerd's errdefs mapping); an ApiError
- * says its own; anything else is 500, as dockerd answers an untyped error.
+ * `conflict` 409, `invalid` 400, ...: `STATUS_OF_KIND`, dockerd's errdefs mapping), never its
+ * wording; an ApiError says its own; anything else, an NsxError without a kind too, is 500, as
+ * dockerd answers an untyped error (test/unit/error-kinds.test.ts keeps the API's reach kinded).
  */
 export function statusOf(err: unknown): number {
   if (err instanceof ApiError) return err.status
-  if (!(err instanceof NsxError)) return 500
-  if (err.kind !== undefined) return STATUS_OF_KIND[err.kind]
-  return statusOfWording(err.message)
-}
-
-/** The status the wording of an NsxError without a kind reads as: kept while throw sites gain their kinds. */
-function statusOfWording(m: string): number {
-  if (/^no such |^No such |not found|does not exist|: no such/i.test(m)) return 404
-  // Bad arguments docker answers 400 for, though their words would read as a conflict or a state.
-  if (/^conflicting options|^Unrecognised filter value|^invalid filter/i.test(m)) return 400
-  if (/already|is not running|is running|not paused|is paused|in use|conflict|cannot (remove|kill|stop|pause|unpause|attach|exec)|is restarting|is not paused|stop the container/i.test(m)) return 409
-  if (/invalid|unknown|bad |must |cannot parse|not a valid|expected|out of range|too (long|large)|is not supported by nsx/i.test(m)) return 400
+  if (err instanceof NsxError && err.kind !== undefined) return STATUS_OF_KIND[err.kind]
   return 500
 }
 

@@ -38,14 +38,15 @@ test('filters: the list form and the old map form', () => {
   assert.throws(() => queryFilters(new URLSearchParams({filters: '{'})), (e: unknown) => e instanceof ApiError && e.status === 400)
 })
 
-test("domain errors get docker's statuses from their wording", () => {
-  assert.equal(statusOf(new NsxError('No such container: x', 1)), 404)
-  assert.equal(statusOf(new NsxError('container web is not running', 1)), 409)
-  assert.equal(statusOf(new NsxError('the name "web" is already in use by container 1234', 125)), 409)
+test("domain errors get docker's statuses from their kinds, not their wording", () => {
+  assert.equal(statusOf(NsxError.notFound('No such container: x', 1)), 404)
+  assert.equal(statusOf(NsxError.conflict('container web is not running', 1)), 409)
+  assert.equal(statusOf(NsxError.conflict('the name "web" is already in use by container 1234', 125)), 409)
   assert.equal(statusOf(new Error('boom')), 500)
-  // Bad arguments, though worded like a conflict or unknown to the other patterns (they gave 409 and 500).
-  assert.equal(statusOf(new NsxError('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)', 125)), 400)
-  assert.equal(statusOf(new NsxError('Unrecognised filter value for health: x', 1)), 400)
+  // Worded like a conflict, yet a bad argument: the kind decides.
+  assert.equal(statusOf(NsxError.invalid('conflicting options: --restart and --rm (a container removed when it ends cannot be restarted)', 125)), 400)
+  // No kind: 500 whatever it says (the wording once made this a 404).
+  assert.equal(statusOf(new NsxError('No such container: x', 1)), 500)
 })
 
 test('addresses and socket activation', () => {
