@@ -95,12 +95,12 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): ParsedDocker
     }
     const stage = out.stages[out.stages.length - 1]
     if (!stage) {
-      if (keyword !== 'ARG') throw NsxError.internal(`${file}:${line}: ${keyword} before the first FROM (only ARG may come before it)`)
+      if (keyword !== 'ARG') throw NsxError.invalid(`${file}:${line}: ${keyword} before the first FROM (only ARG may come before it)`)
       out.globalArgs.push(...pairs)
       continue
     }
     stage.instructions.push(ins)
   }
-  if (out.stages.length === 0) throw NsxError.internal(`${file}: no FROM instruction`)
+  if (out.stages.length === 0) throw NsxError.invalid(`${file}: no FROM instruction`)
   return out
 }

@@ -20,7 +20,7 @@ export function expandVars(s: string, vars: ReadonlyMap<string, string>, escape 
     }
     if (s[i + 1] === '{') {
       const end = s.indexOf('}', i + 2)
-      if (end < 0) throw NsxError.internal(`${where}: missing '}' in '${s}'`)
+      if (end < 0) throw NsxError.invalid(`${where}: missing '}' in '${s}'`)
       const body = s.slice(i + 2, end)
       i = end
       const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::([-+])(.*))?$/s.exec(body)

@@ -84,7 +84,7 @@ export async function runInstruction(store: Store, st: StageState, ins: Instruct
     case 'COPY':
     case 'ADD': {
       const args = (ins.json ?? words()).map((a) => (ins.json ? x(a) : a))
-      if (args.length < 2) throw NsxError.internal(`${c.where}: ${ins.keyword} needs a source and a destination`)
+      if (args.length < 2) throw NsxError.invalid(`${c.where}: ${ins.keyword} needs a source and a destination`)
       const sources = args.slice(0, -1)
       const dest = args[args.length - 1]
       let root: SourceRoot = c.context

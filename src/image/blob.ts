@@ -161,7 +161,7 @@ export async function streamBlob(r: BlobSource, consume: (chunk: Buffer) => void
     src.destroy?.()
     if (err instanceof NsxError) throw err
     const code = (err as NodeJS.ErrnoException).code ?? ''
-    if (code.startsWith('Z_') || code === 'ERR_ZLIB') throw NsxError.internal(`${r.label}: corrupt or truncated ${compression} stream (${(err as Error).message})`)
+    if (code.startsWith('Z_') || code === 'ERR_ZLIB') throw NsxError.invalid(`${r.label}: corrupt or truncated ${compression} stream (${(err as Error).message})`)
     throw err
   }
   return {
@@ -260,7 +260,7 @@ async function unzstd(input: AsyncIterable<Buffer>, take: (c: Buffer) => void, l
 export const MAX_METADATA_BYTES = 8 << 20
 
 export function checkMetadataSize(size: number, what: string): void {
-  if (size > MAX_METADATA_BYTES) throw NsxError.internal(`${what} is ${size} bytes, more than the ${MAX_METADATA_BYTES} allowed for image metadata`)
+  if (size > MAX_METADATA_BYTES) throw NsxError.invalid(`${what} is ${size} bytes, more than the ${MAX_METADATA_BYTES} allowed for image metadata`)
 }
 
 /** Read a small blob (manifest, config) whole, checking its digest when one is given. */

@@ -55,13 +55,13 @@ export interface ImageConfig {
 
 function strings(v: unknown, what: string, label: string): string[] {
   if (v === undefined || v === null) return []
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw NsxError.internal(`${label}: config field ${what} is not a list of strings`)
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw NsxError.invalid(`${label}: config field ${what} is not a list of strings`)
   return v as string[]
 }
 
 function str(v: unknown, what: string, label: string): string {
   if (v === undefined || v === null) return ''
-  if (typeof v !== 'string') throw NsxError.internal(`${label}: config field ${what} is not a string`)
+  if (typeof v !== 'string') throw NsxError.invalid(`${label}: config field ${what} is not a string`)
   return v
 }
 
@@ -70,11 +70,11 @@ export function parseImageConfig(bytes: Buffer, label: string): ImageConfig {
   try {
     j = JSON.parse(bytes.toString('utf8'))
   } catch (err) {
-    throw NsxError.internal(`${label}: image config is not JSON (${(err as Error).message})`)
+    throw NsxError.invalid(`${label}: image config is not JSON (${(err as Error).message})`)
   }
-  if (typeof j !== 'object' || j === null) throw NsxError.internal(`${label}: image config is not a JSON object`)
+  if (typeof j !== 'object' || j === null) throw NsxError.invalid(`${label}: image config is not a JSON object`)
   const rootfs = j.rootfs as {type?: string; diff_ids?: unknown} | undefined
-  if (!rootfs || rootfs.type !== 'layers') throw NsxError.internal(`${label}: image config has no rootfs of type "layers"`)
+  if (!rootfs || rootfs.type !== 'layers') throw NsxError.invalid(`${label}: image config has no rootfs of type "layers"`)
   const diffIds = strings(rootfs.diff_ids, 'rootfs.diff_ids', label).map((d) => checkDigestSyntax(d, `${label}: rootfs.diff_ids`))
   const c = (j.config ?? {}) as Record<string, unknown>
   return {

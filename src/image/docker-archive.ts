@@ -40,11 +40,11 @@ export function readDockerArchive(file: string, tag: string | undefined, display
     closeSync(fd)
   }
   const c = sniffCompression(head)
-  if (c !== 'none') throw NsxError.internal(`${label}: ${c}-compressed docker archive; decompress it first`)
+  if (c !== 'none') throw NsxError.invalid(`${label}: ${c}-compressed docker archive; decompress it first`)
   const members = indexTar(file, label)
   const member = (name: string, what: string): TarMember => {
     const m = resolveMember(members, name)
-    if (!m || (m.type !== '0' && m.type !== '7')) throw NsxError.internal(`${label}: ${what} ${name} is missing from the archive`)
+    if (!m || (m.type !== '0' && m.type !== '7')) throw NsxError.invalid(`${label}: ${what} ${name} is missing from the archive`)
     return m
   }
   const metadata = (name: string, what: string): Buffer => {
@@ -56,10 +56,10 @@ export function readDockerArchive(file: string, tag: string | undefined, display
   try {
     entries = JSON.parse(metadata('manifest.json', 'file').toString('utf8'))
   } catch (err) {
-    if (err instanceof NsxError) throw err.message.includes('missing') ? NsxError.internal(`${label}: not a docker archive (no manifest.json); a tar of a root filesystem (mmdebstrap, docker export) becomes an image with nsx import ${label} [NAME[:TAG]]`) : err
-    throw NsxError.internal(`${label}: manifest.json is not valid JSON`)
+    if (err instanceof NsxError) throw err.message.includes('missing') ? NsxError.invalid(`${label}: not a docker archive (no manifest.json); a tar of a root filesystem (mmdebstrap, docker export) becomes an image with nsx import ${label} [NAME[:TAG]]`) : err
+    throw NsxError.invalid(`${label}: manifest.json is not valid JSON`)
   }
-  if (!Array.isArray(entries) || entries.length === 0) throw NsxError.internal(`${label}: manifest.json lists no image`)
+  if (!Array.isArray(entries) || entries.length === 0) throw NsxError.invalid(`${label}: manifest.json lists no image`)
   const tagsOf = (e: ManifestEntry): string[] => (typeof e === 'object' && e !== null && Array.isArray(e.RepoTags) ? e.RepoTags.filter((t): t is string => typeof t === 'string') : [])
   const allTags = entries.flatMap(tagsOf)
   let chosen: ManifestEntry
@@ -67,15 +67,15 @@ export function readDockerArchive(file: string, tag: string | undefined, display
     // TAG may be a full "name:tag" or just the tag part.
     const m = entries.filter((e) => tagsOf(e).some((t) => t === tag || splitName(t).tag === tag))
     if (m.length === 0) throw NsxError.invalid(`unknown tag '${tag}' in ${display} (tags: ${allTags.join(', ') || 'none'})`)
-    if (m.length > 1) throw NsxError.internal(`tag '${tag}' is ambiguous in ${display} (tags: ${allTags.join(', ')})`)
+    if (m.length > 1) throw NsxError.invalid(`tag '${tag}' is ambiguous in ${display} (tags: ${allTags.join(', ')})`)
     chosen = m[0]
   } else if (entries.length === 1) {
     chosen = entries[0]
   } else {
-    throw NsxError.internal(`${display} holds ${entries.length} images; name one as ${display}:TAG (tags: ${allTags.join(', ') || 'none'})`)
+    throw NsxError.invalid(`${display} holds ${entries.length} images; name one as ${display}:TAG (tags: ${allTags.join(', ') || 'none'})`)
   }
   if (typeof chosen !== 'object' || chosen === null || typeof chosen.Config !== 'string' || !Array.isArray(chosen.Layers) || chosen.Layers.some((l) => typeof l !== 'string'))
-    throw NsxError.internal(`${label}: malformed manifest.json entry`)
+    throw NsxError.invalid(`${label}: malformed manifest.json entry`)
   const configBytes = metadata(chosen.Config, 'config')
   const id = verifyBytes(configBytes, undefined, label)
   // Configs named by their digest ("<hex>.json", "blobs/sha256/<hex>") are checked against it.
@@ -84,7 +84,7 @@ export function readDockerArchive(file: string, tag: string | undefined, display
   const config = parseImageConfig(configBytes, label)
   const layerNames = chosen.Layers as string[]
   if (layerNames.length !== config.diffIds.length)
-    throw NsxError.internal(`${label}: manifest.json lists ${layerNames.length} layers but the config has ${config.diffIds.length} diff_ids`)
+    throw NsxError.invalid(`${label}: manifest.json lists ${layerNames.length} layers but the config has ${config.diffIds.length} diff_ids`)
   const layers = layerNames.map((name, i) => {
     const m = member(name, 'layer')
     return {blob: {file, start: m.start, length: m.size, label: `${display}:${memberName(name)}`}, diffId: config.diffIds[i]}

@@ -172,7 +172,7 @@ export class LayerExtractor implements TarHandler {
         const target = tcomps.join('/')
         this.checkExistingAncestors(tcomps, e.path)
         const kind = this.nodes.get(target)
-        if (kind === undefined) throw NsxError.internal(`hard link '${printable(e.path)}' points to '${printable(e.linkpath)}', which is not in the layer before it`)
+        if (kind === undefined) throw NsxError.invalid(`hard link '${printable(e.path)}' points to '${printable(e.linkpath)}', which is not in the layer before it`)
         if (kind === 'dir') throw new UnsafeEntryError(`refusing hard link '${printable(e.path)}': target is a directory`)
         if (target === rel) return // a link to itself: nothing to do
         this.removeExisting(rel)
@@ -293,7 +293,7 @@ export class LayerExtractor implements TarHandler {
       p = p === '' ? comps[i] : `${p}/${comps[i]}`
       const kind = this.nodes.get(p)
       if (kind === 'symlink') throw new UnsafeEntryError(`refusing hard link '${printable(name)}': target path goes through symlink '${printable(p)}'`)
-      if (kind !== 'dir') throw NsxError.internal(`hard link '${printable(name)}' points into '${printable(p)}', which is not a directory in the layer`)
+      if (kind !== 'dir') throw NsxError.invalid(`hard link '${printable(name)}' points into '${printable(p)}', which is not a directory in the layer`)
     }
   }
 

@@ -44,14 +44,14 @@ function readJsonFile(path: string, label: string): unknown {
   try {
     return JSON.parse(text)
   } catch {
-    throw NsxError.internal(`${label}: ${basename(path)} is not valid JSON`)
+    throw NsxError.invalid(`${label}: ${basename(path)} is not valid JSON`)
   }
 }
 
 function descriptors(v: unknown, what: string, label: string): Descriptor[] {
-  if (!Array.isArray(v)) throw NsxError.internal(`${label}: ${what} has no list of descriptors`)
+  if (!Array.isArray(v)) throw NsxError.invalid(`${label}: ${what} has no list of descriptors`)
   for (const d of v as Descriptor[]) {
-    if (typeof d !== 'object' || d === null || typeof d.digest !== 'string' || typeof d.size !== 'number') throw NsxError.internal(`${label}: malformed descriptor in ${what}`)
+    if (typeof d !== 'object' || d === null || typeof d.digest !== 'string' || typeof d.size !== 'number') throw NsxError.invalid(`${label}: malformed descriptor in ${what}`)
     checkDigestSyntax(d.digest, `${label}: ${what}`)
   }
   return v as Descriptor[]
@@ -80,7 +80,7 @@ function readBlob(dir: string, d: Descriptor, what: string, label: string): Buff
   } catch (err) {
     throw missingOr(err, `${label}: ${what} blob ${d.digest}`)
   }
-  if (data.length !== d.size) throw NsxError.internal(`${label}: ${what} blob ${d.digest} has ${data.length} bytes, descriptor says ${d.size}`)
+  if (data.length !== d.size) throw NsxError.invalid(`${label}: ${what} blob ${d.digest} has ${data.length} bytes, descriptor says ${d.size}`)
   verifyBytes(data, d.digest, `${label}: ${what} blob`)
   return data
 }
@@ -95,10 +95,10 @@ export function ociTags(dir: string): string[] {
 
 export function readOciLayout(dir: string, tag: string | undefined, label = tag ? `${dir}:${tag}` : dir): ImageSource {
   const layout = (readJsonFile(join(dir, 'oci-layout'), label) ?? {}) as {imageLayoutVersion?: unknown}
-  if (typeof layout?.imageLayoutVersion !== 'string') throw NsxError.internal(`${label}: oci-layout has no imageLayoutVersion`)
+  if (typeof layout?.imageLayoutVersion !== 'string') throw NsxError.invalid(`${label}: oci-layout has no imageLayoutVersion`)
   const index = (readJsonFile(join(dir, 'index.json'), label) ?? {}) as {manifests?: unknown}
   const all = descriptors(index.manifests, 'index.json', label)
-  if (all.length === 0) throw NsxError.internal(`${label}: the layout holds no image`)
+  if (all.length === 0) throw NsxError.invalid(`${label}: the layout holds no image`)
   const tags = all.map((d) => d.annotations?.[REF_NAME]).filter((t): t is string => typeof t === 'string')
   const tagList = tags.length > 0 ? tags.join(', ') : 'none'
   let chosen: Descriptor
@@ -110,7 +110,7 @@ export function readOciLayout(dir: string, tag: string | undefined, label = tag 
     chosen = all[0]
   } else {
     const latest = all.filter((d) => d.annotations?.[REF_NAME] === 'latest')
-    if (latest.length !== 1) throw NsxError.internal(`${dir} holds ${all.length} images; name one as ${dir}:TAG (tags: ${tagList})`)
+    if (latest.length !== 1) throw NsxError.invalid(`${dir} holds ${all.length} images; name one as ${dir}:TAG (tags: ${tagList})`)
     chosen = latest[0]
   }
   const refName = chosen.annotations?.[REF_NAME]
@@ -121,7 +121,7 @@ export function readOciLayout(dir: string, tag: string | undefined, label = tag 
   const config = parseImageConfig(configBytes, label)
   const layerDescs = descriptors(manifest.layers, 'manifest layers', label)
   if (layerDescs.length !== config.diffIds.length)
-    throw NsxError.internal(`${label}: manifest lists ${layerDescs.length} layers but the config has ${config.diffIds.length} diff_ids`)
+    throw NsxError.invalid(`${label}: manifest lists ${layerDescs.length} layers but the config has ${config.diffIds.length} diff_ids`)
   const layers: LayerSource[] = layerDescs.map((d, i) => {
     const file = blobPath(dir, d.digest)
     let size: number
@@ -130,7 +130,7 @@ export function readOciLayout(dir: string, tag: string | undefined, label = tag 
     } catch (err) {
       throw missingOr(err, `${label}: layer blob ${d.digest}`)
     }
-    if (size !== d.size) throw NsxError.internal(`${label}: layer blob ${d.digest} is ${size < d.size ? 'truncated' : 'too long'} (${size} bytes, descriptor says ${d.size})`)
+    if (size !== d.size) throw NsxError.invalid(`${label}: layer blob ${d.digest} is ${size < d.size ? 'truncated' : 'too long'} (${size} bytes, descriptor says ${d.size})`)
     return {blob: {file, label: `${label} layer ${i + 1} (${d.digest.slice(0, 19)})`}, digest: d.digest, diffId: config.diffIds[i]}
   })
   return {label, format: 'oci-layout', names: refName ? [nameFor(dir, refName)] : [], configBytes, id, config, layers}
@@ -150,15 +150,15 @@ interface Manifest {
 }
 
 function resolveManifest(dir: string, d: Descriptor, label: string, depth: number): Manifest {
-  if (depth > 4) throw NsxError.internal(`${label}: image indexes nested too deeply`)
+  if (depth > 4) throw NsxError.invalid(`${label}: image indexes nested too deeply`)
   let m: Manifest
   try {
     m = JSON.parse(readBlob(dir, d, 'manifest', label).toString('utf8')) as Manifest
   } catch (err) {
     if (err instanceof NsxError) throw err
-    throw NsxError.internal(`${label}: manifest ${d.digest} is not valid JSON`)
+    throw NsxError.invalid(`${label}: manifest ${d.digest} is not valid JSON`)
   }
-  if (typeof m !== 'object' || m === null) throw NsxError.internal(`${label}: manifest ${d.digest} is not a JSON object`)
+  if (typeof m !== 'object' || m === null) throw NsxError.invalid(`${label}: manifest ${d.digest} is not a JSON object`)
   const isIndex = INDEX_TYPES.has(d.mediaType ?? '') || INDEX_TYPES.has(m.mediaType ?? '') || (m.manifests !== undefined && m.layers === undefined)
   if (!isIndex) return m
   const arch = goArch()
@@ -166,7 +166,7 @@ function resolveManifest(dir: string, d: Descriptor, label: string, depth: numbe
   const match = list.find((x) => (x.platform?.os ?? 'linux') === 'linux' && (x.platform?.architecture ?? arch) === arch)
   if (!match) {
     const have = list.map((x) => `${x.platform?.os ?? '?'}/${x.platform?.architecture ?? '?'}`).join(', ')
-    throw NsxError.internal(`${label}: no linux/${arch} image in the index (it has ${have || 'none'})`)
+    throw NsxError.notFound(`${label}: no linux/${arch} image in the index (it has ${have || 'none'})`)
   }
   return resolveManifest(dir, match, label, depth + 1)
 }

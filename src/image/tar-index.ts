@@ -37,7 +37,7 @@ export function indexTar(file: string, label = file): Map<string, TarMember> {
     let paxPath: string | undefined
     let paxLink: string | undefined
     for (;;) {
-      if (pos + BLOCK > total) throw NsxError.internal(`${label}: truncated tar archive (no end-of-archive marker)`)
+      if (pos + BLOCK > total) throw NsxError.invalid(`${label}: truncated tar archive (no end-of-archive marker)`)
       readSync(fd, h, 0, BLOCK, pos)
       pos += BLOCK
       if (h.every((b) => b === 0)) break
@@ -49,10 +49,10 @@ export function indexTar(file: string, label = file): Map<string, TarMember> {
         throw err
       }
       const dataStart = pos
-      if (dataStart + raw.size > total) throw NsxError.internal(`${label}: truncated tar archive (member ${raw.name} ends past the end of the file)`)
+      if (dataStart + raw.size > total) throw NsxError.invalid(`${label}: truncated tar archive (member ${raw.name} ends past the end of the file)`)
       pos += padded(raw.size)
       if (raw.typeflag === 'x' || raw.typeflag === 'L' || raw.typeflag === 'K') {
-        if (raw.size > MAX_EXTENDED_HEADER) throw NsxError.internal(`${label}: tar extended header of ${raw.size} bytes (more than ${MAX_EXTENDED_HEADER})`)
+        if (raw.size > MAX_EXTENDED_HEADER) throw NsxError.invalid(`${label}: tar extended header of ${raw.size} bytes (more than ${MAX_EXTENDED_HEADER})`)
         const buf = Buffer.alloc(raw.size)
         readSync(fd, buf, 0, raw.size, dataStart)
         if (raw.typeflag === 'L') longName = buf.toString('utf8').replace(/\0.*$/s, '')

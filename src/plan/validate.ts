@@ -7,7 +7,7 @@ import type {Op, Plan} from './ops.js'
  */
 export function validatePlan(plan: Plan): Plan {
   const fail = (why: string): never => {
-    throw NsxError.invalid(`internal error: invalid plan: ${why}`, 125)
+    throw NsxError.internal(`internal error: invalid plan: ${why}`, 125)
   }
   const ops = plan.ops
   if (ops.length === 0) fail('empty')

@@ -51,7 +51,7 @@ function readAuthFile(file: string): AuthFile {
     const j = JSON.parse(text) as AuthFile
     return typeof j === 'object' && j !== null ? j : {}
   } catch {
-    throw NsxError.internal(`${file} is not valid JSON`)
+    throw NsxError.invalid(`${file} is not valid JSON`)
   }
 }
 

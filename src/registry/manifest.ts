@@ -57,7 +57,7 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined, wh
   }
   if (typeof j !== 'object' || j === null) throw NsxError.internal(`${what}: manifest is not a JSON object`)
   const type = j.mediaType ?? contentType?.split(';')[0].trim() ?? ''
-  if (j.schemaVersion === 1 || type.startsWith('application/vnd.docker.distribution.manifest.v1')) throw NsxError.internal(`${what}: docker schema 1 manifests are not supported (deprecated; push the image again with a current tool)`)
+  if (j.schemaVersion === 1 || type.startsWith('application/vnd.docker.distribution.manifest.v1')) throw NsxError.invalid(`${what}: docker schema 1 manifests are not supported (deprecated; push the image again with a current tool)`)
   if (type === MEDIA.ociIndex || type === MEDIA.dockerList || (j.manifests !== undefined && j.layers === undefined)) {
     if (!Array.isArray(j.manifests)) throw NsxError.internal(`${what}: index without manifests`)
     return {kind: 'index', manifests: j.manifests.map((m) => descriptor(m, `${what} index`))}
@@ -88,7 +88,7 @@ export function choosePlatform(list: Descriptor[], want: Platform, explicit: boo
   if (!match && !(explicit && want.variant)) match = images[0]
   if (!match) {
     const have = list.filter((d) => d.platform).map((d) => platformString(d.platform!)).join(', ')
-    throw NsxError.internal(`${what}: no image for ${platformString(want)} in the index (it has ${have || 'none'})${explicit ? '' : '; choose one with --platform'}`)
+    throw NsxError.notFound(`${what}: no image for ${platformString(want)} in the index (it has ${have || 'none'})${explicit ? '' : '; choose one with --platform'}`)
   }
   return match
 }

@@ -89,7 +89,7 @@ export async function pullImage(store: Store, opts: PullOptions): Promise<PullRe
         const chosen = choosePlatform(parsed.manifests, want, opts.platform !== undefined, what)
         m = await fetchManifest(client, at, chosen.digest, what)
         parsed = parseManifest(m.bytes, m.contentType, what)
-        if (parsed.kind !== 'image') throw NsxError.unsupported(`${what}: an index inside an index is not supported`)
+        if (parsed.kind !== 'image') throw NsxError.invalid(`${what}: an index inside an index is not supported`)
       }
       const manifest = parsed.manifest
       if (opts.announce && !announced) process.stderr.write(opts.announce)

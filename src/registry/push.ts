@@ -57,7 +57,7 @@ export async function pushImage(store: Store, opts: PushOptions): Promise<PushRe
   const rec = readImage(store, id)
   if (!rec) throw NsxError.internal(`image ${opts.image} vanished from the store`)
   const ref = parseReference(opts.destination ?? opts.image)
-  if (ref.digest) throw NsxError.internal(`push ${opts.destination ?? opts.image}: cannot push to a digest; give a tag`)
+  if (ref.digest) throw NsxError.invalid(`push ${opts.destination ?? opts.image}: cannot push to a digest; give a tag`)
   const what = `push ${familiarRef(ref)}`
   armInterruptCleanup()
   const tmp = mkdtempSync(join(store.tmpDir, 'push-'))

@@ -22,7 +22,7 @@ export interface TagResult {
 export function tagImage(store: Store, opts: TagOptions): TagResult {
   const {id} = findImage(store, opts.source)
   const ref = parseReference(opts.target)
-  if (ref.digest) throw NsxError.internal(`tag ${opts.target}: a tag cannot contain a digest`)
+  if (ref.digest) throw NsxError.invalid(`tag ${opts.target}: a tag cannot contain a digest`)
   const name = familiarRef(ref)
   const replaced = updateRepositories(store, (repos) => {
     const before = repos[name]

@@ -108,7 +108,7 @@ export function resolveSeccomp(p: SeccompProfile, t: SeccompTarget, source: stri
   const filter = {defaultAction, arches, rules}
   const exec = unconditionalVerdict(filter, 'execve')
   if (!['allow', 'log'].includes(exec) && !exec.startsWith('trace:'))
-    throw NsxError.internal(`seccomp profile ${source}: it blocks execve (${exec}), so no container command could start`, 125)
+    throw NsxError.invalid(`seccomp profile ${source}: it blocks execve (${exec}), so no container command could start`, 125)
   return filter
 }
 

@@ -48,7 +48,7 @@ export const ARCHES = ['x86', 'x86_64', 'x32', 'arm', 'aarch64', 'mips', 'mips64
 /** Parse and check a profile's text; `source` names it in messages. */
 export function parseSeccompProfile(text: string, source: string): SeccompProfile {
   const fail = (why: string): never => {
-    throw NsxError.internal(`seccomp profile ${source}: ${why}`, 125)
+    throw NsxError.invalid(`seccomp profile ${source}: ${why}`, 125)
   }
   let raw: unknown
   try {

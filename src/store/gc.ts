@@ -86,7 +86,7 @@ export function removeImages(store: Store, refs: string[], opts: {force: boolean
       continue
     }
     if (!t.byName && names.length > 1 && !opts.force)
-      throw NsxError.internal(`image ${t.ref} is tagged ${names.join(', ')}; remove those names, or use --force to remove the image and all its names`)
+      throw NsxError.conflict(`image ${t.ref} is tagged ${names.join(', ')}; remove those names, or use --force to remove the image and all its names`)
     if (pinnedImages.has(t.id)) throw NsxError.conflict(`image ${t.ref} is in use by a running container`)
     for (const n of names) delete repos[n]
     removed.add(t.id)

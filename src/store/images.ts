@@ -119,7 +119,7 @@ export function findImage(store: Store, ref: string): {id: string; byName?: stri
   if (/^[0-9a-f]{4,64}$/.test(hex)) {
     const ids = store.listDigests('images').filter((id) => hexOf(id).startsWith(hex))
     if (ids.length === 1) return {id: ids[0]}
-    if (ids.length > 1) throw NsxError.internal(`image id prefix '${ref}' is ambiguous (${ids.map(shortId).join(', ')})`)
+    if (ids.length > 1) throw NsxError.invalid(`image id prefix '${ref}' is ambiguous (${ids.map(shortId).join(', ')})`)
   }
   const known = [...Object.keys(repos).sort(), ...listImages(store).filter((i) => namesOf(repos, i.id).length === 0).map((i) => shortId(i.id))]
   throw NsxError.notFound(`no such image: ${ref} (stored: ${known.length > 0 ? known.join(', ') : 'none; load one with nsx load'})`)
