@@ -41,7 +41,7 @@ export async function applyLinks(store: Store, spec: RunSpec, id: string): Promi
   if (spec.network !== DEFAULT_NETWORK) return spec
   for (const l of links) {
     const c = await other(store, l.name, `--link ${l.name}:${l.alias}`)
-    if (c.config.id === id) throw new NsxError(`--link ${l.name}: a container cannot link to itself`, 125)
+    if (c.config.id === id) throw NsxError.invalid(`--link ${l.name}: a container cannot link to itself`, 125)
     const prefix = l.alias.toUpperCase().replace(/-/g, '_')
     const put = (k: string, v: string) => {
       if (!env.has(k)) added.push(`${k}=${v}`)
@@ -70,10 +70,10 @@ export async function linkHosts(store: Store, config: ContainerConfig, networks:
       throw err
     })
     if (!c || (userDefined && c.status !== 'running')) continue
-    if (c.status !== 'running') throw new NsxError(`Cannot link to a non running container: /${c.config.name} AS /${config.name}/${l.alias}`, 125)
+    if (c.status !== 'running') throw NsxError.conflict(`Cannot link to a non running container: /${c.config.name} AS /${config.name}/${l.alias}`, 125)
     const at = readEndpoint(store, c.config.id)?.attachments.find((a) => networks.includes(a.network) && a.address)
     if (!at && userDefined) continue
-    if (!at) throw new NsxError(`Cannot link to /${c.config.name}: it is on none of this container's networks (${networks.join(', ')})`, 125)
+    if (!at) throw NsxError.invalid(`Cannot link to /${c.config.name}: it is on none of this container's networks (${networks.join(', ')})`, 125)
     const names = [...new Set([l.alias, c.config.name, c.config.spec.hostname])].join(' ')
     out.push({name: names, ip: at.address.split('/')[0]})
   }

@@ -64,7 +64,7 @@ export async function connectContainer(store: Store, containerRef: string, netwo
   return withContainer(store, containerRef, async (c) => {
     refuseMode(c)
     const conf = findNetwork(store, networkRef)
-    if (!conf) throw new NsxError(`network ${networkRef} not found`, 1)
+    if (!conf) throw NsxError.notFound(`network ${networkRef} not found`, 1)
     const req = {...(o.aliases && o.aliases.length > 0 ? {aliases: [...new Set(o.aliases)]} : {}), ...(o.ip ? {ip: o.ip} : {}), ...(o.ip6 ? {ip6: o.ip6} : {}), ...(o.linkLocalIps?.length ? {linkLocalIps: o.linkLocalIps} : {}), ...(o.driverOpts && Object.keys(o.driverOpts).length > 0 ? {driverOpts: o.driverOpts} : {}), ...(o.links?.length ? {links: o.links.map(linkOf)} : {})}
     checkEndpointRequest(conf, req)
     const list = networkList(store, c.config.spec.network, c.config.spec.net)
