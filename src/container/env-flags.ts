@@ -9,7 +9,7 @@ import {fileErrorReason, NsxError} from '../cli/errors.js'
  */
 
 const bad = (msg: string): never => {
-  throw new NsxError(msg, 125)
+  throw NsxError.invalid(msg, 125)
 }
 
 /** --env-file: NAME=VALUE lines; blank lines and # comments skipped; a bare NAME takes the caller's value, else stays bare (docker's CLI). */

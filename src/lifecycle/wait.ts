@@ -34,7 +34,7 @@ export async function waitContainer(store: Store, ref: string, opts: {signal?: A
       const now = readContainer(c.dir)
       if (now?.pids) supervisor = now.pids.supervisor
       if ((!now || now.status === 'exited') && supervisor && alive(supervisor)) {
-        if (opts.signal?.aborted) throw new NsxError('interrupted', 1)
+        if (opts.signal?.aborted) throw NsxError.internal('interrupted', 1)
         await supervisorEnd(supervisor)
         continue
       }
@@ -46,11 +46,11 @@ export async function waitContainer(store: Store, ref: string, opts: {signal?: A
           break
         }
         if (last.status === 'exited' && last.exitCode !== undefined) break
-        throw new NsxError(`container ${ref} was removed before its exit code could be read`, 1)
+        throw NsxError.internal(`container ${ref} was removed before its exit code could be read`, 1)
       }
       last = now
       if (now.status === 'exited') break
-      if (opts.signal?.aborted) throw new NsxError('interrupted', 1)
+      if (opts.signal?.aborted) throw NsxError.internal('interrupted', 1)
       // Running: its exit is recorded in the directory, but its end (the cleanup after) is the
       // supervisor's. Its pidfd is waited on once the exit is recorded, or once the directory has
       // been quiet for 2 s (a SIGKILLed supervisor records nothing); not before, so a short

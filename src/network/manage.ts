@@ -96,7 +96,7 @@ export function removeNetwork(store: Store, ref: string): string {
   if (!n) throw NsxError.notFound(`network ${ref} not found`, 1)
   settleEnded(store)
   const users = listEndpoints(store).filter((e) => e.attachments.some((a) => a.networkId === n.nsx.id))
-  if (users.length > 0) throw new NsxError(`error while removing network: network ${networkName(n)} id ${n.nsx.id} has active endpoints (${users.map((u) => u.name).join(', ')})`, 1)
+  if (users.length > 0) throw NsxError.forbidden(`error while removing network: network ${networkName(n)} id ${n.nsx.id} has active endpoints (${users.map((u) => u.name).join(', ')})`, 1)
   // The bridge plugin makes the bridge on first use and never removes it: the network's end does.
   spawnSync('ip', ['link', 'delete', n.nsx.bridge, 'type', 'bridge'], {stdio: 'ignore', env: {PATH: PLUGIN_PATH_ENV}})
   removeNetworkRules(store, n)
