@@ -274,9 +274,9 @@ function writeNetwork(store: Store, conf: NetworkConfList): void {
 /** docker network create: a bridge network with a subnet of its own (given, or the next free /24 of 10.78.0.0/16). */
 export function createNetwork(store: Store, o: CreateNetworkOptions): NetworkConfList {
   if (!NAME_RE.test(o.name)) bad(`invalid network name '${o.name}': 1 to 128 characters, none of '/', ',', ':' or a control character`)
-  if ((PSEUDO_NETWORKS as readonly string[]).includes(o.name) || o.name === DEFAULT_NETWORK) bad(`network with name ${o.name} already exists`)
+  if ((PSEUDO_NETWORKS as readonly string[]).includes(o.name) || o.name === DEFAULT_NETWORK) bad(`network with name ${o.name} already exists`, 1, 'conflict')
   const same = networksNamed(store, o.name)
-  if (same.length > 0 && !o.allowDuplicate) bad(`network with name ${o.name} already exists`)
+  if (same.length > 0 && !o.allowDuplicate) bad(`network with name ${o.name} already exists`, 1, 'conflict')
   const driver = o.driver ?? 'bridge'
   if (driver !== 'bridge') bad(`unsupported network driver '${driver}': nsx makes bridge networks`)
   if (o.ipamDriver !== undefined && o.ipamDriver !== 'default') bad(`unsupported IPAM driver '${o.ipamDriver}': nsx's is default (host-local)`)
