@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {TestContext} from 'node:test'
 import {spawn} from 'node:child_process'
 import {haveCommand, nsx, NSX_BIN, REPO, run, RunResult, skipOrFail, stopWritersIn} from './env.js'
-import {waitFor} from './processes.js'
+import {descendantsOf, waitFor} from './processes.js'
 
 /**
  * Fixtures for nsx run tests: the static probe (test/helpers/probe.c) compiled once per
@@ -74,6 +74,7 @@ export function makeFixture(after: (fn: () => void | Promise<void>) => void, pre
     if (running.length > 0) nsx(['stop', '-t', '0', ...running], {env})
     nsx(['gc'], {env})
     stopWritersIn(dir)
+    killHoldersOf(dir)
     rmSync(dir, {recursive: true, force: true})
   })
   return {
@@ -83,6 +84,61 @@ export function makeFixture(after: (fn: () => void | Promise<void>) => void, pre
     base,
     env,
     nsx: (args, opts = {}) => nsx(args, {env: {...env, ...(opts.env ?? {})}, input: opts.input, timeout: opts.timeout ?? 60000}),
+  }
+}
+
+/**
+ * What nsx could not stop (its build broken mid-test, say): every process with an fd or its cwd
+ * in dir (a container's supervisor holds its logs there) is SIGKILLed with its descendants (the
+ * container's init, pid 1 of its namespace, and so all of it), and their nsx cgroups removed.
+ * Only this test's processes can hold its own temp dir.
+ */
+function killHoldersOf(dir: string): void {
+  const inDir = (l: string) => l === dir || l.startsWith(`${dir}/`)
+  const link = (p: string) => {
+    try {
+      return readlinkSync(p)
+    } catch {
+      return ''
+    }
+  }
+  const holders = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid).map(Number).filter((pid) => {
+    if (inDir(link(`/proc/${pid}/cwd`))) return true
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => inDir(link(`/proc/${pid}/fd/${fd}`)))
+    } catch {
+      return false
+    }
+  })
+  if (holders.length === 0) return
+  const all = [...new Set(holders.flatMap((pid) => [...descendantsOf(pid), pid]))]
+  const cgroups = new Set<string>()
+  for (const pid of all) {
+    try {
+      for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+        const [, controllers, path] = line.split(':')
+        if (path && /\/nsx-[^/]+-[0-9a-f]{8}$/.test(path)) cgroups.add(join('/sys/fs/cgroup', controllers === '' ? 'unified' : controllers.replace(/^name=/, ''), path))
+      }
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+  }
+  const end = Date.now() + 10000
+  const alive = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+    } catch {
+      return false
+    }
+  }
+  while (Date.now() < end && all.some(alive)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+  for (const c of cgroups) {
+    try {
+      rmdirSync(c)
+    } catch {
+      // not there, or still busy: the leak check names it
+    }
   }
 }
 
