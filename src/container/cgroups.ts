@@ -75,6 +75,8 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
   const wanted = new Set<string>(['freezer', 'memory', 'pids'])
   if (limits.cpus !== undefined || limits.cpuShares !== undefined || limits.cpuPeriod !== undefined || limits.cpuQuota !== undefined) wanted.add('cpu')
   if (limits.cpusetCpus !== undefined || limits.cpusetMems !== undefined) wanted.add('cpuset')
+  // A v1 devices cgroup only where rules beyond the defaults were asked: a plain run pays no join.
+  if (limits.devicesV1) wanted.add('devices')
   if (limits.blkioWeight !== undefined || (limits.blkioWeightDevice ?? limits.deviceReadBps ?? limits.deviceWriteBps ?? limits.deviceReadIops ?? limits.deviceWriteIops)) wanted.add('blkio')
   for (const h of layout.v1) {
     if (!h.controllers.some((c) => !c.startsWith('name='))) continue
@@ -111,8 +113,9 @@ export function planCgroups(layout: CgroupLayout, own: CgroupMembership[], name:
     setup.writes.push({dir: cpuset.dir, file: 'cpuset.cpus', value: {copy: true}}, {dir: cpuset.dir, file: 'cpuset.mems', value: {copy: true}})
   }
   // Devices: on a host with a cgroup2 tree the executor attaches an eBPF program to the v2
-  // cgroup (hybrid hosts too: the kernel runs it before the v1 check, and no v1 join is paid).
-  if (limits.devices && !layout.v2) {
+  // cgroup (hybrid hosts too: the kernel runs it before the v1 check, and no v1 join is paid),
+  // and writes the v1 devices cgroup as well only for rules beyond the defaults (devicesV1).
+  if (limits.devices && (!layout.v2 || limits.devicesV1)) {
     const p = placeOf('devices', layout, places)
     if (p) for (const w of limits.devices) setup.writes.push({dir: p.dir, file: w.file, value: w.value})
   }

@@ -10,8 +10,14 @@ export interface Limits {
   pids?: number
   /** A cpuset list such as "0-1,3" (--cpuset-cpus). */
   cpusetCpus?: string
-  /** The devices allow-list as cgroup v1 writes (src/security/devices.ts); used only where there is no cgroup2 tree. */
+  /** The devices allow-list as cgroup v1 writes (src/security/devices.ts); used where there is no cgroup2 tree, or with devicesV1. */
   devices?: {file: string; value: string}[]
+  /**
+   * Device rules beyond docker's defaults were asked (--device, --device-cgroup-rule): on a hybrid
+   * host the v1 devices cgroup is made and written too, beside the eBPF program, so what reads
+   * /sys/fs/cgroup/devices/devices.list inside (as under docker in v1 mode) sees them.
+   */
+  devicesV1?: boolean
   /** Bytes: the soft limit (--memory-reservation). */
   memoryReservation?: number
   /** Bytes of memory and swap together, -1 for unlimited swap (--memory-swap; equal to memory: no swap). */

@@ -55,7 +55,7 @@ export function describeContainer(spec: string): {name: string; id: string; grou
   try {
     const c = lookUp(new Store(defaultStoreRoot()), spec)
     if (!c) return undefined
-    const {devices: _devices, ...limits} = c.config.limits ?? {}
+    const {devices: _devices, devicesV1: _v1, ...limits} = c.config.limits ?? {}
     return {name: c.config.name, id: c.config.id, ...(c.config.group ? {group: c.config.group} : {}), limits}
   } catch {
     return undefined

@@ -285,7 +285,7 @@ function updateLocked(c: Container, flags: LimitFlags, layout: CgroupLayout, opt
   const name = c.config.name
   if (c.status !== 'running' && c.status !== 'created' && c.status !== 'exited') fail(`container ${name} is ${c.status}: update it once it runs or has stopped`, 'conflict')
   const restart = opts.restart === undefined ? undefined : restartChange(c, opts.restart)
-  const {devices: _devices, ...current} = c.config.limits ?? {}
+  const {devices: _devices, devicesV1: _v1, ...current} = c.config.limits ?? {}
   const change = parseLimitFlags(flags, current)
   if (Object.keys(change).length === 0 && restart === undefined) fail('nothing to update: give at least one limit flag or --restart (see nsx update --help)')
   const {limits, write} = mergeLimits(current, change)
@@ -296,7 +296,7 @@ function updateLocked(c: Container, flags: LimitFlags, layout: CgroupLayout, opt
     renameSync(`${c.dir}/restart-policy.tmp`, `${c.dir}/restart-policy`)
   } else if (restart !== undefined) rmSync(`${c.dir}/restart-policy`, {force: true}) // the next start's supervisor is given the config's
 
-  writeConfig(c.dir, {...c.config, limits: {...limits, ...(c.config.limits.devices ? {devices: c.config.limits.devices} : {})}, ...(restart !== undefined ? {restart} : {})})
+  writeConfig(c.dir, {...c.config, limits: {...limits, ...(c.config.limits.devices ? {devices: c.config.limits.devices} : {}), ...(c.config.limits.devicesV1 ? {devicesV1: true} : {})}, ...(restart !== undefined ? {restart} : {})})
   return {name, limits, ...(restart !== undefined ? {restart} : {})}
 }
 

@@ -73,8 +73,9 @@ async function validate(o: RunOptions): Promise<{limits: Limits; userns?: Userns
     const {checkSeccomp} = await import('../security/seccomp.js')
     checkSeccomp(sec.seccomp, profileOpt.slice('seccomp='.length))
   }
-  const {v1DeviceWrites} = await import('../security/devices.js')
+  const {DEFAULT_DEVICE_RULES, v1DeviceWrites} = await import('../security/devices.js')
   lim.devices = v1DeviceWrites(sec.deviceRules)
+  if (sec.deviceRules.length > DEFAULT_DEVICE_RULES.length) lim.devicesV1 = true
   return {limits: lim, userns, lastCap}
 }
 

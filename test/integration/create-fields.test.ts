@@ -1,7 +1,7 @@
 import {test, after, before} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {api, dockerCliFixture} from '../helpers/api.js'
 import {eventually} from '../helpers/netns.js'
 
@@ -141,6 +141,19 @@ test('--device-cgroup-rule: the devices cgroup allows the node as the rule says,
   assert.equal(run(['c 10:* rwm']).stdout, 'made\nopened\n')
   const d = dk(['run', '--rm', '--device-cgroup-rule', 'c 10:200 rwm', 'busybox', ...probe])
   assert.equal(d.stdout, 'made\nopened\n', d.stderr)
+  // Where the host has a v1 devices hierarchy beside cgroup2 (hybrid, as here), rules beyond the
+  // defaults are also the v1 devices cgroup's, mounted in the container as docker in v1 mode shows
+  // them (docker-py reads devices.list); a plain run joins no v1 devices cgroup.
+  if (existsSync('/sys/fs/cgroup/devices/devices.list')) {
+    const list = (rules: string[]) => h.fx!.nsx(['run', '--rm', ...rules.flatMap((x) => ['--device-cgroup-rule', x]), '--layer', h.fx!.base, '--', 'cat', '/sys/fs/cgroup/devices/devices.list'])
+    const asked = list(['c 7:128 rwm'])
+    assert.equal(asked.status, 0, asked.stderr)
+    assert.ok(asked.stdout.split('\n').includes('c 7:128 rwm'), asked.stdout)
+    assert.ok(asked.stdout.split('\n').includes('c 1:3 rwm'), `the defaults too: ${asked.stdout}`)
+    assert.ok(!asked.stdout.includes('a *:* rwm'), asked.stdout)
+    assert.notEqual(list([]).status, 0, 'a plain run has no v1 devices cgroup')
+    assert.equal(run(['c 7:128 rwm']).stdout, '', 'still c 10:200 is refused with the v1 cgroup joined')
+  }
   const bad = h.fx!.nsx(['run', '--device-cgroup-rule', 'x 1:2 r', '--layer', h.fx!.base, '--', 'true'])
   assert.equal(bad.status, 125)
   assert.match(bad.stderr, /^nsx run: invalid --device-cgroup-rule 'x 1:2 r'/)
