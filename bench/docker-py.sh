@@ -225,7 +225,9 @@ for _ in $(seq 1 200); do [ -S "$SOCK" ] && break; sleep 0.05; done
 export DOCKER_HOST=unix://$SOCK
 # The suite's contexts and configs go to a directory of the run, not the user's ~/.docker.
 export DOCKER_CONFIG=$WORK/docker-config HOME=$WORK/home
-mkdir -p "$DOCKER_CONFIG" "$HOME"
+# The suite's tempfile.mkdtemp()s, which it does not all remove, go with the run's directory, not /tmp.
+export TMPDIR=$WORK/tmp
+mkdir -p "$DOCKER_CONFIG" "$HOME" "$TMPDIR"
 echo '{}' >"$DOCKER_CONFIG/config.json" # else docker-py keeps its contexts in the checkout's working directory
 
 EXCLUDED='api_swarm_test|api_service_test|api_plugin_test|api_secret_test|api_config_test|models_swarm_test|models_services_test|models_nodes_test'
