@@ -269,7 +269,9 @@ async function eventsUntil(t: {after(fn: () => void): void}, args: string[], las
     const timer = setTimeout(() => reject(new Error(`events seen: ${JSON.stringify(seen)}`)), 60000)
     ev.stdout.on('data', (d: Buffer) => {
       seen += d.toString()
-      if (seen.includes(last)) {
+      // The whole line: a read can end inside it ('volume destroy' before ' evvol <no value>').
+      const at = seen.indexOf(last)
+      if (at >= 0 && seen.indexOf('\n', at) >= 0) {
         clearTimeout(timer)
         resolve()
       }
